@@ -1,0 +1,121 @@
+"""One tidy result type returned by every estimator.
+
+Every estimator in :mod:`enforcement_crime.estimators` returns an
+:class:`EstimationResult`. Its :meth:`~EstimationResult.to_frame` has the
+columns of :data:`RESULT_COLUMNS`, one row per reported term (a static ATT,
+an event-time coefficient, a group or calendar aggregate), so results from
+different estimators stack into one comparison table with ``pandas.concat``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["RESULT_COLUMNS", "EstimationResult", "compare"]
+
+RESULT_COLUMNS: tuple[str, ...] = (
+    "term",
+    "event_time",
+    "estimate",
+    "std_error",
+    "conf_low",
+    "conf_high",
+    "n_obs",
+    "n_clusters",
+    "estimator",
+    "notes",
+)
+
+
+@dataclass
+class EstimationResult:
+    """Estimates of one estimator on one panel.
+
+    Parameters
+    ----------
+    estimator : str
+        Short name, e.g. ``"twfe"``, ``"callaway_santanna"``.
+    table : pandas.DataFrame
+        One row per term with at least ``term``, ``estimate``, ``std_error``,
+        ``conf_low``, ``conf_high``; ``event_time`` (nullable int) for dynamic
+        terms. Missing columns of :data:`RESULT_COLUMNS` are filled.
+    n_obs, n_clusters : int
+        Observations used and clusters (``None`` when not clustered).
+    notes : str
+        Conventions that matter for comparison (control group, weights,
+        clustering, small-sample correction, reference period, backend).
+    extra : dict
+        Anything else worth keeping (vcov matrices, draws, pre-trend tests,
+        the fitted backend object).
+    """
+
+    estimator: str
+    table: pd.DataFrame
+    n_obs: int | None = None
+    n_clusters: int | None = None
+    notes: str = ""
+    alpha: float = 0.05
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the tidy table with exactly the columns of :data:`RESULT_COLUMNS`."""
+        out = self.table.copy()
+        if "event_time" not in out:
+            out["event_time"] = pd.NA
+        out["event_time"] = out["event_time"].astype("Int64")
+        out["n_obs"] = self.n_obs if "n_obs" not in out else out["n_obs"]
+        out["n_clusters"] = self.n_clusters if "n_clusters" not in out else out["n_clusters"]
+        out["estimator"] = self.estimator
+        out["notes"] = self.notes if "notes" not in out else out["notes"]
+        for col in ("std_error", "conf_low", "conf_high"):
+            if col not in out:
+                out[col] = np.nan
+        out["n_obs"] = out["n_obs"].astype("Int64")
+        out["n_clusters"] = out["n_clusters"].astype("Int64")
+        return out.loc[:, list(RESULT_COLUMNS)].reset_index(drop=True)
+
+    def term(self, name: str) -> pd.Series:
+        """Return the row of one term (raises ``KeyError`` naming the available terms)."""
+        frame = self.to_frame()
+        hit = frame[frame["term"] == name]
+        if hit.empty:
+            raise KeyError(f"{self.estimator}: no term {name!r}; terms are {list(frame['term'])}")
+        return hit.iloc[0]
+
+    @property
+    def estimate(self) -> float:
+        """The estimate of the first term (the headline ATT for static estimators)."""
+        return float(self.to_frame()["estimate"].iloc[0])
+
+    @property
+    def std_error(self) -> float:
+        """The standard error of the first term."""
+        return float(self.to_frame()["std_error"].iloc[0])
+
+    def summary(self) -> str:
+        """A plain-text summary: estimator, sample, notes and the table."""
+        frame = self.to_frame()
+        shown = frame[["term", "event_time", "estimate", "std_error", "conf_low", "conf_high"]]
+        level = int(round((1 - self.alpha) * 100))
+        lines = [
+            f"{self.estimator}: {len(frame)} term(s); n_obs={self.n_obs}, n_clusters={self.n_clusters}; {level}% intervals",
+        ]
+        if self.notes:
+            lines.append(f"notes: {self.notes}")
+        lines.append(shown.to_string(index=False, float_format=lambda v: f"{v:.5g}"))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:  # pragma: no cover - delegates to summary
+        return self.summary()
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return f"<p><b>{self.estimator}</b> {self.notes}</p>" + self.to_frame().to_html(index=False)
+
+
+def compare(*results: EstimationResult) -> pd.DataFrame:
+    """Stack several results into one comparison table (one row per estimator and term)."""
+    return pd.concat([r.to_frame() for r in results], ignore_index=True)
