@@ -1,0 +1,12 @@
+"""Classic and modern difference-in-differences estimators behind one interface.
+
+Every public function takes a DataFrame and column names (``outcome``,
+``unit``, ``time``, ``cohort`` = first treated period, 0 or missing for never
+treated), optional ``weights``, ``cluster`` and ``controls``, and returns an
+:class:`enforcement_crime.results.EstimationResult`.
+"""
+
+from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
+from enforcement_crime.results import EstimationResult, compare
+
+__all__ = ["EstimationResult", "EstimatorInputError", "compare", "prepare_panel"]
