@@ -1,0 +1,3 @@
+from enforcement_crime.cli import main
+
+raise SystemExit(main())
