@@ -7,6 +7,13 @@ treated), optional ``weights``, ``cluster`` and ``controls``, and returns an
 """
 
 from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
+from enforcement_crime.estimators.callaway_santanna import callaway_santanna
 from enforcement_crime.results import EstimationResult, compare
 
-__all__ = ["EstimationResult", "EstimatorInputError", "compare", "prepare_panel"]
+__all__ = [
+    "EstimationResult",
+    "EstimatorInputError",
+    "callaway_santanna",
+    "compare",
+    "prepare_panel",
+]

@@ -1,0 +1,482 @@
+"""Callaway and Sant'Anna (2021) group-time ATTs, their aggregations and influence-function inference.
+
+Unconditional (no covariates) estimator on a balanced panel, vectorised over
+units: every group-time ATT(g, t) is a difference of (weighted) mean changes
+between cohort ``g`` and its comparison group, and every reported number
+carries its influence function, so analytic standard errors (clustered at any
+level) and the multiplier bootstrap cost one matrix product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from enforcement_crime.estimators._common import EstimatorInputError, normal_ci, prepare_panel
+from enforcement_crime.results import EstimationResult
+
+__all__ = ["callaway_santanna"]
+
+_AGGREGATIONS = ("simple", "dynamic", "group", "calendar")
+
+
+def _balance(pp_data: pd.DataFrame, times: np.ndarray) -> tuple[pd.DataFrame, int, int]:
+    """Keep units observed in every period; return (data, rows dropped, units dropped)."""
+    counts = pp_data.groupby("unit", sort=False)["time"].transform("size")
+    full = counts == len(times)
+    n_units_dropped = int(pp_data.loc[~full, "unit"].nunique())
+    return pp_data.loc[full].reset_index(drop=True), int((~full).sum()), n_units_dropped
+
+
+def _multiplier(rng: np.random.Generator, shape: tuple[int, int], kind: str) -> np.ndarray:
+    """Mean-zero, variance-one multiplier weights (Mammen two-point or Rademacher)."""
+    if kind == "rademacher":
+        return rng.choice(np.array([-1.0, 1.0]), size=shape)
+    if kind == "mammen":
+        s5 = np.sqrt(5.0)
+        lo, hi = -(s5 - 1) / 2, (s5 + 1) / 2
+        p_lo = (s5 + 1) / (2 * s5)
+        return np.where(rng.random(shape) < p_lo, lo, hi)
+    raise EstimatorInputError(f"bootstrap_weights must be 'mammen' or 'rademacher', got {kind!r}")
+
+
+def callaway_santanna(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    *,
+    control_group: str = "never_treated",
+    anticipation: int = 0,
+    base_period: str = "varying",
+    weights: str | None = None,
+    cluster: str | None = None,
+    controls: list[str] | None = None,
+    aggregation: str | Iterable[str] = _AGGREGATIONS,
+    inference: str = "analytic",
+    n_boot: int = 999,
+    bootstrap_weights: str = "mammen",
+    seed: int | None = None,
+    alpha: float = 0.05,
+) -> EstimationResult:
+    r"""Callaway-Sant'Anna group-time ATTs and their simple, dynamic, group and calendar aggregations.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long panel, one row per unit and period.
+    outcome, unit, time : str
+        Column names; ``time`` holds integer periods.
+    cohort : str
+        First treated period; 0 or missing for never treated.
+    control_group : {"never_treated", "not_yet_treated"}
+        Comparison units for cohort ``g`` at period ``t``: never treated only,
+        or never treated plus units with ``G > max(t, b) + anticipation``
+        (excluding cohort ``g``), where ``b`` is the base period.
+    anticipation : int
+        Periods of anticipation; the post-treatment base is
+        ``g - 1 - anticipation``.
+    base_period : {"varying", "universal"}
+        ``"varying"`` (R ``did`` default): pre-treatment cells compare ``t``
+        with ``t - 1`` (placebo period-to-period changes), post-treatment
+        cells with ``g - 1 - anticipation``. ``"universal"``: every cell
+        compares with ``g - 1 - anticipation``; that cell is reported as 0 and
+        the dynamic aggregation then has a reference row at
+        ``e = -1 - anticipation``.
+    weights : str, optional
+        Positive sampling weights (e.g. population). They must describe units:
+        each unit's weight is its weight in the first period of the panel
+        (R ``did`` takes unit-level data from the first period); the notes say
+        when weights varied within units.
+    cluster : str, optional
+        Cluster id (e.g. state), constant within unit. Default: units
+        (heteroskedasticity-robust, no clustering).
+    controls : None
+        Covariates are not supported (unconditional parallel trends only);
+        passing any raises :class:`EstimatorInputError`.
+    aggregation : str or iterable of str
+        Any of ``"simple"``, ``"dynamic"``, ``"group"``, ``"calendar"``.
+    inference : {"analytic", "bootstrap"}
+        Standard errors from the influence function, or the multiplier
+        bootstrap of that influence function (which also gives uniform sup-t
+        bands for the dynamic aggregation).
+    n_boot : int
+        Bootstrap draws.
+    bootstrap_weights : {"mammen", "rademacher"}
+        Multiplier distribution (Mammen, as R ``did``, by default).
+    seed : int, optional
+        Seed of ``numpy.random.default_rng`` for the bootstrap.
+    alpha : float
+        1 - confidence level.
+
+    Returns
+    -------
+    EstimationResult
+        Table rows in the order of ``aggregation``: ``"ATT(simple)"``;
+        ``f"e{k}"`` (event_time ``k``) and ``"ATT(dynamic)"``; ``f"g{g}"`` and
+        ``"ATT(group)"``; ``f"t{t}"`` and ``"ATT(calendar)"``. ``extra`` holds
+        ``"att_gt"`` (group, time, base, estimate, std_error, n_treated,
+        n_control), ``"vcov"`` of the dynamic terms, ``"reference_period"``
+        (``-1 - anticipation`` for a universal base, ``None`` for a varying
+        base), ``"influence"`` (unit x term matrix :math:`\psi`, see Notes),
+        ``"units"``, ``"clusters"`` and, with the bootstrap,
+        ``"uniform_band"`` (sup-t band of the dynamic terms) and ``"boot_se"``.
+
+    Raises
+    ------
+    EstimatorInputError
+        Unknown options, covariates, cluster varying within a unit, no
+        never-treated units with ``control_group="never_treated"``, or no
+        estimable cell.
+
+    Notes
+    -----
+    **Estimand.** For cohort :math:`g` and period :math:`t`,
+    :math:`ATT(g,t) = E_w[Y_t(g) - Y_t(0) \mid G = g]`, identified under
+    parallel trends with respect to the comparison group :math:`C_{g,t}` by
+
+    .. math::
+
+        \widehat{ATT}(g,t) = \frac{\sum_i w_i D_i \Delta Y_i}{\sum_i w_i D_i}
+            - \frac{\sum_i w_i C_i \Delta Y_i}{\sum_i w_i C_i},
+        \qquad \Delta Y_i = Y_{it} - Y_{ib},
+
+    with :math:`D_i = 1\{G_i = g\}` and :math:`b` the base period. Weights
+    enter as sampling weights, exactly as in R ``did`` (``weightsname``) and
+    ``DRDID::reg_did_panel`` without covariates.
+
+    **Influence function.** We store :math:`\psi_i = IF_i / n`, so that
+    :math:`\hat\theta - \theta \approx \sum_i \psi_i`:
+
+    .. math::
+
+        \psi_i = \frac{w_i D_i (\Delta Y_i - \bar{\Delta Y}_D)}{\sum_j w_j D_j}
+            - \frac{w_i C_i (\Delta Y_i - \bar{\Delta Y}_C)}{\sum_j w_j C_j}.
+
+    **Aggregation.** With :math:`p_g = \sum_i w_i 1\{G_i=g\} / \sum_i w_i`
+    (weighted cohort shares, R ``did``'s ``pg``): simple =
+    :math:`\sum_{t \ge g} p_g ATT(g,t) / \sum_{t\ge g} p_g`; dynamic
+    :math:`\theta(e) = \sum_g p_g ATT(g, g+e) / \sum_g p_g` over cohorts
+    observed at :math:`g+e`, and ATT(dynamic) = mean of :math:`\theta(e)`
+    over :math:`e \ge 0`; group :math:`\theta(g)` = mean of
+    :math:`ATT(g,t)` over :math:`t \ge g`, ATT(group) =
+    :math:`\sum_g p_g \theta(g) / \sum_g p_g`; calendar :math:`\theta(t)` =
+    :math:`\sum_{g \le t} p_g ATT(g,t)/\sum_{g\le t} p_g`, ATT(calendar) =
+    mean over :math:`t`. The influence function of an aggregate adds the
+    estimation error of the weights (R ``did``'s ``wif``).
+
+    **Variance.** Analytic: :math:`\hat V = \frac{G}{G-1} \sum_c \big(\sum_{i
+    \in c} \psi_i\big)^2` when ``cluster`` is given (:math:`G` clusters, a
+    CR1-type correction; identical to the CR1 cluster-robust variance of the
+    2x2 regression for a single cell), and :math:`\sum_i \psi_i^2` without
+    clustering (no correction; R ``did``'s analytic SE). Clustering *sums*
+    the influence function within clusters: this is the variance of
+    :math:`\sum_c \sum_{i\in c}\psi_i` under independence across clusters.
+    R ``did``'s multiplier bootstrap (and ports of it) perturbs cluster
+    *means* of the influence function scaled by the number of clusters,
+    which equals the sum version only when all clusters have the same number
+    of units; with states of very different sizes it can differ by tens of
+    percent (see tests). Bootstrap: :math:`\theta^*_b = \sum_c V_{bc}
+    \sum_{i\in c}\psi_i` with Mammen or Rademacher :math:`V`; the standard
+    error is the normalised interquartile range of the draws (R ``did``);
+    the sup-t critical value is the :math:`1-\alpha` quantile of
+    :math:`\max_e |\theta^*_b(e)| / \hat\sigma(e)`; the bootstrap applies no
+    small-sample correction.
+
+    **Sample.** The panel is balanced first (units missing any period are
+    dropped and counted, as R ``did`` does by default); units treated in the
+    first period (no pre-period) are dropped and counted; units first
+    treated after the last period + anticipation are treated as never
+    treated.
+    """
+    if control_group not in ("never_treated", "not_yet_treated"):
+        raise EstimatorInputError(f"control_group must be 'never_treated' or 'not_yet_treated', got {control_group!r}")
+    if base_period not in ("varying", "universal"):
+        raise EstimatorInputError(f"base_period must be 'varying' or 'universal', got {base_period!r}")
+    if inference not in ("analytic", "bootstrap"):
+        raise EstimatorInputError(f"inference must be 'analytic' or 'bootstrap', got {inference!r}")
+    if controls:
+        raise EstimatorInputError(
+            "callaway_santanna estimates unconditional group-time ATTs; covariates (controls) are not supported"
+        )
+    if not isinstance(anticipation, (int, np.integer)) or isinstance(anticipation, bool) or anticipation < 0:
+        raise EstimatorInputError(f"anticipation must be a non-negative integer, got {anticipation!r}")
+    aggs = (aggregation,) if isinstance(aggregation, str) else tuple(aggregation)
+    bad = [a for a in aggs if a not in _AGGREGATIONS]
+    if bad:
+        raise EstimatorInputError(f"unknown aggregation(s) {bad}; choose from {_AGGREGATIONS}")
+
+    pp = prepare_panel(data, outcome, unit, time, cohort, weights=weights, cluster=cluster)
+    dropped = dict(pp.dropped)
+    notes: list[str] = []
+    df = pp.data
+    times = pp.times
+    df, rows_out, units_out = _balance(df, times)
+    if rows_out:
+        dropped[f"{units_out} unit(s) not observed in every period (panel balanced)"] = rows_out
+    if df.empty:
+        raise EstimatorInputError("no unit is observed in every period; callaway_santanna needs a balanced panel")
+    first, last = int(times[0]), int(times[-1])
+    late = df["cohort"] > last + anticipation
+    if late.any():
+        notes.append(f"{df.loc[late, 'unit'].nunique()} unit(s) first treated after the last period treated as never treated")
+        df.loc[late, "cohort"] = 0
+    early = (df["cohort"] > 0) & (df["cohort"] - anticipation <= first)
+    if early.any():
+        dropped[f"{df.loc[early, 'unit'].nunique()} unit(s) treated in the first period (no pre-period)"] = int(early.sum())
+        df = df.loc[~early].reset_index(drop=True)
+    if df.empty:
+        raise EstimatorInputError("no units left after dropping units treated in the first period")
+
+    # unit-level arrays (balanced panel sorted by unit, time)
+    T = len(times)
+    n = len(df) // T
+    Y = df["y"].to_numpy().reshape(n, T)
+    G = df["cohort"].to_numpy().reshape(n, T)[:, 0]
+    W_all = df["w"].to_numpy().reshape(n, T)
+    w = W_all[:, 0].copy()
+    if weights and not np.allclose(W_all, w[:, None], rtol=0, atol=0):
+        notes.append(f"weights {weights!r} vary within units: each unit weighted by its first-period value")
+    cl_all = df["cluster"].to_numpy().reshape(n, T)
+    if not (cl_all == cl_all[:, :1]).all():
+        raise EstimatorInputError(f"cluster column {pp.names['cluster']!r} must be constant within each unit")
+    units = df["unit"].to_numpy().reshape(n, T)[:, 0]
+    cl_codes, cl_labels = pd.factorize(cl_all[:, 0])
+    n_cl = len(cl_labels)
+    clustered = cluster is not None
+
+    has_never = bool((G == 0).any())
+    if control_group == "never_treated" and not has_never:
+        raise EstimatorInputError(
+            "no never-treated units: use control_group='not_yet_treated' (or drop periods from the last "
+            "cohort's adoption on and use the last-treated cohort as the comparison group)"
+        )
+    glist = np.unique(G[G > 0])
+    if len(glist) == 0:
+        raise EstimatorInputError("no treated units (every cohort is 0/missing)")
+    tindex = {int(t): k for k, t in enumerate(times)}
+
+    # ---- group-time cells ------------------------------------------------------------
+    cells: list[tuple[int, int, int]] = []  # (g, t, base)
+    for g in glist:
+        g = int(g)
+        b_post = g - 1 - anticipation
+        for t in times:
+            t = int(t)
+            if base_period == "universal":
+                b = b_post
+                if t == b:
+                    continue
+            else:
+                if t == first:
+                    continue
+                b = b_post if t >= g else t - 1
+            if b not in tindex:
+                continue
+            cells.append((g, t, b))
+
+    gt_rows = []
+    psi_cols = []
+    skipped = 0
+    for g, t, b in cells:
+        d = G == g
+        if control_group == "never_treated":
+            c = G == 0
+        else:
+            c = (G == 0) | ((G > max(t, b) + anticipation) & (G != g))
+        if not d.any() or not c.any():
+            skipped += 1
+            continue
+        dy = Y[:, tindex[t]] - Y[:, tindex[b]]
+        wd, wc = w * d, w * c
+        sd, sc = wd.sum(), wc.sum()
+        mu_d, mu_c = (wd @ dy) / sd, (wc @ dy) / sc
+        psi = wd * (dy - mu_d) / sd - wc * (dy - mu_c) / sc
+        psi_cols.append(psi)
+        gt_rows.append((g, t, b, mu_d - mu_c, int(d.sum()), int(c.sum())))
+    if not gt_rows:
+        raise EstimatorInputError("no estimable group-time cell (each needs treated and comparison units)")
+    if skipped:
+        notes.append(f"{skipped} group-time cell(s) without comparison units not estimated")
+    att_gt = pd.DataFrame(gt_rows, columns=["group", "time", "base", "estimate", "n_treated", "n_control"])
+    PSI = np.column_stack(psi_cols)  # n x K
+    gg = att_gt["group"].to_numpy()
+    tt = att_gt["time"].to_numpy()
+    att = att_gt["estimate"].to_numpy()
+
+    # weighted cohort shares and their influence functions (in psi units)
+    wn = w / w.mean()
+    onehot = {int(g): (G == g).astype("float64") for g in glist}
+    pg = {g: float(np.mean(wn * onehot[g])) for g in onehot}
+
+    def aggregate(idx: np.ndarray, weighting: str = "pg") -> tuple[float, np.ndarray]:
+        """Point estimate and psi of sum_k W_k ATT_k over cells idx."""
+        a = att[idx]
+        if weighting == "equal":
+            W = np.full(len(idx), 1.0 / len(idx))
+            return float(W @ a), PSI[:, idx] @ W
+        p = np.array([pg[int(g)] for g in gg[idx]])
+        P = p.sum()
+        W = p / P
+        # wif: influence of estimated weights (R did::wif), divided by n for psi units
+        E = np.column_stack([wn * onehot[int(g)] for g in gg[idx]]) - p  # n x k
+        wif = E / P - np.outer(E.sum(axis=1), p / P**2)
+        return float(W @ a), PSI[:, idx] @ W + wif @ a / n
+
+    def combine(ests: list[float], psis: list[np.ndarray]) -> tuple[float, np.ndarray]:
+        return float(np.mean(ests)), np.mean(np.column_stack(psis), axis=1)
+
+    terms: list[dict] = []
+    psi_terms: list[np.ndarray] = []
+
+    def add(term: str, est: float, psi: np.ndarray, event_time=pd.NA, kind: str = "") -> None:
+        terms.append({"term": term, "event_time": event_time, "estimate": est, "kind": kind})
+        psi_terms.append(psi)
+
+    post = tt >= gg
+    ref = -1 - anticipation if base_period == "universal" else None
+    for agg in aggs:
+        if agg == "simple":
+            idx = np.flatnonzero(post)
+            if len(idx):
+                add("ATT(simple)", *aggregate(idx), kind="simple")
+        elif agg == "dynamic":
+            e_all = tt - gg
+            ests, psis = [], []
+            e_seq = np.unique(np.concatenate([e_all, [ref]] if ref is not None else [e_all]))
+            for e in e_seq:
+                if ref is not None and e == ref:
+                    terms.append({"term": f"e{ref}", "event_time": ref, "estimate": 0.0, "kind": "ref"})
+                    psi_terms.append(None)
+                    continue
+                est, psi = aggregate(np.flatnonzero(e_all == e))
+                add(f"e{int(e)}", est, psi, int(e), kind="dynamic")
+                if e >= 0:
+                    ests.append(est)
+                    psis.append(psi)
+            if ests:
+                add("ATT(dynamic)", *combine(ests, psis), kind="dynamic_overall")
+        elif agg == "group":
+            ests, psis, pgs = [], [], []
+            for g in glist:
+                idx = np.flatnonzero((gg == g) & post)
+                if not len(idx):
+                    continue
+                est, psi = aggregate(idx, "equal")
+                add(f"g{int(g)}", est, psi, kind="group")
+                ests.append(est)
+                psis.append(psi)
+                pgs.append(int(g))
+            if ests:
+                p = np.array([pg[g] for g in pgs])
+                P = p.sum()
+                E = np.column_stack([wn * onehot[g] for g in pgs]) - p
+                wif = E / P - np.outer(E.sum(axis=1), p / P**2)
+                a = np.array(ests)
+                add("ATT(group)", float(p / P @ a), np.column_stack(psis) @ (p / P) + wif @ a / n, kind="group_overall")
+        elif agg == "calendar":
+            ests, psis = [], []
+            for t in times[times >= glist.min()]:
+                idx = np.flatnonzero((tt == t) & post)
+                if not len(idx):
+                    continue
+                est, psi = aggregate(idx)
+                add(f"t{int(t)}", est, psi, kind="calendar")
+                ests.append(est)
+                psis.append(psi)
+            if ests:
+                add("ATT(calendar)", *combine(ests, psis), kind="calendar_overall")
+
+    # ---- inference -------------------------------------------------------------------
+    live = [k for k, p in enumerate(psi_terms) if p is not None]
+    PSI_T = np.column_stack([psi_terms[k] for k in live]) if live else np.zeros((n, 0))
+
+    def cluster_sums(M: np.ndarray) -> np.ndarray:
+        if not clustered:
+            return M
+        out = np.zeros((n_cl, M.shape[1]))
+        np.add.at(out, cl_codes, M)
+        return out
+
+    S_T = cluster_sums(PSI_T)
+    S_gt = cluster_sums(PSI)
+    factor = n_cl / (n_cl - 1) if clustered and n_cl > 1 else 1.0
+    V = factor * (S_T.T @ S_T)
+    se_an = np.sqrt(np.diag(V))
+    att_gt["std_error"] = np.sqrt(factor * np.einsum("ck,ck->k", S_gt, S_gt))
+
+    table = pd.DataFrame(terms)
+    table["std_error"] = np.nan
+    table.loc[live, "std_error"] = se_an
+    extra: dict = {}
+    if inference == "bootstrap":
+        if n_boot < 2:
+            raise EstimatorInputError(f"n_boot must be at least 2, got {n_boot}")
+        rng = np.random.default_rng(seed)
+        draws = _multiplier(rng, (n_boot, S_T.shape[0]), bootstrap_weights) @ S_T  # B x K
+        iqr = np.quantile(draws, 0.75, axis=0) - np.quantile(draws, 0.25, axis=0)
+        se_b = iqr / (norm.ppf(0.75) - norm.ppf(0.25))
+        se_b = np.where(se_b > 0, se_b, np.nan)
+        table.loc[live, "std_error"] = se_b
+        extra["boot_se"] = pd.Series(se_b, index=table.loc[live, "term"].to_numpy())
+        dyn = [j for j, k in enumerate(live) if terms[k]["kind"] == "dynamic"]
+        if dyn:
+            tstat = np.abs(draws[:, dyn]) / se_b[dyn]
+            crit = float(np.quantile(np.nanmax(tstat, axis=1), 1 - alpha))
+            est = table.loc[[live[j] for j in dyn], "estimate"].to_numpy()
+            extra["uniform_band"] = pd.DataFrame(
+                {
+                    "term": table.loc[[live[j] for j in dyn], "term"].to_numpy(),
+                    "conf_low": est - crit * se_b[dyn],
+                    "conf_high": est + crit * se_b[dyn],
+                    "crit": crit,
+                }
+            )
+        extra["boot_draws"] = pd.DataFrame(draws, columns=table.loc[live, "term"].to_numpy())
+    lo, hi = normal_ci(table["estimate"], table["std_error"], alpha)
+    table["conf_low"], table["conf_high"] = lo, hi
+    table.loc[table["kind"] == "ref", ["std_error", "conf_low", "conf_high"]] = np.nan
+    table["event_time"] = table["event_time"].astype("Int64")
+
+    dyn_terms = [terms[k]["term"] for k in live if terms[k]["kind"] == "dynamic"]
+    pos = {terms[k]["term"]: j for j, k in enumerate(live)}
+    sel = [pos[t] for t in dyn_terms]
+    extra["vcov"] = pd.DataFrame(V[np.ix_(sel, sel)], index=dyn_terms, columns=dyn_terms)
+    extra["reference_period"] = ref
+    lo_gt, hi_gt = normal_ci(att_gt["estimate"], att_gt["std_error"], alpha)
+    att_gt["conf_low"], att_gt["conf_high"] = lo_gt, hi_gt
+    extra["att_gt"] = att_gt
+    extra["influence"] = pd.DataFrame(PSI_T, columns=table.loc[live, "term"].to_numpy())
+    extra["units"] = units
+    extra["clusters"] = np.asarray(cl_labels)[cl_codes]
+    extra["pg"] = pd.Series(pg)
+
+    note_parts = [
+        f"control group: {control_group.replace('_', '-')}",
+        f"base period: {base_period}",
+        f"anticipation: {anticipation}",
+        f"weights: {weights} (sampling weights; aggregation by weighted cohort size)" if weights else "unweighted",
+        (f"SE clustered by {pp.names['cluster']} (sum of influence function within cluster, G/(G-1))" if clustered else "SE from unit influence function (no clustering)")
+        if inference == "analytic"
+        else f"multiplier bootstrap ({bootstrap_weights}, {n_boot} draws, seed {seed}, "
+        + (f"clustered by {pp.names['cluster']})" if clustered else "by unit)"),
+    ]
+    if ref is None and "dynamic" in aggs:
+        note_parts.append("pre-period terms are period-to-period placebo changes (varying base, no reference row)")
+    note_parts += notes
+    if dropped:
+        note_parts.append("dropped: " + "; ".join(f"{v} rows ({k})" for k, v in dropped.items() if v))
+    table = table.drop(columns="kind")
+    return EstimationResult(
+        estimator="callaway_santanna",
+        table=table,
+        n_obs=n * T,
+        n_clusters=n_cl if clustered else None,
+        notes="; ".join(note_parts),
+        alpha=alpha,
+        extra=extra,
+    )
