@@ -29,7 +29,15 @@ with a county effect shared across offenses within the violent and property
 groups (plus offense-specific deviations), small county-specific linear
 trends, AR(1) county-year noise ``u``, and Poisson draws. The offense bases are
 rescaled so the national 2005 rates are ~400 (violent) and ~3,000 (property)
-per 100,000, falling over the period.
+per 100,000, falling over the period. Reporting: about 6% of county-years are
+partly covered (``coverage`` below 100, expected counts scaled by
+coverage/100, as missing agencies are missing from the county total) and about
+0.4% are unreported (counts missing, coverage 0).
+
+Random streams: population, timing, county effects and noise come from one
+stream, the Poisson draws and reporting pattern from two others (spawned from
+the same seed), so panels that differ only in their true effects share every
+structural draw.
 """
 
 from __future__ import annotations
