@@ -8,6 +8,7 @@ treated), optional ``weights``, ``cluster`` and ``controls``, and returns an
 
 from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
 from enforcement_crime.estimators.callaway_santanna import callaway_santanna
+from enforcement_crime.estimators.twfe import event_study, twfe
 from enforcement_crime.results import EstimationResult, compare
 
 __all__ = [
@@ -15,5 +16,7 @@ __all__ = [
     "EstimatorInputError",
     "callaway_santanna",
     "compare",
+    "event_study",
     "prepare_panel",
+    "twfe",
 ]

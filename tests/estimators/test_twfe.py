@@ -1,0 +1,208 @@
+"""Tests of :func:`enforcement_crime.estimators.twfe`.
+
+References: linearmodels PanelOLS (the reference backend), pyfixest feols (an
+independent demeaning implementation) and statsmodels WLS with explicit
+dummies (no demeaning at all); noise-free simulated panels where exact
+recovery is expected.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from enforcement_crime.estimators import EstimatorInputError
+from enforcement_crime.estimators.twfe import twfe
+from enforcement_crime.simulate import Effect, simulate_staggered, true_att
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    df = simulate_staggered(60, effect=Effect(att=1.0), state_shock_sd=0.2, n_states=12, seed=3)
+    rng = np.random.default_rng(7)
+    df["pop"] = rng.uniform(1, 9, df["unit"].nunique())[df["unit"]]
+    df["x"] = rng.normal(size=len(df))
+    df["y"] = df["y"] + 0.5 * df["x"]
+    return df
+
+
+def _unbalanced(df: pd.DataFrame) -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    out = df.loc[rng.uniform(size=len(df)) > 0.15].copy()
+    out.loc[out.sample(20, random_state=1).index, "y"] = np.nan
+    return out
+
+
+CONFIGS = [
+    {},
+    {"weights": "pop"},
+    {"cluster": "state"},
+    {"cluster": ("state", "time")},
+    {"state": "state", "state_year_fe": True, "cluster": "state"},
+    {"unit_trends": True},
+    {"unit_trends": True, "weights": "pop", "cluster": ("unit", "time")},
+    {"controls": ["x"], "weights": "pop"},
+]
+
+
+@pytest.mark.parametrize(
+    "kw", CONFIGS, ids=lambda k: ",".join(f"{a}={b}" for a, b in k.items()) or "default"
+)
+@pytest.mark.parametrize("balanced", [True, False], ids=["balanced", "unbalanced"])
+def test_backends_agree(panel, kw, balanced):
+    df = panel if balanced else _unbalanced(panel)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fast = twfe(df, "y", "unit", "time", "cohort", **kw)
+        ref = twfe(df, "y", "unit", "time", "cohort", backend="linearmodels", **kw)
+    # same estimator, two algorithms (alternating projections vs PanelOLS): 1e-8
+    assert fast.estimate == pytest.approx(ref.estimate, rel=1e-8, abs=1e-10)
+    # same raw sandwich and the same documented correction applied to both: 1e-8
+    assert fast.std_error == pytest.approx(ref.std_error, rel=1e-8)
+    assert fast.n_obs == ref.n_obs
+    if not balanced:
+        assert "dropped: " in fast.notes and "missing or non-finite y" in fast.notes
+
+
+def test_linearmodels_native_correction_documented(panel):
+    """PanelOLS's own SE = raw sandwich * (N-1)/(N-d-k) * G/(G-1), d = all effects (docstring)."""
+    r = twfe(panel, "y", "unit", "time", "cohort", cluster="state", backend="linearmodels")
+    n, G = len(panel), panel["state"].nunique()
+    d = panel["unit"].nunique() + panel["time"].nunique() - 1
+    ssc = r.extra["ssc"]
+    raw_se = r.std_error / np.sqrt(ssc["c_N"] * G / (G - 1))
+    expected = raw_se * np.sqrt((n - 1) / (n - d - 1) * G / (G - 1))
+    assert r.extra["native_std_error"]["treated"] == pytest.approx(
+        expected, rel=1e-10
+    )  # algebra only
+    # linearmodels counts all 76 effects, we count the 17 time levels: its SE is larger
+    assert r.extra["native_std_error"]["treated"] > r.std_error
+
+
+@pytest.mark.parametrize("cl", ["unit", "state", "time"])
+@pytest.mark.parametrize("sy", [False, True])
+@pytest.mark.parametrize("wt", [None, "pop"])
+def test_agrees_with_pyfixest(panel, cl, sy, wt):
+    pf = pytest.importorskip("pyfixest")
+    df = panel.assign(sy=panel["state"].astype(str) + "_" + panel["time"].astype(str))
+    r = twfe(
+        df, "y", "unit", "time", "cohort", cluster=cl, state="state", state_year_fe=sy, weights=wt
+    )
+    f = pf.feols(
+        "y ~ treated | unit + " + ("sy" if sy else "time"),
+        df,
+        vcov={"CRV1": cl},
+        weights=wt,
+        ssc=pf.ssc(k_fixef="nonnested", G_df="conventional"),
+    )
+    # same estimator, independent demeaning (pyfixest's own MAP at its default 1e-8 tolerance)
+    assert r.estimate == pytest.approx(f.coef()["treated"], rel=1e-7)
+    # fixest's small-sample convention is ours by design (module docstring): SEs to 1e-6
+    # (pyfixest's demeaning tolerance limits the agreement, not the formula)
+    assert r.std_error == pytest.approx(f.se()["treated"], rel=1e-6)
+
+
+def test_agrees_with_dummy_regression_weighted_trends():
+    """statsmodels WLS with explicit unit, time and unit x time dummies (no demeaning)."""
+    df = simulate_staggered(30, periods=(1, 10), effect=Effect(att=2.0), seed=5)
+    df["pop"] = np.random.default_rng(1).uniform(1, 5, 30)[df["unit"]]
+    r = twfe(df, "y", "unit", "time", "cohort", weights="pop", unit_trends=True)
+    U = pd.get_dummies(df["unit"], prefix="u", dtype=float)
+    T = pd.get_dummies(df["time"], prefix="t", dtype=float).iloc[:, 1:]
+    TR = U.mul(df["time"], axis=0).iloc[:, 1:].add_prefix("tr_")
+    X = pd.concat([df[["treated"]].astype(float), U, T, TR], axis=1)
+    m = sm.WLS(df["y"], X, weights=df["pop"]).fit()
+    # the dummy design has ~70 columns: lstsq conditioning allows 1e-8
+    assert r.estimate == pytest.approx(m.params["treated"], rel=1e-8)
+
+
+def test_noise_free_exact_recovery_homogeneous():
+    df = simulate_staggered(60, effect=Effect(att=1.5), noise_sd=0.0, seed=2)
+    r = twfe(df, "y", "unit", "time", "cohort")
+    assert r.estimate == pytest.approx(1.5, abs=1e-10)  # y = a_i + b_t + 1.5 D exactly
+
+
+def test_recovery_with_noise_within_se():
+    df = simulate_staggered(400, effect=Effect(att=1.0), seed=8)
+    r = twfe(df, "y", "unit", "time", "cohort")
+    assert abs(r.estimate - 1.0) < 4 * r.std_error  # 4 SE: fails by chance with p < 1e-4
+
+
+def test_known_bias_heterogeneous_dynamic_effects():
+    """Growing effects + staggered timing: TWFE misses the ATT (Goodman-Bacon 2021)."""
+    df = simulate_staggered(300, effect=Effect(att=0.0, dynamic_slope=0.5), noise_sd=0.0, seed=4)
+    truth = true_att(df)
+    r = twfe(df, "y", "unit", "time", "cohort")
+    assert truth > 1.0
+    # downward bias of more than a quarter of the truth (noise-free, so no sampling error)
+    assert r.estimate < 0.75 * truth
+
+
+def test_explicit_treatment_switching_off():
+    df = simulate_staggered(80, effect=Effect(att=1.0), noise_sd=0.0, seed=6)
+    # treatment ends after 4 periods for units of the first cohort
+    first = df["cohort"].replace(0, np.nan).min()
+    on = (df["treated"] == 1) & ~((df["cohort"] == first) & (df["time"] >= first + 4))
+    df["d"] = on.astype(int)
+    df["y"] = df["y0"] + 1.0 * df["d"]
+    r = twfe(df, "y", "unit", "time", treatment="d")
+    assert r.estimate == pytest.approx(1.0, abs=1e-10)
+    assert "may switch off" in r.notes
+    ref = twfe(df, "y", "unit", "time", treatment="d", backend="linearmodels")
+    assert r.std_error == pytest.approx(ref.std_error, rel=1e-8)
+
+
+def test_edge_no_never_treated_and_first_period_cohort():
+    df = simulate_staggered(
+        90,
+        periods=(1, 10),
+        cohorts={1: 0.3, 4: 0.3, 7: 0.4},
+        effect=Effect(att=2.0),
+        noise_sd=0.0,
+        seed=1,
+    )
+    assert (df["cohort"] > 0).all() and (df["cohort"] == 1).any()
+    r = twfe(df, "y", "unit", "time", "cohort")
+    assert r.estimate == pytest.approx(2.0, abs=1e-10)  # noise-free, homogeneous effect
+
+
+def test_edge_single_treated_unit():
+    df = simulate_staggered(
+        50, cohorts={0: 49 / 50, 2008: 1 / 50}, effect=Effect(att=1.0), noise_sd=0.0, seed=2
+    )
+    assert df.loc[df["cohort"] > 0, "unit"].nunique() == 1
+    r = twfe(df, "y", "unit", "time", "cohort")
+    assert r.estimate == pytest.approx(1.0, abs=1e-10)
+    assert "treated cluster(s)" in r.notes  # the few-cluster warning
+
+
+def test_edge_bad_inputs(panel):
+    df = panel.copy()
+    df.loc[df["unit"] == 3, "pop"] = 0.0
+    with pytest.raises(EstimatorInputError, match="positive"):
+        twfe(df, "y", "unit", "time", "cohort", weights="pop")
+    with pytest.raises(EstimatorInputError, match="cohort= .* or treatment="):
+        twfe(panel, "y", "unit", "time")
+    with pytest.raises(EstimatorInputError, match="absorbed"):
+        twfe(panel.assign(d=1), "y", "unit", "time", treatment="d")
+    with pytest.raises(EstimatorInputError, match="0/1"):
+        twfe(panel.assign(d=panel["treated"] * 2), "y", "unit", "time", treatment="d")
+    with pytest.raises(EstimatorInputError, match="state="):
+        twfe(panel, "y", "unit", "time", "cohort", state_year_fe=True)
+    with pytest.raises(EstimatorInputError, match="not in the data"):
+        twfe(panel, "nope", "unit", "time", "cohort")
+
+
+def test_result_shape(panel):
+    r = twfe(panel, "y", "unit", "time", "cohort", controls=["x"])
+    f = r.to_frame()
+    assert list(f["term"]) == ["treated"]
+    assert r.extra["coefficients"].loc["x", "estimate"] == pytest.approx(
+        0.5, abs=0.05
+    )  # 1,020 rows, noise sd 0.5: SE of the slope about 0.02
+    assert r.extra["vcov"].loc["treated", "treated"] == pytest.approx(r.std_error**2, rel=1e-12)
+    assert f["conf_low"].iloc[0] < r.estimate < f["conf_high"].iloc[0]
