@@ -8,6 +8,7 @@ treated), optional ``weights``, ``cluster`` and ``controls``, and returns an
 
 from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
 from enforcement_crime.estimators.callaway_santanna import callaway_santanna
+from enforcement_crime.estimators.imputation import imputation, two_stage
 from enforcement_crime.estimators.twfe import event_study, twfe
 from enforcement_crime.results import EstimationResult, compare
 
@@ -17,6 +18,8 @@ __all__ = [
     "callaway_santanna",
     "compare",
     "event_study",
+    "imputation",
     "prepare_panel",
     "twfe",
+    "two_stage",
 ]
