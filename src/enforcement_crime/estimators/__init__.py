@@ -9,6 +9,7 @@ treated), optional ``weights``, ``cluster`` and ``controls``, and returns an
 from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
 from enforcement_crime.estimators.callaway_santanna import callaway_santanna
 from enforcement_crime.estimators.imputation import imputation, two_stage
+from enforcement_crime.estimators.inference import randomization_inference, wild_cluster_bootstrap
 from enforcement_crime.estimators.twfe import event_study, twfe
 from enforcement_crime.results import EstimationResult, compare
 
@@ -20,6 +21,8 @@ __all__ = [
     "event_study",
     "imputation",
     "prepare_panel",
+    "randomization_inference",
     "twfe",
     "two_stage",
+    "wild_cluster_bootstrap",
 ]

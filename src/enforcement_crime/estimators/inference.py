@@ -1,0 +1,556 @@
+"""Few-cluster and design-based inference for the TWFE treatment coefficient.
+
+:func:`wild_cluster_bootstrap`
+    Wild cluster restricted (WCR) bootstrap of the two-way fixed effects
+    coefficient, with the unit and period effects partialled out exactly
+    (Frisch-Waugh-Lovell) so that no dummy matrix is ever built.
+:func:`randomization_inference`
+    Permutation of whole adoption dates across units (cohort sizes preserved),
+    the design-based test for staggered adoption.
+
+Both share :class:`_TwoWayProjector`, an exact (closed-form, not iterative)
+residual-maker for unit + period fixed effects in weighted, possibly
+unbalanced panels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import product
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy import stats
+
+from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
+from enforcement_crime.results import EstimationResult
+
+__all__ = ["wild_cluster_bootstrap", "randomization_inference"]
+
+_WEBB = np.concatenate([-np.sqrt(np.array([3.0, 2.0, 1.0]) / 2), np.sqrt(np.array([1.0, 2.0, 3.0]) / 2)])
+
+
+class _TwoWayProjector:
+    """Exact residual-maker ``M`` for unit + period fixed effects with analytic weights.
+
+    Works in the sqrt-weight scaled space: a vector ``z`` there stands for
+    ``sqrt(w) * z_original``. With ``U`` and ``T`` the scaled unit and period
+    indicator matrices, ``M = M_U - M_U T K^+ T' M_U`` where
+    ``K = T' M_U T`` (periods x periods, pseudo-inverted because one period
+    effect is redundant). Exact for unbalanced panels, no iteration.
+    """
+
+    def __init__(self, unit_codes: np.ndarray, time_codes: np.ndarray, w: np.ndarray):
+        n = len(unit_codes)
+        self.unit = unit_codes
+        self.time = time_codes
+        self.n_units = int(unit_codes.max()) + 1
+        self.n_times = int(time_codes.max()) + 1
+        self.sw = np.sqrt(w)
+        rows = np.arange(n)
+        self.Su = sp.csr_matrix((self.sw, (unit_codes, rows)), shape=(self.n_units, n))
+        self.St = sp.csr_matrix((self.sw, (time_codes, rows)), shape=(self.n_times, n))
+        self.Wi = np.bincount(unit_codes, weights=w, minlength=self.n_units)
+        wt = np.bincount(time_codes, weights=w, minlength=self.n_times)
+        C = np.zeros((self.n_units, self.n_times))
+        np.add.at(C, (unit_codes, time_codes), w)
+        self.C = C
+        K = np.diag(wt) - C.T @ (C / self.Wi[:, None])
+        # pseudo-inverse with a generous cut-off: K always has one exact zero eigenvalue
+        # (the redundant period effect) that round-off makes ~1e-15 relative, at the
+        # edge of numpy's default cut-off
+        vals, vecs = np.linalg.eigh(K)
+        keep = vals > 1e-9 * max(vals.max(), 1e-300)
+        self.Kp = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+
+    def m_unit(self, z: np.ndarray) -> np.ndarray:
+        """``M_U z``: remove (weighted) unit means."""
+        means = (self.Su @ z) / (self.Wi if z.ndim == 1 else self.Wi[:, None])
+        sw = self.sw if z.ndim == 1 else self.sw[:, None]
+        return z - sw * means[self.unit]
+
+    def resid(self, z: np.ndarray) -> np.ndarray:
+        """``M z`` for a vector or an (n, k) matrix in the scaled space."""
+        mu = self.m_unit(z)
+        c = self.Kp @ (self.St @ mu)
+        cc = self.C @ c
+        if z.ndim == 1:
+            return mu - self.sw * (c[self.time] - (cc / self.Wi)[self.unit])
+        return mu - self.sw[:, None] * (c[self.time] - (cc / self.Wi[:, None])[self.unit])
+
+
+def _codes(values) -> tuple[np.ndarray, np.ndarray]:
+    uniq, codes = np.unique(np.asarray(values), return_inverse=True)
+    return uniq, codes.astype("int64")
+
+
+def _treatment_indicator(df: pd.DataFrame, treatment: str | None) -> np.ndarray:
+    if treatment is not None:
+        d = pd.to_numeric(df[treatment], errors="coerce")
+        if d.isna().any() or not d.isin([0, 1]).all():
+            raise EstimatorInputError(f"treatment column {treatment!r} must be 0/1 without missing values")
+        return d.to_numpy(dtype="float64")
+    return ((df["cohort"].to_numpy() > 0) & (df["time"].to_numpy() >= df["cohort"].to_numpy())).astype("float64")
+
+
+def _check_nested(df: pd.DataFrame, what: str) -> None:
+    per_unit = df.groupby("unit")["cluster"].nunique()
+    if (per_unit > 1).any():
+        raise EstimatorInputError(
+            f"{what}: the cluster variable must be constant within each unit (units nested in clusters); "
+            f"it varies within unit(s) {list(per_unit[per_unit > 1].index[:5])}"
+        )
+
+
+def _draw_weights(weight_type: str, G: int, n_boot: int, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
+    """Weights matrix (G x B) drawn exactly like ``wildboottest`` (same seed, same draws)."""
+    if weight_type == "rademacher" and 2**G <= n_boot:
+        return np.array(list(product([-1.0, 1.0], repeat=G))).T, True
+    if weight_type == "rademacher":
+        v = rng.choice(np.array([-1.0, 1.0]), size=G * n_boot, replace=True)
+    else:
+        v = rng.choice(_WEBB, size=G * n_boot, replace=True)
+    return v.reshape(G, n_boot), False
+
+
+def wild_cluster_bootstrap(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str | None = None,
+    *,
+    treatment: str | None = None,
+    cluster: str,
+    weights: str | None = None,
+    weight_type: str = "auto",
+    n_boot: int = 9999,
+    impose_null: bool = True,
+    seed: int | None = None,
+    alpha: float = 0.05,
+) -> EstimationResult:
+    r"""Wild cluster bootstrap p-value and test-inverted interval for the TWFE coefficient.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long panel, one row per unit and period.
+    outcome, unit, time : str
+        Column names.
+    cohort : str, optional
+        First treated period (0/missing = never); the treatment is then
+        ``1{time >= cohort}`` for treated units. Give ``cohort`` or
+        ``treatment``.
+    treatment : str, optional
+        A 0/1 treatment column (may switch off); overrides ``cohort``.
+    cluster : str
+        Cluster column (required; e.g. state). Units must be nested in
+        clusters.
+    weights : str, optional
+        Positive analytic weights (e.g. population): weighted least squares.
+    weight_type : {"auto", "rademacher", "webb"}
+        Bootstrap weight distribution. ``"auto"`` uses Webb's six-point
+        weights when there are fewer than 12 clusters, Rademacher otherwise.
+        Rademacher weights are fully enumerated (all ``2**G`` sign vectors,
+        a deterministic p-value) whenever ``2**G <= n_boot``.
+    n_boot : int
+        Number of bootstrap draws (ignored under full enumeration).
+    impose_null : bool
+        ``True`` (WCR, recommended): the bootstrap data are generated with
+        the tested value imposed. ``False`` (WCU): unrestricted residuals;
+        the p-value then tests 0 and the interval is the percentile-t
+        interval.
+    seed : int, optional
+        Seed of ``numpy.random.default_rng``; draws are made exactly as
+        ``wildboottest`` makes them (same seed, same draws).
+    alpha : float
+        Test level; the interval has coverage ``1 - alpha``.
+
+    Returns
+    -------
+    EstimationResult
+        One term ``"treated"`` with the TWFE estimate, its CR1 standard
+        error and the bootstrap interval; ``extra`` holds ``p_value`` (of
+        ``H0: beta = 0``), ``t_stat``, ``t_boot`` (bootstrap t statistics
+        under ``H0: beta = 0``), ``n_boot``, ``full_enumeration``,
+        ``weight_type``, ``se_cr1``.
+
+    Notes
+    -----
+    Model: :math:`y_{it} = \alpha_i + \gamma_t + \beta D_{it} + u_{it}`,
+    estimated by (weighted) least squares. With :math:`M` the residual maker
+    of the two sets of fixed effects, :math:`\tilde x = M D`,
+    :math:`\tilde y = M y` and :math:`\hat\beta = \tilde x'\tilde y / \tilde x'\tilde x`.
+
+    WCR bootstrap of :math:`H_0: \beta = b_0` (Cameron, Gelbach & Miller
+    2008; Roodman et al. 2019): restricted residuals
+    :math:`r = \tilde y - b_0 \tilde x`; draw :math:`v_g` per cluster;
+    :math:`y^* = \text{FE} + b_0 D + v_g r`; refit the *full* model
+    (fixed effects included) and compute
+    :math:`t^* = (\beta^* - b_0)/\text{se}^*_{CR1}`. The fixed effects are
+    partialled out exactly: the bootstrap residuals are re-projected on the
+    fixed effects, so the result equals a bootstrap with unit and period
+    dummies (tested against ``wildboottest`` on the dummy regression).
+    Because units are nested in clusters, only the period effects enter the
+    cluster scores, through a rank-:math:`T` correction, which makes every
+    draw :math:`O(G T)`.
+
+    p-value: :math:`P^*(|t^*| \ge |t|)` (two-sided, symmetric); draws with
+    :math:`|t^*|` equal to :math:`|t|` up to a relative 1e-9 count as at
+    least as extreme (matters under full enumeration, where the all-ones
+    draw reproduces :math:`t`). Interval: all :math:`b_0` not rejected at
+    level ``alpha`` (test inversion; each :math:`b_0` re-imposes its own
+    null with the same draws).
+
+    Standard error and small-sample correction: CR1,
+    :math:`\frac{G}{G-1}\frac{N-1}{N-K}\sum_g (\tilde x_g' \hat e_g)^2/(\tilde x'\tilde x)^2`
+    with :math:`K = T + 1` (the coefficient, :math:`T - 1` period effects,
+    and one for the unit effects, which are nested in the clusters and so
+    otherwise not counted): ``pyfixest``'s and ``fixest``'s default
+    (``k_fixef="nonnested"``) for this model. The scalar
+    correction cancels from the bootstrap p-value and interval.
+    """
+    if weight_type not in ("auto", "rademacher", "webb"):
+        raise EstimatorInputError(f"weight_type must be 'auto', 'rademacher' or 'webb', not {weight_type!r}")
+    if cohort is None and treatment is None:
+        raise EstimatorInputError("give either cohort= (first treated period) or treatment= (0/1 column)")
+    if not 0 < alpha < 1:
+        raise EstimatorInputError(f"alpha must be in (0, 1), got {alpha}")
+    prep = prepare_panel(data, outcome, unit, time, cohort, weights=weights, cluster=cluster, extra=[treatment] if treatment else None)
+    df = prep.data
+    _check_nested(df, "wild_cluster_bootstrap")
+    d = _treatment_indicator(df, treatment)
+    _, ucode = _codes(df["unit"])
+    _, tcode = _codes(df["time"])
+    clus, gcode = _codes(df["cluster"])
+    G = len(clus)
+    if G < 2:
+        raise EstimatorInputError(f"wild_cluster_bootstrap needs at least 2 clusters in {cluster!r}; found {G}")
+    w = df["w"].to_numpy(dtype="float64")
+    proj = _TwoWayProjector(ucode, tcode, w)
+    sw = proj.sw
+    yt = proj.resid(sw * df["y"].to_numpy(dtype="float64"))
+    xt = proj.resid(sw * d)
+    xx = float(xt @ xt)
+    if xx <= 1e-12 * max(1.0, float((sw * d) @ (sw * d))):
+        raise EstimatorInputError("the treatment indicator has no variation left after unit and period fixed effects")
+    beta = float(xt @ yt) / xx
+    N = len(df)
+    n_times = proj.n_times
+    K = n_times + 1
+    ssc = G / (G - 1) * (N - 1) / (N - K)
+    e = yt - xt * beta
+    score = np.bincount(gcode, weights=xt * e, minlength=G)
+    se = float(np.sqrt(ssc * np.sum(score**2)) / xx)
+
+    # per-cluster pieces
+    A = np.bincount(gcode, weights=xt * xt, minlength=G)
+    Sy = np.bincount(gcode, weights=xt * yt, minlength=G)
+    # T' x_(g) and T' y_(g): G x T matrices
+    Xg = np.zeros((G, n_times))
+    Yg = np.zeros((G, n_times))
+    np.add.at(Xg, (gcode, tcode), sw * xt)
+    np.add.at(Yg, (gcode, tcode), sw * yt)
+    XgK = Xg @ proj.Kp
+
+    wt = weight_type if weight_type != "auto" else ("webb" if G < 12 else "rademacher")
+    rng = np.random.default_rng(seed)
+    V, full_enum = _draw_weights(wt, G, n_boot, rng)
+    B = V.shape[1]
+
+    # bootstrap pieces linear in the tested value b0 (WCR) -- computed in chunks over draws
+    n0 = np.empty(B)
+    n1 = np.empty(B)
+    d00 = np.empty(B)
+    d01 = np.empty(B)
+    d11 = np.empty(B)
+    chunk = max(1, min(B, 2_000_000 // max(G, 1)))
+    if impose_null:
+        for s in range(0, B, chunk):
+            v = V[:, s : s + chunk]
+            sv_y = Sy @ v
+            sv_x = A @ v
+            p0 = v * Sy[:, None] - XgK @ (Yg.T @ v) - np.outer(A, sv_y) / xx
+            p1 = v * A[:, None] - XgK @ (Xg.T @ v) - np.outer(A, sv_x) / xx
+            n0[s : s + chunk] = sv_y / xx
+            n1[s : s + chunk] = sv_x / xx
+            d00[s : s + chunk] = np.einsum("gb,gb->b", p0, p0)
+            d01[s : s + chunk] = np.einsum("gb,gb->b", p0, p1)
+            d11[s : s + chunk] = np.einsum("gb,gb->b", p1, p1)
+    else:
+        # WCU: residuals e (unrestricted); beta* - beta_hat = sum v_g S^e_g / xx, no b0 dependence
+        Se = score
+        Eg = np.zeros((G, n_times))
+        np.add.at(Eg, (gcode, tcode), sw * e)
+        for s in range(0, B, chunk):
+            v = V[:, s : s + chunk]
+            sv = Se @ v
+            p0 = v * Se[:, None] - XgK @ (Eg.T @ v) - np.outer(A, sv) / xx
+            n0[s : s + chunk] = sv / xx
+            n1[s : s + chunk] = 0.0
+            d00[s : s + chunk] = np.einsum("gb,gb->b", p0, p0)
+            d01[s : s + chunk] = 0.0
+            d11[s : s + chunk] = 0.0
+    scale = np.sqrt(ssc) / xx
+
+    def tboot(b0: float) -> np.ndarray:
+        den = np.maximum(d00 - 2 * b0 * d01 + b0 * b0 * d11, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (n0 - b0 * n1) / (scale * np.sqrt(den))
+
+    def pval(b0: float) -> float:
+        t_obs = abs(beta - b0) / se
+        tb = np.abs(tboot(b0 if impose_null else 0.0))
+        tb = np.where(np.isfinite(tb), tb, np.inf)
+        return float(np.mean(tb >= t_obs * (1 - 1e-9)))
+
+    p0_value = pval(0.0)
+    t_boot0 = tboot(0.0)
+
+    def boundary(direction: float) -> float:
+        inside = beta
+        step = se if se > 0 else 1.0
+        outside = beta + direction * step
+        k = 0
+        while pval(outside) > alpha:
+            inside = outside
+            step *= 2
+            outside = beta + direction * step
+            k += 1
+            if k > 60:
+                return direction * np.inf
+        for _ in range(100):
+            mid = 0.5 * (inside + outside)
+            if pval(mid) > alpha:
+                inside = mid
+            else:
+                outside = mid
+            if abs(outside - inside) <= 1e-10 * max(se, 1e-300):
+                break
+        return 0.5 * (inside + outside)
+
+    lo, hi = boundary(-1.0), boundary(1.0)
+    note_bits = [
+        f"WC{'R' if impose_null else 'U'} bootstrap, {wt} weights, "
+        + (f"full enumeration of {B} draws" if full_enum else f"{B} draws (seed={seed})"),
+        f"{G} clusters ({cluster}); CR1 SE with G/(G-1)(N-1)/(N-K), K={K}; interval by test inversion; p(beta=0)={p0_value:.4g}",
+    ]
+    if wt == "rademacher" and G < 12:
+        note_bits.append("fewer than 12 clusters: Webb weights are recommended")
+    if weights:
+        note_bits.append(f"weighted by {weights}")
+    if prep.drop_note():
+        note_bits.append(prep.drop_note())
+    table = pd.DataFrame(
+        {"term": ["treated"], "estimate": [beta], "std_error": [se], "conf_low": [lo], "conf_high": [hi]}
+    )
+    return EstimationResult(
+        "wild_cluster_bootstrap",
+        table,
+        n_obs=N,
+        n_clusters=G,
+        notes="; ".join(note_bits),
+        alpha=alpha,
+        extra={
+            "p_value": p0_value,
+            "t_stat": beta / se,
+            "t_boot": t_boot0,
+            "n_boot": B,
+            "full_enumeration": full_enum,
+            "weight_type": wt,
+            "se_cr1": se,
+            "impose_null": impose_null,
+        },
+    )
+
+
+def _fwl_setup(prep):
+    df = prep.data
+    _, ucode = _codes(df["unit"])
+    _, tcode = _codes(df["time"])
+    w = df["w"].to_numpy(dtype="float64")
+    proj = _TwoWayProjector(ucode, tcode, w)
+    yt = proj.resid(proj.sw * df["y"].to_numpy(dtype="float64"))
+    return proj, ucode, tcode, yt
+
+
+def _permute_cohorts(unit_cohort: np.ndarray, strata: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+    if strata is None:
+        return rng.permutation(unit_cohort)
+    out = unit_cohort.copy()
+    for s in np.unique(strata):
+        idx = np.flatnonzero(strata == s)
+        out[idx] = unit_cohort[rng.permutation(idx)]
+    return out
+
+
+def randomization_inference(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    *,
+    estimator: str | Callable[..., EstimationResult] = "twfe",
+    n_perm: int = 999,
+    seed: int | None = None,
+    stratify: str | None = None,
+    weights: str | None = None,
+    cluster: str | None = None,
+    controls: list[str] | None = None,
+    alpha: float = 0.05,
+) -> EstimationResult:
+    r"""Randomization (permutation) inference by reassigning whole adoption dates across units.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long panel.
+    outcome, unit, time, cohort : str
+        Column names; ``cohort`` = first treated period, 0/missing = never.
+    estimator : "twfe" or callable
+        ``"twfe"``: the static TWFE coefficient, computed by the FWL trick
+        (outcome demeaned once, only the permuted treatment is re-projected).
+        A callable is called as ``estimator(data, outcome, unit, time,
+        cohort, weights=..., cluster=..., controls=...)`` and must return an
+        :class:`EstimationResult`; the statistic is its first term's
+        estimate (e.g. ``callaway_santanna``'s simple ATT).
+    n_perm : int
+        Number of permutations.
+    seed : int, optional
+        Seed of ``numpy.random.default_rng``.
+    stratify : str, optional
+        A unit-level column (e.g. state): permute cohorts only within its
+        values.
+    weights, cluster, controls : optional
+        Passed to the estimator (``cluster`` only matters for a callable;
+        ``controls`` only for a callable).
+    alpha : float
+        Stored on the result.
+
+    Returns
+    -------
+    EstimationResult
+        Term ``"ATT"`` (``"treated"`` for TWFE) with the observed estimate;
+        ``std_error``/``conf_*`` are NaN (this is a test, not an interval).
+        ``extra``: ``p_value``, ``permutation_distribution`` (array of
+        ``n_perm`` permuted estimates), ``n_perm``, ``n_failed``.
+
+    Notes
+    -----
+    Design: under the sharp null of no effect for any unit, the vector of
+    unit adoption dates :math:`(G_1, \dots, G_n)` is exchangeable across
+    units (within strata). Each permutation draws
+    :math:`\pi` uniformly and gives unit :math:`i` the whole adoption date
+    :math:`G_{\pi(i)}`, so the number of units in every cohort (including
+    never treated) is preserved and each unit stays treated from its new
+    date on. This differs from permuting the treatment cell by cell
+    (``pyfixest``'s ``ritest``), which breaks the staggered design.
+
+    Two-sided p-value with the +1 correction (the observed assignment counts
+    as one draw):
+    :math:`p = \left(1 + \#\{b: |\hat\beta_b| \ge |\hat\beta|\}\right)/(1 + B)`.
+    It is exact (size at most alpha) under the sharp null for any
+    estimator; permutations whose estimator fails are excluded and counted
+    in ``n_failed``.
+    """
+    if n_perm < 1:
+        raise EstimatorInputError("n_perm must be at least 1")
+    extra_cols = [stratify] if stratify else None
+    prep = prepare_panel(data, outcome, unit, time, cohort, weights=weights, cluster=cluster, controls=controls, extra=extra_cols)
+    df = prep.data
+    units, first = np.unique(df["unit"].to_numpy(), return_index=True)
+    unit_cohort = df["cohort"].to_numpy()[first]
+    strata = None
+    if stratify:
+        if (df.groupby("unit")[stratify].nunique(dropna=False) > 1).any():
+            raise EstimatorInputError(f"stratify column {stratify!r} must be constant within each unit")
+        strata = df[stratify].to_numpy()[first]
+    if np.unique(unit_cohort).size < 2:
+        raise EstimatorInputError("all units share one cohort: permuting adoption dates changes nothing")
+    rng = np.random.default_rng(seed)
+    perms = np.empty((n_perm, len(units)), dtype="int64")
+    for b in range(n_perm):
+        perms[b] = _permute_cohorts(unit_cohort, strata, rng)
+
+    if isinstance(estimator, str):
+        if estimator != "twfe":
+            raise EstimatorInputError(f"estimator must be 'twfe' or a callable, not {estimator!r}")
+        proj, ucode, tcode, yt = _fwl_setup(prep)
+        times = df["time"].to_numpy()
+
+        def fit_many(cohorts_by_unit: np.ndarray) -> np.ndarray:
+            # cohorts_by_unit: (k, n_units) -> estimates (k,)
+            g = cohorts_by_unit[:, ucode].T  # n x k
+            D = ((g > 0) & (times[:, None] >= g)).astype("float64") * proj.sw[:, None]
+            X = proj.resid(D)
+            xx = np.einsum("nk,nk->k", X, X)
+            xy = D.T @ yt
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = xy / xx
+            out[xx <= 1e-10 * np.einsum("nk,nk->k", D, D).clip(min=1.0)] = np.nan
+            return out
+
+        observed = float(fit_many(unit_cohort[None, :])[0])
+        if not np.isfinite(observed):
+            raise EstimatorInputError("the treatment indicator has no variation left after unit and period fixed effects")
+        dist = np.concatenate([fit_many(perms[s : s + 100]) for s in range(0, n_perm, 100)])
+        term = "treated"
+        name = "twfe"
+    else:
+        base = data.loc[:, :].copy()
+        ukey = data[unit].to_numpy()
+        pos = pd.Index(units).get_indexer(ukey)
+
+        def stat(cohort_by_unit: np.ndarray | None) -> float:
+            frame = base
+            if cohort_by_unit is not None:
+                frame = base.copy()
+                vals = np.where(pos >= 0, cohort_by_unit[np.clip(pos, 0, None)], 0)
+                frame[cohort] = vals
+            kw = {"weights": weights, "cluster": cluster, "controls": controls}
+            res = estimator(frame, outcome, unit, time, cohort, **kw)
+            return float(res.estimate)
+
+        observed = stat(None)
+        dist = np.empty(n_perm)
+        for b in range(n_perm):
+            try:
+                dist[b] = stat(perms[b])
+            except (EstimatorInputError, np.linalg.LinAlgError, ValueError):
+                dist[b] = np.nan
+        term = "ATT"
+        name = getattr(estimator, "__name__", "callable")
+    ok = np.isfinite(dist)
+    n_failed = int((~ok).sum())
+    n_ok = int(ok.sum())
+    if n_ok == 0:
+        raise EstimatorInputError("every permutation failed to estimate")
+    tol = 1e-12 * max(1.0, abs(observed))
+    p = (1 + int(np.sum(np.abs(dist[ok]) >= abs(observed) - tol))) / (1 + n_ok)
+    notes = [
+        f"randomization inference with {name}: {n_ok} permutations of whole adoption dates across units"
+        + (f" within {stratify}" if stratify else "")
+        + f" (seed={seed}); two-sided p={p:.4g} with +1 correction",
+    ]
+    if n_failed:
+        notes.append(f"{n_failed} permutations failed and were excluded")
+    if prep.drop_note():
+        notes.append(prep.drop_note())
+    table = pd.DataFrame(
+        {"term": [term], "estimate": [observed], "std_error": [np.nan], "conf_low": [np.nan], "conf_high": [np.nan]}
+    )
+    return EstimationResult(
+        "randomization_inference",
+        table,
+        n_obs=prep.n_obs,
+        n_clusters=None,
+        notes="; ".join(notes),
+        alpha=alpha,
+        extra={"p_value": p, "permutation_distribution": dist, "n_perm": n_ok, "n_failed": n_failed, "statistic": name},
+    )
+
+
+def _t_crit(alpha: float, df: int | None) -> float:
+    return float(stats.t.ppf(1 - alpha / 2, df)) if df else float(stats.norm.ppf(1 - alpha / 2))
