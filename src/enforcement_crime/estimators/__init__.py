@@ -7,6 +7,7 @@ treated), optional ``weights``, ``cluster`` and ``controls``, and returns an
 """
 
 from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
+from enforcement_crime.estimators.bacon import bacon_decomposition
 from enforcement_crime.estimators.callaway_santanna import callaway_santanna
 from enforcement_crime.estimators.imputation import imputation, two_stage
 from enforcement_crime.estimators.inference import randomization_inference, wild_cluster_bootstrap
@@ -16,6 +17,7 @@ from enforcement_crime.results import EstimationResult, compare
 __all__ = [
     "EstimationResult",
     "EstimatorInputError",
+    "bacon_decomposition",
     "callaway_santanna",
     "compare",
     "event_study",
