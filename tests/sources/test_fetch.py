@@ -73,7 +73,7 @@ def _handler(state: _State):
 def server():
     state = _State()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}/co-est-test.csv"
     yield url, state
