@@ -1,0 +1,785 @@
+"""Shared helpers for the study notebooks (287(g) and Secure Communities).
+
+The study notebooks under ``notebooks/287g``, ``notebooks/secure_communities``
+and ``notebooks/methods`` orchestrate and explain; the code they share lives
+here:
+
+Treatment timing on annual panels
+    :func:`exposure_share`, :func:`annual_cohort` and :func:`add_treatment`
+    turn adoption dates (month or day precision) into annual treatment
+    variables under the two documented exposure rules of STUDIES.md §1:
+    ``"first_full_year"`` (treated from the first full calendar year) and
+    ``"share_of_year"`` (the share of the year exposed).
+Estimators that may not exist yet
+    :func:`find_estimator` and :func:`estimate` look estimators up by their
+    public name in :mod:`enforcement_crime.estimators`; a missing one gives an
+    :class:`Unavailable` record that a notebook shows plainly (never a fake
+    number).
+The "study vs rebuild" table
+    :data:`PAPER_CONCLUSIONS` holds only the words of STUDIES.md;
+    :func:`study_vs_rebuild` puts our estimate, interval and minimum detectable
+    effect beside them.
+Outputs registry
+    :class:`OutputLog` saves every figure and table through
+    :func:`enforcement_crime.plots.save_figure` /
+    :func:`enforcement_crime.tables.save_table`, shows each exported table's
+    numbers as a JSON output in the executed notebook (so a test can compare
+    the notebook's numbers with the CSV), and records which notebook wrote which
+    file; :func:`write_outputs_md` turns the records into ``reports/OUTPUTS.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import pkgutil
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from enforcement_crime import config
+from enforcement_crime.results import EstimationResult
+
+__all__ = [
+    "EXPOSURE_RULES",
+    "PAPER_CONCLUSIONS",
+    "TABLE_JSON_KEY",
+    "VALUE_JSON_KEY",
+    "Unavailable",
+    "OutputLog",
+    "exposure_share",
+    "annual_cohort",
+    "add_treatment",
+    "find_estimator",
+    "estimate",
+    "headline",
+    "analytic_mde",
+    "study_vs_rebuild",
+    "outputs_registry_dir",
+    "write_outputs_md",
+    "notebook_values",
+    "notebook_tables",
+    "twfe_exposure_share",
+]
+
+EXPOSURE_RULES: tuple[str, ...] = ("first_full_year", "share_of_year")
+TABLE_JSON_KEY = "enforcement_crime_table"
+VALUE_JSON_KEY = "enforcement_crime_value"
+
+
+# --------------------------------------------------------------------------------------
+# treatment timing on annual panels
+# --------------------------------------------------------------------------------------
+
+
+def _timing_module():
+    """``enforcement_crime.build.timing`` when it exists (the data team's timing rules), else None."""
+    try:
+        return importlib.import_module("enforcement_crime.build.timing")
+    except ImportError:
+        return None
+
+
+def exposure_share(start, end, year) -> np.ndarray:
+    r"""Share of each calendar year inside the exposure spell ``[start, end)``.
+
+    Parameters
+    ----------
+    start, end : array-like of datetime
+        Spell start (NaT = never exposed) and end (NaT = still active).
+    year : array-like of int
+        Calendar years, aligned with ``start`` and ``end``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Floats in [0, 1].
+
+    Notes
+    -----
+    .. math:: s_{it} = \frac{|[\max(a_i, J_t), \min(e_i, J_{t+1}))|}{|[J_t, J_{t+1})|}
+
+    with :math:`J_t` = 1 January of year :math:`t`, measured in days (leap
+    years count 366).
+    """
+    s = pd.to_datetime(pd.Series(np.asarray(start))).astype("datetime64[ns]").to_numpy()
+    e = pd.to_datetime(pd.Series(np.asarray(end))).astype("datetime64[ns]").to_numpy()
+    y = np.asarray(year, dtype="int64")
+    if not (len(s) == len(e) == len(y)):
+        raise ValueError(f"exposure_share: start, end and year must align (lengths {len(s)}, {len(e)}, {len(y)})")
+    y0 = pd.to_datetime(pd.DataFrame({"year": y, "month": 1, "day": 1})).to_numpy(dtype="datetime64[ns]")
+    y1 = pd.to_datetime(pd.DataFrame({"year": y + 1, "month": 1, "day": 1})).to_numpy(dtype="datetime64[ns]")
+    s = np.where(np.isnat(s), y1, s)  # never exposed: an empty spell
+    e = np.where(np.isnat(e), y1, e)  # still active: open to the end of the year
+    lo = np.maximum(s, y0)
+    hi = np.minimum(e, y1)
+    return np.clip((hi - lo) / (y1 - y0), 0.0, 1.0)
+
+
+def annual_cohort(dates, rule: str = "first_full_year") -> pd.Series:
+    """First treated year of each adoption date under an exposure rule.
+
+    Parameters
+    ----------
+    dates : array-like of datetime
+        Adoption dates (NaT = never adopted).
+    rule : {"first_full_year", "share_of_year"}
+        ``"first_full_year"``: the first calendar year wholly exposed (the
+        adoption year when adoption is on 1 January, else the next year); the
+        partial first year counts as untreated. ``"share_of_year"``: the first
+        calendar year with any exposure (the adoption year); the partial year's
+        intensity is :func:`exposure_share`.
+
+    Returns
+    -------
+    pandas.Series
+        ``Int64`` first treated year, 0 for never adopted (the estimators'
+        convention).
+    """
+    if rule not in EXPOSURE_RULES:
+        raise ValueError(f"rule must be one of {EXPOSURE_RULES}, got {rule!r}")
+    d = pd.to_datetime(pd.Series(dates))
+    if rule == "first_full_year":
+        timing = _timing_module()
+        if timing is not None:  # the data team's rule, so panels and notebooks agree
+            return timing.exposure_first_full_year(d).fillna(0).astype("Int64").rename("cohort")
+        jan1 = (d.dt.month == 1) & (d.dt.day == 1)
+        return (d.dt.year + (~jan1).astype(int)).astype("Int64").fillna(0).rename("cohort")
+    return d.dt.year.astype("Int64").fillna(0).rename("cohort")
+
+
+def add_treatment(
+    panel: pd.DataFrame,
+    start: str,
+    end: str | None = None,
+    *,
+    rule: str = "first_full_year",
+    prefix: str | None = None,
+    year: str = "year",
+) -> pd.DataFrame:
+    """Add annual treatment columns derived from adoption (and end) dates.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        County-year (or city-year) panel with a date column ``start``.
+    start : str
+        Adoption date column (e.g. ``"sc_activation_date"``, ``"g287_start"``).
+    end : str, optional
+        End date column (e.g. ``"g287_end"``); NaT = still active.
+    rule : {"first_full_year", "share_of_year"}
+        The exposure rule (:func:`annual_cohort`).
+    prefix : str, optional
+        Column prefix; default: ``start`` without ``_activation_date`` /
+        ``_start``.
+    year : str
+        The year column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``<prefix>_cohort`` (Int64 first treated year, 0 = never),
+        ``<prefix>_share`` (share of the year exposed, ignores the rule),
+        ``<prefix>_treated`` (the rule's treatment: 1 in wholly exposed years
+        for ``"first_full_year"``, the share for ``"share_of_year"``) and
+        ``<prefix>_ever`` (bool, ever adopted). Also ``<prefix>_switch_off``
+        when ``end`` is given (1 in the first year after the spell ends).
+
+    Notes
+    -----
+    Under ``"first_full_year"``, a county that adopted in mid-year is coded
+    untreated in its partial first year; under ``"share_of_year"``, that year
+    carries its share. With an end date, ``_treated`` follows the spell (it may
+    switch off), while ``_cohort`` is the first treated year ("ever treated
+    from then on" for absorbing-treatment estimators).
+    """
+    for col in (start, end, year):
+        if col is not None and col not in panel.columns:
+            raise KeyError(f"add_treatment: column {col!r} not in the panel; columns are {list(panel.columns)}")
+    if prefix is None:
+        prefix = start.removesuffix("_activation_date").removesuffix("_start")
+    out = panel.copy()
+    ends = out[end] if end else pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    starts = pd.to_datetime(out[start])
+    bad = ends.notna() & starts.notna() & (pd.to_datetime(ends) < starts)
+    if bad.any():
+        rows = out.loc[bad, [c for c in ("fips", year, start, end) if c in out.columns]].head()
+        raise ValueError(f"add_treatment: {int(bad.sum())} row(s) with {end!r} before {start!r}, first:\n{rows}")
+    share = exposure_share(starts, ends, out[year].to_numpy())
+    cohort = annual_cohort(starts, rule).to_numpy()
+    out[f"{prefix}_cohort"] = pd.array(cohort, dtype="Int64")
+    out[f"{prefix}_share"] = share
+    if rule == "first_full_year":
+        out[f"{prefix}_treated"] = (share >= 1.0 - 1e-12).astype("float64")
+    else:
+        out[f"{prefix}_treated"] = share
+    out[f"{prefix}_ever"] = starts.notna().to_numpy()
+    if end:
+        end_year = pd.to_datetime(ends).dt.year
+        # the first calendar year with no exposure after the spell ended
+        after = end_year + ((pd.to_datetime(ends).dt.month > 1) | (pd.to_datetime(ends).dt.day > 1)).astype(int)
+        out[f"{prefix}_switch_off"] = (out[year] >= after).fillna(False).astype("float64").to_numpy()
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# estimators that may or may not exist yet
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Unavailable:
+    """An estimate that could not be computed because its estimator is not in the package yet.
+
+    Notebooks display it (a plain statement, no number) and carry it into
+    tables as a row with missing values and the reason.
+    """
+
+    name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"NOT AVAILABLE: {self.name}: {self.reason}"
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return (
+            '<div style="border:2px dashed #999;padding:6px"><b>Not available yet:</b> '
+            f"<code>{self.name}</code>: {self.reason}</div>"
+        )
+
+
+_MODULE_ERRORS: dict[str, str] = {}
+
+
+def find_estimator(name: str) -> Callable[..., EstimationResult] | None:
+    """The public estimator ``name`` from :mod:`enforcement_crime.estimators`, or None.
+
+    Looks at the package's exports first, then at each submodule (estimators
+    being written may not be exported yet). Submodules that fail to import are
+    remembered (:func:`estimate` reports them) and skipped.
+    """
+    pkg = importlib.import_module("enforcement_crime.estimators")
+    fn = getattr(pkg, name, None)
+    if callable(fn):
+        return fn
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        modname = f"{pkg.__name__}.{info.name}"
+        try:
+            mod = importlib.import_module(modname)
+        except Exception as err:  # a module being written by another engineer
+            _MODULE_ERRORS[modname] = f"{type(err).__name__}: {err}"
+            continue
+        fn = getattr(mod, name, None)
+        if callable(fn) and name in getattr(mod, "__all__", [name]):
+            return fn
+    return None
+
+
+def estimate(name: str, *args, optional: Mapping[str, object] | None = None, requires: Iterable[str] = (),
+             **kwargs) -> EstimationResult | Unavailable:  # fmt: skip
+    """Call the estimator ``name`` (see :func:`find_estimator`), or return :class:`Unavailable`.
+
+    Parameters
+    ----------
+    name : str
+        Public estimator name.
+    *args, **kwargs
+        Passed on.
+    optional : mapping, optional
+        Keyword arguments passed only when the estimator's signature has them
+        (e.g. ``n_boot``, ``seed``).
+    requires : iterable of str
+        Keyword arguments the call depends on; when the estimator's signature
+        lacks one, the result is :class:`Unavailable` saying so.
+
+    Only a missing estimator (or a missing required argument) gives
+    :class:`Unavailable`; an estimator that exists and fails raises, as it
+    should.
+    """
+    import inspect
+
+    fn = find_estimator(name)
+    if fn is None:
+        why = f"enforcement_crime.estimators has no public function {name!r} yet"
+        if _MODULE_ERRORS:
+            why += " (modules that failed to import: " + "; ".join(f"{m}: {e}" for m, e in _MODULE_ERRORS.items()) + ")"
+        return Unavailable(name, why)
+    params = inspect.signature(fn).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    missing = [r for r in requires if r not in params and not takes_any]
+    if missing:
+        return Unavailable(name, f"{name}() has no argument(s) {missing} that this analysis needs")
+    extra = {k: v for k, v in (optional or {}).items() if k in params or takes_any}
+    return fn(*args, **kwargs, **extra)
+
+
+def headline(result: EstimationResult | Unavailable, term: str | None = None) -> dict:
+    """The headline row of a result as a dict (estimate, std_error, conf_low, conf_high, term).
+
+    ``term``: a term name; default the first static term (no event time), else
+    the first row. An :class:`Unavailable` result gives NaNs and its reason.
+    """
+    if isinstance(result, Unavailable):
+        return {"term": None, "estimate": math.nan, "std_error": math.nan, "conf_low": math.nan,
+                "conf_high": math.nan, "estimator": result.name, "note": str(result)}  # fmt: skip
+    frame = result.to_frame()
+    if term is not None:
+        row = result.term(term)
+    else:
+        static = frame[frame["event_time"].isna()]
+        row = (static if len(static) else frame).iloc[0]
+    return {
+        "term": str(row["term"]),
+        "estimate": float(row["estimate"]),
+        "std_error": float(row["std_error"]) if pd.notna(row["std_error"]) else math.nan,
+        "conf_low": float(row["conf_low"]) if pd.notna(row["conf_low"]) else math.nan,
+        "conf_high": float(row["conf_high"]) if pd.notna(row["conf_high"]) else math.nan,
+        "estimator": result.estimator,
+        "note": "",
+    }
+
+
+def analytic_mde(std_error: float, alpha: float = 0.05, power: float = 0.8) -> float:
+    r"""Minimum detectable effect from a standard error (two-sided test, normal approximation).
+
+    Notes
+    -----
+    .. math:: \mathrm{MDE} = (z_{1-\alpha/2} + z_{\text{power}})\,\widehat{\mathrm{se}}
+
+    (Bloom 1995): the true effect a two-sided level-:math:`\alpha` test rejects
+    with probability ``power`` when the estimator is normal with that standard
+    error. It takes the design's standard error as given (no simulation); the
+    simulation-based ``minimum_detectable_effect`` estimator is preferred when
+    it exists.
+    """
+    from scipy.stats import norm
+
+    if not np.isfinite(std_error) or std_error < 0:
+        return math.nan
+    return float((norm.ppf(1 - alpha / 2) + norm.ppf(power)) * std_error)
+
+
+# --------------------------------------------------------------------------------------
+# the "study vs rebuild" table
+# --------------------------------------------------------------------------------------
+
+# Only the words of ../shared/docs/STUDIES.md; no number is attributed to a paper.
+PAPER_CONCLUSIONS: dict[str, dict[str, str]] = {
+    "287g_nc": {
+        "paper": "Forrester & Nowrasteh (2018), Cato Institute WP 52 (rev. CGO WP 2020.004)",
+        "conclusion": "no causal relationship between 287(g) and crime rates or clearances; a significant "
+        "relation between activation and assaults on officers (abstract). The coefficient tables are not "
+        "available to us.",
+    },
+    "287g_national": {
+        "paper": "(no national 287(g) county study is summarised in STUDIES.md)",
+        "conclusion": "STUDIES.md quotes no finding for a national 287(g) county design; this notebook extends "
+        "the North Carolina design (Forrester & Nowrasteh 2018: no causal relationship between 287(g) and crime "
+        "rates) to every county and splits jail and task-force models.",
+    },
+    "sc_county": {
+        "paper": "Miles & Cox (2014), Journal of Law and Economics 57(4):937-973",
+        "conclusion": '"no observable effect on the overall crime rate"; no meaningful reductions in index or '
+        "violent crime (abstract). Reported but unverified: the results are sensitive to county-specific "
+        "linear trends.",
+    },
+    "sc_city": {
+        "paper": "Treyger, Chalfin & Loeffler (2014), Criminology & Public Policy 13(2):285-322",
+        "conclusion": 'no discernible effect on crime or arrests (the "medium and large municipalities" '
+        "result).",
+    },
+}
+
+
+def study_vs_rebuild(
+    study: str,
+    rows: Iterable[Mapping[str, object]],
+    *,
+    data_label: str,
+    differences: Iterable[str],
+) -> pd.DataFrame:
+    """The "study vs rebuild" table: the paper's words beside our estimates.
+
+    Parameters
+    ----------
+    study : str
+        A key of :data:`PAPER_CONCLUSIONS`.
+    rows : iterable of mappings
+        One per estimate: ``outcome``, ``specification`` and either a
+        ``result`` (:class:`EstimationResult` or :class:`Unavailable`, with an
+        optional ``term``) or ``estimate``/``conf_low``/``conf_high``; plus
+        ``mde`` (float, NaN when unknown) and optionally ``mde_method``.
+    data_label : str
+        Which data ran (e.g. "SYNTHETIC DATA (seed ...)" or the panel name).
+    differences : iterable of str
+        Design differences that remain between the paper and the rebuild.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``paper``, ``paper_conclusion``, ``outcome``, ``specification``,
+        ``estimator``, ``term``, ``estimate``, ``std_error``, ``conf_low``,
+        ``conf_high``, ``mde``, ``mde_method``, ``detectable`` (``|estimate|``
+        vs MDE in words), ``data``, ``design_differences``, ``note``.
+    """
+    if study not in PAPER_CONCLUSIONS:
+        raise KeyError(f"study must be one of {sorted(PAPER_CONCLUSIONS)}, got {study!r}")
+    paper = PAPER_CONCLUSIONS[study]
+    diffs = "; ".join(differences)
+    out = []
+    for r in rows:
+        if "result" in r:
+            h = headline(r["result"], r.get("term"))  # type: ignore[arg-type]
+        else:
+            h = {k: float(r.get(k, math.nan)) for k in ("estimate", "std_error", "conf_low", "conf_high")}
+            h.update(term=r.get("term"), estimator=r.get("estimator", ""), note=r.get("note", ""))
+        mde = float(r.get("mde", math.nan))
+        est = h["estimate"]
+        if not np.isfinite(est):
+            verdict = "not estimated"
+        elif not np.isfinite(mde):
+            verdict = "MDE unknown"
+        else:
+            zero_in = h["conf_low"] <= 0 <= h["conf_high"] if np.isfinite(h["conf_low"]) else None
+            verdict = (
+                ("interval covers 0; " if zero_in else "interval excludes 0; " if zero_in is False else "")
+                + ("effects of +/-MDE or larger would likely have been detected" if mde > 0 else "")
+            )
+        out.append(
+            {
+                "paper": paper["paper"],
+                "paper_conclusion": paper["conclusion"],
+                "outcome": r["outcome"],
+                "specification": r["specification"],
+                "estimator": h["estimator"],
+                "term": h["term"],
+                "estimate": est,
+                "std_error": h["std_error"],
+                "conf_low": h["conf_low"],
+                "conf_high": h["conf_high"],
+                "mde": mde,
+                "mde_method": r.get("mde_method", ""),
+                "detectable": verdict,
+                "data": data_label,
+                "design_differences": diffs,
+                "note": h.get("note", ""),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------------------
+# outputs registry
+# --------------------------------------------------------------------------------------
+
+
+def outputs_registry_dir() -> Path:
+    """Where :class:`OutputLog` records which notebook wrote which file (``reports/notebooks/_outputs``)."""
+    return config.reports_dir() / "notebooks" / "_outputs"
+
+
+def _jsonable(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return None if not np.isfinite(v) else float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    return v
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    return [{k: _jsonable(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+
+
+def _display_json(payload, key: str, name: str) -> None:
+    """Show ``payload`` as an ``application/json`` output tagged with ``{key: name}`` (a no-op outside IPython)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover
+        return
+    if get_ipython() is None:
+        return
+    display({"application/json": payload, "text/plain": f"[{key}: {name}]"}, raw=True,
+            metadata={"application/json": {key: name}})  # fmt: skip
+
+
+@dataclass
+class OutputLog:
+    """Save a notebook's figures and tables and record them for ``reports/OUTPUTS.md``.
+
+    Parameters
+    ----------
+    study : str
+        Sub-folder of ``reports/figures`` and ``reports/tables`` (e.g. ``"287g"``).
+    notebook : str
+        The notebook source, relative to the project root
+        (e.g. ``"notebooks/287g/01-estimate-nc-counties.py"``).
+    synthetic : bool
+        Whether the notebook ran on synthetic data (marks every output).
+    data_label : str
+        Which data ran, in words.
+    """
+
+    study: str
+    notebook: str
+    synthetic: bool
+    data_label: str = ""
+    entries: list[dict] = field(default_factory=list)
+    values: dict[str, object] = field(default_factory=dict)
+
+    def figure(self, fig, name: str, data: pd.DataFrame, *, description: str = "") -> dict[str, Path]:
+        """Save a figure (PDF + PNG + CSV) with :func:`~enforcement_crime.plots.save_figure` and record it."""
+        from enforcement_crime import plots
+
+        paths = plots.save_figure(fig, name, data, study=self.study, synthetic=self.synthetic)
+        self.entries.append({"kind": "figure", "name": name, "description": description,
+                             "files": {k: str(p) for k, p in paths.items()}})  # fmt: skip
+        self._write()
+        return paths
+
+    def table(self, table: pd.DataFrame, name: str, *, description: str = "", caption: str | None = None,
+              float_format: str = "{:.3f}") -> dict[str, Path]:  # fmt: skip
+        """Save a table (LaTeX + CSV), record it, and show its numbers as a JSON output.
+
+        The JSON output (``application/json`` tagged ``{TABLE_JSON_KEY: name}``)
+        holds the numbers the notebook computed, so a test can compare the
+        executed notebook with the exported CSV.
+        """
+        from enforcement_crime import tables
+
+        paths = tables.save_table(table, name, study=self.study, synthetic=self.synthetic, caption=caption,
+                                  float_format=float_format)  # fmt: skip
+        self.entries.append({"kind": "table", "name": name, "description": description,
+                             "files": {k: str(p) for k, p in paths.items()}})  # fmt: skip
+        _display_json(_records(table), TABLE_JSON_KEY, name)
+        self._write()
+        return paths
+
+    def value(self, key: str, value) -> None:
+        """Record a scalar the notebook computed (shown as a tagged JSON output and kept in the registry)."""
+        v = _jsonable(value)
+        self.values[key] = v
+        _display_json({key: v}, VALUE_JSON_KEY, key)
+        self._write()
+
+    def _write(self) -> Path:
+        folder = outputs_registry_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = self.notebook.replace("/", "__").removesuffix(".py")
+        path = folder / f"{stem}.json"
+        record = {"notebook": self.notebook, "study": self.study, "synthetic": self.synthetic,
+                  "data": self.data_label, "outputs": self.entries, "values": self.values}  # fmt: skip
+        path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        return path
+
+    def finish(self) -> Path:
+        """Write the registry record and regenerate ``reports/OUTPUTS.md``; returns its path."""
+        self._write()
+        return write_outputs_md()
+
+
+def _rel(path: Path, start: Path) -> str:
+    import os
+
+    return os.path.relpath(path, start).replace(os.sep, "/")
+
+
+def write_outputs_md(reports: str | Path | None = None, *, project_root: str | Path | None = None) -> Path:
+    """Write ``reports/OUTPUTS.md``: every figure and table, with the notebook that makes it.
+
+    Reads the records written by :class:`OutputLog` (one per executed
+    notebook) and, for the tour notebook and any notebook not using
+    :class:`OutputLog`, lists the files found under ``reports/figures/<study>``
+    and ``reports/tables/<study>`` with the notebooks of that folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    reports = Path(reports) if reports else config.reports_dir()
+    root = Path(project_root) if project_root else config.project_root()
+    records = []
+    reg = reports / "notebooks" / "_outputs"
+    for p in sorted(reg.glob("*.json")) if reg.is_dir() else []:
+        records.append(json.loads(p.read_text()))
+    lines = [
+        "# Outputs: every figure and table, and the notebook that makes it",
+        "",
+        "Generated by `enforcement_crime.studies.write_outputs_md()` after the notebooks run",
+        "(`make notebooks`, `make figures`, `make tables`); do not edit by hand. Figures are PDF + PNG +",
+        "CSV of the plotted numbers; tables are LaTeX + CSV. Outputs made from the built-in synthetic panel",
+        "are marked SYNTHETIC DATA: they are not results of any study.",
+        "",
+    ]
+    covered: set[str] = set()
+    for rec in sorted(records, key=lambda r: r["notebook"]):
+        src = root / rec["notebook"]
+        executed = reports / "notebooks" / Path(rec["notebook"]).relative_to("notebooks").with_suffix(".html")
+        lines += [
+            f"## `{rec['notebook']}`",
+            "",
+            f"Source: [{rec['notebook']}]({_rel(src, reports)}); executed: "
+            f"[{_rel(executed, reports)}]({_rel(executed, reports)}). Data: {rec.get('data') or 'see notebook'}"
+            + (" (SYNTHETIC DATA)" if rec.get("synthetic") else "") + ".",
+            "",
+            "| output | kind | files | what it shows |",
+            "|---|---|---|---|",
+        ]
+        for e in rec["outputs"]:
+            files = []
+            for ext, f in sorted(e["files"].items()):
+                fp = Path(f)
+                covered.add(str(fp.resolve()))
+                files.append(f"[{ext}]({_rel(fp, reports)})")
+            lines.append(f"| `{e['name']}` | {e['kind']} | {' '.join(files)} | {e.get('description', '')} |")
+        lines.append("")
+    # files written by notebooks that do not use OutputLog (e.g. the tour)
+    loose: dict[str, list[Path]] = {}
+    for kind in ("figures", "tables"):
+        base = reports / kind
+        for f in sorted(base.rglob("*.csv")) if base.is_dir() else []:
+            if str(f.resolve()) not in covered:
+                loose.setdefault(f.parent.name, []).append(f)
+    if loose:
+        lines += ["## Other outputs (by folder)", "", "| output | files | notebooks of that study folder |", "|---|---|---|"]
+        for study, files in sorted(loose.items()):
+            nbs = sorted((root / "notebooks" / study).glob("*.py")) if (root / "notebooks" / study).is_dir() else []
+            nb_links = ", ".join(f"[{_rel(n, root)}]({_rel(n, reports)})" for n in nbs) or "(none found)"
+            for f in files:
+                exts = [e for e in ("pdf", "png", "csv", "tex") if f.with_suffix("." + e).is_file()]
+                links = " ".join(f"[{e}]({_rel(f.with_suffix('.' + e), reports)})" for e in exts)
+                lines.append(f"| `{f.stem}` | {links} | {nb_links} |")
+        lines.append("")
+    out = reports / "OUTPUTS.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# reading executed notebooks (tests)
+# --------------------------------------------------------------------------------------
+
+
+def _tagged_outputs(nb_path: str | Path, key: str) -> dict[str, object]:
+    import nbformat
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    found: dict[str, object] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") not in ("display_data", "execute_result"):
+                continue
+            meta = out.get("metadata", {}).get("application/json", {})
+            if key in meta:
+                found[meta[key]] = out["data"]["application/json"]
+    return found
+
+
+def notebook_tables(nb_path: str | Path) -> dict[str, pd.DataFrame]:
+    """The tables an executed notebook exported through :meth:`OutputLog.table`, as it computed them."""
+    return {name: pd.DataFrame(rows) for name, rows in _tagged_outputs(nb_path, TABLE_JSON_KEY).items()}
+
+
+def notebook_values(nb_path: str | Path) -> dict[str, object]:
+    """The scalars an executed notebook recorded through :meth:`OutputLog.value`."""
+    vals: dict[str, object] = {}
+    for payload in _tagged_outputs(nb_path, VALUE_JSON_KEY).values():
+        vals.update(payload)  # type: ignore[arg-type]
+    return vals
+
+
+# --------------------------------------------------------------------------------------
+# the share-of-year exposure rule needs a continuous treatment
+# --------------------------------------------------------------------------------------
+
+
+def twfe_exposure_share(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    share: str,
+    *,
+    weights: str | None = None,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+) -> EstimationResult:
+    r"""Two-way fixed effects regression on the share of the year exposed (the "share of year" rule).
+
+    The package's ``twfe`` takes a 0/1 treatment; the share-of-year rule needs
+    a treatment intensity in [0, 1], so this fits it with pyfixest.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long panel.
+    outcome, unit, time, share : str
+        Column names; ``share`` in [0, 1].
+    weights : str, optional
+        Analytic weights (e.g. population).
+    cluster : str, optional
+        Cluster variable (default: ``unit``).
+
+    Returns
+    -------
+    EstimationResult
+        One term ``"exposure_share"``.
+
+    Notes
+    -----
+    .. math:: y_{it} = \alpha_i + \lambda_t + \beta\, s_{it} + \varepsilon_{it}
+
+    :math:`\beta` is the effect of a full year of exposure under linearity in
+    the share (a variance-weighted average of comparisons, like any TWFE
+    coefficient). Standard errors: pyfixest's CRV1 (fixest's default
+    small-sample correction, fixed effects nested in clusters not counted),
+    t(G-1) intervals. Rows with a missing outcome are dropped and counted in
+    the notes.
+    """
+    import pyfixest as pf
+    from scipy import stats
+
+    cols = [outcome, unit, time, share] + [c for c in (weights, cluster) if c]
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise KeyError(f"twfe_exposure_share: columns {missing} not in the data")
+    d = data[list(dict.fromkeys(cols))].copy()
+    bad = d[outcome].isna() | ~np.isfinite(d[outcome].astype("float64"))
+    n_drop = int(bad.sum())
+    d = d[~bad.to_numpy()]
+    s = d[share].astype("float64")
+    if s.isna().any() or (s < 0).any() or (s > 1).any():
+        raise ValueError(f"twfe_exposure_share: {share!r} must be in [0, 1] without missing values")
+    cl = cluster or unit
+    d = d.rename(columns={outcome: "y__", share: "s__", unit: "u__", time: "t__", cl: "c__"} if cl != unit
+                 else {outcome: "y__", share: "s__", unit: "u__", time: "t__"})  # fmt: skip
+    if cl == unit:
+        d["c__"] = d["u__"]
+    d["y__"] = d["y__"].astype("float64")
+    fit = pf.feols("y__ ~ s__ | u__ + t__", data=d, weights=weights, vcov={"CRV1": "c__"})
+    b = float(fit.coef()["s__"])
+    se = float(fit.se()["s__"])
+    G = int(d["c__"].nunique())
+    q = stats.t.ppf(1 - alpha / 2, G - 1)
+    table = pd.DataFrame({"term": ["exposure_share"], "estimate": [b], "std_error": [se],
+                          "conf_low": [b - q * se], "conf_high": [b + q * se]})  # fmt: skip
+    notes = (f"TWFE on the share of the year exposed ({share}); unit and time FE; "
+             f"{'weighted by ' + weights if weights else 'unweighted'}; CRV1 clustered by {cl}, t({G - 1}) intervals"
+             + (f"; dropped: {n_drop} rows (missing {outcome})" if n_drop else ""))  # fmt: skip
+    return EstimationResult("twfe_exposure_share", table, n_obs=len(d), n_clusters=G, notes=notes, alpha=alpha)
