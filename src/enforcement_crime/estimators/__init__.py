@@ -11,6 +11,7 @@ from enforcement_crime.estimators.bacon import bacon_decomposition
 from enforcement_crime.estimators.callaway_santanna import callaway_santanna
 from enforcement_crime.estimators.imputation import imputation, two_stage
 from enforcement_crime.estimators.inference import randomization_inference, wild_cluster_bootstrap
+from enforcement_crime.estimators.sun_abraham import sun_abraham
 from enforcement_crime.estimators.twfe import event_study, twfe
 from enforcement_crime.results import EstimationResult, compare
 
@@ -24,6 +25,7 @@ __all__ = [
     "imputation",
     "prepare_panel",
     "randomization_inference",
+    "sun_abraham",
     "twfe",
     "two_stage",
     "wild_cluster_bootstrap",
