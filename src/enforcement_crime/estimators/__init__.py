@@ -9,6 +9,7 @@ treated), optional ``weights``, ``cluster`` and ``controls``, and returns an
 from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
 from enforcement_crime.estimators.bacon import bacon_decomposition
 from enforcement_crime.estimators.callaway_santanna import callaway_santanna
+from enforcement_crime.estimators.dcdh import dcdh
 from enforcement_crime.estimators.imputation import imputation, two_stage
 from enforcement_crime.estimators.inference import randomization_inference, wild_cluster_bootstrap
 from enforcement_crime.estimators.sun_abraham import sun_abraham
@@ -21,6 +22,7 @@ __all__ = [
     "bacon_decomposition",
     "callaway_santanna",
     "compare",
+    "dcdh",
     "event_study",
     "imputation",
     "prepare_panel",

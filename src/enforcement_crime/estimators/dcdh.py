@@ -1,0 +1,282 @@
+"""de Chaisemartin and D'Haultfoeuille (2020) DID_M for treatments that switch on and off.
+
+The estimator compares, period by period, units whose treatment switches
+between ``t - 1`` and ``t`` (joiners 0 -> 1, leavers 1 -> 0) with units whose
+treatment is stable over the same two periods, and averages these
+comparisons over all switching cells. It needs no absorbing treatment, so it
+suits 287(g) agreements that were signed and later ended. Inference is a
+seeded cluster bootstrap, vectorised over draws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from enforcement_crime.estimators._common import EstimatorInputError, normal_ci, prepare_panel
+from enforcement_crime.results import EstimationResult
+
+__all__ = ["dcdh"]
+
+# category codes of a unit in a pair of periods
+_J, _S0, _L, _S1 = 0, 1, 2, 3
+
+
+def _stats_from_sums(sw: np.ndarray, swy: np.ndarray) -> np.ndarray:
+    """DID_M, DID_+, DID_- from (weighted) counts and sums per period and category.
+
+    ``sw`` and ``swy`` have shape (..., n_periods, 4) for categories joiner,
+    stable-untreated, leaver, stable-treated. Returns (..., 3).
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = swy / sw
+    ok_p = (sw[..., _J] > 0) & (sw[..., _S0] > 0)
+    ok_m = (sw[..., _L] > 0) & (sw[..., _S1] > 0)
+    d_plus = np.where(ok_p, mean[..., _J] - mean[..., _S0], 0.0)
+    d_minus = np.where(ok_m, mean[..., _S1] - mean[..., _L], 0.0)
+    n_p = np.where(ok_p, sw[..., _J], 0.0)
+    n_m = np.where(ok_m, sw[..., _L], 0.0)
+    Np, Nm = n_p.sum(axis=-1), n_m.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        did_m = ((n_p * d_plus).sum(axis=-1) + (n_m * d_minus).sum(axis=-1)) / (Np + Nm)
+        plus = (n_p * d_plus).sum(axis=-1) / Np
+        minus = (n_m * d_minus).sum(axis=-1) / Nm
+    return np.stack([did_m, plus, minus], axis=-1)
+
+
+def dcdh(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    treatment: str,
+    *,
+    weights: str | None = None,
+    cluster: str | None = None,
+    controls: list[str] | None = None,
+    placebo: bool = True,
+    n_boot: int = 500,
+    seed: int | None = None,
+    alpha: float = 0.05,
+) -> EstimationResult:
+    r"""de Chaisemartin-D'Haultfoeuille DID_M (AER 2020) with joiners/leavers split, placebo and cluster bootstrap.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long panel; may be unbalanced (a unit contributes to period ``t``
+        only when observed at ``t - 1`` and ``t``).
+    outcome, unit, time : str
+        Column names; ``time`` holds consecutive integer periods.
+    treatment : str
+        Binary (0/1) treatment in each unit-period; it may switch on and
+        off.
+    weights : str, optional
+        Positive cell sizes (e.g. population) :math:`N_{g,t}`; period
+        ``t``'s weight is used for the ``t - 1``-to-``t`` comparison.
+    cluster : str, optional
+        Bootstrap resampling unit (e.g. state); default the unit.
+    controls : None
+        Not supported; passing any raises :class:`EstimatorInputError`.
+    placebo : bool
+        Also compute the placebo :math:`DID_M^{pl}`.
+    n_boot : int
+        Cluster-bootstrap replications (0 for point estimates only).
+    seed : int, optional
+        Seed of ``numpy.random.default_rng``.
+    alpha : float
+        1 - confidence level.
+
+    Returns
+    -------
+    EstimationResult
+        Terms ``"ATT"`` (:math:`DID_M`), ``"ATT(joiners)"``
+        (:math:`DID_+`), ``"ATT(leavers)"`` (:math:`DID_-`) and, with
+        ``placebo``, ``"placebo"``, ``"placebo(joiners)"``,
+        ``"placebo(leavers)"``. ``extra["periods"]`` holds the per-period
+        components (counts and :math:`DID_{+,t}`, :math:`DID_{-,t}`),
+        ``extra["boot"]`` the bootstrap draws.
+
+    Raises
+    ------
+    EstimatorInputError
+        Non-binary treatment, covariates, or no switching cell with a
+        stable comparison group.
+
+    Notes
+    -----
+    **Estimator.** For :math:`t \ge 2` let :math:`N_{d,d',t}` be the
+    (weighted) number of units with :math:`D_{t-1}=d`, :math:`D_t=d'`, and
+    :math:`\bar{\Delta Y}_{d,d',t}` their mean of :math:`Y_t - Y_{t-1}`.
+
+    .. math::
+
+        DID_{+,t} = \bar{\Delta Y}_{0,1,t} - \bar{\Delta Y}_{0,0,t},\qquad
+        DID_{-,t} = \bar{\Delta Y}_{1,1,t} - \bar{\Delta Y}_{1,0,t},
+
+        DID_M = \sum_t \frac{N_{0,1,t}}{N_S} DID_{+,t}
+              + \frac{N_{1,0,t}}{N_S} DID_{-,t},
+        \qquad N_S = \sum_t (N_{0,1,t} + N_{1,0,t}).
+
+    Switching cells without a stable comparison group in the same period
+    (no :math:`0,0` units for joiners, no :math:`1,1` units for leavers)
+    are left out of both sums and counted in the notes.
+
+    **Estimand.** Under parallel trends for the stable groups, no
+    anticipation and no dynamic effects (effects of past treatment on
+    current outcomes), :math:`DID_M` is unbiased for the average effect of
+    the current treatment in the switching cells,
+    :math:`\delta_S = E[\frac{1}{N_S}\sum_{(g,t): D_{g,t}\ne D_{g,t-1}}
+    N_{g,t}(Y_{g,t}(1) - Y_{g,t}(0))]`; joiners contribute their effect of
+    turning treatment on, leavers of turning it off (signed so that both
+    measure :math:`Y(1) - Y(0)`). Lasting effects after treatment ends
+    (e.g. of an ended 287(g) agreement) bias :math:`DID_-`.
+
+    **Placebo.** :math:`DID_M^{pl}` repeats the computation on
+    :math:`Y_{t-1} - Y_{t-2}` for units stable between :math:`t-2` and
+    :math:`t-1` (joiners: :math:`0,0,1` vs :math:`0,0,0`; leavers:
+    :math:`1,1,0` vs :math:`1,1,1`); it is centred on zero under parallel
+    pre-trends.
+
+    **Inference.** Clusters (default units) are resampled with replacement
+    ``n_boot`` times and the estimator recomputed on each draw; the standard
+    error is the standard deviation of the draws (ddof 1) and intervals are
+    normal. Draws in which a term is not defined (e.g. no joiners sampled)
+    are left out of that term's SD; the notes say how many.
+    """
+    if controls:
+        raise EstimatorInputError("dcdh: covariates (controls) are not supported")
+    pp = prepare_panel(data, outcome, unit, time, None, weights=weights, cluster=cluster, extra=[treatment])
+    df = pp.data
+    d = pd.to_numeric(df[treatment], errors="coerce")
+    bad = d.isna() | ~d.isin([0, 1])
+    if bad.any():
+        rows = df.loc[bad, [pp.names["unit"], pp.names["time"], treatment]].head()
+        raise EstimatorInputError(f"treatment {treatment!r} must be 0/1 in every row; e.g.:\n{rows.to_string()}")
+    cl = df.groupby("unit")["cluster"].nunique()
+    if (cl > 1).any():
+        raise EstimatorInputError(f"cluster column {pp.names['cluster']!r} must be constant within each unit")
+
+    times = pp.times
+    if len(times) < 2:
+        raise EstimatorInputError("dcdh needs at least two periods")
+    u_codes, u_labels = pd.factorize(df["unit"])
+    t_codes = np.searchsorted(times, df["time"].to_numpy())
+    n, T = len(u_labels), len(times)
+    Y = np.full((n, T), np.nan)
+    D = np.full((n, T), np.nan)
+    Wt = np.full((n, T), np.nan)
+    Y[u_codes, t_codes] = df["y"].to_numpy()
+    D[u_codes, t_codes] = d.to_numpy(dtype="float64")
+    Wt[u_codes, t_codes] = df["w"].to_numpy()
+    gaps = np.diff(times) != 1
+    if gaps.any():
+        raise EstimatorInputError(f"column {pp.names['time']!r} must hold consecutive periods; gaps after {times[:-1][gaps].tolist()}")
+    cl_unit = df.groupby(u_codes)["cluster"].first().to_numpy()
+    c_codes, c_labels = pd.factorize(cl_unit)
+
+    def cell_arrays(lag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Unit x period x category contributions: weights and weighted outcome changes.
+
+        lag=0: categories of (D_{t-1}, D_t) with dY = Y_t - Y_{t-1}, t = 1..T-1.
+        lag=1 (placebo): categories of (D_{t-2}, D_{t-1}, D_t) with D_{t-2} = D_{t-1} and
+        dY = Y_{t-1} - Y_{t-2}, t = 2..T-1.
+        """
+        if lag == 0:
+            d0, d1 = D[:, :-1], D[:, 1:]
+            dy = Y[:, 1:] - Y[:, :-1]
+            w = Wt[:, 1:]
+            cat = np.where(d0 == 0, np.where(d1 == 1, _J, _S0), np.where(d1 == 0, _L, _S1))
+            valid = np.isfinite(dy) & np.isfinite(d0) & np.isfinite(d1)
+        else:
+            d00, d0, d1 = D[:, :-2], D[:, 1:-1], D[:, 2:]
+            dy = Y[:, 1:-1] - Y[:, :-2]
+            w = Wt[:, 2:]
+            cat = np.where(d0 == 0, np.where(d1 == 1, _J, _S0), np.where(d1 == 0, _L, _S1))
+            valid = np.isfinite(dy) & np.isfinite(d00) & np.isfinite(d0) & np.isfinite(d1) & (d00 == d0) & np.isfinite(w)
+        valid = valid & np.isfinite(w)
+        P = dy.shape[1]
+        W4 = np.zeros((n, P, 4))
+        WY4 = np.zeros((n, P, 4))
+        ii, pp_ = np.nonzero(valid)
+        W4[ii, pp_, cat[ii, pp_]] = w[ii, pp_]
+        WY4[ii, pp_, cat[ii, pp_]] = w[ii, pp_] * dy[ii, pp_]
+        return W4, WY4, cat
+
+    W4, WY4, _ = cell_arrays(0)
+    sw, swy = W4.sum(axis=0), WY4.sum(axis=0)
+    est = _stats_from_sums(sw, swy)
+    names = ["ATT", "ATT(joiners)", "ATT(leavers)"]
+    blocks = [(W4, WY4)]
+    if placebo and T >= 3:
+        W4p, WY4p, _ = cell_arrays(1)
+        est = np.concatenate([est, _stats_from_sums(W4p.sum(axis=0), WY4p.sum(axis=0))])
+        names += ["placebo", "placebo(joiners)", "placebo(leavers)"]
+        blocks.append((W4p, WY4p))
+    cnt = (W4 > 0).sum(axis=0)
+    n_join, n_leave = int(cnt[:, _J].sum()), int(cnt[:, _L].sum())
+    no_ctrl_j = int(cnt[:, _J][cnt[:, _S0] == 0].sum())
+    no_ctrl_l = int(cnt[:, _L][cnt[:, _S1] == 0].sum())
+    if not np.isfinite(est[0]):
+        raise EstimatorInputError(
+            f"no switching cell with a stable comparison group in the same period ({n_join} joiner and {n_leave} leaver cells)"
+        )
+    periods = pd.DataFrame(
+        {
+            "time": times[1:],
+            "n_joiners": cnt[:, _J],
+            "n_stable_untreated": cnt[:, _S0],
+            "n_leavers": cnt[:, _L],
+            "n_stable_treated": cnt[:, _S1],
+        }
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = swy / sw
+    periods["did_plus"] = np.where((sw[:, _J] > 0) & (sw[:, _S0] > 0), m[:, _J] - m[:, _S0], np.nan)
+    periods["did_minus"] = np.where((sw[:, _L] > 0) & (sw[:, _S1] > 0), m[:, _S1] - m[:, _L], np.nan)
+
+    se = np.full(len(est), np.nan)
+    extra: dict = {"periods": periods}
+    notes = [
+        "DID_M (de Chaisemartin-D'Haultfoeuille 2020): switchers vs units with stable treatment between t-1 and t",
+        f"weights: {weights} (cell sizes N_g,t of period t)" if weights else "unweighted",
+        f"{n_join} joiner and {n_leave} leaver unit-periods",
+    ]
+    if no_ctrl_j or no_ctrl_l:
+        notes.append(f"left out for lack of a stable comparison group: {no_ctrl_j} joiner and {no_ctrl_l} leaver unit-periods")
+    if n_boot:
+        if n_boot < 2:
+            raise EstimatorInputError(f"n_boot must be 0 or at least 2, got {n_boot}")
+        rng = np.random.default_rng(seed)
+        G = len(c_labels)
+        counts = rng.multinomial(G, np.full(G, 1.0 / G), size=n_boot).astype("float64")  # B x G
+        M = counts[:, c_codes]  # B x n unit multiplicities
+        draws = []
+        for W_, WY_ in blocks:
+            P = W_.shape[1]
+            bsw = (M @ W_.reshape(n, -1)).reshape(n_boot, P, 4)
+            bswy = (M @ WY_.reshape(n, -1)).reshape(n_boot, P, 4)
+            draws.append(_stats_from_sums(bsw, bswy))
+        draws = np.concatenate(draws, axis=1)  # B x terms
+        finite = np.isfinite(draws)
+        se = np.array([np.std(draws[finite[:, k], k], ddof=1) if finite[:, k].sum() > 1 else np.nan for k in range(len(est))])
+        n_undef = (~finite).sum(axis=0)
+        if n_undef.any():
+            notes.append("bootstrap draws without a defined term: " + ", ".join(f"{names[k]} {int(n_undef[k])}" for k in range(len(est)) if n_undef[k]))
+        extra["boot"] = pd.DataFrame(draws, columns=names)
+        notes.append(f"SE: cluster bootstrap ({n_boot} draws, resampling {pp.names['cluster']}, seed {seed})")
+    else:
+        notes.append("no standard errors (n_boot=0)")
+    if pp.dropped:
+        notes.append(pp.drop_note())
+    lo, hi = normal_ci(est, se, alpha)
+    table = pd.DataFrame({"term": names, "estimate": est, "std_error": se, "conf_low": lo, "conf_high": hi})
+    return EstimationResult(
+        estimator="dcdh",
+        table=table,
+        n_obs=pp.n_obs,
+        n_clusters=len(c_labels),
+        notes="; ".join(notes),
+        alpha=alpha,
+        extra=extra,
+    )
