@@ -10,8 +10,10 @@ from enforcement_crime.estimators._common import EstimatorInputError, prepare_pa
 from enforcement_crime.estimators.bacon import bacon_decomposition
 from enforcement_crime.estimators.callaway_santanna import callaway_santanna
 from enforcement_crime.estimators.dcdh import dcdh
+from enforcement_crime.estimators.honest import honest_did
 from enforcement_crime.estimators.imputation import imputation, two_stage
 from enforcement_crime.estimators.inference import randomization_inference, wild_cluster_bootstrap
+from enforcement_crime.estimators.ppml import ppml
 from enforcement_crime.estimators.sun_abraham import sun_abraham
 from enforcement_crime.estimators.twfe import event_study, twfe
 from enforcement_crime.results import EstimationResult, compare
@@ -24,7 +26,9 @@ __all__ = [
     "compare",
     "dcdh",
     "event_study",
+    "honest_did",
     "imputation",
+    "ppml",
     "prepare_panel",
     "randomization_inference",
     "sun_abraham",
