@@ -146,15 +146,17 @@ def repair_fips(
         How to combine columns when a merge puts two rows on one key:
         ``{"column": "sum" | "min" | "max" | "first"}``. ``"sum"`` is missing
         when any part is missing (an unreported count never counts as zero).
-        Columns not named take the value of the row that already had the
-        target code (else the first row). Without ``agg`` a collision raises.
+        Columns not named take the first non-missing value, looking first at
+        the row that already had the target code. Without ``agg`` a
+        collision raises. Rows that do not collide are left as they are.
 
     Returns
     -------
     repaired : pandas.DataFrame
         The frame with codes repaired, one row per key, plus ``fips_original``
         (the input code) and ``fips_repair`` (the rule that changed or flagged
-        the row; missing otherwise). Index reset.
+        the row; missing otherwise). Index reset; sorted by the keys when
+        rows were merged, else in input order.
     report : pandas.DataFrame
         One row per rule: ``rule``, ``kind``, ``rows_changed`` (rows recoded
         or flagged; for ``keep``, rows kept as they are), ``rows_collapsed``
@@ -206,24 +208,25 @@ def repair_fips(
         if agg is None:
             raise FipsError("repair_fips: merging codes put several rows on one key and no `agg` was given:\n"
                             f"{out.loc[dup.to_numpy(), keys + ['fips_original']].head(10).to_string()}")
-        # the row that already had the target code comes first
-        out["_target_first"] = (out["fips_original"] != out[fips_col]).astype(int)
-        out["_order"] = range(len(out))
-        out = out.sort_values(keys + ["_target_first", "_order"], kind="stable")
-        spec: dict[str, object] = {c: "first" for c in out.columns if c not in keys}
+        # only the colliding rows are combined; the row that already had the target code comes first
+        single, multi = out[~dup.to_numpy()], out[dup.to_numpy()].copy()
+        multi["_target_first"] = (multi["fips_original"] != multi[fips_col]).astype(int)
+        multi["_order"] = range(len(multi))
+        multi = multi.sort_values(keys + ["_target_first", "_order"], kind="stable")
+        collapsed = multi.groupby(keys, sort=False).cumcount() > 0
+        for rule_name, n in multi.loc[collapsed.to_numpy(), "fips_repair"].value_counts().items():
+            report.loc[report["rule"] == rule_name, "rows_collapsed"] = int(n)
+        spec: dict[str, object] = {c: "first" for c in multi.columns if c not in keys}  # first non-missing
         for col, how in agg.items():
-            if col not in out.columns:
+            if col not in multi.columns:
                 raise FipsError(f"repair_fips: agg names column {col!r}, which is not in the frame")
             spec[col] = _agg_min_count if how == "sum" else how
-        collapsed_by_rule = out.loc[dup.loc[out.index].to_numpy() & (out["_target_first"] == 1).to_numpy(), "fips_repair"].value_counts()
-        flagged = out.groupby(keys, sort=False)["fips_repair"].agg(lambda s: s.dropna().iloc[0] if s.notna().any() else pd.NA)
-        merged = out.groupby(keys, sort=False, dropna=False).agg(spec).reset_index()
-        merged = merged.set_index(keys)
-        merged["fips_repair"] = flagged
-        merged = merged.reset_index()
-        for rule_name, n in collapsed_by_rule.items():
-            report.loc[report["rule"] == rule_name, "rows_collapsed"] = int(n)
-        out = merged.drop(columns=["_target_first", "_order"])
+        merged = multi.groupby(keys, sort=False).agg(spec).reset_index()
+        merged = merged.drop(columns=["_target_first", "_order"]).astype({c: single[c].dtype for c in single.columns
+                                                                          if c in merged.columns and c != "fips_repair"},
+                                                                         errors="ignore")
+        out = pd.concat([single, merged[single.columns]], ignore_index=True)
+        out = out.sort_values(keys, kind="stable")
         out["fips_original"] = out["fips_original"].astype("string")
         out["fips_repair"] = out["fips_repair"].astype("string")
     out = out.reset_index(drop=True)
