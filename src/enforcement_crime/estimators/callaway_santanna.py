@@ -262,6 +262,7 @@ def callaway_santanna(
 
     # ---- group-time cells ------------------------------------------------------------
     cells: list[tuple[int, int, int]] = []  # (g, t, base)
+    no_base = 0
     for g in glist:
         g = int(g)
         b_post = g - 1 - anticipation
@@ -276,6 +277,7 @@ def callaway_santanna(
                     continue
                 b = b_post if t >= g else t - 1
             if b not in tindex:
+                no_base += 1
                 continue
             cells.append((g, t, b))
 
@@ -300,6 +302,8 @@ def callaway_santanna(
         gt_rows.append((g, t, b, mu_d - mu_c, int(d.sum()), int(c.sum())))
     if not gt_rows:
         raise EstimatorInputError("no estimable group-time cell (each needs treated and comparison units)")
+    if no_base:
+        notes.append(f"{no_base} group-time cell(s) not estimated: base period not in the panel (gapped periods)")
     if skipped:
         notes.append(f"{skipped} group-time cell(s) without comparison units not estimated")
     att_gt = pd.DataFrame(gt_rows, columns=["group", "time", "base", "estimate", "n_treated", "n_control"])
