@@ -19,7 +19,7 @@ column), ``state_name``, ``county_name`` (upper case, stripped),
 ``part_of_larger`` (bool: ``PARTOF`` = 1, a sub-unit of another agency),
 ``population`` (``U_TPOP``, UCR population served, ``Int64``; missing when coded
 negative), ``pop_group`` (``U_POPGRP``, UCR population group such as ``"1A"``;
-missing when -1) and ``place_fips`` (``FPLACE``).
+missing when -1) and ``place_fips`` (``FPLACE``; missing when -1).
 
 Notes
 -----
@@ -198,7 +198,7 @@ def load(path: str | Path) -> pd.DataFrame:
         out["pop_group"] = grp.mask(grp.isin(["-1", ""]))
     else:
         out["pop_group"] = pd.Series(pd.NA, index=df.index, dtype="string")
-    out["place_fips"] = pd.to_numeric(df["FPLACE"], errors="coerce").astype("Int64") if "FPLACE" in df else pd.array([pd.NA] * len(df), dtype="Int64")
+    out["place_fips"] = pd.to_numeric(df["FPLACE"], errors="coerce").where(lambda x: x >= 0).astype("Int64") if "FPLACE" in df else pd.array([pd.NA] * len(df), dtype="Int64")
     dup = out["ori7"].notna() & out["ori7"].duplicated(keep=False)
     if dup.any():
         raise SourceError(path, f"duplicate ORI7 {out.loc[dup, 'ori7'].iloc[0]!r} (ORI7 must be unique)",
