@@ -9,6 +9,7 @@ treated), optional ``weights``, ``cluster`` and ``controls``, and returns an
 from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
 from enforcement_crime.estimators.bacon import bacon_decomposition
 from enforcement_crime.estimators.callaway_santanna import callaway_santanna
+from enforcement_crime.estimators.compare import compare_estimators
 from enforcement_crime.estimators.dcdh import dcdh
 from enforcement_crime.estimators.honest import honest_did
 from enforcement_crime.estimators.imputation import imputation, two_stage
@@ -24,6 +25,7 @@ __all__ = [
     "bacon_decomposition",
     "callaway_santanna",
     "compare",
+    "compare_estimators",
     "dcdh",
     "event_study",
     "honest_did",
