@@ -14,6 +14,7 @@ from enforcement_crime.estimators.dcdh import dcdh
 from enforcement_crime.estimators.honest import honest_did
 from enforcement_crime.estimators.imputation import imputation, two_stage
 from enforcement_crime.estimators.inference import randomization_inference, wild_cluster_bootstrap
+from enforcement_crime.estimators.power import minimum_detectable_effect
 from enforcement_crime.estimators.ppml import ppml
 from enforcement_crime.estimators.sun_abraham import sun_abraham
 from enforcement_crime.estimators.twfe import event_study, twfe
@@ -30,6 +31,7 @@ __all__ = [
     "event_study",
     "honest_did",
     "imputation",
+    "minimum_detectable_effect",
     "ppml",
     "prepare_panel",
     "randomization_inference",

@@ -21,7 +21,6 @@ from itertools import product
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import stats
 
 from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
 from enforcement_crime.results import EstimationResult
@@ -551,6 +550,3 @@ def randomization_inference(
         extra={"p_value": p, "permutation_distribution": dist, "n_perm": n_ok, "n_failed": n_failed, "statistic": name},
     )
 
-
-def _t_crit(alpha: float, df: int | None) -> float:
-    return float(stats.t.ppf(1 - alpha / 2, df)) if df else float(stats.norm.ppf(1 - alpha / 2))
