@@ -213,3 +213,40 @@ def test_disconnected_untreated_sample_is_an_error():
     df = pd.DataFrame(rows, columns=["unit", "time", "cohort", "y"])
     with pytest.raises(EstimatorInputError, match="disconnected"):
         imputation(df, "y", "unit", "time", "cohort")
+
+
+def test_pretrend_leads_match_fixed_effects_regression_on_untreated(panel):
+    pf = pytest.importorskip("pyfixest")
+    res = imputation(panel, "y", "unit", "time", "cohort", cluster="state", pretrends=3, horizons=[0, 1])
+    base = imputation(panel, "y", "unit", "time", "cohort", cluster="state", horizons=[0, 1])
+    frame, bframe = res.to_frame().set_index("term"), base.to_frame().set_index("term")
+    assert list(res.to_frame()["term"]) == ["ATT", "e-3", "e-2", "e-1", "e0", "e1"]
+    # the effects do not use the leads: identical numbers
+    cols = ["estimate", "std_error", "conf_low", "conf_high"]
+    pd.testing.assert_frame_equal(frame.loc[bframe.index, cols], bframe[cols], check_exact=False, rtol=1e-12)
+    u = panel[panel["treated"] == 0].copy()
+    for k in (1, 2, 3):
+        u[f"l{k}"] = ((u["cohort"] > 0) & (u["time"] - u["cohort"] == -k)).astype(float)
+    fit = pf.feols("y ~ l1 + l2 + l3 | unit + time", data=u, vcov={"CRV1": "state"}, ssc=pf.ssc(k_adj=False, G_adj=True))
+    tidy = fit.tidy()
+    for k in (1, 2, 3):
+        # pyfixest demeans iteratively (~1e-7 here); same estimator and CR1 G/(G-1) correction
+        assert frame.loc[f"e-{k}", "estimate"] == pytest.approx(tidy.loc[f"l{k}", "Estimate"], rel=1e-5)
+        assert frame.loc[f"e-{k}", "std_error"] == pytest.approx(tidy.loc[f"l{k}", "Std. Error"], rel=1e-5)
+    leads = ["e-3", "e-2", "e-1"]
+    g = frame.loc[leads, "estimate"].to_numpy()
+    Vg = res.extra["vcov"].loc[leads, leads].to_numpy()
+    assert res.extra["pretrend_test"]["statistic"] == pytest.approx(float(g @ np.linalg.solve(Vg, g)), rel=1e-10)
+    assert (res.extra["vcov"].loc[leads, ["e0", "e1"]].to_numpy() == 0).all()
+
+
+def test_pretrend_test_detects_a_violation():
+    df = simulate_staggered(n_units=400, periods=(2000, 2012), effect=HET, n_states=40, seed=12)
+    # add a linear pre-trend to treated units before adoption: parallel trends fails
+    pre = (df["cohort"] > 0) & (df["time"] < df["cohort"])
+    df.loc[pre, "y"] += 0.3 * (df.loc[pre, "time"] - df.loc[pre, "cohort"])
+    res = imputation(df, "y", "unit", "time", "cohort", pretrends=3)
+    assert res.extra["pretrend_test"]["p_value"] < 1e-6
+    ok = imputation(simulate_staggered(n_units=400, periods=(2000, 2012), effect=HET, n_states=40, seed=12), "y", "unit", "time", "cohort", pretrends=3)
+    # seed fixed: no violation, the test does not reject at 0.1% (it is a 1-in-1000 event otherwise)
+    assert ok.extra["pretrend_test"]["p_value"] > 1e-3

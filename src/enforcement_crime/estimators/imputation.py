@@ -153,6 +153,46 @@ def _cluster_sum(M: np.ndarray, codes: np.ndarray, n_cl: int) -> np.ndarray:
     return out
 
 
+def _pretrend_leads(fs: _FirstStage, n_leads: int, anticipation: int) -> tuple[list[int], np.ndarray, np.ndarray, dict]:
+    """BJS Test 1: lead coefficients added to the untreated model, with CR1 cluster-robust variance."""
+    from scipy.stats import chi2
+
+    df = fs.df
+    unt = fs.untreated
+    e = (df["time"] - df["cohort"]).to_numpy()
+    ever = df["cohort"].to_numpy() > 0
+    ks = list(range(-n_leads - anticipation, -anticipation))
+    L = np.column_stack([(unt & ever & (e == k)).astype("float64") for k in ks])
+    empty = [k for k, c in zip(ks, L.sum(axis=0), strict=True) if c == 0]
+    if empty:
+        raise EstimatorInputError(f"pretrends: no untreated observations of treated units at event time(s) {empty}")
+    Z0 = sp.hstack([fs.Z, sp.csr_matrix(L)], format="csr")[unt]
+    w0 = df["w"].to_numpy()[unt]
+    y0 = df["y"].to_numpy()[unt]
+    A = (Z0.T @ sp.diags(w0) @ Z0).tocsc()
+    try:
+        lu = splu(A)
+    except RuntimeError as err:
+        raise EstimatorInputError(f"pretrends: leads are collinear with the fixed effects ({err}); use fewer leads") from err
+    coef = lu.solve(Z0.T @ (w0 * y0))
+    if not np.all(np.isfinite(coef)):
+        raise EstimatorInputError("pretrends: leads are collinear with the fixed effects; use fewer leads")
+    resid = y0 - Z0 @ coef
+    p = Z0.shape[1]
+    E = np.zeros((p, n_leads))
+    E[np.arange(p - n_leads, p), np.arange(n_leads)] = 1.0
+    Ainv_cols = lu.solve(E)
+    infl = (w0 * resid)[:, None] * np.asarray(Z0 @ Ainv_cols)
+    codes, labels = pd.factorize(df["cluster"].to_numpy()[unt])
+    G = len(labels)
+    S = _cluster_sum(infl, codes, G)
+    V = (G / (G - 1) if G > 1 else 1.0) * (S.T @ S)
+    gamma = coef[-n_leads:]
+    stat = float(gamma @ np.linalg.solve(V, gamma))
+    test = {"statistic": stat, "df": n_leads, "p_value": float(chi2.sf(stat, n_leads)), "test": "Wald chi2, leads = 0 (BJS Test 1)"}
+    return ks, gamma, V, test
+
+
 def _finish(name, names, ets, est, V, n_obs, n_cl, notes, alpha, extra) -> EstimationResult:
     se = np.sqrt(np.clip(np.diag(V), 0, None))
     lo, hi = normal_ci(est, se, alpha)
@@ -178,6 +218,7 @@ def imputation(
     static: bool = True,
     anticipation: int = 0,
     leave_one_out: bool = False,
+    pretrends: int = 0,
     alpha: float = 0.05,
 ) -> EstimationResult:
     r"""Borusyak-Jaravel-Spiess imputation estimator with their conservative clustered variance.
@@ -207,6 +248,13 @@ def imputation(
     leave_one_out : bool
         Apply BJS's leave-one-out refinement (Supplementary Appendix A.9)
         to the treated auxiliary residuals.
+    pretrends : int
+        Number of leads for BJS's pre-trend test (Test 1): the untreated
+        model is re-fitted with dummies for event times ``-1 .. -pretrends``
+        (shifted by ``anticipation``) of not-yet-treated units; their
+        coefficients are reported as ``e{k}`` rows (k < 0) with CR1
+        (G/(G-1)) cluster-robust SEs, and ``extra["pretrend_test"]`` holds
+        the joint Wald test. The effect estimates do not use the leads.
     alpha : float
         1 - confidence level.
 
@@ -218,7 +266,10 @@ def imputation(
         the fitted untreated outcome, not to one period),
         ``extra["tau_hat"]`` (unit, time, cohort, tau_hat of treated rows),
         ``extra["weights_v"]`` (the implied weights :math:`v_{it}` per row and
-        estimand).
+        estimand), with ``pretrends`` also ``extra["pretrend_test"]``. Lead
+        rows follow ``"ATT"`` and precede ``e0``; ``extra["vcov"]`` is block-diagonal between leads
+        and effects (separate regressions; their covariance is not
+        estimated).
 
     Raises
     ------
@@ -311,6 +362,20 @@ def imputation(
         "tau_hat": df.loc[tr, ["unit", "time", "cohort"]].assign(tau_hat=tau).reset_index(drop=True),
         "weights_v": pd.DataFrame(v, columns=names).assign(unit=df["unit"].to_numpy(), time=df["time"].to_numpy()),
     }
+    if pretrends:
+        ks, gamma, Vg, test = _pretrend_leads(fs, int(pretrends), anticipation)
+        h = 1 if static else 0  # the headline ATT stays first; leads go before e0
+        m = len(ks)
+        names = names[:h] + [f"e{k}" for k in ks] + names[h:]
+        ets = ets[:h] + ks + ets[h:]
+        est = np.concatenate([est[:h], gamma, est[h:]])
+        order = list(range(h)) + list(range(len(V), len(V) + m)) + list(range(h, len(V)))
+        Vb = np.zeros((len(V) + m, len(V) + m))
+        Vb[: len(V), : len(V)] = V
+        Vb[len(V) :, len(V) :] = Vg
+        V = Vb[np.ix_(order, order)]
+        extra["pretrend_test"] = test
+        notes.append(f"leads e{ks[0]}..e{ks[-1]}: BJS Test 1 coefficients from the untreated model, CR1 SEs; joint p = {test['p_value']:.3g}")
     return _finish("imputation", names, ets, est, V, len(df), len(labels), notes, alpha, extra)
 
 
