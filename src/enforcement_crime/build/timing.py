@@ -302,23 +302,20 @@ def g287_records(*frames: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _spells(g: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, list[int]]:
-    """Merge a county's records (sorted by start) into spells; return first spell start/end, re-entry, member rows."""
-    g = g.sort_values("start").copy()
+def _spells(recs: list[dict]) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, list[dict]]:
+    """Merge a county's records (dicts) into spells; return first spell start/end, re-entry, members."""
+    recs = sorted(recs, key=lambda r: r["start"])
+    start = recs[0]["start"]
     # a record that cannot observe ends (a snapshot) counts as a point in time
-    g["end"] = g["end"].where(g["end_observed"], g["start"])
-    start = g["start"].iloc[0]
-    end = g["end"].iloc[0]
-    members = [g.index[0]]
-    for idx, row in g.iloc[1:].iterrows():
-        if pd.isna(end) or row["start"] <= end:
-            members.append(idx)
-            if pd.isna(end) or pd.isna(row["end"]):
-                end = pd.NaT
-            else:
-                end = max(end, row["end"])
+    end = recs[0]["end"] if recs[0]["end_observed"] else recs[0]["start"]
+    members = [recs[0]]
+    for r in recs[1:]:
+        r_end = r["end"] if r["end_observed"] else r["start"]
+        if pd.isna(end) or r["start"] <= end:
+            members.append(r)
+            end = pd.NaT if (pd.isna(end) or pd.isna(r_end)) else max(end, r_end)
         else:
-            return start, end, row["start"], members
+            return start, end, r["start"], members
     return start, end, pd.NaT, members
 
 
@@ -347,8 +344,13 @@ def g287_first_adoption(*frames: pd.DataFrame) -> pd.DataFrame:
     Notes
     -----
     Let :math:`R_c` be the records of county :math:`c` (all agencies in the
-    county, all sources). If any record has day precision, only those define
-    the dates; otherwise the year-precision records do. Records sorted by
+    county, all sources). When a historical dated source (the compiled
+    roster or the OIG list, which date the MOA to the day) covers the county,
+    only day-precision records define the dates; otherwise the year-precision
+    WaPo records are used too (a WaPo start is 1 January of its first flagged
+    year, ``start_precision`` ``"year"``). So an earlier WaPo year never
+    overrides a dated MOA (e.g. WaPo flags Wake NC in 2007, the MOA is dated
+    2008-06-25); :func:`g287_disagreements` reports such cases. Records sorted by
     start are merged into spells: a record whose start falls after the
     current spell's end (an ended agreement) opens a new spell; an open end
     (not known to have ended) makes the spell open; a record from a snapshot
@@ -366,20 +368,25 @@ def g287_first_adoption(*frames: pd.DataFrame) -> pd.DataFrame:
     else:
         rec = g287_records(*frames)
         attrs = dict(rec.attrs)
+    rec = rec.copy()
+    rec.attrs = {}  # attrs are deep-copied by every pandas operation: keep them off the working frame
     unmatched = rec[rec["fips"].isna()]
     rec = rec[rec["fips"].notna()]
     rows = []
     for fips, g in rec.groupby("fips", sort=True):
-        day = g[g["precision"] == "day"]
-        use = day if len(day) else g
+        recs = g[["start", "end", "end_observed", "model", "source", "precision"]].to_dict("records")
+        day = [r for r in recs if r["precision"] == "day"]
+        # year-precision records count only when no historical dated record (roster, OIG) exists
+        historical = any(r["source"] in ("roster", "oig2009") for r in day)
+        use = day if historical else recs
         start, end, reentry, members = _spells(use)
-        first = use.loc[members]
-        models = set(first["model"].dropna())
+        models = {r["model"] for r in members if not pd.isna(r["model"])}
         model = "both" if ("both" in models or {"jail", "task force"} <= models) else (models.pop() if models else pd.NA)
+        firsts = [r for r in use if r["start"] == start]
         rows.append({
             "fips": fips, "g287_start": start, "g287_end": end, "g287_model": model, "g287_reentry": reentry,
-            "start_source": ";".join(sorted(set(use.loc[use["start"] == start, "source"]))),
-            "start_precision": use["precision"].iloc[0],
+            "start_source": ";".join(sorted({r["source"] for r in firsts})),
+            "start_precision": "day" if any(r["precision"] == "day" for r in firsts) else "year",
             "n_sources": g["source"].nunique(), "sources": ";".join(sorted(set(g["source"]))),
         })
     out = pd.DataFrame(rows, columns=["fips", "g287_start", "g287_end", "g287_model", "g287_reentry",
