@@ -38,6 +38,7 @@ import pandas as pd
 
 from enforcement_crime import config
 from enforcement_crime.sources._fetch import SourceError, login_required
+from enforcement_crime.sources.ucr_kaplan import check_last_line
 
 __all__ = ["CITATION", "URL", "LICENSE", "SOURCE", "AGENCY_TYPES", "load", "fetch", "LOGIN"]
 
@@ -90,6 +91,7 @@ def _read(path: Path) -> pd.DataFrame:
             df = pd.read_stata(path, convert_categoricals=True)
         elif suffix in (".tsv", ".txt", ".csv"):
             sep = "," if suffix == ".csv" else "\t"
+            check_last_line(path, sep)
             df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
         else:
             raise SourceError(path, f"unknown LEAIC format {suffix!r} (expected .rda, .dta, .tsv or .csv)")

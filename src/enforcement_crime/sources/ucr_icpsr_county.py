@@ -46,6 +46,7 @@ import pandas as pd
 
 from enforcement_crime import config
 from enforcement_crime.sources._fetch import SourceError, login_required
+from enforcement_crime.sources.ucr_kaplan import check_last_line
 
 __all__ = ["CITATION", "URL", "LICENSE", "SOURCE", "LOGIN", "WIDTHS", "load", "fetch"]
 
@@ -121,6 +122,7 @@ def _read(path: Path) -> pd.DataFrame:
         return _read_fixed(path)
     try:
         if suffix in (".tsv", ".tab"):
+            check_last_line(path, "\t")
             df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
         elif suffix == ".dta":
             df = pd.read_stata(path, convert_categoricals=False)
