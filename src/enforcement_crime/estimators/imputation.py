@@ -266,7 +266,8 @@ def imputation(
         the fitted untreated outcome, not to one period),
         ``extra["tau_hat"]`` (unit, time, cohort, tau_hat of treated rows),
         ``extra["weights_v"]`` (the implied weights :math:`v_{it}` per row and
-        estimand), with ``pretrends`` also ``extra["pretrend_test"]``. Lead
+        estimand), ``extra["cluster_scores"]`` (cluster x estimand sums
+        :math:`\sum_{it \in c} v_{it}\tilde\varepsilon_{it}`), with ``pretrends`` also ``extra["pretrend_test"]``. Lead
         rows follow ``"ATT"`` and precede ``e0``; ``extra["vcov"]`` is block-diagonal between leads
         and effects (separate regressions; their covariance is not
         estimated).
@@ -361,6 +362,7 @@ def imputation(
     extra = {
         "tau_hat": df.loc[tr, ["unit", "time", "cohort"]].assign(tau_hat=tau).reset_index(drop=True),
         "weights_v": pd.DataFrame(v, columns=names).assign(unit=df["unit"].to_numpy(), time=df["time"].to_numpy()),
+        "cluster_scores": pd.DataFrame(S, index=labels, columns=names),
     }
     if pretrends:
         ks, gamma, Vg, test = _pretrend_leads(fs, int(pretrends), anticipation)
