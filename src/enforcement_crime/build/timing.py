@@ -426,7 +426,8 @@ def g287_disagreements(*frames: pd.DataFrame, tolerance_days: int = 0,
         ``date_disagree``, ``model_disagree``. Sorted by spread, largest first.
     """
     rec = frames[0] if (len(frames) == 1 and "precision" in frames[0].columns) else g287_records(*frames)
-    rec = rec[rec["fips"].notna()]
+    rec = rec[rec["fips"].notna()].copy()
+    rec.attrs = {}  # see g287_first_adoption
     if sources is not None:
         rec = rec[rec["source"].isin(list(sources))]
     rows = []
