@@ -11,6 +11,7 @@ STAMP       := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 NB_ARGS     ?=
 PYTEST_ARGS ?=
+LAB_ARGS    ?=
 
 .PHONY: help all setup data notebooks figures tables teaching lab test test-all \
         test-browser bench lint format lock clean distclean
@@ -23,7 +24,7 @@ help: ## List every target (this message)
 	@echo
 	@echo "Variables: PYTHON_BOOT=$(PYTHON_BOOT) VENV=$(VENV) NB_ARGS='...' PYTEST_ARGS='...'"
 
-all: setup data notebooks ## Set up, build the data, execute every notebook (built-in data, no download)
+all: setup data notebooks teaching ## Set up, build the data, execute every notebook, teaching included (built-in data, no download)
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON_BOOT) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed; set PYTHON_BOOT=python3.11"'
@@ -50,7 +51,10 @@ teaching: setup ## Student copies (no solutions) and executed instructor copies 
 	$(PY) -m enforcement_crime notebooks teaching
 
 lab: setup ## Start JupyterLab with the project kernel; .py notebooks open as notebooks
-	$(PY) -m jupyter lab --notebook-dir=notebooks
+	$(PY) -m enforcement_crime.teaching lab $(LAB_ARGS)
+
+test-browser: setup ## Only the JupyterLab-in-Chromium test (also part of `make test`)
+	$(PY) -m pytest -m browser tests/test_browser.py $(PYTEST_ARGS)
 
 test: setup ## Run the test suite (what CI runs)
 	$(PY) -m pytest $(PYTEST_ARGS)

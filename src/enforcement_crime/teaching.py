@@ -1,0 +1,522 @@
+"""The teaching track: helpers the course notebooks call, the student/instructor build, JupyterLab.
+
+Teaching notebooks live in ``notebooks/teaching/`` as jupytext percent ``.py``
+files. Exercise cells are tagged ``exercise`` and each exercise is followed by
+its answer in cells tagged ``solution``. Every code solution checks its answer
+against the truth the simulation knows with :func:`check` (which prints a
+``CHECKED`` line or raises ``AssertionError``).
+
+:func:`build_teaching` (``make teaching``) writes
+
+* ``reports/teaching/student/<name>.ipynb`` and ``.py``: solution cells
+  removed, outputs cleared;
+* ``reports/teaching/instructor/<name>.ipynb`` and ``.html``: the full
+  notebook executed with papermill (``interactive=False``, so no widget is
+  drawn and nothing waits for a user).
+
+Notebook helpers
+----------------
+:func:`estimators`
+    The public estimators of :mod:`enforcement_crime.estimators` by name; an
+    estimator that is not there (yet) is a stub that raises
+    :class:`EstimatorNotAvailable` when called.
+:func:`needs`
+    A context manager around a cell's body: if an estimator it calls is not
+    available, the rest of the body is skipped and the cell says so plainly
+    (``NOT AVAILABLE YET``), instead of faking output.
+:func:`check`
+    Compare an answer with the truth within a stated tolerance and reason.
+:func:`explore`
+    ``ipywidgets.interact`` when ``interactive`` and a live kernel with
+    ipywidgets is present; otherwise a note on which parameters to change.
+
+JupyterLab
+----------
+:func:`lab_command` is the one command ``make lab`` runs (and the browser test
+starts with extra arguments): JupyterLab with ``jupyter/jupyter_lab_config.py``
+(project kernel ``enforcement-crime`` by default, ``notebooks/`` as root) after
+:func:`install_lab_settings` has copied ``jupyter/lab/overrides.json`` into
+``<sys.prefix>/share/jupyter/lab/settings`` so that ``.py`` files open as
+notebooks (jupytext) by default. Nothing is written to the user's home.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from enforcement_crime import config
+
+__all__ = [
+    "EXERCISE_TAG",
+    "SOLUTION_TAG",
+    "NOT_AVAILABLE_MARK",
+    "CHECK_MARK",
+    "EstimatorNotAvailable",
+    "TeachingBuild",
+    "estimators",
+    "needs",
+    "check",
+    "check_that",
+    "explore",
+    "live_kernel",
+    "teaching_sources",
+    "exercise_pairs",
+    "validate_exercises",
+    "student_notebook",
+    "build_teaching",
+    "install_lab_settings",
+    "lab_command",
+    "main",
+]
+
+EXERCISE_TAG = "exercise"
+SOLUTION_TAG = "solution"
+NOT_AVAILABLE_MARK = "NOT AVAILABLE YET"
+CHECK_MARK = "CHECKED"
+
+
+# --------------------------------------------------------------------------------------------
+# helpers called by the notebooks
+# --------------------------------------------------------------------------------------------
+class EstimatorNotAvailable(RuntimeError):
+    """Raised when a notebook calls an estimator that :mod:`enforcement_crime.estimators` lacks."""
+
+    def __init__(self, name: str, reason: str = "") -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(
+            f"enforcement_crime.estimators.{name} is not available yet"
+            + (f" ({reason})" if reason else "")
+        )
+
+
+class _Missing:
+    """Stand-in for an estimator that does not exist: raises when called, never returns numbers."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+
+    def __call__(self, *args, **kwargs):
+        raise EstimatorNotAvailable(self.name, self.reason)
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<estimator {self.name!r}: {NOT_AVAILABLE_MARK}>"
+
+
+class _Estimators:
+    """Attribute access to the public estimators; missing ones are :class:`_Missing` stubs."""
+
+    def __init__(self) -> None:
+        try:
+            self._module = importlib.import_module("enforcement_crime.estimators")
+            self._error = ""
+        except Exception as exc:  # a module mid-edit must not take the course down
+            self._module = None
+            self._error = f"importing enforcement_crime.estimators failed: {type(exc).__name__}: {exc}"
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._module is None:
+            return _Missing(name, self._error)
+        fn = getattr(self._module, name, None)
+        if fn is None:
+            return _Missing(name, "not exported by enforcement_crime.estimators")
+        return fn
+
+    def available(self, *names: str) -> dict[str, bool]:
+        """Which of ``names`` exist."""
+        return {n: not isinstance(getattr(self, n), _Missing) for n in names}
+
+
+def estimators() -> _Estimators:
+    """The public estimators by attribute (``est.twfe``); missing ones raise when called.
+
+    Returns
+    -------
+    object
+        ``est.<name>`` is the function from :mod:`enforcement_crime.estimators`
+        or a stub raising :class:`EstimatorNotAvailable`;
+        ``est.available(*names)`` maps names to availability.
+    """
+    return _Estimators()
+
+
+@contextlib.contextmanager
+def needs(*names: str):
+    """Run a cell body; if it calls an estimator that is not available, skip the rest and say so.
+
+    Parameters
+    ----------
+    *names : str
+        The estimators the cell uses (shown in the message; the skip itself
+        happens at the first call of a missing one).
+
+    Notes
+    -----
+    Only :class:`EstimatorNotAvailable` is caught: every other error, and a
+    failed :func:`check`, still fails the cell. Nothing is computed or checked
+    after the missing call; the printed line says so and
+    :func:`build_teaching` counts these lines.
+    """
+    try:
+        yield
+    except EstimatorNotAvailable as exc:
+        listed = f" (this cell uses: {', '.join(names)})" if names else ""
+        print(
+            f"{NOT_AVAILABLE_MARK}: {exc}{listed}. The rest of this cell was skipped: "
+            "nothing was computed and nothing was checked."
+        )
+
+
+def check(name: str, value: float, truth: float, tol: float, reason: str) -> bool:
+    """Assert ``|value - truth| <= tol`` and print a ``CHECKED`` line.
+
+    Parameters
+    ----------
+    name : str
+        What is checked.
+    value, truth : float
+        The answer and the truth the simulation knows.
+    tol : float
+        The tolerance (positive, finite).
+    reason : str
+        Why this tolerance (e.g. "4 standard errors: sampling noise").
+
+    Raises
+    ------
+    AssertionError
+        When the answer is off by more than ``tol`` or is not finite.
+    """
+    value, truth, tol = float(value), float(truth), float(tol)
+    if not (math.isfinite(tol) and tol > 0):
+        raise ValueError(f"check({name!r}): tolerance must be positive and finite, got {tol}")
+    diff = abs(value - truth)
+    ok = math.isfinite(value) and diff <= tol
+    line = f"{name}: {value:.5g} vs truth {truth:.5g}, |diff| = {diff:.3g} {'<=' if ok else '>'} {tol:.3g} ({reason})"
+    if not ok:
+        raise AssertionError(f"check failed: {line}")
+    print(f"{CHECK_MARK} {line}")
+    return True
+
+
+def check_that(name: str, condition: bool, detail: str) -> bool:
+    """Assert a condition about the truth (e.g. an interval covers it) and print a ``CHECKED`` line."""
+    if not bool(condition):
+        raise AssertionError(f"check failed: {name}: {detail}")
+    print(f"{CHECK_MARK} {name}: {detail}")
+    return True
+
+
+def live_kernel() -> bool:
+    """True inside an IPython kernel (a notebook), False in plain Python."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def explore(fn: Callable[..., object], interactive: bool, **knobs):
+    """Sliders for ``fn``'s knobs when a person is at a live kernel; a plain note otherwise.
+
+    Parameters
+    ----------
+    fn : callable
+        Redraws/recomputes from keyword arguments named as ``knobs``.
+    interactive : bool
+        The notebook's ``interactive`` parameter (``build_teaching`` and the
+        tests pass False so papermill runs never draw widgets).
+    **knobs
+        ``ipywidgets.interact`` abbreviations, e.g. ``effect=(-0.3, 0.3, 0.01)``.
+
+    Returns
+    -------
+    The ``interact`` widget, or None when not interactive.
+    """
+    if interactive and live_kernel():
+        try:
+            import ipywidgets
+        except ImportError:
+            print("ipywidgets is not installed: change the parameters cell and re-run instead.")
+            return None
+        return ipywidgets.interact(fn, **{k: v for k, v in knobs.items()})
+    print(
+        "Not interactive (interactive=False or no live kernel): change "
+        + ", ".join(knobs)
+        + " in the parameters cell and re-run to explore."
+    )
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# the build
+# --------------------------------------------------------------------------------------------
+def teaching_sources(root: str | Path | None = None, pattern: str | None = None) -> list[Path]:
+    """Teaching notebook sources (``notebooks/teaching/NN-*.py``), sorted."""
+    root = Path(root) if root else config.notebooks_dir() / "teaching"
+    paths = sorted(p for p in root.glob("*.py") if not p.name.startswith(("_", ".")))
+    if pattern:
+        paths = [p for p in paths if pattern in p.name]
+    return paths
+
+
+def _tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def exercise_pairs(nb) -> list[tuple[list[int], list[int]]]:
+    """Group cells into (exercise cell indices, following solution cell indices) pairs.
+
+    An exercise is a run of consecutive cells tagged ``exercise``; its
+    solution is the run of ``solution`` cells immediately after it (empty when
+    there is none).
+    """
+    cells = nb.cells
+    pairs: list[tuple[list[int], list[int]]] = []
+    i = 0
+    while i < len(cells):
+        if EXERCISE_TAG in _tags(cells[i]):
+            ex = []
+            while i < len(cells) and EXERCISE_TAG in _tags(cells[i]):
+                ex.append(i)
+                i += 1
+            sol = []
+            while i < len(cells) and SOLUTION_TAG in _tags(cells[i]):
+                sol.append(i)
+                i += 1
+            pairs.append((ex, sol))
+        else:
+            i += 1
+    return pairs
+
+
+def validate_exercises(nb, name: str = "notebook") -> int:
+    """Check the exercise/solution structure; return the number of exercises.
+
+    Raises
+    ------
+    ValueError
+        Naming the notebook and cell when an exercise has no solution right
+        after it, a cell is tagged both, a solution has no exercise before it,
+        or a solution's code does no :func:`check`.
+    """
+    pairs = exercise_pairs(nb)
+    problems = []
+    paired = {i for _, sol in pairs for i in sol}
+    for k, cell in enumerate(nb.cells):
+        tags = _tags(cell)
+        if EXERCISE_TAG in tags and SOLUTION_TAG in tags:
+            problems.append(f"cell {k} is tagged both exercise and solution")
+        if SOLUTION_TAG in tags and k not in paired:
+            problems.append(f"solution cell {k} does not follow an exercise")
+    for ex, sol in pairs:
+        if not sol:
+            problems.append(f"exercise at cell {ex[0]} has no solution cell right after it")
+            continue
+        code = "\n".join(nb.cells[i].source for i in sol if nb.cells[i].cell_type == "code")
+        if "check(" not in code and "check_that(" not in code:
+            problems.append(f"solution at cells {sol} checks nothing against the truth (no check()/check_that())")
+    if not pairs:
+        problems.append("no exercise cells")
+    if problems:
+        raise ValueError(f"{name}: " + "; ".join(problems))
+    return len(pairs)
+
+
+def student_notebook(nb):
+    """A copy of ``nb`` without solution cells and with outputs cleared."""
+    import copy
+
+    out = copy.deepcopy(nb)
+    out.cells = [c for c in out.cells if SOLUTION_TAG not in _tags(c)]
+    for c in out.cells:
+        if c.cell_type == "code":
+            c.outputs = []
+            c.execution_count = None
+    return out
+
+
+@dataclass
+class TeachingBuild:
+    """What :func:`build_teaching` wrote for one notebook."""
+
+    source: Path
+    student_ipynb: Path
+    student_py: Path
+    instructor: Path | None = None
+    html: Path | None = None
+    seconds: float = float("nan")
+    exercises: int = 0
+    checks: int = 0
+    not_available: list[str] = field(default_factory=list)
+
+
+def _output_text(nb) -> list[str]:
+    lines = []
+    for c in nb.cells:
+        if c.cell_type != "code":
+            continue
+        for o in c.get("outputs", []):
+            if o.get("output_type") == "stream":
+                lines.extend(str(o.get("text", "")).splitlines())
+    return lines
+
+
+def build_teaching(
+    root: str | Path | None = None,
+    out: str | Path | None = None,
+    *,
+    pattern: str | None = None,
+    parameters: Mapping[str, object] | None = None,
+    execute: bool = True,
+    html: bool = True,
+) -> list[TeachingBuild]:
+    """Write student copies (no solutions) and executed instructor copies of the teaching notebooks.
+
+    Parameters
+    ----------
+    root : path, optional
+        Folder of teaching sources (default ``notebooks/teaching``).
+    out : path, optional
+        Output folder (default ``reports/teaching``, which follows
+        ``ENFORCEMENT_CRIME_REPORTS``).
+    pattern : str, optional
+        Only notebooks whose file name contains this text.
+    parameters : mapping, optional
+        Papermill parameters for every instructor run, on top of
+        ``interactive=False``.
+    execute, html : bool
+        Execute the instructor copies / also write their HTML.
+
+    Returns
+    -------
+    list of TeachingBuild
+
+    Raises
+    ------
+    FileNotFoundError
+        When no teaching notebook is found.
+    ValueError
+        When a notebook's exercises and solutions are not paired (see
+        :func:`validate_exercises`).
+    """
+    import jupytext
+    import nbformat
+
+    from enforcement_crime.notebooks import execute_notebook, to_notebook
+
+    sources = teaching_sources(root, pattern)
+    if not sources:
+        raise FileNotFoundError(f"no teaching notebooks under {root or config.notebooks_dir() / 'teaching'} matching {pattern!r}")
+    out = Path(out) if out else config.reports_dir() / "teaching"
+    student_dir, instructor_dir = out / "student", out / "instructor"
+    student_dir.mkdir(parents=True, exist_ok=True)
+    instructor_dir.mkdir(parents=True, exist_ok=True)
+    params = {"interactive": False, **dict(parameters or {})}
+    builds = []
+    for source in sources:
+        nb = to_notebook(source)
+        n_ex = validate_exercises(nb, name=str(source))
+        student = student_notebook(nb)
+        b = TeachingBuild(source, student_dir / f"{source.stem}.ipynb", student_dir / f"{source.stem}.py", exercises=n_ex)
+        nbformat.write(student, b.student_ipynb)
+        jupytext.write(student, b.student_py, fmt="py:percent")
+        print(f"[teaching] {source.name}: student copy ({n_ex} exercises, solutions removed)", flush=True)
+        if execute:
+            run = execute_notebook(source, output=instructor_dir / f"{source.stem}.ipynb", parameters=params, html=html)
+            b.instructor, b.html, b.seconds = run.output, run.html, run.seconds
+            lines = _output_text(nbformat.read(run.output, as_version=4))
+            b.checks = sum(line.startswith(CHECK_MARK) for line in lines)
+            b.not_available = [line for line in lines if line.startswith(NOT_AVAILABLE_MARK)]
+            print(
+                f"[teaching] {source.name}: instructor copy in {run.seconds:.1f} s, {b.checks} checks passed"
+                + (f", {len(b.not_available)} cell(s) skipped: estimator not available yet" if b.not_available else ""),
+                flush=True,
+            )
+        builds.append(b)
+    skipped = [line for b in builds for line in b.not_available]
+    if skipped:
+        print(f"[teaching] WARNING: {len(skipped)} cell(s) skipped because an estimator is missing:", flush=True)
+        for line in sorted(set(skipped)):
+            print(f"[teaching]   {line}", flush=True)
+    return builds
+
+
+# --------------------------------------------------------------------------------------------
+# JupyterLab
+# --------------------------------------------------------------------------------------------
+def _jupyter_dir() -> Path:
+    return config.project_root() / "jupyter"
+
+
+def install_lab_settings(prefix: str | Path | None = None) -> Path:
+    """Merge ``jupyter/lab/overrides.json`` into ``<prefix>/share/jupyter/lab/settings/overrides.json``.
+
+    ``prefix`` defaults to ``sys.prefix`` (the project's ``.venv``), never the
+    user's home. Keys already there for other plugins are kept.
+    """
+    prefix = Path(prefix or sys.prefix)
+    ours = json.loads((_jupyter_dir() / "lab" / "overrides.json").read_text())
+    target = prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    merged = json.loads(target.read_text()) if target.is_file() else {}
+    for plugin, settings in ours.items():
+        current = merged.setdefault(plugin, {})
+        for key, value in settings.items():
+            if isinstance(value, dict) and isinstance(current.get(key), dict):
+                current[key] = {**current[key], **value}
+            else:
+                current[key] = value
+    target.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
+    return target
+
+
+def lab_command(extra: Iterable[str] = ()) -> list[str]:
+    """The JupyterLab command ``make lab`` runs, with ``extra`` arguments appended.
+
+    As root (containers, CI) ``--allow-root`` is added: JupyterLab refuses to
+    start as root otherwise.
+    """
+    root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    return [
+        sys.executable, "-m", "jupyter", "lab",
+        f"--config={_jupyter_dir() / 'jupyter_lab_config.py'}",
+        f"--ServerApp.root_dir={config.notebooks_dir()}",
+        *root,
+        *extra,
+    ]  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m enforcement_crime.teaching lab [jupyter args]`` or ``build [--only TEXT]``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["lab"]:
+        install_lab_settings()
+        cmd = lab_command(argv[1:])
+        print("[lab] " + " ".join(cmd), flush=True)
+        os.execv(cmd[0], cmd)  # pragma: no cover - replaces the process
+    if argv[:1] == ["build"]:
+        only = argv[argv.index("--only") + 1] if "--only" in argv else None
+        build_teaching(pattern=only)
+        return 0
+    print("usage: python -m enforcement_crime.teaching lab [JUPYTER ARGS] | build [--only TEXT]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
+

@@ -1,0 +1,1 @@
+"""Helpers for tests/test_browser.py: Debian chromium and a JupyterLab server started as `make lab` does."""
