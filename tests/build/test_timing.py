@@ -251,3 +251,14 @@ def test_real_sc_by_county_row_accounting(shared_data):
     assert sc["fips"].is_unique
     assert sc["sc_activation_date"].min() == TS("2008-10-01")
     assert sc["sc_activation_date"].max() <= TS("2013-01-22")
+
+
+def test_agency_list_and_scrape_history_are_handled(fixtures_dir, fixture_frames):
+    d = fixtures_dir / "g287"
+    agencies = g287.load(d / "ucr_agencies_list.csv")
+    scrape = g287.load(d / "agreements.csv")
+    rec = t.g287_records(*fixture_frames, agencies, scrape)
+    assert rec.attrs["ignored_frames"] == ["ucr_agencies (2 rows of ucr_agencies_list.csv)"]
+    # Colbert County AL listed on 2025-05-16 and 2025-05-19: one record dated by the first listing
+    colbert = rec[(rec["source"] == "ice_agreements") & (rec["fips"] == "01033")]
+    assert list(colbert["start"]) == [TS("2025-05-16")]

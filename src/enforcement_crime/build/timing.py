@@ -203,7 +203,9 @@ def g287_records(*frames: pd.DataFrame) -> pd.DataFrame:
         the OIG list), ``model`` (schema values), ``source``, ``precision``
         (``"day"`` or ``"year"``), ``agency``, ``state``, ``file``, ``line``.
         ``attrs["excluded"]`` lists (as records) those not usable as adoption
-        evidence with the reason (pending agreements, no date).
+        evidence with the reason (pending agreements, no date);
+        ``attrs["ignored_frames"]`` names frames that hold no agreements (the
+        FBI agency list of :func:`g287.load_ucr_agencies`).
 
     Notes
     -----
@@ -225,11 +227,16 @@ def g287_records(*frames: pd.DataFrame) -> pd.DataFrame:
     """
     recs: list[pd.DataFrame] = []
     excluded: list[pd.DataFrame] = []
+    ignored: list[str] = []
     for frame in frames:
         if "source" not in frame.columns or frame.empty:
             raise ValueError("g287_records: each frame needs a non-empty 'source' column (use the g287 loaders)")
         for source, f in frame.groupby("source", sort=False):
+            if source == "ucr_agencies":  # the FBI agency list is a crosswalk, not agreements
+                ignored.append(f"{source} ({len(f)} rows of {f['file'].iloc[0] if 'file' in f else 'a frame'})")
+                continue
             f = f.copy()
+            f.attrs = {}
             if "fips" not in f.columns or f["fips"].isna().any():
                 f = attach_county_fips(f, county_col="county_name" if "county_name" in f.columns else None)
             r = pd.DataFrame(index=f.index)
@@ -298,7 +305,7 @@ def g287_records(*frames: pd.DataFrame) -> pd.DataFrame:
     out = out[_RECORD_COLUMNS]
     out["end_observed"] = out["end_observed"].astype(bool)
     ex = pd.concat(excluded, ignore_index=True) if excluded else pd.DataFrame()
-    out.attrs = {"excluded": ex.astype(object).to_dict("records")}
+    out.attrs = {"excluded": ex.astype(object).to_dict("records"), "ignored_frames": ignored}
     return out
 
 
