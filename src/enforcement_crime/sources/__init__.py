@@ -1,0 +1,25 @@
+"""One module per raw source: ``load(path) -> DataFrame`` and ``fetch(dest=None)``.
+
+Sources read one raw file into a typed frame and do nothing else (no merging,
+no repairs: those live in :mod:`enforcement_crime.build`). Each module holds
+``CITATION``, ``URL`` (or ``URLS``) and ``LICENSE``. Bad input raises
+:class:`~enforcement_crime.sources._fetch.SourceError` naming file, row and
+column; a source behind a login raises
+:class:`~enforcement_crime.sources._fetch.LoginRequired` from ``fetch`` with
+what to download, from where and where to put it. See ``data/raw/README.md``.
+
+Modules: ``census_population``, ``secure_communities``, ``g287``, ``nc_sbi``,
+``ucr_kaplan``, ``ucr_icpsr_county``, ``fbi_cius``, ``leaic``. They are not
+imported here, so importing one source does not import the others.
+"""
+
+SOURCES: tuple[str, ...] = (
+    "census_population",
+    "secure_communities",
+    "g287",
+    "ucr_kaplan",
+    "ucr_icpsr_county",
+    "fbi_cius",
+    "leaic",
+    "nc_sbi",
+)
