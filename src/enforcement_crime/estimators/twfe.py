@@ -26,7 +26,11 @@ clusters containing units this is ``T`` (the time levels), exactly what
 pyfixest's ``ssc(k_fixef="nonnested")`` counts (tested to 1e-8); when every
 block is nested one parameter (the absorbed constant) is counted; further
 collinearities are not searched for, as in fixest. Intervals use Student's t
-with ``min_d G_d - 1`` degrees of freedom.
+with ``min_d G_d - 1`` degrees of freedom. Two-way clustering uses each
+dimension's own ``G/(G-1)`` (as linearmodels, and Cameron, Gelbach & Miller),
+not fixest's default of the smaller ``G`` for all three terms, so two-way
+SEs differ from pyfixest's by a few percent; the two-way variance is not
+guaranteed positive (a negative diagonal gives SE 0 after clipping).
 
 linearmodels ``PanelOLS`` (``debiased=True, group_debias=True``) instead
 scales by ``(N - 1) / (N - d - k) * G / (G - 1)`` with ``d`` = *all*
@@ -559,9 +563,9 @@ def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, 
         g_min = g
     else:
         # two-way: PanelOLS's raw V = V_A + V_B - V_AB; the per-dimension G/(G-1) factors need
-        # each part, so refit each one-way raw sandwich
+        # each part: refit the one-way raw sandwiches of A and B, and V_AB = V_A + V_B - V
         parts = []
-        for cc in codes:
+        for cc in codes[:2]:
             r = mod.fit(
                 cov_type="clustered",
                 clusters=pd.DataFrame(cc, index=idx),
@@ -571,6 +575,7 @@ def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, 
                 count_effects=False,
             )
             parts.append(r.cov.to_numpy()[:k, :k])
+        parts.append(parts[0] + parts[1] - V_raw_total)
         s = [gg / (gg - 1) for gg in sizes]
         V = c_n * (s[0] * parts[0] + s[1] * parts[1] - s[2] * parts[2])
         g_min = min(sizes[:2])
