@@ -262,3 +262,19 @@ def test_agency_list_and_scrape_history_are_handled(fixtures_dir, fixture_frames
     # Colbert County AL listed on 2025-05-16 and 2025-05-19: one record dated by the first listing
     colbert = rec[(rec["source"] == "ice_agreements") & (rec["fips"] == "01033")]
     assert list(colbert["start"]) == [TS("2025-05-16")]
+
+
+def test_disagreements_tolerance_and_source_choice():
+    rec = pd.DataFrame({
+        "fips": ["01001"] * 3,
+        "start": pd.to_datetime(["2008-07-08", "2008-07-10", "2016-06-08"]),
+        "end": pd.to_datetime([None, None, None]),
+        "end_observed": [True, False, True],
+        "model": ["jail", "jail", "jail"],
+        "source": ["roster", "oig2009", "ice_current"],
+        "precision": ["day"] * 3,
+    })
+    assert t.g287_disagreements(rec).loc[0, "date_spread_days"] == 2  # 8 July vs 10 July
+    assert t.g287_disagreements(rec, tolerance_days=2).empty  # within tolerance: not reported
+    # ICE's current sheet (re-signed 2016) is left out by default, compared when asked
+    assert t.g287_disagreements(rec, sources=None).loc[0, "date_spread_days"] == (TS("2016-06-08") - TS("2008-07-08")).days
