@@ -9,6 +9,11 @@ overwrite the "date signed" when an agreement is re-signed (2009
 standardisation, 2013, 2016), so the first adoption of a county is the
 *earliest* date over all sources; single rosters miss agreements that ended
 early; agreements can end.
+
+An agreement of a city police department (e.g. Durham PD, a task force) is
+assigned to the county the source names for it, as in Forrester & Nowrasteh
+(2018) and Treyger et al. (2014); statewide agencies (departments of
+corrections, state police) have no county and are reported as unmatched.
 """
 
 from __future__ import annotations
