@@ -201,3 +201,92 @@ def test_bootstrap_se_matches_sampling_sd():
         se.append(r.std_error)
     # MC error of an SD from 200 draws ~5%, of the mean bootstrap SE ~1%: 15%
     assert np.mean(se) == pytest.approx(np.std(est, ddof=1), rel=0.15)
+
+
+# ---- dynamic effects DID_l -------------------------------------------------------------------
+
+
+def test_dynamic_effects_agree_with_diff_diff():
+    dd = pytest.importorskip("diff_diff")
+    df = simulate_switching(seed=6)
+    res = dcdh(df, "y", "unit", "time", "d", effects=4, placebos=3, n_boot=0)
+    f = res.to_frame().set_index("term")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = dd.ChaisemartinDHaultfoeuille(drop_larger_lower=False, twfe_diagnostic=False).fit(df, "y", "unit", "time", "d", L_max=4)
+    # same per-switcher differences and weights: rounding only
+    for ell, v in ref.event_study_effects.items():
+        assert f.loc[f"e{ell - 1}", "estimate"] == pytest.approx(v["effect"], abs=1e-10)
+    for ell in (1, 2, 3):
+        assert f.loc[f"e{-ell - 1}", "estimate"] == pytest.approx(ref.placebo_event_study[-ell]["effect"], abs=1e-10)
+    assert f.loc["e-1", "estimate"] == 0.0 and np.isnan(f.loc["e-1", "std_error"])
+    assert res.extra["reference_period"] == -1
+    assert list(res.to_frame()["term"])[6:] == ["e-4", "e-3", "e-2", "e-1", "e0", "e1", "e2", "e3"]
+
+
+def _did_l_by_hand(df, ell, weights=None):
+    """Direct per-switcher loop of dCDH (2024) DID_l on a long frame (independent of the vectorised code)."""
+    wide_y = df.pivot(index="unit", columns="time", values="y")
+    wide_d = df.pivot(index="unit", columns="time", values="d")
+    wide_w = df.pivot(index="unit", columns="time", values=weights) if weights else wide_y * 0 + 1
+    times = list(wide_y.columns)
+    base = wide_d.iloc[:, 0]
+    F = {}
+    for u, row in wide_d.iterrows():
+        sw = [k for k, t in enumerate(times) if row[t] != base[u]]
+        F[u] = sw[0] if sw else 10**9
+    num = den = 0.0
+    for u, f in F.items():
+        t_out = f - 1 + ell
+        if f > len(times) or t_out >= len(times):
+            continue
+        ctrl = [v for v in F if base[v] == base[u] and F[v] > t_out]
+        if not ctrl:
+            continue
+        ch = wide_y[times[t_out]] - wide_y[times[f - 1]]
+        wc = wide_w.loc[ctrl, times[t_out]]
+        did = ch[u] - float((wc * ch[ctrl]).sum() / wc.sum())
+        sign = 1.0 if base[u] == 0 else -1.0
+        num += wide_w.loc[u, times[t_out]] * sign * did
+        den += wide_w.loc[u, times[t_out]]
+    return num / den
+
+
+@pytest.mark.parametrize("weights", [None, "pop_t"])
+def test_dynamic_effects_match_a_direct_loop_with_leavers_from_baseline_one(weights):
+    df = simulate_switching(seed=13, n=120, T=8)
+    # some units start treated and leave (baseline 1), population varies over time
+    starters = df["unit"] % 7 == 0
+    df.loc[starters, "d"] = (df.loc[starters, "time"] < 2000 + 2 + df.loc[starters, "unit"] % 4).astype(int)
+    df["pop_t"] = df["pop"] * (1 + 0.05 * (df["time"] - 2000))
+    res = dcdh(df, "y", "unit", "time", "d", weights=weights, effects=3, n_boot=0)
+    for ell in (1, 2, 3):
+        # two implementations of the same sums: rounding only
+        assert res.term(f"e{ell - 1}")["estimate"] == pytest.approx(_did_l_by_hand(df, ell, weights), abs=1e-10)
+
+
+def test_dynamic_effects_recover_the_effect_of_switching_noise_free():
+    # treatment switches on and stays on: DID_l = mean effect delta_i of eligible switchers
+    rng = np.random.default_rng(2)
+    n, T = 200, 10
+    on = rng.integers(2, T + 4, n)
+    t = np.arange(T)
+    D = (t[None, :] >= on[:, None]).astype(int)
+    di = 1.0 + rng.normal(0, 0.3, n)
+    Y = rng.normal(size=n)[:, None] + rng.normal(size=T)[None, :] + di[:, None] * D
+    df = pd.DataFrame({"unit": np.repeat(np.arange(n), T), "time": np.tile(t, n), "d": D.ravel(), "y": Y.ravel()})
+    res = dcdh(df, "y", "unit", "time", "d", effects=3, placebos=2, n_boot=50, seed=0)
+    for ell in (1, 2, 3):
+        elig = [u for u in range(n) if on[u] - 1 + ell < T and (on > on[u] - 1 + ell).any()]
+        assert res.term(f"e{ell - 1}")["estimate"] == pytest.approx(di[elig].mean(), abs=1e-10)
+    for k in (-2, -3):
+        assert res.term(f"e{k}")["estimate"] == pytest.approx(0.0, abs=1e-10)
+    vc = res.extra["vcov"]
+    assert list(vc.index) == ["e-3", "e-2", "e0", "e1", "e2"]
+    np.testing.assert_allclose(np.sqrt(np.diag(vc)), [res.term(t)["std_error"] for t in vc.index], rtol=1e-10)
+
+
+def test_dynamic_horizon_without_controls_is_an_error():
+    df = simulate_switching(seed=14, n=60, T=6)
+    with pytest.raises(EstimatorInputError, match="horizon"):
+        dcdh(df, "y", "unit", "time", "d", effects=6, n_boot=0)

@@ -44,6 +44,60 @@ def _stats_from_sums(sw: np.ndarray, swy: np.ndarray) -> np.ndarray:
     return np.stack([did_m, plus, minus], axis=-1)
 
 
+def _dynamic_contributions(
+    Y: np.ndarray, D: np.ndarray, Wt: np.ndarray, effects: int, placebos: int
+) -> tuple[list[tuple[str, int]], np.ndarray, np.ndarray, int, int]:
+    """Unit-level sums behind DID_l (l = 1..effects) and the placebos DID^pl_l (l = 1..placebos).
+
+    Returns the horizons [(kind, l)], a unit x (4 H C) matrix of contributions ordered
+    [switcher weight, switcher weighted change, control weight, control weighted change] x
+    horizon x cohort, the cohort signs (+1 joiners, -1 leavers), H and C.
+    """
+    n, T = Y.shape
+    obs_d = np.isfinite(D)
+    first = np.argmax(obs_d, axis=1)
+    base = D[np.arange(n), first]
+    diff = obs_d & (D != base[:, None]) & (np.arange(T)[None, :] > first[:, None])
+    F = np.where(diff.any(axis=1), np.argmax(diff, axis=1), T + 10**6)  # first switch (index)
+    cohorts = sorted({(int(b), int(f)) for b, f in zip(base, F, strict=True) if f < T})
+    horizons = [("effect", k) for k in range(1, effects + 1)] + [("placebo", k) for k in range(1, placebos + 1)]
+    H, C = len(horizons), len(cohorts)
+    out = np.zeros((n, 4, H, C))
+    for c, (b, f) in enumerate(cohorts):
+        sw = (base == b) & (F == f)
+        for h, (kind, ell) in enumerate(horizons):
+            t_out = f - 1 + ell
+            t_ref = f - 1
+            t_y = t_out if kind == "effect" else f - 1 - ell
+            if t_out >= T or t_y < 0:
+                continue
+            dy = Y[:, t_y] - Y[:, t_ref]
+            w = Wt[:, t_out] if kind == "effect" else Wt[:, t_ref]
+            ok = np.isfinite(dy) & np.isfinite(w)
+            if kind == "effect":
+                ok &= np.isfinite(Y[:, t_out])
+            ctrl = (base == b) & (F > t_out) & ok
+            s_ = sw & ok
+            if not ctrl.any() or not s_.any():
+                continue
+            out[s_, 0, h, c] = w[s_]
+            out[s_, 1, h, c] = w[s_] * dy[s_]
+            out[ctrl, 2, h, c] = w[ctrl]
+            out[ctrl, 3, h, c] = w[ctrl] * dy[ctrl]
+    signs = np.array([1.0 if b == 0 else -1.0 for b, _ in cohorts])
+    return horizons, out.reshape(n, -1), signs, H, C
+
+
+def _dynamic_stats(S: np.ndarray, signs: np.ndarray, H: int, C: int) -> np.ndarray:
+    """DID_l per horizon from (..., 4 H C) sums: sum_c s_c (SY_c - W_c * ctrl mean_c) / sum_c W_c."""
+    S = S.reshape(S.shape[:-1] + (4, H, C))
+    sw_w, sw_wy, ct_w, ct_wy = S[..., 0, :, :], S[..., 1, :, :], S[..., 2, :, :], S[..., 3, :, :]
+    ok = (sw_w > 0) & (ct_w > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        contrib = np.where(ok, signs * (sw_wy - sw_w * ct_wy / ct_w), 0.0)
+        return contrib.sum(axis=-1) / np.where(ok, sw_w, 0.0).sum(axis=-1)
+
+
 def dcdh(
     data: pd.DataFrame,
     outcome: str,
@@ -55,6 +109,8 @@ def dcdh(
     cluster: str | None = None,
     controls: list[str] | None = None,
     placebo: bool = True,
+    effects: int = 0,
+    placebos: int = 0,
     n_boot: int = 500,
     seed: int | None = None,
     alpha: float = 0.05,
@@ -80,6 +136,12 @@ def dcdh(
         Not supported; passing any raises :class:`EstimatorInputError`.
     placebo : bool
         Also compute the placebo :math:`DID_M^{pl}`.
+    effects, placebos : int
+        Also compute the dynamic effects :math:`DID_\ell`, :math:`\ell =
+        1..` ``effects`` and placebos :math:`DID^{pl}_\ell`, :math:`\ell =
+        1..` ``placebos`` of de Chaisemartin and D'Haultfoeuille (2024), as
+        event-study rows ``e{l-1}`` and ``e{-l-1}`` around the reference row
+        ``e-1`` (the last period before the first switch).
     n_boot : int
         Cluster-bootstrap replications (0 for point estimates only).
     seed : int, optional
@@ -93,7 +155,9 @@ def dcdh(
         Terms ``"ATT"`` (:math:`DID_M`), ``"ATT(joiners)"``
         (:math:`DID_+`), ``"ATT(leavers)"`` (:math:`DID_-`) and, with
         ``placebo``, ``"placebo"``, ``"placebo(joiners)"``,
-        ``"placebo(leavers)"``. ``extra["periods"]`` holds the per-period
+        ``"placebo(leavers)"``; with ``effects``/``placebos`` the event-study
+        rows, ``extra["vcov"]`` (bootstrap covariance of those rows) and
+        ``extra["reference_period"] = -1``. ``extra["periods"]`` holds the per-period
         components (counts and :math:`DID_{+,t}`, :math:`DID_{-,t}`),
         ``extra["boot"]`` the bootstrap draws.
 
@@ -137,6 +201,23 @@ def dcdh(
     :math:`t-1` (joiners: :math:`0,0,1` vs :math:`0,0,0`; leavers:
     :math:`1,1,0` vs :math:`1,1,1`); it is centred on zero under parallel
     pre-trends.
+
+    **Dynamic effects** (dCDH 2024, binary treatment). With baseline
+    :math:`D_{g,1}` (first observed period) and first switch :math:`F_g`,
+    for each switcher observed at :math:`F_g-1+\ell`:
+    :math:`DID_{g,\ell} = Y_{g,F_g-1+\ell} - Y_{g,F_g-1} -` the (weighted)
+    mean of the same change over units with the same baseline that have not
+    switched by :math:`F_g-1+\ell`; :math:`DID_\ell = \sum_g N_g S_g
+    DID_{g,\ell} / \sum_g N_g` with :math:`S_g = +1` for joiners and
+    :math:`-1` for leavers (weights :math:`N_g` of period
+    :math:`F_g-1+\ell`). It estimates the effect of having switched
+    :math:`\ell` periods earlier, whatever happened to the treatment since
+    (e.g. an agreement that ended). Placebos use :math:`Y_{g,F_g-1-\ell} -
+    Y_{g,F_g-1}` with the controls of horizon :math:`\ell` (event-study
+    sign: the ``e{-l-1}`` row is the outcome at :math:`F_g-1-\ell` relative
+    to :math:`F_g-1`; the AER ``"placebo"`` row has the opposite sign
+    convention, :math:`Y_{t-1}-Y_{t-2}`). Switchers without a control
+    group at a horizon are left out of it.
 
     **Inference.** Clusters (default units) are resampled with replacement
     ``n_boot`` times and the estimator recomputed on each draw; the standard
@@ -207,12 +288,33 @@ def dcdh(
     sw, swy = W4.sum(axis=0), WY4.sum(axis=0)
     est = _stats_from_sums(sw, swy)
     names = ["ATT", "ATT(joiners)", "ATT(leavers)"]
-    blocks = [(W4, WY4)]
+    def did_m_block(W_: np.ndarray, WY_: np.ndarray):
+        P = W_.shape[1]
+        U = np.concatenate([W_.reshape(n, -1), WY_.reshape(n, -1)], axis=1)
+        return U, lambda S: _stats_from_sums(S[:, : P * 4].reshape(-1, P, 4), S[:, P * 4 :].reshape(-1, P, 4))
+
+    blocks = [did_m_block(W4, WY4)]
+    ets: list = [pd.NA] * 3
     if placebo and T >= 3:
         W4p, WY4p, _ = cell_arrays(1)
         est = np.concatenate([est, _stats_from_sums(W4p.sum(axis=0), WY4p.sum(axis=0))])
         names += ["placebo", "placebo(joiners)", "placebo(leavers)"]
-        blocks.append((W4p, WY4p))
+        ets += [pd.NA] * 3
+        blocks.append(did_m_block(W4p, WY4p))
+    n_static = len(est)
+    if effects or placebos:
+        if effects < 0 or placebos < 0:
+            raise EstimatorInputError("effects and placebos must be non-negative integers")
+        horizons, U, signs, H, C = _dynamic_contributions(Y, D, Wt, int(effects), int(placebos))
+        dyn = _dynamic_stats(U.sum(axis=0), signs, H, C)
+        for (kind, ell), v in zip(horizons, dyn, strict=True):
+            if not np.isfinite(v):
+                raise EstimatorInputError(f"dcdh: {kind} at horizon {ell} has no switcher with a not-yet-switched comparison group; lower effects/placebos")
+        dyn_names = [f"e{-ell - 1}" if k == "placebo" else f"e{ell - 1}" for k, ell in horizons]
+        est = np.concatenate([est, dyn])
+        names += dyn_names
+        ets += [int(nm[1:]) for nm in dyn_names]
+        blocks.append((U, lambda S, signs=signs, H=H, C=C: _dynamic_stats(S, signs, H, C)))
     cnt = (W4 > 0).sum(axis=0)
     n_join, n_leave = int(cnt[:, _J].sum()), int(cnt[:, _L].sum())
     no_ctrl_j = int(cnt[:, _J][cnt[:, _S0] == 0].sum())
@@ -251,13 +353,7 @@ def dcdh(
         G = len(c_labels)
         counts = rng.multinomial(G, np.full(G, 1.0 / G), size=n_boot).astype("float64")  # B x G
         M = counts[:, c_codes]  # B x n unit multiplicities
-        draws = []
-        for W_, WY_ in blocks:
-            P = W_.shape[1]
-            bsw = (M @ W_.reshape(n, -1)).reshape(n_boot, P, 4)
-            bswy = (M @ WY_.reshape(n, -1)).reshape(n_boot, P, 4)
-            draws.append(_stats_from_sums(bsw, bswy))
-        draws = np.concatenate(draws, axis=1)  # B x terms
+        draws = np.concatenate([fn(M @ U_) for U_, fn in blocks], axis=1)  # B x terms
         finite = np.isfinite(draws)
         se = np.array([np.std(draws[finite[:, k], k], ddof=1) if finite[:, k].sum() > 1 else np.nan for k in range(len(est))])
         n_undef = (~finite).sum(axis=0)
@@ -270,7 +366,21 @@ def dcdh(
     if pp.dropped:
         notes.append(pp.drop_note())
     lo, hi = normal_ci(est, se, alpha)
-    table = pd.DataFrame({"term": names, "estimate": est, "std_error": se, "conf_low": lo, "conf_high": hi})
+    table = pd.DataFrame({"term": names, "event_time": pd.array(ets, dtype="Int64"), "estimate": est, "std_error": se, "conf_low": lo, "conf_high": hi})
+    if len(est) > n_static:
+        static_rows, dyn_rows = table.iloc[:n_static], table.iloc[n_static:]
+        dyn_terms = list(dyn_rows["term"])
+        ref = pd.DataFrame({"term": ["e-1"], "event_time": pd.array([-1], dtype="Int64"), "estimate": [0.0], "std_error": [np.nan], "conf_low": [np.nan], "conf_high": [np.nan]})
+        table = pd.concat([static_rows, dyn_rows, ref], ignore_index=True).sort_values("event_time", na_position="first", kind="stable").reset_index(drop=True)
+        if n_boot:
+            bd = extra["boot"][dyn_terms].dropna()
+            extra["vcov"] = bd.cov() if len(bd) > 1 else pd.DataFrame(np.nan, index=dyn_terms, columns=dyn_terms)
+        else:
+            extra["vcov"] = pd.DataFrame(np.nan, index=dyn_terms, columns=dyn_terms)
+        order = table.loc[table["term"].isin(dyn_terms), "term"].tolist()
+        extra["vcov"] = extra["vcov"].loc[order, order]
+        extra["reference_period"] = -1
+        notes.append(f"event study: DID_l (dCDH 2024) for l = 1..{effects}, placebos l = 1..{placebos}; reference e-1 = period before the first switch")
     return EstimationResult(
         estimator="dcdh",
         table=table,
