@@ -67,6 +67,7 @@ __all__ = [
     "check_that",
     "explore",
     "live_kernel",
+    "label_synthetic",
     "teaching_sources",
     "exercise_pairs",
     "validate_exercises",
@@ -181,7 +182,7 @@ def needs(*names: str):
         )
 
 
-def check(name: str, value: float, truth: float, tol: float, reason: str) -> bool:
+def check(name: str, value: float, truth: float, tol: float, reason: str, *, against: str = "truth") -> bool:
     """Assert ``|value - truth| <= tol`` and print a ``CHECKED`` line.
 
     Parameters
@@ -194,6 +195,9 @@ def check(name: str, value: float, truth: float, tol: float, reason: str) -> boo
         The tolerance (positive, finite).
     reason : str
         Why this tolerance (e.g. "4 standard errors: sampling noise").
+    against : str
+        What ``truth`` is, for the printed line (default ``"truth"``; e.g.
+        ``"the 2x2 DiD"`` when an identity is checked).
 
     Raises
     ------
@@ -205,7 +209,7 @@ def check(name: str, value: float, truth: float, tol: float, reason: str) -> boo
         raise ValueError(f"check({name!r}): tolerance must be positive and finite, got {tol}")
     diff = abs(value - truth)
     ok = math.isfinite(value) and diff <= tol
-    line = f"{name}: {value:.5g} vs truth {truth:.5g}, |diff| = {diff:.3g} {'<=' if ok else '>'} {tol:.3g} ({reason})"
+    line = f"{name}: {value:.5g} vs {against} {truth:.5g}, |diff| = {diff:.3g} {'<=' if ok else '>'} {tol:.3g} ({reason})"
     if not ok:
         raise AssertionError(f"check failed: {line}")
     print(f"{CHECK_MARK} {line}")
@@ -260,6 +264,15 @@ def explore(fn: Callable[..., object], interactive: bool, **knobs):
         + " in the parameters cell and re-run to explore."
     )
     return None
+
+
+def label_synthetic(df, source: str):
+    """Mark a simulated teaching panel as synthetic (``is_synthetic``, ``source``) for banners and saves.
+
+    Returns a copy; :func:`enforcement_crime.panels.data_banner` then shows
+    the red SYNTHETIC DATA banner naming ``source``.
+    """
+    return df.assign(is_synthetic=True, source=f"synthetic: {source}")
 
 
 # --------------------------------------------------------------------------------------------
