@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -152,7 +153,7 @@ def _county_names(crosswalk: pd.DataFrame | None, population: pd.DataFrame | Non
     if population is not None and "county_name" in population:
         names = population.dropna(subset=["county_name"]).drop_duplicates("fips", keep="last").set_index("fips")["county_name"]
     if crosswalk is not None and "county_name" in crosswalk:
-        cw = crosswalk.dropna(subset=["fips", "county_name"]).groupby("fips")["county_name"].agg(lambda s: s.mode().iloc[0])
+        cw = _modal(crosswalk.dropna(subset=["fips", "county_name"]), ["fips"], "county_name")
         cw = cw.str.title()
         names = names.combine_first(cw) if len(names) else cw
     return names.astype("string")
@@ -227,11 +228,23 @@ _COUNTY_SUFFIX = re.compile(r"\s+(COUNTY POLICE DEPARTMENT|COUNTY POLICE|POLICE 
                             r"CENSUS AREA|MUNICIPALITY|CITY AND BOROUGH)$")
 
 
+def _modal(df: pd.DataFrame, keys: list[str], value: str) -> pd.Series:
+    """The most frequent ``value`` per ``keys`` (ties: the smallest value), as a Series indexed by ``keys``."""
+    n = df.groupby([*keys, value]).size().rename("_n").reset_index()
+    n = n.sort_values([*keys, "_n", value], ascending=[True] * len(keys) + [False, True])
+    return n.drop_duplicates(keys).set_index(keys)[value]
+
+
 def normalise_name(name: str | None) -> str:
     """Upper case, ``&`` -> AND, ``SAINT`` -> ST, ``MOUNT`` -> MT, ``FORT`` -> FT, punctuation and hyphens to spaces."""
     if name is None or (isinstance(name, float) and np.isnan(name)) or name is pd.NA:
         return ""
-    s = str(name).upper().replace("&", " AND ")
+    return _normalise(str(name))
+
+
+@lru_cache(maxsize=200_000)
+def _normalise(name: str) -> str:
+    s = name.upper().replace("&", " AND ")
     s = re.sub(r"[.,'’`:;()\"/-]", " ", s)
     s = re.sub(r"\bSAINT\b", "ST", s)
     s = re.sub(r"\bSTE\b", "ST", s)
@@ -241,16 +254,19 @@ def normalise_name(name: str | None) -> str:
     return s
 
 
+@lru_cache(maxsize=200_000)
 def _agency_key(name: str) -> str:
     s = normalise_name(name)
     s = re.sub(r"^(CITY|TOWN|VILLAGE|BOROUGH|TOWNSHIP) OF ", "", s)
     return _POLICE.sub("", s).strip()
 
 
+@lru_cache(maxsize=200_000)
 def _muni_key(s: str) -> str:
     return _MUNI.sub("", s).strip()
 
 
+@lru_cache(maxsize=200_000)
 def _county_key(name: str) -> str:
     s = normalise_name(name)
     prev = None
@@ -319,7 +335,9 @@ def match_cius_agencies(cius: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataF
     11 rows in "State Agencies" groups serve the whole state and are not
     allocated to a county; other Table 11 rows match LEAIC agency names
     (agency + unit, then agency alone; LEAIC names are cut at 50 characters,
-    so a cut LEAIC name matches as a prefix).
+    so a cut LEAIC name matches when one name is a prefix of the other, both
+    longer than 20 characters, and they point to one county; the agency name
+    alone, tried when agency + unit fails, must match exactly).
     """
     out = cius.reset_index(drop=True).copy()
     out["state_fips"] = out["state"].map(STATE_NAMES).astype("string")
@@ -369,7 +387,7 @@ def match_cius_agencies(cius: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataF
     # counties (sheriffs, county police)
     cn = crosswalk.dropna(subset=["fips", "county_name"]).copy()
     cn["key"] = cn["county_name"].map(_county_key)
-    cmap = cn.groupby(["state_fips", "key"])["fips"].agg(lambda s: s.mode().iloc[0])
+    cmap = _modal(cn, ["state_fips", "key"], "fips").to_dict()
     counties = out["table"] == "county"
     ck = [(s, _county_key(a)) for s, a in zip(out.loc[counties, "state_fips"], out.loc[counties, "agency"], strict=True)]
     hit = pd.Series([cmap.get(k, pd.NA) for k in ck], index=out.index[counties], dtype="string")
@@ -387,31 +405,34 @@ def match_cius_agencies(cius: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataF
             exact.setdefault((st, k), set()).add(f)
             if isinstance(o, str):
                 ori_of.setdefault((st, k), o)
-    cut = names[names["agency_name"].str.len() >= 50]
+    cut = names[names["agency_name"].str.len() >= 49]  # NAME is padded to 50: a cut name has 49-50 characters left
     cut_by_state = {st: list(zip(g["key"], g["fips"], g["ori7"], strict=True)) for st, g in cut.groupby("state_fips")}
-    other = out.index[out["table"] == "state_other"]
-    for i in other:
-        g = out.at[i, "agency_group"]
-        if not pd.isna(g) and str(g).lower().startswith("state agenc"):
-            out.at[i, "match"] = "state agency (not allocated)"
+    other = out.loc[out["table"] == "state_other", ["agency_group", "state_fips", "agency", "unit"]]
+    res_fips, res_ori, res_match = {}, {}, {}
+    for i, group, st, agency_raw, unit_raw in other.itertuples():
+        if not pd.isna(group) and str(group).lower().startswith("state agenc"):
+            res_match[i] = "state agency (not allocated)"
             continue
-        st = out.at[i, "state_fips"]
         if pd.isna(st):
             continue
-        agency = normalise_name(out.at[i, "agency"])
-        unit = normalise_name(out.at[i, "unit"]) if pd.notna(out.at[i, "unit"]) else ""
-        for key in ([f"{agency} {unit}", agency] if unit else [agency]):
+        agency = normalise_name(agency_raw)
+        unit = normalise_name(unit_raw) if pd.notna(unit_raw) else ""
+        for n, key in enumerate([f"{agency} {unit}", agency] if unit else [agency]):
             fips = exact.get((st, key)) or exact.get((st, _agency_key(key)))
             ori = ori_of.get((st, key)) or ori_of.get((st, _agency_key(key)))
-            if not fips:
-                pre = [(f, o) for k, f, o in cut_by_state.get(st, []) if len(k) > 20 and key.startswith(k)]
+            if not fips and n == 0:  # prefix matches for the full name only (an agency alone is too vague)
+                pre = [(f, o) for k, f, o in cut_by_state.get(st, [])
+                       if min(len(k), len(key)) > 20 and (key.startswith(k) or k.startswith(key))]
                 fips = {f for f, _ in pre}
                 ori = next((o for _, o in pre if isinstance(o, str)), None)
             if fips and len(fips) == 1:
-                out.at[i, "fips"] = next(iter(fips))
-                out.at[i, "ori"] = ori if ori else pd.NA
-                out.at[i, "match"] = "agency name"
+                res_fips[i], res_ori[i], res_match[i] = next(iter(fips)), ori, "agency name"
                 break
+    if res_match:
+        out.loc[list(res_match), "match"] = pd.Series(res_match)
+    if res_fips:
+        out.loc[list(res_fips), "fips"] = pd.Series(res_fips, dtype="string")
+        out.loc[list(res_ori), "ori"] = pd.Series(res_ori, dtype="object").astype("string")
     return out
 
 
@@ -458,9 +479,10 @@ def cius_county_panel(
     manifest : Manifest
         ``approximation=True``; row unit "agency-year".
     report : dict of DataFrame
-        ``"match_rate"`` (year, table: agencies, matched, rate, and for cities
-        the population-weighted rate) and ``"unmatched"`` (the agencies not
-        matched, with state and name).
+        ``"match_rate"`` (year, table: agencies, matched, rate = matched /
+        agencies, statewide_not_allocated (Table 11 state agencies), and for
+        cities the population-weighted rate) and ``"unmatched"`` (the
+        agencies whose name found no county, with state and name).
 
     Notes
     -----
@@ -522,7 +544,10 @@ def cius_county_panel(
         for y, r in popw.iterrows():
             rate.loc[(y, "city"), "population_rate"] = float(r["mp"]) / float(r["population"]) if r["population"] else np.nan
     rate = rate.reset_index()
-    unmatched = work.loc[work["fips"].isna(), ["year", "table", "state", "agency_group", "agency", "unit", "population", "match"]]
+    rate["statewide_not_allocated"] = (
+        work.assign(s=work["match"] == "state agency (not allocated)").groupby(["year", "table"])["s"].sum().to_numpy())
+    unmatched = work.loc[work["fips"].isna() & (work["match"] == "unmatched"),
+                         ["year", "table", "state", "agency_group", "agency", "unit", "population", "match"]]
     if verbose:
         for y, g in rate.groupby("year"):
             parts = ", ".join(f"{r.table} {r.matched}/{r.agencies} ({r.rate:.1%})" for r in g.itertuples())
