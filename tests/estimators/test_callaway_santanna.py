@@ -346,6 +346,19 @@ def test_cluster_must_be_constant_within_unit(exact):
         callaway_santanna(df, "y", "unit", "time", "cohort", cluster="st")
 
 
+def test_gapped_periods_skip_cells_without_base_with_a_note(exact):
+    df = exact[exact["time"] != 2004]
+    res = callaway_santanna(df, "y", "unit", "time", "cohort")
+    gt = res.extra["att_gt"]
+    assert not ((gt["base"] == 2004).any())
+    assert "base period not in the panel" in res.notes
+    assert 2005 not in set(gt.loc[gt["time"] >= gt["group"], "group"])  # its base 2004 is missing
+    # the remaining cells are still exact on the noise-free panel
+    truth = df[df["treated"] == 1].groupby(["cohort", "time"])["true_effect"].mean()
+    post = gt[gt["time"] >= gt["group"]].set_index(["group", "time"])["estimate"]
+    np.testing.assert_allclose(post.to_numpy(), truth.loc[post.index].to_numpy(), atol=1e-10)
+
+
 @pytest.mark.slow
 def test_clustered_se_matches_sampling_sd_with_unequal_states():
     """Monte Carlo: with state-year shocks and states of very different sizes, the mean clustered

@@ -196,7 +196,10 @@ def callaway_santanna(
     dropped and counted, as R ``did`` does by default); units treated in the
     first period (no pre-period) are dropped and counted; units first
     treated after the last period + anticipation are treated as never
-    treated.
+    treated Base periods are calendar
+    periods (``t - 1``, ``g - 1 - anticipation``); when the panel lacks one
+    (gapped periods) the cell is not estimated and counted in the notes (R
+    ``did`` instead uses the nearest earlier observed period).
     """
     if control_group not in ("never_treated", "not_yet_treated"):
         raise EstimatorInputError(f"control_group must be 'never_treated' or 'not_yet_treated', got {control_group!r}")
