@@ -150,8 +150,9 @@ def _demean(
 
 def _is_nested(block: _Block, cluster_codes: np.ndarray) -> bool:
     """True when each level of ``block`` lies in a single cluster."""
-    key = block.codes * (int(cluster_codes.max()) + 1) + cluster_codes
-    return len(np.unique(key)) == block.n_levels
+    first = np.empty(block.n_levels, dtype=cluster_codes.dtype)
+    first[block.codes] = cluster_codes  # one cluster per level (the last written wins)
+    return bool(np.array_equal(first[block.codes], cluster_codes))
 
 
 def _absorbed_params(blocks: list[_Block], clusters: list[np.ndarray]) -> int:
