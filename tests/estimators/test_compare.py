@@ -91,3 +91,29 @@ def test_bad_arguments():
         compare_estimators(df, "y", "unit", "time", "cohort", estimators=("twfe", "magic"))
     with pytest.raises(EstimatorInputError, match="not requested"):
         compare_estimators(df, "y", "unit", "time", "cohort", estimators=("twfe",), imputation={})
+
+
+def test_built_in_panel_secure_communities_null():
+    """End to end on the built-in 3,100-county panel (null preset): SC has no never-treated units."""
+    synthetic = pytest.importorskip("enforcement_crime.synthetic")
+    df = synthetic.make_panel(preset="null")
+    d = df["sc_activation_date"]
+    df["sc_cohort"] = (d.dt.year + (d.dt.dayofyear > 1)).astype("Int64")  # first full year
+    t = compare_estimators(
+        df,
+        "violent_rate",
+        "fips",
+        "year",
+        "sc_cohort",
+        weights="population",
+        cluster="state",
+        callaway_santanna={"control_group": "not_yet_treated"},
+    ).set_index("estimator")
+    assert (t["error"] == "").all(), t["error"].to_dict()
+    assert (t["n_clusters"] == df["state"].nunique()).all()
+    assert t.attrs["sample"]["dropped"]["missing or non-finite violent_rate"] == int(
+        df["violent_rate"].isna().sum()
+    )
+    # the true effect is zero: every estimate within 4 of its SEs (a chance failure has p < 1e-4
+    # per estimator if the SEs are right)
+    assert (t["estimate"].abs() < 4 * t["std_error"]).all(), t[["estimate", "std_error"]]

@@ -55,11 +55,15 @@ def test_agrees_with_dummy_regression(panel, weights):
         assert est[f"e{k}"] == pytest.approx(m.params[f"e{k}"], rel=1e-8, abs=1e-10)
 
 
-def test_agrees_with_pyfixest(panel):
+@pytest.mark.parametrize("weights", [None, "pop"])
+def test_agrees_with_pyfixest(panel, weights):
+    """pyfixest feols with i() dummies (its event_study takes no weights; feols does)."""
     pf = pytest.importorskip("pyfixest")
     df = panel.assign(etb=panel["event_time"].astype("float64").clip(-3, 3).fillna(-1).astype(int))
-    f = pf.feols("y ~ i(etb, ref=-1) | unit + time", df, vcov={"CRV1": "state"})
-    r = event_study(panel, "y", "unit", "time", "cohort", window=(-3, 3), cluster="state")
+    f = pf.feols("y ~ i(etb, ref=-1) | unit + time", df, vcov={"CRV1": "state"}, weights=weights)
+    r = event_study(
+        panel, "y", "unit", "time", "cohort", window=(-3, 3), cluster="state", weights=weights
+    )
     tab = r.to_frame().set_index("term")
     for k in [-3, -2, 0, 1, 2, 3]:
         name = f"etb::{k}"
