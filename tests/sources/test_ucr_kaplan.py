@@ -90,3 +90,14 @@ def test_fetch_needs_login(tmp_path):
         ucr_kaplan.fetch(tmp_path)
     msg = str(info.value)
     assert "openicpsr.org/openicpsr/project/100707" in msg and str(tmp_path) in msg and "offenses_known_yearly" in msg
+
+
+def test_blank_cells_stay_missing(fx, tmp_path):
+    def blank(d):
+        d.loc[3, "officers_assaulted"] = ""
+        d.loc[4, "actual_murder"] = ""
+        return d
+
+    df = ucr_kaplan.load(_csv(fx, tmp_path, blank))
+    assert pd.isna(df.loc[5, "officers_assaulted"]) and pd.isna(df.loc[6, "murder"])
+    assert df.loc[6, "robbery"] >= 0 and str(df["murder"].dtype) == "Int64"

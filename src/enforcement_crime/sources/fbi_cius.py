@@ -284,6 +284,24 @@ def _year_from(rows: list[list], header: int, path: Path, year: int | None) -> t
     raise SourceError(path, "cannot tell the year: no title row with a year and no year in the file name; pass year=")
 
 
+def _parse_column(values: pd.Series, sheet_rows: pd.Series, path: Path, column: str) -> pd.Series:
+    """Parse one column of raw cells (floats, numeric text, blanks) to ``Int64``; bad cells raise.
+
+    Vectorised; the first offending cell is re-parsed by :func:`_parse_count`
+    for its message (file, sheet row, column header, value).
+    """
+    raw = values.astype("object")
+    blank = raw.map(lambda v: v is None or (isinstance(v, str) and v.strip() == "") or (isinstance(v, float) and np.isnan(v))).astype(bool)
+    text = raw.where(~blank, None).map(lambda v: v.replace(",", "").strip() if isinstance(v, str) else v)
+    num = pd.to_numeric(text, errors="coerce").astype("float64")
+    bad = (num.isna() & ~blank) | (num < 0) | (((num % 1) != 0) & num.notna()) | raw.map(lambda v: isinstance(v, bool)).astype(bool)
+    if bad.any():
+        i = bad.to_numpy().nonzero()[0][0]
+        _parse_count(raw.iloc[i], path, int(sheet_rows.iloc[i]), column)
+        raise SourceError(path, f"unexpected cell {raw.iloc[i]!r}", row=int(sheet_rows.iloc[i]), column=column)  # pragma: no cover
+    return num.round().astype("Int64")
+
+
 def _parse_count(v, path: Path, row: int, column: str) -> float:
     """Parse one cell to a float (NaN when blank); raise naming the cell otherwise."""
     if v is None or v == "":
@@ -448,7 +466,7 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
             offset = by_name
         for col in ("population",) + COUNT_COLUMNS:
             if col in offset:
-                rec[col] = _parse_count(row[offset[col]], path, sheet_row, _text(rows[header][offset[col]]))
+                rec[col] = row[offset[col]]
         records.append(rec)
 
     df = pd.DataFrame.from_records(records)
@@ -469,9 +487,12 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
         }
     )
     out["table_number"] = out["table_number"].astype("string")
-    out["population"] = (df["population"] if "population" in df else pd.Series(np.nan, index=df.index)).astype("Int64")
-    for col in COUNT_COLUMNS:
-        out[col] = (df[col] if col in df else pd.Series(np.nan, index=df.index)).astype("Int64")
+    offset = {c: j for j, c in colmap.items()}
+    for col in ("population",) + COUNT_COLUMNS:
+        if col in df:
+            out[col] = _parse_column(df[col], df["sheet_row"], path, _text(rows[header][offset[col]]))
+        else:
+            out[col] = pd.array([pd.NA] * len(df), dtype="Int64")
     out["footnotes"] = df["footnotes"].astype("string")
     out["sheet_row"] = df["sheet_row"].astype("int64")
     keys = ["state", "agency_group", "agency", "unit"]

@@ -144,7 +144,7 @@ def _num(df: pd.DataFrame, col: str, path: Path, *, integer: bool = True) -> pd.
     num = pd.to_numeric(raw, errors="coerce")
     bad = num.isna() & raw.notna() & (raw != "")
     if integer:
-        bad |= ((num % 1) != 0).fillna(False)
+        bad |= (((num % 1) != 0) & num.notna()).fillna(False)
     if bad.any():
         raise SourceError(path, f"expected a {'whole ' if integer else ''}number, got {s[bad].iloc[0]!r}",
                           row=df.index[bad.to_numpy()], column=col)

@@ -132,7 +132,7 @@ def _int(df: pd.DataFrame, col: str, path: Path, *, min_value: int | None = 0, m
     s = df[col]
     raw = s.astype("string").str.strip()
     num = pd.to_numeric(raw, errors="coerce")
-    bad = (num.isna() & raw.notna() & (raw != "")) | ((num % 1) != 0).fillna(False)
+    bad = (num.isna() & raw.notna() & (raw != "")) | (((num % 1) != 0) & num.notna()).fillna(False)
     if bad.any():
         raise SourceError(path, f"expected an integer, got {s[bad].iloc[0]!r}", row=df.index[bad.to_numpy()], column=col)
     if min_value is not None:
