@@ -332,8 +332,6 @@ def test_zero_population_is_an_error(exact):
 def test_bad_options_and_covariates(exact):
     with pytest.raises(EstimatorInputError, match="control_group"):
         callaway_santanna(exact, "y", "unit", "time", "cohort", control_group="last")
-    with pytest.raises(EstimatorInputError, match="covariates"):
-        callaway_santanna(exact, "y", "unit", "time", "cohort", controls=["pop"])
     with pytest.raises(EstimatorInputError, match="aggregation"):
         callaway_santanna(exact, "y", "unit", "time", "cohort", aggregation="weird")
 
@@ -357,6 +355,50 @@ def test_gapped_periods_skip_cells_without_base_with_a_note(exact):
     truth = df[df["treated"] == 1].groupby(["cohort", "time"])["true_effect"].mean()
     post = gt[gt["time"] >= gt["group"]].set_index(["group", "time"])["estimate"]
     np.testing.assert_allclose(post.to_numpy(), truth.loc[post.index].to_numpy(), atol=1e-10)
+
+
+# ---- covariates (outcome regression) ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def with_x(panel) -> pd.DataFrame:
+    df = panel.copy()
+    rng = np.random.default_rng(4)
+    df["x1"] = np.repeat(rng.normal(size=300), 11)
+    df["x2"] = rng.normal(size=len(df))  # time-varying: the base-period value is used
+    df["y"] = df["y"] + 0.5 * df["x1"] * (df["time"] - 2000) / 10
+    return df
+
+
+@pytest.mark.parametrize("kw", [{}, {"cluster": "state"}, {"weights": "pop"}])
+def test_covariates_agree_with_diff_diff_reg(with_x, kw):
+    mine = callaway_santanna(with_x, "y", "unit", "time", "cohort", controls=["x1", "x2"], **kw)
+    survey = dd.SurveyDesign(weights="pop") if "weights" in kw else None
+    ref_kw = {k: v for k, v in kw.items() if k != "weights"}
+    est = dd.CallawaySantAnna(estimation_method="reg", **ref_kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = est.fit(with_x, "y", "unit", "time", "cohort", covariates=["x1", "x2"], survey_design=survey)
+    _compare_with_dd(mine, ref)
+
+
+def test_covariates_recover_conditional_parallel_trends_noise_free(exact):
+    """Trends depend on x, and x differs by cohort: the unconditional estimator is biased, the
+    regression-adjusted one is exact (the conditional mean of the change is linear in x)."""
+    df = exact.copy()
+    rng = np.random.default_rng(9)
+    df["x"] = (df["cohort"] > 0) * 1.0 + np.repeat(rng.normal(size=df["unit"].nunique()), 11)
+    df["y"] = df["y"] + 0.4 * df["x"] * (df["time"] - 2000)
+    adj = callaway_santanna(df, "y", "unit", "time", "cohort", controls=["x"])
+    raw = callaway_santanna(df, "y", "unit", "time", "cohort")
+    assert adj.estimate == pytest.approx(true_att(df), abs=1e-9)
+    assert abs(raw.estimate - true_att(df)) > 0.1
+
+
+def test_collinear_covariates_are_an_error(with_x):
+    df = with_x.assign(x3=2 * with_x["x1"])
+    with pytest.raises(EstimatorInputError, match="collinear"):
+        callaway_santanna(df, "y", "unit", "time", "cohort", controls=["x1", "x3"])
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 """Callaway and Sant'Anna (2021) group-time ATTs, their aggregations and influence-function inference.
 
-Unconditional (no covariates) estimator on a balanced panel, vectorised over
-units: every group-time ATT(g, t) is a difference of (weighted) mean changes
+Unconditional (or outcome-regression adjusted) estimator on a balanced panel,
+vectorised over units: every group-time ATT(g, t) is a difference of (weighted) mean changes
 between cohort ``g`` and its comparison group, and every reported number
 carries its influence function, so analytic standard errors (clustered at any
 level) and the multiplier bootstrap cost one matrix product.
@@ -41,6 +41,35 @@ def _multiplier(rng: np.random.Generator, shape: tuple[int, int], kind: str) -> 
         p_lo = (s5 + 1) / (2 * s5)
         return np.where(rng.random(shape) < p_lo, lo, hi)
     raise EstimatorInputError(f"bootstrap_weights must be 'mammen' or 'rademacher', got {kind!r}")
+
+
+def _reg_adjusted_cell(dy, d, c, w, X, cell) -> tuple[float, np.ndarray]:
+    """Outcome-regression ATT(g,t) and its psi (DRDID ``reg_did_panel``), covariates X at the base period."""
+    idx = np.flatnonzero(d | c)
+    n, n1 = len(dy), len(idx)
+    ws = w[idx] / w[idx].mean()
+    D = d[idx].astype("float64")
+    Xs = np.column_stack([np.ones(n1), X[idx]])
+    y = dy[idx]
+    wc = ws * (1 - D)
+    XtX = Xs.T @ (wc[:, None] * Xs)
+    if np.linalg.matrix_rank(Xs[D == 0]) < Xs.shape[1]:
+        raise EstimatorInputError(
+            f"cell (g={cell[0]}, t={cell[1]}): controls are collinear (or constant) among its comparison units; "
+            "drop or recode controls, or restrict the periods"
+        )
+    beta = np.linalg.solve(XtX, Xs.T @ (wc * y))
+    out = Xs @ beta
+    wt = ws * D
+    mwt = wt.mean()
+    eta_t = (wt * y).mean() / mwt
+    eta_c = (wt * out).mean() / mwt
+    asy = ((wc * (y - out))[:, None] * Xs) @ np.linalg.inv(XtX / n1)
+    m1 = (wt[:, None] * Xs).mean(axis=0)
+    inf = (wt * y - wt * eta_t) / mwt - (wt * out - wt * eta_c + asy @ m1) / mwt
+    psi = np.zeros(n)
+    psi[idx] = inf / n1
+    return float(eta_t - eta_c), psi
 
 
 def callaway_santanna(
@@ -95,9 +124,12 @@ def callaway_santanna(
     cluster : str, optional
         Cluster id (e.g. state), constant within unit. Default: units
         (heteroskedasticity-robust, no clustering).
-    controls : None
-        Covariates are not supported (unconditional parallel trends only);
-        passing any raises :class:`EstimatorInputError`.
+    controls : list of str, optional
+        Covariates for conditional parallel trends by outcome regression
+        (DRDID ``reg_did_panel``, R ``did`` ``est_method="reg"``): in each
+        cell, :math:`\Delta Y` is regressed on the covariates (values at the
+        base period, with an intercept) among comparison units and the
+        prediction is subtracted for the treated. Default: unconditional.
     aggregation : str or iterable of str
         Any of ``"simple"``, ``"dynamic"``, ``"group"``, ``"calendar"``.
     inference : {"analytic", "bootstrap"}
@@ -131,7 +163,7 @@ def callaway_santanna(
     Raises
     ------
     EstimatorInputError
-        Unknown options, covariates, cluster varying within a unit, no
+        Unknown options, collinear covariates, cluster varying within a unit, no
         never-treated units with ``control_group="never_treated"``, or no
         estimable cell.
 
@@ -147,7 +179,12 @@ def callaway_santanna(
             - \frac{\sum_i w_i C_i \Delta Y_i}{\sum_i w_i C_i},
         \qquad \Delta Y_i = Y_{it} - Y_{ib},
 
-    with :math:`D_i = 1\{G_i = g\}` and :math:`b` the base period. Weights
+    with :math:`D_i = 1\{G_i = g\}` and :math:`b` the base period. With
+    ``controls``, the comparison mean is replaced by
+    :math:`\sum_i w_i D_i (1, X_{ib})'\hat\beta / \sum_i w_i D_i`, where
+    :math:`\hat\beta` is the (weighted) regression of :math:`\Delta Y` on
+    :math:`(1, X_{ib})` among comparison units; :math:`\psi` then adds the
+    estimation effect of :math:`\hat\beta` (DRDID ``reg_did_panel``). Weights
     enter as sampling weights, exactly as in R ``did`` (``weightsname``) and
     ``DRDID::reg_did_panel`` without covariates.
 
@@ -207,10 +244,6 @@ def callaway_santanna(
         raise EstimatorInputError(f"base_period must be 'varying' or 'universal', got {base_period!r}")
     if inference not in ("analytic", "bootstrap"):
         raise EstimatorInputError(f"inference must be 'analytic' or 'bootstrap', got {inference!r}")
-    if controls:
-        raise EstimatorInputError(
-            "callaway_santanna estimates unconditional group-time ATTs; covariates (controls) are not supported"
-        )
     if not isinstance(anticipation, (int, np.integer)) or isinstance(anticipation, bool) or anticipation < 0:
         raise EstimatorInputError(f"anticipation must be a non-negative integer, got {anticipation!r}")
     aggs = (aggregation,) if isinstance(aggregation, str) else tuple(aggregation)
@@ -218,7 +251,8 @@ def callaway_santanna(
     if bad:
         raise EstimatorInputError(f"unknown aggregation(s) {bad}; choose from {_AGGREGATIONS}")
 
-    pp = prepare_panel(data, outcome, unit, time, cohort, weights=weights, cluster=cluster)
+    controls = list(controls or ())
+    pp = prepare_panel(data, outcome, unit, time, cohort, weights=weights, cluster=cluster, controls=controls)
     dropped = dict(pp.dropped)
     notes: list[str] = []
     df = pp.data
@@ -253,6 +287,11 @@ def callaway_santanna(
     if not (cl_all == cl_all[:, :1]).all():
         raise EstimatorInputError(f"cluster column {pp.names['cluster']!r} must be constant within each unit")
     units = df["unit"].to_numpy().reshape(n, T)[:, 0]
+    if controls:
+        try:
+            Xall = df[controls].to_numpy(dtype="float64").reshape(n, T, len(controls))
+        except (TypeError, ValueError) as err:
+            raise EstimatorInputError(f"controls {controls} must be numeric: {err}") from err
     cl_codes, cl_labels = pd.factorize(cl_all[:, 0])
     n_cl = len(cl_labels)
     clustered = cluster is not None
@@ -302,6 +341,11 @@ def callaway_santanna(
             skipped += 1
             continue
         dy = Y[:, tindex[t]] - Y[:, tindex[b]]
+        if controls:
+            att_c, psi = _reg_adjusted_cell(dy, d, c, w, Xall[:, tindex[b], :], (g, t))
+            psi_cols.append(psi)
+            gt_rows.append((g, t, b, att_c, int(d.sum()), int(c.sum())))
+            continue
         wd, wc = w * d, w * c
         sd, sc = wd.sum(), wc.sum()
         mu_d, mu_c = (wd @ dy) / sd, (wc @ dy) / sc
@@ -471,6 +515,7 @@ def callaway_santanna(
         f"control group: {control_group.replace('_', '-')}",
         f"base period: {base_period}",
         f"anticipation: {anticipation}",
+        f"outcome regression on {controls} (base-period values)" if controls else "unconditional",
         f"weights: {weights} (sampling weights; aggregation by weighted cohort size)" if weights else "unweighted",
         (f"SE clustered by {pp.names['cluster']} (sum of influence function within cluster, G/(G-1))" if clustered else "SE from unit influence function (no clustering)")
         if inference == "analytic"
