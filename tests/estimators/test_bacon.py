@@ -122,5 +122,7 @@ def test_errors():
     bad.loc[3, "y"] = np.nan
     with pytest.raises(EstimatorInputError, match="balanced"):
         bacon_decomposition(bad, "y", "unit", "time", "cohort")
+    with pytest.raises(EstimatorInputError, match="weights= and controls="):
+        bacon_decomposition(df.assign(w=1.0), "y", "unit", "time", "cohort", weights="w")
     with pytest.raises(EstimatorInputError, match="nothing to decompose"):
         bacon_decomposition(df.assign(cohort=0), "y", "unit", "time", "cohort")

@@ -21,6 +21,9 @@ def bacon_decomposition(
     time: str,
     cohort: str,
     *,
+    weights: str | None = None,
+    cluster: str | None = None,
+    controls: list[str] | None = None,
     alpha: float = 0.05,
 ) -> EstimationResult:
     r"""Every 2x2 DiD inside the static TWFE coefficient, with its weight and type.
@@ -34,8 +37,14 @@ def bacon_decomposition(
         Column names; ``cohort`` = first treated period, 0/missing = never.
         Cohorts after the last period count as never treated, cohorts at or
         before the first period as always treated.
+    weights, controls : None
+        Accepted for the common interface; the decomposition is of the
+        unweighted TWFE without covariates, so giving either raises
+        :class:`EstimatorInputError`.
+    cluster : str, optional
+        Ignored (the 2x2s carry no standard errors).
     alpha : float
-        Kept for the common interface (the 2x2s carry no standard errors).
+        Kept for the common interface.
 
     Returns
     -------
@@ -82,6 +91,11 @@ def bacon_decomposition(
     Unweighted only: with analytic weights the identity needs a weighted
     decomposition, which is not implemented.
     """
+    if weights is not None or controls:
+        raise EstimatorInputError(
+            "bacon_decomposition decomposes the unweighted TWFE without covariates; "
+            "weights= and controls= are not supported"
+        )
     p = prepare_panel(data, outcome, unit, time, cohort)
     if p.dropped:
         raise EstimatorInputError(
