@@ -152,7 +152,8 @@ def callaway_santanna(
         ``f"e{k}"`` (event_time ``k``) and ``"ATT(dynamic)"``; ``f"g{g}"`` and
         ``"ATT(group)"``; ``f"t{t}"`` and ``"ATT(calendar)"``. ``extra`` holds
         ``"att_gt"`` (group, time, base, estimate, std_error, n_treated,
-        n_control), ``"vcov"`` of the dynamic terms, ``"reference_period"``
+        n_control), ``"vcov"`` of the dynamic terms (analytic, from the
+        influence function, also when ``inference="bootstrap"``), ``"reference_period"``
         (``-1 - anticipation`` for a universal base, ``None`` for a varying
         base), ``"influence"`` (unit x term matrix :math:`\psi`, see Notes),
         ``"units"``, ``"clusters"``, ``"pg"`` (weighted cohort shares) and,
