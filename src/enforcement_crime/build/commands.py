@@ -250,8 +250,9 @@ def build(panels: Iterable[str] | None = None, raw: Path | None = None, shared: 
 
     timing = _timing(files, out)
     crosswalk = _load_many("leaic", files["leaic"][:1])[0] if files["leaic"] else None
-    years = range(1990, 2021)
-    population = _population(files["census_population"], years) if files["census_population"] else None
+    need_population = bool({"kaplan_county", "icpsr_county", "cius_county", "nc_county"} & set(wanted))
+    population = (_population(files["census_population"], range(1990, 2021))
+                  if files["census_population"] and need_population else None)
     county_panels: dict[str, pd.DataFrame] = {}
 
     if "kaplan_county" in wanted or "nc_county" in wanted:

@@ -229,10 +229,13 @@ def _read_rows(path: Path) -> tuple[list[list], str]:
 
 
 def _text(v) -> str:
+    cls = v.__class__
+    if cls is str:
+        return v.strip()
     if v is None:
         return ""
-    if isinstance(v, float) and np.isnan(v):
-        return ""
+    if cls is float:
+        return "" if v != v else repr(v)
     return str(v).strip()
 
 
@@ -291,10 +294,10 @@ def _parse_column(values: pd.Series, sheet_rows: pd.Series, path: Path, column: 
     for its message (file, sheet row, column header, value).
     """
     raw = values.astype("object")
-    blank = raw.map(lambda v: v is None or (isinstance(v, str) and v.strip() == "") or (isinstance(v, float) and np.isnan(v))).astype(bool)
-    text = raw.where(~blank, None).map(lambda v: v.replace(",", "").strip() if isinstance(v, str) else v)
-    num = pd.to_numeric(text, errors="coerce").astype("float64")
-    bad = (num.isna() & ~blank) | (num < 0) | (((num % 1) != 0) & num.notna()) | raw.map(lambda v: isinstance(v, bool)).astype(bool)
+    text = raw.astype("string").str.strip().str.replace(",", "", regex=False)
+    blank = (text.isna() | (text == "")).to_numpy(dtype=bool)
+    num = pd.to_numeric(text.mask(blank), errors="coerce").astype("float64")
+    bad = (num.isna() & ~blank) | (num < 0) | (((num % 1) != 0) & num.notna())
     if bad.any():
         i = bad.to_numpy().nonzero()[0][0]
         _parse_count(raw.iloc[i], path, int(sheet_rows.iloc[i]), column)
