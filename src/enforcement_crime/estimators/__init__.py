@@ -17,6 +17,7 @@ from enforcement_crime.estimators.inference import randomization_inference, wild
 from enforcement_crime.estimators.power import minimum_detectable_effect
 from enforcement_crime.estimators.ppml import ppml
 from enforcement_crime.estimators.sun_abraham import sun_abraham
+from enforcement_crime.estimators.synth import synthetic_control, synthetic_did
 from enforcement_crime.estimators.twfe import event_study, twfe
 from enforcement_crime.results import EstimationResult, compare
 
@@ -36,6 +37,8 @@ __all__ = [
     "prepare_panel",
     "randomization_inference",
     "sun_abraham",
+    "synthetic_control",
+    "synthetic_did",
     "twfe",
     "two_stage",
     "wild_cluster_bootstrap",
