@@ -48,7 +48,7 @@ main_rule = "first_full_year"  # exposure rule of the main specification
 event_window = [-4, 4]
 n_boot = 999  # wild cluster bootstrap draws
 n_perm = 199  # randomization-inference permutations
-n_mde_sims = 50  # simulations for the minimum detectable effect (if the estimator exists)
+n_mde_sims = 200  # placebo adoption-date draws for the minimum detectable effect
 case_studies = {"37119": "Mecklenburg", "37183": "Wake"}
 alpha = 0.05
 study = "287g"
@@ -252,63 +252,116 @@ inference
 # ## Synthetic control: Mecklenburg and Wake
 # Each county against a weighted combination of the never-treated NC counties,
 # with in-space placebo inference (each donor in turn treated as if it had
-# signed). Mecklenburg signed 2006-02-27 and Wake 2008-06-25.
+# signed). Mecklenburg signed 2006-02-27 and Wake 2008-06-25. Caveat: with
+# few pre-treatment years (2003 to the first treated year) and about 90
+# donors, the weights can match the pre-period exactly (pre-period RMSPE near
+# zero); the post/pre RMSPE ratio behind the placebo p-value is then
+# unstable. Read the paths and the placebo gaps, not only the p-value.
 
 # %%
-donors = main[~main["g287_ever"]]
-sc_results, sc_frames = {}, []
+sc_rows, paths, gaps = [], [], []
 for fips, name in case_studies.items():
-    one = pd.concat([donors, main[main["fips"] == fips]], ignore_index=True)
-    res = {}
+    start = int(main.loc[main["fips"] == fips, "g287_cohort"].iloc[0]) if (main["fips"] == fips).any() else 0
     for outcome in outcomes:
-        res[outcome] = studies.estimate("synthetic_control", one, outcome, "fips", "year", "g287_cohort",
-                                        optional={"placebo": True, "seed": seed})  # fmt: skip
-        if not isinstance(res[outcome], studies.Unavailable):
-            sc_frames.append(res[outcome].to_frame().assign(county=name, outcome=outcome))
-    sc_results[name] = res
-if sc_frames:
-    sc_all = pd.concat(sc_frames, ignore_index=True)
-    fig, axes = plt.subplots(len(case_studies), len(outcomes), figsize=plots.FIGSIZES["full"], squeeze=False)
-    for i, name in enumerate(case_studies.values()):
+        one = main[~main["g287_ever"] | (main["fips"] == fips)]
+        # synthetic control needs a balanced panel: units with any missing year are left out (and counted)
+        complete = one.groupby("fips")[outcome].transform(lambda v: v.notna().all()).to_numpy()
+        left_out = one.loc[~complete, "fips"].nunique()
+        one = one[complete]
+        if start == 0 or fips not in set(one["fips"]):
+            sc_rows.append({"county": name, "outcome": outcome, "note": "treated county missing or with gaps in this panel"})
+            continue
+        res = studies.estimate("synthetic_control", one, outcome, "fips", "year", fips, start, placebo=True, alpha=alpha)
+        if isinstance(res, studies.Unavailable):
+            print(res)
+            sc_rows.append({"county": name, "outcome": outcome, "note": str(res)})
+            continue
+        x = res.extra
+        sc_rows.append({"county": name, "outcome": outcome, "first_treated_year": start, "att_mean_post_gap": res.estimate,
+                        "rmspe_pre": x["rmspe_pre"], "rmspe_post": x["rmspe_post"], "post_pre_ratio": x["ratio"],
+                        "placebo_p_value": x["p_value"], "donors": int(len(x["weights"])),
+                        "donors_with_weight": int((x["weights"] > 1e-6).sum()),
+                        "donors_left_out_incomplete": left_out, "note": ""})  # fmt: skip
+        paths.append(x["path"].assign(county=name, outcome=outcome))
+        pg = x["placebo_gaps"]
+        pg_long = pg.reset_index().melt(id_vars=pg.index.name or "index", var_name="unit", value_name="gap")
+        gaps.append(pg_long.rename(columns={pg.index.name or "index": "time"}).assign(county=name, outcome=outcome))
+sc_table = pd.DataFrame(sc_rows)
+log.table(sc_table, "tab_287g_nc_synthetic_control", description="Synthetic control for Mecklenburg and Wake: mean post gap, RMSPE, placebo p-value")
+if paths:
+    path_df = pd.concat(paths, ignore_index=True)
+    gap_df = pd.concat(gaps, ignore_index=True)
+    names = list(case_studies.values())
+    fig, axes = plt.subplots(len(names), len(outcomes), figsize=plots.FIGSIZES["full"], squeeze=False)
+    fig2, axes2 = plt.subplots(len(names), len(outcomes), figsize=plots.FIGSIZES["full"], squeeze=False)
+    for i, name in enumerate(names):
         for j, outcome in enumerate(outcomes):
-            gap = sc_all[(sc_all["county"] == name) & (sc_all["outcome"] == outcome) & sc_all["event_time"].notna()]
+            pth = path_df[(path_df["county"] == name) & (path_df["outcome"] == outcome)]
+            if pth.empty:
+                continue
+            start = int(sc_table.loc[(sc_table["county"] == name) & (sc_table["outcome"] == outcome), "first_treated_year"].iloc[0])
             ax = axes[i][j]
-            ax.plot(gap["event_time"], gap["estimate"], marker="o", ms=3, label=f"{name}: treated - synthetic")
-            placebo = sc_results[name][outcome].extra.get("placebo_gaps")
-            if isinstance(placebo, pd.DataFrame) and not placebo.empty:
-                for _, pg in placebo.groupby(placebo.columns[0]):
-                    ax.plot(pg.iloc[:, 1], pg.iloc[:, 2], color="grey", lw=0.4, alpha=0.4, zorder=0)
-            ax.axhline(0, color="black", lw=0.8)
-            ax.axvline(-0.5, color="grey", ls="--", lw=0.8)
+            ax.plot(pth["time"], pth["treated"], label=name)
+            ax.plot(pth["time"], pth["synthetic"], ls="--", label="synthetic")
+            ax.axvline(start - 0.5, color="grey", ls="--", lw=0.8)
             ax.set_title(f"{name}: {outcome.replace('_', ' ')}", fontsize=7)
-    log.figure(fig, "fig_287g_nc_synthetic_control", sc_all, description="Synthetic-control gaps for Mecklenburg and Wake with placebo gaps")
+            ax2 = axes2[i][j]
+            for _, g in gap_df[(gap_df["county"] == name) & (gap_df["outcome"] == outcome)].groupby("unit"):
+                ax2.plot(g["time"], g["gap"], color="grey", lw=0.4, alpha=0.5)
+            ax2.plot(pth["time"], pth["gap"], color="#D55E00", lw=1.5, label=f"{name} gap")
+            ax2.axhline(0, color="black", lw=0.8)
+            ax2.axvline(start - 0.5, color="grey", ls="--", lw=0.8)
+            ax2.set_title(f"{name}: {outcome.replace('_', ' ')}", fontsize=7)
+    axes[0][0].legend(fontsize=6)
+    axes2[0][0].legend(fontsize=6)
+    log.figure(fig, "fig_287g_nc_synthetic_control_paths", path_df, description="Treated and synthetic paths, Mecklenburg and Wake (onset dashed)")
+    log.figure(fig2, "fig_287g_nc_synthetic_control_placebos", pd.concat([gap_df, path_df.assign(unit="treated")], ignore_index=True),
+               description="Synthetic-control gap of each treated county against in-space placebo gaps")  # fmt: skip
     plt.show()
-else:
-    print(next(iter(next(iter(sc_results.values())).values())))
+sc_table
 
 # %% [markdown]
 # ## Minimum detectable effect
-# What effect could this design have detected? The package's simulation-based
-# `minimum_detectable_effect` when it exists; otherwise the analytic
-# approximation (z_{1-a/2} + z_{0.8}) x SE of the wild-bootstrap-tested TWFE
-# coefficient, with the bootstrap interval's half-width translated into an SE
-# (half-width / 1.96) because the analytic CR1 SE is unreliable with 9 treated
-# clusters.
+# What effect could this design have detected? `studies.design_mde` calls the
+# package's `minimum_detectable_effect`: the nine adoption dates are reassigned
+# at random across the 100 counties `n_mde_sims` times and TWFE re-estimated;
+# power is the rate at which the clustered t-test rejects once a constant
+# effect is added to the placebo-treated county-years. With 9 treated clusters
+# that t-test over-rejects under the placebo dates (its "size" below), so the
+# study-vs-rebuild table uses the MDE of a test calibrated on the same placebo
+# draws (`studies.placebo_calibrated_mde`, 5% size by construction).
 
 # %%
-mde = {}
+mde, power_curves, mde_rows = {}, [], []
 for outcome in outcomes:
-    res = studies.estimate("minimum_detectable_effect", main, outcome, "fips", "year", "g287_cohort",
-                           weights="population", cluster="fips",
-                           optional={"n_sims": n_mde_sims, "n_simulations": n_mde_sims, "seed": seed, "alpha": alpha})  # fmt: skip
-    if isinstance(res, studies.Unavailable):
-        w = wcb_results[outcome]
-        se = (w.term("treated")["conf_high"] - w.term("treated")["conf_low"]) / (2 * 1.959964) if not isinstance(w, studies.Unavailable) else np.nan
-        mde[outcome] = (studies.analytic_mde(se, alpha), "analytic: (z_0.975 + z_0.8) x bootstrap-interval SE")
-    else:
-        mde[outcome] = (float(res.estimate), "simulation (minimum_detectable_effect)")
+    d = studies.design_mde(main, outcome, "fips", "year", "g287_cohort", weights="population", cluster="fips",
+                           n_sim=n_mde_sims, seed=seed, alpha=alpha)  # fmt: skip
+    if isinstance(d["result"], studies.Unavailable):
+        print(d["result"])
+        mde[outcome] = (np.nan, "not available")
+        continue
+    mde[outcome] = (d["mde_calibrated"], f"placebo-calibrated test, {d['n_sim']} placebo adoption-date draws")
+    mde_rows.append({"outcome": outcome, "mde_t_test": d["mde"], "mde_analytic": d["mde_analytic"],
+                     "mde_calibrated": d["mde_calibrated"], "t_test_size_under_placebo": d["size"], "n_sim": d["n_sim"]})  # fmt: skip
+    power_curves.append(d["curve_calibrated"].assign(outcome=outcome, test="placebo-calibrated"))
+    power_curves.append(d["curve"][["effect", "power_t_test"]].rename(columns={"power_t_test": "power"}).assign(outcome=outcome, test="CR1 t-test"))
     log.value(f"mde_{outcome}", mde[outcome][0])
-pd.DataFrame({"outcome": list(mde), "mde": [v[0] for v in mde.values()], "method": [v[1] for v in mde.values()]})
+if mde_rows:
+    log.table(pd.DataFrame(mde_rows), "tab_287g_nc_mde", description="Minimum detectable effects of the NC TWFE design (three rules) and the t-test's size")
+    curves = pd.concat(power_curves, ignore_index=True)
+    curves = curves[curves["effect"] >= 0]
+    fig, axes = plt.subplots(1, len(outcomes), figsize=plots.FIGSIZES["full"], squeeze=False)
+    for ax, (outcome, g) in zip(axes[0], curves.groupby("outcome", sort=False), strict=False):
+        for test, gt in g.groupby("test"):
+            ax.plot(gt["effect"], gt["power"], label=test)
+        ax.axhline(0.8, color="grey", lw=0.8, ls="--")
+        ax.set_title(outcome.replace("_", " "))
+        ax.set_xlabel("additive effect (per 100,000)")
+    axes[0][0].set_ylabel("power")
+    axes[0][0].legend(fontsize=6)
+    log.figure(fig, "fig_287g_nc_power", curves, description="Power curves of the NC TWFE design from placebo adoption dates")
+    plt.show()
+    display(pd.DataFrame(mde_rows))
 
 # %% [markdown]
 # ## Study vs rebuild

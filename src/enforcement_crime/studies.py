@@ -64,6 +64,8 @@ __all__ = [
     "notebook_values",
     "notebook_tables",
     "twfe_exposure_share",
+    "placebo_calibrated_mde",
+    "design_mde",
 ]
 
 EXPOSURE_RULES: tuple[str, ...] = ("first_full_year", "share_of_year")
@@ -783,3 +785,101 @@ def twfe_exposure_share(
              f"{'weighted by ' + weights if weights else 'unweighted'}; CRV1 clustered by {cl}, t({G - 1}) intervals"
              + (f"; dropped: {n_drop} rows (missing {outcome})" if n_drop else ""))  # fmt: skip
     return EstimationResult("twfe_exposure_share", table, n_obs=len(d), n_clusters=G, notes=notes, alpha=alpha)
+
+
+# --------------------------------------------------------------------------------------
+# minimum detectable effect of a design (the estimators' simulation, plus a calibrated variant)
+# --------------------------------------------------------------------------------------
+
+
+def placebo_calibrated_mde(placebo_estimates, *, alpha: float = 0.05, power: float = 0.8,
+                           effects: Iterable[float] | None = None) -> tuple[float, pd.DataFrame]:  # fmt: skip
+    r"""Minimum detectable effect of a test calibrated on placebo estimates (no standard errors needed).
+
+    Parameters
+    ----------
+    placebo_estimates : array-like of float
+        Estimates under placebo adoption dates (no true effect), e.g.
+        ``minimum_detectable_effect(...).extra["placebo_estimates"]``.
+    alpha, power : float
+        Test level and target power.
+    effects : iterable of float, optional
+        Effect grid (absolute values); default 2,001 points from 0 to
+        :math:`\max|\hateta| + 3q`.
+
+    Returns
+    -------
+    mde : float
+        The smallest :math:`|	au|` on the grid whose power is at least
+        ``power`` for both signs (NaN if none).
+    curve : pandas.DataFrame
+        ``effect`` (both signs) and ``power``.
+
+    Notes
+    -----
+    The test rejects when :math:`|\hateta| > q`, :math:`q` the
+    :math:`1-lpha` quantile of the placebo :math:`|\hateta^{p}|`, so its
+    size is :math:`lpha` by construction (a randomization test). For an
+    estimator that shifts by exactly :math:`	au` under an additive effect
+    :math:`	au` on treated cells (TWFE, Callaway-Sant'Anna, imputation),
+    :math:`	ext{power}(	au) = rac{1}{S}\sum_s 1\{|\hateta^p_s + 	au| > q\}`.
+    With few treated clusters the analytic cluster-robust t-test over-rejects,
+    and an MDE computed from it is too optimistic; this one is not.
+    """
+    b = np.asarray(placebo_estimates, dtype=float)
+    b = b[np.isfinite(b)]
+    if len(b) < 2:
+        raise ValueError("placebo_calibrated_mde: need at least two finite placebo estimates")
+    q = float(np.quantile(np.abs(b), 1 - alpha))
+    grid = np.asarray(list(effects) if effects is not None else np.linspace(0, np.abs(b).max() + 3 * q, 2001), dtype=float)
+    grid = np.unique(np.concatenate([-np.abs(grid), np.abs(grid)]))
+    pw = (np.abs(b[None, :] + grid[:, None]) > q).mean(axis=1)
+    curve = pd.DataFrame({"effect": grid, "power": pw})
+    found = []
+    for sign in (1, -1):
+        hit = curve[(np.sign(curve["effect"]) == sign) & (curve["power"] >= power)]["effect"].abs()
+        found.append(float(hit.min()) if len(hit) else math.nan)
+    return (max(found) if all(np.isfinite(found)) else math.nan), curve
+
+
+def design_mde(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, *, weights: str | None = None,
+               cluster: str | None = None, n_sim: int = 200, seed: int = 0, alpha: float = 0.05,
+               power: float = 0.8) -> dict:  # fmt: skip
+    """Minimum detectable effect of the TWFE design on this panel, by placebo adoption dates.
+
+    Calls the package's ``minimum_detectable_effect`` (placebo permutations
+    of whole adoption dates, analytic t-test) and widens its effect grid
+    (up to three times) when power never reaches the target; adds
+    :func:`placebo_calibrated_mde` on the same placebo draws.
+
+    Returns
+    -------
+    dict
+        ``mde`` (simulated, analytic t-test), ``mde_analytic`` ((z + z) x
+        median placebo SE), ``mde_calibrated`` (placebo-calibrated test),
+        ``size`` (the t-test's rejection rate under placebo dates),
+        ``n_sim``, ``curve`` (DataFrame: effect, power_t_test), ``curve_calibrated``,
+        ``result`` (the EstimationResult, or :class:`Unavailable`).
+    """
+    kw = dict(weights=weights, cluster=cluster, n_sim=n_sim, seed=seed, alpha=alpha, power=power)
+    res = estimate("minimum_detectable_effect", data, outcome, unit, time, cohort, **kw)
+    if isinstance(res, Unavailable):
+        return {"mde": math.nan, "mde_analytic": math.nan, "mde_calibrated": math.nan, "size": math.nan,
+                "n_sim": 0, "curve": pd.DataFrame(), "curve_calibrated": pd.DataFrame(), "result": res}  # fmt: skip
+    for _ in range(3):
+        if np.isfinite(float(res.term("MDE")["estimate"])):
+            break
+        top = float(res.extra["power_curve"]["effect"].max())
+        res = estimate("minimum_detectable_effect", data, outcome, unit, time, cohort, effects=list(np.linspace(0, 3 * top, 41)), **kw)
+    calibrated, curve_c = placebo_calibrated_mde(res.extra["placebo_estimates"], alpha=alpha, power=power)
+    curve = res.extra["power_curve"].rename(columns={"power": "power_t_test"})
+    return {
+        "mde": float(res.term("MDE")["estimate"]),
+        "mde_analytic": float(res.term("MDE(analytic)")["estimate"]),
+        "mde_calibrated": calibrated,
+        "size": float(res.extra["size"]),
+        "n_sim": int(res.extra["n_sim"]),
+        "curve": curve,
+        "curve_calibrated": curve_c,
+        "result": res,
+    }
