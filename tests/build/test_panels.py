@@ -340,3 +340,18 @@ def test_real_city_and_nc_panels(real_inputs, real_cius_panel, shared_data):
     validate_panel(nc)
     assert sorted(nc["year"].unique()) == [2006, 2009, 2010, 2013]
     assert nc.loc[nc["fips"] == "37119", "g287_start"].eq(pd.Timestamp("2006-02-27")).all()
+
+
+def test_county_codes_are_repaired_before_aggregation():
+    """Shannon SD 46113 is recoded 46102 and Bedford city VA 51515 merged into Bedford County 51019 (build.fips rules)."""
+    rows = [agency("SD00001", "46113", 5000, 12, 2), agency("VA00001", "51515", 6000, 12, 3),
+            agency("VA00002", "51019", 60000, 12, 4), agency("XX00001", "99999", 100, 12, 1)]
+    pop = population({"46102": 14000, "51019": 75000, "51515": 6000})
+    panel, man = pb.kaplan_county_panel(kaplan_frame(rows), pop, coverage_rule="full12")
+    got = panel.set_index("fips")
+    assert set(got.index) == {"46102", "51019"}
+    assert got.loc["51019", "murder"] == 3 + 4, "the city's agency is added to the county"
+    assert got.loc["51019", "population"] == 75000 + 6000, "the city's population is merged too"
+    assert man.dropped == {"county FIPS code is no Census county (2000-2020) and no repair rule's": 1}
+    assert man.reports["fips_repairs"] == {"oglala_lakota_2015": 1, "bedford_city_2013": 1}
+    man.check()

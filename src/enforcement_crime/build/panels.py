@@ -195,7 +195,50 @@ def _county_population(population: pd.DataFrame) -> pd.DataFrame:
     dup = pop.duplicated(["fips", "year"], keep=False)
     if dup.any():
         raise ValueError(f"population frame: duplicate (fips, year), e.g. {pop.loc[dup, ['fips', 'year']].iloc[0].to_dict()}")
-    return pop.rename(columns={"population": "county_population"})
+    return _repair_population(pop.rename(columns={"population": "county_population"}))
+
+
+def _repair_codes(df: pd.DataFrame, manifest: Manifest, col: str = "fips") -> pd.DataFrame:
+    """Recode agency-level county codes with :func:`enforcement_crime.build.fips.repair_fips`'s rules.
+
+    Agency rows share counties, so the rules are applied to the distinct codes
+    and mapped back. Rows whose code is no Census county (2000-2020) and no
+    rule's are dropped and counted in the manifest. The number of rows
+    recoded per rule goes to ``manifest.reports["fips_repairs"]``.
+    """
+    from enforcement_crime.build.fips import known_county_fips, repair_fips
+
+    codes = df[col].astype("string")
+    known = codes.isin(known_county_fips()).fillna(False).to_numpy()
+    manifest.drop("county FIPS code is no Census county (2000-2020) and no repair rule's", int((~known).sum()))
+    out = df[known].copy()
+    codes = sorted(set(out[col].astype(str)))
+    # one row per distinct code, each with its own dummy year (after 2002, so no Broomfield flag): merges
+    # (e.g. 51515 -> 51019) then never collide and every code keeps its own mapping
+    uniq = pd.DataFrame({"fips": pd.array(codes, dtype="string"), "year": range(3000, 3000 + len(codes))})
+    if len(uniq):
+        rep, _ = repair_fips(uniq, year_col="year")
+        mapping = dict(zip(rep["fips_original"], rep["fips"], strict=True))
+        rule = dict(zip(rep["fips_original"], rep["fips_repair"], strict=True))
+        before = out[col].astype("string")
+        out[col] = before.map(mapping).astype("string")
+        changed = before != out[col]
+        if changed.any():
+            counts = before[changed].map(rule).value_counts()
+            rep_counts = manifest.reports.setdefault("fips_repairs", {})
+            for k, v in counts.items():
+                rep_counts[str(k)] = rep_counts.get(str(k), 0) + int(v)
+    manifest.rules.setdefault("fips_repair", "enforcement_crime.build.fips rules (renames and merges) applied to county codes")
+    return out
+
+
+def _repair_population(pop: pd.DataFrame) -> pd.DataFrame:
+    """Census population on repaired codes (merged codes summed, e.g. Bedford city into Bedford County)."""
+    from enforcement_crime.build.fips import known_county_fips, repair_fips
+
+    p = pop[pop["fips"].isin(known_county_fips())]
+    rep, _ = repair_fips(p[["fips", "year", "county_population"]], agg={"county_population": "sum"})
+    return rep[["fips", "year", "county_population"]].astype({"fips": "string", "year": "int64"})
 
 
 def _strict_sum(df: pd.DataFrame, by: list[str], cols: Iterable[str]) -> pd.DataFrame:
@@ -561,6 +604,7 @@ def cius_county_panel(
     nomatch = work["fips"].isna() & ~state_agency
     m.drop("agency name not matched to a county through LEAIC", int(nomatch.sum()))
     work = work[work["fips"].notna()].copy()
+    work = _repair_codes(work, m)
     pop = _county_population(population)
     work = work.merge(pop, on=["fips", "year"], how="left")
     nopop = work["county_population"].isna() | (work["county_population"] <= 0)
@@ -697,6 +741,7 @@ def kaplan_county_panel(
     nofips = a["fips"].isna() | ~a["fips"].astype("string").str.fullmatch(r"\d{5}").fillna(False) | a["fips"].astype("string").str.endswith("000")
     m.drop("no county for the ORI (not in LEAIC, no county FIPS)", int(nofips.sum()))
     a = a[~nofips].copy()
+    a = _repair_codes(a, m)
     a["pop_group"] = a["pop_group"].astype("string").fillna(pop_group_of(a["population"], a["county_agency"]))
 
     # coverage rule
@@ -759,7 +804,8 @@ def kaplan_county_panel(
         need = {"ori", "fips", "population"}
         if not need <= set(splits.columns):
             raise ValueError(f"splits frame: expected columns {sorted(need)}, got {list(splits.columns)}")
-        sp = splits[["ori", "fips", "population"]].rename(columns={"fips": "fips_split", "population": "pop_part"}).copy()
+        sp = splits[["ori", "fips", "population"]].copy()
+        sp = _repair_codes(sp, Manifest("splits")).rename(columns={"fips": "fips_split", "population": "pop_part"})
         sp["ori"] = sp["ori"].astype("string")
         sp["share"] = sp["pop_part"] / sp.groupby("ori")["pop_part"].transform("sum")
         a = a.merge(sp[["ori", "fips_split", "share"]], on="ori", how="left")
@@ -854,6 +900,19 @@ def icpsr_county_panel(
     pseudo = df["county_fips"].isin(["000", "999"])
     m.drop("statewide pseudo-county (county code 000 or 999)", int(pseudo.sum()))
     df = df[~pseudo].copy()
+    from enforcement_crime.build.fips import known_county_fips, repair_fips
+
+    known = df["fips"].isin(known_county_fips()).to_numpy()
+    m.drop("county FIPS code is no Census county (2000-2020) and no repair rule's", int((~known).sum()))
+    sums = {c: "sum" for c in ["population", "population_arrests", "agencies_offenses", "agencies_arrests", "index_total",
+                               "modified_index", "violent", "property", *OFFENSES, "arson"]}
+    n_before = int(known.sum())
+    df, report = repair_fips(df[known], agg={**sums, "coverage": "min", "no_data": "max"})
+    m.aggregated += n_before - len(df)
+    changed = report[report["rows_changed"] > 0]
+    if len(changed):
+        m.reports["fips_repairs"] = {r.rule: int(r.rows_changed) for r in changed.itertuples()}
+    m.rules["fips_repair"] = "enforcement_crime.build.fips rules; merged counties summed, coverage the minimum"
     if min_coverage is not None:
         low = (df["coverage"] < float(min_coverage)).fillna(True)
         m.drop(f"coverage indicator below {min_coverage}", int(low.sum()))
@@ -968,6 +1027,7 @@ def city_panel(
     unmatched = matched["fips"].isna()
     m.drop("city not matched to a county through LEAIC", int(unmatched.sum()))
     matched = matched[~unmatched].copy()
+    matched = _repair_codes(matched, m)
     nopop = matched["population"].isna() | (matched["population"] <= 0)
     m.drop("population missing or zero", int(nopop.sum()))
     matched = matched[~nopop].copy()
