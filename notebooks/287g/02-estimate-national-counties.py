@@ -45,6 +45,7 @@ exposure_rule = "first_full_year"  # or "share_of_year"
 models = ["jail", "task force"]  # "both" agreements are counted in each model's sample
 event_window = [-5, 5]
 n_boot = 999
+n_mde_sims = 200  # placebo adoption-date draws for the minimum detectable effect
 alpha = 0.05
 study = "287g"
 
@@ -159,8 +160,8 @@ plt.show()
 # ## Few-cluster check and minimum detectable effect
 # Task-force agreements are few, so the state-clustered analytic interval is
 # checked with a wild cluster bootstrap (state clusters). The minimum
-# detectable effect uses the package's simulation when it exists, else
-# (z_{0.975} + z_{0.8}) x the bootstrap interval's implied SE.
+# detectable effect comes from placebo adoption dates (`studies.design_mde`:
+# the package's `minimum_detectable_effect` draws, a test calibrated on them).
 
 # %%
 rows_inf, mde = [], {}
@@ -172,12 +173,13 @@ for model in models:
         results[(model, outcome, "WCB")] = wcb
         h = studies.headline(wcb)
         se = (h["conf_high"] - h["conf_low"]) / (2 * 1.959964)
-        res = studies.estimate("minimum_detectable_effect", data, outcome, "fips", "year", "g287_cohort", weights="population",
-                               cluster="state", optional={"seed": seed, "alpha": alpha})  # fmt: skip
-        if isinstance(res, studies.Unavailable):
+        d = studies.design_mde(data, outcome, "fips", "year", "g287_cohort", weights="population", cluster="state",
+                               n_sim=n_mde_sims, seed=seed, alpha=alpha)  # fmt: skip
+        if isinstance(d["result"], studies.Unavailable):
             mde[(model, outcome)] = (studies.analytic_mde(se, alpha), "analytic: (z_0.975 + z_0.8) x bootstrap-interval SE")
         else:
-            mde[(model, outcome)] = (float(res.estimate), "simulation (minimum_detectable_effect)")
+            mde[(model, outcome)] = (d["mde_calibrated"], f"placebo-calibrated test, {d['n_sim']} placebo adoption-date draws "
+                                     f"(t-test size under placebo dates {d['size']:.2f})")  # fmt: skip
         p = np.nan if isinstance(wcb, studies.Unavailable) else wcb.extra.get("p_value", np.nan)
         rows_inf.append({"model": model, "outcome": outcome, "estimate": h["estimate"], "conf_low": h["conf_low"],
                          "conf_high": h["conf_high"], "p_value": p, "mde": mde[(model, outcome)][0],
