@@ -355,3 +355,33 @@ def test_county_codes_are_repaired_before_aggregation():
     assert man.dropped == {"county FIPS code is no Census county (2000-2020) and no repair rule's": 1}
     assert man.reports["fips_repairs"] == {"oglala_lakota_2015": 1, "bedford_city_2013": 1}
     man.check()
+
+
+def test_city_panel_from_kaplan_agencies(fx, crosswalk):
+    agencies = ucr_kaplan.load(fx / "ucr_kaplan" / "offenses_known_yearly_2005_2007.csv")
+    timing = pd.DataFrame({"fips": ["37183"], "sc_activation_date": pd.to_datetime(["2008-11-01"]), "g287_start": pd.NaT,
+                           "g287_end": pd.NaT, "g287_model": pd.array([pd.NA], dtype="string")})
+    panel, man = pb.city_panel_from_agencies(agencies, crosswalk, timing=timing, min_population=100_000)
+    # local police with 100,000+: Durham, Charlotte-Mecklenburg, Raleigh, Cary; Cary reported 6 months in 2006
+    assert sorted(panel["city_id"].unique()) == ["NC03201", "NC06001", "NC09201", "NC09203"]
+    assert len(panel) == 4 * 3 - 1
+    assert man.dropped["months reported below the rule full12"] == 1
+    assert set(panel.loc[panel["fips"] == "37183", "sc_activation_date"]) == {pd.Timestamp("2008-11-01")}
+    pb.validate_city_panel(panel)
+    man.check()
+    scaled, _ = pb.city_panel_from_agencies(agencies, crosswalk, min_population=100_000, coverage_rule="scale")
+    cary06 = scaled.set_index(["city_id", "year"]).loc[("NC09203", 2006)]
+    raw = agencies.set_index(["ori", "year"]).loc[("NC09203", 2006)]
+    assert cary06["robbery"] == raw["robbery"] * 2 and cary06["coverage"] == 50.0
+    no_cw, _ = pb.city_panel_from_agencies(agencies, None, min_population=100_000)
+    assert set(no_cw["city_id"]) == set(panel["city_id"]), "Kaplan's agency_type gives the same cities here"
+    with pytest.raises(ValueError, match="share an"):
+        pb.city_panel_from_agencies(pd.concat([agencies, agencies.iloc[:1]]), crosswalk)
+
+
+def test_builders_refuse_duplicated_inputs(fx, crosswalk, cius_fx):
+    agencies = ucr_kaplan.load(fx / "ucr_kaplan" / "offenses_known_yearly_2005_2007.csv")
+    with pytest.raises(ValueError, match=r"rows share an \(ori, year\)"):
+        pb.kaplan_county_panel(pd.concat([agencies, agencies.iloc[:2]]), fx_population(range(2005, 2008)), crosswalk)
+    with pytest.raises(ValueError, match="the same table and year passed twice"):
+        pb.cius_county_panel(cius_fx + cius_fx[:1], crosswalk, fx_population())

@@ -20,7 +20,8 @@ Panels: ``cius_county`` (approximation from CIUS Tables 8+10+11, needs
 fbi_cius + leaic + census_population), ``kaplan_county`` (needs ucr_kaplan +
 census_population; leaic recommended), ``icpsr_county`` (needs
 ucr_icpsr_county), ``city_sc`` (needs fbi_cius + leaic), ``nc_county`` (from
-the first county panel built, in the order kaplan, icpsr, cius).
+the first county panel built, in the order kaplan, icpsr, cius). ``city_sc`` is
+built from Kaplan's agency data when present, else from CIUS Table 8.
 """
 
 from __future__ import annotations
@@ -292,7 +293,13 @@ def build(panels: Iterable[str] | None = None, raw: Path | None = None, shared: 
         else:
             skipped["cius_county"] = "needs fbi_cius, leaic and census_population raw files"
     if "city_sc" in wanted:
-        if cius is not None and crosswalk is not None:
+        if files["ucr_kaplan"]:
+            agencies = pd.concat(_load_many("ucr_kaplan", files["ucr_kaplan"]), ignore_index=True)
+            panel, man = pb.city_panel_from_agencies(agencies, crosswalk, timing=timing, min_population=min_population)
+            man.inputs = inputs("ucr_kaplan", "leaic") + man.inputs
+            written["city_sc"] = write_panel(panel, "city_sc", man, folder=folder, validate=False)
+            out("  city_sc built from Kaplan's agency data (12-month reporters)")
+        elif cius is not None and crosswalk is not None:
             panel, man = pb.city_panel(cius, crosswalk, timing=timing, min_population=min_population)
             man.inputs = inputs("fbi_cius", "leaic") + man.inputs
             pb.validate_city_panel(panel, name="city_sc")

@@ -20,10 +20,10 @@ Builders
     a no-login APPROXIMATION of county totals from CIUS Tables 8 + 10 (+ 11),
     agencies matched to counties by normalised names through LEAIC, with a
     match report.
-:func:`city_panel`
+:func:`city_panel`, :func:`city_panel_from_agencies`
     city-year for municipal police agencies above a population threshold with
     the Secure Communities date of their county (Treyger, Chalfin & Loeffler
-    2014 design).
+    2014 design), from CIUS Table 8 (no login) or Kaplan's agency data.
 :func:`nc_county_panel`
     North Carolina counties 2003-2013 with the 287(g) timing of Forrester &
     Nowrasteh (2018), Table A1 (the Cato design).
@@ -63,6 +63,7 @@ __all__ = [
     "kaplan_county_panel",
     "icpsr_county_panel",
     "city_panel",
+    "city_panel_from_agencies",
     "validate_city_panel",
     "nc_county_panel",
     "pop_group_of",
@@ -545,6 +546,11 @@ def cius_county_panel(
     if not frames:
         raise ValueError("cius_county_panel: no CIUS tables given")
     cius = pd.concat(frames, ignore_index=True)
+    dup = cius.duplicated(["table", "year", "state", "agency_group", "agency", "unit"], keep=False)
+    if dup.any():
+        first = cius.loc[dup, ["table", "year", "state", "agency"]].iloc[0].to_dict()
+        raise ValueError(f"cius_county_panel: {int(dup.sum())} duplicated agency rows, e.g. {first} "
+                         "(the same table and year passed twice?)")
     have = cius.groupby("table")["year"].unique().to_dict()
     city_years = set(map(int, have.get("city", [])))
     county_years = set(map(int, have.get("county", [])))
@@ -715,6 +721,11 @@ def kaplan_county_panel(
     """
     if coverage_rule not in COVERAGE_RULES:
         raise ValueError(f"coverage_rule must be one of {COVERAGE_RULES}, got {coverage_rule!r}")
+    dup = agencies.duplicated(["ori", "year"], keep=False)
+    if dup.any():
+        first = agencies.loc[dup, ["ori", "year"]].iloc[0].to_dict()
+        raise ValueError(f"kaplan_county_panel: {int(dup.sum())} rows share an (ori, year), e.g. {first} "
+                         "(the same year loaded from two files?)")
     m = Manifest(panel=f"kaplan_county_{coverage_rule}", unit="agency-year")
     m.rows_in = len(agencies)
     m.inputs.append({"name": "Kaplan Return A agency-year", "files": sorted({str(agencies.attrs.get("source_file", "in memory"))}),
@@ -1049,6 +1060,95 @@ def city_panel(
     panel = panel.sort_values(["city_id", "year"]).reset_index(drop=True)
     lead = list(CITY_REQUIRED_COLUMNS)
     panel = panel[lead + [c for c in panel.columns if c not in lead]]
+    m.rows_out = len(panel)
+    m.check()
+    validate_city_panel(panel, name="city_sc")
+    return panel, m
+
+
+def city_panel_from_agencies(
+    agencies: pd.DataFrame,
+    crosswalk: pd.DataFrame | None = None,
+    timing: pd.DataFrame | None = None,
+    min_population: int = 50_000,
+    coverage_rule: str = "full12",
+) -> tuple[pd.DataFrame, Manifest]:
+    """City-year panel of municipal police agencies from Kaplan's agency-year Return A data.
+
+    Parameters
+    ----------
+    agencies : pandas.DataFrame
+        :func:`enforcement_crime.sources.ucr_kaplan.load` output.
+    crosswalk : pandas.DataFrame, optional
+        LEAIC: the agency type (``"local police"``) and county of each ORI.
+        Without it, Kaplan's ``agency_type`` (containing "local police" or
+        "city") and the file's FIPS are used.
+    timing : pandas.DataFrame, optional
+        County timing; each city gets its county's dates.
+    min_population : int
+        Median population over the years at least this (default 50,000, as
+        :func:`city_panel`).
+    coverage_rule : {"full12", "scale"}
+        ``"full12"`` keeps agency-years with 12 months reported; ``"scale"``
+        also keeps 3-11 months scaled by 12/months. (ICPSR-style imputation
+        is a county-level device and is not offered for cities.)
+
+    Returns
+    -------
+    panel, manifest
+        Passes :func:`validate_city_panel`; ``coverage`` is 100 * months / 12
+        and ``months_reported`` the agency's months.
+    """
+    if coverage_rule not in ("full12", "scale"):
+        raise ValueError(f"coverage_rule must be 'full12' or 'scale' for cities, got {coverage_rule!r}")
+    dup = agencies.duplicated(["ori", "year"], keep=False)
+    if dup.any():
+        raise ValueError(f"city_panel_from_agencies: rows share an (ori, year), e.g. {agencies.loc[dup, ['ori', 'year']].iloc[0].to_dict()}")
+    m = Manifest(panel="city_sc", unit="agency-year")
+    m.rows_in = len(agencies)
+    m.rules.update(min_population=int(min_population), coverage_rule=coverage_rule,
+                   membership="median population over the years listed >= min_population",
+                   agencies="municipal (local) police departments")
+    a = agencies.reset_index(drop=True).copy()
+    a["ori"] = a["ori"].astype("string")
+    if crosswalk is not None:
+        cw = crosswalk.dropna(subset=["ori7"]).set_index("ori7")
+        kind = a["ori"].map(cw["agency_type"])
+        local = (kind == "local police").fillna(False).to_numpy(dtype=bool)
+        a["fips"] = a["ori"].map(cw["fips"]).astype("string").fillna(a["fips"])
+        m.rules["agency_type"] = "LEAIC 2012 AGCYTYPE local police department"
+    else:
+        local = a["agency_type"].astype("string").str.contains("local police|city", case=False, regex=True).fillna(False).to_numpy(dtype=bool)
+        m.rules["agency_type"] = "Kaplan agency_type containing 'local police' or 'city'"
+    m.drop("not a municipal police agency", int((~local).sum()))
+    a = a[local].copy()
+    nofips = ~a["fips"].astype("string").str.fullmatch(r"\d{5}").fillna(False).to_numpy(dtype=bool)
+    m.drop("no county for the ORI", int(nofips.sum()))
+    a = _repair_codes(a[~nofips].copy(), m)
+    nopop = (a["population"].isna() | (a["population"] <= 0)).to_numpy(dtype=bool)
+    m.drop("population missing or zero", int(nopop.sum()))
+    a = a[~nopop].copy()
+    med = a.groupby("ori")["population"].transform("median")
+    small = (med < min_population).to_numpy(dtype=bool)
+    m.drop(f"median population below {min_population}", int(small.sum()))
+    a = a[~small].copy()
+    months = a["months_reported"].astype("Int64")
+    keep = (months == 12) if coverage_rule == "full12" else (months >= 3)
+    keep = keep.fillna(False).to_numpy(dtype=bool)
+    m.drop(f"months reported below the rule {coverage_rule}", int((~keep).sum()))
+    a = a[keep].copy()
+    w = 12.0 / a["months_reported"].astype("float64")
+    for c in OFFENSES:
+        a[c] = (a[c].astype("Float64") * w).round().astype("Int64")
+    a["coverage"] = 100.0 * a["months_reported"].astype("float64") / 12
+    panel = a[["ori", "agency_name", "fips", "year", "population", "months_reported", "coverage", *OFFENSES]].rename(
+        columns={"agency_name": "city"})
+    panel["city_id"] = panel["ori"]
+    panel = attach_timing(panel, timing, m)
+    panel = _finish(panel, f"UCR Return A (Kaplan) municipal police; rule {coverage_rule}",
+                    _county_names(crosswalk, None))
+    panel = panel.sort_values(["city_id", "year"]).reset_index(drop=True)
+    panel = panel[list(CITY_REQUIRED_COLUMNS) + [c for c in panel.columns if c not in CITY_REQUIRED_COLUMNS]]
     m.rows_out = len(panel)
     m.check()
     validate_city_panel(panel, name="city_sc")
