@@ -94,25 +94,14 @@ def test_unknown_panel():
     assert commands.main(["build", "everything"]) == 1
 
 
-@pytest.mark.shared_data
-def test_cli_path_on_shared_copies(shared_data, tmp_path, monkeypatch):
-    """``data build --shared`` reads ../shared/data; the city panel needs CIUS and LEAIC only (fast)."""
-    if not (shared_data / "leaic_2012_icpsr35158" / "35158-0001-Data.rda").is_file():
-        pytest.skip("LEAIC copy absent")
-    # treatment timing (build.timing, tested with its own module) is slow to build: skipped here, see the slow test
-    monkeypatch.setattr(commands, "_timing", lambda files, out: None)
-    lines: list[str] = []
-    written = commands.build(["city_sc"], shared=True, folder=tmp_path, out=lines.append)
-    assert set(written) == {"city_sc"}
-    m = read_manifest(written["city_sc"])
-    assert m.rows_out > 500 and m.rules["min_population"] == 50_000
-    assert any("(shared copies)" in ln for ln in lines)
-
-
 @pytest.mark.slow
 @pytest.mark.shared_data
 def test_cli_build_all_on_shared_copies(shared_data, tmp_path, capsys):
-    """The full ``data build --shared`` path: every panel the shared copies allow, with treatment timing."""
+    """The full ``data build --shared`` path: every panel the shared copies allow, with treatment timing.
+
+    Slow (it loads every shared copy); the default run covers the same code on the fixtures
+    (``test_build_from_fixture_raw_files``) and the real CIUS panel in ``test_panels.py``.
+    """
     written = commands.build(shared=True, folder=tmp_path)
     out = capsys.readouterr().out
     assert {"cius_county", "city_sc", "nc_county"} <= set(written)
