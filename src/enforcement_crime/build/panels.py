@@ -715,7 +715,9 @@ def kaplan_county_panel(
 
     over every agency of the county, whatever the rule, clipped to [0, 100]
     (:math:`P_c` the Census county population). ``months_reported`` is the
-    fewest months any agency of the county reported. Kaplan's
+    fewest months any agency of the county reported. A county none of whose
+    agencies is left under the rule has no row (counted in the manifest's
+    dropped agency-years). Kaplan's
     ``number_of_months_reported`` is the *last* month reported, so
     :math:`m_a` may overstate coverage in older years.
     """
