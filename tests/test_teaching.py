@@ -202,3 +202,31 @@ def test_makefile_runs_the_teaching_build_and_the_lab_command():
     assert re.search(r"^all:.*\bteaching\b", text, re.M), "`make all` runs the teaching notebooks"
     assert re.search(r"^teaching:.*\n\t.*enforcement_crime notebooks teaching", text, re.M)
     assert re.search(r"^lab:.*\n\t.*-m enforcement_crime\.teaching lab", text, re.M)
+
+
+@pytest.mark.notebooks
+def test_a_live_kernel_gets_widgets_and_a_papermill_run_does_not_block(tmp_path, monkeypatch):
+    """With interactive=True in a real kernel, explore() draws ipywidgets sliders and returns."""
+    from enforcement_crime.notebooks import execute_notebook
+
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
+    run = execute_notebook(SOURCES[0], output=tmp_path / "live.ipynb", parameters={"interactive": True}, html=False, timeout=120)
+    nb = nbformat.read(run.output, as_version=4)
+    mimes = {m for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) for m in o.get("data", {})}
+    assert "application/vnd.jupyter.widget-view+json" in mimes, sorted(mimes)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_student_copy_runs_top_to_bottom(source, tmp_path, monkeypatch):
+    """A student copy (solutions removed, exercises left as `...`) still executes without error."""
+    from enforcement_crime.notebooks import execute_notebook
+
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
+    (b,) = teaching.build_teaching(pattern=source.name, out=tmp_path / "teaching", execute=False)
+    run = execute_notebook(b.student_ipynb, output=tmp_path / "student-run.ipynb",
+                           parameters={"interactive": False, **FAST.get(source.stem, {})}, html=False)  # fmt: skip
+    nb = nbformat.read(run.output, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors[:1]
+    assert teaching.CHECK_MARK not in json.dumps(nb.cells), "a check ran in the student copy"

@@ -161,7 +161,7 @@ if not weights_by_e.empty:
 with needs("twfe"):
     fit = est.twfe(df, "log_index", "fips", "year", "cohort", cluster="state")
     print(fit.summary())
-    print(f"\ntrue ATT {truth_att:.4f}; TWFE's own estimand sum(w*tau) {implied:.4f}")
+    print(f"\ntrue ATT {truth_att:.4f}")
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 2: is TWFE wrong, or estimating something else?
@@ -175,7 +175,8 @@ with needs("twfe"):
 with needs("twfe"):
     check("TWFE on log_index", fit.estimate, implied, 4 * fit.std_error,
           "4 state-clustered SEs: sampling noise around its own estimand", against="sum w*tau")  # fmt: skip
-    print(f"distance to the true ATT: {abs(fit.estimate - truth_att) / fit.std_error:.1f} standard errors")
+    print(f"TWFE's own estimand sum(w*tau) {implied:.4f}; true ATT {truth_att:.4f}, "
+          f"{abs(fit.estimate - truth_att) / fit.std_error:.1f} standard errors from the estimate")  # fmt: skip
 
 # %% [markdown]
 # ## The Goodman-Bacon decomposition

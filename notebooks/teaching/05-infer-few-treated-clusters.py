@@ -133,9 +133,6 @@ with needs("twfe", "wild_cluster_bootstrap", "randomization_inference"):
     check_that("wild bootstrap does not over-reject", rates["wild bootstrap"] <= alpha + 3 * mc_se,
                f"rate {rates['wild bootstrap']:.3f} <= {alpha + 3 * mc_se:.3f} (nominal + 3 Monte-Carlo SEs)")  # fmt: skip
     print(f"cluster-robust rejects {rates['cluster-robust']:.1%} of true nulls (nominal {alpha:.0%})")
-
-# %%
-with needs("twfe", "wild_cluster_bootstrap", "randomization_inference"):
     fig, ax = plt.subplots()
     ax.bar(rates.index, rates.to_numpy(), yerr=1.96 * mc_se, capsize=8, color=["#D55E00", "#0072B2", "#009E73"])
     ax.axhline(alpha, color="black", ls="--", label=f"nominal {alpha:.0%}")
