@@ -54,6 +54,7 @@ alpha = 0.05
 study = "287g"
 
 # %%
+import functools
 import logging
 
 import matplotlib.pyplot as plt
@@ -69,6 +70,10 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting 
 plots.use_style("paper")
 raw = load_panel(data_source, seed=seed, preset=preset)
 synthetic = is_synthetic(raw)
+# on real panels an estimator may refuse the input (years with gaps, too few cohorts): the notebook then
+# reports why instead of stopping; on the built-in panel every refusal is an error
+estimate = functools.partial(studies.estimate, tolerate_input_error=not synthetic)
+design_mde = functools.partial(studies.design_mde, tolerate_input_error=not synthetic)
 data_label = (f"SYNTHETIC DATA (built-in panel, seed {seed}, preset {preset!r})" if synthetic
               else f"real panel {data_source!r}")  # fmt: skip
 nc = raw[raw["fips"].str.startswith("37") & raw["year"].between(first_year, last_year)].copy()
@@ -135,9 +140,9 @@ plt.show()
 twfe_rows, twfe_results = [], {}
 for outcome in outcomes:
     fits = {
-        "first full year, absorbing": studies.estimate("twfe", panels["first_full_year"], outcome, "fips", "year", "g287_cohort",
+        "first full year, absorbing": estimate("twfe", panels["first_full_year"], outcome, "fips", "year", "g287_cohort",
                                                        weights="population", cluster="fips"),
-        "first full year, switching off": studies.estimate("twfe", panels["first_full_year"], outcome, "fips", "year",
+        "first full year, switching off": estimate("twfe", panels["first_full_year"], outcome, "fips", "year",
                                                            treatment="g287_treated", weights="population", cluster="fips"),
         "share of year (switching off)": studies.twfe_exposure_share(panels["share_of_year"], outcome, "fips", "year", "g287_share",
                                                                      weights="population", cluster="fips"),
@@ -158,7 +163,7 @@ twfe_table
 es_results, es_frames = {}, []
 fig, axes = plt.subplots(1, len(outcomes), figsize=plots.FIGSIZES["full"], squeeze=False)
 for ax, outcome in zip(axes[0], outcomes, strict=True):
-    res = studies.estimate("event_study", main, outcome, "fips", "year", "g287_cohort", weights="population", cluster="fips",
+    res = estimate("event_study", main, outcome, "fips", "year", "g287_cohort", weights="population", cluster="fips",
                            window=tuple(event_window))  # fmt: skip
     es_results[outcome] = res
     if isinstance(res, studies.Unavailable):
@@ -183,7 +188,7 @@ es_data[["outcome", "term", "estimate", "conf_low", "conf_high", "pretrend_p"]] 
 cs_results = {}
 cs_frames = []
 for outcome in outcomes:
-    res = studies.estimate("callaway_santanna", main, outcome, "fips", "year", "g287_cohort", control_group="never_treated",
+    res = estimate("callaway_santanna", main, outcome, "fips", "year", "g287_cohort", control_group="never_treated",
                            weights="population", cluster="fips", optional={"seed": seed})  # fmt: skip
     cs_results[outcome] = res
     if not isinstance(res, studies.Unavailable):
@@ -212,7 +217,7 @@ else:
 # %%
 dcdh_results = {}
 for outcome in outcomes:
-    dcdh_results[outcome] = studies.estimate("dcdh", main, outcome, "fips", "year", treatment="g287_treated",
+    dcdh_results[outcome] = estimate("dcdh", main, outcome, "fips", "year", treatment="g287_treated",
                                              weights="population", cluster="fips", requires=("treatment",),
                                              optional={"seed": seed})  # fmt: skip
 dcdh_frames = [r.to_frame().assign(outcome=o) for o, r in dcdh_results.items() if not isinstance(r, studies.Unavailable)]
@@ -233,9 +238,9 @@ else:
 # %%
 inf_rows, wcb_results = [], {}
 for outcome in outcomes:
-    wcb = studies.estimate("wild_cluster_bootstrap", main, outcome, "fips", "year", "g287_cohort", cluster="fips",
+    wcb = estimate("wild_cluster_bootstrap", main, outcome, "fips", "year", "g287_cohort", cluster="fips",
                            weights="population", n_boot=n_boot, seed=seed)  # fmt: skip
-    ri = studies.estimate("randomization_inference", main, outcome, "fips", "year", "g287_cohort", weights="population",
+    ri = estimate("randomization_inference", main, outcome, "fips", "year", "g287_cohort", weights="population",
                           n_perm=n_perm, seed=seed)  # fmt: skip
     wcb_results[outcome] = wcb
     for name, res in (("wild cluster bootstrap", wcb), ("randomization inference", ri)):
@@ -271,7 +276,7 @@ for fips, name in case_studies.items():
         if start == 0 or fips not in set(one["fips"]):
             sc_rows.append({"county": name, "outcome": outcome, "note": "treated county missing or with gaps in this panel"})
             continue
-        res = studies.estimate("synthetic_control", one, outcome, "fips", "year", fips, start, placebo=True, alpha=alpha)
+        res = estimate("synthetic_control", one, outcome, "fips", "year", fips, start, placebo=True, alpha=alpha)
         if isinstance(res, studies.Unavailable):
             print(res)
             sc_rows.append({"county": name, "outcome": outcome, "note": str(res)})
@@ -334,7 +339,7 @@ sc_table
 # %%
 mde, power_curves, mde_rows = {}, [], []
 for outcome in outcomes:
-    d = studies.design_mde(main, outcome, "fips", "year", "g287_cohort", weights="population", cluster="fips",
+    d = design_mde(main, outcome, "fips", "year", "g287_cohort", weights="population", cluster="fips",
                            n_sim=n_mde_sims, seed=seed, alpha=alpha)  # fmt: skip
     if isinstance(d["result"], studies.Unavailable):
         print(d["result"])

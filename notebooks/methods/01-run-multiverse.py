@@ -51,7 +51,7 @@ estimators = ["twfe", "callaway_santanna", "imputation"]
 transforms = ["level", "log"]
 n_jobs = 2
 backend = "loky"  # "loky", "threading" or "dask"
-dask_address = None  # a scheduler address; None starts a local cluster when backend == "dask"
+dask_address = ""  # a Dask scheduler address; empty: start a local cluster when backend is dask
 study = "methods"
 
 # %%
@@ -99,7 +99,8 @@ if backend == "dask":
     client = Client(dask_address) if dask_address else Client(LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True))
     print(client)
 results = multiverse.run_multiverse(panel, grid, outcome=outcome, cohort="sc_cohort", unit="fips", time="year",
-                                    weights="population", cluster="state", n_jobs=n_jobs, backend=backend)  # fmt: skip
+                                    weights="population", cluster="state", n_jobs=n_jobs, backend=backend,
+                                    tolerate_input_error=not synthetic)  # on real panels: refusals reported, not raised
 if client is not None:
     client.close()
 print(f"{int((results['status'] == 'ok').sum())} of {len(results)} specifications estimated; "

@@ -36,8 +36,8 @@
 
 # %% tags=["parameters"]
 data_source = "synthetic"  # county panel for the SC county design
-nc_source = None  # NC panel for the 287(g) design; None = the NC counties of data_source
-city_source = None  # city panel (e.g. "city_sc"); None = counties of 50,000+ of data_source as stand-ins
+nc_source = ""  # NC panel for the 287(g) design; empty: the NC counties of data_source
+city_source = ""  # city panel, e.g. city_sc; empty: counties of 50,000+ of data_source as stand-ins
 seed = 20140101
 preset = "null"
 outcomes = ["index_rate", "violent_rate", "property_rate"]
@@ -48,6 +48,7 @@ power = 0.8
 study = "methods"
 
 # %%
+import functools
 import logging
 
 import matplotlib.pyplot as plt
@@ -60,9 +61,13 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)
 plots.use_style("paper")
 raw = load_panel(data_source, seed=seed, preset=preset)
 synthetic = is_synthetic(raw)
+# on real panels an estimator may refuse the input (years with gaps, too few cohorts): the notebook then
+# reports why instead of stopping; on the built-in panel every refusal is an error
+estimate = functools.partial(studies.estimate, tolerate_input_error=not synthetic)
+design_mde = functools.partial(studies.design_mde, tolerate_input_error=not synthetic)
 data_label = (f"SYNTHETIC DATA (built-in panel, seed {seed}, preset {preset!r})" if synthetic else f"real panel {data_source!r}")
-nc_raw = raw if nc_source is None else load_panel(nc_source)
-city_raw = raw if city_source is None else load_panel(city_source)
+nc_raw = load_panel(nc_source) if nc_source else raw
+city_raw = load_panel(city_source) if city_source else raw
 nc = nc_raw[nc_raw["fips"].str.startswith("37") & nc_raw["year"].between(2003, 2013)]
 nc = studies.add_treatment(nc, "g287_start", "g287_end", rule=exposure_rule, prefix="g287")
 sc = raw[raw["year"].between(2004, 2014) & raw["sc_activation_date"].notna()]
@@ -90,7 +95,7 @@ data_banner(raw)
 rows, curves = [], []
 for name, (d, unit, cohort, cluster) in designs.items():
     for outcome in outcomes:
-        r = studies.design_mde(d, outcome, unit, "year", cohort, weights="population", cluster=cluster, n_sim=n_sim, seed=seed,
+        r = design_mde(d, outcome, unit, "year", cohort, weights="population", cluster=cluster, n_sim=n_sim, seed=seed,
                                alpha=alpha, power=power)  # fmt: skip
         if isinstance(r["result"], studies.Unavailable):
             print(r["result"])

@@ -53,6 +53,7 @@ alpha = 0.05
 study = "secure_communities"
 
 # %%
+import functools
 import logging
 
 import matplotlib.pyplot as plt
@@ -68,6 +69,10 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)
 plots.use_style("paper")
 raw = load_panel(data_source, seed=seed, preset=preset)
 synthetic = is_synthetic(raw)
+# on real panels an estimator may refuse the input (years with gaps, too few cohorts): the notebook then
+# reports why instead of stopping; on the built-in panel every refusal is an error
+estimate = functools.partial(studies.estimate, tolerate_input_error=not synthetic)
+design_mde = functools.partial(studies.design_mde, tolerate_input_error=not synthetic)
 data_label = (f"SYNTHETIC DATA (built-in panel, seed {seed}, preset {preset!r})" if synthetic
               else f"real panel {data_source!r}")  # fmt: skip
 panel = raw[raw["year"].between(first_year, last_year)].copy()
@@ -116,7 +121,7 @@ rows, twfe_res = [], {}
 for outcome in outcomes:
     for transform, y in (("level", outcome), ("log(1+rate)", f"log_{outcome}")):
         for trends_label, ut in (("no trends", False), ("county linear trends", True)):
-            res = studies.estimate("twfe", panel, y, "fips", "year", "sc_cohort", weights="population", cluster="state", unit_trends=ut)
+            res = estimate("twfe", panel, y, "fips", "year", "sc_cohort", weights="population", cluster="state", unit_trends=ut)
             twfe_res[(outcome, transform, ut)] = res
             rows.append({"outcome": outcome, "transform": transform, "trends": trends_label, **studies.headline(res)})
 twfe_table = pd.DataFrame(rows)
@@ -132,13 +137,14 @@ twfe_table[["outcome", "transform", "trends", "estimate", "std_error", "conf_low
 # %%
 es, cs, imp, frames = {}, {}, {}, []
 fig, axes = plt.subplots(1, len(outcomes), figsize=plots.FIGSIZES["full"], squeeze=False)
-horizons = list(range(0, event_window[1] + 1))
+treated_et = (panel["year"] - panel["sc_cohort"])[(panel["sc_cohort"] > 0) & (panel["year"] >= panel["sc_cohort"])]
+horizons = [h for h in range(0, event_window[1] + 1) if h in set(treated_et.astype(int))]  # event times the panel has
 for ax, outcome in zip(axes[0], outcomes, strict=True):
-    es[outcome] = studies.estimate("event_study", panel, outcome, "fips", "year", "sc_cohort", weights="population",
+    es[outcome] = estimate("event_study", panel, outcome, "fips", "year", "sc_cohort", weights="population",
                                    cluster="state", window=tuple(event_window))  # fmt: skip
-    cs[outcome] = studies.estimate("callaway_santanna", panel, outcome, "fips", "year", "sc_cohort",
+    cs[outcome] = estimate("callaway_santanna", panel, outcome, "fips", "year", "sc_cohort",
                                    control_group="not_yet_treated", weights="population", cluster="state")  # fmt: skip
-    imp[outcome] = studies.estimate("imputation", panel, outcome, "fips", "year", "sc_cohort", weights="population",
+    imp[outcome] = estimate("imputation", panel, outcome, "fips", "year", "sc_cohort", weights="population",
                                     cluster="state", optional={"horizons": horizons})  # fmt: skip
     for k, (name, res) in enumerate((("TWFE event study", es[outcome]), ("Callaway-Sant'Anna (not yet)", cs[outcome]),
                                       ("imputation", imp[outcome]))):  # fmt: skip
@@ -179,7 +185,7 @@ bacon_rows = []
 for outcome in outcomes:
     ok = panel.groupby("fips")[outcome].transform(lambda s: s.notna().all())
     balanced = panel[ok.to_numpy()]
-    res = studies.estimate("bacon_decomposition", balanced, outcome, "fips", "year", "sc_cohort")
+    res = estimate("bacon_decomposition", balanced, outcome, "fips", "year", "sc_cohort")
     if isinstance(res, studies.Unavailable):
         print(res)
         continue
@@ -216,7 +222,7 @@ hd_rows = []
 for outcome in outcomes:
     if isinstance(es[outcome], studies.Unavailable):
         continue
-    res = studies.estimate("honest_did", es[outcome], method="relative_magnitude", mbar_grid=honest_mbar, alpha=alpha, seed=seed)
+    res = estimate("honest_did", es[outcome], method="relative_magnitude", mbar_grid=honest_mbar, alpha=alpha, seed=seed)
     if isinstance(res, studies.Unavailable):
         print(res)
         break
@@ -280,7 +286,7 @@ balance
 # %%
 svr_rows = []
 for outcome in outcomes:
-    d = studies.design_mde(panel, outcome, "fips", "year", "sc_cohort", weights="population", cluster="state",
+    d = design_mde(panel, outcome, "fips", "year", "sc_cohort", weights="population", cluster="state",
                            n_sim=n_mde_sims, seed=seed, alpha=alpha)  # fmt: skip
     for name, r, term in (("TWFE, county+year FE, population weights, state clusters", twfe_res[(outcome, "level", False)], None),
                           ("TWFE with county linear trends", twfe_res[(outcome, "level", True)], None),

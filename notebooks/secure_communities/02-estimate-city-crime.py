@@ -51,6 +51,7 @@ alpha = 0.05
 study = "secure_communities"
 
 # %%
+import functools
 import logging
 
 import matplotlib.pyplot as plt
@@ -64,6 +65,10 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)
 plots.use_style("paper")
 raw = load_panel(data_source, seed=seed, preset=preset)
 synthetic = is_synthetic(raw)
+# on real panels an estimator may refuse the input (years with gaps, too few cohorts): the notebook then
+# reports why instead of stopping; on the built-in panel every refusal is an error
+estimate = functools.partial(studies.estimate, tolerate_input_error=not synthetic)
+design_mde = functools.partial(studies.design_mde, tolerate_input_error=not synthetic)
 unit = "city_id" if "city_id" in raw.columns else "fips"
 stand_in = unit == "fips"
 data_label = (f"SYNTHETIC DATA (built-in panel, seed {seed}, preset {preset!r})" if synthetic else f"real panel {data_source!r}")
@@ -121,12 +126,12 @@ rows, es_frames, res_all = [], [], {}
 all_outcomes = outcomes + clearance_outcomes
 fig, axes = plt.subplots(1, len(outcomes), figsize=plots.FIGSIZES["full"], squeeze=False)
 for i, outcome in enumerate(all_outcomes):
-    twfe = studies.estimate("twfe", panel, outcome, unit, "year", "sc_cohort", weights="population", cluster="state")
-    es = studies.estimate("event_study", panel, outcome, unit, "year", "sc_cohort", weights="population", cluster="state",
+    twfe = estimate("twfe", panel, outcome, unit, "year", "sc_cohort", weights="population", cluster="state")
+    es = estimate("event_study", panel, outcome, unit, "year", "sc_cohort", weights="population", cluster="state",
                           window=tuple(event_window))  # fmt: skip
-    cs = studies.estimate("callaway_santanna", panel, outcome, unit, "year", "sc_cohort", control_group="not_yet_treated",
+    cs = estimate("callaway_santanna", panel, outcome, unit, "year", "sc_cohort", control_group="not_yet_treated",
                           weights="population", cluster="state")  # fmt: skip
-    imp = studies.estimate("imputation", panel, outcome, unit, "year", "sc_cohort", weights="population", cluster="state")
+    imp = estimate("imputation", panel, outcome, unit, "year", "sc_cohort", weights="population", cluster="state")
     res_all[outcome] = {"twfe": twfe, "cs": cs, "imputation": imp}
     for name, r, term in (("TWFE", twfe, None), ("Callaway-Sant'Anna (not yet)", cs, "ATT(simple)"), ("imputation", imp, None)):
         rows.append({"outcome": outcome, "specification": name,
@@ -152,7 +157,7 @@ estimates[["outcome", "specification", "estimate", "conf_low", "conf_high"]]
 # %%
 svr_rows = []
 for outcome in all_outcomes:
-    d = studies.design_mde(panel, outcome, unit, "year", "sc_cohort", weights="population", cluster="state",
+    d = design_mde(panel, outcome, unit, "year", "sc_cohort", weights="population", cluster="state",
                            n_sim=n_mde_sims, seed=seed, alpha=alpha)  # fmt: skip
     for name, key, term in (("TWFE, city+year FE, population weights, state clusters", "twfe", None),
                             ("Callaway-Sant'Anna, not-yet-treated controls", "cs", "ATT(simple)"),

@@ -170,7 +170,7 @@ def prepare_spec_data(
         y = np.log1p(y)
     df["y_spec"] = y
     c = df[cohort].astype("Float64").fillna(0).astype("int64")
-    if spec.get("control_group") == "last_cohort":
+    if spec.get("control_group") == "last_cohort" and len(df):
         last = int(c.max())
         if last <= 0:
             raise ValueError("control_group='last_cohort' needs at least one treated cohort")
@@ -195,13 +195,16 @@ def run_spec(
     cluster: str | None = "state",
     coverage: str = "coverage",
     estimator_kwargs: Mapping[str, Mapping[str, object]] | None = None,
+    tolerate_input_error: bool = False,
 ) -> dict:
     """Estimate one specification; returns a flat dict (the spec, the estimate, its interval, status).
 
     Estimators come from :func:`enforcement_crime.studies.find_estimator`; one
     that does not exist yet gives ``status="not available"`` and NaNs, never a
     number. The headline term is TWFE's static coefficient, Callaway-Sant'Anna's
-    ``ATT(simple)`` and the imputation estimator's first static term.
+    ``ATT(simple)`` and the imputation estimator's first static term. With
+    ``tolerate_input_error``, an estimator that refuses the sample gives
+    ``status="not estimable"`` and its message in ``note``.
     """
     from enforcement_crime import studies
 
@@ -209,6 +212,12 @@ def run_spec(
     row: dict[str, object] = dict(spec)
     data, y, dropped = prepare_spec_data(panel, spec, outcome=outcome, cohort=cohort, time=time, coverage=coverage)
     name = spec["estimator"]
+    if data[y].notna().sum() == 0:
+        why = "; ".join(f"{n} rows dropped: {r}" for r, n in dropped.items() if n)
+        row.update(estimate=np.nan, std_error=np.nan, conf_low=np.nan, conf_high=np.nan, term=None, n_obs=0,
+                   status="not estimable", note=f"no observation left ({why})", rows_dropped=int(sum(dropped.values())),
+                   seconds=perf_counter() - start)  # fmt: skip
+        return row
     kw: dict[str, object] = dict((estimator_kwargs or {}).get(name, {}))
     kw["weights"] = weights if spec.get("weights", "none") == "population" else None
     kw["cluster"] = cluster
@@ -219,12 +228,13 @@ def run_spec(
         kw["control_group"] = "never_treated" if spec.get("control_group") in ("never_treated", "last_cohort") else "not_yet_treated"
         kw.setdefault("aggregation", "simple")
         term = "ATT(simple)"
-    res = studies.estimate(name, data, y, unit, time, "cohort_spec", **kw)
+    res = studies.estimate(name, data, y, unit, time, "cohort_spec", tolerate_input_error=tolerate_input_error, **kw)
     h = studies.headline(res, term)
     row.update(
         estimate=h["estimate"], std_error=h["std_error"], conf_low=h["conf_low"], conf_high=h["conf_high"],
         term=h["term"], n_obs=(res.n_obs if isinstance(res, studies.EstimationResult) else None),
-        status="not available" if isinstance(res, studies.Unavailable) else "ok",
+        status=("ok" if not isinstance(res, studies.Unavailable)
+                else "not estimable" if res.reason.startswith("not estimable") else "not available"),
         note=h["note"] or "; ".join(f"{n} rows dropped: {why}" for why, n in dropped.items() if n),
         rows_dropped=int(sum(dropped.values())), seconds=perf_counter() - start,
     )  # fmt: skip
@@ -247,6 +257,7 @@ def run_multiverse(
     backend: str | None = None,
     progress: bool = True,
     estimator_kwargs: Mapping[str, Mapping[str, object]] | None = None,
+    tolerate_input_error: bool = False,
 ) -> pd.DataFrame:
     """Run every specification of ``grid`` through joblib, with a progress bar.
 
@@ -268,6 +279,8 @@ def run_multiverse(
         uses the active ``joblib.parallel_config`` (loky by default).
     progress : bool
         Show a tqdm progress bar.
+    tolerate_input_error : bool
+        Passed to :func:`run_spec`.
 
     Returns
     -------
@@ -283,7 +296,7 @@ def run_multiverse(
     cols = [c for c in dict.fromkeys([unit, time, outcome, cohort, weights, cluster, coverage]) if c and c in panel.columns]
     slim = panel[cols].copy()
     kw = dict(outcome=outcome, cohort=cohort, unit=unit, time=time, weights=weights, cluster=cluster,
-              coverage=coverage, estimator_kwargs=estimator_kwargs)  # fmt: skip
+              coverage=coverage, estimator_kwargs=estimator_kwargs, tolerate_input_error=tolerate_input_error)  # fmt: skip
     specs = [row._asdict() for row in grid.itertuples(index=False)]
     ctx = joblib.parallel_config(backend=backend) if backend else contextlib.nullcontext()
     out = []

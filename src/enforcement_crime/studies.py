@@ -284,7 +284,7 @@ def find_estimator(name: str) -> Callable[..., EstimationResult] | None:
 
 
 def estimate(name: str, *args, optional: Mapping[str, object] | None = None, requires: Iterable[str] = (),
-             **kwargs) -> EstimationResult | Unavailable:  # fmt: skip
+             tolerate_input_error: bool = False, **kwargs) -> EstimationResult | Unavailable:  # fmt: skip
     """Call the estimator ``name`` (see :func:`find_estimator`), or return :class:`Unavailable`.
 
     Parameters
@@ -299,10 +299,15 @@ def estimate(name: str, *args, optional: Mapping[str, object] | None = None, req
     requires : iterable of str
         Keyword arguments the call depends on; when the estimator's signature
         lacks one, the result is :class:`Unavailable` saying so.
+    tolerate_input_error : bool
+        When True, an :class:`~enforcement_crime.estimators.EstimatorInputError`
+        (the estimator refuses this panel, e.g. years with gaps, too few
+        cohorts) gives :class:`Unavailable` with the estimator's message
+        instead of raising. Notebooks set it on real panels only, so that the
+        built-in panel (the tests' data) still fails loudly.
 
-    Only a missing estimator (or a missing required argument) gives
-    :class:`Unavailable`; an estimator that exists and fails raises, as it
-    should.
+    Only a missing estimator, a missing required argument or (when tolerated)
+    a refused input gives :class:`Unavailable`; any other failure raises.
     """
     import inspect
 
@@ -318,7 +323,14 @@ def estimate(name: str, *args, optional: Mapping[str, object] | None = None, req
     if missing:
         return Unavailable(name, f"{name}() has no argument(s) {missing} that this analysis needs")
     extra = {k: v for k, v in (optional or {}).items() if k in params or takes_any}
-    return fn(*args, **kwargs, **extra)
+    if not tolerate_input_error:
+        return fn(*args, **kwargs, **extra)
+    from enforcement_crime.estimators import EstimatorInputError
+
+    try:
+        return fn(*args, **kwargs, **extra)
+    except EstimatorInputError as err:
+        return Unavailable(name, f"not estimable on this panel: {err}")
 
 
 def headline(result: EstimationResult | Unavailable, term: str | None = None) -> dict:
@@ -844,7 +856,7 @@ def placebo_calibrated_mde(placebo_estimates, *, alpha: float = 0.05, power: flo
 
 def design_mde(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, *, weights: str | None = None,
                cluster: str | None = None, n_sim: int = 200, seed: int = 0, alpha: float = 0.05,
-               power: float = 0.8) -> dict:  # fmt: skip
+               power: float = 0.8, tolerate_input_error: bool = False) -> dict:  # fmt: skip
     """Minimum detectable effect of the TWFE design on this panel, by placebo adoption dates.
 
     Calls the package's ``minimum_detectable_effect`` (placebo permutations
@@ -860,8 +872,10 @@ def design_mde(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: s
         ``size`` (the t-test's rejection rate under placebo dates),
         ``n_sim``, ``curve`` (DataFrame: effect, power_t_test), ``curve_calibrated``,
         ``result`` (the EstimationResult, or :class:`Unavailable`).
+        ``tolerate_input_error`` is passed to :func:`estimate`.
     """
-    kw = dict(weights=weights, cluster=cluster, n_sim=n_sim, seed=seed, alpha=alpha, power=power)
+    kw = dict(weights=weights, cluster=cluster, n_sim=n_sim, seed=seed, alpha=alpha, power=power,
+              tolerate_input_error=tolerate_input_error)
     res = estimate("minimum_detectable_effect", data, outcome, unit, time, cohort, **kw)
     if isinstance(res, Unavailable):
         return {"mde": math.nan, "mde_analytic": math.nan, "mde_calibrated": math.nan, "size": math.nan,
