@@ -11,7 +11,6 @@ STAMP       := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 NB_ARGS     ?=
 PYTEST_ARGS ?=
-LAB_ARGS    ?=
 
 .PHONY: help all setup data notebooks figures tables teaching lab test test-all \
         test-browser bench lint format lock clean distclean

@@ -93,3 +93,12 @@ def _open_and_run(page, lab, name, tmp_path):
     tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
     assert not tracebacks, f"a cell failed in the browser: {tracebacks[0][:2000]}"
     assert panel.locator(".jp-OutputArea-output img").count() >= 1
+
+
+def test_without_root_a_missing_chromium_is_a_clear_skip_reason(monkeypatch, tmp_path):
+    import browser.lab as lab_helpers
+
+    monkeypatch.setattr(lab_helpers, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(lab_helpers.os, "geteuid", lambda: 1000)
+    reason = lab_helpers.ensure_chromium()
+    assert reason and "not root" in reason and "apt-get install -y chromium" in reason

@@ -120,11 +120,39 @@ def _png_size(path):
     return struct.unpack(">II", head[16:24])
 
 
+@pytest.fixture(scope="module")
+def instructor_runs(tmp_path_factory):
+    """Every instructor copy built once into a fresh temporary reports folder, two at a time.
+
+    Each notebook runs in its own new kernel (papermill), so every run starts from a clean
+    state; running two at once only uses both cores. Returns (reports root, {source: build or
+    the exception it raised}).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = tmp_path_factory.mktemp("teaching-reports")
+
+    def build(source):
+        try:
+            (b,) = teaching.build_teaching(pattern=source.name, out=root / "teaching", parameters=FAST.get(source.stem))
+            return b
+        except Exception as exc:  # reported by that notebook's test
+            return exc
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ENFORCEMENT_CRIME_REPORTS", str(root))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = dict(zip(SOURCES, pool.map(build, SOURCES), strict=True))
+    return root, results
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("source", SOURCES, ids=IDS)
-def test_instructor_copy_runs_and_every_solution_checks_out(source, tmp_path, monkeypatch):
-    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
-    (b,) = teaching.build_teaching(pattern=source.name, out=tmp_path / "teaching", parameters=FAST.get(source.stem))
+def test_instructor_copy_runs_and_every_solution_checks_out(source, instructor_runs):
+    root, results = instructor_runs
+    b = results[source]
+    if isinstance(b, Exception):
+        raise b
     assert b.instructor.is_file() and b.html.is_file()
     nb = nbformat.read(b.instructor, as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
@@ -139,7 +167,7 @@ def test_instructor_copy_runs_and_every_solution_checks_out(source, tmp_path, mo
         assert teaching.CHECK_MARK in printed, f"solution after cell {ex[0]} checked nothing"
     assert b.checks >= b.exercises
     # figures: saved under study "teaching", marked synthetic, with their numbers
-    pngs = sorted((tmp_path / "figures" / "teaching").glob("fig_teaching_*.png"))
+    pngs = sorted((root / "figures" / "teaching").glob(f"fig_teaching_{source.name[:2]}_*.png"))
     assert pngs, "no figure saved under reports/figures/teaching"
     for png in pngs:
         csv = png.with_suffix(".csv")
