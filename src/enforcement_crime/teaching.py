@@ -234,6 +234,20 @@ def live_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
+def _slider(fn, name, abbrev, ipywidgets):
+    """A slider that recomputes on release (simulations are not instant) for a (min, max[, step]) tuple."""
+    import inspect
+
+    if not (isinstance(abbrev, tuple) and 2 <= len(abbrev) <= 3 and all(isinstance(x, int | float) for x in abbrev)):
+        return abbrev  # lists (dropdowns) and widgets as given
+    default = inspect.signature(fn).parameters[name].default
+    lo, hi = abbrev[0], abbrev[1]
+    kind = ipywidgets.IntSlider if all(isinstance(x, int) for x in abbrev) else ipywidgets.FloatSlider
+    step = abbrev[2] if len(abbrev) == 3 else (1 if kind is ipywidgets.IntSlider else (hi - lo) / 20)
+    value = default if isinstance(default, int | float) and lo <= default <= hi else lo
+    return kind(value=value, min=lo, max=hi, step=step, continuous_update=False, description=name)
+
+
 def explore(fn: Callable[..., object], interactive: bool, **knobs):
     """Sliders for ``fn``'s knobs when a person is at a live kernel; a plain note otherwise.
 
@@ -257,7 +271,7 @@ def explore(fn: Callable[..., object], interactive: bool, **knobs):
         except ImportError:
             print("ipywidgets is not installed: change the parameters cell and re-run instead.")
             return None
-        return ipywidgets.interact(fn, **{k: v for k, v in knobs.items()})
+        return ipywidgets.interact(fn, **{k: _slider(fn, k, v, ipywidgets) for k, v in knobs.items()})
     print(
         "Not interactive (interactive=False or no live kernel): change "
         + ", ".join(knobs)
