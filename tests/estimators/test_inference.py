@@ -226,3 +226,20 @@ def test_ri_edge_cases():
         randomization_inference(df, "y", "unit", "time", "cohort", estimator="ols", n_perm=5)
     with pytest.raises(EstimatorInputError, match="constant within each unit"):
         randomization_inference(df.assign(strat=np.arange(len(df)) % 2), "y", "unit", "time", "cohort", n_perm=5, stratify="strat")
+
+
+def test_edge_designs_no_never_treated_first_period_cohort_single_treated():
+    df = simulate_staggered(
+        n_units=90, periods=(2000, 2010), cohorts={2000: 0.2, 2004: 0.4, 2007: 0.4}, n_states=15, seed=6
+    )
+    assert not (df["cohort"] == 0).any()  # Secure Communities: everyone adopts; one cohort from the first period
+    res = wild_cluster_bootstrap(df, "y", "unit", "time", "cohort", cluster="state", n_boot=199, seed=0)
+    fit = pf.feols("y ~ treated | unit + time", data=df, vcov={"CRV1": "state"})
+    assert res.estimate == pytest.approx(float(fit.coef().iloc[0]), abs=1e-10)  # same least squares
+    ri = randomization_inference(df, "y", "unit", "time", "cohort", n_perm=49, seed=0)
+    assert ri.estimate == pytest.approx(float(fit.coef().iloc[0]), abs=1e-10)
+    one = simulate_staggered(n_units=40, periods=(2000, 2010), cohorts={0: 39, 2005: 1}, n_states=40, seed=2)
+    r1 = wild_cluster_bootstrap(one, "y", "unit", "time", "cohort", cluster="unit", n_boot=99, seed=0)
+    assert r1.extra["treated_clusters"] == 1 and "unreliable" in r1.notes
+    ri1 = randomization_inference(one, "y", "unit", "time", "cohort", n_perm=39, seed=0)
+    assert 1 / 40 <= ri1.extra["p_value"] <= 1

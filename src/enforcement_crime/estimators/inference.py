@@ -337,6 +337,12 @@ def wild_cluster_bootstrap(
     ]
     if wt == "rademacher" and G < 12:
         note_bits.append("fewer than 12 clusters: Webb weights are recommended")
+    treated_clusters = int(np.unique(gcode[d > 0]).size)
+    if treated_clusters <= 3:
+        note_bits.append(
+            f"only {treated_clusters} treated cluster(s): the WCR bootstrap is unreliable with so few "
+            "(MacKinnon & Webb 2017, it under-rejects); consider randomization_inference"
+        )
     if weights:
         note_bits.append(f"weighted by {weights}")
     if prep.drop_note():
@@ -360,6 +366,7 @@ def wild_cluster_bootstrap(
             "weight_type": wt,
             "se_cr1": se,
             "impose_null": impose_null,
+            "treated_clusters": treated_clusters,
         },
     )
 
