@@ -66,6 +66,8 @@ __all__ = [
     "twfe_exposure_share",
     "placebo_calibrated_mde",
     "design_mde",
+    "param_files",
+    "run_param_file",
 ]
 
 EXPOSURE_RULES: tuple[str, ...] = ("first_full_year", "share_of_year")
@@ -897,3 +899,64 @@ def design_mde(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: s
         "curve_calibrated": curve_c,
         "result": res,
     }
+
+
+# --------------------------------------------------------------------------------------
+# papermill parameter files (params/*.yaml), one per specification
+# --------------------------------------------------------------------------------------
+
+
+def param_files(folder: str | Path | None = None) -> list[dict]:
+    """The parameter files in ``params/``: which notebook each is for, and its parameters.
+
+    Each file is YAML (papermill's ``-f`` format) whose first line is a
+    comment ``# notebook: notebooks/<study>/<name>.py``.
+
+    Returns
+    -------
+    list of dict
+        ``path``, ``notebook`` (path relative to the project root) and
+        ``parameters`` (dict), sorted by file name.
+
+    Raises
+    ------
+    ValueError
+        A file without the ``# notebook:`` line, naming a notebook that does
+        not exist, or whose YAML is not a mapping.
+    """
+    import yaml
+
+    folder = Path(folder) if folder else config.project_root() / "params"
+    out = []
+    for path in sorted(folder.glob("*.yaml")):
+        text = path.read_text()
+        first = text.splitlines()[0] if text else ""
+        if not first.startswith("# notebook:"):
+            raise ValueError(f"{path}: line 1 must be '# notebook: notebooks/<study>/<name>.py', got {first!r}")
+        notebook = first.split(":", 1)[1].strip()
+        if not (config.project_root() / notebook).is_file():
+            raise ValueError(f"{path}: line 1 names {notebook!r}, which does not exist")
+        params = yaml.safe_load(text) or {}
+        if not isinstance(params, dict):
+            raise ValueError(f"{path}: expected a mapping of parameter names to values, got {type(params).__name__}")
+        out.append({"path": path, "notebook": notebook, "parameters": params})
+    return out
+
+
+def run_param_file(path: str | Path, *, output: str | Path | None = None, html: bool = True, extra: Mapping[str, object] | None = None):
+    """Execute the notebook a parameter file is for, with its parameters (plus ``extra``).
+
+    The executed copy goes to ``reports/notebooks/<study>/<notebook>--<param file stem>.ipynb``
+    unless ``output`` is given. Returns :class:`enforcement_crime.notebooks.NotebookRun`.
+    """
+    from enforcement_crime import notebooks
+
+    path = Path(path)
+    spec = next((p for p in param_files(path.parent) if p["path"].name == path.name), None)
+    if spec is None:
+        raise FileNotFoundError(f"no parameter file {path}")
+    src = config.project_root() / spec["notebook"]
+    if output is None:
+        rel = Path(spec["notebook"]).relative_to("notebooks")
+        output = config.reports_dir() / "notebooks" / rel.parent / f"{rel.stem}--{path.stem}.ipynb"
+    return notebooks.execute_notebook(src, output, {**spec["parameters"], **(extra or {})}, html=html)
