@@ -164,8 +164,8 @@ def show(true_effect=true_effect, trend_gap=trend_gap):
     print(f"DiD {est_did:+.3f}   truth {true_effect:+.3f}   truth + 4 x trend gap {true_effect + 4 * trend_gap:+.3f}")
 
 
-explore(show, interactive, true_effect=(-0.3, 0.3, 0.01), trend_gap=(-0.05, 0.05, 0.005))
-show(true_effect, trend_gap)
+if explore(show, interactive, true_effect=(-0.3, 0.3, 0.01), trend_gap=(-0.05, 0.05, 0.005)) is None:
+    show(true_effect, trend_gap)  # no sliders: one run at the parameters
 
 # %% [markdown]
 # **Take-away.** The 2x2 DiD is an average change of the treated minus the
