@@ -58,13 +58,17 @@ def _county_panel():
     from enforcement_crime.synthetic import make_panel
 
     df = make_panel(seed=20240101, preset="dynamic")
-    df = df.loc[:, ["fips", "year", "state", "violent_rate", "population", "sc_activation_date"]].copy()
+    df = df.loc[
+        :, ["fips", "year", "state", "violent_rate", "population", "sc_activation_date"]
+    ].copy()
     df["cohort"] = df["sc_activation_date"].dt.year.fillna(0).astype("int64")
     df["unit"] = df["fips"].astype(str)
     df["state"] = df["state"].astype(str)
     df["treated"] = ((df["cohort"] > 0) & (df["year"] >= df["cohort"])).astype("int64")
     df["y"] = df["violent_rate"].astype("float64")
-    df["rel"] = np.where(df["cohort"] > 0, np.clip(df["year"] - df["cohort"], -5, 5), -1).astype("int64")
+    df["rel"] = np.where(df["cohort"] > 0, np.clip(df["year"] - df["cohort"], -5, 5), -1).astype(
+        "int64"
+    )
     return df
 
 
@@ -72,8 +76,12 @@ def _agency_panel():
     from enforcement_crime.simulate import Effect, simulate_staggered
 
     df = simulate_staggered(
-        n_units=18_000, periods=(1, 240), cohorts={0: 0.4, 60: 0.2, 120: 0.2, 180: 0.2},
-        effect=Effect(att=0.1), n_states=50, seed=1,
+        n_units=18_000,
+        periods=(1, 240),
+        cohorts={0: 0.4, 60: 0.2, 120: 0.2, 180: 0.2},
+        effect=Effect(att=0.1),
+        n_states=50,
+        seed=1,
     )
     return df[["unit", "state", "time", "cohort", "treated", "y"]]
 
@@ -85,10 +93,14 @@ def _job(task: str, impl: str):
         if impl == "ours":
             from enforcement_crime.estimators import twfe
 
-            return (lambda: twfe(df, "y", "unit", "time", "cohort", cluster="state")), "enforcement_crime twfe"
+            return (
+                lambda: twfe(df, "y", "unit", "time", "cohort", cluster="state")
+            ), "enforcement_crime twfe"
         import pyfixest as pf
 
-        return (lambda: pf.feols("y ~ treated | unit + time", data=df, vcov={"CRV1": "state"})), "pyfixest feols"
+        return (
+            lambda: pf.feols("y ~ treated | unit + time", data=df, vcov={"CRV1": "state"})
+        ), "pyfixest feols"
 
     df = _county_panel()
     if impl == "ours":
@@ -99,40 +111,67 @@ def _job(task: str, impl: str):
             return (lambda: f(df, "y", "unit", "year", "cohort", cluster="state")), "twfe"
         if task == "event_study":
             f = est.event_study
-            return (lambda: f(df, "y", "unit", "year", "cohort", cluster="state", window=(-5, 5))), "event_study"
+            return (
+                lambda: f(df, "y", "unit", "year", "cohort", cluster="state", window=(-5, 5))
+            ), "event_study"
         if task in ("cs_analytic", "cs_boot999"):
             f = est.callaway_santanna
-            kw = {"inference": "bootstrap", "n_boot": 999, "seed": 1} if task == "cs_boot999" else {}
+            kw = (
+                {"inference": "bootstrap", "n_boot": 999, "seed": 1} if task == "cs_boot999" else {}
+            )
             return (
-                lambda: f(df, "y", "unit", "year", "cohort", cluster="state", control_group="not_yet_treated", **kw)
+                lambda: f(
+                    df,
+                    "y",
+                    "unit",
+                    "year",
+                    "cohort",
+                    cluster="state",
+                    control_group="not_yet_treated",
+                    **kw,
+                )
             ), "callaway_santanna (not-yet-treated controls)"
         if task == "imputation":
             f = est.imputation
             return (lambda: f(df, "y", "unit", "year", "cohort", cluster="state")), "imputation"
         if task == "wcb9999":
             f = est.wild_cluster_bootstrap
-            return (lambda: f(df, "y", "unit", "year", "cohort", cluster="state", n_boot=9999, seed=1)), "wild_cluster_bootstrap"
+            return (
+                lambda: f(df, "y", "unit", "year", "cohort", cluster="state", n_boot=9999, seed=1)
+            ), "wild_cluster_bootstrap"
         if task == "ri999":
             f = est.randomization_inference
-            return (lambda: f(df, "y", "unit", "year", "cohort", n_perm=999, seed=1)), "randomization_inference"
+            return (
+                lambda: f(df, "y", "unit", "year", "cohort", n_perm=999, seed=1)
+            ), "randomization_inference"
         if task in ("honest_rm10", "honest_sd10"):
             es = est.event_study(df, "y", "unit", "year", "cohort", cluster="state", window=(-5, 5))
             h = est.honest_did
             if task == "honest_rm10":
-                return (lambda: h(es, method="relative_magnitude", mbar_grid=[i * 0.2 for i in range(10)])), "honest_did RM (event study fitted outside the timer)"
+                return (
+                    lambda: h(
+                        es, method="relative_magnitude", mbar_grid=[i * 0.2 for i in range(10)]
+                    )
+                ), "honest_did RM (event study fitted outside the timer)"
             se = float(es.term("e0")["std_error"])
-            return (lambda: h(es, method="smoothness", m_grid=[i * se / 10 for i in range(10)])), "honest_did SD (event study fitted outside the timer)"
+            return (
+                lambda: h(es, method="smoothness", m_grid=[i * se / 10 for i in range(10)])
+            ), "honest_did SD (event study fitted outside the timer)"
         raise KeyError(task)
 
     # peers
     if task == "twfe":
         import pyfixest as pf
 
-        return (lambda: pf.feols("y ~ treated | unit + year", data=df, vcov={"CRV1": "state"})), "pyfixest feols"
+        return (
+            lambda: pf.feols("y ~ treated | unit + year", data=df, vcov={"CRV1": "state"})
+        ), "pyfixest feols"
     if task == "event_study":
         import pyfixest as pf
 
-        return (lambda: pf.feols("y ~ i(rel, ref=-1) | unit + year", data=df, vcov={"CRV1": "state"})), "pyfixest feols i(rel)"
+        return (
+            lambda: pf.feols("y ~ i(rel, ref=-1) | unit + year", data=df, vcov={"CRV1": "state"})
+        ), "pyfixest feols i(rel)"
     if task in ("cs_analytic", "cs_boot999"):
         from diff_diff import CallawaySantAnna
 
@@ -140,8 +179,12 @@ def _job(task: str, impl: str):
         d = df.assign(first_treat=df["cohort"])
 
         def run():
-            m = CallawaySantAnna(control_group="not_yet_treated", n_bootstrap=nb, seed=1, cluster="state")
-            return m.fit(d, outcome="y", unit="unit", time="year", first_treat="first_treat", aggregate="all")
+            m = CallawaySantAnna(
+                control_group="not_yet_treated", n_bootstrap=nb, seed=1, cluster="state"
+            )
+            return m.fit(
+                d, outcome="y", unit="unit", time="year", first_treat="first_treat", aggregate="all"
+            )
 
         return run, "diff-diff CallawaySantAnna"
     if task == "imputation":
@@ -150,7 +193,9 @@ def _job(task: str, impl: str):
         d = df.assign(first_treat=df["cohort"])
 
         def run():
-            return ImputationDiD(cluster="state").fit(d, outcome="y", unit="unit", time="year", first_treat="first_treat")
+            return ImputationDiD(cluster="state").fit(
+                d, outcome="y", unit="unit", time="year", first_treat="first_treat"
+            )
 
         return run, "diff-diff ImputationDiD"
     if task == "wcb9999":
@@ -186,7 +231,9 @@ def _job(task: str, impl: str):
         import pyfixest as pf
 
         def run():
-            fit = pf.feols("y~treated|unit+year", data=df)  # ritest mis-parses spaces in the FE part
+            fit = pf.feols(
+                "y~treated|unit+year", data=df
+            )  # ritest mis-parses spaces in the FE part
             return fit.ritest(resampvar="treated", reps=999, rng=np.random.default_rng(1))
 
         return run, "pyfixest ritest (cell-by-cell permutation: a different design)"
@@ -230,10 +277,26 @@ def child(task: str, impl: str, repeat_below: float) -> None:
             fn()
             secs = time.perf_counter() - t0
     except Exception as exc:  # noqa: BLE001 - report any failure as a table entry
-        print(json.dumps({**out, "status": "failed", "note": f"{type(exc).__name__}: {str(exc)[:150]}"}))
+        print(
+            json.dumps(
+                {**out, "status": "failed", "note": f"{type(exc).__name__}: {str(exc)[:150]}"}
+            )
+        )
         return
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({**out, "status": "ok", "seconds": secs, "first_run": first, "peak_mb": peak, "base_mb": base, "note": note}))
+    print(
+        json.dumps(
+            {
+                **out,
+                "status": "ok",
+                "seconds": secs,
+                "first_run": first,
+                "peak_mb": peak,
+                "base_mb": base,
+                "note": note,
+            }
+        )
+    )
 
 
 # --------------------------------------------------------------------------- parent side
@@ -247,7 +310,12 @@ def run_one(task: str, impl: str, budget: float, repeat_below: float) -> dict:
         return {"task": task, "impl": impl, "status": f"over budget ({budget:.0f} s)"}
     lines = [ln for ln in cp.stdout.splitlines() if ln.startswith("{")]
     if not lines:
-        return {"task": task, "impl": impl, "status": "failed", "note": (cp.stderr.strip().splitlines() or ["?"])[-1][:150]}
+        return {
+            "task": task,
+            "impl": impl,
+            "status": "failed",
+            "note": (cp.stderr.strip().splitlines() or ["?"])[-1][:150],
+        }
     return json.loads(lines[-1])
 
 
@@ -256,7 +324,12 @@ def main(argv=None) -> int:
     ap.add_argument("--child", nargs=2, metavar=("TASK", "IMPL"), help=argparse.SUPPRESS)
     ap.add_argument("--slow-peers", action="store_true", help="also time peers expected to be slow")
     ap.add_argument("--budget", type=float, default=300.0, help="seconds allowed per subprocess")
-    ap.add_argument("--repeat-below", type=float, default=20.0, help="re-time (warm) runs whose first run was shorter")
+    ap.add_argument(
+        "--repeat-below",
+        type=float,
+        default=20.0,
+        help="re-time (warm) runs whose first run was shorter",
+    )
     ap.add_argument("--only", default="", help="comma-separated task names")
     ap.add_argument("--out", default=str(ROOT / "reports" / "bench" / "bench.csv"))
     args = ap.parse_args(argv)
@@ -268,8 +341,11 @@ def main(argv=None) -> int:
 
     tasks = [t for t in TASKS if not args.only or t in args.only.split(",")]
     rows = []
-    print(f"enforcement-crime benchmarks: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}; county panel = synthetic.make_panel (3,143 x 17)", flush=True)
+    print(
+        f"enforcement-crime benchmarks: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}; county panel = synthetic.make_panel (3,143 x 17)",
+        flush=True,
+    )
     for task in tasks:
         desc, target_s, target_gb = TASKS[task]
         ours = run_one(task, "ours", args.budget, args.repeat_below)
@@ -290,21 +366,34 @@ def main(argv=None) -> int:
                 "ours_s": round(ours["seconds"], 3) if ok else ours.get("status"),
                 "ours_first_run_s": round(ours["first_run"], 3) if ok else None,
                 "ours_peak_mem_mb": round(ours["peak_mb"]) if ok else None,
-                "peer": peer.get("note", "") if peer.get("status") == "ok" else peer.get("note", ""),
-                "peer_s": round(peer["seconds"], 3) if peer.get("status") == "ok" else peer.get("status"),
+                "peer": peer.get("note", "")
+                if peer.get("status") == "ok"
+                else peer.get("note", ""),
+                "peer_s": round(peer["seconds"], 3)
+                if peer.get("status") == "ok"
+                else peer.get("status"),
                 "peer_peak_mem_mb": round(peer["peak_mb"]) if peer.get("status") == "ok" else None,
                 "target": f"< {target_s:g} s" + (f", < {target_gb:g} GB" if target_gb else ""),
-                "met": met if ok else "not available" if ours.get("status") == "not available" else "no result",
+                "met": met
+                if ok
+                else "not available"
+                if ours.get("status") == "not available"
+                else "no result",
                 "ours_note": ours.get("note", ""),
             }
         )
         r = rows[-1]
-        print(f"  {task:<12} ours={r['ours_s']!s:<10} peer={r['peer_s']!s:<28} target {r['target']:<14} met={r['met']}", flush=True)
+        print(
+            f"  {task:<12} ours={r['ours_s']!s:<10} peer={r['peer_s']!s:<28} target {r['target']:<14} met={r['met']}",
+            flush=True,
+        )
     table = pd.DataFrame(rows)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)
-    shown = table[["task", "ours_s", "ours_peak_mem_mb", "peer_s", "peer_peak_mem_mb", "target", "met"]]
+    shown = table[
+        ["task", "ours_s", "ours_peak_mem_mb", "peer_s", "peer_peak_mem_mb", "target", "met"]
+    ]
     print()
     print(shown.to_string(index=False))
     print()

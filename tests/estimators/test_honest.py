@@ -71,7 +71,13 @@ def test_rm_mbar0_single_period_equals_parallel_trends_interval():
     rng = np.random.default_rng(4)
     sigma = _sigma(K + P, 4)
     bpre, bpost = rng.normal(0, 0.1, K), rng.normal(0.3, 0.1, P)
-    res = honest_did(_es(bpre, bpost, sigma), method="relative_magnitude", mbar_grid=[0.0], post=0, rm_test="conditional")
+    res = honest_did(
+        _es(bpre, bpost, sigma),
+        method="relative_magnitude",
+        mbar_grid=[0.0],
+        post=0,
+        rm_test="conditional",
+    )
     lo, hi = res.table[["conf_low", "conf_high"]].to_numpy()[0]
     se = np.sqrt(sigma[K, K])
     # the ARP conditional test reduces to the two-sided z-test here; the interval is found by bisection to 1e-9 se
@@ -106,7 +112,13 @@ def test_works_on_event_study_contract():
     from enforcement_crime.estimators import event_study
     from enforcement_crime.simulate import Effect, simulate_staggered
 
-    df = simulate_staggered(n_units=300, periods=(2000, 2012), cohorts={0: 0.5, 2006: 0.5}, effect=Effect(att=1.0), seed=2)
+    df = simulate_staggered(
+        n_units=300,
+        periods=(2000, 2012),
+        cohorts={0: 0.5, 2006: 0.5},
+        effect=Effect(att=1.0),
+        seed=2,
+    )
     es = event_study(df, "y", "unit", "time", "cohort", window=(-4, 4), bin_endpoints=False)
     res = honest_did(es, method="relative_magnitude", mbar_grid=[0, 1])
     assert len(res.table) == 2
@@ -139,7 +151,9 @@ def test_rm_hybrid_coverage_simulation():
     """delta in Delta^RM(1): the hybrid interval covers theta in >= ~95% of 300 draws."""
     K, P = 3, 2
     sigma = _sigma(K + P, 7, scale=0.005)
-    delta = np.array([-0.1, -0.05, -0.02, 0.0, 0.03])  # pre diffs up to 0.05; post diffs 0.02, 0.03 (Mbar 1 ok)
+    delta = np.array(
+        [-0.1, -0.05, -0.02, 0.0, 0.03]
+    )  # pre diffs up to 0.05; post diffs 0.02, 0.03 (Mbar 1 ok)
     tau = np.array([0, 0, 0, 0.2, 0.2])
     theta = 0.2
     rng = np.random.default_rng(0)

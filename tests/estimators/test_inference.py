@@ -16,7 +16,12 @@ from enforcement_crime.simulate import Effect, simulate_staggered
 
 def _panel(seed=1, n_units=80, n_states=8, att=0.3, periods=(2000, 2008), unbalanced=True):
     df = simulate_staggered(
-        n_units=n_units, periods=periods, n_states=n_states, effect=Effect(att=att), state_shock_sd=0.3, seed=seed
+        n_units=n_units,
+        periods=periods,
+        n_states=n_states,
+        effect=Effect(att=att),
+        state_shock_sd=0.3,
+        seed=seed,
     )
     df["pop"] = np.random.default_rng(seed).uniform(1, 5, len(df))
     if unbalanced:
@@ -33,7 +38,14 @@ def _wildboottest_dummies(df, weights, weight_type, B, seed, impose_null=True):
     sw = np.sqrt(d[weights].to_numpy()) if weights else np.ones(len(d))
     R = np.zeros(X.shape[1])
     R[0] = 1
-    wb = WildboottestCL(X=X.to_numpy() * sw[:, None], Y=d["y"].to_numpy() * sw, cluster=d["state"].to_numpy(), R=R, B=B, seed=seed)
+    wb = WildboottestCL(
+        X=X.to_numpy() * sw[:, None],
+        Y=d["y"].to_numpy() * sw,
+        cluster=d["state"].to_numpy(),
+        R=R,
+        B=B,
+        seed=seed,
+    )
     wb.get_scores("11", impose_null=impose_null)
     wb.get_weights(weight_type)
     wb.get_numer()
@@ -48,7 +60,9 @@ def _wildboottest_dummies(df, weights, weight_type, B, seed, impose_null=True):
 @pytest.mark.parametrize("weights", [None, "pop"])
 def test_wcb_estimate_and_se_match_pyfixest(weights):
     df = _panel()
-    res = wild_cluster_bootstrap(df, "y", "unit", "time", "cohort", cluster="state", weights=weights, n_boot=99, seed=0)
+    res = wild_cluster_bootstrap(
+        df, "y", "unit", "time", "cohort", cluster="state", weights=weights, n_boot=99, seed=0
+    )
     fit = pf.feols("y ~ treated | unit + time", data=df, vcov={"CRV1": "state"}, weights=weights)
     # same least-squares problem and the same CR1 convention: agreement to rounding (1e-8)
     assert res.estimate == pytest.approx(float(fit.coef().iloc[0]), abs=1e-10)
@@ -66,27 +80,43 @@ def test_wcb_matches_wildboottest_with_dummies(weights, weight_type, impose_null
     df = _panel()
     wb = _wildboottest_dummies(df, weights, weight_type, B=999, seed=7, impose_null=impose_null)
     res = wild_cluster_bootstrap(
-        df, "y", "unit", "time", "cohort", cluster="state", weights=weights, weight_type=weight_type,
-        n_boot=999, seed=7, impose_null=impose_null,
+        df,
+        "y",
+        "unit",
+        "time",
+        "cohort",
+        cluster="state",
+        weights=weights,
+        weight_type=weight_type,
+        n_boot=999,
+        seed=7,
+        impose_null=impose_null,
     )
     assert res.extra["full_enumeration"] == (weight_type == "rademacher")
     assert res.extra["n_boot"] == wb.B
     # t*/t removes the scalar small-sample factor, which differs (wildboottest counts the dummies);
     # same algorithm and draws, so agreement to 1e-8
-    np.testing.assert_allclose(res.extra["t_boot"] / res.extra["t_stat"], wb.t_boot / wb.t_stat, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(
+        res.extra["t_boot"] / res.extra["t_stat"], wb.t_boot / wb.t_stat, rtol=0, atol=1e-8
+    )
     # p-values: wildboottest counts |t*| > |t| strictly, so the exact ties of full enumeration (the
     # all-ones and all-minus-ones draws reproduce t under WCR) fall either way with rounding; ours counts
     # ties (relative 1e-9) as extreme. Applying our rule to wildboottest's draws gives our p exactly.
     t_them = np.abs(wb.t_boot)
     p_them = np.mean(t_them >= abs(wb.t_stat[0] if np.ndim(wb.t_stat) else wb.t_stat) * (1 - 1e-9))
     assert res.extra["p_value"] == pytest.approx(p_them, abs=1e-12)
-    assert abs(res.extra["p_value"] - wb.pvalue) <= (2 / wb.B if weight_type == "rademacher" else 0) + 1e-12
+    assert (
+        abs(res.extra["p_value"] - wb.pvalue)
+        <= (2 / wb.B if weight_type == "rademacher" else 0) + 1e-12
+    )
 
 
 def test_wcb_interval_is_the_inverted_test():
     """Testing beta = b0 equals testing 0 on y - b0 * D; the interval bounds are where p crosses alpha."""
     df = _panel(seed=2)
-    res = wild_cluster_bootstrap(df, "y", "unit", "time", "cohort", cluster="state", weight_type="webb", n_boot=499, seed=1)
+    res = wild_cluster_bootstrap(
+        df, "y", "unit", "time", "cohort", cluster="state", weight_type="webb", n_boot=499, seed=1
+    )
     lo, hi = res.term("treated")[["conf_low", "conf_high"]]
     assert lo < res.estimate < hi
     width = hi - lo
@@ -95,7 +125,15 @@ def test_wcb_interval_is_the_inverted_test():
         for b0, accept in ((inside, True), (outside, False)):
             shifted = df.assign(y=df["y"] - b0 * df["treated"])
             p = wild_cluster_bootstrap(
-                shifted, "y", "unit", "time", "cohort", cluster="state", weight_type="webb", n_boot=499, seed=1
+                shifted,
+                "y",
+                "unit",
+                "time",
+                "cohort",
+                cluster="state",
+                weight_type="webb",
+                n_boot=499,
+                seed=1,
             ).extra["p_value"]
             assert (p > 0.05) == accept, (bound, b0, p)
 
@@ -105,9 +143,16 @@ def test_wcb_size_with_nine_treated_of_hundred():
     rejections = []
     for rep in range(150):
         df = simulate_staggered(
-            n_units=100, periods=(2000, 2016), cohorts={0: 91, 2008: 9}, n_states=100, effect=Effect(), seed=rep
+            n_units=100,
+            periods=(2000, 2016),
+            cohorts={0: 91, 2008: 9},
+            n_states=100,
+            effect=Effect(),
+            seed=rep,
         )
-        res = wild_cluster_bootstrap(df, "y", "unit", "time", "cohort", cluster="unit", n_boot=199, seed=rep)
+        res = wild_cluster_bootstrap(
+            df, "y", "unit", "time", "cohort", cluster="unit", n_boot=199, seed=rep
+        )
         rejections.append(res.extra["p_value"] <= 0.05)
     rate = float(np.mean(rejections))
     # 150 replications: binomial SD at 5% is 0.018; 0.11 is the 5% level plus ~3.4 SD
@@ -117,16 +162,33 @@ def test_wcb_size_with_nine_treated_of_hundred():
 
 def test_wcb_power_against_large_effect():
     df = _panel(att=2.0, seed=3)
-    res = wild_cluster_bootstrap(df, "y", "unit", "time", "cohort", cluster="state", weight_type="rademacher", n_boot=999, seed=0)
+    res = wild_cluster_bootstrap(
+        df,
+        "y",
+        "unit",
+        "time",
+        "cohort",
+        cluster="state",
+        weight_type="rademacher",
+        n_boot=999,
+        seed=0,
+    )
     # 8 clusters, full enumeration of 256 draws: the smallest possible p is 2/256 (the two tied draws)
     assert res.extra["p_value"] == pytest.approx(2 / 256, abs=1e-12)
 
 
 def test_wcb_auto_weights_are_webb_with_few_clusters():
     df = _panel()
-    assert wild_cluster_bootstrap(df, "y", "unit", "time", "cohort", cluster="state", n_boot=99, seed=0).extra["weight_type"] == "webb"
+    assert (
+        wild_cluster_bootstrap(
+            df, "y", "unit", "time", "cohort", cluster="state", n_boot=99, seed=0
+        ).extra["weight_type"]
+        == "webb"
+    )
     df50 = _panel(n_units=200, n_states=50)
-    res = wild_cluster_bootstrap(df50, "y", "unit", "time", "cohort", cluster="state", n_boot=99, seed=0)
+    res = wild_cluster_bootstrap(
+        df50, "y", "unit", "time", "cohort", cluster="state", n_boot=99, seed=0
+    )
     assert res.extra["weight_type"] == "rademacher" and not res.extra["full_enumeration"]
 
 
@@ -142,15 +204,23 @@ def test_wcb_edge_cases():
     with pytest.raises(EstimatorInputError, match="no variation"):
         wild_cluster_bootstrap(never, "y", "unit", "time", "cohort", cluster="state")
     with pytest.raises(EstimatorInputError, match="positive"):
-        wild_cluster_bootstrap(df.assign(pop=0.0), "y", "unit", "time", "cohort", cluster="state", weights="pop")
+        wild_cluster_bootstrap(
+            df.assign(pop=0.0), "y", "unit", "time", "cohort", cluster="state", weights="pop"
+        )
     miss = df.copy()
     miss.loc[miss.index[:5], "y"] = np.nan
-    res = wild_cluster_bootstrap(miss, "y", "unit", "time", "cohort", cluster="state", n_boot=99, seed=0)
+    res = wild_cluster_bootstrap(
+        miss, "y", "unit", "time", "cohort", cluster="state", n_boot=99, seed=0
+    )
     assert "5 rows (missing or non-finite y)" in res.notes
     assert res.n_obs == len(df) - 5
     # a treatment column (switching off allowed) instead of cohorts gives the same fit when it is the same indicator
-    a = wild_cluster_bootstrap(df, "y", "unit", "time", treatment="treated", cluster="state", n_boot=99, seed=0)
-    b = wild_cluster_bootstrap(df, "y", "unit", "time", "cohort", cluster="state", n_boot=99, seed=0)
+    a = wild_cluster_bootstrap(
+        df, "y", "unit", "time", treatment="treated", cluster="state", n_boot=99, seed=0
+    )
+    b = wild_cluster_bootstrap(
+        df, "y", "unit", "time", "cohort", cluster="state", n_boot=99, seed=0
+    )
     assert a.estimate == pytest.approx(b.estimate, abs=1e-12)
     assert a.extra["p_value"] == b.extra["p_value"]
 
@@ -167,11 +237,25 @@ def _twfe_pyfixest(data, outcome, unit, time, cohort, weights=None, cluster=None
 
 def test_ri_twfe_fast_path_equals_refitting_each_permutation():
     df = _panel(n_units=60, unbalanced=True)
-    fast = randomization_inference(df, "y", "unit", "time", "cohort", n_perm=25, seed=11, weights="pop")
-    slow = randomization_inference(df, "y", "unit", "time", "cohort", estimator=_twfe_pyfixest, n_perm=25, seed=11, weights="pop")
+    fast = randomization_inference(
+        df, "y", "unit", "time", "cohort", n_perm=25, seed=11, weights="pop"
+    )
+    slow = randomization_inference(
+        df,
+        "y",
+        "unit",
+        "time",
+        "cohort",
+        estimator=_twfe_pyfixest,
+        n_perm=25,
+        seed=11,
+        weights="pop",
+    )
     # same permutations (same seed), FWL vs a full refit with pyfixest: 1e-8
     assert fast.estimate == pytest.approx(slow.estimate, abs=1e-8)
-    np.testing.assert_allclose(fast.extra["permutation_distribution"], slow.extra["permutation_distribution"], atol=1e-8)
+    np.testing.assert_allclose(
+        fast.extra["permutation_distribution"], slow.extra["permutation_distribution"], atol=1e-8
+    )
     assert fast.extra["p_value"] == slow.extra["p_value"]
 
 
@@ -184,9 +268,13 @@ def test_ri_permutes_whole_adoption_dates_preserving_cohort_sizes():
         per_unit = data.groupby(unit)[cohort].agg(["nunique", "first"])
         assert (per_unit["nunique"] == 1).all()  # each unit keeps one adoption date
         seen.append(data.groupby(unit).first()[[cohort, "region"]])
-        return EstimationResult("rec", pd.DataFrame({"term": ["ATT"], "estimate": [float(len(seen))]}))
+        return EstimationResult(
+            "rec", pd.DataFrame({"term": ["ATT"], "estimate": [float(len(seen))]})
+        )
 
-    randomization_inference(df, "y", "unit", "time", "cohort", estimator=recorder, n_perm=30, seed=3, stratify="region")
+    randomization_inference(
+        df, "y", "unit", "time", "cohort", estimator=recorder, n_perm=30, seed=3, stratify="region"
+    )
     orig = seen[0]
     for perm in seen[1:]:
         for r in (0, 1):
@@ -211,7 +299,15 @@ def test_ri_p_value_formula_and_strong_effect():
 def test_ri_null_p_values_not_too_small():
     """Under the sharp null, P(p <= 0.1) <= 0.1 exactly; check over seeded panels."""
     ps = [
-        randomization_inference(_panel(seed=s, att=0.0, unbalanced=False), "y", "unit", "time", "cohort", n_perm=99, seed=s).extra["p_value"]
+        randomization_inference(
+            _panel(seed=s, att=0.0, unbalanced=False),
+            "y",
+            "unit",
+            "time",
+            "cohort",
+            n_perm=99,
+            seed=s,
+        ).extra["p_value"]
         for s in range(40)
     ]
     # 40 draws: binomial SD at 10% is 0.047; 0.25 is far beyond a valid test's range
@@ -225,21 +321,41 @@ def test_ri_edge_cases():
     with pytest.raises(EstimatorInputError, match="twfe"):
         randomization_inference(df, "y", "unit", "time", "cohort", estimator="ols", n_perm=5)
     with pytest.raises(EstimatorInputError, match="constant within each unit"):
-        randomization_inference(df.assign(strat=np.arange(len(df)) % 2), "y", "unit", "time", "cohort", n_perm=5, stratify="strat")
+        randomization_inference(
+            df.assign(strat=np.arange(len(df)) % 2),
+            "y",
+            "unit",
+            "time",
+            "cohort",
+            n_perm=5,
+            stratify="strat",
+        )
 
 
 def test_edge_designs_no_never_treated_first_period_cohort_single_treated():
     df = simulate_staggered(
-        n_units=90, periods=(2000, 2010), cohorts={2000: 0.2, 2004: 0.4, 2007: 0.4}, n_states=15, seed=6
+        n_units=90,
+        periods=(2000, 2010),
+        cohorts={2000: 0.2, 2004: 0.4, 2007: 0.4},
+        n_states=15,
+        seed=6,
     )
-    assert not (df["cohort"] == 0).any()  # Secure Communities: everyone adopts; one cohort from the first period
-    res = wild_cluster_bootstrap(df, "y", "unit", "time", "cohort", cluster="state", n_boot=199, seed=0)
+    assert not (
+        df["cohort"] == 0
+    ).any()  # Secure Communities: everyone adopts; one cohort from the first period
+    res = wild_cluster_bootstrap(
+        df, "y", "unit", "time", "cohort", cluster="state", n_boot=199, seed=0
+    )
     fit = pf.feols("y ~ treated | unit + time", data=df, vcov={"CRV1": "state"})
     assert res.estimate == pytest.approx(float(fit.coef().iloc[0]), abs=1e-10)  # same least squares
     ri = randomization_inference(df, "y", "unit", "time", "cohort", n_perm=49, seed=0)
     assert ri.estimate == pytest.approx(float(fit.coef().iloc[0]), abs=1e-10)
-    one = simulate_staggered(n_units=40, periods=(2000, 2010), cohorts={0: 39, 2005: 1}, n_states=40, seed=2)
-    r1 = wild_cluster_bootstrap(one, "y", "unit", "time", "cohort", cluster="unit", n_boot=99, seed=0)
+    one = simulate_staggered(
+        n_units=40, periods=(2000, 2010), cohorts={0: 39, 2005: 1}, n_states=40, seed=2
+    )
+    r1 = wild_cluster_bootstrap(
+        one, "y", "unit", "time", "cohort", cluster="unit", n_boot=99, seed=0
+    )
     assert r1.extra["treated_clusters"] == 1 and "unreliable" in r1.notes
     ri1 = randomization_inference(one, "y", "unit", "time", "cohort", n_perm=39, seed=0)
     assert 1 / 40 <= ri1.extra["p_value"] <= 1

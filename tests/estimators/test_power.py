@@ -16,24 +16,53 @@ from enforcement_crime.simulate import simulate_staggered
 
 def _pf_twfe(data, outcome, unit, time, cohort, weights=None, cluster=None, controls=None):
     d = data.assign(_D=((data[cohort] > 0) & (data[time] >= data[cohort])).astype(float))
-    fit = pf.feols(f"{outcome} ~ _D | {unit} + {time}", data=d, vcov={"CRV1": cluster or unit}, weights=weights)
+    fit = pf.feols(
+        f"{outcome} ~ _D | {unit} + {time}", data=d, vcov={"CRV1": cluster or unit}, weights=weights
+    )
     b, se = float(fit.coef().iloc[0]), float(fit.se().iloc[0])
     G = d[cluster or unit].nunique()
     crit = stats.t.ppf(0.975, G - 1)
-    tab = pd.DataFrame({"term": ["ATT"], "estimate": [b], "std_error": [se], "conf_low": [b - crit * se], "conf_high": [b + crit * se]})
+    tab = pd.DataFrame(
+        {
+            "term": ["ATT"],
+            "estimate": [b],
+            "std_error": [se],
+            "conf_low": [b - crit * se],
+            "conf_high": [b + crit * se],
+        }
+    )
     return EstimationResult("pf", tab)
 
 
 def test_twfe_shortcut_equals_refitting_with_effect_added():
     """The closed-form curve (beta(tau) = beta(0) + tau, same SE) equals adding tau to y and refitting."""
-    df = simulate_staggered(n_units=60, periods=(2000, 2008), n_states=10, state_shock_sd=0.2, seed=4)
+    df = simulate_staggered(
+        n_units=60, periods=(2000, 2008), n_states=10, state_shock_sd=0.2, seed=4
+    )
     eff = [0.0, 0.1, 0.25]
-    fast = minimum_detectable_effect(df, "y", "unit", "time", "cohort", effects=eff, n_sim=12, seed=2, cluster="state")
-    slow = minimum_detectable_effect(df, "y", "unit", "time", "cohort", estimator=_pf_twfe, effects=eff, n_sim=12, seed=2, cluster="state")
+    fast = minimum_detectable_effect(
+        df, "y", "unit", "time", "cohort", effects=eff, n_sim=12, seed=2, cluster="state"
+    )
+    slow = minimum_detectable_effect(
+        df,
+        "y",
+        "unit",
+        "time",
+        "cohort",
+        estimator=_pf_twfe,
+        effects=eff,
+        n_sim=12,
+        seed=2,
+        cluster="state",
+    )
     # same permutations (seed), same estimator: estimates to rounding; SEs to pyfixest's iterative demeaning (1e-6)
-    np.testing.assert_allclose(fast.extra["placebo_estimates"], slow.extra["placebo_estimates"], atol=1e-8)
+    np.testing.assert_allclose(
+        fast.extra["placebo_estimates"], slow.extra["placebo_estimates"], atol=1e-8
+    )
     np.testing.assert_allclose(fast.extra["placebo_se"], slow.extra["placebo_se"], rtol=1e-6)
-    np.testing.assert_array_equal(fast.extra["power_curve"]["power"], slow.extra["power_curve"]["power"])
+    np.testing.assert_array_equal(
+        fast.extra["power_curve"]["power"], slow.extra["power_curve"]["power"]
+    )
 
 
 def test_simulated_mde_close_to_analytic_with_many_clusters():
@@ -59,7 +88,9 @@ def test_interpolation():
 
 def test_grid_too_small_is_reported():
     df = simulate_staggered(n_units=100, periods=(2000, 2008), seed=1)
-    res = minimum_detectable_effect(df, "y", "unit", "time", "cohort", effects=[0.0, 0.001], n_sim=20, seed=0)
+    res = minimum_detectable_effect(
+        df, "y", "unit", "time", "cohort", effects=[0.0, 0.001], n_sim=20, seed=0
+    )
     assert np.isnan(res.term("MDE")["estimate"])
     assert "never reaches" in res.notes
 

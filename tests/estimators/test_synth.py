@@ -17,7 +17,12 @@ def factor_panel(N=40, T=20, T0=14, n_tr=1, tau=1.0, noise=0.3, seed=0):
     rng = np.random.default_rng(seed)
     F = rng.normal(size=(T, 2)).cumsum(0) * 0.3
     L = rng.normal(size=(N, 2))
-    Y = rng.normal(size=N)[:, None] + rng.normal(size=T)[None, :] + L @ F.T + rng.normal(0, noise, (N, T))
+    Y = (
+        rng.normal(size=N)[:, None]
+        + rng.normal(size=T)[None, :]
+        + L @ F.T
+        + rng.normal(0, noise, (N, T))
+    )
     tr = np.arange(N) < n_tr
     Y = Y + tau * (tr[:, None] & (np.arange(T)[None, :] >= T0))
     return pd.DataFrame(
@@ -38,8 +43,14 @@ def test_simplex_ls_matches_slsqp():
     for ridge in (0.0, 0.7):
         w = _simplex_ls(A, b, ridge=ridge)
         f = lambda x, ridge=ridge: np.sum((A @ x - b) ** 2) + ridge * x @ x  # noqa: E731
-        ref = minimize(f, np.full(8, 1 / 8), method="SLSQP", bounds=[(0, 1)] * 8,
-                       constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1}], options={"ftol": 1e-14, "maxiter": 1000})
+        ref = minimize(
+            f,
+            np.full(8, 1 / 8),
+            method="SLSQP",
+            bounds=[(0, 1)] * 8,
+            constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1}],
+            options={"ftol": 1e-14, "maxiter": 1000},
+        )
         assert w.min() >= 0 and w.sum() == pytest.approx(1, abs=1e-12)
         # same convex problem: our objective is no worse than SLSQP's up to its tolerance
         assert f(w) <= ref.fun + 1e-9
@@ -52,7 +63,9 @@ def test_synthetic_control_exact_recovery_convex_combination():
     Y = rng.normal(size=(6, T)).cumsum(axis=1)
     y1 = 0.3 * Y[1] + 0.7 * Y[2] + tau * (np.arange(T) >= T0)
     Y = np.vstack([y1, Y[1:]])
-    df = pd.DataFrame({"unit": np.repeat(np.arange(6), T), "time": np.tile(np.arange(T), 6), "y": Y.ravel()})
+    df = pd.DataFrame(
+        {"unit": np.repeat(np.arange(6), T), "time": np.tile(np.arange(T), 6), "y": Y.ravel()}
+    )
     res = synthetic_control(df, "y", "unit", "time", 0, T0)
     w = res.extra["weights"]
     # NNLS with the adding-up row weighted 1e4 * scale: weights exact to ~1e-7
@@ -89,7 +102,9 @@ def test_synthetic_did_exact_on_additive_model():
     N, T, T0, tau = 25, 12, 8, -1.5
     Y = rng.normal(size=N)[:, None] + rng.normal(size=T)[None, :]
     Y[:2, T0:] += tau
-    df = pd.DataFrame({"unit": np.repeat(np.arange(N), T), "time": np.tile(np.arange(T), N), "y": Y.ravel()})
+    df = pd.DataFrame(
+        {"unit": np.repeat(np.arange(N), T), "time": np.tile(np.arange(T), N), "y": Y.ravel()}
+    )
     res = synthetic_did(df, "y", "unit", "time", [0, 1], T0, se_method="jackknife")
     assert res.estimate == pytest.approx(tau, abs=1e-10)  # exact algebra (weights sum to one)
     assert res.extra["unit_weights"].sum() == pytest.approx(1, abs=1e-12)
@@ -105,7 +120,12 @@ def test_synthetic_did_matches_diff_diff(seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         dd = SyntheticDiD(variance_method="jackknife").fit(
-            df, outcome="y", treatment="treated", unit="unit", time="time", post_periods=list(range(2014, 2020))
+            df,
+            outcome="y",
+            treatment="treated",
+            unit="unit",
+            time="time",
+            post_periods=list(range(2014, 2020)),
         )
     # diff-diff (like R synthdid) stops Frank-Wolfe early and sparsifies the weights; ours are the exact
     # minimisers. Observed differences are <= 3e-4 in tau; bound: 1% of the SE for tau, 2% for the jackknife SE.

@@ -48,12 +48,16 @@ def _extract(result: EstimationResult):
         )
     V = extra["vcov"]
     if not isinstance(V, pd.DataFrame):
-        raise EstimatorInputError("extra['vcov'] must be a DataFrame indexed and columned by term names")
+        raise EstimatorInputError(
+            "extra['vcov'] must be a DataFrame indexed and columned by term names"
+        )
     ref = int(extra["reference_period"])
     tab = result.to_frame().set_index("term")
     terms = [t for t in V.index if isinstance(t, str) and t.startswith("e") and t in tab.index]
     if not terms:
-        raise EstimatorInputError("no event-time terms 'e{k}' found in both the table and extra['vcov']")
+        raise EstimatorInputError(
+            "no event-time terms 'e{k}' found in both the table and extra['vcov']"
+        )
     ks = np.array([int(tab.loc[t, "event_time"]) for t in terms])
     order = np.argsort(ks)
     ks = ks[order]
@@ -85,7 +89,9 @@ def _target(ks: np.ndarray, ref: int, post) -> np.ndarray:
     else:
         k = int(post)
         if k <= ref or k not in ks:
-            raise EstimatorInputError(f"post={k} must be an estimated event time after the reference {ref}; have {list(ks)}")
+            raise EstimatorInputError(
+                f"post={k} must be an estimated event time after the reference {ref}; have {list(ks)}"
+            )
         l_full[list(ks).index(k)] = 1.0
     return l_full
 
@@ -132,7 +138,9 @@ class _SDProblem:
         self.l = l_full
         self.K = int(self.pre.sum())
         if self.K == 0 or np.allclose(self.trend[self.pre], 0):
-            raise EstimatorInputError("smoothness bounds need at least one estimated pre-reference term")
+            raise EstimatorInputError(
+                "smoothness bounds need at least one estimated pre-reference term"
+            )
         # w = l_full + E v (v = weights on pre terms); constraint a'v = -l'trend
         self.E = np.zeros((len(ks), self.K))
         self.E[np.flatnonzero(self.pre), np.arange(self.K)] = 1.0
@@ -170,7 +178,15 @@ class _SDProblem:
         A_ub = np.block([[self.GtE, -np.eye(R)], [-self.GtE, -np.eye(R)]])
         b_ub = np.concatenate([-self.Gtl, self.Gtl])
         A_eq = np.concatenate([self.a, np.zeros(R)])[None, :]
-        res = optimize.linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[self.rhs], bounds=[(None, None)] * (K + R), method="highs")
+        res = optimize.linprog(
+            c,
+            A_ub=A_ub,
+            b_ub=b_ub,
+            A_eq=A_eq,
+            b_eq=[self.rhs],
+            bounds=[(None, None)] * (K + R),
+            method="highs",
+        )
         return res.x[:K]
 
     def v_minbias_given_h(self, h, v0):
@@ -179,16 +195,35 @@ class _SDProblem:
         x0 = np.concatenate([v0, np.abs(self.GtE @ v0 + self.Gtl) + 1e-9])
         c = np.concatenate([np.zeros(K), np.ones(R)])
         cons = [
-            {"type": "ineq", "fun": lambda x: x[K:] - (self.GtE @ x[:K] + self.Gtl), "jac": lambda x: np.hstack([-self.GtE, np.eye(R)])},
-            {"type": "ineq", "fun": lambda x: x[K:] + (self.GtE @ x[:K] + self.Gtl), "jac": lambda x: np.hstack([self.GtE, np.eye(R)])},
-            {"type": "eq", "fun": lambda x: float(self.a @ x[:K] - self.rhs), "jac": lambda x: np.concatenate([self.a, np.zeros(R)])},
+            {
+                "type": "ineq",
+                "fun": lambda x: x[K:] - (self.GtE @ x[:K] + self.Gtl),
+                "jac": lambda x: np.hstack([-self.GtE, np.eye(R)]),
+            },
+            {
+                "type": "ineq",
+                "fun": lambda x: x[K:] + (self.GtE @ x[:K] + self.Gtl),
+                "jac": lambda x: np.hstack([self.GtE, np.eye(R)]),
+            },
+            {
+                "type": "eq",
+                "fun": lambda x: float(self.a @ x[:K] - self.rhs),
+                "jac": lambda x: np.concatenate([self.a, np.zeros(R)]),
+            },
             {
                 "type": "ineq",
                 "fun": lambda x: h * h - self.var(x[:K]),
                 "jac": lambda x: np.concatenate([-(2 * self.S @ x[:K] + 2 * self.s1), np.zeros(R)]),
             },
         ]
-        res = optimize.minimize(lambda x: c @ x, x0, jac=lambda x: c, constraints=cons, method="SLSQP", options={"ftol": 1e-13, "maxiter": 1000})
+        res = optimize.minimize(
+            lambda x: c @ x,
+            x0,
+            jac=lambda x: c,
+            constraints=cons,
+            method="SLSQP",
+            options={"ftol": 1e-13, "maxiter": 1000},
+        )
         v = res.x[:K]
         if self.var(v) > h * h * (1 + 1e-6) + 1e-14:  # infeasible drift: fall back to the start
             v = v0
@@ -217,7 +252,9 @@ def _flci(P: _SDProblem, M: float, alpha: float, frontier, beta: np.ndarray):
         sd = np.sqrt(P.var(v))
         chi = stats.norm.ppf(1 - alpha / 2) * sd
     else:
-        vals = [np.sqrt(P.var(v)) * _cv_folded(M * P.bias1(v) / np.sqrt(P.var(v)), alpha) for v in vs]
+        vals = [
+            np.sqrt(P.var(v)) * _cv_folded(M * P.bias1(v) / np.sqrt(P.var(v)), alpha) for v in vs
+        ]
         i = int(np.argmin(vals))
         lo_h, hi_h = hs[max(i - 1, 0)], hs[min(i + 1, len(hs) - 1)]
         v_start = vs[max(i - 1, 0)]
@@ -229,7 +266,12 @@ def _flci(P: _SDProblem, M: float, alpha: float, frontier, beta: np.ndarray):
 
         best_val, v = vals[i], vs[i]
         if hi_h > lo_h:
-            r = optimize.minimize_scalar(lambda h: chi_of(h)[0], bounds=(lo_h, hi_h), method="bounded", options={"xatol": 1e-7 * hi_h})
+            r = optimize.minimize_scalar(
+                lambda h: chi_of(h)[0],
+                bounds=(lo_h, hi_h),
+                method="bounded",
+                options={"xatol": 1e-7 * hi_h},
+            )
             val, vv = chi_of(r.x)
             if val < best_val:
                 best_val, v = val, vv
@@ -285,7 +327,9 @@ class _RMComponent:
         sd = np.sqrt(np.clip(np.diag(self.SY), 0, None))
         ok = sd > 1e-12 * max(sd.max(), 1e-300)
         if not ok.all():
-            raise EstimatorInputError("a moment of the relative-magnitude restriction has zero variance")
+            raise EstimatorInputError(
+                "a moment of the relative-magnitude restriction has zero variance"
+            )
         self.sd = sd
         self.a = A @ beta
         self.b = A @ L_post_l  # Y(theta) = a - b * theta
@@ -343,7 +387,9 @@ class _RMComponent:
 def _rm_components(ks, ref, beta, sigma, l_full, Mbar, alpha, method, kappa, seed):
     Dpre, Dpost = _first_diff_rows(ks, ref)
     if Dpre.shape[0] == 0:
-        raise EstimatorInputError("relative magnitudes need at least one estimated pre-reference term")
+        raise EstimatorInputError(
+            "relative magnitudes need at least one estimated pre-reference term"
+        )
     post = ks > ref
     Lp = np.zeros((len(ks), int(post.sum())))
     Lp[np.flatnonzero(post), np.arange(post.sum())] = 1.0
@@ -363,7 +409,11 @@ def _rm_components(ks, ref, beta, sigma, l_full, Mbar, alpha, method, kappa, see
             X = A @ Lp @ N
             if rays is None:
                 rays = _extreme_rays(X)  # X does not depend on s, sign or Mbar
-            comps.append(_RMComponent(A, beta, sigma, L_post_l, X, rays, alpha, kappa, seed + len(comps), method))
+            comps.append(
+                _RMComponent(
+                    A, beta, sigma, L_post_l, X, rays, alpha, kappa, seed + len(comps), method
+                )
+            )
     return comps
 
 
@@ -498,7 +548,9 @@ def honest_did(
     restriction size).
     """
     if method not in ("relative_magnitude", "smoothness"):
-        raise EstimatorInputError(f"method must be 'relative_magnitude' or 'smoothness', not {method!r}")
+        raise EstimatorInputError(
+            f"method must be 'relative_magnitude' or 'smoothness', not {method!r}"
+        )
     if rm_test not in ("hybrid", "conditional"):
         raise EstimatorInputError(f"rm_test must be 'hybrid' or 'conditional', not {rm_test!r}")
     ks, beta, sigma, ref = _extract(event_study_result)
@@ -509,7 +561,9 @@ def honest_did(
     tol = 1e-9 * max(se, 1e-300)
 
     if method == "smoothness":
-        grid = np.asarray(m_grid if m_grid is not None else np.linspace(0, 1, 10) * se, dtype="float64")
+        grid = np.asarray(
+            m_grid if m_grid is not None else np.linspace(0, 1, 10) * se, dtype="float64"
+        )
         P = _SDProblem(ks, ref, sigma, l_full)
         frontier = _flci_frontier(P)
 
@@ -519,11 +573,15 @@ def honest_did(
 
         label, ci_method = "M", "optimal FLCI (Rambachan & Roth 2023, Sec. 4.1)"
     else:
-        grid = np.asarray(mbar_grid if mbar_grid is not None else np.arange(0, 2.01, 0.25), dtype="float64")
+        grid = np.asarray(
+            mbar_grid if mbar_grid is not None else np.arange(0, 2.01, 0.25), dtype="float64"
+        )
         kappa = alpha / 10
 
         def ci(Mbar):
-            comps = _rm_components(ks, ref, beta, sigma, l_full, float(Mbar), alpha, rm_test, kappa, seed)
+            comps = _rm_components(
+                ks, ref, beta, sigma, l_full, float(Mbar), alpha, rm_test, kappa, seed
+            )
 
             def acc(th):
                 out = np.zeros(len(th), dtype=bool)
@@ -533,7 +591,10 @@ def honest_did(
 
             return _invert(acc, theta, se * (1 + float(Mbar) * len(ks)), tol)
 
-        label, ci_method = "Mbar", f"ARP {rm_test} test inverted over theta (Rambachan & Roth 2023, Sec. 3.2)"
+        label, ci_method = (
+            "Mbar",
+            f"ARP {rm_test} test inverted over theta (Rambachan & Roth 2023, Sec. 3.2)",
+        )
     if np.any(grid < 0):
         raise EstimatorInputError(f"{label} grid values must be non-negative")
     cis = [ci(m) for m in grid]
@@ -571,7 +632,9 @@ def honest_did(
             "conf_high": highs,
         }
     )
-    target = "average of post event times >= 0" if isinstance(post, str) else f"event time {int(post)}"
+    target = (
+        "average of post event times >= 0" if isinstance(post, str) else f"event time {int(post)}"
+    )
     notes = (
         f"HonestDiD {method} ({ci_method}); target: {target}; reference e{ref}; "
         f"breakdown {label}={breakdown:.4g}" + (f" ({bnote})" if bnote else "")
@@ -584,10 +647,17 @@ def honest_did(
         notes=notes,
         alpha=alpha,
         extra={
-            "grid": pd.DataFrame({label: grid, "conf_low": lows, "conf_high": highs, "contains_zero": covers}),
+            "grid": pd.DataFrame(
+                {label: grid, "conf_low": lows, "conf_high": highs, "contains_zero": covers}
+            ),
             "breakdown": breakdown,
             "breakdown_note": bnote,
-            "original": {"estimate": theta, "std_error": se, "conf_low": theta - z * se, "conf_high": theta + z * se},
+            "original": {
+                "estimate": theta,
+                "std_error": se,
+                "conf_low": theta - z * se,
+                "conf_high": theta + z * se,
+            },
             "l_vec": pd.Series(l_full, index=[f"e{k}" for k in ks]),
             "method": method,
             "ci_method": ci_method,

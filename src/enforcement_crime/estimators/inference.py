@@ -27,7 +27,9 @@ from enforcement_crime.results import EstimationResult
 
 __all__ = ["wild_cluster_bootstrap", "randomization_inference"]
 
-_WEBB = np.concatenate([-np.sqrt(np.array([3.0, 2.0, 1.0]) / 2), np.sqrt(np.array([1.0, 2.0, 3.0]) / 2)])
+_WEBB = np.concatenate(
+    [-np.sqrt(np.array([3.0, 2.0, 1.0]) / 2), np.sqrt(np.array([1.0, 2.0, 3.0]) / 2)]
+)
 
 
 class _TwoWayProjector:
@@ -88,9 +90,13 @@ def _treatment_indicator(df: pd.DataFrame, treatment: str | None) -> np.ndarray:
     if treatment is not None:
         d = pd.to_numeric(df[treatment], errors="coerce")
         if d.isna().any() or not d.isin([0, 1]).all():
-            raise EstimatorInputError(f"treatment column {treatment!r} must be 0/1 without missing values")
+            raise EstimatorInputError(
+                f"treatment column {treatment!r} must be 0/1 without missing values"
+            )
         return d.to_numpy(dtype="float64")
-    return ((df["cohort"].to_numpy() > 0) & (df["time"].to_numpy() >= df["cohort"].to_numpy())).astype("float64")
+    return (
+        (df["cohort"].to_numpy() > 0) & (df["time"].to_numpy() >= df["cohort"].to_numpy())
+    ).astype("float64")
 
 
 def _check_nested(df: pd.DataFrame, what: str) -> None:
@@ -102,7 +108,9 @@ def _check_nested(df: pd.DataFrame, what: str) -> None:
         )
 
 
-def _draw_weights(weight_type: str, G: int, n_boot: int, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
+def _draw_weights(
+    weight_type: str, G: int, n_boot: int, rng: np.random.Generator
+) -> tuple[np.ndarray, bool]:
     """Weights matrix (G x B) drawn exactly like ``wildboottest`` (same seed, same draws)."""
     if weight_type == "rademacher" and 2**G <= n_boot:
         return np.array(list(product([-1.0, 1.0], repeat=G))).T, True
@@ -211,12 +219,25 @@ def wild_cluster_bootstrap(
     correction cancels from the bootstrap p-value and interval.
     """
     if weight_type not in ("auto", "rademacher", "webb"):
-        raise EstimatorInputError(f"weight_type must be 'auto', 'rademacher' or 'webb', not {weight_type!r}")
+        raise EstimatorInputError(
+            f"weight_type must be 'auto', 'rademacher' or 'webb', not {weight_type!r}"
+        )
     if cohort is None and treatment is None:
-        raise EstimatorInputError("give either cohort= (first treated period) or treatment= (0/1 column)")
+        raise EstimatorInputError(
+            "give either cohort= (first treated period) or treatment= (0/1 column)"
+        )
     if not 0 < alpha < 1:
         raise EstimatorInputError(f"alpha must be in (0, 1), got {alpha}")
-    prep = prepare_panel(data, outcome, unit, time, cohort, weights=weights, cluster=cluster, extra=[treatment] if treatment else None)
+    prep = prepare_panel(
+        data,
+        outcome,
+        unit,
+        time,
+        cohort,
+        weights=weights,
+        cluster=cluster,
+        extra=[treatment] if treatment else None,
+    )
     df = prep.data
     _check_nested(df, "wild_cluster_bootstrap")
     d = _treatment_indicator(df, treatment)
@@ -225,7 +246,9 @@ def wild_cluster_bootstrap(
     clus, gcode = _codes(df["cluster"])
     G = len(clus)
     if G < 2:
-        raise EstimatorInputError(f"wild_cluster_bootstrap needs at least 2 clusters in {cluster!r}; found {G}")
+        raise EstimatorInputError(
+            f"wild_cluster_bootstrap needs at least 2 clusters in {cluster!r}; found {G}"
+        )
     w = df["w"].to_numpy(dtype="float64")
     proj = _TwoWayProjector(ucode, tcode, w)
     sw = proj.sw
@@ -233,7 +256,9 @@ def wild_cluster_bootstrap(
     xt = proj.resid(sw * d)
     xx = float(xt @ xt)
     if xx <= 1e-12 * max(1.0, float((sw * d) @ (sw * d))):
-        raise EstimatorInputError("the treatment indicator has no variation left after unit and period fixed effects")
+        raise EstimatorInputError(
+            "the treatment indicator has no variation left after unit and period fixed effects"
+        )
     beta = float(xt @ yt) / xx
     N = len(df)
     n_times = proj.n_times
@@ -348,7 +373,13 @@ def wild_cluster_bootstrap(
     if prep.drop_note():
         note_bits.append(prep.drop_note())
     table = pd.DataFrame(
-        {"term": ["treated"], "estimate": [beta], "std_error": [se], "conf_low": [lo], "conf_high": [hi]}
+        {
+            "term": ["treated"],
+            "estimate": [beta],
+            "std_error": [se],
+            "conf_low": [lo],
+            "conf_high": [hi],
+        }
     )
     return EstimationResult(
         "wild_cluster_bootstrap",
@@ -381,7 +412,9 @@ def _fwl_setup(prep):
     return proj, ucode, tcode, yt
 
 
-def _permute_cohorts(unit_cohort: np.ndarray, strata: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+def _permute_cohorts(
+    unit_cohort: np.ndarray, strata: np.ndarray | None, rng: np.random.Generator
+) -> np.ndarray:
     if strata is None:
         return rng.permutation(unit_cohort)
     out = unit_cohort.copy()
@@ -464,17 +497,31 @@ def randomization_inference(
     if n_perm < 1:
         raise EstimatorInputError("n_perm must be at least 1")
     extra_cols = [stratify] if stratify else None
-    prep = prepare_panel(data, outcome, unit, time, cohort, weights=weights, cluster=cluster, controls=controls, extra=extra_cols)
+    prep = prepare_panel(
+        data,
+        outcome,
+        unit,
+        time,
+        cohort,
+        weights=weights,
+        cluster=cluster,
+        controls=controls,
+        extra=extra_cols,
+    )
     df = prep.data
     units, first = np.unique(df["unit"].to_numpy(), return_index=True)
     unit_cohort = df["cohort"].to_numpy()[first]
     strata = None
     if stratify:
         if (df.groupby("unit")[stratify].nunique(dropna=False) > 1).any():
-            raise EstimatorInputError(f"stratify column {stratify!r} must be constant within each unit")
+            raise EstimatorInputError(
+                f"stratify column {stratify!r} must be constant within each unit"
+            )
         strata = df[stratify].to_numpy()[first]
     if np.unique(unit_cohort).size < 2:
-        raise EstimatorInputError("all units share one cohort: permuting adoption dates changes nothing")
+        raise EstimatorInputError(
+            "all units share one cohort: permuting adoption dates changes nothing"
+        )
     rng = np.random.default_rng(seed)
     perms = np.empty((n_perm, len(units)), dtype="int64")
     for b in range(n_perm):
@@ -500,7 +547,9 @@ def randomization_inference(
 
         observed = float(fit_many(unit_cohort[None, :])[0])
         if not np.isfinite(observed):
-            raise EstimatorInputError("the treatment indicator has no variation left after unit and period fixed effects")
+            raise EstimatorInputError(
+                "the treatment indicator has no variation left after unit and period fixed effects"
+            )
         dist = np.concatenate([fit_many(perms[s : s + 100]) for s in range(0, n_perm, 100)])
         term = "treated"
         name = "twfe"
@@ -545,7 +594,13 @@ def randomization_inference(
     if prep.drop_note():
         notes.append(prep.drop_note())
     table = pd.DataFrame(
-        {"term": [term], "estimate": [observed], "std_error": [np.nan], "conf_low": [np.nan], "conf_high": [np.nan]}
+        {
+            "term": [term],
+            "estimate": [observed],
+            "std_error": [np.nan],
+            "conf_low": [np.nan],
+            "conf_high": [np.nan],
+        }
     )
     return EstimationResult(
         "randomization_inference",
@@ -554,6 +609,11 @@ def randomization_inference(
         n_clusters=None,
         notes="; ".join(notes),
         alpha=alpha,
-        extra={"p_value": p, "permutation_distribution": dist, "n_perm": n_ok, "n_failed": n_failed, "statistic": name},
+        extra={
+            "p_value": p,
+            "permutation_distribution": dist,
+            "n_perm": n_ok,
+            "n_failed": n_failed,
+            "statistic": name,
+        },
     )
-

@@ -146,7 +146,9 @@ def minimum_detectable_effect(
         raise EstimatorInputError("alpha and power must be in (0, 1)")
     if n_sim < 2:
         raise EstimatorInputError("n_sim must be at least 2")
-    prep = prepare_panel(data, outcome, unit, time, cohort, weights=weights, cluster=cluster, controls=controls)
+    prep = prepare_panel(
+        data, outcome, unit, time, cohort, weights=weights, cluster=cluster, controls=controls
+    )
     df = prep.data
     units, first = np.unique(df["unit"].to_numpy(), return_index=True)
     unit_cohort = df["cohort"].to_numpy()[first]
@@ -162,7 +164,9 @@ def minimum_detectable_effect(
         if estimator != "twfe":
             raise EstimatorInputError(f"estimator must be 'twfe' or a callable, not {estimator!r}")
         if controls:
-            raise EstimatorInputError("controls are not supported by the built-in 'twfe' simulation; pass a callable")
+            raise EstimatorInputError(
+                "controls are not supported by the built-in 'twfe' simulation; pass a callable"
+            )
         _check_nested(df, "minimum_detectable_effect")
         _, ucode = _codes(df["unit"])
         _, tcode = _codes(df["time"])
@@ -177,7 +181,9 @@ def minimum_detectable_effect(
         b0, se = b0[ok], se[ok]
         crit = stats.t.ppf(1 - alpha / 2, G - 1)
         se_typ = float(np.median(se))
-        eff = np.asarray(effects if effects is not None else np.linspace(0, 4 * se_typ, 21), dtype="float64")
+        eff = np.asarray(
+            effects if effects is not None else np.linspace(0, 4 * se_typ, 21), dtype="float64"
+        )
         rej = np.abs(b0[:, None] + eff[None, :]) / se[:, None] > crit
         pw = rej.mean(axis=0)
         n_eff = int(ok.sum())
@@ -199,7 +205,13 @@ def minimum_detectable_effect(
                 frame[outcome] = pd.to_numeric(data[outcome]) + e * d
                 try:
                     r = estimator(frame, outcome, unit, time, cohort, **kw).to_frame().iloc[0]
-                    out.append((float(r["estimate"]), float(r["std_error"]), bool(r["conf_low"] > 0 or r["conf_high"] < 0)))
+                    out.append(
+                        (
+                            float(r["estimate"]),
+                            float(r["std_error"]),
+                            bool(r["conf_low"] > 0 or r["conf_high"] < 0),
+                        )
+                    )
                 except (EstimatorInputError, ValueError, np.linalg.LinAlgError):
                     out.append((np.nan, np.nan, False))
             return out
@@ -208,7 +220,9 @@ def minimum_detectable_effect(
         se_typ = float(first_fit[1])
         if effects is None:
             if not np.isfinite(se_typ) or se_typ <= 0:
-                raise EstimatorInputError("the estimator reported no standard error: pass effects= explicitly")
+                raise EstimatorInputError(
+                    "the estimator reported no standard error: pass effects= explicitly"
+                )
             eff = np.linspace(0, 4 * se_typ, 9)
         else:
             eff = np.asarray(effects, dtype="float64")

@@ -21,7 +21,9 @@ __all__ = ["synthetic_control", "synthetic_did"]
 
 
 # ------------------------------------------------------------------ shared pieces
-def _simplex_ls(A: np.ndarray, b: np.ndarray, ridge: float = 0.0, intercept: bool = False) -> np.ndarray:
+def _simplex_ls(
+    A: np.ndarray, b: np.ndarray, ridge: float = 0.0, intercept: bool = False
+) -> np.ndarray:
     """argmin over the simplex of ||A w + c - b||^2 + ridge ||w||^2 (c a free intercept when asked).
 
     Solved as one non-negative least-squares problem (Lawson-Hanson active
@@ -60,8 +62,14 @@ def _wide(data, outcome, unit, time, treated_units, treatment_time, extra=None):
     Y = df.pivot(index="unit", columns="time", values="y")
     if Y.isna().any().any():
         bad = list(Y.index[Y.isna().any(axis=1)][:5])
-        raise EstimatorInputError(f"synthetic methods need a balanced panel; units with missing periods, e.g. {bad}")
-    tr = list(np.atleast_1d(treated_units)) if not isinstance(treated_units, str) else [treated_units]
+        raise EstimatorInputError(
+            f"synthetic methods need a balanced panel; units with missing periods, e.g. {bad}"
+        )
+    tr = (
+        list(np.atleast_1d(treated_units))
+        if not isinstance(treated_units, str)
+        else [treated_units]
+    )
     missing = [u for u in tr if u not in Y.index]
     if missing:
         raise EstimatorInputError(f"treated unit(s) {missing} not found in column {unit!r}")
@@ -139,13 +147,22 @@ def synthetic_control(
     :math:`p = \#\{j : r_j \ge r_1\}/(J + 1)` counting the treated unit.
     """
     extra_cols = list(predictors) if predictors else None
-    prep, df, Y, is_tr, pre, times = _wide(data, outcome, unit, time, treated_units, treatment_time, extra_cols)
+    prep, df, Y, is_tr, pre, times = _wide(
+        data, outcome, unit, time, treated_units, treatment_time, extra_cols
+    )
     Yv = Y.to_numpy()
     controls = Y.index[~is_tr]
     if predictors:
-        pm = df.loc[df["time"] < treatment_time].groupby("unit")[list(predictors)].mean().loc[Y.index]
+        pm = (
+            df.loc[df["time"] < treatment_time]
+            .groupby("unit")[list(predictors)]
+            .mean()
+            .loc[Y.index]
+        )
         if pm.isna().any().any():
-            raise EstimatorInputError(f"predictors {list(predictors)} have missing pre-period means for some units")
+            raise EstimatorInputError(
+                f"predictors {list(predictors)} have missing pre-period means for some units"
+            )
         sd = pm.std(ddof=1).replace(0, 1.0)
         X = (pm / sd).to_numpy().T  # k x units
     else:
@@ -173,18 +190,37 @@ def synthetic_control(
             m[j] = True
             donors = ~is_tr & ~m
             _, _, _, g, rp, rq = fit_one(m, donors)
-            plac_rows.append({"unit": Y.index[j], "rmspe_pre": rp, "rmspe_post": rq, "ratio": rq / rp if rp > 0 else np.inf})
+            plac_rows.append(
+                {
+                    "unit": Y.index[j],
+                    "rmspe_pre": rp,
+                    "rmspe_post": rq,
+                    "ratio": rq / rp if rp > 0 else np.inf,
+                }
+            )
             plac_gaps[Y.index[j]] = g
         ratios = np.array([r["ratio"] for r in plac_rows])
         p_value = float((1 + np.sum(ratios >= ratio * (1 - 1e-12))) / (1 + len(ratios)))
     path = pd.DataFrame({"time": times, "treated": y1, "synthetic": y0, "gap": gap})
     notes = (
         f"synthetic control for {list(Y.index[is_tr])} from {treatment_time}; {len(controls)} donors; "
-        + ("matching pre-period outcomes" if not predictors else f"matching standardised predictors {list(predictors)}")
+        + (
+            "matching pre-period outcomes"
+            if not predictors
+            else f"matching standardised predictors {list(predictors)}"
+        )
         + f"; pre RMSPE {r_pre:.4g}; post/pre RMSPE ratio {ratio:.4g}"
         + (f"; in-space placebo p={p_value:.4g} ({len(plac_rows)} placebos)" if placebo else "")
     )
-    table = pd.DataFrame({"term": ["ATT"], "estimate": [att], "std_error": [np.nan], "conf_low": [np.nan], "conf_high": [np.nan]})
+    table = pd.DataFrame(
+        {
+            "term": ["ATT"],
+            "estimate": [att],
+            "std_error": [np.nan],
+            "conf_low": [np.nan],
+            "conf_high": [np.nan],
+        }
+    )
     return EstimationResult(
         "synthetic_control",
         table,
@@ -220,7 +256,9 @@ def _sdid_weights(Yco_pre: np.ndarray, Yco_post: np.ndarray, ytr_pre: np.ndarray
     return omega, lam, sigma, zeta_w
 
 
-def _sdid_tau(Ytr: np.ndarray, Yco: np.ndarray, pre: np.ndarray, omega: np.ndarray, lam: np.ndarray) -> float:
+def _sdid_tau(
+    Ytr: np.ndarray, Yco: np.ndarray, pre: np.ndarray, omega: np.ndarray, lam: np.ndarray
+) -> float:
     ytr = Ytr.mean(axis=0)
     yco = Yco.T @ omega
     d = ytr - yco
@@ -304,7 +342,9 @@ def synthetic_did(
     Yv = Y.to_numpy()
     Ytr, Yco = Yv[is_tr], Yv[~is_tr]
     n_tr = int(is_tr.sum())
-    omega, lam, sigma, zeta = _sdid_weights(Yco[:, pre], Yco[:, ~pre], Ytr[:, pre].mean(axis=0), n_tr)
+    omega, lam, sigma, zeta = _sdid_weights(
+        Yco[:, pre], Yco[:, ~pre], Ytr[:, pre].mean(axis=0), n_tr
+    )
     tau = _sdid_tau(Ytr, Yco, pre, omega, lam)
 
     reps = np.array([])
@@ -321,7 +361,9 @@ def synthetic_did(
         se = float(np.sqrt((n_reps - 1) / n_reps) * np.std(reps, ddof=1))
     else:
         if n_tr < 2:
-            raise EstimatorInputError("jackknife SE needs at least 2 treated units; use se_method='placebo'")
+            raise EstimatorInputError(
+                "jackknife SE needs at least 2 treated units; use se_method='placebo'"
+            )
         vals = []
         for i in range(Yco.shape[0]):
             keep = np.ones(Yco.shape[0], dtype=bool)
@@ -341,14 +383,24 @@ def synthetic_did(
     ytr = Ytr.mean(axis=0)
     yco = Yco.T @ omega
     shift = float((ytr - yco)[pre] @ lam)
-    path = pd.DataFrame({"time": times, "treated": ytr, "synthetic": yco + shift, "gap": ytr - yco - shift})
+    path = pd.DataFrame(
+        {"time": times, "treated": ytr, "synthetic": yco + shift, "gap": ytr - yco - shift}
+    )
     notes = (
         f"synthetic DiD for {n_tr} treated unit(s) from {treatment_time}; {Yco.shape[0]} controls; "
         f"zeta={zeta:.4g} (noise sd {sigma:.4g}); {se_method} SE"
         + (f" ({n_reps} reps, seed={seed})" if se_method == "placebo" else "")
         + "; normal interval"
     )
-    table = pd.DataFrame({"term": ["ATT"], "estimate": [tau], "std_error": [se], "conf_low": [tau - z * se], "conf_high": [tau + z * se]})
+    table = pd.DataFrame(
+        {
+            "term": ["ATT"],
+            "estimate": [tau],
+            "std_error": [se],
+            "conf_low": [tau - z * se],
+            "conf_high": [tau + z * se],
+        }
+    )
     return EstimationResult(
         "synthetic_did",
         table,
