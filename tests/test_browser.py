@@ -32,7 +32,9 @@ def chromium():
 
 @pytest.fixture
 def lab(tmp_path, chromium):
-    server = LabServer(tmp_path / "lab", env={"ENFORCEMENT_CRIME_REPORTS": str(tmp_path / "reports")})
+    server = LabServer(
+        tmp_path / "lab", env={"ENFORCEMENT_CRIME_REPORTS": str(tmp_path / "reports")}
+    )
     server.start(timeout=60)
     try:
         yield server
@@ -59,7 +61,9 @@ def test_py_notebook_opens_as_notebook_and_runs_in_jupyterlab(lab, chromium, tmp
         finally:
             browser.close()
     # the kernel ran the notebook for real: its figure was saved through save_figure
-    assert list((tmp_path / "reports" / "figures").rglob("*.png")), "no figure was written by the notebook"
+    assert list((tmp_path / "reports" / "figures").rglob("*.png")), (
+        "no figure was written by the notebook"
+    )
 
 
 def _open_and_run(page, lab, name, tmp_path):
@@ -68,7 +72,9 @@ def _open_and_run(page, lab, name, tmp_path):
     # the .py file opened in a notebook panel (jupytext), not in the text editor
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
     panel.wait_for(state="visible", timeout=60_000)
-    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").first
+    tab = page.locator(
+        ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel"
+    ).first
     assert tab.inner_text().strip() == name
     panel.locator(".jp-Cell").nth(3).wait_for(timeout=30_000)  # several cells: parsed by jupytext
     assert page.locator(".jp-FileEditor:visible").count() == 0, "the .py file opened as a text file"
@@ -77,7 +83,9 @@ def _open_and_run(page, lab, name, tmp_path):
 
     # Run > Run All Cells through the menu, as a user does
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    page.locator(
+        ".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel", has_text="Run All Cells"
+    ).first.click()
 
     # an output and a figure appear ("attached": JupyterLab may hide cells scrolled out of view),
     # then every cell has finished: no "[*]" prompt left and numbered prompts exist

@@ -27,7 +27,15 @@ FAST = {
     "05-infer-few-treated-clusters": {"n_reps": 40, "n_boot": 199, "n_perm": 99},
     "06-compute-minimum-detectable-effect": {"n_sim": 150, "n_reps": 80},
 }
-TOPICS = ["two-by-two", "staggered", "modern-estimators", "pretrends", "clusters", "detectable-effect", "capstone"]
+TOPICS = [
+    "two-by-two",
+    "staggered",
+    "modern-estimators",
+    "pretrends",
+    "clusters",
+    "detectable-effect",
+    "capstone",
+]
 
 
 def _tags(cell):
@@ -36,8 +44,18 @@ def _tags(cell):
 
 def _solution_lines(nb) -> set[str]:
     """Lines that occur in solution cells and nowhere else in the notebook (the solution's own text)."""
-    other = {ln.strip() for c in nb.cells if teaching.SOLUTION_TAG not in _tags(c) for ln in c.source.splitlines()}
-    own = {ln.strip() for c in nb.cells if teaching.SOLUTION_TAG in _tags(c) for ln in c.source.splitlines()}
+    other = {
+        ln.strip()
+        for c in nb.cells
+        if teaching.SOLUTION_TAG not in _tags(c)
+        for ln in c.source.splitlines()
+    }
+    own = {
+        ln.strip()
+        for c in nb.cells
+        if teaching.SOLUTION_TAG in _tags(c)
+        for ln in c.source.splitlines()
+    }
     return {ln for ln in own - other if len(ln) >= 8}
 
 
@@ -52,16 +70,26 @@ def test_the_course_has_seven_numbered_notebooks_in_order():
 def test_notebook_structure(source):
     nb = to_notebook(source)
     first = nb.cells[0]
-    assert first.cell_type == "markdown" and "Learning goals" in first.source, "learning goals at the top"
-    assert re.search(r"synthetic|simulated", first.source, re.I), "the header says the data are synthetic"
+    assert first.cell_type == "markdown" and "Learning goals" in first.source, (
+        "learning goals at the top"
+    )
+    assert re.search(r"synthetic|simulated", first.source, re.I), (
+        "the header says the data are synthetic"
+    )
     params = [c for c in nb.cells if "parameters" in _tags(c)]
     assert len(params) == 1, "exactly one papermill parameters cell"
-    assert "interactive = True" in params[0].source, "an `interactive` knob (widgets only with a live kernel)"
-    n = teaching.validate_exercises(nb, name=source.name)  # every exercise has a checked solution after it
+    assert "interactive = True" in params[0].source, (
+        "an `interactive` knob (widgets only with a live kernel)"
+    )
+    n = teaching.validate_exercises(
+        nb, name=source.name
+    )  # every exercise has a checked solution after it
     assert n >= 2
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "explore(" in code, "interactive knobs through teaching.explore"
-    assert 'study="teaching"' in code and "save_figure(" in code, "figures saved through save_figure under study teaching"
+    assert 'study="teaching"' in code and "save_figure(" in code, (
+        "figures saved through save_figure under study teaching"
+    )
     assert "data_banner(" in code, "a synthetic-data banner"
     for bad in ("!pip", "np.random.seed(", "/work/shared", "requests."):
         assert bad not in code, f"{source.name} uses {bad!r}"
@@ -110,7 +138,9 @@ def test_student_copies_hold_no_solution(tmp_path):
         assert sum(teaching.EXERCISE_TAG in _tags(c) for c in student.cells) == n_ex
         assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
         assert len(jupytext.read(b.student_py).cells) == len(student.cells)
-        assert len(student.cells) == len(source_nb.cells) - sum(teaching.SOLUTION_TAG in _tags(c) for c in source_nb.cells)
+        assert len(student.cells) == len(source_nb.cells) - sum(
+            teaching.SOLUTION_TAG in _tags(c) for c in source_nb.cells
+        )
 
 
 def _png_size(path):
@@ -134,7 +164,9 @@ def instructor_runs(tmp_path_factory):
 
     def build(source):
         try:
-            (b,) = teaching.build_teaching(pattern=source.name, out=root / "teaching", parameters=FAST.get(source.stem))
+            (b,) = teaching.build_teaching(
+                pattern=source.name, out=root / "teaching", parameters=FAST.get(source.stem)
+            )
             return b
         except Exception as exc:  # reported by that notebook's test
             return exc
@@ -155,7 +187,13 @@ def test_instructor_copy_runs_and_every_solution_checks_out(source, instructor_r
         raise b
     assert b.instructor.is_file() and b.html.is_file()
     nb = nbformat.read(b.instructor, as_version=4)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors, errors[:1]
     injected = [c for c in nb.cells if "injected-parameters" in _tags(c)]
     assert injected and "interactive = False" in injected[0].source
@@ -163,7 +201,12 @@ def test_instructor_copy_runs_and_every_solution_checks_out(source, instructor_r
     assert not b.not_available, b.not_available
     # each exercise's solution printed at least one CHECKED line, right after the exercise
     for ex, sol in teaching.exercise_pairs(nb):
-        printed = "".join(o.get("text", "") for i in sol for o in nb.cells[i].get("outputs", []) if o.get("output_type") == "stream")
+        printed = "".join(
+            o.get("text", "")
+            for i in sol
+            for o in nb.cells[i].get("outputs", [])
+            if o.get("output_type") == "stream"
+        )
         assert teaching.CHECK_MARK in printed, f"solution after cell {ex[0]} checked nothing"
     assert b.checks >= b.exercises
     # figures: saved under study "teaching", marked synthetic, with their numbers
@@ -198,7 +241,9 @@ def test_check_and_needs_helpers(capsys):
     assert teaching.NOT_AVAILABLE_MARK in capsys.readouterr().out
     with pytest.raises(ZeroDivisionError), teaching.needs("twfe"):  # other errors are not swallowed
         raise ZeroDivisionError("not an estimator problem")
-    assert teaching.explore(lambda a=1: a, False, a=(0, 2)) is None  # never a widget without interactive
+    assert (
+        teaching.explore(lambda a=1: a, False, a=(0, 2)) is None
+    )  # never a widget without interactive
 
 
 def test_every_estimator_the_course_uses_is_available():
@@ -207,17 +252,26 @@ def test_every_estimator_the_course_uses_is_available():
         used |= set(re.findall(r"\best\.([a-z_]+)\(", p.read_text()))
     used.discard("available")
     missing = [k for k, ok in teaching.estimators().available(*sorted(used)).items() if not ok]
-    assert not missing, f"the course calls estimators that enforcement_crime.estimators lacks: {missing}"
+    assert not missing, (
+        f"the course calls estimators that enforcement_crime.estimators lacks: {missing}"
+    )
 
 
 def test_lab_settings_open_py_files_as_notebooks(tmp_path):
     target = tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     target.parent.mkdir(parents=True)
-    target.write_text(json.dumps({"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}))
+    target.write_text(
+        json.dumps({"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}})
+    )
     path = teaching.install_lab_settings(prefix=tmp_path)
     data = json.loads(path.read_text())
-    assert data["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]["python"] == "Jupytext Notebook"
-    assert data["@jupyterlab/apputils-extension:themes"]["theme"] == "JupyterLab Dark", "other settings kept"
+    assert (
+        data["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]["python"]
+        == "Jupytext Notebook"
+    )
+    assert data["@jupyterlab/apputils-extension:themes"]["theme"] == "JupyterLab Dark", (
+        "other settings kept"
+    )
     cmd = teaching.lab_command(["--no-browser"])
     config_file = config.project_root() / "jupyter" / "jupyter_lab_config.py"
     assert f"--config={config_file}" in cmd and cmd[-1] == "--no-browser"
@@ -238,9 +292,21 @@ def test_a_live_kernel_gets_widgets_and_a_papermill_run_does_not_block(tmp_path,
     from enforcement_crime.notebooks import execute_notebook
 
     monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
-    run = execute_notebook(SOURCES[0], output=tmp_path / "live.ipynb", parameters={"interactive": True}, html=False, timeout=120)
+    run = execute_notebook(
+        SOURCES[0],
+        output=tmp_path / "live.ipynb",
+        parameters={"interactive": True},
+        html=False,
+        timeout=120,
+    )
     nb = nbformat.read(run.output, as_version=4)
-    mimes = {m for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) for m in o.get("data", {})}
+    mimes = {
+        m
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        for m in o.get("data", {})
+    }
     assert "application/vnd.jupyter.widget-view+json" in mimes, sorted(mimes)
 
 
@@ -255,6 +321,12 @@ def test_student_copy_runs_top_to_bottom(source, tmp_path, monkeypatch):
     run = execute_notebook(b.student_ipynb, output=tmp_path / "student-run.ipynb",
                            parameters={"interactive": False, **FAST.get(source.stem, {})}, html=False)  # fmt: skip
     nb = nbformat.read(run.output, as_version=4)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors, errors[:1]
     assert teaching.CHECK_MARK not in json.dumps(nb.cells), "a check ran in the student copy"

@@ -125,7 +125,9 @@ class _Estimators:
             self._error = ""
         except Exception as exc:  # a module mid-edit must not take the course down
             self._module = None
-            self._error = f"importing enforcement_crime.estimators failed: {type(exc).__name__}: {exc}"
+            self._error = (
+                f"importing enforcement_crime.estimators failed: {type(exc).__name__}: {exc}"
+            )
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
@@ -182,7 +184,9 @@ def needs(*names: str):
         )
 
 
-def check(name: str, value: float, truth: float, tol: float, reason: str, *, against: str = "truth") -> bool:
+def check(
+    name: str, value: float, truth: float, tol: float, reason: str, *, against: str = "truth"
+) -> bool:
     """Assert ``|value - truth| <= tol`` and print a ``CHECKED`` line.
 
     Parameters
@@ -238,12 +242,20 @@ def _slider(fn, name, abbrev, ipywidgets):
     """A slider that recomputes on release (simulations are not instant) for a (min, max[, step]) tuple."""
     import inspect
 
-    if not (isinstance(abbrev, tuple) and 2 <= len(abbrev) <= 3 and all(isinstance(x, int | float) for x in abbrev)):
+    if not (
+        isinstance(abbrev, tuple)
+        and 2 <= len(abbrev) <= 3
+        and all(isinstance(x, int | float) for x in abbrev)
+    ):
         return abbrev  # lists (dropdowns) and widgets as given
     default = inspect.signature(fn).parameters[name].default
     lo, hi = abbrev[0], abbrev[1]
-    kind = ipywidgets.IntSlider if all(isinstance(x, int) for x in abbrev) else ipywidgets.FloatSlider
-    step = abbrev[2] if len(abbrev) == 3 else (1 if kind is ipywidgets.IntSlider else (hi - lo) / 20)
+    kind = (
+        ipywidgets.IntSlider if all(isinstance(x, int) for x in abbrev) else ipywidgets.FloatSlider
+    )
+    step = (
+        abbrev[2] if len(abbrev) == 3 else (1 if kind is ipywidgets.IntSlider else (hi - lo) / 20)
+    )
     value = default if isinstance(default, int | float) and lo <= default <= hi else lo
     return kind(value=value, min=lo, max=hi, step=step, continuous_update=False, description=name)
 
@@ -271,7 +283,9 @@ def explore(fn: Callable[..., object], interactive: bool, **knobs):
         except ImportError:
             print("ipywidgets is not installed: change the parameters cell and re-run instead.")
             return None
-        return ipywidgets.interact(fn, **{k: _slider(fn, k, v, ipywidgets) for k, v in knobs.items()})
+        return ipywidgets.interact(
+            fn, **{k: _slider(fn, k, v, ipywidgets) for k, v in knobs.items()}
+        )
     print(
         "Not interactive (interactive=False or no live kernel): change "
         + ", ".join(knobs)
@@ -356,7 +370,9 @@ def validate_exercises(nb, name: str = "notebook") -> int:
             continue
         code = "\n".join(nb.cells[i].source for i in sol if nb.cells[i].cell_type == "code")
         if "check(" not in code and "check_that(" not in code:
-            problems.append(f"solution at cells {sol} checks nothing against the truth (no check()/check_that())")
+            problems.append(
+                f"solution at cells {sol} checks nothing against the truth (no check()/check_that())"
+            )
     if not pairs:
         problems.append("no exercise cells")
     if problems:
@@ -448,7 +464,9 @@ def build_teaching(
 
     sources = teaching_sources(root, pattern)
     if not sources:
-        raise FileNotFoundError(f"no teaching notebooks under {root or config.notebooks_dir() / 'teaching'} matching {pattern!r}")
+        raise FileNotFoundError(
+            f"no teaching notebooks under {root or config.notebooks_dir() / 'teaching'} matching {pattern!r}"
+        )
     out = Path(out) if out else config.reports_dir() / "teaching"
     student_dir, instructor_dir = out / "student", out / "instructor"
     student_dir.mkdir(parents=True, exist_ok=True)
@@ -459,25 +477,42 @@ def build_teaching(
         nb = to_notebook(source)
         n_ex = validate_exercises(nb, name=str(source))
         student = student_notebook(nb)
-        b = TeachingBuild(source, student_dir / f"{source.stem}.ipynb", student_dir / f"{source.stem}.py", exercises=n_ex)
+        b = TeachingBuild(
+            source,
+            student_dir / f"{source.stem}.ipynb",
+            student_dir / f"{source.stem}.py",
+            exercises=n_ex,
+        )
         nbformat.write(student, b.student_ipynb)
         jupytext.write(student, b.student_py, fmt="py:percent")
-        print(f"[teaching] {source.name}: student copy ({n_ex} exercises, solutions removed)", flush=True)
+        print(
+            f"[teaching] {source.name}: student copy ({n_ex} exercises, solutions removed)",
+            flush=True,
+        )
         if execute:
-            run = execute_notebook(source, output=instructor_dir / f"{source.stem}.ipynb", parameters=params, html=html)
+            run = execute_notebook(
+                source, output=instructor_dir / f"{source.stem}.ipynb", parameters=params, html=html
+            )
             b.instructor, b.html, b.seconds = run.output, run.html, run.seconds
             lines = _output_text(nbformat.read(run.output, as_version=4))
             b.checks = sum(line.startswith(CHECK_MARK) for line in lines)
             b.not_available = [line for line in lines if line.startswith(NOT_AVAILABLE_MARK)]
             print(
                 f"[teaching] {source.name}: instructor copy in {run.seconds:.1f} s, {b.checks} checks passed"
-                + (f", {len(b.not_available)} cell(s) skipped: estimator not available yet" if b.not_available else ""),
+                + (
+                    f", {len(b.not_available)} cell(s) skipped: estimator not available yet"
+                    if b.not_available
+                    else ""
+                ),
                 flush=True,
             )
         builds.append(b)
     skipped = [line for b in builds for line in b.not_available]
     if skipped:
-        print(f"[teaching] WARNING: {len(skipped)} cell(s) skipped because an estimator is missing:", flush=True)
+        print(
+            f"[teaching] WARNING: {len(skipped)} cell(s) skipped because an estimator is missing:",
+            flush=True,
+        )
         for line in sorted(set(skipped)):
             print(f"[teaching]   {line}", flush=True)
     return builds
@@ -540,10 +575,12 @@ def main(argv: list[str] | None = None) -> int:
         only = argv[argv.index("--only") + 1] if "--only" in argv else None
         build_teaching(pattern=only)
         return 0
-    print("usage: python -m enforcement_crime.teaching lab [JUPYTER ARGS] | build [--only TEXT]", file=sys.stderr)
+    print(
+        "usage: python -m enforcement_crime.teaching lab [JUPYTER ARGS] | build [--only TEXT]",
+        file=sys.stderr,
+    )
     return 2
 
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
-

@@ -47,7 +47,9 @@ def ensure_chromium(timeout: float = 900) -> str | None:
     for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0:
-            raise RuntimeError(f"`{' '.join(cmd)}` failed ({done.returncode}): {done.stderr[-2000:]}")
+            raise RuntimeError(
+                f"`{' '.join(cmd)}` failed ({done.returncode}): {done.stderr[-2000:]}"
+            )
     if not CHROMIUM.is_file():
         raise RuntimeError(f"apt-get installed chromium but {CHROMIUM} is still missing")
     return None
@@ -97,13 +99,19 @@ class LabServer:
     def start(self, timeout: float = 60) -> LabServer:
         """Start the server and wait (at most ``timeout`` s) until ``/api/status`` answers."""
         fh = self.log.open("w")
-        self.proc = subprocess.Popen(self.command, env=self.env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.command, env=self.env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {self.proc.returncode}:\n{self.log_text()}")
+                raise RuntimeError(
+                    f"JupyterLab exited with {self.proc.returncode}:\n{self.log_text()}"
+                )
             try:
-                with urllib.request.urlopen(f"{self.base}/api/status?token={self.token}", timeout=2) as r:
+                with urllib.request.urlopen(
+                    f"{self.base}/api/status?token={self.token}", timeout=2
+                ) as r:
                     if r.status == 200:
                         return self
             except (urllib.error.URLError, ConnectionError, TimeoutError):
