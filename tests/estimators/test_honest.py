@@ -126,6 +126,9 @@ def test_works_on_event_study_contract():
     assert row0["conf_low"] <= 1.0 <= row0["conf_high"]  # true effect 1 everywhere
     sd = honest_did(es, method="smoothness", m_grid=[0.0], post=2)
     assert sd.table["conf_low"].iloc[0] < sd.table["conf_high"].iloc[0]
+    assert "caution" not in res.notes
+    binned = event_study(df, "y", "unit", "time", "cohort", window=(-4, 4), bin_endpoints=True)
+    assert "endpoint terms are bins" in honest_did(binned, mbar_grid=[0]).notes
 
 
 def test_errors():

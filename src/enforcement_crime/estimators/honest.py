@@ -656,6 +656,12 @@ def honest_did(
         f"HonestDiD {method} ({ci_method}); target: {target}; reference e{ref}; "
         f"breakdown {label}={breakdown:.4g}" + (f" ({bnote})" if bnote else "")
     )
+    binned = (getattr(event_study_result, "extra", None) or {}).get("binned") or {}
+    if binned:
+        notes += (
+            f"; caution: endpoint terms are bins ({', '.join(f'{k} {v}' for k, v in binned.items())}) "
+            "but the restrictions treat them as single periods; refit with bin_endpoints=False to avoid this"
+        )
     return EstimationResult(
         "honest_did",
         table,
