@@ -27,7 +27,7 @@
 # no true effect, as the studies found.
 #
 # **Outputs.** `reports/figures/teaching/fig_teaching_06_power_curve.*`.
-# **Run time.** About 15 seconds.
+# **Run time.** About 10 seconds.
 
 # %% tags=["parameters"]
 true_effect = 0.0  # the effect in the "observed" panel
