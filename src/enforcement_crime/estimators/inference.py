@@ -493,6 +493,13 @@ def randomization_inference(
     It is exact (size at most alpha) under the sharp null for any
     estimator; permutations whose estimator fails are excluded and counted
     in ``n_failed``.
+
+    The built-in statistic is the static TWFE coefficient
+    :math:`\hat\beta = \tilde x'\tilde y/\tilde x'\tilde x` (unit and
+    period effects partialled out exactly; weighted least squares with
+    ``weights``). No standard error or small-sample correction enters: the
+    test uses the coefficient itself, so clustering is irrelevant to its
+    validity (stratify instead when assignment was within groups).
     """
     if n_perm < 1:
         raise EstimatorInputError("n_perm must be at least 1")

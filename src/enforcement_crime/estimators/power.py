@@ -140,7 +140,12 @@ def minimum_detectable_effect(
     (because :math:`x'D^p = x'x`), and the residuals, hence the standard
     error, do not change; so one fit per placebo gives the whole power
     curve exactly. ``\widetilde{se}`` for the analytic MDE is the median
-    placebo standard error.
+    placebo standard error. Weights: weighted least squares with
+    ``weights`` (the effect is added to every treated cell, so the simulated
+    estimand is the weighted ATT). Standard errors: CR1 with
+    :math:`\frac{G}{G-1}\frac{N-1}{N-K}`, :math:`K = T + 1`, as in
+    :func:`~enforcement_crime.estimators.wild_cluster_bootstrap` (pyfixest's
+    default).
     """
     if not 0 < alpha < 1 or not 0 < power < 1:
         raise EstimatorInputError("alpha and power must be in (0, 1)")
