@@ -48,7 +48,7 @@ data_source = "synthetic"  # the built-in panel
 preset = "homogeneous"  # true SC effects: "homogeneous", "dynamic" or "null"
 last_year = 2012  # the last year with untreated counties
 min_population = 25_000
-window = [-5, 4]  # event-study window (endpoints binned)
+window = [-5, 4]  # event-study window; endpoints bin the event times beyond them
 seed = 20140101
 interactive = True  # sliders when a live kernel is present (papermill runs pass False)
 
@@ -158,6 +158,12 @@ with needs("twfe", "callaway_santanna", "imputation"):
 
 # %% [markdown]
 # ## Step 3: event study and sensitivity
+# The endpoint terms bin every event time beyond the window (`e-5` is "5 or
+# more years before"); HonestDiD treats each term as one period and says so in
+# a warning: an approximation at the endpoints, kept here because dropping the
+# binned observations instead leaves the early adopters' county effects
+# estimated from few years and the event study much noisier (try
+# `bin_endpoints=False`).
 
 # %%
 with needs("event_study", "honest_did"):
