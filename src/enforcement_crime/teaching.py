@@ -570,6 +570,9 @@ def main(argv: list[str] | None = None) -> int:
         install_lab_settings()
         cmd = lab_command(argv[1:])
         print("[lab] " + " ".join(cmd), flush=True)
+        # a non-interactive MPLBACKEND (e.g. Agg, common in CI shells) would reach every kernel
+        # and hide all figures; JupyterLab kernels choose the inline backend themselves
+        os.environ.pop("MPLBACKEND", None)
         os.execv(cmd[0], cmd)  # pragma: no cover - replaces the process
     if argv[:1] == ["build"]:
         only = argv[argv.index("--only") + 1] if "--only" in argv else None

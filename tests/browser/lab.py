@@ -86,7 +86,8 @@ class LabServer:
             ]
         )
         self.env = {
-            **os.environ,
+            # as `make lab` does: no inherited MPLBACKEND (it would hide the kernel's figures)
+            **{k: v for k, v in os.environ.items() if k != "MPLBACKEND"},
             "JUPYTER_RUNTIME_DIR": str(runtime),
             # a fresh user state, so that nothing in ~/.jupyter decides how .py files open
             "JUPYTERLAB_SETTINGS_DIR": str(self.workdir / "lab-settings"),
