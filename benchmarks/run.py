@@ -30,10 +30,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# this folder also holds coverage.py (the coverage study), which would shadow the `coverage`
-# package that numba imports; nothing is imported from here, so drop it from the path
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 # task -> (description, target seconds, target memory GB or None)
 TASKS = {

@@ -1,4 +1,4 @@
-"""Slow: interval coverage of TWFE, Callaway-Sant'Anna and imputation (benchmarks/coverage.py)."""
+"""Slow: interval coverage of TWFE, Callaway-Sant'Anna and imputation (benchmarks/coverage_study.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "coverage.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "coverage_study.py"
 
 
 def _load():

@@ -17,7 +17,7 @@ third never treated, state-by-year shocks (sd 0.3) and AR(1) unit errors
 
 Usage::
 
-    python benchmarks/coverage.py [--reps 200] [--jobs 2] [--seed 0]
+    python benchmarks/coverage_study.py [--reps 200] [--jobs 2] [--seed 0]
 """
 
 from __future__ import annotations
