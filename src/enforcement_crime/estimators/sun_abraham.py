@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from enforcement_crime.estimators._common import EstimatorInputError
+from enforcement_crime.estimators._common import EstimatorInputError, joint_wald
 from enforcement_crime.estimators.twfe import _blocks, _conv_notes, _fit_within, _prepare
 from enforcement_crime.results import EstimationResult
 
@@ -207,17 +207,7 @@ def sun_abraham(
     tab = pd.concat([tab.iloc[[0]], dyn], ignore_index=True)
     Vev = pd.DataFrame(V[1:, 1:], index=terms[1:], columns=terms[1:])
     leads = [f"e{e}" for e in ets if e < 0]
-    if leads:
-        b = np.array([est[terms.index(t)] for t in leads])
-        stat = float(b @ np.linalg.solve(Vev.loc[leads, leads].to_numpy(), b))
-        pre = {
-            "stat": stat,
-            "df": len(leads),
-            "p_value": float(stats.chi2.sf(stat, len(leads))),
-            "terms": leads,
-        }
-    else:
-        pre = {"stat": np.nan, "df": 0, "p_value": np.nan, "terms": []}
+    pre = joint_wald([est[terms.index(t)] for t in leads], Vev.loc[leads, leads].to_numpy(), leads)
     notes = _conv_notes(p, cluster, False, False, None)
     notes.insert(
         0,

@@ -49,7 +49,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from enforcement_crime.estimators._common import EstimatorInputError, PreparedPanel, prepare_panel
+from enforcement_crime.estimators._common import (
+    EstimatorInputError,
+    PreparedPanel,
+    joint_wald,
+    prepare_panel,
+)
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["twfe", "event_study"]
@@ -764,18 +769,7 @@ def event_study(
     tab["event_time"] = tab["event_time"].astype("Int64")
     vcov = pd.DataFrame(V, index=names, columns=names)
     leads = [n for n, k in zip(names, kept, strict=True) if k < 0]
-    if leads:
-        b = fit.coef[[names.index(n) for n in leads]]
-        Vl = vcov.loc[leads, leads].to_numpy()
-        stat = float(b @ np.linalg.solve(Vl, b))
-        pre = {
-            "stat": stat,
-            "df": len(leads),
-            "p_value": float(stats.chi2.sf(stat, len(leads))),
-            "terms": leads,
-        }
-    else:
-        pre = {"stat": np.nan, "df": 0, "p_value": np.nan, "terms": []}
+    pre = joint_wald(fit.coef[[names.index(n) for n in leads]], vcov.loc[leads, leads].to_numpy(), leads)
     notes = _conv_notes(p, cluster, state_year_fe, unit_trends, state)
     notes.insert(
         0,
