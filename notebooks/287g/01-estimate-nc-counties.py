@@ -80,7 +80,7 @@ nc = raw[raw["fips"].str.startswith("37") & raw["year"].between(first_year, last
 if nc.empty:
     raise ValueError(f"panel {data_source!r} has no North Carolina county-years in {first_year}-{last_year}")
 log = studies.OutputLog(study, "notebooks/287g/01-estimate-nc-counties.py", synthetic, data_label)
-print(f"Data: {data_label}; {nc['fips'].nunique()} NC counties, {nc['year'].min()}-{nc['year'].max()}, {len(nc)} rows")
+print(f"Data: {data_label}; {nc['fips'].nunique()} NC counties, {len(nc)} rows; years present: {sorted(nc['year'].unique().tolist())}")
 data_banner(raw)
 
 # %% [markdown]

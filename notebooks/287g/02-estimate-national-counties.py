@@ -76,7 +76,8 @@ panel = studies.add_treatment(panel, "g287_start", "g287_end", rule=exposure_rul
 panel = studies.add_treatment(panel, "sc_activation_date", rule=exposure_rule, prefix="sc")
 log = studies.OutputLog(study, "notebooks/287g/02-estimate-national-counties.py", synthetic, data_label)
 n_adopt = panel.loc[panel["g287_ever"], "fips"].nunique()
-print(f"Data: {data_label}; {panel['fips'].nunique()} counties, {first_year}-{last_year}; {n_adopt} ever adopted 287(g)")
+print(f"Data: {data_label}; {panel['fips'].nunique()} counties, years present {sorted(panel['year'].unique().tolist())}; "
+      f"{n_adopt} ever adopted 287(g)")
 if n_adopt == 0:
     raise ValueError(f"panel {data_source!r} has no 287(g) adoption dates (g287_start is empty): build it with timing")
 data_banner(raw)

@@ -85,7 +85,7 @@ panel = studies.add_treatment(panel, "sc_activation_date", rule=exposure_rule, p
 for col in outcomes:  # log(1 + rate) keeps zero-crime county-years (documented choice)
     panel[f"log_{col}"] = np.log1p(panel[col].astype("float64"))
 log = studies.OutputLog(study, "notebooks/secure_communities/01-estimate-county-crime.py", synthetic, data_label)
-print(f"Data: {data_label}; {panel['fips'].nunique()} counties, {first_year}-{last_year}, {len(panel)} rows; "
+print(f"Data: {data_label}; {panel['fips'].nunique()} counties, years present {sorted(panel['year'].unique().tolist())}, {len(panel)} rows; "
       f"never-treated counties in the window: {int((panel.groupby('fips')['sc_cohort'].first() == 0).sum())}")  # fmt: skip
 data_banner(raw)
 

@@ -95,7 +95,7 @@ if clearance_cols:
             panel[f"clearance_{base}"] = panel[c] / panel[base].where(panel[base] > 0)
 clearance_outcomes = [c for c in panel.columns if c.startswith("clearance_")]
 log = studies.OutputLog(study, "notebooks/secure_communities/02-estimate-city-crime.py", synthetic, data_label)
-print(f"Data: {data_label}; {panel[unit].nunique()} units, {first_year}-{last_year}, {len(panel)} rows; "
+print(f"Data: {data_label}; {panel[unit].nunique()} units, years present {sorted(panel['year'].unique().tolist())}, {len(panel)} rows; "
       f"clearance outcomes: {clearance_outcomes or 'none in this panel'}")  # fmt: skip
 data_banner(raw)
 
