@@ -156,7 +156,7 @@ def ppml(
         ssc=pf.ssc(k_fixef="nonnested", G_df="conventional"),
         iwls_tol=tol,
         iwls_maxiter=1000,
-        fixef_tol=tol * 1e-2,
+        demeaner=pf.MapDemeaner(fixef_tol=tol * 1e-2),
         **kw,
     )
     n_used = int(fit._N)
