@@ -612,21 +612,39 @@ def _rel(path: Path, start: Path) -> str:
     return os.path.relpath(path, start).replace(os.sep, "/")
 
 
-def write_outputs_md(reports: str | Path | None = None, *, project_root: str | Path | None = None) -> Path:
+def write_outputs_md(reports: str | Path | None = None, *, project_root: str | Path | None = None,
+                     out: str | Path | None = None) -> Path:  # fmt: skip
     """Write ``reports/OUTPUTS.md``: every figure and table, with the notebook that makes it.
 
     Reads the records written by :class:`OutputLog` (one per executed
     notebook) and, for the tour notebook and any notebook not using
     :class:`OutputLog`, lists the files found under ``reports/figures/<study>``
-    and ``reports/tables/<study>`` with the notebooks of that folder.
+    and ``reports/tables/<study>`` with the notebook of that folder whose
+    number matches the file name (``fig_<study>_07_...`` -> ``07-*.py``), or
+    all the folder's notebooks when none does.
+
+    Parameters
+    ----------
+    reports : path, optional
+        The reports folder to scan (default :func:`config.reports_dir`).
+        Links to outputs and executed notebooks are relative to it (as if
+        OUTPUTS.md sat in it).
+    project_root : path, optional
+        Where the notebook sources are.
+    out : path, optional
+        Where to write (default ``<reports>/OUTPUTS.md``); links to notebook
+        sources are relative to its folder.
 
     Returns
     -------
     pathlib.Path
         The written file.
     """
+    import re
+
     reports = Path(reports) if reports else config.reports_dir()
     root = Path(project_root) if project_root else config.project_root()
+    out = Path(out) if out else reports / "OUTPUTS.md"
     records = []
     reg = reports / "notebooks" / "_outputs"
     for p in sorted(reg.glob("*.json")) if reg.is_dir() else []:
@@ -647,7 +665,7 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
         lines += [
             f"## `{rec['notebook']}`",
             "",
-            f"Source: [{rec['notebook']}]({_rel(src, reports)}); executed: "
+            f"Source: [{rec['notebook']}]({_rel(src, out.parent)}); executed: "
             f"[{_rel(executed, reports)}]({_rel(executed, reports)}). Data: {rec.get('data') or 'see notebook'}"
             + (" (SYNTHETIC DATA)" if rec.get("synthetic") else "") + ".",
             "",
@@ -673,13 +691,14 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
         lines += ["## Other outputs (by folder)", "", "| output | files | notebooks of that study folder |", "|---|---|---|"]
         for study, files in sorted(loose.items()):
             nbs = sorted((root / "notebooks" / study).glob("*.py")) if (root / "notebooks" / study).is_dir() else []
-            nb_links = ", ".join(f"[{_rel(n, root)}]({_rel(n, reports)})" for n in nbs) or "(none found)"
             for f in files:
+                num = re.match(rf"^(?:fig|tab)_{re.escape(study)}_(\d+)_", f.stem)
+                mine = [n for n in nbs if num and n.name.startswith(f"{num.group(1)}-")] or nbs
+                nb_links = ", ".join(f"[{_rel(n, root)}]({_rel(n, out.parent)})" for n in mine) or "(none found)"
                 exts = [e for e in ("pdf", "png", "csv", "tex") if f.with_suffix("." + e).is_file()]
                 links = " ".join(f"[{e}]({_rel(f.with_suffix('.' + e), reports)})" for e in exts)
                 lines.append(f"| `{f.stem}` | {links} | {nb_links} |")
         lines.append("")
-    out = reports / "OUTPUTS.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines))
     return out
