@@ -123,6 +123,7 @@ for ax, col in zip(axes, ["violent_rate", "property_rate", "index_rate"], strict
     ax.set_xlabel("Year")
 axes[0].set_ylabel("per 100,000")
 axes[0].legend(fontsize=6)
+studies.share_axis_labels(fig, fig.axes)
 log.figure(fig, "fig_287g_nc_raw_trends", trends, description="Rates in the nine 287(g) counties vs the other NC counties")
 plt.show()
 
@@ -175,6 +176,7 @@ for ax, outcome in zip(axes[0], outcomes, strict=True):
     pt = res.extra.get("pretrend_test", {})
     es_frames.append(frame.assign(outcome=outcome, pretrend_p=pt.get("p_value", np.nan)))
 es_data = pd.concat(es_frames, ignore_index=True) if es_frames else pd.DataFrame({"note": ["event study not available"]})
+studies.share_axis_labels(fig, fig.axes)
 log.figure(fig, "fig_287g_nc_event_study", es_data, description="TWFE event study, reference year -1, onset at 0, 95% bands")
 plt.show()
 es_data[["outcome", "term", "estimate", "conf_low", "conf_high", "pretrend_p"]] if es_frames else es_data
@@ -201,6 +203,7 @@ if cs_frames:
         dyn = dyn[dyn["event_time"].between(event_window[0], event_window[1])]
         plots.event_study_plot(dyn, ax=ax, reference=None, ylabel="per 100,000")
         ax.set_title(outcome.replace("_", " "))
+    studies.share_axis_labels(fig, fig.axes)
     log.figure(fig, "fig_287g_nc_callaway_santanna", cs_all[cs_all["term"].str.match(r"^e-?\d+$")],
                description="Callaway-Sant'Anna event-time ATTs (never-treated controls), 95% bands")  # fmt: skip
     plt.show()
@@ -317,9 +320,13 @@ if paths:
             ax2.axhline(0, color="black", lw=0.8)
             ax2.axvline(start - 0.5, color="grey", ls="--", lw=0.8)
             ax2.set_title(f"{name}: {outcome.replace('_', ' ')}", fontsize=7)
+            for a in (ax, ax2):
+                a.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     axes[0][0].legend(fontsize=6)
     axes2[0][0].legend(fontsize=6)
+    studies.share_axis_labels(fig, fig.axes)
     log.figure(fig, "fig_287g_nc_synthetic_control_paths", path_df, description="Treated and synthetic paths, Mecklenburg and Wake (onset dashed)")
+    studies.share_axis_labels(fig2, fig2.axes)
     log.figure(fig2, "fig_287g_nc_synthetic_control_placebos", pd.concat([gap_df, path_df.assign(unit="treated")], ignore_index=True),
                description="Synthetic-control gap of each treated county against in-space placebo gaps")  # fmt: skip
     plt.show()
@@ -364,6 +371,7 @@ if mde_rows:
         ax.set_xlabel("additive effect (per 100,000)")
     axes[0][0].set_ylabel("power")
     axes[0][0].legend(fontsize=6)
+    studies.share_axis_labels(fig, fig.axes)
     log.figure(fig, "fig_287g_nc_power", curves, description="Power curves of the NC TWFE design from placebo adoption dates")
     plt.show()
     display(pd.DataFrame(mde_rows))

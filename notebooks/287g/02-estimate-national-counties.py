@@ -96,6 +96,7 @@ for model, g in adopters.groupby(adopters["model"].fillna("unknown")):
     roll.append(r)
 ax.set_title("287(g) first adoption, share of each model's adopters")
 ax.legend()
+studies.share_axis_labels(fig, fig.axes)
 log.figure(fig, "fig_287g_national_rollout", pd.concat(roll, ignore_index=True), description="287(g) adoption over time by model")
 plt.show()
 summary = adopters.assign(model=adopters["model"].fillna("unknown"), ended=panel.groupby("fips")["g287_end"].first().reindex(adopters.index).notna())
@@ -159,6 +160,7 @@ for ax, outcome in zip(axes[0], outcomes, strict=True):
     ax.set_title(outcome.replace("_", " "))
 axes[0][0].legend(fontsize=6)
 es_data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"note": ["event study not available"]})
+studies.share_axis_labels(fig, fig.axes)
 log.figure(fig, "fig_287g_national_event_study", es_data, description="Event studies of jail vs task-force adopters, reference -1")
 plt.show()
 

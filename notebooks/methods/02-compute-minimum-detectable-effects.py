@@ -126,6 +126,7 @@ for ax, outcome in zip(axes[0], outcomes, strict=True):
     ax.set_xlabel("effect, % of mean outcome")
 axes[0][0].set_ylabel("power")
 axes[0][0].legend(fontsize=5)
+studies.share_axis_labels(fig, fig.axes)
 log.figure(fig, "fig_methods_power_curves", cur, description="Power of each design against effect size (% of mean), placebo-calibrated test")
 plt.show()
 

@@ -115,6 +115,7 @@ axes[0].set_title("Violent crime rate")
 axes[1].set_title("Property crime rate")
 axes[0].set_ylabel("per 100,000")
 axes[1].legend(title="SC cohort", fontsize=6, ncols=2)
+studies.share_axis_labels(fig, fig.axes)
 log.figure(fig, "fig_sc_city_trends", trends, description="City crime rates by SC cohort" + (" (county stand-ins)" if stand_in else ""))
 plt.show()
 
@@ -141,6 +142,7 @@ for i, outcome in enumerate(all_outcomes):
         plots.event_study_plot(f, ax=axes[0][i], reference=es.extra.get("reference_period", -1), ylabel="per 100,000")
         axes[0][i].set_title(outcome.replace("_", " "))
         es_frames.append(f.assign(outcome=outcome))
+studies.share_axis_labels(fig, fig.axes)
 log.figure(fig, "fig_sc_city_event_study", pd.concat(es_frames, ignore_index=True),
            description="City event study (TWFE, reference -1, 95% bands)")  # fmt: skip
 plt.show()

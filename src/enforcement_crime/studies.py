@@ -68,6 +68,7 @@ __all__ = [
     "design_mde",
     "param_files",
     "run_param_file",
+    "share_axis_labels",
 ]
 
 EXPOSURE_RULES: tuple[str, ...] = ("first_full_year", "share_of_year")
@@ -979,3 +980,25 @@ def run_param_file(path: str | Path, *, output: str | Path | None = None, html: 
         rel = Path(spec["notebook"]).relative_to("notebooks")
         output = config.reports_dir() / "notebooks" / rel.parent / f"{rel.stem}--{path.stem}.ipynb"
     return notebooks.execute_notebook(src, output, {**spec["parameters"], **(extra or {})}, html=html)
+
+
+def share_axis_labels(fig, axes) -> None:
+    """One x label and one y label for a row or grid of panels that all carry the same label.
+
+    When every labelled panel has the same x (or y) label, the panels' labels
+    are cleared and the figure gets it once (``fig.supxlabel``/``fig.supylabel``);
+    panels with different labels keep theirs. Then ``fig.tight_layout()``
+    (before :func:`~enforcement_crime.plots.save_figure` adds the synthetic
+    mark, which a layout engine would otherwise make room for).
+    """
+    flat = list(np.ravel(axes))
+    if len(flat) < 2:
+        fig.tight_layout()
+        return
+    for get, set_, sup in (("get_xlabel", "set_xlabel", fig.supxlabel), ("get_ylabel", "set_ylabel", fig.supylabel)):
+        labels = {getattr(a, get)() for a in flat} - {""}
+        if len(labels) == 1:
+            for a in flat:
+                getattr(a, set_)("")
+            sup(labels.pop(), fontsize="medium")
+    fig.tight_layout()
