@@ -29,7 +29,9 @@ def panel():
     return df.rename(columns={"time": "year"})
 
 
-COLS = dict(outcome="y", cohort="cohort", unit="unit", time="year", weights="population", cluster="state")
+COLS = dict(
+    outcome="y", cohort="cohort", unit="unit", time="year", weights="population", cluster="state"
+)
 
 
 def test_spec_grid_counts():
@@ -53,13 +55,25 @@ def test_spec_grid_rejects_unknown_choices():
 
 
 def test_prepare_spec_data_accounts_for_every_dropped_row(panel):
-    spec = {"coverage_rule": "coverage_ge_90", "control_group": "last_cohort", "outcome_transform": "log"}
+    spec = {
+        "coverage_rule": "coverage_ge_90",
+        "control_group": "last_cohort",
+        "outcome_transform": "log",
+    }
     data, y, dropped = mv.prepare_spec_data(panel, spec, outcome="y", cohort="cohort")
     assert dropped["coverage unknown (coverage_ge_90)"] == 7
-    assert dropped["coverage below threshold (coverage_ge_90)"] == int((panel["coverage"] < 90).sum())
+    assert dropped["coverage below threshold (coverage_ge_90)"] == int(
+        (panel["coverage"] < 90).sum()
+    )
     assert len(panel) - len(data) == sum(dropped.values())
-    assert data["year"].max() == 2009 and set(data["cohort_spec"]) == {0, 2004, 2007}  # last cohort recoded never
-    np.testing.assert_allclose(data[y], np.log1p(data["y"]), rtol=0, atol=0)  # the documented transform, exactly
+    assert data["year"].max() == 2009 and set(data["cohort_spec"]) == {
+        0,
+        2004,
+        2007,
+    }  # last cohort recoded never
+    np.testing.assert_allclose(
+        data[y], np.log1p(data["y"]), rtol=0, atol=0
+    )  # the documented transform, exactly
     with pytest.raises(ValueError, match="unknown coverage_rule"):
         mv.prepare_spec_data(panel, {"coverage_rule": "most"}, outcome="y", cohort="cohort")
 
@@ -71,7 +85,11 @@ def test_run_spec_recovers_known_effect(panel):
         row = mv.run_spec(panel, spec, **COLS)
         assert row["status"] == "ok", row
         # constant effect 2, no heterogeneity: every estimator is unbiased; 4 SE leaves a 1-in-15,000 false alarm
-        assert abs(row["estimate"] - 2.0) < 4 * row["std_error"], (est, row["estimate"], row["std_error"])
+        assert abs(row["estimate"] - 2.0) < 4 * row["std_error"], (
+            est,
+            row["estimate"],
+            row["std_error"],
+        )
 
 
 def test_run_spec_reports_missing_estimator(panel, monkeypatch):
@@ -86,7 +104,9 @@ def test_run_spec_empty_sample_is_not_estimable(panel):
     spec = {"spec_id": 0, "coverage_rule": "full_coverage", "weights": "none", "control_group": "not_yet_treated",
             "trends": "none", "estimator": "twfe", "outcome_transform": "level"}  # fmt: skip
     row = mv.run_spec(panel.assign(coverage=np.nan), spec, **COLS)
-    assert row["status"] == "not estimable" and row["n_obs"] == 0 and "coverage unknown" in row["note"]
+    assert (
+        row["status"] == "not estimable" and row["n_obs"] == 0 and "coverage unknown" in row["note"]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +128,9 @@ def test_run_multiverse_loky_equals_sequential(panel, small_grid, sequential):
     res = mv.run_multiverse(panel, small_grid, n_jobs=2, backend="loky", progress=False, **COLS)
     assert (res["status"] == "ok").all() and len(res) == len(small_grid)
     # same deterministic computations in another process: identical up to floating-point noise
-    np.testing.assert_allclose(res[NUMERIC].to_numpy(float), sequential[NUMERIC].to_numpy(float), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        res[NUMERIC].to_numpy(float), sequential[NUMERIC].to_numpy(float), rtol=1e-10, atol=1e-12
+    )
 
 
 def test_run_multiverse_on_local_dask_cluster(panel, small_grid, sequential):
@@ -119,7 +141,9 @@ def test_run_multiverse_on_local_dask_cluster(panel, small_grid, sequential):
             res = mv.run_multiverse(panel, small_grid, backend="dask", progress=False, **COLS)
         assert client.scheduler_info()["workers"], "the Dask cluster had no worker"
         assert len(stream.data) >= 1, "no task ran on the Dask cluster"
-    np.testing.assert_allclose(res[NUMERIC].to_numpy(float), sequential[NUMERIC].to_numpy(float), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        res[NUMERIC].to_numpy(float), sequential[NUMERIC].to_numpy(float), rtol=1e-10, atol=1e-12
+    )
 
 
 def test_spec_curve_plot(sequential):

@@ -33,7 +33,9 @@ def test_exposure_share_by_hand():
     share = studies.exposure_share(start, end, [2005, 2006, 2007, 2012, 2010])
     # 2012 is a leap year: 1 Jan to 1 Jul = 182 of 366 days
     expected = [0.0, 308 / 365, 1.0, 182 / 366, 0.0]
-    np.testing.assert_allclose(share, expected, rtol=0, atol=1e-15)  # exact day counts; float division only
+    np.testing.assert_allclose(
+        share, expected, rtol=0, atol=1e-15
+    )  # exact day counts; float division only
 
 
 def test_exposure_share_agrees_with_build_timing():
@@ -42,7 +44,9 @@ def test_exposure_share_agrees_with_build_timing():
     ag = nc_287g_agreements().set_index("fips")
     years = list(range(2003, 2019))
     ref = timing.exposure_share_of_year(ag["signed"], ag["end_date"], years)
-    ours = studies.exposure_share(ag.loc[ref["fips"], "signed"], ag.loc[ref["fips"], "end_date"], ref["year"])
+    ours = studies.exposure_share(
+        ag.loc[ref["fips"], "signed"], ag.loc[ref["fips"], "end_date"], ref["year"]
+    )
     # both count days exactly; differences could only come from float division
     np.testing.assert_allclose(ours, ref["share"].to_numpy(), rtol=0, atol=1e-12)
 
@@ -58,20 +62,40 @@ def test_annual_cohort_rules():
 def test_add_treatment_switching_and_absorbing():
     ag = nc_287g_agreements()
     alamance = ag[ag["county"] == "Alamance"].iloc[0]  # signed 2007-01-10, ended 2012-09
-    panel = pd.DataFrame({"fips": "37001", "year": range(2005, 2015), "g287_start": alamance["signed"], "g287_end": alamance["end_date"]})
-    out = studies.add_treatment(panel, "g287_start", "g287_end", rule="first_full_year").set_index("year")
+    panel = pd.DataFrame(
+        {
+            "fips": "37001",
+            "year": range(2005, 2015),
+            "g287_start": alamance["signed"],
+            "g287_end": alamance["end_date"],
+        }
+    )
+    out = studies.add_treatment(panel, "g287_start", "g287_end", rule="first_full_year").set_index(
+        "year"
+    )
     assert set(out["g287_cohort"]) == {2008}
     # wholly exposed years: 2008-2011 (2007 starts 10 Jan, 2012 ends 1 Sep)
     assert out["g287_treated"].to_dict() == {y: float(2008 <= y <= 2011) for y in range(2005, 2015)}
     assert out.loc[2013, "g287_switch_off"] == 1.0 and out.loc[2012, "g287_switch_off"] == 0.0
-    share = studies.add_treatment(panel, "g287_start", "g287_end", rule="share_of_year").set_index("year")
-    assert share.loc[2007, "g287_treated"] == pytest.approx(356 / 365, abs=1e-15)  # 9 days unexposed
+    share = studies.add_treatment(panel, "g287_start", "g287_end", rule="share_of_year").set_index(
+        "year"
+    )
+    assert share.loc[2007, "g287_treated"] == pytest.approx(
+        356 / 365, abs=1e-15
+    )  # 9 days unexposed
     assert share.loc[2010, "g287_treated"] == 1.0 and share.loc[2013, "g287_treated"] == 0.0
     assert set(share["g287_cohort"]) == {2007}
 
 
 def test_add_treatment_bad_input():
-    panel = pd.DataFrame({"fips": ["1"], "year": [2008], "s": pd.to_datetime(["2008-05-01"]), "e": pd.to_datetime(["2008-01-01"])})
+    panel = pd.DataFrame(
+        {
+            "fips": ["1"],
+            "year": [2008],
+            "s": pd.to_datetime(["2008-05-01"]),
+            "e": pd.to_datetime(["2008-01-01"]),
+        }
+    )
     with pytest.raises(ValueError, match="before 's'"):
         studies.add_treatment(panel, "s", "e")
     with pytest.raises(KeyError, match="'nope'"):
@@ -102,7 +126,9 @@ def test_estimate_missing_and_present(sim):
 
 
 def test_estimate_requires_and_optional(sim):
-    res = studies.estimate("twfe", sim, "y", "unit", "time", "cohort", requires=("no_such_argument",))
+    res = studies.estimate(
+        "twfe", sim, "y", "unit", "time", "cohort", requires=("no_such_argument",)
+    )
     assert isinstance(res, studies.Unavailable) and "no_such_argument" in res.reason
     # an optional argument the estimator lacks is not passed (twfe has no n_boot)
     ok = studies.estimate("twfe", sim, "y", "unit", "time", "cohort", optional={"n_boot": 5})
@@ -112,7 +138,9 @@ def test_estimate_requires_and_optional(sim):
 def test_estimate_tolerates_input_errors_only_when_asked(sim):
     with pytest.raises(EstimatorInputError):
         studies.estimate("twfe", sim, "not_a_column", "unit", "time", "cohort")
-    res = studies.estimate("twfe", sim, "not_a_column", "unit", "time", "cohort", tolerate_input_error=True)
+    res = studies.estimate(
+        "twfe", sim, "not_a_column", "unit", "time", "cohort", tolerate_input_error=True
+    )
     assert isinstance(res, studies.Unavailable) and res.reason.startswith("not estimable")
 
 
@@ -121,14 +149,19 @@ def test_headline_picks_named_or_first_static_term(sim):
     h = studies.headline(cs, "ATT(simple)")
     row = cs.to_frame().set_index("term").loc["ATT(simple)"]
     assert h["estimate"] == row["estimate"] and h["conf_low"] == row["conf_low"]
-    assert studies.headline(cs)["term"] == cs.to_frame().loc[cs.to_frame()["event_time"].isna(), "term"].iloc[0]
+    assert (
+        studies.headline(cs)["term"]
+        == cs.to_frame().loc[cs.to_frame()["event_time"].isna(), "term"].iloc[0]
+    )
 
 
 def test_twfe_exposure_share_matches_package_twfe_on_binary_treatment(sim):
     """pyfixest CRV1 (our helper) and the package's TWFE (CR1, FE nested in clusters) on the same 0/1 regressor."""
     d = sim.assign(D=sim["treated"].astype(float))
     ours = studies.twfe_exposure_share(d, "y", "unit", "time", "D", weights="w", cluster="state")
-    ref = studies.estimate("twfe", d, "y", "unit", "time", treatment="D", weights="w", cluster="state")
+    ref = studies.estimate(
+        "twfe", d, "y", "unit", "time", treatment="D", weights="w", cluster="state"
+    )
     # same estimator and the same small-sample correction: agreement to floating-point accuracy
     assert ours.estimate == pytest.approx(ref.estimate, rel=1e-8)
     assert ours.std_error == pytest.approx(ref.std_error, rel=1e-8)
@@ -154,7 +187,9 @@ def test_placebo_calibrated_mde_uniform_placebos():
     # power(tau) ~ P(b > q - tau) = (1 - (q - tau)) / 2 >= 0.8  <=>  tau >= q + 0.6; the placebo
     # distribution is discrete in steps of 0.02, so the answer is within one step
     assert mde == pytest.approx(q + 0.6, abs=0.021)
-    assert curve.loc[curve["effect"] == 0, "power"].iloc[0] <= 0.05 + 1e-12  # size at most alpha by construction
+    assert (
+        curve.loc[curve["effect"] == 0, "power"].iloc[0] <= 0.05 + 1e-12
+    )  # size at most alpha by construction
     with pytest.raises(ValueError, match="two finite"):
         studies.placebo_calibrated_mde([np.nan])
 
@@ -193,7 +228,12 @@ def test_study_vs_rebuild_rows(sim):
     res = studies.estimate("twfe", sim, "y", "unit", "time", "cohort")
     rows = [
         {"outcome": "y", "specification": "TWFE", "result": res, "mde": 0.5},
-        {"outcome": "y", "specification": "missing", "result": studies.Unavailable("x", "not there"), "mde": np.nan},
+        {
+            "outcome": "y",
+            "specification": "missing",
+            "result": studies.Unavailable("x", "not there"),
+            "mde": np.nan,
+        },
     ]
     t = studies.study_vs_rebuild("sc_county", rows, data_label="simulated", differences=["a", "b"])
     assert t.loc[0, "estimate"] == res.estimate and t.loc[0, "mde"] == 0.5
@@ -211,7 +251,9 @@ def test_study_vs_rebuild_rows(sim):
 
 def test_output_log_and_outputs_md(tmp_path, monkeypatch):
     monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
-    log = studies.OutputLog("demo", "notebooks/287g/01-estimate-nc-counties.py", synthetic=True, data_label="SYNTHETIC")
+    log = studies.OutputLog(
+        "demo", "notebooks/287g/01-estimate-nc-counties.py", synthetic=True, data_label="SYNTHETIC"
+    )
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
     log.figure(fig, "fig_demo_line", pd.DataFrame({"x": [0, 1], "y": [0, 1]}), description="a line")
@@ -219,8 +261,14 @@ def test_output_log_and_outputs_md(tmp_path, monkeypatch):
     log.table(pd.DataFrame({"a": [1.5, np.nan]}), "tab_demo", description="a table")
     log.value("answer", 42.0)
     md = log.finish()
-    rec = json.loads((studies.outputs_registry_dir() / "notebooks__287g__01-estimate-nc-counties.json").read_text())
-    assert [e["name"] for e in rec["outputs"]] == ["fig_demo_line", "tab_demo"] and rec["values"] == {"answer": 42.0}
+    rec = json.loads(
+        (
+            studies.outputs_registry_dir() / "notebooks__287g__01-estimate-nc-counties.json"
+        ).read_text()
+    )
+    assert [e["name"] for e in rec["outputs"]] == ["fig_demo_line", "tab_demo"] and rec[
+        "values"
+    ] == {"answer": 42.0}
     text = md.read_text()
     assert "`notebooks/287g/01-estimate-nc-counties.py`" in text and "(SYNTHETIC DATA)" in text
     links = re.findall(r"\]\(([^)]+)\)", text)
@@ -229,24 +277,38 @@ def test_output_log_and_outputs_md(tmp_path, monkeypatch):
             assert (config.project_root() / link.removeprefix("../")).is_file(), link
         elif not link.startswith("notebooks/"):  # executed notebooks exist only after a run
             assert (tmp_path / link).is_file(), link
-    assert any(link.endswith("fig_demo_line.pdf") for link in links) and any(link.endswith("tab_demo.tex") for link in links)
+    assert any(link.endswith("fig_demo_line.pdf") for link in links) and any(
+        link.endswith("tab_demo.tex") for link in links
+    )
 
 
 def test_notebook_tables_and_values_read_tagged_outputs(tmp_path):
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("x")
     cell.outputs = [
-        nbformat.v4.new_output("display_data", data={"application/json": [{"a": 1.0}, {"a": None}], "text/plain": "t"},
-                               metadata={"application/json": {studies.TABLE_JSON_KEY: "tab_x"}}),  # fmt: skip
-        nbformat.v4.new_output("display_data", data={"application/json": {"k": 3.5}, "text/plain": "v"},
-                               metadata={"application/json": {studies.VALUE_JSON_KEY: "k"}}),  # fmt: skip
-        nbformat.v4.new_output("display_data", data={"application/json": {"z": 1}, "text/plain": "other"}),
+        nbformat.v4.new_output(
+            "display_data",
+            data={"application/json": [{"a": 1.0}, {"a": None}], "text/plain": "t"},
+            metadata={"application/json": {studies.TABLE_JSON_KEY: "tab_x"}},
+        ),  # fmt: skip
+        nbformat.v4.new_output(
+            "display_data",
+            data={"application/json": {"k": 3.5}, "text/plain": "v"},
+            metadata={"application/json": {studies.VALUE_JSON_KEY: "k"}},
+        ),  # fmt: skip
+        nbformat.v4.new_output(
+            "display_data", data={"application/json": {"z": 1}, "text/plain": "other"}
+        ),
     ]
     nb.cells.append(cell)
     path = tmp_path / "x.ipynb"
     nbformat.write(nb, path)
     tables = studies.notebook_tables(path)
-    assert list(tables) == ["tab_x"] and tables["tab_x"]["a"].tolist()[0] == 1.0 and pd.isna(tables["tab_x"]["a"].tolist()[1])
+    assert (
+        list(tables) == ["tab_x"]
+        and tables["tab_x"]["a"].tolist()[0] == 1.0
+        and pd.isna(tables["tab_x"]["a"].tolist()[1])
+    )
     assert studies.notebook_values(path) == {"k": 3.5}
 
 

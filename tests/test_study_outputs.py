@@ -42,7 +42,10 @@ FAST = {
     "notebooks/287g/02-estimate-national-counties.py": {"n_boot": 99, "n_mde_sims": 50},
     "notebooks/secure_communities/01-estimate-county-crime.py": {"n_mde_sims": 50},
     "notebooks/secure_communities/02-estimate-city-crime.py": {"n_mde_sims": 50},
-    "notebooks/methods/01-run-multiverse.py": {"coverage_rules": ["all_reported"], "weights_options": ["population"]},
+    "notebooks/methods/01-run-multiverse.py": {
+        "coverage_rules": ["all_reported"],
+        "weights_options": ["population"],
+    },
     "notebooks/methods/02-compute-minimum-detectable-effects.py": {"n_sim": 50},
 }
 
@@ -66,7 +69,12 @@ def _errors(nb_path: Path) -> list[str]:
 
 
 def _registry(reports: Path, notebook: str) -> dict:
-    path = reports / "notebooks" / "_outputs" / (notebook.replace("/", "__").removesuffix(".py") + ".json")
+    path = (
+        reports
+        / "notebooks"
+        / "_outputs"
+        / (notebook.replace("/", "__").removesuffix(".py") + ".json")
+    )
     assert path.is_file(), f"{notebook} recorded no outputs ({path})"
     return json.loads(path.read_text())
 
@@ -80,7 +88,10 @@ def _registry(reports: Path, notebook: str) -> dict:
 def default_runs(tmp_path_factory):
     reports = tmp_path_factory.mktemp("reports")
     root = config.project_root()
-    jobs = [(root / nb, reports / "nb" / (Path(nb).stem + ".ipynb"), FAST[nb], None) for nb in STUDY_NOTEBOOKS]
+    jobs = [
+        (root / nb, reports / "nb" / (Path(nb).stem + ".ipynb"), FAST[nb], None)
+        for nb in STUDY_NOTEBOOKS
+    ]
     runs = _run_all(jobs, reports, {})
     for run in runs:
         print(f"{run.source.relative_to(root)}: {run.seconds:.1f} s (fast parameters)")
@@ -98,11 +109,28 @@ def _compare_frames(computed: pd.DataFrame, exported: pd.DataFrame, where: str) 
             a = pd.to_numeric(a, errors="coerce").astype(float).to_numpy()
             # both sides are float64 written at full precision (JSON and CSV round-trip repr): equality up to
             # the last bit, allowing 1e-12 relative for any float formatting on the way
-            np.testing.assert_allclose(b.astype(float).to_numpy(), a, rtol=1e-12, atol=0, equal_nan=True, err_msg=f"{where}: {col}")
+            np.testing.assert_allclose(
+                b.astype(float).to_numpy(),
+                a,
+                rtol=1e-12,
+                atol=0,
+                equal_nan=True,
+                err_msg=f"{where}: {col}",
+            )
         else:
             # CSV reads an empty string back as missing: compare both as text with missing = ""
-            sa = a.astype("string").fillna("").str.replace("True", "true").str.replace("False", "false")
-            sb = b.astype("string").fillna("").str.replace("True", "true").str.replace("False", "false")
+            sa = (
+                a.astype("string")
+                .fillna("")
+                .str.replace("True", "true")
+                .str.replace("False", "false")
+            )
+            sb = (
+                b.astype("string")
+                .fillna("")
+                .str.replace("True", "true")
+                .str.replace("False", "false")
+            )
             assert sa.tolist() == sb.tolist(), f"{where}: column {col} differs"
 
 
@@ -115,7 +143,9 @@ def test_exported_tables_equal_computed_numbers(default_runs, notebook):
     computed = studies.notebook_tables(run.output)
     rec = _registry(reports, notebook)
     tables = [e for e in rec["outputs"] if e["kind"] == "table"]
-    assert tables and {t["name"] for t in tables} == set(computed), f"{notebook}: tagged tables differ from exported ones"
+    assert tables and {t["name"] for t in tables} == set(computed), (
+        f"{notebook}: tagged tables differ from exported ones"
+    )
     for t in tables:
         csv = Path(t["files"]["csv"])
         _compare_frames(computed[t["name"]], pd.read_csv(csv), f"{notebook}: {t['name']}")
@@ -136,7 +166,10 @@ def test_study_vs_rebuild_values_match_export(default_runs):
     assert len(recorded) == len(svr)
     for i, row in svr.iterrows():
         v = recorded[f"svr_{row['outcome']}_{i}_estimate"]
-        assert v == pytest.approx(row["estimate"], rel=1e-12), (i, row["outcome"])  # full-precision round trip
+        assert v == pytest.approx(row["estimate"], rel=1e-12), (
+            i,
+            row["outcome"],
+        )  # full-precision round trip
     mde = {k.removeprefix("mde_"): v for k, v in values.items() if k.startswith("mde_")}
     for _, row in svr.iterrows():
         assert row["mde"] == pytest.approx(mde[row["outcome"]], rel=1e-12)
@@ -146,7 +179,9 @@ def test_study_vs_rebuild_values_match_export(default_runs):
 def test_outputs_md_maps_every_output(default_runs):
     reports, _ = default_runs
     text = (reports / "OUTPUTS.md").read_text()
-    written = [p for kind in ("figures", "tables") for p in (reports / kind).rglob("*") if p.is_file()]
+    written = [
+        p for kind in ("figures", "tables") for p in (reports / kind).rglob("*") if p.is_file()
+    ]
     assert written
     for p in written:
         assert p.relative_to(reports).as_posix() in text, f"{p.name} not in OUTPUTS.md"
@@ -168,7 +203,12 @@ def real_runs(shared_data, tmp_path_factory):
     processed.mkdir(parents=True)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ENFORCEMENT_CRIME_SHARED", str(shared_data))
-        built = commands.build(["cius_county", "city_sc", "nc_county"], shared=True, folder=processed, out=lambda s: None)
+        built = commands.build(
+            ["cius_county", "city_sc", "nc_county"],
+            shared=True,
+            folder=processed,
+            out=lambda s: None,
+        )
     built = {k for k, p in built.items() if k != "synthetic" and Path(p).is_file()}
     if not built:
         pytest.skip("no CIUS-based panel could be built from the shared data")

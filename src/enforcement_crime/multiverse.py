@@ -92,12 +92,16 @@ def spec_grid(choices: Mapping[str, Iterable[str]] | None = None, *, has_never_t
     rows = [dict(zip(merged, combo, strict=True)) for combo in itertools.product(*merged.values())]
     grid = pd.DataFrame(rows)
     why = pd.Series("", index=grid.index, dtype="object")
-    why[(grid["trends"] != "none") & ~grid["estimator"].isin(_TRENDS_OK)] = "unit trends only with twfe"
+    why[(grid["trends"] != "none") & ~grid["estimator"].isin(_TRENDS_OK)] = (
+        "unit trends only with twfe"
+    )
     if not has_never_treated:
         why[grid["control_group"] == "never_treated"] = "no never-treated units in this design"
     # TWFE and imputation use every untreated observation; their control group is a sample choice only
     # ("last_cohort" truncates the panel); never/not-yet are the same regression for them
-    same = grid["estimator"].isin(["twfe", "imputation"]) & (grid["control_group"] == "never_treated")
+    same = grid["estimator"].isin(["twfe", "imputation"]) & (
+        grid["control_group"] == "never_treated"
+    )
     if "not_yet_treated" in merged["control_group"]:
         why[same & (why == "")] = "same as not_yet_treated for this estimator"
     grid["applicable"] = why == ""
@@ -210,7 +214,9 @@ def run_spec(
 
     start = perf_counter()
     row: dict[str, object] = dict(spec)
-    data, y, dropped = prepare_spec_data(panel, spec, outcome=outcome, cohort=cohort, time=time, coverage=coverage)
+    data, y, dropped = prepare_spec_data(
+        panel, spec, outcome=outcome, cohort=cohort, time=time, coverage=coverage
+    )
     name = spec["estimator"]
     if data[y].notna().sum() == 0:
         why = "; ".join(f"{n} rows dropped: {r}" for r, n in dropped.items() if n)
@@ -225,10 +231,16 @@ def run_spec(
     if name == "twfe":
         kw["unit_trends"] = spec.get("trends", "none") == "unit_linear"
     elif name == "callaway_santanna":
-        kw["control_group"] = "never_treated" if spec.get("control_group") in ("never_treated", "last_cohort") else "not_yet_treated"
+        kw["control_group"] = (
+            "never_treated"
+            if spec.get("control_group") in ("never_treated", "last_cohort")
+            else "not_yet_treated"
+        )
         kw.setdefault("aggregation", "simple")
         term = "ATT(simple)"
-    res = studies.estimate(name, data, y, unit, time, "cohort_spec", tolerate_input_error=tolerate_input_error, **kw)
+    res = studies.estimate(
+        name, data, y, unit, time, "cohort_spec", tolerate_input_error=tolerate_input_error, **kw
+    )
     h = studies.headline(res, term)
     row.update(
         estimate=h["estimate"], std_error=h["std_error"], conf_low=h["conf_low"], conf_high=h["conf_high"],
@@ -293,7 +305,11 @@ def run_multiverse(
     import joblib
     from tqdm.auto import tqdm
 
-    cols = [c for c in dict.fromkeys([unit, time, outcome, cohort, weights, cluster, coverage]) if c and c in panel.columns]
+    cols = [
+        c
+        for c in dict.fromkeys([unit, time, outcome, cohort, weights, cluster, coverage])
+        if c and c in panel.columns
+    ]
     slim = panel[cols].copy()
     kw = dict(outcome=outcome, cohort=cohort, unit=unit, time=time, weights=weights, cluster=cluster,
               coverage=coverage, estimator_kwargs=estimator_kwargs, tolerate_input_error=tolerate_input_error)  # fmt: skip

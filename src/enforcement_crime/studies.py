@@ -115,9 +115,15 @@ def exposure_share(start, end, year) -> np.ndarray:
     e = pd.to_datetime(pd.Series(np.asarray(end))).astype("datetime64[ns]").to_numpy()
     y = np.asarray(year, dtype="int64")
     if not (len(s) == len(e) == len(y)):
-        raise ValueError(f"exposure_share: start, end and year must align (lengths {len(s)}, {len(e)}, {len(y)})")
-    y0 = pd.to_datetime(pd.DataFrame({"year": y, "month": 1, "day": 1})).to_numpy(dtype="datetime64[ns]")
-    y1 = pd.to_datetime(pd.DataFrame({"year": y + 1, "month": 1, "day": 1})).to_numpy(dtype="datetime64[ns]")
+        raise ValueError(
+            f"exposure_share: start, end and year must align (lengths {len(s)}, {len(e)}, {len(y)})"
+        )
+    y0 = pd.to_datetime(pd.DataFrame({"year": y, "month": 1, "day": 1})).to_numpy(
+        dtype="datetime64[ns]"
+    )
+    y1 = pd.to_datetime(pd.DataFrame({"year": y + 1, "month": 1, "day": 1})).to_numpy(
+        dtype="datetime64[ns]"
+    )
     s = np.where(np.isnat(s), y1, s)  # never exposed: an empty spell
     e = np.where(np.isnat(e), y1, e)  # still active: open to the end of the year
     lo = np.maximum(s, y0)
@@ -204,7 +210,9 @@ def add_treatment(
     """
     for col in (start, end, year):
         if col is not None and col not in panel.columns:
-            raise KeyError(f"add_treatment: column {col!r} not in the panel; columns are {list(panel.columns)}")
+            raise KeyError(
+                f"add_treatment: column {col!r} not in the panel; columns are {list(panel.columns)}"
+            )
     if prefix is None:
         prefix = start.removesuffix("_activation_date").removesuffix("_start")
     out = panel.copy()
@@ -213,7 +221,9 @@ def add_treatment(
     bad = ends.notna() & starts.notna() & (pd.to_datetime(ends) < starts)
     if bad.any():
         rows = out.loc[bad, [c for c in ("fips", year, start, end) if c in out.columns]].head()
-        raise ValueError(f"add_treatment: {int(bad.sum())} row(s) with {end!r} before {start!r}, first:\n{rows}")
+        raise ValueError(
+            f"add_treatment: {int(bad.sum())} row(s) with {end!r} before {start!r}, first:\n{rows}"
+        )
     share = exposure_share(starts, ends, out[year].to_numpy())
     cohort = annual_cohort(starts, rule).to_numpy()
     out[f"{prefix}_cohort"] = pd.array(cohort, dtype="Int64")
@@ -226,8 +236,12 @@ def add_treatment(
     if end:
         end_year = pd.to_datetime(ends).dt.year
         # the first calendar year with no exposure after the spell ended
-        after = end_year + ((pd.to_datetime(ends).dt.month > 1) | (pd.to_datetime(ends).dt.day > 1)).astype(int)
-        out[f"{prefix}_switch_off"] = (out[year] >= after).fillna(False).astype("float64").to_numpy()
+        after = end_year + (
+            (pd.to_datetime(ends).dt.month > 1) | (pd.to_datetime(ends).dt.day > 1)
+        ).astype(int)
+        out[f"{prefix}_switch_off"] = (
+            (out[year] >= after).fillna(False).astype("float64").to_numpy()
+        )
     return out
 
 
@@ -318,7 +332,11 @@ def estimate(name: str, *args, optional: Mapping[str, object] | None = None, req
     if fn is None:
         why = f"enforcement_crime.estimators has no public function {name!r} yet"
         if _MODULE_ERRORS:
-            why += " (modules that failed to import: " + "; ".join(f"{m}: {e}" for m, e in _MODULE_ERRORS.items()) + ")"
+            why += (
+                " (modules that failed to import: "
+                + "; ".join(f"{m}: {e}" for m, e in _MODULE_ERRORS.items())
+                + ")"
+            )
         return Unavailable(name, why)
     params = inspect.signature(fn).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
@@ -454,7 +472,10 @@ def study_vs_rebuild(
         if "result" in r:
             h = headline(r["result"], r.get("term"))  # type: ignore[arg-type]
         else:
-            h = {k: float(r.get(k, math.nan)) for k in ("estimate", "std_error", "conf_low", "conf_high")}
+            h = {
+                k: float(r.get(k, math.nan))
+                for k in ("estimate", "std_error", "conf_low", "conf_high")
+            }
             h.update(term=r.get("term"), estimator=r.get("estimator", ""), note=r.get("note", ""))
         mde = float(r.get("mde", math.nan))
         est = h["estimate"]
@@ -465,9 +486,12 @@ def study_vs_rebuild(
         else:
             zero_in = h["conf_low"] <= 0 <= h["conf_high"] if np.isfinite(h["conf_low"]) else None
             verdict = (
-                ("interval covers 0; " if zero_in else "interval excludes 0; " if zero_in is False else "")
-                + ("effects of +/-MDE or larger would likely have been detected" if mde > 0 else "")
-            )
+                "interval covers 0; "
+                if zero_in
+                else "interval excludes 0; "
+                if zero_in is False
+                else ""
+            ) + ("effects of +/-MDE or larger would likely have been detected" if mde > 0 else "")
         out.append(
             {
                 "paper": paper["paper"],
@@ -556,7 +580,9 @@ class OutputLog:
     entries: list[dict] = field(default_factory=list)
     values: dict[str, object] = field(default_factory=dict)
 
-    def figure(self, fig, name: str, data: pd.DataFrame, *, description: str = "") -> dict[str, Path]:
+    def figure(
+        self, fig, name: str, data: pd.DataFrame, *, description: str = ""
+    ) -> dict[str, Path]:
         """Save a figure (PDF + PNG + CSV) with :func:`~enforcement_crime.plots.save_figure` and record it."""
         from enforcement_crime import plots
 
@@ -662,13 +688,18 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
     covered: set[str] = set()
     for rec in sorted(records, key=lambda r: r["notebook"]):
         src = root / rec["notebook"]
-        executed = reports / "notebooks" / Path(rec["notebook"]).relative_to("notebooks").with_suffix(".html")
+        executed = (
+            reports
+            / "notebooks"
+            / Path(rec["notebook"]).relative_to("notebooks").with_suffix(".html")
+        )
         lines += [
             f"## `{rec['notebook']}`",
             "",
             f"Source: [{rec['notebook']}]({_rel(src, out.parent)}); executed: "
             f"[{_rel(executed, reports)}]({_rel(executed, reports)}). Data: {rec.get('data') or 'see notebook'}"
-            + (" (SYNTHETIC DATA)" if rec.get("synthetic") else "") + ".",
+            + (" (SYNTHETIC DATA)" if rec.get("synthetic") else "")
+            + ".",
             "",
             "| output | kind | files | what it shows |",
             "|---|---|---|---|",
@@ -679,7 +710,9 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
                 fp = Path(f)
                 covered.add(str(fp.resolve()))
                 files.append(f"[{ext}]({_rel(fp, reports)})")
-            lines.append(f"| `{e['name']}` | {e['kind']} | {' '.join(files)} | {e.get('description', '')} |")
+            lines.append(
+                f"| `{e['name']}` | {e['kind']} | {' '.join(files)} | {e.get('description', '')} |"
+            )
         lines.append("")
     # files written by notebooks that do not use OutputLog (e.g. the tour)
     loose: dict[str, list[Path]] = {}
@@ -689,13 +722,25 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
             if str(f.resolve()) not in covered:
                 loose.setdefault(f.parent.name, []).append(f)
     if loose:
-        lines += ["## Other outputs (by folder)", "", "| output | files | notebooks of that study folder |", "|---|---|---|"]
+        lines += [
+            "## Other outputs (by folder)",
+            "",
+            "| output | files | notebooks of that study folder |",
+            "|---|---|---|",
+        ]
         for study, files in sorted(loose.items()):
-            nbs = sorted((root / "notebooks" / study).glob("*.py")) if (root / "notebooks" / study).is_dir() else []
+            nbs = (
+                sorted((root / "notebooks" / study).glob("*.py"))
+                if (root / "notebooks" / study).is_dir()
+                else []
+            )
             for f in files:
                 num = re.match(rf"^(?:fig|tab)_{re.escape(study)}_(\d+)_", f.stem)
                 mine = [n for n in nbs if num and n.name.startswith(f"{num.group(1)}-")] or nbs
-                nb_links = ", ".join(f"[{_rel(n, root)}]({_rel(n, out.parent)})" for n in mine) or "(none found)"
+                nb_links = (
+                    ", ".join(f"[{_rel(n, root)}]({_rel(n, out.parent)})" for n in mine)
+                    or "(none found)"
+                )
                 exts = [e for e in ("pdf", "png", "csv", "tex") if f.with_suffix("." + e).is_file()]
                 links = " ".join(f"[{e}]({_rel(f.with_suffix('.' + e), reports)})" for e in exts)
                 lines.append(f"| `{f.stem}` | {links} | {nb_links} |")
@@ -729,7 +774,9 @@ def _tagged_outputs(nb_path: str | Path, key: str) -> dict[str, object]:
 
 def notebook_tables(nb_path: str | Path) -> dict[str, pd.DataFrame]:
     """The tables an executed notebook exported through :meth:`OutputLog.table`, as it computed them."""
-    return {name: pd.DataFrame(rows) for name, rows in _tagged_outputs(nb_path, TABLE_JSON_KEY).items()}
+    return {
+        name: pd.DataFrame(rows) for name, rows in _tagged_outputs(nb_path, TABLE_JSON_KEY).items()
+    }
 
 
 def notebook_values(nb_path: str | Path) -> dict[str, object]:
@@ -818,7 +865,9 @@ def twfe_exposure_share(
     notes = (f"TWFE on the share of the year exposed ({share}); unit and time FE; "
              f"{'weighted by ' + weights if weights else 'unweighted'}; CRV1 clustered by {cl}, t({G - 1}) intervals"
              + (f"; dropped: {n_drop} rows (missing {outcome})" if n_drop else ""))  # fmt: skip
-    return EstimationResult("twfe_exposure_share", table, n_obs=len(d), n_clusters=G, notes=notes, alpha=alpha)
+    return EstimationResult(
+        "twfe_exposure_share", table, n_obs=len(d), n_clusters=G, notes=notes, alpha=alpha
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -865,7 +914,10 @@ def placebo_calibrated_mde(placebo_estimates, *, alpha: float = 0.05, power: flo
     if len(b) < 2:
         raise ValueError("placebo_calibrated_mde: need at least two finite placebo estimates")
     q = float(np.quantile(np.abs(b), 1 - alpha))
-    grid = np.asarray(list(effects) if effects is not None else np.linspace(0, np.abs(b).max() + 3 * q, 2001), dtype=float)
+    grid = np.asarray(
+        list(effects) if effects is not None else np.linspace(0, np.abs(b).max() + 3 * q, 2001),
+        dtype=float,
+    )
     grid = np.unique(np.concatenate([-np.abs(grid), np.abs(grid)]))
     pw = (np.abs(b[None, :] + grid[:, None]) > q).mean(axis=1)
     curve = pd.DataFrame({"effect": grid, "power": pw})
@@ -896,8 +948,15 @@ def design_mde(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: s
         ``result`` (the EstimationResult, or :class:`Unavailable`).
         ``tolerate_input_error`` is passed to :func:`estimate`.
     """
-    kw = dict(weights=weights, cluster=cluster, n_sim=n_sim, seed=seed, alpha=alpha, power=power,
-              tolerate_input_error=tolerate_input_error)
+    kw = dict(
+        weights=weights,
+        cluster=cluster,
+        n_sim=n_sim,
+        seed=seed,
+        alpha=alpha,
+        power=power,
+        tolerate_input_error=tolerate_input_error,
+    )
     res = estimate("minimum_detectable_effect", data, outcome, unit, time, cohort, **kw)
     if isinstance(res, Unavailable):
         return {"mde": math.nan, "mde_analytic": math.nan, "mde_calibrated": math.nan, "size": math.nan,
@@ -906,8 +965,19 @@ def design_mde(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: s
         if np.isfinite(float(res.term("MDE")["estimate"])):
             break
         top = float(res.extra["power_curve"]["effect"].max())
-        res = estimate("minimum_detectable_effect", data, outcome, unit, time, cohort, effects=list(np.linspace(0, 3 * top, 41)), **kw)
-    calibrated, curve_c = placebo_calibrated_mde(res.extra["placebo_estimates"], alpha=alpha, power=power)
+        res = estimate(
+            "minimum_detectable_effect",
+            data,
+            outcome,
+            unit,
+            time,
+            cohort,
+            effects=list(np.linspace(0, 3 * top, 41)),
+            **kw,
+        )
+    calibrated, curve_c = placebo_calibrated_mde(
+        res.extra["placebo_estimates"], alpha=alpha, power=power
+    )
     curve = res.extra["power_curve"].rename(columns={"power": "power_t_test"})
     return {
         "mde": float(res.term("MDE")["estimate"]),
@@ -952,18 +1022,28 @@ def param_files(folder: str | Path | None = None) -> list[dict]:
         text = path.read_text()
         first = text.splitlines()[0] if text else ""
         if not first.startswith("# notebook:"):
-            raise ValueError(f"{path}: line 1 must be '# notebook: notebooks/<study>/<name>.py', got {first!r}")
+            raise ValueError(
+                f"{path}: line 1 must be '# notebook: notebooks/<study>/<name>.py', got {first!r}"
+            )
         notebook = first.split(":", 1)[1].strip()
         if not (config.project_root() / notebook).is_file():
             raise ValueError(f"{path}: line 1 names {notebook!r}, which does not exist")
         params = yaml.safe_load(text) or {}
         if not isinstance(params, dict):
-            raise ValueError(f"{path}: expected a mapping of parameter names to values, got {type(params).__name__}")
+            raise ValueError(
+                f"{path}: expected a mapping of parameter names to values, got {type(params).__name__}"
+            )
         out.append({"path": path, "notebook": notebook, "parameters": params})
     return out
 
 
-def run_param_file(path: str | Path, *, output: str | Path | None = None, html: bool = True, extra: Mapping[str, object] | None = None):
+def run_param_file(
+    path: str | Path,
+    *,
+    output: str | Path | None = None,
+    html: bool = True,
+    extra: Mapping[str, object] | None = None,
+):
     """Execute the notebook a parameter file is for, with its parameters (plus ``extra``).
 
     The executed copy goes to ``reports/notebooks/<study>/<notebook>--<param file stem>.ipynb``
@@ -979,7 +1059,9 @@ def run_param_file(path: str | Path, *, output: str | Path | None = None, html: 
     if output is None:
         rel = Path(spec["notebook"]).relative_to("notebooks")
         output = config.reports_dir() / "notebooks" / rel.parent / f"{rel.stem}--{path.stem}.ipynb"
-    return notebooks.execute_notebook(src, output, {**spec["parameters"], **(extra or {})}, html=html)
+    return notebooks.execute_notebook(
+        src, output, {**spec["parameters"], **(extra or {})}, html=html
+    )
 
 
 def share_axis_labels(fig, axes) -> None:
@@ -995,7 +1077,10 @@ def share_axis_labels(fig, axes) -> None:
     if len(flat) < 2:
         fig.tight_layout()
         return
-    for get, set_, sup in (("get_xlabel", "set_xlabel", fig.supxlabel), ("get_ylabel", "set_ylabel", fig.supylabel)):
+    for get, set_, sup in (
+        ("get_xlabel", "set_xlabel", fig.supxlabel),
+        ("get_ylabel", "set_ylabel", fig.supylabel),
+    ):
         labels = {getattr(a, get)() for a in flat} - {""}
         if len(labels) == 1:
             for a in flat:
