@@ -271,11 +271,8 @@ sc_rows, paths, gaps = [], [], []
 for fips, name in case_studies.items():
     start = int(main.loc[main["fips"] == fips, "g287_cohort"].iloc[0]) if (main["fips"] == fips).any() else 0
     for outcome in outcomes:
-        one = main[~main["g287_ever"] | (main["fips"] == fips)]
         # synthetic control needs a balanced panel: units with any missing year are left out (and counted)
-        complete = one.groupby("fips")[outcome].transform(lambda v: v.notna().all()).to_numpy()
-        left_out = one.loc[~complete, "fips"].nunique()
-        one = one[complete]
+        one, left_out = studies.balanced(main[~main["g287_ever"] | (main["fips"] == fips)], "fips", "year", outcome)
         if start == 0 or fips not in set(one["fips"]):
             sc_rows.append({"county": name, "outcome": outcome, "note": "treated county missing or with gaps in this panel"})
             continue

@@ -147,6 +147,9 @@ for ax, outcome in zip(axes[0], outcomes, strict=True):
                                    control_group="not_yet_treated", weights="population", cluster="state")  # fmt: skip
     imp[outcome] = estimate("imputation", panel, outcome, "fips", "year", "sc_cohort", weights="population",
                                     cluster="state", optional={"horizons": horizons})  # fmt: skip
+    if isinstance(imp[outcome], studies.Unavailable):  # e.g. gapped real years: keep the static ATT
+        print(f"{outcome}: {imp[outcome]}; static imputation ATT only")
+        imp[outcome] = estimate("imputation", panel, outcome, "fips", "year", "sc_cohort", weights="population", cluster="state")
     for k, (name, res) in enumerate((("TWFE event study", es[outcome]), ("Callaway-Sant'Anna (not yet)", cs[outcome]),
                                       ("imputation", imp[outcome]))):  # fmt: skip
         if isinstance(res, studies.Unavailable):
@@ -185,15 +188,14 @@ static[["outcome", "specification", "term", "estimate", "conf_low", "conf_high"]
 # %%
 bacon_rows = []
 for outcome in outcomes:
-    ok = panel.groupby("fips")[outcome].transform(lambda s: s.notna().all())
-    balanced = panel[ok.to_numpy()]
+    balanced, left_out = studies.balanced(panel, "fips", "year", outcome)
     res = estimate("bacon_decomposition", balanced, outcome, "fips", "year", "sc_cohort")
     if isinstance(res, studies.Unavailable):
         print(res)
         continue
     bt = res.extra["by_type"].reset_index() if "type" not in res.extra["by_type"].columns else res.extra["by_type"].copy()
     bt = bt.assign(outcome=outcome, twfe_unweighted=res.extra["twfe"],
-                   counties_left_out=panel["fips"].nunique() - balanced["fips"].nunique())  # fmt: skip
+                   counties_left_out=left_out)  # fmt: skip
     bacon_rows.append(bt)
     comps = res.extra["comparisons"]
     if outcome == outcomes[0]:

@@ -69,6 +69,7 @@ __all__ = [
     "param_files",
     "run_param_file",
     "share_axis_labels",
+    "balanced",
 ]
 
 EXPOSURE_RULES: tuple[str, ...] = ("first_full_year", "share_of_year")
@@ -1087,3 +1088,17 @@ def share_axis_labels(fig, axes) -> None:
                 getattr(a, set_)("")
             sup(labels.pop(), fontsize="medium")
     fig.tight_layout()
+
+
+def balanced(data: pd.DataFrame, unit: str, time: str, outcome: str) -> tuple[pd.DataFrame, int]:
+    """Keep the units observed, with a non-missing ``outcome``, in every period present in ``data``.
+
+    For estimators that need a balanced panel (Bacon decomposition, synthetic
+    control). Returns the balanced frame and the number of units left out (to
+    be reported: no unit is dropped silently).
+    """
+    periods = data[time].nunique()
+    ok = data[data[outcome].notna()].groupby(unit)[time].nunique()
+    keep = ok.index[ok == periods]
+    out = data[data[unit].isin(keep)]
+    return out, int(data[unit].nunique() - len(keep))
