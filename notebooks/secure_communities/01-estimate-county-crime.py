@@ -36,7 +36,7 @@
 # **Inputs.** `data_source`: `"synthetic"` (default) or a processed county panel
 # (e.g. `"cius_county"`, `"kaplan_county_full12"`, `"icpsr_county"`).
 # **Outputs.** `reports/figures/secure_communities/fig_sc_county_*`,
-# `reports/tables/secure_communities/tab_sc_county_*`. **Run time.** About 30-60 s.
+# `reports/tables/secure_communities/tab_sc_county_*`. **Run time.** About 10-30 s.
 
 # %% tags=["parameters"]
 data_source = "synthetic"  # "synthetic" or a processed county panel, e.g. "cius_county"
