@@ -220,7 +220,10 @@ if bacon_rows:
 # Relative-magnitude restriction (Rambachan & Roth): post-period violations at
 # most Mbar times the largest pre-period one; the target is the average of the
 # post-period effects of the TWFE event study. The breakdown value is the
-# smallest Mbar whose robust interval contains zero.
+# smallest Mbar whose robust interval contains zero. Caveat: with no
+# never-treated counties the event study is identified only with binned
+# endpoints, and HonestDiD reads the two end bins as single periods (it warns
+# about this); the bounds on the interior periods are the informative part.
 
 # %%
 hd_rows = []
