@@ -324,3 +324,28 @@ def test_param_files_reject_missing_header(tmp_path):
     (tmp_path / "x.yaml").write_text("data_source: synthetic\n")
     with pytest.raises(ValueError, match="line 1 must be"):
         studies.param_files(tmp_path)
+
+
+def test_balanced_counts_units_left_out():
+    df = pd.DataFrame(
+        {
+            "u": ["a", "a", "a", "b", "b", "c", "c", "c"],
+            "t": [1, 2, 3, 1, 2, 1, 2, 3],
+            "y": [1.0, 2.0, 3.0, 1.0, 2.0, 1.0, np.nan, 3.0],
+        }
+    )
+    out, left_out = studies.balanced(df, "u", "t", "y")
+    # b lacks period 3, c has a missing outcome in period 2: only a is balanced
+    assert set(out["u"]) == {"a"} and left_out == 2
+
+
+def test_share_axis_labels_only_when_identical():
+    fig, axes = plt.subplots(1, 2)
+    for ax in axes:
+        ax.set_xlabel("Year")
+    axes[0].set_ylabel("rate")
+    axes[1].set_ylabel("share")
+    studies.share_axis_labels(fig, axes)
+    assert [a.get_xlabel() for a in axes] == ["", ""] and fig._supxlabel.get_text() == "Year"
+    assert [a.get_ylabel() for a in axes] == ["rate", "share"]  # different labels are kept
+    plt.close(fig)
