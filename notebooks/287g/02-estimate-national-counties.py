@@ -50,27 +50,18 @@ alpha = 0.05
 study = "287g"
 
 # %%
-import functools
-import logging
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import display
 
 from enforcement_crime import plots, studies
-from enforcement_crime.panels import data_banner, is_synthetic, load_panel
+from enforcement_crime.panels import data_banner
 
-logging.getLogger("fontTools").setLevel(logging.WARNING)
 plots.use_style("paper")
-raw = load_panel(data_source, seed=seed, preset=preset)
-synthetic = is_synthetic(raw)
-# on real panels an estimator may refuse the input (years with gaps, too few cohorts): the notebook then
-# reports why instead of stopping; on the built-in panel every refusal is an error
-estimate = functools.partial(studies.estimate, tolerate_input_error=not synthetic)
-design_mde = functools.partial(studies.design_mde, tolerate_input_error=not synthetic)
-data_label = (f"SYNTHETIC DATA (built-in panel, seed {seed}, preset {preset!r})" if synthetic
-              else f"real panel {data_source!r}")  # fmt: skip
+study_data = studies.open_study(data_source, seed=seed, preset=preset)
+raw, synthetic, data_label = study_data.raw, study_data.synthetic, study_data.label
+estimate, design_mde = study_data.estimate, study_data.design_mde
 panel = raw[raw["year"].between(first_year, last_year)].copy()
 panel = studies.add_treatment(panel, "g287_start", "g287_end", rule=exposure_rule, prefix="g287")
 panel = studies.add_treatment(panel, "sc_activation_date", rule=exposure_rule, prefix="sc")

@@ -55,20 +55,16 @@ dask_address = ""  # a Dask scheduler address; empty: start a local cluster when
 study = "methods"
 
 # %%
-import logging
-
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
 from enforcement_crime import multiverse, plots, studies
-from enforcement_crime.panels import data_banner, is_synthetic, load_panel
+from enforcement_crime.panels import data_banner
 
-logging.getLogger("fontTools").setLevel(logging.WARNING)
 plots.use_style("paper")
-raw = load_panel(data_source, seed=seed, preset=preset)
-synthetic = is_synthetic(raw)
-data_label = (f"SYNTHETIC DATA (built-in panel, seed {seed}, preset {preset!r})" if synthetic else f"real panel {data_source!r}")
+study_data = studies.open_study(data_source, seed=seed, preset=preset)
+raw, synthetic, data_label = study_data.raw, study_data.synthetic, study_data.label
 panel = raw[raw["year"].between(first_year, last_year) & raw["sc_activation_date"].notna()].copy()
 print(f"left out: {int((raw['year'].between(first_year, last_year) & raw['sc_activation_date'].isna()).sum())} rows without an SC date")
 panel = studies.add_treatment(panel, "sc_activation_date", rule=exposure_rule, prefix="sc")

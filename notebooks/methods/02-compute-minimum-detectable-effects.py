@@ -48,24 +48,16 @@ power = 0.8
 study = "methods"
 
 # %%
-import functools
-import logging
-
 import matplotlib.pyplot as plt
 import pandas as pd
 
 from enforcement_crime import plots, studies
-from enforcement_crime.panels import data_banner, is_synthetic, load_panel
+from enforcement_crime.panels import data_banner, load_panel
 
-logging.getLogger("fontTools").setLevel(logging.WARNING)
 plots.use_style("paper")
-raw = load_panel(data_source, seed=seed, preset=preset)
-synthetic = is_synthetic(raw)
-# on real panels an estimator may refuse the input (years with gaps, too few cohorts): the notebook then
-# reports why instead of stopping; on the built-in panel every refusal is an error
-estimate = functools.partial(studies.estimate, tolerate_input_error=not synthetic)
-design_mde = functools.partial(studies.design_mde, tolerate_input_error=not synthetic)
-data_label = (f"SYNTHETIC DATA (built-in panel, seed {seed}, preset {preset!r})" if synthetic else f"real panel {data_source!r}")
+study_data = studies.open_study(data_source, seed=seed, preset=preset)
+raw, synthetic, data_label = study_data.raw, study_data.synthetic, study_data.label
+estimate, design_mde = study_data.estimate, study_data.design_mde
 nc_raw = load_panel(nc_source) if nc_source else raw
 city_raw = load_panel(city_source) if city_source else raw
 nc = nc_raw[nc_raw["fips"].str.startswith("37") & nc_raw["year"].between(2003, 2013)]

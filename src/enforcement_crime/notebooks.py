@@ -128,7 +128,10 @@ def run_all(pattern: str | None = None, parameters: Mapping[str, object] | None 
         rel = path.relative_to(config.notebooks_dir())
         print(f"[notebooks] {rel} ...", flush=True)
         run = execute_notebook(path, parameters=parameters, html=html)
-        print(f"[notebooks] {rel}: {run.seconds:.1f} s -> {run.output.relative_to(config.project_root())}", flush=True)
+        print(f"[notebooks] {rel}: {run.seconds:.1f} s -> {run.output}", flush=True)
         runs.append(run)
     print(f"[notebooks] {len(runs)} notebook(s) in {time.perf_counter() - total:.1f} s", flush=True)
+    from enforcement_crime.studies import write_outputs_md
+
+    print(f"[notebooks] output map: {write_outputs_md()}", flush=True)
     return runs

@@ -1102,3 +1102,40 @@ def balanced(data: pd.DataFrame, unit: str, time: str, outcome: str) -> tuple[pd
     keep = ok.index[ok == periods]
     out = data[data[unit].isin(keep)]
     return out, int(data[unit].nunique() - len(keep))
+
+
+@dataclass
+class StudyData:
+    """What a study notebook opens with: the panel, whether it is synthetic, and estimator calls.
+
+    ``estimate`` and ``design_mde`` are :func:`estimate` and :func:`design_mde`
+    set to tolerate an estimator's refusal of the input (reported with its
+    reason) on real panels only; on the built-in synthetic panel every refusal
+    is an error, so tests catch it.
+    """
+
+    raw: pd.DataFrame
+    synthetic: bool
+    label: str
+    estimate: Callable
+    design_mde: Callable
+
+
+def open_study(data_source: str, *, seed: int, preset: str = "null") -> StudyData:
+    """Load the panel named ``data_source`` for a study notebook (see :class:`StudyData`)."""
+    import functools
+    import logging
+
+    from enforcement_crime.panels import is_synthetic, load_panel
+
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting chatter
+    raw = load_panel(data_source, seed=seed, preset=preset)
+    synthetic = is_synthetic(raw)
+    label = f"SYNTHETIC DATA (built-in panel, seed {seed}, preset {preset!r})" if synthetic else f"real panel {data_source!r}"
+    return StudyData(
+        raw=raw,
+        synthetic=synthetic,
+        label=label,
+        estimate=functools.partial(estimate, tolerate_input_error=not synthetic),
+        design_mde=functools.partial(design_mde, tolerate_input_error=not synthetic),
+    )
