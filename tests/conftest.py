@@ -20,7 +20,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def shared_data() -> Path:
     path = config.shared_data_dir()
     if not path.is_dir():
-        pytest.skip(f"real data folder {path} is absent (a user's clone); set ENFORCEMENT_CRIME_SHARED")
+        pytest.skip(
+            f"real data folder {path} is absent (a user's clone); set ENFORCEMENT_CRIME_SHARED"
+        )
     return path
 
 

@@ -15,18 +15,32 @@ SOURCES = notebooks.discover(exclude=("teaching",))
 
 
 @pytest.mark.notebooks
-@pytest.mark.parametrize("source", SOURCES, ids=[str(p.relative_to(config.notebooks_dir())) for p in SOURCES])
+@pytest.mark.parametrize(
+    "source", SOURCES, ids=[str(p.relative_to(config.notebooks_dir())) for p in SOURCES]
+)
 def test_notebook_executes_from_clean_state(source, tmp_path, monkeypatch):
     monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
-    run = notebooks.execute_notebook(source, output=tmp_path / "nb" / (source.stem + ".ipynb"), html=True)
+    run = notebooks.execute_notebook(
+        source, output=tmp_path / "nb" / (source.stem + ".ipynb"), html=True
+    )
     assert run.output.is_file() and run.html.is_file()
     import nbformat
 
     nb = nbformat.read(run.output, as_version=4)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors
-    assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), "no papermill parameters cell"
-    written = list((tmp_path / "figures").rglob("*.pdf")) + list((tmp_path / "tables").rglob("*.csv"))
+    assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), (
+        "no papermill parameters cell"
+    )
+    written = list((tmp_path / "figures").rglob("*.pdf")) + list(
+        (tmp_path / "tables").rglob("*.csv")
+    )
     assert written, f"{source.name} wrote no figure or table"
     for pdf in (tmp_path / "figures").rglob("*.pdf"):
         for ext in (".png", ".csv"):

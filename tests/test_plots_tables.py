@@ -44,7 +44,9 @@ def test_synthetic_figures_carry_a_visible_mark(tmp_path):
     plt.close(fig)
     fig2, data2 = _fig()
     plots.save_figure(fig2, "fig_test_real", data2, synthetic=False, outdir=tmp_path)
-    texts2 = [t.get_text() for ax in fig2.axes for t in ax.texts] + [t.get_text() for t in fig2.texts]
+    texts2 = [t.get_text() for ax in fig2.axes for t in ax.texts] + [
+        t.get_text() for t in fig2.texts
+    ]
     assert not any("SYNTHETIC" in t for t in texts2)
     plt.close(fig2)
 
@@ -72,7 +74,9 @@ def test_save_table_writes_latex_and_csv_with_the_same_numbers(tmp_path):
     csv = pd.read_csv(paths["csv"])
     assert csv["estimate"].tolist() == [0.12345678, -0.5]
     tex = paths["tex"].read_text()
-    assert "0.123" in tex and "-0.500" in tex and "SYNTHETIC DATA" in tex and "\\begin{tabular}" in tex
+    assert (
+        "0.123" in tex and "-0.500" in tex and "SYNTHETIC DATA" in tex and "\\begin{tabular}" in tex
+    )
 
 
 def test_rollout_plot_returns_cumulative_shares():

@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from enforcement_crime.schema import PanelSchemaError, REQUIRED_COLUMNS, add_totals_and_rates, validate_panel
+from enforcement_crime.schema import (
+    REQUIRED_COLUMNS,
+    PanelSchemaError,
+    add_totals_and_rates,
+    validate_panel,
+)
 from enforcement_crime.synthetic import make_panel
 
 
@@ -31,15 +36,35 @@ def _broken(panel, fn):
 @pytest.mark.parametrize(
     ("column", "breaker", "message"),
     [
-        ("fips", lambda d: d.__setitem__("fips", d["fips"].astype(object).where(d.index != 3, "1234")), "5-digit county FIPS"),
-        ("fips, year", lambda d: d.loc.__setitem__((5, "year"), d.loc[4, "year"]), "unique key pairs"),
+        (
+            "fips",
+            lambda d: d.__setitem__("fips", d["fips"].astype(object).where(d.index != 3, "1234")),
+            "5-digit county FIPS",
+        ),
+        (
+            "fips, year",
+            lambda d: d.loc.__setitem__((5, "year"), d.loc[4, "year"]),
+            "unique key pairs",
+        ),
         ("population", lambda d: d.loc.__setitem__((7, "population"), 0), "positive integers"),
         ("murder", lambda d: d.loc.__setitem__((9, "murder"), -1), "non-negative counts"),
         ("violent", lambda d: d.loc.__setitem__((11, "violent"), 10**6), "the sum of murder"),
-        ("violent_rate", lambda d: d.loc.__setitem__((12, "violent_rate"), 1.0), "violent / population"),
+        (
+            "violent_rate",
+            lambda d: d.loc.__setitem__((12, "violent_rate"), 1.0),
+            "violent / population",
+        ),
         ("coverage", lambda d: d.loc.__setitem__((13, "coverage"), 140.0), "[0, 100]"),
-        ("g287_model", lambda d: d.__setitem__("g287_model", pd.array(["sheriff"] * len(d), dtype="string")), "one of"),
-        ("sc_activation_date", lambda d: d.__setitem__("sc_activation_date", d["sc_activation_date"].astype(str)), "datetime64"),
+        (
+            "g287_model",
+            lambda d: d.__setitem__("g287_model", pd.array(["sheriff"] * len(d), dtype="string")),
+            "one of",
+        ),
+        (
+            "sc_activation_date",
+            lambda d: d.__setitem__("sc_activation_date", d["sc_activation_date"].astype(str)),
+            "datetime64",
+        ),
     ],
 )
 def test_broken_panels_are_rejected_naming_column_and_rows(panel, column, breaker, message):

@@ -55,11 +55,15 @@ def test_magnitudes_are_realistic(panel):
     by_year = rep.groupby("year")[["violent", "property", "population"]].sum()
     violent = by_year["violent"] / by_year["population"] * 1e5
     prop = by_year["property"] / by_year["population"] * 1e5
-    assert 360 < violent[2005] < 440  # brief: ~400 around 2005 (Poisson and partial reporting noise)
+    assert (
+        360 < violent[2005] < 440
+    )  # brief: ~400 around 2005 (Poisson and partial reporting noise)
     assert 2700 < prop[2005] < 3300  # brief: ~3,000
     assert violent[2016] < violent[2000] and prop[2016] < prop[2000]  # falling over the period
     county = rep[rep["year"] == 2005]
-    assert county["violent_rate"].quantile(0.9) > 2 * county["violent_rate"].quantile(0.1)  # wide spread
+    assert county["violent_rate"].quantile(0.9) > 2 * county["violent_rate"].quantile(
+        0.1
+    )  # wide spread
     small = county[county["population"] < 5000]
     assert (small["murder"] == 0).mean() > 0.5  # zeros in small counties
     assert panel["population"].min() > 0
@@ -110,9 +114,13 @@ def test_true_effect_follows_exposure_and_parameters():
     eff = synthetic.Effects(sc=Effect(att=-0.1, ref_cohort=2010))
     df = synthetic.make_panel(seed=3, effects=eff)
     county = df[df["fips"] == "48201"].set_index("year")  # Harris: activated 2008-10-27
-    share_2008 = (pd.Timestamp("2009-01-01") - pd.Timestamp("2008-10-27")).days / 366  # 2008 is a leap year
+    share_2008 = (
+        pd.Timestamp("2009-01-01") - pd.Timestamp("2008-10-27")
+    ).days / 366  # 2008 is a leap year
     assert county.loc[2007, "sc_true_effect"] == 0.0
-    assert county.loc[2008, "sc_true_effect"] == pytest.approx(np.log1p(share_2008 * np.expm1(-0.1)), rel=1e-12)
+    assert county.loc[2008, "sc_true_effect"] == pytest.approx(
+        np.log1p(share_2008 * np.expm1(-0.1)), rel=1e-12
+    )
     assert county.loc[2010, "sc_true_effect"] == pytest.approx(-0.1, abs=1e-12)
     assert df.attrs["enforcement_crime"]["true_effects"]["sc"]["att"] == -0.1
 
@@ -120,7 +128,9 @@ def test_true_effect_follows_exposure_and_parameters():
 def test_true_effect_moves_the_counts():
     """A large true effect must show up in the data: treated-year log rates fall by about the effect."""
     null = synthetic.make_panel(seed=11, preset="null")
-    eff = synthetic.make_panel(seed=11, effects=synthetic.Effects(sc=Effect(att=-0.5, ref_cohort=2010)))
+    eff = synthetic.make_panel(
+        seed=11, effects=synthetic.Effects(sc=Effect(att=-0.5, ref_cohort=2010))
+    )
     post = (null["year"] >= 2014).to_numpy()  # every county fully exposed from 2014
     ratio = eff.loc[post, "index"].sum() / null.loc[post, "index"].sum()
     # same seed, same draws except the Poisson means: the aggregate ratio is exp(-0.5) up to Poisson noise
@@ -130,7 +140,9 @@ def test_true_effect_moves_the_counts():
 def test_dynamic_preset_is_heterogeneous_and_dynamic():
     df = synthetic.make_panel(preset="dynamic")
     full = df[(df["year"] - df["sc_activation_date"].dt.year) >= 1]
-    by_time = full.groupby(full["year"] - full["sc_activation_date"].dt.year)["sc_true_effect"].mean()
+    by_time = full.groupby(full["year"] - full["sc_activation_date"].dt.year)[
+        "sc_true_effect"
+    ].mean()
     assert by_time.is_monotonic_decreasing  # effects grow (more negative) with exposure
     assert df["sc_true_effect"].nunique() > 10
 

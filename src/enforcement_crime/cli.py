@@ -36,15 +36,24 @@ def main(argv: list[str] | None = None) -> int:
 
         return int(commands.main(argv[1:]) or 0)
 
-    parser = argparse.ArgumentParser(prog="python -m enforcement_crime", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m enforcement_crime", description=__doc__.split("\n")[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("data", help="raw sources and study panels: status | fetch | build")
     nb = sub.add_parser("notebooks", help="execute notebooks")
     nb_sub = nb.add_subparsers(dest="action", required=True)
     run = nb_sub.add_parser("run", help="execute every notebook into reports/notebooks/")
     run.add_argument("--only", help="only notebooks whose path contains this text")
-    run.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
-                     help="papermill parameter (VALUE parsed as JSON when possible)")
+    run.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        default=[],
+        help="papermill parameter (VALUE parsed as JSON when possible)",
+    )
     run.add_argument("--no-html", action="store_true", help="skip the HTML copies")
     nb_sub.add_parser("teaching", help="student and instructor copies of the teaching notebooks")
     syn = sub.add_parser("synthetic", help="write a synthetic panel to parquet")

@@ -29,7 +29,11 @@ class NotebookRun:
     seconds: float
 
 
-def discover(root: str | Path | None = None, pattern: str | None = None, exclude: Iterable[str] = ("teaching",)) -> list[Path]:
+def discover(
+    root: str | Path | None = None,
+    pattern: str | None = None,
+    exclude: Iterable[str] = ("teaching",),
+) -> list[Path]:
     """All notebook sources under ``root`` (default ``notebooks/``), sorted.
 
     ``pattern`` keeps paths containing that substring; folders named in
@@ -55,7 +59,10 @@ def to_notebook(source: Path):
 
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
-    nb.metadata.setdefault("jupytext", {})["text_representation"] = {"format_name": "percent", "extension": ".py"}
+    nb.metadata.setdefault("jupytext", {})["text_representation"] = {
+        "format_name": "percent",
+        "extension": ".py",
+    }
     return nb
 
 
@@ -117,12 +124,16 @@ def execute_notebook(
     return NotebookRun(source, output, html_path, seconds)
 
 
-def run_all(pattern: str | None = None, parameters: Mapping[str, object] | None = None, html: bool = True) -> list[NotebookRun]:
+def run_all(
+    pattern: str | None = None, parameters: Mapping[str, object] | None = None, html: bool = True
+) -> list[NotebookRun]:
     """Execute every notebook (optionally those matching ``pattern``), printing a timing line each."""
     runs = []
     paths = discover(pattern=pattern)
     if not paths:
-        raise FileNotFoundError(f"no notebooks found under {config.notebooks_dir()} matching {pattern!r}")
+        raise FileNotFoundError(
+            f"no notebooks found under {config.notebooks_dir()} matching {pattern!r}"
+        )
     total = time.perf_counter()
     for path in paths:
         rel = path.relative_to(config.notebooks_dir())

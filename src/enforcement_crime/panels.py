@@ -17,7 +17,9 @@ from enforcement_crime.schema import validate_panel
 __all__ = ["load_panel", "is_synthetic", "data_banner"]
 
 
-def load_panel(name: str = "synthetic", *, seed: int | None = None, preset: str = "null", validate: bool = True) -> pd.DataFrame:
+def load_panel(
+    name: str = "synthetic", *, seed: int | None = None, preset: str = "null", validate: bool = True
+) -> pd.DataFrame:
     """Load a study panel by name.
 
     Parameters
@@ -32,7 +34,9 @@ def load_panel(name: str = "synthetic", *, seed: int | None = None, preset: str 
         their own checks in their builder).
     """
     if name == "synthetic":
-        return synthetic.load_default_panel(seed=synthetic.DEFAULT_SEED if seed is None else seed, preset=preset)
+        return synthetic.load_default_panel(
+            seed=synthetic.DEFAULT_SEED if seed is None else seed, preset=preset
+        )
     path = config.processed_dir() / f"{name}.parquet"
     if not path.is_file():
         available = sorted(p.stem for p in config.processed_dir().glob("*.parquet"))
@@ -57,7 +61,11 @@ def data_banner(df: pd.DataFrame):
     """An HTML banner for a notebook: red SYNTHETIC DATA for synthetic panels, the source otherwise."""
     from IPython.display import HTML
 
-    sources = ", ".join(sorted(map(str, df["source"].dropna().unique())))[:400] if "source" in df else "unknown"
+    sources = (
+        ", ".join(sorted(map(str, df["source"].dropna().unique())))[:400]
+        if "source" in df
+        else "unknown"
+    )
     if is_synthetic(df):
         return HTML(
             '<div style="border:3px solid #D55E00;padding:8px;color:#D55E00;font-weight:bold">'

@@ -95,13 +95,19 @@ def save_figure(
         Format -> written path (``"pdf"``, ``"png"``, ``"csv"``).
     """
     if not isinstance(data, pd.DataFrame) or data.empty:
-        raise ValueError(f"save_figure({name!r}): `data` must be a non-empty DataFrame of the plotted numbers")
+        raise ValueError(
+            f"save_figure({name!r}): `data` must be a non-empty DataFrame of the plotted numbers"
+        )
     out = Path(outdir) if outdir else config.figures_dir(study)
     out.mkdir(parents=True, exist_ok=True)
     if synthetic and not getattr(fig, "_enforcement_crime_synthetic", False):
         mark_synthetic(fig)
     paths: dict[str, Path] = {}
-    meta = {"Title": name, "Subject": SYNTHETIC_MARK if synthetic else "real data", "Creator": "enforcement_crime"}
+    meta = {
+        "Title": name,
+        "Subject": SYNTHETIC_MARK if synthetic else "real data",
+        "Creator": "enforcement_crime",
+    }
     for fmt in formats:
         path = out / f"{name}.{fmt}"
         fig.savefig(path, metadata=meta if fmt == "pdf" else None)
@@ -113,8 +119,15 @@ def save_figure(
     return paths
 
 
-def event_study_plot(table: pd.DataFrame, *, ax: plt.Axes | None = None, reference: int | None = -1,
-                     label: str | None = None, offset: float = 0.0, ylabel: str = "Estimate") -> plt.Axes:
+def event_study_plot(
+    table: pd.DataFrame,
+    *,
+    ax: plt.Axes | None = None,
+    reference: int | None = -1,
+    label: str | None = None,
+    offset: float = 0.0,
+    ylabel: str = "Estimate",
+) -> plt.Axes:
     """Coefficients with confidence bands by event time, the reference period and the onset marked.
 
     ``table`` is an estimator's ``to_frame()`` (rows with ``event_time``,
@@ -126,17 +139,37 @@ def event_study_plot(table: pd.DataFrame, *, ax: plt.Axes | None = None, referen
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(-0.5, color="grey", ls="--", lw=0.8)
     line = ax.plot(x, t["estimate"], marker="o", label=label)[0]
-    ax.fill_between(x, t["conf_low"].astype(float), t["conf_high"].astype(float), color=line.get_color(), alpha=0.2, lw=0)
+    ax.fill_between(
+        x,
+        t["conf_low"].astype(float),
+        t["conf_high"].astype(float),
+        color=line.get_color(),
+        alpha=0.2,
+        lw=0,
+    )
     if reference is not None:
         ax.plot([reference + offset], [0], marker="o", mfc="white", color=line.get_color())
-        ax.annotate("reference", (reference, 0), textcoords="offset points", xytext=(0, -12), ha="center", fontsize=7)
+        ax.annotate(
+            "reference",
+            (reference, 0),
+            textcoords="offset points",
+            xytext=(0, -12),
+            ha="center",
+            fontsize=7,
+        )
     ax.set_xlabel("Years relative to adoption (onset at 0)")
     ax.set_ylabel(ylabel)
     return ax
 
 
-def rollout_plot(dates: pd.Series, weights: pd.Series | None = None, *, ax: plt.Axes | None = None,
-                 label: str | None = None, freq: str = "MS") -> tuple[plt.Axes, pd.DataFrame]:
+def rollout_plot(
+    dates: pd.Series,
+    weights: pd.Series | None = None,
+    *,
+    ax: plt.Axes | None = None,
+    label: str | None = None,
+    freq: str = "MS",
+) -> tuple[plt.Axes, pd.DataFrame]:
     """Cumulative share of units (or of ``weights``, e.g. population) treated by date.
 
     Returns the axes and the plotted numbers (date, share).
@@ -145,7 +178,9 @@ def rollout_plot(dates: pd.Series, weights: pd.Series | None = None, *, ax: plt.
     d = pd.to_datetime(dates)
     w = pd.Series(1.0, index=d.index) if weights is None else weights.astype(float)
     total = w.sum()
-    grid = pd.date_range(d.min().to_period("M").to_timestamp(), d.max() + pd.offsets.MonthBegin(1), freq=freq)
+    grid = pd.date_range(
+        d.min().to_period("M").to_timestamp(), d.max() + pd.offsets.MonthBegin(1), freq=freq
+    )
     order = np.argsort(d.to_numpy())
     sd = d.to_numpy()[order]
     cw = np.cumsum(w.to_numpy()[order])

@@ -82,7 +82,9 @@ _RATE_RTOL = 1e-6
 class PanelSchemaError(ValueError):
     """A panel broke the schema; the message names the column and the rows."""
 
-    def __init__(self, column: str, expected: str, rows: pd.DataFrame | None = None, name: str = "panel"):
+    def __init__(
+        self, column: str, expected: str, rows: pd.DataFrame | None = None, name: str = "panel"
+    ):
         self.column = column
         self.expected = expected
         self.rows = rows
@@ -141,28 +143,41 @@ def validate_panel(df: pd.DataFrame, name: str = "panel") -> pd.DataFrame:
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
-        raise PanelSchemaError(", ".join(missing), "these required columns to be present", name=name)
+        raise PanelSchemaError(
+            ", ".join(missing), "these required columns to be present", name=name
+        )
 
     # keys
     fips = df["fips"]
     bad = fips.isna() | ~fips.astype("string").str.fullmatch(r"\d{5}").fillna(False).astype(bool)
     if bad.any():
-        raise PanelSchemaError("fips", "a 5-digit county FIPS string", _offending(df, bad, "fips"), name)
+        raise PanelSchemaError(
+            "fips", "a 5-digit county FIPS string", _offending(df, bad, "fips"), name
+        )
     if not pd.api.types.is_integer_dtype(df["year"]) or df["year"].isna().any():
         bad = df["year"].isna() | (pd.to_numeric(df["year"], errors="coerce") % 1 != 0)
-        raise PanelSchemaError("year", "non-null integers (an integer dtype)", _offending(df, bad, "year"), name)
+        raise PanelSchemaError(
+            "year", "non-null integers (an integer dtype)", _offending(df, bad, "year"), name
+        )
     dup = df.duplicated(["fips", "year"], keep=False)
     if dup.any():
         raise PanelSchemaError("fips, year", "unique key pairs", _offending(df, dup, "year"), name)
     bad = df["state_fips"].astype("string") != fips.astype("string").str[:2]
     if bad.fillna(True).any():
-        raise PanelSchemaError("state_fips", "the first two digits of fips", _offending(df, bad.fillna(True), "state_fips"), name)
+        raise PanelSchemaError(
+            "state_fips",
+            "the first two digits of fips",
+            _offending(df, bad.fillna(True), "state_fips"),
+            name,
+        )
 
     # population
     pop = pd.to_numeric(df["population"], errors="coerce")
     bad = pop.isna() | (pop <= 0) | (pop % 1 != 0)
     if bad.any():
-        raise PanelSchemaError("population", "positive integers", _offending(df, bad, "population"), name)
+        raise PanelSchemaError(
+            "population", "positive integers", _offending(df, bad, "population"), name
+        )
 
     # counts
     for col in COUNT_COLUMNS:
@@ -170,16 +185,32 @@ def validate_panel(df: pd.DataFrame, name: str = "panel") -> pd.DataFrame:
         if not (pd.api.types.is_integer_dtype(s) or s.isna().all()):
             numeric = pd.to_numeric(s, errors="coerce")
             bad = (numeric.isna() & s.notna()) | (numeric % 1 != 0)
-            raise PanelSchemaError(col, f"a nullable integer count (dtype Int64), got {s.dtype}", _offending(df, bad.fillna(False), col), name)
+            raise PanelSchemaError(
+                col,
+                f"a nullable integer count (dtype Int64), got {s.dtype}",
+                _offending(df, bad.fillna(False), col),
+                name,
+            )
         bad = (s < 0).fillna(False)
         if bad.any():
             raise PanelSchemaError(col, "non-negative counts", _offending(df, bad, col), name)
-    for total, parts in (("violent", VIOLENT), ("property", PROPERTY), ("index", ("violent", "property"))):
+    for total, parts in (
+        ("violent", VIOLENT),
+        ("property", PROPERTY),
+        ("index", ("violent", "property")),
+    ):
         expected = df[list(parts)].astype("Float64").sum(axis=1, min_count=len(parts))
         expected[df[list(parts)].isna().any(axis=1)] = pd.NA
-        bad = (df[total].astype("Float64") != expected).fillna(False) | (df[total].isna() != expected.isna())
+        bad = (df[total].astype("Float64") != expected).fillna(False) | (
+            df[total].isna() != expected.isna()
+        )
         if bad.any():
-            raise PanelSchemaError(total, f"the sum of {', '.join(parts)} (missing if any part is missing)", _offending(df, bad, total), name)
+            raise PanelSchemaError(
+                total,
+                f"the sum of {', '.join(parts)} (missing if any part is missing)",
+                _offending(df, bad, total),
+                name,
+            )
 
     # rates
     for col in RATE_COLUMNS:
@@ -188,44 +219,81 @@ def validate_panel(df: pd.DataFrame, name: str = "panel") -> pd.DataFrame:
         got = pd.to_numeric(df[col], errors="coerce").astype("float64")
         bad = ~np.isclose(got, expected, rtol=_RATE_RTOL, equal_nan=True)
         if bad.any():
-            raise PanelSchemaError(col, f"{total} / population * 100,000", _offending(df, bad, col), name)
+            raise PanelSchemaError(
+                col, f"{total} / population * 100,000", _offending(df, bad, col), name
+            )
 
     # coverage
     cov = pd.to_numeric(df["coverage"], errors="coerce")
     bad = ((cov < 0) | (cov > 100)).fillna(False) | (cov.isna() & df["coverage"].notna())
     if bad.any():
-        raise PanelSchemaError("coverage", "a number in [0, 100] or missing", _offending(df, bad, "coverage"), name)
+        raise PanelSchemaError(
+            "coverage", "a number in [0, 100] or missing", _offending(df, bad, "coverage"), name
+        )
     months = df["months_reported"]
     bad = ((months < 0) | (months > 12)).fillna(False)
     if bad.any() or not (pd.api.types.is_integer_dtype(months) or months.isna().all()):
-        raise PanelSchemaError("months_reported", "nullable integers in [0, 12]", _offending(df, bad, "months_reported"), name)
+        raise PanelSchemaError(
+            "months_reported",
+            "nullable integers in [0, 12]",
+            _offending(df, bad, "months_reported"),
+            name,
+        )
 
     # treatment timing
     for col in DATE_COLUMNS:
         if not pd.api.types.is_datetime64_any_dtype(df[col]):
-            raise PanelSchemaError(col, f"a datetime64 column (NaT when never treated), got {df[col].dtype}", name=name)
+            raise PanelSchemaError(
+                col, f"a datetime64 column (NaT when never treated), got {df[col].dtype}", name=name
+            )
     bad = (df["g287_end"] < df["g287_start"]).fillna(False)
     if bad.any():
-        raise PanelSchemaError("g287_end", "an end date on or after g287_start", _offending(df, bad, "g287_end"), name)
+        raise PanelSchemaError(
+            "g287_end", "an end date on or after g287_start", _offending(df, bad, "g287_end"), name
+        )
     bad = df["g287_end"].notna() & df["g287_start"].isna()
     if bad.any():
-        raise PanelSchemaError("g287_end", "no end date without a g287_start", _offending(df, bad, "g287_end"), name)
+        raise PanelSchemaError(
+            "g287_end", "no end date without a g287_start", _offending(df, bad, "g287_end"), name
+        )
     model = df["g287_model"]
     bad = model.notna() & ~model.isin(G287_MODELS)
     if bad.any():
-        raise PanelSchemaError("g287_model", f"one of {sorted(G287_MODELS)} or missing", _offending(df, bad, "g287_model"), name)
+        raise PanelSchemaError(
+            "g287_model",
+            f"one of {sorted(G287_MODELS)} or missing",
+            _offending(df, bad, "g287_model"),
+            name,
+        )
     bad = model.notna() & df["g287_start"].isna()
     if bad.any():
-        raise PanelSchemaError("g287_model", "missing where g287_start is missing", _offending(df, bad, "g287_model"), name)
+        raise PanelSchemaError(
+            "g287_model",
+            "missing where g287_start is missing",
+            _offending(df, bad, "g287_model"),
+            name,
+        )
     for col in ("sc_activation_date", "g287_start", "g287_end", "g287_model"):
         varies = df.groupby("fips", sort=False)[col].nunique(dropna=False) > 1
         if varies.any():
             bad = df["fips"].isin(varies[varies].index)
-            raise PanelSchemaError(col, "one value per county (timing is a county attribute)", _offending(df, bad, col), name)
+            raise PanelSchemaError(
+                col,
+                "one value per county (timing is a county attribute)",
+                _offending(df, bad, col),
+                name,
+            )
 
     # provenance
     if df["source"].isna().any():
-        raise PanelSchemaError("source", "a non-empty source string", _offending(df, df["source"].isna(), "source"), name)
+        raise PanelSchemaError(
+            "source",
+            "a non-empty source string",
+            _offending(df, df["source"].isna(), "source"),
+            name,
+        )
     if not pd.api.types.is_bool_dtype(df["is_synthetic"]) or df["is_synthetic"].nunique() > 1:
-        raise PanelSchemaError("is_synthetic", "a bool column, constant within the panel", name=name)
+        raise PanelSchemaError(
+            "is_synthetic", "a bool column, constant within the panel", name=name
+        )
     return df

@@ -128,7 +128,11 @@ def simulate_staggered(
     T = len(times)
     a = rng.normal(0, unit_sd, n_units)
     b = rng.normal(0, time_sd, T)
-    s = rng.normal(0, state_shock_sd, (n_states, T)) if state_shock_sd > 0 else np.zeros((n_states, T))
+    s = (
+        rng.normal(0, state_shock_sd, (n_states, T))
+        if state_shock_sd > 0
+        else np.zeros((n_states, T))
+    )
     e = rng.normal(0, noise_sd, (n_units, T))
     u = np.empty_like(e)
     u[:, 0] = e[:, 0] / np.sqrt(max(1 - rho**2, 1e-12))
@@ -140,14 +144,21 @@ def simulate_staggered(
     cohort = np.repeat(cohort_of_unit, T)
     event_time = np.where(cohort > 0, time - cohort, np.nan)
     tau = effect(cohort, event_time)
-    y0 = a[unit] + np.tile(b, n_units) + s[state_of_unit[unit], np.tile(np.arange(T), n_units)] + u.ravel()
+    y0 = (
+        a[unit]
+        + np.tile(b, n_units)
+        + s[state_of_unit[unit], np.tile(np.arange(T), n_units)]
+        + u.ravel()
+    )
     df = pd.DataFrame(
         {
             "unit": unit,
             "state": state_of_unit[unit],
             "time": time,
             "cohort": cohort,
-            "event_time": pd.array(np.where(np.isnan(event_time), pd.NA, event_time), dtype="Int64"),
+            "event_time": pd.array(
+                np.where(np.isnan(event_time), pd.NA, event_time), dtype="Int64"
+            ),
             "treated": ((cohort > 0) & (time >= cohort)).astype("int64"),
             "true_effect": tau,
             "y0": y0,
@@ -157,7 +168,9 @@ def simulate_staggered(
     return df
 
 
-def true_att(df: pd.DataFrame, by: str | None = None, effect_col: str = "true_effect") -> pd.Series | float:
+def true_att(
+    df: pd.DataFrame, by: str | None = None, effect_col: str = "true_effect"
+) -> pd.Series | float:
     """The true ATT over treated cells, overall or by ``"event_time"``, ``"cohort"`` or ``"time"``.
 
     Each treated unit-period counts once (the simple, observation-weighted

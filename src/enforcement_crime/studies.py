@@ -1131,7 +1131,11 @@ def open_study(data_source: str, *, seed: int, preset: str = "null") -> StudyDat
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting chatter
     raw = load_panel(data_source, seed=seed, preset=preset)
     synthetic = is_synthetic(raw)
-    label = f"SYNTHETIC DATA (built-in panel, seed {seed}, preset {preset!r})" if synthetic else f"real panel {data_source!r}"
+    label = (
+        f"SYNTHETIC DATA (built-in panel, seed {seed}, preset {preset!r})"
+        if synthetic
+        else f"real panel {data_source!r}"
+    )
     return StudyData(
         raw=raw,
         synthetic=synthetic,

@@ -124,7 +124,9 @@ PRESETS: dict[str, Effects] = {
     # what the studies found: no effect
     "null": Effects(),
     # a constant 5% reduction from activation on: TWFE is fine here
-    "homogeneous": Effects(sc=Effect(att=-0.05, ref_cohort=2010), g287=Effect(att=-0.05, ref_cohort=2007)),
+    "homogeneous": Effects(
+        sc=Effect(att=-0.05, ref_cohort=2010), g287=Effect(att=-0.05, ref_cohort=2007)
+    ),
     # effects that grow with exposure and differ by cohort: TWFE is biased here
     "dynamic": Effects(
         sc=Effect(att=-0.02, dynamic_slope=-0.03, cohort_slope=0.015, ref_cohort=2010),
@@ -149,7 +151,9 @@ def county_list() -> pd.DataFrame:
     states = states.drop_duplicates("fips")[["fips", "postal"]].rename(columns={"fips": "statefp"})
     out = counties.merge(states, on="statefp", how="left", validate="many_to_one")
     if out["postal"].isna().any():
-        raise ValueError(f"addfips: state FIPS without a state: {sorted(out.loc[out['postal'].isna(), 'statefp'].unique())}")
+        raise ValueError(
+            f"addfips: state FIPS without a state: {sorted(out.loc[out['postal'].isna(), 'statefp'].unique())}"
+        )
     out = pd.DataFrame(
         {
             "fips": (out["statefp"] + out["countyfp"]).astype("string"),
@@ -173,7 +177,7 @@ def _sc_rollout(counties: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
         + rng.normal(0, 1.0, n)
     )
     order = np.argsort(-score, kind="stable")
-    is_harris = (counties["fips"].to_numpy() == HARRIS_COUNTY)
+    is_harris = counties["fips"].to_numpy() == HARRIS_COUNTY
     # Harris County first, then the rest by score
     order = np.concatenate([np.flatnonzero(is_harris), order[~is_harris[order]]])
     dates = np.empty(n, dtype="datetime64[D]")
@@ -200,11 +204,18 @@ def _sc_rollout(counties: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
     return pd.Series(pd.to_datetime(dates), index=counties.index, name="sc_activation_date")
 
 
-def _g287_agreements(counties: pd.DataFrame, rng: np.random.Generator, n_other: int = 40) -> pd.DataFrame:
+def _g287_agreements(
+    counties: pd.DataFrame, rng: np.random.Generator, n_other: int = 40
+) -> pd.DataFrame:
     """287(g)-like agreements: the nine NC jurisdictions (real dates) plus ``n_other`` drawn counties."""
     nc = nc_287g_agreements()
     nc_rows = pd.DataFrame(
-        {"fips": nc["fips"], "g287_start": nc["signed"], "g287_end": nc["end_date"], "g287_model": nc["model"]}
+        {
+            "fips": nc["fips"],
+            "g287_start": nc["signed"],
+            "g287_end": nc["end_date"],
+            "g287_model": nc["model"],
+        }
     )
     pool = counties[~counties["fips"].isin(nc["fips"]) & (counties["pop2005"] > 50_000)]
     p = pool["hispanic_share"].to_numpy() + 0.05
@@ -257,7 +268,9 @@ def _true_effect(effect: Effect, start, end, years: np.ndarray) -> np.ndarray:
     return np.log1p(share * np.expm1(tau))
 
 
-def make_panel(seed: int = DEFAULT_SEED, preset: str | None = "null", effects: Effects | None = None) -> pd.DataFrame:
+def make_panel(
+    seed: int = DEFAULT_SEED, preset: str | None = "null", effects: Effects | None = None
+) -> pd.DataFrame:
     """Draw the synthetic county-year panel (labelled synthetic in data and metadata).
 
     Parameters
@@ -287,7 +300,9 @@ def make_panel(seed: int = DEFAULT_SEED, preset: str | None = "null", effects: E
     # independent streams: the structure (population, timing, county effects, noise) does not
     # depend on the effect sizes, so two panels that differ only in effects differ only in the
     # Poisson draws (numpy's Poisson sampler uses a data-dependent number of uniforms)
-    rng, rng_counts, rng_report = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
+    rng, rng_counts, rng_report = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
+    )
     counties = county_list()
     n = len(counties)
     years = np.asarray(list(YEARS))
@@ -325,7 +340,9 @@ def make_panel(seed: int = DEFAULT_SEED, preset: str | None = "null", effects: E
     for t in range(1, T):
         u[:, t] = 0.5 * u[:, t - 1] + e[:, t]
 
-    df = counties.loc[idx, ["fips", "state_fips", "state", "county_name", "hispanic_share", "border_state"]].reset_index(drop=True)
+    df = counties.loc[
+        idx, ["fips", "state_fips", "state", "county_name", "hispanic_share", "border_state"]
+    ].reset_index(drop=True)
     df["year"] = yr.astype("int64")
     df["population"] = pop
     df["sc_activation_date"] = sc_date.to_numpy()[idx]
@@ -334,7 +351,9 @@ def make_panel(seed: int = DEFAULT_SEED, preset: str | None = "null", effects: E
     df["g287_end"] = g["g287_end"].to_numpy()[idx]
     df["g287_model"] = pd.array(g["g287_model"].to_numpy()[idx], dtype="string")
     df["sc_true_effect"] = _true_effect(effects.sc, df["sc_activation_date"].to_numpy(), None, yr)
-    df["g287_true_effect"] = _true_effect(effects.g287, df["g287_start"].to_numpy(), df["g287_end"].to_numpy(), yr)
+    df["g287_true_effect"] = _true_effect(
+        effects.g287, df["g287_start"].to_numpy(), df["g287_end"].to_numpy(), yr
+    )
 
     # reporting: most county-years fully covered; some partial (counts scaled down by coverage,
     # as agencies that do not report are missing from the county total); a few unreported
@@ -368,7 +387,10 @@ def make_panel(seed: int = DEFAULT_SEED, preset: str | None = "null", effects: E
     df["coverage"] = coverage
     df["months_reported"] = pd.array(months, dtype="Int64")
     df["source"] = pd.array(
-        np.full(len(df), f"synthetic: enforcement_crime.synthetic v{GENERATOR_VERSION}, seed {seed}, preset {preset}"),
+        np.full(
+            len(df),
+            f"synthetic: enforcement_crime.synthetic v{GENERATOR_VERSION}, seed {seed}, preset {preset}",
+        ),
         dtype="string",
     )
     df["is_synthetic"] = True
@@ -436,14 +458,21 @@ def read_panel(path: str | Path) -> pd.DataFrame:
     return df
 
 
-def write_default_panel(path: str | Path | None = None, seed: int = DEFAULT_SEED, preset: str = "null") -> Path:
+def write_default_panel(
+    path: str | Path | None = None, seed: int = DEFAULT_SEED, preset: str = "null"
+) -> Path:
     """Build the default synthetic panel into ``data/processed/synthetic.parquet`` (+ JSON manifest)."""
     path = Path(path) if path else config.processed_dir() / "synthetic.parquet"
     df = make_panel(seed=seed, preset=preset)
     write_panel(df, path)
     manifest = {
         "panel": path.stem,
-        "inputs": [{"name": "addfips counties_2010.csv (county FIPS codes and names)", "package": "addfips"}],
+        "inputs": [
+            {
+                "name": "addfips counties_2010.csv (county FIPS codes and names)",
+                "package": "addfips",
+            }
+        ],
         "rules": df.attrs["enforcement_crime"],
         "rows": {"in": int(len(df)), "dropped": {}, "out": int(len(df))},
     }

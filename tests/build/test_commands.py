@@ -24,7 +24,9 @@ def raw_from_fixtures(tmp_path, fixtures_dir) -> Path:
     (raw / "leaic").mkdir()
     shutil.copy(fixtures_dir / "leaic" / "35158-0001-Data.tsv", raw / "leaic")
     (raw / "ucr_kaplan").mkdir()
-    shutil.copy(fixtures_dir / "ucr_kaplan" / "offenses_known_yearly_2005_2007.csv", raw / "ucr_kaplan")
+    shutil.copy(
+        fixtures_dir / "ucr_kaplan" / "offenses_known_yearly_2005_2007.csv", raw / "ucr_kaplan"
+    )
     (raw / "ucr_icpsr_county").mkdir()
     for n in ("county_offenses_2008.txt", "county_offenses_2010.txt"):
         shutil.copy(fixtures_dir / "ucr_icpsr_county" / n, raw / "ucr_icpsr_county")
@@ -39,7 +41,11 @@ def test_status_lists_every_source(tmp_path, raw_from_fixtures):
     rows = commands.status(raw_from_fixtures, out=lines.append)
     by = {r["source"]: r for r in rows}
     assert set(by) == set(commands.SOURCES)
-    assert by["leaic"]["found"] and by["leaic"]["files"] == ["35158-0001-Data.tsv"] and by["leaic"]["login"]
+    assert (
+        by["leaic"]["found"]
+        and by["leaic"]["files"] == ["35158-0001-Data.tsv"]
+        and by["leaic"]["login"]
+    )
     assert not by["secure_communities"]["found"]
     # the census fixtures are not the official bytes: the sha256 registry says so
     assert "co-est2009-alldata.csv: MISMATCH" in by["census_population"]["checksums"]
@@ -60,13 +66,18 @@ def test_fetch_login_sources_exit_nonzero_with_instructions(tmp_path, capsys):
 def test_build_from_fixture_raw_files(tmp_path, raw_from_fixtures):
     lines: list[str] = []
     out_dir = tmp_path / "processed"
-    written = commands.build(raw=raw_from_fixtures, folder=out_dir, min_population=100_000, out=lines.append)
+    written = commands.build(
+        raw=raw_from_fixtures, folder=out_dir, min_population=100_000, out=lines.append
+    )
     assert set(written) == {"cius_county", "kaplan_county", "icpsr_county", "city_sc", "nc_county"}
     for name, path in written.items():
         m = read_manifest(path)  # raises unless the accounting adds up
         assert m.rows_out == len(pd.read_parquet(path)), name
-        assert all("sha256" in rec for rec in json.loads(path.with_suffix(".json").read_text())["inputs"]
-                   if "path" in rec)
+        assert all(
+            "sha256" in rec
+            for rec in json.loads(path.with_suffix(".json").read_text())["inputs"]
+            if "path" in rec
+        )
     text = "\n".join(lines)
     assert "REAL data" in text and "SYNTHETIC" not in text
     assert "cius_county 2013: match rate city 7/8 (87.5%)" in text

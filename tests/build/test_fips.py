@@ -38,7 +38,15 @@ def test_shannon_and_oglala_same_year_collide_without_agg():
 
 
 def test_bedford_city_merged_into_county_with_sum():
-    df = frame([("51515", 2010, 2), ("51019", 2010, 5), ("51515", 2014, None), ("51019", 2014, 6), ("51019", 2015, 7)])
+    df = frame(
+        [
+            ("51515", 2010, 2),
+            ("51019", 2010, 5),
+            ("51515", 2014, None),
+            ("51019", 2014, 6),
+            ("51019", 2015, 7),
+        ]
+    )
     out, report = repair_fips(df, agg={"murder": "sum"})
     got = out.set_index("year")["murder"]
     assert got[2010] == 7  # 2 + 5
@@ -58,25 +66,38 @@ def test_merge_without_agg_is_an_error_naming_rows():
 
 
 def test_virginia_independent_cities_kept_separate():
-    df = frame([("51760", 2010, 1), ("51087", 2010, 2), ("51600", 2010, 3)])  # Richmond city, Henrico, Fairfax city
+    df = frame(
+        [("51760", 2010, 1), ("51087", 2010, 2), ("51600", 2010, 3)]
+    )  # Richmond city, Henrico, Fairfax city
     out, report = repair_fips(df)
     assert list(out["fips"]) == ["51760", "51087", "51600"]
-    assert report_of(report, "virginia_independent_cities")["rows_changed"] == 2  # the two cities, kept
+    assert (
+        report_of(report, "virginia_independent_cities")["rows_changed"] == 2
+    )  # the two cities, kept
     assert out["fips_repair"].isna().all()
 
 
 def test_virginia_defunct_cities():
-    out, report = repair_fips(frame([("51560", 2000, 1), ("51005", 2000, 2)]), agg={"murder": "sum"})
+    out, report = repair_fips(
+        frame([("51560", 2000, 1), ("51005", 2000, 2)]), agg={"murder": "sum"}
+    )
     assert list(out["fips"]) == ["51005"] and out["murder"].item() == 3
     assert report_of(report, "virginia_defunct_cities")["rows_collapsed"] == 1
 
 
 def test_alaska_splits_summed_into_pre_split_unit():
-    df = frame([
-        ("02232", 2006, 1), ("02230", 2008, 2), ("02105", 2008, 3),
-        ("02261", 2018, 4), ("02063", 2020, 5), ("02066", 2020, 6),
-        ("02270", 2014, 7), ("02158", 2016, 8),
-    ])
+    df = frame(
+        [
+            ("02232", 2006, 1),
+            ("02230", 2008, 2),
+            ("02105", 2008, 3),
+            ("02261", 2018, 4),
+            ("02063", 2020, 5),
+            ("02066", 2020, 6),
+            ("02270", 2014, 7),
+            ("02158", 2016, 8),
+        ]
+    )
     out, report = repair_fips(df, agg={"murder": "sum"})
     got = out.set_index(["fips", "year"])["murder"]
     assert got[("02232", 2006)] == 1 and got[("02232", 2008)] == 5
@@ -88,7 +109,15 @@ def test_alaska_splits_summed_into_pre_split_unit():
 
 
 def test_broomfield_flagged_before_2002_only():
-    df = frame([("08014", 2001, 1), ("08014", 2002, 2), ("08013", 2000, 3), ("08013", 2005, 4), ("08031", 2000, 5)])
+    df = frame(
+        [
+            ("08014", 2001, 1),
+            ("08014", 2002, 2),
+            ("08013", 2000, 3),
+            ("08013", 2005, 4),
+            ("08031", 2000, 5),
+        ]
+    )
     out, report = repair_fips(df)
     flagged = out.loc[out["fips_repair"] == "broomfield_pre2002", ["fips", "year"]].values.tolist()
     assert flagged == [["08014", 2001], ["08013", 2000]]
@@ -113,7 +142,9 @@ def test_malformed_fips():
 
 
 def test_one_row_per_county_frames():
-    df = pd.DataFrame({"fips": ["51515", "51019"], "date": pd.to_datetime(["2010-03-01", "2010-06-01"])})
+    df = pd.DataFrame(
+        {"fips": ["51515", "51019"], "date": pd.to_datetime(["2010-03-01", "2010-06-01"])}
+    )
     out, _ = repair_fips(df, year_col=None, agg={"date": "min"})
     assert list(out["fips"]) == ["51019"] and out["date"].item() == pd.Timestamp("2010-03-01")
 
@@ -132,7 +163,10 @@ def test_real_census_frames_repair_cleanly(shared_data):
     d = shared_data / "census_county_pop_tell"
     if not (d / "co-est2009-alldata.csv").exists():
         pytest.skip("census files absent")
-    pop = pd.concat([cp.load(d / "co-est2009-alldata.csv"), cp.load(d / "co-est2019-alldata.csv")], ignore_index=True)
+    pop = pd.concat(
+        [cp.load(d / "co-est2009-alldata.csv"), cp.load(d / "co-est2019-alldata.csv")],
+        ignore_index=True,
+    )
     out, report = repair_fips(pop, agg={"population": "sum"})
     assert not out.duplicated(["fips", "year"]).any()
     assert "51515" not in set(out["fips"]) and "46113" not in set(out["fips"])

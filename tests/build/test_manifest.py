@@ -20,8 +20,16 @@ from enforcement_crime.schema import OFFENSES, PanelSchemaError, add_totals_and_
 
 
 def tiny_panel() -> pd.DataFrame:
-    df = pd.DataFrame({"fips": ["37001", "37001"], "year": [2010, 2011], "state_fips": "37", "state": "NC",
-                       "county_name": "Alamance County", "population": [150000, 151000]})
+    df = pd.DataFrame(
+        {
+            "fips": ["37001", "37001"],
+            "year": [2010, 2011],
+            "state_fips": "37",
+            "state": "NC",
+            "county_name": "Alamance County",
+            "population": [150000, 151000],
+        }
+    )
     for i, c in enumerate(OFFENSES):
         df[c] = pd.array([i + 1, i + 2], dtype="Int64")
     df = add_totals_and_rates(df)
@@ -40,10 +48,18 @@ def test_accounting_adds_up_or_raises():
     m.drop("reason a", 2)
     m.drop("reason a", 1)
     m.check()  # 10 == 3 + 1 + 6
-    assert m.to_dict()["rows"] == {"unit": "agency-year", "in": 10, "added": 0, "dropped": {"reason a": 3},
-                                   "aggregated": 1, "out": 6}
+    assert m.to_dict()["rows"] == {
+        "unit": "agency-year",
+        "in": 10,
+        "added": 0,
+        "dropped": {"reason a": 3},
+        "aggregated": 1,
+        "out": 6,
+    }
     m.rows_out = 7
-    with pytest.raises(ManifestError, match=r"p: row accounting does not add up: 10 agency-year rows in \+ 0 added"):
+    with pytest.raises(
+        ManifestError, match=r"p: row accounting does not add up: 10 agency-year rows in \+ 0 added"
+    ):
         m.check()
     m.added = 1  # a split agency adds a row: 10 + 1 == 3 + 1 + 7
     m.check()
@@ -60,7 +76,11 @@ def test_write_panel_writes_parquet_and_json(tmp_path):
     back = pd.read_parquet(path)
     assert len(back) == 2 and back["fips"].tolist() == ["37001", "37001"]
     d = json.loads((tmp_path / "tiny.json").read_text())
-    assert d["panel"] == "tiny" and d["rows"]["dropped"] == {"duplicate": 1} and d["rules"] == {"rule": "x"}
+    assert (
+        d["panel"] == "tiny"
+        and d["rows"]["dropped"] == {"duplicate": 1}
+        and d["rules"] == {"rule": "x"}
+    )
     assert d["created_by"].startswith("enforcement_crime ")
     assert read_manifest(path).rows_out == 2
 

@@ -32,13 +32,18 @@ def kaplan_frame(rows) -> pd.DataFrame:
 
 
 def population(pairs: dict[str, int], years=(2010,)) -> pd.DataFrame:
-    return pd.DataFrame([{"fips": f, "year": y, "population": p} for f, p in pairs.items() for y in years])
+    return pd.DataFrame(
+        [{"fips": f, "year": y, "population": p} for f, p in pairs.items() for y in years]
+    )
 
 
 # county A 37001 (Census 100,000): X 60,000 people, 12 months, 10 of each offense; Y 40,000, 6 months, 5.
 # county B 37063 (Census 50,000): Z 50,000, 1 month, 3 of each offense.
-HAND = [agency("NC00001", "37001", 60000, 12, 10), agency("NC00002", "37001", 40000, 6, 5),
-        agency("NC00003", "37063", 50000, 1, 3)]
+HAND = [
+    agency("NC00001", "37001", 60000, 12, 10),
+    agency("NC00002", "37001", 40000, 6, 5),
+    agency("NC00003", "37063", 50000, 1, 3),
+]
 POP = {"37001": 100000, "37063": 50000}
 
 
@@ -47,9 +52,13 @@ def test_full12_rule_and_coverage_indicator():
     a = panel.set_index("fips").loc["37001"]
     assert a["murder"] == 10  # only X reported 12 months
     # CI = 100 * (1 - 40,000/100,000 * (12 - 6)/12) = 80
-    assert a["coverage"] == pytest.approx(80.0, abs=1e-12)  # exact arithmetic; 1e-12 allows float rounding
+    assert a["coverage"] == pytest.approx(
+        80.0, abs=1e-12
+    )  # exact arithmetic; 1e-12 allows float rounding
     assert a["months_reported"] == 6
-    assert "37063" not in set(panel["fips"]), "B's only agency reported 1 month: no county row under full12"
+    assert "37063" not in set(panel["fips"]), (
+        "B's only agency reported 1 month: no county row under full12"
+    )
     assert man.dropped == {"agency reported fewer than 12 months (rule full12)": 2}
     assert man.rows_in == 3 and man.rows_out == 1 and man.aggregated == 0
 
@@ -58,7 +67,9 @@ def test_scale_rule():
     panel, man = pb.kaplan_county_panel(kaplan_frame(HAND), population(POP), coverage_rule="scale")
     a = panel.set_index("fips").loc["37001"]
     assert a["murder"] == 10 + 5 * 12 // 6  # Y scaled by 12/6
-    assert a["violent"] == 4 * 20 and a["violent_rate"] == pytest.approx(80 / 100000 * 1e5, rel=1e-12)
+    assert a["violent"] == 4 * 20 and a["violent_rate"] == pytest.approx(
+        80 / 100000 * 1e5, rel=1e-12
+    )
     assert man.dropped == {"agency reported 0-2 months (excluded under rule scale)": 1}
     assert man.aggregated == 1  # X and Y summed into one row
 
@@ -70,26 +81,36 @@ def test_icpsr_rule_imputes_from_full_reporters_of_state_and_group():
     assert got.loc["37063", "murder"] == 8
     assert got.loc["37001", "murder"] == 20
     # B's coverage: 100 * (1 - 50,000/50,000 * 11/12) = 8.333...
-    assert got.loc["37063", "coverage"] == pytest.approx(100 / 12, rel=1e-12)  # float arithmetic only
+    assert got.loc["37063", "coverage"] == pytest.approx(
+        100 / 12, rel=1e-12
+    )  # float arithmetic only
     assert got.loc["37063", "n_imputed"] == 1 and man.reports["imputed_agency_years"] == 1
     assert man.dropped == {}
 
 
 def test_icpsr_rule_falls_back_to_state_rate_and_drops_without_donor():
-    rows = HAND + [agency("NC00004", "37063", 500000, 0, 0)]  # group 1: no 12-month reporter in its group
+    rows = HAND + [
+        agency("NC00004", "37063", 500000, 0, 0)
+    ]  # group 1: no 12-month reporter in its group
     rows.append(agency("AL00001", "01001", 1000, 2, 1))  # Alabama: no full reporter at all
     pop = {**POP, "01001": 5000}
     panel, man = pb.kaplan_county_panel(kaplan_frame(rows), population(pop), coverage_rule="icpsr")
     # NC00004 falls back to the state rate of full reporters: X only -> 500,000 * 10/60,000 = 83.3 -> 83
     assert panel.set_index("fips").loc["37063", "murder"] == 8 + 83
     assert man.reports["imputed_from_state_rate"] == 1
-    assert man.dropped == {"agency reported 0-2 months and no full reporter to impute from (rule icpsr)": 1}
+    assert man.dropped == {
+        "agency reported 0-2 months and no full reporter to impute from (rule icpsr)": 1
+    }
 
 
 def test_split_agencies_by_population_share():
     rows = HAND[:1] + [agency("NC00009", "37001", 10000, 12, 20)]
-    splits = pd.DataFrame({"ori": ["NC00009", "NC00009"], "fips": ["37001", "37063"], "population": [7500, 2500]})
-    panel, man = pb.kaplan_county_panel(kaplan_frame(rows), population(POP), coverage_rule="scale", splits=splits)
+    splits = pd.DataFrame(
+        {"ori": ["NC00009", "NC00009"], "fips": ["37001", "37063"], "population": [7500, 2500]}
+    )
+    panel, man = pb.kaplan_county_panel(
+        kaplan_frame(rows), population(POP), coverage_rule="scale", splits=splits
+    )
     got = panel.set_index("fips")["murder"]
     assert got["37001"] == 10 + 15 and got["37063"] == 5  # 20 * 3/4 and 20 * 1/4
     assert man.added == 1 and man.rows_in == 2 and man.rows_out == 2
@@ -130,7 +151,14 @@ def cius_fx(fx) -> list[pd.DataFrame]:
     return [fbi_cius.load(p) for p in sorted((fx / "fbi_cius").glob("table*/*.xls"))]
 
 
-FX_POP = {"37001": 150000, "37009": 27000, "37063": 270000, "37119": 950000, "37135": 140000, "37183": 900000}
+FX_POP = {
+    "37001": 150000,
+    "37009": 27000,
+    "37063": 270000,
+    "37119": 950000,
+    "37135": 140000,
+    "37183": 900000,
+}
 
 
 def fx_population(years=range(2004, 2017), drop_autauga_2016=True) -> pd.DataFrame:
@@ -143,7 +171,9 @@ def fx_population(years=range(2004, 2017), drop_autauga_2016=True) -> pd.DataFra
 def test_kaplan_fixture_all_rules(fx, crosswalk):
     agencies = ucr_kaplan.load(fx / "ucr_kaplan" / "offenses_known_yearly_2005_2007.csv")
     for rule in pb.COVERAGE_RULES:
-        panel, man = pb.kaplan_county_panel(agencies, fx_population(range(2005, 2008)), crosswalk, coverage_rule=rule)
+        panel, man = pb.kaplan_county_panel(
+            agencies, fx_population(range(2005, 2008)), crosswalk, coverage_rule=rule
+        )
         validate_panel(panel)
         man.check()
         assert man.rows_in == len(agencies)
@@ -152,16 +182,28 @@ def test_kaplan_fixture_all_rules(fx, crosswalk):
         assert "no county for the ORI (not in LEAIC, no county FIPS)" not in man.dropped
         assert panel["timing" if False else "sc_activation_date"].isna().all()
         assert "NaT" in man.rules["timing"] or "not available" in man.rules["timing"]
-    full, _ = pb.kaplan_county_panel(agencies, fx_population(range(2005, 2008)), crosswalk, coverage_rule="full12")
-    scale, _ = pb.kaplan_county_panel(agencies, fx_population(range(2005, 2008)), crosswalk, coverage_rule="scale")
+    full, _ = pb.kaplan_county_panel(
+        agencies, fx_population(range(2005, 2008)), crosswalk, coverage_rule="full12"
+    )
+    scale, _ = pb.kaplan_county_panel(
+        agencies, fx_population(range(2005, 2008)), crosswalk, coverage_rule="scale"
+    )
     wake06 = lambda p: p.set_index(["fips", "year"]).loc[("37183", 2006), "murder"]  # noqa: E731
     cary = agencies.set_index(["ori", "year"]).loc[("NC09203", 2006), "murder"]
-    assert wake06(scale) - wake06(full) == cary * 2, "Cary (6 months in 2006) is scaled by 12/6 or left out"
+    assert wake06(scale) - wake06(full) == cary * 2, (
+        "Cary (6 months in 2006) is scaled by 12/6 or left out"
+    )
 
 
 def test_icpsr_fixture_panel(fx):
-    frames = [ucr_icpsr_county.load(fx / "ucr_icpsr_county" / n) for n in
-              ("county_offenses_2007.dta", "county_offenses_2008.txt", "county_offenses_2010.txt")]
+    frames = [
+        ucr_icpsr_county.load(fx / "ucr_icpsr_county" / n)
+        for n in (
+            "county_offenses_2007.dta",
+            "county_offenses_2008.txt",
+            "county_offenses_2010.txt",
+        )
+    ]
     panel, man = pb.icpsr_county_panel(frames)
     assert man.dropped == {"statewide pseudo-county (county code 000 or 999)": 3}
     assert man.rows_out == 18 and len(panel) == 18
@@ -183,12 +225,18 @@ def cius_panel(cius_fx, crosswalk):
 
 def test_cius_fixture_panel_values(cius_panel):
     panel, man, report = cius_panel
-    assert sorted(panel["year"].unique()) == [2013, 2016], "only years with a city and a county table"
+    assert sorted(panel["year"].unique()) == [2013, 2016], (
+        "only years with a city and a county table"
+    )
     assert man.approximation and panel["source"].str.startswith("APPROXIMATION").all()
     got = panel.set_index(["fips", "year"])
     # 2016 Wake = Raleigh + Cary + Wake sheriff (generator values)
     wake = got.loc[("37183", 2016)]
-    assert (wake["murder"], wake["rape"], wake["larceny"]) == (20 + 1 + 3, 80 + 8 + 20, 9000 + 1800 + 2000)
+    assert (wake["murder"], wake["rape"], wake["larceny"]) == (
+        20 + 1 + 3,
+        80 + 8 + 20,
+        9000 + 1800 + 2000,
+    )
     assert wake["n_agencies"] == 3 and bool(wake["has_county_agency"])
     # 2013 Wake adds the RDU airport police (Table 11, matched by name): assault 1, larceny 30
     assert got.loc[("37183", 2013), "aggravated_assault"] == 800 + 60 + 150 + 1
@@ -208,7 +256,10 @@ def test_cius_fixture_accounting_and_match_report(cius_panel, cius_fx, capsys):
     man.check()
     assert man.rows_in == sum(len(f) for f in cius_fx)
     # tables of years without both city and county tables: city 2006 + 2010 (8 rows each), county 2004/2005/2009 (5 each)
-    assert man.dropped["year without both a city table and a county table (not built)"] == 8 + 8 + 5 + 5 + 5
+    assert (
+        man.dropped["year without both a city table and a county table (not built)"]
+        == 8 + 8 + 5 + 5 + 5
+    )
     # Table 11 2013: the State Highway Patrol is statewide
     assert man.dropped["Table 11 state agency (statewide; not allocated to a county)"] == 1
     # unmatched: Nowhere Town (2013, 2016), Poarch Creek Tribal and UNC Charlotte (absent from the LEAIC fixture)
@@ -216,8 +267,14 @@ def test_cius_fixture_accounting_and_match_report(cius_panel, cius_fx, capsys):
     # Autauga has no 2016 population in the fixture: its sheriff and Prattville are dropped
     assert man.dropped["county without a Census population for the year"] == 2
     rate = report["match_rate"].set_index(["year", "table"])
-    assert rate.loc[(2016, "city"), "matched"] == 7 and rate.loc[(2016, "city"), "rate"] == pytest.approx(7 / 8)
-    assert set(report["unmatched"]["agency"]) == {"Nowhere Town", "Poarch Creek Tribal", "University of North Carolina:"}
+    assert rate.loc[(2016, "city"), "matched"] == 7 and rate.loc[
+        (2016, "city"), "rate"
+    ] == pytest.approx(7 / 8)
+    assert set(report["unmatched"]["agency"]) == {
+        "Nowhere Town",
+        "Poarch Creek Tribal",
+        "University of North Carolina:",
+    }
 
 
 def test_cius_match_rate_is_printed(cius_fx, crosswalk, capsys):
@@ -228,14 +285,22 @@ def test_cius_match_rate_is_printed(cius_fx, crosswalk, capsys):
 
 
 def test_city_panel_fixture(cius_fx, crosswalk):
-    timing = pd.DataFrame({"fips": ["37183", "37119"], "sc_activation_date": pd.to_datetime(["2008-11-01", "2009-10-01"]),
-                           "g287_start": pd.to_datetime(["2008-06-25", "2006-02-27"]), "g287_end": pd.NaT,
-                           "g287_model": ["jail", "jail"]})
+    timing = pd.DataFrame(
+        {
+            "fips": ["37183", "37119"],
+            "sc_activation_date": pd.to_datetime(["2008-11-01", "2009-10-01"]),
+            "g287_start": pd.to_datetime(["2008-06-25", "2006-02-27"]),
+            "g287_end": pd.NaT,
+            "g287_model": ["jail", "jail"],
+        }
+    )
     panel, man = pb.city_panel(pd.concat(cius_fx), crosswalk, timing=timing, min_population=100_000)
     # Cary 135k, Charlotte-Mecklenburg 800k, Durham 230k, Raleigh 420k: 4 cities x 4 city tables
     assert sorted(panel["city"].unique()) == ["Cary", "Charlotte-Mecklenburg", "Durham", "Raleigh"]
     assert len(panel) == 16 and man.rows_out == 16
-    assert set(panel.loc[panel["city"] == "Raleigh", "sc_activation_date"]) == {pd.Timestamp("2008-11-01")}
+    assert set(panel.loc[panel["city"] == "Raleigh", "sc_activation_date"]) == {
+        pd.Timestamp("2008-11-01")
+    }
     assert panel.loc[panel["city"] == "Durham", "sc_activation_date"].isna().all()
     assert set(panel.loc[panel["city"] == "Cary", "fips"]) == {"37183"}
     assert panel["city_id"].str.len().eq(7).all(), "ORI7 of the matched LEAIC agency"
@@ -259,8 +324,12 @@ def test_nc_panel_from_cius_fixture(cius_panel):
     assert got.loc["37001", "g287_end"] == pd.Timestamp("2012-09-01")  # Alamance ended Sept 2012
     assert got.loc["37063", "g287_model"] == "task force"  # Durham PD
     assert pd.isna(got.loc["37135", "g287_start"])  # Orange: no agreement
-    assert man.dropped == {"not a North Carolina county": int((~panel["fips"].str.startswith("37")).sum()),
-                           "North Carolina, outside 2003-2013": int((panel["fips"].str.startswith("37") & (panel["year"] > 2013)).sum())}
+    assert man.dropped == {
+        "not a North Carolina county": int((~panel["fips"].str.startswith("37")).sum()),
+        "North Carolina, outside 2003-2013": int(
+            (panel["fips"].str.startswith("37") & (panel["year"] > 2013)).sum()
+        ),
+    }
     assert "covers 1 of the 11 study years" in man.notes[-1]
     man.check()
 
@@ -270,15 +339,24 @@ def test_attach_timing_rejects_bad_frames():
     df = pd.DataFrame({"fips": ["37001"]})
     with pytest.raises(ValueError, match="missing column"):
         pb.attach_timing(df, pd.DataFrame({"fips": ["37001"]}), m)
-    t = pd.DataFrame({"fips": ["37001", "37001"], "sc_activation_date": pd.NaT, "g287_start": pd.NaT,
-                      "g287_end": pd.NaT, "g287_model": pd.NA})
+    t = pd.DataFrame(
+        {
+            "fips": ["37001", "37001"],
+            "sc_activation_date": pd.NaT,
+            "g287_start": pd.NaT,
+            "g287_end": pd.NaT,
+            "g287_model": pd.NA,
+        }
+    )
     with pytest.raises(ValueError, match="share a county"):
         pb.attach_timing(df, t, m)
 
 
 def test_normalise_name():
     assert pb.normalise_name("Saint Mary's") == "ST MARY S"
-    assert pb.normalise_name("Charlotte-Mecklenburg") == pb.normalise_name("CHARLOTTE - MECKLENBURG")
+    assert pb.normalise_name("Charlotte-Mecklenburg") == pb.normalise_name(
+        "CHARLOTTE - MECKLENBURG"
+    )
     assert pb.normalise_name(None) == "" and pb.normalise_name(np.nan) == ""
 
 
@@ -289,9 +367,14 @@ def test_normalise_name():
 def real_inputs(shared_data):
     from enforcement_crime.sources import census_population as cp
 
-    files = sorted(shared_data.glob("fbi_cius_table10_county_sheriff/*.xls")) + sorted(shared_data.glob("fbi_cius_tables/*/*.xls"))
+    files = sorted(shared_data.glob("fbi_cius_table10_county_sheriff/*.xls")) + sorted(
+        shared_data.glob("fbi_cius_tables/*/*.xls")
+    )
     rda = shared_data / "leaic_2012_icpsr35158" / "35158-0001-Data.rda"
-    census = [shared_data / "census_county_pop_tell" / n for n in ("co-est2009-alldata.csv", "co-est2019-alldata.csv")]
+    census = [
+        shared_data / "census_county_pop_tell" / n
+        for n in ("co-est2009-alldata.csv", "co-est2019-alldata.csv")
+    ]
     if not files or not rda.is_file() or not all(p.is_file() for p in census):
         pytest.skip("CIUS, LEAIC or Census copies absent")
     cius = [fbi_cius.load(p) for p in files]
@@ -309,7 +392,15 @@ def real_cius_panel(real_inputs):
 @pytest.mark.shared_data
 def test_real_cius_approximation_every_year(real_cius_panel, capsys):
     panel, man, report = real_cius_panel
-    expected_years = [2006, 2009, 2010, 2013, 2014, 2015, 2016]  # years with both Table 8 and Table 10 copies
+    expected_years = [
+        2006,
+        2009,
+        2010,
+        2013,
+        2014,
+        2015,
+        2016,
+    ]  # years with both Table 8 and Table 10 copies
     assert sorted(panel["year"].unique()) == expected_years
     validate_panel(panel)
     man.check()
@@ -334,7 +425,9 @@ def test_real_city_and_nc_panels(real_inputs, real_cius_panel, shared_data):
     pb.validate_city_panel(panel)
     man.check()
     assert panel["population"].groupby(panel["city_id"]).median().min() >= 50_000
-    assert {"Raleigh", "Durham", "Charlotte-Mecklenburg"} <= set(panel.loc[panel["state"] == "NC", "city"])
+    assert {"Raleigh", "Durham", "Charlotte-Mecklenburg"} <= set(
+        panel.loc[panel["state"] == "NC", "city"]
+    )
     nc, nman = pb.nc_county_panel(real_cius_panel[0])
     nman.check()
     validate_panel(nc)
@@ -344,37 +437,58 @@ def test_real_city_and_nc_panels(real_inputs, real_cius_panel, shared_data):
 
 def test_county_codes_are_repaired_before_aggregation():
     """Shannon SD 46113 is recoded 46102 and Bedford city VA 51515 merged into Bedford County 51019 (build.fips rules)."""
-    rows = [agency("SD00001", "46113", 5000, 12, 2), agency("VA00001", "51515", 6000, 12, 3),
-            agency("VA00002", "51019", 60000, 12, 4), agency("XX00001", "99999", 100, 12, 1)]
+    rows = [
+        agency("SD00001", "46113", 5000, 12, 2),
+        agency("VA00001", "51515", 6000, 12, 3),
+        agency("VA00002", "51019", 60000, 12, 4),
+        agency("XX00001", "99999", 100, 12, 1),
+    ]
     pop = population({"46102": 14000, "51019": 75000, "51515": 6000})
     panel, man = pb.kaplan_county_panel(kaplan_frame(rows), pop, coverage_rule="full12")
     got = panel.set_index("fips")
     assert set(got.index) == {"46102", "51019"}
     assert got.loc["51019", "murder"] == 3 + 4, "the city's agency is added to the county"
     assert got.loc["51019", "population"] == 75000 + 6000, "the city's population is merged too"
-    assert man.dropped == {"county FIPS code is no Census county (2000-2020) and no repair rule's": 1}
+    assert man.dropped == {
+        "county FIPS code is no Census county (2000-2020) and no repair rule's": 1
+    }
     assert man.reports["fips_repairs"] == {"oglala_lakota_2015": 1, "bedford_city_2013": 1}
     man.check()
 
 
 def test_city_panel_from_kaplan_agencies(fx, crosswalk):
     agencies = ucr_kaplan.load(fx / "ucr_kaplan" / "offenses_known_yearly_2005_2007.csv")
-    timing = pd.DataFrame({"fips": ["37183"], "sc_activation_date": pd.to_datetime(["2008-11-01"]), "g287_start": pd.NaT,
-                           "g287_end": pd.NaT, "g287_model": pd.array([pd.NA], dtype="string")})
-    panel, man = pb.city_panel_from_agencies(agencies, crosswalk, timing=timing, min_population=100_000)
+    timing = pd.DataFrame(
+        {
+            "fips": ["37183"],
+            "sc_activation_date": pd.to_datetime(["2008-11-01"]),
+            "g287_start": pd.NaT,
+            "g287_end": pd.NaT,
+            "g287_model": pd.array([pd.NA], dtype="string"),
+        }
+    )
+    panel, man = pb.city_panel_from_agencies(
+        agencies, crosswalk, timing=timing, min_population=100_000
+    )
     # local police with 100,000+: Durham, Charlotte-Mecklenburg, Raleigh, Cary; Cary reported 6 months in 2006
     assert sorted(panel["city_id"].unique()) == ["NC03201", "NC06001", "NC09201", "NC09203"]
     assert len(panel) == 4 * 3 - 1
     assert man.dropped["months reported below the rule full12"] == 1
-    assert set(panel.loc[panel["fips"] == "37183", "sc_activation_date"]) == {pd.Timestamp("2008-11-01")}
+    assert set(panel.loc[panel["fips"] == "37183", "sc_activation_date"]) == {
+        pd.Timestamp("2008-11-01")
+    }
     pb.validate_city_panel(panel)
     man.check()
-    scaled, _ = pb.city_panel_from_agencies(agencies, crosswalk, min_population=100_000, coverage_rule="scale")
+    scaled, _ = pb.city_panel_from_agencies(
+        agencies, crosswalk, min_population=100_000, coverage_rule="scale"
+    )
     cary06 = scaled.set_index(["city_id", "year"]).loc[("NC09203", 2006)]
     raw = agencies.set_index(["ori", "year"]).loc[("NC09203", 2006)]
     assert cary06["robbery"] == raw["robbery"] * 2 and cary06["coverage"] == 50.0
     no_cw, _ = pb.city_panel_from_agencies(agencies, None, min_population=100_000)
-    assert set(no_cw["city_id"]) == set(panel["city_id"]), "Kaplan's agency_type gives the same cities here"
+    assert set(no_cw["city_id"]) == set(panel["city_id"]), (
+        "Kaplan's agency_type gives the same cities here"
+    )
     with pytest.raises(ValueError, match="share an"):
         pb.city_panel_from_agencies(pd.concat([agencies, agencies.iloc[:1]]), crosswalk)
 
@@ -382,6 +496,8 @@ def test_city_panel_from_kaplan_agencies(fx, crosswalk):
 def test_builders_refuse_duplicated_inputs(fx, crosswalk, cius_fx):
     agencies = ucr_kaplan.load(fx / "ucr_kaplan" / "offenses_known_yearly_2005_2007.csv")
     with pytest.raises(ValueError, match=r"rows share an \(ori, year\)"):
-        pb.kaplan_county_panel(pd.concat([agencies, agencies.iloc[:2]]), fx_population(range(2005, 2008)), crosswalk)
+        pb.kaplan_county_panel(
+            pd.concat([agencies, agencies.iloc[:2]]), fx_population(range(2005, 2008)), crosswalk
+        )
     with pytest.raises(ValueError, match="the same table and year passed twice"):
         pb.cius_county_panel(cius_fx + cius_fx[:1], crosswalk, fx_population())

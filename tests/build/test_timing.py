@@ -18,7 +18,10 @@ TS = pd.Timestamp
 
 
 def test_first_full_year_hand_cases():
-    dates = pd.Series(pd.to_datetime(["2006-02-27", "2007-01-01", "2008-12-31", None]), index=["37119", "a", "b", "never"])
+    dates = pd.Series(
+        pd.to_datetime(["2006-02-27", "2007-01-01", "2008-12-31", None]),
+        index=["37119", "a", "b", "never"],
+    )
     cohort = t.exposure_first_full_year(dates)
     # Mecklenburg signed 2006-02-27: 2006 is partial, 2007 the first full year
     assert cohort["37119"] == 2007
@@ -50,7 +53,10 @@ def test_share_of_year_mecklenburg():
 
 
 def test_share_of_year_leap_year_and_end_dates():
-    start = pd.Series([TS("2008-02-29"), TS("2007-01-10"), TS("2010-03-01"), pd.NaT], index=["leap", "alamance", "short", "never"])
+    start = pd.Series(
+        [TS("2008-02-29"), TS("2007-01-10"), TS("2010-03-01"), pd.NaT],
+        index=["leap", "alamance", "short", "never"],
+    )
     end = pd.Series([pd.NaT, TS("2012-09-01"), TS("2010-03-11"), pd.NaT], index=start.index)
     out = t.exposure_share_of_year(start, end, range(2007, 2014))
     assert _share(out, "leap", 2008) == 307 / 366  # Feb 29 + 306 days of Mar-Dec, leap year
@@ -65,7 +71,9 @@ def test_share_of_year_leap_year_and_end_dates():
 
 def test_share_end_before_start_is_an_error():
     with pytest.raises(ValueError, match="end before start"):
-        t.exposure_share_of_year(pd.Series([TS("2010-01-01")]), pd.Series([TS("2009-01-01")]), [2010])
+        t.exposure_share_of_year(
+            pd.Series([TS("2010-01-01")]), pd.Series([TS("2009-01-01")]), [2010]
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -74,7 +82,9 @@ def test_share_end_before_start_is_an_error():
 
 
 def test_sc_by_county_fixture(fixtures_dir):
-    raw = secure_communities.load(fixtures_dir / "secure_communities" / "sc_activation_dates_county.csv")
+    raw = secure_communities.load(
+        fixtures_dir / "secure_communities" / "sc_activation_dates_county.csv"
+    )
     sc = t.sc_activation_by_county(raw)
     got = sc.set_index("fips")["sc_activation_date"]
     # Bedford city (2010-03) merged into Bedford County (2010-06): earliest activation of the parts
@@ -87,7 +97,9 @@ def test_sc_by_county_fixture(fixtures_dir):
 
 
 def test_sc_day_dates_floored_to_month(fixtures_dir):
-    sc = t.sc_activation_by_county(secure_communities.load(fixtures_dir / "secure_communities" / "sc_plain.csv"))
+    sc = t.sc_activation_by_county(
+        secure_communities.load(fixtures_dir / "secure_communities" / "sc_plain.csv")
+    )
     assert sc.set_index("fips").loc["48201", "sc_activation_date"] == TS("2008-10-01")
 
 
@@ -99,27 +111,47 @@ def test_sc_day_dates_floored_to_month(fixtures_dir):
 @pytest.fixture(scope="module")
 def fixture_frames(fixtures_dir):
     d = fixtures_dir / "g287"
-    return [g287.load(d / n) for n in ("pre2018-agreements-best-guess.csv", "historical-oig-2009.csv",
-                                        "287g_curated_2019.xlsx", "participatingAgencies07182025pm.xlsx",
-                                        "pendingAgencies07182025pm.xlsx")]
+    return [
+        g287.load(d / n)
+        for n in (
+            "pre2018-agreements-best-guess.csv",
+            "historical-oig-2009.csv",
+            "287g_curated_2019.xlsx",
+            "participatingAgencies07182025pm.xlsx",
+            "pendingAgencies07182025pm.xlsx",
+        )
+    ]
 
 
 def test_first_adoption_fixture(fixture_frames):
     fa = t.g287_first_adoption(*fixture_frames).set_index("fips")
     meck = fa.loc["37119"]  # roster + OIG 2006-02-20 (WaPo from 2007 is only year precision)
-    assert meck["g287_start"] == TS("2006-02-20") and pd.isna(meck["g287_end"]) and meck["g287_model"] == "jail"
+    assert (
+        meck["g287_start"] == TS("2006-02-20")
+        and pd.isna(meck["g287_end"])
+        and meck["g287_model"] == "jail"
+    )
     assert meck["n_sources"] == 3 and meck["start_source"] == "oig2009;roster"
     durham = fa.loc["37063"]  # city PD, roster only: ended (terminated, last seen 2012-09-30)
-    assert (durham["g287_start"], durham["g287_end"], durham["g287_model"]) == (TS("2008-02-03"), TS("2012-09-30"), "task force")
+    assert (durham["g287_start"], durham["g287_end"], durham["g287_model"]) == (
+        TS("2008-02-03"),
+        TS("2012-09-30"),
+        "task force",
+    )
     # Alamance: WaPo 2007-2012 (no roster/OIG date), then an ICE agreement signed 2020-05-01: a re-entry
     ala = fa.loc["37001"]
     assert ala["g287_start"] == TS("2007-01-01") and ala["start_precision"] == "year"
     assert ala["g287_end"] == TS("2013-01-01") and ala["g287_reentry"] == TS("2020-05-01")
     # a roster agency covering two counties gives both the same timing; model "both"
     for fips in ("48113", "48085"):
-        assert fa.loc[fips, "g287_start"] == TS("2008-09-01") and fa.loc[fips, "g287_model"] == "both"
+        assert (
+            fa.loc[fips, "g287_start"] == TS("2008-09-01") and fa.loc[fips, "g287_model"] == "both"
+        )
     # ICE city police department, county from the sheet's COUNTY column (Marion County FL)
-    assert fa.loc["12083", "g287_start"] == TS("2025-07-07") and fa.loc["12083", "g287_model"] == "task force"
+    assert (
+        fa.loc["12083", "g287_start"] == TS("2025-07-07")
+        and fa.loc["12083", "g287_model"] == "task force"
+    )
     assert set(fa["g287_model"].dropna()) <= G287_MODELS
 
 
@@ -136,15 +168,19 @@ def test_first_adoption_accounts_for_every_record(fixture_frames):
 
 
 def test_spells_and_models_from_records():
-    rec = pd.DataFrame({
-        "fips": ["01001"] * 4 + ["01003"] * 2,
-        "start": pd.to_datetime(["2008-07-08", "2013-06-28", "2008-07-08", "2019-03-01", "2007-01-01", "2008-05-01"]),
-        "end": pd.to_datetime([None, None, None, None, "2010-01-01", None]),
-        "end_observed": [True, True, False, True, True, True],
-        "model": ["jail", "jail", "task force", "task force", "jail", "task force"],
-        "source": ["roster", "ice_current", "oig2009", "ice_current", "roster", "roster"],
-        "precision": ["day"] * 6,
-    })
+    rec = pd.DataFrame(
+        {
+            "fips": ["01001"] * 4 + ["01003"] * 2,
+            "start": pd.to_datetime(
+                ["2008-07-08", "2013-06-28", "2008-07-08", "2019-03-01", "2007-01-01", "2008-05-01"]
+            ),
+            "end": pd.to_datetime([None, None, None, None, "2010-01-01", None]),
+            "end_observed": [True, True, False, True, True, True],
+            "model": ["jail", "jail", "task force", "task force", "jail", "task force"],
+            "source": ["roster", "ice_current", "oig2009", "ice_current", "roster", "roster"],
+            "precision": ["day"] * 6,
+        }
+    )
     rec.loc[0, "end"] = TS("2012-01-01")  # first agreement ended; the 2013 renewal is a re-entry
     fa = t.g287_first_adoption(rec).set_index("fips")
     a = fa.loc["01001"]
@@ -152,7 +188,9 @@ def test_spells_and_models_from_records():
     assert a["g287_reentry"] == TS("2013-06-28")
     assert a["g287_model"] == "both"  # jail (roster) + task force (OIG) in the first spell
     b = fa.loc["01003"]
-    assert pd.isna(b["g287_end"]) and pd.isna(b["g287_reentry"])  # 2008 agreement is open and overlaps nothing later
+    assert pd.isna(b["g287_end"]) and pd.isna(
+        b["g287_reentry"]
+    )  # 2008 agreement is open and overlaps nothing later
 
 
 def test_disagreements_fixture(fixture_frames):
@@ -173,11 +211,21 @@ def test_nc_timing_equals_fact_table():
 
 
 def test_county_timing_universe_and_columns(fixtures_dir):
-    sc = t.sc_activation_by_county(secure_communities.load(fixtures_dir / "secure_communities" / "sc_activation_dates_county.csv"))
+    sc = t.sc_activation_by_county(
+        secure_communities.load(
+            fixtures_dir / "secure_communities" / "sc_activation_dates_county.csv"
+        )
+    )
     nc = t.nc_287g_timing()
     universe = [f for f in sc["fips"] if f.startswith("37")] + ["37063"]
     ct = t.county_timing(universe, sc=sc, g287=nc)
-    assert list(ct.columns) == ["fips", "sc_activation_date", "g287_start", "g287_end", "g287_model"]
+    assert list(ct.columns) == [
+        "fips",
+        "sc_activation_date",
+        "g287_start",
+        "g287_end",
+        "g287_model",
+    ]
     assert list(ct["fips"]) == sorted(set(universe))
     row = ct.set_index("fips").loc["37119"]
     assert row["sc_activation_date"] == TS("2009-10-01") and row["g287_start"] == TS("2006-02-27")
@@ -190,10 +238,18 @@ def test_county_timing_universe_and_columns(fixtures_dir):
 
 
 def test_attach_county_fips_rules():
-    df = pd.DataFrame({"state": ["ALABAMA", "FLORIDA", "NORTH CAROLINA", "VIRGINIA"],
-                       "agency": ["Etowah County Sheriff's Office", "Jacksonville Sheriff's Office",
-                                  "City of Durham Police Department", "Prince William County Police Department"],
-                       "county_name": [None, None, None, None]})
+    df = pd.DataFrame(
+        {
+            "state": ["ALABAMA", "FLORIDA", "NORTH CAROLINA", "VIRGINIA"],
+            "agency": [
+                "Etowah County Sheriff's Office",
+                "Jacksonville Sheriff's Office",
+                "City of Durham Police Department",
+                "Prince William County Police Department",
+            ],
+            "county_name": [None, None, None, None],
+        }
+    )
     out = t.attach_county_fips(df)
     assert list(out["fips"].fillna("-")) == ["01055", "-", "-", "51153"]
     assert list(out["fips_match"].fillna("-")) == ["agency_name", "-", "-", "agency_name"]
@@ -207,10 +263,12 @@ def test_attach_county_fips_rules():
 @pytest.fixture(scope="module")
 def real_frames(shared_data):
     d = shared_data
-    paths = [d / "ice_287g_deportationdata" / "pre2018-agreements-best-guess.csv",
-             d / "ice_287g_deportationdata" / "historical-oig-2009.csv",
-             d / "wapo_sheriffs_287g" / "287g_curated_2019.xlsx",
-             d / "ice_287g_current_appelson" / "participatingAgencies07182025pm.xlsx"]
+    paths = [
+        d / "ice_287g_deportationdata" / "pre2018-agreements-best-guess.csv",
+        d / "ice_287g_deportationdata" / "historical-oig-2009.csv",
+        d / "wapo_sheriffs_287g" / "287g_curated_2019.xlsx",
+        d / "ice_287g_current_appelson" / "participatingAgencies07182025pm.xlsx",
+    ]
     if not all(p.exists() for p in paths):
         pytest.skip("287(g) real files absent")
     return t.g287_records(*[g287.load(p) for p in paths])  # normalised once for the tests below
@@ -265,16 +323,21 @@ def test_agency_list_and_scrape_history_are_handled(fixtures_dir, fixture_frames
 
 
 def test_disagreements_tolerance_and_source_choice():
-    rec = pd.DataFrame({
-        "fips": ["01001"] * 3,
-        "start": pd.to_datetime(["2008-07-08", "2008-07-10", "2016-06-08"]),
-        "end": pd.to_datetime([None, None, None]),
-        "end_observed": [True, False, True],
-        "model": ["jail", "jail", "jail"],
-        "source": ["roster", "oig2009", "ice_current"],
-        "precision": ["day"] * 3,
-    })
+    rec = pd.DataFrame(
+        {
+            "fips": ["01001"] * 3,
+            "start": pd.to_datetime(["2008-07-08", "2008-07-10", "2016-06-08"]),
+            "end": pd.to_datetime([None, None, None]),
+            "end_observed": [True, False, True],
+            "model": ["jail", "jail", "jail"],
+            "source": ["roster", "oig2009", "ice_current"],
+            "precision": ["day"] * 3,
+        }
+    )
     assert t.g287_disagreements(rec).loc[0, "date_spread_days"] == 2  # 8 July vs 10 July
     assert t.g287_disagreements(rec, tolerance_days=2).empty  # within tolerance: not reported
     # ICE's current sheet (re-signed 2016) is left out by default, compared when asked
-    assert t.g287_disagreements(rec, sources=None).loc[0, "date_spread_days"] == (TS("2016-06-08") - TS("2008-07-08")).days
+    assert (
+        t.g287_disagreements(rec, sources=None).loc[0, "date_spread_days"]
+        == (TS("2016-06-08") - TS("2008-07-08")).days
+    )

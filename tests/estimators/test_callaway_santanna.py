@@ -20,7 +20,9 @@ HET = Effect(att=1.0, dynamic_slope=0.2, cohort_slope=0.1, ref_cohort=2005)
 
 @pytest.fixture(scope="module")
 def panel() -> pd.DataFrame:
-    df = simulate_staggered(n_units=300, periods=(2000, 2010), effect=HET, n_states=12, state_shock_sd=0.3, seed=1)
+    df = simulate_staggered(
+        n_units=300, periods=(2000, 2010), effect=HET, n_states=12, state_shock_sd=0.3, seed=1
+    )
     rng = np.random.default_rng(0)
     df["pop"] = np.repeat(rng.lognormal(10, 1, 300), 11)  # time-invariant population
     return df
@@ -132,7 +134,9 @@ def test_anticipation_aggregates_post_treatment_cells_only(panel):
 def test_cell_se_is_cluster_robust_se_of_the_2x2_regression(panel, weights):
     """Independent check of the clustered IF variance: for one (g, t) cell the CR1 cluster-robust
     SE of the (weighted) regression of Y_t - Y_{g-1} on a cohort dummy is the same number."""
-    res = callaway_santanna(panel, "y", "unit", "time", "cohort", cluster="state", weights=weights, aggregation="simple")
+    res = callaway_santanna(
+        panel, "y", "unit", "time", "cohort", cluster="state", weights=weights, aggregation="simple"
+    )
     g, t = 2005, 2008
     wide = panel.pivot(index="unit", columns="time", values="y")
     units = panel.groupby("unit")[["cohort", "state", "pop"]].first()
@@ -140,7 +144,9 @@ def test_cell_se_is_cluster_robust_se_of_the_2x2_regression(panel, weights):
     dy = (wide[t] - wide[g - 1]).loc[cell.index]
     X = sm.add_constant((cell["cohort"] == g).astype(float))
     w = cell["pop"] if weights else np.ones(len(cell))
-    fit = sm.WLS(dy, X, weights=w).fit(cov_type="cluster", cov_kwds={"groups": cell["state"], "use_correction": False})
+    fit = sm.WLS(dy, X, weights=w).fit(
+        cov_type="cluster", cov_kwds={"groups": cell["state"], "use_correction": False}
+    )
     G = cell["state"].nunique()  # the cell's clusters are all the panel's clusters here
     assert G == panel["state"].nunique()
     row = res.extra["att_gt"].set_index(["group", "time"]).loc[(g, t)]
@@ -185,7 +191,13 @@ def test_exact_recovery_noise_free(exact):
     for e, v in by_e.items():
         assert frame.loc[f"e{int(e)}", "estimate"] == pytest.approx(v, abs=1e-10)
     assert frame.loc["ATT(dynamic)", "estimate"] == pytest.approx(by_e.mean(), abs=1e-10)
-    by_g = exact[exact["treated"] == 1].groupby(["cohort", "time"])["true_effect"].mean().groupby("cohort").mean()
+    by_g = (
+        exact[exact["treated"] == 1]
+        .groupby(["cohort", "time"])["true_effect"]
+        .mean()
+        .groupby("cohort")
+        .mean()
+    )
     for g, v in by_g.items():
         assert frame.loc[f"g{g}", "estimate"] == pytest.approx(v, abs=1e-10)
     by_t = true_att(exact, by="time")
@@ -202,9 +214,13 @@ def test_population_weight_convention_noise_free(exact):
     assert res.term("ATT(simple)")["estimate"] == pytest.approx(target, abs=1e-10)
     tr_e = tr.assign(wy=tr["pop"] * tr["true_effect"]).groupby("event_time")[["wy", "pop"]].sum()
     for e, row in tr_e.iterrows():
-        assert res.term(f"e{int(e)}")["estimate"] == pytest.approx(row["wy"] / row["pop"], abs=1e-10)
+        assert res.term(f"e{int(e)}")["estimate"] == pytest.approx(
+            row["wy"] / row["pop"], abs=1e-10
+        )
     unweighted = callaway_santanna(exact, "y", "unit", "time", "cohort")
-    assert abs(unweighted.estimate - res.estimate) > 1e-3  # the weights do matter with heterogeneous effects
+    assert (
+        abs(unweighted.estimate - res.estimate) > 1e-3
+    )  # the weights do matter with heterogeneous effects
 
 
 def test_time_varying_weights_use_first_period(exact):
@@ -217,7 +233,9 @@ def test_time_varying_weights_use_first_period(exact):
 
 
 def test_recovery_with_noise_within_se():
-    df = simulate_staggered(n_units=600, periods=(2000, 2012), effect=HET, n_states=30, state_shock_sd=0.2, seed=11)
+    df = simulate_staggered(
+        n_units=600, periods=(2000, 2012), effect=HET, n_states=30, state_shock_sd=0.2, seed=11
+    )
     res = callaway_santanna(df, "y", "unit", "time", "cohort", cluster="state")
     row = res.term("ATT(simple)")
     # 4 SE: a two-sided 1e-4 event under correct inference for this fixed seed
@@ -232,7 +250,11 @@ def test_bootstrap_seeded_and_close_to_analytic(panel):
     pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
     c = callaway_santanna(panel, "y", "unit", "time", "cohort", **{**kw, "seed": 8})
     assert not np.allclose(a.to_frame()["std_error"].dropna(), c.to_frame()["std_error"].dropna())
-    an = callaway_santanna(panel, "y", "unit", "time", "cohort", cluster="state").to_frame().set_index("term")
+    an = (
+        callaway_santanna(panel, "y", "unit", "time", "cohort", cluster="state")
+        .to_frame()
+        .set_index("term")
+    )
     fb = a.to_frame().set_index("term")
     live = an["std_error"].notna()
     ratio = fb.loc[live, "std_error"] / an.loc[live, "std_error"]
@@ -251,24 +273,44 @@ def test_bootstrap_seeded_and_close_to_analytic(panel):
 
 
 def test_rademacher_bootstrap_runs(panel):
-    r = callaway_santanna(panel, "y", "unit", "time", "cohort", inference="bootstrap", bootstrap_weights="rademacher", seed=1, n_boot=199)
+    r = callaway_santanna(
+        panel,
+        "y",
+        "unit",
+        "time",
+        "cohort",
+        inference="bootstrap",
+        bootstrap_weights="rademacher",
+        seed=1,
+        n_boot=199,
+    )
     assert np.isfinite(r.std_error)
     with pytest.raises(EstimatorInputError, match="bootstrap_weights"):
-        callaway_santanna(panel, "y", "unit", "time", "cohort", inference="bootstrap", bootstrap_weights="webb")
+        callaway_santanna(
+            panel, "y", "unit", "time", "cohort", inference="bootstrap", bootstrap_weights="webb"
+        )
 
 
 def test_universal_base_has_reference_row_and_vcov(panel):
-    res = callaway_santanna(panel, "y", "unit", "time", "cohort", base_period="universal", aggregation="dynamic")
+    res = callaway_santanna(
+        panel, "y", "unit", "time", "cohort", base_period="universal", aggregation="dynamic"
+    )
     frame = res.to_frame().set_index("term")
     assert res.extra["reference_period"] == -1
     assert frame.loc["e-1", "estimate"] == 0.0 and np.isnan(frame.loc["e-1", "std_error"])
     vc = res.extra["vcov"]
     assert "e-1" not in vc.index and "e0" in vc.index
     np.testing.assert_allclose(np.sqrt(np.diag(vc)), frame.loc[vc.index, "std_error"], rtol=1e-12)
-    varying = callaway_santanna(panel, "y", "unit", "time", "cohort", aggregation="dynamic").to_frame().set_index("term")
+    varying = (
+        callaway_santanna(panel, "y", "unit", "time", "cohort", aggregation="dynamic")
+        .to_frame()
+        .set_index("term")
+    )
     # post-treatment cells use the same base g-1 under both conventions
     for e in range(0, 5):
-        assert frame.loc[f"e{e}", "estimate"] == pytest.approx(varying.loc[f"e{e}", "estimate"], abs=1e-12)
+        assert frame.loc[f"e{e}", "estimate"] == pytest.approx(
+            varying.loc[f"e{e}", "estimate"], abs=1e-12
+        )
 
 
 # ---- edge cases ------------------------------------------------------------------------------
@@ -290,7 +332,9 @@ def test_no_never_treated_requires_not_yet_treated(exact):
 
 
 def test_single_treated_unit(exact):
-    one = exact[(exact["cohort"] == 0) | (exact["unit"] == exact.loc[exact["cohort"] == 2005, "unit"].min())]
+    one = exact[
+        (exact["cohort"] == 0) | (exact["unit"] == exact.loc[exact["cohort"] == 2005, "unit"].min())
+    ]
     res = callaway_santanna(one, "y", "unit", "time", "cohort", aggregation=("simple", "dynamic"))
     tr = one[one["treated"] == 1]
     assert res.estimate == pytest.approx(tr["true_effect"].mean(), abs=1e-10)
@@ -304,7 +348,10 @@ def test_cohort_treated_in_first_period_is_dropped_and_counted(exact):
     res = callaway_santanna(df, "y", "unit", "time", "cohort")
     ref = callaway_santanna(df[~df["unit"].isin(first_units)], "y", "unit", "time", "cohort")
     assert "treated in the first period" in res.notes and "55 rows" in res.notes
-    pd.testing.assert_frame_equal(res.to_frame().drop(columns=["notes", "n_obs"]), ref.to_frame().drop(columns=["notes", "n_obs"]))
+    pd.testing.assert_frame_equal(
+        res.to_frame().drop(columns=["notes", "n_obs"]),
+        ref.to_frame().drop(columns=["notes", "n_obs"]),
+    )
 
 
 @pytest.mark.parametrize("how", ["missing_row", "missing_outcome"])
@@ -378,7 +425,9 @@ def test_covariates_agree_with_diff_diff_reg(with_x, kw):
     est = dd.CallawaySantAnna(estimation_method="reg", **ref_kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = est.fit(with_x, "y", "unit", "time", "cohort", covariates=["x1", "x2"], survey_design=survey)
+        ref = est.fit(
+            with_x, "y", "unit", "time", "cohort", covariates=["x1", "x2"], survey_design=survey
+        )
     _compare_with_dd(mine, ref)
 
 
@@ -409,10 +458,19 @@ def test_clustered_se_matches_sampling_sd_with_unequal_states():
     clusters as equal-sized (on this design it overstates the SD by about 30%)."""
     est, ses, r_did = [], [], []
     for seed in range(300):
-        df = simulate_staggered(n_units=400, periods=(2000, 2010), effect=Effect(1.0), n_states=20, state_shock_sd=0.4, seed=seed)
+        df = simulate_staggered(
+            n_units=400,
+            periods=(2000, 2010),
+            effect=Effect(1.0),
+            n_states=20,
+            state_shock_sd=0.4,
+            seed=seed,
+        )
         # unequal states: fold half the states into state 0
         df["state"] = np.where(df["state"] < 10, 0, df["state"])
-        r = callaway_santanna(df, "y", "unit", "time", "cohort", cluster="state", aggregation="simple")
+        r = callaway_santanna(
+            df, "y", "unit", "time", "cohort", cluster="state", aggregation="simple"
+        )
         psi, cl = r.extra["influence"]["ATT(simple)"], r.extra["clusters"]
         G = len(np.unique(cl))
         r_did.append(float(np.sqrt(((psi.groupby(cl).mean() * len(psi)) ** 2).sum()) / G))

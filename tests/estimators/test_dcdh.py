@@ -96,7 +96,9 @@ def test_exact_recovery_noise_free():
         # y = a_i + b_t + delta_i D_it exactly: DID_M equals the mean effect of switching cells
         assert res.estimate == pytest.approx(target, abs=1e-10)
         j = cells["d"] == 1
-        assert res.term("ATT(joiners)")["estimate"] == pytest.approx(float((w[j] * cells.loc[j, "delta"]).sum() / w[j].sum()), abs=1e-10)
+        assert res.term("ATT(joiners)")["estimate"] == pytest.approx(
+            float((w[j] * cells.loc[j, "delta"]).sum() / w[j].sum()), abs=1e-10
+        )
         assert res.term("placebo")["estimate"] == pytest.approx(0.0, abs=1e-10)
 
 
@@ -116,7 +118,9 @@ def test_agrees_with_diff_diff_point_estimates():
     mine = dcdh(df, "y", "unit", "time", "d", n_boot=0).to_frame().set_index("term")["estimate"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = dd.ChaisemartinDHaultfoeuille(drop_larger_lower=False, twfe_diagnostic=False).fit(df, "y", "unit", "time", "d")
+        ref = dd.ChaisemartinDHaultfoeuille(drop_larger_lower=False, twfe_diagnostic=False).fit(
+            df, "y", "unit", "time", "d"
+        )
     # same closed-form means: rounding only
     assert mine["ATT"] == pytest.approx(ref.overall_att, abs=1e-10)
     assert mine["ATT(joiners)"] == pytest.approx(ref.joiners_att, abs=1e-10)
@@ -196,7 +200,16 @@ def test_gaps_in_time_are_an_error(hand):
 def test_bootstrap_se_matches_sampling_sd():
     est, se = [], []
     for s in range(200):
-        r = dcdh(simulate_switching(seed=100 + s), "y", "unit", "time", "d", n_boot=200, seed=s, placebo=False)
+        r = dcdh(
+            simulate_switching(seed=100 + s),
+            "y",
+            "unit",
+            "time",
+            "d",
+            n_boot=200,
+            seed=s,
+            placebo=False,
+        )
         est.append(r.estimate)
         se.append(r.std_error)
     # MC error of an SD from 200 draws ~5%, of the mean bootstrap SE ~1%: 15%
@@ -213,12 +226,16 @@ def test_dynamic_effects_agree_with_diff_diff():
     f = res.to_frame().set_index("term")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = dd.ChaisemartinDHaultfoeuille(drop_larger_lower=False, twfe_diagnostic=False).fit(df, "y", "unit", "time", "d", L_max=4)
+        ref = dd.ChaisemartinDHaultfoeuille(drop_larger_lower=False, twfe_diagnostic=False).fit(
+            df, "y", "unit", "time", "d", L_max=4
+        )
     # same per-switcher differences and weights: rounding only
     for ell, v in ref.event_study_effects.items():
         assert f.loc[f"e{ell - 1}", "estimate"] == pytest.approx(v["effect"], abs=1e-10)
     for ell in (1, 2, 3):
-        assert f.loc[f"e{-ell - 1}", "estimate"] == pytest.approx(ref.placebo_event_study[-ell]["effect"], abs=1e-10)
+        assert f.loc[f"e{-ell - 1}", "estimate"] == pytest.approx(
+            ref.placebo_event_study[-ell]["effect"], abs=1e-10
+        )
     assert f.loc["e-1", "estimate"] == 0.0 and np.isnan(f.loc["e-1", "std_error"])
     assert res.extra["reference_period"] == -1
     assert list(res.to_frame()["term"])[6:] == ["e-4", "e-3", "e-2", "e-1", "e0", "e1", "e2", "e3"]
@@ -257,12 +274,16 @@ def test_dynamic_effects_match_a_direct_loop_with_leavers_from_baseline_one(weig
     df = simulate_switching(seed=13, n=120, T=8)
     # some units start treated and leave (baseline 1), population varies over time
     starters = df["unit"] % 7 == 0
-    df.loc[starters, "d"] = (df.loc[starters, "time"] < 2000 + 2 + df.loc[starters, "unit"] % 4).astype(int)
+    df.loc[starters, "d"] = (
+        df.loc[starters, "time"] < 2000 + 2 + df.loc[starters, "unit"] % 4
+    ).astype(int)
     df["pop_t"] = df["pop"] * (1 + 0.05 * (df["time"] - 2000))
     res = dcdh(df, "y", "unit", "time", "d", weights=weights, effects=3, n_boot=0)
     for ell in (1, 2, 3):
         # two implementations of the same sums: rounding only
-        assert res.term(f"e{ell - 1}")["estimate"] == pytest.approx(_did_l_by_hand(df, ell, weights), abs=1e-10)
+        assert res.term(f"e{ell - 1}")["estimate"] == pytest.approx(
+            _did_l_by_hand(df, ell, weights), abs=1e-10
+        )
 
 
 def test_dynamic_effects_recover_the_effect_of_switching_noise_free():
@@ -274,7 +295,9 @@ def test_dynamic_effects_recover_the_effect_of_switching_noise_free():
     D = (t[None, :] >= on[:, None]).astype(int)
     di = 1.0 + rng.normal(0, 0.3, n)
     Y = rng.normal(size=n)[:, None] + rng.normal(size=T)[None, :] + di[:, None] * D
-    df = pd.DataFrame({"unit": np.repeat(np.arange(n), T), "time": np.tile(t, n), "d": D.ravel(), "y": Y.ravel()})
+    df = pd.DataFrame(
+        {"unit": np.repeat(np.arange(n), T), "time": np.tile(t, n), "d": D.ravel(), "y": Y.ravel()}
+    )
     res = dcdh(df, "y", "unit", "time", "d", effects=3, placebos=2, n_boot=50, seed=0)
     for ell in (1, 2, 3):
         elig = [u for u in range(n) if on[u] - 1 + ell < T and (on > on[u] - 1 + ell).any()]
@@ -283,7 +306,9 @@ def test_dynamic_effects_recover_the_effect_of_switching_noise_free():
         assert res.term(f"e{k}")["estimate"] == pytest.approx(0.0, abs=1e-10)
     vc = res.extra["vcov"]
     assert list(vc.index) == ["e-3", "e-2", "e0", "e1", "e2"]
-    np.testing.assert_allclose(np.sqrt(np.diag(vc)), [res.term(t)["std_error"] for t in vc.index], rtol=1e-10)
+    np.testing.assert_allclose(
+        np.sqrt(np.diag(vc)), [res.term(t)["std_error"] for t in vc.index], rtol=1e-10
+    )
 
 
 def test_dynamic_horizon_without_controls_is_an_error():

@@ -17,7 +17,9 @@ HET = Effect(att=1.0, dynamic_slope=0.2, cohort_slope=0.3, ref_cohort=2005)
 
 @pytest.fixture(scope="module")
 def panel() -> pd.DataFrame:
-    df = simulate_staggered(n_units=300, periods=(2000, 2010), effect=HET, n_states=12, state_shock_sd=0.3, seed=1)
+    df = simulate_staggered(
+        n_units=300, periods=(2000, 2010), effect=HET, n_states=12, state_shock_sd=0.3, seed=1
+    )
     rng = np.random.default_rng(0)
     df["pop"] = np.repeat(rng.lognormal(10, 1, 300), 11)
     df["x"] = rng.normal(size=len(df))
@@ -61,11 +63,15 @@ def test_imputation_agrees_with_diff_diff(panel, kw):
 
 def test_implied_weights_reproduce_estimates(panel):
     """tau_hat = sum_it v_it Y_it: checks the untreated weights v0 that enter the variance (BJS eq. 5)."""
-    res = imputation(panel, "y", "unit", "time", "cohort", weights="pop", cluster="state", horizons=[0, 2])
+    res = imputation(
+        panel, "y", "unit", "time", "cohort", weights="pop", cluster="state", horizons=[0, 2]
+    )
     v = res.extra["weights_v"].merge(panel[["unit", "time", "y"]], on=["unit", "time"])
     for term in ("ATT", "e0", "e2"):
         # a linear identity evaluated in floating point: rounding only
-        assert float((v[term] * v["y"]).sum()) == pytest.approx(res.term(term)["estimate"], abs=1e-10)
+        assert float((v[term] * v["y"]).sum()) == pytest.approx(
+            res.term(term)["estimate"], abs=1e-10
+        )
         # imputation weights on untreated rows sum to -1 (they impute the mean untreated outcome)
         untreated = v.merge(panel[["unit", "time", "treated"]], on=["unit", "time"])["treated"] == 0
         assert float(v.loc[untreated.to_numpy(), term].sum()) == pytest.approx(-1.0, abs=1e-10)
@@ -86,24 +92,53 @@ def test_two_stage_agrees_with_pyfixest_did2s(panel, weights):
     df = panel.copy()
     df["treat"] = df["treated"].astype(bool)
     df["rel"] = np.where(df["cohort"] > 0, df["time"] - df["cohort"], -1000).astype(int)
-    mine = two_stage(df, "y", "unit", "time", "cohort", weights=weights, cluster="state", horizons=[0, 1, 2, 3])
-    fit = pf.did2s(df, yname="y", first_stage="~0|unit+time", second_stage="~treat", treatment="treat", cluster="state", weights=weights)
-    ev = pf.did2s(df, yname="y", first_stage="~0|unit+time", second_stage="~i(rel, ref=-1000)", treatment="treat", cluster="state", weights=weights)
+    mine = two_stage(
+        df, "y", "unit", "time", "cohort", weights=weights, cluster="state", horizons=[0, 1, 2, 3]
+    )
+    fit = pf.did2s(
+        df,
+        yname="y",
+        first_stage="~0|unit+time",
+        second_stage="~treat",
+        treatment="treat",
+        cluster="state",
+        weights=weights,
+    )
+    ev = pf.did2s(
+        df,
+        yname="y",
+        first_stage="~0|unit+time",
+        second_stage="~i(rel, ref=-1000)",
+        treatment="treat",
+        cluster="state",
+        weights=weights,
+    )
     # pyfixest demeans the first stage iteratively (coefficients within ~1e-6 of the exact solve on
     # this panel); same algorithm otherwise, so relative 1e-5
     assert mine.term("ATT")["estimate"] == pytest.approx(float(fit.coef().iloc[0]), rel=1e-5)
     assert mine.term("ATT")["std_error"] == pytest.approx(float(fit.se().iloc[0]), rel=1e-5)
     tidy = ev.tidy()
     for k in range(4):
-        assert mine.term(f"e{k}")["estimate"] == pytest.approx(tidy.loc[f"rel::{k}", "Estimate"], rel=1e-5)
-        assert mine.term(f"e{k}")["std_error"] == pytest.approx(tidy.loc[f"rel::{k}", "Std. Error"], rel=1e-5)
+        assert mine.term(f"e{k}")["estimate"] == pytest.approx(
+            tidy.loc[f"rel::{k}", "Estimate"], rel=1e-5
+        )
+        assert mine.term(f"e{k}")["std_error"] == pytest.approx(
+            tidy.loc[f"rel::{k}", "Std. Error"], rel=1e-5
+        )
 
 
 def test_two_stage_with_controls_agrees_with_pyfixest_did2s(panel):
     pf = pytest.importorskip("pyfixest")
     df = panel.assign(treat=panel["treated"].astype(bool))
     mine = two_stage(df, "y_x", "unit", "time", "cohort", controls=["x"], cluster="state")
-    fit = pf.did2s(df, yname="y_x", first_stage="~x|unit+time", second_stage="~treat", treatment="treat", cluster="state")
+    fit = pf.did2s(
+        df,
+        yname="y_x",
+        first_stage="~x|unit+time",
+        second_stage="~treat",
+        treatment="treat",
+        cluster="state",
+    )
     # iterative demeaning in pyfixest (see above): relative 1e-5
     assert mine.estimate == pytest.approx(float(fit.coef().iloc[0]), rel=1e-5)
     assert mine.std_error == pytest.approx(float(fit.se().iloc[0]), rel=1e-5)
@@ -118,11 +153,15 @@ def test_exact_recovery_noise_free(exact, fn):
     assert res.term("ATT")["estimate"] == pytest.approx(target, abs=1e-9)
     for k in (0, 3, 5):
         sub = tr[tr["event_time"] == k]
-        assert res.term(f"e{k}")["estimate"] == pytest.approx(float((sub["pop"] * sub["true_effect"]).sum() / sub["pop"].sum()), abs=1e-9)
+        assert res.term(f"e{k}")["estimate"] == pytest.approx(
+            float((sub["pop"] * sub["true_effect"]).sum() / sub["pop"].sum()), abs=1e-9
+        )
 
 
 def test_recovery_with_noise_within_se():
-    df = simulate_staggered(n_units=600, periods=(2000, 2012), effect=HET, n_states=30, state_shock_sd=0.2, seed=11)
+    df = simulate_staggered(
+        n_units=600, periods=(2000, 2012), effect=HET, n_states=30, state_shock_sd=0.2, seed=11
+    )
     for fn in (imputation, two_stage):
         row = fn(df, "y", "unit", "time", "cohort", cluster="state").term("ATT")
         # 4 SE: a 1e-4 two-sided event under valid (here conservative) inference, fixed seed
@@ -182,7 +221,9 @@ def test_single_treated_unit(exact, fn):
     u = exact.loc[exact["cohort"] == 2005, "unit"].min()
     one = exact[(exact["cohort"] == 0) | (exact["unit"] == u)]
     res = fn(one, "y", "unit", "time", "cohort")
-    assert res.estimate == pytest.approx(one.loc[one["treated"] == 1, "true_effect"].mean(), abs=1e-9)
+    assert res.estimate == pytest.approx(
+        one.loc[one["treated"] == 1, "true_effect"].mean(), abs=1e-9
+    )
     assert np.isfinite(res.std_error)
 
 
@@ -219,7 +260,9 @@ def test_zero_population_is_an_error(exact, fn):
 
 def test_disconnected_untreated_sample_is_an_error():
     # two blocks of units observed in disjoint periods: FE not identified across blocks
-    rows = [(u, t, 0, 1.0) for u in range(3) for t in (1, 2)] + [(u, t, 4 if u == 3 else 0, 1.0) for u in range(3, 6) for t in (3, 4, 5)]
+    rows = [(u, t, 0, 1.0) for u in range(3) for t in (1, 2)] + [
+        (u, t, 4 if u == 3 else 0, 1.0) for u in range(3, 6) for t in (3, 4, 5)
+    ]
     df = pd.DataFrame(rows, columns=["unit", "time", "cohort", "y"])
     with pytest.raises(EstimatorInputError, match="disconnected"):
         imputation(df, "y", "unit", "time", "cohort")
@@ -227,26 +270,41 @@ def test_disconnected_untreated_sample_is_an_error():
 
 def test_pretrend_leads_match_fixed_effects_regression_on_untreated(panel):
     pf = pytest.importorskip("pyfixest")
-    res = imputation(panel, "y", "unit", "time", "cohort", cluster="state", pretrends=3, horizons=[0, 1])
+    res = imputation(
+        panel, "y", "unit", "time", "cohort", cluster="state", pretrends=3, horizons=[0, 1]
+    )
     base = imputation(panel, "y", "unit", "time", "cohort", cluster="state", horizons=[0, 1])
     frame, bframe = res.to_frame().set_index("term"), base.to_frame().set_index("term")
     assert list(res.to_frame()["term"]) == ["ATT", "e-3", "e-2", "e-1", "e0", "e1"]
     # the effects do not use the leads: identical numbers
     cols = ["estimate", "std_error", "conf_low", "conf_high"]
-    pd.testing.assert_frame_equal(frame.loc[bframe.index, cols], bframe[cols], check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(
+        frame.loc[bframe.index, cols], bframe[cols], check_exact=False, rtol=1e-12
+    )
     u = panel[panel["treated"] == 0].copy()
     for k in (1, 2, 3):
         u[f"l{k}"] = ((u["cohort"] > 0) & (u["time"] - u["cohort"] == -k)).astype(float)
-    fit = pf.feols("y ~ l1 + l2 + l3 | unit + time", data=u, vcov={"CRV1": "state"}, ssc=pf.ssc(k_adj=False, G_adj=True))
+    fit = pf.feols(
+        "y ~ l1 + l2 + l3 | unit + time",
+        data=u,
+        vcov={"CRV1": "state"},
+        ssc=pf.ssc(k_adj=False, G_adj=True),
+    )
     tidy = fit.tidy()
     for k in (1, 2, 3):
         # pyfixest demeans iteratively (~1e-7 here); same estimator and CR1 G/(G-1) correction
-        assert frame.loc[f"e-{k}", "estimate"] == pytest.approx(tidy.loc[f"l{k}", "Estimate"], rel=1e-5)
-        assert frame.loc[f"e-{k}", "std_error"] == pytest.approx(tidy.loc[f"l{k}", "Std. Error"], rel=1e-5)
+        assert frame.loc[f"e-{k}", "estimate"] == pytest.approx(
+            tidy.loc[f"l{k}", "Estimate"], rel=1e-5
+        )
+        assert frame.loc[f"e-{k}", "std_error"] == pytest.approx(
+            tidy.loc[f"l{k}", "Std. Error"], rel=1e-5
+        )
     leads = ["e-3", "e-2", "e-1"]
     g = frame.loc[leads, "estimate"].to_numpy()
     Vg = res.extra["vcov"].loc[leads, leads].to_numpy()
-    assert res.extra["pretrend_test"]["statistic"] == pytest.approx(float(g @ np.linalg.solve(Vg, g)), rel=1e-10)
+    assert res.extra["pretrend_test"]["statistic"] == pytest.approx(
+        float(g @ np.linalg.solve(Vg, g)), rel=1e-10
+    )
     assert (res.extra["vcov"].loc[leads, ["e0", "e1"]].to_numpy() == 0).all()
 
 
@@ -257,7 +315,14 @@ def test_pretrend_test_detects_a_violation():
     df.loc[pre, "y"] += 0.3 * (df.loc[pre, "time"] - df.loc[pre, "cohort"])
     res = imputation(df, "y", "unit", "time", "cohort", pretrends=3)
     assert res.extra["pretrend_test"]["p_value"] < 1e-6
-    ok = imputation(simulate_staggered(n_units=400, periods=(2000, 2012), effect=HET, n_states=40, seed=12), "y", "unit", "time", "cohort", pretrends=3)
+    ok = imputation(
+        simulate_staggered(n_units=400, periods=(2000, 2012), effect=HET, n_states=40, seed=12),
+        "y",
+        "unit",
+        "time",
+        "cohort",
+        pretrends=3,
+    )
     # seed fixed: no violation, the test does not reject at 0.1% (it is a 1-in-1000 event otherwise)
     assert ok.extra["pretrend_test"]["p_value"] > 1e-3
 
@@ -271,10 +336,14 @@ def test_weighted_se_differs_from_diff_diff_survey_only_by_design_correction(pan
     mine = imputation(panel, "y", "unit", "time", "cohort", weights="pop", cluster=cluster)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = dd.ImputationDiD(cluster=cluster).fit(panel, "y", "unit", "time", "cohort", survey_design=dd.SurveyDesign(weights="pop"))
+        ref = dd.ImputationDiD(cluster=cluster).fit(
+            panel, "y", "unit", "time", "cohort", survey_design=dd.SurveyDesign(weights="pop")
+        )
     S = mine.extra["cluster_scores"]["ATT"].to_numpy()
     G = len(S)
     assert mine.std_error == pytest.approx(float(np.sqrt((S**2).sum())), rel=1e-12)
     assert mine.estimate == pytest.approx(ref.overall_att, abs=TOL)
     # iterative first stage in diff-diff: 1e-8
-    assert float(np.sqrt(G / (G - 1) * ((S - S.mean()) ** 2).sum())) == pytest.approx(ref.overall_se, rel=1e-8)
+    assert float(np.sqrt(G / (G - 1) * ((S - S.mean()) ** 2).sum())) == pytest.approx(
+        ref.overall_se, rel=1e-8
+    )

@@ -34,7 +34,13 @@ PLACES = [
     ("51", "000", "Virginia", "Virginia", 7000000),
     ("51", "019", "Virginia", "Bedford County", 60000),
     ("51", "515", "Virginia", "Bedford city", 6000),
-    ("35", "013", "New Mexico", "Do\xf1a Ana County", 175000),  # latin-1 n-tilde, as in the real files
+    (
+        "35",
+        "013",
+        "New Mexico",
+        "Do\xf1a Ana County",
+        175000,
+    ),  # latin-1 n-tilde, as in the real files
 ]
 
 
@@ -42,7 +48,9 @@ def pop(base: int, year: int) -> int:
     return base + 1000 * (year - 2000) + 7  # made up: +1000 a year
 
 
-def census(name: str, header_extra: list[str], years: range, extra_pop: list[str] | None = None) -> None:
+def census(
+    name: str, header_extra: list[str], years: range, extra_pop: list[str] | None = None
+) -> None:
     header = ID + header_extra + [f"POPESTIMATE{y}" for y in years] + (extra_pop or [])
     comps = [f"{k}{y}" for k in ("NPOPCHG_", "BIRTHS", "DEATHS") for y in years]
     header += comps
@@ -51,8 +59,15 @@ def census(name: str, header_extra: list[str], years: range, extra_pop: list[str
         w = csv.writer(fh, lineterminator="\r\n")
         w.writerow(header)
         for st, co, stname, ctyname, base in PLACES:
-            row = {"SUMLEV": "040" if co == "000" else "050", "REGION": "3", "DIVISION": "5",
-                   "STATE": st, "COUNTY": co, "STNAME": stname, "CTYNAME": ctyname}
+            row = {
+                "SUMLEV": "040" if co == "000" else "050",
+                "REGION": "3",
+                "DIVISION": "5",
+                "STATE": st,
+                "COUNTY": co,
+                "STNAME": stname,
+                "CTYNAME": ctyname,
+            }
             for c in header_extra:
                 row[c] = str(base)
             for y in years:
@@ -72,13 +87,20 @@ def make_census() -> None:
     census("co-est2020-alldata", ["CENSUS2010POP", "ESTIMATESBASE2010"], header_years)
     # intercensal 2000-2010 totals: base, 2000..2009, census 2010, 2010 (no components)
     path = FIX / "census_population" / "co-est00int-tot.csv"
-    header = ID + ["ESTIMATESBASE2000"] + [f"POPESTIMATE{y}" for y in range(2000, 2010)] + ["CENSUS2010POP", "POPESTIMATE2010"]
+    header = (
+        ID
+        + ["ESTIMATESBASE2000"]
+        + [f"POPESTIMATE{y}" for y in range(2000, 2010)]
+        + ["CENSUS2010POP", "POPESTIMATE2010"]
+    )
     with open(path, "w", newline="", encoding="latin-1") as fh:
         w = csv.writer(fh, lineterminator="\r\n")
         w.writerow(header)
         for st, co, stname, ctyname, base in PLACES:
             vals = [("040" if co == "000" else "050"), "3", "5", st, co, stname, ctyname, base]
-            vals += [pop(base, y) + 3 for y in range(2000, 2010)]  # intercensal differs from v2009 by +3
+            vals += [
+                pop(base, y) + 3 for y in range(2000, 2010)
+            ]  # intercensal differs from v2009 by +3
             vals += [pop(base, 2010) + 1, pop(base, 2010) + 3]
             w.writerow(vals)
 
@@ -113,38 +135,105 @@ def make_sc() -> None:
     d = FIX / "secure_communities"
     with open(d / "sc_activation_dates_county.csv", "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["countyname", "countyfips", "state", "statefips", "activation_month", "activation_year", "l"])
+        w.writerow(
+            [
+                "countyname",
+                "countyfips",
+                "state",
+                "statefips",
+                "activation_month",
+                "activation_year",
+                "l",
+            ]
+        )
         w.writerows(SC_ROWS)
     # .dta as in the real extract: fips numeric, month/year stored as strings
-    df = pd.DataFrame(SC_ROWS, columns=["countyname", "countyfips", "state", "statefips", "activation_month", "activation_year", "l"])
+    df = pd.DataFrame(
+        SC_ROWS,
+        columns=[
+            "countyname",
+            "countyfips",
+            "state",
+            "statefips",
+            "activation_month",
+            "activation_year",
+            "l",
+        ],
+    )
     df["countyfips"] = df["countyfips"].astype("int32")
     df["statefips"] = df["statefips"].astype("int8")
-    df = df.astype({c: object for c in ("countyname", "state", "activation_month", "activation_year", "l")})
-    df.to_stata(d / "sc_activation_county.dta", write_index=False, version=118,
-                variable_labels={"activation_month": "Month of SC Activation - ICE SC Dates",
-                                 "activation_year": "Year of SC Activation - ICE SC Dates", "l": "Lugar"})
+    df = df.astype(
+        {c: object for c in ("countyname", "state", "activation_month", "activation_year", "l")}
+    )
+    df.to_stata(
+        d / "sc_activation_county.dta",
+        write_index=False,
+        version=118,
+        variable_labels={
+            "activation_month": "Month of SC Activation - ICE SC Dates",
+            "activation_year": "Year of SC Activation - ICE SC Dates",
+            "l": "Lugar",
+        },
+    )
     with open(d / "sc_plain.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["fips", "activation_date"])
-        w.writerows([("48201", "2008-10-27"), ("37183", "2008-11"), ("4013", "2009-01"), ("02020", "")])
+        w.writerows(
+            [("48201", "2008-10-27"), ("37183", "2008-11"), ("4013", "2009-01"), ("02020", "")]
+        )
 
 
 # ---------------------------------------------------------------------------
 # 287(g)
 # ---------------------------------------------------------------------------
 ROSTER_HEADER = [
-    "state", "agency", "jurisdiction_level", "county_fips", "county_name", "first_signed_best", "first_signed_source",
-    "latest_signed", "signing_dates", "models", "active_from", "active_to", "terminated", "n_rosters", "in_ice_roster",
-    "in_gao_2007", "in_kostandini", "in_yale_2008", "in_ice_removals", "rem_fy_first", "rem_fy_last", "rem_identified",
-    "rem_removed", "in_secondary", "n_secondary_sources", "secondary_sources", "n_sources", "confidence", "moa_files",
-    "moa_pdf_present", "moa_archived_url",
+    "state",
+    "agency",
+    "jurisdiction_level",
+    "county_fips",
+    "county_name",
+    "first_signed_best",
+    "first_signed_source",
+    "latest_signed",
+    "signing_dates",
+    "models",
+    "active_from",
+    "active_to",
+    "terminated",
+    "n_rosters",
+    "in_ice_roster",
+    "in_gao_2007",
+    "in_kostandini",
+    "in_yale_2008",
+    "in_ice_removals",
+    "rem_fy_first",
+    "rem_fy_last",
+    "rem_identified",
+    "rem_removed",
+    "in_secondary",
+    "n_secondary_sources",
+    "secondary_sources",
+    "n_sources",
+    "confidence",
+    "moa_files",
+    "moa_pdf_present",
+    "moa_archived_url",
 ]
 
 
 def roster_row(**kw: str) -> list[str]:
     base = dict.fromkeys(ROSTER_HEADER, "")
-    base.update(terminated="FALSE", in_ice_roster="TRUE", in_gao_2007="FALSE", in_kostandini="FALSE",
-                in_yale_2008="FALSE", in_ice_removals="FALSE", in_secondary="FALSE", n_sources="2", confidence="high")
+    base.update(
+        terminated="FALSE",
+        in_ice_roster="TRUE",
+        in_gao_2007="FALSE",
+        in_kostandini="FALSE",
+        in_yale_2008="FALSE",
+        in_ice_removals="FALSE",
+        in_secondary="FALSE",
+        n_sources="2",
+        confidence="high",
+    )
     base.update(kw)
     return [base[c] for c in ROSTER_HEADER]
 
@@ -152,77 +241,377 @@ def roster_row(**kw: str) -> list[str]:
 def make_g287() -> None:
     d = FIX / "g287"
     rows = [
-        roster_row(agency="Testa County Sheriff's Office (North Carolina)", active_from="2007-09-01", active_to="2007-09-01",
-                   terminated="TRUE", in_ice_roster="FALSE", in_gao_2007="TRUE", n_sources="1", confidence="medium"),
-        roster_row(state="NORTH CAROLINA", agency="Mecklenburg County Sheriff's Office", jurisdiction_level="local",
-                   county_fips="37119", county_name="Mecklenburg County, NC", first_signed_best="2006-02-20",
-                   first_signed_source="CRS RL32270 App. A (11 Mar 2009)", latest_signed="2016-06-01",
-                   signing_dates="2006-02-20; 2013-06-01; 2016-06-01", models="Jail Enforcement",
-                   active_from="2005-10-01", active_to="2017-08-01", n_rosters="9"),
-        roster_row(state="NORTH CAROLINA", agency="City of Durham Police Department", jurisdiction_level="local",
-                   county_fips="37063; 37063", county_name="Durham County, NC; Durham County, NC",
-                   first_signed_best="2008-02-03", latest_signed="2008-02-03", signing_dates="2008-02-03",
-                   models="Task Force", active_from="2007-10-01", active_to="2012-09-30", terminated="TRUE"),
-        roster_row(state="TEXAS", agency="Testville Police Department", jurisdiction_level="local",
-                   county_fips="48113; 48085", county_name="Dallas County, TX; Collin County, TX",
-                   first_signed_best="2008-09-01", latest_signed="2013-07-01", signing_dates="2008-09-01; 2013-07-01",
-                   models="Jail Enforcement -> Task Force", active_from="2008-10-01", active_to="2017-08-01"),
+        roster_row(
+            agency="Testa County Sheriff's Office (North Carolina)",
+            active_from="2007-09-01",
+            active_to="2007-09-01",
+            terminated="TRUE",
+            in_ice_roster="FALSE",
+            in_gao_2007="TRUE",
+            n_sources="1",
+            confidence="medium",
+        ),
+        roster_row(
+            state="NORTH CAROLINA",
+            agency="Mecklenburg County Sheriff's Office",
+            jurisdiction_level="local",
+            county_fips="37119",
+            county_name="Mecklenburg County, NC",
+            first_signed_best="2006-02-20",
+            first_signed_source="CRS RL32270 App. A (11 Mar 2009)",
+            latest_signed="2016-06-01",
+            signing_dates="2006-02-20; 2013-06-01; 2016-06-01",
+            models="Jail Enforcement",
+            active_from="2005-10-01",
+            active_to="2017-08-01",
+            n_rosters="9",
+        ),
+        roster_row(
+            state="NORTH CAROLINA",
+            agency="City of Durham Police Department",
+            jurisdiction_level="local",
+            county_fips="37063; 37063",
+            county_name="Durham County, NC; Durham County, NC",
+            first_signed_best="2008-02-03",
+            latest_signed="2008-02-03",
+            signing_dates="2008-02-03",
+            models="Task Force",
+            active_from="2007-10-01",
+            active_to="2012-09-30",
+            terminated="TRUE",
+        ),
+        roster_row(
+            state="TEXAS",
+            agency="Testville Police Department",
+            jurisdiction_level="local",
+            county_fips="48113; 48085",
+            county_name="Dallas County, TX; Collin County, TX",
+            first_signed_best="2008-09-01",
+            latest_signed="2013-07-01",
+            signing_dates="2008-09-01; 2013-07-01",
+            models="Jail Enforcement -> Task Force",
+            active_from="2008-10-01",
+            active_to="2017-08-01",
+        ),
     ]
     with open(d / "pre2018-agreements-best-guess.csv", "w", newline="") as fh:
         w = csv.writer(fh, quoting=csv.QUOTE_NONNUMERIC)
         w.writerow(ROSTER_HEADER)
         w.writerows(rows)
     oig = [
-        ("DHS OIG-10-63 App. E Table 3 (28 Oct 2009)", "2009-10-28", "North Carolina", "Mecklenburg County Sheriff's Office", "Jail Enforcement", "2006-02-20", "signed"),
-        ("DHS OIG-10-63 App. E Table 3 (28 Oct 2009)", "2009-10-28", "North Carolina", "Durham Police Department", "Task Force", "2008-02-03", "signed"),
-        ("DHS OIG-10-63 App. E Table 3 (28 Oct 2009)", "2009-10-28", "Virginia", "Testa County Sheriff's Office", "Hybrid", "2008-05-05", "signed"),
-        ("DHS OIG-10-63 App. E Table 3 (28 Oct 2009)", "2009-10-28", "Georgia", "Hall County Sheriff's Office", "Jail Enforcement", "2009-09-01", "pending"),
+        (
+            "DHS OIG-10-63 App. E Table 3 (28 Oct 2009)",
+            "2009-10-28",
+            "North Carolina",
+            "Mecklenburg County Sheriff's Office",
+            "Jail Enforcement",
+            "2006-02-20",
+            "signed",
+        ),
+        (
+            "DHS OIG-10-63 App. E Table 3 (28 Oct 2009)",
+            "2009-10-28",
+            "North Carolina",
+            "Durham Police Department",
+            "Task Force",
+            "2008-02-03",
+            "signed",
+        ),
+        (
+            "DHS OIG-10-63 App. E Table 3 (28 Oct 2009)",
+            "2009-10-28",
+            "Virginia",
+            "Testa County Sheriff's Office",
+            "Hybrid",
+            "2008-05-05",
+            "signed",
+        ),
+        (
+            "DHS OIG-10-63 App. E Table 3 (28 Oct 2009)",
+            "2009-10-28",
+            "Georgia",
+            "Hall County Sheriff's Office",
+            "Jail Enforcement",
+            "2009-09-01",
+            "pending",
+        ),
     ]
     with open(d / "historical-oig-2009.csv", "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["source", "as_of", "state", "agency", "model", "date_signed_original", "status"])
+        w.writerow(
+            ["source", "as_of", "state", "agency", "model", "date_signed_original", "status"]
+        )
         w.writerows(oig)
     years = [f"y{y}" for y in range(2005, 2020)]
-    header = ["Sheriff", "State", "County", "ori", "bsu", "FIPS", "SUBSET", "ignore", "Joined after 2018? (Y/N)", *years,
-              "NOTES", "SHERIFF? (for counties that ended agreements) "]
+    header = [
+        "Sheriff",
+        "State",
+        "County",
+        "ori",
+        "bsu",
+        "FIPS",
+        "SUBSET",
+        "ignore",
+        "Joined after 2018? (Y/N)",
+        *years,
+        "NOTES",
+        "SHERIFF? (for counties that ended agreements) ",
+    ]
 
     def flags(first: int, last: int) -> list[str]:
         return ["X" if first <= y <= last else "" for y in range(2005, 2020)]
 
     wapo = [
-        ["A. Sheriff", "NORTH CAROLINA", "Mecklenburg County Sheriff's Office", "NC0600000", "y", 37119, "x", "", "N", *flags(2007, 2019), "", ""],
-        ["B. Sheriff", "NORTH CAROLINA", "Alamance County Sheriff's Office", "", "y", 37001, "x", "NC0010000", "N", *flags(2007, 2012), "", "Yes"],
-        ["", "ALASKA", "Department of Corrections", "", "", None, "", "", "", *flags(3000, 0), "made-up note", ""],
-        ["C. Sheriff", "TEXAS", "Testa County Sheriff's Office", "TX0000000", "n", None, "", "", "Y", *flags(2019, 2019), "", ""],
+        [
+            "A. Sheriff",
+            "NORTH CAROLINA",
+            "Mecklenburg County Sheriff's Office",
+            "NC0600000",
+            "y",
+            37119,
+            "x",
+            "",
+            "N",
+            *flags(2007, 2019),
+            "",
+            "",
+        ],
+        [
+            "B. Sheriff",
+            "NORTH CAROLINA",
+            "Alamance County Sheriff's Office",
+            "",
+            "y",
+            37001,
+            "x",
+            "NC0010000",
+            "N",
+            *flags(2007, 2012),
+            "",
+            "Yes",
+        ],
+        [
+            "",
+            "ALASKA",
+            "Department of Corrections",
+            "",
+            "",
+            None,
+            "",
+            "",
+            "",
+            *flags(3000, 0),
+            "made-up note",
+            "",
+        ],
+        [
+            "C. Sheriff",
+            "TEXAS",
+            "Testa County Sheriff's Office",
+            "TX0000000",
+            "n",
+            None,
+            "",
+            "",
+            "Y",
+            *flags(2019, 2019),
+            "",
+            "",
+        ],
     ]
     write_xlsx(d / "287g_curated_2019.xlsx", header, wapo)
-    ice_header = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE", "SIGNED", "MOA", "ADDENDUM"]
+    ice_header = [
+        "STATE",
+        "LAW ENFORCEMENT AGENCY",
+        "TYPE",
+        "COUNTY",
+        "SUPPORT TYPE",
+        "SIGNED",
+        "MOA",
+        "ADDENDUM",
+    ]
     ice = [
-        ["NORTH CAROLINA", "Alamance County Sheriff's Office", "County", "Alamance County", "Jail Enforcement Model", dt.date(2020, 5, 1), "link", ""],
-        ["NORTH CAROLINA", "Alamance County Sheriff's Office", "County", "Alamance County", "Warrant Service Officer", dt.date(2020, 5, 1), "link", ""],
-        ["FLORIDA", "Testa Police Department", "Municipality", "Marion County", "Task Force Model", "7/72025", "link pending", ""],
-        ["UTAH", "Tooele County Sheriff's Office", "County", "Tooele County", "Task Force Model", dt.date(5025, 7, 7), "link pending", ""],
+        [
+            "NORTH CAROLINA",
+            "Alamance County Sheriff's Office",
+            "County",
+            "Alamance County",
+            "Jail Enforcement Model",
+            dt.date(2020, 5, 1),
+            "link",
+            "",
+        ],
+        [
+            "NORTH CAROLINA",
+            "Alamance County Sheriff's Office",
+            "County",
+            "Alamance County",
+            "Warrant Service Officer",
+            dt.date(2020, 5, 1),
+            "link",
+            "",
+        ],
+        [
+            "FLORIDA",
+            "Testa Police Department",
+            "Municipality",
+            "Marion County",
+            "Task Force Model",
+            "7/72025",
+            "link pending",
+            "",
+        ],
+        [
+            "UTAH",
+            "Tooele County Sheriff's Office",
+            "County",
+            "Tooele County",
+            "Task Force Model",
+            dt.date(5025, 7, 7),
+            "link pending",
+            "",
+        ],
     ]
     write_xlsx(d / "participatingAgencies07182025pm.xlsx", ice_header, ice)
-    write_xlsx(d / "pendingAgencies07182025pm.xlsx", ice_header[:5],
-               [["ALABAMA", "Madison County Sheriff's Office", "County", "Madison County", "Task Force Model"]])
+    write_xlsx(
+        d / "pendingAgencies07182025pm.xlsx",
+        ice_header[:5],
+        [
+            [
+                "ALABAMA",
+                "Madison County Sheriff's Office",
+                "County",
+                "Madison County",
+                "Task Force Model",
+            ]
+        ],
+    )
     with open(d / "agreements.csv", "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["date", "state", "county", "zip", "agency", "agency_id", "ori", "type", "population_policed", "operating_budget", "agency_type"])
-        w.writerows([
-            ["2025-05-16 am", "ALABAMA", "Colbert County", "35000", "colbert county sheriff", "1", "AL0200000", "Jail Enforcement Model", "50000", "100", "(001) Sheriff"],
-            ["2025-05-16 am", "FLORIDA", "NA", "34000", "testa police", "2", "FL0000000", "Task Force Model", "5000", "10", "(003) Local Police"],
-            ["2025-05-16 am", "FLORIDA", "NA", "34000", "testa police", "2", "FL0000000", "Task Force Model", "5000", "10", "(003) Local Police"],
-            ["2025-05-19 pm", "ALABAMA", "Colbert County", "35000", "colbert county sheriff", "1", "AL0200000", "Jail Enforcement Model", "50000", "100", "(001) Sheriff"],
-        ])
+        w.writerow(
+            [
+                "date",
+                "state",
+                "county",
+                "zip",
+                "agency",
+                "agency_id",
+                "ori",
+                "type",
+                "population_policed",
+                "operating_budget",
+                "agency_type",
+            ]
+        )
+        w.writerows(
+            [
+                [
+                    "2025-05-16 am",
+                    "ALABAMA",
+                    "Colbert County",
+                    "35000",
+                    "colbert county sheriff",
+                    "1",
+                    "AL0200000",
+                    "Jail Enforcement Model",
+                    "50000",
+                    "100",
+                    "(001) Sheriff",
+                ],
+                [
+                    "2025-05-16 am",
+                    "FLORIDA",
+                    "NA",
+                    "34000",
+                    "testa police",
+                    "2",
+                    "FL0000000",
+                    "Task Force Model",
+                    "5000",
+                    "10",
+                    "(003) Local Police",
+                ],
+                [
+                    "2025-05-16 am",
+                    "FLORIDA",
+                    "NA",
+                    "34000",
+                    "testa police",
+                    "2",
+                    "FL0000000",
+                    "Task Force Model",
+                    "5000",
+                    "10",
+                    "(003) Local Police",
+                ],
+                [
+                    "2025-05-19 pm",
+                    "ALABAMA",
+                    "Colbert County",
+                    "35000",
+                    "colbert county sheriff",
+                    "1",
+                    "AL0200000",
+                    "Jail Enforcement Model",
+                    "50000",
+                    "100",
+                    "(001) Sheriff",
+                ],
+            ]
+        )
     with open(d / "ucr_agencies_list.csv", "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["ori", "agency_name", "agency_type_name", "state_name", "state_abbr", "division_name", "region_name",
-                    "region_desc", "county_name", "nibrs", "latitude", "longitude", "nibrs_start_date"])
-        w.writerows([
-            ["NC0600000", "Mecklenburg County Sheriff's Office", "County", "North Carolina", "NC", "South Atlantic", "South", "Region III", "MECKLENBURG", "TRUE", "35.2", "-80.8", "2020-01-01T00:00:00.000Z"],
-            ["NC0010000", "Alamance County Sheriff's Office", "County", "North Carolina", "NC", "South Atlantic", "South", "Region III", "ALAMANCE", "FALSE", "36.0", "-79.4", ""],
-        ])
+        w.writerow(
+            [
+                "ori",
+                "agency_name",
+                "agency_type_name",
+                "state_name",
+                "state_abbr",
+                "division_name",
+                "region_name",
+                "region_desc",
+                "county_name",
+                "nibrs",
+                "latitude",
+                "longitude",
+                "nibrs_start_date",
+            ]
+        )
+        w.writerows(
+            [
+                [
+                    "NC0600000",
+                    "Mecklenburg County Sheriff's Office",
+                    "County",
+                    "North Carolina",
+                    "NC",
+                    "South Atlantic",
+                    "South",
+                    "Region III",
+                    "MECKLENBURG",
+                    "TRUE",
+                    "35.2",
+                    "-80.8",
+                    "2020-01-01T00:00:00.000Z",
+                ],
+                [
+                    "NC0010000",
+                    "Alamance County Sheriff's Office",
+                    "County",
+                    "North Carolina",
+                    "NC",
+                    "South Atlantic",
+                    "South",
+                    "Region III",
+                    "ALAMANCE",
+                    "FALSE",
+                    "36.0",
+                    "-79.4",
+                    "",
+                ],
+            ]
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -231,15 +620,119 @@ def make_g287() -> None:
 
 
 def make_nc_sbi() -> None:
-    header = ["year", "index_rate", "violent", "property", "murder", "rape", "robbery", "assault", "burglary", "larceny",
-              "mtv", "arson", "geo_description", "estimate"]
+    header = [
+        "year",
+        "index_rate",
+        "violent",
+        "property",
+        "murder",
+        "rape",
+        "robbery",
+        "assault",
+        "burglary",
+        "larceny",
+        "mtv",
+        "arson",
+        "geo_description",
+        "estimate",
+    ]
     rows = [
-        ["2008", "5,000.50", "500.5", "4,500.00", "5.5", "30", "200", "265", "1,500.00", "2,700.00", "300", "10.1", "Alamance", "rate"],
-        ["2009", "4,900.00", "480", "4,420.00", "5", "29", "190", "256", "1,400.00", "2,720.00", "300", "9", "Alamance", "rate"],
-        ["2008", "", "", "", "7", "40", "270", "360", "2,050", "3,700", "410", "", "Alamance", "number"],
-        ["2009", "", "", "", "6", "39", "260", "350", "1,950", "3,760", "405", "", "Alamance", "number"],
-        ["2008", "4,000.00", "400", "3,600.00", "6", "25", "150", "219", "1,200.00", "2,100.00", "300", "20", "North Carolina", "rate"],
-        ["2008", "400,100", "40,000", "360,100", "600", "2,400", "14,000", "23,000", "110,000", "225,000", "25,100", "2,000", "North Carolina", "number"],
+        [
+            "2008",
+            "5,000.50",
+            "500.5",
+            "4,500.00",
+            "5.5",
+            "30",
+            "200",
+            "265",
+            "1,500.00",
+            "2,700.00",
+            "300",
+            "10.1",
+            "Alamance",
+            "rate",
+        ],
+        [
+            "2009",
+            "4,900.00",
+            "480",
+            "4,420.00",
+            "5",
+            "29",
+            "190",
+            "256",
+            "1,400.00",
+            "2,720.00",
+            "300",
+            "9",
+            "Alamance",
+            "rate",
+        ],
+        [
+            "2008",
+            "",
+            "",
+            "",
+            "7",
+            "40",
+            "270",
+            "360",
+            "2,050",
+            "3,700",
+            "410",
+            "",
+            "Alamance",
+            "number",
+        ],
+        [
+            "2009",
+            "",
+            "",
+            "",
+            "6",
+            "39",
+            "260",
+            "350",
+            "1,950",
+            "3,760",
+            "405",
+            "",
+            "Alamance",
+            "number",
+        ],
+        [
+            "2008",
+            "4,000.00",
+            "400",
+            "3,600.00",
+            "6",
+            "25",
+            "150",
+            "219",
+            "1,200.00",
+            "2,100.00",
+            "300",
+            "20",
+            "North Carolina",
+            "rate",
+        ],
+        [
+            "2008",
+            "400,100",
+            "40,000",
+            "360,100",
+            "600",
+            "2,400",
+            "14,000",
+            "23,000",
+            "110,000",
+            "225,000",
+            "25,100",
+            "2,000",
+            "North Carolina",
+            "number",
+        ],
     ]
     path = FIX / "nc_sbi" / "crime_raw.csv"
     with open(path, "w", newline="") as fh:

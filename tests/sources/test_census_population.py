@@ -59,14 +59,19 @@ def test_fixture_layout_loads(fixtures_dir, layout):
 
 def test_v2020_ignores_april_estimate(fixtures_dir):
     df = cp.load(fixtures_dir / "census_population" / "co-est2020-alldata.csv")
-    rows = {r["STATE"] + r["COUNTY"]: r for r in _csv_rows(fixtures_dir / "census_population" / "co-est2020-alldata.csv")}
+    rows = {
+        r["STATE"] + r["COUNTY"]: r
+        for r in _csv_rows(fixtures_dir / "census_population" / "co-est2020-alldata.csv")
+    }
     v = df[(df["fips"] == "37119") & (df["year"] == 2020)]["population"].item()
     assert v == int(rows["37119"]["POPESTIMATE2020"]) != int(rows["37119"]["POPESTIMATE042020"])
 
 
 def test_unknown_layout_is_an_error(tmp_path):
     p = tmp_path / "x.csv"
-    p.write_text("SUMLEV,STATE,COUNTY,STNAME,CTYNAME,POP2005\n050,37,001,NC,A,5\n", encoding="latin-1")
+    p.write_text(
+        "SUMLEV,STATE,COUNTY,STNAME,CTYNAME,POP2005\n050,37,001,NC,A,5\n", encoding="latin-1"
+    )
     with pytest.raises(SourceError, match="unknown Census county-estimates layout"):
         cp.load(p)
 
@@ -128,7 +133,11 @@ def test_non_numeric_cell(fixtures_dir, tmp_path):
     _edit(p, 3, "POPESTIMATE2003", "12a45")
     with pytest.raises(SourceError) as err:
         cp.load(p)
-    assert "row 3" in str(err.value) and "'POPESTIMATE2003'" in str(err.value) and "12a45" in str(err.value)
+    assert (
+        "row 3" in str(err.value)
+        and "'POPESTIMATE2003'" in str(err.value)
+        and "12a45" in str(err.value)
+    )
 
 
 def test_negative_population(fixtures_dir, tmp_path):
@@ -176,10 +185,17 @@ def test_population_panel_prefers_intercensal_and_latest_vintage(fixtures_dir):
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize("name,n_counties,years", [
-    ("co-est2009-alldata.csv", 3143, range(2000, 2010)),  # counts from PROVENANCE.md (SUMLEV 50 rows)
-    ("co-est2019-alldata.csv", 3142, range(2010, 2020)),
-])
+@pytest.mark.parametrize(
+    "name,n_counties,years",
+    [
+        (
+            "co-est2009-alldata.csv",
+            3143,
+            range(2000, 2010),
+        ),  # counts from PROVENANCE.md (SUMLEV 50 rows)
+        ("co-est2019-alldata.csv", 3142, range(2010, 2020)),
+    ],
+)
 def test_real_file_loads(shared_data, name, n_counties, years):
     path = shared_data / "census_county_pop_tell" / name
     if not path.exists():
@@ -206,4 +222,6 @@ def test_real_population_panel_2000_2019(shared_data):
     panel = cp.county_population_panel(frames, range(2003, 2014))
     assert set(panel.loc[panel["year"] <= 2009, "vintage"]) == {"v2009"}
     assert set(panel.loc[panel["year"] >= 2010, "vintage"]) == {"v2019"}
-    assert panel.loc[panel["fips"].str.startswith("37"), "fips"].nunique() == 100  # NC has 100 counties
+    assert (
+        panel.loc[panel["fips"].str.startswith("37"), "fips"].nunique() == 100
+    )  # NC has 100 counties

@@ -11,8 +11,18 @@ import pytest
 from enforcement_crime.sources import fbi_cius
 from enforcement_crime.sources._fetch import SourceError
 
-COUNTS = ["violent", "murder", "rape_revised", "rape_legacy", "robbery", "aggravated_assault", "property",
-          "burglary", "larceny", "motor_vehicle_theft"]
+COUNTS = [
+    "violent",
+    "murder",
+    "rape_revised",
+    "rape_legacy",
+    "robbery",
+    "aggravated_assault",
+    "property",
+    "burglary",
+    "larceny",
+    "motor_vehicle_theft",
+]
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +41,20 @@ def _row(df: pd.DataFrame, agency: str) -> pd.Series:
 
 def test_city_2006_title_rows_footnotes_text_numbers_and_blanks(fx):
     df = fbi_cius.load(fx / "table08_city" / "2006.xls")
-    assert (df["table"] == "city").all() and (df["table_number"] == "8").all() and (df["year"] == 2006).all()
+    assert (
+        (df["table"] == "city").all()
+        and (df["table_number"] == "8").all()
+        and (df["year"] == 2006).all()
+    )
     # the generator writes Charlotte-Mecklenburg3: murder 60, rape 150, robbery 1500, assault 3000 -> violent 4710
     ch = _row(df, "Charlotte-Mecklenburg")
     assert ch["footnotes"] == "3"
-    assert (ch["violent"], ch["murder"], ch["rape_legacy"], ch["population"]) == (4710, 60, 150, 800000)
+    assert (ch["violent"], ch["murder"], ch["rape_legacy"], ch["population"]) == (
+        4710,
+        60,
+        150,
+        800000,
+    )
     assert pd.isna(ch["rape_revised"]), "before 2013 only the legacy (forcible) rape column exists"
     # state written once per block, filled down; "ALABAMA2" loses its footnote digit
     assert _row(df, "Raleigh")["state"] == "NORTH CAROLINA"
@@ -58,7 +77,9 @@ def test_every_sheet_row_is_accounted_for(fx):
 def test_city_2010_without_title_rows_year_from_file_name(fx):
     df = fbi_cius.load(fx / "table08_city" / "2010.xls")
     assert (df["year"] == 2010).all()
-    assert df["table_number"].isna().all(), "the uploader deleted the title rows: the table number is unknown"
+    assert df["table_number"].isna().all(), (
+        "the uploader deleted the title rows: the table number is unknown"
+    )
     assert len(df) == 8 and df.attrs["rows_skipped"]["footnote_text"] == 2
 
 
@@ -86,14 +107,18 @@ def test_county_layouts_agree(fx, year):
     assert got.loc["Alamance", "agency_group"] == "Metropolitan Counties"
     assert got.loc["Ashe", "agency_group"] == "Nonmetropolitan Counties"
     # Alamance in every county fixture: murder 1, rape 5, robbery 10, assault 40; burglary 300, larceny 600, mvt 50
-    rape = got.loc["Alamance", "rape_revised"] if year >= 2013 else got.loc["Alamance", "rape_legacy"]
+    rape = (
+        got.loc["Alamance", "rape_revised"] if year >= 2013 else got.loc["Alamance", "rape_legacy"]
+    )
     assert (got.loc["Alamance", "violent"], rape, got.loc["Alamance", "property"]) == (56, 5, 950)
     assert "Wake" in got.index  # "Wake2" in 2005: footnote stripped
 
 
 def test_2004_sub_headers_and_text_numbers(fx):
     df = fbi_cius.load(fx / "table10_county" / "2004.xls")
-    assert df.attrs["rows_skipped"]["state_or_group_heading"] == 5  # ALABAMA, Metro, NC, Metro, Nonmetro
+    assert (
+        df.attrs["rows_skipped"]["state_or_group_heading"] == 5
+    )  # ALABAMA, Metro, NC, Metro, Nonmetro
     assert _row(df, "Durham")["violent"] == 42  # stored as the text "42" in the fixture
     assert _row(df, "Autauga")["state"] == "ALABAMA"
 
@@ -103,7 +128,9 @@ def test_table11_units_and_groups(fx):
     assert set(df["agency_group"]) == {"Tribal Agencies", "State Agencies", "Other Agencies"}
     unc = df[df["unit"].notna()]
     assert list(unc["unit"]) == ["Chapel Hill", "Charlotte"]
-    assert set(unc["agency"]) == {"University of North Carolina:"}, "the agency is filled down to its units"
+    assert set(unc["agency"]) == {"University of North Carolina:"}, (
+        "the agency is filled down to its units"
+    )
     assert _row(df, "Poarch Creek Tribal")["state"] == "ALABAMA"
 
 
@@ -155,19 +182,40 @@ def test_load_folder_refuses_two_copies_of_one_table(fx, tmp_path):
 
 def test_url_patterns_and_fetch_without_network(monkeypatch, tmp_path):
     # patterns from fbi_cius_tables/PROVENANCE.md
-    assert fbi_cius.url_for("city", 2006) == "https://www2.fbi.gov/ucr/cius2006/data/documents/06tbl08.xls"
-    assert fbi_cius.url_for("county", 2005) == "https://www2.fbi.gov/ucr/05cius/data/documents/05tbl10.xls"
-    assert fbi_cius.url_for("city", 2004) == "https://www2.fbi.gov/ucr/cius_04/documents/04tbl08a.xls"
-    assert fbi_cius.url_for("city", 2010) == "https://ucr.fbi.gov/crime-in-the-u.s/2010/crime-in-the-u.s.-2010/tables/10tbl08.xls"
-    assert fbi_cius.url_for("city", 2016).endswith("/2016/crime-in-the-u.s.-2016/tables/table-6/table-6.xls")
+    assert (
+        fbi_cius.url_for("city", 2006)
+        == "https://www2.fbi.gov/ucr/cius2006/data/documents/06tbl08.xls"
+    )
+    assert (
+        fbi_cius.url_for("county", 2005)
+        == "https://www2.fbi.gov/ucr/05cius/data/documents/05tbl10.xls"
+    )
+    assert (
+        fbi_cius.url_for("city", 2004) == "https://www2.fbi.gov/ucr/cius_04/documents/04tbl08a.xls"
+    )
+    assert (
+        fbi_cius.url_for("city", 2010)
+        == "https://ucr.fbi.gov/crime-in-the-u.s/2010/crime-in-the-u.s.-2010/tables/10tbl08.xls"
+    )
+    assert fbi_cius.url_for("city", 2016).endswith(
+        "/2016/crime-in-the-u.s.-2016/tables/table-6/table-6.xls"
+    )
     with pytest.raises(ValueError, match="no known download URL"):
         fbi_cius.url_for("state_other", 2016)
     calls = []
     import enforcement_crime.sources._fetch as f
 
-    monkeypatch.setattr(f, "fetch_file", lambda url, dest, *a, **k: calls.append((url, Path(dest).name)) or Path(dest))
+    monkeypatch.setattr(
+        f,
+        "fetch_file",
+        lambda url, dest, *a, **k: calls.append((url, Path(dest).name)) or Path(dest),
+    )
     got = fbi_cius.fetch(tmp_path, years=[2013], progress=False)
-    assert [name for _, name in calls] == ["city_2013.xls", "county_2013.xls", "state_other_2013.xls"]
+    assert [name for _, name in calls] == [
+        "city_2013.xls",
+        "county_2013.xls",
+        "state_other_2013.xls",
+    ]
     assert len(got) == 3
 
 
@@ -176,16 +224,26 @@ def test_url_patterns_and_fetch_without_network(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="module")
 def real(shared_data: Path) -> dict[Path, pd.DataFrame]:
-    files = sorted(shared_data.glob("fbi_cius_table10_county_sheriff/*.xls")) + sorted(shared_data.glob("fbi_cius_tables/*/*.xls"))
+    files = sorted(shared_data.glob("fbi_cius_table10_county_sheriff/*.xls")) + sorted(
+        shared_data.glob("fbi_cius_tables/*/*.xls")
+    )
     if not files:
         pytest.skip("no CIUS copies in the shared data folder")
     return {p: fbi_cius.load(p) for p in files}
 
 
 # agency rows per file, from fbi_cius_tables/PROVENANCE.md ("rows / data rows", approximate there: +-2)
-PROVENANCE_ROWS = {("city", 2006): 8252, ("city", 2009): 9146, ("city", 2010): 9310, ("city", 2013): 9292,
-                   ("city", 2014): 9347, ("city", 2015): 9395, ("city", 2016): 9579, ("county", 2004): 1071,
-                   ("county", 2005): 2287}
+PROVENANCE_ROWS = {
+    ("city", 2006): 8252,
+    ("city", 2009): 9146,
+    ("city", 2010): 9310,
+    ("city", 2013): 9292,
+    ("city", 2014): 9347,
+    ("city", 2015): 9395,
+    ("city", 2016): 9579,
+    ("county", 2004): 1071,
+    ("county", 2005): 2287,
+}
 
 
 @pytest.mark.shared_data
@@ -205,7 +263,9 @@ def test_real_copies_load_with_expected_tables_and_years(real):
 @pytest.mark.shared_data
 def test_real_names_clean_and_rape_definitions(real):
     for path, df in real.items():
-        assert not df["agency"].str.contains(r"[A-Za-z]\d+$", regex=True).any(), f"footnote digit left in {path}"
+        assert not df["agency"].str.contains(r"[A-Za-z]\d+$", regex=True).any(), (
+            f"footnote digit left in {path}"
+        )
         assert not df["state"].str.contains(r"\d").any(), path
         year = int(df["year"].iloc[0])
         if year < 2013:
@@ -224,8 +284,15 @@ def test_real_mecklenburg_has_no_table10_row(real):
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize("sub", ["fbi_cius_table10_county_sheriff/2006.xls", "fbi_cius_table10_county_sheriff/2013.xls",
-                                 "fbi_cius_tables/table10_county/2005.xls", "fbi_cius_tables/table08_city/2013.xls"])
+@pytest.mark.parametrize(
+    "sub",
+    [
+        "fbi_cius_table10_county_sheriff/2006.xls",
+        "fbi_cius_table10_county_sheriff/2013.xls",
+        "fbi_cius_tables/table10_county/2005.xls",
+        "fbi_cius_tables/table08_city/2013.xls",
+    ],
+)
 def test_real_values_agree_with_xlrd(real, shared_data, sub):
     """An independent reader (xlrd) and our calamine-based loader give the same counts for a row."""
     xlrd = pytest.importorskip("xlrd")

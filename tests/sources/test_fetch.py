@@ -52,7 +52,9 @@ def _handler(state: _State):
             if rng and not state.ignore_range:
                 start = int(rng.removeprefix("bytes=").split("-")[0])
                 self.send_response(206)
-                self.send_header("Content-Range", f"bytes {start}-{len(PAYLOAD) - 1}/{len(PAYLOAD)}")
+                self.send_header(
+                    "Content-Range", f"bytes {start}-{len(PAYLOAD) - 1}/{len(PAYLOAD)}"
+                )
             else:
                 self.send_response(200)
             body = PAYLOAD[start:]
@@ -73,7 +75,9 @@ def _handler(state: _State):
 def server():
     state = _State()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}/co-est-test.csv"
     yield url, state
@@ -172,8 +176,12 @@ def test_sha256_of(tmp_path):
 
 def test_login_required_says_what_where_and_where_to_put_it(tmp_path):
     with pytest.raises(LoginRequired) as err:
-        login_required("ucr_kaplan", "ucr_return_a_1960_2022.parquet", "https://www.openicpsr.org/openicpsr/project/100707",
-                       tmp_path / "ucr_kaplan")
+        login_required(
+            "ucr_kaplan",
+            "ucr_return_a_1960_2022.parquet",
+            "https://www.openicpsr.org/openicpsr/project/100707",
+            tmp_path / "ucr_kaplan",
+        )
     msg = str(err.value)
     assert "ucr_return_a_1960_2022.parquet" in msg
     assert "openicpsr.org/openicpsr/project/100707" in msg
@@ -182,7 +190,12 @@ def test_login_required_says_what_where_and_where_to_put_it(tmp_path):
 
 
 def test_source_error_names_file_row_and_column():
-    err = SourceError(Path("data/raw/x.csv"), "expected an integer, got 'abc'", row=[5, 9], column="POPESTIMATE2001")
+    err = SourceError(
+        Path("data/raw/x.csv"),
+        "expected an integer, got 'abc'",
+        row=[5, 9],
+        column="POPESTIMATE2001",
+    )
     msg = str(err)
     assert msg.startswith(str(Path("data/raw/x.csv")))
     assert "rows 5, 9" in msg and "'POPESTIMATE2001'" in msg and "'abc'" in msg
@@ -208,7 +221,10 @@ def test_module_fetch_uses_registry_and_default_dest(monkeypatch, tmp_path):
         assert dest == tmp_path / name
         assert files, name
     census_files = calls[0][0]
-    assert census_files["co-est2009-alldata.csv"][1] == census_population.SHA256["co-est2009-alldata.csv"]
+    assert (
+        census_files["co-est2009-alldata.csv"][1]
+        == census_population.SHA256["co-est2009-alldata.csv"]
+    )
     assert set(census_files) == set(census_population.URLS)
 
 
@@ -218,7 +234,9 @@ def test_nc_sbi_fetch_explains_manual_export(monkeypatch, tmp_path):
     monkeypatch.setenv("ENFORCEMENT_CRIME_RAW", str(tmp_path))
     with pytest.raises(LoginRequired) as err:
         nc_sbi.fetch()
-    assert "crimereporting.ncsbi.gov" in str(err.value) and str(tmp_path / "nc_sbi") in str(err.value)
+    assert "crimereporting.ncsbi.gov" in str(err.value) and str(tmp_path / "nc_sbi") in str(
+        err.value
+    )
 
 
 def test_every_module_declares_citation_url_licence():
@@ -226,7 +244,10 @@ def test_every_module_declares_citation_url_licence():
 
     for mod in (census_population, secure_communities, g287, nc_sbi):
         for const in ("CITATION", "URL", "LICENSE"):
-            assert isinstance(getattr(mod, const), str) and len(getattr(mod, const)) > 10, (mod.__name__, const)
+            assert isinstance(getattr(mod, const), str) and len(getattr(mod, const)) > 10, (
+                mod.__name__,
+                const,
+            )
         assert callable(mod.fetch) and callable(mod.load)
 
 

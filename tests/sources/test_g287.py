@@ -40,7 +40,10 @@ def test_roster_fixture(fixtures_dir):
     assert set(df["source"]) == {"roster"}
     # 4 agencies; Durham's duplicated FIPS collapse to one row, Testville's two counties give two
     assert len(df) == 5
-    assert sorted(df.loc[df["agency"] == "Testville Police Department", "fips"]) == ["48085", "48113"]
+    assert sorted(df.loc[df["agency"] == "Testville Police Department", "fips"]) == [
+        "48085",
+        "48113",
+    ]
     assert list(df.loc[df["agency"] == "City of Durham Police Department", "fips"]) == ["37063"]
     gao = df[df["agency"] == "Testa County Sheriff's Office"].iloc[0]
     assert gao["state"] == "NORTH CAROLINA" and pd.isna(gao["fips"])  # state taken from the bracket
@@ -54,7 +57,9 @@ def test_roster_fixture(fixtures_dir):
 def test_oig_fixture(fixtures_dir):
     df = g287.load(fixtures_dir / FIX / "historical-oig-2009.csv")
     assert set(df["source"]) == {"oig2009"} and len(df) == 4
-    assert df.loc[df["agency"] == "Testa County Sheriff's Office", "model"].item() == "both"  # Hybrid
+    assert (
+        df.loc[df["agency"] == "Testa County Sheriff's Office", "model"].item() == "both"
+    )  # Hybrid
     assert df["signed"].min() == pd.Timestamp("2006-02-20")
     assert set(df["status"]) == {"signed", "pending"}
 
@@ -100,7 +105,10 @@ def test_ice_agreements_fixture(fixtures_dir):
 
 def test_ucr_agencies_fixture(fixtures_dir):
     df = g287.load(fixtures_dir / FIX / "ucr_agencies_list.csv")
-    assert list(df["ori"]) == ["NC0600000", "NC0010000"] and list(df["county_name"]) == ["MECKLENBURG", "ALAMANCE"]
+    assert list(df["ori"]) == ["NC0600000", "NC0010000"] and list(df["county_name"]) == [
+        "MECKLENBURG",
+        "ALAMANCE",
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -124,7 +132,7 @@ def _set(path, line, column, value):
 def test_roster_missing_column(roster):
     rows = _rows(roster)
     i = rows[0].index("first_signed_best")
-    _write(roster, [r[:i] + r[i + 1:] for r in rows])
+    _write(roster, [r[:i] + r[i + 1 :] for r in rows])
     with pytest.raises(SourceError, match="first_signed_best"):
         g287.load_roster(roster)
 
@@ -194,13 +202,25 @@ def test_wapo_bad_flag_and_fips(tmp_path):
 
 def test_ice_bad_date_and_missing_column(tmp_path):
     header = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE", "SIGNED"]
-    p = write_xlsx(tmp_path / "s.xlsx", header, [["UTAH", "A", "County", "B County", "Task Force Model", "soon"]])
+    p = write_xlsx(
+        tmp_path / "s.xlsx",
+        header,
+        [["UTAH", "A", "County", "B County", "Task Force Model", "soon"]],
+    )
     with pytest.raises(SourceError, match="row 2.*SIGNED.*'soon'"):
         g287.load_ice_current(p)
-    p = write_xlsx(tmp_path / "s.xlsx", header[:4] + ["SIGNED"], [["UTAH", "A", "County", "B County", dt.date(2025, 1, 2)]])
+    p = write_xlsx(
+        tmp_path / "s.xlsx",
+        header[:4] + ["SIGNED"],
+        [["UTAH", "A", "County", "B County", dt.date(2025, 1, 2)]],
+    )
     with pytest.raises(SourceError, match="SUPPORT TYPE"):
         g287.load_ice_current(p)
-    p = write_xlsx(tmp_path / "s.xlsx", header, [["UTAH", "A", "County", "B County", "Task Force Model", dt.date(2025, 1, 2)]] * 2)
+    p = write_xlsx(
+        tmp_path / "s.xlsx",
+        header,
+        [["UTAH", "A", "County", "B County", "Task Force Model", dt.date(2025, 1, 2)]] * 2,
+    )
     with pytest.raises(SourceError, match="duplicate"):
         g287.load_ice_current(p)
 
@@ -254,7 +274,9 @@ def test_real_roster_matches_table_a1(shared_data):
     got = df[df["fips"].isin(facts.index)].groupby("fips")["first_signed"].min()
     for fips in got.index:
         assert got[fips] == facts[fips], fips
-    assert set(got.index) == set(facts.index) - {"37051"}  # Cumberland has no FIPS in the file (PROVENANCE.md)
+    assert set(got.index) == set(facts.index) - {
+        "37051"
+    }  # Cumberland has no FIPS in the file (PROVENANCE.md)
 
 
 @pytest.mark.shared_data
@@ -271,8 +293,23 @@ def test_real_wapo(shared_data, name):
     df = g287.load(path)
     assert df["line"].nunique() == 202
     # year-flag counts from PROVENANCE.md
-    expected = {2005: 6, 2006: 9, 2007: 32, 2008: 55, 2009: 64, 2010: 63, 2011: 63, 2012: 62, 2013: 40, 2014: 39,
-                2015: 36, 2016: 38, 2017: 66, 2018: 83, 2019: 128}
+    expected = {
+        2005: 6,
+        2006: 9,
+        2007: 32,
+        2008: 55,
+        2009: 64,
+        2010: 63,
+        2011: 63,
+        2012: 62,
+        2013: 40,
+        2014: 39,
+        2015: 36,
+        2016: 38,
+        2017: 66,
+        2018: 83,
+        2019: 128,
+    }
     assert df[df["in_287g"]].groupby("year").size().to_dict() == expected
     assert sha256_of(path) == g287.SHA256[name]
 
@@ -286,11 +323,14 @@ def test_real_ucr_agencies(shared_data):
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize("name,n,status", [
-    ("participatingAgencies05162025am.xlsx", 571, "participating"),
-    ("participatingAgencies07182025pm.xlsx", 832, "participating"),
-    ("pendingAgencies07182025pm.xlsx", 26, "pending"),
-])
+@pytest.mark.parametrize(
+    "name,n,status",
+    [
+        ("participatingAgencies05162025am.xlsx", 571, "participating"),
+        ("participatingAgencies07182025pm.xlsx", 832, "participating"),
+        ("pendingAgencies07182025pm.xlsx", 26, "pending"),
+    ],
+)
 def test_real_ice_sheets(shared_data, name, n, status):
     df = g287.load(_real(shared_data, "ice_287g_current_appelson", name))
     assert len(df) == n and set(df["status"]) == {status}

@@ -19,14 +19,21 @@ def fx(fixtures_dir: Path) -> Path:
 def test_three_formats_give_the_same_frame(fx):
     rda = leaic.load(fx / "35158-0001-Data.rda")
     for ext in ("tsv", "dta"):
-        pd.testing.assert_frame_equal(rda, leaic.load(fx / f"35158-0001-Data.{ext}"), check_dtype=False)
+        pd.testing.assert_frame_equal(
+            rda, leaic.load(fx / f"35158-0001-Data.{ext}"), check_dtype=False
+        )
 
 
 def test_fixture_values(fx):
     df = leaic.load(fx / "35158-0001-Data.tsv")
     # the generator's rows: Raleigh PD NC09201 in Wake (37183), local police, U_TPOP 420000
     r = df[df["ori7"] == "NC09201"].iloc[0]
-    assert (r["fips"], r["agency_type"], r["population"], r["pop_group"]) == ("37183", "local police", 420000, "1C")
+    assert (r["fips"], r["agency_type"], r["population"], r["pop_group"]) == (
+        "37183",
+        "local police",
+        420000,
+        "1C",
+    )
     # the ORI-less record (coded -1) keeps its row with a missing ORI and a missing (negative) population
     sub = df[df["ori9"] == "NC0920400"].iloc[0]
     assert pd.isna(sub["ori7"]) and pd.isna(sub["population"]) and bool(sub["part_of_larger"])
@@ -45,7 +52,9 @@ def _tsv(fx: Path, tmp_path: Path, edit) -> Path:
 
 def test_missing_column(fx, tmp_path):
     path = _tsv(fx, tmp_path, lambda d: d.drop(columns=["AGCYTYPE"]))
-    with pytest.raises(SourceError, match=r"edited.tsv: column 'AGCYTYPE': missing column\(s\) \['AGCYTYPE'\]"):
+    with pytest.raises(
+        SourceError, match=r"edited.tsv: column 'AGCYTYPE': missing column\(s\) \['AGCYTYPE'\]"
+    ):
         leaic.load(path)
 
 
@@ -93,7 +102,9 @@ def test_truncated_and_corrupt(fx, tmp_path):
     text = (fx / "35158-0001-Data.tsv").read_text()
     cut = tmp_path / "cut.tsv"
     cut.write_text(text[: len(text) - 40])  # cut inside the last line
-    with pytest.raises(SourceError, match=r"cut.tsv: row \d+: the last line has \d+ fields but the header has 14"):
+    with pytest.raises(
+        SourceError, match=r"cut.tsv: row \d+: the last line has \d+ fields but the header has 14"
+    ):
         leaic.load(cut)
     rda = tmp_path / "bad.rda"
     rda.write_bytes((fx / "35158-0001-Data.rda").read_bytes()[:300])

@@ -20,7 +20,9 @@ def test_fixture_counts_and_rates(fixtures_dir):
     ala = df[(df["place"] == "Alamance") & (df["year"] == 2008)].iloc[0]
     assert ala["fips"] == "37001" and ala["level"] == "county"
     assert ala["burglary"] == 2050 and ala["aggravated_assault"] == 360  # "2,050" with a separator
-    assert pd.isna(ala["violent"]) and pd.isna(ala["arson"])  # blank in the export: missing, not zero
+    assert pd.isna(ala["violent"]) and pd.isna(
+        ala["arson"]
+    )  # blank in the export: missing, not zero
     assert ala["index_rate"] == pytest.approx(5000.5, abs=0)  # exact decimal parse, no arithmetic
     nc = df[df["place"] == "North Carolina"].iloc[0]
     assert nc["fips"] == "37000" and nc["level"] == "state" and nc["index"] == 400100
@@ -115,7 +117,9 @@ def test_real_sample(shared_data):
     nc = df[df["level"] == "state"]
     # internal consistency of the SBI's own totals: violent = the four violent offenses,
     # property = burglary + larceny + motor-vehicle theft (exact integer arithmetic)
-    assert (nc["violent"] == nc["murder"] + nc["rape"] + nc["robbery"] + nc["aggravated_assault"]).all()
+    assert (
+        nc["violent"] == nc["murder"] + nc["rape"] + nc["robbery"] + nc["aggravated_assault"]
+    ).all()
     assert (nc["property"] == nc["burglary"] + nc["larceny"] + nc["motor_vehicle_theft"]).all()
     assert (nc["index"] == nc["violent"] + nc["property"]).all()
     county = df[df["level"] == "county"]

@@ -19,7 +19,15 @@ def test_extract_csv_and_dta_fixtures_agree(fixtures_dir):
     b = sc.load(fixtures_dir / FIX / "sc_activation_county.dta")
     cols = ["fips", "activation_date", "date_precision", "state", "county_name", "note"]
     pd.testing.assert_frame_equal(a[cols], b[cols])
-    assert list(a.columns) == ["fips", "activation_date", "date_precision", "state", "county_name", "note", "source"]
+    assert list(a.columns) == [
+        "fips",
+        "activation_date",
+        "date_precision",
+        "state",
+        "county_name",
+        "note",
+        "source",
+    ]
     assert a["activation_date"].dtype == "datetime64[ns]"
 
 
@@ -36,7 +44,9 @@ def test_blank_rows_are_kept_and_reported(fixtures_dir):
     df = sc.load(fixtures_dir / FIX / "sc_activation_dates_county.csv")
     missing = df[df["activation_date"].isna()]
     assert sorted(missing["state"]) == ["AK", "HI", "PR"]
-    assert missing["note"].notna().all() and df.loc[df["activation_date"].notna(), "note"].isna().all()
+    assert (
+        missing["note"].notna().all() and df.loc[df["activation_date"].notna(), "note"].isna().all()
+    )
     assert "Alaska" in missing.set_index("state").loc["AK", "note"]
     assert df.attrs["n_missing_date"] == 3
     assert df.attrs["missing_by_state"] == {"AK": 1, "HI": 1, "PR": 1}
@@ -49,7 +59,10 @@ def test_plain_layout_day_and_month_precision(fixtures_dir):
     assert df.loc["37183", "activation_date"] == pd.Timestamp("2008-11-01")
     assert df.loc["37183", "date_precision"] == "month"
     assert "04013" in df.index  # 4-digit code zero-padded
-    assert pd.isna(df.loc["02020", "activation_date"]) and df.loc["02020", "note"] == "no date in source"
+    assert (
+        pd.isna(df.loc["02020", "activation_date"])
+        and df.loc["02020", "note"] == "no date in source"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -173,7 +186,9 @@ def test_unknown_layout(tmp_path):
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize("name", ["activation_dates_makayla_revisedforbalance.dta", "sc_activation_dates_county.csv"])
+@pytest.mark.parametrize(
+    "name", ["activation_dates_makayla_revisedforbalance.dta", "sc_activation_dates_county.csv"]
+)
 def test_real_extract(shared_data, name):
     path = shared_data / "sc_activation_hhadah" / name
     if not path.exists():
@@ -182,14 +197,35 @@ def test_real_extract(shared_data, name):
     # counts from the folder's PROVENANCE.md (an independent description of the file)
     assert len(df) == 3242
     assert df.attrs["n_missing_date"] == 140
-    assert df.attrs["missing_by_state"] == {"PR": 79, "AK": 44, "VA": 8, "HI": 5, "SD": 2, "MT": 1, "WV": 1}
-    assert df["activation_date"].dt.year.value_counts().to_dict() == {2008: 14, 2009: 88, 2010: 780, 2011: 1098, 2012: 1016, 2013: 106}
+    assert df.attrs["missing_by_state"] == {
+        "PR": 79,
+        "AK": 44,
+        "VA": 8,
+        "HI": 5,
+        "SD": 2,
+        "MT": 1,
+        "WV": 1,
+    }
+    assert df["activation_date"].dt.year.value_counts().to_dict() == {
+        2008: 14,
+        2009: 88,
+        2010: 780,
+        2011: 1098,
+        2012: 1016,
+        2013: 106,
+    }
     # SC facts (STUDIES.md section 4): first activations Oct 2008, all by 22 Jan 2013
     assert df["activation_date"].min() == pd.Timestamp("2008-10-01")
     assert df["activation_date"].max() <= pd.Timestamp("2013-01-22")
     # spot checks listed in PROVENANCE.md against the published roll-out
     got = df.set_index("fips")["activation_date"]
-    for fips, month in {"48201": "2008-10", "37183": "2008-11", "04013": "2009-01", "06037": "2009-08", "17031": "2013-01"}.items():
+    for fips, month in {
+        "48201": "2008-10",
+        "37183": "2008-11",
+        "04013": "2009-01",
+        "06037": "2009-08",
+        "17031": "2013-01",
+    }.items():
         assert got[fips] == pd.Timestamp(month + "-01"), fips
     if name.endswith(".dta"):
         assert sha256_of(path) == sc.SHA256[name]

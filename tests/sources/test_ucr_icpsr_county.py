@@ -25,20 +25,30 @@ def test_fixed_width_index_layout_2008(fx):
     assert (df["year"] == 2008).all()
     wake = df.set_index("fips").loc["37183"]
     # cut by hand from the fixture's Wake line: COVIND '  100.00', INDEX ' 18135', MURDER '  25'
-    line = next(ln for ln in (fx / "county_offenses_2008.txt").read_text().splitlines() if ln[10:15] == "37183")
+    line = next(
+        ln
+        for ln in (fx / "county_offenses_2008.txt").read_text().splitlines()
+        if ln[10:15] == "37183"
+    )
     assert float(line[37:45]) == wake["coverage"] == 100.0
     assert int(line[45:51]) == wake["index_total"] == 18135
     assert int(line[57:61]) == wake["murder"] == 25
-    assert pd.isna(wake["violent"]) and pd.isna(wake["property"]), "before 2009 the fields hold INDEX/MODINDX"
+    assert pd.isna(wake["violent"]) and pd.isna(wake["property"]), (
+        "before 2009 the fields hold INDEX/MODINDX"
+    )
 
 
 def test_fixed_width_violent_property_layout_2010_and_tsv(fx):
     a = icpsr.load(fx / "county_offenses_2010.txt")
     b = icpsr.load(fx / "county_offenses_2010.tsv")
-    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False
+    )
     wake = a.set_index("fips").loc["37183"]
     parts = wake[["murder", "rape", "robbery", "aggravated_assault"]].sum()
-    assert wake["violent"] == parts, "2009-2014: the INDEX position holds VIOLENT (= sum of its parts in the fixture)"
+    assert wake["violent"] == parts, (
+        "2009-2014: the INDEX position holds VIOLENT (= sum of its parts in the fixture)"
+    )
     assert pd.isna(wake["index_total"])
 
 
@@ -61,7 +71,9 @@ def test_year_rules(fx, tmp_path):
     nameless.write_text((fx / "county_offenses_2008.txt").read_text())
     with pytest.raises(SourceError, match="cannot tell the year"):
         icpsr.load(nameless)
-    assert (icpsr.load(nameless, year=2012)["violent"].notna()).any(), "year=2012 -> violent/property layout"
+    assert (icpsr.load(nameless, year=2012)["violent"].notna()).any(), (
+        "year=2012 -> violent/property layout"
+    )
 
 
 def _edit_line(fx: Path, tmp_path: Path, fn) -> Path:
@@ -74,16 +86,25 @@ def _edit_line(fx: Path, tmp_path: Path, fn) -> Path:
 
 def test_bad_fixed_width(fx, tmp_path):
     short = _edit_line(fx, tmp_path, lambda ls: ls[:-1] + [ls[-1][:60]])
-    with pytest.raises(SourceError, match=r"county_2008.txt: row 7: line has 60 characters, the fixed-width layout needs 97"):
+    with pytest.raises(
+        SourceError,
+        match=r"county_2008.txt: row 7: line has 60 characters, the fixed-width layout needs 97",
+    ):
         icpsr.load(short)
     text = _edit_line(fx, tmp_path, lambda ls: [ls[0][:57] + "  x1" + ls[0][61:]] + ls[1:])
-    with pytest.raises(SourceError, match=r"row 1: column 'MURDER': expected a whole number, got 'x1'"):
+    with pytest.raises(
+        SourceError, match=r"row 1: column 'MURDER': expected a whole number, got 'x1'"
+    ):
         icpsr.load(text)
     neg = _edit_line(fx, tmp_path, lambda ls: [ls[0][:57] + "  -1" + ls[0][61:]] + ls[1:])
-    with pytest.raises(SourceError, match=r"row 1: column 'MURDER': expected a non-negative value, got -1"):
+    with pytest.raises(
+        SourceError, match=r"row 1: column 'MURDER': expected a non-negative value, got -1"
+    ):
         icpsr.load(neg)
     dup = _edit_line(fx, tmp_path, lambda ls: ls + [ls[0]])
-    with pytest.raises(SourceError, match=r"rows 1, 8: column 'FIPS_ST, FIPS_CTY': duplicate county '01001'"):
+    with pytest.raises(
+        SourceError, match=r"rows 1, 8: column 'FIPS_ST, FIPS_CTY': duplicate county '01001'"
+    ):
         icpsr.load(dup)
     cov = _edit_line(fx, tmp_path, lambda ls: [ls[0][:37] + "  250.00" + ls[0][45:]] + ls[1:])
     with pytest.raises(SourceError, match=r"column 'COVIND': coverage indicator above 100"):

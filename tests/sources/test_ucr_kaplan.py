@@ -24,7 +24,9 @@ def test_formats_agree(fx):
     pd.testing.assert_frame_equal(a, ucr_kaplan.load(fx / f"{STEM}.parquet"), check_dtype=False)
     old = ucr_kaplan.load(fx / f"{STEM}.dta")
     assert set(a["months_rule"]) == {"12 - missing"} and set(old["months_rule"]) == {"reported"}
-    pd.testing.assert_frame_equal(a.drop(columns="months_rule"), old.drop(columns="months_rule"), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        a.drop(columns="months_rule"), old.drop(columns="months_rule"), check_dtype=False
+    )
 
 
 def test_values_match_the_raw_csv(fx):
@@ -55,16 +57,35 @@ def _csv(fx: Path, tmp_path: Path, edit) -> Path:
 @pytest.mark.parametrize(
     ("edit", "pattern"),
     [
-        (lambda d: d.drop(columns=["actual_murder"]), r"column 'actual_murder': missing column\(s\) \['actual_murder'\]"),
-        (lambda d: d.drop(columns=["number_of_months_missing"]), r"number_of_months_missing or number_of_months_reported"),
-        (lambda d: d.assign(actual_robbery_total=d["actual_robbery_total"].where(d.index != 4, "1O")),
-         r"row 6: column 'actual_robbery_total': expected an integer, got '1O'"),
-        (lambda d: d.assign(actual_burg_total=d["actual_burg_total"].where(d.index != 0, "-2")),
-         r"row 2: column 'actual_burg_total': expected a value >= 0, got -2 \(a negative count\)"),
-        (lambda d: d.assign(number_of_months_missing=d["number_of_months_missing"].where(d.index != 1, "13")),
-         r"row 3: column 'number_of_months_missing': expected a value <= 12"),
+        (
+            lambda d: d.drop(columns=["actual_murder"]),
+            r"column 'actual_murder': missing column\(s\) \['actual_murder'\]",
+        ),
+        (
+            lambda d: d.drop(columns=["number_of_months_missing"]),
+            r"number_of_months_missing or number_of_months_reported",
+        ),
+        (
+            lambda d: d.assign(
+                actual_robbery_total=d["actual_robbery_total"].where(d.index != 4, "1O")
+            ),
+            r"row 6: column 'actual_robbery_total': expected an integer, got '1O'",
+        ),
+        (
+            lambda d: d.assign(actual_burg_total=d["actual_burg_total"].where(d.index != 0, "-2")),
+            r"row 2: column 'actual_burg_total': expected a value >= 0, got -2 \(a negative count\)",
+        ),
+        (
+            lambda d: d.assign(
+                number_of_months_missing=d["number_of_months_missing"].where(d.index != 1, "13")
+            ),
+            r"row 3: column 'number_of_months_missing': expected a value <= 12",
+        ),
         (lambda d: pd.concat([d, d.iloc[[3]]]), r"rows 5, \d+: column 'ori, year': duplicate key"),
-        (lambda d: d.assign(ori=d["ori"].where(d.index != 2, "NC1")), r"row 4: column 'ori': expected a 7-character ORI"),
+        (
+            lambda d: d.assign(ori=d["ori"].where(d.index != 2, "NC1")),
+            r"row 4: column 'ori': expected a 7-character ORI",
+        ),
     ],
     ids=["missing", "no-months", "non-numeric", "negative", "months>12", "duplicate", "bad-ori"],
 )
@@ -77,11 +98,15 @@ def test_truncated_and_corrupt(fx, tmp_path):
     text = (fx / f"{STEM}.csv").read_text()
     cut = tmp_path / "cut.csv"
     cut.write_text(text[: len(text) - 30])
-    with pytest.raises(SourceError, match=r"cut.csv: row 46: the last line has \d+ fields but the header has"):
+    with pytest.raises(
+        SourceError, match=r"cut.csv: row 46: the last line has \d+ fields but the header has"
+    ):
         ucr_kaplan.load(cut)
     pq = tmp_path / "bad.parquet"
     pq.write_bytes((fx / f"{STEM}.parquet").read_bytes()[:500])
-    with pytest.raises(SourceError, match=r"bad.parquet: cannot be read as a Kaplan Return A .parquet file"):
+    with pytest.raises(
+        SourceError, match=r"bad.parquet: cannot be read as a Kaplan Return A .parquet file"
+    ):
         ucr_kaplan.load(pq)
 
 
@@ -89,7 +114,11 @@ def test_fetch_needs_login(tmp_path):
     with pytest.raises(LoginRequired) as info:
         ucr_kaplan.fetch(tmp_path)
     msg = str(info.value)
-    assert "openicpsr.org/openicpsr/project/100707" in msg and str(tmp_path) in msg and "offenses_known_yearly" in msg
+    assert (
+        "openicpsr.org/openicpsr/project/100707" in msg
+        and str(tmp_path) in msg
+        and "offenses_known_yearly" in msg
+    )
 
 
 def test_blank_cells_stay_missing(fx, tmp_path):

@@ -51,22 +51,38 @@ class SourceInfo:
 
 
 SOURCES: dict[str, SourceInfo] = {
-    "census_population": SourceInfo("census_population", False, ("co-est*.csv",), "Census county population"),
-    "secure_communities": SourceInfo("secure_communities", False, ("*.dta", "*.csv"), "SC activation dates"),
+    "census_population": SourceInfo(
+        "census_population", False, ("co-est*.csv",), "Census county population"
+    ),
+    "secure_communities": SourceInfo(
+        "secure_communities", False, ("*.dta", "*.csv"), "SC activation dates"
+    ),
     "g287": SourceInfo("g287", False, ("*.csv", "*.xlsx"), "287(g) agreements"),
     "nc_sbi": SourceInfo("nc_sbi", False, ("*.csv", "*.xls", "*.xlsx"), "NC SBI county crime"),
     "fbi_cius": SourceInfo("fbi_cius", False, ("**/*.xls", "**/*.xlsx"), "FBI CIUS Tables 8/10/11"),
-    "leaic": SourceInfo("leaic", True, ("*.rda", "*.dta", "*.tsv"), "LEAIC 2012 ORI-county crosswalk"),
-    "ucr_kaplan": SourceInfo("ucr_kaplan", True, ("*.csv", "*.dta", "*.parquet"), "UCR Return A (Kaplan)"),
-    "ucr_icpsr_county": SourceInfo("ucr_icpsr_county", True, ("*.txt", "*.dat", "*.tsv", "*.dta"), "ICPSR county UCR"),
+    "leaic": SourceInfo(
+        "leaic", True, ("*.rda", "*.dta", "*.tsv"), "LEAIC 2012 ORI-county crosswalk"
+    ),
+    "ucr_kaplan": SourceInfo(
+        "ucr_kaplan", True, ("*.csv", "*.dta", "*.parquet"), "UCR Return A (Kaplan)"
+    ),
+    "ucr_icpsr_county": SourceInfo(
+        "ucr_icpsr_county", True, ("*.txt", "*.dat", "*.tsv", "*.dta"), "ICPSR county UCR"
+    ),
 }
 PANELS: tuple[str, ...] = ("cius_county", "kaplan_county", "icpsr_county", "city_sc", "nc_county")
 
 #: where each source's real copy sits under ``../shared/data`` (for ``--shared``)
 SHARED_LAYOUT: dict[str, tuple[str, ...]] = {
-    "census_population": ("census_county_pop_tell/co-est2009-alldata.csv", "census_county_pop_tell/co-est2019-alldata.csv"),
+    "census_population": (
+        "census_county_pop_tell/co-est2009-alldata.csv",
+        "census_county_pop_tell/co-est2019-alldata.csv",
+    ),
     "secure_communities": ("sc_activation_hhadah/activation_dates_makayla_revisedforbalance.dta",),
-    "g287": ("ice_287g_deportationdata/pre2018-agreements-best-guess.csv", "ice_287g_deportationdata/historical-oig-2009.csv"),
+    "g287": (
+        "ice_287g_deportationdata/pre2018-agreements-best-guess.csv",
+        "ice_287g_deportationdata/historical-oig-2009.csv",
+    ),
     "fbi_cius": ("fbi_cius_table10_county_sheriff/*.xls", "fbi_cius_tables/*/*.xls"),
     "leaic": ("leaic_2012_icpsr35158/35158-0001-Data.rda",),
 }
@@ -120,10 +136,16 @@ def status(raw: Path | None = None, out: Callable[[str], None] = print) -> list[
     for name, info in SOURCES.items():
         files = _files(name, raw)
         folder = (raw / name) if raw is not None else config.raw_dir(name)
-        rows.append({
-            "source": name, "found": bool(files), "where": str(folder), "files": [f.name for f in files],
-            "checksums": _checksum_state(name, files), "login": info.login,
-        })
+        rows.append(
+            {
+                "source": name,
+                "found": bool(files),
+                "where": str(folder),
+                "files": [f.name for f in files],
+                "checksums": _checksum_state(name, files),
+                "login": info.login,
+            }
+        )
     out(f"raw data folder: {raw if raw is not None else config.raw_dir()}")
     for r in rows:
         flag = "found  " if r["found"] else "missing"
@@ -134,7 +156,11 @@ def status(raw: Path | None = None, out: Callable[[str], None] = print) -> list[
     return rows
 
 
-def fetch(sources: Iterable[str] | None = None, raw: Path | None = None, out: Callable[[str], None] = print) -> int:
+def fetch(
+    sources: Iterable[str] | None = None,
+    raw: Path | None = None,
+    out: Callable[[str], None] = print,
+) -> int:
     """Download public sources; print login instructions for the others.
 
     Returns
@@ -199,18 +225,28 @@ def _timing(files: dict[str, list[Path]], out: Callable[[str], None]) -> pd.Data
         if files.get("g287"):
             g = tm.g287_first_adoption(*[g287.load(f) for f in files["g287"]])
         t = tm.county_timing(sc=sc, g287=g)
-        t.attrs = {"rule": "build.timing.county_timing: SC activation month; 287(g) earliest date over sources"}
+        t.attrs = {
+            "rule": "build.timing.county_timing: SC activation month; 287(g) earliest date over sources"
+        }
         used = [k for k in ("secure_communities", "g287") if files.get(k)]
         out(f"timing: built from {', '.join(used)} ({len(t)} counties)")
         return t
     except Exception as exc:  # timing is optional: say why and continue with NaT
-        out(f"timing: could not be built ({type(exc).__name__}: {exc}); treatment dates will be NaT")
+        out(
+            f"timing: could not be built ({type(exc).__name__}: {exc}); treatment dates will be NaT"
+        )
         return None
 
 
-def build(panels: Iterable[str] | None = None, raw: Path | None = None, shared: bool = False,
-          coverage_rule: str = "scale", min_population: int = 50_000, out: Callable[[str], None] = print,
-          folder: Path | None = None) -> dict[str, Path]:
+def build(
+    panels: Iterable[str] | None = None,
+    raw: Path | None = None,
+    shared: bool = False,
+    coverage_rule: str = "scale",
+    min_population: int = 50_000,
+    out: Callable[[str], None] = print,
+    folder: Path | None = None,
+) -> dict[str, Path]:
     """Build the requested panels from real raw files; the synthetic default when none can be built.
 
     Parameters
@@ -251,15 +287,22 @@ def build(panels: Iterable[str] | None = None, raw: Path | None = None, shared: 
 
     timing = _timing(files, out)
     crosswalk = _load_many("leaic", files["leaic"][:1])[0] if files["leaic"] else None
-    need_population = bool({"kaplan_county", "icpsr_county", "cius_county", "nc_county"} & set(wanted))
-    population = (_population(files["census_population"], range(1990, 2021))
-                  if files["census_population"] and need_population else None)
+    need_population = bool(
+        {"kaplan_county", "icpsr_county", "cius_county", "nc_county"} & set(wanted)
+    )
+    population = (
+        _population(files["census_population"], range(1990, 2021))
+        if files["census_population"] and need_population
+        else None
+    )
     county_panels: dict[str, pd.DataFrame] = {}
 
     if "kaplan_county" in wanted or "nc_county" in wanted:
         if files["ucr_kaplan"] and population is not None:
             agencies = pd.concat(_load_many("ucr_kaplan", files["ucr_kaplan"]), ignore_index=True)
-            panel, man = pb.kaplan_county_panel(agencies, population, crosswalk, coverage_rule=coverage_rule, timing=timing)
+            panel, man = pb.kaplan_county_panel(
+                agencies, population, crosswalk, coverage_rule=coverage_rule, timing=timing
+            )
             man.inputs = inputs("ucr_kaplan", "leaic", "census_population") + man.inputs
             county_panels["kaplan_county"] = panel
             if "kaplan_county" in wanted:
@@ -282,9 +325,13 @@ def build(panels: Iterable[str] | None = None, raw: Path | None = None, shared: 
     if "cius_county" in wanted or "nc_county" in wanted:
         if cius is not None and crosswalk is not None and population is not None:
             frames = [g for _, g in cius.groupby(["table", "year"])]
-            panel, man, report = pb.cius_county_panel(frames, crosswalk, population, timing=timing, verbose=False)
+            panel, man, report = pb.cius_county_panel(
+                frames, crosswalk, population, timing=timing, verbose=False
+            )
             for y, g in report["match_rate"].groupby("year"):
-                parts = ", ".join(f"{r.table} {r.matched}/{r.agencies} ({r.rate:.1%})" for r in g.itertuples())
+                parts = ", ".join(
+                    f"{r.table} {r.matched}/{r.agencies} ({r.rate:.1%})" for r in g.itertuples()
+                )
                 out(f"  cius_county {y}: match rate {parts}")
             man.inputs = inputs("fbi_cius", "leaic", "census_population") + man.inputs
             county_panels["cius_county"] = panel
@@ -295,19 +342,26 @@ def build(panels: Iterable[str] | None = None, raw: Path | None = None, shared: 
     if "city_sc" in wanted:
         if files["ucr_kaplan"]:
             agencies = pd.concat(_load_many("ucr_kaplan", files["ucr_kaplan"]), ignore_index=True)
-            panel, man = pb.city_panel_from_agencies(agencies, crosswalk, timing=timing, min_population=min_population)
+            panel, man = pb.city_panel_from_agencies(
+                agencies, crosswalk, timing=timing, min_population=min_population
+            )
             man.inputs = inputs("ucr_kaplan", "leaic") + man.inputs
             written["city_sc"] = write_panel(panel, "city_sc", man, folder=folder, validate=False)
             out("  city_sc built from Kaplan's agency data (12-month reporters)")
         elif cius is not None and crosswalk is not None:
-            panel, man = pb.city_panel(cius, crosswalk, timing=timing, min_population=min_population)
+            panel, man = pb.city_panel(
+                cius, crosswalk, timing=timing, min_population=min_population
+            )
             man.inputs = inputs("fbi_cius", "leaic") + man.inputs
             pb.validate_city_panel(panel, name="city_sc")
             written["city_sc"] = write_panel(panel, "city_sc", man, folder=folder, validate=False)
         else:
             skipped["city_sc"] = "needs fbi_cius and leaic raw files"
     if "nc_county" in wanted:
-        base = next((k for k in ("kaplan_county", "icpsr_county", "cius_county") if k in county_panels), None)
+        base = next(
+            (k for k in ("kaplan_county", "icpsr_county", "cius_county") if k in county_panels),
+            None,
+        )
         if base is not None:
             panel, man = pb.nc_county_panel(county_panels[base], base_name=base)
             written["nc_county"] = write_panel(panel, "nc_county", man, folder=folder)
@@ -324,21 +378,28 @@ def build(panels: Iterable[str] | None = None, raw: Path | None = None, shared: 
         from enforcement_crime import synthetic
 
         path = synthetic.write_default_panel()
-        out(f"no real panel could be built: wrote the SYNTHETIC default panel {path} (SYNTHETIC DATA, not a study result)")
+        out(
+            f"no real panel could be built: wrote the SYNTHETIC default panel {path} (SYNTHETIC DATA, not a study result)"
+        )
         written["synthetic"] = Path(path)
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m enforcement_crime data ...``; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m enforcement_crime data",
-                                     description="raw sources and study panels")
+    parser = argparse.ArgumentParser(
+        prog="python -m enforcement_crime data", description="raw sources and study panels"
+    )
     parser.add_argument("--raw", type=Path, default=None, help="raw-data root (default data/raw)")
     sub = parser.add_subparsers(dest="action", required=True)
     sub.add_parser("status", help="list each source: found or not, where, checksum state")
-    f = sub.add_parser("fetch", help="download public sources; print login instructions for the others")
+    f = sub.add_parser(
+        "fetch", help="download public sources; print login instructions for the others"
+    )
     f.add_argument("sources", nargs="*", help=f"subset of {list(SOURCES)}")
-    b = sub.add_parser("build", help="build study panels (real raw files when present, else synthetic)")
+    b = sub.add_parser(
+        "build", help="build study panels (real raw files when present, else synthetic)"
+    )
     b.add_argument("panels", nargs="*", help=f"subset of {list(PANELS)}")
     b.add_argument("--shared", action="store_true", help="read the real copies in ../shared/data")
     b.add_argument("--coverage-rule", default="scale", choices=["full12", "scale", "icpsr"])
@@ -350,8 +411,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "fetch":
         return fetch(args.sources, args.raw)
     try:
-        build(args.panels, args.raw, shared=args.shared, coverage_rule=args.coverage_rule,
-              min_population=args.min_population)
+        build(
+            args.panels,
+            args.raw,
+            shared=args.shared,
+            coverage_rule=args.coverage_rule,
+            min_population=args.min_population,
+        )
     except ValueError as exc:
         print(f"data build: {exc}", file=sys.stderr)
         return 1

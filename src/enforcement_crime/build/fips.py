@@ -84,23 +84,63 @@ class FipsRule:
 
 
 RULES: tuple[FipsRule, ...] = (
-    FipsRule("miami_dade_1997", "rename", {"12025": "12086"}, "Dade FL 12025 -> Miami-Dade 12086 (1997)"),
-    FipsRule("oglala_lakota_2015", "rename", {"46113": "46102"}, "Shannon SD 46113 -> Oglala Lakota 46102 (2015)"),
-    FipsRule("kusilvak_2015", "rename", {"02270": "02158"}, "Wade Hampton AK 02270 -> Kusilvak 02158 (2015)"),
-    FipsRule("bedford_city_2013", "merge", {"51515": "51019"}, "Bedford city VA 51515 merged into Bedford County 51019 (2013), all years"),
     FipsRule(
-        "virginia_defunct_cities", "merge", {"51560": "51005", "51780": "51083", "51695": "51800"},
+        "miami_dade_1997", "rename", {"12025": "12086"}, "Dade FL 12025 -> Miami-Dade 12086 (1997)"
+    ),
+    FipsRule(
+        "oglala_lakota_2015",
+        "rename",
+        {"46113": "46102"},
+        "Shannon SD 46113 -> Oglala Lakota 46102 (2015)",
+    ),
+    FipsRule(
+        "kusilvak_2015",
+        "rename",
+        {"02270": "02158"},
+        "Wade Hampton AK 02270 -> Kusilvak 02158 (2015)",
+    ),
+    FipsRule(
+        "bedford_city_2013",
+        "merge",
+        {"51515": "51019"},
+        "Bedford city VA 51515 merged into Bedford County 51019 (2013), all years",
+    ),
+    FipsRule(
+        "virginia_defunct_cities",
+        "merge",
+        {"51560": "51005", "51780": "51083", "51695": "51800"},
         "Clifton Forge city -> Alleghany (2001), South Boston city -> Halifax (1995), Nansemond -> Suffolk (1974)",
     ),
-    FipsRule("virginia_independent_cities", "keep", {}, "other Virginia independent cities (51510-51840) kept separate"),
-    FipsRule("defunct_other", "merge", {"46131": "46071", "30113": "30067"}, "Washabaugh SD -> Jackson (1983); Yellowstone NP MT -> Park (1997)"),
     FipsRule(
-        "alaska_splits", "merge",
-        {"02198": "02201", "02230": "02232", "02105": "02232", "02275": "02280", "02195": "02280", "02063": "02261", "02066": "02261"},
+        "virginia_independent_cities",
+        "keep",
+        {},
+        "other Virginia independent cities (51510-51840) kept separate",
+    ),
+    FipsRule(
+        "defunct_other",
+        "merge",
+        {"46131": "46071", "30113": "30067"},
+        "Washabaugh SD -> Jackson (1983); Yellowstone NP MT -> Park (1997)",
+    ),
+    FipsRule(
+        "alaska_splits",
+        "merge",
+        {
+            "02198": "02201",
+            "02230": "02232",
+            "02105": "02232",
+            "02275": "02280",
+            "02195": "02280",
+            "02063": "02261",
+            "02066": "02261",
+        },
         "Alaska split census areas kept as the pre-split unit (2007, 2008, 2019)",
     ),
     FipsRule(
-        "broomfield_pre2002", "flag", {"08014": "08014", "08001": "08001", "08013": "08013", "08059": "08059", "08123": "08123"},
+        "broomfield_pre2002",
+        "flag",
+        {"08014": "08014", "08001": "08001", "08013": "08013", "08059": "08059", "08123": "08123"},
         "Broomfield CO 08014 (created Nov 2001) and its parents 08001/08013/08059/08123 flagged before 2002",
     ),
 )
@@ -175,13 +215,17 @@ def repair_fips(
     fips = out[fips_col].astype("string")
     bad = ~fips.str.fullmatch(r"\d{5}").fillna(False)
     if bad.any():
-        raise FipsError(f"repair_fips: column {fips_col!r}: expected 5-digit county FIPS strings; rows {list(out.index[bad.to_numpy()][:10])} "
-                        f"hold {fips[bad].head(5).tolist()}")
+        raise FipsError(
+            f"repair_fips: column {fips_col!r}: expected 5-digit county FIPS strings; rows {list(out.index[bad.to_numpy()][:10])} "
+            f"hold {fips[bad].head(5).tolist()}"
+        )
     unknown = ~fips.isin(known_county_fips())
     if unknown.any():
         rows = out.loc[unknown.to_numpy(), [c for c in (fips_col, year_col) if c]]
-        raise FipsError(f"repair_fips: column {fips_col!r}: {int(unknown.sum())} row(s) with a code that is no county in the "
-                        f"Census lists 2000-2020 and is named by no rule:\n{rows.head(10).to_string()}")
+        raise FipsError(
+            f"repair_fips: column {fips_col!r}: {int(unknown.sum())} row(s) with a code that is no county in the "
+            f"Census lists 2000-2020 and is named by no rule:\n{rows.head(10).to_string()}"
+        )
     out["fips_original"] = fips
     out["fips_repair"] = pd.Series(pd.NA, index=out.index, dtype="string")
     report = []
@@ -194,20 +238,34 @@ def repair_fips(
                 out.loc[m, "fips_repair"] = rule.name
                 changed += int(m.sum())
         elif rule.kind == "keep":
-            changed = int(out[fips_col].astype("string").str.fullmatch(r"51[5-8]\d\d").fillna(False).sum())
+            changed = int(
+                out[fips_col].astype("string").str.fullmatch(r"51[5-8]\d\d").fillna(False).sum()
+            )
         elif rule.kind == "flag" and year_col is not None:
-            m = (out[fips_col].isin(list(rule.mapping)) & (out[year_col] < BROOMFIELD_FIRST_YEAR)).to_numpy()
+            m = (
+                out[fips_col].isin(list(rule.mapping)) & (out[year_col] < BROOMFIELD_FIRST_YEAR)
+            ).to_numpy()
             out.loc[m & out["fips_repair"].isna().to_numpy(), "fips_repair"] = rule.name
             changed = int(m.sum())
-        report.append({"rule": rule.name, "kind": rule.kind, "rows_changed": changed, "rows_collapsed": 0, "description": rule.description})
+        report.append(
+            {
+                "rule": rule.name,
+                "kind": rule.kind,
+                "rows_changed": changed,
+                "rows_collapsed": 0,
+                "description": rule.description,
+            }
+        )
     report = pd.DataFrame(report)
 
     keys = [fips_col] + ([year_col] if year_col else [])
     dup = out.duplicated(keys, keep=False)
     if dup.any():
         if agg is None:
-            raise FipsError("repair_fips: merging codes put several rows on one key and no `agg` was given:\n"
-                            f"{out.loc[dup.to_numpy(), keys + ['fips_original']].head(10).to_string()}")
+            raise FipsError(
+                "repair_fips: merging codes put several rows on one key and no `agg` was given:\n"
+                f"{out.loc[dup.to_numpy(), keys + ['fips_original']].head(10).to_string()}"
+            )
         # only the colliding rows are combined; the row that already had the target code comes first
         single, multi = out[~dup.to_numpy()], out[dup.to_numpy()].copy()
         multi["_target_first"] = (multi["fips_original"] != multi[fips_col]).astype(int)
@@ -216,15 +274,22 @@ def repair_fips(
         collapsed = multi.groupby(keys, sort=False).cumcount() > 0
         for rule_name, n in multi.loc[collapsed.to_numpy(), "fips_repair"].value_counts().items():
             report.loc[report["rule"] == rule_name, "rows_collapsed"] = int(n)
-        spec: dict[str, object] = {c: "first" for c in multi.columns if c not in keys}  # first non-missing
+        spec: dict[str, object] = {
+            c: "first" for c in multi.columns if c not in keys
+        }  # first non-missing
         for col, how in agg.items():
             if col not in multi.columns:
                 raise FipsError(f"repair_fips: agg names column {col!r}, which is not in the frame")
             spec[col] = _agg_min_count if how == "sum" else how
         merged = multi.groupby(keys, sort=False).agg(spec).reset_index()
-        merged = merged.drop(columns=["_target_first", "_order"]).astype({c: single[c].dtype for c in single.columns
-                                                                          if c in merged.columns and c != "fips_repair"},
-                                                                         errors="ignore")
+        merged = merged.drop(columns=["_target_first", "_order"]).astype(
+            {
+                c: single[c].dtype
+                for c in single.columns
+                if c in merged.columns and c != "fips_repair"
+            },
+            errors="ignore",
+        )
         out = pd.concat([single, merged[single.columns]], ignore_index=True)
         out = out.sort_values(keys, kind="stable")
         out["fips_original"] = out["fips_original"].astype("string")

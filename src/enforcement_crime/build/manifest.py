@@ -60,7 +60,12 @@ def input_record(path: str | Path, name: str | None = None, **extra: Any) -> dic
     from enforcement_crime.sources._fetch import sha256_of
 
     path = Path(path)
-    rec = {"name": name or path.name, "path": str(path), "sha256": sha256_of(path), "bytes": path.stat().st_size}
+    rec = {
+        "name": name or path.name,
+        "path": str(path),
+        "sha256": sha256_of(path),
+        "bytes": path.stat().st_size,
+    }
     rec.update(extra)
     return rec
 
@@ -113,19 +118,25 @@ class Manifest:
     notes: list[str] = field(default_factory=list)
     reports: dict[str, Any] = field(default_factory=dict)
     created_by: str = f"enforcement_crime {__version__}"
-    created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    created_at: str = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    )
 
     def drop(self, reason: str, n: int) -> None:
         """Record ``n`` rows dropped for ``reason`` (adds to an existing reason)."""
         n = int(n)
         if n < 0:
-            raise ManifestError(f"{self.panel}: cannot drop a negative number of rows ({n}) for {reason!r}")
+            raise ManifestError(
+                f"{self.panel}: cannot drop a negative number of rows ({n}) for {reason!r}"
+            )
         if n:
             self.dropped[reason] = self.dropped.get(reason, 0) + n
 
     def check(self) -> None:
         """Raise :class:`ManifestError` unless ``rows_in + added == sum(dropped) + aggregated + rows_out``."""
-        total = sum(int(v) for v in self.dropped.values()) + int(self.aggregated) + int(self.rows_out)
+        total = (
+            sum(int(v) for v in self.dropped.values()) + int(self.aggregated) + int(self.rows_out)
+        )
         if int(self.rows_in) + int(self.added) != total:
             raise ManifestError(
                 f"{self.panel}: row accounting does not add up: {self.rows_in} {self.unit} rows in "
@@ -133,7 +144,10 @@ class Manifest:
                 f"dropped {sum(self.dropped.values())} ({self.dropped}) + aggregated {self.aggregated} + "
                 f"out {self.rows_out} = {total}"
             )
-        if any(int(v) < 0 for v in self.dropped.values()) or min(self.aggregated, self.rows_out, self.added) < 0:
+        if (
+            any(int(v) < 0 for v in self.dropped.values())
+            or min(self.aggregated, self.rows_out, self.added) < 0
+        ):
             raise ManifestError(f"{self.panel}: negative row counts in {self.to_dict()['rows']}")
 
     def to_dict(self) -> dict[str, Any]:
@@ -162,11 +176,20 @@ class Manifest:
         """Rebuild a manifest from :meth:`to_dict` output (e.g. a JSON file)."""
         rows = d.get("rows", {})
         return cls(
-            panel=d["panel"], inputs=d.get("inputs", []), rules=d.get("rules", {}),
-            rows_in=rows.get("in", 0), dropped=dict(rows.get("dropped", {})),
-            added=rows.get("added", 0), aggregated=rows.get("aggregated", 0), rows_out=rows.get("out", 0), unit=rows.get("unit", "row"),
-            approximation=d.get("approximation", False), notes=d.get("notes", []),
-            reports=d.get("reports", {}), created_by=d.get("created_by", ""), created_at=d.get("created_at", ""),
+            panel=d["panel"],
+            inputs=d.get("inputs", []),
+            rules=d.get("rules", {}),
+            rows_in=rows.get("in", 0),
+            dropped=dict(rows.get("dropped", {})),
+            added=rows.get("added", 0),
+            aggregated=rows.get("aggregated", 0),
+            rows_out=rows.get("out", 0),
+            unit=rows.get("unit", "row"),
+            approximation=d.get("approximation", False),
+            notes=d.get("notes", []),
+            reports=d.get("reports", {}),
+            created_by=d.get("created_by", ""),
+            created_at=d.get("created_at", ""),
         )
 
 
@@ -182,8 +205,14 @@ def _jsonable(o: Any) -> Any:
     return str(o)
 
 
-def write_panel(df: pd.DataFrame, name: str, manifest: Manifest, *, folder: str | Path | None = None,
-                validate: bool = True) -> Path:
+def write_panel(
+    df: pd.DataFrame,
+    name: str,
+    manifest: Manifest,
+    *,
+    folder: str | Path | None = None,
+    validate: bool = True,
+) -> Path:
     """Validate a panel, check its manifest and write ``<name>.parquet`` + ``<name>.json``.
 
     Parameters
@@ -215,7 +244,9 @@ def write_panel(df: pd.DataFrame, name: str, manifest: Manifest, *, folder: str 
     if validate:
         validate_panel(df, name=name)
     if int(manifest.rows_out) != len(df):
-        raise ManifestError(f"{name}: the manifest says {manifest.rows_out} rows out but the panel has {len(df)}")
+        raise ManifestError(
+            f"{name}: the manifest says {manifest.rows_out} rows out but the panel has {len(df)}"
+        )
     manifest.panel = name
     manifest.check()
     folder = Path(folder) if folder is not None else config.processed_dir()
@@ -224,7 +255,9 @@ def write_panel(df: pd.DataFrame, name: str, manifest: Manifest, *, folder: str 
     out = df.reset_index(drop=True).copy()
     out.attrs = {}  # attrs may hold non-serialisable report objects; the manifest is the record
     out.to_parquet(path, index=False)
-    path.with_suffix(".json").write_text(json.dumps(manifest.to_dict(), indent=2, default=_jsonable) + "\n")
+    path.with_suffix(".json").write_text(
+        json.dumps(manifest.to_dict(), indent=2, default=_jsonable) + "\n"
+    )
     return path
 
 

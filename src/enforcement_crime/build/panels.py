@@ -73,26 +73,77 @@ COVERAGE_RULES: tuple[str, ...] = ("full12", "scale", "icpsr")
 
 # state FIPS -> (postal, name); the 50 states, DC and Puerto Rico
 _STATES = {
-    "01": ("AL", "ALABAMA"), "02": ("AK", "ALASKA"), "04": ("AZ", "ARIZONA"), "05": ("AR", "ARKANSAS"),
-    "06": ("CA", "CALIFORNIA"), "08": ("CO", "COLORADO"), "09": ("CT", "CONNECTICUT"), "10": ("DE", "DELAWARE"),
-    "11": ("DC", "DISTRICT OF COLUMBIA"), "12": ("FL", "FLORIDA"), "13": ("GA", "GEORGIA"), "15": ("HI", "HAWAII"),
-    "16": ("ID", "IDAHO"), "17": ("IL", "ILLINOIS"), "18": ("IN", "INDIANA"), "19": ("IA", "IOWA"),
-    "20": ("KS", "KANSAS"), "21": ("KY", "KENTUCKY"), "22": ("LA", "LOUISIANA"), "23": ("ME", "MAINE"),
-    "24": ("MD", "MARYLAND"), "25": ("MA", "MASSACHUSETTS"), "26": ("MI", "MICHIGAN"), "27": ("MN", "MINNESOTA"),
-    "28": ("MS", "MISSISSIPPI"), "29": ("MO", "MISSOURI"), "30": ("MT", "MONTANA"), "31": ("NE", "NEBRASKA"),
-    "32": ("NV", "NEVADA"), "33": ("NH", "NEW HAMPSHIRE"), "34": ("NJ", "NEW JERSEY"), "35": ("NM", "NEW MEXICO"),
-    "36": ("NY", "NEW YORK"), "37": ("NC", "NORTH CAROLINA"), "38": ("ND", "NORTH DAKOTA"), "39": ("OH", "OHIO"),
-    "40": ("OK", "OKLAHOMA"), "41": ("OR", "OREGON"), "42": ("PA", "PENNSYLVANIA"), "44": ("RI", "RHODE ISLAND"),
-    "45": ("SC", "SOUTH CAROLINA"), "46": ("SD", "SOUTH DAKOTA"), "47": ("TN", "TENNESSEE"), "48": ("TX", "TEXAS"),
-    "49": ("UT", "UTAH"), "50": ("VT", "VERMONT"), "51": ("VA", "VIRGINIA"), "53": ("WA", "WASHINGTON"),
-    "54": ("WV", "WEST VIRGINIA"), "55": ("WI", "WISCONSIN"), "56": ("WY", "WYOMING"), "72": ("PR", "PUERTO RICO"),
+    "01": ("AL", "ALABAMA"),
+    "02": ("AK", "ALASKA"),
+    "04": ("AZ", "ARIZONA"),
+    "05": ("AR", "ARKANSAS"),
+    "06": ("CA", "CALIFORNIA"),
+    "08": ("CO", "COLORADO"),
+    "09": ("CT", "CONNECTICUT"),
+    "10": ("DE", "DELAWARE"),
+    "11": ("DC", "DISTRICT OF COLUMBIA"),
+    "12": ("FL", "FLORIDA"),
+    "13": ("GA", "GEORGIA"),
+    "15": ("HI", "HAWAII"),
+    "16": ("ID", "IDAHO"),
+    "17": ("IL", "ILLINOIS"),
+    "18": ("IN", "INDIANA"),
+    "19": ("IA", "IOWA"),
+    "20": ("KS", "KANSAS"),
+    "21": ("KY", "KENTUCKY"),
+    "22": ("LA", "LOUISIANA"),
+    "23": ("ME", "MAINE"),
+    "24": ("MD", "MARYLAND"),
+    "25": ("MA", "MASSACHUSETTS"),
+    "26": ("MI", "MICHIGAN"),
+    "27": ("MN", "MINNESOTA"),
+    "28": ("MS", "MISSISSIPPI"),
+    "29": ("MO", "MISSOURI"),
+    "30": ("MT", "MONTANA"),
+    "31": ("NE", "NEBRASKA"),
+    "32": ("NV", "NEVADA"),
+    "33": ("NH", "NEW HAMPSHIRE"),
+    "34": ("NJ", "NEW JERSEY"),
+    "35": ("NM", "NEW MEXICO"),
+    "36": ("NY", "NEW YORK"),
+    "37": ("NC", "NORTH CAROLINA"),
+    "38": ("ND", "NORTH DAKOTA"),
+    "39": ("OH", "OHIO"),
+    "40": ("OK", "OKLAHOMA"),
+    "41": ("OR", "OREGON"),
+    "42": ("PA", "PENNSYLVANIA"),
+    "44": ("RI", "RHODE ISLAND"),
+    "45": ("SC", "SOUTH CAROLINA"),
+    "46": ("SD", "SOUTH DAKOTA"),
+    "47": ("TN", "TENNESSEE"),
+    "48": ("TX", "TEXAS"),
+    "49": ("UT", "UTAH"),
+    "50": ("VT", "VERMONT"),
+    "51": ("VA", "VIRGINIA"),
+    "53": ("WA", "WASHINGTON"),
+    "54": ("WV", "WEST VIRGINIA"),
+    "55": ("WI", "WISCONSIN"),
+    "56": ("WY", "WYOMING"),
+    "72": ("PR", "PUERTO RICO"),
 }
 STATE_POSTAL: dict[str, str] = {k: v[0] for k, v in _STATES.items()}
 STATE_NAMES: dict[str, str] = {v[1]: k for k, v in _STATES.items()}
 
 CITY_REQUIRED_COLUMNS: tuple[str, ...] = (
-    "city_id", "city", "ori", "fips", "year", "state_fips", "state", "county_name", "population",
-) + tuple(c for c in REQUIRED_COLUMNS if c not in ("fips", "year", "state_fips", "state", "county_name", "population"))
+    "city_id",
+    "city",
+    "ori",
+    "fips",
+    "year",
+    "state_fips",
+    "state",
+    "county_name",
+    "population",
+) + tuple(
+    c
+    for c in REQUIRED_COLUMNS
+    if c not in ("fips", "year", "state_fips", "state", "county_name", "population")
+)
 
 
 # ---------------------------------------------------------------------------
@@ -101,14 +152,18 @@ CITY_REQUIRED_COLUMNS: tuple[str, ...] = (
 
 
 def _empty_timing() -> pd.DataFrame:
-    return pd.DataFrame({
-        "fips": pd.Series([], dtype="string"),
-        **{c: pd.Series([], dtype="datetime64[ns]") for c in DATE_COLUMNS},
-        "g287_model": pd.Series([], dtype="string"),
-    })
+    return pd.DataFrame(
+        {
+            "fips": pd.Series([], dtype="string"),
+            **{c: pd.Series([], dtype="datetime64[ns]") for c in DATE_COLUMNS},
+            "g287_model": pd.Series([], dtype="string"),
+        }
+    )
 
 
-def attach_timing(df: pd.DataFrame, timing: pd.DataFrame | None, manifest: Manifest) -> pd.DataFrame:
+def attach_timing(
+    df: pd.DataFrame, timing: pd.DataFrame | None, manifest: Manifest
+) -> pd.DataFrame:
     """Merge county treatment timing onto ``df`` by ``fips`` (NaT when absent) and record it.
 
     Parameters
@@ -128,8 +183,12 @@ def attach_timing(df: pd.DataFrame, timing: pd.DataFrame | None, manifest: Manif
     """
     out = df.drop(columns=[c for c in (*DATE_COLUMNS, "g287_model") if c in df.columns])
     if timing is None:
-        manifest.rules["timing"] = "not available (treatment timing inputs absent): every date is NaT"
-        manifest.notes.append("Treatment timing columns are NaT: build.timing inputs were not available.")
+        manifest.rules["timing"] = (
+            "not available (treatment timing inputs absent): every date is NaT"
+        )
+        manifest.notes.append(
+            "Treatment timing columns are NaT: build.timing inputs were not available."
+        )
         timing = _empty_timing()
     else:
         need = ["fips", *DATE_COLUMNS, "g287_model"]
@@ -138,8 +197,12 @@ def attach_timing(df: pd.DataFrame, timing: pd.DataFrame | None, manifest: Manif
             raise ValueError(f"timing frame: missing column(s) {missing}; expected {need}")
         dup = timing["fips"].duplicated(keep=False)
         if dup.any():
-            raise ValueError(f"timing frame: {int(dup.sum())} rows share a county, e.g. fips {timing.loc[dup, 'fips'].iloc[0]!r}")
-        manifest.rules.setdefault("timing", timing.attrs.get("rule", "county timing frame passed in (build.timing)"))
+            raise ValueError(
+                f"timing frame: {int(dup.sum())} rows share a county, e.g. fips {timing.loc[dup, 'fips'].iloc[0]!r}"
+            )
+        manifest.rules.setdefault(
+            "timing", timing.attrs.get("rule", "county timing frame passed in (build.timing)")
+        )
         timing = timing[need].copy()
     timing["fips"] = timing["fips"].astype("string")
     out = out.merge(timing, on="fips", how="left", validate="many_to_one")
@@ -152,7 +215,11 @@ def attach_timing(df: pd.DataFrame, timing: pd.DataFrame | None, manifest: Manif
 def _county_names(crosswalk: pd.DataFrame | None, population: pd.DataFrame | None) -> pd.Series:
     names = pd.Series(dtype="string")
     if population is not None and "county_name" in population:
-        names = population.dropna(subset=["county_name"]).drop_duplicates("fips", keep="last").set_index("fips")["county_name"]
+        names = (
+            population.dropna(subset=["county_name"])
+            .drop_duplicates("fips", keep="last")
+            .set_index("fips")["county_name"]
+        )
     if crosswalk is not None and "county_name" in crosswalk:
         cw = _modal(crosswalk.dropna(subset=["fips", "county_name"]), ["fips"], "county_name")
         cw = cw.str.title()
@@ -189,13 +256,17 @@ def _finish(df: pd.DataFrame, source: str, names: pd.Series) -> pd.DataFrame:
 def _county_population(population: pd.DataFrame) -> pd.DataFrame:
     need = {"fips", "year", "population"}
     if not need <= set(population.columns):
-        raise ValueError(f"population frame: expected columns {sorted(need)}, got {list(population.columns)}")
+        raise ValueError(
+            f"population frame: expected columns {sorted(need)}, got {list(population.columns)}"
+        )
     pop = population[["fips", "year", "population"]].copy()
     pop["fips"] = pop["fips"].astype("string")
     pop["year"] = pop["year"].astype("int64")
     dup = pop.duplicated(["fips", "year"], keep=False)
     if dup.any():
-        raise ValueError(f"population frame: duplicate (fips, year), e.g. {pop.loc[dup, ['fips', 'year']].iloc[0].to_dict()}")
+        raise ValueError(
+            f"population frame: duplicate (fips, year), e.g. {pop.loc[dup, ['fips', 'year']].iloc[0].to_dict()}"
+        )
     return _repair_population(pop.rename(columns={"population": "county_population"}))
 
 
@@ -211,12 +282,16 @@ def _repair_codes(df: pd.DataFrame, manifest: Manifest, col: str = "fips") -> pd
 
     codes = df[col].astype("string")
     known = codes.isin(known_county_fips()).fillna(False).to_numpy()
-    manifest.drop("county FIPS code is no Census county (2000-2020) and no repair rule's", int((~known).sum()))
+    manifest.drop(
+        "county FIPS code is no Census county (2000-2020) and no repair rule's", int((~known).sum())
+    )
     out = df[known].copy()
     codes = sorted(set(out[col].astype(str)))
     # one row per distinct code, each with its own dummy year (after 2002, so no Broomfield flag): merges
     # (e.g. 51515 -> 51019) then never collide and every code keeps its own mapping
-    uniq = pd.DataFrame({"fips": pd.array(codes, dtype="string"), "year": range(3000, 3000 + len(codes))})
+    uniq = pd.DataFrame(
+        {"fips": pd.array(codes, dtype="string"), "year": range(3000, 3000 + len(codes))}
+    )
     if len(uniq):
         rep, _ = repair_fips(uniq, year_col="year")
         mapping = dict(zip(rep["fips_original"], rep["fips"], strict=True))
@@ -229,7 +304,10 @@ def _repair_codes(df: pd.DataFrame, manifest: Manifest, col: str = "fips") -> pd
             rep_counts = manifest.reports.setdefault("fips_repairs", {})
             for k, v in counts.items():
                 rep_counts[str(k)] = rep_counts.get(str(k), 0) + int(v)
-    manifest.rules.setdefault("fips_repair", "enforcement_crime.build.fips rules (renames and merges) applied to county codes")
+    manifest.rules.setdefault(
+        "fips_repair",
+        "enforcement_crime.build.fips rules (renames and merges) applied to county codes",
+    )
     return out
 
 
@@ -268,8 +346,10 @@ _POLICE = re.compile(
     r"TOWN MARSHAL|CITY MARSHAL|MARSHALS?'? OFFICE|SHERIFF'?S? OFFICE|SHERIFF'?S? DEPARTMENT|SHERIFF)\b.*$"
 )
 _MUNI = re.compile(r"\s+(CITY|TOWN|VILLAGE|BOROUGH|TOWNSHIP|CHARTER TOWNSHIP|CITY AND BOROUGH)$")
-_COUNTY_SUFFIX = re.compile(r"\s+(COUNTY POLICE DEPARTMENT|COUNTY POLICE|POLICE DEPARTMENT|COUNTY|PARISH|BOROUGH|"
-                            r"CENSUS AREA|MUNICIPALITY|CITY AND BOROUGH)$")
+_COUNTY_SUFFIX = re.compile(
+    r"\s+(COUNTY POLICE DEPARTMENT|COUNTY POLICE|POLICE DEPARTMENT|COUNTY|PARISH|BOROUGH|"
+    r"CENSUS AREA|MUNICIPALITY|CITY AND BOROUGH)$"
+)
 
 
 def _modal(df: pd.DataFrame, keys: list[str], value: str) -> pd.Series:
@@ -321,12 +401,18 @@ def _county_key(name: str) -> str:
 
 
 def _leaic_city_keys(crosswalk: pd.DataFrame) -> pd.DataFrame:
-    cw = crosswalk[crosswalk["agency_type"].isin(["local police", "county police"]) & crosswalk["fips"].notna()].copy()
+    cw = crosswalk[
+        crosswalk["agency_type"].isin(["local police", "county police"]) & crosswalk["fips"].notna()
+    ].copy()
     keys = []
     for col in ("agency_name", "local_government"):
         if col not in cw:
             continue
-        k = cw[[col, "state_fips", "fips", "ori7", "population"]].rename(columns={col: "name"}).dropna(subset=["name"])
+        k = (
+            cw[[col, "state_fips", "fips", "ori7", "population"]]
+            .rename(columns={col: "name"})
+            .dropna(subset=["name"])
+        )
         k["key"] = k["name"].map(_agency_key if col == "agency_name" else normalise_name)
         keys.append(k)
     k = pd.concat(keys, ignore_index=True)
@@ -344,7 +430,9 @@ def _pick(cands: pd.DataFrame, population: float | None) -> tuple[pd.Series, str
     if population is not None and population > 0 and len(with_pop):
         ratio = (np.log(with_pop["population"].astype("float64") / float(population))).abs()
         return with_pop.loc[ratio.idxmin()], "ambiguous: closest population"
-    return cands.sort_values("population", ascending=False, na_position="last").iloc[0], "ambiguous: largest population"
+    return cands.sort_values("population", ascending=False, na_position="last").iloc[
+        0
+    ], "ambiguous: largest population"
 
 
 def match_cius_agencies(cius: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
@@ -392,40 +480,71 @@ def match_cius_agencies(cius: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataF
 
     # cities: vectorised candidate merge, first on the full key, then without town/village suffixes
     keys = _leaic_city_keys(crosswalk)
-    cn = crosswalk.dropna(subset=["fips", "county_name"])[["fips", "county_name"]].drop_duplicates("fips").copy()
-    keys = keys.merge(cn.assign(county_key=cn["county_name"].map(_county_key))[["fips", "county_key"]], on="fips", how="left")
+    cn = (
+        crosswalk.dropna(subset=["fips", "county_name"])[["fips", "county_name"]]
+        .drop_duplicates("fips")
+        .copy()
+    )
+    keys = keys.merge(
+        cn.assign(county_key=cn["county_name"].map(_county_key))[["fips", "county_key"]],
+        on="fips",
+        how="left",
+    )
     city = out.loc[out["table"] == "city", ["state_fips", "agency", "population"]].copy()
-    split = city["agency"].astype("string").str.extract(r"^(?P<name>.*?),\s*(?P<county>[^,]+?)\s+(?:County|Parish)$")
+    split = (
+        city["agency"]
+        .astype("string")
+        .str.extract(r"^(?P<name>.*?),\s*(?P<county>[^,]+?)\s+(?:County|Parish)$")
+    )
     base = split["name"].fillna(city["agency"].astype("string"))
     city["key"] = base.map(normalise_name)
     city["key2"] = city["key"].map(_muni_key)
-    city["county_hint"] = split["county"].map(lambda v: _county_key(v) if isinstance(v, str) else "")
+    city["county_hint"] = split["county"].map(
+        lambda v: _county_key(v) if isinstance(v, str) else ""
+    )
     city["row"] = city.index
     bad_state = city["state_fips"].isna()
     out.loc[city.index[bad_state], "match_detail"] = "state not a US state"
     city = city[~bad_state]
     done: set = set()
-    for how, left, right in (("city name", "key", "key"), ("city name without town/village", "key2", "key2")):
+    for how, left, right in (
+        ("city name", "key", "key"),
+        ("city name without town/village", "key2", "key2"),
+    ):
         todo = city[~city["row"].isin(done)]
         if todo.empty:
             break
         cand = todo[["row", "state_fips", left, "population", "county_hint"]].merge(
-            keys[["state_fips", right, "fips", "ori7", "population", "county_key"]].rename(columns={"population": "ucr_pop"}),
-            left_on=["state_fips", left], right_on=["state_fips", right], how="inner")
+            keys[["state_fips", right, "fips", "ori7", "population", "county_key"]].rename(
+                columns={"population": "ucr_pop"}
+            ),
+            left_on=["state_fips", left],
+            right_on=["state_fips", right],
+            how="inner",
+        )
         cand = cand[(cand["county_hint"] == "") | (cand["county_hint"] == cand["county_key"])]
         if cand.empty:
             continue
         nf = cand.groupby("row")["fips"].transform("nunique")
-        ratio = np.log(cand["ucr_pop"].astype("float64").where(cand["ucr_pop"] > 0) / cand["population"].astype("float64"))
+        ratio = np.log(
+            cand["ucr_pop"].astype("float64").where(cand["ucr_pop"] > 0)
+            / cand["population"].astype("float64")
+        )
         cand["score"] = ratio.abs().fillna(np.inf)
         cand["neg_pop"] = -cand["ucr_pop"].astype("float64").fillna(-1)
         cand["has_ori"] = cand["ori7"].isna()
-        best = cand.assign(nf=nf).sort_values(["row", "score", "has_ori", "neg_pop"]).drop_duplicates("row")
+        best = (
+            cand.assign(nf=nf)
+            .sort_values(["row", "score", "has_ori", "neg_pop"])
+            .drop_duplicates("row")
+        )
         idx = best["row"].to_numpy()
         out.loc[idx, "fips"] = best["fips"].to_numpy()
         out.loc[idx, "ori"] = best["ori7"].to_numpy()
         out.loc[idx, "match"] = how
-        out.loc[idx, "match_detail"] = np.where(best["nf"].to_numpy() > 1, "ambiguous: closest UCR population", "unique county")
+        out.loc[idx, "match_detail"] = np.where(
+            best["nf"].to_numpy() > 1, "ambiguous: closest UCR population", "unique county"
+        )
         done |= set(idx.tolist())
 
     # counties (sheriffs, county police)
@@ -433,13 +552,18 @@ def match_cius_agencies(cius: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataF
     cn["key"] = cn["county_name"].map(_county_key)
     cmap = _modal(cn, ["state_fips", "key"], "fips").to_dict()
     counties = out["table"] == "county"
-    ck = [(s, _county_key(a)) for s, a in zip(out.loc[counties, "state_fips"], out.loc[counties, "agency"], strict=True)]
+    ck = [
+        (s, _county_key(a))
+        for s, a in zip(out.loc[counties, "state_fips"], out.loc[counties, "agency"], strict=True)
+    ]
     hit = pd.Series([cmap.get(k, pd.NA) for k in ck], index=out.index[counties], dtype="string")
     out.loc[counties, "fips"] = hit
     out.loc[counties & out["fips"].notna(), "match"] = "county name"
 
     # state, tribal and other agencies
-    names = crosswalk.dropna(subset=["fips", "agency_name"])[["state_fips", "agency_name", "fips", "ori7"]].copy()
+    names = crosswalk.dropna(subset=["fips", "agency_name"])[
+        ["state_fips", "agency_name", "fips", "ori7"]
+    ].copy()
     names["key"] = names["agency_name"].map(normalise_name)
     names["key_short"] = names["agency_name"].map(_agency_key)
     exact: dict[tuple[str, str], set] = {}
@@ -449,8 +573,13 @@ def match_cius_agencies(cius: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataF
             exact.setdefault((st, k), set()).add(f)
             if isinstance(o, str):
                 ori_of.setdefault((st, k), o)
-    cut = names[names["agency_name"].str.len() >= 49]  # NAME is padded to 50: a cut name has 49-50 characters left
-    cut_by_state = {st: list(zip(g["key"], g["fips"], g["ori7"], strict=True)) for st, g in cut.groupby("state_fips")}
+    cut = names[
+        names["agency_name"].str.len() >= 49
+    ]  # NAME is padded to 50: a cut name has 49-50 characters left
+    cut_by_state = {
+        st: list(zip(g["key"], g["fips"], g["ori7"], strict=True))
+        for st, g in cut.groupby("state_fips")
+    }
     other = out.loc[out["table"] == "state_other", ["agency_group", "state_fips", "agency", "unit"]]
     res_fips, res_ori, res_match = {}, {}, {}
     for i, group, st, agency_raw, unit_raw in other.itertuples():
@@ -464,9 +593,14 @@ def match_cius_agencies(cius: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataF
         for n, key in enumerate([f"{agency} {unit}", agency] if unit else [agency]):
             fips = exact.get((st, key)) or exact.get((st, _agency_key(key)))
             ori = ori_of.get((st, key)) or ori_of.get((st, _agency_key(key)))
-            if not fips and n == 0:  # prefix matches for the full name only (an agency alone is too vague)
-                pre = [(f, o) for k, f, o in cut_by_state.get(st, [])
-                       if min(len(k), len(key)) > 20 and (key.startswith(k) or k.startswith(key))]
+            if (
+                not fips and n == 0
+            ):  # prefix matches for the full name only (an agency alone is too vague)
+                pre = [
+                    (f, o)
+                    for k, f, o in cut_by_state.get(st, [])
+                    if min(len(k), len(key)) > 20 and (key.startswith(k) or k.startswith(key))
+                ]
                 fips = {f for f, _ in pre}
                 ori = next((o for _, o in pre if isinstance(o, str)), None)
             if fips and len(fips) == 1:
@@ -549,16 +683,23 @@ def cius_county_panel(
     dup = cius.duplicated(["table", "year", "state", "agency_group", "agency", "unit"], keep=False)
     if dup.any():
         first = cius.loc[dup, ["table", "year", "state", "agency"]].iloc[0].to_dict()
-        raise ValueError(f"cius_county_panel: {int(dup.sum())} duplicated agency rows, e.g. {first} "
-                         "(the same table and year passed twice?)")
+        raise ValueError(
+            f"cius_county_panel: {int(dup.sum())} duplicated agency rows, e.g. {first} "
+            "(the same table and year passed twice?)"
+        )
     have = cius.groupby("table")["year"].unique().to_dict()
     city_years = set(map(int, have.get("city", [])))
     county_years = set(map(int, have.get("county", [])))
-    build_years = sorted(city_years & county_years) if years is None else sorted(int(y) for y in years)
+    build_years = (
+        sorted(city_years & county_years) if years is None else sorted(int(y) for y in years)
+    )
     m = Manifest(panel="cius_county", unit="agency-year", approximation=True)
     m.rows_in = len(cius)
-    m.inputs = [{"name": f"CIUS {t} table {y}", "file": f.attrs.get("source_file"), "rows": len(f)}
-                for f in frames for t, y in [(f["table"].iloc[0], int(f["year"].iloc[0]))]]
+    m.inputs = [
+        {"name": f"CIUS {t} table {y}", "file": f.attrs.get("source_file"), "rows": len(f)}
+        for f in frames
+        for t, y in [(f["table"].iloc[0], int(f["year"].iloc[0]))]
+    ]
     m.rules.update(
         approximation="county totals approximated by summing CIUS agency rows matched to counties",
         tables="Table 8 (cities) + Table 10 (sheriffs/county police) + Table 11 (tribal/other) when present",
@@ -574,7 +715,9 @@ def cius_county_panel(
     ]
     missing_years = [y for y in build_years if y not in city_years or y not in county_years]
     if missing_years:
-        raise ValueError(f"cius_county_panel: years {missing_years} lack a city table (8) or a county table (10)")
+        raise ValueError(
+            f"cius_county_panel: years {missing_years} lack a city table (8) or a county table (10)"
+        )
     out_of_years = ~cius["year"].isin(build_years)
     m.drop("year without both a city table and a county table (not built)", int(out_of_years.sum()))
     skipped = sorted(set(cius.loc[out_of_years, "year"].astype(int)))
@@ -583,23 +726,40 @@ def cius_county_panel(
     work = match_cius_agencies(cius[~out_of_years], crosswalk)
 
     # match report
-    rate = work.assign(matched=work["fips"].notna()).groupby(["year", "table"]).agg(
-        agencies=("matched", "size"), matched=("matched", "sum"))
+    rate = (
+        work.assign(matched=work["fips"].notna())
+        .groupby(["year", "table"])
+        .agg(agencies=("matched", "size"), matched=("matched", "sum"))
+    )
     rate["rate"] = rate["matched"] / rate["agencies"]
     city = work[work["table"] == "city"]
     if len(city):
-        popw = city.assign(mp=city["population"].where(city["fips"].notna(), 0)).groupby("year")[["mp", "population"]].sum()
+        popw = (
+            city.assign(mp=city["population"].where(city["fips"].notna(), 0))
+            .groupby("year")[["mp", "population"]]
+            .sum()
+        )
         rate["population_rate"] = np.nan
         for y, r in popw.iterrows():
-            rate.loc[(y, "city"), "population_rate"] = float(r["mp"]) / float(r["population"]) if r["population"] else np.nan
+            rate.loc[(y, "city"), "population_rate"] = (
+                float(r["mp"]) / float(r["population"]) if r["population"] else np.nan
+            )
     rate = rate.reset_index()
     rate["statewide_not_allocated"] = (
-        work.assign(s=work["match"] == "state agency (not allocated)").groupby(["year", "table"])["s"].sum().to_numpy())
-    unmatched = work.loc[work["fips"].isna() & (work["match"] == "unmatched"),
-                         ["year", "table", "state", "agency_group", "agency", "unit", "population", "match"]]
+        work.assign(s=work["match"] == "state agency (not allocated)")
+        .groupby(["year", "table"])["s"]
+        .sum()
+        .to_numpy()
+    )
+    unmatched = work.loc[
+        work["fips"].isna() & (work["match"] == "unmatched"),
+        ["year", "table", "state", "agency_group", "agency", "unit", "population", "match"],
+    ]
     if verbose:
         for y, g in rate.groupby("year"):
-            parts = ", ".join(f"{r.table} {r.matched}/{r.agencies} ({r.rate:.1%})" for r in g.itertuples())
+            parts = ", ".join(
+                f"{r.table} {r.matched}/{r.agencies} ({r.rate:.1%})" for r in g.itertuples()
+            )
             print(f"CIUS county approximation {y}: matched {parts}")
     m.reports["match_rate"] = rate.to_dict(orient="records")
     m.reports["unmatched_count"] = int(len(unmatched))
@@ -621,8 +781,11 @@ def cius_county_panel(
     work["is_county"] = work["table"] == "county"
     sums = _strict_sum(work, ["fips", "year"], OFFENSES)
     extra = work.groupby(["fips", "year"]).agg(
-        n_agencies=("agency", "size"), n_cities=("is_city", "sum"), has_county_agency=("is_county", "any"),
-        population=("county_population", "first"))
+        n_agencies=("agency", "size"),
+        n_cities=("is_city", "sum"),
+        has_county_agency=("is_county", "any"),
+        population=("county_population", "first"),
+    )
     panel = sums.merge(extra.reset_index(), on=["fips", "year"])
     panel = _round_counts(panel, OFFENSES)
     panel["n_agencies"] = panel["n_agencies"].astype("int64")
@@ -630,8 +793,11 @@ def cius_county_panel(
     panel["coverage"] = np.nan
     m.aggregated = len(work) - len(panel)
     panel = attach_timing(panel, timing, m)
-    panel = _finish(panel, "APPROXIMATION: FBI CIUS Tables 8+10(+11) matched to counties via LEAIC 2012",
-                    _county_names(crosswalk, population))
+    panel = _finish(
+        panel,
+        "APPROXIMATION: FBI CIUS Tables 8+10(+11) matched to counties via LEAIC 2012",
+        _county_names(crosswalk, population),
+    )
     m.rows_out = len(panel)
     m.check()
     validate_panel(panel, name="cius_county")
@@ -651,7 +817,11 @@ def pop_group_of(population: pd.Series, county_agency: pd.Series | None = None) 
     Only used when the crosswalk has no ``pop_group`` (UCR's own group) for an agency.
     """
     p = pd.to_numeric(population, errors="coerce")
-    grp = pd.cut(p, [-np.inf, 9_999, 24_999, 49_999, 99_999, 249_999, np.inf], labels=["6", "5", "4", "3", "2", "1"])
+    grp = pd.cut(
+        p,
+        [-np.inf, 9_999, 24_999, 49_999, 99_999, 249_999, np.inf],
+        labels=["6", "5", "4", "3", "2", "1"],
+    )
     grp = grp.astype("string")
     if county_agency is not None:
         grp = grp.mask(county_agency.fillna(False).astype(bool), "8/9")
@@ -726,16 +896,25 @@ def kaplan_county_panel(
     dup = agencies.duplicated(["ori", "year"], keep=False)
     if dup.any():
         first = agencies.loc[dup, ["ori", "year"]].iloc[0].to_dict()
-        raise ValueError(f"kaplan_county_panel: {int(dup.sum())} rows share an (ori, year), e.g. {first} "
-                         "(the same year loaded from two files?)")
+        raise ValueError(
+            f"kaplan_county_panel: {int(dup.sum())} rows share an (ori, year), e.g. {first} "
+            "(the same year loaded from two files?)"
+        )
     m = Manifest(panel=f"kaplan_county_{coverage_rule}", unit="agency-year")
     m.rows_in = len(agencies)
-    m.inputs.append({"name": "Kaplan Return A agency-year", "files": sorted({str(agencies.attrs.get("source_file", "in memory"))}),
-                     "rows": len(agencies)})
-    m.rules.update(coverage_rule=coverage_rule,
-                   months="number_of_months_reported (the last month reported) or 12 - number_of_months_missing",
-                   coverage_indicator="ICPSR CI = 100 * (1 - sum(agency_pop/county_pop * (12 - months)/12))",
-                   population="Census county population (input frame)")
+    m.inputs.append(
+        {
+            "name": "Kaplan Return A agency-year",
+            "files": sorted({str(agencies.attrs.get("source_file", "in memory"))}),
+            "rows": len(agencies),
+        }
+    )
+    m.rules.update(
+        coverage_rule=coverage_rule,
+        months="number_of_months_reported (the last month reported) or 12 - number_of_months_missing",
+        coverage_indicator="ICPSR CI = 100 * (1 - sum(agency_pop/county_pop * (12 - months)/12))",
+        population="Census county population (input frame)",
+    )
     a = agencies.reset_index(drop=True).copy()
     a["ori"] = a["ori"].astype("string")
     # county assignment
@@ -743,19 +922,37 @@ def kaplan_county_panel(
     if crosswalk is not None:
         cw = crosswalk.dropna(subset=["ori7"]).set_index("ori7")
         a["fips_cw"] = a["ori"].map(cw["fips"]).astype("string")
-        a["pop_group"] = a["ori"].map(cw["pop_group"]).astype("string") if "pop_group" in cw else pd.NA
-        a["county_agency"] = a["ori"].map(cw["agency_type"]).isin(["sheriff", "county police"]).astype(bool)
-        m.rules["county_assignment"] = "LEAIC 2012 ORI7 -> county FIPS; the agency file's FIPS where LEAIC has no ORI"
+        a["pop_group"] = (
+            a["ori"].map(cw["pop_group"]).astype("string") if "pop_group" in cw else pd.NA
+        )
+        a["county_agency"] = (
+            a["ori"].map(cw["agency_type"]).isin(["sheriff", "county police"]).astype(bool)
+        )
+        m.rules["county_assignment"] = (
+            "LEAIC 2012 ORI7 -> county FIPS; the agency file's FIPS where LEAIC has no ORI"
+        )
         a["fips"] = a["fips_cw"].fillna(a["fips"])
-        m.inputs.append({"name": "LEAIC 2012 crosswalk", "file": crosswalk.attrs.get("source_file"), "rows": len(crosswalk)})
+        m.inputs.append(
+            {
+                "name": "LEAIC 2012 crosswalk",
+                "file": crosswalk.attrs.get("source_file"),
+                "rows": len(crosswalk),
+            }
+        )
     else:
         m.rules["county_assignment"] = "the agency file's fips_state_code + fips_county_code"
         a["pop_group"] = pd.NA
-    nofips = a["fips"].isna() | ~a["fips"].astype("string").str.fullmatch(r"\d{5}").fillna(False) | a["fips"].astype("string").str.endswith("000")
+    nofips = (
+        a["fips"].isna()
+        | ~a["fips"].astype("string").str.fullmatch(r"\d{5}").fillna(False)
+        | a["fips"].astype("string").str.endswith("000")
+    )
     m.drop("no county for the ORI (not in LEAIC, no county FIPS)", int(nofips.sum()))
     a = a[~nofips].copy()
     a = _repair_codes(a, m)
-    a["pop_group"] = a["pop_group"].astype("string").fillna(pop_group_of(a["population"], a["county_agency"]))
+    a["pop_group"] = (
+        a["pop_group"].astype("string").fillna(pop_group_of(a["population"], a["county_agency"]))
+    )
 
     # coverage rule
     months = a["months_reported"]
@@ -768,7 +965,9 @@ def kaplan_county_panel(
     a["imputed"] = False
     a["months_int"] = mo
     counts = list(OFFENSES)
-    cov_rows = a[["ori", "year", "fips", "population", "months_int"]].copy()  # every agency counts in the CI
+    cov_rows = a[
+        ["ori", "year", "fips", "population", "months_int"]
+    ].copy()  # every agency counts in the CI
     if coverage_rule == "full12":
         drop = mo < 12
         m.drop("agency reported fewer than 12 months (rule full12)", int(drop.sum()))
@@ -793,7 +992,9 @@ def kaplan_county_panel(
             low_rows = a.loc[low, ["state_fips_", "year", "pop_group", "population"]]
             by_group = rates(["state_fips_", "year", "pop_group"])
             by_state = rates(["state_fips_", "year"])
-            rg = by_group.reindex(pd.MultiIndex.from_frame(low_rows[["state_fips_", "year", "pop_group"]]))
+            rg = by_group.reindex(
+                pd.MultiIndex.from_frame(low_rows[["state_fips_", "year", "pop_group"]])
+            )
             rs = by_state.reindex(pd.MultiIndex.from_frame(low_rows[["state_fips_", "year"]]))
             rg.index, rs.index = low_rows.index, low_rows.index
             use_state = rg.isna().any(axis=1)
@@ -806,19 +1007,28 @@ def kaplan_county_panel(
             a.loc[est.index, "imputed"] = True
             imputed_n = int(ok.sum())
             m.reports["imputed_from_state_rate"] = int((use_state & ok).sum())
-            m.drop("agency reported 0-2 months and no full reporter to impute from (rule icpsr)", len(failed))
+            m.drop(
+                "agency reported 0-2 months and no full reporter to impute from (rule icpsr)",
+                len(failed),
+            )
             a = a.drop(index=failed)
             m.reports["imputed_agency_years"] = imputed_n
-            m.rules["imputation"] = ("0-2 month reporters: population x crime rate of the 12-month reporters of the same "
-                                     "state, year and UCR population group (state and year when the group has none)")
+            m.rules["imputation"] = (
+                "0-2 month reporters: population x crime rate of the 12-month reporters of the same "
+                "state, year and UCR population group (state and year when the group has none)"
+            )
 
     # splits across counties
     if splits is not None:
         need = {"ori", "fips", "population"}
         if not need <= set(splits.columns):
-            raise ValueError(f"splits frame: expected columns {sorted(need)}, got {list(splits.columns)}")
+            raise ValueError(
+                f"splits frame: expected columns {sorted(need)}, got {list(splits.columns)}"
+            )
         sp = splits[["ori", "fips", "population"]].copy()
-        sp = _repair_codes(sp, Manifest("splits")).rename(columns={"fips": "fips_split", "population": "pop_part"})
+        sp = _repair_codes(sp, Manifest("splits")).rename(
+            columns={"fips": "fips_split", "population": "pop_part"}
+        )
         sp["ori"] = sp["ori"].astype("string")
         sp["share"] = sp["pop_part"] / sp.groupby("ori")["pop_part"].transform("sum")
         a = a.merge(sp[["ori", "fips_split", "share"]], on="ori", how="left")
@@ -829,7 +1039,9 @@ def kaplan_county_panel(
         cov_rows["fips"] = cov_rows["fips_split"].fillna(cov_rows["fips"]).astype("string")
         cov_rows["share"] = cov_rows["share"].fillna(1.0)
         m.added = int(len(a) - a[["ori", "year"]].drop_duplicates().shape[0])
-        m.rules["splits"] = "agencies serving several counties split by their population share in each county"
+        m.rules["splits"] = (
+            "agencies serving several counties split by their population share in each county"
+        )
     else:
         a["share"] = 1.0
         cov_rows["share"] = 1.0
@@ -845,18 +1057,34 @@ def kaplan_county_panel(
     sums = _round_counts(sums, counts)
     # coverage indicator over every agency of the county
     cov = cov_rows.merge(pop, on=["fips", "year"], how="inner")
-    cov["loss"] = cov["population"].astype("float64").fillna(0) * cov["share"] / cov["county_population"].astype("float64") * (12 - cov["months_int"]) / 12
-    ci = cov.groupby(["fips", "year"]).agg(loss=("loss", "sum"), months_reported=("months_int", "min"))
+    cov["loss"] = (
+        cov["population"].astype("float64").fillna(0)
+        * cov["share"]
+        / cov["county_population"].astype("float64")
+        * (12 - cov["months_int"])
+        / 12
+    )
+    ci = cov.groupby(["fips", "year"]).agg(
+        loss=("loss", "sum"), months_reported=("months_int", "min")
+    )
     ci["coverage"] = (100 * (1 - ci["loss"])).clip(0, 100)
-    panel = sums.merge(ci[["coverage", "months_reported"]].reset_index(), on=["fips", "year"], how="left")
-    extra = a.groupby(["fips", "year"]).agg(population=("county_population", "first"), n_agencies=("ori", "nunique"),
-                                            n_imputed=("imputed", "sum"))
+    panel = sums.merge(
+        ci[["coverage", "months_reported"]].reset_index(), on=["fips", "year"], how="left"
+    )
+    extra = a.groupby(["fips", "year"]).agg(
+        population=("county_population", "first"),
+        n_agencies=("ori", "nunique"),
+        n_imputed=("imputed", "sum"),
+    )
     panel = panel.merge(extra.reset_index(), on=["fips", "year"])
     panel["n_imputed"] = panel["n_imputed"].astype("int64")
     m.aggregated = len(a) - len(panel)
     panel = attach_timing(panel, timing, m)
-    panel = _finish(panel, f"UCR Return A agency-year (Kaplan, openICPSR 100707) via LEAIC; coverage rule {coverage_rule}",
-                    _county_names(crosswalk, population))
+    panel = _finish(
+        panel,
+        f"UCR Return A agency-year (Kaplan, openICPSR 100707) via LEAIC; coverage rule {coverage_rule}",
+        _county_names(crosswalk, population),
+    )
     m.rows_out = len(panel)
     m.check()
     validate_panel(panel, name=m.panel)
@@ -902,30 +1130,58 @@ def icpsr_county_panel(
     df = pd.concat(frames, ignore_index=True)
     m = Manifest(panel="icpsr_county", unit="county-year")
     m.rows_in = len(df)
-    m.inputs = [{"name": "ICPSR county-level UCR", "file": f.attrs.get("source_file"), "year": int(f["year"].iloc[0]),
-                 "rows": len(f)} for f in frames]
-    m.rules.update(coverage_rule="ICPSR's (scale 3-11 months by 12/months; impute 0-2 months)",
-                   no_data="coverage 0 with all offenses 0 -> counts missing")
+    m.inputs = [
+        {
+            "name": "ICPSR county-level UCR",
+            "file": f.attrs.get("source_file"),
+            "year": int(f["year"].iloc[0]),
+            "rows": len(f),
+        }
+        for f in frames
+    ]
+    m.rules.update(
+        coverage_rule="ICPSR's (scale 3-11 months by 12/months; impute 0-2 months)",
+        no_data="coverage 0 with all offenses 0 -> counts missing",
+    )
     dup = df.duplicated(["fips", "year"], keep=False)
     if dup.any():
-        raise ValueError(f"icpsr_county_panel: duplicate county-years, e.g. {df.loc[dup, ['fips', 'year']].iloc[0].to_dict()} "
-                         "(the same year passed twice?)")
+        raise ValueError(
+            f"icpsr_county_panel: duplicate county-years, e.g. {df.loc[dup, ['fips', 'year']].iloc[0].to_dict()} "
+            "(the same year passed twice?)"
+        )
     pseudo = df["county_fips"].isin(["000", "999"])
     m.drop("statewide pseudo-county (county code 000 or 999)", int(pseudo.sum()))
     df = df[~pseudo].copy()
     from enforcement_crime.build.fips import known_county_fips, repair_fips
 
     known = df["fips"].isin(known_county_fips()).to_numpy()
-    m.drop("county FIPS code is no Census county (2000-2020) and no repair rule's", int((~known).sum()))
-    sums = {c: "sum" for c in ["population", "population_arrests", "agencies_offenses", "agencies_arrests", "index_total",
-                               "modified_index", "violent", "property", *OFFENSES, "arson"]}
+    m.drop(
+        "county FIPS code is no Census county (2000-2020) and no repair rule's", int((~known).sum())
+    )
+    sums = {
+        c: "sum"
+        for c in [
+            "population",
+            "population_arrests",
+            "agencies_offenses",
+            "agencies_arrests",
+            "index_total",
+            "modified_index",
+            "violent",
+            "property",
+            *OFFENSES,
+            "arson",
+        ]
+    }
     n_before = int(known.sum())
     df, report = repair_fips(df[known], agg={**sums, "coverage": "min", "no_data": "max"})
     m.aggregated += n_before - len(df)
     changed = report[report["rows_changed"] > 0]
     if len(changed):
         m.reports["fips_repairs"] = {r.rule: int(r.rows_changed) for r in changed.itertuples()}
-    m.rules["fips_repair"] = "enforcement_crime.build.fips rules; merged counties summed, coverage the minimum"
+    m.rules["fips_repair"] = (
+        "enforcement_crime.build.fips rules; merged counties summed, coverage the minimum"
+    )
     if min_coverage is not None:
         low = (df["coverage"] < float(min_coverage)).fillna(True)
         m.drop(f"coverage indicator below {min_coverage}", int(low.sum()))
@@ -939,13 +1195,24 @@ def icpsr_county_panel(
         df = df[~nopop].copy()
         df["population_icpsr"] = df["population"]
         df["population"] = df["county_population"]
-        m.rules["population"] = "Census county population (input frame); ICPSR CPOPCRIM kept as population_icpsr"
+        m.rules["population"] = (
+            "Census county population (input frame); ICPSR CPOPCRIM kept as population_icpsr"
+        )
     else:
         nopop = df["population"].isna() | (df["population"] <= 0)
         m.drop("population (CPOPCRIM) missing or zero", int(nopop.sum()))
         df = df[~nopop].copy()
         m.rules["population"] = "ICPSR CPOPCRIM (population covered for offenses)"
-    keep = ["fips", "year", "population", "coverage", "no_data", *OFFENSES, "arson", "agencies_offenses"]
+    keep = [
+        "fips",
+        "year",
+        "population",
+        "coverage",
+        "no_data",
+        *OFFENSES,
+        "arson",
+        "agencies_offenses",
+    ]
     if "population_icpsr" in df:
         keep.append("population_icpsr")
     panel = df[keep].copy()
@@ -981,18 +1248,26 @@ def validate_city_panel(df: pd.DataFrame, name: str = "city panel") -> pd.DataFr
 
     missing = [c for c in CITY_REQUIRED_COLUMNS if c not in df.columns]
     if missing:
-        raise PanelSchemaError(", ".join(missing), "these required city-panel columns to be present", name=name)
+        raise PanelSchemaError(
+            ", ".join(missing), "these required city-panel columns to be present", name=name
+        )
     bad = df["city_id"].isna()
     if bad.any():
-        raise PanelSchemaError("city_id", "non-missing city identifiers", df.loc[bad, ["city", "year"]], name)
+        raise PanelSchemaError(
+            "city_id", "non-missing city identifiers", df.loc[bad, ["city", "year"]], name
+        )
     dup = df.duplicated(["city_id", "year"], keep=False)
     if dup.any():
-        raise PanelSchemaError("city_id, year", "unique key pairs", df.loc[dup, ["city_id", "city", "year"]], name)
+        raise PanelSchemaError(
+            "city_id, year", "unique key pairs", df.loc[dup, ["city_id", "city", "year"]], name
+        )
     codes = df.groupby("state_fips")["city_id"].transform(lambda s: pd.factorize(s)[0] + 1)
     if (codes > 999).any():
         raise PanelSchemaError("city_id", "at most 999 cities per state", name=name)
     copy = df.copy()
-    copy["fips"] = df["state_fips"].astype("string") + codes.astype("int64").astype("string").str.zfill(3)
+    copy["fips"] = df["state_fips"].astype("string") + codes.astype("int64").astype(
+        "string"
+    ).str.zfill(3)
     validate_panel(copy, name=name)
     return df
 
@@ -1031,11 +1306,15 @@ def city_panel(
     m = Manifest(panel="city_sc", unit="city-year")
     m.rows_in = len(cities)
     m.drop("not a Table 8 city row", len(cities) - len(c))
-    m.rules.update(min_population=int(min_population),
-                   membership="median population over the years listed >= min_population",
-                   rape="revised definition from 2013 where reported, else legacy",
-                   county="LEAIC 2012 county of the matched local police department")
-    m.inputs.append({"name": "CIUS Table 8 (cities)", "years": sorted(map(int, c["year"].unique()))})
+    m.rules.update(
+        min_population=int(min_population),
+        membership="median population over the years listed >= min_population",
+        rape="revised definition from 2013 where reported, else legacy",
+        county="LEAIC 2012 county of the matched local police department",
+    )
+    m.inputs.append(
+        {"name": "CIUS Table 8 (cities)", "years": sorted(map(int, c["year"].unique()))}
+    )
     matched = match_cius_agencies(c, crosswalk)
     unmatched = matched["fips"].isna()
     m.drop("city not matched to a county through LEAIC", int(unmatched.sum()))
@@ -1044,7 +1323,11 @@ def city_panel(
     nopop = matched["population"].isna() | (matched["population"] <= 0)
     m.drop("population missing or zero", int(nopop.sum()))
     matched = matched[~nopop].copy()
-    matched["city_id"] = matched["ori"].fillna(matched["state_fips"] + ":" + matched["agency"].map(normalise_name)).astype("string")
+    matched["city_id"] = (
+        matched["ori"]
+        .fillna(matched["state_fips"] + ":" + matched["agency"].map(normalise_name))
+        .astype("string")
+    )
     med = matched.groupby("city_id")["population"].transform("median")
     small = med < min_population
     m.drop(f"median population below {min_population}", int(small.sum()))
@@ -1052,13 +1335,21 @@ def city_panel(
     dup = matched.duplicated(["city_id", "year"], keep=False)
     if dup.any():
         # two CIUS rows matched to one LEAIC agency: keep them apart by name
-        matched.loc[dup, "city_id"] = matched.loc[dup, "city_id"] + ":" + matched.loc[dup, "agency"].map(normalise_name)
-        m.notes.append(f"{int(dup.sum())} city rows shared a LEAIC ORI; their city_id adds the name.")
+        matched.loc[dup, "city_id"] = (
+            matched.loc[dup, "city_id"] + ":" + matched.loc[dup, "agency"].map(normalise_name)
+        )
+        m.notes.append(
+            f"{int(dup.sum())} city rows shared a LEAIC ORI; their city_id adds the name."
+        )
     matched["rape"] = _rape(matched)
-    panel = matched[["city_id", "ori", "agency", "fips", "year", "population", *OFFENSES, "match"]].rename(columns={"agency": "city"})
+    panel = matched[
+        ["city_id", "ori", "agency", "fips", "year", "population", *OFFENSES, "match"]
+    ].rename(columns={"agency": "city"})
     panel = _round_counts(panel, OFFENSES)
     panel = attach_timing(panel, timing, m)
-    panel = _finish(panel, "FBI CIUS Table 8 cities, county via LEAIC 2012", _county_names(crosswalk, None))
+    panel = _finish(
+        panel, "FBI CIUS Table 8 cities, county via LEAIC 2012", _county_names(crosswalk, None)
+    )
     panel = panel.sort_values(["city_id", "year"]).reset_index(drop=True)
     lead = list(CITY_REQUIRED_COLUMNS)
     panel = panel[lead + [c for c in panel.columns if c not in lead]]
@@ -1102,15 +1393,22 @@ def city_panel_from_agencies(
         and ``months_reported`` the agency's months.
     """
     if coverage_rule not in ("full12", "scale"):
-        raise ValueError(f"coverage_rule must be 'full12' or 'scale' for cities, got {coverage_rule!r}")
+        raise ValueError(
+            f"coverage_rule must be 'full12' or 'scale' for cities, got {coverage_rule!r}"
+        )
     dup = agencies.duplicated(["ori", "year"], keep=False)
     if dup.any():
-        raise ValueError(f"city_panel_from_agencies: rows share an (ori, year), e.g. {agencies.loc[dup, ['ori', 'year']].iloc[0].to_dict()}")
+        raise ValueError(
+            f"city_panel_from_agencies: rows share an (ori, year), e.g. {agencies.loc[dup, ['ori', 'year']].iloc[0].to_dict()}"
+        )
     m = Manifest(panel="city_sc", unit="agency-year")
     m.rows_in = len(agencies)
-    m.rules.update(min_population=int(min_population), coverage_rule=coverage_rule,
-                   membership="median population over the years listed >= min_population",
-                   agencies="municipal (local) police departments")
+    m.rules.update(
+        min_population=int(min_population),
+        coverage_rule=coverage_rule,
+        membership="median population over the years listed >= min_population",
+        agencies="municipal (local) police departments",
+    )
     a = agencies.reset_index(drop=True).copy()
     a["ori"] = a["ori"].astype("string")
     if crosswalk is not None:
@@ -1120,7 +1418,13 @@ def city_panel_from_agencies(
         a["fips"] = a["ori"].map(cw["fips"]).astype("string").fillna(a["fips"])
         m.rules["agency_type"] = "LEAIC 2012 AGCYTYPE local police department"
     else:
-        local = a["agency_type"].astype("string").str.contains("local police|city", case=False, regex=True).fillna(False).to_numpy(dtype=bool)
+        local = (
+            a["agency_type"]
+            .astype("string")
+            .str.contains("local police|city", case=False, regex=True)
+            .fillna(False)
+            .to_numpy(dtype=bool)
+        )
         m.rules["agency_type"] = "Kaplan agency_type containing 'local police' or 'city'"
     m.drop("not a municipal police agency", int((~local).sum()))
     a = a[local].copy()
@@ -1143,14 +1447,29 @@ def city_panel_from_agencies(
     for c in OFFENSES:
         a[c] = (a[c].astype("Float64") * w).round().astype("Int64")
     a["coverage"] = 100.0 * a["months_reported"].astype("float64") / 12
-    panel = a[["ori", "agency_name", "fips", "year", "population", "months_reported", "coverage", *OFFENSES]].rename(
-        columns={"agency_name": "city"})
+    panel = a[
+        [
+            "ori",
+            "agency_name",
+            "fips",
+            "year",
+            "population",
+            "months_reported",
+            "coverage",
+            *OFFENSES,
+        ]
+    ].rename(columns={"agency_name": "city"})
     panel["city_id"] = panel["ori"]
     panel = attach_timing(panel, timing, m)
-    panel = _finish(panel, f"UCR Return A (Kaplan) municipal police; rule {coverage_rule}",
-                    _county_names(crosswalk, None))
+    panel = _finish(
+        panel,
+        f"UCR Return A (Kaplan) municipal police; rule {coverage_rule}",
+        _county_names(crosswalk, None),
+    )
     panel = panel.sort_values(["city_id", "year"]).reset_index(drop=True)
-    panel = panel[list(CITY_REQUIRED_COLUMNS) + [c for c in panel.columns if c not in CITY_REQUIRED_COLUMNS]]
+    panel = panel[
+        list(CITY_REQUIRED_COLUMNS) + [c for c in panel.columns if c not in CITY_REQUIRED_COLUMNS]
+    ]
     m.rows_out = len(panel)
     m.check()
     validate_city_panel(panel, name="city_sc")
@@ -1195,28 +1514,40 @@ def nc_county_panel(
     years = sorted(int(y) for y in years)
     m = Manifest(panel="nc_county", unit="county-year")
     m.rows_in = len(panel)
-    m.inputs.append({"name": base_name, "rows": len(panel), "source": sorted(map(str, panel["source"].dropna().unique()))[:3]})
+    m.inputs.append(
+        {
+            "name": base_name,
+            "rows": len(panel),
+            "source": sorted(map(str, panel["source"].dropna().unique()))[:3],
+        }
+    )
     nc = panel["fips"].astype("string").str.startswith("37")
     m.drop("not a North Carolina county", int((~nc).sum()))
     inyears = panel["year"].isin(years)
     m.drop(f"North Carolina, outside {years[0]}-{years[-1]}", int((nc & ~inyears).sum()))
     out = panel[nc & inyears].copy()
     ag = nc_287g_agreements() if agreements is None else agreements
-    t = pd.DataFrame({
-        "fips": ag["fips"].astype("string"),
-        "g287_start": ag["signed"],
-        "g287_end": ag["end_date"],
-        "g287_model": ag["model"].astype("string"),
-    })
+    t = pd.DataFrame(
+        {
+            "fips": ag["fips"].astype("string"),
+            "g287_start": ag["signed"],
+            "g287_end": ag["end_date"],
+            "g287_model": ag["model"].astype("string"),
+        }
+    )
     out = out.drop(columns=["g287_start", "g287_end", "g287_model"]).merge(t, on="fips", how="left")
     for c in ("g287_start", "g287_end"):
         out[c] = pd.to_datetime(out[c]).astype("datetime64[ns]")
     out["g287_model"] = out["g287_model"].astype("string")
-    out["source"] = out["source"].astype("string") + "; NC 287(g) timing: Forrester & Nowrasteh (2018) Table A1"
+    out["source"] = (
+        out["source"].astype("string") + "; NC 287(g) timing: Forrester & Nowrasteh (2018) Table A1"
+    )
     out = out[list(panel.columns)].sort_values(["fips", "year"]).reset_index(drop=True)
-    m.rules.update(years=[years[0], years[-1]],
-                   g287="signing dates and end dates of Forrester & Nowrasteh (2018), Table A1 (enforcement_crime.facts)",
-                   sc="kept from the input panel")
+    m.rules.update(
+        years=[years[0], years[-1]],
+        g287="signing dates and end dates of Forrester & Nowrasteh (2018), Table A1 (enforcement_crime.facts)",
+        sc="kept from the input panel",
+    )
     got = sorted(set(out["year"]))
     if got != years:
         m.notes.append(f"The input panel covers {len(got)} of the {len(years)} study years: {got}.")

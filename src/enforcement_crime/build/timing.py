@@ -42,7 +42,12 @@ __all__ = [
 
 #: loader model values -> schema g287_model values. A Warrant Service Officer
 #: agreement (2019+) delegates warrant service inside the jail: counted as jail.
-_SCHEMA_MODEL = {"jail": "jail", "task force": "task force", "both": "both", "warrant service officer": "jail"}
+_SCHEMA_MODEL = {
+    "jail": "jail",
+    "task force": "task force",
+    "both": "both",
+    "warrant service officer": "jail",
+}
 _COUNTY_IN_NAME = re.compile(r"^(?:city of\s+)?(.+?\s+(?:county|parish|borough))\b", re.IGNORECASE)
 
 
@@ -51,8 +56,12 @@ _COUNTY_IN_NAME = re.compile(r"^(?:city of\s+)?(.+?\s+(?:county|parish|borough))
 # ---------------------------------------------------------------------------
 
 
-def attach_county_fips(df: pd.DataFrame, state_col: str = "state", county_col: str | None = "county_name",
-                       agency_col: str = "agency") -> pd.DataFrame:
+def attach_county_fips(
+    df: pd.DataFrame,
+    state_col: str = "state",
+    county_col: str | None = "county_name",
+    agency_col: str = "agency",
+) -> pd.DataFrame:
     """Fill a ``fips`` column from county names (Census names via the ``addfips`` package).
 
     Parameters
@@ -157,24 +166,35 @@ def sc_activation_by_county(sc_frame: pd.DataFrame) -> pd.DataFrame:
     """
     need = {"fips", "activation_date"}
     if not need <= set(sc_frame.columns):
-        raise ValueError(f"sc_activation_by_county: missing columns {sorted(need - set(sc_frame.columns))}")
+        raise ValueError(
+            f"sc_activation_by_county: missing columns {sorted(need - set(sc_frame.columns))}"
+        )
     df = sc_frame.copy()
     for col in ("state", "county_name", "note"):
         if col not in df.columns:
             df[col] = pd.Series(pd.NA, index=df.index, dtype="string")
-    df["sc_activation_date"] = pd.to_datetime(df["activation_date"]).dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
+    df["sc_activation_date"] = (
+        pd.to_datetime(df["activation_date"])
+        .dt.to_period("M")
+        .dt.to_timestamp()
+        .astype("datetime64[ns]")
+    )
     df = df[["fips", "sc_activation_date", "state", "county_name", "note"]]
     # Codes that are no county in 2000-2020 (pre-1980 Alaska census divisions,
     # "Puerto Rico, NFD") carry no information when they have no date: set
     # aside and reported. With a date they are an error (in repair_fips).
     defunct = ~df["fips"].isin(known_county_fips()) & df["sc_activation_date"].isna()
     set_aside = df[defunct.to_numpy()].reset_index(drop=True)
-    out, report = repair_fips(df[~defunct.to_numpy()], year_col=None, agg={"sc_activation_date": "min"})
+    out, report = repair_fips(
+        df[~defunct.to_numpy()], year_col=None, agg={"sc_activation_date": "min"}
+    )
     out.loc[out["sc_activation_date"].notna(), "note"] = pd.NA
     out = out.sort_values("fips", ignore_index=True)
-    out.attrs = {"fips_report": report.to_dict("records"),
-                 "n_missing_date": int(out["sc_activation_date"].isna().sum()),
-                 "not_a_county": set_aside.astype(object).to_dict("records")}
+    out.attrs = {
+        "fips_report": report.to_dict("records"),
+        "n_missing_date": int(out["sc_activation_date"].isna().sum()),
+        "not_a_county": set_aside.astype(object).to_dict("records"),
+    }
     return out
 
 
@@ -182,7 +202,19 @@ def sc_activation_by_county(sc_frame: pd.DataFrame) -> pd.DataFrame:
 # 287(g)
 # ---------------------------------------------------------------------------
 
-_RECORD_COLUMNS = ["fips", "start", "end", "end_observed", "model", "source", "precision", "agency", "state", "file", "line"]
+_RECORD_COLUMNS = [
+    "fips",
+    "start",
+    "end",
+    "end_observed",
+    "model",
+    "source",
+    "precision",
+    "agency",
+    "state",
+    "file",
+    "line",
+]
 #: sources whose dates mean "first signed" (compared by g287_disagreements); ICE's current
 #: sheets carry the current MOA's date and the scrape its listing date.
 HISTORICAL_SOURCES: tuple[str, ...] = ("roster", "oig2009", "wapo")
@@ -235,15 +267,21 @@ def g287_records(*frames: pd.DataFrame) -> pd.DataFrame:
     ignored: list[str] = []
     for frame in frames:
         if "source" not in frame.columns or frame.empty:
-            raise ValueError("g287_records: each frame needs a non-empty 'source' column (use the g287 loaders)")
+            raise ValueError(
+                "g287_records: each frame needs a non-empty 'source' column (use the g287 loaders)"
+            )
         for source, f in frame.groupby("source", sort=False):
             if source == "ucr_agencies":  # the FBI agency list is a crosswalk, not agreements
-                ignored.append(f"{source} ({len(f)} rows of {f['file'].iloc[0] if 'file' in f else 'a frame'})")
+                ignored.append(
+                    f"{source} ({len(f)} rows of {f['file'].iloc[0] if 'file' in f else 'a frame'})"
+                )
                 continue
             f = f.copy()
             f.attrs = {}
             if "fips" not in f.columns or f["fips"].isna().any():
-                f = attach_county_fips(f, county_col="county_name" if "county_name" in f.columns else None)
+                f = attach_county_fips(
+                    f, county_col="county_name" if "county_name" in f.columns else None
+                )
             r = pd.DataFrame(index=f.index)
             r["fips"] = f["fips"].astype("string")
             r["model"] = f["model"] if "model" in f.columns else pd.NA
@@ -273,18 +311,26 @@ def g287_records(*frames: pd.DataFrame) -> pd.DataFrame:
                 last_year = int(f["year"].max())
                 span = flagged.groupby("line").agg(first=("year", "min"), last=("year", "max"))
                 one = f.drop_duplicates("line").set_index("line")
-                r = pd.DataFrame({
-                    "fips": one.loc[span.index, "fips"].astype("string"),
-                    "start": pd.to_datetime(span["first"].astype(str) + "-01-01"),
-                    "end": pd.to_datetime((span["last"] + 1).astype(str) + "-01-01").where(span["last"] < last_year),
-                    "model": pd.NA, "precision": "year", "end_observed": True,
-                })
+                r = pd.DataFrame(
+                    {
+                        "fips": one.loc[span.index, "fips"].astype("string"),
+                        "start": pd.to_datetime(span["first"].astype(str) + "-01-01"),
+                        "end": pd.to_datetime((span["last"] + 1).astype(str) + "-01-01").where(
+                            span["last"] < last_year
+                        ),
+                        "model": pd.NA,
+                        "precision": "year",
+                        "end_observed": True,
+                    }
+                )
                 f = one.loc[span.index].reset_index()
                 r.index = f.index
                 keep = pd.Series(True, index=f.index)
             else:
                 if "start" not in f.columns:
-                    raise ValueError(f"g287_records: unknown source {source!r} without a 'start' column")
+                    raise ValueError(
+                        f"g287_records: unknown source {source!r} without a 'start' column"
+                    )
                 r["start"] = f["start"]
                 if "end" in f.columns:
                     r["end"] = f["end"]
@@ -305,8 +351,13 @@ def g287_records(*frames: pd.DataFrame) -> pd.DataFrame:
     for col in ("start", "end"):
         out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
     has = out["fips"].notna()
-    repaired, _ = repair_fips(out[has].reset_index(drop=True).assign(_k=range(int(has.sum()))), year_col="_k")
-    out = pd.concat([repaired.drop(columns=["_k", "fips_original", "fips_repair"]), out[~has]], ignore_index=True)
+    repaired, _ = repair_fips(
+        out[has].reset_index(drop=True).assign(_k=range(int(has.sum()))), year_col="_k"
+    )
+    out = pd.concat(
+        [repaired.drop(columns=["_k", "fips_original", "fips_repair"]), out[~has]],
+        ignore_index=True,
+    )
     out = out[_RECORD_COLUMNS]
     out["end_observed"] = out["end_observed"].astype(bool)
     ex = pd.concat(excluded, ignore_index=True) if excluded else pd.DataFrame()
@@ -386,33 +437,74 @@ def g287_first_adoption(*frames: pd.DataFrame) -> pd.DataFrame:
     rec = rec[rec["fips"].notna()]
     rows = []
     for fips, g in rec.groupby("fips", sort=True):
-        recs = g[["start", "end", "end_observed", "model", "source", "precision"]].to_dict("records")
+        recs = g[["start", "end", "end_observed", "model", "source", "precision"]].to_dict(
+            "records"
+        )
         day = [r for r in recs if r["precision"] == "day"]
         # year-precision records count only when no historical dated record (roster, OIG) exists
         historical = any(r["source"] in ("roster", "oig2009") for r in day)
         use = day if historical else recs
         start, end, reentry, members = _spells(use)
         models = {r["model"] for r in members if not pd.isna(r["model"])}
-        model = "both" if ("both" in models or {"jail", "task force"} <= models) else (models.pop() if models else pd.NA)
+        model = (
+            "both"
+            if ("both" in models or {"jail", "task force"} <= models)
+            else (models.pop() if models else pd.NA)
+        )
         firsts = [r for r in use if r["start"] == start]
-        rows.append({
-            "fips": fips, "g287_start": start, "g287_end": end, "g287_model": model, "g287_reentry": reentry,
-            "start_source": ";".join(sorted({r["source"] for r in firsts})),
-            "start_precision": "day" if any(r["precision"] == "day" for r in firsts) else "year",
-            "n_sources": g["source"].nunique(), "sources": ";".join(sorted(set(g["source"]))),
-        })
-    out = pd.DataFrame(rows, columns=["fips", "g287_start", "g287_end", "g287_model", "g287_reentry",
-                                      "start_source", "start_precision", "n_sources", "sources"])
+        rows.append(
+            {
+                "fips": fips,
+                "g287_start": start,
+                "g287_end": end,
+                "g287_model": model,
+                "g287_reentry": reentry,
+                "start_source": ";".join(sorted({r["source"] for r in firsts})),
+                "start_precision": "day"
+                if any(r["precision"] == "day" for r in firsts)
+                else "year",
+                "n_sources": g["source"].nunique(),
+                "sources": ";".join(sorted(set(g["source"]))),
+            }
+        )
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "fips",
+            "g287_start",
+            "g287_end",
+            "g287_model",
+            "g287_reentry",
+            "start_source",
+            "start_precision",
+            "n_sources",
+            "sources",
+        ],
+    )
     for col in ("g287_start", "g287_end", "g287_reentry"):
         out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
-    out = out.astype({"fips": "string", "g287_model": "string", "start_source": "string",
-                      "start_precision": "string", "sources": "string", "n_sources": "int64"})
-    out.attrs = {"unmatched": unmatched.astype(object).to_dict("records"), "excluded": attrs.get("excluded", [])}
+    out = out.astype(
+        {
+            "fips": "string",
+            "g287_model": "string",
+            "start_source": "string",
+            "start_precision": "string",
+            "sources": "string",
+            "n_sources": "int64",
+        }
+    )
+    out.attrs = {
+        "unmatched": unmatched.astype(object).to_dict("records"),
+        "excluded": attrs.get("excluded", []),
+    }
     return out
 
 
-def g287_disagreements(*frames: pd.DataFrame, tolerance_days: int = 0,
-                       sources: Iterable[str] | None = HISTORICAL_SOURCES) -> pd.DataFrame:
+def g287_disagreements(
+    *frames: pd.DataFrame,
+    tolerance_days: int = 0,
+    sources: Iterable[str] | None = HISTORICAL_SOURCES,
+) -> pd.DataFrame:
     """Counties where 287(g) sources disagree on the first date or the model.
 
     Parameters
@@ -437,7 +529,11 @@ def g287_disagreements(*frames: pd.DataFrame, tolerance_days: int = 0,
         the earliest day-precision year), ``models_by_source``,
         ``date_disagree``, ``model_disagree``. Sorted by spread, largest first.
     """
-    rec = frames[0] if (len(frames) == 1 and "precision" in frames[0].columns) else g287_records(*frames)
+    rec = (
+        frames[0]
+        if (len(frames) == 1 and "precision" in frames[0].columns)
+        else g287_records(*frames)
+    )
     rec = rec[rec["fips"].notna()].copy()
     rec.attrs = {}  # see g287_first_adoption
     if sources is not None:
@@ -452,19 +548,38 @@ def g287_disagreements(*frames: pd.DataFrame, tolerance_days: int = 0,
         spread = int((day.max() - day.min()).days) if len(day) else 0
         yr = first[prec == "year"]
         year_mismatch = bool(len(day) and len(yr) and (yr.dt.year != day.min().year).any())
-        models = g.dropna(subset=["model"]).groupby("source")["model"].agg(lambda s: "+".join(sorted(set(s))))
+        models = (
+            g.dropna(subset=["model"])
+            .groupby("source")["model"]
+            .agg(lambda s: "+".join(sorted(set(s))))
+        )
         model_dis = models.nunique() > 1
         date_dis = spread > tolerance_days or year_mismatch
         if date_dis or model_dis:
-            rows.append({
-                "fips": fips, "n_sources": int(g["source"].nunique()),
-                "earliest_by_source": "; ".join(f"{s}={d.date()}" for s, d in first.sort_values().items()),
-                "date_spread_days": spread, "year_mismatch": year_mismatch,
-                "models_by_source": "; ".join(f"{s}={m}" for s, m in models.items()),
-                "date_disagree": bool(date_dis), "model_disagree": bool(model_dis),
-            })
-    cols = ["fips", "n_sources", "earliest_by_source", "date_spread_days", "year_mismatch", "models_by_source",
-            "date_disagree", "model_disagree"]
+            rows.append(
+                {
+                    "fips": fips,
+                    "n_sources": int(g["source"].nunique()),
+                    "earliest_by_source": "; ".join(
+                        f"{s}={d.date()}" for s, d in first.sort_values().items()
+                    ),
+                    "date_spread_days": spread,
+                    "year_mismatch": year_mismatch,
+                    "models_by_source": "; ".join(f"{s}={m}" for s, m in models.items()),
+                    "date_disagree": bool(date_dis),
+                    "model_disagree": bool(model_dis),
+                }
+            )
+    cols = [
+        "fips",
+        "n_sources",
+        "earliest_by_source",
+        "date_spread_days",
+        "year_mismatch",
+        "models_by_source",
+        "date_disagree",
+        "model_disagree",
+    ]
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(["date_spread_days", "fips"], ascending=[False, True], ignore_index=True)
 
@@ -481,20 +596,29 @@ def nc_287g_timing() -> pd.DataFrame:
         end), ``g287_model``, ``end_precision``, ``agency``, ``source``.
     """
     f = nc_287g_agreements()
-    out = pd.DataFrame({
-        "fips": f["fips"].astype("string"),
-        "g287_start": f["signed"].astype("datetime64[ns]"),
-        "g287_end": f["end_date"].astype("datetime64[ns]"),
-        "g287_model": f["model"].astype("string"),
-        "end_precision": f["end_precision"].astype("string"),
-        "agency": f["agency"].astype("string"),
-    })
-    out["source"] = pd.Series("Forrester & Nowrasteh (2018) Table A1 (facts/nc_287g_table_a1.csv)", index=out.index, dtype="string")
+    out = pd.DataFrame(
+        {
+            "fips": f["fips"].astype("string"),
+            "g287_start": f["signed"].astype("datetime64[ns]"),
+            "g287_end": f["end_date"].astype("datetime64[ns]"),
+            "g287_model": f["model"].astype("string"),
+            "end_precision": f["end_precision"].astype("string"),
+            "agency": f["agency"].astype("string"),
+        }
+    )
+    out["source"] = pd.Series(
+        "Forrester & Nowrasteh (2018) Table A1 (facts/nc_287g_table_a1.csv)",
+        index=out.index,
+        dtype="string",
+    )
     return out
 
 
-def county_timing(counties: Iterable[str] | pd.Series | None = None, sc: pd.DataFrame | None = None,
-                  g287: pd.DataFrame | None = None) -> pd.DataFrame:
+def county_timing(
+    counties: Iterable[str] | pd.Series | None = None,
+    sc: pd.DataFrame | None = None,
+    g287: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per county with the schema's timing columns.
 
     Parameters
@@ -526,7 +650,9 @@ def county_timing(counties: Iterable[str] | pd.Series | None = None, sc: pd.Data
     for p in parts:
         p.attrs = {}
         if p["fips"].duplicated().any():
-            raise ValueError(f"county_timing: duplicate fips in an input: {p.loc[p['fips'].duplicated(), 'fips'].head().tolist()}")
+            raise ValueError(
+                f"county_timing: duplicate fips in an input: {p.loc[p['fips'].duplicated(), 'fips'].head().tolist()}"
+            )
     if counties is None:
         universe = sorted(set().union(*[set(p["fips"]) for p in parts])) if parts else []
     else:
@@ -595,7 +721,9 @@ def exposure_first_full_year(dates: pd.Series, years: Iterable[int] | None = Non
     return cohort.rename("cohort")
 
 
-def exposure_share_of_year(start: pd.Series, end: pd.Series | None, years: Iterable[int]) -> pd.DataFrame:
+def exposure_share_of_year(
+    start: pd.Series, end: pd.Series | None, years: Iterable[int]
+) -> pd.DataFrame:
     """Share of each calendar year a unit was exposed (0..1), with end dates.
 
     Parameters
@@ -625,10 +753,16 @@ def exposure_share_of_year(start: pd.Series, end: pd.Series | None, years: Itera
     """
     years = sorted({int(y) for y in years})
     s = pd.to_datetime(start)
-    e = pd.to_datetime(end).reindex(s.index) if end is not None else pd.Series(pd.NaT, index=s.index)
+    e = (
+        pd.to_datetime(end).reindex(s.index)
+        if end is not None
+        else pd.Series(pd.NaT, index=s.index)
+    )
     bad = (e < s).fillna(False)
     if bad.any():
-        raise ValueError(f"exposure_share_of_year: end before start for units {list(s.index[bad.to_numpy()][:5])}")
+        raise ValueError(
+            f"exposure_share_of_year: end before start for units {list(s.index[bad.to_numpy()][:5])}"
+        )
     name = s.index.name or "unit"
     frames = []
     for y in years:

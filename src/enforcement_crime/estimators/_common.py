@@ -119,19 +119,30 @@ def prepare_panel(
     """
     controls = tuple(controls or ())
     extra = tuple(extra or ())
-    needed = [outcome, unit, time] + [c for c in (cohort, weights, cluster) if c] + list(controls) + list(extra)
+    needed = (
+        [outcome, unit, time]
+        + [c for c in (cohort, weights, cluster) if c]
+        + list(controls)
+        + list(extra)
+    )
     missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
     if missing:
-        raise EstimatorInputError(f"columns not in the data: {missing}; available: {list(data.columns)}")
+        raise EstimatorInputError(
+            f"columns not in the data: {missing}; available: {list(data.columns)}"
+        )
     if data.duplicated([unit, time]).any():
         dups = data.loc[data.duplicated([unit, time], keep=False), [unit, time]].head()
-        raise EstimatorInputError(f"({unit}, {time}) must be unique; duplicates, e.g.:\n{dups.to_string()}")
+        raise EstimatorInputError(
+            f"({unit}, {time}) must be unique; duplicates, e.g.:\n{dups.to_string()}"
+        )
 
     keep = list(dict.fromkeys(needed))
     df = data.loc[:, keep].copy()
     t = pd.to_numeric(df[time], errors="coerce")
     if t.isna().any() or (t % 1 != 0).any():
-        raise EstimatorInputError(f"column {time!r} must hold integer periods without gaps in type (e.g. year)")
+        raise EstimatorInputError(
+            f"column {time!r} must hold integer periods without gaps in type (e.g. year)"
+        )
     df["time"] = t.astype("int64")
     df["unit"] = df[unit]
     dropped: dict[str, int] = {}
@@ -144,11 +155,15 @@ def prepare_panel(
     if cohort:
         g = pd.to_numeric(df[cohort], errors="coerce").astype("float64").fillna(0.0)
         if (g % 1 != 0).any() or (g < 0).any():
-            raise EstimatorInputError(f"column {cohort!r} must be a first-treated period (integer) or 0/missing for never treated")
+            raise EstimatorInputError(
+                f"column {cohort!r} must be a first-treated period (integer) or 0/missing for never treated"
+            )
         df["cohort"] = g.astype("int64")
         varies = df.groupby("unit")["cohort"].nunique() > 1
         if varies.any():
-            raise EstimatorInputError(f"column {cohort!r} varies within unit(s) {list(varies[varies].index[:5])}")
+            raise EstimatorInputError(
+                f"column {cohort!r} varies within unit(s) {list(varies[varies].index[:5])}"
+            )
         df["event_time"] = np.where(df["cohort"] > 0, df["time"] - df["cohort"], np.nan)
     if weights:
         w = pd.to_numeric(df[weights], errors="coerce").astype("float64")
@@ -157,7 +172,9 @@ def prepare_panel(
         bad = bad | miss
         if (w[~bad] <= 0).any():
             rows = df.loc[(w <= 0) & ~bad, [unit, time, weights]].head()
-            raise EstimatorInputError(f"weights {weights!r} must be positive; e.g.:\n{rows.to_string()}")
+            raise EstimatorInputError(
+                f"weights {weights!r} must be positive; e.g.:\n{rows.to_string()}"
+            )
         df["w"] = w
     else:
         df["w"] = 1.0
@@ -174,7 +191,14 @@ def prepare_panel(
     df = df.loc[~bad].sort_values(["unit", "time"], kind="stable").reset_index(drop=True)
     if df.empty:
         raise EstimatorInputError("no rows left after dropping missing values: " + repr(dropped))
-    names = {"outcome": outcome, "unit": unit, "time": time, "cohort": cohort, "weights": weights, "cluster": cl}
+    names = {
+        "outcome": outcome,
+        "unit": unit,
+        "time": time,
+        "cohort": cohort,
+        "weights": weights,
+        "cluster": cl,
+    }
     return PreparedPanel(df, names, {k: v for k, v in dropped.items() if v}, controls)
 
 
@@ -201,4 +225,9 @@ def joint_wald(estimates, vcov, terms: list[str]) -> dict:
         return {"stat": np.nan, "df": 0, "p_value": np.nan, "terms": []}
     b = np.asarray(estimates, dtype="float64")
     stat = float(b @ np.linalg.solve(np.asarray(vcov, dtype="float64"), b))
-    return {"stat": stat, "df": len(terms), "p_value": float(chi2.sf(stat, len(terms))), "terms": list(terms)}
+    return {
+        "stat": stat,
+        "df": len(terms),
+        "p_value": float(chi2.sf(stat, len(terms))),
+        "terms": list(terms),
+    }

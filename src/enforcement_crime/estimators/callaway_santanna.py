@@ -240,20 +240,32 @@ def callaway_santanna(
     ``did`` instead uses the nearest earlier observed period).
     """
     if control_group not in ("never_treated", "not_yet_treated"):
-        raise EstimatorInputError(f"control_group must be 'never_treated' or 'not_yet_treated', got {control_group!r}")
+        raise EstimatorInputError(
+            f"control_group must be 'never_treated' or 'not_yet_treated', got {control_group!r}"
+        )
     if base_period not in ("varying", "universal"):
-        raise EstimatorInputError(f"base_period must be 'varying' or 'universal', got {base_period!r}")
+        raise EstimatorInputError(
+            f"base_period must be 'varying' or 'universal', got {base_period!r}"
+        )
     if inference not in ("analytic", "bootstrap"):
         raise EstimatorInputError(f"inference must be 'analytic' or 'bootstrap', got {inference!r}")
-    if not isinstance(anticipation, (int, np.integer)) or isinstance(anticipation, bool) or anticipation < 0:
-        raise EstimatorInputError(f"anticipation must be a non-negative integer, got {anticipation!r}")
+    if (
+        not isinstance(anticipation, (int, np.integer))
+        or isinstance(anticipation, bool)
+        or anticipation < 0
+    ):
+        raise EstimatorInputError(
+            f"anticipation must be a non-negative integer, got {anticipation!r}"
+        )
     aggs = (aggregation,) if isinstance(aggregation, str) else tuple(aggregation)
     bad = [a for a in aggs if a not in _AGGREGATIONS]
     if bad:
         raise EstimatorInputError(f"unknown aggregation(s) {bad}; choose from {_AGGREGATIONS}")
 
     controls = list(controls or ())
-    pp = prepare_panel(data, outcome, unit, time, cohort, weights=weights, cluster=cluster, controls=controls)
+    pp = prepare_panel(
+        data, outcome, unit, time, cohort, weights=weights, cluster=cluster, controls=controls
+    )
     dropped = dict(pp.dropped)
     notes: list[str] = []
     df = pp.data
@@ -262,15 +274,21 @@ def callaway_santanna(
     if rows_out:
         dropped[f"{units_out} unit(s) not observed in every period (panel balanced)"] = rows_out
     if df.empty:
-        raise EstimatorInputError("no unit is observed in every period; callaway_santanna needs a balanced panel")
+        raise EstimatorInputError(
+            "no unit is observed in every period; callaway_santanna needs a balanced panel"
+        )
     first, last = int(times[0]), int(times[-1])
     late = df["cohort"] > last + anticipation
     if late.any():
-        notes.append(f"{df.loc[late, 'unit'].nunique()} unit(s) first treated after the last period treated as never treated")
+        notes.append(
+            f"{df.loc[late, 'unit'].nunique()} unit(s) first treated after the last period treated as never treated"
+        )
         df.loc[late, "cohort"] = 0
     early = (df["cohort"] > 0) & (df["cohort"] - anticipation <= first)
     if early.any():
-        dropped[f"{df.loc[early, 'unit'].nunique()} unit(s) treated in the first period (no pre-period)"] = int(early.sum())
+        dropped[
+            f"{df.loc[early, 'unit'].nunique()} unit(s) treated in the first period (no pre-period)"
+        ] = int(early.sum())
         df = df.loc[~early].reset_index(drop=True)
     if df.empty:
         raise EstimatorInputError("no units left after dropping units treated in the first period")
@@ -283,10 +301,14 @@ def callaway_santanna(
     W_all = df["w"].to_numpy().reshape(n, T)
     w = W_all[:, 0].copy()
     if weights and not np.allclose(W_all, w[:, None], rtol=0, atol=0):
-        notes.append(f"weights {weights!r} vary within units: each unit weighted by its first-period value")
+        notes.append(
+            f"weights {weights!r} vary within units: each unit weighted by its first-period value"
+        )
     cl_all = df["cluster"].to_numpy().reshape(n, T)
     if not (cl_all == cl_all[:, :1]).all():
-        raise EstimatorInputError(f"cluster column {pp.names['cluster']!r} must be constant within each unit")
+        raise EstimatorInputError(
+            f"cluster column {pp.names['cluster']!r} must be constant within each unit"
+        )
     units = df["unit"].to_numpy().reshape(n, T)[:, 0]
     if controls:
         try:
@@ -354,12 +376,18 @@ def callaway_santanna(
         psi_cols.append(psi)
         gt_rows.append((g, t, b, mu_d - mu_c, int(d.sum()), int(c.sum())))
     if not gt_rows:
-        raise EstimatorInputError("no estimable group-time cell (each needs treated and comparison units)")
+        raise EstimatorInputError(
+            "no estimable group-time cell (each needs treated and comparison units)"
+        )
     if no_base:
-        notes.append(f"{no_base} group-time cell(s) not estimated: base period not in the panel (gapped periods)")
+        notes.append(
+            f"{no_base} group-time cell(s) not estimated: base period not in the panel (gapped periods)"
+        )
     if skipped:
         notes.append(f"{skipped} group-time cell(s) without comparison units not estimated")
-    att_gt = pd.DataFrame(gt_rows, columns=["group", "time", "base", "estimate", "n_treated", "n_control"])
+    att_gt = pd.DataFrame(
+        gt_rows, columns=["group", "time", "base", "estimate", "n_treated", "n_control"]
+    )
     PSI = np.column_stack(psi_cols)  # n x K
     gg = att_gt["group"].to_numpy()
     tt = att_gt["time"].to_numpy()
@@ -407,7 +435,9 @@ def callaway_santanna(
             e_seq = np.unique(np.concatenate([e_all, [ref]] if ref is not None else [e_all]))
             for e in e_seq:
                 if ref is not None and e == ref:
-                    terms.append({"term": f"e{ref}", "event_time": ref, "estimate": 0.0, "kind": "ref"})
+                    terms.append(
+                        {"term": f"e{ref}", "event_time": ref, "estimate": 0.0, "kind": "ref"}
+                    )
                     psi_terms.append(None)
                     continue
                 est, psi = aggregate(np.flatnonzero(e_all == e))
@@ -434,7 +464,12 @@ def callaway_santanna(
                 E = np.column_stack([wn * onehot[g] for g in pgs]) - p
                 wif = E / P - np.outer(E.sum(axis=1), p / P**2)
                 a = np.array(ests)
-                add("ATT(group)", float(p / P @ a), np.column_stack(psis) @ (p / P) + wif @ a / n, kind="group_overall")
+                add(
+                    "ATT(group)",
+                    float(p / P @ a),
+                    np.column_stack(psis) @ (p / P) + wif @ a / n,
+                    kind="group_overall",
+                )
         elif agg == "calendar":
             ests, psis = [], []
             for t in times[times >= glist.min()]:
@@ -517,17 +552,27 @@ def callaway_santanna(
         f"base period: {base_period}",
         f"anticipation: {anticipation}",
         f"outcome regression on {controls} (base-period values)" if controls else "unconditional",
-        f"weights: {weights} (sampling weights; aggregation by weighted cohort size)" if weights else "unweighted",
-        (f"SE clustered by {pp.names['cluster']} (sum of influence function within cluster, G/(G-1))" if clustered else "SE from unit influence function (no clustering)")
+        f"weights: {weights} (sampling weights; aggregation by weighted cohort size)"
+        if weights
+        else "unweighted",
+        (
+            f"SE clustered by {pp.names['cluster']} (sum of influence function within cluster, G/(G-1))"
+            if clustered
+            else "SE from unit influence function (no clustering)"
+        )
         if inference == "analytic"
         else f"multiplier bootstrap ({bootstrap_weights}, {n_boot} draws, seed {seed}, "
         + (f"clustered by {pp.names['cluster']})" if clustered else "by unit)"),
     ]
     if ref is None and "dynamic" in aggs:
-        note_parts.append("pre-period terms are period-to-period placebo changes (varying base, no reference row)")
+        note_parts.append(
+            "pre-period terms are period-to-period placebo changes (varying base, no reference row)"
+        )
     note_parts += notes
     if dropped:
-        note_parts.append("dropped: " + "; ".join(f"{v} rows ({k})" for k, v in dropped.items() if v))
+        note_parts.append(
+            "dropped: " + "; ".join(f"{v} rows ({k})" for k, v in dropped.items() if v)
+        )
     table = table.drop(columns="kind")
     return EstimationResult(
         estimator="callaway_santanna",

@@ -60,7 +60,9 @@ def _dynamic_contributions(
     diff = obs_d & (D != base[:, None]) & (np.arange(T)[None, :] > first[:, None])
     F = np.where(diff.any(axis=1), np.argmax(diff, axis=1), T + 10**6)  # first switch (index)
     cohorts = sorted({(int(b), int(f)) for b, f in zip(base, F, strict=True) if f < T})
-    horizons = [("effect", k) for k in range(1, effects + 1)] + [("placebo", k) for k in range(1, placebos + 1)]
+    horizons = [("effect", k) for k in range(1, effects + 1)] + [
+        ("placebo", k) for k in range(1, placebos + 1)
+    ]
     H, C = len(horizons), len(cohorts)
     out = np.zeros((n, 4, H, C))
     for c, (b, f) in enumerate(cohorts):
@@ -227,16 +229,22 @@ def dcdh(
     """
     if controls:
         raise EstimatorInputError("dcdh: covariates (controls) are not supported")
-    pp = prepare_panel(data, outcome, unit, time, None, weights=weights, cluster=cluster, extra=[treatment])
+    pp = prepare_panel(
+        data, outcome, unit, time, None, weights=weights, cluster=cluster, extra=[treatment]
+    )
     df = pp.data
     d = pd.to_numeric(df[treatment], errors="coerce")
     bad = d.isna() | ~d.isin([0, 1])
     if bad.any():
         rows = df.loc[bad, [pp.names["unit"], pp.names["time"], treatment]].head()
-        raise EstimatorInputError(f"treatment {treatment!r} must be 0/1 in every row; e.g.:\n{rows.to_string()}")
+        raise EstimatorInputError(
+            f"treatment {treatment!r} must be 0/1 in every row; e.g.:\n{rows.to_string()}"
+        )
     cl = df.groupby("unit")["cluster"].nunique()
     if (cl > 1).any():
-        raise EstimatorInputError(f"cluster column {pp.names['cluster']!r} must be constant within each unit")
+        raise EstimatorInputError(
+            f"cluster column {pp.names['cluster']!r} must be constant within each unit"
+        )
 
     times = pp.times
     if len(times) < 2:
@@ -252,7 +260,9 @@ def dcdh(
     Wt[u_codes, t_codes] = df["w"].to_numpy()
     gaps = np.diff(times) != 1
     if gaps.any():
-        raise EstimatorInputError(f"column {pp.names['time']!r} must hold consecutive periods; gaps after {times[:-1][gaps].tolist()}")
+        raise EstimatorInputError(
+            f"column {pp.names['time']!r} must hold consecutive periods; gaps after {times[:-1][gaps].tolist()}"
+        )
     cl_unit = df.groupby(u_codes)["cluster"].first().to_numpy()
     c_codes, c_labels = pd.factorize(cl_unit)
 
@@ -274,7 +284,14 @@ def dcdh(
             dy = Y[:, 1:-1] - Y[:, :-2]
             w = Wt[:, 2:]
             cat = np.where(d0 == 0, np.where(d1 == 1, _J, _S0), np.where(d1 == 0, _L, _S1))
-            valid = np.isfinite(dy) & np.isfinite(d00) & np.isfinite(d0) & np.isfinite(d1) & (d00 == d0) & np.isfinite(w)
+            valid = (
+                np.isfinite(dy)
+                & np.isfinite(d00)
+                & np.isfinite(d0)
+                & np.isfinite(d1)
+                & (d00 == d0)
+                & np.isfinite(w)
+            )
         valid = valid & np.isfinite(w)
         P = dy.shape[1]
         W4 = np.zeros((n, P, 4))
@@ -288,10 +305,13 @@ def dcdh(
     sw, swy = W4.sum(axis=0), WY4.sum(axis=0)
     est = _stats_from_sums(sw, swy)
     names = ["ATT", "ATT(joiners)", "ATT(leavers)"]
+
     def did_m_block(W_: np.ndarray, WY_: np.ndarray):
         P = W_.shape[1]
         U = np.concatenate([W_.reshape(n, -1), WY_.reshape(n, -1)], axis=1)
-        return U, lambda S: _stats_from_sums(S[:, : P * 4].reshape(-1, P, 4), S[:, P * 4 :].reshape(-1, P, 4))
+        return U, lambda S: _stats_from_sums(
+            S[:, : P * 4].reshape(-1, P, 4), S[:, P * 4 :].reshape(-1, P, 4)
+        )
 
     blocks = [did_m_block(W4, WY4)]
     ets: list = [pd.NA] * 3
@@ -309,7 +329,9 @@ def dcdh(
         dyn = _dynamic_stats(U.sum(axis=0), signs, H, C)
         for (kind, ell), v in zip(horizons, dyn, strict=True):
             if not np.isfinite(v):
-                raise EstimatorInputError(f"dcdh: {kind} at horizon {ell} has no switcher with a not-yet-switched comparison group; lower effects/placebos")
+                raise EstimatorInputError(
+                    f"dcdh: {kind} at horizon {ell} has no switcher with a not-yet-switched comparison group; lower effects/placebos"
+                )
         dyn_names = [f"e{-ell - 1}" if k == "placebo" else f"e{ell - 1}" for k, ell in horizons]
         est = np.concatenate([est, dyn])
         names += dyn_names
@@ -335,7 +357,9 @@ def dcdh(
     with np.errstate(invalid="ignore", divide="ignore"):
         m = swy / sw
     periods["did_plus"] = np.where((sw[:, _J] > 0) & (sw[:, _S0] > 0), m[:, _J] - m[:, _S0], np.nan)
-    periods["did_minus"] = np.where((sw[:, _L] > 0) & (sw[:, _S1] > 0), m[:, _S1] - m[:, _L], np.nan)
+    periods["did_minus"] = np.where(
+        (sw[:, _L] > 0) & (sw[:, _S1] > 0), m[:, _S1] - m[:, _L], np.nan
+    )
 
     se = np.full(len(est), np.nan)
     extra: dict = {"periods": periods}
@@ -345,7 +369,9 @@ def dcdh(
         f"{n_join} joiner and {n_leave} leaver unit-periods",
     ]
     if no_ctrl_j or no_ctrl_l:
-        notes.append(f"left out for lack of a stable comparison group: {no_ctrl_j} joiner and {no_ctrl_l} leaver unit-periods")
+        notes.append(
+            f"left out for lack of a stable comparison group: {no_ctrl_j} joiner and {no_ctrl_l} leaver unit-periods"
+        )
     if n_boot:
         if n_boot < 2:
             raise EstimatorInputError(f"n_boot must be 0 or at least 2, got {n_boot}")
@@ -355,32 +381,70 @@ def dcdh(
         M = counts[:, c_codes]  # B x n unit multiplicities
         draws = np.concatenate([fn(M @ U_) for U_, fn in blocks], axis=1)  # B x terms
         finite = np.isfinite(draws)
-        se = np.array([np.std(draws[finite[:, k], k], ddof=1) if finite[:, k].sum() > 1 else np.nan for k in range(len(est))])
+        se = np.array(
+            [
+                np.std(draws[finite[:, k], k], ddof=1) if finite[:, k].sum() > 1 else np.nan
+                for k in range(len(est))
+            ]
+        )
         n_undef = (~finite).sum(axis=0)
         if n_undef.any():
-            notes.append("bootstrap draws without a defined term: " + ", ".join(f"{names[k]} {int(n_undef[k])}" for k in range(len(est)) if n_undef[k]))
+            notes.append(
+                "bootstrap draws without a defined term: "
+                + ", ".join(f"{names[k]} {int(n_undef[k])}" for k in range(len(est)) if n_undef[k])
+            )
         extra["boot"] = pd.DataFrame(draws, columns=names)
-        notes.append(f"SE: cluster bootstrap ({n_boot} draws, resampling {pp.names['cluster']}, seed {seed})")
+        notes.append(
+            f"SE: cluster bootstrap ({n_boot} draws, resampling {pp.names['cluster']}, seed {seed})"
+        )
     else:
         notes.append("no standard errors (n_boot=0)")
     if pp.dropped:
         notes.append(pp.drop_note())
     lo, hi = normal_ci(est, se, alpha)
-    table = pd.DataFrame({"term": names, "event_time": pd.array(ets, dtype="Int64"), "estimate": est, "std_error": se, "conf_low": lo, "conf_high": hi})
+    table = pd.DataFrame(
+        {
+            "term": names,
+            "event_time": pd.array(ets, dtype="Int64"),
+            "estimate": est,
+            "std_error": se,
+            "conf_low": lo,
+            "conf_high": hi,
+        }
+    )
     if len(est) > n_static:
         static_rows, dyn_rows = table.iloc[:n_static], table.iloc[n_static:]
         dyn_terms = list(dyn_rows["term"])
-        ref = pd.DataFrame({"term": ["e-1"], "event_time": pd.array([-1], dtype="Int64"), "estimate": [0.0], "std_error": [np.nan], "conf_low": [np.nan], "conf_high": [np.nan]})
-        table = pd.concat([static_rows, dyn_rows, ref], ignore_index=True).sort_values("event_time", na_position="first", kind="stable").reset_index(drop=True)
+        ref = pd.DataFrame(
+            {
+                "term": ["e-1"],
+                "event_time": pd.array([-1], dtype="Int64"),
+                "estimate": [0.0],
+                "std_error": [np.nan],
+                "conf_low": [np.nan],
+                "conf_high": [np.nan],
+            }
+        )
+        table = (
+            pd.concat([static_rows, dyn_rows, ref], ignore_index=True)
+            .sort_values("event_time", na_position="first", kind="stable")
+            .reset_index(drop=True)
+        )
         if n_boot:
             bd = extra["boot"][dyn_terms].dropna()
-            extra["vcov"] = bd.cov() if len(bd) > 1 else pd.DataFrame(np.nan, index=dyn_terms, columns=dyn_terms)
+            extra["vcov"] = (
+                bd.cov()
+                if len(bd) > 1
+                else pd.DataFrame(np.nan, index=dyn_terms, columns=dyn_terms)
+            )
         else:
             extra["vcov"] = pd.DataFrame(np.nan, index=dyn_terms, columns=dyn_terms)
         order = table.loc[table["term"].isin(dyn_terms), "term"].tolist()
         extra["vcov"] = extra["vcov"].loc[order, order]
         extra["reference_period"] = -1
-        notes.append(f"event study: DID_l (dCDH 2024) for l = 1..{effects}, placebos l = 1..{placebos}; reference e-1 = period before the first switch")
+        notes.append(
+            f"event study: DID_l (dCDH 2024) for l = 1..{effects}, placebos l = 1..{placebos}; reference e-1 = period before the first switch"
+        )
     return EstimationResult(
         estimator="dcdh",
         table=table,

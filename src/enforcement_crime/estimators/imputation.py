@@ -34,11 +34,15 @@ __all__ = ["imputation", "two_stage"]
 class _FirstStage:
     """Untreated fixed-effects fit shared by both estimators."""
 
-    df: pd.DataFrame  # estimation sample (identifiable rows only), with columns treated, u_code, t_code
+    df: (
+        pd.DataFrame
+    )  # estimation sample (identifiable rows only), with columns treated, u_code, t_code
     Z: sp.csr_matrix  # design (unit dummies, time dummies without the first, controls) for all rows
     lu: object  # LU of Z0' W Z0
     coef: np.ndarray
-    resid0: np.ndarray  # y - Z coef on every row (first-stage residual on untreated, tau_hat on treated)
+    resid0: (
+        np.ndarray
+    )  # y - Z coef on every row (first-stage residual on untreated, tau_hat on treated)
     untreated: np.ndarray  # bool mask of rows in the first stage
     dropped: dict[str, int]
     notes: list[str]
@@ -55,9 +59,17 @@ def _first_stage(
     controls: list[str] | None,
     anticipation: int,
 ) -> tuple[_FirstStage, object]:
-    if not isinstance(anticipation, (int, np.integer)) or isinstance(anticipation, bool) or anticipation < 0:
-        raise EstimatorInputError(f"anticipation must be a non-negative integer, got {anticipation!r}")
-    pp = prepare_panel(data, outcome, unit, time, cohort, weights=weights, cluster=cluster, controls=controls)
+    if (
+        not isinstance(anticipation, (int, np.integer))
+        or isinstance(anticipation, bool)
+        or anticipation < 0
+    ):
+        raise EstimatorInputError(
+            f"anticipation must be a non-negative integer, got {anticipation!r}"
+        )
+    pp = prepare_panel(
+        data, outcome, unit, time, cohort, weights=weights, cluster=cluster, controls=controls
+    )
     df = pp.data.copy()
     dropped = dict(pp.dropped)
     notes: list[str] = []
@@ -66,19 +78,27 @@ def _first_stage(
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
     df["treated"] = (df["cohort"] > 0) & (df["time"] >= df["cohort"] - anticipation)
     if not df["treated"].any():
-        raise EstimatorInputError(f"no treated observations (column {cohort!r} has no cohort within the panel)")
+        raise EstimatorInputError(
+            f"no treated observations (column {cohort!r} has no cohort within the panel)"
+        )
     unt = ~df["treated"].to_numpy()
     if not unt.any():
-        raise EstimatorInputError("no untreated observations: unit and period effects cannot be estimated")
+        raise EstimatorInputError(
+            "no untreated observations: unit and period effects cannot be estimated"
+        )
     # identifiable fixed effects: units and periods with at least one untreated observation
     ok_unit = df.loc[unt, "unit"].unique()
     ok_time = df.loc[unt, "time"].unique()
     no_unit = ~df["unit"].isin(ok_unit)
     no_time = ~df["time"].isin(ok_time)
     if no_unit.any():
-        dropped[f"treated obs of {df.loc[no_unit, 'unit'].nunique()} unit(s) never observed untreated (no unit effect)"] = int(no_unit.sum())
+        dropped[
+            f"treated obs of {df.loc[no_unit, 'unit'].nunique()} unit(s) never observed untreated (no unit effect)"
+        ] = int(no_unit.sum())
     if (no_time & ~no_unit).any():
-        dropped["treated obs in periods without untreated observations (no period effect)"] = int((no_time & ~no_unit).sum())
+        dropped["treated obs in periods without untreated observations (no period effect)"] = int(
+            (no_time & ~no_unit).sum()
+        )
     df = df.loc[~(no_unit | no_time)].reset_index(drop=True)
     if not df["treated"].any():
         raise EstimatorInputError("no treated observation has an imputable untreated outcome")
@@ -88,7 +108,13 @@ def _first_stage(
     unt = ~df["treated"].to_numpy()
 
     # connectivity of the untreated unit-period graph (else the fixed effects are not identified)
-    adj = sp.coo_matrix((np.ones(int(unt.sum())), (df["u_code"].to_numpy()[unt], nU + df["t_code"].to_numpy()[unt])), shape=(nU + nT, nU + nT))
+    adj = sp.coo_matrix(
+        (
+            np.ones(int(unt.sum())),
+            (df["u_code"].to_numpy()[unt], nU + df["t_code"].to_numpy()[unt]),
+        ),
+        shape=(nU + nT, nU + nT),
+    )
     ncomp, _ = connected_components(adj, directed=False)
     if ncomp > 1:
         raise EstimatorInputError(
@@ -98,7 +124,9 @@ def _first_stage(
     Zu = sp.csr_matrix((np.ones(n), (rows, df["u_code"].to_numpy())), shape=(n, nU))
     tc = df["t_code"].to_numpy()
     keep_t = tc > 0
-    Zt = sp.csr_matrix((np.ones(int(keep_t.sum())), (rows[keep_t], tc[keep_t] - 1)), shape=(n, nT - 1))
+    Zt = sp.csr_matrix(
+        (np.ones(int(keep_t.sum())), (rows[keep_t], tc[keep_t] - 1)), shape=(n, nT - 1)
+    )
     blocks = [Zu, Zt]
     if controls:
         blocks.append(sp.csr_matrix(df[controls].to_numpy()))
@@ -110,13 +138,21 @@ def _first_stage(
     try:
         lu = splu(A)
     except RuntimeError as err:  # singular: collinear controls
-        raise EstimatorInputError(f"first-stage design is singular (collinear controls {controls}?): {err}") from err
+        raise EstimatorInputError(
+            f"first-stage design is singular (collinear controls {controls}?): {err}"
+        ) from err
     coef = lu.solve(Z0.T @ (w[unt] * y[unt]))
     if not np.all(np.isfinite(coef)):
-        raise EstimatorInputError(f"first-stage design is singular (collinear controls {controls}?)")
+        raise EstimatorInputError(
+            f"first-stage design is singular (collinear controls {controls}?)"
+        )
     resid0 = y - Z @ coef
-    if controls and np.abs(Z0.T @ (w[unt] * resid0[unt])).max() > 1e-6 * max(1.0, np.abs(Z0.T @ (w[unt] * y[unt])).max()):
-        raise EstimatorInputError(f"first-stage design is numerically singular (collinear controls {controls}?)")
+    if controls and np.abs(Z0.T @ (w[unt] * resid0[unt])).max() > 1e-6 * max(
+        1.0, np.abs(Z0.T @ (w[unt] * y[unt])).max()
+    ):
+        raise EstimatorInputError(
+            f"first-stage design is numerically singular (collinear controls {controls}?)"
+        )
     return _FirstStage(df, Z, lu, coef, resid0, unt, dropped, notes), pp
 
 
@@ -135,7 +171,9 @@ def _estimands(df: pd.DataFrame, horizons, static: bool) -> tuple[list[str], lis
         wanted = set(int(h) for h in horizons)
         missing = sorted(wanted - set(int(v) for v in evs))
         if missing:
-            raise EstimatorInputError(f"horizons {missing} have no treated observations; available event times {evs.tolist()}")
+            raise EstimatorInputError(
+                f"horizons {missing} have no treated observations; available event times {evs.tolist()}"
+            )
         evs = np.array(sorted(wanted))
     if horizons is not None or not static:
         for k in evs:
@@ -153,7 +191,9 @@ def _cluster_sum(M: np.ndarray, codes: np.ndarray, n_cl: int) -> np.ndarray:
     return out
 
 
-def _pretrend_leads(fs: _FirstStage, n_leads: int, anticipation: int) -> tuple[list[int], np.ndarray, np.ndarray, dict]:
+def _pretrend_leads(
+    fs: _FirstStage, n_leads: int, anticipation: int
+) -> tuple[list[int], np.ndarray, np.ndarray, dict]:
     """BJS Test 1: lead coefficients added to the untreated model, with CR1 cluster-robust variance."""
     from scipy.stats import chi2
 
@@ -165,7 +205,9 @@ def _pretrend_leads(fs: _FirstStage, n_leads: int, anticipation: int) -> tuple[l
     L = np.column_stack([(unt & ever & (e == k)).astype("float64") for k in ks])
     empty = [k for k, c in zip(ks, L.sum(axis=0), strict=True) if c == 0]
     if empty:
-        raise EstimatorInputError(f"pretrends: no untreated observations of treated units at event time(s) {empty}")
+        raise EstimatorInputError(
+            f"pretrends: no untreated observations of treated units at event time(s) {empty}"
+        )
     Z0 = sp.hstack([fs.Z, sp.csr_matrix(L)], format="csr")[unt]
     w0 = df["w"].to_numpy()[unt]
     y0 = df["y"].to_numpy()[unt]
@@ -173,10 +215,14 @@ def _pretrend_leads(fs: _FirstStage, n_leads: int, anticipation: int) -> tuple[l
     try:
         lu = splu(A)
     except RuntimeError as err:
-        raise EstimatorInputError(f"pretrends: leads are collinear with the fixed effects ({err}); use fewer leads") from err
+        raise EstimatorInputError(
+            f"pretrends: leads are collinear with the fixed effects ({err}); use fewer leads"
+        ) from err
     coef = lu.solve(Z0.T @ (w0 * y0))
     if not np.all(np.isfinite(coef)):
-        raise EstimatorInputError("pretrends: leads are collinear with the fixed effects; use fewer leads")
+        raise EstimatorInputError(
+            "pretrends: leads are collinear with the fixed effects; use fewer leads"
+        )
     resid = y0 - Z0 @ coef
     p = Z0.shape[1]
     E = np.zeros((p, n_leads))
@@ -189,19 +235,41 @@ def _pretrend_leads(fs: _FirstStage, n_leads: int, anticipation: int) -> tuple[l
     V = (G / (G - 1) if G > 1 else 1.0) * (S.T @ S)
     gamma = coef[-n_leads:]
     stat = float(gamma @ np.linalg.solve(V, gamma))
-    test = {"statistic": stat, "df": n_leads, "p_value": float(chi2.sf(stat, n_leads)), "test": "Wald chi2, leads = 0 (BJS Test 1)"}
+    test = {
+        "statistic": stat,
+        "df": n_leads,
+        "p_value": float(chi2.sf(stat, n_leads)),
+        "test": "Wald chi2, leads = 0 (BJS Test 1)",
+    }
     return ks, gamma, V, test
 
 
 def _finish(name, names, ets, est, V, n_obs, n_cl, notes, alpha, extra) -> EstimationResult:
     se = np.sqrt(np.clip(np.diag(V), 0, None))
     lo, hi = normal_ci(est, se, alpha)
-    table = pd.DataFrame({"term": names, "event_time": pd.array(ets, dtype="Int64"), "estimate": est, "std_error": se, "conf_low": lo, "conf_high": hi})
+    table = pd.DataFrame(
+        {
+            "term": names,
+            "event_time": pd.array(ets, dtype="Int64"),
+            "estimate": est,
+            "std_error": se,
+            "conf_low": lo,
+            "conf_high": hi,
+        }
+    )
     dyn = [k for k, t in enumerate(names) if t.startswith("e")]
     dn = [names[k] for k in dyn]
     extra["vcov"] = pd.DataFrame(V[np.ix_(dyn, dyn)], index=dn, columns=dn)
     extra["reference_period"] = None
-    return EstimationResult(estimator=name, table=table, n_obs=n_obs, n_clusters=n_cl, notes="; ".join(notes), alpha=alpha, extra=extra)
+    return EstimationResult(
+        estimator=name,
+        table=table,
+        n_obs=n_obs,
+        n_clusters=n_cl,
+        notes="; ".join(notes),
+        alpha=alpha,
+        extra=extra,
+    )
 
 
 def imputation(
@@ -303,7 +371,9 @@ def imputation(
     residuals are divided by :math:`1 - v_{it}^2/\sum_{g,e} v^2`. The
     estimator is conservative (biased upward) under heterogeneous effects.
     """
-    fs, pp = _first_stage(data, outcome, unit, time, cohort, weights, cluster, controls, anticipation)
+    fs, pp = _first_stage(
+        data, outcome, unit, time, cohort, weights, cluster, controls, anticipation
+    )
     df = fs.df
     if horizons is None and not static:
         horizons_use = None
@@ -341,14 +411,18 @@ def imputation(
         factor = np.where(single, 1.0, 1.0 / np.where(single, 1.0, 1 - share))
         e_tr = e_tr * factor
         if single[vt != 0].any():
-            fs.notes.append("leave-one-out undefined for cohort x event-time cells with one unit: plain residual used there")
+            fs.notes.append(
+                "leave-one-out undefined for cohort x event-time cells with one unit: plain residual used there"
+            )
     eps[tr] = e_tr
 
     codes, labels = pd.factorize(df["cluster"])
     S = _cluster_sum(v * eps, codes, len(labels))
     V = S.T @ S
     notes = [
-        "BJS imputation: unit + period FE" + (f" + {list(controls)}" if controls else "") + " fitted on untreated observations",
+        "BJS imputation: unit + period FE"
+        + (f" + {list(controls)}" if controls else "")
+        + " fitted on untreated observations",
         f"weights: {weights} (first-stage WLS and estimand weights)" if weights else "unweighted",
         f"SE: BJS conservative variance, clustered by {pp.names['cluster']}, cohort x event-time auxiliary averages"
         + (", leave-one-out" if leave_one_out else "")
@@ -358,10 +432,16 @@ def imputation(
         notes.append(f"anticipation: {anticipation}")
     notes += fs.notes
     if fs.dropped:
-        notes.append("dropped: " + "; ".join(f"{k2} rows ({k})" for k, k2 in fs.dropped.items() if k2))
+        notes.append(
+            "dropped: " + "; ".join(f"{k2} rows ({k})" for k, k2 in fs.dropped.items() if k2)
+        )
     extra = {
-        "tau_hat": df.loc[tr, ["unit", "time", "cohort"]].assign(tau_hat=tau).reset_index(drop=True),
-        "weights_v": pd.DataFrame(v, columns=names).assign(unit=df["unit"].to_numpy(), time=df["time"].to_numpy()),
+        "tau_hat": df.loc[tr, ["unit", "time", "cohort"]]
+        .assign(tau_hat=tau)
+        .reset_index(drop=True),
+        "weights_v": pd.DataFrame(v, columns=names).assign(
+            unit=df["unit"].to_numpy(), time=df["time"].to_numpy()
+        ),
         "cluster_scores": pd.DataFrame(S, index=labels, columns=names),
     }
     if pretrends:
@@ -377,7 +457,9 @@ def imputation(
         Vb[len(V) :, len(V) :] = Vg
         V = Vb[np.ix_(order, order)]
         extra["pretrend_test"] = test
-        notes.append(f"leads e{ks[0]}..e{ks[-1]}: BJS Test 1 coefficients from the untreated model, CR1 SEs; joint p = {test['p_value']:.3g}")
+        notes.append(
+            f"leads e{ks[0]}..e{ks[-1]}: BJS Test 1 coefficients from the untreated model, CR1 SEs; joint p = {test['p_value']:.3g}"
+        )
     return _finish("imputation", names, ets, est, V, len(df), len(labels), notes, alpha, extra)
 
 
@@ -431,7 +513,9 @@ def two_stage(
     zero, :math:`e_1` the first-stage and :math:`e_2` the second-stage
     residuals. No small-sample correction (as ``did2s``).
     """
-    fs, pp = _first_stage(data, outcome, unit, time, cohort, weights, cluster, controls, anticipation)
+    fs, pp = _first_stage(
+        data, outcome, unit, time, cohort, weights, cluster, controls, anticipation
+    )
     df = fs.df
     tr = df["treated"].to_numpy()
     unt = fs.untreated
@@ -465,7 +549,9 @@ def two_stage(
     if horizons is not None:
         missing = sorted(set(int(h) for h in horizons) - set(int(k) for k in evs))
         if missing:
-            raise EstimatorInputError(f"horizons {missing} have no treated observations; available event times {evs.tolist()}")
+            raise EstimatorInputError(
+                f"horizons {missing} have no treated observations; available event times {evs.tolist()}"
+            )
         evs = np.array(sorted(set(int(h) for h in horizons)))
     if horizons is not None or not static:
         X2 = np.column_stack([(tr & (e == k)).astype("float64") for k in evs])
@@ -482,15 +568,21 @@ def two_stage(
         Vfull[o : o + k, o : o + k] = B
         o += k
     notes = [
-        "Gardner two-stage: unit + period FE" + (f" + {list(controls)}" if controls else "") + " fitted on untreated observations",
+        "Gardner two-stage: unit + period FE"
+        + (f" + {list(controls)}" if controls else "")
+        + " fitted on untreated observations",
         f"weights: {weights} (both stages WLS)" if weights else "unweighted",
         f"SE: GMM sandwich with first-stage correction, clustered by {pp.names['cluster']}, no small-sample correction",
     ]
     if horizons is not None and static:
-        notes.append("ATT and event-time terms come from separate second stages (no covariance between them)")
+        notes.append(
+            "ATT and event-time terms come from separate second stages (no covariance between them)"
+        )
     if anticipation:
         notes.append(f"anticipation: {anticipation}")
     notes += fs.notes
     if fs.dropped:
-        notes.append("dropped: " + "; ".join(f"{k2} rows ({k})" for k, k2 in fs.dropped.items() if k2))
+        notes.append(
+            "dropped: " + "; ".join(f"{k2} rows ({k})" for k, k2 in fs.dropped.items() if k2)
+        )
     return _finish("two_stage", names, ets, est, Vfull, len(df), len(labels), notes, alpha, {})

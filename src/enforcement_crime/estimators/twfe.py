@@ -769,7 +769,9 @@ def event_study(
     tab["event_time"] = tab["event_time"].astype("Int64")
     vcov = pd.DataFrame(V, index=names, columns=names)
     leads = [n for n, k in zip(names, kept, strict=True) if k < 0]
-    pre = joint_wald(fit.coef[[names.index(n) for n in leads]], vcov.loc[leads, leads].to_numpy(), leads)
+    pre = joint_wald(
+        fit.coef[[names.index(n) for n in leads]], vcov.loc[leads, leads].to_numpy(), leads
+    )
     notes = _conv_notes(p, cluster, state_year_fe, unit_trends, state)
     notes.insert(
         0,

@@ -28,9 +28,12 @@ def nc_287g_agreements() -> pd.DataFrame:
         df[col] = pd.to_datetime(df[col], format="%Y-%m-%d")
     month = df["end_month"].fillna(7)
     df["end_date"] = pd.to_datetime(
-        {"year": df["end_year"].astype("float64"), "month": month.astype("float64"), "day": 1}, errors="coerce"
+        {"year": df["end_year"].astype("float64"), "month": month.astype("float64"), "day": 1},
+        errors="coerce",
     )
-    df["end_precision"] = pd.Series(
-        pd.NA, index=df.index, dtype="string"
-    ).mask(df["end_year"].notna(), "year").mask(df["end_month"].notna(), "month")
+    df["end_precision"] = (
+        pd.Series(pd.NA, index=df.index, dtype="string")
+        .mask(df["end_year"].notna(), "year")
+        .mask(df["end_month"].notna(), "month")
+    )
     return df.drop(columns=["end_year", "end_month"])

@@ -210,7 +210,11 @@ def fetch_file(
                 raise
             if attempt >= retries:
                 raise
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError):
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+        ):
             if attempt >= retries:
                 raise
         time.sleep(backoff * 2**attempt)
@@ -234,7 +238,9 @@ def fetch_all(
     Returns the local paths in registry order. See :func:`fetch_file`.
     """
     dest = Path(dest)
-    return [fetch_file(url, dest / name, sha, progress=progress) for name, (url, sha) in files.items()]
+    return [
+        fetch_file(url, dest / name, sha, progress=progress) for name, (url, sha) in files.items()
+    ]
 
 
 def _download(url: str, part: Path, *, progress: bool, timeout: float) -> None:
@@ -250,8 +256,14 @@ def _download(url: str, part: Path, *, progress: bool, timeout: float) -> None:
         with (
             open(part, mode) as fh,
             tqdm(
-                total=total, initial=have, unit="B", unit_scale=True, unit_divisor=1024,
-                desc=part.name.removesuffix(".part"), disable=not progress, leave=False,
+                total=total,
+                initial=have,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=part.name.removesuffix(".part"),
+                disable=not progress,
+                leave=False,
             ) as bar,
         ):
             for chunk in resp.iter_content(_CHUNK):
@@ -278,7 +290,9 @@ def read_csv_lines(path: str | Path, *, encoding: str = "utf-8", **kwargs) -> pd
     """
     path = Path(path)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding, **kwargs)
+        df = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding, **kwargs
+        )
     except pd.errors.EmptyDataError:
         raise SourceError(path, "the file is empty (no header row)") from None
     except pd.errors.ParserError as exc:
@@ -290,7 +304,9 @@ def read_csv_lines(path: str | Path, *, encoding: str = "utf-8", **kwargs) -> pd
     return df
 
 
-def require_columns(df: pd.DataFrame, columns: Iterable[str], path: str | Path, layout: str = "") -> None:
+def require_columns(
+    df: pd.DataFrame, columns: Iterable[str], path: str | Path, layout: str = ""
+) -> None:
     """Raise :class:`SourceError` naming every missing column (and the layout expected)."""
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -325,15 +341,27 @@ def to_int(
     bad = (num.isna() & raw.notna()) | ((num % 1) != 0).fillna(False)
     if bad.any():
         rows = s.index[bad.to_numpy()]
-        raise SourceError(path, f"expected an integer, got {s[bad].iloc[0]!r}", row=rows, column=column)
+        raise SourceError(
+            path, f"expected an integer, got {s[bad].iloc[0]!r}", row=rows, column=column
+        )
     if not allow_na and num.isna().any():
         rows = s.index[num.isna().to_numpy()]
-        raise SourceError(path, "missing value where a number is required (truncated file?)", row=rows, column=column)
+        raise SourceError(
+            path,
+            "missing value where a number is required (truncated file?)",
+            row=rows,
+            column=column,
+        )
     if min_value is not None:
         low = (num < min_value).fillna(False)
         if low.any():
             rows = s.index[low.to_numpy()]
-            raise SourceError(path, f"expected a value >= {min_value}, got {num[low].iloc[0]:g}", row=rows, column=column)
+            raise SourceError(
+                path,
+                f"expected a value >= {min_value}, got {num[low].iloc[0]:g}",
+                row=rows,
+                column=column,
+            )
     return num.round().astype("Int64")
 
 
@@ -342,4 +370,9 @@ def check_unique(df: pd.DataFrame, keys: list[str], path: str | Path) -> None:
     dup = df.duplicated(keys, keep=False)
     if dup.any():
         first = df.loc[dup, keys].iloc[0].to_dict()
-        raise SourceError(path, f"duplicate key {first} (keys must be unique)", row=df.index[dup.to_numpy()], column=", ".join(keys))
+        raise SourceError(
+            path,
+            f"duplicate key {first} (keys must be unique)",
+            row=df.index[dup.to_numpy()],
+            column=", ".join(keys),
+        )

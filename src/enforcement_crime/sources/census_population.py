@@ -78,7 +78,11 @@ SHA256: dict[str, str | None] = {
 _ID = ["SUMLEV", "STATE", "COUNTY", "STNAME", "CTYNAME"]
 #: layout name -> (vintage label, marker columns that identify it, population years)
 LAYOUTS: dict[str, tuple[str, tuple[str, ...], range]] = {
-    "co-est00int-tot": ("intercensal2000", ("ESTIMATESBASE2000", "CENSUS2010POP"), range(2000, 2011)),
+    "co-est00int-tot": (
+        "intercensal2000",
+        ("ESTIMATESBASE2000", "CENSUS2010POP"),
+        range(2000, 2011),
+    ),
     "co-est2009-alldata": ("v2009", ("CENSUS2000POP", "NPOPCHG_2000"), range(2000, 2010)),
     "co-est2020-alldata": ("v2020", ("CENSUS2010POP", "POPESTIMATE2020"), range(2010, 2021)),
     "co-est2019-alldata": ("v2019", ("CENSUS2010POP", "POPESTIMATE2019"), range(2010, 2020)),
@@ -154,12 +158,23 @@ def load(path: str | Path) -> pd.DataFrame:
         code = county[col].astype("string").str.strip()
         bad = ~code.str.fullmatch(rf"\d{{1,{width}}}").fillna(False)
         if bad.any():
-            raise SourceError(path, f"expected a FIPS code of up to {width} digits, got {county.loc[bad, col].iloc[0]!r}",
-                              row=county.index[bad.to_numpy()], column=col)
+            raise SourceError(
+                path,
+                f"expected a FIPS code of up to {width} digits, got {county.loc[bad, col].iloc[0]!r}",
+                row=county.index[bad.to_numpy()],
+                column=col,
+            )
     state_fips = county["STATE"].str.strip().str.zfill(2)
     fips = state_fips + county["COUNTY"].str.strip().str.zfill(3)
-    ids = pd.DataFrame({"fips": fips, "state_fips": state_fips,
-                        "county_name": county["CTYNAME"], "state_name": county["STNAME"]}, index=county.index)
+    ids = pd.DataFrame(
+        {
+            "fips": fips,
+            "state_fips": state_fips,
+            "county_name": county["CTYNAME"],
+            "state_name": county["STNAME"],
+        },
+        index=county.index,
+    )
     check_unique(ids, ["fips"], path)
     parts = []
     for y, col in zip(years, pop_cols, strict=True):
@@ -170,10 +185,22 @@ def load(path: str | Path) -> pd.DataFrame:
     out = pd.concat(parts, ignore_index=True)
     out["vintage"] = vintage
     out = out[["fips", "year", "population", "county_name", "state_name", "state_fips", "vintage"]]
-    out = out.astype({"fips": "string", "state_fips": "string", "county_name": "string",
-                      "state_name": "string", "vintage": "string", "year": "int64"})
+    out = out.astype(
+        {
+            "fips": "string",
+            "state_fips": "string",
+            "county_name": "string",
+            "state_name": "string",
+            "vintage": "string",
+            "year": "int64",
+        }
+    )
     out = out.sort_values(["fips", "year"], ignore_index=True)
-    out.attrs = {"layout": layout, "path": str(path), "rows_not_county": int(len(raw) - len(county))}
+    out.attrs = {
+        "layout": layout,
+        "path": str(path),
+        "rows_not_county": int(len(raw) - len(county)),
+    }
     return out
 
 
@@ -184,7 +211,9 @@ def fetch(dest: str | Path | None = None, *, progress: bool = True) -> list[Path
     with the right checksum is not downloaded again.
     """
     dest = Path(dest) if dest is not None else config.raw_dir("census_population")
-    return fetch_all({name: (url, SHA256[name]) for name, url in URLS.items()}, dest, progress=progress)
+    return fetch_all(
+        {name: (url, SHA256[name]) for name, url in URLS.items()}, dest, progress=progress
+    )
 
 
 #: vintage preference per period (first available wins), see county_population_panel
@@ -237,10 +266,14 @@ def county_population_panel(frames: list[pd.DataFrame] | pd.DataFrame, years) ->
         have = set(allv.loc[allv["year"] == y, "vintage"])
         chosen = next((v for v in pref if v in have), None)
         if chosen is None:
-            raise ValueError(f"county_population_panel: no loaded vintage covers year {y} (have {sorted(set(allv['vintage']))})")
+            raise ValueError(
+                f"county_population_panel: no loaded vintage covers year {y} (have {sorted(set(allv['vintage']))})"
+            )
         out.append(allv[(allv["year"] == y) & (allv["vintage"] == chosen)])
     res = pd.concat(out, ignore_index=True)
     if res.duplicated(["fips", "year"]).any():
-        raise ValueError("county_population_panel: the same vintage was passed twice (duplicate fips, year)")
+        raise ValueError(
+            "county_population_panel: the same vintage was passed twice (duplicate fips, year)"
+        )
     cols = ["fips", "year", "population", "county_name", "state_fips", "vintage"]
     return res[cols].sort_values(["fips", "year"], ignore_index=True)

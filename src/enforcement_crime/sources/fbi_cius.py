@@ -126,12 +126,40 @@ _HEADER_MAP: dict[str, str] = {
     "arson": "arson",
 }
 _REQUIRED = {
-    "city": ("agency", "population", "violent", "murder", "robbery", "aggravated_assault",
-             "property", "burglary", "larceny", "motor_vehicle_theft"),
-    "county": ("agency", "violent", "murder", "robbery", "aggravated_assault", "property",
-               "burglary", "larceny", "motor_vehicle_theft"),
-    "state_other": ("agency", "violent", "murder", "robbery", "aggravated_assault", "property",
-                    "burglary", "larceny", "motor_vehicle_theft"),
+    "city": (
+        "agency",
+        "population",
+        "violent",
+        "murder",
+        "robbery",
+        "aggravated_assault",
+        "property",
+        "burglary",
+        "larceny",
+        "motor_vehicle_theft",
+    ),
+    "county": (
+        "agency",
+        "violent",
+        "murder",
+        "robbery",
+        "aggravated_assault",
+        "property",
+        "burglary",
+        "larceny",
+        "motor_vehicle_theft",
+    ),
+    "state_other": (
+        "agency",
+        "violent",
+        "murder",
+        "robbery",
+        "aggravated_assault",
+        "property",
+        "burglary",
+        "larceny",
+        "motor_vehicle_theft",
+    ),
 }
 _GROUP_SEP = re.compile(r"\s*(?:\ue83a|\u2013|\u2014| - |-)\s*")
 _FOOTNOTE = re.compile(r"(?<=[^\d\s,])(\d+(?:\s*,\s*\d+)*)\s*$")
@@ -186,7 +214,9 @@ def url_for(table: str, year: int) -> str:
     raise ValueError(f"no known download URL for CIUS {table} table of {year} (2004-2016 only)")
 
 
-def fetch(dest: str | Path | None = None, years=range(2004, 2017), tables=TABLES, progress: bool = True) -> list[Path]:
+def fetch(
+    dest: str | Path | None = None, years=range(2004, 2017), tables=TABLES, progress: bool = True
+) -> list[Path]:
     """Download CIUS tables into ``dest`` (default ``data/raw/fbi_cius/``) as ``<table>_<year>.xls``.
 
     No checksums are registered (the FBI has re-issued files); an existing
@@ -205,7 +235,9 @@ def fetch(dest: str | Path | None = None, years=range(2004, 2017), tables=TABLES
         for table in tables:
             if table == "state_other" and not 2013 <= year <= 2015:
                 continue  # Table 11: only the 2013-2015 URL pattern is known
-            out.append(fetch_file(url_for(table, year), dest / f"{table}_{year}.xls", progress=progress))
+            out.append(
+                fetch_file(url_for(table, year), dest / f"{table}_{year}.xls", progress=progress)
+            )
     return out
 
 
@@ -222,7 +254,9 @@ def _read_rows(path: Path) -> tuple[list[list], str]:
     except FileNotFoundError:
         raise
     except Exception as exc:  # calamine raises its own error types for corrupt files
-        raise SourceError(path, f"cannot be read as an Excel workbook (truncated or corrupt?): {exc}") from None
+        raise SourceError(
+            path, f"cannot be read as an Excel workbook (truncated or corrupt?): {exc}"
+        ) from None
     if not rows:
         raise SourceError(path, "the first sheet is empty")
     return rows, sheet
@@ -242,7 +276,9 @@ def _text(v) -> str:
 def _norm_header(v) -> str:
     s = _text(v).replace("\n", " ").lower()
     s = re.sub(r"\s+", " ", s)
-    s = re.sub(r"(?<=[a-z\)])\d+$", "", s).strip()  # footnote digit on the header (Arson1, Rape ...1)
+    s = re.sub(
+        r"(?<=[a-z\)])\d+$", "", s
+    ).strip()  # footnote digit on the header (Arson1, Rape ...1)
     s = s.replace("( ", "(").replace(" )", ")")
     return s
 
@@ -268,7 +304,9 @@ def _find_header(rows: list[list], path: Path) -> int:
     )
 
 
-def _year_from(rows: list[list], header: int, path: Path, year: int | None) -> tuple[int, str | None]:
+def _year_from(
+    rows: list[list], header: int, path: Path, year: int | None
+) -> tuple[int, str | None]:
     title = " ".join(_text(c) for r in rows[:header] for c in r if _text(c))
     number = None
     m = re.search(r"\bTable\s+(\d+)", title, re.IGNORECASE)
@@ -277,14 +315,19 @@ def _year_from(rows: list[list], header: int, path: Path, year: int | None) -> t
     found = _YEAR.findall(title)
     if year is not None:
         if found and int(found[-1]) != int(year):
-            raise SourceError(path, f"the title says year {found[-1]} but year={year} was passed", row=1)
+            raise SourceError(
+                path, f"the title says year {found[-1]} but year={year} was passed", row=1
+            )
         return int(year), number
     if found:
         return int(found[-1]), number
     stem = _YEAR.findall(path.stem)
     if stem:
         return int(stem[-1]), number
-    raise SourceError(path, "cannot tell the year: no title row with a year and no year in the file name; pass year=")
+    raise SourceError(
+        path,
+        "cannot tell the year: no title row with a year and no year in the file name; pass year=",
+    )
 
 
 def _parse_column(values: pd.Series, sheet_rows: pd.Series, path: Path, column: str) -> pd.Series:
@@ -301,7 +344,9 @@ def _parse_column(values: pd.Series, sheet_rows: pd.Series, path: Path, column: 
     if bad.any():
         i = bad.to_numpy().nonzero()[0][0]
         _parse_count(raw.iloc[i], path, int(sheet_rows.iloc[i]), column)
-        raise SourceError(path, f"unexpected cell {raw.iloc[i]!r}", row=int(sheet_rows.iloc[i]), column=column)  # pragma: no cover
+        raise SourceError(
+            path, f"unexpected cell {raw.iloc[i]!r}", row=int(sheet_rows.iloc[i]), column=column
+        )  # pragma: no cover
     return num.round().astype("Int64")
 
 
@@ -320,7 +365,9 @@ def _parse_count(v, path: Path, row: int, column: str) -> float:
         try:
             x = float(s)
         except ValueError:
-            raise SourceError(path, f"expected a number, got {v!r}", row=row, column=column) from None
+            raise SourceError(
+                path, f"expected a number, got {v!r}", row=row, column=column
+            ) from None
     if np.isnan(x):
         return np.nan
     if x < 0:
@@ -376,7 +423,9 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
     first = _norm_header(rows[header][0])
     if first == "county by state":
         table, layout = "county", "one_column"
-    elif "unit" in names or any(_norm_header(h) == "state/tribal/other agencies" for h in rows[header]):
+    elif "unit" in names or any(
+        _norm_header(h) == "state/tribal/other agencies" for h in rows[header]
+    ):
         table, layout = "state_other", "state_column"
     elif any(_norm_header(h) == "city" for h in rows[header]):
         table, layout = "city", "state_column"
@@ -384,25 +433,39 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
         table, layout = "county", "state_column"
     else:
         raise SourceError(
-            path, f"header row {header + 1} names neither 'City', 'County' nor 'State/Tribal/Other Agencies'",
+            path,
+            f"header row {header + 1} names neither 'City', 'County' nor 'State/Tribal/Other Agencies'",
             row=header + 1,
         )
     if unknown:
         j, h = next(iter(unknown.items()))
-        raise SourceError(path, f"unexpected column header {h!r} (renamed column?); known headers: {sorted(_HEADER_MAP)}",
-                          row=header + 1, column=h)
+        raise SourceError(
+            path,
+            f"unexpected column header {h!r} (renamed column?); known headers: {sorted(_HEADER_MAP)}",
+            row=header + 1,
+            column=h,
+        )
     missing = [c for c in _REQUIRED[table] if c not in names]
     if "rape_legacy" not in names and "rape_revised" not in names:
         missing.append("rape (forcible, legacy or revised)")
     if missing:
-        raise SourceError(path, f"missing column(s) {missing} of the CIUS {table} table layout", row=header + 1,
-                          column=missing[0])
+        raise SourceError(
+            path,
+            f"missing column(s) {missing} of the CIUS {table} table layout",
+            row=header + 1,
+            column=missing[0],
+        )
     if table == "county" and year == 2016 and number is None:
         number = "8"
     by_name = {v: j for j, v in colmap.items()}
     ncol = len(rows[header])
 
-    skipped = {"title_and_header": header + 1, "blank": 0, "footnote_text": 0, "state_or_group_heading": 0}
+    skipped = {
+        "title_and_header": header + 1,
+        "blank": 0,
+        "footnote_text": 0,
+        "state_or_group_heading": 0,
+    }
     records = []
     state: str | None = None
     group: str | None = None
@@ -447,12 +510,18 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
             unit_raw = cells[by_name["unit"]] if "unit" in by_name else ""
             if not agency_raw and not unit_raw:
                 if any(cells[j] for j, c in colmap.items() if c not in ("state", "agency", "unit")):
-                    raise SourceError(path, "a row with counts but no agency name", row=sheet_row,
-                                      column=_text(rows[header][by_name["agency"]]))
+                    raise SourceError(
+                        path,
+                        "a row with counts but no agency name",
+                        row=sheet_row,
+                        column=_text(rows[header][by_name["agency"]]),
+                    )
                 skipped["state_or_group_heading"] += 1
                 continue
         if state is None:
-            raise SourceError(path, "an agency row before any state name", row=sheet_row, column="State")
+            raise SourceError(
+                path, "an agency row before any state name", row=sheet_row, column="State"
+            )
         agency, notes = _strip_footnote(agency_raw)
         unit, unotes = _strip_footnote(unit_raw) if unit_raw else ("", None)
         rec = {
@@ -493,7 +562,9 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
     offset = {c: j for j, c in colmap.items()}
     for col in ("population",) + COUNT_COLUMNS:
         if col in df:
-            out[col] = _parse_column(df[col], df["sheet_row"], path, _text(rows[header][offset[col]]))
+            out[col] = _parse_column(
+                df[col], df["sheet_row"], path, _text(rows[header][offset[col]])
+            )
         else:
             out[col] = pd.array([pd.NA] * len(df), dtype="Int64")
     out["footnotes"] = df["footnotes"].astype("string")
@@ -502,8 +573,12 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
     dup = out.duplicated(keys, keep=False)
     if dup.any():
         first_dup = out.loc[dup, keys].iloc[0].to_dict()
-        raise SourceError(path, f"duplicate agency {first_dup}: each agency may appear once per table",
-                          row=out.loc[dup, "sheet_row"].tolist(), column="agency")
+        raise SourceError(
+            path,
+            f"duplicate agency {first_dup}: each agency may appear once per table",
+            row=out.loc[dup, "sheet_row"].tolist(),
+            column="agency",
+        )
     out.attrs.update(source_file=str(path), sheet=sheet, rows_skipped=skipped, sheet_rows=len(rows))
     return out
 
@@ -521,6 +596,8 @@ def load_folder(folder: str | Path) -> dict[tuple[str, int], pd.DataFrame]:
         df = load(path)
         key = (str(df["table"].iloc[0]), int(df["year"].iloc[0]))
         if key in out:
-            raise ValueError(f"{folder}: two files hold the CIUS {key[0]} table of {key[1]}: {where[key]} and {path}")
+            raise ValueError(
+                f"{folder}: two files hold the CIUS {key[0]} table of {key[1]}: {where[key]} and {path}"
+            )
         out[key], where[key] = df, path
     return out

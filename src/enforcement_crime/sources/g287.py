@@ -112,9 +112,21 @@ MODEL_MAP: dict[str, str] = {
 }
 
 _ROSTER = [
-    "state", "agency", "jurisdiction_level", "county_fips", "county_name", "first_signed_best",
-    "first_signed_source", "latest_signed", "signing_dates", "models", "active_from", "active_to",
-    "terminated", "n_sources", "confidence",
+    "state",
+    "agency",
+    "jurisdiction_level",
+    "county_fips",
+    "county_name",
+    "first_signed_best",
+    "first_signed_source",
+    "latest_signed",
+    "signing_dates",
+    "models",
+    "active_from",
+    "active_to",
+    "terminated",
+    "n_sources",
+    "confidence",
 ]
 _OIG = ["source", "as_of", "state", "agency", "model", "date_signed_original", "status"]
 _WAPO_COLS = ["State", "County", "FIPS"]
@@ -133,7 +145,12 @@ def _dates(s: pd.Series, path: Path, column: str, fmt: str = "%Y-%m-%d") -> pd.S
     out = pd.to_datetime(raw, format=fmt, errors="coerce")
     bad = out.isna() & raw.notna()
     if bad.any():
-        raise SourceError(path, f"expected a date {fmt.replace('%', '')}, got {raw[bad].iloc[0]!r}", row=s.index[bad.to_numpy()], column=column)
+        raise SourceError(
+            path,
+            f"expected a date {fmt.replace('%', '')}, got {raw[bad].iloc[0]!r}",
+            row=s.index[bad.to_numpy()],
+            column=column,
+        )
     return out.astype("datetime64[ns]")
 
 
@@ -142,7 +159,12 @@ def _model(s: pd.Series, path: Path, column: str) -> pd.Series:
     out = raw.str.lower().map(MODEL_MAP)
     bad = out.isna() & raw.notna()
     if bad.any():
-        raise SourceError(path, f"unknown 287(g) model {raw[bad].iloc[0]!r}; known: {sorted(MODEL_MAP)}", row=s.index[bad.to_numpy()], column=column)
+        raise SourceError(
+            path,
+            f"unknown 287(g) model {raw[bad].iloc[0]!r}; known: {sorted(MODEL_MAP)}",
+            row=s.index[bad.to_numpy()],
+            column=column,
+        )
     return out.astype("string")
 
 
@@ -151,7 +173,12 @@ def _bool(s: pd.Series, path: Path, column: str) -> pd.Series:
     out = raw.map({"TRUE": True, "FALSE": False, "1": True, "0": False})
     bad = out.isna() & raw.notna()
     if bad.any():
-        raise SourceError(path, f"expected TRUE/FALSE, got {s[bad].iloc[0]!r}", row=s.index[bad.to_numpy()], column=column)
+        raise SourceError(
+            path,
+            f"expected TRUE/FALSE, got {s[bad].iloc[0]!r}",
+            row=s.index[bad.to_numpy()],
+            column=column,
+        )
     return out.astype("boolean")
 
 
@@ -159,7 +186,9 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     try:
         df = pd.read_excel(path, engine="calamine", dtype=object)
     except Exception as exc:  # calamine raises its own error types on corrupt files
-        raise SourceError(path, f"cannot be read as a spreadsheet (truncated or corrupt?): {exc}") from None
+        raise SourceError(
+            path, f"cannot be read as a spreadsheet (truncated or corrupt?): {exc}"
+        ) from None
     df.columns = [str(c).strip() for c in df.columns]
     df.index = pd.RangeIndex(2, len(df) + 2, name="line")  # spreadsheet row; the header is row 1
     return df
@@ -217,12 +246,21 @@ def load_roster(path: str | Path) -> pd.DataFrame:
     out["agency"] = agency.mask(use, bracket[0])
     out["jurisdiction_level"] = raw["jurisdiction_level"].astype("string")
     out["county_name"] = raw["county_name"].astype("string")
-    for src, dst in (("first_signed_best", "first_signed"), ("latest_signed", "latest_signed"),
-                     ("active_from", "active_from"), ("active_to", "active_to")):
+    for src, dst in (
+        ("first_signed_best", "first_signed"),
+        ("latest_signed", "latest_signed"),
+        ("active_from", "active_from"),
+        ("active_to", "active_to"),
+    ):
         out[dst] = _dates(raw[src], path, src)
     bad = (out["latest_signed"] < out["first_signed"]).fillna(False)
     if bad.any():
-        raise SourceError(path, "latest_signed before first_signed_best", row=raw.index[bad.to_numpy()], column="latest_signed")
+        raise SourceError(
+            path,
+            "latest_signed before first_signed_best",
+            row=raw.index[bad.to_numpy()],
+            column="latest_signed",
+        )
     out["signing_dates"] = raw["signing_dates"].astype("string")
     out["model"] = _model(raw["models"], path, "models")
     out["terminated"] = _bool(raw["terminated"], path, "terminated")
@@ -239,8 +277,12 @@ def load_roster(path: str | Path) -> pd.DataFrame:
         for code in codes:
             code = code.strip()
             if not re.fullmatch(r"\d{4,5}", code):
-                raise SourceError(path, f"expected county FIPS codes (4-5 digits, '; '-separated), got {raw.at[line, 'county_fips']!r}",
-                                  row=line, column="county_fips")
+                raise SourceError(
+                    path,
+                    f"expected county FIPS codes (4-5 digits, '; '-separated), got {raw.at[line, 'county_fips']!r}",
+                    row=line,
+                    column="county_fips",
+                )
             if code.zfill(5) not in seen:
                 seen.append(code.zfill(5))
         rows.extend((line, c) for c in seen)
@@ -305,16 +347,32 @@ def load_wapo(path: str | Path) -> pd.DataFrame:
     base = pd.DataFrame(index=raw.index)
     base["state"] = raw["State"].astype("string").str.strip().str.upper()
     base["agency"] = raw["County"].astype("string").str.strip()
-    base["sheriff"] = raw["Sheriff"].astype("string").str.strip() if "Sheriff" in raw.columns else pd.NA
-    ori = raw["ori"].astype("string").str.strip() if "ori" in raw.columns else pd.Series(pd.NA, index=raw.index, dtype="string")
+    base["sheriff"] = (
+        raw["Sheriff"].astype("string").str.strip() if "Sheriff" in raw.columns else pd.NA
+    )
+    ori = (
+        raw["ori"].astype("string").str.strip()
+        if "ori" in raw.columns
+        else pd.Series(pd.NA, index=raw.index, dtype="string")
+    )
     if "ignore" in raw.columns:
         alt = raw["ignore"].astype("string").str.strip()
         ori = ori.fillna(alt.where(alt.str.fullmatch(r"[A-Z]{2}[0-9A-Z]{5}(00)?").fillna(False)))
     base["ori"] = ori
     fips = pd.to_numeric(raw["FIPS"].astype("string").str.strip(), errors="coerce")
-    bad = (fips.isna() & raw["FIPS"].notna()) | ((fips % 1) != 0).fillna(False) | (fips > 99999).fillna(False) | (fips < 1000).fillna(False)
+    bad = (
+        (fips.isna() & raw["FIPS"].notna())
+        | ((fips % 1) != 0).fillna(False)
+        | (fips > 99999).fillna(False)
+        | (fips < 1000).fillna(False)
+    )
     if bad.any():
-        raise SourceError(path, f"expected a county FIPS number, got {raw.loc[bad, 'FIPS'].iloc[0]!r}", row=raw.index[bad.to_numpy()], column="FIPS")
+        raise SourceError(
+            path,
+            f"expected a county FIPS number, got {raw.loc[bad, 'FIPS'].iloc[0]!r}",
+            row=raw.index[bad.to_numpy()],
+            column="FIPS",
+        )
     base["fips"] = fips.astype("Int64").astype("string").str.zfill(5)
     jcol = next((c for c in raw.columns if c.lower().startswith("joined after")), None)
     base["joined_after_2018"] = raw[jcol].astype("string") if jcol else pd.NA
@@ -325,7 +383,12 @@ def load_wapo(path: str | Path) -> pd.DataFrame:
         flag = raw[col].astype("string").str.strip().str.upper()
         bad = flag.notna() & (flag != "X")
         if bad.any():
-            raise SourceError(path, f"expected 'X' or blank, got {raw.loc[bad, col].iloc[0]!r}", row=raw.index[bad.to_numpy()], column=col)
+            raise SourceError(
+                path,
+                f"expected 'X' or blank, got {raw.loc[bad, col].iloc[0]!r}",
+                row=raw.index[bad.to_numpy()],
+                column=col,
+            )
         part = base.copy()
         part["year"] = y
         part["in_287g"] = flag.eq("X").fillna(False).astype(bool)
@@ -351,7 +414,12 @@ def load_ucr_agencies(path: str | Path) -> pd.DataFrame:
     check_unique(raw, ["ori"], path)
     bad = ~raw["ori"].astype("string").str.fullmatch(r"[A-Z0-9]{9}").fillna(False)
     if bad.any():
-        raise SourceError(path, f"expected a 9-character ORI, got {raw.loc[bad, 'ori'].iloc[0]!r}", row=raw.index[bad.to_numpy()], column="ori")
+        raise SourceError(
+            path,
+            f"expected a 9-character ORI, got {raw.loc[bad, 'ori'].iloc[0]!r}",
+            row=raw.index[bad.to_numpy()],
+            column="ori",
+        )
     out = pd.DataFrame(index=raw.index)
     out["ori"] = raw["ori"].astype("string")
     out["agency_name"] = raw["agency_name"].astype("string")
@@ -442,8 +510,12 @@ def load_ice_current(path: str | Path) -> pd.DataFrame:
     for col in ("state", "agency"):
         bad = out[col].isna()
         if bad.any():
-            raise SourceError(path, "blank cell where a value is required (truncated sheet?)", row=raw.index[bad.to_numpy()],
-                              column="STATE" if col == "state" else "LAW ENFORCEMENT AGENCY")
+            raise SourceError(
+                path,
+                "blank cell where a value is required (truncated sheet?)",
+                row=raw.index[bad.to_numpy()],
+                column="STATE" if col == "state" else "LAW ENFORCEMENT AGENCY",
+            )
     if "SIGNED" in raw.columns:
         out["signed"], out["signed_issue"] = _ice_signed(raw["SIGNED"], path)
         out["status"] = pd.Series("participating", index=raw.index, dtype="string")
@@ -480,7 +552,9 @@ def load_ice_agreements(path: str | Path) -> pd.DataFrame:
     # agencies twice, e.g. 'st cloud police') are kept once; their number is in
     # attrs["exact_duplicates_dropped"] and each kept row has n_copies. Rows
     # that share the key but differ elsewhere are an error.
-    copies = raw.groupby(list(raw.columns), dropna=False, sort=False)[raw.columns[0]].transform("size")
+    copies = raw.groupby(list(raw.columns), dropna=False, sort=False)[raw.columns[0]].transform(
+        "size"
+    )
     exact = raw.duplicated(keep="first")
     n_exact = int(exact.sum())
     raw = raw.loc[~exact.to_numpy()]
@@ -496,7 +570,9 @@ def load_ice_agreements(path: str | Path) -> pd.DataFrame:
     out["model"] = _model(raw["type"], path, "type")
     out["agency_type"] = raw["agency_type"].astype("string")
     if "population_policed" in raw.columns:
-        out["population_policed"] = to_int(raw["population_policed"], path, "population_policed", allow_na=True)
+        out["population_policed"] = to_int(
+            raw["population_policed"], path, "population_policed", allow_na=True
+        )
     out["n_copies"] = copies.loc[out.index].astype("int64")
     out = _finish(out, "ice_agreements", path)
     out.attrs["exact_duplicates_dropped"] = n_exact
@@ -533,4 +609,6 @@ def fetch(dest: str | Path | None = None, *, progress: bool = True) -> list[Path
     date in their file names).
     """
     dest = Path(dest) if dest is not None else config.raw_dir("g287")
-    return fetch_all({name: (url, SHA256[name]) for name, url in URLS.items()}, dest, progress=progress)
+    return fetch_all(
+        {name: (url, SHA256[name]) for name, url in URLS.items()}, dest, progress=progress
+    )

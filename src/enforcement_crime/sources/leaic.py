@@ -67,7 +67,17 @@ AGENCY_TYPES: dict[int, str] = {
     7: "constable",
     997: "federal",
 }
-_REQUIRED = ("ORI7", "ORI9", "FIPS_ST", "FIPS_COUNTY", "NAME", "STATENAME", "COUNTYNAME", "AGCYTYPE", "U_TPOP")
+_REQUIRED = (
+    "ORI7",
+    "ORI9",
+    "FIPS_ST",
+    "FIPS_COUNTY",
+    "NAME",
+    "STATENAME",
+    "COUNTYNAME",
+    "AGCYTYPE",
+    "U_TPOP",
+)
 _CODE = re.compile(r"^\s*\((-?\d+)\)")
 
 
@@ -85,7 +95,9 @@ def _read(path: Path) -> pd.DataFrame:
 
             objs = pyreadr.read_r(str(path))
             if not objs:
-                raise SourceError(path, "the R data file holds no data frame (expected object da35158.0001)")
+                raise SourceError(
+                    path, "the R data file holds no data frame (expected object da35158.0001)"
+                )
             df = next(iter(objs.values()))
         elif suffix == ".dta":
             df = pd.read_stata(path, convert_categoricals=True)
@@ -94,13 +106,17 @@ def _read(path: Path) -> pd.DataFrame:
             check_last_line(path, sep)
             df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
         else:
-            raise SourceError(path, f"unknown LEAIC format {suffix!r} (expected .rda, .dta, .tsv or .csv)")
+            raise SourceError(
+                path, f"unknown LEAIC format {suffix!r} (expected .rda, .dta, .tsv or .csv)"
+            )
     except SourceError:
         raise
     except FileNotFoundError:
         raise
     except Exception as exc:
-        raise SourceError(path, f"cannot be read as a LEAIC {suffix} file (truncated or corrupt?): {exc}") from None
+        raise SourceError(
+            path, f"cannot be read as a LEAIC {suffix} file (truncated or corrupt?): {exc}"
+        ) from None
     df = df.reset_index(drop=True)
     df.index = pd.RangeIndex(2, len(df) + 2, name="row")  # row 1 is the header (as in the tsv)
     return df
@@ -118,8 +134,12 @@ def _code(s: pd.Series, path: Path, column: str) -> pd.Series:
     num = pd.to_numeric(raw, errors="coerce")
     bad = num.isna() & raw.notna() & (raw != "")
     if bad.any():
-        raise SourceError(path, f"expected a numeric code or '(NNN) label', got {s[bad].iloc[0]!r}",
-                          row=s.index[bad.to_numpy()], column=column)
+        raise SourceError(
+            path,
+            f"expected a numeric code or '(NNN) label', got {s[bad].iloc[0]!r}",
+            row=s.index[bad.to_numpy()],
+            column=column,
+        )
     return num.astype("Int64")
 
 
@@ -132,8 +152,12 @@ def _padded(s: pd.Series, width: int, path: Path, column: str) -> pd.Series:
     raw = raw.mask(neg | (raw == ""))
     bad = raw.notna() & ~raw.str.fullmatch(rf"\d{{1,{width}}}").fillna(False)
     if bad.any():
-        raise SourceError(path, f"expected a code of at most {width} digits, got {s[bad].iloc[0]!r}",
-                          row=s.index[bad.to_numpy()], column=column)
+        raise SourceError(
+            path,
+            f"expected a code of at most {width} digits, got {s[bad].iloc[0]!r}",
+            row=s.index[bad.to_numpy()],
+            column=column,
+        )
     return raw.str.zfill(width)
 
 
@@ -163,8 +187,11 @@ def load(path: str | Path) -> pd.DataFrame:
     df = _read(path)
     missing = [c for c in _REQUIRED if c not in df.columns]
     if missing:
-        raise SourceError(path, f"missing column(s) {missing} of the LEAIC 2012 layout; found {list(df.columns)[:25]}",
-                          column=missing[0])
+        raise SourceError(
+            path,
+            f"missing column(s) {missing} of the LEAIC 2012 layout; found {list(df.columns)[:25]}",
+            column=missing[0],
+        )
     if df.empty:
         raise SourceError(path, "no agency rows (truncated file?)")
     out = pd.DataFrame(index=df.index)
@@ -174,37 +201,60 @@ def load(path: str | Path) -> pd.DataFrame:
     out["ori9"] = ori9.mask(ori9.isin(["-1", ""]))
     bad = out["ori7"].notna() & ~out["ori7"].str.fullmatch(r"[A-Z0-9]{7}").fillna(False)
     if bad.any():
-        raise SourceError(path, f"expected a 7-character ORI, got {df['ORI7'][bad].iloc[0]!r}",
-                          row=df.index[bad.to_numpy()], column="ORI7")
+        raise SourceError(
+            path,
+            f"expected a 7-character ORI, got {df['ORI7'][bad].iloc[0]!r}",
+            row=df.index[bad.to_numpy()],
+            column="ORI7",
+        )
     out["state_fips"] = _padded(df["FIPS_ST"], 2, path, "FIPS_ST")
     out["county_fips"] = _padded(df["FIPS_COUNTY"], 3, path, "FIPS_COUNTY")
     out["fips"] = (out["state_fips"] + out["county_fips"]).astype("string")
     out["agency_name"] = _str(df["NAME"]).str.upper().str.replace(r"\s+", " ", regex=True)
     out["local_government"] = (
         _str(df["LG_NAME"]).str.upper().str.replace(r"\s+", " ", regex=True).replace("", pd.NA)
-        if "LG_NAME" in df else pd.Series(pd.NA, index=df.index, dtype="string")
+        if "LG_NAME" in df
+        else pd.Series(pd.NA, index=df.index, dtype="string")
     )
     out["state_name"] = _str(df["STATENAME"]).str.upper()
     out["county_name"] = _str(df["COUNTYNAME"]).str.upper()
     code = _code(df["AGCYTYPE"], path, "AGCYTYPE")
     out["agency_type_code"] = code
-    out["agency_type"] = code.map(lambda c: AGENCY_TYPES.get(int(c), f"code {int(c)}") if pd.notna(c) else pd.NA).astype("string")
-    out["part_of_larger"] = (_code(df["PARTOF"], path, "PARTOF") == 1).fillna(False).astype(bool) if "PARTOF" in df else False
+    out["agency_type"] = code.map(
+        lambda c: AGENCY_TYPES.get(int(c), f"code {int(c)}") if pd.notna(c) else pd.NA
+    ).astype("string")
+    out["part_of_larger"] = (
+        (_code(df["PARTOF"], path, "PARTOF") == 1).fillna(False).astype(bool)
+        if "PARTOF" in df
+        else False
+    )
     pop = pd.to_numeric(_str(df["U_TPOP"]), errors="coerce")
     bad = pop.isna() & _str(df["U_TPOP"]).notna() & (_str(df["U_TPOP"]) != "")
     if bad.any():
-        raise SourceError(path, f"expected a number, got {df['U_TPOP'][bad].iloc[0]!r}", row=df.index[bad.to_numpy()], column="U_TPOP")
+        raise SourceError(
+            path,
+            f"expected a number, got {df['U_TPOP'][bad].iloc[0]!r}",
+            row=df.index[bad.to_numpy()],
+            column="U_TPOP",
+        )
     out["population"] = pop.where(pop >= 0).round().astype("Int64")
     if "U_POPGRP" in df:
         grp = _str(df["U_POPGRP"]).str.strip()
         out["pop_group"] = grp.mask(grp.isin(["-1", ""]))
     else:
         out["pop_group"] = pd.Series(pd.NA, index=df.index, dtype="string")
-    out["place_fips"] = pd.to_numeric(df["FPLACE"], errors="coerce").where(lambda x: x >= 0).astype("Int64") if "FPLACE" in df else pd.array([pd.NA] * len(df), dtype="Int64")
+    out["place_fips"] = (
+        pd.to_numeric(df["FPLACE"], errors="coerce").where(lambda x: x >= 0).astype("Int64")
+        if "FPLACE" in df
+        else pd.array([pd.NA] * len(df), dtype="Int64")
+    )
     dup = out["ori7"].notna() & out["ori7"].duplicated(keep=False)
     if dup.any():
-        raise SourceError(path, f"duplicate ORI7 {out.loc[dup, 'ori7'].iloc[0]!r} (ORI7 must be unique)",
-                          row=out.index[dup.to_numpy()], column="ORI7")
+        raise SourceError(
+            path,
+            f"duplicate ORI7 {out.loc[dup, 'ori7'].iloc[0]!r} (ORI7 must be unique)",
+            row=out.index[dup.to_numpy()],
+            column="ORI7",
+        )
     out.attrs.update(source_file=str(path))
     return out
-

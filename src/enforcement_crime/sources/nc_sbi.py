@@ -107,38 +107,70 @@ def load(path: str | Path) -> pd.DataFrame:
     est = raw["estimate"].astype("string").str.strip().str.lower()
     bad = ~est.isin(["rate", "number"]).fillna(False)
     if bad.any():
-        raise SourceError(path, f"expected 'rate' or 'number', got {raw.loc[bad, 'estimate'].iloc[0]!r}", row=raw.index[bad.to_numpy()], column="estimate")
+        raise SourceError(
+            path,
+            f"expected 'rate' or 'number', got {raw.loc[bad, 'estimate'].iloc[0]!r}",
+            row=raw.index[bad.to_numpy()],
+            column="estimate",
+        )
     place = raw["geo_description"].astype("string").str.strip()
     is_state = place.str.lower().eq("north carolina").fillna(False)
     lookup = {k.lower(): v for k, v in NC_COUNTY_FIPS.items()}
     fips = place.str.lower().str.removesuffix(" county").map(lookup)
     bad = fips.isna() & ~is_state
     if bad.any():
-        raise SourceError(path, f"unknown North Carolina county {place[bad].iloc[0]!r}", row=raw.index[bad.to_numpy()], column="geo_description")
+        raise SourceError(
+            path,
+            f"unknown North Carolina county {place[bad].iloc[0]!r}",
+            row=raw.index[bad.to_numpy()],
+            column="geo_description",
+        )
     year = pd.to_numeric(raw["year"], errors="coerce")
     bad = year.isna() | (year % 1 != 0)
     if bad.any():
-        raise SourceError(path, f"expected a year, got {raw.loc[bad, 'year'].iloc[0]!r}", row=raw.index[bad.to_numpy()], column="year")
+        raise SourceError(
+            path,
+            f"expected a year, got {raw.loc[bad, 'year'].iloc[0]!r}",
+            row=raw.index[bad.to_numpy()],
+            column="year",
+        )
     values = {}
     for col in COLUMN_MAP:
         txt = raw[col].astype("string").str.strip().str.replace(",", "", regex=False)
         num = pd.to_numeric(txt, errors="coerce")
         bad = num.isna() & txt.notna()
         if bad.any():
-            raise SourceError(path, f"expected a number, got {raw.loc[bad, col].iloc[0]!r}", row=raw.index[bad.to_numpy()], column=col)
+            raise SourceError(
+                path,
+                f"expected a number, got {raw.loc[bad, col].iloc[0]!r}",
+                row=raw.index[bad.to_numpy()],
+                column=col,
+            )
         bad = (num < 0).fillna(False)
         if bad.any():
-            raise SourceError(path, f"expected a non-negative value, got {num[bad].iloc[0]:g}", row=raw.index[bad.to_numpy()], column=col)
+            raise SourceError(
+                path,
+                f"expected a non-negative value, got {num[bad].iloc[0]:g}",
+                row=raw.index[bad.to_numpy()],
+                column=col,
+            )
         bad = (est == "number") & ((num % 1) != 0).fillna(False)
         if bad.any():
-            raise SourceError(path, f"expected a whole-number count in a 'number' row, got {raw.loc[bad, col].iloc[0]!r}", row=raw.index[bad.to_numpy()], column=col)
+            raise SourceError(
+                path,
+                f"expected a whole-number count in a 'number' row, got {raw.loc[bad, col].iloc[0]!r}",
+                row=raw.index[bad.to_numpy()],
+                column=col,
+            )
         values[col] = num
     keys = pd.DataFrame({"place": place, "year": year.astype("int64"), "estimate": est})
     keys["fips"] = fips.where(~is_state, "37000")
     keys["level"] = is_state.map({True: "state", False: "county"})
     vals = pd.DataFrame(values)
     counts = vals[est.eq("number").to_numpy()].rename(columns=COLUMN_MAP)
-    rates = vals[est.eq("rate").to_numpy()].rename(columns={c: f"{v}_rate" for c, v in COLUMN_MAP.items()})
+    rates = vals[est.eq("rate").to_numpy()].rename(
+        columns={c: f"{v}_rate" for c, v in COLUMN_MAP.items()}
+    )
     ids = keys[["place", "level", "fips", "year"]]
     c = ids.loc[counts.index].join(counts.round().astype("Int64"))
     r = ids.loc[rates.index].join(rates.astype("float64"))
@@ -151,7 +183,15 @@ def load(path: str | Path) -> pd.DataFrame:
             out[f"{col}_rate"] = float("nan")
     out["source"] = path.name
     out = out.astype({"place": "string", "level": "string", "fips": "string", "source": "string"})
-    cols = ["place", "level", "fips", "year", *COLUMN_MAP.values(), *(f"{v}_rate" for v in COLUMN_MAP.values()), "source"]
+    cols = [
+        "place",
+        "level",
+        "fips",
+        "year",
+        *COLUMN_MAP.values(),
+        *(f"{v}_rate" for v in COLUMN_MAP.values()),
+        "source",
+    ]
     out = out[cols].sort_values(["place", "year"], ignore_index=True)
     out.attrs = {"path": str(path)}
     return out

@@ -36,7 +36,17 @@ from enforcement_crime.sources._fetch import (
     to_int,
 )
 
-__all__ = ["CITATION", "LICENSE", "URL", "URLS", "SHA256", "FIRST_ACTIVATION", "LAST_ACTIVATION", "load", "fetch"]
+__all__ = [
+    "CITATION",
+    "LICENSE",
+    "URL",
+    "URLS",
+    "SHA256",
+    "FIRST_ACTIVATION",
+    "LAST_ACTIVATION",
+    "load",
+    "fetch",
+]
 
 CITATION = (
     "U.S. Immigration and Customs Enforcement, 'Secure Communities: Activated Jurisdictions' "
@@ -102,7 +112,9 @@ def load(path: str | Path) -> pd.DataFrame:
         try:
             raw = pd.read_stata(path, convert_categoricals=False)
         except Exception as exc:  # pandas raises several types on a corrupt .dta
-            raise SourceError(path, f"cannot be read as a Stata .dta file (truncated or corrupt?): {exc}") from None
+            raise SourceError(
+                path, f"cannot be read as a Stata .dta file (truncated or corrupt?): {exc}"
+            ) from None
         raw.index = pd.RangeIndex(1, len(raw) + 1, name="observation")
         raw = raw.astype("string").replace({"": pd.NA, "nan": pd.NA})
     else:
@@ -125,7 +137,8 @@ def load(path: str | Path) -> pd.DataFrame:
             path,
             f"activation date {dated[bad].iloc[0].date()} outside the SC roll-out "
             f"({FIRST_ACTIVATION.date()} .. {LAST_ACTIVATION.date()})",
-            row=dated.index[bad.to_numpy()], column="activation_date",
+            row=dated.index[bad.to_numpy()],
+            column="activation_date",
         )
     out["source"] = path.name
     missing = out["activation_date"].isna()
@@ -135,15 +148,21 @@ def load(path: str | Path) -> pd.DataFrame:
         "missing_by_state": out.loc[missing, "state"].fillna("?").value_counts().to_dict(),
     }
     out = out[_COLUMNS].reset_index(drop=True)
-    return out.astype({c: "string" for c in ("fips", "date_precision", "state", "county_name", "note", "source")})
+    return out.astype(
+        {c: "string" for c in ("fips", "date_precision", "state", "county_name", "note", "source")}
+    )
 
 
 def _fips5(s: pd.Series, path: Path, column: str) -> pd.Series:
     code = s.astype("string").str.strip().str.replace(r"\.0$", "", regex=True)
     bad = ~code.str.fullmatch(r"\d{4,5}").fillna(False)
     if bad.any():
-        raise SourceError(path, f"expected a 4- or 5-digit county FIPS code, got {s[bad].iloc[0]!r}",
-                          row=s.index[bad.to_numpy()], column=column)
+        raise SourceError(
+            path,
+            f"expected a 4- or 5-digit county FIPS code, got {s[bad].iloc[0]!r}",
+            row=s.index[bad.to_numpy()],
+            column=column,
+        )
     return code.str.zfill(5)
 
 
@@ -155,28 +174,51 @@ def _extract(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     year = to_int(year_s, path, "activation_year", allow_na=True, min_value=1)
     bad = (month > 12).fillna(False)
     if bad.any():
-        raise SourceError(path, f"expected a month 1-12, got {month[bad].iloc[0]}", row=raw.index[bad.to_numpy()], column="activation_month")
+        raise SourceError(
+            path,
+            f"expected a month 1-12, got {month[bad].iloc[0]}",
+            row=raw.index[bad.to_numpy()],
+            column="activation_month",
+        )
     half = month.isna() != year.isna()
     if half.any():
         col = "activation_year" if year.isna()[half].iloc[0] else "activation_month"
-        raise SourceError(path, "month and year must be both given or both blank", row=raw.index[half.to_numpy()], column=col)
+        raise SourceError(
+            path,
+            "month and year must be both given or both blank",
+            row=raw.index[half.to_numpy()],
+            column=col,
+        )
     out = pd.DataFrame(index=raw.index)
     out["fips"] = _fips5(raw["countyfips"], path, "countyfips")
-    sf = raw["statefips"].astype("string").str.strip().str.replace(r"\.0$", "", regex=True).str.zfill(2)
+    sf = (
+        raw["statefips"]
+        .astype("string")
+        .str.strip()
+        .str.replace(r"\.0$", "", regex=True)
+        .str.zfill(2)
+    )
     bad = (sf != out["fips"].str[:2]).fillna(True)
     if bad.any():
-        raise SourceError(path, f"statefips {raw.loc[bad, 'statefips'].iloc[0]!r} is not the first two digits of countyfips",
-                          row=raw.index[bad.to_numpy()], column="statefips")
+        raise SourceError(
+            path,
+            f"statefips {raw.loc[bad, 'statefips'].iloc[0]!r} is not the first two digits of countyfips",
+            row=raw.index[bad.to_numpy()],
+            column="statefips",
+        )
     out["activation_date"] = pd.to_datetime(
-        {"year": year.astype("float64"), "month": month.astype("float64"), "day": 1}, errors="coerce"
+        {"year": year.astype("float64"), "month": month.astype("float64"), "day": 1},
+        errors="coerce",
     ).astype("datetime64[ns]")
     out["date_precision"] = np.where(out["activation_date"].notna(), "month", None)
     out["state"] = raw["state"].astype("string").str.strip()
     out["county_name"] = raw["countyname"].astype("string").str.strip()
     missing = out["activation_date"].isna()
     out["note"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    out.loc[missing, "note"] = out.loc[missing, "state"].map(_NO_DATE).fillna(
-        "no date in source (defunct, merged or uncovered county code)"
+    out.loc[missing, "note"] = (
+        out.loc[missing, "state"]
+        .map(_NO_DATE)
+        .fillna("no date in source (defunct, merged or uncovered county code)")
     )
     return out
 
@@ -186,17 +228,29 @@ def _plain(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     out = pd.DataFrame(index=raw.index)
     out["fips"] = _fips5(raw["fips"], path, "fips")
     s = raw["activation_date"].astype("string").str.strip()
-    day = pd.to_datetime(s.where(s.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False)), format="%Y-%m-%d", errors="coerce")
-    month = pd.to_datetime(s.where(s.str.fullmatch(r"\d{4}-\d{2}").fillna(False)), format="%Y-%m", errors="coerce")
+    day = pd.to_datetime(
+        s.where(s.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False)),
+        format="%Y-%m-%d",
+        errors="coerce",
+    )
+    month = pd.to_datetime(
+        s.where(s.str.fullmatch(r"\d{4}-\d{2}").fillna(False)), format="%Y-%m", errors="coerce"
+    )
     date = day.fillna(month)
     bad = date.isna() & s.notna()
     if bad.any():
-        raise SourceError(path, f"expected a date YYYY-MM-DD or YYYY-MM, got {s[bad].iloc[0]!r}",
-                          row=raw.index[bad.to_numpy()], column="activation_date")
+        raise SourceError(
+            path,
+            f"expected a date YYYY-MM-DD or YYYY-MM, got {s[bad].iloc[0]!r}",
+            row=raw.index[bad.to_numpy()],
+            column="activation_date",
+        )
     out["activation_date"] = date.astype("datetime64[ns]")
     out["date_precision"] = np.select([day.notna(), month.notna()], ["day", "month"], None)
     out["state"] = raw["state"].astype("string") if "state" in raw.columns else pd.NA
-    out["county_name"] = raw["county_name"].astype("string") if "county_name" in raw.columns else pd.NA
+    out["county_name"] = (
+        raw["county_name"].astype("string") if "county_name" in raw.columns else pd.NA
+    )
     out["note"] = pd.Series(pd.NA, index=out.index, dtype="string")
     out.loc[out["activation_date"].isna(), "note"] = "no date in source"
     return out

@@ -67,15 +67,38 @@ LOGIN = {
 }
 
 WIDTHS: tuple[tuple[str, int], ...] = (
-    ("STUDYNO", 4), ("EDITION", 1), ("PART", 1), ("IDNO", 4), ("FIPS_ST", 2), ("FIPS_CTY", 3),
-    ("CPOPARST", 8), ("CPOPCRIM", 8), ("AG_ARRST", 3), ("AG_OFF", 3), ("COVIND", 8),
-    ("INDEX", 6), ("MODINDX", 6), ("MURDER", 4), ("RAPE", 4), ("ROBBERY", 5), ("AGASSLT", 5),
-    ("BURGLRY", 6), ("LARCENY", 6), ("MVTHEFT", 6), ("ARSON", 4),
+    ("STUDYNO", 4),
+    ("EDITION", 1),
+    ("PART", 1),
+    ("IDNO", 4),
+    ("FIPS_ST", 2),
+    ("FIPS_CTY", 3),
+    ("CPOPARST", 8),
+    ("CPOPCRIM", 8),
+    ("AG_ARRST", 3),
+    ("AG_OFF", 3),
+    ("COVIND", 8),
+    ("INDEX", 6),
+    ("MODINDX", 6),
+    ("MURDER", 4),
+    ("RAPE", 4),
+    ("ROBBERY", 5),
+    ("AGASSLT", 5),
+    ("BURGLRY", 6),
+    ("LARCENY", 6),
+    ("MVTHEFT", 6),
+    ("ARSON", 4),
 )
 _LINE = sum(w for _, w in WIDTHS)
 _OFFENSES = {
-    "MURDER": "murder", "RAPE": "rape", "ROBBERY": "robbery", "AGASSLT": "aggravated_assault",
-    "BURGLRY": "burglary", "LARCENY": "larceny", "MVTHEFT": "motor_vehicle_theft", "ARSON": "arson",
+    "MURDER": "murder",
+    "RAPE": "rape",
+    "ROBBERY": "robbery",
+    "AGASSLT": "aggravated_assault",
+    "BURGLRY": "burglary",
+    "LARCENY": "larceny",
+    "MVTHEFT": "motor_vehicle_theft",
+    "ARSON": "arson",
 }
 _YEAR = re.compile(r"(?<!\d)(199[4-9]|20[01]\d)(?!\d)")
 
@@ -95,18 +118,24 @@ def _read_fixed(path: Path) -> pd.DataFrame:
     try:
         text = path.read_text(encoding="ascii")
     except UnicodeDecodeError as exc:
-        raise SourceError(path, f"is not ASCII text (corrupt, or not the fixed-width file?): {exc}") from None
+        raise SourceError(
+            path, f"is not ASCII text (corrupt, or not the fixed-width file?): {exc}"
+        ) from None
     lines = text.splitlines()
     rows = []
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         if len(line.rstrip("\r")) < _LINE:
-            raise SourceError(path, f"line has {len(line)} characters, the fixed-width layout needs {_LINE} "
-                              "(truncated file or another layout?)", row=n)
+            raise SourceError(
+                path,
+                f"line has {len(line)} characters, the fixed-width layout needs {_LINE} "
+                "(truncated file or another layout?)",
+                row=n,
+            )
         rec, pos = {"_line": n}, 0
         for name, width in WIDTHS:
-            rec[name] = line[pos:pos + width].strip()
+            rec[name] = line[pos : pos + width].strip()
             pos += width
         rows.append(rec)
     if not rows:
@@ -127,11 +156,15 @@ def _read(path: Path) -> pd.DataFrame:
         elif suffix == ".dta":
             df = pd.read_stata(path, convert_categoricals=False)
         else:
-            raise SourceError(path, f"unknown format {suffix!r} (expected .txt fixed width, .tsv or .dta)")
+            raise SourceError(
+                path, f"unknown format {suffix!r} (expected .txt fixed width, .tsv or .dta)"
+            )
     except SourceError:
         raise
     except Exception as exc:
-        raise SourceError(path, f"cannot be read as an ICPSR county {suffix} file (truncated or corrupt?): {exc}") from None
+        raise SourceError(
+            path, f"cannot be read as an ICPSR county {suffix} file (truncated or corrupt?): {exc}"
+        ) from None
     df.columns = [str(c).strip().upper() for c in df.columns]
     df = df.reset_index(drop=True)
     df.index = pd.RangeIndex(2, len(df) + 2, name="row")
@@ -146,11 +179,20 @@ def _num(df: pd.DataFrame, col: str, path: Path, *, integer: bool = True) -> pd.
     if integer:
         bad |= (((num % 1) != 0) & num.notna()).fillna(False)
     if bad.any():
-        raise SourceError(path, f"expected a {'whole ' if integer else ''}number, got {s[bad].iloc[0]!r}",
-                          row=df.index[bad.to_numpy()], column=col)
+        raise SourceError(
+            path,
+            f"expected a {'whole ' if integer else ''}number, got {s[bad].iloc[0]!r}",
+            row=df.index[bad.to_numpy()],
+            column=col,
+        )
     low = (num < 0).fillna(False)
     if low.any():
-        raise SourceError(path, f"expected a non-negative value, got {num[low].iloc[0]:g}", row=df.index[low.to_numpy()], column=col)
+        raise SourceError(
+            path,
+            f"expected a non-negative value, got {num[low].iloc[0]:g}",
+            row=df.index[low.to_numpy()],
+            column=col,
+        )
     return num
 
 
@@ -185,23 +227,35 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
         if "YEAR" in df.columns:
             years = pd.to_numeric(df["YEAR"], errors="coerce").dropna().unique()
             if len(years) != 1:
-                raise SourceError(path, f"expected one year in column YEAR, found {sorted(years)[:5]}", column="YEAR")
+                raise SourceError(
+                    path,
+                    f"expected one year in column YEAR, found {sorted(years)[:5]}",
+                    column="YEAR",
+                )
             year = int(years[0])
         else:
             found = _YEAR.findall(path.name)
             if not found:
-                raise SourceError(path, "cannot tell the year: the files carry none; pass year= or put the year in the file name")
+                raise SourceError(
+                    path,
+                    "cannot tell the year: the files carry none; pass year= or put the year in the file name",
+                )
             year = int(found[-1])
     year = int(year)
     vp = violent_property_layout(year)
     cols = set(df.columns)
     # tsv/dta files of 2009-2014 may name the fields VIOLENT/PROPERTY instead of INDEX/MODINDX
-    first, second = ("VIOLENT", "PROPERTY") if {"VIOLENT", "PROPERTY"} <= cols else ("INDEX", "MODINDX")
+    first, second = (
+        ("VIOLENT", "PROPERTY") if {"VIOLENT", "PROPERTY"} <= cols else ("INDEX", "MODINDX")
+    )
     required = ["FIPS_ST", "FIPS_CTY", "CPOPCRIM", "COVIND", first, second, *_OFFENSES]
     missing = [c for c in required if c not in cols]
     if missing:
-        raise SourceError(path, f"missing column(s) {missing} of the ICPSR county-level layout; found {sorted(cols)[:25]}",
-                          column=missing[0])
+        raise SourceError(
+            path,
+            f"missing column(s) {missing} of the ICPSR county-level layout; found {sorted(cols)[:25]}",
+            column=missing[0],
+        )
     if df.empty:
         raise SourceError(path, "no data rows (truncated file?)")
     out = pd.DataFrame(index=df.index)
@@ -209,20 +263,37 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
     co = _num(df, "FIPS_CTY", path)
     if st.isna().any() or co.isna().any():
         bad = st.isna() | co.isna()
-        raise SourceError(path, "missing FIPS code", row=df.index[bad.to_numpy()], column="FIPS_ST" if st.isna().any() else "FIPS_CTY")
+        raise SourceError(
+            path,
+            "missing FIPS code",
+            row=df.index[bad.to_numpy()],
+            column="FIPS_ST" if st.isna().any() else "FIPS_CTY",
+        )
     out["state_fips"] = st.astype("int64").astype("string").str.zfill(2)
     out["county_fips"] = co.astype("int64").astype("string").str.zfill(3)
     out["fips"] = (out["state_fips"] + out["county_fips"]).astype("string")
     out["year"] = np.int64(year)
     out["population"] = _num(df, "CPOPCRIM", path).round().astype("Int64")
-    out["population_arrests"] = (_num(df, "CPOPARST", path).round().astype("Int64") if "CPOPARST" in cols
-                                 else pd.array([pd.NA] * len(df), dtype="Int64"))
+    out["population_arrests"] = (
+        _num(df, "CPOPARST", path).round().astype("Int64")
+        if "CPOPARST" in cols
+        else pd.array([pd.NA] * len(df), dtype="Int64")
+    )
     for src, dst in (("AG_OFF", "agencies_offenses"), ("AG_ARRST", "agencies_arrests")):
-        out[dst] = _num(df, src, path).astype("Int64") if src in cols else pd.array([pd.NA] * len(df), dtype="Int64")
+        out[dst] = (
+            _num(df, src, path).astype("Int64")
+            if src in cols
+            else pd.array([pd.NA] * len(df), dtype="Int64")
+        )
     cov = _num(df, "COVIND", path, integer=False).astype("float64")
     high = (cov > 100).fillna(False)
     if high.any():
-        raise SourceError(path, f"coverage indicator above 100: {cov[high].iloc[0]:g}", row=df.index[high.to_numpy()], column="COVIND")
+        raise SourceError(
+            path,
+            f"coverage indicator above 100: {cov[high].iloc[0]:g}",
+            row=df.index[high.to_numpy()],
+            column="COVIND",
+        )
     out["coverage"] = cov
     a = _num(df, first, path).astype("Int64")
     b = _num(df, second, path).astype("Int64")
@@ -241,7 +312,11 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
         out.loc[no_data, c] = pd.NA
     dup = out.duplicated(["fips"], keep=False)
     if dup.any():
-        raise SourceError(path, f"duplicate county {out.loc[dup, 'fips'].iloc[0]!r} (one row per county expected)",
-                          row=out.index[dup.to_numpy()], column="FIPS_ST, FIPS_CTY")
+        raise SourceError(
+            path,
+            f"duplicate county {out.loc[dup, 'fips'].iloc[0]!r} (one row per county expected)",
+            row=out.index[dup.to_numpy()],
+            column="FIPS_ST, FIPS_CTY",
+        )
     out.attrs.update(source_file=str(path), violent_property_layout=vp)
     return out

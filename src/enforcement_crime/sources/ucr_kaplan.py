@@ -33,7 +33,17 @@ import pandas as pd
 from enforcement_crime import config
 from enforcement_crime.sources._fetch import SourceError, login_required
 
-__all__ = ["CITATION", "URL", "LICENSE", "SOURCE", "LOGIN", "COLUMN_MAP", "load", "fetch", "check_last_line"]
+__all__ = [
+    "CITATION",
+    "URL",
+    "LICENSE",
+    "SOURCE",
+    "LOGIN",
+    "COLUMN_MAP",
+    "load",
+    "fetch",
+    "check_last_line",
+]
 
 SOURCE = "ucr_kaplan"
 CITATION = (
@@ -66,9 +76,18 @@ COLUMN_MAP: dict[str, str] = {
     "officers_assaulted": "officers_assaulted",
 }
 _REQUIRED = (
-    "ori", "year", "population", "fips_state_code", "fips_county_code",
-    "actual_murder", "actual_rape_total", "actual_robbery_total", "actual_assault_aggravated",
-    "actual_burg_total", "actual_theft_total", "actual_mtr_veh_theft_total",
+    "ori",
+    "year",
+    "population",
+    "fips_state_code",
+    "fips_county_code",
+    "actual_murder",
+    "actual_rape_total",
+    "actual_robbery_total",
+    "actual_assault_aggravated",
+    "actual_burg_total",
+    "actual_theft_total",
+    "actual_mtr_veh_theft_total",
 )
 
 
@@ -100,8 +119,11 @@ def check_last_line(path: Path, sep: str) -> None:
     if n_last != n_head:
         with open(path, "rb") as fh:
             n_lines = sum(1 for ln in fh if ln.strip())
-        raise SourceError(path, f"the last line has {n_last} fields but the header has {n_head} "
-                          "(truncated download?)", row=n_lines)
+        raise SourceError(
+            path,
+            f"the last line has {n_last} fields but the header has {n_head} (truncated download?)",
+            row=n_lines,
+        )
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -121,31 +143,54 @@ def _read(path: Path) -> pd.DataFrame:
     except FileNotFoundError:
         raise
     except Exception as exc:
-        raise SourceError(path, f"cannot be read as a Kaplan Return A {suffix} file (truncated or corrupt?): {exc}") from None
+        raise SourceError(
+            path,
+            f"cannot be read as a Kaplan Return A {suffix} file (truncated or corrupt?): {exc}",
+        ) from None
     df.columns = [str(c).strip().lower() for c in df.columns]
     df = df.reset_index(drop=True)
     df.index = pd.RangeIndex(2, len(df) + 2, name="row")
     return df
 
 
-def _int(df: pd.DataFrame, col: str, path: Path, *, min_value: int | None = 0, max_value: int | None = None) -> pd.Series:
+def _int(
+    df: pd.DataFrame,
+    col: str,
+    path: Path,
+    *,
+    min_value: int | None = 0,
+    max_value: int | None = None,
+) -> pd.Series:
     s = df[col]
     raw = s.astype("string").str.strip()
     num = pd.to_numeric(raw, errors="coerce")
     bad = (num.isna() & raw.notna() & (raw != "")) | (((num % 1) != 0) & num.notna()).fillna(False)
     if bad.any():
-        raise SourceError(path, f"expected an integer, got {s[bad].iloc[0]!r}", row=df.index[bad.to_numpy()], column=col)
+        raise SourceError(
+            path,
+            f"expected an integer, got {s[bad].iloc[0]!r}",
+            row=df.index[bad.to_numpy()],
+            column=col,
+        )
     if min_value is not None:
         low = (num < min_value).fillna(False)
         if low.any():
-            raise SourceError(path, f"expected a value >= {min_value}, got {num[low].iloc[0]:g}"
-                              + (" (a negative count)" if min_value == 0 else ""),
-                              row=df.index[low.to_numpy()], column=col)
+            raise SourceError(
+                path,
+                f"expected a value >= {min_value}, got {num[low].iloc[0]:g}"
+                + (" (a negative count)" if min_value == 0 else ""),
+                row=df.index[low.to_numpy()],
+                column=col,
+            )
     if max_value is not None:
         high = (num > max_value).fillna(False)
         if high.any():
-            raise SourceError(path, f"expected a value <= {max_value}, got {num[high].iloc[0]:g}",
-                              row=df.index[high.to_numpy()], column=col)
+            raise SourceError(
+                path,
+                f"expected a value <= {max_value}, got {num[high].iloc[0]:g}",
+                row=df.index[high.to_numpy()],
+                column=col,
+            )
     return num.round().astype("Int64")
 
 
@@ -174,27 +219,44 @@ def load(path: str | Path) -> pd.DataFrame:
         raise FileNotFoundError(f"{path}: no such file (Kaplan Return A agency-year file expected)")
     df = _read(path)
     missing = [c for c in _REQUIRED if c not in df.columns]
-    if "number_of_months_missing" not in df.columns and "number_of_months_reported" not in df.columns:
+    if (
+        "number_of_months_missing" not in df.columns
+        and "number_of_months_reported" not in df.columns
+    ):
         missing.append("number_of_months_missing or number_of_months_reported")
     if missing:
-        raise SourceError(path, f"missing column(s) {missing} of Kaplan's Return A layout; found {list(df.columns)[:25]}",
-                          column=missing[0])
+        raise SourceError(
+            path,
+            f"missing column(s) {missing} of Kaplan's Return A layout; found {list(df.columns)[:25]}",
+            column=missing[0],
+        )
     if df.empty:
         raise SourceError(path, "no data rows (truncated file?)")
     out = pd.DataFrame(index=df.index)
     ori = df["ori"].astype("string").str.strip().str.upper()
     bad = ori.isna() | ~ori.str.fullmatch(r"[A-Z0-9]{7}").fillna(False)
     if bad.any():
-        raise SourceError(path, f"expected a 7-character ORI, got {df['ori'][bad].iloc[0]!r}", row=df.index[bad.to_numpy()], column="ori")
+        raise SourceError(
+            path,
+            f"expected a 7-character ORI, got {df['ori'][bad].iloc[0]!r}",
+            row=df.index[bad.to_numpy()],
+            column="ori",
+        )
     out["ori"] = ori
     for col in ("ori9", "agency_name", "state", "state_abb", "agency_type"):
-        out[col] = df[col].astype("string").str.strip() if col in df else pd.Series(pd.NA, index=df.index, dtype="string")
+        out[col] = (
+            df[col].astype("string").str.strip()
+            if col in df
+            else pd.Series(pd.NA, index=df.index, dtype="string")
+        )
     year = _int(df, "year", path, min_value=1960, max_value=2100)
     if year.isna().any():
         raise SourceError(path, "missing year", row=df.index[year.isna().to_numpy()], column="year")
     out["year"] = year.astype("int64")
     if "number_of_months_missing" in df:
-        out["months_reported"] = (12 - _int(df, "number_of_months_missing", path, max_value=12)).astype("Int64")
+        out["months_reported"] = (
+            12 - _int(df, "number_of_months_missing", path, max_value=12)
+        ).astype("Int64")
         out["months_rule"] = "12 - missing"
     else:
         out["months_reported"] = _int(df, "number_of_months_reported", path, max_value=12)
@@ -203,12 +265,19 @@ def load(path: str | Path) -> pd.DataFrame:
     out["population"] = _int(df, "population", path)
     st = _int(df, "fips_state_code", path)
     co = _int(df, "fips_county_code", path)
-    out["fips"] = (st.astype("string").str.zfill(2) + co.astype("string").str.zfill(3)).astype("string")
+    out["fips"] = (st.astype("string").str.zfill(2) + co.astype("string").str.zfill(3)).astype(
+        "string"
+    )
     for src, dst in COLUMN_MAP.items():
         out[dst] = _int(df, src, path) if src in df else pd.array([pd.NA] * len(df), dtype="Int64")
     dup = out.duplicated(["ori", "year"], keep=False)
     if dup.any():
         first = out.loc[dup, ["ori", "year"]].iloc[0].to_dict()
-        raise SourceError(path, f"duplicate key {first} (ori and year must be unique)", row=out.index[dup.to_numpy()], column="ori, year")
+        raise SourceError(
+            path,
+            f"duplicate key {first} (ori and year must be unique)",
+            row=out.index[dup.to_numpy()],
+            column="ori, year",
+        )
     out.attrs.update(source_file=str(path))
     return out
