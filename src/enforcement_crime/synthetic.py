@@ -34,6 +34,14 @@ partly covered (``coverage`` below 100, expected counts scaled by
 coverage/100, as missing agencies are missing from the county total) and about
 0.4% are unreported (counts missing, coverage 0).
 
+Parallel trends: the model is multiplicative, so untreated log rates follow
+parallel paths in expectation whatever the adoption date (county slopes are
+independent of timing). Rates in *levels* do not: early adopters are larger
+counties with higher crime, whose rates fall by the same percentage and so by
+more per 100,000; a levels DiD on the null panel is biased towards a negative
+effect. The study notebooks show levels and logs, as Miles & Cox did; the
+difference is a lesson, not a bug.
+
 Random streams: population, timing, county effects and noise come from one
 stream, the Poisson draws and reporting pattern from two others (spawned from
 the same seed), so panels that differ only in their true effects share every
