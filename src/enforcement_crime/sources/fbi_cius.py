@@ -125,41 +125,21 @@ _HEADER_MAP: dict[str, str] = {
     "motor vehicle theft": "motor_vehicle_theft",
     "arson": "arson",
 }
+# columns every layout of a table must have (rape is required in neither definition: years differ)
+_REQUIRED_COUNTS: tuple[str, ...] = (
+    "violent",
+    "murder",
+    "robbery",
+    "aggravated_assault",
+    "property",
+    "burglary",
+    "larceny",
+    "motor_vehicle_theft",
+)
 _REQUIRED = {
-    "city": (
-        "agency",
-        "population",
-        "violent",
-        "murder",
-        "robbery",
-        "aggravated_assault",
-        "property",
-        "burglary",
-        "larceny",
-        "motor_vehicle_theft",
-    ),
-    "county": (
-        "agency",
-        "violent",
-        "murder",
-        "robbery",
-        "aggravated_assault",
-        "property",
-        "burglary",
-        "larceny",
-        "motor_vehicle_theft",
-    ),
-    "state_other": (
-        "agency",
-        "violent",
-        "murder",
-        "robbery",
-        "aggravated_assault",
-        "property",
-        "burglary",
-        "larceny",
-        "motor_vehicle_theft",
-    ),
+    "city": ("agency", "population", *_REQUIRED_COUNTS),
+    "county": ("agency", *_REQUIRED_COUNTS),
+    "state_other": ("agency", *_REQUIRED_COUNTS),
 }
 _GROUP_SEP = re.compile(r"\s*(?:\ue83a|\u2013|\u2014| - |-)\s*")
 _FOOTNOTE = re.compile(r"(?<=[^\d\s,])(\d+(?:\s*,\s*\d+)*)\s*$")
