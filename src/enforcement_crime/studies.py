@@ -43,6 +43,7 @@ import pandas as pd
 
 from enforcement_crime import config
 from enforcement_crime.results import EstimationResult
+from enforcement_crime.treatment import EXPOSURE_RULES, add_treatment, annual_cohort, exposure_share
 
 __all__ = [
     "EXPOSURE_RULES",
@@ -72,7 +73,6 @@ __all__ = [
     "balanced",
 ]
 
-EXPOSURE_RULES: tuple[str, ...] = ("first_full_year", "share_of_year")
 TABLE_JSON_KEY = "enforcement_crime_table"
 VALUE_JSON_KEY = "enforcement_crime_value"
 
@@ -80,170 +80,6 @@ VALUE_JSON_KEY = "enforcement_crime_value"
 # --------------------------------------------------------------------------------------
 # treatment timing on annual panels
 # --------------------------------------------------------------------------------------
-
-
-def _timing_module():
-    """``enforcement_crime.build.timing`` when it exists (the data team's timing rules), else None."""
-    try:
-        return importlib.import_module("enforcement_crime.build.timing")
-    except ImportError:
-        return None
-
-
-def exposure_share(start, end, year) -> np.ndarray:
-    r"""Share of each calendar year inside the exposure spell ``[start, end)``.
-
-    Parameters
-    ----------
-    start, end : array-like of datetime
-        Spell start (NaT = never exposed) and end (NaT = still active).
-    year : array-like of int
-        Calendar years, aligned with ``start`` and ``end``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Floats in [0, 1].
-
-    Notes
-    -----
-    .. math:: s_{it} = \frac{|[\max(a_i, J_t), \min(e_i, J_{t+1}))|}{|[J_t, J_{t+1})|}
-
-    with :math:`J_t` = 1 January of year :math:`t`, measured in days (leap
-    years count 366).
-    """
-    s = pd.to_datetime(pd.Series(np.asarray(start))).astype("datetime64[ns]").to_numpy()
-    e = pd.to_datetime(pd.Series(np.asarray(end))).astype("datetime64[ns]").to_numpy()
-    y = np.asarray(year, dtype="int64")
-    if not (len(s) == len(e) == len(y)):
-        raise ValueError(
-            f"exposure_share: start, end and year must align (lengths {len(s)}, {len(e)}, {len(y)})"
-        )
-    y0 = pd.to_datetime(pd.DataFrame({"year": y, "month": 1, "day": 1})).to_numpy(
-        dtype="datetime64[ns]"
-    )
-    y1 = pd.to_datetime(pd.DataFrame({"year": y + 1, "month": 1, "day": 1})).to_numpy(
-        dtype="datetime64[ns]"
-    )
-    s = np.where(np.isnat(s), y1, s)  # never exposed: an empty spell
-    e = np.where(np.isnat(e), y1, e)  # still active: open to the end of the year
-    lo = np.maximum(s, y0)
-    hi = np.minimum(e, y1)
-    return np.clip((hi - lo) / (y1 - y0), 0.0, 1.0)
-
-
-def annual_cohort(dates, rule: str = "first_full_year") -> pd.Series:
-    """First treated year of each adoption date under an exposure rule.
-
-    Parameters
-    ----------
-    dates : array-like of datetime
-        Adoption dates (NaT = never adopted).
-    rule : {"first_full_year", "share_of_year"}
-        ``"first_full_year"``: the first calendar year wholly exposed (the
-        adoption year when adoption is on 1 January, else the next year); the
-        partial first year counts as untreated. ``"share_of_year"``: the first
-        calendar year with any exposure (the adoption year); the partial year's
-        intensity is :func:`exposure_share`.
-
-    Returns
-    -------
-    pandas.Series
-        ``Int64`` first treated year, 0 for never adopted (the estimators'
-        convention).
-    """
-    if rule not in EXPOSURE_RULES:
-        raise ValueError(f"rule must be one of {EXPOSURE_RULES}, got {rule!r}")
-    d = pd.to_datetime(pd.Series(dates))
-    if rule == "first_full_year":
-        timing = _timing_module()
-        if timing is not None:  # the data team's rule, so panels and notebooks agree
-            return timing.exposure_first_full_year(d).fillna(0).astype("Int64").rename("cohort")
-        jan1 = (d.dt.month == 1) & (d.dt.day == 1)
-        return (d.dt.year + (~jan1).astype(int)).astype("Int64").fillna(0).rename("cohort")
-    return d.dt.year.astype("Int64").fillna(0).rename("cohort")
-
-
-def add_treatment(
-    panel: pd.DataFrame,
-    start: str,
-    end: str | None = None,
-    *,
-    rule: str = "first_full_year",
-    prefix: str | None = None,
-    year: str = "year",
-) -> pd.DataFrame:
-    """Add annual treatment columns derived from adoption (and end) dates.
-
-    Parameters
-    ----------
-    panel : pandas.DataFrame
-        County-year (or city-year) panel with a date column ``start``.
-    start : str
-        Adoption date column (e.g. ``"sc_activation_date"``, ``"g287_start"``).
-    end : str, optional
-        End date column (e.g. ``"g287_end"``); NaT = still active.
-    rule : {"first_full_year", "share_of_year"}
-        The exposure rule (:func:`annual_cohort`).
-    prefix : str, optional
-        Column prefix; default: ``start`` without ``_activation_date`` /
-        ``_start``.
-    year : str
-        The year column.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy with ``<prefix>_cohort`` (Int64 first treated year, 0 = never),
-        ``<prefix>_share`` (share of the year exposed, ignores the rule),
-        ``<prefix>_treated`` (the rule's treatment: 1 in wholly exposed years
-        for ``"first_full_year"``, the share for ``"share_of_year"``) and
-        ``<prefix>_ever`` (bool, ever adopted). Also ``<prefix>_switch_off``
-        when ``end`` is given (1 in the first year after the spell ends).
-
-    Notes
-    -----
-    Under ``"first_full_year"``, a county that adopted in mid-year is coded
-    untreated in its partial first year; under ``"share_of_year"``, that year
-    carries its share. With an end date, ``_treated`` follows the spell (it may
-    switch off), while ``_cohort`` is the first treated year ("ever treated
-    from then on" for absorbing-treatment estimators).
-    """
-    for col in (start, end, year):
-        if col is not None and col not in panel.columns:
-            raise KeyError(
-                f"add_treatment: column {col!r} not in the panel; columns are {list(panel.columns)}"
-            )
-    if prefix is None:
-        prefix = start.removesuffix("_activation_date").removesuffix("_start")
-    out = panel.copy()
-    ends = out[end] if end else pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
-    starts = pd.to_datetime(out[start])
-    bad = ends.notna() & starts.notna() & (pd.to_datetime(ends) < starts)
-    if bad.any():
-        rows = out.loc[bad, [c for c in ("fips", year, start, end) if c in out.columns]].head()
-        raise ValueError(
-            f"add_treatment: {int(bad.sum())} row(s) with {end!r} before {start!r}, first:\n{rows}"
-        )
-    share = exposure_share(starts, ends, out[year].to_numpy())
-    cohort = annual_cohort(starts, rule).to_numpy()
-    out[f"{prefix}_cohort"] = pd.array(cohort, dtype="Int64")
-    out[f"{prefix}_share"] = share
-    if rule == "first_full_year":
-        out[f"{prefix}_treated"] = (share >= 1.0 - 1e-12).astype("float64")
-    else:
-        out[f"{prefix}_treated"] = share
-    out[f"{prefix}_ever"] = starts.notna().to_numpy()
-    if end:
-        end_year = pd.to_datetime(ends).dt.year
-        # the first calendar year with no exposure after the spell ended
-        after = end_year + (
-            (pd.to_datetime(ends).dt.month > 1) | (pd.to_datetime(ends).dt.day > 1)
-        ).astype(int)
-        out[f"{prefix}_switch_off"] = (
-            (out[year] >= after).fillna(False).astype("float64").to_numpy()
-        )
-    return out
 
 
 # --------------------------------------------------------------------------------------

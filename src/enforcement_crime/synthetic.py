@@ -63,6 +63,7 @@ from enforcement_crime import config
 from enforcement_crime.facts import nc_287g_agreements
 from enforcement_crime.schema import OFFENSES, add_totals_and_rates, validate_panel
 from enforcement_crime.simulate import Effect
+from enforcement_crime.treatment import exposure_share
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -248,27 +249,9 @@ def _g287_agreements(
     return out
 
 
-def _exposure_share(start, end, years: np.ndarray) -> np.ndarray:
-    """Share of each calendar year inside [start, end) (NaT start = 0; NaT or None end = open)."""
-    n = len(years)
-    s = pd.to_datetime(pd.Series(start)).astype("datetime64[ns]").to_numpy()
-    e = (
-        np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-        if end is None
-        else pd.to_datetime(pd.Series(end)).astype("datetime64[ns]").to_numpy()
-    )
-    y0 = pd.to_datetime({"year": years, "month": 1, "day": 1}).to_numpy(dtype="datetime64[ns]")
-    y1 = pd.to_datetime({"year": years + 1, "month": 1, "day": 1}).to_numpy(dtype="datetime64[ns]")
-    s = np.where(np.isnat(s), y1, s)
-    e = np.where(np.isnat(e), y1, e)
-    lo = np.maximum(s, y0)
-    hi = np.minimum(e, y1)
-    return np.clip((hi - lo) / (y1 - y0), 0.0, 1.0)
-
-
 def _true_effect(effect: Effect, start, end, years: np.ndarray) -> np.ndarray:
     """log of the year's expected-count multiplier: 1 - s + s * exp(tau(g, t - g))."""
-    share = _exposure_share(start, end, years)
+    share = exposure_share(start, end, years)
     start_year = pd.DatetimeIndex(pd.to_datetime(pd.Series(start))).year.to_numpy(dtype="float64")
     cohort = np.where(np.isnan(start_year), 0.0, start_year)
     event_time = np.where(cohort > 0, years - cohort, np.nan)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from enforcement_crime.build.fips import known_county_fips, repair_fips
 from enforcement_crime.facts import nc_287g_agreements
+from enforcement_crime.treatment import exposure_share, first_full_year
 
 __all__ = [
     "attach_county_fips",
@@ -677,7 +678,7 @@ def county_timing(
 
 
 # ---------------------------------------------------------------------------
-# exposure rules for annual panels
+# exposure rules for annual panels (the rule itself is enforcement_crime.treatment)
 # ---------------------------------------------------------------------------
 
 
@@ -707,10 +708,7 @@ def exposure_first_full_year(dates: pd.Series, years: Iterable[int] | None = Non
     :func:`exposure_share_of_year` for exposure that switches off). E.g.
     Mecklenburg NC, signed 2006-02-27: cohort 2007.
     """
-    d = pd.to_datetime(dates)
-    jan1 = (d.dt.month == 1) & (d.dt.day == 1)
-    cohort = (d.dt.year + (~jan1).astype(int)).astype("Int64")
-    cohort = cohort.where(d.notna(), pd.NA)
+    cohort = first_full_year(pd.to_datetime(dates))
     after = 0
     if years is not None:
         last = max(int(y) for y in years)
@@ -764,15 +762,10 @@ def exposure_share_of_year(
             f"exposure_share_of_year: end before start for units {list(s.index[bad.to_numpy()][:5])}"
         )
     name = s.index.name or "unit"
-    frames = []
-    for y in years:
-        y0, y1 = pd.Timestamp(f"{y}-01-01"), pd.Timestamp(f"{y + 1}-01-01")
-        days = (y1 - y0).days
-        lo = s.where(s > y0, y0)
-        hi = e.fillna(y1).where(e.fillna(y1) < y1, y1)
-        exposed = (hi - lo).dt.days.clip(lower=0).where(s.notna(), 0)
-        frames.append(pd.DataFrame({name: s.index, "year": y, "share": exposed.to_numpy() / days}))
-    out = pd.concat(frames, ignore_index=True)
+    units = np.repeat(s.index.to_numpy(), len(years))
+    yy = np.tile(np.asarray(years, dtype="int64"), len(s))
+    share = exposure_share(np.repeat(s.to_numpy(), len(years)), np.repeat(e.to_numpy(), len(years)), yy)
+    out = pd.DataFrame({name: units, "year": yy, "share": share})
     out["year"] = out["year"].astype("int64")
     out["share"] = out["share"].astype("float64")
     return out.sort_values([name, "year"], ignore_index=True)
