@@ -40,7 +40,7 @@ def test_exposure_share_by_hand():
 
 def test_exposure_share_agrees_with_build_timing():
     """Two implementations of the share-of-year rule (ours is row-aligned, build.timing's is by unit x year)."""
-    timing = pytest.importorskip("enforcement_crime.build.timing")
+    timing = pytest.importorskip("enforcement_crime.panels.timing")
     ag = nc_287g_agreements().set_index("fips")
     years = list(range(2003, 2019))
     ref = timing.exposure_share_of_year(ag["signed"], ag["end_date"], years)

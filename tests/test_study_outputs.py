@@ -196,7 +196,7 @@ def test_outputs_md_maps_every_output(default_runs):
 
 @pytest.fixture(scope="module")
 def real_runs(shared_data, tmp_path_factory):
-    from enforcement_crime.build import commands
+    from enforcement_crime.panels import commands
 
     root = tmp_path_factory.mktemp("project")
     processed = root / "data" / "processed"

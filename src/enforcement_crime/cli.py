@@ -3,7 +3,7 @@
 Commands
 --------
 ``data status|fetch|build``
-    Raw sources and study panels (see :mod:`enforcement_crime.build.commands`).
+    Raw sources and study panels (see :mod:`enforcement_crime.panels.commands`).
 ``notebooks run [--only PATTERN] [-p NAME VALUE ...] [--no-html]``
     Execute notebooks with papermill into ``reports/notebooks/``.
 ``notebooks teaching``
@@ -32,7 +32,7 @@ def _parse_value(text: str):
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["data"]:
-        from enforcement_crime.build import commands
+        from enforcement_crime.panels import commands
 
         return int(commands.main(argv[1:]) or 0)
 

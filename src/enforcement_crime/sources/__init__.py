@@ -1,7 +1,7 @@
 """One module per raw source: ``load(path) -> DataFrame`` and ``fetch(dest=None)``.
 
 Sources read one raw file into a typed frame and do nothing else (no merging,
-no repairs: those live in :mod:`enforcement_crime.build`). Each module holds
+no repairs: those live in :mod:`enforcement_crime.panels`). Each module holds
 ``CITATION``, ``URL`` (or ``URLS``) and ``LICENSE``. Bad input raises
 :class:`~enforcement_crime.sources._fetch.SourceError` naming file, row and
 column; a source behind a login raises

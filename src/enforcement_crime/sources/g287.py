@@ -28,7 +28,7 @@
 and ``line`` (the 1-based line / spreadsheet row of the record).
 
 Sources read one file and do nothing else: county FIPS are attached to
-agency names (OIG, ICE sheets) in :mod:`enforcement_crime.build.timing`.
+agency names (OIG, ICE sheets) in :mod:`enforcement_crime.panels.timing`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from enforcement_crime.build.fips import RULES, FipsError, known_county_fips, repair_fips
+from enforcement_crime.panels.fips import RULES, FipsError, known_county_fips, repair_fips
 
 
 def frame(rows):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from enforcement_crime.build import commands
-from enforcement_crime.build.manifest import read_manifest
+from enforcement_crime.panels import commands
+from enforcement_crime.panels.manifest import read_manifest
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from enforcement_crime.build import panels as pb
+from enforcement_crime.panels import panels as pb
 from enforcement_crime.schema import OFFENSES, PanelSchemaError, validate_panel
 from enforcement_crime.sources import fbi_cius, leaic, ucr_icpsr_county, ucr_kaplan
 

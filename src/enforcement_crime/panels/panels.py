@@ -5,7 +5,7 @@ loaders), never paths, and returns ``(panel, manifest)`` (the CIUS builder also
 a match report). County-year panels pass
 :func:`enforcement_crime.schema.validate_panel`; the city-year panel passes
 :func:`validate_city_panel`. Write them with
-:func:`enforcement_crime.build.manifest.write_panel`.
+:func:`enforcement_crime.panels.manifest.write_panel`.
 
 Builders
 --------
@@ -29,7 +29,7 @@ Builders
     Nowrasteh (2018), Table A1 (the Cato design).
 
 Treatment timing comes in as a frame (``fips, sc_activation_date, g287_start,
-g287_end, g287_model``; see :func:`enforcement_crime.build.timing.county_timing`)
+g287_end, g287_model``; see :func:`enforcement_crime.panels.timing.county_timing`)
 or ``None``, in which case every date is NaT and the manifest says so.
 """
 
@@ -42,7 +42,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.build.manifest import Manifest
+from enforcement_crime.panels.manifest import Manifest
 from enforcement_crime.schema import (
     DATE_COLUMNS,
     OFFENSES,
@@ -271,14 +271,14 @@ def _county_population(population: pd.DataFrame) -> pd.DataFrame:
 
 
 def _repair_codes(df: pd.DataFrame, manifest: Manifest, col: str = "fips") -> pd.DataFrame:
-    """Recode agency-level county codes with :func:`enforcement_crime.build.fips.repair_fips`'s rules.
+    """Recode agency-level county codes with :func:`enforcement_crime.panels.fips.repair_fips`'s rules.
 
     Agency rows share counties, so the rules are applied to the distinct codes
     and mapped back. Rows whose code is no Census county (2000-2020) and no
     rule's are dropped and counted in the manifest. The number of rows
     recoded per rule goes to ``manifest.reports["fips_repairs"]``.
     """
-    from enforcement_crime.build.fips import known_county_fips, repair_fips
+    from enforcement_crime.panels.fips import known_county_fips, repair_fips
 
     codes = df[col].astype("string")
     known = codes.isin(known_county_fips()).fillna(False).to_numpy()
@@ -306,14 +306,14 @@ def _repair_codes(df: pd.DataFrame, manifest: Manifest, col: str = "fips") -> pd
                 rep_counts[str(k)] = rep_counts.get(str(k), 0) + int(v)
     manifest.rules.setdefault(
         "fips_repair",
-        "enforcement_crime.build.fips rules (renames and merges) applied to county codes",
+        "enforcement_crime.panels.fips rules (renames and merges) applied to county codes",
     )
     return out
 
 
 def _repair_population(pop: pd.DataFrame) -> pd.DataFrame:
     """Census population on repaired codes (merged codes summed, e.g. Bedford city into Bedford County)."""
-    from enforcement_crime.build.fips import known_county_fips, repair_fips
+    from enforcement_crime.panels.fips import known_county_fips, repair_fips
 
     p = pop[pop["fips"].isin(known_county_fips())]
     rep, _ = repair_fips(p[["fips", "year", "county_population"]], agg={"county_population": "sum"})
@@ -1152,7 +1152,7 @@ def icpsr_county_panel(
     pseudo = df["county_fips"].isin(["000", "999"])
     m.drop("statewide pseudo-county (county code 000 or 999)", int(pseudo.sum()))
     df = df[~pseudo].copy()
-    from enforcement_crime.build.fips import known_county_fips, repair_fips
+    from enforcement_crime.panels.fips import known_county_fips, repair_fips
 
     known = df["fips"].isin(known_county_fips()).to_numpy()
     m.drop(
@@ -1180,7 +1180,7 @@ def icpsr_county_panel(
     if len(changed):
         m.reports["fips_repairs"] = {r.rule: int(r.rows_changed) for r in changed.itertuples()}
     m.rules["fips_repair"] = (
-        "enforcement_crime.build.fips rules; merged counties summed, coverage the minimum"
+        "enforcement_crime.panels.fips rules; merged counties summed, coverage the minimum"
     )
     if min_coverage is not None:
         low = (df["coverage"] < float(min_coverage)).fillna(True)

@@ -215,7 +215,7 @@ def _timing(files: dict[str, list[Path]], out: Callable[[str], None]) -> pd.Data
         out("timing: no SC or 287(g) raw files: treatment dates will be NaT (the manifests say so)")
         return None
     try:
-        from enforcement_crime.build import timing as tm
+        from enforcement_crime.panels import timing as tm
         from enforcement_crime.sources import g287, secure_communities
 
         sc = None
@@ -269,8 +269,8 @@ def build(
     dict
         ``{panel name: parquet path}`` of what was written.
     """
-    from enforcement_crime.build import panels as pb
-    from enforcement_crime.build.manifest import input_record, write_panel
+    from enforcement_crime.panels import panels as pb
+    from enforcement_crime.panels.manifest import input_record, write_panel
 
     wanted = list(panels) if panels else list(PANELS)
     unknown = [p for p in wanted if p not in PANELS]

@@ -1,7 +1,7 @@
 """Treatment timing per county: Secure Communities activation and 287(g) adoption, and annual exposure rules.
 
 All functions take and return DataFrames (no paths). County codes are passed
-through :func:`enforcement_crime.build.fips.repair_fips`, so timing uses the
+through :func:`enforcement_crime.panels.fips.repair_fips`, so timing uses the
 same stable codes as the panels.
 
 287(g) facts used (STUDIES.md section 4, DATA_SOURCES.md): ICE rosters
@@ -24,7 +24,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.build.fips import known_county_fips, repair_fips
+from enforcement_crime.panels.fips import known_county_fips, repair_fips
 from enforcement_crime.facts import nc_287g_agreements
 from enforcement_crime.treatment import exposure_share, first_full_year
 

@@ -3,7 +3,7 @@
 ``load_panel("synthetic")`` returns the built-in synthetic panel (built into
 ``data/processed/synthetic.parquet`` by ``make data``, or drawn in memory).
 Any other name reads ``data/processed/<name>.parquet`` written by a panel
-builder (:mod:`enforcement_crime.build`), validated against the schema; a
+builder (:mod:`enforcement_crime.panels`), validated against the schema; a
 missing file raises an error that says how to build it.
 """
 

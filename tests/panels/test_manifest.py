@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from enforcement_crime.build.manifest import (
+from enforcement_crime.panels.manifest import (
     Manifest,
     ManifestError,
     input_record,
