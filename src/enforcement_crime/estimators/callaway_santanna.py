@@ -16,6 +16,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from enforcement_crime.estimators._common import EstimatorInputError, normal_ci, prepare_panel
+from enforcement_crime.estimators._core import cluster_sums, cr1_scale
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["callaway_santanna"]
@@ -487,16 +488,9 @@ def callaway_santanna(
     live = [k for k, p in enumerate(psi_terms) if p is not None]
     PSI_T = np.column_stack([psi_terms[k] for k in live]) if live else np.zeros((n, 0))
 
-    def cluster_sums(M: np.ndarray) -> np.ndarray:
-        if not clustered:
-            return M
-        out = np.zeros((n_cl, M.shape[1]))
-        np.add.at(out, cl_codes, M)
-        return out
-
-    S_T = cluster_sums(PSI_T)
-    S_gt = cluster_sums(PSI)
-    factor = n_cl / (n_cl - 1) if clustered and n_cl > 1 else 1.0
+    S_T = cluster_sums(PSI_T, cl_codes, n_cl) if clustered else PSI_T
+    S_gt = cluster_sums(PSI, cl_codes, n_cl) if clustered else PSI
+    factor = cr1_scale(n_cl) if clustered else 1.0
     V = factor * (S_T.T @ S_T)
     se_an = np.sqrt(np.diag(V))
     att_gt["std_error"] = np.sqrt(factor * np.einsum("ck,ck->k", S_gt, S_gt))

@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
 
 from enforcement_crime.estimators._common import EstimatorInputError, normal_ci, prepare_panel
+from enforcement_crime.estimators._core import cluster_sums, cr1_scale
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["imputation", "two_stage"]
@@ -185,12 +186,6 @@ def _estimands(df: pd.DataFrame, horizons, static: bool) -> tuple[list[str], lis
     return names, ets, Om
 
 
-def _cluster_sum(M: np.ndarray, codes: np.ndarray, n_cl: int) -> np.ndarray:
-    out = np.zeros((n_cl, M.shape[1]))
-    np.add.at(out, codes, M)
-    return out
-
-
 def _pretrend_leads(
     fs: _FirstStage, n_leads: int, anticipation: int
 ) -> tuple[list[int], np.ndarray, np.ndarray, dict]:
@@ -231,8 +226,8 @@ def _pretrend_leads(
     infl = (w0 * resid)[:, None] * np.asarray(Z0 @ Ainv_cols)
     codes, labels = pd.factorize(df["cluster"].to_numpy()[unt])
     G = len(labels)
-    S = _cluster_sum(infl, codes, G)
-    V = (G / (G - 1) if G > 1 else 1.0) * (S.T @ S)
+    S = cluster_sums(infl, codes, G)
+    V = cr1_scale(G) * (S.T @ S)
     gamma = coef[-n_leads:]
     stat = float(gamma @ np.linalg.solve(V, gamma))
     test = {
@@ -417,7 +412,7 @@ def imputation(
     eps[tr] = e_tr
 
     codes, labels = pd.factorize(df["cluster"])
-    S = _cluster_sum(v * eps, codes, len(labels))
+    S = cluster_sums(v * eps, codes, len(labels))
     V = S.T @ S
     notes = [
         "BJS imputation: unit + period FE"
@@ -534,7 +529,7 @@ def two_stage(
         e1 = np.where(unt, ytil, 0.0)
         corr = np.asarray(Z @ Gm) * (w * e1)[:, None]  # rows of X10 W e1 times G
         psi = X2 * (w * e2)[:, None] - corr
-        S = _cluster_sum(psi, codes, len(labels))
+        S = cluster_sums(psi, codes, len(labels))
         Binv = np.linalg.inv(B)
         return beta, Binv @ (S.T @ S) @ Binv
 

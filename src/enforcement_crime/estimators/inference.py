@@ -20,9 +20,16 @@ from itertools import product
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
+from enforcement_crime.estimators._core import (
+    TwoWayProjector,
+    check_units_nested,
+    cluster_sums,
+    cr1_scale,
+    permute_cohorts,
+    sorted_codes,
+)
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["wild_cluster_bootstrap", "randomization_inference"]
@@ -30,60 +37,6 @@ __all__ = ["wild_cluster_bootstrap", "randomization_inference"]
 _WEBB = np.concatenate(
     [-np.sqrt(np.array([3.0, 2.0, 1.0]) / 2), np.sqrt(np.array([1.0, 2.0, 3.0]) / 2)]
 )
-
-
-class _TwoWayProjector:
-    """Exact residual-maker ``M`` for unit + period fixed effects with analytic weights.
-
-    Works in the sqrt-weight scaled space: a vector ``z`` there stands for
-    ``sqrt(w) * z_original``. With ``U`` and ``T`` the scaled unit and period
-    indicator matrices, ``M = M_U - M_U T K^+ T' M_U`` where
-    ``K = T' M_U T`` (periods x periods, pseudo-inverted because one period
-    effect is redundant). Exact for unbalanced panels, no iteration.
-    """
-
-    def __init__(self, unit_codes: np.ndarray, time_codes: np.ndarray, w: np.ndarray):
-        n = len(unit_codes)
-        self.unit = unit_codes
-        self.time = time_codes
-        self.n_units = int(unit_codes.max()) + 1
-        self.n_times = int(time_codes.max()) + 1
-        self.sw = np.sqrt(w)
-        rows = np.arange(n)
-        self.Su = sp.csr_matrix((self.sw, (unit_codes, rows)), shape=(self.n_units, n))
-        self.St = sp.csr_matrix((self.sw, (time_codes, rows)), shape=(self.n_times, n))
-        self.Wi = np.bincount(unit_codes, weights=w, minlength=self.n_units)
-        wt = np.bincount(time_codes, weights=w, minlength=self.n_times)
-        C = np.zeros((self.n_units, self.n_times))
-        np.add.at(C, (unit_codes, time_codes), w)
-        self.C = C
-        K = np.diag(wt) - C.T @ (C / self.Wi[:, None])
-        # pseudo-inverse with a generous cut-off: K always has one exact zero eigenvalue
-        # (the redundant period effect) that round-off makes ~1e-15 relative, at the
-        # edge of numpy's default cut-off
-        vals, vecs = np.linalg.eigh(K)
-        keep = vals > 1e-9 * max(vals.max(), 1e-300)
-        self.Kp = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
-
-    def m_unit(self, z: np.ndarray) -> np.ndarray:
-        """``M_U z``: remove (weighted) unit means."""
-        means = (self.Su @ z) / (self.Wi if z.ndim == 1 else self.Wi[:, None])
-        sw = self.sw if z.ndim == 1 else self.sw[:, None]
-        return z - sw * means[self.unit]
-
-    def resid(self, z: np.ndarray) -> np.ndarray:
-        """``M z`` for a vector or an (n, k) matrix in the scaled space."""
-        mu = self.m_unit(z)
-        c = self.Kp @ (self.St @ mu)
-        cc = self.C @ c
-        if z.ndim == 1:
-            return mu - self.sw * (c[self.time] - (cc / self.Wi)[self.unit])
-        return mu - self.sw[:, None] * (c[self.time] - (cc / self.Wi[:, None])[self.unit])
-
-
-def _codes(values) -> tuple[np.ndarray, np.ndarray]:
-    uniq, codes = np.unique(np.asarray(values), return_inverse=True)
-    return uniq, codes.astype("int64")
 
 
 def _treatment_indicator(df: pd.DataFrame, treatment: str | None) -> np.ndarray:
@@ -97,15 +50,6 @@ def _treatment_indicator(df: pd.DataFrame, treatment: str | None) -> np.ndarray:
     return (
         (df["cohort"].to_numpy() > 0) & (df["time"].to_numpy() >= df["cohort"].to_numpy())
     ).astype("float64")
-
-
-def _check_nested(df: pd.DataFrame, what: str) -> None:
-    per_unit = df.groupby("unit")["cluster"].nunique()
-    if (per_unit > 1).any():
-        raise EstimatorInputError(
-            f"{what}: the cluster variable must be constant within each unit (units nested in clusters); "
-            f"it varies within unit(s) {list(per_unit[per_unit > 1].index[:5])}"
-        )
 
 
 def _draw_weights(
@@ -239,18 +183,18 @@ def wild_cluster_bootstrap(
         extra=[treatment] if treatment else None,
     )
     df = prep.data
-    _check_nested(df, "wild_cluster_bootstrap")
+    check_units_nested(df, "wild_cluster_bootstrap")
     d = _treatment_indicator(df, treatment)
-    _, ucode = _codes(df["unit"])
-    _, tcode = _codes(df["time"])
-    clus, gcode = _codes(df["cluster"])
+    _, ucode = sorted_codes(df["unit"])
+    _, tcode = sorted_codes(df["time"])
+    clus, gcode = sorted_codes(df["cluster"])
     G = len(clus)
     if G < 2:
         raise EstimatorInputError(
             f"wild_cluster_bootstrap needs at least 2 clusters in {cluster!r}; found {G}"
         )
     w = df["w"].to_numpy(dtype="float64")
-    proj = _TwoWayProjector(ucode, tcode, w)
+    proj = TwoWayProjector(ucode, tcode, w)
     sw = proj.sw
     yt = proj.resid(sw * df["y"].to_numpy(dtype="float64"))
     xt = proj.resid(sw * d)
@@ -263,9 +207,9 @@ def wild_cluster_bootstrap(
     N = len(df)
     n_times = proj.n_times
     K = n_times + 1
-    ssc = G / (G - 1) * (N - 1) / (N - K)
+    ssc = cr1_scale(G, N, K)
     e = yt - xt * beta
-    score = np.bincount(gcode, weights=xt * e, minlength=G)
+    score = cluster_sums(xt * e, gcode, G)
     se = float(np.sqrt(ssc * np.sum(score**2)) / xx)
 
     # per-cluster pieces
@@ -404,24 +348,12 @@ def wild_cluster_bootstrap(
 
 def _fwl_setup(prep):
     df = prep.data
-    _, ucode = _codes(df["unit"])
-    _, tcode = _codes(df["time"])
+    _, ucode = sorted_codes(df["unit"])
+    _, tcode = sorted_codes(df["time"])
     w = df["w"].to_numpy(dtype="float64")
-    proj = _TwoWayProjector(ucode, tcode, w)
+    proj = TwoWayProjector(ucode, tcode, w)
     yt = proj.resid(proj.sw * df["y"].to_numpy(dtype="float64"))
     return proj, ucode, tcode, yt
-
-
-def _permute_cohorts(
-    unit_cohort: np.ndarray, strata: np.ndarray | None, rng: np.random.Generator
-) -> np.ndarray:
-    if strata is None:
-        return rng.permutation(unit_cohort)
-    out = unit_cohort.copy()
-    for s in np.unique(strata):
-        idx = np.flatnonzero(strata == s)
-        out[idx] = unit_cohort[rng.permutation(idx)]
-    return out
 
 
 def randomization_inference(
@@ -532,7 +464,7 @@ def randomization_inference(
     rng = np.random.default_rng(seed)
     perms = np.empty((n_perm, len(units)), dtype="int64")
     for b in range(n_perm):
-        perms[b] = _permute_cohorts(unit_cohort, strata, rng)
+        perms[b] = permute_cohorts(unit_cohort, strata, rng)
 
     if isinstance(estimator, str):
         if estimator != "twfe":

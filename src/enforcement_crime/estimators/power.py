@@ -6,15 +6,16 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from scipy import stats
 
 from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
-from enforcement_crime.estimators.inference import (
-    _check_nested,
-    _codes,
-    _permute_cohorts,
-    _TwoWayProjector,
+from enforcement_crime.estimators._core import (
+    TwoWayProjector,
+    check_units_nested,
+    cluster_sums,
+    cr1_scale,
+    permute_cohorts,
+    sorted_codes,
 )
 from enforcement_crime.results import EstimationResult
 
@@ -39,12 +40,11 @@ def _twfe_placebos(prep, perms: np.ndarray, ucode, tcode, gcode, G: int):
     """Placebo TWFE estimates and CR1 SEs (pyfixest's default correction) for many cohort assignments."""
     df = prep.data
     w = df["w"].to_numpy(dtype="float64")
-    proj = _TwoWayProjector(ucode, tcode, w)
+    proj = TwoWayProjector(ucode, tcode, w)
     yt = proj.resid(proj.sw * df["y"].to_numpy(dtype="float64"))
     times = df["time"].to_numpy()
     N = len(df)
-    ssc = G / (G - 1) * (N - 1) / (N - (proj.n_times + 1))
-    agg = sp.csr_matrix((np.ones(N), (gcode, np.arange(N))), shape=(G, N))
+    ssc = cr1_scale(G, N, proj.n_times + 1)
     betas, ses = [], []
     for s in range(0, len(perms), 100):
         g = perms[s : s + 100][:, ucode].T
@@ -54,7 +54,7 @@ def _twfe_placebos(prep, perms: np.ndarray, ucode, tcode, gcode, G: int):
         with np.errstate(divide="ignore", invalid="ignore"):
             b = (D.T @ yt) / xx
             E = yt[:, None] - X * b[None, :]
-            sc = agg @ (X * E)
+            sc = cluster_sums(X * E, gcode, G)
             se = np.sqrt(ssc * np.einsum("gk,gk->k", sc, sc)) / xx
         bad = xx <= 1e-10 * np.einsum("nk,nk->k", D, D).clip(min=1.0)
         b[bad], se[bad] = np.nan, np.nan
@@ -162,7 +162,7 @@ def minimum_detectable_effect(
             f"column {cohort!r} gives no treated units or no variation in adoption timing to simulate"
         )
     rng = np.random.default_rng(seed)
-    perms = np.stack([_permute_cohorts(unit_cohort, None, rng) for _ in range(n_sim)])
+    perms = np.stack([permute_cohorts(unit_cohort, None, rng) for _ in range(n_sim)])
     z_a, z_p = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
 
     if isinstance(estimator, str):
@@ -172,10 +172,10 @@ def minimum_detectable_effect(
             raise EstimatorInputError(
                 "controls are not supported by the built-in 'twfe' simulation; pass a callable"
             )
-        _check_nested(df, "minimum_detectable_effect")
-        _, ucode = _codes(df["unit"])
-        _, tcode = _codes(df["time"])
-        clus, gcode = _codes(df["cluster"])
+        check_units_nested(df, "minimum_detectable_effect")
+        _, ucode = sorted_codes(df["unit"])
+        _, tcode = sorted_codes(df["time"])
+        clus, gcode = sorted_codes(df["cluster"])
         G = len(clus)
         if G < 2:
             raise EstimatorInputError("need at least 2 clusters")

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import stats
 
 from enforcement_crime.estimators._common import EstimatorInputError, joint_wald
-from enforcement_crime.estimators.twfe import _blocks, _conv_notes, _fit_within, _prepare
+from enforcement_crime.estimators._core import fe_blocks, fe_notes, fit_within, prepare_fe_panel
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["sun_abraham"]
@@ -90,7 +90,7 @@ def sun_abraham(
     period) have no pre-period and are dropped, and counted.
     """
     controls = list(controls or [])
-    p = _prepare(data, outcome, unit, time, cohort, weights, cluster, controls, _extra(cluster))
+    p = prepare_fe_panel(data, outcome, unit, time, cohort, weights, cluster, controls, _extra(cluster))
     df = p.data
     tmin, tmax = int(df["time"].min()), int(df["time"].max())
     df.loc[df["cohort"] > tmax, "cohort"] = 0  # adopted after the sample: never treated in it
@@ -147,8 +147,8 @@ def sun_abraham(
         )
     names = [f"g{g}_e{e}" for g, e in keys]
     X = np.column_stack(cols + [pd.to_numeric(df[c]).to_numpy(dtype="float64") for c in controls])
-    blocks = _blocks(p, None, False, False)
-    fit = _fit_within(
+    blocks = fe_blocks(p, None, False, False)
+    fit = fit_within(
         df["y"].to_numpy(),
         X,
         names + controls,
@@ -208,7 +208,7 @@ def sun_abraham(
     Vev = pd.DataFrame(V[1:, 1:], index=terms[1:], columns=terms[1:])
     leads = [f"e{e}" for e in ets if e < 0]
     pre = joint_wald([est[terms.index(t)] for t in leads], Vev.loc[leads, leads].to_numpy(), leads)
-    notes = _conv_notes(p, cluster, False, False, None)
+    notes = fe_notes(p, cluster, False, False, None)
     notes.insert(
         0,
         f"Sun-Abraham IW; control: {control_group.replace('_', ' ')}; reference e{reference}; "

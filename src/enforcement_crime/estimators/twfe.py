@@ -43,246 +43,25 @@ own standard error is kept in ``result.extra["native_std_error"]``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from enforcement_crime.estimators._common import (
-    EstimatorInputError,
-    PreparedPanel,
-    joint_wald,
-    prepare_panel,
+from enforcement_crime.estimators._common import EstimatorInputError, joint_wald
+from enforcement_crime.estimators._core import (
+    WithinFit,
+    absorbed_params,
+    cluster_arrays,
+    coef_table,
+    cr1_vcov,
+    fe_blocks,
+    fe_notes,
+    fit_within,
+    prepare_fe_panel,
+    ssc_record,
 )
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["twfe", "event_study"]
-
-
-# --------------------------------------------------------------------------------------
-# within-transformation engine
-# --------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Block:
-    """One absorbed set of parameters: fixed effects (``kind="fe"``) or unit intercept+slope (``"trend"``)."""
-
-    name: str
-    codes: np.ndarray  # int64 codes 0..n_levels-1
-    n_levels: int
-    kind: str = "fe"
-    t: np.ndarray | None = None  # period, for trends
-
-    @property
-    def n_params(self) -> int:
-        return self.n_levels * (2 if self.kind == "trend" else 1)
-
-
-def _codes(values) -> tuple[np.ndarray, int]:
-    codes, uniques = pd.factorize(pd.Series(values).to_numpy(), sort=False)
-    if (codes < 0).any():
-        raise EstimatorInputError("missing values in a fixed-effect or cluster column")
-    return codes.astype("int64"), len(uniques)
-
-
-class _Projector:
-    """Weighted projection off one block, with per-level constants cached."""
-
-    def __init__(self, block: _Block, w: np.ndarray):
-        self.b = block
-        self.w = w
-        self.sw = np.bincount(block.codes, weights=w, minlength=block.n_levels)
-        self.sw_safe = np.where(self.sw > 0, self.sw, 1.0)
-        if block.kind == "trend":
-            tbar = (
-                np.bincount(block.codes, weights=w * block.t, minlength=block.n_levels)
-                / self.sw_safe
-            )
-            self.tc = block.t - tbar[block.codes]
-            stt = np.bincount(block.codes, weights=w * self.tc**2, minlength=block.n_levels)
-            # a unit observed in one period only has no slope: leave its trend at zero
-            self.stt_inv = np.where(
-                stt > 1e-12 * np.maximum(self.sw_safe, 1.0), 1.0 / np.where(stt > 0, stt, 1.0), 0.0
-            )
-
-    def apply(self, x: np.ndarray) -> None:
-        """Residualise column ``x`` in place."""
-        c, w = self.b.codes, self.w
-        wx = w * x
-        a = np.bincount(c, weights=wx, minlength=self.b.n_levels) / self.sw_safe
-        if self.b.kind == "trend":
-            s = np.bincount(c, weights=wx * self.tc, minlength=self.b.n_levels) * self.stt_inv
-            x -= a[c] + s[c] * self.tc
-        else:
-            x -= a[c]
-
-
-def _demean(
-    M: np.ndarray, blocks: list[_Block], w: np.ndarray, tol: float = 1e-14, maxiter: int = 100_000
-) -> np.ndarray:
-    """Residualise the columns of ``M`` on all ``blocks`` by alternating projections.
-
-    Converges to the projection on the orthogonal complement of the sum of
-    the block spaces (von Neumann / Halperin); on a balanced panel with unit
-    and time effects the first sweep is already exact and the second only
-    confirms it. Raises when ``maxiter`` sweeps do not reach ``tol``.
-    """
-    M = np.array(M, dtype="float64", order="F", copy=True)
-    if not blocks:
-        return M
-    projs = [_Projector(b, w) for b in blocks]
-    for j in range(M.shape[1]):
-        x = M[:, j]
-        scale = max(float(np.max(np.abs(x))), 1.0) if x.size else 1.0
-        if len(projs) == 1:
-            projs[0].apply(x)
-            continue
-        for _ in range(maxiter):
-            before = x.copy()
-            for p in projs:
-                p.apply(x)
-            if float(np.max(np.abs(x - before))) <= tol * scale:
-                break
-        else:
-            raise EstimatorInputError(
-                f"fixed-effect demeaning did not converge in {maxiter} sweeps (tolerance {tol}); "
-                "the panel may be very unbalanced or the fixed effects nearly collinear"
-            )
-    return M
-
-
-def _is_nested(block: _Block, cluster_codes: np.ndarray) -> bool:
-    """True when each level of ``block`` lies in a single cluster."""
-    first = np.empty(block.n_levels, dtype=cluster_codes.dtype)
-    first[block.codes] = cluster_codes  # one cluster per level (the last written wins)
-    return bool(np.array_equal(first[block.codes], cluster_codes))
-
-
-def _absorbed_params(blocks: list[_Block], clusters: list[np.ndarray]) -> int:
-    """Absorbed parameters counted in ``K`` (see the module docstring)."""
-    if not blocks:
-        return 0
-    nested = [bool(clusters) and all(_is_nested(b, c) for c in clusters) for b in blocks]
-    non = [b for b, n in zip(blocks, nested, strict=True) if not n]
-    if not non:
-        return 1  # every block nested: the constant they absorb is still counted (as fixest does)
-    return sum(b.n_params for b in non) - (len(non) - 1)
-
-
-@dataclass
-class _Fit:
-    coef: np.ndarray
-    vcov: np.ndarray
-    vcov_raw: list[np.ndarray]  # raw sandwich per cluster dimension (+A, +B, -AB)
-    names: list[str]
-    n_obs: int
-    n_clusters: int
-    df_t: int
-    k_absorbed: int
-    ssc: dict
-    resid: np.ndarray
-    Xd: np.ndarray
-
-
-def _cluster_meat(scores: np.ndarray, codes: np.ndarray, n_levels: int) -> np.ndarray:
-    S = np.column_stack(
-        [
-            np.bincount(codes, weights=scores[:, j], minlength=n_levels)
-            for j in range(scores.shape[1])
-        ]
-    )
-    return S.T @ S
-
-
-def _cluster_arrays(p: PreparedPanel, cluster) -> tuple[list[np.ndarray], list[int], list[str]]:
-    """Cluster codes: one array (one-way) or two plus their intersection (two-way)."""
-    df = p.data
-    if isinstance(cluster, tuple):
-        a, b = cluster
-        ca, ga = _codes(df[a])
-        cb, gb = _codes(df[b])
-        cab, gab = _codes(ca * (gb + 1) + cb)
-        return [ca, cb, cab], [ga, gb, gab], [a, b]
-    c, g = _codes(df["cluster"])
-    return [c], [g], [p.names["cluster"]]
-
-
-def _fit_within(y, X, names, blocks, w, p: PreparedPanel, cluster) -> _Fit:
-    """Weighted OLS of ``y`` on ``X`` with ``blocks`` absorbed and a clustered sandwich."""
-    M = _demean(np.column_stack([y, X]), blocks, w)
-    yd, Xd = M[:, 0], M[:, 1:]
-    # a regressor the fixed effects explain entirely cannot be estimated
-    for j, nm in enumerate(names):
-        orig = np.sqrt(np.sum(w * (X[:, j] - np.average(X[:, j], weights=w)) ** 2))
-        left = np.sqrt(np.sum(w * Xd[:, j] ** 2))
-        if left <= 1e-8 * max(orig, 1e-300) or left == 0:
-            raise EstimatorInputError(
-                f"regressor {nm!r} is absorbed by the fixed effects (no variation left after demeaning); "
-                "e.g. every unit is treated in every period, or no unit changes treatment status"
-            )
-    sw = np.sqrt(w)
-    Xw, yw = Xd * sw[:, None], yd * sw
-    XtX = Xw.T @ Xw
-    if np.linalg.matrix_rank(XtX) < XtX.shape[0]:
-        raise EstimatorInputError(
-            f"regressors {names} are collinear after absorbing the fixed effects"
-        )
-    bread = np.linalg.inv(XtX)
-    coef = bread @ (Xw.T @ yw)
-    resid = yd - Xd @ coef
-    scores = Xd * (w * resid)[:, None]
-    codes, sizes, cnames = _cluster_arrays(p, cluster)
-    raw = [bread @ _cluster_meat(scores, c, g) @ bread for c, g in zip(codes, sizes, strict=True)]
-    n = len(y)
-    base = codes[:2] if len(codes) == 3 else codes
-    k_abs = _absorbed_params(blocks, base)
-    K = X.shape[1] + k_abs
-    if n - K <= 0:
-        raise EstimatorInputError(f"too few observations ({n}) for {K} parameters")
-    c_n = (n - 1) / (n - K)
-    s = [g / (g - 1) if g > 1 else np.nan for g in sizes]
-    if len(raw) == 1:
-        V = c_n * s[0] * raw[0]
-    else:
-        V = c_n * (s[0] * raw[0] + s[1] * raw[1] - s[2] * raw[2])
-    V = (V + V.T) / 2
-    g_min = min(sizes[:2]) if len(sizes) == 3 else sizes[0]
-    ssc = {
-        "rule": "CR1: (N-1)/(N-K) * G/(G-1) per cluster dimension; K counts FE not nested in the clusters",
-        "N": n,
-        "K": K,
-        "k_absorbed_counted": k_abs,
-        "G": dict(zip(cnames, sizes[:2] if len(sizes) == 3 else sizes, strict=True)),
-        "c_N": c_n,
-    }
-    return _Fit(coef, V, raw, list(names), n, g_min, max(g_min - 1, 1), k_abs, ssc, resid, Xd)
-
-
-def _blocks(
-    p: PreparedPanel, state: str | None, state_year_fe: bool, unit_trends: bool
-) -> list[_Block]:
-    df = p.data
-    ucodes, nu = _codes(df["unit"])
-    blocks = []
-    if unit_trends:
-        blocks.append(
-            _Block("unit x trend", ucodes, nu, kind="trend", t=df["time"].to_numpy(dtype="float64"))
-        )
-    else:
-        blocks.append(_Block("unit", ucodes, nu))
-    if state_year_fe:
-        if state is None:
-            raise EstimatorInputError(
-                "state_year_fe=True needs the state column: pass state=<column>"
-            )
-        sy, nsy = _codes(df[state].astype(str) + "|" + df["time"].astype(str))
-        blocks.append(_Block(f"{state} x {p.names['time']}", sy, nsy))
-    else:
-        tcodes, nt = _codes(df["time"])
-        blocks.append(_Block("time", tcodes, nt))
-    return blocks
 
 
 def _extra_cols(treatment, state, cluster, cohort=None) -> list[str]:
@@ -291,65 +70,6 @@ def _extra_cols(treatment, state, cluster, cohort=None) -> list[str]:
         cols += list(cluster)
     return cols
 
-
-def _prepare(data, outcome, unit, time, cohort, weights, cluster, controls, extra):
-    one_way = None if isinstance(cluster, tuple) else cluster
-    if isinstance(cluster, tuple) and len(cluster) != 2:
-        raise EstimatorInputError(
-            f"cluster must be a column name or a tuple of two columns, got {cluster!r}"
-        )
-    p = prepare_panel(
-        data,
-        outcome,
-        unit,
-        time,
-        cohort,
-        weights=weights,
-        cluster=one_way,
-        controls=controls,
-        extra=extra,
-    )
-    if isinstance(cluster, tuple):
-        for c in cluster:
-            miss = p.data[c].isna()
-            if miss.any():
-                n = int(miss.sum())
-                p.dropped[f"missing {c}"] = n
-                p.data = p.data.loc[~miss].reset_index(drop=True)
-    return p
-
-
-def _conv_notes(p: PreparedPanel, cluster, state_year_fe, unit_trends, state) -> list[str]:
-    cl = " and ".join(cluster) if isinstance(cluster, tuple) else p.names["cluster"]
-    fe = f"unit and {state} x time FE" if state_year_fe else "unit and time FE"
-    if unit_trends:
-        fe += " + unit-specific linear trends"
-    notes = [
-        fe,
-        (f"weighted by {p.names['weights']}" if p.names["weights"] else "unweighted"),
-        f"SE clustered by {cl} ({'two-way, CGM' if isinstance(cluster, tuple) else 'one-way'}); CR1 (N-1)/(N-K)*G/(G-1), "
-        "FE nested in clusters not counted in K; t(G-1) intervals",
-    ]
-    if p.drop_note():
-        notes.append(p.drop_note())
-    return notes
-
-
-def _table_rows(names, coef, V, df_t, alpha, event_times=None):
-    se = np.sqrt(np.clip(np.diag(V), 0, None))
-    q = stats.t.ppf(1 - alpha / 2, df_t)
-    tab = pd.DataFrame(
-        {
-            "term": names,
-            "estimate": coef,
-            "std_error": se,
-            "conf_low": coef - q * se,
-            "conf_high": coef + q * se,
-        }
-    )
-    if event_times is not None:
-        tab.insert(1, "event_time", pd.array(event_times, dtype="Int64"))
-    return tab
 
 
 # --------------------------------------------------------------------------------------
@@ -444,7 +164,7 @@ def twfe(
     if backend not in ("fast", "linearmodels"):
         raise EstimatorInputError(f"backend must be 'fast' or 'linearmodels', got {backend!r}")
     controls = list(controls or [])
-    p = _prepare(
+    p = prepare_fe_panel(
         data,
         outcome,
         unit,
@@ -470,10 +190,10 @@ def twfe(
     names = ["treated"] + controls
     y = df["y"].to_numpy()
     w = df["w"].to_numpy(dtype="float64")
-    blocks = _blocks(p, state, state_year_fe, unit_trends)
+    blocks = fe_blocks(p, state, state_year_fe, unit_trends)
 
     if backend == "fast":
-        fit = _fit_within(y, X, names, blocks, w, p, cluster)
+        fit = fit_within(y, X, names, blocks, w, p, cluster)
         coef, V, extra = fit.coef, fit.vcov, {}
     else:
         fit, extra = _fit_linearmodels(
@@ -481,8 +201,8 @@ def twfe(
         )
         coef, V = fit.coef, fit.vcov
     vcov = pd.DataFrame(V, index=names, columns=names)
-    tab = _table_rows(names, coef, V, fit.df_t, alpha)
-    notes = _conv_notes(p, cluster, state_year_fe, unit_trends, state)
+    tab = coef_table(names, coef, V, fit.df_t, alpha)
+    notes = fe_notes(p, cluster, state_year_fe, unit_trends, state)
     notes.insert(
         0, "estimand: variance-weighted average of 2x2 DiDs (= ATT only under homogeneous effects)"
     )
@@ -542,7 +262,7 @@ def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, 
     else:
         kw["time_effects"] = True
     mod = PanelOLS(pd.Series(y, index=idx, name="y"), exog, **kw)
-    codes, sizes, cnames = _cluster_arrays(p, cluster)
+    codes, sizes, cnames = cluster_arrays(p, cluster)
     base = codes[:2] if len(codes) == 3 else codes
     cl = pd.DataFrame(np.column_stack(base), index=idx)
     raw = mod.fit(
@@ -559,18 +279,16 @@ def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, 
     V_raw_total = raw.cov.to_numpy()[:k, :k]
     # rebuild the correction of the module docstring on the raw sandwich
     n = len(y)
-    k_abs = _absorbed_params(blocks, base)
+    k_abs = absorbed_params(blocks, base)
     # (with unit_trends the explicit trend regressors are counted as absorbed parameters, as in the fast backend)
     K = k + k_abs
     c_n = (n - 1) / (n - K)
     if len(base) == 1:
-        g = sizes[0]
-        V = c_n * g / (g - 1) * V_raw_total
-        g_min = g
+        raw_parts = [V_raw_total]
     else:
         # two-way: PanelOLS's raw V = V_A + V_B - V_AB; the per-dimension G/(G-1) factors need
         # each part: refit the one-way raw sandwiches of A and B, and V_AB = V_A + V_B - V
-        parts = []
+        raw_parts = []
         for cc in codes[:2]:
             r = mod.fit(
                 cov_type="clustered",
@@ -580,22 +298,13 @@ def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, 
                 auto_df=False,
                 count_effects=False,
             )
-            parts.append(r.cov.to_numpy()[:k, :k])
-        parts.append(parts[0] + parts[1] - V_raw_total)
-        s = [gg / (gg - 1) for gg in sizes]
-        V = c_n * (s[0] * parts[0] + s[1] * parts[1] - s[2] * parts[2])
-        g_min = min(sizes[:2])
-    V = (V + V.T) / 2
+            raw_parts.append(r.cov.to_numpy()[:k, :k])
+        raw_parts.append(raw_parts[0] + raw_parts[1] - V_raw_total)
+    V = cr1_vcov(raw_parts, sizes, c_n)
+    g_min = min(sizes[:2]) if len(sizes) == 3 else sizes[0]
     resid = np.asarray(raw.resids)
-    ssc = {
-        "rule": "CR1: (N-1)/(N-K) * G/(G-1) per cluster dimension; K counts FE not nested in the clusters",
-        "N": n,
-        "K": K,
-        "k_absorbed_counted": k_abs,
-        "G": dict(zip(cnames, sizes[:2] if len(sizes) == 3 else sizes, strict=True)),
-        "c_N": c_n,
-    }
-    fit = _Fit(
+    ssc = ssc_record(n, K, k_abs, cnames, sizes, c_n)
+    fit = WithinFit(
         coef,
         V,
         [V_raw_total],
@@ -693,7 +402,7 @@ def event_study(
             "the reference period cannot be a binned endpoint; widen the window"
         )
     controls = list(controls or [])
-    p = _prepare(
+    p = prepare_fe_panel(
         data,
         outcome,
         unit,
@@ -733,12 +442,12 @@ def event_study(
     names = [f"e{k}" for k in kept]
     X = np.column_stack(cols + [pd.to_numeric(df[c]).to_numpy(dtype="float64") for c in controls])
     allnames = names + controls
-    blocks = _blocks(p, state, state_year_fe, unit_trends)
+    blocks = fe_blocks(p, state, state_year_fe, unit_trends)
     w = df["w"].to_numpy(dtype="float64")
-    fit = _fit_within(df["y"].to_numpy(), X, allnames, blocks, w, p, cluster)
+    fit = fit_within(df["y"].to_numpy(), X, allnames, blocks, w, p, cluster)
     m = len(names)
     V = fit.vcov[:m, :m]
-    est = _table_rows(names, fit.coef[:m], V, fit.df_t, alpha, kept)
+    est = coef_table(names, fit.coef[:m], V, fit.df_t, alpha, kept)
     rows = []
     for k in range(lo, hi + 1):
         if k == reference:
@@ -772,7 +481,7 @@ def event_study(
     pre = joint_wald(
         fit.coef[[names.index(n) for n in leads]], vcov.loc[leads, leads].to_numpy(), leads
     )
-    notes = _conv_notes(p, cluster, state_year_fe, unit_trends, state)
+    notes = fe_notes(p, cluster, state_year_fe, unit_trends, state)
     notes.insert(
         0,
         f"dynamic TWFE; reference e{reference}; "

@@ -1,0 +1,542 @@
+"""Shared estimation machinery: the within-transformation and the cluster-robust variance.
+
+Every estimator of the package that absorbs fixed effects or reports a
+cluster-robust variance uses this module; no estimator module imports a
+private name from another.
+
+Within-transformation
+---------------------
+:func:`demean` residualises columns on any set of absorbed parameter
+:class:`Block` s (unit effects, time effects, state-by-time effects,
+unit-specific linear trends) with analytic weights, by weighted
+alternating projections (exact after one sweep on a balanced panel with
+unit and time effects). :class:`TwoWayProjector` is the same projection for
+the special case of unit + period effects in closed form (no iteration), in
+the sqrt-weight scaled space; it is used where one projection is applied to
+thousands of columns (placebo and bootstrap draws) and where the wild
+bootstrap needs its pieces (the rank-``T`` correction). The two agree to
+round-off; each estimator keeps the variant it has always used, so their
+numbers do not change.
+
+Cluster-robust variance (CR1)
+-----------------------------
+With scores :math:`s_i = x_i w_i e_i` (rows of the residualised design
+times weighted residuals) and the bread :math:`B = (X'WX)^{-1}`, the raw
+sandwich of one cluster dimension is :math:`V_d = B (\\sum_g S_g S_g') B`
+with :math:`S_g = \\sum_{i \\in g} s_i` (:func:`cluster_sums`). The reported
+variance is :math:`c_N \\sum_d \\pm s_d V_d` with :math:`s_d = G_d/(G_d-1)`
+(two-way, Cameron, Gelbach & Miller 2011: ``+A``, ``+B``, ``-(A x B)``) and
+:math:`c_N = (N-1)/(N-K)`, ``K`` counting the slope regressors and the
+absorbed parameters not nested in the clusters (:func:`absorbed_params`,
+fixest's ``k_fixef="nonnested"``). :func:`cr1_scale` returns
+:math:`G/(G-1)` times, when ``n_obs`` and ``n_params`` are given,
+:math:`(N-1)/(N-K)`. Estimators whose variance is an influence-function sum
+(imputation, Callaway-Sant'Anna) use :func:`cluster_sums` and
+:func:`cr1_scale` without the ``N`` factor.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy import stats
+
+from enforcement_crime.estimators._common import EstimatorInputError, PreparedPanel, prepare_panel
+
+__all__ = [
+    "FEW_TREATED_CLUSTERS",
+    "Block",
+    "TwoWayProjector",
+    "WithinFit",
+    "absorbed_params",
+    "check_units_nested",
+    "cluster_arrays",
+    "cluster_meat",
+    "cluster_sums",
+    "coef_table",
+    "cr1_scale",
+    "cr1_vcov",
+    "demean",
+    "factorize",
+    "fe_blocks",
+    "fe_notes",
+    "fit_within",
+    "is_nested",
+    "permute_cohorts",
+    "prepare_fe_panel",
+    "sorted_codes",
+    "warn_few_treated",
+]
+
+#: fewer treated clusters than this: cluster-robust intervals are unreliable (warning + note)
+FEW_TREATED_CLUSTERS = 5
+
+
+# --------------------------------------------------------------------------------------
+# integer codes
+# --------------------------------------------------------------------------------------
+
+
+def factorize(values) -> tuple[np.ndarray, int]:
+    """Integer codes ``0..n-1`` in order of first appearance, and ``n``; raises on missing values."""
+    codes, uniques = pd.factorize(pd.Series(values).to_numpy(), sort=False)
+    if (codes < 0).any():
+        raise EstimatorInputError("missing values in a fixed-effect or cluster column")
+    return codes.astype("int64"), len(uniques)
+
+
+def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted levels and the integer code of each value (``numpy.unique`` order)."""
+    uniq, codes = np.unique(np.asarray(values), return_inverse=True)
+    return uniq, codes.astype("int64")
+
+
+# --------------------------------------------------------------------------------------
+# within-transformation
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """One absorbed set of parameters: fixed effects (``kind="fe"``) or unit intercept+slope (``"trend"``)."""
+
+    name: str
+    codes: np.ndarray  # int64 codes 0..n_levels-1
+    n_levels: int
+    kind: str = "fe"
+    t: np.ndarray | None = None  # period, for trends
+
+    @property
+    def n_params(self) -> int:
+        return self.n_levels * (2 if self.kind == "trend" else 1)
+
+
+class _BlockProjector:
+    """Weighted projection off one block, with per-level constants cached."""
+
+    def __init__(self, block: Block, w: np.ndarray):
+        self.b = block
+        self.w = w
+        self.sw = np.bincount(block.codes, weights=w, minlength=block.n_levels)
+        self.sw_safe = np.where(self.sw > 0, self.sw, 1.0)
+        if block.kind == "trend":
+            tbar = (
+                np.bincount(block.codes, weights=w * block.t, minlength=block.n_levels)
+                / self.sw_safe
+            )
+            self.tc = block.t - tbar[block.codes]
+            stt = np.bincount(block.codes, weights=w * self.tc**2, minlength=block.n_levels)
+            # a unit observed in one period only has no slope: leave its trend at zero
+            self.stt_inv = np.where(
+                stt > 1e-12 * np.maximum(self.sw_safe, 1.0), 1.0 / np.where(stt > 0, stt, 1.0), 0.0
+            )
+
+    def apply(self, x: np.ndarray) -> None:
+        """Residualise column ``x`` in place."""
+        c, w = self.b.codes, self.w
+        wx = w * x
+        a = np.bincount(c, weights=wx, minlength=self.b.n_levels) / self.sw_safe
+        if self.b.kind == "trend":
+            s = np.bincount(c, weights=wx * self.tc, minlength=self.b.n_levels) * self.stt_inv
+            x -= a[c] + s[c] * self.tc
+        else:
+            x -= a[c]
+
+
+def demean(
+    M: np.ndarray, blocks: list[Block], w: np.ndarray, tol: float = 1e-14, maxiter: int = 100_000
+) -> np.ndarray:
+    """Residualise the columns of ``M`` on all ``blocks`` by weighted alternating projections.
+
+    Converges to the weighted projection on the orthogonal complement of the
+    sum of the block spaces (von Neumann / Halperin); on a balanced panel
+    with unit and time effects the first sweep is already exact and the
+    second only confirms it. Returns a new array (``M`` is not modified).
+
+    Raises
+    ------
+    EstimatorInputError
+        When ``maxiter`` sweeps do not reach ``tol`` (relative to the
+        column's largest absolute value).
+    """
+    M = np.array(M, dtype="float64", order="F", copy=True)
+    if not blocks:
+        return M
+    projs = [_BlockProjector(b, w) for b in blocks]
+    for j in range(M.shape[1]):
+        x = M[:, j]
+        scale = max(float(np.max(np.abs(x))), 1.0) if x.size else 1.0
+        if len(projs) == 1:
+            projs[0].apply(x)
+            continue
+        for _ in range(maxiter):
+            before = x.copy()
+            for p in projs:
+                p.apply(x)
+            if float(np.max(np.abs(x - before))) <= tol * scale:
+                break
+        else:
+            raise EstimatorInputError(
+                f"fixed-effect demeaning did not converge in {maxiter} sweeps (tolerance {tol}); "
+                "the panel may be very unbalanced or the fixed effects nearly collinear"
+            )
+    return M
+
+
+class TwoWayProjector:
+    """Exact residual-maker ``M`` for unit + period fixed effects with analytic weights.
+
+    Works in the sqrt-weight scaled space: a vector ``z`` there stands for
+    ``sqrt(w) * z_original``. With ``U`` and ``T`` the scaled unit and period
+    indicator matrices, ``M = M_U - M_U T K^+ T' M_U`` where
+    ``K = T' M_U T`` (periods x periods, pseudo-inverted because one period
+    effect is redundant). Exact for unbalanced panels, no iteration. The
+    same projection as :func:`demean` with unit and time blocks.
+    """
+
+    def __init__(self, unit_codes: np.ndarray, time_codes: np.ndarray, w: np.ndarray):
+        n = len(unit_codes)
+        self.unit = unit_codes
+        self.time = time_codes
+        self.n_units = int(unit_codes.max()) + 1
+        self.n_times = int(time_codes.max()) + 1
+        self.sw = np.sqrt(w)
+        rows = np.arange(n)
+        self.Su = sp.csr_matrix((self.sw, (unit_codes, rows)), shape=(self.n_units, n))
+        self.St = sp.csr_matrix((self.sw, (time_codes, rows)), shape=(self.n_times, n))
+        self.Wi = np.bincount(unit_codes, weights=w, minlength=self.n_units)
+        wt = np.bincount(time_codes, weights=w, minlength=self.n_times)
+        C = np.zeros((self.n_units, self.n_times))
+        np.add.at(C, (unit_codes, time_codes), w)
+        self.C = C
+        K = np.diag(wt) - C.T @ (C / self.Wi[:, None])
+        # pseudo-inverse with a generous cut-off: K always has one exact zero eigenvalue
+        # (the redundant period effect) that round-off makes ~1e-15 relative, at the
+        # edge of numpy's default cut-off
+        vals, vecs = np.linalg.eigh(K)
+        keep = vals > 1e-9 * max(vals.max(), 1e-300)
+        self.Kp = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+
+    @classmethod
+    def from_panel(cls, df: pd.DataFrame) -> TwoWayProjector:
+        """Projector for a prepared panel's ``unit``, ``time`` and ``w`` columns."""
+        _, ucode = sorted_codes(df["unit"])
+        _, tcode = sorted_codes(df["time"])
+        return cls(ucode, tcode, df["w"].to_numpy(dtype="float64"))
+
+    def m_unit(self, z: np.ndarray) -> np.ndarray:
+        """``M_U z``: remove (weighted) unit means."""
+        means = (self.Su @ z) / (self.Wi if z.ndim == 1 else self.Wi[:, None])
+        sw = self.sw if z.ndim == 1 else self.sw[:, None]
+        return z - sw * means[self.unit]
+
+    def resid(self, z: np.ndarray) -> np.ndarray:
+        """``M z`` for a vector or an (n, k) matrix in the scaled space."""
+        mu = self.m_unit(z)
+        c = self.Kp @ (self.St @ mu)
+        cc = self.C @ c
+        if z.ndim == 1:
+            return mu - self.sw * (c[self.time] - (cc / self.Wi)[self.unit])
+        return mu - self.sw[:, None] * (c[self.time] - (cc / self.Wi[:, None])[self.unit])
+
+
+def is_nested(block: Block, cluster_codes: np.ndarray) -> bool:
+    """True when each level of ``block`` lies in a single cluster."""
+    first = np.empty(block.n_levels, dtype=cluster_codes.dtype)
+    first[block.codes] = cluster_codes  # one cluster per level (the last written wins)
+    return bool(np.array_equal(first[block.codes], cluster_codes))
+
+
+def absorbed_params(blocks: list[Block], clusters: list[np.ndarray]) -> int:
+    """Absorbed parameters counted in ``K`` of the CR1 factor ``(N-1)/(N-K)``.
+
+    Blocks nested in every clustering variable are not counted; the
+    non-nested ones count ``sum of their parameters - (number of non-nested
+    blocks - 1)``; when every block is nested, one parameter (the absorbed
+    constant) is counted, as fixest does.
+    """
+    if not blocks:
+        return 0
+    nested = [bool(clusters) and all(is_nested(b, c) for c in clusters) for b in blocks]
+    non = [b for b, n in zip(blocks, nested, strict=True) if not n]
+    if not non:
+        return 1  # every block nested: the constant they absorb is still counted (as fixest does)
+    return sum(b.n_params for b in non) - (len(non) - 1)
+
+
+# --------------------------------------------------------------------------------------
+# cluster-robust variance
+# --------------------------------------------------------------------------------------
+
+
+def cluster_sums(scores: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Per-cluster sums of score columns: ``(n_clusters, k)`` (or ``(n_clusters,)`` for a vector)."""
+    if scores.ndim == 1:
+        return np.bincount(codes, weights=scores, minlength=n_clusters)
+    out = np.zeros((n_clusters, scores.shape[1]))
+    np.add.at(out, codes, scores)
+    return out
+
+
+def cluster_meat(scores: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
+    """``sum_g S_g S_g'`` with ``S_g`` the per-cluster score sums."""
+    S = np.column_stack(
+        [
+            np.bincount(codes, weights=scores[:, j], minlength=n_clusters)
+            for j in range(scores.shape[1])
+        ]
+    )
+    return S.T @ S
+
+
+def cr1_scale(n_clusters: int, n_obs: int | None = None, n_params: int | None = None) -> float:
+    """CR1 small-sample factor ``G/(G-1)`` times ``(N-1)/(N-K)`` when ``n_obs`` and ``n_params`` are given.
+
+    ``G = 1`` gives 1 (no correction is defined; the variance is then
+    meaningless and callers say so).
+    """
+    g = n_clusters / (n_clusters - 1) if n_clusters > 1 else 1.0
+    if n_obs is None or n_params is None:
+        return g
+    return g * (n_obs - 1) / (n_obs - n_params)
+
+
+def cr1_vcov(raw: list[np.ndarray], sizes: list[int], c_n: float) -> np.ndarray:
+    """Combine raw cluster sandwiches into the CR1 variance (see the module docstring).
+
+    ``raw`` holds one sandwich (one-way) or three (two-way: ``A``, ``B``,
+    ``A x B``), ``sizes`` their numbers of clusters, ``c_n = (N-1)/(N-K)``.
+    Each dimension gets its own ``G/(G-1)``; the result is symmetrised.
+    """
+    s = [g / (g - 1) if g > 1 else np.nan for g in sizes]
+    if len(raw) == 1:
+        V = c_n * s[0] * raw[0]
+    else:
+        V = c_n * (s[0] * raw[0] + s[1] * raw[1] - s[2] * raw[2])
+    return (V + V.T) / 2
+
+
+def cluster_arrays(p: PreparedPanel, cluster) -> tuple[list[np.ndarray], list[int], list[str]]:
+    """Cluster codes: one array (one-way) or two plus their intersection (two-way)."""
+    df = p.data
+    if isinstance(cluster, tuple):
+        a, b = cluster
+        ca, ga = factorize(df[a])
+        cb, gb = factorize(df[b])
+        cab, gab = factorize(ca * (gb + 1) + cb)
+        return [ca, cb, cab], [ga, gb, gab], [a, b]
+    c, g = factorize(df["cluster"])
+    return [c], [g], [p.names["cluster"]]
+
+
+def ssc_record(n: int, K: int, k_abs: int, cnames: list[str], sizes: list[int], c_n: float):
+    """The ``extra["ssc"]`` dictionary describing the CR1 correction applied."""
+    return {
+        "rule": "CR1: (N-1)/(N-K) * G/(G-1) per cluster dimension; K counts FE not nested in the clusters",
+        "N": n,
+        "K": K,
+        "k_absorbed_counted": k_abs,
+        "G": dict(zip(cnames, sizes[:2] if len(sizes) == 3 else sizes, strict=True)),
+        "c_N": c_n,
+    }
+
+
+@dataclass
+class WithinFit:
+    """Weighted least squares with absorbed fixed effects and a CR1 cluster-robust variance."""
+
+    coef: np.ndarray
+    vcov: np.ndarray
+    vcov_raw: list[np.ndarray]  # raw sandwich per cluster dimension (+A, +B, -AB)
+    names: list[str]
+    n_obs: int
+    n_clusters: int
+    df_t: int
+    k_absorbed: int
+    ssc: dict
+    resid: np.ndarray
+    Xd: np.ndarray
+
+
+def fit_within(y, X, names, blocks, w, p: PreparedPanel, cluster) -> WithinFit:
+    """Weighted OLS of ``y`` on ``X`` with ``blocks`` absorbed and a CR1 clustered sandwich.
+
+    ``cluster`` is ``None`` (the prepared panel's cluster column), a column
+    name, or a tuple of two columns (two-way). Raises when a regressor is
+    absorbed by the fixed effects or the regressors are collinear.
+    """
+    M = demean(np.column_stack([y, X]), blocks, w)
+    yd, Xd = M[:, 0], M[:, 1:]
+    # a regressor the fixed effects explain entirely cannot be estimated
+    for j, nm in enumerate(names):
+        orig = np.sqrt(np.sum(w * (X[:, j] - np.average(X[:, j], weights=w)) ** 2))
+        left = np.sqrt(np.sum(w * Xd[:, j] ** 2))
+        if left <= 1e-8 * max(orig, 1e-300) or left == 0:
+            raise EstimatorInputError(
+                f"regressor {nm!r} is absorbed by the fixed effects (no variation left after demeaning); "
+                "e.g. every unit is treated in every period, or no unit changes treatment status"
+            )
+    sw = np.sqrt(w)
+    Xw, yw = Xd * sw[:, None], yd * sw
+    XtX = Xw.T @ Xw
+    if np.linalg.matrix_rank(XtX) < XtX.shape[0]:
+        raise EstimatorInputError(
+            f"regressors {names} are collinear after absorbing the fixed effects"
+        )
+    bread = np.linalg.inv(XtX)
+    coef = bread @ (Xw.T @ yw)
+    resid = yd - Xd @ coef
+    scores = Xd * (w * resid)[:, None]
+    codes, sizes, cnames = cluster_arrays(p, cluster)
+    raw = [bread @ cluster_meat(scores, c, g) @ bread for c, g in zip(codes, sizes, strict=True)]
+    n = len(y)
+    base = codes[:2] if len(codes) == 3 else codes
+    k_abs = absorbed_params(blocks, base)
+    K = X.shape[1] + k_abs
+    if n - K <= 0:
+        raise EstimatorInputError(f"too few observations ({n}) for {K} parameters")
+    c_n = (n - 1) / (n - K)
+    V = cr1_vcov(raw, sizes, c_n)
+    g_min = min(sizes[:2]) if len(sizes) == 3 else sizes[0]
+    ssc = ssc_record(n, K, k_abs, cnames, sizes, c_n)
+    return WithinFit(coef, V, raw, list(names), n, g_min, max(g_min - 1, 1), k_abs, ssc, resid, Xd)
+
+
+# --------------------------------------------------------------------------------------
+# panel helpers shared by the fixed-effects estimators
+# --------------------------------------------------------------------------------------
+
+
+def fe_blocks(
+    p: PreparedPanel, state: str | None, state_year_fe: bool, unit_trends: bool
+) -> list[Block]:
+    """Unit (or unit x trend) block and time (or state x time) block of a prepared panel."""
+    df = p.data
+    ucodes, nu = factorize(df["unit"])
+    blocks = []
+    if unit_trends:
+        blocks.append(
+            Block("unit x trend", ucodes, nu, kind="trend", t=df["time"].to_numpy(dtype="float64"))
+        )
+    else:
+        blocks.append(Block("unit", ucodes, nu))
+    if state_year_fe:
+        if state is None:
+            raise EstimatorInputError(
+                "state_year_fe=True needs the state column: pass state=<column>"
+            )
+        sy, nsy = factorize(df[state].astype(str) + "|" + df["time"].astype(str))
+        blocks.append(Block(f"{state} x {p.names['time']}", sy, nsy))
+    else:
+        tcodes, nt = factorize(df["time"])
+        blocks.append(Block("time", tcodes, nt))
+    return blocks
+
+
+def prepare_fe_panel(data, outcome, unit, time, cohort, weights, cluster, controls, extra):
+    """:func:`prepare_panel` accepting one-way or two-way (tuple) ``cluster``."""
+    one_way = None if isinstance(cluster, tuple) else cluster
+    if isinstance(cluster, tuple) and len(cluster) != 2:
+        raise EstimatorInputError(
+            f"cluster must be a column name or a tuple of two columns, got {cluster!r}"
+        )
+    p = prepare_panel(
+        data,
+        outcome,
+        unit,
+        time,
+        cohort,
+        weights=weights,
+        cluster=one_way,
+        controls=controls,
+        extra=extra,
+    )
+    if isinstance(cluster, tuple):
+        for c in cluster:
+            miss = p.data[c].isna()
+            if miss.any():
+                n = int(miss.sum())
+                p.dropped[f"missing {c}"] = n
+                p.data = p.data.loc[~miss].reset_index(drop=True)
+    return p
+
+
+def fe_notes(p: PreparedPanel, cluster, state_year_fe, unit_trends, state) -> list[str]:
+    """Convention notes of the fixed-effects estimators (FE, weights, clustering, drops)."""
+    cl = " and ".join(cluster) if isinstance(cluster, tuple) else p.names["cluster"]
+    fe = f"unit and {state} x time FE" if state_year_fe else "unit and time FE"
+    if unit_trends:
+        fe += " + unit-specific linear trends"
+    notes = [
+        fe,
+        (f"weighted by {p.names['weights']}" if p.names["weights"] else "unweighted"),
+        f"SE clustered by {cl} ({'two-way, CGM' if isinstance(cluster, tuple) else 'one-way'}); CR1 (N-1)/(N-K)*G/(G-1), "
+        "FE nested in clusters not counted in K; t(G-1) intervals",
+    ]
+    if p.drop_note():
+        notes.append(p.drop_note())
+    return notes
+
+
+def coef_table(names, coef, V, df_t, alpha, event_times=None) -> pd.DataFrame:
+    """Result rows with Student-t(``df_t``) intervals."""
+    se = np.sqrt(np.clip(np.diag(V), 0, None))
+    q = stats.t.ppf(1 - alpha / 2, df_t)
+    tab = pd.DataFrame(
+        {
+            "term": names,
+            "estimate": coef,
+            "std_error": se,
+            "conf_low": coef - q * se,
+            "conf_high": coef + q * se,
+        }
+    )
+    if event_times is not None:
+        tab.insert(1, "event_time", pd.array(event_times, dtype="Int64"))
+    return tab
+
+
+def check_units_nested(df: pd.DataFrame, what: str) -> None:
+    """Raise unless the prepared panel's ``cluster`` is constant within each unit."""
+    per_unit = df.groupby("unit")["cluster"].nunique()
+    if (per_unit > 1).any():
+        raise EstimatorInputError(
+            f"{what}: the cluster variable must be constant within each unit (units nested in clusters); "
+            f"it varies within unit(s) {list(per_unit[per_unit > 1].index[:5])}"
+        )
+
+
+def permute_cohorts(
+    unit_cohort: np.ndarray, strata: np.ndarray | None, rng: np.random.Generator
+) -> np.ndarray:
+    """One permutation of whole adoption dates across units (within ``strata`` when given)."""
+    if strata is None:
+        return rng.permutation(unit_cohort)
+    out = unit_cohort.copy()
+    for s in np.unique(strata):
+        idx = np.flatnonzero(strata == s)
+        out[idx] = unit_cohort[rng.permutation(idx)]
+    return out
+
+
+def warn_few_treated(
+    n_treated: int, estimator: str, *, clustered: bool = True, stacklevel: int = 3
+) -> str:
+    """Warn when fewer than :data:`FEW_TREATED_CLUSTERS` treated clusters (or units) exist.
+
+    Issues a :class:`UserWarning` and returns the sentence to append to the
+    result's notes ("" when there are enough).
+    """
+    if n_treated >= FEW_TREATED_CLUSTERS:
+        return ""
+    what = "cluster(s)" if clustered else "unit(s)"
+    msg = (
+        f"only {n_treated} treated {what}: cluster-robust SEs unreliable; "
+        "use wild_cluster_bootstrap or randomization_inference"
+    )
+    warnings.warn(f"{estimator}: {msg}", UserWarning, stacklevel=stacklevel)
+    return msg
