@@ -27,11 +27,9 @@ FIX = HERE.parent / "fixtures"
 # ---------------------------------------------------------------------------
 ID = ["SUMLEV", "REGION", "DIVISION", "STATE", "COUNTY", "STNAME", "CTYNAME"]
 # (state, county, state name, county name) and a made-up base population
-PLACES = [
-    ("37", "000", "North Carolina", "North Carolina", 9000000),
+COUNTIES = [
     ("37", "001", "North Carolina", "Alamance County", 130000),
     ("37", "119", "North Carolina", "Mecklenburg County", 700000),
-    ("51", "000", "Virginia", "Virginia", 7000000),
     ("51", "019", "Virginia", "Bedford County", 60000),
     ("51", "515", "Virginia", "Bedford city", 6000),
     (
@@ -42,10 +40,44 @@ PLACES = [
         175000,
     ),  # latin-1 n-tilde, as in the real files
 ]
+#: every PEP county file holds the 50 states and DC, each with a state row (SUMLEV 040)
+#: equal to the sum of its counties; the other states get one made-up county each
+STATE_NAMES = {
+    "01": "Alabama", "02": "Alaska", "04": "Arizona", "05": "Arkansas", "06": "California",
+    "08": "Colorado", "09": "Connecticut", "10": "Delaware", "11": "District of Columbia",
+    "12": "Florida", "13": "Georgia", "15": "Hawaii", "16": "Idaho", "17": "Illinois",
+    "18": "Indiana", "19": "Iowa", "20": "Kansas", "21": "Kentucky", "22": "Louisiana",
+    "23": "Maine", "24": "Maryland", "25": "Massachusetts", "26": "Michigan", "27": "Minnesota",
+    "28": "Mississippi", "29": "Missouri", "30": "Montana", "31": "Nebraska", "32": "Nevada",
+    "33": "New Hampshire", "34": "New Jersey", "35": "New Mexico", "36": "New York",
+    "37": "North Carolina", "38": "North Dakota", "39": "Ohio", "40": "Oklahoma", "41": "Oregon",
+    "42": "Pennsylvania", "44": "Rhode Island", "45": "South Carolina", "46": "South Dakota",
+    "47": "Tennessee", "48": "Texas", "49": "Utah", "50": "Vermont", "51": "Virginia",
+    "53": "Washington", "54": "West Virginia", "55": "Wisconsin", "56": "Wyoming",
+}  # fmt: skip
+for _st, _name in STATE_NAMES.items():
+    if not any(c[0] == _st for c in COUNTIES):
+        COUNTIES.append((_st, "001", _name, "Testa County", 10000 + 100 * int(_st)))
+COUNTIES.sort()
 
 
 def pop(base: int, year: int) -> int:
     return base + 1000 * (year - 2000) + 7  # made up: +1000 a year
+
+
+def places(value) -> list[tuple[str, str, str, str, dict]]:
+    """State rows then their counties, in state order; ``value(base, col)`` gives a county cell.
+
+    Returns (state, county, state name, county name, {column: int}) with the
+    state row's numeric cells the sum of its counties' (as in the PEP files).
+    """
+    out = []
+    for st, name in sorted(STATE_NAMES.items()):
+        cty = [(c[1], c[3], value(c[4])) for c in COUNTIES if c[0] == st]
+        total = {k: sum(v[k] for _, _, v in cty) for k in cty[0][2]}
+        out.append((st, "000", name, name, total))
+        out.extend((st, co, name, cname, v) for co, cname, v in cty)
+    return out
 
 
 def census(
@@ -55,10 +87,18 @@ def census(
     comps = [f"{k}{y}" for k in ("NPOPCHG_", "BIRTHS", "DEATHS") for y in years]
     header += comps
     path = FIX / "census_population" / f"{name}.csv"
+
+    def value(base: int) -> dict:
+        v = {c: base for c in header_extra}
+        v.update({f"POPESTIMATE{y}": pop(base, y) for y in years})
+        v.update({c: base + 19999 for c in extra_pop or []})
+        v.update({c: 10 for c in comps})
+        return v
+
     with open(path, "w", newline="", encoding="latin-1") as fh:
         w = csv.writer(fh, lineterminator="\r\n")
         w.writerow(header)
-        for st, co, stname, ctyname, base in PLACES:
+        for st, co, stname, ctyname, vals in places(value):
             row = {
                 "SUMLEV": "040" if co == "000" else "050",
                 "REGION": "3",
@@ -68,14 +108,7 @@ def census(
                 "STNAME": stname,
                 "CTYNAME": ctyname,
             }
-            for c in header_extra:
-                row[c] = str(base)
-            for y in years:
-                row[f"POPESTIMATE{y}"] = str(pop(base, y))
-            for c in extra_pop or []:
-                row[c] = str(base + 19999)
-            for c in comps:
-                row[c] = "10"
+            row.update({c: str(v) for c, v in vals.items()})
             w.writerow([row[c] for c in header])
 
 
@@ -93,16 +126,20 @@ def make_census() -> None:
         + [f"POPESTIMATE{y}" for y in range(2000, 2010)]
         + ["CENSUS2010POP", "POPESTIMATE2010"]
     )
+    years = range(2000, 2010)
+
+    def value(base: int) -> dict:
+        v = {"ESTIMATESBASE2000": base}
+        v.update({f"POPESTIMATE{y}": pop(base, y) + 3 for y in years})  # intercensal = v2009 + 3
+        v.update({"CENSUS2010POP": pop(base, 2010) + 1, "POPESTIMATE2010": pop(base, 2010) + 3})
+        return v
+
     with open(path, "w", newline="", encoding="latin-1") as fh:
         w = csv.writer(fh, lineterminator="\r\n")
         w.writerow(header)
-        for st, co, stname, ctyname, base in PLACES:
-            vals = [("040" if co == "000" else "050"), "3", "5", st, co, stname, ctyname, base]
-            vals += [
-                pop(base, y) + 3 for y in range(2000, 2010)
-            ]  # intercensal differs from v2009 by +3
-            vals += [pop(base, 2010) + 1, pop(base, 2010) + 3]
-            w.writerow(vals)
+        for st, co, stname, ctyname, vals in places(value):
+            sumlev = "040" if co == "000" else "050"
+            w.writerow([sumlev, "3", "5", st, co, stname, ctyname, *(vals[c] for c in header[7:])])
 
 
 def fix_2020_header() -> None:

@@ -225,3 +225,73 @@ def test_real_population_panel_2000_2019(shared_data):
     assert (
         panel.loc[panel["fips"].str.startswith("37"), "fips"].nunique() == 100
     )  # NC has 100 counties
+
+
+# ---------------------------------------------------------------------------
+# partial files (issue 13 #2): made in the test from the committed fixtures
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [v[0] for v in LAYOUT_FILES.values()])
+def test_first_half_at_a_line_boundary_is_refused(fixtures_dir, tmp_path, name):
+    p = _copy(fixtures_dir, tmp_path, name)
+    lines = p.read_bytes().splitlines(keepends=True)
+    p.write_bytes(b"".join(lines[: len(lines) // 2]))  # ends in a newline: parses cleanly
+    with pytest.raises(SourceError, match=r"incomplete file") as err:
+        cp.load(p)
+    assert name in str(err.value)
+
+
+def test_cut_just_before_a_state_row_names_the_missing_states(fixtures_dir, tmp_path):
+    p = _copy(fixtures_dir, tmp_path)
+    rows = _csv_rows(p)
+    wy = next(i for i, r in enumerate(rows) if r["SUMLEV"] == "040" and r["STATE"] == "56")
+    lines = p.read_bytes().splitlines(keepends=True)
+    p.write_bytes(b"".join(lines[: wy + 1]))  # header + every row before Wyoming's state row
+    with pytest.raises(SourceError, match=r"no state row .* \['56'\]"):
+        cp.load(p)
+
+
+def test_county_missing_inside_a_state(fixtures_dir, tmp_path):
+    p = _copy(fixtures_dir, tmp_path)
+    lines = p.read_bytes().splitlines(keepends=True)
+    rows = _csv_rows(p)
+    meck = next(i for i, r in enumerate(rows) if r["STATE"] + r["COUNTY"] == "37119")
+    nc_line = 2 + next(i for i, r in enumerate(rows) if r["SUMLEV"] == "040" and r["STATE"] == "37")
+    del lines[meck + 1]  # lines[0] is the header
+    p.write_bytes(b"".join(lines))
+    with pytest.raises(SourceError) as err:
+        cp.load(p)
+    msg = str(err.value)
+    assert "state 37 (North Carolina)" in msg and f"row {nc_line}" in msg
+    assert "'POPESTIMATE2000'" in msg  # the first year checked
+
+
+def test_last_line_cut_mid_line_names_the_line_and_field_counts(fixtures_dir, tmp_path):
+    p = _copy(fixtures_dir, tmp_path)
+    data = p.read_bytes()
+    n_lines = data.count(b"\n")  # the last line ends in CRLF
+    p.write_bytes(data[: data.rindex(b"\r\n", 0, len(data) - 2) + 30])  # 30 bytes of the last line
+    with pytest.raises(
+        SourceError,
+        match=rf"row {n_lines}: the last line has \d+ fields but the header has \d+ .*truncated",
+    ):
+        cp.load(p)
+
+
+def test_html_page_saved_as_the_csv(tmp_path):
+    p = tmp_path / "co-est2009-alldata.csv"
+    p.write_text("<!DOCTYPE html>\n<html><head><title>Sign in</title></head></html>\n")
+    with pytest.raises(SourceError, match=r"co-est2009-alldata.csv: is an HTML/XML page"):
+        cp.load(p)
+
+
+def test_short_row_in_the_middle(fixtures_dir, tmp_path):
+    p = _copy(fixtures_dir, tmp_path)
+    lines = p.read_text(encoding="latin-1").splitlines()
+    lines[5] = ",".join(lines[5].split(",")[:-3])
+    p.write_text("\r\n".join(lines) + "\r\n", encoding="latin-1")
+    with pytest.raises(
+        SourceError, match=r"row 6: line has \d+ fields but the header \(line 1\) has"
+    ):
+        cp.load(p)

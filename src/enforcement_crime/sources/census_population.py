@@ -29,11 +29,11 @@ from pathlib import Path
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.sources._csv import read_csv_lines
 from enforcement_crime.sources._fetch import (
     SourceError,
     check_unique,
     fetch_all,
-    read_csv_lines,
     require_columns,
     to_int,
 )
@@ -44,6 +44,7 @@ __all__ = [
     "URLS",
     "SHA256",
     "LAYOUTS",
+    "STATE_FIPS",
     "detect_layout",
     "load",
     "fetch",
@@ -88,6 +89,12 @@ LAYOUTS: dict[str, tuple[str, tuple[str, ...], range]] = {
     "co-est2019-alldata": ("v2019", ("CENSUS2010POP", "POPESTIMATE2019"), range(2010, 2020)),
 }
 _POP = re.compile(r"POPESTIMATE(\d{4})")
+#: the 50 states and DC (2-digit FIPS): every PEP county file covers exactly these
+#: (Puerto Rico is published separately)
+STATE_FIPS: tuple[str, ...] = (
+    "01 02 04 05 06 08 09 10 11 12 13 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 "
+    "32 33 34 35 36 37 38 39 40 41 42 44 45 46 47 48 49 50 51 53 54 55 56"
+).split()
 
 
 def detect_layout(columns: list[str], path: str | Path = "<frame>") -> str:
@@ -140,9 +147,24 @@ def load(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     SourceError
-        Unknown layout, missing column, non-numeric or negative population,
-        a blank cell (truncated file), a bad ``STATE``/``COUNTY`` code or a
-        duplicated county; the message names the file, line and column.
+        Not a complete CSV (empty, HTML page, truncated last line, a row with
+        a wrong number of fields: see :func:`~enforcement_crime.sources._csv.read_csv_lines`),
+        unknown layout, missing column, non-numeric or negative population,
+        a blank cell, a bad ``STATE``/``COUNTY`` code, a duplicated county,
+        or an incomplete file (see Notes); the message names the file, line
+        and column.
+
+    Notes
+    -----
+    Completeness is checked against the file itself, so that a file cut at a
+    line boundary (which parses cleanly) is refused: every PEP county file
+    has one state row (``SUMLEV`` 040) for each of the 50 states and DC
+    (:data:`STATE_FIPS`), and the July-1 estimates of a state's counties add
+    up exactly to its state row (the Census controls county estimates to the
+    state totals). A missing state, a state row without its counties or
+    counties without their state row, and a county sum that differs from the
+    state total in any year (a county lost) are errors naming the state, the
+    year and the state row's line.
     """
     path = Path(path)
     raw = read_csv_lines(path, encoding="latin-1")
@@ -176,6 +198,7 @@ def load(path: str | Path) -> pd.DataFrame:
         index=county.index,
     )
     check_unique(ids, ["fips"], path)
+    _check_complete(raw, sumlev, county, pop_cols, path)
     parts = []
     for y, col in zip(years, pop_cols, strict=True):
         part = ids.copy()
@@ -202,6 +225,58 @@ def load(path: str | Path) -> pd.DataFrame:
         "rows_not_county": int(len(raw) - len(county)),
     }
     return out
+
+
+def _check_complete(
+    raw: pd.DataFrame, sumlev: pd.Series, county: pd.DataFrame, pop_cols: list[str], path: Path
+) -> None:
+    """Refuse a file whose states are not all there or whose counties do not add up (see ``load``)."""
+    states = raw.loc[(sumlev == 40).to_numpy()]
+    st_code = states["STATE"].astype("string").str.strip().str.zfill(2)
+    check_unique(pd.DataFrame({"STATE": st_code}, index=states.index), ["STATE"], path)
+    co_code = county["STATE"].astype("string").str.strip().str.zfill(2)
+    missing = [s for s in STATE_FIPS if s not in set(st_code)]
+    if missing:
+        last = int(raw.index[-1])
+        raise SourceError(
+            path,
+            f"incomplete file: no state row (SUMLEV 040) for state FIPS {missing} "
+            f"({len(missing)} of the 50 states and DC, which every PEP county file holds); "
+            f"the file ends at line {last} (truncated?)",
+            column="STATE",
+        )
+    without_state = sorted(set(co_code) - set(st_code))
+    if without_state:
+        rows = county.index[co_code.isin(without_state).to_numpy()]
+        raise SourceError(
+            path,
+            f"county rows of state(s) {without_state} have no state row (SUMLEV 040)",
+            row=rows,
+            column="STATE",
+        )
+    st_line = pd.Series(states.index, index=st_code.to_numpy())
+    st_name = pd.Series(states["STNAME"].to_numpy(), index=st_code.to_numpy())
+    for col in pop_cols:
+        total = pd.Series(to_int(states[col], path, col).to_numpy(), index=st_code.to_numpy())
+        summed = (
+            pd.Series(to_int(county[col], path, col).to_numpy(), index=co_code.to_numpy())
+            .groupby(level=0)
+            .sum()
+            .reindex(total.index, fill_value=0)
+        )
+        off = total[summed != total]
+        if len(off):
+            s = off.index[0]
+            n_cty = int((co_code == s).sum())
+            raise SourceError(
+                path,
+                f"incomplete file: the {n_cty} county rows of state {s} ({st_name[s]}) add up to "
+                f"{int(summed[s]):,} but its state row says {int(total[s]):,} "
+                f"(a county missing or cut short; truncated file?); states affected: "
+                f"{list(off.index)}",
+                row=[int(st_line[k]) for k in off.index],
+                column=col,
+            )
 
 
 def fetch(dest: str | Path | None = None, *, progress: bool = True) -> list[Path]:
