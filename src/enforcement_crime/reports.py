@@ -1,0 +1,779 @@
+"""Everything a notebook writes into ``reports/``: figures, tables, regression tables and the output map.
+
+Saving
+    :func:`save_figure` writes a figure as PDF + PNG plus a CSV of the plotted
+    numbers; :func:`save_table` writes a LaTeX fragment plus a CSV;
+    :func:`regression_table` writes a regression table in the layout papers use
+    (one column per specification). Every output says which data it was made
+    from: synthetic figures carry a visible "SYNTHETIC DATA" mark, and a
+    ``data_label`` (e.g. ``"REAL DATA: FBI CIUS APPROXIMATION OF COUNTY
+    TOTALS"``) is drawn in the figure, written into the PDF metadata and into
+    the LaTeX caption.
+Reproducible bytes
+    The same figure and numbers give byte-identical PDF, PNG and CSV files: the
+    PDF carries no ``CreationDate`` and the PNG no timestamp, so two runs with
+    the same seed can be compared with ``cmp``.
+Output registry
+    :class:`OutputLog` saves a notebook's figures and tables through the
+    functions above, shows each exported table's numbers as a tagged JSON
+    output in the executed notebook (read back by :func:`notebook_tables` and
+    :func:`notebook_values`), and records which notebook wrote which file under
+    :func:`outputs_registry_dir`; :func:`write_outputs_md` turns the records
+    into ``reports/OUTPUTS.md``.
+
+This module imports neither :mod:`enforcement_crime.notebooks` nor the study
+code: the notebook runner imports it, never the other way round.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from enforcement_crime import config
+
+__all__ = [
+    "SYNTHETIC_MARK",
+    "TABLE_JSON_KEY",
+    "VALUE_JSON_KEY",
+    "PDF_CREATOR",
+    "mark_data",
+    "mark_synthetic",
+    "save_figure",
+    "save_table",
+    "RegressionColumn",
+    "regression_table",
+    "OutputLog",
+    "outputs_registry_dir",
+    "write_outputs_md",
+    "notebook_tables",
+    "notebook_values",
+]
+
+SYNTHETIC_MARK = "SYNTHETIC DATA"
+TABLE_JSON_KEY = "enforcement_crime_table"
+VALUE_JSON_KEY = "enforcement_crime_value"
+PDF_CREATOR = "enforcement_crime"
+_MARK_COLOUR = "#D55E00"
+
+
+# --------------------------------------------------------------------------------------
+# the data-kind mark
+# --------------------------------------------------------------------------------------
+
+
+def _data_text(synthetic: bool, data_label: str | None, where: str) -> str:
+    """The words that say which data an output was made from (PDF subject, LaTeX caption).
+
+    Synthetic outputs always say ``SYNTHETIC DATA`` (prefixed when the label
+    does not); a label that claims real data on a synthetic output is refused.
+    Without a label a real-data output says ``real data`` as before.
+    """
+    label = (data_label or "").strip()
+    if synthetic:
+        if label.upper().startswith("REAL"):
+            raise ValueError(f"{where}: synthetic=True contradicts data_label {label!r}")
+        if not label:
+            return SYNTHETIC_MARK
+        return label if SYNTHETIC_MARK in label.upper() else f"{SYNTHETIC_MARK}: {label}"
+    if SYNTHETIC_MARK in label.upper():
+        raise ValueError(f"{where}: synthetic=False contradicts data_label {label!r}")
+    return label or "real data"
+
+
+def mark_synthetic(fig, text: str = SYNTHETIC_MARK) -> None:
+    """Stamp a visible diagonal mark on every axes of ``fig`` and a footer (synthetic data)."""
+    for ax in fig.axes:
+        ax.text(
+            0.5, 0.5, text, transform=ax.transAxes, fontsize=22, color=_MARK_COLOUR, alpha=0.18,
+            ha="center", va="center", rotation=25, fontweight="bold", zorder=0, gid="synthetic-mark",
+        )  # fmt: skip
+    fig.text(0.995, 0.005, f"{text}: not a study result", ha="right", va="bottom", fontsize=7,
+             color=_MARK_COLOUR, gid="synthetic-footer")  # fmt: skip
+    fig._enforcement_crime_synthetic = True  # type: ignore[attr-defined]
+
+
+def mark_data(
+    fig, *, synthetic: bool, data_label: str | None = None, n_note: str | None = None
+) -> None:
+    """Draw the data-kind mark (and the sample-size note) on ``fig``, once.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    synthetic : bool
+        Synthetic figures get :func:`mark_synthetic` (diagonal mark and footer).
+    data_label : str, optional
+        Real-data figures get it as a footer in the bottom-right corner, e.g.
+        ``"REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS"``. On a
+        synthetic figure the footer stays the synthetic one (the label goes to
+        the PDF metadata).
+    n_note : str, optional
+        Sample size in words, e.g. ``"N = 1,100 county-years, 100 clusters"``,
+        drawn in the bottom-left corner.
+
+    Calling it again on the same figure adds nothing (saving twice gives the
+    same picture).
+    """
+    drawn = getattr(fig, "_enforcement_crime_marks", set())
+    if synthetic and not getattr(fig, "_enforcement_crime_synthetic", False):
+        mark_synthetic(fig)
+    label = (data_label or "").strip()
+    if not synthetic and label and ("label", label) not in drawn:
+        fig.text(0.995, 0.005, label, ha="right", va="bottom", fontsize=6, color="#555555",
+                 gid="data-label-footer")  # fmt: skip
+        drawn.add(("label", label))
+    if n_note and ("n", n_note) not in drawn:
+        fig.text(0.005, 0.005, n_note, ha="left", va="bottom", fontsize=6, color="#333333",
+                 gid="n-note")  # fmt: skip
+        drawn.add(("n", n_note))
+    fig._enforcement_crime_marks = drawn  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------------------
+# figures and tables
+# --------------------------------------------------------------------------------------
+
+
+def save_figure(
+    fig,
+    name: str,
+    data: pd.DataFrame,
+    *,
+    study: str | None = None,
+    synthetic: bool,
+    data_label: str | None = None,
+    n_note: str | None = None,
+    outdir: str | Path | None = None,
+    formats: tuple[str, ...] = ("pdf", "png"),
+) -> dict[str, Path]:
+    """Save ``fig`` as PDF + PNG and the plotted numbers as CSV.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    name : str
+        File stem, by convention ``fig_<study>_<content>``.
+    data : pandas.DataFrame
+        The numbers drawn (written as ``<name>.csv`` with an ``is_synthetic``
+        column), so a reader can redraw or check the figure.
+    study : str, optional
+        Sub-folder of ``reports/figures``.
+    synthetic : bool
+        Whether the figure was made from synthetic data; required so that no
+        figure is saved without saying. When True the figure is marked
+        (:func:`mark_synthetic`).
+    data_label : str, optional
+        Which data, in words (see :func:`mark_data`); written in the figure
+        (real data), and always into the PDF ``Subject`` metadata.
+    n_note : str, optional
+        Sample size drawn in the bottom-left corner (see :func:`mark_data`).
+    outdir : path, optional
+        Overrides ``reports/figures/<study>``.
+
+    Returns
+    -------
+    dict
+        Format -> written path (``"pdf"``, ``"png"``, ``"csv"``).
+
+    Notes
+    -----
+    Byte-reproducible: the PDF is written without ``CreationDate`` and the PNG
+    without a timestamp (matplotlib writes only ``Software`` there), so the
+    same figure saved twice gives identical files.
+    """
+    if not isinstance(data, pd.DataFrame) or data.empty:
+        raise ValueError(
+            f"save_figure({name!r}): `data` must be a non-empty DataFrame of the plotted numbers"
+        )
+    subject = _data_text(synthetic, data_label, f"save_figure({name!r})")
+    out = Path(outdir) if outdir else config.figures_dir(study)
+    out.mkdir(parents=True, exist_ok=True)
+    mark_data(fig, synthetic=synthetic, data_label=data_label, n_note=n_note)
+    meta: dict[str, dict[str, Any] | None] = {
+        "pdf": {"Title": name, "Subject": subject, "Creator": PDF_CREATOR, "CreationDate": None},
+        "png": {"Software": PDF_CREATOR},
+    }
+    paths: dict[str, Path] = {}
+    for fmt in formats:
+        path = out / f"{name}.{fmt}"
+        fig.savefig(path, metadata=meta.get(fmt))
+        paths[fmt] = path
+    csv = data.copy()
+    csv["is_synthetic"] = bool(synthetic)
+    paths["csv"] = out / f"{name}.csv"
+    csv.to_csv(paths["csv"], index=False)
+    return paths
+
+
+def _latex_escape(text: str) -> str:
+    repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+            "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}  # fmt: skip
+    return "".join(repl.get(c, c) for c in str(text))
+
+
+def save_table(
+    table: pd.DataFrame,
+    name: str,
+    *,
+    study: str | None = None,
+    synthetic: bool,
+    data_label: str | None = None,
+    outdir: str | Path | None = None,
+    float_format: str = "{:.3f}",
+    caption: str | None = None,
+) -> dict[str, Path]:
+    """Write ``table`` as a LaTeX fragment (``<name>.tex``) and CSV (``<name>.csv``).
+
+    The CSV holds full precision and an ``is_synthetic`` column; the LaTeX
+    fragment rounds with ``float_format``. A synthetic table says so in a
+    LaTeX comment. When a ``caption`` or a data label is given (synthetic
+    tables always have one), the fragment is a ``table`` environment whose
+    ``\\caption`` ends with the data label in brackets; otherwise it is a bare
+    ``tabular``.
+
+    Returns
+    -------
+    dict
+        ``{"csv": path, "tex": path}``.
+    """
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        raise ValueError(f"save_table({name!r}): the table is empty")
+    label = _data_text(synthetic, data_label, f"save_table({name!r})")
+    out = Path(outdir) if outdir else config.tables_dir(study)
+    out.mkdir(parents=True, exist_ok=True)
+    csv = table.copy()
+    csv["is_synthetic"] = bool(synthetic)
+    paths = {"csv": out / f"{name}.csv", "tex": out / f"{name}.tex"}
+    csv.to_csv(paths["csv"], index=False)
+    labelled = synthetic or bool((data_label or "").strip())
+    full_caption = None
+    if caption or labelled:
+        parts = [_latex_escape(caption)] if caption else []
+        if labelled:
+            parts.append(f"[{_latex_escape(label)}]")
+        full_caption = " ".join(parts)
+    body = table.to_latex(index=False, float_format=float_format.format, na_rep="", escape=True,
+                          caption=full_caption)  # fmt: skip
+    header = f"% {name}: generated by enforcement_crime.reports.save_table; do not edit by hand\n"
+    if synthetic:
+        header += "% SYNTHETIC DATA: these numbers are not results of any study\n"
+    header += f"% data: {label}\n"
+    if caption:
+        header += f"% caption: {caption}\n"
+    paths["tex"].write_text(header + body)
+    return paths
+
+
+# --------------------------------------------------------------------------------------
+# regression tables (one column per specification)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class RegressionColumn:
+    """One column of :func:`regression_table`: a result and what the specification holds fixed.
+
+    Parameters
+    ----------
+    result : EstimationResult
+        Any estimator's result (:mod:`enforcement_crime.results`).
+    label : str, optional
+        Column heading; default the result's ``specification`` attribute when
+        it has one, else its estimator name.
+    fixed_effects : sequence of str
+        Names of the fixed effects in this specification (e.g. ``("county",
+        "year")``); each name becomes a row with "Yes"/"No".
+    weights : str, optional
+        Weight variable, or None for unweighted ("none" in the table).
+    outcome : str, optional
+        Dependent variable; default the result's ``outcome`` attribute when it
+        has one.
+    """
+
+    result: Any
+    label: str | None = None
+    fixed_effects: Sequence[str] = ()
+    weights: str | None = None
+    outcome: str | None = None
+
+    def heading(self) -> str:
+        return str(
+            self.label or getattr(self.result, "specification", None) or self.result.estimator
+        )
+
+    def depvar(self) -> str:
+        return str(self.outcome or getattr(self.result, "outcome", None) or "")
+
+
+class _MakeTablesModel:
+    """Adapter presenting one :class:`RegressionColumn` through maketables' plug-in interface."""
+
+    def __init__(self, column: RegressionColumn, terms: Sequence[str] | None, tex: bool) -> None:
+        self.column = column
+        frame = column.result.to_frame()
+        if terms is not None:
+            frame = frame[frame["term"].isin(terms)]
+        self.frame = frame
+        self.tex = tex
+
+    def _t(self, text: str) -> str:
+        return _latex_escape(text) if self.tex else text
+
+    @property
+    def __maketables_coef_table__(self) -> pd.DataFrame:
+        f = self.frame
+        return pd.DataFrame(
+            {"b": f["estimate"].to_numpy(float), "se": f["std_error"].to_numpy(float),
+             "p": np.full(len(f), np.nan), "cil": f["conf_low"].to_numpy(float),
+             "ciu": f["conf_high"].to_numpy(float)},
+            index=pd.Index([self._t(t) for t in f["term"]], name="Coefficient"),
+        )  # fmt: skip
+
+    @property
+    def __maketables_depvar__(self) -> str:
+        return self._t(self.column.depvar())
+
+    @property
+    def __maketables_fixef_string__(self) -> str | None:
+        return "+".join(self._t(fe) for fe in self.column.fixed_effects) or None
+
+    def __maketables_stat__(self, key: str):
+        r = self.column.result
+        return {"N": r.n_obs, "n_clusters": r.n_clusters}.get(key)
+
+
+def _yes_no_etable():
+    """maketables' ETable with "Yes"/"No" fixed-effect rows (as in the CSV) instead of "x"/"-"."""
+    import maketables
+
+    class _ETable(maketables.ETable):
+        DEFAULT_FE_MARKER = ("Yes", "No")
+
+    return _ETable
+
+
+def regression_table(
+    columns: Sequence[RegressionColumn],
+    name: str,
+    *,
+    terms: Sequence[str] | None = None,
+    study: str | None = None,
+    synthetic: bool,
+    data_label: str | None = None,
+    outdir: str | Path | None = None,
+    caption: str | None = None,
+    digits: int = 3,
+) -> dict[str, Path]:
+    r"""Write a regression table in the layout papers use: one column per specification.
+
+    Each column shows, for each term, the estimate, its standard error in
+    parentheses and its confidence interval in brackets; then one row per
+    fixed effect ("Yes"/"No"), the weights, the number of observations and of
+    clusters. No significance stars: the interval is the estimator's own (it
+    may be a t(G-1), bootstrap or randomization interval, which a p-value
+    star from a normal approximation would contradict), and its level is
+    stated in the note.
+
+    Parameters
+    ----------
+    columns : sequence of RegressionColumn
+        One per specification, in display order.
+    name : str
+        File stem, by convention ``tab_<study>_<content>``.
+    terms : sequence of str, optional
+        Terms to show, in this order (default: every term of every result).
+    study, outdir
+        Where to write, as :func:`save_table`.
+    synthetic : bool
+        Whether the results come from synthetic data (stated in the caption).
+    data_label : str, optional
+        Which data, in words (caption and PDF-style label as in :func:`save_table`).
+    caption : str, optional
+        Caption; the data label is appended in brackets.
+    digits : int
+        Decimals in the LaTeX cells (the CSV keeps full precision).
+
+    Returns
+    -------
+    dict
+        ``{"csv": path, "tex": path}``. The CSV has one row per displayed
+        quantity (``row``: ``"<term>"``, ``"<term> (SE)"``, ``"<term> CI low"``,
+        ``"<term> CI high"``, ``"FE: <name>"``, ``"Weights"``,
+        ``"Observations"``, ``"Clusters"``, ``"Outcome"``, ``"Estimator"``) and
+        one column per specification, at full precision, plus ``is_synthetic``.
+
+    Notes
+    -----
+    The LaTeX is rendered by maketables' ``ETable`` (booktabs, ``tabularx``,
+    ``threeparttable`` and ``makecell``), through its plug-in interface.
+    """
+    if not columns:
+        raise ValueError(f"regression_table({name!r}): no columns")
+    columns = list(columns)
+    for i, c in enumerate(columns):
+        if not isinstance(c, RegressionColumn):
+            raise TypeError(
+                f"regression_table({name!r}): column {i} is a {type(c).__name__}, "
+                "expected RegressionColumn(result, label=..., fixed_effects=..., weights=...)"
+            )
+    label = _data_text(synthetic, data_label, f"regression_table({name!r})")
+    frames = [c.result.to_frame() for c in columns]
+    shown = (
+        list(terms)
+        if terms is not None
+        else list(dict.fromkeys(t for f in frames for t in f["term"]))
+    )
+    for t in shown:
+        if not any((f["term"] == t).any() for f in frames):
+            raise KeyError(f"regression_table({name!r}): no column has the term {t!r}")
+    fes = list(dict.fromkeys(fe for c in columns for fe in c.fixed_effects))
+    level = {int(round((1 - c.result.alpha) * 100)) for c in columns}
+    level_text = "/".join(f"{lv}%" for lv in sorted(level))
+
+    # the CSV: full precision, one row per displayed quantity
+    rows: dict[str, list] = {}
+    for t in shown:
+        for key, col in (("", "estimate"), (" (SE)", "std_error"), (" CI low", "conf_low"),
+                         (" CI high", "conf_high")):  # fmt: skip
+            rows[f"{t}{key}"] = [
+                float(f.loc[f["term"] == t, col].iloc[0]) if (f["term"] == t).any() else math.nan
+                for f in frames
+            ]
+    for fe in fes:
+        rows[f"FE: {fe}"] = ["Yes" if fe in c.fixed_effects else "No" for c in columns]
+    rows["Weights"] = [c.weights or "none" for c in columns]
+    rows["Observations"] = [c.result.n_obs for c in columns]
+    rows["Clusters"] = [c.result.n_clusters for c in columns]
+    rows["Outcome"] = [c.depvar() for c in columns]
+    rows["Estimator"] = [c.result.estimator for c in columns]
+    headings = [c.heading() for c in columns]
+    if len(set(headings)) < len(headings):
+        headings = [f"({i + 1}) {h}" for i, h in enumerate(headings)]
+    csv = pd.DataFrame(rows, index=headings).T.rename_axis("row").reset_index()
+    csv["is_synthetic"] = bool(synthetic)
+    out = Path(outdir) if outdir else config.tables_dir(study)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"csv": out / f"{name}.csv", "tex": out / f"{name}.tex"}
+    csv.to_csv(paths["csv"], index=False)
+
+    # the LaTeX: maketables
+    fmt = f"b:.{digits}f \n (se:.{digits}f) \n [cil:.{digits}f, ciu:.{digits}f]"
+    models = [_MakeTablesModel(c, shown, tex=True) for c in columns]
+    note = (f"Estimate, standard error in parentheses, {_latex_escape(level_text)} confidence interval in "
+            "brackets (the estimator's own interval). No significance stars.")  # fmt: skip
+    full_caption = " ".join(
+        p for p in (_latex_escape(caption) if caption else "", f"[{_latex_escape(label)}]") if p
+    )
+    table = _yes_no_etable()(
+        models, coef_fmt=fmt, model_stats=["N", "n_clusters"],
+        model_stats_labels={"N": "Observations", "n_clusters": "Clusters"},
+        custom_model_stats={"Weights": [_latex_escape(c.weights or "none") for c in columns]},
+        keep=[_latex_escape(t) for t in shown], exact_match=True,
+        model_heads=[_latex_escape(h) for h in headings], notes=note, caption=full_caption,
+        feorder=[_latex_escape(fe) for fe in fes],
+    )  # fmt: skip
+    tex = table.make(type="tex")
+    header = (
+        f"% {name}: generated by enforcement_crime.reports.regression_table; do not edit by hand\n"
+    )
+    if synthetic:
+        header += "% SYNTHETIC DATA: these numbers are not results of any study\n"
+    header += f"% data: {label}\n"
+    paths["tex"].write_text(header + tex + ("\n" if not tex.endswith("\n") else ""))
+    return paths
+
+
+# --------------------------------------------------------------------------------------
+# outputs registry
+# --------------------------------------------------------------------------------------
+
+
+def outputs_registry_dir() -> Path:
+    """Where :class:`OutputLog` records which notebook wrote which file (``reports/notebooks/_outputs``)."""
+    return config.reports_dir() / "notebooks" / "_outputs"
+
+
+def _jsonable(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return None if not np.isfinite(v) else float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    return v
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    return [{k: _jsonable(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+
+
+def _display_json(payload, key: str, name: str) -> None:
+    """Show ``payload`` as an ``application/json`` output tagged ``{key: name}`` (no-op outside IPython)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover
+        return
+    if get_ipython() is None:
+        return
+    display({"application/json": payload, "text/plain": f"[{key}: {name}]"}, raw=True,
+            metadata={"application/json": {key: name}})  # fmt: skip
+
+
+@dataclass
+class OutputLog:
+    """Save a notebook's figures and tables and record them for ``reports/OUTPUTS.md``.
+
+    Parameters
+    ----------
+    study : str
+        Sub-folder of ``reports/figures`` and ``reports/tables`` (e.g. ``"287g"``).
+    notebook : str
+        The notebook source, relative to the project root
+        (e.g. ``"notebooks/287g/01-estimate-nc-counties.py"``).
+    synthetic : bool
+        Whether the notebook ran on synthetic data (marks every output).
+    data_label : str
+        Which data ran, in words; passed to every figure and table
+        (see :func:`save_figure`, :func:`save_table`).
+    """
+
+    study: str
+    notebook: str
+    synthetic: bool
+    data_label: str = ""
+    entries: list[dict] = field(default_factory=list)
+    values: dict[str, object] = field(default_factory=dict)
+
+    def _record(self, kind: str, name: str, description: str, paths: Mapping[str, Path]) -> None:
+        self.entries.append({"kind": kind, "name": name, "description": description,
+                             "files": {k: str(p) for k, p in paths.items()}})  # fmt: skip
+        self._write()
+
+    def figure(self, fig, name: str, data: pd.DataFrame, *, description: str = "",
+               n_note: str | None = None) -> dict[str, Path]:  # fmt: skip
+        """Save a figure (PDF + PNG + CSV) with :func:`save_figure` and record it.
+
+        ``n_note`` (e.g. ``"N = 1,100 county-years, 100 clusters"``) is drawn
+        in the figure's bottom-left corner.
+        """
+        paths = save_figure(fig, name, data, study=self.study, synthetic=self.synthetic,
+                            data_label=self.data_label or None, n_note=n_note)  # fmt: skip
+        self._record("figure", name, description, paths)
+        return paths
+
+    def table(self, table: pd.DataFrame, name: str, *, description: str = "", caption: str | None = None,
+              float_format: str = "{:.3f}") -> dict[str, Path]:  # fmt: skip
+        """Save a table (LaTeX + CSV), record it, and show its numbers as a JSON output.
+
+        The JSON output (``application/json`` tagged ``{TABLE_JSON_KEY: name}``)
+        holds the numbers the notebook computed, so a test can compare the
+        executed notebook with the exported CSV.
+        """
+        paths = save_table(table, name, study=self.study, synthetic=self.synthetic, caption=caption,
+                           data_label=self.data_label or None, float_format=float_format)  # fmt: skip
+        _display_json(_records(table), TABLE_JSON_KEY, name)
+        self._record("table", name, description, paths)
+        return paths
+
+    def regression(self, columns: Sequence[RegressionColumn], name: str, *, description: str = "",
+                   terms: Sequence[str] | None = None, caption: str | None = None) -> dict[str, Path]:  # fmt: skip
+        """Save a regression table (:func:`regression_table`) and record it."""
+        paths = regression_table(columns, name, terms=terms, study=self.study, synthetic=self.synthetic,
+                                 data_label=self.data_label or None, caption=caption)  # fmt: skip
+        _display_json(
+            _records(pd.read_csv(paths["csv"]).drop(columns="is_synthetic")), TABLE_JSON_KEY, name
+        )
+        self._record("table", name, description, paths)
+        return paths
+
+    def value(self, key: str, value) -> None:
+        """Record a scalar the notebook computed (shown as a tagged JSON output and kept in the registry)."""
+        v = _jsonable(value)
+        self.values[key] = v
+        _display_json({key: v}, VALUE_JSON_KEY, key)
+        self._write()
+
+    def _write(self) -> Path:
+        folder = outputs_registry_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = self.notebook.replace("/", "__").removesuffix(".py")
+        path = folder / f"{stem}.json"
+        record = {"notebook": self.notebook, "study": self.study, "synthetic": self.synthetic,
+                  "data": self.data_label, "outputs": self.entries, "values": self.values}  # fmt: skip
+        path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        return path
+
+    def finish(self) -> Path:
+        """Write the registry record and regenerate ``reports/OUTPUTS.md``; returns its path."""
+        self._write()
+        return write_outputs_md()
+
+
+# --------------------------------------------------------------------------------------
+# reports/OUTPUTS.md
+# --------------------------------------------------------------------------------------
+
+
+def _rel(path: Path, start: Path) -> str:
+    return os.path.relpath(path, start).replace(os.sep, "/")
+
+
+def write_outputs_md(reports: str | Path | None = None, *, project_root: str | Path | None = None,
+                     out: str | Path | None = None) -> Path:  # fmt: skip
+    """Write ``reports/OUTPUTS.md``: every figure and table, with the notebook that makes it.
+
+    Reads the records written by :class:`OutputLog` (one per executed
+    notebook) and, for the tour notebook and any notebook not using
+    :class:`OutputLog`, lists the files found under ``reports/figures/<study>``
+    and ``reports/tables/<study>`` with the notebook of that folder whose
+    number matches the file name (``fig_<study>_07_...`` -> ``07-*.py``), or
+    all the folder's notebooks when none does.
+
+    Parameters
+    ----------
+    reports : path, optional
+        The reports folder to scan (default :func:`config.reports_dir`).
+        Links to outputs and executed notebooks are relative to it (as if
+        OUTPUTS.md sat in it).
+    project_root : path, optional
+        Where the notebook sources are.
+    out : path, optional
+        Where to write (default ``<reports>/OUTPUTS.md``); links to notebook
+        sources are relative to its folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    reports = Path(reports) if reports else config.reports_dir()
+    root = Path(project_root) if project_root else config.project_root()
+    out = Path(out) if out else reports / "OUTPUTS.md"
+    records = []
+    reg = reports / "notebooks" / "_outputs"
+    for p in sorted(reg.glob("*.json")) if reg.is_dir() else []:
+        records.append(json.loads(p.read_text()))
+    lines = [
+        "# Outputs: every figure and table, and the notebook that makes it",
+        "",
+        "Generated by `enforcement_crime.reports.write_outputs_md()` after the notebooks run",
+        "(`make notebooks`, `make figures`, `make tables`); do not edit by hand. Figures are PDF + PNG +",
+        "CSV of the plotted numbers; tables are LaTeX + CSV. Outputs made from the built-in synthetic panel",
+        "are marked SYNTHETIC DATA: they are not results of any study.",
+        "",
+    ]
+    covered: set[str] = set()
+    for rec in sorted(records, key=lambda r: r["notebook"]):
+        src = root / rec["notebook"]
+        executed = (
+            reports
+            / "notebooks"
+            / Path(rec["notebook"]).relative_to("notebooks").with_suffix(".html")
+        )
+        lines += [
+            f"## `{rec['notebook']}`",
+            "",
+            f"Source: [{rec['notebook']}]({_rel(src, out.parent)}); executed: "
+            f"[{_rel(executed, reports)}]({_rel(executed, reports)}). Data: {rec.get('data') or 'see notebook'}"
+            + (" (SYNTHETIC DATA)" if rec.get("synthetic") else "")
+            + ".",
+            "",
+            "| output | kind | files | what it shows |",
+            "|---|---|---|---|",
+        ]
+        for e in rec["outputs"]:
+            files = []
+            for ext, f in sorted(e["files"].items()):
+                fp = Path(f)
+                covered.add(str(fp.resolve()))
+                files.append(f"[{ext}]({_rel(fp, reports)})")
+            lines.append(
+                f"| `{e['name']}` | {e['kind']} | {' '.join(files)} | {e.get('description', '')} |"
+            )
+        lines.append("")
+    # files written by notebooks that do not use OutputLog (e.g. the tour)
+    loose: dict[str, list[Path]] = {}
+    for kind in ("figures", "tables"):
+        base = reports / kind
+        for f in sorted(base.rglob("*.csv")) if base.is_dir() else []:
+            if str(f.resolve()) not in covered:
+                loose.setdefault(f.parent.name, []).append(f)
+    if loose:
+        lines += [
+            "## Other outputs (by folder)",
+            "",
+            "| output | files | notebooks of that study folder |",
+            "|---|---|---|",
+        ]
+        for study, files in sorted(loose.items()):
+            nbs = (
+                sorted((root / "notebooks" / study).glob("*.py"))
+                if (root / "notebooks" / study).is_dir()
+                else []
+            )
+            for f in files:
+                num = re.match(rf"^(?:fig|tab)_{re.escape(study)}_(\d+)_", f.stem)
+                mine = [n for n in nbs if num and n.name.startswith(f"{num.group(1)}-")] or nbs
+                nb_links = (
+                    ", ".join(f"[{_rel(n, root)}]({_rel(n, out.parent)})" for n in mine)
+                    or "(none found)"
+                )
+                exts = [e for e in ("pdf", "png", "csv", "tex") if f.with_suffix("." + e).is_file()]
+                links = " ".join(f"[{e}]({_rel(f.with_suffix('.' + e), reports)})" for e in exts)
+                lines.append(f"| `{f.stem}` | {links} | {nb_links} |")
+        lines.append("")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# reading executed notebooks (tests)
+# --------------------------------------------------------------------------------------
+
+
+def _tagged_outputs(nb_path: str | Path, key: str) -> dict[str, object]:
+    import nbformat
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    found: dict[str, object] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") not in ("display_data", "execute_result"):
+                continue
+            meta = out.get("metadata", {}).get("application/json", {})
+            if key in meta:
+                found[meta[key]] = out["data"]["application/json"]
+    return found
+
+
+def notebook_tables(nb_path: str | Path) -> dict[str, pd.DataFrame]:
+    """The tables an executed notebook exported through :meth:`OutputLog.table`, as it computed them."""
+    return {
+        name: pd.DataFrame(rows) for name, rows in _tagged_outputs(nb_path, TABLE_JSON_KEY).items()
+    }
+
+
+def notebook_values(nb_path: str | Path) -> dict[str, object]:
+    """The scalars an executed notebook recorded through :meth:`OutputLog.value`."""
+    vals: dict[str, object] = {}
+    for payload in _tagged_outputs(nb_path, VALUE_JSON_KEY).values():
+        vals.update(payload)  # type: ignore[arg-type]
+    return vals
