@@ -237,3 +237,56 @@ def test_real_csv_and_dta_agree(shared_data):
     a = sc.load(d / "sc_activation_dates_county.csv").drop(columns="source")
     b = sc.load(d / "activation_dates_makayla_revisedforbalance.dta").drop(columns="source")
     pd.testing.assert_frame_equal(a, b)
+
+
+# ---------------------------------------------------------------------------
+# issue 13: partial files and out-of-range years, made in the test
+# ---------------------------------------------------------------------------
+
+
+def test_year_201_is_named_not_a_pandas_error(extract):
+    _set(extract, 3, "activation_year", "201")
+    with pytest.raises(SourceError) as err:
+        sc.load(extract)
+    msg = str(err.value)
+    assert "sc.csv: row 3: column 'activation_year'" in msg
+    assert "activation year 201 outside the SC roll-out: expected a year 2008-2013" in msg
+
+
+def test_year_201_in_a_dta(fixtures_dir, tmp_path):
+    df = pd.read_stata(fixtures_dir / FIX / "sc_activation_county.dta")
+    df.loc[1, "activation_year"] = "201"  # 2nd observation
+    p = tmp_path / "y.dta"
+    df.to_stata(p, write_index=False, version=118)
+    with pytest.raises(SourceError, match=r"y.dta: row 2: column 'activation_year'.*2008-2013"):
+        sc.load(p)
+
+
+def test_cut_after_the_state_code_is_not_never_treated(extract):
+    data = extract.read_bytes()
+    cut = data.index(b"COOK,17031,IL") + len(b"COOK,17031,IL")  # the last record
+    extract.write_bytes(data[:cut])
+    with pytest.raises(SourceError) as err:
+        sc.load(extract)
+    n_last = data[:cut].count(b"\n") + 1
+    assert f"row {n_last}: the last line has 3 fields but the header has 7" in str(err.value)
+    assert "truncated" in str(err.value)
+
+
+def test_first_half_of_the_extract_cut_mid_line(extract):
+    data = extract.read_bytes()
+    half = data[: len(data) // 2 - 5]
+    assert not half.endswith((b"\n", b"\r"))  # mid-line (a cut at a line boundary is legal CSV)
+    extract.write_bytes(half)
+    with pytest.raises(SourceError, match=r"sc.csv: row \d+: the last line has \d+ fields"):
+        sc.load(extract)
+
+
+def test_row_with_missing_fields_in_the_middle(extract):
+    rows = _rows(extract)
+    rows[3] = rows[3][:4]
+    _write(extract, rows)
+    with pytest.raises(
+        SourceError, match=r"row 4: line has 4 fields but the header \(line 1\) has 7"
+    ):
+        sc.load(extract)

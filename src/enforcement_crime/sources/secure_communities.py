@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.sources._csv import read_csv_lines
 from enforcement_crime.sources._fetch import (
     SourceError,
     check_unique,
     fetch_all,
-    read_csv_lines,
     require_columns,
     to_int,
 )
@@ -101,9 +101,14 @@ def load(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     SourceError
-        Missing or renamed columns, a month without a year (or the reverse),
-        non-numeric or out-of-range months/years, unparseable dates, dates
-        outside Oct 2008 - 22 Jan 2013, or duplicated FIPS; the message names
+        A CSV that is not complete (truncated last line, a row with a wrong
+        number of fields, empty file, HTML page: see
+        :func:`~enforcement_crime.sources._csv.read_csv_lines`; a cut county
+        is never read as "never treated"), missing or renamed columns, a
+        month without a year (or the reverse), non-numeric months or years,
+        a month outside 1-12, a year outside 2008-2013 (the roll-out),
+        unparseable dates, dates outside Oct 2008 - 22 Jan 2013, or
+        duplicated FIPS; the message names
         the file, the row (CSV: 1-based file line; ``.dta``: 1-based
         observation) and the column.
     """
@@ -179,6 +184,17 @@ def _extract(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
             f"expected a month 1-12, got {month[bad].iloc[0]}",
             row=raw.index[bad.to_numpy()],
             column="activation_month",
+        )
+    lo, hi = FIRST_ACTIVATION.year, LAST_ACTIVATION.year
+    bad = ((year < lo) | (year > hi)).fillna(False)
+    if bad.any():
+        raise SourceError(
+            path,
+            f"activation year {year[bad].iloc[0]} outside the SC roll-out: expected a year "
+            f"{lo}-{hi} (activations ran from {FIRST_ACTIVATION.date()} to "
+            f"{LAST_ACTIVATION.date()})",
+            row=raw.index[bad.to_numpy()],
+            column="activation_year",
         )
     half = month.isna() != year.isna()
     if half.any():
