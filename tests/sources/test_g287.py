@@ -347,3 +347,67 @@ def test_real_agreements(shared_data):
     assert len(df) + df.attrs["exact_duplicates_dropped"] == 11257
     # "17 scrape dates" (PROVENANCE.md): day plus am/pm
     assert len(df[["scrape_date", "scrape_time"]].drop_duplicates()) == 17
+
+
+# ---------------------------------------------------------------------------
+# issue 13: exact duplicate WaPo rows, partial CSV files (made in the test)
+# ---------------------------------------------------------------------------
+
+
+def test_wapo_exact_duplicate_row_dropped_and_reported(tmp_path):
+    header = ["Sheriff", "State", "County", "ori", "FIPS", "y2005", "y2006"]
+    rows = [
+        ["A", "TEXAS", "X County", "", 48001, "X", ""],
+        ["B", "TEXAS", "Y County", "", 48003, "", "X"],
+        ["A", "TEXAS", "X County", "", 48001, "X", ""],  # exact copy of row 2
+        ["A", "TEXAS", "X County", "", 48001, "X", "X"],  # same agency, differs: kept
+    ]
+    p = write_xlsx(tmp_path / "w.xlsx", header, rows)
+    with pytest.warns(UserWarning, match=r"w.xlsx: dropped 1 sheet row.*\{4: 2\}"):
+        df = g287.load_wapo(p)
+    assert df.attrs["exact_duplicates_dropped"] == 1
+    assert df.attrs["exact_duplicate_lines"] == {4: 2}
+    assert sorted(df["line"].unique()) == [2, 3, 5]
+    assert len(df) == 3 * 2  # three sheet rows kept x two years
+
+
+def test_wapo_without_duplicates_reports_zero(fixtures_dir):
+    df = g287.load_wapo(fixtures_dir / FIX / "287g_curated_2019.xlsx")
+    assert df.attrs["exact_duplicates_dropped"] == 0 and df.attrs["exact_duplicate_lines"] == {}
+
+
+@pytest.mark.parametrize(
+    "name,loader",
+    [
+        ("pre2018-agreements-best-guess.csv", g287.load_roster),
+        ("historical-oig-2009.csv", g287.load_oig_2009),
+        ("agreements.csv", g287.load_ice_agreements),
+        ("ucr_agencies_list.csv", g287.load_ucr_agencies),
+    ],
+)
+def test_csv_layouts_refuse_a_cut_last_line(fixtures_dir, tmp_path, name, loader):
+    data = (fixtures_dir / FIX / name).read_bytes()
+    last = data.rstrip(b"\r\n").rindex(b"\n") + 1  # start of the last record
+    p = tmp_path / name
+    p.write_bytes(data[: last + 12])  # 12 bytes of the last record, no newline
+    n_last = data[:last].count(b"\n") + 1
+    with pytest.raises(SourceError, match=rf"{name}: row {n_last}: the last line has \d+ fields"):
+        loader(p)
+    with pytest.raises(SourceError, match="the last line has"):
+        g287.load(p)  # layout detection reads the header only; the loader then refuses
+
+
+def test_oig_list_with_a_short_row_in_the_middle(fixtures_dir, tmp_path):
+    rows = _rows(fixtures_dir / FIX / "historical-oig-2009.csv")
+    rows[2] = rows[2][:3]
+    p = tmp_path / "oig.csv"
+    _write(p, rows)
+    with pytest.raises(SourceError, match=r"oig.csv: row 3: line has 3 fields but the header"):
+        g287.load_oig_2009(p)
+
+
+def test_html_login_page_saved_as_the_roster(tmp_path):
+    p = tmp_path / "pre2018-agreements-best-guess.csv"
+    p.write_text("\n<html><body>Please sign in</body></html>")
+    with pytest.raises(SourceError, match="HTML"):
+        g287.load(p)

@@ -34,17 +34,18 @@ agency names (OIG, ICE sheets) in :mod:`enforcement_crime.panels.timing`.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.sources._csv import read_csv_lines
 from enforcement_crime.sources._fetch import (
     SourceError,
     check_unique,
     fetch_all,
-    read_csv_lines,
     require_columns,
     to_int,
 )
@@ -332,15 +333,39 @@ def load_wapo(path: str | Path) -> pd.DataFrame:
         ``year`` (int64), ``in_287g`` (bool, "X" in the year column),
         ``joined_after_2018`` (the raw Y/N text), ``notes``, ``source``
         (``"wapo"``), ``file``, ``line`` (spreadsheet row).
+        ``attrs["exact_duplicates_dropped"]`` counts the sheet rows dropped as
+        exact copies and ``attrs["exact_duplicate_lines"]`` maps each dropped
+        row to the row it repeats.
 
     Notes
     -----
     An agency can span two sheet rows (e.g. a change of sheriff: Gallatin
     County MT); rows are kept as they are and carry their ``line``.
+
+    A sheet row identical to an earlier one in every cell (an exact copy,
+    absent from the published sheets but easy to make when editing one) is
+    dropped, never silently: the count and the rows are in ``attrs`` and a
+    :class:`UserWarning` names the file and the rows. Rows that share an
+    agency but differ in any cell are all kept.
     """
     path = Path(path)
     raw = _read_xlsx(path)
     require_columns(raw, _WAPO_COLS, path, "Washington Post 287(g) sheet")
+    dup = raw.duplicated(keep="first")
+    copies: dict[int, int] = {}
+    if dup.any():
+        for line in raw.index[dup.to_numpy()]:
+            row = raw.loc[line]
+            earlier = raw.loc[raw.index < line]
+            same = ((earlier == row) | (earlier.isna() & row.isna())).all(axis=1)
+            copies[int(line)] = int(same.idxmax())
+        raw = raw.loc[~dup.to_numpy()]
+        warnings.warn(
+            f"{path}: dropped {len(copies)} sheet row(s) that repeat an earlier row exactly "
+            f"(row: repeated row) {copies}",
+            UserWarning,
+            stacklevel=2,
+        )
     years = sorted(int(m.group(1)) for c in raw.columns if (m := re.fullmatch(r"y(\d{4})", c)))
     if not years:
         raise SourceError(path, "no year-flag columns y2005..y2019 found", column="y2005")
@@ -394,7 +419,10 @@ def load_wapo(path: str | Path) -> pd.DataFrame:
         part["in_287g"] = flag.eq("X").fillna(False).astype(bool)
         parts.append(part)
     out = pd.concat(parts).sort_index(kind="stable")
-    return _finish(out, "wapo", path)
+    out = _finish(out, "wapo", path)
+    out.attrs["exact_duplicates_dropped"] = len(copies)
+    out.attrs["exact_duplicate_lines"] = copies
+    return out
 
 
 def load_ucr_agencies(path: str | Path) -> pd.DataFrame:
