@@ -68,7 +68,7 @@ def test_city_2006_title_rows_footnotes_text_numbers_and_blanks(fx):
 
 
 def test_every_sheet_row_is_accounted_for(fx):
-    for path in sorted(fx.glob("table*/*.xls")):
+    for path in sorted(fx.glob("table*/*.xls")) + [fx / "large_cities_2004" / "2004.xls"]:
         df = fbi_cius.load(path)
         skipped = df.attrs["rows_skipped"]
         assert len(df) + sum(skipped.values()) == df.attrs["sheet_rows"], path
@@ -132,6 +132,111 @@ def test_table11_units_and_groups(fx):
         "the agency is filled down to its units"
     )
     assert _row(df, "Poarch Creek Tribal")["state"] == "ALABAMA"
+
+
+# ---------------------------------------------------------------- 2004 large cities, 10,000+ rule
+
+NC_COLUMNS = ["population", *COUNTS, "arson"]
+
+
+def test_2004_large_city_layout_reads_like_other_years(fx):
+    df = fbi_cius.load(fx / "large_cities_2004" / "2004.xls")
+    ref = fbi_cius.load(fx / "table08_city" / "2006.xls")
+    assert list(df.columns) == list(ref.columns), "same tidy frame as the State-column layout"
+    assert (df["table"] == "city").all() and (df["year"] == 2004).all()
+    assert set(df["table_number"]) == {"8"}
+    # state-name rows are headings, footnote digits leave state and city names
+    assert _row(df, "Springfield")["state"] == "ILLINOIS"  # "ILLINOIS4, 5" then "Springfield3"
+    assert _row(df, "Springfield")["footnotes"] == "3"
+    assert _row(df, "Mobile")["state"] == "ALABAMA" and _row(df, "Mobile")["footnotes"] == "2"
+    assert df.attrs["rows_skipped"]["state_or_group_heading"] == 3
+    # blank cells stay missing (Illinois rape not published)
+    assert pd.isna(_row(df, "Springfield")["violent"])
+    assert pd.isna(_row(df, "Springfield")["rape_legacy"])
+    # coverage recorded in a column and in attrs
+    assert (df["population_floor"] == 10_000).all()
+    assert "10,000 and over only" in df.attrs["coverage"]
+    assert (ref["population_floor"] == 0).all() and ref.attrs["coverage"] == "all cities"
+    county = fbi_cius.load(fx / "table10_county" / "2004.xls")
+    assert county["population_floor"].isna().all()
+
+
+def test_2004_equals_the_10000_rule_applied_to_a_full_table(fx):
+    """The generator gives NC the same cities and counts in 2004 and 2010 (2010 adds one small town)."""
+    y04 = fbi_cius.load(fx / "large_cities_2004" / "2004.xls")
+    y10 = fbi_cius.load(fx / "table08_city" / "2010.xls", min_city_population=10_000)
+    nc04 = y04[(y04["state"] == "NORTH CAROLINA") & (y04["agency"] != "Exactly Ten Thousand")]
+    nc10 = y10[y10["state"] == "NORTH CAROLINA"]
+    a = nc04.set_index("agency")[NC_COLUMNS].sort_index()
+    b = nc10.set_index("agency")[NC_COLUMNS].sort_index()
+    pd.testing.assert_frame_equal(a, b)
+    assert "Nowhere Town" not in set(y10["agency"])
+    assert (y10["population_floor"] == 10_000).all()
+
+
+def test_large_cities_counts_what_it_removes(fx):
+    full = fbi_cius.load(fx / "table08_city" / "2006.xls")
+    big = fbi_cius.large_cities(full)
+    assert len(full) - len(big) == 1  # Nowhere Town, 1,200 inhabitants
+    rule = big.attrs["large_city_rule"]
+    assert rule["min_population"] == 10_000
+    assert rule["by_table_year"]["city 2006"] == {
+        "rows_in": len(full),
+        "kept": len(full) - 1,
+        "below_min_population": 1,
+        "population_blank": 0,
+    }
+    # still every sheet row accounted for
+    assert len(big) + sum(big.attrs["rows_skipped"].values()) == big.attrs["sheet_rows"]
+    assert big.attrs["rows_skipped"]["city_below_min_population"] == 1
+    # the boundary: 10,000 stays, 9,999 goes; a blank population cannot be judged and goes
+    edited = full.copy()
+    edited.loc[edited["agency"] == "Cary", "population"] = 9_999
+    edited.loc[edited["agency"] == "Matthews", "population"] = 10_000
+    edited.loc[edited["agency"] == "Durham", "population"] = pd.NA
+    kept = fbi_cius.large_cities(edited)
+    assert set(full["agency"]) - set(kept["agency"]) == {"Cary", "Durham", "Nowhere Town"}
+    assert kept.attrs["large_city_rule"]["by_table_year"]["city 2006"]["population_blank"] == 1
+    # county (Table 10) rows are not touched
+    county = fbi_cius.load(fx / "table10_county" / "2009.xls")
+    both = fbi_cius.large_cities(pd.concat([full, county], ignore_index=True))
+    assert (both["table"] == "county").sum() == len(county)
+    assert both.attrs["large_city_rule"]["by_table_year"]["county 2009"]["kept"] == len(county)
+
+
+def test_large_cities_refuses_a_rule_below_the_2004_floor(fx):
+    y04 = fbi_cius.load(fx / "large_cities_2004" / "2004.xls")
+    with pytest.raises(ValueError, match="2004 city table lists only cities of 10,000 and over"):
+        fbi_cius.large_cities(y04, 5_000)
+    with pytest.raises(ValueError, match="min_population must be >= 0"):
+        fbi_cius.large_cities(y04, -1)
+    with pytest.raises(ValueError, match=r"columns \['population_floor'\] missing"):
+        fbi_cius.large_cities(y04.drop(columns="population_floor"))
+    # the boundary is inclusive: a city of exactly 10,000 is "10,000 and over"
+    assert "Exactly Ten Thousand" in set(fbi_cius.large_cities(y04)["agency"])
+
+
+def test_year_from_the_file_names_fetch_prescribes(fx, tmp_path, monkeypatch):
+    """``fetch`` writes ``<table>_<year>.xls``; the 2010 fixture has no title row to read a year from."""
+    import enforcement_crime.sources._fetch as f
+
+    names = []
+    monkeypatch.setattr(f, "fetch_file", lambda url, dest, *a, **k: names.append(Path(dest).name))
+    fbi_cius.fetch(tmp_path, years=[2010, 2011], tables=("city",), progress=False)
+    assert names == ["city_2010.xls", "city_2011.xls"]
+    data = (fx / "table08_city" / "2010.xls").read_bytes()
+    for name in names + [
+        "table_8_offenses_known_to_law_enforcement_by_state_by_city_2011.xls",
+        "county_2016.xls",
+    ]:
+        path = tmp_path / name
+        path.write_bytes(data)
+        expect = int(re.findall(r"\d{4}", name)[-1])
+        assert (fbi_cius.load(path)["year"] == expect).all(), name
+    glued = tmp_path / "city_20101.xls"  # five digits: no year
+    glued.write_bytes(data)
+    with pytest.raises(SourceError, match="city_20101.xls: cannot tell the year"):
+        fbi_cius.load(glued)
 
 
 # ---------------------------------------------------------------- bad input
@@ -273,6 +378,58 @@ def test_real_names_clean_and_rape_definitions(real):
         else:
             # most agencies report the revised definition from 2013 (PROVENANCE / the tables' footnotes)
             assert df["rape_revised"].notna().mean() > 0.5, path
+
+
+@pytest.fixture(scope="module")
+def real_2004(shared_data: Path) -> pd.DataFrame:
+    path = shared_data / "fbi_cius_table8_2004_large_cities" / "2004.xls"
+    if not path.is_file():
+        pytest.skip(f"{path} absent")
+    return fbi_cius.load(path)
+
+
+@pytest.mark.shared_data
+def test_real_2004_large_cities(real_2004):
+    df = real_2004
+    # PROVENANCE.md: "Sheet rows / city rows: 3005 / ~2944" (+-2 for its rounding)
+    assert df.attrs["sheet_rows"] == 3005
+    assert abs(len(df) - 2944) <= 2
+    assert len(df) + sum(df.attrs["rows_skipped"].values()) == 3005
+    assert df["state"].nunique() == 51  # 50 states and the District of Columbia
+    assert not df["agency"].str.contains(r"[A-Za-z]\d+$", regex=True).any()
+    assert (df["population"] >= 10_000).all(), "the title says 10,000 and over"
+    assert (df["population_floor"] == 10_000).all()
+    # the rule applied to the table that defines it removes nothing
+    assert len(fbi_cius.large_cities(df)) == len(df)
+
+
+@pytest.mark.shared_data
+def test_real_2004_matches_2005_under_the_rule(real_2004, shared_data):
+    """Cities of 10,000+ in 2005 (full table, rule applied) are nearly the 2004 list."""
+    y05 = fbi_cius.load(
+        shared_data / "fbi_cius_tables" / "table08_city" / "2005.xls", min_city_population=10_000
+    )
+    k04 = set(zip(real_2004["state"], real_2004["agency"], strict=True))
+    k05 = set(zip(y05["state"], y05["agency"], strict=True))
+    assert abs(len(k05) - len(k04)) / len(k04) < 0.05
+    assert len(k04 & k05) / len(k04) > 0.9
+    both = real_2004.merge(y05, on=["state", "agency"], suffixes=("04", "05"))
+    growth = both["population05"] / both["population04"]
+    assert growth.median() == pytest.approx(1.0, abs=0.02)
+
+
+@pytest.mark.shared_data
+def test_real_2004_agrees_with_xlrd(real_2004, shared_data):
+    xlrd = pytest.importorskip("xlrd")
+    path = shared_data / "fbi_cius_table8_2004_large_cities" / "2004.xls"
+    sheet = xlrd.open_workbook(str(path)).sheet_by_index(0)
+    names = [re.sub(r"\s+", " ", str(v)).strip() for v in sheet.row_values(3)]
+    assert names[0] == "City by state"
+    for row in (real_2004.iloc[len(real_2004) // 3], real_2004.iloc[-1]):
+        values = sheet.row_values(int(row["sheet_row"]) - 1)
+        assert re.sub(r"\d[\d, ]*$", "", str(values[0]).strip()).strip() == row["agency"]
+        for name, ours in {"Population": "population", "Burglary": "burglary"}.items():
+            assert row[ours] == int(values[names.index(name)])
 
 
 @pytest.mark.shared_data

@@ -7,7 +7,13 @@ real copies (``../shared/data/fbi_cius_tables/`` and
 
 ``city`` -- Table 8 "Offenses Known to Law Enforcement by State by City"
     (numbered Table 6 in CIUS 2016): city and town police departments, with
-    the population they serve.
+    the population they serve. The 2004 copy
+    (``../shared/data/fbi_cius_table8_2004_large_cities/2004.xls``) is the
+    edition's table "by City 10,000 and over in Population": **cities of
+    10,000 and over only** (the small-city part was not found), in a
+    one-column layout of its own (first column "City by state"; state names
+    are rows of their own, with no numbers). It is read into the same tidy
+    frame; its ``population_floor`` is 10,000 (see below).
 ``county`` -- Table 10 "... by State by Metropolitan and Nonmetropolitan
     Counties" (numbered Table 8 in CIUS 2016): **the sheriff's office or
     county police only, not county totals** (the FBI's own caveat). 2004 has
@@ -46,10 +52,29 @@ the counts ``violent``, ``murder``, ``rape_revised``, ``rape_legacy``,
 never zero), ``footnotes`` (the stripped footnote digits, comma-separated,
 missing when none) and ``sheet_row`` (1-based row in the sheet, for tracing).
 
-``df.attrs`` holds ``source_file``, ``sheet`` and ``rows_skipped``: a dict
-counting the sheet rows that are not agencies (title, header, blank,
-state-name and sub-header rows, footnote text) so that every sheet row is
-accounted for: ``len(df) + sum(rows_skipped.values()) == sheet rows``.
+``population_floor`` (``Int64``) is the smallest city population the table
+lists *by design*: 0 for a full Table 8 (every city), the "N and over" of the
+title for a large-city table (10,000 for 2004), raised by
+:func:`large_cities` to the rule's threshold; missing for Tables 10 and 11.
+It travels with the rows through ``pd.concat``, so a multi-year frame still
+says which years cover only large cities.
+
+``df.attrs`` holds ``source_file``, ``sheet``, ``coverage`` (text: "all
+cities", "cities of 10,000 and over only", or the Table 10/11 scope) and
+``rows_skipped``: a dict counting the sheet rows that are not agencies (title,
+header, blank, state-name and sub-header rows, footnote text, and city rows
+removed by ``min_city_population``) so that every sheet row is accounted for:
+``len(df) + sum(rows_skipped.values()) == sheet rows``.
+
+A consistent city series across years
+-------------------------------------
+2004 exists only for cities of 10,000 and over. :func:`large_cities` (or
+``load(..., min_city_population=10_000)``) applies the same rule to any year:
+keep the Table 8 rows whose population is 10,000 or more (the FBI's own cut:
+"10,000 and over", so a city of exactly 10,000 stays); rows of Tables 10 and 11
+are not touched. Every removed row is counted (below the threshold, or
+population blank so the rule cannot be applied) in ``attrs``. A series built
+from such frames lists the same kind of city every year 2004-2016.
 """
 
 from __future__ import annotations
@@ -70,8 +95,10 @@ __all__ = [
     "SOURCE",
     "COUNT_COLUMNS",
     "TABLES",
+    "LARGE_CITY_MIN_POPULATION",
     "load",
     "load_folder",
+    "large_cities",
     "url_for",
     "fetch",
 ]
@@ -100,11 +127,14 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "arson",
 )
 TABLES: tuple[str, ...] = ("city", "county", "state_other")
+# CIUS 2004 Table 8 lists "City 10,000 and over in Population" (title of the 2004 copy)
+LARGE_CITY_MIN_POPULATION = 10_000
 
 # normalised header text -> column name (footnote digits and line breaks removed first)
 _HEADER_MAP: dict[str, str] = {
     "state": "state",
     "city": "agency",
+    "city by state": "agency",
     "county": "agency",
     "county by state": "agency",
     "state/tribal/other agencies": "agency",
@@ -145,7 +175,10 @@ _GROUP_SEP = re.compile(r"\s*(?:\ue83a|\u2013|\u2014| - |-)\s*")
 _FOOTNOTE = re.compile(r"(?<=[^\d\s,])(\d+(?:\s*,\s*\d+)*)\s*$")
 _FOOTNOTE_ROW = re.compile(r"^\s*\d+\s*\S")
 _SUBHEADER = re.compile(r"^(non)?metropolitan counties$", re.IGNORECASE)
-_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+# digits, not word boundaries, delimit the year: "_" is a word character, so r"\b2010\b"
+# misses "city_2010.xls", the name fbi_cius.fetch and data/raw/README.md prescribe
+_YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
+_AND_OVER = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)\s+and\s+over", re.IGNORECASE)
 
 
 def url_for(table: str, year: int) -> str:
@@ -274,12 +307,12 @@ def _strip_footnote(name: str) -> tuple[str, str | None]:
 def _find_header(rows: list[list], path: Path) -> int:
     for i, row in enumerate(rows[:15]):
         first = _norm_header(row[0]) if row else ""
-        if first in ("state", "county by state"):
+        if first in ("state", "county by state", "city by state"):
             return i
     raise SourceError(
         path,
-        "no header row found in the first 15 rows (expected a first cell 'State' or 'County by state' "
-        "as in CIUS Tables 8, 10 and 11)",
+        "no header row found in the first 15 rows (expected a first cell 'State', 'County by "
+        "state' or 'City by state' as in CIUS Tables 8, 10 and 11)",
         column="State",
     )
 
@@ -357,7 +390,9 @@ def _parse_count(v, path: Path, row: int, column: str) -> float:
     return x
 
 
-def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
+def load(
+    path: str | Path, year: int | None = None, min_city_population: int | None = None
+) -> pd.DataFrame:
     """Read one CIUS Table 8, 10 or 11 workbook into a tidy agency frame.
 
     Parameters
@@ -365,9 +400,13 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
     path : str or Path
         An ``.xls`` (or ``.xlsx``) file as published by the FBI.
     year : int, optional
-        The data year; read from the title row (or else the file name) when
-        omitted. When given and the title names another year, an error is
-        raised.
+        The data year; read from the title row (or else the file name, e.g.
+        ``city_2010.xls``) when omitted. When given and the title names
+        another year, an error is raised.
+    min_city_population : int, optional
+        Apply :func:`large_cities` with this threshold (e.g. ``10_000``, the
+        rule that makes every year comparable with the 2004 table). The
+        removed city rows are counted in ``attrs["rows_skipped"]``.
 
     Returns
     -------
@@ -380,7 +419,8 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
         Unreadable or truncated workbook; no header row; a required column
         missing or renamed; a cell that is not a number, negative or
         fractional; an agency row before any state name; two rows with the
-        same (state, group, agency, unit).
+        same (state, group, agency, unit); a ``min_city_population`` below the
+        table's own ``population_floor``.
     """
     path = Path(path)
     if not path.is_file():
@@ -403,6 +443,8 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
     first = _norm_header(rows[header][0])
     if first == "county by state":
         table, layout = "county", "one_column"
+    elif first == "city by state":
+        table, layout = "city", "one_column"
     elif "unit" in names or any(
         _norm_header(h) == "state/tribal/other agencies" for h in rows[header]
     ):
@@ -547,6 +589,9 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
             )
         else:
             out[col] = pd.array([pd.NA] * len(df), dtype="Int64")
+    title = " ".join(_text(c) for r in rows[:header] for c in r if _text(c))
+    floor, coverage = _population_floor(table, title, path)
+    out["population_floor"] = pd.array([floor] * len(df), dtype="Int64")
     out["footnotes"] = df["footnotes"].astype("string")
     out["sheet_row"] = df["sheet_row"].astype("int64")
     keys = ["state", "agency_group", "agency", "unit"]
@@ -559,21 +604,127 @@ def load(path: str | Path, year: int | None = None) -> pd.DataFrame:
             row=out.loc[dup, "sheet_row"].tolist(),
             column="agency",
         )
-    out.attrs.update(source_file=str(path), sheet=sheet, rows_skipped=skipped, sheet_rows=len(rows))
+    out.attrs.update(
+        source_file=str(path),
+        sheet=sheet,
+        rows_skipped=skipped,
+        sheet_rows=len(rows),
+        coverage=coverage,
+    )
+    if min_city_population is not None:
+        out = large_cities(out, min_city_population)
     return out
 
 
-def load_folder(folder: str | Path) -> dict[tuple[str, int], pd.DataFrame]:
+def _population_floor(table: str, title: str, path: Path) -> tuple[object, str]:
+    """The smallest city population a table lists by design, and a coverage text."""
+    if table == "county":
+        return pd.NA, "sheriff's offices and county police (Table 10), not county totals"
+    if table == "state_other":
+        return pd.NA, "state, tribal and other agencies (Table 11)"
+    m = _AND_OVER.search(title)
+    if m is None:
+        return 0, "all cities"
+    floor = int(m.group(1).replace(",", ""))
+    return floor, f"cities of {floor:,} and over only (title: {title!r})"
+
+
+def large_cities(df: pd.DataFrame, min_population: int = LARGE_CITY_MIN_POPULATION) -> pd.DataFrame:
+    """Keep the Table 8 cities of ``min_population`` and over: the 2004-compatible rule.
+
+    CIUS 2004 lists only cities of 10,000 and over. Applying the same rule to
+    every year gives a city series of one kind from 2004 to 2016.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        :func:`load` output (one or several tables and years, concatenated).
+    min_population : int, default 10_000
+        Keep city rows with ``population >= min_population`` (the FBI's
+        "10,000 and over" includes 10,000).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy without the smaller cities. Rows of Tables 10 and 11 are kept
+        unchanged (the rule is about cities). City rows whose population is
+        blank cannot be judged and are removed too. ``population_floor`` of
+        the kept city rows becomes ``max(floor, min_population)``.
+        ``attrs["large_city_rule"]`` records the threshold and, per (table,
+        year), the rows in, kept, removed below the threshold and removed for
+        a blank population; when ``attrs["rows_skipped"]`` exists (a single
+        :func:`load` output), the removed rows are added to it
+        (``city_below_min_population``, ``city_population_blank``) so every
+        sheet row stays accounted for.
+
+    Raises
+    ------
+    ValueError
+        ``min_population`` is negative, or below the ``population_floor`` of a
+        table in ``df`` (the 2004 table cannot give cities of 5,000 and over:
+        they are not in it), or ``df`` lacks the columns of :func:`load`.
+    """
+    need = {"table", "year", "population", "population_floor"}
+    if not need <= set(df.columns):
+        raise ValueError(
+            f"large_cities: columns {sorted(need - set(df.columns))} missing; expected "
+            "fbi_cius.load output"
+        )
+    min_population = int(min_population)
+    if min_population < 0:
+        raise ValueError(f"large_cities: min_population must be >= 0, got {min_population}")
+    city = (df["table"] == "city").to_numpy(dtype=bool)
+    floors = df.loc[city, "population_floor"]
+    too_low = floors.notna() & (floors > min_population)
+    if too_low.any():
+        bad = df.loc[city].loc[too_low.to_numpy()].iloc[0]
+        raise ValueError(
+            f"large_cities: the {int(bad['year'])} city table lists only cities of "
+            f"{int(bad['population_floor']):,} and over (file {df.attrs.get('source_file', '?')}); "
+            f"a rule of {min_population:,} cannot be applied to it consistently"
+        )
+    pop = df["population"]
+    blank = city & pop.isna().to_numpy(dtype=bool)
+    below = city & ~blank & (pop.fillna(0) < min_population).to_numpy(dtype=bool)
+    drop = blank | below
+    report = {}
+    for (table, year), idx in df.groupby(["table", "year"]).indices.items():
+        report[f"{table} {int(year)}"] = {
+            "rows_in": len(idx),
+            "kept": int((~drop[idx]).sum()),
+            "below_min_population": int(below[idx].sum()),
+            "population_blank": int(blank[idx].sum()),
+        }
+    out = df.loc[~drop].copy()
+    keep_city = city[~drop]
+    out.loc[keep_city, "population_floor"] = (
+        out.loc[keep_city, "population_floor"].fillna(0).clip(lower=min_population)
+    )
+    attrs = {k: (dict(v) if isinstance(v, dict) else v) for k, v in df.attrs.items()}
+    if "rows_skipped" in attrs:
+        attrs["rows_skipped"]["city_below_min_population"] = int(below.sum())
+        attrs["rows_skipped"]["city_population_blank"] = int(blank.sum())
+    if city.any():
+        attrs["coverage"] = f"cities of {min_population:,} and over (large_cities rule)"
+    attrs["large_city_rule"] = {"min_population": min_population, "by_table_year": report}
+    out.attrs = attrs
+    return out
+
+
+def load_folder(
+    folder: str | Path, min_city_population: int | None = None
+) -> dict[tuple[str, int], pd.DataFrame]:
     """Load every ``.xls`` in ``folder`` (recursively); return ``{(table, year): frame}``.
 
     Two files holding the same table and year raise a ``ValueError`` naming
-    both.
+    both. ``min_city_population`` is passed to :func:`load` (e.g. ``10_000``
+    for a city series that 2004 can join).
     """
     folder = Path(folder)
     out: dict[tuple[str, int], pd.DataFrame] = {}
     where: dict[tuple[str, int], Path] = {}
     for path in sorted(folder.rglob("*.xls*")):
-        df = load(path)
+        df = load(path, min_city_population=min_city_population)
         key = (str(df["table"].iloc[0]), int(df["year"].iloc[0]))
         if key in out:
             raise ValueError(
