@@ -139,3 +139,23 @@ def test_real_rda_and_key_column_extract(shared_data):
     pd.testing.assert_frame_equal(df[shared], extract[shared], check_dtype=False)
     # Charlotte-Mecklenburg PD (NC06001) is a Mecklenburg (37119) agency
     assert df.loc[df["ori7"] == "NC06001", "fips"].item() == "37119"
+
+
+def test_short_row_in_the_middle_is_refused_not_padded(fx, tmp_path):
+    """Issue 13: a tsv row with missing fields mid-file used to be padded with missing values."""
+    lines = (fx / "35158-0001-Data.tsv").read_text().splitlines()
+    lines[2] = "\t".join(lines[2].split("\t")[:-4])
+    p = tmp_path / "short.tsv"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SourceError, match=r"short.tsv: row 3: line has 10 fields but the header"):
+        leaic.load(p)
+
+
+def test_empty_and_html_files(tmp_path):
+    p = tmp_path / "35158-0001-Data.tsv"
+    p.write_text("")
+    with pytest.raises(SourceError, match="empty"):
+        leaic.load(p)
+    p.write_text("<html><head><title>ICPSR login</title></head></html>")
+    with pytest.raises(SourceError, match="HTML"):
+        leaic.load(p)

@@ -130,3 +130,20 @@ def test_blank_cells_stay_missing(fx, tmp_path):
     df = ucr_kaplan.load(_csv(fx, tmp_path, blank))
     assert pd.isna(df.loc[5, "officers_assaulted"]) and pd.isna(df.loc[6, "murder"])
     assert df.loc[6, "robbery"] >= 0 and str(df["murder"].dtype) == "Int64"
+
+
+def test_short_row_in_the_middle_is_refused_not_padded(fx, tmp_path):
+    """Issue 13: a row with missing fields mid-file used to be padded with missing counts."""
+    lines = (fx / f"{STEM}.csv").read_text().splitlines()
+    lines[4] = ",".join(lines[4].split(",")[:-5])
+    p = tmp_path / "short.csv"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SourceError, match=r"short.csv: row 5: line has \d+ fields but the header"):
+        ucr_kaplan.load(p)
+
+
+def test_html_page_saved_as_the_csv(tmp_path):
+    p = tmp_path / "offenses_known_yearly_2010.csv"
+    p.write_text("<!DOCTYPE html><html><body>openICPSR sign in</body></html>\n")
+    with pytest.raises(SourceError, match=r"offenses_known_yearly_2010.csv: is an HTML/XML page"):
+        ucr_kaplan.load(p)

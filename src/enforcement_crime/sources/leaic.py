@@ -37,8 +37,8 @@ from pathlib import Path
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.sources._csv import read_csv_lines
 from enforcement_crime.sources._fetch import SourceError, login_required
-from enforcement_crime.sources.ucr_kaplan import check_last_line
 
 __all__ = ["CITATION", "URL", "LICENSE", "SOURCE", "AGENCY_TYPES", "load", "fetch", "LOGIN"]
 
@@ -103,8 +103,9 @@ def _read(path: Path) -> pd.DataFrame:
             df = pd.read_stata(path, convert_categoricals=True)
         elif suffix in (".tsv", ".txt", ".csv"):
             sep = "," if suffix == ".csv" else "\t"
-            check_last_line(path, sep)
-            df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+            # the shared reader: refuses a cut last line or any row with a wrong field count;
+            # the index is the file line (header = row 1)
+            return read_csv_lines(path, sep=sep, index_name="row")
         else:
             raise SourceError(
                 path, f"unknown LEAIC format {suffix!r} (expected .rda, .dta, .tsv or .csv)"

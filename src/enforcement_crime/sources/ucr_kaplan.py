@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.sources._csv import check_last_line, read_csv_lines
 from enforcement_crime.sources._fetch import SourceError, login_required
 
 __all__ = [
@@ -42,7 +43,7 @@ __all__ = [
     "COLUMN_MAP",
     "load",
     "fetch",
-    "check_last_line",
+    "check_last_line",  # re-exported from sources._csv (ucr_icpsr_county imports it from here)
 ]
 
 SOURCE = "ucr_kaplan"
@@ -97,41 +98,12 @@ def fetch(dest: str | Path | None = None) -> None:
     login_required(SOURCE, LOGIN["what"], LOGIN["where_from"], dest)
 
 
-def check_last_line(path: Path, sep: str) -> None:
-    """Raise :class:`SourceError` when the last line of a delimited file has fewer fields than the header.
-
-    A download cut mid-line leaves a short last line that pandas would pad
-    with missing values; this names the line instead.
-    """
-    import csv
-
-    with open(path, "rb") as fh:
-        head = fh.readline()
-        fh.seek(0, 2)
-        size = fh.tell()
-        fh.seek(max(0, size - 65536))
-        tail = fh.read()
-    lines = [ln for ln in tail.splitlines() if ln.strip()]
-    if not head.strip() or not lines:
-        return
-    n_head = len(next(csv.reader([head.decode("utf-8", "replace")], delimiter=sep)))
-    n_last = len(next(csv.reader([lines[-1].decode("utf-8", "replace")], delimiter=sep)))
-    if n_last != n_head:
-        with open(path, "rb") as fh:
-            n_lines = sum(1 for ln in fh if ln.strip())
-        raise SourceError(
-            path,
-            f"the last line has {n_last} fields but the header has {n_head} (truncated download?)",
-            row=n_lines,
-        )
-
-
 def _read(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            check_last_line(path, ",")
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=["", "NA"])
+            # the shared reader: refuses a cut last line or any row with a wrong field count
+            df = read_csv_lines(path, na_values=("", "NA"), index_name="row")
         elif suffix == ".dta":
             df = pd.read_stata(path, convert_categoricals=False)
         elif suffix == ".parquet":
@@ -148,8 +120,9 @@ def _read(path: Path) -> pd.DataFrame:
             f"cannot be read as a Kaplan Return A {suffix} file (truncated or corrupt?): {exc}",
         ) from None
     df.columns = [str(c).strip().lower() for c in df.columns]
-    df = df.reset_index(drop=True)
-    df.index = pd.RangeIndex(2, len(df) + 2, name="row")
+    if suffix != ".csv":  # a csv keeps its file line numbers (header = 1)
+        df = df.reset_index(drop=True)
+        df.index = pd.RangeIndex(2, len(df) + 2, name="row")
     return df
 
 
