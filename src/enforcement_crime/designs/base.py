@@ -1,0 +1,541 @@
+"""What every study design is made of: the declared specification and the calls built on it.
+
+A study design (:class:`Design`) declares, as data, what a study is: the panels
+it can run on, its sample rules, its treatment coding (both partial-year rules
+of :mod:`enforcement_crime.treatment`), its outcomes and their scale, the
+headline specification (estimator, options, weights, clusters, inference) and
+its robustness variants. Notebooks, the multiverse, the parameter files and
+the benchmark scripts all go through a design object, so a specification is
+written once.
+
+A design is opened on a panel (:meth:`Design.open` / :meth:`Design.prepare`)
+into a :class:`StudySample`: the analysis sample, with its treatment columns,
+the rows every sample rule dropped (``accounting``), and whether the data are
+synthetic. Estimator calls go through :meth:`Spec.fit` / :func:`run`: an
+estimator that refuses a *real* panel (an
+:class:`~enforcement_crime.estimators.EstimatorInputError`, e.g. years with
+gaps) gives a :class:`NotEstimable` record with the estimator's reason, which
+tables show as a row without numbers; on the built-in synthetic panel every
+refusal is raised, so tests catch it. Any other error is always raised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from enforcement_crime.estimators import EstimatorInputError
+from enforcement_crime.results import EstimationResult
+from enforcement_crime.treatment import EXPOSURE_RULES, add_treatment
+
+__all__ = [
+    "NotEstimable",
+    "run",
+    "headline",
+    "Treatment",
+    "Spec",
+    "StudySample",
+    "Design",
+    "balanced",
+    "group_rates",
+    "data_label_of",
+]
+
+
+# --------------------------------------------------------------------------------------
+# estimator calls
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotEstimable:
+    """An estimate the estimator refused to compute on this (real) panel, with its reason.
+
+    Tables carry it as a row with missing numbers and the reason in ``note``;
+    nothing is ever filled in for it.
+    """
+
+    estimator: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"NOT ESTIMABLE on this panel: {self.estimator}: {self.reason}"
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return (
+            '<div style="border:2px dashed #999;padding:6px"><b>Not estimable on this panel:</b> '
+            f"<code>{self.estimator}</code>: {self.reason}</div>"
+        )
+
+
+Outcome = EstimationResult | NotEstimable
+
+
+def run(
+    estimator: Callable[..., EstimationResult], *args, tolerate: bool = False, **kwargs
+) -> Outcome:
+    """Call ``estimator(*args, **kwargs)``; with ``tolerate``, a refused input gives :class:`NotEstimable`.
+
+    Only :class:`~enforcement_crime.estimators.EstimatorInputError` is ever
+    turned into a record, and only when ``tolerate`` is true (designs set it
+    on real panels). Unknown keyword arguments raise ``TypeError`` as in any
+    Python call: nothing is dropped on the way.
+    """
+    try:
+        return estimator(*args, **kwargs)
+    except EstimatorInputError as err:
+        if not tolerate:
+            raise
+        return NotEstimable(getattr(estimator, "__name__", str(estimator)), str(err))
+
+
+def headline(result: Outcome, term: str | None = None) -> dict:
+    """The headline row of a result as a dict (term, estimate, std_error, conf_low, conf_high, estimator, note).
+
+    ``term``: a term name; default the first static term (no event time), else
+    the first row. A :class:`NotEstimable` record gives NaNs and its reason.
+    """
+    if isinstance(result, NotEstimable):
+        return {"term": None, "estimate": math.nan, "std_error": math.nan, "conf_low": math.nan,
+                "conf_high": math.nan, "estimator": result.estimator, "note": str(result)}  # fmt: skip
+    frame = result.to_frame()
+    if term is not None:
+        hit = frame[frame["term"] == term]
+        if hit.empty:
+            raise KeyError(
+                f"{result.estimator}: no term {term!r}; terms are {frame['term'].tolist()}"
+            )
+        row = hit.iloc[0]
+    else:
+        static = frame[frame["event_time"].isna()]
+        row = (static if len(static) else frame).iloc[0]
+
+    def num(v) -> float:
+        return float(v) if pd.notna(v) else math.nan
+
+    return {
+        "term": str(row["term"]),
+        "estimate": num(row["estimate"]),
+        "std_error": num(row["std_error"]),
+        "conf_low": num(row["conf_low"]),
+        "conf_high": num(row["conf_high"]),
+        "estimator": result.estimator,
+        "note": "",
+    }
+
+
+def balanced(data: pd.DataFrame, unit: str, time: str, outcome: str) -> tuple[pd.DataFrame, int]:
+    """Keep the units observed, with a non-missing ``outcome``, in every period present in ``data``.
+
+    For estimators that need a balanced panel (Bacon decomposition, synthetic
+    control). Returns the balanced frame and the number of units left out (to
+    be reported: no unit is dropped silently).
+    """
+    periods = data[time].nunique()
+    ok = data[data[outcome].notna()].groupby(unit)[time].nunique()
+    keep = ok.index[ok == periods]
+    out = data[data[unit].isin(keep)]
+    return out, int(data[unit].nunique() - len(keep))
+
+
+def group_rates(
+    df: pd.DataFrame,
+    by: list[str],
+    counts: Sequence[str] = ("violent", "property", "index"),
+    *,
+    population: str = "population",
+    reported: str = "index",
+) -> pd.DataFrame:
+    """Population-weighted crime rates per 100,000 of groups of units (raw trends).
+
+    Sums the counts and the population of the unit-years in each ``by`` group
+    that reported ``reported`` (unit-years without it are left out of both
+    sums) and returns ``<count>_rate`` = sum of counts / sum of population x
+    100,000, one row per group.
+    """
+    rep = df.dropna(subset=[reported])
+    sums = rep.groupby(by)[[*counts, population]].sum()
+    rates = {f"{c}_rate": sums[c] / sums[population] * 1e5 for c in counts}
+    return pd.DataFrame(rates).reset_index()
+
+
+# --------------------------------------------------------------------------------------
+# declarations
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """How a programme's dates become annual treatment columns.
+
+    ``start``/``end`` are the date columns of the panel, ``prefix`` names the
+    columns :func:`~enforcement_crime.treatment.add_treatment` adds
+    (``<prefix>_cohort``, ``_treated``, ``_share``, ``_ever``,
+    ``_switch_off``).
+    """
+
+    start: str
+    end: str | None
+    prefix: str
+    programme: str
+
+    @property
+    def cohort(self) -> str:
+        return f"{self.prefix}_cohort"
+
+    @property
+    def treated(self) -> str:
+        return f"{self.prefix}_treated"
+
+    @property
+    def share(self) -> str:
+        return f"{self.prefix}_share"
+
+    @property
+    def ever(self) -> str:
+        return f"{self.prefix}_ever"
+
+    def code(self, panel: pd.DataFrame, rule: str) -> pd.DataFrame:
+        """``panel`` with this programme's treatment columns under ``rule``."""
+        return add_treatment(panel, self.start, self.end, rule=rule, prefix=self.prefix)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One specification: an estimator (the function itself) and its exact options.
+
+    Parameters
+    ----------
+    label : str
+        How tables name it.
+    estimator : callable
+        A public function of :mod:`enforcement_crime.estimators`.
+    options : mapping
+        Keyword arguments passed as they are (an option the estimator does not
+        take raises ``TypeError``). ``weights``/``cluster`` come from the
+        design unless given here.
+    treatment : {"cohort", "treated", "share"}
+        Which treatment column the estimator gets: the absorbing first treated
+        year (positional ``cohort``), or the rule's switching indicator /
+        share of year as ``treatment=``.
+    term : str, optional
+        The headline term (default: the first static term).
+    transform : {"level", "log"}
+        ``"log"`` analyses ``log_<outcome>`` (log(1 + rate), a column the
+        design adds).
+    weighted, clustered : bool
+        Pass the design's weights / cluster variable.
+    """
+
+    label: str
+    estimator: Callable[..., EstimationResult]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    treatment: str = "cohort"
+    term: str | None = None
+    transform: str = "level"
+    weighted: bool = True
+    clustered: bool = True
+
+    def __post_init__(self) -> None:
+        if self.treatment not in ("cohort", "treated", "share"):
+            raise ValueError(
+                f"Spec {self.label!r}: treatment must be 'cohort', 'treated' or 'share', got {self.treatment!r}"
+            )
+        if self.transform not in ("level", "log"):
+            raise ValueError(
+                f"Spec {self.label!r}: transform must be 'level' or 'log', got {self.transform!r}"
+            )
+
+    def fit(self, sample: StudySample, outcome: str, *, data: pd.DataFrame | None = None,
+            **overrides) -> Outcome:  # fmt: skip
+        """Estimate this specification for ``outcome`` on ``sample`` (or on ``data``, a subset of it)."""
+        d = sample.design
+        df = sample.data if data is None else data
+        y = f"log_{outcome}" if self.transform == "log" else outcome
+        kw: dict[str, Any] = {}
+        if self.weighted and d.weights:
+            kw["weights"] = d.weights
+        if self.clustered and d.cluster is not None:
+            kw["cluster"] = d.cluster
+        kw.update(self.options)
+        kw.update(overrides)
+        t = d.treatment
+        if self.treatment == "cohort":
+            args = (df, y, d.unit, d.time, t.cohort)
+        else:
+            args = (df, y, d.unit, d.time)
+            kw["treatment"] = t.treated if self.treatment == "treated" else t.share
+        res = run(self.estimator, *args, tolerate=sample.tolerate, **kw)
+        if isinstance(res, EstimationResult):
+            res.outcome = outcome
+            res.specification = self.label
+        return res
+
+    def headline(self, sample: StudySample, outcome: str, **overrides) -> dict:
+        """:func:`headline` of :meth:`fit`, with the outcome and specification label."""
+        res = self.fit(sample, outcome, **overrides)
+        return {"outcome": outcome, "specification": self.label, **headline(res, self._term(res))}
+
+    def _term(self, res: Outcome) -> str | None:
+        return None if isinstance(res, NotEstimable) else self.term
+
+
+def data_label_of(data_source: str, synthetic: bool, seed: int, preset: str) -> str:
+    """The words every output made from this panel carries."""
+    if synthetic:
+        return f"SYNTHETIC DATA (built-in panel, seed {seed}, preset {preset!r})"
+    return f"real panel {data_source!r}"
+
+
+@dataclass
+class StudySample:
+    """A design opened on a panel: the analysis sample and what was done to get it.
+
+    Attributes
+    ----------
+    design : Design
+    data : pandas.DataFrame
+        The analysis sample, treatment columns added.
+    raw : pandas.DataFrame
+        The panel as loaded (for banners and raw descriptions).
+    data_source, label : str
+        The panel's name and the words outputs carry.
+    synthetic : bool
+    accounting : list of dict
+        One entry per sample rule: ``rule``, ``rows_dropped``,
+        ``units_dropped`` and ``why``. Nothing leaves the sample unrecorded.
+    """
+
+    design: Design
+    data: pd.DataFrame
+    raw: pd.DataFrame
+    data_source: str
+    label: str
+    synthetic: bool
+    accounting: list[dict] = field(default_factory=list)
+
+    @property
+    def tolerate(self) -> bool:
+        """Estimator refusals become :class:`NotEstimable` records on real panels only."""
+        return not self.synthetic
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(int(y) for y in self.data[self.design.time].unique())
+
+    def with_rule(self, rule: str) -> StudySample:
+        """The same sample with the treatment columns coded under another exposure rule."""
+        data = self.design.treatment.code(self.data, rule)
+        return dataclasses.replace(self, design=self.design.with_options(rule=rule), data=data)
+
+    def accounting_frame(self) -> pd.DataFrame:
+        """The sample rules and what each dropped, as a table."""
+        return pd.DataFrame(
+            self.accounting, columns=["rule", "rows_dropped", "units_dropped", "why"]
+        )
+
+    def summary(self) -> str:
+        """One line: data, units, rows, years present."""
+        d = self.design
+        return (
+            f"Data: {self.label}; {self.data[d.unit].nunique()} {d.unit_name}, {len(self.data)} rows; "
+            f"years present: {self.years}"
+        )
+
+
+def _drop(
+    df: pd.DataFrame, bad: pd.Series, unit: str, rule: str, why: str, log: list[dict]
+) -> pd.DataFrame:
+    """Drop the rows flagged ``bad`` and record how many rows and units went."""
+    bad = bad.fillna(False).astype(bool).to_numpy()
+    n_units = df[unit].nunique()
+    out = df[~bad]
+    log.append(
+        {
+            "rule": rule,
+            "rows_dropped": int(bad.sum()),
+            "units_dropped": int(n_units - out[unit].nunique()),
+            "why": why,
+        }
+    )
+    return out
+
+
+@dataclass(frozen=True)
+class Design:
+    """A study design, declared as data (see the module docstring).
+
+    Subclasses (one module per study under :mod:`enforcement_crime.designs`)
+    fill the fields and add the study's own analyses; the fields can be
+    changed per run with :meth:`with_options` (an unknown option raises).
+    """
+
+    key: str
+    title: str
+    study: str  # reports sub-folder: "287g", "secure_communities"
+    notebook: str  # the notebook that presents it
+    panels: tuple[str, ...]  # panels it can run on, besides "synthetic"
+    treatment: Treatment
+    outcomes: tuple[str, ...]
+    years: tuple[int, int]
+    rule: str = "first_full_year"
+    scale: str = "crimes per 100,000 residents (levels)"
+    unit: str = "fips"
+    unit_name: str = "counties"
+    time: str = "year"
+    weights: str | None = "population"
+    cluster: str | None = "state"
+    event_window: tuple[int, int] = (-4, 4)
+    alpha: float = 0.05
+    state_prefix: str | None = None  # keep units whose FIPS starts with this (e.g. "37": NC)
+    require_start: bool = False  # drop units without a programme date
+    log_outcomes: bool = False  # add log(1 + rate) columns
+
+    # ---- options ------------------------------------------------------------------
+    def with_options(self, **options) -> Design:
+        """A copy with some declared fields changed; an unknown field raises ``TypeError``."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(options) - names)
+        if unknown:
+            raise TypeError(
+                f"design {self.key!r}: unknown option(s) {unknown}; options are {sorted(names)}"
+            )
+        conv = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
+        out = dataclasses.replace(self, **conv)
+        out.check()
+        return out
+
+    def check(self) -> None:
+        """Refuse an inconsistent declaration (wrong rule, reversed years or window)."""
+        if self.rule not in EXPOSURE_RULES:
+            raise ValueError(
+                f"design {self.key!r}: rule must be one of {EXPOSURE_RULES}, got {self.rule!r}"
+            )
+        if len(self.years) != 2 or self.years[0] > self.years[1]:
+            raise ValueError(
+                f"design {self.key!r}: years must be (first, last), got {self.years!r}"
+            )
+        if len(self.event_window) != 2 or self.event_window[0] >= 0 or self.event_window[1] < 0:
+            raise ValueError(
+                f"design {self.key!r}: event_window must be (lead < 0, lag >= 0), got {self.event_window!r}"
+            )
+
+    # ---- opening on a panel --------------------------------------------------------
+    def open(self, data_source: str = "synthetic", *, seed: int | None = None, preset: str = "null",
+             **options) -> StudySample:  # fmt: skip
+        """Load the panel ``data_source`` and apply this design (:meth:`prepare`)."""
+        import logging
+
+        from enforcement_crime import synthetic as synth
+        from enforcement_crime.panels import is_synthetic, load_panel
+
+        logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting chatter
+        design = self.with_options(**options) if options else self
+        seed = synth.DEFAULT_SEED if seed is None else seed
+        raw = load_panel(data_source, seed=seed, preset=preset)
+        syn = is_synthetic(raw)
+        return design.prepare(
+            raw, data_source=data_source, label=data_label_of(data_source, syn, seed, preset)
+        )
+
+    def sample_rules(self, df: pd.DataFrame, log: list[dict]) -> pd.DataFrame:
+        """The design's sample rules (window, state, programme dates); subclasses add their own."""
+        t = self.time
+        df = _drop(df, ~df[t].between(*self.years), self.unit, "window",
+                   f"years outside {self.years[0]}-{self.years[1]}", log)  # fmt: skip
+        if self.state_prefix:
+            df = _drop(df, ~df[self.unit].astype(str).str.startswith(self.state_prefix), self.unit,
+                       "state", f"units outside state FIPS {self.state_prefix}", log)  # fmt: skip
+        if self.require_start:
+            df = _drop(df, df[self.treatment.start].isna(), self.unit, "programme date",
+                       f"units without a {self.treatment.programme} date ({self.treatment.start})", log)  # fmt: skip
+        return df
+
+    def prepare(
+        self, raw: pd.DataFrame, *, data_source: str = "synthetic", label: str | None = None
+    ) -> StudySample:
+        """Apply the sample rules and the treatment coding to a loaded panel."""
+        from enforcement_crime.panels import is_synthetic
+
+        self.check()
+        syn = is_synthetic(raw)
+        log: list[dict] = []
+        df = self.sample_rules(raw.copy(), log)
+        if df.empty:
+            raise ValueError(
+                f"design {self.key!r}: panel {data_source!r} has no rows left after the sample rules: "
+                + "; ".join(f"{r['rule']}: {r['rows_dropped']} rows ({r['why']})" for r in log)
+            )
+        df = self.treatment.code(df, self.rule)
+        if self.log_outcomes:  # log(1 + rate) keeps zero-crime unit-years (documented choice)
+            for col in self.outcomes:
+                df[f"log_{col}"] = np.log1p(df[col].astype("float64"))
+        df = self.finish(df, log)
+        return StudySample(self, df, raw, data_source, label or data_source, syn, log)
+
+    def finish(self, df: pd.DataFrame, log: list[dict]) -> pd.DataFrame:
+        """Hook for study-specific columns after treatment coding (default: none)."""
+        return df
+
+    # ---- the calls every consumer makes ---------------------------------------------
+    def headline_spec(self) -> Spec:
+        """The headline specification (subclasses declare it)."""
+        raise NotImplementedError(f"design {self.key!r} declares no headline specification")
+
+    def event_spec(self) -> Spec:
+        """The event-study specification: TWFE leads and lags, binned endpoints, reference -1."""
+        from enforcement_crime.estimators import event_study
+
+        return Spec("TWFE event study", event_study, {"window": tuple(self.event_window)})
+
+    def robustness_specs(self) -> tuple[Spec, ...]:
+        """The robustness variants of the headline (subclasses declare them)."""
+        return ()
+
+    def headline(self, sample: StudySample, outcome: str) -> Outcome:
+        """The headline estimate for ``outcome``."""
+        return self.headline_spec().fit(sample, outcome)
+
+    def event_study(self, sample: StudySample, outcome: str) -> Outcome:
+        """The event study for ``outcome``."""
+        return self.event_spec().fit(sample, outcome)
+
+    def robustness(
+        self, sample: StudySample, outcomes: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """One row per (outcome, robustness variant): the headline numbers of each variant."""
+        rows = []
+        for outcome in outcomes or self.outcomes:
+            for spec in (self.headline_spec(), *self.robustness_specs()):
+                rows.append(spec.headline(sample, outcome))
+        return pd.DataFrame(rows)
+
+    def study_vs_rebuild(
+        self, sample: StudySample, rows: Iterable[Mapping[str, object]]
+    ) -> pd.DataFrame:
+        """The paper's conclusion (:mod:`.conclusions`) beside our estimates; see :func:`.conclusions.study_vs_rebuild`."""
+        from enforcement_crime.designs.conclusions import study_vs_rebuild
+
+        return study_vs_rebuild(
+            self.key, rows, data_label=sample.label, differences=self.differences(sample)
+        )
+
+    def differences(self, sample: StudySample) -> list[str]:
+        """Design differences that remain between the paper and the rebuild."""
+        return []
+
+    def output_name(self, kind: str, name: str) -> str:
+        """``fig_<key>_<name>`` / ``tab_<key>_<name>``."""
+        return f"{kind}_{self.key}_{name}"
+
+    def output_log(self, sample: StudySample):
+        """The output registry of this design's notebook."""
+        from enforcement_crime.reports import OutputLog
+
+        return OutputLog(self.study, self.notebook, sample.synthetic, sample.label)

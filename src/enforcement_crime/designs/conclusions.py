@@ -1,0 +1,129 @@
+"""The papers' conclusions, in the words of the research brief, and the "study vs rebuild" table.
+
+Every conclusion below is quoted or paraphrased from ``../shared/docs/STUDIES.md``
+(the section is named beside each entry); no number is attributed to a paper
+unless the brief quotes it. :func:`study_vs_rebuild` puts our estimate,
+interval and minimum detectable effect beside the paper's words.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from enforcement_crime.designs.base import headline
+
+__all__ = ["PAPER_CONCLUSIONS", "study_vs_rebuild"]
+
+# Only the words of ../shared/docs/STUDIES.md; no number is attributed to a paper.
+PAPER_CONCLUSIONS: dict[str, dict[str, str]] = {
+    "287g_nc": {  # STUDIES.md section 1
+        "paper": "Forrester & Nowrasteh (2018), Cato Institute WP 52 (rev. CGO WP 2020.004)",
+        "conclusion": "no causal relationship between 287(g) and crime rates or clearances; a significant "
+        "relation between activation and assaults on officers (abstract). The coefficient tables are not "
+        "available to us.",
+    },
+    "287g_national": {  # STUDIES.md sections 1 and 4 (no national study is summarised)
+        "paper": "(no national 287(g) county study is summarised in STUDIES.md)",
+        "conclusion": "STUDIES.md quotes no finding for a national 287(g) county design; this notebook extends "
+        "the North Carolina design (Forrester & Nowrasteh 2018: no causal relationship between 287(g) and crime "
+        "rates) to every county and splits jail and task-force models.",
+    },
+    "sc_county": {  # STUDIES.md section 2
+        "paper": "Miles & Cox (2014), Journal of Law and Economics 57(4):937-973",
+        "conclusion": '"no observable effect on the overall crime rate"; no meaningful reductions in index or '
+        "violent crime (abstract). Reported but unverified: the results are sensitive to county-specific "
+        "linear trends.",
+    },
+    "sc_city": {  # STUDIES.md section 3
+        "paper": "Treyger, Chalfin & Loeffler (2014), Criminology & Public Policy 13(2):285-322",
+        "conclusion": 'no discernible effect on crime or arrests (the "medium and large municipalities" '
+        "result).",
+    },
+}
+
+
+def study_vs_rebuild(
+    study: str,
+    rows: Iterable[Mapping[str, object]],
+    *,
+    data_label: str,
+    differences: Iterable[str],
+) -> pd.DataFrame:
+    """The "study vs rebuild" table: the paper's words beside our estimates.
+
+    Parameters
+    ----------
+    study : str
+        A key of :data:`PAPER_CONCLUSIONS`.
+    rows : iterable of mappings
+        One per estimate: ``outcome``, ``specification`` and either a
+        ``result`` (:class:`EstimationResult` or :class:`NotEstimable`, with an
+        optional ``term``) or ``estimate``/``conf_low``/``conf_high``; plus
+        ``mde`` (float, NaN when unknown) and optionally ``mde_method``.
+    data_label : str
+        Which data ran (e.g. "SYNTHETIC DATA (seed ...)" or the panel name).
+    differences : iterable of str
+        Design differences that remain between the paper and the rebuild.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``paper``, ``paper_conclusion``, ``outcome``, ``specification``,
+        ``estimator``, ``term``, ``estimate``, ``std_error``, ``conf_low``,
+        ``conf_high``, ``mde``, ``mde_method``, ``detectable`` (``|estimate|``
+        vs MDE in words), ``data``, ``design_differences``, ``note``.
+    """
+    if study not in PAPER_CONCLUSIONS:
+        raise KeyError(f"study must be one of {sorted(PAPER_CONCLUSIONS)}, got {study!r}")
+    paper = PAPER_CONCLUSIONS[study]
+    diffs = "; ".join(differences)
+    out = []
+    for r in rows:
+        if "result" in r:
+            h = headline(r["result"], r.get("term"))  # type: ignore[arg-type]
+        else:
+            h = {
+                k: float(r.get(k, math.nan))
+                for k in ("estimate", "std_error", "conf_low", "conf_high")
+            }
+            h.update(term=r.get("term"), estimator=r.get("estimator", ""), note=r.get("note", ""))
+        mde = float(r.get("mde", math.nan))
+        est = h["estimate"]
+        if not np.isfinite(est):
+            verdict = "not estimated"
+        elif not np.isfinite(mde):
+            verdict = "MDE unknown"
+        else:
+            zero_in = h["conf_low"] <= 0 <= h["conf_high"] if np.isfinite(h["conf_low"]) else None
+            verdict = (
+                "interval covers 0; "
+                if zero_in
+                else "interval excludes 0; "
+                if zero_in is False
+                else ""
+            ) + ("effects of +/-MDE or larger would likely have been detected" if mde > 0 else "")
+        out.append(
+            {
+                "paper": paper["paper"],
+                "paper_conclusion": paper["conclusion"],
+                "outcome": r["outcome"],
+                "specification": r["specification"],
+                "estimator": h["estimator"],
+                "term": h["term"],
+                "estimate": est,
+                "std_error": h["std_error"],
+                "conf_low": h["conf_low"],
+                "conf_high": h["conf_high"],
+                "mde": mde,
+                "mde_method": r.get("mde_method", ""),
+                "detectable": verdict,
+                "data": data_label,
+                "design_differences": diffs,
+                "note": h.get("note", ""),
+            }
+        )
+    return pd.DataFrame(out)

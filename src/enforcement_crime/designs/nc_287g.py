@@ -1,0 +1,302 @@
+"""287(g) in North Carolina: the Cato design (Forrester & Nowrasteh 2018; STUDIES.md section 1).
+
+Units: the 100 NC counties, 2003-2013, annual; outcomes: violent, property and
+index crime per 100,000. Treatment: the nine jurisdictions of the paper's
+Table A1 (:func:`enforcement_crime.facts.nc_287g_agreements`), first full
+calendar year of the agreement (or share of the year). Nine treated of 100
+clusters: inference by wild cluster bootstrap and randomization inference;
+single-county case studies by synthetic control. The paper's exact
+specification (controls, weights, clustering) is not known to us: county and
+year fixed effects, population weights and county clusters are our choices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from enforcement_crime.designs.base import (
+    Design,
+    NotEstimable,
+    Spec,
+    StudySample,
+    Treatment,
+    balanced,
+    group_rates,
+    headline,
+    run,
+)
+from enforcement_crime.designs.mde import design_mde
+from enforcement_crime.estimators import (
+    callaway_santanna,
+    dcdh,
+    randomization_inference,
+    synthetic_control,
+    twfe,
+    wild_cluster_bootstrap,
+)
+from enforcement_crime.facts import nc_287g_agreements
+from enforcement_crime.treatment import EXPOSURE_RULES
+
+__all__ = ["NC287g", "DESIGN"]
+
+FIRST_SIGNING = 2006 + 2 / 12  # Mecklenburg, 2006-02-27 (Table A1)
+
+
+@dataclass(frozen=True)
+class NC287g(Design):
+    """The NC county design; its own analyses are the methods below."""
+
+    case_studies: tuple[tuple[str, str], ...] = (("37119", "Mecklenburg"), ("37183", "Wake"))
+    n_boot: int = 999  # wild cluster bootstrap draws
+    n_perm: int = 199  # randomization-inference permutations
+
+    # ---- declared specifications ---------------------------------------------------
+    def twfe_specs(self) -> tuple[Spec, ...]:
+        """TWFE under both partial-year rules: absorbing, switching off, share of the year."""
+        return (
+            Spec("first full year, absorbing", twfe),
+            Spec("first full year, switching off", twfe, treatment="treated"),
+            Spec("share of year (switching off)", twfe, treatment="share"),
+        )
+
+    def headline_spec(self) -> Spec:
+        return Spec(
+            "TWFE, first full year, absorbing; wild cluster bootstrap interval",
+            wild_cluster_bootstrap,
+            {"n_boot": self.n_boot},
+        )
+
+    def cs_spec(self) -> Spec:
+        return Spec(
+            "Callaway-Sant'Anna, never-treated controls, simple ATT",
+            callaway_santanna,
+            {"control_group": "never_treated"},
+            term="ATT(simple)",
+        )
+
+    def dcdh_spec(self) -> Spec:
+        return Spec("de Chaisemartin-D'Haultfoeuille (switching)", dcdh, treatment="treated")
+
+    def ri_spec(self) -> Spec:
+        return Spec(
+            "TWFE, randomization inference (adoption dates permuted)",
+            randomization_inference,
+            {"n_perm": self.n_perm},
+            clustered=False,
+        )
+
+    def robustness_specs(self) -> tuple[Spec, ...]:
+        return (*self.twfe_specs(), self.cs_spec(), self.ri_spec())
+
+    # ---- the study's analyses -----------------------------------------------------
+    def treated_table(self, sample: StudySample) -> pd.DataFrame:
+        """The nine jurisdictions, their dates and their annual cohorts under both rules."""
+        facts = nc_287g_agreements()
+        out = facts[["fips", "county", "agency", "model", "signed", "end_date"]].copy()
+        for rule in EXPOSURE_RULES:
+            p = sample.with_rule(rule).data
+            out[f"cohort_{rule}"] = (
+                out["fips"].map(p.groupby("fips")[self.treatment.cohort].first()).astype("Int64")
+            )
+        out["in_panel"] = out["fips"].isin(sample.data["fips"])
+        out["signed"] = out["signed"].dt.date.astype(str)
+        out["end_date"] = out["end_date"].dt.date.astype("string").fillna("active past 2015")
+        return out
+
+    def raw_trends(self, sample: StudySample) -> pd.DataFrame:
+        """Population-weighted rates of the nine treated counties and of the others, by year."""
+        df = sample.data.assign(
+            group=np.where(sample.data[self.treatment.ever], "287(g) counties", "other NC counties")
+        )
+        return group_rates(df, ["group", self.time])
+
+    def twfe_rules(self, sample: StudySample) -> tuple[pd.DataFrame, dict]:
+        """TWFE under both rules for every outcome: the table and the results by (outcome, specification)."""
+        ffy = sample.with_rule("first_full_year")
+        rows, results = [], {}
+        for outcome in self.outcomes:
+            for spec in self.twfe_specs():
+                res = spec.fit(ffy, outcome)
+                results[(outcome, spec.label)] = res
+                rows.append({"outcome": outcome, "specification": spec.label, **headline(res)})
+        return pd.DataFrame(rows), results
+
+    def event_studies(self, sample: StudySample) -> tuple[dict, pd.DataFrame]:
+        """The TWFE event study of every outcome and its coefficients with the pre-trend p-value."""
+        results, frames = {}, []
+        for outcome in self.outcomes:
+            res = self.event_study(sample, outcome)
+            results[outcome] = res
+            if isinstance(res, NotEstimable):
+                continue
+            pt = res.extra.get("pretrend_test", {})
+            frames.append(
+                res.to_frame().assign(outcome=outcome, pretrend_p=pt.get("p_value", np.nan))
+            )
+        data = (pd.concat(frames, ignore_index=True) if frames
+                else pd.DataFrame({"note": ["event study not available"]}))  # fmt: skip
+        return results, data
+
+    def callaway_santanna(self, sample: StudySample, *, seed: int) -> tuple[dict, pd.DataFrame]:
+        """Callaway-Sant'Anna of every outcome (never-treated controls): results and all terms."""
+        results = {o: self.cs_spec().fit(sample, o, seed=seed) for o in self.outcomes}
+        frames = [
+            r.to_frame().assign(outcome=o)
+            for o, r in results.items()
+            if not isinstance(r, NotEstimable)
+        ]
+        return results, (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+
+    def dcdh_table(self, sample: StudySample, *, seed: int) -> tuple[dict, pd.DataFrame]:
+        """de Chaisemartin-D'Haultfoeuille for the agreements that ended (treatment may switch off)."""
+        results = {o: self.dcdh_spec().fit(sample, o, seed=seed) for o in self.outcomes}
+        frames = [
+            r.to_frame().assign(outcome=o)
+            for o, r in results.items()
+            if not isinstance(r, NotEstimable)
+        ]
+        cols = [
+            "outcome",
+            "term",
+            "estimate",
+            "std_error",
+            "conf_low",
+            "conf_high",
+            "n_obs",
+            "notes",
+        ]
+        return results, (
+            pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+        )
+
+    def few_cluster_inference(self, sample: StudySample, *, seed: int) -> tuple[pd.DataFrame, dict]:
+        """Wild cluster bootstrap and randomization inference for the absorbing TWFE, every outcome."""
+        rows, wcb_results = [], {}
+        for outcome in self.outcomes:
+            wcb = self.headline_spec().fit(sample, outcome, seed=seed)
+            ri = self.ri_spec().fit(sample, outcome, seed=seed)
+            wcb_results[outcome] = wcb
+            for name, res, draws in (("wild cluster bootstrap", wcb, self.n_boot),
+                                     ("randomization inference", ri, self.n_perm)):  # fmt: skip
+                h = headline(res)
+                p = np.nan if isinstance(res, NotEstimable) else res.extra.get("p_value", np.nan)
+                rows.append({"outcome": outcome, "method": name, "estimate": h["estimate"], "conf_low": h["conf_low"],
+                             "conf_high": h["conf_high"], "p_value": p, "draws": draws, "note": h["note"]})  # fmt: skip
+        return pd.DataFrame(rows), wcb_results
+
+    def synthetic_controls(
+        self, sample: StudySample
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """Synthetic control of each case-study county against the never-treated NC counties.
+
+        Returns the summary table (mean post gap, RMSPEs, placebo p-value,
+        donors), the treated and synthetic paths, and the in-space placebo
+        gaps. Synthetic control needs a balanced panel: donors with any
+        missing year are left out and counted (``donors_left_out_incomplete``).
+        """
+        main, ever, cohort = sample.data, self.treatment.ever, self.treatment.cohort
+        rows, paths, gaps = [], [], []
+        for fips, name in self.case_studies:
+            here = main["fips"] == fips
+            start = int(main.loc[here, cohort].iloc[0]) if here.any() else 0
+            for outcome in self.outcomes:
+                one, left_out = balanced(main[~main[ever] | here], "fips", self.time, outcome)
+                if start == 0 or fips not in set(one["fips"]):
+                    rows.append({"county": name, "outcome": outcome,
+                                 "note": "treated county missing or with gaps in this panel"})  # fmt: skip
+                    continue
+                res = run(synthetic_control, one, outcome, "fips", self.time, fips, start, placebo=True,
+                          alpha=self.alpha, tolerate=sample.tolerate)  # fmt: skip
+                if isinstance(res, NotEstimable):
+                    rows.append({"county": name, "outcome": outcome, "note": str(res)})
+                    continue
+                x = res.extra
+                rows.append({"county": name, "outcome": outcome, "first_treated_year": start,
+                             "att_mean_post_gap": res.estimate, "rmspe_pre": x["rmspe_pre"],
+                             "rmspe_post": x["rmspe_post"], "post_pre_ratio": x["ratio"],
+                             "placebo_p_value": x["p_value"], "donors": int(len(x["weights"])),
+                             "donors_with_weight": int((x["weights"] > 1e-6).sum()),
+                             "donors_left_out_incomplete": left_out, "note": ""})  # fmt: skip
+                paths.append(x["path"].assign(county=name, outcome=outcome))
+                pg = x["placebo_gaps"]
+                idx = pg.index.name or "index"
+                long = pg.reset_index().melt(id_vars=idx, var_name="unit", value_name="gap")
+                gaps.append(long.rename(columns={idx: "time"}).assign(county=name, outcome=outcome))
+        path_df = pd.concat(paths, ignore_index=True) if paths else pd.DataFrame()
+        gap_df = pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame()
+        return pd.DataFrame(rows), path_df, gap_df
+
+    def mde(
+        self, sample: StudySample, *, n_sim: int, seed: int
+    ) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+        """Minimum detectable effects (placebo adoption dates) and power curves of the absorbing TWFE.
+
+        Returns ``{outcome: (mde, method)}`` (the placebo-calibrated MDE used
+        in the study-vs-rebuild table), the MDE table and the power curves
+        (calibrated test and CR1 t-test, effects >= 0).
+        """
+        mde, rows, curves = {}, [], []
+        for outcome in self.outcomes:
+            d = design_mde(sample, outcome, n_sim=n_sim, seed=seed)
+            if isinstance(d["result"], NotEstimable):
+                mde[outcome] = (np.nan, "not available")
+                continue
+            mde[outcome] = (
+                d["mde_calibrated"],
+                f"placebo-calibrated test, {d['n_sim']} placebo adoption-date draws",
+            )
+            rows.append({"outcome": outcome, "mde_t_test": d["mde"], "mde_analytic": d["mde_analytic"],
+                         "mde_calibrated": d["mde_calibrated"], "t_test_size_under_placebo": d["size"],
+                         "n_sim": d["n_sim"]})  # fmt: skip
+            curves.append(d["curve_calibrated"].assign(outcome=outcome, test="placebo-calibrated"))
+            t = d["curve"][["effect", "power_t_test"]].rename(columns={"power_t_test": "power"})
+            curves.append(t.assign(outcome=outcome, test="CR1 t-test"))
+        cur = (
+            pd.concat(curves, ignore_index=True)
+            if curves
+            else pd.DataFrame(columns=["effect", "power"])
+        )
+        return mde, pd.DataFrame(rows), cur[cur["effect"] >= 0]
+
+    def rebuild_rows(self, wcb: dict, cs: dict, mde: dict) -> list[dict]:
+        """The rows of the study-vs-rebuild table: bootstrap headline and Callaway-Sant'Anna per outcome."""
+        rows = []
+        for o in self.outcomes:
+            m, how = mde[o]
+            rows.append({"outcome": o, "specification": self.headline_spec().label, "result": wcb[o],
+                         "mde": m, "mde_method": how})  # fmt: skip
+            rows.append({"outcome": o, "specification": self.cs_spec().label, "result": cs[o],
+                         "term": self.cs_spec()._term(cs[o]), "mde": m, "mde_method": how})  # fmt: skip
+        return rows
+
+    def differences(self, sample: StudySample) -> list[str]:
+        return [
+            "annual data with a documented partial-year rule (both rules shown)",
+            "crime data: "
+            + (
+                "the built-in SYNTHETIC panel, not NC data"
+                if sample.synthetic
+                else f"panel {sample.data_source!r} (see its manifest)"
+            ),  # fmt: skip
+            "outcomes limited to violent, property and index rates (no clearance rates or assaults on officers in the panel)",
+            "the paper's exact specification (controls, weights, clustering) is not known to us: county and year FE, population weights, county clusters chosen here",
+            "no refused-applicant control group (the list is not public)",
+        ]
+
+
+DESIGN = NC287g(
+    key="287g_nc",
+    title="287(g) in North Carolina: the Cato design, rebuilt",
+    study="287g",
+    notebook="notebooks/287g/01-estimate-nc-counties.py",
+    panels=("nc_county", "cius_county", "kaplan_county", "icpsr_county"),
+    treatment=Treatment("g287_start", "g287_end", "g287", "287(g)"),
+    outcomes=("violent_rate", "property_rate", "index_rate"),
+    years=(2003, 2013),
+    cluster="fips",
+    event_window=(-4, 4),
+    state_prefix="37",
+)

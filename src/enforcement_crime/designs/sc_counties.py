@@ -1,0 +1,274 @@
+"""Secure Communities and county crime: the Miles & Cox (2014) design (STUDIES.md section 2).
+
+Units: US counties with an SC activation date, 2004-2014 (our window: the
+paper's exact window is not in the brief; it includes the first full year of
+the January 2013 activations), annual (the paper used county-months).
+Outcomes: index, violent and property crime per 100,000, in levels and in
+log(1 + rate). Every county is treated by 2013, so there is no never-treated
+group: not-yet-treated controls (Callaway-Sant'Anna) and imputation. The brief
+reports (unverified) that results are sensitive to county-specific linear
+trends: shown with and without, beside a HonestDiD sensitivity analysis.
+Activation was not random (Cox & Miles 2013): a timing-balance regression.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from enforcement_crime.designs.base import (
+    Design,
+    NotEstimable,
+    Spec,
+    StudySample,
+    Treatment,
+    balanced,
+    group_rates,
+    headline,
+    run,
+)
+from enforcement_crime.designs.mde import design_mde
+from enforcement_crime.estimators import (
+    analytic_mde,
+    bacon_decomposition,
+    callaway_santanna,
+    honest_did,
+    imputation,
+    twfe,
+)
+
+__all__ = ["SCCounties", "DESIGN"]
+
+
+@dataclass(frozen=True)
+class SCCounties(Design):
+    """The SC county design; its own analyses are the methods below."""
+
+    honest_mbar: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0)
+    timing_covariates: tuple[str, ...] = (
+        "hispanic_share",
+        "border_state",
+    )  # used when the panel has them
+
+    # ---- declared specifications ---------------------------------------------------
+    def headline_spec(self) -> Spec:
+        return Spec("TWFE, county+year FE, population weights, state clusters", twfe)
+
+    def trends_spec(self) -> Spec:
+        return Spec("TWFE with county linear trends", twfe, {"unit_trends": True})
+
+    def cs_spec(self) -> Spec:
+        return Spec("Callaway-Sant'Anna, not-yet-treated controls", callaway_santanna,
+                    {"control_group": "not_yet_treated"}, term="ATT(simple)")  # fmt: skip
+
+    def imputation_spec(self, horizons: list[int] | None = None) -> Spec:
+        return Spec("imputation (Borusyak-Jaravel-Spiess)", imputation,
+                    {"horizons": horizons} if horizons is not None else {})  # fmt: skip
+
+    def twfe_grid(self) -> tuple[tuple[str, str, Spec], ...]:
+        """TWFE in levels and logs, with and without county trends: (transform, trends, spec)."""
+        out = []
+        for transform, tr in (("level", "level"), ("log(1+rate)", "log")):
+            for trends, ut in (("no trends", False), ("county linear trends", True)):
+                out.append((transform, trends, Spec(f"TWFE, {transform}, {trends}", twfe,
+                                                    {"unit_trends": ut}, transform=tr)))  # fmt: skip
+        return tuple(out)
+
+    def robustness_specs(self) -> tuple[Spec, ...]:
+        return (*(s for _, _, s in self.twfe_grid()), self.cs_spec(), self.imputation_spec())
+
+    # ---- the study's analyses -----------------------------------------------------
+    def counties(self, sample: StudySample) -> pd.DataFrame:
+        """One row per county: activation date, population (last year), cohort."""
+        df = sample.data.sort_values(self.time)
+        return df.groupby(self.unit).agg(sc=(self.treatment.start, "first"), pop=("population", "last"),
+                                         cohort=(self.treatment.cohort, "first"))  # fmt: skip
+
+    def raw_trends(self, sample: StudySample) -> pd.DataFrame:
+        """Population-weighted index crime rate by activation cohort and year."""
+        return group_rates(sample.data, [self.treatment.cohort, self.time], ("index",))
+
+    def twfe_table(self, sample: StudySample) -> tuple[pd.DataFrame, dict]:
+        """TWFE for every outcome in levels and logs, with and without county trends."""
+        rows, results = [], {}
+        for outcome in self.outcomes:
+            for transform, trends, spec in self.twfe_grid():
+                res = spec.fit(sample, outcome)
+                results[(outcome, transform, trends != "no trends")] = res
+                rows.append(
+                    {"outcome": outcome, "transform": transform, "trends": trends, **headline(res)}
+                )
+        return pd.DataFrame(rows), results
+
+    def horizons(self, sample: StudySample) -> list[int]:
+        """Post-treatment event times (0 .. window end) that the sample actually has."""
+        df, c = sample.data, sample.data[self.treatment.cohort]
+        et = (df[self.time] - c)[(c > 0) & (df[self.time] >= c)].astype(int)
+        return [h for h in range(0, self.event_window[1] + 1) if h in set(et)]
+
+    def dynamic_estimators(self, sample: StudySample) -> tuple[dict, pd.DataFrame]:
+        """Event study, Callaway-Sant'Anna (not yet treated) and imputation for every outcome.
+
+        Returns ``{outcome: {"es": ..., "cs": ..., "imputation": ...}}`` and the
+        event-time coefficients inside the window with ``estimator_label``.
+        When the imputation event-time horizons are not estimable on a real
+        panel (gapped years), the static imputation ATT is kept and the
+        reason is in ``notes``.
+        """
+        horizons, results, frames = self.horizons(sample), {}, []
+        for outcome in self.outcomes:
+            r = {"es": self.event_study(sample, outcome), "cs": self.cs_spec().fit(sample, outcome),
+                 "imputation": self.imputation_spec(horizons).fit(sample, outcome)}  # fmt: skip
+            if isinstance(r["imputation"], NotEstimable):
+                r["imputation_horizons"] = r["imputation"]
+                r["imputation"] = self.imputation_spec().fit(sample, outcome)
+            results[outcome] = r
+            for name, key in (("TWFE event study", "es"), ("Callaway-Sant'Anna (not yet)", "cs"),
+                              ("imputation", "imputation")):  # fmt: skip
+                if isinstance(r[key], NotEstimable):
+                    continue
+                f = r[key].dynamic() if hasattr(r[key], "dynamic") else r[key].to_frame()
+                f = f[f["event_time"].notna() & f["event_time"].between(*self.event_window)]
+                if len(f):
+                    frames.append(f.assign(outcome=outcome, estimator_label=name))
+        return results, (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+
+    def static_table(self, twfe_results: dict, dyn: dict) -> pd.DataFrame:
+        """Static ATT by estimator (levels): TWFE, Callaway-Sant'Anna, imputation."""
+        rows = []
+        for o in self.outcomes:
+            for name, res, term in (("TWFE", twfe_results[(o, "level", False)], None),
+                                    ("Callaway-Sant'Anna (not yet)", dyn[o]["cs"], "ATT(simple)"),
+                                    ("imputation", dyn[o]["imputation"], None)):  # fmt: skip
+                t = None if isinstance(res, NotEstimable) else term
+                rows.append({"outcome": o, "specification": name, **headline(res, t)})
+        return pd.DataFrame(rows)
+
+    def bacon(self, sample: StudySample) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Goodman-Bacon decomposition (unweighted, balanced counties) of every outcome.
+
+        Returns the weight and mean estimate by comparison type, and the 2x2
+        comparisons of the first outcome (None when not estimable).
+        """
+        rows, comps = [], None
+        for outcome in self.outcomes:
+            bal, left_out = balanced(sample.data, self.unit, self.time, outcome)
+            res = run(bacon_decomposition, bal, outcome, self.unit, self.time, self.treatment.cohort,
+                      tolerate=sample.tolerate)  # fmt: skip
+            if isinstance(res, NotEstimable):
+                continue
+            bt = res.extra["by_type"]
+            bt = bt.reset_index() if "type" not in bt.columns else bt.copy()
+            rows.append(
+                bt.assign(
+                    outcome=outcome, twfe_unweighted=res.extra["twfe"], counties_left_out=left_out
+                )
+            )
+            if outcome == self.outcomes[0]:
+                comps = res.extra["comparisons"].assign(outcome=outcome)
+        return (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()), comps
+
+    def honest(self, dyn: dict, *, seed: int) -> pd.DataFrame:
+        """HonestDiD relative-magnitude robust intervals (average post effect) of each TWFE event study."""
+        rows = []
+        for outcome in self.outcomes:
+            es = dyn[outcome]["es"]
+            if isinstance(es, NotEstimable):
+                continue
+            res = honest_did(es, method="relative_magnitude", mbar_grid=list(self.honest_mbar),
+                             alpha=self.alpha, seed=seed)  # fmt: skip
+            f = res.to_frame()[["term", "estimate", "std_error", "conf_low", "conf_high"]]
+            rows.append(f.assign(outcome=outcome, breakdown=res.extra.get("breakdown", np.nan)))
+        if not rows:
+            return pd.DataFrame()
+        out = pd.concat(rows, ignore_index=True)
+        out["mbar"] = out["term"].str.replace("Mbar=", "", regex=False).astype(float)
+        return out
+
+    def timing_balance(self, sample: StudySample) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+        """Activation month regressed on pre-period county characteristics (OLS, state clusters).
+
+        Returns the coefficient table, the county data used, and the
+        characteristics the panel lacks (left out and listed).
+        """
+        import statsmodels.formula.api as smf
+
+        panel = sample.data
+        pre = panel[panel[self.time] < 2008]
+        c = panel.groupby(self.unit).agg(
+            sc=(self.treatment.start, "first"), state=("state", "first")
+        )
+        c["months_since_oct2008"] = (c["sc"].dt.year - 2008) * 12 + c["sc"].dt.month - 10
+        c["log_population"] = np.log(pre.groupby(self.unit)["population"].mean())
+        c["pre_index_rate"] = pre.groupby(self.unit)["index_rate"].mean()
+        covariates = ["log_population", "pre_index_rate"]
+        for extra in self.timing_covariates:
+            if extra in panel.columns:
+                c[extra] = panel.groupby(self.unit)[extra].first().astype(float)
+                covariates.append(extra)
+        missing = [x for x in self.timing_covariates if x not in covariates]
+        c = c.dropna(subset=["months_since_oct2008", *covariates])
+        fit = smf.ols("months_since_oct2008 ~ " + " + ".join(covariates), data=c).fit(
+            cov_type="cluster", cov_kwds={"groups": c["state"]}
+        )
+        table = pd.DataFrame({"term": fit.params.index, "estimate": fit.params.values, "std_error": fit.bse.values,
+                              "p_value": fit.pvalues.values, "n_counties": int(fit.nobs),
+                              "r_squared": fit.rsquared})  # fmt: skip
+        return table, c, missing
+
+    def rebuild_rows(
+        self, sample: StudySample, twfe_results: dict, dyn: dict, *, n_sim: int, seed: int
+    ) -> list[dict]:
+        """Study-vs-rebuild rows with the MDE of each (simulated for TWFE, analytic otherwise)."""
+        rows = []
+        for o in self.outcomes:
+            d = design_mde(sample, o, n_sim=n_sim, seed=seed)
+            for name, r, term in ((self.headline_spec().label, twfe_results[(o, "level", False)], None),
+                                  (self.trends_spec().label, twfe_results[(o, "level", True)], None),
+                                  (self.cs_spec().label, dyn[o]["cs"], "ATT(simple)"),
+                                  (self.imputation_spec().label, dyn[o]["imputation"], None)):  # fmt: skip
+                h = headline(r, None if isinstance(r, NotEstimable) else term)
+                if name.startswith("TWFE,") and not isinstance(d["result"], NotEstimable):
+                    m = d["mde"]
+                    how = (f"simulation: {d['n_sim']} placebo adoption-date draws, state-clustered t-test "
+                           f"(size {d['size']:.2f})")  # fmt: skip
+                else:
+                    m, how = (
+                        analytic_mde(h["std_error"], self.alpha),
+                        "analytic: (z_0.975 + z_0.8) x SE of this estimate",
+                    )
+                rows.append({"outcome": o, "specification": name, "result": r, "term": h["term"], "mde": m,
+                             "mde_method": how})  # fmt: skip
+        return rows
+
+    def differences(self, sample: StudySample) -> list[str]:
+        return [
+            "annual county-year data (the paper used county-month data)",
+            "crime data: "
+            + (
+                "the built-in SYNTHETIC panel"
+                if sample.synthetic
+                else f"panel {sample.data_source!r} (see its manifest)"
+            ),  # fmt: skip
+            f"years {self.years[0]}-{self.years[1]} and partial-year rule {self.rule!r} are our choices",
+            "log outcome is log(1 + rate)",
+            "no ICE-detention intensity design (the paper's elasticity analysis)",
+        ]
+
+
+DESIGN = SCCounties(
+    key="sc_county",
+    title="Secure Communities and county crime: the Miles & Cox design, rebuilt",
+    study="secure_communities",
+    notebook="notebooks/secure_communities/01-estimate-county-crime.py",
+    panels=("cius_county", "kaplan_county", "icpsr_county"),
+    treatment=Treatment("sc_activation_date", None, "sc", "Secure Communities"),
+    outcomes=("index_rate", "violent_rate", "property_rate"),
+    years=(2004, 2014),
+    cluster="state",
+    event_window=(-4, 3),
+    require_start=True,
+    log_outcomes=True,
+)
