@@ -199,15 +199,15 @@ def _job(task: str, impl: str):
         from wildboottest.wildboottest import WildboottestCL
 
         from enforcement_crime.estimators._common import prepare_panel
-        from enforcement_crime.estimators.inference import _codes, _TwoWayProjector
+        from enforcement_crime.estimators._core import TwoWayProjector, sorted_codes
 
         p = prepare_panel(df, "y", "unit", "year", "cohort", cluster="state").data
-        _, u = _codes(p["unit"])
-        _, t = _codes(p["time"])
-        proj = _TwoWayProjector(u, t, np.ones(len(p)))
+        _, u = sorted_codes(p["unit"])
+        _, t = sorted_codes(p["time"])
+        proj = TwoWayProjector(u, t, np.ones(len(p)))
         yt = proj.resid(p["y"].to_numpy())
         xt = proj.resid(((p["cohort"] > 0) & (p["time"] >= p["cohort"])).to_numpy(float))
-        cl = _codes(p["cluster"])[1]  # integer codes: numba cannot type string arrays
+        cl = sorted_codes(p["cluster"])[1]  # integer codes: numba cannot type string arrays
 
         def run():
             wb = WildboottestCL(X=xt[:, None], Y=yt, cluster=cl, R=np.array([1.0]), B=9999, seed=1)

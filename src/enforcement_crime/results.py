@@ -28,6 +28,8 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "n_clusters",
     "estimator",
     "notes",
+    "outcome",
+    "specification",
 )
 
 
@@ -48,9 +50,25 @@ class EstimationResult:
     notes : str
         Conventions that matter for comparison (control group, weights,
         clustering, small-sample correction, reference period, backend).
+    alpha : float
+        1 - confidence level of the intervals.
     extra : dict
         Anything else worth keeping (vcov matrices, draws, pre-trend tests,
         the fitted backend object).
+    outcome : str, optional
+        The outcome column the estimator was run on (set by every estimator).
+    specification : str, optional
+        Free text or a short label of the specification, set by callers
+        (e.g. a study design: ``"main"``, ``"no controls"``); ``None`` by
+        default.
+
+    Notes
+    -----
+    Dynamic terms (event-time coefficients, including a normalised
+    reference period) carry their integer event time in ``event_time``;
+    aggregate terms (an overall ATT, group or calendar aggregates, power
+    summaries) have a missing ``event_time``. Use :meth:`dynamic` and
+    :meth:`aggregate` instead of parsing term names.
     """
 
     estimator: str
@@ -60,6 +78,8 @@ class EstimationResult:
     notes: str = ""
     alpha: float = 0.05
     extra: dict[str, Any] = field(default_factory=dict)
+    outcome: str | None = None
+    specification: str | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """Return the tidy table with exactly the columns of :data:`RESULT_COLUMNS`."""
@@ -71,6 +91,10 @@ class EstimationResult:
         out["n_clusters"] = self.n_clusters if "n_clusters" not in out else out["n_clusters"]
         out["estimator"] = self.estimator
         out["notes"] = self.notes if "notes" not in out else out["notes"]
+        out["outcome"] = self.outcome
+        out["specification"] = self.specification
+        out["outcome"] = out["outcome"].astype("object")
+        out["specification"] = out["specification"].astype("object")
         for col in ("std_error", "conf_low", "conf_high"):
             if col not in out:
                 out[col] = np.nan
@@ -78,13 +102,59 @@ class EstimationResult:
         out["n_clusters"] = out["n_clusters"].astype("Int64")
         return out.loc[:, list(RESULT_COLUMNS)].reset_index(drop=True)
 
-    def term(self, name: str) -> pd.Series:
-        """Return the row of one term (raises ``KeyError`` naming the available terms)."""
+    def dynamic(self) -> pd.DataFrame:
+        """Rows with an event time, sorted by it, with the columns of :meth:`to_frame`."""
         frame = self.to_frame()
-        hit = frame[frame["term"] == name]
-        if hit.empty:
-            raise KeyError(f"{self.estimator}: no term {name!r}; terms are {list(frame['term'])}")
-        return hit.iloc[0]
+        dyn = frame[frame["event_time"].notna()]
+        return dyn.sort_values("event_time", kind="stable").reset_index(drop=True)
+
+    def aggregate(self) -> pd.DataFrame:
+        """Rows without an event time (overall, group, calendar aggregates), in table order."""
+        frame = self.to_frame()
+        return frame[frame["event_time"].isna()].reset_index(drop=True)
+
+    def term(self, name: str | None = None) -> dict[str, Any]:
+        """One row of the table as a dict.
+
+        Parameters
+        ----------
+        name : str, optional
+            The term. ``None``: the headline term, i.e. the first term
+            without an event time (the first row when every term has one).
+
+        Returns
+        -------
+        dict
+            The columns of :meth:`to_frame` (``term``, ``estimate``,
+            ``std_error``, ``conf_low``, ``conf_high``, ...), plus
+            ``p_value`` when available: a ``p_value`` column of the table,
+            or for the headline (first) row a scalar ``extra["p_value"]``
+            (e.g. the wild bootstrap's or the permutation test's).
+
+        Raises
+        ------
+        KeyError
+            No such term (the message names the available ones).
+        """
+        frame = self.to_frame()
+        if name is None:
+            static = frame.index[frame["event_time"].isna()]
+            pos = int(static[0]) if len(static) else 0
+            if frame.empty:
+                raise KeyError(f"{self.estimator}: the result has no terms")
+        else:
+            hit = frame.index[frame["term"] == name]
+            if not len(hit):
+                raise KeyError(
+                    f"{self.estimator}: no term {name!r}; terms are {list(frame['term'])}"
+                )
+            pos = int(hit[0])
+        row = frame.iloc[pos].to_dict()
+        if "p_value" in self.table.columns:
+            row["p_value"] = float(self.table["p_value"].iloc[pos])
+        elif pos == 0 and np.isscalar(self.extra.get("p_value")):
+            row["p_value"] = float(self.extra["p_value"])
+        return row
 
     @property
     def estimate(self) -> float:

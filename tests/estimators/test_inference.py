@@ -117,7 +117,8 @@ def test_wcb_interval_is_the_inverted_test():
     res = wild_cluster_bootstrap(
         df, "y", "unit", "time", "cohort", cluster="state", weight_type="webb", n_boot=499, seed=1
     )
-    lo, hi = res.term("treated")[["conf_low", "conf_high"]]
+    row = res.term("treated")
+    lo, hi = row["conf_low"], row["conf_high"]
     assert lo < res.estimate < hi
     width = hi - lo
     for bound, inside in ((lo, lo + 1e-4 * width), (hi, hi - 1e-4 * width)):

@@ -103,3 +103,52 @@ def test_errors():
         minimum_detectable_effect(df, "y", "unit", "time", "cohort", estimator="cs", n_sim=5)
     with pytest.raises(EstimatorInputError, match="power"):
         minimum_detectable_effect(df, "y", "unit", "time", "cohort", power=1.5)
+
+
+# --------------------------------------------------------------------------------------
+# analytic and placebo-calibrated MDE (moved from enforcement_crime.studies)
+# --------------------------------------------------------------------------------------
+
+
+def test_analytic_mde_constant():
+    import math
+
+    from enforcement_crime.estimators import analytic_mde
+
+    # z_0.975 + z_0.8 = 1.959964 + 0.841621 = 2.801585 (normal tables)
+    assert analytic_mde(1.0) == pytest.approx(2.801585, abs=1e-6)
+    assert analytic_mde(2.0, alpha=0.1, power=0.5) == pytest.approx(2 * 1.644854, abs=1e-6)
+    assert math.isnan(analytic_mde(float("nan")))
+    assert math.isnan(analytic_mde(-1.0))
+
+
+def test_placebo_calibrated_mde_uniform_placebos():
+    from enforcement_crime.estimators import placebo_calibrated_mde
+
+    b = np.linspace(-1, 1, 101)
+    q = np.quantile(np.abs(b), 0.95)  # 0.95 for this grid
+    mde, curve = placebo_calibrated_mde(b, alpha=0.05, power=0.8)
+    # power(tau) ~ P(b > q - tau) = (1 - (q - tau)) / 2 >= 0.8  <=>  tau >= q + 0.6; the placebo
+    # distribution is discrete in steps of 0.02, so the answer is within one step
+    assert mde == pytest.approx(q + 0.6, abs=0.021)
+    # size at most alpha by construction
+    assert curve.loc[curve["effect"] == 0, "power"].iloc[0] <= 0.05 + 1e-12
+    with pytest.raises(ValueError, match="two finite"):
+        placebo_calibrated_mde([np.nan])
+
+
+def test_placebo_calibrated_mde_on_simulated_placebos():
+    from enforcement_crime.estimators import placebo_calibrated_mde
+
+    sim = simulate_staggered(40, n_states=8, seed=5)  # synthetic panel, no true effect
+    res = minimum_detectable_effect(
+        sim, "y", "unit", "time", "cohort", cluster="state", n_sim=60, seed=1
+    )
+    b = res.extra["placebo_estimates"]
+    mde, curve = placebo_calibrated_mde(b, effects=np.linspace(0, 2, 201))
+    q = np.quantile(np.abs(b), 0.95)
+    # power at the MDE reaches the target for both signs, and just below it does not for one sign
+    for sign in (1, -1):
+        at = curve.loc[np.isclose(curve["effect"], sign * mde), "power"].iloc[0]
+        assert at >= 0.8
+    assert mde > q  # an effect smaller than the placebo critical value cannot have power 0.8

@@ -14,7 +14,11 @@ from enforcement_crime.estimators.dcdh import dcdh
 from enforcement_crime.estimators.honest import honest_did
 from enforcement_crime.estimators.imputation import imputation, two_stage
 from enforcement_crime.estimators.inference import randomization_inference, wild_cluster_bootstrap
-from enforcement_crime.estimators.power import minimum_detectable_effect
+from enforcement_crime.estimators.power import (
+    analytic_mde,
+    minimum_detectable_effect,
+    placebo_calibrated_mde,
+)
 from enforcement_crime.estimators.ppml import ppml
 from enforcement_crime.estimators.sun_abraham import sun_abraham
 from enforcement_crime.estimators.synth import synthetic_control, synthetic_did
@@ -24,6 +28,7 @@ from enforcement_crime.results import EstimationResult, compare
 __all__ = [
     "EstimationResult",
     "EstimatorInputError",
+    "analytic_mde",
     "bacon_decomposition",
     "callaway_santanna",
     "compare",
@@ -33,6 +38,7 @@ __all__ = [
     "honest_did",
     "imputation",
     "minimum_detectable_effect",
+    "placebo_calibrated_mde",
     "ppml",
     "prepare_panel",
     "randomization_inference",

@@ -241,4 +241,5 @@ def bacon_decomposition(
             "decomposition_error": total - beta_twfe,
             "n_units": N,
         },
+        outcome=outcome,
     )

@@ -576,4 +576,5 @@ def callaway_santanna(
         notes="; ".join(note_parts),
         alpha=alpha,
         extra=extra,
+        outcome=outcome,
     )

@@ -453,4 +453,5 @@ def dcdh(
         notes="; ".join(notes),
         alpha=alpha,
         extra=extra,
+        outcome=outcome,
     )

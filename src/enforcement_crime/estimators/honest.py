@@ -685,4 +685,5 @@ def honest_did(
             "method": method,
             "ci_method": ci_method,
         },
+        outcome=event_study_result.outcome,
     )

@@ -239,7 +239,9 @@ def _pretrend_leads(
     return ks, gamma, V, test
 
 
-def _finish(name, names, ets, est, V, n_obs, n_cl, notes, alpha, extra) -> EstimationResult:
+def _finish(
+    name, names, ets, est, V, n_obs, n_cl, notes, alpha, extra, outcome
+) -> EstimationResult:
     se = np.sqrt(np.clip(np.diag(V), 0, None))
     lo, hi = normal_ci(est, se, alpha)
     table = pd.DataFrame(
@@ -264,6 +266,7 @@ def _finish(name, names, ets, est, V, n_obs, n_cl, notes, alpha, extra) -> Estim
         notes="; ".join(notes),
         alpha=alpha,
         extra=extra,
+        outcome=outcome,
     )
 
 
@@ -455,7 +458,9 @@ def imputation(
         notes.append(
             f"leads e{ks[0]}..e{ks[-1]}: BJS Test 1 coefficients from the untreated model, CR1 SEs; joint p = {test['p_value']:.3g}"
         )
-    return _finish("imputation", names, ets, est, V, len(df), len(labels), notes, alpha, extra)
+    return _finish(
+        "imputation", names, ets, est, V, len(df), len(labels), notes, alpha, extra, outcome
+    )
 
 
 def two_stage(
@@ -580,4 +585,6 @@ def two_stage(
         notes.append(
             "dropped: " + "; ".join(f"{k2} rows ({k})" for k, k2 in fs.dropped.items() if k2)
         )
-    return _finish("two_stage", names, ets, est, Vfull, len(df), len(labels), notes, alpha, {})
+    return _finish(
+        "two_stage", names, ets, est, Vfull, len(df), len(labels), notes, alpha, {}, outcome
+    )

@@ -343,6 +343,7 @@ def wild_cluster_bootstrap(
             "impose_null": impose_null,
             "treated_clusters": treated_clusters,
         },
+        outcome=outcome,
     )
 
 
@@ -555,4 +556,5 @@ def randomization_inference(
             "n_failed": n_failed,
             "statistic": name,
         },
+        outcome=outcome,
     )

@@ -205,4 +205,5 @@ def ppml(
             "dropped": dict(p.dropped),
             "fit": fit,
         },
+        outcome=outcome,
     )

@@ -90,7 +90,9 @@ def sun_abraham(
     period) have no pre-period and are dropped, and counted.
     """
     controls = list(controls or [])
-    p = prepare_fe_panel(data, outcome, unit, time, cohort, weights, cluster, controls, _extra(cluster))
+    p = prepare_fe_panel(
+        data, outcome, unit, time, cohort, weights, cluster, controls, _extra(cluster)
+    )
     df = p.data
     tmin, tmax = int(df["time"].min()), int(df["time"].max())
     df.loc[df["cohort"] > tmax, "cohort"] = 0  # adopted after the sample: never treated in it
@@ -232,6 +234,7 @@ def sun_abraham(
             "control_group": control_group,
             "dropped": dict(p.dropped),
         },
+        outcome=outcome,
     )
 
 

@@ -238,6 +238,7 @@ def synthetic_control(
             "placebos": pd.DataFrame(plac_rows),
             "placebo_gaps": pd.DataFrame(plac_gaps, index=times),
         },
+        outcome=outcome,
     )
 
 
@@ -417,4 +418,5 @@ def synthetic_did(
             "se_method": se_method,
             "replicates": reps,
         },
+        outcome=outcome,
     )
