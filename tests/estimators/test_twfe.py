@@ -175,9 +175,10 @@ def test_edge_single_treated_unit():
         50, cohorts={0: 49 / 50, 2008: 1 / 50}, effect=Effect(att=1.0), noise_sd=0.0, seed=2
     )
     assert df.loc[df["cohort"] > 0, "unit"].nunique() == 1
-    r = twfe(df, "y", "unit", "time", "cohort")
+    with pytest.warns(UserWarning, match="only 1 treated cluster"):
+        r = twfe(df, "y", "unit", "time", "cohort")
     assert r.estimate == pytest.approx(1.0, abs=1e-10)
-    assert "treated cluster(s)" in r.notes  # the few-cluster warning
+    assert "only 1 treated cluster(s)" in r.notes  # the few-cluster warning
 
 
 def test_edge_bad_inputs(panel):
@@ -205,3 +206,79 @@ def test_result_shape(panel):
     assert r.extra["coefficients"].loc["x", "estimate"] == pytest.approx(0.5, abs=0.08)
     assert r.extra["vcov"].loc["treated", "treated"] == pytest.approx(r.std_error**2, rel=1e-12)
     assert f["conf_low"].iloc[0] < r.estimate < f["conf_high"].iloc[0]
+
+
+# --------------------------------------------------------------------------------------
+# continuous (share-of-period) treatment
+# --------------------------------------------------------------------------------------
+
+
+def _with_share(panel: pd.DataFrame) -> pd.DataFrame:
+    """Synthetic panel with a share-of-year exposure: the adoption year is partly exposed."""
+    rng = np.random.default_rng(5)
+    frac = pd.Series(rng.uniform(0.05, 0.95, panel["unit"].nunique()))[panel["unit"]].to_numpy()
+    share = np.where(
+        panel["cohort"] > 0,
+        np.where(
+            panel["time"] > panel["cohort"],
+            1.0,
+            np.where(panel["time"] == panel["cohort"], frac, 0.0),
+        ),
+        0.0,
+    )
+    out = panel.assign(share=share)
+    out["y"] = out["y"] + 0.7 * out["share"]
+    return out
+
+
+@pytest.mark.parametrize("cl", [None, "state"])
+@pytest.mark.parametrize("wt", [None, "pop"])
+def test_continuous_share_matches_pyfixest_and_linearmodels(panel, cl, wt):
+    pf = pytest.importorskip("pyfixest")
+    df = _with_share(panel)
+    r = twfe(df, "y", "unit", "time", treatment="share", cluster=cl, weights=wt)
+    assert r.to_frame()["term"].tolist() == ["exposure_share"]
+    assert "continuous exposure share" in r.notes
+    f = pf.feols("y ~ share | unit + time", df, vcov={"CRV1": cl or "unit"}, weights=wt)
+    assert r.estimate == pytest.approx(f.coef()["share"], rel=1e-7)
+    assert r.std_error == pytest.approx(f.se()["share"], rel=1e-6)
+    lm = twfe(
+        df, "y", "unit", "time", treatment="share", cluster=cl, weights=wt, backend="linearmodels"
+    )
+    assert lm.estimate == pytest.approx(r.estimate, rel=1e-8)
+    assert lm.std_error == pytest.approx(r.std_error, rel=1e-8)
+
+
+@pytest.mark.parametrize("cl, wt", [(None, None), ("state", "pop")])
+def test_continuous_share_equals_studies_twfe_exposure_share(panel, cl, wt):
+    studies = pytest.importorskip("enforcement_crime.studies")
+    if not hasattr(studies, "twfe_exposure_share"):
+        pytest.skip("studies.twfe_exposure_share no longer exists (studies.py dissolved)")
+    df = _with_share(panel)
+    ref = studies.twfe_exposure_share(df, "y", "unit", "time", "share", weights=wt, cluster=cl)
+    r = twfe(df, "y", "unit", "time", treatment="share", cluster=cl, weights=wt)
+    a, b = r.to_frame().iloc[0], ref.to_frame().iloc[0]
+    assert a["term"] == b["term"] == "exposure_share"
+    for col in ("estimate", "std_error", "conf_low", "conf_high"):
+        assert a[col] == pytest.approx(b[col], rel=1e-6), col
+    assert a["n_obs"] == b["n_obs"] and a["n_clusters"] == b["n_clusters"]
+
+
+def test_continuous_share_recovers_known_effect():
+    """Noise-free synthetic panel: y = unit + time effects + 0.7 * share, recovered exactly."""
+    df = simulate_staggered(60, noise_sd=0.0, seed=4)
+    df = _with_share(df.assign(pop=1.0))
+    r = twfe(df, "y", "unit", "time", treatment="share")
+    assert r.estimate == pytest.approx(0.7, abs=1e-10)
+
+
+def test_continuous_share_refuses_bad_values(panel):
+    df = _with_share(panel)
+    with pytest.raises(EstimatorInputError, match=r"'share' must be 0/1 or a share in \[0, 1\]"):
+        twfe(df.assign(share=df["share"] * 1.5), "y", "unit", "time", treatment="share")
+    with pytest.raises(EstimatorInputError, match="1 row"):
+        twfe(
+            df.assign(share=df["share"].mask(df.index == 3)), "y", "unit", "time", treatment="share"
+        )
+    with pytest.raises(EstimatorInputError, match="share"):
+        twfe(df.assign(share=-df["share"]), "y", "unit", "time", treatment="share")

@@ -58,10 +58,36 @@ from enforcement_crime.estimators._core import (
     fit_within,
     prepare_fe_panel,
     ssc_record,
+    warn_few_treated,
 )
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["twfe", "event_study"]
+
+
+def _treatment_values(p, treatment: str | None) -> tuple[np.ndarray, str, bool]:
+    """Treatment regressor, its term name and whether it is continuous.
+
+    Without ``treatment``: ``1{cohort > 0 and time >= cohort}``, term
+    ``"treated"``. With ``treatment``: the column must lie in [0, 1] without
+    missing values; 0/1 everywhere gives term ``"treated"``, any value
+    strictly between 0 and 1 a continuous exposure share, term
+    ``"exposure_share"``.
+    """
+    df = p.data
+    if treatment is None:
+        D = ((df["cohort"] > 0) & (df["time"] >= df["cohort"])).to_numpy(dtype="float64")
+        return D, "treated", False
+    d = pd.to_numeric(df[treatment], errors="coerce").astype("float64")
+    bad = d.isna() | (d < 0) | (d > 1) | ~np.isfinite(d)
+    if bad.any():
+        rows = df.loc[bad, [p.names["unit"], p.names["time"], treatment]].head()
+        raise EstimatorInputError(
+            f"treatment column {treatment!r} must be 0/1 or a share in [0, 1] without missing "
+            f"values; {int(bad.sum())} row(s) are not, e.g.:\n{rows.to_string()}"
+        )
+    continuous = bool((~d.isin([0.0, 1.0])).any())
+    return d.to_numpy(dtype="float64"), ("exposure_share" if continuous else "treated"), continuous
 
 
 def _extra_cols(treatment, state, cluster, cohort=None) -> list[str]:
@@ -69,7 +95,6 @@ def _extra_cols(treatment, state, cluster, cohort=None) -> list[str]:
     if isinstance(cluster, tuple):
         cols += list(cluster)
     return cols
-
 
 
 # --------------------------------------------------------------------------------------
@@ -106,8 +131,11 @@ def twfe(
         First treated period (0 or missing = never treated). Treatment is then
         ``D_it = 1{g_i > 0 and t >= g_i}`` (absorbing).
     treatment : str, optional
-        An explicit 0/1 treatment column instead of ``cohort`` (e.g. 287(g)
-        agreements that end: ``D`` may switch off).
+        An explicit treatment column instead of ``cohort``: 0/1 (e.g. 287(g)
+        agreements that end: ``D`` may switch off), or a continuous
+        exposure share in [0, 1] (e.g. the share of the year an agreement
+        was in force). Values outside [0, 1] or missing raise
+        :class:`EstimatorInputError` naming the rows.
     weights : str, optional
         Positive analytic weights (e.g. population): weighted least squares.
     cluster : str or (str, str), optional
@@ -133,7 +161,11 @@ def twfe(
     Returns
     -------
     EstimationResult
-        One row, term ``"treated"``. ``extra``: ``vcov`` (all slope
+        One row, term ``"treated"`` (cohort, or a 0/1 ``treatment``) or
+        ``"exposure_share"`` (a ``treatment`` column with any value strictly
+        between 0 and 1; the rule is on the values, so a share column that
+        happens to be 0/1 in the sample gives ``"treated"``). ``extra``:
+        ``vcov`` (the treatment coefficient), ``vcov_all`` (all slope
         coefficients), ``coefficients``, ``ssc`` (the correction's parts),
         ``backend``; for linearmodels also ``native_std_error``.
 
@@ -152,14 +184,23 @@ def twfe(
     negative when effects grow over time (Goodman-Bacon 2021; see
     :func:`~enforcement_crime.estimators.bacon_decomposition`).
 
+    With a continuous share :math:`s_{it} \in [0, 1]` in place of
+    :math:`D_{it}`, :math:`\beta` is the effect of a full period of
+    exposure under linearity in the share (the "share of year" exposure
+    rule); the estimate and standard error equal pyfixest's ``feols(y ~ s |
+    unit + time)`` with CRV1 (tested).
+
     Standard errors: cluster-robust CR1 with fixest's small-sample correction
     (module docstring); rows with missing outcome, weight or cluster are
     dropped and counted in the notes. Singleton groups are kept (they do
-    not change the coefficient but count in ``N``).
+    not change the coefficient but count in ``N``). Fewer than
+    :data:`~enforcement_crime.estimators._core.FEW_TREATED_CLUSTERS` (5)
+    clusters with a treated observation give a ``UserWarning`` and a note:
+    cluster-robust intervals are unreliable then.
     """
     if treatment is None and cohort is None:
         raise EstimatorInputError(
-            "twfe needs either cohort= (first treated period) or treatment= (a 0/1 column)"
+            "twfe needs either cohort= (first treated period) or treatment= (a 0/1 or [0, 1] column)"
         )
     if backend not in ("fast", "linearmodels"):
         raise EstimatorInputError(f"backend must be 'fast' or 'linearmodels', got {backend!r}")
@@ -176,18 +217,9 @@ def twfe(
         _extra_cols(treatment, state, cluster),
     )
     df = p.data
-    if treatment is not None:
-        d = pd.to_numeric(df[treatment], errors="coerce")
-        if d.isna().any() or not d.isin([0, 1]).all():
-            bad = df.loc[~d.isin([0, 1]), [p.names["unit"], p.names["time"], treatment]].head()
-            raise EstimatorInputError(
-                f"treatment column {treatment!r} must be 0/1 without missing values; e.g.:\n{bad.to_string()}"
-            )
-        D = d.to_numpy(dtype="float64")
-    else:
-        D = ((df["cohort"] > 0) & (df["time"] >= df["cohort"])).to_numpy(dtype="float64")
+    D, term, continuous = _treatment_values(p, treatment)
     X = np.column_stack([D] + [pd.to_numeric(df[c]).to_numpy(dtype="float64") for c in controls])
-    names = ["treated"] + controls
+    names = [term] + controls
     y = df["y"].to_numpy()
     w = df["w"].to_numpy(dtype="float64")
     blocks = fe_blocks(p, state, state_year_fe, unit_trends)
@@ -206,16 +238,20 @@ def twfe(
     notes.insert(
         0, "estimand: variance-weighted average of 2x2 DiDs (= ATT only under homogeneous effects)"
     )
-    if treatment is not None:
-        notes.insert(1, f"treatment = column {treatment!r} (may switch off)")
-    n_treated_cl = int(df.loc[D > 0, "cluster"].nunique())
-    if n_treated_cl < 10:
-        notes.append(
-            f"only {n_treated_cl} treated cluster(s): cluster-robust SEs unreliable; use wild_cluster_bootstrap or randomization_inference"
+    if continuous:
+        notes.insert(
+            1,
+            f"treatment = column {treatment!r}, a continuous exposure share in [0, 1]: the coefficient "
+            "is the effect of a full period of exposure under linearity in the share",
         )
+    elif treatment is not None:
+        notes.insert(1, f"treatment = column {treatment!r} (may switch off)")
+    few = warn_few_treated(int(df.loc[D > 0, "cluster"].nunique()), "twfe")
+    if few:
+        notes.append(few)
     extra.update(
         {
-            "vcov": vcov.loc[["treated"], ["treated"]],
+            "vcov": vcov.loc[[term], [term]],
             "vcov_all": vcov,
             "coefficients": tab.set_index("term"),
             "ssc": fit.ssc,
@@ -231,6 +267,7 @@ def twfe(
         "; ".join(notes),
         alpha,
         extra,
+        outcome=outcome,
     )
 
 
@@ -514,4 +551,5 @@ def event_study(
             "controls": pd.Series(fit.coef[m:], index=controls, dtype="float64"),
             "dropped": dict(p.dropped),
         },
+        outcome=outcome,
     )
