@@ -5,18 +5,59 @@ Notebook sources are jupytext percent-format ``.py`` files under
 writes the executed notebook (``.ipynb``) and an HTML copy under
 ``reports/notebooks/<same relative path>``. Parameters are passed with
 papermill to the cell tagged ``parameters``.
+
+Parameters are checked before a kernel starts
+    :func:`notebook_parameters` reads a notebook's ``parameters`` cell;
+    :func:`validate_parameters` refuses a name the cell does not define
+    (suggesting close matches) and a value whose type differs from the
+    default's (``int``, ``float``, ``str``, ``bool``, ``list``, ``dict``; an
+    ``int`` is accepted where a ``float`` is expected; a default of ``None``
+    or a non-literal expression accepts anything).
+Parameter files
+    :func:`param_files` lists ``params/*.yaml`` (one specification each,
+    first line ``# notebook: notebooks/<study>/<name>.py``), reading each file
+    alone: a malformed file is reported in its entry's ``error`` and does not
+    stop the others. :func:`run_param_file` validates, then executes.
+Quiet kernels
+    Kernels are started over IPC (Unix-domain sockets in a private temporary
+    folder) instead of TCP on localhost, so ipykernel has no reason to print
+    its "running over TCP without encryption" warning and the traffic is not
+    readable by other local users.
+
+This module imports :mod:`enforcement_crime.reports` (for ``OUTPUTS.md``);
+``reports`` imports nothing from here.
 """
 
 from __future__ import annotations
 
+import ast
+import difflib
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from enforcement_crime import config
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
 
-__all__ = ["discover", "execute_notebook", "run_all", "NotebookRun"]
+from enforcement_crime import config, reports
+
+__all__ = [
+    "KERNEL",
+    "NotebookRun",
+    "ParameterError",
+    "discover",
+    "to_notebook",
+    "notebook_parameters",
+    "validate_parameters",
+    "execute_notebook",
+    "run_all",
+    "param_files",
+    "run_param_file",
+]
 
 KERNEL = "python3"
 
@@ -27,6 +68,36 @@ class NotebookRun:
     output: Path
     html: Path | None
     seconds: float
+
+
+class ParameterError(ValueError):
+    """A notebook parameter (from a parameter file or the command line) that the notebook does not take."""
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels listen on IPC sockets in a private temporary folder.
+
+    Over TCP, ipykernel logs "Kernel is running over TCP without encryption"
+    on every start (14 times in ``make all``). IPC sockets are files in a
+    folder only this user can read (``tempfile.mkdtemp``: mode 0700), so the
+    warning's concern does not apply and it is not printed. The folder is
+    removed when the kernel's resources are cleaned up.
+    """
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "ipc"
+
+    @default("ip")
+    def _default_ip(self) -> str:
+        # absolute, short path (Unix socket paths are limited to ~100 bytes)
+        self._ipc_dir = tempfile.mkdtemp(prefix="ec-kernel-")
+        return os.path.join(self._ipc_dir, "k")
+
+    def cleanup_resources(self, restart: bool = False) -> None:
+        super().cleanup_resources(restart=restart)
+        if not restart and getattr(self, "_ipc_dir", None):
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
 
 
 def discover(
@@ -66,6 +137,124 @@ def to_notebook(source: Path):
     return nb
 
 
+# --------------------------------------------------------------------------------------
+# parameters: read the notebook's cell, check names and types before any kernel starts
+# --------------------------------------------------------------------------------------
+
+_ANY = object()  # the default is an expression or None: any value is accepted
+
+
+def notebook_parameters(source: str | Path) -> dict[str, object]:
+    """The defaults of a notebook's ``parameters`` cell, by name.
+
+    Each top-level assignment ``name = <literal>`` gives its value; a
+    non-literal expression (e.g. ``Path(...)``) is recorded as "any type".
+
+    Raises
+    ------
+    ValueError
+        When the notebook has no cell tagged ``parameters`` or the cell is not
+        valid Python.
+    """
+    import nbformat
+
+    source = Path(source)
+    nb = to_notebook(source) if source.suffix == ".py" else nbformat.read(source, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        raise ValueError(f"{source}: no cell tagged 'parameters'")
+    try:
+        tree = ast.parse(cells[0].source)
+    except SyntaxError as err:
+        raise ValueError(f"{source}: the parameters cell is not valid Python: {err}") from err
+    found: dict[str, object] = {}
+    for node in tree.body:
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign) and node.value is not None
+            else []
+        )
+        for t in targets:
+            if isinstance(t, ast.Name):
+                try:
+                    found[t.id] = ast.literal_eval(node.value)
+                except ValueError:
+                    found[t.id] = _ANY
+    return found
+
+
+def _kind(value: object) -> str | None:
+    """The parameter type of a default value (None: anything goes)."""
+    if value is _ANY or value is None:
+        return None
+    for kind in (bool, int, float, str, list, dict):  # bool before int: True is an int
+        if isinstance(value, kind):
+            return kind.__name__
+    if isinstance(value, tuple):
+        return "list"
+    return None
+
+
+def _fits(value: object, kind: str) -> bool:
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "list":
+        return isinstance(value, (list, tuple))
+    return type(value).__name__ == kind
+
+
+def validate_parameters(
+    parameters: Mapping[str, object], defaults: Mapping[str, object], *, where: str
+) -> None:
+    """Refuse parameters a notebook does not define, or whose type differs from the default's.
+
+    Parameters
+    ----------
+    parameters : mapping
+        Values to pass (from a parameter file, ``-p NAME VALUE`` or code).
+    defaults : mapping
+        The notebook's defaults (:func:`notebook_parameters`).
+    where : str
+        What to name in the message (the parameter file, or the notebook).
+
+    Raises
+    ------
+    ParameterError
+        Listing every problem: the unknown names with close matches
+        (``difflib``), and the names whose value has the wrong type, with the
+        expected type and the default.
+    """
+    problems = []
+    for name, value in parameters.items():
+        if name not in defaults:
+            close = difflib.get_close_matches(name, list(defaults), n=3, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            problems.append(
+                f"unknown parameter {name!r}{hint} (the notebook's parameters are: "
+                f"{', '.join(sorted(defaults))})"
+            )
+            continue
+        kind = _kind(defaults[name])
+        if kind is not None and not _fits(value, kind):
+            problems.append(
+                f"parameter {name!r} must be {'a number (int or float)' if kind == 'float' else kind}"
+                f" like its default {defaults[name]!r}, got {type(value).__name__} {value!r}"
+            )
+    if problems:
+        raise ParameterError(f"{where}: " + "; ".join(problems))
+
+
+# --------------------------------------------------------------------------------------
+# execution
+# --------------------------------------------------------------------------------------
+
+
 def execute_notebook(
     source: str | Path,
     output: str | Path | None = None,
@@ -74,6 +263,7 @@ def execute_notebook(
     html: bool = True,
     cwd: str | Path | None = None,
     timeout: int = 1800,
+    validate: bool = True,
 ) -> NotebookRun:
     """Execute one notebook source with papermill and (optionally) export HTML.
 
@@ -89,11 +279,23 @@ def execute_notebook(
         Also write ``<output>.html``.
     cwd : path, optional
         Working directory of the kernel (default: the project root).
+    validate : bool
+        Check ``parameters`` against the notebook's parameters cell
+        (:func:`validate_parameters`) before the kernel starts.
+
+    Raises
+    ------
+    ParameterError
+        (``validate``) an unknown or mistyped parameter; no kernel is started.
     """
     import nbformat
     import papermill as pm
 
     source = Path(source).resolve()
+    parameters = dict(parameters or {})
+    nb = to_notebook(source) if source.suffix == ".py" else nbformat.read(source, as_version=4)
+    if validate and parameters:
+        validate_parameters(parameters, notebook_parameters(source), where=str(source))
     if output is None:
         try:
             rel = source.relative_to(config.notebooks_dir().resolve())
@@ -102,14 +304,14 @@ def execute_notebook(
         output = config.reports_dir() / "notebooks" / rel.with_suffix(".ipynb")
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    nb = to_notebook(source) if source.suffix == ".py" else nbformat.read(source, as_version=4)
     staged = output.with_suffix(".input.ipynb")
     nbformat.write(nb, staged)
     start = time.perf_counter()
     try:
         pm.execute_notebook(
-            str(staged), str(output), parameters=dict(parameters or {}), kernel_name=KERNEL,
+            str(staged), str(output), parameters=parameters, kernel_name=KERNEL,
             cwd=str(cwd or config.project_root()), progress_bar=False, execution_timeout=timeout,
+            kernel_manager_class=IPCKernelManager,
         )  # fmt: skip
     finally:
         staged.unlink(missing_ok=True)
@@ -124,25 +326,178 @@ def execute_notebook(
     return NotebookRun(source, output, html_path, seconds)
 
 
+def _show(path: Path) -> str:
+    root = config.project_root().resolve()
+    path = path.resolve()
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def _split_parameters(
+    paths: list[Path], parameters: Mapping[str, object]
+) -> dict[Path, dict[str, object]]:
+    """Give each notebook the parameters its cell defines; refuse names no notebook defines.
+
+    Every notebook's types are checked before any runs; all problems are
+    reported in one :class:`ParameterError`.
+    """
+    defaults = {p: notebook_parameters(p) for p in paths}
+    known = set().union(*defaults.values()) if defaults else set()
+    problems, out = [], {}
+    unknown = {n: v for n, v in parameters.items() if n not in known}
+    if unknown:
+        where = "the selected notebooks" if len(paths) > 1 else _show(paths[0])
+        try:
+            validate_parameters(unknown, dict.fromkeys(known), where=where)
+        except ParameterError as err:
+            problems.append(str(err))
+    for p, d in defaults.items():
+        out[p] = {k: v for k, v in parameters.items() if k in d}
+        try:
+            validate_parameters(out[p], d, where=_show(p))
+        except ParameterError as err:
+            problems.append(str(err))
+    if problems:
+        raise ParameterError("\n".join(problems))
+    return out
+
+
 def run_all(
     pattern: str | None = None, parameters: Mapping[str, object] | None = None, html: bool = True
 ) -> list[NotebookRun]:
-    """Execute every notebook (optionally those matching ``pattern``), printing a timing line each."""
+    """Execute every notebook (optionally those matching ``pattern``), printing a timing line each.
+
+    ``parameters`` go to the notebooks whose parameters cell defines them; a
+    name no selected notebook defines, or a value of the wrong type, stops the
+    run before any kernel starts (:class:`ParameterError`).
+
+    Raises
+    ------
+    FileNotFoundError
+        No notebook matches ``pattern``.
+    ParameterError
+        See above.
+    """
     runs = []
     paths = discover(pattern=pattern)
     if not paths:
         raise FileNotFoundError(
             f"no notebooks found under {config.notebooks_dir()} matching {pattern!r}"
         )
+    per_notebook = _split_parameters(paths, dict(parameters or {}))
     total = time.perf_counter()
     for path in paths:
         rel = path.relative_to(config.notebooks_dir())
         print(f"[notebooks] {rel} ...", flush=True)
-        run = execute_notebook(path, parameters=parameters, html=html)
+        run = execute_notebook(path, parameters=per_notebook[path], html=html, validate=False)
         print(f"[notebooks] {rel}: {run.seconds:.1f} s -> {run.output}", flush=True)
         runs.append(run)
     print(f"[notebooks] {len(runs)} notebook(s) in {time.perf_counter() - total:.1f} s", flush=True)
-    from enforcement_crime.studies import write_outputs_md
-
-    print(f"[notebooks] output map: {write_outputs_md()}", flush=True)
+    print(f"[notebooks] output map: {reports.write_outputs_md()}", flush=True)
     return runs
+
+
+# --------------------------------------------------------------------------------------
+# papermill parameter files (params/*.yaml), one per specification
+# --------------------------------------------------------------------------------------
+
+
+def _read_param_file(path: Path) -> dict:
+    """One parameter file: ``path``, ``notebook``, ``parameters``, ``error`` (None when valid)."""
+    import yaml
+
+    entry: dict = {"path": path, "notebook": None, "parameters": {}, "error": None}
+    try:
+        text = path.read_text()
+        first = text.splitlines()[0] if text else ""
+        if not first.startswith("# notebook:"):
+            raise ParameterError(
+                f"{path}: line 1 must be '# notebook: notebooks/<study>/<name>.py', got {first!r}"
+            )
+        notebook = first.split(":", 1)[1].strip()
+        entry["notebook"] = notebook
+        source = config.project_root() / notebook
+        if not source.is_file():
+            raise ParameterError(f"{path}: line 1 names {notebook!r}, which does not exist")
+        try:
+            params = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise ParameterError(f"{path}: not valid YAML: {err}") from err
+        params = {} if params is None else params
+        if not isinstance(params, dict):
+            raise ParameterError(
+                f"{path}: expected a mapping of parameter names to values, got {type(params).__name__}"
+            )
+        entry["parameters"] = params
+        validate_parameters(params, notebook_parameters(source), where=str(path))
+    except (ParameterError, ValueError, OSError, UnicodeDecodeError) as err:
+        entry["error"] = str(err) if isinstance(err, ParameterError) else f"{path}: {err}"
+    return entry
+
+
+def param_files(folder: str | Path | None = None, *, strict: bool = False) -> list[dict]:
+    """The parameter files in ``params/``: which notebook each is for, its parameters, and any error.
+
+    Each file is YAML (papermill's ``-f`` format) whose first line is a
+    comment ``# notebook: notebooks/<study>/<name>.py``. Each file is read and
+    validated alone (:func:`validate_parameters` against the notebook's
+    parameters cell), so one broken file does not hide the others.
+
+    Parameters
+    ----------
+    folder : path, optional
+        Default ``<project root>/params``.
+    strict : bool
+        Raise :class:`ParameterError` listing every broken file instead of
+        reporting them in ``error``.
+
+    Returns
+    -------
+    list of dict
+        ``path``, ``notebook`` (path relative to the project root, None when
+        line 1 is wrong), ``parameters`` (dict) and ``error`` (None, or the
+        message naming the file, the parameter and what was expected),
+        sorted by file name.
+    """
+    folder = Path(folder) if folder else config.project_root() / "params"
+    entries = [_read_param_file(p) for p in sorted(folder.glob("*.yaml"))]
+    bad = [e["error"] for e in entries if e["error"]]
+    if strict and bad:
+        raise ParameterError(f"{len(bad)} broken parameter file(s):\n" + "\n".join(bad))
+    return entries
+
+
+def run_param_file(
+    path: str | Path,
+    *,
+    output: str | Path | None = None,
+    html: bool = True,
+    extra: Mapping[str, object] | None = None,
+) -> NotebookRun:
+    """Execute the notebook a parameter file is for, with its parameters (plus ``extra``).
+
+    The file and ``extra`` are validated before the kernel starts. The
+    executed copy goes to
+    ``reports/notebooks/<study>/<notebook>--<param file stem>.ipynb`` unless
+    ``output`` is given.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ParameterError
+        The file is broken, or a parameter (its own or in ``extra``) is
+        unknown to the notebook or of the wrong type.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no parameter file {path}")
+    spec = _read_param_file(path)
+    if spec["error"]:
+        raise ParameterError(spec["error"])
+    src = config.project_root() / spec["notebook"]
+    params = {**spec["parameters"], **dict(extra or {})}
+    validate_parameters(params, notebook_parameters(src), where=str(path))
+    if output is None:
+        rel = Path(spec["notebook"]).relative_to("notebooks")
+        output = config.reports_dir() / "notebooks" / rel.parent / f"{rel.stem}--{path.stem}.ipynb"
+    return execute_notebook(src, output, params, html=html, validate=False)
