@@ -778,6 +778,47 @@ def make_nc_sbi() -> None:
         w.writerows(rows)
 
 
+RATES_HEADER = [
+    "County", "Year", "Index Rate", "Violent Rate", "Property Rate", "Murder Rate", "Rape Rate",
+    "Robbery Rate", "Assault Rate", "Burglary Rate", "Larceny Rate", "MVT Rate", "Arson Rate",
+]  # fmt: skip
+# county -> made-up rates per 100,000 (murder, rape, robbery, assault, burglary, larceny, mvt,
+# arson); None = a blank cell; a county absent here is absent from the file (as Alamance is
+# in the real tables). "Statewide County" is the SBI's row for statewide agencies.
+RATES = {
+    "Alexander": (5.0, 12.0, 11.5, 100.0, 800.0, 1200.5, 80.0, 20.0),
+    "Bertie": (None, 14.0, 25.0, 80.0, 1000.0, 1100.0, 70.0, None),
+    "Durham": (10.1, 25.2, 180.3, 400.4, 1100.0, 3000.5, 200.2, 12.0),
+    "Stanly": (3.3, 20.1, 10.0, 150.5, 700.7, 1500.1, 60.6, 5.5),
+    "Statewide": "blank",
+    "Stokes": (2.2, None, 4.4, 90.9, 500.0, 800.8, 40.4, 8.8),
+    "Wake": "blank",  # every rate blank, as for some counties in the real tables
+    "Yancey": (None, None, None, 30.0, 300.0, 450.0, 20.0, None),
+}
+
+
+def _rate(x: float | None) -> str:
+    return "" if x is None else f"{x:,.1f}"
+
+
+def make_nc_sbi_rates() -> None:
+    """The SBI county-rates table layout: every cell quoted, LF line ends, thousands separators."""
+    for year, shift in ((2015, 0.0), (2016, 1.0)):
+        path = FIX / "nc_sbi" / f"CrimeDataByCounty{year}.csv"
+        with open(path, "w", newline="") as fh:
+            w = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\n")
+            w.writerow(RATES_HEADER)
+            for county, vals in RATES.items():
+                if vals == "blank":
+                    w.writerow([f"{county} County", str(year)] + [""] * 11)
+                    continue
+                v = [None if x is None else round(x + shift, 1) for x in vals]
+                violent = round(sum(x or 0 for x in v[:4]), 1)
+                prop = round(sum(x or 0 for x in v[4:7]), 1)
+                row = [violent + prop, violent, prop, *v]
+                w.writerow([f"{county} County", str(year)] + [_rate(x) for x in row])
+
+
 if __name__ == "__main__":
     for sub in ("census_population", "secure_communities", "g287", "nc_sbi"):
         (FIX / sub).mkdir(parents=True, exist_ok=True)
@@ -786,4 +827,5 @@ if __name__ == "__main__":
     make_sc()
     make_g287()
     make_nc_sbi()
+    make_nc_sbi_rates()
     print("fixtures written under", FIX)
