@@ -30,6 +30,10 @@ from time import perf_counter
 import numpy as np
 import pandas as pd
 
+from enforcement_crime.designs.base import NotEstimable, StudySample, headline, run
+from enforcement_crime.estimators import callaway_santanna, imputation, twfe
+from enforcement_crime.results import EstimationResult
+
 __all__ = [
     "CHOICES",
     "COVERAGE_RULES",
@@ -37,6 +41,7 @@ __all__ = [
     "prepare_spec_data",
     "run_spec",
     "run_multiverse",
+    "run_design",
     "spec_curve_plot",
 ]
 
@@ -53,6 +58,13 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "trends": ("none", "unit_linear"),
     "estimator": ("twfe", "callaway_santanna", "imputation"),
     "outcome_transform": ("level", "log"),
+}
+
+# the estimator option of the grid -> the function (no name lookup elsewhere)
+ESTIMATORS: dict[str, Callable[..., EstimationResult]] = {
+    "twfe": twfe,
+    "callaway_santanna": callaway_santanna,
+    "imputation": imputation,
 }
 
 # estimators that accept unit-specific linear trends
@@ -203,21 +215,20 @@ def run_spec(
 ) -> dict:
     """Estimate one specification; returns a flat dict (the spec, the estimate, its interval, status).
 
-    Estimators come from :func:`enforcement_crime.studies.find_estimator`; one
-    that does not exist yet gives ``status="not available"`` and NaNs, never a
-    number. The headline term is TWFE's static coefficient, Callaway-Sant'Anna's
-    ``ATT(simple)`` and the imputation estimator's first static term. With
-    ``tolerate_input_error``, an estimator that refuses the sample gives
-    ``status="not estimable"`` and its message in ``note``.
+    Estimators are the functions of :data:`ESTIMATORS` (an unknown name
+    raises). The headline term is TWFE's static coefficient,
+    Callaway-Sant'Anna's ``ATT(simple)`` and the imputation estimator's first
+    static term. With ``tolerate_input_error``, an estimator that refuses the
+    sample gives ``status="not estimable"`` and its message in ``note``.
     """
-    from enforcement_crime import studies
-
     start = perf_counter()
     row: dict[str, object] = dict(spec)
     data, y, dropped = prepare_spec_data(
         panel, spec, outcome=outcome, cohort=cohort, time=time, coverage=coverage
     )
     name = spec["estimator"]
+    if name not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {name!r}; estimators are {sorted(ESTIMATORS)}")
     if data[y].notna().sum() == 0:
         why = "; ".join(f"{n} rows dropped: {r}" for r, n in dropped.items() if n)
         row.update(estimate=np.nan, std_error=np.nan, conf_low=np.nan, conf_high=np.nan, term=None, n_obs=0,
@@ -238,15 +249,14 @@ def run_spec(
         )
         kw.setdefault("aggregation", "simple")
         term = "ATT(simple)"
-    res = studies.estimate(
-        name, data, y, unit, time, "cohort_spec", tolerate_input_error=tolerate_input_error, **kw
+    res = run(
+        ESTIMATORS[name], data, y, unit, time, "cohort_spec", tolerate=tolerate_input_error, **kw
     )
-    h = studies.headline(res, term)
+    h = headline(res, None if isinstance(res, NotEstimable) else term)
     row.update(
         estimate=h["estimate"], std_error=h["std_error"], conf_low=h["conf_low"], conf_high=h["conf_high"],
-        term=h["term"], n_obs=(res.n_obs if isinstance(res, studies.EstimationResult) else None),
-        status=("ok" if not isinstance(res, studies.Unavailable)
-                else "not estimable" if res.reason.startswith("not estimable") else "not available"),
+        term=h["term"], n_obs=(None if isinstance(res, NotEstimable) else res.n_obs),
+        status=("not estimable" if isinstance(res, NotEstimable) else "ok"),
         note=h["note"] or "; ".join(f"{n} rows dropped: {why}" for why, n in dropped.items() if n),
         rows_dropped=int(sum(dropped.values())), seconds=perf_counter() - start,
     )  # fmt: skip
@@ -323,6 +333,20 @@ def run_multiverse(
             out.append(row)
     res = pd.DataFrame(out)
     return res.sort_values("spec_id").reset_index(drop=True) if "spec_id" in res else res
+
+
+def run_design(sample: StudySample, grid: pd.DataFrame, *, outcome: str, **kwargs) -> pd.DataFrame:
+    """:func:`run_multiverse` with the columns of a study design (unit, time, cohort, weights, clusters).
+
+    ``sample`` is a design opened on a panel (:meth:`enforcement_crime.designs.Design.open`);
+    estimator refusals are reported (``status="not estimable"``) on real
+    panels and raised on the synthetic one, as in the study notebooks.
+    ``kwargs`` go to :func:`run_multiverse` (``n_jobs``, ``backend``, ...).
+    """
+    d = sample.design
+    return run_multiverse(sample.data, grid, outcome=outcome, cohort=d.treatment.cohort, unit=d.unit,
+                          time=d.time, weights=d.weights, cluster=d.cluster,
+                          tolerate_input_error=sample.tolerate, **kwargs)  # fmt: skip
 
 
 def spec_curve_plot(results: pd.DataFrame, *, choices: Iterable[str] | None = None, reference: float | None = 0.0,

@@ -201,9 +201,9 @@ class Treatment:
     def ever(self) -> str:
         return f"{self.prefix}_ever"
 
-    def code(self, panel: pd.DataFrame, rule: str) -> pd.DataFrame:
-        """``panel`` with this programme's treatment columns under ``rule``."""
-        return add_treatment(panel, self.start, self.end, rule=rule, prefix=self.prefix)
+    def code(self, panel: pd.DataFrame, rule: str, year: str = "year") -> pd.DataFrame:
+        """``panel`` with this programme's treatment columns under ``rule`` (``year``: the time column)."""
+        return add_treatment(panel, self.start, self.end, rule=rule, prefix=self.prefix, year=year)
 
 
 @dataclass(frozen=True)
@@ -331,7 +331,7 @@ class StudySample:
 
     def with_rule(self, rule: str) -> StudySample:
         """The same sample with the treatment columns coded under another exposure rule."""
-        data = self.design.treatment.code(self.data, rule)
+        data = self.design.treatment.code(self.data, rule, self.design.time)
         return dataclasses.replace(self, design=self.design.with_options(rule=rule), data=data)
 
     def accounting_frame(self) -> pd.DataFrame:
@@ -472,7 +472,7 @@ class Design:
                 f"design {self.key!r}: panel {data_source!r} has no rows left after the sample rules: "
                 + "; ".join(f"{r['rule']}: {r['rows_dropped']} rows ({r['why']})" for r in log)
             )
-        df = self.treatment.code(df, self.rule)
+        df = self.treatment.code(df, self.rule, self.time)
         if self.log_outcomes:  # log(1 + rate) keeps zero-crime unit-years (documented choice)
             for col in self.outcomes:
                 df[f"log_{col}"] = np.log1p(df[col].astype("float64"))

@@ -53,7 +53,7 @@ class National287g(Design):
             raise ValueError(
                 "the panel has no 287(g) adoption dates (g287_start is empty): build it with timing"
             )
-        return SC.code(df, self.rule)
+        return SC.code(df, self.rule, self.time)
 
     # ---- declared specifications ---------------------------------------------------
     def specs(self) -> tuple[Spec, ...]:

@@ -1,0 +1,260 @@
+"""The study designs (:mod:`enforcement_crime.designs`): declarations, sample accounting, known truths.
+
+The numbers of the study notebooks come from these objects, so these tests
+check that a design (a) refuses options it does not have, (b) accounts for
+every row its sample rules drop, (c) recovers a known effect through its own
+plumbing (treatment coding, weights, clusters), (d) turns an estimator's
+refusal into a :class:`NotEstimable` record only on real panels, and (e)
+puts only the research brief's words beside our numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from enforcement_crime import config, designs
+from enforcement_crime.designs import NotEstimable, Spec, headline, run
+from enforcement_crime.designs.base import Design, StudySample, Treatment, balanced, group_rates
+from enforcement_crime.designs.conclusions import PAPER_CONCLUSIONS, study_vs_rebuild
+from enforcement_crime.designs.mde import design_mde
+from enforcement_crime.estimators import (
+    EstimatorInputError,
+    callaway_santanna,
+    imputation,
+    placebo_calibrated_mde,
+    twfe,
+)
+from enforcement_crime.simulate import Effect, simulate_staggered
+
+# --------------------------------------------------------------------------------------
+# a small design over a simulated panel whose truth is known
+# --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Toy(Design):
+    def headline_spec(self) -> Spec:
+        return Spec("TWFE", twfe)
+
+    def robustness_specs(self) -> tuple[Spec, ...]:
+        return (Spec("imputation", imputation), Spec("CS", callaway_santanna, term="ATT(simple)"))
+
+
+TOY = _Toy(
+    key="toy",
+    title="toy",
+    study="methods",
+    notebook="notebooks/methods/01-run-multiverse.py",
+    panels=(),
+    treatment=Treatment("start", None, "p", "programme"),
+    outcomes=("y",),
+    years=(2000, 2010),
+    unit="unit",
+    time="time",
+    cluster="state",
+    weights="w",
+    event_window=(-3, 3),
+)
+
+
+def _sim(effect=1.0, seed=3, n_units=150):
+    df = simulate_staggered(n_units=n_units, periods=(2000, 2010), cohorts={0: 0.4, 2004: 0.3, 2007: 0.3},
+                            effect=Effect(att=effect), noise_sd=0.3, seed=seed)  # fmt: skip
+    # adoption on 1 January: the first full year is the adoption year, no partial years
+    df["start"] = pd.to_datetime(df["cohort"].where(df["cohort"] > 0).astype("Int64").astype(str) + "-01-01",
+                                 errors="coerce")  # fmt: skip
+    df["w"] = 1.0 + (df["unit"] % 5)
+    df["is_synthetic"] = True
+    return df
+
+
+@pytest.fixture(scope="module")
+def toy_sample() -> StudySample:
+    return TOY.prepare(_sim(), data_source="simulated", label="SIMULATED")
+
+
+def test_design_recovers_a_known_constant_effect(toy_sample):
+    """Headline and robustness variants all estimate the constant effect of 1 (within 4 SE)."""
+    table = TOY.robustness(toy_sample)
+    assert list(table["specification"]) == ["TWFE", "imputation", "CS"]
+    for _, row in table.iterrows():
+        assert abs(row["estimate"] - 1.0) < 4 * row["std_error"], row.to_dict()
+        assert (
+            row["conf_low"] < 1.0 < row["conf_high"]
+            or abs(row["estimate"] - 1) < 4 * row["std_error"]
+        )
+    # the treatment coding is the design's: cohort = adoption year under the first-full-year rule
+    c = toy_sample.data.groupby("unit")[["p_cohort", "cohort"]].first()
+    assert (c["p_cohort"].astype(int) == c["cohort"].astype(int)).all()
+
+
+def test_spec_passes_the_design_weights_and_clusters(toy_sample):
+    res = TOY.headline(toy_sample, "y")
+    ref = twfe(toy_sample.data, "y", "unit", "time", "p_cohort", weights="w", cluster="state")
+    assert res.estimate == ref.estimate and res.std_error == ref.std_error
+    assert res.outcome == "y" and res.specification == "TWFE"
+    unweighted = Spec("TWFE", twfe, weighted=False, clustered=False).fit(toy_sample, "y")
+    assert unweighted.estimate != res.estimate  # the weights matter on this panel
+    assert res.n_clusters == toy_sample.data["state"].nunique() != unweighted.n_clusters
+
+
+def test_unknown_options_raise(toy_sample):
+    with pytest.raises(TypeError, match="no_such_option"):
+        Spec("bad", twfe, {"no_such_option": 1}).fit(toy_sample, "y")
+    with pytest.raises(TypeError, match="unknown option"):
+        TOY.with_options(yeers=(2001, 2005))
+    with pytest.raises(ValueError, match="rule must be one of"):
+        TOY.with_options(rule="half_year")
+    with pytest.raises(ValueError, match="event_window"):
+        TOY.with_options(event_window=(1, 3))
+    with pytest.raises(KeyError, match="unknown design"):
+        designs.get("nope")
+
+
+def test_sample_rules_account_for_every_row():
+    raw = _sim()
+    design = TOY.with_options(years=(2002, 2009), require_start=True)
+    s = design.prepare(raw, data_source="simulated")
+    acc = s.accounting_frame()
+    assert list(acc["rule"]) == ["window", "programme date"]
+    assert int(acc["rows_dropped"].sum()) == len(raw) - len(s.data)
+    never = raw.loc[raw["cohort"] == 0, "unit"].nunique()
+    assert acc.set_index("rule").loc["programme date", "units_dropped"] == never
+    with pytest.raises(ValueError, match="no rows left"):
+        TOY.with_options(years=(1990, 1995)).prepare(raw, data_source="simulated")
+
+
+def test_not_estimable_only_on_real_panels(toy_sample):
+    real = dataclasses.replace(toy_sample, synthetic=False)
+    spec = Spec("CS", callaway_santanna, {"control_group": "never_treated"})
+    no_outcome = toy_sample.data.assign(y=np.nan)  # nothing to estimate: the estimator refuses
+    with pytest.raises(EstimatorInputError):
+        spec.fit(toy_sample, "y", data=no_outcome)
+    rec = spec.fit(real, "y", data=no_outcome)
+    assert isinstance(rec, NotEstimable) and "callaway_santanna" in str(rec)
+    h = headline(rec)
+    assert math.isnan(h["estimate"]) and h["note"].startswith("NOT ESTIMABLE")
+    # any other error is raised even on real panels
+    with pytest.raises(TypeError):
+        run(twfe, real.data, "y", "unit", "time", "p_cohort", tolerate=True, no_such=1)
+
+
+def test_headline_picks_named_or_first_static_term(toy_sample):
+    cs = Spec("CS", callaway_santanna).fit(toy_sample, "y")
+    h = headline(cs, "ATT(simple)")
+    row = cs.to_frame().set_index("term").loc["ATT(simple)"]
+    assert h["estimate"] == row["estimate"] and h["conf_low"] == row["conf_low"]
+    first_static = cs.to_frame().loc[cs.to_frame()["event_time"].isna(), "term"].iloc[0]
+    assert headline(cs)["term"] == first_static
+    with pytest.raises(KeyError, match="no term"):
+        headline(cs, "ATT(nope)")
+
+
+def test_with_rule_recodes_treatment():
+    df = _sim()
+    df.loc[df["cohort"] > 0, "start"] += pd.Timedelta(days=40)  # mid-February adoptions
+    s = TOY.prepare(df, data_source="simulated")
+    share = s.with_rule("share_of_year")
+    c_ffy = s.data.groupby("unit")["p_cohort"].first()
+    c_soy = share.data.groupby("unit")["p_cohort"].first()
+    treated = c_ffy > 0
+    assert ((c_ffy[treated] - c_soy[treated]) == 1).all()
+    assert share.design.rule == "share_of_year" and s.design.rule == "first_full_year"
+
+
+def test_design_mde_uses_its_own_placebo_draws(toy_sample):
+    d = design_mde(toy_sample, "y", n_sim=40, seed=1)
+    mde, _ = placebo_calibrated_mde(d["result"].extra["placebo_estimates"])
+    assert d["mde_calibrated"] == mde and d["n_sim"] == 40 and d["mde"] > 0
+
+
+def test_group_rates_and_balanced_by_hand():
+    df = pd.DataFrame({"g": ["a", "a", "b"], "year": [1, 1, 1], "violent": [10, 30, 5],
+                       "index": [1, 1, np.nan], "population": [1e5, 3e5, 1e5]})  # fmt: skip
+    r = group_rates(df, ["g", "year"], ("violent",))
+    # b did not report index: left out of both sums; a: 40 crimes / 400,000 residents
+    assert r.to_dict("records") == [{"g": "a", "year": 1, "violent_rate": 10.0}]
+    u = pd.DataFrame({"u": list("aaabbccc"), "t": [1, 2, 3, 1, 2, 1, 2, 3],
+                      "y": [1.0, 2.0, 3.0, 1.0, 2.0, 1.0, np.nan, 3.0]})  # fmt: skip
+    out, left_out = balanced(u, "u", "t", "y")
+    assert set(out["u"]) == {"a"} and left_out == 2
+
+
+# --------------------------------------------------------------------------------------
+# the four study designs
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", sorted(designs.DESIGNS))
+def test_every_design_opens_on_the_synthetic_panel(key):
+    design = designs.get(key)
+    assert design.key == key and (config.project_root() / design.notebook).is_file()
+    s = design.open("synthetic")
+    assert s.synthetic and s.label.startswith("SYNTHETIC DATA")
+    assert not s.data.empty and int(s.accounting_frame()["rows_dropped"].sum()) == len(s.raw) - len(
+        s.data
+    )
+    assert {design.treatment.cohort, design.treatment.treated}.issubset(s.data.columns)
+    assert design.headline_spec().label and design.robustness_specs()
+    assert key in PAPER_CONCLUSIONS
+
+
+def test_sc_city_stand_in_is_labelled():
+    s = designs.get("sc_city").open("synthetic")
+    assert s.design.stand_in and "stand in for cities" in s.label
+    assert any("SYNTHETIC counties" in d for d in s.design.differences(s))
+
+
+def test_nc_design_is_the_nine_jurisdictions():
+    s = designs.get("287g_nc").open("synthetic")
+    assert s.data["fips"].str.startswith("37").all() and s.data["fips"].nunique() == 100
+    treated = s.data.loc[s.data["g287_ever"], "fips"].unique()
+    assert len(treated) == 9
+    assert s.years == list(range(2003, 2014))
+
+
+# --------------------------------------------------------------------------------------
+# study vs rebuild: only the brief's words
+# --------------------------------------------------------------------------------------
+
+
+def _studies_md():
+    path = config.shared_data_dir().parent / "docs" / "STUDIES.md"
+    if not path.is_file():
+        pytest.skip(f"{path} absent")
+    return " ".join(path.read_text().split())
+
+
+def test_paper_conclusions_use_only_the_briefs_words():
+    text = _studies_md()
+    for key, entry in PAPER_CONCLUSIONS.items():
+        for quoted in re.findall(r'"([^"]+)"', entry["conclusion"]):
+            assert quoted in text, f"{key}: quoted words not in STUDIES.md: {quoted!r}"
+        for number in re.findall(r"\d+(?:\.\d+)?", entry["conclusion"] + " " + entry["paper"]):
+            assert number in text, f"{key}: number {number} does not come from STUDIES.md"
+
+
+def test_study_vs_rebuild_rows(toy_sample):
+    res = TOY.headline(toy_sample, "y")
+    rows = [
+        {"outcome": "y", "specification": "TWFE", "result": res, "mde": 0.5},
+        {
+            "outcome": "y",
+            "specification": "missing",
+            "result": NotEstimable("x", "gaps"),
+            "mde": np.nan,
+        },
+    ]
+    t = study_vs_rebuild("sc_county", rows, data_label="simulated", differences=["a", "b"])
+    assert t.loc[0, "estimate"] == res.estimate and t.loc[0, "mde"] == 0.5
+    assert t.loc[0, "paper_conclusion"] == PAPER_CONCLUSIONS["sc_county"]["conclusion"]
+    assert math.isnan(t.loc[1, "estimate"]) and t.loc[1, "detectable"] == "not estimated"
+    assert t.loc[1, "note"].startswith("NOT ESTIMABLE") and t["design_differences"].eq("a; b").all()
+    with pytest.raises(KeyError, match="study must be one of"):
+        study_vs_rebuild("nope", rows, data_label="", differences=[])
