@@ -335,10 +335,36 @@ def test_single_treated_unit(exact):
     one = exact[
         (exact["cohort"] == 0) | (exact["unit"] == exact.loc[exact["cohort"] == 2005, "unit"].min())
     ]
-    res = callaway_santanna(one, "y", "unit", "time", "cohort", aggregation=("simple", "dynamic"))
+    with pytest.warns(UserWarning, match="only 1 treated unit"):
+        res = callaway_santanna(
+            one, "y", "unit", "time", "cohort", aggregation=("simple", "dynamic")
+        )
     tr = one[one["treated"] == 1]
     assert res.estimate == pytest.approx(tr["true_effect"].mean(), abs=1e-10)
     assert np.isfinite(res.std_error)
+    assert "only 1 treated unit(s)" in res.notes
+
+
+def test_single_treated_cluster_warns(exact):
+    df = exact.assign(state=exact["unit"] % 7)
+    first_state = df.loc[df["cohort"] > 0, "state"].min()
+    one = df[(df["cohort"] == 0) | (df["state"] == first_state)]
+    with pytest.warns(UserWarning, match="only 1 treated cluster"):
+        res = callaway_santanna(one, "y", "unit", "time", "cohort", cluster="state")
+    assert "only 1 treated cluster(s)" in res.notes
+
+
+def test_cohorts_before_the_data_are_named(exact):
+    first = int(exact["time"].min())
+    df = exact.assign(cohort=np.where(exact["cohort"] > 0, first - 3, 0))
+    with pytest.raises(
+        EstimatorInputError, match=rf"cohort\(s\) \[{first - 3}\].*first period {first}"
+    ):
+        callaway_santanna(df, "y", "unit", "time", "cohort")
+    # no never-treated units either: the message still names the cohorts
+    allt = exact.assign(cohort=first)
+    with pytest.raises(EstimatorInputError, match=rf"cohort\(s\) \[{first}\]"):
+        callaway_santanna(allt, "y", "unit", "time", "cohort", control_group="not_yet_treated")
 
 
 def test_cohort_treated_in_first_period_is_dropped_and_counted(exact):

@@ -58,6 +58,7 @@ __all__ = [
     "cluster_meat",
     "cluster_sums",
     "coef_table",
+    "count_treated_clusters",
     "cr1_scale",
     "cr1_vcov",
     "demean",
@@ -523,6 +524,14 @@ def permute_cohorts(
     return out
 
 
+def count_treated_clusters(df: pd.DataFrame, treated: np.ndarray, cluster) -> int:
+    """Clusters (the smaller count of a two-way pair) with at least one treated row of ``df``."""
+    mask = np.asarray(treated, dtype=bool)
+    if isinstance(cluster, tuple):
+        return min(int(df.loc[mask, c].nunique()) for c in cluster)
+    return int(df.loc[mask, "cluster"].nunique())
+
+
 def warn_few_treated(
     n_treated: int, estimator: str, *, clustered: bool = True, stacklevel: int = 3
 ) -> str:
@@ -534,8 +543,9 @@ def warn_few_treated(
     if n_treated >= FEW_TREATED_CLUSTERS:
         return ""
     what = "cluster(s)" if clustered else "unit(s)"
+    se = "cluster-robust SEs" if clustered else "standard errors"
     msg = (
-        f"only {n_treated} treated {what}: cluster-robust SEs unreliable; "
+        f"only {n_treated} treated {what}: {se} unreliable; "
         "use wild_cluster_bootstrap or randomization_inference"
     )
     warnings.warn(f"{estimator}: {msg}", UserWarning, stacklevel=stacklevel)

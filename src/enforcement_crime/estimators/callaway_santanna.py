@@ -10,13 +10,14 @@ level) and the multiplier bootstrap cost one matrix product.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
 from enforcement_crime.estimators._common import EstimatorInputError, normal_ci, prepare_panel
-from enforcement_crime.estimators._core import cluster_sums, cr1_scale
+from enforcement_crime.estimators._core import cluster_sums, cr1_scale, warn_few_treated
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["callaway_santanna"]
@@ -166,8 +167,15 @@ def callaway_santanna(
     ------
     EstimatorInputError
         Unknown options, collinear covariates, cluster varying within a unit, no
-        never-treated units with ``control_group="never_treated"``, or no
-        estimable cell.
+        never-treated units with ``control_group="never_treated"``, no
+        estimable cell, or no treated cohort left (the message names cohorts
+        that start at or before the first period, which have no pre-period).
+
+    Warns
+    -----
+    UserWarning
+        Fewer than 5 treated clusters (treated units when not clustered):
+        the analytic intervals are then unreliable (also in the notes).
 
     Notes
     -----
@@ -240,6 +248,88 @@ def callaway_santanna(
     (gapped periods) the cell is not estimated and counted in the notes (R
     ``did`` instead uses the nearest earlier observed period).
     """
+    aggs = _check_options(control_group, base_period, inference, anticipation, aggregation)
+    controls = list(controls or ())
+    s = _sample(data, outcome, unit, time, cohort, weights, cluster, controls, anticipation)
+    U = _unit_arrays(s, weights, controls)
+    if control_group == "never_treated" and not (U.G == 0).any():
+        raise EstimatorInputError(
+            "no never-treated units: use control_group='not_yet_treated' (or drop periods from the last "
+            "cohort's adoption on and use the last-treated cohort as the comparison group)"
+        )
+    glist = np.unique(U.G[U.G > 0])
+    if len(glist) == 0:
+        raise EstimatorInputError(_no_treated_message(s, cohort, anticipation))
+    cells, no_base = _cells(glist, s.times, base_period, anticipation)
+    att_gt, PSI, skipped = _group_time_atts(U, cells, control_group, anticipation, controls)
+    if no_base:
+        s.notes.append(
+            f"{no_base} group-time cell(s) not estimated: base period not in the panel (gapped periods)"
+        )
+    if skipped:
+        s.notes.append(f"{skipped} group-time cell(s) without comparison units not estimated")
+
+    ref = -1 - anticipation if base_period == "universal" else None
+    agg = _Aggregator(U, glist, att_gt, PSI)
+    agg.run(aggs, s.times, ref)
+    clustered = cluster is not None
+    table, extra = _inference(
+        agg, U, att_gt, PSI, clustered, inference, n_boot, bootstrap_weights, seed, alpha
+    )
+    extra["reference_period"] = ref
+    extra["units"] = U.units
+    extra["clusters"] = np.asarray(U.cl_labels)[U.cl_codes]
+    extra["pg"] = pd.Series(agg.pg)
+
+    n_treated = int(np.unique(U.cl_codes[U.G > 0]).size) if clustered else int((U.G > 0).sum())
+    few = warn_few_treated(n_treated, "callaway_santanna", clustered=clustered)
+    note_parts = [
+        f"control group: {control_group.replace('_', '-')}",
+        f"base period: {base_period}",
+        f"anticipation: {anticipation}",
+        f"outcome regression on {controls} (base-period values)" if controls else "unconditional",
+        f"weights: {weights} (sampling weights; aggregation by weighted cohort size)"
+        if weights
+        else "unweighted",
+        (
+            f"SE clustered by {s.pp.names['cluster']} (sum of influence function within cluster, G/(G-1))"
+            if clustered
+            else "SE from unit influence function (no clustering)"
+        )
+        if inference == "analytic"
+        else f"multiplier bootstrap ({bootstrap_weights}, {n_boot} draws, seed {seed}, "
+        + (f"clustered by {s.pp.names['cluster']})" if clustered else "by unit)"),
+    ]
+    if ref is None and "dynamic" in aggs:
+        note_parts.append(
+            "pre-period terms are period-to-period placebo changes (varying base, no reference row)"
+        )
+    note_parts += s.notes
+    if few:
+        note_parts.append(few)
+    if s.dropped:
+        note_parts.append(
+            "dropped: " + "; ".join(f"{v} rows ({k})" for k, v in s.dropped.items() if v)
+        )
+    return EstimationResult(
+        estimator="callaway_santanna",
+        table=table,
+        n_obs=U.n * U.T,
+        n_clusters=U.n_cl if clustered else None,
+        notes="; ".join(note_parts),
+        alpha=alpha,
+        extra=extra,
+        outcome=outcome,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# steps
+# --------------------------------------------------------------------------------------
+
+
+def _check_options(control_group, base_period, inference, anticipation, aggregation) -> tuple:
+    """Validate the option values; return the aggregations as a tuple."""
     if control_group not in ("never_treated", "not_yet_treated"):
         raise EstimatorInputError(
             f"control_group must be 'never_treated' or 'not_yet_treated', got {control_group!r}"
@@ -262,8 +352,24 @@ def callaway_santanna(
     bad = [a for a in aggs if a not in _AGGREGATIONS]
     if bad:
         raise EstimatorInputError(f"unknown aggregation(s) {bad}; choose from {_AGGREGATIONS}")
+    return aggs
 
-    controls = list(controls or ())
+
+@dataclass
+class _Sample:
+    """The estimation sample: balanced, late cohorts recoded, first-period cohorts dropped."""
+
+    pp: object
+    df: pd.DataFrame
+    times: np.ndarray
+    first: int
+    dropped: dict
+    notes: list
+    early_cohorts: list
+    had_treated: bool
+
+
+def _sample(data, outcome, unit, time, cohort, weights, cluster, controls, anticipation):
     pp = prepare_panel(
         data, outcome, unit, time, cohort, weights=weights, cluster=cluster, controls=controls
     )
@@ -279,6 +385,7 @@ def callaway_santanna(
             "no unit is observed in every period; callaway_santanna needs a balanced panel"
         )
     first, last = int(times[0]), int(times[-1])
+    had_treated = bool((df["cohort"] > 0).any())
     late = df["cohort"] > last + anticipation
     if late.any():
         notes.append(
@@ -286,15 +393,66 @@ def callaway_santanna(
         )
         df.loc[late, "cohort"] = 0
     early = (df["cohort"] > 0) & (df["cohort"] - anticipation <= first)
+    early_cohorts = sorted(int(g) for g in df.loc[early, "cohort"].unique())
     if early.any():
         dropped[
             f"{df.loc[early, 'unit'].nunique()} unit(s) treated in the first period (no pre-period)"
         ] = int(early.sum())
         df = df.loc[~early].reset_index(drop=True)
+    s = _Sample(pp, df, times, first, dropped, notes, early_cohorts, had_treated)
     if df.empty:
-        raise EstimatorInputError("no units left after dropping units treated in the first period")
+        raise EstimatorInputError(
+            "no units left after dropping units treated in the first period: "
+            + _no_treated_message(s, pp.names["cohort"], anticipation)
+        )
+    return s
 
-    # unit-level arrays (balanced panel sorted by unit, time)
+
+def _no_treated_message(s: _Sample, cohort: str, anticipation: int) -> str:
+    """Why no treated cohort is left (cohorts before the data, after it, or none at all)."""
+    if s.early_cohorts:
+        shift = f" + anticipation {anticipation}" if anticipation else ""
+        return (
+            f"no treated cohort can be estimated: cohort(s) {s.early_cohorts} of column {cohort!r} "
+            f"start at or before the first period {s.first}{shift} (no pre-period to compare with); "
+            "the data must include periods before adoption"
+        )
+    if s.had_treated:
+        return (
+            f"no treated cohort can be estimated: every cohort of column {cohort!r} starts after the "
+            f"last period {int(s.times[-1])} (treated as never treated)"
+        )
+    return f"no treated units (every cohort in column {cohort!r} is 0/missing)"
+
+
+@dataclass
+class _Units:
+    """Unit x period arrays of the balanced sample (rows sorted by unit, columns by time)."""
+
+    Y: np.ndarray
+    G: np.ndarray
+    w: np.ndarray
+    units: np.ndarray
+    X: np.ndarray | None
+    cl_codes: np.ndarray
+    cl_labels: object
+    tindex: dict
+
+    @property
+    def n(self) -> int:
+        return self.Y.shape[0]
+
+    @property
+    def T(self) -> int:
+        return self.Y.shape[1]
+
+    @property
+    def n_cl(self) -> int:
+        return len(self.cl_labels)
+
+
+def _unit_arrays(s: _Sample, weights, controls) -> _Units:
+    df, times = s.df, s.times
     T = len(times)
     n = len(df) // T
     Y = df["y"].to_numpy().reshape(n, T)
@@ -302,37 +460,31 @@ def callaway_santanna(
     W_all = df["w"].to_numpy().reshape(n, T)
     w = W_all[:, 0].copy()
     if weights and not np.allclose(W_all, w[:, None], rtol=0, atol=0):
-        notes.append(
+        s.notes.append(
             f"weights {weights!r} vary within units: each unit weighted by its first-period value"
         )
     cl_all = df["cluster"].to_numpy().reshape(n, T)
     if not (cl_all == cl_all[:, :1]).all():
         raise EstimatorInputError(
-            f"cluster column {pp.names['cluster']!r} must be constant within each unit"
+            f"cluster column {s.pp.names['cluster']!r} must be constant within each unit"
         )
     units = df["unit"].to_numpy().reshape(n, T)[:, 0]
+    X = None
     if controls:
         try:
-            Xall = df[controls].to_numpy(dtype="float64").reshape(n, T, len(controls))
+            X = df[controls].to_numpy(dtype="float64").reshape(n, T, len(controls))
         except (TypeError, ValueError) as err:
             raise EstimatorInputError(f"controls {controls} must be numeric: {err}") from err
     cl_codes, cl_labels = pd.factorize(cl_all[:, 0])
-    n_cl = len(cl_labels)
-    clustered = cluster is not None
-
-    has_never = bool((G == 0).any())
-    if control_group == "never_treated" and not has_never:
-        raise EstimatorInputError(
-            "no never-treated units: use control_group='not_yet_treated' (or drop periods from the last "
-            "cohort's adoption on and use the last-treated cohort as the comparison group)"
-        )
-    glist = np.unique(G[G > 0])
-    if len(glist) == 0:
-        raise EstimatorInputError("no treated units (every cohort is 0/missing)")
     tindex = {int(t): k for k, t in enumerate(times)}
+    return _Units(Y, G, w, units, X, cl_codes, cl_labels, tindex)
 
-    # ---- group-time cells ------------------------------------------------------------
-    cells: list[tuple[int, int, int]] = []  # (g, t, base)
+
+def _cells(glist, times, base_period: str, anticipation: int):
+    """Group-time cells ``(g, t, base)`` and the number skipped for a base period outside the panel."""
+    first = int(times[0])
+    tindex = {int(t) for t in times}
+    cells: list[tuple[int, int, int]] = []
     no_base = 0
     for g in glist:
         g = int(g)
@@ -351,7 +503,12 @@ def callaway_santanna(
                 no_base += 1
                 continue
             cells.append((g, t, b))
+    return cells, no_base
 
+
+def _group_time_atts(U: _Units, cells, control_group, anticipation, controls):
+    """ATT(g, t) of every cell with its influence function (columns of ``PSI``)."""
+    G, Y, w, tindex = U.G, U.Y, U.w, U.tindex
     gt_rows = []
     psi_cols = []
     skipped = 0
@@ -366,7 +523,7 @@ def callaway_santanna(
             continue
         dy = Y[:, tindex[t]] - Y[:, tindex[b]]
         if controls:
-            att_c, psi = _reg_adjusted_cell(dy, d, c, w, Xall[:, tindex[b], :], (g, t))
+            att_c, psi = _reg_adjusted_cell(dy, d, c, w, U.X[:, tindex[b], :], (g, t))
             psi_cols.append(psi)
             gt_rows.append((g, t, b, att_c, int(d.sum()), int(c.sum())))
             continue
@@ -380,117 +537,139 @@ def callaway_santanna(
         raise EstimatorInputError(
             "no estimable group-time cell (each needs treated and comparison units)"
         )
-    if no_base:
-        notes.append(
-            f"{no_base} group-time cell(s) not estimated: base period not in the panel (gapped periods)"
-        )
-    if skipped:
-        notes.append(f"{skipped} group-time cell(s) without comparison units not estimated")
     att_gt = pd.DataFrame(
         gt_rows, columns=["group", "time", "base", "estimate", "n_treated", "n_control"]
     )
-    PSI = np.column_stack(psi_cols)  # n x K
-    gg = att_gt["group"].to_numpy()
-    tt = att_gt["time"].to_numpy()
-    att = att_gt["estimate"].to_numpy()
+    return att_gt, np.column_stack(psi_cols), skipped
 
-    # weighted cohort shares and their influence functions (in psi units)
-    wn = w / w.mean()
-    onehot = {int(g): (G == g).astype("float64") for g in glist}
-    pg = {g: float(np.mean(wn * onehot[g])) for g in onehot}
 
-    def aggregate(idx: np.ndarray, weighting: str = "pg") -> tuple[float, np.ndarray]:
+class _Aggregator:
+    """Aggregations of ATT(g, t) with their influence functions (psi units)."""
+
+    def __init__(self, U: _Units, glist, att_gt: pd.DataFrame, PSI: np.ndarray):
+        self.PSI = PSI
+        self.n = U.n
+        self.glist = glist
+        self.gg = att_gt["group"].to_numpy()
+        self.tt = att_gt["time"].to_numpy()
+        self.att = att_gt["estimate"].to_numpy()
+        # weighted cohort shares and their influence functions (in psi units)
+        self.wn = U.w / U.w.mean()
+        self.onehot = {int(g): (U.G == g).astype("float64") for g in glist}
+        self.pg = {g: float(np.mean(self.wn * self.onehot[g])) for g in self.onehot}
+        self.terms: list[dict] = []
+        self.psi_terms: list[np.ndarray | None] = []
+
+    def aggregate(self, idx: np.ndarray, weighting: str = "pg") -> tuple[float, np.ndarray]:
         """Point estimate and psi of sum_k W_k ATT_k over cells idx."""
-        a = att[idx]
+        a = self.att[idx]
         if weighting == "equal":
             W = np.full(len(idx), 1.0 / len(idx))
-            return float(W @ a), PSI[:, idx] @ W
-        p = np.array([pg[int(g)] for g in gg[idx]])
+            return float(W @ a), self.PSI[:, idx] @ W
+        p = np.array([self.pg[int(g)] for g in self.gg[idx]])
         P = p.sum()
         W = p / P
         # wif: influence of estimated weights (R did::wif), divided by n for psi units
-        E = np.column_stack([wn * onehot[int(g)] for g in gg[idx]]) - p  # n x k
+        E = np.column_stack([self.wn * self.onehot[int(g)] for g in self.gg[idx]]) - p  # n x k
         wif = E / P - np.outer(E.sum(axis=1), p / P**2)
-        return float(W @ a), PSI[:, idx] @ W + wif @ a / n
+        return float(W @ a), self.PSI[:, idx] @ W + wif @ a / self.n
 
+    @staticmethod
     def combine(ests: list[float], psis: list[np.ndarray]) -> tuple[float, np.ndarray]:
         return float(np.mean(ests)), np.mean(np.column_stack(psis), axis=1)
 
-    terms: list[dict] = []
-    psi_terms: list[np.ndarray] = []
+    def add(self, term: str, est: float, psi, event_time=pd.NA, kind: str = "") -> None:
+        self.terms.append({"term": term, "event_time": event_time, "estimate": est, "kind": kind})
+        self.psi_terms.append(psi)
 
-    def add(term: str, est: float, psi: np.ndarray, event_time=pd.NA, kind: str = "") -> None:
-        terms.append({"term": term, "event_time": event_time, "estimate": est, "kind": kind})
-        psi_terms.append(psi)
+    def run(self, aggs, times, ref) -> None:
+        for a in aggs:
+            getattr(self, f"_{a}")(times, ref)
 
-    post = tt >= gg
-    ref = -1 - anticipation if base_period == "universal" else None
-    for agg in aggs:
-        if agg == "simple":
-            idx = np.flatnonzero(post)
-            if len(idx):
-                add("ATT(simple)", *aggregate(idx), kind="simple")
-        elif agg == "dynamic":
-            e_all = tt - gg
-            ests, psis = [], []
-            e_seq = np.unique(np.concatenate([e_all, [ref]] if ref is not None else [e_all]))
-            for e in e_seq:
-                if ref is not None and e == ref:
-                    terms.append(
-                        {"term": f"e{ref}", "event_time": ref, "estimate": 0.0, "kind": "ref"}
-                    )
-                    psi_terms.append(None)
-                    continue
-                est, psi = aggregate(np.flatnonzero(e_all == e))
-                add(f"e{int(e)}", est, psi, int(e), kind="dynamic")
-                if e >= 0:
-                    ests.append(est)
-                    psis.append(psi)
-            if ests:
-                add("ATT(dynamic)", *combine(ests, psis), kind="dynamic_overall")
-        elif agg == "group":
-            ests, psis, pgs = [], [], []
-            for g in glist:
-                idx = np.flatnonzero((gg == g) & post)
-                if not len(idx):
-                    continue
-                est, psi = aggregate(idx, "equal")
-                add(f"g{int(g)}", est, psi, kind="group")
-                ests.append(est)
-                psis.append(psi)
-                pgs.append(int(g))
-            if ests:
-                p = np.array([pg[g] for g in pgs])
-                P = p.sum()
-                E = np.column_stack([wn * onehot[g] for g in pgs]) - p
-                wif = E / P - np.outer(E.sum(axis=1), p / P**2)
-                a = np.array(ests)
-                add(
-                    "ATT(group)",
-                    float(p / P @ a),
-                    np.column_stack(psis) @ (p / P) + wif @ a / n,
-                    kind="group_overall",
+    def _simple(self, times, ref) -> None:
+        idx = np.flatnonzero(self.tt >= self.gg)
+        if len(idx):
+            self.add("ATT(simple)", *self.aggregate(idx), kind="simple")
+
+    def _dynamic(self, times, ref) -> None:
+        e_all = self.tt - self.gg
+        ests, psis = [], []
+        e_seq = np.unique(np.concatenate([e_all, [ref]] if ref is not None else [e_all]))
+        for e in e_seq:
+            if ref is not None and e == ref:
+                self.terms.append(
+                    {"term": f"e{ref}", "event_time": ref, "estimate": 0.0, "kind": "ref"}
                 )
-        elif agg == "calendar":
-            ests, psis = [], []
-            for t in times[times >= glist.min()]:
-                idx = np.flatnonzero((tt == t) & post)
-                if not len(idx):
-                    continue
-                est, psi = aggregate(idx)
-                add(f"t{int(t)}", est, psi, kind="calendar")
+                self.psi_terms.append(None)
+                continue
+            est, psi = self.aggregate(np.flatnonzero(e_all == e))
+            self.add(f"e{int(e)}", est, psi, int(e), kind="dynamic")
+            if e >= 0:
                 ests.append(est)
                 psis.append(psi)
-            if ests:
-                add("ATT(calendar)", *combine(ests, psis), kind="calendar_overall")
+        if ests:
+            self.add("ATT(dynamic)", *self.combine(ests, psis), kind="dynamic_overall")
 
-    # ---- inference -------------------------------------------------------------------
+    def _group(self, times, ref) -> None:
+        post = self.tt >= self.gg
+        ests, psis, pgs = [], [], []
+        for g in self.glist:
+            idx = np.flatnonzero((self.gg == g) & post)
+            if not len(idx):
+                continue
+            est, psi = self.aggregate(idx, "equal")
+            self.add(f"g{int(g)}", est, psi, kind="group")
+            ests.append(est)
+            psis.append(psi)
+            pgs.append(int(g))
+        if ests:
+            p = np.array([self.pg[g] for g in pgs])
+            P = p.sum()
+            E = np.column_stack([self.wn * self.onehot[g] for g in pgs]) - p
+            wif = E / P - np.outer(E.sum(axis=1), p / P**2)
+            a = np.array(ests)
+            self.add(
+                "ATT(group)",
+                float(p / P @ a),
+                np.column_stack(psis) @ (p / P) + wif @ a / self.n,
+                kind="group_overall",
+            )
+
+    def _calendar(self, times, ref) -> None:
+        post = self.tt >= self.gg
+        ests, psis = [], []
+        for t in times[times >= self.glist.min()]:
+            idx = np.flatnonzero((self.tt == t) & post)
+            if not len(idx):
+                continue
+            est, psi = self.aggregate(idx)
+            self.add(f"t{int(t)}", est, psi, kind="calendar")
+            ests.append(est)
+            psis.append(psi)
+        if ests:
+            self.add("ATT(calendar)", *self.combine(ests, psis), kind="calendar_overall")
+
+
+def _inference(
+    agg: _Aggregator,
+    U: _Units,
+    att_gt,
+    PSI,
+    clustered,
+    inference,
+    n_boot,
+    bootstrap_weights,
+    seed,
+    alpha,
+):
+    """Analytic (clustered) or multiplier-bootstrap standard errors and normal intervals."""
+    terms, psi_terms = agg.terms, agg.psi_terms
     live = [k for k, p in enumerate(psi_terms) if p is not None]
-    PSI_T = np.column_stack([psi_terms[k] for k in live]) if live else np.zeros((n, 0))
+    PSI_T = np.column_stack([psi_terms[k] for k in live]) if live else np.zeros((U.n, 0))
 
-    S_T = cluster_sums(PSI_T, cl_codes, n_cl) if clustered else PSI_T
-    S_gt = cluster_sums(PSI, cl_codes, n_cl) if clustered else PSI
-    factor = cr1_scale(n_cl) if clustered else 1.0
+    S_T = cluster_sums(PSI_T, U.cl_codes, U.n_cl) if clustered else PSI_T
+    S_gt = cluster_sums(PSI, U.cl_codes, U.n_cl) if clustered else PSI
+    factor = cr1_scale(U.n_cl) if clustered else 1.0
     V = factor * (S_T.T @ S_T)
     se_an = np.sqrt(np.diag(V))
     att_gt["std_error"] = np.sqrt(factor * np.einsum("ck,ck->k", S_gt, S_gt))
@@ -532,49 +711,8 @@ def callaway_santanna(
     pos = {terms[k]["term"]: j for j, k in enumerate(live)}
     sel = [pos[t] for t in dyn_terms]
     extra["vcov"] = pd.DataFrame(V[np.ix_(sel, sel)], index=dyn_terms, columns=dyn_terms)
-    extra["reference_period"] = ref
     lo_gt, hi_gt = normal_ci(att_gt["estimate"], att_gt["std_error"], alpha)
     att_gt["conf_low"], att_gt["conf_high"] = lo_gt, hi_gt
     extra["att_gt"] = att_gt
     extra["influence"] = pd.DataFrame(PSI_T, columns=table.loc[live, "term"].to_numpy())
-    extra["units"] = units
-    extra["clusters"] = np.asarray(cl_labels)[cl_codes]
-    extra["pg"] = pd.Series(pg)
-
-    note_parts = [
-        f"control group: {control_group.replace('_', '-')}",
-        f"base period: {base_period}",
-        f"anticipation: {anticipation}",
-        f"outcome regression on {controls} (base-period values)" if controls else "unconditional",
-        f"weights: {weights} (sampling weights; aggregation by weighted cohort size)"
-        if weights
-        else "unweighted",
-        (
-            f"SE clustered by {pp.names['cluster']} (sum of influence function within cluster, G/(G-1))"
-            if clustered
-            else "SE from unit influence function (no clustering)"
-        )
-        if inference == "analytic"
-        else f"multiplier bootstrap ({bootstrap_weights}, {n_boot} draws, seed {seed}, "
-        + (f"clustered by {pp.names['cluster']})" if clustered else "by unit)"),
-    ]
-    if ref is None and "dynamic" in aggs:
-        note_parts.append(
-            "pre-period terms are period-to-period placebo changes (varying base, no reference row)"
-        )
-    note_parts += notes
-    if dropped:
-        note_parts.append(
-            "dropped: " + "; ".join(f"{v} rows ({k})" for k, v in dropped.items() if v)
-        )
-    table = table.drop(columns="kind")
-    return EstimationResult(
-        estimator="callaway_santanna",
-        table=table,
-        n_obs=n * T,
-        n_clusters=n_cl if clustered else None,
-        notes="; ".join(note_parts),
-        alpha=alpha,
-        extra=extra,
-        outcome=outcome,
-    )
+    return table.drop(columns="kind"), extra
