@@ -250,13 +250,16 @@ def _finish(
     """Shared labels, one figure legend on top, tight layout, no overprinted tick labels."""
     share_axis_labels(fig, list(axes))
     if handles:
-        ncols = min(len(labels or []), 4 if max(len(s) for s in labels or [""]) > 14 else 7)
-        leg = fig.legend(
-            handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1.0), ncols=ncols,
-            frameon=False, fontsize="small", title=legend_title, title_fontsize="small",
-        )  # fmt: skip
-        leg.set_gid("figure-legend")
-        fig.canvas.draw()
+        for ncols in range(min(len(labels or []), 7), 0, -1):  # widest legend that fits
+            leg = fig.legend(
+                handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1.0), ncols=ncols,
+                frameon=False, fontsize="small", title=legend_title, title_fontsize="small",
+            )  # fmt: skip
+            leg.set_gid("figure-legend")
+            fig.canvas.draw()
+            if ncols == 1 or leg.get_window_extent().width <= 0.98 * fig.bbox.width:
+                break
+            leg.remove()
         h = leg.get_window_extent().height / fig.bbox.height
         fig.tight_layout(rect=(0, 0, 1, 1 - h - 0.01))
     thin_tick_labels(fig, axes)
@@ -762,6 +765,8 @@ def event_study_plot(
         ticks: dict[int, str] = {}
         refs: set[int] = set()
         notes_n: list[tuple[Any, Any]] = []
+        at_tick: dict[int, int] = {}
+        bin_at: dict[int, list[tuple[str, str]]] = {}
         for i, (series, frame, meta) in enumerate(mine):
             ref = meta["reference"] if reference == "auto" else reference
             bins = dict(binned) if binned is not None else meta["binned"]
@@ -805,9 +810,10 @@ def event_study_plot(
                 handles[text] = handle
             for k in t["event_time"]:
                 ticks.setdefault(int(k), _minus(str(int(k))))
+                at_tick[int(k)] = at_tick.get(int(k), 0) + 1
             for k, lab in bins.items():
-                if int(k) in ticks:
-                    ticks[int(k)] = _bin_label(lab, int(k))
+                if int(k) in set(t["event_time"]):
+                    bin_at.setdefault(int(k), []).append((series, _bin_label(lab, int(k))))
             notes_n.append((meta["n_obs"], meta["n_clusters"]))
             frames.append(
                 pd.DataFrame(
@@ -834,19 +840,36 @@ def event_study_plot(
         if not any(line.get_gid() == "es-zero" for line in a.get_lines()):
             a.axhline(0, color="black", lw=0.8, gid="es-zero")
             a.axvline(-0.5, color="grey", ls="--", lw=0.8, gid="es-onset")
+        a.xaxis.set_minor_locator(mticker.NullLocator())
+        a.set_xlabel("Years relative to adoption (onset at 0)")
+        a.set_ylabel(ylabel)
+        if own:
+            a.set_title((titles or {}).get(pname, _nice(pname)) if pname else "")
+        # a binned endpoint gets a "<=k"/">=k" tick only when every series drawn there is binned
+        partial: dict[str, list[str]] = {}
+        for k, lst in sorted(bin_at.items()):
+            if len(lst) == at_tick[k]:
+                ticks[k] = lst[0][1]
+            else:
+                for series, lab in lst:
+                    partial.setdefault(series, []).append(lab)
+        notes_n = [*getattr(a, "_es_n", []), *notes_n]  # earlier calls on the same axes
+        a._es_n = notes_n  # type: ignore[attr-defined]
+        text = note if isinstance(note, str) else _n_note(notes_n)
+        if partial and note is not False:
+            text = "\n".join(
+                filter(None, [text, *(f"{s}: {', '.join(v)} binned" for s, v in partial.items())])
+            )
         if not own and getattr(a, "_es_ticks", None):
             ticks = {**a._es_ticks, **ticks}  # type: ignore[attr-defined]
         a._es_ticks = ticks  # type: ignore[attr-defined]
         ks = sorted(ticks)
         a.set_xticks(ks, [ticks[k] for k in ks])
-        a.xaxis.set_minor_locator(mticker.NullLocator())
         a.set_xlim(min(ks) - 0.6, max(ks) + 0.6)
-        a.set_xlabel("Years relative to adoption (onset at 0)")
-        a.set_ylabel(ylabel)
-        if own:
-            a.set_title((titles or {}).get(pname, _nice(pname)) if pname else "")
         if note:
-            _corner_note(a, note if isinstance(note, str) else _n_note(notes_n))
+            for old_note in [t for t in a.texts if t.get_gid() == "n-note"]:
+                old_note.remove()
+            _corner_note(a, text)
     data = pd.concat(frames, ignore_index=True)
     data["tick_label"] = [
         axes[p]._es_ticks.get(int(k), "")  # type: ignore[attr-defined]
@@ -1016,11 +1039,11 @@ def coefficient_plot(
                 fontsize=5.5,
                 gid="n-note",
             )
-    share_axis_labels(fig, axes)
     if hl_handle is not None:
-        ax0.legend([hl_handle], ["headline"], loc="lower right", fontsize="x-small")
-    thin_tick_labels(fig, axes)
-    return fig, data.drop(columns=[]).reset_index(drop=True)
+        _finish(fig, axes, [hl_handle], ["headline estimate"])
+    else:
+        _finish(fig, axes)
+    return fig, data.reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- diagnostics
