@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -14,6 +16,7 @@ from enforcement_crime.sources import _fetch
 from enforcement_crime.sources._fetch import (
     ChecksumMismatch,
     LoginRequired,
+    NotADataFile,
     SourceError,
     fetch_file,
     login_required,
@@ -31,6 +34,8 @@ class _State:
         self.cut_first = 0  # on this many requests, send only half the body then close
         self.ignore_range = False
         self.status = 200
+        self.body = PAYLOAD
+        self.content_type = "application/octet-stream"
 
 
 def _handler(state: _State):
@@ -53,11 +58,12 @@ def _handler(state: _State):
                 start = int(rng.removeprefix("bytes=").split("-")[0])
                 self.send_response(206)
                 self.send_header(
-                    "Content-Range", f"bytes {start}-{len(PAYLOAD) - 1}/{len(PAYLOAD)}"
+                    "Content-Range", f"bytes {start}-{len(state.body) - 1}/{len(state.body)}"
                 )
             else:
                 self.send_response(200)
-            body = PAYLOAD[start:]
+            body = state.body[start:]
+            self.send_header("Content-Type", state.content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if state.cut_first > 0:
@@ -255,3 +261,161 @@ def test_progress_bar_does_not_break_download(server, tmp_path, capsys):
     url, _ = server
     assert fetch_file(url, tmp_path / "bar.csv", SHA, progress=True).read_bytes() == PAYLOAD
     assert _fetch.sha256_of(tmp_path / "bar.csv") == SHA
+
+
+# ---------------------------------------------------------------- issue 13: nothing is ever lost
+
+OLD = b"fips,year\n01001,2000\n"  # the user's only copy, whatever its checksum
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(os.listdir(folder))
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/co-est-test.csv"  # nothing listens there any more
+
+
+def test_downloads_go_through_pooch_with_the_registered_sha256(server, tmp_path, monkeypatch):
+    url, _ = server
+    calls = []
+    real = _fetch.pooch.retrieve
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_fetch.pooch, "retrieve", spy)
+    path = fetch_file(url, tmp_path / "s.csv", SHA.upper(), progress=False)
+    assert path.read_bytes() == PAYLOAD
+    assert calls[0]["known_hash"] == f"sha256:{SHA}"
+    assert calls[0]["fname"] == "s.csv" and Path(calls[0]["path"]) == tmp_path
+    assert isinstance(calls[0]["downloader"], _fetch.ResumingDownloader)
+    assert _listing(tmp_path) == ["s.csv"]  # no .part, no pooch temporary file left
+
+
+def test_checksum_mismatch_keeps_the_old_file(server, tmp_path):
+    url, state = server
+    dest = tmp_path / "co-est-test.csv"
+    dest.write_bytes(OLD)
+    wrong = hashlib.sha256(b"another version").hexdigest()
+    with pytest.raises(ChecksumMismatch) as err:
+        fetch_file(url, dest, wrong, progress=False)
+    assert dest.read_bytes() == OLD
+    assert "kept unchanged" in str(err.value) and wrong in str(err.value) and SHA in str(err.value)
+    assert _listing(tmp_path) == ["co-est-test.csv"]
+    assert len(state.requests) == 1  # a wrong file is not fetched again and again
+
+
+def test_server_down_keeps_the_old_file(tmp_path):
+    dest = tmp_path / "co-est-test.csv"
+    dest.write_bytes(OLD)
+    with pytest.raises(requests.ConnectionError) as err:
+        fetch_file(_closed_port_url(), dest, SHA, progress=False, retries=2, backoff=0)
+    assert dest.read_bytes() == OLD
+    msg = str(err.value)
+    assert "after 3 attempt(s)" in msg and "kept unchanged" in msg and str(dest) in msg
+    assert _listing(tmp_path) == ["co-est-test.csv"]
+
+
+def test_server_errors_keep_the_old_file(server, tmp_path):
+    url, state = server
+    state.fail_first = 10
+    dest = tmp_path / "co-est-test.csv"
+    dest.write_bytes(OLD)
+    with pytest.raises(requests.HTTPError, match="kept unchanged"):
+        fetch_file(url, dest, SHA, progress=False, retries=1, backoff=0)
+    assert dest.read_bytes() == OLD and len(state.requests) == 2
+
+
+def test_cut_download_keeps_old_file_and_partial_then_resumes(server, tmp_path):
+    url, state = server
+    dest = tmp_path / "co-est-test.csv"
+    dest.write_bytes(OLD)
+    state.cut_first = 1
+    with pytest.raises(requests.exceptions.ChunkedEncodingError, match="resumed next time"):
+        fetch_file(url, dest, SHA, progress=False, retries=0)
+    assert dest.read_bytes() == OLD
+    part = tmp_path / "co-est-test.csv.part"
+    assert 0 < part.stat().st_size <= len(PAYLOAD) // 2
+    assert PAYLOAD.startswith(part.read_bytes())
+    have = part.stat().st_size
+    assert fetch_file(url, dest, SHA, progress=False, retries=0).read_bytes() == PAYLOAD
+    assert state.requests[-1]["range"] == f"bytes={have}-"
+    assert _listing(tmp_path) == ["co-est-test.csv"]
+
+
+def test_stale_partial_is_retried_once_from_zero(server, tmp_path):
+    url, state = server
+    (tmp_path / "p.csv.part").write_bytes(b"x" * 1000)  # not a prefix of the file
+    path = fetch_file(url, tmp_path / "p.csv", SHA, progress=False)
+    assert path.read_bytes() == PAYLOAD
+    assert [r["range"] for r in state.requests] == ["bytes=1000-", None]
+
+
+LOGIN_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Sign in | openICPSR</title></head>"
+    b"<body><form>...</form></body></html>"
+)
+
+
+def test_html_login_page_is_refused_without_checksum(server, tmp_path):
+    url, state = server
+    state.body, state.content_type = LOGIN_PAGE, "text/html; charset=utf-8"
+    with pytest.raises(NotADataFile) as err:
+        fetch_file(url, tmp_path / "co-est-test.csv", progress=False)
+    msg = str(err.value)
+    assert isinstance(err.value, SourceError)
+    assert "HTML page titled 'Sign in | openICPSR'" in msg and "text/html" in msg
+    assert "login" in msg and "nothing was written" in msg
+    # what to fetch, from where, where to put it
+    assert "Download: co-est-test.csv" in msg and f"From:     {url}" in msg
+    assert f"Put in:   {tmp_path}/" in msg
+    assert _listing(tmp_path) == []
+    assert len(state.requests) == 1  # an HTML answer is not retried
+
+
+def test_html_page_keeps_the_old_file_even_with_a_checksum(server, tmp_path):
+    url, state = server
+    state.body, state.content_type = LOGIN_PAGE, "text/html"
+    dest = tmp_path / "co-est-test.csv"
+    dest.write_bytes(OLD)
+    with pytest.raises(NotADataFile, match="kept unchanged"):
+        fetch_file(url, dest, SHA, progress=False)
+    assert dest.read_bytes() == OLD and _listing(tmp_path) == ["co-est-test.csv"]
+
+
+def test_html_is_recognised_by_its_first_bytes_whatever_the_content_type(server, tmp_path):
+    url, state = server
+    state.body = b"\xef\xbb\xbf\n  <!-- portal -->\n<html><body>Please log in</body></html>"
+    state.content_type = "application/vnd.ms-excel"
+    with pytest.raises(NotADataFile, match="an HTML page"):
+        fetch_file(url, tmp_path / "table.xls", progress=False)
+    assert _listing(tmp_path) == []
+
+
+def test_data_file_labelled_text_html_is_accepted(server, tmp_path):
+    url, state = server
+    state.body, state.content_type = OLD, "text/html"  # a misconfigured server
+    path = fetch_file(url, tmp_path / "c.csv", progress=False)
+    assert path.read_bytes() == OLD
+
+
+def test_cached_html_page_without_checksum_is_refused_and_left_in_place(server, tmp_path):
+    url, state = server
+    dest = tmp_path / "co-est-test.csv"
+    dest.write_bytes(LOGIN_PAGE)
+    with pytest.raises(NotADataFile, match="not a data file") as err:
+        fetch_file(url, dest, progress=False)
+    assert "openICPSR" in str(err.value) and "left in place" in str(err.value)
+    assert dest.read_bytes() == LOGIN_PAGE and state.requests == []
+
+
+def test_cached_file_without_checksum_is_used_offline(tmp_path):
+    dest = tmp_path / "co-est-test.csv"
+    dest.write_bytes(OLD)
+    assert fetch_file(_closed_port_url(), dest, progress=False) == dest
+    assert dest.read_bytes() == OLD
