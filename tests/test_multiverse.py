@@ -12,7 +12,6 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from enforcement_crime import multiverse as mv  # noqa: E402
-from enforcement_crime import studies  # noqa: E402
 from enforcement_crime.simulate import Effect, simulate_staggered  # noqa: E402
 
 
@@ -92,12 +91,27 @@ def test_run_spec_recovers_known_effect(panel):
         )
 
 
-def test_run_spec_reports_missing_estimator(panel, monkeypatch):
-    monkeypatch.setattr(studies, "find_estimator", lambda name: None)
+def test_run_spec_refuses_an_unknown_estimator(panel):
     spec = {"spec_id": 0, "coverage_rule": "all_reported", "weights": "none", "control_group": "not_yet_treated",
+            "trends": "none", "estimator": "twfee", "outcome_transform": "level"}  # fmt: skip
+    with pytest.raises(ValueError, match="unknown estimator 'twfee'"):
+        mv.run_spec(panel, spec, **COLS)
+
+
+def test_run_spec_refusal_reported_only_when_tolerated(panel):
+    """An estimator's refusal (here: non-positive weights) is raised on the synthetic panel's path and recorded
+    as "not estimable" on the real panels' path."""
+    spec = {"spec_id": 0, "coverage_rule": "all_reported", "weights": "population", "control_group": "not_yet_treated",
             "trends": "none", "estimator": "twfe", "outcome_transform": "level"}  # fmt: skip
-    row = mv.run_spec(panel, spec, **COLS)
-    assert row["status"] == "not available" and np.isnan(row["estimate"])
+    bad = panel.assign(population=-1.0)  # non-positive weights: the estimator refuses
+    with pytest.raises(ValueError):
+        mv.run_spec(bad, spec, **COLS)
+    row = mv.run_spec(bad, spec, **COLS, tolerate_input_error=True)
+    assert (
+        row["status"] == "not estimable"
+        and np.isnan(row["estimate"])
+        and "NOT ESTIMABLE" in row["note"]
+    )
 
 
 def test_run_spec_empty_sample_is_not_estimable(panel):
