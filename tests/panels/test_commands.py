@@ -3,37 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from enforcement_crime.panels import commands
 from enforcement_crime.panels.manifest import read_manifest
-
-
-@pytest.fixture
-def raw_from_fixtures(tmp_path, fixtures_dir) -> Path:
-    """A data/raw tree made of the committed fixtures (each source's real file layout)."""
-    raw = tmp_path / "raw"
-    (raw / "fbi_cius").mkdir(parents=True)
-    for p in (fixtures_dir / "fbi_cius").glob("table*/*.xls"):
-        (raw / "fbi_cius" / p.parent.name).mkdir(exist_ok=True)
-        shutil.copy(p, raw / "fbi_cius" / p.parent.name / p.name)
-    (raw / "leaic").mkdir()
-    shutil.copy(fixtures_dir / "leaic" / "35158-0001-Data.tsv", raw / "leaic")
-    (raw / "ucr_kaplan").mkdir()
-    shutil.copy(
-        fixtures_dir / "ucr_kaplan" / "offenses_known_yearly_2005_2007.csv", raw / "ucr_kaplan"
-    )
-    (raw / "ucr_icpsr_county").mkdir()
-    for n in ("county_offenses_2008.txt", "county_offenses_2010.txt"):
-        shutil.copy(fixtures_dir / "ucr_icpsr_county" / n, raw / "ucr_icpsr_county")
-    (raw / "census_population").mkdir()
-    for n in ("co-est2009-alldata.csv", "co-est2019-alldata.csv"):
-        shutil.copy(fixtures_dir / "census_population" / n, raw / "census_population")
-    return raw
 
 
 def test_status_lists_every_source(tmp_path, raw_from_fixtures):
@@ -66,8 +41,13 @@ def test_fetch_login_sources_exit_nonzero_with_instructions(tmp_path, capsys):
 def test_build_from_fixture_raw_files(tmp_path, raw_from_fixtures):
     lines: list[str] = []
     out_dir = tmp_path / "processed"
+    # the census fixtures are not the registered bytes: accepted explicitly, and the manifests say so
     written = commands.build(
-        raw=raw_from_fixtures, folder=out_dir, min_population=100_000, out=lines.append
+        raw=raw_from_fixtures,
+        folder=out_dir,
+        min_population=100_000,
+        out=lines.append,
+        accept_changed_raw=True,
     )
     assert set(written) == {"cius_county", "kaplan_county", "icpsr_county", "city_sc", "nc_county"}
     for name, path in written.items():
@@ -82,18 +62,29 @@ def test_build_from_fixture_raw_files(tmp_path, raw_from_fixtures):
     assert "REAL data" in text and "SYNTHETIC" not in text
     assert "cius_county 2013: match rate city 7/8 (87.5%)" in text
     assert "timing: no SC or 287(g) raw files" in text
-    # the census fixtures hold Alamance and Mecklenburg only
-    assert set(pd.read_parquet(written["cius_county"])["fips"]) == {"37001", "37119"}
+    # every county of the CIUS panel has a Census population row; Alamance and Mecklenburg NC are in
+    from enforcement_crime.sources import census_population as cp
+
+    census = cp.load(raw_from_fixtures / "census_population" / "co-est2009-alldata.csv")
+    got = set(pd.read_parquet(written["cius_county"])["fips"])
+    assert {"37001", "37119"} <= got <= set(census["fips"])
+    # the changed census files are named in the manifests that read them
+    for path in written.values():
+        notes = read_manifest(path).notes
+        if "census_population" in read_manifest(path).rules.get("sources_read", []):
+            assert any("co-est2009-alldata.csv" in n and "--accept-changed-raw" in n for n in notes)
     assert "nc_county built from kaplan_county" in text
 
 
 def test_build_without_raw_files_writes_the_synthetic_panel(tmp_path, monkeypatch):
+    """The default raw folder holds nothing: the SYNTHETIC panel is written and labelled so."""
     from enforcement_crime import synthetic
 
     target = tmp_path / "synthetic.parquet"
     monkeypatch.setattr(synthetic, "write_default_panel", lambda *a, **k: target)
+    monkeypatch.setenv("ENFORCEMENT_CRIME_RAW", str(tmp_path / "empty"))
     lines: list[str] = []
-    written = commands.build(raw=tmp_path / "empty", folder=tmp_path, out=lines.append)
+    written = commands.build(folder=tmp_path, out=lines.append)
     assert written == {"synthetic": target}
     assert any("SYNTHETIC default panel" in ln for ln in lines)
     assert any("skipped cius_county" in ln for ln in lines)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from enforcement_crime.panels import timing as t
 from enforcement_crime.facts import nc_287g_agreements
+from enforcement_crime.panels import timing as t
 from enforcement_crime.schema import G287_MODELS
 from enforcement_crime.sources import g287, secure_communities
 

@@ -23,12 +23,19 @@ serving two counties becomes two agency-county pieces: one added) and
 into one county row: 1,000 agency rows of 100 counties give ``aggregated``
 900). :meth:`Manifest.check` raises
 when it does not, and :func:`write_panel` calls it before writing anything.
+
+Writes are atomic: each file is written under a temporary name in the same
+folder and renamed into place; :func:`write_panels` checks every panel of a
+build before it renames any, so a failed build leaves the folder as it was.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +45,15 @@ import pandas as pd
 from enforcement_crime import __version__, config
 from enforcement_crime.schema import validate_panel
 
-__all__ = ["Manifest", "ManifestError", "input_record", "write_panel", "read_manifest"]
+__all__ = [
+    "Manifest",
+    "ManifestError",
+    "input_record",
+    "check_panel",
+    "write_panel",
+    "write_panels",
+    "read_manifest",
+]
 
 
 class ManifestError(ValueError):
@@ -57,7 +72,7 @@ def input_record(path: str | Path, name: str | None = None, **extra: Any) -> dic
     **extra
         Further fields (e.g. ``source="fbi_cius"``, ``year=2013``).
     """
-    from enforcement_crime.sources._fetch import sha256_of
+    from enforcement_crime.panels.rawfiles import sha256_of
 
     path = Path(path)
     rec = {
@@ -205,15 +220,125 @@ def _jsonable(o: Any) -> Any:
     return str(o)
 
 
+def check_panel(
+    df: pd.DataFrame,
+    name: str,
+    manifest: Manifest,
+    *,
+    validate: bool | Callable[..., object] = True,
+) -> None:
+    """Everything :func:`write_panel` checks before it writes: schema, non-empty, row accounting.
+
+    Parameters
+    ----------
+    df, name, manifest
+        As :func:`write_panel`.
+    validate : bool or callable
+        ``True``: :func:`enforcement_crime.schema.validate_panel` (county-year
+        panels); a callable ``validate(df, name=...)`` (e.g. the city-panel
+        check); ``False``: the caller validated already.
+
+    Raises
+    ------
+    PanelSchemaError, ManifestError
+        Nothing may be written.
+    """
+    if len(df) == 0:
+        raise ManifestError(
+            f"{name}: the panel has no rows; an empty panel is never written (any old file is kept)"
+        )
+    if validate is True:
+        validate_panel(df, name=name)
+    elif callable(validate):
+        validate(df, name=name)
+    if int(manifest.rows_out) != len(df):
+        raise ManifestError(
+            f"{name}: the manifest says {manifest.rows_out} rows out but the panel has {len(df)}"
+        )
+    manifest.panel = name
+    manifest.check()
+
+
+def _temp_name(path: Path) -> Path:
+    # same folder (so os.replace is an atomic rename), a name no reader globs for
+    return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+
+
+def _write_temps(df: pd.DataFrame, manifest: Manifest, path: Path) -> list[tuple[Path, Path]]:
+    """Write the parquet and JSON under temporary names; return ``[(temp, final), ...]``."""
+    pairs: list[tuple[Path, Path]] = []
+    out = df.reset_index(drop=True).copy()
+    out.attrs = {}  # attrs may hold non-serialisable report objects; the manifest is the record
+    tmp = _temp_name(path)
+    pairs.append((tmp, path))
+    out.to_parquet(tmp, index=False)
+    js = path.with_suffix(".json")
+    tmp_js = _temp_name(js)
+    pairs.append((tmp_js, js))
+    tmp_js.write_text(json.dumps(manifest.to_dict(), indent=2, default=_jsonable) + "\n")
+    return pairs
+
+
+def write_panels(
+    items: Iterable[tuple[pd.DataFrame, str, Manifest, bool | Callable[..., object]]],
+    *,
+    folder: str | Path | None = None,
+) -> dict[str, Path]:
+    """Write several panels as one transaction: all checked, all written aside, then all renamed.
+
+    Parameters
+    ----------
+    items : iterable of (df, name, manifest, validate)
+        One tuple per panel (``validate`` as in :func:`check_panel`).
+    folder : str or Path, optional
+        Default :func:`enforcement_crime.config.processed_dir`.
+
+    Returns
+    -------
+    dict
+        ``{name: parquet path}``.
+
+    Notes
+    -----
+    Every panel is checked before anything is written; every file is first
+    written under a temporary name in ``folder`` and only then moved over
+    the old one with :func:`os.replace` (atomic on one file system). A
+    failure or an interrupt before the renames removes the temporary files
+    and leaves ``folder`` as it was.
+    """
+    items = list(items)
+    names = [name for _, name, _, _ in items]
+    if len(set(names)) != len(names):
+        raise ValueError(f"write_panels: a panel name appears twice in {names}")
+    for df, name, manifest, validate in items:
+        check_panel(df, name, manifest, validate=validate)
+    folder = Path(folder) if folder is not None else config.processed_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    pairs: list[tuple[Path, Path]] = []
+    try:
+        for df, name, manifest, _ in items:
+            pairs += _write_temps(df, manifest, folder / f"{name}.parquet")
+    except BaseException:
+        for tmp, _ in pairs:
+            tmp.unlink(missing_ok=True)
+        for p in folder.glob(".*.tmp"):  # a temp cut short by the failure itself
+            if any(p.name.startswith(f".{n}.") for n in names):
+                p.unlink(missing_ok=True)
+        raise
+    for tmp, final in pairs:
+        os.replace(tmp, final)
+    return {name: folder / f"{name}.parquet" for name in names}
+
+
 def write_panel(
     df: pd.DataFrame,
     name: str,
     manifest: Manifest,
     *,
     folder: str | Path | None = None,
-    validate: bool = True,
+    validate: bool | Callable[..., object] = True,
 ) -> Path:
-    """Validate a panel, check its manifest and write ``<name>.parquet`` + ``<name>.json``.
+    """Validate a panel, check its manifest and write ``<name>.parquet`` + ``<name>.json`` atomically.
 
     Parameters
     ----------
@@ -225,9 +350,8 @@ def write_panel(
         Its manifest; ``rows_out`` must equal ``len(df)``.
     folder : str or Path, optional
         Default :func:`enforcement_crime.config.processed_dir`.
-    validate : bool
-        Run :func:`enforcement_crime.schema.validate_panel` (county-year panels).
-        City panels pass ``False`` after their own validation.
+    validate : bool or callable
+        As :func:`check_panel` (``True``: the county-year schema).
 
     Returns
     -------
@@ -239,26 +363,10 @@ def write_panel(
     PanelSchemaError
         The panel breaks the schema (nothing is written).
     ManifestError
-        Row accounting does not add up or ``rows_out != len(df)`` (nothing is written).
+        The panel is empty, row accounting does not add up or
+        ``rows_out != len(df)`` (nothing is written).
     """
-    if validate:
-        validate_panel(df, name=name)
-    if int(manifest.rows_out) != len(df):
-        raise ManifestError(
-            f"{name}: the manifest says {manifest.rows_out} rows out but the panel has {len(df)}"
-        )
-    manifest.panel = name
-    manifest.check()
-    folder = Path(folder) if folder is not None else config.processed_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.parquet"
-    out = df.reset_index(drop=True).copy()
-    out.attrs = {}  # attrs may hold non-serialisable report objects; the manifest is the record
-    out.to_parquet(path, index=False)
-    path.with_suffix(".json").write_text(
-        json.dumps(manifest.to_dict(), indent=2, default=_jsonable) + "\n"
-    )
-    return path
+    return write_panels([(df, name, manifest, validate)], folder=folder)[name]
 
 
 def read_manifest(path: str | Path) -> Manifest:

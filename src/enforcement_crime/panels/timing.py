@@ -24,8 +24,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.panels.fips import known_county_fips, repair_fips
 from enforcement_crime.facts import nc_287g_agreements
+from enforcement_crime.panels.fips import known_county_fips, repair_fips
 from enforcement_crime.treatment import exposure_share, first_full_year
 
 __all__ = [
@@ -764,7 +764,9 @@ def exposure_share_of_year(
     name = s.index.name or "unit"
     units = np.repeat(s.index.to_numpy(), len(years))
     yy = np.tile(np.asarray(years, dtype="int64"), len(s))
-    share = exposure_share(np.repeat(s.to_numpy(), len(years)), np.repeat(e.to_numpy(), len(years)), yy)
+    share = exposure_share(
+        np.repeat(s.to_numpy(), len(years)), np.repeat(e.to_numpy(), len(years)), yy
+    )
     out = pd.DataFrame({name: units, "year": yy, "share": share})
     out["year"] = out["year"].astype("int64")
     out["share"] = out["share"].astype("float64")

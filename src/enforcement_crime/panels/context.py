@@ -1,0 +1,276 @@
+"""What a panel's build function is given: the raw files found, loaded inputs (cached), the options.
+
+Every loader call goes through :meth:`BuildContext.load`, which names the
+file in any error (:class:`InputError`). Inputs are loaded once per build and
+shared by the panels that need them; a panel built from another panel
+(``nc_county`` from a county panel) asks :meth:`BuildContext.panel`, which
+builds it in memory once.
+
+Treatment timing (:meth:`BuildContext.timing`) is optional only when its raw
+files are absent: a Secure Communities or 287(g) file that is present but
+cannot be read stops the build, unless the user passed
+``--allow-missing-timing`` (``allow_missing_timing=True``), in which case
+every panel is built without timing and its manifest says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from enforcement_crime.panels import registry
+from enforcement_crime.panels.manifest import input_record
+from enforcement_crime.panels.rawfiles import SOURCES, source_module
+
+__all__ = ["BuildContext", "BuildOptions", "InputError", "TIMING_SOURCES"]
+
+TIMING_SOURCES: tuple[str, ...] = ("secure_communities", "g287")
+
+#: largest accepted ``min_population`` (the largest US city has about 8.8 million residents)
+MAX_CITY_POPULATION = 10_000_000
+
+
+class InputError(ValueError):
+    """A raw input file that is present but cannot be used; the message names the file."""
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Choices that change the numbers or the strictness of ``data build``.
+
+    Parameters
+    ----------
+    coverage_rule : {"full12", "scale", "icpsr"}
+        Kaplan county panel: how agencies reporting fewer than 12 months count.
+    min_population : int
+        City panel: median population threshold, 0 to 10,000,000 residents.
+    allow_missing_timing : bool
+        Build without treatment timing when its files are broken (the
+        manifests say so); default False (a broken timing file stops the build).
+    accept_changed_raw : bool
+        Use raw files whose sha256 differs from the registry (the manifests
+        say so); default False (the build stops).
+    """
+
+    coverage_rule: str = "scale"
+    min_population: int = 50_000
+    allow_missing_timing: bool = False
+    accept_changed_raw: bool = False
+
+    def check(self) -> None:
+        """Raise ``ValueError`` with a clear message for an option out of range (before any work)."""
+        from enforcement_crime.panels.kaplan_county import COVERAGE_RULES
+
+        if self.coverage_rule not in COVERAGE_RULES:
+            raise ValueError(
+                f"--coverage-rule must be one of {list(COVERAGE_RULES)}, got {self.coverage_rule!r}"
+            )
+        mp = self.min_population
+        if isinstance(mp, bool) or not isinstance(mp, int):
+            raise ValueError(
+                f"--min-population must be a whole number of residents, got {mp!r} "
+                f"({type(mp).__name__})"
+            )
+        if not 0 <= mp <= MAX_CITY_POPULATION:
+            raise ValueError(
+                f"--min-population must be between 0 and {MAX_CITY_POPULATION:,} residents "
+                f"(the largest US city has about 8.8 million), got {mp:,}"
+            )
+
+
+@dataclass
+class BuildContext:
+    """Raw files, options and cached inputs of one ``data build`` run.
+
+    Parameters
+    ----------
+    files : dict of str to list of Path
+        Raw files per source (every key of :data:`~enforcement_crime.panels.rawfiles.SOURCES`).
+    options : BuildOptions
+    out : callable
+        Progress printer.
+    """
+
+    files: dict[str, list[Path]]
+    options: BuildOptions = field(default_factory=BuildOptions)
+    out: Callable[[str], None] = print
+    timing_skipped: str | None = None
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    _building: list[str] = field(default_factory=list, repr=False)
+
+    # -- raw files --------------------------------------------------------
+    def has(self, *sources: str) -> bool:
+        """True when every named source has at least one raw file."""
+        return all(self.files.get(s) for s in sources)
+
+    def present(self) -> frozenset[str]:
+        """The sources with at least one raw file."""
+        return frozenset(s for s, fs in self.files.items() if fs)
+
+    def require(self, panel: str, *sources: str) -> None:
+        """Raise :class:`~enforcement_crime.panels.registry.MissingInputs` naming the absent sources."""
+        missing = [s for s in sources if not self.files.get(s)]
+        if missing:
+            raise registry.MissingInputs(f"{panel} needs raw files of {', '.join(missing)}")
+
+    def inputs(self, *sources: str) -> list[dict]:
+        """Manifest input records (name, path, sha256, bytes) of every file of the sources."""
+        return [input_record(f, source=s) for s in sources for f in self.files.get(s, [])]
+
+    def load(self, source: str, path: Path, loader: str = "load") -> pd.DataFrame:
+        """Load one raw file with its source's loader (cached); errors name the file.
+
+        Raises
+        ------
+        InputError
+            The loader failed, with the file, the error type and its message.
+        """
+        key = ("load", source, str(path), loader)
+        if key not in self._cache:
+            fn = getattr(source_module(source), loader)
+            try:
+                self._cache[key] = fn(path)
+            except Exception as exc:  # re-raised with the file named; nothing is swallowed
+                raise InputError(
+                    f"{SOURCES[source].what} file {path}: {type(exc).__name__}: {exc}"
+                ) from exc
+        return self._cache[key]
+
+    def load_all(self, source: str, loader: str = "load") -> list[pd.DataFrame]:
+        """Every raw file of ``source`` loaded (see :meth:`load`)."""
+        return [self.load(source, f, loader) for f in self.files.get(source, [])]
+
+    def _cached(self, key: str, make: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    # -- shared inputs ----------------------------------------------------
+    def crosswalk(self) -> pd.DataFrame | None:
+        """LEAIC 2012 (the first LEAIC file), or None when absent."""
+        if not self.has("leaic"):
+            return None
+        return self.load("leaic", self.files["leaic"][0])
+
+    def population(self, years: Iterable[int] = range(1990, 2021)) -> pd.DataFrame | None:
+        """Census county population for the years the files cover, or None when absent."""
+        if not self.has("census_population"):
+            return None
+
+        def make() -> pd.DataFrame:
+            from enforcement_crime.sources import census_population as cp
+
+            frames = self.load_all("census_population")
+            have = sorted(set().union(*[set(f["year"]) for f in frames]))
+            try:
+                return cp.county_population_panel(frames, [y for y in years if y in have])
+            except Exception as exc:
+                names = ", ".join(str(f) for f in self.files["census_population"])
+                raise InputError(
+                    f"Census county population files {names}: {type(exc).__name__}: {exc}"
+                ) from exc
+
+        return self._cached(f"population:{tuple(years)}", make)
+
+    def cius(self) -> pd.DataFrame | None:
+        """Every FBI CIUS table loaded and stacked, or None when absent."""
+        if not self.has("fbi_cius"):
+            return None
+        return self._cached("cius", lambda: pd.concat(self.load_all("fbi_cius"), ignore_index=True))
+
+    def kaplan(self) -> pd.DataFrame | None:
+        """Kaplan's agency-year Return A files stacked, or None when absent."""
+        if not self.has("ucr_kaplan"):
+            return None
+        return self._cached(
+            "kaplan", lambda: pd.concat(self.load_all("ucr_kaplan"), ignore_index=True)
+        )
+
+    def timing(self) -> pd.DataFrame | None:
+        """County treatment timing from the SC and 287(g) files (cached).
+
+        Returns None when neither source has a file (the manifests then say
+        timing was not available), or when a file is broken and
+        ``allow_missing_timing`` is set (:attr:`timing_skipped` says why).
+
+        Raises
+        ------
+        InputError
+            A present SC or 287(g) file cannot be read or gives impossible dates.
+        """
+        if "timing" in self._cache:
+            return self._cache["timing"]
+        if not any(self.has(s) for s in TIMING_SOURCES):
+            self.out(
+                "timing: no SC or 287(g) raw files: treatment dates will be NaT (the manifests say so)"
+            )
+            self._cache["timing"] = None
+            return None
+        try:
+            t = self._build_timing()
+        except InputError as exc:
+            if not self.options.allow_missing_timing:
+                raise
+            self.timing_skipped = str(exc)
+            self.out(
+                f"WARNING timing: {exc}; building WITHOUT treatment timing "
+                "(--allow-missing-timing; the manifests say so)"
+            )
+            t = None
+        self._cache["timing"] = t
+        return t
+
+    def _build_timing(self) -> pd.DataFrame:
+        from enforcement_crime.panels import timing as tm
+
+        sc = None
+        if self.has("secure_communities"):
+            path = self.files["secure_communities"][0]
+            frame = self.load("secure_communities", path)
+            try:
+                sc = tm.sc_activation_by_county(frame)
+            except Exception as exc:
+                raise InputError(
+                    f"{SOURCES['secure_communities'].what} file {path}: {type(exc).__name__}: {exc}"
+                ) from exc
+        g = None
+        if self.has("g287"):
+            frames = self.load_all("g287")
+            try:
+                g = tm.g287_first_adoption(*frames)
+            except Exception as exc:
+                names = ", ".join(str(f) for f in self.files["g287"])
+                raise InputError(
+                    f"{SOURCES['g287'].what} files {names}: {type(exc).__name__}: {exc}"
+                ) from exc
+        t = tm.county_timing(sc=sc, g287=g)
+        t.attrs = {
+            "rule": "panels.timing.county_timing: SC activation month; 287(g) earliest date over sources"
+        }
+        used = [k for k in TIMING_SOURCES if self.has(k)]
+        self.out(f"timing: built from {', '.join(used)} ({len(t)} counties)")
+        return t
+
+    def timing_sources(self) -> tuple[str, ...]:
+        """The timing sources read (empty when timing is absent or skipped)."""
+        if self.timing() is None:
+            return ()
+        return tuple(s for s in TIMING_SOURCES if self.has(s))
+
+    # -- panels built from panels -----------------------------------------
+    def panel(self, name: str) -> registry.Built:
+        """Build another registered panel in memory (once per run) and return it."""
+        key = ("panel", name)
+        if key not in self._cache:
+            if name in self._building:
+                raise RuntimeError(f"panels derive from each other in a cycle: {self._building}")
+            self._building.append(name)
+            try:
+                self._cache[key] = registry.get(name).build(self)
+            finally:
+                self._building.remove(name)
+        return self._cache[key]

@@ -1,0 +1,231 @@
+"""``data build``: every requested panel built in memory, checked, then written as one transaction.
+
+The steps, in order (nothing is written before the last):
+
+1. options checked (:meth:`~enforcement_crime.panels.context.BuildOptions.check`);
+   an explicit raw folder that does not exist is an error;
+2. raw files found and compared with each source's sha256 registry
+   (:func:`check_raw`): a MISMATCH stops the build unless
+   ``accept_changed_raw``; unregistered files are reported loudly;
+3. every requested panel whose inputs are present is built in memory through
+   the registry (:mod:`enforcement_crime.panels.registry`); a broken input
+   stops the build naming the file;
+4. every panel is validated and its manifest checked
+   (:func:`~enforcement_crime.panels.manifest.write_panels`), then all files
+   are written under temporary names and renamed into place.
+
+A failed or interrupted build leaves ``data/processed/`` byte-identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from enforcement_crime import config
+from enforcement_crime.panels import registry
+from enforcement_crime.panels.context import BuildContext, BuildOptions
+from enforcement_crime.panels.manifest import write_panels
+from enforcement_crime.panels.rawfiles import SOURCES, checksum_states, files_for
+
+__all__ = ["BuildError", "RawChecksumError", "check_raw", "build"]
+
+
+class BuildError(RuntimeError):
+    """``data build`` cannot do what was asked (nothing was written)."""
+
+
+class RawChecksumError(BuildError):
+    """A raw file's sha256 differs from its source's registry."""
+
+
+def check_raw(
+    files: dict[str, list[Path]],
+    sources: Iterable[str],
+    *,
+    accept_changed: bool = False,
+    out: Callable[[str], None] = print,
+) -> list[tuple[str, str]]:
+    """Compare the raw files of ``sources`` with their sha256 registries.
+
+    Returns
+    -------
+    list of (source, note)
+        Notes for the manifests of the panels that read ``source`` (files
+        used although unregistered or changed).
+
+    Raises
+    ------
+    RawChecksumError
+        A file differs from its registered sha256 and ``accept_changed`` is False.
+    """
+    notes: list[tuple[str, str]] = []
+    mismatched: list[tuple[str, Path]] = []
+    for source in sources:
+        unregistered: list[Path] = []
+        for path, state in checksum_states(source, files.get(source, [])).items():
+            if state == "MISMATCH":
+                mismatched.append((source, path))
+            elif state == "unregistered":
+                unregistered.append(path)
+                notes.append(
+                    (
+                        source,
+                        f"raw file {path.name} ({source}) has no registered sha256 (unverified)",
+                    )
+                )
+        if unregistered:
+            shown = ", ".join(p.name for p in unregistered[:4])
+            more = f" and {len(unregistered) - 4} more" if len(unregistered) > 4 else ""
+            out(
+                f"WARNING {len(unregistered)} raw file(s) of {source} have no registered sha256 and "
+                f"cannot be verified; used anyway: {shown}{more} (in {unregistered[0].parent})"
+            )
+    if mismatched:
+        listing = "; ".join(f"{s}: {p}" for s, p in mismatched)
+        if not accept_changed:
+            raise RawChecksumError(
+                f"raw file(s) differ from the sha256 registry that `data status` checks: {listing}. "
+                "Replace them with the registered files (`data fetch`), or pass "
+                "--accept-changed-raw to build from them anyway (the manifests will say so)."
+            )
+        out(
+            f"WARNING raw files differ from the sha256 registry, used (--accept-changed-raw): {listing}"
+        )
+        notes += [
+            (
+                s,
+                f"raw file {p.name} ({s}) differs from the registered sha256 (used by --accept-changed-raw)",
+            )
+            for s, p in mismatched
+        ]
+    return notes
+
+
+def _mark_timing(manifest, skipped: str) -> None:
+    """Say truthfully in a manifest that timing files were present but not used."""
+    manifest.rules["timing"] = (
+        f"not used: --allow-missing-timing, timing inputs could not be read ({skipped}); "
+        "every date is NaT"
+    )
+    manifest.notes = [n for n in manifest.notes if "timing inputs were not available" not in n]
+    manifest.notes.append(
+        "Treatment timing columns are NaT: the timing files were present but unreadable and "
+        "the build was asked to go on without them (--allow-missing-timing)."
+    )
+
+
+def build(
+    panels: Iterable[str] | None = None,
+    raw: Path | None = None,
+    shared: bool = False,
+    coverage_rule: str = "scale",
+    min_population: int = 50_000,
+    out: Callable[[str], None] = print,
+    folder: Path | None = None,
+    *,
+    allow_missing_timing: bool = False,
+    accept_changed_raw: bool = False,
+) -> dict[str, Path]:
+    """Build the requested panels from real raw files; the synthetic default when none can be built.
+
+    Parameters
+    ----------
+    panels : iterable of str, optional
+        Registered panel names (default: every registered panel whose inputs
+        are present). A panel asked for by name whose inputs are absent is an
+        error.
+    raw : Path, optional
+        Raw-data root (default :func:`config.raw_dir`); must exist when given.
+    shared : bool
+        Read the real copies in ``../shared/data``.
+    coverage_rule, min_population : optional
+        See :class:`~enforcement_crime.panels.context.BuildOptions`.
+    folder : Path, optional
+        Output folder (default :func:`config.processed_dir`).
+    allow_missing_timing, accept_changed_raw : bool
+        See :class:`~enforcement_crime.panels.context.BuildOptions`.
+
+    Returns
+    -------
+    dict
+        ``{panel name: parquet path}`` of what was written.
+
+    Raises
+    ------
+    ValueError
+        A bad option, an unknown panel or a missing raw folder (nothing written).
+    BuildError, InputError, PanelSchemaError, ManifestError
+        A build step failed; ``folder`` is unchanged.
+    """
+    options = BuildOptions(
+        coverage_rule=coverage_rule,
+        min_population=min_population,
+        allow_missing_timing=allow_missing_timing,
+        accept_changed_raw=accept_changed_raw,
+    )
+    options.check()
+    known = registry.panels()
+    explicit = list(panels) if panels else []
+    unknown = [p for p in explicit if p not in known]
+    if unknown:
+        raise ValueError(f"unknown panel(s) {unknown}; known: {sorted(known)}")
+    if raw is not None and not shared and not Path(raw).is_dir():
+        raise ValueError(f"raw-data folder {raw} does not exist (given with --raw)")
+    wanted = explicit or list(known)
+
+    files = {s: files_for(s, raw, shared) for s in SOURCES}
+    ctx = BuildContext(files=files, options=options, out=out)
+    where = config.shared_data_dir() if shared else (raw or config.raw_dir())
+    out(f"building from real raw files in {where}" + (" (shared copies)" if shared else ""))
+
+    present = ctx.present()
+    buildable = [p for p in wanted if known[p].buildable(present)]
+    for p in explicit:
+        if p not in buildable:
+            need = " or ".join("+".join(r) for r in known[p].routes()) or "its base panels"
+            raise BuildError(f"panel {p!r} cannot be built: it needs raw files of {need}")
+    skipped = [p for p in wanted if p not in buildable]
+
+    used_sources = sorted({s for p in buildable for s in known[p].sources_used()})
+    raw_notes = check_raw(files, used_sources, accept_changed=accept_changed_raw, out=out)
+
+    built = {name: ctx.panel(name) for name in buildable}
+    items = []
+    for name, b in built.items():
+        spec = known[name]
+        man = b.manifest
+        man.approximation = bool(
+            spec.approximation
+            or man.approximation
+            or any(s in registry.APPROXIMATE_SOURCES for s in b.sources)
+        )
+        man.rules.setdefault("sources_read", list(b.sources))
+        if ctx.timing_skipped is not None:
+            _mark_timing(man, ctx.timing_skipped)
+        man.notes += [note for source, note in raw_notes if source in b.sources]
+        items.append((b.panel, name, man, spec.validate or True))
+
+    written: dict[str, Path] = {}
+    if items:
+        written = write_panels(items, folder=folder)
+    for name, path in written.items():
+        out(f"built {name}: {path} (REAL data; manifest {path.with_suffix('.json').name})")
+    for name in skipped:
+        need = " or ".join("+".join(r) for r in known[name].routes()) or "a base panel's inputs"
+        out(f"skipped {name}: needs {need} raw files")
+    if not written:
+        if raw is not None or shared:
+            raise BuildError(
+                f"no panel could be built from {where}: no raw files of the sources the panels "
+                "need (see `data status`); nothing was written"
+            )
+        from enforcement_crime import synthetic
+
+        path = synthetic.write_default_panel()
+        out(
+            f"no real panel could be built: wrote the SYNTHETIC default panel {path} "
+            "(SYNTHETIC DATA, not a study result)"
+        )
+        written["synthetic"] = Path(path)
+    return written
