@@ -164,9 +164,11 @@ def test_single_switching_unit():
     df = simulate_switching(noise=0.0, seed=8, n=50)
     first = df.groupby("unit")["d"].transform("max") == 1
     keep = df[~first | (df["unit"] == df.loc[first, "unit"].min())]
-    res = dcdh(keep, "y", "unit", "time", "d", seed=1, n_boot=99)
+    with pytest.warns(UserWarning, match="only 1 treated unit"):
+        res = dcdh(keep, "y", "unit", "time", "d", seed=1, n_boot=99)
     assert res.estimate == pytest.approx(_switch_cells(keep)["delta"].mean(), abs=1e-10)
     assert "bootstrap draws without a defined term" in res.notes  # draws missing the switcher
+    assert "only 1 treated unit(s)" in res.notes  # the shared few-treated warning
 
 
 def test_unbalanced_and_missing_outcomes():

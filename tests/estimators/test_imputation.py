@@ -220,11 +220,29 @@ def test_no_never_treated_uses_not_yet_treated_and_drops_unimputable(exact, fn):
 def test_single_treated_unit(exact, fn):
     u = exact.loc[exact["cohort"] == 2005, "unit"].min()
     one = exact[(exact["cohort"] == 0) | (exact["unit"] == u)]
-    res = fn(one, "y", "unit", "time", "cohort")
+    with pytest.warns(UserWarning, match="only 1 treated unit"):
+        res = fn(one, "y", "unit", "time", "cohort")
     assert res.estimate == pytest.approx(
         one.loc[one["treated"] == 1, "true_effect"].mean(), abs=1e-9
     )
     assert np.isfinite(res.std_error)
+    assert "only 1 treated unit(s)" in res.notes
+
+
+@pytest.mark.parametrize("fn", [imputation, two_stage])
+def test_few_treated_clusters_warn_on_a_true_zero(fn):
+    """Issue 13 case: one treated unit and no true effect gives a tight interval; it must warn."""
+    sim = simulate_staggered(60, cohorts={0: 59 / 60, 2008: 1 / 60}, n_states=12, seed=8)
+    assert sim.loc[sim["cohort"] > 0, "unit"].nunique() == 1  # synthetic, true effect 0
+    with pytest.warns(UserWarning, match="only 1 treated cluster"):
+        res = fn(sim, "y", "unit", "time", "cohort", cluster="state")
+    assert "only 1 treated cluster(s)" in res.notes
+    # five or more treated clusters: no warning
+    many = simulate_staggered(60, n_states=12, seed=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        res = fn(many, "y", "unit", "time", "cohort", cluster="state")
+    assert "treated cluster(s)" not in res.notes
 
 
 @pytest.mark.parametrize("fn", [imputation, two_stage])

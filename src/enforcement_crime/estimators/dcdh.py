@@ -10,10 +10,13 @@ seeded cluster bootstrap, vectorised over draws.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from enforcement_crime.estimators._common import EstimatorInputError, normal_ci, prepare_panel
+from enforcement_crime.estimators._core import warn_few_treated
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["dcdh"]
@@ -228,99 +231,23 @@ def dcdh(
     are left out of that term's SD; the notes say how many.
     """
     if controls:
-        raise EstimatorInputError("dcdh: covariates (controls) are not supported")
-    pp = prepare_panel(
-        data, outcome, unit, time, None, weights=weights, cluster=cluster, extra=[treatment]
-    )
-    df = pp.data
-    d = pd.to_numeric(df[treatment], errors="coerce")
-    bad = d.isna() | ~d.isin([0, 1])
-    if bad.any():
-        rows = df.loc[bad, [pp.names["unit"], pp.names["time"], treatment]].head()
         raise EstimatorInputError(
-            f"treatment {treatment!r} must be 0/1 in every row; e.g.:\n{rows.to_string()}"
+            "dcdh: covariates (controls=) are not supported; pass controls=None"
         )
-    cl = df.groupby("unit")["cluster"].nunique()
-    if (cl > 1).any():
-        raise EstimatorInputError(
-            f"cluster column {pp.names['cluster']!r} must be constant within each unit"
-        )
-
-    times = pp.times
-    if len(times) < 2:
-        raise EstimatorInputError("dcdh needs at least two periods")
-    u_codes, u_labels = pd.factorize(df["unit"])
-    t_codes = np.searchsorted(times, df["time"].to_numpy())
-    n, T = len(u_labels), len(times)
-    Y = np.full((n, T), np.nan)
-    D = np.full((n, T), np.nan)
-    Wt = np.full((n, T), np.nan)
-    Y[u_codes, t_codes] = df["y"].to_numpy()
-    D[u_codes, t_codes] = d.to_numpy(dtype="float64")
-    Wt[u_codes, t_codes] = df["w"].to_numpy()
-    gaps = np.diff(times) != 1
-    if gaps.any():
-        raise EstimatorInputError(
-            f"column {pp.names['time']!r} must hold consecutive periods; gaps after {times[:-1][gaps].tolist()}"
-        )
-    cl_unit = df.groupby(u_codes)["cluster"].first().to_numpy()
-    c_codes, c_labels = pd.factorize(cl_unit)
-
-    def cell_arrays(lag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Unit x period x category contributions: weights and weighted outcome changes.
-
-        lag=0: categories of (D_{t-1}, D_t) with dY = Y_t - Y_{t-1}, t = 1..T-1.
-        lag=1 (placebo): categories of (D_{t-2}, D_{t-1}, D_t) with D_{t-2} = D_{t-1} and
-        dY = Y_{t-1} - Y_{t-2}, t = 2..T-1.
-        """
-        if lag == 0:
-            d0, d1 = D[:, :-1], D[:, 1:]
-            dy = Y[:, 1:] - Y[:, :-1]
-            w = Wt[:, 1:]
-            cat = np.where(d0 == 0, np.where(d1 == 1, _J, _S0), np.where(d1 == 0, _L, _S1))
-            valid = np.isfinite(dy) & np.isfinite(d0) & np.isfinite(d1)
-        else:
-            d00, d0, d1 = D[:, :-2], D[:, 1:-1], D[:, 2:]
-            dy = Y[:, 1:-1] - Y[:, :-2]
-            w = Wt[:, 2:]
-            cat = np.where(d0 == 0, np.where(d1 == 1, _J, _S0), np.where(d1 == 0, _L, _S1))
-            valid = (
-                np.isfinite(dy)
-                & np.isfinite(d00)
-                & np.isfinite(d0)
-                & np.isfinite(d1)
-                & (d00 == d0)
-                & np.isfinite(w)
-            )
-        valid = valid & np.isfinite(w)
-        P = dy.shape[1]
-        W4 = np.zeros((n, P, 4))
-        WY4 = np.zeros((n, P, 4))
-        ii, pp_ = np.nonzero(valid)
-        W4[ii, pp_, cat[ii, pp_]] = w[ii, pp_]
-        WY4[ii, pp_, cat[ii, pp_]] = w[ii, pp_] * dy[ii, pp_]
-        return W4, WY4, cat
-
-    W4, WY4, _ = cell_arrays(0)
+    pp, A = _dcdh_arrays(data, outcome, unit, time, treatment, weights, cluster)
+    Y, D, Wt, times, n = A.Y, A.D, A.Wt, A.times, A.n
+    W4, WY4, _ = _cell_arrays(Y, D, Wt, 0)
     sw, swy = W4.sum(axis=0), WY4.sum(axis=0)
     est = _stats_from_sums(sw, swy)
     names = ["ATT", "ATT(joiners)", "ATT(leavers)"]
-
-    def did_m_block(W_: np.ndarray, WY_: np.ndarray):
-        P = W_.shape[1]
-        U = np.concatenate([W_.reshape(n, -1), WY_.reshape(n, -1)], axis=1)
-        return U, lambda S: _stats_from_sums(
-            S[:, : P * 4].reshape(-1, P, 4), S[:, P * 4 :].reshape(-1, P, 4)
-        )
-
-    blocks = [did_m_block(W4, WY4)]
+    blocks = [_did_m_block(W4, WY4, n)]
     ets: list = [pd.NA] * 3
-    if placebo and T >= 3:
-        W4p, WY4p, _ = cell_arrays(1)
+    if placebo and len(times) >= 3:
+        W4p, WY4p, _ = _cell_arrays(Y, D, Wt, 1)
         est = np.concatenate([est, _stats_from_sums(W4p.sum(axis=0), WY4p.sum(axis=0))])
         names += ["placebo", "placebo(joiners)", "placebo(leavers)"]
         ets += [pd.NA] * 3
-        blocks.append(did_m_block(W4p, WY4p))
+        blocks.append(_did_m_block(W4p, WY4p, n))
     n_static = len(est)
     if effects or placebos:
         if effects < 0 or placebos < 0:
@@ -345,6 +272,157 @@ def dcdh(
         raise EstimatorInputError(
             f"no switching cell with a stable comparison group in the same period ({n_join} joiner and {n_leave} leaver cells)"
         )
+    extra: dict = {"periods": _period_table(times, cnt, sw, swy)}
+    notes = [
+        "DID_M (de Chaisemartin-D'Haultfoeuille 2020): switchers vs units with stable treatment between t-1 and t",
+        f"weights: {weights} (cell sizes N_g,t of period t)" if weights else "unweighted",
+        f"{n_join} joiner and {n_leave} leaver unit-periods",
+    ]
+    if no_ctrl_j or no_ctrl_l:
+        notes.append(
+            f"left out for lack of a stable comparison group: {no_ctrl_j} joiner and {no_ctrl_l} leaver unit-periods"
+        )
+    switcher = ((W4[:, :, _J] > 0) | (W4[:, :, _L] > 0)).any(axis=1)
+    n_sw = int(np.unique(A.c_codes[switcher]).size) if cluster else int(switcher.sum())
+    few = warn_few_treated(n_sw, "dcdh", clustered=cluster is not None)
+    if few:
+        notes.append(few)
+    if n_boot:
+        se = _bootstrap_se(blocks, A.c_codes, len(A.c_labels), n_boot, seed, names, extra, notes)
+        notes.append(
+            f"SE: cluster bootstrap ({n_boot} draws, resampling {pp.names['cluster']}, seed {seed})"
+        )
+    else:
+        se = np.full(len(est), np.nan)
+        notes.append("no standard errors (n_boot=0)")
+    if pp.dropped:
+        notes.append(pp.drop_note())
+    table = _dcdh_table(names, ets, est, se, alpha, n_static, n_boot, extra)
+    if len(est) > n_static:
+        notes.append(
+            f"event study: DID_l (dCDH 2024) for l = 1..{effects}, placebos l = 1..{placebos}; reference e-1 = period before the first switch"
+        )
+    return EstimationResult(
+        estimator="dcdh",
+        table=table,
+        n_obs=pp.n_obs,
+        n_clusters=len(A.c_labels),
+        notes="; ".join(notes),
+        alpha=alpha,
+        extra=extra,
+        outcome=outcome,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# steps
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Arrays:
+    """Unit x period matrices (NaN where a unit is not observed) and unit clusters."""
+
+    Y: np.ndarray
+    D: np.ndarray
+    Wt: np.ndarray
+    times: np.ndarray
+    c_codes: np.ndarray
+    c_labels: object
+
+    @property
+    def n(self) -> int:
+        return self.Y.shape[0]
+
+
+def _dcdh_arrays(data, outcome, unit, time, treatment, weights, cluster):
+    """Check the panel and the 0/1 treatment; return the prepared panel and the unit x period arrays."""
+    pp = prepare_panel(
+        data, outcome, unit, time, None, weights=weights, cluster=cluster, extra=[treatment]
+    )
+    df = pp.data
+    d = pd.to_numeric(df[treatment], errors="coerce")
+    bad = d.isna() | ~d.isin([0, 1])
+    if bad.any():
+        rows = df.loc[bad, [pp.names["unit"], pp.names["time"], treatment]].head()
+        raise EstimatorInputError(
+            f"treatment {treatment!r} must be 0/1 in every row; e.g.:\n{rows.to_string()}"
+        )
+    cl = df.groupby("unit")["cluster"].nunique()
+    if (cl > 1).any():
+        raise EstimatorInputError(
+            f"cluster column {pp.names['cluster']!r} must be constant within each unit"
+        )
+    times = pp.times
+    if len(times) < 2:
+        raise EstimatorInputError("dcdh needs at least two periods")
+    u_codes, u_labels = pd.factorize(df["unit"])
+    t_codes = np.searchsorted(times, df["time"].to_numpy())
+    n, T = len(u_labels), len(times)
+    Y = np.full((n, T), np.nan)
+    D = np.full((n, T), np.nan)
+    Wt = np.full((n, T), np.nan)
+    Y[u_codes, t_codes] = df["y"].to_numpy()
+    D[u_codes, t_codes] = d.to_numpy(dtype="float64")
+    Wt[u_codes, t_codes] = df["w"].to_numpy()
+    gaps = np.diff(times) != 1
+    if gaps.any():
+        raise EstimatorInputError(
+            f"column {pp.names['time']!r} must hold consecutive periods; gaps after {times[:-1][gaps].tolist()}"
+        )
+    cl_unit = df.groupby(u_codes)["cluster"].first().to_numpy()
+    c_codes, c_labels = pd.factorize(cl_unit)
+    return pp, _Arrays(Y, D, Wt, times, c_codes, c_labels)
+
+
+def _cell_arrays(Y, D, Wt, lag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit x period x category contributions: weights and weighted outcome changes.
+
+    lag=0: categories of (D_{t-1}, D_t) with dY = Y_t - Y_{t-1}, t = 1..T-1.
+    lag=1 (placebo): categories of (D_{t-2}, D_{t-1}, D_t) with D_{t-2} = D_{t-1} and
+    dY = Y_{t-1} - Y_{t-2}, t = 2..T-1.
+    """
+    n = Y.shape[0]
+    if lag == 0:
+        d0, d1 = D[:, :-1], D[:, 1:]
+        dy = Y[:, 1:] - Y[:, :-1]
+        w = Wt[:, 1:]
+        cat = np.where(d0 == 0, np.where(d1 == 1, _J, _S0), np.where(d1 == 0, _L, _S1))
+        valid = np.isfinite(dy) & np.isfinite(d0) & np.isfinite(d1)
+    else:
+        d00, d0, d1 = D[:, :-2], D[:, 1:-1], D[:, 2:]
+        dy = Y[:, 1:-1] - Y[:, :-2]
+        w = Wt[:, 2:]
+        cat = np.where(d0 == 0, np.where(d1 == 1, _J, _S0), np.where(d1 == 0, _L, _S1))
+        valid = (
+            np.isfinite(dy)
+            & np.isfinite(d00)
+            & np.isfinite(d0)
+            & np.isfinite(d1)
+            & (d00 == d0)
+            & np.isfinite(w)
+        )
+    valid = valid & np.isfinite(w)
+    P = dy.shape[1]
+    W4 = np.zeros((n, P, 4))
+    WY4 = np.zeros((n, P, 4))
+    ii, pp_ = np.nonzero(valid)
+    W4[ii, pp_, cat[ii, pp_]] = w[ii, pp_]
+    WY4[ii, pp_, cat[ii, pp_]] = w[ii, pp_] * dy[ii, pp_]
+    return W4, WY4, cat
+
+
+def _did_m_block(W_: np.ndarray, WY_: np.ndarray, n: int):
+    """Unit contributions and the function mapping their (resampled) sums to the DID_M terms."""
+    P = W_.shape[1]
+    U = np.concatenate([W_.reshape(n, -1), WY_.reshape(n, -1)], axis=1)
+    return U, lambda S: _stats_from_sums(
+        S[:, : P * 4].reshape(-1, P, 4), S[:, P * 4 :].reshape(-1, P, 4)
+    )
+
+
+def _period_table(times, cnt, sw, swy) -> pd.DataFrame:
+    """Per-period counts of joiners, leavers and stable units, and the period DIDs."""
     periods = pd.DataFrame(
         {
             "time": times[1:],
@@ -360,47 +438,37 @@ def dcdh(
     periods["did_minus"] = np.where(
         (sw[:, _L] > 0) & (sw[:, _S1] > 0), m[:, _S1] - m[:, _L], np.nan
     )
+    return periods
 
-    se = np.full(len(est), np.nan)
-    extra: dict = {"periods": periods}
-    notes = [
-        "DID_M (de Chaisemartin-D'Haultfoeuille 2020): switchers vs units with stable treatment between t-1 and t",
-        f"weights: {weights} (cell sizes N_g,t of period t)" if weights else "unweighted",
-        f"{n_join} joiner and {n_leave} leaver unit-periods",
-    ]
-    if no_ctrl_j or no_ctrl_l:
+
+def _bootstrap_se(blocks, c_codes, G: int, n_boot: int, seed, names, extra, notes) -> np.ndarray:
+    """Cluster bootstrap (clusters resampled with replacement) standard errors of every term."""
+    if n_boot < 2:
+        raise EstimatorInputError(f"n_boot must be 0 or at least 2, got {n_boot}")
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(G, np.full(G, 1.0 / G), size=n_boot).astype("float64")  # B x G
+    M = counts[:, c_codes]  # B x n unit multiplicities
+    draws = np.concatenate([fn(M @ U_) for U_, fn in blocks], axis=1)  # B x terms
+    finite = np.isfinite(draws)
+    k_terms = draws.shape[1]
+    se = np.array(
+        [
+            np.std(draws[finite[:, k], k], ddof=1) if finite[:, k].sum() > 1 else np.nan
+            for k in range(k_terms)
+        ]
+    )
+    n_undef = (~finite).sum(axis=0)
+    if n_undef.any():
         notes.append(
-            f"left out for lack of a stable comparison group: {no_ctrl_j} joiner and {no_ctrl_l} leaver unit-periods"
+            "bootstrap draws without a defined term: "
+            + ", ".join(f"{names[k]} {int(n_undef[k])}" for k in range(k_terms) if n_undef[k])
         )
-    if n_boot:
-        if n_boot < 2:
-            raise EstimatorInputError(f"n_boot must be 0 or at least 2, got {n_boot}")
-        rng = np.random.default_rng(seed)
-        G = len(c_labels)
-        counts = rng.multinomial(G, np.full(G, 1.0 / G), size=n_boot).astype("float64")  # B x G
-        M = counts[:, c_codes]  # B x n unit multiplicities
-        draws = np.concatenate([fn(M @ U_) for U_, fn in blocks], axis=1)  # B x terms
-        finite = np.isfinite(draws)
-        se = np.array(
-            [
-                np.std(draws[finite[:, k], k], ddof=1) if finite[:, k].sum() > 1 else np.nan
-                for k in range(len(est))
-            ]
-        )
-        n_undef = (~finite).sum(axis=0)
-        if n_undef.any():
-            notes.append(
-                "bootstrap draws without a defined term: "
-                + ", ".join(f"{names[k]} {int(n_undef[k])}" for k in range(len(est)) if n_undef[k])
-            )
-        extra["boot"] = pd.DataFrame(draws, columns=names)
-        notes.append(
-            f"SE: cluster bootstrap ({n_boot} draws, resampling {pp.names['cluster']}, seed {seed})"
-        )
-    else:
-        notes.append("no standard errors (n_boot=0)")
-    if pp.dropped:
-        notes.append(pp.drop_note())
+    extra["boot"] = pd.DataFrame(draws, columns=names)
+    return se
+
+
+def _dcdh_table(names, ets, est, se, alpha, n_static, n_boot, extra) -> pd.DataFrame:
+    """Result rows; with dynamic terms, the reference row e-1 and their bootstrap vcov."""
     lo, hi = normal_ci(est, se, alpha)
     table = pd.DataFrame(
         {
@@ -412,46 +480,33 @@ def dcdh(
             "conf_high": hi,
         }
     )
-    if len(est) > n_static:
-        static_rows, dyn_rows = table.iloc[:n_static], table.iloc[n_static:]
-        dyn_terms = list(dyn_rows["term"])
-        ref = pd.DataFrame(
-            {
-                "term": ["e-1"],
-                "event_time": pd.array([-1], dtype="Int64"),
-                "estimate": [0.0],
-                "std_error": [np.nan],
-                "conf_low": [np.nan],
-                "conf_high": [np.nan],
-            }
-        )
-        table = (
-            pd.concat([static_rows, dyn_rows, ref], ignore_index=True)
-            .sort_values("event_time", na_position="first", kind="stable")
-            .reset_index(drop=True)
-        )
-        if n_boot:
-            bd = extra["boot"][dyn_terms].dropna()
-            extra["vcov"] = (
-                bd.cov()
-                if len(bd) > 1
-                else pd.DataFrame(np.nan, index=dyn_terms, columns=dyn_terms)
-            )
-        else:
-            extra["vcov"] = pd.DataFrame(np.nan, index=dyn_terms, columns=dyn_terms)
-        order = table.loc[table["term"].isin(dyn_terms), "term"].tolist()
-        extra["vcov"] = extra["vcov"].loc[order, order]
-        extra["reference_period"] = -1
-        notes.append(
-            f"event study: DID_l (dCDH 2024) for l = 1..{effects}, placebos l = 1..{placebos}; reference e-1 = period before the first switch"
-        )
-    return EstimationResult(
-        estimator="dcdh",
-        table=table,
-        n_obs=pp.n_obs,
-        n_clusters=len(c_labels),
-        notes="; ".join(notes),
-        alpha=alpha,
-        extra=extra,
-        outcome=outcome,
+    if len(est) <= n_static:
+        return table
+    static_rows, dyn_rows = table.iloc[:n_static], table.iloc[n_static:]
+    dyn_terms = list(dyn_rows["term"])
+    ref = pd.DataFrame(
+        {
+            "term": ["e-1"],
+            "event_time": pd.array([-1], dtype="Int64"),
+            "estimate": [0.0],
+            "std_error": [np.nan],
+            "conf_low": [np.nan],
+            "conf_high": [np.nan],
+        }
     )
+    table = (
+        pd.concat([static_rows, dyn_rows, ref], ignore_index=True)
+        .sort_values("event_time", na_position="first", kind="stable")
+        .reset_index(drop=True)
+    )
+    if n_boot:
+        bd = extra["boot"][dyn_terms].dropna()
+        extra["vcov"] = (
+            bd.cov() if len(bd) > 1 else pd.DataFrame(np.nan, index=dyn_terms, columns=dyn_terms)
+        )
+    else:
+        extra["vcov"] = pd.DataFrame(np.nan, index=dyn_terms, columns=dyn_terms)
+    order = table.loc[table["term"].isin(dyn_terms), "term"].tolist()
+    extra["vcov"] = extra["vcov"].loc[order, order]
+    extra["reference_period"] = -1
+    return table

@@ -25,7 +25,12 @@ from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
 
 from enforcement_crime.estimators._common import EstimatorInputError, normal_ci, prepare_panel
-from enforcement_crime.estimators._core import cluster_sums, cr1_scale
+from enforcement_crime.estimators._core import (
+    cluster_sums,
+    count_treated_clusters,
+    cr1_scale,
+    warn_few_treated,
+)
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["imputation", "two_stage"]
@@ -239,6 +244,13 @@ def _pretrend_leads(
     return ks, gamma, V, test
 
 
+def _few_treated(df: pd.DataFrame, tr: np.ndarray, cluster, name: str) -> list[str]:
+    """The shared few-treated-clusters warning (clusters, or units when not clustered)."""
+    n = count_treated_clusters(df, tr, cluster)
+    msg = warn_few_treated(n, name, clustered=cluster is not None, stacklevel=4)
+    return [msg] if msg else []
+
+
 def _finish(
     name, names, ets, est, V, n_obs, n_cl, notes, alpha, extra, outcome
 ) -> EstimationResult:
@@ -426,6 +438,7 @@ def imputation(
         + (", leave-one-out" if leave_one_out else "")
         + ", no small-sample correction",
     ]
+    notes += _few_treated(df, tr, cluster, "imputation")
     if anticipation:
         notes.append(f"anticipation: {anticipation}")
     notes += fs.notes
@@ -574,6 +587,7 @@ def two_stage(
         f"weights: {weights} (both stages WLS)" if weights else "unweighted",
         f"SE: GMM sandwich with first-stage correction, clustered by {pp.names['cluster']}, no small-sample correction",
     ]
+    notes += _few_treated(df, tr, cluster, "two_stage")
     if horizons is not None and static:
         notes.append(
             "ATT and event-time terms come from separate second stages (no covariance between them)"
