@@ -505,28 +505,7 @@ def _refuse_cached_html(dest: Path, url: str) -> None:
 # ---------------------------------------------------------------------------
 
 
-def read_csv_lines(path: str | Path, *, encoding: str = "utf-8", **kwargs) -> pd.DataFrame:
-    """Read a CSV with every column as string and the file line number as index.
-
-    The header is line 1, so the first data row has index 2 (assumes no
-    quoted field spans lines, true of every source read this way). Parser
-    errors (a truncated quoted field, a row with too many fields) become a
-    :class:`SourceError` naming the file. An empty file is an error too.
-    """
-    path = Path(path)
-    try:
-        df = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding, **kwargs
-        )
-    except pd.errors.EmptyDataError:
-        raise SourceError(path, "the file is empty (no header row)") from None
-    except pd.errors.ParserError as exc:
-        raise SourceError(path, f"cannot be parsed as CSV (truncated or corrupt?): {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise SourceError(path, f"is not {encoding} text (corrupt or not a CSV?): {exc}") from None
-    df.index = pd.RangeIndex(2, len(df) + 2, name="line")
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
+from enforcement_crime.sources._csv import read_csv_lines  # noqa: E402,F401  (the one reader)
 
 
 def require_columns(
