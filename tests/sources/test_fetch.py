@@ -419,3 +419,27 @@ def test_cached_file_without_checksum_is_used_offline(tmp_path):
     dest.write_bytes(OLD)
     assert fetch_file(_closed_port_url(), dest, progress=False) == dest
     assert dest.read_bytes() == OLD
+
+
+def test_data_fetch_offline_keeps_every_raw_file(tmp_path, monkeypatch):
+    """`data fetch` with the network down: exit 1, every existing raw file byte-identical."""
+    from enforcement_crime.panels import commands
+    from enforcement_crime.sources import census_population
+
+    dead = _closed_port_url().rsplit("/", 1)[0]
+    monkeypatch.setattr(
+        census_population, "URLS", {n: f"{dead}/{n}" for n in census_population.URLS}
+    )
+    monkeypatch.setattr(_fetch.time, "sleep", lambda s: None)  # the back-off, not under test here
+    folder = tmp_path / "census_population"
+    folder.mkdir()
+    before = {}
+    for k, name in enumerate(census_population.URLS):
+        (folder / name).write_bytes(OLD + str(k).encode())  # none has the registered checksum
+        before[name] = (folder / name).read_bytes()
+    lines: list[str] = []
+    rc = commands.fetch(["census_population"], raw=tmp_path, out=lines.append)
+    assert rc == 1
+    assert {n: (folder / n).read_bytes() for n in before} == before
+    assert _listing(folder) == sorted(before)
+    assert "FAILED" in lines[-1] and "kept unchanged" in lines[-1]
