@@ -7,6 +7,8 @@ run can make a notebook pass.
 
 from __future__ import annotations
 
+import nbformat
+import numpy as np
 import pytest
 
 from enforcement_crime import config, notebooks
@@ -49,3 +51,252 @@ def test_notebook_executes_from_clean_state(source, tmp_path, monkeypatch):
 
 def test_tour_notebook_is_found():
     assert any(p.name == "01-explore-default-panel.py" for p in SOURCES)
+
+
+def test_registered_outputs_exist_and_are_named_in_their_notebook():
+    """OUTPUTS.md's map (the OutputLog records) against the files on disk and the notebook sources.
+
+    Runs on whatever ``reports/`` holds (skips when no notebook has run): every recorded file
+    exists, and every recorded output name appears literally in the source of the notebook that
+    claims it, so "which notebook makes this figure" is answered correctly.
+    """
+    from enforcement_crime import reports
+
+    records = sorted(reports.outputs_registry_dir().glob("*.json"))
+    if not records:
+        pytest.skip("no notebook has written reports/ yet (run `make notebooks`)")
+    import json
+
+    for path in records:
+        rec = json.loads(path.read_text())
+        src = config.project_root() / rec["notebook"]
+        if not src.is_file():
+            continue  # a record left by a notebook that was renamed since; OUTPUTS.md lists it as stale
+        code = src.read_text()
+        for e in rec["outputs"]:
+            assert e["name"] in code, f"{rec['notebook']} does not name {e['name']}"
+
+
+# --------------------------------------------------------------------------------------
+# parameters: checked against the notebook's parameters cell before any kernel starts
+# --------------------------------------------------------------------------------------
+
+TINY = """# %% tags=["parameters"]
+data_source = "synthetic"
+seed = 7
+first_year = 2004
+alpha = 0.05
+interactive = True
+outcomes = ["violent_rate"]
+case_studies = {"37119": "Mecklenburg"}
+anything = None
+
+# %%
+print("seed", seed, "alpha", alpha)
+"""
+
+
+@pytest.fixture
+def tiny_project(tmp_path, monkeypatch):
+    """A project root with one tiny notebook and a params/ folder; papermill must not be reached."""
+    (tmp_path / "notebooks" / "demo").mkdir(parents=True)
+    (tmp_path / "notebooks" / "demo" / "01-tiny.py").write_text(TINY)
+    (tmp_path / "params").mkdir()
+    monkeypatch.setenv("ENFORCEMENT_CRIME_ROOT", str(tmp_path))
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path / "reports"))
+    return tmp_path
+
+
+@pytest.fixture
+def no_kernel(monkeypatch):
+    import papermill
+
+    def refuse(*a, **k):
+        raise AssertionError("a kernel was started although the parameters are invalid")
+
+    monkeypatch.setattr(papermill, "execute_notebook", refuse)
+
+
+def _param_file(root, name, body):
+    path = root / "params" / name
+    path.write_text("# notebook: notebooks/demo/01-tiny.py\n" + body)
+    return path
+
+
+def test_notebook_parameters_reads_the_defaults(tiny_project):
+    d = notebooks.notebook_parameters(tiny_project / "notebooks" / "demo" / "01-tiny.py")
+    assert d["seed"] == 7 and d["alpha"] == 0.05 and d["interactive"] is True
+    assert d["outcomes"] == ["violent_rate"] and d["case_studies"] == {"37119": "Mecklenburg"}
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            "data_sorce: cius_county\n",
+            r"unknown parameter 'data_sorce'; did you mean 'data_source'\?",
+        ),
+        ('seed: "abc"\n', r"parameter 'seed' must be int like its default 7, got str 'abc'"),
+        ('first_year: "2004"\n', r"parameter 'first_year' must be int .* got str '2004'"),
+        ("seed: 1.5\n", r"'seed' must be int"),
+        ("seed: true\n", r"'seed' must be int .* got bool"),
+        ("interactive: 1\n", r"'interactive' must be bool"),
+        ("alpha: true\n", r"'alpha' must be a number"),
+        ("outcomes: violent_rate\n", r"'outcomes' must be list"),
+        ("case_studies: [1]\n", r"'case_studies' must be dict"),
+    ],
+)
+def test_bad_parameter_file_is_refused_before_the_kernel(tiny_project, no_kernel, body, message):
+    path = _param_file(tiny_project, "bad.yaml", body)
+    (entry,) = notebooks.param_files()
+    assert entry["error"] and str(path) in entry["error"]
+    import re
+
+    assert re.search(message, entry["error"]), entry["error"]
+    with pytest.raises(notebooks.ParameterError, match=message):
+        notebooks.run_param_file(path)
+
+
+def test_good_values_pass_validation(tiny_project):
+    defaults = notebooks.notebook_parameters(tiny_project / "notebooks" / "demo" / "01-tiny.py")
+    notebooks.validate_parameters(
+        {"alpha": 1, "seed": 3, "outcomes": ["a"], "anything": "x", "interactive": False},
+        defaults,
+        where="t",
+    )  # an int where a float is expected, anything where the default is None
+
+
+def test_one_broken_file_does_not_hide_the_others(tiny_project, no_kernel):
+    _param_file(tiny_project, "a-good.yaml", "seed: 3\n")
+    _param_file(tiny_project, "b-malformed.yaml", "seed: [1,\n")
+    (tiny_project / "params" / "c-noheader.yaml").write_text("seed: 3\n")
+    _param_file(tiny_project, "d-list.yaml", "- 1\n- 2\n")
+    entries = {e["path"].name: e for e in notebooks.param_files()}
+    assert entries["a-good.yaml"]["error"] is None and entries["a-good.yaml"]["parameters"] == {
+        "seed": 3
+    }
+    assert "not valid YAML" in entries["b-malformed.yaml"]["error"]
+    assert "line 1 must be" in entries["c-noheader.yaml"]["error"]
+    assert "expected a mapping" in entries["d-list.yaml"]["error"]
+    with pytest.raises(notebooks.ParameterError, match="3 broken parameter file"):
+        notebooks.param_files(strict=True)
+
+
+def test_execute_notebook_validates_parameters(tiny_project, no_kernel):
+    src = tiny_project / "notebooks" / "demo" / "01-tiny.py"
+    with pytest.raises(notebooks.ParameterError, match="did you mean 'seed'"):
+        notebooks.execute_notebook(src, tiny_project / "o.ipynb", {"sed": 3})
+    with pytest.raises(notebooks.ParameterError, match="unknown parameter 'n_boot'"):
+        notebooks.run_param_file(
+            _param_file(tiny_project, "x.yaml", "seed: 3\n"), extra={"n_boot": 9}
+        )
+
+
+def test_cli_refuses_bad_parameters_and_missing_notebooks(tiny_project, no_kernel, capsys):
+    from enforcement_crime.cli import main
+
+    assert main(["notebooks", "run", "-p", "data_sorce", "cius_county"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "unknown parameter 'data_sorce'; did you mean 'data_source'?" in err
+        and "Traceback" not in err
+    )
+    assert main(["notebooks", "run", "-p", "seed", "abc"]) == 2
+    assert (
+        "parameter 'seed' must be int like its default 7, got str 'abc'" in capsys.readouterr().err
+    )
+    assert main(["notebooks", "run", "--only", "no-such-notebook"]) == 2
+    assert "no notebooks found" in capsys.readouterr().err
+    _param_file(tiny_project, "bad.yaml", "data_sorce: x\n")
+    _param_file(tiny_project, "good.yaml", "seed: 1\n")
+    assert main(["notebooks", "params"]) == 1
+    out = capsys.readouterr()
+    assert "good.yaml: ok" in out.out and "bad.yaml: BROKEN" in out.out and "1 broken" in out.err
+
+
+def test_cli_unknown_preset_is_a_clear_message(capsys):
+    from enforcement_crime.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["synthetic", "--preset", "nul"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown --preset 'nul' (did you mean 'null'?)" in err and "Traceback" not in err
+
+
+def test_every_parameter_file_in_the_repository_is_valid():
+    entries = notebooks.param_files()
+    assert entries, "no parameter files in params/"
+    for e in entries:
+        assert e["error"] is None, e["error"]
+        assert "data_source" in e["parameters"]
+
+
+# --------------------------------------------------------------------------------------
+# quiet kernels
+# --------------------------------------------------------------------------------------
+
+WARNING = "without encryption"
+
+
+@pytest.mark.notebooks
+def test_kernels_do_not_print_the_tcp_encryption_warning(tiny_project, capfd, caplog):
+    """The runner's kernels (IPC) are quiet; the same capture sees the warning from a TCP kernel."""
+    import glob
+    import logging
+
+    import papermill
+
+    src = tiny_project / "notebooks" / "demo" / "01-tiny.py"
+    with caplog.at_level(logging.DEBUG):
+        run = notebooks.execute_notebook(src, tiny_project / "o.ipynb", {"seed": 11}, html=False)
+    out, err = capfd.readouterr()
+    assert WARNING not in out + err + caplog.text
+    nb = nbformat.read(run.output, as_version=4)
+    assert "seed 11" in "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert not list(tiny_project.glob("kernel-ipc*")) and not glob.glob("/tmp/ec-kernel-*/k-*")
+    # control: a default (TCP) kernel does print it where this test looks
+    nbformat.write(notebooks.to_notebook(src), tiny_project / "in.ipynb")
+    papermill.execute_notebook(str(tiny_project / "in.ipynb"), str(tiny_project / "tcp.ipynb"),
+                               kernel_name="python3", progress_bar=False)  # fmt: skip
+    out, err = capfd.readouterr()
+    assert WARNING in out + err + caplog.text
+
+
+# --------------------------------------------------------------------------------------
+# params/287g-nc-synthetic-dynamic.yaml: the check it promises
+# --------------------------------------------------------------------------------------
+
+
+def test_synthetic_dynamic_param_file_recovers_the_true_effect():
+    """The NC design on the dynamic-effects synthetic panel: Callaway-Sant'Anna's ATT covers the truth.
+
+    Uses the parameter file's data source and preset, the notebook's seed and the design's years,
+    state and rule (``designs.nc_287g.DESIGN``). The truth is the mean true effect
+    (``g287_true_effect``, log points) over the treated county-years. With nine treated counties the
+    effect is not detectable (the interval also covers 0), which the parameter file's comment says.
+    """
+    from enforcement_crime.designs.nc_287g import DESIGN
+    from enforcement_crime.estimators import callaway_santanna
+    from enforcement_crime.panels import load_panel
+    from enforcement_crime.treatment import add_treatment
+
+    (spec,) = [
+        e for e in notebooks.param_files() if e["path"].name == "287g-nc-synthetic-dynamic.yaml"
+    ]
+    assert spec["error"] is None and spec["notebook"] == DESIGN.notebook
+    defaults = notebooks.notebook_parameters(config.project_root() / spec["notebook"])
+    p = {**defaults, **spec["parameters"]}
+    assert p["data_source"] == "synthetic" and p["preset"] == "dynamic"
+    raw = load_panel(p["data_source"], seed=p["seed"], preset=p["preset"])
+    first, last = DESIGN.years
+    nc = raw[raw["fips"].str.startswith(DESIGN.state_prefix) & raw["year"].between(first, last)]
+    panel = add_treatment(nc, "g287_start", "g287_end", rule=DESIGN.rule, prefix="g287")
+    panel = panel.assign(log_index_rate=np.log(panel["index_rate"]))
+    res = callaway_santanna(panel, "log_index_rate", "fips", "year", "g287_cohort")
+    att = res.term("ATT(simple)")
+    post = panel[(panel["g287_cohort"] > 0) & (panel["year"] >= panel["g287_cohort"])]  # 0 = never
+    truth = float(post["g287_true_effect"].mean())
+    assert truth < -0.03  # there is an effect to see
+    assert att["conf_low"] <= truth <= att["conf_high"]
+    assert att["estimate"] == pytest.approx(truth, abs=0.03)

@@ -1,65 +1,380 @@
-"""The study notebooks' exported numbers equal the numbers they computed; real-data runs write every output.
+"""enforcement_crime.reports: figure/table saving, the data mark, byte-identical outputs, regression tables,
+the output registry and OUTPUTS.md, and exported numbers checked against independent computations.
 
-(a) Default data: each study notebook runs (fast parameters) with reports in a
-temporary folder. Every table it exports through ``studies.OutputLog.table``
-is also shown in the executed notebook as a tagged JSON output holding the
-DataFrame the notebook computed; the test compares it with the CSV on disk,
-and compares the study-vs-rebuild estimates the notebook recorded as values
-with the exported table.
-
-(b) Real data (``../shared/data`` present, else skipped): the CIUS-based
-panels are built from the shared copies with the data team's builders into a
-temporary project root (nothing is copied into the repository), every
-parameter file in ``params/`` whose panels were built is executed, and each
-notebook's figures and tables must exist and be non-empty.
+Replaces ``tests/test_study_outputs.py``, whose main test compared a JSON and a CSV written from the same
+DataFrame (it could not fail): here the exported numbers are recomputed independently (pyfixest on the same
+panel) and OUTPUTS.md is checked against the files on disk and the notebook sources.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from concurrent.futures import ThreadPoolExecutor
+import re
 from pathlib import Path
 
-import nbformat
-import numpy as np
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from enforcement_crime import config, notebooks, plots, reports  # noqa: E402
+
+REAL_LABEL = "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS"
+
+
+def _fig():
+    plots.use_style("paper")
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3], [2, 1, 3])
+    return fig, pd.DataFrame({"x": [1, 2, 3], "y": [2, 1, 3]})
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
+
+
+# --------------------------------------------------------------------------------------
+# figures and tables
+# --------------------------------------------------------------------------------------
+
+
+def test_save_figure_writes_pdf_png_csv(tmp_path):
+    fig, data = _fig()
+    paths = reports.save_figure(fig, "fig_test_line", data, synthetic=False, outdir=tmp_path)
+    assert set(paths) == {"pdf", "png", "csv"}
+    for path in paths.values():
+        assert path.is_file() and path.stat().st_size > 0
+    assert paths["pdf"].read_bytes().startswith(b"%PDF")
+    assert paths["png"].read_bytes().startswith(b"\x89PNG")
+    back = pd.read_csv(paths["csv"])
+    assert list(back["y"]) == [2, 1, 3] and not back["is_synthetic"].any()
+    pdf = paths["pdf"].read_bytes()
+    assert b"/FontFile2" in pdf  # TrueType fonts embedded (pdf.fonttype 42)
+    assert b"/Type3" not in pdf
+    assert b"/Subject (real data)" in pdf
+    plt.close(fig)
+
+
+def test_synthetic_figures_carry_a_visible_mark(tmp_path):
+    fig, data = _fig()
+    paths = reports.save_figure(fig, "fig_test_synth", data, synthetic=True, outdir=tmp_path)
+    assert any("SYNTHETIC DATA" in t for t in _texts(fig))
+    assert pd.read_csv(paths["csv"])["is_synthetic"].all()
+    assert b"/Subject (SYNTHETIC DATA)" in paths["pdf"].read_bytes()
+    plt.close(fig)
+    fig2, data2 = _fig()
+    reports.save_figure(fig2, "fig_test_real", data2, synthetic=False, outdir=tmp_path)
+    assert not any("SYNTHETIC" in t for t in _texts(fig2))
+    plt.close(fig2)
+
+
+def test_data_label_is_drawn_and_written_into_pdf_metadata(tmp_path):
+    fig, data = _fig()
+    paths = reports.save_figure(fig, "fig_real", data, synthetic=False, data_label=REAL_LABEL,
+                                n_note="N = 1,100 county-years, 100 clusters", outdir=tmp_path)  # fmt: skip
+    texts = _texts(fig)
+    assert REAL_LABEL in texts and "N = 1,100 county-years, 100 clusters" in texts
+    assert f"/Subject ({REAL_LABEL})".encode() in paths["pdf"].read_bytes()
+    # saving again does not draw the marks twice
+    reports.save_figure(fig, "fig_real", data, synthetic=False, data_label=REAL_LABEL,
+                        n_note="N = 1,100 county-years, 100 clusters", outdir=tmp_path)  # fmt: skip
+    assert _texts(fig).count(REAL_LABEL) == 1
+    plt.close(fig)
+    fig, data = _fig()
+    paths = reports.save_figure(
+        fig, "fig_syn", data, synthetic=True, data_label="seed 7", outdir=tmp_path
+    )
+    assert b"/Subject (SYNTHETIC DATA: seed 7)" in paths["pdf"].read_bytes()
+    with pytest.raises(ValueError, match="contradicts"):
+        reports.save_figure(
+            fig, "fig_bad", data, synthetic=True, data_label=REAL_LABEL, outdir=tmp_path
+        )
+    with pytest.raises(ValueError, match="contradicts"):
+        reports.save_figure(
+            fig, "fig_bad", data, synthetic=False, data_label="SYNTHETIC DATA", outdir=tmp_path
+        )
+    plt.close(fig)
+
+
+def test_save_figure_requires_the_plotted_numbers(tmp_path):
+    fig, _ = _fig()
+    with pytest.raises(ValueError, match="plotted numbers"):
+        reports.save_figure(fig, "fig_empty", pd.DataFrame(), synthetic=False, outdir=tmp_path)
+    plt.close(fig)
+
+
+def test_same_figure_gives_identical_bytes(tmp_path):
+    """Issue 13: PDFs differed run to run by CreationDate; PDF, PNG and CSV must be byte-identical."""
+    written = []
+    for run in ("a", "b"):
+        fig, data = _fig()
+        fig.axes[0].set_title("same figure")
+        written.append(reports.save_figure(fig, "fig_same", data, synthetic=True, data_label="seed 1",
+                                           n_note="N = 3", outdir=tmp_path / run))  # fmt: skip
+        plt.close(fig)
+    for fmt in ("pdf", "png", "csv"):
+        assert written[0][fmt].read_bytes() == written[1][fmt].read_bytes(), fmt
+    assert b"CreationDate" not in written[0]["pdf"].read_bytes()
+    # the same figure object saved twice (the mark is not drawn again)
+    fig, data = _fig()
+    one = reports.save_figure(fig, "f", data, synthetic=True, outdir=tmp_path / "c")
+    two = reports.save_figure(fig, "f", data, synthetic=True, outdir=tmp_path / "d")
+    plt.close(fig)
+    for fmt in ("pdf", "png", "csv"):
+        assert one[fmt].read_bytes() == two[fmt].read_bytes(), fmt
+
+
+def test_save_table_writes_latex_and_csv_with_the_same_numbers(tmp_path):
+    table = pd.DataFrame({"estimator": ["twfe", "cs"], "estimate": [0.12345678, -0.5]})
+    paths = reports.save_table(table, "tab_test", synthetic=True, outdir=tmp_path)
+    csv = pd.read_csv(paths["csv"])
+    assert csv["estimate"].tolist() == [0.12345678, -0.5]
+    tex = paths["tex"].read_text()
+    assert (
+        "0.123" in tex and "-0.500" in tex and "SYNTHETIC DATA" in tex and "\\begin{tabular}" in tex
+    )
+    assert "\\caption{[SYNTHETIC DATA]}" in tex
+    again = reports.save_table(table, "tab_test", synthetic=True, outdir=tmp_path / "again")
+    for fmt in ("csv", "tex"):
+        assert paths[fmt].read_bytes() == again[fmt].read_bytes()
+
+
+def test_save_table_caption_carries_the_data_label(tmp_path):
+    table = pd.DataFrame({"a": [1.0]})
+    tex = reports.save_table(table, "t", synthetic=False, data_label=REAL_LABEL, caption="Counts & rates",
+                             outdir=tmp_path)["tex"].read_text()  # fmt: skip
+    assert f"\\caption{{Counts \\& rates [{REAL_LABEL}]}}" in tex
+    bare = reports.save_table(table, "u", synthetic=False, outdir=tmp_path)["tex"].read_text()
+    assert "\\caption" not in bare and "% data: real data" in bare
+    with pytest.raises(ValueError, match="empty"):
+        reports.save_table(pd.DataFrame(), "v", synthetic=False, outdir=tmp_path)
+
+
+# --------------------------------------------------------------------------------------
+# regression tables
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def nc_results():
+    from enforcement_crime import synthetic
+    from enforcement_crime.estimators import twfe
+    from enforcement_crime.treatment import add_treatment
+
+    d = synthetic.make_panel(seed=20140101, preset="dynamic")
+    nc = d[d["fips"].str.startswith("37") & d["year"].between(2003, 2013)]
+    p = add_treatment(nc, "g287_start", "g287_end", rule="first_full_year", prefix="g287")
+    weighted = twfe(
+        p, "violent_rate", "fips", "year", "g287_cohort", weights="population", cluster="fips"
+    )
+    plain = twfe(p, "property_rate", "fips", "year", "g287_cohort", cluster="fips")
+    return p, weighted, plain
+
+
+def _tex_cells(tex: str) -> dict[str, list[str]]:
+    """Rows of a LaTeX tabular as label -> cells (makecell contents split on \\\\)."""
+    rows = {}
+    for line in tex.splitlines():
+        if line.count("&") < 2 or not line.rstrip().endswith("\\\\"):
+            continue
+        cells = [c.strip() for c in line.rstrip()[:-2].split(" & ")]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_regression_table_cells_equal_the_results(tmp_path, nc_results):
+    _, weighted, plain = nc_results
+    cols = [
+        reports.RegressionColumn(weighted, "Weighted", ("county", "year"), "population"),
+        reports.RegressionColumn(plain, "Unweighted", ("county",), None),
+    ]
+    paths = reports.regression_table(
+        cols, "tab_reg", synthetic=True, outdir=tmp_path, caption="TWFE"
+    )
+    csv = pd.read_csv(paths["csv"]).set_index("row")
+    for heading, res in (("Weighted", weighted), ("Unweighted", plain)):
+        row = res.term("treated")
+        assert float(csv.loc["treated", heading]) == row["estimate"]
+        assert float(csv.loc["treated (SE)", heading]) == row["std_error"]
+        assert float(csv.loc["treated CI low", heading]) == row["conf_low"]
+        assert float(csv.loc["treated CI high", heading]) == row["conf_high"]
+        assert int(csv.loc["Observations", heading]) == res.n_obs
+        assert int(csv.loc["Clusters", heading]) == res.n_clusters
+    assert csv.loc["FE: year"].tolist()[:2] == ["Yes", "No"]
+    assert csv.loc["Weights"].tolist()[:2] == ["population", "none"]
+    assert csv.loc["Outcome"].tolist()[:2] == ["violent_rate", "property_rate"]
+    tex = paths["tex"].read_text()
+    cells = _tex_cells(tex)
+    for i, res in enumerate((weighted, plain)):
+        r = res.term("treated")
+        want = (f"\\makecell{{{r['estimate']:.3f} \\\\ ({r['std_error']:.3f}) \\\\ "
+                f"[{r['conf_low']:.3f}, {r['conf_high']:.3f}]}}")  # fmt: skip
+        assert cells["treated"][i] == want
+        assert (
+            cells["Observations"][i] == f"{res.n_obs:,}"
+            and cells["Clusters"][i] == f"{res.n_clusters:,}"
+        )
+    assert cells["year"] == ["Yes", "No"] and cells["county"] == ["Yes", "Yes"]
+    assert cells["Weights"] == ["population", "none"]
+    assert "violent\\_rate" in tex and "violent_rate" not in tex.replace("violent\\_rate", "")
+    assert "95\\% confidence interval" in tex and "\\caption{TWFE [SYNTHETIC DATA]}" in tex
+
+
+def test_regression_table_refuses_bad_input(tmp_path, nc_results):
+    _, weighted, _ = nc_results
+    with pytest.raises(TypeError, match="RegressionColumn"):
+        reports.regression_table([weighted], "t", synthetic=True, outdir=tmp_path)
+    with pytest.raises(KeyError, match="no column has the term 'nope'"):
+        reports.regression_table([reports.RegressionColumn(weighted)], "t", terms=["nope"], synthetic=True,
+                                 outdir=tmp_path)  # fmt: skip
+    with pytest.raises(ValueError, match="no columns"):
+        reports.regression_table([], "t", synthetic=True, outdir=tmp_path)
+
+
+# --------------------------------------------------------------------------------------
+# output registry and OUTPUTS.md
+# --------------------------------------------------------------------------------------
+
+
+def test_output_log_and_outputs_md(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
+    log = reports.OutputLog(
+        "demo", "notebooks/287g/01-estimate-nc-counties.py", True, "SYNTHETIC DATA (seed 1)"
+    )
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    log.figure(fig, "fig_demo_line", pd.DataFrame({"x": [0, 1], "y": [0, 1]}), description="a line",
+               n_note="N = 2")  # fmt: skip
+    assert "N = 2" in _texts(fig)
+    plt.close(fig)
+    log.table(pd.DataFrame({"a": [1.5, np.nan]}), "tab_demo", description="a table")
+    log.value("answer", 42.0)
+    md = log.finish()
+    rec = json.loads(
+        (
+            reports.outputs_registry_dir() / "notebooks__287g__01-estimate-nc-counties.json"
+        ).read_text()
+    )
+    assert [e["name"] for e in rec["outputs"]] == ["fig_demo_line", "tab_demo"]
+    assert rec["values"] == {"answer": 42.0}
+    assert "SYNTHETIC DATA (seed 1)" in Path(rec["outputs"][1]["files"]["tex"]).read_text()
+    text = md.read_text()
+    assert "`notebooks/287g/01-estimate-nc-counties.py`" in text and "(SYNTHETIC DATA)" in text
+    links = re.findall(r"\]\(([^)]+)\)", text)
+    for link in links:
+        if link.startswith("../notebooks/"):
+            assert (config.project_root() / link.removeprefix("../")).is_file(), link
+        elif not link.startswith("notebooks/"):  # executed notebooks exist only after a run
+            assert (tmp_path / link).is_file(), link
+    assert any(link.endswith("fig_demo_line.pdf") for link in links)
+    assert any(link.endswith("tab_demo.tex") for link in links)
+
+
+def test_notebook_tables_and_values_read_tagged_outputs(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"application/json": [{"a": 1.0}, {"a": None}], "text/plain": "t"},
+                               metadata={"application/json": {reports.TABLE_JSON_KEY: "tab_x"}}),
+        nbformat.v4.new_output("display_data", data={"application/json": {"k": 3.5}, "text/plain": "v"},
+                               metadata={"application/json": {reports.VALUE_JSON_KEY: "k"}}),
+        nbformat.v4.new_output("display_data", data={"application/json": {"z": 1}, "text/plain": "other"}),
+    ]  # fmt: skip
+    nb.cells.append(cell)
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, path)
+    tables = reports.notebook_tables(path)
+    assert list(tables) == ["tab_x"] and tables["tab_x"]["a"].tolist()[0] == 1.0
+    assert pd.isna(tables["tab_x"]["a"].tolist()[1])
+    assert reports.notebook_values(path) == {"k": 3.5}
+
+
+# --------------------------------------------------------------------------------------
+# a notebook's exported numbers against an independent computation
+# --------------------------------------------------------------------------------------
+
+EXPORT_NOTEBOOK = """# %% tags=["parameters"]
+seed = 20140101
+
+# %%
+from enforcement_crime import reports, synthetic
+from enforcement_crime.estimators import twfe
+from enforcement_crime.treatment import add_treatment
+
+d = synthetic.make_panel(seed=seed, preset="dynamic")
+nc = d[d["fips"].str.startswith("37") & d["year"].between(2003, 2013)]
+p = add_treatment(nc, "g287_start", "g287_end", rule="first_full_year", prefix="g287")
+log = reports.OutputLog("demo", "notebooks/demo/01-export.py", True, "SYNTHETIC DATA (seed %d)" % seed)
+rows = []
+for outcome in ["violent_rate", "property_rate"]:
+    r = twfe(p, outcome, "fips", "year", "g287_cohort", weights="population", cluster="fips")
+    rows.append(r.to_frame().assign(outcome=outcome))
 import pandas as pd
-import pytest
+log.table(pd.concat(rows)[["outcome", "term", "estimate", "std_error", "n_obs"]], "tab_demo_twfe")
+log.finish()
+"""
 
-from enforcement_crime import config, notebooks, studies
 
-STUDY_NOTEBOOKS = [
-    "notebooks/287g/01-estimate-nc-counties.py",
-    "notebooks/287g/02-estimate-national-counties.py",
-    "notebooks/secure_communities/01-estimate-county-crime.py",
-    "notebooks/secure_communities/02-estimate-city-crime.py",
-    "notebooks/methods/01-run-multiverse.py",
-    "notebooks/methods/02-compute-minimum-detectable-effects.py",
-]
-# fast settings: fewer bootstrap draws, permutations, placebo draws and specifications
+@pytest.mark.notebooks
+def test_exported_estimates_equal_an_independent_pyfixest_fit(tmp_path, monkeypatch):
+    """A kernel computes TWFE estimates and exports them through OutputLog; pyfixest refits them here."""
+    import pyfixest as pf
+
+    from enforcement_crime import synthetic
+    from enforcement_crime.treatment import add_treatment
+
+    src = tmp_path / "01-export.py"
+    src.write_text(EXPORT_NOTEBOOK)
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path / "reports"))
+    run = notebooks.execute_notebook(src, tmp_path / "out.ipynb", {"seed": 20140101}, html=False)
+    assert run.output.is_file()
+    exported = pd.read_csv(tmp_path / "reports" / "tables" / "demo" / "tab_demo_twfe.csv")
+    d = synthetic.make_panel(seed=20140101, preset="dynamic")
+    nc = d[d["fips"].str.startswith("37") & d["year"].between(2003, 2013)]
+    p = add_treatment(nc, "g287_start", "g287_end", rule="first_full_year", prefix="g287")
+    # absorbing treatment from the first full year: treated once year >= cohort
+    p = p.assign(d_=(p["year"] >= p["g287_cohort"].fillna(np.inf)).astype(float))
+    assert len(exported) == 2
+    for outcome in ("violent_rate", "property_rate"):
+        q = p.dropna(subset=[outcome])
+        fit = pf.feols(
+            f"{outcome} ~ d_ | fips + year", data=q, weights="population", vcov={"CRV1": "fips"}
+        )
+        row = exported[exported["outcome"] == outcome].iloc[0]
+        assert row["estimate"] == pytest.approx(float(fit.coef()["d_"]), rel=1e-8)
+        assert row["std_error"] == pytest.approx(float(fit.se()["d_"]), rel=1e-6)
+        assert row["n_obs"] == fit._N and row["is_synthetic"]
+    # OUTPUTS.md maps every file on disk to the notebook, and the notebook's source names each output
+    text = (tmp_path / "reports" / "OUTPUTS.md").read_text()
+    rec = json.loads(
+        (
+            tmp_path / "reports" / "notebooks" / "_outputs" / "notebooks__demo__01-export.json"
+        ).read_text()
+    )
+    for e in rec["outputs"]:
+        assert e["name"] in EXPORT_NOTEBOOK
+        for f in e["files"].values():
+            assert (
+                Path(f).is_file() and Path(f).relative_to(tmp_path / "reports").as_posix() in text
+            )
+
+
+# --------------------------------------------------------------------------------------
+# real CIUS-based panels from ../shared/data: every parameter file's outputs exist and say real data
+# --------------------------------------------------------------------------------------
+
 FAST = {
     "notebooks/287g/01-estimate-nc-counties.py": {"n_boot": 99, "n_perm": 49, "n_mde_sims": 50},
     "notebooks/287g/02-estimate-national-counties.py": {"n_boot": 99, "n_mde_sims": 50},
     "notebooks/secure_communities/01-estimate-county-crime.py": {"n_mde_sims": 50},
     "notebooks/secure_communities/02-estimate-city-crime.py": {"n_mde_sims": 50},
-    "notebooks/methods/01-run-multiverse.py": {
-        "coverage_rules": ["all_reported"],
-        "weights_options": ["population"],
-    },
+    "notebooks/methods/01-run-multiverse.py": {"coverage_rules": ["all_reported"], "weights_options": ["population"]},
     "notebooks/methods/02-compute-minimum-detectable-effects.py": {"n_sim": 50},
-}
-
-
-def _run_all(jobs, reports: Path, env: dict[str, str]):
-    """Execute (source, output, parameters) jobs two at a time with ``env`` set for the kernels."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ENFORCEMENT_CRIME_REPORTS", str(reports))
-        for k, v in env.items():
-            mp.setenv(k, v)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [pool.submit(notebooks.execute_notebook, src, out, params, html=False, timeout=900, cwd=cwd)
-                       for src, out, params, cwd in jobs]  # fmt: skip
-            return [f.result() for f in futures]
+}  # fmt: skip
 
 
 def _errors(nb_path: Path) -> list[str]:
@@ -68,134 +383,10 @@ def _errors(nb_path: Path) -> list[str]:
             for o in c.get("outputs", []) if o.get("output_type") == "error"]  # fmt: skip
 
 
-def _registry(reports: Path, notebook: str) -> dict:
-    path = (
-        reports
-        / "notebooks"
-        / "_outputs"
-        / (notebook.replace("/", "__").removesuffix(".py") + ".json")
-    )
-    assert path.is_file(), f"{notebook} recorded no outputs ({path})"
-    return json.loads(path.read_text())
-
-
-# --------------------------------------------------------------------------------------
-# (a) default (synthetic) data: exported numbers == computed numbers
-# --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def default_runs(tmp_path_factory):
-    reports = tmp_path_factory.mktemp("reports")
-    root = config.project_root()
-    jobs = [
-        (root / nb, reports / "nb" / (Path(nb).stem + ".ipynb"), FAST[nb], None)
-        for nb in STUDY_NOTEBOOKS
-    ]
-    runs = _run_all(jobs, reports, {})
-    for run in runs:
-        print(f"{run.source.relative_to(root)}: {run.seconds:.1f} s (fast parameters)")
-    return reports, {nb: run for nb, run in zip(STUDY_NOTEBOOKS, runs, strict=True)}
-
-
-def _compare_frames(computed: pd.DataFrame, exported: pd.DataFrame, where: str) -> None:
-    # the JSON output keeps the values but not the column order (Jupyter sorts object keys)
-    assert set(exported.columns) == {*computed.columns, "is_synthetic"}, where
-    assert len(exported) == len(computed), where
-    computed = computed[[c for c in exported.columns if c != "is_synthetic"]]
-    for col in computed.columns:
-        a, b = computed[col], exported[col]
-        if pd.api.types.is_numeric_dtype(b) and not pd.api.types.is_bool_dtype(b):
-            a = pd.to_numeric(a, errors="coerce").astype(float).to_numpy()
-            # both sides are float64 written at full precision (JSON and CSV round-trip repr): equality up to
-            # the last bit, allowing 1e-12 relative for any float formatting on the way
-            np.testing.assert_allclose(
-                b.astype(float).to_numpy(),
-                a,
-                rtol=1e-12,
-                atol=0,
-                equal_nan=True,
-                err_msg=f"{where}: {col}",
-            )
-        else:
-            # CSV reads an empty string back as missing: compare both as text with missing = ""
-            sa = (
-                a.astype("string")
-                .fillna("")
-                .str.replace("True", "true")
-                .str.replace("False", "false")
-            )
-            sb = (
-                b.astype("string")
-                .fillna("")
-                .str.replace("True", "true")
-                .str.replace("False", "false")
-            )
-            assert sa.tolist() == sb.tolist(), f"{where}: column {col} differs"
-
-
-@pytest.mark.notebooks
-@pytest.mark.parametrize("notebook", STUDY_NOTEBOOKS)
-def test_exported_tables_equal_computed_numbers(default_runs, notebook):
-    reports, runs = default_runs
-    run = runs[notebook]
-    assert not _errors(run.output)
-    computed = studies.notebook_tables(run.output)
-    rec = _registry(reports, notebook)
-    tables = [e for e in rec["outputs"] if e["kind"] == "table"]
-    assert tables and {t["name"] for t in tables} == set(computed), (
-        f"{notebook}: tagged tables differ from exported ones"
-    )
-    for t in tables:
-        csv = Path(t["files"]["csv"])
-        _compare_frames(computed[t["name"]], pd.read_csv(csv), f"{notebook}: {t['name']}")
-        assert Path(t["files"]["tex"]).stat().st_size > 0
-    for f in (e for e in rec["outputs"] if e["kind"] == "figure"):
-        for ext in ("pdf", "png", "csv"):
-            assert Path(f["files"][ext]).stat().st_size > 0, f"{notebook}: {f['name']}.{ext} empty"
-    assert rec["synthetic"] is True and "SYNTHETIC" in rec["data"]
-
-
-@pytest.mark.notebooks
-def test_study_vs_rebuild_values_match_export(default_runs):
-    reports, runs = default_runs
-    nb = "notebooks/287g/01-estimate-nc-counties.py"
-    values = studies.notebook_values(runs[nb].output)
-    svr = pd.read_csv(reports / "tables" / "287g" / "tab_287g_nc_study_vs_rebuild.csv")
-    recorded = {k: v for k, v in values.items() if k.startswith("svr_")}
-    assert len(recorded) == len(svr)
-    for i, row in svr.iterrows():
-        v = recorded[f"svr_{row['outcome']}_{i}_estimate"]
-        assert v == pytest.approx(row["estimate"], rel=1e-12), (
-            i,
-            row["outcome"],
-        )  # full-precision round trip
-    mde = {k.removeprefix("mde_"): v for k, v in values.items() if k.startswith("mde_")}
-    for _, row in svr.iterrows():
-        assert row["mde"] == pytest.approx(mde[row["outcome"]], rel=1e-12)
-
-
-@pytest.mark.notebooks
-def test_outputs_md_maps_every_output(default_runs):
-    reports, _ = default_runs
-    text = (reports / "OUTPUTS.md").read_text()
-    written = [
-        p for kind in ("figures", "tables") for p in (reports / kind).rglob("*") if p.is_file()
-    ]
-    assert written
-    for p in written:
-        assert p.relative_to(reports).as_posix() in text, f"{p.name} not in OUTPUTS.md"
-    for nb in STUDY_NOTEBOOKS:
-        assert f"`{nb}`" in text
-
-
-# --------------------------------------------------------------------------------------
-# (b) real CIUS-based panels from ../shared/data
-# --------------------------------------------------------------------------------------
-
-
 @pytest.fixture(scope="module")
 def real_runs(shared_data, tmp_path_factory):
+    from concurrent.futures import ThreadPoolExecutor
+
     from enforcement_crime.panels import commands
 
     root = tmp_path_factory.mktemp("project")
@@ -203,37 +394,37 @@ def real_runs(shared_data, tmp_path_factory):
     processed.mkdir(parents=True)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ENFORCEMENT_CRIME_SHARED", str(shared_data))
-        built = commands.build(
-            ["cius_county", "city_sc", "nc_county"],
-            shared=True,
-            folder=processed,
-            out=lambda s: None,
-        )
+        built = commands.build(["cius_county", "city_sc", "nc_county"], shared=True, folder=processed,
+                               out=lambda s: None)  # fmt: skip
     built = {k for k, p in built.items() if k != "synthetic" and Path(p).is_file()}
     if not built:
         pytest.skip("no CIUS-based panel could be built from the shared data")
     specs = []
-    for spec in studies.param_files():
-        p = spec["parameters"]
-        panels = {v for k, v in p.items() if k.endswith("_source") and v}
+    for spec in notebooks.param_files():
+        assert spec["error"] is None, spec["error"]
+        panels = {v for k, v in spec["parameters"].items() if k.endswith("_source") and v}
         if panels and panels <= built:
             specs.append(spec)
     assert specs, f"no parameter file uses only the built panels {sorted(built)}"
-    reports = root / "reports"
+    reports_dir = root / "reports"
     proj = config.project_root()
-    jobs = [(proj / s["notebook"], reports / "nb" / (s["path"].stem + ".ipynb"), {**s["parameters"], **FAST[s["notebook"]]}, root)
-            for s in specs]  # fmt: skip
-    env = {"ENFORCEMENT_CRIME_ROOT": str(root), "ENFORCEMENT_CRIME_SHARED": str(shared_data)}
-    runs = _run_all(jobs, reports, env)
-    for s, run in zip(specs, runs, strict=True):
-        print(f"{s['path'].name} -> {s['notebook']}: {run.seconds:.1f} s on real panels")
-    return reports, specs, runs
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ENFORCEMENT_CRIME_REPORTS", str(reports_dir))
+        mp.setenv("ENFORCEMENT_CRIME_ROOT", str(root))
+        mp.setenv("ENFORCEMENT_CRIME_SHARED", str(shared_data))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(notebooks.execute_notebook, proj / s["notebook"],
+                                   reports_dir / "nb" / (s["path"].stem + ".ipynb"),
+                                   {**s["parameters"], **FAST[s["notebook"]]}, html=False, timeout=900, cwd=root,
+                                   validate=True) for s in specs]  # fmt: skip
+            runs = [f.result() for f in futures]
+    return reports_dir, specs, runs
 
 
 @pytest.mark.shared_data
 @pytest.mark.notebooks
 def test_study_notebooks_on_real_cius_panels(real_runs):
-    reports, specs, runs = real_runs
+    reports_dir, specs, runs = real_runs
     assert {s["notebook"] for s in specs} >= {
         "notebooks/287g/01-estimate-nc-counties.py",
         "notebooks/secure_communities/01-estimate-county-crime.py",
@@ -242,8 +433,14 @@ def test_study_notebooks_on_real_cius_panels(real_runs):
     for spec, run in zip(specs, runs, strict=True):
         where = spec["path"].name
         assert not _errors(run.output), f"{where}: {_errors(run.output)}"
-        rec = _registry(reports, spec["notebook"])
-        assert rec["synthetic"] is False and "real panel" in rec["data"], where
+        reg = (
+            reports_dir
+            / "notebooks"
+            / "_outputs"
+            / (spec["notebook"].replace("/", "__").removesuffix(".py") + ".json")
+        )
+        rec = json.loads(reg.read_text())
+        assert rec["synthetic"] is False and "SYNTHETIC" not in rec["data"].upper(), where
         figures = [e for e in rec["outputs"] if e["kind"] == "figure"]
         tables = [e for e in rec["outputs"] if e["kind"] == "table"]
         assert figures and tables, f"{where}: no figure or no table"
@@ -252,4 +449,3 @@ def test_study_notebooks_on_real_cius_panels(real_runs):
                 assert Path(f).stat().st_size > 0, f"{where}: {Path(f).name} empty"
             csv = pd.read_csv(e["files"]["csv"])
             assert len(csv) > 0 and not csv["is_synthetic"].any(), f"{where}: {e['name']}"
-    assert os.environ.get("ENFORCEMENT_CRIME_ROOT") is None  # the temporary root did not leak
