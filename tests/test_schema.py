@@ -175,6 +175,11 @@ def test_wrong_dtype_is_named_with_the_dtype_found(panel):
     df["year"] = df["year"].astype("float64")
     with pytest.raises(PanelSchemaError, match="an integer dtype"):
         validate_panel(df)
+    df = panel.head(30).copy()
+    df["population"] = df["population"].astype(str)  # digits, but text
+    with pytest.raises(PanelSchemaError, match=r"\(a numeric dtype\), got (str|object)") as err:
+        validate_panel(df)
+    assert err.value.check == "population.dtype"
 
 
 def test_a_check_that_cannot_run_is_reported_not_raised(panel):

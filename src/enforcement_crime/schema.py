@@ -218,6 +218,10 @@ def _integer_dtype_or_all_missing(s: pd.Series) -> bool:
     return bool(pd.api.types.is_integer_dtype(s) or s.isna().all())
 
 
+def _numeric_dtype(s: pd.Series) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s))
+
+
 def _whole(s: pd.Series) -> pd.Series:
     return (_numeric(s) % 1 == 0).astype(bool)
 
@@ -384,6 +388,7 @@ def _build_schema(city: bool) -> pa.DataFrameSchema:
     # population, counts, totals, rates
     column(
         "population",
+        ("dtype", "positive integers (a numeric dtype), got {dtype}", _numeric_dtype),
         ("positive", "positive integers", _positive_whole),
         not_null="positive integers (not missing)",
     )
