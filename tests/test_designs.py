@@ -20,7 +20,7 @@ import pytest
 
 from enforcement_crime import config, designs
 from enforcement_crime.designs import NotEstimable, Spec, headline, run
-from enforcement_crime.designs.base import Design, StudySample, Treatment, balanced, group_rates
+from enforcement_crime.designs.base import Design, StudySample, Treatment, balanced, estimable
 from enforcement_crime.designs.conclusions import PAPER_CONCLUSIONS, study_vs_rebuild
 from enforcement_crime.designs.mde import design_mde
 from enforcement_crime.estimators import (
@@ -174,16 +174,14 @@ def test_design_mde_uses_its_own_placebo_draws(toy_sample):
     assert d["mde_calibrated"] == mde and d["n_sim"] == 40 and d["mde"] > 0
 
 
-def test_group_rates_and_balanced_by_hand():
-    df = pd.DataFrame({"g": ["a", "a", "b"], "year": [1, 1, 1], "violent": [10, 30, 5],
-                       "index": [1, 1, np.nan], "population": [1e5, 3e5, 1e5]})  # fmt: skip
-    r = group_rates(df, ["g", "year"], ("violent",))
-    # b did not report index: left out of both sums; a: 40 crimes / 400,000 residents
-    assert r.to_dict("records") == [{"g": "a", "year": 1, "violent_rate": 10.0}]
+def test_balanced_and_estimable_by_hand():
     u = pd.DataFrame({"u": list("aaabbccc"), "t": [1, 2, 3, 1, 2, 1, 2, 3],
                       "y": [1.0, 2.0, 3.0, 1.0, 2.0, 1.0, np.nan, 3.0]})  # fmt: skip
     out, left_out = balanced(u, "u", "t", "y")
+    # b lacks period 3, c has a missing outcome in period 2: only a is balanced
     assert set(out["u"]) == {"a"} and left_out == 2
+    rec = NotEstimable("x", "why")
+    assert estimable({"a": 1, "b": rec}) == {"a": 1}
 
 
 # --------------------------------------------------------------------------------------

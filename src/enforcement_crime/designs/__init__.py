@@ -29,6 +29,7 @@ from enforcement_crime.designs.base import (
     Spec,
     StudySample,
     Treatment,
+    estimable,
     headline,
     run,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "Spec",
     "StudySample",
     "Treatment",
+    "estimable",
     "headline",
     "run",
 ]

@@ -43,7 +43,7 @@ __all__ = [
     "StudySample",
     "Design",
     "balanced",
-    "group_rates",
+    "estimable",
     "data_label_of",
 ]
 
@@ -144,25 +144,9 @@ def balanced(data: pd.DataFrame, unit: str, time: str, outcome: str) -> tuple[pd
     return out, int(data[unit].nunique() - len(keep))
 
 
-def group_rates(
-    df: pd.DataFrame,
-    by: list[str],
-    counts: Sequence[str] = ("violent", "property", "index"),
-    *,
-    population: str = "population",
-    reported: str = "index",
-) -> pd.DataFrame:
-    """Population-weighted crime rates per 100,000 of groups of units (raw trends).
-
-    Sums the counts and the population of the unit-years in each ``by`` group
-    that reported ``reported`` (unit-years without it are left out of both
-    sums) and returns ``<count>_rate`` = sum of counts / sum of population x
-    100,000, one row per group.
-    """
-    rep = df.dropna(subset=[reported])
-    sums = rep.groupby(by)[[*counts, population]].sum()
-    rates = {f"{c}_rate": sums[c] / sums[population] * 1e5 for c in counts}
-    return pd.DataFrame(rates).reset_index()
+def estimable(results: Mapping) -> dict:
+    """The entries of ``{key: result}`` that were estimated (no :class:`NotEstimable` records)."""
+    return {k: r for k, r in results.items() if not isinstance(r, NotEstimable)}
 
 
 # --------------------------------------------------------------------------------------
@@ -534,8 +518,12 @@ class Design:
         """``fig_<key>_<name>`` / ``tab_<key>_<name>``."""
         return f"{kind}_{self.key}_{name}"
 
-    def output_log(self, sample: StudySample):
-        """The output registry of this design's notebook."""
+    def output_log(
+        self, sample: StudySample, *, study: str | None = None, notebook: str | None = None
+    ):
+        """The output registry of the notebook presenting this design (or of ``notebook`` under ``study``)."""
         from enforcement_crime.reports import OutputLog
 
-        return OutputLog(self.study, self.notebook, sample.synthetic, sample.label)
+        return OutputLog(
+            study or self.study, notebook or self.notebook, sample.synthetic, sample.label
+        )

@@ -10,7 +10,7 @@ import pandas as pd
 from enforcement_crime.designs.base import NotEstimable, StudySample, run
 from enforcement_crime.estimators import minimum_detectable_effect, placebo_calibrated_mde
 
-__all__ = ["design_mde"]
+__all__ = ["design_mde", "mde_table"]
 
 
 def design_mde(
@@ -74,3 +74,54 @@ def design_mde(
         "curve_calibrated": curve_c,
         "result": res,
     }
+
+
+def mde_table(
+    samples: dict[str, StudySample],
+    outcomes: list[str],
+    *,
+    n_sim: int = 200,
+    seed: int = 0,
+    power: float = 0.8,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Minimum detectable effects of several designs side by side, also in percent of the mean outcome.
+
+    Parameters
+    ----------
+    samples : mapping of label -> StudySample
+        Each design opened on its panel.
+    outcomes : list of str
+        Outcomes (every design's sample must have them).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per design and outcome: ``units``, ``cluster``, the three MDEs
+        (t-test, placebo-calibrated, analytic), the t-test's size under the
+        placebo dates, the population-weighted mean outcome and the calibrated
+        MDE in percent of it. Designs the estimator refuses on a real panel
+        are printed and left out.
+    curves : pandas.DataFrame
+        The calibrated power curves (effects >= 0) with ``pct_of_mean``.
+    """
+    rows, curves = [], []
+    for name, sample in samples.items():
+        d, df = sample.design, sample.data
+        for outcome in outcomes:
+            r = design_mde(sample, outcome, n_sim=n_sim, seed=seed, power=power)
+            if isinstance(r["result"], NotEstimable):
+                print(f"{name}, {outcome}: {r['result']}")
+                continue
+            w = df.loc[df[outcome].notna(), d.weights]
+            mean_y = float((df[outcome] * df[d.weights]).sum() / w.sum())
+            rows.append({"design": name, "outcome": outcome, "units": df[d.unit].nunique(), "cluster": d.cluster,
+                         "mde_t_test": r["mde"], "mde_calibrated": r["mde_calibrated"],
+                         "mde_analytic": r["mde_analytic"], "t_test_size_under_placebo": r["size"],
+                         "weighted_mean_outcome": mean_y,
+                         "mde_calibrated_pct_of_mean": 100 * r["mde_calibrated"] / mean_y,
+                         "n_sim": r["n_sim"]})  # fmt: skip
+            c = r["curve_calibrated"]
+            c = c[c["effect"] >= 0].assign(design=name, outcome=outcome)
+            curves.append(c.assign(pct_of_mean=100 * c["effect"] / mean_y))
+    curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+    return pd.DataFrame(rows), curve

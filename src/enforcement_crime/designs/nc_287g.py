@@ -24,7 +24,6 @@ from enforcement_crime.designs.base import (
     StudySample,
     Treatment,
     balanced,
-    group_rates,
     headline,
     run,
 )
@@ -38,11 +37,12 @@ from enforcement_crime.estimators import (
     wild_cluster_bootstrap,
 )
 from enforcement_crime.facts import nc_287g_agreements
+from enforcement_crime.plots import cohort_trends
 from enforcement_crime.treatment import EXPOSURE_RULES
 
 __all__ = ["NC287g", "DESIGN"]
 
-FIRST_SIGNING = 2006 + 2 / 12  # Mecklenburg, 2006-02-27 (Table A1)
+RATES = {"violent_rate": "violent", "property_rate": "property", "index_rate": "index"}
 
 
 @dataclass(frozen=True)
@@ -107,11 +107,12 @@ class NC287g(Design):
         return out
 
     def raw_trends(self, sample: StudySample) -> pd.DataFrame:
-        """Population-weighted rates of the nine treated counties and of the others, by year."""
+        """Population-weighted rates of the nine treated counties and of the others, by year (tidy)."""
         df = sample.data.assign(
             group=np.where(sample.data[self.treatment.ever], "287(g) counties", "other NC counties")
         )
-        return group_rates(df, ["group", self.time])
+        return cohort_trends(df, list(RATES), cohort=self.treatment.cohort, year=self.time, counts=RATES,
+                             groups="group")  # fmt: skip
 
     def twfe_rules(self, sample: StudySample) -> tuple[pd.DataFrame, dict]:
         """TWFE under both rules for every outcome: the table and the results by (outcome, specification)."""

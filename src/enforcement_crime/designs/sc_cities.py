@@ -23,11 +23,11 @@ from enforcement_crime.designs.base import (
     StudySample,
     Treatment,
     _drop,
-    group_rates,
     headline,
 )
 from enforcement_crime.designs.mde import design_mde
 from enforcement_crime.estimators import analytic_mde, callaway_santanna, imputation, twfe
+from enforcement_crime.plots import cohort_trends
 
 __all__ = ["SCCities", "DESIGN"]
 
@@ -106,8 +106,11 @@ class SCCities(Design):
 
     # ---- the study's analyses -----------------------------------------------------
     def raw_trends(self, sample: StudySample) -> pd.DataFrame:
-        """Population-weighted violent and property rates by activation cohort and year."""
-        return group_rates(sample.data, [self.treatment.cohort, self.time], ("violent", "property"))
+        """Population-weighted violent and property rates by activation cohort and year (tidy)."""
+        rates = {"violent_rate": "violent", "property_rate": "property"}
+        return cohort_trends(
+            sample.data, list(rates), cohort=self.treatment.cohort, year=self.time, counts=rates
+        )
 
     def estimates(self, sample: StudySample) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
         """TWFE, Callaway-Sant'Anna and imputation for every outcome; TWFE event studies of the crime rates."""

@@ -25,7 +25,6 @@ from enforcement_crime.designs.base import (
     StudySample,
     Treatment,
     balanced,
-    group_rates,
     headline,
     run,
 )
@@ -38,6 +37,7 @@ from enforcement_crime.estimators import (
     imputation,
     twfe,
 )
+from enforcement_crime.plots import cohort_trends
 
 __all__ = ["SCCounties", "DESIGN"]
 
@@ -87,8 +87,9 @@ class SCCounties(Design):
                                          cohort=(self.treatment.cohort, "first"))  # fmt: skip
 
     def raw_trends(self, sample: StudySample) -> pd.DataFrame:
-        """Population-weighted index crime rate by activation cohort and year."""
-        return group_rates(sample.data, [self.treatment.cohort, self.time], ("index",))
+        """Population-weighted index crime rate by activation cohort and year (tidy)."""
+        return cohort_trends(sample.data, ["index_rate"], cohort=self.treatment.cohort, year=self.time,
+                             counts={"index_rate": "index"})  # fmt: skip
 
     def twfe_table(self, sample: StudySample) -> tuple[pd.DataFrame, dict]:
         """TWFE for every outcome in levels and logs, with and without county trends."""
