@@ -55,9 +55,11 @@ STATE_NAMES = {
     "47": "Tennessee", "48": "Texas", "49": "Utah", "50": "Vermont", "51": "Virginia",
     "53": "Washington", "54": "West Virginia", "55": "Wisconsin", "56": "Wyoming",
 }  # fmt: skip
+#: a code that is a county in the Census lists 2000-2020 (Alaska and South Dakota have no 001)
+FIRST_COUNTY = {st: {"02": "013", "46": "003"}.get(st, "001") for st in STATE_NAMES}
 for _st, _name in STATE_NAMES.items():
     if not any(c[0] == _st for c in COUNTIES):
-        COUNTIES.append((_st, "001", _name, "Testa County", 10000 + 100 * int(_st)))
+        COUNTIES.append((_st, FIRST_COUNTY[_st], _name, "Testa County", 10000 + 100 * int(_st)))
 COUNTIES.sort()
 
 
@@ -165,6 +167,26 @@ SC_ROWS = [
     ("HONOLULU", "15003", "HI", "15", "", "", ""),
     ("ADJUNTAS", "72001", "PR", "72", "", "", ""),
     ("COOK", "17031", "IL", "17", "1", "2013", "L"),
+]
+#: ICE's list is national: one made-up county (code 001, dated) for every other state and DC
+_POSTAL = dict(zip(
+    STATE_NAMES,
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY".split(),
+    strict=True,
+))  # fmt: skip
+SC_ROWS += [
+    (
+        "TESTA",
+        st + FIRST_COUNTY[st],
+        _POSTAL[st],
+        st,
+        str(1 + int(st) % 12),
+        str(2010 + int(st) % 3),
+        "",
+    )
+    for st in STATE_NAMES
+    if not any(r[3] == st for r in SC_ROWS)
 ]
 
 

@@ -290,3 +290,19 @@ def test_row_with_missing_fields_in_the_middle(extract):
         SourceError, match=r"row 4: line has 4 fields but the header \(line 1\) has 7"
     ):
         sc.load(extract)
+
+
+def test_extract_cut_at_a_line_boundary_names_the_missing_states(extract):
+    lines = extract.read_bytes().splitlines(keepends=True)
+    extract.write_bytes(b"".join(lines[:-3]))  # parses cleanly: the last three counties lost
+    with pytest.raises(SourceError) as err:
+        sc.load(extract)
+    msg = str(err.value)
+    assert "sc.csv: column 'countyfips': incomplete county extract" in msg
+    assert "['54', '55', '56']" in msg and f"line {len(lines) - 3}" in msg
+
+
+def test_fixture_extract_covers_every_state(fixtures_dir):
+    df = sc.load(fixtures_dir / FIX / "sc_activation_dates_county.csv")
+    assert set(sc.STATE_FIPS) <= set(df["fips"].str[:2])
+    assert len(sc.STATE_FIPS) == 51

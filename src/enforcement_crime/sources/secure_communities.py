@@ -9,7 +9,9 @@ first). Researchers circulate county extracts of it; two layouts are read:
     ``countyname, countyfips, state, statefips, activation_month,
     activation_year`` (and an undocumented flag ``l``), as in
     ``shared/data/sc_activation_hhadah/`` (H. Hadah's immigration-enforcement
-    project; 3,242 rows). Month precision.
+    project; 3,242 rows). Month precision. ICE's list is national, so an
+    extract must hold counties of all 50 states and DC (a file cut at a line
+    boundary parses cleanly but loses the last states).
 ``plain`` (``.csv``)
     ``fips, activation_date`` with ISO dates ``YYYY-MM-DD`` (day precision) or
     ``YYYY-MM`` (month precision); other columns are ignored.
@@ -44,6 +46,7 @@ __all__ = [
     "SHA256",
     "FIRST_ACTIVATION",
     "LAST_ACTIVATION",
+    "STATE_FIPS",
     "load",
     "fetch",
 ]
@@ -69,6 +72,11 @@ SHA256: dict[str, str] = {
 FIRST_ACTIVATION = pd.Timestamp("2008-10-01")
 LAST_ACTIVATION = pd.Timestamp("2013-01-22")
 
+#: the 50 states and DC (2-digit FIPS): the county extract covers every one of them
+STATE_FIPS: tuple[str, ...] = (
+    "01 02 04 05 06 08 09 10 11 12 13 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 "
+    "32 33 34 35 36 37 38 39 40 41 42 44 45 46 47 48 49 50 51 53 54 55 56"
+).split()
 _EXTRACT = ["countyname", "countyfips", "state", "statefips", "activation_month", "activation_year"]
 _COLUMNS = ["fips", "activation_date", "date_precision", "state", "county_name", "note", "source"]
 _NO_DATE = {
@@ -106,7 +114,8 @@ def load(path: str | Path) -> pd.DataFrame:
         :func:`~enforcement_crime.sources._csv.read_csv_lines`; a cut county
         is never read as "never treated"), missing or renamed columns, a
         month without a year (or the reverse), non-numeric months or years,
-        a month outside 1-12, a year outside 2008-2013 (the roll-out),
+        a month outside 1-12, a year outside 2008-2013 (the roll-out), an
+        extract without counties of every state and DC,
         unparseable dates, dates outside Oct 2008 - 22 Jan 2013, or
         duplicated FIPS; the message names
         the file, the row (CSV: 1-based file line; ``.dta``: 1-based
@@ -226,6 +235,17 @@ def _extract(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
         {"year": year.astype("float64"), "month": month.astype("float64"), "day": 1},
         errors="coerce",
     ).astype("datetime64[ns]")
+    present = set(out["fips"].str[:2])
+    missing = [st for st in STATE_FIPS if st not in present]
+    if missing:
+        raise SourceError(
+            path,
+            f"incomplete county extract: no county of state FIPS {missing} (the extract is ICE's "
+            f"national list, every county of the 50 states and DC); the file ends at line "
+            f"{int(raw.index[-1])} (truncated?). For a subset of counties use the plain "
+            "layout fips,activation_date",
+            column="countyfips",
+        )
     out["date_precision"] = np.where(out["activation_date"].notna(), "month", None)
     out["state"] = raw["state"].astype("string").str.strip()
     out["county_name"] = raw["countyname"].astype("string").str.strip()
