@@ -1,4 +1,4 @@
-"""Save functions write PDF + PNG + CSV (figures) and LaTeX + CSV (tables); synthetic figures are marked."""
+"""Figure styles and the standard displays (saving is tested in tests/test_reports.py)."""
 
 from __future__ import annotations
 
@@ -9,53 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from enforcement_crime import plots, tables  # noqa: E402
-
-
-def _fig():
-    plots.use_style("paper")
-    fig, ax = plt.subplots()
-    ax.plot([1, 2, 3], [2, 1, 3])
-    return fig, pd.DataFrame({"x": [1, 2, 3], "y": [2, 1, 3]})
-
-
-def test_save_figure_writes_pdf_png_csv(tmp_path):
-    fig, data = _fig()
-    paths = plots.save_figure(fig, "fig_test_line", data, synthetic=False, outdir=tmp_path)
-    assert set(paths) == {"pdf", "png", "csv"}
-    for path in paths.values():
-        assert path.is_file() and path.stat().st_size > 0
-    assert paths["pdf"].read_bytes().startswith(b"%PDF")
-    assert paths["png"].read_bytes().startswith(b"\x89PNG")
-    back = pd.read_csv(paths["csv"])
-    assert list(back["y"]) == [2, 1, 3] and not back["is_synthetic"].any()
-    pdf = paths["pdf"].read_bytes()
-    assert b"/FontFile2" in pdf  # TrueType fonts embedded (pdf.fonttype 42)
-    assert b"/Type3" not in pdf
-    plt.close(fig)
-
-
-def test_synthetic_figures_carry_a_visible_mark(tmp_path):
-    fig, data = _fig()
-    paths = plots.save_figure(fig, "fig_test_synth", data, synthetic=True, outdir=tmp_path)
-    texts = [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
-    assert any("SYNTHETIC DATA" in t for t in texts)
-    assert pd.read_csv(paths["csv"])["is_synthetic"].all()
-    plt.close(fig)
-    fig2, data2 = _fig()
-    plots.save_figure(fig2, "fig_test_real", data2, synthetic=False, outdir=tmp_path)
-    texts2 = [t.get_text() for ax in fig2.axes for t in ax.texts] + [
-        t.get_text() for t in fig2.texts
-    ]
-    assert not any("SYNTHETIC" in t for t in texts2)
-    plt.close(fig2)
-
-
-def test_save_figure_requires_the_plotted_numbers(tmp_path):
-    fig, _ = _fig()
-    with pytest.raises(ValueError, match="plotted numbers"):
-        plots.save_figure(fig, "fig_empty", pd.DataFrame(), synthetic=False, outdir=tmp_path)
-    plt.close(fig)
+from enforcement_crime import plots  # noqa: E402
 
 
 def test_slides_style_is_16_by_9():
@@ -66,17 +20,6 @@ def test_slides_style_is_16_by_9():
     plots.use_style("paper")
     with pytest.raises(ValueError, match="unknown figure style"):
         plots.style_path("poster")
-
-
-def test_save_table_writes_latex_and_csv_with_the_same_numbers(tmp_path):
-    table = pd.DataFrame({"estimator": ["twfe", "cs"], "estimate": [0.12345678, -0.5]})
-    paths = tables.save_table(table, "tab_test", synthetic=True, outdir=tmp_path)
-    csv = pd.read_csv(paths["csv"])
-    assert csv["estimate"].tolist() == [0.12345678, -0.5]
-    tex = paths["tex"].read_text()
-    assert (
-        "0.123" in tex and "-0.500" in tex and "SYNTHETIC DATA" in tex and "\\begin{tabular}" in tex
-    )
 
 
 def test_rollout_plot_returns_cumulative_shares():
