@@ -307,3 +307,9 @@ def test_real_county_rates(shared_data):
     assert ((z["property_rate"] - prop.sum(axis=1)).abs() <= 0.15 + 1e-9).all()
     assert ((z["index_rate"] - z["violent_rate"] - z["property_rate"]).abs() <= 0.1 + 1e-9).all()
     assert (rep["index_rate"] > 1000).mean() > 0.5  # thousands separators were parsed
+
+
+def test_county_rates_names_are_canonical(rates):
+    _set_rate(rates, "Durham County", "County", "DURHAM COUNTY")
+    df = nc_sbi.load_county_rates(rates)
+    assert "Durham" in set(df["county_name"]) and "Durham" not in df.attrs["missing_counties"][2015]

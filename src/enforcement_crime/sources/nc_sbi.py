@@ -281,7 +281,8 @@ def _rates_file(path: Path) -> pd.DataFrame:
                 column="Year",
             )
     out = pd.DataFrame(index=raw.index)
-    out["county_name"] = name.str.replace(r"(?i)\s+county$", "", regex=True)
+    canonical = {v: k for k, v in NC_COUNTY_FIPS.items()}
+    out["county_name"] = fips.map(canonical).fillna(name)  # "Statewide County" kept as is
     out["fips"] = fips
     out["year"] = year
     for col, dst in RATES_COLUMN_MAP.items():
@@ -340,7 +341,7 @@ def load_county_rates(path: str | Path) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per county and year, sorted by ``fips, year``: ``county_name``
-        (as in the file without "County"), ``fips`` (5-digit county FIPS,
+        (the name in :data:`NC_COUNTY_FIPS`, e.g. ``"New Hanover"``), ``fips`` (5-digit county FIPS,
         string), ``year`` (int64), the rates ``index_rate, violent_rate,
         property_rate, murder_rate, rape_rate, robbery_rate,
         aggravated_assault_rate, burglary_rate, larceny_rate,
