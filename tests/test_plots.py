@@ -21,6 +21,7 @@ from matplotlib.collections import LineCollection, PathCollection, PolyCollectio
 from matplotlib.container import ErrorbarContainer  # noqa: E402
 
 from enforcement_crime import estimators, plots  # noqa: E402
+from enforcement_crime.plotting.base import _labels_overlap, _shown_xticklabels  # noqa: E402
 
 MINUS = "\u2212"
 
@@ -69,13 +70,13 @@ def es_result(sim):
 
 def _shown_labels(ax) -> list[str]:
     ax.figure.canvas.draw()
-    return [t.get_text() for t in plots._shown_xticklabels(ax)]
+    return [t.get_text() for t in _shown_xticklabels(ax)]
 
 
 def _no_overlap(fig) -> bool:
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
-    return not any(plots._labels_overlap(plots._shown_xticklabels(a), r) for a in fig.axes)
+    return not any(_labels_overlap(_shown_xticklabels(a), r) for a in fig.axes)
 
 
 def _is_int_label(text: str) -> bool:
@@ -489,7 +490,7 @@ def test_synthetic_control_plot_placebo_gaps(synth_result):
         plots.synthetic_control_plot(synth_result.extra["path"], kind="gaps", onsets=2005)
 
 
-# ----------------------------------------------------------------------------- distributions, rollout
+# --------------------------------------------------------------------- distributions, rollout
 def test_distribution_plot_histogram_counts_and_observed_line():
     rng = np.random.default_rng(0)
     vals = pd.Series(np.r_[rng.normal(size=199), [np.nan, np.nan]], name="placebo_estimate")
@@ -529,3 +530,38 @@ def test_share_axis_labels_only_when_identical():
     plots.share_axis_labels(fig, axes)
     assert [a.get_xlabel() for a in axes] == ["", ""] and fig.get_supxlabel() == "Year"
     assert [a.get_ylabel() for a in axes] == ["left", "right"]
+
+
+def test_spec_curve_plot_sorted_estimates_and_choice_marks():
+    rng = np.random.default_rng(5)
+    n = 24
+    res = pd.DataFrame(
+        {
+            "spec_id": np.arange(n),
+            "estimate": rng.normal(0, 1, n),
+            "weights": np.tile(["population", "none"], n // 2),
+            "trends": np.repeat(["none", "unit_linear"], n // 2),
+            "status": ["ok"] * (n - 2) + ["failed", "ok"],
+        }
+    )
+    res.loc[n - 1, "estimate"] = np.nan
+    res["conf_low"] = res["estimate"] - 0.5
+    res["conf_high"] = res["estimate"] + 0.5
+    fig, data = plots.spec_curve_plot(res, choices=["weights", "trends"], headline=0.3)
+    top, bottom = fig.axes[:2]
+    assert len(data) == n - 2 and data["estimate"].is_monotonic_increasing
+    assert data["rank"].tolist() == list(range(1, n - 1))
+    expect = (res["conf_low"] > 0) | (res["conf_high"] < 0)
+    got = data.set_index("spec_id")["excludes_reference"]
+    assert got.equals(expect[got.index].rename("excludes_reference"))
+    drawn = np.concatenate(
+        [c.lines[0].get_ydata() for c in top.containers if isinstance(c, ErrorbarContainer)]
+    )
+    np.testing.assert_allclose(sorted(drawn), data["estimate"])
+    assert [t.get_text() for t in bottom.get_yticklabels()] == [
+        "weights: none", "weights: population", "trends: none", "trends: unit_linear",
+    ]  # fmt: skip
+    marks = sum(len(c.get_offsets()) for c in bottom.collections if isinstance(c, PathCollection))
+    assert marks == 2 * len(data)  # each specification marked once per choice
+    assert all(float(v).is_integer() for v in bottom.get_xticks())
+    assert any("2 without an estimate" in t.get_text() for t in top.texts)

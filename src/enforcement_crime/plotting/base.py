@@ -1,0 +1,231 @@
+"""Shared pieces of the figure functions: palette, sizes, notes, legends, layout, tick thinning.
+
+Public names are re-exported by :mod:`enforcement_crime.plots`; import from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+
+#: Figure sizes in inches: single column, full width, 16:9 slides.
+FIGSIZES = {"column": (3.5, 2.6), "full": (7.0, 4.3), "slides": (10.0, 5.625)}
+
+# ----------------------------------------------------------------------------- shared helpers
+#: Okabe-Ito colours in the order series get them (yellow last: weakest on white).
+PALETTE: tuple[str, ...] = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#000000",
+    "#F0E442",
+)
+#: Label of units that are never treated (cohort 0 or missing) in :func:`cohort_trends`.
+NEVER_TREATED = "never treated"
+
+
+def _nice(name: Any) -> str:
+    return str(name).replace("_", " ")
+
+
+def _minus(text: str) -> str:
+    """Typographic minus, as matplotlib writes negative tick labels."""
+    return text.replace("-", "\u2212")
+
+
+def _bin_label(spec: str, k: int) -> str:
+    spec = str(spec).strip()
+    if spec.startswith("<"):
+        return "\u2264" + _minus(str(k))
+    if spec.startswith(">"):
+        return "\u2265" + _minus(str(k))
+    return _minus(spec)
+
+
+def _fmt_int(v: Any) -> str:
+    return f"{int(v):,}"
+
+
+def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{what}: missing column(s) {missing}; the frame has {list(frame.columns)}"
+        )
+
+
+def _corner_note(ax: plt.Axes, text: str) -> None:
+    if text:
+        ax.text(
+            0.02,
+            0.98,
+            text,
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=6,
+            zorder=5,
+            gid="n-note",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
+
+
+def _n_note(pairs: Sequence[tuple[Any, Any]]) -> str:
+    """'N = 1,100, clusters = 100' (several distinct values joined by ' / ')."""
+
+    def join(vals):
+        vals = [v for v in vals if v is not None and not pd.isna(v)]
+        return " / ".join(dict.fromkeys(_fmt_int(v) for v in vals))
+
+    n = join([p[0] for p in pairs])
+    g = join([p[1] for p in pairs])
+    parts = ([f"N = {n}"] if n else []) + ([f"clusters = {g}"] if g else [])
+    return ", ".join(parts)
+
+
+def _year_axis(ax: plt.Axes) -> None:
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(nbins=6, integer=True, steps=[1, 2, 5, 10]))
+    ax.xaxis.set_minor_locator(mticker.NullLocator())
+
+
+def _labels_overlap(texts: Sequence[Any], renderer: Any, pad: float = 2.0) -> bool:
+    boxes = sorted((t.get_window_extent(renderer) for t in texts), key=lambda b: b.x0)
+    return any(b.x0 < a.x1 + pad for a, b in zip(boxes, boxes[1:], strict=False))
+
+
+def _shown_xticklabels(ax: plt.Axes) -> list[Any]:
+    lo, hi = sorted(ax.get_xlim())
+    out = []
+    for tick in ax.xaxis.get_major_ticks():
+        lab = tick.label1
+        if lab.get_visible() and lab.get_text() and lo - 1e-9 <= tick.get_loc() <= hi + 1e-9:
+            out.append(lab)
+    return out
+
+
+def thin_tick_labels(fig: plt.Figure, axes: Iterable[plt.Axes] | None = None) -> None:
+    """Blank x tick labels that would overprint, keeping every k-th label (and the one at 0).
+
+    Draws the figure once to measure the labels; for each axes finds the
+    smallest ``k`` such that labels at ticks ``anchor + j*k`` do not overlap
+    (``anchor`` = the tick at 0 when there is one, else the first) and fixes
+    the ticks with those labels. Ticks themselves stay at every position.
+    """
+    canvas = fig.canvas
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for ax in list(axes) if axes is not None else fig.axes:
+        labs = _shown_xticklabels(ax)
+        if len(labs) < 2 or not _labels_overlap(labs, renderer):
+            continue
+        lo, hi = sorted(ax.get_xlim())
+        locs = [float(t) for t in ax.get_xticks() if lo - 1e-9 <= t <= hi + 1e-9]
+        texts = {round(t.get_position()[0], 9): t.get_text() for t in ax.get_xticklabels()}
+        names = [texts.get(round(v, 9), "") for v in locs]
+        anchor = next((i for i, v in enumerate(locs) if abs(v) < 1e-9), 0)
+        for k in range(2, len(locs) + 1):
+            keep = [n if (i - anchor) % k == 0 else "" for i, n in enumerate(names)]
+            ax.set_xticks(locs, keep)
+            canvas.draw()
+            if not _labels_overlap(_shown_xticklabels(ax), renderer):
+                break
+
+
+def share_axis_labels(fig: plt.Figure, axes: Any) -> None:
+    """One x label and one y label for a row or grid of panels that all carry the same label.
+
+    When every labelled panel has the same x (or y) label, the panels' labels
+    are cleared and the figure gets it once (``fig.supxlabel``/``fig.supylabel``);
+    panels with different labels keep theirs. Then ``fig.tight_layout()``
+    (before ``save_figure`` adds the synthetic mark, which a layout engine
+    would otherwise make room for).
+    """
+    flat = list(np.ravel(axes))
+    if len(flat) < 2:
+        fig.tight_layout()
+        return
+    for get, set_, sup in (
+        ("get_xlabel", "set_xlabel", fig.supxlabel),
+        ("get_ylabel", "set_ylabel", fig.supylabel),
+    ):
+        labels = {getattr(a, get)() for a in flat} - {""}
+        if len(labels) == 1:
+            for a in flat:
+                getattr(a, set_)("")
+            sup(labels.pop(), fontsize="medium")
+    fig.tight_layout()
+
+
+def _finish(
+    fig: plt.Figure,
+    axes: Sequence[plt.Axes],
+    handles: Sequence[Any] | None = None,
+    labels: Sequence[str] | None = None,
+    legend_title: str | None = None,
+    share: bool = True,
+) -> None:
+    """Shared labels, one figure legend on top, tight layout, no overprinted tick labels."""
+    if share:
+        share_axis_labels(fig, list(axes))
+    else:
+        fig.tight_layout()
+    if handles:
+        for ncols in range(min(len(labels or []), 7), 0, -1):  # widest legend that fits
+            leg = fig.legend(
+                handles,
+                labels,
+                loc="upper center",
+                bbox_to_anchor=(0.5, 1.0),
+                ncols=ncols,
+                frameon=False,
+                fontsize="small",
+                title=legend_title,
+                title_fontsize="small",
+            )
+            leg.set_gid("figure-legend")
+            fig.canvas.draw()
+            if ncols == 1 or leg.get_window_extent().width <= 0.98 * fig.bbox.width:
+                break
+            leg.remove()
+        h = leg.get_window_extent().height / fig.bbox.height
+        fig.tight_layout(rect=(0, 0, 1, 1 - h - 0.01))
+    thin_tick_labels(fig, axes)
+
+
+def _grid(n: int, ncols: int | None, figsize, height: float | None = None):
+    ncols = ncols or min(n, 3)
+    nrows = int(np.ceil(n / ncols))
+    if figsize is None:
+        w = FIGSIZES["full"][0] if ncols > 1 else FIGSIZES["column"][0]
+        figsize = (w, height or (FIGSIZES["column"][1] if nrows == 1 else 2.3 * nrows))
+    fig, axs = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
+    flat = list(axs.ravel())
+    for a in flat[n:]:
+        a.remove()
+    return fig, flat[:n]
+
+
+def _line_handle(colour: str, **kw: Any) -> Line2D:
+    return Line2D([], [], color=colour, **kw)
+
+
+def _notes_of(frame: pd.DataFrame) -> str:
+    if "notes" in frame and frame["notes"].notna().any():
+        return str(frame["notes"].dropna().iloc[0])
+    return ""
+
+
+def _single_value(frame: pd.DataFrame, col: str) -> Any:
+    if col not in frame:
+        return None
+    vals = frame[col].dropna().unique()
+    return vals[0] if len(vals) else None

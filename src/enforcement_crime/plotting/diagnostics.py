@@ -1,0 +1,697 @@
+"""Diagnostic figures: Bacon, HonestDiD, power curves, synthetic control, distributions.
+
+Public names are re-exported by :mod:`enforcement_crime.plots`; import from there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.collections import LineCollection
+from scipy import stats
+
+from enforcement_crime.plotting.base import (
+    FIGSIZES,
+    PALETTE,
+    _corner_note,
+    _finish,
+    _grid,
+    _line_handle,
+    _minus,
+    _n_note,
+    _nice,
+    _notes_of,
+    _require,
+    _single_value,
+    _year_axis,
+)
+from enforcement_crime.results import EstimationResult
+
+_BACON_TYPES = (
+    "treated vs never treated",
+    "earlier vs later treated",
+    "later vs earlier treated (forbidden)",
+    "treated vs always treated (forbidden)",
+)
+
+
+# ----------------------------------------------------------------------------- diagnostics
+def _bacon_input(obj: Any, twfe: float | None, name: str) -> tuple[pd.DataFrame, float]:
+    if isinstance(obj, EstimationResult):
+        if "comparisons" not in (obj.extra or {}):
+            raise ValueError(
+                f"bacon_plot ({name}): result has no extra['comparisons'] "
+                "(not a bacon_decomposition)"
+            )
+        comp = obj.extra["comparisons"].copy()
+        beta = float(obj.extra["twfe"]) if twfe is None else float(twfe)
+    elif isinstance(obj, pd.DataFrame):
+        comp = obj.copy()
+        _require(comp, ["type", "weight", "estimate"], f"bacon_plot ({name})")
+        beta = float((comp["weight"] * comp["estimate"]).sum()) if twfe is None else float(twfe)
+    else:
+        raise TypeError(
+            f"bacon_plot: got a {type(obj).__name__}; expected a bacon_decomposition result "
+            "or its comparisons"
+        )
+    return comp, beta
+
+
+def bacon_plot(
+    result: EstimationResult | pd.DataFrame | Mapping[str, Any],
+    *,
+    twfe: float | None = None,
+    titles: Mapping[str, str] | None = None,
+    ylabel: str = "2x2 DiD estimate",
+    figsize: tuple[float, float] | None = None,
+) -> tuple[plt.Figure, pd.DataFrame]:
+    """Goodman-Bacon decomposition: each 2x2 estimate against its weight, by comparison type.
+
+    Parameters
+    ----------
+    result : EstimationResult, DataFrame or mapping
+        A :func:`~enforcement_crime.estimators.bacon_decomposition` result
+        (its ``extra["comparisons"]`` and ``extra["twfe"]`` are drawn), the
+        comparisons frame (``type``, ``weight``, ``estimate``), or a mapping
+        panel title (e.g. outcome) -> either, one panel each.
+    twfe : float, optional
+        The TWFE coefficient line; default the result's, or for a bare frame
+        the weighted sum of the 2x2 estimates (equal to it by the
+        decomposition identity).
+    titles : mapping, optional
+    ylabel : str
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    data : pandas.DataFrame
+        The comparisons drawn with ``panel`` and ``twfe`` columns.
+
+    Notes
+    -----
+    Scatter by ``seaborn.scatterplot``, colour and marker by comparison type
+    (the "forbidden" types compare with already-treated units); dashed line:
+    the TWFE coefficient (the weight-weighted mean of the points). The
+    decomposition is of the unweighted TWFE; say so in the caption when the
+    headline is weighted.
+    """
+    items = result.items() if isinstance(result, Mapping) else [("", result)]
+    parsed = [(str(k), *_bacon_input(v, twfe, str(k))) for k, v in items]
+    fig, axes = _grid(len(parsed), None, figsize)
+    types = [t for t in _BACON_TYPES if any(t in set(c["type"]) for _, c, _ in parsed)]
+    types += sorted({t for _, c, _ in parsed for t in c["type"]} - set(types))
+    colours = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(types)}
+    markers = dict(zip(types, ["o", "s", "^", "D", "v", "P"], strict=False))
+    frames = []
+    for ax, (name, comp, beta) in zip(axes, parsed, strict=True):
+        sns.scatterplot(
+            data=comp,
+            x="weight",
+            y="estimate",
+            hue="type",
+            style="type",
+            hue_order=types,
+            style_order=types,
+            palette=colours,
+            markers=markers,
+            s=18,
+            legend=False,
+            ax=ax,
+        )
+        ax.axhline(beta, color="black", ls="--", lw=0.9, gid="twfe")
+        ax.axhline(0, color="grey", lw=0.6)
+        ax.set_xlabel("Weight")
+        ax.set_ylabel(ylabel)
+        ax.set_xlim(left=0)
+        if name:
+            ax.set_title((titles or {}).get(name, _nice(name)))
+        frames.append(comp.assign(panel=name, twfe=beta))
+    handles = [_line_handle(colours[t], marker=markers[t], ls="none", ms=4) for t in types]
+    handles.append(_line_handle("black", ls="--", lw=0.9))
+    _finish(fig, axes, handles, [*types, "TWFE (unweighted)"])
+    return fig, pd.concat(frames, ignore_index=True)
+
+
+def _honest_input(obj: Any, alpha: float, name: str) -> dict[str, Any]:
+    if isinstance(obj, EstimationResult):
+        x = obj.extra or {}
+        if "grid" not in x or "original" not in x:
+            raise ValueError(
+                f"honest_did_plot ({name}): result has no extra['grid']/['original'] "
+                "(not honest_did)"
+            )
+        grid = x["grid"]
+        kind = str(grid.columns[0])
+        return {
+            "kind": kind,
+            "values": grid[kind].astype(float).to_numpy(),
+            "low": grid["conf_low"].to_numpy(float),
+            "high": grid["conf_high"].to_numpy(float),
+            "original": dict(x["original"]),
+            "breakdown": float(x.get("breakdown", np.nan)),
+            "n": (obj.n_obs, obj.n_clusters),
+        }
+    if isinstance(obj, pd.DataFrame):
+        _require(
+            obj,
+            ["term", "estimate", "std_error", "conf_low", "conf_high"],
+            f"honest_did_plot ({name})",
+        )
+        parts = obj["term"].astype(str).str.extract(r"^(Mbar|M)=(.+)$")
+        if parts.isna().any().any():
+            raise ValueError(
+                f"honest_did_plot ({name}): terms must read 'Mbar=<v>' or 'M=<v>', "
+                f"got {list(obj['term'])}"
+            )
+        est, se = float(obj["estimate"].iloc[0]), float(obj["std_error"].iloc[0])
+        z = stats.norm.ppf(1 - alpha / 2)
+        m = re.search(r"breakdown M(?:bar)?=([-+0-9.eE]+|nan)", _notes_of(obj))
+        return {
+            "kind": parts[0].iloc[0],
+            "values": parts[1].astype(float).to_numpy(),
+            "low": obj["conf_low"].to_numpy(float),
+            "high": obj["conf_high"].to_numpy(float),
+            "original": {
+                "estimate": est,
+                "std_error": se,
+                "conf_low": est - z * se,
+                "conf_high": est + z * se,
+            },
+            "breakdown": float(m.group(1)) if m else np.nan,
+            "n": (_single_value(obj, "n_obs"), _single_value(obj, "n_clusters")),
+        }
+    raise TypeError(
+        f"honest_did_plot: got a {type(obj).__name__}; expected an honest_did result "
+        "or its to_frame()"
+    )
+
+
+def honest_did_plot(
+    result: EstimationResult | pd.DataFrame | Mapping[str, Any],
+    *,
+    alpha: float = 0.05,
+    ylabel: str = "Average post-period effect",
+    titles: Mapping[str, str] | None = None,
+    note: bool = True,
+    figsize: tuple[float, float] | None = None,
+) -> tuple[plt.Figure, pd.DataFrame]:
+    """HonestDiD sensitivity: robust intervals against Mbar (or M) beside the original interval.
+
+    Parameters
+    ----------
+    result : EstimationResult, DataFrame or mapping
+        A :func:`~enforcement_crime.estimators.honest_did` result or its
+        ``to_frame()`` (terms ``"Mbar=<v>"``/``"M=<v>"``), or a mapping panel
+        title -> either.
+    alpha : float
+        Level of the original interval when it is rebuilt from a frame
+        (estimate +/- z * std_error); a result carries its own.
+    ylabel : str
+    titles : mapping, optional
+    note : bool
+        "N = ..., clusters = ..." of the underlying event study in a corner.
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    data : pandas.DataFrame
+        ``panel``, ``restriction`` ("Mbar" or "M"), ``value`` (NaN for the
+        original), ``kind`` ("original" or "robust"), ``x``, ``conf_low``,
+        ``conf_high``, ``breakdown``.
+
+    Notes
+    -----
+    The original (parallel-trends) interval is drawn in black one grid step
+    left of the smallest restriction value, tick "orig."; the robust
+    intervals in blue at their values; the dotted vertical line is the
+    breakdown value (smallest restriction size whose interval contains 0)
+    when it is finite.
+    """
+    items = result.items() if isinstance(result, Mapping) else [("", result)]
+    parsed = [(str(k), _honest_input(v, alpha, str(k))) for k, v in items]
+    fig, axes = _grid(len(parsed), None, figsize)
+    frames = []
+    for ax, (name, h) in zip(axes, parsed, strict=True):
+        vals = h["values"]
+        diffs = np.diff(np.unique(vals))
+        step = float(diffs.min()) if len(diffs) else 1.0
+        x0 = float(vals.min()) - step
+        o = h["original"]
+        ax.errorbar(
+            [x0],
+            [o["estimate"]],
+            yerr=[[o["estimate"] - o["conf_low"]], [o["conf_high"] - o["estimate"]]],
+            fmt="o",
+            color="black",
+            ms=4,
+            lw=1.2,
+            capsize=0,
+        )
+        mid = (h["low"] + h["high"]) / 2
+        ax.errorbar(
+            vals,
+            mid,
+            yerr=(h["high"] - h["low"]) / 2,
+            fmt="none",
+            color=PALETTE[0],
+            lw=1.6,
+            capsize=0,
+        )
+        ax.axhline(0, color="black", lw=0.8)
+        bd = h["breakdown"]
+        if np.isfinite(bd):
+            ax.axvline(bd, color=PALETTE[3], ls=":", lw=1.0, gid="breakdown")
+        sym = r"$\bar{M}$" if h["kind"] == "Mbar" else "$M$"
+        ax.set_xticks([x0, *vals], ["orig.", *[_minus(f"{v:g}") for v in vals]])
+        ax.xaxis.set_minor_locator(mticker.NullLocator())
+        ax.set_xlim(x0 - 0.6 * step, float(vals.max()) + 0.6 * step)
+        ax.set_xlabel(sym + (" (relative magnitudes)" if h["kind"] == "Mbar" else " (smoothness)"))
+        ax.set_ylabel(ylabel)
+        if name:
+            ax.set_title((titles or {}).get(name, _nice(name)))
+        if note:
+            bd_txt = (
+                f"breakdown {h['kind']} = {bd:.3g}"
+                if np.isfinite(bd)
+                else f"no breakdown up to {vals.max():g}"
+            )
+            _corner_note(ax, "; ".join(filter(None, [_n_note([h["n"]]), bd_txt])))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "panel": name,
+                    "restriction": h["kind"],
+                    "value": [np.nan, *vals],
+                    "kind": ["original", *["robust"] * len(vals)],
+                    "x": [x0, *vals],
+                    "conf_low": [o["conf_low"], *h["low"]],
+                    "conf_high": [o["conf_high"], *h["high"]],
+                    "breakdown": bd,
+                }
+            )
+        )
+    handles = [
+        _line_handle("black", marker="o", ms=4),
+        _line_handle(PALETTE[0], lw=1.6),
+        _line_handle(PALETTE[3], ls=":", lw=1.0),
+    ]
+    _finish(fig, axes, handles, ["original interval", "robust interval", "breakdown value"])
+    return fig, pd.concat(frames, ignore_index=True)
+
+
+def _crossing(x: np.ndarray, y: np.ndarray, target: float) -> float:
+    """Smallest x at which the piecewise-linear curve (sorted by x) first reaches ``target``."""
+    order = np.argsort(x)
+    x, y = x[order], y[order]
+    above = np.flatnonzero(y >= target)
+    if len(above) == 0:
+        return np.nan
+    i = int(above[0])
+    if i == 0:
+        return float(x[0])
+    x0, x1, y0, y1 = x[i - 1], x[i], y[i - 1], y[i]
+    return float(x0 + (target - y0) * (x1 - x0) / (y1 - y0))
+
+
+def power_curve_plot(
+    curves: pd.DataFrame,
+    *,
+    x: str = "effect",
+    y: str = "power",
+    hue: str | None = "test",
+    panel: str | None = "outcome",
+    target: float = 0.8,
+    xlabel: str = "Effect (per 100,000)",
+    xmax: float | None = None,
+    titles: Mapping[str, str] | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> tuple[plt.Figure, pd.DataFrame]:
+    """Power against effect size, one line per test (``hue``), one panel per ``panel`` value.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        Long frame of power curves (e.g. ``design_mde``'s ``curve`` and
+        ``curve_calibrated`` stacked with ``test`` and ``outcome`` columns).
+    x, y : str
+        Effect and power columns.
+    hue : str or None
+        Column naming the test or design (one line each); ignored when absent.
+    panel : str or None
+        Column giving panels; ignored when absent.
+    target : float
+        Power level drawn as a dashed line (0.8); the effect at which each
+        curve first reaches it (linear interpolation between grid points,
+        NaN when it never does) is marked and returned as ``effect_at_target``.
+    xlabel : str
+    xmax : float, optional
+        Draw only effects ``<= xmax`` (the returned data is what is drawn).
+    titles : mapping, optional
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    data : pandas.DataFrame
+        The drawn rows with ``effect_at_target``.
+    """
+    hue = hue if hue and hue in curves else None
+    panel = panel if panel and panel in curves else None
+    _require(curves, [x, y], "power_curve_plot")
+    data = curves if xmax is None else curves[curves[x] <= xmax]
+    if data.empty:
+        raise ValueError(
+            "power_curve_plot: no rows to draw"
+            + (f" with {x} <= {xmax}" if xmax is not None else "")
+        )
+    data = data.copy()
+    data["_panel"] = data[panel].astype(str) if panel else ""
+    data["_hue"] = data[hue].astype(str) if hue else ""
+    hues = list(dict.fromkeys(data["_hue"]))
+    colours = {h: PALETTE[i % len(PALETTE)] for i, h in enumerate(hues)}
+    panels = list(dict.fromkeys(data["_panel"]))
+    fig, axes = _grid(len(panels), None, figsize)
+    cross: dict[tuple[str, str], float] = {}
+    for ax, pv in zip(axes, panels, strict=True):
+        d = data[data["_panel"] == pv]
+        sns.lineplot(
+            data=d,
+            x=x,
+            y=y,
+            hue="_hue",
+            hue_order=hues,
+            palette=colours,
+            estimator=None,
+            errorbar=None,
+            legend=False,
+            ax=ax,
+        )
+        ax.axhline(target, color="grey", ls="--", lw=0.8, gid="target")
+        for h in hues:
+            g = d[d["_hue"] == h]
+            c = _crossing(g[x].to_numpy(float), g[y].to_numpy(float), target) if len(g) else np.nan
+            cross[(pv, h)] = c
+            if np.isfinite(c):
+                ax.plot([c], [target], marker="|", ms=9, mew=1.5, color=colours[h], gid="crossing")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("Power")
+        if pv:
+            ax.set_title((titles or {}).get(pv, _nice(pv)))
+    data["effect_at_target"] = [
+        cross[(p, h)] for p, h in zip(data["_panel"], data["_hue"], strict=True)
+    ]
+    handles = [_line_handle(colours[h]) for h in hues] if hue else None
+    _finish(fig, axes, handles, hues if hue else None)
+    return fig, data.drop(columns=["_panel", "_hue"]).reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- synthetic control
+def synthetic_control_plot(
+    path: pd.DataFrame | EstimationResult,
+    gaps: pd.DataFrame | None = None,
+    *,
+    kind: str = "paths",
+    onsets: float | Mapping[Any, float] | None = None,
+    row: str | None = None,
+    col: str | None = None,
+    time: str = "time",
+    onset_shift: float = -0.5,
+    treated_label: str = "treated",
+    ylabel: str = "per 100,000",
+    figsize: tuple[float, float] | None = None,
+) -> tuple[plt.Figure, pd.DataFrame]:
+    """Synthetic control: treated vs synthetic paths, or the treated gap among placebo gaps.
+
+    Parameters
+    ----------
+    path : DataFrame or EstimationResult
+        Long frame with ``time``, ``treated``, ``synthetic``, ``gap`` (the
+        estimator's ``extra["path"]``), stacked over units/outcomes with the
+        ``row``/``col`` columns; or one
+        :func:`~enforcement_crime.estimators.synthetic_control` result (its
+        path and ``placebo_gaps``; the first treated period is read from its
+        notes when ``onsets`` is not given).
+    gaps : DataFrame, optional
+        Placebo gaps, long: ``time``, ``unit``, ``gap`` and the ``row``/``col``
+        columns (needed for ``kind="gaps"`` unless ``path`` is a result).
+    kind : {"paths", "gaps"}
+        What to draw.
+    onsets : float or mapping, optional
+        First treated period: one number for all panels, or row value ->
+        number; default a ``first_treated_year``/``onset`` column of
+        ``path``. The onset line is drawn at ``onset + onset_shift`` (-0.5:
+        between the last untreated and the first treated year) in every
+        panel of that row: each unit at its own date.
+    row, col : str, optional
+        Columns laying out the grid (default ``"county"`` and ``"outcome"``
+        when present).
+    time : str
+        Time column.
+    treated_label : str
+        Legend text of the treated series.
+    ylabel : str
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    data : pandas.DataFrame
+        Paths (``kind="paths"``), or the placebo gaps stacked with the treated
+        gap (``unit`` = ``"treated"``), with ``row``, ``col`` and ``onset``.
+    """
+    if kind not in ("paths", "gaps"):
+        raise ValueError(f"synthetic_control_plot: kind must be 'paths' or 'gaps', not {kind!r}")
+    if isinstance(path, EstimationResult):
+        x = path.extra or {}
+        if "path" not in x:
+            raise ValueError(
+                "synthetic_control_plot: result has no extra['path'] (not a synthetic control)"
+            )
+        if onsets is None:
+            m = re.search(r"\bfrom (-?\d+)", path.notes or "")
+            if not m:
+                raise ValueError(
+                    "synthetic_control_plot: give `onsets` "
+                    "(no 'from <period>' in the result's notes)"
+                )
+            onsets = float(m.group(1))
+        pg = x.get("placebo_gaps")
+        if gaps is None and pg is not None and not pg.empty:
+            gaps = (
+                pg.rename_axis(time)
+                .reset_index()
+                .melt(id_vars=time, var_name="unit", value_name="gap")
+            )
+        path = x["path"].rename(columns={"time": time})
+    _require(path, [time, "treated", "synthetic", "gap"], "synthetic_control_plot (path)")
+    row = row if row is not None else ("county" if "county" in path else None)
+    col = col if col is not None else ("outcome" if "outcome" in path else None)
+    _require(path, [c for c in (row, col) if c], "synthetic_control_plot (path)")
+    p = path.copy()
+    p["_row"] = p[row].astype(str) if row else ""
+    p["_col"] = p[col].astype(str) if col else ""
+    rows, cols = list(dict.fromkeys(p["_row"])), list(dict.fromkeys(p["_col"]))
+    if onsets is None:
+        oc = next((c for c in ("first_treated_year", "onset") if c in p), None)
+        if oc is None:
+            raise ValueError(
+                "synthetic_control_plot: give `onsets` "
+                "(a number or {row value: first treated period}) "
+                "or a 'first_treated_year' column: the onset line is drawn at each unit's own date"
+            )
+        onset_of = p.groupby("_row")[oc].first().astype(float).to_dict()
+    elif isinstance(onsets, Mapping):
+        onset_of = {str(k): float(v) for k, v in onsets.items()}
+        absent = [r for r in rows if r not in onset_of]
+        if absent:
+            raise ValueError(
+                f"synthetic_control_plot: no onset for row(s) {absent}; onsets has {list(onset_of)}"
+            )
+    else:
+        onset_of = {r: float(onsets) for r in rows}
+    p["onset"] = p["_row"].map(onset_of)
+    if kind == "gaps":
+        if gaps is None:
+            raise ValueError(
+                "synthetic_control_plot: kind='gaps' needs `gaps` (placebo gaps, long)"
+            )
+        _require(gaps, [time, "unit", "gap"], "synthetic_control_plot (gaps)")
+        gp = gaps.copy()
+        gp["_row"] = (
+            gp[row].astype(str) if row and row in gp else (rows[0] if len(rows) == 1 else None)
+        )
+        gp["_col"] = (
+            gp[col].astype(str) if col and col in gp else (cols[0] if len(cols) == 1 else None)
+        )
+        if gp["_row"].isna().any() or gp["_col"].isna().any():
+            raise ValueError(
+                f"synthetic_control_plot: `gaps` needs the columns {[c for c in (row, col) if c]}"
+            )
+    if figsize is None:
+        figsize = (
+            FIGSIZES["full"][0] if len(cols) > 1 else FIGSIZES["column"][0],
+            max(FIGSIZES["column"][1], 2.1 * len(rows)),
+        )
+    fig, axs = plt.subplots(len(rows), len(cols), figsize=figsize, squeeze=False)
+    out = []
+    for i, rv in enumerate(rows):
+        for j, cv in enumerate(cols):
+            ax = axs[i][j]
+            d = p[(p["_row"] == rv) & (p["_col"] == cv)].sort_values(time)
+            if d.empty:
+                ax.set_axis_off()
+                continue
+            if kind == "paths":
+                ax.plot(d[time], d["treated"], color=PALETTE[0], marker="o", ms=2.5, gid="treated")
+                ax.plot(d[time], d["synthetic"], color=PALETTE[1], ls="--", gid="synthetic")
+                out.append(d)
+            else:
+                g = gp[(gp["_row"] == rv) & (gp["_col"] == cv)]
+                segs = [
+                    np.column_stack([u[time].to_numpy(float), u["gap"].to_numpy(float)])
+                    for _, u in g.sort_values(time).groupby("unit", sort=False)
+                ]
+                ax.add_collection(
+                    LineCollection(
+                        segs, colors="#999999", linewidths=0.4, alpha=0.6, gid="placebos"
+                    )
+                )
+                ax.plot(d[time], d["gap"], color=PALETTE[3], lw=1.5, gid="treated-gap")
+                ax.axhline(0, color="black", lw=0.8)
+                ax.autoscale_view()
+                out.append(g.assign(onset=onset_of[rv]))
+                out.append(d[[time, "gap", "_row", "_col", "onset"]].assign(unit="treated"))
+            ax.axvline(onset_of[rv] + onset_shift, color="grey", ls="--", lw=0.8, gid="onset")
+            _year_axis(ax)
+            title = ": ".join(_nice(v) for v in (rv, cv) if v)
+            if title:
+                ax.set_title(title, fontsize="small")
+            ax.set_xlabel("Year")
+            ax.set_ylabel(ylabel if kind == "paths" else f"Gap, {ylabel}")
+    if kind == "paths":
+        handles = [_line_handle(PALETTE[0], marker="o", ms=2.5), _line_handle(PALETTE[1], ls="--")]
+        labels = [treated_label, "synthetic control"]
+    else:
+        handles = [_line_handle(PALETTE[3], lw=1.5), _line_handle("#999999", lw=0.6)]
+        labels = [f"{treated_label} gap", "placebo gaps (donors)"]
+    handles.append(_line_handle("grey", ls="--", lw=0.8))
+    labels.append("onset")
+    _finish(fig, [a for a in axs.ravel() if a.axison], handles, labels)
+    data = pd.concat(out, ignore_index=True).rename(
+        columns={"_row": row or "row", "_col": col or "col"}
+    )
+    return fig, data.loc[:, ~data.columns.duplicated()]
+
+
+# ----------------------------------------------------------------------------- distributions
+def distribution_plot(
+    values: pd.Series | pd.DataFrame,
+    *,
+    x: str | None = None,
+    hue: str | None = None,
+    kind: str = "hist",
+    observed: float | Mapping[str, float] | None = None,
+    xlabel: str | None = None,
+    bins: Any = "auto",
+    stat: str = "count",
+    ax: plt.Axes | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> tuple[plt.Figure, pd.DataFrame]:
+    """Distribution of a quantity (placebo estimates, source ratios): seaborn histogram or ECDF.
+
+    Parameters
+    ----------
+    values : Series or DataFrame
+        The values, or a frame with column ``x`` (and ``hue``).
+    x, hue : str, optional
+        Columns of a frame; ``hue`` draws one distribution per value.
+    kind : {"hist", "ecdf"}
+        ``seaborn.histplot`` (step outlines when ``hue`` is given) or
+        ``seaborn.ecdfplot``.
+    observed : float or mapping label -> float, optional
+        Vertical line(s), e.g. the observed estimate among placebo ones.
+    xlabel : str, optional
+    bins, stat :
+        Passed to ``seaborn.histplot``.
+    ax : matplotlib.axes.Axes, optional
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    data : pandas.DataFrame
+        The values drawn; missing values are not drawn and their number is
+        written on the figure (none is left out silently).
+    """
+    if kind not in ("hist", "ecdf"):
+        raise ValueError(f"distribution_plot: kind must be 'hist' or 'ecdf', not {kind!r}")
+    if isinstance(values, pd.Series):
+        x = x or (values.name if values.name is not None else "value")
+        frame = values.rename(x).to_frame()
+    elif isinstance(values, pd.DataFrame):
+        if x is None:
+            raise ValueError("distribution_plot: give `x`, the column to draw")
+        frame = values.copy()
+    else:
+        raise TypeError(
+            f"distribution_plot: got a {type(values).__name__}; expected a Series or DataFrame"
+        )
+    _require(frame, [c for c in (x, hue) if c], "distribution_plot")
+    n_missing = int(frame[x].isna().sum())
+    data = frame.dropna(subset=[x])
+    if data.empty:
+        raise ValueError(f"distribution_plot: column {x!r} has no non-missing value")
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=figsize or FIGSIZES["column"])
+    else:
+        fig = ax.figure
+    hues = list(dict.fromkeys(data[hue].astype(str))) if hue else None
+    pal = {h: PALETTE[i % len(PALETTE)] for i, h in enumerate(hues)} if hues else None
+    d = data.assign(**{hue: data[hue].astype(str)}) if hue else data
+    if kind == "hist":
+        sns.histplot(
+            data=d,
+            x=x,
+            hue=hue,
+            hue_order=hues,
+            palette=pal,
+            bins=bins,
+            stat=stat,
+            element="step" if hue else "bars",
+            fill=not hue,
+            color=PALETTE[0],
+            ax=ax,
+        )
+    else:
+        sns.ecdfplot(data=d, x=x, hue=hue, hue_order=hues, palette=pal, color=PALETTE[0], ax=ax)
+    obs = {"observed": observed} if isinstance(observed, (int, float)) else dict(observed or {})
+    for i, (name, v) in enumerate(obs.items()):
+        ax.axvline(float(v), color=PALETTE[3 + i], lw=1.2, ls="--", gid="observed")
+        ax.annotate(
+            name,
+            (float(v), 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -3),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=6,
+            color=PALETTE[3 + i],
+        )
+    if n_missing:
+        _corner_note(ax, f"{n_missing} missing value(s) not shown")
+    ax.set_xlabel(xlabel or _nice(x))
+    if own:
+        _finish(fig, [ax])
+    return fig, data.reset_index(drop=True)
