@@ -51,7 +51,6 @@ __all__ = [
     "login_required",
     "check_unique",
     "fetch_all",
-    "read_csv_lines",
     "require_columns",
     "sha256_of",
     "to_int",
@@ -505,9 +504,6 @@ def _refuse_cached_html(dest: Path, url: str) -> None:
 # ---------------------------------------------------------------------------
 
 
-from enforcement_crime.sources._csv import read_csv_lines  # noqa: E402,F401  (the one reader)
-
-
 def require_columns(
     df: pd.DataFrame, columns: Iterable[str], path: str | Path, layout: str = ""
 ) -> None:
@@ -533,7 +529,7 @@ def to_int(
 ) -> pd.Series:
     """Parse a string column to ``Int64``; bad cells raise :class:`SourceError`.
 
-    ``s.index`` must hold the file line numbers (as from :func:`read_csv_lines`).
+    ``s.index`` must hold the file line numbers (as from :func:`~enforcement_crime.sources._csv.read_csv_lines`).
     A cell that is not an integer (after removing thousands separators when
     ``thousands``), a missing cell (unless ``allow_na``) or a value below
     ``min_value`` (e.g. a negative count) is reported with its line(s).
