@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from enforcement_crime.sources import _fetch
+from enforcement_crime.sources import (
+    _fetch,
+    census_population,
+    g287,
+    leaic,
+    nc_sbi,
+    secure_communities,
+    ucr_kaplan,
+)
 from enforcement_crime.sources._csv import check_last_line, read_csv_lines
 from enforcement_crime.sources._fetch import SourceError
 
@@ -31,8 +39,12 @@ def test_matches_pandas_on_a_clean_file(tmp_path, fixtures_dir):
     assert got.attrs["ends_in_newline"] is True
 
 
-def test_the_same_function_is_reachable_from_fetch():
-    assert _fetch.read_csv_lines is read_csv_lines
+@pytest.mark.parametrize(
+    "module", [census_population, secure_communities, g287, nc_sbi, leaic, ucr_kaplan]
+)
+def test_every_delimited_loader_uses_the_one_reader(module):
+    assert module.read_csv_lines is read_csv_lines
+    assert not hasattr(_fetch, "read_csv_lines")  # no second copy to drift
 
 
 def test_blank_lines_and_multiline_fields_keep_file_line_numbers(tmp_path):

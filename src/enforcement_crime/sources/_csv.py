@@ -38,16 +38,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from enforcement_crime.sources._fetch import SourceError
+
 __all__ = ["read_csv_lines", "check_last_line", "sniff_html"]
 
 _HTML_MARKS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml", b"<!--")
 
 
-def _error(path: Path, message: str, *, row=None, column=None) -> Exception:
-    # imported here: _fetch re-exports read_csv_lines, so a top-level import
-    # would be circular whichever module is imported first
-    from enforcement_crime.sources._fetch import SourceError
-
+def _error(path: Path, message: str, *, row=None, column=None) -> SourceError:
     return SourceError(path, message, row=row, column=column)
 
 
