@@ -94,10 +94,14 @@ class IPCKernelManager(AsyncKernelManager):
         self._ipc_dir = tempfile.mkdtemp(prefix="ec-kernel-")
         return os.path.join(self._ipc_dir, "k")
 
-    def cleanup_resources(self, restart: bool = False) -> None:
-        super().cleanup_resources(restart=restart)
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
         if not restart and getattr(self, "_ipc_dir", None):
             shutil.rmtree(self._ipc_dir, ignore_errors=True)
+
+    cleanup_resources = (
+        _async_cleanup_resources  # the async manager's public name, as in jupyter_client
+    )
 
 
 def discover(
@@ -125,10 +129,14 @@ def discover(
 
 
 def to_notebook(source: Path):
-    """Read a jupytext percent ``.py`` file as a notebook node (with a python3 kernelspec)."""
+    """Read a jupytext percent ``.py`` file as a notebook node (python3 kernelspec, cell ids ``cell-000``...)."""
     import jupytext
 
     nb = jupytext.read(source)
+    for i, cell in enumerate(
+        nb.cells
+    ):  # stable ids (nbformat draws random ones): same source, same bytes
+        cell["id"] = f"cell-{i:03d}"
     nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
     nb.metadata.setdefault("jupytext", {})["text_representation"] = {
         "format_name": "percent",
@@ -316,6 +324,7 @@ def execute_notebook(
     finally:
         staged.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
+    _make_reproducible(output)
     html_path = None
     if html:
         from nbconvert import HTMLExporter
@@ -324,6 +333,33 @@ def execute_notebook(
         html_path = output.with_suffix(".html")
         html_path.write_text(body, encoding="utf-8")
     return NotebookRun(source, output, html_path, seconds)
+
+
+_RUN_TIME_KEYS = ("start_time", "end_time", "duration")
+
+
+def _make_reproducible(path: Path) -> None:
+    """Remove wall-clock times and random ids from an executed notebook (byte-identical re-runs).
+
+    papermill records ``start_time``, ``end_time`` and ``duration`` for the
+    notebook and every cell, and nbclient the ``execution`` timestamps of each
+    cell, and papermill gives the injected-parameters cell a random id; they
+    are the parts of an executed notebook that differ between two runs with
+    the same seed. The run time is kept in :class:`NotebookRun`
+    and printed by :func:`run_all`.
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill draws a random id for the cell it adds
+    for meta in [nb.metadata] + [c.metadata for c in nb.cells]:
+        pm_meta = meta.get("papermill", {})
+        for key in _RUN_TIME_KEYS:
+            pm_meta.pop(key, None)
+        meta.pop("execution", None)
+    nbformat.write(nb, path)
 
 
 def _show(path: Path) -> str:
