@@ -57,7 +57,10 @@ pandera expresses every rule here; the only hand-written code is the
 message (pandera's own is a JSON dump without the key values of the rows).
 Dtype rules that accept a *family* of dtypes (any integer dtype, any
 datetime64 unit, all-missing counts of any dtype) are checks on the column
-rather than pandera ``dtype=`` declarations, which pin one exact dtype.
+rather than pandera ``dtype=`` declarations, which pin one exact dtype. The
+value rules are small vectorised checks that coerce to numbers first, rather
+than pandera's built-in ``Check.ge`` / ``Check.in_range``, which raise on a
+column of text instead of naming the rows that are not numbers.
 """
 
 from __future__ import annotations
