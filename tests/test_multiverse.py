@@ -12,6 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from enforcement_crime import multiverse as mv  # noqa: E402
+from enforcement_crime import plots  # noqa: E402
 from enforcement_crime.simulate import Effect, simulate_staggered  # noqa: E402
 
 
@@ -160,10 +161,23 @@ def test_run_multiverse_on_local_dask_cluster(panel, small_grid, sequential):
     )
 
 
+def test_by_choice_summarises_levels_only(sequential):
+    table = mv.by_choice(sequential, transform="level")
+    lv = sequential[(sequential["outcome_transform"] == "level") & (sequential["status"] == "ok")]
+    for _, row in table.iterrows():
+        sub = lv[lv[row["choice"]] == row["option"]]
+        assert row["specs"] == len(sub) and row["mean_estimate"] == pytest.approx(
+            sub["estimate"].mean()
+        )
+        excl = ((sub["conf_low"] > 0) | (sub["conf_high"] < 0)).mean()
+        assert row["share_excluding_zero"] == pytest.approx(excl)
+    assert "outcome_transform" not in set(table["choice"])
+
+
 def test_spec_curve_plot(sequential):
-    fig, data = mv.spec_curve_plot(sequential, reference=2.0)
+    fig, data = plots.spec_curve_plot(sequential, choices=list(mv.CHOICES), reference=2.0)
     assert data["estimate"].is_monotonic_increasing and len(data) == len(sequential)
     assert {"estimator", "trends", "weights", "coverage_rule"} <= set(data.columns)
     plt.close(fig)
     with pytest.raises(ValueError, match="no specification has an estimate"):
-        mv.spec_curve_plot(sequential.assign(status="not available"))
+        plots.spec_curve_plot(sequential.assign(status="not available"), choices=list(mv.CHOICES))

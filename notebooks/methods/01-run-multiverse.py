@@ -30,6 +30,10 @@
 # joblib worker with a progress bar. `backend="dask"` runs the same call on a
 # Dask cluster (here a local one; point `dask_address` at a real scheduler).
 #
+# **Specification.** The sample, treatment coding, unit, clusters and weights
+# are those of the SC county design (`enforcement_crime.designs.sc_counties`);
+# the grid below varies the choices it leaves open.
+#
 # **Inputs.** `data_source` (default: the built-in synthetic panel, true effect
 # zero). **Outputs.** `reports/figures/methods/fig_methods_spec_curve_{level,log}.*`,
 # `reports/tables/methods/tab_methods_multiverse.*`. **Run time.** About
@@ -39,10 +43,8 @@
 data_source = "synthetic"
 seed = 20140101
 preset = "null"
-first_year = 2004
-last_year = 2014
+options = {}  # changes to the SC county design's declared fields, e.g. {"rule": "share_of_year"}
 outcome = "index_rate"
-exposure_rule = "first_full_year"
 coverage_rules = ["all_reported", "coverage_ge_90", "full_coverage"]
 weights_options = ["population", "none"]
 control_groups = ["not_yet_treated", "last_cohort"]
@@ -52,25 +54,21 @@ transforms = ["level", "log"]
 n_jobs = 2
 backend = "loky"  # "loky", "threading" or "dask"
 dask_address = ""  # a Dask scheduler address; empty: start a local cluster when backend is dask
-study = "methods"
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import display
 
-from enforcement_crime import multiverse, plots, studies
+from enforcement_crime import designs, multiverse, plots
 from enforcement_crime.panels import data_banner
 
 plots.use_style("paper")
-study_data = studies.open_study(data_source, seed=seed, preset=preset)
-raw, synthetic, data_label = study_data.raw, study_data.synthetic, study_data.label
-panel = raw[raw["year"].between(first_year, last_year) & raw["sc_activation_date"].notna()].copy()
-print(f"left out: {int((raw['year'].between(first_year, last_year) & raw['sc_activation_date'].isna()).sum())} rows without an SC date")
-panel = studies.add_treatment(panel, "sc_activation_date", rule=exposure_rule, prefix="sc")
-has_never = bool((panel.groupby("fips")["sc_cohort"].first() == 0).any())
-log = studies.OutputLog(study, "notebooks/methods/01-run-multiverse.py", synthetic, data_label)
-data_banner(raw)
+design = designs.get("sc_county", **options)
+sample = design.open(data_source, seed=seed, preset=preset)
+log = sample.design.output_log(sample, study="methods", notebook="notebooks/methods/01-run-multiverse.py")
+print(sample.summary())
+display(sample.accounting_frame())
+data_banner(sample.raw)
 
 # %% [markdown]
 # ## The grid
@@ -78,9 +76,9 @@ data_banner(raw)
 # %%
 choices = {"coverage_rule": coverage_rules, "weights": weights_options, "control_group": control_groups,
            "trends": trends_options, "estimator": estimators, "outcome_transform": transforms}  # fmt: skip
+has_never = bool((sample.data.groupby("fips")["sc_cohort"].first() == 0).any())
 full = multiverse.spec_grid(choices, has_never_treated=has_never, drop_not_applicable=False)
-grid = full[full["applicable"]].reset_index(drop=True)
-grid["spec_id"] = range(len(grid))
+grid = full[full["applicable"]].reset_index(drop=True).assign(spec_id=lambda g: range(len(g)))
 print(f"{len(full)} combinations, {len(grid)} applicable; not run:")
 display(full.loc[~full["applicable"], "why_not"].value_counts().rename("combinations").to_frame())
 
@@ -94,9 +92,7 @@ if backend == "dask":
 
     client = Client(dask_address) if dask_address else Client(LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True))
     print(client)
-results = multiverse.run_multiverse(panel, grid, outcome=outcome, cohort="sc_cohort", unit="fips", time="year",
-                                    weights="population", cluster="state", n_jobs=n_jobs, backend=backend,
-                                    tolerate_input_error=not synthetic)  # on real panels: refusals reported, not raised
+results = multiverse.run_design(sample, grid, outcome=outcome, n_jobs=n_jobs, backend=backend)
 if client is not None:
     client.close()
 print(f"{int((results['status'] == 'ok').sum())} of {len(results)} specifications estimated; "
@@ -116,9 +112,10 @@ for transform in transforms:
     if sub["estimate"].notna().sum() == 0:
         print(f"{transform}: no estimate")
         continue
-    label = "zero (the synthetic panel's true effect)" if synthetic and preset == "null" else "zero"
-    fig, data = multiverse.spec_curve_plot(sub, reference=0.0, reference_label=label,
-                                           ylabel=f"Effect on {outcome} ({'log points' if transform == 'log' else 'per 100,000'})")  # fmt: skip
+    label = "zero (the synthetic panel's true effect)" if sample.synthetic and preset == "null" else "zero"
+    unit = "log points" if transform == "log" else "per 100,000"
+    fig, data = plots.spec_curve_plot(sub, choices=[c for c in choices if c != "outcome_transform"], reference=0.0,
+                                      reference_label=label, ylabel=f"Effect on {outcome} ({unit})")  # fmt: skip
     fig.suptitle(f"Specification curve: Secure Communities, {outcome}, {transform}")
     log.figure(fig, f"fig_methods_spec_curve_{transform}", data, description=f"Specification curve ({transform}) of the SC county multiverse")
     plt.show()
@@ -129,14 +126,7 @@ for transform in transforms:
 # specifications whose interval excludes zero.
 
 # %%
-lv = results[(results["outcome_transform"] == "level") & (results["status"] == "ok")].copy()
-lv["excludes_zero"] = (lv["conf_low"] > 0) | (lv["conf_high"] < 0)
-by_choice = pd.concat(
-    [lv.groupby(c).agg(specs=("estimate", "size"), mean_estimate=("estimate", "mean"), min_estimate=("estimate", "min"),
-                       max_estimate=("estimate", "max"), share_excluding_zero=("excludes_zero", "mean"))
-       .reset_index().rename(columns={c: "option"}).assign(choice=c) for c in multiverse.CHOICES if c != "outcome_transform"],
-    ignore_index=True,
-)[["choice", "option", "specs", "mean_estimate", "min_estimate", "max_estimate", "share_excluding_zero"]]  # fmt: skip
+by_choice = multiverse.by_choice(results, transform="level")
 log.table(by_choice, "tab_methods_multiverse_by_choice", description="Mean, range and share significant of the level estimates by option")
 by_choice
 

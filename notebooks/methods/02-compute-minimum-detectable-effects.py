@@ -24,7 +24,7 @@
 # observations (`enforcement_crime.estimators.minimum_detectable_effect`). Two
 # tests: the design's clustered t-test (its rejection rate under placebo dates,
 # the "size", shows whether it is trustworthy) and a test calibrated on the
-# placebo draws (`studies.placebo_calibrated_mde`, 5% size by construction).
+# placebo draws (`estimators.placebo_calibrated_mde`, 5% size by construction).
 # The MDE is also given in percent of the mean outcome.
 #
 # **Designs.** 287(g) North Carolina (9 treated of 100 counties, county
@@ -40,66 +40,36 @@ nc_source = ""  # NC panel for the 287(g) design; empty: the NC counties of data
 city_source = ""  # city panel, e.g. city_sc; empty: counties of 50,000+ of data_source as stand-ins
 seed = 20140101
 preset = "null"
+rule = "first_full_year"  # the partial-year rule of all three designs
 outcomes = ["index_rate", "violent_rate", "property_rate"]
-exposure_rule = "first_full_year"
 n_sim = 200
-alpha = 0.05
 power = 0.8
-study = "methods"
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
 
-from enforcement_crime import plots, studies
-from enforcement_crime.panels import data_banner, load_panel
+from enforcement_crime import designs, plots
+from enforcement_crime.designs.mde import mde_table
+from enforcement_crime.panels import data_banner
 
 plots.use_style("paper")
-study_data = studies.open_study(data_source, seed=seed, preset=preset)
-raw, synthetic, data_label = study_data.raw, study_data.synthetic, study_data.label
-estimate, design_mde = study_data.estimate, study_data.design_mde
-nc_raw = load_panel(nc_source) if nc_source else raw
-city_raw = load_panel(city_source) if city_source else raw
-nc = nc_raw[nc_raw["fips"].str.startswith("37") & nc_raw["year"].between(2003, 2013)]
-nc = studies.add_treatment(nc, "g287_start", "g287_end", rule=exposure_rule, prefix="g287")
-sc = raw[raw["year"].between(2004, 2014) & raw["sc_activation_date"].notna()]
-sc = studies.add_treatment(sc, "sc_activation_date", rule=exposure_rule, prefix="sc")
-city_unit = "city_id" if "city_id" in city_raw.columns else "fips"
-city = city_raw[city_raw["year"].between(2004, 2014) & city_raw["sc_activation_date"].notna()]
-city = city[(city.groupby(city_unit)["population"].transform("median") >= 50_000).to_numpy()]
-city = studies.add_treatment(city, "sc_activation_date", rule=exposure_rule, prefix="sc")
-if "state" not in city.columns:
-    city = city.assign(state=city["state_fips"])
-designs = {
-    "287(g) NC counties (Cato)": (nc, "fips", "g287_cohort", "fips"),
-    "SC counties (Miles & Cox)": (sc, "fips", "sc_cohort", "state"),
-    "SC cities (Treyger et al.)" + (" [county stand-ins]" if city_unit == "fips" else ""): (city, city_unit, "sc_cohort", "state"),
+opened = {
+    "287(g) NC counties (Cato)": designs.get("287g_nc", rule=rule).open(nc_source or data_source, seed=seed, preset=preset),
+    "SC counties (Miles & Cox)": designs.get("sc_county", rule=rule).open(data_source, seed=seed, preset=preset),
+    "SC cities (Treyger et al.)": designs.get("sc_city", rule=rule).open(city_source or data_source, seed=seed, preset=preset),
 }
-log = studies.OutputLog(study, "notebooks/methods/02-compute-minimum-detectable-effects.py", synthetic, data_label)
-for name, (d, u, _, _) in designs.items():
-    print(f"{name}: {d[u].nunique()} units, {d['year'].min()}-{d['year'].max()}")
-data_banner(raw)
+samples = {name + (" [county stand-ins]" if getattr(s.design, "stand_in", False) else ""): s for name, s in opened.items()}
+sc = opened["SC counties (Miles & Cox)"]
+log = sc.design.output_log(sc, study="methods", notebook="notebooks/methods/02-compute-minimum-detectable-effects.py")
+for name, s in samples.items():
+    print(f"{name}: {s.summary()}")
+data_banner(sc.raw)
 
 # %% [markdown]
 # ## Minimum detectable effects
 
 # %%
-rows, curves = [], []
-for name, (d, unit, cohort, cluster) in designs.items():
-    for outcome in outcomes:
-        r = design_mde(d, outcome, unit, "year", cohort, weights="population", cluster=cluster, n_sim=n_sim, seed=seed,
-                               alpha=alpha, power=power)  # fmt: skip
-        if isinstance(r["result"], studies.Unavailable):
-            print(r["result"])
-            continue
-        mean_y = float((d[outcome] * d["population"]).sum() / d.loc[d[outcome].notna(), "population"].sum())
-        rows.append({"design": name, "outcome": outcome, "units": d[unit].nunique(), "cluster": cluster,
-                     "mde_t_test": r["mde"], "mde_calibrated": r["mde_calibrated"], "mde_analytic": r["mde_analytic"],
-                     "t_test_size_under_placebo": r["size"], "weighted_mean_outcome": mean_y,
-                     "mde_calibrated_pct_of_mean": 100 * r["mde_calibrated"] / mean_y, "n_sim": r["n_sim"]})  # fmt: skip
-        c = r["curve_calibrated"]
-        curves.append(c[c["effect"] >= 0].assign(design=name, outcome=outcome, pct_of_mean=lambda x, m=mean_y: 100 * x["effect"] / m))
-mde = pd.DataFrame(rows)
+mde, curves = mde_table(samples, outcomes, n_sim=n_sim, seed=seed, power=power)
 log.table(mde, "tab_methods_mde", description="Minimum detectable effect of each main design (t-test, placebo-calibrated, analytic)")
 mde[["design", "outcome", "mde_t_test", "mde_calibrated", "t_test_size_under_placebo", "mde_calibrated_pct_of_mean"]]
 
@@ -107,19 +77,9 @@ mde[["design", "outcome", "mde_t_test", "mde_calibrated", "t_test_size_under_pla
 # ## Power curves (placebo-calibrated test), in percent of the mean outcome
 
 # %%
-cur = pd.concat(curves, ignore_index=True)
-fig, axes = plt.subplots(1, len(outcomes), figsize=plots.FIGSIZES["full"], squeeze=False, sharey=True)
-for ax, outcome in zip(axes[0], outcomes, strict=True):
-    for name, g in cur[cur["outcome"] == outcome].groupby("design", sort=False):
-        g = g[g["pct_of_mean"] <= 60]
-        ax.plot(g["pct_of_mean"], g["power"], label=name)
-    ax.axhline(power, color="grey", lw=0.8, ls="--")
-    ax.set_title(outcome.replace("_", " "))
-    ax.set_xlabel("effect, % of mean outcome")
-axes[0][0].set_ylabel("power")
-axes[0][0].legend(fontsize=5)
-studies.share_axis_labels(fig, fig.axes)
-log.figure(fig, "fig_methods_power_curves", cur, description="Power of each design against effect size (% of mean), placebo-calibrated test")
+fig, _ = plots.power_curve_plot(curves, x="pct_of_mean", hue="design", target=power, xmax=60,
+                                xlabel="effect, % of mean outcome")  # fmt: skip
+log.figure(fig, "fig_methods_power_curves", curves, description="Power of each design against effect size (% of mean), placebo-calibrated test")
 plt.show()
 
 # %%

@@ -21,24 +21,26 @@
 # **Inputs.** The panel named by `data_source` (default: the built-in
 # *synthetic* panel, `enforcement_crime.synthetic`; no download needed).
 # **Outputs.** `reports/figures/tour/fig_tour_sc_rollout.*`,
-# `fig_tour_trends_by_cohort.*`, `reports/tables/tour/tab_tour_panel_summary.*`.
+# `fig_tour_trends_by_cohort.*`, `reports/tables/tour/tab_tour_panel_summary.*`
+# (mapped in `reports/OUTPUTS.md`).
 # **Run time.** A few seconds.
 
 # %% tags=["parameters"]
 data_source = "synthetic"  # "synthetic" or a processed panel name, e.g. "cius_county"
 seed = 20140101  # synthetic panel seed
-study = "tour"
 
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from enforcement_crime import plots, tables
+from enforcement_crime import plots, reports
+from enforcement_crime.designs.base import data_label_of
 from enforcement_crime.panels import data_banner, is_synthetic, load_panel
 
 plots.use_style("paper")
 panel = load_panel(data_source, seed=seed)
 synthetic = is_synthetic(panel)
+log = reports.OutputLog("tour", "notebooks/tour/01-explore-default-panel.py", synthetic, data_label_of(data_source, synthetic, seed, "null"))
 data_banner(panel)
 
 # %% [markdown]
@@ -48,6 +50,7 @@ data_banner(panel)
 
 # %%
 first = panel[panel["year"] == panel["year"].min()]
+reporting = first["violent"].notna()
 summary = pd.DataFrame(
     {
         "counties": [panel["fips"].nunique()],
@@ -55,13 +58,12 @@ summary = pd.DataFrame(
         "rows": [len(panel)],
         "county-years unreported": [int(panel["index"].isna().sum())],
         "violent rate per 100k (first year, reporting counties)": [
-            first.loc[first["violent"].notna(), "violent"].sum()
-            / first.loc[first["violent"].notna(), "population"].sum() * 1e5
+            first.loc[reporting, "violent"].sum() / first.loc[reporting, "population"].sum() * 1e5
         ],
         "counties ever under 287(g)": [panel.groupby("fips")["g287_start"].first().notna().sum()],
     }
 )
-tables.save_table(summary, "tab_tour_panel_summary", study=study, synthetic=synthetic)
+log.table(summary, "tab_tour_panel_summary", description="The panel in numbers")
 summary
 
 # %% [markdown]
@@ -69,44 +71,25 @@ summary
 # Share of counties and of the population covered by month.
 
 # %%
-counties = panel.sort_values("year").groupby("fips").agg(
-    sc=("sc_activation_date", "first"), pop=("population", "last"), g287=("g287_start", "first")
-)
-counties = counties.dropna(subset=["sc"])
-fig, ax = plt.subplots()
-_, by_county = plots.rollout_plot(counties["sc"], ax=ax, label="counties")
-_, by_pop = plots.rollout_plot(counties["sc"], counties["pop"], ax=ax, label="population")
-ax.set_title("Secure Communities activation")
-ax.legend()
-rollout = pd.concat([by_county, by_pop], ignore_index=True)
-plots.save_figure(fig, "fig_tour_sc_rollout", rollout, study=study, synthetic=synthetic)
+counties = panel.sort_values("year").groupby("fips").agg(sc=("sc_activation_date", "first"), pop=("population", "last"))
+fig, rollout = plots.rollout_figure(counties.dropna(subset=["sc"]), date="sc", weights="pop", unit_label="counties",
+                                    title="Secure Communities activation")  # fmt: skip
+log.figure(fig, "fig_tour_sc_rollout", rollout, description="Share of counties and of population under SC, by month")
 plt.show()
 
 # %% [markdown]
 # ## Raw crime trends by SC adoption cohort
-# Population-weighted violent and property rates per 100,000, by the year a
-# county's SC was activated. Parallel movement before 2008 is what the
-# difference-in-differences designs lean on.
+# Population-weighted violent and property rates per 100,000, by the calendar
+# year a county's SC was activated (a line at each cohort's year). Parallel
+# movement before 2008 is what the difference-in-differences designs lean on.
 
 # %%
-cohort = panel["sc_activation_date"].dt.year.rename("sc_cohort")
-reported = panel.dropna(subset=["violent", "property"]).assign(sc_cohort=cohort)
-trends = (
-    reported.groupby(["sc_cohort", "year"])[["violent", "property", "population"]].sum()
-    .assign(violent_rate=lambda d: d["violent"] / d["population"] * 1e5,
-            property_rate=lambda d: d["property"] / d["population"] * 1e5)
-    .reset_index()
-)  # fmt: skip
-fig, axes = plt.subplots(1, 2, figsize=plots.FIGSIZES["full"])
-for (name, group) in trends.groupby("sc_cohort"):
-    axes[0].plot(group["year"], group["violent_rate"], label=str(name))
-    axes[1].plot(group["year"], group["property_rate"], label=str(name))
-axes[0].set_title("Violent crime rate")
-axes[1].set_title("Property crime rate")
-for ax in axes:
-    ax.axvline(2008.8, color="grey", ls="--", lw=0.8)
-    ax.set_xlabel("Year")
-axes[0].set_ylabel("per 100,000")
-axes[1].legend(title="SC cohort", ncols=2)
-plots.save_figure(fig, "fig_tour_trends_by_cohort", trends, study=study, synthetic=synthetic)
+rates = {"violent_rate": "violent", "property_rate": "property"}
+with_cohort = panel.assign(sc_cohort=panel["sc_activation_date"].dt.year.fillna(0))
+trends = plots.cohort_trends(with_cohort, list(rates), cohort="sc_cohort", counts=rates)
+fig, _ = plots.raw_trends_plot(trends, onset_shift=0.0, legend_title="SC cohort")
+log.figure(fig, "fig_tour_trends_by_cohort", trends, description="Violent and property rates by SC activation year")
 plt.show()
+
+# %%
+print(log.finish())

@@ -16,9 +16,10 @@ cluster by switching joblib's backend::
     with joblib.parallel_config(backend="dask"):
         results = run_multiverse(panel, grid, ...)
 
-(or pass ``backend="dask"``). :func:`spec_curve_plot` draws the sorted
-estimates with their intervals above a panel marking each specification's
-choices.
+(or pass ``backend="dask"``). :func:`enforcement_crime.plots.spec_curve_plot`
+draws the sorted estimates with their intervals above a panel marking each
+specification's choices; :func:`by_choice` tabulates which choices move the
+estimate.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ __all__ = [
     "run_spec",
     "run_multiverse",
     "run_design",
-    "spec_curve_plot",
+    "by_choice",
 ]
 
 COVERAGE_RULES: dict[str, str] = {
@@ -349,52 +350,41 @@ def run_design(sample: StudySample, grid: pd.DataFrame, *, outcome: str, **kwarg
                           tolerate_input_error=sample.tolerate, **kwargs)  # fmt: skip
 
 
-def spec_curve_plot(results: pd.DataFrame, *, choices: Iterable[str] | None = None, reference: float | None = 0.0,
-                    reference_label: str = "zero", ylabel: str = "Estimate"):  # fmt: skip
-    """Specification curve: sorted estimates with intervals, and the choices of each specification below.
+def by_choice(results: pd.DataFrame, *, transform: str = "level") -> pd.DataFrame:
+    """Which choices move the estimate: by option of each choice, the specs, mean, range and share significant.
 
     Parameters
     ----------
     results : pandas.DataFrame
-        From :func:`run_multiverse` (rows with status "ok" are drawn).
-    choices : iterable of str, optional
-        Choice columns to show in the lower panel (default: those of
-        :data:`CHOICES` that vary).
-    reference : float, optional
-        A horizontal reference line (e.g. zero, or the true effect of a
-        synthetic panel).
+        From :func:`run_multiverse` (status ``"ok"`` rows are used).
+    transform : str
+        The outcome transform to summarise (estimates in levels and logs are
+        on different scales and are never pooled).
 
     Returns
     -------
-    fig : matplotlib.figure.Figure
-    data : pandas.DataFrame
-        The plotted numbers (rank, spec_id, estimate, conf_low, conf_high and the choices).
+    pandas.DataFrame
+        ``choice``, ``option``, ``specs``, ``mean_estimate``, ``min_estimate``,
+        ``max_estimate`` and ``share_excluding_zero`` (share of the option's
+        specifications whose interval excludes 0).
     """
-    import matplotlib.pyplot as plt
-
-    ok = results[(results["status"] == "ok") & results["estimate"].notna()].copy()
-    if ok.empty:
-        raise ValueError("spec_curve_plot: no specification has an estimate")
-    if choices is None:
-        choices = [c for c in CHOICES if c in ok.columns and ok[c].nunique() > 1]
-    choices = list(choices)
-    ok = ok.sort_values("estimate").reset_index(drop=True)
-    ok["rank"] = np.arange(1, len(ok) + 1)
-    levels = [(c, v) for c in choices for v in sorted(ok[c].astype(str).unique())]
-    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7.0, 4.3 + 0.12 * len(levels)),
-                                      gridspec_kw={"height_ratios": [2.2, max(1.0, 0.18 * len(levels))]})  # fmt: skip
-    top.fill_between(ok["rank"], ok["conf_low"], ok["conf_high"], alpha=0.25, lw=0, step="mid")
-    top.plot(ok["rank"], ok["estimate"], "o", ms=3)
-    if reference is not None:
-        top.axhline(reference, color="black", lw=0.8, ls="--", label=reference_label)
-        top.legend(loc="upper left")
-    top.set_ylabel(ylabel)
-    for i, (c, v) in enumerate(levels):
-        hit = ok[c].astype(str) == v
-        bottom.plot(ok.loc[hit, "rank"], np.full(int(hit.sum()), i), "|", ms=6, color="black")
-    bottom.set_yticks(range(len(levels)), [f"{c}: {v}" for c, v in levels], fontsize=6)
-    bottom.set_ylim(-0.5, len(levels) - 0.5)
-    bottom.invert_yaxis()
-    bottom.set_xlabel("Specification (sorted by estimate)")
-    data = ok[["rank", "spec_id", "estimate", "conf_low", "conf_high", *choices]]
-    return fig, data
+    lv = results[(results["outcome_transform"] == transform) & (results["status"] == "ok")].copy()
+    lv["excludes_zero"] = (lv["conf_low"] > 0) | (lv["conf_high"] < 0)
+    frames = []
+    for c in CHOICES:
+        if c == "outcome_transform" or c not in lv.columns:
+            continue
+        g = lv.groupby(c).agg(specs=("estimate", "size"), mean_estimate=("estimate", "mean"),
+                              min_estimate=("estimate", "min"), max_estimate=("estimate", "max"),
+                              share_excluding_zero=("excludes_zero", "mean"))  # fmt: skip
+        frames.append(g.reset_index().rename(columns={c: "option"}).assign(choice=c))
+    cols = [
+        "choice",
+        "option",
+        "specs",
+        "mean_estimate",
+        "min_estimate",
+        "max_estimate",
+        "share_excluding_zero",
+    ]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
