@@ -167,3 +167,74 @@ def test_rm_hybrid_coverage_simulation():
         covered.append(r.table["conf_low"].iloc[0] <= theta <= r.table["conf_high"].iloc[0])
     # valid (conservative) test: coverage >= 95% up to Monte-Carlo error (binomial SD 1.3% at 300 draws)
     assert np.mean(covered) >= 0.92
+
+
+# --------------------------------------------------------------------------------------
+# degenerate covariance: a pre-period term with zero standard error (issue 13)
+# --------------------------------------------------------------------------------------
+
+
+def _hand_event_study(beta, V, ks, ref=-1):
+    """A hand-built event-study result (synthetic numbers) in the estimators' contract."""
+    terms = [f"e{k}" for k in ks]
+    tab = pd.DataFrame(
+        {
+            "term": terms,
+            "event_time": pd.array(ks, dtype="Int64"),
+            "estimate": beta,
+            "std_error": np.sqrt(np.diag(V)),
+        }
+    )
+    vcov = pd.DataFrame(V, index=terms, columns=terms)
+    return EstimationResult("event_study", tab, extra={"vcov": vcov, "reference_period": ref})
+
+
+@pytest.mark.parametrize("pre", [0.02, -0.02])
+@pytest.mark.parametrize("rm_test", ["conditional", "hybrid"])
+def test_zero_variance_pre_period_is_exact_limit(pre, rm_test):
+    """e-2 with zero variance made ``c = SG / s2`` divide by zero; now it is a deterministic
+    constraint, and the interval is the limit of giving e-2 a vanishing variance."""
+    import warnings
+
+    ks = [-3, -2, 0, 1]
+    beta = np.array([0.05, pre, 1.0, 1.0])
+
+    def cov(eps):
+        V = 0.01 * (np.eye(4) + 0.3)
+        V[1, :] = 0.0
+        V[:, 1] = 0.0
+        V[1, 1] = eps
+        return V
+
+    grid = [0.0, 0.5, 2.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        exact = honest_did(
+            _hand_event_study(beta, cov(0.0), ks), mbar_grid=grid, rm_test=rm_test
+        ).to_frame()
+    near = honest_did(
+        _hand_event_study(beta, cov(1e-8), ks), mbar_grid=grid, rm_test=rm_test
+    ).to_frame()
+    assert np.isfinite(exact[["conf_low", "conf_high"]].to_numpy()).all()
+    np.testing.assert_allclose(
+        exact[["conf_low", "conf_high"]].to_numpy(),
+        near[["conf_low", "conf_high"]].to_numpy(),
+        atol=1e-4,
+    )
+    # wider restrictions give wider intervals
+    width = (exact["conf_high"] - exact["conf_low"]).to_numpy()
+    assert np.all(np.diff(width) > 0)
+
+
+def test_mbar_zero_has_no_division_warning():
+    """At Mbar = 0 the restriction's +/- rows cancel (a zero-variance combination by construction)."""
+    import warnings
+
+    ks = [-3, -2, 0, 1, 2]
+    V = 0.01 * (np.eye(5) + 0.3)
+    beta = np.array([0.1, -0.05, 1.0, 1.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        res = honest_did(_hand_event_study(beta, V, ks), mbar_grid=[0.0])
+    row = res.to_frame().iloc[0]
+    assert row["conf_low"] < 1.0 < row["conf_high"]

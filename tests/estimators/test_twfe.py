@@ -90,7 +90,15 @@ def test_agrees_with_pyfixest(panel, cl, sy, wt):
     pf = pytest.importorskip("pyfixest")
     df = panel.assign(sy=panel["state"].astype(str) + "_" + panel["time"].astype(str))
     r = twfe(
-        df, "y", "unit", "time", "cohort", cluster=cl, state="state", state_year_fe=sy, weights=wt
+        df,
+        "y",
+        "unit",
+        "time",
+        "cohort",
+        cluster=cl,
+        state="state" if sy else None,
+        state_year_fe=sy,
+        weights=wt,
     )
     f = pf.feols(
         "y ~ treated | unit + " + ("sy" if sy else "time"),

@@ -41,8 +41,9 @@ def bacon_decomposition(
         Accepted for the common interface; the decomposition is of the
         unweighted TWFE without covariates, so giving either raises
         :class:`EstimatorInputError`.
-    cluster : str, optional
-        Ignored (the 2x2s carry no standard errors).
+    cluster : None
+        Accepted for the common interface; the 2x2s carry no standard
+        errors, so giving one raises :class:`EstimatorInputError`.
     alpha : float
         Kept for the common interface.
 
@@ -91,10 +92,16 @@ def bacon_decomposition(
     Unweighted only: with analytic weights the identity needs a weighted
     decomposition, which is not implemented.
     """
-    if weights is not None or controls:
+    given = [k for k, v in (("weights", weights), ("controls", controls)) if v]
+    if given:
         raise EstimatorInputError(
             "bacon_decomposition decomposes the unweighted TWFE without covariates; "
-            "weights= and controls= are not supported"
+            f"weights= and controls= are not supported (got {', '.join(k + '=' for k in given)})"
+        )
+    if cluster is not None:
+        raise EstimatorInputError(
+            "bacon_decomposition: cluster= is not used (the 2x2 comparisons carry no standard "
+            "errors); drop cluster="
         )
     p = prepare_panel(data, outcome, unit, time, cohort)
     if p.dropped:

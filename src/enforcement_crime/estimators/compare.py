@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import inspect
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -59,6 +61,30 @@ COLUMNS = [
 ]
 
 
+_POSITIONAL = ("data", "outcome", "unit", "time", "cohort")
+
+
+def _estimator_function(name: str):
+    module = ESTIMANDS[name][0]
+    return getattr(importlib.import_module(f"enforcement_crime.estimators.{module}"), name)
+
+
+def _check_options(name: str, opts) -> None:
+    """Refuse per-estimator options the estimator does not accept (before anything runs)."""
+    if not isinstance(opts, Mapping):
+        raise TypeError(
+            f"compare_estimators: {name}= must be a dict of keyword arguments for {name}, "
+            f"got {type(opts).__name__}"
+        )
+    params = inspect.signature(_estimator_function(name)).parameters
+    accepted = [k for k in params if k not in _POSITIONAL]
+    bad = [k for k in opts if k not in accepted]
+    if bad:
+        raise TypeError(
+            f"compare_estimators: {name} does not accept option(s) {bad}; its options are {accepted}"
+        )
+
+
 def compare_estimators(
     data: pd.DataFrame,
     outcome: str,
@@ -97,7 +123,10 @@ def compare_estimators(
         and its error message in column ``error``; True: the error is raised.
     **options : dict
         Per-estimator keyword arguments keyed by estimator name, e.g.
-        ``callaway_santanna={"control_group": "not_yet_treated"}``.
+        ``callaway_santanna={"control_group": "not_yet_treated"}``. Options
+        for an estimator not requested raise :class:`EstimatorInputError`; an
+        option the estimator does not accept raises ``TypeError`` naming it,
+        before any estimator runs (even with ``raise_errors=False``).
 
     Returns
     -------
@@ -122,6 +151,12 @@ def compare_estimators(
     effects all coincide; under heterogeneous dynamic effects TWFE departs
     from the others (see :func:`~enforcement_crime.estimators.bacon_decomposition`).
     """
+    not_names = sorted(set(options) - set(ESTIMANDS))
+    if not_names:
+        raise TypeError(
+            f"compare_estimators() got unexpected keyword argument(s) {not_names}: extra keywords "
+            f"must be estimator names from {list(ESTIMANDS)} with a dict of options"
+        )
     unknown = set(options) - set(estimators)
     if unknown:
         raise EstimatorInputError(
@@ -130,6 +165,8 @@ def compare_estimators(
     bad = [e for e in estimators if e not in ESTIMANDS]
     if bad:
         raise EstimatorInputError(f"unknown estimator(s) {bad}; choose from {list(ESTIMANDS)}")
+    for name, opts in options.items():
+        _check_options(name, opts)
     p = prepare_panel(
         data, outcome, unit, time, cohort, weights=weights, cluster=cluster, controls=controls
     )
@@ -142,7 +179,7 @@ def compare_estimators(
     rows, results = [], {}
     for name in estimators:
         module, term, estimand = ESTIMANDS[name]
-        fn = getattr(importlib.import_module(f"enforcement_crime.estimators.{module}"), name)
+        fn = _estimator_function(name)
         kw = {
             "weights": weights,
             "cluster": cluster,

@@ -330,14 +330,32 @@ class _RMComponent:
         ok = sd > 1e-12 * max(sd.max(), 1e-300)
         if not ok.all():
             raise EstimatorInputError(
-                "a moment of the relative-magnitude restriction has zero variance"
+                "a moment of the relative-magnitude restriction has zero variance: the event "
+                "study's covariance gives a difference of coefficients a zero standard error "
+                "(a pre-period or post-period term with zero variance, or perfectly collinear "
+                "terms); check extra['vcov'] of the event study"
             )
         self.sd = sd
         self.a = A @ beta
         self.b = A @ L_post_l  # Y(theta) = a - b * theta
-        self.V = rays / (rays @ sd)[:, None]  # dual vertices
+        V = rays / (rays @ sd)[:, None]  # dual vertices, normalised so that v . sd = 1
+        # Degenerate vertices: the moment v' Y(theta) = v'a - (v'b) theta has zero variance
+        # (v' A Sigma A' v = 0). This happens exactly (i) at Mbar = 0, where rows +Dpost and
+        # -Dpost of A cancel (v' A = 0, the moment is identically 0), and (ii) when the event
+        # study's covariance is singular, e.g. a pre-period term with zero standard error (then
+        # v' A is proportional to that pre-period difference). Dividing by that variance is
+        # undefined; instead such a moment is a deterministic constraint v'a - (v'b) theta <= 0,
+        # checked exactly (up to round-off), and only the informative vertices enter the
+        # conditional / hybrid test. With v . sd = 1 the variance of a normalised combination is
+        # at most 1, so 1e-10 is an absolute round-off threshold.
+        s2 = np.einsum("vm,mk,vk->v", V, self.SY, V)
+        informative = s2 > 1e-10
+        self.V = V[informative]
+        self.deg_a = V[~informative] @ self.a
+        self.deg_b = V[~informative] @ self.b
+        self.deg_tol = 1e-9 * max(float(np.abs(self.a).max()) if len(self.a) else 1.0, 1.0)
         self.alpha, self.kappa, self.method = alpha, kappa, method
-        if method == "hybrid":
+        if method == "hybrid" and len(self.V):
             rng = np.random.default_rng(rng_seed)
             xi = rng.multivariate_normal(np.zeros(len(sd)), self.SY, size=2000, method="eigh")
             eta = (xi @ self.V.T).max(axis=1)
@@ -346,6 +364,13 @@ class _RMComponent:
             self.c_lf = np.inf
 
     def accept(self, thetas: np.ndarray) -> np.ndarray:
+        # deterministic (zero-variance) moments: satisfied or not, with certainty
+        det_ok = np.all(self.deg_a[:, None] - np.outer(self.deg_b, thetas) <= self.deg_tol, axis=0)
+        if not len(self.V):
+            return det_ok
+        return det_ok & self._accept_informative(thetas)
+
+    def _accept_informative(self, thetas: np.ndarray) -> np.ndarray:
         Y = self.a[:, None] - np.outer(self.b, thetas)  # m x n
         vals = self.V @ Y  # nv x n
         j = np.argmax(vals, axis=0)
@@ -553,6 +578,19 @@ def honest_did(
     the bisection, relative magnitudes check only whether
     :math:`\bar\theta = 0` is accepted by some polyhedron, which avoids
     inverting the test at every step.
+
+    Degenerate moments: a dual vertex :math:`v` whose moment has zero
+    variance, :math:`v'A\Sigma A'v = 0`, cannot be standardised. This
+    happens by construction at :math:`\bar M = 0` (the rows
+    :math:`\pm\Delta\delta_{post}` cancel, the moment is identically 0)
+    and when the event study's covariance is singular, e.g. a pre-period
+    term with zero standard error. Such a moment is treated exactly, as a
+    deterministic constraint :math:`v'Y(\bar\theta) \le 0` (a polyhedron
+    whose constraint fails rejects every :math:`\bar\theta`); the
+    conditional and hybrid tests use the informative vertices. The result
+    is the limit of giving the zero-variance term a vanishing variance
+    (tested). A moment row with zero variance (a zero-variance difference
+    of post terms) raises :class:`EstimatorInputError`.
     """
     if method not in ("relative_magnitude", "smoothness"):
         raise EstimatorInputError(
@@ -560,6 +598,16 @@ def honest_did(
         )
     if rm_test not in ("hybrid", "conditional"):
         raise EstimatorInputError(f"rm_test must be 'hybrid' or 'conditional', not {rm_test!r}")
+    if method == "smoothness" and mbar_grid is not None:
+        raise EstimatorInputError(
+            "honest_did: mbar_grid= belongs to method='relative_magnitude'; use m_grid= with "
+            "method='smoothness'"
+        )
+    if method == "relative_magnitude" and m_grid is not None:
+        raise EstimatorInputError(
+            "honest_did: m_grid= belongs to method='smoothness'; use mbar_grid= with "
+            "method='relative_magnitude'"
+        )
     ks, beta, sigma, ref = _extract(event_study_result)
     l_full = _target(ks, ref, post)
     theta = float(l_full @ beta)

@@ -396,8 +396,9 @@ def randomization_inference(
         A unit-level column (e.g. state): permute cohorts only within its
         values.
     weights, cluster, controls : optional
-        Passed to the estimator (``cluster`` only matters for a callable;
-        ``controls`` only for a callable).
+        Passed to the estimator. ``cluster`` and ``controls`` only apply to
+        a callable: with ``"twfe"`` giving either raises
+        :class:`EstimatorInputError` instead of being ignored.
     alpha : float
         Stored on the result.
 
@@ -470,6 +471,14 @@ def randomization_inference(
     if isinstance(estimator, str):
         if estimator != "twfe":
             raise EstimatorInputError(f"estimator must be 'twfe' or a callable, not {estimator!r}")
+        unused = [k for k, v in (("controls", controls), ("cluster", cluster)) if v]
+        if unused:
+            raise EstimatorInputError(
+                f"randomization_inference with estimator='twfe' does not use "
+                f"{', '.join(k + '=' for k in unused)} (the built-in statistic is the TWFE coefficient "
+                "without controls, and a permutation test needs no standard error; use stratify= for "
+                "assignment within groups); pass a callable estimator to use them"
+            )
         proj, ucode, tcode, yt = _fwl_setup(prep)
         times = df["time"].to_numpy()
 

@@ -119,7 +119,8 @@ def minimum_detectable_effect(
     seed : int, optional
         Seed of ``numpy.random.default_rng``.
     n_jobs : int
-        joblib workers for a callable estimator (TWFE is vectorised).
+        joblib workers for a callable estimator (TWFE is vectorised; a value
+        other than 1 with ``"twfe"`` raises).
     weights, cluster, controls : optional
         Passed to the estimator; ``cluster`` must nest units.
 
@@ -180,6 +181,11 @@ def minimum_detectable_effect(
         if controls:
             raise EstimatorInputError(
                 "controls are not supported by the built-in 'twfe' simulation; pass a callable"
+            )
+        if n_jobs != 1:
+            raise EstimatorInputError(
+                f"n_jobs={n_jobs!r} only applies to a callable estimator (the built-in 'twfe' "
+                "simulation is vectorised); drop n_jobs="
             )
         check_units_nested(df, "minimum_detectable_effect")
         _, ucode = sorted_codes(df["unit"])

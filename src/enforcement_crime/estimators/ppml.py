@@ -7,6 +7,7 @@ import pandas as pd
 from scipy import stats
 
 from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
+from enforcement_crime.estimators._core import warn_few_treated
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["ppml"]
@@ -183,6 +184,9 @@ def ppml(
         f"weighted by {weights}" if weights else "unweighted",
         f"SE clustered by {p.names['cluster']}; CR1 (N-1)/(N-K)*G/(G-1), FE nested in clusters not counted; t(G-1) intervals",
     ]
+    few = warn_few_treated(int(work.loc[work["treated"] > 0, "cl"].nunique()), "ppml")
+    if few:
+        notes.append(few)
     if p.drop_note():
         notes.append(p.drop_note())
     return EstimationResult(

@@ -7,7 +7,14 @@ import pandas as pd
 from scipy import stats
 
 from enforcement_crime.estimators._common import EstimatorInputError, joint_wald
-from enforcement_crime.estimators._core import fe_blocks, fe_notes, fit_within, prepare_fe_panel
+from enforcement_crime.estimators._core import (
+    count_treated_clusters,
+    fe_blocks,
+    fe_notes,
+    fit_within,
+    prepare_fe_panel,
+    warn_few_treated,
+)
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["sun_abraham"]
@@ -211,6 +218,11 @@ def sun_abraham(
     leads = [f"e{e}" for e in ets if e < 0]
     pre = joint_wald([est[terms.index(t)] for t in leads], Vev.loc[leads, leads].to_numpy(), leads)
     notes = fe_notes(p, cluster, False, False, None)
+    few = warn_few_treated(
+        count_treated_clusters(df, (df["cohort"] > 0).to_numpy(), cluster), "sun_abraham"
+    )
+    if few:
+        notes.append(few)
     notes.insert(
         0,
         f"Sun-Abraham IW; control: {control_group.replace('_', ' ')}; reference e{reference}; "

@@ -52,6 +52,7 @@ from enforcement_crime.estimators._core import (
     absorbed_params,
     cluster_arrays,
     coef_table,
+    count_treated_clusters,
     cr1_vcov,
     fe_blocks,
     fe_notes,
@@ -88,6 +89,15 @@ def _treatment_values(p, treatment: str | None) -> tuple[np.ndarray, str, bool]:
         )
     continuous = bool((~d.isin([0.0, 1.0])).any())
     return d.to_numpy(dtype="float64"), ("exposure_share" if continuous else "treated"), continuous
+
+
+def _check_state(state, state_year_fe: bool, name: str) -> None:
+    """``state=`` only serves ``state_year_fe``: refuse it alone rather than ignore it."""
+    if state is not None and not state_year_fe:
+        raise EstimatorInputError(
+            f"{name}: state={state!r} is only used with state_year_fe=True (state-by-time effects); "
+            "pass state_year_fe=True or drop state="
+        )
 
 
 def _extra_cols(treatment, state, cluster, cohort=None) -> list[str]:
@@ -145,7 +155,8 @@ def twfe(
         Time-varying covariates added linearly (their coefficients are in
         ``result.extra["coefficients"]``).
     state : str, optional
-        State column, needed for ``state_year_fe``.
+        State column, needed for ``state_year_fe`` (giving it without
+        ``state_year_fe=True`` raises rather than being ignored).
     state_year_fe : bool
         Replace the time effects by state-by-time effects.
     unit_trends : bool
@@ -204,6 +215,7 @@ def twfe(
         )
     if backend not in ("fast", "linearmodels"):
         raise EstimatorInputError(f"backend must be 'fast' or 'linearmodels', got {backend!r}")
+    _check_state(state, state_year_fe, "twfe")
     controls = list(controls or [])
     p = prepare_fe_panel(
         data,
@@ -246,7 +258,7 @@ def twfe(
         )
     elif treatment is not None:
         notes.insert(1, f"treatment = column {treatment!r} (may switch off)")
-    few = warn_few_treated(int(df.loc[D > 0, "cluster"].nunique()), "twfe")
+    few = warn_few_treated(count_treated_clusters(df, D > 0, cluster), "twfe")
     if few:
         notes.append(few)
     extra.update(
@@ -438,6 +450,7 @@ def event_study(
         raise EstimatorInputError(
             "the reference period cannot be a binned endpoint; widen the window"
         )
+    _check_state(state, state_year_fe, "event_study")
     controls = list(controls or [])
     p = prepare_fe_panel(
         data,
@@ -519,6 +532,11 @@ def event_study(
         fit.coef[[names.index(n) for n in leads]], vcov.loc[leads, leads].to_numpy(), leads
     )
     notes = fe_notes(p, cluster, state_year_fe, unit_trends, state)
+    few = warn_few_treated(
+        count_treated_clusters(df, (df["cohort"] > 0).to_numpy(), cluster), "event_study"
+    )
+    if few:
+        notes.append(few)
     notes.insert(
         0,
         f"dynamic TWFE; reference e{reference}; "
