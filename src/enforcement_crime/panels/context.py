@@ -38,6 +38,14 @@ class InputError(ValueError):
     """A raw input file that is present but cannot be used; the message names the file."""
 
 
+def _describe(what: str, path: Path, exc: BaseException) -> str:
+    """``"<what> file <path>: <problem>"``, without repeating a path the loader already named."""
+    text = str(exc)
+    if str(path) in text:
+        return f"{what}: {text}"
+    return f"{what} file {path}: {type(exc).__name__}: {text}"
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     """Choices that change the numbers or the strictness of ``data build``.
@@ -135,9 +143,7 @@ class BuildContext:
             try:
                 self._cache[key] = fn(path)
             except Exception as exc:  # re-raised with the file named; nothing is swallowed
-                raise InputError(
-                    f"{SOURCES[source].what} file {path}: {type(exc).__name__}: {exc}"
-                ) from exc
+                raise InputError(_describe(SOURCES[source].what, path, exc)) from exc
         return self._cache[key]
 
     def load_all(self, source: str, loader: str = "load") -> list[pd.DataFrame]:

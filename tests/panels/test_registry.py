@@ -1,0 +1,103 @@
+"""The panel registry: discovery of the built-in panels, and a toy panel picked up by build and status."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from enforcement_crime.panels import commands, registry
+from enforcement_crime.panels.manifest import Manifest, read_manifest
+from enforcement_crime.panels.registry import Built, MissingInputs, PanelSpec
+from enforcement_crime.panels.runner import BuildError
+
+
+def test_builtin_panels_are_discovered_from_their_modules():
+    specs = registry.panels()
+    assert set(specs) == {"cius_county", "kaplan_county", "icpsr_county", "city_sc", "nc_county"}
+    for name, spec in specs.items():
+        mod = __import__(f"enforcement_crime.panels.{name}", fromlist=["SPEC"])
+        assert mod.SPEC is spec and spec.name == name and spec.description
+    assert specs["cius_county"].approximation and not specs["kaplan_county"].approximation
+    assert commands.PANELS == tuple(specs)
+
+
+def test_buildable_follows_needs_alternatives_and_bases():
+    cius = {"fbi_cius", "leaic", "census_population"}
+    nc = registry.get("nc_county")
+    city = registry.get("city_sc")
+    assert nc.buildable(cius) and city.buildable(cius)
+    assert not nc.buildable({"fbi_cius", "leaic"})  # cius_county needs the population too
+    assert city.buildable({"ucr_kaplan"}) and not city.buildable({"fbi_cius"})
+    assert nc.buildable({"ucr_icpsr_county"})
+    assert {"fbi_cius", "ucr_kaplan", "secure_communities"} <= set(nc.sources_used())
+
+
+def _toy_build(ctx):
+    """North Carolina rows of kaplan_county, 2006 only: a panel made from another one."""
+    ctx.require("toy_nc_2006", "ucr_kaplan")
+    base = ctx.panel("kaplan_county")
+    df = base.panel[(base.panel["state"] == "NC") & (base.panel["year"] == 2006)]
+    m = Manifest(panel="toy_nc_2006", unit="county-year", rows_in=len(base.panel))
+    m.drop("not North Carolina 2006", len(base.panel) - len(df))
+    m.rows_out = len(df)
+    return Built(df.reset_index(drop=True), m, base.sources)
+
+
+@pytest.fixture
+def toy():
+    spec = registry.register(
+        PanelSpec(
+            name="toy_nc_2006",
+            needs=("ucr_kaplan", "census_population"),
+            build=_toy_build,
+            description="toy: NC counties in 2006",
+        )
+    )
+    missing = registry.register(
+        PanelSpec(
+            name="toy_needs_nc_sbi",
+            needs=("nc_sbi",),
+            build=lambda ctx: (_ for _ in ()).throw(MissingInputs("never built")),
+            description="toy: needs the NC SBI file",
+        )
+    )
+    yield spec, missing
+    registry.unregister("toy_nc_2006")
+    registry.unregister("toy_needs_nc_sbi")
+
+
+def test_a_registered_panel_is_built_and_listed(toy, tmp_path, raw_from_fixtures):
+    out = tmp_path / "processed"
+    lines: list[str] = []
+    written = commands.build(
+        raw=raw_from_fixtures, folder=out, accept_changed_raw=True, out=lines.append
+    )
+    assert "toy_nc_2006" in written and "toy_needs_nc_sbi" not in written
+    assert any(ln.startswith("skipped toy_needs_nc_sbi: needs nc_sbi") for ln in lines)
+    toy = read_manifest(written["toy_nc_2006"])
+    kaplan = read_manifest(written["kaplan_county"])
+    base = pd.read_parquet(written["kaplan_county"])
+    expect = base[(base["state"] == "NC") & (base["year"] == 2006)]
+    assert toy.rows_out == len(expect) > 0
+    assert toy.rows_out + toy.dropped["not North Carolina 2006"] == kaplan.rows_out
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(written["toy_nc_2006"]), expect.reset_index(drop=True)
+    )
+    assert not toy.approximation and "ucr_kaplan" in toy.rules["sources_read"]
+
+    status_lines: list[str] = []
+    commands.status(raw_from_fixtures, out=status_lines.append, folder=out)
+    by = {ln.split()[0]: ln for ln in status_lines if ln.startswith("  toy_")}
+    assert "inputs present; built" in by["toy_nc_2006"]
+    assert "inputs missing; not built" in by["toy_needs_nc_sbi"]
+    assert "(needs nc_sbi)" in by["toy_needs_nc_sbi"]
+    with pytest.raises(BuildError, match="toy_needs_nc_sbi.*nc_sbi"):
+        commands.build(["toy_needs_nc_sbi"], raw=raw_from_fixtures, folder=out)
+
+
+def test_register_refuses_a_taken_name():
+    spec = registry.get("nc_county")
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register(spec)
+    with pytest.raises(KeyError, match="not added by register"):
+        registry.unregister("nc_county")
