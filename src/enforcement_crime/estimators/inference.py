@@ -16,6 +16,7 @@ unbalanced panels.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import product
 
 import numpy as np
@@ -182,6 +183,87 @@ def wild_cluster_bootstrap(
         cluster=cluster,
         extra=[treatment] if treatment else None,
     )
+    fit = _wcb_fit(prep, treatment, cluster)
+    G = fit.G
+    wt = weight_type if weight_type != "auto" else ("webb" if G < 12 else "rademacher")
+    rng = np.random.default_rng(seed)
+    V, full_enum = _draw_weights(wt, G, n_boot, rng)
+    B = V.shape[1]
+    test = _WCBTest(fit, V, impose_null)
+    p0_value = test.pval(0.0)
+    t_boot0 = test.tboot(0.0)
+    lo, hi = test.boundary(-1.0, alpha), test.boundary(1.0, alpha)
+    note_bits = [
+        f"WC{'R' if impose_null else 'U'} bootstrap, {wt} weights, "
+        + (f"full enumeration of {B} draws" if full_enum else f"{B} draws (seed={seed})"),
+        f"{G} clusters ({cluster}); CR1 SE with G/(G-1)(N-1)/(N-K), K={fit.K}; interval by test inversion; p(beta=0)={p0_value:.4g}",
+    ]
+    if wt == "rademacher" and G < 12:
+        note_bits.append("fewer than 12 clusters: Webb weights are recommended")
+    treated_clusters = int(np.unique(fit.gcode[fit.d > 0]).size)
+    if treated_clusters <= 3:
+        note_bits.append(
+            f"only {treated_clusters} treated cluster(s): the WCR bootstrap is unreliable with so few "
+            "(MacKinnon & Webb 2017, it under-rejects); consider randomization_inference"
+        )
+    if weights:
+        note_bits.append(f"weighted by {weights}")
+    if prep.drop_note():
+        note_bits.append(prep.drop_note())
+    table = pd.DataFrame(
+        {
+            "term": ["treated"],
+            "estimate": [fit.beta],
+            "std_error": [fit.se],
+            "conf_low": [lo],
+            "conf_high": [hi],
+        }
+    )
+    return EstimationResult(
+        "wild_cluster_bootstrap",
+        table,
+        n_obs=fit.N,
+        n_clusters=G,
+        notes="; ".join(note_bits),
+        alpha=alpha,
+        extra={
+            "p_value": p0_value,
+            "t_stat": fit.beta / fit.se,
+            "t_boot": t_boot0,
+            "n_boot": B,
+            "full_enumeration": full_enum,
+            "weight_type": wt,
+            "se_cr1": fit.se,
+            "impose_null": impose_null,
+            "treated_clusters": treated_clusters,
+        },
+        outcome=outcome,
+    )
+
+
+@dataclass
+class _WCBFit:
+    """The TWFE fit on the FE-residualised data and the per-cluster pieces the bootstrap needs."""
+
+    beta: float
+    se: float
+    xx: float
+    ssc: float
+    K: int
+    N: int
+    G: int
+    d: np.ndarray
+    gcode: np.ndarray
+    score: np.ndarray  # per-cluster x~'e
+    A: np.ndarray  # per-cluster x~'x~
+    Sy: np.ndarray  # per-cluster x~'y~
+    Xg: np.ndarray  # G x T: T' x~ by cluster
+    Yg: np.ndarray  # G x T: T' y~ by cluster
+    Eg: np.ndarray  # G x T: T' e by cluster
+    XgK: np.ndarray  # Xg K^+
+
+
+def _wcb_fit(prep, treatment, cluster) -> _WCBFit:
     df = prep.data
     check_units_nested(df, "wild_cluster_bootstrap")
     d = _treatment_indicator(df, treatment)
@@ -211,77 +293,81 @@ def wild_cluster_bootstrap(
     e = yt - xt * beta
     score = cluster_sums(xt * e, gcode, G)
     se = float(np.sqrt(ssc * np.sum(score**2)) / xx)
-
     # per-cluster pieces
     A = np.bincount(gcode, weights=xt * xt, minlength=G)
     Sy = np.bincount(gcode, weights=xt * yt, minlength=G)
-    # T' x_(g) and T' y_(g): G x T matrices
+    # T' x_(g), T' y_(g) and T' e_(g): G x T matrices
     Xg = np.zeros((G, n_times))
     Yg = np.zeros((G, n_times))
+    Eg = np.zeros((G, n_times))
     np.add.at(Xg, (gcode, tcode), sw * xt)
     np.add.at(Yg, (gcode, tcode), sw * yt)
+    np.add.at(Eg, (gcode, tcode), sw * e)
     XgK = Xg @ proj.Kp
+    return _WCBFit(beta, se, xx, ssc, K, N, G, d, gcode, score, A, Sy, Xg, Yg, Eg, XgK)
 
-    wt = weight_type if weight_type != "auto" else ("webb" if G < 12 else "rademacher")
-    rng = np.random.default_rng(seed)
-    V, full_enum = _draw_weights(wt, G, n_boot, rng)
-    B = V.shape[1]
 
-    # bootstrap pieces linear in the tested value b0 (WCR) -- computed in chunks over draws
-    n0 = np.empty(B)
-    n1 = np.empty(B)
-    d00 = np.empty(B)
-    d01 = np.empty(B)
-    d11 = np.empty(B)
-    chunk = max(1, min(B, 2_000_000 // max(G, 1)))
-    if impose_null:
-        for s in range(0, B, chunk):
-            v = V[:, s : s + chunk]
-            sv_y = Sy @ v
-            sv_x = A @ v
-            p0 = v * Sy[:, None] - XgK @ (Yg.T @ v) - np.outer(A, sv_y) / xx
-            p1 = v * A[:, None] - XgK @ (Xg.T @ v) - np.outer(A, sv_x) / xx
-            n0[s : s + chunk] = sv_y / xx
-            n1[s : s + chunk] = sv_x / xx
-            d00[s : s + chunk] = np.einsum("gb,gb->b", p0, p0)
-            d01[s : s + chunk] = np.einsum("gb,gb->b", p0, p1)
-            d11[s : s + chunk] = np.einsum("gb,gb->b", p1, p1)
-    else:
-        # WCU: residuals e (unrestricted); beta* - beta_hat = sum v_g S^e_g / xx, no b0 dependence
-        Se = score
-        Eg = np.zeros((G, n_times))
-        np.add.at(Eg, (gcode, tcode), sw * e)
-        for s in range(0, B, chunk):
-            v = V[:, s : s + chunk]
-            sv = Se @ v
-            p0 = v * Se[:, None] - XgK @ (Eg.T @ v) - np.outer(A, sv) / xx
-            n0[s : s + chunk] = sv / xx
-            n1[s : s + chunk] = 0.0
-            d00[s : s + chunk] = np.einsum("gb,gb->b", p0, p0)
-            d01[s : s + chunk] = 0.0
-            d11[s : s + chunk] = 0.0
-    scale = np.sqrt(ssc) / xx
+class _WCBTest:
+    """Bootstrap t statistics as functions of the tested value ``b0``, p-values and test inversion.
 
-    def tboot(b0: float) -> np.ndarray:
-        den = np.maximum(d00 - 2 * b0 * d01 + b0 * b0 * d11, 0.0)
+    Every draw's numerator and squared CR1 denominator are linear / quadratic
+    in ``b0`` (WCR), so five numbers per draw give the whole test.
+    """
+
+    def __init__(self, fit: _WCBFit, V: np.ndarray, impose_null: bool):
+        self.fit, self.impose_null = fit, impose_null
+        B, G, xx = V.shape[1], fit.G, fit.xx
+        A, Xg, XgK = fit.A, fit.Xg, fit.XgK
+        n0, n1 = np.empty(B), np.empty(B)
+        d00, d01, d11 = np.empty(B), np.empty(B), np.empty(B)
+        chunk = max(1, min(B, 2_000_000 // max(G, 1)))
+        if impose_null:
+            Sy, Yg = fit.Sy, fit.Yg
+            for s in range(0, B, chunk):
+                v = V[:, s : s + chunk]
+                sv_y = Sy @ v
+                sv_x = A @ v
+                p0 = v * Sy[:, None] - XgK @ (Yg.T @ v) - np.outer(A, sv_y) / xx
+                p1 = v * A[:, None] - XgK @ (Xg.T @ v) - np.outer(A, sv_x) / xx
+                n0[s : s + chunk] = sv_y / xx
+                n1[s : s + chunk] = sv_x / xx
+                d00[s : s + chunk] = np.einsum("gb,gb->b", p0, p0)
+                d01[s : s + chunk] = np.einsum("gb,gb->b", p0, p1)
+                d11[s : s + chunk] = np.einsum("gb,gb->b", p1, p1)
+        else:
+            # WCU: residuals e (unrestricted); beta* - beta_hat = sum v_g S^e_g / xx, no b0 dependence
+            Se, Eg = fit.score, fit.Eg
+            for s in range(0, B, chunk):
+                v = V[:, s : s + chunk]
+                sv = Se @ v
+                p0 = v * Se[:, None] - XgK @ (Eg.T @ v) - np.outer(A, sv) / xx
+                n0[s : s + chunk] = sv / xx
+                n1[s : s + chunk] = 0.0
+                d00[s : s + chunk] = np.einsum("gb,gb->b", p0, p0)
+                d01[s : s + chunk] = 0.0
+                d11[s : s + chunk] = 0.0
+        self.n0, self.n1, self.d00, self.d01, self.d11 = n0, n1, d00, d01, d11
+        self.scale = np.sqrt(fit.ssc) / xx
+
+    def tboot(self, b0: float) -> np.ndarray:
+        den = np.maximum(self.d00 - 2 * b0 * self.d01 + b0 * b0 * self.d11, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (n0 - b0 * n1) / (scale * np.sqrt(den))
+            return (self.n0 - b0 * self.n1) / (self.scale * np.sqrt(den))
 
-    def pval(b0: float) -> float:
-        t_obs = abs(beta - b0) / se
-        tb = np.abs(tboot(b0 if impose_null else 0.0))
+    def pval(self, b0: float) -> float:
+        t_obs = abs(self.fit.beta - b0) / self.fit.se
+        tb = np.abs(self.tboot(b0 if self.impose_null else 0.0))
         tb = np.where(np.isfinite(tb), tb, np.inf)
         return float(np.mean(tb >= t_obs * (1 - 1e-9)))
 
-    p0_value = pval(0.0)
-    t_boot0 = tboot(0.0)
-
-    def boundary(direction: float) -> float:
+    def boundary(self, direction: float, alpha: float) -> float:
+        """The interval's end in ``direction``: where the p-value crosses ``alpha`` (bisection)."""
+        beta, se = self.fit.beta, self.fit.se
         inside = beta
         step = se if se > 0 else 1.0
         outside = beta + direction * step
         k = 0
-        while pval(outside) > alpha:
+        while self.pval(outside) > alpha:
             inside = outside
             step *= 2
             outside = beta + direction * step
@@ -290,61 +376,13 @@ def wild_cluster_bootstrap(
                 return direction * np.inf
         for _ in range(100):
             mid = 0.5 * (inside + outside)
-            if pval(mid) > alpha:
+            if self.pval(mid) > alpha:
                 inside = mid
             else:
                 outside = mid
             if abs(outside - inside) <= 1e-10 * max(se, 1e-300):
                 break
         return 0.5 * (inside + outside)
-
-    lo, hi = boundary(-1.0), boundary(1.0)
-    note_bits = [
-        f"WC{'R' if impose_null else 'U'} bootstrap, {wt} weights, "
-        + (f"full enumeration of {B} draws" if full_enum else f"{B} draws (seed={seed})"),
-        f"{G} clusters ({cluster}); CR1 SE with G/(G-1)(N-1)/(N-K), K={K}; interval by test inversion; p(beta=0)={p0_value:.4g}",
-    ]
-    if wt == "rademacher" and G < 12:
-        note_bits.append("fewer than 12 clusters: Webb weights are recommended")
-    treated_clusters = int(np.unique(gcode[d > 0]).size)
-    if treated_clusters <= 3:
-        note_bits.append(
-            f"only {treated_clusters} treated cluster(s): the WCR bootstrap is unreliable with so few "
-            "(MacKinnon & Webb 2017, it under-rejects); consider randomization_inference"
-        )
-    if weights:
-        note_bits.append(f"weighted by {weights}")
-    if prep.drop_note():
-        note_bits.append(prep.drop_note())
-    table = pd.DataFrame(
-        {
-            "term": ["treated"],
-            "estimate": [beta],
-            "std_error": [se],
-            "conf_low": [lo],
-            "conf_high": [hi],
-        }
-    )
-    return EstimationResult(
-        "wild_cluster_bootstrap",
-        table,
-        n_obs=N,
-        n_clusters=G,
-        notes="; ".join(note_bits),
-        alpha=alpha,
-        extra={
-            "p_value": p0_value,
-            "t_stat": beta / se,
-            "t_boot": t_boot0,
-            "n_boot": B,
-            "full_enumeration": full_enum,
-            "weight_type": wt,
-            "se_cr1": se,
-            "impose_null": impose_null,
-            "treated_clusters": treated_clusters,
-        },
-        outcome=outcome,
-    )
 
 
 def _fwl_setup(prep):
