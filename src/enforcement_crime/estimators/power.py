@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -70,6 +71,19 @@ def _twfe_placebos(prep, perms: np.ndarray, ucode, tcode, gcode, G: int):
         betas.append(b)
         ses.append(se)
     return np.concatenate(betas), np.concatenate(ses)
+
+
+class _PowerRun(NamedTuple):
+    """What a power simulation returns: effect grid, power, placebo estimates and SEs, labels."""
+
+    eff: np.ndarray
+    pw: np.ndarray
+    b0: np.ndarray
+    se: np.ndarray
+    se_typ: float
+    n_eff: int
+    name: str
+    test: str
 
 
 def minimum_detectable_effect(
@@ -176,88 +190,13 @@ def minimum_detectable_effect(
     z_a, z_p = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
 
     if isinstance(estimator, str):
-        if estimator != "twfe":
-            raise EstimatorInputError(f"estimator must be 'twfe' or a callable, not {estimator!r}")
-        if controls:
-            raise EstimatorInputError(
-                "controls are not supported by the built-in 'twfe' simulation; pass a callable"
-            )
-        if n_jobs != 1:
-            raise EstimatorInputError(
-                f"n_jobs={n_jobs!r} only applies to a callable estimator (the built-in 'twfe' "
-                "simulation is vectorised); drop n_jobs="
-            )
-        check_units_nested(df, "minimum_detectable_effect")
-        _, ucode = sorted_codes(df["unit"])
-        _, tcode = sorted_codes(df["time"])
-        clus, gcode = sorted_codes(df["cluster"])
-        G = len(clus)
-        if G < 2:
-            raise EstimatorInputError("need at least 2 clusters")
-        b0, se = _twfe_placebos(prep, perms, ucode, tcode, gcode, G)
-        ok = np.isfinite(b0) & np.isfinite(se) & (se > 0)
-        if not ok.any():
-            raise EstimatorInputError("no placebo assignment could be estimated")
-        b0, se = b0[ok], se[ok]
-        crit = stats.t.ppf(1 - alpha / 2, G - 1)
-        se_typ = float(np.median(se))
-        eff = np.asarray(
-            effects if effects is not None else np.linspace(0, 4 * se_typ, 21), dtype="float64"
-        )
-        rej = np.abs(b0[:, None] + eff[None, :]) / se[:, None] > crit
-        pw = rej.mean(axis=0)
-        n_eff = int(ok.sum())
-        name = "twfe"
-        test = f"t-test, CR1 clustered by {prep.names['cluster']} ({G} clusters), t({G - 1}) critical value"
+        run = _power_twfe(prep, perms, estimator, controls, n_jobs, effects, alpha)
     else:
-        from joblib import Parallel, delayed
-
-        pos = pd.Index(units).get_indexer(data[unit].to_numpy())
-        kw = {"weights": weights, "cluster": cluster, "controls": controls}
-
-        def one(perm: np.ndarray, eff: np.ndarray):
-            frame = data.copy()
-            g = np.where(pos >= 0, perm[np.clip(pos, 0, None)], 0)
-            frame[cohort] = g
-            d = ((g > 0) & (pd.to_numeric(frame[time]).to_numpy() >= g)).astype("float64")
-            out = []
-            for e in eff:
-                frame[outcome] = pd.to_numeric(data[outcome]) + e * d
-                try:
-                    r = estimator(frame, outcome, unit, time, cohort, **kw).to_frame().iloc[0]
-                    out.append(
-                        (
-                            float(r["estimate"]),
-                            float(r["std_error"]),
-                            bool(r["conf_low"] > 0 or r["conf_high"] < 0),
-                        )
-                    )
-                except (EstimatorInputError, ValueError, np.linalg.LinAlgError):
-                    out.append((np.nan, np.nan, False))
-            return out
-
-        first_fit = one(perms[0], np.array([0.0]))[0]
-        se_typ = float(first_fit[1])
-        if effects is None:
-            if not np.isfinite(se_typ) or se_typ <= 0:
-                raise EstimatorInputError(
-                    "the estimator reported no standard error: pass effects= explicitly"
-                )
-            eff = np.linspace(0, 4 * se_typ, 9)
-        else:
-            eff = np.asarray(effects, dtype="float64")
-        runs = Parallel(n_jobs=n_jobs)(delayed(one)(perms[b], eff) for b in range(n_sim))
-        arr = np.array(runs)  # n_sim x n_eff x 3
-        ok = np.isfinite(arr[:, 0, 0])
-        if not ok.any():
-            raise EstimatorInputError("the estimator failed on every placebo assignment")
-        pw = arr[ok, :, 2].mean(axis=0)
-        b0 = arr[ok, 0, 0] - eff[0]
-        se = arr[ok, 0, 1]
-        se_typ = float(np.nanmedian(se))
-        n_eff = int(ok.sum())
-        name = getattr(estimator, "__name__", "callable")
-        test = "rejection when the estimator's interval excludes 0"
+        run = _power_callable(
+            data, outcome, unit, time, cohort, estimator, perms, units, effects, n_sim, n_jobs,
+            weights, cluster, controls,
+        )  # fmt: skip
+    eff, pw, b0, se, se_typ, n_eff, name, test = run
     mc = np.sqrt(pw * (1 - pw) / n_eff)
     mde = _interpolate_mde(eff, pw, power)
     analytic = float((z_a + z_p) * se_typ)
@@ -296,6 +235,101 @@ def minimum_detectable_effect(
         },
         outcome=outcome,
     )
+
+
+def _power_twfe(prep, perms, estimator, controls, n_jobs, effects, alpha) -> _PowerRun:
+    """Power curve of the built-in TWFE t-test: one vectorised placebo fit per permutation."""
+    df = prep.data
+    if estimator != "twfe":
+        raise EstimatorInputError(f"estimator must be 'twfe' or a callable, not {estimator!r}")
+    if controls:
+        raise EstimatorInputError(
+            "controls are not supported by the built-in 'twfe' simulation; pass a callable"
+        )
+    if n_jobs != 1:
+        raise EstimatorInputError(
+            f"n_jobs={n_jobs!r} only applies to a callable estimator (the built-in 'twfe' "
+            "simulation is vectorised); drop n_jobs="
+        )
+    check_units_nested(df, "minimum_detectable_effect")
+    _, ucode = sorted_codes(df["unit"])
+    _, tcode = sorted_codes(df["time"])
+    clus, gcode = sorted_codes(df["cluster"])
+    G = len(clus)
+    if G < 2:
+        raise EstimatorInputError("need at least 2 clusters")
+    b0, se = _twfe_placebos(prep, perms, ucode, tcode, gcode, G)
+    ok = np.isfinite(b0) & np.isfinite(se) & (se > 0)
+    if not ok.any():
+        raise EstimatorInputError("no placebo assignment could be estimated")
+    b0, se = b0[ok], se[ok]
+    crit = stats.t.ppf(1 - alpha / 2, G - 1)
+    se_typ = float(np.median(se))
+    eff = np.asarray(
+        effects if effects is not None else np.linspace(0, 4 * se_typ, 21), dtype="float64"
+    )
+    rej = np.abs(b0[:, None] + eff[None, :]) / se[:, None] > crit
+    pw = rej.mean(axis=0)
+    n_eff = int(ok.sum())
+    name = "twfe"
+    test = f"t-test, CR1 clustered by {prep.names['cluster']} ({G} clusters), t({G - 1}) critical value"
+    return _PowerRun(eff, pw, b0, se, se_typ, n_eff, name, test)
+
+
+def _power_callable(
+    data, outcome, unit, time, cohort, estimator, perms, units, effects, n_sim, n_jobs,
+    weights, cluster, controls,
+) -> _PowerRun:  # fmt: skip
+    """Power curve of a callable estimator: refit on every placebo assignment and effect."""
+    from joblib import Parallel, delayed
+
+    pos = pd.Index(units).get_indexer(data[unit].to_numpy())
+    kw = {"weights": weights, "cluster": cluster, "controls": controls}
+
+    def one(perm: np.ndarray, eff: np.ndarray):
+        frame = data.copy()
+        g = np.where(pos >= 0, perm[np.clip(pos, 0, None)], 0)
+        frame[cohort] = g
+        d = ((g > 0) & (pd.to_numeric(frame[time]).to_numpy() >= g)).astype("float64")
+        out = []
+        for e in eff:
+            frame[outcome] = pd.to_numeric(data[outcome]) + e * d
+            try:
+                r = estimator(frame, outcome, unit, time, cohort, **kw).to_frame().iloc[0]
+                out.append(
+                    (
+                        float(r["estimate"]),
+                        float(r["std_error"]),
+                        bool(r["conf_low"] > 0 or r["conf_high"] < 0),
+                    )
+                )
+            except (EstimatorInputError, ValueError, np.linalg.LinAlgError):
+                out.append((np.nan, np.nan, False))
+        return out
+
+    first_fit = one(perms[0], np.array([0.0]))[0]
+    se_typ = float(first_fit[1])
+    if effects is None:
+        if not np.isfinite(se_typ) or se_typ <= 0:
+            raise EstimatorInputError(
+                "the estimator reported no standard error: pass effects= explicitly"
+            )
+        eff = np.linspace(0, 4 * se_typ, 9)
+    else:
+        eff = np.asarray(effects, dtype="float64")
+    runs = Parallel(n_jobs=n_jobs)(delayed(one)(perms[b], eff) for b in range(n_sim))
+    arr = np.array(runs)  # n_sim x n_eff x 3
+    ok = np.isfinite(arr[:, 0, 0])
+    if not ok.any():
+        raise EstimatorInputError("the estimator failed on every placebo assignment")
+    pw = arr[ok, :, 2].mean(axis=0)
+    b0 = arr[ok, 0, 0] - eff[0]
+    se = arr[ok, 0, 1]
+    se_typ = float(np.nanmedian(se))
+    n_eff = int(ok.sum())
+    name = getattr(estimator, "__name__", "callable")
+    test = "rejection when the estimator's interval excludes 0"
+    return _PowerRun(eff, pw, b0, se, se_typ, n_eff, name, test)
 
 
 def analytic_mde(std_error: float, alpha: float = 0.05, power: float = 0.8) -> float:
