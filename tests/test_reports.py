@@ -252,6 +252,14 @@ def test_output_log_and_outputs_md(tmp_path, monkeypatch):
     assert "N = 2" in _texts(fig)
     plt.close(fig)
     log.table(pd.DataFrame({"a": [1.5, np.nan]}), "tab_demo", description="a table")
+    from enforcement_crime.results import EstimationResult
+
+    res = EstimationResult("twfe", pd.DataFrame({"term": ["treated"], "estimate": [0.5], "std_error": [0.1],
+                                                 "conf_low": [0.3], "conf_high": [0.7]}), n_obs=10, n_clusters=5)  # fmt: skip
+    reg = log.regression(
+        [reports.RegressionColumn(res, "main", ("county",), "population", "y")], "tab_demo_reg"
+    )
+    assert float(pd.read_csv(reg["csv"]).set_index("row").loc["treated", "main"]) == 0.5
     log.value("answer", 42.0)
     md = log.finish()
     rec = json.loads(
@@ -259,7 +267,7 @@ def test_output_log_and_outputs_md(tmp_path, monkeypatch):
             reports.outputs_registry_dir() / "notebooks__287g__01-estimate-nc-counties.json"
         ).read_text()
     )
-    assert [e["name"] for e in rec["outputs"]] == ["fig_demo_line", "tab_demo"]
+    assert [e["name"] for e in rec["outputs"]] == ["fig_demo_line", "tab_demo", "tab_demo_reg"]
     assert rec["values"] == {"answer": 42.0}
     assert "SYNTHETIC DATA (seed 1)" in Path(rec["outputs"][1]["files"]["tex"]).read_text()
     text = md.read_text()

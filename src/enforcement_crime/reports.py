@@ -75,7 +75,8 @@ def _data_text(synthetic: bool, data_label: str | None, where: str) -> str:
     """The words that say which data an output was made from (PDF subject, LaTeX caption).
 
     Synthetic outputs always say ``SYNTHETIC DATA`` (prefixed when the label
-    does not); a label that claims real data on a synthetic output is refused.
+    does not); a label starting with "REAL" on a synthetic output, or with
+    "SYNTHETIC" on a real one, is refused.
     Without a label a real-data output says ``real data`` as before.
     """
     label = (data_label or "").strip()
@@ -85,7 +86,7 @@ def _data_text(synthetic: bool, data_label: str | None, where: str) -> str:
         if not label:
             return SYNTHETIC_MARK
         return label if SYNTHETIC_MARK in label.upper() else f"{SYNTHETIC_MARK}: {label}"
-    if SYNTHETIC_MARK in label.upper():
+    if label.upper().startswith("SYNTHETIC"):
         raise ValueError(f"{where}: synthetic=False contradicts data_label {label!r}")
     return label or "real data"
 
@@ -397,7 +398,8 @@ def regression_table(
     synthetic : bool
         Whether the results come from synthetic data (stated in the caption).
     data_label : str, optional
-        Which data, in words (caption and PDF-style label as in :func:`save_table`).
+        Which data, in words: appended to the caption in brackets and written
+        as a LaTeX comment, as in :func:`save_table`.
     caption : str, optional
         Caption; the data label is appended in brackets.
     digits : int
@@ -414,8 +416,12 @@ def regression_table(
 
     Notes
     -----
-    The LaTeX is rendered by maketables' ``ETable`` (booktabs, ``tabularx``,
-    ``threeparttable`` and ``makecell``), through its plug-in interface.
+    The LaTeX is rendered by maketables' ``ETable`` through its plug-in
+    interface (``__maketables_coef_table__`` etc. on a small adapter, so
+    :class:`~enforcement_crime.results.EstimationResult` itself is unchanged);
+    the document needs the LaTeX packages booktabs, tabularx, threeparttable
+    and makecell. Names are LaTeX-escaped (``violent_rate`` ->
+    ``violent\_rate``); the CSV keeps them as they are.
     """
     if not columns:
         raise ValueError(f"regression_table({name!r}): no columns")
