@@ -141,6 +141,7 @@ _NOT_PANELS = frozenset(
         "commands",
         "common",
         "context",
+        "exposure",
         "fips",
         "load",
         "manifest",
