@@ -14,6 +14,119 @@ NEVER = "never treated"
 ALWAYS = "always treated"
 
 
+def _balanced_arrays(data, outcome, unit, time, cohort):
+    """Unit x period outcomes of a balanced panel, unit cohorts and their labels (never/always/timing)."""
+    p = prepare_panel(data, outcome, unit, time, cohort)
+    if p.dropped:
+        raise EstimatorInputError(
+            f"bacon_decomposition needs a balanced panel without missing values; {p.drop_note()}"
+        )
+    df = p.data
+    times = p.times
+    T = len(times)
+    counts = df.groupby("unit").size()
+    if (counts != T).any():
+        raise EstimatorInputError(
+            f"bacon_decomposition needs a balanced panel: units {list(counts[counts != T].index[:5])} "
+            f"are not observed in all {T} periods"
+        )
+    if not np.array_equal(times, np.arange(times[0], times[0] + T)):
+        raise EstimatorInputError(f"periods of {time!r} must be consecutive integers")
+    Y = df.pivot(index="unit", columns="time", values="y").to_numpy()
+    g_unit = df.groupby("unit", sort=True)["cohort"].first().to_numpy()
+    tmin, tmax = times[0], times[-1]
+    label = np.where(
+        (g_unit == 0) | (g_unit > tmax), NEVER, np.where(g_unit <= tmin, ALWAYS, "")
+    ).astype(object)
+    timing = sorted({int(g) for g, lab in zip(g_unit, label, strict=True) if lab == ""})
+    if not timing:
+        raise EstimatorInputError(
+            "no cohort is first treated inside the panel: nothing to decompose"
+        )
+    for g in timing:
+        label[g_unit == g] = g
+    return p, Y, g_unit, label, timing
+
+
+def _two_by_twos(Y, g_unit, label, timing, times) -> tuple[list[dict], float]:
+    """Every 2x2 comparison with its weight and estimate, and the TWFE coefficient they decompose."""
+
+    D = np.zeros_like(Y)
+    for i, g in enumerate(g_unit):
+        if label[i] == ALWAYS:
+            D[i] = 1.0
+        elif label[i] != NEVER:
+            D[i] = (times >= g).astype(float)
+    Dt = D - D.mean(1, keepdims=True) - D.mean(0, keepdims=True) + D.mean()
+    VD = float((Dt**2).mean())
+    Yt = Y - Y.mean(1, keepdims=True) - Y.mean(0, keepdims=True) + Y.mean()
+    beta_twfe = float((Dt * Yt).sum() / (Dt**2).sum())
+
+    def mean_path(lab):
+        return Y[np.array([lb == lab for lb in label])].mean(0)
+
+    share = {lab: float(np.mean([lb == lab for lb in label])) for lab in set(label)}
+    dbar = {g: float((times >= g).mean()) for g in timing}
+    rows = []
+
+    def dd(a, b, pre, post):
+        ya, yb = mean_path(a), mean_path(b)
+        return (ya[post].mean() - ya[pre].mean()) - (yb[post].mean() - yb[pre].mean())
+
+    for k in timing:
+        for U in (NEVER, ALWAYS):
+            if U not in share:
+                continue
+            nk, nu = share[k], share[U]
+            nku = nk / (nk + nu)
+            s = (nk + nu) ** 2 * nku * (1 - nku) * dbar[k] * (1 - dbar[k]) / VD
+            b = dd(k, U, times < k, times >= k)
+            typ = (
+                "treated vs never treated"
+                if U == NEVER
+                else "treated vs always treated (forbidden)"
+            )
+            rows.append({"treated": str(k), "control": U, "type": typ, "weight": s, "estimate": b})
+    for i, k in enumerate(timing):
+        for l in timing[i + 1 :]:  # noqa: E741 (the paper's notation)
+            nk, nl = share[k], share[l]
+            nkl = nk / (nk + nl)
+            Dk, Dl = dbar[k], dbar[l]
+            s_k = (
+                ((nk + nl) * (1 - Dl)) ** 2
+                * nkl
+                * (1 - nkl)
+                * (Dk - Dl)
+                / (1 - Dl)
+                * (1 - Dk)
+                / (1 - Dl)
+                / VD
+            )
+            s_l = (nk + nl) ** 2 * Dk**2 * nkl * (1 - nkl) * (Dl / Dk) * (Dk - Dl) / Dk / VD
+            mid = (times >= k) & (times < l)
+            b_k = dd(k, l, times < k, mid)
+            b_l = dd(l, k, mid, times >= l)
+            rows.append(
+                {
+                    "treated": str(k),
+                    "control": str(l),
+                    "type": "earlier vs later treated",
+                    "weight": s_k,
+                    "estimate": b_k,
+                }
+            )
+            rows.append(
+                {
+                    "treated": str(l),
+                    "control": str(k),
+                    "type": "later vs earlier treated (forbidden)",
+                    "weight": s_l,
+                    "estimate": b_l,
+                }
+            )
+    return rows, beta_twfe
+
+
 def bacon_decomposition(
     data: pd.DataFrame,
     outcome: str,
@@ -103,110 +216,10 @@ def bacon_decomposition(
             "bacon_decomposition: cluster= is not used (the 2x2 comparisons carry no standard "
             "errors); drop cluster="
         )
-    p = prepare_panel(data, outcome, unit, time, cohort)
-    if p.dropped:
-        raise EstimatorInputError(
-            f"bacon_decomposition needs a balanced panel without missing values; {p.drop_note()}"
-        )
-    df = p.data
-    times = p.times
-    T = len(times)
-    counts = df.groupby("unit").size()
-    if (counts != T).any():
-        raise EstimatorInputError(
-            f"bacon_decomposition needs a balanced panel: units {list(counts[counts != T].index[:5])} "
-            f"are not observed in all {T} periods"
-        )
-    if not np.array_equal(times, np.arange(times[0], times[0] + T)):
-        raise EstimatorInputError(f"periods of {time!r} must be consecutive integers")
-    Y = df.pivot(index="unit", columns="time", values="y").to_numpy()
-    g_unit = df.groupby("unit", sort=True)["cohort"].first().to_numpy()
-    tmin, tmax = times[0], times[-1]
-    label = np.where(
-        (g_unit == 0) | (g_unit > tmax), NEVER, np.where(g_unit <= tmin, ALWAYS, "")
-    ).astype(object)
-    timing = sorted({int(g) for g, lab in zip(g_unit, label, strict=True) if lab == ""})
-    if not timing:
-        raise EstimatorInputError(
-            "no cohort is first treated inside the panel: nothing to decompose"
-        )
-    for g in timing:
-        label[g_unit == g] = g
+    p, Y, g_unit, label, timing = _balanced_arrays(data, outcome, unit, time, cohort)
+    df, times = p.data, p.times
     N = len(g_unit)
-
-    D = np.zeros_like(Y)
-    for i, g in enumerate(g_unit):
-        if label[i] == ALWAYS:
-            D[i] = 1.0
-        elif label[i] != NEVER:
-            D[i] = (times >= g).astype(float)
-    Dt = D - D.mean(1, keepdims=True) - D.mean(0, keepdims=True) + D.mean()
-    VD = float((Dt**2).mean())
-    Yt = Y - Y.mean(1, keepdims=True) - Y.mean(0, keepdims=True) + Y.mean()
-    beta_twfe = float((Dt * Yt).sum() / (Dt**2).sum())
-
-    def mean_path(lab):
-        return Y[np.array([lb == lab for lb in label])].mean(0)
-
-    share = {lab: float(np.mean([lb == lab for lb in label])) for lab in set(label)}
-    dbar = {g: float((times >= g).mean()) for g in timing}
-    rows = []
-
-    def dd(a, b, pre, post):
-        ya, yb = mean_path(a), mean_path(b)
-        return (ya[post].mean() - ya[pre].mean()) - (yb[post].mean() - yb[pre].mean())
-
-    for k in timing:
-        for U in (NEVER, ALWAYS):
-            if U not in share:
-                continue
-            nk, nu = share[k], share[U]
-            nku = nk / (nk + nu)
-            s = (nk + nu) ** 2 * nku * (1 - nku) * dbar[k] * (1 - dbar[k]) / VD
-            b = dd(k, U, times < k, times >= k)
-            typ = (
-                "treated vs never treated"
-                if U == NEVER
-                else "treated vs always treated (forbidden)"
-            )
-            rows.append({"treated": str(k), "control": U, "type": typ, "weight": s, "estimate": b})
-    for i, k in enumerate(timing):
-        for l in timing[i + 1 :]:  # noqa: E741 (the paper's notation)
-            nk, nl = share[k], share[l]
-            nkl = nk / (nk + nl)
-            Dk, Dl = dbar[k], dbar[l]
-            s_k = (
-                ((nk + nl) * (1 - Dl)) ** 2
-                * nkl
-                * (1 - nkl)
-                * (Dk - Dl)
-                / (1 - Dl)
-                * (1 - Dk)
-                / (1 - Dl)
-                / VD
-            )
-            s_l = (nk + nl) ** 2 * Dk**2 * nkl * (1 - nkl) * (Dl / Dk) * (Dk - Dl) / Dk / VD
-            mid = (times >= k) & (times < l)
-            b_k = dd(k, l, times < k, mid)
-            b_l = dd(l, k, mid, times >= l)
-            rows.append(
-                {
-                    "treated": str(k),
-                    "control": str(l),
-                    "type": "earlier vs later treated",
-                    "weight": s_k,
-                    "estimate": b_k,
-                }
-            )
-            rows.append(
-                {
-                    "treated": str(l),
-                    "control": str(k),
-                    "type": "later vs earlier treated (forbidden)",
-                    "weight": s_l,
-                    "estimate": b_l,
-                }
-            )
+    rows, beta_twfe = _two_by_twos(Y, g_unit, label, timing, times)
     comp = pd.DataFrame(rows)
     comp = comp[comp["weight"] > 0].reset_index(drop=True)
     total = float((comp["weight"] * comp["estimate"]).sum())
