@@ -317,6 +317,10 @@ def test_event_study_plot_panels_from_a_long_frame(es_result):
     axes = _data_axes(fig)
     assert [a.get_title() for a in axes] == ["violent rate", "index rate"]
     assert len(data) == 2 * 7 and _no_overlap(fig)
+    # the same N in both panels: one note for the figure, not one per panel
+    foot = [t.get_text() for t in fig.texts if t.get_gid() == "n-note"]
+    assert foot == [f"N = {es_result.n_obs:,}, clusters = {es_result.n_clusters:,}"]
+    assert not [t for a in axes for t in a.texts if t.get_gid() == "n-note"]
     with pytest.raises(ValueError, match="cannot be drawn into one"):
         plots.event_study_plot(long, ax=plt.subplots()[1])
     with pytest.raises(ValueError, match="conf_high"):
@@ -517,7 +521,7 @@ def test_rollout_figure_shares_and_missing_dates():
     assert last["counties"] == pytest.approx(1.0) and last["population"] == pytest.approx(1.0)
     first = data[data["series"] == "population"].set_index("month")["share"]
     assert first[pd.Timestamp("2008-10-01")] == pytest.approx(1 / 4)
-    assert any("1 unit(s) without a date" in t.get_text() for t in fig.axes[0].texts)
+    assert any("1 unit(s) without a date" in t.get_text() for t in fig.texts)
     assert _no_overlap(fig)
 
 

@@ -172,12 +172,22 @@ def _finish(
     labels: Sequence[str] | None = None,
     legend_title: str | None = None,
     share: bool = True,
+    footnote: str | None = None,
 ) -> None:
-    """Shared labels, one figure legend on top, tight layout, no overprinted tick labels."""
+    """Shared labels, one figure legend on top, a footnote bottom left, tight layout, thinned ticks."""
     if share:
         share_axis_labels(fig, list(axes))
     else:
         fig.tight_layout()
+    top, bottom = 1.0, 0.0
+    if footnote:
+        note = fig.text(0.01, 0.005, footnote, ha="left", va="bottom", fontsize=6, gid="n-note")
+        fig.canvas.draw()
+        bottom = note.get_window_extent().height / fig.bbox.height + 0.01
+        sup = fig.get_supxlabel() and fig._supxlabel  # type: ignore[attr-defined]
+        if sup:  # the shared x label sits above the note; the layout then avoids it
+            sup.set_y(bottom)
+            bottom = 0.0
     if handles:
         for ncols in range(min(len(labels or []), 7), 0, -1):  # widest legend that fits
             leg = fig.legend(
@@ -196,9 +206,19 @@ def _finish(
             if ncols == 1 or leg.get_window_extent().width <= 0.98 * fig.bbox.width:
                 break
             leg.remove()
-        h = leg.get_window_extent().height / fig.bbox.height
-        fig.tight_layout(rect=(0, 0, 1, 1 - h - 0.01))
+        top = 1 - leg.get_window_extent().height / fig.bbox.height - 0.01
+    if footnote or handles:
+        fig.tight_layout(rect=(0, bottom, 1, top))
     thin_tick_labels(fig, axes)
+
+
+def _headroom(ax: plt.Axes) -> None:
+    """Raise the top of the y axis so a corner note does not cover the data."""
+    notes = [t for t in ax.texts if t.get_gid() == "n-note"]
+    if notes:
+        n_lines = max(t.get_text().count("\n") + 1 for t in notes)
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi + (hi - lo) * (0.02 + 0.07 * n_lines))
 
 
 def _grid(n: int, ncols: int | None, figsize, height: float | None = None):

@@ -23,6 +23,7 @@ from enforcement_crime.plotting.base import (
     _corner_note,
     _finish,
     _grid,
+    _headroom,
     _line_handle,
     _minus,
     _n_note,
@@ -284,7 +285,8 @@ def honest_did_plot(
                 if np.isfinite(bd)
                 else f"no breakdown up to {vals.max():g}"
             )
-            _corner_note(ax, "; ".join(filter(None, [_n_note([h["n"]]), bd_txt])))
+            _corner_note(ax, "\n".join(filter(None, [_n_note([h["n"]]), bd_txt])))
+            _headroom(ax)
         frames.append(
             pd.DataFrame(
                 {

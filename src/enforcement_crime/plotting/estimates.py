@@ -21,6 +21,7 @@ from enforcement_crime.plotting.base import (
     _bin_label,
     _corner_note,
     _finish,
+    _headroom,
     _line_handle,
     _minus,
     _n_note,
@@ -227,6 +228,7 @@ def event_study_plot(
         axes = {panels[0]: ax}
     frames = []
     handles: dict[str, Any] = {}
+    panel_notes: dict[str, str] = {}
     for pname in panels:
         a = axes[pname]
         mine = [(s, f, m) for p, s, f, m in items if p == pname]
@@ -333,9 +335,11 @@ def event_study_plot(
             a.annotate(
                 "ref.",
                 (r, 0),
+                xycoords=("data", "axes fraction"),
                 textcoords="offset points",
-                xytext=(0, -11),
+                xytext=(0, 2),
                 ha="center",
+                va="bottom",
                 fontsize=6,
                 gid="es-reference-label",
             )
@@ -368,20 +372,31 @@ def event_study_plot(
         ks = sorted(ticks)
         a.set_xticks(ks, [ticks[k] for k in ks])
         a.set_xlim(min(ks) - 0.6, max(ks) + 0.6)
-        if note:
+        panel_notes[pname] = text if note else ""
+    # one note for the figure when every panel would carry the same; else one per panel
+    texts = set(panel_notes.values())
+    footnote = next(iter(texts)) if own and len(panels) > 1 and len(texts) == 1 else None
+    if note and footnote is None:
+        for pname, a in axes.items():
             for old_note in [t for t in a.texts if t.get_gid() == "n-note"]:
                 old_note.remove()
-            _corner_note(a, text)
+            _corner_note(a, panel_notes[pname])
+            if own:
+                _headroom(a)
     data = pd.concat(frames, ignore_index=True)
     data["tick_label"] = [
         axes[p]._es_ticks.get(int(k), "")  # type: ignore[attr-defined]
         for p, k in zip(data["panel"], data["event_time"], strict=True)
     ]
     if own:
-        if len(handles) > 1:
-            _finish(fig, list(axes.values()), list(handles.values()), list(handles.keys()))
-        else:
-            _finish(fig, list(axes.values()))
+        several = len(handles) > 1
+        _finish(
+            fig,
+            list(axes.values()),
+            list(handles.values()) if several else None,
+            list(handles.keys()) if several else None,
+            footnote=footnote.replace("\n", "; ") if footnote else None,
+        )
     return fig, data
 
 

@@ -18,7 +18,6 @@ from enforcement_crime.plotting.base import (
     FIGSIZES,
     NEVER_TREATED,
     PALETTE,
-    _corner_note,
     _finish,
     _grid,
     _line_handle,
@@ -397,13 +396,12 @@ def rollout_figure(
         frames.append(rollout_plot(u[date], ax=ax, label=unit_label)[1])
         if weights:
             frames.append(rollout_plot(u[date], u[weights], ax=ax, label=weight_label)[1])
-    if missing:
-        _corner_note(ax, f"{missing} unit(s) without a date not drawn")
+    foot = f"{missing} unit(s) without a date not drawn" if missing else None
     if title:
         ax.set_title(title)
     if len(frames) > 1:
         ax.legend(loc="lower right", fontsize="small")
-    _finish(fig, [ax])
+    _finish(fig, [ax], footnote=foot)
     return fig, pd.concat(frames, ignore_index=True)
 
 
@@ -429,9 +427,9 @@ def timing_plot(
     loc = mdates.AutoDateLocator(minticks=3, maxticks=6)
     ax.yaxis.set_major_locator(loc)
     ax.yaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
-    if (~ok).any():
-        _corner_note(ax, f"{int((~ok).sum())} unit(s) with missing {x} or {date} not drawn")
+    n_out = int((~ok).sum())
+    foot = f"{n_out} unit(s) with missing {x} or {date} not drawn" if n_out else None
     ax.set_xlabel(xlabel or _nice(x))
     ax.set_ylabel(ylabel)
-    _finish(fig, [ax])
+    _finish(fig, [ax], footnote=foot)
     return fig, data.reset_index(drop=True)
