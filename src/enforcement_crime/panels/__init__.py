@@ -1,11 +1,20 @@
-"""Study panels: loading them by name, and the DataFrame -> DataFrame steps that build them.
+"""Study panels: loading them by name, and building them from raw files through a registry.
 
 ``from enforcement_crime.panels import load_panel, is_synthetic, data_banner``
 is the one load call notebooks make (:mod:`~enforcement_crime.panels.load`).
-The build steps live in submodules: :mod:`~enforcement_crime.panels.fips`
+
+Building: one module per panel (``cius_county``, ``kaplan_county``,
+``icpsr_county``, ``city_sc``, ``nc_county``), each declaring a
+:class:`~enforcement_crime.panels.registry.PanelSpec`; the registry
+(:mod:`~enforcement_crime.panels.registry`) finds them and ``data build``
+(:mod:`~enforcement_crime.panels.runner`), ``data status``
+(:mod:`~enforcement_crime.panels.commands`) and the manifests
+(:mod:`~enforcement_crime.panels.manifest`) loop over it. Shared steps:
+:mod:`~enforcement_crime.panels.common`, :mod:`~enforcement_crime.panels.matching`,
+:mod:`~enforcement_crime.panels.states`, :mod:`~enforcement_crime.panels.fips`
 (documented county-code repairs with a report), :mod:`~enforcement_crime.panels.timing`
-(Secure Communities activation and 287(g) adoption per county, exposure rules
-for annual panels) and the panel builders. Build functions never read paths;
+(Secure Communities activation and 287(g) adoption per county) and
+:mod:`~enforcement_crime.panels.exposure`. Build functions never read paths;
 sources do.
 
 The package import is light: the load functions are imported on first use

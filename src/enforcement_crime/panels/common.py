@@ -17,7 +17,13 @@ from enforcement_crime.panels.manifest import Manifest
 from enforcement_crime.panels.states import STATE_POSTAL
 from enforcement_crime.schema import DATE_COLUMNS, OFFENSES, REQUIRED_COLUMNS, add_totals_and_rates
 
+#: the manifest note of a panel built without timing inputs
+TIMING_ABSENT_NOTE = (
+    "Treatment timing columns are NaT: the timing inputs (SC, 287(g)) were not available."
+)
+
 __all__ = [
+    "TIMING_ABSENT_NOTE",
     "empty_timing",
     "attach_timing",
     "county_names",
@@ -67,9 +73,7 @@ def attach_timing(
         manifest.rules["timing"] = (
             "not available (treatment timing inputs absent): every date is NaT"
         )
-        manifest.notes.append(
-            "Treatment timing columns are NaT: build.timing inputs were not available."
-        )
+        manifest.notes.append(TIMING_ABSENT_NOTE)
         timing = empty_timing()
     else:
         need = ["fips", *DATE_COLUMNS, "g287_model"]
@@ -82,7 +86,7 @@ def attach_timing(
                 f"timing frame: {int(dup.sum())} rows share a county, e.g. fips {timing.loc[dup, 'fips'].iloc[0]!r}"
             )
         manifest.rules.setdefault(
-            "timing", timing.attrs.get("rule", "county timing frame passed in (build.timing)")
+            "timing", timing.attrs.get("rule", "county timing frame passed in (panels.timing)")
         )
         timing = timing[need].copy()
     timing["fips"] = timing["fips"].astype("string")

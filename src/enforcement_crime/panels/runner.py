@@ -24,6 +24,7 @@ from pathlib import Path
 
 from enforcement_crime import config
 from enforcement_crime.panels import registry
+from enforcement_crime.panels.common import TIMING_ABSENT_NOTE
 from enforcement_crime.panels.context import BuildContext, BuildOptions
 from enforcement_crime.panels.manifest import write_panels
 from enforcement_crime.panels.rawfiles import SOURCES, checksum_states, files_for
@@ -108,7 +109,7 @@ def _mark_timing(manifest, skipped: str) -> None:
         f"not used: --allow-missing-timing, timing inputs could not be read ({skipped}); "
         "every date is NaT"
     )
-    manifest.notes = [n for n in manifest.notes if "timing inputs were not available" not in n]
+    manifest.notes = [n for n in manifest.notes if n != TIMING_ABSENT_NOTE]
     manifest.notes.append(
         "Treatment timing columns are NaT: the timing files were present but unreadable and "
         "the build was asked to go on without them (--allow-missing-timing)."
