@@ -26,13 +26,12 @@ diff-diff's implementation in the tests.
 
 from __future__ import annotations
 
-from itertools import combinations
-
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
 from enforcement_crime.estimators._common import EstimatorInputError
+from enforcement_crime.estimators._honest_rm import invert_test, rm_components
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["honest_did"]
@@ -281,204 +280,6 @@ def _flci(P: _SDProblem, M: float, alpha: float, frontier, beta: np.ndarray):
 
 
 # ------------------------------------------------------------------ relative magnitudes (ARP)
-def _first_diff_rows(ks, ref):
-    """Rows D (over non-ref terms) giving first differences delta_{e+1} - delta_e; split pre / post."""
-    full = np.sort(np.append(ks, ref))
-    keep = full != ref
-    pre, post = [], []
-    for j in range(len(full) - 1):
-        r = np.zeros(len(full))
-        r[j + 1], r[j] = 1.0, -1.0
-        (pre if full[j + 1] <= ref else post).append(r[keep])
-    return np.array(pre).reshape(-1, len(ks)), np.array(post).reshape(-1, len(ks))
-
-
-def _extreme_rays(X: np.ndarray) -> np.ndarray:
-    """Extreme rays of the cone {g >= 0 : X' g = 0} (rows of the result), by support enumeration."""
-    m = X.shape[0]
-    if X.shape[1] == 0 or np.allclose(X, 0):
-        return np.eye(m)
-    U, s, _ = np.linalg.svd(X, full_matrices=False)
-    r = int(np.sum(s > 1e-10 * s.max()))
-    B = U[:, :r]  # same column space, orthonormal
-    subs = np.array(list(combinations(range(m), r + 1)))
-    rays = []
-    for start in range(0, len(subs), 20_000):
-        sb = subs[start : start + 20_000]
-        mats = B[sb].transpose(0, 2, 1)  # n x r x (r+1)
-        _, sv, vt = np.linalg.svd(mats)
-        g = vt[:, -1, :]
-        ok = np.sum(sv > 1e-10, axis=1) == r
-        ok &= np.all(g >= -1e-12, axis=1) | np.all(g <= 1e-12, axis=1)
-        g = np.abs(g[ok])
-        full = np.zeros((len(g), m))
-        np.put_along_axis(full, sb[ok], g / g.sum(axis=1, keepdims=True), axis=1)
-        rays.append(full)
-    rays = np.vstack(rays) if rays else np.zeros((0, m))
-    if not len(rays):
-        return np.zeros((0, m))
-    R = np.unique(np.round(np.array(rays), 12), axis=0)
-    return R
-
-
-class _RMComponent:
-    """One polyhedron of Delta^RM: |post first diff_t| <= Mbar * sign * (pre first diff_s), all t."""
-
-    def __init__(self, A, beta, sigma, L_post_l, X, rays, alpha, kappa, rng_seed, method):
-        self.SY = A @ sigma @ A.T
-        sd = np.sqrt(np.clip(np.diag(self.SY), 0, None))
-        ok = sd > 1e-12 * max(sd.max(), 1e-300)
-        if not ok.all():
-            raise EstimatorInputError(
-                "a moment of the relative-magnitude restriction has zero variance: the event "
-                "study's covariance gives a difference of coefficients a zero standard error "
-                "(a pre-period or post-period term with zero variance, or perfectly collinear "
-                "terms); check extra['vcov'] of the event study"
-            )
-        self.sd = sd
-        self.a = A @ beta
-        self.b = A @ L_post_l  # Y(theta) = a - b * theta
-        V = rays / (rays @ sd)[:, None]  # dual vertices, normalised so that v . sd = 1
-        # Degenerate vertices: the moment v' Y(theta) = v'a - (v'b) theta has zero variance
-        # (v' A Sigma A' v = 0). This happens exactly (i) at Mbar = 0, where rows +Dpost and
-        # -Dpost of A cancel (v' A = 0, the moment is identically 0), and (ii) when the event
-        # study's covariance is singular, e.g. a pre-period term with zero standard error (then
-        # v' A is proportional to that pre-period difference). Dividing by that variance is
-        # undefined; instead such a moment is a deterministic constraint v'a - (v'b) theta <= 0,
-        # checked exactly (up to round-off), and only the informative vertices enter the
-        # conditional / hybrid test. With v . sd = 1 the variance of a normalised combination is
-        # at most 1, so 1e-10 is an absolute round-off threshold.
-        s2 = np.einsum("vm,mk,vk->v", V, self.SY, V)
-        informative = s2 > 1e-10
-        self.V = V[informative]
-        self.deg_a = V[~informative] @ self.a
-        self.deg_b = V[~informative] @ self.b
-        self.deg_tol = 1e-9 * max(float(np.abs(self.a).max()) if len(self.a) else 1.0, 1.0)
-        self.alpha, self.kappa, self.method = alpha, kappa, method
-        if method == "hybrid" and len(self.V):
-            rng = np.random.default_rng(rng_seed)
-            xi = rng.multivariate_normal(np.zeros(len(sd)), self.SY, size=2000, method="eigh")
-            eta = (xi @ self.V.T).max(axis=1)
-            self.c_lf = float(np.quantile(eta, 1 - kappa))
-        else:
-            self.c_lf = np.inf
-
-    def accept(self, thetas: np.ndarray) -> np.ndarray:
-        # deterministic (zero-variance) moments: satisfied or not, with certainty
-        det_ok = np.all(self.deg_a[:, None] - np.outer(self.deg_b, thetas) <= self.deg_tol, axis=0)
-        if not len(self.V):
-            return det_ok
-        return det_ok & self._accept_informative(thetas)
-
-    def _accept_informative(self, thetas: np.ndarray) -> np.ndarray:
-        Y = self.a[:, None] - np.outer(self.b, thetas)  # m x n
-        vals = self.V @ Y  # nv x n
-        j = np.argmax(vals, axis=0)
-        eta = vals[j, np.arange(len(thetas))]
-        G = self.V[j]  # n x m : gamma* per theta
-        SG = G @ self.SY  # n x m
-        s2 = np.einsum("nm,nm->n", SG, G)
-        c = SG / s2[:, None]  # n x m
-        S = Y.T - c * eta[:, None]
-        vc = c @ self.V.T  # n x nv
-        vS = S @ self.V.T
-        den = 1 - vc
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = vS / den
-        lo = np.where(den > 1e-10, ratio, -np.inf).max(axis=1)
-        up = np.where(den < -1e-10, ratio, np.inf).min(axis=1)
-        sg = np.sqrt(s2)
-        if self.method == "hybrid":
-            reject_lf = eta > self.c_lf
-            up = np.minimum(up, self.c_lf)
-            level = (self.alpha - self.kappa) / (1 - self.kappa)
-        else:
-            reject_lf = np.zeros(len(thetas), dtype=bool)
-            level = self.alpha
-        a_, b_ = lo / sg, up / sg
-        x = eta / sg
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # P(Z > x | a < Z < b), computed on the upper tail for stability
-            num = stats.norm.sf(x) - stats.norm.sf(b_)
-            den_p = stats.norm.sf(a_) - stats.norm.sf(b_)
-            pv = np.where(den_p > 0, num / den_p, 0.0)
-            # when x and the interval are deep in the lower tail, use cdf differences instead
-            alt_num = stats.norm.cdf(b_) - stats.norm.cdf(x)
-            alt_den = stats.norm.cdf(b_) - stats.norm.cdf(a_)
-            use_alt = a_ < -5
-            pv = np.where(use_alt & (alt_den > 0), alt_num / alt_den, pv)
-        pv = np.clip(np.nan_to_num(pv, nan=0.0), 0, 1)
-        return (~reject_lf) & (pv > level)
-
-
-def _rm_components(ks, ref, beta, sigma, l_full, Mbar, alpha, method, kappa, seed, cache=None):
-    Dpre, Dpost = _first_diff_rows(ks, ref)
-    if Dpre.shape[0] == 0:
-        raise EstimatorInputError(
-            "relative magnitudes need at least one estimated pre-reference term"
-        )
-    post = ks > ref
-    Lp = np.zeros((len(ks), int(post.sum())))
-    Lp[np.flatnonzero(post), np.arange(post.sum())] = 1.0
-    lp = l_full[post]
-    # tau_post = theta * lp/|lp|^2 + N xi with N an orthonormal basis of lp's complement
-    if lp.size > 1:
-        q, _ = np.linalg.qr(np.column_stack([lp, np.eye(lp.size)]))
-        N = q[:, 1 : lp.size]
-    else:
-        N = np.zeros((1, 0))
-    L_post_l = Lp @ (lp / (lp @ lp))
-    comps = []
-    rays = None if cache is None else cache.get("rays")
-    for s in range(Dpre.shape[0]):
-        for sign in (1.0, -1.0):
-            A = np.vstack([Dpost - Mbar * sign * Dpre[s], -Dpost - Mbar * sign * Dpre[s]])
-            X = A @ Lp @ N
-            if rays is None:
-                rays = _extreme_rays(X)  # X does not depend on s, sign or Mbar
-                if cache is not None:
-                    cache["rays"] = rays
-            comps.append(
-                _RMComponent(
-                    A, beta, sigma, L_post_l, X, rays, alpha, kappa, seed + len(comps), method
-                )
-            )
-    return comps
-
-
-def _invert(accept_fn, center: float, scale: float, tol: float):
-    """[min, max] of accepted theta: grid search that widens until the set is interior, then bisection."""
-    half = 10 * scale
-    for _ in range(12):
-        grid = np.linspace(center - half, center + half, 1001)
-        acc = accept_fn(grid)
-        if not acc.any():
-            # the accepted set may be narrower than the grid spacing: look closer around the center
-            fine = np.linspace(center - half / 50, center + half / 50, 1001)
-            if accept_fn(fine).any():
-                grid, acc = fine, accept_fn(fine)
-            else:
-                return np.nan, np.nan
-        if acc[0] or acc[-1]:
-            half *= 4
-            continue
-        i, j = np.flatnonzero(acc)[[0, -1]]
-
-        def refine(out, inn):
-            for _ in range(200):
-                mid = 0.5 * (out + inn)
-                if accept_fn(np.array([mid]))[0]:
-                    inn = mid
-                else:
-                    out = mid
-                if abs(inn - out) < tol:
-                    break
-            return 0.5 * (inn + out)
-
-        return refine(grid[i - 1], grid[i]), refine(grid[j + 1], grid[j])
-    return -np.inf, np.inf
-
-
 # ------------------------------------------------------------------ public function
 def honest_did(
     event_study_result: EstimationResult,
@@ -592,74 +393,19 @@ def honest_did(
     (tested). A moment row with zero variance (a zero-variance difference
     of post terms) raises :class:`EstimatorInputError`.
     """
-    if method not in ("relative_magnitude", "smoothness"):
-        raise EstimatorInputError(
-            f"method must be 'relative_magnitude' or 'smoothness', not {method!r}"
-        )
-    if rm_test not in ("hybrid", "conditional"):
-        raise EstimatorInputError(f"rm_test must be 'hybrid' or 'conditional', not {rm_test!r}")
-    if method == "smoothness" and mbar_grid is not None:
-        raise EstimatorInputError(
-            "honest_did: mbar_grid= belongs to method='relative_magnitude'; use m_grid= with "
-            "method='smoothness'"
-        )
-    if method == "relative_magnitude" and m_grid is not None:
-        raise EstimatorInputError(
-            "honest_did: m_grid= belongs to method='smoothness'; use mbar_grid= with "
-            "method='relative_magnitude'"
-        )
+    _check_honest_options(method, rm_test, mbar_grid, m_grid)
     ks, beta, sigma, ref = _extract(event_study_result)
     l_full = _target(ks, ref, post)
     theta = float(l_full @ beta)
     se = float(np.sqrt(l_full @ sigma @ l_full))
     z = stats.norm.ppf(1 - alpha / 2)
-    tol = 1e-9 * max(se, 1e-300)
-
     if method == "smoothness":
-        grid = np.asarray(
-            m_grid if m_grid is not None else np.linspace(0, 1, 10) * se, dtype="float64"
+        grid, ci, zero_not_rejected, label, ci_method = _smoothness_tests(
+            ks, ref, beta, sigma, l_full, se, alpha, m_grid
         )
-        P = _SDProblem(ks, ref, sigma, l_full)
-        frontier = _flci_frontier(P)
-
-        def ci(M):
-            lo, hi, _ = _flci(P, float(M), alpha, frontier, beta)
-            return lo, hi
-
-        def zero_not_rejected(M):
-            lo, hi = ci(M)
-            return lo <= 0 <= hi
-
-        label, ci_method = "M", "optimal FLCI (Rambachan & Roth 2023, Sec. 4.1)"
     else:
-        grid = np.asarray(
-            mbar_grid if mbar_grid is not None else np.arange(0, 2.01, 0.25), dtype="float64"
-        )
-        kappa = alpha / 10
-        ray_cache: dict = {}
-
-        def ci(Mbar):
-            comps = _rm_components(
-                ks, ref, beta, sigma, l_full, float(Mbar), alpha, rm_test, kappa, seed, ray_cache
-            )
-
-            def acc(th):
-                out = np.zeros(len(th), dtype=bool)
-                for c in comps:
-                    out |= c.accept(th)
-                return out
-
-            return _invert(acc, theta, se * (1 + float(Mbar) * len(ks)), tol)
-
-        def zero_not_rejected(Mbar):
-            comps = _rm_components(
-                ks, ref, beta, sigma, l_full, float(Mbar), alpha, rm_test, kappa, seed, ray_cache
-            )
-            return any(bool(c.accept(np.array([0.0]))[0]) for c in comps)
-
-        label, ci_method = (
-            "Mbar",
-            f"ARP {rm_test} test inverted over theta (Rambachan & Roth 2023, Sec. 3.2)",
+        grid, ci, zero_not_rejected, label, ci_method = _rm_tests(
+            ks, ref, beta, sigma, l_full, theta, se, alpha, mbar_grid, rm_test, seed
         )
     if np.any(grid < 0):
         raise EstimatorInputError(f"{label} grid values must be non-negative")
@@ -667,26 +413,7 @@ def honest_did(
     lows = np.array([c[0] for c in cis])
     highs = np.array([c[1] for c in cis])
     covers = (lows <= 0) & (highs >= 0)
-
-    breakdown, bnote = np.nan, ""
-    if covers.any():
-        i = int(np.argmax(covers))
-        if i == 0:
-            breakdown = float(grid[0])
-            bnote = f"the interval at the smallest {label}={grid[0]:g} already contains 0"
-        else:
-            lo_m, hi_m = float(grid[i - 1]), float(grid[i])
-            for _ in range(30):
-                mid = 0.5 * (lo_m + hi_m)
-                if zero_not_rejected(mid):
-                    hi_m = mid
-                else:
-                    lo_m = mid
-                if hi_m - lo_m < 1e-4 * max(hi_m, 1e-12):
-                    break
-            breakdown = hi_m
-    else:
-        bnote = f"every interval excludes 0 up to {label}={grid.max():g}: breakdown value beyond the grid"
+    breakdown, bnote = _breakdown(grid, covers, zero_not_rejected, label)
 
     table = pd.DataFrame(
         {
@@ -735,3 +462,95 @@ def honest_did(
         },
         outcome=event_study_result.outcome,
     )
+
+
+def _check_honest_options(method, rm_test, mbar_grid, m_grid) -> None:
+    if method not in ("relative_magnitude", "smoothness"):
+        raise EstimatorInputError(
+            f"method must be 'relative_magnitude' or 'smoothness', not {method!r}"
+        )
+    if rm_test not in ("hybrid", "conditional"):
+        raise EstimatorInputError(f"rm_test must be 'hybrid' or 'conditional', not {rm_test!r}")
+    if method == "smoothness" and mbar_grid is not None:
+        raise EstimatorInputError(
+            "honest_did: mbar_grid= belongs to method='relative_magnitude'; use m_grid= with "
+            "method='smoothness'"
+        )
+    if method == "relative_magnitude" and m_grid is not None:
+        raise EstimatorInputError(
+            "honest_did: m_grid= belongs to method='smoothness'; use mbar_grid= with "
+            "method='relative_magnitude'"
+        )
+
+
+def _smoothness_tests(ks, ref, beta, sigma, l_full, se, alpha, m_grid):
+    """Grid, interval function and zero test of the smoothness restriction (optimal FLCI)."""
+    grid = np.asarray(m_grid if m_grid is not None else np.linspace(0, 1, 10) * se, dtype="float64")
+    P = _SDProblem(ks, ref, sigma, l_full)
+    frontier = _flci_frontier(P)
+
+    def ci(M):
+        lo, hi, _ = _flci(P, float(M), alpha, frontier, beta)
+        return lo, hi
+
+    def zero_not_rejected(M):
+        lo, hi = ci(M)
+        return lo <= 0 <= hi
+
+    return grid, ci, zero_not_rejected, "M", "optimal FLCI (Rambachan & Roth 2023, Sec. 4.1)"
+
+
+def _rm_tests(ks, ref, beta, sigma, l_full, theta, se, alpha, mbar_grid, rm_test, seed):
+    """Grid, interval function and zero test of the relative-magnitude restriction (ARP)."""
+    grid = np.asarray(
+        mbar_grid if mbar_grid is not None else np.arange(0, 2.01, 0.25), dtype="float64"
+    )
+    kappa = alpha / 10
+    ray_cache: dict = {}
+    tol = 1e-9 * max(se, 1e-300)
+
+    def components(Mbar):
+        return rm_components(
+            ks, ref, beta, sigma, l_full, float(Mbar), alpha, rm_test, kappa, seed, ray_cache
+        )
+
+    def ci(Mbar):
+        comps = components(Mbar)
+
+        def acc(th):
+            out = np.zeros(len(th), dtype=bool)
+            for c in comps:
+                out |= c.accept(th)
+            return out
+
+        return invert_test(acc, theta, se * (1 + float(Mbar) * len(ks)), tol)
+
+    def zero_not_rejected(Mbar):
+        return any(bool(c.accept(np.array([0.0]))[0]) for c in components(Mbar))
+
+    ci_method = f"ARP {rm_test} test inverted over theta (Rambachan & Roth 2023, Sec. 3.2)"
+    return grid, ci, zero_not_rejected, "Mbar", ci_method
+
+
+def _breakdown(grid, covers, zero_not_rejected, label) -> tuple[float, str]:
+    """Smallest restriction size whose interval contains 0 (bisection between grid values)."""
+    if not covers.any():
+        return (
+            np.nan,
+            f"every interval excludes 0 up to {label}={grid.max():g}: breakdown value beyond the grid",
+        )
+    i = int(np.argmax(covers))
+    if i == 0:
+        return float(
+            grid[0]
+        ), f"the interval at the smallest {label}={grid[0]:g} already contains 0"
+    lo_m, hi_m = float(grid[i - 1]), float(grid[i])
+    for _ in range(30):
+        mid = 0.5 * (lo_m + hi_m)
+        if zero_not_rejected(mid):
+            hi_m = mid
+        else:
+            lo_m = mid
+        if hi_m - lo_m < 1e-4 * max(hi_m, 1e-12):
+            break
+    return hi_m, ""
