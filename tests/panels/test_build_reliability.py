@@ -141,6 +141,17 @@ def test_broken_required_input_names_the_file(built, monkeypatch, capsys):
     assert _snapshot(out) == before
 
 
+def test_two_files_of_a_one_file_source_are_refused(built, monkeypatch, capsys, fixtures_dir):
+    raw, out = built
+    before = _snapshot(out)
+    extra = raw / "secure_communities" / "sc_plain.csv"
+    shutil.copy(fixtures_dir / "secure_communities" / "sc_plain.csv", extra)
+    assert _cli(raw, out, monkeypatch=monkeypatch) == 1
+    err = capsys.readouterr().err
+    assert "2 files found" in err and str(extra) in err
+    assert _snapshot(out) == before
+
+
 # ------------------------------------------------------------ issue 13 #3: sha256 registry
 
 

@@ -156,11 +156,27 @@ class BuildContext:
         return self._cache[key]
 
     # -- shared inputs ----------------------------------------------------
+    def single(self, source: str) -> Path | None:
+        """The one raw file of a source read as a whole (LEAIC, SC), or None when absent.
+
+        Raises
+        ------
+        InputError
+            Several files: which one to use is the user's choice, never a silent pick.
+        """
+        files = self.files.get(source, [])
+        if len(files) > 1:
+            names = ", ".join(str(f) for f in files)
+            raise InputError(
+                f"{SOURCES[source].what}: {len(files)} files found ({names}); the build reads "
+                "exactly one: keep one of them in the folder"
+            )
+        return files[0] if files else None
+
     def crosswalk(self) -> pd.DataFrame | None:
-        """LEAIC 2012 (the first LEAIC file), or None when absent."""
-        if not self.has("leaic"):
-            return None
-        return self.load("leaic", self.files["leaic"][0])
+        """LEAIC 2012 (the one LEAIC file), or None when absent."""
+        path = self.single("leaic")
+        return None if path is None else self.load("leaic", path)
 
     def population(self, years: Iterable[int] = range(1990, 2021)) -> pd.DataFrame | None:
         """Census county population for the years the files cover, or None when absent."""
@@ -234,8 +250,8 @@ class BuildContext:
         from enforcement_crime.panels import timing as tm
 
         sc = None
-        if self.has("secure_communities"):
-            path = self.files["secure_communities"][0]
+        path = self.single("secure_communities")
+        if path is not None:
             frame = self.load("secure_communities", path)
             try:
                 sc = tm.sc_activation_by_county(frame)
