@@ -569,3 +569,15 @@ def test_spec_curve_plot_sorted_estimates_and_choice_marks():
     assert marks == 2 * len(data)  # each specification marked once per choice
     assert all(float(v).is_integer() for v in bottom.get_xticks())
     assert any("2 without an estimate" in t.get_text() for t in top.texts)
+
+
+def test_event_study_plot_panels_named_by_each_results_outcome(sim, es_result):
+    other = estimators.event_study(
+        sim.assign(z=sim["y"] * 2), "z", "unit", "year", "cohort", cluster="unit", window=(-3, 3)
+    )
+    fig, data = plots.event_study_plot({"TWFE y": es_result, "TWFE z": other})
+    assert [a.get_title() for a in _data_axes(fig)] == ["y", "z"]
+    assert data.groupby("panel")["series"].first().to_dict() == {"y": "TWFE y", "z": "TWFE z"}
+    np.testing.assert_allclose(
+        data.loc[data["panel"] == "z", "estimate"], other.dynamic()["estimate"].astype(float)
+    )

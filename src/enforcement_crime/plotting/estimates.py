@@ -70,7 +70,19 @@ def _es_input(obj: Any, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     return frame, meta
 
 
+def _has_values(frame: pd.DataFrame, col: str) -> bool:
+    return col in frame and bool(frame[col].notna().any())
+
+
+def _outcome_of(frame: pd.DataFrame) -> str:
+    """The frame's single outcome name (result frames carry one), else ""."""
+    if _has_values(frame, "outcome") and frame["outcome"].dropna().nunique() == 1:
+        return str(frame["outcome"].dropna().iloc[0])
+    return ""
+
+
 def _event_study_items(obj, *, label, panel, hue, keys):
+    """(panel, series, frame, meta) for every series to draw; a result's outcome names its panel."""
     if keys not in ("series", "panel"):
         raise ValueError(f"event_study_plot: keys must be 'series' or 'panel', not {keys!r}")
     if isinstance(obj, Mapping):
@@ -84,16 +96,18 @@ def _event_study_items(obj, *, label, panel, hue, keys):
                     items.append((str(k), str(s), f, m))
             else:
                 f, m = _es_input(v, str(k))
-                items.append(
-                    ("", str(k), f, m) if keys == "series" else (str(k), label or "", f, m)
-                )
+                if keys == "series":
+                    items.append((_outcome_of(f), str(k), f, m))
+                else:
+                    items.append((str(k), label or "", f, m))
         return items
     if isinstance(obj, EstimationResult):
         f, m = _es_input(obj, label or "")
-        return [("", label or "", f, m)]
+        return [(_outcome_of(f), label or "", f, m)]
     if isinstance(obj, pd.DataFrame):
-        pcol = panel or ("outcome" if "outcome" in obj else None)
-        hcol = hue or next((c for c in ("label", "estimator_label", "model") if c in obj), None)
+        pcol = panel or ("outcome" if _has_values(obj, "outcome") else None)
+        candidates = ("label", "estimator_label", "model", "specification")
+        hcol = hue or next((c for c in candidates if _has_values(obj, c)), None)
         if hcol is None and "estimator" in obj and obj["estimator"].nunique() > 1:
             hcol = "estimator"
         _require(obj, [c for c in (pcol, hcol) if c], "event_study_plot")
@@ -104,8 +118,8 @@ def _event_study_items(obj, *, label, panel, hue, keys):
         items = []
         for key, g in obj.groupby(by, sort=False, dropna=False):
             key = key if isinstance(key, tuple) else (key,)
-            pv = str(key[0]) if pcol else ""
-            hv = str(key[-1]) if hcol else (label or "")
+            pv = "" if not pcol or pd.isna(key[0]) else str(key[0])
+            hv = (label or "") if not hcol or pd.isna(key[-1]) else str(key[-1])
             f, m = _es_input(g, f"{pv}/{hv}")
             items.append((pv, hv, f, m))
         return items
