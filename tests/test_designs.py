@@ -122,7 +122,7 @@ def test_sample_rules_account_for_every_row():
     design = TOY.with_options(years=(2002, 2009), require_start=True)
     s = design.prepare(raw, data_source="simulated")
     acc = s.accounting_frame()
-    assert list(acc["rule"]) == ["window", "programme date"]
+    assert list(acc["rule"]) == ["window", "programme date", "partial adoption year"]
     assert int(acc["rows_dropped"].sum()) == len(raw) - len(s.data)
     never = raw.loc[raw["cohort"] == 0, "unit"].nunique()
     assert acc.set_index("rule").loc["programme date", "units_dropped"] == never
@@ -154,6 +154,23 @@ def test_headline_picks_named_or_first_static_term(toy_sample):
     assert headline(cs)["term"] == first_static
     with pytest.raises(KeyError, match="no term"):
         headline(cs, "ATT(nope)")
+
+
+def test_partly_treated_adoption_year_never_serves_as_reference():
+    """First-full-year rule: the adoption year (partly treated) is dropped and counted; e = -1 is untreated."""
+    df = _sim()
+    df.loc[df["cohort"] > 0, "start"] += pd.Timedelta(days=40)  # mid-February adoptions
+    s = TOY.prepare(df, data_source="simulated")
+    acc = s.accounting_frame().set_index("rule")
+    treated_units = df.loc[df["cohort"] > 0, "unit"].nunique()
+    assert acc.loc["partial adoption year", "rows_dropped"] == treated_units  # one year per treated unit
+    d = s.data
+    pre = d[(d["p_cohort"] > 0) & (d["time"] == d["p_cohort"] - 1)]
+    assert (pre["p_share"] == 0).all()  # the year before the first treated year is untreated
+    kept = TOY.with_options(drop_partial_year=False).prepare(df, data_source="simulated")
+    assert len(kept.data) == len(s.data) + treated_units
+    soy = TOY.with_options(rule="share_of_year").prepare(df, data_source="simulated")
+    assert soy.accounting_frame()["rule"].tolist() == ["window"]  # the share rule keeps the partial year
 
 
 def test_with_rule_recodes_treatment():

@@ -379,7 +379,9 @@ class Design:
     alpha: float = 0.05
     state_prefix: str | None = None  # keep units whose FIPS starts with this (e.g. "37": NC)
     require_start: bool = False  # drop units without a programme date
-    log_outcomes: bool = False  # add log(1 + rate) columns
+    log_outcomes: bool = True  # add log(1 + rate) columns
+    leave_one_out: str | None = "state"  # robustness: leave out each "state" or each "treated" unit
+    drop_partial_year: bool = True  # first-full-year rule: drop the partly treated adoption year
 
     # ---- options ------------------------------------------------------------------
     def with_options(self, **options) -> Design:
@@ -457,6 +459,17 @@ class Design:
                 + "; ".join(f"{r['rule']}: {r['rows_dropped']} rows ({r['why']})" for r in log)
             )
         df = self.treatment.code(df, self.rule, self.time)
+        if self.rule == "first_full_year" and self.drop_partial_year:
+            # the adoption year is partly treated; coded untreated it would be the reference year (e = -1)
+            t = self.treatment
+            partial = (
+                (df[t.share] > 0)
+                & (df[t.share] < 1)
+                & (df[self.time] < df[t.cohort].astype("Float64"))
+            )
+            df = _drop(df, partial, self.unit, "partial adoption year",
+                       "the adoption year, partly treated (first-full-year rule: e = -1 is the year before adoption)",
+                       log)  # fmt: skip
         if self.log_outcomes:  # log(1 + rate) keeps zero-crime unit-years (documented choice)
             for col in self.outcomes:
                 df[f"log_{col}"] = np.log1p(df[col].astype("float64"))
@@ -481,6 +494,15 @@ class Design:
     def robustness_specs(self) -> tuple[Spec, ...]:
         """The robustness variants of the headline (subclasses declare them)."""
         return ()
+
+    def robust_spec(self) -> Spec:
+        """The point estimator the robustness variants change one choice of (default: the headline)."""
+        return self.headline_spec()
+
+    def has_never_treated(self, sample: StudySample) -> bool:
+        """Whether the sample has units never treated inside the window."""
+        c = sample.data[self.treatment.cohort].astype("Float64").fillna(0)
+        return bool((c == 0).any())
 
     def headline(self, sample: StudySample, outcome: str) -> Outcome:
         """The headline estimate for ``outcome``."""

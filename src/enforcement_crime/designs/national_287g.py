@@ -75,6 +75,10 @@ class National287g(Design):
     def robustness_specs(self) -> tuple[Spec, ...]:
         return self.specs()
 
+    def robust_spec(self) -> Spec:
+        """TWFE on every adopter (both models pooled) against the never-adopting counties."""
+        return self.specs()[0]
+
     # ---- the study's analyses -----------------------------------------------------
     def model_sample(self, sample: StudySample, model: str) -> pd.DataFrame:
         """The model's adopters (and "both") with the never-adopting counties."""

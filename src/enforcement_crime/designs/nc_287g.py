@@ -81,15 +81,27 @@ class NC287g(Design):
         return Spec("de Chaisemartin-D'Haultfoeuille (switching)", dcdh, treatment="treated")
 
     def ri_spec(self) -> Spec:
+        """Adoption dates permuted within population quartiles (large counties trade dates with large ones)."""
         return Spec(
-            "TWFE, randomization inference (adoption dates permuted)",
+            "TWFE, randomization inference (adoption dates permuted within population quartiles)",
             randomization_inference,
-            {"n_perm": self.n_perm},
+            {"n_perm": self.n_perm, "stratify": "pop_stratum"},
             clustered=False,
         )
 
+    def finish(self, df: pd.DataFrame, log: list[dict]) -> pd.DataFrame:
+        """Adds ``pop_stratum``: the county's population quartile (mean over the window) among NC counties."""
+        mean_pop = df.groupby(self.unit)["population"].mean()
+        quartile = pd.qcut(mean_pop.rank(method="first"), 4, labels=False).astype(int)
+        df["pop_stratum"] = df[self.unit].map(quartile).to_numpy()
+        return df
+
     def robustness_specs(self) -> tuple[Spec, ...]:
         return (*self.twfe_specs(), self.cs_spec(), self.ri_spec())
+
+    def robust_spec(self) -> Spec:
+        """TWFE, first full year, absorbing (analytic CR1): the point estimate behind the bootstrap headline."""
+        return self.twfe_specs()[0]
 
     # ---- the study's analyses -----------------------------------------------------
     def treated_table(self, sample: StudySample) -> pd.DataFrame:
@@ -300,4 +312,5 @@ DESIGN = NC287g(
     cluster="fips",
     event_window=(-4, 4),
     state_prefix="37",
+    leave_one_out="treated",
 )

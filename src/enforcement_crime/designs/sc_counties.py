@@ -13,6 +13,7 @@ Activation was not random (Cox & Miles 2013): a timing-balance regression.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,8 +61,9 @@ class SCCounties(Design):
         return Spec("TWFE with county linear trends", twfe, {"unit_trends": True})
 
     def cs_spec(self) -> Spec:
+        # universal base period: its pre-period points are drawn beside the TWFE event study (same reference)
         return Spec("Callaway-Sant'Anna, not-yet-treated controls", callaway_santanna,
-                    {"control_group": "not_yet_treated"}, term="ATT(simple)")  # fmt: skip
+                    {"control_group": "not_yet_treated", "base_period": "universal"}, term="ATT(simple)")  # fmt: skip
 
     def imputation_spec(self, horizons: list[int] | None = None) -> Spec:
         return Spec("imputation (Borusyak-Jaravel-Spiess)", imputation,
@@ -172,13 +174,24 @@ class SCCounties(Design):
         return (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()), comps
 
     def honest(self, dyn: dict, *, seed: int) -> pd.DataFrame:
-        """HonestDiD relative-magnitude robust intervals (average post effect) of each TWFE event study."""
+        """HonestDiD relative-magnitude robust intervals (average post effect) of each Callaway-Sant'Anna event study.
+
+        On the Callaway-Sant'Anna event study (not-yet-treated controls,
+        universal base period, the design's window), not on the TWFE event
+        study, whose leads are contaminated by heterogeneous effects.
+        """
         rows = []
+        lo, hi = self.event_window
         for outcome in self.outcomes:
-            es = dyn[outcome]["es"]
-            if isinstance(es, NotEstimable):
+            cs = dyn[outcome]["cs"]
+            if isinstance(cs, NotEstimable):
                 continue
-            res = honest_did(es, method="relative_magnitude", mbar_grid=list(self.honest_mbar),
+            keep = [
+                t for t in cs.extra["vcov"].index if t.startswith("e") and lo <= int(t[1:]) <= hi
+            ]
+            window = dataclasses.replace(cs, table=cs.table[cs.table["term"].isin(keep)],
+                                         extra={**cs.extra, "vcov": cs.extra["vcov"].loc[keep, keep]})  # fmt: skip
+            res = honest_did(window, method="relative_magnitude", mbar_grid=list(self.honest_mbar),
                              alpha=self.alpha, seed=seed)  # fmt: skip
             f = res.to_frame()[["term", "estimate", "std_error", "conf_low", "conf_high"]]
             rows.append(f.assign(outcome=outcome, breakdown=res.extra.get("breakdown", np.nan)))

@@ -1,0 +1,306 @@
+"""The evidence around a headline: robustness variants, diagnostics, and what they say.
+
+Every study notebook shows its headline beside one robustness table and one
+coefficient plot made here, from the design's declarations:
+
+* **scale**: the headline in log(1 + rate) and in levels;
+* **weights**: unweighted;
+* **trends**: unit-specific linear trends (estimators that take them);
+* **panel**: the same design on other panels (e.g. a constant-composition or
+  sheriff panel), when given;
+* **leave one out**: each treated county (designs with few treated units) or
+  each state left out;
+* **placebo**: adoption dates shifted two years earlier, estimated on the
+  years before the real adoption only (any "effect" is a pre-trend);
+* **inference / estimator**: the design's other specifications
+  (:meth:`~.base.Design.robustness_specs`).
+
+:func:`diagnostics` adds the joint pre-trend test of the event study, the
+HonestDiD breakdown value computed on the Callaway-Sant'Anna event study with
+a universal base period (not on the TWFE event study, whose pre-period
+coefficients are contaminated by heterogeneous effects), and the minimum
+detectable effect of the robustness base specification.
+:func:`reading_the_evidence` turns the numbers into a short paragraph: which
+choices move the estimate and by how much, in units of the headline's
+standard error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from enforcement_crime.designs.base import NotEstimable, Spec, StudySample, headline
+from enforcement_crime.estimators import (
+    EstimatorInputError,
+    analytic_mde,
+    callaway_santanna,
+    honest_did,
+)
+
+__all__ = [
+    "Variant",
+    "variants",
+    "robustness",
+    "diagnostics",
+    "reading_the_evidence",
+    "placebo_data",
+    "plot_rows",
+    "collect",
+]
+
+ROBUSTNESS_COLUMNS = ["outcome", "choice", "variant", "estimator", "estimate", "std_error", "conf_low",
+                      "conf_high", "n_obs", "n_clusters", "note"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One robustness variant: the choice it changes, its label, and how it is estimated."""
+
+    choice: str
+    label: str
+    spec: Spec
+    data: pd.DataFrame | None = None  # a sub-sample of the design's sample
+    sample: StudySample | None = None  # another panel opened with the same design
+
+
+def placebo_data(sample: StudySample, shift: int = 2) -> pd.DataFrame:
+    """The sample before each unit's real adoption, with adoption dates moved ``shift`` years earlier.
+
+    Never-treated units keep every year; treated units keep only the years
+    before their first treated year, and their placebo cohort is the real one
+    minus ``shift`` (units whose placebo cohort would fall in or before the
+    first sample year become never treated inside the placebo sample: they
+    have no pre-placebo year to compare with).
+    """
+    d = sample.design
+    df = sample.data
+    cohort = df[d.treatment.cohort].astype("Float64").fillna(0).astype("int64")
+    keep = (cohort == 0) | (df[d.time] < cohort)
+    out = df[keep.to_numpy()].copy()
+    c = cohort[keep.to_numpy()]
+    fake = (c - shift).where(c > 0, 0)
+    first = int(out[d.time].min())
+    fake = fake.where(fake > first, 0)
+    out[d.treatment.cohort] = pd.array(fake.to_numpy(), dtype="Int64")
+    return out
+
+
+def variants(
+    sample: StudySample, *, alt_samples: Mapping[str, StudySample] | None = None
+) -> list[Variant]:
+    """The robustness variants of a design on a sample (see the module docstring)."""
+    d = sample.design
+    base = d.robust_spec()
+    out = [Variant("headline", base.label, base)]
+    other = "level" if base.transform == "log" else "log"
+    if d.log_outcomes:
+        out.append(Variant("scale", f"{other}s", Spec(f"{base.label} ({other})", base.estimator, base.options,
+                                                       base.treatment, base.term, other)))  # fmt: skip
+    if d.weights:
+        out.append(Variant("weights", "unweighted", Spec(f"{base.label}, unweighted", base.estimator, base.options,
+                                                          base.treatment, base.term, base.transform, weighted=False)))  # fmt: skip
+    if base.estimator.__name__ == "twfe":
+        opts = {**base.options, "unit_trends": True}
+        out.append(Variant("trends", "unit linear trends", Spec(f"{base.label}, unit trends", base.estimator, opts,
+                                                                 base.treatment, base.term, base.transform)))  # fmt: skip
+    for label, other_sample in (alt_samples or {}).items():
+        out.append(Variant("panel", label, base, sample=other_sample))
+    df, unit, t = sample.data, d.unit, d.treatment
+    if d.leave_one_out == "treated":
+        treated = sorted(df.loc[df[t.ever].astype(bool), unit].unique())
+        for u in treated:
+            out.append(Variant("leave one out", f"without {u}", base, data=df[df[unit] != u]))
+    elif d.leave_one_out == "state":
+        for s in sorted(df["state"].astype(str).unique()):
+            out.append(
+                Variant(
+                    "leave one out",
+                    f"without state {s}",
+                    base,
+                    data=df[df["state"].astype(str) != s],
+                )
+            )
+    out.append(
+        Variant(
+            "placebo",
+            "adoption 2 years earlier (pre-periods only)",
+            base,
+            data=placebo_data(sample),
+        )
+    )
+    seen = {base.label}
+    for spec in (d.headline_spec(), *d.robustness_specs()):
+        if spec.label not in seen:
+            seen.add(spec.label)
+            out.append(Variant("inference / estimator", spec.label, spec))
+    return out
+
+
+def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
+               alt_samples: Mapping[str, StudySample] | None = None) -> pd.DataFrame:  # fmt: skip
+    """Every robustness variant of ``outcome``: one row each (:data:`ROBUSTNESS_COLUMNS`).
+
+    Variants an estimator refuses on a real panel are rows without numbers and
+    with the reason in ``note``; on the synthetic panel a refusal raises.
+    """
+    rows = []
+    for v in variants(sample, alt_samples=alt_samples):
+        s = v.sample or sample
+        kw = {"seed": seed} if "seed" in _params(v.spec.estimator) else {}
+        res = v.spec.fit(s, outcome, data=v.data, **kw)
+        h = headline(res, v.spec._term(res))
+        n_obs = None if isinstance(res, NotEstimable) else res.n_obs
+        n_cl = None if isinstance(res, NotEstimable) else res.n_clusters
+        rows.append({"outcome": outcome, "choice": v.choice, "variant": v.label, "estimator": h["estimator"],
+                     "estimate": h["estimate"], "std_error": h["std_error"], "conf_low": h["conf_low"],
+                     "conf_high": h["conf_high"], "n_obs": n_obs, "n_clusters": n_cl, "note": h["note"]})  # fmt: skip
+    out = pd.DataFrame(rows, columns=ROBUSTNESS_COLUMNS)
+    out["n_obs"] = out["n_obs"].astype("Int64")
+    out["n_clusters"] = out["n_clusters"].astype("Int64")
+    return out
+
+
+def _params(fn) -> set[str]:
+    import inspect
+
+    return set(inspect.signature(fn).parameters)
+
+
+def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
+                mbar: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0)) -> dict:  # fmt: skip
+    """Joint pre-trend test, HonestDiD breakdown value and MDE for ``outcome``.
+
+    Returns
+    -------
+    dict
+        ``pretrend_p`` (joint Wald test of the TWFE event study's leads),
+        ``honest_breakdown`` (smallest Mbar of the relative-magnitude
+        restriction whose robust interval for the average post effect contains
+        0, on the Callaway-Sant'Anna event study with a universal base period;
+        NaN with the reason in ``notes`` when not computable), ``mde``
+        (analytic, from the robustness base specification's standard error)
+        and ``notes``.
+    """
+    d = sample.design
+    notes = []
+    es = d.event_study(sample, outcome)
+    pretrend = math.nan
+    if isinstance(es, NotEstimable):
+        notes.append(f"event study: {es.reason}")
+    else:
+        pretrend = float(es.extra.get("pretrend_test", {}).get("p_value", math.nan))
+    breakdown = math.nan
+    control = "never_treated" if d.has_never_treated(sample) else "not_yet_treated"
+    cs = Spec("CS universal base", callaway_santanna, {"control_group": control, "base_period": "universal",
+                                                         "aggregation": "dynamic"}).fit(sample, outcome)  # fmt: skip
+    if isinstance(cs, NotEstimable):
+        notes.append(f"HonestDiD: Callaway-Sant'Anna not estimable ({cs.reason})")
+    else:
+        lo, hi = d.event_window
+        keep = [t for t in cs.extra["vcov"].index if t.startswith("e") and lo <= int(t[1:]) <= hi]
+        cs.extra["vcov"] = cs.extra["vcov"].loc[keep, keep]
+        cs.table = cs.table[cs.table["term"].isin(keep) | cs.table["event_time"].isna()]
+        try:
+            h = honest_did(
+                cs, method="relative_magnitude", mbar_grid=list(mbar), alpha=d.alpha, seed=seed
+            )
+            breakdown = float(h.extra.get("breakdown", math.nan))
+        except EstimatorInputError as err:
+            notes.append(f"HonestDiD: {err}")
+    base = headline(d.robust_spec().fit(sample, outcome))
+    mde = analytic_mde(base["std_error"], d.alpha)
+    return {"outcome": outcome, "pretrend_p": pretrend, "honest_breakdown": breakdown,
+            "honest_on": f"Callaway-Sant'Anna ({control}, universal base), window {d.event_window}",
+            "mde": mde, "notes": "; ".join(notes)}  # fmt: skip
+
+
+def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> str:
+    """A short paragraph computed from a robustness table (and diagnostics): which choices move the estimate.
+
+    Changes are measured from the headline row, in the headline's units and in
+    its standard errors; a choice "moves" the estimate when its largest change
+    exceeds one headline standard error. Nothing here is typed by hand.
+    """
+    t = table[table["estimate"].notna()]
+    if t.empty or not (t["choice"] == "headline").any():
+        return "No headline estimate: nothing to read."
+    h = t[t["choice"] == "headline"].iloc[0]
+    se = float(h["std_error"]) if pd.notna(h["std_error"]) and h["std_error"] > 0 else math.nan
+    parts = [f"{h['outcome']}: headline ({h['variant']}) {h['estimate']:.3g} "
+             f"[{h['conf_low']:.3g}, {h['conf_high']:.3g}]."]  # fmt: skip
+    moves = []
+    for choice, g in t[~t["choice"].isin(["headline", "scale"])].groupby("choice", sort=False):
+        delta = (g["estimate"] - h["estimate"]).abs()
+        i = delta.idxmax()
+        if choice == "placebo":
+            p = g.loc[i]
+            verdict = "excludes 0" if (p["conf_low"] > 0 or p["conf_high"] < 0) else "covers 0"
+            parts.append(
+                f"Placebo (adoption 2 years earlier, pre-periods only): {p['estimate']:.3g}, interval {verdict}."
+            )
+            continue
+        moves.append((float(delta[i]), choice, g.loc[i, "variant"], float(g.loc[i, "estimate"])))
+    moves.sort(reverse=True)
+    if moves and np.isfinite(se):
+        big = [m for m in moves if m[0] > se]
+        if big:
+            parts.append("Choices that move it by more than one headline SE: "
+                         + "; ".join(f"{c} ({v}: {e:.3g}, {d / se:.1f} SE)" for d, c, v, e in big) + ".")  # fmt: skip
+        small = [m[1] for m in moves if m[0] <= se]
+        if small:
+            parts.append("Within one SE: " + ", ".join(small) + ".")
+    excl = ((t["conf_low"] > 0) | (t["conf_high"] < 0)) & (t["choice"] != "placebo")
+    parts.append(
+        f"{int(excl.sum())} of {int((t['choice'] != 'placebo').sum())} intervals exclude 0."
+    )
+    if diag:
+        bits = []
+        if np.isfinite(diag.get("pretrend_p", math.nan)):
+            bits.append(f"joint pre-trend test p = {diag['pretrend_p']:.3g}")
+        if np.isfinite(diag.get("honest_breakdown", math.nan)):
+            bits.append(f"HonestDiD breakdown Mbar = {diag['honest_breakdown']:.2g}")
+        if np.isfinite(diag.get("mde", math.nan)):
+            bits.append(f"MDE = {diag['mde']:.3g}")
+        if bits:
+            parts.append("Diagnostics: " + ", ".join(bits) + ".")
+    return " ".join(parts)
+
+
+def plot_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows a coefficient plot draws: leave-one-out collapsed to its two extremes, the scale row left out.
+
+    The scale variant is in other units (log points vs levels), so it is read
+    in the table, not drawn on the same axis; the leave-one-out rows (up to 51
+    states) are drawn as the smallest and the largest estimate (column
+    ``left_out`` names the unit left out), so that rows align across outcomes.
+    """
+    frames = []
+    for _, g in table.groupby("outcome", sort=False):
+        loo = g[(g["choice"] == "leave one out") & g["estimate"].notna()]
+        keep = g[~g["choice"].isin(["scale", "leave one out"])]
+        if len(loo):
+            lo, hi = loo.loc[loo["estimate"].idxmin()], loo.loc[loo["estimate"].idxmax()]
+            ext = pd.DataFrame([lo, hi]).assign(
+                variant=[f"smallest: {lo['variant']}", f"largest: {hi['variant']}"]
+            )
+            keep = pd.concat([keep, ext.drop_duplicates("variant")], ignore_index=True)
+        frames.append(keep)
+    return pd.concat(frames, ignore_index=True) if frames else table.iloc[0:0]
+
+
+def collect(sample: StudySample, *, seed: int = 0,
+            alt_samples: Mapping[str, StudySample] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:  # fmt: skip
+    """Robustness table, diagnostics and the reading paragraph of every outcome of the design."""
+    tables, diags, text = [], [], []
+    for outcome in sample.design.outcomes:
+        t = robustness(sample, outcome, seed=seed, alt_samples=alt_samples)
+        dg = diagnostics(sample, outcome, seed=seed)
+        tables.append(t)
+        diags.append(dg)
+        text.append(reading_the_evidence(t, dg))
+    return pd.concat(tables, ignore_index=True), pd.DataFrame(diags), text
