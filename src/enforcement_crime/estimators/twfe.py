@@ -375,6 +375,46 @@ def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, 
     return fit, extra
 
 
+def _event_dummies(et, lo: int, hi: int, reference: int, bin_endpoints: bool):
+    """Event-time indicators of the window (endpoints binned or not) without the reference.
+
+    Event times without any observation are left out (reported as NaN rows).
+    """
+    etb = np.clip(et, lo, hi) if bin_endpoints else et
+    cols, kept = [], []
+    for k in range(lo, hi + 1):
+        if k == reference:
+            continue
+        col = (etb == k).astype("float64")
+        if col.sum() == 0:
+            continue  # no observation at this event time: not estimable, reported as NaN
+        cols.append(col)
+        kept.append(k)
+    return cols, kept
+
+
+def _event_rows(est: pd.DataFrame, lo: int, hi: int, reference: int, kept) -> pd.DataFrame:
+    """One row per event time of the window: estimated, the reference (0), or NaN."""
+    rows = []
+    for k in range(lo, hi + 1):
+        if k in kept:
+            rows.append(est.loc[est["term"] == f"e{k}"].iloc[0].to_dict())
+            continue
+        rows.append(
+            {
+                "term": f"e{k}",
+                "event_time": k,
+                "estimate": 0.0 if k == reference else np.nan,
+                "std_error": np.nan,
+                "conf_low": np.nan,
+                "conf_high": np.nan,
+            }
+        )
+    tab = pd.DataFrame(rows)
+    tab["event_time"] = tab["event_time"].astype("Int64")
+    return tab
+
+
 def event_study(
     data: pd.DataFrame,
     outcome: str,
@@ -475,15 +515,7 @@ def event_study(
             et = et[~out]
     if not p.cohorts.size:
         raise EstimatorInputError(f"no treated units: column {cohort!r} is 0/missing everywhere")
-    etb = np.clip(et, lo, hi) if bin_endpoints else et
-    ks = [k for k in range(lo, hi + 1) if k != reference]
-    cols, kept = [], []
-    for k in ks:
-        col = (etb == k).astype("float64")
-        if col.sum() == 0:
-            continue  # no observation at this event time: not estimable, reported as NaN
-        cols.append(col)
-        kept.append(k)
+    cols, kept = _event_dummies(et, lo, hi, reference, bin_endpoints)
     if not p.has_never_treated and not bin_endpoints:
         raise EstimatorInputError(
             "no never-treated units and bin_endpoints=False: the event-time path is identified only up to a linear "
@@ -498,34 +530,7 @@ def event_study(
     m = len(names)
     V = fit.vcov[:m, :m]
     est = coef_table(names, fit.coef[:m], V, fit.df_t, alpha, kept)
-    rows = []
-    for k in range(lo, hi + 1):
-        if k == reference:
-            rows.append(
-                {
-                    "term": f"e{k}",
-                    "event_time": k,
-                    "estimate": 0.0,
-                    "std_error": np.nan,
-                    "conf_low": np.nan,
-                    "conf_high": np.nan,
-                }
-            )
-        elif k in kept:
-            rows.append(est.loc[est["term"] == f"e{k}"].iloc[0].to_dict())
-        else:
-            rows.append(
-                {
-                    "term": f"e{k}",
-                    "event_time": k,
-                    "estimate": np.nan,
-                    "std_error": np.nan,
-                    "conf_low": np.nan,
-                    "conf_high": np.nan,
-                }
-            )
-    tab = pd.DataFrame(rows)
-    tab["event_time"] = tab["event_time"].astype("Int64")
+    tab = _event_rows(est, lo, hi, reference, kept)
     vcov = pd.DataFrame(V, index=names, columns=names)
     leads = [n for n, k in zip(names, kept, strict=True) if k < 0]
     pre = joint_wald(
