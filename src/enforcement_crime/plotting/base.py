@@ -115,10 +115,21 @@ def _shown_xticklabels(ax: plt.Axes) -> list[Any]:
 def thin_tick_labels(fig: plt.Figure, axes: Iterable[plt.Axes] | None = None) -> None:
     """Blank x tick labels that would overprint, keeping every k-th label (and the one at 0).
 
-    Draws the figure once to measure the labels; for each axes finds the
-    smallest ``k`` such that labels at ticks ``anchor + j*k`` do not overlap
-    (``anchor`` = the tick at 0 when there is one, else the first) and fixes
-    the ticks with those labels. Ticks themselves stay at every position.
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Drawn once (and again per thinning step) to measure the labels, so
+        call it after the final layout.
+    axes : iterable of Axes, optional
+        Axes to check (default every axes of ``fig``).
+
+    Notes
+    -----
+    For each axes, finds the smallest ``k`` such that the labels at ticks
+    ``anchor + j*k`` do not overlap (``anchor`` = the tick at 0 when there is
+    one, else the first) and fixes the ticks with those labels; the ticks
+    themselves stay at every position. Axes whose labels do not overlap are
+    left as they are.
     """
     canvas = fig.canvas
     canvas.draw()
@@ -143,11 +154,21 @@ def thin_tick_labels(fig: plt.Figure, axes: Iterable[plt.Axes] | None = None) ->
 def share_axis_labels(fig: plt.Figure, axes: Any) -> None:
     """One x label and one y label for a row or grid of panels that all carry the same label.
 
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    axes : Axes or array-like of Axes
+        The panels.
+
+    Notes
+    -----
     When every labelled panel has the same x (or y) label, the panels' labels
     are cleared and the figure gets it once (``fig.supxlabel``/``fig.supylabel``);
     panels with different labels keep theirs. Then ``fig.tight_layout()``
     (before ``save_figure`` adds the synthetic mark, which a layout engine
-    would otherwise make room for).
+    would otherwise make room for). With a single panel only the layout is
+    tightened. Same behaviour as ``studies.share_axis_labels``, which it
+    replaces.
     """
     flat = list(np.ravel(axes))
     if len(flat) < 2:
@@ -174,7 +195,7 @@ def _finish(
     share: bool = True,
     footnote: str | None = None,
 ) -> None:
-    """Shared labels, one figure legend on top, a footnote bottom left, tight layout, thinned ticks."""
+    """Shared labels, a legend on top, a footnote bottom left, tight layout, thinned ticks."""
     if share:
         share_axis_labels(fig, list(axes))
     else:

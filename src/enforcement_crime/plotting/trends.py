@@ -312,12 +312,31 @@ def rollout_plot(
 ) -> tuple[plt.Axes, pd.DataFrame]:
     """Cumulative share of units (or of ``weights``, e.g. population) treated by date.
 
-    A step line: the share of units (or of the total weight) whose date is on
-    or before the end of each month of the grid. Missing dates are not
-    allowed (``ValueError``: drop and count them first). Dates on the x axis
-    use matplotlib's concise date labels (no overprinting).
+    Parameters
+    ----------
+    dates : pandas.Series
+        One adoption date per unit. Missing dates raise ``ValueError``
+        (drop and count them first; :func:`rollout_figure` does).
+    weights : pandas.Series, optional
+        Weight per unit (population): the share of total weight covered.
+    ax : matplotlib.axes.Axes, optional
+        Default the current axes.
+    label : str, optional
+        Legend label, also the ``series`` column of the data.
+    freq : str
+        Grid frequency (pandas offset alias, default month starts).
 
-    Returns the axes and the plotted numbers (month, share, series).
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+    data : pandas.DataFrame
+        ``month``, ``share``, ``series``: the share of units (or weight) whose
+        date is on or before the end of each grid month, drawn as a step line.
+
+    Notes
+    -----
+    Dates on the x axis use matplotlib's concise date labels (no overprinting).
+    :func:`rollout_figure` draws the usual figure in one call.
     """
     ax = ax or plt.gca()
     d = pd.to_datetime(dates)
@@ -416,8 +435,24 @@ def timing_plot(
 ) -> tuple[plt.Figure, pd.DataFrame]:
     """Adoption date against a unit characteristic (is the timing related to it?), seaborn scatter.
 
-    Units missing ``x`` or ``date`` are not drawn; their number is written on
-    the figure. Returns the figure and the rows drawn.
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        One row per unit.
+    x : str
+        The characteristic (e.g. ``"hispanic_share"``).
+    date : str
+        Adoption date column (drawn on the y axis with concise date labels).
+    xlabel, ylabel : str, optional
+    figsize : (float, float), optional
+        Default ``FIGSIZES["column"]``.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    data : pandas.DataFrame
+        The rows drawn. Units missing ``x`` or ``date`` are not drawn; their
+        number is written as a footnote on the figure.
     """
     _require(units, [x, date], "timing_plot")
     ok = units[x].notna() & units[date].notna()
