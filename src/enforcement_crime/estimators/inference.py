@@ -395,6 +395,75 @@ def _fwl_setup(prep):
     return proj, ucode, tcode, yt
 
 
+def _ri_twfe(prep, estimator, unit_cohort, perms, n_perm, controls, cluster):
+    """Observed and permuted TWFE coefficients by FWL (the outcome is residualised once)."""
+    df = prep.data
+    if estimator != "twfe":
+        raise EstimatorInputError(f"estimator must be 'twfe' or a callable, not {estimator!r}")
+    unused = [k for k, v in (("controls", controls), ("cluster", cluster)) if v]
+    if unused:
+        raise EstimatorInputError(
+            f"randomization_inference with estimator='twfe' does not use "
+            f"{', '.join(k + '=' for k in unused)} (the built-in statistic is the TWFE coefficient "
+            "without controls, and a permutation test needs no standard error; use stratify= for "
+            "assignment within groups); pass a callable estimator to use them"
+        )
+    proj, ucode, tcode, yt = _fwl_setup(prep)
+    times = df["time"].to_numpy()
+
+    def fit_many(cohorts_by_unit: np.ndarray) -> np.ndarray:
+        # cohorts_by_unit: (k, n_units) -> estimates (k,)
+        g = cohorts_by_unit[:, ucode].T  # n x k
+        D = ((g > 0) & (times[:, None] >= g)).astype("float64") * proj.sw[:, None]
+        X = proj.resid(D)
+        xx = np.einsum("nk,nk->k", X, X)
+        xy = D.T @ yt
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = xy / xx
+        out[xx <= 1e-10 * np.einsum("nk,nk->k", D, D).clip(min=1.0)] = np.nan
+        return out
+
+    observed = float(fit_many(unit_cohort[None, :])[0])
+    if not np.isfinite(observed):
+        raise EstimatorInputError(
+            "the treatment indicator has no variation left after unit and period fixed effects"
+        )
+    dist = np.concatenate([fit_many(perms[s : s + 100]) for s in range(0, n_perm, 100)])
+    term = "treated"
+    name = "twfe"
+    return observed, dist, term, name
+
+
+def _ri_callable(
+    data, outcome, unit, time, cohort, estimator, units, perms, n_perm, weights, cluster, controls
+):
+    """Observed and permuted first-term estimates of a callable estimator (failures are NaN)."""
+    base = data.loc[:, :].copy()
+    ukey = data[unit].to_numpy()
+    pos = pd.Index(units).get_indexer(ukey)
+
+    def stat(cohort_by_unit: np.ndarray | None) -> float:
+        frame = base
+        if cohort_by_unit is not None:
+            frame = base.copy()
+            vals = np.where(pos >= 0, cohort_by_unit[np.clip(pos, 0, None)], 0)
+            frame[cohort] = vals
+        kw = {"weights": weights, "cluster": cluster, "controls": controls}
+        res = estimator(frame, outcome, unit, time, cohort, **kw)
+        return float(res.estimate)
+
+    observed = stat(None)
+    dist = np.empty(n_perm)
+    for b in range(n_perm):
+        try:
+            dist[b] = stat(perms[b])
+        except (EstimatorInputError, np.linalg.LinAlgError, ValueError):
+            dist[b] = np.nan
+    term = "ATT"
+    name = getattr(estimator, "__name__", "callable")
+    return observed, dist, term, name
+
+
 def randomization_inference(
     data: pd.DataFrame,
     outcome: str,
@@ -507,63 +576,14 @@ def randomization_inference(
         perms[b] = permute_cohorts(unit_cohort, strata, rng)
 
     if isinstance(estimator, str):
-        if estimator != "twfe":
-            raise EstimatorInputError(f"estimator must be 'twfe' or a callable, not {estimator!r}")
-        unused = [k for k, v in (("controls", controls), ("cluster", cluster)) if v]
-        if unused:
-            raise EstimatorInputError(
-                f"randomization_inference with estimator='twfe' does not use "
-                f"{', '.join(k + '=' for k in unused)} (the built-in statistic is the TWFE coefficient "
-                "without controls, and a permutation test needs no standard error; use stratify= for "
-                "assignment within groups); pass a callable estimator to use them"
-            )
-        proj, ucode, tcode, yt = _fwl_setup(prep)
-        times = df["time"].to_numpy()
-
-        def fit_many(cohorts_by_unit: np.ndarray) -> np.ndarray:
-            # cohorts_by_unit: (k, n_units) -> estimates (k,)
-            g = cohorts_by_unit[:, ucode].T  # n x k
-            D = ((g > 0) & (times[:, None] >= g)).astype("float64") * proj.sw[:, None]
-            X = proj.resid(D)
-            xx = np.einsum("nk,nk->k", X, X)
-            xy = D.T @ yt
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out = xy / xx
-            out[xx <= 1e-10 * np.einsum("nk,nk->k", D, D).clip(min=1.0)] = np.nan
-            return out
-
-        observed = float(fit_many(unit_cohort[None, :])[0])
-        if not np.isfinite(observed):
-            raise EstimatorInputError(
-                "the treatment indicator has no variation left after unit and period fixed effects"
-            )
-        dist = np.concatenate([fit_many(perms[s : s + 100]) for s in range(0, n_perm, 100)])
-        term = "treated"
-        name = "twfe"
+        observed, dist, term, name = _ri_twfe(
+            prep, estimator, unit_cohort, perms, n_perm, controls, cluster
+        )
     else:
-        base = data.loc[:, :].copy()
-        ukey = data[unit].to_numpy()
-        pos = pd.Index(units).get_indexer(ukey)
-
-        def stat(cohort_by_unit: np.ndarray | None) -> float:
-            frame = base
-            if cohort_by_unit is not None:
-                frame = base.copy()
-                vals = np.where(pos >= 0, cohort_by_unit[np.clip(pos, 0, None)], 0)
-                frame[cohort] = vals
-            kw = {"weights": weights, "cluster": cluster, "controls": controls}
-            res = estimator(frame, outcome, unit, time, cohort, **kw)
-            return float(res.estimate)
-
-        observed = stat(None)
-        dist = np.empty(n_perm)
-        for b in range(n_perm):
-            try:
-                dist[b] = stat(perms[b])
-            except (EstimatorInputError, np.linalg.LinAlgError, ValueError):
-                dist[b] = np.nan
-        term = "ATT"
-        name = getattr(estimator, "__name__", "callable")
+        observed, dist, term, name = _ri_callable(
+            data, outcome, unit, time, cohort, estimator, units, perms, n_perm,
+            weights, cluster, controls,
+        )  # fmt: skip
     ok = np.isfinite(dist)
     n_failed = int((~ok).sum())
     n_ok = int(ok.sum())
