@@ -280,6 +280,27 @@ def test_an_interrupt_while_writing_leaves_the_folder_as_it_was(built, monkeypat
     assert _snapshot(out) == before  # no new file, no temporary file left
 
 
+def test_a_failure_between_two_renames_restores_every_old_file(built, monkeypatch):
+    raw, out = built
+    before = _snapshot(out)
+    real = manifest.os.replace
+    calls = []
+
+    def third_fails(src, dst):
+        calls.append(Path(dst).name)
+        if len(calls) == 3 and Path(src).name.endswith(".tmp") and ".bak." not in Path(src).name:
+            raise OSError("disk full")
+        return real(src, dst)
+
+    monkeypatch.setattr(manifest.os, "replace", third_fails)
+    with pytest.raises(OSError, match="disk full"):
+        commands.build(
+            raw=raw, folder=out, min_population=100_000, accept_changed_raw=True, out=print
+        )
+    assert len(calls) > 3  # two files were replaced, then put back
+    assert _snapshot(out) == before
+
+
 def test_write_panel_replaces_atomically(tmp_path, monkeypatch):
     """The old file stays whole until the new one is complete: written aside, then os.replace."""
     df = pd.DataFrame({"fips": ["37001", "37119"], "year": [2010, 2010]})

@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -325,9 +326,44 @@ def write_panels(
             if any(p.name.startswith(f".{n}.") for n in names):
                 p.unlink(missing_ok=True)
         raise
-    for tmp, final in pairs:
-        os.replace(tmp, final)
+    _swap(pairs)
     return {name: folder / f"{name}.parquet" for name in names}
+
+
+def _swap(pairs: list[tuple[Path, Path]]) -> None:
+    """Move every temporary file over its final name; on any failure put every old file back.
+
+    Each old file is first hard-linked (copied where links are not supported)
+    to a backup name, so a failure between two renames can restore the
+    folder exactly; backups are removed once every rename succeeded.
+    """
+    backups: list[tuple[Path, Path]] = []
+    created: list[Path] = []
+    try:
+        for tmp, final in pairs:
+            if final.exists():
+                bak = final.with_name(f".{final.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.bak.tmp")
+                try:
+                    os.link(final, bak)
+                except OSError:
+                    shutil.copy2(final, bak)
+                backups.append((bak, final))
+            else:
+                created.append(final)
+            os.replace(tmp, final)
+    except BaseException:
+        for bak, final in backups:
+            if final.exists() and os.path.samefile(bak, final):
+                bak.unlink()  # never replaced (rename of two links to one file does nothing)
+            else:
+                os.replace(bak, final)
+        for final in created:
+            final.unlink(missing_ok=True)
+        for tmp, _ in pairs:
+            tmp.unlink(missing_ok=True)
+        raise
+    for bak, _ in backups:
+        bak.unlink(missing_ok=True)
 
 
 def write_panel(
