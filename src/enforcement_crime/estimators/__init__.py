@@ -4,6 +4,23 @@ Every public function takes a DataFrame and column names (``outcome``,
 ``unit``, ``time``, ``cohort`` = first treated period, 0 or missing for never
 treated), optional ``weights``, ``cluster`` and ``controls``, and returns an
 :class:`enforcement_crime.results.EstimationResult`.
+
+The common contract (tested in ``tests/estimators/test_api_contract.py``):
+
+- the result's ``outcome`` is the outcome column; dynamic terms carry their
+  ``event_time`` (use ``result.dynamic()`` / ``result.aggregate()``, never
+  parse term names);
+- an unknown keyword raises ``TypeError``; an option the estimator accepts
+  but cannot honour in that combination (weights in a decomposition of the
+  unweighted TWFE, ``state=`` without ``state_year_fe``...) raises
+  :class:`EstimatorInputError` naming it, never silently ignored;
+- fewer than 5 treated clusters (units when not clustered) give a
+  ``UserWarning`` and a sentence in the notes;
+- fixed effects are absorbed by one within-transformation and cluster-robust
+  variances use one CR1 convention (``estimators/_core.py``).
+
+Power helpers: :func:`minimum_detectable_effect` (simulation),
+:func:`analytic_mde` and :func:`placebo_calibrated_mde`.
 """
 
 from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
