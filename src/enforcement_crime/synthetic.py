@@ -58,9 +58,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from enforcement_crime import config
-from enforcement_crime.facts import nc_287g_agreements
+from enforcement_crime.facts import county_population, nc_287g_agreements
 from enforcement_crime.schema import OFFENSES, add_totals_and_rates, validate_panel
 from enforcement_crime.simulate import Effect
 from enforcement_crime.treatment import exposure_share
@@ -79,7 +80,7 @@ __all__ = [
     "load_default_panel",
 ]
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 DEFAULT_SEED = 20140101
 SYNTHETIC_LABEL = "SYNTHETIC DATA"
 METADATA_KEY = b"enforcement_crime"
@@ -107,6 +108,55 @@ TREND = {
 }
 BORDER_STATES = ("04", "06", "35", "48")  # AZ, CA, NM, TX
 HARRIS_COUNTY = "48201"  # first Secure Communities activation, 2008-10-27
+#: Census regions South and West (state FIPS)
+SOUTH_WEST_STATES = (
+    "01 05 10 11 12 13 21 22 24 28 37 40 45 47 48 51 54 "  # South
+    "02 04 06 08 15 16 30 32 35 41 49 53 56"  # West
+).split()
+#: relative weight of South/West counties in the draw of 287(g)-like adopters
+G287_REGION_WEIGHT = 3.0
+
+#: cumulative share of counties activated by the end of 2009, 2010, 2011 and 2012 in the real
+#: rollout (3,102 counties with a date and a population in the hhadah extract of ICE's
+#: activation list, ``../shared/data/sc_activation_hhadah``: 0.5% in 2008, 2.8% in 2009, 25.1%
+#: in 2010, 35.4% in 2011, 32.8% in 2012, 3.4% in January 2013)
+SC_CUMULATIVE_SHARE = (0.033, 0.284, 0.638, 0.966)
+#: SC timing score weights (see ``_sc_rollout``)
+SC_STATE_WEIGHT = 1.5
+SC_BORDER_SHIFT = 1.8
+SC_SIZE_WEIGHT = 0.65
+SC_HISPANIC_WEIGHT = 0.25
+#: what the timing weights reproduce: statistics of the real rollout (same 3,102 counties;
+#: activation month counted from January 2008; population: this package's 2005 table)
+SC_CALIBRATION = {
+    "spearman_log_pop2005_vs_activation_month": -0.264,
+    "share_of_activation_month_variance_between_states": 0.687,
+    "border_states_mean_month": 29.7,
+    "other_states_mean_month": 44.6,
+}
+
+#: population classes of the reporting model: upper edges (people)
+COVERAGE_CLASS_EDGES = (10_000, 25_000, 50_000, 100_000, 250_000)
+#: coverage bands: 0 (nothing reported), (0, 50], (50, 75], (75, 90], (90, 99], (99, 100), 100
+COVERAGE_BANDS = ((0.0, 0.0), (0.01, 50.0), (50.0, 75.0), (75.0, 90.0), (90.0, 99.0),
+                  (99.0, 99.99), (100.0, 100.0))  # fmt: skip
+#: number of counties per coverage band (columns as COVERAGE_BANDS) in the ICPSR 2010 county
+#: file (study 33523, part 4, COVIND; 3,134 counties matched to a 2010 Census population, the
+#: four statewide 999 rows and 39 codes without a Census 2010 county left out), by population
+#: class; the synthetic reporting pattern draws from these shares
+COVERAGE_CALIBRATION: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("under 10,000", (47, 20, 22, 29, 67, 4, 499)),
+    ("10,000-24,999", (12, 13, 20, 24, 91, 33, 652)),
+    ("25,000-49,999", (1, 4, 11, 21, 66, 52, 468)),
+    ("50,000-99,999", (0, 3, 0, 9, 61, 51, 275)),
+    ("100,000-249,999", (0, 0, 2, 5, 43, 51, 217)),
+    ("250,000 and over", (3, 0, 0, 1, 19, 54, 184)),
+)
+#: variance shares of the latent reporting propensity: state, county (persistent), county-year
+COVERAGE_LATENT_SHARES = (0.15, 0.55, 0.30)
+#: state-by-year shocks to log crime: AR(1) coefficient and innovation s.d.
+STATE_YEAR_RHO = 0.5
+STATE_YEAR_SD = 0.03
 
 
 @dataclass(frozen=True)
@@ -176,13 +226,25 @@ def county_list() -> pd.DataFrame:
 
 
 def _sc_rollout(counties: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
-    """Activation date per county: earlier in larger, border-state, more-Hispanic counties."""
+    """Activation date per county: state batches, earlier in larger, border-state, more-Hispanic counties.
+
+    A county's score is ``SC_STATE_WEIGHT * s_state + SC_SIZE_WEIGHT * z(log pop 2005)
+    + SC_HISPANIC_WEIGHT * z(hispanic share) + e``, with the state component
+    ``s_state = SC_BORDER_SHIFT * border + N(0, 1)`` and ``e ~ N(0, 1)``;
+    counties are activated in order of score (Harris County first), following
+    the real cumulative share activated by month (:data:`SC_CUMULATIVE_SHARE`).
+    The weights were chosen so that two statistics of the real rollout are
+    matched on average (see :data:`SC_CALIBRATION`), not to favour any estimator.
+    """
     n = len(counties)
     z = lambda x: (x - x.mean()) / x.std()  # noqa: E731
+    states, state_idx = np.unique(counties["state_fips"].to_numpy(), return_inverse=True)
+    border_state = np.isin(states, BORDER_STATES)
+    s_state = SC_BORDER_SHIFT * border_state + rng.normal(0, 1.0, len(states))
     score = (
-        0.8 * z(np.log(counties["pop2005"].to_numpy()))
-        + 0.6 * z(counties["hispanic_share"].to_numpy())
-        + 0.8 * counties["border_state"].to_numpy()
+        SC_STATE_WEIGHT * s_state[state_idx]
+        + SC_SIZE_WEIGHT * z(np.log(counties["pop2005"].to_numpy()))
+        + SC_HISPANIC_WEIGHT * z(counties["hispanic_share"].to_numpy())
         + rng.normal(0, 1.0, n)
     )
     order = np.argsort(-score, kind="stable")
@@ -197,10 +259,10 @@ def _sc_rollout(counties: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
     offsets = np.sort(rng.integers(1, 65, size=13))
     dates[early[1:]] = np.datetime64("2008-10-27") + offsets.astype("timedelta64[D]")
     rest = order[14:]
-    # cumulative share of all counties activated by the end of each year
+    # cumulative share of all counties activated by the end of each year (real rollout)
     months = pd.date_range("2009-01-01", "2012-12-01", freq="MS")
     knots_t = np.array([0, 12, 24, 36, 48])  # month index at Jan 2009 ... Jan 2013
-    knots_share = np.array([14 / n, 0.04, 0.30, 0.55, 0.97])
+    knots_share = np.array([14 / n, *SC_CUMULATIVE_SHARE])
     cum = np.interp(np.arange(1, 49), knots_t, knots_share)  # by the end of each month
     cum_counts = np.round(cum * n).astype(int) - 14
     cum_counts = np.clip(cum_counts, 0, len(rest))
@@ -216,7 +278,15 @@ def _sc_rollout(counties: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
 def _g287_agreements(
     counties: pd.DataFrame, rng: np.random.Generator, n_other: int = 40
 ) -> pd.DataFrame:
-    """287(g)-like agreements: the nine NC jurisdictions (real dates) plus ``n_other`` drawn counties."""
+    """287(g)-like agreements: the nine NC jurisdictions (real dates) plus ``n_other`` drawn counties.
+
+    The others are drawn without replacement among counties of more than
+    50,000 people (2005), with probability proportional to
+    ``(hispanic_share + 0.05) * sqrt(pop2005 / 1e5) * w_region``, ``w_region``
+    = :data:`G287_REGION_WEIGHT` in the South and West census regions and 1
+    elsewhere: adopters are larger, more Hispanic and mostly Southern or
+    Western counties, as in the pre-2010 agreements.
+    """
     nc = nc_287g_agreements()
     nc_rows = pd.DataFrame(
         {
@@ -227,7 +297,12 @@ def _g287_agreements(
         }
     )
     pool = counties[~counties["fips"].isin(nc["fips"]) & (counties["pop2005"] > 50_000)]
-    p = pool["hispanic_share"].to_numpy() + 0.05
+    south_west = pool["state_fips"].isin(SOUTH_WEST_STATES).to_numpy()
+    p = (
+        (pool["hispanic_share"].to_numpy() + 0.05)
+        * np.sqrt(pool["pop2005"].to_numpy() / 1e5)
+        * np.where(south_west, G287_REGION_WEIGHT, 1.0)
+    )
     pick = rng.choice(pool.index.to_numpy(), size=n_other, replace=False, p=p / p.sum())
     start_days = rng.integers(0, 4 * 365, size=n_other)
     starts = pd.Timestamp("2006-01-01") + pd.to_timedelta(start_days, unit="D")
@@ -247,6 +322,47 @@ def _g287_agreements(
     out = pd.concat([nc_rows, other], ignore_index=True)
     out["g287_model"] = out["g287_model"].astype("string")
     return out
+
+
+def coverage_class(population) -> np.ndarray:
+    """Index of the population class of :data:`COVERAGE_CALIBRATION` (0 = under 10,000)."""
+    return np.searchsorted(np.asarray(COVERAGE_CLASS_EDGES), np.asarray(population), side="right")
+
+
+def _reporting(
+    pop: np.ndarray,
+    county_idx: np.ndarray,
+    state_idx: np.ndarray,
+    n_counties: int,
+    n_states: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coverage (0-100) and months reported per county-year (see the module docstring)."""
+    w_state, w_county, w_year = COVERAGE_LATENT_SHARES
+    latent = (
+        np.sqrt(w_state) * rng.normal(0, 1, n_states)[state_idx]
+        + np.sqrt(w_county) * rng.normal(0, 1, n_counties)[county_idx]
+        + np.sqrt(w_year) * rng.normal(0, 1, len(pop))
+    )
+    u = special.ndtr(latent)  # uniform(0, 1) marginally; low u = poor reporting
+    table = np.asarray([row for _, row in COVERAGE_CALIBRATION], dtype="float64")
+    cum = np.cumsum(table / table.sum(axis=1, keepdims=True), axis=1)
+    cls = coverage_class(pop)
+    band = (u[:, None] > cum[cls]).sum(axis=1)  # 0 .. len(bands) - 1
+    band = np.minimum(band, len(COVERAGE_BANDS) - 1)
+    lo = np.asarray([b[0] for b in COVERAGE_BANDS])[band]
+    hi = np.asarray([b[1] for b in COVERAGE_BANDS])[band]
+    v = rng.random(len(pop))
+    coverage = np.round(lo + (hi - lo) * v, 2)
+    coverage = np.where(band == len(COVERAGE_BANDS) - 1, 100.0, coverage)
+    coverage = np.where(band == 0, 0.0, coverage)
+    # months of the least-reporting agency: 12 when complete, 0 when nothing is reported, else
+    # 1 .. floor(12 * coverage / 100) (an agency with population share s reporting m months
+    # loses s (12 - m) / 12 of the county, so m <= 12 * coverage / 100), at most 11
+    top = np.clip(np.floor(12 * coverage / 100), 1, 11).astype("int64")
+    months = 1 + np.floor(rng.random(len(pop)) * top).astype("int64")
+    months = np.where(coverage >= 100, 12, np.where(coverage <= 0, 0, months))
+    return coverage, months
 
 
 def _true_effect(effect: Effect, start, end, years: np.ndarray) -> np.ndarray:
@@ -299,17 +415,20 @@ def make_panel(
     years = np.asarray(list(YEARS))
     T = len(years)
 
-    # population: log-normal in 2005, scaled to ~296 million, county growth rates
-    log_pop = rng.normal(10.3, 1.45, n)
-    pop2005 = np.exp(log_pop)
-    pop2005 *= 296e6 / pop2005.sum()
-    pop2005 = np.maximum(pop2005, 80.0)
-    growth = rng.normal(0.007, 0.01, n)
+    # population: the real Census county populations (facts/county_population.csv)
+    pops = county_population(years)
+    wide = pops.pivot(index="fips", columns="year", values="population")
+    missing = sorted(set(counties["fips"]) - set(wide.index))
+    if missing:
+        raise ValueError(f"county population table: no row for counties {missing[:10]}")
+    wide = wide.loc[counties["fips"].to_numpy()]
+    pop2005 = wide[2005].to_numpy(dtype="float64")
     counties["pop2005"] = pop2005
     border = counties["state_fips"].isin(BORDER_STATES).to_numpy()
     counties["border_state"] = border
     hisp = np.where(border, rng.beta(2.5, 3.5, n), rng.beta(1.1, 14.0, n))
     counties["hispanic_share"] = np.round(hisp, 4)
+    states, state_of = np.unique(counties["state_fips"].to_numpy(), return_inverse=True)
 
     sc_date = _sc_rollout(counties, rng)
     g287 = _g287_agreements(counties, rng)
@@ -317,8 +436,7 @@ def make_panel(
     # panel skeleton
     idx = np.repeat(np.arange(n), T)
     yr = np.tile(years, n)
-    pop = np.round(pop2005[idx] * np.exp(growth[idx] * (yr - 2005))).astype("int64")
-    pop = np.maximum(pop, 50)
+    pop = wide.to_numpy(dtype="int64").ravel()  # county-major, years ascending: matches idx, yr
 
     # county effects: violent and property components, correlated, plus offense-specific deviations
     lp = np.log(pop2005)
@@ -330,6 +448,12 @@ def make_panel(
     u[:, 0] = e[:, 0] / np.sqrt(1 - 0.5**2)
     for t in range(1, T):
         u[:, t] = 0.5 * u[:, t - 1] + e[:, t]
+    # state-by-year shocks (AR(1)), shared by the counties of a state
+    sy = np.empty((len(states), T))
+    es = rng.normal(0, STATE_YEAR_SD, (len(states), T))
+    sy[:, 0] = es[:, 0] / np.sqrt(1 - STATE_YEAR_RHO**2)
+    for t in range(1, T):
+        sy[:, t] = STATE_YEAR_RHO * sy[:, t - 1] + es[:, t]
 
     df = counties.loc[
         idx, ["fips", "state_fips", "state", "county_name", "hispanic_share", "border_state"]
@@ -346,18 +470,14 @@ def make_panel(
         effects.g287, df["g287_start"].to_numpy(), df["g287_end"].to_numpy(), yr
     )
 
-    # reporting: most county-years fully covered; some partial (counts scaled down by coverage,
-    # as agencies that do not report are missing from the county total); a few unreported
-    # (counts missing, never zero)
-    coverage = np.full(len(df), 100.0)
-    months = np.full(len(df), 12)
-    partial = rng_report.random(len(df)) < 0.06
-    coverage[partial] = np.round(rng_report.uniform(40, 99.5, partial.sum()), 1)
-    months[partial] = rng_report.integers(3, 12, partial.sum())
-    unreported = rng_report.random(len(df)) < 0.004
-    coverage[unreported] = 0.0
-    months[unreported] = 0
-    log_exposure = np.log(pop / 1e5) + u.ravel() + slope[idx] * (yr - 2005)
+    # reporting: coverage drawn from the real 2010 pattern by population class (persistent within
+    # county and state); counts of partly covered county-years scaled by coverage / 100 (agencies
+    # that do not report are missing from the county total); unreported: counts missing, never 0
+    coverage, months = _reporting(pop, idx, state_of[idx], n, len(states), rng_report)
+    unreported = coverage <= 0
+    log_exposure = (
+        np.log(pop / 1e5) + u.ravel() + slope[idx] * (yr - 2005) + sy[state_of[idx], yr - years[0]]
+    )
     devs = {off: rng.normal(0, 0.2, n) for off in OFFENSES}
     shocks = {off: rng.normal(0, 0.015, T) for off in OFFENSES}
     for off in OFFENSES:
@@ -370,7 +490,7 @@ def make_panel(
         national = np.exp(log_rate[in05] + log_exposure[in05]).sum() / pop[in05].sum() * 1e5
         log_mu = np.log(BASE_RATE_2005[off] / national) + log_rate + log_exposure
         log_mu = log_mu + df["sc_true_effect"].to_numpy() + df["g287_true_effect"].to_numpy()
-        log_mu = log_mu + np.log(np.maximum(coverage, 1.0) / 100.0)
+        log_mu = log_mu + np.log(np.maximum(coverage, 0.01) / 100.0)
         counts = pd.array(rng_counts.poisson(np.exp(log_mu)), dtype="Int64")
         counts[unreported] = pd.NA
         df[off] = counts
