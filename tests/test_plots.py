@@ -180,6 +180,11 @@ def test_cohort_trends_pooled_groups_and_bad_input():
         df, "violent_rate", cohort="cohort", groups={2002: "treated", 0: "other"}
     )
     assert set(tr["group"]) == {"treated", "other"}
+    by_fn = plots.cohort_trends(
+        df, "violent_rate", cohort="cohort", groups=lambda c: "treated" if c else "other"
+    )
+    pd.testing.assert_frame_equal(by_fn, tr)
+    assert by_fn.loc[by_fn["group"] == "treated", "cohorts"].unique().tolist() == ["2002"]
     with pytest.raises(ValueError, match=r"\[2002\]"):
         plots.cohort_trends(df, "violent_rate", cohort="cohort", groups={0: "other"})
     with pytest.raises(ValueError, match="'crimes'"):
@@ -581,3 +586,14 @@ def test_event_study_plot_panels_named_by_each_results_outcome(sim, es_result):
     np.testing.assert_allclose(
         data.loc[data["panel"] == "z", "estimate"], other.dynamic()["estimate"].astype(float)
     )
+
+
+def test_default_sizes_follow_the_active_style(es_result):
+    fig, _ = plots.event_study_plot(es_result)
+    assert tuple(fig.get_size_inches()) == plots.FIGSIZES["column"]
+    plots.use_style("slides")
+    fig2, _ = plots.event_study_plot(
+        {"a": es_result, "b": es_result.to_frame().assign(outcome="z")}
+    )
+    assert tuple(fig2.get_size_inches()) == plots.FIGSIZES["slides"]
+    assert _no_overlap(fig2)

@@ -14,7 +14,9 @@ both with one call. Standard displays: :func:`raw_trends_plot` (from
 / :func:`rollout_plot` and :func:`timing_plot`. Conventions: integer year and event-time ticks,
 onset lines at each unit's or cohort's own date (event time -0.5, or
 ``cohort - 0.5`` in calendar years), "N = ..., clusters = ..." in a corner
-of estimate figures, tick labels thinned rather than overprinted.
+of estimate figures, tick labels thinned rather than overprinted. Default
+figure sizes are :data:`FIGSIZES` (journal column and full width), or the
+slides size while the ``"slides"`` style is active.
 
 The implementations live in :mod:`enforcement_crime.plotting` (``trends``,
 ``estimates``, ``diagnostics``, ``base``), split to keep modules short;

@@ -242,12 +242,26 @@ def _headroom(ax: plt.Axes) -> None:
         ax.set_ylim(lo, hi + (hi - lo) * (0.02 + 0.07 * n_lines))
 
 
+def _slides() -> bool:
+    """Whether the slides style is active (its figure size is the current default)."""
+    return tuple(plt.rcParams["figure.figsize"]) == FIGSIZES["slides"]
+
+
+def _sizes() -> dict[str, tuple[float, float]]:
+    """:data:`FIGSIZES`, with every size the slides size while the slides style is active."""
+    if _slides():
+        return {k: FIGSIZES["slides"] for k in FIGSIZES}
+    return dict(FIGSIZES)
+
+
 def _grid(n: int, ncols: int | None, figsize, height: float | None = None):
     ncols = ncols or min(n, 3)
     nrows = int(np.ceil(n / ncols))
     if figsize is None:
         w = FIGSIZES["full"][0] if ncols > 1 else FIGSIZES["column"][0]
         figsize = (w, height or (FIGSIZES["column"][1] if nrows == 1 else 2.3 * nrows))
+        if _slides():
+            figsize = FIGSIZES["slides"]
     fig, axs = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
     flat = list(axs.ravel())
     for a in flat[n:]:

@@ -18,7 +18,6 @@ from matplotlib.collections import LineCollection
 from scipy import stats
 
 from enforcement_crime.plotting.base import (
-    FIGSIZES,
     PALETTE,
     _corner_note,
     _finish,
@@ -31,6 +30,7 @@ from enforcement_crime.plotting.base import (
     _notes_of,
     _require,
     _single_value,
+    _sizes,
     _year_axis,
 )
 from enforcement_crime.results import EstimationResult
@@ -541,8 +541,8 @@ def synthetic_control_plot(
             )
     if figsize is None:
         figsize = (
-            FIGSIZES["full"][0] if len(cols) > 1 else FIGSIZES["column"][0],
-            max(FIGSIZES["column"][1], 2.1 * len(rows)),
+            _sizes()["full"][0] if len(cols) > 1 else _sizes()["column"][0],
+            max(_sizes()["column"][1], 2.1 * len(rows)),
         )
     fig, axs = plt.subplots(len(rows), len(cols), figsize=figsize, squeeze=False)
     out = []
@@ -655,7 +655,7 @@ def distribution_plot(
         raise ValueError(f"distribution_plot: column {x!r} has no non-missing value")
     own = ax is None
     if own:
-        fig, ax = plt.subplots(figsize=figsize or FIGSIZES["column"])
+        fig, ax = plt.subplots(figsize=figsize or _sizes()["column"])
     else:
         fig = ax.figure
     hues = list(dict.fromkeys(data[hue].astype(str))) if hue else None

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime.plotting.base import (
-    FIGSIZES,
     PALETTE,
     _bin_label,
     _corner_note,
@@ -29,6 +28,7 @@ from enforcement_crime.plotting.base import (
     _notes_of,
     _require,
     _single_value,
+    _sizes,
 )
 from enforcement_crime.results import EstimationResult
 
@@ -234,7 +234,7 @@ def event_study_plot(
         )
     own = ax is None
     if own:
-        size = figsize or (FIGSIZES["full"] if len(panels) > 1 else FIGSIZES["column"])
+        size = figsize or (_sizes()["full"] if len(panels) > 1 else _sizes()["column"])
         fig, axs = plt.subplots(1, len(panels), figsize=size, squeeze=False)
         axes = dict(zip(panels, axs[0], strict=True))
     else:
@@ -524,8 +524,8 @@ def coefficient_plot(
     panels = list(dict.fromkeys(data["panel"]))
     n_rows = len(ticks)
     if figsize is None:
-        w = FIGSIZES["full"][0] if len(panels) > 1 or note else FIGSIZES["column"][0]
-        figsize = (w, max(2.4, 0.17 * n_rows + 1.1))
+        w = _sizes()["full"][0] if len(panels) > 1 or note else _sizes()["column"][0]
+        figsize = (w, max(2.4, 0.17 * n_rows * plt.rcParams["font.size"] / 9 + 1.1))
     fig, axs = plt.subplots(1, len(panels), figsize=figsize, squeeze=False, sharey=True)
     axes = list(axs[0])
     hl_handle = None
@@ -649,7 +649,7 @@ def spec_curve_plot(
     d["excludes_reference"] = (d["conf_low"] > ref) | (d["conf_high"] < ref)
     levels = [(c, v) for c in choices for v in sorted(d[c].astype(str).unique())]
     if figsize is None:
-        figsize = (FIGSIZES["full"][0], FIGSIZES["full"][1] + 0.12 * len(levels))
+        figsize = (_sizes()["full"][0], _sizes()["full"][1] + 0.12 * len(levels))
     fig, (top, bottom) = plt.subplots(
         2,
         1,

@@ -5,7 +5,7 @@ Public names are re-exported by :mod:`enforcement_crime.plots`; import from ther
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.dates as mdates
@@ -15,7 +15,6 @@ import pandas as pd
 import seaborn as sns
 
 from enforcement_crime.plotting.base import (
-    FIGSIZES,
     NEVER_TREATED,
     PALETTE,
     _finish,
@@ -23,6 +22,7 @@ from enforcement_crime.plotting.base import (
     _line_handle,
     _nice,
     _require,
+    _sizes,
     _year_axis,
 )
 
@@ -36,7 +36,7 @@ def cohort_trends(
     year: str = "year",
     weights: str | None = "population",
     counts: Mapping[str, str] | None = None,
-    groups: Mapping[Any, str] | str | None = None,
+    groups: Mapping[Any, str] | Callable[[int], str] | str | None = None,
 ) -> pd.DataFrame:
     """Population-weighted outcome by adoption-cohort group and year (one row per group-year).
 
@@ -61,12 +61,14 @@ def cohort_trends(
         the ``weights``-weighted mean of the outcome column over the rows
         where it and the weight are present. For a rate defined as
         count / population * 1e5 both give the same number.
-    groups : mapping or str, optional
+    groups : mapping, callable or str, optional
         ``None``: one group per cohort, labelled by its year, never-treated
         units as ``"never treated"``. A mapping cohort value -> label pools
         cohorts (give 0 for the never treated; every cohort present must be
-        mapped, else ``ValueError`` naming the unmapped ones). A string names
-        a column of ``panel`` holding each row's group label.
+        mapped, else ``ValueError`` naming the unmapped ones). A callable
+        maps a cohort (int, 0 = never treated) to its label, e.g.
+        ``lambda c: "287(g) counties" if c else "other NC counties"``. A
+        string names a column of ``panel`` holding each row's group label.
 
     Returns
     -------
@@ -113,14 +115,16 @@ def cohort_trends(
                 f"cohort_trends: {int(lab.isna().sum())} row(s) with no group in {groups!r}"
             )
         label = lab.astype(str).to_numpy()
+    elif callable(groups):
+        names = {c: str(groups(int(c))) for c in np.unique(coh)}
+        label = np.array([names[c] for c in coh], dtype=object)
     else:
         keyed = {float(k): v for k, v in groups.items()}
         unmapped = sorted({int(c) for c in np.unique(coh)} - {int(k) for k in keyed})
         if unmapped:
             raise ValueError(
                 f"cohort_trends: cohort value(s) {unmapped} of {cohort!r} have no label "
-                "in `groups` "
-                "(0 = never treated)"
+                "in `groups` (0 = never treated)"
             )
         label = np.array([keyed[c] for c in coh], dtype=object)
     w = panel[weights].astype("float64").to_numpy() if weights else np.ones(len(panel))
@@ -406,7 +410,7 @@ def rollout_figure(
     u = units.dropna(subset=[date])
     if u.empty:
         raise ValueError(f"rollout_figure: no unit has a {date!r}")
-    fig, ax = plt.subplots(figsize=figsize or FIGSIZES["column"])
+    fig, ax = plt.subplots(figsize=figsize or _sizes()["column"])
     frames = []
     if by:
         for name, g in u.groupby(u[by].astype("string").fillna("unknown"), sort=True):
@@ -457,7 +461,7 @@ def timing_plot(
     _require(units, [x, date], "timing_plot")
     ok = units[x].notna() & units[date].notna()
     data = units[ok]
-    fig, ax = plt.subplots(figsize=figsize or FIGSIZES["column"])
+    fig, ax = plt.subplots(figsize=figsize or _sizes()["column"])
     sns.scatterplot(data=data, x=x, y=date, s=6, alpha=0.5, linewidth=0, color=PALETTE[0], ax=ax)
     loc = mdates.AutoDateLocator(minticks=3, maxticks=6)
     ax.yaxis.set_major_locator(loc)
