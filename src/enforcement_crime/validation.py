@@ -1,0 +1,915 @@
+"""Validation of the real-data approximations: compare two sources county by county.
+
+The CIUS county panel (``cius_county``) approximates county crime totals by
+summing the FBI's published agency rows (Tables 8 + 10, + 11 in 2013-2015)
+matched to counties. This module measures how far that approximation is from
+two independent county sources:
+
+* **ICPSR 33523** (UCR county-level file, 2010; counts by offense, coverage
+  indicator COVIND): :func:`icpsr_counties` prepares it, :func:`compare_values`
+  pairs it with the CIUS counts county by county;
+* **NC SBI county rates** (per 100,000, 2014-2017):
+  :func:`compare_values` pairs them with the CIUS-based NC rates.
+
+Conventions
+-----------
+Comparisons are ``left`` over ``right``: the approximation (CIUS) is always
+``left`` and the reference source (ICPSR, SBI) ``right``, so a ratio below 1
+means CIUS counts fewer offenses than the reference. A pair is *compared*
+when both values are present and positive; correlations are Pearson
+correlations of the natural logs of compared pairs, and the ratio statistics
+(median, quartiles, share within +/-10%, i.e. :math:`|r - 1| \\le 0.10`) are
+computed over compared pairs too. Every other pair keeps its row with a
+``status`` saying why it is not compared (no row in one source, a missing
+value, a zero); :func:`status_counts` tabulates them, so no county is left
+out silently.
+
+The "why" of a difference (:func:`county_diagnostics`) is a set of columns
+computed from the two sources (ICPSR coverage below 100, agency counts, a
+missing sheriff row, other agency rows, population differences) and a
+``reasons`` string listing the flags that hold; it states facts about the
+county, not a causal attribution.
+
+Only :func:`real_inputs` (which locates the files and says what to build or
+fetch when they are absent) and :func:`cius_agency_rows` (which loads one
+year's CIUS agency tables and LEAIC with the project's loaders) touch files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from enforcement_crime import config
+
+__all__ = [
+    "GROUPS",
+    "ICPSR_PSEUDO_COUNTIES",
+    "WITHIN",
+    "MissingRealData",
+    "real_inputs",
+    "icpsr_counties",
+    "compare_values",
+    "status_counts",
+    "agreement_summary",
+    "cius_composition",
+    "cius_agency_rows",
+    "agency_facts",
+    "unmatched_by_state",
+    "county_diagnostics",
+    "flag_summary",
+    "largest_differences",
+    "agreement_figure",
+]
+
+#: offense groups compared (schema totals; index = violent + property, arson excluded)
+GROUPS: tuple[str, ...] = ("violent", "property", "index")
+
+#: ICPSR county codes that are no county: 777 and 999 hold agencies ICPSR did not
+#: allocate to a county (state police and other statewide agencies)
+ICPSR_PSEUDO_COUNTIES: tuple[str, ...] = ("777", "999")
+
+#: half-width of the "agrees" band of a ratio: |ratio - 1| <= WITHIN
+WITHIN = 0.10
+
+_ICPSR_FILE = "33523-0004-Data.rda"
+
+
+class MissingRealData(FileNotFoundError):
+    """A real input of the validation is absent; the message says how to build or fetch it."""
+
+
+# --------------------------------------------------------------------------------------
+# inputs
+# --------------------------------------------------------------------------------------
+
+
+def real_inputs(
+    icpsr_file: str | Path | None = None,
+    sbi_folder: str | Path | None = None,
+    panel: str = "cius_county",
+) -> dict[str, Path]:
+    """Locate the real files the validation needs; raise naming every absent one.
+
+    Parameters
+    ----------
+    icpsr_file : path, optional
+        ICPSR 33523 part 4 (any format :func:`enforcement_crime.sources.ucr_icpsr_county.load`
+        reads). Default: ``data/raw/ucr_icpsr_county/33523-0004-Data.rda`` when
+        present, else the shared copy ``<shared>/icpsr_county_ucr_2010/33523-0004-Data.rda``.
+    sbi_folder : path, optional
+        Folder of ``CrimeDataByCounty<year>.csv``. Default:
+        ``data/raw/nc_sbi_county_rates`` when it holds such files, else
+        ``<shared>/nc_sbi_county_rates``.
+    panel : str
+        The processed CIUS panel (``data/processed/<panel>.parquet``).
+
+    Returns
+    -------
+    dict
+        ``{"icpsr": path, "sbi": folder, "panel": parquet path}``.
+
+    Raises
+    ------
+    MissingRealData
+        One line per absent input, with the command or download that makes it.
+    """
+    shared = config.shared_data_dir()
+    if icpsr_file is None:
+        own = config.raw_dir("ucr_icpsr_county") / _ICPSR_FILE
+        icpsr = own if own.is_file() else shared / "icpsr_county_ucr_2010" / _ICPSR_FILE
+    else:
+        icpsr = Path(icpsr_file)
+    if sbi_folder is None:
+        own = config.raw_dir() / "nc_sbi_county_rates"
+        sbi = own if any(own.glob("CrimeDataByCounty*.csv")) else shared / "nc_sbi_county_rates"
+    else:
+        sbi = Path(sbi_folder)
+    parquet = config.processed_dir() / f"{panel}.parquet"
+    problems = []
+    if not icpsr.is_file():
+        problems.append(
+            f"ICPSR county file {icpsr} is absent: download ICPSR 33523 part 4 (free login, "
+            "https://www.icpsr.umich.edu/web/NACJD/studies/33523) into data/raw/ucr_icpsr_county/, "
+            f"or provide the shared copies ({shared})"
+        )
+    if not sbi.is_dir() or not any(sbi.glob("CrimeDataByCounty*.csv")):
+        problems.append(
+            f"NC SBI county rates (CrimeDataByCounty<year>.csv) are absent from {sbi}: export them "
+            "from crimereporting.ncsbi.gov (see `python -m enforcement_crime data fetch nc_sbi`) "
+            f"or provide the shared copies ({shared})"
+        )
+    if not parquet.is_file():
+        problems.append(
+            f"panel {panel!r} is not built ({parquet} absent): run "
+            f"`python -m enforcement_crime data build --shared {panel}` (or `make data` with the "
+            "CIUS, LEAIC and Census files in data/raw)"
+        )
+    if problems:
+        raise MissingRealData(
+            "the validation notebook compares REAL data only and cannot run:\n- "
+            + "\n- ".join(problems)
+        )
+    return {"icpsr": icpsr, "sbi": sbi, "panel": parquet}
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what}: missing column(s) {missing}; has {list(frame.columns)}")
+
+
+def icpsr_counties(icpsr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ICPSR county file as one row per Census county, with the rows set aside accounted for.
+
+    Parameters
+    ----------
+    icpsr : pandas.DataFrame
+        :func:`enforcement_crime.sources.ucr_icpsr_county.load` output (one
+        year): ``fips, county_fips, year, population, agencies_offenses,
+        coverage, violent, property, no_data``.
+
+    Returns
+    -------
+    counties : pandas.DataFrame
+        ``fips, state_fips, year, population, agencies, coverage, violent,
+        property, index, no_data, fips_repair``: ``index = violent +
+        property`` (missing when either is); county codes repaired with the
+        panels' rules (:func:`enforcement_crime.panels.fips.repair_fips`, the
+        same ones the CIUS panel applies: Shannon SD 46113 -> 46102, Bedford
+        city VA 51515 merged into 51019; a merge sums counts, populations and
+        agencies and keeps the lower coverage).
+    accounting : pandas.DataFrame
+        ``step, rows, reason``: rows in, pseudo-counties set aside (with the
+        offenses they hold), rows merged by a repair, rows out.
+
+    Notes
+    -----
+    Pseudo-counties (county code 777 or 999, :data:`ICPSR_PSEUDO_COUNTIES`)
+    hold agencies ICPSR did not allocate to a county; they are no county and
+    are set aside, their violent and property counts reported in
+    ``accounting``. Rows the loader flagged ``no_data`` (COVIND 0 and every
+    count 0) stay, with missing counts, so that the comparison lists them.
+    """
+    from enforcement_crime.panels.fips import repair_fips
+
+    need = ["fips", "county_fips", "year", "population", "agencies_offenses", "coverage",
+            "violent", "property", "no_data"]  # fmt: skip
+    _require(icpsr, need, "icpsr_counties")
+    years = icpsr["year"].dropna().unique()
+    if len(years) != 1:
+        raise ValueError(f"icpsr_counties: expected one year, got {sorted(years)}")
+    df = icpsr.reset_index(drop=True)
+    pseudo = df["county_fips"].astype("string").isin(ICPSR_PSEUDO_COUNTIES).fillna(False)
+    acc = [{"step": "ICPSR rows in", "rows": len(df), "reason": ""}]
+    held = df.loc[pseudo, ["violent", "property"]].sum()
+    acc.append(
+        {
+            "step": "set aside",
+            "rows": int(pseudo.sum()),
+            "reason": "pseudo-county (county code 777/999: agencies not allocated to a county); "
+            f"they hold {int(held['violent'])} violent and {int(held['property'])} property "
+            "offenses",
+        }
+    )
+    out = pd.DataFrame(
+        {
+            "fips": df["fips"].astype("string"),
+            "year": df["year"].astype("int64"),
+            "population": df["population"].astype("Int64"),
+            "agencies": df["agencies_offenses"].astype("Int64"),
+            "coverage": df["coverage"].astype(float),
+            "violent": df["violent"].astype("Int64"),
+            "property": df["property"].astype("Int64"),
+            "no_data": df["no_data"].astype(bool),
+        }
+    )[~pseudo.to_numpy()]
+    n_before = len(out)
+    agg = {"population": "sum", "agencies": "sum", "violent": "sum", "property": "sum",
+           "coverage": "min", "no_data": "max"}  # fmt: skip
+    out, _ = repair_fips(out.reset_index(drop=True), agg=agg)
+    acc.append(
+        {
+            "step": "merged",
+            "rows": n_before - len(out),
+            "reason": "county code merged into another by a repair rule (e.g. Bedford city VA "
+            "51515 into 51019)",
+        }
+    )
+    out["index"] = (out["violent"] + out["property"]).astype("Int64")
+    out["state_fips"] = out["fips"].str[:2]
+    out = out[["fips", "state_fips", "year", "population", "agencies", "coverage", "violent",
+               "property", "index", "no_data", "fips_repair"]]  # fmt: skip
+    out = out.sort_values("fips", ignore_index=True)
+    acc.append({"step": "ICPSR counties out", "rows": len(out), "reason": ""})
+    return out, pd.DataFrame(acc)
+
+
+# --------------------------------------------------------------------------------------
+# pairing and agreement
+# --------------------------------------------------------------------------------------
+
+
+def compare_values(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    *,
+    keys: Sequence[str] = ("fips",),
+    groups: Sequence[str] = GROUPS,
+    names: tuple[str, str] = ("cius", "icpsr"),
+    carry: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Pair two sources unit by unit: one row per key and group, with the ratio left / right.
+
+    Parameters
+    ----------
+    left, right : pandas.DataFrame
+        One row per ``keys``; the ``groups`` columns hold non-negative
+        numbers (counts or rates), missing where unknown.
+    keys : sequence of str
+        Unit keys present in both frames (e.g. ``("fips",)`` or ``("fips", "year")``).
+    groups : sequence of str
+        Value columns present in both frames; each becomes a ``group``.
+    names : (str, str)
+        Names of the two sources, used in ``status`` and as column names of
+        the two values.
+    carry : sequence of str
+        Columns of ``left`` to keep (e.g. ``"state"``, ``"county_name"``);
+        filled from ``right`` where ``left`` has no row and ``right`` has the column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``keys..., carry..., group, <left name>, <right name>, ratio,
+        log_ratio, difference, status``. ``ratio = left / right`` where both
+        are present and right > 0; ``log_ratio = ln(left) - ln(right)`` where
+        both are positive; ``difference = left - right``. ``status`` is one
+        of ``"compared"`` (both positive), ``"zero in both"``,
+        ``"zero in <name>"``, ``"missing in <name>"`` (row present, value
+        missing) or ``"no <name> row"``. Sorted by keys and group.
+
+    Raises
+    ------
+    ValueError
+        A key or group column is absent, a key is duplicated, or a value is
+        negative (naming the source, column and unit).
+    """
+    ln, rn = names
+    keys, groups = list(keys), list(groups)
+    for frame, name in ((left, ln), (right, rn)):
+        _require(frame, keys + groups, f"compare_values ({name})")
+        dup = frame.duplicated(keys, keep=False)
+        if dup.any():
+            first = frame.loc[dup, keys].iloc[0].to_dict()
+            raise ValueError(
+                f"compare_values ({name}): {int(dup.sum())} rows share a key, e.g. {first}"
+            )
+        for g in groups:
+            v = pd.to_numeric(frame[g], errors="raise").astype(float)
+            if (v < 0).any():
+                first = frame.loc[(v < 0).to_numpy(), keys].iloc[0].to_dict()
+                raise ValueError(
+                    f"compare_values ({name}): column {g!r} has a negative value at {first}"
+                )
+    carry = [c for c in carry if c not in keys]
+    _require(left, carry, f"compare_values ({ln}) carry")
+    lk = left[keys + carry + groups].copy()
+    rk = right[keys + [c for c in carry if c in right.columns] + groups].copy()
+    for k in keys:  # key dtypes must agree for the merge: numbers stay, anything else as strings
+        numeric = pd.api.types.is_numeric_dtype(lk[k]) and pd.api.types.is_numeric_dtype(rk[k])
+        if not numeric:
+            lk[k], rk[k] = lk[k].astype("string"), rk[k].astype("string")
+    both = lk.merge(rk, on=keys, how="outer", suffixes=("__l", "__r"), indicator=True)
+    for c in carry:
+        if f"{c}__r" in both.columns:
+            both[c] = both[f"{c}__l"].fillna(both[f"{c}__r"])
+    parts = []
+    for g in groups:
+        lv = pd.to_numeric(both[f"{g}__l"]).astype(float)
+        rv = pd.to_numeric(both[f"{g}__r"]).astype(float)
+        status = np.select(
+            [
+                both["_merge"].eq("right_only"),
+                both["_merge"].eq("left_only"),
+                lv.isna(),
+                rv.isna(),
+                (lv == 0) & (rv == 0),
+                lv == 0,
+                rv == 0,
+            ],
+            [f"no {ln} row", f"no {rn} row", f"missing in {ln}", f"missing in {rn}",
+             "zero in both", f"zero in {ln}", f"zero in {rn}"],
+            default="compared",
+        )  # fmt: skip
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(rv > 0, lv / rv, np.nan)
+            logr = np.where((lv > 0) & (rv > 0), np.log(lv) - np.log(rv), np.nan)
+        part = both[keys + carry].copy()
+        part["group"] = g
+        part[ln] = lv.to_numpy()
+        part[rn] = rv.to_numpy()
+        part["ratio"] = ratio
+        part["log_ratio"] = logr
+        part["difference"] = (lv - rv).to_numpy()
+        part["status"] = status
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    order = {g: i for i, g in enumerate(groups)}
+    out = out.sort_values(keys + ["group"], key=lambda s: s.map(order) if s.name == "group" else s)
+    return out.reset_index(drop=True)
+
+
+def status_counts(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Units per ``status`` and ``group`` of a :func:`compare_values` frame (every unit counted).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per status, one column per group (in the pairs' order), plus
+        a ``total`` row; the columns sum to the units of each group.
+    """
+    _require(pairs, ["group", "status"], "status_counts")
+    groups = list(dict.fromkeys(pairs["group"]))
+    tab = pd.crosstab(pairs["status"], pairs["group"]).reindex(columns=groups, fill_value=0)
+    tab.loc["total"] = tab.sum()
+    tab.columns.name = None
+    return tab.rename_axis("status").reset_index()
+
+
+def _agreement(g: pd.DataFrame, ln: str, rn: str) -> dict[str, float]:
+    ok = g[g["status"] == "compared"]
+    n = len(ok)
+    la, lb = np.log(ok[ln].to_numpy(float)), np.log(ok[rn].to_numpy(float))
+    corr = float(np.corrcoef(la, lb)[0, 1]) if n >= 3 and la.std() > 0 and lb.std() > 0 else np.nan
+    r = ok["ratio"].to_numpy(float)
+    q = np.quantile(r, [0.25, 0.5, 0.75]) if n else [np.nan] * 3
+    return {
+        "units": int(len(g)),
+        "compared": n,
+        "corr_log": corr,
+        "median_ratio": float(q[1]),
+        "ratio_q25": float(q[0]),
+        "ratio_q75": float(q[2]),
+        "share_within_10pct": float(np.mean(np.abs(r - 1) <= WITHIN + 1e-12)) if n else np.nan,
+        "share_below_90pct": float(np.mean(r < 1 - WITHIN - 1e-12)) if n else np.nan,
+        "share_above_110pct": float(np.mean(r > 1 + WITHIN + 1e-12)) if n else np.nan,
+        f"sum_{ln}": float(ok[ln].sum()),
+        f"sum_{rn}": float(ok[rn].sum()),
+        "ratio_of_sums": float(ok[ln].sum() / ok[rn].sum()) if n and ok[rn].sum() > 0 else np.nan,
+    }
+
+
+def agreement_summary(
+    pairs: pd.DataFrame,
+    by: Sequence[str] = ("group",),
+    names: tuple[str, str] = ("cius", "icpsr"),
+) -> pd.DataFrame:
+    """Agreement of two sources per group (and e.g. per state): correlation and ratio distribution.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        :func:`compare_values` output.
+    by : sequence of str
+        Grouping columns (``("group",)``, ``("state", "group")``, ...).
+    names : (str, str)
+        The two sources' value columns, as given to :func:`compare_values`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``by`` cell: ``units`` (pairs in the cell, any status),
+        ``compared`` (both values positive), ``corr_log`` (Pearson
+        correlation of the logs of compared pairs; NaN with fewer than 3 or
+        no variation), ``median_ratio``, ``ratio_q25``, ``ratio_q75``,
+        ``share_within_10pct`` (:math:`|r - 1| \\le 0.10`),
+        ``share_below_90pct``, ``share_above_110pct`` (ratios of compared
+        pairs), ``sum_<left>``, ``sum_<right>`` and ``ratio_of_sums`` over
+        compared pairs.
+    """
+    ln, rn = names
+    by = list(by)
+    _require(pairs, by + [ln, rn, "ratio", "status"], "agreement_summary")
+    rows = []
+    for key, g in pairs.groupby(by, sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(by, key, strict=True)), **_agreement(g, ln, rn)})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------
+# why counties differ
+# --------------------------------------------------------------------------------------
+
+
+def cius_composition(panel: pd.DataFrame) -> pd.DataFrame:
+    """What each CIUS county-year total is made of, from the ``cius_county`` panel's columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``fips, year, cius_agencies`` (agency rows summed), ``cius_cities``
+        (Table 8), ``cius_has_sheriff`` (a Table 10 sheriff or county police
+        row), ``cius_other_rows`` (the other agency rows: Table 11 tribal and
+        other agencies, or a second Table 10 row such as a county police beside
+        the sheriff; = agencies - cities - one Table 10 row) and
+        ``population_census`` (the Census county population of the panel).
+    """
+    _require(panel, ["fips", "year", "n_agencies", "n_cities", "has_county_agency", "population"],
+             "cius_composition")  # fmt: skip
+    sheriff = panel["has_county_agency"].astype(bool)
+    out = pd.DataFrame(
+        {
+            "fips": panel["fips"].astype("string"),
+            "year": panel["year"].astype("int64"),
+            "cius_agencies": panel["n_agencies"].astype("int64"),
+            "cius_cities": panel["n_cities"].astype("int64"),
+            "cius_has_sheriff": sheriff,
+            "cius_other_rows": (
+                panel["n_agencies"] - panel["n_cities"] - sheriff.astype(int)
+            ).astype("int64"),
+            "population_census": panel["population"].astype(float),
+        }
+    )
+    bad = out["cius_other_rows"] < 0
+    if bad.any():
+        raise ValueError(
+            "cius_composition: n_agencies < n_cities + sheriff row for "
+            f"{out.loc[bad, ['fips', 'year']].head(3).to_dict(orient='records')}"
+        )
+    return out.reset_index(drop=True)
+
+
+def cius_agency_rows(year: int, *, shared: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One year's CIUS agency rows matched to counties, and the LEAIC crosswalk used.
+
+    Parameters
+    ----------
+    year : int
+        CIUS year (files whose name holds the 4-digit year, or starts with the
+        2-digit year as the FBI's ``10tbl08.xls``).
+    shared : bool, optional
+        Read ``../shared/data`` (True) or ``data/raw`` (False); default
+        ``data/raw`` when it holds CIUS and LEAIC files, else the shared copies.
+
+    Returns
+    -------
+    agencies : pandas.DataFrame
+        :func:`enforcement_crime.panels.matching.match_cius_agencies` output
+        (the same matching the ``cius_county`` panel uses): one row per
+        agency, ``fips`` missing when unmatched.
+    crosswalk : pandas.DataFrame
+        :func:`enforcement_crime.sources.leaic.load` output.
+    """
+    from enforcement_crime.panels.matching import match_cius_agencies
+    from enforcement_crime.panels.rawfiles import files_for
+    from enforcement_crime.sources import fbi_cius, leaic
+
+    if shared is None:
+        shared = not (files_for("fbi_cius") and files_for("leaic"))
+    yy = f"{year % 100:02d}"
+    files = [p for p in files_for("fbi_cius", shared=shared)
+             if str(year) in p.stem or p.stem.startswith(f"{yy}tbl")]  # fmt: skip
+    lea = files_for("leaic", shared=shared)
+    where = config.shared_data_dir() if shared else config.raw_dir()
+    if not files or not lea:
+        raise MissingRealData(
+            f"cius_agency_rows({year}): CIUS tables of {year} or the LEAIC file not found under "
+            f"{where} (CIUS: {len(files)} file(s), LEAIC: {len(lea)})"
+        )
+    tables = [t for t in (fbi_cius.load(p) for p in files) if (t["year"] == year).all()]
+    kinds = {str(t["table"].iloc[0]) for t in tables}
+    if not {"city", "county"} <= kinds:
+        raise MissingRealData(
+            f"cius_agency_rows({year}): need a city table (8) and a county table (10) of {year} "
+            f"under {where}; found {sorted(kinds)} in {[p.name for p in files]}"
+        )
+    crosswalk = leaic.load(lea[0])
+    agencies = match_cius_agencies(pd.concat(tables, ignore_index=True), crosswalk)
+    return agencies, crosswalk
+
+
+def agency_facts(
+    agencies: pd.DataFrame, crosswalk: pd.DataFrame, population: pd.DataFrame
+) -> pd.DataFrame:
+    """County facts from the agency rows: multi-county cities and agencies CIUS does not list.
+
+    Parameters
+    ----------
+    agencies : pandas.DataFrame
+        :func:`cius_agency_rows` output (one year): ``table, agency,
+        population, fips, ori``.
+    crosswalk : pandas.DataFrame
+        LEAIC: ``ori7, fips, agency_name, agency_type, population`` (U_TPOP,
+        population served as UCR records it).
+    population : pandas.DataFrame
+        ``fips, population_census`` (e.g. :func:`cius_composition` output).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per county of ``population``: ``largest_city``,
+        ``largest_city_population`` (Table 8 population of the county's
+        largest matched city), ``largest_city_share`` (/ Census county
+        population; above 1 the city spans other counties and CIUS counts it
+        wholly here, while ICPSR allocates it by population),
+        ``unlisted_agencies``, ``unlisted_population`` and ``largest_unlisted``:
+        LEAIC agencies of the county with an ORI and a positive population
+        served that no CIUS row of the year matched (non-reporters or
+        agencies the FBI did not publish; ICPSR imputes them; Table 10 rows
+        carry no ORI, so a county's sheriff and county police count as
+        listed when CIUS has a Table 10 row for the county), and
+        ``unlisted_share`` = unlisted population / Census population.
+    """
+    _require(agencies, ["table", "agency", "population", "fips", "ori"], "agency_facts (agencies)")
+    _require(crosswalk, ["ori7", "fips", "agency_name", "agency_type", "population"],
+             "agency_facts (crosswalk)")  # fmt: skip
+    _require(population, ["fips", "population_census"], "agency_facts (population)")
+    pop = population[["fips", "population_census"]].drop_duplicates("fips").copy()
+    pop["fips"] = pop["fips"].astype("string")
+    city = agencies[(agencies["table"] == "city") & agencies["fips"].notna()].copy()
+    city["population"] = pd.to_numeric(city["population"]).astype(float)
+    city = city.sort_values(["fips", "population"], ascending=[True, False])
+    big = city.groupby("fips").head(1)[["fips", "agency", "population"]]
+    big = big.rename(columns={"agency": "largest_city", "population": "largest_city_population"})
+    big["fips"] = big["fips"].astype("string")
+    listed = set(agencies["ori"].dropna().astype(str))
+    with_t10 = set(agencies.loc[(agencies["table"] == "county"), "fips"].dropna().astype(str))
+    cw = crosswalk[crosswalk["ori7"].notna() & crosswalk["fips"].notna()].copy()
+    cw["population"] = pd.to_numeric(cw["population"]).astype(float)
+    # Table 10 rows carry no ORI: a county's sheriff and county police count as listed when
+    # CIUS has a Table 10 row for the county
+    county_agency = cw["agency_type"].isin(["sheriff", "county police"]) & cw["fips"].astype(
+        str
+    ).isin(with_t10)
+    cw = cw[(cw["population"] > 0) & ~cw["ori7"].astype(str).isin(listed) & ~county_agency]
+    cw = cw.sort_values(["fips", "population"], ascending=[True, False])
+    cw["fips"] = cw["fips"].astype("string")
+    unl = cw.groupby("fips").agg(
+        unlisted_agencies=("ori7", "size"),
+        unlisted_population=("population", "sum"),
+        largest_unlisted=("agency_name", "first"),
+    )
+    out = pop.merge(big, on="fips", how="left").merge(unl.reset_index(), on="fips", how="left")
+    out["largest_city_share"] = out["largest_city_population"] / out["population_census"]
+    out["unlisted_agencies"] = out["unlisted_agencies"].fillna(0).astype("int64")
+    out["unlisted_population"] = out["unlisted_population"].fillna(0.0)
+    out["unlisted_share"] = out["unlisted_population"] / out["population_census"]
+    return out.drop(columns="population_census")
+
+
+def unmatched_by_state(agencies: pd.DataFrame) -> pd.DataFrame:
+    """CIUS agency rows matched to no county, per state: how many, whom, and the offenses they hold.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``state_fips, unmatched_agencies, unmatched_population`` (Table 8
+        population; sheriffs have none), ``unmatched_violent``,
+        ``unmatched_property`` (their published counts: offenses missing
+        from every county total of the state) and ``largest_unmatched``.
+        States without an unmatched agency have no row.
+    """
+    _require(agencies, ["state_fips", "agency", "population", "fips", "violent", "property"],
+             "unmatched_by_state")  # fmt: skip
+    u = agencies[agencies["fips"].isna()].copy()
+    u["population"] = pd.to_numeric(u["population"]).astype(float)
+    u = u.sort_values(["state_fips", "population"], ascending=[True, False])
+    out = u.groupby("state_fips").agg(
+        unmatched_agencies=("agency", "size"),
+        unmatched_population=("population", "sum"),
+        unmatched_violent=("violent", "sum"),
+        unmatched_property=("property", "sum"),
+        largest_unmatched=("agency", "first"),
+    )
+    return out.reset_index()
+
+
+def county_diagnostics(
+    composition: pd.DataFrame,
+    icpsr: pd.DataFrame | None = None,
+    facts: pd.DataFrame | None = None,
+    *,
+    population_tolerance: float = 0.05,
+    unlisted_tolerance: float = 0.05,
+) -> pd.DataFrame:
+    """Facts that can explain a county's CIUS-vs-reference difference, and a ``reasons`` string.
+
+    Parameters
+    ----------
+    composition : pandas.DataFrame
+        :func:`cius_composition` output (keys ``fips, year``).
+    icpsr : pandas.DataFrame, optional
+        :func:`icpsr_counties` output; without it only the CIUS flags are set
+        (the NC SBI files hold no agency counts or populations).
+    facts : pandas.DataFrame, optional
+        :func:`agency_facts` output (keys ``fips``), for the multi-county
+        city and unlisted-agency flags.
+    population_tolerance : float
+        An ICPSR population (CPOPCRIM) further than this share from the
+        Census population is flagged.
+    unlisted_tolerance : float
+        LEAIC agencies absent from CIUS are flagged when they serve more
+        than this share of the county population.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``composition``'s columns, and with ``icpsr``: ``icpsr_agencies``
+        (AG_OFF), ``agency_gap`` (ICPSR agencies - CIUS agency rows),
+        ``icpsr_coverage`` (COVIND), ``population_icpsr`` and
+        ``population_ratio`` (ICPSR / Census); then ``reasons``: the flags that
+        hold, separated by "; ", "" when none. Flags: "ICPSR coverage c < 100
+        (agencies imputed or scaled by ICPSR)", "ICPSR counts k more agencies
+        than CIUS lists" / "CIUS lists k more agencies than ICPSR counts",
+        "no sheriff/county police row in CIUS Table 10", "k other CIUS agency rows
+        (Table 11 or a 2nd Table 10 row)", "ICPSR population differs from Census by x%", and with
+        ``facts``: "CIUS city X (population p) is k times the county
+        population: a multi-county city counted wholly here" and "LEAIC
+        agencies serving x% of the county population are not in CIUS
+        (largest: X)".
+    """
+    comp = composition.copy()
+    if icpsr is not None:
+        cols = ["fips", "year", "agencies", "coverage", "population"]
+        _require(icpsr, cols, "county_diagnostics (icpsr)")
+        ic = icpsr[cols].rename(
+            columns={
+                "agencies": "icpsr_agencies",
+                "coverage": "icpsr_coverage",
+                "population": "population_icpsr",
+            }  # fmt: skip
+        )
+        ic["fips"] = ic["fips"].astype("string")
+        comp = comp.merge(ic, on=["fips", "year"], how="left")
+        comp["icpsr_agencies"] = comp["icpsr_agencies"].astype("Int64")
+        comp["agency_gap"] = (comp["icpsr_agencies"] - comp["cius_agencies"]).astype("Int64")
+        comp["population_icpsr"] = comp["population_icpsr"].astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            comp["population_ratio"] = comp["population_icpsr"] / comp["population_census"]
+    if facts is not None:
+        _require(facts, ["fips", "largest_city", "largest_city_share", "unlisted_share",
+                         "largest_unlisted"], "county_diagnostics (facts)")  # fmt: skip
+        f = facts.copy()
+        f["fips"] = f["fips"].astype("string")
+        comp = comp.merge(f, on="fips", how="left")
+    reasons = []
+    for r in comp.itertuples(index=False):
+        flags = []
+        if icpsr is not None:
+            if pd.notna(r.icpsr_coverage) and r.icpsr_coverage < 100:
+                flags.append(
+                    f"ICPSR coverage {r.icpsr_coverage:.1f} < 100 (agencies imputed or scaled by ICPSR)"
+                )
+            if pd.notna(r.agency_gap) and r.agency_gap > 0:
+                flags.append(f"ICPSR counts {int(r.agency_gap)} more agencies than CIUS lists")
+            elif pd.notna(r.agency_gap) and r.agency_gap < 0:
+                flags.append(f"CIUS lists {-int(r.agency_gap)} more agencies than ICPSR counts")
+        if not r.cius_has_sheriff:
+            flags.append("no sheriff/county police row in CIUS Table 10")
+        if r.cius_other_rows > 0:
+            flags.append(
+                f"{int(r.cius_other_rows)} other CIUS agency rows (Table 11 or a 2nd Table 10 row)"
+            )
+        if icpsr is not None and pd.notna(r.population_ratio):
+            if abs(r.population_ratio - 1) > population_tolerance:
+                flags.append(
+                    f"ICPSR population differs from Census by {r.population_ratio - 1:+.0%}"
+                )
+        if facts is not None:
+            if pd.notna(r.largest_city_share) and r.largest_city_share > 1:
+                flags.append(
+                    f"CIUS city {r.largest_city} (population {r.largest_city_population:,.0f}) is "
+                    f"{r.largest_city_share:.1f} times the county population: a multi-county city "
+                    "counted wholly here"
+                )
+            if pd.notna(r.unlisted_share) and r.unlisted_share > unlisted_tolerance:
+                flags.append(
+                    f"LEAIC agencies serving {r.unlisted_share:.0%} of the county population are "
+                    f"not in CIUS (largest: {r.largest_unlisted})"
+                )
+        reasons.append("; ".join(flags))
+    comp["reasons"] = reasons
+    return comp
+
+
+#: flag name -> test on a :func:`county_diagnostics` frame (columns used must be present)
+_FLAGS = {
+    "ICPSR coverage < 100": lambda d: d["icpsr_coverage"] < 100,
+    "ICPSR counts more agencies than CIUS lists": lambda d: d["agency_gap"] > 0,
+    "no Table 10 sheriff/county police row": lambda d: ~d["cius_has_sheriff"].astype(bool),
+    "other CIUS agency rows (Table 11 or a 2nd Table 10 row)": lambda d: d["cius_other_rows"] > 0,
+    "LEAIC agencies absent from CIUS serve > 5% of population": lambda d: (
+        d["unlisted_share"] > 0.05
+    ),
+    "multi-county city counted wholly here": lambda d: d["largest_city_share"] > 1,
+}
+
+
+def flag_summary(
+    pairs: pd.DataFrame,
+    diagnostics: pd.DataFrame,
+    *,
+    group: str = "index",
+    keys: Sequence[str] = ("fips",),
+    names: tuple[str, str] = ("cius", "icpsr"),
+) -> pd.DataFrame:
+    """Agreement among the compared units that carry each diagnostic flag, and among those with none.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        :func:`compare_values` output.
+    diagnostics : pandas.DataFrame
+        :func:`county_diagnostics` output; flags whose columns are absent are skipped.
+    group : str
+        The group compared.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per flag (a unit can carry several) and a row "none of these
+        flags": :func:`agreement_summary`'s columns for the units concerned.
+        Missing diagnostic values count as "flag not set".
+    """
+    d = pairs[(pairs["group"] == group) & (pairs["status"] == "compared")]
+    d = d.merge(diagnostics, on=list(keys), how="left", suffixes=("", "_diag"))
+    rows, any_flag = [], pd.Series(False, index=d.index)
+    for name, test in _FLAGS.items():
+        try:
+            hit = test(d).fillna(False).astype(bool)
+        except KeyError:
+            continue
+        any_flag |= hit
+        rows.append({"flag": name, **_agreement(d[hit], *names)})
+    rows.append({"flag": "none of these flags", **_agreement(d[~any_flag], *names)})
+    return pd.DataFrame(rows)
+
+
+def largest_differences(
+    pairs: pd.DataFrame,
+    diagnostics: pd.DataFrame | None = None,
+    *,
+    group: str = "index",
+    n: int = 20,
+    rank: str = "abs_difference",
+    keys: Sequence[str] = ("fips",),
+) -> pd.DataFrame:
+    """The compared units of one group that differ most, with their diagnostics.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        :func:`compare_values` output.
+    diagnostics : pandas.DataFrame, optional
+        :func:`county_diagnostics` output, merged on ``keys``.
+    group : str
+        Which group to rank.
+    n : int
+        Rows returned.
+    rank : {"abs_difference", "abs_log_ratio"}
+        Rank by the absolute difference in the values (offenses misplaced;
+        large counties first) or by the absolute log ratio (relative gaps;
+        small counties first).
+    keys : sequence of str
+        Unit keys shared with ``diagnostics``.
+    """
+    if rank not in ("abs_difference", "abs_log_ratio"):
+        raise ValueError(
+            f"largest_differences: rank must be 'abs_difference' or 'abs_log_ratio', not {rank!r}"
+        )
+    if group not in set(pairs["group"]):
+        raise ValueError(
+            f"largest_differences: no group {group!r}; has {sorted(set(pairs['group']))}"
+        )
+    d = pairs[(pairs["group"] == group) & (pairs["status"] == "compared")].copy()
+    col = "difference" if rank == "abs_difference" else "log_ratio"
+    d = d.assign(_k=d[col].abs()).sort_values(["_k", *keys], ascending=[False] + [True] * len(keys))
+    d = d.drop(columns="_k").head(n)
+    if diagnostics is not None:
+        extra = [c for c in diagnostics.columns if c not in d.columns or c in keys]
+        d = d.merge(diagnostics[extra], on=list(keys), how="left")
+    return d.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------
+# figure
+# --------------------------------------------------------------------------------------
+
+
+def agreement_figure(
+    pairs: pd.DataFrame,
+    *,
+    names: tuple[str, str] = ("cius", "icpsr"),
+    labels: tuple[str, str] = ("CIUS approximation", "ICPSR 33523"),
+    unit_label: str = "counties",
+    title: str | None = None,
+) -> tuple[plt.Figure, pd.DataFrame]:
+    """One scatter per group (log scales, 45-degree line) and the distribution of the log ratio.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        :func:`compare_values` output; only ``status == "compared"`` pairs
+        are drawn (positive on both sides); the number of other pairs is
+        written on each panel.
+    names, labels : (str, str)
+        The value columns and their axis labels (left source on the y axis).
+    unit_label : str
+        What a point is, for the "N = ..." notes.
+    title : str, optional
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    data : pandas.DataFrame
+        The compared pairs drawn (``group``, the two values, ``ratio``, ``log_ratio`` and keys).
+
+    Notes
+    -----
+    The right panel is :func:`enforcement_crime.plots.distribution_plot` of
+    :math:`\\ln(\\text{left}/\\text{right})` by group, with dashed lines at
+    :math:`\\ln 0.9` and :math:`\\ln 1.1` (the +/-10% band).
+    """
+    from enforcement_crime.plots import PALETTE, distribution_plot
+
+    ln, rn = names
+    groups = list(dict.fromkeys(pairs["group"]))
+    drawn = pairs[pairs["status"] == "compared"]
+    if drawn.empty:
+        raise ValueError("agreement_figure: no compared pair (both values positive) to draw")
+    fig, axes = plt.subplots(1, len(groups) + 1, figsize=(3.0 * (len(groups) + 1), 3.2))
+    for i, (ax, g) in enumerate(zip(axes[:-1], groups, strict=True)):
+        d = drawn[drawn["group"] == g]
+        n_other = int(((pairs["group"] == g) & (pairs["status"] != "compared")).sum())
+        if len(d):
+            ax.scatter(d[rn], d[ln], s=4, alpha=0.4, color=PALETTE[i % len(PALETTE)], lw=0)
+            lo = float(min(d[rn].min(), d[ln].min()))
+            hi = float(max(d[rn].max(), d[ln].max()))
+            ax.plot([lo, hi], [lo, hi], color="black", lw=0.8, ls="--", label="45-degree line")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            corr = np.corrcoef(np.log(d[rn]), np.log(d[ln]))[0, 1] if len(d) >= 3 else np.nan
+            ax.set_title(
+                f"{g}: N = {len(d):,} {unit_label}\nr(log) = {corr:.3f}; {n_other:,} not compared",
+                fontsize=7,
+            )
+        ax.set_xlabel(f"{labels[1]} ({g})")
+        if i == 0:
+            ax.set_ylabel(labels[0])
+    distribution_plot(
+        drawn, x="log_ratio", hue="group", kind="hist", bins=60, ax=axes[-1],
+        observed={"-10%": float(np.log(1 - WITHIN)), "+10%": float(np.log(1 + WITHIN))},
+        xlabel=f"ln({labels[0]} / {labels[1]})",
+    )  # fmt: skip
+    axes[-1].set_title(
+        f"log ratio, N = {drawn.groupby('group').size().max():,} {unit_label}", fontsize=7
+    )
+    if title:
+        fig.suptitle(title, fontsize=8)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig, drawn.reset_index(drop=True)
