@@ -64,6 +64,9 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
 
 
 def _corner_note(ax: plt.Axes, text: str) -> None:
+    """Small boxed note in the upper-left corner (long N notes wrap before "clusters")."""
+    if text and max(len(line) for line in text.split("\n")) > 38:
+        text = text.replace(", clusters =", "\nclusters =")
     if text:
         ax.text(
             0.02,
