@@ -44,7 +44,7 @@ interactive = True  # sliders when a live kernel is present (papermill runs pass
 import matplotlib.pyplot as plt
 import numpy as np
 
-from enforcement_crime import plots
+from enforcement_crime import plots, reports
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered
 from enforcement_crime.teaching import check, estimators, explore, label_synthetic, needs
@@ -87,7 +87,7 @@ ax.set_xlabel("Year")
 ax.set_ylabel("Mean log crime rate")
 ax.set_title("Adopters and never-adopters (adoption in 2009)")
 ax.legend()
-plots.save_figure(fig, "fig_teaching_01_group_means", by_year, study="teaching", synthetic=True)
+reports.save_figure(fig, "fig_teaching_01_group_means", by_year, study="teaching", synthetic=True)
 plt.show()
 
 # %% [markdown] tags=["exercise"]

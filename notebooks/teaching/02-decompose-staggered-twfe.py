@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from enforcement_crime import plots, synthetic
+from enforcement_crime import plots, reports, synthetic
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect
 from enforcement_crime.teaching import check, check_that, estimators, explore, needs
@@ -150,7 +150,7 @@ if not weights_by_e.empty:
     ax.set_ylabel("Total TWFE weight")
     ax.set_title("TWFE weights on treated cells, by adoption cohort")
     ax.legend(title="cohort", ncols=3)
-    plots.save_figure(fig, "fig_teaching_02_twfe_weights", weights_by_e, study="teaching", synthetic=True)
+    reports.save_figure(fig, "fig_teaching_02_twfe_weights", weights_by_e, study="teaching", synthetic=True)
     plt.show()
 
 # %% [markdown]
@@ -198,7 +198,7 @@ with needs("bacon_decomposition"):
     ax.set_ylabel("2x2 DiD estimate")
     ax.set_title("Goodman-Bacon decomposition of TWFE")
     ax.legend(fontsize=11)
-    plots.save_figure(fig, "fig_teaching_02_bacon", comps, study="teaching", synthetic=True)
+    reports.save_figure(fig, "fig_teaching_02_bacon", comps, study="teaching", synthetic=True)
     plt.show()
 
 # %% [markdown] tags=["exercise"]

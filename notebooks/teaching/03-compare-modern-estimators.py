@@ -44,7 +44,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from enforcement_crime import plots, tables
+from enforcement_crime import plots, reports
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered, true_att
 from enforcement_crime.teaching import check, estimators, explore, label_synthetic, needs
@@ -84,7 +84,7 @@ with needs("compare_estimators"):
     )  # fmt: skip
     table["truth"] = truth
     display(table[["estimator", "term", "estimate", "std_error", "conf_low", "conf_high", "estimand"]])
-    tables.save_table(table[["estimator", "term", "estimate", "std_error", "conf_low", "conf_high", "truth"]],
+    reports.save_table(table[["estimator", "term", "estimate", "std_error", "conf_low", "conf_high", "truth"]],
                       "tab_teaching_03_estimators", study="teaching", synthetic=True)  # fmt: skip
     fig, ax = plt.subplots(figsize=plots.FIGSIZES["full"])
     y = np.arange(len(table))
@@ -94,7 +94,7 @@ with needs("compare_estimators"):
     ax.set_yticks(y, table["estimator"])
     ax.set_xlabel("Estimated ATT (95% CI)")
     ax.legend()
-    plots.save_figure(fig, "fig_teaching_03_estimators", table[["estimator", "estimate", "conf_low", "conf_high", "truth"]],
+    reports.save_figure(fig, "fig_teaching_03_estimators", table[["estimator", "estimate", "conf_low", "conf_high", "truth"]],
                       study="teaching", synthetic=True)  # fmt: skip
     plt.show()
 
@@ -132,7 +132,7 @@ with needs("callaway_santanna"):
     plots.event_study_plot(path, ax=ax, reference=None, label="Callaway-Sant'Anna")
     ax.plot(truth_e.index.astype(float), truth_e.to_numpy(), color="#D55E00", ls="--", label="truth")
     ax.legend()
-    plots.save_figure(fig, "fig_teaching_03_cs_dynamic",
+    reports.save_figure(fig, "fig_teaching_03_cs_dynamic",
                       path[["event_time", "estimate", "conf_low", "conf_high"]].merge(
                           truth_e.rename("truth").reset_index(), on="event_time", how="left"),
                       study="teaching", synthetic=True)  # fmt: skip

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from enforcement_crime import plots
+from enforcement_crime import plots, reports
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered
 from enforcement_crime.teaching import (
@@ -91,7 +91,7 @@ with needs("event_study"):
     plots.event_study_plot(frame, ax=ax, reference=-1, label="event study (TWFE)")
     ax.plot(events, truth_e.to_numpy(), color="#D55E00", ls="--", label="true effect")
     ax.legend()
-    plots.save_figure(fig, "fig_teaching_04_event_study",
+    reports.save_figure(fig, "fig_teaching_04_event_study",
                       frame[["event_time", "estimate", "conf_low", "conf_high"]].assign(truth=truth_e.to_numpy()),
                       study="teaching", synthetic=True)  # fmt: skip
     plt.show()
@@ -157,7 +157,7 @@ with needs("event_study", "honest_did"):
     ax.set_ylabel("Robust 95% CI, average effect e=0..5")
     ax.set_title("HonestDiD: smoothness restriction")
     ax.legend()
-    plots.save_figure(fig, "fig_teaching_04_honest", part[["term", "conf_low", "conf_high"]].assign(truth=truth_avg),
+    reports.save_figure(fig, "fig_teaching_04_honest", part[["term", "conf_low", "conf_high"]].assign(truth=truth_avg),
                       study="teaching", synthetic=True)  # fmt: skip
     plt.show()
 

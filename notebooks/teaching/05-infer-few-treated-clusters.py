@@ -51,7 +51,7 @@ import pandas as pd
 from IPython.display import display
 from scipy import stats
 
-from enforcement_crime import plots, tables
+from enforcement_crime import plots, reports
 from enforcement_crime.facts import nc_287g_agreements
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered
@@ -104,7 +104,7 @@ with needs("twfe", "wild_cluster_bootstrap", "randomization_inference"):
     one = pd.Series(three_tests(df, seed)).rename("value").to_frame()
     one.loc["true effect"] = true_effect
     display(one)
-    tables.save_table(one.reset_index(names="quantity"), "tab_teaching_05_inference", study="teaching", synthetic=True)
+    reports.save_table(one.reset_index(names="quantity"), "tab_teaching_05_inference", study="teaching", synthetic=True)
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 1: how often does each test reject a true null?
@@ -139,7 +139,7 @@ with needs("twfe", "wild_cluster_bootstrap", "randomization_inference"):
     ax.set_ylabel("Rejection rate of a true null")
     ax.set_title(f"9 treated of 100 clusters, {n_reps} simulated panels")
     ax.legend()
-    plots.save_figure(fig, "fig_teaching_05_size", rates.rename("rate").rename_axis("method").reset_index().assign(mc_se=mc_se),
+    reports.save_figure(fig, "fig_teaching_05_size", rates.rename("rate").rename_axis("method").reset_index().assign(mc_se=mc_se),
                       study="teaching", synthetic=True)  # fmt: skip
     plt.show()
 

@@ -46,7 +46,7 @@ import numpy as np
 from IPython.display import display
 from scipy import stats
 
-from enforcement_crime import plots
+from enforcement_crime import plots, reports
 from enforcement_crime.facts import nc_287g_agreements
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered
@@ -102,7 +102,7 @@ with needs("minimum_detectable_effect"):
     ax.set_ylabel("Rejection rate")
     ax.set_title("Power of the NC 287(g) design")
     ax.legend()
-    plots.save_figure(fig, "fig_teaching_06_power_curve", curve, study="teaching", synthetic=True)
+    reports.save_figure(fig, "fig_teaching_06_power_curve", curve, study="teaching", synthetic=True)
     plt.show()
 
 # %% [markdown] tags=["exercise"]

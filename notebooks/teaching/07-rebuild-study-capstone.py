@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from enforcement_crime import plots, tables
+from enforcement_crime import plots, reports
 from enforcement_crime.panels import data_banner, is_synthetic, load_panel
 from enforcement_crime.teaching import check, check_that, estimators, explore, needs
 
@@ -99,7 +99,7 @@ def build_sample(panel, last_year=last_year, min_population=min_population):
 
 df, drops = build_sample(panel)
 assert drops["county_years"].sum() == len(panel), "every county-year is kept or dropped for a stated reason"
-tables.save_table(drops, "tab_teaching_07_sample", study="teaching", synthetic=synthetic)
+reports.save_table(drops, "tab_teaching_07_sample", study="teaching", synthetic=synthetic)
 display(drops)
 truth = float(df.loc[df["D"] == 1, "sc_true_effect"].mean())
 print(f"true ATT over treated county-years in the sample: {truth:.4f} log points")
@@ -111,7 +111,7 @@ _, by_c = plots.rollout_plot(counties["sc"], ax=ax, label="counties")
 _, by_p = plots.rollout_plot(counties["sc"], counties["pop"], ax=ax, label="population")
 ax.set_title("Secure Communities activation, sample counties")
 ax.legend()
-plots.save_figure(fig, "fig_teaching_07_rollout", pd.concat([by_c, by_p]), study="teaching", synthetic=synthetic)
+reports.save_figure(fig, "fig_teaching_07_rollout", pd.concat([by_c, by_p]), study="teaching", synthetic=synthetic)
 plt.show()
 
 # %% [markdown]
@@ -134,7 +134,7 @@ with needs("twfe", "callaway_santanna", "imputation"):
         [{"model": k, **r.to_frame().iloc[0][["term", "estimate", "std_error", "conf_low", "conf_high"]].to_dict()}
          for k, r in fits.items()]
     ).assign(truth=truth)  # fmt: skip
-    tables.save_table(headline, "tab_teaching_07_headline", study="teaching", synthetic=synthetic)
+    reports.save_table(headline, "tab_teaching_07_headline", study="teaching", synthetic=synthetic)
     display(headline)
 
 # %% [markdown] tags=["exercise"]
@@ -174,7 +174,7 @@ with needs("event_study", "honest_did"):
     plots.event_study_plot(frame, ax=ax, reference=-1, label="event study")
     ax.plot(truth_e.index, truth_e.to_numpy(), color="#D55E00", ls="--", label="true effect")
     ax.legend()
-    plots.save_figure(fig, "fig_teaching_07_event_study", frame[["event_time", "estimate", "conf_low", "conf_high"]],
+    reports.save_figure(fig, "fig_teaching_07_event_study", frame[["event_time", "estimate", "conf_low", "conf_high"]],
                       study="teaching", synthetic=synthetic)  # fmt: skip
     plt.show()
     print("pre-trend test:", es.extra["pretrend_test"])

@@ -81,7 +81,9 @@ class IPCKernelManager(AsyncKernelManager):
     on every start (14 times in ``make all``). IPC sockets are files in a
     folder only this user can read (``tempfile.mkdtemp``: mode 0700), so the
     warning's concern does not apply and it is not printed. The folder is
-    removed when the kernel's resources are cleaned up.
+    removed when the kernel's resources are cleaned up. A finished kernel is
+    shut down without the SIGINT jupyter_client sends first (see
+    ``_async_interrupt_kernel``).
     """
 
     @default("transport")
@@ -93,6 +95,17 @@ class IPCKernelManager(AsyncKernelManager):
         # absolute, short path (Unix socket paths are limited to ~100 bytes)
         self._ipc_dir = tempfile.mkdtemp(prefix="ec-kernel-")
         return os.path.join(self._ipc_dir, "k")
+
+    async def _async_interrupt_kernel(self) -> None:
+        # jupyter_client interrupts (SIGINT) every kernel before shutting it down; papermill shuts
+        # down a kernel that has finished (idle), and the SIGINT then sometimes makes ipykernel log
+        # "KeyboardInterrupt caught in kernel". Interrupts asked for while running (a cell timeout)
+        # are sent as usual; the shutdown itself still ends in a kill if the kernel does not exit.
+        if self.shutting_down:
+            return
+        await super()._async_interrupt_kernel()
+
+    interrupt_kernel = _async_interrupt_kernel
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
