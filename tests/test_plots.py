@@ -597,3 +597,17 @@ def test_default_sizes_follow_the_active_style(es_result):
     )
     assert tuple(fig2.get_size_inches()) == plots.FIGSIZES["slides"]
     assert _no_overlap(fig2)
+
+
+def test_coefficient_plot_reads_a_designs_robustness_table_with_a_missing_row():
+    table = _robustness_table().rename(columns={"label": "variant"}).assign(outcome="index_rate")
+    table.loc[2, ["estimate", "conf_low", "conf_high", "n_obs", "n_clusters"]] = np.nan
+    fig, data = plots.coefficient_plot(table)
+    ax = _data_axes(fig)[0]
+    assert "unweighted" in [t.get_text() for t in ax.get_yticklabels()]
+    missing = [t for t in ax.texts if t.get_gid() == "not-estimated"]
+    assert len(missing) == 1 and missing[0].get_position()[1] == data.loc[2, "y"]
+    points = np.concatenate(
+        [c.lines[0].get_xdata() for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    )
+    assert np.isfinite(points).sum() == 4

@@ -435,9 +435,12 @@ def coefficient_plot(
     table : pandas.DataFrame
         One row per specification with ``estimate``, ``conf_low``,
         ``conf_high``, a label column and optionally the choice varied,
-        ``n_obs``, ``n_clusters`` and ``outcome``.
+        ``n_obs``, ``n_clusters`` and ``outcome`` (e.g.
+        ``designs.evidence.plot_rows(robustness_table)``). A row without an
+        estimate keeps its place and reads "not estimated".
     label : str, optional
-        Row label column (default ``"label"``, else ``"specification"``).
+        Row label column (default the first of ``"label"``, ``"variant"``
+        (the designs' robustness tables), ``"specification"``).
     group : str, optional
         Column of the choice varied (default ``"choice"`` when present); rows
         are grouped under a bold header per choice, in order of appearance.
@@ -469,10 +472,10 @@ def coefficient_plot(
         ``table`` with ``panel``, ``y`` (row position, 0 at top) and
         ``is_headline`` added.
     """
-    label = label or next((c for c in ("label", "specification") if c in table), None)
+    label = label or next((c for c in ("label", "variant", "specification") if c in table), None)
     if label is None:
         raise ValueError(
-            "coefficient_plot: no label column ('label' or 'specification'); "
+            "coefficient_plot: no label column ('label', 'variant' or 'specification'); "
             f"columns are {list(table.columns)}"
         )
     group = group if group is not None else ("choice" if "choice" in table else None)
@@ -547,6 +550,12 @@ def coefficient_plot(
                     lw=1.0,
                     capsize=0,
                 )
+        missing = np.isnan(est)
+        if missing.any():  # rows without an estimate keep their place and say so
+            trans = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
+            for yv in d["y"].to_numpy()[missing]:
+                ax.text(0.02, yv, "not estimated", transform=trans, va="center", ha="left",
+                        fontsize=6, color="#777777", gid="not-estimated")  # fmt: skip
         if reference is not None:
             ax.axvline(reference, color="black", lw=0.8, gid="reference")
         value = (
