@@ -99,6 +99,7 @@ def test_the_graph_sees_function_level_imports():
     # and the cycle finder finds a planted cycle
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+    assert cyclic_groups({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
 
 
 def test_reports_imports_neither_the_runner_nor_the_studies():
@@ -110,9 +111,27 @@ def test_reports_imports_neither_the_runner_nor_the_studies():
     }
 
 
+def cyclic_groups(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that import each other (strongly connected, more than one module)."""
+    reach = {n: set() for n in graph}
+    for n in graph:
+        todo = list(graph[n])
+        while todo:
+            m = todo.pop()
+            if m not in reach[n]:
+                reach[n].add(m)
+                todo.extend(graph.get(m, ()))
+    groups = {
+        frozenset({n} | {m for m in reach[n] if n in reach[m]}) for n in graph if n in reach[n]
+    }
+    return sorted(sorted(g) for g in groups)
+
+
 def test_no_import_cycle_in_the_package():
-    cycle = find_cycle(import_graph())
-    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+    graph = import_graph()
+    cycle = find_cycle(graph)
+    groups = "; ".join(" <-> ".join(g) for g in cyclic_groups(graph))
+    assert cycle is None, f"import cycle: {' -> '.join(cycle or [])} (all cyclic groups: {groups})"
 
 
 @pytest.mark.parametrize("module", sorted(m for m in _modules() if not m.endswith("__main__")))
