@@ -114,9 +114,10 @@ def test_same_figure_gives_identical_bytes(tmp_path):
         fig, data = _fig()
         fig.axes[0].set_title("same figure")
         written.append(reports.save_figure(fig, "fig_same", data, synthetic=True, data_label="seed 1",
-                                           n_note="N = 3", outdir=tmp_path / run))  # fmt: skip
+                                           n_note="N = 3", outdir=tmp_path / run,
+                                           formats=("pdf", "png", "svg")))  # fmt: skip
         plt.close(fig)
-    for fmt in ("pdf", "png", "csv"):
+    for fmt in ("pdf", "png", "svg", "csv"):
         assert written[0][fmt].read_bytes() == written[1][fmt].read_bytes(), fmt
     assert b"CreationDate" not in written[0]["pdf"].read_bytes()
     # the same figure object saved twice (the mark is not drawn again)

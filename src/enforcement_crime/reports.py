@@ -188,9 +188,10 @@ def save_figure(
 
     Notes
     -----
-    Byte-reproducible: the PDF is written without ``CreationDate`` and the PNG
-    without a timestamp (matplotlib writes only ``Software`` there), so the
-    same figure saved twice gives identical files.
+    Byte-reproducible: the PDF is written without ``CreationDate``, the PNG
+    without a timestamp (only ``Software``) and an SVG (``formats`` may add
+    ``"svg"``) without ``Date`` and with element ids salted by ``name``, so
+    the same figure saved twice gives identical files.
     """
     if not isinstance(data, pd.DataFrame) or data.empty:
         raise ValueError(
@@ -204,11 +205,16 @@ def save_figure(
         "pdf": {"Title": name, "Subject": subject, "Creator": PDF_CREATOR, "CreationDate": None},
         "png": {"Software": PDF_CREATOR},
     }
+    meta["svg"] = {"Title": name, "Description": subject, "Creator": PDF_CREATOR, "Date": None}
     paths: dict[str, Path] = {}
-    for fmt in formats:
-        path = out / f"{name}.{fmt}"
-        fig.savefig(path, metadata=meta.get(fmt))
-        paths[fmt] = path
+    import matplotlib
+
+    # SVG element ids are random unless salted: salt with the file name (same figure, same ids)
+    with matplotlib.rc_context({"svg.hashsalt": name}):
+        for fmt in formats:
+            path = out / f"{name}.{fmt}"
+            fig.savefig(path, metadata=meta.get(fmt))
+            paths[fmt] = path
     csv = data.copy()
     csv["is_synthetic"] = bool(synthetic)
     paths["csv"] = out / f"{name}.csv"
