@@ -157,20 +157,35 @@ def test_headline_picks_named_or_first_static_term(toy_sample):
 
 
 def test_partly_treated_adoption_year_never_serves_as_reference():
-    """First-full-year rule: the adoption year (partly treated) is dropped and counted; e = -1 is untreated."""
+    """First-full-year rule: the adoption year (partly treated) is flagged, counted and kept out of the reference."""
+    from enforcement_crime.estimators import event_study
+
     df = _sim()
     df.loc[df["cohort"] > 0, "start"] += pd.Timedelta(days=40)  # mid-February adoptions
     s = TOY.prepare(df, data_source="simulated")
     acc = s.accounting_frame().set_index("rule")
     treated_units = df.loc[df["cohort"] > 0, "unit"].nunique()
-    assert acc.loc["partial adoption year", "rows_dropped"] == treated_units  # one year per treated unit
+    # one year per treated unit, set aside (kept for Callaway-Sant'Anna and the event study), none dropped
+    assert acc.loc["partial adoption year", "rows_set_aside"] == treated_units
+    assert acc.loc["partial adoption year", "rows_dropped"] == 0
     d = s.data
-    pre = d[(d["p_cohort"] > 0) & (d["time"] == d["p_cohort"] - 1)]
-    assert (pre["p_share"] == 0).all()  # the year before the first treated year is untreated
+    assert (d.loc[d["partial_year"], "time"] == d.loc[d["partial_year"], "p_cohort"] - 1).all()
+    # TWFE-type estimators: the partial year is left out of the sample they get
+    res = Spec("TWFE", twfe).fit(s, "y")
+    assert res.n_obs == len(d) - treated_units
+    # Callaway-Sant'Anna: anticipation = 1 (base = the year before signing); event study: reference e = -2
+    cs = Spec("CS", callaway_santanna).fit(s, "y")
+    ref = callaway_santanna(
+        d, "y", "unit", "time", "p_cohort", weights="w", cluster="state", anticipation=1
+    )
+    assert cs.estimate == ref.estimate
+    es = Spec("ES", event_study, {"window": (-3, 3)}).fit(s, "y")
+    assert es.extra["reference_period"] == -2 and "e-1" in set(es.to_frame()["term"])
+    # the share-of-year rule has no partial year to set aside
+    soy = s.with_rule("share_of_year")
+    assert "partial_year" not in soy.data.columns
     kept = TOY.with_options(drop_partial_year=False).prepare(df, data_source="simulated")
-    assert len(kept.data) == len(s.data) + treated_units
-    soy = TOY.with_options(rule="share_of_year").prepare(df, data_source="simulated")
-    assert soy.accounting_frame()["rule"].tolist() == ["window"]  # the share rule keeps the partial year
+    assert "partial_year" not in kept.data.columns
 
 
 def test_with_rule_recodes_treatment():

@@ -52,6 +52,12 @@ __all__ = [
 # estimator calls
 # --------------------------------------------------------------------------------------
 
+PARTIAL_YEAR_RULE = (
+    "the adoption year, partly treated under the first-full-year rule, is never the reference: "
+    "left out of TWFE-type and imputation estimates; Callaway-Sant'Anna uses anticipation = 1 "
+    "(base = the year before signing); the event study's reference is e = -2 (the year before signing)"
+)
+
 
 @dataclass(frozen=True)
 class NotEstimable:
@@ -93,6 +99,27 @@ def run(
         if not tolerate:
             raise
         return NotEstimable(getattr(estimator, "__name__", str(estimator)), str(err))
+
+
+def partial_year_handling(
+    estimator: Callable, data: pd.DataFrame, kw: dict
+) -> tuple[pd.DataFrame, dict]:
+    """Keep a partly treated adoption year (``partial_year`` column) out of the reference period.
+
+    Callaway-Sant'Anna (balanced panels only) gets ``anticipation=1``: its
+    base period becomes the year before signing. The TWFE event study gets
+    ``reference=-2`` (the year before signing; e = -1, the partial year, is
+    estimated and shown). Every other estimator gets the sample without the
+    partial years. Options given explicitly are kept.
+    """
+    if "partial_year" not in data.columns or not data["partial_year"].any():
+        return data, kw
+    name = getattr(estimator, "__name__", "")
+    if name == "callaway_santanna":
+        return data, {"anticipation": 1, **kw}
+    if name == "event_study":
+        return data, {"reference": -2, **kw}
+    return data[~data["partial_year"].to_numpy(dtype=bool)], kw
 
 
 def headline(result: Outcome, term: str | None = None) -> dict:
@@ -249,6 +276,7 @@ class Spec:
             kw["cluster"] = d.cluster
         kw.update(self.options)
         kw.update(overrides)
+        df, kw = partial_year_handling(self.estimator, df, kw)
         t = d.treatment
         if self.treatment == "cohort":
             args = (df, y, d.unit, d.time, t.cohort)
@@ -293,7 +321,9 @@ class StudySample:
     synthetic : bool
     accounting : list of dict
         One entry per sample rule: ``rule``, ``rows_dropped``,
-        ``units_dropped`` and ``why``. Nothing leaves the sample unrecorded.
+        ``units_dropped``, ``rows_set_aside`` (kept in the sample but left
+        out of some estimates, e.g. the partly treated adoption year) and
+        ``why``. Nothing leaves the sample unrecorded.
     """
 
     design: Design
@@ -315,14 +345,16 @@ class StudySample:
 
     def with_rule(self, rule: str) -> StudySample:
         """The same sample with the treatment columns coded under another exposure rule."""
-        data = self.design.treatment.code(self.data, rule, self.design.time)
-        return dataclasses.replace(self, design=self.design.with_options(rule=rule), data=data)
+        design = self.design.with_options(rule=rule)
+        data = design.mark_partial_year(design.treatment.code(self.data, rule, design.time))
+        return dataclasses.replace(self, design=design, data=data)
 
     def accounting_frame(self) -> pd.DataFrame:
         """The sample rules and what each dropped, as a table."""
-        return pd.DataFrame(
-            self.accounting, columns=["rule", "rows_dropped", "units_dropped", "why"]
-        )
+        cols = ["rule", "rows_dropped", "units_dropped", "rows_set_aside", "why"]
+        out = pd.DataFrame(self.accounting, columns=cols)
+        out["rows_set_aside"] = out["rows_set_aside"].fillna(0).astype(int)
+        return out
 
     def summary(self) -> str:
         """One line: data, units, rows, years present."""
@@ -381,7 +413,9 @@ class Design:
     require_start: bool = False  # drop units without a programme date
     log_outcomes: bool = True  # add log(1 + rate) columns
     leave_one_out: str | None = "state"  # robustness: leave out each "state" or each "treated" unit
-    drop_partial_year: bool = True  # first-full-year rule: drop the partly treated adoption year
+    drop_partial_year: bool = (
+        True  # first-full-year rule: keep the partly treated adoption year out of the reference
+    )
 
     # ---- options ------------------------------------------------------------------
     def with_options(self, **options) -> Design:
@@ -459,22 +493,33 @@ class Design:
                 + "; ".join(f"{r['rule']}: {r['rows_dropped']} rows ({r['why']})" for r in log)
             )
         df = self.treatment.code(df, self.rule, self.time)
-        if self.rule == "first_full_year" and self.drop_partial_year:
-            # the adoption year is partly treated; coded untreated it would be the reference year (e = -1)
-            t = self.treatment
-            partial = (
-                (df[t.share] > 0)
-                & (df[t.share] < 1)
-                & (df[self.time] < df[t.cohort].astype("Float64"))
-            )
-            df = _drop(df, partial, self.unit, "partial adoption year",
-                       "the adoption year, partly treated (first-full-year rule: e = -1 is the year before adoption)",
-                       log)  # fmt: skip
+        df = self.mark_partial_year(df)
+        if "partial_year" in df.columns:
+            log.append({"rule": "partial adoption year", "rows_dropped": 0, "units_dropped": 0,
+                        "rows_set_aside": int(df["partial_year"].sum()), "why": PARTIAL_YEAR_RULE})  # fmt: skip
         if self.log_outcomes:  # log(1 + rate) keeps zero-crime unit-years (documented choice)
             for col in self.outcomes:
                 df[f"log_{col}"] = np.log1p(df[col].astype("float64"))
         df = self.finish(df, log)
         return StudySample(self, df, raw, data_source, label or data_source, syn, log)
+
+    def mark_partial_year(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Flag (column ``partial_year``) the partly treated adoption year under the first-full-year rule.
+
+        Under the share-of-year rule (or with ``drop_partial_year=False``) no
+        flag is set and the column is removed. See :func:`partial_year_handling`.
+        """
+        df = df.drop(columns=["partial_year"], errors="ignore")
+        if self.rule != "first_full_year" or not self.drop_partial_year:
+            return df
+        t = self.treatment
+        share, cohort = df[t.share], df[t.cohort].astype("Float64")
+        df["partial_year"] = (
+            ((share > 0) & (share < 1) & (df[self.time] < cohort))
+            .fillna(False)
+            .to_numpy(dtype=bool)
+        )
+        return df
 
     def finish(self, df: pd.DataFrame, log: list[dict]) -> pd.DataFrame:
         """Hook for study-specific columns after treatment coding (default: none)."""

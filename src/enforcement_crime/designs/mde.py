@@ -47,6 +47,10 @@ def design_mde(
     """
     d = sample.design
     df = sample.data if data is None else data
+    if (
+        "partial_year" in df.columns
+    ):  # the partly treated adoption year is no control (designs.base)
+        df = df[~df["partial_year"].to_numpy(dtype=bool)]
     kw = dict(weights=d.weights, cluster=d.cluster if cluster is None else cluster, n_sim=n_sim,
               seed=seed, alpha=d.alpha, power=power)  # fmt: skip
     args = (df, outcome, unit or d.unit, d.time, d.treatment.cohort)

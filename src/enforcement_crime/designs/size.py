@@ -1,0 +1,605 @@
+"""Size of every headline test on the built-in null synthetic panel (issue 12, point 2).
+
+Each study design's headline tests are run exactly as its notebook runs them,
+through the design object (the specifications come from the design's own
+methods; no option is typed here), on panels whose true effects are zero
+(synthetic preset ``"null"``). Over many seeds, the share of seeds in which a
+test rejects is its size; the share of intervals covering the truth (0) is the
+coverage.
+
+:data:`SIZE_CASES` lists the tests by design key (:class:`SizeCase`);
+:func:`run_seed` runs one design's tests on one seed (one row per test and
+outcome); :func:`run_panel` runs several designs on one drawn panel (the panel
+is drawn once); :func:`summarise` aggregates the rows into rejection rates
+with Monte Carlo standard errors. ``benchmarks/size_study.py`` is the command
+line.
+
+Conventions
+-----------
+* Rejection at level ``a`` (5% and 10%) is ``p_value <= a``.
+* ``p_value`` is the estimator's own p-value where it computes one: the wild
+  cluster bootstrap (``extra["p_value"]``, WCR, ``H0: beta = 0``) and
+  randomization inference (``extra["p_value"]``, +1 correction, so
+  ``p <= a`` has exact size ``a`` when ``a (1 + n_perm)`` is an integer).
+* For the analytic intervals (TWFE CR1, Callaway-Sant'Anna and imputation
+  influence-function standard errors) ``p_value`` is computed from the
+  estimate, its standard error and the estimator's *own* critical value, read
+  off its 95% interval: ``c = (conf_high - conf_low) / (2 std_error)``. If
+  ``c`` is the normal quantile ``z_0.975`` the reference distribution is
+  normal, otherwise it is the Student t whose 0.975 quantile is ``c`` (TWFE
+  uses t with G - 1 degrees of freedom). Then
+  ``p = 2 P(|T| >= |estimate / std_error|)``, so ``p <= 0.05`` if and only if
+  the 95% interval excludes 0 and ``p <= 0.10`` if and only if the estimator's
+  90% interval (same distribution, ``alpha=0.10``) excludes 0. This avoids a
+  second fit at ``alpha=0.10``; ``tests/test_size.py`` checks it against one.
+* ``covers_truth``: the estimator's 95% interval contains the true effect, 0
+  (the panel's ``sc_true_effect`` and ``g287_true_effect`` columns are checked
+  to be 0 everywhere). Randomization inference has no interval: NaN.
+* The bootstrap and the permutations are seeded with the panel seed, as the
+  notebooks do (one ``seed`` for the panel and the draws).
+
+A test whose estimator refuses a seed's panel raises (on the synthetic panel
+:meth:`~enforcement_crime.designs.base.Spec.fit` raises every
+:class:`~enforcement_crime.estimators.EstimatorInputError`). With
+``on_refusal="record"`` the refusal becomes a row with ``refused=True``, no
+numbers and the estimator's reason in ``note``; :func:`summarise` counts such
+rows in ``n_refused`` and computes no rate from them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from enforcement_crime.designs.base import Design, Spec, StudySample, data_label_of, headline
+from enforcement_crime.estimators import EstimatorInputError
+from enforcement_crime.results import EstimationResult
+
+__all__ = [
+    "SizeCase",
+    "SIZE_CASES",
+    "TRUTH",
+    "ROW_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "design_for",
+    "draw_null_panel",
+    "open_null",
+    "run_seed",
+    "run_panel",
+    "summarise",
+    "all_outcomes_reject",
+    "markdown_table",
+    "analytic_p_value",
+    "is_headline",
+]
+
+#: the true effect of every treatment on the null panel, on every scale
+TRUTH = 0.0
+_Z975 = float(stats.norm.ppf(0.975))
+_TESTS = ("interval", "bootstrap", "permutation")
+
+
+@dataclass(frozen=True)
+class SizeCase:
+    """One headline test of a design: which of the design's own specifications, on which sample.
+
+    Parameters
+    ----------
+    name : str
+        How the size table names the test.
+    method : str
+        The design method that returns the specification (e.g. ``"headline_spec"``,
+        ``"ri_spec"``), or a tuple of specifications / ``(transform, trends, spec)``
+        rows (``"twfe_grid"``, ``"specs"``) from which ``pick`` selects one.
+    test : {"interval", "bootstrap", "permutation"}
+        Where the p-value comes from (module docstring).
+    pick : int, optional
+        Index into the tuple ``method`` returns.
+    transform : {"level", "log"}, optional
+        ``"log"``: the specification with ``dataclasses.replace(spec, transform="log")``
+        (log(1 + rate)); ``None``: as the design declares it.
+    model : str, optional
+        National 287(g): the model sample (``design.model_sample(sample, model)``).
+    horizons : bool
+        Pass ``design.horizons(sample)`` to ``method`` (the SC county notebook's
+        imputation call in ``dynamic_estimators``).
+    seeded : bool
+        Pass ``seed=`` to the fit, as the notebook does (bootstrap, permutations,
+        and NC Callaway-Sant'Anna).
+    """
+
+    name: str
+    method: str
+    test: str = "interval"
+    pick: int | None = None
+    transform: str | None = None
+    model: str | None = None
+    horizons: bool = False
+    seeded: bool = False
+
+    def __post_init__(self) -> None:
+        if self.test not in _TESTS:
+            raise ValueError(
+                f"SizeCase {self.name!r}: test must be one of {_TESTS}, got {self.test!r}"
+            )
+        if self.transform not in (None, "level", "log"):
+            raise ValueError(
+                f"SizeCase {self.name!r}: transform must be None, 'level' or 'log', got {self.transform!r}"
+            )
+
+    def spec(self, design: Design, sample: StudySample | None = None) -> Spec:
+        """The design's own specification for this case (``sample`` is needed when ``horizons``)."""
+        fn = getattr(design, self.method, None)
+        if fn is None:
+            raise AttributeError(
+                f"size case {self.name!r}: design {design.key!r} has no method {self.method!r}"
+            )
+        if self.horizons:
+            if sample is None:
+                raise ValueError(f"size case {self.name!r}: needs the sample (horizons)")
+            out = fn(design.horizons(sample))
+        else:
+            out = fn()
+        if self.pick is not None:
+            out = out[self.pick]
+            if isinstance(out, tuple):  # a grid row (transform, trends, spec)
+                out = out[-1]
+        if not isinstance(out, Spec):
+            raise TypeError(
+                f"size case {self.name!r}: {design.key}.{self.method}() gave {type(out).__name__}, "
+                "not a Spec (give pick=)"
+            )
+        if self.transform is not None and out.transform != self.transform:
+            out = dataclasses.replace(out, transform=self.transform)
+        return out
+
+    def data(self, design: Design, sample: StudySample) -> pd.DataFrame | None:
+        """The estimation data: the model sample (national design) or ``None`` (the whole sample)."""
+        return None if self.model is None else design.model_sample(sample, self.model)
+
+
+def _national_cases() -> tuple[SizeCase, ...]:
+    from enforcement_crime.designs import get
+
+    out: list[SizeCase] = []
+    for model in get("287g_national").models:
+        out += [
+            SizeCase(f"{model}: TWFE, analytic CR1", "specs", pick=0, model=model),
+            SizeCase(
+                f"{model}: TWFE, wild cluster bootstrap",
+                "headline_spec",
+                "bootstrap",
+                model=model,
+                seeded=True,
+            ),  # fmt: skip
+        ]
+    return tuple(out)
+
+
+def _sc_county_cases() -> tuple[SizeCase, ...]:
+    out = [
+        SizeCase(f"TWFE, {lab}, {tr}", "twfe_grid", pick=i)
+        for i, (lab, tr) in enumerate(
+            [
+                (a, b)
+                for a in ("level", "log(1+rate)")
+                for b in ("no trends", "county linear trends")
+            ]
+        )
+    ]
+    for tr in ("level", "log"):
+        out.append(SizeCase(f"Callaway-Sant'Anna, not yet treated, {tr}", "cs_spec", transform=tr))
+        out.append(SizeCase(f"imputation, {tr}", "imputation_spec", transform=tr, horizons=True))
+    return tuple(out)
+
+
+def _sc_city_cases() -> tuple[SizeCase, ...]:
+    out = []
+    for tr in ("level", "log"):
+        out += [
+            SizeCase(f"TWFE, analytic CR1, {tr}", "headline_spec", transform=tr),
+            SizeCase(f"Callaway-Sant'Anna, not yet treated, {tr}", "cs_spec", transform=tr),
+            SizeCase(f"imputation, {tr}", "imputation_spec", transform=tr),
+        ]
+    return tuple(out)
+
+
+#: design key -> the headline tests of its notebook
+SIZE_CASES: dict[str, tuple[SizeCase, ...]] = {
+    "287g_nc": (
+        SizeCase("TWFE, analytic CR1", "robust_spec"),
+        SizeCase("TWFE, wild cluster bootstrap", "headline_spec", "bootstrap", seeded=True),
+        SizeCase(
+            "TWFE, randomization inference (population strata)",
+            "ri_spec",
+            "permutation",
+            seeded=True,
+        ),  # fmt: skip
+        SizeCase("Callaway-Sant'Anna, never treated, analytic", "cs_spec", seeded=True),
+    ),
+    "287g_national": _national_cases(),
+    "sc_county": _sc_county_cases(),
+    "sc_city": _sc_city_cases(),
+}
+
+#: columns of :func:`run_seed`'s frame
+ROW_COLUMNS = (
+    "design", "case", "outcome", "test", "headline", "specification", "transform", "seed",
+    "term", "estimate", "std_error", "conf_low", "conf_high", "p_value", "p_source",
+    "reject_05", "reject_10", "covers_truth", "n_obs", "n_clusters", "seconds", "refused", "note",
+)  # fmt: skip
+
+#: columns of :func:`summarise`'s frame
+SUMMARY_COLUMNS = (
+    "design", "case", "outcome", "test", "headline", "n_seeds", "n_refused",
+    "reject_05", "mc_se_05", "reject_10", "mc_se_10", "coverage", "mc_se_coverage",
+    "mean_estimate", "mc_se_estimate", "mean_seconds", "within_3_8",
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
+# p-values
+# --------------------------------------------------------------------------------------
+
+
+def analytic_p_value(estimate: float, std_error: float, conf_low: float, conf_high: float,
+                     alpha: float = 0.05) -> tuple[float, str]:  # fmt: skip
+    """Two-sided p-value of ``H0: effect = 0`` with the distribution behind an analytic interval.
+
+    The critical value is read off the interval,
+    ``c = (conf_high - conf_low) / (2 std_error)``: normal if ``c`` is the
+    normal ``1 - alpha/2`` quantile (relative 1e-6), else Student t with the
+    degrees of freedom whose ``1 - alpha/2`` quantile is ``c``. Returns the
+    p-value and the distribution (``"normal"`` or ``"t(df)"``). Raises
+    ``ValueError`` for an interval that is not ``estimate +/- c std_error``.
+    """
+    vals = (estimate, std_error, conf_low, conf_high)
+    if not all(math.isfinite(v) for v in vals) or std_error <= 0:
+        raise ValueError(f"analytic p-value needs a finite estimate, SE > 0 and interval: {vals}")
+    half = (conf_high - conf_low) / 2
+    mid = (conf_high + conf_low) / 2
+    if abs(mid - estimate) > 1e-6 * max(abs(half), abs(estimate), 1e-12):
+        raise ValueError(
+            f"interval [{conf_low}, {conf_high}] is not symmetric around the estimate {estimate}"
+        )
+    c = half / std_error
+    q = 1 - alpha / 2
+    z = float(stats.norm.ppf(q))
+    stat = abs(estimate / std_error)
+    if abs(c - z) <= 1e-6 * z:
+        return float(2 * stats.norm.sf(stat)), "normal"
+    if c < z:
+        raise ValueError(
+            f"critical value {c:.6g} below the normal quantile {z:.6g}: not a t interval"
+        )
+    df = optimize.brentq(lambda v: stats.t.ppf(q, v) - c, 0.5, 1e9, xtol=1e-10, rtol=1e-12)
+    return float(2 * stats.t.sf(stat, df)), f"t({df:.4g})"
+
+
+# --------------------------------------------------------------------------------------
+# running
+# --------------------------------------------------------------------------------------
+
+
+def design_for(key: str, *, n_boot: int | None = None, n_perm: int | None = None) -> Design:
+    """The design ``key`` with the bootstrap / permutation draws set (only fields it declares)."""
+    from enforcement_crime.designs import get
+
+    design = get(key)
+    names = {f.name for f in dataclasses.fields(design)}
+    opts = {
+        k: v for k, v in (("n_boot", n_boot), ("n_perm", n_perm)) if v is not None and k in names
+    }
+    return design.with_options(**opts) if opts else design
+
+
+def draw_null_panel(seed: int, preset: str = "null") -> pd.DataFrame:
+    """The built-in synthetic panel of ``seed``; raises unless every true effect is 0 (a null panel)."""
+    from enforcement_crime.synthetic import make_panel
+
+    raw = make_panel(seed=seed, preset=preset)
+    _check_null(raw, f"synthetic panel seed {seed}, preset {preset!r}")
+    return raw
+
+
+def _check_null(raw: pd.DataFrame, what: str) -> None:
+    cols = [c for c in raw.columns if c.endswith("_true_effect")]
+    if not cols:
+        raise ValueError(
+            f"{what}: no *_true_effect columns; the size study needs a known null panel"
+        )
+    for c in cols:
+        v = raw[c].astype("float64")
+        if v.isna().any() or (v != TRUTH).any():
+            raise ValueError(
+                f"{what}: column {c!r} is not {TRUTH} everywhere "
+                f"({int((v != TRUTH).sum())} rows differ): not a null panel"
+            )
+
+
+def open_null(design: Design, raw: pd.DataFrame, seed: int, preset: str = "null") -> StudySample:
+    """``design`` applied to a drawn null panel, labelled synthetic (as :meth:`Design.open` does)."""
+    return design.prepare(
+        raw, data_source="synthetic", label=data_label_of("synthetic", True, seed, preset)
+    )
+
+
+def _explicit_options(spec: Spec) -> dict:
+    """``spec.options`` without the options set to the estimator's own default."""
+    params = inspect.signature(spec.estimator).parameters
+    return {
+        k: v
+        for k, v in spec.options.items()
+        if not (k in params and params[k].default is not inspect.Parameter.empty
+                and params[k].default == v)
+    }  # fmt: skip
+
+
+def is_headline(design: Design, spec: Spec) -> bool:
+    """Whether ``spec`` is the design's headline test: same estimator, data and options.
+
+    Labels are ignored and an option set to the estimator's default counts as
+    absent, so the SC county grid's ``TWFE, level, no trends``
+    (``unit_trends=False``) is the headline TWFE.
+    """
+    h = design.headline_spec()
+    same = ("estimator", "treatment", "transform", "weighted", "clustered", "term")
+    return all(getattr(spec, f) == getattr(h, f) for f in same) and _explicit_options(
+        spec
+    ) == _explicit_options(h)
+
+
+def _row(design, case, spec, outcome, seed, res, seconds) -> dict:
+    h = headline(res, spec._term(res))
+    est, se, lo, hi = h["estimate"], h["std_error"], h["conf_low"], h["conf_high"]
+    if case.test == "interval":
+        if res.alpha != 0.05:
+            raise ValueError(f"{case.name}: interval at alpha={res.alpha}, expected 0.05")
+        p, source = analytic_p_value(est, se, lo, hi)
+    else:
+        p = res.extra.get("p_value")
+        if p is None or not math.isfinite(p):
+            raise ValueError(f"{case.name}: {res.estimator} returned no p_value")
+        p, source = float(p), case.test
+    has_ci = math.isfinite(lo) and math.isfinite(hi)
+    return {
+        "design": design.key, "case": case.name, "outcome": outcome, "test": case.test,
+        "headline": is_headline(design, spec), "specification": spec.label,
+        "transform": spec.transform, "seed": seed, "term": h["term"], "estimate": est,
+        "std_error": se, "conf_low": lo, "conf_high": hi, "p_value": p, "p_source": source,
+        "reject_05": p <= 0.05, "reject_10": p <= 0.10,
+        "covers_truth": (lo <= TRUTH <= hi) if has_ci else np.nan,
+        "n_obs": res.n_obs, "n_clusters": res.n_clusters, "seconds": seconds, "refused": False,
+        "note": "",
+    }  # fmt: skip
+
+
+def _refused_row(design, case, spec, outcome, seed, err, seconds) -> dict:
+    row = dict.fromkeys(ROW_COLUMNS, np.nan)
+    row.update(design=design.key, case=case.name, outcome=outcome, test=case.test,
+               headline=is_headline(design, spec), specification=spec.label,
+               transform=spec.transform, seed=seed, seconds=seconds, refused=True,
+               note=f"estimator refused the panel: {err}")  # fmt: skip
+    return row
+
+
+def run_seed(
+    key: str,
+    seed: int,
+    *,
+    outcomes: Sequence[str] | None = None,
+    n_boot: int | None = 999,
+    n_perm: int | None = 199,
+    cases: Iterable[str] | None = None,
+    raw: pd.DataFrame | None = None,
+    preset: str = "null",
+    on_refusal: str = "raise",
+) -> pd.DataFrame:
+    """Run design ``key``'s size cases on the null panel of ``seed``: one row per case and outcome.
+
+    Parameters
+    ----------
+    key : str
+        Design key (:data:`SIZE_CASES`).
+    seed : int
+        Panel seed; also the seed of the bootstrap and permutation draws (as in the notebooks).
+    outcomes : sequence of str, optional
+        Default: the design's outcomes.
+    n_boot, n_perm : int, optional
+        Wild-bootstrap draws and permutations (the notebooks' 999 and 199);
+        set on designs that declare them, ``None`` keeps the design's default.
+    cases : iterable of str, optional
+        Case names to run (default all; an unknown name raises).
+    raw : pandas.DataFrame, optional
+        The panel already drawn for ``seed`` (:func:`draw_null_panel`); drawn here if not given.
+    preset : str
+        Synthetic preset; it must be a null panel (checked on the true-effect columns).
+    on_refusal : {"raise", "record"}
+        What an estimator's refusal does (module docstring).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`ROW_COLUMNS`; ``seconds`` is the time of that fit.
+    """
+    if key not in SIZE_CASES:
+        raise KeyError(f"no size cases for design {key!r}; designs are {sorted(SIZE_CASES)}")
+    if on_refusal not in ("raise", "record"):
+        raise ValueError(f"on_refusal must be 'raise' or 'record', got {on_refusal!r}")
+    todo = list(SIZE_CASES[key])
+    if cases is not None:
+        wanted = list(cases)
+        unknown = sorted(set(wanted) - {c.name for c in todo})
+        if unknown:
+            raise KeyError(
+                f"design {key!r}: unknown size case(s) {unknown}; cases are {[c.name for c in todo]}"
+            )
+        todo = [c for c in todo if c.name in wanted]
+    design = design_for(key, n_boot=n_boot, n_perm=n_perm)
+    if raw is None:
+        raw = draw_null_panel(seed, preset)
+    else:
+        _check_null(raw, f"panel given for seed {seed}")
+    sample = open_null(design, raw, seed, preset)
+    if not sample.synthetic:
+        raise ValueError(f"design {key!r}: the panel for seed {seed} is not labelled synthetic")
+    outs = list(outcomes) if outcomes is not None else list(design.outcomes)
+    bad = sorted(set(outs) - set(design.outcomes))
+    if bad:
+        raise KeyError(
+            f"design {key!r}: unknown outcome(s) {bad}; outcomes are {list(design.outcomes)}"
+        )
+    rows = []
+    for case in todo:
+        spec = case.spec(sample.design, sample)
+        data = case.data(sample.design, sample)
+        kw = {"seed": seed} if case.seeded else {}
+        for outcome in outs:
+            t0 = time.perf_counter()
+            try:
+                res = spec.fit(sample, outcome, data=data, **kw)
+            except EstimatorInputError as err:
+                if on_refusal == "raise":
+                    raise EstimatorInputError(
+                        f"size case {key} / {case.name!r} / {outcome}, seed {seed}: {err}"
+                    ) from err
+                rows.append(_refused_row(sample.design, case, spec, outcome, seed, err,
+                                         time.perf_counter() - t0))  # fmt: skip
+                continue
+            if not isinstance(
+                res, EstimationResult
+            ):  # a NotEstimable record: never on synthetic data
+                raise TypeError(f"size case {key} / {case.name!r} / {outcome}: got {res!r}")
+            rows.append(
+                _row(sample.design, case, spec, outcome, seed, res, time.perf_counter() - t0)
+            )
+    return pd.DataFrame(rows, columns=list(ROW_COLUMNS))
+
+
+def run_panel(keys: Sequence[str], seed: int, **kwargs) -> pd.DataFrame:
+    """:func:`run_seed` for several designs on one panel, drawn once for ``seed``.
+
+    ``kwargs`` go to :func:`run_seed` (not ``raw``). The draw time is in the
+    ``draw_seconds`` column (the same value on every row of the seed).
+    """
+    t0 = time.perf_counter()
+    raw = draw_null_panel(seed, kwargs.get("preset", "null"))
+    draw = time.perf_counter() - t0
+    frames = [run_seed(k, seed, raw=raw, **kwargs) for k in keys]
+    return pd.concat(frames, ignore_index=True).assign(draw_seconds=draw)
+
+
+# --------------------------------------------------------------------------------------
+# aggregation
+# --------------------------------------------------------------------------------------
+
+
+def _rate(x: pd.Series) -> tuple[float, float]:
+    """Mean of a 0/1 series and its Monte Carlo s.e. ``sqrt(p (1 - p) / n)`` (NaN when empty)."""
+    x = x.dropna().astype(float)
+    n = len(x)
+    if n == 0:
+        return math.nan, math.nan
+    p = float(x.mean())
+    return p, math.sqrt(p * (1 - p) / n)
+
+
+def summarise(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rejection rates by design, case and outcome over the seeds in ``rows``.
+
+    Returns one row per (design, case, outcome) in the order first seen, with
+    ``n_seeds`` (seeds with an estimate), ``n_refused``, the 5% and 10%
+    rejection rates with their Monte Carlo standard errors
+    ``sqrt(p (1 - p) / n)``, the interval coverage of the truth (NaN for
+    randomization inference) with its MC s.e., the mean estimate with its MC
+    s.e. ``sd / sqrt(n)`` (ddof 1), the mean fit time, and ``within_3_8``:
+    whether the 5% rate (point estimate) is in [0.03, 0.08] (``None`` without
+    estimates). A seed appearing twice for one test raises.
+    """
+    need = {"design", "case", "outcome", "test", "headline", "seed", "estimate", "reject_05",
+            "reject_10", "covers_truth", "seconds", "refused"}  # fmt: skip
+    missing = sorted(need - set(rows.columns))
+    if missing:
+        raise KeyError(f"size rows lack column(s) {missing}")
+    keys = ["design", "case", "outcome"]
+    dup = rows.duplicated([*keys, "seed"])
+    if dup.any():
+        first = rows.loc[dup, [*keys, "seed"]].iloc[0].tolist()
+        raise ValueError(
+            f"size rows: {int(dup.sum())} duplicated (design, case, outcome, seed), e.g. {first}"
+        )
+    out = []
+    for (design, case, outcome), g in rows.groupby(keys, sort=False):
+        refused = g["refused"].astype(bool)
+        ok = g[~refused]
+        n = len(ok)
+        r05, s05 = _rate(ok["reject_05"])
+        r10, s10 = _rate(ok["reject_10"])
+        cov, scov = _rate(ok["covers_truth"])
+        est = ok["estimate"].astype(float)
+        out.append({
+            "design": design, "case": case, "outcome": outcome, "test": g["test"].iloc[0],
+            "headline": bool(g["headline"].iloc[0]), "n_seeds": n, "n_refused": int(refused.sum()),
+            "reject_05": r05, "mc_se_05": s05, "reject_10": r10, "mc_se_10": s10,
+            "coverage": cov, "mc_se_coverage": scov,
+            "mean_estimate": float(est.mean()) if n else math.nan,
+            "mc_se_estimate": float(est.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
+            "mean_seconds": float(g["seconds"].mean()),
+            "within_3_8": (0.03 <= r05 <= 0.08) if n else None,
+        })  # fmt: skip
+    return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
+
+
+def all_outcomes_reject(rows: pd.DataFrame, level: str = "reject_05") -> pd.DataFrame:
+    """Share of seeds in which a test rejects for *every* outcome at once, by design and case.
+
+    Issue 12's "done when": on the null panel no headline should exclude 0
+    for all outcomes at once. Returns ``design``, ``case``, ``n_seeds``,
+    ``all_reject`` (share) and ``mc_se``; seeds with a refused outcome are left
+    out and counted in ``n_seeds_incomplete``.
+    """
+    out = []
+    for (design, case), g in rows.groupby(["design", "case"], sort=False):
+        per_seed = g.groupby("seed").agg(
+            refused=("refused", "any"), all_reject=(level, lambda s: bool(s.astype(bool).all()))
+        )
+        ok = per_seed[~per_seed["refused"]]
+        p, se = _rate(ok["all_reject"])
+        out.append({"design": design, "case": case, "n_seeds": len(ok),
+                    "n_seeds_incomplete": int(per_seed["refused"].sum()), "all_reject": p,
+                    "mc_se": se})  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def markdown_table(summary: pd.DataFrame) -> str:
+    """The size table in Markdown (percentages, MC s.e. in parentheses; the headline test marked)."""
+
+    def pct(p, se) -> str:
+        return "" if not math.isfinite(p) else f"{100 * p:.1f} ({100 * se:.1f})"
+
+    lines = [
+        "| design | test | outcome | seeds | reject 5% | reject 10% | coverage 95% | mean estimate | 3-8% |",
+        "|---|---|---|---:|---:|---:|---:|---:|:---:|",
+    ]
+    for r in summary.itertuples(index=False):
+        name = f"**{r.case}** (headline)" if r.headline else r.case
+        if r.n_seeds == 0:
+            lines.append(f"| {r.design} | {name} | {r.outcome} | 0 | refused on {r.n_refused} seeds "
+                         "| | | | |")  # fmt: skip
+            continue
+        est = f"{r.mean_estimate:.3g} ({r.mc_se_estimate:.2g})"
+        flag = "yes" if r.within_3_8 else "**no**"
+        ref = f" (+{r.n_refused} refused)" if r.n_refused else ""
+        lines.append(
+            f"| {r.design} | {name} | {r.outcome} | {r.n_seeds}{ref} | {pct(r.reject_05, r.mc_se_05)} "
+            f"| {pct(r.reject_10, r.mc_se_10)} | {pct(r.coverage, r.mc_se_coverage)} | {est} | {flag} |"
+        )
+    return "\n".join(lines)
