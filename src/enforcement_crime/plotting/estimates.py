@@ -6,6 +6,7 @@ Public names are re-exported by :mod:`enforcement_crime.plots`; import from ther
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -426,6 +427,7 @@ def coefficient_plot(
     xlabel: str = "Estimate",
     note: bool = True,
     titles: Mapping[str, str] | None = None,
+    wrap: int = 34,
     figsize: tuple[float, float] | None = None,
 ) -> tuple[plt.Figure, pd.DataFrame]:
     """Robustness coefficient plot: one row per specification, grouped by the choice varied.
@@ -461,6 +463,8 @@ def coefficient_plot(
         of each row of the last panel when the columns are present.
     titles : mapping, optional
         Panel value -> title.
+    wrap : int
+        Row labels longer than this many characters are wrapped onto more lines.
     figsize : (float, float), optional
         Default: full width for several panels, column width for one; the
         height grows with the number of rows.
@@ -509,9 +513,11 @@ def coefficient_plot(
             ticks.append((y, _nice(gv), True))
             y += 1
         for lv in dict.fromkeys(rows[label].astype(str)):
-            positions[(gv, lv)] = y
-            ticks.append((y, lv, False))
-            y += 1
+            text = textwrap.fill(lv, wrap)  # long labels on two or more lines
+            extra = 0.85 * text.count("\n")
+            positions[(gv, lv)] = y + extra / 2
+            ticks.append((y + extra / 2, text, False))
+            y += 1 + extra
         y += 0.4
     data["y"] = [
         positions[(str(g) if group else None, str(lv))]
@@ -525,7 +531,7 @@ def coefficient_plot(
             flag |= data[c].astype(str).str.lower().eq("headline")
     data["is_headline"] = flag & (headline == "auto")
     panels = list(dict.fromkeys(data["panel"]))
-    n_rows = len(ticks)
+    n_rows = y
     if figsize is None:
         w = _sizes()["full"][0] if len(panels) > 1 or note else _sizes()["column"][0]
         figsize = (w, max(2.4, 0.17 * n_rows * plt.rcParams["font.size"] / 9 + 1.1))
@@ -568,6 +574,7 @@ def coefficient_plot(
         ax.set_title((titles or {}).get(pv, _nice(pv)) if panel else "")
         ax.set_xlabel(xlabel)
         ax.grid(axis="y", visible=False)
+        ax.xaxis.set_major_locator(mticker.MaxNLocator(nbins=4))
     ax0 = axes[0]
     ax0.set_yticks([t[0] for t in ticks], [t[1] for t in ticks])
     for lab, t in zip(ax0.get_yticklabels(), ticks, strict=True):
