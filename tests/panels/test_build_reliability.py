@@ -152,6 +152,35 @@ def test_two_files_of_a_one_file_source_are_refused(built, monkeypatch, capsys, 
     assert _snapshot(out) == before
 
 
+def test_one_cius_table_and_year_in_two_files(tmp_path, raw_from_fixtures, monkeypatch):
+    cius = raw_from_fixtures / "fbi_cius"
+    copy = cius / "county_2013.xls"
+    shutil.copy(cius / "table10_county" / "2013.xls", copy)
+    lines: list[str] = []
+    written = commands.build(
+        ["cius_county"],
+        raw=raw_from_fixtures,
+        folder=tmp_path / "a",
+        accept_changed_raw=True,
+        out=lines.append,
+    )
+    assert any("byte-identical copy" in ln and "county_2013.xls" in ln for ln in lines)
+    assert read_manifest(written["cius_county"]).rows_out > 0
+    # two files for one table and year that differ: which one is right is the user's call
+    from enforcement_crime.panels import rawfiles
+
+    monkeypatch.setattr(rawfiles, "sha256_of", lambda path: str(path))  # every file "differs"
+    with pytest.raises(ValueError, match="county_2013.xls.*differ"):
+        commands.build(
+            ["cius_county"],
+            raw=raw_from_fixtures,
+            folder=tmp_path / "b",
+            accept_changed_raw=True,
+            out=lambda s: None,
+        )
+    assert not (tmp_path / "b").exists()
+
+
 # ------------------------------------------------------------ issue 13 #3: sha256 registry
 
 

@@ -199,10 +199,44 @@ class BuildContext:
         return self._cached(f"population:{tuple(years)}", make)
 
     def cius(self) -> pd.DataFrame | None:
-        """Every FBI CIUS table loaded and stacked, or None when absent."""
+        """Every FBI CIUS table loaded and stacked (one file per table and year), or None when absent.
+
+        Two files holding the same table and year (e.g. ``county_2010.xls`` and
+        ``table10_county/2010.xls``) are read once when their bytes are
+        identical (the duplicate is reported) and refused otherwise.
+
+        Raises
+        ------
+        InputError
+            Two different files for one table and year.
+        """
         if not self.has("fbi_cius"):
             return None
-        return self._cached("cius", lambda: pd.concat(self.load_all("fbi_cius"), ignore_index=True))
+        return self._cached("cius", self._load_cius)
+
+    def _load_cius(self) -> pd.DataFrame:
+        from enforcement_crime.panels.rawfiles import sha256_of
+
+        seen: dict[tuple[str, int], Path] = {}
+        frames = []
+        for path in self.files["fbi_cius"]:
+            frame = self.load("fbi_cius", path)
+            if frame.empty:
+                frames.append(frame)
+                continue
+            key = (str(frame["table"].iloc[0]), int(frame["year"].iloc[0]))
+            if key in seen:
+                first = seen[key]
+                if sha256_of(first) != sha256_of(path):
+                    raise InputError(
+                        f"{SOURCES['fbi_cius'].what}: {first} and {path} both hold table "
+                        f"{key[0]} for {key[1]} but differ; keep one of them"
+                    )
+                self.out(f"fbi_cius: {path} is a byte-identical copy of {first}; read once")
+                continue
+            seen[key] = path
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
 
     def kaplan(self) -> pd.DataFrame | None:
         """Kaplan's agency-year Return A files stacked, or None when absent."""
