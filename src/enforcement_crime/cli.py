@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(commands.main(argv[1:]) or 0)
 
     parser = argparse.ArgumentParser(
-        prog="python -m enforcement_crime", description=__doc__.split("\n")[0]
+        prog="python -m enforcement_crime",
+        description="Data, notebooks and the synthetic panel of the enforcement-crime suite.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("data", help="raw sources and study panels: status | fetch | build")
@@ -96,9 +97,17 @@ def main(argv: list[str] | None = None) -> int:
     par.add_argument("--no-html", action="store_true", help="skip the HTML copies")
     nb_sub.add_parser("teaching", help="student and instructor copies of the teaching notebooks")
     syn = sub.add_parser("synthetic", help="write a synthetic panel to parquet")
-    syn.add_argument("--seed", type=int, default=None)
-    syn.add_argument("--preset", default="null")
-    syn.add_argument("--out", default=None)
+    syn.add_argument(
+        "--seed", type=int, default=None, help="random seed (default: the suite's seed)"
+    )
+    syn.add_argument(
+        "--preset", default="null", help="true effects: null (default), homogeneous or dynamic"
+    )
+    syn.add_argument(
+        "--out",
+        default=None,
+        help="parquet file to write (default: data/processed/synthetic.parquet)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "notebooks" and args.action == "run":
