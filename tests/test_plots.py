@@ -611,3 +611,16 @@ def test_coefficient_plot_reads_a_designs_robustness_table_with_a_missing_row():
         [c.lines[0].get_xdata() for c in ax.containers if isinstance(c, ErrorbarContainer)]
     )
     assert np.isfinite(points).sum() == 4
+
+
+def test_coefficient_plot_long_labels_wrap_without_overlapping():
+    table = _robustness_table()
+    table.loc[1, "label"] = "TWFE, randomization inference (adoption dates permuted within strata)"
+    table.loc[2, "label"] = "Callaway-Sant'Anna, never-treated controls, simple ATT"
+    fig, _ = plots.coefficient_plot(table)
+    ax = _data_axes(fig)[0]
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    boxes = sorted((t.get_window_extent(r) for t in ax.get_yticklabels()), key=lambda b: b.y0)
+    assert all(b.y0 >= a.y1 - 0.5 for a, b in zip(boxes, boxes[1:], strict=False))
+    assert any("\n" in t.get_text() for t in ax.get_yticklabels())
