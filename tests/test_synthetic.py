@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 
 from enforcement_crime import synthetic
-from enforcement_crime.facts import nc_287g_agreements
+from enforcement_crime.facts import (
+    POPULATION_KNOTS,
+    county_population,
+    county_population_knots,
+    nc_287g_agreements,
+)
 from enforcement_crime.simulate import Effect
 
 
@@ -150,3 +155,179 @@ def test_dynamic_preset_is_heterogeneous_and_dynamic():
 def test_unknown_preset_is_an_error():
     with pytest.raises(ValueError, match="preset must be one of"):
         synthetic.make_panel(preset="huge")
+
+
+# ---- realistic null (issue 12, point 1) ----------------------------------------------
+
+
+def test_populations_are_the_shipped_census_table(panel):
+    table = county_population(range(2000, 2017))
+    got = panel[["fips", "year", "population"]].astype({"fips": "string"})
+    merged = got.merge(table, on=["fips", "year"], how="outer", indicator=True, validate="1:1")
+    assert (merged["_merge"] == "both").all(), merged["_merge"].value_counts()
+    assert (merged["population_x"] == merged["population_y"]).all()
+    knots = county_population_knots().set_index("fips")
+    by = panel.set_index(["fips", "year"])["population"]
+    for y in POPULATION_KNOTS:  # the knot years are the Census values themselves
+        assert (by.xs(y, level="year").loc[knots.index] == knots[f"pop{y}"]).all()
+    # independent facts (2010 census counts, rounded): Los Angeles ~9.82 million, Loving TX ~82
+    assert 9.7e6 < by[("06037", 2010)] < 9.9e6
+    assert 50 < by[("48301", 2010)] < 120
+    # national total close to the U.S. resident population (~309.3 million in July 2010)
+    assert 308e6 < panel.loc[panel["year"] == 2010, "population"].sum() < 311e6
+
+
+def test_nc_nine_have_real_dates_and_real_populations(panel):
+    county = panel[panel["year"] == 2010].set_index("fips")
+    knots = county_population_knots().set_index("fips")
+    nc = nc_287g_agreements().set_index("fips")
+    for fips, row in nc.iterrows():
+        assert county.loc[fips, "g287_start"] == row["signed"]
+        assert county.loc[fips, "population"] == knots.loc[fips, "pop2010"]
+    # 2010 census: Mecklenburg 919,628, Wake 900,993, Cumberland 319,431, Henderson 106,740
+    assert 0.9e6 < county.loc["37119", "population"] < 0.94e6
+    assert 0.88e6 < county.loc["37183", "population"] < 0.92e6
+    assert 0.3e6 < county.loc["37051", "population"] < 0.34e6
+    assert 0.1e6 < county.loc["37089", "population"] < 0.115e6
+    # the two largest NC counties are the two largest treated ones
+    nc_all = county[county.index.str.startswith("37")]
+    assert set(nc_all["population"].nlargest(2).index) == {"37119", "37183"}
+
+
+def test_coverage_pattern_like_the_real_2010_file(panel):
+    cov = panel["coverage"]
+    # ICPSR 2010: 26.6% of counties below 100, 2.0% unreported (coverage 0)
+    assert 0.20 < (cov < 100).mean() < 0.33
+    assert 0.01 < (cov == 0).mean() < 0.035
+    cls = synthetic.coverage_class(panel["population"].to_numpy())
+    low = pd.Series((cov < 90).to_numpy()).groupby(cls).mean()
+    # real shares below 90 by class: 17.2, 8.2, 5.9, 3.0, 2.2, 1.5 percent; gaps fall with size
+    assert len(low) == 6 and low.is_monotonic_decreasing
+    assert 0.10 < low[0] < 0.25 and low[5] < 0.04
+    mean_cov = pd.Series(cov.to_numpy()).groupby(cls).mean()
+    assert mean_cov[0] < mean_cov[2] < mean_cov[4]
+    # months: 12 when complete, 0 when unreported, 1-11 otherwise
+    m = panel["months_reported"]
+    assert (m[cov == 100] == 12).all() and (m[cov == 0] == 0).all()
+    assert m[(cov > 0) & (cov < 100)].between(1, 11).all()
+    # reporting persists within a county: coverage below 100 in year t predicts it in t + 1
+    wide = (panel.pivot(index="fips", columns="year", values="coverage") < 100).to_numpy()
+    p_after_gap = wide[:, 1:][wide[:, :-1]].mean()
+    p_after_full = wide[:, 1:][~wide[:, :-1]].mean()
+    assert p_after_gap > p_after_full + 0.2
+
+
+def test_partly_reported_counts_are_scaled_by_coverage(panel):
+    """A county-year at coverage c has about c/100 of the crimes of the county's complete years."""
+    df = panel.dropna(subset=["index"]).copy()
+    df["rate"] = df["index"].astype(float) / df["population"]
+    full = df[df["coverage"] == 100].groupby("fips")["rate"].mean()
+    part = df[(df["coverage"] > 5) & (df["coverage"] < 80) & df["fips"].isin(full.index)]
+    part = part[part["population"] > 20_000]  # enough crimes for the ratio to be stable
+    assert len(part) > 50
+    ratio = part["rate"] / part["fips"].map(full).to_numpy() / (part["coverage"] / 100)
+    assert 0.85 < ratio.median() < 1.15
+    # the rate column is crimes over the full population: partly covered years look lower
+    assert part["index_rate"].median() < df.loc[df["coverage"] == 100, "index_rate"].median()
+
+
+def test_sc_timing_correlated_with_size_and_state_like_the_real_rollout():
+    from scipy.stats import spearmanr
+
+    rhos, between = [], []
+    for seed in (1, 2, 3):
+        c = synthetic.make_panel(seed=seed)
+        c = c[c["year"] == 2005].set_index("fips")
+        month = (c["sc_activation_date"].dt.year - 2008) * 12 + c["sc_activation_date"].dt.month
+        rhos.append(spearmanr(np.log(c["population"]), month)[0])
+        dev = month - month.groupby(c["state_fips"]).transform("mean")
+        between.append(1 - (dev**2).sum() / ((month - month.mean()) ** 2).sum())
+    # real rollout: rank correlation -0.26, 69% of the variance between states
+    assert -0.40 < np.mean(rhos) < -0.15
+    assert max(rhos) < -0.05  # larger counties earlier in every seed
+    assert 0.55 < np.mean(between) < 0.85
+
+
+def test_287g_adopters_larger_and_south_west(panel):
+    county = panel[panel["year"] == 2005].set_index("fips")
+    nc = nc_287g_agreements()["fips"]
+    others = county[county["g287_start"].notna() & ~county.index.isin(nc)]
+    assert others["population"].min() > 50_000
+    pool = county[(county["population"] > 50_000) & ~county.index.isin(nc)]
+    assert others["population"].median() > 1.25 * pool["population"].median()
+    assert others["state_fips"].isin(synthetic.SOUTH_WEST_STATES).mean() > 0.6
+
+
+def test_make_panel_is_fast():
+    import time
+
+    t0 = time.perf_counter()
+    synthetic.make_panel(seed=5)
+    assert time.perf_counter() - t0 < 6.0  # about 1 s on one core
+
+
+# ---- the calibration numbers against the real files (skip without ../shared/data) -------
+
+
+def _load_script(name):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_population_table_is_what_the_census_files_give(shared_data):
+    raw = shared_data / "census_county_pop_tell"
+    built = _load_script("make_county_population_table").build(raw)
+    shipped = county_population_knots()
+    pd.testing.assert_frame_equal(
+        built.astype({"fips": "string", "note": "string"}), shipped, check_dtype=False
+    )
+
+
+def test_coverage_calibration_counts_are_the_icpsr_2010_file(shared_data):
+    from enforcement_crime.sources import census_population, ucr_icpsr_county
+
+    icpsr = ucr_icpsr_county.load(shared_data / "icpsr_county_ucr_2010" / "33523-0004-Data.rda")
+    icpsr = icpsr[icpsr["county_fips"] != "999"]
+    pop = census_population.load(shared_data / "census_county_pop_tell" / "co-est2019-alldata.csv")
+    pop = pop.loc[pop["year"] == 2010, ["fips", "population"]].rename(columns={"population": "pop"})
+    m = icpsr.merge(pop, on="fips", how="inner")
+    assert len(m) == 3134
+    # right-closed bands 0, (0, 50], (50, 75], (75, 90], (90, 99], (99, 99.995], above (= 100)
+    edges = [0, 50, 75, 90, 99, 99.995]
+    assert len(edges) + 1 == len(synthetic.COVERAGE_BANDS)
+    band = np.searchsorted(np.asarray(edges), m["coverage"].to_numpy(), side="left")
+    got = pd.crosstab(synthetic.coverage_class(m["pop"].to_numpy()), band)
+    want = np.asarray([row for _, row in synthetic.COVERAGE_CALIBRATION])
+    assert (got.reindex(columns=range(len(edges) + 1), fill_value=0).to_numpy() == want).all()
+
+
+def test_sc_calibration_numbers_are_the_real_rollout(shared_data):
+    from scipy.stats import spearmanr
+
+    from enforcement_crime.sources import secure_communities
+
+    sc = secure_communities.load(
+        shared_data / "sc_activation_hhadah" / "sc_activation_dates_county.csv"
+    )
+    pop = county_population([2005])
+    m = sc.merge(pop, on="fips").dropna(subset=["activation_date"])
+    assert len(m) == 3102
+    month = (m["activation_date"].dt.year - 2008) * 12 + m["activation_date"].dt.month
+    cal = synthetic.SC_CALIBRATION
+    rho = spearmanr(np.log(m["population"]), month)[0]
+    assert rho == pytest.approx(cal["spearman_log_pop2005_vs_activation_month"], abs=5e-4)
+    state = m["fips"].str[:2]
+    r2 = (
+        1
+        - ((month - month.groupby(state).transform("mean")) ** 2).sum()
+        / ((month - month.mean()) ** 2).sum()
+    )
+    assert r2 == pytest.approx(cal["share_of_activation_month_variance_between_states"], abs=5e-4)
+    cum = m["activation_date"].dt.year.value_counts(normalize=True).sort_index().cumsum()
+    assert np.allclose(cum.loc[[2009, 2010, 2011, 2012]], synthetic.SC_CUMULATIVE_SHARE, atol=5e-4)

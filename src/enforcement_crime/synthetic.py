@@ -138,6 +138,7 @@ SC_CALIBRATION = {
 #: population classes of the reporting model: upper edges (people)
 COVERAGE_CLASS_EDGES = (10_000, 25_000, 50_000, 100_000, 250_000)
 #: coverage bands: 0 (nothing reported), (0, 50], (50, 75], (75, 90], (90, 99], (99, 100), 100
+#: (calibration: a COVIND above 99.995, i.e. 100 to two decimals, counts as 100)
 COVERAGE_BANDS = ((0.0, 0.0), (0.01, 50.0), (50.0, 75.0), (75.0, 90.0), (90.0, 99.0),
                   (99.0, 99.99), (100.0, 100.0))  # fmt: skip
 #: number of counties per coverage band (columns as COVERAGE_BANDS) in the ICPSR 2010 county
