@@ -871,7 +871,7 @@ def agreement_figure(
 
     Notes
     -----
-    The right panel is :func:`enforcement_crime.plots.distribution_plot` of
+    The right panel is :func:`enforcement_crime.plots.distribution_plot` (ECDF) of
     :math:`\\ln(\\text{left}/\\text{right})` by group, with dashed lines at
     :math:`\\ln 0.9` and :math:`\\ln 1.1` (the +/-10% band).
     """
@@ -902,10 +902,14 @@ def agreement_figure(
         if i == 0:
             ax.set_ylabel(labels[0])
     distribution_plot(
-        drawn, x="log_ratio", hue="group", kind="hist", bins=60, ax=axes[-1],
+        drawn,
+        x="log_ratio",
+        hue="group",
+        kind="ecdf",
+        ax=axes[-1],
         observed={"-10%": float(np.log(1 - WITHIN)), "+10%": float(np.log(1 + WITHIN))},
         xlabel=f"ln({labels[0]} / {labels[1]})",
-    )  # fmt: skip
+    )
     axes[-1].set_title(
         f"log ratio, N = {drawn.groupby('group').size().max():,} {unit_label}", fontsize=7
     )

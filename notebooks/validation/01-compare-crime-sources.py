@@ -1,0 +1,287 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # How close is the CIUS county approximation to the county sources?
+#
+# **Question.** The `cius_county` panel approximates county crime totals by
+# summing the FBI CIUS agency tables (Table 8 cities, Table 10 sheriffs and
+# county police, Table 11 in 2013-2015) matched to counties through LEAIC. How
+# far is it, county by county, from (1) the ICPSR 2010 county file (study
+# 33523, part 4), and (2) the NC SBI county rates of 2014-2016?
+#
+# **Conventions.** Every ratio is CIUS / reference (below 1: CIUS counts fewer
+# offenses). A county is *compared* when both values are positive; the
+# correlation is that of the logs, the ratio statistics are over compared
+# counties, and every other county is counted by status (no row in one
+# source, a missing value, a zero). Index = violent + property (arson
+# excluded). ICPSR imputes agencies reporting 0-2 months, scales those
+# reporting 3-11 months (STUDIES.md section 5) and allocates multi-county
+# agencies by population; CIUS lists only the agencies that published counts.
+#
+# **Inputs.** REAL DATA only: the built panel `data/processed/cius_county.parquet`
+# (`python -m enforcement_crime data build --shared cius_county`), the ICPSR
+# file `33523-0004-Data.rda`, the SBI files `CrimeDataByCounty<year>.csv`, and
+# the 2010 CIUS tables and LEAIC (for the agency-level diagnostics), from
+# `data/raw/` or `../shared/data/`. Without them the first cell stops and says
+# what to build or fetch.
+# **Outputs.** `reports/figures/validation/fig_validation_*`,
+# `reports/tables/validation/tab_validation_*` (see `reports/OUTPUTS.md`).
+# **Run time.** About 20-30 s.
+
+# %% tags=["parameters"]
+panel = "cius_county"  # the processed CIUS county panel
+icpsr_file = None  # ICPSR 33523 part 4; None: data/raw/ucr_icpsr_county, else the shared copy
+sbi_folder = None  # folder of CrimeDataByCounty<year>.csv; None: data/raw, else the shared copy
+year = 2010  # the ICPSR file's year
+nc_years = [2014, 2016]  # first and last year of the NC SBI comparison
+n_top = 20  # counties listed among those that differ most
+
+# %%
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+from enforcement_crime import plots, reports, validation
+from enforcement_crime.panels import data_banner, load_panel
+from enforcement_crime.sources import nc_sbi, ucr_icpsr_county
+
+inputs = validation.real_inputs(icpsr_file, sbi_folder, panel)  # stops here, naming what is absent
+plots.use_style("paper")
+LABEL = "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS vs ICPSR 33523 (2010) and NC SBI RATES"
+log = reports.OutputLog(
+    "validation", "notebooks/validation/01-compare-crime-sources.py", False, LABEL
+)
+cius = load_panel(panel)
+data_banner(cius)
+
+# %% [markdown]
+# ## 1. CIUS vs ICPSR, 2010, county by county
+# The ICPSR file as one row per county: pseudo-counties (codes 777 and 999,
+# agencies ICPSR did not allocate to a county) are set aside and counted, and
+# county codes repaired with the panels' rules.
+
+# %%
+icpsr, icpsr_accounting = validation.icpsr_counties(ucr_icpsr_county.load(inputs["icpsr"]))
+display(icpsr_accounting)
+cius_year = cius[cius["year"] == year]
+pairs = validation.compare_values(cius_year, icpsr, carry=("state", "county_name"))
+status = validation.status_counts(pairs)
+log.table(
+    status,
+    "tab_validation_icpsr_status",
+    description=f"Counties by comparison status and offense group, CIUS vs ICPSR {year}",
+)
+status
+
+# %% [markdown]
+# Agreement over the compared counties, per offense group: correlation of
+# log counts, the ratio's median and quartiles, the shares within, below and
+# above +/-10%, and the ratio of the summed counts.
+
+# %%
+summary = validation.agreement_summary(pairs)
+log.table(
+    summary,
+    "tab_validation_icpsr_agreement",
+    description=f"Agreement of CIUS and ICPSR county counts, {year}",
+)
+for r in summary.itertuples():
+    log.value(f"icpsr_{r.group}_corr_log", r.corr_log)
+    log.value(f"icpsr_{r.group}_median_ratio", r.median_ratio)
+    log.value(f"icpsr_{r.group}_share_within_10pct", r.share_within_10pct)
+summary
+
+# %%
+fig, drawn = validation.agreement_figure(pairs, title=f"{LABEL}: county counts {year}")
+n_counties = int(drawn["fips"].nunique())
+log.figure(fig, "fig_validation_cius_vs_icpsr", drawn, description=f"CIUS vs ICPSR county counts {year}: log-log scatter with 45-degree line, log-ratio distribution",
+           n_note=f"N = {n_counties:,} counties compared in at least one group")  # fmt: skip
+plt.show()
+
+# %% [markdown]
+# ## By state
+# The same statistics per state (index crimes), beside the CIUS agencies of
+# the state that matched no county: their published offenses are in no
+# county total.
+
+# %%
+agencies, crosswalk = validation.cius_agency_rows(year)
+by_state = validation.agreement_summary(
+    pairs.assign(state_fips=pairs["fips"].str[:2]), by=("state_fips", "state", "group")
+)
+by_state = by_state[by_state["group"] == "index"].merge(
+    validation.unmatched_by_state(agencies), on="state_fips", how="left"
+)
+log.table(
+    by_state,
+    "tab_validation_icpsr_by_state",
+    description=f"CIUS vs ICPSR index crimes by state, {year}, with the CIUS agencies matched to no county",
+)
+by_state.sort_values("median_ratio")[
+    [
+        "state",
+        "compared",
+        "corr_log",
+        "median_ratio",
+        "share_within_10pct",
+        "ratio_of_sums",
+        "unmatched_agencies",
+        "largest_unmatched",
+    ]
+]
+
+# %% [markdown]
+# ## Why counties differ
+# Each county's diagnostics, computed from the sources: ICPSR's coverage
+# indicator (below 100: agencies imputed or scaled), ICPSR's agency count
+# against the CIUS agency rows, a missing Table 10 row, LEAIC agencies with a
+# population served that CIUS does not list, and a CIUS city larger than its
+# county (a multi-county city counted wholly in one county). First the
+# agreement among the counties carrying each flag, then the counties that
+# differ most (largest absolute difference in index crimes).
+
+# %%
+composition = validation.cius_composition(cius_year)
+facts = validation.agency_facts(agencies, crosswalk, composition)
+diagnostics = validation.county_diagnostics(composition, icpsr, facts)
+flags = validation.flag_summary(pairs, diagnostics)
+log.table(
+    flags,
+    "tab_validation_icpsr_flags",
+    description=f"CIUS vs ICPSR agreement by diagnostic flag (index crimes), {year}",
+)
+flags
+
+# %%
+top = validation.largest_differences(pairs, diagnostics, n=n_top)
+columns = [
+    "fips",
+    "state",
+    "county_name",
+    "cius",
+    "icpsr",
+    "ratio",
+    "difference",
+    "icpsr_coverage",
+    "agency_gap",
+    "unlisted_share",
+    "largest_city_share",
+    "reasons",
+]
+log.table(
+    top[columns],
+    "tab_validation_icpsr_largest_differences",
+    description=f"The {n_top} counties whose CIUS and ICPSR index counts differ most, {year}, with their diagnostics",
+)
+top[columns]
+
+# %% [markdown]
+# ## 2. CIUS vs NC SBI county rates, 2014-2016
+# Rates per 100,000: CIUS counts over the Census county population against
+# the SBI's published rates (no counts or populations in the SBI files).
+# Counties absent from an SBI file, or with every rate blank, keep their row
+# with the status "no sbi row" or "missing in sbi".
+
+# %%
+sbi = nc_sbi.load_county_rates(inputs["sbi"])
+years = range(nc_years[0], nc_years[-1] + 1)
+nc = cius[(cius["state_fips"] == "37") & cius["year"].isin(years)]
+sbi_years = sbi[sbi["year"].isin(years)]
+nc_pairs = validation.compare_values(
+    nc,
+    sbi_years,
+    keys=("fips", "year"),
+    groups=("violent_rate", "property_rate", "index_rate"),
+    names=("cius", "sbi"),
+    carry=("county_name",),
+)
+nc_status = validation.status_counts(nc_pairs)
+log.table(
+    nc_status,
+    "tab_validation_sbi_status",
+    description=f"NC county-years by comparison status, CIUS vs SBI {nc_years[0]}-{nc_years[-1]}",
+)
+nc_status
+
+# %%
+nc_summary = validation.agreement_summary(nc_pairs, names=("cius", "sbi"))
+nc_by_year = validation.agreement_summary(nc_pairs, by=("year", "group"), names=("cius", "sbi"))
+log.table(
+    nc_summary,
+    "tab_validation_sbi_agreement",
+    description=f"Agreement of CIUS and SBI NC county rates, {nc_years[0]}-{nc_years[-1]}",
+)
+log.table(
+    nc_by_year,
+    "tab_validation_sbi_agreement_by_year",
+    description="Agreement of CIUS and SBI NC county rates, by year",
+)
+for r in nc_summary.itertuples():
+    log.value(f"sbi_{r.group}_corr_log", r.corr_log)
+    log.value(f"sbi_{r.group}_median_ratio", r.median_ratio)
+display(nc_summary)
+nc_by_year
+
+# %%
+fig, nc_drawn = validation.agreement_figure(nc_pairs, names=("cius", "sbi"), labels=("CIUS approximation", "NC SBI"), unit_label="county-years",
+                                            title=f"{LABEL}: NC county rates per 100,000, {nc_years[0]}-{nc_years[-1]}")  # fmt: skip
+log.figure(fig, "fig_validation_cius_vs_sbi", nc_drawn, description="CIUS vs NC SBI county rates: log-log scatter with 45-degree line, log-ratio distribution",
+           n_note=f"N = {nc_drawn['fips'].nunique()} NC counties, {len(nc_drawn[['fips', 'year']].drop_duplicates())} county-years")  # fmt: skip
+plt.show()
+
+# %% [markdown]
+# The NC county-years that differ most (index rate, largest absolute log
+# ratio), with what the CIUS total is made of (the SBI files hold no agency
+# counts, so only the CIUS flags are available).
+
+# %%
+nc_diagnostics = validation.county_diagnostics(validation.cius_composition(nc))
+nc_flags = validation.flag_summary(
+    nc_pairs, nc_diagnostics, group="index_rate", keys=("fips", "year"), names=("cius", "sbi")
+)
+nc_top = validation.largest_differences(
+    nc_pairs,
+    nc_diagnostics,
+    group="index_rate",
+    n=n_top,
+    rank="abs_log_ratio",
+    keys=("fips", "year"),
+)
+log.table(
+    nc_flags,
+    "tab_validation_sbi_flags",
+    description="CIUS vs SBI agreement by CIUS composition flag (index rate)",
+)
+log.table(
+    nc_top,
+    "tab_validation_sbi_largest_differences",
+    description=f"The {n_top} NC county-years whose CIUS and SBI index rates differ most",
+)
+display(nc_flags)
+nc_top[
+    [
+        "fips",
+        "year",
+        "county_name",
+        "cius",
+        "sbi",
+        "ratio",
+        "cius_agencies",
+        "cius_has_sheriff",
+        "cius_other_rows",
+        "reasons",
+    ]
+]
+
+# %%
+print(log.finish())
