@@ -117,17 +117,26 @@ class IPCKernelManager(AsyncKernelManager):
     )
 
 
+#: notebook folders that need the real data (no synthetic route; they stop, naming what to
+#: build or fetch, when it is absent): left out of the default runs, run when named or asked for
+REAL_DATA_FOLDERS: tuple[str, ...] = ("validation",)
+
+
 def discover(
     root: str | Path | None = None,
     pattern: str | None = None,
     exclude: Iterable[str] = ("teaching",),
+    real_data: bool = False,
 ) -> list[Path]:
     """All notebook sources under ``root`` (default ``notebooks/``), sorted.
 
     ``pattern`` keeps paths containing that substring; folders named in
-    ``exclude`` are skipped (teaching notebooks have their own build).
+    ``exclude`` are skipped (teaching notebooks have their own build), and so
+    are the :data:`REAL_DATA_FOLDERS` unless ``real_data`` is True or
+    ``pattern`` names the folder.
     """
     root = Path(root) if root else config.notebooks_dir()
+    skipped = set(exclude or ()) | (set() if real_data else set(REAL_DATA_FOLDERS))
     found = []
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root)
@@ -135,7 +144,7 @@ def discover(
             continue
         if pattern and pattern not in str(rel):
             continue
-        if exclude and rel.parts[0] in set(exclude) and not (pattern and rel.parts[0] in pattern):
+        if rel.parts[0] in skipped and not (pattern and rel.parts[0] in pattern):
             continue
         found.append(path)
     return found
