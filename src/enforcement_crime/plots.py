@@ -19,7 +19,7 @@ figure sizes are :data:`FIGSIZES` (journal column and full width), or the
 slides size while the ``"slides"`` style is active.
 
 The implementations live in :mod:`enforcement_crime.plotting` (``trends``,
-``estimates``, ``diagnostics``, ``base``), split to keep modules short;
+``estimates``, ``robustness``, ``diagnostics``, ``base``), split to keep modules short;
 import them from here. Saving (PDF + PNG + CSV, the data mark) lives in
 :func:`enforcement_crime.reports.save_figure`.
 """
@@ -46,11 +46,8 @@ from enforcement_crime.plotting.diagnostics import (
     power_curve_plot,
     synthetic_control_plot,
 )
-from enforcement_crime.plotting.estimates import (
-    coefficient_plot,
-    event_study_plot,
-    spec_curve_plot,
-)
+from enforcement_crime.plotting.estimates import event_study_plot
+from enforcement_crime.plotting.robustness import coefficient_plot, spec_curve_plot
 from enforcement_crime.plotting.trends import (
     cohort_trends,
     raw_trends_plot,
