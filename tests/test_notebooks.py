@@ -7,6 +7,8 @@ run can make a notebook pass.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 import numpy as np
 import pytest
@@ -47,34 +49,22 @@ def test_notebook_executes_from_clean_state(source, tmp_path, monkeypatch):
     for pdf in (tmp_path / "figures").rglob("*.pdf"):
         for ext in (".png", ".csv"):
             assert pdf.with_suffix(ext).stat().st_size > 0
+    # the output map (OutputLog records, from which OUTPUTS.md is written) against the files on
+    # disk and the notebook's source: every recorded file exists and every output name is in the source
+    import json
+
+    code = source.read_text()
+    for rec_path in (tmp_path / "notebooks" / "_outputs").glob("*.json"):
+        rec = json.loads(rec_path.read_text())
+        assert (config.project_root() / rec["notebook"]).resolve() == source.resolve()
+        for e in rec["outputs"]:
+            assert e["name"] in code, f"{source.name} does not name {e['name']}"
+            for f in e["files"].values():
+                assert Path(f).is_file() and Path(f).is_relative_to(tmp_path), f
 
 
 def test_tour_notebook_is_found():
     assert any(p.name == "01-explore-default-panel.py" for p in SOURCES)
-
-
-def test_registered_outputs_exist_and_are_named_in_their_notebook():
-    """OUTPUTS.md's map (the OutputLog records) against the files on disk and the notebook sources.
-
-    Runs on whatever ``reports/`` holds (skips when no notebook has run): every recorded file
-    exists, and every recorded output name appears literally in the source of the notebook that
-    claims it, so "which notebook makes this figure" is answered correctly.
-    """
-    from enforcement_crime import reports
-
-    records = sorted(reports.outputs_registry_dir().glob("*.json"))
-    if not records:
-        pytest.skip("no notebook has written reports/ yet (run `make notebooks`)")
-    import json
-
-    for path in records:
-        rec = json.loads(path.read_text())
-        src = config.project_root() / rec["notebook"]
-        if not src.is_file():
-            continue  # a record left by a notebook that was renamed since; OUTPUTS.md lists it as stale
-        code = src.read_text()
-        for e in rec["outputs"]:
-            assert e["name"] in code, f"{rec['notebook']} does not name {e['name']}"
 
 
 # --------------------------------------------------------------------------------------
