@@ -13,6 +13,66 @@ from enforcement_crime.results import EstimationResult
 __all__ = ["ppml"]
 
 
+def _work_frame(p, outcome, unit, time, treatment, exposure, weights, controls):
+    """The estimation frame handed to pyfixest (treatment, controls, offset, weights).
+
+    Rows with a missing exposure and units with zero counts in every period
+    are dropped and counted in ``p.dropped``.
+    """
+    df = p.data
+    if (df["y"] < 0).any():
+        bad = df.loc[df["y"] < 0, [unit, time, outcome]].head()
+        raise EstimatorInputError(
+            f"ppml: {outcome!r} must be a non-negative count; e.g.:\n{bad.to_string()}"
+        )
+    if treatment is not None:
+        d = pd.to_numeric(df[treatment], errors="coerce")
+        if d.isna().any() or not d.isin([0, 1]).all():
+            raise EstimatorInputError(
+                f"treatment column {treatment!r} must be 0/1 without missing values"
+            )
+        D = d.to_numpy(dtype="float64")
+    else:
+        D = ((df["cohort"] > 0) & (df["time"] >= df["cohort"])).to_numpy(dtype="float64")
+    work = pd.DataFrame(
+        {
+            "y": df["y"].to_numpy(),
+            "treated": D,
+            "unit": df["unit"].to_numpy(),
+            "time": df["time"].to_numpy(),
+        }
+    )
+    work["cl"] = pd.factorize(df["cluster"])[0]
+    for j, c in enumerate(controls):
+        work[f"x{j}"] = pd.to_numeric(df[c]).to_numpy(dtype="float64")
+    kw = {}
+    if exposure:
+        e = pd.to_numeric(df[exposure], errors="coerce")
+        miss = e.isna()
+        if miss.any():
+            p.dropped[f"missing {exposure}"] = int(miss.sum())
+        if (e[~miss] <= 0).any():
+            bad = df.loc[~miss & (e <= 0), [unit, time, exposure]].head()
+            raise EstimatorInputError(
+                f"ppml: exposure {exposure!r} must be positive; e.g.:\n{bad.to_string()}"
+            )
+        work["offset"] = np.log(e.where(~miss, 1.0))
+        work = work.loc[~miss.to_numpy()]
+        kw["offset"] = "offset"
+    if weights:
+        work["w"] = df.loc[work.index, "w"].to_numpy()
+        kw["weights"] = "w"
+    allzero = work.groupby("unit")["y"].transform("sum") == 0
+    if allzero.all():
+        raise EstimatorInputError(f"ppml: {outcome!r} is zero everywhere")
+    if allzero.any():
+        p.dropped["rows of units with zero counts in every period (no information in PPML)"] = int(
+            allzero.sum()
+        )
+        work = work.loc[~allzero]
+    return work, kw
+
+
 def ppml(
     data: pd.DataFrame,
     outcome: str,
@@ -98,57 +158,7 @@ def ppml(
         controls=controls,
         extra=extra,
     )
-    df = p.data
-    if (df["y"] < 0).any():
-        bad = df.loc[df["y"] < 0, [unit, time, outcome]].head()
-        raise EstimatorInputError(
-            f"ppml: {outcome!r} must be a non-negative count; e.g.:\n{bad.to_string()}"
-        )
-    if treatment is not None:
-        d = pd.to_numeric(df[treatment], errors="coerce")
-        if d.isna().any() or not d.isin([0, 1]).all():
-            raise EstimatorInputError(
-                f"treatment column {treatment!r} must be 0/1 without missing values"
-            )
-        D = d.to_numpy(dtype="float64")
-    else:
-        D = ((df["cohort"] > 0) & (df["time"] >= df["cohort"])).to_numpy(dtype="float64")
-    work = pd.DataFrame(
-        {
-            "y": df["y"].to_numpy(),
-            "treated": D,
-            "unit": df["unit"].to_numpy(),
-            "time": df["time"].to_numpy(),
-        }
-    )
-    work["cl"] = pd.factorize(df["cluster"])[0]
-    for j, c in enumerate(controls):
-        work[f"x{j}"] = pd.to_numeric(df[c]).to_numpy(dtype="float64")
-    kw = {}
-    if exposure:
-        e = pd.to_numeric(df[exposure], errors="coerce")
-        miss = e.isna()
-        if miss.any():
-            p.dropped[f"missing {exposure}"] = int(miss.sum())
-        if (e[~miss] <= 0).any():
-            bad = df.loc[~miss & (e <= 0), [unit, time, exposure]].head()
-            raise EstimatorInputError(
-                f"ppml: exposure {exposure!r} must be positive; e.g.:\n{bad.to_string()}"
-            )
-        work["offset"] = np.log(e.where(~miss, 1.0))
-        work = work.loc[~miss.to_numpy()]
-        kw["offset"] = "offset"
-    if weights:
-        work["w"] = df.loc[work.index, "w"].to_numpy()
-        kw["weights"] = "w"
-    allzero = work.groupby("unit")["y"].transform("sum") == 0
-    if allzero.all():
-        raise EstimatorInputError(f"ppml: {outcome!r} is zero everywhere")
-    if allzero.any():
-        p.dropped["rows of units with zero counts in every period (no information in PPML)"] = int(
-            allzero.sum()
-        )
-        work = work.loc[~allzero]
+    work, kw = _work_frame(p, outcome, unit, time, treatment, exposure, weights, controls)
     rhs = " + ".join(["treated"] + [f"x{j}" for j in range(len(controls))])
     fit = pf.fepois(
         f"y ~ {rhs} | unit + time",
