@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.designs.base import headline
+from enforcement_crime.designs.calls import headline
 
 __all__ = ["PAPER_CONCLUSIONS", "study_vs_rebuild"]
 

@@ -487,13 +487,19 @@ def run_seed(
 def run_panel(keys: Sequence[str], seed: int, **kwargs) -> pd.DataFrame:
     """:func:`run_seed` for several designs on one panel, drawn once for ``seed``.
 
-    ``kwargs`` go to :func:`run_seed` (not ``raw``). The draw time is in the
-    ``draw_seconds`` column (the same value on every row of the seed).
+    ``kwargs`` go to :func:`run_seed` (not ``raw``). Added columns:
+    ``draw_seconds`` (drawing the panel; the same on every row of the seed)
+    and ``design_seconds`` (opening the design and all its fits; the same on
+    every row of the design and seed).
     """
     t0 = time.perf_counter()
     raw = draw_null_panel(seed, kwargs.get("preset", "null"))
     draw = time.perf_counter() - t0
-    frames = [run_seed(k, seed, raw=raw, **kwargs) for k in keys]
+    frames = []
+    for k in keys:
+        t1 = time.perf_counter()
+        rows = run_seed(k, seed, raw=raw, **kwargs)
+        frames.append(rows.assign(design_seconds=time.perf_counter() - t1))
     return pd.concat(frames, ignore_index=True).assign(draw_seconds=draw)
 
 

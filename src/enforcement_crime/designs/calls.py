@@ -1,0 +1,134 @@
+"""Estimator calls of the study designs: refusals as records, headline rows, the partial adoption year.
+
+A leaf of :mod:`enforcement_crime.designs` (imported by :mod:`.base` and
+:mod:`.conclusions`, importing neither).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from enforcement_crime.estimators import EstimatorInputError
+from enforcement_crime.results import EstimationResult
+
+__all__ = [
+    "NotEstimable",
+    "Outcome",
+    "run",
+    "headline",
+    "partial_year_handling",
+    "PARTIAL_YEAR_RULE",
+]
+
+
+# --------------------------------------------------------------------------------------
+# estimator calls
+# --------------------------------------------------------------------------------------
+
+PARTIAL_YEAR_RULE = (
+    "the adoption year, partly treated under the first-full-year rule, is never the reference: "
+    "left out of TWFE-type and imputation estimates; Callaway-Sant'Anna uses anticipation = 1 "
+    "(base = the year before signing); the event study's reference is e = -2 (the year before signing)"
+)
+
+
+@dataclass(frozen=True)
+class NotEstimable:
+    """An estimate the estimator refused to compute on this (real) panel, with its reason.
+
+    Tables carry it as a row with missing numbers and the reason in ``note``;
+    nothing is ever filled in for it.
+    """
+
+    estimator: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"NOT ESTIMABLE on this panel: {self.estimator}: {self.reason}"
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return (
+            '<div style="border:2px dashed #999;padding:6px"><b>Not estimable on this panel:</b> '
+            f"<code>{self.estimator}</code>: {self.reason}</div>"
+        )
+
+
+Outcome = EstimationResult | NotEstimable
+
+
+def run(
+    estimator: Callable[..., EstimationResult], *args, tolerate: bool = False, **kwargs
+) -> Outcome:
+    """Call ``estimator(*args, **kwargs)``; with ``tolerate``, a refused input gives :class:`NotEstimable`.
+
+    Only :class:`~enforcement_crime.estimators.EstimatorInputError` is ever
+    turned into a record, and only when ``tolerate`` is true (designs set it
+    on real panels). Unknown keyword arguments raise ``TypeError`` as in any
+    Python call: nothing is dropped on the way.
+    """
+    try:
+        return estimator(*args, **kwargs)
+    except EstimatorInputError as err:
+        if not tolerate:
+            raise
+        return NotEstimable(getattr(estimator, "__name__", str(estimator)), str(err))
+
+
+def partial_year_handling(
+    estimator: Callable, data: pd.DataFrame, kw: dict
+) -> tuple[pd.DataFrame, dict]:
+    """Keep a partly treated adoption year (``partial_year`` column) out of the reference period.
+
+    Callaway-Sant'Anna (balanced panels only) gets ``anticipation=1``: its
+    base period becomes the year before signing. The TWFE event study gets
+    ``reference=-2`` (the year before signing; e = -1, the partial year, is
+    estimated and shown). Every other estimator gets the sample without the
+    partial years. Options given explicitly are kept.
+    """
+    if "partial_year" not in data.columns or not data["partial_year"].any():
+        return data, kw
+    name = getattr(estimator, "__name__", "")
+    if name == "callaway_santanna":
+        return data, {"anticipation": 1, **kw}
+    if name == "event_study":
+        return data, {"reference": -2, **kw}
+    return data[~data["partial_year"].to_numpy(dtype=bool)], kw
+
+
+def headline(result: Outcome, term: str | None = None) -> dict:
+    """The headline row of a result as a dict (term, estimate, std_error, conf_low, conf_high, estimator, note).
+
+    ``term``: a term name; default the first static term (no event time), else
+    the first row. A :class:`NotEstimable` record gives NaNs and its reason.
+    """
+    if isinstance(result, NotEstimable):
+        return {"term": None, "estimate": math.nan, "std_error": math.nan, "conf_low": math.nan,
+                "conf_high": math.nan, "estimator": result.estimator, "note": str(result)}  # fmt: skip
+    frame = result.to_frame()
+    if term is not None:
+        hit = frame[frame["term"] == term]
+        if hit.empty:
+            raise KeyError(
+                f"{result.estimator}: no term {term!r}; terms are {frame['term'].tolist()}"
+            )
+        row = hit.iloc[0]
+    else:
+        static = frame[frame["event_time"].isna()]
+        row = (static if len(static) else frame).iloc[0]
+
+    def num(v) -> float:
+        return float(v) if pd.notna(v) else math.nan
+
+    return {
+        "term": str(row["term"]),
+        "estimate": num(row["estimate"]),
+        "std_error": num(row["std_error"]),
+        "conf_low": num(row["conf_low"]),
+        "conf_high": num(row["conf_high"]),
+        "estimator": result.estimator,
+        "note": "",
+    }
