@@ -282,6 +282,50 @@ def _finish(
     )
 
 
+def _bjs_weights_and_residuals(fs: _FirstStage, Om: np.ndarray, k: int, leave_one_out: bool):
+    """Implied weights ``v`` of every row and the auxiliary residuals of BJS's variance (Theorem 3).
+
+    Returns ``v`` (rows x estimands), ``eps`` (rows x estimands: first-stage
+    residuals on untreated rows, ``tau_hat - tau_bar(g, e)`` on treated rows,
+    leave-one-out corrected when asked) and ``tau_hat`` of the treated rows.
+    """
+    df = fs.df
+    tr = df["treated"].to_numpy()
+    unt = fs.untreated
+    w = df["w"].to_numpy()
+    # implied weights on untreated rows: v0 = -W0 Z0 A^{-1} Z1' omega1
+    Z = fs.Z
+    rhs = np.asarray(Z[tr].T @ Om[tr])
+    X = fs.lu.solve(rhs)
+    v = Om.copy()
+    v[unt] = -(w[unt][:, None] * np.asarray(Z[unt] @ X))
+
+    # auxiliary residuals on treated rows, per estimand
+    eps = np.repeat(fs.resid0[:, None], k, axis=1)
+    cell = pd.factorize(pd.MultiIndex.from_arrays([df["cohort"], df["time"] - df["cohort"]]))[0]
+    ct = cell[tr]
+    ncell = ct.max() + 1
+    tau = fs.resid0[tr]
+    vt = v[tr]
+    num = np.zeros((ncell, k))
+    den = np.zeros((ncell, k))
+    np.add.at(num, ct, vt**2 * tau[:, None])
+    np.add.at(den, ct, vt**2)
+    tau_bar = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    e_tr = tau[:, None] - tau_bar[ct]
+    if leave_one_out:
+        share = np.divide(vt**2, den[ct], out=np.zeros_like(vt), where=den[ct] > 0)
+        single = share >= 1 - 1e-12
+        factor = np.where(single, 1.0, 1.0 / np.where(single, 1.0, 1 - share))
+        e_tr = e_tr * factor
+        if single[vt != 0].any():
+            fs.notes.append(
+                "leave-one-out undefined for cohort x event-time cells with one unit: plain residual used there"
+            )
+    eps[tr] = e_tr
+    return v, eps, tau
+
+
 def imputation(
     data: pd.DataFrame,
     outcome: str,
@@ -391,40 +435,9 @@ def imputation(
         horizons_use = horizons
     names, ets, Om = _estimands(df, horizons_use, static)
     tr = df["treated"].to_numpy()
-    unt = fs.untreated
-    w = df["w"].to_numpy()
     est = Om[tr].T @ fs.resid0[tr]
 
-    # implied weights on untreated rows: v0 = -W0 Z0 A^{-1} Z1' omega1
-    Z = fs.Z
-    rhs = np.asarray(Z[tr].T @ Om[tr])
-    X = fs.lu.solve(rhs)
-    v = Om.copy()
-    v[unt] = -(w[unt][:, None] * np.asarray(Z[unt] @ X))
-
-    # auxiliary residuals on treated rows, per estimand
-    eps = np.repeat(fs.resid0[:, None], len(names), axis=1)
-    cell = pd.factorize(pd.MultiIndex.from_arrays([df["cohort"], df["time"] - df["cohort"]]))[0]
-    ct = cell[tr]
-    ncell = ct.max() + 1
-    tau = fs.resid0[tr]
-    vt = v[tr]
-    num = np.zeros((ncell, len(names)))
-    den = np.zeros((ncell, len(names)))
-    np.add.at(num, ct, vt**2 * tau[:, None])
-    np.add.at(den, ct, vt**2)
-    tau_bar = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-    e_tr = tau[:, None] - tau_bar[ct]
-    if leave_one_out:
-        share = np.divide(vt**2, den[ct], out=np.zeros_like(vt), where=den[ct] > 0)
-        single = share >= 1 - 1e-12
-        factor = np.where(single, 1.0, 1.0 / np.where(single, 1.0, 1 - share))
-        e_tr = e_tr * factor
-        if single[vt != 0].any():
-            fs.notes.append(
-                "leave-one-out undefined for cohort x event-time cells with one unit: plain residual used there"
-            )
-    eps[tr] = e_tr
+    v, eps, tau = _bjs_weights_and_residuals(fs, Om, len(names), leave_one_out)
 
     codes, labels = pd.factorize(df["cluster"])
     S = cluster_sums(v * eps, codes, len(labels))
