@@ -213,8 +213,12 @@ def build(
     for name, path in written.items():
         out(f"built {name}: {path} (REAL data; manifest {path.with_suffix('.json').name})")
     for name in skipped:
-        need = " or ".join("+".join(r) for r in known[name].routes()) or "a base panel's inputs"
-        out(f"skipped {name}: needs {need} raw files")
+        spec = known[name]
+        need = " or ".join("+".join(r) for r in spec.routes())
+        need = (
+            f"{need} raw files" if need else f"the inputs of one of {', '.join(spec.derived_from)}"
+        )
+        out(f"skipped {name}: needs {need}")
     if not written:
         if raw is not None or shared:
             raise BuildError(
