@@ -79,9 +79,6 @@ __all__ = [
     "timing_plot",
 ]
 
-# Transition re-exports: saving moved to enforcement_crime.reports. Kept only while
-# studies.py and notebooks/tour still call plots.save_figure; delete once they use reports.
-from enforcement_crime.reports import SYNTHETIC_MARK, mark_synthetic, save_figure  # noqa: E402, F401
 
 
 def style_path(name: str = "paper") -> Path:
