@@ -12,6 +12,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from pathlib import Path  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -174,6 +176,19 @@ def test_cius_composition_and_diagnostic_flags():
     assert "CIUS lists 2 more agencies than ICPSR counts" in d.loc["01005", "reasons"]
     assert "ICPSR population differs from Census by +20%" in d.loc["01005", "reasons"]
     assert "1 other CIUS agency rows" in d.loc["01005", "reasons"]
+    assert "fewer agencies" not in " ".join(d["reasons"]), "one year: no composition change"
+    # two years of one county: the year with fewer agency rows is flagged, the fullest is not
+    two = (
+        composition_panel()
+        .iloc[[0, 0]]
+        .assign(year=[2014, 2015], n_agencies=[3, 1], n_cities=[2, 0])
+    )
+    d2 = v.county_diagnostics(v.cius_composition(two)).set_index("year")
+    assert list(d2["cius_agencies_below_fullest"]) == [0, 2]
+    assert d2.loc[2014, "reasons"] == ""
+    assert (
+        d2.loc[2015, "reasons"] == "CIUS lists 2 fewer agencies than in this county's fullest year"
+    )
 
 
 def test_agency_facts_multi_county_city_and_unlisted_agencies():
@@ -365,3 +380,64 @@ def test_real_cius_vs_nc_sbi_2014_2016(real):
     assert 0.3 <= s.loc["index_rate", "corr_log"] <= 0.8
     y14 = by_year[(by_year["year"] == 2014) & (by_year["group"] == "index_rate")].iloc[0]
     assert 0.94 <= y14["median_ratio"] <= 1.0
+
+
+# ---------------------------------------------------------------- the notebook
+
+NOTEBOOK = (
+    Path(__file__).resolve().parents[1]
+    / "notebooks"
+    / "validation"
+    / ("01-compare-crime-sources.py")
+)
+
+
+def test_notebook_is_left_out_of_the_default_runs():
+    from enforcement_crime import notebooks
+
+    assert NOTEBOOK not in notebooks.discover()
+    assert NOTEBOOK in notebooks.discover(pattern="validation")
+    assert NOTEBOOK in notebooks.discover(real_data=True)
+
+
+@pytest.mark.notebooks
+def test_notebook_stops_naming_what_to_build_without_real_data(tmp_path, monkeypatch):
+    from enforcement_crime import notebooks
+
+    (tmp_path / "root").mkdir()  # the kernel's working directory
+    monkeypatch.setenv("ENFORCEMENT_CRIME_ROOT", str(tmp_path / "root"))
+    monkeypatch.setenv("ENFORCEMENT_CRIME_SHARED", str(tmp_path / "no-shared"))
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.delenv("ENFORCEMENT_CRIME_RAW", raising=False)
+    with pytest.raises(Exception) as err:
+        notebooks.execute_notebook(NOTEBOOK, output=tmp_path / "nb.ipynb", html=False)
+    text = str(err.value)
+    assert "MissingRealData" in text and "data build --shared cius_county" in text
+    assert not (tmp_path / "reports" / "figures").exists(), "nothing written"
+
+
+@pytest.mark.slow
+@pytest.mark.notebooks
+@pytest.mark.shared_data
+def test_notebook_on_the_real_copies(shared_data, tmp_path, monkeypatch):
+    """The notebook end to end on the shared copies (about a minute: slow)."""
+    from enforcement_crime import notebooks, reports
+    from enforcement_crime.panels import commands
+
+    processed = tmp_path / "root" / "data" / "processed"
+    commands.build(["cius_county"], shared=True, folder=processed, out=lambda s: None)
+    monkeypatch.setenv("ENFORCEMENT_CRIME_ROOT", str(tmp_path / "root"))
+    monkeypatch.setenv("ENFORCEMENT_CRIME_SHARED", str(shared_data))
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.delenv("ENFORCEMENT_CRIME_RAW", raising=False)
+    run = notebooks.execute_notebook(NOTEBOOK, output=tmp_path / "nb.ipynb", html=False)
+    values = reports.notebook_values(run.output)
+    tables = tmp_path / "reports" / "tables" / "validation"
+    summary = pd.read_csv(tables / "tab_validation_icpsr_agreement.csv").set_index("group")
+    for g in ("violent", "property", "index"):
+        assert values[f"icpsr_{g}_median_ratio"] == pytest.approx(summary.loc[g, "median_ratio"])
+    assert 0.95 <= values["icpsr_index_median_ratio"] <= 1.0
+    assert 0.85 <= values["sbi_index_rate_median_ratio"] <= 1.0
+    for name in ("fig_validation_cius_vs_icpsr", "fig_validation_cius_vs_sbi"):
+        pdf = tmp_path / "reports" / "figures" / "validation" / f"{name}.pdf"
+        assert pdf.is_file() and b"REAL DATA: FBI CIUS APPROXIMATION" in pdf.read_bytes()

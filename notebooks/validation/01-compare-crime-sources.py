@@ -241,8 +241,10 @@ plt.show()
 
 # %% [markdown]
 # The NC county-years that differ most (index rate, largest absolute log
-# ratio), with what the CIUS total is made of (the SBI files hold no agency
-# counts, so only the CIUS flags are available).
+# ratio), with what the CIUS total is made of: agency rows, a Table 10
+# sheriff row, other rows, and how many fewer agency rows than in the
+# county's fullest year of 2014-2016 (the SBI files hold no agency counts, so
+# only the CIUS flags are available).
 
 # %%
 nc_diagnostics = validation.county_diagnostics(validation.cius_composition(nc))
@@ -279,6 +281,7 @@ nc_top[
         "cius_agencies",
         "cius_has_sheriff",
         "cius_other_rows",
+        "cius_agencies_below_fullest",
         "reasons",
     ]
 ]

@@ -456,8 +456,11 @@ def cius_composition(panel: pd.DataFrame) -> pd.DataFrame:
         (Table 8), ``cius_has_sheriff`` (a Table 10 sheriff or county police
         row), ``cius_other_rows`` (the other agency rows: Table 11 tribal and
         other agencies, or a second Table 10 row such as a county police beside
-        the sheriff; = agencies - cities - one Table 10 row) and
-        ``population_census`` (the Census county population of the panel).
+        the sheriff; = agencies - cities - one Table 10 row),
+        ``cius_agencies_below_fullest`` (agency rows fewer than in the county's
+        fullest year among the rows given: 0 in that year; a composition
+        change when the frame spans several years) and ``population_census``
+        (the Census county population of the panel).
     """
     _require(panel, ["fips", "year", "n_agencies", "n_cities", "has_county_agency", "population"],
              "cius_composition")  # fmt: skip
@@ -475,6 +478,8 @@ def cius_composition(panel: pd.DataFrame) -> pd.DataFrame:
             "population_census": panel["population"].astype(float),
         }
     )
+    fullest = out.groupby("fips")["cius_agencies"].transform("max")
+    out["cius_agencies_below_fullest"] = (fullest - out["cius_agencies"]).astype("int64")
     bad = out["cius_other_rows"] < 0
     if bad.any():
         raise ValueError(
@@ -667,7 +672,8 @@ def county_diagnostics(
         (agencies imputed or scaled by ICPSR)", "ICPSR counts k more agencies
         than CIUS lists" / "CIUS lists k more agencies than ICPSR counts",
         "no sheriff/county police row in CIUS Table 10", "k other CIUS agency rows
-        (Table 11 or a 2nd Table 10 row)", "ICPSR population differs from Census by x%", and with
+        (Table 11 or a 2nd Table 10 row)", "CIUS lists k fewer agencies than
+        in this county's fullest year", "ICPSR population differs from Census by x%", and with
         ``facts``: "CIUS city X (population p) is k times the county
         population: a multi-county city counted wholly here" and "LEAIC
         agencies serving x% of the county population are not in CIUS
@@ -711,6 +717,11 @@ def county_diagnostics(
                 flags.append(f"CIUS lists {-int(r.agency_gap)} more agencies than ICPSR counts")
         if not r.cius_has_sheriff:
             flags.append("no sheriff/county police row in CIUS Table 10")
+        if r.cius_agencies_below_fullest > 0:
+            flags.append(
+                f"CIUS lists {int(r.cius_agencies_below_fullest)} fewer agencies than in this "
+                "county's fullest year"
+            )
         if r.cius_other_rows > 0:
             flags.append(
                 f"{int(r.cius_other_rows)} other CIUS agency rows (Table 11 or a 2nd Table 10 row)"
@@ -743,6 +754,9 @@ _FLAGS = {
     "ICPSR counts more agencies than CIUS lists": lambda d: d["agency_gap"] > 0,
     "no Table 10 sheriff/county police row": lambda d: ~d["cius_has_sheriff"].astype(bool),
     "other CIUS agency rows (Table 11 or a 2nd Table 10 row)": lambda d: d["cius_other_rows"] > 0,
+    "fewer CIUS agencies than in the county's fullest year": lambda d: (
+        d["cius_agencies_below_fullest"] > 0
+    ),
     "LEAIC agencies absent from CIUS serve > 5% of population": lambda d: (
         d["unlisted_share"] > 0.05
     ),
