@@ -4,7 +4,8 @@ The graph is built with ``ast`` from the sources under ``src/enforcement_crime``
 ``a -> b`` for every ``import``/``from ... import`` anywhere in module ``a`` (top level or inside
 a function) that names module ``b`` of the package. ``from pkg import name`` points at
 ``pkg.name`` when that is a module, else at ``pkg``. Implicit imports of parent packages are not
-edges (they are not cycles a reader has to untangle).
+edges (they are not cycles a reader has to untangle), nor are imports under ``if TYPE_CHECKING:``
+(annotations only, never executed).
 """
 
 from __future__ import annotations
@@ -47,7 +48,14 @@ def import_graph() -> dict[str, set[str]]:
     for mod, path in mods.items():
         tree = ast.parse(path.read_text(), filename=str(path))
         is_pkg = path.name == "__init__.py"
+        typing_only = set()
         for node in ast.walk(tree):
+            test = getattr(node, "test", None)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(test):
+                typing_only.update(id(n) for b in node.body for n in ast.walk(b))
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
             targets = []
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]

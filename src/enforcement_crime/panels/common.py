@@ -17,6 +17,9 @@ from enforcement_crime.panels.manifest import Manifest
 from enforcement_crime.panels.states import STATE_POSTAL
 from enforcement_crime.schema import DATE_COLUMNS, OFFENSES, REQUIRED_COLUMNS, add_totals_and_rates
 
+#: coverage rules of the agency-file panels (Kaplan): every agency-month, scaled, ICPSR-style imputation
+COVERAGE_RULES: tuple[str, ...] = ("full12", "scale", "icpsr")
+
 #: the manifest note of a panel built without timing inputs
 TIMING_ABSENT_NOTE = (
     "Treatment timing columns are NaT: the timing inputs (SC, 287(g)) were not available."

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from enforcement_crime.panels import registry
+from enforcement_crime.panels.common import COVERAGE_RULES
 from enforcement_crime.panels.manifest import input_record
 from enforcement_crime.panels.rawfiles import SOURCES, source_module
 
@@ -71,8 +72,6 @@ class BuildOptions:
 
     def check(self) -> None:
         """Raise ``ValueError`` with a clear message for an option out of range (before any work)."""
-        from enforcement_crime.panels.kaplan_county import COVERAGE_RULES
-
         if self.coverage_rule not in COVERAGE_RULES:
             raise ValueError(
                 f"--coverage-rule must be one of {list(COVERAGE_RULES)}, got {self.coverage_rule!r}"

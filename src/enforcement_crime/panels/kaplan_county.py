@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime.panels.common import (
+    COVERAGE_RULES,
     attach_timing,
     county_names,
     county_population,
@@ -26,8 +27,6 @@ from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
 from enforcement_crime.panels.manifest import Manifest
 from enforcement_crime.panels.registry import Built, PanelSpec
 from enforcement_crime.schema import OFFENSES, validate_panel
-
-COVERAGE_RULES: tuple[str, ...] = ("full12", "scale", "icpsr")
 
 
 def pop_group_of(population: pd.Series, county_agency: pd.Series | None = None) -> pd.Series:
