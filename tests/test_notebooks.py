@@ -262,8 +262,10 @@ def test_synthetic_dynamic_param_file_recovers_the_true_effect():
 
     Uses the parameter file's data source and preset, the notebook's seed and the design's years,
     state and rule (``designs.nc_287g.DESIGN``). The truth is the mean true effect
-    (``g287_true_effect``, log points) over the treated county-years. With nine treated counties the
-    effect is not detectable (the interval also covers 0), which the parameter file's comment says.
+    (``g287_true_effect``, log points) over the treated county-years. The check is "within three
+    standard errors" (a 99.7% band), not "inside the 95% interval": one draw of a 95% interval
+    misses the truth one time in twenty, so that would fail for some seeds or generator versions
+    without anything being wrong.
     """
     from enforcement_crime.designs.nc_287g import DESIGN
     from enforcement_crime.estimators import callaway_santanna
@@ -281,14 +283,22 @@ def test_synthetic_dynamic_param_file_recovers_the_true_effect():
     first, last = DESIGN.years
     nc = raw[raw["fips"].str.startswith(DESIGN.state_prefix) & raw["year"].between(first, last)]
     panel = add_treatment(nc, "g287_start", "g287_end", rule=DESIGN.rule, prefix="g287")
-    panel = panel.assign(log_index_rate=np.log(panel["index_rate"]))
+    # log(1 + rate), the designs' log convention (a county-year with no index crime stays finite);
+    # the true effect is multiplicative on the rate, so it is (to within 1/rate) a shift in this log
+    panel = panel.assign(log_index_rate=np.log1p(panel["index_rate"]))
     res = callaway_santanna(panel, "log_index_rate", "fips", "year", "g287_cohort")
     att = res.term("ATT(simple)")
     post = panel[(panel["g287_cohort"] > 0) & (panel["year"] >= panel["g287_cohort"])]  # 0 = never
     truth = float(post["g287_true_effect"].mean())
     assert truth < -0.03  # there is an effect to see
-    assert att["conf_low"] <= truth <= att["conf_high"]
-    assert att["estimate"] == pytest.approx(truth, abs=0.03)
+    assert abs(att["estimate"] - truth) <= 3 * att["std_error"], (
+        att["estimate"],
+        att["std_error"],
+        truth,
+    )
+    assert att["std_error"] < abs(
+        truth
+    )  # and the design is not so noisy that any estimate would pass
 
 
 FIGURE_NOTEBOOK = """# %% tags=["parameters"]
