@@ -26,11 +26,12 @@ Usage::
 
     python benchmarks/size_study.py [--seeds 200] [--first-seed 0]
         [--designs 287g_nc 287g_national sc_county sc_city] [--n-jobs 2]
-        [--n-boot 999] [--n-perm 199] [--out reports/size] [--resume] [--strict]
+        [--n-boot 999] [--n-perm 199] [--out reports/size] [--resume] [--strict] [--table-only]
 
 ``--resume`` keeps the seeds already in ``size_rows.csv`` (same designs,
 draws, generator version and source hash of ``synthetic.py`` and ``designs/``) and runs only the missing ones; rows are saved
 every ``--save-every`` seeds, so an interrupted run can be resumed.
+``--table-only`` rebuilds the tables from ``size_rows.csv`` without running.
 """
 
 from __future__ import annotations
@@ -110,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--save-every", type=int, default=10, help="save the rows every n seeds")
     parser.add_argument("--strict", action="store_true", help="an estimator refusal raises")
+    parser.add_argument("--table-only", action="store_true",
+                        help="no new seeds: rebuild the tables from the seeds in size_rows.csv "
+                             "(with the settings recorded in size_settings.json)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
@@ -123,7 +127,17 @@ def main(argv: list[str] | None = None) -> int:
     settings = _settings(args, GENERATOR_VERSION)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     done: list[pd.DataFrame] = []
-    if args.resume and rows_path.is_file():
+    if args.table_only:
+        if not (rows_path.is_file() and settings_path.is_file()):
+            sys.exit(f"--table-only: needs {rows_path} and {settings_path} from an earlier run")
+        settings = json.loads(settings_path.read_text())
+        args.designs, args.n_boot, args.n_perm = (
+            settings[k] for k in ("designs", "n_boot", "n_perm")
+        )
+        done.append(pd.read_csv(rows_path, dtype={"note": "string"}))
+        seeds = []
+        print(f"--table-only: {done[0]['seed'].nunique()} seeds from {rows_path}")
+    elif args.resume and rows_path.is_file():
         old = json.loads(settings_path.read_text()) if settings_path.is_file() else None
         if old != settings:
             sys.exit(f"--resume: {rows_path} was made with settings {old}, not {settings}; "
@@ -135,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         done.append(prev[prev["seed"].isin(keep)])
         seeds = [s for s in seeds if s not in keep]
         print(f"resuming: {len(keep)} seeds already in {rows_path}, {len(seeds)} to run")
-    settings_path.write_text(json.dumps(settings, indent=1) + "\n")
+    if not args.table_only:
+        settings_path.write_text(json.dumps(settings, indent=1) + "\n")
 
     print(
         f"SYNTHETIC DATA (built-in panel, generator v{GENERATOR_VERSION}, preset 'null': true effect 0)"
@@ -173,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{n_seeds} seeds ({rows['seed'].min()}-{rows['seed'].max()}); wild bootstrap {args.n_boot} draws, "
         f"randomization inference {args.n_perm} permutations, seeded with the panel seed; source "
         f"hash {settings['source_sha256']} (synthetic.py and designs/). Made by "
-        f"`python benchmarks/size_study.py --seeds {args.seeds} --first-seed {args.first_seed} "
+        f"`python benchmarks/size_study.py --seeds {n_seeds} --first-seed {rows['seed'].min()} "
         f"--designs {' '.join(args.designs)}` on {dt.date.today().isoformat()}.\n\n"
         "Rates in %, Monte Carlo s.e. in parentheses (sqrt(p(1-p)/n)). Reject: p <= level (bootstrap and "
         "permutation p-values; analytic p-values from the estimator's own critical value, so 5% / 10% = "
@@ -189,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     timing_md = timing.to_markdown(floatfmt=".2f")
     wall_line = (
         f"Wall time of this run: {wall:.0f} s for {len(seeds)} new seeds on {args.n_jobs} jobs."
+        if seeds
+        else "No new seeds run (tables rebuilt from size_rows.csv)."
     )
     md = (f"{header}{table}\n\n## Seeds in which a test rejects for every outcome at once\n\n{joint_md}\n\n"
           f"## Seconds per seed (one process)\n\n{timing_md}\n\n{wall_line}\n")  # fmt: skip
