@@ -189,6 +189,9 @@ def test_nc_nine_have_real_dates_and_real_populations(panel):
     assert 0.88e6 < county.loc["37183", "population"] < 0.92e6
     assert 0.3e6 < county.loc["37051", "population"] < 0.34e6
     assert 0.1e6 < county.loc["37089", "population"] < 0.115e6
+    # North Carolina's adopters are exactly the nine
+    nc_ever = county.index.str.startswith("37") & county["g287_start"].notna()
+    assert set(county.index[nc_ever]) == set(nc.index)
     # the two largest NC counties are the two largest treated ones
     nc_all = county[county.index.str.startswith("37")]
     assert set(nc_all["population"].nlargest(2).index) == {"37119", "37183"}
@@ -256,6 +259,35 @@ def test_287g_adopters_larger_and_south_west(panel):
     pool = county[(county["population"] > 50_000) & ~county.index.isin(nc)]
     assert others["population"].median() > 1.25 * pool["population"].median()
     assert others["state_fips"].isin(synthetic.SOUTH_WEST_STATES).mean() > 0.6
+
+
+def _size_gradient(df: pd.DataFrame) -> dict:
+    """OLS of log rate on log population (2010 cross-section) as in COUNTY_EFFECT_CALIBRATION."""
+    lp = np.log(df["pop"].astype(float))
+    out, resid = {}, {}
+    for crime in ("violent", "property"):
+        y = np.log(df[crime].astype(float) / df["pop"].astype(float))
+        b = np.polyfit(lp, y, 1)
+        resid[crime] = y - np.polyval(b, lp)
+        out[f"{crime}_slope"], out[f"{crime}_residual_sd"] = b[0], resid[crime].std()
+    out["residual_correlation"] = np.corrcoef(resid["violent"], resid["property"])[0, 1]
+    out["counties"] = len(df)
+    return out
+
+
+def _calibration_sample(df: pd.DataFrame) -> pd.DataFrame:
+    keep = (df["coverage"] >= 99) & (df["pop"] >= 5000) & (df["violent"] > 0) & (df["property"] > 0)
+    return df[keep]
+
+
+def test_county_crime_levels_like_the_real_2010_cross_section(panel):
+    df = panel[panel["year"] == 2010].rename(columns={"population": "pop"})
+    got = _size_gradient(_calibration_sample(df))
+    want = synthetic.COUNTY_EFFECT_CALIBRATION
+    for crime in ("violent", "property"):
+        assert got[f"{crime}_slope"] == pytest.approx(want[f"{crime}_slope"], abs=0.05)
+        assert got[f"{crime}_residual_sd"] == pytest.approx(want[f"{crime}_residual_sd"], abs=0.1)
+    assert got["residual_correlation"] == pytest.approx(want["residual_correlation"], abs=0.1)
 
 
 def test_make_panel_is_fast():
@@ -331,3 +363,29 @@ def test_sc_calibration_numbers_are_the_real_rollout(shared_data):
     assert r2 == pytest.approx(cal["share_of_activation_month_variance_between_states"], abs=5e-4)
     cum = m["activation_date"].dt.year.value_counts(normalize=True).sort_index().cumsum()
     assert np.allclose(cum.loc[[2009, 2010, 2011, 2012]], synthetic.SC_CUMULATIVE_SHARE, atol=5e-4)
+
+
+def test_county_effect_calibration_numbers_are_the_icpsr_2010_file(shared_data):
+    from enforcement_crime.sources import census_population, ucr_icpsr_county
+
+    icpsr = ucr_icpsr_county.load(shared_data / "icpsr_county_ucr_2010" / "33523-0004-Data.rda")
+    pop = census_population.load(shared_data / "census_county_pop_tell" / "co-est2019-alldata.csv")
+    pop = pop.loc[pop["year"] == 2010, ["fips", "population"]].rename(columns={"population": "pop"})
+    m = icpsr[icpsr["county_fips"] != "999"].merge(pop, on="fips", how="inner")
+    got = _size_gradient(_calibration_sample(m.dropna(subset=["violent", "property"])))
+    for key, value in synthetic.COUNTY_EFFECT_CALIBRATION.items():
+        assert got[key] == pytest.approx(value, abs=5e-4), key
+
+
+def test_real_city_rates_fell_by_similar_percentages_not_similar_levels(shared_data):
+    """The claim of the module docstring: CIUS cities 2006-2014 look multiplicative."""
+    folder = shared_data / "fbi_cius_tables" / "table08_city"
+    ch = _load_script("synthetic_null_check").city_changes_by_size(
+        folder / "2006.xls", folder / "2014.xls"
+    )
+    for crime, g in ch.groupby("crime"):
+        logs, levels = g["aggregate_log_change"], g["median_change_per_100k"]
+        assert logs.between(-0.35, -0.15).all(), crime  # every class fell by 15-35 percent
+        assert logs.max() - logs.min() < 0.12, crime
+        # per 100,000 the fall grows with size: >= 4 times (violent) / 2.5 times (property)
+        assert levels.iloc[-2:].mean() / levels.iloc[0] > (4 if crime == "violent" else 2.5)

@@ -2,50 +2,110 @@
 
 :func:`make_panel` draws a county-year panel, 2000-2016, for every county of
 the 50 states and DC (real FIPS codes and names from the ``addfips``
-package's 2010 county list), with seven UCR Part I offense counts driven by
-county effects, year effects, county trends and noise; a Secure-Communities-
-like staggered rollout (about 14 counties in late 2008, most in 2010-2012,
-all by 2013-01-22; earlier in larger, border-state and more-Hispanic
-counties); and a 287(g)-like set of a few dozen adopting counties (2006-2009,
-some ending 2010-2012) plus the nine North Carolina jurisdictions with their
-real dates (``enforcement_crime.facts``).
+package's 2010 county list) with seven UCR Part I offense counts. Its
+structure is taken from public data wherever the project has it; only the
+crimes, the reporting pattern and the programme dates are drawn. Every row
+carries ``is_synthetic = True`` and a ``source`` naming the generator; the
+effect parameters, seed and generator version are stored in the frame's
+``attrs`` and in the parquet file's metadata. Same seed and parameters, same
+bytes.
 
-True effects are parameters (:class:`Effects`; zero by default, as the
-studies found; :data:`PRESETS` has heterogeneous, dynamic effects for
-teaching). They act proportionally on every offense's expected count during
-exposed months, so the true effect for a county-year is stored in the data as
-``sc_true_effect`` and ``g287_true_effect`` (log of the multiplier on the
-year's expected counts; 0 when unexposed). The effect parameters, seed and
-generator version are stored in the frame's ``attrs`` and in the parquet
-file's metadata. Every row carries ``is_synthetic = True`` and a ``source``
-naming the generator. Same seed and parameters, same bytes.
+Populations (real)
+    The Census Bureau's county estimates, from the package's fact table
+    (:func:`enforcement_crime.facts.county_population`: Vintage 2009 values
+    for 2000 and 2005, Vintage 2019 for 2010 and 2016, log-linear between;
+    ``facts/README.md``). No jitter: Mecklenburg has 919,628 people in
+    2010 as in the Census, Loving County TX 82.
 
-Expected count model for county i, offense o, year t (before treatment):
+Crime (drawn, calibrated)
+    Expected count of offense o in county i, year t (before treatment)::
 
-    log E[count] = log(pop_it / 1e5) + log(base_o) + trend_o * (t - 2005)
-                   + year_shock_ot + county_o(i) + slope_i * (t - 2005) + u_it
+        log E[count] = log(pop_it / 1e5) + log(base_o) + trend_o (t - 2005)
+                       + year_shock_ot + county_o(i) + slope_i (t - 2005)
+                       + state_year_s(i)t + u_it + log(coverage_it / 100)
 
-with a county effect shared across offenses within the violent and property
-groups (plus offense-specific deviations), small county-specific linear
-trends, AR(1) county-year noise ``u``, and Poisson draws. The offense bases are
-rescaled so the national 2005 rates are ~400 (violent) and ~3,000 (property)
-per 100,000, falling over the period. Reporting: about 6% of county-years are
-partly covered (``coverage`` below 100, expected counts scaled by
-coverage/100, as missing agencies are missing from the county total) and about
-0.4% are unreported (counts missing, coverage 0).
+    ``county_o(i)`` = the violent or property component
+    ``COUNTY_EFFECT_SLOPE * (log pop2005_i - mean) + N(0, sd)`` (correlated
+    across the two groups) plus an offense-specific N(0, 0.2) deviation;
+    the slope on log population (0.25: larger counties have higher rates),
+    the s.d.s and the correlation reproduce the 2010 cross-section of the
+    ICPSR county file (:data:`COUNTY_EFFECT_CALIBRATION`). ``slope_i`` ~
+    N(0, 0.01) county trends independent of everything else; ``u`` AR(1)
+    (0.5) county-year noise, innovation s.d. 0.07; ``state_year`` AR(1)
+    (:data:`STATE_YEAR_RHO`) state-by-year shocks, s.d. :data:`STATE_YEAR_SD`;
+    Poisson draws. The offense bases are rescaled so the national 2005 rates
+    are ~400 (violent) and ~3,000 (property) per 100,000, falling over the
+    period by the same percentage everywhere (``TREND``).
 
-Parallel trends: the model is multiplicative, so untreated log rates follow
-parallel paths in expectation whatever the adoption date (county slopes are
-independent of timing). Rates in *levels* do not: early adopters are larger
-counties with higher crime, whose rates fall by the same percentage and so by
-more per 100,000; a levels DiD on the null panel is biased towards a negative
-effect. The study notebooks show levels and logs, as Miles & Cox did; the
-difference is a lesson, not a bug.
+Reporting (drawn, calibrated to ICPSR 2010)
+    ``coverage`` is drawn per county-year from the real distribution of the
+    ICPSR coverage indicator in 2010 within six population classes
+    (:data:`COVERAGE_CALIBRATION`, bands :data:`COVERAGE_BANDS`): about 27%
+    of county-years below 100, 2% unreported (coverage 0: counts missing,
+    never zero), gaps larger and more frequent in small counties (below 90:
+    17% of county-years under 10,000 people, 1.5% above 250,000). A latent
+    Gaussian propensity with state, county and county-year parts
+    (:data:`COVERAGE_LATENT_SHARES`; the state share approximates the 2010
+    between-state clustering, the county share is an assumption: one year of
+    real data cannot show persistence) makes gaps recur in the same counties
+    and states. Expected counts of a partly reported county-year are scaled by
+    coverage/100 (agencies that do not report are missing from the county
+    total, as in a county sum without imputation), and the ``coverage`` column
+    says so, so coverage rules can act on it. ``months_reported`` is 12 when
+    complete, 0 when unreported, else the months of the least-reporting
+    agency (1 to 12 x coverage/100, at most 11).
 
-Random streams: population, timing, county effects and noise come from one
-stream, the Poisson draws and reporting pattern from two others (spawned from
-the same seed), so panels that differ only in their true effects share every
-structural draw.
+Secure Communities (drawn, calibrated to the real rollout)
+    Harris County TX first (2008-10-27), ~14 counties in October-December
+    2008, then the real cumulative share activated by the end of each year
+    (:data:`SC_CUMULATIVE_SHARE`), all by 2013-01-22. Counties are activated
+    in order of a score with a state part (border states AZ, CA, NM, TX
+    earlier) and county parts (larger and more Hispanic counties earlier;
+    ``_sc_rollout``); the weights reproduce the real rollout's rank
+    correlation between log population and activation month (-0.26) and its
+    share of activation-month variance between states (0.69)
+    (:data:`SC_CALIBRATION`).
+
+287(g) (drawn, with the real NC nine)
+    The nine North Carolina jurisdictions of Table A1 with their real dates
+    and ends (``enforcement_crime.facts``) and now their real populations;
+    40 other adopters (2006-2009, about a third ending 2010-2012) drawn
+    among larger counties, three times as likely in the South and West
+    (``_g287_agreements``); no other NC county.
+
+True effects
+    Parameters (:class:`Effects`; zero by default, as the studies found;
+    :data:`PRESETS` has heterogeneous, dynamic effects for teaching). They
+    act proportionally on every offense's expected count during exposed
+    months; the true effect of a county-year is stored as
+    ``sc_true_effect`` and ``g287_true_effect`` (log of the multiplier on the
+    year's expected counts; 0 when unexposed).
+
+Which scale is null
+    Untreated log rates follow parallel paths in expectation whatever the
+    adoption date (county slopes and noise are independent of timing), so
+    the null holds in logs. It cannot hold in levels with realistic
+    heterogeneity: adopters are larger counties, larger counties have higher
+    rates (slope 0.25 in the real 2010 data), and rates fell by similar
+    percentages everywhere, so adopters' rates fall by more per 100,000.
+    The real data show the same: in the FBI's Table 8, 2006 to 2014, city
+    violent crime rates fell by 0.20-0.31 log points in every size class
+    from 10,000 to over a million people while the fall per 100,000 grew
+    from 29 to 166-192 with size (``benchmarks/synthetic_null_check.py``
+    docstring). Measured by ``benchmarks/synthetic_null_check.py`` over 40
+    seeds (index crime, each design opened as its notebook opens it; mean
+    +/- Monte Carlo s.e.): log(1 + rate): SC counties TWFE 0.002 +/- 0.002,
+    imputation 0.003 +/- 0.003; NC TWFE 0.003 +/- 0.005, imputation
+    0.002 +/- 0.006. Per 100,000: SC TWFE -24 +/- 15, imputation -127 +/- 14;
+    NC TWFE -152 +/- 29, imputation -174 +/- 35. The null is null in logs,
+    not in levels; the study designs should take logs as the headline scale
+    for that reason (levels remain a robustness row that leans negative by
+    construction, as real levels DiDs do when adopters are larger).
+
+Random streams: population is not drawn; timing, county effects and noise
+come from one stream, the Poisson draws and the reporting pattern from two
+others (spawned from the same seed), so panels that differ only in their true
+effects share every structural draw.
 """
 
 from __future__ import annotations
@@ -155,6 +215,24 @@ COVERAGE_CALIBRATION: tuple[tuple[str, tuple[int, ...]], ...] = (
 )
 #: variance shares of the latent reporting propensity: state, county (persistent), county-year
 COVERAGE_LATENT_SHARES = (0.15, 0.55, 0.30)
+#: county effects on log crime rates: slope on log population (2005), s.d. of the violent and
+#: property components around it, and their correlation (see ``COUNTY_EFFECT_CALIBRATION``)
+COUNTY_EFFECT_SLOPE = 0.25
+COUNTY_EFFECT_SD = (0.72, 0.57)
+COUNTY_EFFECT_CORR = 0.70
+#: what the county effects reproduce: the 2010 cross-section of counties in the ICPSR 2010 file
+#: with coverage >= 99, 2010 population >= 5,000 (Vintage 2019) and violent and property counts
+#: > 0 (2,306 counties): OLS of log rate on log population, slope and residual s.d., and the
+#: correlation of the violent and property residuals (the synthetic panel's same statistics
+#: include its Poisson and year noise, as the real ones do)
+COUNTY_EFFECT_CALIBRATION = {
+    "counties": 2306,
+    "violent_slope": 0.253,
+    "violent_residual_sd": 0.796,
+    "property_slope": 0.257,
+    "property_residual_sd": 0.595,
+    "residual_correlation": 0.628,
+}
 #: state-by-year shocks to log crime: AR(1) coefficient and innovation s.d.
 STATE_YEAR_RHO = 0.5
 STATE_YEAR_SD = 0.03
@@ -281,7 +359,8 @@ def _g287_agreements(
 ) -> pd.DataFrame:
     """287(g)-like agreements: the nine NC jurisdictions (real dates) plus ``n_other`` drawn counties.
 
-    The others are drawn without replacement among counties of more than
+    The others are drawn without replacement among counties outside North
+    Carolina (whose adopters are exactly the nine of Table A1) of more than
     50,000 people (2005), with probability proportional to
     ``(hispanic_share + 0.05) * sqrt(pop2005 / 1e5) * w_region``, ``w_region``
     = :data:`G287_REGION_WEIGHT` in the South and West census regions and 1
@@ -297,7 +376,8 @@ def _g287_agreements(
             "g287_model": nc["model"],
         }
     )
-    pool = counties[~counties["fips"].isin(nc["fips"]) & (counties["pop2005"] > 50_000)]
+    # North Carolina's adopters are exactly Table A1's nine: no other NC county is drawn
+    pool = counties[(counties["state_fips"] != "37") & (counties["pop2005"] > 50_000)]
     south_west = pool["state_fips"].isin(SOUTH_WEST_STATES).to_numpy()
     p = (
         (pool["hispanic_share"].to_numpy() + 0.05)
@@ -441,8 +521,11 @@ def make_panel(
 
     # county effects: violent and property components, correlated, plus offense-specific deviations
     lp = np.log(pop2005)
-    v_eff = rng.normal(0, 0.45, n) + 0.12 * (lp - lp.mean())
-    p_eff = 0.6 * v_eff + rng.normal(0, 0.30, n)
+    z1, z2 = rng.normal(0, 1, n), rng.normal(0, 1, n)
+    sd_v, sd_p = COUNTY_EFFECT_SD
+    r = COUNTY_EFFECT_CORR
+    v_eff = COUNTY_EFFECT_SLOPE * (lp - lp.mean()) + sd_v * z1
+    p_eff = COUNTY_EFFECT_SLOPE * (lp - lp.mean()) + sd_p * (r * z1 + np.sqrt(1 - r**2) * z2)
     slope = rng.normal(0, 0.01, n)
     u = np.empty((n, T))
     e = rng.normal(0, 0.07, (n, T))
