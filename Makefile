@@ -10,10 +10,12 @@ PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 NB_ARGS     ?=
+REAL_ARGS   ?=
+SHARED_DIR  ?= $(or $(ENFORCEMENT_CRIME_SHARED),../shared/data)
 PYTEST_ARGS ?=
 
 .PHONY: help all setup data notebooks figures tables teaching lab test test-all \
-        test-browser bench lint format lock clean distclean
+        test-browser bench lint format lock clean distclean real size
 
 help: ## List every target (this message)
 	@echo "enforcement-crime: DiD notebooks on immigration enforcement and crime"
@@ -45,6 +47,9 @@ notebooks: setup ## Execute every notebook with papermill into reports/notebooks
 
 figures: notebooks ## Rebuild every figure (reports/figures/)
 tables: notebooks ## Rebuild every table (reports/tables/)
+
+real: setup ## Build every real panel (../shared/data when present, else data/raw) and run every study on each, into reports/real/
+	$(PY) -m enforcement_crime.real $(if $(wildcard $(SHARED_DIR)),--shared,) $(REAL_ARGS)
 
 teaching: setup ## Student copies (no solutions) and executed instructor copies in reports/teaching/
 	$(PY) -m enforcement_crime notebooks teaching
@@ -82,7 +87,7 @@ lock: ## Re-resolve and pin every package into requirements/constraints.txt
 	rm -rf .lockvenv
 
 clean: ## Remove generated reports, processed data and caches (keeps raw data and .venv)
-	rm -rf reports/notebooks reports/figures reports/tables reports/teaching
+	rm -rf reports/notebooks reports/figures reports/tables reports/teaching reports/real
 	find data/processed data/interim -type f ! -name README.md ! -name .gitkeep -delete
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	rm -rf .pytest_cache .ruff_cache

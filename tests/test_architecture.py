@@ -44,6 +44,7 @@ LAYERS: dict[str, int] = {
     "notebooks": 3,
     "teaching": 3,
     "validation": 3,
+    "real": 3,
     "cli": 4,
     "__main__": 4,
 }

@@ -196,11 +196,18 @@ class Spec:
         return None if isinstance(res, NotEstimable) else self.term
 
 
-def data_label_of(data_source: str, synthetic: bool, seed: int, preset: str) -> str:
-    """The words every output made from this panel carries."""
+def data_label_of(
+    data_source: str, synthetic: bool, seed: int, preset: str, mark: str | None = None
+) -> str:
+    """The words every output made from this panel carries.
+
+    Synthetic panels: "SYNTHETIC DATA (built-in panel, seed ..., preset ...)".
+    Real panels: the panel's mark from the registry (e.g. "REAL DATA: FBI CIUS
+    APPROXIMATION OF COUNTY TOTALS"), with the panel's name.
+    """
     if synthetic:
         return f"SYNTHETIC DATA (built-in panel, seed {seed}, preset {preset!r})"
-    return f"real panel {data_source!r}"
+    return f"{mark or 'REAL DATA'} (panel {data_source!r})"
 
 
 @dataclass
@@ -358,9 +365,9 @@ class Design:
         seed = synth.DEFAULT_SEED if seed is None else seed
         raw = load_panel(data_source, seed=seed, preset=preset)
         syn = is_synthetic(raw)
-        return design.prepare(
-            raw, data_source=data_source, label=data_label_of(data_source, syn, seed, preset)
-        )
+        mark = raw.attrs.get("enforcement_crime", {}).get("mark")
+        label = data_label_of(data_source, syn, seed, preset, mark)
+        return design.prepare(raw, data_source=data_source, label=label)
 
     def sample_rules(self, df: pd.DataFrame, log: list[dict]) -> pd.DataFrame:
         """The design's sample rules (window, state, programme dates); subclasses add their own."""

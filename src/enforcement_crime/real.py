@@ -1,0 +1,266 @@
+"""``make real``: build every real panel, run every study on each real panel it can use, report.
+
+Steps:
+
+1. build the real panels from ``data/raw/`` (or, with ``--shared``, from the
+   read-only copies in ``../shared/data``) through the panel registry;
+2. for every study design (:mod:`enforcement_crime.designs`) and every panel it
+   declares that was built, execute its notebook with ``data_source=<panel>``
+   into ``reports/real/<panel>/`` (figures, tables, executed notebook, its own
+   ``OUTPUTS.md``); the methods and validation notebooks run on their panels too;
+3. write ``reports/real/OUTPUTS.md`` (an index of every run) and
+   ``reports/real/RESULTS.md``: one table per study with the paper's
+   conclusion, our headline estimate and interval, and the diagnostics
+   (pre-trend test, HonestDiD breakdown, MDE) read back from the exported
+   tables; ``--readme`` also puts it in the README between the markers
+   ``<!-- real-results:start -->`` and ``<!-- real-results:end -->``.
+
+Every output carries its panel's mark ("REAL DATA: FBI CIUS APPROXIMATION OF
+COUNTY TOTALS", ...), set by the panel registry.
+
+    python -m enforcement_crime.real [--shared] [--only sc_county] [--readme]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from enforcement_crime import config, designs
+
+__all__ = ["RUNS", "RealRun", "planned_runs", "run_real", "results_markdown", "main"]
+
+README_START = "<!-- real-results:start -->"
+README_END = "<!-- real-results:end -->"
+
+
+@dataclass(frozen=True)
+class RealRun:
+    """One notebook executed on one real panel."""
+
+    key: str  # a design key, or "methods" / "validation"
+    notebook: str
+    panel: str
+    parameters: dict
+
+    @property
+    def folder(self) -> Path:
+        return config.reports_dir() / "real" / self.panel
+
+
+#: notebooks beyond the four study designs: (key, notebook, panel, parameters)
+EXTRA_RUNS: tuple[tuple[str, str, str, dict], ...] = (
+    ("methods", "notebooks/methods/01-run-multiverse.py", "cius_county", {}),
+    (
+        "methods",
+        "notebooks/methods/02-compute-minimum-detectable-effects.py",
+        "cius_county",
+        {"nc_source": "nc_county", "city_source": "city_sc"},
+    ),  # fmt: skip
+    ("validation", "notebooks/validation/01-compare-crime-sources.py", "cius_county", {}),
+)
+
+RUNS = EXTRA_RUNS
+
+
+def built_panels() -> list[str]:
+    """Names of the processed panels present in ``data/processed``."""
+    return sorted(p.stem for p in config.processed_dir().glob("*.parquet") if p.stem != "synthetic")
+
+
+def planned_runs(available: Iterable[str], *, only: Iterable[str] | None = None) -> list[RealRun]:
+    """Every (notebook, panel) pair whose panel is built; ``only`` keeps some design keys."""
+    have, keep = set(available), set(only or [])
+    runs = []
+    for key in designs.DESIGNS:
+        d = designs.get(key)
+        for panel in d.panels:
+            if panel in have:
+                runs.append(RealRun(key, d.notebook, panel, {"data_source": panel}))
+    for key, nb, panel, params in EXTRA_RUNS:
+        needed = {panel, *(v for k, v in params.items() if k.endswith("_source"))}
+        if needed <= have and (config.project_root() / nb).is_file():
+            runs.append(RealRun(key, nb, panel, {"data_source": panel, **params}))
+    return [r for r in runs if not keep or r.key in keep]
+
+
+def run_real(
+    runs: list[RealRun], *, out: Callable[[str], None] = print, html: bool = True
+) -> list[dict]:
+    """Execute each run into its panel's folder under ``reports/real``; returns one record per run."""
+    from enforcement_crime import notebooks, reports
+
+    records = []
+    old = os.environ.get("ENFORCEMENT_CRIME_REPORTS")
+    try:
+        for r in runs:
+            os.environ["ENFORCEMENT_CRIME_REPORTS"] = str(r.folder)
+            rel = Path(r.notebook).relative_to("notebooks")
+            target = r.folder / "notebooks" / rel.with_suffix(".ipynb")
+            start = time.perf_counter()
+            out(f"[real] {r.notebook} on {r.panel} ...")
+            try:
+                notebooks.execute_notebook(
+                    config.project_root() / r.notebook, target, r.parameters, html=html
+                )
+                status = "ok"
+            except Exception as err:  # reported in the index and re-raised at the end
+                status = f"FAILED: {type(err).__name__}: {str(err).strip().splitlines()[-1][:300]}"
+            seconds = time.perf_counter() - start
+            out(f"[real]   {status} ({seconds:.0f} s)")
+            records.append({"key": r.key, "notebook": r.notebook, "panel": r.panel, "status": status,
+                            "seconds": round(seconds), "folder": str(r.folder)})  # fmt: skip
+        for panel in sorted({r.panel for r in runs}):
+            os.environ["ENFORCEMENT_CRIME_REPORTS"] = str(config.reports_dir() / "real" / panel)
+            reports.write_outputs_md()
+    finally:
+        if old is None:
+            os.environ.pop("ENFORCEMENT_CRIME_REPORTS", None)
+        else:
+            os.environ["ENFORCEMENT_CRIME_REPORTS"] = old
+    return records
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def results_markdown(records: list[dict]) -> str:
+    """The "Results on real data" section: per study and panel, the paper's words, our headline, diagnostics."""
+    from enforcement_crime.designs.conclusions import PAPER_CONCLUSIONS
+
+    lines = ["## Results on real data", "",
+             "Generated by `make real` (`python -m enforcement_crime.real`) from the real copies; every number "
+             "below is read from the exported tables in `reports/real/<panel>/` (index: "
+             "[reports/real/OUTPUTS.md](reports/real/OUTPUTS.md)). The county panels are approximations of county "
+             "totals built from FBI *Crime in the United States* agency tables; see `data/processed/README.md`.", ""]  # fmt: skip
+    for key in designs.DESIGNS:
+        runs = [r for r in records if r["key"] == key]
+        if not runs:
+            continue
+        d = designs.get(key)
+        paper = PAPER_CONCLUSIONS[key]
+        lines += [
+            f"### {d.title}",
+            "",
+            f"Paper: {paper['paper']}. Conclusion: {paper['conclusion']}",
+            "",
+        ]
+        lines += ["| panel | outcome | our headline | estimate [95% interval] | pre-trend p | HonestDiD breakdown "
+                  "| MDE | robustness intervals excluding 0 |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for r in runs:
+            tables = Path(r["folder"]) / "tables" / d.study
+            svr = _read(tables / f"tab_{key}_study_vs_rebuild.csv")
+            diag = _read(tables / f"tab_{key}_diagnostics.csv")
+            rob = _read(tables / f"tab_{key}_robustness.csv")
+            if r["status"] != "ok" or svr is None:
+                lines.append(f"| {r['panel']} | | {r['status']} | | | | | |")
+                continue
+            first = svr.drop_duplicates("outcome")
+            for _, row in first.iterrows():
+                dg = (
+                    diag[diag["outcome"] == row["outcome"]].iloc[0]
+                    if diag is not None and len(diag)
+                    else None
+                )
+                rb = (
+                    rob[(rob["outcome"] == row["outcome"]) & (rob["choice"] != "placebo")]
+                    if rob is not None
+                    else None
+                )
+                excl = (
+                    f"{int(((rb['conf_low'] > 0) | (rb['conf_high'] < 0)).sum())} of {int(rb['estimate'].notna().sum())}"
+                    if rb is not None and len(rb) else ""
+                )  # fmt: skip
+                lines.append(
+                    f"| {r['panel']} | {row['outcome']} | {row['specification']} | {_num(row['estimate'])} "
+                    f"[{_num(row['conf_low'])}, {_num(row['conf_high'])}] | "
+                    f"{_num(dg['pretrend_p']) if dg is not None else ''} | "
+                    f"{_num(dg['honest_breakdown']) if dg is not None else ''} | {_num(row['mde'])} | {excl} |"
+                )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _num(v) -> str:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if x != x:
+        return "n/a"
+    return f"{x:.3g}" if abs(x) < 1e4 else f"{x:,.0f}"
+
+
+def write_readme_section(text: str, readme: Path | None = None) -> Path:
+    """Replace the README's text between the real-results markers with ``text``."""
+    readme = readme or config.project_root() / "README.md"
+    body = readme.read_text()
+    if README_START not in body or README_END not in body:
+        raise ValueError(f"{readme}: markers {README_START} / {README_END} not found")
+    head, rest = body.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(f"{head}{README_START}\n{text}\n{README_END}{tail}")
+    return readme
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m enforcement_crime.real", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument(
+        "--shared",
+        action="store_true",
+        help="build the panels from ../shared/data (read-only copies)",
+    )
+    p.add_argument(
+        "--no-build", action="store_true", help="use the panels already in data/processed"
+    )
+    p.add_argument(
+        "--only", nargs="*", default=None, help="design keys (or methods, validation) to run"
+    )
+    p.add_argument(
+        "--readme", action="store_true", help="update README.md's 'Results on real data' section"
+    )
+    p.add_argument(
+        "--no-html", action="store_true", help="skip the HTML copies of the executed notebooks"
+    )
+    a = p.parse_args(argv)
+    if not a.no_build:
+        from enforcement_crime.panels import runner
+
+        runner.build(shared=a.shared)
+    runs = planned_runs(built_panels(), only=a.only)
+    if not runs:
+        print("make real: no real panel is built; put raw files in data/raw/ (see data/raw/README.md) "
+              "or run with --shared when ../shared/data is present", file=sys.stderr)  # fmt: skip
+        return 1
+    records = run_real(runs, html=not a.no_html)
+    index = config.reports_dir() / "real" / "OUTPUTS.md"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    rows = "\n".join(f"| `{r['notebook']}` | `{r['panel']}` | {r['status']} | {r['seconds']} s | "
+                     f"[outputs]({r['panel']}/OUTPUTS.md) |" for r in records)  # fmt: skip
+    index.write_text("# Real-data runs (`make real`)\n\nEach study notebook on each real panel it can use; "
+                     "each panel folder has its own OUTPUTS.md.\n\n| notebook | panel | status | time | map |\n"
+                     f"|---|---|---|---|---|\n{rows}\n")  # fmt: skip
+    text = results_markdown(records)
+    (config.reports_dir() / "real" / "RESULTS.md").write_text(text + "\n")
+    if a.readme:
+        write_readme_section(text)
+    failed = [r for r in records if r["status"] != "ok"]
+    for r in failed:
+        print(f"make real: {r['notebook']} on {r['panel']}: {r['status']}", file=sys.stderr)
+    print(f"make real: {len(records) - len(failed)} of {len(records)} runs ok; index {index}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
