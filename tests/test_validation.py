@@ -99,6 +99,13 @@ def test_agreement_summary_by_state_counts_only_compared_pairs():
     assert s.loc["AK", "units"] == 3 and s.loc["AK", "compared"] == 2
     assert s.loc["AK", "median_ratio"] == pytest.approx((1.0 + 0.9) / 2)
     assert s.loc["AK", "share_within_10pct"] == 1.0
+    # the state table: one row per state, unmatched agencies beside it (0 where none)
+    agencies = pd.DataFrame({"state_fips": ["02"], "agency": ["Lost PD"], "population": [900.0],
+                             "fips": [None], "violent": [3], "property": [9]})  # fmt: skip
+    t = v.state_table(p.assign(state_fips=p["fips"].str[:2]), agencies).set_index("state")
+    assert list(t.index) == ["AK", "AL"], "sorted by median ratio"
+    assert t.loc["AK", "unmatched_agencies"] == 1 and t.loc["AK", "unmatched_violent"] == 3
+    assert t.loc["AL", "unmatched_agencies"] == 0 and t.loc["AL", "largest_unmatched"] == ""
 
 
 # ---------------------------------------------------------------- ICPSR preparation
@@ -123,7 +130,7 @@ def icpsr_raw() -> pd.DataFrame:
 
 def test_icpsr_counties_sets_aside_pseudo_counties_and_merges_repaired_codes():
     out, acc = v.icpsr_counties(icpsr_raw())
-    assert list(out["fips"]) == ["01001", "51019"]
+    assert list(out["fips"]) == ["01001", "51019"] and list(out["state"]) == ["AL", "VA"]
     bedford = out.set_index("fips").loc["51019"]
     assert bedford["violent"] == 218 and bedford["property"] == 950 and bedford["index"] == 1168
     assert bedford["coverage"] == 90.0 and bedford["population"] == 66000

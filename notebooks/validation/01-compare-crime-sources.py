@@ -74,7 +74,7 @@ data_banner(cius)
 icpsr, icpsr_accounting = validation.icpsr_counties(ucr_icpsr_county.load(inputs["icpsr"]))
 display(icpsr_accounting)
 cius_year = cius[cius["year"] == year]
-pairs = validation.compare_values(cius_year, icpsr, carry=("state", "county_name"))
+pairs = validation.compare_values(cius_year, icpsr, carry=("state_fips", "state", "county_name"))
 status = validation.status_counts(pairs)
 log.table(
     status,
@@ -102,7 +102,8 @@ for r in summary.itertuples():
 summary
 
 # %%
-fig, drawn = validation.agreement_figure(pairs, title=f"{LABEL}: county counts {year}")
+title = f"REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS vs ICPSR 33523: county counts {year}"
+fig, drawn = validation.agreement_figure(pairs, title=title)
 n_counties = int(drawn["fips"].nunique())
 log.figure(fig, "fig_validation_cius_vs_icpsr", drawn, description=f"CIUS vs ICPSR county counts {year}: log-log scatter with 45-degree line, log-ratio distribution",
            n_note=f"N = {n_counties:,} counties compared in at least one group")  # fmt: skip
@@ -116,29 +117,14 @@ plt.show()
 
 # %%
 agencies, crosswalk = validation.cius_agency_rows(year)
-by_state = validation.agreement_summary(
-    pairs.assign(state_fips=pairs["fips"].str[:2]), by=("state_fips", "state", "group")
-)
-by_state = by_state[by_state["group"] == "index"].merge(
-    validation.unmatched_by_state(agencies), on="state_fips", how="left"
-)
+by_state = validation.state_table(pairs, agencies)
 log.table(
     by_state,
     "tab_validation_icpsr_by_state",
     description=f"CIUS vs ICPSR index crimes by state, {year}, with the CIUS agencies matched to no county",
 )
-by_state.sort_values("median_ratio")[
-    [
-        "state",
-        "compared",
-        "corr_log",
-        "median_ratio",
-        "share_within_10pct",
-        "ratio_of_sums",
-        "unmatched_agencies",
-        "largest_unmatched",
-    ]
-]
+columns = ["state", "compared", "corr_log", "median_ratio", "share_within_10pct", "ratio_of_sums", "unmatched_agencies", "largest_unmatched"]  # fmt: skip
+by_state[columns]
 
 # %% [markdown]
 # ## Why counties differ
@@ -234,7 +220,7 @@ nc_by_year
 
 # %%
 fig, nc_drawn = validation.agreement_figure(nc_pairs, names=("cius", "sbi"), labels=("CIUS approximation", "NC SBI"), unit_label="county-years",
-                                            title=f"{LABEL}: NC county rates per 100,000, {nc_years[0]}-{nc_years[-1]}")  # fmt: skip
+                                            title=f"REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS vs NC SBI: county rates per 100,000, {nc_years[0]}-{nc_years[-1]}")  # fmt: skip
 log.figure(fig, "fig_validation_cius_vs_sbi", nc_drawn, description="CIUS vs NC SBI county rates: log-log scatter with 45-degree line, log-ratio distribution",
            n_note=f"N = {nc_drawn['fips'].nunique()} NC counties, {len(nc_drawn[['fips', 'year']].drop_duplicates())} county-years")  # fmt: skip
 plt.show()

@@ -60,6 +60,7 @@ __all__ = [
     "cius_agency_rows",
     "agency_facts",
     "unmatched_by_state",
+    "state_table",
     "county_diagnostics",
     "flag_summary",
     "largest_differences",
@@ -176,9 +177,10 @@ def icpsr_counties(icpsr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     Returns
     -------
     counties : pandas.DataFrame
-        ``fips, state_fips, year, population, agencies, coverage, violent,
-        property, index, no_data, fips_repair``: ``index = violent +
-        property`` (missing when either is); county codes repaired with the
+        ``fips, state_fips, state`` (postal code), ``year, population,
+        agencies, coverage, violent, property, index, no_data,
+        fips_repair``: ``index = violent + property`` (missing when either
+        is); county codes repaired with the
         panels' rules (:func:`enforcement_crime.panels.fips.repair_fips`, the
         same ones the CIUS panel applies: Shannon SD 46113 -> 46102, Bedford
         city VA 51515 merged into 51019; a merge sums counts, populations and
@@ -196,6 +198,7 @@ def icpsr_counties(icpsr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     count 0) stay, with missing counts, so that the comparison lists them.
     """
     from enforcement_crime.panels.fips import repair_fips
+    from enforcement_crime.panels.states import STATE_POSTAL
 
     need = ["fips", "county_fips", "year", "population", "agencies_offenses", "coverage",
             "violent", "property", "no_data"]  # fmt: skip
@@ -242,8 +245,10 @@ def icpsr_counties(icpsr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     out["index"] = (out["violent"] + out["property"]).astype("Int64")
     out["state_fips"] = out["fips"].str[:2]
-    out = out[["fips", "state_fips", "year", "population", "agencies", "coverage", "violent",
-               "property", "index", "no_data", "fips_repair"]]  # fmt: skip
+    out["state"] = out["state_fips"].map(STATE_POSTAL).astype("string")
+    order = ["fips", "state_fips", "state", "year", "population", "agencies", "coverage",
+             "violent", "property", "index", "no_data", "fips_repair"]  # fmt: skip
+    out = out[order]
     out = out.sort_values("fips", ignore_index=True)
     acc.append({"step": "ICPSR counties out", "rows": len(out), "reason": ""})
     return out, pd.DataFrame(acc)
@@ -634,6 +639,46 @@ def unmatched_by_state(agencies: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def state_table(
+    pairs: pd.DataFrame,
+    agencies: pd.DataFrame | None = None,
+    *,
+    group: str = "index",
+    names: tuple[str, str] = ("cius", "icpsr"),
+) -> pd.DataFrame:
+    """:func:`agreement_summary` per state for one group, beside its unmatched CIUS agencies.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        :func:`compare_values` output carrying ``state_fips`` and ``state``.
+    agencies : pandas.DataFrame, optional
+        :func:`cius_agency_rows` output; adds :func:`unmatched_by_state`'s
+        columns (0 and "" for a state without an unmatched agency).
+    group : str
+        The group summarised.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per state, sorted by ``median_ratio`` (states with no
+        compared county last).
+    """
+    _require(pairs, ["state_fips", "state", "group"], "state_table")
+    d = pairs[pairs["group"] == group]
+    out = agreement_summary(d, by=("state_fips", "state"), names=names)
+    if agencies is not None:
+        un = unmatched_by_state(agencies)
+        out = out.merge(un, on="state_fips", how="left")
+        for c in ("unmatched_agencies", "unmatched_population", "unmatched_violent",
+                  "unmatched_property"):  # fmt: skip
+            out[c] = out[c].fillna(0)
+        out["unmatched_agencies"] = out["unmatched_agencies"].astype("int64")
+        out["largest_unmatched"] = out["largest_unmatched"].fillna("")
+    out.insert(2, "group", group)
+    return out.sort_values(["median_ratio", "state_fips"], na_position="last", ignore_index=True)
+
+
 def county_diagnostics(
     composition: pd.DataFrame,
     icpsr: pd.DataFrame | None = None,
@@ -709,7 +754,8 @@ def county_diagnostics(
         if icpsr is not None:
             if pd.notna(r.icpsr_coverage) and r.icpsr_coverage < 100:
                 flags.append(
-                    f"ICPSR coverage {r.icpsr_coverage:.1f} < 100 (agencies imputed or scaled by ICPSR)"
+                    f"ICPSR coverage {r.icpsr_coverage:.1f} < 100 "
+                    "(agencies imputed or scaled by ICPSR)"
                 )
             if pd.notna(r.agency_gap) and r.agency_gap > 0:
                 flags.append(f"ICPSR counts {int(r.agency_gap)} more agencies than CIUS lists")
@@ -772,7 +818,7 @@ def flag_summary(
     keys: Sequence[str] = ("fips",),
     names: tuple[str, str] = ("cius", "icpsr"),
 ) -> pd.DataFrame:
-    """Agreement among the compared units that carry each diagnostic flag, and among those with none.
+    """Agreement among the compared units carrying each diagnostic flag, and among those with none.
 
     Parameters
     ----------
@@ -886,8 +932,9 @@ def agreement_figure(
     Notes
     -----
     The right panel is :func:`enforcement_crime.plots.distribution_plot` (ECDF) of
-    :math:`\\ln(\\text{left}/\\text{right})` by group, with dashed lines at
-    :math:`\\ln 0.9` and :math:`\\ln 1.1` (the +/-10% band).
+    :math:`\\ln(\\text{left}/\\text{right})` by group, a dashed line at 0
+    (ratio 1) and the +/-10% band shaded; its title gives each group's share
+    within the band.
     """
     from enforcement_crime.plots import PALETTE, distribution_plot
 
@@ -921,11 +968,18 @@ def agreement_figure(
         hue="group",
         kind="ecdf",
         ax=axes[-1],
-        observed={"-10%": float(np.log(1 - WITHIN)), "+10%": float(np.log(1 + WITHIN))},
+        observed={"ratio 1": 0.0},
         xlabel=f"ln({labels[0]} / {labels[1]})",
     )
+    axes[-1].axvspan(np.log(1 - WITHIN), np.log(1 + WITHIN), color="0.5", alpha=0.2, lw=0,
+                     label=f"+/-{WITHIN:.0%}")  # fmt: skip
+    within = drawn.groupby("group", sort=False)["ratio"].agg(
+        lambda r: float(np.mean(np.abs(r - 1) <= WITHIN + 1e-12))
+    )
     axes[-1].set_title(
-        f"log ratio, N = {drawn.groupby('group').size().max():,} {unit_label}", fontsize=7
+        f"ECDF of the log ratio (N per group as left)\nwithin +/-{WITHIN:.0%} (grey): "
+        + ", ".join(f"{g} {within[g]:.0%}" for g in groups if g in within.index),
+        fontsize=7,
     )
     if title:
         fig.suptitle(title, fontsize=8)
