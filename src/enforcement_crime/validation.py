@@ -104,7 +104,7 @@ def real_inputs(
         present, else the shared copy ``<shared>/icpsr_county_ucr_2010/33523-0004-Data.rda``.
     sbi_folder : path, optional
         Folder of ``CrimeDataByCounty<year>.csv``. Default:
-        ``data/raw/nc_sbi_county_rates`` when it holds such files, else
+        ``data/raw/nc_sbi`` when it holds such files, else
         ``<shared>/nc_sbi_county_rates``.
     panel : str
         The processed CIUS panel (``data/processed/<panel>.parquet``).
@@ -126,7 +126,7 @@ def real_inputs(
     else:
         icpsr = Path(icpsr_file)
     if sbi_folder is None:
-        own = config.raw_dir() / "nc_sbi_county_rates"
+        own = config.raw_dir("nc_sbi")
         sbi = own if any(own.glob("CrimeDataByCounty*.csv")) else shared / "nc_sbi_county_rates"
     else:
         sbi = Path(sbi_folder)
@@ -141,7 +141,8 @@ def real_inputs(
     if not sbi.is_dir() or not any(sbi.glob("CrimeDataByCounty*.csv")):
         problems.append(
             f"NC SBI county rates (CrimeDataByCounty<year>.csv) are absent from {sbi}: export them "
-            "from crimereporting.ncsbi.gov (see `python -m enforcement_crime data fetch nc_sbi`) "
+            "from crimereporting.ncsbi.gov into data/raw/nc_sbi/ (see `python -m enforcement_crime "
+            "data fetch nc_sbi`) "
             f"or provide the shared copies ({shared})"
         )
     if not parquet.is_file():
