@@ -37,7 +37,7 @@
 # what to build or fetch.
 # **Outputs.** `reports/figures/validation/fig_validation_*`,
 # `reports/tables/validation/tab_validation_*` (see `reports/OUTPUTS.md`).
-# **Run time.** About 20-30 s.
+# **Run time.** About 30-40 s (the panel build beforehand: about 10 s).
 
 # %% tags=["parameters"]
 panel = "cius_county"  # the processed CIUS county panel
