@@ -91,15 +91,17 @@ Which scale is null
     The real data show the same: in the FBI's Table 8, 2006 to 2014, city
     violent crime rates fell by 0.20-0.31 log points in every size class
     from 10,000 to over a million people while the fall per 100,000 grew
-    from 29 to 166-192 with size (``benchmarks/synthetic_null_check.py``
-    docstring). Measured by ``benchmarks/synthetic_null_check.py`` over 40
-    seeds (index crime, each design opened as its notebook opens it; mean
-    +/- Monte Carlo s.e.): log(1 + rate): SC counties TWFE 0.002 +/- 0.002,
-    imputation 0.003 +/- 0.003; NC TWFE 0.003 +/- 0.005, imputation
-    0.002 +/- 0.006. Per 100,000: SC TWFE -24 +/- 15, imputation -127 +/- 14;
-    NC TWFE -152 +/- 29, imputation -174 +/- 35. The null is null in logs,
-    not in levels; the study designs should take logs as the headline scale
-    for that reason (levels remain a robustness row that leans negative by
+    from 29 to 166-192 with size (``benchmarks/synthetic_null_check.py
+    --real``; property: 0.22-0.31 log points, 480 to 1,280 per 100,000).
+    Measured by ``benchmarks/synthetic_null_check.py`` over 100
+    seeds (0-99; index crime, each design opened as its notebook opens it;
+    mean +/- Monte Carlo s.e.): log(1 + rate): SC counties TWFE
+    0.001 +/- 0.002, imputation 0.003 +/- 0.002; NC TWFE 0.008 +/- 0.004,
+    imputation 0.007 +/- 0.005 (all within 2 Monte Carlo s.e. of 0). Per
+    100,000: SC TWFE -45 +/- 9, imputation -150 +/- 10; NC TWFE -126 +/- 21,
+    imputation -150 +/- 25. The null is null in logs, not in levels; the
+    study designs should take logs as the headline scale for that reason
+    (levels remain a robustness row that leans negative by
     construction, as real levels DiDs do when adopters are larger).
 
 Random streams: population is not drawn; timing, county effects and noise
