@@ -37,7 +37,7 @@
 true_effect = 0.0  # true effect of 287(g) on the log crime rate
 noise_sd = 0.10  # county-year noise of the log crime rate
 rho = 0.5  # serial correlation of the noise
-n_reps = 100  # simulated panels for the size study
+n_reps = 400  # simulated panels for the size study (Monte-Carlo SE of a 5% rate: 1.1 points)
 n_boot = 399  # wild bootstrap draws per panel
 n_perm = 199  # permutations per panel
 alpha = 0.05
@@ -128,10 +128,10 @@ with needs("twfe", "wild_cluster_bootstrap", "randomization_inference"):
     # dates gives a test of exact size (up to the 1/(n_perm+1) grid of p-values)
     check("randomization-inference size", rates["randomization"], alpha, 3 * mc_se + 1 / (n_perm + 1),
           "3 Monte-Carlo SEs of a rate plus the p-value grid")  # fmt: skip
-    # the wild cluster bootstrap with few treated clusters is known to under-, not over-reject
-    # (MacKinnon and Webb 2017): check it does not over-reject beyond Monte-Carlo error
-    check_that("wild bootstrap does not over-reject", rates["wild bootstrap"] <= alpha + 3 * mc_se,
-               f"rate {rates['wild bootstrap']:.3f} <= {alpha + 3 * mc_se:.3f} (nominal + 3 Monte-Carlo SEs)")  # fmt: skip
+    # the wild cluster bootstrap: its size is close to nominal here (within 3 Monte-Carlo SEs either
+    # way); with fewer replications its measured rate is too noisy to say more
+    check_that("wild bootstrap size", abs(rates["wild bootstrap"] - alpha) <= 3 * mc_se,
+               f"rate {rates['wild bootstrap']:.3f} within {alpha:.2f} +/- {3 * mc_se:.3f} (3 Monte-Carlo SEs)")  # fmt: skip
     print(f"cluster-robust rejects {rates['cluster-robust']:.1%} of true nulls (nominal {alpha:.0%})")
     fig, ax = plt.subplots()
     ax.bar(rates.index, rates.to_numpy(), yerr=1.96 * mc_se, capsize=8, color=["#D55E00", "#0072B2", "#009E73"])
@@ -179,4 +179,8 @@ explore(show, interactive, true_effect=(-0.3, 0.3, 0.01), seed=(0, 50, 1))
 # driven by nine clusters, not one hundred; cluster-robust t-tests then reject
 # true nulls too often. Randomization inference is exact when adoption is as
 # good as random across counties (the sharp null is what it tests); the wild
-# cluster bootstrap needs no such design assumption but can be conservative.
+# cluster bootstrap needs no such design assumption, and its measured rate
+# (above, with its Monte-Carlo SE) is close to nominal in this design. With
+# very few treated clusters it can be conservative or liberal (MacKinnon and
+# Webb 2017): measure it on your own design, with enough replications that the
+# Monte-Carlo SE is small next to the distance you care about.
