@@ -437,7 +437,10 @@ def test_notebook_on_the_real_copies(shared_data, tmp_path, monkeypatch):
     monkeypatch.setenv("ENFORCEMENT_CRIME_SHARED", str(shared_data))
     monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path / "reports"))
     monkeypatch.delenv("ENFORCEMENT_CRIME_RAW", raising=False)
-    run = notebooks.execute_notebook(NOTEBOOK, output=tmp_path / "nb.ipynb", html=False)
+    # as `make real` calls it (enforcement_crime.real passes the panel as data_source)
+    run = notebooks.execute_notebook(
+        NOTEBOOK, tmp_path / "nb.ipynb", {"data_source": "cius_county"}, html=False
+    )
     values = reports.notebook_values(run.output)
     tables = tmp_path / "reports" / "tables" / "validation"
     summary = pd.read_csv(tables / "tab_validation_icpsr_agreement.csv").set_index("group")

@@ -40,7 +40,7 @@
 # **Run time.** About 30-40 s (the panel build beforehand: about 10 s).
 
 # %% tags=["parameters"]
-panel = "cius_county"  # the processed CIUS county panel
+data_source = "cius_county"  # the processed CIUS county panel (real data only)
 icpsr_file = None  # ICPSR 33523 part 4; None: data/raw/ucr_icpsr_county, else the shared copy
 sbi_folder = None  # folder of CrimeDataByCounty<year>.csv; None: data/raw, else the shared copy
 year = 2010  # the ICPSR file's year
@@ -55,13 +55,15 @@ from enforcement_crime import plots, reports, validation
 from enforcement_crime.panels import data_banner, load_panel
 from enforcement_crime.sources import nc_sbi, ucr_icpsr_county
 
-inputs = validation.real_inputs(icpsr_file, sbi_folder, panel)  # stops here, naming what is absent
+inputs = validation.real_inputs(
+    icpsr_file, sbi_folder, data_source
+)  # stops here, naming what is absent
 plots.use_style("paper")
 LABEL = "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS vs ICPSR 33523 (2010) and NC SBI RATES"
 log = reports.OutputLog(
     "validation", "notebooks/validation/01-compare-crime-sources.py", False, LABEL
 )
-cius = load_panel(panel)
+cius = load_panel(data_source)
 data_banner(cius)
 
 # %% [markdown]
