@@ -55,9 +55,8 @@ from enforcement_crime import plots, reports, validation
 from enforcement_crime.panels import data_banner, load_panel
 from enforcement_crime.sources import nc_sbi, ucr_icpsr_county
 
-inputs = validation.real_inputs(
-    icpsr_file, sbi_folder, data_source
-)  # stops here, naming what is absent
+# stops here (MissingRealData) naming what to build or fetch when a real input is absent
+inputs = validation.real_inputs(icpsr_file, sbi_folder, data_source)
 plots.use_style("paper")
 LABEL = "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS vs ICPSR 33523 (2010) and NC SBI RATES"
 log = reports.OutputLog(
