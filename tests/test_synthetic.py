@@ -389,3 +389,14 @@ def test_real_city_rates_fell_by_similar_percentages_not_similar_levels(shared_d
         assert logs.max() - logs.min() < 0.12, crime
         # per 100,000 the fall grows with size: >= 4 times (violent) / 2.5 times (property)
         assert levels.iloc[-2:].mean() / levels.iloc[0] > (4 if crime == "violent" else 2.5)
+
+
+def test_county_population_interpolates_between_census_knots_and_refuses_other_years():
+    knots = county_population_knots().set_index("fips")
+    pop = county_population([2000, 2003, 2005]).set_index(["fips", "year"])["population"]
+    a, b = knots.loc["37119", "pop2000"], knots.loc["37119", "pop2005"]
+    assert pop[("37119", 2003)] == round(a * (b / a) ** 0.6)  # constant growth within 2000-2005
+    with pytest.raises(ValueError, match="within 2000-2016"):
+        county_population([1999, 2000])
+    with pytest.raises(ValueError, match="within 2000-2016"):
+        county_population([2017])
