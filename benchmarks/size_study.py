@@ -4,7 +4,8 @@ For each seed the built-in synthetic panel (preset ``"null"``: every true
 effect is 0) is drawn once, every requested study design is opened on it and
 its headline tests (:data:`enforcement_crime.designs.size.SIZE_CASES`, built
 from the designs' own specifications, run as the notebooks run them) are
-estimated for every outcome. Seeds run in parallel with joblib (each worker
+estimated for every outcome, with (``--pretrends also``, the default) the joint
+pre-trend test of each notebook's TWFE event study (``PRETREND_CASES``). Seeds run in parallel with joblib (each worker
 draws its own panels). Printed: the size table in Markdown (rejection rates at
 5% and 10% with Monte Carlo standard errors, interval coverage of 0, mean
 estimate), the share of seeds in which a test rejects for all outcomes at
@@ -26,7 +27,8 @@ Usage::
 
     python benchmarks/size_study.py [--seeds 200] [--first-seed 0]
         [--designs 287g_nc 287g_national sc_county sc_city] [--n-jobs 2]
-        [--n-boot 999] [--n-perm 199] [--out reports/size] [--resume] [--strict] [--table-only]
+        [--n-boot 999] [--n-perm 199] [--out reports/size] [--pretrends also|no|only]
+        [--resume] [--strict] [--table-only]
 
 ``--resume`` keeps the seeds already in ``size_rows.csv`` (same designs,
 draws, generator version and source hash of ``synthetic.py`` and ``designs/``) and runs only the missing ones; rows are saved
@@ -48,13 +50,15 @@ from pathlib import Path
 import pandas as pd
 
 
-def one_seed(keys: list[str], seed: int, n_boot: int, n_perm: int, strict: bool) -> pd.DataFrame:
+def one_seed(
+    keys: list[str], seed: int, n_boot: int, n_perm: int, strict: bool, pretrends: str
+) -> pd.DataFrame:
     """Every requested design's size cases on the null panel of ``seed`` (drawn once)."""
     from enforcement_crime.designs.size import run_panel
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # estimator warnings: their content is in the notes
-        return run_panel(keys, seed, n_boot=n_boot, n_perm=n_perm,
+        return run_panel(keys, seed, n_boot=n_boot, n_perm=n_perm, pretrends=pretrends,
                          on_refusal="raise" if strict else "record")  # fmt: skip
 
 
@@ -74,7 +78,7 @@ def _source_hash() -> str:
 def _settings(args, generator_version: str) -> dict:
     return {"designs": sorted(args.designs), "n_boot": args.n_boot, "n_perm": args.n_perm,
             "preset": "null", "generator_version": generator_version,
-            "source_sha256": _source_hash()}  # fmt: skip
+            "source_sha256": _source_hash(), "pretrends": args.pretrends}  # fmt: skip
 
 
 def _timing(rows: pd.DataFrame) -> pd.DataFrame:
@@ -111,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--save-every", type=int, default=10, help="save the rows every n seeds")
     parser.add_argument("--strict", action="store_true", help="an estimator refusal raises")
+    parser.add_argument("--pretrends", choices=["also", "no", "only"], default="also",
+                        help="the event studies' joint pre-trend tests: also (default), no, only")  # fmt: skip
     parser.add_argument("--table-only", action="store_true",
                         help="no new seeds: rebuild the tables from the seeds in size_rows.csv "
                              "(with the settings recorded in size_settings.json)")  # fmt: skip
@@ -134,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         args.designs, args.n_boot, args.n_perm = (
             settings[k] for k in ("designs", "n_boot", "n_perm")
         )
+        args.pretrends = settings.get(
+            "pretrends", "no"
+        )  # runs before the option: no pre-trend tests
         done.append(pd.read_csv(rows_path, dtype={"note": "string"}))
         seeds = []
         print(f"--table-only: {done[0]['seed'].nunique()} seeds from {rows_path}")
@@ -161,7 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     new: list[pd.DataFrame] = []
     if seeds:
         jobs = (
-            delayed(one_seed)(args.designs, s, args.n_boot, args.n_perm, args.strict) for s in seeds
+            delayed(one_seed)(
+                args.designs, s, args.n_boot, args.n_perm, args.strict, args.pretrends
+            )
+            for s in seeds
         )
         results = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(jobs)
         for i, frame in enumerate(tqdm(results, total=len(seeds), desc="seeds", unit="seed"), 1):
@@ -189,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         f"randomization inference {args.n_perm} permutations, seeded with the panel seed; source "
         f"hash {settings['source_sha256']} (synthetic.py and designs/). Made by "
         f"`python benchmarks/size_study.py --seeds {n_seeds} --first-seed {rows['seed'].min()} "
-        f"--designs {' '.join(args.designs)}` on {dt.date.today().isoformat()}.\n\n"
+        f"--designs {' '.join(args.designs)} --pretrends {args.pretrends}` on "
+        f"{dt.date.today().isoformat()}.\n\n"
         "Rates in %, Monte Carlo s.e. in parentheses (sqrt(p(1-p)/n)). Reject: p <= level (bootstrap and "
         "permutation p-values; analytic p-values from the estimator's own critical value, so 5% / 10% = "
         "the 95% / 90% interval excludes 0). Coverage: the 95% interval contains 0 (none for "

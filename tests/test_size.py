@@ -190,6 +190,28 @@ def test_refusals_raise_or_are_recorded(raw, monkeypatch):
     assert math.isnan(summ["reject_05"].iloc[1])
 
 
+def test_pretrend_cases_are_the_event_study_joint_test(raw, samples):
+    for key, cases in size.PRETREND_CASES.items():
+        s = samples[key]
+        for c in cases:
+            assert c.test == "pretrend" and c.spec(s.design, s) == s.design.event_spec()
+    assert {c.model for c in size.PRETREND_CASES["287g_national"]} == set(
+        samples["287g_national"].design.models
+    )
+    name = size.PRETREND_CASES["sc_city"][0].name
+    rows = size.run_seed("sc_city", 0, raw=raw, outcomes=["index_rate"], cases=[name])
+    es = samples["sc_city"].design.event_spec().fit(samples["sc_city"], "index_rate")
+    pt = es.extra["pretrend_test"]
+    r = rows.iloc[0]
+    assert (
+        r["p_value"] == pytest.approx(pt["p_value"]) and r["p_source"] == f"Wald chi2({pt['df']})"
+    )
+    assert math.isnan(r["estimate"]) and pd.isna(r["covers_truth"]) and not r["headline"]
+    # default run: no pre-trend case; pretrends=True adds them
+    assert name not in set(size.run_seed("sc_city", 0, raw=raw, outcomes=["index_rate"],
+                                         cases=None, pretrends=False)["case"])  # fmt: skip
+
+
 def test_a_panel_with_a_true_effect_is_refused(raw):
     with pytest.raises(ValueError, match="not a null panel"):
         size.run_seed("sc_city", 0, raw=raw.assign(sc_true_effect=-0.05))
@@ -207,11 +229,12 @@ def _hand_rows() -> pd.DataFrame:
         "seed": range(n), "estimate": [1.0, 2.0, 3.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
         "reject_05": [True, True] + [False] * 8, "reject_10": [True, True, True] + [False] * 7,
         "covers_truth": [False, False] + [True] * 8, "seconds": 0.5, "refused": False,
+        "p_value": [0.001, 0.04, 0.07] + [0.5] * 7,
     })  # fmt: skip
     b = a.assign(case="b", test="permutation", headline=False, reject_05=False, reject_10=False,
-                 covers_truth=np.nan, estimate=0.0)  # fmt: skip
+                 covers_truth=np.nan, estimate=0.0, p_value=0.5)  # fmt: skip
     b = b.astype({"reject_05": object, "reject_10": object})
-    b.loc[9, ["refused", "reject_05", "reject_10", "estimate"]] = [True, np.nan, np.nan, np.nan]
+    b.loc[9, ["refused", "reject_05", "reject_10", "estimate", "p_value"]] = [True] + [np.nan] * 4
     return pd.concat([a, b], ignore_index=True)
 
 
@@ -219,6 +242,7 @@ def test_summarise_rates_and_monte_carlo_errors():
     s = size.summarise(_hand_rows()).set_index("case")
     a, b = s.loc["a"], s.loc["b"]
     assert a["n_seeds"] == 10 and a["n_refused"] == 0
+    assert a["reject_01"] == pytest.approx(0.1)  # p_value 0.001 in seed 0 only
     assert a["reject_05"] == pytest.approx(0.2) and a["mc_se_05"] == pytest.approx(
         math.sqrt(0.2 * 0.8 / 10)
     )
@@ -244,7 +268,10 @@ def test_summarise_rates_and_monte_carlo_errors():
     with pytest.raises(ValueError, match="duplicated"):
         size.summarise(pd.concat([_hand_rows(), _hand_rows()]))
     md = size.markdown_table(size.summarise(_hand_rows()))
-    assert "| d | **a** (headline) | y | 10 | 20.0 (12.6) | 30.0 (14.5) | 80.0 (12.6) |" in md
+    assert (
+        "| d | **a** (headline) | y | 10 | 10.0 (9.5) | 20.0 (12.6) | 30.0 (14.5) | 80.0 (12.6) |"
+        in md
+    )
 
 
 def test_all_outcomes_reject_counts_seeds_rejecting_everywhere():

@@ -8,6 +8,9 @@ test rejects is its size; the share of intervals covering the truth (0) is the
 coverage.
 
 :data:`SIZE_CASES` lists the tests by design key (:class:`SizeCase`);
+:data:`PRETREND_CASES` the joint pre-trend test of each notebook's TWFE event
+study (opt-in: ``run_seed(..., pretrends=True)``; issue 12 asks that it not
+reject at 1% on the null panel);
 :func:`run_seed` runs one design's tests on one seed (one row per test and
 outcome); :func:`run_panel` runs several designs on one drawn panel (the panel
 is drawn once); :func:`summarise` aggregates the rows into rejection rates
@@ -16,7 +19,7 @@ line.
 
 Conventions
 -----------
-* Rejection at level ``a`` (5% and 10%) is ``p_value <= a``.
+* Rejection at level ``a`` (1%, 5% and 10%) is ``p_value <= a``.
 * ``p_value`` is the estimator's own p-value where it computes one: the wild
   cluster bootstrap (``extra["p_value"]``, WCR, ``H0: beta = 0``) and
   randomization inference (``extra["p_value"]``, +1 correction, so
@@ -32,6 +35,9 @@ Conventions
   the 95% interval excludes 0 and ``p <= 0.10`` if and only if the estimator's
   90% interval (same distribution, ``alpha=0.10``) excludes 0. This avoids a
   second fit at ``alpha=0.10``; ``tests/test_size.py`` checks it against one.
+* Pre-trend cases: ``p_value`` is the event study's Wald chi-square test that
+  every estimated lead is 0 (``extra["pretrend_test"]``); no estimate or
+  interval is kept for them (NaN).
 * ``covers_truth``: the estimator's 95% interval contains the true effect, 0
   (the panel's ``sc_true_effect`` and ``g287_true_effect`` columns are checked
   to be 0 everywhere). Randomization inference has no interval: NaN.
@@ -66,6 +72,7 @@ from enforcement_crime.results import EstimationResult
 __all__ = [
     "SizeCase",
     "SIZE_CASES",
+    "PRETREND_CASES",
     "TRUTH",
     "ROW_COLUMNS",
     "SUMMARY_COLUMNS",
@@ -84,7 +91,7 @@ __all__ = [
 #: the true effect of every treatment on the null panel, on every scale
 TRUTH = 0.0
 _Z975 = float(stats.norm.ppf(0.975))
-_TESTS = ("interval", "bootstrap", "permutation")
+_TESTS = ("interval", "bootstrap", "permutation", "pretrend")
 
 
 @dataclass(frozen=True)
@@ -230,6 +237,23 @@ SIZE_CASES: dict[str, tuple[SizeCase, ...]] = {
     "sc_city": _sc_city_cases(),
 }
 
+
+def _pretrend_cases() -> dict[str, tuple[SizeCase, ...]]:
+    from enforcement_crime.designs import get
+
+    name = "TWFE event study: joint pre-trend test (levels)"
+    out = {k: (SizeCase(name, "event_spec", "pretrend"),) for k in SIZE_CASES}
+    out["287g_national"] = tuple(
+        SizeCase(f"{m}: {name}", "event_spec", "pretrend", model=m)
+        for m in get("287g_national").models
+    )
+    return out
+
+
+#: design key -> the joint pre-trend test of its notebook's TWFE event study (Wald test that
+#: every estimated lead is 0; issue 12: it should not reject at 1% on the null panel)
+PRETREND_CASES: dict[str, tuple[SizeCase, ...]] = _pretrend_cases()
+
 #: columns of :func:`run_seed`'s frame
 ROW_COLUMNS = (
     "design", "case", "outcome", "test", "headline", "specification", "transform", "seed",
@@ -240,7 +264,8 @@ ROW_COLUMNS = (
 #: columns of :func:`summarise`'s frame
 SUMMARY_COLUMNS = (
     "design", "case", "outcome", "test", "headline", "n_seeds", "n_refused",
-    "reject_05", "mc_se_05", "reject_10", "mc_se_10", "coverage", "mc_se_coverage",
+    "reject_01", "mc_se_01", "reject_05", "mc_se_05", "reject_10", "mc_se_10", "coverage",
+    "mc_se_coverage",
     "mean_estimate", "mc_se_estimate", "mean_seconds", "within_3_8",
 )  # fmt: skip
 
@@ -360,7 +385,15 @@ def is_headline(design: Design, spec: Spec) -> bool:
 def _row(design, case, spec, outcome, seed, res, seconds) -> dict:
     h = headline(res, spec._term(res))
     est, se, lo, hi = h["estimate"], h["std_error"], h["conf_low"], h["conf_high"]
-    if case.test == "interval":
+    if case.test == "pretrend":  # a test, not an estimate: no estimate or interval is kept
+        pt = res.extra.get("pretrend_test") or {}
+        p = pt.get("p_value")
+        if p is None or not math.isfinite(p):
+            raise ValueError(f"{case.name}: {res.estimator} returned no pre-trend test")
+        est = se = lo = hi = math.nan
+        h["term"] = "all leads = 0"
+        p, source = float(p), f"Wald chi2({pt.get('df')})"
+    elif case.test == "interval":
         if res.alpha != 0.05:
             raise ValueError(f"{case.name}: interval at alpha={res.alpha}, expected 0.05")
         p, source = analytic_p_value(est, se, lo, hi)
@@ -402,6 +435,7 @@ def run_seed(
     raw: pd.DataFrame | None = None,
     preset: str = "null",
     on_refusal: str = "raise",
+    pretrends: bool = False,
 ) -> pd.DataFrame:
     """Run design ``key``'s size cases on the null panel of ``seed``: one row per case and outcome.
 
@@ -417,13 +451,16 @@ def run_seed(
         Wild-bootstrap draws and permutations (the notebooks' 999 and 199);
         set on designs that declare them, ``None`` keeps the design's default.
     cases : iterable of str, optional
-        Case names to run (default all; an unknown name raises).
+        Case names to run, from :data:`SIZE_CASES` and :data:`PRETREND_CASES`
+        (default: all of :data:`SIZE_CASES`; an unknown name raises).
     raw : pandas.DataFrame, optional
         The panel already drawn for ``seed`` (:func:`draw_null_panel`); drawn here if not given.
     preset : str
         Synthetic preset; it must be a null panel (checked on the true-effect columns).
     on_refusal : {"raise", "record"}
         What an estimator's refusal does (module docstring).
+    pretrends : bool
+        Also run the design's :data:`PRETREND_CASES` (ignored when ``cases`` is given).
 
     Returns
     -------
@@ -435,14 +472,17 @@ def run_seed(
     if on_refusal not in ("raise", "record"):
         raise ValueError(f"on_refusal must be 'raise' or 'record', got {on_refusal!r}")
     todo = list(SIZE_CASES[key])
+    if pretrends:
+        todo += PRETREND_CASES[key]
     if cases is not None:
         wanted = list(cases)
-        unknown = sorted(set(wanted) - {c.name for c in todo})
+        every = [*SIZE_CASES[key], *PRETREND_CASES[key]]
+        unknown = sorted(set(wanted) - {c.name for c in every})
         if unknown:
             raise KeyError(
-                f"design {key!r}: unknown size case(s) {unknown}; cases are {[c.name for c in todo]}"
+                f"design {key!r}: unknown size case(s) {unknown}; cases are {[c.name for c in every]}"
             )
-        todo = [c for c in todo if c.name in wanted]
+        todo = [c for c in every if c.name in wanted]
     design = design_for(key, n_boot=n_boot, n_perm=n_perm)
     if raw is None:
         raw = draw_null_panel(seed, preset)
@@ -484,21 +524,29 @@ def run_seed(
     return pd.DataFrame(rows, columns=list(ROW_COLUMNS))
 
 
-def run_panel(keys: Sequence[str], seed: int, **kwargs) -> pd.DataFrame:
+def run_panel(keys: Sequence[str], seed: int, *, pretrends: str = "no", **kwargs) -> pd.DataFrame:
     """:func:`run_seed` for several designs on one panel, drawn once for ``seed``.
 
-    ``kwargs`` go to :func:`run_seed` (not ``raw``). Added columns:
+    ``pretrends``: ``"no"`` (the :data:`SIZE_CASES`), ``"also"`` (and the
+    :data:`PRETREND_CASES`) or ``"only"`` (the pre-trend tests alone). Other
+    ``kwargs`` go to :func:`run_seed` (not ``raw``, ``cases``). Added columns:
     ``draw_seconds`` (drawing the panel; the same on every row of the seed)
     and ``design_seconds`` (opening the design and all its fits; the same on
     every row of the design and seed).
     """
+    if pretrends not in ("no", "also", "only"):
+        raise ValueError(f"pretrends must be 'no', 'also' or 'only', got {pretrends!r}")
     t0 = time.perf_counter()
     raw = draw_null_panel(seed, kwargs.get("preset", "null"))
     draw = time.perf_counter() - t0
     frames = []
     for k in keys:
         t1 = time.perf_counter()
-        rows = run_seed(k, seed, raw=raw, **kwargs)
+        if pretrends == "only":
+            kw = {"cases": [c.name for c in PRETREND_CASES[k]]}
+        else:
+            kw = {"pretrends": pretrends == "also"}
+        rows = run_seed(k, seed, raw=raw, **kw, **kwargs)
         frames.append(rows.assign(design_seconds=time.perf_counter() - t1))
     return pd.concat(frames, ignore_index=True).assign(draw_seconds=draw)
 
@@ -522,15 +570,15 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     """Rejection rates by design, case and outcome over the seeds in ``rows``.
 
     Returns one row per (design, case, outcome) in the order first seen, with
-    ``n_seeds`` (seeds with an estimate), ``n_refused``, the 5% and 10%
-    rejection rates with their Monte Carlo standard errors
+    ``n_seeds`` (seeds with an estimate), ``n_refused``, the 1% (from
+    ``p_value``), 5% and 10% rejection rates with their Monte Carlo standard errors
     ``sqrt(p (1 - p) / n)``, the interval coverage of the truth (NaN for
     randomization inference) with its MC s.e., the mean estimate with its MC
     s.e. ``sd / sqrt(n)`` (ddof 1), the mean fit time, and ``within_3_8``:
     whether the 5% rate (point estimate) is in [0.03, 0.08] (``None`` without
     estimates). A seed appearing twice for one test raises.
     """
-    need = {"design", "case", "outcome", "test", "headline", "seed", "estimate", "reject_05",
+    need = {"design", "case", "outcome", "test", "headline", "seed", "estimate", "p_value", "reject_05",
             "reject_10", "covers_truth", "seconds", "refused"}  # fmt: skip
     missing = sorted(need - set(rows.columns))
     if missing:
@@ -549,12 +597,14 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
         n = len(ok)
         r05, s05 = _rate(ok["reject_05"])
         r10, s10 = _rate(ok["reject_10"])
+        r01, s01 = _rate(ok["p_value"].astype(float) <= 0.01)
         cov, scov = _rate(ok["covers_truth"])
         est = ok["estimate"].astype(float)
         out.append({
             "design": design, "case": case, "outcome": outcome, "test": g["test"].iloc[0],
             "headline": bool(g["headline"].iloc[0]), "n_seeds": n, "n_refused": int(refused.sum()),
-            "reject_05": r05, "mc_se_05": s05, "reject_10": r10, "mc_se_10": s10,
+            "reject_01": r01, "mc_se_01": s01, "reject_05": r05, "mc_se_05": s05,
+            "reject_10": r10, "mc_se_10": s10,
             "coverage": cov, "mc_se_coverage": scov,
             "mean_estimate": float(est.mean()) if n else math.nan,
             "mc_se_estimate": float(est.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
@@ -592,20 +642,26 @@ def markdown_table(summary: pd.DataFrame) -> str:
         return "" if not math.isfinite(p) else f"{100 * p:.1f} ({100 * se:.1f})"
 
     lines = [
-        "| design | test | outcome | seeds | reject 5% | reject 10% | coverage 95% | mean estimate | 3-8% |",
-        "|---|---|---|---:|---:|---:|---:|---:|:---:|",
+        "| design | test | outcome | seeds | reject 1% | reject 5% | reject 10% | coverage 95% "
+        "| mean estimate | 3-8% |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for r in summary.itertuples(index=False):
         name = f"**{r.case}** (headline)" if r.headline else r.case
         if r.n_seeds == 0:
             lines.append(f"| {r.design} | {name} | {r.outcome} | 0 | refused on {r.n_refused} seeds "
-                         "| | | | |")  # fmt: skip
+                         "| | | | | |")  # fmt: skip
             continue
-        est = f"{r.mean_estimate:.3g} ({r.mc_se_estimate:.2g})"
+        est = (
+            f"{r.mean_estimate:.3g} ({r.mc_se_estimate:.2g})"
+            if math.isfinite(r.mean_estimate)
+            else ""
+        )
         flag = "yes" if r.within_3_8 else "**no**"
         ref = f" (+{r.n_refused} refused)" if r.n_refused else ""
         lines.append(
-            f"| {r.design} | {name} | {r.outcome} | {r.n_seeds}{ref} | {pct(r.reject_05, r.mc_se_05)} "
+            f"| {r.design} | {name} | {r.outcome} | {r.n_seeds}{ref} | {pct(r.reject_01, r.mc_se_01)} "
+            f"| {pct(r.reject_05, r.mc_se_05)} "
             f"| {pct(r.reject_10, r.mc_se_10)} | {pct(r.coverage, r.mc_se_coverage)} | {est} | {flag} |"
         )
     return "\n".join(lines)
