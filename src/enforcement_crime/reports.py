@@ -64,6 +64,9 @@ TABLE_JSON_KEY = "enforcement_crime_table"
 VALUE_JSON_KEY = "enforcement_crime_value"
 PDF_CREATOR = "enforcement_crime"
 _MARK_COLOUR = "#D55E00"
+# footers sit just below the figure's drawing area; figures are saved with bbox_inches="tight",
+# so the saved file grows a strip for them and they never overprint axis labels
+FOOTER_Y = -0.01
 
 
 # --------------------------------------------------------------------------------------
@@ -98,7 +101,7 @@ def mark_synthetic(fig, text: str = SYNTHETIC_MARK) -> None:
             0.5, 0.5, text, transform=ax.transAxes, fontsize=22, color=_MARK_COLOUR, alpha=0.18,
             ha="center", va="center", rotation=25, fontweight="bold", zorder=0, gid="synthetic-mark",
         )  # fmt: skip
-    fig.text(0.995, 0.005, f"{text}: not a study result", ha="right", va="bottom", fontsize=7,
+    fig.text(0.995, FOOTER_Y, f"{text}: not a study result", ha="right", va="top", fontsize=7,
              color=_MARK_COLOUR, gid="synthetic-footer")  # fmt: skip
     fig._enforcement_crime_synthetic = True  # type: ignore[attr-defined]
 
@@ -130,11 +133,11 @@ def mark_data(
         mark_synthetic(fig)
     label = (data_label or "").strip()
     if not synthetic and label and ("label", label) not in drawn:
-        fig.text(0.995, 0.005, label, ha="right", va="bottom", fontsize=6, color="#555555",
+        fig.text(0.995, FOOTER_Y, label, ha="right", va="top", fontsize=6, color="#555555",
                  gid="data-label-footer")  # fmt: skip
         drawn.add(("label", label))
     if n_note and ("n", n_note) not in drawn:
-        fig.text(0.005, 0.005, n_note, ha="left", va="bottom", fontsize=6, color="#333333",
+        fig.text(0.005, FOOTER_Y, n_note, ha="left", va="top", fontsize=6, color="#333333",
                  gid="n-note")  # fmt: skip
         drawn.add(("n", n_note))
     fig._enforcement_crime_marks = drawn  # type: ignore[attr-defined]
@@ -213,7 +216,7 @@ def save_figure(
     with matplotlib.rc_context({"svg.hashsalt": name}):
         for fmt in formats:
             path = out / f"{name}.{fmt}"
-            fig.savefig(path, metadata=meta.get(fmt))
+            fig.savefig(path, metadata=meta.get(fmt), bbox_inches="tight", pad_inches=0.04)
             paths[fmt] = path
     csv = data.copy()
     csv["is_synthetic"] = bool(synthetic)

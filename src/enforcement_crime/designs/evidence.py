@@ -53,7 +53,7 @@ __all__ = [
     "collect",
 ]
 
-ROBUSTNESS_COLUMNS = ["outcome", "choice", "variant", "estimator", "estimate", "std_error", "conf_low",
+ROBUSTNESS_COLUMNS = ["outcome", "choice", "variant", "scale", "estimator", "estimate", "std_error", "conf_low",
                       "conf_high", "n_obs", "n_clusters", "note"]  # fmt: skip
 
 
@@ -156,7 +156,8 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
         h = headline(res, v.spec._term(res))
         n_obs = None if isinstance(res, NotEstimable) else res.n_obs
         n_cl = None if isinstance(res, NotEstimable) else res.n_clusters
-        rows.append({"outcome": outcome, "choice": v.choice, "variant": v.label, "estimator": h["estimator"],
+        rows.append({"outcome": outcome, "choice": v.choice, "variant": v.label, "scale": v.spec.transform,
+                     "estimator": h["estimator"],
                      "estimate": h["estimate"], "std_error": h["std_error"], "conf_low": h["conf_low"],
                      "conf_high": h["conf_high"], "n_obs": n_obs, "n_clusters": n_cl, "note": h["note"]})  # fmt: skip
     out = pd.DataFrame(rows, columns=ROBUSTNESS_COLUMNS)
@@ -210,6 +211,9 @@ def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
                 cs, method="relative_magnitude", mbar_grid=list(mbar), alpha=d.alpha, seed=seed
             )
             breakdown = float(h.extra.get("breakdown", math.nan))
+            if not np.isfinite(breakdown):
+                notes.append(f"HonestDiD: every robust interval excludes 0 up to Mbar = {max(mbar)} "
+                             "(breakdown above the grid)")  # fmt: skip
         except EstimatorInputError as err:
             notes.append(f"HonestDiD: {err}")
     base = headline(d.robust_spec().fit(sample, outcome))
@@ -230,6 +234,8 @@ def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> st
     if t.empty or not (t["choice"] == "headline").any():
         return "No headline estimate: nothing to read."
     h = t[t["choice"] == "headline"].iloc[0]
+    if "scale" in t.columns:  # estimates on another scale (log points vs levels) are not comparable
+        t = t[t["scale"] == h["scale"]]
     se = float(h["std_error"]) if pd.notna(h["std_error"]) and h["std_error"] > 0 else math.nan
     parts = [f"{h['outcome']}: headline ({h['variant']}) {h['estimate']:.3g} "
              f"[{h['conf_low']:.3g}, {h['conf_high']:.3g}]."]  # fmt: skip
@@ -272,23 +278,25 @@ def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> st
 
 
 def plot_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """The rows a coefficient plot draws: leave-one-out collapsed to its two extremes, the scale row left out.
+    """The rows a coefficient plot draws: one scale, leave-one-out collapsed to its two extremes.
 
-    The scale variant is in other units (log points vs levels), so it is read
+    Rows in another scale than the headline's (log points vs levels) are read
     in the table, not drawn on the same axis; the leave-one-out rows (up to 51
     states) are drawn as the smallest and the largest estimate (column
     ``left_out`` names the unit left out), so that rows align across outcomes.
     """
     frames = []
     for _, g in table.groupby("outcome", sort=False):
+        head = g[g["choice"] == "headline"]
+        scale = head["scale"].iloc[0] if len(head) else "level"
+        g = g[g["scale"] == scale]
         loo = g[(g["choice"] == "leave one out") & g["estimate"].notna()]
-        keep = g[~g["choice"].isin(["scale", "leave one out"])]
+        keep = g[g["choice"] != "leave one out"]
         if len(loo):
             lo, hi = loo.loc[loo["estimate"].idxmin()], loo.loc[loo["estimate"].idxmax()]
-            ext = pd.DataFrame([lo, hi]).assign(
-                variant=[f"smallest: {lo['variant']}", f"largest: {hi['variant']}"]
-            )
-            keep = pd.concat([keep, ext.drop_duplicates("variant")], ignore_index=True)
+            ext = pd.DataFrame([lo, hi]).assign(variant=["smallest estimate", "largest estimate"],
+                                                left_out=[lo["variant"], hi["variant"]])  # fmt: skip
+            keep = pd.concat([keep, ext], ignore_index=True)
         frames.append(keep)
     return pd.concat(frames, ignore_index=True) if frames else table.iloc[0:0]
 

@@ -1,0 +1,95 @@
+"""Robustness variants, diagnostics and the reading paragraph (:mod:`enforcement_crime.designs.evidence`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from enforcement_crime.designs import evidence
+from tests.test_designs import TOY, _sim
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return TOY.prepare(_sim(effect=1.0, seed=7), data_source="simulated", label="SIMULATED")
+
+
+def test_placebo_data_by_hand(sample):
+    p = evidence.placebo_data(sample, shift=2)
+    d = sample.data
+    # treated units keep only their years before adoption; never-treated keep every year
+    treated = d[d["p_cohort"] > 0]
+    assert len(p) == len(d) - int((treated["time"] >= treated["p_cohort"]).sum())
+    real = d.groupby("unit")["p_cohort"].first()
+    fake = p.groupby("unit")["p_cohort"].first()
+    moved = real[real > 0]
+    # cohort 2004 -> 2002, 2007 -> 2005 (both after the first year, 2000)
+    assert (fake[moved.index] == moved - 2).all()
+    assert (fake[real[real == 0].index] == 0).all()
+
+
+def test_variants_change_one_choice(sample):
+    vs = evidence.variants(sample)
+    choices = [v.choice for v in vs]
+    assert choices[0] == "headline" and choices.count("headline") == 1
+    assert {
+        "scale",
+        "weights",
+        "trends",
+        "leave one out",
+        "placebo",
+        "inference / estimator",
+    } <= set(choices)
+    n_states = sample.data["state"].nunique()
+    assert choices.count("leave one out") == n_states
+    w = next(v for v in vs if v.choice == "weights")
+    assert w.spec.weighted is False and w.spec.estimator is vs[0].spec.estimator
+
+
+def test_robustness_recovers_the_effect_and_the_placebo_is_null(sample):
+    t = evidence.robustness(sample, "y", seed=1)
+    head = t[t["choice"] == "headline"].iloc[0]
+    assert abs(head["estimate"] - 1.0) < 4 * head["std_error"]
+    plac = t[t["choice"] == "placebo"].iloc[0]
+    assert abs(plac["estimate"]) < 4 * plac["std_error"]  # no effect before adoption
+    assert list(t.columns) == evidence.ROBUSTNESS_COLUMNS
+    assert set(t["scale"]) == {"level", "log"}
+
+
+def test_plot_rows_keep_one_scale_and_loo_extremes():
+    t = pd.DataFrame({
+        "outcome": ["y"] * 6, "choice": ["headline", "scale", "leave one out", "leave one out", "leave one out", "weights"],
+        "variant": ["h", "logs", "without A", "without B", "without C", "unweighted"],
+        "scale": ["level", "log", "level", "level", "level", "level"],
+        "estimate": [1.0, 0.1, 0.5, 2.0, 1.2, 0.9], "conf_low": [0.0] * 6, "conf_high": [2.0] * 6,
+    })  # fmt: skip
+    r = evidence.plot_rows(t)
+    assert "logs" not in set(r["variant"])
+    ext = r[r["choice"] == "leave one out"].set_index("variant")["left_out"].to_dict()
+    assert ext == {"smallest estimate": "without A", "largest estimate": "without B"}
+
+
+def test_reading_the_evidence_is_computed_from_the_numbers():
+    t = pd.DataFrame({
+        "outcome": ["y"] * 5, "choice": ["headline", "weights", "trends", "placebo", "inference / estimator"],
+        "variant": ["TWFE", "unweighted", "unit trends", "shifted", "CS"], "scale": ["level"] * 5,
+        "estimate": [1.0, 3.0, 1.2, 0.1, 1.1], "std_error": [0.5, 0.5, 0.5, 0.5, 0.5],
+        "conf_low": [0.02, 2.0, 0.2, -0.9, 0.1], "conf_high": [1.98, 4.0, 2.2, 1.1, 2.1],
+    })  # fmt: skip
+    text = evidence.reading_the_evidence(
+        t, {"pretrend_p": 0.4, "honest_breakdown": 1.5, "mde": 1.4}
+    )
+    # weights move it by 2.0 = 4.0 SE; trends (0.2) and the estimator (0.1) stay within one SE
+    assert "weights (unweighted: 3, 4.0 SE)" in text
+    assert "Within one SE: trends, inference / estimator" in text
+    assert "4 of 4 intervals exclude 0" in text and "interval covers 0" in text
+    assert "p = 0.4" in text and "Mbar = 1.5" in text and "MDE = 1.4" in text
+    assert evidence.reading_the_evidence(t.iloc[1:]) == "No headline estimate: nothing to read."
+
+
+def test_diagnostics_on_a_known_design(sample):
+    dg = evidence.diagnostics(sample, "y", seed=1)
+    assert 0 <= dg["pretrend_p"] <= 1 and dg["mde"] > 0
+    # a true effect of 1 with small noise: no violation up to Mbar = 2 overturns it
+    assert not np.isfinite(dg["honest_breakdown"]) and "breakdown above the grid" in dg["notes"]
