@@ -38,7 +38,16 @@ def _good_build(tmp_path_factory, fixtures_dir, raw_tree_maker):
     written = commands.build(
         raw=raw, folder=out, min_population=100_000, accept_changed_raw=True, out=lambda s: None
     )
-    assert set(written) == {"cius_county", "kaplan_county", "icpsr_county", "city_sc", "nc_county"}
+    assert set(written) == {
+        "cius_county",
+        "cius_county_constant",
+        "cius_sheriff",
+        "cius_sheriff_balanced",
+        "kaplan_county",
+        "icpsr_county",
+        "city_sc",
+        "nc_county",
+    }
     return raw, out
 
 
@@ -435,6 +444,9 @@ def test_approximation_is_true_for_every_panel_that_read_cius(tmp_path, raw_with
     approx = {n: read_manifest(p).approximation for n, p in written.items()}
     assert approx == {
         "cius_county": True,
+        "cius_county_constant": True,
+        "cius_sheriff": True,
+        "cius_sheriff_balanced": True,
         "kaplan_county": False,
         "icpsr_county": False,
         "city_sc": False,
@@ -451,7 +463,14 @@ def test_approximation_is_true_for_every_panel_that_read_cius(tmp_path, raw_with
         out=lambda s: None,
     )
     approx = {n: read_manifest(p).approximation for n, p in written.items()}
-    assert approx == {"cius_county": True, "city_sc": True, "nc_county": True}
+    assert approx == {
+        "cius_county": True,
+        "cius_county_constant": True,
+        "cius_sheriff": True,
+        "cius_sheriff_balanced": True,
+        "city_sc": True,
+        "nc_county": True,
+    }
     assert read_manifest(written["nc_county"]).rules["base_panel"] == "cius_county"
 
 

@@ -49,7 +49,16 @@ def test_build_from_fixture_raw_files(tmp_path, raw_from_fixtures):
         out=lines.append,
         accept_changed_raw=True,
     )
-    assert set(written) == {"cius_county", "kaplan_county", "icpsr_county", "city_sc", "nc_county"}
+    assert set(written) == {
+        "cius_county",
+        "cius_county_constant",
+        "cius_sheriff",
+        "cius_sheriff_balanced",
+        "kaplan_county",
+        "icpsr_county",
+        "city_sc",
+        "nc_county",
+    }
     for name, path in written.items():
         m = read_manifest(path)  # raises unless the accounting adds up
         assert m.rows_out == len(pd.read_parquet(path)), name

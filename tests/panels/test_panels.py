@@ -220,7 +220,8 @@ def test_icpsr_fixture_panel(fx):
 
 @pytest.fixture(scope="module")
 def cius_panel(cius_fx, crosswalk):
-    return pb.cius_county_panel(cius_fx, crosswalk, fx_population(), verbose=True)
+    # with Table 11 (off by default since issue 11; tests/panels/test_cius_consistency.py checks that)
+    return pb.cius_county_panel(cius_fx, crosswalk, fx_population(), verbose=True, table11=True)
 
 
 def test_cius_fixture_panel_values(cius_panel):
@@ -247,7 +248,9 @@ def test_cius_fixture_panel_values(cius_panel):
     assert (meck["murder"], meck["rape"], bool(meck["has_county_agency"])) == (60, 152, False)
     # UNC Chapel Hill (a cut LEAIC name) -> Orange 37135
     assert got.loc[("37135", 2013), "n_agencies"] == 1
-    assert panel["coverage"].isna().all()
+    # coverage: Raleigh 420,000 + Cary 135,000 + the Wake sheriff's LEAIC population 150,000
+    # over Wake's 900,000 residents
+    assert got.loc[("37183", 2016), "coverage"] == pytest.approx(100 * 705_000 / 900_000)
     validate_panel(panel)
 
 

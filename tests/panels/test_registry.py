@@ -13,7 +13,16 @@ from enforcement_crime.panels.runner import BuildError
 
 def test_builtin_panels_are_discovered_from_their_modules():
     specs = registry.panels()
-    assert set(specs) == {"cius_county", "kaplan_county", "icpsr_county", "city_sc", "nc_county"}
+    assert set(specs) == {
+        "cius_county",
+        "cius_county_constant",
+        "cius_sheriff",
+        "cius_sheriff_balanced",
+        "kaplan_county",
+        "icpsr_county",
+        "city_sc",
+        "nc_county",
+    }
     for name, spec in specs.items():
         mod = __import__(f"enforcement_crime.panels.{name}", fromlist=["SPEC"])
         assert mod.SPEC is spec and spec.name == name and spec.description

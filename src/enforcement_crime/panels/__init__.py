@@ -1,7 +1,8 @@
 """Study panels: loading them by name, and building them from raw files through a registry.
 
-``from enforcement_crime.panels import load_panel, is_synthetic, data_banner``
-is the one load call notebooks make (:mod:`~enforcement_crime.panels.load`).
+``from enforcement_crime.panels import load_panel, is_synthetic, data_banner, panel_mark``
+is the one load call notebooks make (``panel_mark(df)``: the words every
+output made from the panel carries) (:mod:`~enforcement_crime.panels.load`).
 
 Building: one module per panel (``cius_county``, ``kaplan_county``,
 ``icpsr_county``, ``city_sc``, ``nc_county``), each declaring a
@@ -24,7 +25,7 @@ pull in the synthetic-panel machinery.
 
 from __future__ import annotations
 
-__all__ = ["load_panel", "is_synthetic", "data_banner"]
+__all__ = ["load_panel", "is_synthetic", "data_banner", "panel_mark"]
 
 
 def __getattr__(name: str):

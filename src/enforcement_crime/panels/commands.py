@@ -230,6 +230,21 @@ def _parser() -> argparse.ArgumentParser:
         help="city_sc: keep cities whose median population is at least this (default 50000)",
     )
     b.add_argument(
+        "--cius-city-floor",
+        type=_population_option,
+        default=None,
+        metavar="N",
+        help="cius_county, cius_county_constant: keep only Table 8 cities of N residents and over "
+        "in every year (10000 lets the 2004 table, cities of 10,000+ only, join; default: "
+        "every city, 2004 left out)",
+    )
+    b.add_argument(
+        "--cius-table11",
+        action="store_true",
+        help="cius_county, cius_county_constant: add Table 11 tribal and other agencies "
+        "(2013-2015 only: a level shift; default off)",
+    )
+    b.add_argument(
         "--allow-missing-timing",
         action="store_true",
         help="build without treatment timing when an SC or 287(g) file is broken "
@@ -288,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
             min_population=args.min_population,
             allow_missing_timing=args.allow_missing_timing,
             accept_changed_raw=args.accept_changed_raw,
+            cius_city_floor=args.cius_city_floor,
+            cius_table11=args.cius_table11,
         )
     except (ValueError, BuildError, InputError, ManifestError, PanelSchemaError) as exc:
         print(f"data build: FAILED, nothing was written: {exc}", file=sys.stderr)

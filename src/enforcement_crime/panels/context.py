@@ -63,12 +63,22 @@ class BuildOptions:
     accept_changed_raw : bool
         Use raw files whose sha256 differs from the registry (the manifests
         say so); default False (the build stops).
+    cius_city_floor : int, optional
+        CIUS county panels: keep only the Table 8 cities of this population
+        and over, every year (:func:`enforcement_crime.sources.fbi_cius.large_cities`);
+        ``10_000`` lets the 2004 table (cities of 10,000 and over only) join
+        the series. Default None: every listed city, and 2004 left out.
+    cius_table11 : bool
+        CIUS county panels: add the Table 11 tribal and other agencies (a
+        table that exists for 2013-2015 only). Default False.
     """
 
     coverage_rule: str = "scale"
     min_population: int = 50_000
     allow_missing_timing: bool = False
     accept_changed_raw: bool = False
+    cius_city_floor: int | None = None
+    cius_table11: bool = False
 
     def check(self) -> None:
         """Raise ``ValueError`` with a clear message for an option out of range (before any work)."""
@@ -87,6 +97,18 @@ class BuildOptions:
                 f"--min-population must be between 0 and {MAX_CITY_POPULATION:,} residents "
                 f"(the largest US city has about 8.8 million), got {mp:,}"
             )
+        floor = self.cius_city_floor
+        if floor is not None:
+            if isinstance(floor, bool) or not isinstance(floor, int):
+                raise ValueError(
+                    f"--cius-city-floor must be a whole number of residents, got {floor!r} "
+                    f"({type(floor).__name__})"
+                )
+            if not 0 <= floor <= MAX_CITY_POPULATION:
+                raise ValueError(
+                    f"--cius-city-floor must be between 0 and {MAX_CITY_POPULATION:,} residents, "
+                    f"got {floor:,}"
+                )
 
 
 @dataclass

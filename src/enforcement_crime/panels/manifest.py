@@ -8,6 +8,7 @@ manifest ``data/processed/<name>.json`` beside it::
       "created_by": "enforcement_crime 0.1.0",
       "created_at": "2026-11-28T22:00:00+00:00",
       "approximation": true,
+      "mark": "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS",
       "inputs": [{"name": ..., "path": ..., "sha256": ..., "bytes": ...}],
       "rules": {"coverage_rule": "scale", ...},
       "rows": {"unit": "agency-year", "in": 120, "added": 0, "dropped": {"reason": n},
@@ -23,6 +24,12 @@ serving two counties becomes two agency-county pieces: one added) and
 into one county row: 1,000 agency rows of 100 counties give ``aggregated``
 900). :meth:`Manifest.check` raises
 when it does not, and :func:`write_panel` calls it before writing anything.
+
+Tables of a manifest (:attr:`Manifest.tables`, e.g. the per-county
+composition report of the CIUS panels) are written beside it as
+``<name>_<key>.csv``; the mark is also stored in the parquet metadata under
+the key ``enforcement_crime`` (read back into ``df.attrs`` by
+:func:`enforcement_crime.synthetic.read_panel`).
 
 Writes are atomic: each file is written under a temporary name in the same
 folder and renamed into place; :func:`write_panels` checks every panel of a
@@ -45,6 +52,9 @@ import pandas as pd
 
 from enforcement_crime import __version__, config
 from enforcement_crime.schema import validate_panel
+
+#: parquet metadata key of the panel record (the same key the synthetic panel uses)
+METADATA_KEY = b"enforcement_crime"
 
 __all__ = [
     "Manifest",
@@ -119,6 +129,14 @@ class Manifest:
         Plain-language caveats.
     reports : dict
         Further structured reports (match report, timing availability).
+    mark : str
+        The words every output made from the panel carries (see
+        :attr:`enforcement_crime.panels.registry.PanelSpec.mark`); empty when
+        not set.
+    tables : dict of str to DataFrame
+        Reports too long for the JSON, written beside it as
+        ``<panel>_<key>.csv`` in the same transaction (not part of
+        :meth:`to_dict`; ``reports`` should summarise them and name the file).
     """
 
     panel: str
@@ -133,6 +151,8 @@ class Manifest:
     approximation: bool = False
     notes: list[str] = field(default_factory=list)
     reports: dict[str, Any] = field(default_factory=dict)
+    mark: str = ""
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
     created_by: str = f"enforcement_crime {__version__}"
     created_at: str = field(
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -173,6 +193,7 @@ class Manifest:
             "created_by": self.created_by,
             "created_at": self.created_at,
             "approximation": bool(self.approximation),
+            "mark": self.mark,
             "inputs": self.inputs,
             "rules": self.rules,
             "rows": {
@@ -202,6 +223,7 @@ class Manifest:
             rows_out=rows.get("out", 0),
             unit=rows.get("unit", "row"),
             approximation=d.get("approximation", False),
+            mark=d.get("mark", ""),
             notes=d.get("notes", []),
             reports=d.get("reports", {}),
             created_by=d.get("created_by", ""),
@@ -267,12 +289,30 @@ def _temp_name(path: Path) -> Path:
 
 def _write_temps(df: pd.DataFrame, manifest: Manifest, path: Path) -> list[tuple[Path, Path]]:
     """Write the parquet and JSON under temporary names; return ``[(temp, final), ...]``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     pairs: list[tuple[Path, Path]] = []
     out = df.reset_index(drop=True).copy()
     out.attrs = {}  # attrs may hold non-serialisable report objects; the manifest is the record
     tmp = _temp_name(path)
     pairs.append((tmp, path))
-    out.to_parquet(tmp, index=False)
+    table = pa.Table.from_pandas(out, preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    record = {
+        "panel": path.stem,
+        "approximation": bool(manifest.approximation),
+        "synthetic": False,
+    }
+    if manifest.mark:
+        record["mark"] = manifest.mark
+    meta[METADATA_KEY] = json.dumps(record, sort_keys=True).encode()
+    pq.write_table(table.replace_schema_metadata(meta), tmp)
+    for key, frame in manifest.tables.items():
+        csv = path.with_name(f"{path.stem}_{key}.csv")
+        tmp_csv = _temp_name(csv)
+        pairs.append((tmp_csv, csv))
+        frame.to_csv(tmp_csv, index=False)
     js = path.with_suffix(".json")
     tmp_js = _temp_name(js)
     pairs.append((tmp_js, js))
@@ -323,7 +363,7 @@ def write_panels(
         for tmp, _ in pairs:
             tmp.unlink(missing_ok=True)
         for p in folder.glob(".*.tmp"):  # a temp cut short by the failure itself
-            if any(p.name.startswith(f".{n}.") for n in names):
+            if any(p.name.startswith((f".{n}.", f".{n}_")) for n in names):
                 p.unlink(missing_ok=True)
         raise
     _swap(pairs)

@@ -128,7 +128,7 @@ def match_cius_agencies(cius: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataF
         ``cius`` plus ``state_fips``, ``fips`` (missing when unmatched),
         ``ori`` (LEAIC ORI7 of the matched agency, cities and Table 11 only),
         ``match`` (how: ``"city name"``, ``"city name without town/village"``,
-        ``"county name"``, ``"agency name"``, ``"unmatched"``,
+        ``"county name"``, ``"county name without spaces"``, ``"agency name"``, ``"unmatched"``,
         ``"state agency (not allocated)"``) and ``match_detail``.
 
     Notes
@@ -140,7 +140,9 @@ def match_cius_agencies(cius: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataF
     sides. When one name points to several counties, the LEAIC agency whose
     UCR population is closest to the CIUS population wins (recorded in
     ``match_detail``). Table 10 rows match LEAIC county names within the state
-    (after removing "County Police Department", "County", "Parish"...). Table
+    (after removing "County Police Department", "County", "Parish"...; then,
+    for the rest, with spaces ignored when that points to one county:
+    "DeKalb" = "DE KALB"). Table
     11 rows in "State Agencies" groups serve the whole state and are not
     allocated to a county; other Table 11 rows match LEAIC agency names
     (agency + unit, then agency alone; LEAIC names are cut at 50 characters,
@@ -251,6 +253,17 @@ def match_county_agencies(out: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.Data
     hit = pd.Series([cmap.get(k, pd.NA) for k in ck], index=out.index[counties], dtype="string")
     out.loc[counties, "fips"] = hit
     out.loc[counties & out["fips"].notna(), "match"] = "county name"
+    # second pass, spaces ignored: "DeKalb" / "DE KALB", "Desoto" / "DE SOTO", "Lagrange" / "LA GRANGE"
+    squeezed: dict[tuple[str, str], set] = {}
+    for (st, k), f in cmap.items():
+        squeezed.setdefault((st, k.replace(" ", "")), set()).add(f)
+    todo = counties & out["fips"].isna()
+    for i in out.index[todo]:
+        key = (out.at[i, "state_fips"], _county_key(out.at[i, "agency"]).replace(" ", ""))
+        found = squeezed.get(key, set())
+        if len(found) == 1:
+            out.at[i, "fips"] = next(iter(found))
+            out.at[i, "match"] = "county name without spaces"
 
     return out
 

@@ -72,7 +72,12 @@ SHARED_LAYOUT: dict[str, tuple[str, ...]] = {
         "ice_287g_deportationdata/pre2018-agreements-best-guess.csv",
         "ice_287g_deportationdata/historical-oig-2009.csv",
     ),
-    "fbi_cius": ("fbi_cius_table10_county_sheriff/*.xls", "fbi_cius_tables/*/*.xls"),
+    "fbi_cius": (
+        "fbi_cius_table10_county_sheriff/*.xls",
+        "fbi_cius_tables/*/*.xls",
+        # cities of 10,000 and over only: used by the CIUS county panels under --cius-city-floor
+        "fbi_cius_table8_2004_large_cities/*.xls",
+    ),
     "leaic": ("leaic_2012_icpsr35158/35158-0001-Data.rda",),
 }
 

@@ -62,11 +62,17 @@ class Built:
         Its manifest (row accounting checked before writing).
     sources : tuple of str
         The raw sources actually read (for ``approximation`` and the record).
+    mark : str, optional
+        The words every output made from this panel carries, when they depend
+        on the route taken (``nc_county`` takes its base panel's mark,
+        ``city_sc`` the mark of the source it read); default the spec's
+        :attr:`PanelSpec.mark`.
     """
 
     panel: pd.DataFrame
     manifest: Manifest
     sources: tuple[str, ...] = ()
+    mark: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,13 @@ class PanelSpec:
     validate : callable, optional
         ``validate(df, name=...)`` run before writing; default the county-year
         schema :func:`enforcement_crime.schema.validate_panel`.
+    mark : str
+        The words every output made from this panel carries (figures, tables,
+        notebook banners), e.g. ``"REAL DATA: FBI CIUS APPROXIMATION OF COUNTY
+        TOTALS"``. Written to the manifest (``"mark"``) and the parquet
+        metadata; :func:`enforcement_crime.panels.load.load_panel` puts it in
+        ``df.attrs["enforcement_crime"]["mark"]``. A build may override it
+        (:attr:`Built.mark`).
     """
 
     name: str
@@ -109,6 +122,7 @@ class PanelSpec:
     alternatives: tuple[tuple[str, ...], ...] = ()
     derived_from: tuple[str, ...] = ()
     validate: Callable[..., object] | None = field(default=None, compare=False)
+    mark: str = "REAL DATA"
 
     def routes(self) -> tuple[tuple[str, ...], ...]:
         """The source sets that can build this panel directly (``needs`` first)."""
@@ -138,8 +152,10 @@ _EXTRA: dict[str, PanelSpec] = {}
 #: modules of this package that are not panels (skipped by discovery)
 _NOT_PANELS = frozenset(
     {
+        "cius_common",
         "commands",
         "common",
+        "composition",
         "context",
         "exposure",
         "fips",

@@ -127,6 +127,8 @@ def build(
     *,
     allow_missing_timing: bool = False,
     accept_changed_raw: bool = False,
+    cius_city_floor: int | None = None,
+    cius_table11: bool = False,
 ) -> dict[str, Path]:
     """Build the requested panels from real raw files; the synthetic default when none can be built.
 
@@ -144,7 +146,7 @@ def build(
         See :class:`~enforcement_crime.panels.context.BuildOptions`.
     folder : Path, optional
         Output folder (default :func:`config.processed_dir`).
-    allow_missing_timing, accept_changed_raw : bool
+    allow_missing_timing, accept_changed_raw, cius_city_floor, cius_table11 : optional
         See :class:`~enforcement_crime.panels.context.BuildOptions`.
 
     Returns
@@ -164,6 +166,8 @@ def build(
         min_population=min_population,
         allow_missing_timing=allow_missing_timing,
         accept_changed_raw=accept_changed_raw,
+        cius_city_floor=cius_city_floor,
+        cius_table11=cius_table11,
     )
     options.check()
     known = registry.panels()
@@ -202,6 +206,7 @@ def build(
             or any(s in registry.APPROXIMATE_SOURCES for s in b.sources)
         )
         man.rules.setdefault("sources_read", list(b.sources))
+        man.mark = b.mark or man.mark or spec.mark
         if ctx.timing_skipped is not None:
             _mark_timing(man, ctx.timing_skipped)
         man.notes += [note for source, note in raw_notes if source in b.sources]
@@ -211,7 +216,10 @@ def build(
     if items:
         written = write_panels(items, folder=folder)
     for name, path in written.items():
-        out(f"built {name}: {path} (REAL data; manifest {path.with_suffix('.json').name})")
+        mark = built[name].manifest.mark
+        out(
+            f"built {name}: {path} (REAL data, marked {mark!r}; manifest {path.with_suffix('.json').name})"
+        )
     for name in skipped:
         spec = known[name]
         need = " or ".join("+".join(r) for r in spec.routes())

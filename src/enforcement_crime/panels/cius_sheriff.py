@@ -1,0 +1,323 @@
+"""Panel ``cius_sheriff``: the county agency (sheriff's office or county police) from CIUS Table 10.
+
+FBI CIUS Table 10 lists, per county, the offenses known to the **sheriff's
+office or county police department only**: "The data shown in this table do
+not reflect county totals" (the FBI's caveat, printed in every table). This
+panel keeps exactly that unit, one row per county and year (2004-2016 in the
+shared copies): the natural unit for programmes that run through the county
+jail (Secure Communities, jail-model 287(g) agreements, which are the
+sheriff's). Rates per 100,000 use the **Census county population** and are
+INDICATIVE only: a sheriff's jurisdiction is the county outside the cities
+with their own police (its UCR population, LEAIC 2012, is in
+``served_population``; ``coverage`` = its share of the county).
+
+The county agency
+-----------------
+31 counties list both a sheriff's office and a county police department in
+Table 10 in some year (Maryland's large counties, Georgia's Cobb, Clayton,
+DeKalb, Gwinnett..., Suffolk NY, Horry SC, Gaston NC). Where a county police
+department exists it patrols the unincorporated county and reports almost
+all of the Table 10 crime of that county; the sheriff's office then runs the
+jail and the courts (Gaston 2007: police 289 violent and 1,956 property
+crimes, sheriff 16 and 6). Rule: **when a county lists a county police
+department in any year of the window, the county police department is the
+county agency in every year**, and the sheriff's rows are set aside
+(counted in the manifest and listed in ``reports["county_police_counties"]``);
+a year in which that police department is not listed has no row (a
+sheriff-only count would be another agency, with a tenth of the crime).
+Summing both would make the county total jump whenever one of them is not
+listed (Gaston's police is listed in 2004, 2005, 2007, 2011, 2012 and 2014
+only; its sheriff in 2007-2014 and 2016).
+
+Gaston County NC (37071) is one of the nine NC 287(g) counties; its
+agreement (jail model) is the Gaston County **sheriff's**. The jail books the
+arrestees of every agency in the county, the county police's included, so
+the county police's jurisdiction (unincorporated Gaston) is exposed to the
+agreement like any other part of the county; its series has the six years
+above and is therefore not in ``cius_sheriff_balanced``.
+
+Options: ``cius_sheriff_balanced`` (:mod:`enforcement_crime.panels.cius_sheriff_balanced`)
+keeps the counties whose county agency is published in every year of the
+window. The 2004 Table 10 omits nonmetropolitan counties under 25,000
+residents (about 1,070 county agencies listed in 2004, 2,200-2,600 later), so
+those counties cannot be balanced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from enforcement_crime.panels.cius_common import (
+    agency_keys,
+    composition_report,
+    composition_summary,
+    coverage,
+    published,
+    served_population,
+)
+from enforcement_crime.panels.common import (
+    attach_timing,
+    county_names,
+    county_population,
+    finish_panel,
+    rape_count,
+    repair_codes,
+    round_counts,
+    strict_sum,
+)
+from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
+from enforcement_crime.panels.manifest import Manifest
+from enforcement_crime.panels.matching import match_cius_agencies
+from enforcement_crime.panels.registry import Built, PanelSpec
+from enforcement_crime.schema import OFFENSES, validate_panel
+
+__all__ = ["MARK", "RATE_CAVEAT", "cius_sheriff_panel", "build", "SPEC"]
+
+#: the words every output made from ``cius_sheriff`` carries
+MARK = "REAL DATA: FBI CIUS SHERIFF JURISDICTIONS"
+#: the FBI's caveat, as the manifests and notebooks print it
+RATE_CAVEAT = (
+    "INDICATIVE RATES: counts are the sheriff's office or county police only (FBI: 'do not "
+    "reflect county totals'); rates divide them by the whole county's Census population, but a "
+    "sheriff's jurisdiction is the county outside the cities with their own police "
+    "(served_population, coverage)"
+)
+
+
+def cius_sheriff_panel(
+    tables: Mapping[tuple[str, int], pd.DataFrame] | Iterable[pd.DataFrame],
+    crosswalk: pd.DataFrame,
+    population: pd.DataFrame,
+    timing: pd.DataFrame | None = None,
+    years: Iterable[int] | None = None,
+    *,
+    balanced: bool = False,
+    name: str = "cius_sheriff",
+) -> tuple[pd.DataFrame, Manifest]:
+    """County-year counts of the county agency (sheriff or county police) from CIUS Table 10.
+
+    Parameters
+    ----------
+    tables : mapping or iterable of DataFrame
+        Loaded CIUS tables (:func:`enforcement_crime.sources.fbi_cius.load`);
+        rows of Tables 8 and 11 are counted as dropped (not this panel's unit).
+    crosswalk : pandas.DataFrame
+        LEAIC (county names, the agencies' UCR populations).
+    population : pandas.DataFrame
+        Census county population ``fips, year, population``.
+    timing : pandas.DataFrame, optional
+        County treatment timing; NaT when omitted.
+    years : iterable of int, optional
+        Years to build; default every year with a Table 10.
+    balanced : bool
+        Keep only the counties whose county agency is published (violent and
+        property crime) in every year of the window: one row per county and year.
+    name : str
+        Panel name in the manifest.
+
+    Returns
+    -------
+    panel : pandas.DataFrame
+        Schema columns plus ``county_agency`` ("sheriff" or "county police"),
+        ``agency`` (Table 10 name), ``n_agencies`` (Table 10 rows summed),
+        ``served_population`` (LEAIC 2012 UCR population of the agency; NaN
+        when LEAIC has none) and ``coverage`` = 100 min(1, served / county
+        population). Rates per 100,000 county residents: indicative
+        (:data:`RATE_CAVEAT`).
+    manifest : Manifest
+        Row unit "agency-year"; ``tables["composition"]`` (per county-year:
+        agencies listed, counted, entering, leaving, blank).
+
+    Notes
+    -----
+    The county agency rule and Gaston NC are explained in the module docstring.
+    """
+    frames = list(tables.values()) if isinstance(tables, Mapping) else list(tables)
+    if not frames:
+        raise ValueError(f"{name}: no CIUS tables given")
+    cius = pd.concat(frames, ignore_index=True)
+    dup = cius.duplicated(["table", "year", "state", "agency_group", "agency", "unit"], keep=False)
+    if dup.any():
+        first = cius.loc[dup, ["table", "year", "state", "agency"]].iloc[0].to_dict()
+        raise ValueError(
+            f"{name}: {int(dup.sum())} duplicated agency rows, e.g. {first} "
+            "(the same table and year passed twice?)"
+        )
+    m = Manifest(panel=name, unit="agency-year", approximation=True, mark=MARK)
+    m.rows_in = len(cius)
+    m.inputs = [
+        {"name": f"CIUS {t} table {y}", "file": f.attrs.get("source_file"), "rows": len(f)}
+        for f in frames
+        for t, y in [(f["table"].iloc[0], int(f["year"].iloc[0]))]
+    ]
+    is10 = (cius["table"] == "county").to_numpy(dtype=bool)
+    m.drop("not a Table 10 row (the sheriff panel reads Table 10 only)", int((~is10).sum()))
+    cius = cius[is10]
+    have = sorted(map(int, set(cius["year"])))
+    build_years = have if years is None else sorted(int(y) for y in years)
+    missing = [y for y in build_years if y not in have]
+    if missing:
+        raise ValueError(f"{name}: no Table 10 for years {missing} (have {have})")
+    out_of_years = ~cius["year"].isin(build_years)
+    m.drop("Table 10 row of a year not built", int(out_of_years.sum()))
+    m.rules.update(
+        unit="the county agency of CIUS Table 10: the sheriff's office, or the county police "
+        "department where the county has one (then the sheriff's rows are set aside)",
+        rates=RATE_CAVEAT,
+        rape="revised definition from 2013 where reported, else legacy",
+        missing="a county count is missing when the agency's count is blank",
+        population="Census county population (input frame)",
+        coverage="100 * min(1, LEAIC 2012 UCR population of the county agency (U_TPOP) / Census "
+        "county population)",
+        years=build_years,
+        balanced=(
+            "counties whose county agency is published (violent and property) in every year"
+            if balanced
+            else "no (every county-year listed)"
+        ),
+    )
+    m.notes += [
+        "NOT COUNTY TOTALS: FBI CIUS Table 10 counts the sheriff's office or county police only. "
+        + RATE_CAVEAT
+        + ".",
+        "Counties with a county police department use it as the county agency in every year "
+        "(the sheriff's rows are set aside); Gaston NC (37071, a 287(g) county whose jail "
+        "agreement is the sheriff's) is one: its county police is listed in 2004, 2005, 2007, "
+        "2011, 2012 and 2014 only (see reports.county_police_counties).",
+    ]
+    if 2004 in build_years:
+        m.notes.append(
+            "2004: Table 10 omits nonmetropolitan counties under 25,000 residents (about 1,070 "
+            "county agencies listed, 2,200-2,600 in later years)."
+        )
+    work = match_cius_agencies(cius[~out_of_years], crosswalk)
+    nomatch = work["fips"].isna()
+    m.reports["unmatched"] = (
+        work.loc[nomatch, ["year", "state", "agency"]].astype(str).to_dict(orient="records")
+    )
+    m.drop("agency name not matched to a county through LEAIC", int(nomatch.sum()))
+    work = work[~nomatch].copy()
+    work = repair_codes(work, m)
+    pop = county_population(population)
+    work = work.merge(pop, on=["fips", "year"], how="left")
+    nopop = work["county_population"].isna() | (work["county_population"] <= 0)
+    m.drop("county without a Census population for the year", int(nopop.sum()))
+    work = work[~nopop].copy()
+    work["agency_key"] = agency_keys(work)
+    work["kind"] = work["agency_key"].str.rsplit(":", n=1).str[-1]
+    work["published"] = published(work)
+    listed = work
+
+    police_counties = set(work.loc[work["kind"] == "police", "fips"])
+    aside = (work["kind"] == "sheriff") & work["fips"].isin(police_counties)
+    m.drop(
+        "sheriff's office of a county whose county police department is the county agency",
+        int(aside.sum()),
+    )
+    both = []
+    for f in sorted(police_counties):
+        g = work[work["fips"] == f]
+        both.append(
+            {
+                "fips": f,
+                "police": str(g.loc[g["kind"] == "police", "agency"].iloc[0]),
+                "police_years": sorted(map(int, g.loc[g["kind"] == "police", "year"])),
+                "sheriff_years_set_aside": sorted(map(int, g.loc[g["kind"] == "sheriff", "year"])),
+            }
+        )
+    m.reports["county_police_counties"] = both
+    work = work[~aside].copy()
+    multi = work.groupby(["fips", "year"]).size()
+    m.reports["county_years_with_several_table10_rows_summed"] = [
+        {"fips": f, "year": int(y), "rows": int(n)} for (f, y), n in multi[multi > 1].items()
+    ]
+    if balanced:
+        pub = work[work["published"]].groupby("fips")["year"].nunique()
+        full = set(pub.index[pub == len(build_years)])
+        keep = work["fips"].isin(full)
+        m.drop(
+            f"county whose agency is not published in all {len(build_years)} years (balanced)",
+            int((~keep).sum()),
+        )
+        work = work[keep].copy()
+    work["served"] = served_population(work, crosswalk)
+    work["rape"] = rape_count(work)
+    sums = strict_sum(work, ["fips", "year"], OFFENSES)
+    extra = work.groupby(["fips", "year"]).agg(
+        n_agencies=("agency", "size"),
+        agency=("agency", "first"),
+        kind=("kind", "first"),
+        population=("county_population", "first"),
+        served_population=("served", "first"),
+    )
+    panel = sums.merge(extra.reset_index(), on=["fips", "year"])
+    panel = round_counts(panel, OFFENSES)
+    panel["n_agencies"] = panel["n_agencies"].astype("int64")
+    panel["county_agency"] = panel.pop("kind").map(
+        {"sheriff": "sheriff", "police": "county police"}
+    )
+    panel["agency"] = panel["agency"].astype("string")
+    panel["coverage"] = coverage(panel["served_population"].fillna(0), panel["population"], m)
+    panel.loc[panel["served_population"].isna(), "coverage"] = float("nan")
+    m.reports["county_years_without_a_leaic_population"] = int(
+        panel["served_population"].isna().sum()
+    )
+    m.aggregated = len(work) - len(panel)
+    panel = attach_timing(panel, timing, m)
+    panel = finish_panel(
+        panel,
+        "FBI CIUS Table 10 county agency (sheriff or county police; NOT county totals; "
+        "rates per county population are indicative)",
+        county_names(crosswalk, population),
+    )
+    if balanced:
+        per = panel.groupby("fips")["year"].nunique()
+        if not (per == len(build_years)).all() or len(panel) != len(per) * len(build_years):
+            raise AssertionError(f"{name}: the balanced panel is not one row per county and year")
+    comp = composition_report(listed, work, build_years)
+    m.tables["composition"] = comp
+    m.reports["composition"] = composition_summary(comp, f"{name}_composition.csv")
+    m.rows_out = len(panel)
+    m.check()
+    validate_panel(panel, name=name)
+    return panel, m
+
+
+def build_sheriff(ctx: BuildContext, name: str, balanced: bool) -> Built:
+    """Build ``cius_sheriff`` or ``cius_sheriff_balanced`` from the run's raw files."""
+    ctx.require(name, "fbi_cius", "leaic", "census_population")
+    cius = ctx.cius()
+    frames = [g for _, g in cius.groupby(["table", "year"])]
+    panel, man = cius_sheriff_panel(
+        frames,
+        ctx.crosswalk(),
+        ctx.population(),
+        timing=ctx.timing(),
+        balanced=balanced,
+        name=name,
+    )
+    ctx.out(
+        f"  {name}: years {man.rules['years']}; {panel['fips'].nunique()} counties, "
+        f"{len(panel)} county-years (rates indicative: sheriff jurisdictions)"
+    )
+    man.inputs = ctx.inputs("fbi_cius", "leaic", "census_population") + man.inputs
+    return Built(panel, man, ("fbi_cius", "leaic", "census_population", *ctx.timing_sources()))
+
+
+def build(ctx: BuildContext) -> Built:
+    """Build ``cius_sheriff`` (see the module docstring)."""
+    return build_sheriff(ctx, "cius_sheriff", balanced=False)
+
+
+SPEC = PanelSpec(
+    name="cius_sheriff",
+    needs=("fbi_cius", "leaic", "census_population"),
+    optional=TIMING_SOURCES,
+    build=build,
+    description="county-year sheriff's office or county police from CIUS Table 10 (2004-2016; "
+    "not county totals, rates indicative)",
+    approximation=True,
+    mark=MARK,
+)

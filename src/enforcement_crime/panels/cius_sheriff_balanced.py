@@ -1,0 +1,39 @@
+"""Panel ``cius_sheriff_balanced``: ``cius_sheriff`` restricted to counties present every year.
+
+The counties whose county agency (sheriff's office or county police, see
+:mod:`enforcement_crime.panels.cius_sheriff`) is listed with both index
+totals (violent and property crime) published in **every** year of the
+window (2004-2016 in the shared copies: 13 years): one row per county and
+year. The 2004 Table 10 omits nonmetropolitan counties under 25,000, so
+those counties are not in it. Rates per county population are indicative
+(:data:`~enforcement_crime.panels.cius_sheriff.RATE_CAVEAT`).
+"""
+
+from __future__ import annotations
+
+from enforcement_crime.panels.cius_sheriff import MARK, build_sheriff
+from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
+from enforcement_crime.panels.registry import Built, PanelSpec
+
+#: the words every output made from ``cius_sheriff_balanced`` carries
+BALANCED_MARK = f"{MARK} (BALANCED)"
+
+
+def build(ctx: BuildContext) -> Built:
+    """Build ``cius_sheriff_balanced`` from the run's raw files."""
+    built = build_sheriff(ctx, "cius_sheriff_balanced", balanced=True)
+    built.manifest.mark = BALANCED_MARK
+    built.mark = BALANCED_MARK
+    return built
+
+
+SPEC = PanelSpec(
+    name="cius_sheriff_balanced",
+    needs=("fbi_cius", "leaic", "census_population"),
+    optional=TIMING_SOURCES,
+    build=build,
+    description="cius_sheriff, counties with a published count in every year (one row per "
+    "county and year)",
+    approximation=True,
+    mark=BALANCED_MARK,
+)
