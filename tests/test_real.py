@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from enforcement_crime import config, designs, real
+from enforcement_crime import designs, real
 
 
 def test_planned_runs_follow_the_designs_panels():
@@ -17,6 +17,9 @@ def test_planned_runs_follow_the_designs_panels():
                 assert (key, panel) in pairs
     assert ("sc_city", "cius_county") not in pairs  # the city design runs on city panels only
     assert all(r.parameters["data_source"] == r.panel for r in runs)
+    # the alternative panels a design declares become robustness rows of its runs, when built
+    sc = next(r for r in runs if r.key == "sc_county" and r.panel == "cius_county")
+    assert sc.parameters["alt_panels"] == ["cius_sheriff"]  # cius_county_constant is not built here
     assert {r.key for r in real.planned_runs(["cius_county"], only=["sc_county"])} == {"sc_county"}
     assert real.planned_runs([]) == []
 
@@ -24,7 +27,7 @@ def test_planned_runs_follow_the_designs_panels():
 def test_results_markdown_reads_the_exported_tables(tmp_path, monkeypatch):
     monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
     d = designs.get("sc_county")
-    folder = config.reports_dir() / "real" / "cius_county"
+    folder = real.real_dir() / "cius_county"
     tables = folder / "tables" / d.study
     tables.mkdir(parents=True)
     pd.DataFrame({"outcome": ["index_rate"], "specification": ["TWFE"], "estimate": [-12.5],

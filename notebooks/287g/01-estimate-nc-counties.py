@@ -46,6 +46,7 @@
 data_source = "synthetic"  # "synthetic" or a processed panel, e.g. "nc_county"
 seed = 20140101  # synthetic panel seed; also seeds bootstrap and permutations
 preset = "null"  # synthetic true effects: "null", "homogeneous" or "dynamic"
+alt_panels = []  # the design on other real panels, as robustness rows (e.g. ["cius_county_constant", "cius_sheriff"])
 options = {}  # changes to the design's declared fields, e.g. {"rule": "share_of_year", "years": [2003, 2013]}
 n_boot = 999  # wild cluster bootstrap draws
 n_perm = 199  # randomization-inference permutations
@@ -205,13 +206,16 @@ mde_table
 # One choice changed at a time from the robustness base specification
 # (`designs.evidence`): scale, weights, unit trends, leave one treated county out,
 # placebo adoption dates two years earlier (pre-periods only), and the
-# design's other estimators and inference; beside them the joint pre-trend
+# design's other estimators and inference, and the same design on the
+# panels named in `alt_panels` (real data: constant composition, sheriff
+# panel); beside them the joint pre-trend
 # test, the HonestDiD breakdown value (on the Callaway-Sant'Anna event study
 # with a universal base period) and the minimum detectable effect. The
 # paragraph below is computed from these numbers.
 
 # %%
-robust, diagnostics, reading = evidence.collect(sample, seed=seed)
+alternatives = design.open_alternatives(alt_panels, seed=seed, preset=preset)
+robust, diagnostics, reading = evidence.collect(sample, seed=seed, alt_samples=alternatives)
 log.table(robust, "tab_287g_nc_robustness", description="Robustness variants of the headline, every outcome")
 log.table(diagnostics, "tab_287g_nc_diagnostics", description="Joint pre-trend test, HonestDiD breakdown value, MDE")
 fig, _ = plots.coefficient_plot(evidence.plot_rows(robust), label="variant", xlabel="Effect (per 100,000)")

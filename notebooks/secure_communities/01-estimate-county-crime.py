@@ -48,6 +48,7 @@
 data_source = "synthetic"  # "synthetic" or a processed county panel, e.g. "cius_county"
 seed = 20140101
 preset = "null"
+alt_panels = []  # the design on other real panels, as robustness rows (e.g. ["cius_county_constant", "cius_sheriff"])
 options = {}  # changes to the design's declared fields, e.g. {"rule": "share_of_year", "event_window": [-4, 3]}
 n_mde_sims = 200  # placebo adoption-date draws for the minimum detectable effect
 
@@ -163,13 +164,16 @@ balance
 # One choice changed at a time from the robustness base specification
 # (`designs.evidence`): scale, weights, unit trends, leave one state out,
 # placebo adoption dates two years earlier (pre-periods only), and the
-# design's other estimators and inference; beside them the joint pre-trend
+# design's other estimators and inference, and the same design on the
+# panels named in `alt_panels` (real data: constant composition, sheriff
+# panel); beside them the joint pre-trend
 # test, the HonestDiD breakdown value (on the Callaway-Sant'Anna event study
 # with a universal base period) and the minimum detectable effect. The
 # paragraph below is computed from these numbers.
 
 # %%
-robust, diagnostics, reading = evidence.collect(sample, seed=seed)
+alternatives = design.open_alternatives(alt_panels, seed=seed, preset=preset)
+robust, diagnostics, reading = evidence.collect(sample, seed=seed, alt_samples=alternatives)
 log.table(robust, "tab_sc_county_robustness", description="Robustness variants of the headline, every outcome")
 log.table(diagnostics, "tab_sc_county_diagnostics", description="Joint pre-trend test, HonestDiD breakdown value, MDE")
 fig, _ = plots.coefficient_plot(evidence.plot_rows(robust), label="variant", xlabel="Effect (per 100,000)")

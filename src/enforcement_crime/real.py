@@ -50,10 +50,6 @@ class RealRun:
     panel: str
     parameters: dict
 
-    @property
-    def folder(self) -> Path:
-        return config.reports_dir() / "real" / self.panel
-
 
 #: notebooks beyond the four study designs: (key, notebook, panel, parameters)
 EXTRA_RUNS: tuple[tuple[str, str, str, dict], ...] = (
@@ -70,6 +66,11 @@ EXTRA_RUNS: tuple[tuple[str, str, str, dict], ...] = (
 RUNS = EXTRA_RUNS
 
 
+def real_dir() -> Path:
+    """``reports/real`` (under ``ENFORCEMENT_CRIME_REPORTS`` when set)."""
+    return config.reports_dir() / "real"
+
+
 def built_panels() -> list[str]:
     """Names of the processed panels present in ``data/processed``."""
     return sorted(p.stem for p in config.processed_dir().glob("*.parquet") if p.stem != "synthetic")
@@ -83,7 +84,11 @@ def planned_runs(available: Iterable[str], *, only: Iterable[str] | None = None)
         d = designs.get(key)
         for panel in d.panels:
             if panel in have:
-                runs.append(RealRun(key, d.notebook, panel, {"data_source": panel}))
+                params: dict = {"data_source": panel}
+                alts = [a for a in d.alt_panels if a in have and a != panel]
+                if alts:
+                    params["alt_panels"] = alts
+                runs.append(RealRun(key, d.notebook, panel, params))
     for key, nb, panel, params in EXTRA_RUNS:
         needed = {panel, *(v for k, v in params.items() if k.endswith("_source"))}
         if needed <= have and (config.project_root() / nb).is_file():
@@ -98,12 +103,14 @@ def run_real(
     from enforcement_crime import notebooks, reports
 
     records = []
+    root = real_dir()
     old = os.environ.get("ENFORCEMENT_CRIME_REPORTS")
     try:
         for r in runs:
-            os.environ["ENFORCEMENT_CRIME_REPORTS"] = str(r.folder)
+            folder = root / r.panel
+            os.environ["ENFORCEMENT_CRIME_REPORTS"] = str(folder)
             rel = Path(r.notebook).relative_to("notebooks")
-            target = r.folder / "notebooks" / rel.with_suffix(".ipynb")
+            target = folder / "notebooks" / rel.with_suffix(".ipynb")
             start = time.perf_counter()
             out(f"[real] {r.notebook} on {r.panel} ...")
             try:
@@ -116,9 +123,9 @@ def run_real(
             seconds = time.perf_counter() - start
             out(f"[real]   {status} ({seconds:.0f} s)")
             records.append({"key": r.key, "notebook": r.notebook, "panel": r.panel, "status": status,
-                            "seconds": round(seconds), "folder": str(r.folder)})  # fmt: skip
+                            "seconds": round(seconds), "folder": str(folder)})  # fmt: skip
         for panel in sorted({r.panel for r in runs}):
-            os.environ["ENFORCEMENT_CRIME_REPORTS"] = str(config.reports_dir() / "real" / panel)
+            os.environ["ENFORCEMENT_CRIME_REPORTS"] = str(root / panel)
             reports.write_outputs_md()
     finally:
         if old is None:
@@ -244,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
               "or run with --shared when ../shared/data is present", file=sys.stderr)  # fmt: skip
         return 1
     records = run_real(runs, html=not a.no_html)
-    index = config.reports_dir() / "real" / "OUTPUTS.md"
+    index = real_dir() / "OUTPUTS.md"
     index.parent.mkdir(parents=True, exist_ok=True)
     rows = "\n".join(f"| `{r['notebook']}` | `{r['panel']}` | {r['status']} | {r['seconds']} s | "
                      f"[outputs]({r['panel']}/OUTPUTS.md) |" for r in records)  # fmt: skip
@@ -252,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                      "each panel folder has its own OUTPUTS.md.\n\n| notebook | panel | status | time | map |\n"
                      f"|---|---|---|---|---|\n{rows}\n")  # fmt: skip
     text = results_markdown(records)
-    (config.reports_dir() / "real" / "RESULTS.md").write_text(text + "\n")
+    (real_dir() / "RESULTS.md").write_text(text + "\n")
     if a.readme:
         write_readme_section(text)
     failed = [r for r in records if r["status"] != "ok"]

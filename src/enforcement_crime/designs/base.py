@@ -318,6 +318,7 @@ class Design:
     require_start: bool = False  # drop units without a programme date
     log_outcomes: bool = True  # add log(1 + rate) columns
     leave_one_out: str | None = "state"  # robustness: leave out each "state" or each "treated" unit
+    alt_panels: tuple[str, ...] = ()  # real panels whose estimates are robustness rows (make real)
     drop_partial_year: bool = (
         True  # first-full-year rule: keep the partly treated adoption year out of the reference
     )
@@ -368,6 +369,21 @@ class Design:
         mark = raw.attrs.get("enforcement_crime", {}).get("mark")
         label = data_label_of(data_source, syn, seed, preset, mark)
         return design.prepare(raw, data_source=data_source, label=label)
+
+    def open_alternatives(self, names: Iterable[str], *, seed: int | None = None,
+                          preset: str = "null") -> dict[str, StudySample]:  # fmt: skip
+        """This design on other panels (robustness: e.g. constant composition, sheriff panel).
+
+        A panel that is not built is reported (printed, with how to build it)
+        and left out; any other error raises.
+        """
+        out = {}
+        for name in names:
+            try:
+                out[f"panel {name}"] = self.open(name, seed=seed, preset=preset)
+            except FileNotFoundError as err:
+                print(f"alternative panel {name!r} left out: {err}")
+        return out
 
     def sample_rules(self, df: pd.DataFrame, log: list[dict]) -> pd.DataFrame:
         """The design's sample rules (window, state, programme dates); subclasses add their own."""

@@ -310,6 +310,7 @@ DESIGN = NC287g(
     outcomes=("violent_rate", "property_rate", "index_rate"),
     years=(2003, 2013),
     cluster="fips",
+    alt_panels=("cius_sheriff",),
     event_window=(-4, 4),
     state_prefix="37",
     leave_one_out="treated",

@@ -282,6 +282,7 @@ DESIGN = SCCounties(
     outcomes=("index_rate", "violent_rate", "property_rate"),
     years=(2004, 2014),
     cluster="state",
+    alt_panels=("cius_county_constant", "cius_sheriff"),
     event_window=(-4, 3),
     require_start=True,
     log_outcomes=True,
