@@ -17,8 +17,14 @@ import pandas as pd
 from scipy.stats import norm
 
 from enforcement_crime.estimators._common import EstimatorInputError, normal_ci, prepare_panel
-from enforcement_crime.estimators._core import cluster_sums, cr1_scale, warn_few_treated
+from enforcement_crime.estimators._core import (
+    cluster_sums,
+    cr1_scale,
+    draw_cluster_weights,
+    warn_few_treated,
+)
 from enforcement_crime.estimators._cs_aggregate import CSAggregator
+from enforcement_crime.estimators._cs_wild import CSLinearMap, term_tests, wild_summary
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["callaway_santanna"]
@@ -91,7 +97,8 @@ def callaway_santanna(
     aggregation: str | Iterable[str] = _AGGREGATIONS,
     inference: str = "analytic",
     n_boot: int = 999,
-    bootstrap_weights: str = "mammen",
+    bootstrap_weights: str | None = None,
+    impose_null: bool = True,
     seed: int | None = None,
     alpha: float = 0.05,
 ) -> EstimationResult:
@@ -135,14 +142,28 @@ def callaway_santanna(
         prediction is subtracted for the treated. Default: unconditional.
     aggregation : str or iterable of str
         Any of ``"simple"``, ``"dynamic"``, ``"group"``, ``"calendar"``.
-    inference : {"analytic", "bootstrap"}
-        Standard errors from the influence function, or the multiplier
+    inference : {"analytic", "bootstrap", "wild_cluster"}
+        Standard errors from the influence function; the multiplier
         bootstrap of that influence function (which also gives uniform sup-t
-        bands for the dynamic aggregation).
+        bands for the dynamic aggregation); or ``"wild_cluster"``, a
+        studentised wild cluster bootstrap with the null imposed, for designs
+        with few treated clusters (see Notes). With ``"wild_cluster"`` the
+        table's ``std_error`` is the analytic one (the bootstrap's
+        studentising SE) and ``conf_low``/``conf_high`` of every aggregated
+        term are the bootstrap intervals; ``att_gt`` keeps analytic intervals.
     n_boot : int
-        Bootstrap draws.
-    bootstrap_weights : {"mammen", "rademacher"}
-        Multiplier distribution (Mammen, as R ``did``, by default).
+        Bootstrap draws (with ``"wild_cluster"`` and Rademacher weights all
+        ``2**G`` sign vectors are used instead when ``2**G <= n_boot``).
+    bootstrap_weights : str, optional
+        ``inference="bootstrap"``: ``"mammen"`` (default, as R ``did``) or
+        ``"rademacher"``. ``inference="wild_cluster"``: ``"auto"`` (default:
+        Webb's six-point weights with fewer than 12 clusters, Rademacher
+        otherwise), ``"webb"`` or ``"rademacher"``.
+    impose_null : bool
+        ``inference="wild_cluster"`` only: ``True`` (default) imposes each
+        tested value (restricted bootstrap, intervals by test inversion);
+        ``False`` resamples unrestricted residuals (symmetric percentile-t
+        intervals). Setting it to ``False`` with another inference raises.
     seed : int, optional
         Seed of ``numpy.random.default_rng`` for the bootstrap.
     alpha : float
@@ -162,7 +183,12 @@ def callaway_santanna(
         ``"units"``, ``"clusters"``, ``"pg"`` (weighted cohort shares) and,
         with the bootstrap, ``"uniform_band"`` (sup-t band of the dynamic
         terms; the table's intervals stay pointwise), ``"boot_se"`` and
-        ``"boot_draws"``. ``att_gt`` standard errors are always analytic.
+        ``"boot_draws"``; with ``inference="wild_cluster"``, ``"wild_cluster"``
+        (term, ``p_value`` of ``H0: term = 0``, ``conf_low``, ``conf_high``),
+        ``"p_value"``, ``"t_stat"`` and ``"t_boot"`` (bootstrap t statistics
+        under ``H0: ATT(simple) = 0``; NaN/None without that term), ``"n_boot"``,
+        ``"full_enumeration"``, ``"weight_type"`` and ``"impose_null"``.
+        ``att_gt`` standard errors are always analytic.
 
     Raises
     ------
@@ -240,6 +266,27 @@ def callaway_santanna(
     :math:`\max_e |\theta^*_b(e)| / \hat\sigma(e)`; the bootstrap applies no
     small-sample correction.
 
+    **Wild cluster bootstrap** (``inference="wild_cluster"``). With few
+    treated clusters the analytic interval is too short (one NC-like design,
+    9 treated of 100 clusters, rejects a true null far more often than 5%;
+    ``benchmarks/cs_wild_size.py``). For fixed cohorts, weights and
+    controls, every ATT(g, t), aggregation and influence function is linear
+    in the outcome matrix, so the estimator can be re-run exactly on
+    bootstrap outcomes. Fitted values :math:`\hat Y` of the unit +
+    cohort-by-period model (which reproduce every unconditional ATT(g, t));
+    for :math:`H_0: \theta = \theta_0` the null is imposed by
+    :math:`\hat Y_0 = \hat Y - c f` where :math:`f` indicates the treated
+    unit-periods the term averages and :math:`c` makes
+    :math:`\theta(\hat Y_0) = \theta_0`; residuals
+    :math:`\hat u_0 = Y - \hat Y_0`. Draw :math:`v_g` per cluster (Webb or
+    Rademacher), set :math:`Y^* = \hat Y_0 + v_{g(i)} \hat u_0`, recompute
+    the term and its analytic clustered SE exactly as above (with
+    :math:`G/(G-1)`), and :math:`t^* = (\theta^* - \theta_0)/\mathrm{se}^*`.
+    p-value :math:`P^*(|t^*| \ge |t|)` with :math:`t = (\hat\theta-\theta_0)/\mathrm{se}`
+    (ties within 1e-9 relative count as extreme); the interval collects the
+    :math:`\theta_0` not rejected at ``alpha``. Unclustered, every unit is its
+    own cluster.
+
     **Sample.** The panel is balanced first (units missing any period are
     dropped and counted, as R ``did`` does by default); units treated in the
     first period (no pre-period) are dropped and counted; units first
@@ -250,6 +297,7 @@ def callaway_santanna(
     ``did`` instead uses the nearest earlier observed period).
     """
     aggs = _check_options(control_group, base_period, inference, anticipation, aggregation)
+    bootstrap_weights = _check_boot_options(inference, bootstrap_weights, impose_null, n_boot)
     controls = list(controls or ())
     s = _sample(data, outcome, unit, time, cohort, weights, cluster, controls, anticipation)
     U = _unit_arrays(s, weights, controls)
@@ -275,8 +323,17 @@ def callaway_santanna(
     agg.run(aggs, s.times, ref)
     clustered = cluster is not None
     table, extra = _inference(
-        agg, U, att_gt, PSI, clustered, inference, n_boot, bootstrap_weights, seed, alpha
-    )
+        agg, U, att_gt, PSI, clustered, "analytic" if inference == "wild_cluster" else inference,
+        n_boot, bootstrap_weights, seed, alpha,
+    )  # fmt: skip
+    if inference == "wild_cluster":
+        L = CSLinearMap(
+            U, glist, att_gt, control_group, anticipation, controls, aggs, s.times, ref,
+            U.cl_codes if clustered else np.arange(U.n), U.n_cl if clustered else U.n,
+        )  # fmt: skip
+        bootstrap_weights = _wild_cluster(
+            table, extra, L, U, clustered, n_boot, bootstrap_weights, impose_null, seed, alpha
+        )
     extra["reference_period"] = ref
     extra["units"] = U.units
     extra["clusters"] = np.asarray(U.cl_labels)[U.cl_codes]
@@ -298,6 +355,8 @@ def callaway_santanna(
             else "SE from unit influence function (no clustering)"
         )
         if inference == "analytic"
+        else _wild_note(extra, s.pp.names["cluster"] if clustered else None, seed)
+        if inference == "wild_cluster"
         else f"multiplier bootstrap ({bootstrap_weights}, {n_boot} draws, seed {seed}, "
         + (f"clustered by {s.pp.names['cluster']})" if clustered else "by unit)"),
     ]
@@ -339,8 +398,10 @@ def _check_options(control_group, base_period, inference, anticipation, aggregat
         raise EstimatorInputError(
             f"base_period must be 'varying' or 'universal', got {base_period!r}"
         )
-    if inference not in ("analytic", "bootstrap"):
-        raise EstimatorInputError(f"inference must be 'analytic' or 'bootstrap', got {inference!r}")
+    if inference not in ("analytic", "bootstrap", "wild_cluster"):
+        raise EstimatorInputError(
+            f"inference must be 'analytic', 'bootstrap' or 'wild_cluster', got {inference!r}"
+        )
     if (
         not isinstance(anticipation, (int, np.integer))
         or isinstance(anticipation, bool)
@@ -354,6 +415,74 @@ def _check_options(control_group, base_period, inference, anticipation, aggregat
     if bad:
         raise EstimatorInputError(f"unknown aggregation(s) {bad}; choose from {_AGGREGATIONS}")
     return aggs
+
+
+def _check_boot_options(inference, bootstrap_weights, impose_null, n_boot) -> str | None:
+    """Resolve the default bootstrap weights; refuse options that the chosen inference ignores."""
+    if impose_null is not True and inference != "wild_cluster":
+        raise EstimatorInputError(
+            f"impose_null applies only to inference='wild_cluster' (got inference={inference!r})"
+        )
+    if inference == "bootstrap":
+        return "mammen" if bootstrap_weights is None else bootstrap_weights
+    if inference == "wild_cluster":
+        bw = "auto" if bootstrap_weights is None else bootstrap_weights
+        if bw not in ("auto", "webb", "rademacher"):
+            raise EstimatorInputError(
+                f"bootstrap_weights for inference='wild_cluster' must be 'auto', 'webb' or "
+                f"'rademacher', got {bw!r}"
+            )
+        if n_boot < 2:
+            raise EstimatorInputError(f"n_boot must be at least 2, got {n_boot}")
+        return bw
+    if bootstrap_weights is not None:
+        raise EstimatorInputError(
+            f"bootstrap_weights={bootstrap_weights!r} needs inference='bootstrap' or 'wild_cluster'"
+        )
+    return None
+
+
+def _wild_cluster(table, extra, L, U, clustered, n_boot, weight_type, impose_null, seed, alpha):
+    """Replace the aggregated terms' intervals by wild cluster bootstrap-t intervals (in place)."""
+    Gc = L.Gc
+    wt = weight_type if weight_type != "auto" else ("webb" if Gc < 12 else "rademacher")
+    V, full = draw_cluster_weights(wt, Gc, n_boot, np.random.default_rng(seed))
+    rows = table.set_index("term").loc[L.terms]
+    factor = cr1_scale(Gc) if clustered else 1.0
+    tests = term_tests(
+        L, U, rows["estimate"].to_numpy(), rows["std_error"].to_numpy(), factor, V, impose_null
+    )
+    summ = wild_summary(tests, L.terms, alpha)
+    pos = pd.Index(table["term"]).get_indexer(summ["term"])
+    table.loc[pos, "conf_low"] = summ["conf_low"].to_numpy()
+    table.loc[pos, "conf_high"] = summ["conf_high"].to_numpy()
+    extra["wild_cluster"] = summ
+    k = L.terms.index("ATT(simple)") if "ATT(simple)" in L.terms else None
+    ok = k is not None and tests[k] is not None
+    extra["p_value"] = float(summ["p_value"].iloc[k]) if ok else np.nan
+    extra["t_stat"] = tests[k].est / tests[k].se if ok else np.nan
+    extra["t_boot"] = tests[k].tboot(0.0) if ok else None
+    extra.update(n_boot=V.shape[1], full_enumeration=full, weight_type=wt, impose_null=impose_null)
+    return wt
+
+
+def _wild_note(extra, cluster_name, seed) -> str:
+    """Notes text of the wild cluster bootstrap."""
+    draws = (
+        f"full enumeration of {extra['n_boot']} draws"
+        if extra["full_enumeration"]
+        else f"{extra['n_boot']} draws, seed {seed}"
+    )
+    by = f"clusters of {cluster_name}" if cluster_name else "units as clusters"
+    kind = (
+        "restricted (null imposed), intervals by test inversion"
+        if extra["impose_null"]
+        else ("unrestricted, symmetric percentile-t intervals")
+    )
+    return (
+        f"wild cluster bootstrap-t ({extra['weight_type']} weights on {by}, {draws}; {kind}); "
+        "std_error is the analytic clustered SE used to studentise"
+    )
 
 
 @dataclass

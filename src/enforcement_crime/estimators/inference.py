@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import product
 
 import numpy as np
 import pandas as pd
@@ -28,16 +27,13 @@ from enforcement_crime.estimators._core import (
     check_units_nested,
     cluster_sums,
     cr1_scale,
+    draw_cluster_weights,
     permute_cohorts,
     sorted_codes,
 )
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["wild_cluster_bootstrap", "randomization_inference"]
-
-_WEBB = np.concatenate(
-    [-np.sqrt(np.array([3.0, 2.0, 1.0]) / 2), np.sqrt(np.array([1.0, 2.0, 3.0]) / 2)]
-)
 
 
 def _treatment_indicator(df: pd.DataFrame, treatment: str | None) -> np.ndarray:
@@ -51,19 +47,6 @@ def _treatment_indicator(df: pd.DataFrame, treatment: str | None) -> np.ndarray:
     return (
         (df["cohort"].to_numpy() > 0) & (df["time"].to_numpy() >= df["cohort"].to_numpy())
     ).astype("float64")
-
-
-def _draw_weights(
-    weight_type: str, G: int, n_boot: int, rng: np.random.Generator
-) -> tuple[np.ndarray, bool]:
-    """Weights matrix (G x B) drawn exactly like ``wildboottest`` (same seed, same draws)."""
-    if weight_type == "rademacher" and 2**G <= n_boot:
-        return np.array(list(product([-1.0, 1.0], repeat=G))).T, True
-    if weight_type == "rademacher":
-        v = rng.choice(np.array([-1.0, 1.0]), size=G * n_boot, replace=True)
-    else:
-        v = rng.choice(_WEBB, size=G * n_boot, replace=True)
-    return v.reshape(G, n_boot), False
 
 
 def wild_cluster_bootstrap(
@@ -202,7 +185,7 @@ def wild_cluster_bootstrap(
     G = fit.G
     wt = weight_type if weight_type != "auto" else ("webb" if G < 12 else "rademacher")
     rng = np.random.default_rng(seed)
-    V, full_enum = _draw_weights(wt, G, n_boot, rng)
+    V, full_enum = draw_cluster_weights(wt, G, n_boot, rng)
     B = V.shape[1]
     test = _WCBTest(fit, V, impose_null)
     p0_value = test.pval(0.0)
