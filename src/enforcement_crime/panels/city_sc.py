@@ -285,7 +285,14 @@ def build(ctx: BuildContext) -> Built:
         )
         man.inputs = ctx.inputs("fbi_cius", "leaic") + man.inputs
         used = ("fbi_cius", "leaic")
-    return Built(panel, man, (*used, *ctx.timing_sources()))
+        return Built(panel, man, (*used, *ctx.timing_sources()), mark=CIUS_MARK)
+    return Built(panel, man, (*used, *ctx.timing_sources()), mark=KAPLAN_MARK)
+
+
+#: the mark of ``city_sc`` built from CIUS Table 8
+CIUS_MARK = "REAL DATA: FBI CIUS TABLE 8 CITIES"
+#: the mark of ``city_sc`` built from Kaplan's Return A agency files
+KAPLAN_MARK = "REAL DATA: UCR RETURN A CITIES (KAPLAN AGENCY FILES)"
 
 
 SPEC = PanelSpec(
@@ -297,4 +304,5 @@ SPEC = PanelSpec(
     description="city-year, municipal police above --min-population, county SC date "
     "(Kaplan agencies, else CIUS Table 8)",
     validate=validate_city_panel,
+    mark=KAPLAN_MARK,
 )

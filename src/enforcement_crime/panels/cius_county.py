@@ -51,8 +51,9 @@ from enforcement_crime.schema import OFFENSES, validate_panel
 MARK = "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS"
 #: the rule of ``cius_county_constant``, as recorded in its manifest
 CONSTANT_RULE = (
-    "constant composition: only the agencies listed with both index totals (violent and "
-    "property crime) published in every year of the window; an agency blank, absent or below "
+    "constant composition: only the agencies listed once, with both index totals (violent and "
+    "property crime) published, in every year of the window; an agency blank, absent, listed "
+    "twice or below "
     "the city floor in any year is left out of every year (the index-total rule, not one rule "
     "per offense: one agency set per county, so every offense column sums the same agencies)"
 )
@@ -234,12 +235,20 @@ def cius_county_panel(
     work["published"] = published(work)
     listed = work
     if constant:
-        pub = work[work["published"]].groupby("agency_key")["year"].nunique()
+        # an agency identity held by two rows in one year (Clark IN listed as metropolitan and
+        # nonmetropolitan in 2011; Oxford and Oxford Township MI on one LEAIC ORI) is not one
+        # agency that year: it cannot count as constant
+        rows = work.groupby(["agency_key", "year"])["agency"].transform("size")
+        several = work[rows > 1]
+        m.reports["agency_years_sharing_an_identity"] = (
+            several[["year", "state", "agency", "agency_key"]].astype(str).to_dict(orient="records")
+        )
+        pub = work[work["published"] & (rows == 1)].groupby("agency_key")["year"].nunique()
         always = set(pub.index[pub == len(build_years)])
         keep = work["agency_key"].isin(always)
         m.drop(
-            "agency not published (violent and property) in every year of the window "
-            "(constant composition)",
+            "agency not listed once with violent and property published in every year of the "
+            "window (constant composition)",
             int((~keep).sum()),
         )
         work = work[keep].copy()

@@ -169,4 +169,5 @@ SPEC = PanelSpec(
     optional=("census_population", *TIMING_SOURCES),
     build=build,
     description="county-year from ICPSR's county-level UCR files",
+    mark="REAL DATA: ICPSR COUNTY-LEVEL UCR",
 )

@@ -333,4 +333,5 @@ SPEC = PanelSpec(
     optional=("leaic", *TIMING_SOURCES),
     build=build,
     description="county-year from Kaplan's agency-year Return A files (coverage rule selectable)",
+    mark="REAL DATA: UCR RETURN A AGENCY FILES (KAPLAN) SUMMED TO COUNTIES",
 )

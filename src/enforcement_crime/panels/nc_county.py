@@ -108,7 +108,8 @@ def build(ctx: BuildContext) -> Built:
     panel, man = nc_county_panel(built.panel, base_name=base)
     man.rules["base_panel"] = base
     ctx.out(f"  nc_county built from {base} ({len(panel)} county-years)")
-    return Built(panel, man, built.sources)
+    # the base panel's mark: "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS" from cius_county
+    return Built(panel, man, built.sources, mark=built.mark or registry.get(base).mark)
 
 
 SPEC = PanelSpec(
