@@ -1,0 +1,227 @@
+"""``cius_sheriff`` and ``cius_sheriff_balanced``: the county agency of CIUS Table 10 (issue 11).
+
+Fixture values: ``tests/fixtures/fbi_cius/table10_county/*.xls`` (made-up counts, Table 10 for
+2004, 2005, 2009, 2013 and 2016; Ashe is not in the 2016 table) and the LEAIC fixture. Gaston NC
+is added by hand (sheriff + county police, as in the real 2007, 2011, 2012 and 2014 tables).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from enforcement_crime.panels import commands
+from enforcement_crime.panels.cius_sheriff import MARK, RATE_CAVEAT, cius_sheriff_panel
+from enforcement_crime.panels.manifest import read_manifest
+from enforcement_crime.schema import validate_panel
+from enforcement_crime.sources import fbi_cius, leaic
+
+POP = {
+    "37001": 150000,
+    "37009": 27000,
+    "37063": 270000,
+    "37119": 950000,
+    "37135": 140000,
+    "37183": 900000,
+    "01001": 55000,
+    "37071": 210000,
+}
+SET_ASIDE = "sheriff's office of a county whose county police department is the county agency"
+
+
+def population(pop=POP, years=range(2004, 2017)) -> pd.DataFrame:
+    """County populations; Autauga (01001) has none for 2016."""
+    return pd.DataFrame(
+        [
+            {"fips": f, "year": y, "population": p}
+            for f, p in pop.items()
+            for y in years
+            if not (f == "01001" and y == 2016)
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def crosswalk(fixtures_dir) -> pd.DataFrame:
+    return leaic.load(fixtures_dir / "leaic" / "35158-0001-Data.rda")
+
+
+@pytest.fixture(scope="module")
+def tables(fixtures_dir) -> list[pd.DataFrame]:
+    return [fbi_cius.load(p) for p in sorted((fixtures_dir / "fbi_cius").glob("table*/*.xls"))]
+
+
+@pytest.fixture(scope="module")
+def sheriff(tables, crosswalk):
+    return cius_sheriff_panel(tables, crosswalk, population())
+
+
+def test_one_row_per_county_year_from_table10_only(sheriff, tables):
+    panel, man = sheriff
+    assert sorted(panel["year"].unique()) == [2004, 2005, 2009, 2013, 2016]
+    assert not panel.duplicated(["fips", "year"]).any()
+    other = sum(len(t) for t in tables if t["table"].iloc[0] != "county")
+    assert man.dropped["not a Table 10 row (the sheriff panel reads Table 10 only)"] == other
+    got = panel.set_index(["fips", "year"])
+    # the Wake sheriff's own row (fixture: 213 violent, 3,050 property), not a county total
+    assert got.loc[("37183", 2013), "violent"] == 213
+    assert got.loc[("37183", 2013), "property"] == 3050
+    # the rate divides by the whole county's population: indicative
+    assert got.loc[("37183", 2013), "violent_rate"] == pytest.approx(213 / 900_000 * 1e5)
+    # coverage = the sheriff's LEAIC population (150,000) over the county's (900,000)
+    assert got.loc[("37183", 2013), "coverage"] == pytest.approx(100 * 150_000 / 900_000)
+    assert (got["county_agency"] == "sheriff").all()
+    # Mecklenburg has no Table 10 row; Autauga 2016 has no population; Ashe is absent in 2016
+    assert "37119" not in set(panel["fips"])
+    assert ("01001", 2016) not in got.index and ("37009", 2016) not in got.index
+    assert man.dropped["county without a Census population for the year"] == 1
+    validate_panel(panel)
+    man.check()
+
+
+def test_rates_are_labelled_indicative_and_the_mark(sheriff):
+    panel, man = sheriff
+    assert man.mark == MARK == "REAL DATA: FBI CIUS SHERIFF JURISDICTIONS"
+    assert man.rules["rates"] == RATE_CAVEAT and "INDICATIVE" in RATE_CAVEAT
+    assert any("NOT COUNTY TOTALS" in n for n in man.notes)
+    assert panel["source"].str.contains("NOT county totals").all()
+    assert panel["source"].str.contains("indicative").all()
+
+
+def test_balanced_one_row_per_county_for_every_year(tables, crosswalk):
+    panel, man = cius_sheriff_panel(
+        tables, crosswalk, population(), balanced=True, name="cius_sheriff_balanced"
+    )
+    years = [2004, 2005, 2009, 2013, 2016]
+    # Ashe (no 2016 row) and Autauga (no 2016 population) are out
+    assert set(panel["fips"]) == {"37001", "37063", "37183"}
+    assert len(panel) == 3 * len(years)
+    assert all(sorted(g) == years for _, g in panel.groupby("fips")["year"])
+    # Ashe's 2004, 2005, 2009 and 2013 rows and Autauga's (its 2016 row has no population)
+    assert man.dropped["county whose agency is not published in all 5 years (balanced)"] == 4 + 4
+    man.check()
+
+
+def gaston_inputs(tables, crosswalk):
+    """The fixture tables plus Gaston NC: sheriff and county police in 2013, sheriff only in 2016."""
+    t13 = next(t for t in tables if t["table"].iloc[0] == "county" and t["year"].iloc[0] == 2013)
+    t16 = next(t for t in tables if t["table"].iloc[0] == "county" and t["year"].iloc[0] == 2016)
+
+    def add(frame, agency, violent, prop):
+        row = frame[frame["state"] == "NORTH CAROLINA"].iloc[[0]].copy()
+        row["agency"] = agency
+        row["agency_group"] = "Metropolitan Counties"
+        for c in fbi_cius.COUNT_COLUMNS:
+            row[c] = pd.array([pd.NA], dtype="Int64")
+        row["murder"], row["robbery"], row["aggravated_assault"] = 0, 0, violent
+        row["rape_revised"] = 0
+        row["burglary"], row["larceny"], row["motor_vehicle_theft"] = 0, prop, 0
+        row["violent"], row["property"] = violent, prop
+        return pd.concat([frame, row], ignore_index=True)
+
+    t13 = add(add(t13, "Gaston", 16, 6), "Gaston County Police Department", 289, 1956)
+    t16 = add(t16, "Gaston", 15, 0)
+    others = [
+        t
+        for t in tables
+        if t is not None
+        and not (t["table"].iloc[0] == "county" and t["year"].iloc[0] in (2013, 2016))
+    ]
+    extra = crosswalk.iloc[[0, 0]].copy()
+    extra["agency_name"] = ["GASTON COUNTY SHERIFF'S OFFICE", "GASTON COUNTY POLICE DEPARTMENT"]
+    extra["agency_type"] = ["sheriff", "local police"]
+    extra["fips"], extra["county_fips"], extra["state_fips"] = "37071", "071", "37"
+    extra["county_name"] = "GASTON"
+    extra["population"] = pd.array([3_000, 86_000], dtype=crosswalk["population"].dtype)
+    extra["ori7"] = ["NC03600", "NC03605"]
+    extra["part_of_larger"] = False
+    return [*others, t13, t16], pd.concat([crosswalk, extra], ignore_index=True)
+
+
+def test_gaston_county_police_is_the_county_agency(tables, crosswalk):
+    tabs, cw = gaston_inputs(tables, crosswalk)
+    panel, man = cius_sheriff_panel(tabs, cw, population())
+    g = panel[panel["fips"] == "37071"].set_index("year")
+    # 2013: the county police's counts alone (the sheriff's 16 and 6 are set aside)
+    assert list(g.index) == [2013]
+    assert (g.loc[2013, "violent"], g.loc[2013, "property"]) == (289, 1956)
+    assert g.loc[2013, "county_agency"] == "county police"
+    assert g.loc[2013, "agency"] == "Gaston County Police Department"
+    assert g.loc[2013, "coverage"] == pytest.approx(100 * 86_000 / 210_000)
+    # 2016: only the sheriff is listed: no row (a sheriff-only count is another agency)
+    assert man.dropped[SET_ASIDE] == 2
+    rep = {r["fips"]: r for r in man.reports["county_police_counties"]}
+    assert rep["37071"]["police_years"] == [2013]
+    assert rep["37071"]["sheriff_years_set_aside"] == [2013, 2016]
+    assert any("Gaston" in n for n in man.notes)
+    man.check()
+    # the county approximation keeps both agencies (it sums every agency of the county)
+    from enforcement_crime.panels.cius_county import cius_county_panel
+
+    county, _, _ = cius_county_panel(tabs, cw, population())
+    c = county.set_index(["fips", "year"])
+    assert c.loc[("37071", 2013), "violent"] == 289 + 16
+
+
+def test_data_build_writes_both_sheriff_panels_with_marks(tmp_path, raw_from_fixtures):
+    written = commands.build(
+        ["cius_sheriff", "cius_sheriff_balanced"],
+        raw=raw_from_fixtures,
+        folder=tmp_path,
+        accept_changed_raw=True,
+        out=lambda s: None,
+    )
+    a, b = read_manifest(written["cius_sheriff"]), read_manifest(written["cius_sheriff_balanced"])
+    assert a.mark == MARK and b.mark == MARK + " (BALANCED)"
+    assert (tmp_path / "cius_sheriff_composition.csv").is_file()
+    bal = pd.read_parquet(written["cius_sheriff_balanced"])
+    per = bal.groupby("fips")["year"].nunique()
+    assert (per == len(b.rules["years"])).all() and len(bal) == len(per) * len(b.rules["years"])
+
+
+# ------------------------------------------------------------------ real copies
+
+
+@pytest.fixture(scope="module")
+def real(shared_data):
+    from enforcement_crime.sources import census_population as cp
+
+    files = sorted(shared_data.glob("fbi_cius_table10_county_sheriff/*.xls")) + sorted(
+        shared_data.glob("fbi_cius_tables/table10_county/*.xls")
+    )
+    rda = shared_data / "leaic_2012_icpsr35158" / "35158-0001-Data.rda"
+    census = [
+        shared_data / "census_county_pop_tell" / n
+        for n in ("co-est2009-alldata.csv", "co-est2019-alldata.csv")
+    ]
+    if not files or not rda.is_file() or not all(p.is_file() for p in census):
+        pytest.skip("CIUS Table 10, LEAIC or Census copies absent")
+    cius = [fbi_cius.load(p) for p in files]
+    pop = cp.county_population_panel([cp.load(p) for p in census], range(2000, 2017))
+    return cius, leaic.load(rda), pop
+
+
+@pytest.mark.shared_data
+def test_real_sheriff_panels(real):
+    cius, cw, pop = real
+    have = sorted({int(t["year"].iloc[0]) for t in cius})
+    assert set(range(2004, 2017)) <= set(have)
+    panel, man = cius_sheriff_panel(cius, cw, pop)
+    assert sorted(panel["year"].unique()) == have
+    assert not panel.duplicated(["fips", "year"]).any()
+    # 2004 lists about 1,070 county agencies (no nonmetropolitan county under 25,000), later
+    # years 2,200+
+    n = panel.groupby("year")["fips"].nunique()
+    assert n[2004] > 900 and (n.drop(2004) > 2000).all()
+    g = panel[panel["fips"] == "37071"]
+    assert (g["county_agency"] == "county police").all() and len(g) >= 1
+    assert g["agency"].str.contains("Police").all()
+    assert man.dropped[SET_ASIDE] > 0
+    validate_panel(panel)
+    bal, bman = cius_sheriff_panel(cius, cw, pop, balanced=True, name="cius_sheriff_balanced")
+    per = bal.groupby("fips")["year"].nunique()
+    assert (per == len(have)).all() and len(bal) == len(per) * len(have)
+    assert bal["violent"].notna().all() and bal["property"].notna().all()
+    # 535 counties for 2004-2016 when written; hundreds at least
+    assert len(per) > 300
+    assert "37071" not in set(bal["fips"])  # Gaston's police is listed in 6 of 13 years
