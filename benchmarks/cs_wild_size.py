@@ -9,7 +9,9 @@ SYNTHETIC data). For each replication the 5%-level test of
 - ``analytic``: the influence-function SE clustered by unit, normal interval;
 - ``wild_cluster``: ``inference="wild_cluster"`` (restricted wild cluster
   bootstrap-t, Rademacher weights on 100 clusters by the ``"auto"`` rule);
-- ``wild_cluster_webb``: the same with Webb weights.
+- ``wild_cluster_webb``: the same with Webb weights;
+- ``wild_cluster_unrestricted``: ``impose_null=False`` (residuals of the
+  unit + cohort-by-period model, symmetric percentile-t interval).
 
 and the rejection rate is reported with its binomial Monte Carlo standard
 error ``sqrt(p (1 - p) / reps)``. Usage::
@@ -34,6 +36,7 @@ METHODS = {
     "analytic": {"inference": "analytic"},
     "wild_cluster": {"inference": "wild_cluster"},
     "wild_cluster_webb": {"inference": "wild_cluster", "bootstrap_weights": "webb"},
+    "wild_cluster_unrestricted": {"inference": "wild_cluster", "impose_null": False},
 }
 
 

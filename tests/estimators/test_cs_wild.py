@@ -79,35 +79,50 @@ def test_wild_cluster_mechanics_seeds_pvalues_intervals():
     assert "units as clusters" in u.notes
 
 
+def _two_way_fit(df, y):
+    """Unit + period least-squares fit of ``y`` on a balanced unweighted panel (pandas means)."""
+    r = y - y.groupby(df["unit"]).transform("mean")
+    return y - r + r.groupby(df["time"]).transform("mean")
+
+
 def test_wild_cluster_t_boot_equals_refitting_bootstrap_data():
     """Independent check: build Y* by hand and refit the public estimator (analytic SE) per draw.
 
-    Restricted fitted values: the unit + cohort-by-period model (pandas group means), minus
-    c times the post-treatment indicator so that ATT(simple) of the fitted values is 0.
+    Restricted model of H0: ATT(simple) = theta0: unit + period effects plus theta0 * h, with h the
+    post-treatment indicator scaled so that ATT(simple) of h is 1; Y* = fit + v_g * residual.
     """
     df = _few_treated(seed=4).assign(state=lambda d: d["unit"] % 12)
     df = df.sort_values(["unit", "time"]).reset_index(drop=True)
     kw = dict(cluster="state", aggregation="simple")
     res = _cs(df, inference="wild_cluster", n_boot=50, seed=9, bootstrap_weights="webb", **kw)
-    ybar = df.groupby("unit")["y"].transform("mean")
-    dev = (df["y"] - ybar).groupby([df["cohort"], df["time"]]).transform("mean")
-    yhat = ybar + dev
-    f = df["treated"].astype(float)
     theta = lambda y: _cs(df.assign(y=y), **kw).term("ATT(simple)")  # noqa: E731
-    c = theta(yhat)["estimate"] / theta(f)["estimate"]
-    yhat0 = yhat - c * f
-    u0 = df["y"] - yhat0
+    f = df["treated"].astype(float)
+    h = f / theta(f)["estimate"]
     clusters = pd.factorize(df.groupby("unit", sort=True)["state"].first())[0]
     V, _ = draw_cluster_weights("webb", 12, 50, np.random.default_rng(9))
-    for b in range(6):
-        v = V[clusters[df["unit"].to_numpy()], b]
-        row = theta(yhat0 + v * u0)
-        assert res.extra["t_boot"][b] == pytest.approx(
-            row["estimate"] / row["std_error"], rel=1e-8, abs=1e-10
-        )
-    assert res.extra["t_stat"] == pytest.approx(
-        res.estimate / res.term("ATT(simple)")["std_error"], rel=1e-12
-    )
+    row0 = res.term("ATT(simple)")
+    lo, hi = row0["conf_low"], row0["conf_high"]
+    eps = 1e-6 * (hi - lo)
+    units = df["unit"].to_numpy()
+
+    def refit_p(theta0):
+        z = df["y"] - theta0 * h
+        fit = _two_way_fit(df, z) + theta0 * h
+        u0 = z - _two_way_fit(df, z)
+        t_star = []
+        for b in range(V.shape[1]):
+            row = theta(fit + V[clusters[units], b] * u0)
+            t_star.append((row["estimate"] - theta0) / row["std_error"])
+        t_obs = abs(row0["estimate"] - theta0) / row0["std_error"]
+        return np.array(t_star), float(np.mean(np.abs(t_star) >= t_obs * (1 - 1e-9)))
+
+    t0, p0 = refit_p(0.0)
+    np.testing.assert_allclose(res.extra["t_boot"], t0, rtol=1e-8, atol=1e-10)
+    assert res.extra["p_value"] == pytest.approx(p0, abs=1e-12)
+    # the interval is the inverted test: just inside its upper end the refitted test accepts,
+    # just outside it rejects
+    assert refit_p(hi - eps)[1] > 0.05 >= refit_p(hi + eps)[1]
+    assert res.extra["t_stat"] == pytest.approx(row0["estimate"] / row0["std_error"], rel=1e-12)
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,14 @@ import scipy.sparse as sp
 from enforcement_crime.estimators._common import EstimatorInputError
 from enforcement_crime.estimators._cs_aggregate import CSAggregator
 
-__all__ = ["CSLinearMap", "WildTermTest", "saturated_fit"]
+__all__ = [
+    "CSLinearMap",
+    "WildTermTest",
+    "saturated_fit",
+    "term_tests",
+    "two_way_fit",
+    "wild_summary",
+]
 
 #: largest terms x clusters x clusters array the bootstrap may hold (floats)
 MAX_ELEMENTS = 60_000_000
@@ -143,6 +150,19 @@ class CSLinearMap:
         return W @ att, S
 
 
+def two_way_fit(U, Y: np.ndarray | None = None) -> np.ndarray:
+    r"""Fitted values of the unit + period model (weighted, balanced panel, no treatment): ``(n, T)``.
+
+    :math:`\hat Y_{it} = \bar Y_{i\cdot} + \bar R_{\cdot t}`, with
+    :math:`R_{it} = Y_{it} - \bar Y_{i\cdot}` and :math:`\bar R_{\cdot t}`
+    its ``w``-weighted mean over all units (exact least squares on a balanced
+    panel with unit-level weights). Every ATT(g, t) of these fitted values is 0.
+    """
+    Y = U.Y if Y is None else Y
+    ybar = Y.mean(axis=1, keepdims=True)
+    return ybar + (U.w @ (Y - ybar)) / U.w.sum()
+
+
 def saturated_fit(U) -> np.ndarray:
     """Fitted values of the unit + cohort-by-period model (weighted, balanced panel): ``(n, T)``.
 
@@ -173,25 +193,29 @@ class _Pieces:
 
 
 class WildTermTest:
-    """Restricted (or unrestricted) wild cluster bootstrap-t of one term, as a function of ``theta0``.
+    r"""Restricted (or unrestricted) wild cluster bootstrap-t of one term, as a function of ``theta0``.
 
-    Null imposed for ``H0: theta = theta0`` by the fitted values
-    :math:`\\hat Y_0 = \\hat Y - c f` with :math:`c = (\\theta(\\hat Y) - \\theta_0)/\\theta(f)`,
-    where :math:`\\hat Y` is :func:`saturated_fit` and :math:`f` the indicator
-    of the treated unit-periods the term averages; residuals
-    :math:`\\hat u_0 = Y - \\hat Y_0`; draws :math:`Y^* = \\hat Y_0 + v_{c(i)}\\hat u_0`.
-    Both the estimate and its clustered influence-function SE are linear /
-    quadratic in :math:`c`, so five numbers per draw give the test at every
-    ``theta0``.
+    Restricted (``impose_null``): the bootstrap data of ``H0: theta = theta0``
+    are :math:`Y^* = \hat Y_0 + v_{g(i)} \hat u_0` with
+    :math:`\hat Y_0 = P Y + \theta_0 h` and :math:`\hat u_0 = M (Y - \theta_0 h)`,
+    where :math:`P`/:math:`M` fit/residualise the unit + period model
+    (:func:`two_way_fit`) and :math:`h = f/\theta(f)` spreads an effect of one
+    over the treated unit-periods :math:`f` the term averages (restricted
+    least squares of :math:`Y = \alpha_i + \lambda_t + \theta_0 h + u`;
+    :math:`\theta(\hat Y_0) = \theta_0` exactly). Unrestricted: residuals of
+    :func:`saturated_fit`, centred at :math:`\theta(\hat Y)`. The draw's
+    estimate and clustered influence-function sums are linear in
+    :math:`c = \theta_0` (restricted; 0 otherwise), so five numbers per draw
+    give the test at every ``theta0``.
     """
 
-    def __init__(self, est, se, factor, pieces: _Pieces, e_y, e_f, impose_null):
+    def __init__(self, est, se, factor, pieces: _Pieces, impose_null):
         self.est, self.se, self.factor = est, se, factor
-        self.p, self.e_y, self.e_f = pieces, e_y, e_f
+        self.p = pieces
         self.impose_null = impose_null
 
     def tboot(self, theta0: float) -> np.ndarray:
-        c = (self.e_y - theta0) / self.e_f if self.impose_null else 0.0
+        c = theta0 if self.impose_null else 0.0
         p = self.p
         den = np.maximum(p.d00 + 2 * c * p.d01 + c * c * p.d11, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -233,6 +257,23 @@ class WildTermTest:
         return 0.5 * (inside + outside)
 
 
+def _cluster_columns(L: CSLinearMap, Z: np.ndarray, hs: np.ndarray) -> np.ndarray:
+    """Stack ``Z`` restricted to each cluster in ``hs``: ``(n, T, len(hs))``."""
+    return Z[:, :, None] * (L.codes[:, None] == hs[None, :])[:, None, :]
+
+
+def _per_cluster(L: CSLinearMap, Z: np.ndarray, hs: np.ndarray, terms, chunk: int):
+    """Estimates ``(k, G)`` and cluster-sum matrices ``(k, G, G)`` of ``Z`` cut by cluster."""
+    k = L.n_terms if terms is None else len(terms)
+    est = np.zeros((k, L.Gc))
+    C = np.zeros((k, L.Gc, L.Gc))
+    for s in range(0, len(hs), chunk):
+        h = hs[s : s + chunk]
+        e, S = L.apply(_cluster_columns(L, Z, h), terms=terms)
+        est[:, h], C[:, :, h] = e, S
+    return est, C
+
+
 def term_tests(
     L: CSLinearMap, U, estimates, ses, factor, V: np.ndarray, impose_null: bool
 ) -> list[WildTermTest | None]:
@@ -249,64 +290,49 @@ def term_tests(
             f"({L.n_terms * Gc * Gc:,} numbers, limit {MAX_ELEMENTS:,}); ask for fewer "
             "aggregations (e.g. aggregation='simple') or cluster at a coarser level"
         )
-    Yhat = saturated_fit(U)
-    uhat = U.Y - Yhat
     chunk = max(1, int(4_000_000 // max(n * T, 1)))
-    # Yhat and every cluster's residuals: all terms at once
-    e_y, s_y = L.apply(Yhat[:, :, None])
-    CU = np.zeros((L.n_terms, Gc, Gc))
-    nU = np.zeros((L.n_terms, Gc))
-    for s in range(0, Gc, chunk):
-        hs = np.arange(s, min(Gc, s + chunk))
-        Ys = uhat[:, :, None] * (L.codes[:, None] == hs[None, :])[:, None, :]
-        est, S = L.apply(Ys)
-        nU[:, hs], CU[:, :, hs] = est, S
+    allh = np.arange(Gc)
+    fit = two_way_fit(U) if impose_null else saturated_fit(U)
+    # fitted values and every cluster's residuals: all terms at once
+    _, s_fit = L.apply(fit[:, :, None])
+    nA, CA = _per_cluster(L, U.Y - fit, allh, None, chunk)
     ti = U.tindex
     out: list[WildTermTest | None] = []
     for k in range(L.n_terms):
         if not np.isfinite(ses[k]) or ses[k] <= 0:
             out.append(None)
             continue
-        f = np.zeros((n, T))
-        for j, (g, t, _b) in enumerate(L.cells):
-            if L.W[k, j] != 0:
-                f[U.G == g, ti[t]] = 1.0
-        e_f, s_f = L.apply(f[:, :, None], terms=[k])
-        e_f, s_f = float(e_f[0, 0]), s_f[0, :, 0]
-        if impose_null and abs(e_f) <= 1e-12:
-            raise EstimatorInputError(
-                f"term {L.terms[k]}: the null cannot be imposed (the term is not moved by an "
-                "effect on its own treated cells)"
-            )
-        CF = np.zeros((Gc, Gc))
-        nF = np.zeros(Gc)
-        hits = np.unique(L.codes[f.any(axis=1)]) if impose_null else np.array([], dtype=int)
-        for s in range(0, len(hits), chunk):
-            hs = hits[s : s + chunk]
-            Ys = f[:, :, None] * (L.codes[:, None] == hs[None, :])[:, None, :]
-            est, S = L.apply(Ys, terms=[k])
-            nF[hs], CF[:, hs] = est[0], S[0]
-        # per draw: S* = (s_y + CU v) + c (CF v - s_f); numerator n0 + c n1
-        P0 = s_y[k, :, 0][:, None] + CU[k] @ V
-        P1 = CF @ V - s_f[:, None]
+        P0 = s_fit[k, :, 0][:, None] + CA[k] @ V
+        n0 = nA[k] @ V
+        if impose_null:
+            f = np.zeros((n, T))
+            for j, (g, t, _b) in enumerate(L.cells):
+                if L.W[k, j] != 0:
+                    f[U.G == g, ti[t]] = 1.0
+            e_f, _ = L.apply(f[:, :, None], terms=[k])
+            e_f = float(e_f[0, 0])
+            if abs(e_f) <= 1e-12:
+                raise EstimatorInputError(
+                    f"term {L.terms[k]}: the null cannot be imposed (the term is not moved by an "
+                    "effect on its own treated cells)"
+                )
+            h = f / e_f
+            _, s_h = L.apply(h[:, :, None], terms=[k])
+            nB, CB = _per_cluster(L, h - two_way_fit(U, h), allh, [k], chunk)
+            # Y* = PY + c h + v (MY - c Mh): sums S* = P0 + c (s_h - CB v), estimate - c = n0 - c nB v
+            P1 = s_h[0] - CB[0] @ V
+            n1 = -(nB[0] @ V)
+        else:
+            P1 = np.zeros_like(P0)
+            n1 = np.zeros_like(n0)
         pieces = _Pieces(
-            n0=nU[k] @ V,
-            n1=nF @ V,
+            n0=n0,
+            n1=n1,
             d00=np.einsum("gb,gb->b", P0, P0),
             d01=np.einsum("gb,gb->b", P0, P1),
             d11=np.einsum("gb,gb->b", P1, P1),
         )
-        out.append(
-            WildTermTest(
-                float(estimates[k]),
-                float(ses[k]),
-                factor,
-                pieces,
-                float(e_y[k, 0]),
-                e_f,
-                impose_null,
-            )  # fmt: skip
-        )
+        out.append(WildTermTest(float(estimates[k]), float(ses[k]), factor, pieces, impose_null))
     return out
 
 
