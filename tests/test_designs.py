@@ -60,6 +60,7 @@ TOY = _Toy(
     cluster="state",
     weights="w",
     event_window=(-3, 3),
+    transform="level",  # the simulated outcome is in levels (it can be negative)
 )
 
 

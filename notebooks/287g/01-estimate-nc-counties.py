@@ -31,6 +31,11 @@
 # partial-year rules (treated from the first full calendar year; share of the
 # year exposed); the minimum detectable effect of the main design.
 #
+# **Scale.** The headline is in log(1 + rate): on the realistic null panel
+# parallel trends hold in logs, while in levels larger (earlier-adopting)
+# counties' rates fall by more per 100,000, which biases a levels DiD (README,
+# "Synthetic data"); estimates in levels are shown beside it.
+#
 # **Specification.** Declared once in `enforcement_crime.designs.nc_287g`
 # (sample, treatment coding, outcomes, estimators and their options); this
 # notebook only opens the design on a panel, calls it, shows and saves.
@@ -114,7 +119,7 @@ twfe_table
 
 # %%
 es_results, es_data = design.event_studies(sample)
-fig, _ = plots.event_study_plot(designs.estimable(es_results), keys="panel", ylabel="per 100,000")
+fig, _ = plots.event_study_plot(designs.estimable(es_results), keys="panel", ylabel=design.scale_label)
 log.figure(fig, "fig_287g_nc_event_study", es_data, description="TWFE event study, reference year -1, onset at 0, 95% bands")
 plt.show()
 es_data[["outcome", "term", "estimate", "conf_low", "conf_high", "pretrend_p"]]
@@ -128,7 +133,7 @@ es_data[["outcome", "term", "estimate", "conf_low", "conf_high", "pretrend_p"]]
 # %%
 cs_results, cs_all = design.callaway_santanna(sample, seed=seed)
 cs_dynamic = cs_all[cs_all["event_time"].notna()]
-fig, _ = plots.event_study_plot(cs_dynamic, panel="outcome", reference=None, window=design.event_window, ylabel="per 100,000")
+fig, _ = plots.event_study_plot(cs_dynamic, panel="outcome", reference=None, window=design.event_window, ylabel=design.scale_label)
 log.figure(fig, "fig_287g_nc_callaway_santanna", cs_dynamic, description="Callaway-Sant'Anna event-time ATTs (never-treated controls), 95% bands")
 plt.show()
 cs_all[cs_all["event_time"].isna()][["outcome", "term", "estimate", "std_error", "conf_low", "conf_high"]]
@@ -196,7 +201,7 @@ mde, mde_table, curves = design.mde(sample, n_sim=n_mde_sims, seed=seed)
 for outcome, (value, _) in mde.items():
     log.value(f"mde_{outcome}", value)
 log.table(mde_table, "tab_287g_nc_mde", description="Minimum detectable effects of the NC TWFE design (three rules) and the t-test's size")
-fig, _ = plots.power_curve_plot(curves)
+fig, _ = plots.power_curve_plot(curves, xlabel=f"Effect ({design.scale_label})")
 log.figure(fig, "fig_287g_nc_power", curves, description="Power curves of the NC TWFE design from placebo adoption dates")
 plt.show()
 mde_table
@@ -218,7 +223,7 @@ alternatives = design.open_alternatives(alt_panels, seed=seed, preset=preset)
 robust, diagnostics, reading = evidence.collect(sample, seed=seed, alt_samples=alternatives)
 log.table(robust, "tab_287g_nc_robustness", description="Robustness variants of the headline, every outcome")
 log.table(diagnostics, "tab_287g_nc_diagnostics", description="Joint pre-trend test, HonestDiD breakdown value, MDE")
-fig, _ = plots.coefficient_plot(evidence.plot_rows(robust), label="variant", xlabel="Effect (per 100,000)")
+fig, _ = plots.coefficient_plot(evidence.plot_rows(robust), label="variant", xlabel=f"Effect ({design.scale_label})")
 log.figure(fig, "fig_287g_nc_robustness", evidence.plot_rows(robust), description="Coefficient plot of the robustness variants")
 plt.show()
 print("\n\n".join(reading))

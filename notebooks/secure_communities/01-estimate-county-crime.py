@@ -33,6 +33,11 @@
 # characteristics (early activation correlates with Hispanic share, STUDIES.md
 # §4); and the minimum detectable effect.
 #
+# **Scale.** The headline is in log(1 + rate): on the realistic null panel
+# parallel trends hold in logs, while in levels larger (earlier-adopting)
+# counties' rates fall by more per 100,000, which biases a levels DiD (README,
+# "Synthetic data"); estimates in levels are shown beside it.
+#
 # **Specification.** Declared once in `enforcement_crime.designs.sc_counties`
 # (window 2004-2014, counties with an SC date, treatment coding, outcomes in
 # levels and log(1 + rate), estimators and options); this notebook opens the
@@ -96,15 +101,15 @@ twfe_table[["outcome", "transform", "trends", "estimate", "std_error", "conf_low
 # ## Event study, Callaway-Sant'Anna (not yet treated) and imputation
 # Dynamic TWFE (reference year -1, endpoints binned), Callaway-Sant'Anna with
 # not-yet-treated controls and the Borusyak-Jaravel-Spiess imputation
-# estimator, side by side for each outcome (levels), drawn as dodged points.
+# estimator, side by side for each outcome (headline scale: log(1 + rate)), drawn as dodged points.
 
 # %%
 dynamic, es_data = design.dynamic_estimators(sample)
-fig, _ = plots.event_study_plot(es_data, panel="outcome", hue="estimator_label", style="points", ylabel="per 100,000")
+fig, _ = plots.event_study_plot(es_data, panel="outcome", hue="estimator_label", style="points", ylabel=design.scale_label)
 log.figure(fig, "fig_sc_county_event_study", es_data, description="Event-time effects: TWFE (ref -1), CS not-yet-treated, imputation; 95% intervals")
 plt.show()
 static = design.static_table(twfe_results, dynamic)
-log.table(static.drop(columns=["note"]), "tab_sc_county_estimators", description="Static ATT by estimator (levels)")
+log.table(static.drop(columns=["note"]), "tab_sc_county_estimators", description="Static ATT by estimator (headline scale)")
 static[["outcome", "specification", "term", "estimate", "conf_low", "conf_high"]]
 
 # %% [markdown]
@@ -176,7 +181,7 @@ alternatives = design.open_alternatives(alt_panels, seed=seed, preset=preset)
 robust, diagnostics, reading = evidence.collect(sample, seed=seed, alt_samples=alternatives)
 log.table(robust, "tab_sc_county_robustness", description="Robustness variants of the headline, every outcome")
 log.table(diagnostics, "tab_sc_county_diagnostics", description="Joint pre-trend test, HonestDiD breakdown value, MDE")
-fig, _ = plots.coefficient_plot(evidence.plot_rows(robust), label="variant", xlabel="Effect (per 100,000)")
+fig, _ = plots.coefficient_plot(evidence.plot_rows(robust), label="variant", xlabel=f"Effect ({design.scale_label})")
 log.figure(fig, "fig_sc_county_robustness", evidence.plot_rows(robust), description="Coefficient plot of the robustness variants")
 plt.show()
 print("\n\n".join(reading))

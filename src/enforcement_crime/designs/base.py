@@ -135,9 +135,10 @@ class Spec:
         share of year as ``treatment=``.
     term : str, optional
         The headline term (default: the first static term).
-    transform : {"level", "log"}
+    transform : {"level", "log"} or None
         ``"log"`` analyses ``log_<outcome>`` (log(1 + rate), a column the
-        design adds).
+        design adds); None (default): the design's headline scale
+        (``Design.transform``).
     weighted, clustered : bool
         Pass the design's weights / cluster variable.
     """
@@ -147,7 +148,7 @@ class Spec:
     options: Mapping[str, Any] = field(default_factory=dict)
     treatment: str = "cohort"
     term: str | None = None
-    transform: str = "level"
+    transform: str | None = None
     weighted: bool = True
     clustered: bool = True
 
@@ -156,7 +157,7 @@ class Spec:
             raise ValueError(
                 f"Spec {self.label!r}: treatment must be 'cohort', 'treated' or 'share', got {self.treatment!r}"
             )
-        if self.transform not in ("level", "log"):
+        if self.transform not in (None, "level", "log"):
             raise ValueError(
                 f"Spec {self.label!r}: transform must be 'level' or 'log', got {self.transform!r}"
             )
@@ -166,7 +167,7 @@ class Spec:
         """Estimate this specification for ``outcome`` on ``sample`` (or on ``data``, a subset of it)."""
         d = sample.design
         df = sample.data if data is None else data
-        y = f"log_{outcome}" if self.transform == "log" else outcome
+        y = d.column(outcome, self.scale(d))
         kw: dict[str, Any] = {}
         if self.weighted and d.weights:
             kw["weights"] = d.weights
@@ -186,6 +187,10 @@ class Spec:
             res.outcome = outcome
             res.specification = self.label
         return res
+
+    def scale(self, design: Design) -> str:
+        """``"log"`` or ``"level"``: this spec's own transform, else the design's headline scale."""
+        return self.transform or design.transform
 
     def headline(self, sample: StudySample, outcome: str, **overrides) -> dict:
         """:func:`headline` of :meth:`fit`, with the outcome and specification label."""
@@ -306,7 +311,7 @@ class Design:
     outcomes: tuple[str, ...]
     years: tuple[int, int]
     rule: str = "first_full_year"
-    scale: str = "crimes per 100,000 residents (levels)"
+    transform: str = "log"  # headline scale: "log" (log(1 + rate)) or "level" (per 100,000)
     unit: str = "fips"
     unit_name: str = "counties"
     time: str = "year"
@@ -336,6 +341,15 @@ class Design:
         out = dataclasses.replace(self, **conv)
         out.check()
         return out
+
+    def column(self, outcome: str, transform: str | None = None) -> str:
+        """The analysed column of ``outcome`` on a scale (default: the headline scale)."""
+        return f"log_{outcome}" if (transform or self.transform) == "log" else outcome
+
+    @property
+    def scale_label(self) -> str:
+        """Axis label of effects on the headline scale."""
+        return "log points (log(1 + rate))" if self.transform == "log" else "per 100,000"
 
     def check(self) -> None:
         """Refuse an inconsistent declaration (wrong rule, reversed years or window)."""

@@ -97,7 +97,7 @@ def variants(
     d = sample.design
     base = d.robust_spec()
     out = [Variant("headline", base.label, base)]
-    other = "level" if base.transform == "log" else "log"
+    other = "level" if base.scale(d) == "log" else "log"
     if d.log_outcomes:
         out.append(Variant("scale", f"{other}s", Spec(f"{base.label} ({other})", base.estimator, base.options,
                                                        base.treatment, base.term, other)))  # fmt: skip
@@ -156,7 +156,7 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
         h = headline(res, v.spec._term(res))
         n_obs = None if isinstance(res, NotEstimable) else res.n_obs
         n_cl = None if isinstance(res, NotEstimable) else res.n_clusters
-        rows.append({"outcome": outcome, "choice": v.choice, "variant": v.label, "scale": v.spec.transform,
+        rows.append({"outcome": outcome, "choice": v.choice, "variant": v.label, "scale": v.spec.scale(sample.design),
                      "estimator": h["estimator"],
                      "estimate": h["estimate"], "std_error": h["std_error"], "conf_low": h["conf_low"],
                      "conf_high": h["conf_high"], "n_obs": n_obs, "n_clusters": n_cl, "note": h["note"]})  # fmt: skip

@@ -23,8 +23,12 @@ def design_mde(
     n_sim: int = 200,
     seed: int = 0,
     power: float = 0.8,
+    transform: str | None = None,
 ) -> dict:
     """Minimum detectable effect of the design's TWFE on this sample, by placebo adoption dates.
+
+    On the design's headline scale unless ``transform`` ("log"/"level") says
+    otherwise (log points for log(1 + rate)).
 
     Calls :func:`~enforcement_crime.estimators.minimum_detectable_effect`
     (placebo permutations of whole adoption dates, analytic t-test) with the
@@ -53,7 +57,7 @@ def design_mde(
         df = df[~df["partial_year"].to_numpy(dtype=bool)]
     kw = dict(weights=d.weights, cluster=d.cluster if cluster is None else cluster, n_sim=n_sim,
               seed=seed, alpha=d.alpha, power=power)  # fmt: skip
-    args = (df, outcome, unit or d.unit, d.time, d.treatment.cohort)
+    args = (df, d.column(outcome, transform), unit or d.unit, d.time, d.treatment.cohort)
     res = run(minimum_detectable_effect, *args, tolerate=sample.tolerate, **kw)
     if isinstance(res, NotEstimable):
         return {"mde": math.nan, "mde_analytic": math.nan, "mde_calibrated": math.nan, "size": math.nan,

@@ -69,7 +69,7 @@ class National287g(Design):
         )
 
     def headline_spec(self) -> Spec:
-        return Spec("TWFE, wild cluster bootstrap interval (state clusters)", wild_cluster_bootstrap,
+        return Spec("TWFE, log(1 + rate); wild cluster bootstrap interval (state clusters)", wild_cluster_bootstrap,
                     {"n_boot": self.n_boot})  # fmt: skip
 
     def robustness_specs(self) -> tuple[Spec, ...]:
