@@ -36,7 +36,7 @@
 # counties' rates fall by more per 100,000, which biases a levels DiD (README,
 # "Synthetic data"); estimates in levels are shown beside it.
 #
-# **Specification.** Declared once in `enforcement_crime.designs.nc_287g`
+# **Specification.** Declared once in [`enforcement_crime.designs.nc_287g`](../../src/enforcement_crime/designs/nc_287g.py)
 # (sample, treatment coding, outcomes, estimators and their options); this
 # notebook only opens the design on a panel, calls it, shows and saves.
 # `options` changes declared fields for one run (e.g. `{"rule": "share_of_year"}`).

@@ -35,7 +35,7 @@
 # counties' rates fall by more per 100,000, which biases a levels DiD (README,
 # "Synthetic data"); estimates in levels are shown beside it.
 #
-# **Specification.** Declared once in `enforcement_crime.designs.national_287g`;
+# **Specification.** Declared once in [`enforcement_crime.designs.national_287g`](../../src/enforcement_crime/designs/national_287g.py);
 # this notebook opens the design on a panel, calls it, shows and saves.
 # `options` changes declared fields for one run (e.g. `{"models": ["jail"]}`).
 #

@@ -31,7 +31,7 @@
 # Dask cluster (here a local one; point `dask_address` at a real scheduler).
 #
 # **Specification.** The sample, treatment coding, unit, clusters and weights
-# are those of the SC county design (`enforcement_crime.designs.sc_counties`);
+# are those of the SC county design ([`enforcement_crime.designs.sc_counties`](../../src/enforcement_crime/designs/sc_counties.py));
 # the grid below varies the choices it leaves open.
 #
 # **Inputs.** `data_source` (default: the built-in synthetic panel, true effect

@@ -38,7 +38,7 @@
 # counties' rates fall by more per 100,000, which biases a levels DiD (README,
 # "Synthetic data"); estimates in levels are shown beside it.
 #
-# **Specification.** Declared once in `enforcement_crime.designs.sc_counties`
+# **Specification.** Declared once in [`enforcement_crime.designs.sc_counties`](../../src/enforcement_crime/designs/sc_counties.py)
 # (window 2004-2014, counties with an SC date, treatment coding, outcomes in
 # levels and log(1 + rate), estimators and options); this notebook opens the
 # design on a panel, calls it, shows and saves. `options` changes declared

@@ -34,7 +34,7 @@
 # counties' rates fall by more per 100,000, which biases a levels DiD (README,
 # "Synthetic data"); estimates in levels are shown beside it.
 #
-# **Specification.** Declared once in `enforcement_crime.designs.sc_cities`
+# **Specification.** Declared once in [`enforcement_crime.designs.sc_cities`](../../src/enforcement_crime/designs/sc_cities.py)
 # (window, "medium and large" threshold, treatment coding, outcomes,
 # estimators); this notebook opens the design on a panel, calls it, shows and
 # saves. `options` changes declared fields for one run (e.g.
