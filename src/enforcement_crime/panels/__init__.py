@@ -4,14 +4,17 @@
 is the one load call notebooks make (``panel_mark(df)``: the words every
 output made from the panel carries) (:mod:`~enforcement_crime.panels.load`).
 
-Building: one module per panel (``cius_county``, ``kaplan_county``,
+Building: one module per panel (``cius_county``, ``cius_county_constant``,
+``cius_sheriff``, ``cius_sheriff_balanced``, ``kaplan_county``,
 ``icpsr_county``, ``city_sc``, ``nc_county``), each declaring a
 :class:`~enforcement_crime.panels.registry.PanelSpec`; the registry
 (:mod:`~enforcement_crime.panels.registry`) finds them and ``data build``
 (:mod:`~enforcement_crime.panels.runner`), ``data status``
 (:mod:`~enforcement_crime.panels.commands`) and the manifests
 (:mod:`~enforcement_crime.panels.manifest`) loop over it. Shared steps:
-:mod:`~enforcement_crime.panels.common`, :mod:`~enforcement_crime.panels.matching`,
+:mod:`~enforcement_crime.panels.common`, :mod:`~enforcement_crime.panels.cius_common`
+(CIUS city rule, Table 11 rule, agency identities, coverage, composition report),
+:mod:`~enforcement_crime.panels.matching`,
 :mod:`~enforcement_crime.panels.states`, :mod:`~enforcement_crime.panels.fips`
 (documented county-code repairs with a report), :mod:`~enforcement_crime.panels.timing`
 (Secure Communities activation and 287(g) adoption per county) and

@@ -13,9 +13,10 @@ with their own police (its UCR population, LEAIC 2012, is in
 
 The county agency
 -----------------
-31 counties list both a sheriff's office and a county police department in
-Table 10 in some year (Maryland's large counties, Georgia's Cobb, Clayton,
-DeKalb, Gwinnett..., Suffolk NY, Horry SC, Gaston NC). Where a county police
+In the shared copies 48 counties list a county police department in Table 10
+in some year, most of them beside a sheriff's office (Maryland's large
+counties, Georgia's Cobb, Clayton, DeKalb, Gwinnett..., Suffolk NY, Horry SC,
+Gaston NC). Where a county police
 department exists it patrols the unincorporated county and reports almost
 all of the Table 10 crime of that county; the sheriff's office then runs the
 jail and the courts (Gaston 2007: police 289 violent and 1,956 property
