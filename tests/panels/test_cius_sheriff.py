@@ -26,7 +26,10 @@ POP = {
     "01001": 55000,
     "37071": 210000,
 }
-SET_ASIDE = "sheriff's office of a county whose county police department is the county agency"
+SET_ASIDE = (
+    "sheriff's office of a county whose county police department is the county agency "
+    "(both listed in some year)"
+)
 
 
 def population(pop=POP, years=range(2004, 2017)) -> pd.DataFrame:
@@ -102,10 +105,15 @@ def test_balanced_one_row_per_county_for_every_year(tables, crosswalk):
     man.check()
 
 
-def gaston_inputs(tables, crosswalk):
-    """The fixture tables plus Gaston NC: sheriff and county police in 2013, sheriff only in 2016."""
-    t13 = next(t for t in tables if t["table"].iloc[0] == "county" and t["year"].iloc[0] == 2013)
-    t16 = next(t for t in tables if t["table"].iloc[0] == "county" and t["year"].iloc[0] == 2016)
+def gaston_inputs(tables, crosswalk, rows=None):
+    """The fixture tables plus Gaston NC rows ``(year, agency, violent, property)``; by default
+    as in the real 2007 table: sheriff and county police in 2013, the sheriff alone in 2016."""
+    if rows is None:
+        rows = [
+            (2013, "Gaston", 16, 6),
+            (2013, "Gaston County Police Department", 289, 1956),
+            (2016, "Gaston", 15, 0),
+        ]
 
     def add(frame, agency, violent, prop):
         row = frame[frame["state"] == "NORTH CAROLINA"].iloc[[0]].copy()
@@ -119,14 +127,14 @@ def gaston_inputs(tables, crosswalk):
         row["violent"], row["property"] = violent, prop
         return pd.concat([frame, row], ignore_index=True)
 
-    t13 = add(add(t13, "Gaston", 16, 6), "Gaston County Police Department", 289, 1956)
-    t16 = add(t16, "Gaston", 15, 0)
-    others = [
-        t
-        for t in tables
-        if t is not None
-        and not (t["table"].iloc[0] == "county" and t["year"].iloc[0] in (2013, 2016))
-    ]
+    out = []
+    for t in tables:
+        year = int(t["year"].iloc[0])
+        if t["table"].iloc[0] == "county":
+            for y, agency, v, p in rows:
+                if y == year:
+                    t = add(t, agency, v, p)
+        out.append(t)
     extra = crosswalk.iloc[[0, 0]].copy()
     extra["agency_name"] = ["GASTON COUNTY SHERIFF'S OFFICE", "GASTON COUNTY POLICE DEPARTMENT"]
     extra["agency_type"] = ["sheriff", "local police"]
@@ -135,7 +143,45 @@ def gaston_inputs(tables, crosswalk):
     extra["population"] = pd.array([3_000, 86_000], dtype=crosswalk["population"].dtype)
     extra["ori7"] = ["NC03600", "NC03605"]
     extra["part_of_larger"] = False
-    return [*others, t13, t16], pd.concat([crosswalk, extra], ignore_index=True)
+    return out, pd.concat([crosswalk, extra], ignore_index=True)
+
+
+def test_a_county_police_never_listed_beside_the_sheriff_continues_its_series(tables, crosswalk):
+    # a police department that took over the sheriff's patrol (Salt Lake UT 2011): both kept
+    tabs, cw = gaston_inputs(
+        tables,
+        crosswalk,
+        [(2013, "Gaston", 300, 2000), (2016, "Gaston County Police Department", 310, 2100)],
+    )
+    panel, man = cius_sheriff_panel(tabs, cw, population())
+    g = panel[panel["fips"] == "37071"].set_index("year")
+    assert list(g.index) == [2013, 2016]
+    assert g["county_agency"].tolist() == ["sheriff", "county police"]
+    assert g["violent"].tolist() == [300, 310]
+    assert SET_ASIDE not in man.dropped
+    assert man.reports["county_police_without_a_sheriff_alongside"] == ["37071"]
+    assert man.reports["county_police_counties"] == []
+
+
+def test_known_fbi_misspellings_find_their_county(crosswalk):
+    from enforcement_crime.panels.matching import match_cius_agencies
+
+    cw = crosswalk.iloc[[0, 0]].copy()
+    cw["state_fips"], cw["fips"] = ["36", "47"], ["36079", "47169"]
+    cw["county_name"] = ["PUTNAM", "TROUSDALE"]
+    rows = pd.DataFrame(
+        {
+            "year": [2005, 2009],
+            "table": "county",
+            "state": ["NEW YORK", "TENNESSEE"],
+            "agency_group": "Nonmetropolitan Counties",
+            "agency": ["Putman", "Hartsville/Trousdale"],
+            "unit": pd.NA,
+            "population": pd.NA,
+        }
+    )
+    got = match_cius_agencies(rows, pd.concat([crosswalk, cw], ignore_index=True))
+    assert got["fips"].tolist() == ["36079", "47169"]
 
 
 def test_gaston_county_police_is_the_county_agency(tables, crosswalk):

@@ -13,22 +13,26 @@ with their own police (its UCR population, LEAIC 2012, is in
 
 The county agency
 -----------------
-In the shared copies 48 counties list a county police department in Table 10
-in some year, most of them beside a sheriff's office (Maryland's large
-counties, Georgia's Cobb, Clayton, DeKalb, Gwinnett..., Suffolk NY, Horry SC,
-Gaston NC). Where a county police
-department exists it patrols the unincorporated county and reports almost
-all of the Table 10 crime of that county; the sheriff's office then runs the
-jail and the courts (Gaston 2007: police 289 violent and 1,956 property
-crimes, sheriff 16 and 6). Rule: **when a county lists a county police
-department in any year of the window, the county police department is the
-county agency in every year**, and the sheriff's rows are set aside
-(counted in the manifest and listed in ``reports["county_police_counties"]``);
-a year in which that police department is not listed has no row (a
-sheriff-only count would be another agency, with a tenth of the crime).
-Summing both would make the county total jump whenever one of them is not
-listed (Gaston's police is listed in 2004, 2005, 2007, 2011, 2012 and 2014
-only; its sheriff in 2007-2014 and 2016).
+In the shared copies 31 counties list a sheriff's office **and** a county
+police department in the same year (Maryland's large counties, Georgia's
+Cobb, Clayton, DeKalb..., Suffolk NY, Horry SC, Gaston NC). There the county
+police patrols the unincorporated county and reports almost all of the Table
+10 crime; the sheriff's office runs the jail and the courts (Gaston 2007:
+police 289 violent and 1,956 property crimes, sheriff 16 and 6). Rule: **in
+a county where both are listed in some year of the window, the county police
+department is the county agency in every year**, and the sheriff's rows are
+set aside (counted in the manifest and listed in
+``reports["county_police_counties"]``); a year in which that police
+department is not listed has no row (a sheriff-only count would be another
+agency, with a tenth of the crime). Summing both would make the county total
+jump whenever one of them is not listed (Gaston's police is listed in 2004,
+2005, 2007, 2011, 2012 and 2014 only; its sheriff in 2007-2014 and 2016).
+Where the two are never listed in the same year, each year's Table 10 row is
+the county agency: a county police that is the only county agency (New Castle
+DE, Hawaii's and Virginia's county police) or that took over the sheriff's
+patrol (Salt Lake UT: the sheriff to 2010, the Unified Police Department from
+2011; ``reports["county_police_without_a_sheriff_alongside"]``; the
+composition report shows the change).
 
 Gaston County NC (37071) is one of the nine NC 287(g) counties; its
 agreement (jail model) is the Gaston County **sheriff's**. The jail books the
@@ -165,7 +169,7 @@ def cius_sheriff_panel(
     m.drop("Table 10 row of a year not built", int(out_of_years.sum()))
     m.rules.update(
         unit="the county agency of CIUS Table 10: the sheriff's office, or the county police "
-        "department where the county has one (then the sheriff's rows are set aside)",
+        "department where both are listed in some year (then the sheriff's rows are set aside)",
         rates=RATE_CAVEAT,
         rape="revised definition from 2013 where reported, else legacy",
         missing="a county count is missing when the agency's count is blank",
@@ -183,8 +187,9 @@ def cius_sheriff_panel(
         "NOT COUNTY TOTALS: FBI CIUS Table 10 counts the sheriff's office or county police only. "
         + RATE_CAVEAT
         + ".",
-        "Counties with a county police department use it as the county agency in every year "
-        "(the sheriff's rows are set aside); Gaston NC (37071, a 287(g) county whose jail "
+        "Counties listing a sheriff's office and a county police department in the same year "
+        "use the county police as the county agency in every year (the sheriff's rows are set "
+        "aside); Gaston NC (37071, a 287(g) county whose jail "
         "agreement is the sheriff's) is one: its county police is listed in 2004, 2005, 2007, "
         "2011, 2012 and 2014 only (see reports.county_police_counties).",
     ]
@@ -211,10 +216,14 @@ def cius_sheriff_panel(
     work["published"] = published(work)
     listed = work
 
-    police_counties = set(work.loc[work["kind"] == "police", "fips"])
+    kinds = work.groupby(["fips", "year"])["kind"].nunique()
+    police_counties = set(kinds[kinds > 1].index.get_level_values("fips"))
     aside = (work["kind"] == "sheriff") & work["fips"].isin(police_counties)
+    alone = set(work.loc[work["kind"] == "police", "fips"]) - police_counties
+    m.reports["county_police_without_a_sheriff_alongside"] = sorted(alone)
     m.drop(
-        "sheriff's office of a county whose county police department is the county agency",
+        "sheriff's office of a county whose county police department is the county agency "
+        "(both listed in some year)",
         int(aside.sum()),
     )
     both = []

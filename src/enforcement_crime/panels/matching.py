@@ -18,6 +18,7 @@ from enforcement_crime.panels.common import modal
 from enforcement_crime.panels.states import STATE_NAMES
 
 __all__ = [
+    "COUNTY_ALIASES",
     "normalise_name",
     "match_cius_agencies",
     "match_cities",
@@ -240,15 +241,45 @@ def match_cities(out: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Table 10 names that are no LEAIC county name: (state FIPS, CIUS name key) -> LEAIC county key.
+#: FBI misspellings and consolidated governments seen in the 2004-2016 copies.
+COUNTY_ALIASES: dict[tuple[str, str], str] = {
+    ("13", "AUGUSTA RICHMOND"): "RICHMOND",  # Augusta-Richmond County consolidated government
+    ("18", "BARTHOLEMEW"): "BARTHOLOMEW",  # 2016 misspelling
+    ("20", "POTTAWATTAMIE"): "POTTAWATOMIE",  # 2008: Kansas's county (Pottawattamie is Iowa's)
+    ("24", "ALLEGHENY COUNTY BUREAU OF POLICE"): "ALLEGANY",  # Maryland, 2009 misspelling
+    ("24", "ALLEGANY COUNTY BUREAU OF POLICE"): "ALLEGANY",
+    ("26", "ALLEGANY"): "ALLEGAN",  # Michigan, 2011 misspelling
+    ("32", "CARSON CITY"): "CARSON CITY CITY",  # LEAIC: "CARSON CITY (CITY)", consolidated
+    ("46", "OGLALA LAKOTA"): "SHANNON",  # renamed in 2015 (FIPS 46113 -> 46102, panels.fips)
+    ("32", "STORY"): "STOREY",  # 2015 misspelling
+    ("36", "DUCHESS"): "DUTCHESS",  # 2015 misspelling
+    ("36", "PUTMAN"): "PUTNAM",  # 2005 misspelling
+    ("36", "WESTCHESTER PUBLIC SAFETY"): "WESTCHESTER",  # Westchester County Dept of Public Safety
+    ("47", "HARTSVILLE TROUSDALE"): "TROUSDALE",  # Hartsville/Trousdale metropolitan government
+    # the Unified Police Department of Greater Salt Lake took over the sheriff's patrol (2011-)
+    ("49", "SALT LAKE COUNTY UNIFIED"): "SALT LAKE",
+}
+
+
 def match_county_agencies(out: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
-    """Step 2 of :func:`match_cius_agencies`: Table 10 sheriffs and county police -> county by name."""
+    """Step 2 of :func:`match_cius_agencies`: Table 10 sheriffs and county police -> county by name.
+
+    The name key (:func:`_county_key`) is looked up among LEAIC's county names in the state,
+    through :data:`COUNTY_ALIASES` for known FBI misspellings, then with spaces ignored.
+    """
     cn = crosswalk.dropna(subset=["fips", "county_name"]).copy()
     cn["key"] = cn["county_name"].map(_county_key)
     cmap = modal(cn, ["state_fips", "key"], "fips").to_dict()
     counties = out["table"] == "county"
     ck = [
-        (s, _county_key(a))
-        for s, a in zip(out.loc[counties, "state_fips"], out.loc[counties, "agency"], strict=True)
+        (s, COUNTY_ALIASES.get((s, k), k))
+        for s, k in (
+            (s, _county_key(a))
+            for s, a in zip(
+                out.loc[counties, "state_fips"], out.loc[counties, "agency"], strict=True
+            )
+        )
     ]
     hit = pd.Series([cmap.get(k, pd.NA) for k in ck], index=out.index[counties], dtype="string")
     out.loc[counties, "fips"] = hit
