@@ -268,6 +268,6 @@ def test_real_sheriff_panels(real):
     per = bal.groupby("fips")["year"].nunique()
     assert (per == len(have)).all() and len(bal) == len(per) * len(have)
     assert bal["violent"].notna().all() and bal["property"].notna().all()
-    # 535 counties for 2004-2016 when written; hundreds at least
+    # 540 counties for 2004-2016 when written; hundreds at least
     assert len(per) > 300
     assert "37071" not in set(bal["fips"])  # Gaston's police is listed in 6 of 13 years
