@@ -54,6 +54,9 @@ def test_nc_cases_are_the_notebook_specs(samples):
     d = samples["287g_nc"].design
     specs = _specs("287g_nc", samples)
     assert specs["TWFE, analytic CR1"] == d.robust_spec() == d.twfe_specs()[0]
+    level = specs["TWFE, analytic CR1, level"]
+    assert level == dataclasses.replace(d.robust_spec(), transform="level")
+    assert size.scale_of(d, specs["TWFE, analytic CR1"]) == d.transform  # the headline scale
     assert specs["TWFE, wild cluster bootstrap"] == d.headline_spec()
     assert specs["TWFE, wild cluster bootstrap"].options["n_boot"] == d.n_boot == 999
     ri = specs["TWFE, randomization inference (population strata)"]
@@ -65,7 +68,7 @@ def test_nc_cases_are_the_notebook_specs(samples):
     assert tests["TWFE, randomization inference (population strata)"] == "permutation"
     # the draws follow the design option, as in the notebook (designs.get(key, n_boot=...))
     small = size.design_for("287g_nc", n_boot=99, n_perm=49)
-    case = size.SIZE_CASES["287g_nc"][2]
+    (case,) = [c for c in size.SIZE_CASES["287g_nc"] if c.method == "ri_spec"]
     assert case.spec(small).options["n_perm"] == 49
 
 
@@ -87,23 +90,30 @@ def test_sc_county_cases_are_the_grid_and_the_dynamic_estimators(samples):
     specs = _specs("sc_county", samples)
     grid = [spec for _, _, spec in d.twfe_grid()]
     assert [sp for sp in specs.values() if sp.estimator is grid[0].estimator] == grid
+    assert specs["TWFE, wild cluster bootstrap"] == d.headline_spec()
+    assert specs["TWFE, wild cluster bootstrap"].options["n_boot"] == d.n_boot
     for tr in ("level", "log"):
         cs = specs[f"Callaway-Sant'Anna, not yet treated, {tr}"]
         assert cs == dataclasses.replace(d.cs_spec(), transform=tr)
         assert cs.options["base_period"] == "universal"
         imp = specs[f"imputation, {tr}"]
         assert imp == dataclasses.replace(d.imputation_spec(d.horizons(s)), transform=tr)
-    # the headline (TWFE, levels, no trends) is recognised although the grid labels it differently
     heads = [n for n, sp in specs.items() if size.is_headline(d, sp)]
-    assert heads == ["TWFE, level, no trends"]
+    assert heads == ["TWFE, wild cluster bootstrap"]
+    # is_headline ignores labels, resolves the design's scale and options at their defaults
+    twfe_head = dataclasses.replace(d.headline_spec(), label="x", options={"n_boot": d.n_boot})
+    assert size.is_headline(d, dataclasses.replace(twfe_head, transform=d.transform))
+    other = "level" if d.transform == "log" else "log"
+    assert not size.is_headline(d, dataclasses.replace(twfe_head, transform=other))
 
 
 def test_sc_city_cases_in_levels_and_logs(samples):
     d = samples["sc_city"].design
     specs = _specs("sc_city", samples)
+    assert specs["TWFE, wild cluster bootstrap"] == d.headline_spec()
     for tr in ("level", "log"):
         assert specs[f"TWFE, analytic CR1, {tr}"] == dataclasses.replace(
-            d.headline_spec(), transform=tr
+            d.robust_spec(), transform=tr
         )
         assert specs[f"Callaway-Sant'Anna, not yet treated, {tr}"] == dataclasses.replace(
             d.cs_spec(), transform=tr
@@ -131,14 +141,17 @@ def test_analytic_p_value_normal_and_t():
 
 def test_rows_agree_with_the_estimators_own_90_percent_intervals(raw, samples):
     """reject_10 from the 95% fit == the estimator refitted with alpha=0.10 excludes 0 (t and normal)."""
-    rows = size.run_seed("sc_city", 0, raw=raw, outcomes=["index_rate", "violent_rate"])
+    analytic = [c for c in size.SIZE_CASES["sc_city"] if c.test == "interval"]
+    assert len(analytic) == 6  # TWFE, Callaway-Sant'Anna, imputation; levels and logs
+    rows = size.run_seed("sc_city", 0, raw=raw, outcomes=["index_rate", "violent_rate"],
+                         cases=[c.name for c in analytic])  # fmt: skip
     assert list(rows.columns) == list(size.ROW_COLUMNS)
-    assert len(rows) == 2 * len(size.SIZE_CASES["sc_city"])
+    assert len(rows) == 2 * len(analytic)
     assert not rows["refused"].any()
     excl95 = (rows["conf_low"] > 0) | (rows["conf_high"] < 0)
     assert (rows["reject_05"] == excl95).all()
     s = samples["sc_city"]
-    for c in size.SIZE_CASES["sc_city"]:
+    for c in analytic:
         spec = c.spec(s.design, s)
         for outcome in ("index_rate", "violent_rate"):
             r90 = spec.fit(s, outcome, alpha=0.10)
@@ -149,9 +162,12 @@ def test_rows_agree_with_the_estimators_own_90_percent_intervals(raw, samples):
             assert row["p_value"] == pytest.approx(
                 size.analytic_p_value(h["estimate"], h["std_error"], h["conf_low"], h["conf_high"],
                                       alpha=0.10)[0], rel=1e-6)  # fmt: skip
-    assert set(rows["p_source"]) == {"t(50)", "normal"}  # TWFE: t(G - 1), 51 state clusters
-    assert rows.loc[rows["case"].str.startswith("TWFE"), "p_source"].eq("t(50)").all()
-    assert rows["headline"].sum() == 2  # TWFE levels, two outcomes
+    # TWFE: Student t with G - 1 degrees of freedom (G state clusters); CS and imputation: normal
+    tw = rows["case"].str.startswith("TWFE")
+    expected_t = "t(" + (rows.loc[tw, "n_clusters"].astype(int) - 1).astype(str) + ")"
+    assert (rows.loc[tw, "p_source"] == expected_t).all(), rows.loc[tw, ["p_source", "n_clusters"]]
+    assert rows.loc[~tw, "p_source"].eq("normal").all()
+    assert rows["headline"].sum() == 0  # the headline is the wild bootstrap
 
 
 def test_bootstrap_and_permutation_rows_use_the_estimators_p_value(raw, monkeypatch):
@@ -229,7 +245,7 @@ def _hand_rows() -> pd.DataFrame:
         "seed": range(n), "estimate": [1.0, 2.0, 3.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
         "reject_05": [True, True] + [False] * 8, "reject_10": [True, True, True] + [False] * 7,
         "covers_truth": [False, False] + [True] * 8, "seconds": 0.5, "refused": False,
-        "p_value": [0.001, 0.04, 0.07] + [0.5] * 7,
+        "p_value": [0.001, 0.04, 0.07] + [0.5] * 7, "transform": "log",
     })  # fmt: skip
     b = a.assign(case="b", test="permutation", headline=False, reject_05=False, reject_10=False,
                  covers_truth=np.nan, estimate=0.0, p_value=0.5)  # fmt: skip
@@ -253,7 +269,7 @@ def test_summarise_rates_and_monte_carlo_errors():
     est = np.array([1.0, 2.0, 3.0, 4.0] + [0.0] * 6)
     assert a["mean_estimate"] == pytest.approx(1.0)
     assert a["mc_se_estimate"] == pytest.approx(est.std(ddof=1) / math.sqrt(10))
-    assert not a["within_3_8"] and bool(a["headline"])
+    assert not a["within_3_8"] and bool(a["headline"]) and a["scale"] == "log"
     # b: one refused seed is counted, not used; 0 rejections in 9 seeds (outside 3-8%); no coverage
     assert b["n_seeds"] == 9 and b["n_refused"] == 1
     assert b["reject_05"] == 0 and b["mc_se_05"] == 0 and not b["within_3_8"]
@@ -269,7 +285,7 @@ def test_summarise_rates_and_monte_carlo_errors():
         size.summarise(pd.concat([_hand_rows(), _hand_rows()]))
     md = size.markdown_table(size.summarise(_hand_rows()))
     assert (
-        "| d | **a** (headline) | y | 10 | 10.0 (9.5) | 20.0 (12.6) | 30.0 (14.5) | 80.0 (12.6) |"
+        "| d | **a** (headline) | log | y | 10 | 10.0 (9.5) | 20.0 (12.6) | 30.0 (14.5) | 80.0 (12.6) |"
         in md
     )
 

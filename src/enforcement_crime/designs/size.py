@@ -86,6 +86,7 @@ __all__ = [
     "markdown_table",
     "analytic_p_value",
     "is_headline",
+    "scale_of",
 ]
 
 #: the true effect of every treatment on the null panel, on every scale
@@ -202,6 +203,7 @@ def _sc_county_cases() -> tuple[SizeCase, ...]:
             ]
         )
     ]
+    out.append(SizeCase("TWFE, wild cluster bootstrap", "headline_spec", "bootstrap", seeded=True))
     for tr in ("level", "log"):
         out.append(SizeCase(f"Callaway-Sant'Anna, not yet treated, {tr}", "cs_spec", transform=tr))
         out.append(SizeCase(f"imputation, {tr}", "imputation_spec", transform=tr, horizons=True))
@@ -209,10 +211,10 @@ def _sc_county_cases() -> tuple[SizeCase, ...]:
 
 
 def _sc_city_cases() -> tuple[SizeCase, ...]:
-    out = []
+    out = [SizeCase("TWFE, wild cluster bootstrap", "headline_spec", "bootstrap", seeded=True)]
     for tr in ("level", "log"):
         out += [
-            SizeCase(f"TWFE, analytic CR1, {tr}", "headline_spec", transform=tr),
+            SizeCase(f"TWFE, analytic CR1, {tr}", "robust_spec", transform=tr),
             SizeCase(f"Callaway-Sant'Anna, not yet treated, {tr}", "cs_spec", transform=tr),
             SizeCase(f"imputation, {tr}", "imputation_spec", transform=tr),
         ]
@@ -223,6 +225,7 @@ def _sc_city_cases() -> tuple[SizeCase, ...]:
 SIZE_CASES: dict[str, tuple[SizeCase, ...]] = {
     "287g_nc": (
         SizeCase("TWFE, analytic CR1", "robust_spec"),
+        SizeCase("TWFE, analytic CR1, level", "robust_spec", transform="level"),
         SizeCase("TWFE, wild cluster bootstrap", "headline_spec", "bootstrap", seeded=True),
         SizeCase(
             "TWFE, randomization inference (population strata)",
@@ -241,7 +244,7 @@ SIZE_CASES: dict[str, tuple[SizeCase, ...]] = {
 def _pretrend_cases() -> dict[str, tuple[SizeCase, ...]]:
     from enforcement_crime.designs import get
 
-    name = "TWFE event study: joint pre-trend test (levels)"
+    name = "TWFE event study: joint pre-trend test"
     out = {k: (SizeCase(name, "event_spec", "pretrend"),) for k in SIZE_CASES}
     out["287g_national"] = tuple(
         SizeCase(f"{m}: {name}", "event_spec", "pretrend", model=m)
@@ -263,7 +266,7 @@ ROW_COLUMNS = (
 
 #: columns of :func:`summarise`'s frame
 SUMMARY_COLUMNS = (
-    "design", "case", "outcome", "test", "headline", "n_seeds", "n_refused",
+    "design", "case", "outcome", "test", "scale", "headline", "n_seeds", "n_refused",
     "reject_01", "mc_se_01", "reject_05", "mc_se_05", "reject_10", "mc_se_10", "coverage",
     "mc_se_coverage",
     "mean_estimate", "mc_se_estimate", "mean_seconds", "within_3_8",
@@ -357,6 +360,13 @@ def open_null(design: Design, raw: pd.DataFrame, seed: int, preset: str = "null"
     )
 
 
+def scale_of(design: Design, spec: Spec) -> str:
+    """``"log"`` or ``"level"``: the spec's own transform, else the design's headline scale."""
+    if spec.transform is not None:
+        return spec.transform
+    return getattr(design, "transform", "level")
+
+
 def _explicit_options(spec: Spec) -> dict:
     """``spec.options`` without the options set to the estimator's own default."""
     params = inspect.signature(spec.estimator).parameters
@@ -371,15 +381,17 @@ def _explicit_options(spec: Spec) -> dict:
 def is_headline(design: Design, spec: Spec) -> bool:
     """Whether ``spec`` is the design's headline test: same estimator, data and options.
 
-    Labels are ignored and an option set to the estimator's default counts as
-    absent, so the SC county grid's ``TWFE, level, no trends``
-    (``unit_trends=False``) is the headline TWFE.
+    Labels are ignored, the scale is compared after resolving the design's
+    default (:func:`scale_of`), and an option set to the estimator's default
+    counts as absent (``unit_trends=False`` is plain TWFE).
     """
     h = design.headline_spec()
-    same = ("estimator", "treatment", "transform", "weighted", "clustered", "term")
-    return all(getattr(spec, f) == getattr(h, f) for f in same) and _explicit_options(
-        spec
-    ) == _explicit_options(h)
+    same = ("estimator", "treatment", "weighted", "clustered", "term")
+    return (
+        all(getattr(spec, f) == getattr(h, f) for f in same)
+        and scale_of(design, spec) == scale_of(design, h)
+        and _explicit_options(spec) == _explicit_options(h)
+    )
 
 
 def _row(design, case, spec, outcome, seed, res, seconds) -> dict:
@@ -406,7 +418,7 @@ def _row(design, case, spec, outcome, seed, res, seconds) -> dict:
     return {
         "design": design.key, "case": case.name, "outcome": outcome, "test": case.test,
         "headline": is_headline(design, spec), "specification": spec.label,
-        "transform": spec.transform, "seed": seed, "term": h["term"], "estimate": est,
+        "transform": scale_of(design, spec), "seed": seed, "term": h["term"], "estimate": est,
         "std_error": se, "conf_low": lo, "conf_high": hi, "p_value": p, "p_source": source,
         "reject_05": p <= 0.05, "reject_10": p <= 0.10,
         "covers_truth": (lo <= TRUTH <= hi) if has_ci else np.nan,
@@ -419,7 +431,7 @@ def _refused_row(design, case, spec, outcome, seed, err, seconds) -> dict:
     row = dict.fromkeys(ROW_COLUMNS, np.nan)
     row.update(design=design.key, case=case.name, outcome=outcome, test=case.test,
                headline=is_headline(design, spec), specification=spec.label,
-               transform=spec.transform, seed=seed, seconds=seconds, refused=True,
+               transform=scale_of(design, spec), seed=seed, seconds=seconds, refused=True,
                note=f"estimator refused the panel: {err}")  # fmt: skip
     return row
 
@@ -602,6 +614,7 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
         est = ok["estimate"].astype(float)
         out.append({
             "design": design, "case": case, "outcome": outcome, "test": g["test"].iloc[0],
+            "scale": g["transform"].iloc[0] if "transform" in g else None,
             "headline": bool(g["headline"].iloc[0]), "n_seeds": n, "n_refused": int(refused.sum()),
             "reject_01": r01, "mc_se_01": s01, "reject_05": r05, "mc_se_05": s05,
             "reject_10": r10, "mc_se_10": s10,
@@ -642,14 +655,14 @@ def markdown_table(summary: pd.DataFrame) -> str:
         return "" if not math.isfinite(p) else f"{100 * p:.1f} ({100 * se:.1f})"
 
     lines = [
-        "| design | test | outcome | seeds | reject 1% | reject 5% | reject 10% | coverage 95% "
+        "| design | test | scale | outcome | seeds | reject 1% | reject 5% | reject 10% | coverage 95% "
         "| mean estimate | 3-8% |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|:---:|",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for r in summary.itertuples(index=False):
         name = f"**{r.case}** (headline)" if r.headline else r.case
         if r.n_seeds == 0:
-            lines.append(f"| {r.design} | {name} | {r.outcome} | 0 | refused on {r.n_refused} seeds "
+            lines.append(f"| {r.design} | {name} | {r.scale} | {r.outcome} | 0 | refused on {r.n_refused} seeds "
                          "| | | | | |")  # fmt: skip
             continue
         est = (
@@ -660,7 +673,7 @@ def markdown_table(summary: pd.DataFrame) -> str:
         flag = "yes" if r.within_3_8 else "**no**"
         ref = f" (+{r.n_refused} refused)" if r.n_refused else ""
         lines.append(
-            f"| {r.design} | {name} | {r.outcome} | {r.n_seeds}{ref} | {pct(r.reject_01, r.mc_se_01)} "
+            f"| {r.design} | {name} | {r.scale} | {r.outcome} | {r.n_seeds}{ref} | {pct(r.reject_01, r.mc_se_01)} "
             f"| {pct(r.reject_05, r.mc_se_05)} "
             f"| {pct(r.reject_10, r.mc_se_10)} | {pct(r.coverage, r.mc_se_coverage)} | {est} | {flag} |"
         )
