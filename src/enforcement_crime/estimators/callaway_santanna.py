@@ -272,20 +272,26 @@ def callaway_santanna(
     ``benchmarks/cs_wild_size.py``). For fixed cohorts, weights and
     controls, every ATT(g, t), aggregation and influence function is linear
     in the outcome matrix, so the estimator can be re-run exactly on
-    bootstrap outcomes. Fitted values :math:`\hat Y` of the unit +
-    cohort-by-period model (which reproduce every unconditional ATT(g, t));
-    for :math:`H_0: \theta = \theta_0` the null is imposed by
-    :math:`\hat Y_0 = \hat Y - c f` where :math:`f` indicates the treated
-    unit-periods the term averages and :math:`c` makes
-    :math:`\theta(\hat Y_0) = \theta_0`; residuals
-    :math:`\hat u_0 = Y - \hat Y_0`. Draw :math:`v_g` per cluster (Webb or
+    bootstrap outcomes. Restricted model of :math:`H_0: \theta = \theta_0`
+    (the analogue of the TWFE WCR): :math:`Y = \alpha_i + \lambda_t +
+    \theta_0 h + u`, where :math:`h = f/\theta(f)` and :math:`f` indicates the
+    treated unit-periods the term averages, so :math:`\theta(h) = 1` and the
+    unit + period part has every ATT(g, t) equal to 0. Fitted values
+    :math:`\hat Y_0` and residuals :math:`\hat u_0` by least squares
+    (closed form on the balanced panel, weighted by ``weights``). Draw
+    :math:`v_g` per cluster (Webb or
     Rademacher), set :math:`Y^* = \hat Y_0 + v_{g(i)} \hat u_0`, recompute
     the term and its analytic clustered SE exactly as above (with
     :math:`G/(G-1)`), and :math:`t^* = (\theta^* - \theta_0)/\mathrm{se}^*`.
     p-value :math:`P^*(|t^*| \ge |t|)` with :math:`t = (\hat\theta-\theta_0)/\mathrm{se}`
     (ties within 1e-9 relative count as extreme); the interval collects the
     :math:`\theta_0` not rejected at ``alpha``. Unclustered, every unit is its
-    own cluster.
+    own cluster. ``impose_null=False``: residuals of the unit +
+    cohort-by-period model (which reproduces every unconditional ATT(g, t)),
+    :math:`t^*` centred at the fitted values' estimate, symmetric
+    percentile-t interval. Cost: the estimator is evaluated on about
+    ``G * (1 + n_terms)`` outcome matrices (``G`` clusters), once, before
+    the draws.
 
     **Sample.** The panel is balanced first (units missing any period are
     dropped and counted, as R ``did`` does by default); units treated in the
