@@ -19,6 +19,11 @@ The common contract (tested in ``tests/estimators/test_api_contract.py``):
 - fixed effects are absorbed by one within-transformation and cluster-robust
   variances use one CR1 convention (``estimators/_core.py``).
 
+Few-cluster inference: :func:`wild_cluster_bootstrap` (TWFE coefficient,
+optional ``controls``), ``callaway_santanna(..., inference="wild_cluster")``
+(restricted wild cluster bootstrap-t of every aggregated term) and
+:func:`randomization_inference`.
+
 Power helpers: :func:`minimum_detectable_effect` (simulation),
 :func:`analytic_mde` and :func:`placebo_calibrated_mde`.
 """
