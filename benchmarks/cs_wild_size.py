@@ -14,7 +14,21 @@ SYNTHETIC data). For each replication the 5%-level test of
   unit + cohort-by-period model, symmetric percentile-t interval).
 
 and the rejection rate is reported with its binomial Monte Carlo standard
-error ``sqrt(p (1 - p) / reps)``. Usage::
+error ``sqrt(p (1 - p) / reps)``.
+
+Measured (seeds 0-199, 999 draws; 2026-12-02), rejection rate at 5% (MC SE):
+
+=============================  ==============  ==============
+method                         rho = 0         rho = 0.5
+=============================  ==============  ==============
+analytic                       0.105 (0.022)   0.110 (0.022)
+wild_cluster (Rademacher)      0.030 (0.012)   0.040 (0.014)
+wild_cluster_webb              0.040 (0.014)   0.050 (0.015)
+wild_cluster_unrestricted      0.095 (0.021)   0.090 (0.020)
+=============================  ==============  ==============
+
+The restricted bootstrap fixes the size; the unrestricted one does not
+(as for the TWFE wild bootstrap with few treated clusters). Usage::
 
     python benchmarks/cs_wild_size.py --reps 200 --n-boot 999 [--rho 0.5] [--csv out.csv]
 """
