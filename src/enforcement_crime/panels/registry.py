@@ -22,6 +22,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -173,13 +174,13 @@ _NOT_PANELS = frozenset(
 
 
 def _discover() -> dict[str, PanelSpec]:
-    import enforcement_crime.panels as pkg
-
+    # the package's own folder and name, without importing the package from here (no import cycle)
+    folder, package = [str(Path(__file__).parent)], __name__.rsplit(".", 1)[0]
     found: dict[str, PanelSpec] = {}
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+    for info in sorted(pkgutil.iter_modules(folder), key=lambda i: i.name):
         if info.name in _NOT_PANELS or info.name.startswith("_"):
             continue
-        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        mod = importlib.import_module(f"{package}.{info.name}")
         spec = getattr(mod, "SPEC", None)
         if isinstance(spec, PanelSpec):
             if spec.name in found:
