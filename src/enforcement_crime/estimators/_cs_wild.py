@@ -20,9 +20,13 @@ import pandas as pd
 import scipy.sparse as sp
 
 from enforcement_crime.estimators._common import EstimatorInputError
+from enforcement_crime.estimators._core import cr1_scale, draw_cluster_weights
 from enforcement_crime.estimators._cs_aggregate import CSAggregator
 
 __all__ = [
+    "apply_wild_cluster",
+    "check_boot_options",
+    "wild_note",
     "CSLinearMap",
     "WildTermTest",
     "saturated_fit",
@@ -346,3 +350,73 @@ def wild_summary(tests, terms, alpha) -> pd.DataFrame:
         lo, hi = tt.interval(alpha)
         rows.append((term, tt.pval(0.0), lo, hi))
     return pd.DataFrame(rows, columns=["term", "p_value", "conf_low", "conf_high"])
+
+
+def check_boot_options(inference, bootstrap_weights, impose_null, n_boot) -> str | None:
+    """Resolve the default bootstrap weights; refuse options that the chosen inference ignores."""
+    if impose_null is not True and inference != "wild_cluster":
+        raise EstimatorInputError(
+            f"impose_null applies only to inference='wild_cluster' (got inference={inference!r})"
+        )
+    if inference == "bootstrap":
+        return "mammen" if bootstrap_weights is None else bootstrap_weights
+    if inference == "wild_cluster":
+        bw = "auto" if bootstrap_weights is None else bootstrap_weights
+        if bw not in ("auto", "webb", "rademacher"):
+            raise EstimatorInputError(
+                f"bootstrap_weights for inference='wild_cluster' must be 'auto', 'webb' or "
+                f"'rademacher', got {bw!r}"
+            )
+        if n_boot < 2:
+            raise EstimatorInputError(f"n_boot must be at least 2, got {n_boot}")
+        return bw
+    if bootstrap_weights is not None:
+        raise EstimatorInputError(
+            f"bootstrap_weights={bootstrap_weights!r} needs inference='bootstrap' or 'wild_cluster'"
+        )
+    return None
+
+
+def apply_wild_cluster(
+    table, extra, L, U, clustered, n_boot, weight_type, impose_null, seed, alpha
+):
+    """Replace the aggregated terms' intervals by wild cluster bootstrap-t intervals (in place)."""
+    Gc = L.Gc
+    wt = weight_type if weight_type != "auto" else ("webb" if Gc < 12 else "rademacher")
+    V, full = draw_cluster_weights(wt, Gc, n_boot, np.random.default_rng(seed))
+    rows = table.set_index("term").loc[L.terms]
+    factor = cr1_scale(Gc) if clustered else 1.0
+    tests = term_tests(
+        L, U, rows["estimate"].to_numpy(), rows["std_error"].to_numpy(), factor, V, impose_null
+    )
+    summ = wild_summary(tests, L.terms, alpha)
+    pos = pd.Index(table["term"]).get_indexer(summ["term"])
+    table.loc[pos, "conf_low"] = summ["conf_low"].to_numpy()
+    table.loc[pos, "conf_high"] = summ["conf_high"].to_numpy()
+    extra["wild_cluster"] = summ
+    k = L.terms.index("ATT(simple)") if "ATT(simple)" in L.terms else None
+    ok = k is not None and tests[k] is not None
+    extra["p_value"] = float(summ["p_value"].iloc[k]) if ok else np.nan
+    extra["t_stat"] = tests[k].est / tests[k].se if ok else np.nan
+    extra["t_boot"] = tests[k].tboot(0.0) if ok else None
+    extra.update(n_boot=V.shape[1], full_enumeration=full, weight_type=wt, impose_null=impose_null)
+    return wt
+
+
+def wild_note(extra, cluster_name, seed) -> str:
+    """Notes text of the wild cluster bootstrap."""
+    draws = (
+        f"full enumeration of {extra['n_boot']} draws"
+        if extra["full_enumeration"]
+        else f"{extra['n_boot']} draws, seed {seed}"
+    )
+    by = f"clusters of {cluster_name}" if cluster_name else "units as clusters"
+    kind = (
+        "restricted (null imposed), intervals by test inversion"
+        if extra["impose_null"]
+        else ("unrestricted, symmetric percentile-t intervals")
+    )
+    return (
+        f"wild cluster bootstrap-t ({extra['weight_type']} weights on {by}, {draws}; {kind}); "
+        "std_error is the analytic clustered SE used to studentise"
+    )

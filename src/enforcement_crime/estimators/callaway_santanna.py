@@ -17,14 +17,14 @@ import pandas as pd
 from scipy.stats import norm
 
 from enforcement_crime.estimators._common import EstimatorInputError, normal_ci, prepare_panel
-from enforcement_crime.estimators._core import (
-    cluster_sums,
-    cr1_scale,
-    draw_cluster_weights,
-    warn_few_treated,
-)
+from enforcement_crime.estimators._core import cluster_sums, cr1_scale, warn_few_treated
 from enforcement_crime.estimators._cs_aggregate import CSAggregator
-from enforcement_crime.estimators._cs_wild import CSLinearMap, term_tests, wild_summary
+from enforcement_crime.estimators._cs_wild import (
+    CSLinearMap,
+    apply_wild_cluster,
+    check_boot_options,
+    wild_note,
+)
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["callaway_santanna"]
@@ -304,7 +304,7 @@ def callaway_santanna(
     ``did`` instead uses the nearest earlier observed period).
     """
     aggs = _check_options(control_group, base_period, inference, anticipation, aggregation)
-    bootstrap_weights = _check_boot_options(inference, bootstrap_weights, impose_null, n_boot)
+    bootstrap_weights = check_boot_options(inference, bootstrap_weights, impose_null, n_boot)
     controls = list(controls or ())
     s = _sample(data, outcome, unit, time, cohort, weights, cluster, controls, anticipation)
     U = _unit_arrays(s, weights, controls)
@@ -338,7 +338,7 @@ def callaway_santanna(
             U, glist, att_gt, control_group, anticipation, controls, aggs, s.times, ref,
             U.cl_codes if clustered else np.arange(U.n), U.n_cl if clustered else U.n,
         )  # fmt: skip
-        bootstrap_weights = _wild_cluster(
+        bootstrap_weights = apply_wild_cluster(
             table, extra, L, U, clustered, n_boot, bootstrap_weights, impose_null, seed, alpha
         )
     extra["reference_period"] = ref
@@ -362,7 +362,7 @@ def callaway_santanna(
             else "SE from unit influence function (no clustering)"
         )
         if inference == "analytic"
-        else _wild_note(extra, s.pp.names["cluster"] if clustered else None, seed)
+        else wild_note(extra, s.pp.names["cluster"] if clustered else None, seed)
         if inference == "wild_cluster"
         else f"multiplier bootstrap ({bootstrap_weights}, {n_boot} draws, seed {seed}, "
         + (f"clustered by {s.pp.names['cluster']})" if clustered else "by unit)"),
@@ -422,74 +422,6 @@ def _check_options(control_group, base_period, inference, anticipation, aggregat
     if bad:
         raise EstimatorInputError(f"unknown aggregation(s) {bad}; choose from {_AGGREGATIONS}")
     return aggs
-
-
-def _check_boot_options(inference, bootstrap_weights, impose_null, n_boot) -> str | None:
-    """Resolve the default bootstrap weights; refuse options that the chosen inference ignores."""
-    if impose_null is not True and inference != "wild_cluster":
-        raise EstimatorInputError(
-            f"impose_null applies only to inference='wild_cluster' (got inference={inference!r})"
-        )
-    if inference == "bootstrap":
-        return "mammen" if bootstrap_weights is None else bootstrap_weights
-    if inference == "wild_cluster":
-        bw = "auto" if bootstrap_weights is None else bootstrap_weights
-        if bw not in ("auto", "webb", "rademacher"):
-            raise EstimatorInputError(
-                f"bootstrap_weights for inference='wild_cluster' must be 'auto', 'webb' or "
-                f"'rademacher', got {bw!r}"
-            )
-        if n_boot < 2:
-            raise EstimatorInputError(f"n_boot must be at least 2, got {n_boot}")
-        return bw
-    if bootstrap_weights is not None:
-        raise EstimatorInputError(
-            f"bootstrap_weights={bootstrap_weights!r} needs inference='bootstrap' or 'wild_cluster'"
-        )
-    return None
-
-
-def _wild_cluster(table, extra, L, U, clustered, n_boot, weight_type, impose_null, seed, alpha):
-    """Replace the aggregated terms' intervals by wild cluster bootstrap-t intervals (in place)."""
-    Gc = L.Gc
-    wt = weight_type if weight_type != "auto" else ("webb" if Gc < 12 else "rademacher")
-    V, full = draw_cluster_weights(wt, Gc, n_boot, np.random.default_rng(seed))
-    rows = table.set_index("term").loc[L.terms]
-    factor = cr1_scale(Gc) if clustered else 1.0
-    tests = term_tests(
-        L, U, rows["estimate"].to_numpy(), rows["std_error"].to_numpy(), factor, V, impose_null
-    )
-    summ = wild_summary(tests, L.terms, alpha)
-    pos = pd.Index(table["term"]).get_indexer(summ["term"])
-    table.loc[pos, "conf_low"] = summ["conf_low"].to_numpy()
-    table.loc[pos, "conf_high"] = summ["conf_high"].to_numpy()
-    extra["wild_cluster"] = summ
-    k = L.terms.index("ATT(simple)") if "ATT(simple)" in L.terms else None
-    ok = k is not None and tests[k] is not None
-    extra["p_value"] = float(summ["p_value"].iloc[k]) if ok else np.nan
-    extra["t_stat"] = tests[k].est / tests[k].se if ok else np.nan
-    extra["t_boot"] = tests[k].tboot(0.0) if ok else None
-    extra.update(n_boot=V.shape[1], full_enumeration=full, weight_type=wt, impose_null=impose_null)
-    return wt
-
-
-def _wild_note(extra, cluster_name, seed) -> str:
-    """Notes text of the wild cluster bootstrap."""
-    draws = (
-        f"full enumeration of {extra['n_boot']} draws"
-        if extra["full_enumeration"]
-        else f"{extra['n_boot']} draws, seed {seed}"
-    )
-    by = f"clusters of {cluster_name}" if cluster_name else "units as clusters"
-    kind = (
-        "restricted (null imposed), intervals by test inversion"
-        if extra["impose_null"]
-        else ("unrestricted, symmetric percentile-t intervals")
-    )
-    return (
-        f"wild cluster bootstrap-t ({extra['weight_type']} weights on {by}, {draws}; {kind}); "
-        "std_error is the analytic clustered SE used to studentise"
-    )
 
 
 @dataclass
