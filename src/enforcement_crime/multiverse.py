@@ -43,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from time import perf_counter
 
@@ -477,8 +478,9 @@ def run_spec(
         ``n_clusters``, ``first_year``/``last_year`` of the estimation
         sample, ``rows_dropped`` (by the spec's data choices and the partial
         adoption year), ``status`` (``"ok"`` / ``"not estimable"`` /
-        ``"error"``), ``note``
-        (the reason, or what was dropped) and ``seconds``.
+        ``"error"``), ``note`` (the reason; else what was dropped and the
+        estimator's warnings, e.g. few treated clusters, recorded rather than
+        printed) and ``seconds``.
 
     Notes
     -----
@@ -542,7 +544,9 @@ def run_spec(
     if continuous:
         kw["treatment"] = share
     try:
-        res = run(est, *args, tolerate=tolerate_input_error, **kw)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = run(est, *args, tolerate=tolerate_input_error, **kw)
     except Exception as err:  # noqa: BLE001 - real panels only: recorded as status "error", never dropped
         if not tolerate_input_error:
             raise
@@ -551,6 +555,9 @@ def run_spec(
                     note=f"ESTIMATOR ERROR (not an input refusal; report it): {type(err).__name__}: {err}")  # fmt: skip
     bad = isinstance(res, NotEstimable)
     h = headline(res, None if bad else term)
+    said = [f"warning: {m}" for m in dict.fromkeys(str(w.message) for w in caught)]
+    note = "; ".join([h["note"]] if h["note"] else
+                     [*(f"{n} rows dropped: {why}" for why, n in dropped.items() if n), *said])  # fmt: skip
     years = data.loc[data[y].notna(), time]
     return _row(
         spec, start, estimate=h["estimate"], std_error=h["std_error"], conf_low=h["conf_low"],
@@ -559,7 +566,7 @@ def run_spec(
         first_year=int(years.min()) if len(years) else None,
         last_year=int(years.max()) if len(years) else None,
         status=("not estimable" if bad else "ok"),
-        note=h["note"] or "; ".join(f"{n} rows dropped: {why}" for why, n in dropped.items() if n),
+        note=note,
         rows_dropped=int(sum(dropped.values())),
     )  # fmt: skip
 
