@@ -543,3 +543,29 @@ def test_run_samples_prepares_each_sample_once_and_reports_unusable_ones(monkeyp
         )
         assert sub["first_year"].min() >= mv.parse_window(window)[0]
         assert sub["last_year"].max() <= mv.parse_window(window)[1]
+
+
+@pytest.mark.slow
+def test_research_grid_on_the_real_panels_gives_over_1000_valid_specifications():
+    """The research grid on the built real panels (data/processed; skipped when none is built): at least
+    1,000 specifications estimated, every one of the grid's rows present with a status, and the
+    not-estimated ones carrying their reason."""
+    from enforcement_crime import designs
+
+    panels, notes = mv.available_panels(mv.RESEARCH_PANELS)
+    if len(panels) < 2:
+        pytest.skip(f"fewer than two research panels built: {notes}")
+    grid = mv.spec_grid(mv.research_choices(panels), has_never_treated=False)
+    res, samples = mv.run_samples(
+        designs.get("sc_county"), grid, outcome="index_rate", n_jobs=2, progress=False
+    )
+    assert res["spec_id"].tolist() == grid["spec_id"].tolist()
+    assert int((res["status"] == "ok").sum()) >= 1000
+    assert (
+        len(samples) == 3 * 2 * len(panels) and not samples["synthetic"].any()
+    )  # windows x codings
+    bad = res[res["status"] != "ok"]
+    assert bad["note"].str.len().gt(0).all() and bad["estimate"].isna().all()
+    ok = res[res["status"] == "ok"]
+    assert ok[["estimate", "std_error", "n_obs", "n_clusters"]].notna().all().all()
+    assert (ok["conf_low"] <= ok["estimate"]).all() and (ok["estimate"] <= ok["conf_high"]).all()
