@@ -65,9 +65,9 @@
 # `reports/tables/methods/tab_methods_multiverse.*` (every specification, no
 # timing columns), `tab_methods_multiverse_samples.*`,
 # `tab_methods_multiverse_by_choice.*`. **Run time** on 2 cores: about 40 s with
-# the defaults (about 20 s of it the 96 specifications); the research grid
-# about 2.5 minutes on the three real panels
-# (`benchmarks/multiverse_scale.py` measures it).
+# the defaults (about 20 s of it the 96 specifications); the research grid on
+# the three real panels about 1 minute on an otherwise idle 2-core machine, 3
+# minutes when it is shared (`benchmarks/multiverse_scale.py` measures it).
 
 # %% tags=["parameters"]
 data_source = "synthetic"
