@@ -53,7 +53,7 @@ class RealRun:
 
 #: notebooks beyond the four study designs: (key, notebook, panel, parameters)
 EXTRA_RUNS: tuple[tuple[str, str, str, dict], ...] = (
-    ("methods", "notebooks/methods/01-run-multiverse.py", "cius_county", {}),
+    ("methods", "notebooks/methods/01-run-multiverse.py", "cius_county", {"grid_scale": "research"}),
     (
         "methods",
         "notebooks/methods/02-compute-minimum-detectable-effects.py",
