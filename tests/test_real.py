@@ -30,18 +30,25 @@ def test_results_markdown_reads_the_exported_tables(tmp_path, monkeypatch):
     folder = real.real_dir() / "cius_county"
     tables = folder / "tables" / d.study
     tables.mkdir(parents=True)
-    pd.DataFrame({"outcome": ["index_rate"], "specification": ["TWFE"], "estimate": [-12.5],
-                  "conf_low": [-40.0], "conf_high": [15.0], "mde": [33.3]}).to_csv(
+    head = d.headline_spec().label
+    pd.DataFrame({"outcome": ["index_rate", "index_rate"], "specification": [head, "another spec"],
+                  "estimate": [-12.5, 99.0], "conf_low": [-40.0, 1.0], "conf_high": [15.0, 200.0],
+                  "mde": [33.3, 1.0]}).to_csv(
         tables / "tab_sc_county_study_vs_rebuild.csv", index=False)  # fmt: skip
     pd.DataFrame({"outcome": ["index_rate"], "pretrend_p": [0.012], "honest_breakdown": [0.5]}).to_csv(
         tables / "tab_sc_county_diagnostics.csv", index=False)  # fmt: skip
     pd.DataFrame({"outcome": ["index_rate"] * 3, "choice": ["headline", "weights", "placebo"],
                   "estimate": [-12.5, -30.0, 5.0], "conf_low": [-40.0, -50.0, 1.0],
                   "conf_high": [15.0, -10.0, 9.0]}).to_csv(tables / "tab_sc_county_robustness.csv", index=False)  # fmt: skip
+    pd.DataFrame({"outcome": ["index_rate"], "reading": ["index_rate: headline moves with weights."]}).to_csv(
+        tables / "tab_sc_county_reading.csv", index=False)  # fmt: skip
     records = [{"key": "sc_county", "notebook": d.notebook, "panel": "cius_county", "status": "ok",
                 "seconds": 1, "folder": str(folder)}]  # fmt: skip
     text = real.results_markdown(records)
-    row = next(line for line in text.splitlines() if line.startswith("| cius_county"))
+    rows = [line for line in text.splitlines() if line.startswith("| cius_county")]
+    assert len(rows) == 1  # the headline row only, not the other specifications
+    row = rows[0]
+    assert "- index_rate: headline moves with weights." in text
     # the numbers come from the tables: estimate and interval, pre-trend p, breakdown, MDE, and
     # 1 of the 2 non-placebo robustness intervals excludes 0 (the placebo row is not counted)
     assert "-12.5 [-40, 15]" in row and "0.012" in row and "| 0.5 |" in row and "33.3" in row

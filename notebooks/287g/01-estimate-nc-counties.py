@@ -226,6 +226,7 @@ log.table(diagnostics, "tab_287g_nc_diagnostics", description="Joint pre-trend t
 fig, _ = plots.coefficient_plot(evidence.plot_rows(robust), label="variant", xlabel=f"Effect ({design.scale_label})")
 log.figure(fig, "fig_287g_nc_robustness", evidence.plot_rows(robust), description="Coefficient plot of the robustness variants")
 plt.show()
+log.table(evidence.reading_table(design, reading), "tab_287g_nc_reading", description="Reading the evidence: computed paragraph per outcome")
 print("\n\n".join(reading))
 display(diagnostics)
 

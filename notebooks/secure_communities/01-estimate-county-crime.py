@@ -184,6 +184,7 @@ log.table(diagnostics, "tab_sc_county_diagnostics", description="Joint pre-trend
 fig, _ = plots.coefficient_plot(evidence.plot_rows(robust), label="variant", xlabel=f"Effect ({design.scale_label})")
 log.figure(fig, "fig_sc_county_robustness", evidence.plot_rows(robust), description="Coefficient plot of the robustness variants")
 plt.show()
+log.table(evidence.reading_table(design, reading), "tab_sc_county_reading", description="Reading the evidence: computed paragraph per outcome")
 print("\n\n".join(reading))
 display(diagnostics)
 

@@ -53,7 +53,12 @@ class RealRun:
 
 #: notebooks beyond the four study designs: (key, notebook, panel, parameters)
 EXTRA_RUNS: tuple[tuple[str, str, str, dict], ...] = (
-    ("methods", "notebooks/methods/01-run-multiverse.py", "cius_county", {"grid_scale": "research"}),
+    (
+        "methods",
+        "notebooks/methods/01-run-multiverse.py",
+        "cius_county",
+        {"grid_scale": "research"},
+    ),
     (
         "methods",
         "notebooks/methods/02-compute-minimum-detectable-effects.py",
@@ -171,7 +176,8 @@ def results_markdown(records: list[dict]) -> str:
             if r["status"] != "ok" or svr is None:
                 lines.append(f"| {r['panel']} | | {r['status']} | | | | | |")
                 continue
-            first = svr.drop_duplicates("outcome")
+            head_label = d.headline_spec().label
+            first = svr[svr["specification"].astype(str).str.endswith(head_label)]
             for _, row in first.iterrows():
                 dg = (
                     diag[diag["outcome"] == row["outcome"]].iloc[0]
@@ -193,6 +199,15 @@ def results_markdown(records: list[dict]) -> str:
                     f"{_num(dg['pretrend_p']) if dg is not None else ''} | "
                     f"{_num(dg['honest_breakdown']) if dg is not None else ''} | {_num(row['mde'])} | {excl} |"
                 )
+        for r in runs:
+            reading = _read(Path(r["folder"]) / "tables" / d.study / f"tab_{key}_reading.csv")
+            if r["status"] == "ok" and reading is not None:
+                lines.append(
+                    f"Reading the evidence on `{r['panel']}` (computed from the robustness table):"
+                )
+                lines.append("")
+                lines += [f"- {text}" for text in reading["reading"]]
+                lines.append("")
         lines.append("")
     return "\n".join(lines)
 

@@ -50,6 +50,7 @@ __all__ = [
     "reading_the_evidence",
     "placebo_data",
     "plot_rows",
+    "reading_table",
     "collect",
 ]
 
@@ -299,6 +300,11 @@ def plot_rows(table: pd.DataFrame) -> pd.DataFrame:
             keep = pd.concat([keep, ext], ignore_index=True)
         frames.append(keep)
     return pd.concat(frames, ignore_index=True) if frames else table.iloc[0:0]
+
+
+def reading_table(design, reading: list[str]) -> pd.DataFrame:
+    """The reading paragraphs as a table (one row per outcome), for export beside the robustness table."""
+    return pd.DataFrame({"outcome": list(design.outcomes), "reading": list(reading)})
 
 
 def collect(sample: StudySample, *, seed: int = 0,
