@@ -88,7 +88,7 @@ summary
 # Communities exposure indicator of the same rule.
 
 # %%
-by_model, results = design.by_model(sample)
+by_model, results = design.by_model(sample, seed=seed)
 log.table(by_model.drop(columns=["note"]), "tab_287g_national_by_model", description="TWFE and Callaway-Sant'Anna estimates, jail vs task force")
 by_model[["model", "outcome", "specification", "estimate", "conf_low", "conf_high"]]
 

@@ -61,6 +61,11 @@ class National287g(Design):
             Spec("TWFE", twfe),
             Spec("TWFE + SC control", twfe, {"controls": [SC.treated]}),
             Spec(
+                "TWFE + SC control; wild cluster bootstrap (state clusters)",
+                wild_cluster_bootstrap,
+                {"controls": [SC.treated], "n_boot": self.n_boot},
+            ),  # fmt: skip
+            Spec(
                 "Callaway-Sant'Anna (never treated)",
                 callaway_santanna,
                 {"control_group": "never_treated"},
@@ -101,15 +106,16 @@ class National287g(Design):
         s["last"] = s["last"].dt.date.astype(str)
         return adopters, s
 
-    def by_model(self, sample: StudySample) -> tuple[pd.DataFrame, dict]:
-        """TWFE, TWFE + SC control and Callaway-Sant'Anna for each model and outcome."""
+    def by_model(self, sample: StudySample, *, seed: int = 0) -> tuple[pd.DataFrame, dict]:
+        """TWFE, TWFE + SC control (analytic and wild bootstrap) and Callaway-Sant'Anna per model and outcome."""
         rows, results = [], {}
         for model in self.models:
             data = self.model_sample(sample, model)
             left_out = sample.data[self.unit].nunique() - data[self.unit].nunique()
             for outcome in self.outcomes:
                 for spec in self.specs():
-                    res = spec.fit(sample, outcome, data=data)
+                    kw = {"seed": seed} if spec.estimator is wild_cluster_bootstrap else {}
+                    res = spec.fit(sample, outcome, data=data, **kw)
                     results[(model, outcome, spec.label)] = res
                     rows.append({"model": model, "outcome": outcome, "specification": spec.label,
                                  "counties_left_out": left_out, **headline(res, spec._term(res))})  # fmt: skip

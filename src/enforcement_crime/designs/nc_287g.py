@@ -74,10 +74,12 @@ class NC287g(Design):
         )
 
     def cs_spec(self) -> Spec:
+        """Callaway-Sant'Anna with a restricted wild cluster bootstrap (the analytic interval over-rejects
+        with 9 treated clusters: 10.5% at 5% in ``benchmarks/cs_wild_size.py``, 3-4% for the bootstrap)."""
         return Spec(
-            "Callaway-Sant'Anna, never-treated controls, simple ATT",
+            "Callaway-Sant'Anna, never-treated controls, simple ATT; wild cluster bootstrap",
             callaway_santanna,
-            {"control_group": "never_treated"},
+            {"control_group": "never_treated", "inference": "wild_cluster", "n_boot": self.n_boot},
             term="ATT(simple)",
         )
 
