@@ -62,7 +62,7 @@ def test_nc_cases_are_the_notebook_specs(samples):
     ri = specs["TWFE, randomization inference (population strata)"]
     assert ri == d.ri_spec()
     assert ri.options["stratify"] == "pop_stratum" and ri.options["n_perm"] == d.n_perm == 199
-    assert specs["Callaway-Sant'Anna, never treated, analytic"] == d.cs_spec()
+    assert specs["Callaway-Sant'Anna, never treated"] == d.cs_spec()
     tests = {c.name: c.test for c in size.SIZE_CASES["287g_nc"]}
     assert tests["TWFE, wild cluster bootstrap"] == "bootstrap"
     assert tests["TWFE, randomization inference (population strata)"] == "permutation"
@@ -183,6 +183,16 @@ def test_bootstrap_and_permutation_rows_use_the_estimators_p_value(raw, monkeypa
     assert bool(wcb["headline"]) and not bool(ri["headline"])
     with pytest.raises(KeyError, match="unknown size case"):
         size.run_seed("287g_nc", 0, raw=raw, cases=["no such test"])
+    # an estimator the design gives its own bootstrap (NC Callaway-Sant'Anna): its p-value is used
+    cs = size.run_seed("287g_nc", 0, raw=raw, outcomes=["violent_rate"], n_boot=99,
+                       cases=["Callaway-Sant'Anna, never treated"]).iloc[0]  # fmt: skip
+    d = size.design_for("287g_nc", n_boot=99)
+    if d.cs_spec().options.get("inference", "analytic") == "analytic":
+        assert cs["test"] == "interval" and cs["p_source"] == "normal"
+    else:
+        s0 = size.open_null(d, raw, 0)
+        res = d.cs_spec().fit(s0, "violent_rate", seed=0)
+        assert cs["test"] == "bootstrap" and cs["p_value"] == pytest.approx(res.extra["p_value"])
 
 
 def test_refusals_raise_or_are_recorded(raw, monkeypatch):

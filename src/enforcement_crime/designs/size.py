@@ -38,6 +38,10 @@ Conventions
 * Pre-trend cases: ``p_value`` is the event study's Wald chi-square test that
   every estimated lead is 0 (``extra["pretrend_test"]``); no estimate or
   interval is kept for them (NaN).
+* An ``"interval"`` case whose result carries its own ``extra["p_value"]``
+  (the design gave the estimator a bootstrap, e.g. NC Callaway-Sant'Anna with
+  ``inference="wild_cluster"``) uses that p-value and is recorded with
+  ``test = "bootstrap"``.
 * ``covers_truth``: the estimator's 95% interval contains the true effect, 0
   (the panel's ``sc_true_effect`` and ``g287_true_effect`` columns are checked
   to be 0 everywhere). Randomization inference has no interval: NaN.
@@ -233,7 +237,7 @@ SIZE_CASES: dict[str, tuple[SizeCase, ...]] = {
             "permutation",
             seeded=True,
         ),  # fmt: skip
-        SizeCase("Callaway-Sant'Anna, never treated, analytic", "cs_spec", seeded=True),
+        SizeCase("Callaway-Sant'Anna, never treated", "cs_spec", seeded=True),
     ),
     "287g_national": _national_cases(),
     "sc_county": _sc_county_cases(),
@@ -394,7 +398,15 @@ def is_headline(design: Design, spec: Spec) -> bool:
     )
 
 
+def _finite(v) -> bool:
+    try:
+        return v is not None and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
 def _row(design, case, spec, outcome, seed, res, seconds) -> dict:
+    kind = case.test
     h = headline(res, spec._term(res))
     est, se, lo, hi = h["estimate"], h["std_error"], h["conf_low"], h["conf_high"]
     if case.test == "pretrend":  # a test, not an estimate: no estimate or interval is kept
@@ -405,6 +417,10 @@ def _row(design, case, spec, outcome, seed, res, seconds) -> dict:
         est = se = lo = hi = math.nan
         h["term"] = "all leads = 0"
         p, source = float(p), f"Wald chi2({pt.get('df')})"
+    elif case.test == "interval" and _finite(res.extra.get("p_value")):
+        # the design now gives this estimator its own bootstrap (e.g. NC Callaway-Sant'Anna with
+        # inference="wild_cluster"): its p-value and its interval, as the notebook shows them
+        p, source, kind = float(res.extra["p_value"]), "bootstrap", "bootstrap"
     elif case.test == "interval":
         if res.alpha != 0.05:
             raise ValueError(f"{case.name}: interval at alpha={res.alpha}, expected 0.05")
@@ -416,7 +432,7 @@ def _row(design, case, spec, outcome, seed, res, seconds) -> dict:
         p, source = float(p), case.test
     has_ci = math.isfinite(lo) and math.isfinite(hi)
     return {
-        "design": design.key, "case": case.name, "outcome": outcome, "test": case.test,
+        "design": design.key, "case": case.name, "outcome": outcome, "test": kind,
         "headline": is_headline(design, spec), "specification": spec.label,
         "transform": scale_of(design, spec), "seed": seed, "term": h["term"], "estimate": est,
         "std_error": se, "conf_low": lo, "conf_high": hi, "p_value": p, "p_source": source,
