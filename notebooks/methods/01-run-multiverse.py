@@ -205,6 +205,7 @@ results[
 
 # %%
 synthetic_null = bool(samples["synthetic"].all()) and preset == "null"
+figure_names = {"level": "fig_methods_spec_curve_level", "log": "fig_methods_spec_curve_log"}
 for transform in transforms if grid_scale == "moderate" else ["level", "log"]:
     sub = results[results["outcome_transform"] == transform]
     ok = sub[sub["status"] == "ok"]
@@ -218,7 +219,7 @@ for transform in transforms if grid_scale == "moderate" else ["level", "log"]:
     fig.suptitle(f"Specification curve: Secure Communities, {outcome}, {transform}", y=1.05)
     n_note = (f"{len(ok)} of {len(sub)} specifications; N {int(ok['n_obs'].min()):,}-{int(ok['n_obs'].max()):,} "
               f"county-years; {int(ok['n_clusters'].min())}-{int(ok['n_clusters'].max())} state clusters")  # fmt: skip
-    log.figure(fig, f"fig_methods_spec_curve_{transform}", data, n_note=n_note,
+    log.figure(fig, figure_names[transform], data, n_note=n_note,
                description=f"Specification curve ({transform}) of the SC county multiverse")  # fmt: skip
     plt.show()
 
