@@ -93,3 +93,15 @@ def test_diagnostics_on_a_known_design(sample):
     assert 0 <= dg["pretrend_p"] <= 1 and dg["mde"] > 0
     # a true effect of 1 with small noise: no violation up to Mbar = 2 overturns it
     assert not np.isfinite(dg["honest_breakdown"]) and "breakdown above the grid" in dg["notes"]
+
+
+def test_measured_size_reads_the_committed_table(tmp_path):
+    table = pd.DataFrame({"design": ["sc_county", "287g_nc"], "case": ["TWFE", "CS"], "test": ["interval"] * 2,
+                          "scale": ["log"] * 2, "outcome": ["y"] * 2, "n_seeds": [200, 200],
+                          "reject_05": [0.07, 0.15], "mc_se_05": [0.018, 0.025], "coverage": [0.93, 0.85],
+                          "within_3_8": [True, False], "headline": [True, False]})  # fmt: skip
+    table.to_csv(tmp_path / "size.csv", index=False)
+    got = evidence.measured_size("287g_nc", tmp_path / "size.csv")
+    assert got["case"].tolist() == ["CS"] and got["reject_05"].tolist() == [0.15]
+    missing = evidence.measured_size("287g_nc", tmp_path / "absent.csv")
+    assert missing.empty and "size_study.py" in missing.attrs["note"]

@@ -51,6 +51,7 @@ __all__ = [
     "placebo_data",
     "plot_rows",
     "reading_table",
+    "measured_size",
     "collect",
 ]
 
@@ -300,6 +301,38 @@ def plot_rows(table: pd.DataFrame) -> pd.DataFrame:
             keep = pd.concat([keep, ext], ignore_index=True)
         frames.append(keep)
     return pd.concat(frames, ignore_index=True) if frames else table.iloc[0:0]
+
+
+def measured_size(design_key: str, path=None) -> pd.DataFrame:
+    """The measured size of this design's tests on the null synthetic panel (``reports/size/size_table.csv``).
+
+    Rejection rates at 5% (and the share of seeds whose 95% interval covers
+    the true 0) of every test the notebook reports, over the seeds of the last
+    ``benchmarks/size_study.py`` run; read from the committed table, never
+    typed. An empty frame (with ``attrs["note"]``) when the table is absent.
+    """
+    from pathlib import Path
+
+    from enforcement_crime import config
+
+    path = Path(path) if path else config.project_root() / "reports" / "size" / "size_table.csv"
+    cols = [
+        "test",
+        "scale",
+        "outcome",
+        "n_seeds",
+        "reject_05",
+        "mc_se_05",
+        "coverage",
+        "within_3_8",
+        "headline",
+    ]
+    if not path.is_file():
+        out = pd.DataFrame(columns=cols)
+        out.attrs["note"] = f"{path} absent: run `python benchmarks/size_study.py`"
+        return out
+    t = pd.read_csv(path)
+    return t.loc[t["design"] == design_key, cols].reset_index(drop=True)
 
 
 def reading_table(design, reading: list[str]) -> pd.DataFrame:
