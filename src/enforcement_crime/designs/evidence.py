@@ -317,6 +317,7 @@ def measured_size(design_key: str, path=None) -> pd.DataFrame:
 
     path = Path(path) if path else config.project_root() / "reports" / "size" / "size_table.csv"
     cols = [
+        "case",
         "test",
         "scale",
         "outcome",
