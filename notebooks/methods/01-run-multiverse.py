@@ -91,7 +91,6 @@ backend = "loky"  # "loky", "threading" or "dask"
 dask_address = ""  # a Dask scheduler address; empty: start a local cluster when backend is dask
 
 # %%
-import time
 
 import matplotlib.pyplot as plt
 from IPython.display import display
@@ -150,21 +149,14 @@ if backend == "dask":
         else Client(LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True))
     )
     print(client)
-start = time.perf_counter()
 results, samples = multiverse.run_samples(design, grid, outcome=outcome, seed=seed, preset=preset,
                                           n_jobs=n_jobs, backend=backend)  # fmt: skip
-wall = time.perf_counter() - start
 if client is not None:
     client.close()
 status = results["status"].value_counts()
-print(f"{int(status.get('ok', 0))} of {len(results)} specifications estimated ({status.to_dict()}); "
-      f"wall time {wall:.0f} s on {n_jobs} workers")  # fmt: skip
-# fit times vary run to run: shown here, never exported (the exported tables are byte-identical for a seed)
-print(
-    results.groupby("estimator")["seconds"]
-    .agg(specs="size", mean_seconds="mean", total_seconds="sum")
-    .round(3)
-)
+print(f"{int(status.get('ok', 0))} of {len(results)} specifications estimated ({status.to_dict()})")
+# fit times vary run to run, so neither this notebook nor its tables show them (same seed, same bytes);
+# benchmarks/multiverse_scale.py measures them
 display(samples.drop(columns=["prepare_seconds", "label"]))
 
 # %% [markdown]
