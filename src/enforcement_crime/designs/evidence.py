@@ -309,13 +309,21 @@ def measured_size(design_key: str, path=None) -> pd.DataFrame:
     Rejection rates at 5% (and the share of seeds whose 95% interval covers
     the true 0) of every test the notebook reports, over the seeds of the last
     ``benchmarks/size_study.py`` run; read from the committed table, never
-    typed. An empty frame (with ``attrs["note"]``) when the table is absent.
+    typed. A design re-run alone (``reports/size/<key>/size_table.csv``, after a
+    change to that design) takes precedence over the main table. An empty frame
+    (with ``attrs["note"]``) when no table exists.
     """
     from pathlib import Path
 
     from enforcement_crime import config
 
-    path = Path(path) if path else config.project_root() / "reports" / "size" / "size_table.csv"
+    if (
+        path is None
+    ):  # a design re-run alone (reports/size/<key>/) replaces its rows of the main run
+        root = config.project_root() / "reports" / "size"
+        path = root / design_key / "size_table.csv"
+        path = path if path.is_file() else root / "size_table.csv"
+    path = Path(path)
     cols = [
         "case",
         "test",
