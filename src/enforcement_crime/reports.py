@@ -1,5 +1,9 @@
 """Everything a notebook writes into ``reports/``: figures, tables, regression tables and the output map.
 
+(About 800 lines, on purpose: the structure issue asked for the output registry, the OUTPUTS.md
+writer and all saving in one module, so that reports/ has one writer; the regression-table
+adapter cannot live elsewhere without an import cycle through ``OutputLog.regression``.)
+
 Saving
     :func:`save_figure` writes a figure as PDF + PNG plus a CSV of the plotted
     numbers; :func:`save_table` writes a LaTeX fragment plus a CSV;

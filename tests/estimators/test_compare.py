@@ -95,7 +95,8 @@ def test_bad_arguments():
 
 def test_built_in_panel_secure_communities_null():
     """End to end on the built-in 3,100-county panel (null preset): SC has no never-treated units."""
-    synthetic = pytest.importorskip("enforcement_crime.synthetic")
+    from enforcement_crime import synthetic  # the package's own module: a broken import must fail, not skip
+
     df = synthetic.make_panel(preset="null")
     d = df["sc_activation_date"]
     df["sc_cohort"] = (d.dt.year + (d.dt.dayofyear > 1)).astype("Int64")  # first full year

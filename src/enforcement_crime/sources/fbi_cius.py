@@ -1,5 +1,9 @@
 """FBI *Crime in the United States* (CIUS) agency tables 8, 10 and 11 (legacy ``.xls``).
 
+(Over 700 lines, on purpose: one loader for every layout of the three tables, including the 2004
+large-city layout, so that every year and table comes out in the same tidy frame with the same
+checks; splitting it by layout would duplicate those checks.)
+
 One call of :func:`load` reads one workbook into one tidy frame, one row per
 listed agency. Three tables are understood, in every layout present in the
 real copies (``../shared/data/fbi_cius_tables/`` and
