@@ -95,7 +95,9 @@ def test_bad_arguments():
 
 def test_built_in_panel_secure_communities_null():
     """End to end on the built-in 3,100-county panel (null preset): SC has no never-treated units."""
-    from enforcement_crime import synthetic  # the package's own module: a broken import must fail, not skip
+    from enforcement_crime import (
+        synthetic,  # the package's own module: a broken import must fail, not skip
+    )
 
     df = synthetic.make_panel(preset="null")
     d = df["sc_activation_date"]
