@@ -199,6 +199,7 @@ def results_markdown(records: list[dict]) -> str:
                     f"{_num(dg['pretrend_p']) if dg is not None else ''} | "
                     f"{_num(dg['honest_breakdown']) if dg is not None else ''} | {_num(row['mde'])} | {excl} |"
                 )
+        lines.append("")
         for r in runs:
             reading = _read(Path(r["folder"]) / "tables" / d.study / f"tab_{key}_reading.csv")
             if r["status"] == "ok" and reading is not None:

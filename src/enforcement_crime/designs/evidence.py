@@ -239,7 +239,7 @@ def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> st
     if "scale" in t.columns:  # estimates on another scale (log points vs levels) are not comparable
         t = t[t["scale"] == h["scale"]]
     se = float(h["std_error"]) if pd.notna(h["std_error"]) and h["std_error"] > 0 else math.nan
-    parts = [f"{h['outcome']}: headline ({h['variant']}) {h['estimate']:.3g} "
+    parts = [f"{h['outcome']}: robustness base ({h['variant']}, analytic interval) {h['estimate']:.3g} "
              f"[{h['conf_low']:.3g}, {h['conf_high']:.3g}]."]  # fmt: skip
     moves = []
     for choice, g in t[~t["choice"].isin(["headline", "scale"])].groupby("choice", sort=False):
@@ -257,7 +257,7 @@ def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> st
     if moves and np.isfinite(se):
         big = [m for m in moves if m[0] > se]
         if big:
-            parts.append("Choices that move it by more than one headline SE: "
+            parts.append("Choices that move it by more than one SE of the base: "
                          + "; ".join(f"{c} ({v}: {e:.3g}, {d / se:.1f} SE)" for d, c, v, e in big) + ".")  # fmt: skip
         small = [m[1] for m in moves if m[0] <= se]
         if small:
