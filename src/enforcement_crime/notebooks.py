@@ -368,14 +368,19 @@ def _make_reproducible(path: Path) -> None:
     cell, and papermill gives the injected-parameters cell a random id; they
     are the parts of an executed notebook that differ between two runs with
     the same seed. The run time is kept in :class:`NotebookRun`
-    and printed by :func:`run_all`.
+    and printed by :func:`run_all`. Progress-bar widgets (tqdm in a kernel)
+    carry random model ids and their saved state: their widget views are
+    dropped (the plain-text rendering stays) and so is the widget state.
     """
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("widgets", None)  # saved ipywidgets state: random model ids
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell["id"] = "injected-parameters"  # papermill draws a random id for the cell it adds
+        for out in cell.get("outputs", []):
+            out.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
     for meta in [nb.metadata] + [c.metadata for c in nb.cells]:
         pm_meta = meta.get("papermill", {})
         for key in _RUN_TIME_KEYS:
