@@ -80,7 +80,6 @@ __all__ = [
 ]
 
 
-
 def style_path(name: str = "paper") -> Path:
     """Path of a packaged style file (``"paper"`` or ``"slides"``)."""
     res = resources.files("enforcement_crime") / "styles" / f"{name}.mplstyle"
