@@ -23,6 +23,7 @@ Conventions
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,33 @@ __all__ = [
 
 #: a Table 10 name that is a county police department (not the sheriff's office)
 COUNTY_POLICE = re.compile(r"POLICE|PUBLIC SAFETY", re.IGNORECASE)
+
+
+def stack_tables(tables, name: str, mark: str) -> tuple[pd.DataFrame, Manifest]:
+    """Stack CIUS table frames (a mapping or a list), refuse duplicated agency rows, start the manifest.
+
+    A duplicated (table, year, state, agency group, agency, unit) row means
+    the same table and year was passed twice: refused, naming the first one.
+    """
+    frames = list(tables.values()) if isinstance(tables, Mapping) else list(tables)
+    if not frames:
+        raise ValueError(f"{name}: no CIUS tables given")
+    cius = pd.concat(frames, ignore_index=True)
+    dup = cius.duplicated(["table", "year", "state", "agency_group", "agency", "unit"], keep=False)
+    if dup.any():
+        first = cius.loc[dup, ["table", "year", "state", "agency"]].iloc[0].to_dict()
+        raise ValueError(
+            f"{name}: {int(dup.sum())} duplicated agency rows, e.g. {first} "
+            "(the same table and year passed twice?)"
+        )
+    m = Manifest(panel=name, unit="agency-year", approximation=True, mark=mark)
+    m.rows_in = len(cius)
+    m.inputs = [
+        {"name": f"CIUS {t} table {y}", "file": f.attrs.get("source_file"), "rows": len(f)}
+        for f in frames
+        for t, y in [(f["table"].iloc[0], int(f["year"].iloc[0]))]
+    ]
+    return cius, m
 
 
 def table11_rule(cius: pd.DataFrame, include: bool, m: Manifest) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from enforcement_crime.panels.cius_common import (
     coverage,
     published,
     served_population,
+    stack_tables,
     table11_rule,
 )
 from enforcement_crime.panels.common import (
@@ -141,24 +142,7 @@ def cius_county_panel(
     agency have no row. Mecklenburg NC has no Table 10 row: its total is
     Charlotte-Mecklenburg PD and the other city agencies.
     """
-    frames = list(tables.values()) if isinstance(tables, Mapping) else list(tables)
-    if not frames:
-        raise ValueError(f"{name}: no CIUS tables given")
-    cius = pd.concat(frames, ignore_index=True)
-    dup = cius.duplicated(["table", "year", "state", "agency_group", "agency", "unit"], keep=False)
-    if dup.any():
-        first = cius.loc[dup, ["table", "year", "state", "agency"]].iloc[0].to_dict()
-        raise ValueError(
-            f"{name}: {int(dup.sum())} duplicated agency rows, e.g. {first} "
-            "(the same table and year passed twice?)"
-        )
-    m = Manifest(panel=name, unit="agency-year", approximation=True, mark=MARK)
-    m.rows_in = len(cius)
-    m.inputs = [
-        {"name": f"CIUS {t} table {y}", "file": f.attrs.get("source_file"), "rows": len(f)}
-        for f in frames
-        for t, y in [(f["table"].iloc[0], int(f["year"].iloc[0]))]
-    ]
+    cius, m = stack_tables(tables, name, MARK)
     cius = table11_rule(cius, table11, m)
     cius = city_floor_rule(cius, city_floor, m)
     have = cius.groupby("table")["year"].unique().to_dict()

@@ -61,6 +61,7 @@ from enforcement_crime.panels.cius_common import (
     coverage,
     published,
     served_population,
+    stack_tables,
 )
 from enforcement_crime.panels.common import (
     attach_timing,
@@ -139,24 +140,7 @@ def cius_sheriff_panel(
     -----
     The county agency rule and Gaston NC are explained in the module docstring.
     """
-    frames = list(tables.values()) if isinstance(tables, Mapping) else list(tables)
-    if not frames:
-        raise ValueError(f"{name}: no CIUS tables given")
-    cius = pd.concat(frames, ignore_index=True)
-    dup = cius.duplicated(["table", "year", "state", "agency_group", "agency", "unit"], keep=False)
-    if dup.any():
-        first = cius.loc[dup, ["table", "year", "state", "agency"]].iloc[0].to_dict()
-        raise ValueError(
-            f"{name}: {int(dup.sum())} duplicated agency rows, e.g. {first} "
-            "(the same table and year passed twice?)"
-        )
-    m = Manifest(panel=name, unit="agency-year", approximation=True, mark=MARK)
-    m.rows_in = len(cius)
-    m.inputs = [
-        {"name": f"CIUS {t} table {y}", "file": f.attrs.get("source_file"), "rows": len(f)}
-        for f in frames
-        for t, y in [(f["table"].iloc[0], int(f["year"].iloc[0]))]
-    ]
+    cius, m = stack_tables(tables, name, MARK)
     is10 = (cius["table"] == "county").to_numpy(dtype=bool)
     m.drop("not a Table 10 row (the sheriff panel reads Table 10 only)", int((~is10).sum()))
     cius = cius[is10]
