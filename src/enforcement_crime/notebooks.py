@@ -33,6 +33,7 @@ from __future__ import annotations
 import ast
 import difflib
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -360,6 +361,10 @@ def execute_notebook(
 _RUN_TIME_KEYS = ("start_time", "end_time", "duration")
 
 
+_WIDGET = "application/vnd.jupyter.widget-view+json"
+_PROGRESS = re.compile(r"\|\s*\d+/\d+ \[")  # tqdm's "| 12/96 [" in a progress bar's plain text
+
+
 def _make_reproducible(path: Path) -> None:
     """Remove wall-clock times and random ids from an executed notebook (byte-identical re-runs).
 
@@ -369,18 +374,26 @@ def _make_reproducible(path: Path) -> None:
     are the parts of an executed notebook that differ between two runs with
     the same seed. The run time is kept in :class:`NotebookRun`
     and printed by :func:`run_all`. Progress-bar widgets (tqdm in a kernel)
-    carry random model ids and their saved state: their widget views are
-    dropped (the plain-text rendering stays) and so is the widget state.
+    carry random model ids: their widget views are dropped (the plain-text
+    rendering stays), and so is the saved widget state when no other widget
+    (e.g. a teaching slider) needs it.
     """
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    nb.metadata.pop("widgets", None)  # saved ipywidgets state: random model ids
+    other_widgets = False
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell["id"] = "injected-parameters"  # papermill draws a random id for the cell it adds
         for out in cell.get("outputs", []):
-            out.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
+            data = out.get("data", {})
+            if _WIDGET in data:
+                if _PROGRESS.search("".join(data.get("text/plain", ""))):
+                    data.pop(_WIDGET)  # a tqdm progress bar: its plain-text rendering stays
+                else:
+                    other_widgets = True  # e.g. the teaching sliders of a live kernel: kept
+    if not other_widgets:
+        nb.metadata.pop("widgets", None)  # saved ipywidgets state: random model ids
     for meta in [nb.metadata] + [c.metadata for c in nb.cells]:
         pm_meta = meta.get("papermill", {})
         for key in _RUN_TIME_KEYS:
