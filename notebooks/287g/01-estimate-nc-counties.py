@@ -115,12 +115,13 @@ twfe_table
 # %% [markdown]
 # ## Event study
 # Leads and lags of the first full treated year, endpoints binned, reference
-# year -1; absorbing treatment.
+# year -2 (the year before signing: the signing year is partly treated and is
+# estimated, not used as the reference); absorbing treatment.
 
 # %%
 es_results, es_data = design.event_studies(sample)
 fig, _ = plots.event_study_plot(designs.estimable(es_results), keys="panel", ylabel=design.scale_label)
-log.figure(fig, "fig_287g_nc_event_study", es_data, description="TWFE event study, reference year -1, onset at 0, 95% bands")
+log.figure(fig, "fig_287g_nc_event_study", es_data, description="TWFE event study, reference year -2 (year before signing), onset at 0, 95% bands")
 plt.show()
 es_data[["outcome", "term", "estimate", "conf_low", "conf_high", "pretrend_p"]]
 

@@ -98,7 +98,7 @@ by_model[["model", "outcome", "specification", "estimate", "conf_low", "conf_hig
 # %%
 es_results, es_data = design.event_studies(sample)
 fig, _ = plots.event_study_plot(es_data, panel="outcome", hue="model", style="points", ylabel=design.scale_label)
-log.figure(fig, "fig_287g_national_event_study", es_data, description="Event studies of jail vs task-force adopters, reference -1")
+log.figure(fig, "fig_287g_national_event_study", es_data, description="Event studies of jail vs task-force adopters, reference -2 (year before signing)")
 plt.show()
 
 # %% [markdown]

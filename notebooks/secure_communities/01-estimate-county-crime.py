@@ -99,14 +99,15 @@ twfe_table[["outcome", "transform", "trends", "estimate", "std_error", "conf_low
 
 # %% [markdown]
 # ## Event study, Callaway-Sant'Anna (not yet treated) and imputation
-# Dynamic TWFE (reference year -1, endpoints binned), Callaway-Sant'Anna with
+# Dynamic TWFE (reference: the year before activation, e = -2, since the
+# activation year is partly treated; endpoints binned), Callaway-Sant'Anna with
 # not-yet-treated controls and the Borusyak-Jaravel-Spiess imputation
 # estimator, side by side for each outcome (headline scale: log(1 + rate)), drawn as dodged points.
 
 # %%
 dynamic, es_data = design.dynamic_estimators(sample)
 fig, _ = plots.event_study_plot(es_data, panel="outcome", hue="estimator_label", style="points", ylabel=design.scale_label)
-log.figure(fig, "fig_sc_county_event_study", es_data, description="Event-time effects: TWFE (ref -1), CS not-yet-treated, imputation; 95% intervals")
+log.figure(fig, "fig_sc_county_event_study", es_data, description="Event-time effects: TWFE (ref -2, year before activation), CS not-yet-treated, imputation; 95% intervals")
 plt.show()
 static = design.static_table(twfe_results, dynamic)
 log.table(static.drop(columns=["note"]), "tab_sc_county_estimators", description="Static ATT by estimator (headline scale)")

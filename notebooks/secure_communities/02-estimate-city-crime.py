@@ -85,7 +85,7 @@ plt.show()
 # %%
 estimates, results, es_data = design.estimates(sample)
 fig, _ = plots.event_study_plot(es_data, panel="outcome", ylabel=design.scale_label)
-log.figure(fig, "fig_sc_city_event_study", es_data, description="City event study (TWFE, reference -1, 95% bands)")
+log.figure(fig, "fig_sc_city_event_study", es_data, description="City event study (TWFE, reference -2 = year before activation, 95% bands)")
 plt.show()
 log.table(estimates.drop(columns=["note"]), "tab_sc_city_estimators", description="Static ATT by estimator, city panel")
 estimates[["outcome", "specification", "estimate", "conf_low", "conf_high"]]
