@@ -506,3 +506,23 @@ def test_clustered_se_matches_sampling_sd_with_unequal_states():
     # MC error of an SD from 300 draws is ~4%; 11 very unequal clusters bias CR1 down ~10%: 20%
     assert np.mean(ses) == pytest.approx(sd, rel=0.20)
     assert abs(np.mean(ses) - sd) < abs(np.mean(r_did) - sd)
+
+
+def test_no_post_cell_is_an_input_error_not_a_crash():
+    """Pre-period cells estimable, no post cell with comparison units: a clear refusal.
+
+    Anticipation 1 with cohorts 4 and 5 and not-yet-treated controls: after
+    adoption no unit is still untreated two periods ahead, so the simple ATT
+    has no cell. This used to fail inside the inference step with
+    ``KeyError: 'estimate'`` (8 multiverse specifications on the sheriff panel).
+    """
+    df = simulate_staggered(40, periods=(1, 6), cohorts={4: 0.5, 5: 0.5}, seed=1)
+    with pytest.raises(
+        EstimatorInputError, match=r"no aggregate of \['simple'\] is estimable.*3 group-time"
+    ):
+        callaway_santanna(df, "y", "unit", "time", "cohort", aggregation="simple",
+                          control_group="not_yet_treated", anticipation=1)  # fmt: skip
+    # with the dynamic aggregation the estimable pre-period terms are still reported
+    r = callaway_santanna(df, "y", "unit", "time", "cohort", aggregation=("simple", "dynamic"),
+                          control_group="not_yet_treated", anticipation=1)  # fmt: skip
+    assert set(r.to_frame()["term"]) == {"e-3", "e-2", "e-1"}

@@ -328,6 +328,13 @@ def callaway_santanna(
     ref = -1 - anticipation if base_period == "universal" else None
     agg = CSAggregator(U, glist, att_gt, PSI)
     agg.run(aggs, s.times, ref)
+    if not any(p is not None for p in agg.psi_terms):
+        raise EstimatorInputError(
+            f"no aggregate of {sorted(aggs)} is estimable: {len(att_gt)} group-time cell(s) estimated, "
+            f"none of them after adoption with comparison units ({skipped} cell(s) without comparison "
+            f"units, {no_base} without a base period); e.g. every unit is treated from the panel's "
+            "first period, or no not-yet-treated unit is left"
+        )
     clustered = cluster is not None
     table, extra = _inference(
         agg, U, att_gt, PSI, clustered, "analytic" if inference == "wild_cluster" else inference,
