@@ -93,9 +93,9 @@ def test_sc_county_cases_are_the_grid_and_the_dynamic_estimators(samples):
     assert specs["TWFE, wild cluster bootstrap"] == d.headline_spec()
     assert specs["TWFE, wild cluster bootstrap"].options["n_boot"] == d.n_boot
     for tr in ("level", "log"):
-        cs = specs[f"Callaway-Sant'Anna, not yet treated, {tr}"]
+        cs = specs[f"Callaway-Sant'Anna, not yet treated, wild cluster bootstrap, {tr}"]
         assert cs == dataclasses.replace(d.cs_spec(), transform=tr)
-        assert cs.options["base_period"] == "universal"
+        assert cs.options["inference"] == "wild_cluster" and cs.options["seed"] == d.boot_seed
         imp = specs[f"imputation, {tr}"]
         assert imp == dataclasses.replace(d.imputation_spec(d.horizons(s)), transform=tr)
     heads = [n for n, sp in specs.items() if size.is_headline(d, sp)]
@@ -115,10 +115,15 @@ def test_sc_city_cases_in_levels_and_logs(samples):
         assert specs[f"TWFE, analytic CR1, {tr}"] == dataclasses.replace(
             d.robust_spec(), transform=tr
         )
-        assert specs[f"Callaway-Sant'Anna, not yet treated, {tr}"] == dataclasses.replace(
-            d.cs_spec(), transform=tr
+        assert specs[f"Callaway-Sant'Anna, not yet treated, wild cluster bootstrap, {tr}"] == (
+            dataclasses.replace(d.cs_spec(), transform=tr)
         )
         assert specs[f"imputation, {tr}"] == dataclasses.replace(d.imputation_spec(), transform=tr)
+    # the comparison row: the same estimate, the analytic interval
+    analytic = specs["Callaway-Sant'Anna, not yet treated, analytic (not used), log"]
+    assert (
+        analytic.options["inference"] == "analytic" and analytic.estimator is d.cs_spec().estimator
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -142,7 +147,8 @@ def test_analytic_p_value_normal_and_t():
 def test_rows_agree_with_the_estimators_own_90_percent_intervals(raw, samples):
     """reject_10 from the 95% fit == the estimator refitted with alpha=0.10 excludes 0 (t and normal)."""
     analytic = [c for c in size.SIZE_CASES["sc_city"] if c.test == "interval"]
-    assert len(analytic) == 6  # TWFE, Callaway-Sant'Anna, imputation; levels and logs
+    # TWFE and imputation in levels and logs; Callaway-Sant'Anna's analytic comparison row in logs
+    assert len(analytic) == 5
     rows = size.run_seed("sc_city", 0, raw=raw, outcomes=["index_rate", "violent_rate"],
                          cases=[c.name for c in analytic])  # fmt: skip
     assert list(rows.columns) == list(size.ROW_COLUMNS)
@@ -204,7 +210,10 @@ def test_refusals_raise_or_are_recorded(raw, monkeypatch):
         return real_fit(self, sample, outcome, **kw)
 
     monkeypatch.setattr(Spec, "fit", refuse_cs)
-    cases = ["TWFE, analytic CR1, level", "Callaway-Sant'Anna, not yet treated, level"]
+    cases = [
+        "TWFE, analytic CR1, level",
+        "Callaway-Sant'Anna, not yet treated, wild cluster bootstrap, level",
+    ]
     with pytest.raises(EstimatorInputError, match='sc_city / "Callaway.*refused for the test'):
         size.run_seed("sc_city", 0, raw=raw, outcomes=["index_rate"], cases=cases)
     rows = size.run_seed("sc_city", 0, raw=raw, outcomes=["index_rate"], cases=cases,
@@ -219,8 +228,16 @@ def test_refusals_raise_or_are_recorded(raw, monkeypatch):
 def test_pretrend_cases_are_the_event_study_joint_test(raw, samples):
     for key, cases in size.PRETREND_CASES.items():
         s = samples[key]
-        for c in cases:
-            assert c.test == "pretrend" and c.spec(s.design, s) == s.design.event_spec()
+        boot, chi2 = cases[0], cases[1]
+        assert boot.test == chi2.test == "pretrend"
+        # the notebook's test (bootstrap) is the design's event spec unchanged
+        assert boot.spec(s.design, s) == s.design.event_spec()
+        assert s.design.event_spec().options["pretrend_inference"] == "wild_cluster"
+        # the comparison row changes only the p-value's reference distribution
+        assert chi2.spec(s.design, s) == dataclasses.replace(
+            s.design.event_spec(),
+            options={**s.design.event_spec().options, "pretrend_inference": "wald"},
+        )
     assert {c.model for c in size.PRETREND_CASES["287g_national"]} == set(
         samples["287g_national"].design.models
     )
@@ -229,9 +246,10 @@ def test_pretrend_cases_are_the_event_study_joint_test(raw, samples):
     es = samples["sc_city"].design.event_spec().fit(samples["sc_city"], "index_rate")
     pt = es.extra["pretrend_test"]
     r = rows.iloc[0]
-    assert (
-        r["p_value"] == pytest.approx(pt["p_value"]) and r["p_source"] == f"Wald chi2({pt['df']})"
-    )
+    assert r["p_value"] == pytest.approx(pt["p_value"])
+    assert r["p_source"] == f"wild bootstrap Wald({pt['df']})"
+    # the partly treated e = -1 is out of the test under the first-full-year rule
+    assert "e-1" not in pt["terms"] and "e-2" not in pt["terms"] and pt["terms"]
     assert math.isnan(r["estimate"]) and pd.isna(r["covers_truth"]) and not r["headline"]
     # default run: no pre-trend case; pretrends=True adds them
     assert name not in set(size.run_seed("sc_city", 0, raw=raw, outcomes=["index_rate"],

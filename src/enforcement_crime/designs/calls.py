@@ -32,7 +32,8 @@ __all__ = [
 PARTIAL_YEAR_RULE = (
     "the adoption year, partly treated under the first-full-year rule, is never the reference: "
     "left out of TWFE-type and imputation estimates; Callaway-Sant'Anna uses anticipation = 1 "
-    "(base = the year before signing); the event study's reference is e = -2 (the year before signing)"
+    "(base = the year before signing); the event study's reference is e = -2 (the year before signing) "
+    "and its pre-trend test covers e <= -2"
 )
 
 
@@ -86,7 +87,8 @@ def partial_year_handling(
     Callaway-Sant'Anna (balanced panels only) gets ``anticipation=1``: its
     base period becomes the year before signing. The TWFE event study gets
     ``reference=-2`` (the year before signing; e = -1, the partial year, is
-    estimated and shown). Every other estimator gets the sample without the
+    estimated and shown, and left out of the joint pre-trend test:
+    ``pretrend_through=-2``). Every other estimator gets the sample without the
     partial years. Options given explicitly are kept.
     """
     if "partial_year" not in data.columns or not data["partial_year"].any():
@@ -95,7 +97,7 @@ def partial_year_handling(
     if name == "callaway_santanna":
         return data, {"anticipation": 1, **kw}
     if name == "event_study":
-        return data, {"reference": -2, **kw}
+        return data, {"reference": -2, "pretrend_through": -2, **kw}
     return data[~data["partial_year"].to_numpy(dtype=bool)], kw
 
 

@@ -107,8 +107,11 @@ class SCCities(Design):
         return Spec("TWFE, city+year FE, population weights, state clusters", twfe)
 
     def cs_spec(self) -> Spec:
-        return Spec("Callaway-Sant'Anna, not-yet-treated controls", callaway_santanna,
-                    {"control_group": "not_yet_treated"}, term="ATT(simple)")  # fmt: skip
+        """Callaway-Sant'Anna simple ATT with a restricted wild cluster bootstrap by state (as the county design)."""
+        return Spec("Callaway-Sant'Anna, not-yet-treated controls; wild cluster bootstrap (state)",
+                    callaway_santanna, {"control_group": "not_yet_treated", "aggregation": "simple",
+                                        "inference": "wild_cluster", "n_boot": self.n_boot,
+                                        "seed": self.boot_seed}, term="ATT(simple)")  # fmt: skip
 
     def imputation_spec(self) -> Spec:
         return Spec("imputation", imputation)

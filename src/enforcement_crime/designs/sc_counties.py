@@ -71,8 +71,27 @@ class SCCounties(Design):
         return Spec("TWFE with county linear trends", twfe, {"unit_trends": True})
 
     def cs_spec(self) -> Spec:
-        # universal base period: its pre-period points are drawn beside the TWFE event study (same reference)
-        return Spec("Callaway-Sant'Anna, not-yet-treated controls", callaway_santanna,
+        """Callaway-Sant'Anna simple ATT with a restricted wild cluster bootstrap by state.
+
+        The analytic interval rejects 18% of null panels at 5% in logs (size
+        study); the bootstrap is the few-cluster inference of issue 12. Only
+        the simple aggregation is bootstrapped (the same draws and p-value as
+        with every aggregation, a tenth of the time).
+        """
+        return Spec("Callaway-Sant'Anna, not-yet-treated controls; wild cluster bootstrap (state)",
+                    callaway_santanna, {"control_group": "not_yet_treated", "base_period": "universal",
+                                        "aggregation": "simple", "inference": "wild_cluster",
+                                        "n_boot": self.n_boot, "seed": self.boot_seed},
+                    term="ATT(simple)")  # fmt: skip
+
+    def cs_event_spec(self) -> Spec:
+        """Callaway-Sant'Anna event study (analytic pointwise intervals), universal base period.
+
+        Its pre-period points are drawn beside the TWFE event study (same
+        reference) and it feeds HonestDiD; its ATT is not the reported one
+        (:meth:`cs_spec` carries the bootstrap interval).
+        """
+        return Spec("Callaway-Sant'Anna event study, not-yet-treated controls", callaway_santanna,
                     {"control_group": "not_yet_treated", "base_period": "universal"}, term="ATT(simple)")  # fmt: skip
 
     def imputation_spec(self, horizons: list[int] | None = None) -> Spec:
@@ -129,7 +148,9 @@ class SCCounties(Design):
     def dynamic_estimators(self, sample: StudySample) -> tuple[dict, pd.DataFrame]:
         """Event study, Callaway-Sant'Anna (not yet treated) and imputation for every outcome.
 
-        Returns ``{outcome: {"es": ..., "cs": ..., "imputation": ...}}`` and the
+        Returns ``{outcome: {"es": ..., "cs": ..., "cs_att": ..., "imputation": ...}}``
+        (``cs``: the Callaway-Sant'Anna event study; ``cs_att``: its simple ATT
+        with the wild cluster bootstrap interval, :meth:`cs_spec`) and the
         event-time coefficients inside the window with ``estimator_label``.
         When the imputation event-time horizons are not estimable on a real
         panel (gapped years), the static imputation ATT is kept and the
@@ -137,7 +158,8 @@ class SCCounties(Design):
         """
         horizons, results, frames = self.horizons(sample), {}, []
         for outcome in self.outcomes:
-            r = {"es": self.event_study(sample, outcome), "cs": self.cs_spec().fit(sample, outcome),
+            r = {"es": self.event_study(sample, outcome), "cs": self.cs_event_spec().fit(sample, outcome),
+                 "cs_att": self.cs_spec().fit(sample, outcome),
                  "imputation": self.imputation_spec(horizons).fit(sample, outcome)}  # fmt: skip
             if isinstance(r["imputation"], NotEstimable):
                 r["imputation_horizons"] = r["imputation"]
@@ -158,7 +180,7 @@ class SCCounties(Design):
         rows = []
         for o in self.outcomes:
             for name, res, term in (("TWFE", twfe_results[(o, self.transform_label, False)], None),
-                                    ("Callaway-Sant'Anna (not yet)", dyn[o]["cs"], "ATT(simple)"),
+                                    ("Callaway-Sant'Anna (not yet)", dyn[o]["cs_att"], "ATT(simple)"),
                                     ("imputation", dyn[o]["imputation"], None)):  # fmt: skip
                 t = None if isinstance(res, NotEstimable) else term
                 rows.append({"outcome": o, "specification": name, **headline(res, t)})
@@ -257,7 +279,7 @@ class SCCounties(Design):
             head = self.headline_spec().fit(sample, o, seed=seed)
             for name, r, term in ((self.headline_spec().label, head, None),
                                   (self.trends_spec().label, twfe_results[(o, self.transform_label, True)], None),
-                                  (self.cs_spec().label, dyn[o]["cs"], "ATT(simple)"),
+                                  (self.cs_spec().label, dyn[o]["cs_att"], "ATT(simple)"),
                                   (self.imputation_spec().label, dyn[o]["imputation"], None)):  # fmt: skip
                 h = headline(r, None if isinstance(r, NotEstimable) else term)
                 if name == self.headline_spec().label and not isinstance(d["result"], NotEstimable):

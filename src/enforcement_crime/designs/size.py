@@ -35,9 +35,12 @@ Conventions
   the 95% interval excludes 0 and ``p <= 0.10`` if and only if the estimator's
   90% interval (same distribution, ``alpha=0.10``) excludes 0. This avoids a
   second fit at ``alpha=0.10``; ``tests/test_size.py`` checks it against one.
-* Pre-trend cases: ``p_value`` is the event study's Wald chi-square test that
-  every estimated lead is 0 (``extra["pretrend_test"]``); no estimate or
-  interval is kept for them (NaN).
+* Pre-trend cases: ``p_value`` is the event study's joint test that every
+  tested lead is 0 (``extra["pretrend_test"]``): the Wald statistic
+  calibrated by the restricted wild cluster bootstrap, as the notebooks
+  report it, and (a comparison row) its chi-square p-value; no estimate or
+  interval is kept for them (NaN). The bootstrap draws use the design's fixed
+  pre-trend seed, as the notebooks do.
 * An ``"interval"`` case whose result carries its own ``extra["p_value"]``
   (the design gave the estimator a bootstrap, e.g. NC Callaway-Sant'Anna with
   ``inference="wild_cluster"``) uses that p-value and is recorded with
@@ -64,6 +67,7 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -126,6 +130,10 @@ class SizeCase:
     seeded : bool
         Pass ``seed=`` to the fit, as the notebook does (bootstrap, permutations,
         and NC Callaway-Sant'Anna).
+    overrides : tuple of (str, value) pairs
+        Options replaced in the design's specification, for a comparison row
+        that the notebook does not run (e.g. the chi-square pre-trend test
+        beside the bootstrap one the notebook reports).
     """
 
     name: str
@@ -136,6 +144,7 @@ class SizeCase:
     model: str | None = None
     horizons: bool = False
     seeded: bool = False
+    overrides: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if self.test not in _TESTS:
@@ -171,6 +180,8 @@ class SizeCase:
             )
         if self.transform is not None and out.transform != self.transform:
             out = dataclasses.replace(out, transform=self.transform)
+        if self.overrides:
+            out = dataclasses.replace(out, options={**out.options, **dict(self.overrides)})
         return out
 
     def data(self, design: Design, sample: StudySample) -> pd.DataFrame | None:
@@ -209,9 +220,21 @@ def _sc_county_cases() -> tuple[SizeCase, ...]:
     ]
     out.append(SizeCase("TWFE, wild cluster bootstrap", "headline_spec", "bootstrap", seeded=True))
     for tr in ("level", "log"):
-        out.append(SizeCase(f"Callaway-Sant'Anna, not yet treated, {tr}", "cs_spec", transform=tr))
+        out += _sc_cs_cases(tr)
         out.append(SizeCase(f"imputation, {tr}", "imputation_spec", transform=tr, horizons=True))
     return tuple(out)
+
+
+def _sc_cs_cases(tr: str) -> list[SizeCase]:
+    """Callaway-Sant'Anna as the SC notebooks report it (wild cluster bootstrap; the design's seed),
+    and in logs its analytic interval for comparison."""
+    out = [SizeCase(f"Callaway-Sant'Anna, not yet treated, wild cluster bootstrap, {tr}", "cs_spec",
+                    "bootstrap", transform=tr)]  # fmt: skip
+    if tr == "log":
+        out.append(SizeCase("Callaway-Sant'Anna, not yet treated, analytic (not used), log", "cs_spec",
+                            transform=tr, overrides=(("inference", "analytic"), ("n_boot", 999),
+                                                     ("seed", None))))  # fmt: skip
+    return out
 
 
 def _sc_city_cases() -> tuple[SizeCase, ...]:
@@ -219,7 +242,7 @@ def _sc_city_cases() -> tuple[SizeCase, ...]:
     for tr in ("level", "log"):
         out += [
             SizeCase(f"TWFE, analytic CR1, {tr}", "robust_spec", transform=tr),
-            SizeCase(f"Callaway-Sant'Anna, not yet treated, {tr}", "cs_spec", transform=tr),
+            *_sc_cs_cases(tr),
             SizeCase(f"imputation, {tr}", "imputation_spec", transform=tr),
         ]
     return tuple(out)
@@ -248,17 +271,26 @@ SIZE_CASES: dict[str, tuple[SizeCase, ...]] = {
 def _pretrend_cases() -> dict[str, tuple[SizeCase, ...]]:
     from enforcement_crime.designs import get
 
-    name = "TWFE event study: joint pre-trend test"
-    out = {k: (SizeCase(name, "event_spec", "pretrend"),) for k in SIZE_CASES}
-    out["287g_national"] = tuple(
-        SizeCase(f"{m}: {name}", "event_spec", "pretrend", model=m)
-        for m in get("287g_national").models
-    )
+    names = (
+        ("TWFE event study: joint pre-trend test, wild cluster bootstrap", ()),
+        ("TWFE event study: joint pre-trend test, chi-square (not used)",
+         (("pretrend_inference", "wald"),)),
+    )  # fmt: skip
+
+    def cases(model: str | None = None) -> tuple[SizeCase, ...]:
+        pre = f"{model}: " if model else ""
+        return tuple(SizeCase(pre + n, "event_spec", "pretrend", model=model, overrides=o)
+                     for n, o in names)  # fmt: skip
+
+    out = {k: cases() for k in SIZE_CASES}
+    out["287g_national"] = sum((cases(m) for m in get("287g_national").models), ())
     return out
 
 
-#: design key -> the joint pre-trend test of its notebook's TWFE event study (Wald test that
-#: every estimated lead is 0; issue 12: it should not reject at 1% on the null panel)
+#: design key -> the joint pre-trend test of its notebook's TWFE event study (Wald statistic that
+#: every estimated lead is 0, calibrated by the restricted wild cluster bootstrap as the notebooks
+#: report it, and its chi-square p-value for comparison; issue 12: it should not reject at 1% on
+#: the null panel)
 PRETREND_CASES: dict[str, tuple[SizeCase, ...]] = _pretrend_cases()
 
 #: columns of :func:`run_seed`'s frame
@@ -416,7 +448,10 @@ def _row(design, case, spec, outcome, seed, res, seconds) -> dict:
             raise ValueError(f"{case.name}: {res.estimator} returned no pre-trend test")
         est = se = lo = hi = math.nan
         h["term"] = "all leads = 0"
-        p, source = float(p), f"Wald chi2({pt.get('df')})"
+        p = float(p)
+        source = (
+            "wild bootstrap Wald" if "p_value_chi2" in pt else "Wald chi2"
+        ) + f"({pt.get('df')})"
     elif case.test == "interval" and _finite(res.extra.get("p_value")):
         # the design now gives this estimator its own bootstrap (e.g. NC Callaway-Sant'Anna with
         # inference="wild_cluster"): its p-value and its interval, as the notebook shows them
