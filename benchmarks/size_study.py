@@ -34,6 +34,9 @@ Usage::
 draws, generator version and source hash of ``synthetic.py`` and ``designs/``) and runs only the missing ones; rows are saved
 every ``--save-every`` seeds, so an interrupted run can be resumed.
 ``--table-only`` rebuilds the tables from ``size_rows.csv`` without running.
+``--readme`` also writes the summary (:func:`enforcement_crime.designs.size.readme_summary`:
+ranges over outcomes and the findings computed from them) into ``README.md``
+between ``<!-- size-summary:start -->`` and ``<!-- size-summary:end -->``.
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         SIZE_CASES,
         all_outcomes_reject,
         markdown_table,
+        readme_summary,
         summarise,
     )
     from enforcement_crime.synthetic import GENERATOR_VERSION
@@ -120,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table-only", action="store_true",
                         help="no new seeds: rebuild the tables from the seeds in size_rows.csv "
                              "(with the settings recorded in size_settings.json)")  # fmt: skip
+    parser.add_argument("--readme", action="store_true",
+                        help="write the summary into README.md between the size-summary markers")  # fmt: skip
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
@@ -148,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--table-only: {done[0]['seed'].nunique()} seeds from {rows_path}")
     elif args.resume and rows_path.is_file():
         old = json.loads(settings_path.read_text()) if settings_path.is_file() else None
-        if old != settings:
+        if old is None or {k: v for k, v in old.items() if k != "wall_line"} != settings:
             sys.exit(f"--resume: {rows_path} was made with settings {old}, not {settings}; "
                      "run without --resume (it overwrites) or with the same settings")  # fmt: skip
         prev = pd.read_csv(rows_path, dtype={"note": "string"})
@@ -198,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         f"# Size of the headline tests on the null synthetic panel (SYNTHETIC DATA)\n\n"
         f"Built-in synthetic panel, generator v{GENERATOR_VERSION}, preset 'null' (every true effect 0), "
         f"{n_seeds} seeds ({rows['seed'].min()}-{rows['seed'].max()}); wild bootstrap {args.n_boot} draws, "
-        f"randomization inference {args.n_perm} permutations, seeded with the panel seed; source "
+        f"randomization inference {args.n_perm} permutations, seeded as the notebooks seed them (the "
+        f"panel seed; the design's fixed seed for the pre-trend tests and SC Callaway-Sant'Anna); source "
         f"hash {settings['source_sha256']} (synthetic.py and designs/). Made by "
         f"`python benchmarks/size_study.py --seeds {n_seeds} --first-seed {rows['seed'].min()} "
         f"--designs {' '.join(args.designs)} --pretrends {args.pretrends}` on "
@@ -206,8 +213,9 @@ def main(argv: list[str] | None = None) -> int:
         "Rates in %, Monte Carlo s.e. in parentheses (sqrt(p(1-p)/n)). Reject: p <= level (bootstrap and "
         "permutation p-values; analytic p-values from the estimator's own critical value, so 5% / 10% = "
         "the 95% / 90% interval excludes 0). Coverage: the 95% interval contains 0 (none for "
-        "randomization inference). 3-8%: the 5% rate (point estimate) within [3%, 8%]. Levels are per "
-        "100,000; logs are log(1 + rate).\n\n"
+        "randomization inference). 3-8%: the 5% rate (point estimate) within [3%, 8%]. Size-corrected "
+        "5% level: the largest p-value threshold that rejects at most 5% of these null seeds. Levels are "
+        "per 100,000; logs are log(1 + rate).\n\n"
     )
     joint_md = "\n".join(
         ["| design | test | seeds | all outcomes reject at 5% |", "|---|---|---:|---:|"]
@@ -215,11 +223,24 @@ def main(argv: list[str] | None = None) -> int:
            for r in joint.itertuples(index=False)]
     )  # fmt: skip
     timing_md = timing.to_markdown(floatfmt=".2f")
-    wall_line = (
-        f"Wall time of this run: {wall:.0f} s for {len(seeds)} new seeds on {args.n_jobs} jobs."
-        if seeds
-        else "No new seeds run (tables rebuilt from size_rows.csv)."
-    )
+    if seeds:
+        wall_line = (
+            f"Wall time of this run: {wall:.0f} s for {len(seeds)} new seeds on {args.n_jobs} jobs."
+        )
+        settings_path.write_text(json.dumps({**settings, "wall_line": wall_line}, indent=1) + "\n")
+    else:
+        wall_line = (
+            settings.get("wall_line", "") + " Tables rebuilt from size_rows.csv (no new seeds)."
+        )
+    if args.readme:
+        from enforcement_crime.real import write_readme_section
+
+        lead = (f"Summary of the {dt.date.today().isoformat()} run ({n_seeds} seeds; Monte Carlo s.e. of a 5% "
+                "rate about 1.5-2 points; full table in [`reports/size/size_table.md`](reports/size/size_table.md)). "
+                "Generated by `python benchmarks/size_study.py --table-only --readme`:\n")  # fmt: skip
+        write_readme_section(lead + "\n" + readme_summary(summary), start="<!-- size-summary:start -->",
+                             end="<!-- size-summary:end -->")  # fmt: skip
+        print("README.md: size summary written")
     md = (f"{header}{table}\n\n## Seeds in which a test rejects for every outcome at once\n\n{joint_md}\n\n"
           f"## Seconds per seed (one process)\n\n{timing_md}\n\n{wall_line}\n")  # fmt: skip
     (args.out / "size_table.md").write_text(md)

@@ -105,3 +105,7 @@ def test_measured_size_reads_the_committed_table(tmp_path):
     assert got["case"].tolist() == ["CS"] and got["reject_05"].tolist() == [0.15]
     missing = evidence.measured_size("287g_nc", tmp_path / "absent.csv")
     assert missing.empty and "size_study.py" in missing.attrs["note"]
+    # the reading is computed from the same rows: the 15% CS row over-rejects
+    reading = evidence.size_reading("287g_nc", tmp_path / "size.csv")
+    assert reading == ["Over-reject at 5% (15.0-15.0%), so read as descriptions, not tests: CS."]
+    assert "size_study.py" in evidence.size_reading("287g_nc", tmp_path / "absent.csv")[0]

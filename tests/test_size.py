@@ -318,6 +318,64 @@ def test_summarise_rates_and_monte_carlo_errors():
     )
 
 
+def test_corrected_level_rejects_at_most_the_level_on_the_null():
+    # 200 p-values: the 10th smallest is the largest threshold rejecting <= 5%
+    p = pd.Series(np.linspace(0.001, 0.2, 200))
+    assert size.corrected_level(p) == pytest.approx(p.iloc[9])
+    assert (p <= size.corrected_level(p)).mean() == pytest.approx(0.05)
+    # ties: 11 seeds share the smallest p-value, so no threshold keeps the rate at 5%
+    tied = pd.Series([0.0] * 11 + [0.5] * 189)
+    assert size.corrected_level(tied) == 0.0
+    # an exact test keeps about its level
+    rng = np.random.default_rng(0)
+    u = pd.Series(rng.uniform(size=4000))
+    assert size.corrected_level(u) == pytest.approx(0.05, abs=0.01)
+    assert math.isnan(size.corrected_level(pd.Series([np.nan])))
+    # summarise reports it: case a's p-values are 0.001, 0.04, 0.07 and 0.5 x 7 (10 seeds; 5% of 10 < 1)
+    assert size.summarise(_hand_rows()).set_index("case").loc["a", "level_05"] == 0.0
+
+
+def _summary_for_findings() -> pd.DataFrame:
+    base = {"design": "d", "outcome": "y", "scale": "log", "n_seeds": 200, "n_refused": 0, "reject_01": 0.01,
+            "mc_se_01": 0.007, "mc_se_05": 0.02, "reject_10": 0.1, "mc_se_10": 0.02, "coverage": 0.95,
+            "mc_se_coverage": 0.015, "mean_estimate": 0.0, "mc_se_estimate": 0.001, "mean_seconds": 1.0}  # fmt: skip
+    rows = [
+        {**base, "case": "WCB", "test": "bootstrap", "headline": True, "reject_05": 0.06, "within_3_8": True,
+         "level_05": 0.048},
+        {**base, "case": "WCB", "outcome": "z", "test": "bootstrap", "headline": True, "reject_05": 0.10,
+         "within_3_8": False, "level_05": 0.021},
+        {**base, "case": "analytic", "test": "interval", "headline": False, "reject_05": 0.17,
+         "within_3_8": False, "level_05": 0.004},
+        {**base, "case": "pre-trend, wild cluster bootstrap", "test": "pretrend", "headline": False,
+         "reject_01": 0.0, "reject_05": 0.025, "within_3_8": False, "level_05": 0.06},
+        {**base, "case": "pre-trend, chi-square", "test": "pretrend", "headline": False,
+         "reject_01": 0.3, "reject_05": 0.4, "within_3_8": False, "level_05": 0.0001},
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=list(size.SUMMARY_COLUMNS))
+
+
+def test_size_findings_name_each_exception_and_its_remedy():
+    f = size.size_findings(_summary_for_findings())
+    assert f[0] == "1 of 2 headline tests reject within 3-8% at the 5% level (6.0-6.0%)."
+    assert f[1].startswith(
+        "Exception: the headline d / WCB / z rejects 10.0% (MC s.e. 2.0) at 5%, above 3-8%"
+    )
+    assert "size-corrected level 0.021" in f[1]
+    assert (
+        "reject 0.0-0.0% at 1%" in f[2]
+        and "chi-square p-value of the same statistic (not used) rejects 40.0-40.0%" in f[2]
+    )
+    assert f[3] == "Over-reject at 5% (17.0-17.0%), so read as descriptions, not tests: analytic."
+    # one design's lines name the case and outcome only
+    assert size.size_findings(_summary_for_findings(), "d")[1].startswith(
+        "Exception: the headline WCB / z"
+    )
+    assert size.size_findings(_summary_for_findings(), "other") == ["no measured test"]
+    md = size.readme_summary(_summary_for_findings())
+    assert "| d | **WCB** (headline) | log | 1.0 | 6.0-10.0 | 95.0 | 1 of 2 | 0.021-0.048 |" in md
+    assert "- Exception: the headline d / WCB / z" in md
+
+
 def test_all_outcomes_reject_counts_seeds_rejecting_everywhere():
     r = _hand_rows().query("case == 'a'")
     two = pd.concat([r, r.assign(outcome="z", reject_05=[True] + [False] * 9)])

@@ -223,15 +223,16 @@ def _num(v) -> str:
     return f"{x:.3g}" if abs(x) < 1e4 else f"{x:,.0f}"
 
 
-def write_readme_section(text: str, readme: Path | None = None) -> Path:
-    """Replace the README's text between the real-results markers with ``text``."""
+def write_readme_section(text: str, readme: Path | None = None, *, start: str = README_START,
+                         end: str = README_END) -> Path:  # fmt: skip
+    """Replace the README's text between the markers ``start`` and ``end`` (default: real results) with ``text``."""
     readme = readme or config.project_root() / "README.md"
     body = readme.read_text()
-    if README_START not in body or README_END not in body:
-        raise ValueError(f"{readme}: markers {README_START} / {README_END} not found")
-    head, rest = body.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    readme.write_text(f"{head}{README_START}\n{text}\n{README_END}{tail}")
+    if start not in body or end not in body:
+        raise ValueError(f"{readme}: markers {start} / {end} not found")
+    head, rest = body.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{text}\n{end}{tail}")
     return readme
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -52,6 +53,7 @@ __all__ = [
     "plot_rows",
     "reading_table",
     "measured_size",
+    "size_reading",
     "collect",
 ]
 
@@ -303,18 +305,8 @@ def plot_rows(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else table.iloc[0:0]
 
 
-def measured_size(design_key: str, path=None) -> pd.DataFrame:
-    """The measured size of this design's tests on the null synthetic panel (``reports/size/size_table.csv``).
-
-    Rejection rates at 5% (and the share of seeds whose 95% interval covers
-    the true 0) of every test the notebook reports, over the seeds of the last
-    ``benchmarks/size_study.py`` run; read from the committed table, never
-    typed. A design re-run alone (``reports/size/<key>/size_table.csv``, after a
-    change to that design) takes precedence over the main table. An empty frame
-    (with ``attrs["note"]``) when no table exists.
-    """
-    from pathlib import Path
-
+def _size_table(design_key: str, path=None) -> tuple[pd.DataFrame | None, Path]:
+    """The size summary rows of ``design_key`` and the file read (None when absent)."""
     from enforcement_crime import config
 
     if (
@@ -324,24 +316,46 @@ def measured_size(design_key: str, path=None) -> pd.DataFrame:
         path = root / design_key / "size_table.csv"
         path = path if path.is_file() else root / "size_table.csv"
     path = Path(path)
-    cols = [
-        "case",
-        "test",
-        "scale",
-        "outcome",
-        "n_seeds",
-        "reject_05",
-        "mc_se_05",
-        "coverage",
-        "within_3_8",
-        "headline",
-    ]
     if not path.is_file():
+        return None, path
+    t = pd.read_csv(path)
+    return t.loc[t["design"] == design_key].reset_index(drop=True), path
+
+
+def measured_size(design_key: str, path=None) -> pd.DataFrame:
+    """The measured size of this design's tests on the null synthetic panel (``reports/size/size_table.csv``).
+
+    Rejection rates at 1% and 5% (and the share of seeds whose 95% interval
+    covers the true 0, and the size-corrected 5% level) of every test the
+    notebook reports, over the seeds of the last ``benchmarks/size_study.py``
+    run; read from the committed table, never typed. A design re-run alone
+    (``reports/size/<key>/size_table.csv``, after a change to that design)
+    takes precedence over the main table. An empty frame (with
+    ``attrs["note"]``) when no table exists.
+    """
+    cols = ["case", "test", "scale", "outcome", "n_seeds", "reject_01", "reject_05", "mc_se_05",
+            "coverage", "within_3_8", "level_05", "headline"]  # fmt: skip
+    t, path = _size_table(design_key, path)
+    if t is None:
         out = pd.DataFrame(columns=cols)
         out.attrs["note"] = f"{path} absent: run `python benchmarks/size_study.py`"
         return out
-    t = pd.read_csv(path)
-    return t.loc[t["design"] == design_key, cols].reset_index(drop=True)
+    return t[[c for c in cols if c in t.columns]]
+
+
+def size_reading(design_key: str, path=None) -> list[str]:
+    """What the measured size says for this design, computed from the size table.
+
+    Which headline tests are within 3-8% at 5%, each exception with its
+    remedy (the size-corrected level), the pre-trend tests at 1%, and which
+    tests over-reject (:func:`~enforcement_crime.designs.size.size_findings`).
+    """
+    from enforcement_crime.designs.size import size_findings
+
+    t, path = _size_table(design_key, path)
+    if t is None:
+        return [f"{path} absent: run `python benchmarks/size_study.py`"]
+    return size_findings(t, design_key)
 
 
 def reading_table(design, reading: list[str]) -> pd.DataFrame:

@@ -92,6 +92,9 @@ __all__ = [
     "summarise",
     "all_outcomes_reject",
     "markdown_table",
+    "readme_summary",
+    "size_findings",
+    "corrected_level",
     "analytic_p_value",
     "is_headline",
     "scale_of",
@@ -305,7 +308,7 @@ SUMMARY_COLUMNS = (
     "design", "case", "outcome", "test", "scale", "headline", "n_seeds", "n_refused",
     "reject_01", "mc_se_01", "reject_05", "mc_se_05", "reject_10", "mc_se_10", "coverage",
     "mc_se_coverage",
-    "mean_estimate", "mc_se_estimate", "mean_seconds", "within_3_8",
+    "mean_estimate", "mc_se_estimate", "mean_seconds", "within_3_8", "level_05",
 )  # fmt: skip
 
 
@@ -629,6 +632,24 @@ def _rate(x: pd.Series) -> tuple[float, float]:
     return p, math.sqrt(p * (1 - p) / n)
 
 
+def corrected_level(p_values: pd.Series, level: float = 0.05) -> float:
+    """Size-corrected level: the largest observed p-value ``a`` with ``share(p <= a) <= level``.
+
+    Over the null seeds, rejecting when ``p <= a`` rejects at most ``level``
+    of them (``0.0`` when even the smallest p-value is shared by more than
+    ``level`` of the seeds). For a test with correct size it is close to
+    ``level``; for an over-rejecting one it is the stricter threshold a
+    reader should use instead (its own sampling error is that of an
+    empirical quantile: with 200 seeds it is the 10th smallest p-value).
+    """
+    p = np.sort(pd.to_numeric(p_values, errors="coerce").dropna().to_numpy(dtype="float64"))
+    if not len(p):
+        return math.nan
+    share = np.searchsorted(p, p, side="right") / len(p)  # share(p <= p_i)
+    ok = p[share <= level + 1e-12]
+    return float(ok.max()) if len(ok) else 0.0
+
+
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     """Rejection rates by design, case and outcome over the seeds in ``rows``.
 
@@ -637,9 +658,11 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     ``p_value``), 5% and 10% rejection rates with their Monte Carlo standard errors
     ``sqrt(p (1 - p) / n)``, the interval coverage of the truth (NaN for
     randomization inference) with its MC s.e., the mean estimate with its MC
-    s.e. ``sd / sqrt(n)`` (ddof 1), the mean fit time, and ``within_3_8``:
+    s.e. ``sd / sqrt(n)`` (ddof 1), the mean fit time, ``within_3_8``:
     whether the 5% rate (point estimate) is in [0.03, 0.08] (``None`` without
-    estimates). A seed appearing twice for one test raises.
+    estimates), and ``level_05``: the size-corrected level of
+    :func:`corrected_level` (reject only when ``p <= level_05`` for a 5% test
+    on this null). A seed appearing twice for one test raises.
     """
     need = {"design", "case", "outcome", "test", "headline", "seed", "estimate", "p_value", "reject_05",
             "reject_10", "covers_truth", "seconds", "refused"}  # fmt: skip
@@ -674,6 +697,7 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
             "mc_se_estimate": float(est.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
             "mean_seconds": float(g["seconds"].mean()),
             "within_3_8": (0.03 <= r05 <= 0.08) if n else None,
+            "level_05": corrected_level(ok["p_value"], 0.05) if n else math.nan,
         })  # fmt: skip
     return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
 
@@ -697,6 +721,92 @@ def all_outcomes_reject(rows: pd.DataFrame, level: str = "reject_05") -> pd.Data
                     "n_seeds_incomplete": int(per_seed["refused"].sum()), "all_reject": p,
                     "mc_se": se})  # fmt: skip
     return pd.DataFrame(out)
+
+
+def readme_summary(summary: pd.DataFrame) -> str:
+    """The README's size summary: one row per design and test, ranges over outcomes, then the findings.
+
+    Every number comes from ``summary`` (:func:`summarise` of a run); the
+    bullet points are computed from it too (headline tests inside / outside
+    3-8%, the pre-trend tests at 1%, the analytic intervals), so the README
+    cannot drift from the table.
+    """
+
+    def rng(col: str, g: pd.DataFrame) -> str:
+        v = 100 * g[col].astype(float)
+        v = v[np.isfinite(v)]
+        if not len(v):
+            return ""
+        lo, hi = v.min(), v.max()
+        return f"{lo:.1f}" if math.isclose(lo, hi) else f"{lo:.1f}-{hi:.1f}"
+
+    lines = [
+        "| design | test | scale | reject at 1%, % | reject at 5%, % | 95% coverage, % | outcomes within 3-8% "
+        "| size-corrected 5% level |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for (design, case), g in summary.groupby(["design", "case"], sort=False):
+        name = f"**{case}** (headline)" if bool(g["headline"].iloc[0]) else case
+        inside = int(g["within_3_8"].fillna(False).astype(bool).sum())
+        lev = g["level_05"].astype(float)
+        lev_txt = f"{lev.min():.3f}-{lev.max():.3f}" if len(lev.dropna()) else ""
+        lines.append(f"| {design} | {name} | {g['scale'].iloc[0]} | {rng('reject_01', g)} | {rng('reject_05', g)} "
+                     f"| {rng('coverage', g)} | {inside} of {len(g)} | {lev_txt} |")  # fmt: skip
+    lines += ["", *(f"- {b}" for b in size_findings(summary))]
+    return "\n".join(lines)
+
+
+def size_findings(summary: pd.DataFrame, design: str | None = None) -> list[str]:
+    """Plain-language findings computed from a size summary (all designs, or ``design``'s rows).
+
+    One sentence per headline test outside 3-8% at 5% (with its remedy: the
+    size-corrected level), one for the headline tests inside, one for the
+    pre-trend tests at 1%, one for the non-headline tests that over-reject.
+    """
+    t = summary if design is None else summary[summary["design"] == design]
+    t = t[t["n_seeds"] > 0]
+    out: list[str] = []
+    if t.empty:
+        return ["no measured test"]
+
+    def where(r) -> str:
+        return (
+            f"{r.design} / {r.case} / {r.outcome}" if design is None else f"{r.case} / {r.outcome}"
+        )
+
+    head = t[t["headline"].astype(bool)]
+    ok = head[head["within_3_8"].fillna(False).astype(bool)]
+    bad = head[~head["within_3_8"].fillna(False).astype(bool)]
+    if len(ok):
+        out.append(f"{len(ok)} of {len(head)} headline tests reject within 3-8% at the 5% level "
+                   f"({100 * ok['reject_05'].min():.1f}-{100 * ok['reject_05'].max():.1f}%).")  # fmt: skip
+    for r in bad.itertuples(index=False):
+        side = "above" if r.reject_05 > 0.08 else "below"
+        out.append(
+            f"Exception: the headline {where(r)} rejects {100 * r.reject_05:.1f}% "
+            f"(MC s.e. {100 * r.mc_se_05:.1f}) at 5%, {side} 3-8%"
+            + (f"; remedy: read its p-value against the size-corrected level {r.level_05:.3f} "
+               f"(rejecting when p <= {r.level_05:.3f} rejects at most 5% of these null panels)"
+               if side == "above" else "; the test is conservative here (its intervals are too wide, not too narrow)")
+            + "."
+        )  # fmt: skip
+    pre = t[t["test"] == "pretrend"]
+    if len(pre):
+        boot = pre[pre["case"].str.contains("bootstrap")]
+        other = pre[~pre["case"].str.contains("bootstrap")]
+        if len(boot):
+            out.append(f"The joint pre-trend tests the notebooks report (wild cluster bootstrap) reject "
+                       f"{100 * boot['reject_01'].min():.1f}-{100 * boot['reject_01'].max():.1f}% at 1% and "
+                       f"{100 * boot['reject_05'].min():.1f}-{100 * boot['reject_05'].max():.1f}% at 5%"
+                       + (f"; the chi-square p-value of the same statistic (not used) rejects "
+                          f"{100 * other['reject_05'].min():.1f}-{100 * other['reject_05'].max():.1f}% at 5%"
+                          if len(other) else "") + ".")  # fmt: skip
+    rest = t[~t["headline"].astype(bool) & (t["test"] != "pretrend") & (t["reject_05"] > 0.08)]
+    if len(rest):
+        names = sorted({r.case for r in rest.itertuples(index=False)})
+        out.append(f"Over-reject at 5% ({100 * rest['reject_05'].min():.1f}-{100 * rest['reject_05'].max():.1f}%), "
+                   f"so read as descriptions, not tests: " + "; ".join(names) + ".")  # fmt: skip
+    return out
 
 
 def markdown_table(summary: pd.DataFrame) -> str:
