@@ -476,8 +476,9 @@ class Design:
         by the restricted wild cluster bootstrap (``pretrend_inference=
         "wild_cluster"``, the design's ``n_boot`` draws, seed
         :attr:`boot_seed`): with the design's few (or few treated)
-        clusters the chi-square p-value rejects 24-80% of null panels at 5%
-        (``reports/size/size_table.md``, "chi-square" rows). The reference
+        clusters the chi-square p-value over-rejects on the null panel (in the
+        2026-12-02 size run, before this change, 24-80% at 5%; the size table
+        keeps a "chi-square (not used)" row). The reference
         (and the last lead tested) move to e = -2 when e = -1 is partly
         treated (:func:`~enforcement_crime.designs.calls.partial_year_handling`).
         """

@@ -183,7 +183,9 @@ def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
     Returns
     -------
     dict
-        ``pretrend_p`` (joint Wald test of the TWFE event study's leads),
+        ``pretrend_p`` (joint test of the TWFE event study's leads: the Wald
+        statistic calibrated by the restricted wild cluster bootstrap, as the
+        design's :meth:`~enforcement_crime.designs.base.Design.event_spec` declares),
         ``honest_breakdown`` (smallest Mbar of the relative-magnitude
         restriction whose robust interval for the average post effect contains
         0, on the Callaway-Sant'Anna event study with a universal base period;
