@@ -159,37 +159,21 @@ class WildWaldTest:
         sb = np.where(np.isfinite(sb), sb, np.inf)
         return float(np.mean(sb >= self.stat * (1 - 1e-9)))
 
+    def bootstrap(self, *, n_boot: int, weight_type: str, seed: int | None) -> dict:
+        """WCR bootstrap p-value: ``stat``, ``p_value``, ``n_boot``, ``weight_type``, ``full_enumeration``.
 
-def wild_wald(
-    X: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray,
-    blocks: list[Block],
-    codes: np.ndarray,
-    n_clusters: int,
-    tested: list[int],
-    scale: float,
-    *,
-    n_boot: int,
-    weight_type: str,
-    seed: int | None,
-) -> dict:
-    """WCR bootstrap p-value of ``coef[tested] = 0``: ``stat``, ``p_value``, ``n_boot``, ``weight_type``, ``full_enumeration``.
-
-    ``weight_type`` ``"auto"``: Webb's six-point weights with fewer than 12
-    clusters, Rademacher otherwise (fully enumerated when ``2**G <= n_boot``),
-    as :func:`~enforcement_crime.estimators.wild_cluster_bootstrap`.
-    """
-    if weight_type == "auto":
-        weight_type = "webb" if n_clusters < 12 else "rademacher"
-    test = WildWaldTest.build(X, y, w, blocks, codes, n_clusters, tested, scale)
-    V, full = draw_cluster_weights(
-        weight_type, int(n_clusters), int(n_boot), np.random.default_rng(seed)
-    )
-    return {
-        "stat": test.stat,
-        "p_value": test.p_value(V),
-        "n_boot": int(V.shape[1]),
-        "weight_type": weight_type,
-        "full_enumeration": bool(full),
-    }
+        ``weight_type`` ``"auto"``: Webb's six-point weights with fewer than 12
+        clusters, Rademacher otherwise (fully enumerated when ``2**G <= n_boot``),
+        as :func:`~enforcement_crime.estimators.wild_cluster_bootstrap`.
+        """
+        G = self.F.shape[0]
+        if weight_type == "auto":
+            weight_type = "webb" if G < 12 else "rademacher"
+        V, full = draw_cluster_weights(weight_type, G, int(n_boot), np.random.default_rng(seed))
+        return {
+            "stat": self.stat,
+            "p_value": self.p_value(V),
+            "n_boot": int(V.shape[1]),
+            "weight_type": weight_type,
+            "full_enumeration": bool(full),
+        }

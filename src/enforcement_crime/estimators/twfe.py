@@ -62,7 +62,7 @@ from enforcement_crime.estimators._core import (
     ssc_record,
     warn_few_treated,
 )
-from enforcement_crime.estimators._wild_wald import wild_wald
+from enforcement_crime.estimators._wild_wald import WildWaldTest
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["twfe", "event_study"]
@@ -423,8 +423,10 @@ def _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot, weight
     G = sizes[0]
     scale = fit.ssc["c_N"] * cr1_scale(G)
     y = fit.resid + fit.Xd @ fit.coef
-    out = wild_wald(fit.Xd, y, w, blocks, codes[0], G, [names.index(n) for n in leads], scale,
-                    n_boot=n_boot, weight_type=weights, seed=seed)  # fmt: skip
+    test = WildWaldTest.build(
+        fit.Xd, y, w, blocks, codes[0], G, [names.index(n) for n in leads], scale
+    )
+    out = test.bootstrap(n_boot=n_boot, weight_type=weights, seed=seed)
     if not np.isclose(out["stat"], pre["stat"], rtol=1e-6, atol=1e-10):
         raise RuntimeError(
             f"wild bootstrap pre-trend statistic {out['stat']} differs from the Wald statistic {pre['stat']}"
