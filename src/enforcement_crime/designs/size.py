@@ -817,14 +817,14 @@ def markdown_table(summary: pd.DataFrame) -> str:
 
     lines = [
         "| design | test | scale | outcome | seeds | reject 1% | reject 5% | reject 10% | coverage 95% "
-        "| mean estimate | 3-8% |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---:|:---:|",
+        "| mean estimate | 3-8% | size-corrected 5% level |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|:---:|---:|",
     ]
     for r in summary.itertuples(index=False):
         name = f"**{r.case}** (headline)" if r.headline else r.case
         if r.n_seeds == 0:
             lines.append(f"| {r.design} | {name} | {r.scale} | {r.outcome} | 0 | refused on {r.n_refused} seeds "
-                         "| | | | | |")  # fmt: skip
+                         "| | | | | | |")  # fmt: skip
             continue
         est = (
             f"{r.mean_estimate:.3g} ({r.mc_se_estimate:.2g})"
@@ -836,6 +836,7 @@ def markdown_table(summary: pd.DataFrame) -> str:
         lines.append(
             f"| {r.design} | {name} | {r.scale} | {r.outcome} | {r.n_seeds}{ref} | {pct(r.reject_01, r.mc_se_01)} "
             f"| {pct(r.reject_05, r.mc_se_05)} "
-            f"| {pct(r.reject_10, r.mc_se_10)} | {pct(r.coverage, r.mc_se_coverage)} | {est} | {flag} |"
+            f"| {pct(r.reject_10, r.mc_se_10)} | {pct(r.coverage, r.mc_se_coverage)} | {est} | {flag} "
+            f"| {'' if not math.isfinite(r.level_05) else f'{r.level_05:.3f}'} |"
         )
     return "\n".join(lines)
