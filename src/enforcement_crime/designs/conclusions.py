@@ -74,8 +74,11 @@ def study_vs_rebuild(
     pandas.DataFrame
         Columns ``paper``, ``paper_conclusion``, ``outcome``, ``specification``,
         ``estimator``, ``term``, ``estimate``, ``std_error``, ``conf_low``,
-        ``conf_high``, ``mde``, ``mde_method``, ``detectable`` (``|estimate|``
-        vs MDE in words), ``data``, ``design_differences``, ``note``.
+        ``conf_high``, ``p_value`` (of "no effect", where the estimator
+        computes one: wild cluster bootstrap, randomization inference; else a
+        row's own ``p_value``, else NaN), ``mde``, ``mde_method``,
+        ``detectable`` (``|estimate|`` vs MDE in words), ``data``,
+        ``design_differences``, ``note``.
     """
     if study not in PAPER_CONCLUSIONS:
         raise KeyError(f"study must be one of {sorted(PAPER_CONCLUSIONS)}, got {study!r}")
@@ -92,6 +95,8 @@ def study_vs_rebuild(
             }
             h.update(term=r.get("term"), estimator=r.get("estimator", ""), note=r.get("note", ""))
         mde = float(r.get("mde", math.nan))
+        extra = getattr(r.get("result"), "extra", None) or {}
+        p_value = float(r.get("p_value", extra.get("p_value", math.nan)))
         est = h["estimate"]
         if not np.isfinite(est):
             verdict = "not estimated"
@@ -118,6 +123,7 @@ def study_vs_rebuild(
                 "std_error": h["std_error"],
                 "conf_low": h["conf_low"],
                 "conf_high": h["conf_high"],
+                "p_value": p_value,
                 "mde": mde,
                 "mde_method": r.get("mde_method", ""),
                 "detectable": verdict,

@@ -785,7 +785,8 @@ def size_findings(summary: pd.DataFrame, design: str | None = None) -> list[str]
         out.append(
             f"Exception: the headline {where(r)} rejects {100 * r.reject_05:.1f}% "
             f"(MC s.e. {100 * r.mc_se_05:.1f}) at 5%, {side} 3-8%"
-            + (f"; remedy: read its p-value against the size-corrected level {r.level_05:.3f} "
+            + (f"; remedy: read its p-value (column p_value of the study-vs-rebuild table) against the "
+               f"size-corrected level {r.level_05:.3f} "
                f"(rejecting when p <= {r.level_05:.3f} rejects at most 5% of these null panels)"
                if side == "above" else "; the test is conservative here (its intervals are too wide, not too narrow)")
             + "."
