@@ -66,7 +66,7 @@ test: setup ## Run the test suite (what CI runs)
 test-all: setup ## Run every test, slow simulations included
 	$(PY) -m pytest -m "" $(PYTEST_ARGS)
 
-size: setup ## Size of every headline test over 200 null seeds (reports/size/; about 20-45 min on 2 cores)
+size: setup ## Size of every headline test over 200 null seeds (reports/size/; about 23 min on 2 cores)
 	$(PY) benchmarks/size_study.py --seeds 200 --n-jobs 2
 
 bench: setup ## Print the speed/memory benchmark table
