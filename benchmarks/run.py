@@ -39,6 +39,11 @@ TASKS = {
     "cs_boot999": ("Callaway-Sant'Anna, 999 bootstrap draws", 3.0, None),
     "imputation": ("imputation (BJS)", 2.0, None),
     "wcb9999": ("wild cluster bootstrap, 9,999 draws, state clusters", 5.0, None),
+    "pretrend_wild999": (
+        "event study + wild bootstrap pre-trend test, 999 draws, state clusters",
+        3.0,
+        None,
+    ),
     "ri999": ("randomization inference, 999 permutations (TWFE)", 10.0, None),
     "honest_rm10": ("HonestDiD relative magnitudes, 10-value grid", 5.0, None),
     "honest_sd10": ("HonestDiD smoothness, 10-value grid", 5.0, None),
@@ -135,6 +140,22 @@ def _job(task: str, impl: str):
             return (
                 lambda: f(df, "y", "unit", "year", "cohort", cluster="state", n_boot=9999, seed=1)
             ), "wild_cluster_bootstrap"
+        if task == "pretrend_wild999":
+            f = est.event_study
+            return (
+                lambda: f(
+                    df,
+                    "y",
+                    "unit",
+                    "year",
+                    "cohort",
+                    cluster="state",
+                    window=(-5, 5),
+                    pretrend_inference="wild_cluster",
+                    n_boot=999,
+                    seed=1,
+                )  # fmt: skip
+            ), "event_study(pretrend_inference='wild_cluster')"
         if task == "ri999":
             f = est.randomization_inference
             return (
