@@ -110,11 +110,13 @@ def _job(task: str, impl: str):
         if task == "twfe":
             f = est.twfe
             return (lambda: f(df, "y", "unit", "year", "cohort", cluster="state")), "twfe"
-        if task == "event_study":
+        if task in ("event_study", "pretrend_wild999"):
             f = est.event_study
+            wild = task == "pretrend_wild999"
+            kw = {"pretrend_inference": "wild_cluster", "n_boot": 999, "seed": 1} if wild else {}
             return (
-                lambda: f(df, "y", "unit", "year", "cohort", cluster="state", window=(-5, 5))
-            ), "event_study"
+                lambda: f(df, "y", "unit", "year", "cohort", cluster="state", window=(-5, 5), **kw)
+            ), ("event_study(pretrend_inference='wild_cluster')" if wild else "event_study")
         if task in ("cs_analytic", "cs_boot999"):
             f = est.callaway_santanna
             kw = (
@@ -140,22 +142,6 @@ def _job(task: str, impl: str):
             return (
                 lambda: f(df, "y", "unit", "year", "cohort", cluster="state", n_boot=9999, seed=1)
             ), "wild_cluster_bootstrap"
-        if task == "pretrend_wild999":
-            f = est.event_study
-            return (
-                lambda: f(
-                    df,
-                    "y",
-                    "unit",
-                    "year",
-                    "cohort",
-                    cluster="state",
-                    window=(-5, 5),
-                    pretrend_inference="wild_cluster",
-                    n_boot=999,
-                    seed=1,
-                )  # fmt: skip
-            ), "event_study(pretrend_inference='wild_cluster')"
         if task == "ri999":
             f = est.randomization_inference
             return (
