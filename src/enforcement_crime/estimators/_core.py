@@ -420,6 +420,17 @@ WEBB_POINTS = np.concatenate(
 )
 
 
+#: below this many clusters ``weight_type="auto"`` uses Webb's weights (Rademacher has too few sign vectors)
+WEBB_BELOW = 12
+
+
+def resolve_weight_type(weight_type: str, n_clusters: int) -> str:
+    """``"auto"`` -> Webb below :data:`WEBB_BELOW` clusters, Rademacher otherwise; other values unchanged."""
+    if weight_type != "auto":
+        return weight_type
+    return "webb" if n_clusters < WEBB_BELOW else "rademacher"
+
+
 def draw_cluster_weights(
     weight_type: str, G: int, n_boot: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, bool]:

@@ -20,7 +20,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from enforcement_crime.estimators._common import EstimatorInputError
-from enforcement_crime.estimators._core import cr1_scale, draw_cluster_weights
+from enforcement_crime.estimators._core import cr1_scale, draw_cluster_weights, resolve_weight_type
 from enforcement_crime.estimators._cs_aggregate import CSAggregator
 
 __all__ = [
@@ -382,7 +382,7 @@ def apply_wild_cluster(
 ):
     """Replace the aggregated terms' intervals by wild cluster bootstrap-t intervals (in place)."""
     Gc = L.Gc
-    wt = weight_type if weight_type != "auto" else ("webb" if Gc < 12 else "rademacher")
+    wt = resolve_weight_type(weight_type, Gc)
     V, full = draw_cluster_weights(wt, Gc, n_boot, np.random.default_rng(seed))
     rows = table.set_index("term").loc[L.terms]
     factor = cr1_scale(Gc) if clustered else 1.0

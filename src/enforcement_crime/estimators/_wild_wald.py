@@ -52,6 +52,7 @@ from enforcement_crime.estimators._core import (
     TwoWayProjector,
     demean,
     draw_cluster_weights,
+    resolve_weight_type,
 )
 
 #: at most this many (observations x clusters) numbers for the per-cluster demeaning
@@ -167,8 +168,7 @@ class WildWaldTest:
         as :func:`~enforcement_crime.estimators.wild_cluster_bootstrap`.
         """
         G = self.F.shape[0]
-        if weight_type == "auto":
-            weight_type = "webb" if G < 12 else "rademacher"
+        weight_type = resolve_weight_type(weight_type, G)
         V, full = draw_cluster_weights(weight_type, G, int(n_boot), np.random.default_rng(seed))
         return {
             "stat": self.stat,

@@ -23,12 +23,14 @@ import pandas as pd
 
 from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
 from enforcement_crime.estimators._core import (
+    WEBB_BELOW,
     TwoWayProjector,
     check_units_nested,
     cluster_sums,
     cr1_scale,
     draw_cluster_weights,
     permute_cohorts,
+    resolve_weight_type,
     sorted_codes,
 )
 from enforcement_crime.results import EstimationResult
@@ -183,7 +185,7 @@ def wild_cluster_bootstrap(
     )
     fit = _wcb_fit(prep, treatment, cluster, list(controls or ()))
     G = fit.G
-    wt = weight_type if weight_type != "auto" else ("webb" if G < 12 else "rademacher")
+    wt = resolve_weight_type(weight_type, G)
     rng = np.random.default_rng(seed)
     V, full_enum = draw_cluster_weights(wt, G, n_boot, rng)
     B = V.shape[1]
@@ -196,7 +198,7 @@ def wild_cluster_bootstrap(
         + (f"full enumeration of {B} draws" if full_enum else f"{B} draws (seed={seed})"),
         f"{G} clusters ({cluster}); CR1 SE with G/(G-1)(N-1)/(N-K), K={fit.K}; interval by test inversion; p(beta=0)={p0_value:.4g}",
     ]
-    if wt == "rademacher" and G < 12:
+    if wt == "rademacher" and G < WEBB_BELOW:
         note_bits.append("fewer than 12 clusters: Webb weights are recommended")
     treated_clusters = int(np.unique(fit.gcode[fit.d > 0]).size)
     if treated_clusters <= 3:
