@@ -56,6 +56,8 @@ __all__ = [
     "validate_parameters",
     "execute_notebook",
     "run_all",
+    "run_parallel",
+    "resolve_jobs",
     "param_files",
     "run_param_file",
 ]
@@ -437,10 +439,56 @@ def _split_parameters(
     return out
 
 
+def resolve_jobs(jobs: int | None, n_tasks: int) -> int:
+    """How many notebooks to execute at once: ``jobs``, else ``ENFORCEMENT_CRIME_JOBS``, else the cores.
+
+    Never more than ``n_tasks`` and never less than 1. Each notebook runs in its
+    own kernel process, so notebooks run side by side use one core each.
+    """
+    if jobs is None:
+        env = os.environ.get("ENFORCEMENT_CRIME_JOBS")
+        jobs = int(env) if env else (os.cpu_count() or 1)
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    return max(1, min(int(jobs), n_tasks))
+
+
+def run_parallel(fn, items, *, jobs: int | None = None) -> list:
+    """``[fn(item) for item in items]``, up to ``jobs`` at a time (threads driving kernel processes).
+
+    Results come back in the order of ``items``. Every item is run even when an
+    earlier one fails; the first failure is then raised, after the others have
+    finished, with a count of how many failed.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    items = list(items)
+    n = resolve_jobs(jobs, len(items))
+    if n == 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        futures = [pool.submit(fn, item) for item in items]
+        errors = [f.exception() for f in futures]
+    failed = [e for e in errors if e is not None]
+    if failed:
+        if len(failed) > 1:
+            print(f"[notebooks] {len(failed)} of {len(items)} runs failed", flush=True)
+        raise failed[0]
+    return [f.result() for f in futures]
+
+
 def run_all(
-    pattern: str | None = None, parameters: Mapping[str, object] | None = None, html: bool = True
+    pattern: str | None = None,
+    parameters: Mapping[str, object] | None = None,
+    html: bool = True,
+    *,
+    jobs: int | None = None,
 ) -> list[NotebookRun]:
     """Execute every notebook (optionally those matching ``pattern``), printing a timing line each.
+
+    Notebooks run side by side, ``jobs`` at a time (:func:`resolve_jobs`: by
+    default one per core); each writes only its own outputs, and the output
+    map (``OUTPUTS.md``) is written once, after all have finished.
 
     ``parameters`` go to the notebooks whose parameters cell defines them; a
     name no selected notebook defines, or a value of the wrong type, stops the
@@ -453,7 +501,6 @@ def run_all(
     ParameterError
         See above.
     """
-    runs = []
     paths = discover(pattern=pattern)
     if not paths:
         raise FileNotFoundError(
@@ -461,13 +508,20 @@ def run_all(
         )
     per_notebook = _split_parameters(paths, dict(parameters or {}))
     total = time.perf_counter()
-    for path in paths:
+
+    def one(path: Path) -> NotebookRun:
         rel = path.relative_to(config.notebooks_dir())
         print(f"[notebooks] {rel} ...", flush=True)
         run = execute_notebook(path, parameters=per_notebook[path], html=html, validate=False)
-        print(f"[notebooks] {rel}: {run.seconds:.1f} s -> {run.output}", flush=True)
-        runs.append(run)
-    print(f"[notebooks] {len(runs)} notebook(s) in {time.perf_counter() - total:.1f} s", flush=True)
+        print(f"[notebooks] {rel}: {run.seconds:.1f} s -> {_show(run.output)}", flush=True)
+        return run
+
+    runs = run_parallel(one, paths, jobs=jobs)
+    print(
+        f"[notebooks] {len(runs)} notebook(s) in {time.perf_counter() - total:.1f} s"
+        f" ({resolve_jobs(jobs, len(paths))} at a time)",
+        flush=True,
+    )
     print(f"[notebooks] output map: {reports.write_outputs_md()}", flush=True)
     return runs
 

@@ -427,6 +427,7 @@ def build_teaching(
     parameters: Mapping[str, object] | None = None,
     execute: bool = True,
     html: bool = True,
+    jobs: int | None = None,
 ) -> list[TeachingBuild]:
     """Write student copies (no solutions) and executed instructor copies of the teaching notebooks.
 
@@ -444,6 +445,9 @@ def build_teaching(
         ``interactive=False``.
     execute, html : bool
         Execute the instructor copies / also write their HTML.
+    jobs : int, optional
+        Instructor copies executed at once (default: one per core; see
+        :func:`enforcement_crime.notebooks.resolve_jobs`).
 
     Returns
     -------
@@ -460,7 +464,7 @@ def build_teaching(
     import jupytext
     import nbformat
 
-    from enforcement_crime.notebooks import execute_notebook, to_notebook
+    from enforcement_crime.notebooks import execute_notebook, run_parallel, to_notebook
 
     sources = teaching_sources(root, pattern)
     if not sources:
@@ -489,24 +493,30 @@ def build_teaching(
             f"[teaching] {source.name}: student copy ({n_ex} exercises, solutions removed)",
             flush=True,
         )
-        if execute:
-            run = execute_notebook(
-                source, output=instructor_dir / f"{source.stem}.ipynb", parameters=params, html=html
-            )
-            b.instructor, b.html, b.seconds = run.output, run.html, run.seconds
-            lines = _output_text(nbformat.read(run.output, as_version=4))
-            b.checks = sum(line.startswith(CHECK_MARK) for line in lines)
-            b.not_available = [line for line in lines if line.startswith(NOT_AVAILABLE_MARK)]
-            print(
-                f"[teaching] {source.name}: instructor copy in {run.seconds:.1f} s, {b.checks} checks passed"
-                + (
-                    f", {len(b.not_available)} cell(s) skipped: estimator not available yet"
-                    if b.not_available
-                    else ""
-                ),
-                flush=True,
-            )
         builds.append(b)
+
+    def instructor(b: TeachingBuild) -> None:
+        run = execute_notebook(
+            b.source, output=instructor_dir / f"{b.source.stem}.ipynb", parameters=params, html=html
+        )
+        b.instructor, b.html, b.seconds = run.output, run.html, run.seconds
+        lines = _output_text(nbformat.read(run.output, as_version=4))
+        b.checks = sum(line.startswith(CHECK_MARK) for line in lines)
+        b.not_available = [line for line in lines if line.startswith(NOT_AVAILABLE_MARK)]
+        print(
+            f"[teaching] {b.source.name}: instructor copy in {run.seconds:.1f} s, {b.checks} checks passed"
+            + (
+                f", {len(b.not_available)} cell(s) skipped: estimator not available yet"
+                if b.not_available
+                else ""
+            ),
+            flush=True,
+        )
+
+    if execute:
+        # longest first, so the two cores finish together
+        order = sorted(builds, key=lambda b: -b.source.stat().st_size)
+        run_parallel(instructor, order, jobs=jobs)
     skipped = [line for b in builds for line in b.not_available]
     if skipped:
         print(

@@ -130,67 +130,89 @@ def prepare_panel(
         raise EstimatorInputError(
             f"columns not in the data: {missing}; available: {list(data.columns)}"
         )
-    if data.duplicated([unit, time]).any():
-        dups = data.loc[data.duplicated([unit, time], keep=False), [unit, time]].head()
+    # Built column by column on arrays (one DataFrame at the end): estimators call this once per
+    # fit, and inference loops and robustness tables fit hundreds of times.
+    cols: dict[str, object] = {c: data[c].array for c in dict.fromkeys(needed)}
+    # unit codes in sorted order of the labels, a missing label sorting last (as sort_values does)
+    ucode, ulabels = pd.factorize(data[unit], sort=True, use_na_sentinel=False)
+    tkey = pd.factorize(data[time], use_na_sentinel=False)[0]
+    pair = ucode.astype("int64") * (int(tkey.max(initial=0)) + 1) + tkey
+    sorted_pair = np.sort(pair)
+    if (sorted_pair[1:] == sorted_pair[:-1]).any():
+        dup = data.duplicated([unit, time], keep=False)
+        dups = data.loc[dup, [unit, time]].head()
         raise EstimatorInputError(
             f"({unit}, {time}) must be unique; duplicates, e.g.:\n{dups.to_string()}"
         )
-
-    keep = list(dict.fromkeys(needed))
-    df = data.loc[:, keep].copy()
-    t = pd.to_numeric(df[time], errors="coerce")
-    if t.isna().any() or (t % 1 != 0).any():
+    t = pd.to_numeric(data[time], errors="coerce")
+    t_arr = t.to_numpy(dtype="float64", na_value=np.nan)
+    if np.isnan(t_arr).any() or (t_arr % 1 != 0).any():
         raise EstimatorInputError(
             f"column {time!r} must hold integer periods without gaps in type (e.g. year)"
         )
-    df["time"] = t.astype("int64")
-    df["unit"] = df[unit]
+    t_int = t_arr.astype("int64")
+    tcode = pd.factorize(t_int, sort=True)[0]
+    key = ucode.astype("int64") * (int(tcode.max(initial=0)) + 1) + tcode
+    cols["time"] = t_int
+    cols["unit"] = cols[unit]
     dropped: dict[str, int] = {}
 
-    y = pd.to_numeric(df[outcome], errors="coerce").astype("float64")
+    y = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     bad = ~np.isfinite(y)
     dropped[f"missing or non-finite {outcome}"] = int(bad.sum())
-    df["y"] = y
+    cols["y"] = y
 
     if cohort:
-        g = pd.to_numeric(df[cohort], errors="coerce").astype("float64").fillna(0.0)
+        g = pd.to_numeric(data[cohort], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        g = np.where(np.isnan(g), 0.0, g)
         if (g % 1 != 0).any() or (g < 0).any():
             raise EstimatorInputError(
                 f"column {cohort!r} must be a first-treated period (integer) or 0/missing for never treated"
             )
-        df["cohort"] = g.astype("int64")
-        varies = df.groupby("unit")["cohort"].nunique() > 1
-        if varies.any():
+        g_int = g.astype("int64")
+        known = np.asarray(pd.notna(ulabels), dtype=bool)[ucode]  # groupby leaves missing keys out
+        lo = np.full(len(ulabels), np.iinfo("int64").max)
+        hi = np.full(len(ulabels), np.iinfo("int64").min)
+        np.minimum.at(lo, ucode[known], g_int[known])
+        np.maximum.at(hi, ucode[known], g_int[known])
+        varies = np.flatnonzero(lo < hi)  # label order, as groupby sorts
+        if len(varies):
             raise EstimatorInputError(
-                f"column {cohort!r} varies within unit(s) {list(varies[varies].index[:5])}"
+                f"column {cohort!r} varies within unit(s) {list(ulabels[varies[:5]])}"
             )
-        df["event_time"] = np.where(df["cohort"] > 0, df["time"] - df["cohort"], np.nan)
+        cols["cohort"] = g_int
+        cols["event_time"] = np.where(g_int > 0, t_int - g_int, np.nan)
     if weights:
-        w = pd.to_numeric(df[weights], errors="coerce").astype("float64")
-        miss = w.isna() & ~bad
+        w = pd.to_numeric(pd.Series(cols[weights]), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
+        miss = np.isnan(w) & ~bad
         dropped[f"missing {weights}"] = int(miss.sum())
         bad = bad | miss
         if (w[~bad] <= 0).any():
-            rows = df.loc[(w <= 0) & ~bad, [unit, time, weights]].head()
+            rows = data.loc[(w <= 0) & ~bad, [unit, time, weights]].head()
             raise EstimatorInputError(
                 f"weights {weights!r} must be positive; e.g.:\n{rows.to_string()}"
             )
-        df["w"] = w
+        cols["w"] = w
     else:
-        df["w"] = 1.0
+        cols["w"] = np.ones(len(data))
     cl = cluster or unit
-    miss = df[cl].isna() & ~bad
+    miss = np.asarray(pd.isna(cols[cl]), dtype=bool) & ~bad
     dropped[f"missing {cl}"] = int(miss.sum())
     bad = bad | miss
-    df["cluster"] = df[cl]
+    cols["cluster"] = cols[cl]
     for c in controls:
-        miss = df[c].isna() & ~bad
+        miss = np.asarray(pd.isna(cols[c]), dtype=bool) & ~bad
         dropped[f"missing {c}"] = int(miss.sum())
         bad = bad | miss
 
-    df = df.loc[~bad].sort_values(["unit", "time"], kind="stable").reset_index(drop=True)
-    if df.empty:
+    keep_rows = np.flatnonzero(~bad)
+    if not len(keep_rows):
         raise EstimatorInputError("no rows left after dropping missing values: " + repr(dropped))
+    order = keep_rows[np.argsort(key[keep_rows], kind="stable")]  # by unit, then time
+    # dtype given: an object column stays object (no string inference)
+    df = pd.DataFrame({c: pd.Series(arr.take(order), dtype=arr.dtype) for c, arr in cols.items()})
     names = {
         "outcome": outcome,
         "unit": unit,
