@@ -8,7 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from enforcement_crime.panels import panels as pb
+from enforcement_crime.panels.city_sc import (
+    city_panel,
+    city_panel_from_agencies,
+    validate_city_panel,
+)
+from enforcement_crime.panels.cius_county import cius_county_panel
+from enforcement_crime.panels.common import COVERAGE_RULES, attach_timing
+from enforcement_crime.panels.icpsr_county import icpsr_county_panel
+from enforcement_crime.panels.kaplan_county import kaplan_county_panel
+from enforcement_crime.panels.manifest import Manifest
+from enforcement_crime.panels.matching import normalise_name
+from enforcement_crime.panels.nc_county import nc_county_panel
 from enforcement_crime.schema import OFFENSES, PanelSchemaError, validate_panel
 from enforcement_crime.sources import fbi_cius, leaic, ucr_icpsr_county, ucr_kaplan
 
@@ -48,7 +59,7 @@ POP = {"37001": 100000, "37063": 50000}
 
 
 def test_full12_rule_and_coverage_indicator():
-    panel, man = pb.kaplan_county_panel(kaplan_frame(HAND), population(POP), coverage_rule="full12")
+    panel, man = kaplan_county_panel(kaplan_frame(HAND), population(POP), coverage_rule="full12")
     a = panel.set_index("fips").loc["37001"]
     assert a["murder"] == 10  # only X reported 12 months
     # CI = 100 * (1 - 40,000/100,000 * (12 - 6)/12) = 80
@@ -64,7 +75,7 @@ def test_full12_rule_and_coverage_indicator():
 
 
 def test_scale_rule():
-    panel, man = pb.kaplan_county_panel(kaplan_frame(HAND), population(POP), coverage_rule="scale")
+    panel, man = kaplan_county_panel(kaplan_frame(HAND), population(POP), coverage_rule="scale")
     a = panel.set_index("fips").loc["37001"]
     assert a["murder"] == 10 + 5 * 12 // 6  # Y scaled by 12/6
     assert a["violent"] == 4 * 20 and a["violent_rate"] == pytest.approx(
@@ -75,7 +86,7 @@ def test_scale_rule():
 
 
 def test_icpsr_rule_imputes_from_full_reporters_of_state_and_group():
-    panel, man = pb.kaplan_county_panel(kaplan_frame(HAND), population(POP), coverage_rule="icpsr")
+    panel, man = kaplan_county_panel(kaplan_frame(HAND), population(POP), coverage_rule="icpsr")
     got = panel.set_index("fips")
     # Z (50,000: population group 3, like X with 60,000) gets X's rate: 50,000 * 10/60,000 = 8.33 -> 8
     assert got.loc["37063", "murder"] == 8
@@ -94,7 +105,7 @@ def test_icpsr_rule_falls_back_to_state_rate_and_drops_without_donor():
     ]  # group 1: no 12-month reporter in its group
     rows.append(agency("AL00001", "01001", 1000, 2, 1))  # Alabama: no full reporter at all
     pop = {**POP, "01001": 5000}
-    panel, man = pb.kaplan_county_panel(kaplan_frame(rows), population(pop), coverage_rule="icpsr")
+    panel, man = kaplan_county_panel(kaplan_frame(rows), population(pop), coverage_rule="icpsr")
     # NC00004 falls back to the state rate of full reporters: X only -> 500,000 * 10/60,000 = 83.3 -> 83
     assert panel.set_index("fips").loc["37063", "murder"] == 8 + 83
     assert man.reports["imputed_from_state_rate"] == 1
@@ -108,7 +119,7 @@ def test_split_agencies_by_population_share():
     splits = pd.DataFrame(
         {"ori": ["NC00009", "NC00009"], "fips": ["37001", "37063"], "population": [7500, 2500]}
     )
-    panel, man = pb.kaplan_county_panel(
+    panel, man = kaplan_county_panel(
         kaplan_frame(rows), population(POP), coverage_rule="scale", splits=splits
     )
     got = panel.set_index("fips")["murder"]
@@ -120,17 +131,17 @@ def test_split_agencies_by_population_share():
 def test_missing_offense_makes_the_county_count_missing():
     rows = kaplan_frame(HAND[:2])
     rows.loc[1, "larceny"] = pd.NA
-    panel, _ = pb.kaplan_county_panel(rows, population(POP), coverage_rule="scale")
+    panel, _ = kaplan_county_panel(rows, population(POP), coverage_rule="scale")
     a = panel.iloc[0]
     assert pd.isna(a["larceny"]) and pd.isna(a["property"]) and a["murder"] == 20
 
 
 def test_bad_rule_and_population():
     with pytest.raises(ValueError, match="coverage_rule must be one of"):
-        pb.kaplan_county_panel(kaplan_frame(HAND), population(POP), coverage_rule="all")
+        kaplan_county_panel(kaplan_frame(HAND), population(POP), coverage_rule="all")
     pop = pd.concat([population(POP), population(POP)])
     with pytest.raises(ValueError, match="population frame: duplicate"):
-        pb.kaplan_county_panel(kaplan_frame(HAND), pop)
+        kaplan_county_panel(kaplan_frame(HAND), pop)
 
 
 # ---------------------------------------------------------------- fixtures
@@ -170,8 +181,8 @@ def fx_population(years=range(2004, 2017), drop_autauga_2016=True) -> pd.DataFra
 
 def test_kaplan_fixture_all_rules(fx, crosswalk):
     agencies = ucr_kaplan.load(fx / "ucr_kaplan" / "offenses_known_yearly_2005_2007.csv")
-    for rule in pb.COVERAGE_RULES:
-        panel, man = pb.kaplan_county_panel(
+    for rule in COVERAGE_RULES:
+        panel, man = kaplan_county_panel(
             agencies, fx_population(range(2005, 2008)), crosswalk, coverage_rule=rule
         )
         validate_panel(panel)
@@ -182,10 +193,10 @@ def test_kaplan_fixture_all_rules(fx, crosswalk):
         assert "no county for the ORI (not in LEAIC, no county FIPS)" not in man.dropped
         assert panel["timing" if False else "sc_activation_date"].isna().all()
         assert "NaT" in man.rules["timing"] or "not available" in man.rules["timing"]
-    full, _ = pb.kaplan_county_panel(
+    full, _ = kaplan_county_panel(
         agencies, fx_population(range(2005, 2008)), crosswalk, coverage_rule="full12"
     )
-    scale, _ = pb.kaplan_county_panel(
+    scale, _ = kaplan_county_panel(
         agencies, fx_population(range(2005, 2008)), crosswalk, coverage_rule="scale"
     )
     wake06 = lambda p: p.set_index(["fips", "year"]).loc[("37183", 2006), "murder"]  # noqa: E731
@@ -204,24 +215,24 @@ def test_icpsr_fixture_panel(fx):
             "county_offenses_2010.txt",
         )
     ]
-    panel, man = pb.icpsr_county_panel(frames)
+    panel, man = icpsr_county_panel(frames)
     assert man.dropped == {"statewide pseudo-county (county code 000 or 999)": 3}
     assert man.rows_out == 18 and len(panel) == 18
     ashe = panel[panel["fips"] == "37009"]
     assert ashe["murder"].isna().all() and ashe["no_data"].all()
     wake10 = panel.set_index(["fips", "year"]).loc[("37183", 2010)]
     assert wake10["violent"] == 26 + 111 + 601 + 1001 and wake10["coverage"] == 100
-    panel2, man2 = pb.icpsr_county_panel(frames, min_coverage=90)
+    panel2, man2 = icpsr_county_panel(frames, min_coverage=90)
     # below 90: Ashe (0) and Mecklenburg (87.25), three years each
     assert man2.dropped["coverage indicator below 90"] == 6
     with pytest.raises(ValueError, match="duplicate county-years"):
-        pb.icpsr_county_panel(frames + frames[:1])
+        icpsr_county_panel(frames + frames[:1])
 
 
 @pytest.fixture(scope="module")
 def cius_panel(cius_fx, crosswalk):
     # with Table 11 (off by default since issue 11; tests/panels/test_cius_consistency.py checks that)
-    return pb.cius_county_panel(cius_fx, crosswalk, fx_population(), verbose=True, table11=True)
+    return cius_county_panel(cius_fx, crosswalk, fx_population(), verbose=True, table11=True)
 
 
 def test_cius_fixture_panel_values(cius_panel):
@@ -281,7 +292,7 @@ def test_cius_fixture_accounting_and_match_report(cius_panel, cius_fx, capsys):
 
 
 def test_cius_match_rate_is_printed(cius_fx, crosswalk, capsys):
-    pb.cius_county_panel(cius_fx, crosswalk, fx_population(), verbose=True)
+    cius_county_panel(cius_fx, crosswalk, fx_population(), verbose=True)
     out = capsys.readouterr().out
     assert "CIUS county approximation 2013: matched city 7/8 (87.5%)" in out
     assert "CIUS county approximation 2016" in out
@@ -297,7 +308,7 @@ def test_city_panel_fixture(cius_fx, crosswalk):
             "g287_model": ["jail", "jail"],
         }
     )
-    panel, man = pb.city_panel(pd.concat(cius_fx), crosswalk, timing=timing, min_population=100_000)
+    panel, man = city_panel(pd.concat(cius_fx), crosswalk, timing=timing, min_population=100_000)
     # Cary 135k, Charlotte-Mecklenburg 800k, Durham 230k, Raleigh 420k: 4 cities x 4 city tables
     assert sorted(panel["city"].unique()) == ["Cary", "Charlotte-Mecklenburg", "Durham", "Raleigh"]
     assert len(panel) == 16 and man.rows_out == 16
@@ -308,19 +319,19 @@ def test_city_panel_fixture(cius_fx, crosswalk):
     assert set(panel.loc[panel["city"] == "Cary", "fips"]) == {"37183"}
     assert panel["city_id"].str.len().eq(7).all(), "ORI7 of the matched LEAIC agency"
     man.check()
-    pb.validate_city_panel(panel)
+    validate_city_panel(panel)
     bad = pd.concat([panel, panel.iloc[[0]]])
     with pytest.raises(PanelSchemaError, match="city_id, year"):
-        pb.validate_city_panel(bad)
+        validate_city_panel(bad)
     neg = panel.copy()
     neg.loc[0, "murder"] = -1
     with pytest.raises(PanelSchemaError, match="murder"):
-        pb.validate_city_panel(neg)
+        validate_city_panel(neg)
 
 
 def test_nc_panel_from_cius_fixture(cius_panel):
     panel, _, _ = cius_panel
-    nc, man = pb.nc_county_panel(panel)
+    nc, man = nc_county_panel(panel)
     assert set(nc["year"]) == {2013} and nc["fips"].str.startswith("37").all()
     got = nc.set_index("fips")
     assert got.loc["37183", "g287_start"] == pd.Timestamp("2008-06-25")  # Wake, Table A1
@@ -338,10 +349,10 @@ def test_nc_panel_from_cius_fixture(cius_panel):
 
 
 def test_attach_timing_rejects_bad_frames():
-    m = pb.Manifest("x")
+    m = Manifest("x")
     df = pd.DataFrame({"fips": ["37001"]})
     with pytest.raises(ValueError, match="missing column"):
-        pb.attach_timing(df, pd.DataFrame({"fips": ["37001"]}), m)
+        attach_timing(df, pd.DataFrame({"fips": ["37001"]}), m)
     t = pd.DataFrame(
         {
             "fips": ["37001", "37001"],
@@ -352,15 +363,13 @@ def test_attach_timing_rejects_bad_frames():
         }
     )
     with pytest.raises(ValueError, match="share a county"):
-        pb.attach_timing(df, t, m)
+        attach_timing(df, t, m)
 
 
 def test_normalise_name():
-    assert pb.normalise_name("Saint Mary's") == "ST MARY S"
-    assert pb.normalise_name("Charlotte-Mecklenburg") == pb.normalise_name(
-        "CHARLOTTE - MECKLENBURG"
-    )
-    assert pb.normalise_name(None) == "" and pb.normalise_name(np.nan) == ""
+    assert normalise_name("Saint Mary's") == "ST MARY S"
+    assert normalise_name("Charlotte-Mecklenburg") == normalise_name("CHARLOTTE - MECKLENBURG")
+    assert normalise_name(None) == "" and normalise_name(np.nan) == ""
 
 
 # ---------------------------------------------------------------- real data
@@ -389,7 +398,7 @@ def real_inputs(shared_data):
 @pytest.fixture(scope="module")
 def real_cius_panel(real_inputs):
     cius, cw, pop = real_inputs
-    return pb.cius_county_panel(cius, cw, pop, verbose=True)
+    return cius_county_panel(cius, cw, pop, verbose=True)
 
 
 @pytest.mark.shared_data
@@ -424,14 +433,14 @@ def test_real_cius_approximation_every_year(real_inputs, real_cius_panel, capsys
 @pytest.mark.shared_data
 def test_real_city_and_nc_panels(real_inputs, real_cius_panel, shared_data):
     cius, cw, _ = real_inputs
-    panel, man = pb.city_panel(pd.concat(cius, ignore_index=True), cw)
-    pb.validate_city_panel(panel)
+    panel, man = city_panel(pd.concat(cius, ignore_index=True), cw)
+    validate_city_panel(panel)
     man.check()
     assert panel["population"].groupby(panel["city_id"]).median().min() >= 50_000
     assert {"Raleigh", "Durham", "Charlotte-Mecklenburg"} <= set(
         panel.loc[panel["state"] == "NC", "city"]
     )
-    nc, nman = pb.nc_county_panel(real_cius_panel[0])
+    nc, nman = nc_county_panel(real_cius_panel[0])
     nman.check()
     validate_panel(nc)
     # the study years 2003-2013 that the CIUS panel has (it has 2006, 2009, 2010 and 2013 at least)
@@ -453,7 +462,7 @@ def test_county_codes_are_repaired_before_aggregation():
         agency("XX00001", "99999", 100, 12, 1),
     ]
     pop = population({"46102": 14000, "51019": 75000, "51515": 6000})
-    panel, man = pb.kaplan_county_panel(kaplan_frame(rows), pop, coverage_rule="full12")
+    panel, man = kaplan_county_panel(kaplan_frame(rows), pop, coverage_rule="full12")
     got = panel.set_index("fips")
     assert set(got.index) == {"46102", "51019"}
     assert got.loc["51019", "murder"] == 3 + 4, "the city's agency is added to the county"
@@ -476,7 +485,7 @@ def test_city_panel_from_kaplan_agencies(fx, crosswalk):
             "g287_model": pd.array([pd.NA], dtype="string"),
         }
     )
-    panel, man = pb.city_panel_from_agencies(
+    panel, man = city_panel_from_agencies(
         agencies, crosswalk, timing=timing, min_population=100_000
     )
     # local police with 100,000+: Durham, Charlotte-Mecklenburg, Raleigh, Cary; Cary reported 6 months in 2006
@@ -486,27 +495,27 @@ def test_city_panel_from_kaplan_agencies(fx, crosswalk):
     assert set(panel.loc[panel["fips"] == "37183", "sc_activation_date"]) == {
         pd.Timestamp("2008-11-01")
     }
-    pb.validate_city_panel(panel)
+    validate_city_panel(panel)
     man.check()
-    scaled, _ = pb.city_panel_from_agencies(
+    scaled, _ = city_panel_from_agencies(
         agencies, crosswalk, min_population=100_000, coverage_rule="scale"
     )
     cary06 = scaled.set_index(["city_id", "year"]).loc[("NC09203", 2006)]
     raw = agencies.set_index(["ori", "year"]).loc[("NC09203", 2006)]
     assert cary06["robbery"] == raw["robbery"] * 2 and cary06["coverage"] == 50.0
-    no_cw, _ = pb.city_panel_from_agencies(agencies, None, min_population=100_000)
+    no_cw, _ = city_panel_from_agencies(agencies, None, min_population=100_000)
     assert set(no_cw["city_id"]) == set(panel["city_id"]), (
         "Kaplan's agency_type gives the same cities here"
     )
     with pytest.raises(ValueError, match="share an"):
-        pb.city_panel_from_agencies(pd.concat([agencies, agencies.iloc[:1]]), crosswalk)
+        city_panel_from_agencies(pd.concat([agencies, agencies.iloc[:1]]), crosswalk)
 
 
 def test_builders_refuse_duplicated_inputs(fx, crosswalk, cius_fx):
     agencies = ucr_kaplan.load(fx / "ucr_kaplan" / "offenses_known_yearly_2005_2007.csv")
     with pytest.raises(ValueError, match=r"rows share an \(ori, year\)"):
-        pb.kaplan_county_panel(
+        kaplan_county_panel(
             pd.concat([agencies, agencies.iloc[:2]]), fx_population(range(2005, 2008)), crosswalk
         )
     with pytest.raises(ValueError, match="the same table and year passed twice"):
-        pb.cius_county_panel(cius_fx + cius_fx[:1], crosswalk, fx_population())
+        cius_county_panel(cius_fx + cius_fx[:1], crosswalk, fx_population())

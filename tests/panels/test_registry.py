@@ -1,17 +1,22 @@
-"""The panel registry: discovery of the built-in panels, and a toy panel picked up by build and status."""
+"""The panel registry: the built-in panels of ``PANEL_MODULES``, and a toy panel picked up by build and status."""
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from enforcement_crime.panels import commands, registry
+from enforcement_crime.panels.context import BuildContext
 from enforcement_crime.panels.manifest import Manifest, read_manifest
-from enforcement_crime.panels.registry import Built, MissingInputs, PanelSpec
 from enforcement_crime.panels.runner import BuildError
+from enforcement_crime.panels.spec import Built, MissingInputs, PanelSpec
 
 
-def test_builtin_panels_are_discovered_from_their_modules():
+def test_builtin_panels_are_the_modules_of_panel_modules():
     specs = registry.panels()
     assert set(specs) == {
         "cius_county",
@@ -28,17 +33,51 @@ def test_builtin_panels_are_discovered_from_their_modules():
         assert mod.SPEC is spec and spec.name == name and spec.description
     assert specs["cius_county"].approximation and not specs["kaplan_county"].approximation
     assert commands.PANELS == tuple(specs)
+    assert tuple(specs) == registry.PANEL_MODULES  # one panel per module, in the tuple's order
+
+
+def test_panel_modules_lists_every_module_that_defines_a_spec():
+    """A panel module left out of the explicit tuple (or a stale entry) is caught here."""
+    folder = Path(registry.__file__).parent
+    with_spec = set()
+    for info in pkgutil.iter_modules([str(folder)]):
+        mod = importlib.import_module(f"enforcement_crime.panels.{info.name}")
+        if isinstance(getattr(mod, "SPEC", None), PanelSpec):
+            with_spec.add(info.name)
+    assert len(set(registry.PANEL_MODULES)) == len(registry.PANEL_MODULES), "a module listed twice"
+    missing = sorted(with_spec - set(registry.PANEL_MODULES))
+    stale = sorted(set(registry.PANEL_MODULES) - with_spec)
+    assert not missing, f"modules with a SPEC not in registry.PANEL_MODULES: {missing}"
+    assert not stale, f"registry.PANEL_MODULES names modules without a SPEC: {stale}"
+
+
+def test_a_listed_module_without_a_spec_is_refused(monkeypatch):
+    monkeypatch.setattr(registry, "PANEL_MODULES", (*registry.PANEL_MODULES, "states"))
+    monkeypatch.setattr(registry, "_BUILTIN", None)
+    with pytest.raises(
+        TypeError, match=r"enforcement_crime\.panels\.states .*no module-level SPEC"
+    ):
+        registry.panels()
+
+
+def test_a_context_without_a_resolver_says_so():
+    ctx = BuildContext(files={})
+    with pytest.raises(RuntimeError, match="no resolver to find panel 'kaplan_county'"):
+        ctx.panel("kaplan_county")
+    ctx = BuildContext(files={}, resolve=registry.get)
+    assert ctx.spec("kaplan_county") is registry.get("kaplan_county")
 
 
 def test_buildable_follows_needs_alternatives_and_bases():
     cius = {"fbi_cius", "leaic", "census_population"}
     nc = registry.get("nc_county")
     city = registry.get("city_sc")
-    assert nc.buildable(cius) and city.buildable(cius)
-    assert not nc.buildable({"fbi_cius", "leaic"})  # cius_county needs the population too
-    assert city.buildable({"ucr_kaplan"}) and not city.buildable({"fbi_cius"})
-    assert nc.buildable({"ucr_icpsr_county"})
-    assert {"fbi_cius", "ucr_kaplan", "secure_communities"} <= set(nc.sources_used())
+    get = registry.get
+    assert nc.buildable(cius, get) and city.buildable(cius, get)
+    assert not nc.buildable({"fbi_cius", "leaic"}, get)  # cius_county needs the population too
+    assert city.buildable({"ucr_kaplan"}, get) and not city.buildable({"fbi_cius"}, get)
+    assert nc.buildable({"ucr_icpsr_county"}, get)
+    assert {"fbi_cius", "ucr_kaplan", "secure_communities"} <= set(nc.sources_used(get))
 
 
 def _toy_build(ctx):

@@ -7,11 +7,15 @@ output made from the panel carries) (:mod:`~enforcement_crime.panels.load`).
 Building: one module per panel (``cius_county``, ``cius_county_constant``,
 ``cius_sheriff``, ``cius_sheriff_balanced``, ``kaplan_county``,
 ``icpsr_county``, ``city_sc``, ``nc_county``), each declaring a
-:class:`~enforcement_crime.panels.registry.PanelSpec`; the registry
-(:mod:`~enforcement_crime.panels.registry`) finds them and ``data build``
-(:mod:`~enforcement_crime.panels.runner`), ``data status``
-(:mod:`~enforcement_crime.panels.commands`) and the manifests
-(:mod:`~enforcement_crime.panels.manifest`) loop over it. Shared steps:
+:class:`~enforcement_crime.panels.spec.PanelSpec` whose build function takes a
+:class:`~enforcement_crime.panels.context.BuildContext`. The registry
+(:mod:`~enforcement_crime.panels.registry`) lists those modules in one explicit
+tuple (``PANEL_MODULES``); ``data build`` (:mod:`~enforcement_crime.panels.runner`)
+and ``data status`` (:mod:`~enforcement_crime.panels.commands`) loop over it, and
+:mod:`~enforcement_crime.panels.manifest` records and writes what each build made
+(one transaction). The panel modules import
+:mod:`~enforcement_crime.panels.spec` and :mod:`~enforcement_crime.panels.context`,
+never the registry. Shared steps:
 :mod:`~enforcement_crime.panels.common`, :mod:`~enforcement_crime.panels.cius_common`
 (CIUS city rule, Table 11 rule, agency identities, coverage, composition report),
 :mod:`~enforcement_crime.panels.matching`,

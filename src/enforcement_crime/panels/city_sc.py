@@ -24,7 +24,7 @@ from enforcement_crime.panels.common import (
 from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
 from enforcement_crime.panels.manifest import Manifest
 from enforcement_crime.panels.matching import match_cius_agencies, normalise_name
-from enforcement_crime.panels.registry import Built, PanelSpec
+from enforcement_crime.panels.spec import Built, PanelSpec
 from enforcement_crime.schema import OFFENSES, REQUIRED_COLUMNS
 from enforcement_crime.schema import validate_city_panel as schema_validate_city_panel
 

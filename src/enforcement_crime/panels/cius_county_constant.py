@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from enforcement_crime.panels.cius_county import MARK, build_cius_county
 from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
-from enforcement_crime.panels.registry import Built, PanelSpec
+from enforcement_crime.panels.spec import Built, PanelSpec
 
 #: the words every output made from ``cius_county_constant`` carries
 CONSTANT_MARK = f"{MARK} (CONSTANT COMPOSITION)"

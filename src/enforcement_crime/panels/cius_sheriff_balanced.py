@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from enforcement_crime.panels.cius_sheriff import MARK, build_sheriff
 from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
-from enforcement_crime.panels.registry import Built, PanelSpec
+from enforcement_crime.panels.spec import Built, PanelSpec
 
 #: the words every output made from ``cius_sheriff_balanced`` carries
 BALANCED_MARK = f"{MARK} (BALANCED)"

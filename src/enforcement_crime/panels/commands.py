@@ -122,7 +122,7 @@ def panel_status(
         )
         rec = {
             "panel": name,
-            "buildable": spec.buildable(present),
+            "buildable": spec.buildable(present, registry.get),
             "built": path.is_file(),
             "approximation": approx,
             "needs": needs,

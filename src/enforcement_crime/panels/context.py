@@ -4,7 +4,10 @@ Every loader call goes through :meth:`BuildContext.load`, which names the
 file in any error (:class:`InputError`). Inputs are loaded once per build and
 shared by the panels that need them; a panel built from another panel
 (``nc_county`` from a county panel) asks :meth:`BuildContext.panel`, which
-builds it in memory once.
+builds it in memory once. The context finds other panels through the
+resolver it is given (``resolve``, a panel name -> its
+:class:`~enforcement_crime.panels.spec.PanelSpec`; the runner passes
+:func:`enforcement_crime.panels.registry.get`): it never imports the registry.
 
 Treatment timing (:meth:`BuildContext.timing`) is optional only when its raw
 files are absent: a Secure Communities or 287(g) file that is present but
@@ -22,10 +25,10 @@ from typing import Any
 
 import pandas as pd
 
-from enforcement_crime.panels import registry
 from enforcement_crime.panels.common import COVERAGE_RULES
 from enforcement_crime.panels.manifest import input_record
 from enforcement_crime.panels.rawfiles import SOURCES, source_module
+from enforcement_crime.panels.spec import Built, MissingInputs, PanelSpec, Resolver
 
 __all__ = ["BuildContext", "BuildOptions", "InputError", "TIMING_SOURCES"]
 
@@ -122,11 +125,16 @@ class BuildContext:
     options : BuildOptions
     out : callable
         Progress printer.
+    resolve : callable, optional
+        A panel name -> its :class:`~enforcement_crime.panels.spec.PanelSpec`
+        (:func:`enforcement_crime.panels.registry.get` in ``data build``);
+        needed by :meth:`spec` and :meth:`panel` only.
     """
 
     files: dict[str, list[Path]]
     options: BuildOptions = field(default_factory=BuildOptions)
     out: Callable[[str], None] = print
+    resolve: Resolver | None = None
     timing_skipped: str | None = None
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
     _building: list[str] = field(default_factory=list, repr=False)
@@ -141,10 +149,10 @@ class BuildContext:
         return frozenset(s for s, fs in self.files.items() if fs)
 
     def require(self, panel: str, *sources: str) -> None:
-        """Raise :class:`~enforcement_crime.panels.registry.MissingInputs` naming the absent sources."""
+        """Raise :class:`~enforcement_crime.panels.spec.MissingInputs` naming the absent sources."""
         missing = [s for s in sources if not self.files.get(s)]
         if missing:
-            raise registry.MissingInputs(f"{panel} needs raw files of {', '.join(missing)}")
+            raise MissingInputs(f"{panel} needs raw files of {', '.join(missing)}")
 
     def inputs(self, *sources: str) -> list[dict]:
         """Manifest input records (name, path, sha256, bytes) of every file of the sources."""
@@ -339,7 +347,22 @@ class BuildContext:
         return tuple(s for s in TIMING_SOURCES if self.has(s))
 
     # -- panels built from panels -----------------------------------------
-    def panel(self, name: str) -> registry.Built:
+    def spec(self, name: str) -> PanelSpec:
+        """The spec of a registered panel, through :attr:`resolve`.
+
+        Raises
+        ------
+        RuntimeError
+            This context was made without a resolver.
+        """
+        if self.resolve is None:
+            raise RuntimeError(
+                f"BuildContext has no resolver to find panel {name!r}: make it with "
+                "resolve=enforcement_crime.panels.registry.get"
+            )
+        return self.resolve(name)
+
+    def panel(self, name: str) -> Built:
         """Build another registered panel in memory (once per run) and return it."""
         key = ("panel", name)
         if key not in self._cache:
@@ -347,7 +370,7 @@ class BuildContext:
                 raise RuntimeError(f"panels derive from each other in a cycle: {self._building}")
             self._building.append(name)
             try:
-                self._cache[key] = registry.get(name).build(self)
+                self._cache[key] = self.spec(name).build(self)
             finally:
                 self._building.remove(name)
         return self._cache[key]

@@ -18,7 +18,7 @@ from enforcement_crime.panels.common import (
 )
 from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
 from enforcement_crime.panels.manifest import Manifest
-from enforcement_crime.panels.registry import Built, PanelSpec
+from enforcement_crime.panels.spec import Built, PanelSpec
 from enforcement_crime.schema import OFFENSES, validate_panel
 
 

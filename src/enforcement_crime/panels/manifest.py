@@ -131,7 +131,7 @@ class Manifest:
         Further structured reports (match report, timing availability).
     mark : str
         The words every output made from the panel carries (see
-        :attr:`enforcement_crime.panels.registry.PanelSpec.mark`); empty when
+        :attr:`enforcement_crime.panels.spec.PanelSpec.mark`); empty when
         not set.
     tables : dict of str to DataFrame
         Reports too long for the JSON, written beside it as

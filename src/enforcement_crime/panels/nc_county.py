@@ -12,10 +12,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from enforcement_crime.panels import registry
 from enforcement_crime.panels.context import BuildContext
 from enforcement_crime.panels.manifest import Manifest
-from enforcement_crime.panels.registry import Built, MissingInputs, PanelSpec
+from enforcement_crime.panels.spec import Built, MissingInputs, PanelSpec
 from enforcement_crime.schema import validate_panel
 
 
@@ -101,7 +100,7 @@ BASES: tuple[str, ...] = ("kaplan_county", "icpsr_county", "cius_county")
 
 def build(ctx: BuildContext) -> Built:
     """Build ``nc_county`` from the first base panel whose inputs are present (built in memory)."""
-    base = next((b for b in BASES if registry.get(b).buildable(ctx.present())), None)
+    base = next((b for b in BASES if ctx.spec(b).buildable(ctx.present(), ctx.spec)), None)
     if base is None:
         raise MissingInputs("nc_county needs a county-year panel (kaplan, icpsr or cius inputs)")
     built = ctx.panel(base)
@@ -109,7 +108,7 @@ def build(ctx: BuildContext) -> Built:
     man.rules["base_panel"] = base
     ctx.out(f"  nc_county built from {base} ({len(panel)} county-years)")
     # the base panel's mark: "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS" from cius_county
-    return Built(panel, man, built.sources, mark=built.mark or registry.get(base).mark)
+    return Built(panel, man, built.sources, mark=built.mark or ctx.spec(base).mark)
 
 
 SPEC = PanelSpec(

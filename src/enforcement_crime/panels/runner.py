@@ -28,6 +28,7 @@ from enforcement_crime.panels.common import TIMING_ABSENT_NOTE
 from enforcement_crime.panels.context import BuildContext, BuildOptions
 from enforcement_crime.panels.manifest import write_panels
 from enforcement_crime.panels.rawfiles import SOURCES, checksum_states, files_for
+from enforcement_crime.panels.spec import APPROXIMATE_SOURCES
 
 __all__ = ["BuildError", "RawChecksumError", "check_raw", "build"]
 
@@ -180,19 +181,19 @@ def build(
     wanted = explicit or list(known)
 
     files = {s: files_for(s, raw, shared) for s in SOURCES}
-    ctx = BuildContext(files=files, options=options, out=out)
+    ctx = BuildContext(files=files, options=options, out=out, resolve=registry.get)
     where = config.shared_data_dir() if shared else (raw or config.raw_dir())
     out(f"building from real raw files in {where}" + (" (shared copies)" if shared else ""))
 
     present = ctx.present()
-    buildable = [p for p in wanted if known[p].buildable(present)]
+    buildable = [p for p in wanted if known[p].buildable(present, registry.get)]
     for p in explicit:
         if p not in buildable:
             need = " or ".join("+".join(r) for r in known[p].routes()) or "its base panels"
             raise BuildError(f"panel {p!r} cannot be built: it needs raw files of {need}")
     skipped = [p for p in wanted if p not in buildable]
 
-    used_sources = sorted({s for p in buildable for s in known[p].sources_used()})
+    used_sources = sorted({s for p in buildable for s in known[p].sources_used(registry.get)})
     raw_notes = check_raw(files, used_sources, accept_changed=accept_changed_raw, out=out)
 
     built = {name: ctx.panel(name) for name in buildable}
@@ -203,7 +204,7 @@ def build(
         man.approximation = bool(
             spec.approximation
             or man.approximation
-            or any(s in registry.APPROXIMATE_SOURCES for s in b.sources)
+            or any(s in APPROXIMATE_SOURCES for s in b.sources)
         )
         man.rules.setdefault("sources_read", list(b.sources))
         man.mark = b.mark or man.mark or spec.mark
