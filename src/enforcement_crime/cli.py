@@ -32,7 +32,7 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-__all__ = ["main", "parser", "parse_parameters"]
+__all__ = ["main", "parse", "parser", "parse_parameters", "population"]
 
 PROG = "python -m enforcement_crime"
 
@@ -558,19 +558,32 @@ def _synthetic(args: argparse.Namespace, top: argparse.ArgumentParser) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return its exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    top = parser()
+def parse(argv: Sequence[str], top: argparse.ArgumentParser | None = None) -> argparse.Namespace:
+    """Parse a command line (without the program name); refusals exit with status 2.
+
+    A mistyped option is named with the closest known one; everything after
+    ``lab`` (except a lone ``-h``/``--help``) is kept unparsed for JupyterLab in
+    ``jupyter_args``.
+    """
+    top = top or parser()
+    argv = list(argv)
     lab_args: list[str] = []
     if argv[:1] == ["lab"] and not {"-h", "--help"} & set(argv[1:2]):
-        argv, lab_args = argv[:1], argv[1:]  # JupyterLab's own options, unparsed
+        argv, lab_args = argv[:1], argv[1:]
     bad = _unknown_option(top, argv)
     if bad:
         top.error(bad)
     args = top.parse_args(argv)
     if args.command == "lab":
         args.jupyter_args = [*args.jupyter_args, *lab_args]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return its exit code."""
+    top = parser()
+    args = parse(sys.argv[1:] if argv is None else argv, top)
+    if args.command == "lab":
         return _lab(args)
     if args.command == "data":
         return _data(args)
