@@ -38,7 +38,7 @@ PROG = "python -m enforcement_crime"
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the line breaks of the ``examples`` epilogs; a wider first column for commands."""
+    """Keeps the line breaks of the ``examples`` epilogs; a wider column for the options."""
 
     def __init__(self, prog: str) -> None:
         super().__init__(prog, max_help_position=32)
@@ -421,12 +421,12 @@ def _unknown_option(p: argparse.ArgumentParser, argv: Sequence[str]) -> str | No
     """A message naming the first ``--option`` no parser knows, with the closest known one.
 
     argparse alone would report ``--raww x`` as an invalid choice ``x``; this names
-    the mistyped option. Tokens after ``--`` and after ``lab`` (JupyterLab's own) and
-    negative numbers are left alone.
+    the mistyped option. Tokens after ``--`` and negative numbers are left alone
+    (:func:`parse` has already set JupyterLab's own options aside).
     """
     known = {opt for q in _subparsers(p) for opt in q._option_string_actions}
     for token in argv:
-        if token in ("--", "lab"):
+        if token == "--":
             break
         if token.startswith("-") and len(token) > 1 and not token[1:].replace(".", "").isdigit():
             opt = token.split("=", 1)[0]
