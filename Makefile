@@ -49,13 +49,13 @@ figures: notebooks ## Rebuild every figure (reports/figures/)
 tables: notebooks ## Rebuild every table (reports/tables/)
 
 real: setup ## Build every real panel (../shared/data when present, else data/raw) and run every study on each, into reports/real/
-	$(PY) -m enforcement_crime.real $(if $(wildcard $(SHARED_DIR)),--shared,) $(REAL_ARGS)
+	$(PY) -m enforcement_crime real $(if $(wildcard $(SHARED_DIR)),--shared,) $(REAL_ARGS)
 
 teaching: setup ## Student copies (no solutions) and executed instructor copies in reports/teaching/
-	$(PY) -m enforcement_crime notebooks teaching
+	$(PY) -m enforcement_crime teaching
 
 lab: setup ## Start JupyterLab with the project kernel; .py notebooks open as notebooks
-	$(PY) -m enforcement_crime.teaching lab $(LAB_ARGS)
+	$(PY) -m enforcement_crime lab $(LAB_ARGS)
 
 test-browser: setup ## Only the JupyterLab-in-Chromium test (also part of `make test`)
 	$(PY) -m pytest -m browser tests/test_browser.py $(PYTEST_ARGS)

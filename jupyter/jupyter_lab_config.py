@@ -1,7 +1,7 @@
 # JupyterLab configuration used by `make lab` (and by tests/test_browser.py).
 # Loaded with `jupyter lab --config=jupyter/jupyter_lab_config.py`; nothing is written to ~/.jupyter.
 # .py files open as notebooks through jupytext: jupyter/lab/overrides.json (copied into
-# .venv/share/jupyter/lab/settings by `python -m enforcement_crime.teaching lab`) sets the
+# .venv/share/jupyter/lab/settings by `python -m enforcement_crime lab`) sets the
 # default viewer of Python files to "Jupytext Notebook".
 c = get_config()  # noqa: F821
 

@@ -197,8 +197,6 @@ def test_instructor_copy_runs_and_every_solution_checks_out(source, instructor_r
     assert not errors, errors[:1]
     injected = [c for c in nb.cells if "injected-parameters" in _tags(c)]
     assert injected and "interactive = False" in injected[0].source
-    # every estimator was there: no cell was skipped
-    assert not b.not_available, b.not_available
     # each exercise's solution printed at least one CHECKED line, right after the exercise
     for ex, sol in teaching.exercise_pairs(nb):
         printed = "".join(
@@ -222,7 +220,7 @@ def test_instructor_copy_runs_and_every_solution_checks_out(source, instructor_r
         assert 1.4 < w / h < 2.2, (png.name, w, h)
 
 
-def test_check_and_needs_helpers(capsys):
+def test_check_helpers(capsys):
     assert teaching.check("x", 1.05, 1.0, 0.1, "reason")
     assert teaching.CHECK_MARK in capsys.readouterr().out
     with pytest.raises(AssertionError, match="check failed"):
@@ -231,27 +229,21 @@ def test_check_and_needs_helpers(capsys):
         teaching.check("x", float("nan"), 1.0, 0.1, "reason")
     with pytest.raises(ValueError):
         teaching.check("x", 1.0, 1.0, 0.0, "reason")
-    est = teaching.estimators()
-    assert est.available("twfe", "no_such_estimator") == {"twfe": True, "no_such_estimator": False}
-    ran_after = []
-    with teaching.needs("no_such_estimator"):
-        est.no_such_estimator()
-        ran_after.append(True)
-    assert not ran_after
-    assert teaching.NOT_AVAILABLE_MARK in capsys.readouterr().out
-    with pytest.raises(ZeroDivisionError), teaching.needs("twfe"):  # other errors are not swallowed
-        raise ZeroDivisionError("not an estimator problem")
     assert (
         teaching.explore(lambda a=1: a, False, a=(0, 2)) is None
     )  # never a widget without interactive
 
 
-def test_every_estimator_the_course_uses_is_available():
+def test_every_estimator_the_course_uses_exists():
+    from enforcement_crime import estimators
+
     used = set()
     for p in SOURCES:
-        used |= set(re.findall(r"\best\.([a-z_]+)\(", p.read_text()))
-    used.discard("available")
-    missing = [k for k, ok in teaching.estimators().available(*sorted(used)).items() if not ok]
+        text = p.read_text()
+        assert "from enforcement_crime import estimators as est" in text, p.name
+        used |= set(re.findall(r"\best\.([a-z_]+)\(", text))
+    assert used, "the course calls no estimator through est.<name>(...)"
+    missing = sorted(n for n in used if not callable(getattr(estimators, n, None)))
     assert not missing, (
         f"the course calls estimators that enforcement_crime.estimators lacks: {missing}"
     )
@@ -282,8 +274,8 @@ def test_lab_settings_open_py_files_as_notebooks(tmp_path):
 def test_makefile_runs_the_teaching_build_and_the_lab_command():
     text = (config.project_root() / "Makefile").read_text()
     assert re.search(r"^all:.*\bteaching\b", text, re.M), "`make all` runs the teaching notebooks"
-    assert re.search(r"^teaching:.*\n\t.*enforcement_crime notebooks teaching", text, re.M)
-    assert re.search(r"^lab:.*\n\t.*-m enforcement_crime\.teaching lab", text, re.M)
+    assert re.search(r"^teaching:.*\n\t.*-m enforcement_crime teaching\b", text, re.M)
+    assert re.search(r"^lab:.*\n\t.*-m enforcement_crime lab\b", text, re.M)
 
 
 @pytest.mark.notebooks

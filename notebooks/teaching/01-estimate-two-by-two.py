@@ -44,12 +44,12 @@ interactive = True  # sliders when a live kernel is present (papermill runs pass
 import matplotlib.pyplot as plt
 import numpy as np
 
+from enforcement_crime import estimators as est
 from enforcement_crime import plots, reports
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered
-from enforcement_crime.teaching import check, estimators, explore, label_synthetic, needs
+from enforcement_crime.teaching import check, explore, label_synthetic
 
-est = estimators()
 plots.use_style("slides")
 
 
@@ -123,11 +123,10 @@ check("2x2 DiD", did, expected, 4 * se, "4 standard errors: sampling noise of th
 # your code
 
 # %% tags=["solution"]
-with needs("twfe"):
-    fit = est.twfe(df, "y", "unit", "time", "cohort")
-    print(fit.summary())
-    # one adoption date, balanced panel: the TWFE coefficient is algebraically the 2x2 DiD of means
-    check("TWFE coefficient", fit.estimate, did, 1e-10, "same algebra; only floating-point rounding differs", against="the 2x2 DiD")
+fit = est.twfe(df, "y", "unit", "time", "cohort")
+print(fit.summary())
+# one adoption date, balanced panel: the TWFE coefficient is algebraically the 2x2 DiD of means
+check("TWFE coefficient", fit.estimate, did, 1e-10, "same algebra; only floating-point rounding differs", against="the 2x2 DiD")
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 3: a placebo test of parallel trends

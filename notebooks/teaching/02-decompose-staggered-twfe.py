@@ -46,12 +46,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
+from enforcement_crime import estimators as est
 from enforcement_crime import plots, reports, synthetic
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect
-from enforcement_crime.teaching import check, check_that, estimators, explore, needs
+from enforcement_crime.teaching import check, check_that, explore
 
-est = estimators()
 plots.use_style("slides")
 
 
@@ -126,10 +126,9 @@ w = Dt / (Dt**2).sum()
 df["w"] = w
 implied = float((w * df["sc_true_effect"]).sum())
 check("sum of treated weights", w[df["D"] == 1].sum(), 1.0, 1e-10, "identity: sum(w D) = 1; rounding only")
-with needs("twfe"):
-    on_truth = est.twfe(df, "sc_true_effect", "fips", "year", "cohort")
-    check("TWFE on the true effect", on_truth.estimate, implied, 1e-8,
-          "FWL identity on a balanced panel; iterative demeaning converges to ~1e-12", against="sum w*tau")  # fmt: skip
+on_truth = est.twfe(df, "sc_true_effect", "fips", "year", "cohort")
+check("TWFE on the true effect", on_truth.estimate, implied, 1e-8,
+      "FWL identity on a balanced panel; iterative demeaning converges to ~1e-12", against="sum w*tau")  # fmt: skip
 neg = df[(df["D"] == 1) & (df["w"] < 0)]
 check_that("negative weights exist", len(neg) > 0,
            f"{len(neg) / (df['D'] == 1).sum():.1%} of treated cells have w < 0, "
@@ -158,10 +157,9 @@ if not weights_by_e.empty:
 # Now TWFE on the noisy log index crime rate, standard errors clustered by state.
 
 # %%
-with needs("twfe"):
-    fit = est.twfe(df, "log_index", "fips", "year", "cohort", cluster="state")
-    print(fit.summary())
-    print(f"\ntrue ATT {truth_att:.4f}")
+fit = est.twfe(df, "log_index", "fips", "year", "cohort", cluster="state")
+print(fit.summary())
+print(f"\ntrue ATT {truth_att:.4f}")
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 2: is TWFE wrong, or estimating something else?
@@ -172,11 +170,10 @@ with needs("twfe"):
 # your answer
 
 # %% tags=["solution"]
-with needs("twfe"):
-    check("TWFE on log_index", fit.estimate, implied, 4 * fit.std_error,
-          "4 state-clustered SEs: sampling noise around its own estimand", against="sum w*tau")  # fmt: skip
-    print(f"TWFE's own estimand sum(w*tau) {implied:.4f}; true ATT {truth_att:.4f}, "
-          f"{abs(fit.estimate - truth_att) / fit.std_error:.1f} standard errors from the estimate")  # fmt: skip
+check("TWFE on log_index", fit.estimate, implied, 4 * fit.std_error,
+      "4 state-clustered SEs: sampling noise around its own estimand", against="sum w*tau")  # fmt: skip
+print(f"TWFE's own estimand sum(w*tau) {implied:.4f}; true ATT {truth_att:.4f}, "
+      f"{abs(fit.estimate - truth_att) / fit.std_error:.1f} standard errors from the estimate")  # fmt: skip
 
 # %% [markdown]
 # ## The Goodman-Bacon decomposition
@@ -185,21 +182,20 @@ with needs("twfe"):
 # comparison that uses already-treated counties as controls).
 
 # %%
-with needs("bacon_decomposition"):
-    bacon = est.bacon_decomposition(df, "log_index", "fips", "year", "cohort")
-    comps = bacon.extra["comparisons"]
-    display(bacon.extra["by_type"])
-    fig, ax = plt.subplots()
-    for kind, part in comps.groupby("type"):
-        ax.scatter(part["weight"], part["estimate"], label=kind, s=60)
-    ax.axhline(bacon.extra["twfe"], color="black", ls="--", label="TWFE")
-    ax.axhline(truth_att, color="#D55E00", ls=":", label="true ATT")
-    ax.set_xlabel("Weight of the 2x2 comparison")
-    ax.set_ylabel("2x2 DiD estimate")
-    ax.set_title("Goodman-Bacon decomposition of TWFE")
-    ax.legend(fontsize=11)
-    reports.save_figure(fig, "fig_teaching_02_bacon", comps, study="teaching", synthetic=True)
-    plt.show()
+bacon = est.bacon_decomposition(df, "log_index", "fips", "year", "cohort")
+comps = bacon.extra["comparisons"]
+display(bacon.extra["by_type"])
+fig, ax = plt.subplots()
+for kind, part in comps.groupby("type"):
+    ax.scatter(part["weight"], part["estimate"], label=kind, s=60)
+ax.axhline(bacon.extra["twfe"], color="black", ls="--", label="TWFE")
+ax.axhline(truth_att, color="#D55E00", ls=":", label="true ATT")
+ax.set_xlabel("Weight of the 2x2 comparison")
+ax.set_ylabel("2x2 DiD estimate")
+ax.set_title("Goodman-Bacon decomposition of TWFE")
+ax.legend(fontsize=11)
+reports.save_figure(fig, "fig_teaching_02_bacon", comps, study="teaching", synthetic=True)
+plt.show()
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 3: put the 2x2s back together
@@ -211,14 +207,13 @@ with needs("bacon_decomposition"):
 # your code
 
 # %% tags=["solution"]
-with needs("bacon_decomposition", "twfe"):
-    check("sum of Bacon weights", comps["weight"].sum(), 1.0, 1e-10, "the weights are shares; rounding only")
-    check("weighted 2x2s", (comps["weight"] * comps["estimate"]).sum(), fit.estimate, 1e-8,
-          "exact decomposition; demeaning converges to ~1e-12", against="TWFE")  # fmt: skip
-    forbidden = comps[comps["type"].str.contains("forbidden")]
-    print(f"forbidden comparisons: weight {forbidden['weight'].sum():.3f}, "
-          f"weighted mean 2x2 {np.average(forbidden['estimate'], weights=forbidden['weight']):.4f} "
-          f"vs true ATT {truth_att:.4f}")  # fmt: skip
+check("sum of Bacon weights", comps["weight"].sum(), 1.0, 1e-10, "the weights are shares; rounding only")
+check("weighted 2x2s", (comps["weight"] * comps["estimate"]).sum(), fit.estimate, 1e-8,
+      "exact decomposition; demeaning converges to ~1e-12", against="TWFE")  # fmt: skip
+forbidden = comps[comps["type"].str.contains("forbidden")]
+print(f"forbidden comparisons: weight {forbidden['weight'].sum():.3f}, "
+      f"weighted mean 2x2 {np.average(forbidden['estimate'], weights=forbidden['weight']):.4f} "
+      f"vs true ATT {truth_att:.4f}")  # fmt: skip
 
 # %% [markdown]
 # ## Explore

@@ -44,12 +44,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
+from enforcement_crime import estimators as est
 from enforcement_crime import plots, reports
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered, true_att
-from enforcement_crime.teaching import check, estimators, explore, label_synthetic, needs
+from enforcement_crime.teaching import check, explore, label_synthetic
 
-est = estimators()
 plots.use_style("paper")
 
 ROLLOUTS = {  # cohort (adoption year) -> share of counties; 0 = never treated
@@ -77,26 +77,25 @@ data_banner(df)
 # it targets.
 
 # %%
-with needs("compare_estimators"):
-    table = est.compare_estimators(
-        df, "y", "unit", "time", "cohort", cluster="state",
-        estimators=("twfe", "sun_abraham", "callaway_santanna", "imputation", "two_stage"),
-    )  # fmt: skip
-    table["truth"] = truth
-    display(table[["estimator", "term", "estimate", "std_error", "conf_low", "conf_high", "estimand"]])
-    reports.save_table(table[["estimator", "term", "estimate", "std_error", "conf_low", "conf_high", "truth"]],
-                      "tab_teaching_03_estimators", study="teaching", synthetic=True)  # fmt: skip
-    fig, ax = plt.subplots(figsize=plots.FIGSIZES["full"])
-    y = np.arange(len(table))
-    ax.errorbar(table["estimate"], y, xerr=[table["estimate"] - table["conf_low"], table["conf_high"] - table["estimate"]],
-                fmt="o", capsize=3)  # fmt: skip
-    ax.axvline(truth, color="#D55E00", ls="--", label=f"true ATT {truth:.3f}")
-    ax.set_yticks(y, table["estimator"])
-    ax.set_xlabel("Estimated ATT (95% CI)")
-    ax.legend()
-    reports.save_figure(fig, "fig_teaching_03_estimators", table[["estimator", "estimate", "conf_low", "conf_high", "truth"]],
-                      study="teaching", synthetic=True)  # fmt: skip
-    plt.show()
+table = est.compare_estimators(
+    df, "y", "unit", "time", "cohort", cluster="state",
+    estimators=("twfe", "sun_abraham", "callaway_santanna", "imputation", "two_stage"),
+)  # fmt: skip
+table["truth"] = truth
+display(table[["estimator", "term", "estimate", "std_error", "conf_low", "conf_high", "estimand"]])
+reports.save_table(table[["estimator", "term", "estimate", "std_error", "conf_low", "conf_high", "truth"]],
+                  "tab_teaching_03_estimators", study="teaching", synthetic=True)  # fmt: skip
+fig, ax = plt.subplots(figsize=plots.FIGSIZES["full"])
+y = np.arange(len(table))
+ax.errorbar(table["estimate"], y, xerr=[table["estimate"] - table["conf_low"], table["conf_high"] - table["estimate"]],
+            fmt="o", capsize=3)  # fmt: skip
+ax.axvline(truth, color="#D55E00", ls="--", label=f"true ATT {truth:.3f}")
+ax.set_yticks(y, table["estimator"])
+ax.set_xlabel("Estimated ATT (95% CI)")
+ax.legend()
+reports.save_figure(fig, "fig_teaching_03_estimators", table[["estimator", "estimate", "conf_low", "conf_high", "truth"]],
+                  study="teaching", synthetic=True)  # fmt: skip
+plt.show()
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 1: which estimators find the truth?
@@ -108,14 +107,13 @@ with needs("compare_estimators"):
 # your code
 
 # %% tags=["solution"]
-with needs("compare_estimators"):
-    robust = table[table["estimator"] != "twfe"]
-    for _, row in robust.iterrows():
-        # each of these targets the mean effect over treated observations in a balanced panel
-        check(f"{row['estimator']} ATT", row["estimate"], truth, 4 * row["std_error"], "4 clustered SEs: sampling noise")
-    tw = table[table["estimator"] == "twfe"].iloc[0]
-    print(f"TWFE: {tw['estimate']:.4f}, {abs(tw['estimate'] - truth) / tw['std_error']:.1f} SEs from the truth "
-          "(it averages 2x2s including forbidden comparisons)")  # fmt: skip
+robust = table[table["estimator"] != "twfe"]
+for _, row in robust.iterrows():
+    # each of these targets the mean effect over treated observations in a balanced panel
+    check(f"{row['estimator']} ATT", row["estimate"], truth, 4 * row["std_error"], "4 clustered SEs: sampling noise")
+tw = table[table["estimator"] == "twfe"].iloc[0]
+print(f"TWFE: {tw['estimate']:.4f}, {abs(tw['estimate'] - truth) / tw['std_error']:.1f} SEs from the truth "
+      "(it averages 2x2s including forbidden comparisons)")  # fmt: skip
 
 # %% [markdown]
 # ## The effect path
@@ -124,19 +122,18 @@ with needs("compare_estimators"):
 # mean `true_effect` of treated cells at that event time.
 
 # %%
-with needs("callaway_santanna"):
-    cs = est.callaway_santanna(df, "y", "unit", "time", "cohort", cluster="state", aggregation="dynamic")
-    path = cs.to_frame().dropna(subset=["event_time"])
-    truth_e = true_att(df, by="event_time")
-    fig, ax = plt.subplots(figsize=plots.FIGSIZES["full"])
-    plots.event_study_plot(path, ax=ax, reference=None, label="Callaway-Sant'Anna")
-    ax.plot(truth_e.index.astype(float), truth_e.to_numpy(), color="#D55E00", ls="--", label="truth")
-    ax.legend()
-    reports.save_figure(fig, "fig_teaching_03_cs_dynamic",
-                      path[["event_time", "estimate", "conf_low", "conf_high"]].merge(
-                          truth_e.rename("truth").reset_index(), on="event_time", how="left"),
-                      study="teaching", synthetic=True)  # fmt: skip
-    plt.show()
+cs = est.callaway_santanna(df, "y", "unit", "time", "cohort", cluster="state", aggregation="dynamic")
+path = cs.to_frame().dropna(subset=["event_time"])
+truth_e = true_att(df, by="event_time")
+fig, ax = plt.subplots(figsize=plots.FIGSIZES["full"])
+plots.event_study_plot(path, ax=ax, reference=None, label="Callaway-Sant'Anna")
+ax.plot(truth_e.index.astype(float), truth_e.to_numpy(), color="#D55E00", ls="--", label="truth")
+ax.legend()
+reports.save_figure(fig, "fig_teaching_03_cs_dynamic",
+                  path[["event_time", "estimate", "conf_low", "conf_high"]].merge(
+                      truth_e.rename("truth").reset_index(), on="event_time", how="left"),
+                  study="teaching", synthetic=True)  # fmt: skip
+plt.show()
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 2: check the path
@@ -147,10 +144,9 @@ with needs("callaway_santanna"):
 # your code
 
 # %% tags=["solution"]
-with needs("callaway_santanna"):
-    for e in range(4):
-        row = path[path["event_time"] == e].iloc[0]
-        check(f"CS e={e}", row["estimate"], truth_e.loc[e], 4 * row["std_error"], "4 clustered SEs: sampling noise")
+for e in range(4):
+    row = path[path["event_time"] == e].iloc[0]
+    check(f"CS e={e}", row["estimate"], truth_e.loc[e], 4 * row["std_error"], "4 clustered SEs: sampling noise")
 
 # %% [markdown]
 # ## Explore
@@ -162,10 +158,9 @@ with needs("callaway_santanna"):
 # %%
 def show(att=att, dynamic_slope=dynamic_slope, cohort_slope=cohort_slope, rollout=rollout):
     sim = simulate(att, dynamic_slope, cohort_slope, rollout)
-    with needs("compare_estimators"):
-        t = est.compare_estimators(sim, "y", "unit", "time", "cohort", cluster="state")
-        print(f"true ATT {true_att(sim):+.4f}")
-        print(t[["estimator", "estimate", "std_error"]].to_string(index=False))
+    t = est.compare_estimators(sim, "y", "unit", "time", "cohort", cluster="state")
+    print(f"true ATT {true_att(sim):+.4f}")
+    print(t[["estimator", "estimate", "std_error"]].to_string(index=False))
 
 
 explore(show, interactive, att=(-0.1, 0.1, 0.01), dynamic_slope=(-0.05, 0.05, 0.01),

@@ -47,19 +47,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
+from enforcement_crime import estimators as est
 from enforcement_crime import plots, reports
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered
-from enforcement_crime.teaching import (
-    check,
-    check_that,
-    estimators,
-    explore,
-    label_synthetic,
-    needs,
-)
+from enforcement_crime.teaching import check, check_that, explore, label_synthetic
 
-est = estimators()
 plots.use_style("slides")
 WINDOW = (-6, 5)  # every event time of the 2008 cohort in 2002-2013: nothing is binned
 
@@ -82,19 +75,18 @@ truth_e = pd.Series(np.where(events >= 0, att + dynamic_slope * events, 0.0), in
 expected_e = truth_e + pretrend_slope * (events + 1)
 
 # %%
-with needs("event_study"):
-    es = est.event_study(df, "y", "unit", "time", "cohort", cluster="unit", window=WINDOW, reference=-1)
-    frame = es.to_frame()
-    display(frame[["term", "event_time", "estimate", "std_error", "conf_low", "conf_high"]])
-    print("joint pre-trend test:", es.extra["pretrend_test"])
-    fig, ax = plt.subplots()
-    plots.event_study_plot(frame, ax=ax, reference=-1, label="event study (TWFE)")
-    ax.plot(events, truth_e.to_numpy(), color="#D55E00", ls="--", label="true effect")
-    ax.legend()
-    reports.save_figure(fig, "fig_teaching_04_event_study",
-                      frame[["event_time", "estimate", "conf_low", "conf_high"]].assign(truth=truth_e.to_numpy()),
-                      study="teaching", synthetic=True)  # fmt: skip
-    plt.show()
+es = est.event_study(df, "y", "unit", "time", "cohort", cluster="unit", window=WINDOW, reference=-1)
+frame = es.to_frame()
+display(frame[["term", "event_time", "estimate", "std_error", "conf_low", "conf_high"]])
+print("joint pre-trend test:", es.extra["pretrend_test"])
+fig, ax = plt.subplots()
+plots.event_study_plot(frame, ax=ax, reference=-1, label="event study (TWFE)")
+ax.plot(events, truth_e.to_numpy(), color="#D55E00", ls="--", label="true effect")
+ax.legend()
+reports.save_figure(fig, "fig_teaching_04_event_study",
+                  frame[["event_time", "estimate", "conf_low", "conf_high"]].assign(truth=truth_e.to_numpy()),
+                  study="teaching", synthetic=True)  # fmt: skip
+plt.show()
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 1: what do the leads measure?
@@ -106,12 +98,11 @@ with needs("event_study"):
 # your answer
 
 # %% tags=["solution"]
-with needs("event_study"):
-    # E[e_k] = pretrend_slope * (k - (-1)) for k < -1: the trend relative to the reference year
-    for k in range(WINDOW[0], -1):
-        row = frame[frame["event_time"] == k].iloc[0]
-        check(f"lead e{k}", row["estimate"], expected_e[k], 4 * row["std_error"], "4 unit-clustered SEs: sampling noise",
-              against="the trend slope x (k + 1)")
+# E[e_k] = pretrend_slope * (k - (-1)) for k < -1: the trend relative to the reference year
+for k in range(WINDOW[0], -1):
+    row = frame[frame["event_time"] == k].iloc[0]
+    check(f"lead e{k}", row["estimate"], expected_e[k], 4 * row["std_error"], "4 unit-clustered SEs: sampling noise",
+          against="the trend slope x (k + 1)")
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 2: and the lags?
@@ -122,12 +113,11 @@ with needs("event_study"):
 # your answer
 
 # %% tags=["solution"]
-with needs("event_study"):
-    row = frame[frame["event_time"] == 3].iloc[0]
-    # the trend keeps going after adoption: bias pretrend_slope * (3 + 1)
-    check("lag e3", row["estimate"], truth_e[3] + 4 * pretrend_slope, 4 * row["std_error"],
-          "4 unit-clustered SEs: sampling noise", against="truth + trend bias")  # fmt: skip
-    print(f"true effect at e=3: {truth_e[3]:.3f}; bias from the trend: {4 * pretrend_slope:+.3f}")
+row = frame[frame["event_time"] == 3].iloc[0]
+# the trend keeps going after adoption: bias pretrend_slope * (3 + 1)
+check("lag e3", row["estimate"], truth_e[3] + 4 * pretrend_slope, 4 * row["std_error"],
+      "4 unit-clustered SEs: sampling noise", against="truth + trend bias")  # fmt: skip
+print(f"true effect at e=3: {truth_e[3]:.3f}; bias from the trend: {4 * pretrend_slope:+.3f}")
 
 # %% [markdown]
 # ## HonestDiD
@@ -140,26 +130,25 @@ with needs("event_study"):
 
 # %%
 truth_avg = float(truth_e[truth_e.index >= 0].mean())
-with needs("event_study", "honest_did"):
-    sd = est.honest_did(es, method="smoothness", m_grid=[0.0, 0.0025, 0.005, 0.01, 0.02])
-    rm = est.honest_did(es, method="relative_magnitude", mbar_grid=[0.0, 0.5, 1.0, 1.5, 2.0])
-    grid = pd.concat([sd.to_frame(), rm.to_frame()], ignore_index=True)
-    display(grid[["term", "estimate", "conf_low", "conf_high"]])
-    print(f"breakdown: M = {sd.extra['breakdown']:.4g}, Mbar = {rm.extra['breakdown']:.4g}; "
-          f"true average effect {truth_avg:.4f}; conventional CI {sd.extra['original']}")  # fmt: skip
-    fig, ax = plt.subplots()
-    part = sd.to_frame()
-    x = np.arange(len(part))
-    ax.vlines(x, part["conf_low"], part["conf_high"], lw=6)
-    ax.axhline(truth_avg, color="#D55E00", ls="--", label="true average effect")
-    ax.axhline(0, color="black", lw=1)
-    ax.set_xticks(x, part["term"])
-    ax.set_ylabel("Robust 95% CI, average effect e=0..5")
-    ax.set_title("HonestDiD: smoothness restriction")
-    ax.legend()
-    reports.save_figure(fig, "fig_teaching_04_honest", part[["term", "conf_low", "conf_high"]].assign(truth=truth_avg),
-                      study="teaching", synthetic=True)  # fmt: skip
-    plt.show()
+sd = est.honest_did(es, method="smoothness", m_grid=[0.0, 0.0025, 0.005, 0.01, 0.02])
+rm = est.honest_did(es, method="relative_magnitude", mbar_grid=[0.0, 0.5, 1.0, 1.5, 2.0])
+grid = pd.concat([sd.to_frame(), rm.to_frame()], ignore_index=True)
+display(grid[["term", "estimate", "conf_low", "conf_high"]])
+print(f"breakdown: M = {sd.extra['breakdown']:.4g}, Mbar = {rm.extra['breakdown']:.4g}; "
+      f"true average effect {truth_avg:.4f}; conventional CI {sd.extra['original']}")  # fmt: skip
+fig, ax = plt.subplots()
+part = sd.to_frame()
+x = np.arange(len(part))
+ax.vlines(x, part["conf_low"], part["conf_high"], lw=6)
+ax.axhline(truth_avg, color="#D55E00", ls="--", label="true average effect")
+ax.axhline(0, color="black", lw=1)
+ax.set_xticks(x, part["term"])
+ax.set_ylabel("Robust 95% CI, average effect e=0..5")
+ax.set_title("HonestDiD: smoothness restriction")
+ax.legend()
+reports.save_figure(fig, "fig_teaching_04_honest", part[["term", "conf_low", "conf_high"]].assign(truth=truth_avg),
+                  study="teaching", synthetic=True)  # fmt: skip
+plt.show()
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 3: which interval can you trust here?
@@ -171,14 +160,13 @@ with needs("event_study", "honest_did"):
 # your answer
 
 # %% tags=["solution"]
-with needs("event_study", "honest_did"):
-    m0 = sd.to_frame().iloc[0]
-    orig = sd.extra["original"]
-    print(f"conventional CI [{orig['conf_low']:.4f}, {orig['conf_high']:.4f}], "
-          f"covers truth: {orig['conf_low'] <= truth_avg <= orig['conf_high']}")  # fmt: skip
-    # Delta^SD(0) contains every linear trend, so this 95% interval is valid for this design
-    check_that("M=0 interval covers the true average effect", m0["conf_low"] <= truth_avg <= m0["conf_high"],
-               f"[{m0['conf_low']:.4f}, {m0['conf_high']:.4f}] contains {truth_avg:.4f}")  # fmt: skip
+m0 = sd.to_frame().iloc[0]
+orig = sd.extra["original"]
+print(f"conventional CI [{orig['conf_low']:.4f}, {orig['conf_high']:.4f}], "
+      f"covers truth: {orig['conf_low'] <= truth_avg <= orig['conf_high']}")  # fmt: skip
+# Delta^SD(0) contains every linear trend, so this 95% interval is valid for this design
+check_that("M=0 interval covers the true average effect", m0["conf_low"] <= truth_avg <= m0["conf_high"],
+           f"[{m0['conf_low']:.4f}, {m0['conf_high']:.4f}] contains {truth_avg:.4f}")  # fmt: skip
 
 # %% [markdown]
 # ## Explore
@@ -190,14 +178,13 @@ with needs("event_study", "honest_did"):
 # %%
 def show(pretrend_slope=pretrend_slope, att=att):
     sim = simulate(att, dynamic_slope, pretrend_slope)
-    with needs("event_study"):
-        r = est.event_study(sim, "y", "unit", "time", "cohort", cluster="unit", window=WINDOW)
-        f = r.to_frame()
-        fig, ax = plt.subplots()
-        plots.event_study_plot(f, ax=ax)
-        ax.plot(events, np.where(events >= 0, att + dynamic_slope * events, 0.0), color="#D55E00", ls="--")
-        ax.set_title(f"pre-trend test p = {r.extra['pretrend_test']['p_value']:.3f}")
-        plt.show()
+    r = est.event_study(sim, "y", "unit", "time", "cohort", cluster="unit", window=WINDOW)
+    f = r.to_frame()
+    fig, ax = plt.subplots()
+    plots.event_study_plot(f, ax=ax)
+    ax.plot(events, np.where(events >= 0, att + dynamic_slope * events, 0.0), color="#D55E00", ls="--")
+    ax.set_title(f"pre-trend test p = {r.extra['pretrend_test']['p_value']:.3f}")
+    plt.show()
 
 
 explore(show, interactive, pretrend_slope=(-0.03, 0.03, 0.0025), att=(-0.2, 0.2, 0.01))

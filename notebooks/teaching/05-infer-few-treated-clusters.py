@@ -51,20 +51,13 @@ import pandas as pd
 from IPython.display import display
 from scipy import stats
 
+from enforcement_crime import estimators as est
 from enforcement_crime import plots, reports
 from enforcement_crime.facts import nc_287g_agreements
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered
-from enforcement_crime.teaching import (
-    check,
-    check_that,
-    estimators,
-    explore,
-    label_synthetic,
-    needs,
-)
+from enforcement_crime.teaching import check, check_that, explore, label_synthetic
 
-est = estimators()
 plots.use_style("slides")
 
 nc = nc_287g_agreements()
@@ -100,11 +93,10 @@ def three_tests(d, seed):
 # ## One panel, three answers
 
 # %%
-with needs("twfe", "wild_cluster_bootstrap", "randomization_inference"):
-    one = pd.Series(three_tests(df, seed)).rename("value").to_frame()
-    one.loc["true effect"] = true_effect
-    display(one)
-    reports.save_table(one.reset_index(names="quantity"), "tab_teaching_05_inference", study="teaching", synthetic=True)
+one = pd.Series(three_tests(df, seed)).rename("value").to_frame()
+one.loc["true effect"] = true_effect
+display(one)
+reports.save_table(one.reset_index(names="quantity"), "tab_teaching_05_inference", study="teaching", synthetic=True)
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 1: how often does each test reject a true null?
@@ -117,31 +109,30 @@ with needs("twfe", "wild_cluster_bootstrap", "randomization_inference"):
 rates = ...  # rejection rate by method
 
 # %% tags=["solution"]
-with needs("twfe", "wild_cluster_bootstrap", "randomization_inference"):
-    rows = [three_tests(simulate(0.0, seed=1000 + r), seed=r) for r in range(n_reps)]
-    sims = pd.DataFrame(rows)
-    methods = ["cluster-robust", "wild bootstrap", "randomization"]
-    rates = (sims[methods] < alpha).mean()
-    mc_se = np.sqrt(alpha * (1 - alpha) / n_reps)  # Monte-Carlo SE of a rejection rate at the nominal level
-    display(rates.rename("rejection rate").to_frame().assign(mc_se=mc_se))
-    # adoption dates were assigned at random and the sharp null holds: permuting whole adoption
-    # dates gives a test of exact size (up to the 1/(n_perm+1) grid of p-values)
-    check("randomization-inference size", rates["randomization"], alpha, 3 * mc_se + 1 / (n_perm + 1),
-          "3 Monte-Carlo SEs of a rate plus the p-value grid")  # fmt: skip
-    # the wild cluster bootstrap: its size is close to nominal here (within 3 Monte-Carlo SEs either
-    # way); with fewer replications its measured rate is too noisy to say more
-    check_that("wild bootstrap size", abs(rates["wild bootstrap"] - alpha) <= 3 * mc_se,
-               f"rate {rates['wild bootstrap']:.3f} within {alpha:.2f} +/- {3 * mc_se:.3f} (3 Monte-Carlo SEs)")  # fmt: skip
-    print(f"cluster-robust rejects {rates['cluster-robust']:.1%} of true nulls (nominal {alpha:.0%})")
-    fig, ax = plt.subplots()
-    ax.bar(rates.index, rates.to_numpy(), yerr=1.96 * mc_se, capsize=8, color=["#D55E00", "#0072B2", "#009E73"])
-    ax.axhline(alpha, color="black", ls="--", label=f"nominal {alpha:.0%}")
-    ax.set_ylabel("Rejection rate of a true null")
-    ax.set_title(f"9 treated of 100 clusters, {n_reps} simulated panels")
-    ax.legend()
-    reports.save_figure(fig, "fig_teaching_05_size", rates.rename("rate").rename_axis("method").reset_index().assign(mc_se=mc_se),
-                      study="teaching", synthetic=True)  # fmt: skip
-    plt.show()
+rows = [three_tests(simulate(0.0, seed=1000 + r), seed=r) for r in range(n_reps)]
+sims = pd.DataFrame(rows)
+methods = ["cluster-robust", "wild bootstrap", "randomization"]
+rates = (sims[methods] < alpha).mean()
+mc_se = np.sqrt(alpha * (1 - alpha) / n_reps)  # Monte-Carlo SE of a rejection rate at the nominal level
+display(rates.rename("rejection rate").to_frame().assign(mc_se=mc_se))
+# adoption dates were assigned at random and the sharp null holds: permuting whole adoption
+# dates gives a test of exact size (up to the 1/(n_perm+1) grid of p-values)
+check("randomization-inference size", rates["randomization"], alpha, 3 * mc_se + 1 / (n_perm + 1),
+      "3 Monte-Carlo SEs of a rate plus the p-value grid")  # fmt: skip
+# the wild cluster bootstrap: its size is close to nominal here (within 3 Monte-Carlo SEs either
+# way); with fewer replications its measured rate is too noisy to say more
+check_that("wild bootstrap size", abs(rates["wild bootstrap"] - alpha) <= 3 * mc_se,
+           f"rate {rates['wild bootstrap']:.3f} within {alpha:.2f} +/- {3 * mc_se:.3f} (3 Monte-Carlo SEs)")  # fmt: skip
+print(f"cluster-robust rejects {rates['cluster-robust']:.1%} of true nulls (nominal {alpha:.0%})")
+fig, ax = plt.subplots()
+ax.bar(rates.index, rates.to_numpy(), yerr=1.96 * mc_se, capsize=8, color=["#D55E00", "#0072B2", "#009E73"])
+ax.axhline(alpha, color="black", ls="--", label=f"nominal {alpha:.0%}")
+ax.set_ylabel("Rejection rate of a true null")
+ax.set_title(f"9 treated of 100 clusters, {n_reps} simulated panels")
+ax.legend()
+reports.save_figure(fig, "fig_teaching_05_size", rates.rename("rate").rename_axis("method").reset_index().assign(mc_se=mc_se),
+                  study="teaching", synthetic=True)  # fmt: skip
+plt.show()
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 2: the randomization p-value by hand
@@ -153,12 +144,11 @@ with needs("twfe", "wild_cluster_bootstrap", "randomization_inference"):
 p_by_hand = ...
 
 # %% tags=["solution"]
-with needs("randomization_inference"):
-    ri = est.randomization_inference(df, "y", "unit", "time", "cohort", n_perm=n_perm, seed=seed)
-    dist = np.asarray(ri.extra["permutation_distribution"])
-    p_by_hand = (1 + np.sum(np.abs(dist) >= abs(ri.estimate))) / (1 + dist.size)
-    check("RI p-value", p_by_hand, ri.extra["p_value"], 1e-12, "same formula; exact arithmetic on counts",
-          against="randomization_inference's p-value")  # fmt: skip
+ri = est.randomization_inference(df, "y", "unit", "time", "cohort", n_perm=n_perm, seed=seed)
+dist = np.asarray(ri.extra["permutation_distribution"])
+p_by_hand = (1 + np.sum(np.abs(dist) >= abs(ri.estimate))) / (1 + dist.size)
+check("RI p-value", p_by_hand, ri.extra["p_value"], 1e-12, "same formula; exact arithmetic on counts",
+      against="randomization_inference's p-value")  # fmt: skip
 
 # %% [markdown]
 # ## Explore
@@ -168,8 +158,7 @@ with needs("randomization_inference"):
 
 # %%
 def show(true_effect=-0.1, seed=seed):
-    with needs("twfe", "wild_cluster_bootstrap", "randomization_inference"):
-        print(pd.Series(three_tests(simulate(true_effect, seed=seed), seed)).to_string())
+    print(pd.Series(three_tests(simulate(true_effect, seed=seed), seed)).to_string())
 
 
 explore(show, interactive, true_effect=(-0.3, 0.3, 0.01), seed=(0, 50, 1))

@@ -46,13 +46,13 @@ import numpy as np
 from IPython.display import display
 from scipy import stats
 
+from enforcement_crime import estimators as est
 from enforcement_crime import plots, reports
 from enforcement_crime.facts import nc_287g_agreements
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered
-from enforcement_crime.teaching import check, estimators, explore, label_synthetic, needs
+from enforcement_crime.teaching import check, explore, label_synthetic
 
-est = estimators()
 plots.use_style("paper")
 
 years = nc_287g_agreements()["signed"].dt.year.value_counts().sort_index()
@@ -75,11 +75,10 @@ df = simulate()
 data_banner(df)
 
 # %%
-with needs("twfe"):
-    fit = est.twfe(df, "y", "unit", "time", "cohort", cluster="unit")
-    print(fit.summary())
-    print(f"\n'No significant effect' here means: effects between {fit.to_frame()['conf_low'][0]:.3f} and "
-          f"{fit.to_frame()['conf_high'][0]:.3f} log points are consistent with the data.")  # fmt: skip
+fit = est.twfe(df, "y", "unit", "time", "cohort", cluster="unit")
+print(fit.summary())
+print(f"\n'No significant effect' here means: effects between {fit.to_frame()['conf_low'][0]:.3f} and "
+      f"{fit.to_frame()['conf_high'][0]:.3f} log points are consistent with the data.")  # fmt: skip
 
 # %% [markdown]
 # ## The power curve of this design
@@ -88,22 +87,21 @@ with needs("twfe"):
 # placebo-treated cells, and records how often the test rejects.
 
 # %%
-with needs("minimum_detectable_effect"):
-    mde = est.minimum_detectable_effect(df, "y", "unit", "time", "cohort", cluster="unit", n_sim=n_sim,
-                                        power=power, alpha=alpha, seed=seed)  # fmt: skip
-    display(mde.to_frame()[["term", "estimate", "notes"]])
-    curve = mde.extra["power_curve"]
-    mde_sim = float(mde.term("MDE")["estimate"])
-    fig, ax = plt.subplots()
-    ax.errorbar(curve["effect"], curve["power"], yerr=1.96 * curve["mc_se"], marker="o", capsize=2)
-    ax.axhline(power, color="grey", ls="--")
-    ax.axvline(mde_sim, color="#D55E00", ls=":", label=f"MDE {mde_sim:.3f}")
-    ax.set_xlabel("True effect (log points)")
-    ax.set_ylabel("Rejection rate")
-    ax.set_title("Power of the NC 287(g) design")
-    ax.legend()
-    reports.save_figure(fig, "fig_teaching_06_power_curve", curve, study="teaching", synthetic=True)
-    plt.show()
+mde = est.minimum_detectable_effect(df, "y", "unit", "time", "cohort", cluster="unit", n_sim=n_sim,
+                                    power=power, alpha=alpha, seed=seed)  # fmt: skip
+display(mde.to_frame()[["term", "estimate", "notes"]])
+curve = mde.extra["power_curve"]
+mde_sim = float(mde.term("MDE")["estimate"])
+fig, ax = plt.subplots()
+ax.errorbar(curve["effect"], curve["power"], yerr=1.96 * curve["mc_se"], marker="o", capsize=2)
+ax.axhline(power, color="grey", ls="--")
+ax.axvline(mde_sim, color="#D55E00", ls=":", label=f"MDE {mde_sim:.3f}")
+ax.set_xlabel("True effect (log points)")
+ax.set_ylabel("Rejection rate")
+ax.set_title("Power of the NC 287(g) design")
+ax.legend()
+reports.save_figure(fig, "fig_teaching_06_power_curve", curve, study="teaching", synthetic=True)
+plt.show()
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 1: the textbook approximation
@@ -115,14 +113,13 @@ with needs("minimum_detectable_effect"):
 mde_formula = ...
 
 # %% tags=["solution"]
-with needs("twfe", "minimum_detectable_effect"):
-    dof = fit.n_clusters - 1
-    mde_formula = (stats.t.ppf(1 - alpha / 2, dof) + stats.t.ppf(power, dof)) * fit.std_error
-    print(f"formula {mde_formula:.4f}; simulated {mde_sim:.4f}; package's analytic {mde.term('MDE(analytic)')['estimate']:.4f}")
-    # the formula uses this panel's SE; the simulation uses placebo SEs and the t-test's true size
-    # (cluster-robust tests over-reject with 9 treated clusters, notebook 05): agreement within 25%
-    check("MDE formula", mde_formula, mde_sim, 0.25 * mde_sim, "approximation: one SE vs the placebo SE distribution",
-          against="the simulated MDE")  # fmt: skip
+dof = fit.n_clusters - 1
+mde_formula = (stats.t.ppf(1 - alpha / 2, dof) + stats.t.ppf(power, dof)) * fit.std_error
+print(f"formula {mde_formula:.4f}; simulated {mde_sim:.4f}; package's analytic {mde.term('MDE(analytic)')['estimate']:.4f}")
+# the formula uses this panel's SE; the simulation uses placebo SEs and the t-test's true size
+# (cluster-robust tests over-reject with 9 treated clusters, notebook 05): agreement within 25%
+check("MDE formula", mde_formula, mde_sim, 0.25 * mde_sim, "approximation: one SE vs the placebo SE distribution",
+      against="the simulated MDE")  # fmt: skip
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 2: check the MDE against the truth
@@ -133,11 +130,10 @@ with needs("twfe", "minimum_detectable_effect"):
 power_at_mde = ...
 
 # %% tags=["solution"]
-with needs("twfe", "minimum_detectable_effect"):
-    power_at_mde = np.mean([rejects(simulate(mde_sim, seed=2000 + r)) for r in range(n_reps)])
-    mc_se = np.sqrt(power * (1 - power) / n_reps)
-    print(f"rejection rate at the MDE: {power_at_mde:.3f} (target {power}, Monte-Carlo SE {mc_se:.3f})")
-    check("power at the MDE", power_at_mde, power, 3 * mc_se, "3 Monte-Carlo SEs of a rate over n_reps panels")
+power_at_mde = np.mean([rejects(simulate(mde_sim, seed=2000 + r)) for r in range(n_reps)])
+mc_se = np.sqrt(power * (1 - power) / n_reps)
+print(f"rejection rate at the MDE: {power_at_mde:.3f} (target {power}, Monte-Carlo SE {mc_se:.3f})")
+check("power at the MDE", power_at_mde, power, 3 * mc_se, "3 Monte-Carlo SEs of a rate over n_reps panels")
 
 # %% [markdown]
 # ## Explore
@@ -148,10 +144,9 @@ with needs("twfe", "minimum_detectable_effect"):
 
 # %%
 def show(noise_sd=noise_sd):
-    with needs("minimum_detectable_effect"):
-        r = est.minimum_detectable_effect(simulate(0.0, noise_sd), "y", "unit", "time", "cohort", cluster="unit",
-                                          n_sim=100, seed=seed)  # fmt: skip
-        print(r.to_frame()[["term", "estimate"]].to_string(index=False))
+    r = est.minimum_detectable_effect(simulate(0.0, noise_sd), "y", "unit", "time", "cohort", cluster="unit",
+                                      n_sim=100, seed=seed)  # fmt: skip
+    print(r.to_frame()[["term", "estimate"]].to_string(index=False))
 
 
 explore(show, interactive, noise_sd=(0.02, 0.3, 0.02))

@@ -58,11 +58,11 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
+from enforcement_crime import estimators as est
 from enforcement_crime import plots, reports
 from enforcement_crime.panels import data_banner, is_synthetic, load_panel
-from enforcement_crime.teaching import check, check_that, estimators, explore, needs
+from enforcement_crime.teaching import check, check_that, explore
 
-est = estimators()
 plots.use_style("paper")
 panel = load_panel(data_source, seed=seed, preset=preset)
 synthetic = is_synthetic(panel)
@@ -121,21 +121,20 @@ plt.show()
 # the imputation estimator.
 
 # %%
-with needs("twfe", "callaway_santanna", "imputation"):
-    fits = {
-        "TWFE": est.twfe(df, "log_index", "fips", "year", "cohort", cluster="state"),
-        "TWFE + county trends": est.twfe(df, "log_index", "fips", "year", "cohort", cluster="state", unit_trends=True),
-        "Callaway-Sant'Anna (not yet treated)": est.callaway_santanna(
-            df, "log_index", "fips", "year", "cohort", cluster="state", control_group="not_yet_treated",
-            aggregation="simple"),
-        "imputation (BJS)": est.imputation(df, "log_index", "fips", "year", "cohort", cluster="state"),
-    }  # fmt: skip
-    headline = pd.DataFrame(
-        [{"model": k, **r.to_frame().iloc[0][["term", "estimate", "std_error", "conf_low", "conf_high"]].to_dict()}
-         for k, r in fits.items()]
-    ).assign(truth=truth)  # fmt: skip
-    reports.save_table(headline, "tab_teaching_07_headline", study="teaching", synthetic=synthetic)
-    display(headline)
+fits = {
+    "TWFE": est.twfe(df, "log_index", "fips", "year", "cohort", cluster="state"),
+    "TWFE + county trends": est.twfe(df, "log_index", "fips", "year", "cohort", cluster="state", unit_trends=True),
+    "Callaway-Sant'Anna (not yet treated)": est.callaway_santanna(
+        df, "log_index", "fips", "year", "cohort", cluster="state", control_group="not_yet_treated",
+        aggregation="simple"),
+    "imputation (BJS)": est.imputation(df, "log_index", "fips", "year", "cohort", cluster="state"),
+}  # fmt: skip
+headline = pd.DataFrame(
+    [{"model": k, **r.to_frame().iloc[0][["term", "estimate", "std_error", "conf_low", "conf_high"]].to_dict()}
+     for k, r in fits.items()]
+).assign(truth=truth)  # fmt: skip
+reports.save_table(headline, "tab_teaching_07_headline", study="teaching", synthetic=synthetic)
+display(headline)
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 1: does the design recover the truth?
@@ -147,14 +146,13 @@ with needs("twfe", "callaway_santanna", "imputation"):
 # your code
 
 # %% tags=["solution"]
-with needs("twfe", "callaway_santanna", "imputation"):
-    # imputation targets the mean effect over all treated county-years of the sample
-    imp = fits["imputation (BJS)"]
-    check("imputation ATT", imp.estimate, truth, 4 * imp.std_error, "4 state-clustered SEs: sampling noise")
-    # CS simple aggregation: ATT(g,t) over post cells weighted by cohort size = the same treated-cell
-    # mean in a balanced panel
-    cs = fits["Callaway-Sant'Anna (not yet treated)"]
-    check("Callaway-Sant'Anna ATT(simple)", cs.estimate, truth, 4 * cs.std_error, "4 state-clustered SEs: sampling noise")
+# imputation targets the mean effect over all treated county-years of the sample
+imp = fits["imputation (BJS)"]
+check("imputation ATT", imp.estimate, truth, 4 * imp.std_error, "4 state-clustered SEs: sampling noise")
+# CS simple aggregation: ATT(g,t) over post cells weighted by cohort size = the same treated-cell
+# mean in a balanced panel
+cs = fits["Callaway-Sant'Anna (not yet treated)"]
+check("Callaway-Sant'Anna ATT(simple)", cs.estimate, truth, 4 * cs.std_error, "4 state-clustered SEs: sampling noise")
 
 # %% [markdown]
 # ## Step 3: event study and sensitivity
@@ -166,21 +164,20 @@ with needs("twfe", "callaway_santanna", "imputation"):
 # `bin_endpoints=False`).
 
 # %%
-with needs("event_study", "honest_did"):
-    es = est.event_study(df, "log_index", "fips", "year", "cohort", cluster="state", window=tuple(window))
-    frame = es.to_frame()
-    truth_e = df[df["D"] == 1].assign(e=lambda x: (x["year"] - x["cohort"]).clip(upper=window[1])).groupby("e")["sc_true_effect"].mean()
-    fig, ax = plt.subplots()
-    plots.event_study_plot(frame, ax=ax, reference=-1, label="event study")
-    ax.plot(truth_e.index, truth_e.to_numpy(), color="#D55E00", ls="--", label="true effect")
-    ax.legend()
-    reports.save_figure(fig, "fig_teaching_07_event_study", frame[["event_time", "estimate", "conf_low", "conf_high"]],
-                      study="teaching", synthetic=synthetic)  # fmt: skip
-    plt.show()
-    print("pre-trend test:", es.extra["pretrend_test"])
-    honest = est.honest_did(es, method="relative_magnitude", mbar_grid=[0.0, 0.5, 1.0, 1.5])
-    display(honest.to_frame()[["term", "estimate", "conf_low", "conf_high"]])
-    print(f"breakdown Mbar: {honest.extra['breakdown']:.3g}")
+es = est.event_study(df, "log_index", "fips", "year", "cohort", cluster="state", window=tuple(window))
+frame = es.to_frame()
+truth_e = df[df["D"] == 1].assign(e=lambda x: (x["year"] - x["cohort"]).clip(upper=window[1])).groupby("e")["sc_true_effect"].mean()
+fig, ax = plt.subplots()
+plots.event_study_plot(frame, ax=ax, reference=-1, label="event study")
+ax.plot(truth_e.index, truth_e.to_numpy(), color="#D55E00", ls="--", label="true effect")
+ax.legend()
+reports.save_figure(fig, "fig_teaching_07_event_study", frame[["event_time", "estimate", "conf_low", "conf_high"]],
+                  study="teaching", synthetic=synthetic)  # fmt: skip
+plt.show()
+print("pre-trend test:", es.extra["pretrend_test"])
+honest = est.honest_did(es, method="relative_magnitude", mbar_grid=[0.0, 0.5, 1.0, 1.5])
+display(honest.to_frame()[["term", "estimate", "conf_low", "conf_high"]])
+print(f"breakdown Mbar: {honest.extra['breakdown']:.3g}")
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 2: the effect path
@@ -192,11 +189,10 @@ with needs("event_study", "honest_did"):
 # your code
 
 # %% tags=["solution"]
-with needs("event_study"):
-    for e in (1, 2, 3):
-        row = frame[frame["event_time"] == e].iloc[0]
-        check(f"event study e{e}", row["estimate"], truth_e.loc[e], 4 * row["std_error"], "4 state-clustered SEs: sampling noise")
-    print(f"true effect at e=0: {truth_e.loc[0]:.4f}: SC was active for only part of the activation year")
+for e in (1, 2, 3):
+    row = frame[frame["event_time"] == e].iloc[0]
+    check(f"event study e{e}", row["estimate"], truth_e.loc[e], 4 * row["std_error"], "4 state-clustered SEs: sampling noise")
+print(f"true effect at e=0: {truth_e.loc[0]:.4f}: SC was active for only part of the activation year")
 
 # %% [markdown]
 # ## Step 4: what could this design detect?
@@ -207,12 +203,11 @@ with needs("event_study"):
 # time with this cohort structure and this panel's noise.
 
 # %%
-with needs("minimum_detectable_effect"):
-    pre = df[df["year"] < 2008].copy()  # years before any activation: the panel's noise without any effect
-    pre["placebo_cohort"] = np.where(pre["cohort"] > 0, pre["cohort"] - 6, 0)
-    mde = est.minimum_detectable_effect(pre, "log_index", "fips", "year", "placebo_cohort", cluster="state",
-                                        n_sim=200, seed=7)  # fmt: skip
-    display(mde.to_frame()[["term", "estimate"]])
+pre = df[df["year"] < 2008].copy()  # years before any activation: the panel's noise without any effect
+pre["placebo_cohort"] = np.where(pre["cohort"] > 0, pre["cohort"] - 6, 0)
+mde = est.minimum_detectable_effect(pre, "log_index", "fips", "year", "placebo_cohort", cluster="state",
+                                    n_sim=200, seed=7)  # fmt: skip
+display(mde.to_frame()[["term", "estimate"]])
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 3: is the sensitivity analysis consistent with the truth?
@@ -225,11 +220,10 @@ with needs("minimum_detectable_effect"):
 # your answer
 
 # %% tags=["solution"]
-with needs("event_study", "honest_did"):
-    target = float(truth_e.loc[0:window[1]].mean())  # equal-weight average over e = 0..4, as honest_did's "average"
-    row = honest.to_frame().iloc[0]
-    check_that("Mbar=0 interval covers the true average effect", row["conf_low"] <= target <= row["conf_high"],
-               f"[{row['conf_low']:.4f}, {row['conf_high']:.4f}] contains {target:.4f} (parallel trends hold by construction)")  # fmt: skip
+target = float(truth_e.loc[0:window[1]].mean())  # equal-weight average over e = 0..4, as honest_did's "average"
+row = honest.to_frame().iloc[0]
+check_that("Mbar=0 interval covers the true average effect", row["conf_low"] <= target <= row["conf_high"],
+           f"[{row['conf_low']:.4f}, {row['conf_high']:.4f}] contains {target:.4f} (parallel trends hold by construction)")  # fmt: skip
 
 # %% [markdown]
 # ## Explore
@@ -240,9 +234,8 @@ with needs("event_study", "honest_did"):
 # %%
 def show(preset="homogeneous", min_population=25_000):
     sim, _ = build_sample(load_panel("synthetic", seed=seed, preset=preset), min_population=min_population)
-    with needs("imputation"):
-        r = est.imputation(sim, "log_index", "fips", "year", "cohort", cluster="state")
-        print(f"imputation {r.estimate:+.4f} (se {r.std_error:.4f}); truth {sim.loc[sim['D'] == 1, 'sc_true_effect'].mean():+.4f}")
+    r = est.imputation(sim, "log_index", "fips", "year", "cohort", cluster="state")
+    print(f"imputation {r.estimate:+.4f} (se {r.std_error:.4f}); truth {sim.loc[sim['D'] == 1, 'sc_true_effect'].mean():+.4f}")
 
 
 explore(show, interactive, preset=["homogeneous", "dynamic", "null"], min_population=(5_000, 100_000, 5_000))

@@ -55,11 +55,6 @@ class Effect:
         treated = np.isfinite(e) & (e >= 0) & np.isfinite(g) & (g > 0)
         return np.where(treated, tau, 0.0)
 
-    @property
-    def is_null(self) -> bool:
-        """True when the effect is zero everywhere."""
-        return self.att == 0 and self.dynamic_slope == 0 and self.cohort_slope == 0
-
     def to_dict(self) -> dict[str, float]:
         """Plain dict (stored in data metadata)."""
         return asdict(self)

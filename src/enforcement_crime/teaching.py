@@ -16,14 +16,6 @@ against the truth the simulation knows with :func:`check` (which prints a
 
 Notebook helpers
 ----------------
-:func:`estimators`
-    The public estimators of :mod:`enforcement_crime.estimators` by name; an
-    estimator that is not there (yet) is a stub that raises
-    :class:`EstimatorNotAvailable` when called.
-:func:`needs`
-    A context manager around a cell's body: if an estimator it calls is not
-    available, the rest of the body is skipped and the cell says so plainly
-    (``NOT AVAILABLE YET``), instead of faking output.
 :func:`check`
     Compare an answer with the truth within a stated tolerance and reason.
 :func:`explore`
@@ -32,8 +24,9 @@ Notebook helpers
 
 JupyterLab
 ----------
-:func:`lab_command` is the one command ``make lab`` runs (and the browser test
-starts with extra arguments): JupyterLab with ``jupyter/jupyter_lab_config.py``
+:func:`lab_command` is the one command ``make lab`` runs (through
+``python -m enforcement_crime lab`` and :func:`start_lab`; the browser test
+starts it with extra arguments): JupyterLab with ``jupyter/jupyter_lab_config.py``
 (project kernel ``enforcement-crime`` by default, ``notebooks/`` as root) after
 :func:`install_lab_settings` has copied ``jupyter/lab/overrides.json`` into
 ``<sys.prefix>/share/jupyter/lab/settings`` so that ``.py`` files open as
@@ -42,14 +35,12 @@ notebooks (jupytext) by default. Nothing is written to the user's home.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import json
 import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from enforcement_crime import config
@@ -57,12 +48,8 @@ from enforcement_crime import config
 __all__ = [
     "EXERCISE_TAG",
     "SOLUTION_TAG",
-    "NOT_AVAILABLE_MARK",
     "CHECK_MARK",
-    "EstimatorNotAvailable",
     "TeachingBuild",
-    "estimators",
-    "needs",
     "check",
     "check_that",
     "explore",
@@ -75,115 +62,17 @@ __all__ = [
     "build_teaching",
     "install_lab_settings",
     "lab_command",
-    "main",
+    "start_lab",
 ]
 
 EXERCISE_TAG = "exercise"
 SOLUTION_TAG = "solution"
-NOT_AVAILABLE_MARK = "NOT AVAILABLE YET"
 CHECK_MARK = "CHECKED"
 
 
 # --------------------------------------------------------------------------------------------
 # helpers called by the notebooks
 # --------------------------------------------------------------------------------------------
-class EstimatorNotAvailable(RuntimeError):
-    """Raised when a notebook calls an estimator that :mod:`enforcement_crime.estimators` lacks."""
-
-    def __init__(self, name: str, reason: str = "") -> None:
-        self.name = name
-        self.reason = reason
-        super().__init__(
-            f"enforcement_crime.estimators.{name} is not available yet"
-            + (f" ({reason})" if reason else "")
-        )
-
-
-class _Missing:
-    """Stand-in for an estimator that does not exist: raises when called, never returns numbers."""
-
-    def __init__(self, name: str, reason: str) -> None:
-        self.name = name
-        self.reason = reason
-
-    def __call__(self, *args, **kwargs):
-        raise EstimatorNotAvailable(self.name, self.reason)
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return f"<estimator {self.name!r}: {NOT_AVAILABLE_MARK}>"
-
-
-class _Estimators:
-    """Attribute access to the public estimators; missing ones are :class:`_Missing` stubs."""
-
-    def __init__(self) -> None:
-        try:
-            self._module = importlib.import_module("enforcement_crime.estimators")
-            self._error = ""
-        except Exception as exc:  # a module mid-edit must not take the course down
-            self._module = None
-            self._error = (
-                f"importing enforcement_crime.estimators failed: {type(exc).__name__}: {exc}"
-            )
-
-    def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if self._module is None:
-            return _Missing(name, self._error)
-        fn = getattr(self._module, name, None)
-        if fn is None:
-            return _Missing(name, "not exported by enforcement_crime.estimators")
-        return fn
-
-    def available(self, *names: str) -> dict[str, bool]:
-        """Which of ``names`` exist."""
-        return {n: not isinstance(getattr(self, n), _Missing) for n in names}
-
-
-def estimators() -> _Estimators:
-    """The public estimators by attribute (``est.twfe``); missing ones raise when called.
-
-    Returns
-    -------
-    object
-        ``est.<name>`` is the function from :mod:`enforcement_crime.estimators`
-        or a stub raising :class:`EstimatorNotAvailable`;
-        ``est.available(*names)`` maps names to availability.
-    """
-    return _Estimators()
-
-
-@contextlib.contextmanager
-def needs(*names: str):
-    """Run a cell body; if it calls an estimator that is not available, skip the rest and say so.
-
-    Parameters
-    ----------
-    *names : str
-        The estimators the cell uses (shown in the message; the skip itself
-        happens at the first call of a missing one).
-
-    Notes
-    -----
-    Only :class:`EstimatorNotAvailable` is caught: every other error, and a
-    failed :func:`check`, still fails the cell. Nothing is computed or checked
-    after the missing call; the printed line says so and
-    :func:`build_teaching` counts these lines.
-    """
-    try:
-        yield
-    except EstimatorNotAvailable as exc:
-        listed = f" (this cell uses: {', '.join(names)})" if names else ""
-        print(
-            f"{NOT_AVAILABLE_MARK}: {exc}{listed}. The rest of this cell was skipped: "
-            "nothing was computed and nothing was checked."
-        )
-
-
 def check(
     name: str, value: float, truth: float, tol: float, reason: str, *, against: str = "truth"
 ) -> bool:
@@ -405,7 +294,6 @@ class TeachingBuild:
     seconds: float = float("nan")
     exercises: int = 0
     checks: int = 0
-    not_available: list[str] = field(default_factory=list)
 
 
 def _output_text(nb) -> list[str]:
@@ -502,14 +390,9 @@ def build_teaching(
         b.instructor, b.html, b.seconds = run.output, run.html, run.seconds
         lines = _output_text(nbformat.read(run.output, as_version=4))
         b.checks = sum(line.startswith(CHECK_MARK) for line in lines)
-        b.not_available = [line for line in lines if line.startswith(NOT_AVAILABLE_MARK)]
         print(
-            f"[teaching] {b.source.name}: instructor copy in {run.seconds:.1f} s, {b.checks} checks passed"
-            + (
-                f", {len(b.not_available)} cell(s) skipped: estimator not available yet"
-                if b.not_available
-                else ""
-            ),
+            f"[teaching] {b.source.name}: instructor copy in {run.seconds:.1f} s, "
+            f"{b.checks} checks passed",
             flush=True,
         )
 
@@ -517,14 +400,6 @@ def build_teaching(
         # longest first, so the two cores finish together
         order = sorted(builds, key=lambda b: -b.source.stat().st_size)
         run_parallel(instructor, order, jobs=jobs)
-    skipped = [line for b in builds for line in b.not_available]
-    if skipped:
-        print(
-            f"[teaching] WARNING: {len(skipped)} cell(s) skipped because an estimator is missing:",
-            flush=True,
-        )
-        for line in sorted(set(skipped)):
-            print(f"[teaching]   {line}", flush=True)
     return builds
 
 
@@ -573,27 +448,12 @@ def lab_command(extra: Iterable[str] = ()) -> list[str]:
     ]  # fmt: skip
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m enforcement_crime.teaching lab [jupyter args]`` or ``build [--only TEXT]``."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["lab"]:
-        install_lab_settings()
-        cmd = lab_command(argv[1:])
-        print("[lab] " + " ".join(cmd), flush=True)
-        # a non-interactive MPLBACKEND (e.g. Agg, common in CI shells) would reach every kernel
-        # and hide all figures; JupyterLab kernels choose the inline backend themselves
-        os.environ.pop("MPLBACKEND", None)
-        os.execv(cmd[0], cmd)  # pragma: no cover - replaces the process
-    if argv[:1] == ["build"]:
-        only = argv[argv.index("--only") + 1] if "--only" in argv else None
-        build_teaching(pattern=only)
-        return 0
-    print(
-        "usage: python -m enforcement_crime.teaching lab [JUPYTER ARGS] | build [--only TEXT]",
-        file=sys.stderr,
-    )
-    return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+def start_lab(extra: Iterable[str] = ()) -> None:
+    """Install the Lab settings and replace this process with :func:`lab_command` (``make lab``)."""
+    install_lab_settings()
+    cmd = lab_command(extra)
+    print("[lab] " + " ".join(cmd), flush=True)
+    # a non-interactive MPLBACKEND (e.g. Agg, common in CI shells) would reach every kernel
+    # and hide all figures; JupyterLab kernels choose the inline backend themselves
+    os.environ.pop("MPLBACKEND", None)
+    os.execv(cmd[0], cmd)  # pragma: no cover - replaces the process

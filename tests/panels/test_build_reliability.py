@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from enforcement_crime import cli
 from enforcement_crime.panels import commands, manifest, registry, runner
 from enforcement_crime.panels.manifest import ManifestError, read_manifest
 
@@ -62,10 +63,10 @@ def built(tmp_path, _good_build):
 
 def _cli(raw: Path, out: Path, *extra: str, monkeypatch) -> int:
     """``data --raw RAW build ...`` with the processed folder redirected to ``out``."""
-    from enforcement_crime import config
+    from enforcement_crime import cli, config
 
     monkeypatch.setattr(config, "processed_dir", lambda: out)
-    return commands.main(["--raw", str(raw), "build", "--accept-changed-raw", *extra])
+    return cli.main(["data", "--raw", str(raw), "build", "--accept-changed-raw", *extra])
 
 
 # ------------------------------------------------------------ issue 13 #1: broken timing inputs
@@ -202,7 +203,7 @@ def test_changed_raw_file_stops_the_build_unless_accepted(built, monkeypatch, ca
     # the census fixtures are not the registered Census bytes: `data status` says MISMATCH
     rows = {r["source"]: r for r in commands.status(raw, out=lambda s: None)}
     assert "MISMATCH" in rows["census_population"]["checksums"]
-    assert commands.main(["--raw", str(raw), "build"]) == 1
+    assert cli.main(["data", "--raw", str(raw), "build"]) == 1
     err = capsys.readouterr().err
     assert "co-est2009-alldata.csv" in err and "--accept-changed-raw" in err
     assert _snapshot(out) == before
@@ -476,18 +477,21 @@ def test_approximation_is_true_for_every_panel_that_read_cius(tmp_path, raw_with
 
 def test_mistyped_option_is_named(capsys):
     with pytest.raises(SystemExit) as exc:
-        commands.main(["--raww", "x"])
+        cli.main(["data", "--raww", "x"])
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "'--raww'" in err and "did you mean --raw" in err
     with pytest.raises(SystemExit):
-        commands.main(["build", "--min-populaton", "5"])
+        cli.main(["data", "build", "--min-populaton", "5"])
     assert "'--min-populaton'" in capsys.readouterr().err
 
 
 def test_every_data_option_has_help():
-    parser = commands._parser()
-    parsers = [parser, *parser._subparsers._group_actions[0].choices.values()]
+    data = next(
+        p for p in cli._subparsers(cli.parser()) if p.prog.endswith("enforcement_crime data")
+    )
+    parsers = cli._subparsers(data)
+    assert {p.prog.rsplit(" ", 1)[-1] for p in parsers} == {"data", "status", "fetch", "build"}
     for p in parsers:
         for action in p._actions:
             if action.dest in ("help", "action"):

@@ -14,7 +14,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from enforcement_crime import config
+from enforcement_crime import cli, config
 from enforcement_crime.panels import commands
 from enforcement_crime.panels.cius_county import cius_county_panel
 from enforcement_crime.panels.manifest import read_manifest
@@ -265,7 +265,7 @@ def test_bad_city_floor_is_refused_before_anything_is_read(tmp_path, raw_from_fi
         )
     assert not (tmp_path / "p").exists()
     with pytest.raises(SystemExit) as exc:
-        commands.main(["build", "--cius-city-floor", "lots"])
+        cli.main(["data", "build", "--cius-city-floor", "lots"])
     assert exc.value.code == 2
 
 

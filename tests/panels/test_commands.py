@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 
+from enforcement_crime import cli
 from enforcement_crime.panels import commands
 from enforcement_crime.panels.manifest import read_manifest
 
@@ -30,12 +31,14 @@ def test_status_lists_every_source(tmp_path, raw_from_fixtures):
 
 
 def test_fetch_login_sources_exit_nonzero_with_instructions(tmp_path, capsys):
-    rc = commands.main(["--raw", str(tmp_path), "fetch", "leaic", "ucr_kaplan", "ucr_icpsr_county"])
+    rc = cli.main(
+        ["data", "--raw", str(tmp_path), "fetch", "leaic", "ucr_kaplan", "ucr_icpsr_county"]
+    )
     out = capsys.readouterr().out
     assert rc == 1
     assert out.count("needs a login") == 3
     assert str(tmp_path / "leaic") in out and "openicpsr.org/openicpsr/project/100707" in out
-    assert commands.main(["--raw", str(tmp_path), "fetch", "nonsense"]) == 2
+    assert cli.main(["data", "--raw", str(tmp_path), "fetch", "nonsense"]) == 2
 
 
 def test_build_from_fixture_raw_files(tmp_path, raw_from_fixtures):
@@ -102,7 +105,7 @@ def test_build_without_raw_files_writes_the_synthetic_panel(tmp_path, monkeypatc
 def test_unknown_panel():
     with pytest.raises(ValueError, match="unknown panel"):
         commands.build(["everything"])
-    assert commands.main(["build", "everything"]) == 1
+    assert cli.main(["data", "build", "everything"]) == 1
 
 
 @pytest.mark.slow

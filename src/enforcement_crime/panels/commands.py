@@ -1,4 +1,7 @@
-"""The ``data`` command: ``python -m enforcement_crime data status|fetch|build``.
+"""The work behind ``python -m enforcement_crime data status|fetch|build``.
+
+The options are parsed by :mod:`enforcement_crime.cli`; this module reports and
+builds.
 
 ``status``
     For each source: whether raw files are present in ``data/raw/<source>/``
@@ -28,8 +31,6 @@ per panel; ``data status`` lists them with what they need.
 
 from __future__ import annotations
 
-import argparse
-import difflib
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -45,13 +46,7 @@ from enforcement_crime.panels.rawfiles import (
 )
 from enforcement_crime.panels.runner import build
 
-__all__ = ["SOURCES", "SHARED_LAYOUT", "status", "fetch", "build", "main"]
-
-
-def __getattr__(name: str):
-    if name == "PANELS":  # the registered panel names (computed: the registry may grow)
-        return tuple(registry.panels())
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["SOURCES", "SHARED_LAYOUT", "status", "fetch", "build", "build_command"]
 
 
 def _checksum_state(source: str, files: list[Path]) -> str:
@@ -172,145 +167,21 @@ def fetch(
     return rc
 
 
-def _population_option(text: str) -> int:
-    """argparse type of ``--min-population``: a whole number of residents, 0 to 10 million."""
-    from enforcement_crime.panels.context import MAX_CITY_POPULATION
+def build_command(panels: Iterable[str] = (), raw: Path | None = None, **options) -> int:
+    """``data build``: :func:`build`, with a failure reported in one line; returns the exit code.
 
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number of residents (e.g. 50000), got {text!r}"
-        ) from None
-    if not 0 <= value <= MAX_CITY_POPULATION:
-        raise argparse.ArgumentTypeError(
-            f"expected 0 to {MAX_CITY_POPULATION:,} residents "
-            f"(the largest US city has about 8.8 million), got {value:,}"
-        )
-    return value
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m enforcement_crime data",
-        description="raw sources and study panels",
-        allow_abbrev=False,
-    )
-    parser.add_argument(
-        "--raw",
-        type=Path,
-        default=None,
-        help="raw-data root holding one folder per source (default data/raw); must exist",
-    )
-    sub = parser.add_subparsers(dest="action", required=True, metavar="{status,fetch,build}")
-    sub.add_parser("status", help="list each source (found, where, checksum state) and each panel")
-    f = sub.add_parser(
-        "fetch", help="download public sources; print login instructions for the others"
-    )
-    f.add_argument("sources", nargs="*", help=f"subset of {list(SOURCES)}")
-    b = sub.add_parser(
-        "build",
-        help="build study panels (real raw files when present, else synthetic)",
-        allow_abbrev=False,
-    )
-    b.add_argument(
-        "panels", nargs="*", help=f"subset of {list(registry.panels())} (default: all buildable)"
-    )
-    b.add_argument("--shared", action="store_true", help="read the real copies in ../shared/data")
-    b.add_argument(
-        "--coverage-rule",
-        default="scale",
-        choices=["full12", "scale", "icpsr"],
-        help="kaplan_county: how agencies reporting under 12 months count (default scale)",
-    )
-    b.add_argument(
-        "--min-population",
-        type=_population_option,
-        default=50_000,
-        help="city_sc: keep cities whose median population is at least this (default 50000)",
-    )
-    b.add_argument(
-        "--cius-city-floor",
-        type=_population_option,
-        default=None,
-        metavar="N",
-        help="cius_county, cius_county_constant: keep only Table 8 cities of N residents and over "
-        "in every year (10000 lets the 2004 table, cities of 10,000+ only, join; default: "
-        "every city, 2004 left out)",
-    )
-    b.add_argument(
-        "--cius-table11",
-        action="store_true",
-        help="cius_county, cius_county_constant: add Table 11 tribal and other agencies "
-        "(2013-2015 only: a level shift; default off)",
-    )
-    b.add_argument(
-        "--allow-missing-timing",
-        action="store_true",
-        help="build without treatment timing when an SC or 287(g) file is broken "
-        "(default: stop; the manifests say so)",
-    )
-    b.add_argument(
-        "--accept-changed-raw",
-        action="store_true",
-        help="use raw files whose sha256 differs from the registry (default: stop; "
-        "the manifests say so)",
-    )
-    return parser
-
-
-def _unknown_options(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
-    """A message naming the first ``--option`` token no parser knows (with a suggestion)."""
-    known = set(parser._option_string_actions)
-    for action in parser._subparsers._group_actions[0].choices.values():  # the subcommands
-        known |= set(action._option_string_actions)
-    for token in argv:
-        if token == "--":
-            break
-        if token.startswith("-") and len(token) > 1 and not token[1:].replace(".", "").isdigit():
-            opt = token.split("=", 1)[0]
-            if opt not in known:
-                near = difflib.get_close_matches(opt, sorted(known), n=1)
-                hint = f"; did you mean {near[0]}?" if near else ""
-                return f"unrecognised option {opt!r}{hint}"
-    return None
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m enforcement_crime data ...``; returns the exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = _parser()
-    bad = _unknown_options(parser, argv)
-    if bad:
-        parser.error(bad)
-    args = parser.parse_args(argv)
-    if args.action == "status":
-        status(args.raw)
-        return 0
-    if args.action == "fetch":
-        return fetch(args.sources, args.raw)
+    ``options`` are :func:`build`'s keyword arguments. A build that stops
+    (bad input, broken manifest, a panel failing its schema) prints
+    ``data build: FAILED, nothing was written: <why>`` and returns 1.
+    """
     from enforcement_crime.panels.context import InputError
     from enforcement_crime.panels.manifest import ManifestError
     from enforcement_crime.panels.runner import BuildError
     from enforcement_crime.schema import PanelSchemaError
 
     try:
-        build(
-            args.panels,
-            args.raw,
-            shared=args.shared,
-            coverage_rule=args.coverage_rule,
-            min_population=args.min_population,
-            allow_missing_timing=args.allow_missing_timing,
-            accept_changed_raw=args.accept_changed_raw,
-            cius_city_floor=args.cius_city_floor,
-            cius_table11=args.cius_table11,
-        )
+        build(list(panels), raw, **options)
     except (ValueError, BuildError, InputError, ManifestError, PanelSchemaError) as exc:
         print(f"data build: FAILED, nothing was written: {exc}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
