@@ -252,3 +252,12 @@ def test_real_rows_with_every_clearance_zero(real):
     for example in [("Cumberland", 2000), ("Anson", 2008), ("Anson", 2009), ("Durham", 2007)]:
         assert example in names
     assert df.loc[sorted(zero), "cleared_violent"].isna().all()
+
+
+@pytest.mark.shared_data
+def test_real_files_match_the_registered_sha256(real):
+    from enforcement_crime.panels.rawfiles import checksum_states
+
+    files = sorted(real.glob("*_north_carolina_2000_2016.csv"))
+    assert len(files) == 2
+    assert set(checksum_states("ucr_kaplan_agency", files).values()) == {"ok"}

@@ -82,6 +82,7 @@ __all__ = [
     "URL",
     "LICENSE",
     "SOURCE",
+    "SHA256",
     "OFFENSE_PARTS",
     "CLEARED_PARTS",
     "load",
@@ -99,6 +100,17 @@ CITATION = (
 )
 URL = "https://github.com/jacobkap/crimedatatool_helper"
 LICENSE = "Public FBI UCR data as concatenated by Jacob Kaplan; cite his openICPSR projects."
+
+#: sha256 of the North Carolina files transcribed from the repository (their PROVENANCE.md);
+#: ``data build`` says when a file of that name differs
+SHA256: dict[str, str] = {
+    "offenses_north_carolina_2000_2016.csv": (
+        "290649a50635e83b68fbbc4c762e3520c78ed2107fd55217a672268a08d585cc"
+    ),
+    "leoka_north_carolina_2000_2016.csv": (
+        "049a2948cc110f77beccedc399bcc078f21e6b765356e29df5b92afc33a6f0f4"
+    ),
+}
 
 #: our count -> the file's offenses-known column
 OFFENSE_PARTS: dict[str, str] = {
