@@ -213,3 +213,19 @@ def test_real_panel_reads_back_the_source_lines(real):
             want = 100 * a / officers if officers else np.nan
             assert row["assaults_per_100_officers"] == pytest.approx(want, nan_ok=True)
     assert not by.loc[("NC02600", 2000), "clearances_reported"]
+
+
+@pytest.mark.shared_data
+def test_data_build_shared_writes_the_panel(shared_data, tmp_path):
+    """``data build --shared nc_agency``: the registered panel, written with its mark and manifest."""
+    from enforcement_crime.panels import commands, registry
+
+    assert registry.get("nc_agency").mark == nc_agency.MARK
+    lines: list[str] = []
+    written = commands.build(["nc_agency"], shared=True, folder=tmp_path, out=lines.append)
+    assert set(written) == {"nc_agency"}
+    man = read_manifest(written["nc_agency"])
+    assert man.mark == nc_agency.MARK and not man.approximation
+    assert man.rows_in == man.aggregated + man.rows_out + sum(man.dropped.values())
+    assert pd.read_parquet(written["nc_agency"])["ori"].nunique() >= 100
+    assert not any("ucr_kaplan_agency have no registered sha256" in ln for ln in lines)

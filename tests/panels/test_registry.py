@@ -22,6 +22,7 @@ def test_builtin_panels_are_discovered_from_their_modules():
         "icpsr_county",
         "city_sc",
         "nc_county",
+        "nc_agency",
     }
     for name, spec in specs.items():
         mod = __import__(f"enforcement_crime.panels.{name}", fromlist=["SPEC"])

@@ -67,7 +67,7 @@ import pandas as pd
 
 from enforcement_crime.panels.context import BuildContext
 from enforcement_crime.panels.manifest import Manifest
-from enforcement_crime.panels.registry import Built
+from enforcement_crime.panels.registry import Built, PanelSpec
 from enforcement_crime.schema import OFFENSES, TOTALS
 
 __all__ = [
@@ -80,6 +80,7 @@ __all__ = [
     "nc_agency_panel",
     "validate_nc_agency",
     "build",
+    "SPEC",
 ]
 
 #: the words every output made from ``nc_agency`` carries
@@ -515,3 +516,15 @@ def build(ctx: BuildContext) -> Built:
     )
     man.inputs = ctx.inputs("ucr_kaplan_agency", "leaic") + man.inputs
     return Built(panel, man, ("ucr_kaplan_agency", "leaic"), mark=MARK)
+
+
+SPEC = PanelSpec(
+    name="nc_agency",
+    needs=("ucr_kaplan_agency", "leaic"),
+    build=build,
+    description="North Carolina agency-years 2000-2016 (sheriffs, Charlotte-Mecklenburg, Gaston "
+    "County and Durham PDs) from Kaplan's agency files: crime, clearances, assaults on officers; "
+    "the nine 287(g) agreements",
+    validate=validate_nc_agency,
+    mark=MARK,
+)
