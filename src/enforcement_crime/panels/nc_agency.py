@@ -49,7 +49,8 @@ offenses file's ``population``; missing when it is 0 or missing):
 ``cleared_violent``, ``cleared_property`` (counts kept) and
 ``clearance_rate_violent`` = ``cleared_violent / violent`` (likewise
 property), missing when the offenses are 0 or the row's clearances were not
-reported (every clearance cell 0: ``clearances_reported`` False). Officers
+reported (every clearance cell 0: ``clearances_reported`` False); a rate
+can exceed 1, since a year's clearances include offenses of earlier years. Officers
 assaulted: ``assaults_on_officers`` (LEOKA's assault total; missing when
 LEOKA leaves it empty: ``assaults_reported`` False), ``officers`` (LEOKA
 officers employed), ``assaults_per_100_officers`` (missing when officers is
@@ -321,10 +322,10 @@ def nc_agency_panel(
     no_pop = panel["population_served"].isna() | (panel["population_served"] <= 0)
     m.reports["rows_without_population_served"] = int(no_pop.sum())
     m.reports["rows_with_clearances_not_reported"] = int(
-        (panel["clearances_reported"] == False).sum()  # noqa: E712 (nullable boolean)
+        panel["clearances_reported"].eq(False).fillna(False).sum()
     )
     m.reports["rows_with_assaults_not_reported"] = int(
-        (panel["assaults_reported"] == False).sum()  # noqa: E712
+        panel["assaults_reported"].eq(False).fillna(False).sum()
     )
     # treatment
     ag = nc_287g_timing() if agreements is None else agreements
