@@ -27,6 +27,7 @@ def test_builtin_panels_are_the_modules_of_panel_modules():
         "icpsr_county",
         "city_sc",
         "nc_county",
+        "nc_agency",
     }
     for name, spec in specs.items():
         mod = __import__(f"enforcement_crime.panels.{name}", fromlist=["SPEC"])

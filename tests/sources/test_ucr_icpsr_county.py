@@ -364,3 +364,27 @@ def test_real_2010_rda_against_the_raw_object(real_rda):
     assert (df["fips"].astype(int) == fips).all()
     assert (df["coverage"] == raw["COVIND"]).all()
     assert (df["population"].astype("float64") == raw["CPOPCRIM"]).all()
+
+
+@pytest.mark.shared_data
+def test_real_2012_tsv_reads_index_and_modindx_as_violent_and_property(shared_data):
+    """ICPSR 35019 part 4: its INDEX/MODINDX columns hold violent/property (PROVENANCE.md)."""
+    import csv
+
+    path = shared_data / "icpsr_county_ucr_2012" / "35019-0004-Data.tsv"
+    if not path.is_file():
+        pytest.skip(f"{path} absent")
+    df = icpsr.load(path)
+    assert len(df) == 3178 and (df["year"] == 2012).all() and df.attrs["violent_property_layout"]
+    assert df["index_total"].isna().all() and df["modified_index"].isna().all()
+    with open(path, newline="") as fh:
+        raw = {
+            f"{int(r['FIPS_ST']):02d}{int(r['FIPS_CTY']):03d}": r
+            for r in csv.DictReader(fh, delimiter="\t")
+        }
+    by = df.set_index("fips")
+    for f in ("37183", "37119", "37063", "01001", "06037"):
+        assert by.loc[f, "violent"] == int(raw[f]["INDEX"])
+        assert by.loc[f, "property"] == int(raw[f]["MODINDX"])
+        parts = sum(int(raw[f][c]) for c in ("MURDER", "RAPE", "ROBBERY", "AGASSLT"))
+        assert abs(by.loc[f, "violent"] - parts) <= 1  # ICPSR rounds imputed counts

@@ -56,6 +56,12 @@ SOURCES: dict[str, SourceInfo] = {
     "ucr_kaplan": SourceInfo(
         "ucr_kaplan", True, ("*.csv", "*.dta", "*.parquet"), "UCR Return A (Kaplan)"
     ),
+    "ucr_kaplan_agency": SourceInfo(
+        "ucr_kaplan_agency",
+        False,
+        ("*offenses*.csv", "*leoka*.csv"),
+        "Kaplan agency-year CSVs (offenses, LEOKA)",
+    ),
     "ucr_icpsr_county": SourceInfo(
         "ucr_icpsr_county", True, ("*.txt", "*.dat", "*.tsv", "*.dta"), "ICPSR county UCR"
     ),
@@ -79,6 +85,10 @@ SHARED_LAYOUT: dict[str, tuple[str, ...]] = {
         "fbi_cius_table8_2004_large_cities/*.xls",
     ),
     "leaic": ("leaic_2012_icpsr35158/35158-0001-Data.rda",),
+    "ucr_kaplan_agency": (
+        "kaplan_ucr_nc_agencies_2000_2016/offenses_north_carolina_2000_2016.csv",
+        "kaplan_ucr_nc_agencies_2000_2016/leoka_north_carolina_2000_2016.csv",
+    ),
 }
 
 

@@ -47,6 +47,7 @@ PANEL_MODULES: tuple[str, ...] = (
     "cius_sheriff_balanced",
     "icpsr_county",
     "kaplan_county",
+    "nc_agency",
     "nc_county",
 )
 

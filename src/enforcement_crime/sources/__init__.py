@@ -9,7 +9,8 @@ column; a source behind a login raises
 what to download, from where and where to put it. See ``data/raw/README.md``.
 
 Modules: ``census_population``, ``secure_communities``, ``g287``, ``nc_sbi``,
-``ucr_kaplan``, ``ucr_icpsr_county``, ``fbi_cius``, ``leaic``. They are not
+``ucr_kaplan``, ``ucr_kaplan_agency``, ``ucr_icpsr_county``, ``ucr_icpsr_arrests``,
+``fbi_cius``, ``leaic``. They are not
 imported here, so importing one source does not import the others.
 """
 
@@ -18,7 +19,9 @@ SOURCES: tuple[str, ...] = (
     "secure_communities",
     "g287",
     "ucr_kaplan",
+    "ucr_kaplan_agency",
     "ucr_icpsr_county",
+    "ucr_icpsr_arrests",
     "fbi_cius",
     "leaic",
     "nc_sbi",

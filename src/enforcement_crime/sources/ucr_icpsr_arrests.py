@@ -1,0 +1,491 @@
+"""ICPSR/NACJD county-level UCR files, part 1: arrests, all ages (one study per year).
+
+*Uniform Crime Reporting Program Data: County-Level Detailed Arrest and
+Offense Data* (NACJD series 57), data set 1 ("Arrests, All Ages"): one row per
+county with the county's arrests by offence. The offenses part (part 4) is
+read by :mod:`enforcement_crime.sources.ucr_icpsr_county`; this module reads
+part 1 only and refuses another part. Two formats are read:
+
+* ASCII fixed width (``<study>-0001-Data.txt``, 246 characters a record in
+  2000-2012) with a **column layout file** read at load time: a CSV with the
+  columns ``variable, start_col, end_col, width, decimals`` (1-based,
+  inclusive), such as ``layout_part1_arrests_all_ages.csv`` of
+  ``../shared/data/icpsr_county_ucr_arrests_2000_2012/`` (made from the
+  codebook). It is passed as ``layout=`` or found beside the data file (the
+  one ``layout*.csv`` there). A field with implied decimals and no decimal
+  point is divided by ``10**decimals``, as SAS and SPSS read it;
+* R (``.rda``/``.RData``, one object named like ``da35019.0001``), read with
+  :mod:`pyreadr`; its columns are the layout's variables.
+
+The year comes, in this order, from the ``year`` argument, the ICPSR study
+number (file name, R object name or a ``STUDYNO`` other than the placeholder
+9999) through :data:`STUDY_YEARS`, or a 4-digit year in the file name; two
+sources that disagree raise.
+
+Columns of the returned frame
+-----------------------------
+``fips`` (5 digits), ``state_fips``, ``county_fips``, ``year``,
+``population`` (``CPOPARST``, population covered for arrests, ``Int64``),
+``agencies`` (``AG_ARRST``), ``jurisdiction_flag`` (``JURFLAG``),
+``coverage`` (``COVIND``, ICPSR's coverage indicator in [0, 100], float),
+every arrest count of the layout under its own lower-case name (``grndtot``,
+``p1tot``, ``p1vlnt``, ``murder``, ..., ``drugtot``, ``runaway``; ``Int64``),
+the aliases ``arrests_total`` (``GRNDTOT``), ``arrests_part1`` (``P1TOT``),
+``arrests_violent`` (``P1VLNT``), ``arrests_property`` (``P1PRPTY``) and
+``arrests_drug`` (``DRUGTOT``; use it rather than the sale and possession
+sums, which some agencies leave empty), and ``no_data`` (bool). The index is
+``row``: the file line for fixed width, the record number for R files.
+
+Notes
+-----
+As in the offenses part, a row with coverage 0 and every count 0 holds no
+data (not zero arrests): ``no_data`` is True and its counts are missing. Rows
+with coverage 0 that hold counts keep them. Statewide pseudo-counties (county
+code 999) are returned; a panel builder decides what to do with them. A blank
+fixed-width field is missing, never zero. ``df.attrs``: ``source_file``,
+``format``, ``layout`` (the layout file, for fixed width), ``year_source``,
+``icpsr_study``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from enforcement_crime import config
+from enforcement_crime.sources._csv import read_csv_lines
+from enforcement_crime.sources._fetch import SourceError, login_required
+from enforcement_crime.sources.ucr_icpsr_county import study_from_name
+
+__all__ = [
+    "CITATION",
+    "URL",
+    "LICENSE",
+    "SOURCE",
+    "LOGIN",
+    "ARRESTS_PART",
+    "STUDY_YEARS",
+    "ALIASES",
+    "load",
+    "read_layout",
+    "fetch",
+]
+
+SOURCE = "ucr_icpsr_arrests"
+CITATION = (
+    "United States Department of Justice. Office of Justice Programs. Federal Bureau of "
+    "Investigation. Uniform Crime Reporting Program Data: County-Level Detailed Arrest and "
+    "Offense Data, <year>. Inter-university Consortium for Political and Social Research "
+    "[distributor]. (part 1, arrests all ages; e.g. ICPSR 35019 for 2012)"
+)
+URL = "https://www.icpsr.umich.edu/web/NACJD/series/57"
+LICENSE = "ICPSR terms of use (free account; no redistribution; cite ICPSR)."
+LOGIN = {
+    "what": "UCR County-Level Detailed Arrest and Offense Data, <year>: part 1 ('arrests, all "
+    "ages') as ASCII (<study>-0001-Data.txt, with a layout CSV beside it) or R "
+    "(<study>-0001-Data.rda); keep ICPSR's file names",
+    "where_from": f"{URL} (free ICPSR account; one study per year)",
+}
+
+#: ICPSR part (data set) number of the county arrests, all ages
+ARRESTS_PART = 1
+
+#: ICPSR study number -> data year of the series' files read here; the numbers and
+#: years are those of ``../shared/data/icpsr_county_ucr_arrests_2000_2012/PROVENANCE.md``
+#: (each checked there against the codebook's title or ICPSR's manifest)
+STUDY_YEARS: dict[int, int] = {
+    3451: 2000,
+    3721: 2001,
+    4009: 2002,
+    4360: 2003,
+    4466: 2004,
+    4717: 2005,
+    23780: 2006,
+    25114: 2007,
+    27644: 2008,
+    30763: 2009,
+    33523: 2010,
+    34582: 2011,
+    35019: 2012,
+}
+
+#: our alias -> the layout's variable
+ALIASES: dict[str, str] = {
+    "arrests_total": "GRNDTOT",
+    "arrests_part1": "P1TOT",
+    "arrests_violent": "P1VLNT",
+    "arrests_property": "P1PRPTY",
+    "arrests_drug": "DRUGTOT",
+}
+_ID = ("STUDYNO", "EDITION", "PART", "IDNO", "FIPS_ST", "FIPS_CTY")
+_REQUIRED = ("FIPS_ST", "FIPS_CTY", "CPOPARST", "AG_ARRST", "COVIND", *ALIASES.values())
+_NOT_COUNTS = frozenset({*_ID, "CPOPARST", "AG_ARRST", "JURFLAG", "COVIND"})
+_YEAR = re.compile(r"(?<!\d)(199[4-9]|20[01]\d)(?!\d)")
+_FIXED = (".txt", ".dat", ".asc")
+_R = (".rda", ".rdata")
+
+
+def fetch(dest: str | Path | None = None) -> None:
+    """ICPSR needs a login: raise :class:`LoginRequired` saying what to download and where."""
+    dest = Path(dest) if dest is not None else config.raw_dir(SOURCE)
+    login_required(SOURCE, LOGIN["what"], LOGIN["where_from"], dest)
+
+
+def read_layout(path: str | Path) -> list[tuple[str, int, int, int]]:
+    """Read a column layout CSV (``variable, start_col, end_col, width, decimals``).
+
+    Returns
+    -------
+    list of (name, start, end, decimals)
+        Upper-case names, 1-based inclusive positions, implied decimals.
+
+    Raises
+    ------
+    SourceError
+        Missing columns, a non-numeric position, ``width`` not equal to
+        ``end_col - start_col + 1``, overlapping fields or a name given twice
+        (the message names the layout file, its line and column).
+    """
+    path = Path(path)
+    df = read_csv_lines(path, index_name="line")
+    need = ["variable", "start_col", "end_col", "width", "decimals"]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise SourceError(
+            path,
+            f"missing column(s) {missing} of a layout file; found {list(df.columns)}",
+            column=missing[0],
+        )
+    if df.empty:
+        raise SourceError(path, "the layout file lists no variables")
+    nums = {}
+    for col in need[1:]:
+        raw = df[col].astype("string").str.strip()
+        ok = raw.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
+        if not ok.all():
+            raise SourceError(
+                path,
+                f"expected a whole number, got {df[col][~ok].iloc[0]!r}",
+                row=df.index[~ok],
+                column=col,
+            )
+        nums[col] = raw.astype("int64")
+    out: list[tuple[str, int, int, int]] = []
+    for line, name, start, end, width, dec in zip(
+        df.index, df["variable"], nums["start_col"], nums["end_col"], nums["width"],
+        nums["decimals"], strict=True,
+    ):  # fmt: skip
+        if pd.isna(name) or not str(name).strip():
+            raise SourceError(path, "a variable without a name", row=line, column="variable")
+        if start < 1 or end < start or width != end - start + 1:
+            raise SourceError(
+                path,
+                f"variable {name}: columns {start}-{end} do not make width {width}",
+                row=line,
+                column="width",
+            )
+        out.append((str(name).strip().upper(), int(start), int(end), int(dec)))
+    names = [n for n, *_ in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise SourceError(path, f"variable(s) {dup} listed twice", column="variable")
+    spans = sorted(out, key=lambda t: t[1])
+    for a, b in zip(spans, spans[1:], strict=False):
+        if b[1] <= a[2]:
+            raise SourceError(
+                path,
+                f"fields {a[0]} (columns {a[1]}-{a[2]}) and {b[0]} (columns {b[1]}-{b[2]}) overlap",
+                column="start_col",
+            )
+    return out
+
+
+def _layout_for(path: Path, layout: str | Path | None) -> Path:
+    if layout is not None:
+        return Path(layout)
+    found = sorted(p for p in path.parent.glob("layout*.csv") if p.is_file())
+    if len(found) != 1:
+        what = "none" if not found else ", ".join(p.name for p in found)
+        raise SourceError(
+            path,
+            f"a fixed-width file needs its column layout (a layout*.csv beside it, or layout=); "
+            f"found {what}",
+        )
+    return found[0]
+
+
+def _read_fixed(path: Path, layout: str | Path | None) -> tuple[pd.DataFrame, str]:
+    lay_path = _layout_for(path, layout)
+    spans = read_layout(lay_path)
+    need = max(end for _, _, end, _ in spans)
+    try:
+        text = path.read_text(encoding="ascii")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            path, f"is not ASCII text (corrupt, or not the fixed-width file?): {exc}"
+        ) from None
+    rows = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        if len(line) != need:
+            cut = " (truncated?)" if len(line) < need else ""
+            raise SourceError(
+                path,
+                f"line has {len(line)} characters, the layout {lay_path.name} gives {need}{cut}",
+                row=n,
+            )
+        rec: dict[str, object] = {"_line": n}
+        for name, start, stop, dec in spans:
+            cell = line[start - 1 : stop].strip()
+            if dec and cell and "." not in cell and cell.lstrip("-").isdigit():
+                cell = repr(int(cell) / 10**dec)
+            rec[name] = cell
+        rows.append(rec)
+    if not rows:
+        raise SourceError(path, "the file has no data lines")
+    df = pd.DataFrame(rows).set_index("_line")
+    df.index.name = "row"
+    return df, str(lay_path)
+
+
+def _read_r(path: Path) -> tuple[pd.DataFrame, str]:
+    import pyreadr
+
+    try:
+        objects = pyreadr.read_r(str(path))
+    except Exception as exc:  # pyreadr raises its own errors for corrupt files
+        raise SourceError(
+            path, f"cannot be read as an R data file (truncated or corrupt?): {exc}"
+        ) from None
+    frames = {k: v for k, v in objects.items() if isinstance(v, pd.DataFrame)}
+    if len(frames) != 1:
+        raise SourceError(
+            path,
+            f"expected one data frame in the R file (ICPSR's da<study>.0001), found "
+            f"{len(frames)}: {sorted(frames)}",
+        )
+    name, df = next(iter(frames.items()))
+    df = df.reset_index(drop=True)
+    df.columns = [str(c).strip().upper() for c in df.columns]
+    df.index = pd.RangeIndex(1, len(df) + 1, name="row")
+    return df, str(name)
+
+
+def _num(df: pd.DataFrame, col: str, path: Path, *, integer: bool = True) -> pd.Series:
+    s = df[col]
+    if pd.api.types.is_numeric_dtype(s):
+        num = s.astype("float64")
+        bad = np.zeros(len(s), dtype=bool)
+    else:
+        raw = s.astype("string").str.strip().replace("", pd.NA)
+        num = pd.to_numeric(raw, errors="coerce").astype("float64")
+        bad = (num.isna() & raw.notna()).to_numpy(dtype=bool)
+    if integer:
+        bad = bad | ((num % 1 != 0) & num.notna()).to_numpy(dtype=bool)
+    if bad.any():
+        raise SourceError(
+            path,
+            f"expected a {'whole ' if integer else ''}number, got {s[bad].iloc[0]!r}",
+            row=df.index[bad],
+            column=col,
+        )
+    low = (num < 0).to_numpy(dtype=bool)
+    if low.any():
+        raise SourceError(
+            path,
+            f"expected a value >= 0, got {num[low].iloc[0]:g}",
+            row=df.index[low],
+            column=col,
+        )
+    return num
+
+
+def _single(df: pd.DataFrame, col: str, path: Path) -> int | None:
+    if col not in df.columns:
+        return None
+    vals = _num(df, col, path).dropna().unique()
+    if len(vals) > 1:
+        raise SourceError(
+            path,
+            f"expected one value in column {col} (one study and part per file), found "
+            f"{sorted(int(v) for v in vals)[:5]}",
+            column=col,
+        )
+    return int(vals[0]) if len(vals) else None
+
+
+def _year(
+    df: pd.DataFrame, path: Path, obj: str | None, year: int | None
+) -> tuple[int, str, int | None]:
+    studies: list[tuple[str, int, int]] = []
+    for where, name in ((f"file name {path.name!r}", path.name), (f"R object {obj!r}", obj)):
+        got = study_from_name(name) if name else None
+        if got:
+            studies.append((where, *got))
+    studyno = _single(df, "STUDYNO", path)
+    if studyno is not None and studyno != 9999:
+        studies.append(("column STUDYNO", studyno, -1))
+    part = _single(df, "PART", path)
+    for where, _, p in studies:
+        if p not in (-1, ARRESTS_PART):
+            raise SourceError(
+                path,
+                f"{where} says ICPSR part {p}; the county arrests (all ages) are part "
+                f"{ARRESTS_PART} (part 4, crimes reported, is read by ucr_icpsr_county)",
+            )
+    if part is not None and part != ARRESTS_PART:
+        raise SourceError(
+            path,
+            f"column PART is {part}; the county arrests (all ages) are part {ARRESTS_PART}",
+            column="PART",
+        )
+    numbers = sorted({s for _, s, _ in studies})
+    if len(numbers) > 1:
+        raise SourceError(
+            path,
+            "the ICPSR study numbers disagree: " + ", ".join(f"{w}: {s}" for w, s, _ in studies),
+        )
+    study = numbers[0] if numbers else None
+    candidates: list[tuple[str, int]] = []
+    if year is not None:
+        candidates.append(("year= argument", int(year)))
+    if study is not None and study in STUDY_YEARS:
+        candidates.append((f"ICPSR study {study}", STUDY_YEARS[study]))
+    in_name = _YEAR.findall(path.name)
+    if in_name:
+        candidates.append((f"file name {path.name!r}", int(in_name[-1])))
+    if not candidates:
+        raise SourceError(
+            path,
+            "cannot tell the year: keep ICPSR's file name (e.g. 35019-0001-Data.rda), put the "
+            "year in the file name or pass year=",
+        )
+    if len({y for _, y in candidates}) > 1:
+        raise SourceError(
+            path,
+            "the year sources disagree: " + ", ".join(f"{w} says {y}" for w, y in candidates),
+        )
+    return candidates[0][1], candidates[0][0], study
+
+
+def load(
+    path: str | Path, year: int | None = None, layout: str | Path | None = None
+) -> pd.DataFrame:
+    """Read one ICPSR county arrests file (part 1, all ages): fixed width or R.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``<study>-0001-Data.txt`` (fixed width) or ``<study>-0001-Data.rda``.
+    year : int, optional
+        The data year; by default from the study number or the file name.
+    layout : str or Path, optional
+        The column layout CSV of a fixed-width file; by default the one
+        ``layout*.csv`` beside it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per county (file row); columns as in the module docstring.
+
+    Raises
+    ------
+    SourceError
+        No or bad layout, a line of the wrong length (a truncated file), a
+        missing variable, a non-numeric, fractional or negative cell,
+        coverage above 100, a duplicated county, a part other than 1,
+        disagreeing study numbers or years. Messages name the file, the row
+        and the column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (ICPSR county arrests file expected)")
+    suffix = path.suffix.lower()
+    obj = None
+    if suffix in _FIXED:
+        df, lay = _read_fixed(path, layout)
+        fmt = "fixed width"
+    elif suffix in _R:
+        if layout is not None:
+            raise SourceError(path, "layout= is for fixed-width files (.txt, .dat, .asc)")
+        df, obj = _read_r(path)
+        lay, fmt = None, "R"
+    else:
+        raise SourceError(
+            path, f"unknown format {suffix!r} (expected .txt/.dat/.asc with a layout, or .rda)"
+        )
+    if df.empty:
+        raise SourceError(path, "no data rows (truncated file?)")
+    missing = [c for c in _REQUIRED if c not in df.columns]
+    if missing:
+        raise SourceError(
+            path,
+            f"missing variable(s) {missing} of the ICPSR county arrests layout; found "
+            f"{list(df.columns)[:20]}",
+            column=missing[0],
+        )
+    year_, year_source, study = _year(df, path, obj, year)
+    out = pd.DataFrame(index=df.index)
+    st, co = _num(df, "FIPS_ST", path), _num(df, "FIPS_CTY", path)
+    for name, s, top in (("FIPS_ST", st, 99), ("FIPS_CTY", co, 999)):
+        bad = (s.isna() | (s > top)).to_numpy(dtype=bool)
+        if bad.any():
+            raise SourceError(
+                path,
+                f"expected a FIPS code of at most {len(str(top))} digits, got {df[name][bad].iloc[0]!r}",
+                row=df.index[bad],
+                column=name,
+            )
+    out["state_fips"] = st.astype("int64").astype("string").str.zfill(2)
+    out["county_fips"] = co.astype("int64").astype("string").str.zfill(3)
+    out["fips"] = (out["state_fips"] + out["county_fips"]).astype("string")
+    out["year"] = np.int64(year_)
+    out["population"] = _num(df, "CPOPARST", path).astype("Int64")
+    out["agencies"] = _num(df, "AG_ARRST", path).astype("Int64")
+    out["jurisdiction_flag"] = (
+        _num(df, "JURFLAG", path).astype("Int64")
+        if "JURFLAG" in df
+        else pd.array([pd.NA] * len(df), dtype="Int64")
+    )
+    cov = _num(df, "COVIND", path, integer=False)
+    high = (cov > 100).to_numpy(dtype=bool)
+    if high.any():
+        raise SourceError(
+            path,
+            f"coverage indicator above 100: {cov[high].iloc[0]:g}",
+            row=df.index[high],
+            column="COVIND",
+        )
+    out["coverage"] = cov
+    counts = [c for c in df.columns if c not in _NOT_COUNTS]
+    for c in counts:
+        out[c.lower()] = _num(df, c, path).astype("Int64")
+    low = [c.lower() for c in counts]
+    no_data = (out["coverage"] == 0).to_numpy(dtype=bool) & (
+        (out[low].fillna(0) == 0).all(axis=1).to_numpy(dtype=bool)
+    )
+    out.loc[no_data, low] = pd.NA
+    for alias, var in ALIASES.items():
+        out[alias] = out[var.lower()]
+    out["no_data"] = no_data
+    dup = out.duplicated(["fips"], keep=False).to_numpy(dtype=bool)
+    if dup.any():
+        raise SourceError(
+            path,
+            f"county {out.loc[dup, 'fips'].iloc[0]} appears more than once (one row per county)",
+            row=out.index[dup],
+            column="FIPS_ST, FIPS_CTY",
+        )
+    out.attrs.update(
+        source_file=str(path),
+        format=fmt,
+        layout=lay,
+        year_source=year_source,
+        icpsr_study=study,
+    )
+    return out
