@@ -242,12 +242,14 @@ def cius_county_panel(
     work["is_city"] = work["table"] == "city"
     work["is_county"] = work["table"] == "county"
     sums = strict_sum(work, ["fips", "year"], OFFENSES)
-    extra = work.groupby(["fips", "year"]).agg(
+    # an agency without a served population adds 0 (whole-number populations: sums are exact)
+    served_or_0 = pd.to_numeric(work["served"]).astype("float64").fillna(0.0)
+    extra = work.assign(served_or_0=served_or_0).groupby(["fips", "year"]).agg(
         n_agencies=("agency", "size"),
         n_cities=("is_city", "sum"),
         has_county_agency=("is_county", "any"),
         population=("county_population", "first"),
-        served_population=("served", lambda s: float(s.fillna(0).sum())),
+        served_population=("served_or_0", "sum"),
     )
     panel = sums.merge(extra.reset_index(), on=["fips", "year"])
     panel = round_counts(panel, OFFENSES)
