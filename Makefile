@@ -13,6 +13,9 @@ NB_ARGS     ?=
 REAL_ARGS   ?=
 SHARED_DIR  ?= $(or $(ENFORCEMENT_CRIME_SHARED),../shared/data)
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test` (tests sharing an expensive real-data build are grouped
+# onto one worker with @pytest.mark.xdist_group); TEST_JOBS=0 runs in one process
+TEST_JOBS   ?= auto
 
 .PHONY: help all setup data notebooks figures tables teaching lab test test-all \
         test-browser bench lint format lock clean distclean real size
@@ -60,11 +63,11 @@ lab: setup ## Start JupyterLab with the project kernel; .py notebooks open as no
 test-browser: setup ## Only the JupyterLab-in-Chromium test (also part of `make test`)
 	$(PY) -m pytest -m browser tests/test_browser.py $(PYTEST_ARGS)
 
-test: setup ## Run the test suite (what CI runs)
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: setup ## Run the test suite (what CI runs), one pytest worker per core
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup $(PYTEST_ARGS)
 
 test-all: setup ## Run every test, slow simulations included
-	$(PY) -m pytest -m "" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup -m "" $(PYTEST_ARGS)
 
 size: setup ## Size of every headline test over 200 null seeds (reports/size/; about 23 min on 2 cores)
 	$(PY) benchmarks/size_study.py --seeds 200 --n-jobs 2

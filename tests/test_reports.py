@@ -323,6 +323,10 @@ for outcome in ["violent_rate", "property_rate"]:
     r = twfe(p, outcome, "fips", "year", "g287_cohort", weights="population", cluster="fips")
     rows.append(r.to_frame().assign(outcome=outcome))
 import pandas as pd
+
+# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
+# pytest-xdist --dist loadgroup
+pytestmark = [pytest.mark.xdist_group("real_cius_runs")]
 log.table(pd.concat(rows)[["outcome", "term", "estimate", "std_error", "n_obs"]], "tab_demo_twfe")
 log.finish()
 """

@@ -19,6 +19,10 @@ from enforcement_crime.designs import size
 from enforcement_crime.designs.base import Spec
 from enforcement_crime.estimators import EstimatorInputError
 
+# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
+# pytest-xdist --dist loadgroup
+pytestmark = [pytest.mark.xdist_group("size")]
+
 
 @pytest.fixture(scope="module")
 def raw():

@@ -21,6 +21,10 @@ import pytest
 from enforcement_crime import config, teaching
 from enforcement_crime.notebooks import to_notebook
 
+# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
+# pytest-xdist --dist loadgroup
+pytestmark = [pytest.mark.xdist_group("teaching")]
+
 SOURCES = teaching.teaching_sources()
 IDS = [p.stem for p in SOURCES]
 FAST = {

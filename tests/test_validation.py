@@ -21,6 +21,10 @@ import pytest  # noqa: E402
 
 from enforcement_crime import validation as v  # noqa: E402
 
+# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
+# pytest-xdist --dist loadgroup
+pytestmark = [pytest.mark.xdist_group("validation")]
+
 
 def frame(values: dict[str, float | None], col: str = "index") -> pd.DataFrame:
     return pd.DataFrame(

@@ -20,6 +20,10 @@ from enforcement_crime import cli
 from enforcement_crime.panels import commands, manifest, registry, runner
 from enforcement_crime.panels.manifest import ManifestError, read_manifest
 
+# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
+# pytest-xdist --dist loadgroup
+pytestmark = [pytest.mark.xdist_group("build_reliability")]
+
 
 def _snapshot(folder: Path) -> dict[str, str]:
     """``{file name: sha256}`` of every file in ``folder`` (temporary files included)."""

@@ -16,6 +16,10 @@ from enforcement_crime.panels.manifest import read_manifest
 from enforcement_crime.schema import validate_panel
 from enforcement_crime.sources import fbi_cius, leaic
 
+# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
+# pytest-xdist --dist loadgroup
+pytestmark = [pytest.mark.xdist_group("cius_sheriff")]
+
 POP = {
     "37001": 150000,
     "37009": 27000,

@@ -19,6 +19,10 @@ from enforcement_crime.panels import commands, data_banner, load_panel, panel_ma
 from enforcement_crime.panels.load import SYNTHETIC_MARK, UNRECORDED_MARK
 from enforcement_crime.panels.manifest import read_manifest
 
+# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
+# pytest-xdist --dist loadgroup
+pytestmark = [pytest.mark.xdist_group("marks")]
+
 COUNTY = "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS"
 SHERIFF = "REAL DATA: FBI CIUS SHERIFF JURISDICTIONS"
 CITIES = "REAL DATA: FBI CIUS TABLE 8 CITIES"

@@ -23,6 +23,10 @@ from enforcement_crime.panels.nc_county import nc_county_panel
 from enforcement_crime.schema import OFFENSES, PanelSchemaError, validate_panel
 from enforcement_crime.sources import fbi_cius, leaic, ucr_icpsr_county, ucr_kaplan
 
+# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
+# pytest-xdist --dist loadgroup
+pytestmark = [pytest.mark.xdist_group("real_cius_build")]
+
 # ---------------------------------------------------------------- helpers
 
 
