@@ -45,6 +45,15 @@ def test_variants_change_one_choice(sample):
     assert choices.count("leave one out") == n_states
     w = next(v for v in vs if v.choice == "weights")
     assert w.spec.weighted is False and w.spec.estimator is vs[0].spec.estimator
+    # scale, weights and trends are Spec.vary of the base: each changes that one choice
+    base = vs[0].spec
+    for v in vs:
+        if v.choice in ("scale", "weights", "trends"):
+            assert len(v.spec.choices) == 1 and v.spec.term == base.term
+    s = next(v for v in vs if v.choice == "scale")
+    assert s.spec.scale(sample.design) != base.scale(sample.design) and s.spec.weighted
+    t = next(v for v in vs if v.choice == "trends")
+    assert t.spec.options == {**base.options, "unit_trends": True}
 
 
 def test_robustness_recovers_the_effect_and_the_placebo_is_null(sample):

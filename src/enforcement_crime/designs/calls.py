@@ -1,4 +1,4 @@
-"""Estimator calls of the study designs: refusals as records, headline rows, the partial adoption year.
+"""Estimator calls of the study designs: refusals as records, headline rows, the partial-year rule text.
 
 A leaf of :mod:`enforcement_crime.designs` (imported by :mod:`.base` and
 :mod:`.conclusions`, importing neither).
@@ -20,7 +20,6 @@ __all__ = [
     "Outcome",
     "run",
     "headline",
-    "partial_year_handling",
     "PARTIAL_YEAR_RULE",
 ]
 
@@ -77,28 +76,6 @@ def run(
         if not tolerate:
             raise
         return NotEstimable(getattr(estimator, "__name__", str(estimator)), str(err))
-
-
-def partial_year_handling(
-    estimator: Callable, data: pd.DataFrame, kw: dict
-) -> tuple[pd.DataFrame, dict]:
-    """Keep a partly treated adoption year (``partial_year`` column) out of the reference period.
-
-    Callaway-Sant'Anna (balanced panels only) gets ``anticipation=1``: its
-    base period becomes the year before signing. The TWFE event study gets
-    ``reference=-2`` (the year before signing; e = -1, the partial year, is
-    estimated and shown, and left out of the joint pre-trend test:
-    ``pretrend_through=-2``). Every other estimator gets the sample without the
-    partial years. Options given explicitly are kept.
-    """
-    if "partial_year" not in data.columns or not data["partial_year"].any():
-        return data, kw
-    name = getattr(estimator, "__name__", "")
-    if name == "callaway_santanna":
-        return data, {"anticipation": 1, **kw}
-    if name == "event_study":
-        return data, {"reference": -2, "pretrend_through": -2, **kw}
-    return data[~data["partial_year"].to_numpy(dtype=bool)], kw
 
 
 def headline(result: Outcome, term: str | None = None) -> dict:

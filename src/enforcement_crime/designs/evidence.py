@@ -6,6 +6,8 @@ coefficient plot made here, from the design's declarations:
 * **scale**: the headline in log(1 + rate) and in levels;
 * **weights**: unweighted;
 * **trends**: unit-specific linear trends (estimators that take them);
+  these three are :meth:`~enforcement_crime.designs.base.Spec.vary` of the
+  robustness base specification (:meth:`~.base.Design.robust_spec`);
 * **panel**: the same design on other panels (e.g. a constant-composition or
   sheriff panel), when given;
 * **leave one out**: each treated county (designs with few treated units) or
@@ -35,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.designs.base import NotEstimable, Spec, StudySample, headline
+from enforcement_crime.designs.base import NotEstimable, Spec, StudySample, headline, takes
 from enforcement_crime.estimators import (
     EstimatorInputError,
     analytic_mde,
@@ -59,6 +61,15 @@ __all__ = [
 
 ROBUSTNESS_COLUMNS = ["outcome", "choice", "variant", "scale", "estimator", "estimate", "std_error", "conf_low",
                       "conf_high", "n_obs", "n_clusters", "note"]  # fmt: skip
+
+
+#: the robustness choices made by :meth:`~enforcement_crime.designs.base.Spec.vary`: the Spec choice
+#: -> the name the robustness table gives it
+SPEC_VARIANTS: dict[str, str] = {
+    "transform": "scale",
+    "weighted": "weights",
+    "unit_trends": "trends",
+}
 
 
 @dataclass(frozen=True)
@@ -101,17 +112,17 @@ def variants(
     d = sample.design
     base = d.robust_spec()
     out = [Variant("headline", base.label, base)]
-    other = "level" if base.scale(d) == "log" else "log"
+    alternatives: dict[str, dict[str, object]] = {}
     if d.log_outcomes:
-        out.append(Variant("scale", f"{other}s", Spec(f"{base.label} ({other})", base.estimator, base.options,
-                                                       base.treatment, base.term, other)))  # fmt: skip
+        other = "level" if base.scale(d) == "log" else "log"
+        alternatives["transform"] = {f"{other}s": other}
     if d.weights:
-        out.append(Variant("weights", "unweighted", Spec(f"{base.label}, unweighted", base.estimator, base.options,
-                                                          base.treatment, base.term, base.transform, weighted=False)))  # fmt: skip
-    if base.estimator.__name__ == "twfe":
-        opts = {**base.options, "unit_trends": True}
-        out.append(Variant("trends", "unit linear trends", Spec(f"{base.label}, unit trends", base.estimator, opts,
-                                                                 base.treatment, base.term, base.transform)))  # fmt: skip
+        alternatives["weighted"] = {"unweighted": False}
+    if takes(base.estimator, "unit_trends"):
+        alternatives["unit_trends"] = {"unit linear trends": True}
+    for spec in base.vary(**alternatives):
+        name, label = spec.choices[-1]
+        out.append(Variant(SPEC_VARIANTS[name], label, spec))
     for label, other_sample in (alt_samples or {}).items():
         out.append(Variant("panel", label, base, sample=other_sample))
     df, unit, t = sample.data, d.unit, d.treatment
@@ -204,7 +215,8 @@ def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
     breakdown = math.nan
     control = "never_treated" if d.has_never_treated(sample) else "not_yet_treated"
     cs = Spec("CS universal base", callaway_santanna, {"control_group": control, "base_period": "universal",
-                                                         "aggregation": "dynamic"}).fit(sample, outcome)  # fmt: skip
+                                                         "aggregation": "dynamic"},
+              partial_year="anticipation").fit(sample, outcome)  # fmt: skip
     if isinstance(cs, NotEstimable):
         notes.append(f"HonestDiD: Callaway-Sant'Anna not estimable ({cs.reason})")
     else:

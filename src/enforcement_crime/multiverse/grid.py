@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.estimators import callaway_santanna, imputation, twfe
-from enforcement_crime.results import EstimationResult
 from enforcement_crime.treatment import EXPOSURE_RULES
 
 COVERAGE_RULES: dict[str, str] = {
@@ -44,7 +42,7 @@ SAMPLE_CHOICES: tuple[str, ...] = ("panel", "window", "treatment_rule")
 #: every choice column, in grid order
 ALL_CHOICES: tuple[str, ...] = ("panel", "window", *CHOICES)
 
-#: the real panels of the research-scale grid (issue 12 point 5): approximate county totals,
+#: the real panels of the research-scale grid: approximate county totals,
 #: constant-composition counties, sheriff (county agency) panel
 RESEARCH_PANELS: tuple[str, ...] = ("cius_county", "cius_county_constant", "cius_sheriff")
 
@@ -68,11 +66,32 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "seconds",
 )
 
-# the estimator option of the grid -> the function (no name lookup elsewhere)
-ESTIMATORS: dict[str, Callable[..., EstimationResult]] = {
-    "twfe": twfe,
-    "callaway_santanna": callaway_santanna,
-    "imputation": imputation,
+#: how each estimation choice's option changes a design's base specification: keywords of
+#: :meth:`~enforcement_crime.designs.base.Spec.choose` (the base specs are the design's
+#: :meth:`~enforcement_crime.designs.base.Design.multiverse_specs`, one per estimator option)
+SPEC_CHOICES: dict[str, dict[str, dict[str, object]]] = {
+    "weights": {"population": {"weighted": True}, "none": {"weighted": False}},
+    "trends": {"none": {}, "unit_linear": {"unit_trends": True}},
+    "controls": {
+        name: ({"controls": list(cols)} if cols else {}) for name, cols in CONTROL_SETS.items()
+    },
+    "outcome_transform": {"level": {"transform": "level"}, "log": {"transform": "log"}},
+}
+
+#: the option a row without that choice takes
+SPEC_DEFAULTS: dict[str, str] = {
+    "weights": "none",
+    "trends": "none",
+    "controls": "none",
+    "outcome_transform": "level",
+}
+
+#: the control group option of the specs that declare one (the last cohort is a sample cut whose
+#: controls are then never treated inside the cut sample)
+CONTROL_GROUP_OPTION: dict[str, str] = {
+    "not_yet_treated": "not_yet_treated",
+    "never_treated": "never_treated",
+    "last_cohort": "never_treated",
 }
 
 # estimators that accept unit-specific linear trends
