@@ -615,3 +615,40 @@ def test_research_grid_on_the_real_panels_gives_over_1000_valid_specifications()
     ok = res[res["status"] == "ok"]
     assert ok[["estimate", "std_error", "n_obs", "n_clusters"]].notna().all().all()
     assert (ok["conf_low"] <= ok["estimate"]).all() and (ok["estimate"] <= ok["conf_high"]).all()
+
+
+def test_plan_grid_moderate_and_research():
+    """The notebook's grid: the sample's panel and window with the given options (moderate), or the
+    research choices on the synthetic panel; combinations that do not apply are listed, not run."""
+    sample = _sample(_design_panel(signing="jan1"))
+    plan = mv.plan_grid(sample, "moderate", treatment_rule=["first_full_year"], coverage_rule=["all_reported"],
+                        weights=["population"], control_group=["not_yet_treated"], trends=["none", "unit_linear"],
+                        controls=["none"], estimator=["twfe", "imputation"], outcome_transform=["level"])  # fmt: skip
+    # by hand: 2 trends x 2 estimators = 4 combinations; trends with imputation does not apply
+    assert (
+        len(plan.full) == 4 and len(plan.grid) == 3 and plan.grid["spec_id"].tolist() == [0, 1, 2]
+    )
+    assert set(plan.grid["panel"]) == {"synthetic"} and set(plan.grid["window"]) == {"2004-2014"}
+    assert plan.shown == ["trends", "estimator"]
+    assert plan.not_run()["combinations"].to_dict() == {"unit trends only with twfe": 1}
+    research = mv.plan_grid(sample, "research")
+    # 1 panel x 3 windows x 2 codings x 96 specifications per sample
+    assert len(research.grid) == 576 and set(research.grid["panel"]) == {"synthetic"}
+    with pytest.raises(ValueError, match="moderate"):
+        mv.plan_grid(sample, "huge")
+
+
+def test_choice_reading_and_samples_label(sequential):
+    table = mv.by_choice_all(sequential, choices=["coverage_rule", "controls", "estimator"])
+    assert set(table["outcome_transform"]) == {"level"}
+    lines = mv.choice_reading(table, top=1)
+    best = table.dropna(subset=["mean_change"]).set_index("option")["mean_change"].abs().idxmax()
+    assert len(lines) == 1 and lines[0].startswith("level: ") and f"-> {best}:" in lines[0]
+    one = pd.DataFrame(
+        {"label": ["SYNTHETIC DATA (x)"] * 2, "panel": ["synthetic"] * 2, "synthetic": [True] * 2}
+    )
+    assert mv.samples_label(one) == "SYNTHETIC DATA (x)"
+    two = pd.DataFrame(
+        {"label": ["REAL A", "REAL B"], "panel": ["a", "b"], "synthetic": [False, False]}
+    )
+    assert mv.samples_label(two).startswith("REAL DATA, 2 panels: a, b")

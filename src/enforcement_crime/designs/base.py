@@ -698,7 +698,14 @@ class Design:
         return []
 
     def output_name(self, kind: str, name: str) -> str:
-        """``fig_<key>_<name>`` / ``tab_<key>_<name>``."""
+        """The exported name of an output of this design: ``fig_<key>_<name>`` / ``tab_<key>_<name>``.
+
+        ``kind`` is ``"fig"`` or ``"tab"`` (anything else raises ``ValueError``).
+        """
+        if kind not in ("fig", "tab"):
+            raise ValueError(
+                f"design {self.key!r}: output kind must be 'fig' or 'tab', got {kind!r}"
+            )
         return f"{kind}_{self.key}_{name}"
 
     def output_log(

@@ -57,6 +57,8 @@ __all__ = [
     "measured_size",
     "size_reading",
     "collect",
+    "present",
+    "Evidence",
 ]
 
 ROBUSTNESS_COLUMNS = ["outcome", "choice", "variant", "scale", "estimator", "estimate", "std_error", "conf_low",
@@ -388,3 +390,61 @@ def collect(sample: StudySample, *, seed: int = 0,
         diags.append(dg)
         text.append(reading_the_evidence(t, dg))
     return pd.concat(tables, ignore_index=True), pd.DataFrame(diags), text
+
+
+#: the outputs :func:`present` writes: name (after the design's prefix, :meth:`~.base.Design.output_name`)
+#: -> description
+PRESENTED: dict[str, str] = {
+    "tab_robustness": "Robustness variants of the headline, every outcome",
+    "tab_diagnostics": "Joint pre-trend test, HonestDiD breakdown value, MDE",
+    "fig_robustness": "Coefficient plot of the robustness variants",
+    "tab_reading": "Reading the evidence: computed paragraph per outcome",
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What :func:`present` computed: the robustness table, the diagnostics and the reading paragraphs."""
+
+    robustness: pd.DataFrame
+    diagnostics: pd.DataFrame
+    reading: list[str]
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return self.diagnostics.to_html(index=False)
+
+
+def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, ...] = (),
+            preset: str = "null", show: bool = True) -> Evidence:  # fmt: skip
+    """The evidence section of a study notebook: compute, export and show it in one call.
+
+    Opens the design on ``alt_panels`` (:meth:`~.base.Design.open_alternatives`:
+    a panel not built is reported and left out), runs :func:`collect`, and
+    records with ``log`` (an :class:`~enforcement_crime.reports.OutputLog`)
+    the robustness table, the diagnostics, the coefficient plot of
+    :func:`plot_rows` and the reading table, named by the design
+    (``tab_<key>_robustness``, ``tab_<key>_diagnostics``,
+    ``fig_<key>_robustness``, ``tab_<key>_reading``; :data:`PRESENTED`).
+    With ``show``, the plot is shown and the reading printed.
+    """
+    import matplotlib.pyplot as plt
+
+    from enforcement_crime import plots
+
+    d = sample.design
+    alternatives = d.open_alternatives(alt_panels, seed=seed, preset=preset)
+    robust, diags, reading = collect(sample, seed=seed, alt_samples=alternatives)
+    name = {k: d.output_name(*k.split("_", 1)) for k in PRESENTED}
+    log.table(robust, name["tab_robustness"], description=PRESENTED["tab_robustness"])
+    log.table(diags, name["tab_diagnostics"], description=PRESENTED["tab_diagnostics"])
+    rows = plot_rows(robust)
+    fig, _ = plots.coefficient_plot(rows, label="variant", xlabel=f"Effect ({d.scale_label})")
+    log.figure(fig, name["fig_robustness"], rows, description=PRESENTED["fig_robustness"])
+    if show:
+        plt.show()
+    else:
+        plt.close(fig)
+    log.table(reading_table(d, reading), name["tab_reading"], description=PRESENTED["tab_reading"])
+    if show:
+        print("\n\n".join(reading))
+    return Evidence(robust, diags, reading)

@@ -37,7 +37,8 @@ from a laptop's cores to a Dask cluster by switching joblib's backend::
 draws the sorted estimates with their intervals above a panel marking each
 specification's choices; :func:`by_choice` tabulates which choices move the
 estimate (by option, and the paired change from switching one choice with all
-others held fixed).
+others held fixed). :func:`plan_grid` makes a study notebook's grid (moderate or
+research scale) from an opened design.
 """
 
 from __future__ import annotations
@@ -52,8 +53,10 @@ from enforcement_crime.multiverse.grid import (
     RESULT_COLUMNS,
     SAMPLE_CHOICES,
     SPEC_CHOICES,
+    GridPlan,
     available_panels,
     parse_window,
+    plan_grid,
     research_choices,
     spec_grid,
     window_label,
@@ -66,7 +69,12 @@ from enforcement_crime.multiverse.run import (
     run_spec,
     spec_of,
 )
-from enforcement_crime.multiverse.summary import by_choice
+from enforcement_crime.multiverse.summary import (
+    by_choice,
+    by_choice_all,
+    choice_reading,
+    samples_label,
+)
 
 __all__ = [
     "CHOICES",
@@ -82,6 +90,8 @@ __all__ = [
     "parse_window",
     "available_panels",
     "spec_grid",
+    "plan_grid",
+    "GridPlan",
     "prepare_spec_data",
     "run_spec",
     "spec_of",
@@ -89,5 +99,8 @@ __all__ = [
     "run_design",
     "run_samples",
     "by_choice",
+    "by_choice_all",
+    "choice_reading",
+    "samples_label",
     "RESULT_COLUMNS",
 ]

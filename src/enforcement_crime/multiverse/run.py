@@ -430,7 +430,7 @@ def run_design(sample: StudySample, grid: pd.DataFrame, *, outcome: str, n_jobs:
                backend: str | None = None, progress: bool = True, batch_size: int = 16,
                fit: Callable[..., dict] = run_spec,
                estimator_kwargs: Mapping[str, Mapping[str, object]] | None = None) -> pd.DataFrame:  # fmt: skip
-    """:func:`run_multiverse` with the columns of a study design (unit, time, cohort, share, weights, clusters).
+    """:func:`run_multiverse` on an opened design, one treatment coding per ``treatment_rule`` of the grid.
 
     ``sample`` is a design opened on a panel (:meth:`enforcement_crime.designs.Design.open`).
     A ``treatment_rule`` column in ``grid`` recodes the sample under each
