@@ -1,4 +1,4 @@
-"""Size of every headline test on the built-in null synthetic panel (issue 12, point 2).
+"""Size of every headline test on the built-in null synthetic panel.
 
 Each study design's headline tests are run exactly as its notebook runs them,
 through the design object (the specifications come from the design's own
@@ -9,8 +9,8 @@ coverage.
 
 :data:`SIZE_CASES` lists the tests by design key (:class:`SizeCase`);
 :data:`PRETREND_CASES` the joint pre-trend test of each notebook's TWFE event
-study (opt-in: ``run_seed(..., pretrends=True)``; issue 12 asks that it not
-reject at 1% on the null panel);
+study (opt-in: ``run_seed(..., pretrends=True)``; on the null panel it
+should not reject at 1%);
 :func:`run_seed` runs one design's tests on one seed (one row per test and
 outcome); :func:`run_panel` runs several designs on one drawn panel (the panel
 is drawn once); :func:`summarise` aggregates the rows into rejection rates
@@ -292,8 +292,8 @@ def _pretrend_cases() -> dict[str, tuple[SizeCase, ...]]:
 
 #: design key -> the joint pre-trend test of its notebook's TWFE event study (Wald statistic that
 #: every estimated lead is 0, calibrated by the restricted wild cluster bootstrap as the notebooks
-#: report it, and its chi-square p-value for comparison; issue 12: it should not reject at 1% on
-#: the null panel)
+#: report it, and its chi-square p-value for comparison; on the null panel it should not reject
+#: at 1%)
 PRETREND_CASES: dict[str, tuple[SizeCase, ...]] = _pretrend_cases()
 
 #: columns of :func:`run_seed`'s frame
@@ -705,8 +705,7 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
 def all_outcomes_reject(rows: pd.DataFrame, level: str = "reject_05") -> pd.DataFrame:
     """Share of seeds in which a test rejects for *every* outcome at once, by design and case.
 
-    Issue 12's "done when": on the null panel no headline should exclude 0
-    for all outcomes at once. Returns ``design``, ``case``, ``n_seeds``,
+    On the null panel no headline should exclude 0 for all outcomes at once. Returns ``design``, ``case``, ``n_seeds``,
     ``all_reject`` (share) and ``mc_se``; seeds with a refused outcome are left
     out and counted in ``n_seeds_incomplete``.
     """
