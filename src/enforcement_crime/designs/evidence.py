@@ -168,7 +168,7 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
     rows = []
     for v in variants(sample, alt_samples=alt_samples):
         s = v.sample or sample
-        kw = {"seed": seed} if "seed" in _params(v.spec.estimator) else {}
+        kw = {"seed": seed} if takes(v.spec.estimator, "seed") else {}
         res = v.spec.fit(s, outcome, data=v.data, **kw)
         h = headline(res, v.spec._term(res))
         n_obs = None if isinstance(res, NotEstimable) else res.n_obs
@@ -181,12 +181,6 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
     out["n_obs"] = out["n_obs"].astype("Int64")
     out["n_clusters"] = out["n_clusters"].astype("Int64")
     return out
-
-
-def _params(fn) -> set[str]:
-    import inspect
-
-    return set(inspect.signature(fn).parameters)
 
 
 def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
@@ -325,9 +319,8 @@ def _size_table(design_key: str, path=None) -> tuple[pd.DataFrame | None, Path]:
     """The size summary rows of ``design_key`` and the file read (None when absent)."""
     from enforcement_crime import config
 
-    if (
-        path is None
-    ):  # a design re-run alone (reports/size/<key>/) replaces its rows of the main run
+    # a design re-run alone (reports/size/<key>/) replaces its rows of the main run
+    if path is None:
         root = config.project_root() / "reports" / "size"
         path = root / design_key / "size_table.csv"
         path = path if path.is_file() else root / "size_table.csv"

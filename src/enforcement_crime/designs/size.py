@@ -97,7 +97,6 @@ __all__ = [
     "corrected_level",
     "analytic_p_value",
     "is_headline",
-    "scale_of",
 ]
 
 #: the true effect of every treatment on the null panel, on every scale
@@ -399,13 +398,6 @@ def open_null(design: Design, raw: pd.DataFrame, seed: int, preset: str = "null"
     )
 
 
-def scale_of(design: Design, spec: Spec) -> str:
-    """``"log"`` or ``"level"``: the spec's own transform, else the design's headline scale."""
-    if spec.transform is not None:
-        return spec.transform
-    return getattr(design, "transform", "level")
-
-
 def _explicit_options(spec: Spec) -> dict:
     """``spec.options`` without the options set to the estimator's own default."""
     params = inspect.signature(spec.estimator).parameters
@@ -421,14 +413,14 @@ def is_headline(design: Design, spec: Spec) -> bool:
     """Whether ``spec`` is the design's headline test: same estimator, data and options.
 
     Labels are ignored, the scale is compared after resolving the design's
-    default (:func:`scale_of`), and an option set to the estimator's default
-    counts as absent (``unit_trends=False`` is plain TWFE).
+    default (:meth:`~enforcement_crime.designs.base.Spec.scale`), and an
+    option set to the estimator's default counts as absent (``unit_trends=False`` is plain TWFE).
     """
     h = design.headline_spec()
-    same = ("estimator", "treatment", "weighted", "clustered", "term")
+    same = ("estimator", "treatment", "weighted", "clustered", "term", "partial_year")
     return (
         all(getattr(spec, f) == getattr(h, f) for f in same)
-        and scale_of(design, spec) == scale_of(design, h)
+        and spec.scale(design) == h.scale(design)
         and _explicit_options(spec) == _explicit_options(h)
     )
 
@@ -472,7 +464,7 @@ def _row(design, case, spec, outcome, seed, res, seconds) -> dict:
     return {
         "design": design.key, "case": case.name, "outcome": outcome, "test": kind,
         "headline": is_headline(design, spec), "specification": spec.label,
-        "transform": scale_of(design, spec), "seed": seed, "term": h["term"], "estimate": est,
+        "transform": spec.scale(design), "seed": seed, "term": h["term"], "estimate": est,
         "std_error": se, "conf_low": lo, "conf_high": hi, "p_value": p, "p_source": source,
         "reject_05": p <= 0.05, "reject_10": p <= 0.10,
         "covers_truth": (lo <= TRUTH <= hi) if has_ci else np.nan,
@@ -485,7 +477,7 @@ def _refused_row(design, case, spec, outcome, seed, err, seconds) -> dict:
     row = dict.fromkeys(ROW_COLUMNS, np.nan)
     row.update(design=design.key, case=case.name, outcome=outcome, test=case.test,
                headline=is_headline(design, spec), specification=spec.label,
-               transform=scale_of(design, spec), seed=seed, seconds=seconds, refused=True,
+               transform=spec.scale(design), seed=seed, seconds=seconds, refused=True,
                note=f"estimator refused the panel: {err}")  # fmt: skip
     return row
 
