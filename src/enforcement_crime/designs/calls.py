@@ -82,22 +82,13 @@ def headline(result: Outcome, term: str | None = None) -> dict:
     """The headline row of a result as a dict (term, estimate, std_error, conf_low, conf_high, estimator, note).
 
     ``term``: a term name; default the first static term (no event time), else
-    the first row. A :class:`NotEstimable` record gives NaNs and its reason.
+    the first row (:meth:`~enforcement_crime.results.EstimationResult.term`).
+    A :class:`NotEstimable` record gives NaNs and its reason.
     """
     if isinstance(result, NotEstimable):
         return {"term": None, "estimate": math.nan, "std_error": math.nan, "conf_low": math.nan,
                 "conf_high": math.nan, "estimator": result.estimator, "note": str(result)}  # fmt: skip
-    frame = result.to_frame()
-    if term is not None:
-        hit = frame[frame["term"] == term]
-        if hit.empty:
-            raise KeyError(
-                f"{result.estimator}: no term {term!r}; terms are {frame['term'].tolist()}"
-            )
-        row = hit.iloc[0]
-    else:
-        static = frame[frame["event_time"].isna()]
-        row = (static if len(static) else frame).iloc[0]
+    row = result.term(term)  # the one headline-row rule (EstimationResult.term)
 
     def num(v) -> float:
         return float(v) if pd.notna(v) else math.nan
