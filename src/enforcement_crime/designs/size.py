@@ -448,8 +448,8 @@ def _row(design, case, spec, outcome, seed, res, seconds) -> dict:
             "wild bootstrap Wald" if "p_value_chi2" in pt else "Wald chi2"
         ) + f"({pt.get('df')})"
     elif case.test == "interval" and _finite(res.extra.get("p_value")):
-        # the design now gives this estimator its own bootstrap (e.g. NC Callaway-Sant'Anna with
-        # inference="wild_cluster"): its p-value and its interval, as the notebook shows them
+        # a spec with its own bootstrap (e.g. NC Callaway-Sant'Anna with inference="wild_cluster"):
+        # its p-value and its interval, as the notebook shows them
         p, source, kind = float(res.extra["p_value"]), "bootstrap", "bootstrap"
     elif case.test == "interval":
         if res.alpha != 0.05:
