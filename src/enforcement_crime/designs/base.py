@@ -262,8 +262,8 @@ class Spec:
         ``alternatives``: choice name (as in :meth:`choose`) -> the
         alternatives, either a mapping ``{label: value}`` or a sequence of
         values (labelled by their text). Returns the variants in the order
-        given; each carries ``choices == ((name, label),)`` and is labelled
-        ``"<this label>, <label>"``.
+        given; each records ``(name, label)`` after this spec's own
+        :attr:`choices` and is labelled ``"<this label>, <label>"``.
 
         >>> from enforcement_crime.estimators import twfe
         >>> [s.label for s in Spec("TWFE", twfe).vary(weighted={"unweighted": False},
