@@ -43,7 +43,10 @@ class _Toy(Design):
         return Spec("TWFE", twfe)
 
     def robustness_specs(self) -> tuple[Spec, ...]:
-        return (Spec("imputation", imputation), Spec("CS", callaway_santanna, term="ATT(simple)"))
+        return (
+            Spec("imputation", imputation),
+            Spec("CS", callaway_santanna, term="ATT(simple)", partial_year="anticipation"),
+        )
 
 
 TOY = _Toy(
@@ -174,14 +177,32 @@ def test_partly_treated_adoption_year_never_serves_as_reference():
     # TWFE-type estimators: the partial year is left out of the sample they get
     res = Spec("TWFE", twfe).fit(s, "y")
     assert res.n_obs == len(d) - treated_units
-    # Callaway-Sant'Anna: anticipation = 1 (base = the year before signing); event study: reference e = -2
-    cs = Spec("CS", callaway_santanna).fit(s, "y")
+    # Callaway-Sant'Anna declared with partial_year="anticipation": anticipation = 1 (base = the year
+    # before signing), every row kept; the event study declared with "reference": reference e = -2
+    cs = Spec("CS", callaway_santanna, partial_year="anticipation").fit(s, "y")
     ref = callaway_santanna(
         d, "y", "unit", "time", "p_cohort", weights="w", cluster="state", anticipation=1
     )
     assert cs.estimate == ref.estimate
-    es = Spec("ES", event_study, {"window": (-3, 3)}).fit(s, "y")
+    es = Spec("ES", event_study, {"window": (-3, 3)}, partial_year="reference").fit(s, "y")
     assert es.extra["reference_period"] == -2 and "e-1" in set(es.to_frame()["term"])
+    assert es.extra["reference_period"] == TOY.event_spec().fit(s, "y").extra["reference_period"]
+    # the rule is the spec's, not the estimator's: Callaway-Sant'Anna declared "drop" loses the rows
+    cs_drop = Spec("CS", callaway_santanna).call(TOY, d, "y")
+    assert cs_drop.set_aside == treated_units and len(cs_drop.data) == len(d) - treated_units
+    assert "anticipation" not in cs_drop.kwargs
+    # an explicit option wins over the rule's
+    assert (
+        Spec("CS", callaway_santanna, {"anticipation": 2}, partial_year="anticipation")
+        .call(TOY, d, "y")
+        .kwargs["anticipation"]
+        == 2
+    )
+    # a rule whose options the estimator does not take is refused where the spec is declared
+    with pytest.raises(ValueError, match="does not take"):
+        Spec("TWFE", twfe, partial_year="reference")
+    with pytest.raises(ValueError, match="partial_year must be one of"):
+        Spec("TWFE", twfe, partial_year="keep")
     # the share-of-year rule has no partial year to set aside
     soy = s.with_rule("share_of_year")
     assert "partial_year" not in soy.data.columns
@@ -295,3 +316,34 @@ def test_study_vs_rebuild_rows(toy_sample):
     assert boot["p_value"].tolist() == [0.321, 0.5]
     with pytest.raises(KeyError, match="study must be one of"):
         study_vs_rebuild("nope", rows, data_label="", differences=[])
+
+
+def test_spec_choose_and_vary_make_labelled_variants():
+    """Spec.vary (fixest's sw()): one variant per alternative, each changing one choice of the base
+    (a Spec field replaced, any other name merged into the options); the base is unchanged."""
+    base = Spec("TWFE", twfe, {"controls": ["x"]}, term="treated")
+    vs = base.vary(
+        weighted={"unweighted": False}, transform=["level", "log"], unit_trends={"trends": True}
+    )
+    assert [v.label for v in vs] == ["TWFE, unweighted", "TWFE, level", "TWFE, log", "TWFE, trends"]
+    assert [v.choices for v in vs] == [(("weighted", "unweighted"),), (("transform", "level"),),
+                                       (("transform", "log"),), (("unit_trends", "trends"),)]  # fmt: skip
+    assert vs[0].weighted is False and vs[0].transform is None and vs[0].options == base.options
+    assert vs[2].transform == "log" and vs[2].weighted is True
+    assert dict(vs[3].options) == {"controls": ["x"], "unit_trends": True}
+    assert all(v.term == "treated" and v.estimator is twfe for v in vs)
+    assert base.options == {"controls": ["x"]} and base.choices == ()
+    c = base.choose(weighted=False, controls=[], partial_year="drop")
+    assert c.choices == (("weighted", "False"), ("controls", ""), ("partial_year", "drop"))
+    assert c.options == {"controls": []} and c.label.startswith("TWFE; ")
+    # a variant is refused as a declared spec would be
+    with pytest.raises(ValueError, match="transform must be"):
+        base.vary(transform=["sqrt"])
+
+
+def test_spec_vary_fits_as_the_hand_written_variant(toy_sample):
+    """A variant from vary fits exactly as the same Spec written out by hand."""
+    unweighted = Spec("TWFE", twfe).vary(weighted={"unweighted": False})[0]
+    by_hand = Spec("TWFE, unweighted", twfe, weighted=False)
+    a, b = unweighted.fit(toy_sample, "y"), by_hand.fit(toy_sample, "y")
+    assert a.estimate == b.estimate and a.std_error == b.std_error

@@ -45,6 +45,15 @@ def test_variants_change_one_choice(sample):
     assert choices.count("leave one out") == n_states
     w = next(v for v in vs if v.choice == "weights")
     assert w.spec.weighted is False and w.spec.estimator is vs[0].spec.estimator
+    # scale, weights and trends are Spec.vary of the base: each changes that one choice
+    base = vs[0].spec
+    for v in vs:
+        if v.choice in ("scale", "weights", "trends"):
+            assert len(v.spec.choices) == 1 and v.spec.term == base.term
+    s = next(v for v in vs if v.choice == "scale")
+    assert s.spec.scale(sample.design) != base.scale(sample.design) and s.spec.weighted
+    t = next(v for v in vs if v.choice == "trends")
+    assert t.spec.options == {**base.options, "unit_trends": True}
 
 
 def test_robustness_recovers_the_effect_and_the_placebo_is_null(sample):
@@ -109,3 +118,37 @@ def test_measured_size_reads_the_committed_table(tmp_path):
     reading = evidence.size_reading("287g_nc", tmp_path / "size.csv")
     assert reading == ["Over-reject at 5% (15.0-15.0%), so read as descriptions, not tests: CS."]
     assert "size_study.py" in evidence.size_reading("287g_nc", tmp_path / "absent.csv")[0]
+
+
+def test_present_exports_the_evidence_under_the_designs_names(sample, tmp_path, monkeypatch):
+    """evidence.present: the robustness table, diagnostics, coefficient plot and reading, each recorded
+    under the name the design gives it (Design.output_name), with the numbers collect computes."""
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from enforcement_crime import reports
+
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
+    d = sample.design
+    log = d.output_log(sample, study="demo", notebook="notebooks/demo/01-evidence.py")
+    ev = evidence.present(sample, log, seed=1, show=False)
+    rec = json.loads(
+        (reports.outputs_registry_dir() / "notebooks__demo__01-evidence.json").read_text()
+    )
+    names = [e["name"] for e in rec["outputs"]]
+    assert names == [
+        "tab_toy_robustness",
+        "tab_toy_diagnostics",
+        "fig_toy_robustness",
+        "tab_toy_reading",
+    ]
+    assert names == [d.output_name(*k.split("_", 1)) for k in evidence.PRESENTED]
+    robust, diags, reading = evidence.collect(sample, seed=1)
+    pd.testing.assert_frame_equal(ev.robustness, robust)
+    assert ev.reading == reading and len(ev.diagnostics) == len(diags)
+    exported = pd.read_csv(tmp_path / "tables" / "demo" / "tab_toy_robustness.csv")
+    np.testing.assert_allclose(exported["estimate"], robust["estimate"], rtol=1e-6)
+    with pytest.raises(ValueError, match="output kind"):
+        d.output_name("figure", "x")

@@ -29,12 +29,22 @@ def panel():
     df["population"] = np.round(base * np.exp(growth * (df["time"] - 2000)))
     df["coverage"] = np.where(rng.random(len(df)) < 0.1, 80.0, 100.0)
     df.loc[df.index[:7], "coverage"] = np.nan  # coverage unknown
-    return df.rename(columns={"time": "year"})
+    return df.rename(columns={"time": "year", "cohort": "p_cohort"})
 
 
-COLS = dict(
-    outcome="y", cohort="cohort", unit="unit", time="year", weights="population", cluster="state"
-)
+def _sim_design():
+    """A design over the simulated panel's columns (cohort ``p_cohort``, weights, state clusters)."""
+    from enforcement_crime.designs.base import Design, Treatment
+
+    return Design(key="sim", title="simulated", study="methods",
+                  notebook="notebooks/methods/01-run-multiverse.py", panels=(),
+                  treatment=Treatment("start", None, "p", "programme"), outcomes=("y",),
+                  years=(2000, 2012), transform="level", unit="unit", time="year",
+                  weights="population", cluster="state", log_outcomes=False)  # fmt: skip
+
+
+SIM = _sim_design()
+COLS = dict(outcome="y")
 
 
 def test_spec_grid_counts():
@@ -66,13 +76,14 @@ def test_prepare_spec_data_accounts_for_every_dropped_row(panel):
         "control_group": "last_cohort",
         "outcome_transform": "log",
     }
-    data, y, dropped = mv.prepare_spec_data(panel, spec, outcome="y", cohort="cohort")
+    data, dropped = mv.prepare_spec_data(SIM, panel, spec, outcome="y")
+    y = SIM.column("y", "log")
     assert dropped["coverage unknown (coverage_ge_90)"] == 7
     assert dropped["coverage below threshold (coverage_ge_90)"] == int(
         (panel["coverage"] < 90).sum()
     )
     assert len(panel) - len(data) == sum(dropped.values())
-    assert data["year"].max() == 2009 and set(data["cohort_spec"]) == {
+    assert data["year"].max() == 2009 and set(data["p_cohort"]) == {
         0,
         2004,
         2007,
@@ -81,14 +92,14 @@ def test_prepare_spec_data_accounts_for_every_dropped_row(panel):
         data[y], np.log1p(data["y"]), rtol=0, atol=0
     )  # the documented transform, exactly
     with pytest.raises(ValueError, match="unknown coverage_rule"):
-        mv.prepare_spec_data(panel, {"coverage_rule": "most"}, outcome="y", cohort="cohort")
+        mv.prepare_spec_data(SIM, panel, {"coverage_rule": "most"}, outcome="y")
 
 
 def test_run_spec_recovers_known_effect(panel):
     for est in ("twfe", "callaway_santanna", "imputation"):
         spec = {"spec_id": 0, "coverage_rule": "all_reported", "weights": "none", "control_group": "not_yet_treated",
                 "trends": "none", "estimator": est, "outcome_transform": "level"}  # fmt: skip
-        row = mv.run_spec(panel, spec, **COLS)
+        row = mv.run_spec(SIM, panel, spec, **COLS)
         assert row["status"] == "ok", row
         # constant effect 2, no heterogeneity: every estimator is unbiased; 4 SE leaves a 1-in-15,000 false alarm
         assert abs(row["estimate"] - 2.0) < 4 * row["std_error"], (
@@ -102,7 +113,7 @@ def test_run_spec_refuses_an_unknown_estimator(panel):
     spec = {"spec_id": 0, "coverage_rule": "all_reported", "weights": "none", "control_group": "not_yet_treated",
             "trends": "none", "estimator": "twfee", "outcome_transform": "level"}  # fmt: skip
     with pytest.raises(ValueError, match="unknown estimator 'twfee'"):
-        mv.run_spec(panel, spec, **COLS)
+        mv.run_spec(SIM, panel, spec, **COLS)
 
 
 def test_run_spec_refusal_reported_only_when_tolerated(panel):
@@ -112,8 +123,8 @@ def test_run_spec_refusal_reported_only_when_tolerated(panel):
             "trends": "none", "estimator": "twfe", "outcome_transform": "level"}  # fmt: skip
     bad = panel.assign(population=-1.0)  # non-positive weights: the estimator refuses
     with pytest.raises(ValueError):
-        mv.run_spec(bad, spec, **COLS)
-    row = mv.run_spec(bad, spec, **COLS, tolerate_input_error=True)
+        mv.run_spec(SIM, bad, spec, **COLS)
+    row = mv.run_spec(SIM, bad, spec, **COLS, tolerate_input_error=True)
     assert (
         row["status"] == "not estimable"
         and np.isnan(row["estimate"])
@@ -124,7 +135,7 @@ def test_run_spec_refusal_reported_only_when_tolerated(panel):
 def test_run_spec_empty_sample_is_not_estimable(panel):
     spec = {"spec_id": 0, "coverage_rule": "full_coverage", "weights": "none", "control_group": "not_yet_treated",
             "trends": "none", "estimator": "twfe", "outcome_transform": "level"}  # fmt: skip
-    row = mv.run_spec(panel.assign(coverage=np.nan), spec, **COLS)
+    row = mv.run_spec(SIM, panel.assign(coverage=np.nan), spec, **COLS)
     assert (
         row["status"] == "not estimable" and row["n_obs"] == 0 and "coverage unknown" in row["note"]
     )
@@ -139,7 +150,7 @@ def small_grid():
 
 @pytest.fixture(scope="module")
 def sequential(panel, small_grid):
-    rows = [mv.run_spec(panel, spec, **COLS) for spec in small_grid.to_dict("records")]
+    rows = [mv.run_spec(SIM, panel, spec, **COLS) for spec in small_grid.to_dict("records")]
     return pd.DataFrame(rows).sort_values("spec_id").reset_index(drop=True)
 
 
@@ -147,7 +158,9 @@ NUMERIC = ["estimate", "std_error", "conf_low", "conf_high"]
 
 
 def test_run_multiverse_loky_equals_sequential(panel, small_grid, sequential):
-    res = mv.run_multiverse(panel, small_grid, n_jobs=2, backend="loky", progress=False, **COLS)
+    res = mv.run_multiverse(
+        SIM, panel, small_grid, n_jobs=2, backend="loky", progress=False, **COLS
+    )
     assert (res["status"] == "ok").all() and len(res) == len(small_grid)
     # same deterministic computations in another process: identical up to floating-point noise
     np.testing.assert_allclose(
@@ -165,8 +178,7 @@ def test_run_design_on_local_dask_cluster_equals_sequential():
     rows = []
     for rule, sub in grid.groupby("treatment_rule"):
         s = sample if rule == sample.design.rule else sample.with_rule(rule)
-        t = s.design.treatment
-        rows += [mv.run_spec(s.data, spec, outcome="index_rate", cohort=t.cohort, share=t.share)
+        rows += [mv.run_spec(s.design, s.data, spec, outcome="index_rate")
                  for spec in sub.to_dict("records")]  # fmt: skip
     sequential = pd.DataFrame(rows).sort_values("spec_id").reset_index(drop=True)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
@@ -469,9 +481,7 @@ def test_prepare_spec_data_controls_and_last_cohort_cut_at_first_exposure():
         0  # no positive population: dropped and counted for log_population
     )
     spec = {"controls": "log_population", "control_group": "last_cohort"}
-    data, y, dropped = mv.prepare_spec_data(
-        df, spec, outcome="index_rate", cohort="sc_cohort", share="sc_share"
-    )
+    data, dropped = mv.prepare_spec_data(sample.design, df, spec, outcome="index_rate")
     assert dropped["no positive population (controls log_population)"] == 5
     # last cohort 2011 signs on 2 July 2010: cut at 2010, its first exposed year, not at 2011
     assert data["year"].max() == 2009
@@ -480,17 +490,53 @@ def test_prepare_spec_data_controls_and_last_cohort_cut_at_first_exposure():
     )
     assert len(df) - len(data) == sum(dropped.values())
     np.testing.assert_array_equal(data["log_population"], np.log(data["population"].astype(float)))
-    assert set(data["cohort_spec"]) == {0, 2007, 2009}
+    assert set(data["sc_cohort"]) == {0, 2007, 2009}
     with pytest.raises(ValueError, match="unknown controls"):
-        mv.prepare_spec_data(
-            df, {"controls": "everything"}, outcome="index_rate", cohort="sc_cohort"
-        )
+        mv.prepare_spec_data(sample.design, df, {"controls": "everything"}, outcome="index_rate")
 
 
-def test_share_of_year_twfe_needs_the_share_column(panel):
-    spec = {"spec_id": 0, "treatment_rule": "share_of_year", "estimator": "twfe", "weights": "none"}
-    with pytest.raises(KeyError, match="share-of-year column"):
-        mv.run_spec(panel, spec, **COLS)
+def test_spec_of_turns_a_grid_row_into_the_designs_spec():
+    """A grid row's estimation choices change the design's base spec of its estimator (Spec.choose):
+    weights, trends, controls, scale; the control group only where the base declares one; the
+    share-of-year coding gives the share as treatment to TWFE only; partial years as the base says."""
+    from enforcement_crime.estimators import callaway_santanna, imputation, twfe
+
+    d = _sample(_design_panel(signing="jan1")).design
+    row = {"estimator": "twfe", "weights": "none", "trends": "unit_linear", "controls": "log_population",
+           "outcome_transform": "log", "treatment_rule": "share_of_year", "control_group": "last_cohort"}  # fmt: skip
+    tw = mv.spec_of(d, row)
+    assert tw.estimator is twfe and tw.weighted is False and tw.transform == "log"
+    assert dict(tw.options) == {"unit_trends": True, "controls": ["log_population"]}
+    assert tw.treatment == "share" and tw.partial_year == "drop"
+    cs = mv.spec_of(d, {**row, "estimator": "callaway_santanna", "trends": "none"})
+    assert cs.estimator is callaway_santanna and cs.treatment == "cohort"
+    assert cs.options["control_group"] == "never_treated" and cs.partial_year == "anticipation"
+    assert cs.term == "ATT(simple)"
+    cs = mv.spec_of(d, {**row, "estimator": "callaway_santanna", "trends": "none",
+                        "control_group": "not_yet_treated", "treatment_rule": "first_full_year"})  # fmt: skip
+    assert cs.options["control_group"] == "not_yet_treated"
+    imp = mv.spec_of(d, {"estimator": "imputation", "treatment_rule": "share_of_year"})
+    assert imp.estimator is imputation and imp.treatment == "cohort"
+    assert "control_group" not in imp.options
+    # a row without a choice takes the documented default (unweighted, levels)
+    assert imp.weighted is False and imp.transform == "level"
+    with pytest.raises(ValueError, match="unknown weights"):
+        mv.spec_of(d, {"estimator": "twfe", "weights": "half"})
+
+
+def test_the_multiverse_calls_no_estimator_directly():
+    """Every estimate of the multiverse goes through a design's Spec: no module of the package
+    imports the estimators."""
+    import ast
+    from pathlib import Path
+
+    for path in Path(mv.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                assert not (node.module or "").startswith("enforcement_crime.estimators"), path
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+                assert not any(n.startswith("enforcement_crime.estimators") for n in names), path
 
 
 def test_run_design_refuses_a_grid_for_another_panel_or_window():
@@ -569,3 +615,40 @@ def test_research_grid_on_the_real_panels_gives_over_1000_valid_specifications()
     ok = res[res["status"] == "ok"]
     assert ok[["estimate", "std_error", "n_obs", "n_clusters"]].notna().all().all()
     assert (ok["conf_low"] <= ok["estimate"]).all() and (ok["estimate"] <= ok["conf_high"]).all()
+
+
+def test_plan_grid_moderate_and_research():
+    """The notebook's grid: the sample's panel and window with the given options (moderate), or the
+    research choices on the synthetic panel; combinations that do not apply are listed, not run."""
+    sample = _sample(_design_panel(signing="jan1"))
+    plan = mv.plan_grid(sample, "moderate", treatment_rule=["first_full_year"], coverage_rule=["all_reported"],
+                        weights=["population"], control_group=["not_yet_treated"], trends=["none", "unit_linear"],
+                        controls=["none"], estimator=["twfe", "imputation"], outcome_transform=["level"])  # fmt: skip
+    # by hand: 2 trends x 2 estimators = 4 combinations; trends with imputation does not apply
+    assert (
+        len(plan.full) == 4 and len(plan.grid) == 3 and plan.grid["spec_id"].tolist() == [0, 1, 2]
+    )
+    assert set(plan.grid["panel"]) == {"synthetic"} and set(plan.grid["window"]) == {"2004-2014"}
+    assert plan.shown == ["trends", "estimator"]
+    assert plan.not_run()["combinations"].to_dict() == {"unit trends only with twfe": 1}
+    research = mv.plan_grid(sample, "research")
+    # 1 panel x 3 windows x 2 codings x 96 specifications per sample
+    assert len(research.grid) == 576 and set(research.grid["panel"]) == {"synthetic"}
+    with pytest.raises(ValueError, match="moderate"):
+        mv.plan_grid(sample, "huge")
+
+
+def test_choice_reading_and_samples_label(sequential):
+    table = mv.by_choice_all(sequential, choices=["coverage_rule", "controls", "estimator"])
+    assert set(table["outcome_transform"]) == {"level"}
+    lines = mv.choice_reading(table, top=1)
+    best = table.dropna(subset=["mean_change"]).set_index("option")["mean_change"].abs().idxmax()
+    assert len(lines) == 1 and lines[0].startswith("level: ") and f"-> {best}:" in lines[0]
+    one = pd.DataFrame(
+        {"label": ["SYNTHETIC DATA (x)"] * 2, "panel": ["synthetic"] * 2, "synthetic": [True] * 2}
+    )
+    assert mv.samples_label(one) == "SYNTHETIC DATA (x)"
+    two = pd.DataFrame(
+        {"label": ["REAL A", "REAL B"], "panel": ["a", "b"], "synthetic": [False, False]}
+    )
+    assert mv.samples_label(two).startswith("REAL DATA, 2 panels: a, b")

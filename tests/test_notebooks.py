@@ -58,9 +58,47 @@ def test_notebook_executes_from_clean_state(source, tmp_path, monkeypatch):
         rec = json.loads(rec_path.read_text())
         assert (config.project_root() / rec["notebook"]).resolve() == source.resolve()
         for e in rec["outputs"]:
-            assert e["name"] in code, f"{source.name} does not name {e['name']}"
+            assert e["name"] in named_in(source, code), f"{source.name} does not name {e['name']}"
             for f in e["files"].values():
                 assert Path(f).is_file() and Path(f).is_relative_to(tmp_path), f
+
+
+def named_in(source: Path, code: str) -> set[str]:
+    """The output names a notebook's source gives: written out (``"fig_..."``), through its design's
+    ``design.output_name("fig", "...")``, or the names ``evidence.present(...)`` gives them."""
+    import re
+
+    from enforcement_crime import designs
+    from enforcement_crime.designs import evidence
+
+    names = set(re.findall(r"[\"']((?:fig|tab)_\w+)[\"']", code))
+    rel = source.resolve().relative_to(config.project_root().resolve()).as_posix()
+    for key in designs.DESIGNS:
+        d = designs.get(key)
+        if d.notebook != rel:
+            continue
+        for kind, name in re.findall(r"design\.output_name\(\"(fig|tab)\", \"(\w+)\"\)", code):
+            names.add(d.output_name(kind, name))
+        if "evidence.present(" in code:
+            names |= {d.output_name(*k.split("_", 1)) for k in evidence.PRESENTED}
+    return names
+
+
+def test_named_in_reads_literal_and_design_names():
+    """The helper of the output-name check: literal names, the notebook's design's output_name calls
+    and evidence.present's names, and nothing else."""
+    src = config.notebooks_dir() / "287g" / "01-estimate-nc-counties.py"
+    code = 'log.table(t, "tab_demo_x")\nlog.figure(f, design.output_name("fig", "power"), d)\n'
+    assert named_in(src, code) == {"tab_demo_x", "fig_287g_nc_power"}
+    got = named_in(src, code + "evidence.present(sample, log)\n")
+    assert {"tab_287g_nc_robustness", "fig_287g_nc_robustness", "tab_287g_nc_reading"} <= got
+    other = config.notebooks_dir() / "methods" / "01-run-multiverse.py"
+    assert named_in(other, code) == {"tab_demo_x"}  # not a design's notebook: no design names
+    # every design's notebook exists under the name its Design declares
+    from enforcement_crime import designs
+
+    for key in designs.DESIGNS:
+        assert (config.project_root() / designs.get(key).notebook).is_file(), key
 
 
 def test_tour_notebook_is_found():

@@ -60,7 +60,7 @@ def test_nc_cases_are_the_notebook_specs(samples):
     assert specs["TWFE, analytic CR1"] == d.robust_spec() == d.twfe_specs()[0]
     level = specs["TWFE, analytic CR1, level"]
     assert level == dataclasses.replace(d.robust_spec(), transform="level")
-    assert size.scale_of(d, specs["TWFE, analytic CR1"]) == d.transform  # the headline scale
+    assert specs["TWFE, analytic CR1"].scale(d) == d.transform  # the headline scale
     assert specs["TWFE, wild cluster bootstrap"] == d.headline_spec()
     assert specs["TWFE, wild cluster bootstrap"].options["n_boot"] == d.n_boot == 999
     ri = specs["TWFE, randomization inference (population strata)"]

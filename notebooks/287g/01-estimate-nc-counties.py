@@ -84,7 +84,7 @@ data_banner(sample.raw)
 
 # %%
 treated = design.treated_table(sample)
-log.table(treated, "tab_287g_nc_treated", description="The nine treated jurisdictions, dates and annual cohorts under both rules")
+log.table(treated, design.output_name("tab", "treated"), description="The nine treated jurisdictions, dates and annual cohorts under both rules")
 treated
 
 # %% [markdown]
@@ -95,7 +95,7 @@ treated
 # %%
 trends = design.raw_trends(sample)
 fig, _ = plots.raw_trends_plot(trends, legend_title="NC counties")
-log.figure(fig, "fig_287g_nc_raw_trends", trends, description="Rates in the nine 287(g) counties vs the other NC counties")
+log.figure(fig, design.output_name("fig", "raw_trends"), trends, description="Rates in the nine 287(g) counties vs the other NC counties")
 plt.show()
 
 # %% [markdown]
@@ -109,7 +109,7 @@ plt.show()
 
 # %%
 twfe_table, twfe_results = design.twfe_rules(sample)
-log.table(twfe_table.drop(columns=["note"]), "tab_287g_nc_twfe", description="TWFE estimates under both partial-year rules")
+log.table(twfe_table.drop(columns=["note"]), design.output_name("tab", "twfe"), description="TWFE estimates under both partial-year rules")
 twfe_table
 
 # %% [markdown]
@@ -124,7 +124,7 @@ twfe_table
 # %%
 es_results, es_data = design.event_studies(sample)
 fig, _ = plots.event_study_plot(designs.estimable(es_results), keys="panel", ylabel=design.scale_label)
-log.figure(fig, "fig_287g_nc_event_study", es_data, description="TWFE event study, reference year -2 (year before signing), onset at 0, 95% bands")
+log.figure(fig, design.output_name("fig", "event_study"), es_data, description="TWFE event study, reference year -2 (year before signing), onset at 0, 95% bands")
 plt.show()
 es_data[["outcome", "term", "estimate", "conf_low", "conf_high", "pretrend_p"]]
 
@@ -138,7 +138,7 @@ es_data[["outcome", "term", "estimate", "conf_low", "conf_high", "pretrend_p"]]
 cs_results, cs_all = design.callaway_santanna(sample, seed=seed)
 cs_dynamic = cs_all[cs_all["event_time"].notna()]
 fig, _ = plots.event_study_plot(cs_dynamic, panel="outcome", reference=None, window=design.event_window, ylabel=design.scale_label)
-log.figure(fig, "fig_287g_nc_callaway_santanna", cs_dynamic, description="Callaway-Sant'Anna event-time ATTs (never-treated controls), 95% bands")
+log.figure(fig, design.output_name("fig", "callaway_santanna"), cs_dynamic, description="Callaway-Sant'Anna event-time ATTs (never-treated controls), 95% bands")
 plt.show()
 cs_all[cs_all["event_time"].isna()][["outcome", "term", "estimate", "std_error", "conf_low", "conf_high"]]
 
@@ -150,7 +150,7 @@ cs_all[cs_all["event_time"].isna()][["outcome", "term", "estimate", "std_error",
 
 # %%
 dcdh_results, dcdh_table = design.dcdh_table(sample, seed=seed)
-log.table(dcdh_table, "tab_287g_nc_dcdh", description="de Chaisemartin-D'Haultfoeuille estimates (switching treatment: agreements that ended)")
+log.table(dcdh_table, design.output_name("tab", "dcdh"), description="de Chaisemartin-D'Haultfoeuille estimates (switching treatment: agreements that ended)")
 dcdh_table.drop(columns=["notes"])
 
 # %% [markdown]
@@ -162,7 +162,7 @@ dcdh_table.drop(columns=["notes"])
 
 # %%
 inference, wcb_results = design.few_cluster_inference(sample, seed=seed)
-log.table(inference, "tab_287g_nc_inference", description="Wild cluster bootstrap and randomization-inference p-values for TWFE")
+log.table(inference, design.output_name("tab", "inference"), description="Wild cluster bootstrap and randomization-inference p-values for TWFE")
 inference
 
 # %% [markdown]
@@ -177,13 +177,13 @@ inference
 
 # %%
 sc_table, path_df, gap_df = design.synthetic_controls(sample)
-log.table(sc_table, "tab_287g_nc_synthetic_control", description="Synthetic control for Mecklenburg and Wake: mean post gap, RMSPE, placebo p-value")
+log.table(sc_table, design.output_name("tab", "synthetic_control"), description="Synthetic control for Mecklenburg and Wake: mean post gap, RMSPE, placebo p-value")
 if len(path_df):
     onsets = sc_table.dropna(subset=["first_treated_year"]).groupby("county")["first_treated_year"].first().to_dict()
     fig, _ = plots.synthetic_control_plot(path_df, kind="paths", onsets=onsets)
-    log.figure(fig, "fig_287g_nc_synthetic_control_paths", path_df, description="Treated and synthetic paths, Mecklenburg and Wake (onset dashed)")
+    log.figure(fig, design.output_name("fig", "synthetic_control_paths"), path_df, description="Treated and synthetic paths, Mecklenburg and Wake (onset dashed)")
     fig, placebo_data = plots.synthetic_control_plot(path_df, gap_df, kind="gaps", onsets=onsets)
-    log.figure(fig, "fig_287g_nc_synthetic_control_placebos", pd.concat([gap_df, path_df.assign(unit="treated")], ignore_index=True),
+    log.figure(fig, design.output_name("fig", "synthetic_control_placebos"), pd.concat([gap_df, path_df.assign(unit="treated")], ignore_index=True),
                description="Synthetic-control gap of each treated county against in-space placebo gaps")  # fmt: skip
     plt.show()
 sc_table
@@ -204,9 +204,9 @@ sc_table
 mde, mde_table, curves = design.mde(sample, n_sim=n_mde_sims, seed=seed)
 for outcome, (value, _) in mde.items():
     log.value(f"mde_{outcome}", value)
-log.table(mde_table, "tab_287g_nc_mde", description="Minimum detectable effects of the NC TWFE design (three rules) and the t-test's size")
+log.table(mde_table, design.output_name("tab", "mde"), description="Minimum detectable effects of the NC TWFE design (three rules) and the t-test's size")
 fig, _ = plots.power_curve_plot(curves, xlabel=f"Effect ({design.scale_label})")
-log.figure(fig, "fig_287g_nc_power", curves, description="Power curves of the NC TWFE design from placebo adoption dates")
+log.figure(fig, design.output_name("fig", "power"), curves, description="Power curves of the NC TWFE design from placebo adoption dates")
 plt.show()
 mde_table
 
@@ -231,26 +231,16 @@ size
 # %% [markdown]
 # ## Robustness and diagnostics: which choices move the estimate?
 # One choice changed at a time from the robustness base specification
-# (`designs.evidence`): scale, weights, unit trends, leave one treated county out,
-# placebo adoption dates two years earlier (pre-periods only), and the
-# design's other estimators and inference, and the same design on the
-# panels named in `alt_panels` (real data: constant composition, sheriff
-# panel); beside them the joint pre-trend
-# test, the HonestDiD breakdown value (on the Callaway-Sant'Anna event study
-# with a universal base period) and the minimum detectable effect. The
-# paragraph below is computed from these numbers.
+# (`designs.evidence.present`): scale, weights, unit trends, leave one treated county out,
+# placebo adoption dates two years earlier (pre-periods only), the design's
+# other estimators and inference, and the same design on the
+# panels named in `alt_panels` (real data: constant composition, sheriff panel);
+# beside them the joint pre-trend test, the HonestDiD breakdown value (on the
+# Callaway-Sant'Anna event study with a universal base period) and the minimum
+# detectable effect. The paragraph printed below is computed from these numbers.
 
 # %%
-alternatives = design.open_alternatives(alt_panels, seed=seed, preset=preset)
-robust, diagnostics, reading = evidence.collect(sample, seed=seed, alt_samples=alternatives)
-log.table(robust, "tab_287g_nc_robustness", description="Robustness variants of the headline, every outcome")
-log.table(diagnostics, "tab_287g_nc_diagnostics", description="Joint pre-trend test, HonestDiD breakdown value, MDE")
-fig, _ = plots.coefficient_plot(evidence.plot_rows(robust), label="variant", xlabel=f"Effect ({design.scale_label})")
-log.figure(fig, "fig_287g_nc_robustness", evidence.plot_rows(robust), description="Coefficient plot of the robustness variants")
-plt.show()
-log.table(evidence.reading_table(design, reading), "tab_287g_nc_reading", description="Reading the evidence: computed paragraph per outcome")
-print("\n\n".join(reading))
-display(diagnostics)
+evidence.present(sample, log, seed=seed, alt_panels=alt_panels, preset=preset)
 
 # %% [markdown]
 # ## Study vs rebuild
@@ -262,7 +252,7 @@ display(diagnostics)
 svr = design.study_vs_rebuild(sample, design.rebuild_rows(wcb_results, cs_results, mde))
 for i, r in svr.iterrows():
     log.value(f"svr_{r['outcome']}_{i}_estimate", r["estimate"])
-log.table(svr, "tab_287g_nc_study_vs_rebuild", description="Paper conclusion vs our estimates, intervals and MDE")
+log.table(svr, design.output_name("tab", "study_vs_rebuild"), description="Paper conclusion vs our estimates, intervals and MDE")
 svr[["outcome", "specification", "estimate", "conf_low", "conf_high", "mde", "detectable"]]
 
 # %%

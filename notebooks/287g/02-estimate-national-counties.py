@@ -75,9 +75,9 @@ data_banner(sample.raw)
 # %%
 fig, rollout = plots.rollout_figure(adopters.assign(model=adopters["model"].fillna("unknown")), date="start", by="model",
                                     unit_label="adopting counties", title="287(g) first adoption by model")  # fmt: skip
-log.figure(fig, "fig_287g_national_rollout", rollout, description="287(g) adoption over time by model")
+log.figure(fig, design.output_name("fig", "rollout"), rollout, description="287(g) adoption over time by model")
 plt.show()
-log.table(summary, "tab_287g_national_adopters", description="Adopting counties by model: number, first and last adoption, ended")
+log.table(summary, design.output_name("tab", "adopters"), description="Adopting counties by model: number, first and last adoption, ended")
 summary
 
 # %% [markdown]
@@ -89,7 +89,7 @@ summary
 
 # %%
 by_model, results = design.by_model(sample, seed=seed)
-log.table(by_model.drop(columns=["note"]), "tab_287g_national_by_model", description="TWFE and Callaway-Sant'Anna estimates, jail vs task force")
+log.table(by_model.drop(columns=["note"]), design.output_name("tab", "by_model"), description="TWFE and Callaway-Sant'Anna estimates, jail vs task force")
 by_model[["model", "outcome", "specification", "estimate", "conf_low", "conf_high"]]
 
 # %% [markdown]
@@ -98,7 +98,7 @@ by_model[["model", "outcome", "specification", "estimate", "conf_low", "conf_hig
 # %%
 es_results, es_data = design.event_studies(sample)
 fig, _ = plots.event_study_plot(es_data, panel="outcome", hue="model", style="points", ylabel=design.scale_label)
-log.figure(fig, "fig_287g_national_event_study", es_data, description="Event studies of jail vs task-force adopters, reference -2 (year before signing)")
+log.figure(fig, design.output_name("fig", "event_study"), es_data, description="Event studies of jail vs task-force adopters, reference -2 (year before signing)")
 plt.show()
 
 # %% [markdown]
@@ -110,7 +110,7 @@ plt.show()
 
 # %%
 inference, wcb_results, mde = design.inference(sample, n_sim=n_mde_sims, seed=seed)
-log.table(inference, "tab_287g_national_inference", description="Wild cluster bootstrap (state clusters) and MDE by model")
+log.table(inference, design.output_name("tab", "inference"), description="Wild cluster bootstrap (state clusters) and MDE by model")
 inference
 
 # %% [markdown]
@@ -134,29 +134,21 @@ size
 # %% [markdown]
 # ## Robustness and diagnostics: which choices move the estimate?
 # One choice changed at a time from the robustness base specification
-# (`designs.evidence`): scale, weights, unit trends, leave one state out,
-# placebo adoption dates two years earlier (pre-periods only), and the
-# design's other estimators and inference; beside them the joint pre-trend
-# test, the HonestDiD breakdown value (on the Callaway-Sant'Anna event study
-# with a universal base period) and the minimum detectable effect. The
-# paragraph below is computed from these numbers.
+# (`designs.evidence.present`): scale, weights, unit trends, leave one state out,
+# placebo adoption dates two years earlier (pre-periods only), the design's
+# other estimators and inference;
+# beside them the joint pre-trend test, the HonestDiD breakdown value (on the
+# Callaway-Sant'Anna event study with a universal base period) and the minimum
+# detectable effect. The paragraph printed below is computed from these numbers.
 
 # %%
-robust, diagnostics, reading = evidence.collect(sample, seed=seed)
-log.table(robust, "tab_287g_national_robustness", description="Robustness variants of the headline, every outcome")
-log.table(diagnostics, "tab_287g_national_diagnostics", description="Joint pre-trend test, HonestDiD breakdown value, MDE")
-fig, _ = plots.coefficient_plot(evidence.plot_rows(robust), label="variant", xlabel=f"Effect ({design.scale_label})")
-log.figure(fig, "fig_287g_national_robustness", evidence.plot_rows(robust), description="Coefficient plot of the robustness variants")
-plt.show()
-log.table(evidence.reading_table(design, reading), "tab_287g_national_reading", description="Reading the evidence: computed paragraph per outcome")
-print("\n\n".join(reading))
-display(diagnostics)
+evidence.present(sample, log, seed=seed)
 
 # %% [markdown]
 # ## Study vs rebuild
 
 # %%
 svr = design.study_vs_rebuild(sample, design.rebuild_rows(wcb_results, mde))
-log.table(svr, "tab_287g_national_study_vs_rebuild", description="Benchmark conclusion vs our estimates by model, intervals and MDE")
+log.table(svr, design.output_name("tab", "study_vs_rebuild"), description="Benchmark conclusion vs our estimates by model, intervals and MDE")
 display(svr[["specification", "outcome", "estimate", "conf_low", "conf_high", "mde"]])
 print(log.finish())

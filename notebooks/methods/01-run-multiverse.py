@@ -46,7 +46,8 @@
 # (`multiverse.research_choices`): 96 specifications per sample, 1,728 on the
 # three real panels; on the synthetic panel 576.
 #
-# **How it runs.** `multiverse.run_samples` loads each panel once, prepares each
+# **How it runs.** `multiverse.plan_grid` lists the grid; `multiverse.run_samples`
+# loads each panel once, prepares each
 # (panel, window, coding) sample once, and sends batches of specifications that
 # share their data choices to joblib workers (only the needed columns are
 # shipped). `backend="dask"` runs the same call on a Dask cluster (here a local
@@ -110,30 +111,16 @@ data_banner(sample.raw)
 # ## The grid
 
 # %%
-if grid_scale not in ("moderate", "research"):
-    raise ValueError(f"grid_scale must be 'moderate' or 'research', got {grid_scale!r}")
-if grid_scale == "research":
-    wanted = list(panels) or (
-        ["synthetic"] if sample.synthetic else list(multiverse.RESEARCH_PANELS)
-    )
-    use, skipped = multiverse.available_panels(wanted)
-    for note in skipped:
-        print(note)
-    if not use:
-        raise FileNotFoundError(f"none of the panels {wanted} is built; skipped: {skipped}")
-    choices = multiverse.research_choices(use)
-else:
-    choices = {"panel": [data_source], "window": [multiverse.window_label(design.years)],
-               "treatment_rule": treatment_rules, "coverage_rule": coverage_rules, "weights": weights_options,
-               "control_group": control_groups, "trends": trends_options, "controls": controls_options,
-               "estimator": estimators, "outcome_transform": transforms}  # fmt: skip
-has_never = design.has_never_treated(sample)
-full = multiverse.spec_grid(choices, has_never_treated=has_never, drop_not_applicable=False)
-grid = full[full["applicable"]].reset_index(drop=True).assign(spec_id=lambda g: range(len(g)))
-shown = [c for c in multiverse.ALL_CHOICES if c != "outcome_transform" and full[c].nunique() > 1]
-print(f"grid {grid_scale!r}: {len(full)} combinations, {len(grid)} applicable; not run:")
-display(full.loc[~full["applicable"], "why_not"].value_counts().rename("combinations").to_frame())
-{c: list(v) for c, v in choices.items()}
+plan = multiverse.plan_grid(sample, grid_scale, panels=panels, treatment_rule=treatment_rules,
+                            coverage_rule=coverage_rules, weights=weights_options, control_group=control_groups,
+                            trends=trends_options, controls=controls_options, estimator=estimators,
+                            outcome_transform=transforms)  # fmt: skip
+for note in plan.notes:
+    print(note)
+grid, shown = plan.grid, plan.shown
+print(f"grid {grid_scale!r}: {len(plan.full)} combinations, {len(grid)} applicable; not run:")
+display(plan.not_run())
+{c: list(v) for c, v in plan.choices.items()}
 
 # %% [markdown]
 # ## Run (joblib; Dask when `backend == "dask"`)
@@ -172,15 +159,8 @@ display(
 )
 
 # %%
-labels = list(dict.fromkeys(samples["label"]))
-# one panel: its own mark; several: one short line naming them (each panel's mark is in the samples table)
-label = labels[0] if len(labels) == 1 else (
-    ("REAL DATA" if not samples["synthetic"].any() else "SYNTHETIC AND REAL DATA")
-    + f", {len(labels)} panels: " + ", ".join(dict.fromkeys(samples["panel"]))
-    + " (each panel's mark: tab_methods_multiverse_samples)")  # fmt: skip
-log = OutputLog(
-    "methods", "notebooks/methods/01-run-multiverse.py", bool(samples["synthetic"].all()), label
-)
+log = OutputLog("methods", "notebooks/methods/01-run-multiverse.py", bool(samples["synthetic"].all()),
+                multiverse.samples_label(samples))  # fmt: skip
 log.table(results.drop(columns=["seconds"]), "tab_methods_multiverse",
           description="Every specification of the SC county multiverse: choices, estimate, SE, interval, N, clusters, status")  # fmt: skip
 log.table(samples.drop(columns=["prepare_seconds"]), "tab_methods_multiverse_samples",
@@ -198,7 +178,7 @@ results[
 # %%
 synthetic_null = bool(samples["synthetic"].all()) and preset == "null"
 figure_names = {"level": "fig_methods_spec_curve_level", "log": "fig_methods_spec_curve_log"}
-for transform in transforms if grid_scale == "moderate" else ["level", "log"]:
+for transform in plan.choices["outcome_transform"]:
     sub = results[results["outcome_transform"] == transform]
     ok = sub[sub["status"] == "ok"]
     if ok["estimate"].notna().sum() == 0:
@@ -224,10 +204,7 @@ for transform in transforms if grid_scale == "moderate" else ["level", "log"]:
 # summarised separately.
 
 # %%
-import pandas as pd  # noqa: E402
-
-by_choice = pd.concat([multiverse.by_choice(results, transform=t, choices=shown).assign(outcome_transform=t)
-                       for t in dict.fromkeys(results["outcome_transform"])], ignore_index=True)  # fmt: skip
+by_choice = multiverse.by_choice_all(results, choices=shown)
 log.table(by_choice, "tab_methods_multiverse_by_choice",
           description="By option of each choice: mean, range, share significant, and the paired change from the first option")  # fmt: skip
 by_choice
@@ -238,12 +215,7 @@ by_choice
 # options makes.
 
 # %%
-for t, g in by_choice.dropna(subset=["mean_change"]).groupby("outcome_transform", sort=False):
-    top = g.assign(size=g["mean_change"].abs()).sort_values("size", ascending=False).head(4)
-    unit = "log points" if t == "log" else "per 100,000"
-    parts = [f"{r.choice} {r.reference_option} -> {r.option}: {r.mean_change:+.3g} {unit} on average "
-             f"(from {r.min_change:+.3g} to {r.max_change:+.3g}, {int(r.pairs)} pairs)" for r in top.itertuples()]  # fmt: skip
-    print(f"{t}: " + "; ".join(parts))
+print("\n".join(multiverse.choice_reading(by_choice)))
 
 # %%
 print(log.finish())

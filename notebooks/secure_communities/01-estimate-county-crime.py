@@ -82,10 +82,10 @@ data_banner(sample.raw)
 # %%
 counties = design.counties(sample)
 fig, rollout = plots.rollout_figure(counties, date="sc", weights="pop", unit_label="counties", title="SC activation")
-log.figure(fig, "fig_sc_county_rollout", rollout, description="SC rollout: share of counties and of population activated")
+log.figure(fig, design.output_name("fig", "rollout"), rollout, description="SC rollout: share of counties and of population activated")
 trends = design.raw_trends(sample)
 fig, _ = plots.raw_trends_plot(trends, legend_title="SC cohort")
-log.figure(fig, "fig_sc_county_raw_trends", trends, description="Index crime rate by SC activation cohort")
+log.figure(fig, design.output_name("fig", "raw_trends"), trends, description="Index crime rate by SC activation cohort")
 plt.show()
 
 # %% [markdown]
@@ -94,7 +94,7 @@ plt.show()
 
 # %%
 twfe_table, twfe_results = design.twfe_table(sample)
-log.table(twfe_table.drop(columns=["note"]), "tab_sc_county_twfe", description="TWFE: levels and logs, with and without county trends")
+log.table(twfe_table.drop(columns=["note"]), design.output_name("tab", "twfe"), description="TWFE: levels and logs, with and without county trends")
 twfe_table[["outcome", "transform", "trends", "estimate", "std_error", "conf_low", "conf_high"]]
 
 # %% [markdown]
@@ -107,10 +107,10 @@ twfe_table[["outcome", "transform", "trends", "estimate", "std_error", "conf_low
 # %%
 dynamic, es_data = design.dynamic_estimators(sample)
 fig, _ = plots.event_study_plot(es_data, panel="outcome", hue="estimator_label", style="points", ylabel=design.scale_label)
-log.figure(fig, "fig_sc_county_event_study", es_data, description="Event-time effects: TWFE (ref -2, year before activation), CS not-yet-treated, imputation; 95% intervals")
+log.figure(fig, design.output_name("fig", "event_study"), es_data, description="Event-time effects: TWFE (ref -2, year before activation), CS not-yet-treated, imputation; 95% intervals")
 plt.show()
 static = design.static_table(twfe_results, dynamic)
-log.table(static.drop(columns=["note"]), "tab_sc_county_estimators", description="Static ATT by estimator (headline scale)")
+log.table(static.drop(columns=["note"]), design.output_name("tab", "estimators"), description="Static ATT by estimator (headline scale)")
 static[["outcome", "specification", "term", "estimate", "conf_low", "conf_high"]]
 
 # %% [markdown]
@@ -124,8 +124,8 @@ static[["outcome", "specification", "term", "estimate", "conf_low", "conf_high"]
 bacon, comparisons = design.bacon(sample)
 if comparisons is not None:
     fig, _ = plots.bacon_plot(comparisons, twfe=float(bacon["twfe_unweighted"].iloc[0]))
-    log.figure(fig, "fig_sc_county_bacon", comparisons, description="Goodman-Bacon 2x2 comparisons, weight vs estimate")
-    log.table(bacon, "tab_sc_county_bacon", description="Bacon decomposition: weight and mean estimate by comparison type")
+    log.figure(fig, design.output_name("fig", "bacon"), comparisons, description="Goodman-Bacon 2x2 comparisons, weight vs estimate")
+    log.table(bacon, design.output_name("tab", "bacon"), description="Bacon decomposition: weight and mean estimate by comparison type")
     plt.show()
 bacon
 
@@ -143,8 +143,8 @@ bacon
 honest = design.honest(dynamic, seed=seed)
 if len(honest):
     fig, _ = plots.honest_did_plot(honest)
-    log.figure(fig, "fig_sc_county_honest_did", honest, description="HonestDiD relative-magnitude robust intervals by Mbar")
-    log.table(honest, "tab_sc_county_honest_did", description="HonestDiD robust intervals and breakdown values")
+    log.figure(fig, design.output_name("fig", "honest_did"), honest, description="HonestDiD relative-magnitude robust intervals by Mbar")
+    log.table(honest, design.output_name("tab", "honest_did"), description="HonestDiD robust intervals and breakdown values")
     plt.show()
 honest
 
@@ -158,10 +158,10 @@ honest
 # %%
 balance, timing, not_in_panel = design.timing_balance(sample)
 print(f"{len(timing)} counties with every characteristic; not in this panel: {not_in_panel or 'none'}")
-log.table(balance, "tab_sc_county_timing_balance", description="Activation month regressed on county characteristics (state clusters)")
+log.table(balance, design.output_name("tab", "timing_balance"), description="Activation month regressed on county characteristics (state clusters)")
 xcol = "hispanic_share" if "hispanic_share" in timing.columns else "log_population"
 fig, _ = plots.timing_plot(timing.reset_index(), x=xcol, date="sc")
-log.figure(fig, "fig_sc_county_timing", timing[[xcol, "sc", "months_since_oct2008"]].reset_index(), description=f"SC activation date against {xcol}")
+log.figure(fig, design.output_name("fig", "timing"), timing[[xcol, "sc", "months_since_oct2008"]].reset_index(), description=f"SC activation date against {xcol}")
 plt.show()
 balance
 
@@ -186,26 +186,16 @@ size
 # %% [markdown]
 # ## Robustness and diagnostics: which choices move the estimate?
 # One choice changed at a time from the robustness base specification
-# (`designs.evidence`): scale, weights, unit trends, leave one state out,
-# placebo adoption dates two years earlier (pre-periods only), and the
-# design's other estimators and inference, and the same design on the
-# panels named in `alt_panels` (real data: constant composition, sheriff
-# panel); beside them the joint pre-trend
-# test, the HonestDiD breakdown value (on the Callaway-Sant'Anna event study
-# with a universal base period) and the minimum detectable effect. The
-# paragraph below is computed from these numbers.
+# (`designs.evidence.present`): scale, weights, unit trends, leave one state out,
+# placebo adoption dates two years earlier (pre-periods only), the design's
+# other estimators and inference, and the same design on the
+# panels named in `alt_panels` (real data: constant composition, sheriff panel);
+# beside them the joint pre-trend test, the HonestDiD breakdown value (on the
+# Callaway-Sant'Anna event study with a universal base period) and the minimum
+# detectable effect. The paragraph printed below is computed from these numbers.
 
 # %%
-alternatives = design.open_alternatives(alt_panels, seed=seed, preset=preset)
-robust, diagnostics, reading = evidence.collect(sample, seed=seed, alt_samples=alternatives)
-log.table(robust, "tab_sc_county_robustness", description="Robustness variants of the headline, every outcome")
-log.table(diagnostics, "tab_sc_county_diagnostics", description="Joint pre-trend test, HonestDiD breakdown value, MDE")
-fig, _ = plots.coefficient_plot(evidence.plot_rows(robust), label="variant", xlabel=f"Effect ({design.scale_label})")
-log.figure(fig, "fig_sc_county_robustness", evidence.plot_rows(robust), description="Coefficient plot of the robustness variants")
-plt.show()
-log.table(evidence.reading_table(design, reading), "tab_sc_county_reading", description="Reading the evidence: computed paragraph per outcome")
-print("\n\n".join(reading))
-display(diagnostics)
+evidence.present(sample, log, seed=seed, alt_panels=alt_panels, preset=preset)
 
 # %% [markdown]
 # ## Minimum detectable effect and study vs rebuild
@@ -215,6 +205,6 @@ display(diagnostics)
 
 # %%
 svr = design.study_vs_rebuild(sample, design.rebuild_rows(sample, twfe_results, dynamic, n_sim=n_mde_sims, seed=seed))
-log.table(svr, "tab_sc_county_study_vs_rebuild", description="Paper conclusion vs our estimates, intervals and MDE")
+log.table(svr, design.output_name("tab", "study_vs_rebuild"), description="Paper conclusion vs our estimates, intervals and MDE")
 display(svr[["outcome", "specification", "estimate", "conf_low", "conf_high", "mde"]])
 print(log.finish())

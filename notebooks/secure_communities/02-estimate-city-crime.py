@@ -76,7 +76,7 @@ data_banner(sample.raw)
 # %%
 trends = design.raw_trends(sample)
 fig, _ = plots.raw_trends_plot(trends, legend_title="SC cohort")
-log.figure(fig, "fig_sc_city_trends", trends, description="City crime rates by SC cohort" + (" (county stand-ins)" if design.stand_in else ""))
+log.figure(fig, design.output_name("fig", "trends"), trends, description="City crime rates by SC cohort" + (" (county stand-ins)" if design.stand_in else ""))
 plt.show()
 
 # %% [markdown]
@@ -85,9 +85,9 @@ plt.show()
 # %%
 estimates, results, es_data = design.estimates(sample)
 fig, _ = plots.event_study_plot(es_data, panel="outcome", ylabel=design.scale_label)
-log.figure(fig, "fig_sc_city_event_study", es_data, description="City event study (TWFE, reference -2 = year before activation, 95% bands)")
+log.figure(fig, design.output_name("fig", "event_study"), es_data, description="City event study (TWFE, reference -2 = year before activation, 95% bands)")
 plt.show()
-log.table(estimates.drop(columns=["note"]), "tab_sc_city_estimators", description="Static ATT by estimator, city panel")
+log.table(estimates.drop(columns=["note"]), design.output_name("tab", "estimators"), description="Static ATT by estimator, city panel")
 estimates[["outcome", "specification", "estimate", "conf_low", "conf_high"]]
 
 # %% [markdown]
@@ -111,23 +111,15 @@ size
 # %% [markdown]
 # ## Robustness and diagnostics: which choices move the estimate?
 # One choice changed at a time from the robustness base specification
-# (`designs.evidence`): scale, weights, unit trends, leave one state out,
-# placebo adoption dates two years earlier (pre-periods only), and the
-# design's other estimators and inference; beside them the joint pre-trend
-# test, the HonestDiD breakdown value (on the Callaway-Sant'Anna event study
-# with a universal base period) and the minimum detectable effect. The
-# paragraph below is computed from these numbers.
+# (`designs.evidence.present`): scale, weights, unit trends, leave one state out,
+# placebo adoption dates two years earlier (pre-periods only), the design's
+# other estimators and inference;
+# beside them the joint pre-trend test, the HonestDiD breakdown value (on the
+# Callaway-Sant'Anna event study with a universal base period) and the minimum
+# detectable effect. The paragraph printed below is computed from these numbers.
 
 # %%
-robust, diagnostics, reading = evidence.collect(sample, seed=seed)
-log.table(robust, "tab_sc_city_robustness", description="Robustness variants of the headline, every outcome")
-log.table(diagnostics, "tab_sc_city_diagnostics", description="Joint pre-trend test, HonestDiD breakdown value, MDE")
-fig, _ = plots.coefficient_plot(evidence.plot_rows(robust), label="variant", xlabel=f"Effect ({design.scale_label})")
-log.figure(fig, "fig_sc_city_robustness", evidence.plot_rows(robust), description="Coefficient plot of the robustness variants")
-plt.show()
-log.table(evidence.reading_table(design, reading), "tab_sc_city_reading", description="Reading the evidence: computed paragraph per outcome")
-print("\n\n".join(reading))
-display(diagnostics)
+evidence.present(sample, log, seed=seed)
 
 # %% [markdown]
 # ## Minimum detectable effect and study vs rebuild
@@ -137,6 +129,6 @@ display(diagnostics)
 
 # %%
 svr = design.study_vs_rebuild(sample, design.rebuild_rows(sample, results, n_sim=n_mde_sims, seed=seed))
-log.table(svr, "tab_sc_city_study_vs_rebuild", description="Paper conclusion vs our estimates, intervals and MDE (city design)")
+log.table(svr, design.output_name("tab", "study_vs_rebuild"), description="Paper conclusion vs our estimates, intervals and MDE (city design)")
 display(svr[["outcome", "specification", "estimate", "conf_low", "conf_high", "mde"]])
 print(log.finish())

@@ -1,13 +1,13 @@
 """The study designs: one module per study, each declaring what the study is.
 
-============== ===================================================== ======================================
-key            study                                                 module
-============== ===================================================== ======================================
-``287g_nc``    Forrester & Nowrasteh (2018), 287(g) in NC counties    :mod:`.nc_287g`
-``287g_national`` 287(g) in every county, jail vs task force models  :mod:`.national_287g`
-``sc_county``  Miles & Cox (2014), Secure Communities, US counties   :mod:`.sc_counties`
-``sc_city``    Treyger, Chalfin & Loeffler (2014), SC, cities        :mod:`.sc_cities`
-============== ===================================================== ======================================
+================== ===================================================== ======================================
+key                study                                                 module
+================== ===================================================== ======================================
+``287g_nc``        Forrester & Nowrasteh (2018), 287(g) in NC counties   :mod:`.nc_287g`
+``287g_national``  287(g) in every county, jail vs task force models     :mod:`.national_287g`
+``sc_county``      Miles & Cox (2014), Secure Communities, US counties   :mod:`.sc_counties`
+``sc_city``        Treyger, Chalfin & Loeffler (2014), SC, cities        :mod:`.sc_cities`
+================== ===================================================== ======================================
 
 Use::
 

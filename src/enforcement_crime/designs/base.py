@@ -34,7 +34,6 @@ from enforcement_crime.designs.calls import (
     NotEstimable,
     Outcome,
     headline,
-    partial_year_handling,
     run,
 )
 from enforcement_crime.designs.conclusions import study_vs_rebuild
@@ -47,6 +46,9 @@ __all__ = [
     "headline",
     "Treatment",
     "Spec",
+    "EstimatorCall",
+    "PARTIAL_YEAR_OPTIONS",
+    "takes",
     "StudySample",
     "Design",
     "balanced",
@@ -115,6 +117,50 @@ class Treatment:
         return add_treatment(panel, self.start, self.end, rule=rule, prefix=self.prefix, year=year)
 
 
+#: what each ``Spec.partial_year`` value does when the sample has partly treated adoption years
+#: (column ``partial_year``, set by :meth:`Design.mark_partial_year` under the first-full-year rule):
+#: the options it adds (an option the spec gives explicitly wins), or ``"drop"``: the partial years are
+#: left out of the estimation sample
+PARTIAL_YEAR_OPTIONS: dict[str, dict[str, Any]] = {
+    "drop": {},
+    "reference": {"reference": -2, "pretrend_through": -2},
+    "anticipation": {"anticipation": 1},
+}
+
+#: the fields of :class:`Spec` that :meth:`Spec.choose` replaces (any other name is an estimator option)
+_CHOOSABLE = (
+    "estimator",
+    "treatment",
+    "term",
+    "transform",
+    "weighted",
+    "clustered",
+    "partial_year",
+)
+
+
+@dataclass(frozen=True)
+class EstimatorCall:
+    """One estimator call as a :class:`Spec` resolves it: the function, its arguments and its data.
+
+    ``set_aside`` counts the partly treated adoption years the spec left out
+    of ``data`` (``partial_year="drop"``).
+    """
+
+    estimator: Callable[..., EstimationResult]
+    args: tuple
+    kwargs: dict[str, Any]
+    set_aside: int = 0
+
+    @property
+    def data(self) -> pd.DataFrame:
+        return self.args[0]
+
+    def run(self, *, tolerate: bool = False) -> Outcome:
+        """Call the estimator (:func:`run`: with ``tolerate``, a refused input is a :class:`NotEstimable`)."""
+        return run(self.estimator, *self.args, tolerate=tolerate, **self.kwargs)
+
+
 @dataclass(frozen=True)
 class Spec:
     """One specification: an estimator (the function itself) and its exact options.
@@ -141,6 +187,19 @@ class Spec:
         (``Design.transform``).
     weighted, clustered : bool
         Pass the design's weights / cluster variable.
+    partial_year : {"drop", "reference", "anticipation"}
+        How the partly treated adoption year (first-full-year rule) is kept
+        out of the reference period, when the sample has one
+        (:data:`PARTIAL_YEAR_OPTIONS`): ``"drop"`` leaves those rows out of
+        the estimation sample; ``"reference"`` keeps them and sets the event
+        study's ``reference=-2`` and ``pretrend_through=-2`` (e = -1, the
+        partial year, is estimated and shown, outside the joint pre-trend
+        test); ``"anticipation"`` keeps them and sets ``anticipation=1``
+        (Callaway-Sant'Anna's base period becomes the year before signing).
+        Without partial years nothing is added or dropped.
+    choices : tuple of (name, label)
+        The choices :meth:`choose` / :meth:`vary` changed from the spec it
+        was made from (empty for a declared spec).
     """
 
     label: str
@@ -151,6 +210,8 @@ class Spec:
     transform: str | None = None
     weighted: bool = True
     clustered: bool = True
+    partial_year: str = "drop"
+    choices: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.treatment not in ("cohort", "treated", "share"):
@@ -161,12 +222,72 @@ class Spec:
             raise ValueError(
                 f"Spec {self.label!r}: transform must be 'level' or 'log', got {self.transform!r}"
             )
+        if self.partial_year not in PARTIAL_YEAR_OPTIONS:
+            raise ValueError(
+                f"Spec {self.label!r}: partial_year must be one of {list(PARTIAL_YEAR_OPTIONS)}, "
+                f"got {self.partial_year!r}"
+            )
+        missing = [
+            k for k in PARTIAL_YEAR_OPTIONS[self.partial_year] if not takes(self.estimator, k)
+        ]
+        if missing:
+            raise ValueError(
+                f"Spec {self.label!r}: partial_year={self.partial_year!r} sets {missing}, which "
+                f"{getattr(self.estimator, '__name__', self.estimator)} does not take"
+            )
 
-    def fit(self, sample: StudySample, outcome: str, *, data: pd.DataFrame | None = None,
-            **overrides) -> Outcome:  # fmt: skip
-        """Estimate this specification for ``outcome`` on ``sample`` (or on ``data``, a subset of it)."""
-        d = sample.design
-        df = sample.data if data is None else data
+    # ---- variants -------------------------------------------------------------------
+    def choose(self, label: str | None = None, **choices) -> Spec:
+        """This specification with some choices changed (a new :class:`Spec`; this one is unchanged).
+
+        A keyword naming a field (``estimator``, ``treatment``, ``term``,
+        ``transform``, ``weighted``, ``clustered``, ``partial_year``) replaces
+        it; any other keyword is an estimator option, merged into
+        ``options``. ``label`` names the new spec (default: this label and
+        the choices). The choices are recorded in :attr:`choices`.
+        """
+        fields = {k: v for k, v in choices.items() if k in _CHOOSABLE}
+        options = {k: v for k, v in choices.items() if k not in _CHOOSABLE}
+        made = tuple((k, _show(v)) for k, v in choices.items())
+        if label is None:
+            label = (
+                f"{self.label}; " + ", ".join(f"{k}={v}" for k, v in made) if made else self.label
+            )
+        return dataclasses.replace(self, label=label, options={**self.options, **options},
+                                   choices=(*self.choices, *made), **fields)  # fmt: skip
+
+    def vary(self, **alternatives: Mapping[str, Any] | Sequence[Any]) -> list[Spec]:
+        """One variant per alternative, each changing one choice (fixest's ``sw()``).
+
+        ``alternatives``: choice name (as in :meth:`choose`) -> the
+        alternatives, either a mapping ``{label: value}`` or a sequence of
+        values (labelled by their text). Returns the variants in the order
+        given; each records ``(name, label)`` after this spec's own
+        :attr:`choices` and is labelled ``"<this label>, <label>"``.
+
+        >>> from enforcement_crime.estimators import twfe
+        >>> [s.label for s in Spec("TWFE", twfe).vary(weighted={"unweighted": False},
+        ...                                           transform=["level", "log"])]
+        ['TWFE, unweighted', 'TWFE, level', 'TWFE, log']
+        """
+        out = []
+        for name, alts in alternatives.items():
+            labelled = alts.items() if isinstance(alts, Mapping) else ((_show(v), v) for v in alts)
+            for text, value in labelled:
+                spec = self.choose(label=f"{self.label}, {text}", **{name: value})
+                out.append(dataclasses.replace(spec, choices=(*self.choices, (name, text))))
+        return out
+
+    # ---- estimation -----------------------------------------------------------------
+    def call(self, design: Design, data: pd.DataFrame, outcome: str, **overrides) -> EstimatorCall:
+        """The estimator call this spec makes for ``outcome`` on ``data`` (rows of ``design``'s sample).
+
+        Weights and clusters come from the design (unless the spec turns them
+        off or its options give them), then the spec's options, then
+        ``overrides``; the partly treated adoption year is handled as
+        :attr:`partial_year` says.
+        """
+        d = design
         y = d.column(outcome, self.scale(d))
         kw: dict[str, Any] = {}
         if self.weighted and d.weights:
@@ -175,14 +296,27 @@ class Spec:
             kw["cluster"] = d.cluster
         kw.update(self.options)
         kw.update(overrides)
-        df, kw = partial_year_handling(self.estimator, df, kw)
+        set_aside = 0
+        if "partial_year" in data.columns and data["partial_year"].any():
+            if self.partial_year == "drop":
+                partial = data["partial_year"].to_numpy(dtype=bool)
+                set_aside = int(partial.sum())
+                data = data[~partial]
+            else:
+                kw = {**PARTIAL_YEAR_OPTIONS[self.partial_year], **kw}
         t = d.treatment
         if self.treatment == "cohort":
-            args = (df, y, d.unit, d.time, t.cohort)
+            args = (data, y, d.unit, d.time, t.cohort)
         else:
-            args = (df, y, d.unit, d.time)
+            args = (data, y, d.unit, d.time)
             kw["treatment"] = t.treated if self.treatment == "treated" else t.share
-        res = run(self.estimator, *args, tolerate=sample.tolerate, **kw)
+        return EstimatorCall(self.estimator, args, kw, set_aside)
+
+    def fit(self, sample: StudySample, outcome: str, *, data: pd.DataFrame | None = None,
+            **overrides) -> Outcome:  # fmt: skip
+        """Estimate this specification for ``outcome`` on ``sample`` (or on ``data``, a subset of it)."""
+        df = sample.data if data is None else data
+        res = self.call(sample.design, df, outcome, **overrides).run(tolerate=sample.tolerate)
         if isinstance(res, EstimationResult):
             res.outcome = outcome
             res.specification = self.label
@@ -199,6 +333,20 @@ class Spec:
 
     def _term(self, res: Outcome) -> str | None:
         return None if isinstance(res, NotEstimable) else self.term
+
+
+def takes(estimator: Callable, option: str) -> bool:
+    """Whether ``estimator`` has a parameter named ``option``."""
+    import inspect
+
+    return option in inspect.signature(estimator).parameters
+
+
+def _show(value: Any) -> str:
+    """A choice's value as text (``True`` -> ``"True"``, ``["a", "b"]`` -> ``"a+b"``)."""
+    if isinstance(value, (list, tuple)):
+        return "+".join(str(v) for v in value)
+    return str(value)
 
 
 def data_label_of(
@@ -442,7 +590,8 @@ class Design:
         """Flag (column ``partial_year``) the partly treated adoption year under the first-full-year rule.
 
         Under the share-of-year rule (or with ``drop_partial_year=False``) no
-        flag is set and the column is removed. See :func:`partial_year_handling`.
+        flag is set and the column is removed. Each :class:`Spec` declares how it keeps
+        the flagged years out of its reference period (:attr:`Spec.partial_year`).
         """
         df = df.drop(columns=["partial_year"], errors="ignore")
         if self.rule != "first_full_year" or not self.drop_partial_year:
@@ -475,19 +624,35 @@ class Design:
         The joint pre-trend test is the Wald statistic of the leads calibrated
         by the restricted wild cluster bootstrap (``pretrend_inference=
         "wild_cluster"``, the design's ``n_boot`` draws, seed
-        :attr:`boot_seed`): with the design's few (or few treated)
-        clusters the chi-square p-value over-rejects on the null panel (in the
-        2026-12-02 size run, before this change, 24-80% at 5%; the size table
-        keeps a "chi-square (not used)" row). The reference
-        (and the last lead tested) move to e = -2 when e = -1 is partly
-        treated (:func:`~enforcement_crime.designs.calls.partial_year_handling`).
+        :attr:`boot_seed`): with the design's few (or few treated) clusters
+        the chi-square p-value over-rejects on the null panel (the size table
+        keeps a "chi-square (not used)" row). When e = -1 is partly treated
+        (first-full-year rule), ``partial_year="reference"`` moves the
+        reference and the last lead tested to e = -2 (``reference=-2``,
+        ``pretrend_through=-2``).
         """
         from enforcement_crime.estimators import event_study
 
         return Spec("TWFE event study", event_study, {
             "window": tuple(self.event_window), "pretrend_inference": "wild_cluster",
             "n_boot": getattr(self, "n_boot", 999), "seed": self.boot_seed,
-        })  # fmt: skip
+        }, partial_year="reference")  # fmt: skip
+
+    def multiverse_specs(self) -> dict[str, Spec]:
+        """The base specification of each estimator the multiverse grid chooses (analytic inference).
+
+        The grid's other estimation choices change these through
+        :meth:`Spec.choose` (:func:`enforcement_crime.multiverse.spec_of`).
+        """
+        from enforcement_crime.estimators import callaway_santanna, imputation, twfe
+
+        return {
+            "twfe": Spec("TWFE", twfe),
+            "callaway_santanna": Spec("Callaway-Sant'Anna, simple ATT", callaway_santanna,
+                                      {"control_group": "not_yet_treated", "aggregation": "simple"},
+                                      term="ATT(simple)", partial_year="anticipation"),
+            "imputation": Spec("imputation", imputation),
+        }  # fmt: skip
 
     def robustness_specs(self) -> tuple[Spec, ...]:
         """The robustness variants of the headline (subclasses declare them)."""
@@ -533,7 +698,14 @@ class Design:
         return []
 
     def output_name(self, kind: str, name: str) -> str:
-        """``fig_<key>_<name>`` / ``tab_<key>_<name>``."""
+        """The exported name of an output of this design: ``fig_<key>_<name>`` / ``tab_<key>_<name>``.
+
+        ``kind`` is ``"fig"`` or ``"tab"`` (anything else raises ``ValueError``).
+        """
+        if kind not in ("fig", "tab"):
+            raise ValueError(
+                f"design {self.key!r}: output kind must be 'fig' or 'tab', got {kind!r}"
+            )
         return f"{kind}_{self.key}_{name}"
 
     def output_log(

@@ -1,4 +1,4 @@
-"""Estimator calls of the study designs: refusals as records, headline rows, the partial adoption year.
+"""Estimator calls of the study designs: refusals as records, headline rows, the partial-year rule text.
 
 A leaf of :mod:`enforcement_crime.designs` (imported by :mod:`.base` and
 :mod:`.conclusions`, importing neither).
@@ -20,7 +20,6 @@ __all__ = [
     "Outcome",
     "run",
     "headline",
-    "partial_year_handling",
     "PARTIAL_YEAR_RULE",
 ]
 
@@ -79,48 +78,17 @@ def run(
         return NotEstimable(getattr(estimator, "__name__", str(estimator)), str(err))
 
 
-def partial_year_handling(
-    estimator: Callable, data: pd.DataFrame, kw: dict
-) -> tuple[pd.DataFrame, dict]:
-    """Keep a partly treated adoption year (``partial_year`` column) out of the reference period.
-
-    Callaway-Sant'Anna (balanced panels only) gets ``anticipation=1``: its
-    base period becomes the year before signing. The TWFE event study gets
-    ``reference=-2`` (the year before signing; e = -1, the partial year, is
-    estimated and shown, and left out of the joint pre-trend test:
-    ``pretrend_through=-2``). Every other estimator gets the sample without the
-    partial years. Options given explicitly are kept.
-    """
-    if "partial_year" not in data.columns or not data["partial_year"].any():
-        return data, kw
-    name = getattr(estimator, "__name__", "")
-    if name == "callaway_santanna":
-        return data, {"anticipation": 1, **kw}
-    if name == "event_study":
-        return data, {"reference": -2, "pretrend_through": -2, **kw}
-    return data[~data["partial_year"].to_numpy(dtype=bool)], kw
-
-
 def headline(result: Outcome, term: str | None = None) -> dict:
     """The headline row of a result as a dict (term, estimate, std_error, conf_low, conf_high, estimator, note).
 
     ``term``: a term name; default the first static term (no event time), else
-    the first row. A :class:`NotEstimable` record gives NaNs and its reason.
+    the first row (:meth:`~enforcement_crime.results.EstimationResult.term`).
+    A :class:`NotEstimable` record gives NaNs and its reason.
     """
     if isinstance(result, NotEstimable):
         return {"term": None, "estimate": math.nan, "std_error": math.nan, "conf_low": math.nan,
                 "conf_high": math.nan, "estimator": result.estimator, "note": str(result)}  # fmt: skip
-    frame = result.to_frame()
-    if term is not None:
-        hit = frame[frame["term"] == term]
-        if hit.empty:
-            raise KeyError(
-                f"{result.estimator}: no term {term!r}; terms are {frame['term'].tolist()}"
-            )
-        row = hit.iloc[0]
-    else:
-        static = frame[frame["event_time"].isna()]
-        row = (static if len(static) else frame).iloc[0]
+    row = result.term(term)  # the one headline-row rule (EstimationResult.term)
 
     def num(v) -> float:
         return float(v) if pd.notna(v) else math.nan

@@ -6,6 +6,8 @@ coefficient plot made here, from the design's declarations:
 * **scale**: the headline in log(1 + rate) and in levels;
 * **weights**: unweighted;
 * **trends**: unit-specific linear trends (estimators that take them);
+  these three are :meth:`~enforcement_crime.designs.base.Spec.vary` of the
+  robustness base specification (:meth:`~.base.Design.robust_spec`);
 * **panel**: the same design on other panels (e.g. a constant-composition or
   sheriff panel), when given;
 * **leave one out**: each treated county (designs with few treated units) or
@@ -35,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.designs.base import NotEstimable, Spec, StudySample, headline
+from enforcement_crime.designs.base import NotEstimable, Spec, StudySample, headline, takes
 from enforcement_crime.estimators import (
     EstimatorInputError,
     analytic_mde,
@@ -55,10 +57,21 @@ __all__ = [
     "measured_size",
     "size_reading",
     "collect",
+    "present",
+    "Evidence",
 ]
 
 ROBUSTNESS_COLUMNS = ["outcome", "choice", "variant", "scale", "estimator", "estimate", "std_error", "conf_low",
                       "conf_high", "n_obs", "n_clusters", "note"]  # fmt: skip
+
+
+#: the robustness choices made by :meth:`~enforcement_crime.designs.base.Spec.vary`: the Spec choice
+#: -> the name the robustness table gives it
+SPEC_VARIANTS: dict[str, str] = {
+    "transform": "scale",
+    "weighted": "weights",
+    "unit_trends": "trends",
+}
 
 
 @dataclass(frozen=True)
@@ -101,17 +114,17 @@ def variants(
     d = sample.design
     base = d.robust_spec()
     out = [Variant("headline", base.label, base)]
-    other = "level" if base.scale(d) == "log" else "log"
+    alternatives: dict[str, dict[str, object]] = {}
     if d.log_outcomes:
-        out.append(Variant("scale", f"{other}s", Spec(f"{base.label} ({other})", base.estimator, base.options,
-                                                       base.treatment, base.term, other)))  # fmt: skip
+        other = "level" if base.scale(d) == "log" else "log"
+        alternatives["transform"] = {f"{other}s": other}
     if d.weights:
-        out.append(Variant("weights", "unweighted", Spec(f"{base.label}, unweighted", base.estimator, base.options,
-                                                          base.treatment, base.term, base.transform, weighted=False)))  # fmt: skip
-    if base.estimator.__name__ == "twfe":
-        opts = {**base.options, "unit_trends": True}
-        out.append(Variant("trends", "unit linear trends", Spec(f"{base.label}, unit trends", base.estimator, opts,
-                                                                 base.treatment, base.term, base.transform)))  # fmt: skip
+        alternatives["weighted"] = {"unweighted": False}
+    if takes(base.estimator, "unit_trends"):
+        alternatives["unit_trends"] = {"unit linear trends": True}
+    for spec in base.vary(**alternatives):
+        name, label = spec.choices[-1]
+        out.append(Variant(SPEC_VARIANTS[name], label, spec))
     for label, other_sample in (alt_samples or {}).items():
         out.append(Variant("panel", label, base, sample=other_sample))
     df, unit, t = sample.data, d.unit, d.treatment
@@ -155,7 +168,7 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
     rows = []
     for v in variants(sample, alt_samples=alt_samples):
         s = v.sample or sample
-        kw = {"seed": seed} if "seed" in _params(v.spec.estimator) else {}
+        kw = {"seed": seed} if takes(v.spec.estimator, "seed") else {}
         res = v.spec.fit(s, outcome, data=v.data, **kw)
         h = headline(res, v.spec._term(res))
         n_obs = None if isinstance(res, NotEstimable) else res.n_obs
@@ -168,12 +181,6 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
     out["n_obs"] = out["n_obs"].astype("Int64")
     out["n_clusters"] = out["n_clusters"].astype("Int64")
     return out
-
-
-def _params(fn) -> set[str]:
-    import inspect
-
-    return set(inspect.signature(fn).parameters)
 
 
 def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
@@ -204,7 +211,8 @@ def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
     breakdown = math.nan
     control = "never_treated" if d.has_never_treated(sample) else "not_yet_treated"
     cs = Spec("CS universal base", callaway_santanna, {"control_group": control, "base_period": "universal",
-                                                         "aggregation": "dynamic"}).fit(sample, outcome)  # fmt: skip
+                                                         "aggregation": "dynamic"},
+              partial_year="anticipation").fit(sample, outcome)  # fmt: skip
     if isinstance(cs, NotEstimable):
         notes.append(f"HonestDiD: Callaway-Sant'Anna not estimable ({cs.reason})")
     else:
@@ -311,9 +319,8 @@ def _size_table(design_key: str, path=None) -> tuple[pd.DataFrame | None, Path]:
     """The size summary rows of ``design_key`` and the file read (None when absent)."""
     from enforcement_crime import config
 
-    if (
-        path is None
-    ):  # a design re-run alone (reports/size/<key>/) replaces its rows of the main run
+    # a design re-run alone (reports/size/<key>/) replaces its rows of the main run
+    if path is None:
         root = config.project_root() / "reports" / "size"
         path = root / design_key / "size_table.csv"
         path = path if path.is_file() else root / "size_table.csv"
@@ -376,3 +383,61 @@ def collect(sample: StudySample, *, seed: int = 0,
         diags.append(dg)
         text.append(reading_the_evidence(t, dg))
     return pd.concat(tables, ignore_index=True), pd.DataFrame(diags), text
+
+
+#: the outputs :func:`present` writes: name (after the design's prefix, :meth:`~.base.Design.output_name`)
+#: -> description
+PRESENTED: dict[str, str] = {
+    "tab_robustness": "Robustness variants of the headline, every outcome",
+    "tab_diagnostics": "Joint pre-trend test, HonestDiD breakdown value, MDE",
+    "fig_robustness": "Coefficient plot of the robustness variants",
+    "tab_reading": "Reading the evidence: computed paragraph per outcome",
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What :func:`present` computed: the robustness table, the diagnostics and the reading paragraphs."""
+
+    robustness: pd.DataFrame
+    diagnostics: pd.DataFrame
+    reading: list[str]
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return self.diagnostics.to_html(index=False)
+
+
+def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, ...] = (),
+            preset: str = "null", show: bool = True) -> Evidence:  # fmt: skip
+    """The evidence section of a study notebook: compute, export and show it in one call.
+
+    Opens the design on ``alt_panels`` (:meth:`~.base.Design.open_alternatives`:
+    a panel not built is reported and left out), runs :func:`collect`, and
+    records with ``log`` (an :class:`~enforcement_crime.reports.OutputLog`)
+    the robustness table, the diagnostics, the coefficient plot of
+    :func:`plot_rows` and the reading table, named by the design
+    (``tab_<key>_robustness``, ``tab_<key>_diagnostics``,
+    ``fig_<key>_robustness``, ``tab_<key>_reading``; :data:`PRESENTED`).
+    With ``show``, the plot is shown and the reading printed.
+    """
+    import matplotlib.pyplot as plt
+
+    from enforcement_crime import plots
+
+    d = sample.design
+    alternatives = d.open_alternatives(alt_panels, seed=seed, preset=preset)
+    robust, diags, reading = collect(sample, seed=seed, alt_samples=alternatives)
+    name = {k: d.output_name(*k.split("_", 1)) for k in PRESENTED}
+    log.table(robust, name["tab_robustness"], description=PRESENTED["tab_robustness"])
+    log.table(diags, name["tab_diagnostics"], description=PRESENTED["tab_diagnostics"])
+    rows = plot_rows(robust)
+    fig, _ = plots.coefficient_plot(rows, label="variant", xlabel=f"Effect ({d.scale_label})")
+    log.figure(fig, name["fig_robustness"], rows, description=PRESENTED["fig_robustness"])
+    if show:
+        plt.show()
+    else:
+        plt.close(fig)
+    log.table(reading_table(d, reading), name["tab_reading"], description=PRESENTED["tab_reading"])
+    if show:
+        print("\n\n".join(reading))
+    return Evidence(robust, diags, reading)

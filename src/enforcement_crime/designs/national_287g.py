@@ -70,6 +70,7 @@ class National287g(Design):
                 callaway_santanna,
                 {"control_group": "never_treated"},
                 term="ATT(simple)",
+                partial_year="anticipation",
             ),  # fmt: skip
         )
 

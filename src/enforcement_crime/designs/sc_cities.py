@@ -111,7 +111,8 @@ class SCCities(Design):
         return Spec("Callaway-Sant'Anna, not-yet-treated controls; wild cluster bootstrap (state)",
                     callaway_santanna, {"control_group": "not_yet_treated", "aggregation": "simple",
                                         "inference": "wild_cluster", "n_boot": self.n_boot,
-                                        "seed": self.boot_seed}, term="ATT(simple)")  # fmt: skip
+                                        "seed": self.boot_seed}, term="ATT(simple)",
+                    partial_year="anticipation")  # fmt: skip
 
     def imputation_spec(self) -> Spec:
         return Spec("imputation", imputation)

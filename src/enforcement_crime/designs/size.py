@@ -1,4 +1,4 @@
-"""Size of every headline test on the built-in null synthetic panel (issue 12, point 2).
+"""Size of every headline test on the built-in null synthetic panel.
 
 Each study design's headline tests are run exactly as its notebook runs them,
 through the design object (the specifications come from the design's own
@@ -9,8 +9,8 @@ coverage.
 
 :data:`SIZE_CASES` lists the tests by design key (:class:`SizeCase`);
 :data:`PRETREND_CASES` the joint pre-trend test of each notebook's TWFE event
-study (opt-in: ``run_seed(..., pretrends=True)``; issue 12 asks that it not
-reject at 1% on the null panel);
+study (opt-in: ``run_seed(..., pretrends=True)``; on the null panel it
+should not reject at 1%);
 :func:`run_seed` runs one design's tests on one seed (one row per test and
 outcome); :func:`run_panel` runs several designs on one drawn panel (the panel
 is drawn once); :func:`summarise` aggregates the rows into rejection rates
@@ -97,7 +97,6 @@ __all__ = [
     "corrected_level",
     "analytic_p_value",
     "is_headline",
-    "scale_of",
 ]
 
 #: the true effect of every treatment on the null panel, on every scale
@@ -292,8 +291,8 @@ def _pretrend_cases() -> dict[str, tuple[SizeCase, ...]]:
 
 #: design key -> the joint pre-trend test of its notebook's TWFE event study (Wald statistic that
 #: every estimated lead is 0, calibrated by the restricted wild cluster bootstrap as the notebooks
-#: report it, and its chi-square p-value for comparison; issue 12: it should not reject at 1% on
-#: the null panel)
+#: report it, and its chi-square p-value for comparison; on the null panel it should not reject
+#: at 1%)
 PRETREND_CASES: dict[str, tuple[SizeCase, ...]] = _pretrend_cases()
 
 #: columns of :func:`run_seed`'s frame
@@ -399,13 +398,6 @@ def open_null(design: Design, raw: pd.DataFrame, seed: int, preset: str = "null"
     )
 
 
-def scale_of(design: Design, spec: Spec) -> str:
-    """``"log"`` or ``"level"``: the spec's own transform, else the design's headline scale."""
-    if spec.transform is not None:
-        return spec.transform
-    return getattr(design, "transform", "level")
-
-
 def _explicit_options(spec: Spec) -> dict:
     """``spec.options`` without the options set to the estimator's own default."""
     params = inspect.signature(spec.estimator).parameters
@@ -421,14 +413,14 @@ def is_headline(design: Design, spec: Spec) -> bool:
     """Whether ``spec`` is the design's headline test: same estimator, data and options.
 
     Labels are ignored, the scale is compared after resolving the design's
-    default (:func:`scale_of`), and an option set to the estimator's default
-    counts as absent (``unit_trends=False`` is plain TWFE).
+    default (:meth:`~enforcement_crime.designs.base.Spec.scale`), and an
+    option set to the estimator's default counts as absent (``unit_trends=False`` is plain TWFE).
     """
     h = design.headline_spec()
-    same = ("estimator", "treatment", "weighted", "clustered", "term")
+    same = ("estimator", "treatment", "weighted", "clustered", "term", "partial_year")
     return (
         all(getattr(spec, f) == getattr(h, f) for f in same)
-        and scale_of(design, spec) == scale_of(design, h)
+        and spec.scale(design) == h.scale(design)
         and _explicit_options(spec) == _explicit_options(h)
     )
 
@@ -456,8 +448,8 @@ def _row(design, case, spec, outcome, seed, res, seconds) -> dict:
             "wild bootstrap Wald" if "p_value_chi2" in pt else "Wald chi2"
         ) + f"({pt.get('df')})"
     elif case.test == "interval" and _finite(res.extra.get("p_value")):
-        # the design now gives this estimator its own bootstrap (e.g. NC Callaway-Sant'Anna with
-        # inference="wild_cluster"): its p-value and its interval, as the notebook shows them
+        # a spec with its own bootstrap (e.g. NC Callaway-Sant'Anna with inference="wild_cluster"):
+        # its p-value and its interval, as the notebook shows them
         p, source, kind = float(res.extra["p_value"]), "bootstrap", "bootstrap"
     elif case.test == "interval":
         if res.alpha != 0.05:
@@ -472,7 +464,7 @@ def _row(design, case, spec, outcome, seed, res, seconds) -> dict:
     return {
         "design": design.key, "case": case.name, "outcome": outcome, "test": kind,
         "headline": is_headline(design, spec), "specification": spec.label,
-        "transform": scale_of(design, spec), "seed": seed, "term": h["term"], "estimate": est,
+        "transform": spec.scale(design), "seed": seed, "term": h["term"], "estimate": est,
         "std_error": se, "conf_low": lo, "conf_high": hi, "p_value": p, "p_source": source,
         "reject_05": p <= 0.05, "reject_10": p <= 0.10,
         "covers_truth": (lo <= TRUTH <= hi) if has_ci else np.nan,
@@ -485,7 +477,7 @@ def _refused_row(design, case, spec, outcome, seed, err, seconds) -> dict:
     row = dict.fromkeys(ROW_COLUMNS, np.nan)
     row.update(design=design.key, case=case.name, outcome=outcome, test=case.test,
                headline=is_headline(design, spec), specification=spec.label,
-               transform=scale_of(design, spec), seed=seed, seconds=seconds, refused=True,
+               transform=spec.scale(design), seed=seed, seconds=seconds, refused=True,
                note=f"estimator refused the panel: {err}")  # fmt: skip
     return row
 
@@ -705,8 +697,7 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
 def all_outcomes_reject(rows: pd.DataFrame, level: str = "reject_05") -> pd.DataFrame:
     """Share of seeds in which a test rejects for *every* outcome at once, by design and case.
 
-    Issue 12's "done when": on the null panel no headline should exclude 0
-    for all outcomes at once. Returns ``design``, ``case``, ``n_seeds``,
+    On the null panel no headline should exclude 0 for all outcomes at once. Returns ``design``, ``case``, ``n_seeds``,
     ``all_reject`` (share) and ``mc_se``; seeds with a refused outcome are left
     out and counted in ``n_seeds_incomplete``.
     """

@@ -17,9 +17,11 @@ The choices (one column each in a grid and in the results):
 :func:`spec_grid` lists the combinations, marking those that do not make sense
 (e.g. county trends with an estimator that has none) instead of silently
 dropping them. :func:`prepare_spec_data` applies one specification's data
-choices (DataFrame -> DataFrame, every dropped row counted), :func:`run_spec`
-estimates it, and :func:`run_multiverse` (one panel), :func:`run_design` (one
-opened design) and :func:`run_samples` (many panels, windows and codings)
+choices (DataFrame -> DataFrame, every dropped row counted), :func:`spec_of`
+turns its estimation choices into a :class:`~enforcement_crime.designs.base.Spec`
+of the study design, :func:`run_spec` fits it, and :func:`run_multiverse`
+(rows of one sample), :func:`run_design` (one opened design) and
+:func:`run_samples` (many panels, windows and codings)
 run a grid through joblib with a progress bar. Work is sent in batches of
 specifications that share their data choices (the prepared sample is reused
 inside a batch); only the needed columns are shipped. The same call scales
@@ -35,7 +37,8 @@ from a laptop's cores to a Dask cluster by switching joblib's backend::
 draws the sorted estimates with their intervals above a panel marking each
 specification's choices; :func:`by_choice` tabulates which choices move the
 estimate (by option, and the paired change from switching one choice with all
-others held fixed).
+others held fixed). :func:`plan_grid` makes a study notebook's grid (moderate or
+research scale) from an opened design.
 """
 
 from __future__ import annotations
@@ -45,13 +48,15 @@ from enforcement_crime.multiverse.grid import (
     CHOICES,
     CONTROL_SETS,
     COVERAGE_RULES,
-    ESTIMATORS,
     RESEARCH_PANELS,
     RESEARCH_WINDOWS,
     RESULT_COLUMNS,
     SAMPLE_CHOICES,
+    SPEC_CHOICES,
+    GridPlan,
     available_panels,
     parse_window,
+    plan_grid,
     research_choices,
     spec_grid,
     window_label,
@@ -62,12 +67,18 @@ from enforcement_crime.multiverse.run import (
     run_multiverse,
     run_samples,
     run_spec,
+    spec_of,
 )
-from enforcement_crime.multiverse.summary import by_choice
+from enforcement_crime.multiverse.summary import (
+    by_choice,
+    by_choice_all,
+    choice_reading,
+    samples_label,
+)
 
 __all__ = [
-    "ESTIMATORS",
     "CHOICES",
+    "SPEC_CHOICES",
     "SAMPLE_CHOICES",
     "ALL_CHOICES",
     "COVERAGE_RULES",
@@ -79,11 +90,17 @@ __all__ = [
     "parse_window",
     "available_panels",
     "spec_grid",
+    "plan_grid",
+    "GridPlan",
     "prepare_spec_data",
     "run_spec",
+    "spec_of",
     "run_multiverse",
     "run_design",
     "run_samples",
     "by_choice",
+    "by_choice_all",
+    "choice_reading",
+    "samples_label",
     "RESULT_COLUMNS",
 ]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.estimators import callaway_santanna, imputation, twfe
-from enforcement_crime.results import EstimationResult
 from enforcement_crime.treatment import EXPOSURE_RULES
 
 COVERAGE_RULES: dict[str, str] = {
@@ -44,7 +43,7 @@ SAMPLE_CHOICES: tuple[str, ...] = ("panel", "window", "treatment_rule")
 #: every choice column, in grid order
 ALL_CHOICES: tuple[str, ...] = ("panel", "window", *CHOICES)
 
-#: the real panels of the research-scale grid (issue 12 point 5): approximate county totals,
+#: the real panels of the research-scale grid: approximate county totals,
 #: constant-composition counties, sheriff (county agency) panel
 RESEARCH_PANELS: tuple[str, ...] = ("cius_county", "cius_county_constant", "cius_sheriff")
 
@@ -68,11 +67,32 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "seconds",
 )
 
-# the estimator option of the grid -> the function (no name lookup elsewhere)
-ESTIMATORS: dict[str, Callable[..., EstimationResult]] = {
-    "twfe": twfe,
-    "callaway_santanna": callaway_santanna,
-    "imputation": imputation,
+#: how each estimation choice's option changes a design's base specification: keywords of
+#: :meth:`~enforcement_crime.designs.base.Spec.choose` (the base specs are the design's
+#: :meth:`~enforcement_crime.designs.base.Design.multiverse_specs`, one per estimator option)
+SPEC_CHOICES: dict[str, dict[str, dict[str, object]]] = {
+    "weights": {"population": {"weighted": True}, "none": {"weighted": False}},
+    "trends": {"none": {}, "unit_linear": {"unit_trends": True}},
+    "controls": {
+        name: ({"controls": list(cols)} if cols else {}) for name, cols in CONTROL_SETS.items()
+    },
+    "outcome_transform": {"level": {"transform": "level"}, "log": {"transform": "log"}},
+}
+
+#: the option a row without that choice takes
+SPEC_DEFAULTS: dict[str, str] = {
+    "weights": "none",
+    "trends": "none",
+    "controls": "none",
+    "outcome_transform": "level",
+}
+
+#: the control group option of the specs that declare one (the last cohort is a sample cut whose
+#: controls are then never treated inside the cut sample)
+CONTROL_GROUP_OPTION: dict[str, str] = {
+    "not_yet_treated": "not_yet_treated",
+    "never_treated": "never_treated",
+    "last_cohort": "never_treated",
 }
 
 # estimators that accept unit-specific linear trends
@@ -234,3 +254,72 @@ def spec_grid(choices: Mapping[str, Iterable] | None = None, *, has_never_treate
     grid = grid.reset_index(drop=True)
     grid.insert(0, "spec_id", np.arange(len(grid)))
     return grid
+
+
+@dataclass(frozen=True)
+class GridPlan:
+    """A study's multiverse grid: the choices, every combination, the specifications that run.
+
+    ``full`` is :func:`spec_grid` with ``drop_not_applicable=False`` (every
+    combination, ``applicable`` and ``why_not``); ``notes`` names the
+    panels left out (not built).
+    """
+
+    scale: str
+    choices: dict[str, tuple]
+    full: pd.DataFrame
+    notes: tuple[str, ...] = ()
+
+    @property
+    def grid(self) -> pd.DataFrame:
+        """The applicable specifications, numbered 0, 1, ... (``spec_id``)."""
+        g = self.full[self.full["applicable"]].reset_index(drop=True)
+        return g.assign(spec_id=np.arange(len(g)))
+
+    @property
+    def shown(self) -> list[str]:
+        """The choices the grid varies (more than one option), the outcome scale aside."""
+        return [
+            c
+            for c in ALL_CHOICES
+            if c != "outcome_transform" and c in self.full and self.full[c].nunique() > 1
+        ]
+
+    def not_run(self) -> pd.DataFrame:
+        """The combinations that do not apply, counted by reason."""
+        why = self.full.loc[~self.full["applicable"], "why_not"]
+        return why.value_counts().rename("combinations").to_frame()
+
+
+def plan_grid(
+    sample, scale: str = "moderate", *, panels: Sequence[str] = (), **moderate: Sequence
+) -> GridPlan:
+    """The multiverse grid of a study sample (a design opened on a panel).
+
+    ``scale="moderate"``: the sample's panel and design window, and the
+    options given in ``moderate`` (choice name -> options, e.g.
+    ``treatment_rule=[...]``, ``estimator=[...]``; a choice not given takes
+    every option of :data:`CHOICES`). ``scale="research"``:
+    :func:`research_choices` on ``panels`` (default: the research panels,
+    or ``"synthetic"`` when the sample is synthetic), keeping those that are
+    built (the others are named in ``notes``; none built raises
+    ``FileNotFoundError``). Never-treated controls apply only when the
+    sample has never-treated units.
+    """
+    if scale not in ("moderate", "research"):
+        raise ValueError(f"grid scale must be 'moderate' or 'research', got {scale!r}")
+    design = sample.design
+    notes: list[str] = []
+    if scale == "research":
+        wanted = list(panels) or (["synthetic"] if sample.synthetic else list(RESEARCH_PANELS))
+        use, notes = available_panels(wanted)
+        if not use:
+            raise FileNotFoundError(f"none of the panels {wanted} is built; skipped: {notes}")
+        choices = research_choices(use)
+    else:
+        choices = {"panel": (sample.data_source,), "window": (window_label(design.years),),
+                   **{k: tuple(v) for k, v in moderate.items()}}  # fmt: skip
+    full = spec_grid(
+        choices, has_never_treated=design.has_never_treated(sample), drop_not_applicable=False
+    )
+    return GridPlan(scale, {k: tuple(v) for k, v in choices.items()}, full, tuple(notes))

@@ -1,22 +1,33 @@
-"""Running the multiverse: one specification's data and estimate, the grid through joblib or Dask, per sample."""
+"""Running the multiverse: one specification's data and estimate, the grid through joblib or Dask, per sample.
+
+A grid row (:func:`~enforcement_crime.multiverse.grid.spec_grid`) is two
+things: its *data choices* (coverage rule, control-group sample, controls'
+columns, outcome scale), applied by :func:`prepare_spec_data` to the rows of
+a design's sample, and its *estimation choices*, which :func:`spec_of` turns
+into a :class:`~enforcement_crime.designs.base.Spec` of the design (its
+:meth:`~enforcement_crime.designs.base.Design.multiverse_specs` base, changed
+by :meth:`~enforcement_crime.designs.base.Spec.choose`). :func:`run_spec`
+fits that Spec; nothing here calls an estimator itself.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from time import perf_counter
 
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.designs.base import Design, NotEstimable, StudySample, headline, run
-from enforcement_crime.designs.calls import partial_year_handling
+from enforcement_crime.designs.base import Design, NotEstimable, Spec, StudySample, headline, takes
 from enforcement_crime.multiverse.grid import (
+    CONTROL_GROUP_OPTION,
     CONTROL_SETS,
     COVERAGE_RULES,
-    ESTIMATORS,
     RESULT_COLUMNS,
+    SPEC_CHOICES,
+    SPEC_DEFAULTS,
     parse_window,
     window_label,
 )
@@ -38,43 +49,31 @@ def _data_key(spec: Mapping[str, object]) -> tuple:
 
 
 def prepare_spec_data(
-    panel: pd.DataFrame,
-    spec: Mapping[str, str],
-    *,
-    outcome: str,
-    cohort: str,
-    time: str = "year",
-    coverage: str = "coverage",
-    share: str | None = None,
-    population: str = "population",
-) -> tuple[pd.DataFrame, str, dict[str, int]]:
-    """Apply one specification's data choices (coverage rule, controls, control-group sample, transform).
+    design: Design, data: pd.DataFrame, spec: Mapping[str, str], *, outcome: str
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Apply one specification's data choices (coverage rule, controls, control-group sample, scale).
 
     Parameters
     ----------
-    panel : pandas.DataFrame
-        Long panel with ``outcome``, ``cohort`` (0 = never treated),
-        ``time`` and ``coverage`` columns.
+    design : Design
+        The design whose sample ``data`` is: its unit, time, treatment
+        (cohort and share-of-year columns) and ``coverage``/``population``
+        columns.
+    data : pandas.DataFrame
+        Rows of the design's sample (one panel, window and treatment coding).
     spec : mapping
         A row of :func:`spec_grid`.
-    outcome, cohort, time, coverage : str
-        Column names.
-    share : str, optional
-        The share-of-year exposure column (``<prefix>_share``); with it,
-        ``control_group="last_cohort"`` cuts the panel at the last cohort's
-        first exposed year (its partly treated signing year under the
-        first-full-year rule) rather than at its cohort year.
-    population : str
-        The population column ``controls="log_population"`` takes the log of.
+    outcome : str
+        The outcome (a level column).
 
     Returns
     -------
     data : pandas.DataFrame
-        The sample, with the analysed outcome in column ``"y_spec"``, the
-        cohort in ``"cohort_spec"`` and the control columns of the spec's
-        :data:`CONTROL_SETS` entry.
-    outcome : str
-        ``"y_spec"``.
+        A copy: the rows kept, the analysed outcome column
+        (``design.column(outcome, scale)``) as float64 (:math:`\\log(1 + y)`
+        in logs), the cohort column as integers (0: never treated, the last
+        cohort recoded 0 under ``control_group="last_cohort"``) and the
+        control columns of the spec's :data:`CONTROL_SETS` entry.
     dropped : dict
         Reason -> rows dropped (every dropped row is counted).
 
@@ -84,19 +83,22 @@ def prepare_spec_data(
     with zero crimes stay in the sample (a documented choice; for rates per
     100,000 above about 50 it is within 2% of :math:`\\log y`).
     ``control_group="last_cohort"`` keeps the periods before the last cohort's
-    first exposure and recodes the last cohort as never treated.
-    ``controls="log_population"`` adds :math:`\\log(\\text{population})`;
-    rows without a positive population are dropped and counted.
+    first exposure (its first year with a positive share of year: the partly
+    treated signing year under the first-full-year rule) and recodes the last
+    cohort as never treated. ``controls="log_population"`` adds
+    :math:`\\log(\\text{population})`; rows without a positive population are
+    dropped and counted.
     """
-    df = panel.copy()
+    time, cohort, share = design.time, design.treatment.cohort, design.treatment.share
+    df = data.copy()
     dropped: dict[str, int] = {}
     rule = spec.get("coverage_rule", "all_reported")
     if rule not in COVERAGE_RULES:
         raise ValueError(f"unknown coverage_rule {rule!r}; options are {list(COVERAGE_RULES)}")
     if rule != "all_reported":
-        if coverage not in df.columns:
-            raise KeyError(f"coverage rule {rule!r} needs a {coverage!r} column")
-        cov = df[coverage].astype("float64")
+        if "coverage" not in df.columns:
+            raise KeyError(f"coverage rule {rule!r} needs a 'coverage' column")
+        cov = df["coverage"].astype("float64")
         unknown = cov.isna()
         if unknown.any():
             dropped[f"coverage unknown ({rule})"] = int(unknown.sum())
@@ -107,27 +109,28 @@ def prepare_spec_data(
     if controls not in CONTROL_SETS:
         raise ValueError(f"unknown controls {controls!r}; options are {list(CONTROL_SETS)}")
     if "log_population" in CONTROL_SETS[controls]:
-        if population not in df.columns:
-            raise KeyError(f"controls {controls!r} need a {population!r} column")
-        pop = pd.to_numeric(df[population], errors="coerce").astype("float64")
+        if "population" not in df.columns:
+            raise KeyError(f"controls {controls!r} need a 'population' column")
+        pop = pd.to_numeric(df["population"], errors="coerce").astype("float64")
         ok = (pop > 0).to_numpy()
         if (~ok).any():
-            dropped[f"no positive {population} (controls {controls})"] = int((~ok).sum())
+            dropped[f"no positive population (controls {controls})"] = int((~ok).sum())
         df = df[ok]
         df["log_population"] = np.log(pop[ok].to_numpy())
     y = df[outcome].astype("float64")
-    if spec.get("outcome_transform", "level") == "log":
+    transform = spec.get("outcome_transform", "level")
+    if transform == "log":
         if (y < 0).any():
             raise ValueError(f"log transform: {outcome!r} has negative values")
         y = np.log1p(y)
-    df["y_spec"] = y
+    df[design.column(outcome, transform)] = y
     c = df[cohort].astype("Float64").fillna(0).astype("int64")
     if spec.get("control_group") == "last_cohort" and len(df):
         last = int(c.max())
         if last <= 0:
             raise ValueError("control_group='last_cohort' needs at least one treated cohort")
         cut = last
-        if share is not None and share in df.columns:
+        if share in df.columns:
             exposed = (c == last).to_numpy() & (df[share].astype("float64") > 0).to_numpy()
             if exposed.any():
                 cut = min(cut, int(df.loc[exposed, time].min()))
@@ -136,8 +139,45 @@ def prepare_spec_data(
         df = df[~late]
         c = c[~late]
         c = c.where(c != last, 0)
-    df["cohort_spec"] = c.to_numpy()
-    return df, "y_spec", dropped
+    df[cohort] = c.to_numpy()
+    return df, dropped
+
+
+def spec_of(design: Design, spec: Mapping[str, str]) -> Spec:
+    """A grid row's estimation choices as a :class:`~enforcement_crime.designs.base.Spec` of ``design``.
+
+    The base is the design's specification of the row's estimator
+    (:meth:`~enforcement_crime.designs.base.Design.multiverse_specs`); each
+    choice of :data:`~enforcement_crime.multiverse.grid.SPEC_CHOICES` changes it
+    through :meth:`~enforcement_crime.designs.base.Spec.choose` (a choice
+    missing from the row takes :data:`~enforcement_crime.multiverse.grid.SPEC_DEFAULTS`).
+    The control group is an option of the specs that declare one
+    (Callaway-Sant'Anna; ``"last_cohort"``: never-treated controls on the
+    cut sample); the share-of-year coding gives the share as treatment to
+    the specs whose estimator takes a ``treatment`` column (TWFE), the
+    others take the cohort, which that coding sets to the signing year. The
+    partly treated adoption year is handled as the base spec declares.
+    """
+    bases = design.multiverse_specs()
+    name = spec["estimator"]
+    if name not in bases:
+        raise ValueError(f"unknown estimator {name!r}; estimators are {sorted(bases)}")
+    rule = spec.get("treatment_rule")
+    if rule is not None and rule not in EXPOSURE_RULES:
+        raise ValueError(f"unknown treatment_rule {rule!r}; options are {list(EXPOSURE_RULES)}")
+    base = bases[name]
+    choices: dict[str, object] = {}
+    for choice, table in SPEC_CHOICES.items():
+        option = spec.get(choice, SPEC_DEFAULTS[choice])
+        if option not in table:
+            raise ValueError(f"unknown {choice} {option!r}; options are {list(table)}")
+        choices.update(table[option])
+    group = spec.get("control_group")
+    if group is not None and "control_group" in base.options:
+        choices["control_group"] = CONTROL_GROUP_OPTION[group]
+    if rule == "share_of_year" and takes(base.estimator, "treatment"):
+        choices["treatment"] = "share"
+    return base.choose(**choices)
 
 
 def _row(spec, start, **values) -> dict:
@@ -148,18 +188,11 @@ def _row(spec, start, **values) -> dict:
 
 
 def run_spec(
-    panel: pd.DataFrame,
+    design: Design,
+    data: pd.DataFrame,
     spec: Mapping[str, str],
     *,
     outcome: str,
-    cohort: str,
-    unit: str = "fips",
-    time: str = "year",
-    weights: str = "population",
-    cluster: str | None = "state",
-    coverage: str = "coverage",
-    share: str | None = None,
-    population: str = "population",
     estimator_kwargs: Mapping[str, Mapping[str, object]] | None = None,
     tolerate_input_error: bool = False,
     cache: dict | None = None,
@@ -168,20 +201,17 @@ def run_spec(
 
     Parameters
     ----------
-    panel : pandas.DataFrame
-        One sample (one panel, window and treatment coding).
+    design : Design
+        The design whose sample ``data`` is.
+    data : pandas.DataFrame
+        Rows of one sample (one panel, window and treatment coding).
     spec : mapping
-        A row of :func:`spec_grid`.
-    outcome, cohort, unit, time, weights, cluster, coverage, population : str
-        Column names.
-    share : str, optional
-        The share-of-year exposure column. Needed when
-        ``spec["treatment_rule"] == "share_of_year"``: TWFE then takes the
-        share as its (continuous) treatment; Callaway-Sant'Anna and
-        imputation take the cohort column, which the share-of-year coding
-        sets to the signing year.
+        A row of :func:`spec_grid`: :func:`prepare_spec_data` applies its data
+        choices, :func:`spec_of` makes the Spec that is fitted.
+    outcome : str
+        The outcome (a level column).
     estimator_kwargs : mapping, optional
-        Estimator name -> extra keyword arguments.
+        Estimator name (as in the grid) -> extra keyword arguments.
     tolerate_input_error : bool
         An estimator that refuses the sample gives ``status="not estimable"``
         and its message in ``note`` (else it raises). Any other exception
@@ -202,72 +232,32 @@ def run_spec(
         ``"error"``), ``note`` (the reason; else what was dropped and the
         estimator's warnings, e.g. few treated clusters, recorded rather than
         printed) and ``seconds``.
-
-    Notes
-    -----
-    The headline term is TWFE's static coefficient, Callaway-Sant'Anna's
-    ``ATT(simple)`` and the imputation estimator's overall ATT. A partly
-    treated adoption year (column ``partial_year``, set by the design under
-    the first-full-year rule) is kept out of the reference as the study
-    designs do (:func:`enforcement_crime.designs.calls.partial_year_handling`:
-    left out of TWFE and imputation, ``anticipation=1`` for
-    Callaway-Sant'Anna).
     """
     start = perf_counter()
-    name = spec["estimator"]
-    if name not in ESTIMATORS:
-        raise ValueError(f"unknown estimator {name!r}; estimators are {sorted(ESTIMATORS)}")
-    rule = spec.get("treatment_rule")
-    if rule is not None and rule not in EXPOSURE_RULES:
-        raise ValueError(f"unknown treatment_rule {rule!r}; options are {list(EXPOSURE_RULES)}")
-    continuous = rule == "share_of_year" and name == "twfe"
-    if continuous and (share is None or share not in panel.columns):
-        raise KeyError(
-            f"treatment_rule 'share_of_year' with twfe needs the share-of-year column (share={share!r})"
-        )
+    fitted = spec_of(design, spec)
     key = _data_key(spec)
     if cache is not None and key in cache:
-        data, y, dropped = cache[key]
+        prepared, dropped = cache[key]
     else:
-        data, y, dropped = prepare_spec_data(panel, spec, outcome=outcome, cohort=cohort, time=time,
-                                             coverage=coverage, share=share, population=population)  # fmt: skip
+        prepared, dropped = prepare_spec_data(design, data, spec, outcome=outcome)
         if cache is not None:
-            cache[key] = (data, y, dropped)
+            cache[key] = (prepared, dropped)
     dropped = dict(dropped)
-    if data[y].notna().sum() == 0:
+    y = design.column(outcome, fitted.scale(design))
+    if prepared[y].notna().sum() == 0:
         why = "; ".join(f"{n} rows dropped: {r}" for r, n in dropped.items() if n)
         return _row(spec, start, n_obs=0, status="not estimable", note=f"no observation left ({why})",
                     rows_dropped=int(sum(dropped.values())), estimate=np.nan, std_error=np.nan,
                     conf_low=np.nan, conf_high=np.nan)  # fmt: skip
-    kw: dict[str, object] = dict((estimator_kwargs or {}).get(name, {}))
-    kw["weights"] = weights if spec.get("weights", "none") == "population" else None
-    kw["cluster"] = cluster
-    controls = list(CONTROL_SETS[spec.get("controls", "none")])
-    if controls:
-        kw["controls"] = controls
-    term = None
-    if name == "twfe":
-        kw["unit_trends"] = spec.get("trends", "none") == "unit_linear"
-    elif name == "callaway_santanna":
-        kw["control_group"] = (
-            "never_treated"
-            if spec.get("control_group") in ("never_treated", "last_cohort")
-            else "not_yet_treated"
-        )
-        kw.setdefault("aggregation", "simple")
-        term = "ATT(simple)"
-    est = ESTIMATORS[name]
-    n_before = len(data)
-    data, kw = partial_year_handling(est, data, kw)
-    if len(data) < n_before:
-        dropped["partly treated adoption year (first-full-year rule)"] = n_before - len(data)
-    args = (data, y, unit, time) if continuous else (data, y, unit, time, "cohort_spec")
-    if continuous:
-        kw["treatment"] = share
+    call = fitted.call(
+        design, prepared, outcome, **(estimator_kwargs or {}).get(spec["estimator"], {})
+    )
+    if call.set_aside:
+        dropped["partly treated adoption year (first-full-year rule)"] = call.set_aside
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = run(est, *args, tolerate=tolerate_input_error, **kw)
+            res = call.run(tolerate=tolerate_input_error)
     except Exception as err:  # noqa: BLE001 - real panels only: recorded as status "error", never dropped
         if not tolerate_input_error:
             raise
@@ -275,11 +265,11 @@ def run_spec(
                     conf_high=np.nan, rows_dropped=int(sum(dropped.values())),
                     note=f"ESTIMATOR ERROR (not an input refusal; report it): {type(err).__name__}: {err}")  # fmt: skip
     bad = isinstance(res, NotEstimable)
-    h = headline(res, None if bad else term)
+    h = headline(res, fitted._term(res))
     said = [f"warning: {m}" for m in dict.fromkeys(str(w.message) for w in caught)]
     note = "; ".join([h["note"]] if h["note"] else
                      [*(f"{n} rows dropped: {why}" for why, n in dropped.items() if n), *said])  # fmt: skip
-    years = data.loc[data[y].notna(), time]
+    years = call.data.loc[call.data[y].notna(), design.time]
     return _row(
         spec, start, estimate=h["estimate"], std_error=h["std_error"], conf_low=h["conf_low"],
         conf_high=h["conf_high"], term=h["term"], n_obs=(None if bad else res.n_obs),
@@ -297,28 +287,31 @@ def run_spec(
 # --------------------------------------------------------------------------------------
 
 
-def _slim(panel: pd.DataFrame, cols: Iterable[str | None], unit: str, cluster: str | None):
-    """The needed columns only, with unit and cluster labels as integer codes (labels do not enter
-    any estimate; integer codes are cheaper to group on and to ship)."""
-    keep = [c for c in dict.fromkeys(cols) if c and c in panel.columns]
-    slim = panel[keep].copy()
-    for c in dict.fromkeys([unit, cluster]):
+def _slim(design: Design, data: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """The columns a specification of ``design`` can use, with unit and cluster labels as integer codes
+    (labels do not enter any estimate; integer codes are cheaper to group on and to ship)."""
+    d, t = design, design.treatment
+    cols = [d.unit, d.time, outcome, f"log_{outcome}", t.cohort, t.treated, t.share, d.weights,
+            d.cluster, "coverage", "population", "partial_year"]  # fmt: skip
+    keep = [c for c in dict.fromkeys(cols) if c and c in data.columns]
+    slim = data[keep].copy()
+    for c in dict.fromkeys([d.unit, d.cluster]):
         if c and c in slim.columns and slim[c].notna().all():  # missing labels: left as they are
             slim[c] = pd.factorize(slim[c])[0].astype("int64")
     return slim
 
 
-def _run_batch(
-    data: pd.DataFrame, specs: list[dict], fit: Callable[..., dict], kw: dict
-) -> list[dict]:
+def _run_batch(design: Design, data: pd.DataFrame, specs: list[dict], fit: Callable[..., dict],
+               kw: dict) -> list[dict]:  # fmt: skip
     """Run specifications that share their data choices on one sample (the prepared data are reused)."""
     if fit is run_spec:
         cache: dict = {}
-        return [run_spec(data, spec, cache=cache, **kw) for spec in specs]
-    return [fit(data, spec, **kw) for spec in specs]
+        return [run_spec(design, data, spec, cache=cache, **kw) for spec in specs]
+    return [fit(design, data, spec, **kw) for spec in specs]
 
 
-def _tasks(data: pd.DataFrame, specs: list[dict], fit, kw: dict, batch_size: int) -> list[tuple]:
+def _tasks(design: Design, data: pd.DataFrame, specs: list[dict], fit, kw: dict,
+           batch_size: int) -> list[tuple]:  # fmt: skip
     """Group ``specs`` by their data choices into batches of at most ``batch_size``."""
     groups: dict[tuple, list[dict]] = {}
     for spec in specs:
@@ -326,7 +319,7 @@ def _tasks(data: pd.DataFrame, specs: list[dict], fit, kw: dict, batch_size: int
     out = []
     for members in groups.values():
         for i in range(0, len(members), batch_size):
-            out.append((data, members[i : i + batch_size], fit, kw))
+            out.append((design, data, members[i : i + batch_size], fit, kw))
     return out
 
 
@@ -336,7 +329,7 @@ def _execute(
     import joblib
     from tqdm.auto import tqdm
 
-    total = sum(len(t[1]) for t in tasks)
+    total = sum(len(t[2]) for t in tasks)
     ctx = joblib.parallel_config(backend=backend) if backend else contextlib.nullcontext()
     out: list[dict] = []
     with ctx, tqdm(total=total, desc="specifications", disable=not progress) as bar:
@@ -349,18 +342,11 @@ def _execute(
 
 
 def run_multiverse(
-    panel: pd.DataFrame,
+    design: Design,
+    data: pd.DataFrame,
     grid: pd.DataFrame,
     *,
     outcome: str,
-    cohort: str,
-    unit: str = "fips",
-    time: str = "year",
-    weights: str = "population",
-    cluster: str | None = "state",
-    coverage: str = "coverage",
-    share: str | None = None,
-    population: str = "population",
     fit: Callable[..., dict] = run_spec,
     n_jobs: int = 2,
     backend: str | None = None,
@@ -369,22 +355,24 @@ def run_multiverse(
     estimator_kwargs: Mapping[str, Mapping[str, object]] | None = None,
     tolerate_input_error: bool = False,
 ) -> pd.DataFrame:
-    """Run every specification of ``grid`` on one sample through joblib, with a progress bar.
+    """Run every specification of ``grid`` on rows of one sample of ``design`` through joblib.
 
     Parameters
     ----------
-    panel : pandas.DataFrame
+    design : Design
+        The design whose sample ``data`` is (its columns: unit, time,
+        treatment, weights, clusters).
+    data : pandas.DataFrame
         The sample (only the needed columns are shipped to workers, unit and
         cluster labels as integer codes).
     grid : pandas.DataFrame
         From :func:`spec_grid`; its ``panel``/``window``/``treatment_rule``
-        columns, if any, must describe ``panel`` (use :func:`run_design` or
+        columns, if any, must describe ``data`` (use :func:`run_design` or
         :func:`run_samples` to vary them).
-    outcome, cohort, unit, time, weights, cluster, coverage, share, population : str
-        Column names (``weights`` is used by specifications with
-        ``weights="population"``; see :func:`run_spec` for ``share``).
+    outcome : str
+        The outcome (a level column).
     fit : callable
-        ``fit(panel, spec, **columns)`` -> dict; default :func:`run_spec`.
+        ``fit(design, data, spec, outcome=..., ...)`` -> dict; default :func:`run_spec`.
     n_jobs : int
         joblib workers (ignored by the Dask backend, which uses the cluster).
     backend : str, optional
@@ -395,7 +383,7 @@ def run_multiverse(
     batch_size : int
         Specifications per task (specifications of a task share their data
         choices, so their prepared sample is built once).
-    tolerate_input_error : bool
+    estimator_kwargs, tolerate_input_error
         Passed to :func:`run_spec`.
 
     Returns
@@ -404,14 +392,10 @@ def run_multiverse(
         One row per specification (in ``spec_id`` order): the choices and
         :data:`RESULT_COLUMNS`.
     """
-    cols = [unit, time, outcome, cohort, weights, cluster, coverage, share, population,
-            "partial_year"]  # fmt: skip
-    slim = _slim(panel, cols, unit, cluster)
-    kw = dict(outcome=outcome, cohort=cohort, unit=unit, time=time, weights=weights, cluster=cluster,
-              coverage=coverage, share=share, population=population, estimator_kwargs=estimator_kwargs,
+    kw = dict(outcome=outcome, estimator_kwargs=estimator_kwargs,
               tolerate_input_error=tolerate_input_error)  # fmt: skip
     specs = [row._asdict() for row in grid.itertuples(index=False)]
-    tasks = _tasks(slim, specs, fit, kw, batch_size)
+    tasks = _tasks(design, _slim(design, data, outcome), specs, fit, kw, batch_size)
     return _execute(tasks, n_jobs=n_jobs, backend=backend, progress=progress)
 
 
@@ -434,16 +418,11 @@ def _sample_tasks(sample: StudySample, grid: pd.DataFrame, outcome: str, fit, ba
     for rule in rules:
         s = sample if rule == d.rule else sample.with_rule(rule)
         sub = grid[grid["treatment_rule"] == rule] if "treatment_rule" in grid else grid
-        sd = s.design
-        t = sd.treatment
-        cols = [sd.unit, sd.time, outcome, t.cohort, t.share, sd.weights, sd.cluster, "coverage",
-                "population", "partial_year"]  # fmt: skip
-        slim = _slim(s.data, cols, sd.unit, sd.cluster)
-        kw = dict(outcome=outcome, cohort=t.cohort, unit=sd.unit, time=sd.time, weights=sd.weights,
-                  cluster=sd.cluster, share=t.share, estimator_kwargs=estimator_kwargs,
-                  tolerate_input_error=s.tolerate)  # fmt: skip
+        kw = dict(
+            outcome=outcome, estimator_kwargs=estimator_kwargs, tolerate_input_error=s.tolerate
+        )
         specs = [row._asdict() for row in sub.itertuples(index=False)]
-        tasks += _tasks(slim, specs, fit, kw, batch_size)
+        tasks += _tasks(s.design, _slim(s.design, s.data, outcome), specs, fit, kw, batch_size)
     return tasks
 
 
@@ -451,7 +430,7 @@ def run_design(sample: StudySample, grid: pd.DataFrame, *, outcome: str, n_jobs:
                backend: str | None = None, progress: bool = True, batch_size: int = 16,
                fit: Callable[..., dict] = run_spec,
                estimator_kwargs: Mapping[str, Mapping[str, object]] | None = None) -> pd.DataFrame:  # fmt: skip
-    """:func:`run_multiverse` with the columns of a study design (unit, time, cohort, share, weights, clusters).
+    """:func:`run_multiverse` on an opened design, one treatment coding per ``treatment_rule`` of the grid.
 
     ``sample`` is a design opened on a panel (:meth:`enforcement_crime.designs.Design.open`).
     A ``treatment_rule`` column in ``grid`` recodes the sample under each

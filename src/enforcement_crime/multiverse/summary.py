@@ -98,3 +98,42 @@ def by_choice(
             ]
         frames.append(g.reset_index().rename(columns={c: "option"}).assign(choice=c))
     return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+def by_choice_all(results: pd.DataFrame, *, choices: Sequence[str] | None = None) -> pd.DataFrame:
+    """:func:`by_choice` for each outcome scale of ``results``, stacked (column ``outcome_transform``)."""
+    return pd.concat(
+        [
+            by_choice(results, transform=t, choices=choices).assign(outcome_transform=t)
+            for t in dict.fromkeys(results["outcome_transform"])
+        ],
+        ignore_index=True,
+    )
+
+
+def choice_reading(table: pd.DataFrame, top: int = 4) -> list[str]:
+    """One line per scale, computed from :func:`by_choice_all`: the ``top`` choices ordered by the
+    largest mean paired change (in absolute value) any of their options makes."""
+    lines = []
+    for t, g in table.dropna(subset=["mean_change"]).groupby("outcome_transform", sort=False):
+        best = g.assign(size=g["mean_change"].abs()).sort_values("size", ascending=False).head(top)
+        unit = "log points" if t == "log" else "per 100,000"
+        parts = [f"{r.choice} {r.reference_option} -> {r.option}: {r.mean_change:+.3g} {unit} on average "
+                 f"(from {r.min_change:+.3g} to {r.max_change:+.3g}, {int(r.pairs)} pairs)"
+                 for r in best.itertuples()]  # fmt: skip
+        lines.append(f"{t}: " + "; ".join(parts))
+    return lines
+
+
+def samples_label(samples: pd.DataFrame) -> str:
+    """The words the outputs of a multiverse run carry (from :func:`run_samples`' samples table).
+
+    One panel: its own label; several: one short line naming them (each
+    panel's label is in the samples table).
+    """
+    labels = list(dict.fromkeys(samples["label"]))
+    if len(labels) == 1:
+        return labels[0]
+    kind = "REAL DATA" if not samples["synthetic"].any() else "SYNTHETIC AND REAL DATA"
+    return (f"{kind}, {len(labels)} panels: " + ", ".join(dict.fromkeys(samples["panel"]))
+            + " (each panel's mark: tab_methods_multiverse_samples)")  # fmt: skip
