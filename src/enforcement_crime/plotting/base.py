@@ -121,7 +121,7 @@ def thin_tick_labels(fig: plt.Figure, axes: Iterable[plt.Axes] | None = None) ->
     Parameters
     ----------
     fig : matplotlib.figure.Figure
-        Drawn once (and again per thinning step) to measure the labels, so
+        Laid out once (and again per thinning step) to measure the labels, so
         call it after the final layout.
     axes : iterable of Axes, optional
         Axes to check (default every axes of ``fig``).
@@ -135,7 +135,7 @@ def thin_tick_labels(fig: plt.Figure, axes: Iterable[plt.Axes] | None = None) ->
     left as they are.
     """
     canvas = fig.canvas
-    canvas.draw()
+    fig.draw_without_rendering()  # lays out and measures the text without rasterising
     renderer = canvas.get_renderer()
     for ax in list(axes) if axes is not None else fig.axes:
         labs = _shown_xticklabels(ax)
@@ -149,7 +149,7 @@ def thin_tick_labels(fig: plt.Figure, axes: Iterable[plt.Axes] | None = None) ->
         for k in range(2, len(locs) + 1):
             keep = [n if (i - anchor) % k == 0 else "" for i, n in enumerate(names)]
             ax.set_xticks(locs, keep)
-            canvas.draw()
+            fig.draw_without_rendering()
             if not _labels_overlap(_shown_xticklabels(ax), renderer):
                 break
 
