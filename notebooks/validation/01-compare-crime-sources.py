@@ -48,7 +48,6 @@ data_source = "cius_county"  # the processed CIUS county panel (real data only)
 icpsr_file = None  # ICPSR 33523 part 4; None: data/raw/ucr_icpsr_county, else the shared copy
 sbi_folder = None  # folder of CrimeDataByCounty<year>.csv; None: data/raw, else the shared copy
 year = 2010  # the first ICPSR year (outputs named without a year)
-other_years = [2012]  # further ICPSR years: outputs named with the year, and side by side
 agency_years = [2005, 2016]  # first and last year of the NC agency vs CIUS sheriff comparison
 nc_years = [2014, 2016]  # first and last year of the NC SBI comparison
 n_top = 20  # counties listed among those that differ most
@@ -66,7 +65,7 @@ inputs = validation.real_inputs(
     icpsr_file,
     sbi_folder,
     data_source,
-    icpsr_years=other_years,
+    icpsr_years=[2012],
     panels=("nc_agency", "cius_sheriff"),
 )
 plots.use_style("paper")
@@ -189,85 +188,84 @@ log.table(
 top[columns]
 
 # %% [markdown]
-# ## 1b. The other ICPSR years, and the years side by side
-# The same comparison for each further year (2012: ICPSR 35019, whose
-# `INDEX`/`MODINDX` columns hold violent and property crime; the loader reads
-# them so), with its own status counts, agreement, figure, diagnostic flags
-# and largest differences. Then the agreement statistics of every year in
-# columns, with the change from the first year to the last.
+# ## 1b. 2012, and the two years side by side
+# The same comparison for 2012 (ICPSR 35019, whose `INDEX`/`MODINDX` columns
+# hold violent and property crime; the loader reads them so): status counts,
+# agreement, figure, diagnostic flags and the counties that differ most. Then
+# the agreement statistics of both years in columns, with the change from
+# 2010 to 2012.
 
 # %%
-for other in other_years:
-    icpsr_raw[other] = ucr_icpsr_county.load(inputs["icpsr_by_year"][other])
+second_year = 2012  # fixed: the output names of this section say 2012
+icpsr_raw[second_year] = ucr_icpsr_county.load(inputs["icpsr_by_year"][second_year])
 years_pairs, years_accounting = validation.compare_icpsr_years(
     cius, icpsr_raw, carry=("state_fips", "state", "county_name")
 )
 display(years_accounting)
-for other in other_years:
-    study = icpsr_raw[other].attrs.get("icpsr_study")
-    o_pairs = years_pairs[years_pairs["year"] == other]
-    log.table(
-        validation.status_counts(o_pairs),
-        f"tab_validation_icpsr_status_{other}",
-        description=f"Counties by comparison status and offense group, CIUS vs ICPSR {other}",
-    )
-    o_summary = validation.agreement_summary(o_pairs)
-    log.table(
-        o_summary,
-        f"tab_validation_icpsr_agreement_{other}",
-        description=f"Agreement of CIUS and ICPSR county counts, {other}",
-    )
-    for r in o_summary.itertuples():
-        log.value(f"icpsr_{other}_{r.group}_corr_log", r.corr_log)
-        log.value(f"icpsr_{other}_{r.group}_median_ratio", r.median_ratio)
-        log.value(f"icpsr_{other}_{r.group}_share_within_10pct", r.share_within_10pct)
-    display(o_summary)
-    fig, o_drawn = validation.agreement_figure(
-        o_pairs,
-        labels=("CIUS approximation", f"ICPSR {study}"),
-        title=f"REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS vs ICPSR {study}: county counts {other}",
-    )
-    log.figure(fig, f"fig_validation_cius_vs_icpsr_{other}", o_drawn, description=f"CIUS vs ICPSR county counts {other}: log-log scatter with 45-degree line, log-ratio distribution",
-               n_note=f"N = {o_drawn['fips'].nunique():,} counties compared in at least one group")  # fmt: skip
-    plt.show()
+pairs_2012 = years_pairs[years_pairs["year"] == second_year].drop(columns="year")
+log.table(
+    validation.status_counts(pairs_2012),
+    "tab_validation_icpsr_status_2012",
+    description="Counties by comparison status and offense group, CIUS vs ICPSR 2012",
+)
+summary_2012 = validation.agreement_summary(pairs_2012)
+log.table(
+    summary_2012,
+    "tab_validation_icpsr_agreement_2012",
+    description="Agreement of CIUS and ICPSR county counts, 2012",
+)
+for r in summary_2012.itertuples():
+    log.value(f"icpsr_2012_{r.group}_corr_log", r.corr_log)
+    log.value(f"icpsr_2012_{r.group}_median_ratio", r.median_ratio)
+    log.value(f"icpsr_2012_{r.group}_share_within_10pct", r.share_within_10pct)
+summary_2012
+
+# %%
+fig, drawn_2012 = validation.agreement_figure(
+    pairs_2012,
+    labels=("CIUS approximation", "ICPSR 35019"),
+    title="REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS vs ICPSR 35019: county counts 2012",
+)
+log.figure(fig, "fig_validation_cius_vs_icpsr_2012", drawn_2012, description="CIUS vs ICPSR county counts 2012: log-log scatter with 45-degree line, log-ratio distribution",
+           n_note=f"N = {drawn_2012['fips'].nunique():,} counties compared in at least one group")  # fmt: skip
+plt.show()
 
 # %%
 side = validation.side_by_side(years_pairs)
-years_label = " and ".join(str(y) for y in sorted(icpsr_raw))
 log.table(
     side,
     "tab_validation_icpsr_years_side_by_side",
-    description=f"Agreement of CIUS and ICPSR county counts, {years_label} side by side (change: last year minus first)",
+    description="Agreement of CIUS and ICPSR county counts, 2010 and 2012 side by side (change: 2012 minus 2010)",
 )
 side
 
 # %% [markdown]
-# Why counties differ in each further year: the same diagnostic flags and the
-# counties that differ most, from that year's CIUS tables and ICPSR file.
+# Why counties differ in 2012: the same diagnostic flags and the counties
+# that differ most, from the 2012 CIUS tables and ICPSR file.
 
 # %%
-for other in other_years:
-    o_pairs = years_pairs[years_pairs["year"] == other].drop(columns="year")
-    o_icpsr, _ = validation.icpsr_counties(icpsr_raw[other])
-    o_cius = cius[cius["year"] == other]
-    o_agencies, o_crosswalk = validation.cius_agency_rows(other)
-    o_composition = validation.cius_composition(o_cius)
-    o_facts = validation.agency_facts(o_agencies, o_crosswalk, o_composition)
-    o_diagnostics = validation.county_diagnostics(o_composition, o_icpsr, o_facts)
-    o_flags = validation.flag_summary(o_pairs, o_diagnostics)
-    log.table(
-        o_flags,
-        f"tab_validation_icpsr_flags_{other}",
-        description=f"CIUS vs ICPSR agreement by diagnostic flag (index crimes), {other}",
-    )
-    display(o_flags)
-    o_top = validation.largest_differences(o_pairs, o_diagnostics, n=n_top)
-    log.table(
-        o_top[columns],
-        f"tab_validation_icpsr_largest_differences_{other}",
-        description=f"The {n_top} counties whose CIUS and ICPSR index counts differ most, {other}, with their diagnostics",
-    )
-    display(o_top[columns])
+icpsr_2012, _ = validation.icpsr_counties(icpsr_raw[second_year])
+composition_2012 = validation.cius_composition(cius[cius["year"] == second_year])
+agencies_2012, crosswalk_2012 = validation.cius_agency_rows(second_year)
+facts_2012 = validation.agency_facts(agencies_2012, crosswalk_2012, composition_2012)
+diagnostics_2012 = validation.county_diagnostics(composition_2012, icpsr_2012, facts_2012)
+flags_2012 = validation.flag_summary(pairs_2012, diagnostics_2012)
+log.table(
+    flags_2012,
+    "tab_validation_icpsr_flags_2012",
+    description="CIUS vs ICPSR agreement by diagnostic flag (index crimes), 2012",
+)
+display(flags_2012)
+top_2012 = validation.largest_differences(pairs_2012, diagnostics_2012, n=n_top)
+top_columns = ["fips", "state", "county_name", "cius", "icpsr", "ratio", "difference",
+               "icpsr_coverage", "agency_gap", "unlisted_share", "largest_city_share",
+               "reasons"]  # fmt: skip
+log.table(
+    top_2012[top_columns],
+    "tab_validation_icpsr_largest_differences_2012",
+    description=f"The {n_top} counties whose CIUS and ICPSR index counts differ most, 2012, with their diagnostics",
+)
+top_2012[top_columns]
 
 # %% [markdown]
 # ## 2. CIUS vs NC SBI county rates, 2014-2016
