@@ -1,5 +1,8 @@
 """The comparison of the CIUS county approximation with ICPSR 33523 (2010) and the NC SBI rates.
 
+The 2012 file beside 2010 is tested in ``test_validation_years.py``; the notebook test here
+runs every section (2010 and 2012, SBI, the NC agency panel against the CIUS sheriff panel).
+
 Hand-made frames check every comparison function against values worked out by hand (statuses,
 ratios, shares) or by an independent computation (numpy's correlation); the real copies in
 ``../shared/data`` (skipped when absent) check the agreement measured when this was written,
@@ -436,7 +439,12 @@ def test_notebook_on_the_real_copies(shared_data, tmp_path, monkeypatch):
     from enforcement_crime.panels import commands
 
     processed = tmp_path / "root" / "data" / "processed"
-    commands.build(["cius_county"], shared=True, folder=processed, out=lambda s: None)
+    commands.build(
+        ["cius_county", "nc_agency", "cius_sheriff"],
+        shared=True,
+        folder=processed,
+        out=lambda s: None,
+    )
     monkeypatch.setenv("ENFORCEMENT_CRIME_ROOT", str(tmp_path / "root"))
     monkeypatch.setenv("ENFORCEMENT_CRIME_SHARED", str(shared_data))
     monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path / "reports"))
@@ -452,6 +460,22 @@ def test_notebook_on_the_real_copies(shared_data, tmp_path, monkeypatch):
         assert values[f"icpsr_{g}_median_ratio"] == pytest.approx(summary.loc[g, "median_ratio"])
     assert 0.95 <= values["icpsr_index_median_ratio"] <= 1.0
     assert 0.85 <= values["sbi_index_rate_median_ratio"] <= 1.0
-    for name in ("fig_validation_cius_vs_icpsr", "fig_validation_cius_vs_sbi"):
+    # 2012 beside 2010: the side-by-side table holds each year's own summary
+    side = pd.read_csv(tables / "tab_validation_icpsr_years_side_by_side.csv")
+    side = side.set_index(["group", "statistic"])
+    s2012 = pd.read_csv(tables / "tab_validation_icpsr_agreement_2012.csv").set_index("group")
+    for g in ("violent", "property", "index"):
+        assert side.loc[(g, "median_ratio"), "2010"] == pytest.approx(
+            summary.loc[g, "median_ratio"]
+        )
+        assert side.loc[(g, "median_ratio"), "2012"] == pytest.approx(s2012.loc[g, "median_ratio"])
+        assert values[f"icpsr_2012_{g}_median_ratio"] == pytest.approx(s2012.loc[g, "median_ratio"])
+    agency = pd.read_csv(tables / "tab_validation_nc_agency_vs_cius_sheriff.csv")
+    assert agency.set_index("offense").loc["all", "share_identical"] > 0.99
+    for name in (
+        "fig_validation_cius_vs_icpsr",
+        "fig_validation_cius_vs_icpsr_2012",
+        "fig_validation_cius_vs_sbi",
+    ):
         pdf = tmp_path / "reports" / "figures" / "validation" / f"{name}.pdf"
         assert pdf.is_file() and b"REAL DATA: FBI CIUS APPROXIMATION" in pdf.read_bytes()

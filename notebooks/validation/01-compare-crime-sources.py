@@ -17,8 +17,11 @@
 # **Question.** The `cius_county` panel approximates county crime totals by
 # summing the FBI CIUS agency tables (Table 8 cities, Table 10 sheriffs and
 # county police, Table 11 in 2013-2015) matched to counties through LEAIC. How
-# far is it, county by county, from (1) the ICPSR 2010 county file (study
-# 33523, part 4), and (2) the NC SBI county rates of 2014-2016?
+# far is it, county by county, from (1) the ICPSR county files of 2010 (study
+# 33523, part 4) and 2012 (study 35019, part 4), side by side, and (2) the NC
+# SBI county rates of 2014-2016? And (3) do the NC agency panel (`nc_agency`,
+# Kaplan's agency-year files) and the CIUS sheriff panel (`cius_sheriff`,
+# Table 10) give the same counts for the same agencies, 2005-2016?
 #
 # **Conventions.** Every ratio is CIUS / reference (below 1: CIUS counts fewer
 # offenses). A county is *compared* when both values are positive; the
@@ -29,21 +32,23 @@
 # reporting 3-11 months (STUDIES.md section 5) and allocates multi-county
 # agencies by population; CIUS lists only the agencies that published counts.
 #
-# **Inputs.** REAL DATA only: the built panel `data/processed/cius_county.parquet`
-# (`python -m enforcement_crime data build --shared cius_county`), the ICPSR
-# file `33523-0004-Data.rda`, the SBI files `CrimeDataByCounty<year>.csv`, and
-# the 2010 CIUS tables and LEAIC (for the agency-level diagnostics), from
-# `data/raw/` or `../shared/data/`. Without them the first cell stops and says
-# what to build or fetch.
+# **Inputs.** REAL DATA only: the built panels `data/processed/cius_county.parquet`,
+# `nc_agency.parquet` and `cius_sheriff.parquet` (`python -m enforcement_crime
+# data build --shared`), the ICPSR files `33523-0004-Data.rda` (2010) and
+# `35019-0004-Data.tsv` (2012), the SBI files `CrimeDataByCounty<year>.csv`, and
+# the 2010 and 2012 CIUS tables and LEAIC (for the agency-level diagnostics),
+# from `data/raw/` or `../shared/data/`. Without them the first cell stops and
+# says what to build or fetch.
 # **Outputs.** `reports/figures/validation/fig_validation_*`,
 # `reports/tables/validation/tab_validation_*` (see `reports/OUTPUTS.md`).
-# **Run time.** About 30-40 s (the panel build beforehand: about 10 s).
+# **Run time.** About a minute (the panel build beforehand: a few minutes).
 
 # %% tags=["parameters"]
 data_source = "cius_county"  # the processed CIUS county panel (real data only)
 icpsr_file = None  # ICPSR 33523 part 4; None: data/raw/ucr_icpsr_county, else the shared copy
 sbi_folder = None  # folder of CrimeDataByCounty<year>.csv; None: data/raw, else the shared copy
-year = 2010  # the ICPSR file's year
+year = 2010  # the first ICPSR year (outputs named without a year)
+agency_years = [2005, 2016]  # first and last year of the NC agency vs CIUS sheriff comparison
 nc_years = [2014, 2016]  # first and last year of the NC SBI comparison
 n_top = 20  # counties listed among those that differ most
 
@@ -56,9 +61,18 @@ from enforcement_crime.panels import data_banner, load_panel
 from enforcement_crime.sources import nc_sbi, ucr_icpsr_county
 
 # stops here (MissingRealData) naming what to build or fetch when a real input is absent
-inputs = validation.real_inputs(icpsr_file, sbi_folder, data_source)
+inputs = validation.real_inputs(
+    icpsr_file,
+    sbi_folder,
+    data_source,
+    icpsr_years=[2012],
+    panels=("nc_agency", "cius_sheriff"),
+)
 plots.use_style("paper")
-LABEL = "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS vs ICPSR 33523 (2010) and NC SBI RATES"
+LABEL = (
+    "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS vs ICPSR 33523 (2010) and 35019 (2012) "
+    "and NC SBI RATES; UCR AGENCY-YEAR FILES (KAPLAN) vs CIUS TABLE 10, NC"
+)
 log = reports.OutputLog(
     "validation", "notebooks/validation/01-compare-crime-sources.py", False, LABEL
 )
@@ -72,7 +86,8 @@ data_banner(cius)
 # county codes repaired with the panels' rules.
 
 # %%
-icpsr, icpsr_accounting = validation.icpsr_counties(ucr_icpsr_county.load(inputs["icpsr"]))
+icpsr_raw = {year: ucr_icpsr_county.load(inputs["icpsr"])}
+icpsr, icpsr_accounting = validation.icpsr_counties(icpsr_raw[year])
 display(icpsr_accounting)
 cius_year = cius[cius["year"] == year]
 pairs = validation.compare_values(cius_year, icpsr, carry=("state_fips", "state", "county_name"))
@@ -171,6 +186,86 @@ log.table(
     description=f"The {n_top} counties whose CIUS and ICPSR index counts differ most, {year}, with their diagnostics",
 )
 top[columns]
+
+# %% [markdown]
+# ## 1b. 2012, and the two years side by side
+# The same comparison for 2012 (ICPSR 35019, whose `INDEX`/`MODINDX` columns
+# hold violent and property crime; the loader reads them so): status counts,
+# agreement, figure, diagnostic flags and the counties that differ most. Then
+# the agreement statistics of both years in columns, with the change from
+# 2010 to 2012.
+
+# %%
+second_year = 2012  # fixed: the output names of this section say 2012
+icpsr_raw[second_year] = ucr_icpsr_county.load(inputs["icpsr_by_year"][second_year])
+years_pairs, years_accounting = validation.compare_icpsr_years(
+    cius, icpsr_raw, carry=("state_fips", "state", "county_name")
+)
+display(years_accounting)
+pairs_2012 = years_pairs[years_pairs["year"] == second_year].drop(columns="year")
+log.table(
+    validation.status_counts(pairs_2012),
+    "tab_validation_icpsr_status_2012",
+    description="Counties by comparison status and offense group, CIUS vs ICPSR 2012",
+)
+summary_2012 = validation.agreement_summary(pairs_2012)
+log.table(
+    summary_2012,
+    "tab_validation_icpsr_agreement_2012",
+    description="Agreement of CIUS and ICPSR county counts, 2012",
+)
+for r in summary_2012.itertuples():
+    log.value(f"icpsr_2012_{r.group}_corr_log", r.corr_log)
+    log.value(f"icpsr_2012_{r.group}_median_ratio", r.median_ratio)
+    log.value(f"icpsr_2012_{r.group}_share_within_10pct", r.share_within_10pct)
+summary_2012
+
+# %%
+fig, drawn_2012 = validation.agreement_figure(
+    pairs_2012,
+    labels=("CIUS approximation", "ICPSR 35019"),
+    title="REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS vs ICPSR 35019: county counts 2012",
+)
+log.figure(fig, "fig_validation_cius_vs_icpsr_2012", drawn_2012, description="CIUS vs ICPSR county counts 2012: log-log scatter with 45-degree line, log-ratio distribution",
+           n_note=f"N = {drawn_2012['fips'].nunique():,} counties compared in at least one group")  # fmt: skip
+plt.show()
+
+# %%
+side = validation.side_by_side(years_pairs)
+log.table(
+    side,
+    "tab_validation_icpsr_years_side_by_side",
+    description="Agreement of CIUS and ICPSR county counts, 2010 and 2012 side by side (change: 2012 minus 2010)",
+)
+side
+
+# %% [markdown]
+# Why counties differ in 2012: the same diagnostic flags and the counties
+# that differ most, from the 2012 CIUS tables and ICPSR file.
+
+# %%
+icpsr_2012, _ = validation.icpsr_counties(icpsr_raw[second_year])
+composition_2012 = validation.cius_composition(cius[cius["year"] == second_year])
+agencies_2012, crosswalk_2012 = validation.cius_agency_rows(second_year)
+facts_2012 = validation.agency_facts(agencies_2012, crosswalk_2012, composition_2012)
+diagnostics_2012 = validation.county_diagnostics(composition_2012, icpsr_2012, facts_2012)
+flags_2012 = validation.flag_summary(pairs_2012, diagnostics_2012)
+log.table(
+    flags_2012,
+    "tab_validation_icpsr_flags_2012",
+    description="CIUS vs ICPSR agreement by diagnostic flag (index crimes), 2012",
+)
+display(flags_2012)
+top_2012 = validation.largest_differences(pairs_2012, diagnostics_2012, n=n_top)
+top_columns = ["fips", "state", "county_name", "cius", "icpsr", "ratio", "difference",
+               "icpsr_coverage", "agency_gap", "unlisted_share", "largest_city_share",
+               "reasons"]  # fmt: skip
+log.table(
+    top_2012[top_columns],
+    "tab_validation_icpsr_largest_differences_2012",
+    description=f"The {n_top} counties whose CIUS and ICPSR index counts differ most, 2012, with their diagnostics",
+)
+top_2012[top_columns]
 
 # %% [markdown]
 # ## 2. CIUS vs NC SBI county rates, 2014-2016
@@ -272,6 +367,48 @@ nc_top[
         "reasons",
     ]
 ]
+
+# %% [markdown]
+# ## 3. The NC agency panel vs the CIUS sheriff panel
+# The county policing agencies of `nc_agency` (Kaplan's agency-year files:
+# every sheriff's office, and Gaston County PD) against the same agencies'
+# rows in `cius_sheriff` (CIUS Table 10), county-year by county-year and
+# offense by offense. The counts should be identical: both are the FBI's
+# Return A counts of the same agency. Charlotte-Mecklenburg PD is a Table 8
+# city, so Mecklenburg is left out on both sides; rape and violent crime are
+# compared before 2013 only (from 2013 CIUS prints the revised rape
+# definition, Kaplan's files the legacy one). Every cell that is not compared
+# is counted by reason.
+
+# %%
+agency_pairs = validation.agency_vs_cius_sheriff(
+    load_panel("nc_agency"),
+    load_panel("cius_sheriff"),
+    years=range(agency_years[0], agency_years[-1] + 1),
+)
+agency_table = validation.agreement_by_offense(agency_pairs).reset_index()
+log.table(
+    agency_table,
+    "tab_validation_nc_agency_vs_cius_sheriff",
+    description=f"NC agency panel vs CIUS sheriff panel, same agencies, {agency_years[0]}-{agency_years[-1]}: cells compared and identical, by offense",
+)
+for r in agency_table.itertuples():
+    log.value(f"nc_agency_{r.offense}_share_identical", r.share_identical)
+agency_table
+
+# %% [markdown]
+# The compared cells whose counts differ.
+
+# %%
+agency_differ = agency_pairs[
+    (agency_pairs["status"] == "compared") & ~agency_pairs["identical"]
+].sort_values(["year", "fips", "offense"])
+log.table(
+    agency_differ,
+    "tab_validation_nc_agency_differences",
+    description=f"The cells where the NC agency panel and the CIUS sheriff panel differ, {agency_years[0]}-{agency_years[-1]}",
+)
+agency_differ
 
 # %%
 print(log.finish())

@@ -25,6 +25,7 @@ def test_builtin_panels_are_the_modules_of_panel_modules():
         "cius_sheriff_balanced",
         "kaplan_county",
         "icpsr_county",
+        "icpsr_arrests",
         "city_sc",
         "nc_county",
         "nc_agency",

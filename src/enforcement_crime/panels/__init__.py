@@ -6,8 +6,9 @@ output made from the panel carries) (:mod:`~enforcement_crime.panels.load`).
 
 Building: one module per panel (``cius_county``, ``cius_county_constant``,
 ``cius_sheriff``, ``cius_sheriff_balanced``, ``kaplan_county``,
-``icpsr_county``, ``city_sc``, ``nc_county``, ``nc_agency``), each declaring a
-:class:`~enforcement_crime.panels.spec.PanelSpec` whose build function takes a
+``icpsr_county``, ``icpsr_arrests``, ``city_sc``, ``nc_county``, ``nc_agency``),
+each declaring a :class:`~enforcement_crime.panels.spec.PanelSpec` whose build
+function takes a
 :class:`~enforcement_crime.panels.context.BuildContext`. The registry
 (:mod:`~enforcement_crime.panels.registry`) lists those modules in one explicit
 tuple (``PANEL_MODULES``); ``data build`` (:mod:`~enforcement_crime.panels.runner`)

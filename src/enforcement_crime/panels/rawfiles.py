@@ -65,6 +65,13 @@ SOURCES: dict[str, SourceInfo] = {
     "ucr_icpsr_county": SourceInfo(
         "ucr_icpsr_county", True, ("*.txt", "*.dat", "*.tsv", "*.dta"), "ICPSR county UCR"
     ),
+    # fixed-width files are read with the layout*.csv beside them (not a pattern: not a year)
+    "ucr_icpsr_arrests": SourceInfo(
+        "ucr_icpsr_arrests",
+        True,
+        ("*.txt", "*.dat", "*.asc", "*.rda", "*.RData"),
+        "ICPSR county UCR arrests (part 1)",
+    ),
 }
 
 #: where each source's real copy sits under ``../shared/data`` (for ``--shared``)
@@ -88,6 +95,10 @@ SHARED_LAYOUT: dict[str, tuple[str, ...]] = {
     "ucr_kaplan_agency": (
         "kaplan_ucr_nc_agencies_2000_2016/offenses_north_carolina_2000_2016.csv",
         "kaplan_ucr_nc_agencies_2000_2016/leoka_north_carolina_2000_2016.csv",
+    ),
+    "ucr_icpsr_arrests": (
+        "icpsr_county_ucr_arrests_2000_2012/*-0001-Data.txt",
+        "icpsr_county_ucr_arrests_2000_2012/*-0001-Data.rda",
     ),
 }
 

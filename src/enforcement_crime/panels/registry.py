@@ -45,6 +45,7 @@ PANEL_MODULES: tuple[str, ...] = (
     "cius_county_constant",
     "cius_sheriff",
     "cius_sheriff_balanced",
+    "icpsr_arrests",
     "icpsr_county",
     "kaplan_county",
     "nc_agency",

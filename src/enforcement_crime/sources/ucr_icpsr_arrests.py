@@ -69,6 +69,7 @@ __all__ = [
     "ARRESTS_PART",
     "STUDY_YEARS",
     "ALIASES",
+    "SHA256",
     "load",
     "read_layout",
     "fetch",
@@ -110,6 +111,23 @@ STUDY_YEARS: dict[int, int] = {
     33523: 2010,
     34582: 2011,
     35019: 2012,
+}
+
+#: sha256 of ICPSR's data files (file name -> hex digest), as listed in
+#: ``../shared/data/icpsr_county_ucr_arrests_2000_2012/PROVENANCE.md`` (the 2010 and
+#: 2012 ``.rda`` files are those whose MD5s match ICPSR's manifests)
+SHA256: dict[str, str] = {
+    "03451-0001-Data.txt": "464c065acf0970af4380d89d5beb6a9c22e9488569ece7d86c7cbed310b63866",
+    "03721-0001-Data.txt": "d1253bed67045cf6af6ad6742c0d3ae826118e0f8b7f405956770bf02ea7101a",
+    "04009-0001-Data.txt": "bbb21b4e4f56489c5098d9b68920fe34cc511e98d6c8b68ae8084370cefe5d49",
+    "04360-0001-Data.txt": "1de30394611010b83a394311ec181bd031addb6f439dd3f0e344c940a2e80623",
+    "04466-0001-Data.txt": "3dff04252e66ff13352d05b215eafd0d30ddfe9440c35a2b207c703812466f15",
+    "04717-0001-Data.txt": "58dbd436587aee19412079c254540583c4a7054354d7f47e1aabe944ae2c2008",
+    "23780-0001-Data.txt": "ab677249abf03787089778d5f7eee164daa45ce45c91f5a57fa129d37a76d60c",
+    "25114-0001-Data.txt": "988064b3575db8fb977152161538c65efbc84719598e33929f393eb3cf5202da",
+    "27644-0001-Data.txt": "ed3d86556f44e18ea022693d138cf2c748ad57dd131f31dc1ed4e7b838eac8da",
+    "33523-0001-Data.rda": "592bc02eb549d3f575e809d3d350ab2b69de23f5ec0624586cc302be48386122",
+    "35019-0001-Data.rda": "5568aca7c19c284210e7fbea861a971b35754af0275c4173bcc137bde377d61c",
 }
 
 #: our alias -> the layout's variable

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,13 @@ WITHIN = 0.10
 
 _ICPSR_FILE = "33523-0004-Data.rda"
 
+#: ICPSR county offenses files (part 4) the validation knows by year: the folder of
+#: ``../shared/data`` and the file name (also looked for in ``data/raw/ucr_icpsr_county``)
+ICPSR_OFFENSE_FILES: dict[int, tuple[str, str]] = {
+    2010: ("icpsr_county_ucr_2010", _ICPSR_FILE),
+    2012: ("icpsr_county_ucr_2012", "35019-0004-Data.tsv"),
+}
+
 
 class MissingRealData(FileNotFoundError):
     """A real input of the validation is absent; the message says how to build or fetch it."""
@@ -32,11 +39,34 @@ class MissingRealData(FileNotFoundError):
 # --------------------------------------------------------------------------------------
 
 
+def icpsr_file_for(year: int) -> Path:
+    """Where the ICPSR county offenses file of ``year`` is expected (it may be absent).
+
+    ``data/raw/ucr_icpsr_county/<file>`` when present, else the shared copy
+    ``<shared>/<folder>/<file>`` (:data:`ICPSR_OFFENSE_FILES`).
+
+    Raises
+    ------
+    KeyError
+        A year the validation has no ICPSR file name for.
+    """
+    if year not in ICPSR_OFFENSE_FILES:
+        raise KeyError(
+            f"no ICPSR county offenses file known for {year}; known years: "
+            f"{sorted(ICPSR_OFFENSE_FILES)} (pass the file itself instead)"
+        )
+    folder, name = ICPSR_OFFENSE_FILES[year]
+    own = config.raw_dir("ucr_icpsr_county") / name
+    return own if own.is_file() else config.shared_data_dir() / folder / name
+
+
 def real_inputs(
     icpsr_file: str | Path | None = None,
     sbi_folder: str | Path | None = None,
     panel: str = "cius_county",
-) -> dict[str, Path]:
+    icpsr_years: Sequence[int] = (),
+    panels: Sequence[str] = (),
+) -> dict:
     """Locate the real files the validation needs; raise naming every absent one.
 
     Parameters
@@ -51,11 +81,17 @@ def real_inputs(
         ``<shared>/nc_sbi_county_rates``.
     panel : str
         The processed CIUS panel (``data/processed/<panel>.parquet``).
+    icpsr_years : sequence of int
+        Further years whose ICPSR county offenses file is needed besides
+        2010's (e.g. ``[2012]``), located by :func:`icpsr_file_for`.
+    panels : sequence of str
+        Further processed panels needed (e.g. ``["nc_agency", "cius_sheriff"]``).
 
     Returns
     -------
     dict
-        ``{"icpsr": path, "sbi": folder, "panel": parquet path}``.
+        ``{"icpsr": path, "sbi": folder, "panel": parquet path, "icpsr_by_year":
+        {2010: path, <year>: path, ...}, "panels": {name: parquet path}}``.
 
     Raises
     ------
@@ -94,12 +130,33 @@ def real_inputs(
             f"`python -m enforcement_crime data build --shared {panel}` (or `make data` with the "
             "CIUS, LEAIC and Census files in data/raw)"
         )
+    by_year = {2010: icpsr}
+    for y in icpsr_years:
+        if int(y) == 2010:
+            continue
+        path = icpsr_file_for(int(y))
+        by_year[int(y)] = path
+        if not path.is_file():
+            problems.append(
+                f"ICPSR county file of {y} ({path.name}) is absent from data/raw/ucr_icpsr_county "
+                f"and {path.parent}: download it (free ICPSR login, "
+                "https://www.icpsr.umich.edu/web/NACJD/series/57) or provide the shared copies"
+            )
+    others = {}
+    for name in panels:
+        others[name] = config.processed_dir() / f"{name}.parquet"
+        if not others[name].is_file():
+            problems.append(
+                f"panel {name!r} is not built ({others[name]} absent): run "
+                f"`python -m enforcement_crime data build --shared {name}`"
+            )
     if problems:
         raise MissingRealData(
             "the validation notebook compares REAL data only and cannot run:\n- "
             + "\n- ".join(problems)
         )
-    return {"icpsr": icpsr, "sbi": sbi, "panel": parquet}
+    return {"icpsr": icpsr, "sbi": sbi, "panel": parquet, "icpsr_by_year": by_year,
+            "panels": others}  # fmt: skip
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -387,4 +444,119 @@ def agreement_summary(
     for key, g in pairs.groupby(by, sort=False, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
         rows.append({**dict(zip(by, key, strict=True)), **_agreement(g, ln, rn)})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------
+# several years side by side
+# --------------------------------------------------------------------------------------
+
+#: statistics of :func:`agreement_summary` shown side by side by :func:`side_by_side`
+SIDE_BY_SIDE: tuple[str, ...] = (
+    "units",
+    "compared",
+    "corr_log",
+    "median_ratio",
+    "ratio_q25",
+    "ratio_q75",
+    "share_within_10pct",
+    "share_below_90pct",
+    "share_above_110pct",
+    "ratio_of_sums",
+)
+
+
+def compare_icpsr_years(
+    cius: pd.DataFrame,
+    icpsr_by_year: Mapping[int, pd.DataFrame],
+    carry: Sequence[str] = ("state_fips", "state", "county_name"),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pair the CIUS county panel with the ICPSR county file of each year, county by county.
+
+    Parameters
+    ----------
+    cius : pandas.DataFrame
+        The CIUS county panel (every year; the years of ``icpsr_by_year`` are taken).
+    icpsr_by_year : mapping of int to DataFrame
+        One :func:`enforcement_crime.sources.ucr_icpsr_county.load` output
+        per year, keyed by its year (each checked against the frame's ``year``).
+    carry : sequence of str
+        Columns of the panel kept in the pairs (as :func:`compare_values`).
+
+    Returns
+    -------
+    pairs : pandas.DataFrame
+        :func:`compare_values` output keyed by ``(fips, year)``: every county
+        of either source in each year, with its status.
+    accounting : pandas.DataFrame
+        :func:`icpsr_counties` accounting of each year, with a ``year`` column first.
+
+    Raises
+    ------
+    ValueError
+        No year given, or a frame whose ``year`` is not its key.
+    """
+    if not icpsr_by_year:
+        raise ValueError("compare_icpsr_years: no ICPSR year given")
+    counties, accounting = [], []
+    for year, raw in sorted(icpsr_by_year.items()):
+        got = sorted(int(y) for y in raw["year"].dropna().unique())
+        if got != [int(year)]:
+            raise ValueError(
+                f"compare_icpsr_years: the frame given for {year} holds year(s) {got} "
+                f"({raw.attrs.get('source_file', 'in memory')})"
+            )
+        c, acc = icpsr_counties(raw)
+        counties.append(c)
+        accounting.append(acc.assign(year=int(year))[["year", *acc.columns]])
+    _require(cius, ["fips", "year"], "compare_icpsr_years (cius)")
+    years = sorted(int(y) for y in icpsr_by_year)
+    left = cius[cius["year"].isin(years)]
+    pairs = compare_values(
+        left, pd.concat(counties, ignore_index=True), keys=("fips", "year"), carry=carry
+    )
+    return pairs, pd.concat(accounting, ignore_index=True)
+
+
+def side_by_side(
+    pairs: pd.DataFrame,
+    names: tuple[str, str] = ("cius", "icpsr"),
+    statistics: Sequence[str] = SIDE_BY_SIDE,
+) -> pd.DataFrame:
+    """The agreement statistics of each year in columns, side by side, per group.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        :func:`compare_values` output with a ``year`` key (e.g. from
+        :func:`compare_icpsr_years`).
+    names : (str, str)
+        The two sources' value columns.
+    statistics : sequence of str
+        Columns of :func:`agreement_summary` to show (default :data:`SIDE_BY_SIDE`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group, statistic``, one column per year (named by the year as a
+        string) and, with two years or more, ``change`` (last year minus first
+        year). Each cell is :func:`agreement_summary` of that year and group.
+    """
+    _require(pairs, ["year", "group"], "side_by_side")
+    summary = agreement_summary(pairs, by=("year", "group"), names=names)
+    missing = [c for c in statistics if c not in summary.columns]
+    if missing:
+        raise ValueError(f"side_by_side: unknown statistic(s) {missing}")
+    years = sorted(int(y) for y in summary["year"].unique())
+    groups = list(dict.fromkeys(pairs["group"]))
+    rows = []
+    for g in groups:
+        for stat in statistics:
+            rec = {"group": g, "statistic": stat}
+            for y in years:
+                cell = summary[(summary["year"] == y) & (summary["group"] == g)]
+                rec[str(y)] = float(cell[stat].iloc[0]) if len(cell) else np.nan
+            if len(years) > 1:
+                rec["change"] = rec[str(years[-1])] - rec[str(years[0])]
+            rows.append(rec)
     return pd.DataFrame(rows)
