@@ -302,12 +302,12 @@ def test_an_interrupt_while_writing_leaves_the_folder_as_it_was(built, monkeypat
     real = manifest._write_temps
     calls = []
 
-    def interrupted(df, m, path):
+    def interrupted(df, m, path, *rest):
         calls.append(path.name)
         if len(calls) == 3:  # two panels written aside, the third cut short
             path.with_name(f".{path.name}.cut.tmp").write_bytes(b"half a file")
             raise KeyboardInterrupt
-        return real(df, m, path)
+        return real(df, m, path, *rest)
 
     monkeypatch.setattr(manifest, "_write_temps", interrupted)
     with pytest.raises(KeyboardInterrupt):
@@ -353,8 +353,9 @@ def test_write_panel_replaces_atomically(tmp_path, monkeypatch):
 
     monkeypatch.setattr(manifest.os, "replace", spy)
     path = manifest.write_panel(df, "x", m, folder=tmp_path, validate=False)
-    assert replaced == ["x.parquet", "x.json"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.json", "x.parquet"]
+    assert [n for n in replaced if n != manifest.JOURNAL_NAME] == ["x.parquet", "x.json"]
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name != manifest.LOCK_NAME)
+    assert left == ["x.json", "x.parquet"]  # no journal, no temporary or backup file
     assert len(pd.read_parquet(path)) == len(df)
 
 

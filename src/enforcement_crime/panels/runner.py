@@ -14,11 +14,16 @@ The steps, in order (nothing is written before the last):
    (:func:`~enforcement_crime.panels.manifest.write_panels`), then all files
    are written under temporary names and renamed into place.
 
-A failed or interrupted build leaves ``data/processed/`` byte-identical.
+A failed or interrupted build (exception, Ctrl-C, SIGTERM, SIGHUP) leaves
+``data/processed/`` byte-identical; one killed outright (SIGKILL, power loss)
+leaves a rename journal that the next ``data build`` or ``data status`` rolls
+back (:func:`~enforcement_crime.panels.manifest.recover`). A build holds the
+folder's lock: a second build of the same folder meanwhile is refused.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -26,7 +31,12 @@ from enforcement_crime import config
 from enforcement_crime.panels import registry
 from enforcement_crime.panels.common import TIMING_ABSENT_NOTE
 from enforcement_crime.panels.context import BuildContext, BuildOptions
-from enforcement_crime.panels.manifest import write_panels
+from enforcement_crime.panels.manifest import (
+    build_lock,
+    recover,
+    signals_as_interrupts,
+    write_panels,
+)
 from enforcement_crime.panels.rawfiles import SOURCES, checksum_states, files_for
 
 __all__ = ["BuildError", "RawChecksumError", "check_raw", "build"]
@@ -160,6 +170,18 @@ def build(
         A bad option, an unknown panel or a missing raw folder (nothing written).
     BuildError, InputError, PanelSchemaError, ManifestError
         A build step failed; ``folder`` is unchanged.
+    BuildLockedError
+        Another build is writing ``folder`` (nothing written).
+    BuildInterrupted
+        SIGTERM or SIGHUP arrived (as ``KeyboardInterrupt`` on Ctrl-C):
+        ``folder`` holds its last complete set of panels.
+
+    Notes
+    -----
+    The build holds the lock of ``folder`` from start to end (when the
+    folder exists; else from its first write) and first repairs a
+    half-written set a killed build left there
+    (:func:`~enforcement_crime.panels.manifest.recover`).
     """
     options = BuildOptions(
         coverage_rule=coverage_rule,
@@ -179,6 +201,26 @@ def build(
         raise ValueError(f"raw-data folder {raw} does not exist (given with --raw)")
     wanted = explicit or list(known)
 
+    target = Path(folder) if folder is not None else config.processed_dir()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(signals_as_interrupts())
+        if target.is_dir():  # refuse a concurrent build before the long part; repair a killed one
+            stack.enter_context(build_lock(target))
+            recover(target, out=out)
+        return _build(wanted, explicit, known, options, raw, shared, out, folder)
+
+
+def _build(
+    wanted: list[str],
+    explicit: list[str],
+    known: dict,
+    options: BuildOptions,
+    raw: Path | None,
+    shared: bool,
+    out: Callable[[str], None],
+    folder: Path | None,
+) -> dict[str, Path]:
+    """The steps of :func:`build` after its options were checked (see there)."""
     files = {s: files_for(s, raw, shared) for s in SOURCES}
     ctx = BuildContext(files=files, options=options, out=out)
     where = config.shared_data_dir() if shared else (raw or config.raw_dir())
@@ -193,7 +235,7 @@ def build(
     skipped = [p for p in wanted if p not in buildable]
 
     used_sources = sorted({s for p in buildable for s in known[p].sources_used()})
-    raw_notes = check_raw(files, used_sources, accept_changed=accept_changed_raw, out=out)
+    raw_notes = check_raw(files, used_sources, accept_changed=options.accept_changed_raw, out=out)
 
     built = {name: ctx.panel(name) for name in buildable}
     items = []
