@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         readme_summary,
         summarise,
     )
+    from enforcement_crime.fileio import atomic_write, atomic_write_text
     from enforcement_crime.synthetic import GENERATOR_VERSION
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         seeds = [s for s in seeds if s not in keep]
         print(f"resuming: {len(keep)} seeds already in {rows_path}, {len(seeds)} to run")
     if not args.table_only:
-        settings_path.write_text(json.dumps(settings, indent=1) + "\n")
+        atomic_write_text(settings_path, json.dumps(settings, indent=1) + "\n")
 
     print(
         f"SYNTHETIC DATA (built-in panel, generator v{GENERATOR_VERSION}, preset 'null': true effect 0)"
@@ -185,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         for i, frame in enumerate(tqdm(results, total=len(seeds), desc="seeds", unit="seed"), 1):
             new.append(frame)
             if i % args.save_every == 0:
-                pd.concat([*done, *new], ignore_index=True).to_csv(rows_path, index=False)
+                part = pd.concat([*done, *new], ignore_index=True)
+                atomic_write(rows_path, lambda tmp, part=part: part.to_csv(tmp, index=False))
     wall = time.perf_counter() - t0
 
     rows = pd.concat([*done, *new], ignore_index=True)
@@ -193,9 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = rows.sort_values(["seed"], kind="stable").sort_values(
         "design", key=lambda s: s.map(order), kind="stable"
     )
-    rows.to_csv(rows_path, index=False)
+    atomic_write(rows_path, lambda tmp: rows.to_csv(tmp, index=False))
     summary = summarise(rows)
-    summary.to_csv(args.out / "size_table.csv", index=False)
+    atomic_write(args.out / "size_table.csv", lambda tmp: summary.to_csv(tmp, index=False))
     joint = all_outcomes_reject(rows)
     timing = _timing(rows)
     n_seeds = rows["seed"].nunique()
@@ -227,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         wall_line = (
             f"Wall time of this run: {wall:.0f} s for {len(seeds)} new seeds on {args.n_jobs} jobs."
         )
-        settings_path.write_text(json.dumps({**settings, "wall_line": wall_line}, indent=1) + "\n")
+        atomic_write_text(
+            settings_path, json.dumps({**settings, "wall_line": wall_line}, indent=1) + "\n"
+        )
     else:
         wall_line = (
             settings.get("wall_line", "") + " Tables rebuilt from size_rows.csv (no new seeds)."
@@ -243,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         print("README.md: size summary written")
     md = (f"{header}{table}\n\n## Seeds in which a test rejects for every outcome at once\n\n{joint_md}\n\n"
           f"## Seconds per seed (one process)\n\n{timing_md}\n\n{wall_line}\n")  # fmt: skip
-    (args.out / "size_table.md").write_text(md)
+    atomic_write_text(args.out / "size_table.md", md)
 
     print(table)
     print()

@@ -81,6 +81,7 @@ __all__ = [
     "check_panel",
     "write_panel",
     "write_panels",
+    "write_files",
     "read_manifest",
     "BuildLockedError",
     "BuildInterrupted",
@@ -669,6 +670,55 @@ def write_panels(
             raise
         _swap(pairs, generation)
     return {name: folder / f"{name}.parquet" for name in names}
+
+
+def write_files(writers: dict[Path, Callable[[Path], object]]) -> list[Path]:
+    """Write files of one folder as one transaction, as :func:`write_panels` writes a panel's files.
+
+    Parameters
+    ----------
+    writers : dict of Path to callable
+        ``{final path: write}``; ``write(temp)`` must create the temporary
+        file given (e.g. ``lambda p: p.write_text(text)``). Every final path
+        must be in one folder.
+
+    Returns
+    -------
+    list of Path
+        The final paths, in order.
+
+    Notes
+    -----
+    Under the folder's lock every file is written aside and flushed, then
+    all are renamed through the journal: an exception, Ctrl-C, SIGTERM or
+    SIGHUP leaves every old file as it was; after SIGKILL the next
+    :func:`recover` of that folder puts them back.
+    """
+    finals = [Path(p) for p in writers]
+    folders = {p.parent for p in finals}
+    if len(folders) != 1:
+        raise ValueError(f"write_files: the files are in several folders: {sorted(folders)}")
+    folder = folders.pop()
+    folder.mkdir(parents=True, exist_ok=True)
+    with signals_as_interrupts(), build_lock(folder):
+        recover(folder, out=None)
+        pairs: list[tuple[Path, Path]] = []
+        try:
+            for final, write in zip(finals, writers.values(), strict=True):
+                tmp = temp_name(final)
+                pairs.append((tmp, final))
+                write(tmp)
+                if not tmp.is_file():
+                    raise OSError(f"writing {final}: the writer did not create {tmp}")
+                fsync_file(tmp)
+            _pause_point("temps")
+        except BaseException:
+            with _signals_blocked():
+                for tmp, _ in pairs:
+                    tmp.unlink(missing_ok=True)
+            raise
+        _swap(pairs)
+    return finals
 
 
 def _swap(pairs: list[tuple[Path, Path]], generation: str = "") -> None:
