@@ -84,6 +84,39 @@ def _settings(args, generator_version: str) -> dict:
             "source_sha256": _source_hash(), "pretrends": args.pretrends}  # fmt: skip
 
 
+def _bad_argument(args) -> str | None:
+    """The first argument that cannot work, as one line naming it and what is expected; else None."""
+    cpus = os.cpu_count() or 1
+    if args.seeds < 1:
+        return f"--seeds must be at least 1, got {args.seeds}"
+    if args.first_seed < 0 or args.first_seed + args.seeds > 2**32:
+        return (
+            f"--first-seed must be 0 or more (numpy seeds are non-negative) and first-seed + seeds "
+            f"at most 2**32, got --first-seed {args.first_seed}"
+        )
+    if args.n_jobs == 0 or args.n_jobs < -cpus:
+        return f"--n-jobs must be 1 or more (or -1 for every CPU, -2 for all but one ...), got {args.n_jobs}"
+    if args.n_boot < 1:
+        return (
+            f"--n-boot must be at least 1 wild bootstrap draw (notebooks: 999), got {args.n_boot}"
+        )
+    if args.n_perm < 1:
+        return f"--n-perm must be at least 1 permutation (notebooks: 199), got {args.n_perm}"
+    if args.save_every < 1:
+        return f"--save-every must be at least 1 seed, got {args.save_every}"
+    out = args.out
+    if out.exists() and not out.is_dir():
+        return f"--out must be a folder (it gets size_rows.csv, size_settings.json, ...); {out} is a file"
+    for parent in (out, *out.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                return f"--out {out}: {parent} is a file, not a folder"
+            if not os.access(parent, os.W_OK):
+                return f"--out {out}: {parent} is not writable"
+            break
+    return None
+
+
 def _timing(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean seconds per seed: drawing the panel, and each design (opening it and all its fits)."""
     per = rows.drop_duplicates(["seed", "design"])
@@ -128,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readme", action="store_true",
                         help="write the summary into README.md between the size-summary markers")  # fmt: skip
     args = parser.parse_args(argv)
-    if args.seeds < 1:
-        parser.error("--seeds must be at least 1")
+    bad = _bad_argument(args)
+    if bad:  # one line, before anything is written
+        print(f"size_study.py: {bad}", file=sys.stderr)
+        return 2
 
     from joblib import Parallel, delayed
     from tqdm import tqdm
