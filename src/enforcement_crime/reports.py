@@ -702,6 +702,14 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
         "are marked SYNTHETIC DATA: they are not results of any study.",
         "",
     ]
+    failed = [r for r in records if str(r.get("status", "ok")).startswith("FAILED")]
+    if failed:
+        lines += [
+            "**FAILED runs** (their sections below list only what the failed run wrote before it "
+            "stopped; none of it is a result): "
+            + "; ".join(f"`{r['notebook']}` ({r['status']})" for r in failed),
+            "",
+        ]
     covered: set[str] = set()
     for rec in sorted(records, key=lambda r: r["notebook"]):
         src = root / rec["notebook"]
@@ -718,6 +726,14 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
             + (" (SYNTHETIC DATA)" if rec.get("synthetic") else "")
             + ".",
             "",
+            *(
+                [
+                    f"**{rec['status']}**: the outputs below are partial (written before the failure).",
+                    "",
+                ]
+                if rec in failed
+                else []
+            ),
             "| output | kind | files | what it shows |",
             "|---|---|---|---|",
         ]
