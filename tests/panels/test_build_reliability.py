@@ -139,6 +139,35 @@ def test_absent_timing_is_still_optional(tmp_path, raw_from_fixtures):
     assert m.rules["timing"].startswith("not available (treatment timing inputs absent)")
 
 
+@pytest.mark.parametrize(
+    ("absent", "empty", "filled"),
+    [
+        ("secure_communities", ["sc_activation_date"], "g287_start"),
+        ("g287", ["g287_start", "g287_end"], "sc_activation_date"),
+    ],
+)
+def test_one_timing_source_without_the_other_is_said_in_the_manifest(
+    tmp_path, raw_with_timing, absent, empty, filled
+):
+    shutil.rmtree(raw_with_timing / absent)
+    lines: list[str] = []
+    written = commands.build(
+        ["cius_county"],
+        raw=raw_with_timing,
+        folder=tmp_path / "p",
+        min_population=100_000,
+        accept_changed_raw=True,
+        out=lines.append,
+    )
+    panel = pd.read_parquet(written["cius_county"])
+    assert all(panel[c].isna().all() for c in empty) and panel[filled].notna().any()
+    rule = read_manifest(written["cius_county"]).rules["timing"]
+    what = {"secure_communities": "SC activation dates", "g287": "287(g) agreements"}[absent]
+    assert f"no {what} file was present" in rule and empty[0] in rule
+    assert not rule.startswith("panels.timing.county_timing: SC activation month")
+    assert any(ln.startswith("WARNING timing") and what in ln for ln in lines)
+
+
 def test_broken_required_input_names_the_file(built, monkeypatch, capsys):
     raw, out = built
     before = _snapshot(out)
