@@ -8,8 +8,10 @@ by a first good build; after each failed build its bytes must be unchanged.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -523,3 +525,36 @@ def test_every_data_option_has_help():
             if action.dest in ("help", "action"):
                 continue
             assert action.help, f"{p.prog}: {action.option_strings or action.dest} has no help"
+
+
+@pytest.mark.parametrize(
+    ("err", "words"),
+    [
+        (errno.ENOSPC, "No space left on device"),
+        (errno.EROFS, "Read-only file system"),
+    ],
+    ids=["disk-full", "read-only"],
+)
+def test_a_write_failure_ends_in_one_line_and_keeps_the_folder(
+    built, monkeypatch, capsys, err, words
+):
+    raw, out = built
+    before = _snapshot(out)
+    real = manifest._write_temps
+    calls = []
+
+    def fails_on_second_panel(df, m, path, *rest):
+        calls.append(path.name)
+        if len(calls) == 2:
+            path.with_name(f".{path.name}.1-0123abcd.tmp").write_bytes(b"PAR")  # cut short
+            raise OSError(err, os.strerror(err), str(path))
+        return real(df, m, path, *rest)
+
+    monkeypatch.setattr(manifest, "_write_temps", fails_on_second_panel)
+    assert _cli(raw, out, monkeypatch=monkeypatch) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err
+    assert lines[0].startswith("data build: FAILED") and words in lines[0]
+    assert str(out) in lines[0]  # the file that could not be written
+    assert _snapshot(out) == before

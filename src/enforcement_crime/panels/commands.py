@@ -352,6 +352,15 @@ def main(argv: list[str] | None = None) -> int:
     except BuildLockedError as exc:
         print(f"data build: REFUSED, nothing was written: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # disk full, read-only folder, permissions: every old file kept
+        what = exc.strerror or str(exc) or type(exc).__name__
+        where = f": {exc.filename}" if exc.filename else ""
+        print(
+            f"data build: FAILED ({what}{where}); the processed folder holds its last complete "
+            "set of panels (see `data status`)",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP as BuildInterrupted
         signum = getattr(exc, "signum", 2)
         print(

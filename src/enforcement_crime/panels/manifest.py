@@ -543,6 +543,8 @@ def recover(
     done: list[str] = []
     if not folder.is_dir():
         return done
+    if not (folder / JOURNAL_NAME).exists() and not _stray_temps(folder):
+        return done  # nothing to repair (and no lock needed: a read-only folder stays readable)
     with build_lock(folder):
         journal = folder / JOURNAL_NAME
         if journal.exists():
