@@ -57,6 +57,7 @@ __all__ = [
     "URLS",
     "SHA256",
     "MODEL_MAP",
+    "EARLIEST_DATE",
     "load",
     "load_roster",
     "load_oig_2009",
@@ -141,7 +142,13 @@ _UCR = ["ori", "agency_name", "agency_type_name", "state_abbr", "county_name"]
 # ---------------------------------------------------------------------------
 
 
+#: the earliest possible 287(g) date: section 287(g) was added to the INA by IIRIRA,
+#: enacted 30 September 1996 (no agreement, roster or list can predate it)
+EARLIEST_DATE = pd.Timestamp("1996-09-30")
+
+
 def _dates(s: pd.Series, path: Path, column: str, fmt: str = "%Y-%m-%d") -> pd.Series:
+    """Parse a date column; refuse a value that is not a date or lies outside 1996-09-30 .. today."""
     raw = s.astype("string").str.strip()
     out = pd.to_datetime(raw, format=fmt, errors="coerce")
     bad = out.isna() & raw.notna()
@@ -149,6 +156,16 @@ def _dates(s: pd.Series, path: Path, column: str, fmt: str = "%Y-%m-%d") -> pd.S
         raise SourceError(
             path,
             f"expected a date {fmt.replace('%', '')}, got {raw[bad].iloc[0]!r}",
+            row=s.index[bad.to_numpy()],
+            column=column,
+        )
+    today = pd.Timestamp.today().normalize()
+    bad = out.notna() & ((out < EARLIEST_DATE) | (out > today))
+    if bad.any():
+        raise SourceError(
+            path,
+            f"implausible 287(g) date {raw[bad].iloc[0]!r}: expected {EARLIEST_DATE.date()} "
+            f"(IIRIRA created 287(g)) to {today.date()} (today)",
             row=s.index[bad.to_numpy()],
             column=column,
         )

@@ -117,6 +117,25 @@ _NC_COUNTIES = (
 NC_COUNTY_FIPS: dict[str, str] = {name: f"37{2 * i + 1:03d}" for i, name in enumerate(_NC_COUNTIES)}
 
 
+#: the first year a crime report can be for: the FBI's Uniform Crime Reporting program,
+#: which the NC SBI reports under, began in 1930
+FIRST_YEAR = 1930
+
+
+def _check_year_window(year: pd.Series, raw: pd.Series, path: Path, column: str) -> None:
+    """Refuse a year before :data:`FIRST_YEAR` or after the current year, naming row and value."""
+    last = pd.Timestamp.today().year
+    bad = (year < FIRST_YEAR) | (year > last)
+    if bad.any():
+        raise SourceError(
+            path,
+            f"implausible year {raw[bad].iloc[0]!r}: expected {FIRST_YEAR} (the UCR program's "
+            f"first year) to {last} (this year)",
+            row=raw.index[bad.to_numpy()],
+            column=column,
+        )
+
+
 def load(path: str | Path) -> pd.DataFrame:
     """Read an NC SBI county export into one row per place and year.
 
@@ -178,6 +197,7 @@ def load(path: str | Path) -> pd.DataFrame:
             row=raw.index[bad.to_numpy()],
             column="year",
         )
+    _check_year_window(year, raw["year"], path, "year")
     values = {}
     for col in COLUMN_MAP:
         txt = raw[col].astype("string").str.strip().str.replace(",", "", regex=False)
@@ -269,6 +289,7 @@ def _rates_file(path: Path) -> pd.DataFrame:
             column="Year",
         )
     year = ytxt.astype("int64")
+    _check_year_window(year, raw["Year"], path, "Year")
     m = re.search(r"((?:19|20)\d\d)\D*$", path.stem)
     if m:
         bad = year != int(m.group(1))
