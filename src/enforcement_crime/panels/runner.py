@@ -6,7 +6,9 @@ The steps, in order (nothing is written before the last):
    an explicit raw folder that does not exist is an error;
 2. raw files found and compared with each source's sha256 registry
    (:func:`check_raw`): a MISMATCH stops the build unless
-   ``accept_changed_raw``; unregistered files are reported loudly;
+   ``accept_changed_raw``; unregistered files are reported loudly and
+   checked for completeness (expected key sets and row counts), an
+   incomplete one stopping the build the same way;
 3. every requested panel whose inputs are present is built in memory through
    the registry (:mod:`enforcement_crime.panels.registry`); a broken input
    stops the build naming the file;
@@ -37,7 +39,12 @@ from enforcement_crime.panels.manifest import (
     signals_as_interrupts,
     write_panels,
 )
-from enforcement_crime.panels.rawfiles import SOURCES, checksum_states, files_for
+from enforcement_crime.panels.rawfiles import (
+    SOURCES,
+    checksum_states,
+    completeness_problems,
+    files_for,
+)
 
 __all__ = ["BuildError", "RawChecksumError", "check_raw", "build"]
 
@@ -47,7 +54,7 @@ class BuildError(RuntimeError):
 
 
 class RawChecksumError(BuildError):
-    """A raw file's sha256 differs from its source's registry."""
+    """A raw file differs from its source's sha256 registry, or fails its completeness check."""
 
 
 def check_raw(
@@ -68,13 +75,21 @@ def check_raw(
     Raises
     ------
     RawChecksumError
-        A file differs from its registered sha256 and ``accept_changed`` is False.
+        A file differs from its registered sha256, or a file without a
+        matching registered sha256 fails its source's completeness check
+        (:func:`~enforcement_crime.panels.rawfiles.completeness_problems`),
+        and ``accept_changed`` is False.
     """
     notes: list[tuple[str, str]] = []
     mismatched: list[tuple[str, Path]] = []
+    incomplete: list[tuple[str, Path, str]] = []
     for source in sources:
         unregistered: list[Path] = []
-        for path, state in checksum_states(source, files.get(source, [])).items():
+        states = checksum_states(source, files.get(source, []))
+        unverified = [p for p, state in states.items() if state != "ok"]
+        for path, why in completeness_problems(source, unverified).items():
+            incomplete.append((source, path, why))
+        for path, state in states.items():
             if state == "MISMATCH":
                 mismatched.append((source, path))
             elif state == "unregistered":
@@ -92,16 +107,24 @@ def check_raw(
                 f"WARNING {len(unregistered)} raw file(s) of {source} have no registered sha256 and "
                 f"cannot be verified; used anyway: {shown}{more} (in {unregistered[0].parent})"
             )
-    if mismatched:
-        listing = "; ".join(f"{s}: {p}" for s, p in mismatched)
-        if not accept_changed:
-            raise RawChecksumError(
-                f"raw file(s) differ from the sha256 registry that `data status` checks: {listing}. "
-                "Replace them with the registered files (`data fetch`), or pass "
-                "--accept-changed-raw to build from them anyway (the manifests will say so)."
+    changed = "; ".join(f"{s}: {p}" for s, p in mismatched)
+    cut = "; ".join(f"{s}: {p}: {why}" for s, p, why in incomplete)
+    if (mismatched or incomplete) and not accept_changed:
+        parts = []
+        if mismatched:
+            parts.append(
+                f"raw file(s) differ from the sha256 registry that `data status` checks: {changed}"
             )
+        if incomplete:
+            parts.append(f"raw file(s) look incomplete: {cut}")
+        raise RawChecksumError(
+            ". ".join(parts) + ". Replace them with the registered, complete files "
+            "(`data fetch`), or pass --accept-changed-raw to build from them anyway (the "
+            "manifests will say so)."
+        )
+    if mismatched:
         out(
-            f"WARNING raw files differ from the sha256 registry, used (--accept-changed-raw): {listing}"
+            f"WARNING raw files differ from the sha256 registry, used (--accept-changed-raw): {changed}"
         )
         notes += [
             (
@@ -109,6 +132,12 @@ def check_raw(
                 f"raw file {p.name} ({s}) differs from the registered sha256 (used by --accept-changed-raw)",
             )
             for s, p in mismatched
+        ]
+    if incomplete:
+        out(f"WARNING raw files look incomplete, used (--accept-changed-raw): {cut}")
+        notes += [
+            (s, f"raw file {p.name} ({s}) looks incomplete: {why} (used by --accept-changed-raw)")
+            for s, p, why in incomplete
         ]
     return notes
 

@@ -657,3 +657,32 @@ def fetch(dest: str | Path | None = None, *, progress: bool = True) -> list[Path
     return fetch_all(
         {name: (url, SHA256[name]) for name, url in URLS.items()}, dest, progress=progress
     )
+
+
+#: data rows of the two files pinned in :data:`URLS` (the Deportation Data Project's roster
+#: at its pinned commit; the transcription of DHS OIG-10-63 App. E Table 3, agreements as of
+#: 28 Oct 2009); they carry no registered sha256 (see :data:`SHA256`), so a file cut at a
+#: line end is caught by its row count
+EXPECTED_ROWS: dict[str, int] = {
+    "pre2018-agreements-best-guess.csv": 229,
+    "historical-oig-2009.csv": 67,
+}
+
+
+def completeness(path: str | Path) -> str | None:
+    """Why a roster file of :data:`EXPECTED_ROWS` looks incomplete, or None.
+
+    Other files, and files the loader refuses anyway, give None (the loader's
+    own error names the problem).
+    """
+    path = Path(path)
+    want = EXPECTED_ROWS.get(path.name)
+    if want is None:
+        return None
+    try:
+        n = len(read_csv_lines(path))
+    except (SourceError, ValueError, OSError):
+        return None
+    if n == want:
+        return None
+    return f"{n} data rows where the file pinned in g287.URLS has {want} (cut short or edited?)"

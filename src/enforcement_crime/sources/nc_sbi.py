@@ -469,3 +469,49 @@ def fetch(dest: str | Path | None = None, *, progress: bool = True) -> list[Path
         f"  Put in:   {dest}/\n"
         "then run the command again."
     )
+
+
+def completeness(path: str | Path) -> str | None:
+    """Why an NC SBI export looks incomplete (its place x year grid has holes), or None.
+
+    An export (:func:`load`) covers each place it names in every year from
+    its first to its last year, with both the rate and the number rows; a
+    missing place-year-estimate row means a cut or filtered file. The county-rates
+    tables (one file per year, some counties legitimately absent: see
+    :func:`load_county_rates`) and files the loader refuses give None.
+    """
+    path = Path(path)
+    if path.name.startswith("CrimeDataByCounty"):
+        return None
+    try:
+        raw = read_csv_lines(path)
+        frame = load(path)
+    except (SourceError, ValueError, OSError):
+        return None
+    if "estimate" not in raw.columns or frame.empty:
+        return None
+    years = range(int(frame["year"].min()), int(frame["year"].max()) + 1)
+    places = sorted(frame["place"].unique())
+    have = set(
+        zip(
+            raw["geo_description"].astype(str).str.strip(),
+            pd.to_numeric(raw["year"], errors="coerce"),
+            raw["estimate"].astype(str).str.strip().str.lower(),
+            strict=True,
+        )
+    )
+    estimates = ["number", "rate"]  # an export gives both for every place and year
+    holes = [
+        f"{p} {y} {e}"
+        for p in sorted({p for p, _, _ in have})
+        for y in years
+        for e in estimates
+        if (p, y, e) not in have
+    ]
+    if not holes:
+        return None
+    return (
+        f"{len(holes)} of {len(places) * len(years) * len(estimates)} place-year-estimate rows "
+        f"are absent (e.g. {', '.join(holes[:3])}); an export covers each place in every year "
+        f"{years.start}-{years.stop - 1} (cut short or filtered?)"
+    )
