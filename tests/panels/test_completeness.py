@@ -97,3 +97,37 @@ def test_data_build_refuses_an_incomplete_file_unless_accepted(
     notes = read_manifest(written["cius_county"]).notes
     assert any("historical-oig-2009.csv (g287) looks incomplete: 4 data rows" in n for n in notes)
     assert any("35158-0001-Data.tsv (leaic) looks incomplete" in n for n in notes)
+
+
+def _context(raw: Path, *, accept: bool):
+    from enforcement_crime.panels.context import BuildContext, BuildOptions
+    from enforcement_crime.panels.rawfiles import SOURCES, files_for
+
+    files = {s: files_for(s, raw) for s in SOURCES}
+    lines: list[str] = []
+    ctx = BuildContext(
+        files=files, options=BuildOptions(accept_changed_raw=accept), out=lines.append
+    )
+    return ctx, lines
+
+
+def test_a_match_rate_below_the_floor_stops_cius_county(raw_from_fixtures):
+    from enforcement_crime.panels.cius_county import MATCH_RATE_FLOOR
+    from enforcement_crime.panels.context import InputError
+
+    tsv = raw_from_fixtures / "leaic" / "35158-0001-Data.tsv"
+    ctx, lines = _context(raw_from_fixtures, accept=False)
+    ctx.panel("cius_county")  # the fixtures match 7 of 8 cities: above the floor
+    assert MATCH_RATE_FLOOR == 0.8 and any("city 7/8" in ln for ln in lines)
+    # drop the LEAIC rows of three city police departments: 4 of 8 cities match
+    rows = tsv.read_text().splitlines(keepends=True)
+    gone = ("BURLINGTON POLICE", "MATTHEWS POLICE", "CARY POLICE")
+    tsv.write_text("".join(r for r in rows if not any(g in r for g in gone)))
+    ctx, lines = _context(raw_from_fixtures, accept=False)
+    with pytest.raises(InputError, match=r"fewer than 80% .* city 4/8 \(50\.0%\)") as exc:
+        ctx.panel("cius_county")
+    assert str(tsv) in str(exc.value) and "--accept-changed-raw" in str(exc.value)
+    ctx, lines = _context(raw_from_fixtures, accept=True)
+    built = ctx.panel("cius_county")
+    assert any(ln.startswith("WARNING cius_county: LEAIC matches fewer than 80%") for ln in lines)
+    assert any("built anyway (--accept-changed-raw)" in n for n in built.manifest.notes)
