@@ -84,6 +84,39 @@ def _settings(args, generator_version: str) -> dict:
             "source_sha256": _source_hash(), "pretrends": args.pretrends}  # fmt: skip
 
 
+def _bad_argument(args) -> str | None:
+    """The first argument that cannot work, as one line naming it and what is expected; else None."""
+    cpus = os.cpu_count() or 1
+    if args.seeds < 1:
+        return f"--seeds must be at least 1, got {args.seeds}"
+    if args.first_seed < 0 or args.first_seed + args.seeds > 2**32:
+        return (
+            f"--first-seed must be 0 or more (numpy seeds are non-negative) and first-seed + seeds "
+            f"at most 2**32, got --first-seed {args.first_seed}"
+        )
+    if args.n_jobs == 0 or args.n_jobs < -cpus:
+        return f"--n-jobs must be 1 or more (or -1 for every CPU, -2 for all but one ...), got {args.n_jobs}"
+    if args.n_boot < 1:
+        return (
+            f"--n-boot must be at least 1 wild bootstrap draw (notebooks: 999), got {args.n_boot}"
+        )
+    if args.n_perm < 1:
+        return f"--n-perm must be at least 1 permutation (notebooks: 199), got {args.n_perm}"
+    if args.save_every < 1:
+        return f"--save-every must be at least 1 seed, got {args.save_every}"
+    out = args.out
+    if out.exists() and not out.is_dir():
+        return f"--out must be a folder (it gets size_rows.csv, size_settings.json, ...); {out} is a file"
+    for parent in (out, *out.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                return f"--out {out}: {parent} is a file, not a folder"
+            if not os.access(parent, os.W_OK):
+                return f"--out {out}: {parent} is not writable"
+            break
+    return None
+
+
 def _timing(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean seconds per seed: drawing the panel, and each design (opening it and all its fits)."""
     per = rows.drop_duplicates(["seed", "design"])
@@ -102,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         readme_summary,
         summarise,
     )
+    from enforcement_crime.fileio import atomic_write, atomic_write_text
     from enforcement_crime.synthetic import GENERATOR_VERSION
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -127,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readme", action="store_true",
                         help="write the summary into README.md between the size-summary markers")  # fmt: skip
     args = parser.parse_args(argv)
-    if args.seeds < 1:
-        parser.error("--seeds must be at least 1")
+    bad = _bad_argument(args)
+    if bad:  # one line, before anything is written
+        print(f"size_study.py: {bad}", file=sys.stderr)
+        return 2
 
     from joblib import Parallel, delayed
     from tqdm import tqdm
@@ -165,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         seeds = [s for s in seeds if s not in keep]
         print(f"resuming: {len(keep)} seeds already in {rows_path}, {len(seeds)} to run")
     if not args.table_only:
-        settings_path.write_text(json.dumps(settings, indent=1) + "\n")
+        atomic_write_text(settings_path, json.dumps(settings, indent=1) + "\n")
 
     print(
         f"SYNTHETIC DATA (built-in panel, generator v{GENERATOR_VERSION}, preset 'null': true effect 0)"
@@ -185,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         for i, frame in enumerate(tqdm(results, total=len(seeds), desc="seeds", unit="seed"), 1):
             new.append(frame)
             if i % args.save_every == 0:
-                pd.concat([*done, *new], ignore_index=True).to_csv(rows_path, index=False)
+                part = pd.concat([*done, *new], ignore_index=True)
+                atomic_write(rows_path, lambda tmp, part=part: part.to_csv(tmp, index=False))
     wall = time.perf_counter() - t0
 
     rows = pd.concat([*done, *new], ignore_index=True)
@@ -193,9 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = rows.sort_values(["seed"], kind="stable").sort_values(
         "design", key=lambda s: s.map(order), kind="stable"
     )
-    rows.to_csv(rows_path, index=False)
+    atomic_write(rows_path, lambda tmp: rows.to_csv(tmp, index=False))
     summary = summarise(rows)
-    summary.to_csv(args.out / "size_table.csv", index=False)
+    atomic_write(args.out / "size_table.csv", lambda tmp: summary.to_csv(tmp, index=False))
     joint = all_outcomes_reject(rows)
     timing = _timing(rows)
     n_seeds = rows["seed"].nunique()
@@ -227,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         wall_line = (
             f"Wall time of this run: {wall:.0f} s for {len(seeds)} new seeds on {args.n_jobs} jobs."
         )
-        settings_path.write_text(json.dumps({**settings, "wall_line": wall_line}, indent=1) + "\n")
+        atomic_write_text(
+            settings_path, json.dumps({**settings, "wall_line": wall_line}, indent=1) + "\n"
+        )
     else:
         wall_line = (
             settings.get("wall_line", "") + " Tables rebuilt from size_rows.csv (no new seeds)."
@@ -243,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         print("README.md: size summary written")
     md = (f"{header}{table}\n\n## Seeds in which a test rejects for every outcome at once\n\n{joint_md}\n\n"
           f"## Seconds per seed (one process)\n\n{timing_md}\n\n{wall_line}\n")  # fmt: skip
-    (args.out / "size_table.md").write_text(md)
+    atomic_write_text(args.out / "size_table.md", md)
 
     print(table)
     print()

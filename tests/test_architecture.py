@@ -27,6 +27,7 @@ def import_graph() -> dict[str, set[str]]:
 
 LAYERS: dict[str, int] = {
     "config": 0,
+    "fileio": 0,
     "results": 0,
     "facts": 0,
     "schema": 0,

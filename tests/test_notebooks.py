@@ -172,6 +172,11 @@ def test_notebook_parameters_reads_the_defaults(tiny_project):
         ("alpha: true\n", r"'alpha' must be a number"),
         ("outcomes: violent_rate\n", r"'outcomes' must be list"),
         ("case_studies: [1]\n", r"'case_studies' must be dict"),
+        ("seed: 1\nalpha: 0.1\nseed: 2\n", r"key 'seed' appears twice \(lines 2 and 4\)"),
+        (
+            "case_studies:\n  '37119': a\n  '37119': b\n",
+            r"key '37119' appears twice \(lines 3 and 4\)",
+        ),
     ],
 )
 def test_bad_parameter_file_is_refused_before_the_kernel(tiny_project, no_kernel, body, message):

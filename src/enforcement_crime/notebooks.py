@@ -531,6 +531,38 @@ def run_all(
 # --------------------------------------------------------------------------------------
 
 
+def _load_yaml_unique(text: str):
+    """``yaml.safe_load`` that refuses a mapping key given twice (YAML would keep the last silently).
+
+    Raises
+    ------
+    ParameterError
+        A key appears twice in one mapping (the message names it and both lines).
+    """
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.setdefault(key, line)
+            except TypeError:  # an unhashable key: YAML itself refuses it below
+                continue
+            if first != line:
+                raise ParameterError(
+                    f"key {key!r} appears twice (lines {first} and {line}); give each key once"
+                )
+        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+
+
 def _read_param_file(path: Path) -> dict:
     """One parameter file: ``path``, ``notebook``, ``parameters``, ``error`` (None when valid)."""
     import yaml
@@ -549,9 +581,11 @@ def _read_param_file(path: Path) -> dict:
         if not source.is_file():
             raise ParameterError(f"{path}: line 1 names {notebook!r}, which does not exist")
         try:
-            params = yaml.safe_load(text)
+            params = _load_yaml_unique(text)
         except yaml.YAMLError as err:
             raise ParameterError(f"{path}: not valid YAML: {err}") from err
+        except ParameterError as err:
+            raise ParameterError(f"{path}: {err}") from None
         params = {} if params is None else params
         if not isinstance(params, dict):
             raise ParameterError(

@@ -7,8 +7,11 @@ Steps:
 2. for every study design (:mod:`enforcement_crime.designs`) and every panel it
    declares that was built, execute its notebook with ``data_source=<panel>``
    into ``reports/real/<panel>/`` (figures, tables, executed notebook, its own
-   ``OUTPUTS.md``); the methods and validation notebooks run on their panels too;
-3. write ``reports/real/OUTPUTS.md`` (an index of every run) and
+   ``OUTPUTS.md``); the methods and validation notebooks run on their panels too.
+   The outputs of a notebook's earlier run there are removed first; a failed
+   run is marked FAILED in that folder's ``OUTPUTS.md``;
+3. write ``reports/real/OUTPUTS.md`` (an index of every run; with ``--only``
+   the other designs' earlier runs stay listed) and
    ``reports/real/RESULTS.md``: one table per study with the paper's
    conclusion, our headline estimate and interval, and the diagnostics
    (pre-trend test, HonestDiD breakdown, MDE) read back from the exported
@@ -25,6 +28,7 @@ COUNTY TOTALS", ...), set by the panel registry.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -36,7 +40,17 @@ import pandas as pd
 
 from enforcement_crime import config, designs
 
-__all__ = ["RUNS", "RealRun", "planned_runs", "run_real", "results_markdown", "run"]
+__all__ = [
+    "RUNS",
+    "RealRun",
+    "planned_runs",
+    "run_real",
+    "clear_run_outputs",
+    "results_markdown",
+    "merge_records",
+    "write_index",
+    "run",
+]
 
 README_START = "<!-- real-results:start -->"
 README_END = "<!-- real-results:end -->"
@@ -102,10 +116,68 @@ def planned_runs(available: Iterable[str], *, only: Iterable[str] | None = None)
     return [r for r in runs if not keep or r.key in keep]
 
 
+def _output_record(folder: Path, notebook: str) -> Path:
+    """The :class:`~enforcement_crime.reports.OutputLog` record of ``notebook`` in a panel folder."""
+    stem = notebook.replace("/", "__").removesuffix(".py")
+    return folder / "notebooks" / "_outputs" / f"{stem}.json"
+
+
+def clear_run_outputs(folder: Path, notebook: str) -> list[Path]:
+    """Remove what an earlier run of ``notebook`` left in the panel folder ``folder``.
+
+    That is every file its output record lists (figures, tables), the
+    record itself, and the executed notebook with its HTML copy; files of
+    other notebooks stay. Returns the removed paths.
+    """
+    removed: list[Path] = []
+    record = _output_record(folder, notebook)
+    root = folder.resolve()
+    if record.is_file():
+        try:
+            outputs = json.loads(record.read_text()).get("outputs", [])
+        except ValueError:
+            outputs = []
+        for entry in outputs:
+            for f in entry.get("files", {}).values():
+                p = Path(f)
+                if p.is_file() and p.resolve().is_relative_to(root):
+                    p.unlink()
+                    removed.append(p)
+        record.unlink()
+        removed.append(record)
+    executed = folder / "notebooks" / Path(notebook).relative_to("notebooks").with_suffix(".ipynb")
+    for p in (executed, executed.with_suffix(".html")):
+        if p.is_file():
+            p.unlink()
+            removed.append(p)
+    return removed
+
+
+def _mark_failed(folder: Path, notebook: str, status: str) -> None:
+    """Say in the output record of ``notebook`` that its run failed (written when it has none)."""
+    from enforcement_crime.fileio import atomic_write_text
+
+    path = _output_record(folder, notebook)
+    record: dict = {"notebook": notebook, "outputs": [], "values": {}}
+    if path.is_file():
+        try:
+            record = json.loads(path.read_text())
+        except ValueError:
+            pass
+    record["status"] = status
+    atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
 def run_real(
     runs: list[RealRun], *, out: Callable[[str], None] = print, html: bool = True
 ) -> list[dict]:
-    """Execute each run into its panel's folder under ``reports/real``; returns one record per run."""
+    """Execute each run into its panel's folder under ``reports/real``; returns one record per run.
+
+    Before a run, the outputs of the same notebook's earlier run on that panel
+    are removed (:func:`clear_run_outputs`), so nothing stale is listed as
+    current; a failed run is marked FAILED in its output record and so in the
+    panel's ``OUTPUTS.md`` (what it wrote before it stopped is listed as partial).
+    """
     from enforcement_crime import notebooks, reports
 
     records = []
@@ -119,13 +191,16 @@ def run_real(
             target = folder / "notebooks" / rel.with_suffix(".ipynb")
             start = time.perf_counter()
             out(f"[real] {r.notebook} on {r.panel} ...")
+            clear_run_outputs(folder, r.notebook)
             try:
                 notebooks.execute_notebook(
                     config.project_root() / r.notebook, target, r.parameters, html=html
                 )
                 status = "ok"
             except Exception as err:  # reported in the index and re-raised at the end
-                status = f"FAILED: {type(err).__name__}: {str(err).strip().splitlines()[-1][:300]}"
+                last = (str(err).strip().splitlines() or [""])[-1][:300]
+                status = f"FAILED: {type(err).__name__}: {last}"
+                _mark_failed(folder, r.notebook, status)
             seconds = time.perf_counter() - start
             out(f"[real]   {status} ({seconds:.0f} s)")
             records.append({"key": r.key, "notebook": r.notebook, "panel": r.panel, "status": status,
@@ -233,8 +308,51 @@ def write_readme_section(text: str, readme: Path | None = None, *, start: str = 
         raise ValueError(f"{readme}: markers {start} / {end} not found")
     head, rest = body.split(start, 1)
     _, tail = rest.split(end, 1)
-    readme.write_text(f"{head}{start}\n{text}\n{end}{tail}")
+    from enforcement_crime.fileio import atomic_write_text
+
+    atomic_write_text(readme, f"{head}{start}\n{text}\n{end}{tail}")
     return readme
+
+
+def merge_records(records: list[dict], previous: list[dict] | None, *, partial: bool) -> list[dict]:
+    """The runs the index lists: ``records``, plus (when ``partial``, e.g. ``--only``) every
+    earlier run of another (notebook, panel) from ``previous``, in their earlier order."""
+    if not partial or not previous:
+        return list(records)
+    new = {(r["notebook"], r["panel"]): r for r in records}
+    merged = [new.pop((r["notebook"], r["panel"]), r) for r in previous]
+    return merged + list(new.values())
+
+
+def write_index(records: list[dict], *, partial: bool = False) -> tuple[Path, list[dict]]:
+    """Write ``reports/real/OUTPUTS.md`` and ``RESULTS.md`` (and ``runs.json``, the runs they list).
+
+    With ``partial`` (a run of some designs only, ``--only``) the runs of the
+    other designs recorded by the previous run stay in the index; else the
+    index lists ``records`` only. Returns the index path and the listed runs.
+    """
+    from enforcement_crime.fileio import atomic_write_text
+
+    store = real_dir() / "runs.json"
+    previous = None
+    if store.is_file():
+        try:
+            previous = json.loads(store.read_text())
+        except ValueError:
+            previous = None
+    listed = merge_records(records, previous, partial=partial)
+    index = real_dir() / "OUTPUTS.md"
+    rows = "\n".join(f"| `{r['notebook']}` | `{r['panel']}` | {r['status']} | {r['seconds']} s | "
+                     f"[outputs]({r['panel']}/OUTPUTS.md) |" for r in listed)  # fmt: skip
+    atomic_write_text(
+        index,
+        "# Real-data runs (`make real`)\n\nEach study notebook on each real panel it can use; "
+        "each panel folder has its own OUTPUTS.md.\n\n| notebook | panel | status | time | map |\n"
+        f"|---|---|---|---|---|\n{rows}\n",
+    )
+    atomic_write_text(real_dir() / "RESULTS.md", results_markdown(listed) + "\n")
+    atomic_write_text(store, json.dumps(listed, indent=1) + "\n")
+    return index, listed
 
 
 def run(
@@ -275,17 +393,9 @@ def run(
               "or run with --shared when ../shared/data is present", file=sys.stderr)  # fmt: skip
         return 1
     records = run_real(runs, html=html)
-    index = real_dir() / "OUTPUTS.md"
-    index.parent.mkdir(parents=True, exist_ok=True)
-    rows = "\n".join(f"| `{r['notebook']}` | `{r['panel']}` | {r['status']} | {r['seconds']} s | "
-                     f"[outputs]({r['panel']}/OUTPUTS.md) |" for r in records)  # fmt: skip
-    index.write_text("# Real-data runs (`make real`)\n\nEach study notebook on each real panel it can use; "
-                     "each panel folder has its own OUTPUTS.md.\n\n| notebook | panel | status | time | map |\n"
-                     f"|---|---|---|---|---|\n{rows}\n")  # fmt: skip
-    text = results_markdown(records)
-    (real_dir() / "RESULTS.md").write_text(text + "\n")
+    index, listed = write_index(records, partial=bool(only))
     if readme:
-        write_readme_section(text)
+        write_readme_section(results_markdown(listed))
     failed = [r for r in records if r["status"] != "ok"]
     for r in failed:
         print(f"make real: {r['notebook']} on {r['panel']}: {r['status']}", file=sys.stderr)

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.fileio import atomic_write, atomic_write_text
 
 __all__ = [
     "SYNTHETIC_MARK",
@@ -220,12 +221,17 @@ def save_figure(
     with matplotlib.rc_context({"svg.hashsalt": name}):
         for fmt in formats:
             path = out / f"{name}.{fmt}"
-            fig.savefig(path, metadata=meta.get(fmt), bbox_inches="tight", pad_inches=0.04)
+            atomic_write(
+                path,
+                lambda tmp, fmt=fmt: fig.savefig(
+                    tmp, format=fmt, metadata=meta.get(fmt), bbox_inches="tight", pad_inches=0.04
+                ),
+            )
             paths[fmt] = path
     csv = data.copy()
     csv["is_synthetic"] = bool(synthetic)
     paths["csv"] = out / f"{name}.csv"
-    csv.to_csv(paths["csv"], index=False)
+    atomic_write(paths["csv"], lambda tmp: csv.to_csv(tmp, index=False))
     return paths
 
 
@@ -268,7 +274,7 @@ def save_table(
     csv = table.copy()
     csv["is_synthetic"] = bool(synthetic)
     paths = {"csv": out / f"{name}.csv", "tex": out / f"{name}.tex"}
-    csv.to_csv(paths["csv"], index=False)
+    atomic_write(paths["csv"], lambda tmp: csv.to_csv(tmp, index=False))
     labelled = synthetic or bool((data_label or "").strip())
     full_caption = None
     if caption or labelled:
@@ -284,7 +290,7 @@ def save_table(
     header += f"% data: {label}\n"
     if caption:
         header += f"% caption: {caption}\n"
-    paths["tex"].write_text(header + body)
+    atomic_write_text(paths["tex"], header + body)
     return paths
 
 
@@ -483,7 +489,7 @@ def regression_table(
     out = Path(outdir) if outdir else config.tables_dir(study)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out / f"{name}.csv", "tex": out / f"{name}.tex"}
-    csv.to_csv(paths["csv"], index=False)
+    atomic_write(paths["csv"], lambda tmp: csv.to_csv(tmp, index=False))
 
     # the LaTeX: maketables
     fmt = f"b:.{digits}f \n (se:.{digits}f) \n [cil:.{digits}f, ciu:.{digits}f]"
@@ -508,7 +514,7 @@ def regression_table(
     if synthetic:
         header += "% SYNTHETIC DATA: these numbers are not results of any study\n"
     header += f"% data: {label}\n"
-    paths["tex"].write_text(header + tex + ("\n" if not tex.endswith("\n") else ""))
+    atomic_write_text(paths["tex"], header + tex + ("\n" if not tex.endswith("\n") else ""))
     return paths
 
 
@@ -634,7 +640,7 @@ class OutputLog:
         path = folder / f"{stem}.json"
         record = {"notebook": self.notebook, "study": self.study, "synthetic": self.synthetic,
                   "data": self.data_label, "outputs": self.entries, "values": self.values}  # fmt: skip
-        path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
         return path
 
     def finish(self) -> Path:
@@ -696,6 +702,14 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
         "are marked SYNTHETIC DATA: they are not results of any study.",
         "",
     ]
+    failed = [r for r in records if str(r.get("status", "ok")).startswith("FAILED")]
+    if failed:
+        lines += [
+            "**FAILED runs** (their sections below list only what the failed run wrote before it "
+            "stopped; none of it is a result): "
+            + "; ".join(f"`{r['notebook']}` ({r['status']})" for r in failed),
+            "",
+        ]
     covered: set[str] = set()
     for rec in sorted(records, key=lambda r: r["notebook"]):
         src = root / rec["notebook"]
@@ -712,6 +726,14 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
             + (" (SYNTHETIC DATA)" if rec.get("synthetic") else "")
             + ".",
             "",
+            *(
+                [
+                    f"**{rec['status']}**: the outputs below are partial (written before the failure).",
+                    "",
+                ]
+                if rec in failed
+                else []
+            ),
             "| output | kind | files | what it shows |",
             "|---|---|---|---|",
         ]
@@ -757,7 +779,7 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
                 lines.append(f"| `{f.stem}` | {links} | {nb_links} |")
         lines.append("")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines))
+    atomic_write_text(out, "\n".join(lines))
     return out
 
 

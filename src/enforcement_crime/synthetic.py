@@ -631,21 +631,23 @@ def panel_metadata(seed: int, preset: str | None, effects: Effects) -> dict:
 def write_panel(df: pd.DataFrame, path: str | Path) -> Path:
     """Write a panel to parquet with its ``attrs`` metadata under the key ``enforcement_crime``.
 
-    Deterministic: the same frame gives the same bytes.
+    Deterministic: the same frame gives the same bytes. Atomic
+    (:func:`enforcement_crime.fileio.atomic_write`): an old file at ``path``
+    is replaced whole or left as it was.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from enforcement_crime.fileio import atomic_write
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     frame = df.copy()
     frame.attrs = {}
     table = pa.Table.from_pandas(frame, preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[METADATA_KEY] = json.dumps(df.attrs.get("enforcement_crime", {}), sort_keys=True).encode()
     table = table.replace_schema_metadata(meta)
-    pq.write_table(table, path, compression="zstd")
-    return path
+    return atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 def read_panel(path: str | Path) -> pd.DataFrame:
@@ -662,10 +664,36 @@ def read_panel(path: str | Path) -> pd.DataFrame:
 def write_default_panel(
     path: str | Path | None = None, seed: int = DEFAULT_SEED, preset: str = "null"
 ) -> Path:
-    """Build the default synthetic panel into ``data/processed/synthetic.parquet`` (+ JSON manifest)."""
+    """Build the default synthetic panel into ``data/processed/synthetic.parquet`` (+ JSON manifest).
+
+    ``path`` (default ``data/processed/synthetic.parquet``) must end in
+    ``.parquet`` and must not be a folder; ``preset`` must be one of
+    :data:`PRESETS`. Both are checked, and the panel drawn, before anything
+    is written; the parquet and its JSON are then replaced together as one
+    transaction (:func:`enforcement_crime.panels.manifest.write_files`), so an
+    interrupt or a full disk leaves any old pair as it was.
+
+    Raises
+    ------
+    ValueError
+        A bad ``path`` or ``preset`` (nothing written).
+    """
+    from enforcement_crime.panels.manifest import write_files
+
     path = Path(path) if path else config.processed_dir() / "synthetic.parquet"
+    if path.suffix != ".parquet":
+        raise ValueError(
+            f"synthetic panel: {path} must end in .parquet (a JSON manifest goes beside it)"
+        )
+    if path.is_dir():
+        raise ValueError(f"synthetic panel: {path} is a folder; give a .parquet file path")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ValueError(f"synthetic panel: {path.parent} is a file, not a folder")
+    if preset not in PRESETS:
+        raise ValueError(
+            f"synthetic panel: unknown preset {preset!r}; choose from {sorted(PRESETS)}"
+        )
     df = make_panel(seed=seed, preset=preset)
-    write_panel(df, path)
     manifest = {
         "panel": path.stem,
         "inputs": [
@@ -687,7 +715,13 @@ def write_default_panel(
         "rules": df.attrs["enforcement_crime"],
         "rows": {"in": int(len(df)), "dropped": {}, "out": int(len(df))},
     }
-    path.with_suffix(".json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    write_files(
+        {
+            path: lambda tmp: write_panel(df, tmp),
+            path.with_suffix(".json"): lambda tmp: tmp.write_text(text),
+        }
+    )
     return path
 
 

@@ -83,10 +83,12 @@ def reference_prepare(
         miss = w.isna() & ~bad
         dropped[f"missing {weights}"] = int(miss.sum())
         bad = bad | miss
-        if (w[~bad] <= 0).any():
-            rows = df.loc[(w <= 0) & ~bad, [unit, time, weights]].head()
+        wrong = ~bad & ((w <= 0) | ~np.isfinite(w))
+        if wrong.any():
+            rows = df.loc[wrong, [unit, time, weights]].head()
             raise EstimatorInputError(
-                f"weights {weights!r} must be positive; e.g.:\n{rows.to_string()}"
+                f"weights {weights!r} must be positive and finite; {int(wrong.sum())} row(s) "
+                f"are not, e.g.:\n{rows.to_string()}"
             )
         df["w"] = w
     else:
@@ -100,6 +102,14 @@ def reference_prepare(
         miss = df[c].isna() & ~bad
         dropped[f"missing {c}"] = int(miss.sum())
         bad = bad | miss
+        if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]):
+            inf = ~bad & np.isinf(df[c].astype("float64"))
+            if inf.any():
+                rows = df.loc[inf, [unit, time, c]].head()
+                raise EstimatorInputError(
+                    f"control {c!r} must be finite; {int(inf.sum())} row(s) hold inf, "
+                    f"e.g.:\n{rows.to_string()}"
+                )
 
     df = df.loc[~bad].sort_values(["unit", "time"], kind="stable").reset_index(drop=True)
     if df.empty:
@@ -184,6 +194,8 @@ def test_canonical_column_names_and_a_missing_unit_label():
         (lambda d: d.assign(year=d["year"] + 0.5), "integer periods"),
         (lambda d: d.assign(first=np.where(np.arange(len(d)) == 0, 2005, d["first"])), "varies"),
         (lambda d: d.assign(pop=-d["pop"]), "must be positive"),
+        (lambda d: d.assign(pop=np.where(np.arange(len(d)) == 2, np.inf, d["pop"])), "finite"),
+        (lambda d: d.assign(x=np.where(np.arange(len(d)) == 2, -np.inf, d["x"])), "finite"),
         (lambda d: d.assign(crime=np.nan), "no rows left"),
     ],
 )

@@ -8,8 +8,10 @@ by a first good build; after each failed build its bytes must be unchanged.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -142,6 +144,35 @@ def test_absent_timing_is_still_optional(tmp_path, raw_from_fixtures):
     )
     m = read_manifest(written["cius_county"])
     assert m.rules["timing"].startswith("not available (treatment timing inputs absent)")
+
+
+@pytest.mark.parametrize(
+    ("absent", "empty", "filled"),
+    [
+        ("secure_communities", ["sc_activation_date"], "g287_start"),
+        ("g287", ["g287_start", "g287_end"], "sc_activation_date"),
+    ],
+)
+def test_one_timing_source_without_the_other_is_said_in_the_manifest(
+    tmp_path, raw_with_timing, absent, empty, filled
+):
+    shutil.rmtree(raw_with_timing / absent)
+    lines: list[str] = []
+    written = commands.build(
+        ["cius_county"],
+        raw=raw_with_timing,
+        folder=tmp_path / "p",
+        min_population=100_000,
+        accept_changed_raw=True,
+        out=lines.append,
+    )
+    panel = pd.read_parquet(written["cius_county"])
+    assert all(panel[c].isna().all() for c in empty) and panel[filled].notna().any()
+    rule = read_manifest(written["cius_county"]).rules["timing"]
+    what = {"secure_communities": "SC activation dates", "g287": "287(g) agreements"}[absent]
+    assert f"no {what} file was present" in rule and empty[0] in rule
+    assert not rule.startswith("panels.timing.county_timing: SC activation month")
+    assert any(ln.startswith("WARNING timing") and what in ln for ln in lines)
 
 
 def test_broken_required_input_names_the_file(built, monkeypatch, capsys):
@@ -307,12 +338,12 @@ def test_an_interrupt_while_writing_leaves_the_folder_as_it_was(built, monkeypat
     real = manifest._write_temps
     calls = []
 
-    def interrupted(df, m, path):
+    def interrupted(df, m, path, *rest):
         calls.append(path.name)
         if len(calls) == 3:  # two panels written aside, the third cut short
             path.with_name(f".{path.name}.cut.tmp").write_bytes(b"half a file")
             raise KeyboardInterrupt
-        return real(df, m, path)
+        return real(df, m, path, *rest)
 
     monkeypatch.setattr(manifest, "_write_temps", interrupted)
     with pytest.raises(KeyboardInterrupt):
@@ -358,8 +389,9 @@ def test_write_panel_replaces_atomically(tmp_path, monkeypatch):
 
     monkeypatch.setattr(manifest.os, "replace", spy)
     path = manifest.write_panel(df, "x", m, folder=tmp_path, validate=False)
-    assert replaced == ["x.parquet", "x.json"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.json", "x.parquet"]
+    assert [n for n in replaced if n != manifest.JOURNAL_NAME] == ["x.parquet", "x.json"]
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name != manifest.LOCK_NAME)
+    assert left == ["x.json", "x.parquet"]  # no journal, no temporary or backup file
     assert len(pd.read_parquet(path)) == len(df)
 
 
@@ -501,3 +533,36 @@ def test_every_data_option_has_help():
             if action.dest in ("help", "action"):
                 continue
             assert action.help, f"{p.prog}: {action.option_strings or action.dest} has no help"
+
+
+@pytest.mark.parametrize(
+    ("err", "words"),
+    [
+        (errno.ENOSPC, "No space left on device"),
+        (errno.EROFS, "Read-only file system"),
+    ],
+    ids=["disk-full", "read-only"],
+)
+def test_a_write_failure_ends_in_one_line_and_keeps_the_folder(
+    built, monkeypatch, capsys, err, words
+):
+    raw, out = built
+    before = _snapshot(out)
+    real = manifest._write_temps
+    calls = []
+
+    def fails_on_second_panel(df, m, path, *rest):
+        calls.append(path.name)
+        if len(calls) == 2:
+            path.with_name(f".{path.name}.1-0123abcd.tmp").write_bytes(b"PAR")  # cut short
+            raise OSError(err, os.strerror(err), str(path))
+        return real(df, m, path, *rest)
+
+    monkeypatch.setattr(manifest, "_write_temps", fails_on_second_panel)
+    assert _cli(raw, out, monkeypatch=monkeypatch) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err
+    assert lines[0].startswith("data build: FAILED") and words in lines[0]
+    assert str(out) in lines[0]  # the file that could not be written
+    assert _snapshot(out) == before

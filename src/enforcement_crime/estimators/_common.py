@@ -101,11 +101,12 @@ def prepare_panel(
         First treated period (same units as ``time``); 0 or missing = never
         treated. Optional for estimators that take a treatment indicator.
     weights : str, optional
-        Positive analytic weights (e.g. population).
+        Positive, finite analytic weights (e.g. population).
     cluster : str, optional
         Cluster id; defaults to ``unit``.
     controls, extra : list of str, optional
-        Further columns to carry (controls must be non-missing).
+        Further columns to carry (rows with a missing control are dropped
+        and counted; an infinite control is refused).
 
     Returns
     -------
@@ -115,7 +116,8 @@ def prepare_panel(
     ------
     EstimatorInputError
         Missing columns, duplicate unit-period keys, non-integer periods, a
-        cohort that varies within a unit, or non-positive weights.
+        cohort that varies within a unit, non-positive or infinite weights,
+        or an infinite control (the message names the column).
     """
     controls = tuple(controls or ())
     extra = tuple(extra or ())
@@ -189,10 +191,12 @@ def prepare_panel(
         miss = np.isnan(w) & ~bad
         dropped[f"missing {weights}"] = int(miss.sum())
         bad = bad | miss
-        if (w[~bad] <= 0).any():
-            rows = data.loc[(w <= 0) & ~bad, [unit, time, weights]].head()
+        wrong = ~bad & ((w <= 0) | ~np.isfinite(w))
+        if wrong.any():
+            rows = data.loc[wrong, [unit, time, weights]].head()
             raise EstimatorInputError(
-                f"weights {weights!r} must be positive; e.g.:\n{rows.to_string()}"
+                f"weights {weights!r} must be positive and finite; {int(wrong.sum())} row(s) "
+                f"are not, e.g.:\n{rows.to_string()}"
             )
         cols["w"] = w
     else:
@@ -206,6 +210,15 @@ def prepare_panel(
         miss = np.asarray(pd.isna(cols[c]), dtype=bool) & ~bad
         dropped[f"missing {c}"] = int(miss.sum())
         bad = bad | miss
+        col = pd.Series(cols[c])
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            inf = ~bad & np.isinf(col.to_numpy(dtype="float64", na_value=np.nan))
+            if inf.any():
+                rows = data.loc[inf, [unit, time, c]].head()
+                raise EstimatorInputError(
+                    f"control {c!r} must be finite; {int(inf.sum())} row(s) hold inf, "
+                    f"e.g.:\n{rows.to_string()}"
+                )
 
     keep_rows = np.flatnonzero(~bad)
     if not len(keep_rows):

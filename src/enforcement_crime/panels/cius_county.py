@@ -42,7 +42,7 @@ from enforcement_crime.panels.common import (
     round_counts,
     strict_sum,
 )
-from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
+from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext, InputError
 from enforcement_crime.panels.manifest import Manifest
 from enforcement_crime.panels.matching import match_cius_agencies
 from enforcement_crime.panels.spec import Built, PanelSpec
@@ -50,6 +50,11 @@ from enforcement_crime.schema import OFFENSES, validate_panel
 
 #: the words every output made from ``cius_county`` carries
 MARK = "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS"
+
+#: the smallest share of a table's CIUS agencies LEAIC must match in a year: below it the
+#: LEAIC or CIUS files are cut, filtered or of another vintage, and the build stops unless
+#: ``--accept-changed-raw`` (the manifest then says so)
+MATCH_RATE_FLOOR = 0.8
 #: the rule of ``cius_county_constant``, as recorded in its manifest
 CONSTANT_RULE = (
     "constant composition: only the agencies listed once, with both index totals (violent and "
@@ -312,6 +317,26 @@ def _match_rate(work: pd.DataFrame) -> pd.DataFrame:
     return rate
 
 
+def _check_match_rate(rates: pd.DataFrame, name: str, ctx: BuildContext, man: Manifest) -> None:
+    """Stop (or, with ``--accept-changed-raw``, warn and note) when a match rate is below the floor."""
+    low = rates[rates["rate"] < MATCH_RATE_FLOOR]
+    if low.empty:
+        return
+    listing = ", ".join(
+        f"{r.year} {r.table} {r.matched}/{r.agencies} ({r.rate:.1%})" for r in low.itertuples()
+    )
+    files = ", ".join(str(p) for s in ("leaic", "fbi_cius") for p in ctx.files.get(s, [])[:3])
+    what = (
+        f"{name}: LEAIC matches fewer than {MATCH_RATE_FLOOR:.0%} of the CIUS agencies in "
+        f"{listing}; the LEAIC or CIUS files ({files}) look cut short, filtered or of another "
+        "vintage"
+    )
+    if not ctx.options.accept_changed_raw:
+        raise InputError(what + " (pass --accept-changed-raw to build from them anyway)")
+    ctx.out(f"WARNING {what} (used: --accept-changed-raw)")
+    man.notes.append(f"{what}; built anyway (--accept-changed-raw).")
+
+
 def build_cius_county(ctx: BuildContext, name: str, constant: bool) -> Built:
     """Build ``cius_county`` or ``cius_county_constant`` from the run's raw files and options."""
     ctx.require(name, "fbi_cius", "leaic", "census_population")
@@ -334,6 +359,7 @@ def build_cius_county(ctx: BuildContext, name: str, constant: bool) -> Built:
             f"{r.table} {r.matched}/{r.agencies} ({r.rate:.1%})" for r in g.itertuples()
         )
         ctx.out(f"  {name} {y}: match rate {parts}")
+    _check_match_rate(report["match_rate"], name, ctx, man)
     comp = man.reports["composition"]
     ctx.out(
         f"  {name}: years {man.rules['years']}; coverage median "

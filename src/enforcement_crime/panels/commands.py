@@ -31,6 +31,7 @@ per panel; ``data status`` lists them with what they need.
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -94,31 +95,56 @@ def panel_status(
 ) -> list[dict]:
     """Print and return one record per registered panel.
 
-    Records: ``panel, buildable, built, approximation, needs, description``
+    Records: ``panel, buildable, built, state, approximation, needs, description``
     (``buildable``: the ``present`` sources suffice; ``built``:
-    ``<folder>/<panel>.parquet`` exists; ``approximation`` from its manifest
-    when built, else the registry's declaration).
+    ``<folder>/<panel>.parquet`` exists with its JSON manifest from the same
+    build and no build is replacing it; ``state`` says which when not;
+    ``approximation`` from its manifest when built, else the registry's
+    declaration).
+
+    First repairs what a killed build left in the folder
+    (:func:`~enforcement_crime.panels.manifest.recover`: a half-renamed set
+    rolled back, stray temporary files removed) and says so.
     """
     import json
 
+    from enforcement_crime.panels.manifest import (
+        BuildLockedError,
+        ManifestError,
+        file_generation,
+        journal_entries,
+        recover,
+    )
+
     rows: list[dict] = []
     processed = Path(folder) if folder is not None else config.processed_dir()
+    try:
+        recover(processed, out=out)
+    except (BuildLockedError, ManifestError, OSError) as exc:
+        out(f"WARNING {processed} not checked for an interrupted build: {exc}")
+    in_flux = set(journal_entries(processed))  # a running (or unrepairable) build's files
     out(f"panels (registry; built panels in {processed}):")
     for name, spec in registry.panels().items():
         path = processed / f"{name}.parquet"
         approx = spec.approximation
+        state = "built" if path.is_file() else "not built"
         if path.with_suffix(".json").is_file():
             try:
                 approx = bool(json.loads(path.with_suffix(".json").read_text())["approximation"])
             except (ValueError, KeyError) as exc:
                 out(f"  WARNING {path.with_suffix('.json')} unreadable: {exc}")
+        if path.is_file() and in_flux & {path.name, path.with_suffix(".json").name}:
+            state = "BEING REPLACED by a build in progress"
+        elif path.is_file():
+            state = _generation_state(path, file_generation) or state
         needs = " or ".join("+".join(r) for r in spec.routes()) or (
             "a panel of " + ", ".join(spec.derived_from)
         )
         rec = {
             "panel": name,
             "buildable": spec.buildable(present, registry.get),
-            "built": path.is_file(),
+            "built": state == "built",
+            "state": state,
             "approximation": approx,
             "needs": needs,
             "description": spec.description,
@@ -126,10 +152,24 @@ def panel_status(
         rows.append(rec)
         out(
             f"  {name:<19} {'inputs present' if rec['buildable'] else 'inputs missing'}; "
-            f"{'built' if rec['built'] else 'not built'}"
+            f"{state}"
             f"{'; APPROXIMATION' if approx else ''}  (needs {needs}) {spec.description}"
         )
     return rows
+
+
+def _generation_state(path: Path, file_generation: Callable[[Path], str | None]) -> str | None:
+    """``None`` when a panel's parquet and JSON come from one build, else what is wrong."""
+    js = path.with_suffix(".json")
+    if not js.is_file():
+        return f"INCOMPLETE: {js.name} is missing; rebuild with `data build`"
+    try:
+        marks = {file_generation(path), file_generation(js)}
+    except (OSError, ValueError) as exc:
+        return f"UNREADABLE: {exc}; rebuild with `data build`"
+    if None not in marks and len(marks) > 1:
+        return f"MIXED: {path.name} and {js.name} come from different builds; rebuild with `data build`"
+    return None
 
 
 def fetch(
@@ -175,7 +215,7 @@ def build_command(panels: Iterable[str] = (), raw: Path | None = None, **options
     ``data build: FAILED, nothing was written: <why>`` and returns 1.
     """
     from enforcement_crime.panels.context import InputError
-    from enforcement_crime.panels.manifest import ManifestError
+    from enforcement_crime.panels.manifest import BuildLockedError, ManifestError
     from enforcement_crime.panels.runner import BuildError
     from enforcement_crime.schema import PanelSchemaError
 
@@ -184,4 +224,24 @@ def build_command(panels: Iterable[str] = (), raw: Path | None = None, **options
     except (ValueError, BuildError, InputError, ManifestError, PanelSchemaError) as exc:
         print(f"data build: FAILED, nothing was written: {exc}", file=sys.stderr)
         return 1
+    except BuildLockedError as exc:
+        print(f"data build: REFUSED, nothing was written: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # disk full, read-only folder, permissions: every old file kept
+        what = exc.strerror or str(exc) or type(exc).__name__
+        where = f": {exc.filename}" if exc.filename else ""
+        print(
+            f"data build: FAILED ({what}{where}); the processed folder holds its last complete "
+            "set of panels (see `data status`)",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP as BuildInterrupted
+        signum = getattr(exc, "signum", 2)
+        print(
+            f"data build: interrupted ({signal.Signals(signum).name}); the processed folder holds "
+            "its last complete set of panels (see `data status`)",
+            file=sys.stderr,
+        )
+        return 128 + signum
     return 0

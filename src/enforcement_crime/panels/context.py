@@ -333,10 +333,21 @@ class BuildContext:
                     f"{SOURCES['g287'].what} files {names}: {type(exc).__name__}: {exc}"
                 ) from exc
         t = tm.county_timing(sc=sc, g287=g)
-        t.attrs = {
-            "rule": "panels.timing.county_timing: SC activation month; 287(g) earliest date over sources"
-        }
+        rule = "panels.timing.county_timing: SC activation month; 287(g) earliest date over sources"
         used = [k for k in TIMING_SOURCES if self.has(k)]
+        absent = [k for k in TIMING_SOURCES if not self.has(k)]
+        if absent:  # one timing source without the other: its columns are empty, said loudly
+            columns = {
+                "secure_communities": "sc_activation_date",
+                "g287": "g287_start, g287_end and g287_model",
+            }
+            lost = "; ".join(
+                f"no {SOURCES[k].what} file was present, so every {columns[k]} is empty (NaT)"
+                for k in absent
+            )
+            rule = f"panels.timing.county_timing from {', '.join(used)} only: {lost}"
+            self.out(f"WARNING timing: {lost} (the manifests say so)")
+        t.attrs = {"rule": rule}
         self.out(f"timing: built from {', '.join(used)} ({len(t)} counties)")
         return t
 

@@ -34,16 +34,27 @@ the key ``enforcement_crime`` (read back into ``df.attrs`` by
 Writes are atomic: each file is written under a temporary name in the same
 folder and renamed into place; :func:`write_panels` checks every panel of a
 build before it renames any, so a failed build leaves the folder as it was.
+The renames of one build are a journalled transaction under the folder's
+lock (``.build.lock``): an interrupt rolls them back, and after a killed
+process :func:`recover` (run by ``data build`` and ``data status``) rolls back
+a half-renamed set left with its journal (``.build-journal.json``) and
+removes stray temporary files. Each build's marker (``generation``) is
+stored in its parquet metadata and JSON manifest.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
+import signal
+import threading
+import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +62,13 @@ from typing import Any
 import pandas as pd
 
 from enforcement_crime import __version__, config
+from enforcement_crime.fileio import (
+    TEMP_PATTERN,
+    atomic_write_text,
+    fsync_dir,
+    fsync_file,
+    temp_name,
+)
 from enforcement_crime.schema import validate_panel
 
 #: parquet metadata key of the panel record (the same key the synthetic panel uses)
@@ -63,7 +81,15 @@ __all__ = [
     "check_panel",
     "write_panel",
     "write_panels",
+    "write_files",
     "read_manifest",
+    "BuildLockedError",
+    "BuildInterrupted",
+    "build_lock",
+    "signals_as_interrupts",
+    "recover",
+    "journal_entries",
+    "file_generation",
 ]
 
 
@@ -284,11 +310,17 @@ def check_panel(
 
 def _temp_name(path: Path) -> Path:
     # same folder (so os.replace is an atomic rename), a name no reader globs for
-    return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    return temp_name(path)
 
 
-def _write_temps(df: pd.DataFrame, manifest: Manifest, path: Path) -> list[tuple[Path, Path]]:
-    """Write the parquet and JSON under temporary names; return ``[(temp, final), ...]``."""
+def _write_temps(
+    df: pd.DataFrame, manifest: Manifest, path: Path, generation: str = ""
+) -> list[tuple[Path, Path]]:
+    """Write the parquet and JSON under temporary names; return ``[(temp, final), ...]``.
+
+    Every temporary file is flushed to disk before this returns; ``generation``
+    (the build's marker) goes into the parquet metadata and the JSON.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -306,6 +338,8 @@ def _write_temps(df: pd.DataFrame, manifest: Manifest, path: Path) -> list[tuple
     }
     if manifest.mark:
         record["mark"] = manifest.mark
+    if generation:
+        record["generation"] = generation
     meta[METADATA_KEY] = json.dumps(record, sort_keys=True).encode()
     pq.write_table(table.replace_schema_metadata(meta), tmp)
     for key, frame in manifest.tables.items():
@@ -316,14 +350,265 @@ def _write_temps(df: pd.DataFrame, manifest: Manifest, path: Path) -> list[tuple
     js = path.with_suffix(".json")
     tmp_js = _temp_name(js)
     pairs.append((tmp_js, js))
-    tmp_js.write_text(json.dumps(manifest.to_dict(), indent=2, default=_jsonable) + "\n")
+    record = manifest.to_dict()
+    if generation:
+        record["generation"] = generation
+    tmp_js.write_text(json.dumps(record, indent=2, default=_jsonable) + "\n")
+    for t, _ in pairs:
+        fsync_file(t)
     return pairs
+
+
+# ------------------------------------------------------------------ lock, journal, recovery
+
+#: the lock file of a processed folder (``fcntl.flock``; it holds the writer's pid)
+LOCK_NAME = ".build.lock"
+#: the journal of a rename phase in progress (present only between its first and last step)
+JOURNAL_NAME = ".build-journal.json"
+#: environment variables of the pause hook (:func:`_pause_point`), used by the interruption tests
+PAUSE_AT_ENV = "ENFORCEMENT_CRIME_PAUSE_AT"
+PAUSE_FILE_ENV = "ENFORCEMENT_CRIME_PAUSE_FILE"
+
+_HELD_LOCKS: dict[str, list[int]] = {}  # real folder path -> [fd, depth]
+
+
+class BuildLockedError(RuntimeError):
+    """Another process is writing the same processed folder."""
+
+
+class BuildInterrupted(KeyboardInterrupt):  # noqa: N818 (an interrupt, like KeyboardInterrupt)
+    """The process received SIGTERM or SIGHUP while building or writing panels."""
+
+    def __init__(self, signum: int):
+        self.signum = int(signum)
+        super().__init__(f"interrupted by {signal.Signals(self.signum).name}")
+
+
+@contextlib.contextmanager
+def build_lock(folder: str | Path) -> Iterator[None]:
+    """Hold the write lock of ``folder`` (created when missing); refuse when another process holds it.
+
+    Re-entrant within one process. The lock is an ``fcntl.flock`` on
+    ``<folder>/.build.lock``; the operating system releases it when the
+    holder ends, however it ends.
+
+    Raises
+    ------
+    BuildLockedError
+        Another process holds the lock (the message names its pid).
+    """
+    folder = Path(folder)
+    key = os.path.realpath(folder)
+    if key in _HELD_LOCKS:
+        _HELD_LOCKS[key][1] += 1
+        try:
+            yield
+        finally:
+            _HELD_LOCKS[key][1] -= 1
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / LOCK_NAME
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise BuildLockedError(
+            f"another data build (pid {holder}) is writing {folder} (lock {lock}); "
+            "wait for it to finish, then run this again"
+        ) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _HELD_LOCKS[key] = [fd, 1]
+        yield
+    finally:
+        _HELD_LOCKS.pop(key, None)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _raise_interrupt(signum, frame):
+    raise BuildInterrupted(signum)
+
+
+@contextlib.contextmanager
+def signals_as_interrupts() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into :class:`BuildInterrupted` (a ``KeyboardInterrupt``) meanwhile.
+
+    So ``timeout``, ``kill`` and a CI runner's cancel run the same clean-up as
+    Ctrl-C. Does nothing outside the main thread (where Python cannot set handlers).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {s: signal.signal(s, _raise_interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP until the block ends (a roll-back or commit is not cut)."""
+    sigs = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _pause_point(name: str) -> None:
+    """Test hook: stop at the named step of a write when ``ENFORCEMENT_CRIME_PAUSE_AT`` names it.
+
+    The process then creates the file named by ``ENFORCEMENT_CRIME_PAUSE_FILE``
+    (holding its pid) and waits, at most two minutes, until ``<that file>.go``
+    exists, so a test can signal or kill it at an exact step. Steps:
+    ``temps`` (one panel written aside), ``journal`` (journal written, no
+    rename yet), ``rename:K`` (before the K-th rename), ``renamed`` (every
+    file renamed, journal still present), ``committed`` (journal removed,
+    backups not yet).
+    """
+    if os.environ.get(PAUSE_AT_ENV) != name:
+        return
+    marker = Path(os.environ[PAUSE_FILE_ENV])
+    atomic_write_text(marker, f"{os.getpid()}\n")  # whole when it appears
+    go = marker.with_name(marker.name + ".go")
+    deadline = time.monotonic() + 120
+    while not go.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _write_journal(folder: Path, entries: list[dict[str, str | None]], generation: str) -> None:
+    record = {"pid": os.getpid(), "generation": generation, "entries": entries}
+    atomic_write_text(folder / JOURNAL_NAME, json.dumps(record, indent=1) + "\n")
+
+
+def _roll_back(folder: Path, entries: list[dict[str, str | None]]) -> int:
+    """Put every old file back, remove every new one; return the number of files restored or removed.
+
+    ``entries``: ``{"tmp", "final", "backup"}`` names in ``folder``
+    (``backup`` None when ``final`` did not exist before). Every backup is
+    made before the first rename, so a final whose temporary file is gone
+    was replaced and its backup (when it had one) is complete.
+    """
+    n = 0
+    for e in entries:
+        tmp, final = folder / str(e["tmp"]), folder / str(e["final"])
+        if e.get("backup"):
+            bak = folder / str(e["backup"])
+            if bak.exists():
+                if final.exists() and os.path.samefile(bak, final):
+                    bak.unlink()  # never replaced
+                else:
+                    os.replace(bak, final)
+                    n += 1
+        elif not tmp.exists() and final.exists():
+            final.unlink()  # new in this build
+            n += 1
+        tmp.unlink(missing_ok=True)
+    fsync_dir(folder)
+    return n
+
+
+def _stray_temps(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if TEMP_PATTERN.match(p.name))
+
+
+def recover(
+    folder: str | Path | None = None, out: Callable[[str], None] | None = print
+) -> list[str]:
+    """Repair ``folder`` after a build that was killed (SIGKILL, power loss) while writing.
+
+    With the folder's write lock held: a rename journal left behind is rolled
+    back (every old file restored, every file new in that build removed, so
+    the folder holds the last complete set) and stray temporary files are
+    removed. Returns the lines describing what was done (also passed to ``out``).
+
+    Raises
+    ------
+    BuildLockedError
+        Another process is writing the folder (nothing was touched).
+    ManifestError
+        The journal cannot be read (the folder is left alone).
+    """
+    folder = Path(folder) if folder is not None else config.processed_dir()
+    done: list[str] = []
+    if not folder.is_dir():
+        return done
+    if not (folder / JOURNAL_NAME).exists() and not _stray_temps(folder):
+        return done  # nothing to repair (and no lock needed: a read-only folder stays readable)
+    with build_lock(folder):
+        journal = folder / JOURNAL_NAME
+        if journal.exists():
+            try:
+                record = json.loads(journal.read_text())
+                entries = list(record["entries"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ManifestError(
+                    f"{journal}: the journal of an interrupted build cannot be read ({exc}); "
+                    "delete it and rebuild every panel with `data build`"
+                ) from None
+            with _signals_blocked():
+                n = _roll_back(folder, entries)
+                journal.unlink()
+                fsync_dir(folder)
+            finals = sorted({str(e["final"]) for e in entries})
+            done.append(
+                f"repaired {folder}: a build (pid {record.get('pid', '?')}) was stopped while "
+                f"replacing {', '.join(finals)}; rolled back to the previous complete set "
+                f"({n} file(s) restored or removed)"
+            )
+        stray = _stray_temps(folder)
+        for p in stray:
+            p.unlink(missing_ok=True)
+        if stray:
+            done.append(
+                f"removed {len(stray)} temporary file(s) left in {folder} by an interrupted write"
+            )
+    if out is not None:
+        for line in done:
+            out(line)
+    return done
+
+
+def journal_entries(folder: str | Path | None = None) -> list[str]:
+    """The final file names a rename journal in ``folder`` lists (empty when there is none)."""
+    folder = Path(folder) if folder is not None else config.processed_dir()
+    journal = folder / JOURNAL_NAME
+    if not journal.exists():
+        return []
+    try:
+        return sorted({str(e["final"]) for e in json.loads(journal.read_text())["entries"]})
+    except (ValueError, KeyError, TypeError, OSError):
+        return ["(unreadable journal)"]
+
+
+def file_generation(path: str | Path) -> str | None:
+    """The build marker of a panel's parquet (metadata) or JSON manifest; None when it has none."""
+    path = Path(path)
+    if path.suffix == ".json":
+        value = json.loads(path.read_text()).get("generation")
+    else:
+        import pyarrow.parquet as pq
+
+        raw = (pq.read_schema(path).metadata or {}).get(METADATA_KEY)
+        value = json.loads(raw).get("generation") if raw else None
+    return str(value) if value else None
 
 
 def write_panels(
     items: Iterable[tuple[pd.DataFrame, str, Manifest, bool | Callable[..., object]]],
     *,
     folder: str | Path | None = None,
+    generation: str | None = None,
 ) -> dict[str, Path]:
     """Write several panels as one transaction: all checked, all written aside, then all renamed.
 
@@ -333,19 +618,32 @@ def write_panels(
         One tuple per panel (``validate`` as in :func:`check_panel`).
     folder : str or Path, optional
         Default :func:`enforcement_crime.config.processed_dir`.
+    generation : str, optional
+        The build's marker, stored in every parquet's metadata and JSON
+        manifest (default: a fresh random id); ``data status`` reports a
+        panel whose two files carry different markers as mixed.
 
     Returns
     -------
     dict
         ``{name: parquet path}``.
 
+    Raises
+    ------
+    BuildLockedError
+        Another process is writing ``folder`` (nothing was written).
+
     Notes
     -----
     Every panel is checked before anything is written; every file is first
-    written under a temporary name in ``folder`` and only then moved over
-    the old one with :func:`os.replace` (atomic on one file system). A
-    failure or an interrupt before the renames removes the temporary files
-    and leaves ``folder`` as it was.
+    written under a temporary name in ``folder`` and flushed to disk. Then,
+    holding the folder's lock (:func:`build_lock`), a journal listing every
+    rename is written, every old file is hard-linked to a backup name and
+    the new files are moved over the old ones with :func:`os.replace`; the
+    journal's removal is the commit. An exception, Ctrl-C, SIGTERM or
+    SIGHUP before the commit puts every old file back and removes the new
+    ones; after SIGKILL or a power loss the journal remains and the next
+    :func:`recover` (run by ``data build`` and ``data status``) does the same.
     """
     items = list(items)
     names = [name for _, name, _, _ in items]
@@ -355,55 +653,124 @@ def write_panels(
         check_panel(df, name, manifest, validate=validate)
     folder = Path(folder) if folder is not None else config.processed_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    pairs: list[tuple[Path, Path]] = []
-    try:
-        for df, name, manifest, _ in items:
-            pairs += _write_temps(df, manifest, folder / f"{name}.parquet")
-    except BaseException:
-        for tmp, _ in pairs:
-            tmp.unlink(missing_ok=True)
-        for p in folder.glob(".*.tmp"):  # a temp cut short by the failure itself
-            if any(p.name.startswith((f".{n}.", f".{n}_")) for n in names):
-                p.unlink(missing_ok=True)
-        raise
-    _swap(pairs)
+    generation = generation or uuid.uuid4().hex
+    with signals_as_interrupts(), build_lock(folder):
+        recover(folder)
+        pairs: list[tuple[Path, Path]] = []
+        try:
+            for i, (df, name, manifest, _) in enumerate(items):
+                pairs += _write_temps(df, manifest, folder / f"{name}.parquet", generation)
+                if i == 0:
+                    _pause_point("temps")
+        except BaseException:
+            with _signals_blocked():
+                for tmp, _ in pairs:
+                    tmp.unlink(missing_ok=True)
+                for p in folder.glob(".*.tmp"):  # a temp cut short by the failure itself
+                    if any(p.name.startswith((f".{n}.", f".{n}_")) for n in names):
+                        p.unlink(missing_ok=True)
+            raise
+        _swap(pairs, generation)
     return {name: folder / f"{name}.parquet" for name in names}
 
 
-def _swap(pairs: list[tuple[Path, Path]]) -> None:
-    """Move every temporary file over its final name; on any failure put every old file back.
+def write_files(writers: dict[Path, Callable[[Path], object]]) -> list[Path]:
+    """Write files of one folder as one transaction, as :func:`write_panels` writes a panel's files.
+
+    Parameters
+    ----------
+    writers : dict of Path to callable
+        ``{final path: write}``; ``write(temp)`` must create the temporary
+        file given (e.g. ``lambda p: p.write_text(text)``). Every final path
+        must be in one folder.
+
+    Returns
+    -------
+    list of Path
+        The final paths, in order.
+
+    Notes
+    -----
+    Under the folder's lock every file is written aside and flushed, then
+    all are renamed through the journal: an exception, Ctrl-C, SIGTERM or
+    SIGHUP leaves every old file as it was; after SIGKILL the next
+    :func:`recover` of that folder puts them back.
+    """
+    finals = [Path(p) for p in writers]
+    folders = {p.parent for p in finals}
+    if len(folders) != 1:
+        raise ValueError(f"write_files: the files are in several folders: {sorted(folders)}")
+    folder = folders.pop()
+    folder.mkdir(parents=True, exist_ok=True)
+    with signals_as_interrupts(), build_lock(folder):
+        recover(folder, out=None)
+        pairs: list[tuple[Path, Path]] = []
+        try:
+            for final, write in zip(finals, writers.values(), strict=True):
+                tmp = temp_name(final)
+                pairs.append((tmp, final))
+                write(tmp)
+                if not tmp.is_file():
+                    raise OSError(f"writing {final}: the writer did not create {tmp}")
+                fsync_file(tmp)
+            _pause_point("temps")
+        except BaseException:
+            with _signals_blocked():
+                for tmp, _ in pairs:
+                    tmp.unlink(missing_ok=True)
+            raise
+        _swap(pairs)
+    return finals
+
+
+def _swap(pairs: list[tuple[Path, Path]], generation: str = "") -> None:
+    """Move every temporary file over its final name as one journalled transaction.
 
     Each old file is first hard-linked (copied where links are not supported)
     to a backup name, so a failure between two renames can restore the
-    folder exactly; backups are removed once every rename succeeded.
+    folder exactly; the journal lists every temporary, final and backup
+    name before the first backup is made and is removed once every rename
+    succeeded (the commit); backups are removed after the commit.
     """
-    backups: list[tuple[Path, Path]] = []
-    created: list[Path] = []
+    if not pairs:
+        return
+    folder = pairs[0][1].parent
+    entries: list[dict[str, str | None]] = []
+    for tmp, final in pairs:
+        bak = temp_name(final, ".bak.tmp").name if final.exists() else None
+        entries.append({"tmp": tmp.name, "final": final.name, "backup": bak})
     try:
-        for tmp, final in pairs:
-            if final.exists():
-                bak = final.with_name(f".{final.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.bak.tmp")
+        _write_journal(folder, entries, generation)
+        _pause_point("journal")
+        for e in entries:
+            if e["backup"]:
+                final, bak = folder / str(e["final"]), folder / str(e["backup"])
                 try:
                     os.link(final, bak)
                 except OSError:
-                    shutil.copy2(final, bak)
-                backups.append((bak, final))
-            else:
-                created.append(final)
+                    part = temp_name(bak)
+                    shutil.copy2(final, part)
+                    fsync_file(part)
+                    os.replace(part, bak)  # a backup that exists is complete
+        fsync_dir(folder)
+        for k, (tmp, final) in enumerate(pairs, start=1):
+            _pause_point(f"rename:{k}")
             os.replace(tmp, final)
+        fsync_dir(folder)
+        _pause_point("renamed")
     except BaseException:
-        for bak, final in backups:
-            if final.exists() and os.path.samefile(bak, final):
-                bak.unlink()  # never replaced (rename of two links to one file does nothing)
-            else:
-                os.replace(bak, final)
-        for final in created:
-            final.unlink(missing_ok=True)
-        for tmp, _ in pairs:
-            tmp.unlink(missing_ok=True)
+        with _signals_blocked():
+            _roll_back(folder, entries)
+            (folder / JOURNAL_NAME).unlink(missing_ok=True)
+            fsync_dir(folder)
         raise
-    for bak, _ in backups:
-        bak.unlink(missing_ok=True)
+    with _signals_blocked():
+        (folder / JOURNAL_NAME).unlink()  # the commit
+        fsync_dir(folder)
+        _pause_point("committed")
+        for e in entries:
+            if e["backup"]:
+                (folder / str(e["backup"])).unlink(missing_ok=True)
 
 
 def write_panel(

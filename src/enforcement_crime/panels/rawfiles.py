@@ -27,6 +27,7 @@ __all__ = [
     "files_for",
     "sha256_of",
     "checksum_states",
+    "completeness_problems",
 ]
 
 
@@ -161,3 +162,22 @@ def checksum_states(source: str, files: list[Path]) -> dict[Path, str]:
         else:
             states[f] = "ok" if sha256_of(f) == want.lower() else "MISMATCH"
     return states
+
+
+def completeness_problems(source: str, files: list[Path]) -> dict[Path, str]:
+    """``{file: why it looks incomplete}`` from the source's ``completeness`` check (when it has one).
+
+    Each source module may define ``completeness(path) -> str | None``:
+    expected key sets or row counts for files without a registered sha256
+    (all SC counties of the roll-out, the OIG list's rows, LEAIC's agency
+    records, an NC SBI export's place x year grid).
+    """
+    check = getattr(source_module(source), "completeness", None)
+    if check is None:
+        return {}
+    problems: dict[Path, str] = {}
+    for f in files:
+        why = check(f)
+        if why:
+            problems[f] = why
+    return problems

@@ -6,7 +6,9 @@ The steps, in order (nothing is written before the last):
    an explicit raw folder that does not exist is an error;
 2. raw files found and compared with each source's sha256 registry
    (:func:`check_raw`): a MISMATCH stops the build unless
-   ``accept_changed_raw``; unregistered files are reported loudly;
+   ``accept_changed_raw``; unregistered files are reported loudly and
+   checked for completeness (expected key sets and row counts), an
+   incomplete one stopping the build the same way;
 3. every requested panel whose inputs are present is built in memory through
    the registry (:mod:`enforcement_crime.panels.registry`); a broken input
    stops the build naming the file;
@@ -14,11 +16,16 @@ The steps, in order (nothing is written before the last):
    (:func:`~enforcement_crime.panels.manifest.write_panels`), then all files
    are written under temporary names and renamed into place.
 
-A failed or interrupted build leaves ``data/processed/`` byte-identical.
+A failed or interrupted build (exception, Ctrl-C, SIGTERM, SIGHUP) leaves
+``data/processed/`` byte-identical; one killed outright (SIGKILL, power loss)
+leaves a rename journal that the next ``data build`` or ``data status`` rolls
+back (:func:`~enforcement_crime.panels.manifest.recover`). A build holds the
+folder's lock: a second build of the same folder meanwhile is refused.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -26,8 +33,18 @@ from enforcement_crime import config
 from enforcement_crime.panels import registry
 from enforcement_crime.panels.common import TIMING_ABSENT_NOTE
 from enforcement_crime.panels.context import BuildContext, BuildOptions
-from enforcement_crime.panels.manifest import write_panels
-from enforcement_crime.panels.rawfiles import SOURCES, checksum_states, files_for
+from enforcement_crime.panels.manifest import (
+    build_lock,
+    recover,
+    signals_as_interrupts,
+    write_panels,
+)
+from enforcement_crime.panels.rawfiles import (
+    SOURCES,
+    checksum_states,
+    completeness_problems,
+    files_for,
+)
 from enforcement_crime.panels.spec import APPROXIMATE_SOURCES
 
 __all__ = ["BuildError", "RawChecksumError", "check_raw", "build"]
@@ -38,7 +55,7 @@ class BuildError(RuntimeError):
 
 
 class RawChecksumError(BuildError):
-    """A raw file's sha256 differs from its source's registry."""
+    """A raw file differs from its source's sha256 registry, or fails its completeness check."""
 
 
 def check_raw(
@@ -59,13 +76,21 @@ def check_raw(
     Raises
     ------
     RawChecksumError
-        A file differs from its registered sha256 and ``accept_changed`` is False.
+        A file differs from its registered sha256, or a file without a
+        matching registered sha256 fails its source's completeness check
+        (:func:`~enforcement_crime.panels.rawfiles.completeness_problems`),
+        and ``accept_changed`` is False.
     """
     notes: list[tuple[str, str]] = []
     mismatched: list[tuple[str, Path]] = []
+    incomplete: list[tuple[str, Path, str]] = []
     for source in sources:
         unregistered: list[Path] = []
-        for path, state in checksum_states(source, files.get(source, [])).items():
+        states = checksum_states(source, files.get(source, []))
+        unverified = [p for p, state in states.items() if state != "ok"]
+        for path, why in completeness_problems(source, unverified).items():
+            incomplete.append((source, path, why))
+        for path, state in states.items():
             if state == "MISMATCH":
                 mismatched.append((source, path))
             elif state == "unregistered":
@@ -83,16 +108,24 @@ def check_raw(
                 f"WARNING {len(unregistered)} raw file(s) of {source} have no registered sha256 and "
                 f"cannot be verified; used anyway: {shown}{more} (in {unregistered[0].parent})"
             )
-    if mismatched:
-        listing = "; ".join(f"{s}: {p}" for s, p in mismatched)
-        if not accept_changed:
-            raise RawChecksumError(
-                f"raw file(s) differ from the sha256 registry that `data status` checks: {listing}. "
-                "Replace them with the registered files (`data fetch`), or pass "
-                "--accept-changed-raw to build from them anyway (the manifests will say so)."
+    changed = "; ".join(f"{s}: {p}" for s, p in mismatched)
+    cut = "; ".join(f"{s}: {p}: {why}" for s, p, why in incomplete)
+    if (mismatched or incomplete) and not accept_changed:
+        parts = []
+        if mismatched:
+            parts.append(
+                f"raw file(s) differ from the sha256 registry that `data status` checks: {changed}"
             )
+        if incomplete:
+            parts.append(f"raw file(s) look incomplete: {cut}")
+        raise RawChecksumError(
+            ". ".join(parts) + ". Replace them with the registered, complete files "
+            "(`data fetch`), or pass --accept-changed-raw to build from them anyway (the "
+            "manifests will say so)."
+        )
+    if mismatched:
         out(
-            f"WARNING raw files differ from the sha256 registry, used (--accept-changed-raw): {listing}"
+            f"WARNING raw files differ from the sha256 registry, used (--accept-changed-raw): {changed}"
         )
         notes += [
             (
@@ -100,6 +133,12 @@ def check_raw(
                 f"raw file {p.name} ({s}) differs from the registered sha256 (used by --accept-changed-raw)",
             )
             for s, p in mismatched
+        ]
+    if incomplete:
+        out(f"WARNING raw files look incomplete, used (--accept-changed-raw): {cut}")
+        notes += [
+            (s, f"raw file {p.name} ({s}) looks incomplete: {why} (used by --accept-changed-raw)")
+            for s, p, why in incomplete
         ]
     return notes
 
@@ -161,6 +200,18 @@ def build(
         A bad option, an unknown panel or a missing raw folder (nothing written).
     BuildError, InputError, PanelSchemaError, ManifestError
         A build step failed; ``folder`` is unchanged.
+    BuildLockedError
+        Another build is writing ``folder`` (nothing written).
+    BuildInterrupted
+        SIGTERM or SIGHUP arrived (as ``KeyboardInterrupt`` on Ctrl-C):
+        ``folder`` holds its last complete set of panels.
+
+    Notes
+    -----
+    The build holds the lock of ``folder`` from start to end (when the
+    folder exists; else from its first write) and first repairs a
+    half-written set a killed build left there
+    (:func:`~enforcement_crime.panels.manifest.recover`).
     """
     options = BuildOptions(
         coverage_rule=coverage_rule,
@@ -180,6 +231,26 @@ def build(
         raise ValueError(f"raw-data folder {raw} does not exist (given with --raw)")
     wanted = explicit or list(known)
 
+    target = Path(folder) if folder is not None else config.processed_dir()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(signals_as_interrupts())
+        if target.is_dir():  # refuse a concurrent build before the long part; repair a killed one
+            stack.enter_context(build_lock(target))
+            recover(target, out=out)
+        return _build(wanted, explicit, known, options, raw, shared, out, folder)
+
+
+def _build(
+    wanted: list[str],
+    explicit: list[str],
+    known: dict,
+    options: BuildOptions,
+    raw: Path | None,
+    shared: bool,
+    out: Callable[[str], None],
+    folder: Path | None,
+) -> dict[str, Path]:
+    """The steps of :func:`build` after its options were checked (see there)."""
     files = {s: files_for(s, raw, shared) for s in SOURCES}
     ctx = BuildContext(files=files, options=options, out=out, resolve=registry.get)
     where = config.shared_data_dir() if shared else (raw or config.raw_dir())
@@ -194,7 +265,7 @@ def build(
     skipped = [p for p in wanted if p not in buildable]
 
     used_sources = sorted({s for p in buildable for s in known[p].sources_used(registry.get)})
-    raw_notes = check_raw(files, used_sources, accept_changed=accept_changed_raw, out=out)
+    raw_notes = check_raw(files, used_sources, accept_changed=options.accept_changed_raw, out=out)
 
     built = {name: ctx.panel(name) for name in buildable}
     items = []

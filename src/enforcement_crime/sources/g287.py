@@ -57,6 +57,7 @@ __all__ = [
     "URLS",
     "SHA256",
     "MODEL_MAP",
+    "EARLIEST_DATE",
     "load",
     "load_roster",
     "load_oig_2009",
@@ -141,7 +142,13 @@ _UCR = ["ori", "agency_name", "agency_type_name", "state_abbr", "county_name"]
 # ---------------------------------------------------------------------------
 
 
+#: the earliest possible 287(g) date: section 287(g) was added to the INA by IIRIRA,
+#: enacted 30 September 1996 (no agreement, roster or list can predate it)
+EARLIEST_DATE = pd.Timestamp("1996-09-30")
+
+
 def _dates(s: pd.Series, path: Path, column: str, fmt: str = "%Y-%m-%d") -> pd.Series:
+    """Parse a date column; refuse a value that is not a date or lies outside 1996-09-30 .. today."""
     raw = s.astype("string").str.strip()
     out = pd.to_datetime(raw, format=fmt, errors="coerce")
     bad = out.isna() & raw.notna()
@@ -149,6 +156,16 @@ def _dates(s: pd.Series, path: Path, column: str, fmt: str = "%Y-%m-%d") -> pd.S
         raise SourceError(
             path,
             f"expected a date {fmt.replace('%', '')}, got {raw[bad].iloc[0]!r}",
+            row=s.index[bad.to_numpy()],
+            column=column,
+        )
+    today = pd.Timestamp.today().normalize()
+    bad = out.notna() & ((out < EARLIEST_DATE) | (out > today))
+    if bad.any():
+        raise SourceError(
+            path,
+            f"implausible 287(g) date {raw[bad].iloc[0]!r}: expected {EARLIEST_DATE.date()} "
+            f"(IIRIRA created 287(g)) to {today.date()} (today)",
             row=s.index[bad.to_numpy()],
             column=column,
         )
@@ -640,3 +657,32 @@ def fetch(dest: str | Path | None = None, *, progress: bool = True) -> list[Path
     return fetch_all(
         {name: (url, SHA256[name]) for name, url in URLS.items()}, dest, progress=progress
     )
+
+
+#: data rows of the two files pinned in :data:`URLS` (the Deportation Data Project's roster
+#: at its pinned commit; the transcription of DHS OIG-10-63 App. E Table 3, agreements as of
+#: 28 Oct 2009); they carry no registered sha256 (see :data:`SHA256`), so a file cut at a
+#: line end is caught by its row count
+EXPECTED_ROWS: dict[str, int] = {
+    "pre2018-agreements-best-guess.csv": 229,
+    "historical-oig-2009.csv": 67,
+}
+
+
+def completeness(path: str | Path) -> str | None:
+    """Why a roster file of :data:`EXPECTED_ROWS` looks incomplete, or None.
+
+    Other files, and files the loader refuses anyway, give None (the loader's
+    own error names the problem).
+    """
+    path = Path(path)
+    want = EXPECTED_ROWS.get(path.name)
+    if want is None:
+        return None
+    try:
+        n = len(read_csv_lines(path))
+    except (SourceError, ValueError, OSError):
+        return None
+    if n == want:
+        return None
+    return f"{n} data rows where the file pinned in g287.URLS has {want} (cut short or edited?)"

@@ -259,3 +259,28 @@ def load(path: str | Path) -> pd.DataFrame:
         )
     out.attrs.update(source_file=str(path))
     return out
+
+
+#: agency records of LEAIC 2012 (ICPSR 35158 documents 36,490); every layout of it (the
+#: ICPSR TSV or R file, or a column subset with the same rows) has that many
+LEAIC_2012_RECORDS = 36_490
+
+
+def completeness(path: str | Path) -> str | None:
+    """Why a LEAIC 2012 file (ICPSR 35158) looks incomplete, or None.
+
+    Files of other vintages, and files the loader refuses anyway, give None.
+    """
+    path = Path(path)
+    if "35158" not in path.name and "leaic2012" not in path.name.lower():
+        return None
+    try:
+        n = len(load(path))
+    except (SourceError, ValueError, OSError):
+        return None
+    if n == LEAIC_2012_RECORDS:
+        return None
+    return (
+        f"{n:,} agency records where LEAIC 2012 (ICPSR 35158) has {LEAIC_2012_RECORDS:,} "
+        "(cut short or filtered?)"
+    )

@@ -117,6 +117,25 @@ _NC_COUNTIES = (
 NC_COUNTY_FIPS: dict[str, str] = {name: f"37{2 * i + 1:03d}" for i, name in enumerate(_NC_COUNTIES)}
 
 
+#: the first year a crime report can be for: the FBI's Uniform Crime Reporting program,
+#: which the NC SBI reports under, began in 1930
+FIRST_YEAR = 1930
+
+
+def _check_year_window(year: pd.Series, raw: pd.Series, path: Path, column: str) -> None:
+    """Refuse a year before :data:`FIRST_YEAR` or after the current year, naming row and value."""
+    last = pd.Timestamp.today().year
+    bad = (year < FIRST_YEAR) | (year > last)
+    if bad.any():
+        raise SourceError(
+            path,
+            f"implausible year {raw[bad].iloc[0]!r}: expected {FIRST_YEAR} (the UCR program's "
+            f"first year) to {last} (this year)",
+            row=raw.index[bad.to_numpy()],
+            column=column,
+        )
+
+
 def load(path: str | Path) -> pd.DataFrame:
     """Read an NC SBI county export into one row per place and year.
 
@@ -178,6 +197,7 @@ def load(path: str | Path) -> pd.DataFrame:
             row=raw.index[bad.to_numpy()],
             column="year",
         )
+    _check_year_window(year, raw["year"], path, "year")
     values = {}
     for col in COLUMN_MAP:
         txt = raw[col].astype("string").str.strip().str.replace(",", "", regex=False)
@@ -269,6 +289,7 @@ def _rates_file(path: Path) -> pd.DataFrame:
             column="Year",
         )
     year = ytxt.astype("int64")
+    _check_year_window(year, raw["Year"], path, "Year")
     m = re.search(r"((?:19|20)\d\d)\D*$", path.stem)
     if m:
         bad = year != int(m.group(1))
@@ -447,4 +468,50 @@ def fetch(dest: str | Path | None = None, *, progress: bool = True) -> list[Path
         f"  From:     {URL}\n"
         f"  Put in:   {dest}/\n"
         "then run the command again."
+    )
+
+
+def completeness(path: str | Path) -> str | None:
+    """Why an NC SBI export looks incomplete (its place x year grid has holes), or None.
+
+    An export (:func:`load`) covers each place it names in every year from
+    its first to its last year, with both the rate and the number rows; a
+    missing place-year-estimate row means a cut or filtered file. The county-rates
+    tables (one file per year, some counties legitimately absent: see
+    :func:`load_county_rates`) and files the loader refuses give None.
+    """
+    path = Path(path)
+    if path.name.startswith("CrimeDataByCounty"):
+        return None
+    try:
+        raw = read_csv_lines(path)
+        frame = load(path)
+    except (SourceError, ValueError, OSError):
+        return None
+    if "estimate" not in raw.columns or frame.empty:
+        return None
+    years = range(int(frame["year"].min()), int(frame["year"].max()) + 1)
+    places = sorted(frame["place"].unique())
+    have = set(
+        zip(
+            raw["geo_description"].astype(str).str.strip(),
+            pd.to_numeric(raw["year"], errors="coerce"),
+            raw["estimate"].astype(str).str.strip().str.lower(),
+            strict=True,
+        )
+    )
+    estimates = ["number", "rate"]  # an export gives both for every place and year
+    holes = [
+        f"{p} {y} {e}"
+        for p in sorted({p for p, _, _ in have})
+        for y in years
+        for e in estimates
+        if (p, y, e) not in have
+    ]
+    if not holes:
+        return None
+    return (
+        f"{len(holes)} of {len(places) * len(years) * len(estimates)} place-year-estimate rows "
+        f"are absent (e.g. {', '.join(holes[:3])}); an export covers each place in every year "
+        f"{years.start}-{years.stop - 1} (cut short or filtered?)"
     )

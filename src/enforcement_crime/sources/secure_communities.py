@@ -303,3 +303,41 @@ def fetch(dest: str | Path | None = None, *, progress: bool = True) -> list[Path
     dest = Path(dest) if dest is not None else config.raw_dir("secure_communities")
     name = "activation_dates_makayla_revisedforbalance.dta"
     return fetch_all({name: (URLS[name], SHA256[name])}, dest, progress=progress)
+
+
+#: 2010 county codes the extract gives under their later codes (Wade Hampton AK became
+#: Kusilvak, Shannon SD became Oglala Lakota, both in 2015)
+RENAMED_COUNTIES: dict[str, str] = {"02270": "02158", "46113": "46102"}
+
+
+def _counties_2010() -> list[str]:
+    """County FIPS of the 50 states and DC in ``addfips``' 2010 county list."""
+    import io
+    from importlib import resources
+
+    text = (resources.files("addfips") / "data" / "counties_2010.csv").read_text()
+    counties = pd.read_csv(io.StringIO(text), dtype=str)
+    counties = counties[counties["statefp"].isin(STATE_FIPS)]
+    return sorted((counties["statefp"] + counties["countyfp"]).unique())
+
+
+def completeness(path: str | Path) -> str | None:
+    """Why an SC activation file looks incomplete (counties of the roll-out absent), or None.
+
+    Secure Communities reached every county by January 2013, so a county
+    file lists every county of the 50 states and DC (with a date, or with a
+    note when the source has none); a file the loader refuses gives None
+    (the loader's own error names the problem).
+    """
+    try:
+        have = set(load(path)["fips"].dropna().astype(str))
+    except (SourceError, ValueError, OSError):
+        return None
+    missing = [f for f in _counties_2010() if f not in have and RENAMED_COUNTIES.get(f) not in have]
+    if not missing:
+        return None
+    return (
+        f"{len(missing)} of the {len(_counties_2010()):,} counties of the 50 states and DC are "
+        f"absent (e.g. {', '.join(missing[:5])}); SC reached every county by January 2013, so "
+        "their dates would be lost (cut short or filtered?)"
+    )
