@@ -249,12 +249,16 @@ def cius_county_panel(
     sums = strict_sum(work, ["fips", "year"], OFFENSES)
     # an agency without a served population adds 0 (whole-number populations: sums are exact)
     served_or_0 = pd.to_numeric(work["served"]).astype("float64").fillna(0.0)
-    extra = work.assign(served_or_0=served_or_0).groupby(["fips", "year"]).agg(
-        n_agencies=("agency", "size"),
-        n_cities=("is_city", "sum"),
-        has_county_agency=("is_county", "any"),
-        population=("county_population", "first"),
-        served_population=("served_or_0", "sum"),
+    extra = (
+        work.assign(served_or_0=served_or_0)
+        .groupby(["fips", "year"])
+        .agg(
+            n_agencies=("agency", "size"),
+            n_cities=("is_city", "sum"),
+            has_county_agency=("is_county", "any"),
+            population=("county_population", "first"),
+            served_population=("served_or_0", "sum"),
+        )
     )
     panel = sums.merge(extra.reset_index(), on=["fips", "year"])
     panel = round_counts(panel, OFFENSES)
