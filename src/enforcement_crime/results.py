@@ -159,12 +159,12 @@ class EstimationResult:
     @property
     def estimate(self) -> float:
         """The estimate of the first term (the headline ATT for static estimators)."""
-        return float(self.to_frame()["estimate"].iloc[0])
+        return float(self.table["estimate"].iloc[0])
 
     @property
     def std_error(self) -> float:
         """The standard error of the first term."""
-        return float(self.to_frame()["std_error"].iloc[0])
+        return float(self.table["std_error"].iloc[0]) if "std_error" in self.table else np.nan
 
     def summary(self) -> str:
         """A plain-text summary: estimator, sample, notes and the table."""

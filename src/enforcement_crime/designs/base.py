@@ -161,6 +161,23 @@ class EstimatorCall:
         return run(self.estimator, *self.args, tolerate=tolerate, **self.kwargs)
 
 
+def _columns_named(data: pd.DataFrame, rows, values) -> pd.DataFrame:
+    """``data`` (its ``rows`` when given) with only the columns an estimator call names.
+
+    Estimators read the columns named by their arguments (a column name, or a
+    list of them, e.g. controls or strata) and no other, so the call gets those
+    columns alone, in the frame's order: copying a row subset of a wide panel
+    is most of the cost of a fit on it.
+    """
+    named: set[str] = set()
+    for v in values:
+        for name in v if isinstance(v, list | tuple) else (v,):
+            if isinstance(name, str) and name in data.columns:
+                named.add(name)
+    cols = [c for c in data.columns if c in named]
+    return data.loc[rows, cols] if rows is not None else data.loc[:, cols]
+
+
 @dataclass(frozen=True)
 class Spec:
     """One specification: an estimator (the function itself) and its exact options.
@@ -297,20 +314,22 @@ class Spec:
         kw.update(self.options)
         kw.update(overrides)
         set_aside = 0
+        rows = None
         if "partial_year" in data.columns and data["partial_year"].any():
             if self.partial_year == "drop":
                 partial = data["partial_year"].to_numpy(dtype=bool)
                 set_aside = int(partial.sum())
-                data = data[~partial]
+                rows = ~partial
             else:
                 kw = {**PARTIAL_YEAR_OPTIONS[self.partial_year], **kw}
         t = d.treatment
         if self.treatment == "cohort":
-            args = (data, y, d.unit, d.time, t.cohort)
+            names = (y, d.unit, d.time, t.cohort)
         else:
-            args = (data, y, d.unit, d.time)
+            names = (y, d.unit, d.time)
             kw["treatment"] = t.treated if self.treatment == "treated" else t.share
-        return EstimatorCall(self.estimator, args, kw, set_aside)
+        data = _columns_named(data, rows, (*names, *kw.values()))
+        return EstimatorCall(self.estimator, (data, *names), kw, set_aside)
 
     def fit(self, sample: StudySample, outcome: str, *, data: pd.DataFrame | None = None,
             **overrides) -> Outcome:  # fmt: skip
