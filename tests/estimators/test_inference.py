@@ -87,7 +87,7 @@ def test_wcb_matches_wildboottest_with_dummies(weights, weight_type, impose_null
         "cohort",
         cluster="state",
         weights=weights,
-        weight_type=weight_type,
+        bootstrap_weights=weight_type,
         n_boot=999,
         seed=7,
         impose_null=impose_null,
@@ -115,7 +115,15 @@ def test_wcb_interval_is_the_inverted_test():
     """Testing beta = b0 equals testing 0 on y - b0 * D; the interval bounds are where p crosses alpha."""
     df = _panel(seed=2)
     res = wild_cluster_bootstrap(
-        df, "y", "unit", "time", "cohort", cluster="state", weight_type="webb", n_boot=499, seed=1
+        df,
+        "y",
+        "unit",
+        "time",
+        "cohort",
+        cluster="state",
+        bootstrap_weights="webb",
+        n_boot=499,
+        seed=1,
     )
     row = res.term("treated")
     lo, hi = row["conf_low"], row["conf_high"]
@@ -132,7 +140,7 @@ def test_wcb_interval_is_the_inverted_test():
                 "time",
                 "cohort",
                 cluster="state",
-                weight_type="webb",
+                bootstrap_weights="webb",
                 n_boot=499,
                 seed=1,
             ).extra["p_value"]
@@ -170,7 +178,7 @@ def test_wcb_power_against_large_effect():
         "time",
         "cohort",
         cluster="state",
-        weight_type="rademacher",
+        bootstrap_weights="rademacher",
         n_boot=999,
         seed=0,
     )
@@ -183,14 +191,14 @@ def test_wcb_auto_weights_are_webb_with_few_clusters():
     assert (
         wild_cluster_bootstrap(
             df, "y", "unit", "time", "cohort", cluster="state", n_boot=99, seed=0
-        ).extra["weight_type"]
+        ).extra["bootstrap_weights"]
         == "webb"
     )
     df50 = _panel(n_units=200, n_states=50)
     res = wild_cluster_bootstrap(
         df50, "y", "unit", "time", "cohort", cluster="state", n_boot=99, seed=0
     )
-    assert res.extra["weight_type"] == "rademacher" and not res.extra["full_enumeration"]
+    assert res.extra["bootstrap_weights"] == "rademacher" and not res.extra["full_enumeration"]
 
 
 def test_wcb_edge_cases():

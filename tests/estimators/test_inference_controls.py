@@ -86,7 +86,7 @@ def test_wcb_controls_same_draws_as_wildboottest(weights, weight_type, impose_nu
     wb = _wildboottest(df, weights, weight_type, impose_null, controls)
     res = wild_cluster_bootstrap(
         df, "y", "unit", "time", "cohort", cluster="state", weights=weights, controls=controls,
-        weight_type=weight_type, n_boot=999, seed=7, impose_null=impose_null,
+        bootstrap_weights=weight_type, n_boot=999, seed=7, impose_null=impose_null,
     )  # fmt: skip
     assert res.extra["n_boot"] == wb.B
     # t*/t cancels the scalar small-sample factor (wildboottest counts the dummies in K);
@@ -123,7 +123,7 @@ def test_wcb_controls_known_truth_size_and_bias():
     est, rej, est_nc, rej_nc = [], [], [], []
     for rep in range(80):
         df = _panel_with_controls(seed=rep, att=0.0, n_units=60, n_states=12)
-        kw = dict(cluster="state", weight_type="webb", n_boot=199, seed=rep)
+        kw = dict(cluster="state", bootstrap_weights="webb", n_boot=199, seed=rep)
         r = wild_cluster_bootstrap(df, "y", "unit", "time", "cohort", controls=["z1", "z2"], **kw)
         n = wild_cluster_bootstrap(df, "y", "unit", "time", "cohort", **kw)
         est.append(r.estimate)

@@ -20,7 +20,8 @@ import pytest
 import statsmodels.api as sm
 
 from enforcement_crime.estimators import EstimatorInputError
-from enforcement_crime.estimators._core import draw_cluster_weights, factorize
+from enforcement_crime.estimators._bootstrap import draw_weights
+from enforcement_crime.estimators._core import factorize
 from enforcement_crime.estimators._wild_wald import WildWaldTest
 from enforcement_crime.estimators.twfe import event_study
 from enforcement_crime.simulate import simulate_staggered
@@ -80,7 +81,7 @@ def test_bootstrap_equals_brute_force(panel):
     assert pre["terms"] == ["e-3", "e-2"] and pre["n_boot"] == B
     u = _restricted_residuals(panel, [-3, -2], "pop", ["x"])
     codes, G = factorize(panel["state"])
-    V, full = draw_cluster_weights("rademacher", G, B, np.random.default_rng(seed))
+    V, full = draw_weights("rademacher", G, B, np.random.default_rng(seed))
     assert not full
     stats = []
     for b in range(B):
@@ -138,7 +139,7 @@ def test_pretrend_through_and_errors(panel):
                     pretrend_inference="wild_cluster")  # fmt: skip
     few = event_study(panel.assign(s2=panel["state"] % 6), "y", "unit", "time", "cohort", window=(-4, 2),
                       cluster="s2", pretrend_inference="wild_cluster", n_boot=99, seed=1)  # fmt: skip
-    assert few.extra["pretrend_test"]["weight_type"] == "webb"  # auto: Webb below 12 clusters
+    assert few.extra["pretrend_test"]["bootstrap_weights"] == "webb"  # auto: Webb below 12 clusters
 
 
 def test_size_on_a_null_with_few_clusters():

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from itertools import product
 
 import numpy as np
 import pandas as pd
@@ -63,7 +62,6 @@ __all__ = [
     "cr1_scale",
     "cr1_vcov",
     "demean",
-    "draw_cluster_weights",
     "factorize",
     "fe_blocks",
     "fe_notes",
@@ -72,7 +70,6 @@ __all__ = [
     "permute_cohorts",
     "prepare_fe_panel",
     "sorted_codes",
-    "WEBB_POINTS",
     "warn_few_treated",
 ]
 
@@ -408,51 +405,6 @@ def fit_within(y, X, names, blocks, w, p: PreparedPanel, cluster) -> WithinFit:
     g_min = min(sizes[:2]) if len(sizes) == 3 else sizes[0]
     ssc = ssc_record(n, K, k_abs, cnames, sizes, c_n)
     return WithinFit(coef, V, raw, list(names), n, g_min, max(g_min - 1, 1), k_abs, ssc, resid, Xd)
-
-
-# --------------------------------------------------------------------------------------
-# wild bootstrap weights
-# --------------------------------------------------------------------------------------
-
-#: Webb's six-point distribution: +/-sqrt(1/2), +/-1, +/-sqrt(3/2), each with probability 1/6
-WEBB_POINTS = np.concatenate(
-    [-np.sqrt(np.array([3.0, 2.0, 1.0]) / 2), np.sqrt(np.array([1.0, 2.0, 3.0]) / 2)]
-)
-
-
-#: below this many clusters ``weight_type="auto"`` uses Webb's weights (Rademacher has too few sign vectors)
-WEBB_BELOW = 12
-
-
-def resolve_weight_type(weight_type: str, n_clusters: int) -> str:
-    """``"auto"`` -> Webb below :data:`WEBB_BELOW` clusters, Rademacher otherwise; other values unchanged."""
-    if weight_type != "auto":
-        return weight_type
-    return "webb" if n_clusters < WEBB_BELOW else "rademacher"
-
-
-def draw_cluster_weights(
-    weight_type: str, G: int, n_boot: int, rng: np.random.Generator
-) -> tuple[np.ndarray, bool]:
-    """Wild bootstrap weights, one per cluster and draw: a ``(G, B)`` matrix and ``full_enumeration``.
-
-    ``"rademacher"`` (+/-1 with probability 1/2) is fully enumerated (all
-    ``2**G`` sign vectors, ``B = 2**G``) whenever ``2**G <= n_boot``;
-    otherwise, and for ``"webb"`` (:data:`WEBB_POINTS`), ``G * n_boot``
-    values are drawn with ``rng.choice`` and reshaped to ``(G, n_boot)``,
-    exactly as ``wildboottest`` draws them (same seed, same draws).
-    """
-    if weight_type == "rademacher" and 2**G <= n_boot:
-        return np.array(list(product([-1.0, 1.0], repeat=G))).T, True
-    if weight_type == "rademacher":
-        v = rng.choice(np.array([-1.0, 1.0]), size=G * n_boot, replace=True)
-    elif weight_type == "webb":
-        v = rng.choice(WEBB_POINTS, size=G * n_boot, replace=True)
-    else:
-        raise EstimatorInputError(
-            f"wild bootstrap weights must be 'rademacher' or 'webb', not {weight_type!r}"
-        )
-    return v.reshape(G, n_boot), False
 
 
 # --------------------------------------------------------------------------------------

@@ -187,7 +187,7 @@ def callaway_santanna(
         (term, ``p_value`` of ``H0: term = 0``, ``conf_low``, ``conf_high``),
         ``"p_value"``, ``"t_stat"`` and ``"t_boot"`` (bootstrap t statistics
         under ``H0: ATT(simple) = 0``; NaN/None without that term), ``"n_boot"``,
-        ``"full_enumeration"``, ``"weight_type"`` and ``"impose_null"``.
+        ``"full_enumeration"``, ``"bootstrap_weights"`` and ``"impose_null"``.
         ``att_gt`` standard errors are always analytic.
 
     Raises

@@ -46,6 +46,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from enforcement_crime.estimators._bootstrap import WeightDraws
 from enforcement_crime.estimators._common import EstimatorInputError, joint_wald
 from enforcement_crime.estimators._core import (
     WithinFit,
@@ -417,7 +418,7 @@ def _event_rows(est: pd.DataFrame, lo: int, hi: int, reference: int, kept) -> pd
     return tab
 
 
-def _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot, weights, seed) -> dict:
+def _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot, bootstrap_weights, seed):
     """The joint pre-trend test ``pre`` with its p-value from the restricted wild cluster bootstrap."""
     codes, sizes, _ = cluster_arrays(p, cluster)
     G = sizes[0]
@@ -426,23 +427,23 @@ def _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot, weight
     test = WildWaldTest.build(
         fit.Xd, y, w, blocks, codes[0], G, [names.index(n) for n in leads], scale
     )
-    out = test.bootstrap(n_boot=n_boot, weight_type=weights, seed=seed)
-    if not np.isclose(out["stat"], pre["stat"], rtol=1e-6, atol=1e-10):
+    if not np.isclose(test.stat, pre["stat"], rtol=1e-6, atol=1e-10):
         raise RuntimeError(
-            f"wild bootstrap pre-trend statistic {out['stat']} differs from the Wald statistic {pre['stat']}"
+            f"wild bootstrap pre-trend statistic {test.stat} differs from the Wald statistic {pre['stat']}"
         )
+    draws = WeightDraws.make(bootstrap_weights, G, n_boot, seed)
     return {
         **pre,
-        "p_value": out["p_value"],
+        "p_value": test.bootstrap(draws),
         "p_value_chi2": pre["p_value"],
         "method": (
-            f"restricted wild cluster bootstrap of the Wald statistic ({out['n_boot']} draws, "
-            f"{out['weight_type']} weights{', fully enumerated' if out['full_enumeration'] else ''}; "
+            f"restricted wild cluster bootstrap of the Wald statistic ({draws.n_boot} draws, "
+            f"{draws.kind} weights{', fully enumerated' if draws.full_enumeration else ''}; "
             f"{G} clusters)"
         ),  # fmt: skip
-        "n_boot": out["n_boot"],
-        "weight_type": out["weight_type"],
-        "full_enumeration": out["full_enumeration"],
+        "n_boot": draws.n_boot,
+        "bootstrap_weights": draws.kind,
+        "full_enumeration": draws.full_enumeration,
     }
 
 
@@ -511,7 +512,7 @@ def event_study(
         ``pretrend_test`` (``stat``, ``df``, ``p_value``, ``terms``,
         ``method``: joint Wald test that every estimated lead with
         ``k <= pretrend_through`` is zero; with ``"wild_cluster"`` also
-        ``p_value_chi2``, ``n_boot``, ``weight_type``, ``full_enumeration``),
+        ``p_value_chi2``, ``n_boot``, ``bootstrap_weights``, ``full_enumeration``),
         ``binned``, ``ssc``.
 
     Notes

@@ -106,10 +106,10 @@ def cases() -> dict[str, Callable[[], EstimationResult]]:
         ),
         "wcb_auto": lambda: est.wild_cluster_bootstrap(**_sp(cluster="state", n_boot=999, seed=1)),
         "wcb_rademacher_enum": lambda: est.wild_cluster_bootstrap(
-            **_sp(cluster="state", weight_type="rademacher", n_boot=9999, seed=1)
+            **_sp(cluster="state", bootstrap_weights="rademacher", n_boot=9999, seed=1)
         ),
         "wcb_webb_weighted_controls": lambda: est.wild_cluster_bootstrap(
-            **_sp(cluster="state", weights="pop", controls=["x"], weight_type="webb", n_boot=499,
+            **_sp(cluster="state", weights="pop", controls=["x"], bootstrap_weights="webb", n_boot=499,
                   seed=2)
         ),
         "wcb_unrestricted": lambda: est.wild_cluster_bootstrap(
