@@ -298,7 +298,7 @@ def test_universal_base_has_reference_row_and_vcov(panel):
     frame = res.to_frame().set_index("term")
     assert res.extra["reference_period"] == -1
     assert frame.loc["e-1", "estimate"] == 0.0 and np.isnan(frame.loc["e-1", "std_error"])
-    vc = res.extra["vcov"]
+    vc = res.vcov
     assert "e-1" not in vc.index and "e0" in vc.index
     np.testing.assert_allclose(np.sqrt(np.diag(vc)), frame.loc[vc.index, "std_error"], rtol=1e-12)
     varying = (

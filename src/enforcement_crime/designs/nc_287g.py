@@ -159,9 +159,9 @@ class NC287g(Design):
             results[outcome] = res
             if isinstance(res, NotEstimable):
                 continue
-            pt = res.extra.get("pretrend_test", {})
+            pt = res.pretrend
             frames.append(
-                res.to_frame().assign(outcome=outcome, pretrend_p=pt.get("p_value", np.nan))
+                res.to_frame().assign(outcome=outcome, pretrend_p=pt.p_value if pt else np.nan)
             )
         data = (pd.concat(frames, ignore_index=True) if frames
                 else pd.DataFrame({"note": ["event study not available"]}))  # fmt: skip
@@ -209,7 +209,7 @@ class NC287g(Design):
             for name, res, draws in (("wild cluster bootstrap", wcb, self.n_boot),
                                      ("randomization inference", ri, self.n_perm)):  # fmt: skip
                 h = headline(res)
-                p = np.nan if isinstance(res, NotEstimable) else res.extra.get("p_value", np.nan)
+                p = np.nan if isinstance(res, NotEstimable) or res.p_value is None else res.p_value
                 rows.append({"outcome": outcome, "method": name, "estimate": h["estimate"], "conf_low": h["conf_low"],
                              "conf_high": h["conf_high"], "p_value": p, "draws": draws, "note": h["note"]})  # fmt: skip
         return pd.DataFrame(rows), wcb_results

@@ -176,7 +176,7 @@ def callaway_santanna(
         ``f"e{k}"`` (event_time ``k``) and ``"ATT(dynamic)"``; ``f"g{g}"`` and
         ``"ATT(group)"``; ``f"t{t}"`` and ``"ATT(calendar)"``. ``extra`` holds
         ``"att_gt"`` (group, time, base, estimate, std_error, n_treated,
-        n_control), ``"vcov"`` of the dynamic terms (analytic, from the
+        n_control); the result's ``vcov`` is that of the dynamic terms (analytic, from the
         influence function, also when ``inference="bootstrap"``), ``"reference_period"``
         (``-1 - anticipation`` for a universal base, ``None`` for a varying
         base), ``"influence"`` (unit x term matrix :math:`\psi`, see Notes),
@@ -185,7 +185,7 @@ def callaway_santanna(
         terms; the table's intervals stay pointwise), ``"boot_se"`` and
         ``"boot_draws"``; with ``inference="wild_cluster"``, ``"wild_cluster"``
         (term, ``p_value`` of ``H0: term = 0``, ``conf_low``, ``conf_high``),
-        ``"p_value"``, ``"t_stat"`` and ``"t_boot"`` (bootstrap t statistics
+        the result's ``p_value``, ``"t_stat"`` and ``"t_boot"`` (bootstrap t statistics
         under ``H0: ATT(simple) = 0``; NaN/None without that term), ``"n_boot"``,
         ``"full_enumeration"``, ``"bootstrap_weights"`` and ``"impose_null"``.
         ``att_gt`` standard errors are always analytic.
@@ -394,6 +394,8 @@ def callaway_santanna(
         alpha=alpha,
         extra=extra,
         outcome=outcome,
+        p_value=extra.pop("p_value", None),
+        vcov=extra.pop("vcov"),
     )
 
 

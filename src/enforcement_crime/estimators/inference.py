@@ -119,8 +119,8 @@ def wild_cluster_bootstrap(
     -------
     EstimationResult
         One term ``"treated"`` with the TWFE estimate, its CR1 standard
-        error and the bootstrap interval; ``extra`` holds ``p_value`` (of
-        ``H0: beta = 0``), ``t_stat``, ``t_boot`` (bootstrap t statistics
+        error and the bootstrap interval; ``p_value`` of ``H0: beta = 0``;
+        ``extra`` holds ``t_stat``, ``t_boot`` (bootstrap t statistics
         under ``H0: beta = 0``), ``n_boot``, ``full_enumeration``,
         ``bootstrap_weights`` (the distribution used), ``se_cr1``.
 
@@ -227,8 +227,8 @@ def wild_cluster_bootstrap(
         n_clusters=G,
         notes="; ".join(note_bits),
         alpha=alpha,
+        p_value=p0_value,
         extra={
-            "p_value": p0_value,
             "t_stat": fit.beta / fit.se,
             "t_boot": t_boot0,
             "n_boot": B,
@@ -517,7 +517,7 @@ def randomization_inference(
     EstimationResult
         Term ``"ATT"`` (``"treated"`` for TWFE) with the observed estimate;
         ``std_error``/``conf_*`` are NaN (this is a test, not an interval).
-        ``extra``: ``p_value``, ``permutation_distribution`` (array of
+        ``p_value``; ``extra``: ``permutation_distribution`` (array of
         ``n_perm`` permuted estimates), ``n_perm``, ``n_failed``.
 
     Notes
@@ -619,8 +619,8 @@ def randomization_inference(
         n_clusters=None,
         notes="; ".join(notes),
         alpha=alpha,
+        p_value=p,
         extra={
-            "p_value": p,
             "permutation_distribution": dist,
             "n_perm": n_ok,
             "n_failed": n_failed,

@@ -43,6 +43,8 @@ own standard error is kept in ``result.extra["native_std_error"]``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -178,8 +180,8 @@ def twfe(
         One row, term ``"treated"`` (cohort, or a 0/1 ``treatment``) or
         ``"exposure_share"`` (a ``treatment`` column with any value strictly
         between 0 and 1; the rule is on the values, so a share column that
-        happens to be 0/1 in the sample gives ``"treated"``). ``extra``:
-        ``vcov`` (the treatment coefficient), ``vcov_all`` (all slope
+        happens to be 0/1 in the sample gives ``"treated"``). ``vcov``: the
+        treatment coefficient's variance (1 x 1). ``extra``: ``vcov_all`` (all slope
         coefficients), ``coefficients``, ``ssc`` (the correction's parts),
         ``backend``; for linearmodels also ``native_std_error``.
 
@@ -266,7 +268,6 @@ def twfe(
         notes.append(few)
     extra.update(
         {
-            "vcov": vcov.loc[[term], [term]],
             "vcov_all": vcov,
             "coefficients": tab.set_index("term"),
             "ssc": fit.ssc,
@@ -283,6 +284,7 @@ def twfe(
         alpha,
         extra,
         outcome=outcome,
+        vcov=vcov.loc[[term], [term]],
     )
 
 
@@ -427,24 +429,26 @@ def _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot, bootst
     test = WildWaldTest.build(
         fit.Xd, y, w, blocks, codes[0], G, [names.index(n) for n in leads], scale
     )
-    if not np.isclose(test.stat, pre["stat"], rtol=1e-6, atol=1e-10):
+    if not np.isclose(test.stat, pre.statistic, rtol=1e-6, atol=1e-10):
         raise RuntimeError(
-            f"wild bootstrap pre-trend statistic {test.stat} differs from the Wald statistic {pre['stat']}"
+            f"wild bootstrap pre-trend statistic {test.stat} differs from the Wald statistic "
+            f"{pre.statistic}"
         )
     draws = WeightDraws.make(bootstrap_weights, G, n_boot, seed)
-    return {
-        **pre,
-        "p_value": test.bootstrap(draws),
-        "p_value_chi2": pre["p_value"],
-        "method": (
+    return replace(
+        pre,
+        p_value=test.bootstrap(draws),
+        p_value_chi2=pre.p_value,
+        inference="wild_cluster",
+        method=(
             f"restricted wild cluster bootstrap of the Wald statistic ({draws.n_boot} draws, "
             f"{draws.kind} weights{', fully enumerated' if draws.full_enumeration else ''}; "
             f"{G} clusters)"
-        ),  # fmt: skip
-        "n_boot": draws.n_boot,
-        "bootstrap_weights": draws.kind,
-        "full_enumeration": draws.full_enumeration,
-    }
+        ),
+        n_boot=draws.n_boot,
+        bootstrap_weights=draws.kind,
+        full_enumeration=draws.full_enumeration,
+    )
 
 
 def event_study(
@@ -508,12 +512,12 @@ def event_study(
     -------
     EstimationResult
         Rows ``e{k}`` for ``k`` in the window (the reference with estimate 0
-        and NaN SE). ``extra``: ``vcov`` (estimated terms), ``reference_period``,
-        ``pretrend_test`` (``stat``, ``df``, ``p_value``, ``terms``,
-        ``method``: joint Wald test that every estimated lead with
-        ``k <= pretrend_through`` is zero; with ``"wild_cluster"`` also
-        ``p_value_chi2``, ``n_boot``, ``bootstrap_weights``, ``full_enumeration``),
-        ``binned``, ``ssc``.
+        and NaN SE). ``vcov``: the estimated terms' covariance. ``pretrend``: a
+        :class:`~enforcement_crime.results.PretrendTest`, the joint Wald test
+        that every estimated lead with ``k <= pretrend_through`` is zero (with
+        ``"wild_cluster"`` its bootstrap p-value, ``p_value_chi2``, ``n_boot``,
+        ``bootstrap_weights``, ``full_enumeration``). ``extra``:
+        ``reference_period``, ``binned``, ``ssc``.
 
     Notes
     -----
@@ -598,9 +602,9 @@ def event_study(
     vcov = pd.DataFrame(V, index=names, columns=names)
     leads = [n for n, k in zip(names, kept, strict=True) if k < 0 and k <= pretrend_through]
     pre = joint_wald(
-        fit.coef[[names.index(n) for n in leads]], vcov.loc[leads, leads].to_numpy(), leads
-    )
-    pre["method"] = "Wald chi-square, CR1 variance"
+        fit.coef[[names.index(n) for n in leads]], vcov.loc[leads, leads].to_numpy(), leads,
+        "Wald chi-square, CR1 variance",
+    )  # fmt: skip
     if pretrend_inference == "wild_cluster" and leads:
         pre = _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot,
                              bootstrap_weights, seed)  # fmt: skip
@@ -634,13 +638,13 @@ def event_study(
         "; ".join(notes),
         alpha,
         {
-            "vcov": vcov,
             "reference_period": reference,
-            "pretrend_test": pre,
             "binned": {f"e{lo}": f"<= {lo}", f"e{hi}": f">= {hi}"} if bin_endpoints else {},
             "ssc": fit.ssc,
             "controls": pd.Series(fit.coef[m:], index=controls, dtype="float64"),
             "dropped": dict(p.dropped),
         },
         outcome=outcome,
+        pretrend=pre,
+        vcov=vcov,
     )

@@ -240,6 +240,19 @@ def summarise(res: EstimationResult) -> dict:
         val = _value(v)
         if val is not None:
             extra[str(k)] = val
+    # the typed fields, stored under the keys they had in ``extra`` when the snapshot was written
+    for key in ("p_value", "vcov"):
+        val = _value(getattr(res, key))
+        if val is not None:
+            extra[key] = val
+    pre = res.pretrend
+    if pre is not None:
+        stat_key = "statistic" if res.estimator == "imputation" else "stat"  # its old dict's key
+        old = {stat_key: pre.statistic, "df": pre.df, "p_value": pre.p_value,
+               "p_value_chi2": pre.p_value_chi2, "n_boot": pre.n_boot,
+               "bootstrap_weights": pre.bootstrap_weights,
+               "full_enumeration": pre.full_enumeration}  # fmt: skip
+        extra["pretrend_test"] = {k: _value(v) for k, v in old.items() if v is not None}
     return {
         "estimator": res.estimator,
         "n_obs": None if res.n_obs is None else int(res.n_obs),
