@@ -19,6 +19,11 @@ The common contract (tested in ``tests/estimators/test_api_contract.py``):
 - fixed effects are absorbed by one within-transformation and cluster-robust
   variances use one CR1 convention (``estimators/_core.py``).
 
+Callaway-Sant'Anna in two steps, as R ``did``'s ``att_gt`` and ``aggte``:
+``callaway_santanna.att_gt(...)`` gives the group-time ATTs and
+``callaway_santanna.aggregate(gt, type, window=..., inference=...)`` the
+result; :func:`callaway_santanna` calls both.
+
 Few-cluster inference: :func:`wild_cluster_bootstrap` (TWFE coefficient,
 optional ``controls``), ``callaway_santanna(..., inference="wild_cluster")``
 (restricted wild cluster bootstrap-t of every aggregated term) and

@@ -48,7 +48,7 @@ class CSLinearMap:
         The estimated cells (``group``, ``time``, ``base``), in the order of ``PSI``'s columns.
     control_group, anticipation, controls
         As in ``callaway_santanna`` (the comparison set of each cell is rebuilt the same way).
-    aggs, times, ref
+    aggs, times, ref, window
         What :class:`CSAggregator` ran.
     codes, n_clusters
         Cluster code of each unit (units are their own clusters when not clustered).
@@ -56,7 +56,7 @@ class CSLinearMap:
 
     def __init__(
         self, U, glist, att_gt, control_group, anticipation, controls, aggs, times, ref, codes,
-        n_clusters,
+        n_clusters, window=None,
     ):  # fmt: skip
         self.U = U
         self.cells = list(att_gt[["group", "time", "base"]].itertuples(index=False, name=None))
@@ -81,7 +81,7 @@ class CSLinearMap:
             e["estimate"] = 0.0
             e.loc[e.index[j], "estimate"] = 1.0
             agg = CSAggregator(U, glist, e, zero)
-            agg.run(aggs, times, ref)
+            agg.run(aggs, times, ref, window)
             live = [k for k, p in enumerate(agg.psi_terms) if p is not None]
             if W is None:
                 self.live = live
