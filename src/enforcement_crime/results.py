@@ -109,6 +109,9 @@ class EstimationResult:
         Covariance of the estimated terms, indexed and columned by term
         (static estimators: the headline term; dynamic ones: the event-time
         terms).
+    model : object, optional
+        The fitted model behind :meth:`wild_bootstrap`, :meth:`permute` and
+        :meth:`pretrend_test` (set by estimators that offer them).
 
     Notes
     -----
@@ -131,6 +134,40 @@ class EstimationResult:
     p_value: float | None = None
     pretrend: PretrendTest | None = None
     vcov: pd.DataFrame | None = None
+    model: Any = field(default=None, repr=False, compare=False)
+
+    def _fitted(self, method: str):
+        if self.model is None or not hasattr(self.model, method):
+            raise ValueError(
+                f"{self.estimator}: this result keeps no fitted model offering {method}() "
+                "(twfe and event_study results do)"
+            )
+        return getattr(self.model, method)
+
+    def wild_bootstrap(self, **options) -> EstimationResult:
+        """Wild cluster bootstrap of the headline coefficient on the fitted model, without refitting.
+
+        Options as :func:`~enforcement_crime.estimators.wild_cluster_bootstrap`
+        (``n_boot``, ``bootstrap_weights``, ``impose_null``, ``seed``,
+        ``alpha``); returns its result. Offered by :func:`twfe` results.
+        """
+        return self._fitted("wild_bootstrap")(**options)
+
+    def permute(self, **options) -> EstimationResult:
+        """Randomization inference on the fitted model's adoption dates (``n_perm``, ``seed``, ``stratify``, ``alpha``).
+
+        As :func:`~enforcement_crime.estimators.randomization_inference` with
+        the TWFE statistic; offered by :func:`twfe` results fitted on ``cohort``.
+        """
+        return self._fitted("permute")(**options)
+
+    def pretrend_test(self, **options) -> PretrendTest:
+        """The joint pre-trend test recomputed on the fitted model (``inference``, ``n_boot``, ``bootstrap_weights``, ``seed``).
+
+        ``inference="wild_cluster"`` calibrates the Wald statistic by the
+        restricted wild cluster bootstrap; offered by :func:`event_study` results.
+        """
+        return self._fitted("pretrend_test")(**options)
 
     def to_frame(self) -> pd.DataFrame:
         """Return the tidy table with exactly the columns of :data:`RESULT_COLUMNS`."""

@@ -27,7 +27,10 @@ result; :func:`callaway_santanna` calls both.
 Few-cluster inference: :func:`wild_cluster_bootstrap` (TWFE coefficient,
 optional ``controls``), ``callaway_santanna(..., inference="wild_cluster")``
 (restricted wild cluster bootstrap-t of every aggregated term) and
-:func:`randomization_inference`.
+:func:`randomization_inference`. The same inference on a fitted model, without
+refitting: ``twfe(...).wild_bootstrap(...)``, ``twfe(...).permute(...)`` and
+``event_study(...).pretrend_test(inference="wild_cluster", ...)``; the
+functions share the methods' code.
 
 Power helpers: :func:`minimum_detectable_effect` (simulation),
 :func:`analytic_mde` and :func:`placebo_calibrated_mde`.

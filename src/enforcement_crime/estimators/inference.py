@@ -184,6 +184,19 @@ def wild_cluster_bootstrap(
         controls=controls,
         extra=[treatment] if treatment else None,
     )
+    return wild_bootstrap_prepared(
+        prep, outcome=outcome, treatment=treatment, cluster=cluster, weights=weights,
+        controls=controls, bootstrap_weights=bootstrap_weights, n_boot=n_boot,
+        impose_null=impose_null, seed=seed, alpha=alpha,
+    )  # fmt: skip
+
+
+def wild_bootstrap_prepared(
+    prep, *, outcome, treatment, cluster, weights, controls, bootstrap_weights, n_boot,
+    impose_null, seed, alpha,
+) -> EstimationResult:  # fmt: skip
+    """:func:`wild_cluster_bootstrap` on a prepared panel (shared with ``twfe(...).wild_bootstrap()``)."""
+    resolve_weights(bootstrap_weights, 2)
     fit = _wcb_fit(prep, treatment, cluster, list(controls or ()))
     G = fit.G
     draws = WeightDraws.make(bootstrap_weights, G, n_boot, seed)
@@ -559,7 +572,26 @@ def randomization_inference(
         controls=controls,
         extra=extra_cols,
     )
+    return permute_prepared(
+        prep, data=data, outcome=outcome, unit=unit, time=time, cohort=cohort,
+        estimator=estimator, n_perm=n_perm, seed=seed, stratify=stratify, weights=weights,
+        cluster=cluster, controls=controls, alpha=alpha,
+    )  # fmt: skip
+
+
+def permute_prepared(
+    prep, *, data, outcome, unit, time, cohort, estimator, n_perm, seed, stratify, weights,
+    cluster, controls, alpha,
+) -> EstimationResult:  # fmt: skip
+    """:func:`randomization_inference` on a prepared panel (shared with ``twfe(...).permute()``)."""
+    if n_perm < 1:
+        raise EstimatorInputError("n_perm must be at least 1")
     df = prep.data
+    if stratify and stratify not in df:
+        raise EstimatorInputError(
+            f"stratify column {stratify!r} is not in the fitted panel; use randomization_inference("
+            "data, ..., stratify=...) on the data"
+        )
     units, first = np.unique(df["unit"].to_numpy(), return_index=True)
     unit_cohort = df["cohort"].to_numpy()[first]
     strata = None

@@ -43,14 +43,15 @@ own standard error is kept in ``result.extra["native_std_error"]``.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from enforcement_crime.estimators._bootstrap import WeightDraws
-from enforcement_crime.estimators._common import EstimatorInputError, joint_wald
+from enforcement_crime.estimators._common import EstimatorInputError, PreparedPanel, joint_wald
 from enforcement_crime.estimators._core import (
+    Block,
     WithinFit,
     absorbed_params,
     cluster_arrays,
@@ -66,7 +67,8 @@ from enforcement_crime.estimators._core import (
     warn_few_treated,
 )
 from enforcement_crime.estimators._wild_wald import WildWaldTest
-from enforcement_crime.results import EstimationResult
+from enforcement_crime.estimators.inference import permute_prepared, wild_bootstrap_prepared
+from enforcement_crime.results import EstimationResult, PretrendTest
 
 __all__ = ["twfe", "event_study"]
 
@@ -285,6 +287,17 @@ def twfe(
         extra,
         outcome=outcome,
         vcov=vcov.loc[[term], [term]],
+        model=WithinModel(
+            "twfe",
+            p,
+            fit,
+            blocks,
+            w,
+            cluster,
+            treatment,
+            tuple(controls),
+            not (state_year_fe or unit_trends),
+        ),  # fmt: skip
     )
 
 
@@ -418,6 +431,109 @@ def _event_rows(est: pd.DataFrame, lo: int, hi: int, reference: int, kept) -> pd
     tab = pd.DataFrame(rows)
     tab["event_time"] = tab["event_time"].astype("Int64")
     return tab
+
+
+@dataclass(frozen=True)
+class WithinModel:
+    """A fitted two-way fixed-effects regression, kept on its result for inference without refitting.
+
+    ``prep`` is the prepared panel, ``fit`` the within fit (within-transformed
+    design ``fit.Xd``, residuals, CR1 correction), ``blocks`` the absorbed
+    fixed effects and ``w`` the weights. :class:`~enforcement_crime.results.EstimationResult`
+    calls :meth:`wild_bootstrap`, :meth:`permute` (static :func:`twfe`) and
+    :meth:`pretrend_test` (:func:`event_study`).
+    """
+
+    estimator: str
+    prep: PreparedPanel
+    fit: WithinFit
+    blocks: list[Block]
+    w: np.ndarray
+    cluster: str | tuple[str, str] | None
+    treatment: str | None
+    controls: tuple[str, ...]
+    unit_time_fe: bool
+    wald: PretrendTest | None = None
+
+    def _static(self, what: str) -> None:
+        if self.estimator != "twfe":
+            raise EstimatorInputError(f"{what} tests the static TWFE coefficient: fit twfe(...)")
+        if not self.unit_time_fe:
+            raise EstimatorInputError(
+                f"{what} needs unit and time fixed effects only (no state_year_fe, unit_trends)"
+            )
+        if self.fit.names[0] != "treated":
+            raise EstimatorInputError(f"{what} needs a 0/1 treatment, not an exposure share")
+
+    def wild_bootstrap(
+        self,
+        *,
+        n_boot: int = 9999,
+        bootstrap_weights: str = "auto",
+        impose_null: bool = True,
+        seed: int | None = None,
+        alpha: float = 0.05,
+    ) -> EstimationResult:
+        """:func:`~enforcement_crime.estimators.wild_cluster_bootstrap` on this fit's panel."""
+        self._static("wild_bootstrap")
+        if isinstance(self.cluster, tuple):
+            raise EstimatorInputError("wild_bootstrap needs one cluster column, not two-way")
+        names = self.prep.names
+        return wild_bootstrap_prepared(
+            self.prep, outcome=names["outcome"], treatment=self.treatment,
+            cluster=names["cluster"], weights=names["weights"], controls=list(self.controls),
+            bootstrap_weights=bootstrap_weights, n_boot=n_boot, impose_null=impose_null,
+            seed=seed, alpha=alpha,
+        )  # fmt: skip
+
+    def permute(
+        self,
+        *,
+        n_perm: int = 999,
+        seed: int | None = None,
+        stratify: str | None = None,
+        alpha: float = 0.05,
+    ) -> EstimationResult:
+        """:func:`~enforcement_crime.estimators.randomization_inference` (TWFE statistic) on this fit's panel."""
+        self._static("permute")
+        if self.treatment is not None or self.controls:
+            raise EstimatorInputError(
+                "permute reassigns adoption dates: it needs a fit on cohort= without controls"
+            )
+        names = self.prep.names
+        return permute_prepared(
+            self.prep, data=None, outcome=names["outcome"], unit=names["unit"],
+            time=names["time"], cohort=names["cohort"], estimator="twfe", n_perm=n_perm,
+            seed=seed, stratify=stratify, weights=names["weights"], cluster=None, controls=None,
+            alpha=alpha,
+        )  # fmt: skip
+
+    def pretrend_test(
+        self,
+        *,
+        inference: str = "wald",
+        n_boot: int = 999,
+        bootstrap_weights: str = "auto",
+        seed: int | None = None,
+    ) -> PretrendTest:
+        """The joint test of the leads: chi-square (``"wald"``) or wild bootstrap (``"wild_cluster"``)."""
+        if self.wald is None:
+            raise EstimatorInputError("pretrend_test needs an event_study fit")
+        if inference not in ("wald", "wild_cluster"):
+            raise EstimatorInputError(
+                f"pretrend_inference must be 'wald' or 'wild_cluster', not {inference!r}"
+            )
+        if inference == "wald" or not self.wald.terms:
+            return self.wald
+        if self.cluster is None or isinstance(self.cluster, tuple):
+            raise EstimatorInputError(
+                "pretrend_inference='wild_cluster' needs one cluster column (cluster=<column>), "
+                f"got {self.cluster!r}"
+            )
+        return _wild_pretrend(
+            self.wald, self.fit, self.fit.names, list(self.wald.terms), self.blocks, self.w,
+            self.prep, self.cluster, n_boot, bootstrap_weights, seed,
+        )  # fmt: skip
 
 
 def _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot, bootstrap_weights, seed):
@@ -605,9 +721,13 @@ def event_study(
         fit.coef[[names.index(n) for n in leads]], vcov.loc[leads, leads].to_numpy(), leads,
         "Wald chi-square, CR1 variance",
     )  # fmt: skip
-    if pretrend_inference == "wild_cluster" and leads:
-        pre = _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot,
-                             bootstrap_weights, seed)  # fmt: skip
+    model = WithinModel(
+        "event_study", p, fit, blocks, w, cluster, None, tuple(controls),
+        not (state_year_fe or unit_trends), pre,
+    )  # fmt: skip
+    pre = model.pretrend_test(
+        inference=pretrend_inference, n_boot=n_boot, bootstrap_weights=bootstrap_weights, seed=seed
+    )
     notes = fe_notes(p, cluster, state_year_fe, unit_trends, state)
     few = warn_few_treated(
         count_treated_clusters(df, (df["cohort"] > 0).to_numpy(), cluster), "event_study"
@@ -647,4 +767,5 @@ def event_study(
         outcome=outcome,
         pretrend=pre,
         vcov=vcov,
+        model=model,
     )
