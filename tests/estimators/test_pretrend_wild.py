@@ -114,7 +114,7 @@ def test_unit_weights_reproduce_the_data(panel, unit_trends):
     fit = _core.fit_within(p.data["y"].to_numpy(), X, [f"e{k}" for k in kept], blocks, w, p, None)
     codes, sizes, _ = _core.cluster_arrays(p, None)
     tested = [i for i, k in enumerate(kept) if k < 0]
-    scale = fit.ssc["c_N"] * _core.cr1_scale(sizes[0])
+    scale = fit.ssc.c_N * _core.cr1_scale(sizes[0])
     t = WildWaldTest.build(
         fit.Xd, fit.resid + fit.Xd @ fit.coef, w, blocks, codes[0], sizes[0], tested, scale
     )

@@ -1,44 +1,32 @@
 """Two-way fixed-effects difference-in-differences: static (:func:`twfe`) and dynamic (:func:`event_study`).
 
-Both functions share one within-transformation engine (:func:`_fit_within`):
-the outcome and the regressors are residualised on the absorbed fixed
-effects by weighted alternating projections (exact after one sweep on a
-balanced panel with unit and time effects), then OLS and a cluster-robust
-sandwich are computed on the residualised data. This scales to agency-month
-panels (18,000 units x 240 months) because no dummy matrix is ever formed.
-:func:`twfe` also offers ``backend="linearmodels"`` (``PanelOLS``) as the
-reference implementation; the two agree to 1e-8 (tests/estimators/test_twfe.py).
+Both functions share one within-transformation engine
+(:func:`~enforcement_crime.estimators._core.fit_within`): the outcome and the
+regressors are residualised on the absorbed fixed effects by weighted
+alternating projections (exact after one sweep on a balanced panel with unit
+and time effects), then OLS and a cluster-robust sandwich are computed on the
+residualised data. This scales to agency-month panels (18,000 units x 240
+months) because no dummy matrix is ever formed. :func:`twfe` also offers
+``backend="linearmodels"`` (``PanelOLS``) as the reference implementation;
+the two agree to 1e-8 (tests/estimators/test_twfe.py).
 
-Small-sample correction (both backends, both functions)
--------------------------------------------------------
-The reported variance is ``V = c_N * sum_d s_d * V_d`` where ``V_d`` is the
-raw cluster sandwich ``(X'WX)^{-1} (sum_g S_g S_g') (X'WX)^{-1}`` for cluster
-dimension ``d`` (one-way: the cluster; two-way (A, B): ``+A``, ``+B``,
-``-(A x B)``, Cameron, Gelbach & Miller 2011), ``s_d = G_d / (G_d - 1)`` with
-``G_d`` the number of clusters of that dimension, and
-``c_N = (N - 1) / (N - K)`` with ``K`` = the slope regressors plus the absorbed
-fixed-effect parameters **not nested in the clusters** (fixest's / reghdfe's
-convention; a fixed effect is nested when each of its levels lies in one
-cluster of every clustering variable). The non-nested blocks count
-``sum of their levels - (number of non-nested blocks - 1)`` parameters (a
-unit-trend block counts two per unit): with unit and time effects and
-clusters containing units this is ``T`` (the time levels), exactly what
-pyfixest's ``ssc(k_fixef="nonnested")`` counts (tested to 1e-8); when every
-block is nested one parameter (the absorbed constant) is counted; further
-collinearities are not searched for, as in fixest. Intervals use Student's t
-with ``min_d G_d - 1`` degrees of freedom. Two-way clustering uses each
-dimension's own ``G/(G-1)`` (as linearmodels, and Cameron, Gelbach & Miller),
-not fixest's default of the smaller ``G`` for all three terms, so two-way
-SEs differ from pyfixest's by a few percent; the two-way variance is not
+Standard errors: CR1 with the package's small-sample correction
+:data:`~enforcement_crime.estimators._core.SSC` (explained in
+:mod:`enforcement_crime.estimators._core`; fixest's ``ssc(adj=TRUE,
+fixef.K="nested", cluster.adj=TRUE, cluster.df="conventional")``, pyfixest's
+``ssc(k_fixef="nonnested", G_df="conventional")``, tested to 1e-8), for both
+backends and both functions. Two-way SEs therefore differ from fixest's
+default (``cluster.df="min"``) by a few percent; the two-way variance is not
 guaranteed positive (a negative diagonal gives SE 0 after clipping).
 
 linearmodels ``PanelOLS`` (``debiased=True, group_debias=True``) instead
 scales by ``(N - 1) / (N - d - k) * G / (G - 1)`` with ``d`` = *all*
 estimated effects (``N_units + T - 1`` for unit and time effects), unless the
 model has a single effect nested in the clusters. The linearmodels backend therefore
-asks PanelOLS for the raw sandwich (no correction) and applies the
-correction above, so the two backends report the same numbers; PanelOLS's
-own standard error is kept in ``result.extra["native_std_error"]``.
+asks PanelOLS for the raw sandwich (no correction) and applies
+:data:`~enforcement_crime.estimators._core.SSC`, so the two backends report the
+same numbers; PanelOLS's own standard error is kept in
+``result.extra["native_std_error"]``.
 """
 
 from __future__ import annotations
@@ -51,19 +39,18 @@ import pandas as pd
 from enforcement_crime.estimators._bootstrap import WeightDraws
 from enforcement_crime.estimators._common import EstimatorInputError, PreparedPanel, joint_wald
 from enforcement_crime.estimators._core import (
+    SSC,
     Block,
     WithinFit,
-    absorbed_params,
     cluster_arrays,
     coef_table,
     count_treated_clusters,
-    cr1_scale,
     cr1_vcov,
     fe_blocks,
     fe_notes,
     fit_within,
     prepare_fe_panel,
-    ssc_record,
+    ssc_factors,
     warn_few_treated,
 )
 from enforcement_crime.estimators._wild_wald import WildWaldTest
@@ -272,7 +259,7 @@ def twfe(
         {
             "vcov_all": vcov,
             "coefficients": tab.set_index("term"),
-            "ssc": fit.ssc,
+            "ssc": fit.ssc.record(),
             "backend": backend,
             "dropped": dict(p.dropped),
         }
@@ -344,12 +331,10 @@ def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, 
     k = len(names)
     coef = raw.params.to_numpy()[:k]
     V_raw_total = raw.cov.to_numpy()[:k, :k]
-    # rebuild the correction of the module docstring on the raw sandwich
+    # the package's correction (SSC) on the raw sandwich; with unit_trends the explicit trend
+    # regressors count as absorbed parameters, as in the fast backend
     n = len(y)
-    k_abs = absorbed_params(blocks, base)
-    # (with unit_trends the explicit trend regressors are counted as absorbed parameters, as in the fast backend)
-    K = k + k_abs
-    c_n = (n - 1) / (n - K)
+    factors = ssc_factors(SSC, blocks, codes, sizes, cnames, n, k)
     if len(base) == 1:
         raw_parts = [V_raw_total]
     else:
@@ -367,22 +352,11 @@ def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, 
             )
             raw_parts.append(r.cov.to_numpy()[:k, :k])
         raw_parts.append(raw_parts[0] + raw_parts[1] - V_raw_total)
-    V = cr1_vcov(raw_parts, sizes, c_n)
+    V = cr1_vcov(raw_parts, sizes, factors.c_N, SSC)
     g_min = min(sizes[:2]) if len(sizes) == 3 else sizes[0]
     resid = np.asarray(raw.resids)
-    ssc = ssc_record(n, K, k_abs, cnames, sizes, c_n)
     fit = WithinFit(
-        coef,
-        V,
-        [V_raw_total],
-        list(names),
-        n,
-        g_min,
-        max(g_min - 1, 1),
-        k_abs,
-        ssc,
-        resid,
-        np.empty((0, 0)),
+        coef, V, list(names), n, g_min, max(g_min - 1, 1), factors, resid, np.empty((0, 0))
     )
     extra = {
         "native_std_error": pd.Series(native.std_errors.to_numpy()[:k], index=names),
@@ -540,7 +514,7 @@ def _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot, bootst
     """The joint pre-trend test ``pre`` with its p-value from the restricted wild cluster bootstrap."""
     codes, sizes, _ = cluster_arrays(p, cluster)
     G = sizes[0]
-    scale = fit.ssc["c_N"] * cr1_scale(G)
+    scale = fit.ssc.scale(G)
     y = fit.resid + fit.Xd @ fit.coef
     test = WildWaldTest.build(
         fit.Xd, y, w, blocks, codes[0], G, [names.index(n) for n in leads], scale
@@ -760,7 +734,7 @@ def event_study(
         {
             "reference_period": reference,
             "binned": {f"e{lo}": f"<= {lo}", f"e{hi}": f">= {hi}"} if bin_endpoints else {},
-            "ssc": fit.ssc,
+            "ssc": fit.ssc.record(),
             "controls": pd.Series(fit.coef[m:], index=controls, dtype="float64"),
             "dropped": dict(p.dropped),
         },
