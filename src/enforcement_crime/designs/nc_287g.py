@@ -244,7 +244,7 @@ class NC287g(Design):
                 rows.append({"county": name, "outcome": outcome, "first_treated_year": start,
                              "att_mean_post_gap": res.estimate, "rmspe_pre": x["rmspe_pre"],
                              "rmspe_post": x["rmspe_post"], "post_pre_ratio": x["ratio"],
-                             "placebo_p_value": x["p_value"], "donors": int(len(x["weights"])),
+                             "placebo_p_value": res.p_value, "donors": int(len(x["weights"])),
                              "donors_with_weight": int((x["weights"] > 1e-6).sum()),
                              "donors_left_out_incomplete": left_out, "note": ""})  # fmt: skip
                 paths.append(x["path"].assign(county=name, outcome=outcome))

@@ -174,7 +174,10 @@ def invert(pval: Callable[[float], float], estimate: float, se: float, alpha: fl
             ends.append(direction * np.inf)
             continue
         a, b = (far, near) if direction < 0 else (near, far)
-        root = brentq(inside, a, b, xtol=1e-10 * max(se, 1e-300), rtol=4 * np.finfo(float).eps)
+        xtol = 1e-10 * (se if se > 0 else 1.0)
+        root = brentq(
+            inside, a, b, xtol=xtol, rtol=4 * np.finfo(float).eps, maxiter=200, disp=False
+        )
         ends.append(float(root))
     return ends[0], ends[1]
 

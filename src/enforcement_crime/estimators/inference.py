@@ -151,20 +151,17 @@ def wild_cluster_bootstrap(
     (tested against ``wildboottest`` on the dummy regression with the
     controls as regressors).
 
-    p-value: :math:`P^*(|t^*| \ge |t|)` (two-sided, symmetric); draws with
-    :math:`|t^*|` equal to :math:`|t|` up to a relative 1e-9 count as at
-    least as extreme (matters under full enumeration, where the all-ones
-    draw reproduces :math:`t`). Interval: all :math:`b_0` not rejected at
-    level ``alpha`` (test inversion; each :math:`b_0` re-imposes its own
-    null with the same draws).
+    p-value :math:`P^*(|t^*| \ge |t|)` and the interval by test inversion
+    (each :math:`b_0` re-imposes its own null with the same draws), as
+    :mod:`~enforcement_crime.estimators._bootstrap` computes them for every
+    wild bootstrap of the package.
 
-    Standard error and small-sample correction: CR1,
-    :math:`\frac{G}{G-1}\frac{N-1}{N-K}\sum_g (\tilde x_g' \hat e_g)^2/(\tilde x'\tilde x)^2`
-    with :math:`K = T + 1 + k` (the coefficient, :math:`T - 1` period effects,
-    one for the unit effects, which are nested in the clusters and so
-    otherwise not counted, and the :math:`k` controls): ``pyfixest``'s and ``fixest``'s default
-    (``k_fixef="nonnested"``) for this model. The scalar
-    correction cancels from the bootstrap p-value and interval.
+    Standard error: CR1 with the package's correction
+    (:data:`~enforcement_crime.estimators._core.SSC`), here
+    :math:`K = T + 1 + k` (the :math:`T` period-effect levels, the
+    coefficient and the :math:`k` controls; the unit effects are nested in
+    the clusters and not counted). The scalar correction cancels from the
+    bootstrap p-value and interval.
     """
     resolve_weights(bootstrap_weights, 2)  # refuse an unknown name before any work
     if cohort is None and treatment is None:
