@@ -308,7 +308,11 @@ def check_boot_options(inference, bootstrap_weights, impose_null, n_boot) -> str
 def apply_wild_cluster(
     table, extra, L, U, clustered, n_boot, bootstrap_weights, impose_null, seed, alpha
 ):
-    """Replace the aggregated terms' intervals by wild cluster bootstrap-t intervals (in place)."""
+    """Replace the aggregated terms' intervals by wild cluster bootstrap-t intervals (in place).
+
+    Returns the weight distribution used and the p-value of ``ATT(simple) = 0``
+    (NaN without that term).
+    """
     Gc = L.Gc
     draws = WeightDraws.make(bootstrap_weights, Gc, n_boot, seed)
     rows = table.set_index("term").loc[L.terms]
@@ -323,7 +327,6 @@ def apply_wild_cluster(
     extra["wild_cluster"] = summ
     k = L.terms.index("ATT(simple)") if "ATT(simple)" in L.terms else None
     ok = k is not None and tests[k] is not None
-    extra["p_value"] = float(summ["p_value"].iloc[k]) if ok else np.nan
     extra["t_stat"] = tests[k].estimate / tests[k].se if ok else np.nan
     extra["t_boot"] = tests[k].tboot(0.0) if ok else None
     extra.update(
@@ -332,7 +335,7 @@ def apply_wild_cluster(
         bootstrap_weights=draws.kind,
         impose_null=impose_null,
     )
-    return draws.kind
+    return draws.kind, (float(summ["p_value"].iloc[k]) if ok else np.nan)
 
 
 def wild_note(extra, cluster_name, seed) -> str:

@@ -105,6 +105,11 @@ def callaway_santanna(
 ) -> EstimationResult:
     r"""Callaway-Sant'Anna group-time ATTs and their simple, dynamic, group and calendar aggregations.
 
+    The two steps of R ``did`` in one call: ``aggregate(att_gt(data, ...),
+    aggregation, window=..., inference=...)`` (:func:`att_gt`,
+    :func:`aggregate`). To aggregate the same cells several ways, call them
+    directly.
+
     Parameters
     ----------
     data : pandas.DataFrame
@@ -445,17 +450,18 @@ def aggregate(
             "treated from the panel's first period, or no not-yet-treated unit is left"
         )
     clustered = cluster is not None
-    table, extra = _inference(
+    table, extra, vcov = _inference(
         agg, U, att_gt_cells, PSI, clustered, "analytic" if inference == "wild_cluster" else inference,
         n_boot, bootstrap_weights, seed, alpha,
     )  # fmt: skip
+    p_value = None
     if inference == "wild_cluster":
         L = CSLinearMap(
             U, glist, att_gt_cells, gt.control_group, gt.anticipation, controls, aggs, gt.times,
             ref, U.cl_codes if clustered else np.arange(U.n), U.n_cl if clustered else U.n,
             window,
         )  # fmt: skip
-        bootstrap_weights = apply_wild_cluster(
+        bootstrap_weights, p_value = apply_wild_cluster(
             table, extra, L, U, clustered, n_boot, bootstrap_weights, impose_null, seed, alpha
         )
     extra["reference_period"] = ref
@@ -507,8 +513,8 @@ def aggregate(
         alpha=alpha,
         extra=extra,
         outcome=gt.outcome,
-        p_value=extra.pop("p_value", None),
-        vcov=extra.pop("vcov"),
+        p_value=p_value,
+        vcov=vcov,
     )
 
 
@@ -794,9 +800,9 @@ def _inference(
     dyn_terms = [terms[k]["term"] for k in live if terms[k]["kind"] == "dynamic"]
     pos = {terms[k]["term"]: j for j, k in enumerate(live)}
     sel = [pos[t] for t in dyn_terms]
-    extra["vcov"] = pd.DataFrame(V[np.ix_(sel, sel)], index=dyn_terms, columns=dyn_terms)
+    vcov = pd.DataFrame(V[np.ix_(sel, sel)], index=dyn_terms, columns=dyn_terms)
     lo_gt, hi_gt = normal_ci(att_gt["estimate"], att_gt["std_error"], alpha)
     att_gt["conf_low"], att_gt["conf_high"] = lo_gt, hi_gt
     extra["att_gt"] = att_gt
     extra["influence"] = pd.DataFrame(PSI_T, columns=table.loc[live, "term"].to_numpy())
-    return table.drop(columns="kind"), extra
+    return table.drop(columns="kind"), extra, vcov
