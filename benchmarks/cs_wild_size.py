@@ -76,7 +76,7 @@ def one_replication(rep: int, n_boot: int, rho: float, methods=METHODS) -> dict:
         r = res.term("ATT(simple)")
         row[f"{name}_reject"] = bool(r["conf_low"] > 0 or r["conf_high"] < 0)
         if name != "analytic":
-            row[f"{name}_p"] = res.extra["p_value"]
+            row[f"{name}_p"] = res.p_value
     return row
 
 

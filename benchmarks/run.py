@@ -249,7 +249,7 @@ def _job(task: str, impl: str):
         es = est.event_study(df, "y", "unit", "year", "cohort", cluster="state", window=(-5, 5))
         names = [f"e{k}" for k in range(-5, 6) if k != -1]
         b = es.to_frame().set_index("term").loc[names, "estimate"].to_numpy()
-        S = es.extra["vcov"].loc[names, names].to_numpy()
+        S = es.vcov.loc[names, names].to_numpy()
         se = float(np.sqrt(S[4, 4]))
         lv = np.ones(6) / 6
 

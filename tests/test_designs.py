@@ -310,7 +310,7 @@ def test_study_vs_rebuild_rows(toy_sample):
     assert t.loc[1, "note"].startswith("NOT ESTIMABLE") and t["design_differences"].eq("a; b").all()
     # p-values: the estimator's own (bootstrap, permutations), a row's own, else NaN
     assert math.isnan(t.loc[0, "p_value"])  # analytic TWFE: no p-value of its own
-    res.extra["p_value"] = 0.321
+    res.p_value = 0.321
     boot = study_vs_rebuild("sc_county", [{**rows[0], "result": res}, {**rows[1], "p_value": 0.5}],
                             data_label="", differences=[])  # fmt: skip
     assert boot["p_value"].tolist() == [0.321, 0.5]

@@ -50,10 +50,10 @@ def test_term_dynamic_aggregate_on_hand_built_table():
             "conf_high": [4.0, 3.0, np.nan, 1.5],
         }
     )
-    r = EstimationResult("x", tab, outcome="y", extra={"p_value": 0.5})
+    r = EstimationResult("x", tab, outcome="y", p_value=0.5)
     head = r.term()
     assert head["term"] == "ATT" and head["estimate"] == 2.0 and head["outcome"] == "y"
-    assert "p_value" not in head  # extra["p_value"] belongs to the first row, not to "ATT"
+    assert "p_value" not in head  # p_value belongs to the first row, not to "ATT"
     first = r.term("e1")
     assert first["estimate"] == 3.0 and first["p_value"] == 0.5
     assert r.dynamic()["event_time"].tolist() == [-1, 0, 1]
@@ -107,4 +107,4 @@ def test_wild_bootstrap_term_has_p_value(sim):
     r = est.wild_cluster_bootstrap(
         sim, "y", "unit", "time", "cohort", cluster="state", n_boot=99, seed=1
     )
-    assert r.term()["p_value"] == r.extra["p_value"]
+    assert r.term()["p_value"] == r.p_value

@@ -202,7 +202,7 @@ def test_bootstrap_and_permutation_rows_use_the_estimators_p_value(raw, monkeypa
     else:
         s0 = size.open_null(d, raw, 0)
         res = d.cs_spec().fit(s0, "violent_rate", seed=0)
-        assert cs["test"] == "bootstrap" and cs["p_value"] == pytest.approx(res.extra["p_value"])
+        assert cs["test"] == "bootstrap" and cs["p_value"] == pytest.approx(res.p_value)
 
 
 def test_refusals_raise_or_are_recorded(raw, monkeypatch):
@@ -248,12 +248,12 @@ def test_pretrend_cases_are_the_event_study_joint_test(raw, samples):
     name = size.PRETREND_CASES["sc_city"][0].name
     rows = size.run_seed("sc_city", 0, raw=raw, outcomes=["index_rate"], cases=[name])
     es = samples["sc_city"].design.event_spec().fit(samples["sc_city"], "index_rate")
-    pt = es.extra["pretrend_test"]
+    pt = es.pretrend
     r = rows.iloc[0]
-    assert r["p_value"] == pytest.approx(pt["p_value"])
-    assert r["p_source"] == f"wild bootstrap Wald({pt['df']})"
+    assert r["p_value"] == pytest.approx(pt.p_value)
+    assert r["p_source"] == f"wild bootstrap Wald({pt.df})"
     # the partly treated e = -1 is out of the test under the first-full-year rule
-    assert "e-1" not in pt["terms"] and "e-2" not in pt["terms"] and pt["terms"]
+    assert "e-1" not in pt.terms and "e-2" not in pt.terms and pt.terms
     assert math.isnan(r["estimate"]) and pd.isna(r["covers_truth"]) and not r["headline"]
     # default run: no pre-trend case; pretrends=True adds them
     assert name not in set(size.run_seed("sc_city", 0, raw=raw, outcomes=["index_rate"],

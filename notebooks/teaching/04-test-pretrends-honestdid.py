@@ -78,7 +78,7 @@ expected_e = truth_e + pretrend_slope * (events + 1)
 es = est.event_study(df, "y", "unit", "time", "cohort", cluster="unit", window=WINDOW, reference=-1)
 frame = es.to_frame()
 display(frame[["term", "event_time", "estimate", "std_error", "conf_low", "conf_high"]])
-print("joint pre-trend test:", es.extra["pretrend_test"])
+print("joint pre-trend test:", es.pretrend)
 fig, ax = plt.subplots()
 plots.event_study_plot(frame, ax=ax, reference=-1, label="event study (TWFE)")
 ax.plot(events, truth_e.to_numpy(), color="#D55E00", ls="--", label="true effect")
@@ -183,7 +183,7 @@ def show(pretrend_slope=pretrend_slope, att=att):
     fig, ax = plt.subplots()
     plots.event_study_plot(f, ax=ax)
     ax.plot(events, np.where(events >= 0, att + dynamic_slope * events, 0.0), color="#D55E00", ls="--")
-    ax.set_title(f"pre-trend test p = {r.extra['pretrend_test']['p_value']:.3f}")
+    ax.set_title(f"pre-trend test p = {r.pretrend.p_value:.3f}")
     plt.show()
 
 

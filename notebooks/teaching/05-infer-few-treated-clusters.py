@@ -85,8 +85,8 @@ def three_tests(d, seed):
     p_cr = 2 * stats.t.sf(abs(t), df=fit.n_clusters - 1)
     wcb = est.wild_cluster_bootstrap(d, "y", "unit", "time", "cohort", cluster="unit", n_boot=n_boot, seed=seed)
     ri = est.randomization_inference(d, "y", "unit", "time", "cohort", n_perm=n_perm, seed=seed)
-    return {"estimate": fit.estimate, "cluster-robust": p_cr, "wild bootstrap": wcb.extra["p_value"],
-            "randomization": ri.extra["p_value"]}  # fmt: skip
+    return {"estimate": fit.estimate, "cluster-robust": p_cr, "wild bootstrap": wcb.p_value,
+            "randomization": ri.p_value}  # fmt: skip
 
 
 # %% [markdown]
@@ -147,7 +147,7 @@ p_by_hand = ...
 ri = est.randomization_inference(df, "y", "unit", "time", "cohort", n_perm=n_perm, seed=seed)
 dist = np.asarray(ri.extra["permutation_distribution"])
 p_by_hand = (1 + np.sum(np.abs(dist) >= abs(ri.estimate))) / (1 + dist.size)
-check("RI p-value", p_by_hand, ri.extra["p_value"], 1e-12, "same formula; exact arithmetic on counts",
+check("RI p-value", p_by_hand, ri.p_value, 1e-12, "same formula; exact arithmetic on counts",
       against="randomization_inference's p-value")  # fmt: skip
 
 # %% [markdown]

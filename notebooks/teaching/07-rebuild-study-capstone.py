@@ -174,7 +174,7 @@ ax.legend()
 reports.save_figure(fig, "fig_teaching_07_event_study", frame[["event_time", "estimate", "conf_low", "conf_high"]],
                   study="teaching", synthetic=synthetic)  # fmt: skip
 plt.show()
-print("pre-trend test:", es.extra["pretrend_test"])
+print("pre-trend test:", es.pretrend)
 honest = est.honest_did(es, method="relative_magnitude", mbar_grid=[0.0, 0.5, 1.0, 1.5])
 display(honest.to_frame()[["term", "estimate", "conf_low", "conf_high"]])
 print(f"breakdown Mbar: {honest.extra['breakdown']:.3g}")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["RESULT_COLUMNS", "EstimationResult", "compare"]
+__all__ = ["RESULT_COLUMNS", "EstimationResult", "PretrendTest", "compare"]
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "term",
@@ -31,6 +31,45 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "outcome",
     "specification",
 )
+
+
+@dataclass(frozen=True)
+class PretrendTest:
+    """Joint test that every tested pre-treatment coefficient (lead) is zero.
+
+    Parameters
+    ----------
+    statistic : float
+        The Wald statistic ``b' V^{-1} b`` of the tested leads.
+    df : int
+        Number of tested leads.
+    p_value : float
+        ``inference="wald"``: the chi-square(``df``) p-value;
+        ``"wild_cluster"``: the restricted wild cluster bootstrap p-value of
+        the same statistic.
+    terms : tuple of str
+        The tested terms (``"e-3"``, ``"e-2"``, ...).
+    inference : {"wald", "wild_cluster"}
+        How the p-value was computed.
+    method : str
+        One line describing the test.
+    p_value_chi2 : float, optional
+        With the bootstrap, the chi-square p-value of the same statistic.
+    n_boot, bootstrap_weights, full_enumeration : optional
+        With the bootstrap: draws, weight distribution, and whether every
+        Rademacher sign vector was used.
+    """
+
+    statistic: float
+    df: int
+    p_value: float
+    terms: tuple[str, ...] = ()
+    inference: str = "wald"
+    method: str = ""
+    p_value_chi2: float | None = None
+    n_boot: int | None = None
+    bootstrap_weights: str | None = None
+    full_enumeration: bool | None = None
 
 
 @dataclass
@@ -53,14 +92,26 @@ class EstimationResult:
     alpha : float
         1 - confidence level of the intervals.
     extra : dict
-        Anything else worth keeping (vcov matrices, draws, pre-trend tests,
-        the fitted backend object).
+        Anything else worth keeping (draws, coefficients of controls, the
+        fitted backend object); what callers read has its own field below.
     outcome : str, optional
         The outcome column the estimator was run on (set by every estimator).
     specification : str, optional
         Free text or a short label of the specification, set by callers
         (e.g. a study design: ``"main"``, ``"no controls"``); ``None`` by
         default.
+    p_value : float, optional
+        p-value of the headline term's test of zero when the estimator
+        computes one itself (wild bootstrap, permutation, placebo tests).
+    pretrend : PretrendTest, optional
+        The joint pre-trend test of estimators that report one.
+    vcov : pandas.DataFrame, optional
+        Covariance of the estimated terms, indexed and columned by term
+        (static estimators: the headline term; dynamic ones: the event-time
+        terms).
+    model : object, optional
+        The fitted model behind :meth:`wild_bootstrap`, :meth:`permute` and
+        :meth:`pretrend_test` (set by estimators that offer them).
 
     Notes
     -----
@@ -80,6 +131,43 @@ class EstimationResult:
     extra: dict[str, Any] = field(default_factory=dict)
     outcome: str | None = None
     specification: str | None = None
+    p_value: float | None = None
+    pretrend: PretrendTest | None = None
+    vcov: pd.DataFrame | None = None
+    model: Any = field(default=None, repr=False, compare=False)
+
+    def _fitted(self, method: str):
+        if self.model is None or not hasattr(self.model, method):
+            raise ValueError(
+                f"{self.estimator}: this result keeps no fitted model offering {method}() "
+                "(twfe and event_study results do)"
+            )
+        return getattr(self.model, method)
+
+    def wild_bootstrap(self, **options) -> EstimationResult:
+        """Wild cluster bootstrap of the headline coefficient on the fitted model, without refitting.
+
+        Options as :func:`~enforcement_crime.estimators.wild_cluster_bootstrap`
+        (``n_boot``, ``bootstrap_weights``, ``impose_null``, ``seed``,
+        ``alpha``); returns its result. Offered by :func:`twfe` results.
+        """
+        return self._fitted("wild_bootstrap")(**options)
+
+    def permute(self, **options) -> EstimationResult:
+        """Randomization inference on the fitted model's adoption dates (``n_perm``, ``seed``, ``stratify``, ``alpha``).
+
+        As :func:`~enforcement_crime.estimators.randomization_inference` with
+        the TWFE statistic; offered by :func:`twfe` results fitted on ``cohort``.
+        """
+        return self._fitted("permute")(**options)
+
+    def pretrend_test(self, **options) -> PretrendTest:
+        """The joint pre-trend test recomputed on the fitted model (``inference``, ``n_boot``, ``bootstrap_weights``, ``seed``).
+
+        ``inference="wild_cluster"`` calibrates the Wald statistic by the
+        restricted wild cluster bootstrap; offered by :func:`event_study` results.
+        """
+        return self._fitted("pretrend_test")(**options)
 
     def to_frame(self) -> pd.DataFrame:
         """Return the tidy table with exactly the columns of :data:`RESULT_COLUMNS`."""
@@ -128,7 +216,7 @@ class EstimationResult:
             The columns of :meth:`to_frame` (``term``, ``estimate``,
             ``std_error``, ``conf_low``, ``conf_high``, ...), plus
             ``p_value`` when available: a ``p_value`` column of the table,
-            or for the headline (first) row a scalar ``extra["p_value"]``
+            or for the headline (first) row the result's :attr:`p_value`
             (e.g. the wild bootstrap's or the permutation test's).
 
         Raises
@@ -152,8 +240,8 @@ class EstimationResult:
         row = frame.iloc[pos].to_dict()
         if "p_value" in self.table.columns:
             row["p_value"] = float(self.table["p_value"].iloc[pos])
-        elif pos == 0 and np.isscalar(self.extra.get("p_value")):
-            row["p_value"] = float(self.extra["p_value"])
+        elif pos == 0 and self.p_value is not None:
+            row["p_value"] = float(self.p_value)
         return row
 
     @property

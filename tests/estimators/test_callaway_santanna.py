@@ -298,7 +298,7 @@ def test_universal_base_has_reference_row_and_vcov(panel):
     frame = res.to_frame().set_index("term")
     assert res.extra["reference_period"] == -1
     assert frame.loc["e-1", "estimate"] == 0.0 and np.isnan(frame.loc["e-1", "std_error"])
-    vc = res.extra["vcov"]
+    vc = res.vcov
     assert "e-1" not in vc.index and "e0" in vc.index
     np.testing.assert_allclose(np.sqrt(np.diag(vc)), frame.loc[vc.index, "std_error"], rtol=1e-12)
     varying = (
@@ -526,3 +526,54 @@ def test_no_post_cell_is_an_input_error_not_a_crash():
     r = callaway_santanna(df, "y", "unit", "time", "cohort", aggregation=("simple", "dynamic"),
                           control_group="not_yet_treated", anticipation=1)  # fmt: skip
     assert set(r.to_frame()["term"]) == {"e-3", "e-2", "e-1"}
+
+
+def test_att_gt_then_aggregate_is_callaway_santanna_and_leaves_the_cells_alone(panel):
+    from enforcement_crime.estimators.callaway_santanna import aggregate, att_gt
+
+    kw = dict(control_group="not_yet_treated", weights="pop", cluster="state")
+    gt = att_gt(panel, "y", "unit", "time", "cohort", **kw)
+    cells = gt.cells.copy()
+    one = callaway_santanna(panel, "y", "unit", "time", "cohort", aggregation="dynamic", **kw)
+    two = aggregate(gt, "dynamic")
+    pd.testing.assert_frame_equal(one.to_frame(), two.to_frame())
+    pd.testing.assert_frame_equal(gt.cells, cells)  # aggregation adds nothing to the cells
+    simple = aggregate(gt, "simple")  # a second aggregation of the same cells
+    assert simple.table["term"].tolist() == ["ATT(simple)"]
+
+
+def test_aggregate_window_keeps_event_times_and_averages_the_kept_post_periods(panel):
+    from enforcement_crime.estimators.callaway_santanna import aggregate, att_gt
+
+    gt = att_gt(panel, "y", "unit", "time", "cohort", cluster="state", base_period="universal")
+    full = aggregate(gt, "dynamic")
+    cut = aggregate(gt, "dynamic", window=(-3, 2))
+    dyn = cut.dynamic()
+    assert dyn["event_time"].tolist() == [-3, -2, -1, 0, 1, 2]
+    # each kept event time is the same aggregate of the same cells as without the window
+    ref = full.dynamic().set_index("event_time").loc[[-3, -2, -1, 0, 1, 2]]
+    np.testing.assert_allclose(dyn["estimate"], ref["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(dyn["std_error"], ref["std_error"], rtol=1e-12, equal_nan=True)
+    keep = ["e-3", "e-2", "e0", "e1", "e2"]
+    pd.testing.assert_frame_equal(cut.vcov, full.vcov.loc[keep, keep])
+    # ATT(dynamic) is the mean of the kept post-treatment event times (R did's min_e / max_e)
+    overall = cut.term("ATT(dynamic)")["estimate"]
+    assert overall == pytest.approx(ref.loc[[0, 1, 2], "estimate"].mean(), rel=1e-12)
+    with pytest.raises(EstimatorInputError, match="window"):
+        aggregate(gt, "dynamic", window=(2, -3))
+
+
+def test_aggregate_window_with_the_wild_bootstrap_keeps_each_terms_interval(panel):
+    """Each term's wild bootstrap test uses only its own linear map and the shared draws."""
+    from enforcement_crime.estimators.callaway_santanna import aggregate, att_gt
+
+    gt = att_gt(panel, "y", "unit", "time", "cohort", cluster="state")
+    kw = dict(inference="wild_cluster", n_boot=99, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        full = aggregate(gt, "dynamic", **kw).table.set_index("term")
+        cut = aggregate(gt, "dynamic", window=(-2, 1), **kw).table.set_index("term")
+    terms = ["e-2", "e-1", "e0", "e1"]
+    assert [t for t in cut.index if t.startswith("e")] == terms
+    cols = ["estimate", "conf_low", "conf_high"]
+    np.testing.assert_allclose(cut.loc[terms, cols], full.loc[terms, cols], rtol=1e-10)

@@ -85,3 +85,34 @@ def test_absorbed_params_nested_rule():
     assert absorbed_params([ub, tb], [factorize(times)[0]]) == 6
     # no clustering variable nests anything: 6 + 4 - 1
     assert absorbed_params([ub, tb], []) == 9
+
+
+def test_ssc_options_change_only_their_factor():
+    """Ssc is the one input of the CR1 correction: each option moves the variance by its factor."""
+    from enforcement_crime.estimators._core import SSC, Ssc, fe_blocks, fit_within, prepare_fe_panel
+    from enforcement_crime.simulate import simulate_staggered
+
+    df = simulate_staggered(60, periods=(2000, 2009), n_states=6, seed=2)
+    df["treated"] = ((df["cohort"] > 0) & (df["time"] >= df["cohort"])).astype(float)
+    p = prepare_fe_panel(df, "y", "unit", "time", "cohort", None, "state", [], ["treated"])
+    blocks = fe_blocks(p, None, False, False)
+    X = p.data[["treated"]].to_numpy(dtype="float64")
+    y, w = p.data["y"].to_numpy(), p.data["w"].to_numpy(dtype="float64")
+
+    def fit(ssc):
+        return fit_within(y, X, ["treated"], blocks, w, p, None, ssc)
+
+    N, G, T, n_units = len(y), 6, 10, 60
+    base = fit(SSC)
+    raw = fit(Ssc(adj=False, cluster_adj=False)).vcov
+    # units nested in states: K = 1 slope + T period effects (the unit effects are not counted)
+    assert base.ssc.K == 1 + T
+    np.testing.assert_allclose(base.vcov, raw * (N - 1) / (N - 1 - T) * G / (G - 1), rtol=1e-12)
+    full = fit(Ssc(fixef_k="full"))  # every absorbed parameter: units + periods - 1
+    assert full.ssc.K == 1 + n_units + T - 1
+    np.testing.assert_allclose(
+        full.vcov, raw * (N - 1) / (N - full.ssc.K) * G / (G - 1), rtol=1e-12
+    )
+    assert base.ssc.record()["c_N"] == base.ssc.c_N
+    with pytest.raises(ValueError, match="fixef_k"):
+        Ssc(fixef_k="nonnested")

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from enforcement_crime.estimators import EstimatorInputError, callaway_santanna
-from enforcement_crime.estimators._core import draw_cluster_weights
+from enforcement_crime.estimators._bootstrap import draw_weights
 from enforcement_crime.simulate import Effect, simulate_staggered
 
 cs_wild = importlib.import_module("enforcement_crime.estimators._cs_wild")
@@ -52,7 +52,7 @@ def test_wild_cluster_mechanics_seeds_pvalues_intervals():
     r1 = _cs(df.assign(state=df["unit"] % 9), seed=5, **kw)  # 9 clusters: Webb by the auto rule
     r2 = _cs(df.assign(state=df["unit"] % 9), seed=5, **kw)
     r3 = _cs(df.assign(state=df["unit"] % 9), seed=6, **kw)
-    assert r1.extra["weight_type"] == "webb" and not r1.extra["full_enumeration"]
+    assert r1.extra["bootstrap_weights"] == "webb" and not r1.extra["full_enumeration"]
     pd.testing.assert_frame_equal(r1.extra["wild_cluster"], r2.extra["wild_cluster"])
     assert not r1.extra["wild_cluster"]["p_value"].equals(r3.extra["wild_cluster"]["p_value"])
     summ = r1.extra["wild_cluster"]
@@ -72,10 +72,10 @@ def test_wild_cluster_mechanics_seeds_pvalues_intervals():
         bootstrap_weights="rademacher", n_boot=999, seed=2, aggregation="simple",
     )  # fmt: skip
     assert e1.extra["full_enumeration"] and e1.extra["n_boot"] == 512
-    assert e1.extra["p_value"] == e2.extra["p_value"]
+    assert e1.p_value == e2.p_value
     # unclustered: every unit its own cluster, 100 clusters -> Rademacher
     u = _cs(df, inference="wild_cluster", n_boot=99, seed=0, aggregation="simple")
-    assert u.extra["weight_type"] == "rademacher" and 0 <= u.extra["p_value"] <= 1
+    assert u.extra["bootstrap_weights"] == "rademacher" and 0 <= u.p_value <= 1
     assert "units as clusters" in u.notes
 
 
@@ -99,7 +99,7 @@ def test_wild_cluster_t_boot_equals_refitting_bootstrap_data():
     f = df["treated"].astype(float)
     h = f / theta(f)["estimate"]
     clusters = pd.factorize(df.groupby("unit", sort=True)["state"].first())[0]
-    V, _ = draw_cluster_weights("webb", 12, 50, np.random.default_rng(9))
+    V, _ = draw_weights("webb", 12, 50, np.random.default_rng(9))
     row0 = res.term("ATT(simple)")
     lo, hi = row0["conf_low"], row0["conf_high"]
     eps = 1e-6 * (hi - lo)
@@ -118,7 +118,7 @@ def test_wild_cluster_t_boot_equals_refitting_bootstrap_data():
 
     t0, p0 = refit_p(0.0)
     np.testing.assert_allclose(res.extra["t_boot"], t0, rtol=1e-8, atol=1e-10)
-    assert res.extra["p_value"] == pytest.approx(p0, abs=1e-12)
+    assert res.p_value == pytest.approx(p0, abs=1e-12)
     # the interval is the inverted test: just inside its upper end the refitted test accepts,
     # just outside it rejects
     assert refit_p(hi - eps)[1] > 0.05 >= refit_p(hi + eps)[1]
@@ -142,7 +142,7 @@ def test_wild_cluster_runs_with_options_and_detects_large_effect(opts):
     row = res.term("ATT(simple)")
     # true effect 3 on 9 treated units, noise SD 0.5: clearly detected and covered
     assert row["conf_low"] < 3.0 < row["conf_high"]
-    assert row["conf_low"] > 0 and res.extra["p_value"] <= 0.05
+    assert row["conf_low"] > 0 and res.p_value <= 0.05
     assert res.extra["impose_null"] == opts.get("impose_null", True)
 
 

@@ -306,7 +306,7 @@ def test_dynamic_effects_recover_the_effect_of_switching_noise_free():
         assert res.term(f"e{ell - 1}")["estimate"] == pytest.approx(di[elig].mean(), abs=1e-10)
     for k in (-2, -3):
         assert res.term(f"e{k}")["estimate"] == pytest.approx(0.0, abs=1e-10)
-    vc = res.extra["vcov"]
+    vc = res.vcov
     assert list(vc.index) == ["e-3", "e-2", "e0", "e1", "e2"]
     np.testing.assert_allclose(
         np.sqrt(np.diag(vc)), [res.term(t)["std_error"] for t in vc.index], rtol=1e-10

@@ -98,29 +98,24 @@ def test_reference_row_vcov_and_reparametrisation(panel):
     assert r1.extra["reference_period"] == -1 and r2.extra["reference_period"] == -2
     # changing the reference is a reparametrisation: e_k(ref=-2) = e_k(ref=-1) - e_-2(ref=-1)
     np.testing.assert_allclose(t2["estimate"], t1["estimate"] - t1.loc[-2, "estimate"], atol=1e-10)
-    V = r1.extra["vcov"]
+    V = r1.vcov
     assert "e-1" not in V.index and len(V) == 8
     np.testing.assert_allclose(np.sqrt(np.diag(V)), t1.drop(index=-1)["std_error"], rtol=1e-12)
 
 
 def test_pretrend_test(panel):
     r = event_study(panel, "y", "unit", "time", "cohort", window=(-3, 3))
-    pre = r.extra["pretrend_test"]
-    assert pre["df"] == 2 and set(pre["terms"]) == {"e-3", "e-2"}
-    assert pre["p_value"] > 0.001  # parallel trends hold in the DGP: fails by chance with p = 0.001
+    pre = r.pretrend
+    assert pre.df == 2 and set(pre.terms) == {"e-3", "e-2"}
+    assert pre.p_value > 0.001  # parallel trends hold in the DGP: fails by chance with p = 0.001
     # a single lead: the Wald statistic is the squared t-ratio
-    one = event_study(panel, "y", "unit", "time", "cohort", window=(-2, 3)).extra["pretrend_test"]
+    one = event_study(panel, "y", "unit", "time", "cohort", window=(-2, 3)).pretrend
     row = event_study(panel, "y", "unit", "time", "cohort", window=(-2, 3)).term("e-2")
-    assert one["stat"] == pytest.approx((row["estimate"] / row["std_error"]) ** 2, rel=1e-10)
+    assert one.statistic == pytest.approx((row["estimate"] / row["std_error"]) ** 2, rel=1e-10)
     # violate parallel trends: treated units drift up 0.3 per period before adoption
     bad = panel.copy()
     bad["y"] = bad["y"] + np.where(bad["cohort"] > 0, 0.3 * bad["time"], 0.0)
-    assert (
-        event_study(bad, "y", "unit", "time", "cohort", window=(-3, 3)).extra["pretrend_test"][
-            "p_value"
-        ]
-        < 1e-6
-    )
+    assert event_study(bad, "y", "unit", "time", "cohort", window=(-3, 3)).pretrend.p_value < 1e-6
 
 
 def test_no_never_treated():

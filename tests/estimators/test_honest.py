@@ -27,8 +27,8 @@ def _es(beta_pre, beta_post, sigma, ref=-1):
             "std_error": list(np.sqrt(np.diag(sigma))) + [np.nan],
         }
     )
-    extra = {"vcov": pd.DataFrame(sigma, index=names, columns=names), "reference_period": ref}
-    return EstimationResult("event_study", tab, extra=extra)
+    vcov = pd.DataFrame(sigma, index=names, columns=names)
+    return EstimationResult("event_study", tab, extra={"reference_period": ref}, vcov=vcov)
 
 
 def _sigma(n, seed=0, scale=0.01):
@@ -142,7 +142,7 @@ def test_errors():
     with pytest.raises(EstimatorInputError, match="pre-reference"):
         honest_did(no_pre, method="smoothness", m_grid=[0.1])
     gap = _es([0.1, 0.0], [0.2, 0.3, 0.1], sigma)
-    gap.extra["vcov"] = gap.extra["vcov"].drop(index="e1", columns="e1")
+    gap.vcov = gap.vcov.drop(index="e1", columns="e1")
     with pytest.raises(EstimatorInputError, match="consecutive"):
         honest_did(gap)
     with pytest.raises(EstimatorInputError, match="vcov"):
@@ -186,7 +186,7 @@ def _hand_event_study(beta, V, ks, ref=-1):
         }
     )
     vcov = pd.DataFrame(V, index=terms, columns=terms)
-    return EstimationResult("event_study", tab, extra={"vcov": vcov, "reference_period": ref})
+    return EstimationResult("event_study", tab, extra={"reference_period": ref}, vcov=vcov)
 
 
 @pytest.mark.parametrize("pre", [0.02, -0.02])

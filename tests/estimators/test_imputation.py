@@ -194,7 +194,7 @@ def test_default_terms_static_and_dynamic(panel):
     dyn = imputation(panel, "y", "unit", "time", "cohort", static=False)
     ev = sorted(panel.loc[panel["treated"] == 1, "event_time"].unique())
     assert list(dyn.to_frame()["term"]) == [f"e{k}" for k in ev]
-    vc = dyn.extra["vcov"]
+    vc = dyn.vcov
     np.testing.assert_allclose(np.sqrt(np.diag(vc)), dyn.to_frame()["std_error"], rtol=1e-12)
     assert dyn.extra["reference_period"] is None
     with pytest.raises(EstimatorInputError, match="horizons"):
@@ -319,11 +319,9 @@ def test_pretrend_leads_match_fixed_effects_regression_on_untreated(panel):
         )
     leads = ["e-3", "e-2", "e-1"]
     g = frame.loc[leads, "estimate"].to_numpy()
-    Vg = res.extra["vcov"].loc[leads, leads].to_numpy()
-    assert res.extra["pretrend_test"]["statistic"] == pytest.approx(
-        float(g @ np.linalg.solve(Vg, g)), rel=1e-10
-    )
-    assert (res.extra["vcov"].loc[leads, ["e0", "e1"]].to_numpy() == 0).all()
+    Vg = res.vcov.loc[leads, leads].to_numpy()
+    assert res.pretrend.statistic == pytest.approx(float(g @ np.linalg.solve(Vg, g)), rel=1e-10)
+    assert (res.vcov.loc[leads, ["e0", "e1"]].to_numpy() == 0).all()
 
 
 def test_pretrend_test_detects_a_violation():
@@ -332,7 +330,7 @@ def test_pretrend_test_detects_a_violation():
     pre = (df["cohort"] > 0) & (df["time"] < df["cohort"])
     df.loc[pre, "y"] += 0.3 * (df.loc[pre, "time"] - df.loc[pre, "cohort"])
     res = imputation(df, "y", "unit", "time", "cohort", pretrends=3)
-    assert res.extra["pretrend_test"]["p_value"] < 1e-6
+    assert res.pretrend.p_value < 1e-6
     ok = imputation(
         simulate_staggered(n_units=400, periods=(2000, 2012), effect=HET, n_states=40, seed=12),
         "y",
@@ -342,7 +340,7 @@ def test_pretrend_test_detects_a_violation():
         pretrends=3,
     )
     # seed fixed: no violation, the test does not reject at 0.1% (it is a 1-in-1000 event otherwise)
-    assert ok.extra["pretrend_test"]["p_value"] > 1e-3
+    assert ok.pretrend.p_value > 1e-3
 
 
 @pytest.mark.parametrize("cluster", [None, "state"])

@@ -87,7 +87,7 @@ def test_wcb_matches_wildboottest_with_dummies(weights, weight_type, impose_null
         "cohort",
         cluster="state",
         weights=weights,
-        weight_type=weight_type,
+        bootstrap_weights=weight_type,
         n_boot=999,
         seed=7,
         impose_null=impose_null,
@@ -104,18 +104,23 @@ def test_wcb_matches_wildboottest_with_dummies(weights, weight_type, impose_null
     # ties (relative 1e-9) as extreme. Applying our rule to wildboottest's draws gives our p exactly.
     t_them = np.abs(wb.t_boot)
     p_them = np.mean(t_them >= abs(wb.t_stat[0] if np.ndim(wb.t_stat) else wb.t_stat) * (1 - 1e-9))
-    assert res.extra["p_value"] == pytest.approx(p_them, abs=1e-12)
-    assert (
-        abs(res.extra["p_value"] - wb.pvalue)
-        <= (2 / wb.B if weight_type == "rademacher" else 0) + 1e-12
-    )
+    assert res.p_value == pytest.approx(p_them, abs=1e-12)
+    assert abs(res.p_value - wb.pvalue) <= (2 / wb.B if weight_type == "rademacher" else 0) + 1e-12
 
 
 def test_wcb_interval_is_the_inverted_test():
     """Testing beta = b0 equals testing 0 on y - b0 * D; the interval bounds are where p crosses alpha."""
     df = _panel(seed=2)
     res = wild_cluster_bootstrap(
-        df, "y", "unit", "time", "cohort", cluster="state", weight_type="webb", n_boot=499, seed=1
+        df,
+        "y",
+        "unit",
+        "time",
+        "cohort",
+        cluster="state",
+        bootstrap_weights="webb",
+        n_boot=499,
+        seed=1,
     )
     row = res.term("treated")
     lo, hi = row["conf_low"], row["conf_high"]
@@ -132,10 +137,10 @@ def test_wcb_interval_is_the_inverted_test():
                 "time",
                 "cohort",
                 cluster="state",
-                weight_type="webb",
+                bootstrap_weights="webb",
                 n_boot=499,
                 seed=1,
-            ).extra["p_value"]
+            ).p_value
             assert (p > 0.05) == accept, (bound, b0, p)
 
 
@@ -154,7 +159,7 @@ def test_wcb_size_with_nine_treated_of_hundred():
         res = wild_cluster_bootstrap(
             df, "y", "unit", "time", "cohort", cluster="unit", n_boot=199, seed=rep
         )
-        rejections.append(res.extra["p_value"] <= 0.05)
+        rejections.append(res.p_value <= 0.05)
     rate = float(np.mean(rejections))
     # 150 replications: binomial SD at 5% is 0.018; 0.11 is the 5% level plus ~3.4 SD
     assert rate <= 0.11, rate
@@ -170,12 +175,12 @@ def test_wcb_power_against_large_effect():
         "time",
         "cohort",
         cluster="state",
-        weight_type="rademacher",
+        bootstrap_weights="rademacher",
         n_boot=999,
         seed=0,
     )
     # 8 clusters, full enumeration of 256 draws: the smallest possible p is 2/256 (the two tied draws)
-    assert res.extra["p_value"] == pytest.approx(2 / 256, abs=1e-12)
+    assert res.p_value == pytest.approx(2 / 256, abs=1e-12)
 
 
 def test_wcb_auto_weights_are_webb_with_few_clusters():
@@ -183,14 +188,14 @@ def test_wcb_auto_weights_are_webb_with_few_clusters():
     assert (
         wild_cluster_bootstrap(
             df, "y", "unit", "time", "cohort", cluster="state", n_boot=99, seed=0
-        ).extra["weight_type"]
+        ).extra["bootstrap_weights"]
         == "webb"
     )
     df50 = _panel(n_units=200, n_states=50)
     res = wild_cluster_bootstrap(
         df50, "y", "unit", "time", "cohort", cluster="state", n_boot=99, seed=0
     )
-    assert res.extra["weight_type"] == "rademacher" and not res.extra["full_enumeration"]
+    assert res.extra["bootstrap_weights"] == "rademacher" and not res.extra["full_enumeration"]
 
 
 def test_wcb_edge_cases():
@@ -223,7 +228,7 @@ def test_wcb_edge_cases():
         df, "y", "unit", "time", "cohort", cluster="state", n_boot=99, seed=0
     )
     assert a.estimate == pytest.approx(b.estimate, abs=1e-12)
-    assert a.extra["p_value"] == b.extra["p_value"]
+    assert a.p_value == b.p_value
 
 
 # ---------------------------------------------------------------- randomization inference
@@ -257,7 +262,7 @@ def test_ri_twfe_fast_path_equals_refitting_each_permutation():
     np.testing.assert_allclose(
         fast.extra["permutation_distribution"], slow.extra["permutation_distribution"], atol=1e-8
     )
-    assert fast.extra["p_value"] == slow.extra["p_value"]
+    assert fast.p_value == slow.p_value
 
 
 def test_ri_permutes_whole_adoption_dates_preserving_cohort_sizes():
@@ -290,9 +295,9 @@ def test_ri_p_value_formula_and_strong_effect():
     res = randomization_inference(df, "y", "unit", "time", "cohort", n_perm=199, seed=5)
     dist = res.extra["permutation_distribution"]
     expected = (1 + np.sum(np.abs(dist) >= abs(res.estimate))) / (1 + len(dist))
-    assert res.extra["p_value"] == pytest.approx(expected, abs=1e-15)
+    assert res.p_value == pytest.approx(expected, abs=1e-15)
     # a 3-SD-of-noise effect on 80 treated units is never matched by a placebo assignment
-    assert res.extra["p_value"] == pytest.approx(1 / 200, abs=1e-15)
+    assert res.p_value == pytest.approx(1 / 200, abs=1e-15)
     twfe = pf.feols("y ~ treated | unit + time", data=df)
     assert res.estimate == pytest.approx(float(twfe.coef().iloc[0]), abs=1e-10)
 
@@ -308,7 +313,7 @@ def test_ri_null_p_values_not_too_small():
             "cohort",
             n_perm=99,
             seed=s,
-        ).extra["p_value"]
+        ).p_value
         for s in range(40)
     ]
     # 40 draws: binomial SD at 10% is 0.047; 0.25 is far beyond a valid test's range
@@ -359,4 +364,4 @@ def test_edge_designs_no_never_treated_first_period_cohort_single_treated():
     )
     assert r1.extra["treated_clusters"] == 1 and "unreliable" in r1.notes
     ri1 = randomization_inference(one, "y", "unit", "time", "cohort", n_perm=39, seed=0)
-    assert 1 / 40 <= ri1.extra["p_value"] <= 1
+    assert 1 / 40 <= ri1.p_value <= 1

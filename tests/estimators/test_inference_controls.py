@@ -86,7 +86,7 @@ def test_wcb_controls_same_draws_as_wildboottest(weights, weight_type, impose_nu
     wb = _wildboottest(df, weights, weight_type, impose_null, controls)
     res = wild_cluster_bootstrap(
         df, "y", "unit", "time", "cohort", cluster="state", weights=weights, controls=controls,
-        weight_type=weight_type, n_boot=999, seed=7, impose_null=impose_null,
+        bootstrap_weights=weight_type, n_boot=999, seed=7, impose_null=impose_null,
     )  # fmt: skip
     assert res.extra["n_boot"] == wb.B
     # t*/t cancels the scalar small-sample factor (wildboottest counts the dummies in K);
@@ -97,9 +97,9 @@ def test_wcb_controls_same_draws_as_wildboottest(weights, weight_type, impose_nu
     # p-values identical up to the tie rule (ties of full enumeration: at most 2 draws of 256)
     t_obs = abs(np.ravel(wb.t_stat)[0])
     p_rule = np.mean(np.abs(wb.t_boot) >= t_obs * (1 - 1e-9))
-    assert res.extra["p_value"] == pytest.approx(p_rule, abs=1e-12)
+    assert res.p_value == pytest.approx(p_rule, abs=1e-12)
     tie = 2 / wb.B if weight_type == "rademacher" else 0.0
-    assert abs(res.extra["p_value"] - wb.pvalue) <= tie + 1e-12
+    assert abs(res.p_value - wb.pvalue) <= tie + 1e-12
 
 
 def test_wcb_no_controls_unchanged_by_empty_controls():
@@ -110,7 +110,7 @@ def test_wcb_no_controls_unchanged_by_empty_controls():
     b = wild_cluster_bootstrap(
         df, "y", "unit", "time", "cohort", cluster="state", controls=[], n_boot=199, seed=1
     )
-    assert a.estimate == b.estimate and a.extra["p_value"] == b.extra["p_value"]
+    assert a.estimate == b.estimate and a.p_value == b.p_value
     assert a.table["conf_low"].iloc[0] == b.table["conf_low"].iloc[0]
 
 
@@ -123,13 +123,13 @@ def test_wcb_controls_known_truth_size_and_bias():
     est, rej, est_nc, rej_nc = [], [], [], []
     for rep in range(80):
         df = _panel_with_controls(seed=rep, att=0.0, n_units=60, n_states=12)
-        kw = dict(cluster="state", weight_type="webb", n_boot=199, seed=rep)
+        kw = dict(cluster="state", bootstrap_weights="webb", n_boot=199, seed=rep)
         r = wild_cluster_bootstrap(df, "y", "unit", "time", "cohort", controls=["z1", "z2"], **kw)
         n = wild_cluster_bootstrap(df, "y", "unit", "time", "cohort", **kw)
         est.append(r.estimate)
-        rej.append(r.extra["p_value"] <= 0.05)
+        rej.append(r.p_value <= 0.05)
         est_nc.append(n.estimate)
-        rej_nc.append(n.extra["p_value"] <= 0.05)
+        rej_nc.append(n.p_value <= 0.05)
     est, est_nc = np.array(est), np.array(est_nc)
     # bias: mean over 80 draws has SE ~ sd/9; the omitted-variable bias is 0.56
     assert abs(est.mean()) < 4 * est.std() / np.sqrt(len(est))
@@ -148,7 +148,7 @@ def test_wcb_controls_recovers_effect_and_interval_covers_it():
     row = res.term("treated")
     assert row["conf_low"] < 1.0 < row["conf_high"]
     assert row["conf_low"] > 0  # the effect is 1, noise SD 0.5 on 120 units: clearly detected
-    assert res.extra["p_value"] < 0.01
+    assert res.p_value < 0.01
 
 
 def test_wcb_controls_bad_inputs():

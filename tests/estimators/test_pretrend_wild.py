@@ -20,7 +20,8 @@ import pytest
 import statsmodels.api as sm
 
 from enforcement_crime.estimators import EstimatorInputError
-from enforcement_crime.estimators._core import draw_cluster_weights, factorize
+from enforcement_crime.estimators._bootstrap import draw_weights
+from enforcement_crime.estimators._core import factorize
 from enforcement_crime.estimators._wild_wald import WildWaldTest
 from enforcement_crime.estimators.twfe import event_study
 from enforcement_crime.simulate import simulate_staggered
@@ -76,23 +77,22 @@ def test_bootstrap_equals_brute_force(panel):
     B, seed = 39, 11
     r = event_study(panel, "y", "unit", "time", "cohort", pretrend_inference="wild_cluster",
                     n_boot=B, seed=seed, bootstrap_weights="rademacher", **kw)  # fmt: skip
-    pre = r.extra["pretrend_test"]
-    assert pre["terms"] == ["e-3", "e-2"] and pre["n_boot"] == B
+    pre = r.pretrend
+    assert pre.terms == ("e-3", "e-2") and pre.n_boot == B
     u = _restricted_residuals(panel, [-3, -2], "pop", ["x"])
     codes, G = factorize(panel["state"])
-    V, full = draw_cluster_weights("rademacher", G, B, np.random.default_rng(seed))
+    V, full = draw_weights("rademacher", G, B, np.random.default_rng(seed))
     assert not full
     stats = []
     for b in range(B):
         boot = panel.assign(y=panel["y"] + u * (V[codes, b] - 1.0))
-        stats.append(
-            event_study(boot, "y", "unit", "time", "cohort", **kw).extra["pretrend_test"]["stat"]
-        )
+        stats.append(event_study(boot, "y", "unit", "time", "cohort", **kw).pretrend.statistic)
     stats = np.array(stats)
     assert np.isfinite(stats).all() and stats.std() > 0
-    assert pre["p_value"] == pytest.approx(np.mean(stats >= pre["stat"] * (1 - 1e-9)), abs=1e-12)
-    assert pre["p_value_chi2"] == event_study(panel, "y", "unit", "time", "cohort", **kw).extra[
-        "pretrend_test"]["p_value"]  # fmt: skip
+    assert pre.p_value == pytest.approx(np.mean(stats >= pre.statistic * (1 - 1e-9)), abs=1e-12)
+    assert (
+        pre.p_value_chi2 == event_study(panel, "y", "unit", "time", "cohort", **kw).pretrend.p_value
+    )
 
 
 @pytest.mark.parametrize("unit_trends", [False, True])
@@ -114,11 +114,11 @@ def test_unit_weights_reproduce_the_data(panel, unit_trends):
     fit = _core.fit_within(p.data["y"].to_numpy(), X, [f"e{k}" for k in kept], blocks, w, p, None)
     codes, sizes, _ = _core.cluster_arrays(p, None)
     tested = [i for i, k in enumerate(kept) if k < 0]
-    scale = fit.ssc["c_N"] * _core.cr1_scale(sizes[0])
+    scale = fit.ssc.c_N * _core.cr1_scale(sizes[0])
     t = WildWaldTest.build(
         fit.Xd, fit.resid + fit.Xd @ fit.coef, w, blocks, codes[0], sizes[0], tested, scale
     )
-    observed = r.extra["pretrend_test"]["stat"]
+    observed = r.pretrend.statistic
     assert t.stat == pytest.approx(observed, rel=1e-8)
     assert t.stats(np.ones((sizes[0], 1)))[0] == pytest.approx(observed, rel=1e-8)
     # flipping every sign gives the same statistic (the Wald form is even in v)
@@ -128,9 +128,9 @@ def test_unit_weights_reproduce_the_data(panel, unit_trends):
 def test_pretrend_through_and_errors(panel):
     kw = dict(window=(-4, 2), cluster="state")
     r = event_study(panel, "y", "unit", "time", "cohort", reference=-2, pretrend_through=-2, **kw)
-    assert r.extra["pretrend_test"]["terms"] == ["e-4", "e-3"]
+    assert r.pretrend.terms == ("e-4", "e-3")
     r = event_study(panel, "y", "unit", "time", "cohort", reference=-2, **kw)
-    assert r.extra["pretrend_test"]["terms"] == ["e-4", "e-3", "e-1"]
+    assert r.pretrend.terms == ("e-4", "e-3", "e-1")
     with pytest.raises(EstimatorInputError, match="pretrend_inference"):
         event_study(panel, "y", "unit", "time", "cohort", pretrend_inference="bootstrap", **kw)
     with pytest.raises(EstimatorInputError, match="one cluster column"):
@@ -138,7 +138,7 @@ def test_pretrend_through_and_errors(panel):
                     pretrend_inference="wild_cluster")  # fmt: skip
     few = event_study(panel.assign(s2=panel["state"] % 6), "y", "unit", "time", "cohort", window=(-4, 2),
                       cluster="s2", pretrend_inference="wild_cluster", n_boot=99, seed=1)  # fmt: skip
-    assert few.extra["pretrend_test"]["weight_type"] == "webb"  # auto: Webb below 12 clusters
+    assert few.pretrend.bootstrap_weights == "webb"  # auto: Webb below 12 clusters
 
 
 def test_size_on_a_null_with_few_clusters():
@@ -154,9 +154,9 @@ def test_size_on_a_null_with_few_clusters():
     for s in range(120):
         df = _panel(1000 + s, unbalanced=False)
         pre = event_study(df, "y", "unit", "time", "cohort", window=WINDOW, cluster="state", weights="pop",
-                          pretrend_inference="wild_cluster", n_boot=199, seed=s).extra["pretrend_test"]  # fmt: skip
-        rej_boot.append(pre["p_value"] <= 0.10)
-        rej_chi2.append(pre["p_value_chi2"] <= 0.10)
+                          pretrend_inference="wild_cluster", n_boot=199, seed=s).pretrend  # fmt: skip
+        rej_boot.append(pre.p_value <= 0.10)
+        rej_chi2.append(pre.p_value_chi2 <= 0.10)
     boot, chi2 = np.mean(rej_boot), np.mean(rej_chi2)
     assert 0.02 <= boot <= 0.19, (boot, chi2)
     assert chi2 >= boot + 0.03, (boot, chi2)

@@ -103,7 +103,7 @@ def test_result_contract_and_edges():
     ref = f.set_index("term").loc["e-1"]
     assert ref["estimate"] == 0.0 and np.isnan(ref["std_error"])
     assert r.extra["reference_period"] == -1
-    assert "e-1" not in r.extra["vcov"].index
+    assert "e-1" not in r.vcov.index
     assert "always-treated" in r.notes and "missing or non-finite y" in r.notes
     w = r.extra["cohort_effects"].groupby("event_time")["weight"].sum()
     np.testing.assert_allclose(w, 1.0, atol=1e-12)  # shares sum to one at each event time

@@ -82,9 +82,9 @@ def test_synthetic_control_placebo_p_value():
     plac = res.extra["placebos"]
     assert len(plac) == 29
     expected = (1 + np.sum(plac["ratio"].to_numpy() >= res.extra["ratio"])) / 30
-    assert res.extra["p_value"] == pytest.approx(expected, abs=1e-15)
+    assert res.p_value == pytest.approx(expected, abs=1e-15)
     # a 5-SD effect ranks at or near the top (a donor outside the convex hull can also have a large ratio)
-    assert res.extra["p_value"] <= 0.1
+    assert res.p_value <= 0.1
     assert res.extra["placebo_gaps"].shape == (20, 29)
 
 
@@ -93,7 +93,7 @@ def test_synthetic_control_with_predictors():
     df["x1"] = df["y"] * 0.5 + 1
     res = synthetic_control(df, "y", "unit", "time", 0, 2014, predictors=["x1"], placebo=False)
     assert res.extra["weights"].sum() == pytest.approx(1, abs=1e-12)
-    assert np.isnan(res.extra["p_value"])
+    assert np.isnan(res.p_value)
 
 
 def test_synthetic_did_exact_on_additive_model():

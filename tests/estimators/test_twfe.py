@@ -212,7 +212,7 @@ def test_result_shape(panel):
     assert list(f["term"]) == ["treated"]
     # 680 rows, noise sd 0.5: the slope's SE is about 0.02, so 0.08 is 4 SE
     assert r.extra["coefficients"].loc["x", "estimate"] == pytest.approx(0.5, abs=0.08)
-    assert r.extra["vcov"].loc["treated", "treated"] == pytest.approx(r.std_error**2, rel=1e-12)
+    assert r.vcov.loc["treated", "treated"] == pytest.approx(r.std_error**2, rel=1e-12)
     assert f["conf_low"].iloc[0] < r.estimate < f["conf_high"].iloc[0]
 
 

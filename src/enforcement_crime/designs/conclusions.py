@@ -95,8 +95,8 @@ def study_vs_rebuild(
             }
             h.update(term=r.get("term"), estimator=r.get("estimator", ""), note=r.get("note", ""))
         mde = float(r.get("mde", math.nan))
-        extra = getattr(r.get("result"), "extra", None) or {}
-        p_value = float(r.get("p_value", extra.get("p_value", math.nan)))
+        own = getattr(r.get("result"), "p_value", None)
+        p_value = float(r.get("p_value", math.nan if own is None else own))
         est = h["estimate"]
         if not np.isfinite(est):
             verdict = "not estimated"

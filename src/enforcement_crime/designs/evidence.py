@@ -207,19 +207,16 @@ def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
     if isinstance(es, NotEstimable):
         notes.append(f"event study: {es.reason}")
     else:
-        pretrend = float(es.extra.get("pretrend_test", {}).get("p_value", math.nan))
+        pretrend = float(es.pretrend.p_value) if es.pretrend else math.nan
     breakdown = math.nan
     control = "never_treated" if d.has_never_treated(sample) else "not_yet_treated"
     cs = Spec("CS universal base", callaway_santanna, {"control_group": control, "base_period": "universal",
-                                                         "aggregation": "dynamic"},
+                                                         "aggregation": "dynamic",
+                                                         "window": d.event_window},
               partial_year="anticipation").fit(sample, outcome)  # fmt: skip
     if isinstance(cs, NotEstimable):
         notes.append(f"HonestDiD: Callaway-Sant'Anna not estimable ({cs.reason})")
     else:
-        lo, hi = d.event_window
-        keep = [t for t in cs.extra["vcov"].index if t.startswith("e") and lo <= int(t[1:]) <= hi]
-        cs.extra["vcov"] = cs.extra["vcov"].loc[keep, keep]
-        cs.table = cs.table[cs.table["term"].isin(keep) | cs.table["event_time"].isna()]
         try:
             h = honest_did(
                 cs, method="relative_magnitude", mbar_grid=list(mbar), alpha=d.alpha, seed=seed

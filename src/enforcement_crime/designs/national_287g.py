@@ -155,7 +155,7 @@ class National287g(Design):
                     mde[(model, outcome)] = (d["mde_calibrated"],
                                              f"placebo-calibrated test, {d['n_sim']} placebo adoption-date draws "
                                              f"(t-test size under placebo dates {d['size']:.2f})")  # fmt: skip
-                p = np.nan if isinstance(wcb, NotEstimable) else wcb.extra.get("p_value", np.nan)
+                p = np.nan if isinstance(wcb, NotEstimable) or wcb.p_value is None else wcb.p_value
                 rows.append({"model": model, "outcome": outcome, "estimate": h["estimate"], "conf_low": h["conf_low"],
                              "conf_high": h["conf_high"], "p_value": p, "mde": mde[(model, outcome)][0],
                              "mde_method": mde[(model, outcome)][1]})  # fmt: skip

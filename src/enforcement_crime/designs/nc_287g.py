@@ -160,9 +160,9 @@ class NC287g(Design):
             results[outcome] = res
             if isinstance(res, NotEstimable):
                 continue
-            pt = res.extra.get("pretrend_test", {})
+            pt = res.pretrend
             frames.append(
-                res.to_frame().assign(outcome=outcome, pretrend_p=pt.get("p_value", np.nan))
+                res.to_frame().assign(outcome=outcome, pretrend_p=pt.p_value if pt else np.nan)
             )
         data = (pd.concat(frames, ignore_index=True) if frames
                 else pd.DataFrame({"note": ["event study not available"]}))  # fmt: skip
@@ -210,7 +210,7 @@ class NC287g(Design):
             for name, res, draws in (("wild cluster bootstrap", wcb, self.n_boot),
                                      ("randomization inference", ri, self.n_perm)):  # fmt: skip
                 h = headline(res)
-                p = np.nan if isinstance(res, NotEstimable) else res.extra.get("p_value", np.nan)
+                p = np.nan if isinstance(res, NotEstimable) or res.p_value is None else res.p_value
                 rows.append({"outcome": outcome, "method": name, "estimate": h["estimate"], "conf_low": h["conf_low"],
                              "conf_high": h["conf_high"], "p_value": p, "draws": draws, "note": h["note"]})  # fmt: skip
         return pd.DataFrame(rows), wcb_results
@@ -245,7 +245,7 @@ class NC287g(Design):
                 rows.append({"county": name, "outcome": outcome, "first_treated_year": start,
                              "att_mean_post_gap": res.estimate, "rmspe_pre": x["rmspe_pre"],
                              "rmspe_post": x["rmspe_post"], "post_pre_ratio": x["ratio"],
-                             "placebo_p_value": x["p_value"], "donors": int(len(x["weights"])),
+                             "placebo_p_value": res.p_value, "donors": int(len(x["weights"])),
                              "donors_with_weight": int((x["weights"] > 1e-6).sum()),
                              "donors_left_out_incomplete": left_out, "note": ""})  # fmt: skip
                 paths.append(x["path"].assign(county=name, outcome=outcome))

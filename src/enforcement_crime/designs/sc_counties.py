@@ -224,11 +224,9 @@ class SCCounties(Design):
             cs = dyn[outcome]["cs"]
             if isinstance(cs, NotEstimable):
                 continue
-            keep = [
-                t for t in cs.extra["vcov"].index if t.startswith("e") and lo <= int(t[1:]) <= hi
-            ]
+            keep = [t for t in cs.vcov.index if t.startswith("e") and lo <= int(t[1:]) <= hi]
             window = dataclasses.replace(cs, table=cs.table[cs.table["term"].isin(keep)],
-                                         extra={**cs.extra, "vcov": cs.extra["vcov"].loc[keep, keep]})  # fmt: skip
+                                         vcov=cs.vcov.loc[keep, keep])  # fmt: skip
             res = honest_did(window, method="relative_magnitude", mbar_grid=list(self.honest_mbar),
                              alpha=self.alpha, seed=seed)  # fmt: skip
             f = res.to_frame()[["term", "estimate", "std_error", "conf_low", "conf_high"]]

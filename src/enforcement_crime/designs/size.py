@@ -21,8 +21,8 @@ Conventions
 -----------
 * Rejection at level ``a`` (1%, 5% and 10%) is ``p_value <= a``.
 * ``p_value`` is the estimator's own p-value where it computes one: the wild
-  cluster bootstrap (``extra["p_value"]``, WCR, ``H0: beta = 0``) and
-  randomization inference (``extra["p_value"]``, +1 correction, so
+  cluster bootstrap (``result.p_value``, WCR, ``H0: beta = 0``) and
+  randomization inference (``result.p_value``, +1 correction, so
   ``p <= a`` has exact size ``a`` when ``a (1 + n_perm)`` is an integer).
 * For the analytic intervals (TWFE CR1, Callaway-Sant'Anna and imputation
   influence-function standard errors) ``p_value`` is computed from the
@@ -36,12 +36,12 @@ Conventions
   90% interval (same distribution, ``alpha=0.10``) excludes 0. This avoids a
   second fit at ``alpha=0.10``; ``tests/test_size.py`` checks it against one.
 * Pre-trend cases: ``p_value`` is the event study's joint test that every
-  tested lead is 0 (``extra["pretrend_test"]``): the Wald statistic
+  tested lead is 0 (``result.pretrend``): the Wald statistic
   calibrated by the restricted wild cluster bootstrap, as the notebooks
   report it, and (a comparison row) its chi-square p-value; no estimate or
   interval is kept for them (NaN). The bootstrap draws use the design's fixed
   pre-trend seed, as the notebooks do.
-* An ``"interval"`` case whose result carries its own ``extra["p_value"]``
+* An ``"interval"`` case whose result carries its own ``p_value``
   (the design gave the estimator a bootstrap, e.g. NC Callaway-Sant'Anna with
   ``inference="wild_cluster"``) uses that p-value and is recorded with
   ``test = "bootstrap"``.
@@ -437,26 +437,26 @@ def _row(design, case, spec, outcome, seed, res, seconds) -> dict:
     h = headline(res, spec._term(res))
     est, se, lo, hi = h["estimate"], h["std_error"], h["conf_low"], h["conf_high"]
     if case.test == "pretrend":  # a test, not an estimate: no estimate or interval is kept
-        pt = res.extra.get("pretrend_test") or {}
-        p = pt.get("p_value")
+        pt = res.pretrend
+        p = None if pt is None else pt.p_value
         if p is None or not math.isfinite(p):
             raise ValueError(f"{case.name}: {res.estimator} returned no pre-trend test")
         est = se = lo = hi = math.nan
         h["term"] = "all leads = 0"
         p = float(p)
         source = (
-            "wild bootstrap Wald" if "p_value_chi2" in pt else "Wald chi2"
-        ) + f"({pt.get('df')})"
-    elif case.test == "interval" and _finite(res.extra.get("p_value")):
+            "wild bootstrap Wald" if pt.inference == "wild_cluster" else "Wald chi2"
+        ) + f"({pt.df})"
+    elif case.test == "interval" and _finite(res.p_value):
         # a spec with its own bootstrap (e.g. NC Callaway-Sant'Anna with inference="wild_cluster"):
         # its p-value and its interval, as the notebook shows them
-        p, source, kind = float(res.extra["p_value"]), "bootstrap", "bootstrap"
+        p, source, kind = float(res.p_value), "bootstrap", "bootstrap"
     elif case.test == "interval":
         if res.alpha != 0.05:
             raise ValueError(f"{case.name}: interval at alpha={res.alpha}, expected 0.05")
         p, source = analytic_p_value(est, se, lo, hi)
     else:
-        p = res.extra.get("p_value")
+        p = res.p_value
         if p is None or not math.isfinite(p):
             raise ValueError(f"{case.name}: {res.estimator} returned no p_value")
         p, source = float(p), case.test

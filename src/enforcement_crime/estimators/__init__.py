@@ -19,10 +19,18 @@ The common contract (tested in ``tests/estimators/test_api_contract.py``):
 - fixed effects are absorbed by one within-transformation and cluster-robust
   variances use one CR1 convention (``estimators/_core.py``).
 
+Callaway-Sant'Anna in two steps, as R ``did``'s ``att_gt`` and ``aggte``:
+``callaway_santanna.att_gt(...)`` gives the group-time ATTs and
+``callaway_santanna.aggregate(gt, type, window=..., inference=...)`` the
+result; :func:`callaway_santanna` calls both.
+
 Few-cluster inference: :func:`wild_cluster_bootstrap` (TWFE coefficient,
 optional ``controls``), ``callaway_santanna(..., inference="wild_cluster")``
 (restricted wild cluster bootstrap-t of every aggregated term) and
-:func:`randomization_inference`.
+:func:`randomization_inference`. The same inference on a fitted model, without
+refitting: ``twfe(...).wild_bootstrap(...)``, ``twfe(...).permute(...)`` and
+``event_study(...).pretrend_test(inference="wild_cluster", ...)``; the
+functions share the methods' code.
 
 Power helpers: :func:`minimum_detectable_effect` (simulation),
 :func:`analytic_mde` and :func:`placebo_calibrated_mde`.

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from enforcement_crime.results import PretrendTest
+
 __all__ = ["EstimatorInputError", "PreparedPanel", "prepare_panel", "normal_ci", "joint_wald"]
 
 
@@ -247,22 +249,19 @@ def normal_ci(estimate, std_error, alpha: float = 0.05):
     return est - z * se, est + z * se
 
 
-def joint_wald(estimates, vcov, terms: list[str]) -> dict:
+def joint_wald(estimates, vcov, terms: list[str], method: str = "Wald chi-square") -> PretrendTest:
     """Joint Wald test that the coefficients ``terms`` are all zero (e.g. event-study leads).
 
-    ``estimates`` (length k) and ``vcov`` (k x k) belong to ``terms``. Returns
-    ``{"stat", "df", "p_value", "terms"}`` with ``stat = b' V^{-1} b`` and a
-    chi-squared(k) p-value; NaN and ``df = 0`` when there are no terms.
+    ``estimates`` (length k) and ``vcov`` (k x k) belong to ``terms``. The
+    statistic is ``b' V^{-1} b`` with a chi-squared(k) p-value; NaN and
+    ``df = 0`` when there are no terms.
     """
     from scipy.stats import chi2
 
     if not terms:
-        return {"stat": np.nan, "df": 0, "p_value": np.nan, "terms": []}
+        return PretrendTest(np.nan, 0, np.nan, (), "wald", method)
     b = np.asarray(estimates, dtype="float64")
     stat = float(b @ np.linalg.solve(np.asarray(vcov, dtype="float64"), b))
-    return {
-        "stat": stat,
-        "df": len(terms),
-        "p_value": float(chi2.sf(stat, len(terms))),
-        "terms": list(terms),
-    }
+    return PretrendTest(
+        stat, len(terms), float(chi2.sf(stat, len(terms))), tuple(terms), "wald", method
+    )

@@ -15,8 +15,7 @@ the special case of unit + period effects in closed form (no iteration), in
 the sqrt-weight scaled space; it is used where one projection is applied to
 thousands of columns (placebo and bootstrap draws) and where the wild
 bootstrap needs its pieces (the rank-``T`` correction). The two agree to
-round-off; each estimator keeps the variant it has always used, so their
-numbers do not change.
+round-off.
 
 Cluster-robust variance (CR1)
 -----------------------------
@@ -24,22 +23,40 @@ With scores :math:`s_i = x_i w_i e_i` (rows of the residualised design
 times weighted residuals) and the bread :math:`B = (X'WX)^{-1}`, the raw
 sandwich of one cluster dimension is :math:`V_d = B (\\sum_g S_g S_g') B`
 with :math:`S_g = \\sum_{i \\in g} s_i` (:func:`cluster_sums`). The reported
-variance is :math:`c_N \\sum_d \\pm s_d V_d` with :math:`s_d = G_d/(G_d-1)`
-(two-way, Cameron, Gelbach & Miller 2011: ``+A``, ``+B``, ``-(A x B)``) and
-:math:`c_N = (N-1)/(N-K)`, ``K`` counting the slope regressors and the
-absorbed parameters not nested in the clusters (:func:`absorbed_params`,
-fixest's ``k_fixef="nonnested"``). :func:`cr1_scale` returns
-:math:`G/(G-1)` times, when ``n_obs`` and ``n_params`` are given,
-:math:`(N-1)/(N-K)`. Estimators whose variance is an influence-function sum
-(imputation, Callaway-Sant'Anna) use :func:`cluster_sums` and
-:func:`cr1_scale` without the ``N`` factor.
+variance is :math:`c_N \\sum_d \\pm s_d V_d` (two-way clustering, Cameron,
+Gelbach & Miller 2011: ``+A``, ``+B``, ``-(A x B)``). The small-sample
+correction is one value, :class:`Ssc`, the input of :func:`fit_within` and
+:func:`cr1_vcov`, as fixest's ``ssc()``; the package's convention is
+:data:`SSC` (this is the one place it is explained):
+
+- :math:`c_N = (N-1)/(N-K)` (fixest ``adj=TRUE``), ``K`` counting the slope
+  regressors and the absorbed parameters of the fixed effects **not nested in
+  the clusters** (fixest ``fixef.K="nested"``, "the nested fixed effects are
+  discarded"; the same rule is pyfixest's ``k_fixef="nonnested"``): a block is
+  nested when each of its levels lies in one cluster of every clustering
+  variable; the non-nested blocks count ``sum of their parameters - (number of
+  non-nested blocks - 1)`` (a unit-trend block counts two per unit); when every
+  block is nested one parameter, the absorbed constant, is counted
+  (:func:`absorbed_params`). With unit and time effects and clusters
+  containing units, ``K`` is the slopes plus ``T``. Further collinearities are
+  not searched for, as in fixest.
+- :math:`s_d = G_d/(G_d-1)` (fixest ``cluster.adj=TRUE``), each dimension with
+  its own :math:`G_d` (fixest ``cluster.df="conventional"``, as linearmodels;
+  fixest's default ``"min"`` uses the smaller ``G`` for all three terms).
+- Intervals use Student's t with :math:`\\min_d G_d - 1` degrees of freedom
+  (fixest ``t.df="min"``).
+
+:func:`cr1_scale` returns :math:`G/(G-1)` times, when ``n_obs`` and
+``n_params`` are given, :math:`(N-1)/(N-K)`: the scalar form used by the
+estimators that do not go through :func:`fit_within`. Estimators whose
+variance is an influence-function sum (imputation, Callaway-Sant'Anna) use
+:func:`cluster_sums` and :func:`cr1_scale` without the ``N`` factor.
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from itertools import product
 
 import numpy as np
 import pandas as pd
@@ -50,7 +67,10 @@ from enforcement_crime.estimators._common import EstimatorInputError, PreparedPa
 
 __all__ = [
     "FEW_TREATED_CLUSTERS",
+    "SSC",
     "Block",
+    "Ssc",
+    "SscFactors",
     "TwoWayProjector",
     "WithinFit",
     "absorbed_params",
@@ -63,7 +83,6 @@ __all__ = [
     "cr1_scale",
     "cr1_vcov",
     "demean",
-    "draw_cluster_weights",
     "factorize",
     "fe_blocks",
     "fe_notes",
@@ -72,7 +91,7 @@ __all__ = [
     "permute_cohorts",
     "prepare_fe_panel",
     "sorted_codes",
-    "WEBB_POINTS",
+    "ssc_factors",
     "warn_few_treated",
 ]
 
@@ -309,19 +328,115 @@ def cr1_scale(n_clusters: int, n_obs: int | None = None, n_params: int | None = 
     return g * (n_obs - 1) / (n_obs - n_params)
 
 
-def cr1_vcov(raw: list[np.ndarray], sizes: list[int], c_n: float) -> np.ndarray:
+@dataclass(frozen=True)
+class Ssc:
+    """Small-sample correction of the CR1 variance (fixest's ``ssc()``; see the module docstring).
+
+    Parameters
+    ----------
+    adj : bool
+        Multiply by ``(N-1)/(N-K)`` (fixest ``adj``).
+    fixef_k : {"nested", "full", "none"}
+        Absorbed parameters counted in ``K`` (fixest ``fixef.K``): those of
+        the fixed effects not nested in the clusters, all of them, or none.
+    cluster_adj : bool
+        Multiply each dimension by ``G/(G-1)`` (fixest ``cluster.adj``).
+    cluster_df : {"conventional", "min"}
+        Two-way clustering: each dimension's own ``G``, or the smallest ``G``
+        for all three terms (fixest ``cluster.df``).
+    """
+
+    adj: bool = True
+    fixef_k: str = "nested"
+    cluster_adj: bool = True
+    cluster_df: str = "conventional"
+
+    def __post_init__(self) -> None:
+        if self.fixef_k not in ("nested", "full", "none"):
+            raise EstimatorInputError(
+                f"fixef_k must be 'nested', 'full' or 'none', not {self.fixef_k!r}"
+            )
+        if self.cluster_df not in ("conventional", "min"):
+            raise EstimatorInputError(
+                f"cluster_df must be 'conventional' or 'min', not {self.cluster_df!r}"
+            )
+
+    def n_absorbed(self, blocks: list[Block], clusters: list[np.ndarray]) -> int:
+        """Absorbed parameters counted in ``K``."""
+        if self.fixef_k == "none" or not blocks:
+            return 0
+        if self.fixef_k == "full":
+            return sum(b.n_params for b in blocks) - (len(blocks) - 1)
+        return absorbed_params(blocks, clusters)
+
+    def c_n(self, n_obs: int, K: int) -> float:
+        """``(N-1)/(N-K)``, or 1 without ``adj``."""
+        return (n_obs - 1) / (n_obs - K) if self.adj else 1.0
+
+    def cluster_factors(self, sizes: list[int]) -> list[float]:
+        """``G/(G-1)`` of each raw sandwich (one-way; or ``A``, ``B``, ``A x B``)."""
+        if not self.cluster_adj:
+            return [1.0] * len(sizes)
+        if self.cluster_df == "min" and len(sizes) == 3:
+            sizes = [min(sizes[:2])] * 3
+        return [g / (g - 1) if g > 1 else np.nan for g in sizes]
+
+
+#: the package's convention: fixest's ssc(adj=TRUE, fixef.K="nested", cluster.adj=TRUE, cluster.df="conventional")
+SSC = Ssc()
+
+
+@dataclass(frozen=True)
+class SscFactors:
+    """The correction :class:`Ssc` applied to one fit: its ``N``, ``K``, clusters and ``c_N``."""
+
+    ssc: Ssc
+    n_obs: int
+    K: int
+    k_absorbed: int
+    clusters: dict[str, int]
+    c_N: float
+
+    def scale(self, n_clusters: int) -> float:
+        """``c_N`` times the one-way cluster factor of ``n_clusters`` clusters."""
+        return self.c_N * self.ssc.cluster_factors([n_clusters])[0]
+
+    def record(self) -> dict:
+        """A plain description (``result.extra["ssc"]``)."""
+        return {
+            "rule": "CR1: (N-1)/(N-K) * G/(G-1) per cluster dimension; K counts FE not nested in the clusters",
+            "N": self.n_obs,
+            "K": self.K,
+            "k_absorbed_counted": self.k_absorbed,
+            "G": dict(self.clusters),
+            "c_N": self.c_N,
+        }
+
+
+def cr1_vcov(raw: list[np.ndarray], sizes: list[int], c_n: float, ssc: Ssc = SSC) -> np.ndarray:
     """Combine raw cluster sandwiches into the CR1 variance (see the module docstring).
 
     ``raw`` holds one sandwich (one-way) or three (two-way: ``A``, ``B``,
-    ``A x B``), ``sizes`` their numbers of clusters, ``c_n = (N-1)/(N-K)``.
-    Each dimension gets its own ``G/(G-1)``; the result is symmetrised.
+    ``A x B``), ``sizes`` their numbers of clusters, ``c_n = (N-1)/(N-K)``;
+    ``ssc`` gives each its cluster factor. The result is symmetrised.
     """
-    s = [g / (g - 1) if g > 1 else np.nan for g in sizes]
+    s = ssc.cluster_factors(sizes)
     if len(raw) == 1:
         V = c_n * s[0] * raw[0]
     else:
         V = c_n * (s[0] * raw[0] + s[1] * raw[1] - s[2] * raw[2])
     return (V + V.T) / 2
+
+
+def ssc_factors(ssc: Ssc, blocks, codes, sizes, cnames, n_obs: int, n_slopes: int) -> SscFactors:
+    """Apply ``ssc`` to a fit with ``n_slopes`` regressors, absorbed ``blocks`` and clusters ``codes``."""
+    base = codes[:2] if len(codes) == 3 else codes
+    k_abs = ssc.n_absorbed(blocks, base)
+    K = n_slopes + k_abs
+    if n_obs - K <= 0:
+        raise EstimatorInputError(f"too few observations ({n_obs}) for {K} parameters")
+    G = dict(zip(cnames, sizes[:2] if len(sizes) == 3 else sizes, strict=True))
+    return SscFactors(ssc, n_obs, K, k_abs, G, ssc.c_n(n_obs, K))
 
 
 def cluster_arrays(p: PreparedPanel, cluster) -> tuple[list[np.ndarray], list[int], list[str]]:
@@ -337,41 +452,28 @@ def cluster_arrays(p: PreparedPanel, cluster) -> tuple[list[np.ndarray], list[in
     return [c], [g], [p.names["cluster"]]
 
 
-def ssc_record(n: int, K: int, k_abs: int, cnames: list[str], sizes: list[int], c_n: float):
-    """The ``extra["ssc"]`` dictionary describing the CR1 correction applied."""
-    return {
-        "rule": "CR1: (N-1)/(N-K) * G/(G-1) per cluster dimension; K counts FE not nested in the clusters",
-        "N": n,
-        "K": K,
-        "k_absorbed_counted": k_abs,
-        "G": dict(zip(cnames, sizes[:2] if len(sizes) == 3 else sizes, strict=True)),
-        "c_N": c_n,
-    }
-
-
 @dataclass
 class WithinFit:
     """Weighted least squares with absorbed fixed effects and a CR1 cluster-robust variance."""
 
     coef: np.ndarray
     vcov: np.ndarray
-    vcov_raw: list[np.ndarray]  # raw sandwich per cluster dimension (+A, +B, -AB)
     names: list[str]
     n_obs: int
     n_clusters: int
     df_t: int
-    k_absorbed: int
-    ssc: dict
+    ssc: SscFactors
     resid: np.ndarray
     Xd: np.ndarray
 
 
-def fit_within(y, X, names, blocks, w, p: PreparedPanel, cluster) -> WithinFit:
+def fit_within(y, X, names, blocks, w, p: PreparedPanel, cluster, ssc: Ssc = SSC) -> WithinFit:
     """Weighted OLS of ``y`` on ``X`` with ``blocks`` absorbed and a CR1 clustered sandwich.
 
     ``cluster`` is ``None`` (the prepared panel's cluster column), a column
-    name, or a tuple of two columns (two-way). Raises when a regressor is
-    absorbed by the fixed effects or the regressors are collinear.
+    name, or a tuple of two columns (two-way); ``ssc`` the small-sample
+    correction. Raises when a regressor is absorbed by the fixed effects or
+    the regressors are collinear.
     """
     M = demean(np.column_stack([y, X]), blocks, w)
     yd, Xd = M[:, 0], M[:, 1:]
@@ -397,62 +499,10 @@ def fit_within(y, X, names, blocks, w, p: PreparedPanel, cluster) -> WithinFit:
     scores = Xd * (w * resid)[:, None]
     codes, sizes, cnames = cluster_arrays(p, cluster)
     raw = [bread @ cluster_meat(scores, c, g) @ bread for c, g in zip(codes, sizes, strict=True)]
-    n = len(y)
-    base = codes[:2] if len(codes) == 3 else codes
-    k_abs = absorbed_params(blocks, base)
-    K = X.shape[1] + k_abs
-    if n - K <= 0:
-        raise EstimatorInputError(f"too few observations ({n}) for {K} parameters")
-    c_n = (n - 1) / (n - K)
-    V = cr1_vcov(raw, sizes, c_n)
+    factors = ssc_factors(ssc, blocks, codes, sizes, cnames, len(y), X.shape[1])
+    V = cr1_vcov(raw, sizes, factors.c_N, ssc)
     g_min = min(sizes[:2]) if len(sizes) == 3 else sizes[0]
-    ssc = ssc_record(n, K, k_abs, cnames, sizes, c_n)
-    return WithinFit(coef, V, raw, list(names), n, g_min, max(g_min - 1, 1), k_abs, ssc, resid, Xd)
-
-
-# --------------------------------------------------------------------------------------
-# wild bootstrap weights
-# --------------------------------------------------------------------------------------
-
-#: Webb's six-point distribution: +/-sqrt(1/2), +/-1, +/-sqrt(3/2), each with probability 1/6
-WEBB_POINTS = np.concatenate(
-    [-np.sqrt(np.array([3.0, 2.0, 1.0]) / 2), np.sqrt(np.array([1.0, 2.0, 3.0]) / 2)]
-)
-
-
-#: below this many clusters ``weight_type="auto"`` uses Webb's weights (Rademacher has too few sign vectors)
-WEBB_BELOW = 12
-
-
-def resolve_weight_type(weight_type: str, n_clusters: int) -> str:
-    """``"auto"`` -> Webb below :data:`WEBB_BELOW` clusters, Rademacher otherwise; other values unchanged."""
-    if weight_type != "auto":
-        return weight_type
-    return "webb" if n_clusters < WEBB_BELOW else "rademacher"
-
-
-def draw_cluster_weights(
-    weight_type: str, G: int, n_boot: int, rng: np.random.Generator
-) -> tuple[np.ndarray, bool]:
-    """Wild bootstrap weights, one per cluster and draw: a ``(G, B)`` matrix and ``full_enumeration``.
-
-    ``"rademacher"`` (+/-1 with probability 1/2) is fully enumerated (all
-    ``2**G`` sign vectors, ``B = 2**G``) whenever ``2**G <= n_boot``;
-    otherwise, and for ``"webb"`` (:data:`WEBB_POINTS`), ``G * n_boot``
-    values are drawn with ``rng.choice`` and reshaped to ``(G, n_boot)``,
-    exactly as ``wildboottest`` draws them (same seed, same draws).
-    """
-    if weight_type == "rademacher" and 2**G <= n_boot:
-        return np.array(list(product([-1.0, 1.0], repeat=G))).T, True
-    if weight_type == "rademacher":
-        v = rng.choice(np.array([-1.0, 1.0]), size=G * n_boot, replace=True)
-    elif weight_type == "webb":
-        v = rng.choice(WEBB_POINTS, size=G * n_boot, replace=True)
-    else:
-        raise EstimatorInputError(
-            f"wild bootstrap weights must be 'rademacher' or 'webb', not {weight_type!r}"
-        )
-    return v.reshape(G, n_boot), False
+    return WithinFit(coef, V, list(names), len(y), g_min, max(g_min - 1, 1), factors, resid, Xd)
 
 
 # --------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ class CSAggregator:
         self.pg = {g: float(np.mean(self.wn * self.onehot[g])) for g in self.onehot}
         self.terms: list[dict] = []
         self.psi_terms: list[np.ndarray | None] = []
+        self.window: tuple[int, int] | None = None
 
     def aggregate(self, idx: np.ndarray, weighting: str = "pg") -> tuple[float, np.ndarray]:
         """Point estimate and psi of sum_k W_k ATT_k over cells idx."""
@@ -60,7 +61,9 @@ class CSAggregator:
         self.terms.append({"term": term, "event_time": event_time, "estimate": est, "kind": kind})
         self.psi_terms.append(psi)
 
-    def run(self, aggs, times, ref) -> None:
+    def run(self, aggs, times, ref, window: tuple[int, int] | None = None) -> None:
+        """Append the terms of every aggregation in ``aggs``; ``window`` limits the event times."""
+        self.window = window
         for a in aggs:
             getattr(self, f"_{a}")(times, ref)
 
@@ -73,6 +76,8 @@ class CSAggregator:
         e_all = self.tt - self.gg
         ests, psis = [], []
         e_seq = np.unique(np.concatenate([e_all, [ref]] if ref is not None else [e_all]))
+        if self.window is not None:
+            e_seq = e_seq[(e_seq >= self.window[0]) & (e_seq <= self.window[1])]
         for e in e_seq:
             if ref is not None and e == ref:
                 self.terms.append(

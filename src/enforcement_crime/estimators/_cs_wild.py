@@ -13,14 +13,13 @@ the same formula as the analytic one (a studentised, percentile-t bootstrap).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from enforcement_crime.estimators._bootstrap import LinearWildT, WeightDraws
 from enforcement_crime.estimators._common import EstimatorInputError
-from enforcement_crime.estimators._core import cr1_scale, draw_cluster_weights, resolve_weight_type
+from enforcement_crime.estimators._core import cr1_scale
 from enforcement_crime.estimators._cs_aggregate import CSAggregator
 
 __all__ = [
@@ -28,7 +27,6 @@ __all__ = [
     "check_boot_options",
     "wild_note",
     "CSLinearMap",
-    "WildTermTest",
     "saturated_fit",
     "term_tests",
     "two_way_fit",
@@ -50,7 +48,7 @@ class CSLinearMap:
         The estimated cells (``group``, ``time``, ``base``), in the order of ``PSI``'s columns.
     control_group, anticipation, controls
         As in ``callaway_santanna`` (the comparison set of each cell is rebuilt the same way).
-    aggs, times, ref
+    aggs, times, ref, window
         What :class:`CSAggregator` ran.
     codes, n_clusters
         Cluster code of each unit (units are their own clusters when not clustered).
@@ -58,7 +56,7 @@ class CSLinearMap:
 
     def __init__(
         self, U, glist, att_gt, control_group, anticipation, controls, aggs, times, ref, codes,
-        n_clusters,
+        n_clusters, window=None,
     ):  # fmt: skip
         self.U = U
         self.cells = list(att_gt[["group", "time", "base"]].itertuples(index=False, name=None))
@@ -83,7 +81,7 @@ class CSLinearMap:
             e["estimate"] = 0.0
             e.loc[e.index[j], "estimate"] = 1.0
             agg = CSAggregator(U, glist, e, zero)
-            agg.run(aggs, times, ref)
+            agg.run(aggs, times, ref, window)
             live = [k for k, p in enumerate(agg.psi_terms) if p is not None]
             if W is None:
                 self.live = live
@@ -185,82 +183,6 @@ def saturated_fit(U) -> np.ndarray:
     return fit
 
 
-@dataclass
-class _Pieces:
-    """Per-draw numbers of one term: t*(c) = (n0 + c n1) / sqrt(f (d00 + 2c d01 + c^2 d11))."""
-
-    n0: np.ndarray
-    n1: np.ndarray
-    d00: np.ndarray
-    d01: np.ndarray
-    d11: np.ndarray
-
-
-class WildTermTest:
-    r"""Restricted (or unrestricted) wild cluster bootstrap-t of one term, as a function of ``theta0``.
-
-    Restricted (``impose_null``): the bootstrap data of ``H0: theta = theta0``
-    are :math:`Y^* = \hat Y_0 + v_{g(i)} \hat u_0` with
-    :math:`\hat Y_0 = P Y + \theta_0 h` and :math:`\hat u_0 = M (Y - \theta_0 h)`,
-    where :math:`P`/:math:`M` fit/residualise the unit + period model
-    (:func:`two_way_fit`) and :math:`h = f/\theta(f)` spreads an effect of one
-    over the treated unit-periods :math:`f` the term averages (restricted
-    least squares of :math:`Y = \alpha_i + \lambda_t + \theta_0 h + u`;
-    :math:`\theta(\hat Y_0) = \theta_0` exactly). Unrestricted: residuals of
-    :func:`saturated_fit`, centred at :math:`\theta(\hat Y)`. The draw's
-    estimate and clustered influence-function sums are linear in
-    :math:`c = \theta_0` (restricted; 0 otherwise), so five numbers per draw
-    give the test at every ``theta0``.
-    """
-
-    def __init__(self, est, se, factor, pieces: _Pieces, impose_null):
-        self.est, self.se, self.factor = est, se, factor
-        self.p = pieces
-        self.impose_null = impose_null
-
-    def tboot(self, theta0: float) -> np.ndarray:
-        c = theta0 if self.impose_null else 0.0
-        p = self.p
-        den = np.maximum(p.d00 + 2 * c * p.d01 + c * c * p.d11, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (p.n0 + c * p.n1) / np.sqrt(self.factor * den)
-
-    def pval(self, theta0: float) -> float:
-        t_obs = abs(self.est - theta0) / self.se
-        tb = np.abs(self.tboot(theta0))
-        tb = np.where(np.isfinite(tb), tb, np.inf)
-        return float(np.mean(tb >= t_obs * (1 - 1e-9)))
-
-    def interval(self, alpha: float) -> tuple[float, float]:
-        if not self.impose_null:
-            # percentile-t (symmetric): the t* do not depend on theta0
-            tb = np.abs(self.tboot(0.0))
-            tb = np.where(np.isfinite(tb), tb, np.inf)
-            q = float(np.quantile(tb, 1 - alpha, method="higher"))
-            return self.est - q * self.se, self.est + q * self.se
-        return self._boundary(-1.0, alpha), self._boundary(1.0, alpha)
-
-    def _boundary(self, direction: float, alpha: float) -> float:
-        inside, step = self.est, self.se if self.se > 0 else 1.0
-        outside = self.est + direction * step
-        k = 0
-        while self.pval(outside) > alpha:
-            inside, step = outside, step * 2
-            outside = self.est + direction * step
-            k += 1
-            if k > 60:
-                return direction * np.inf
-        for _ in range(100):
-            mid = 0.5 * (inside + outside)
-            if self.pval(mid) > alpha:
-                inside = mid
-            else:
-                outside = mid
-            if abs(outside - inside) <= 1e-10 * max(self.se, 1e-300):
-                break
-        return 0.5 * (inside + outside)
-
-
 def _cluster_columns(L: CSLinearMap, Z: np.ndarray, hs: np.ndarray) -> np.ndarray:
     """Stack ``Z`` restricted to each cluster in ``hs``: ``(n, T, len(hs))``."""
     return Z[:, :, None] * (L.codes[:, None] == hs[None, :])[:, None, :]
@@ -279,12 +201,21 @@ def _per_cluster(L: CSLinearMap, Z: np.ndarray, hs: np.ndarray, terms, chunk: in
 
 
 def term_tests(
-    L: CSLinearMap, U, estimates, ses, factor, V: np.ndarray, impose_null: bool
-) -> list[WildTermTest | None]:
-    """One :class:`WildTermTest` per live term (``None`` where the term has no usable SE).
+    L: CSLinearMap, U, estimates, ses, factor, draws: WeightDraws, impose_null: bool
+) -> list[LinearWildT | None]:
+    r"""One :class:`~._bootstrap.LinearWildT` per live term (``None`` where the term has no usable SE).
 
-    ``V`` is the ``(G, B)`` matrix of cluster weights; ``estimates`` and
-    ``ses`` the table's estimates and analytic standard errors of the live terms.
+    ``estimates`` and ``ses`` are the table's estimates and analytic standard
+    errors of the live terms, ``factor`` the small-sample factor of the
+    variance. Restricted (``impose_null``) bootstrap data of
+    ``H0: theta = theta0``: :math:`Y^* = \hat Y_0 + v_{g(i)} \hat u_0` with
+    :math:`\hat Y_0 = P Y + \theta_0 h` and :math:`\hat u_0 = M (Y - \theta_0 h)`,
+    where :math:`P`/:math:`M` fit/residualise the unit + period model
+    (:func:`two_way_fit`) and :math:`h = f/\theta(f)` spreads an effect of one
+    over the treated unit-periods :math:`f` the term averages, so
+    :math:`\theta(\hat Y_0) = \theta_0` exactly. Unrestricted: residuals of
+    :func:`saturated_fit`. The draw's estimate and clustered influence-function
+    sums are linear in the weights and affine in :math:`\theta_0`.
     """
     n, T = U.Y.shape
     Gc = L.Gc
@@ -301,13 +232,13 @@ def term_tests(
     _, s_fit = L.apply(fit[:, :, None])
     nA, CA = _per_cluster(L, U.Y - fit, allh, None, chunk)
     ti = U.tindex
-    out: list[WildTermTest | None] = []
+    out: list[LinearWildT | None] = []
     for k in range(L.n_terms):
         if not np.isfinite(ses[k]) or ses[k] <= 0:
             out.append(None)
             continue
-        P0 = s_fit[k, :, 0][:, None] + CA[k] @ V
-        n0 = nA[k] @ V
+        c0 = s_fit[k, :, 0][:, None]
+        nAk, CAk = nA[k], CA[k]
         if impose_null:
             f = np.zeros((n, T))
             for j, (g, t, _b) in enumerate(L.cells):
@@ -323,20 +254,17 @@ def term_tests(
             h = f / e_f
             _, s_h = L.apply(h[:, :, None], terms=[k])
             nB, CB = _per_cluster(L, h - two_way_fit(U, h), allh, [k], chunk)
+
             # Y* = PY + c h + v (MY - c Mh): sums S* = P0 + c (s_h - CB v), estimate - c = n0 - c nB v
-            P1 = s_h[0] - CB[0] @ V
-            n1 = -(nB[0] @ V)
+            def pieces(v, nAk=nAk, CAk=CAk, c0=c0, nB=nB[0], CB=CB[0], c1=s_h[0]):
+                return nAk @ v, -(nB @ v), c0 + CAk @ v, c1 - CB @ v
         else:
-            P1 = np.zeros_like(P0)
-            n1 = np.zeros_like(n0)
-        pieces = _Pieces(
-            n0=n0,
-            n1=n1,
-            d00=np.einsum("gb,gb->b", P0, P0),
-            d01=np.einsum("gb,gb->b", P0, P1),
-            d11=np.einsum("gb,gb->b", P1, P1),
-        )
-        out.append(WildTermTest(float(estimates[k]), float(ses[k]), factor, pieces, impose_null))
+
+            def pieces(v, nAk=nAk, CAk=CAk, c0=c0):
+                return nAk @ v, None, c0 + CAk @ v, None
+
+        scale = np.sqrt(factor)
+        out.append(LinearWildT(estimates[k], ses[k], draws, pieces, scale, impose_null))
     return out
 
 
@@ -378,16 +306,19 @@ def check_boot_options(inference, bootstrap_weights, impose_null, n_boot) -> str
 
 
 def apply_wild_cluster(
-    table, extra, L, U, clustered, n_boot, weight_type, impose_null, seed, alpha
+    table, extra, L, U, clustered, n_boot, bootstrap_weights, impose_null, seed, alpha
 ):
-    """Replace the aggregated terms' intervals by wild cluster bootstrap-t intervals (in place)."""
+    """Replace the aggregated terms' intervals by wild cluster bootstrap-t intervals (in place).
+
+    Returns the weight distribution used and the p-value of ``ATT(simple) = 0``
+    (NaN without that term).
+    """
     Gc = L.Gc
-    wt = resolve_weight_type(weight_type, Gc)
-    V, full = draw_cluster_weights(wt, Gc, n_boot, np.random.default_rng(seed))
+    draws = WeightDraws.make(bootstrap_weights, Gc, n_boot, seed)
     rows = table.set_index("term").loc[L.terms]
     factor = cr1_scale(Gc) if clustered else 1.0
     tests = term_tests(
-        L, U, rows["estimate"].to_numpy(), rows["std_error"].to_numpy(), factor, V, impose_null
+        L, U, rows["estimate"].to_numpy(), rows["std_error"].to_numpy(), factor, draws, impose_null
     )
     summ = wild_summary(tests, L.terms, alpha)
     pos = pd.Index(table["term"]).get_indexer(summ["term"])
@@ -396,11 +327,15 @@ def apply_wild_cluster(
     extra["wild_cluster"] = summ
     k = L.terms.index("ATT(simple)") if "ATT(simple)" in L.terms else None
     ok = k is not None and tests[k] is not None
-    extra["p_value"] = float(summ["p_value"].iloc[k]) if ok else np.nan
-    extra["t_stat"] = tests[k].est / tests[k].se if ok else np.nan
+    extra["t_stat"] = tests[k].estimate / tests[k].se if ok else np.nan
     extra["t_boot"] = tests[k].tboot(0.0) if ok else None
-    extra.update(n_boot=V.shape[1], full_enumeration=full, weight_type=wt, impose_null=impose_null)
-    return wt
+    extra.update(
+        n_boot=draws.n_boot,
+        full_enumeration=draws.full_enumeration,
+        bootstrap_weights=draws.kind,
+        impose_null=impose_null,
+    )
+    return draws.kind, (float(summ["p_value"].iloc[k]) if ok else np.nan)
 
 
 def wild_note(extra, cluster_name, seed) -> str:
@@ -417,6 +352,6 @@ def wild_note(extra, cluster_name, seed) -> str:
         else ("unrestricted, symmetric percentile-t intervals")
     )
     return (
-        f"wild cluster bootstrap-t ({extra['weight_type']} weights on {by}, {draws}; {kind}); "
+        f"wild cluster bootstrap-t ({extra['bootstrap_weights']} weights on {by}, {draws}; {kind}); "
         "std_error is the analytic clustered SE used to studentise"
     )

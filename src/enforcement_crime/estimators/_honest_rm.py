@@ -71,7 +71,7 @@ class RMComponent:
                 "a moment of the relative-magnitude restriction has zero variance: the event "
                 "study's covariance gives a difference of coefficients a zero standard error "
                 "(a pre-period or post-period term with zero variance, or perfectly collinear "
-                "terms); check extra['vcov'] of the event study"
+                "terms); check vcov of the event study"
             )
         self.sd = sd
         self.a = A @ beta

@@ -46,14 +46,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from enforcement_crime.estimators._bootstrap import WeightDraws, share_extreme, wald_stats
 from enforcement_crime.estimators._common import EstimatorInputError
-from enforcement_crime.estimators._core import (
-    Block,
-    TwoWayProjector,
-    demean,
-    draw_cluster_weights,
-    resolve_weight_type,
-)
+from enforcement_crime.estimators._core import Block, TwoWayProjector, demean
 
 #: at most this many (observations x clusters) numbers for the per-cluster demeaning
 MAX_CELLS = 60_000_000
@@ -141,39 +136,12 @@ class WildWaldTest:
         stat = float(delta @ np.linalg.solve(Vobs, delta))
         return cls(delta_map, F, float(scale), stat)
 
-    def stats(self, V: np.ndarray, chunk: int = 500) -> np.ndarray:
+    def stats(self, V: np.ndarray) -> np.ndarray:
         """Bootstrap Wald statistics for the weight draws ``V`` (G x B); pseudo-inverse when singular."""
-        B = V.shape[1]
-        out = np.empty(B)
-        for s in range(0, B, chunk):
-            v = V[:, s : s + chunk]
-            d = (self.delta_map @ v).T  # b x m
-            D = np.einsum("hgj,gb->hbj", self.F, v)
-            Vs = self.scale * np.einsum("hbj,hbk->bjk", D, D)
-            Vs = (Vs + np.transpose(Vs, (0, 2, 1))) / 2
-            out[s : s + chunk] = np.einsum("bj,bjk,bk->b", d, np.linalg.pinv(Vs, hermitian=True), d)
-        return out
+        return wald_stats(
+            V, lambda v: ((self.delta_map @ v).T, np.einsum("hgj,gb->hbj", self.F, v)), self.scale
+        )
 
-    def p_value(self, V: np.ndarray) -> float:
-        """Share of bootstrap statistics at least as large as the observed one."""
-        sb = self.stats(V)
-        sb = np.where(np.isfinite(sb), sb, np.inf)
-        return float(np.mean(sb >= self.stat * (1 - 1e-9)))
-
-    def bootstrap(self, *, n_boot: int, weight_type: str, seed: int | None) -> dict:
-        """WCR bootstrap p-value: ``stat``, ``p_value``, ``n_boot``, ``weight_type``, ``full_enumeration``.
-
-        ``weight_type`` ``"auto"``: Webb's six-point weights with fewer than 12
-        clusters, Rademacher otherwise (fully enumerated when ``2**G <= n_boot``),
-        as :func:`~enforcement_crime.estimators.wild_cluster_bootstrap`.
-        """
-        G = self.F.shape[0]
-        weight_type = resolve_weight_type(weight_type, G)
-        V, full = draw_cluster_weights(weight_type, G, int(n_boot), np.random.default_rng(seed))
-        return {
-            "stat": self.stat,
-            "p_value": self.p_value(V),
-            "n_boot": int(V.shape[1]),
-            "weight_type": weight_type,
-            "full_enumeration": bool(full),
-        }
+    def bootstrap(self, draws: WeightDraws) -> float:
+        """WCR bootstrap p-value: share of bootstrap statistics at least the observed one."""
+        return share_extreme(self.stats(draws.V), self.stat)

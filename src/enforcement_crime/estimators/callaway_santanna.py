@@ -27,7 +27,7 @@ from enforcement_crime.estimators._cs_wild import (
 )
 from enforcement_crime.results import EstimationResult
 
-__all__ = ["callaway_santanna"]
+__all__ = ["GroupTimeATT", "aggregate", "att_gt", "callaway_santanna"]
 
 _AGGREGATIONS = ("simple", "dynamic", "group", "calendar")
 
@@ -95,6 +95,7 @@ def callaway_santanna(
     cluster: str | None = None,
     controls: list[str] | None = None,
     aggregation: str | Iterable[str] = _AGGREGATIONS,
+    window: tuple[int, int] | None = None,
     inference: str = "analytic",
     n_boot: int = 999,
     bootstrap_weights: str | None = None,
@@ -103,6 +104,11 @@ def callaway_santanna(
     alpha: float = 0.05,
 ) -> EstimationResult:
     r"""Callaway-Sant'Anna group-time ATTs and their simple, dynamic, group and calendar aggregations.
+
+    The two steps of R ``did`` in one call: ``aggregate(att_gt(data, ...),
+    aggregation, window=..., inference=...)`` (:func:`att_gt`,
+    :func:`aggregate`). To aggregate the same cells several ways, call them
+    directly.
 
     Parameters
     ----------
@@ -142,6 +148,9 @@ def callaway_santanna(
         prediction is subtracted for the treated. Default: unconditional.
     aggregation : str or iterable of str
         Any of ``"simple"``, ``"dynamic"``, ``"group"``, ``"calendar"``.
+    window : (int, int), optional
+        Event times of the dynamic aggregation (R ``did``'s ``min_e``,
+        ``max_e``; see :func:`aggregate`). Default: all.
     inference : {"analytic", "bootstrap", "wild_cluster"}
         Standard errors from the influence function; the multiplier
         bootstrap of that influence function (which also gives uniform sup-t
@@ -176,7 +185,7 @@ def callaway_santanna(
         ``f"e{k}"`` (event_time ``k``) and ``"ATT(dynamic)"``; ``f"g{g}"`` and
         ``"ATT(group)"``; ``f"t{t}"`` and ``"ATT(calendar)"``. ``extra`` holds
         ``"att_gt"`` (group, time, base, estimate, std_error, n_treated,
-        n_control), ``"vcov"`` of the dynamic terms (analytic, from the
+        n_control); the result's ``vcov`` is that of the dynamic terms (analytic, from the
         influence function, also when ``inference="bootstrap"``), ``"reference_period"``
         (``-1 - anticipation`` for a universal base, ``None`` for a varying
         base), ``"influence"`` (unit x term matrix :math:`\psi`, see Notes),
@@ -185,9 +194,9 @@ def callaway_santanna(
         terms; the table's intervals stay pointwise), ``"boot_se"`` and
         ``"boot_draws"``; with ``inference="wild_cluster"``, ``"wild_cluster"``
         (term, ``p_value`` of ``H0: term = 0``, ``conf_low``, ``conf_high``),
-        ``"p_value"``, ``"t_stat"`` and ``"t_boot"`` (bootstrap t statistics
+        the result's ``p_value``, ``"t_stat"`` and ``"t_boot"`` (bootstrap t statistics
         under ``H0: ATT(simple) = 0``; NaN/None without that term), ``"n_boot"``,
-        ``"full_enumeration"``, ``"weight_type"`` and ``"impose_null"``.
+        ``"full_enumeration"``, ``"bootstrap_weights"`` and ``"impose_null"``.
         ``att_gt`` standard errors are always analytic.
 
     Raises
@@ -303,8 +312,71 @@ def callaway_santanna(
     (gapped periods) the cell is not estimated and counted in the notes (R
     ``did`` instead uses the nearest earlier observed period).
     """
-    aggs = _check_options(control_group, base_period, inference, anticipation, aggregation)
-    bootstrap_weights = check_boot_options(inference, bootstrap_weights, impose_null, n_boot)
+    _check_options(control_group, base_period, inference, anticipation, aggregation)
+    check_boot_options(inference, bootstrap_weights, impose_null, n_boot)
+    gt = att_gt(
+        data, outcome, unit, time, cohort, control_group=control_group,
+        anticipation=anticipation, base_period=base_period, weights=weights, cluster=cluster,
+        controls=controls,
+    )  # fmt: skip
+    return aggregate(
+        gt, aggregation, window=window, inference=inference, n_boot=n_boot,
+        bootstrap_weights=bootstrap_weights, impose_null=impose_null, seed=seed, alpha=alpha,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GroupTimeATT:
+    """Callaway-Sant'Anna group-time ATTs of one panel: the input of :func:`aggregate`.
+
+    Made by :func:`att_gt` (R ``did``'s ``att_gt``, whose result ``aggte``
+    aggregates). ``cells`` has one row per estimated cell (``group``,
+    ``time``, ``base``, ``estimate``, ``n_treated``, ``n_control``) and
+    ``psi`` its influence functions (units x cells); the remaining fields
+    are the options and the estimation sample the aggregation and its
+    inference need. Never modified by :func:`aggregate`.
+    """
+
+    cells: pd.DataFrame
+    psi: np.ndarray
+    units: _Units
+    cohorts: np.ndarray
+    times: np.ndarray
+    control_group: str
+    anticipation: int
+    base_period: str
+    controls: tuple[str, ...]
+    weights: str | None
+    cluster: str | None
+    cluster_name: str | None
+    outcome: str
+    notes: tuple[str, ...]
+    dropped: dict
+    n_skipped: int
+    n_no_base: int
+
+
+def att_gt(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    *,
+    control_group: str = "never_treated",
+    anticipation: int = 0,
+    base_period: str = "varying",
+    weights: str | None = None,
+    cluster: str | None = None,
+    controls: list[str] | None = None,
+) -> GroupTimeATT:
+    """Callaway-Sant'Anna group-time ATTs and their influence functions (no aggregation yet).
+
+    Parameters are those of :func:`callaway_santanna` (same meaning and
+    conventions); :func:`aggregate` turns the result into an
+    :class:`~enforcement_crime.results.EstimationResult`.
+    """
+    _check_options(control_group, base_period, "analytic", anticipation, ())
     controls = list(controls or ())
     s = _sample(data, outcome, unit, time, cohort, weights, cluster, controls, anticipation)
     U = _unit_arrays(s, weights, controls)
@@ -317,35 +389,79 @@ def callaway_santanna(
     if len(glist) == 0:
         raise EstimatorInputError(_no_treated_message(s, cohort, anticipation))
     cells, no_base = _cells(glist, s.times, base_period, anticipation)
-    att_gt, PSI, skipped = _group_time_atts(U, cells, control_group, anticipation, controls)
+    cell_table, PSI, skipped = _group_time_atts(U, cells, control_group, anticipation, controls)
     if no_base:
         s.notes.append(
             f"{no_base} group-time cell(s) not estimated: base period not in the panel (gapped periods)"
         )
     if skipped:
         s.notes.append(f"{skipped} group-time cell(s) without comparison units not estimated")
+    return GroupTimeATT(
+        cell_table, PSI, U, glist, s.times, control_group, anticipation, base_period,
+        tuple(controls), weights, cluster, s.pp.names["cluster"] if cluster is not None else None,
+        outcome, tuple(s.notes), dict(s.dropped), skipped, no_base,
+    )  # fmt: skip
 
-    ref = -1 - anticipation if base_period == "universal" else None
-    agg = CSAggregator(U, glist, att_gt, PSI)
-    agg.run(aggs, s.times, ref)
+
+def aggregate(
+    gt: GroupTimeATT,
+    type: str | Iterable[str] = _AGGREGATIONS,
+    *,
+    window: tuple[int, int] | None = None,
+    inference: str = "analytic",
+    n_boot: int = 999,
+    bootstrap_weights: str | None = None,
+    impose_null: bool = True,
+    seed: int | None = None,
+    alpha: float = 0.05,
+) -> EstimationResult:
+    """Aggregate group-time ATTs (R ``did``'s ``aggte``) with their inference.
+
+    Parameters
+    ----------
+    gt : GroupTimeATT
+        From :func:`att_gt`; not modified.
+    type : str or iterable of str
+        Any of ``"simple"``, ``"dynamic"``, ``"group"``, ``"calendar"``
+        (``aggregation`` of :func:`callaway_santanna`).
+    window : (int, int), optional
+        Event times kept by the dynamic aggregation (R ``did``'s ``min_e``,
+        ``max_e``): only ``e{k}`` with ``window[0] <= k <= window[1]`` are
+        reported, in ``vcov`` too, and ``ATT(dynamic)`` averages the kept
+        ``k >= 0``. Default: every event time.
+    inference, n_boot, bootstrap_weights, impose_null, seed, alpha
+        As in :func:`callaway_santanna`.
+    """
+    aggs = _check_options(gt.control_group, gt.base_period, inference, gt.anticipation, type)
+    bootstrap_weights = check_boot_options(inference, bootstrap_weights, impose_null, n_boot)
+    if window is not None and (len(window) != 2 or window[0] > window[1]):
+        raise EstimatorInputError(f"window must be (first, last) event time, got {window!r}")
+    U, glist, controls, cluster = gt.units, gt.cohorts, list(gt.controls), gt.cluster
+    att_gt_cells = gt.cells.copy()
+    PSI = gt.psi
+    ref = -1 - gt.anticipation if gt.base_period == "universal" else None
+    agg = CSAggregator(U, glist, att_gt_cells, PSI)
+    agg.run(aggs, gt.times, ref, window)
     if not any(p is not None for p in agg.psi_terms):
         raise EstimatorInputError(
-            f"no aggregate of {sorted(aggs)} is estimable: {len(att_gt)} group-time cell(s) estimated, "
-            f"none of them after adoption with comparison units ({skipped} cell(s) without comparison "
-            f"units, {no_base} without a base period); e.g. every unit is treated from the panel's "
-            "first period, or no not-yet-treated unit is left"
+            f"no aggregate of {sorted(aggs)} is estimable: {len(att_gt_cells)} group-time cell(s) "
+            f"estimated, none of them after adoption with comparison units ({gt.n_skipped} cell(s) "
+            f"without comparison units, {gt.n_no_base} without a base period); e.g. every unit is "
+            "treated from the panel's first period, or no not-yet-treated unit is left"
         )
     clustered = cluster is not None
-    table, extra = _inference(
-        agg, U, att_gt, PSI, clustered, "analytic" if inference == "wild_cluster" else inference,
+    table, extra, vcov = _inference(
+        agg, U, att_gt_cells, PSI, clustered, "analytic" if inference == "wild_cluster" else inference,
         n_boot, bootstrap_weights, seed, alpha,
     )  # fmt: skip
+    p_value = None
     if inference == "wild_cluster":
         L = CSLinearMap(
-            U, glist, att_gt, control_group, anticipation, controls, aggs, s.times, ref,
-            U.cl_codes if clustered else np.arange(U.n), U.n_cl if clustered else U.n,
+            U, glist, att_gt_cells, gt.control_group, gt.anticipation, controls, aggs, gt.times,
+            ref, U.cl_codes if clustered else np.arange(U.n), U.n_cl if clustered else U.n,
+            window,
         )  # fmt: skip
-        bootstrap_weights = apply_wild_cluster(
+        bootstrap_weights, p_value = apply_wild_cluster(
             table, extra, L, U, clustered, n_boot, bootstrap_weights, impose_null, seed, alpha
         )
     extra["reference_period"] = ref
@@ -355,35 +471,38 @@ def callaway_santanna(
 
     n_treated = int(np.unique(U.cl_codes[U.G > 0]).size) if clustered else int((U.G > 0).sum())
     few = warn_few_treated(n_treated, "callaway_santanna", clustered=clustered)
+    weights = gt.weights
     note_parts = [
-        f"control group: {control_group.replace('_', '-')}",
-        f"base period: {base_period}",
-        f"anticipation: {anticipation}",
+        f"control group: {gt.control_group.replace('_', '-')}",
+        f"base period: {gt.base_period}",
+        f"anticipation: {gt.anticipation}",
         f"outcome regression on {controls} (base-period values)" if controls else "unconditional",
         f"weights: {weights} (sampling weights; aggregation by weighted cohort size)"
         if weights
         else "unweighted",
         (
-            f"SE clustered by {s.pp.names['cluster']} (sum of influence function within cluster, G/(G-1))"
+            f"SE clustered by {gt.cluster_name} (sum of influence function within cluster, G/(G-1))"
             if clustered
             else "SE from unit influence function (no clustering)"
         )
         if inference == "analytic"
-        else wild_note(extra, s.pp.names["cluster"] if clustered else None, seed)
+        else wild_note(extra, gt.cluster_name, seed)
         if inference == "wild_cluster"
         else f"multiplier bootstrap ({bootstrap_weights}, {n_boot} draws, seed {seed}, "
-        + (f"clustered by {s.pp.names['cluster']})" if clustered else "by unit)"),
+        + (f"clustered by {gt.cluster_name})" if clustered else "by unit)"),
     ]
     if ref is None and "dynamic" in aggs:
         note_parts.append(
             "pre-period terms are period-to-period placebo changes (varying base, no reference row)"
         )
-    note_parts += s.notes
+    if window is not None and "dynamic" in aggs:
+        note_parts.append(f"event times {window[0]}..{window[1]} (ATT(dynamic) over those >= 0)")
+    note_parts += list(gt.notes)
     if few:
         note_parts.append(few)
-    if s.dropped:
+    if gt.dropped:
         note_parts.append(
-            "dropped: " + "; ".join(f"{v} rows ({k})" for k, v in s.dropped.items() if v)
+            "dropped: " + "; ".join(f"{v} rows ({k})" for k, v in gt.dropped.items() if v)
         )
     return EstimationResult(
         estimator="callaway_santanna",
@@ -393,7 +512,9 @@ def callaway_santanna(
         notes="; ".join(note_parts),
         alpha=alpha,
         extra=extra,
-        outcome=outcome,
+        outcome=gt.outcome,
+        p_value=p_value,
+        vcov=vcov,
     )
 
 
@@ -679,9 +800,9 @@ def _inference(
     dyn_terms = [terms[k]["term"] for k in live if terms[k]["kind"] == "dynamic"]
     pos = {terms[k]["term"]: j for j, k in enumerate(live)}
     sel = [pos[t] for t in dyn_terms]
-    extra["vcov"] = pd.DataFrame(V[np.ix_(sel, sel)], index=dyn_terms, columns=dyn_terms)
+    vcov = pd.DataFrame(V[np.ix_(sel, sel)], index=dyn_terms, columns=dyn_terms)
     lo_gt, hi_gt = normal_ci(att_gt["estimate"], att_gt["std_error"], alpha)
     att_gt["conf_low"], att_gt["conf_high"] = lo_gt, hi_gt
     extra["att_gt"] = att_gt
     extra["influence"] = pd.DataFrame(PSI_T, columns=table.loc[live, "term"].to_numpy())
-    return table.drop(columns="kind"), extra
+    return table.drop(columns="kind"), extra, vcov

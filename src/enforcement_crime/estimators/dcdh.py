@@ -161,7 +161,7 @@ def dcdh(
         (:math:`DID_+`), ``"ATT(leavers)"`` (:math:`DID_-`) and, with
         ``placebo``, ``"placebo"``, ``"placebo(joiners)"``,
         ``"placebo(leavers)"``; with ``effects``/``placebos`` the event-study
-        rows, ``extra["vcov"]`` (bootstrap covariance of those rows) and
+        rows, ``vcov`` (bootstrap covariance of those rows) and
         ``extra["reference_period"] = -1``. ``extra["periods"]`` holds the per-period
         components (counts and :math:`DID_{+,t}`, :math:`DID_{-,t}`),
         ``extra["boot"]`` the bootstrap draws.
@@ -311,6 +311,7 @@ def dcdh(
         alpha=alpha,
         extra=extra,
         outcome=outcome,
+        vcov=extra.pop("vcov", None),
     )
 
 

@@ -2,7 +2,7 @@
 
 :func:`honest_did` takes an event-study :class:`EstimationResult` (any
 estimator that follows the contract: terms ``e{k}``, the variance matrix of
-the estimated terms in ``extra["vcov"]``, the reference event time in
+the estimated terms in ``result.vcov``, the reference event time in
 ``extra["reference_period"]``) and returns robust confidence intervals for a
 post-treatment effect over a grid of restriction sizes, plus the breakdown
 value.
@@ -40,23 +40,19 @@ __all__ = ["honest_did"]
 # ------------------------------------------------------------------ event-study extraction
 def _extract(result: EstimationResult):
     extra = getattr(result, "extra", None) or {}
-    if "vcov" not in extra or "reference_period" not in extra:
+    V = getattr(result, "vcov", None)
+    if V is None or "reference_period" not in extra:
         raise EstimatorInputError(
-            "honest_did needs an event-study result with extra['vcov'] (DataFrame by term 'e{k}') "
+            "honest_did needs an event-study result with vcov (DataFrame by term 'e{k}') "
             "and extra['reference_period']"
         )
-    V = extra["vcov"]
     if not isinstance(V, pd.DataFrame):
-        raise EstimatorInputError(
-            "extra['vcov'] must be a DataFrame indexed and columned by term names"
-        )
+        raise EstimatorInputError("vcov must be a DataFrame indexed and columned by term names")
     ref = int(extra["reference_period"])
     tab = result.to_frame().set_index("term")
     terms = [t for t in V.index if isinstance(t, str) and t.startswith("e") and t in tab.index]
     if not terms:
-        raise EstimatorInputError(
-            "no event-time terms 'e{k}' found in both the table and extra['vcov']"
-        )
+        raise EstimatorInputError("no event-time terms 'e{k}' found in both the table and vcov")
     ks = np.array([int(tab.loc[t, "event_time"]) for t in terms])
     order = np.argsort(ks)
     ks = ks[order]
@@ -298,7 +294,7 @@ def honest_did(
     ----------
     event_study_result : EstimationResult
         An event study following the estimators' contract (terms ``e{k}``,
-        ``extra["vcov"]``, ``extra["reference_period"]``); event times must
+        ``vcov``, ``extra["reference_period"]``); event times must
         be consecutive. Terms before the reference are "pre", after it "post".
     method : {"relative_magnitude", "smoothness"}
         The restriction :math:`\Delta^{RM}(\bar M)` or :math:`\Delta^{SD}(M)`.

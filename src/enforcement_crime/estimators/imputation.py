@@ -31,7 +31,7 @@ from enforcement_crime.estimators._core import (
     cr1_scale,
     warn_few_treated,
 )
-from enforcement_crime.results import EstimationResult
+from enforcement_crime.results import EstimationResult, PretrendTest
 
 __all__ = ["imputation", "two_stage"]
 
@@ -235,12 +235,11 @@ def _pretrend_leads(
     V = cr1_scale(G) * (S.T @ S)
     gamma = coef[-n_leads:]
     stat = float(gamma @ np.linalg.solve(V, gamma))
-    test = {
-        "statistic": stat,
-        "df": n_leads,
-        "p_value": float(chi2.sf(stat, n_leads)),
-        "test": "Wald chi2, leads = 0 (BJS Test 1)",
-    }
+    terms = tuple(f"e{k}" for k in ks)
+    test = PretrendTest(
+        stat, n_leads, float(chi2.sf(stat, n_leads)), terms, "wald",
+        "Wald chi2, leads = 0 (BJS Test 1)",
+    )  # fmt: skip
     return ks, gamma, V, test
 
 
@@ -268,7 +267,6 @@ def _finish(
     )
     dyn = [k for k, t in enumerate(names) if t.startswith("e")]
     dn = [names[k] for k in dyn]
-    extra["vcov"] = pd.DataFrame(V[np.ix_(dyn, dyn)], index=dn, columns=dn)
     extra["reference_period"] = None
     return EstimationResult(
         estimator=name,
@@ -279,6 +277,8 @@ def _finish(
         alpha=alpha,
         extra=extra,
         outcome=outcome,
+        pretrend=extra.pop("pretrend", None),
+        vcov=pd.DataFrame(V[np.ix_(dyn, dyn)], index=dn, columns=dn),
     )
 
 
@@ -375,7 +375,7 @@ def imputation(
         model is re-fitted with dummies for event times ``-1 .. -pretrends``
         (shifted by ``anticipation``) of not-yet-treated units; their
         coefficients are reported as ``e{k}`` rows (k < 0) with CR1
-        (G/(G-1)) cluster-robust SEs, and ``extra["pretrend_test"]`` holds
+        (G/(G-1)) cluster-robust SEs, and ``pretrend`` holds
         the joint Wald test. The effect estimates do not use the leads.
     alpha : float
         1 - confidence level.
@@ -383,14 +383,14 @@ def imputation(
     Returns
     -------
     EstimationResult
-        Terms ``"ATT"`` and/or ``f"e{k}"``; ``extra["vcov"]`` (event-time
+        Terms ``"ATT"`` and/or ``f"e{k}"``; ``vcov`` (event-time
         terms), ``extra["reference_period"] = None`` (effects are relative to
         the fitted untreated outcome, not to one period),
         ``extra["tau_hat"]`` (unit, time, cohort, tau_hat of treated rows),
         ``extra["weights_v"]`` (the implied weights :math:`v_{it}` per row and
         estimand), ``extra["cluster_scores"]`` (cluster x estimand sums
-        :math:`\sum_{it \in c} v_{it}\tilde\varepsilon_{it}`), with ``pretrends`` also ``extra["pretrend_test"]``. Lead
-        rows follow ``"ATT"`` and precede ``e0``; ``extra["vcov"]`` is block-diagonal between leads
+        :math:`\sum_{it \in c} v_{it}\tilde\varepsilon_{it}`), with ``pretrends`` also ``pretrend``. Lead
+        rows follow ``"ATT"`` and precede ``e0``; ``vcov`` is block-diagonal between leads
         and effects (separate regressions; their covariance is not
         estimated).
 
@@ -480,9 +480,9 @@ def imputation(
         Vb[: len(V), : len(V)] = V
         Vb[len(V) :, len(V) :] = Vg
         V = Vb[np.ix_(order, order)]
-        extra["pretrend_test"] = test
+        extra["pretrend"] = test
         notes.append(
-            f"leads e{ks[0]}..e{ks[-1]}: BJS Test 1 coefficients from the untreated model, CR1 SEs; joint p = {test['p_value']:.3g}"
+            f"leads e{ks[0]}..e{ks[-1]}: BJS Test 1 coefficients from the untreated model, CR1 SEs; joint p = {test.p_value:.3g}"
         )
     return _finish(
         "imputation", names, ets, est, V, len(df), len(labels), notes, alpha, extra, outcome

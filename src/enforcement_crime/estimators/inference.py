@@ -8,9 +8,10 @@
     Permutation of whole adoption dates across units (cohort sizes preserved),
     the design-based test for staggered adoption.
 
-Both share :class:`_TwoWayProjector`, an exact (closed-form, not iterative)
-residual-maker for unit + period fixed effects in weighted, possibly
-unbalanced panels.
+Both use :class:`~enforcement_crime.estimators._core.TwoWayProjector`, an
+exact (closed-form, not iterative) residual-maker for unit + period fixed
+effects in weighted, possibly unbalanced panels; the weights, p-value and
+test inversion of the bootstrap are :mod:`enforcement_crime.estimators._bootstrap`'s.
 """
 
 from __future__ import annotations
@@ -21,16 +22,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from enforcement_crime.estimators._bootstrap import (
+    WEBB_BELOW,
+    LinearWildT,
+    WeightDraws,
+    resolve_weights,
+)
 from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
 from enforcement_crime.estimators._core import (
-    WEBB_BELOW,
     TwoWayProjector,
     check_units_nested,
     cluster_sums,
     cr1_scale,
-    draw_cluster_weights,
     permute_cohorts,
-    resolve_weight_type,
     sorted_codes,
 )
 from enforcement_crime.results import EstimationResult
@@ -62,7 +66,7 @@ def wild_cluster_bootstrap(
     cluster: str,
     weights: str | None = None,
     controls: list[str] | None = None,
-    weight_type: str = "auto",
+    bootstrap_weights: str = "auto",
     n_boot: int = 9999,
     impose_null: bool = True,
     seed: int | None = None,
@@ -93,7 +97,7 @@ def wild_cluster_bootstrap(
         are partialled out with the fixed effects (Frisch-Waugh-Lovell) and
         kept in both the restricted and the unrestricted model; rows with a
         missing control are dropped and counted in the notes.
-    weight_type : {"auto", "rademacher", "webb"}
+    bootstrap_weights : {"auto", "rademacher", "webb"}
         Bootstrap weight distribution. ``"auto"`` uses Webb's six-point
         weights when there are fewer than 12 clusters, Rademacher otherwise.
         Rademacher weights are fully enumerated (all ``2**G`` sign vectors,
@@ -115,10 +119,10 @@ def wild_cluster_bootstrap(
     -------
     EstimationResult
         One term ``"treated"`` with the TWFE estimate, its CR1 standard
-        error and the bootstrap interval; ``extra`` holds ``p_value`` (of
-        ``H0: beta = 0``), ``t_stat``, ``t_boot`` (bootstrap t statistics
+        error and the bootstrap interval; ``p_value`` of ``H0: beta = 0``;
+        ``extra`` holds ``t_stat``, ``t_boot`` (bootstrap t statistics
         under ``H0: beta = 0``), ``n_boot``, ``full_enumeration``,
-        ``weight_type``, ``se_cr1``.
+        ``bootstrap_weights`` (the distribution used), ``se_cr1``.
 
     Notes
     -----
@@ -147,25 +151,19 @@ def wild_cluster_bootstrap(
     (tested against ``wildboottest`` on the dummy regression with the
     controls as regressors).
 
-    p-value: :math:`P^*(|t^*| \ge |t|)` (two-sided, symmetric); draws with
-    :math:`|t^*|` equal to :math:`|t|` up to a relative 1e-9 count as at
-    least as extreme (matters under full enumeration, where the all-ones
-    draw reproduces :math:`t`). Interval: all :math:`b_0` not rejected at
-    level ``alpha`` (test inversion; each :math:`b_0` re-imposes its own
-    null with the same draws).
+    p-value :math:`P^*(|t^*| \ge |t|)` and the interval by test inversion
+    (each :math:`b_0` re-imposes its own null with the same draws), as
+    :mod:`~enforcement_crime.estimators._bootstrap` computes them for every
+    wild bootstrap of the package.
 
-    Standard error and small-sample correction: CR1,
-    :math:`\frac{G}{G-1}\frac{N-1}{N-K}\sum_g (\tilde x_g' \hat e_g)^2/(\tilde x'\tilde x)^2`
-    with :math:`K = T + 1 + k` (the coefficient, :math:`T - 1` period effects,
-    one for the unit effects, which are nested in the clusters and so
-    otherwise not counted, and the :math:`k` controls): ``pyfixest``'s and ``fixest``'s default
-    (``k_fixef="nonnested"``) for this model. The scalar
-    correction cancels from the bootstrap p-value and interval.
+    Standard error: CR1 with the package's correction
+    (:data:`~enforcement_crime.estimators._core.SSC`), here
+    :math:`K = T + 1 + k` (the :math:`T` period-effect levels, the
+    coefficient and the :math:`k` controls; the unit effects are nested in
+    the clusters and not counted). The scalar correction cancels from the
+    bootstrap p-value and interval.
     """
-    if weight_type not in ("auto", "rademacher", "webb"):
-        raise EstimatorInputError(
-            f"weight_type must be 'auto', 'rademacher' or 'webb', not {weight_type!r}"
-        )
+    resolve_weights(bootstrap_weights, 2)  # refuse an unknown name before any work
     if cohort is None and treatment is None:
         raise EstimatorInputError(
             "give either cohort= (first treated period) or treatment= (0/1 column)"
@@ -183,19 +181,30 @@ def wild_cluster_bootstrap(
         controls=controls,
         extra=[treatment] if treatment else None,
     )
+    return wild_bootstrap_prepared(
+        prep, outcome=outcome, treatment=treatment, cluster=cluster, weights=weights,
+        controls=controls, bootstrap_weights=bootstrap_weights, n_boot=n_boot,
+        impose_null=impose_null, seed=seed, alpha=alpha,
+    )  # fmt: skip
+
+
+def wild_bootstrap_prepared(
+    prep, *, outcome, treatment, cluster, weights, controls, bootstrap_weights, n_boot,
+    impose_null, seed, alpha,
+) -> EstimationResult:  # fmt: skip
+    """:func:`wild_cluster_bootstrap` on a prepared panel (shared with ``twfe(...).wild_bootstrap()``)."""
+    resolve_weights(bootstrap_weights, 2)
     fit = _wcb_fit(prep, treatment, cluster, list(controls or ()))
     G = fit.G
-    wt = resolve_weight_type(weight_type, G)
-    rng = np.random.default_rng(seed)
-    V, full_enum = draw_cluster_weights(wt, G, n_boot, rng)
-    B = V.shape[1]
-    test = _WCBTest(fit, V, impose_null)
+    draws = WeightDraws.make(bootstrap_weights, G, n_boot, seed)
+    wt, B, full_enum = draws.kind, draws.n_boot, draws.full_enumeration
+    scale = np.sqrt(fit.ssc) / fit.xx
+    test = LinearWildT(fit.beta, fit.se, draws, _wcb_pieces(fit, impose_null), scale, impose_null)
     p0_value = test.pval(0.0)
     t_boot0 = test.tboot(0.0)
-    lo, hi = test.boundary(-1.0, alpha), test.boundary(1.0, alpha)
+    lo, hi = test.interval(alpha)
     note_bits = [
-        f"WC{'R' if impose_null else 'U'} bootstrap, {wt} weights, "
-        + (f"full enumeration of {B} draws" if full_enum else f"{B} draws (seed={seed})"),
+        f"WC{'R' if impose_null else 'U'} bootstrap, {draws.describe()}",
         f"{G} clusters ({cluster}); CR1 SE with G/(G-1)(N-1)/(N-K), K={fit.K}; interval by test inversion; p(beta=0)={p0_value:.4g}",
     ]
     if wt == "rademacher" and G < WEBB_BELOW:
@@ -228,13 +237,13 @@ def wild_cluster_bootstrap(
         n_clusters=G,
         notes="; ".join(note_bits),
         alpha=alpha,
+        p_value=p0_value,
         extra={
-            "p_value": p0_value,
             "t_stat": fit.beta / fit.se,
             "t_boot": t_boot0,
             "n_boot": B,
             "full_enumeration": full_enum,
-            "weight_type": wt,
+            "bootstrap_weights": wt,
             "se_cr1": fit.se,
             "impose_null": impose_null,
             "treated_clusters": treated_clusters,
@@ -361,89 +370,32 @@ def _wcb_fit(prep, treatment, cluster, controls=()) -> _WCBFit:
     )  # fmt: skip
 
 
-class _WCBTest:
-    """Bootstrap t statistics as functions of the tested value ``b0``, p-values and test inversion.
+def _wcb_pieces(fit: _WCBFit, impose_null: bool):
+    """The linear maps of :class:`~._bootstrap.LinearWildT` for the TWFE coefficient.
 
-    Every draw's numerator and squared CR1 denominator are linear / quadratic
-    in ``b0`` (WCR), so five numbers per draw give the whole test.
+    Restricted: residuals ``y~ - b0 x~``; per cluster the bootstrap score is
+    ``P0 + b0 P1`` and ``beta* - b0 = n0 + b0 n1``. Unrestricted: residuals
+    ``e``, no ``b0``. The period effects enter the scores through the rank-``T``
+    correction ``XgK``, the controls through the rank-``k`` correction ``ZX (Z'Z)^-1``.
     """
+    xx, A, XgK = fit.xx, fit.A, fit.XgK
+    ZXi = fit.ZX @ fit.ZZi  # G x k
 
-    def __init__(self, fit: _WCBFit, V: np.ndarray, impose_null: bool):
-        self.fit, self.impose_null = fit, impose_null
-        B, G, xx = V.shape[1], fit.G, fit.xx
-        A, Xg, XgK = fit.A, fit.Xg, fit.XgK
-        ZZi = fit.ZZi
-        ZXi = fit.ZX @ ZZi  # G x k
-        n0, n1 = np.empty(B), np.empty(B)
-        d00, d01, d11 = np.empty(B), np.empty(B), np.empty(B)
-        chunk = max(1, min(B, 2_000_000 // max(G, 1)))
-        if impose_null:
-            Sy, Yg = fit.Sy, fit.Yg
-            for s in range(0, B, chunk):
-                v = V[:, s : s + chunk]
-                sv_y = Sy @ v
-                sv_x = A @ v
-                p0 = v * Sy[:, None] - XgK @ (Yg.T @ v) - np.outer(A, sv_y) / xx
-                p1 = v * A[:, None] - XgK @ (Xg.T @ v) - np.outer(A, sv_x) / xx
-                if ZZi.size:
-                    p0 -= ZXi @ (fit.ZY.T @ v)
-                    p1 -= ZXi @ (fit.ZX.T @ v)
-                n0[s : s + chunk] = sv_y / xx
-                n1[s : s + chunk] = sv_x / xx
-                d00[s : s + chunk] = np.einsum("gb,gb->b", p0, p0)
-                d01[s : s + chunk] = np.einsum("gb,gb->b", p0, p1)
-                d11[s : s + chunk] = np.einsum("gb,gb->b", p1, p1)
-        else:
-            # WCU: residuals e (unrestricted); beta* - beta_hat = sum v_g S^e_g / xx, no b0 dependence
-            Se, Eg = fit.score, fit.Eg
-            for s in range(0, B, chunk):
-                v = V[:, s : s + chunk]
-                sv = Se @ v
-                p0 = v * Se[:, None] - XgK @ (Eg.T @ v) - np.outer(A, sv) / xx
-                if ZZi.size:
-                    p0 -= ZXi @ (fit.ZE.T @ v)
-                n0[s : s + chunk] = sv / xx
-                n1[s : s + chunk] = 0.0
-                d00[s : s + chunk] = np.einsum("gb,gb->b", p0, p0)
-                d01[s : s + chunk] = 0.0
-                d11[s : s + chunk] = 0.0
-        self.n0, self.n1, self.d00, self.d01, self.d11 = n0, n1, d00, d01, d11
-        self.scale = np.sqrt(fit.ssc) / xx
+    def score(v, S, Tg, Z):
+        """Per-cluster score of residuals with cluster sums ``S``, period sums ``Tg``, control sums ``Z``."""
+        p = v * S[:, None] - XgK @ (Tg.T @ v) - np.outer(A, S @ v) / xx
+        if fit.ZZi.size:
+            p -= ZXi @ (Z.T @ v)
+        return p
 
-    def tboot(self, b0: float) -> np.ndarray:
-        den = np.maximum(self.d00 - 2 * b0 * self.d01 + b0 * b0 * self.d11, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (self.n0 - b0 * self.n1) / (self.scale * np.sqrt(den))
-
-    def pval(self, b0: float) -> float:
-        t_obs = abs(self.fit.beta - b0) / self.fit.se
-        tb = np.abs(self.tboot(b0 if self.impose_null else 0.0))
-        tb = np.where(np.isfinite(tb), tb, np.inf)
-        return float(np.mean(tb >= t_obs * (1 - 1e-9)))
-
-    def boundary(self, direction: float, alpha: float) -> float:
-        """The interval's end in ``direction``: where the p-value crosses ``alpha`` (bisection)."""
-        beta, se = self.fit.beta, self.fit.se
-        inside = beta
-        step = se if se > 0 else 1.0
-        outside = beta + direction * step
-        k = 0
-        while self.pval(outside) > alpha:
-            inside = outside
-            step *= 2
-            outside = beta + direction * step
-            k += 1
-            if k > 60:
-                return direction * np.inf
-        for _ in range(100):
-            mid = 0.5 * (inside + outside)
-            if self.pval(mid) > alpha:
-                inside = mid
-            else:
-                outside = mid
-            if abs(outside - inside) <= 1e-10 * max(se, 1e-300):
-                break
-        return 0.5 * (inside + outside)
+    if impose_null:
+        return lambda v: (
+            (fit.Sy @ v) / xx,
+            -((A @ v) / xx),
+            score(v, fit.Sy, fit.Yg, fit.ZY),
+            -score(v, A, fit.Xg, fit.ZX),
+        )
+    return lambda v: ((fit.score @ v) / xx, None, score(v, fit.score, fit.Eg, fit.ZE), None)
 
 
 def _fwl_setup(prep):
@@ -575,7 +527,7 @@ def randomization_inference(
     EstimationResult
         Term ``"ATT"`` (``"treated"`` for TWFE) with the observed estimate;
         ``std_error``/``conf_*`` are NaN (this is a test, not an interval).
-        ``extra``: ``p_value``, ``permutation_distribution`` (array of
+        ``p_value``; ``extra``: ``permutation_distribution`` (array of
         ``n_perm`` permuted estimates), ``n_perm``, ``n_failed``.
 
     Notes
@@ -617,7 +569,26 @@ def randomization_inference(
         controls=controls,
         extra=extra_cols,
     )
+    return permute_prepared(
+        prep, data=data, outcome=outcome, unit=unit, time=time, cohort=cohort,
+        estimator=estimator, n_perm=n_perm, seed=seed, stratify=stratify, weights=weights,
+        cluster=cluster, controls=controls, alpha=alpha,
+    )  # fmt: skip
+
+
+def permute_prepared(
+    prep, *, data, outcome, unit, time, cohort, estimator, n_perm, seed, stratify, weights,
+    cluster, controls, alpha,
+) -> EstimationResult:  # fmt: skip
+    """:func:`randomization_inference` on a prepared panel (shared with ``twfe(...).permute()``)."""
+    if n_perm < 1:
+        raise EstimatorInputError("n_perm must be at least 1")
     df = prep.data
+    if stratify and stratify not in df:
+        raise EstimatorInputError(
+            f"stratify column {stratify!r} is not in the fitted panel; use randomization_inference("
+            "data, ..., stratify=...) on the data"
+        )
     units, first = np.unique(df["unit"].to_numpy(), return_index=True)
     unit_cohort = df["cohort"].to_numpy()[first]
     strata = None
@@ -677,8 +648,8 @@ def randomization_inference(
         n_clusters=None,
         notes="; ".join(notes),
         alpha=alpha,
+        p_value=p,
         extra={
-            "p_value": p,
             "permutation_distribution": dist,
             "n_perm": n_ok,
             "n_failed": n_failed,

@@ -207,7 +207,6 @@ def ppml(
         "; ".join(notes),
         alpha,
         {
-            "vcov": V.loc[["treated"], ["treated"]],
             "vcov_all": V,
             "rate_ratio": {
                 "estimate": np.exp(b),
@@ -220,4 +219,5 @@ def ppml(
             "fit": fit,
         },
         outcome=outcome,
+        vcov=V.loc[["treated"], ["treated"]],
     )

@@ -66,10 +66,11 @@ def sun_abraham(
     EstimationResult
         Row ``"ATT"`` (the post-treatment average, see Notes), then rows
         ``e{k}`` per event time with the reference row (estimate 0, NaN SE).
-        ``extra``: ``vcov`` (event-time terms), ``reference_period``,
+        ``vcov`` (event-time terms) and ``pretrend`` (joint Wald test of the
+        leads). ``extra``: ``reference_period``,
         ``cohort_effects`` (``cohort``, ``event_time``, ``estimate``,
         ``std_error``, ``weight`` = cohort share at that event time),
-        ``pretrend_test``, ``control_group``.
+        ``control_group``.
 
     Notes
     -----
@@ -144,16 +145,16 @@ def sun_abraham(
         "; ".join(notes),
         alpha,
         {
-            "vcov": Vev,
             "vcov_att": float(V[0, 0]),
             "reference_period": reference,
             "cohort_effects": ce.drop(columns="cell_weight"),
             "cohort_vcov": pd.DataFrame(Vd, index=names, columns=names),
-            "pretrend_test": pre,
             "control_group": control_group,
             "dropped": dict(p.dropped),
         },
         outcome=outcome,
+        pretrend=pre,
+        vcov=Vev,
     )
 
 

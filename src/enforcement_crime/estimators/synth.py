@@ -129,9 +129,9 @@ def synthetic_control(
     -------
     EstimationResult
         Term ``"ATT"``: the mean post-period gap; std_error and interval NaN
-        (inference is the placebo p-value). ``extra``: ``weights`` (Series
-        by control unit), ``path`` (DataFrame time, treated, synthetic,
-        gap), ``rmspe_pre``, ``rmspe_post``, ``ratio``, ``p_value``,
+        (inference is the placebo p-value, the result's ``p_value``).
+        ``extra``: ``weights`` (Series by control unit), ``path`` (DataFrame
+        time, treated, synthetic, gap), ``rmspe_pre``, ``rmspe_post``, ``ratio``,
         ``placebos`` (DataFrame unit, rmspe_pre, rmspe_post, ratio) and
         ``placebo_gaps`` (DataFrame time x unit).
 
@@ -234,10 +234,10 @@ def synthetic_control(
             "rmspe_pre": r_pre,
             "rmspe_post": r_post,
             "ratio": ratio,
-            "p_value": p_value,
             "placebos": pd.DataFrame(plac_rows),
             "placebo_gaps": pd.DataFrame(plac_gaps, index=times),
         },
+        p_value=p_value,
         outcome=outcome,
     )
 

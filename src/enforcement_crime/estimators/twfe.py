@@ -1,69 +1,61 @@
 """Two-way fixed-effects difference-in-differences: static (:func:`twfe`) and dynamic (:func:`event_study`).
 
-Both functions share one within-transformation engine (:func:`_fit_within`):
-the outcome and the regressors are residualised on the absorbed fixed
-effects by weighted alternating projections (exact after one sweep on a
-balanced panel with unit and time effects), then OLS and a cluster-robust
-sandwich are computed on the residualised data. This scales to agency-month
-panels (18,000 units x 240 months) because no dummy matrix is ever formed.
-:func:`twfe` also offers ``backend="linearmodels"`` (``PanelOLS``) as the
-reference implementation; the two agree to 1e-8 (tests/estimators/test_twfe.py).
+Both functions share one within-transformation engine
+(:func:`~enforcement_crime.estimators._core.fit_within`): the outcome and the
+regressors are residualised on the absorbed fixed effects by weighted
+alternating projections (exact after one sweep on a balanced panel with unit
+and time effects), then OLS and a cluster-robust sandwich are computed on the
+residualised data. This scales to agency-month panels (18,000 units x 240
+months) because no dummy matrix is ever formed. :func:`twfe` also offers
+``backend="linearmodels"`` (``PanelOLS``) as the reference implementation;
+the two agree to 1e-8 (tests/estimators/test_twfe.py).
 
-Small-sample correction (both backends, both functions)
--------------------------------------------------------
-The reported variance is ``V = c_N * sum_d s_d * V_d`` where ``V_d`` is the
-raw cluster sandwich ``(X'WX)^{-1} (sum_g S_g S_g') (X'WX)^{-1}`` for cluster
-dimension ``d`` (one-way: the cluster; two-way (A, B): ``+A``, ``+B``,
-``-(A x B)``, Cameron, Gelbach & Miller 2011), ``s_d = G_d / (G_d - 1)`` with
-``G_d`` the number of clusters of that dimension, and
-``c_N = (N - 1) / (N - K)`` with ``K`` = the slope regressors plus the absorbed
-fixed-effect parameters **not nested in the clusters** (fixest's / reghdfe's
-convention; a fixed effect is nested when each of its levels lies in one
-cluster of every clustering variable). The non-nested blocks count
-``sum of their levels - (number of non-nested blocks - 1)`` parameters (a
-unit-trend block counts two per unit): with unit and time effects and
-clusters containing units this is ``T`` (the time levels), exactly what
-pyfixest's ``ssc(k_fixef="nonnested")`` counts (tested to 1e-8); when every
-block is nested one parameter (the absorbed constant) is counted; further
-collinearities are not searched for, as in fixest. Intervals use Student's t
-with ``min_d G_d - 1`` degrees of freedom. Two-way clustering uses each
-dimension's own ``G/(G-1)`` (as linearmodels, and Cameron, Gelbach & Miller),
-not fixest's default of the smaller ``G`` for all three terms, so two-way
-SEs differ from pyfixest's by a few percent; the two-way variance is not
+Standard errors: CR1 with the package's small-sample correction
+:data:`~enforcement_crime.estimators._core.SSC` (explained in
+:mod:`enforcement_crime.estimators._core`; fixest's ``ssc(adj=TRUE,
+fixef.K="nested", cluster.adj=TRUE, cluster.df="conventional")``, pyfixest's
+``ssc(k_fixef="nonnested", G_df="conventional")``, tested to 1e-8), for both
+backends and both functions. Two-way SEs therefore differ from fixest's
+default (``cluster.df="min"``) by a few percent; the two-way variance is not
 guaranteed positive (a negative diagonal gives SE 0 after clipping).
 
 linearmodels ``PanelOLS`` (``debiased=True, group_debias=True``) instead
 scales by ``(N - 1) / (N - d - k) * G / (G - 1)`` with ``d`` = *all*
 estimated effects (``N_units + T - 1`` for unit and time effects), unless the
 model has a single effect nested in the clusters. The linearmodels backend therefore
-asks PanelOLS for the raw sandwich (no correction) and applies the
-correction above, so the two backends report the same numbers; PanelOLS's
-own standard error is kept in ``result.extra["native_std_error"]``.
+asks PanelOLS for the raw sandwich (no correction) and applies
+:data:`~enforcement_crime.estimators._core.SSC`, so the two backends report the
+same numbers; PanelOLS's own standard error is kept in
+``result.extra["native_std_error"]``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.estimators._common import EstimatorInputError, joint_wald
+from enforcement_crime.estimators._bootstrap import WeightDraws
+from enforcement_crime.estimators._common import EstimatorInputError, PreparedPanel, joint_wald
 from enforcement_crime.estimators._core import (
+    SSC,
+    Block,
     WithinFit,
-    absorbed_params,
     cluster_arrays,
     coef_table,
     count_treated_clusters,
-    cr1_scale,
     cr1_vcov,
     fe_blocks,
     fe_notes,
     fit_within,
     prepare_fe_panel,
-    ssc_record,
+    ssc_factors,
     warn_few_treated,
 )
 from enforcement_crime.estimators._wild_wald import WildWaldTest
-from enforcement_crime.results import EstimationResult
+from enforcement_crime.estimators.inference import permute_prepared, wild_bootstrap_prepared
+from enforcement_crime.results import EstimationResult, PretrendTest
 
 __all__ = ["twfe", "event_study"]
 
@@ -177,8 +169,8 @@ def twfe(
         One row, term ``"treated"`` (cohort, or a 0/1 ``treatment``) or
         ``"exposure_share"`` (a ``treatment`` column with any value strictly
         between 0 and 1; the rule is on the values, so a share column that
-        happens to be 0/1 in the sample gives ``"treated"``). ``extra``:
-        ``vcov`` (the treatment coefficient), ``vcov_all`` (all slope
+        happens to be 0/1 in the sample gives ``"treated"``). ``vcov``: the
+        treatment coefficient's variance (1 x 1). ``extra``: ``vcov_all`` (all slope
         coefficients), ``coefficients``, ``ssc`` (the correction's parts),
         ``backend``; for linearmodels also ``native_std_error``.
 
@@ -265,10 +257,9 @@ def twfe(
         notes.append(few)
     extra.update(
         {
-            "vcov": vcov.loc[[term], [term]],
             "vcov_all": vcov,
             "coefficients": tab.set_index("term"),
-            "ssc": fit.ssc,
+            "ssc": fit.ssc.record(),
             "backend": backend,
             "dropped": dict(p.dropped),
         }
@@ -282,6 +273,18 @@ def twfe(
         alpha,
         extra,
         outcome=outcome,
+        vcov=vcov.loc[[term], [term]],
+        model=WithinModel(
+            "twfe",
+            p,
+            fit,
+            blocks,
+            w,
+            cluster,
+            treatment,
+            tuple(controls),
+            not (state_year_fe or unit_trends),
+        ),  # fmt: skip
     )
 
 
@@ -328,12 +331,10 @@ def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, 
     k = len(names)
     coef = raw.params.to_numpy()[:k]
     V_raw_total = raw.cov.to_numpy()[:k, :k]
-    # rebuild the correction of the module docstring on the raw sandwich
+    # the package's correction (SSC) on the raw sandwich; with unit_trends the explicit trend
+    # regressors count as absorbed parameters, as in the fast backend
     n = len(y)
-    k_abs = absorbed_params(blocks, base)
-    # (with unit_trends the explicit trend regressors are counted as absorbed parameters, as in the fast backend)
-    K = k + k_abs
-    c_n = (n - 1) / (n - K)
+    factors = ssc_factors(SSC, blocks, codes, sizes, cnames, n, k)
     if len(base) == 1:
         raw_parts = [V_raw_total]
     else:
@@ -351,22 +352,11 @@ def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, 
             )
             raw_parts.append(r.cov.to_numpy()[:k, :k])
         raw_parts.append(raw_parts[0] + raw_parts[1] - V_raw_total)
-    V = cr1_vcov(raw_parts, sizes, c_n)
+    V = cr1_vcov(raw_parts, sizes, factors.c_N, SSC)
     g_min = min(sizes[:2]) if len(sizes) == 3 else sizes[0]
     resid = np.asarray(raw.resids)
-    ssc = ssc_record(n, K, k_abs, cnames, sizes, c_n)
     fit = WithinFit(
-        coef,
-        V,
-        [V_raw_total],
-        list(names),
-        n,
-        g_min,
-        max(g_min - 1, 1),
-        k_abs,
-        ssc,
-        resid,
-        np.empty((0, 0)),
+        coef, V, list(names), n, g_min, max(g_min - 1, 1), factors, resid, np.empty((0, 0))
     )
     extra = {
         "native_std_error": pd.Series(native.std_errors.to_numpy()[:k], index=names),
@@ -417,33 +407,138 @@ def _event_rows(est: pd.DataFrame, lo: int, hi: int, reference: int, kept) -> pd
     return tab
 
 
-def _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot, weights, seed) -> dict:
+@dataclass(frozen=True)
+class WithinModel:
+    """A fitted two-way fixed-effects regression, kept on its result for inference without refitting.
+
+    ``prep`` is the prepared panel, ``fit`` the within fit (within-transformed
+    design ``fit.Xd``, residuals, CR1 correction), ``blocks`` the absorbed
+    fixed effects and ``w`` the weights. :class:`~enforcement_crime.results.EstimationResult`
+    calls :meth:`wild_bootstrap`, :meth:`permute` (static :func:`twfe`) and
+    :meth:`pretrend_test` (:func:`event_study`).
+    """
+
+    estimator: str
+    prep: PreparedPanel
+    fit: WithinFit
+    blocks: list[Block]
+    w: np.ndarray
+    cluster: str | tuple[str, str] | None
+    treatment: str | None
+    controls: tuple[str, ...]
+    unit_time_fe: bool
+    wald: PretrendTest | None = None
+
+    def _static(self, what: str) -> None:
+        if self.estimator != "twfe":
+            raise EstimatorInputError(f"{what} tests the static TWFE coefficient: fit twfe(...)")
+        if not self.unit_time_fe:
+            raise EstimatorInputError(
+                f"{what} needs unit and time fixed effects only (no state_year_fe, unit_trends)"
+            )
+        if self.fit.names[0] != "treated":
+            raise EstimatorInputError(f"{what} needs a 0/1 treatment, not an exposure share")
+
+    def wild_bootstrap(
+        self,
+        *,
+        n_boot: int = 9999,
+        bootstrap_weights: str = "auto",
+        impose_null: bool = True,
+        seed: int | None = None,
+        alpha: float = 0.05,
+    ) -> EstimationResult:
+        """:func:`~enforcement_crime.estimators.wild_cluster_bootstrap` on this fit's panel."""
+        self._static("wild_bootstrap")
+        if isinstance(self.cluster, tuple):
+            raise EstimatorInputError("wild_bootstrap needs one cluster column, not two-way")
+        names = self.prep.names
+        return wild_bootstrap_prepared(
+            self.prep, outcome=names["outcome"], treatment=self.treatment,
+            cluster=names["cluster"], weights=names["weights"], controls=list(self.controls),
+            bootstrap_weights=bootstrap_weights, n_boot=n_boot, impose_null=impose_null,
+            seed=seed, alpha=alpha,
+        )  # fmt: skip
+
+    def permute(
+        self,
+        *,
+        n_perm: int = 999,
+        seed: int | None = None,
+        stratify: str | None = None,
+        alpha: float = 0.05,
+    ) -> EstimationResult:
+        """:func:`~enforcement_crime.estimators.randomization_inference` (TWFE statistic) on this fit's panel."""
+        self._static("permute")
+        if self.treatment is not None or self.controls:
+            raise EstimatorInputError(
+                "permute reassigns adoption dates: it needs a fit on cohort= without controls"
+            )
+        names = self.prep.names
+        return permute_prepared(
+            self.prep, data=None, outcome=names["outcome"], unit=names["unit"],
+            time=names["time"], cohort=names["cohort"], estimator="twfe", n_perm=n_perm,
+            seed=seed, stratify=stratify, weights=names["weights"], cluster=None, controls=None,
+            alpha=alpha,
+        )  # fmt: skip
+
+    def pretrend_test(
+        self,
+        *,
+        inference: str = "wald",
+        n_boot: int = 999,
+        bootstrap_weights: str = "auto",
+        seed: int | None = None,
+    ) -> PretrendTest:
+        """The joint test of the leads: chi-square (``"wald"``) or wild bootstrap (``"wild_cluster"``)."""
+        if self.wald is None:
+            raise EstimatorInputError("pretrend_test needs an event_study fit")
+        if inference not in ("wald", "wild_cluster"):
+            raise EstimatorInputError(
+                f"pretrend_inference must be 'wald' or 'wild_cluster', not {inference!r}"
+            )
+        if inference == "wald" or not self.wald.terms:
+            return self.wald
+        if self.cluster is None or isinstance(self.cluster, tuple):
+            raise EstimatorInputError(
+                "pretrend_inference='wild_cluster' needs one cluster column (cluster=<column>), "
+                f"got {self.cluster!r}"
+            )
+        return _wild_pretrend(
+            self.wald, self.fit, self.fit.names, list(self.wald.terms), self.blocks, self.w,
+            self.prep, self.cluster, n_boot, bootstrap_weights, seed,
+        )  # fmt: skip
+
+
+def _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot, bootstrap_weights, seed):
     """The joint pre-trend test ``pre`` with its p-value from the restricted wild cluster bootstrap."""
     codes, sizes, _ = cluster_arrays(p, cluster)
     G = sizes[0]
-    scale = fit.ssc["c_N"] * cr1_scale(G)
+    scale = fit.ssc.scale(G)
     y = fit.resid + fit.Xd @ fit.coef
     test = WildWaldTest.build(
         fit.Xd, y, w, blocks, codes[0], G, [names.index(n) for n in leads], scale
     )
-    out = test.bootstrap(n_boot=n_boot, weight_type=weights, seed=seed)
-    if not np.isclose(out["stat"], pre["stat"], rtol=1e-6, atol=1e-10):
+    if not np.isclose(test.stat, pre.statistic, rtol=1e-6, atol=1e-10):
         raise RuntimeError(
-            f"wild bootstrap pre-trend statistic {out['stat']} differs from the Wald statistic {pre['stat']}"
+            f"wild bootstrap pre-trend statistic {test.stat} differs from the Wald statistic "
+            f"{pre.statistic}"
         )
-    return {
-        **pre,
-        "p_value": out["p_value"],
-        "p_value_chi2": pre["p_value"],
-        "method": (
-            f"restricted wild cluster bootstrap of the Wald statistic ({out['n_boot']} draws, "
-            f"{out['weight_type']} weights{', fully enumerated' if out['full_enumeration'] else ''}; "
+    draws = WeightDraws.make(bootstrap_weights, G, n_boot, seed)
+    return replace(
+        pre,
+        p_value=test.bootstrap(draws),
+        p_value_chi2=pre.p_value,
+        inference="wild_cluster",
+        method=(
+            f"restricted wild cluster bootstrap of the Wald statistic ({draws.n_boot} draws, "
+            f"{draws.kind} weights{', fully enumerated' if draws.full_enumeration else ''}; "
             f"{G} clusters)"
-        ),  # fmt: skip
-        "n_boot": out["n_boot"],
-        "weight_type": out["weight_type"],
-        "full_enumeration": out["full_enumeration"],
-    }
+        ),
+        n_boot=draws.n_boot,
+        bootstrap_weights=draws.kind,
+        full_enumeration=draws.full_enumeration,
+    )
 
 
 def event_study(
@@ -507,12 +602,12 @@ def event_study(
     -------
     EstimationResult
         Rows ``e{k}`` for ``k`` in the window (the reference with estimate 0
-        and NaN SE). ``extra``: ``vcov`` (estimated terms), ``reference_period``,
-        ``pretrend_test`` (``stat``, ``df``, ``p_value``, ``terms``,
-        ``method``: joint Wald test that every estimated lead with
-        ``k <= pretrend_through`` is zero; with ``"wild_cluster"`` also
-        ``p_value_chi2``, ``n_boot``, ``weight_type``, ``full_enumeration``),
-        ``binned``, ``ssc``.
+        and NaN SE). ``vcov``: the estimated terms' covariance. ``pretrend``: a
+        :class:`~enforcement_crime.results.PretrendTest`, the joint Wald test
+        that every estimated lead with ``k <= pretrend_through`` is zero (with
+        ``"wild_cluster"`` its bootstrap p-value, ``p_value_chi2``, ``n_boot``,
+        ``bootstrap_weights``, ``full_enumeration``). ``extra``:
+        ``reference_period``, ``binned``, ``ssc``.
 
     Notes
     -----
@@ -597,12 +692,16 @@ def event_study(
     vcov = pd.DataFrame(V, index=names, columns=names)
     leads = [n for n, k in zip(names, kept, strict=True) if k < 0 and k <= pretrend_through]
     pre = joint_wald(
-        fit.coef[[names.index(n) for n in leads]], vcov.loc[leads, leads].to_numpy(), leads
+        fit.coef[[names.index(n) for n in leads]], vcov.loc[leads, leads].to_numpy(), leads,
+        "Wald chi-square, CR1 variance",
+    )  # fmt: skip
+    model = WithinModel(
+        "event_study", p, fit, blocks, w, cluster, None, tuple(controls),
+        not (state_year_fe or unit_trends), pre,
+    )  # fmt: skip
+    pre = model.pretrend_test(
+        inference=pretrend_inference, n_boot=n_boot, bootstrap_weights=bootstrap_weights, seed=seed
     )
-    pre["method"] = "Wald chi-square, CR1 variance"
-    if pretrend_inference == "wild_cluster" and leads:
-        pre = _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot,
-                             bootstrap_weights, seed)  # fmt: skip
     notes = fe_notes(p, cluster, state_year_fe, unit_trends, state)
     few = warn_few_treated(
         count_treated_clusters(df, (df["cohort"] > 0).to_numpy(), cluster), "event_study"
@@ -633,13 +732,14 @@ def event_study(
         "; ".join(notes),
         alpha,
         {
-            "vcov": vcov,
             "reference_period": reference,
-            "pretrend_test": pre,
             "binned": {f"e{lo}": f"<= {lo}", f"e{hi}": f">= {hi}"} if bin_endpoints else {},
-            "ssc": fit.ssc,
+            "ssc": fit.ssc.record(),
             "controls": pd.Series(fit.coef[m:], index=controls, dtype="float64"),
             "dropped": dict(p.dropped),
         },
         outcome=outcome,
+        pretrend=pre,
+        vcov=vcov,
+        model=model,
     )
