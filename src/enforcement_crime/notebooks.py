@@ -52,6 +52,7 @@ __all__ = [
     "ParameterError",
     "discover",
     "to_notebook",
+    "unpaired",
     "notebook_parameters",
     "validate_parameters",
     "execute_notebook",
@@ -154,7 +155,12 @@ def discover(
 
 
 def to_notebook(source: Path):
-    """Read a jupytext percent ``.py`` file as a notebook node (python3 kernelspec, cell ids ``cell-000``...)."""
+    """Read a jupytext percent ``.py`` file as a notebook node (python3 kernelspec, cell ids ``cell-000``...).
+
+    The node carries no jupytext metadata (see :func:`unpaired`), so an
+    ``.ipynb`` written from it opens on its own in JupyterLab with jupytext
+    and in plain Jupyter.
+    """
     import jupytext
 
     nb = jupytext.read(source)
@@ -163,10 +169,18 @@ def to_notebook(source: Path):
     ):  # stable ids (nbformat draws random ones): same source, same bytes
         cell["id"] = f"cell-{i:03d}"
     nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
-    nb.metadata.setdefault("jupytext", {})["text_representation"] = {
-        "format_name": "percent",
-        "extension": ".py",
-    }
+    return unpaired(nb)
+
+
+def unpaired(nb):
+    """Drop ``metadata.jupytext`` (pairing ``formats``, ``text_representation``) from ``nb``, in place.
+
+    A ``.py`` source's header says ``formats: py:percent``; an ``.ipynb``
+    that kept it would be refused by jupytext's contents manager ("Unable to
+    read paired notebook ... matches none of the export formats"), so every
+    ``.ipynb`` the suite writes goes through here. Returns ``nb``.
+    """
+    nb.metadata.pop("jupytext", None)
     return nb
 
 
@@ -327,6 +341,7 @@ def execute_notebook(
     source = Path(source).resolve()
     parameters = dict(parameters or {})
     nb = to_notebook(source) if source.suffix == ".py" else nbformat.read(source, as_version=4)
+    unpaired(nb)
     if validate and parameters:
         validate_parameters(parameters, notebook_parameters(source), where=str(source))
     if output is None:
@@ -396,6 +411,7 @@ def _make_reproducible(path: Path) -> None:
                     other_widgets = True  # e.g. the teaching sliders of a live kernel: kept
     if not other_widgets:
         nb.metadata.pop("widgets", None)  # saved ipywidgets state: random model ids
+    unpaired(nb)  # an .ipynb source may have carried a jupytext pairing
     for meta in [nb.metadata] + [c.metadata for c in nb.cells]:
         pm_meta = meta.get("papermill", {})
         for key in _RUN_TIME_KEYS:
