@@ -18,8 +18,8 @@ from enforcement_crime import config
 
 pytestmark = pytest.mark.browser
 
-# a small, fast notebook of the suite, relative to notebooks/ (the lab's root)
-NOTEBOOK = "tour/01-explore-default-panel.py"
+# a small, fast notebook of the suite, relative to the project root (the lab's root)
+NOTEBOOK = "notebooks/tour/01-explore-default-panel.py"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def lab(tmp_path, chromium):
 def test_py_notebook_opens_as_notebook_and_runs_in_jupyterlab(lab, chromium, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    assert (config.notebooks_dir() / NOTEBOOK).is_file()
+    assert (config.project_root() / NOTEBOOK).is_file()
     name = NOTEBOOK.rsplit("/", 1)[-1]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)

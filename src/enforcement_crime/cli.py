@@ -354,11 +354,22 @@ def _teaching_parsers(sub) -> None:
         sub,
         "lab",
         "start JupyterLab with the project kernel; .py notebooks open as notebooks",
-        "Start JupyterLab with jupyter/jupyter_lab_config.py and notebooks/ as its root, after "
-        "copying the project's Lab settings (jupytext: .py files open as notebooks) into this "
-        "environment's share/jupyter/lab/settings. Every argument after `lab` goes to "
-        "JupyterLab unchanged.",
-        [f"{PROG} lab", f"{PROG} lab --no-browser --port 8899"],
+        "Start JupyterLab with jupyter/jupyter_lab_config.py at the project root (study "
+        "notebooks, reports/, README.md and src/ reachable), after copying the project's Lab "
+        "settings (jupytext: .py files open as notebooks) into this environment's "
+        "share/jupyter/lab/settings. With --student, the lab is rooted at the student copies "
+        "(reports/teaching/student) only. Every other argument after `lab` goes to JupyterLab "
+        "unchanged.",
+        [
+            f"{PROG} lab",
+            f"{PROG} lab --student            # a lab showing the student copies only",
+            f"{PROG} lab --no-browser --port 8899",
+        ],
+    )
+    lab.add_argument(
+        "--student",
+        action="store_true",
+        help="root the lab at the student copies (write them with `teaching --no-execute`)",
     )
     lab.add_argument(
         "jupyter_args", nargs="*", metavar="JUPYTER_ARG", help="passed to `jupyter lab` unchanged"
@@ -554,7 +565,11 @@ def _teaching(args: argparse.Namespace) -> int:
 def _lab(args: argparse.Namespace) -> int:
     from enforcement_crime.teaching import start_lab
 
-    start_lab(args.jupyter_args)  # replaces this process
+    try:
+        start_lab(args.jupyter_args, student=args.student)  # replaces this process
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     return 0  # pragma: no cover
 
 
@@ -578,14 +593,16 @@ def parse(argv: Sequence[str], top: argparse.ArgumentParser | None = None) -> ar
     """Parse a command line (without the program name); refusals exit with status 2.
 
     A mistyped option is named with the closest known one; everything after
-    ``lab`` (except a lone ``-h``/``--help``) is kept unparsed for JupyterLab in
-    ``jupyter_args``.
+    ``lab`` (except a lone ``-h``/``--help``, and ``--student``) is kept unparsed
+    for JupyterLab in ``jupyter_args``.
     """
     top = top or parser()
     argv = list(argv)
     lab_args: list[str] = []
     if argv[:1] == ["lab"] and not {"-h", "--help"} & set(argv[1:2]):
-        argv, lab_args = argv[:1], argv[1:]
+        rest = argv[1:]
+        argv = ["lab", *(["--student"] if "--student" in rest else [])]
+        lab_args = [a for a in rest if a != "--student"]
     bad = _unknown_option(top, argv)
     if bad:
         top.error(bad)
