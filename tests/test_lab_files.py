@@ -15,6 +15,7 @@ kernel run takes seconds.
 from __future__ import annotations
 
 import nbformat
+import pandas as pd
 import pytest
 
 from enforcement_crime import notebooks, teaching
@@ -135,3 +136,47 @@ def test_student_and_instructor_copies_open_in_lab(tmp_path, monkeypatch):
     assert b.checks == 1
     for path in (b.student_ipynb, b.student_py, b.instructor):
         assert_opens(path, tmp_path)
+
+
+OUTPUTS = (
+    HEADER
+    + """
+# %%
+import pandas as pd
+
+from enforcement_crime import reports
+
+log = reports.OutputLog("demo", "notebooks/demo/01-outputs.py", True, "SYNTHETIC DATA")
+table = pd.DataFrame({"outcome": ["a", "b"], "estimate": [0.125, -2.5]})
+log.table(table, "tab_demo_outputs", description="two rows")
+log.value("answer", 0.375)
+table
+"""
+)
+
+
+@pytest.mark.notebooks
+def test_output_log_draws_no_json_tree_and_its_numbers_can_still_be_read(tmp_path, monkeypatch):
+    """log.table/log.value show plain text only; notebook_tables/values still read the numbers."""
+    from enforcement_crime import reports
+
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path / "reports"))
+    src = tmp_path / "outputs.py"
+    src.write_text(OUTPUTS)
+    run = notebooks.execute_notebook(src, tmp_path / "outputs.ipynb", html=False)
+    nb = nbformat.read(run.output, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    mimes = {m for o in outputs for m in o.get("data", {})}
+    # JupyterLab draws application/json (and any +json type but widgets) as a JSON tree
+    trees = {m for m in mimes if m.endswith("json") and "widget" not in m}
+    assert not trees, f"an output Lab would draw as a JSON tree: {sorted(trees)}"
+    assert "text/html" in mimes, "the table itself is still shown"
+    texts = "".join(str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    assert "saved tab_demo_outputs" in texts and "answer = 0.375" in texts
+    # what read the JSON outputs still works, and agrees with the exported CSV
+    tables = reports.notebook_tables(run.output)
+    csv = pd.read_csv(tmp_path / "reports" / "tables" / "demo" / "tab_demo_outputs.csv")
+    assert tables["tab_demo_outputs"]["estimate"].tolist() == [0.125, -2.5]
+    assert csv["estimate"].tolist() == tables["tab_demo_outputs"]["estimate"].tolist()
+    assert reports.notebook_values(run.output) == {"answer": 0.375}
