@@ -510,7 +510,7 @@ def _notebooks_run(args: argparse.Namespace) -> int:
 
 def _notebooks_params(args: argparse.Namespace) -> int:
     from enforcement_crime import config
-    from enforcement_crime.notebooks import param_files, run_param_file
+    from enforcement_crime.notebooks import PanelMissing, check_panels, param_files, run_param_file
 
     folder = config.project_root() / "params"
     specs = [s for s in param_files(folder) if not args.only or args.only in s["path"].name]
@@ -524,6 +524,17 @@ def _notebooks_params(args: argparse.Namespace) -> int:
         status = f"BROKEN: {s['error']}" if s["error"] else f"ok -> {s['notebook']}"
         print(f"[params] {s['path'].name}: {status}", flush=True)
     if args.run:
+        try:  # every panel the runs need is built, before any kernel starts
+            check_panels(
+                {
+                    config.project_root() / s["notebook"]: s["parameters"]
+                    for s in specs
+                    if not s["error"]
+                }
+            )
+        except PanelMissing as err:
+            print(f"notebooks params: {err}", file=sys.stderr)
+            return 2
         for s in specs:
             if not s["error"]:
                 r = run_param_file(s["path"], html=not args.no_html)

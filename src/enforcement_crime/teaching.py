@@ -356,7 +356,7 @@ def build_teaching(
     import jupytext
     import nbformat
 
-    from enforcement_crime.notebooks import execute_notebook, run_parallel, to_notebook
+    from enforcement_crime.notebooks import _Heartbeat, execute_notebook, run_parallel, to_notebook
 
     sources = teaching_sources(root, pattern)
     if not sources:
@@ -388,9 +388,13 @@ def build_teaching(
         builds.append(b)
 
     def instructor(b: TeachingBuild) -> None:
-        run = execute_notebook(
-            b.source, output=instructor_dir / f"{b.source.stem}.ipynb", parameters=params, html=html
-        )
+        with _Heartbeat(f"[teaching] {b.source.name}"):
+            run = execute_notebook(
+                b.source,
+                output=instructor_dir / f"{b.source.stem}.ipynb",
+                parameters=params,
+                html=html,
+            )
         b.instructor, b.html, b.seconds = run.output, run.html, run.seconds
         lines = _output_text(nbformat.read(run.output, as_version=4))
         b.checks = sum(line.startswith(CHECK_MARK) for line in lines)
