@@ -181,6 +181,13 @@ def _data_parser(sub) -> None:
     )
     build.add_argument("panels", nargs="*", help=f"subset of {panels} (default: all buildable)")
     build.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="list what each panel not built needs (by default one summary line when the "
+        "built-in synthetic panel is used)",
+    )
+    build.add_argument(
         "--shared", action="store_true", help="read the real copies in ../shared/data"
     )
     build.add_argument(
@@ -486,6 +493,7 @@ def _data(args: argparse.Namespace) -> int:
         accept_changed_raw=args.accept_changed_raw,
         cius_city_floor=args.cius_city_floor,
         cius_table11=args.cius_table11,
+        verbose=args.verbose,
     )
 
 
