@@ -57,7 +57,7 @@ real: setup ## Build every real panel (../shared/data when present, else data/ra
 teaching: setup ## Student copies (no solutions) and executed instructor copies in reports/teaching/
 	$(PY) -m enforcement_crime teaching
 
-lab: setup ## Start JupyterLab with the project kernel; .py notebooks open as notebooks
+lab: setup ## JupyterLab at the project root (.py notebooks open as notebooks); LAB_ARGS=--student: the student copies only
 	$(PY) -m enforcement_crime lab $(LAB_ARGS)
 
 test-browser: setup ## Only the JupyterLab-in-Chromium test (also part of `make test`)

@@ -9,3 +9,5 @@ c = get_config()  # noqa: F821
 c.MultiKernelManager.default_kernel_name = "enforcement-crime"
 # (the jupytext server extension, which reads percent-format .py files as notebooks, is enabled
 # by its own pip-installed file in .venv/etc/jupyter/jupyter_server_config.d/jupytext.json)
+# the root folder is given on the command line by enforcement_crime.teaching.lab_command: the
+# project root (study notebooks, reports/, README.md, src/), or the student copies with --student

@@ -200,11 +200,28 @@ def test_lab_passes_every_argument_to_jupyterlab(monkeypatch, capsys):
     from enforcement_crime import teaching
 
     calls = []
-    monkeypatch.setattr(teaching, "start_lab", lambda extra: calls.append(list(extra)))
+    monkeypatch.setattr(
+        teaching,
+        "start_lab",
+        lambda extra, student=False: calls.append((list(extra), student)),
+    )
     assert cli.main(["lab"]) == 0
     assert cli.main(["lab", "--no-browser", "--port", "8899", "--ServerApp.token="]) == 0
-    assert calls == [[], ["--no-browser", "--port", "8899", "--ServerApp.token="]]
+    assert cli.main(["lab", "--no-browser", "--student"]) == 0
+    assert calls == [
+        ([], False),
+        (["--no-browser", "--port", "8899", "--ServerApp.token="], False),
+        (["--no-browser"], True),
+    ]
     with pytest.raises(SystemExit) as exc:
         cli.main(["lab", "--help"])
-    assert exc.value.code == 0 and "JUPYTER_ARG" in capsys.readouterr().out
-    assert len(calls) == 2
+    out = capsys.readouterr().out
+    assert exc.value.code == 0 and "JUPYTER_ARG" in out and "--student" in out
+    assert len(calls) == 3
+
+
+def test_a_student_lab_without_student_copies_names_the_command(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
+    assert cli.main(["lab", "--student"]) == 1
+    err = capsys.readouterr().err
+    assert "no student copies" in err and "teaching --no-execute" in err

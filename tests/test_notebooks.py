@@ -247,6 +247,59 @@ def test_cli_refuses_bad_parameters_and_missing_notebooks(tiny_project, no_kerne
     assert "good.yaml: ok" in out.out and "bad.yaml: BROKEN" in out.out and "1 broken" in out.err
 
 
+# --------------------------------------------------------------------------------------
+# panels: a run that would load a panel not built stops before any kernel starts
+# --------------------------------------------------------------------------------------
+
+
+def test_a_missing_panel_stops_the_run_in_one_line_before_a_kernel(tiny_project, no_kernel, capsys):
+    from enforcement_crime.cli import main
+
+    assert main(["notebooks", "run", "-p", "data_source", "nc_county"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert "panel 'nc_county' (data_source of notebooks/demo/01-tiny.py) is not built" in err
+    assert "`python -m enforcement_crime data build nc_county`" in err
+    # a mistyped panel name gets the close registered names
+    assert main(["notebooks", "run", "-p", "data_source", "nc_conty"]) == 2
+    assert "unknown panel 'nc_conty'" in (err := capsys.readouterr().err)
+    assert "did you mean 'nc_county'" in err
+    # a parameter file's panel is checked before its run too
+    _param_file(tiny_project, "real.yaml", "data_source: cius_county\n")
+    assert main(["notebooks", "params", "--run"]) == 2
+    assert "panel 'cius_county'" in capsys.readouterr().err
+
+
+def test_check_panels_reads_every_panel_parameter_and_accepts_built_ones(tiny_project):
+    src = tiny_project / "notebooks" / "demo" / "01-tiny.py"
+    assert notebooks.panel_parameters(
+        {"data_source": "a", "nc_source": "", "alt_panels": ["b", "c"], "seed": 3}
+    ) == {"data_source": ["a"], "alt_panels": ["b", "c"]}
+    notebooks.check_panels({src: {}})  # the default: synthetic, built in
+    with pytest.raises(notebooks.PanelMissing, match="panel 'cius_sheriff'"):
+        notebooks.check_panels({src: {"data_source": "synthetic", "alt_panels": ["cius_sheriff"]}})
+    processed = tiny_project / "data" / "processed"
+    processed.mkdir(parents=True)
+    (processed / "nc_county.parquet").write_bytes(b"")
+    notebooks.check_panels({src: {"data_source": "nc_county"}})
+
+
+def test_a_long_notebook_prints_a_heartbeat(tiny_project, monkeypatch, capsys):
+    import time
+
+    def slow(source, output=None, parameters=None, **kw):
+        time.sleep(0.5)
+        return notebooks.NotebookRun(Path(source), tiny_project / "x.ipynb", None, 0.5)
+
+    monkeypatch.setattr(notebooks, "HEARTBEAT_SECONDS", 0.1)
+    monkeypatch.setattr(notebooks, "execute_notebook", slow)
+    notebooks.run_all(html=False, jobs=1)
+    out = capsys.readouterr().out
+    assert "[notebooks] demo/01-tiny.py ..." in out
+    assert "[notebooks] demo/01-tiny.py still running (0 s)" in out
+    assert out.index("still running") < out.index("demo/01-tiny.py: 0.5 s")
+
+
 def test_cli_unknown_preset_is_a_clear_message(capsys):
     from enforcement_crime.cli import main
 

@@ -287,6 +287,12 @@ def test_notebook_tables_and_values_read_tagged_outputs(tmp_path):
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("x")
     cell.outputs = [
+        # as OutputLog writes them: the numbers in the output's metadata, one plain-text line shown
+        nbformat.v4.new_output("display_data", data={"text/plain": "saved tab_y"},
+                               metadata={reports.TABLE_JSON_KEY: {"name": "tab_y", "data": [{"b": 2}]}}),
+        nbformat.v4.new_output("display_data", data={"text/plain": "j = 1"},
+                               metadata={reports.VALUE_JSON_KEY: {"name": "j", "data": {"j": 1}}}),
+        # notebooks executed before: an application/json bundle tagged in its metadata
         nbformat.v4.new_output("display_data", data={"application/json": [{"a": 1.0}, {"a": None}], "text/plain": "t"},
                                metadata={"application/json": {reports.TABLE_JSON_KEY: "tab_x"}}),
         nbformat.v4.new_output("display_data", data={"application/json": {"k": 3.5}, "text/plain": "v"},
@@ -297,9 +303,10 @@ def test_notebook_tables_and_values_read_tagged_outputs(tmp_path):
     path = tmp_path / "x.ipynb"
     nbformat.write(nb, path)
     tables = reports.notebook_tables(path)
-    assert list(tables) == ["tab_x"] and tables["tab_x"]["a"].tolist()[0] == 1.0
+    assert sorted(tables) == ["tab_x", "tab_y"] and tables["tab_x"]["a"].tolist()[0] == 1.0
     assert pd.isna(tables["tab_x"]["a"].tolist()[1])
-    assert reports.notebook_values(path) == {"k": 3.5}
+    assert tables["tab_y"]["b"].tolist() == [2]
+    assert reports.notebook_values(path) == {"k": 3.5, "j": 1}
 
 
 # --------------------------------------------------------------------------------------

@@ -271,8 +271,37 @@ def test_lab_settings_open_py_files_as_notebooks(tmp_path):
     cmd = teaching.lab_command(["--no-browser"])
     config_file = config.project_root() / "jupyter" / "jupyter_lab_config.py"
     assert f"--config={config_file}" in cmd and cmd[-1] == "--no-browser"
-    assert f"--ServerApp.root_dir={config.notebooks_dir()}" in cmd
+    assert f"--ServerApp.root_dir={config.project_root()}" in cmd
     assert 'default_kernel_name = "enforcement-crime"' in config_file.read_text()
+
+
+def test_lab_opens_at_the_project_root_and_notebook_links_resolve_inside_it():
+    """Study notebooks, reports/, README.md and every relative link of a study notebook are in the lab."""
+    root = teaching.lab_root()
+    assert root == config.project_root()
+    for reachable in (config.notebooks_dir(), config.project_root() / "README.md"):
+        assert reachable.exists() and reachable.resolve().is_relative_to(root.resolve())
+    assert (root / "reports").is_dir(), (
+        "reports/ (figures, tables, executed notebooks) is reachable"
+    )
+    links = 0
+    for source in config.notebooks_dir().rglob("*.py"):
+        for target in re.findall(r"\]\((\.\.?/[^)#\s]+)", source.read_text()):
+            path = (source.parent / target).resolve()
+            assert path.exists(), f"{source.name}: link {target} does not exist"
+            assert path.is_relative_to(root.resolve()), (
+                f"{source.name}: {target} is outside the lab"
+            )
+            links += 1
+    assert links, "no relative link found to check"
+
+
+def test_a_student_lab_is_rooted_at_the_student_copies(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
+    cmd = teaching.lab_command(student=True)
+    assert f"--ServerApp.root_dir={tmp_path / 'teaching' / 'student'}" in cmd
+    with pytest.raises(FileNotFoundError, match="teaching --no-execute"):
+        teaching.start_lab(student=True)
 
 
 def test_makefile_runs_the_teaching_build_and_the_lab_command():

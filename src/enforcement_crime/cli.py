@@ -181,6 +181,13 @@ def _data_parser(sub) -> None:
     )
     build.add_argument("panels", nargs="*", help=f"subset of {panels} (default: all buildable)")
     build.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="list what each panel not built needs (by default one summary line when the "
+        "built-in synthetic panel is used)",
+    )
+    build.add_argument(
         "--shared", action="store_true", help="read the real copies in ../shared/data"
     )
     build.add_argument(
@@ -354,11 +361,22 @@ def _teaching_parsers(sub) -> None:
         sub,
         "lab",
         "start JupyterLab with the project kernel; .py notebooks open as notebooks",
-        "Start JupyterLab with jupyter/jupyter_lab_config.py and notebooks/ as its root, after "
-        "copying the project's Lab settings (jupytext: .py files open as notebooks) into this "
-        "environment's share/jupyter/lab/settings. Every argument after `lab` goes to "
-        "JupyterLab unchanged.",
-        [f"{PROG} lab", f"{PROG} lab --no-browser --port 8899"],
+        "Start JupyterLab with jupyter/jupyter_lab_config.py at the project root (study "
+        "notebooks, reports/, README.md and src/ reachable), after copying the project's Lab "
+        "settings (jupytext: .py files open as notebooks) into this environment's "
+        "share/jupyter/lab/settings. With --student, the lab is rooted at the student copies "
+        "(reports/teaching/student) only. Every other argument after `lab` goes to JupyterLab "
+        "unchanged.",
+        [
+            f"{PROG} lab",
+            f"{PROG} lab --student            # a lab showing the student copies only",
+            f"{PROG} lab --no-browser --port 8899",
+        ],
+    )
+    lab.add_argument(
+        "--student",
+        action="store_true",
+        help="root the lab at the student copies (write them with `teaching --no-execute`)",
     )
     lab.add_argument(
         "jupyter_args", nargs="*", metavar="JUPYTER_ARG", help="passed to `jupyter lab` unchanged"
@@ -475,6 +493,7 @@ def _data(args: argparse.Namespace) -> int:
         accept_changed_raw=args.accept_changed_raw,
         cius_city_floor=args.cius_city_floor,
         cius_table11=args.cius_table11,
+        verbose=args.verbose,
     )
 
 
@@ -499,7 +518,7 @@ def _notebooks_run(args: argparse.Namespace) -> int:
 
 def _notebooks_params(args: argparse.Namespace) -> int:
     from enforcement_crime import config
-    from enforcement_crime.notebooks import param_files, run_param_file
+    from enforcement_crime.notebooks import PanelMissing, check_panels, param_files, run_param_file
 
     folder = config.project_root() / "params"
     specs = [s for s in param_files(folder) if not args.only or args.only in s["path"].name]
@@ -513,6 +532,17 @@ def _notebooks_params(args: argparse.Namespace) -> int:
         status = f"BROKEN: {s['error']}" if s["error"] else f"ok -> {s['notebook']}"
         print(f"[params] {s['path'].name}: {status}", flush=True)
     if args.run:
+        try:  # every panel the runs need is built, before any kernel starts
+            check_panels(
+                {
+                    config.project_root() / s["notebook"]: s["parameters"]
+                    for s in specs
+                    if not s["error"]
+                }
+            )
+        except PanelMissing as err:
+            print(f"notebooks params: {err}", file=sys.stderr)
+            return 2
         for s in specs:
             if not s["error"]:
                 r = run_param_file(s["path"], html=not args.no_html)
@@ -554,7 +584,11 @@ def _teaching(args: argparse.Namespace) -> int:
 def _lab(args: argparse.Namespace) -> int:
     from enforcement_crime.teaching import start_lab
 
-    start_lab(args.jupyter_args)  # replaces this process
+    try:
+        start_lab(args.jupyter_args, student=args.student)  # replaces this process
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     return 0  # pragma: no cover
 
 
@@ -578,14 +612,16 @@ def parse(argv: Sequence[str], top: argparse.ArgumentParser | None = None) -> ar
     """Parse a command line (without the program name); refusals exit with status 2.
 
     A mistyped option is named with the closest known one; everything after
-    ``lab`` (except a lone ``-h``/``--help``) is kept unparsed for JupyterLab in
-    ``jupyter_args``.
+    ``lab`` (except a lone ``-h``/``--help``, and ``--student``) is kept unparsed
+    for JupyterLab in ``jupyter_args``.
     """
     top = top or parser()
     argv = list(argv)
     lab_args: list[str] = []
     if argv[:1] == ["lab"] and not {"-h", "--help"} & set(argv[1:2]):
-        argv, lab_args = argv[:1], argv[1:]
+        rest = argv[1:]
+        argv = ["lab", *(["--student"] if "--student" in rest else [])]
+        lab_args = [a for a in rest if a != "--student"]
     bad = _unknown_option(top, argv)
     if bad:
         top.error(bad)

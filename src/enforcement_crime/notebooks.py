@@ -50,10 +50,15 @@ __all__ = [
     "KERNEL",
     "NotebookRun",
     "ParameterError",
+    "PanelMissing",
+    "HEARTBEAT_SECONDS",
     "discover",
     "to_notebook",
+    "unpaired",
     "notebook_parameters",
     "validate_parameters",
+    "panel_parameters",
+    "check_panels",
     "execute_notebook",
     "run_all",
     "run_parallel",
@@ -75,6 +80,14 @@ class NotebookRun:
 
 class ParameterError(ValueError):
     """A notebook parameter (from a parameter file or the command line) that the notebook does not take."""
+
+
+class PanelMissing(FileNotFoundError):
+    """A notebook would load a study panel that is not built (found before any kernel starts)."""
+
+
+#: seconds between the "still running" lines printed while one notebook executes
+HEARTBEAT_SECONDS = 60.0
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -154,7 +167,12 @@ def discover(
 
 
 def to_notebook(source: Path):
-    """Read a jupytext percent ``.py`` file as a notebook node (python3 kernelspec, cell ids ``cell-000``...)."""
+    """Read a jupytext percent ``.py`` file as a notebook node (python3 kernelspec, cell ids ``cell-000``...).
+
+    The node carries no jupytext metadata (see :func:`unpaired`), so an
+    ``.ipynb`` written from it opens on its own in JupyterLab with jupytext
+    and in plain Jupyter.
+    """
     import jupytext
 
     nb = jupytext.read(source)
@@ -163,10 +181,18 @@ def to_notebook(source: Path):
     ):  # stable ids (nbformat draws random ones): same source, same bytes
         cell["id"] = f"cell-{i:03d}"
     nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
-    nb.metadata.setdefault("jupytext", {})["text_representation"] = {
-        "format_name": "percent",
-        "extension": ".py",
-    }
+    return unpaired(nb)
+
+
+def unpaired(nb):
+    """Drop ``metadata.jupytext`` (pairing ``formats``, ``text_representation``) from ``nb``, in place.
+
+    A ``.py`` source's header says ``formats: py:percent``; an ``.ipynb``
+    that kept it would be refused by jupytext's contents manager ("Unable to
+    read paired notebook ... matches none of the export formats"), so every
+    ``.ipynb`` the suite writes goes through here. Returns ``nb``.
+    """
+    nb.metadata.pop("jupytext", None)
     return nb
 
 
@@ -284,6 +310,110 @@ def validate_parameters(
 
 
 # --------------------------------------------------------------------------------------
+# panels: every panel a run would load is built, checked before any kernel starts
+# --------------------------------------------------------------------------------------
+
+
+def panel_parameters(values: Mapping[str, object]) -> dict[str, list[str]]:
+    """The study panels named by a notebook's parameters, by parameter.
+
+    Parameters whose name ends in ``_source`` (``data_source``,
+    ``nc_source``...) name one panel (an empty string: none); parameters
+    whose name ends in ``panels`` (``alt_panels``, ``panels``) name a list.
+    """
+    found: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if name.endswith("_source") and isinstance(value, str) and value:
+            found[name] = [value]
+        elif name.endswith("panels") and isinstance(value, (list, tuple)):
+            names = [v for v in value if isinstance(v, str) and v]
+            if names:
+                found[name] = names
+    return found
+
+
+def check_panels(runs: Mapping[Path, Mapping[str, object]]) -> None:
+    """Refuse, in one line, a run that would load a panel not built in ``data/processed``.
+
+    Parameters
+    ----------
+    runs : mapping
+        Notebook source -> the parameters it will run with (the notebook's
+        defaults are filled in here).
+
+    Raises
+    ------
+    PanelMissing
+        Naming each missing panel, the parameter and notebook asking for it,
+        the file expected and the command that builds it; an unknown panel
+        name gets the close matches among the registered panels.
+    """
+    wanted: dict[str, list[str]] = {}
+    for path, params in runs.items():
+        try:
+            values = {**notebook_parameters(path), **dict(params)}
+        except ValueError:
+            values = dict(params)  # no parameters cell: the runner reports it
+        for pname, names in panel_parameters(values).items():
+            for name in names:
+                if name == "synthetic":  # built in (drawn in memory when not written)
+                    continue
+                if not (config.processed_dir() / f"{name}.parquet").is_file():
+                    wanted.setdefault(name, []).append(f"{pname} of {_show(path)}")
+    if not wanted:
+        return
+    from enforcement_crime.panels import registry
+
+    known = sorted(registry.panels())
+    parts, buildable = [], []
+    for name, where in wanted.items():
+        if name in known:
+            buildable.append(name)
+            parts.append(f"panel {name!r} ({', '.join(where)}) is not built")
+        else:
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            parts.append(
+                f"unknown panel {name!r} ({', '.join(where)}){hint} (known: {', '.join(known)})"
+            )
+    msg = "; ".join(parts) + f" (looked in {_show(config.processed_dir())})"
+    if buildable:
+        msg += (
+            f"; build {'it' if len(buildable) == 1 else 'them'} with "
+            f"`python -m enforcement_crime data build {' '.join(buildable)}`"
+            " (`python -m enforcement_crime data status` lists the raw files each needs)"
+        )
+    raise PanelMissing(msg)
+
+
+class _Heartbeat:
+    """Print ``<label> still running (N s)`` every ``every`` seconds until the block ends."""
+
+    def __init__(self, label: str, every: float | None = None) -> None:
+        import threading
+
+        self.label = label
+        self.every = HEARTBEAT_SECONDS if every is None else every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self) -> None:
+        start = time.perf_counter()
+        while not self._stop.wait(self.every):
+            print(f"{self.label} still running ({time.perf_counter() - start:.0f} s)", flush=True)
+
+    def __enter__(self) -> _Heartbeat:
+        if self.every and self.every > 0:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+# --------------------------------------------------------------------------------------
 # execution
 # --------------------------------------------------------------------------------------
 
@@ -327,6 +457,7 @@ def execute_notebook(
     source = Path(source).resolve()
     parameters = dict(parameters or {})
     nb = to_notebook(source) if source.suffix == ".py" else nbformat.read(source, as_version=4)
+    unpaired(nb)
     if validate and parameters:
         validate_parameters(parameters, notebook_parameters(source), where=str(source))
     if output is None:
@@ -396,6 +527,7 @@ def _make_reproducible(path: Path) -> None:
                     other_widgets = True  # e.g. the teaching sliders of a live kernel: kept
     if not other_widgets:
         nb.metadata.pop("widgets", None)  # saved ipywidgets state: random model ids
+    unpaired(nb)  # an .ipynb source may have carried a jupytext pairing
     for meta in [nb.metadata] + [c.metadata for c in nb.cells]:
         pm_meta = meta.get("papermill", {})
         for key in _RUN_TIME_KEYS:
@@ -492,13 +624,17 @@ def run_all(
 
     ``parameters`` go to the notebooks whose parameters cell defines them; a
     name no selected notebook defines, or a value of the wrong type, stops the
-    run before any kernel starts (:class:`ParameterError`).
+    run before any kernel starts (:class:`ParameterError`), and so does a
+    panel that is not built (:func:`check_panels`). A notebook still running
+    prints a "still running" line every :data:`HEARTBEAT_SECONDS`.
 
     Raises
     ------
     FileNotFoundError
         No notebook matches ``pattern``.
     ParameterError
+        See above.
+    PanelMissing
         See above.
     """
     paths = discover(pattern=pattern)
@@ -507,12 +643,14 @@ def run_all(
             f"no notebooks found under {config.notebooks_dir()} matching {pattern!r}"
         )
     per_notebook = _split_parameters(paths, dict(parameters or {}))
+    check_panels(per_notebook)
     total = time.perf_counter()
 
     def one(path: Path) -> NotebookRun:
         rel = path.relative_to(config.notebooks_dir())
         print(f"[notebooks] {rel} ...", flush=True)
-        run = execute_notebook(path, parameters=per_notebook[path], html=html, validate=False)
+        with _Heartbeat(f"[notebooks] {rel}"):
+            run = execute_notebook(path, parameters=per_notebook[path], html=html, validate=False)
         print(f"[notebooks] {rel}: {run.seconds:.1f} s -> {_show(run.output)}", flush=True)
         return run
 
@@ -651,6 +789,8 @@ def run_param_file(
     ParameterError
         The file is broken, or a parameter (its own or in ``extra``) is
         unknown to the notebook or of the wrong type.
+    PanelMissing
+        A panel it names is not built (:func:`check_panels`).
     """
     path = Path(path)
     if not path.is_file():
@@ -661,7 +801,9 @@ def run_param_file(
     src = config.project_root() / spec["notebook"]
     params = {**spec["parameters"], **dict(extra or {})}
     validate_parameters(params, notebook_parameters(src), where=str(path))
+    check_panels({src: params})
     if output is None:
         rel = Path(spec["notebook"]).relative_to("notebooks")
         output = config.reports_dir() / "notebooks" / rel.parent / f"{rel.stem}--{path.stem}.ipynb"
-    return execute_notebook(src, output, params, html=html, validate=False)
+    with _Heartbeat(f"[params] {path.name}"):
+        return execute_notebook(src, output, params, html=html, validate=False)

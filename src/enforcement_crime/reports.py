@@ -19,9 +19,10 @@ Reproducible bytes
     the same seed can be compared with ``cmp``.
 Output registry
     :class:`OutputLog` saves a notebook's figures and tables through the
-    functions above, shows each exported table's numbers as a tagged JSON
-    output in the executed notebook (read back by :func:`notebook_tables` and
-    :func:`notebook_values`), and records which notebook wrote which file under
+    functions above, keeps each exported table's numbers in the metadata of
+    a one-line ``saved ...`` output of the executed notebook (read back by
+    :func:`notebook_tables` and :func:`notebook_values`; no ``application/json``
+    output, which JupyterLab would draw as a JSON tree), and records which notebook wrote which file under
     :func:`outputs_registry_dir`; :func:`write_outputs_md` turns the records
     into ``reports/OUTPUTS.md``.
 
@@ -546,8 +547,14 @@ def _records(table: pd.DataFrame) -> list[dict]:
     return [{k: _jsonable(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
 
 
-def _display_json(payload, key: str, name: str) -> None:
-    """Show ``payload`` as an ``application/json`` output tagged ``{key: name}`` (no-op outside IPython)."""
+def _display_record(payload, key: str, name: str, text: str) -> None:
+    """Show one line of ``text`` whose output metadata carries ``payload`` (no-op outside IPython).
+
+    The numbers travel as output metadata ``{key: {"name": name, "data":
+    payload}}`` (read back by :func:`notebook_tables` and
+    :func:`notebook_values`), not as an ``application/json`` mime bundle,
+    which JupyterLab would draw as a JSON tree.
+    """
     try:
         from IPython import get_ipython
         from IPython.display import display
@@ -555,8 +562,18 @@ def _display_json(payload, key: str, name: str) -> None:
         return
     if get_ipython() is None:
         return
-    display({"application/json": payload, "text/plain": f"[{key}: {name}]"}, raw=True,
-            metadata={"application/json": {key: name}})  # fmt: skip
+    display({"text/plain": text}, raw=True, metadata={key: {"name": name, "data": payload}})
+
+
+def _saved_line(name: str, paths: Mapping[str, Path]) -> str:
+    """``saved tab_x: reports/tables/s/tab_x.{csv,tex}`` (relative to the project root when inside it)."""
+    first = Path(next(iter(paths.values())))
+    try:
+        shown = first.resolve().relative_to(config.project_root().resolve())
+    except ValueError:
+        shown = first
+    exts = ",".join(sorted(paths))
+    return f"saved {name}: {shown.with_suffix('')}.{{{exts}}}"
 
 
 @dataclass
@@ -603,15 +620,16 @@ class OutputLog:
 
     def table(self, table: pd.DataFrame, name: str, *, description: str = "", caption: str | None = None,
               float_format: str = "{:.3f}") -> dict[str, Path]:  # fmt: skip
-        """Save a table (LaTeX + CSV), record it, and show its numbers as a JSON output.
+        """Save a table (LaTeX + CSV), record it, and show one ``saved ...`` line.
 
-        The JSON output (``application/json`` tagged ``{TABLE_JSON_KEY: name}``)
+        The line's output metadata (``{TABLE_JSON_KEY: {"name", "data"}}``)
         holds the numbers the notebook computed, so a test can compare the
-        executed notebook with the exported CSV.
+        executed notebook with the exported CSV (:func:`notebook_tables`);
+        nothing is drawn as a JSON tree.
         """
         paths = save_table(table, name, study=self.study, synthetic=self.synthetic, caption=caption,
                            data_label=self.data_label or None, float_format=float_format)  # fmt: skip
-        _display_json(_records(table), TABLE_JSON_KEY, name)
+        _display_record(_records(table), TABLE_JSON_KEY, name, _saved_line(name, paths))
         self._record("table", name, description, paths)
         return paths
 
@@ -620,17 +638,20 @@ class OutputLog:
         """Save a regression table (:func:`regression_table`) and record it."""
         paths = regression_table(columns, name, terms=terms, study=self.study, synthetic=self.synthetic,
                                  data_label=self.data_label or None, caption=caption)  # fmt: skip
-        _display_json(
-            _records(pd.read_csv(paths["csv"]).drop(columns="is_synthetic")), TABLE_JSON_KEY, name
+        _display_record(
+            _records(pd.read_csv(paths["csv"]).drop(columns="is_synthetic")),
+            TABLE_JSON_KEY,
+            name,
+            _saved_line(name, paths),
         )
         self._record("table", name, description, paths)
         return paths
 
     def value(self, key: str, value) -> None:
-        """Record a scalar the notebook computed (shown as a tagged JSON output and kept in the registry)."""
+        """Record a scalar the notebook computed (shown as ``key = value``, kept in the registry)."""
         v = _jsonable(value)
         self.values[key] = v
-        _display_json({key: v}, VALUE_JSON_KEY, key)
+        _display_record({key: v}, VALUE_JSON_KEY, key, f"{key} = {v!r}")
         self._write()
 
     def _write(self) -> Path:
@@ -799,9 +820,11 @@ def _tagged_outputs(nb_path: str | Path, key: str) -> dict[str, object]:
         for out in cell.get("outputs", []):
             if out.get("output_type") not in ("display_data", "execute_result"):
                 continue
-            meta = out.get("metadata", {}).get("application/json", {})
-            if key in meta:
-                found[meta[key]] = out["data"]["application/json"]
+            meta = out.get("metadata", {})
+            if isinstance(meta.get(key), dict) and "name" in meta[key]:
+                found[meta[key]["name"]] = meta[key].get("data")
+            elif key in meta.get("application/json", {}):  # notebooks executed before: JSON bundle
+                found[meta["application/json"][key]] = out["data"]["application/json"]
     return found
 
 

@@ -27,7 +27,9 @@ JupyterLab
 :func:`lab_command` is the one command ``make lab`` runs (through
 ``python -m enforcement_crime lab`` and :func:`start_lab`; the browser test
 starts it with extra arguments): JupyterLab with ``jupyter/jupyter_lab_config.py``
-(project kernel ``enforcement-crime`` by default, ``notebooks/`` as root) after
+(project kernel ``enforcement-crime`` by default, the project root as root; with
+``student=True``, ``python -m enforcement_crime lab --student``, the student
+copies' folder instead) after
 :func:`install_lab_settings` has copied ``jupyter/lab/overrides.json`` into
 ``<sys.prefix>/share/jupyter/lab/settings`` so that ``.py`` files open as
 notebooks (jupytext) by default. Nothing is written to the user's home.
@@ -61,6 +63,8 @@ __all__ = [
     "student_notebook",
     "build_teaching",
     "install_lab_settings",
+    "student_lab_root",
+    "lab_root",
     "lab_command",
     "start_lab",
 ]
@@ -352,7 +356,7 @@ def build_teaching(
     import jupytext
     import nbformat
 
-    from enforcement_crime.notebooks import execute_notebook, run_parallel, to_notebook
+    from enforcement_crime.notebooks import _Heartbeat, execute_notebook, run_parallel, to_notebook
 
     sources = teaching_sources(root, pattern)
     if not sources:
@@ -384,9 +388,13 @@ def build_teaching(
         builds.append(b)
 
     def instructor(b: TeachingBuild) -> None:
-        run = execute_notebook(
-            b.source, output=instructor_dir / f"{b.source.stem}.ipynb", parameters=params, html=html
-        )
+        with _Heartbeat(f"[teaching] {b.source.name}"):
+            run = execute_notebook(
+                b.source,
+                output=instructor_dir / f"{b.source.stem}.ipynb",
+                parameters=params,
+                html=html,
+            )
         b.instructor, b.html, b.seconds = run.output, run.html, run.seconds
         lines = _output_text(nbformat.read(run.output, as_version=4))
         b.checks = sum(line.startswith(CHECK_MARK) for line in lines)
@@ -432,26 +440,55 @@ def install_lab_settings(prefix: str | Path | None = None) -> Path:
     return target
 
 
-def lab_command(extra: Iterable[str] = ()) -> list[str]:
+def student_lab_root() -> Path:
+    """The folder a student's JupyterLab shows: the student copies (``reports/teaching/student``)."""
+    return config.reports_dir() / "teaching" / "student"
+
+
+def lab_root(student: bool = False) -> Path:
+    """JupyterLab's root folder: the project root, or :func:`student_lab_root` for students.
+
+    At the project root the study notebooks, ``reports/`` (figures, tables,
+    executed notebooks), ``README.md`` and ``src/`` are all reachable, so the
+    notebooks' relative links into ``src/`` open. A student's lab shows the
+    student copies only (no solutions, no instructor copies).
+    """
+    return student_lab_root() if student else config.project_root()
+
+
+def lab_command(extra: Iterable[str] = (), *, student: bool = False) -> list[str]:
     """The JupyterLab command ``make lab`` runs, with ``extra`` arguments appended.
 
-    As root (containers, CI) ``--allow-root`` is added: JupyterLab refuses to
-    start as root otherwise.
+    The server is rooted at :func:`lab_root` (``student``: the student
+    copies). As root (containers, CI) ``--allow-root`` is added: JupyterLab
+    refuses to start as root otherwise.
     """
     root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     return [
         sys.executable, "-m", "jupyter", "lab",
         f"--config={_jupyter_dir() / 'jupyter_lab_config.py'}",
-        f"--ServerApp.root_dir={config.notebooks_dir()}",
+        f"--ServerApp.root_dir={lab_root(student)}",
         *root,
         *extra,
     ]  # fmt: skip
 
 
-def start_lab(extra: Iterable[str] = ()) -> None:
-    """Install the Lab settings and replace this process with :func:`lab_command` (``make lab``)."""
+def start_lab(extra: Iterable[str] = (), *, student: bool = False) -> None:
+    """Install the Lab settings and replace this process with :func:`lab_command` (``make lab``).
+
+    Raises
+    ------
+    FileNotFoundError
+        (``student``) When there are no student copies yet, naming the
+        command that writes them.
+    """
+    if student and not any(student_lab_root().glob("*.ipynb")):
+        raise FileNotFoundError(
+            f"no student copies in {student_lab_root()}: write them first with "
+            "`python -m enforcement_crime teaching --no-execute` (or `make teaching`)"
+        )
     install_lab_settings()
-    cmd = lab_command(extra)
+    cmd = lab_command(extra, student=student)
     print("[lab] " + " ".join(cmd), flush=True)
     # a non-interactive MPLBACKEND (e.g. Agg, common in CI shells) would reach every kernel
     # and hide all figures; JupyterLab kernels choose the inline backend themselves

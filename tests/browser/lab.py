@@ -5,8 +5,9 @@
 Playwright browser download). :class:`LabServer` runs
 :func:`enforcement_crime.teaching.lab_command` (the command of ``make lab``)
 with ``--no-browser``, a free localhost port, a random token and temporary
-runtime, settings and workspace folders, waits (bounded) until the server
-answers, and stops it on :meth:`LabServer.stop`.
+runtime, settings and workspace folders (optionally as the student lab, or
+serving another folder), waits (bounded) until the server answers, and stops
+it on :meth:`LabServer.stop`.
 """
 
 from __future__ import annotations
@@ -65,7 +66,20 @@ def free_port() -> int:
 class LabServer:
     """JupyterLab started with ``make lab``'s command plus test-only arguments."""
 
-    def __init__(self, workdir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        *,
+        student: bool = False,
+        root: Path | None = None,
+    ) -> None:
+        """``student``: the student lab (``lab --student``); ``root``: serve this folder instead.
+
+        ``env`` must agree with the test process's environment where the
+        command depends on it (the student lab's root follows
+        ``ENFORCEMENT_CRIME_REPORTS``).
+        """
         from enforcement_crime import teaching
 
         self.workdir = Path(workdir)
@@ -83,7 +97,16 @@ class LabServer:
                 f"--ServerApp.port={self.port}",
                 "--ServerApp.port_retries=0",
                 f"--IdentityProvider.token={self.token}",
+            ],
+            student=student,
+        )
+        if root is not None:
+            self.command = [
+                f"--ServerApp.root_dir={root}" if a.startswith("--ServerApp.root_dir=") else a
+                for a in self.command
             ]
+        self.root = next(
+            Path(a.split("=", 1)[1]) for a in self.command if a.startswith("--ServerApp.root_dir=")
         )
         self.env = {
             # as `make lab` does: no inherited MPLBACKEND (it would hide the kernel's figures)

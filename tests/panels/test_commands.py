@@ -98,8 +98,31 @@ def test_build_without_raw_files_writes_the_synthetic_panel(tmp_path, monkeypatc
     lines: list[str] = []
     written = commands.build(folder=tmp_path, out=lines.append)
     assert written == {"synthetic": target}
+    # the first line says plainly that the built-in panel is used; nothing says "real raw files"
+    assert lines[0].startswith("using the built-in SYNTHETIC panel (no download, no login needed)")
+    assert not [ln for ln in lines if "building from real raw files" in ln]
     assert any("SYNTHETIC default panel" in ln for ln in lines)
-    assert any("skipped cius_county" in ln for ln in lines)
+    # the panels not built: one summary line naming each, the details with verbose
+    assert not [ln for ln in lines if ln.startswith("skipped ")]
+    (summary,) = [ln for ln in lines if ln.startswith("real panels not built")]
+    assert "cius_county" in summary and "--verbose" in summary
+    assert len(lines) == 3
+    lines.clear()
+    commands.build(folder=tmp_path, out=lines.append, verbose=True)
+    assert lines[0].startswith("using the built-in SYNTHETIC panel")
+    assert any(ln.startswith("skipped cius_county: needs") for ln in lines)
+
+
+def test_data_build_verbose_option_reaches_the_build(monkeypatch):
+    from enforcement_crime.panels import runner
+
+    seen = {}
+    monkeypatch.setattr(runner, "build", lambda panels, raw, **kw: seen.update(kw) or {})
+    monkeypatch.setattr(commands, "build", runner.build)
+    assert cli.main(["data", "build", "--verbose"]) == 0
+    assert seen["verbose"] is True
+    assert cli.main(["data", "build"]) == 0
+    assert seen["verbose"] is False
 
 
 def test_unknown_panel():

@@ -169,8 +169,15 @@ def build(
     accept_changed_raw: bool = False,
     cius_city_floor: int | None = None,
     cius_table11: bool = False,
+    verbose: bool = False,
 ) -> dict[str, Path]:
     """Build the requested panels from real raw files; the synthetic default when none can be built.
+
+    When no real panel can be built from the default raw folder, the first
+    line printed says that the built-in SYNTHETIC panel is used (no download,
+    no login needed), and the panels not built are listed in one summary line
+    (one ``skipped <panel>: needs ...`` line each with ``verbose``). When some
+    real panels are built, each skipped panel gets its own line.
 
     Parameters
     ----------
@@ -188,6 +195,8 @@ def build(
         Output folder (default :func:`config.processed_dir`).
     allow_missing_timing, accept_changed_raw, cius_city_floor, cius_table11 : optional
         See :class:`~enforcement_crime.panels.context.BuildOptions`.
+    verbose : bool
+        Print what each skipped panel needs even when the synthetic panel is used.
 
     Returns
     -------
@@ -254,7 +263,6 @@ def _build(
     files = {s: files_for(s, raw, shared) for s in SOURCES}
     ctx = BuildContext(files=files, options=options, out=out, resolve=registry.get)
     where = config.shared_data_dir() if shared else (raw or config.raw_dir())
-    out(f"building from real raw files in {where}" + (" (shared copies)" if shared else ""))
 
     present = ctx.present()
     buildable = [p for p in wanted if known[p].buildable(present, registry.get)]
@@ -263,6 +271,14 @@ def _build(
             need = " or ".join("+".join(r) for r in known[p].routes()) or "its base panels"
             raise BuildError(f"panel {p!r} cannot be built: it needs raw files of {need}")
     skipped = [p for p in wanted if p not in buildable]
+    fallback = not buildable and raw is None and not shared  # the synthetic default follows
+    if fallback:
+        out(
+            "using the built-in SYNTHETIC panel (no download, no login needed): "
+            f"no real raw files in {where}"
+        )
+    else:
+        out(f"building from real raw files in {where}" + (" (shared copies)" if shared else ""))
 
     used_sources = sorted({s for p in buildable for s in known[p].sources_used(registry.get)})
     raw_notes = check_raw(files, used_sources, accept_changed=options.accept_changed_raw, out=out)
@@ -292,13 +308,26 @@ def _build(
         out(
             f"built {name}: {path} (REAL data, marked {mark!r}; manifest {path.with_suffix('.json').name})"
         )
-    for name in skipped:
-        spec = known[name]
-        need = " or ".join("+".join(r) for r in spec.routes())
-        need = (
-            f"{need} raw files" if need else f"the inputs of one of {', '.join(spec.derived_from)}"
-        )
-        out(f"skipped {name}: needs {need}")
+
+    def report_skipped() -> None:
+        if fallback and not verbose and skipped:
+            out(
+                f"real panels not built (no raw files): {', '.join(skipped)}; "
+                "`data status` or `data build --verbose` shows what each needs"
+            )
+            return
+        for name in skipped:
+            spec = known[name]
+            need = " or ".join("+".join(r) for r in spec.routes())
+            need = (
+                f"{need} raw files"
+                if need
+                else f"the inputs of one of {', '.join(spec.derived_from)}"
+            )
+            out(f"skipped {name}: needs {need}")
+
+    if not fallback:
+        report_skipped()
     if not written:
         if raw is not None or shared:
             raise BuildError(
@@ -308,9 +337,7 @@ def _build(
         from enforcement_crime import synthetic
 
         path = synthetic.write_default_panel()
-        out(
-            f"no real panel could be built: wrote the SYNTHETIC default panel {path} "
-            "(SYNTHETIC DATA, not a study result)"
-        )
+        out(f"wrote the SYNTHETIC default panel {path} (SYNTHETIC DATA, not a study result)")
         written["synthetic"] = Path(path)
+        report_skipped()
     return written
