@@ -79,12 +79,16 @@ data_banner(df)
 
 
 def three_tests(d, seed):
-    """p-values of H0: no effect by cluster-robust t (CR1, t(G-1)), wild cluster bootstrap, randomization."""
+    """p-values of H0: no effect by cluster-robust t (CR1, t(G-1)), wild cluster bootstrap, randomization.
+
+    One fit; the bootstrap and the permutations are inference on that fitted model (no refit),
+    the same numbers as `est.wild_cluster_bootstrap(...)` and `est.randomization_inference(...)`.
+    """
     fit = est.twfe(d, "y", "unit", "time", "cohort", cluster="unit")
     t = fit.estimate / fit.std_error
     p_cr = 2 * stats.t.sf(abs(t), df=fit.n_clusters - 1)
-    wcb = est.wild_cluster_bootstrap(d, "y", "unit", "time", "cohort", cluster="unit", n_boot=n_boot, seed=seed)
-    ri = est.randomization_inference(d, "y", "unit", "time", "cohort", n_perm=n_perm, seed=seed)
+    wcb = fit.wild_bootstrap(n_boot=n_boot, seed=seed)
+    ri = fit.permute(n_perm=n_perm, seed=seed)
     return {"estimate": fit.estimate, "cluster-robust": p_cr, "wild bootstrap": wcb.p_value,
             "randomization": ri.p_value}  # fmt: skip
 
