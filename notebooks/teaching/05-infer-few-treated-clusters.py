@@ -56,7 +56,16 @@ from enforcement_crime import plots, reports
 from enforcement_crime.facts import nc_287g_agreements
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered
-from enforcement_crime.teaching import check, check_that, explore, label_synthetic
+from enforcement_crime.teaching import (
+    answered,
+    check,
+    check_that,
+    explore,
+    false_positive_note,
+    label_synthetic,
+    near,
+    self_check,
+)
 
 plots.use_style("slides")
 
@@ -100,6 +109,8 @@ def three_tests(d, seed):
 one = pd.Series(three_tests(df, seed)).rename("value").to_frame()
 one.loc["true effect"] = true_effect
 display(one)
+print(false_positive_note(one.loc[["cluster-robust", "wild bootstrap", "randomization"], "value"], alpha,
+                          what="test", null=f"a true effect of {true_effect:g}"))  # fmt: skip
 reports.save_table(one.reset_index(names="quantity"), "tab_teaching_05_inference", study="teaching", synthetic=True)
 
 # %% [markdown] tags=["exercise"]
@@ -138,6 +149,19 @@ reports.save_figure(fig, "fig_teaching_05_size", rates.rename("rate").rename_axi
                   study="teaching", synthetic=True)  # fmt: skip
 plt.show()
 
+# %% tags=["self-check"]
+self_check(
+    "Exercise 1 (rejection rates under the null)",
+    lambda: near(
+        answered(rates)["randomization"],
+        alpha,
+        3 * np.sqrt(alpha * (1 - alpha) / n_reps) + 1 / (n_perm + 1),
+        "your randomization-inference rejection rate",
+    ),
+    "rates should be a pandas Series (or dict) keyed by 'cluster-robust', 'wild bootstrap' and "
+    "'randomization': the share of the n_reps null panels whose p-value is below alpha",
+)
+
 # %% [markdown] tags=["exercise"]
 # ### Exercise 2: the randomization p-value by hand
 # `randomization_inference` returns the permuted estimates in
@@ -145,6 +169,7 @@ plt.show()
 # `(1 + #{|b_perm| >= |b_obs|}) / (1 + B)` yourself.
 
 # %% tags=["exercise"]
+ri = ...  # est.randomization_inference(...) on df with n_perm and seed
 p_by_hand = ...
 
 # %% tags=["solution"]
@@ -153,6 +178,14 @@ dist = np.asarray(ri.extra["permutation_distribution"])
 p_by_hand = (1 + np.sum(np.abs(dist) >= abs(ri.estimate))) / (1 + dist.size)
 check("RI p-value", p_by_hand, ri.p_value, 1e-12, "same formula; exact arithmetic on counts",
       against="randomization_inference's p-value")  # fmt: skip
+
+# %% tags=["self-check"]
+self_check(
+    "Exercise 2 (the randomization p-value by hand)",
+    lambda: near(p_by_hand, ri.p_value, 1e-12, "your p-value"),
+    'count the permuted estimates in ri.extra["permutation_distribution"] at least as large in '
+    "absolute value as ri.estimate, add 1, and divide by the number of permutations plus 1",
+)
 
 # %% [markdown]
 # ## Explore
