@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from enforcement_crime.labels import humanize, humanize_figure, label
+
 #: Figure sizes in inches: single column, full width, 16:9 slides.
 FIGSIZES = {"column": (3.5, 2.6), "full": (7.0, 4.3), "slides": (10.0, 5.625)}
 
@@ -34,7 +36,8 @@ NEVER_TREATED = "never treated"
 
 
 def _nice(name: Any) -> str:
-    return str(name).replace("_", " ")
+    """The human label of a code name (:func:`enforcement_crime.labels.label`)."""
+    return label(name)
 
 
 def _minus(text: str) -> str:
@@ -198,7 +201,12 @@ def _finish(
     share: bool = True,
     footnote: str | None = None,
 ) -> None:
-    """Shared labels, a legend on top, a footnote bottom left, tight layout, thinned ticks."""
+    """Human labels, shared labels, a legend on top, a footnote bottom left, tight layout, thinned ticks."""
+    humanize_figure(fig)
+    if labels is not None:
+        labels = [humanize(t) for t in labels]
+    if legend_title:
+        legend_title = humanize(legend_title)
     if share:
         share_axis_labels(fig, list(axes))
     else:

@@ -283,7 +283,7 @@ def event_study_plot(
             is_ref = (
                 (t["event_time"] == ref).to_numpy() if ref is not None else np.zeros(len(t), bool)
             )
-            text = series if series else None
+            text = _nice(series) if series else None
             if use == "band":
                 (line,) = a.plot(x, est, marker="o", color=colour, label=text, gid="es-series")
                 a.fill_between(x, lo, hi, color=colour, alpha=0.2, lw=0, gid="es-band")

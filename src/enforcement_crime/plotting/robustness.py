@@ -14,6 +14,7 @@ import matplotlib.transforms as mtransforms
 import numpy as np
 import pandas as pd
 
+from enforcement_crime.labels import humanize
 from enforcement_crime.plotting.base import (
     PALETTE,
     _corner_note,
@@ -124,7 +125,7 @@ def coefficient_plot(
             ticks.append((y, _nice(gv), True))
             y += 1
         for lv in dict.fromkeys(rows[label].astype(str)):
-            text = textwrap.fill(lv, wrap)  # long labels on two or more lines
+            text = textwrap.fill(humanize(lv), wrap)  # long labels on two or more lines
             extra = 0.85 * text.count("\n")
             positions[(gv, lv)] = y + extra / 2
             ticks.append((y + extra / 2, text, False))
@@ -342,7 +343,8 @@ def spec_curve_plot(
         bottom.scatter(
             x[hit], np.full(int(hit.sum()), i), marker="|", s=30, c=colour[hit], linewidths=1
         )
-    bottom.set_yticks(range(len(levels)), [f"{_nice(c)}: {v}" for c, v in levels], fontsize=6)
+    names = [f"{_nice(c)}: {humanize(v) if '_' in v else v}" for c, v in levels]
+    bottom.set_yticks(range(len(levels)), names, fontsize=6.5)
     bottom.set_ylim(-0.5, len(levels) - 0.5)
     bottom.invert_yaxis()
     bottom.grid(axis="y", visible=False)
