@@ -144,6 +144,7 @@ def humanize(text: Any) -> str:
     s = str(text)
     if s in LABELS:
         return LABELS[s]
+    s = s.replace("(log points (log(1 + rate)))", "(log points)")
     return CODE_NAME.sub(_sub, s)
 
 
@@ -196,6 +197,8 @@ def humanize_figure(fig) -> None:
         old = t.get_text()
         if old in _PHRASES:
             t.set_text(_PHRASES[old])
+        elif "(log points (log(1 + rate)))" in old:
+            t.set_text(humanize(old))
         elif old and (CODE_NAME.search(old) or old.strip().lower() in _SPACED):
             t.set_text(humanize(_SPACED.get(old.strip().lower(), old)))
     for ax in fig.axes:

@@ -103,12 +103,20 @@ def _data_text(synthetic: bool, data_label: str | None, where: str) -> str:
 
 
 def mark_synthetic(fig, text: str = SYNTHETIC_MARK) -> None:
-    """Stamp a visible diagonal mark on every axes of ``fig`` and a footer (synthetic data)."""
-    for ax in fig.axes:
-        ax.text(
-            0.5, 0.5, text, transform=ax.transAxes, fontsize=22, color=_MARK_COLOUR, alpha=0.18,
-            ha="center", va="center", rotation=25, fontweight="bold", zorder=0, gid="synthetic-mark",
-        )  # fmt: skip
+    """Stamp one visible diagonal mark across ``fig`` and a footer (synthetic data).
+
+    One mark per figure, not one per panel: a pale diagonal text centred on
+    the figure, sized to stay inside it (so it never widens the saved file),
+    and the footer "SYNTHETIC DATA: not a study result" bottom right.
+    """
+    if getattr(fig, "_enforcement_crime_synthetic", False):
+        return
+    width_in = fig.get_size_inches()[0]
+    size = float(min(22.0, max(10.0, 4.0 * width_in)))  # about a third of the width on a column
+    fig.text(
+        0.5, 0.5, text, fontsize=size, color=_MARK_COLOUR, alpha=0.15, ha="center", va="center",
+        rotation=20, fontweight="bold", zorder=10, gid="synthetic-mark",
+    )  # fmt: skip
     fig.text(0.995, FOOTER_Y, f"{text}: not a study result", ha="right", va="top", fontsize=7,
              color=_MARK_COLOUR, gid="synthetic-footer")  # fmt: skip
     fig._enforcement_crime_synthetic = True  # type: ignore[attr-defined]
@@ -141,11 +149,11 @@ def mark_data(
         mark_synthetic(fig)
     label = (data_label or "").strip()
     if not synthetic and label and ("label", label) not in drawn:
-        fig.text(0.995, FOOTER_Y, label, ha="right", va="top", fontsize=6, color="#555555",
+        fig.text(0.995, FOOTER_Y, label, ha="right", va="top", fontsize=6.5, color="#555555",
                  gid="data-label-footer")  # fmt: skip
         drawn.add(("label", label))
     if n_note and ("n", n_note) not in drawn:
-        fig.text(0.005, FOOTER_Y, n_note, ha="left", va="top", fontsize=6, color="#333333",
+        fig.text(0.005, FOOTER_Y, n_note, ha="left", va="top", fontsize=6.5, color="#333333",
                  gid="n-note")  # fmt: skip
         drawn.add(("n", n_note))
     fig._enforcement_crime_marks = drawn  # type: ignore[attr-defined]
@@ -199,6 +207,9 @@ def save_figure(
 
     Notes
     -----
+    Saved at the figure's own width at most (:func:`_saved_bbox`: the
+    column and full widths of the style stay 3.5 and 7.0 in) and PNGs at
+    :data:`PNG_DPI` (300) whatever style is active.
     Byte-reproducible: the PDF is written without ``CreationDate``, the PNG
     without a timestamp (only ``Software``) and an SVG (``formats`` may add
     ``"svg"``) without ``Date`` and with element ids salted by ``name``, so
@@ -222,21 +233,47 @@ def save_figure(
     import matplotlib
 
     # SVG element ids are random unless salted: salt with the file name (same figure, same ids)
+    bbox = _saved_bbox(fig)
     with matplotlib.rc_context({"svg.hashsalt": name}):
         for fmt in formats:
             path = out / f"{name}.{fmt}"
             atomic_write(
                 path,
                 lambda tmp, fmt=fmt: fig.savefig(
-                    tmp, format=fmt, metadata=meta.get(fmt), bbox_inches="tight", pad_inches=0.04
+                    tmp, format=fmt, metadata=meta.get(fmt), bbox_inches=bbox, pad_inches=0,
+                    dpi=PNG_DPI,
                 ),
-            )
+            )  # fmt: skip
             paths[fmt] = path
     csv = data.copy()
     csv["is_synthetic"] = bool(synthetic)
     paths["csv"] = out / f"{name}.csv"
     atomic_write(paths["csv"], lambda tmp: csv.to_csv(tmp, index=False))
     return paths
+
+
+#: Resolution of every saved PNG (journals ask for at least 300 dpi), whatever the active style.
+PNG_DPI = 300
+#: Margin around the drawn content of a saved figure, inches.
+SAVE_PAD = 0.04
+
+
+def _saved_bbox(fig):
+    """The area of ``fig`` to save, in inches: its tight box, never wider than the figure.
+
+    Footers below the drawing area (data mark, sample size) widen the box
+    downwards, which is what they need; a box wider than the figure (text
+    sticking out left or right) is cut to the figure's width, so a figure
+    made at 3.5 or 7.0 in is saved at most that wide.
+    """
+    from matplotlib.transforms import Bbox
+
+    fig.canvas.draw()
+    tight = fig.get_tightbbox(fig.canvas.get_renderer())
+    w, h = fig.get_size_inches()
+    x0 = max(tight.x0 - SAVE_PAD, 0.0)
+    x1 = min(tight.x1 + SAVE_PAD, w)
+    return Bbox([[x0, tight.y0 - SAVE_PAD], [x1, max(tight.y1 + SAVE_PAD, 0.0)]])
 
 
 def _latex_escape(text: str) -> str:

@@ -78,7 +78,7 @@ def _corner_note(ax: plt.Axes, text: str) -> None:
             transform=ax.transAxes,
             ha="left",
             va="top",
-            fontsize=6,
+            fontsize=6.5,
             zorder=5,
             gid="n-note",
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
@@ -213,7 +213,7 @@ def _finish(
         fig.tight_layout()
     top, bottom = 1.0, 0.0
     if footnote:
-        note = fig.text(0.01, 0.005, footnote, ha="left", va="bottom", fontsize=6, gid="n-note")
+        note = fig.text(0.01, 0.005, footnote, ha="left", va="bottom", fontsize=6.5, gid="n-note")
         fig.canvas.draw()
         bottom = note.get_window_extent().height / fig.bbox.height + 0.01
         sup = fig.get_supxlabel() and fig._supxlabel  # type: ignore[attr-defined]

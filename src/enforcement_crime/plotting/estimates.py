@@ -352,7 +352,7 @@ def event_study_plot(
                 xytext=(0, 2),
                 ha="center",
                 va="bottom",
-                fontsize=6,
+                fontsize=6.5,
                 gid="es-reference-label",
             )
         if not any(line.get_gid() == "es-zero" for line in a.get_lines()):
