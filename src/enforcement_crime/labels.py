@@ -78,7 +78,9 @@ LABELS: dict[str, str] = {
     "bacon_decomposition": "Goodman-Bacon decomposition",
     "honest_did": "HonestDiD",
     "wild_bootstrap": "Wild cluster bootstrap",
-    # result columns
+    # result columns and terms
+    "treated": "Treated",
+    "post": "Post",
     "term": "Term",
     "estimate": "Estimate",
     "std_error": "Std. error",

@@ -60,6 +60,8 @@ __all__ = [
     "save_table",
     "RegressionColumn",
     "regression_table",
+    "paper_table",
+    "table_digits",
     "OutputLog",
     "outputs_registry_dir",
     "write_outputs_md",
@@ -278,7 +280,8 @@ def _saved_bbox(fig):
 
 def _latex_escape(text: str) -> str:
     repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-            "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}  # fmt: skip
+            "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}",
+            "\u2265": r"$\geq$", "\u2264": r"$\leq$", "\u2212": r"$-$"}  # fmt: skip
     return "".join(repl.get(c, c) for c in str(text))
 
 
@@ -405,7 +408,7 @@ class _MakeTablesModel:
         self.tex = tex
 
     def _t(self, text: str) -> str:
-        return _latex_escape(text) if self.tex else text
+        return _latex_escape(humanize(text)) if self.tex else text
 
     @property
     def __maketables_coef_table__(self) -> pd.DataFrame:
@@ -419,7 +422,8 @@ class _MakeTablesModel:
 
     @property
     def __maketables_depvar__(self) -> str:
-        return self._t(self.column.depvar())
+        dep = self.column.depvar()
+        return _latex_escape(human_label(dep)) if self.tex and dep else self._t(dep)
 
     @property
     def __maketables_fixef_string__(self) -> str | None:
@@ -450,7 +454,9 @@ def regression_table(
     data_label: str | None = None,
     outdir: str | Path | None = None,
     caption: str | None = None,
-    digits: int = 3,
+    digits: int | None = 3,
+    scale: str | Sequence[str] | None = None,
+    tex_label: str | None = None,
 ) -> dict[str, Path]:
     r"""Write a regression table in the layout papers use: one column per specification.
 
@@ -479,8 +485,15 @@ def regression_table(
         as a LaTeX comment, as in :func:`save_table`.
     caption : str, optional
         Caption; the data label is appended in brackets.
-    digits : int
-        Decimals in the LaTeX cells (the CSV keeps full precision).
+    digits : int or None
+        Decimals in the LaTeX cells (the CSV keeps full precision). ``None``:
+        by scale (:func:`table_digits`: at least 3 for log estimates, 2 for
+        rates, more when the smallest standard error needs them).
+    scale : str or sequence of str, optional
+        The outcome's scale per column (``"log"``: log(1 + rate), ``"level"``:
+        per 100,000, or any text), shown as a "Scale" row.
+    tex_label : str, optional
+        The ``\label`` of the table (default ``tab:<name>``).
 
     Returns
     -------
@@ -535,6 +548,13 @@ def regression_table(
     for fe in fes:
         rows[f"FE: {fe}"] = ["Yes" if fe in c.fixed_effects else "No" for c in columns]
     rows["Weights"] = [c.weights or "none" for c in columns]
+    scales = [scale] * len(columns) if isinstance(scale, str) or scale is None else list(scale)
+    if len(scales) != len(columns):
+        raise ValueError(
+            f"regression_table({name!r}): {len(scales)} scales for {len(columns)} columns"
+        )
+    if scale is not None:
+        rows["Scale"] = [_scale_text(v) for v in scales]
     rows["Observations"] = [c.result.n_obs for c in columns]
     rows["Clusters"] = [c.result.n_clusters for c in columns]
     rows["Outcome"] = [c.depvar() for c in columns]
@@ -550,6 +570,8 @@ def regression_table(
     atomic_write(paths["csv"], lambda tmp: csv.to_csv(tmp, index=False))
 
     # the LaTeX: maketables
+    if digits is None:
+        digits = table_digits([c.result for c in columns], scales)
     fmt = f"b:.{digits}f \n (se:.{digits}f) \n [cil:.{digits}f, ciu:.{digits}f]"
     models = [_MakeTablesModel(c, shown, tex=True) for c in columns]
     note = (f"Estimate, standard error in parentheses, {_latex_escape(level_text)} confidence interval in "
@@ -557,15 +579,22 @@ def regression_table(
     full_caption = " ".join(
         p for p in (_latex_escape(caption) if caption else "", f"[{_latex_escape(label)}]") if p
     )
+    custom = {"Weights": [_latex_escape(human_label(c.weights) if c.weights else "none")
+                          for c in columns]}  # fmt: skip
+    if scale is not None:
+        custom["Scale"] = [_latex_escape(_scale_text(v)) for v in scales]
     table = _yes_no_etable()(
         models, coef_fmt=fmt, model_stats=["N", "n_clusters"],
         model_stats_labels={"N": "Observations", "n_clusters": "Clusters"},
-        custom_model_stats={"Weights": [_latex_escape(c.weights or "none") for c in columns]},
-        keep=[_latex_escape(t) for t in shown], exact_match=True,
-        model_heads=[_latex_escape(h) for h in headings], notes=note, caption=full_caption,
-        feorder=[_latex_escape(fe) for fe in fes],
+        custom_model_stats=custom,
+        keep=[_latex_escape(humanize(t)) for t in shown], exact_match=True,
+        model_heads=[_latex_escape(humanize(h)) for h in headings], notes=note,
+        caption=full_caption, tab_label=tex_label or f"tab:{name}",
+        feorder=[_latex_escape(humanize(fe)) for fe in fes],
     )  # fmt: skip
     tex = table.make(type="tex")
+    # a line break followed by "[" reads as \\[<length>] in LaTeX: brace the interval's bracket
+    tex = tex.replace("\\\\ [", "\\\\ {[}")
     header = (
         f"% {name}: generated by enforcement_crime.reports.regression_table; do not edit by hand\n"
     )
@@ -574,6 +603,104 @@ def regression_table(
     header += f"% data: {label}\n"
     atomic_write_text(paths["tex"], header + tex + ("\n" if not tex.endswith("\n") else ""))
     return paths
+
+
+def _scale_text(scale: str | None) -> str:
+    """Words for a scale: ``"log"`` -> "log(1 + rate)", ``"level"`` -> "per 100,000"."""
+    return {"log": "log(1 + rate)", "level": "per 100,000", None: ""}.get(scale, str(scale))
+
+
+def table_digits(results: Sequence[Any], scales: Sequence[str | None] | str | None = None) -> int:
+    """Decimals for a regression table: by scale, and enough for two significant SE digits.
+
+    At least 3 decimals when any column is on the log scale (log points:
+    0.012 is a 1.2% effect), else 2 (rates per 100,000); more when the
+    smallest positive standard error needs them to show two significant
+    digits; at most 6.
+    """
+    scales = [scales] if isinstance(scales, str) or scales is None else list(scales)
+    base = 3 if any(str(s) == "log" or "log" in str(s) for s in scales if s) else 2
+    ses = []
+    for r in results:
+        se = pd.to_numeric(r.to_frame()["std_error"], errors="coerce").abs()
+        ses += [float(v) for v in se if np.isfinite(v) and v > 0]
+    need = math.ceil(-math.log10(min(ses))) + 1 if ses else base
+    return int(min(max(base, need), 6))
+
+
+def paper_table(
+    results: Sequence[Any],
+    *,
+    name: str,
+    caption: str,
+    fe: Sequence[str] | Sequence[Sequence[str]] = (),
+    weights: str | None | Sequence[str | None] = None,
+    scale: str | Sequence[str] | None = None,
+    headings: Sequence[str] | None = None,
+    terms: Sequence[str] | None = None,
+    study: str | None = None,
+    synthetic: bool,
+    data_label: str | None = None,
+    outdir: str | Path | None = None,
+) -> dict[str, Path]:
+    r"""A paper's main regression table from a list of results: ``<name>_regression.tex`` + CSV.
+
+    Parameters
+    ----------
+    results : sequence of EstimationResult
+        One column each, in display order.
+    name : str
+        File stem, ``tab_<study>_<content>``; ``_regression`` is appended
+        when it does not end so.
+    caption : str
+        Caption (e.g. the table's description); the data label is appended
+        in brackets. The ``\label`` is ``tab:<file stem>``.
+    fe : sequence of str, or one sequence per column
+        Fixed effects (code names, e.g. ``("fips", "year")``, shown as
+        "County", "Year" with Yes/No).
+    weights : str, None, or one per column
+        Weight variable (``"population"``) or None (unweighted).
+    scale : str or one per column
+        ``"log"`` (log(1 + rate)) or ``"level"`` (per 100,000); sets the
+        "Scale" row and the decimals (:func:`table_digits`).
+    headings : sequence of str, optional
+        Column headings (default: the estimator's human label, e.g. "TWFE").
+    terms : sequence of str, optional
+        Terms shown (default every term).
+    study, synthetic, data_label, outdir
+        As :func:`regression_table`.
+
+    Returns
+    -------
+    dict
+        ``{"csv": path, "tex": path}``.
+
+    Notes
+    -----
+    Rows: each term's estimate, its standard error in parentheses and its
+    interval in brackets; observations, clusters, fixed effects, weights and
+    scale. Labels come from :mod:`enforcement_crime.labels` (no code names in
+    the LaTeX; the CSV keeps them). LaTeX packages needed: booktabs,
+    threeparttable, makecell and tabularx (maketables' output).
+    """
+    results = list(results)
+    if not results:
+        raise ValueError(f"paper_table({name!r}): no results")
+    stem = name if name.endswith("_regression") else f"{name}_regression"
+    n = len(results)
+    fes = [list(f) for f in fe] if fe and not isinstance(fe[0], str) else [list(fe)] * n
+    ws = list(weights) if weights is not None and not isinstance(weights, str) else [weights] * n
+    for what, got in (("fe", fes), ("weights", ws)):
+        if len(got) != n:
+            raise ValueError(f"paper_table({name!r}): {len(got)} {what} entries for {n} results")
+    heads = list(headings) if headings is not None else [human_label(r.estimator) for r in results]
+    columns = [
+        RegressionColumn(r, label=h, fixed_effects=f, weights=w)
+        for r, h, f, w in zip(results, heads, fes, ws, strict=True)
+    ]
+    return regression_table(columns, stem, terms=terms, study=study, synthetic=synthetic,
+                            data_label=data_label, outdir=outdir, caption=caption, digits=None,
+                            scale=scale)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------
@@ -702,6 +829,21 @@ class OutputLog:
             _saved_line(name, paths),
         )
         self._record("table", name, description, paths)
+        return paths
+
+    def paper_table(self, results: Sequence[Any], name: str, *, description: str,
+                    caption: str | None = None, **kw) -> dict[str, Path]:  # fmt: skip
+        """Save a paper regression table (:func:`paper_table`; caption = description) and record it."""
+        paths = paper_table(results, name=name, caption=caption or description, study=self.study,
+                            synthetic=self.synthetic, data_label=self.data_label or None, **kw)  # fmt: skip
+        stem = paths["tex"].stem
+        _display_record(
+            _records(pd.read_csv(paths["csv"]).drop(columns="is_synthetic")),
+            TABLE_JSON_KEY,
+            stem,
+            _saved_line(stem, paths),
+        )
+        self._record("table", stem, description, paths)
         return paths
 
     def value(self, key: str, value) -> None:
