@@ -101,3 +101,21 @@ def test_paper_table_compiles_with_the_listed_packages(results, tmp_path):
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:]
     assert (tmp_path / "doc.pdf").is_file()
+
+
+def test_output_log_tables_take_their_caption_and_label_from_the_description(
+    results, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
+    level, log_res = results
+    log = reports.OutputLog("demo", "notebooks/demo/01-x.py", True, "SYNTHETIC DATA (seed 1)")
+    t = log.table(pd.DataFrame({"outcome": ["violent_rate"], "estimate": [0.1]}), "tab_demo_t",
+                  description="Static ATT by estimator")  # fmt: skip
+    body = _body(t["tex"].read_text())
+    assert "\\caption{Static ATT by estimator [SYNTHETIC DATA (seed 1)]}" in body
+    assert "\\label{tab:tab_demo_t}" in body
+    p = log.paper_table([log_res], "tab_demo_twfe", description="TWFE, log scale",
+                        fe=("fips", "year"), weights="population", scale="log")  # fmt: skip
+    assert p["tex"].name == "tab_demo_twfe_regression.tex"
+    assert "\\caption{TWFE, log scale [SYNTHETIC DATA (seed 1)]}" in p["tex"].read_text()
+    assert [e["name"] for e in log.entries] == ["tab_demo_t", "tab_demo_twfe_regression"]

@@ -219,7 +219,7 @@ def test_regression_table_cells_equal_the_results(tmp_path, nc_results):
             cells["Observations"][i] == f"{res.n_obs:,}"
             and cells["Clusters"][i] == f"{res.n_clusters:,}"
         )
-    assert cells["Year"] == ["Yes", "No"] and cells["county"] == ["Yes", "Yes"]
+    assert cells["Year"] == ["Yes", "No"] and cells["County"] == ["Yes", "Yes"]
     assert cells["Weights"] == ["Population", "none"]
     # human labels in the LaTeX (enforcement_crime.labels), code names only in the CSV
     assert "Violent crime rate" in tex and "violent" not in tex.replace("Violent", "")

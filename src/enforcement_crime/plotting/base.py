@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from enforcement_crime.labels import humanize, humanize_figure, label
+from enforcement_crime.labels import CODE_NAME, humanize, humanize_figure, label
 
 #: Figure sizes in inches: single column, full width, 16:9 slides.
 FIGSIZES = {"column": (3.5, 2.6), "full": (7.0, 4.3), "slides": (10.0, 5.625)}
@@ -203,8 +203,8 @@ def _finish(
 ) -> None:
     """Human labels, shared labels, a legend on top, a footnote bottom left, tight layout, thinned ticks."""
     humanize_figure(fig)
-    if labels is not None:
-        labels = [humanize(t) for t in labels]
+    if labels is not None:  # code names only: plain words keep their case
+        labels = [humanize(t) if CODE_NAME.search(str(t)) else t for t in labels]
     if legend_title:
         legend_title = humanize(legend_title)
     if share:

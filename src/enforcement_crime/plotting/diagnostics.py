@@ -6,6 +6,7 @@ Public names are re-exported by :mod:`enforcement_crime.plots`; import from ther
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
@@ -594,7 +595,7 @@ def synthetic_control_plot(
     if figsize is None:
         figsize = (
             _sizes()["full"][0] if len(cols) > 1 else _sizes()["column"][0],
-            max(_sizes()["column"][1], 2.1 * len(rows)),
+            max(_sizes()["column"][1], 2.6 * len(rows)),
         )
     fig, axs = plt.subplots(len(rows), len(cols), figsize=figsize, squeeze=False)
     out = []
@@ -611,9 +612,9 @@ def synthetic_control_plot(
                 ax.plot(d[time], d["synthetic"], color=PALETTE[1], ls="--", gid="synthetic")
                 donors, named = _sc_donors(summary, weights, row, col, rv, cv, top_donors)
                 fit["donors"] = donors
-                lines = [f"pre-RMSPE {fit['rmspe_pre']:.3g}, post/pre ratio {fit['ratio']:.3g}"]
+                lines = [f"pre-RMSPE {fit['rmspe_pre']:.3g}; post/pre ratio {fit['ratio']:.3g}"]
                 if donors is not None:
-                    lines.append(f"{donors} donors" + (f"; top: {named}" if named else ""))
+                    lines.append(f"{donors} donors" + (f"; top weights {named}" if named else ""))
                 out.append(d.assign(**{k: fit[k] for k in ("rmspe_pre", "rmspe_post", "ratio")}))
             else:
                 g = gp[(gp["_row"] == rv) & (gp["_col"] == cv)]
@@ -634,8 +635,7 @@ def synthetic_control_plot(
                 k, n_units = int(ranks.loc["treated", "ratio_rank"]), len(ranks)
                 fit["placebo_p"] = k / n_units
                 lines = [
-                    f"post/pre RMSPE ratio: rank {k} of {n_units}, p = {k}/{n_units} = "
-                    f"{k / n_units:.2f}",
+                    f"post/pre RMSPE ratio: rank {k} of {n_units}, p = {k / n_units:.2f}",
                     f"pre-RMSPE {fit['rmspe_pre']:.3g}",
                 ]
                 gg = g.merge(ranks, left_on="unit", right_index=True, how="left")
@@ -646,16 +646,15 @@ def synthetic_control_plot(
             ax.axvline(onset_of[rv] + onset_shift, color="grey", ls="--", lw=0.8, gid="onset")
             exact = _sc_exact(fit, exact_fit)
             out[-1] = out[-1].assign(exact_pre_fit=exact)
-            _corner_note(ax, "\n".join(lines))
             if exact:
-                ax.text(
-                    0.98, 0.02, "pre-period fit near exact with many donors:\n"
-                    "weights may fit noise; read post gaps with care",
-                    transform=ax.transAxes, ha="right", va="bottom", fontsize=6.5,
-                    color=PALETTE[3], fontweight="bold", gid="exact-fit-warning", zorder=6,
-                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": PALETTE[3], "lw": 0.6},
-                )  # fmt: skip
+                many = fit["donors"] if fit["donors"] is not None else "many"
+                lines.insert(0, f"near-exact pre-fit with {many} donors: may fit noise")
+            _corner_note(ax, "\n".join(textwrap.fill(x, 36) for x in lines))
             _headroom(ax)
+            if exact:  # the note says it in the warning colour
+                note = [t for t in ax.texts if t.get_gid() == "n-note"][-1]
+                note.set_color(PALETTE[3])
+                note.set_gid("exact-fit-warning")
             _year_axis(ax)
             title = ": ".join(_nice(v) for v in (rv, cv) if v)
             if title:
@@ -671,10 +670,10 @@ def synthetic_control_plot(
     handles.append(_line_handle("grey", ls="--", lw=0.8))
     labels.append("onset")
     _finish(fig, [a for a in axs.ravel() if a.axison], handles, labels)
-    data = pd.concat(out, ignore_index=True).rename(
-        columns={"_row": row or "row", "_col": col or "col"}
-    )
-    return fig, data.loc[:, ~data.columns.duplicated()]
+    data = pd.concat(out, ignore_index=True)
+    data = data.drop(columns=[c for c in (row, col) if c and c in data])  # _row/_col hold them
+    data = data.rename(columns={"_row": row or "row", "_col": col or "col"})
+    return fig, data
 
 
 def _sc_fit_stats(d: pd.DataFrame, time: str, onset: float) -> dict[str, Any]:
