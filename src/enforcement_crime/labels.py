@@ -26,7 +26,8 @@ from typing import Any
 __all__ = ["LABELS", "CODE_NAME", "label", "humanize", "is_code_name", "humanize_figure"]
 
 #: An underscore-joined identifier (``violent_rate``, ``coverage_ge_90``): a code name.
-CODE_NAME = re.compile(r"(?<![\w\\])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?!\w)")
+#: Parts of paths and file names (``reports/tab_x.csv``) are left alone.
+CODE_NAME = re.compile(r"(?<![\w\\/.])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?![\w/]|\.\w)")
 
 _OFFENSES = {
     "murder": "Murder",
