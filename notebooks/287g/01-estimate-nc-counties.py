@@ -110,6 +110,9 @@ plt.show()
 # %%
 twfe_table, twfe_results = design.twfe_rules(sample)
 log.table(twfe_table.drop(columns=["note"]), design.output_name("tab", "twfe"), description="TWFE estimates under both partial-year rules")
+main = [k for k, r in twfe_results.items() if k[2] == design.transform and hasattr(r, "table")]  # headline scale, estimated
+log.paper_table([twfe_results[k] for k in main], design.output_name("tab", "twfe"), description="TWFE on log(1 + rate) under both partial-year rules, each outcome (county clusters, 95% intervals)",
+                fe=("fips", "year"), weights=design.weights, scale="log", headings=[k[1] for k in main])  # fmt: skip
 twfe_table
 
 # %% [markdown]
