@@ -307,6 +307,8 @@ def test_study_vs_rebuild_rows(toy_sample):
     assert t.loc[0, "estimate"] == res.estimate and t.loc[0, "mde"] == 0.5
     assert t.loc[0, "paper_conclusion"] == PAPER_CONCLUSIONS["sc_county"]["conclusion"]
     assert math.isnan(t.loc[1, "estimate"]) and t.loc[1, "detectable"] == "not estimated"
+    # the MDE sentence compares the estimate's interval with the MDE (no fixed phrase)
+    assert "0.5" in t.loc[0, "detectable"] and "+/-MDE" not in t.loc[0, "detectable"]
     assert t.loc[1, "note"].startswith("NOT ESTIMABLE") and t["design_differences"].eq("a; b").all()
     # p-values: the estimator's own (bootstrap, permutations), a row's own, else NaN
     assert math.isnan(t.loc[0, "p_value"])  # analytic TWFE: no p-value of its own

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
-import numpy as np
 import pandas as pd
 
 from enforcement_crime.designs.calls import headline
+from enforcement_crime.designs.verdicts import mde_sentence
 
 __all__ = ["PAPER_CONCLUSIONS", "study_vs_rebuild"]
 
@@ -77,7 +77,8 @@ def study_vs_rebuild(
         ``conf_high``, ``p_value`` (of "no effect", where the estimator
         computes one: wild cluster bootstrap, randomization inference; else a
         row's own ``p_value``, else NaN), ``mde``, ``mde_method``,
-        ``detectable`` (``|estimate|`` vs MDE in words), ``data``,
+        ``detectable`` (the estimate, its interval and the MDE compared in words:
+        :func:`~.verdicts.mde_sentence`), ``data``,
         ``design_differences``, ``note``.
     """
     if study not in PAPER_CONCLUSIONS:
@@ -98,19 +99,7 @@ def study_vs_rebuild(
         extra = getattr(r.get("result"), "extra", None) or {}
         p_value = float(r.get("p_value", extra.get("p_value", math.nan)))
         est = h["estimate"]
-        if not np.isfinite(est):
-            verdict = "not estimated"
-        elif not np.isfinite(mde):
-            verdict = "MDE unknown"
-        else:
-            zero_in = h["conf_low"] <= 0 <= h["conf_high"] if np.isfinite(h["conf_low"]) else None
-            verdict = (
-                "interval covers 0; "
-                if zero_in
-                else "interval excludes 0; "
-                if zero_in is False
-                else ""
-            ) + ("effects of +/-MDE or larger would likely have been detected" if mde > 0 else "")
+        verdict = mde_sentence(est, h["conf_low"], h["conf_high"], mde)
         out.append(
             {
                 "paper": paper["paper"],
