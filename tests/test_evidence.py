@@ -144,11 +144,38 @@ def test_present_exports_the_evidence_under_the_designs_names(sample, tmp_path, 
         "fig_toy_robustness",
         "tab_toy_reading",
     ]
-    assert names == [d.output_name(*k.split("_", 1)) for k in evidence.PRESENTED]
+    # every name present gives (the toy design declares no conclusion: no verdict table)
+    assert names == [d.output_name(*k.split("_", 1)) for k in evidence.PRESENTED if k != "tab_verdicts"]
     robust, diags, reading = evidence.collect(sample, seed=1)
     pd.testing.assert_frame_equal(ev.robustness, robust)
     assert ev.reading == reading and len(ev.diagnostics) == len(diags)
+    # the toy design declares no paper conclusion: an empty verdict table with the verdict columns
+    assert list(ev.verdicts.columns) == evidence.VERDICT_COLUMNS and ev.verdicts.empty
     exported = pd.read_csv(tmp_path / "tables" / "demo" / "tab_toy_robustness.csv")
     np.testing.assert_allclose(exported["estimate"], robust["estimate"], rtol=1e-6)
     with pytest.raises(ValueError, match="output kind"):
         d.output_name("figure", "x")
+
+
+def test_verdict_table_reads_the_rules_off_the_evidence(sample):
+    """One row per conclusion and outcome; the numbers are the robustness table's; a conclusion whose
+    outcome is not in the data is "not testable" with what it would take."""
+    from enforcement_crime.designs.conclusions import Conclusion
+
+    robust, diags, _ = evidence.collect(sample, seed=1)
+    concl = (
+        Conclusion("toy effect", "any", ("y",), "an effect"),
+        Conclusion("toy null", "none", ("y",), "no effect"),
+        Conclusion("toy arrests", "none", ("arrests",), "no effect", needs="arrest counts"),
+    )
+    t = evidence.verdict_table(sample, robust, diags, conclusions=concl)
+    assert t["conclusion"].tolist() == ["toy effect", "toy null", "toy arrests"]
+    head = robust[(robust["outcome"] == "y") & (robust["choice"] == "headline")].iloc[0]
+    assert t.loc[0, "estimate"] == head["estimate"] and t.loc[0, "conf_low"] == head["conf_low"]
+    # the planted effect (1.0, interval far from 0): an effect is reproduced, "no effect" diverges
+    assert head["conf_low"] > 0
+    assert t["verdict"].tolist() == ["reproduced", "diverges", "not testable with these data"]
+    assert t.loc[2, "reason"] == "not testable with these data: arrest counts"
+    # the MDE is (z_0.975 + z_0.8) x the SE the interval implies
+    se = (head["conf_high"] - head["conf_low"]) / (2 * 1.959964)
+    assert t.loc[0, "mde"] == pytest.approx(2.801585 * se, rel=1e-4)

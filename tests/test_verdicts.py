@@ -64,6 +64,8 @@ def test_design_flags_give_cannot_tell_with_their_numbers():
     plac = verdict("none", -0.08, -0.12, -0.04, placebo_share=0.20)
     assert plac.kind == "cannot tell" and "20% of draws" in plac.text
     assert verdict("none", -0.08, -0.12, -0.04, placebo_share=0.01).kind == "diverges"
+    # a null estimate is no less credible because placebo draws are often as extreme
+    assert verdict("none", 0.01, -0.03, 0.05, placebo_share=0.6, mde=0.05).kind == "reproduced"
 
 
 def test_effect_claims_and_the_other_two_verdicts():

@@ -36,7 +36,7 @@ from enforcement_crime.designs.calls import (
     headline,
     run,
 )
-from enforcement_crime.designs.conclusions import study_vs_rebuild
+from enforcement_crime.designs.conclusions import CONCLUSIONS, Conclusion, study_vs_rebuild
 from enforcement_crime.results import EstimationResult
 from enforcement_crime.treatment import EXPOSURE_RULES, add_treatment
 
@@ -692,6 +692,10 @@ class Design:
         return study_vs_rebuild(
             self.key, rows, data_label=sample.label, differences=self.differences(sample)
         )
+
+    def conclusions(self) -> tuple[Conclusion, ...]:
+        """The papers' conclusions this design tests (:data:`.conclusions.CONCLUSIONS`; none for others)."""
+        return CONCLUSIONS.get(self.key, ())
 
     def differences(self, sample: StudySample) -> list[str]:
         """Design differences that remain between the paper and the rebuild."""

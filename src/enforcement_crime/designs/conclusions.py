@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
 from enforcement_crime.designs.calls import headline
 from enforcement_crime.designs.verdicts import mde_sentence
 
-__all__ = ["PAPER_CONCLUSIONS", "study_vs_rebuild"]
+__all__ = ["PAPER_CONCLUSIONS", "Conclusion", "CONCLUSIONS", "study_vs_rebuild"]
 
 # Only the words of ../shared/docs/STUDIES.md; no number is attributed to a paper.
 PAPER_CONCLUSIONS: dict[str, dict[str, str]] = {
@@ -43,6 +44,78 @@ PAPER_CONCLUSIONS: dict[str, dict[str, str]] = {
         "conclusion": 'no discernible effect on crime or arrests (the "medium and large municipalities" '
         "result).",
     },
+}
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """One conclusion of a paper, as the verdict table reads it (:mod:`.verdicts`).
+
+    ``claim`` is one of :data:`~.verdicts.CLAIMS` ("none": no effect; "any":
+    an effect of a sign the brief does not give). ``outcomes`` are the sample
+    columns that test it; when none of them is in the data the verdict is
+    "not testable with these data: ``needs``".
+    """
+
+    name: str
+    claim: str
+    outcomes: tuple[str, ...]
+    words: str
+    needs: str = ""
+
+
+_CRIME = ("index_rate", "violent_rate", "property_rate")
+
+#: design key -> its papers' conclusions, one verdict-table row per conclusion and outcome
+#: (the words are those of ``PAPER_CONCLUSIONS``; the outcomes are the columns that test them)
+CONCLUSIONS: dict[str, tuple[Conclusion, ...]] = {
+    "287g_nc": (
+        Conclusion(
+            "NC crime", "none", _CRIME, "no causal relationship between 287(g) and crime rates"
+        ),
+        Conclusion(
+            "NC clearances",
+            "none",
+            ("clearance_rate_violent", "clearance_rate_property"),
+            "no causal relationship between 287(g) and clearances",
+            needs="clearance rates per unit-year: the county panels carry none; panel 'nc_agency' "
+            "(Kaplan NC agency files) has them per agency, so the NC design opened on it (or on a "
+            "county aggregation of it) makes this row testable",
+        ),
+        Conclusion(
+            "NC assaults on officers",
+            "any",
+            ("assaults_per_100k", "assaults_per_100_officers"),
+            "a significant relation between activation and assaults on officers",
+            needs="assaults on officers per unit-year (LEOKA): the county panels carry none; panel "
+            "'nc_agency' has them per agency, so the NC design opened on it (or on a county "
+            "aggregation of it) makes this row testable",
+        ),
+    ),
+    "287g_national": (
+        Conclusion(
+            "national extension",
+            "none",
+            _CRIME,
+            "no national study; benchmark: the NC finding of no causal relationship with crime rates",
+        ),
+    ),
+    "sc_county": (
+        Conclusion(
+            "SC county crime", "none", _CRIME, '"no observable effect on the overall crime rate"'
+        ),
+    ),
+    "sc_city": (
+        Conclusion("SC city crime", "none", _CRIME, "no discernible effect on crime"),
+        Conclusion(
+            "SC city arrests",
+            "none",
+            ("arrest_rate",),
+            "no discernible effect on arrests",
+            needs="city arrest counts per year (e.g. the ICPSR UCR arrests by agency, "
+            "sources.ucr_icpsr_arrests) joined to the city panel; panel 'city_sc' has no arrests",
+        ),
+    ),
 }
 
 

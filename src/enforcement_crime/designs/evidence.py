@@ -58,11 +58,12 @@ __all__ = [
     "size_reading",
     "collect",
     "present",
+    "verdict_table",
     "Evidence",
 ]
 
 ROBUSTNESS_COLUMNS = ["outcome", "choice", "variant", "scale", "estimator", "estimate", "std_error", "conf_low",
-                      "conf_high", "n_obs", "n_clusters", "note"]  # fmt: skip
+                      "conf_high", "p_value", "n_obs", "n_clusters", "note"]  # fmt: skip
 
 
 #: the robustness choices made by :meth:`~enforcement_crime.designs.base.Spec.vary`: the Spec choice
@@ -162,6 +163,9 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
                alt_samples: Mapping[str, StudySample] | None = None) -> pd.DataFrame:  # fmt: skip
     """Every robustness variant of ``outcome``: one row each (:data:`ROBUSTNESS_COLUMNS`).
 
+    ``p_value`` is the estimator's own p-value of "no effect" where it computes
+    one (wild cluster bootstrap, randomization inference), else NaN.
+
     Variants an estimator refuses on a real panel are rows without numbers and
     with the reason in ``note``; on the synthetic panel a refusal raises.
     """
@@ -173,10 +177,12 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
         h = headline(res, v.spec._term(res))
         n_obs = None if isinstance(res, NotEstimable) else res.n_obs
         n_cl = None if isinstance(res, NotEstimable) else res.n_clusters
+        p = math.nan if isinstance(res, NotEstimable) else float(res.extra.get("p_value", math.nan))
         rows.append({"outcome": outcome, "choice": v.choice, "variant": v.label, "scale": v.spec.scale(sample.design),
                      "estimator": h["estimator"],
                      "estimate": h["estimate"], "std_error": h["std_error"], "conf_low": h["conf_low"],
-                     "conf_high": h["conf_high"], "n_obs": n_obs, "n_clusters": n_cl, "note": h["note"]})  # fmt: skip
+                     "conf_high": h["conf_high"], "p_value": p, "n_obs": n_obs, "n_clusters": n_cl,
+                     "note": h["note"]})  # fmt: skip
     out = pd.DataFrame(rows, columns=ROBUSTNESS_COLUMNS)
     out["n_obs"] = out["n_obs"].astype("Int64")
     out["n_clusters"] = out["n_clusters"].astype("Int64")
@@ -385,9 +391,146 @@ def collect(sample: StudySample, *, seed: int = 0,
     return pd.concat(tables, ignore_index=True), pd.DataFrame(diags), text
 
 
+#: the robustness choice of the within-state comparisons (fixed effects of state, or Census division, by year)
+WITHIN_STATE = "within state"
+#: the label of the state-by-year variant (the verdict's within-state comparison)
+STATE_BY_YEAR = "state-by-year FE"
+
+VERDICT_COLUMNS = ["conclusion", "outcome", "claim", "verdict", "reason", "estimate", "conf_low", "conf_high",
+                   "p_value", "inference", "mde", "mde_method", "relevant_effect", "pretrend_p",
+                   "within_state_estimate", "within_state_conf_low", "within_state_conf_high",
+                   "placebo_share", "paper_words", "data"]  # fmt: skip
+
+
+def _weighted_mean(sample: StudySample, outcome: str) -> float:
+    d, df = sample.design, sample.data
+    y = df[outcome].astype("float64")
+    ok = y.notna()
+    if d.weights and d.weights in df.columns:
+        w = df.loc[ok, d.weights].astype("float64")
+        return float((y[ok] * w).sum() / w.sum()) if w.sum() > 0 else math.nan
+    return float(y[ok].mean())
+
+
+def _with_outcomes(sample: StudySample, outcomes: list[str]) -> StudySample:
+    """The sample with log(1 + rate) columns for outcomes the design did not declare (when it logs)."""
+    import dataclasses
+
+    d = sample.design
+    missing = [o for o in outcomes if d.log_outcomes and f"log_{o}" not in sample.data.columns]
+    if not missing:
+        return sample
+    data = sample.data.copy()
+    for o in missing:
+        data[f"log_{o}"] = np.log1p(data[o].astype("float64"))
+    return dataclasses.replace(sample, data=data)
+
+
+def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame, *, seed: int = 0,
+                  conclusions=None) -> pd.DataFrame:  # fmt: skip
+    """The verdict on each conclusion the design tests, one row per conclusion and outcome.
+
+    Applies :func:`~enforcement_crime.designs.verdicts.verdict` (the rules are
+    stated there) to numbers computed here:
+
+    * estimate, interval and p-value: the design's headline specification
+      (its calibrated inference, e.g. the wild cluster bootstrap) from the
+      robustness table's "inference / estimator" rows, else the robustness
+      base specification (analytic interval);
+    * MDE: analytic, (z_0.975 + z_0.8) x the standard error implied by that
+      interval (``mde_method`` says so); the relevant effect:
+      :func:`~enforcement_crime.designs.verdicts.relevant_effect` on the
+      headline scale;
+    * pre-trend p-value: :func:`diagnostics`;
+    * within-state comparison: the robustness row with state-by-year fixed
+      effects (:data:`STATE_BY_YEAR`), when the design has one;
+    * placebo share: the randomization-inference p-value (share of permuted
+      adoption schedules with an estimate at least as extreme), when the
+      design has that row;
+    * divergence drivers: the other robustness rows on the headline scale.
+
+    A conclusion whose outcome columns are not in the sample is one row "not
+    testable with these data" (:attr:`.conclusions.Conclusion.needs`); one
+    whose columns are in the sample but not among the design's outcomes (e.g.
+    clearances on an agency panel) gets its robustness table and diagnostics
+    computed here. ``conclusions`` defaults to :meth:`~.base.Design.conclusions`.
+    """
+    from scipy.stats import norm
+
+    from enforcement_crime.designs.verdicts import relevant_effect, verdict
+
+    d = sample.design
+    conclusions = d.conclusions() if conclusions is None else tuple(conclusions)
+    rows = []
+    head_label = d.headline_spec().label
+    z = norm.ppf(1 - d.alpha / 2)
+    for c in conclusions:
+        present_cols = [o for o in c.outcomes if o in sample.data.columns]
+        if not present_cols:
+            v = verdict(
+                c.claim,
+                math.nan,
+                math.nan,
+                math.nan,
+                not_testable=c.needs or "outcome not in the data",
+            )
+            rows.append({"conclusion": c.name, "outcome": ", ".join(c.outcomes), "claim": c.claim,
+                         "verdict": v.kind, "reason": v.text, "paper_words": c.words, "data": sample.label})  # fmt: skip
+            continue
+        extra = [o for o in present_cols if o not in set(robust["outcome"])]
+        if extra:
+            s2 = _with_outcomes(sample, extra)
+            robust = pd.concat(
+                [robust, *(robustness(s2, o, seed=seed) for o in extra)], ignore_index=True
+            )
+            diags = pd.concat([diags, pd.DataFrame([diagnostics(s2, o, seed=seed) for o in extra])],
+                              ignore_index=True)  # fmt: skip
+        for outcome in present_cols:
+            t = robust[robust["outcome"] == outcome]
+            base = t[t["choice"] == "headline"]
+            head = t[(t["choice"] == "inference / estimator") & (t["variant"] == head_label)]
+            head = head if len(head) and head["estimate"].notna().any() else base
+            h = head.iloc[0] if len(head) else pd.Series(dtype=object)
+            est, lo, hi = (float(h.get(k, math.nan)) for k in ("estimate", "conf_low", "conf_high"))
+            p = float(h.get("p_value", math.nan))
+            scale = str(h.get("scale", d.transform))
+            same = t[(t["scale"] == scale) & ~t["choice"].isin(["headline", "placebo"])]
+            same = same[same["variant"] != h.get("variant")]
+            within = t[
+                (t["choice"] == WITHIN_STATE)
+                & (t["variant"].astype(str).str.endswith(STATE_BY_YEAR))
+            ]
+            ws = None
+            if len(within) and np.isfinite(within["estimate"].iloc[0]):
+                w = within.iloc[0]
+                ws = {"estimate": float(w["estimate"]), "conf_low": float(w["conf_low"]),
+                      "conf_high": float(w["conf_high"]), "label": "state-by-year fixed effects"}  # fmt: skip
+            ri = t[t["variant"].astype(str).str.contains("randomization inference")]
+            placebo = float(ri["p_value"].iloc[0]) if len(ri) else math.nan
+            mde = (analytic_mde((hi - lo) / (2 * z), d.alpha)
+                   if np.isfinite(lo) and np.isfinite(hi) else math.nan)  # fmt: skip
+            dg = diags[diags["outcome"] == outcome] if len(diags) else diags
+            pre = float(dg["pretrend_p"].iloc[0]) if len(dg) else math.nan
+            rel = relevant_effect(scale, _weighted_mean(sample, outcome))
+            v = verdict(c.claim, est, lo, hi, p_value=p, mde=mde, relevant=rel, pretrend_p=pre,
+                        within_state=ws, placebo_share=placebo, variants=same.to_dict("records"),
+                        alpha=d.alpha, not_estimated=str(h.get("note", "")))  # fmt: skip
+            rows.append({"conclusion": c.name, "outcome": outcome, "claim": c.claim, "verdict": v.kind,
+                         "reason": v.text, "estimate": est, "conf_low": lo, "conf_high": hi, "p_value": p,
+                         "inference": str(h.get("variant", "")), "mde": mde,
+                         "mde_method": "analytic: (z_0.975 + z_0.8) x the SE implied by the interval",
+                         "relevant_effect": rel, "pretrend_p": pre,
+                         "within_state_estimate": ws["estimate"] if ws else math.nan,
+                         "within_state_conf_low": ws["conf_low"] if ws else math.nan,
+                         "within_state_conf_high": ws["conf_high"] if ws else math.nan,
+                         "placebo_share": placebo, "paper_words": c.words, "data": sample.label})  # fmt: skip
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
 #: the outputs :func:`present` writes: name (after the design's prefix, :meth:`~.base.Design.output_name`)
 #: -> description
 PRESENTED: dict[str, str] = {
+    "tab_verdicts": "Verdict on each conclusion of the papers, by the stated rules (designs.verdicts)",
     "tab_robustness": "Robustness variants of the headline, every outcome",
     "tab_diagnostics": "Joint pre-trend test, HonestDiD breakdown value, MDE",
     "fig_robustness": "Coefficient plot of the robustness variants",
@@ -397,14 +540,27 @@ PRESENTED: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Evidence:
-    """What :func:`present` computed: the robustness table, the diagnostics and the reading paragraphs."""
+    """What :func:`present` computed: verdicts, robustness table, diagnostics and reading paragraphs."""
 
     robustness: pd.DataFrame
     diagnostics: pd.DataFrame
     reading: list[str]
+    verdicts: pd.DataFrame | None = None
+    scale_label: str = ""
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         return self.diagnostics.to_html(index=False)
+
+    def show(self) -> None:
+        """Draw the coefficient plot of :func:`plot_rows` and print the reading paragraphs."""
+        import matplotlib.pyplot as plt
+
+        from enforcement_crime import plots
+
+        plots.coefficient_plot(plot_rows(self.robustness), label="variant",
+                               xlabel=f"Effect ({self.scale_label})")  # fmt: skip
+        plt.show()
+        print("\n\n".join(self.reading))
 
 
 def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, ...] = (),
@@ -412,13 +568,17 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     """The evidence section of a study notebook: compute, export and show it in one call.
 
     Opens the design on ``alt_panels`` (:meth:`~.base.Design.open_alternatives`:
-    a panel not built is reported and left out), runs :func:`collect`, and
-    records with ``log`` (an :class:`~enforcement_crime.reports.OutputLog`)
-    the robustness table, the diagnostics, the coefficient plot of
+    a panel not built is reported and left out), runs :func:`collect` and
+    :func:`verdict_table`, and records with ``log`` (an
+    :class:`~enforcement_crime.reports.OutputLog`) the verdict table, the
+    robustness table, the diagnostics, the coefficient plot of
     :func:`plot_rows` and the reading table, named by the design
-    (``tab_<key>_robustness``, ``tab_<key>_diagnostics``,
-    ``fig_<key>_robustness``, ``tab_<key>_reading``; :data:`PRESENTED`).
-    With ``show``, the plot is shown and the reading printed.
+    (``tab_<key>_verdicts``, unless the design declares no conclusion, ``tab_<key>_robustness``,
+    ``tab_<key>_diagnostics``, ``fig_<key>_robustness``, ``tab_<key>_reading``;
+    :data:`PRESENTED`). With ``show``, the verdicts are printed, the plot is
+    shown and the reading printed; with ``show=False`` a notebook shows the
+    verdicts at its top and calls :meth:`Evidence.show` where it discusses
+    the robustness.
     """
     import matplotlib.pyplot as plt
 
@@ -427,7 +587,12 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     d = sample.design
     alternatives = d.open_alternatives(alt_panels, seed=seed, preset=preset)
     robust, diags, reading = collect(sample, seed=seed, alt_samples=alternatives)
+    verdicts = verdict_table(sample, robust, diags, seed=seed)
     name = {k: d.output_name(*k.split("_", 1)) for k in PRESENTED}
+    if len(verdicts):  # a design that declares no paper conclusion has no verdict table
+        log.table(verdicts, name["tab_verdicts"], description=PRESENTED["tab_verdicts"])
+    if show and len(verdicts):
+        print(verdicts[["conclusion", "outcome", "verdict", "reason"]].to_string(index=False))
     log.table(robust, name["tab_robustness"], description=PRESENTED["tab_robustness"])
     log.table(diags, name["tab_diagnostics"], description=PRESENTED["tab_diagnostics"])
     rows = plot_rows(robust)
@@ -440,4 +605,4 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     log.table(reading_table(d, reading), name["tab_reading"], description=PRESENTED["tab_reading"])
     if show:
         print("\n\n".join(reading))
-    return Evidence(robust, diags, reading)
+    return Evidence(robust, diags, reading, verdicts, d.scale_label)

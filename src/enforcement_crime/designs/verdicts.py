@@ -23,7 +23,7 @@ one of four verdicts, each with its reason in numbers:
     state-by-year fixed effects its interval covers 0 and it shrinks by more
     than half: only between-state variation identifies it); placebo adoption
     dates give an estimate at least as extreme in more than ``alpha`` of
-    draws; or (no effect found) the MDE exceeds the relevant effect (power
+    draws (these two only for an estimate that differs from 0); or (no effect found) the MDE exceeds the relevant effect (power
     below 80% for it); or nothing was estimated.
 ``not testable with these data: <what it would take>``
     The outcome is not in the data (the caller says what it would take).
@@ -144,8 +144,13 @@ def _flags(
     within_state: Mapping[str, float] | None,
     placebo_share: float,
     alpha: float,
+    significant: bool,
 ) -> list[str]:
-    """The design flags (reasons for "cannot tell"), each with its numbers."""
+    """The design flags (reasons for "cannot tell"), each with its numbers.
+
+    The within-state and placebo flags concern an estimate that differs from
+    0 (they say it may not be the programme's); the pre-trend flag concerns any.
+    """
     out = []
     if np.isfinite(pretrend_p) and pretrend_p < alpha:
         out.append(f"pre-trends (joint test p = {pretrend_p:.2g})")
@@ -155,11 +160,11 @@ def _flags(
         )
         covers = _excludes_zero(wlo, whi) is False
         shrinks = abs(w) <= WITHIN_STATE_SHRINK * abs(estimate)
-        if covers and shrinks and _excludes_zero(conf_low, conf_high):
+        if covers and shrinks and significant:
             label = within_state.get("label", "state-by-year fixed effects")
             out.append(f"only between-state variation: with {label} the estimate is {_n(w)} "
                        f"{_interval(wlo, whi)} against {_n(estimate)}")  # fmt: skip
-    if np.isfinite(placebo_share) and placebo_share > alpha:
+    if significant and np.isfinite(placebo_share) and placebo_share > alpha:
         out.append(f"placebo adoption dates give an estimate at least as extreme in "
                    f"{100 * placebo_share:.0f}% of draws")  # fmt: skip
     return out
@@ -234,7 +239,7 @@ def verdict(
     if np.isfinite(p_value):
         iv += f", p = {p_value:.2g}"
     flags = _flags(estimate, conf_low, conf_high, pretrend_p=pretrend_p, within_state=within_state,
-                   placebo_share=placebo_share, alpha=alpha)  # fmt: skip
+                   placebo_share=placebo_share, alpha=alpha, significant=significant)  # fmt: skip
     if flags:
         return Verdict("cannot tell", f"cannot tell: estimate {iv}, but " + "; ".join(flags))
     powered = np.isfinite(mde) and mde <= relevant
