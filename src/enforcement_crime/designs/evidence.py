@@ -190,8 +190,13 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
 
 
 def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
-                mbar: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0)) -> dict:  # fmt: skip
+                mbar: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0),
+                data: pd.DataFrame | None = None, label: str = "all") -> dict:  # fmt: skip
     """Joint pre-trend test, HonestDiD breakdown value and MDE for ``outcome``.
+
+    Every number is computed on ``data`` (a subset of the sample, e.g. one
+    agreement model's counties; default the whole sample), named ``label``
+    in the returned ``sample`` entry.
 
     Returns
     -------
@@ -208,17 +213,19 @@ def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
     """
     d = sample.design
     notes = []
-    es = d.event_study(sample, outcome)
+    es = d.event_study(sample, outcome, data=data)
     pretrend = math.nan
     if isinstance(es, NotEstimable):
         notes.append(f"event study: {es.reason}")
     else:
         pretrend = float(es.extra.get("pretrend_test", {}).get("p_value", math.nan))
     breakdown = math.nan
-    control = "never_treated" if d.has_never_treated(sample) else "not_yet_treated"
+    df = sample.data if data is None else data
+    cohort = df[d.treatment.cohort].astype("Float64").fillna(0)
+    control = "never_treated" if bool((cohort == 0).any()) else "not_yet_treated"
     cs = Spec("CS universal base", callaway_santanna, {"control_group": control, "base_period": "universal",
                                                          "aggregation": "dynamic"},
-              partial_year="anticipation").fit(sample, outcome)  # fmt: skip
+              partial_year="anticipation").fit(sample, outcome, data=data)  # fmt: skip
     if isinstance(cs, NotEstimable):
         notes.append(f"HonestDiD: Callaway-Sant'Anna not estimable ({cs.reason})")
     else:
@@ -236,9 +243,9 @@ def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
                              "(breakdown above the grid)")  # fmt: skip
         except EstimatorInputError as err:
             notes.append(f"HonestDiD: {err}")
-    base = headline(d.robust_spec().fit(sample, outcome))
+    base = headline(d.robust_spec().fit(sample, outcome, data=data))
     mde = analytic_mde(base["std_error"], d.alpha)
-    return {"outcome": outcome, "pretrend_p": pretrend, "honest_breakdown": breakdown,
+    return {"sample": label, "outcome": outcome, "pretrend_p": pretrend, "honest_breakdown": breakdown,
             "honest_on": f"Callaway-Sant'Anna ({control}, universal base), window {d.event_window}",
             "mde": mde, "notes": "; ".join(notes)}  # fmt: skip
 
@@ -380,14 +387,21 @@ def reading_table(design, reading: list[str]) -> pd.DataFrame:
 
 def collect(sample: StudySample, *, seed: int = 0,
             alt_samples: Mapping[str, StudySample] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:  # fmt: skip
-    """Robustness table, diagnostics and the reading paragraph of every outcome of the design."""
+    """Robustness table, diagnostics and the reading paragraph of every outcome of the design.
+
+    The diagnostics have one row per outcome and sample of
+    :meth:`~.base.Design.diagnostic_samples` (column ``sample``), each
+    computed on that sample; the reading paragraph uses the first (the sample
+    of the robustness table).
+    """
     tables, diags, text = [], [], []
     for outcome in sample.design.outcomes:
         t = robustness(sample, outcome, seed=seed, alt_samples=alt_samples)
-        dg = diagnostics(sample, outcome, seed=seed)
+        per = [diagnostics(sample, outcome, seed=seed, data=data, label=label)
+               for label, data in sample.design.diagnostic_samples(sample).items()]  # fmt: skip
         tables.append(t)
-        diags.append(dg)
-        text.append(reading_the_evidence(t, dg))
+        diags.extend(per)
+        text.append(reading_the_evidence(t, per[0]))
     return pd.concat(tables, ignore_index=True), pd.DataFrame(diags), text
 
 
@@ -483,8 +497,10 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
             robust = pd.concat(
                 [robust, *(robustness(s2, o, seed=seed) for o in extra)], ignore_index=True
             )
-            diags = pd.concat([diags, pd.DataFrame([diagnostics(s2, o, seed=seed) for o in extra])],
-                              ignore_index=True)  # fmt: skip
+            diags = pd.concat(
+                [diags, pd.DataFrame([diagnostics(s2, o, seed=seed) for o in extra])],
+                ignore_index=True,
+            )  # fmt: skip (the whole sample only)
         for outcome in present_cols:
             t = robust[robust["outcome"] == outcome]
             base = t[t["choice"] == "headline"]
@@ -509,7 +525,9 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
             placebo = float(ri["p_value"].iloc[0]) if len(ri) else math.nan
             mde = (analytic_mde((hi - lo) / (2 * z), d.alpha)
                    if np.isfinite(lo) and np.isfinite(hi) else math.nan)  # fmt: skip
-            dg = diags[diags["outcome"] == outcome] if len(diags) else diags
+            dg = (
+                diags[diags["outcome"] == outcome] if len(diags) else diags
+            )  # first: the whole sample
             pre = float(dg["pretrend_p"].iloc[0]) if len(dg) else math.nan
             rel = relevant_effect(scale, _weighted_mean(sample, outcome))
             v = verdict(c.claim, est, lo, hi, p_value=p, mde=mde, relevant=rel, pretrend_p=pre,
