@@ -40,6 +40,7 @@ def test_variants_change_one_choice(sample):
         "leave one out",
         "placebo",
         "inference / estimator",
+        "within state",
     } <= set(choices)
     n_states = sample.data["state"].nunique()
     assert choices.count("leave one out") == n_states
@@ -54,6 +55,33 @@ def test_variants_change_one_choice(sample):
     assert s.spec.scale(sample.design) != base.scale(sample.design) and s.spec.weighted
     t = next(v for v in vs if v.choice == "trends")
     assert t.spec.options == {**base.options, "unit_trends": True}
+    # within state: state-by-year effects (the toy sample has no state FIPS: no division variant)
+    (w,) = [v for v in vs if v.choice == "within state"]
+    assert w.label == evidence.STATE_BY_YEAR and w.spec.choices == (
+        ("state", evidence.STATE_BY_YEAR),
+    )
+    assert w.spec.options == {**base.options, "state": "state", "state_year_fe": True}
+
+
+def test_within_state_variant_is_the_state_by_year_twfe(sample):
+    from enforcement_crime.estimators import twfe
+
+    t = evidence.robustness(sample, "y", seed=1, choices=("headline", "within state"))
+    assert t["choice"].tolist() == ["headline", "within state"]
+    direct = twfe(sample.data, "y", "unit", "time", "p_cohort", weights="w", cluster="state",
+                  state="state", state_year_fe=True)  # fmt: skip
+    assert t.loc[1, "estimate"] == pytest.approx(direct.estimate, rel=1e-10)
+    assert t.loc[1, "estimate"] != pytest.approx(t.loc[0, "estimate"], rel=1e-6)
+
+
+def test_census_division_from_state_fips_or_county_fips():
+    df = pd.DataFrame({"fips": ["37119", "06037", "11001"], "state_fips": ["37", "06", "11"]})
+    # NC and DC are South Atlantic (5), California Pacific (9): Census Bureau divisions
+    assert evidence.census_division(df).tolist() == [5, 9, 5]
+    assert evidence.census_division(df.drop(columns="state_fips")).tolist() == [5, 9, 5]
+    assert evidence.census_division(pd.DataFrame({"unit": [1]}), "unit") is None
+    with pytest.raises(ValueError, match="not in facts/census_divisions.csv"):
+        evidence.census_division(pd.DataFrame({"state_fips": ["72"]}))
 
 
 def test_robustness_recovers_the_effect_and_the_placebo_is_null(sample):
@@ -145,7 +173,9 @@ def test_present_exports_the_evidence_under_the_designs_names(sample, tmp_path, 
         "tab_toy_reading",
     ]
     # every name present gives (the toy design declares no conclusion: no verdict table)
-    assert names == [d.output_name(*k.split("_", 1)) for k in evidence.PRESENTED if k != "tab_verdicts"]
+    assert names == [
+        d.output_name(*k.split("_", 1)) for k in evidence.PRESENTED if k != "tab_verdicts"
+    ]
     robust, diags, reading = evidence.collect(sample, seed=1)
     pd.testing.assert_frame_equal(ev.robustness, robust)
     assert ev.reading == reading and len(ev.diagnostics) == len(diags)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from enforcement_crime import designs, synthetic
@@ -137,3 +138,27 @@ def test_planted_state_trend_without_effect_is_cannot_tell_not_diverges():
 def test_null_synthetic_panel_reproduces_no_effect():
     _, v = _verdict_on(synthetic.load_default_panel())
     assert v.kind == "reproduced", v.text
+
+
+def test_planted_state_trend_through_the_evidence_tables():
+    """The same planted panel through evidence.robustness (state- and division-by-year variants) and
+    evidence.verdict_table: the SC county crime rows are "cannot tell", none "diverges"."""
+    from enforcement_crime.designs import evidence
+
+    d = designs.get("sc_county")
+    s = d.prepare(
+        _state_trend_panel(0.02), data_source="synthetic", label="SYNTHETIC DATA (planted)"
+    )
+    robust = evidence.robustness(s, "index_rate", choices=("headline", "within state"))
+    assert robust["variant"].tolist()[1:] == [evidence.STATE_BY_YEAR, evidence.DIVISION_BY_YEAR]
+    head, state_year = robust.iloc[0], robust.iloc[1]
+    assert head["conf_high"] < 0 and state_year["conf_low"] < 0 < state_year["conf_high"]
+    diags = pd.DataFrame({"sample": ["all"], "outcome": ["index_rate"], "pretrend_p": [np.nan]})
+    t = evidence.verdict_table(s, robust, diags)
+    row = t[(t["conclusion"] == "SC county crime") & (t["outcome"] == "index_rate")].iloc[0]
+    assert row["verdict"] == "cannot tell" and "only between-state variation" in row["reason"]
+    assert row["within_state_estimate"] == state_year["estimate"]
+    # outcomes of the design absent from the robustness table are "not estimated", never estimated here
+    assert set(t.loc[t["outcome"] != "index_rate", "reason"]) == {
+        "cannot tell: not estimated (no row in the robustness table)"
+    }

@@ -6,7 +6,12 @@ coefficient plot made here, from the design's declarations:
 * **scale**: the headline in log(1 + rate) and in levels;
 * **weights**: unweighted;
 * **trends**: unit-specific linear trends (estimators that take them);
-  these three are :meth:`~enforcement_crime.designs.base.Spec.vary` of the
+* **within state**: state-by-year fixed effects, and Census-division-by-year
+  fixed effects (divisions from the committed
+  :func:`~enforcement_crime.facts.census_divisions` table), for designs whose
+  sample spans several states (estimators that take ``state_year_fe``): only
+  comparisons of units in the same state (division) and year remain;
+  these four are :meth:`~enforcement_crime.designs.base.Spec.vary` of the
   robustness base specification (:meth:`~.base.Design.robust_spec`);
 * **panel**: the same design on other panels (e.g. a constant-composition or
   sheriff panel), when given;
@@ -29,6 +34,7 @@ standard error.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,6 +65,7 @@ __all__ = [
     "collect",
     "present",
     "verdict_table",
+    "census_division",
     "Evidence",
 ]
 
@@ -72,7 +79,40 @@ SPEC_VARIANTS: dict[str, str] = {
     "transform": "scale",
     "weighted": "weights",
     "unit_trends": "trends",
+    "state": "within state",
 }
+
+
+#: the robustness choice of the within-state comparisons (fixed effects of state, or Census division, by year)
+WITHIN_STATE = SPEC_VARIANTS["state"]
+#: the label of the state-by-year variant (the verdict's within-state comparison)
+STATE_BY_YEAR = "state-by-year FE"
+#: the label of the Census-division-by-year variant
+DIVISION_BY_YEAR = "division-by-year FE"
+
+
+def census_division(data: pd.DataFrame, unit: str = "fips") -> pd.Series | None:
+    """The Census division (1-9) of each row, from ``state_fips``, else the unit's county FIPS.
+
+    Uses the committed table :func:`enforcement_crime.facts.census_divisions`.
+    None when the data carry neither column; a state code not in the table
+    raises ``ValueError`` naming it.
+    """
+    from enforcement_crime.facts import census_divisions
+
+    if "state_fips" in data.columns:
+        st = data["state_fips"].astype("string").str.zfill(2)
+    elif unit == "fips" and unit in data.columns:
+        st = data[unit].astype("string").str.zfill(5).str[:2]
+    else:
+        return None
+    table = census_divisions().set_index("state_fips")["division"]
+    out = st.map(table)
+    bad = sorted(st[out.isna()].dropna().unique())
+    if bad or st.isna().any():
+        raise ValueError(f"census_division: state FIPS codes not in facts/census_divisions.csv: {bad}"
+                         + (" (and missing state codes)" if st.isna().any() else ""))  # fmt: skip
+    return out.astype("int64")
 
 
 @dataclass(frozen=True)
@@ -123,9 +163,21 @@ def variants(
         alternatives["weighted"] = {"unweighted": False}
     if takes(base.estimator, "unit_trends"):
         alternatives["unit_trends"] = {"unit linear trends": True}
+    division = None
+    within = "state" in sample.data.columns and sample.data["state"].nunique() > 1
+    if within and takes(base.estimator, "state_year_fe"):
+        alternatives["state"] = {STATE_BY_YEAR: "state"}
+        division = census_division(sample.data, d.unit)
+        if division is not None and division.nunique() > 1:
+            alternatives["state"][DIVISION_BY_YEAR] = "division"
     for spec in base.vary(**alternatives):
         name, label = spec.choices[-1]
-        out.append(Variant(SPEC_VARIANTS[name], label, spec))
+        data = None
+        if name == "state":  # state- or division-by-year effects replace the year effects
+            spec = dataclasses.replace(spec, options={**spec.options, "state_year_fe": True})
+            if spec.options["state"] == "division":
+                data = sample.data.assign(division=division.to_numpy())
+        out.append(Variant(SPEC_VARIANTS[name], label, spec, data=data))
     for label, other_sample in (alt_samples or {}).items():
         out.append(Variant("panel", label, base, sample=other_sample))
     df, unit, t = sample.data, d.unit, d.treatment
@@ -160,17 +212,21 @@ def variants(
 
 
 def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
-               alt_samples: Mapping[str, StudySample] | None = None) -> pd.DataFrame:  # fmt: skip
+               alt_samples: Mapping[str, StudySample] | None = None,
+               choices: tuple[str, ...] | None = None) -> pd.DataFrame:  # fmt: skip
     """Every robustness variant of ``outcome``: one row each (:data:`ROBUSTNESS_COLUMNS`).
 
     ``p_value`` is the estimator's own p-value of "no effect" where it computes
     one (wild cluster bootstrap, randomization inference), else NaN.
+    ``choices`` keeps only the variants of those choices (default: all).
 
     Variants an estimator refuses on a real panel are rows without numbers and
     with the reason in ``note``; on the synthetic panel a refusal raises.
     """
     rows = []
     for v in variants(sample, alt_samples=alt_samples):
+        if choices is not None and v.choice not in choices:
+            continue
         s = v.sample or sample
         kw = {"seed": seed} if takes(v.spec.estimator, "seed") else {}
         res = v.spec.fit(s, outcome, data=v.data, **kw)
@@ -405,11 +461,6 @@ def collect(sample: StudySample, *, seed: int = 0,
     return pd.concat(tables, ignore_index=True), pd.DataFrame(diags), text
 
 
-#: the robustness choice of the within-state comparisons (fixed effects of state, or Census division, by year)
-WITHIN_STATE = "within state"
-#: the label of the state-by-year variant (the verdict's within-state comparison)
-STATE_BY_YEAR = "state-by-year FE"
-
 VERDICT_COLUMNS = ["conclusion", "outcome", "claim", "verdict", "reason", "estimate", "conf_low", "conf_high",
                    "p_value", "inference", "mde", "mde_method", "relevant_effect", "pretrend_p",
                    "within_state_estimate", "within_state_conf_low", "within_state_conf_high",
@@ -491,7 +542,7 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
             rows.append({"conclusion": c.name, "outcome": ", ".join(c.outcomes), "claim": c.claim,
                          "verdict": v.kind, "reason": v.text, "paper_words": c.words, "data": sample.label})  # fmt: skip
             continue
-        extra = [o for o in present_cols if o not in set(robust["outcome"])]
+        extra = [o for o in present_cols if o not in d.outcomes and o not in set(robust["outcome"])]
         if extra:
             s2 = _with_outcomes(sample, extra)
             robust = pd.concat(
@@ -530,9 +581,10 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
             )  # first: the whole sample
             pre = float(dg["pretrend_p"].iloc[0]) if len(dg) else math.nan
             rel = relevant_effect(scale, _weighted_mean(sample, outcome))
+            why = str(h.get("note", "")) if len(head) else "no row in the robustness table"
             v = verdict(c.claim, est, lo, hi, p_value=p, mde=mde, relevant=rel, pretrend_p=pre,
                         within_state=ws, placebo_share=placebo, variants=same.to_dict("records"),
-                        alpha=d.alpha, not_estimated=str(h.get("note", "")))  # fmt: skip
+                        alpha=d.alpha, not_estimated=why)  # fmt: skip
             rows.append({"conclusion": c.name, "outcome": outcome, "claim": c.claim, "verdict": v.kind,
                          "reason": v.text, "estimate": est, "conf_low": lo, "conf_high": hi, "p_value": p,
                          "inference": str(h.get("variant", "")), "mde": mde,
