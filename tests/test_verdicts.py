@@ -54,6 +54,8 @@ def test_divergence_names_the_variants_it_rests_on():
 def test_design_flags_give_cannot_tell_with_their_numbers():
     pre = verdict("none", -0.08, -0.12, -0.04, pretrend_p=0.003, mde=0.05)
     assert pre.kind == "cannot tell" and "p = 0.003" in pre.text
+    # the pre-trend test flags at 1% (the level at which the size study reads it), not at 5%
+    assert verdict("none", 0.01, -0.03, 0.05, pretrend_p=0.03, mde=0.05).kind == "reproduced"
     within = {"estimate": 0.01, "conf_low": -0.03, "conf_high": 0.05}
     ws = verdict("none", -0.08, -0.12, -0.04, within_state=within, mde=0.05)
     assert (

@@ -18,7 +18,8 @@ one of four verdicts, each with its reason in numbers:
     the divergence rests on), or says it survives every variant given.
 ``cannot tell: <why>``
     A diagnostic flags the design, so neither agreement nor divergence can be
-    read from the estimate: the joint pre-trend test rejects at ``alpha``;
+    read from the estimate: the joint pre-trend test rejects at
+    :data:`PRETREND_LEVEL` (1%, the level at which the size study reads it);
     the estimate does not survive within-state comparisons (with
     state-by-year fixed effects its interval covers 0 and it shrinks by more
     than half: only between-state variation identifies it); placebo adoption
@@ -47,6 +48,7 @@ __all__ = [
     "RELEVANT_LOG_EFFECT",
     "RELEVANT_LEVEL_SHARE",
     "WITHIN_STATE_SHRINK",
+    "PRETREND_LEVEL",
     "Verdict",
     "verdict",
     "mde_sentence",
@@ -68,6 +70,10 @@ VERDICTS: tuple[str, ...] = (
 RELEVANT_LOG_EFFECT = 0.10
 #: on the level scale: this share of the (population-weighted) mean outcome
 RELEVANT_LEVEL_SHARE = 0.10
+#: level at which the joint pre-trend test flags a design: 1%, the level at which the size study
+#: reads the pre-trend tests (:mod:`.size`; a joint test of several leads read at 5% flags one null
+#: design in twenty)
+PRETREND_LEVEL = 0.01
 #: within-state comparison: the estimate "does not survive" when the state-by-year interval covers 0
 #: and the estimate shrinks to at most this share of the base estimate (in absolute value)
 WITHIN_STATE_SHRINK = 0.5
@@ -145,6 +151,7 @@ def _flags(
     placebo_share: float,
     alpha: float,
     significant: bool,
+    pretrend_level: float,
 ) -> list[str]:
     """The design flags (reasons for "cannot tell"), each with its numbers.
 
@@ -152,7 +159,7 @@ def _flags(
     0 (they say it may not be the programme's); the pre-trend flag concerns any.
     """
     out = []
-    if np.isfinite(pretrend_p) and pretrend_p < alpha:
+    if np.isfinite(pretrend_p) and pretrend_p < pretrend_level:
         out.append(f"pre-trends (joint test p = {pretrend_p:.2g})")
     if within_state is not None and np.isfinite(within_state.get("estimate", math.nan)):
         w, wlo, whi = (
@@ -184,6 +191,7 @@ def verdict(
     placebo_share: float = math.nan,
     variants: Iterable[Mapping[str, object]] = (),
     alpha: float = 0.05,
+    pretrend_level: float = PRETREND_LEVEL,
     not_testable: str | None = None,
     not_estimated: str = "",
 ) -> Verdict:
@@ -207,7 +215,7 @@ def verdict(
         (:func:`relevant_effect`); "no effect" is reproduced only when
         ``mde <= relevant``.
     pretrend_p : float
-        Joint pre-trend test p-value.
+        Joint pre-trend test p-value (flags the design below ``pretrend_level``).
     within_state : mapping, optional
         ``estimate``, ``conf_low``, ``conf_high`` (and ``label``) of the
         same specification with state-by-year fixed effects; None when not
@@ -239,7 +247,8 @@ def verdict(
     if np.isfinite(p_value):
         iv += f", p = {p_value:.2g}"
     flags = _flags(estimate, conf_low, conf_high, pretrend_p=pretrend_p, within_state=within_state,
-                   placebo_share=placebo_share, alpha=alpha, significant=significant)  # fmt: skip
+                   placebo_share=placebo_share, alpha=alpha, significant=significant,
+                   pretrend_level=pretrend_level)  # fmt: skip
     if flags:
         return Verdict("cannot tell", f"cannot tell: estimate {iv}, but " + "; ".join(flags))
     powered = np.isfinite(mde) and mde <= relevant
