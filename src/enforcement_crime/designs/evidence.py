@@ -26,10 +26,13 @@ coefficient plot made here, from the design's declarations:
 HonestDiD breakdown value computed on the Callaway-Sant'Anna event study with
 a universal base period (not on the TWFE event study, whose pre-period
 coefficients are contaminated by heterogeneous effects), and the minimum
-detectable effect of the robustness base specification.
+detectable effect of the robustness base specification, each computed on
+every sample of :meth:`~.base.Design.diagnostic_samples`.
 :func:`reading_the_evidence` turns the numbers into a short paragraph: which
 choices move the estimate and by how much, in units of the headline's
-standard error.
+standard error. :func:`verdict_table` applies the verdict rules of
+:mod:`~enforcement_crime.designs.verdicts` to each conclusion the design tests
+(:meth:`~.base.Design.conclusions`).
 """
 
 from __future__ import annotations
