@@ -164,3 +164,34 @@ def test_planted_state_trend_through_the_evidence_tables():
     assert set(t.loc[t["outcome"] != "index_rate", "reason"]) == {
         "cannot tell: not estimated (no row in the robustness table)"
     }
+
+
+def test_nc_assault_conclusion_is_testable_on_an_agency_panel():
+    """The hook of the NC clearance and assault rows: "not testable" on a county panel; on an
+    agency-like panel (a SYNTHETIC stand-in for 'nc_agency': ORI units, population served, an
+    assaults column) the NC design opens with NC_AGENCY_OPTIONS and the assault rows are estimated."""
+    from enforcement_crime.designs import evidence
+    from enforcement_crime.designs.conclusions import NC_AGENCY_OPTIONS
+
+    raw = synthetic.load_default_panel()
+    raw = raw[raw["fips"].str.startswith("37")].rename(columns={"population": "population_served"})
+    rng = np.random.default_rng(0)
+    raw = raw.assign(
+        ori="NC" + raw["fips"].str[2:] + "00",
+        assaults_per_100k=rng.gamma(4.0, 10.0, len(raw)),
+    )
+    d = designs.get("287g_nc", n_boot=99, n_perm=99, **NC_AGENCY_OPTIONS)
+    s = d.prepare(raw, data_source="synthetic", label="SYNTHETIC DATA (agency stand-in)")
+    assert s.data["ori"].nunique() == 100 and "pop_stratum" in s.data.columns
+    empty_r = pd.DataFrame(columns=evidence.ROBUSTNESS_COLUMNS)
+    empty_d = pd.DataFrame(columns=["sample", "outcome", "pretrend_p"])
+    t = evidence.verdict_table(s, empty_r, empty_d).set_index(["conclusion", "outcome"])
+    assault = t.loc[("NC assaults on officers", "assaults_per_100k")]
+    assert np.isfinite(assault["estimate"]) and assault["verdict"] in (
+        "reproduced",
+        "diverges",
+        "cannot tell",
+    )
+    clear = t.xs("NC clearances", level="conclusion")
+    assert (clear["verdict"] == "not testable with these data").all()
+    assert "NC_AGENCY_OPTIONS" in clear["reason"].iloc[0]

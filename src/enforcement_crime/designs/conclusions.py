@@ -17,7 +17,13 @@ import pandas as pd
 from enforcement_crime.designs.calls import headline
 from enforcement_crime.designs.verdicts import mde_sentence
 
-__all__ = ["PAPER_CONCLUSIONS", "Conclusion", "CONCLUSIONS", "study_vs_rebuild"]
+__all__ = [
+    "PAPER_CONCLUSIONS",
+    "Conclusion",
+    "CONCLUSIONS",
+    "NC_AGENCY_OPTIONS",
+    "study_vs_rebuild",
+]
 
 # Only the words of ../shared/docs/STUDIES.md; no number is attributed to a paper.
 PAPER_CONCLUSIONS: dict[str, dict[str, str]] = {
@@ -66,6 +72,19 @@ class Conclusion:
 
 _CRIME = ("index_rate", "violent_rate", "property_rate")
 
+#: how the NC clearance and assault conclusions become testable: the NC design on the agency panel
+NC_AGENCY_OPTIONS: dict[str, object] = {
+    "unit": "ori",
+    "unit_name": "agencies",
+    "weights": "population_served",
+    "state_prefix": None,
+}
+_NC_AGENCY_HOOK = (
+    "open the NC design on it, designs.get('287g_nc', **conclusions.NC_AGENCY_OPTIONS)"
+    ".open('nc_agency') (agencies serving no population, e.g. state agencies, have no "
+    "positive weight and must be left out for the weighted estimators)"
+)
+
 #: design key -> its papers' conclusions, one verdict-table row per conclusion and outcome
 #: (the words are those of ``PAPER_CONCLUSIONS``; the outcomes are the columns that test them)
 CONCLUSIONS: dict[str, tuple[Conclusion, ...]] = {
@@ -79,8 +98,7 @@ CONCLUSIONS: dict[str, tuple[Conclusion, ...]] = {
             ("clearance_rate_violent", "clearance_rate_property"),
             "no causal relationship between 287(g) and clearances",
             needs="clearance rates per unit-year: the county panels carry none; panel 'nc_agency' "
-            "(Kaplan NC agency files) has them per agency, so the NC design opened on it (or on a "
-            "county aggregation of it) makes this row testable",
+            f"(Kaplan NC agency files) has them per agency: {_NC_AGENCY_HOOK}",
         ),
         Conclusion(
             "NC assaults on officers",
@@ -88,8 +106,7 @@ CONCLUSIONS: dict[str, tuple[Conclusion, ...]] = {
             ("assaults_per_100k", "assaults_per_100_officers"),
             "a significant relation between activation and assaults on officers",
             needs="assaults on officers per unit-year (LEOKA): the county panels carry none; panel "
-            "'nc_agency' has them per agency, so the NC design opened on it (or on a county "
-            "aggregation of it) makes this row testable",
+            f"'nc_agency' has them per agency: {_NC_AGENCY_HOOK}",
         ),
     ),
     "287g_national": (

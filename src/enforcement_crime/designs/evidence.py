@@ -584,7 +584,8 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
             )  # first: the whole sample
             pre = float(dg["pretrend_p"].iloc[0]) if len(dg) else math.nan
             rel = relevant_effect(scale, _weighted_mean(sample, outcome))
-            why = str(h.get("note", "")) if len(head) else "no row in the robustness table"
+            note = str(h.get("note", "")).strip().splitlines()
+            why = (note[0] if note else "") if len(head) else "no row in the robustness table"
             v = verdict(c.claim, est, lo, hi, p_value=p, mde=mde, relevant=rel, pretrend_p=pre,
                         within_state=ws, placebo_share=placebo, variants=same.to_dict("records"),
                         alpha=d.alpha, not_estimated=why)  # fmt: skip
