@@ -122,6 +122,8 @@ def test_reading_the_evidence_is_computed_from_the_numbers():
     assert "Within one SE: trends, inference / estimator" in text
     assert "4 of 4 intervals exclude 0" in text and "interval covers 0" in text
     assert "p = 0.4" in text and "Mbar = 1.5" in text and "MDE = 1.4" in text
+    # the MDE compared with the base interval [0.02, 1.98]: it excludes 0, |1.0| is below the MDE 1.4
+    assert "excludes 0, yet |estimate| 1 is below the MDE (1.4)" in text
     assert evidence.reading_the_evidence(t.iloc[1:]) == "No headline estimate: nothing to read."
 
 

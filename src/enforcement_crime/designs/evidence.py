@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime.designs.base import NotEstimable, Spec, StudySample, headline, takes
+from enforcement_crime.designs.verdicts import mde_sentence
 from enforcement_crime.estimators import (
     EstimatorInputError,
     analytic_mde,
@@ -360,6 +361,9 @@ def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> st
             bits.append(f"MDE = {diag['mde']:.3g}")
         if bits:
             parts.append("Diagnostics: " + ", ".join(bits) + ".")
+        if np.isfinite(diag.get("mde", math.nan)):
+            parts.append(mde_sentence(float(h["estimate"]), float(h["conf_low"]),
+                                      float(h["conf_high"]), float(diag["mde"])))  # fmt: skip
     return " ".join(parts)
 
 
