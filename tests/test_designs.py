@@ -407,3 +407,26 @@ def test_national_diagnostics_are_computed_per_sample(late_adopters):
     assert dg["pretrend_p"] == es.extra["pretrend_test"]["p_value"]
     pooled = evidence.diagnostics(sample, "index_rate")
     assert pooled["sample"] == "all" and pooled["mde"] != dg["mde"]  # not copied across samples
+
+
+def test_national_verdicts_per_model_use_their_own_numbers(late_adopters):
+    from enforcement_crime.designs import evidence
+    from enforcement_crime.designs.conclusions import Conclusion
+
+    sample, _ = late_adopters
+    d = sample.design
+    robust = evidence.robustness(sample, "index_rate", choices=("headline", "within state"))
+    diags = pd.DataFrame([evidence.diagnostics(sample, "index_rate", data=data, label=label)
+                          for label, data in d.diagnostic_samples(sample).items()])  # fmt: skip
+    concl = (Conclusion("national extension", "none", ("index_rate",), "no effect"),)
+    t = evidence.verdict_table(sample, robust, diags, conclusions=concl).set_index("sample")
+    assert list(t.index) == ["all adopters", "jail", "task force"]
+    for label in ("jail", "task force"):
+        own = diags.set_index("sample").loc[label, "pretrend_p"]
+        assert t.loc[label, "pretrend_p"] == own
+        data = d.model_sample(sample, label)
+        res = d.headline_spec().fit(sample, "index_rate", data=data, seed=0)
+        assert t.loc[label, "estimate"] == pytest.approx(res.estimate, rel=1e-12)
+        ws = d.robust_spec().fit(sample, "index_rate", data=data, state="state", state_year_fe=True)
+        assert t.loc[label, "within_state_estimate"] == pytest.approx(ws.estimate, rel=1e-12)
+    assert t.loc["jail", "estimate"] != t.loc["all adopters", "estimate"]

@@ -85,7 +85,7 @@ data_banner(sample.raw)
 
 # %%
 ev = evidence.present(sample, log, seed=seed, alt_panels=alt_panels, preset=preset, show=False)
-ev.verdicts[["conclusion", "outcome", "verdict", "reason"]]
+ev.verdicts[["conclusion", "outcome", "sample", "verdict", "reason"]]
 
 # %% [markdown]
 # ## Treatment: the nine jurisdictions and the two partial-year rules

@@ -84,7 +84,7 @@ data_banner(sample.raw)
 
 # %%
 ev = evidence.present(sample, log, seed=seed, alt_panels=alt_panels, preset=preset, show=False)
-ev.verdicts[["conclusion", "outcome", "verdict", "reason"]]
+ev.verdicts[["conclusion", "outcome", "sample", "verdict", "reason"]]
 
 # %% [markdown]
 # ## Rollout and raw trends

@@ -81,7 +81,7 @@ data_banner(sample.raw)
 
 # %%
 ev = evidence.present(sample, log, seed=seed, show=False)
-ev.verdicts[["conclusion", "outcome", "verdict", "reason"]]
+ev.verdicts[["conclusion", "outcome", "sample", "verdict", "reason"]]
 
 # %% [markdown]
 # ## Raw trends by activation cohort

@@ -468,7 +468,7 @@ def collect(sample: StudySample, *, seed: int = 0,
     return pd.concat(tables, ignore_index=True), pd.DataFrame(diags), text
 
 
-VERDICT_COLUMNS = ["conclusion", "outcome", "claim", "verdict", "reason", "estimate", "conf_low", "conf_high",
+VERDICT_COLUMNS = ["conclusion", "outcome", "claim", "sample", "verdict", "reason", "estimate", "conf_low", "conf_high",
                    "p_value", "inference", "mde", "mde_method", "relevant_effect", "pretrend_p",
                    "within_state_estimate", "within_state_conf_low", "within_state_conf_high",
                    "placebo_share", "paper_words", "data"]  # fmt: skip
@@ -498,9 +498,27 @@ def _with_outcomes(sample: StudySample, outcomes: list[str]) -> StudySample:
     return dataclasses.replace(sample, data=data)
 
 
+def _sample_robustness(
+    sample: StudySample, data: pd.DataFrame, outcome: str, seed: int
+) -> pd.DataFrame:
+    """The rows a verdict reads, on a sub-sample: base, within-state variants and the headline spec."""
+    sub = dataclasses.replace(sample, data=data)
+    d = sample.design
+    t = robustness(sub, outcome, seed=seed, choices=("headline", WITHIN_STATE))
+    spec = d.headline_spec()
+    res = spec.fit(sub, outcome, **({"seed": seed} if takes(spec.estimator, "seed") else {}))
+    h = headline(res, spec._term(res))
+    p = math.nan if isinstance(res, NotEstimable) else float(res.extra.get("p_value", math.nan))
+    row = {"outcome": outcome, "choice": "inference / estimator", "variant": spec.label,
+           "scale": spec.scale(d), "estimator": h["estimator"], "estimate": h["estimate"],
+           "std_error": h["std_error"], "conf_low": h["conf_low"], "conf_high": h["conf_high"],
+           "p_value": p, "note": h["note"]}  # fmt: skip
+    return pd.concat([t, pd.DataFrame([row])], ignore_index=True)
+
+
 def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame, *, seed: int = 0,
                   conclusions=None) -> pd.DataFrame:  # fmt: skip
-    """The verdict on each conclusion the design tests, one row per conclusion and outcome.
+    """The verdict on each conclusion the design tests, one row per conclusion, outcome and sample.
 
     Applies :func:`~enforcement_crime.designs.verdicts.verdict` (the rules are
     stated there) to numbers computed here:
@@ -513,7 +531,7 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
       interval (``mde_method`` says so); the relevant effect:
       :func:`~enforcement_crime.designs.verdicts.relevant_effect` on the
       headline scale;
-    * pre-trend p-value: :func:`diagnostics`;
+    * pre-trend p-value: :func:`diagnostics` of the same sample;
     * within-state comparison: the robustness row with state-by-year fixed
       effects (:data:`STATE_BY_YEAR`), when the design has one;
     * placebo share: the randomization-inference p-value (share of permuted
@@ -521,11 +539,16 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
       design has that row;
     * divergence drivers: the other robustness rows on the headline scale.
 
-    A conclusion whose outcome columns are not in the sample is one row "not
-    testable with these data" (:attr:`.conclusions.Conclusion.needs`); one
-    whose columns are in the sample but not among the design's outcomes (e.g.
-    clearances on an agency panel) gets its robustness table and diagnostics
-    computed here. ``conclusions`` defaults to :meth:`~.base.Design.conclusions`.
+    The first sample of :meth:`~.base.Design.diagnostic_samples` is the one
+    of ``robust``; every other one (e.g. each 287(g) agreement model) gets its
+    own rows, computed here on its own data (the base, within-state and
+    headline specifications) and its own diagnostics row: nothing is copied
+    across samples. A conclusion whose outcome columns are not in the sample
+    is one row "not testable with these data"
+    (:attr:`.conclusions.Conclusion.needs`); one whose columns are in the
+    sample but not among the design's outcomes (e.g. clearances on an agency
+    panel) gets its robustness table and diagnostics computed here (whole
+    sample). ``conclusions`` defaults to :meth:`~.base.Design.conclusions`.
     """
     from scipy.stats import norm
 
@@ -533,21 +556,20 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
 
     d = sample.design
     conclusions = d.conclusions() if conclusions is None else tuple(conclusions)
+    subsamples = d.diagnostic_samples(sample)
+    first = next(iter(subsamples))
     rows = []
     head_label = d.headline_spec().label
     z = norm.ppf(1 - d.alpha / 2)
+    by_sample: dict[tuple[str, str], pd.DataFrame] = {}
     for c in conclusions:
         present_cols = [o for o in c.outcomes if o in sample.data.columns]
         if not present_cols:
-            v = verdict(
-                c.claim,
-                math.nan,
-                math.nan,
-                math.nan,
-                not_testable=c.needs or "outcome not in the data",
-            )
+            v = verdict(c.claim, math.nan, math.nan, math.nan,
+                        not_testable=c.needs or "outcome not in the data")  # fmt: skip
             rows.append({"conclusion": c.name, "outcome": ", ".join(c.outcomes), "claim": c.claim,
-                         "verdict": v.kind, "reason": v.text, "paper_words": c.words, "data": sample.label})  # fmt: skip
+                         "sample": first, "verdict": v.kind, "reason": v.text, "paper_words": c.words,
+                         "data": sample.label})  # fmt: skip
             continue
         extra = [o for o in present_cols if o not in d.outcomes and o not in set(robust["outcome"])]
         if extra:
@@ -555,54 +577,70 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
             robust = pd.concat(
                 [robust, *(robustness(s2, o, seed=seed) for o in extra)], ignore_index=True
             )
-            diags = pd.concat(
-                [diags, pd.DataFrame([diagnostics(s2, o, seed=seed) for o in extra])],
-                ignore_index=True,
-            )  # fmt: skip (the whole sample only)
+            diags = pd.concat([diags, pd.DataFrame([diagnostics(s2, o, seed=seed, label=first) for o in extra])],
+                              ignore_index=True)  # fmt: skip
         for outcome in present_cols:
-            t = robust[robust["outcome"] == outcome]
-            base = t[t["choice"] == "headline"]
-            head = t[(t["choice"] == "inference / estimator") & (t["variant"] == head_label)]
-            head = head if len(head) and head["estimate"].notna().any() else base
-            h = head.iloc[0] if len(head) else pd.Series(dtype=object)
-            est, lo, hi = (float(h.get(k, math.nan)) for k in ("estimate", "conf_low", "conf_high"))
-            p = float(h.get("p_value", math.nan))
-            scale = str(h.get("scale", d.transform))
-            same = t[(t["scale"] == scale) & ~t["choice"].isin(["headline", "placebo"])]
-            same = same[same["variant"] != h.get("variant")]
-            within = t[
-                (t["choice"] == WITHIN_STATE)
-                & (t["variant"].astype(str).str.endswith(STATE_BY_YEAR))
-            ]
-            ws = None
-            if len(within) and np.isfinite(within["estimate"].iloc[0]):
-                w = within.iloc[0]
-                ws = {"estimate": float(w["estimate"]), "conf_low": float(w["conf_low"]),
-                      "conf_high": float(w["conf_high"]), "label": "state-by-year fixed effects"}  # fmt: skip
-            ri = t[t["variant"].astype(str).str.contains("randomization inference")]
-            placebo = float(ri["p_value"].iloc[0]) if len(ri) else math.nan
-            mde = (analytic_mde((hi - lo) / (2 * z), d.alpha)
-                   if np.isfinite(lo) and np.isfinite(hi) else math.nan)  # fmt: skip
-            dg = (
-                diags[diags["outcome"] == outcome] if len(diags) else diags
-            )  # first: the whole sample
-            pre = float(dg["pretrend_p"].iloc[0]) if len(dg) else math.nan
-            rel = relevant_effect(scale, _weighted_mean(sample, outcome))
-            note = str(h.get("note", "")).strip().splitlines()
-            why = (note[0] if note else "") if len(head) else "no row in the robustness table"
-            v = verdict(c.claim, est, lo, hi, p_value=p, mde=mde, relevant=rel, pretrend_p=pre,
-                        within_state=ws, placebo_share=placebo, variants=same.to_dict("records"),
-                        alpha=d.alpha, not_estimated=why)  # fmt: skip
-            rows.append({"conclusion": c.name, "outcome": outcome, "claim": c.claim, "verdict": v.kind,
-                         "reason": v.text, "estimate": est, "conf_low": lo, "conf_high": hi, "p_value": p,
-                         "inference": str(h.get("variant", "")), "mde": mde,
-                         "mde_method": "analytic: (z_0.975 + z_0.8) x the SE implied by the interval",
-                         "relevant_effect": rel, "pretrend_p": pre,
-                         "within_state_estimate": ws["estimate"] if ws else math.nan,
-                         "within_state_conf_low": ws["conf_low"] if ws else math.nan,
-                         "within_state_conf_high": ws["conf_high"] if ws else math.nan,
-                         "placebo_share": placebo, "paper_words": c.words, "data": sample.label})  # fmt: skip
+            for label, data in subsamples.items():
+                if label == first:
+                    t = robust[robust["outcome"] == outcome]
+                elif outcome in d.outcomes:
+                    key = (label, outcome)
+                    if key not in by_sample:
+                        by_sample[key] = _sample_robustness(sample, data, outcome, seed)
+                    t = by_sample[key]
+                else:
+                    continue
+                dg = diags[diags["outcome"] == outcome] if len(diags) else diags
+                if "sample" in dg.columns:
+                    dg = dg[dg["sample"] == label]
+                rows.append(_verdict_row(c, outcome, label, t, dg, sample, data, head_label, z,
+                                         relevant_effect, verdict))  # fmt: skip
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
+def _verdict_row(
+    c, outcome, label, t, dg, sample, data, head_label, z, relevant_effect, verdict
+) -> dict:
+    """One verdict-table row from the robustness rows ``t`` and diagnostics rows ``dg`` of one sample."""
+    d = sample.design
+    base = t[t["choice"] == "headline"]
+    head = t[(t["choice"] == "inference / estimator") & (t["variant"] == head_label)]
+    head = head if len(head) and head["estimate"].notna().any() else base
+    h = head.iloc[0] if len(head) else pd.Series(dtype=object)
+    est, lo, hi = (float(h.get(k, math.nan)) for k in ("estimate", "conf_low", "conf_high"))
+    p = float(h.get("p_value", math.nan))
+    scale = str(h.get("scale", d.transform))
+    same = t[(t["scale"] == scale) & ~t["choice"].isin(["headline", "placebo"])]
+    same = same[same["variant"] != h.get("variant")]
+    within = t[
+        (t["choice"] == WITHIN_STATE) & (t["variant"].astype(str).str.endswith(STATE_BY_YEAR))
+    ]
+    ws = None
+    if len(within) and np.isfinite(within["estimate"].iloc[0]):
+        w = within.iloc[0]
+        ws = {"estimate": float(w["estimate"]), "conf_low": float(w["conf_low"]),
+              "conf_high": float(w["conf_high"]), "label": "state-by-year fixed effects"}  # fmt: skip
+    ri = t[t["variant"].astype(str).str.contains("randomization inference")]
+    placebo = float(ri["p_value"].iloc[0]) if len(ri) else math.nan
+    mde = (analytic_mde((hi - lo) / (2 * z), d.alpha)
+           if np.isfinite(lo) and np.isfinite(hi) else math.nan)  # fmt: skip
+    pre = float(dg["pretrend_p"].iloc[0]) if len(dg) else math.nan
+    part = sample if data is None else dataclasses.replace(sample, data=data)
+    rel = relevant_effect(scale, _weighted_mean(part, outcome))
+    note = str(h.get("note", "")).strip().splitlines()
+    why = (note[0] if note else "") if len(head) else "no row in the robustness table"
+    v = verdict(c.claim, est, lo, hi, p_value=p, mde=mde, relevant=rel, pretrend_p=pre,
+                within_state=ws, placebo_share=placebo, variants=same.to_dict("records"),
+                alpha=d.alpha, not_estimated=why)  # fmt: skip
+    return {"conclusion": c.name, "outcome": outcome, "claim": c.claim, "sample": label, "verdict": v.kind,
+            "reason": v.text, "estimate": est, "conf_low": lo, "conf_high": hi, "p_value": p,
+            "inference": str(h.get("variant", "")), "mde": mde,
+            "mde_method": "analytic: (z_0.975 + z_0.8) x the SE implied by the interval",
+            "relevant_effect": rel, "pretrend_p": pre,
+            "within_state_estimate": ws["estimate"] if ws else math.nan,
+            "within_state_conf_low": ws["conf_low"] if ws else math.nan,
+            "within_state_conf_high": ws["conf_high"] if ws else math.nan,
+            "placebo_share": placebo, "paper_words": c.words, "data": sample.label}  # fmt: skip
 
 
 #: the outputs :func:`present` writes: name (after the design's prefix, :meth:`~.base.Design.output_name`)
@@ -670,7 +708,7 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     if len(verdicts):  # a design that declares no paper conclusion has no verdict table
         log.table(verdicts, name["tab_verdicts"], description=PRESENTED["tab_verdicts"])
     if show and len(verdicts):
-        print(verdicts[["conclusion", "outcome", "verdict", "reason"]].to_string(index=False))
+        print(verdicts[["conclusion", "outcome", "sample", "verdict", "reason"]].to_string(index=False))
     log.table(robust, name["tab_robustness"], description=PRESENTED["tab_robustness"])
     log.table(diags, name["tab_diagnostics"], description=PRESENTED["tab_diagnostics"])
     rows = plot_rows(robust)
