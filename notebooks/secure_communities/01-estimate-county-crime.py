@@ -199,7 +199,9 @@ size
 # %% [markdown]
 # ## Robustness and diagnostics: which choices move the estimate?
 # One choice changed at a time from the robustness base specification
-# (`designs.evidence.present`): scale, weights, unit trends, leave one state out,
+# (`designs.evidence.present`, computed at the top): scale, weights, unit trends,
+# state-by-year and Census-division-by-year fixed effects (comparisons within a
+# state or division only), leave one state out,
 # placebo adoption dates two years earlier (pre-periods only), the design's
 # other estimators and inference, and the same design on the
 # panels named in `alt_panels` (real data: constant composition, sheriff panel);

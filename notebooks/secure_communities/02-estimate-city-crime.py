@@ -124,7 +124,9 @@ size
 # %% [markdown]
 # ## Robustness and diagnostics: which choices move the estimate?
 # One choice changed at a time from the robustness base specification
-# (`designs.evidence.present`): scale, weights, unit trends, leave one state out,
+# (`designs.evidence.present`, computed at the top): scale, weights, unit trends,
+# state-by-year and Census-division-by-year fixed effects (comparisons within a
+# state or division only), leave one state out,
 # placebo adoption dates two years earlier (pre-periods only), the design's
 # other estimators and inference;
 # beside them the joint pre-trend test, the HonestDiD breakdown value (on the
