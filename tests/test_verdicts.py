@@ -49,6 +49,7 @@ def test_divergence_names_the_variants_it_rests_on():
     assert robust.kind == "diverges" and "excludes 0 in all 1" in robust.text
     # a calibrated p-value below alpha is significant even without an interval
     assert verdict("none", -0.08, math.nan, math.nan, p_value=0.01).kind == "diverges"
+    assert "p < 0.001" in verdict("none", -0.08, -0.12, -0.04, p_value=0.0).text  # bootstrap p of 0
 
 
 def test_design_flags_give_cannot_tell_with_their_numbers():

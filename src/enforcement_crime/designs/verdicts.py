@@ -245,7 +245,7 @@ def verdict(
     significant = bool(excl) or (np.isfinite(p_value) and p_value < alpha)
     iv = f"{_n(estimate)} {_interval(conf_low, conf_high)}"
     if np.isfinite(p_value):
-        iv += f", p = {p_value:.2g}"
+        iv += ", p < 0.001" if p_value < 0.001 else f", p = {p_value:.2g}"
     flags = _flags(estimate, conf_low, conf_high, pretrend_p=pretrend_p, within_state=within_state,
                    placebo_share=placebo_share, alpha=alpha, significant=significant,
                    pretrend_level=pretrend_level)  # fmt: skip
