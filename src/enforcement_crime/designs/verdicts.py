@@ -24,8 +24,9 @@ one of four verdicts, each with its reason in numbers:
     state-by-year fixed effects its interval covers 0 and it shrinks by more
     than half: only between-state variation identifies it); placebo adoption
     dates give an estimate at least as extreme in more than ``alpha`` of
-    draws (these two only for an estimate that differs from 0); or (no effect found) the MDE exceeds the relevant effect (power
-    below 80% for it); or nothing was estimated.
+    draws (these two only for an estimate that differs from 0); or (no
+    effect found) the MDE exceeds the relevant effect (power below 80% for
+    it); or nothing was estimated.
 ``not testable with these data: <what it would take>``
     The outcome is not in the data (the caller says what it would take).
 
