@@ -708,7 +708,8 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     if len(verdicts):  # a design that declares no paper conclusion has no verdict table
         log.table(verdicts, name["tab_verdicts"], description=PRESENTED["tab_verdicts"])
     if show and len(verdicts):
-        print(verdicts[["conclusion", "outcome", "sample", "verdict", "reason"]].to_string(index=False))
+        shown = verdicts[["conclusion", "outcome", "sample", "verdict", "reason"]]
+        print(shown.to_string(index=False))
     log.table(robust, name["tab_robustness"], description=PRESENTED["tab_robustness"])
     log.table(diags, name["tab_diagnostics"], description=PRESENTED["tab_diagnostics"])
     rows = plot_rows(robust)
