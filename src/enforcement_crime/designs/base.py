@@ -36,7 +36,7 @@ from enforcement_crime.designs.calls import (
     headline,
     run,
 )
-from enforcement_crime.designs.conclusions import study_vs_rebuild
+from enforcement_crime.designs.conclusions import CONCLUSIONS, Conclusion, study_vs_rebuild
 from enforcement_crime.results import EstimationResult
 from enforcement_crime.treatment import EXPOSURE_RULES, add_treatment
 
@@ -721,13 +721,24 @@ class Design:
         c = sample.data[self.treatment.cohort].astype("Float64").fillna(0)
         return bool((c == 0).any())
 
+    def diagnostic_samples(self, sample: StudySample) -> dict[str, pd.DataFrame | None]:
+        """The samples the diagnostics are computed on, each on its own: label -> rows (None: the whole sample).
+
+        The default is the whole sample (``"all"``); a design whose tables
+        report sub-samples (e.g. agreement models) lists them, so that no
+        diagnostic of one sample is shown beside another's estimate.
+        """
+        return {"all": None}
+
     def headline(self, sample: StudySample, outcome: str) -> Outcome:
         """The headline estimate for ``outcome``."""
         return self.headline_spec().fit(sample, outcome)
 
-    def event_study(self, sample: StudySample, outcome: str) -> Outcome:
-        """The event study for ``outcome``."""
-        return self.event_spec().fit(sample, outcome)
+    def event_study(
+        self, sample: StudySample, outcome: str, *, data: pd.DataFrame | None = None
+    ) -> Outcome:
+        """The event study for ``outcome`` (on ``data``, a subset of the sample, when given)."""
+        return self.event_spec().fit(sample, outcome, data=data)
 
     def robustness(
         self, sample: StudySample, outcomes: Sequence[str] | None = None
@@ -746,6 +757,10 @@ class Design:
         return study_vs_rebuild(
             self.key, rows, data_label=sample.label, differences=self.differences(sample)
         )
+
+    def conclusions(self) -> tuple[Conclusion, ...]:
+        """The papers' conclusions this design tests (:data:`.conclusions.CONCLUSIONS`; none for others)."""
+        return CONCLUSIONS.get(self.key, ())
 
     def differences(self, sample: StudySample) -> list[str]:
         """Design differences that remain between the paper and the rebuild."""

@@ -97,8 +97,12 @@ class NC287g(Design):
         )
 
     def finish(self, df: pd.DataFrame, log: list[dict]) -> pd.DataFrame:
-        """Adds ``pop_stratum``: the county's population quartile (mean over the window) among NC counties."""
-        mean_pop = df.groupby(self.unit)["population"].mean()
+        """Adds ``pop_stratum``: the unit's population quartile (mean over the window) among the units.
+
+        The population is the design's weight column (``population``; e.g.
+        ``population_served`` when the design is opened on agencies).
+        """
+        mean_pop = df.groupby(self.unit)[self.weights or "population"].mean()
         quartile = pd.qcut(mean_pop.rank(method="first"), 4, labels=False).astype(int)
         df["pop_stratum"] = df[self.unit].map(quartile).to_numpy()
         return df
