@@ -195,7 +195,7 @@ def test_kaplan_fixture_all_rules(fx, crosswalk):
         # the state highway patrol has county code 000 but LEAIC places it in Wake; NC099ZZ is not in LEAIC
         # and keeps its own FIPS 37183: nothing is dropped for want of a county
         assert "no county for the ORI (not in LEAIC, no county FIPS)" not in man.dropped
-        assert panel["timing" if False else "sc_activation_date"].isna().all()
+        assert panel["sc_activation_date"].isna().all()
         assert "NaT" in man.rules["timing"] or "not available" in man.rules["timing"]
     full, _ = kaplan_county_panel(
         agencies, fx_population(range(2005, 2008)), crosswalk, coverage_rule="full12"

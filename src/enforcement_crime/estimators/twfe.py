@@ -94,7 +94,7 @@ def _check_state(state, state_year_fe: bool, name: str) -> None:
         )
 
 
-def _extra_cols(treatment, state, cluster, cohort=None) -> list[str]:
+def _extra_cols(treatment, state, cluster) -> list[str]:
     cols = [c for c in (treatment, state) if c]
     if isinstance(cluster, tuple):
         cols += list(cluster)

@@ -142,12 +142,9 @@ def login_required(source: str, what: str, where_from: str, put_in: str | Path) 
 
 
 def sha256_of(path: str | Path) -> str:
-    """Return the hex sha256 of a file, read in chunks."""
-    h = hashlib.sha256()
+    """Return the hex sha256 of a file (the package's one file-checksum function)."""
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 # ---------------------------------------------------------------------------
