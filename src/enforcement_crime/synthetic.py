@@ -68,7 +68,7 @@ Secure Communities (drawn, calibrated to the real rollout)
 
 287(g) (drawn, with the real NC nine)
     The nine North Carolina jurisdictions of Table A1 with their real dates
-    and ends (``enforcement_crime.facts``) and now their real populations;
+    and ends (``enforcement_crime.facts``) and their real populations;
     40 other adopters (2006-2009, about a third ending 2010-2012) drawn
     among larger counties, three times as likely in the South and West
     (``_g287_agreements``); no other NC county.
@@ -93,13 +93,10 @@ Which scale is null
     from 10,000 to over a million people while the fall per 100,000 grew
     from 29 to 166-192 with size (``benchmarks/synthetic_null_check.py
     --real``; property: 0.22-0.31 log points, 480 to 1,280 per 100,000).
-    Measured by ``benchmarks/synthetic_null_check.py`` over 100
-    seeds (0-99; index crime, each design opened as its notebook opens it;
-    mean +/- Monte Carlo s.e.): log(1 + rate): SC counties TWFE
-    0.001 +/- 0.002, imputation 0.003 +/- 0.002; NC TWFE 0.008 +/- 0.004,
-    imputation 0.007 +/- 0.005 (all within 2 Monte Carlo s.e. of 0). Per
-    100,000: SC TWFE -45 +/- 9, imputation -150 +/- 10; NC TWFE -126 +/- 21,
-    imputation -150 +/- 25. The null is null in logs, not in levels; the
+    ``benchmarks/synthetic_null_check.py`` measures the mean TWFE and
+    imputation estimates over many null seeds (each design opened as its
+    notebook opens it): in log(1 + rate) they are within Monte Carlo error of
+    0, per 100,000 they are negative. The null is null in logs, not in levels; the
     study designs should take logs as the headline scale for that reason
     (levels remain a robustness row that leans negative by
     construction, as real levels DiDs do when adopters are larger).

@@ -276,10 +276,9 @@ def callaway_santanna(
     small-sample correction.
 
     **Wild cluster bootstrap** (``inference="wild_cluster"``). With few
-    treated clusters the analytic interval is too short (an NC-like design,
-    9 treated of 100 clusters, rejects a true null at 5% in 10.5% of 200
-    synthetic replications, this bootstrap in 3.0% with Rademacher and 4.0%
-    with Webb weights; ``benchmarks/cs_wild_size.py``). For fixed cohorts, weights and
+    treated clusters the analytic interval is too short and over-rejects a
+    true null (``benchmarks/cs_wild_size.py`` measures the rejection rates of
+    both on an NC-like design). For fixed cohorts, weights and
     controls, every ATT(g, t), aggregation and influence function is linear
     in the outcome matrix, so the estimator can be re-run exactly on
     bootstrap outcomes. Restricted model of :math:`H_0: \theta = \theta_0`

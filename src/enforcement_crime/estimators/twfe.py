@@ -289,7 +289,7 @@ def twfe(
 
 
 def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, unit_trends):
-    """PanelOLS reference fit; returns the same ``_Fit`` with the module's correction applied."""
+    """PanelOLS reference fit; returns the same ``WithinFit`` with the module's correction applied."""
     from linearmodels.panel import PanelOLS
 
     df = p.data

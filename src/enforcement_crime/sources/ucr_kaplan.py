@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from enforcement_crime import config
-from enforcement_crime.sources._csv import check_last_line, read_csv_lines
+from enforcement_crime.sources._csv import read_csv_lines
 from enforcement_crime.sources._fetch import SourceError, login_required
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "COLUMN_MAP",
     "load",
     "fetch",
-    "check_last_line",  # re-exported from sources._csv (ucr_icpsr_county imports it from here)
 ]
 
 SOURCE = "ucr_kaplan"
