@@ -25,6 +25,7 @@ from enforcement_crime.estimators._cs_wild import (
     check_boot_options,
     wild_note,
 )
+from enforcement_crime.estimators._docs import shared_parameters
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["GroupTimeATT", "aggregate", "att_gt", "callaway_santanna"]
@@ -81,6 +82,7 @@ def _reg_adjusted_cell(dy, d, c, w, X, cell) -> tuple[float, np.ndarray]:
     return float(eta_t - eta_c), psi
 
 
+@shared_parameters
 def callaway_santanna(
     data: pd.DataFrame,
     outcome: str,
@@ -112,12 +114,9 @@ def callaway_santanna(
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long panel, one row per unit and period.
-    outcome, unit, time : str
-        Column names; ``time`` holds integer periods.
-    cohort : str
-        First treated period; 0 or missing for never treated.
+    <data>
+    <outcome, unit, time>
+    <cohort>
     control_group : {"never_treated", "not_yet_treated"}
         Comparison units for cohort ``g`` at period ``t``: never treated only,
         or never treated plus units with ``G > max(t, b) + anticipation``
@@ -175,8 +174,7 @@ def callaway_santanna(
         intervals). Setting it to ``False`` with another inference raises.
     seed : int, optional
         Seed of ``numpy.random.default_rng`` for the bootstrap.
-    alpha : float
-        1 - confidence level.
+    <alpha>
 
     Returns
     -------
@@ -310,6 +308,20 @@ def callaway_santanna(
     periods (``t - 1``, ``g - 1 - anticipation``); when the panel lacks one
     (gapped periods) the cell is not estimated and counted in the notes (R
     ``did`` instead uses the nearest earlier observed period).
+
+    Examples
+    --------
+    A simulated panel (synthetic data) whose true effect is 1.0 from adoption on:
+
+    >>> from enforcement_crime.simulate import Effect, simulate_staggered
+    >>> df = simulate_staggered(
+    ...     n_units=60, periods=(2000, 2009), effect=Effect(att=1.0), n_states=12, seed=1
+    ... )
+    >>> cs = callaway_santanna(
+    ...     df, "y", "unit", "time", "cohort", cluster="state", aggregation="dynamic", window=(-2, 2)
+    ... )
+    >>> cs.table.set_index("term")["estimate"].round(2).to_dict()
+    {'e-2': -0.22, 'e-1': 0.14, 'e0': 1.13, 'e1': 1.06, 'e2': 1.01, 'ATT(dynamic)': 1.07}
     """
     _check_options(control_group, base_period, inference, anticipation, aggregation)
     check_boot_options(inference, bootstrap_weights, impose_null, n_boot)

@@ -31,6 +31,7 @@ from enforcement_crime.estimators._core import (
     cr1_scale,
     warn_few_treated,
 )
+from enforcement_crime.estimators._docs import shared_parameters
 from enforcement_crime.results import EstimationResult, PretrendTest
 
 __all__ = ["imputation", "two_stage"]
@@ -326,6 +327,7 @@ def _bjs_weights_and_residuals(fs: _FirstStage, Om: np.ndarray, k: int, leave_on
     return v, eps, tau
 
 
+@shared_parameters
 def imputation(
     data: pd.DataFrame,
     outcome: str,
@@ -377,8 +379,7 @@ def imputation(
         coefficients are reported as ``e{k}`` rows (k < 0) with CR1
         (G/(G-1)) cluster-robust SEs, and ``pretrend`` holds
         the joint Wald test. The effect estimates do not use the leads.
-    alpha : float
-        1 - confidence level.
+    <alpha>
 
     Returns
     -------

@@ -15,11 +15,13 @@ from enforcement_crime.estimators._core import (
     prepare_fe_panel,
     warn_few_treated,
 )
+from enforcement_crime.estimators._docs import shared_parameters
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["sun_abraham"]
 
 
+@shared_parameters
 def sun_abraham(
     data: pd.DataFrame,
     outcome: str,
@@ -39,8 +41,9 @@ def sun_abraham(
 
     Parameters
     ----------
-    data, outcome, unit, time, cohort : DataFrame and str
-        Long panel; ``cohort`` = first treated period, 0/missing = never.
+    <data>
+    <outcome, unit, time>
+    <cohort>
     weights : str, optional
         Analytic weights: the regression is weighted and so are the cohort
         shares (sums of weights instead of counts).
@@ -58,8 +61,7 @@ def sun_abraham(
         The relative period excluded for every cohort (default -1).
     window : (int, int), optional
         Event times reported (estimation is always fully saturated).
-    alpha : float
-        1 - confidence level.
+    <alpha>
 
     Returns
     -------
