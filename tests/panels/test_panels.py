@@ -235,7 +235,7 @@ def test_icpsr_fixture_panel(fx):
 
 @pytest.fixture(scope="module")
 def cius_panel(cius_fx, crosswalk):
-    # with Table 11 (off by default since issue 11; tests/panels/test_cius_consistency.py checks that)
+    # with Table 11 (off by default; tests/panels/test_cius_consistency.py checks that)
     return cius_county_panel(cius_fx, crosswalk, fx_population(), verbose=True, table11=True)
 
 

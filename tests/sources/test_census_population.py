@@ -228,7 +228,7 @@ def test_real_population_panel_2000_2019(shared_data):
 
 
 # ---------------------------------------------------------------------------
-# partial files (issue 13 #2): made in the test from the committed fixtures
+# partial files: made in the test from the committed fixtures
 # ---------------------------------------------------------------------------
 
 

@@ -263,7 +263,7 @@ def test_progress_bar_does_not_break_download(server, tmp_path, capsys):
     assert _fetch.sha256_of(tmp_path / "bar.csv") == SHA
 
 
-# ---------------------------------------------------------------- issue 13: nothing is ever lost
+# ---------------------------------------------------------------- nothing is ever lost
 
 OLD = b"fips,year\n01001,2000\n"  # the user's only copy, whatever its checksum
 

@@ -350,7 +350,7 @@ def test_real_agreements(shared_data):
 
 
 # ---------------------------------------------------------------------------
-# issue 13: exact duplicate WaPo rows, partial CSV files (made in the test)
+# exact duplicate WaPo rows, partial CSV files (made in the test)
 # ---------------------------------------------------------------------------
 
 

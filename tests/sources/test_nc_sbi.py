@@ -285,7 +285,7 @@ def test_real_county_rates(shared_data):
     df = nc_sbi.load_county_rates(folder)
     years = sorted(df["year"].unique())
     assert len(years) == len(files)  # one year per file, whatever years the folder holds
-    assert {2014, 2015, 2016} <= set(years)  # the CIUS comparison years (issue 11)
+    assert {2014, 2015, 2016} <= set(years)  # the CIUS comparison years
     by_year = df.groupby("year")
     for y, part in by_year:
         # independent count with the csv module: every row of the file except the Statewide one

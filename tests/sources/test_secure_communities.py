@@ -240,7 +240,7 @@ def test_real_csv_and_dta_agree(shared_data):
 
 
 # ---------------------------------------------------------------------------
-# issue 13: partial files and out-of-range years, made in the test
+# partial files and out-of-range years, made in the test
 # ---------------------------------------------------------------------------
 
 
