@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from enforcement_crime.panels.build_steps import COVERAGE_RULES, attach_timing
 from enforcement_crime.panels.city_sc import (
     city_panel,
     city_panel_from_agencies,
     validate_city_panel,
 )
 from enforcement_crime.panels.cius_county import cius_county_panel
-from enforcement_crime.panels.common import COVERAGE_RULES, attach_timing
 from enforcement_crime.panels.icpsr_county import icpsr_county_panel
 from enforcement_crime.panels.kaplan_county import kaplan_county_panel
 from enforcement_crime.panels.manifest import Manifest

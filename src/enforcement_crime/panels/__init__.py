@@ -21,7 +21,7 @@ and ``data status`` (:mod:`~enforcement_crime.panels.commands`) loop over it, an
 never the registry; :mod:`~enforcement_crime.panels.context` holds what a build function
 is given and :mod:`~enforcement_crime.panels.rawfiles` the raw files each source
 expects and their checksums. Shared steps:
-:mod:`~enforcement_crime.panels.common`, :mod:`~enforcement_crime.panels.cius_common`
+:mod:`~enforcement_crime.panels.build_steps`, :mod:`~enforcement_crime.panels.cius_rules`
 (CIUS city rule, Table 11 rule, agency identities, coverage, composition report),
 :mod:`~enforcement_crime.panels.matching`,
 :mod:`~enforcement_crime.panels.states`, :mod:`~enforcement_crime.panels.fips`

@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.panels.common import modal
+from enforcement_crime.panels.build_steps import modal
 from enforcement_crime.panels.states import STATE_NAMES
 
 __all__ = [
