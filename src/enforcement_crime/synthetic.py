@@ -199,8 +199,15 @@ SC_CALIBRATION = {
 COVERAGE_CLASS_EDGES = (10_000, 25_000, 50_000, 100_000, 250_000)
 #: coverage bands: 0 (nothing reported), (0, 50], (50, 75], (75, 90], (90, 99], (99, 100), 100
 #: (calibration: a COVIND above 99.995, i.e. 100 to two decimals, counts as 100)
-COVERAGE_BANDS = ((0.0, 0.0), (0.01, 50.0), (50.0, 75.0), (75.0, 90.0), (90.0, 99.0),
-                  (99.0, 99.99), (100.0, 100.0))  # fmt: skip
+COVERAGE_BANDS = (
+    (0.0, 0.0),
+    (0.01, 50.0),
+    (50.0, 75.0),
+    (75.0, 90.0),
+    (90.0, 99.0),
+    (99.0, 99.99),
+    (100.0, 100.0),
+)
 #: number of counties per coverage band (columns as COVERAGE_BANDS) in the ICPSR 2010 county
 #: file (study 33523, part 4, COVIND; 3,134 counties matched to a 2010 Census population, the
 #: four statewide 999 rows and 39 codes without a Census 2010 county left out), by population
@@ -596,11 +603,32 @@ def make_panel(
     meta = panel_metadata(seed, preset, effects)
     df.attrs = {"enforcement_crime": meta}
     order = [
-        "fips", "year", "state_fips", "state", "county_name", "population",
-        *OFFENSES, "violent", "property", "index", "violent_rate", "property_rate", "index_rate",
-        "coverage", "months_reported", "sc_activation_date", "g287_start", "g287_end", "g287_model",
-        "hispanic_share", "border_state", "sc_true_effect", "g287_true_effect", "source", "is_synthetic",
-    ]  # fmt: skip
+        "fips",
+        "year",
+        "state_fips",
+        "state",
+        "county_name",
+        "population",
+        *OFFENSES,
+        "violent",
+        "property",
+        "index",
+        "violent_rate",
+        "property_rate",
+        "index_rate",
+        "coverage",
+        "months_reported",
+        "sc_activation_date",
+        "g287_start",
+        "g287_end",
+        "g287_model",
+        "hispanic_share",
+        "border_state",
+        "sc_true_effect",
+        "g287_true_effect",
+        "source",
+        "is_synthetic",
+    ]
     df = df[order]
     for col in ("sc_activation_date", "g287_start", "g287_end"):
         df[col] = df[col].astype("datetime64[ns]")

@@ -55,9 +55,20 @@ class CSLinearMap:
     """
 
     def __init__(
-        self, U, glist, att_gt, control_group, anticipation, controls, aggs, times, ref, codes,
-        n_clusters, window=None,
-    ):  # fmt: skip
+        self,
+        U,
+        glist,
+        att_gt,
+        control_group,
+        anticipation,
+        controls,
+        aggs,
+        times,
+        ref,
+        codes,
+        n_clusters,
+        window=None,
+    ):
         self.U = U
         self.cells = list(att_gt[["group", "time", "base"]].itertuples(index=False, name=None))
         self.controls = list(controls)

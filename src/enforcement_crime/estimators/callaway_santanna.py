@@ -326,14 +326,29 @@ def callaway_santanna(
     _check_options(control_group, base_period, inference, anticipation, aggregation)
     check_boot_options(inference, bootstrap_weights, impose_null, n_boot)
     gt = att_gt(
-        data, outcome, unit, time, cohort, control_group=control_group,
-        anticipation=anticipation, base_period=base_period, weights=weights, cluster=cluster,
+        data,
+        outcome,
+        unit,
+        time,
+        cohort,
+        control_group=control_group,
+        anticipation=anticipation,
+        base_period=base_period,
+        weights=weights,
+        cluster=cluster,
         controls=controls,
-    )  # fmt: skip
+    )
     return aggregate(
-        gt, aggregation, window=window, inference=inference, n_boot=n_boot,
-        bootstrap_weights=bootstrap_weights, impose_null=impose_null, seed=seed, alpha=alpha,
-    )  # fmt: skip
+        gt,
+        aggregation,
+        window=window,
+        inference=inference,
+        n_boot=n_boot,
+        bootstrap_weights=bootstrap_weights,
+        impose_null=impose_null,
+        seed=seed,
+        alpha=alpha,
+    )
 
 
 @dataclass(frozen=True)
@@ -408,10 +423,24 @@ def att_gt(
     if skipped:
         s.notes.append(f"{skipped} group-time cell(s) without comparison units not estimated")
     return GroupTimeATT(
-        cell_table, PSI, U, glist, s.times, control_group, anticipation, base_period,
-        tuple(controls), weights, cluster, s.pp.names["cluster"] if cluster is not None else None,
-        outcome, tuple(s.notes), dict(s.dropped), skipped, no_base,
-    )  # fmt: skip
+        cell_table,
+        PSI,
+        U,
+        glist,
+        s.times,
+        control_group,
+        anticipation,
+        base_period,
+        tuple(controls),
+        weights,
+        cluster,
+        s.pp.names["cluster"] if cluster is not None else None,
+        outcome,
+        tuple(s.notes),
+        dict(s.dropped),
+        skipped,
+        no_base,
+    )
 
 
 def aggregate(
@@ -462,16 +491,33 @@ def aggregate(
         )
     clustered = cluster is not None
     table, extra, vcov = _inference(
-        agg, U, att_gt_cells, PSI, clustered, "analytic" if inference == "wild_cluster" else inference,
-        n_boot, bootstrap_weights, seed, alpha,
-    )  # fmt: skip
+        agg,
+        U,
+        att_gt_cells,
+        PSI,
+        clustered,
+        "analytic" if inference == "wild_cluster" else inference,
+        n_boot,
+        bootstrap_weights,
+        seed,
+        alpha,
+    )
     p_value = None
     if inference == "wild_cluster":
         L = CSLinearMap(
-            U, glist, att_gt_cells, gt.control_group, gt.anticipation, controls, aggs, gt.times,
-            ref, U.cl_codes if clustered else np.arange(U.n), U.n_cl if clustered else U.n,
+            U,
+            glist,
+            att_gt_cells,
+            gt.control_group,
+            gt.anticipation,
+            controls,
+            aggs,
+            gt.times,
+            ref,
+            U.cl_codes if clustered else np.arange(U.n),
+            U.n_cl if clustered else U.n,
             window,
-        )  # fmt: skip
+        )
         bootstrap_weights, p_value = apply_wild_cluster(
             table, extra, L, U, clustered, n_boot, bootstrap_weights, impose_null, seed, alpha
         )

@@ -238,9 +238,13 @@ def _pretrend_leads(
     stat = float(gamma @ np.linalg.solve(V, gamma))
     terms = tuple(f"e{k}" for k in ks)
     test = PretrendTest(
-        stat, n_leads, float(chi2.sf(stat, n_leads)), terms, "wald",
+        stat,
+        n_leads,
+        float(chi2.sf(stat, n_leads)),
+        terms,
+        "wald",
         "Wald chi2, leads = 0 (BJS Test 1)",
-    )  # fmt: skip
+    )
     return ks, gamma, V, test
 
 

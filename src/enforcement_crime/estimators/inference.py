@@ -200,16 +200,34 @@ def wild_cluster_bootstrap(
         extra=[treatment] if treatment else None,
     )
     return wild_bootstrap_prepared(
-        prep, outcome=outcome, treatment=treatment, cluster=cluster, weights=weights,
-        controls=controls, bootstrap_weights=bootstrap_weights, n_boot=n_boot,
-        impose_null=impose_null, seed=seed, alpha=alpha,
-    )  # fmt: skip
+        prep,
+        outcome=outcome,
+        treatment=treatment,
+        cluster=cluster,
+        weights=weights,
+        controls=controls,
+        bootstrap_weights=bootstrap_weights,
+        n_boot=n_boot,
+        impose_null=impose_null,
+        seed=seed,
+        alpha=alpha,
+    )
 
 
 def wild_bootstrap_prepared(
-    prep, *, outcome, treatment, cluster, weights, controls, bootstrap_weights, n_boot,
-    impose_null, seed, alpha,
-) -> EstimationResult:  # fmt: skip
+    prep,
+    *,
+    outcome,
+    treatment,
+    cluster,
+    weights,
+    controls,
+    bootstrap_weights,
+    n_boot,
+    impose_null,
+    seed,
+    alpha,
+) -> EstimationResult:
     """:func:`wild_cluster_bootstrap` on a prepared panel (shared with ``twfe(...).wild_bootstrap()``)."""
     resolve_weights(bootstrap_weights, 2)
     fit = _wcb_fit(prep, treatment, cluster, list(controls or ()))
@@ -383,9 +401,28 @@ def _wcb_fit(prep, treatment, cluster, controls=()) -> _WCBFit:
         x_fe = proj.resid(sw * d)
         delta = dict(zip(controls, ZZi @ (Zt.T @ (y_fe - beta * x_fe)), strict=True))
     return _WCBFit(
-        beta, se, xx, ssc, K, N, G, d, gcode, score, A, Sy, Xg, Yg, Eg, XgK,
-        ZX, ZY, ZE, ZZi, delta,
-    )  # fmt: skip
+        beta,
+        se,
+        xx,
+        ssc,
+        K,
+        N,
+        G,
+        d,
+        gcode,
+        score,
+        A,
+        Sy,
+        Xg,
+        Yg,
+        Eg,
+        XgK,
+        ZX,
+        ZY,
+        ZE,
+        ZZi,
+        delta,
+    )
 
 
 def _wcb_pieces(fit: _WCBFit, impose_null: bool):
@@ -588,16 +625,40 @@ def randomization_inference(
         extra=extra_cols,
     )
     return permute_prepared(
-        prep, data=data, outcome=outcome, unit=unit, time=time, cohort=cohort,
-        estimator=estimator, n_perm=n_perm, seed=seed, stratify=stratify, weights=weights,
-        cluster=cluster, controls=controls, alpha=alpha,
-    )  # fmt: skip
+        prep,
+        data=data,
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        cohort=cohort,
+        estimator=estimator,
+        n_perm=n_perm,
+        seed=seed,
+        stratify=stratify,
+        weights=weights,
+        cluster=cluster,
+        controls=controls,
+        alpha=alpha,
+    )
 
 
 def permute_prepared(
-    prep, *, data, outcome, unit, time, cohort, estimator, n_perm, seed, stratify, weights,
-    cluster, controls, alpha,
-) -> EstimationResult:  # fmt: skip
+    prep,
+    *,
+    data,
+    outcome,
+    unit,
+    time,
+    cohort,
+    estimator,
+    n_perm,
+    seed,
+    stratify,
+    weights,
+    cluster,
+    controls,
+    alpha,
+) -> EstimationResult:
     """:func:`randomization_inference` on a prepared panel (shared with ``twfe(...).permute()``)."""
     if n_perm < 1:
         raise EstimatorInputError("n_perm must be at least 1")
@@ -631,9 +692,19 @@ def permute_prepared(
         )
     else:
         observed, dist, term, name = _ri_callable(
-            data, outcome, unit, time, cohort, estimator, units, perms, n_perm,
-            weights, cluster, controls,
-        )  # fmt: skip
+            data,
+            outcome,
+            unit,
+            time,
+            cohort,
+            estimator,
+            units,
+            perms,
+            n_perm,
+            weights,
+            cluster,
+            controls,
+        )
     ok = np.isfinite(dist)
     n_failed = int((~ok).sum())
     n_ok = int(ok.sum())

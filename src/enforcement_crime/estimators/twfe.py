@@ -295,7 +295,7 @@ def twfe(
             treatment,
             tuple(controls),
             not (state_year_fe or unit_trends),
-        ),  # fmt: skip
+        ),
     )
 
 
@@ -465,11 +465,18 @@ class WithinModel:
             raise EstimatorInputError("wild_bootstrap needs one cluster column, not two-way")
         names = self.prep.names
         return wild_bootstrap_prepared(
-            self.prep, outcome=names["outcome"], treatment=self.treatment,
-            cluster=names["cluster"], weights=names["weights"], controls=list(self.controls),
-            bootstrap_weights=bootstrap_weights, n_boot=n_boot, impose_null=impose_null,
-            seed=seed, alpha=alpha,
-        )  # fmt: skip
+            self.prep,
+            outcome=names["outcome"],
+            treatment=self.treatment,
+            cluster=names["cluster"],
+            weights=names["weights"],
+            controls=list(self.controls),
+            bootstrap_weights=bootstrap_weights,
+            n_boot=n_boot,
+            impose_null=impose_null,
+            seed=seed,
+            alpha=alpha,
+        )
 
     def permute(
         self,
@@ -487,11 +494,21 @@ class WithinModel:
             )
         names = self.prep.names
         return permute_prepared(
-            self.prep, data=None, outcome=names["outcome"], unit=names["unit"],
-            time=names["time"], cohort=names["cohort"], estimator="twfe", n_perm=n_perm,
-            seed=seed, stratify=stratify, weights=names["weights"], cluster=None, controls=None,
+            self.prep,
+            data=None,
+            outcome=names["outcome"],
+            unit=names["unit"],
+            time=names["time"],
+            cohort=names["cohort"],
+            estimator="twfe",
+            n_perm=n_perm,
+            seed=seed,
+            stratify=stratify,
+            weights=names["weights"],
+            cluster=None,
+            controls=None,
             alpha=alpha,
-        )  # fmt: skip
+        )
 
     def pretrend_test(
         self,
@@ -516,9 +533,18 @@ class WithinModel:
                 f"got {self.cluster!r}"
             )
         return _wild_pretrend(
-            self.wald, self.fit, self.fit.names, list(self.wald.terms), self.blocks, self.w,
-            self.prep, self.cluster, n_boot, bootstrap_weights, seed,
-        )  # fmt: skip
+            self.wald,
+            self.fit,
+            self.fit.names,
+            list(self.wald.terms),
+            self.blocks,
+            self.w,
+            self.prep,
+            self.cluster,
+            n_boot,
+            bootstrap_weights,
+            seed,
+        )
 
 
 def _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot, bootstrap_weights, seed):
@@ -720,13 +746,23 @@ def event_study(
     vcov = pd.DataFrame(V, index=names, columns=names)
     leads = [n for n, k in zip(names, kept, strict=True) if k < 0 and k <= pretrend_through]
     pre = joint_wald(
-        fit.coef[[names.index(n) for n in leads]], vcov.loc[leads, leads].to_numpy(), leads,
+        fit.coef[[names.index(n) for n in leads]],
+        vcov.loc[leads, leads].to_numpy(),
+        leads,
         "Wald chi-square, CR1 variance",
-    )  # fmt: skip
+    )
     model = WithinModel(
-        "event_study", p, fit, blocks, w, cluster, None, tuple(controls),
-        not (state_year_fe or unit_trends), pre,
-    )  # fmt: skip
+        "event_study",
+        p,
+        fit,
+        blocks,
+        w,
+        cluster,
+        None,
+        tuple(controls),
+        not (state_year_fe or unit_trends),
+        pre,
+    )
     pre = model.pretrend_test(
         inference=pretrend_inference, n_boot=n_boot, bootstrap_weights=bootstrap_weights, seed=seed
     )

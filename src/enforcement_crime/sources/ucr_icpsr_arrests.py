@@ -193,9 +193,14 @@ def read_layout(path: str | Path) -> list[tuple[str, int, int, int]]:
         nums[col] = raw.astype("int64")
     out: list[tuple[str, int, int, int]] = []
     for line, name, start, end, width, dec in zip(
-        df.index, df["variable"], nums["start_col"], nums["end_col"], nums["width"],
-        nums["decimals"], strict=True,
-    ):  # fmt: skip
+        df.index,
+        df["variable"],
+        nums["start_col"],
+        nums["end_col"],
+        nums["width"],
+        nums["decimals"],
+        strict=True,
+    ):
         if pd.isna(name) or not str(name).strip():
             raise SourceError(path, "a variable without a name", row=line, column="variable")
         if start < 1 or end < start or width != end - start + 1:
