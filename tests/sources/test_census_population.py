@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from enforcement_crime.sources import census_population as cp
-from enforcement_crime.sources._fetch import SourceError, sha256_of
+from enforcement_crime.sources._checks import SourceError
+from enforcement_crime.sources._download import sha256_of
 
 LAYOUT_FILES = {
     "co-est00int-tot": ("co-est00int-tot.csv", "intercensal2000", range(2000, 2011)),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from enforcement_crime import config
-from enforcement_crime.sources._fetch import sha256_of
+from enforcement_crime.sources._download import sha256_of
 
 __all__ = [
     "SourceInfo",
