@@ -63,7 +63,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
-from enforcement_crime.estimators._common import EstimatorInputError, PreparedPanel, prepare_panel
+from enforcement_crime.estimators._inputs import EstimatorInputError, PreparedPanel, prepare_panel
 
 __all__ = [
     "FEW_TREATED_CLUSTERS",

@@ -18,9 +18,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from enforcement_crime.estimators._bootstrap import LinearWildT, WeightDraws
-from enforcement_crime.estimators._common import EstimatorInputError
 from enforcement_crime.estimators._core import cr1_scale
 from enforcement_crime.estimators._cs_aggregate import CSAggregator
+from enforcement_crime.estimators._inputs import EstimatorInputError
 
 __all__ = [
     "apply_wild_cluster",

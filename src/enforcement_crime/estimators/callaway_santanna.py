@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from enforcement_crime.estimators._common import EstimatorInputError, normal_ci, prepare_panel
 from enforcement_crime.estimators._core import cluster_sums, cr1_scale, warn_few_treated
 from enforcement_crime.estimators._cs_aggregate import CSAggregator
 from enforcement_crime.estimators._cs_wild import (
@@ -26,6 +25,7 @@ from enforcement_crime.estimators._cs_wild import (
     wild_note,
 )
 from enforcement_crime.estimators._docs import shared_parameters
+from enforcement_crime.estimators._inputs import EstimatorInputError, normal_ci, prepare_panel
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["GroupTimeATT", "aggregate", "att_gt", "callaway_santanna"]

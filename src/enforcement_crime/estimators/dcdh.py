@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.estimators._common import EstimatorInputError, normal_ci, prepare_panel
 from enforcement_crime.estimators._core import warn_few_treated
 from enforcement_crime.estimators._docs import shared_parameters
+from enforcement_crime.estimators._inputs import EstimatorInputError, normal_ci, prepare_panel
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["dcdh"]

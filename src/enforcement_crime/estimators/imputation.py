@@ -24,7 +24,6 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
 
-from enforcement_crime.estimators._common import EstimatorInputError, normal_ci, prepare_panel
 from enforcement_crime.estimators._core import (
     cluster_sums,
     count_treated_clusters,
@@ -32,6 +31,7 @@ from enforcement_crime.estimators._core import (
     warn_few_treated,
 )
 from enforcement_crime.estimators._docs import shared_parameters
+from enforcement_crime.estimators._inputs import EstimatorInputError, normal_ci, prepare_panel
 from enforcement_crime.results import EstimationResult, PretrendTest
 
 __all__ = ["imputation", "two_stage"]

@@ -28,7 +28,6 @@ from enforcement_crime.estimators._bootstrap import (
     WeightDraws,
     resolve_weights,
 )
-from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
 from enforcement_crime.estimators._core import (
     TwoWayProjector,
     check_units_nested,
@@ -38,6 +37,7 @@ from enforcement_crime.estimators._core import (
     sorted_codes,
 )
 from enforcement_crime.estimators._docs import shared_parameters
+from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["wild_cluster_bootstrap", "randomization_inference"]

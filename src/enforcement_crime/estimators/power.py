@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
 from enforcement_crime.estimators._core import (
     TwoWayProjector,
     check_units_nested,
@@ -27,6 +26,7 @@ from enforcement_crime.estimators._core import (
     permute_cohorts,
     sorted_codes,
 )
+from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["analytic_mde", "minimum_detectable_effect", "placebo_calibrated_mde"]

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from enforcement_crime.estimators._common import EstimatorInputError, joint_wald
 from enforcement_crime.estimators._core import (
     count_treated_clusters,
     fe_blocks,
@@ -16,6 +15,7 @@ from enforcement_crime.estimators._core import (
     warn_few_treated,
 )
 from enforcement_crime.estimators._docs import shared_parameters
+from enforcement_crime.estimators._inputs import EstimatorInputError, joint_wald
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["sun_abraham"]

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
 from enforcement_crime.estimators._docs import shared_parameters
+from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["synthetic_control", "synthetic_did"]

@@ -37,7 +37,6 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime.estimators._bootstrap import WeightDraws
-from enforcement_crime.estimators._common import EstimatorInputError, PreparedPanel, joint_wald
 from enforcement_crime.estimators._core import (
     SSC,
     Block,
@@ -54,6 +53,7 @@ from enforcement_crime.estimators._core import (
     warn_few_treated,
 )
 from enforcement_crime.estimators._docs import shared_parameters
+from enforcement_crime.estimators._inputs import EstimatorInputError, PreparedPanel, joint_wald
 from enforcement_crime.estimators._wild_wald import WildWaldTest
 from enforcement_crime.estimators.inference import permute_prepared, wild_bootstrap_prepared
 from enforcement_crime.results import EstimationResult, PretrendTest
