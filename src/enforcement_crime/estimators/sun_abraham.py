@@ -7,9 +7,8 @@ import pandas as pd
 from scipy import stats
 
 from enforcement_crime.estimators._core import (
+    FixedEffects,
     count_treated_clusters,
-    fe_blocks,
-    fe_notes,
     fit_within,
     prepare_fe_panel,
     warn_few_treated,
@@ -105,7 +104,7 @@ def sun_abraham(
     )
     df, control_group = _sa_sample(p, cohort, control_group)
     names, keys, cells, X = _sa_design(df, reference, controls)
-    blocks = fe_blocks(p, None, False, False)
+    blocks = FixedEffects().blocks(p)
     fit = fit_within(
         df["y"].to_numpy(),
         X,
@@ -127,7 +126,7 @@ def sun_abraham(
     Vev = pd.DataFrame(V[1:, 1:], index=terms[1:], columns=terms[1:])
     leads = [f"e{e}" for e in ets if e < 0]
     pre = joint_wald([est[terms.index(t)] for t in leads], Vev.loc[leads, leads].to_numpy(), leads)
-    notes = fe_notes(p, cluster, False, False, None)
+    notes = FixedEffects().notes(p, cluster)
     few = warn_few_treated(
         count_treated_clusters(df, (df["cohort"] > 0).to_numpy(), cluster), "sun_abraham"
     )

@@ -40,13 +40,12 @@ from enforcement_crime.estimators._bootstrap import WeightDraws
 from enforcement_crime.estimators._core import (
     SSC,
     Block,
+    FixedEffects,
     WithinFit,
     cluster_arrays,
     coef_table,
     count_treated_clusters,
     cr1_vcov,
-    fe_blocks,
-    fe_notes,
     fit_within,
     prepare_fe_panel,
     ssc_factors,
@@ -84,15 +83,6 @@ def _treatment_values(p, treatment: str | None) -> tuple[np.ndarray, str, bool]:
         )
     continuous = bool((~d.isin([0.0, 1.0])).any())
     return d.to_numpy(dtype="float64"), ("exposure_share" if continuous else "treated"), continuous
-
-
-def _check_state(state, state_year_fe: bool, name: str) -> None:
-    """``state=`` only serves ``state_year_fe``: refuse it alone rather than ignore it."""
-    if state is not None and not state_year_fe:
-        raise EstimatorInputError(
-            f"{name}: state={state!r} is only used with state_year_fe=True (state-by-time effects); "
-            "pass state_year_fe=True or drop state="
-        )
 
 
 def _extra_cols(treatment, state, cluster) -> list[str]:
@@ -220,7 +210,8 @@ def twfe(
         )
     if backend not in ("fast", "linearmodels"):
         raise EstimatorInputError(f"backend must be 'fast' or 'linearmodels', got {backend!r}")
-    _check_state(state, state_year_fe, "twfe")
+    fe = FixedEffects(state, state_year_fe, unit_trends)
+    fe.check("twfe")
     controls = list(controls or [])
     p = prepare_fe_panel(
         data,
@@ -239,19 +230,17 @@ def twfe(
     names = [term] + controls
     y = df["y"].to_numpy()
     w = df["w"].to_numpy(dtype="float64")
-    blocks = fe_blocks(p, state, state_year_fe, unit_trends)
+    blocks = fe.blocks(p)
 
     if backend == "fast":
         fit = fit_within(y, X, names, blocks, w, p, cluster)
         coef, V, extra = fit.coef, fit.vcov, {}
     else:
-        fit, extra = _fit_linearmodels(
-            p, y, X, names, w, blocks, cluster, state, state_year_fe, unit_trends
-        )
+        fit, extra = _fit_linearmodels(p, y, X, names, w, blocks, cluster, fe)
         coef, V = fit.coef, fit.vcov
     vcov = pd.DataFrame(V, index=names, columns=names)
     tab = coef_table(names, coef, V, fit.df_t, alpha)
-    notes = fe_notes(p, cluster, state_year_fe, unit_trends, state)
+    notes = fe.notes(p, cluster)
     notes.insert(
         0, "estimand: variance-weighted average of 2x2 DiDs (= ATT only under homogeneous effects)"
     )
@@ -294,12 +283,12 @@ def twfe(
             cluster,
             treatment,
             tuple(controls),
-            not (state_year_fe or unit_trends),
+            fe.two_way,
         ),
     )
 
 
-def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, unit_trends):
+def _fit_linearmodels(p, y, X, names, w, blocks, cluster, fe: FixedEffects):
     """PanelOLS reference fit; returns the same ``WithinFit`` with the module's correction applied."""
     from linearmodels.panel import PanelOLS
 
@@ -308,7 +297,7 @@ def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, 
         [df["unit"].to_numpy(), df["time"].to_numpy()], names=["unit", "time"]
     )
     exog = pd.DataFrame(X, index=idx, columns=names)
-    if unit_trends:
+    if fe.unit_trends:
         # unit-specific trends as explicit regressors (time centred; the last unit's trend is
         # collinear with the time effects and is left out)
         ucodes = blocks[0].codes
@@ -322,7 +311,7 @@ def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, 
             axis=1,
         )
     kw = {"entity_effects": True, "weights": pd.Series(w, index=idx)}
-    if state_year_fe:
+    if fe.state_year_fe:
         kw["other_effects"] = pd.Series(blocks[1].codes, index=idx, name="state_year")
     else:
         kw["time_effects"] = True
@@ -693,7 +682,8 @@ def event_study(
         raise EstimatorInputError(
             "the reference period cannot be a binned endpoint; widen the window"
         )
-    _check_state(state, state_year_fe, "event_study")
+    fe = FixedEffects(state, state_year_fe, unit_trends)
+    fe.check("event_study")
     if pretrend_inference not in ("wald", "wild_cluster"):
         raise EstimatorInputError(
             f"pretrend_inference must be 'wald' or 'wild_cluster', not {pretrend_inference!r}"
@@ -736,7 +726,7 @@ def event_study(
     names = [f"e{k}" for k in kept]
     X = np.column_stack(cols + [pd.to_numeric(df[c]).to_numpy(dtype="float64") for c in controls])
     allnames = names + controls
-    blocks = fe_blocks(p, state, state_year_fe, unit_trends)
+    blocks = fe.blocks(p)
     w = df["w"].to_numpy(dtype="float64")
     fit = fit_within(df["y"].to_numpy(), X, allnames, blocks, w, p, cluster)
     m = len(names)
@@ -760,13 +750,13 @@ def event_study(
         cluster,
         None,
         tuple(controls),
-        not (state_year_fe or unit_trends),
+        fe.two_way,
         pre,
     )
     pre = model.pretrend_test(
         inference=pretrend_inference, n_boot=n_boot, bootstrap_weights=bootstrap_weights, seed=seed
     )
-    notes = fe_notes(p, cluster, state_year_fe, unit_trends, state)
+    notes = fe.notes(p, cluster)
     few = warn_few_treated(
         count_treated_clusters(df, (df["cohort"] > 0).to_numpy(), cluster), "event_study"
     )
