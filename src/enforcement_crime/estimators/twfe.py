@@ -521,50 +521,38 @@ class WithinModel:
                 "pretrend_inference='wild_cluster' needs one cluster column (cluster=<column>), "
                 f"got {self.cluster!r}"
             )
-        return _wild_pretrend(
-            self.wald,
-            self.fit,
-            self.fit.names,
-            list(self.wald.terms),
-            self.blocks,
-            self.w,
-            self.prep,
-            self.cluster,
-            n_boot,
-            bootstrap_weights,
-            seed,
-        )
+        return self._wild_pretrend(n_boot, bootstrap_weights, seed)
 
-
-def _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot, bootstrap_weights, seed):
-    """The joint pre-trend test ``pre`` with its p-value from the restricted wild cluster bootstrap."""
-    codes, sizes, _ = cluster_arrays(p, cluster)
-    G = sizes[0]
-    scale = fit.ssc.scale(G)
-    y = fit.resid + fit.Xd @ fit.coef
-    test = WildWaldTest.build(
-        fit.Xd, y, w, blocks, codes[0], G, [names.index(n) for n in leads], scale
-    )
-    if not np.isclose(test.stat, pre.statistic, rtol=1e-6, atol=1e-10):
-        raise RuntimeError(
-            f"wild bootstrap pre-trend statistic {test.stat} differs from the Wald statistic "
-            f"{pre.statistic}"
+    def _wild_pretrend(self, n_boot: int, bootstrap_weights: str, seed: int | None) -> PretrendTest:
+        """The joint Wald test of the leads with its restricted wild cluster bootstrap p-value."""
+        pre, fit = self.wald, self.fit
+        codes, sizes, _ = cluster_arrays(self.prep, self.cluster)
+        G = sizes[0]
+        y = fit.resid + fit.Xd @ fit.coef
+        leads = [fit.names.index(n) for n in pre.terms]
+        test = WildWaldTest.build(
+            fit.Xd, y, self.w, self.blocks, codes[0], G, leads, fit.ssc.scale(G)
         )
-    draws = WeightDraws.make(bootstrap_weights, G, n_boot, seed)
-    return replace(
-        pre,
-        p_value=test.bootstrap(draws),
-        p_value_chi2=pre.p_value,
-        inference="wild_cluster",
-        method=(
-            f"restricted wild cluster bootstrap of the Wald statistic ({draws.n_boot} draws, "
-            f"{draws.kind} weights{', fully enumerated' if draws.full_enumeration else ''}; "
-            f"{G} clusters)"
-        ),
-        n_boot=draws.n_boot,
-        bootstrap_weights=draws.kind,
-        full_enumeration=draws.full_enumeration,
-    )
+        if not np.isclose(test.stat, pre.statistic, rtol=1e-6, atol=1e-10):
+            raise RuntimeError(
+                f"wild bootstrap pre-trend statistic {test.stat} differs from the Wald statistic "
+                f"{pre.statistic}"
+            )
+        draws = WeightDraws.make(bootstrap_weights, G, n_boot, seed)
+        return replace(
+            pre,
+            p_value=test.bootstrap(draws),
+            p_value_chi2=pre.p_value,
+            inference="wild_cluster",
+            method=(
+                f"restricted wild cluster bootstrap of the Wald statistic ({draws.n_boot} draws, "
+                f"{draws.kind} weights{', fully enumerated' if draws.full_enumeration else ''}; "
+                f"{G} clusters)"
+            ),
+            n_boot=draws.n_boot,
+            bootstrap_weights=draws.kind,
+            full_enumeration=draws.full_enumeration,
+        )
 
 
 @shared_parameters
