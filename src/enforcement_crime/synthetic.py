@@ -487,7 +487,7 @@ def make_panel(
         ``sc_true_effect`` and ``g287_true_effect``; ``attrs`` holds
         :func:`panel_metadata`. ``population`` is the real Census county
         population (:func:`enforcement_crime.facts.county_population`), the
-        same for every seed. About 1 s on one core.
+        same for every seed.
     """
     if effects is None:
         if preset not in PRESETS:
