@@ -23,6 +23,10 @@ import pytest  # noqa: E402
 
 from enforcement_crime import config, notebooks, plots, reports  # noqa: E402
 
+# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
+# pytest-xdist --dist loadgroup
+pytestmark = [pytest.mark.xdist_group("real_cius_runs")]
+
 REAL_LABEL = "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS"
 
 
@@ -330,10 +334,6 @@ for outcome in ["violent_rate", "property_rate"]:
     r = twfe(p, outcome, "fips", "year", "g287_cohort", weights="population", cluster="fips")
     rows.append(r.to_frame().assign(outcome=outcome))
 import pandas as pd
-
-# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
-# pytest-xdist --dist loadgroup
-pytestmark = [pytest.mark.xdist_group("real_cius_runs")]
 log.table(pd.concat(rows)[["outcome", "term", "estimate", "std_error", "n_obs"]], "tab_demo_twfe")
 log.finish()
 """

@@ -665,9 +665,15 @@ class OutputLog:
         return path
 
     def finish(self) -> Path:
-        """Write the registry record and regenerate ``reports/OUTPUTS.md``; returns its path."""
+        """Write the registry record and merge this notebook's section into ``OUTPUTS.md``; returns its path.
+
+        The map is written with ``merge=True`` (:func:`write_outputs_md`): the
+        sections of notebooks that have no record in this reports folder (not
+        run here yet) are kept as they were, so running one notebook never
+        shrinks the map to that notebook.
+        """
         self._write()
-        return write_outputs_md()
+        return write_outputs_md(merge=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -680,7 +686,7 @@ def _rel(path: Path, start: Path) -> str:
 
 
 def write_outputs_md(reports: str | Path | None = None, *, project_root: str | Path | None = None,
-                     out: str | Path | None = None) -> Path:  # fmt: skip
+                     out: str | Path | None = None, merge: bool = False) -> Path:  # fmt: skip
     """Write ``reports/OUTPUTS.md``: every figure and table, with the notebook that makes it.
 
     Reads the records written by :class:`OutputLog` (one per executed
@@ -701,6 +707,15 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
     out : path, optional
         Where to write (default ``<reports>/OUTPUTS.md``); links to notebook
         sources are relative to its folder.
+    merge : bool
+        Keep what the existing file lists and this folder cannot list again:
+        the section of a notebook with no record here (not run in this
+        folder, e.g. a fresh clone after ``notebooks run --only ...``) whose
+        source still exists, and each "Other outputs" row whose files are
+        not here (e.g. the teaching outputs when only the study notebooks
+        ran). Sections and rows this folder does list are written from it.
+        With every notebook's outputs present the result equals a plain
+        rewrite. Default False: the map lists exactly what this folder holds.
 
     Returns
     -------
@@ -732,6 +747,7 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
             "",
         ]
     covered: set[str] = set()
+    sections: dict[str, list[str]] = {}
     for rec in sorted(records, key=lambda r: r["notebook"]):
         src = root / rec["notebook"]
         executed = (
@@ -739,7 +755,8 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
             / "notebooks"
             / Path(rec["notebook"]).relative_to("notebooks").with_suffix(".html")
         )
-        lines += [
+        section = sections.setdefault(rec["notebook"], [])
+        section += [
             f"## `{rec['notebook']}`",
             "",
             f"Source: [{rec['notebook']}]({_rel(src, out.parent)}); executed: "
@@ -764,10 +781,10 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
                 fp = Path(f)
                 covered.add(str(fp.resolve()))
                 files.append(f"[{ext}]({_rel(fp, reports)})")
-            lines.append(
+            section.append(
                 f"| `{e['name']}` | {e['kind']} | {' '.join(files)} | {e.get('description', '')} |"
             )
-        lines.append("")
+        section.append("")
     # files written by notebooks that do not use OutputLog (e.g. the tour)
     loose: dict[str, list[Path]] = {}
     for kind in ("figures", "tables"):
@@ -775,13 +792,8 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
         for f in sorted(base.rglob("*.csv")) if base.is_dir() else []:
             if str(f.resolve()) not in covered:
                 loose.setdefault(f.parent.name, []).append(f)
+    other: dict[str, tuple[tuple, str]] = {}  # output name -> (sort key, table row)
     if loose:
-        lines += [
-            "## Other outputs (by folder)",
-            "",
-            "| output | files | notebooks of that study folder |",
-            "|---|---|---|",
-        ]
         for study, files in sorted(loose.items()):
             nbs = (
                 sorted((root / "notebooks" / study).glob("*.py"))
@@ -797,8 +809,28 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
                 )
                 exts = [e for e in ("pdf", "png", "csv", "tex") if f.with_suffix("." + e).is_file()]
                 links = " ".join(f"[{e}]({_rel(f.with_suffix('.' + e), reports)})" for e in exts)
-                lines.append(f"| `{f.stem}` | {links} | {nb_links} |")
-        lines.append("")
+                kind = f.relative_to(reports).parts[0]
+                other[f.stem] = ((study, kind, f.name), f"| `{f.stem}` | {links} | {nb_links} |")
+    if merge and out.is_file():
+        old_sections, old_other = _parse_outputs_md(out.read_text(encoding="utf-8"))
+        for notebook, section in old_sections.items():
+            if notebook not in sections and (root / notebook).is_file():
+                sections[notebook] = section
+        recorded = {e["name"] for r in records for e in r["outputs"]}
+        for name, row in old_other.items():
+            if name not in other and name not in recorded:
+                other[name] = row
+    for notebook in sorted(sections):
+        lines += sections[notebook]
+    if other:
+        lines += [
+            "## Other outputs (by folder)",
+            "",
+            "| output | files | notebooks of that study folder |",
+            "|---|---|---|",
+            *(row for _, row in sorted(other.values())),
+            "",
+        ]
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, "\n".join(lines))
     return out
@@ -807,6 +839,35 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
 # --------------------------------------------------------------------------------------
 # reading executed notebooks (tests)
 # --------------------------------------------------------------------------------------
+
+
+_OTHER_ROW = re.compile(r"^\| `([^`]+)` \|")
+_OTHER_CSV = re.compile(r"\]\((figures|tables)/(?:[^)]*/)?([^/)]+)/([^/)]+\.csv)\)")
+
+
+def _parse_outputs_md(text: str) -> tuple[dict[str, list[str]], dict[str, tuple[tuple, str]]]:
+    """An ``OUTPUTS.md`` as :func:`write_outputs_md` writes it, read back for ``merge``.
+
+    Returns the notebook sections (notebook -> their lines, heading to the
+    blank line before the next heading) and the "Other outputs" rows (output
+    name -> (sort key, row)).
+    """
+    sections: dict[str, list[str]] = {}
+    other: dict[str, tuple[tuple, str]] = {}
+    current: list[str] | None = None
+    in_other = False
+    for line in text.split("\n"):
+        if line.startswith("## "):
+            m = re.fullmatch(r"## `(.+)`", line)
+            in_other = m is None
+            current = None if in_other else sections.setdefault(m.group(1), [])
+        if current is not None:
+            current.append(line)
+        elif in_other and (row := _OTHER_ROW.match(line)):
+            csv = _OTHER_CSV.search(line)
+            key = (csv.group(2), csv.group(1), csv.group(3)) if csv else ("", "", row.group(1))
+            other[row.group(1)] = (key, line)
+    return sections, other
 
 
 def _tagged_outputs(nb_path: str | Path, key: str) -> dict[str, object]:

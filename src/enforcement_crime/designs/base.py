@@ -296,13 +296,15 @@ class Spec:
         return out
 
     # ---- estimation -----------------------------------------------------------------
-    def call(self, design: Design, data: pd.DataFrame, outcome: str, **overrides) -> EstimatorCall:
+    def call(self, design: Design, data: pd.DataFrame, outcome: str, *,
+             rows: np.ndarray | None = None, **overrides) -> EstimatorCall:  # fmt: skip
         """The estimator call this spec makes for ``outcome`` on ``data`` (rows of ``design``'s sample).
 
         Weights and clusters come from the design (unless the spec turns them
         off or its options give them), then the spec's options, then
         ``overrides``; the partly treated adoption year is handled as
-        :attr:`partial_year` says.
+        :attr:`partial_year` says. ``rows`` (a boolean mask over ``data``)
+        keeps a subset of the rows, e.g. a leave-one-out sample.
         """
         d = design
         y = d.column(outcome, self.scale(d))
@@ -314,12 +316,18 @@ class Spec:
         kw.update(self.options)
         kw.update(overrides)
         set_aside = 0
-        rows = None
+        if rows is not None:
+            rows = np.asarray(rows, dtype=bool)
+            if rows.shape != (len(data),):
+                raise ValueError(
+                    f"rows: a boolean mask of {len(data)} rows, got shape {rows.shape}"
+                )
         if "partial_year" in data.columns and data["partial_year"].any():
             if self.partial_year == "drop":
                 partial = data["partial_year"].to_numpy(dtype=bool)
-                set_aside = int(partial.sum())
-                rows = ~partial
+                kept = ~partial if rows is None else rows & ~partial
+                set_aside = int((partial if rows is None else rows & partial).sum())
+                rows = kept
             else:
                 kw = {**PARTIAL_YEAR_OPTIONS[self.partial_year], **kw}
         t = d.treatment
@@ -332,10 +340,14 @@ class Spec:
         return EstimatorCall(self.estimator, (data, *names), kw, set_aside)
 
     def fit(self, sample: StudySample, outcome: str, *, data: pd.DataFrame | None = None,
-            **overrides) -> Outcome:  # fmt: skip
-        """Estimate this specification for ``outcome`` on ``sample`` (or on ``data``, a subset of it)."""
+            rows: np.ndarray | None = None, **overrides) -> Outcome:  # fmt: skip
+        """Estimate this specification for ``outcome`` on ``sample`` (or on ``data``, a subset of it).
+
+        ``rows``: a boolean mask over the sample's (or ``data``'s) rows to keep.
+        """
         df = sample.data if data is None else data
-        res = self.call(sample.design, df, outcome, **overrides).run(tolerate=sample.tolerate)
+        call = self.call(sample.design, df, outcome, rows=rows, **overrides)
+        res = call.run(tolerate=sample.tolerate)
         if isinstance(res, EstimationResult):
             res.outcome = outcome
             res.specification = self.label

@@ -82,6 +82,7 @@ class Variant:
     label: str
     spec: Spec
     data: pd.DataFrame | None = None  # a sub-sample of the design's sample
+    rows: np.ndarray | None = None  # or the sample's rows it keeps (a boolean mask, no copy)
     sample: StudySample | None = None  # another panel opened with the same design
 
 
@@ -130,16 +131,18 @@ def variants(
     df, unit, t = sample.data, d.unit, d.treatment
     if d.leave_one_out == "treated":
         treated = sorted(df.loc[df[t.ever].astype(bool), unit].unique())
+        units = df[unit].to_numpy()
         for u in treated:
-            out.append(Variant("leave one out", f"without {u}", base, data=df[df[unit] != u]))
+            out.append(Variant("leave one out", f"without {u}", base, rows=units != u))
     elif d.leave_one_out == "state":
-        for s in sorted(df["state"].astype(str).unique()):
+        states = df["state"].astype(str).to_numpy()
+        for s in sorted(set(states)):
             out.append(
                 Variant(
                     "leave one out",
                     f"without state {s}",
                     base,
-                    data=df[df["state"].astype(str) != s],
+                    rows=states != s,
                 )
             )
     out.append(
@@ -169,7 +172,7 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
     for v in variants(sample, alt_samples=alt_samples):
         s = v.sample or sample
         kw = {"seed": seed} if takes(v.spec.estimator, "seed") else {}
-        res = v.spec.fit(s, outcome, data=v.data, **kw)
+        res = v.spec.fit(s, outcome, data=v.data, rows=v.rows, **kw)
         h = headline(res, v.spec._term(res))
         n_obs = None if isinstance(res, NotEstimable) else res.n_obs
         n_cl = None if isinstance(res, NotEstimable) else res.n_clusters
