@@ -110,6 +110,9 @@ plt.show()
 # %%
 twfe_table, twfe_results = design.twfe_rules(sample)
 log.table(twfe_table.drop(columns=["note"]), design.output_name("tab", "twfe"), description="TWFE estimates under both partial-year rules")
+main = [k for k, r in twfe_results.items() if k[2] == design.transform and hasattr(r, "table")]  # headline scale, estimated
+log.paper_table([twfe_results[k] for k in main], design.output_name("tab", "twfe"), description="TWFE on log(1 + rate) under both partial-year rules, each outcome (county clusters, 95% intervals)",
+                fe=("fips", "year"), weights=design.weights, scale="log", headings=[k[1] for k in main])  # fmt: skip
 twfe_table
 
 # %% [markdown]
@@ -180,9 +183,9 @@ sc_table, path_df, gap_df = design.synthetic_controls(sample)
 log.table(sc_table, design.output_name("tab", "synthetic_control"), description="Synthetic control for Mecklenburg and Wake: mean post gap, RMSPE, placebo p-value")
 if len(path_df):
     onsets = sc_table.dropna(subset=["first_treated_year"]).groupby("county")["first_treated_year"].first().to_dict()
-    fig, _ = plots.synthetic_control_plot(path_df, kind="paths", onsets=onsets)
+    fig, _ = plots.synthetic_control_plot(path_df, kind="paths", onsets=onsets, summary=sc_table)
     log.figure(fig, design.output_name("fig", "synthetic_control_paths"), path_df, description="Treated and synthetic paths, Mecklenburg and Wake (onset dashed)")
-    fig, placebo_data = plots.synthetic_control_plot(path_df, gap_df, kind="gaps", onsets=onsets)
+    fig, placebo_data = plots.synthetic_control_plot(path_df, gap_df, kind="gaps", onsets=onsets, summary=sc_table)
     log.figure(fig, design.output_name("fig", "synthetic_control_placebos"), pd.concat([gap_df, path_df.assign(unit="treated")], ignore_index=True),
                description="Synthetic-control gap of each treated county against in-space placebo gaps")  # fmt: skip
     plt.show()

@@ -95,6 +95,10 @@ plt.show()
 # %%
 twfe_table, twfe_results = design.twfe_table(sample)
 log.table(twfe_table.drop(columns=["note"]), design.output_name("tab", "twfe"), description="TWFE: levels and logs, with and without county trends")
+main = [k for k, r in twfe_results.items() if k[1].startswith("log") and hasattr(r, "table")]  # headline scale, estimated
+log.paper_table([twfe_results[k] for k in main], design.output_name("tab", "twfe"), description="TWFE on log(1 + rate), each outcome, without and with county linear trends (state clusters, 95% intervals)",
+                fe=[("fips", "year", *(["county linear trends"] if k[2] else [])) for k in main], weights=design.weights, scale="log",
+                headings=["TWFE" + (", trends" if k[2] else "") for k in main])  # fmt: skip
 twfe_table[["outcome", "transform", "trends", "estimate", "std_error", "conf_low", "conf_high"]]
 
 # %% [markdown]

@@ -521,6 +521,23 @@ class Design:
         out.check()
         return out
 
+    def outcomes_available(
+        self, panel: StudySample | pd.DataFrame | None = None
+    ) -> tuple[str, ...]:
+        """The outcomes this design accepts (``options={"outcomes": [...]}``) on a panel.
+
+        Rates per 100,000: the totals' (index, violent, property) and each
+        UCR offense's (:data:`enforcement_crime.schema.OUTCOME_RATE_COLUMNS`),
+        those present with at least one value in ``panel`` (a loaded panel or
+        an opened sample); without a panel, all of them.
+        """
+        from enforcement_crime.schema import OUTCOME_RATE_COLUMNS
+
+        if panel is None:
+            return OUTCOME_RATE_COLUMNS
+        df = panel.raw if isinstance(panel, StudySample) else panel
+        return tuple(c for c in OUTCOME_RATE_COLUMNS if c in df and df[c].notna().any())
+
     def column(self, outcome: str, transform: str | None = None) -> str:
         """The analysed column of ``outcome`` on a scale (default: the headline scale)."""
         return f"log_{outcome}" if (transform or self.transform) == "log" else outcome
@@ -598,6 +615,12 @@ class Design:
         from enforcement_crime.panels import is_synthetic
 
         self.check()
+        unknown = [o for o in self.outcomes if o not in raw.columns]
+        if unknown:
+            raise ValueError(
+                f"design {self.key!r}: unknown outcome(s) {unknown} on panel {data_source!r}; "
+                f"choose from {list(self.outcomes_available(raw))}"
+            )
         syn = is_synthetic(raw)
         log: list[dict] = []
         df = self.sample_rules(raw.copy(), log)

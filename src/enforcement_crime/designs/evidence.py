@@ -431,7 +431,9 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     log.table(robust, name["tab_robustness"], description=PRESENTED["tab_robustness"])
     log.table(diags, name["tab_diagnostics"], description=PRESENTED["tab_diagnostics"])
     rows = plot_rows(robust)
-    fig, _ = plots.coefficient_plot(rows, label="variant", xlabel=f"Effect ({d.scale_label})")
+    hl = d.headline_spec().label  # the headline row is the headline spec's
+    fig, _ = plots.coefficient_plot(rows, label="variant", xlabel=f"Effect ({d.scale_label})",
+                                    headline=hl if (rows["variant"] == hl).any() else "auto")  # fmt: skip
     log.figure(fig, name["fig_robustness"], rows, description=PRESENTED["fig_robustness"])
     if show:
         plt.show()
