@@ -33,6 +33,7 @@ from enforcement_crime.designs.base import (
 )
 from enforcement_crime.designs.mde import design_mde
 from enforcement_crime.estimators import (
+    analytic_mde,
     callaway_santanna,
     dcdh,
     randomization_inference,
@@ -330,7 +331,8 @@ class NC287g(Design):
         for outcome in self.outcomes:
             d = design_mde(sample, outcome, n_sim=n_sim, seed=seed)
             if isinstance(d["result"], NotEstimable):
-                mde[outcome] = (np.nan, "not available")
+                mde[outcome] = (np.nan, f"not estimable: {d['result']}")
+                rows.append({"outcome": outcome, "note": f"not estimable: {d['result']}"})
                 continue
             mde[outcome] = (
                 d["mde_calibrated"],
@@ -471,15 +473,17 @@ class NC287g(Design):
     ) -> list[dict]:
         """The rows of the study-vs-rebuild table: bootstrap headline and Callaway-Sant'Anna per outcome.
 
-        ``counts`` (:meth:`count_models`) adds the PPML row of each assault outcome.
+        ``counts`` (:meth:`count_models`) adds the PPML row of each assault outcome (its MDE
+        analytic, from the CR1 standard error).
         """
         rows = []
         for _, c in (counts if counts is not None else pd.DataFrame()).iterrows():
             rows.append({"outcome": c["outcome"], "specification": c["specification"],
                          "estimate": c["estimate"], "std_error": c["std_error"], "conf_low": c["conf_low"],
                          "conf_high": c["conf_high"], "p_value": c["p_value_randomization"],
-                         "estimator": "ppml", "note": c["note"], "mde": np.nan,
-                         "mde_method": "not computed for the count model"})  # fmt: skip
+                         "estimator": "ppml", "note": c["note"],
+                         "mde": analytic_mde(c["std_error"], self.alpha),
+                         "mde_method": "analytic: (z_0.975 + z_0.8) x the PPML CR1 standard error"})  # fmt: skip
         for o in self.outcomes:
             m, how = mde[o]
             rows.append({"outcome": o, "specification": self.headline_spec().label, "result": wcb[o],
