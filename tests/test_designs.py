@@ -404,7 +404,7 @@ def test_national_diagnostics_are_computed_per_sample(late_adopters):
     dg = evidence.diagnostics(sample, "index_rate", data=jail, label="jail")
     es = d.event_spec().fit(sample, "index_rate", data=jail)
     assert dg["sample"] == "jail"
-    assert dg["pretrend_p"] == es.extra["pretrend_test"]["p_value"]
+    assert dg["pretrend_p"] == es.pretrend.p_value
     pooled = evidence.diagnostics(sample, "index_rate")
     assert pooled["sample"] == "all" and pooled["mde"] != dg["mde"]  # not copied across samples
 

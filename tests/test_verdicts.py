@@ -181,7 +181,8 @@ def test_nc_assault_conclusion_is_testable_on_an_agency_panel():
         ori="NC" + raw["fips"].str[2:] + "00",
         assaults_per_100k=rng.gamma(4.0, 10.0, len(raw)),
     )
-    d = designs.get("287g_nc", n_boot=99, n_perm=99, **NC_AGENCY_OPTIONS)
+    crime = ("violent_rate", "property_rate", "index_rate")  # the stand-in has no clearances
+    d = designs.get("287g_nc", n_boot=99, n_perm=99, **{**NC_AGENCY_OPTIONS, "outcomes": crime})
     s = d.prepare(raw, data_source="synthetic", label="SYNTHETIC DATA (agency stand-in)")
     assert s.data["ori"].nunique() == 100 and "pop_stratum" in s.data.columns
     empty_r = pd.DataFrame(columns=evidence.ROBUSTNESS_COLUMNS)
@@ -196,3 +197,109 @@ def test_nc_assault_conclusion_is_testable_on_an_agency_panel():
     clear = t.xs("NC clearances", level="conclusion")
     assert (clear["verdict"] == "not testable with these data").all()
     assert "NC_AGENCY_OPTIONS" in clear["reason"].iloc[0]
+
+
+# ---- the NC design on agencies: sample rules, the assault count model, one row per conclusion ----
+
+
+def _agency_stand_in(rng):
+    """A SYNTHETIC stand-in for 'nc_agency': ORI units, population served, officers, the three families."""
+    raw = synthetic.load_default_panel()
+    raw = raw[raw["fips"].str.startswith("37")].rename(columns={"population": "population_served"})
+    n = len(raw)
+    clr_v, clr_p = rng.uniform(0.3, 0.6, n), rng.uniform(0.1, 0.3, n)
+    clr_v[:10] = np.nan  # ten agency-years without clearances reported
+    clr_p[:10] = np.nan
+    return raw.assign(
+        ori="NC" + raw["fips"].str[2:] + "00",
+        officers=(raw["population_served"] / 400).round().clip(lower=1),
+        assaults_on_officers=0.0,  # filled after the treatment is coded
+        assaults_per_100_officers=0.0,
+        assaults_per_100k=0.0,
+        clearance_rate_violent=clr_v,
+        clearance_rate_property=clr_p,
+    ).reset_index(drop=True)
+
+
+def test_agency_sample_rules_drop_unpopulated_rows_and_count_the_clearance_rule():
+    from enforcement_crime.designs.conclusions import NC_AGENCY_OPTIONS
+
+    raw = _agency_stand_in(np.random.default_rng(1))
+    raw.loc[raw.index[-5:], "population_served"] = 0  # five agency-years serve no population
+    d = designs.get("287g_nc", n_boot=9, n_perm=9, **NC_AGENCY_OPTIONS)
+    s = d.prepare(raw, data_source="synthetic", label="SYNTHETIC DATA (agency stand-in)")
+    acc = {r["rule"]: r for r in s.accounting}
+    assert acc["population served"]["rows_dropped"] == 5
+    assert (s.data["population_served"] > 0).all()
+    # the clearance rule drops nothing and counts the ten rows without clearance rates
+    assert acc["clearances reported"]["rows_dropped"] == 0
+    assert acc["clearances reported"]["rows_set_aside"] == 10
+    assert len(s.data) == len(raw) - 5
+
+
+def test_ppml_count_model_recovers_a_known_proportional_effect_on_assaults():
+    """SYNTHETIC counts: assaults ~ Poisson(0.2 x officers x exp(0.4 x treated)); PPML with the
+    officers exposure recovers 0.4 within three standard errors and its interval excludes 0."""
+    import dataclasses
+
+    from enforcement_crime.designs.conclusions import NC_AGENCY_OPTIONS
+
+    rng = np.random.default_rng(7)
+    d = designs.get("287g_nc", n_boot=9, n_perm=19, **NC_AGENCY_OPTIONS)
+    s = d.prepare(_agency_stand_in(rng), data_source="synthetic", label="SYNTHETIC DATA")
+    df = s.data.copy()
+    cohort = df[d.treatment.cohort].fillna(0).astype(int)
+    treated = ((cohort > 0) & (df["year"] >= cohort)).to_numpy(dtype=float)
+    df["assaults_on_officers"] = rng.poisson(0.2 * df["officers"] * np.exp(0.4 * treated))
+    s = dataclasses.replace(s, data=df)
+    table, results = d.count_models(s, seed=0)
+    assert list(table["outcome"]) == ["assaults_per_100_officers", "assaults_per_100k"]
+    row = table.set_index("outcome").loc["assaults_per_100_officers"]
+    assert row["exposure"] == "officers" and row["rows_left_out"] == 0
+    assert abs(row["estimate"] - 0.4) < 3 * row["std_error"]
+    assert row["conf_low"] > 0 and row["p_value_cr1"] < 0.05
+    assert 0 <= row["p_value_randomization"] <= 1
+    used = df[~df["partial_year"]] if "partial_year" in df else df
+    assert row["zero_share"] == pytest.approx(float((used["assaults_on_officers"] == 0).mean()))
+
+
+def test_count_verdicts_replace_only_the_assault_rows():
+    from enforcement_crime.designs.conclusions import NC_AGENCY_OPTIONS
+    from enforcement_crime.designs.evidence import VERDICT_COLUMNS
+
+    d = designs.get("287g_nc", **NC_AGENCY_OPTIONS)
+    base = dict.fromkeys(VERDICT_COLUMNS, np.nan)
+    v = pd.DataFrame([
+        {**base, "conclusion": "NC crime", "outcome": "index_rate", "claim": "none", "sample": "s",
+         "verdict": "reproduced", "reason": "old", "estimate": 0.01, "pretrend_p": 0.5},
+        {**base, "conclusion": "NC assaults on officers", "outcome": "assaults_per_100k", "claim": "any",
+         "sample": "s", "verdict": "cannot tell", "reason": "old", "estimate": 0.0, "pretrend_p": 0.5},
+    ])  # fmt: skip
+    counts = pd.DataFrame([{"outcome": "assaults_per_100k", "specification": "PPML of assaults",
+                            "estimate": 0.4, "std_error": 0.1, "conf_low": 0.2, "conf_high": 0.6,
+                            "p_value_cr1": 1e-4, "p_value_randomization": 0.01, "n_perm": 99,
+                            "note": ""}])  # fmt: skip
+    out = d.count_verdicts(v, counts)
+    assert out.iloc[0].equals(v.iloc[0])  # the crime row is unchanged
+    a = out.iloc[1]
+    assert (a["estimate"], a["conf_low"], a["conf_high"]) == (0.4, 0.2, 0.6)
+    assert a["placebo_share"] == 0.01 and "PPML" in a["inference"]
+    assert a["mde"] == pytest.approx(analytic_mde(0.4 / (2 * 1.959964), 0.05), rel=1e-4)
+    assert a["reason"] != "old"
+
+
+def test_conclusion_table_has_one_row_per_conclusion_with_its_first_outcome():
+    from enforcement_crime.designs.evidence import VERDICT_COLUMNS
+
+    d = designs.get("287g_nc")
+    base = dict.fromkeys(VERDICT_COLUMNS, np.nan)
+    rows = [("NC crime", "violent_rate", "s"), ("NC crime", "index_rate", "s"),
+            ("NC crime", "index_rate", "other sample"), ("NC clearances", "clearance_rate_violent", "s"),
+            ("NC assaults on officers", "assaults_per_100_officers", "s"),
+            ("NC assaults on officers", "assaults_per_100k", "s")]  # fmt: skip
+    v = pd.DataFrame([{**base, "conclusion": c, "outcome": o, "sample": smp, "verdict": "x"}
+                      for c, o, smp in rows])  # fmt: skip
+    t = d.conclusion_table(v)
+    assert list(t["conclusion"]) == ["NC crime", "NC clearances", "NC assaults on officers"]
+    first = {c.name: c.outcomes[0] for c in d.conclusions()}
+    assert list(t["outcome"]) == [first[c] for c in t["conclusion"]]

@@ -73,11 +73,26 @@ class Conclusion:
 _CRIME = ("index_rate", "violent_rate", "property_rate")
 
 #: how the NC clearance and assault conclusions become testable: the NC design on the agency panel
+#: (agencies, 2000-2016 so that the 2006-2009 agreements have six or more pre-years; the
+#: three outcome families; no county case studies; the agency sample rules of the design)
 NC_AGENCY_OPTIONS: dict[str, object] = {
     "unit": "ori",
     "unit_name": "agencies",
     "weights": "population_served",
     "state_prefix": None,
+    "years": (2000, 2016),
+    "event_window": (-6, 6),
+    "outcomes": (
+        "violent_rate",
+        "property_rate",
+        "index_rate",
+        "clearance_rate_violent",
+        "clearance_rate_property",
+        "assaults_per_100_officers",
+        "assaults_per_100k",
+    ),
+    "case_studies": (),
+    "agency_rules": True,
 }
 _NC_AGENCY_HOOK = (
     "open the NC design on it, designs.get('287g_nc', **conclusions.NC_AGENCY_OPTIONS)"

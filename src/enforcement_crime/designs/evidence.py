@@ -680,7 +680,7 @@ class Evidence:
 
 
 def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, ...] = (),
-            preset: str = "null", show: bool = True) -> Evidence:  # fmt: skip
+            preset: str = "null", show: bool = True, adjust_verdicts=None) -> Evidence:  # fmt: skip
     """The evidence section of a study notebook: compute, export and show it in one call.
 
     Opens the design on ``alt_panels`` (:meth:`~.base.Design.open_alternatives`:
@@ -694,7 +694,9 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     :data:`PRESENTED`). With ``show``, the verdicts are printed, the plot is
     shown and the reading printed; with ``show=False`` a notebook shows the
     verdicts at its top and calls :meth:`Evidence.show` where it discusses
-    the robustness.
+    the robustness. ``adjust_verdicts`` (a function of the verdict table
+    returning one) replaces rows before they are exported, e.g. the assault
+    rows redone on a count model (:meth:`.nc_287g.NC287g.count_verdicts`).
     """
     import matplotlib.pyplot as plt
 
@@ -704,6 +706,8 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     alternatives = d.open_alternatives(alt_panels, seed=seed, preset=preset)
     robust, diags, reading = collect(sample, seed=seed, alt_samples=alternatives)
     verdicts = verdict_table(sample, robust, diags, seed=seed)
+    if adjust_verdicts is not None:
+        verdicts = adjust_verdicts(verdicts)
     name = {k: d.output_name(*k.split("_", 1)) for k in PRESENTED}
     if len(verdicts):  # a design that declares no paper conclusion has no verdict table
         log.table(verdicts, name["tab_verdicts"], description=PRESENTED["tab_verdicts"])
