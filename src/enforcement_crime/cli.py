@@ -226,8 +226,9 @@ def _data_parser(sub) -> None:
     build.add_argument(
         "--accept-changed-raw",
         action="store_true",
-        help="use raw files whose sha256 differs from the registry (default: stop; "
-        "the manifests say so)",
+        help="use raw files whose sha256 differs from the registry, that fail their "
+        "completeness check (expected rows or keys), or whose LEAIC-CIUS match rate is below "
+        "the floor (default: stop; with it, a warning and a note in the manifests)",
     )
 
 
@@ -592,18 +593,33 @@ def _lab(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover
 
 
-def _synthetic(args: argparse.Namespace, top: argparse.ArgumentParser) -> int:
+def _synthetic(args: argparse.Namespace) -> int:
     from enforcement_crime import synthetic
 
     if args.preset not in synthetic.PRESETS:
         close = difflib.get_close_matches(args.preset, list(synthetic.PRESETS), n=1)
-        top.error(
+        print(
             f"synthetic: unknown --preset {args.preset!r}"
             + (f" (did you mean {close[0]!r}?)" if close else "")
-            + f"; choose from {', '.join(sorted(synthetic.PRESETS))}"
+            + f"; choose from {', '.join(sorted(synthetic.PRESETS))}",
+            file=sys.stderr,
         )
+        return 2
     seed = synthetic.DEFAULT_SEED if args.seed is None else args.seed
-    path = synthetic.write_default_panel(args.out, seed=seed, preset=args.preset)
+    try:
+        path = synthetic.write_default_panel(args.out, seed=seed, preset=args.preset)
+    except ValueError as err:  # a bad --out: refused before anything was written
+        print(err, file=sys.stderr)  # "synthetic panel: <path> ..."
+        return 2
+    except OSError as err:  # disk full, read-only folder, permissions: any old file kept
+        what = err.strerror or str(err) or type(err).__name__
+        where = f": {err.filename}" if err.filename else ""
+        print(
+            f"synthetic: FAILED ({what}{where}); nothing was replaced at "
+            f"{args.out or 'data/processed/synthetic.parquet'}",
+            file=sys.stderr,
+        )
+        return 1
     print(f"wrote {path} (SYNTHETIC DATA, seed {seed}, preset {args.preset})")
     return 0
 
@@ -645,7 +661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _real(args)
     if args.command == "teaching":
         return _teaching(args)
-    return _synthetic(args, top)
+    return _synthetic(args)
 
 
 if __name__ == "__main__":  # pragma: no cover
