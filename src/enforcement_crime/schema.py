@@ -26,7 +26,8 @@ Counts (nullable ``Int64``, non-negative; missing means *unreported*, never zero
 Population
     ``population`` (positive integer).
 Rates (float, per 100,000 residents, derived as ``count / population * 1e5``)
-    ``violent_rate``, ``property_rate``, ``index_rate`` (relative tolerance 1e-6).
+    ``violent_rate``, ``property_rate``, ``index_rate`` (relative tolerance 1e-6),
+    each in ``[0, RATE_CEILING]`` (:data:`RATE_CEILING`) or missing.
 Coverage
     ``coverage`` (float in [0, 100], share of the county population covered by
     reporting agencies weighted by months reported, ICPSR's CI; NaN when
@@ -84,6 +85,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "CITY_REQUIRED_COLUMNS",
     "G287_MODELS",
+    "RATE_CEILING",
     "COUNTY_YEAR",
     "CITY_YEAR",
     "add_totals_and_rates",
@@ -118,6 +120,15 @@ _TOTAL_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("property", PROPERTY),
     ("index", ("violent", "property")),
 )
+RATE_CEILING: float = 1_000_000.0
+"""Highest rate per 100,000 residents a panel may hold: ten offenses per resident in a year.
+
+Offenses per resident have no hard physical limit (victims need not be
+residents), but no real county or city comes near ten a year; a count typed
+with extra digits, or a population that lost some, goes far beyond it.
+Every rate column is checked against ``[0, RATE_CEILING]``.
+"""
+
 _MAX_ROWS_SHOWN = 5
 _MAX_OTHERS_SHOWN = 8
 _RATE_RTOL = 1e-6
@@ -413,7 +424,15 @@ def _build_schema(city: bool) -> pa.DataFrameSchema:
             _sum_of(total, parts),
         )
     for col in RATE_COLUMNS:
-        column(col)
+        column(
+            col,
+            (
+                "range",
+                f"a rate per 100,000 in [0, {RATE_CEILING:,.0f}] (at most ten offenses per "
+                "resident) or missing",
+                _in_range(0, RATE_CEILING),
+            ),
+        )
         total = col.removesuffix("_rate")
         frame(f"{col}.derived", col, f"{total} / population * 100,000", _rate_of(total))
 
