@@ -100,13 +100,17 @@ def test_data_build_refuses_an_incomplete_file_unless_accepted(
 
 
 def _context(raw: Path, *, accept: bool):
+    from enforcement_crime.panels import registry
     from enforcement_crime.panels.context import BuildContext, BuildOptions
     from enforcement_crime.panels.rawfiles import SOURCES, files_for
 
     files = {s: files_for(s, raw) for s in SOURCES}
     lines: list[str] = []
     ctx = BuildContext(
-        files=files, options=BuildOptions(accept_changed_raw=accept), out=lines.append
+        files=files,
+        options=BuildOptions(accept_changed_raw=accept),
+        out=lines.append,
+        resolve=registry.get,
     )
     return ctx, lines
 
