@@ -71,3 +71,46 @@ def test_accept_changed_raw_help_names_every_check_it_overrides():
     # the checks it names are the ones the flag switches off
     assert "accept_changed" in runner.check_raw.__code__.co_varnames
     assert 0 < cius_county.MATCH_RATE_FLOOR < 1
+
+
+TINY = """# %% tags=["parameters"]
+data_source = "synthetic"
+seed = 7
+
+# %%
+print(seed)
+"""
+
+
+def test_notebooks_params_run_runs_every_file_and_ends_with_a_summary(
+    tmp_path, monkeypatch, capsys
+):
+    from types import SimpleNamespace
+
+    from enforcement_crime import notebooks, reports
+
+    (tmp_path / "notebooks" / "demo").mkdir(parents=True)
+    (tmp_path / "notebooks" / "demo" / "01-tiny.py").write_text(TINY)
+    (tmp_path / "params").mkdir()
+    for name, seed in (("a-first", 1), ("b-fails", 2), ("c-last", 3)):
+        (tmp_path / "params" / f"{name}.yaml").write_text(
+            f"# notebook: notebooks/demo/01-tiny.py\nseed: {seed}\n"
+        )
+    monkeypatch.setenv("ENFORCEMENT_CRIME_ROOT", str(tmp_path))
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path / "reports"))
+    ran = []
+
+    def run(path, html=True):
+        ran.append(path.name)
+        if "fails" in path.name:
+            raise RuntimeError("Traceback ...\nValueError: the kernel said no")
+        return SimpleNamespace(seconds=0.1, output=tmp_path / "reports" / f"{path.stem}.ipynb")
+
+    monkeypatch.setattr(notebooks, "run_param_file", run)
+    monkeypatch.setattr(notebooks, "check_panels", lambda runs: None)
+    monkeypatch.setattr(reports, "write_outputs_md", lambda: tmp_path / "reports" / "OUTPUTS.md")
+    assert cli.main(["notebooks", "params", "--run", "--no-html"]) == 1
+    assert ran == ["a-first.yaml", "b-fails.yaml", "c-last.yaml"]  # the failure did not stop it
+    err = capsys.readouterr().err
+    assert "[params] b-fails.yaml: FAILED: ValueError: the kernel said no" in err
+    assert err.strip().splitlines()[-1] == "[params] 2 ok, 1 failed (b-fails.yaml)"

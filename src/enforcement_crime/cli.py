@@ -544,17 +544,33 @@ def _notebooks_params(args: argparse.Namespace) -> int:
         except PanelMissing as err:
             print(f"notebooks params: {err}", file=sys.stderr)
             return 2
+    failed: list[str] = []
+    ran = 0
+    if args.run:
         for s in specs:
-            if not s["error"]:
+            if s["error"]:
+                continue
+            ran += 1
+            try:  # a failing run is reported and the next file runs
                 r = run_param_file(s["path"], html=not args.no_html)
-                print(f"[params] {s['path'].name}: {r.seconds:.1f} s -> {r.output}", flush=True)
+            except Exception as err:  # noqa: BLE001 - every failure is listed in the summary
+                first = (str(err).strip().splitlines() or [type(err).__name__])[-1]
+                print(f"[params] {s['path'].name}: FAILED: {first}", file=sys.stderr, flush=True)
+                failed.append(s["path"].name)
+                continue
+            print(f"[params] {s['path'].name}: {r.seconds:.1f} s -> {r.output}", flush=True)
         from enforcement_crime.reports import write_outputs_md
 
         print(f"[params] output map: {write_outputs_md()}", flush=True)
-    broken = [s for s in specs if s["error"]]
-    if broken:
+    broken = [s["path"].name for s in specs if s["error"]]
+    if args.run:
+        summary = f"[params] {ran - len(failed)} ok, {len(failed)} failed"
+        summary += f" ({', '.join(failed)})" if failed else ""
+        summary += f", {len(broken)} broken (not run: {', '.join(broken)})" if broken else ""
+        print(summary, file=sys.stderr if failed or broken else sys.stdout, flush=True)
+    elif broken:
         print(f"[params] {len(broken)} broken parameter file(s) (not run)", file=sys.stderr)
-    return 1 if broken else 0
+    return 1 if broken or failed else 0
 
 
 def _real(args: argparse.Namespace) -> int:
