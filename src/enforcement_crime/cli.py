@@ -285,8 +285,9 @@ def _notebooks_parser(sub) -> None:
         "params",
         "list (or --run) the parameter files in params/, each checked alone",
         "List the parameter files in params/ with their status (each file is checked alone "
-        "against its notebook's parameters cell); --run executes the valid ones. Exits 1 when "
-        "any file is broken (the broken ones are not run).",
+        "against its notebook's parameters cell); --run executes every valid one, a failing run "
+        "not stopping the others, and ends with a summary (ok, failed, broken). Exits 1 when "
+        "any file is broken (the broken ones are not run) or any run failed.",
         [
             f"{PROG} notebooks params",
             f"{PROG} notebooks params --run --only 287g-nc-county --no-html",
