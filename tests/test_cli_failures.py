@@ -114,3 +114,28 @@ def test_notebooks_params_run_runs_every_file_and_ends_with_a_summary(
     err = capsys.readouterr().err
     assert "[params] b-fails.yaml: FAILED: ValueError: the kernel said no" in err
     assert err.strip().splitlines()[-1] == "[params] 2 ok, 1 failed (b-fails.yaml)"
+
+
+def test_a_notebook_failing_in_its_kernel_ends_notebooks_run_in_one_line(
+    tmp_path, monkeypatch, capsys
+):
+    from papermill.exceptions import PapermillExecutionError
+
+    from enforcement_crime import notebooks
+
+    (tmp_path / "notebooks" / "demo").mkdir(parents=True)
+    (tmp_path / "notebooks" / "demo" / "01-tiny.py").write_text(TINY)
+    monkeypatch.setenv("ENFORCEMENT_CRIME_ROOT", str(tmp_path))
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path / "reports"))
+    message = "design '287g_nc': option 'n_boot' must be a whole number of at least 1, got -5"
+
+    def fail(**kwargs):
+        raise PapermillExecutionError(
+            cell_index=3, exec_count=3, source="design = designs.get(...)",
+            ename="ValueError", evalue=message, traceback=["Traceback", "...", message],
+        )  # fmt: skip
+
+    monkeypatch.setattr(notebooks, "run_all", fail)
+    assert cli.main(["notebooks", "run", "--only", "demo", "--no-html"]) == 1
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith(f"notebooks run: FAILED: ValueError: {message}")

@@ -515,7 +515,23 @@ def _notebooks_run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ParameterError) as err:
         print(f"notebooks run: {err}", file=sys.stderr)
         return 2
+    except Exception as err:  # a cell raised in a kernel: its error in one line
+        if not hasattr(err, "ename"):
+            raise
+        print(
+            f"notebooks run: FAILED: {_failure_line(err)} (the executed notebook in the "
+            "reports folder shows the cell and its traceback)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _failure_line(err: BaseException) -> str:
+    """One line for a failed notebook run: papermill's ``ename: evalue``, else the last line."""
+    if getattr(err, "ename", None):
+        return f"{err.ename}: {err.evalue}".splitlines()[0]
+    return (str(err).strip().splitlines() or [type(err).__name__])[-1]
 
 
 def _notebooks_params(args: argparse.Namespace) -> int:
@@ -555,8 +571,11 @@ def _notebooks_params(args: argparse.Namespace) -> int:
             try:  # a failing run is reported and the next file runs
                 r = run_param_file(s["path"], html=not args.no_html)
             except Exception as err:  # noqa: BLE001 - every failure is listed in the summary
-                first = (str(err).strip().splitlines() or [type(err).__name__])[-1]
-                print(f"[params] {s['path'].name}: FAILED: {first}", file=sys.stderr, flush=True)
+                print(
+                    f"[params] {s['path'].name}: FAILED: {_failure_line(err)}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 failed.append(s["path"].name)
                 continue
             print(f"[params] {s['path'].name}: {r.seconds:.1f} s -> {r.output}", flush=True)
