@@ -26,7 +26,7 @@ help: ## List every target (this message)
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}'
 	@echo
-	@echo "Variables: PYTHON_BOOT=$(PYTHON_BOOT) VENV=$(VENV) NB_ARGS='...' PYTEST_ARGS='...'"
+	@echo "Variables: PYTHON_BOOT=$(PYTHON_BOOT) VENV=$(VENV) NB_ARGS='...' PYTEST_ARGS='...' TEST_JOBS=$(TEST_JOBS)"
 
 all: setup data notebooks teaching ## Set up, build the data, execute every notebook, teaching included (built-in data, no download)
 

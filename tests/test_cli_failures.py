@@ -87,7 +87,7 @@ def test_notebooks_params_run_runs_every_file_and_ends_with_a_summary(
 ):
     from types import SimpleNamespace
 
-    from enforcement_crime import notebooks, reports
+    from enforcement_crime import notebooks
 
     (tmp_path / "notebooks" / "demo").mkdir(parents=True)
     (tmp_path / "notebooks" / "demo" / "01-tiny.py").write_text(TINY)
@@ -104,11 +104,10 @@ def test_notebooks_params_run_runs_every_file_and_ends_with_a_summary(
         ran.append(path.name)
         if "fails" in path.name:
             raise RuntimeError("Traceback ...\nValueError: the kernel said no")
-        return SimpleNamespace(seconds=0.1, output=tmp_path / "reports" / f"{path.stem}.ipynb")
+        return SimpleNamespace(seconds=0.1, folder=tmp_path / "reports" / "runs" / path.stem)
 
     monkeypatch.setattr(notebooks, "run_param_file", run)
     monkeypatch.setattr(notebooks, "check_panels", lambda runs: None)
-    monkeypatch.setattr(reports, "write_outputs_md", lambda: tmp_path / "reports" / "OUTPUTS.md")
     assert cli.main(["notebooks", "params", "--run", "--no-html"]) == 1
     assert ran == ["a-first.yaml", "b-fails.yaml", "c-last.yaml"]  # the failure did not stop it
     err = capsys.readouterr().err

@@ -204,7 +204,7 @@ def test_raw_trends_plot_one_panel_per_outcome_onsets_at_each_cohorts_own_date()
     fig, data = plots.raw_trends_plot(tr, legend_title="cohort")
     pd.testing.assert_frame_equal(data, tr)
     axes = _data_axes(fig)
-    assert [a.get_title() for a in axes] == ["violent rate", "property rate"]
+    assert [a.get_title() for a in axes] == ["Violent crime rate", "Property crime rate"]
     for ax, outcome in zip(axes, ["violent_rate", "property_rate"], strict=True):
         series = [ln for ln in ax.get_lines() if ln.get_gid() != "onset"]
         onsets = [ln for ln in ax.get_lines() if ln.get_gid() == "onset"]
@@ -320,7 +320,7 @@ def test_event_study_plot_panels_from_a_long_frame(es_result):
     long = pd.concat([f.assign(outcome="violent_rate"), f.assign(outcome="index_rate")])
     fig, data = plots.event_study_plot(long)
     axes = _data_axes(fig)
-    assert [a.get_title() for a in axes] == ["violent rate", "index rate"]
+    assert [a.get_title() for a in axes] == ["Violent crime rate", "Index crime rate"]
     assert len(data) == 2 * 7 and _no_overlap(fig)
     # the same N in both panels: one note for the figure, not one per panel
     foot = [t.get_text() for t in fig.texts if t.get_gid() == "n-note"]
@@ -382,7 +382,7 @@ def test_coefficient_plot_panels_and_bad_input():
     both = pd.concat([table.assign(outcome="violent_rate"), table.assign(outcome="index_rate")])
     fig, data = plots.coefficient_plot(both, headline=-10.0)
     axes = _data_axes(fig)
-    assert [a.get_title() for a in axes] == ["violent rate", "index rate"]
+    assert [a.get_title() for a in axes] == ["Violent crime rate", "Index crime rate"]
     for ax in axes:
         assert [ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_gid() == "headline"] == [-10]
     with pytest.raises(ValueError, match="duplicated"):
@@ -568,7 +568,7 @@ def test_spec_curve_plot_sorted_estimates_and_choice_marks():
     )
     np.testing.assert_allclose(sorted(drawn), data["estimate"])
     assert [t.get_text() for t in bottom.get_yticklabels()] == [
-        "weights: none", "weights: population", "trends: none", "trends: unit_linear",
+        "weights: none", "weights: population", "trends: none", "trends: unit linear",
     ]  # fmt: skip
     marks = sum(len(c.get_offsets()) for c in bottom.collections if isinstance(c, PathCollection))
     assert marks == 2 * len(data)  # each specification marked once per choice

@@ -23,6 +23,10 @@ import pytest  # noqa: E402
 
 from enforcement_crime import config, notebooks, plots, reports  # noqa: E402
 
+# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
+# pytest-xdist --dist loadgroup
+pytestmark = [pytest.mark.xdist_group("real_cius_runs")]
+
 REAL_LABEL = "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS"
 
 
@@ -213,15 +217,16 @@ def test_regression_table_cells_equal_the_results(tmp_path, nc_results):
     for i, res in enumerate((weighted, plain)):
         r = res.term("treated")
         want = (f"\\makecell{{{r['estimate']:.3f} \\\\ ({r['std_error']:.3f}) \\\\ "
-                f"[{r['conf_low']:.3f}, {r['conf_high']:.3f}]}}")  # fmt: skip
-        assert cells["treated"][i] == want
+                f"{{[}}{r['conf_low']:.3f}, {r['conf_high']:.3f}]}}")  # fmt: skip
+        assert cells["Treated"][i] == want
         assert (
             cells["Observations"][i] == f"{res.n_obs:,}"
             and cells["Clusters"][i] == f"{res.n_clusters:,}"
         )
-    assert cells["year"] == ["Yes", "No"] and cells["county"] == ["Yes", "Yes"]
-    assert cells["Weights"] == ["population", "none"]
-    assert "violent\\_rate" in tex and "violent_rate" not in tex.replace("violent\\_rate", "")
+    assert cells["Year"] == ["Yes", "No"] and cells["County"] == ["Yes", "Yes"]
+    assert cells["Weights"] == ["Population", "none"]
+    # human labels in the LaTeX (enforcement_crime.labels), code names only in the CSV
+    assert "Violent crime rate" in tex and "violent" not in tex.replace("Violent", "")
     assert "95\\% confidence interval" in tex and "\\caption{TWFE [SYNTHETIC DATA]}" in tex
 
 
@@ -330,10 +335,6 @@ for outcome in ["violent_rate", "property_rate"]:
     r = twfe(p, outcome, "fips", "year", "g287_cohort", weights="population", cluster="fips")
     rows.append(r.to_frame().assign(outcome=outcome))
 import pandas as pd
-
-# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
-# pytest-xdist --dist loadgroup
-pytestmark = [pytest.mark.xdist_group("real_cius_runs")]
 log.table(pd.concat(rows)[["outcome", "term", "estimate", "std_error", "n_obs"]], "tab_demo_twfe")
 log.finish()
 """

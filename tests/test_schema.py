@@ -321,3 +321,14 @@ def test_city_timing_may_differ_between_cities_of_one_county(panel):
     beta = df["city_id"] == "AL00102"
     df.loc[beta, "sc_activation_date"] = pd.Timestamp("2012-06-01")
     validate_city_panel(df)
+
+
+def test_every_offense_rate_is_checked_when_present_and_optional_when_absent(panel):
+    from enforcement_crime.schema import OFFENSE_RATE_COLUMNS
+
+    df = panel.head(200).copy()
+    df.loc[df.index[3], "burglary_rate"] = df["burglary_rate"].iloc[3] * 1.5 + 1.0
+    with pytest.raises(PanelSchemaError, match="burglary_rate"):
+        validate_panel(df)
+    older = panel.head(200).drop(columns=list(OFFENSE_RATE_COLUMNS))  # a panel built before
+    validate_panel(older)

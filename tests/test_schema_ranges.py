@@ -99,3 +99,14 @@ def test_the_city_schema_has_the_same_rate_bound(panel):
     with pytest.raises(PanelSchemaError) as err:
         validate_city_panel(df, name="city_sc")
     assert err.value.check == "violent_rate.range" and list(err.value.rows.index) == [i]
+
+
+def test_an_offense_rate_out_of_bounds_is_refused_when_present(panel):
+    assert "murder_rate" in panel  # the synthetic panel carries one rate per offense
+    df = panel.copy()
+    i = _first_reported(df)
+    df.loc[i, "murder_rate"] = 2 * RATE_CEILING
+    with pytest.raises(PanelSchemaError) as err:
+        validate_panel(df, name="cius_county")
+    assert err.value.check == "murder_rate.range" and list(err.value.rows.index) == [i]
+    validate_panel(panel.drop(columns=["murder_rate"]))  # older panels without it still pass

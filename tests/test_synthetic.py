@@ -400,3 +400,14 @@ def test_county_population_interpolates_between_census_knots_and_refuses_other_y
         county_population([1999, 2000])
     with pytest.raises(ValueError, match="within 2000-2016"):
         county_population([2017])
+
+
+def test_every_offense_has_a_rate_per_100000(panel):
+    from enforcement_crime.schema import OFFENSES
+
+    for off in OFFENSES:
+        count = panel[off].astype("Float64").astype("float64")
+        want = count.to_numpy() / panel["population"].to_numpy(float) * 100_000
+        got = panel[f"{off}_rate"].to_numpy(float)
+        np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)  # same formula
+        assert (np.isnan(got) == panel[off].isna().to_numpy()).all()  # unreported stays missing

@@ -112,7 +112,12 @@ def test_validate_exercises_rejects_unpaired_and_unchecked_solutions():
     sol = nbformat.v4.new_code_cell("check('x', 1, 1, 0.1, 'r')", metadata={"tags": ["solution"]})
     unchecked = nbformat.v4.new_code_cell("answer = 1", metadata={"tags": ["solution"]})
     plain = nbformat.v4.new_code_cell("x = 1")
-    assert teaching.validate_exercises(nb_of(ex, sol)) == 1
+    mine = nbformat.v4.new_code_cell(
+        "self_check('Exercise 1', lambda: answer == 1, 'hint')", metadata={"tags": ["self-check"]}
+    )
+    assert teaching.validate_exercises(nb_of(ex, sol, mine)) == 1
+    with pytest.raises(ValueError, match="not followed by a cell tagged 'self-check'"):
+        teaching.validate_exercises(nb_of(ex, sol, plain), name="demo")
     with pytest.raises(ValueError, match="has no solution cell right after it"):
         teaching.validate_exercises(nb_of(ex, plain, sol), name="demo")
     with pytest.raises(ValueError, match="checks nothing"):

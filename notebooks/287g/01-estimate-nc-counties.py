@@ -75,6 +75,19 @@ display(sample.accounting_frame())
 data_banner(sample.raw)
 
 # %% [markdown]
+# ## Verdicts
+# One row per conclusion of the paper and outcome, computed by the rules of
+# `designs.verdicts` (stated there) from the evidence this notebook shows
+# below: the headline's calibrated interval, the MDE it implies, the joint
+# pre-trend test, the within-state comparison and the placebo share. Each
+# verdict is "reproduced", "diverges: <the choice that drives it>", "cannot
+# tell: <why>" or "not testable with these data: <what it would take>".
+
+# %%
+ev = evidence.present(sample, log, seed=seed, alt_panels=alt_panels, preset=preset, show=False)
+ev.verdicts[["conclusion", "outcome", "sample", "verdict", "reason"]]
+
+# %% [markdown]
 # ## Treatment: the nine jurisdictions and the two partial-year rules
 # Agreement (MOA) signing dates from the paper's Table A1 (STUDIES.md §1;
 # `enforcement_crime.facts`). Five agreements ended in 2010-2012: the absorbing
@@ -110,6 +123,9 @@ plt.show()
 # %%
 twfe_table, twfe_results = design.twfe_rules(sample)
 log.table(twfe_table.drop(columns=["note"]), design.output_name("tab", "twfe"), description="TWFE estimates under both partial-year rules")
+main = [k for k, r in twfe_results.items() if k[2] == design.transform and hasattr(r, "table")]  # headline scale, estimated
+log.paper_table([twfe_results[k] for k in main], design.output_name("tab", "twfe"), description="TWFE on log(1 + rate) under both partial-year rules, each outcome (county clusters, 95% intervals)",
+                fe=("fips", "year"), weights=design.weights, scale="log", headings=[k[1] for k in main])  # fmt: skip
 twfe_table
 
 # %% [markdown]
@@ -180,9 +196,9 @@ sc_table, path_df, gap_df = design.synthetic_controls(sample)
 log.table(sc_table, design.output_name("tab", "synthetic_control"), description="Synthetic control for Mecklenburg and Wake: mean post gap, RMSPE, placebo p-value")
 if len(path_df):
     onsets = sc_table.dropna(subset=["first_treated_year"]).groupby("county")["first_treated_year"].first().to_dict()
-    fig, _ = plots.synthetic_control_plot(path_df, kind="paths", onsets=onsets)
+    fig, _ = plots.synthetic_control_plot(path_df, kind="paths", onsets=onsets, summary=sc_table)
     log.figure(fig, design.output_name("fig", "synthetic_control_paths"), path_df, description="Treated and synthetic paths, Mecklenburg and Wake (onset dashed)")
-    fig, placebo_data = plots.synthetic_control_plot(path_df, gap_df, kind="gaps", onsets=onsets)
+    fig, placebo_data = plots.synthetic_control_plot(path_df, gap_df, kind="gaps", onsets=onsets, summary=sc_table)
     log.figure(fig, design.output_name("fig", "synthetic_control_placebos"), pd.concat([gap_df, path_df.assign(unit="treated")], ignore_index=True),
                description="Synthetic-control gap of each treated county against in-space placebo gaps")  # fmt: skip
     plt.show()
@@ -231,7 +247,7 @@ size
 # %% [markdown]
 # ## Robustness and diagnostics: which choices move the estimate?
 # One choice changed at a time from the robustness base specification
-# (`designs.evidence.present`): scale, weights, unit trends, leave one treated county out,
+# (`designs.evidence.present`, computed at the top): scale, weights, unit trends, leave one treated county out,
 # placebo adoption dates two years earlier (pre-periods only), the design's
 # other estimators and inference, and the same design on the
 # panels named in `alt_panels` (real data: constant composition, sheriff panel);
@@ -240,7 +256,7 @@ size
 # detectable effect. The paragraph printed below is computed from these numbers.
 
 # %%
-evidence.present(sample, log, seed=seed, alt_panels=alt_panels, preset=preset)
+ev.show()
 
 # %% [markdown]
 # ## Study vs rebuild

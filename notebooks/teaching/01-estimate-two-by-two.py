@@ -48,7 +48,7 @@ from enforcement_crime import estimators as est
 from enforcement_crime import plots, reports
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered
-from enforcement_crime.teaching import check, explore, label_synthetic
+from enforcement_crime.teaching import answered, check, explore, label_synthetic, near, self_check
 
 plots.use_style("slides")
 
@@ -113,6 +113,15 @@ expected = true_effect + trend_gap * 4
 print(f"did = {did:.4f} (se {se:.4f}); true effect {true_effect}; bias from trends {trend_gap * 4:+.4f}")
 check("2x2 DiD", did, expected, 4 * se, "4 standard errors: sampling noise of the county changes")
 
+# %% tags=["self-check"]
+self_check(
+    "Exercise 1 (the 2x2 DiD)",
+    lambda: near(did, true_effect + 4 * trend_gap, 4 * se, "your did"),
+    "subtract the never-adopters' change (post minus pre) from the adopters' change, reading "
+    "means.loc[group, 'post'] and means.loc[group, 'pre']; with trend_gap = 0 did should be "
+    "close to true_effect, and se comes from the county-level changes d_i",
+)
+
 # %% [markdown] tags=["exercise"]
 # ### Exercise 2: the same number by regression
 # Fit the static TWFE regression `y_it = a_i + b_t + beta D_it + e_it` with
@@ -120,13 +129,21 @@ check("2x2 DiD", did, expected, 4 * se, "4 standard errors: sampling noise of th
 # `did` (to rounding error). Why is this exact here?
 
 # %% tags=["exercise"]
-# your code
+fit = ...  # your regression
 
 # %% tags=["solution"]
 fit = est.twfe(df, "y", "unit", "time", "cohort")
 print(fit.summary())
 # one adoption date, balanced panel: the TWFE coefficient is algebraically the 2x2 DiD of means
 check("TWFE coefficient", fit.estimate, did, 1e-10, "same algebra; only floating-point rounding differs", against="the 2x2 DiD")
+
+# %% tags=["self-check"]
+self_check(
+    "Exercise 2 (the same number by regression)",
+    lambda: near(fit.estimate, answered(did), 1e-8, "your TWFE coefficient"),
+    'fit est.twfe(df, "y", "unit", "time", "cohort") and compare fit.estimate with your did '
+    "from Exercise 1 (answer Exercise 1 first)",
+)
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 3: a placebo test of parallel trends
@@ -136,6 +153,7 @@ check("TWFE coefficient", fit.estimate, did, 1e-10, "same algebra; only floating
 
 # %% tags=["exercise"]
 placebo = ...  # your answer
+se_placebo = ...
 
 # %% tags=["solution"]
 pre = df[df["time"] <= 2008].assign(fake_post=lambda x: x["time"] >= 2007)
@@ -147,6 +165,15 @@ se_placebo = float(np.sqrt((g["var"] / g["count"]).sum()))
 # no one is treated before 2009, so the placebo picks up only the differential trend:
 # trend_gap times the gap between mean years 2007.5 and 2005.5 (2 years)
 check("placebo DiD", placebo, trend_gap * 2, 4 * se_placebo, "4 standard errors: sampling noise")
+
+# %% tags=["self-check"]
+self_check(
+    "Exercise 3 (a placebo test)",
+    lambda: near(placebo, 2 * trend_gap, 4 * se_placebo, "your placebo DiD"),
+    "keep the years 2005-2008, call 2007-2008 'post', and compute the DiD and its standard error "
+    "from the county changes as in Exercise 1; no one is treated yet, so only the trend gap "
+    "over the 2 years between the mean placebo-post and placebo-pre years remains",
+)
 
 # %% [markdown]
 # ## Explore

@@ -50,7 +50,7 @@ from enforcement_crime import estimators as est
 from enforcement_crime import plots, reports, synthetic
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect
-from enforcement_crime.teaching import check, check_that, explore
+from enforcement_crime.teaching import answered, check, check_that, explore, self_check
 
 plots.use_style("slides")
 
@@ -135,6 +135,21 @@ check_that("negative weights exist", len(neg) > 0,
            f"mostly early adopters late in the panel: {neg.groupby('cohort')['year'].min().to_dict()}")  # fmt: skip
 print(f"TWFE targets {implied:.4f}; the true ATT is {truth_att:.4f}")
 
+# %% tags=["self-check"]
+def _weights_check():
+    treated, total = float(w[df["D"] == 1].sum()), float(w.sum())
+    ok = abs(treated - 1) < 1e-8 and abs(total) < 1e-8
+    return ok, f"the treated cells' weights sum to {treated:.6g} and all weights to {total:.3g}"
+
+
+self_check(
+    "Exercise 1 (the implicit TWFE weights)",
+    _weights_check,
+    "residualize D on county and year (D minus its county mean minus its year mean plus the "
+    "overall mean) and divide by the sum of the squared residuals: the treated cells' weights "
+    "then sum to 1 and all weights to 0",
+)
+
 # %%
 weights_by_e = (
     df[df["D"] == 1].assign(e=lambda x: x["year"] - x["cohort"])
@@ -167,13 +182,28 @@ print(f"\ntrue ATT {truth_att:.4f}")
 # one is it close to, relative to its standard error?
 
 # %% tags=["exercise"]
-# your answer
+closer_to = ...  # "true ATT" or "sum w*tau": which one is the TWFE estimate closer to?
 
 # %% tags=["solution"]
 check("TWFE on log_index", fit.estimate, implied, 4 * fit.std_error,
       "4 state-clustered SEs: sampling noise around its own estimand", against="sum w*tau")  # fmt: skip
 print(f"TWFE's own estimand sum(w*tau) {implied:.4f}; true ATT {truth_att:.4f}, "
       f"{abs(fit.estimate - truth_att) / fit.std_error:.1f} standard errors from the estimate")  # fmt: skip
+closer_to = "sum w*tau" if abs(fit.estimate - implied) < abs(fit.estimate - truth_att) else "true ATT"
+
+# %% tags=["self-check"]
+def _closer_check():
+    implied_by_w = float((answered(w) * df["sc_true_effect"]).sum())
+    nearer = "sum w*tau" if abs(fit.estimate - implied_by_w) < abs(fit.estimate - truth_att) else "true ATT"
+    return answered(closer_to) == nearer, f"you said {closer_to!r}"
+
+
+self_check(
+    "Exercise 2 (TWFE's estimand)",
+    _closer_check,
+    'answer "true ATT" or "sum w*tau" (after Exercise 1): compare the distance of fit.estimate '
+    "from truth_att and from sum(w * sc_true_effect), in standard errors",
+)
 
 # %% [markdown]
 # ## The Goodman-Bacon decomposition
@@ -204,7 +234,8 @@ plt.show()
 # average 2x2 above or below the truth?
 
 # %% tags=["exercise"]
-# your code
+total_weight = ...  # the sum of the Bacon weights
+recombined = ...  # the weighted sum of the 2x2 estimates
 
 # %% tags=["solution"]
 check("sum of Bacon weights", comps["weight"].sum(), 1.0, 1e-10, "the weights are shares; rounding only")
@@ -214,6 +245,19 @@ forbidden = comps[comps["type"].str.contains("forbidden")]
 print(f"forbidden comparisons: weight {forbidden['weight'].sum():.3f}, "
       f"weighted mean 2x2 {np.average(forbidden['estimate'], weights=forbidden['weight']):.4f} "
       f"vs true ATT {truth_att:.4f}")  # fmt: skip
+total_weight = comps["weight"].sum()
+recombined = (comps["weight"] * comps["estimate"]).sum()
+
+# %% tags=["self-check"]
+self_check(
+    "Exercise 3 (the 2x2s put back together)",
+    lambda: (
+        abs(total_weight - 1) < 1e-8 and abs(recombined - fit.estimate) < 1e-8,
+        f"the weights sum to {total_weight:.6g}; the weighted 2x2s give {recombined:.6g}",
+    ),
+    'sum comps["weight"], and sum comps["weight"] * comps["estimate"]: the first is 1 and the '
+    "second is the TWFE coefficient fit.estimate",
+)
 
 # %% [markdown]
 # ## Explore

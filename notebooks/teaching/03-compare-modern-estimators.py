@@ -48,7 +48,7 @@ from enforcement_crime import estimators as est
 from enforcement_crime import plots, reports
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered, true_att
-from enforcement_crime.teaching import check, explore, label_synthetic
+from enforcement_crime.teaching import answered, check, explore, label_synthetic, self_check
 
 plots.use_style("paper")
 
@@ -104,7 +104,7 @@ plt.show()
 # errors of the truth? Explain the one that is not, using notebook 02.
 
 # %% tags=["exercise"]
-# your code
+within = ...  # a dict: estimator name -> True when its estimate is within 4 standard errors of truth
 
 # %% tags=["solution"]
 robust = table[table["estimator"] != "twfe"]
@@ -114,6 +114,25 @@ for _, row in robust.iterrows():
 tw = table[table["estimator"] == "twfe"].iloc[0]
 print(f"TWFE: {tw['estimate']:.4f}, {abs(tw['estimate'] - truth) / tw['std_error']:.1f} SEs from the truth "
       "(it averages 2x2s including forbidden comparisons)")  # fmt: skip
+within = {r["estimator"]: bool(abs(r["estimate"] - truth) <= 4 * r["std_error"]) for _, r in table.iterrows()}
+
+# %% tags=["self-check"]
+def _within_check():
+    given = {k: bool(v) for k, v in dict(answered(within)).items()}
+    wrong = [
+        r["estimator"]
+        for _, r in table.iterrows()
+        if given.get(r["estimator"]) != (abs(r["estimate"] - truth) <= 4 * r["std_error"])
+    ]
+    return not wrong, "every estimator judged right" if not wrong else f"look again at {', '.join(wrong)}"
+
+
+self_check(
+    "Exercise 1 (which estimators find the truth)",
+    _within_check,
+    "one entry per row of table, keyed by its estimator column; an estimate is within 4 "
+    "standard errors when |estimate - truth| <= 4 * std_error",
+)
 
 # %% [markdown]
 # ## The effect path
@@ -141,12 +160,31 @@ plt.show()
 # the true effect at that event time?
 
 # %% tags=["exercise"]
-# your code
+within_path = ...  # a dict: event time (0 to 3) -> True when within 4 standard errors of the truth
 
 # %% tags=["solution"]
 for e in range(4):
     row = path[path["event_time"] == e].iloc[0]
     check(f"CS e={e}", row["estimate"], truth_e.loc[e], 4 * row["std_error"], "4 clustered SEs: sampling noise")
+within_path = {e: bool(abs(r["estimate"] - truth_e.loc[e]) <= 4 * r["std_error"])
+               for e, r in path.set_index("event_time").loc[0:3].iterrows()}  # fmt: skip
+
+# %% tags=["self-check"]
+def _path_check():
+    given = {int(k): bool(v) for k, v in dict(answered(within_path)).items()}
+    rows = path.set_index("event_time").loc[0:3]
+    wrong = [
+        int(e) for e, r in rows.iterrows() if given.get(int(e)) != (abs(r["estimate"] - truth_e.loc[e]) <= 4 * r["std_error"])
+    ]
+    return not wrong, "every event time judged right" if not wrong else f"look again at event times {wrong}"
+
+
+self_check(
+    "Exercise 2 (the path)",
+    _path_check,
+    "one entry per event time 0, 1, 2, 3: compare path's estimate at that event time with "
+    "truth_e at the same event time, in units of its std_error",
+)
 
 # %% [markdown]
 # ## Explore

@@ -51,7 +51,15 @@ from enforcement_crime import estimators as est
 from enforcement_crime import plots, reports
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered
-from enforcement_crime.teaching import check, check_that, explore, label_synthetic
+from enforcement_crime.teaching import (
+    answered,
+    check,
+    check_that,
+    explore,
+    label_synthetic,
+    near,
+    self_check,
+)
 
 plots.use_style("slides")
 WINDOW = (-6, 5)  # every event time of the 2008 cohort in 2002-2013: nothing is binned
@@ -95,7 +103,7 @@ plt.show()
 # Check your formula against every estimated lead.
 
 # %% tags=["exercise"]
-# your answer
+lead_formula = ...  # a function of k: the expected lead coefficient e{k} for k < -1
 
 # %% tags=["solution"]
 # E[e_k] = pretrend_slope * (k - (-1)) for k < -1: the trend relative to the reference year
@@ -103,6 +111,18 @@ for k in range(WINDOW[0], -1):
     row = frame[frame["event_time"] == k].iloc[0]
     check(f"lead e{k}", row["estimate"], expected_e[k], 4 * row["std_error"], "4 unit-clustered SEs: sampling noise",
           against="the trend slope x (k + 1)")
+lead_formula = np.vectorize(lambda k: pretrend_slope * (k + 1))
+
+# %% tags=["self-check"]
+self_check(
+    "Exercise 1 (what the leads measure)",
+    lambda: (
+        all(abs(answered(lead_formula)(k) - expected_e[k]) < 1e-12 for k in range(WINDOW[0], -1)),
+        "your formula against the expected lead at every k < -1",
+    ),
+    "the leads are measured relative to the reference year -1: a trend of pretrend_slope a year "
+    "puts lead k at pretrend_slope times the number of years between k and -1 (negative for k < -1)",
+)
 
 # %% [markdown] tags=["exercise"]
 # ### Exercise 2: and the lags?
@@ -110,7 +130,7 @@ for k in range(WINDOW[0], -1):
 # something else? By how much is it off?
 
 # %% tags=["exercise"]
-# your answer
+e3_bias = ...  # the expected difference between e3 and the true effect three years after adoption
 
 # %% tags=["solution"]
 row = frame[frame["event_time"] == 3].iloc[0]
@@ -118,6 +138,20 @@ row = frame[frame["event_time"] == 3].iloc[0]
 check("lag e3", row["estimate"], truth_e[3] + 4 * pretrend_slope, 4 * row["std_error"],
       "4 unit-clustered SEs: sampling noise", against="truth + trend bias")  # fmt: skip
 print(f"true effect at e=3: {truth_e[3]:.3f}; bias from the trend: {4 * pretrend_slope:+.3f}")
+e3_bias = 4 * pretrend_slope
+
+# %% tags=["self-check"]
+self_check(
+    "Exercise 2 (the lags)",
+    lambda: near(
+        e3_bias,
+        expected_e[3] - truth_e[3],
+        4 * frame.loc[frame["event_time"] == 3, "std_error"].iloc[0],
+        "your bias of e3",
+    ),
+    "the differential trend does not stop at adoption: e3 picks up pretrend_slope times the years "
+    "between event time 3 and the reference year -1",
+)
 
 # %% [markdown]
 # ## HonestDiD
@@ -157,7 +191,7 @@ plt.show()
 # interval with `M = 0`? Why should the latter?
 
 # %% tags=["exercise"]
-# your answer
+covers = ...  # a dict: {"conventional": True/False, "M=0": True/False}, does each cover truth_avg?
 
 # %% tags=["solution"]
 m0 = sd.to_frame().iloc[0]
@@ -167,6 +201,27 @@ print(f"conventional CI [{orig['conf_low']:.4f}, {orig['conf_high']:.4f}], "
 # Delta^SD(0) contains every linear trend, so this 95% interval is valid for this design
 check_that("M=0 interval covers the true average effect", m0["conf_low"] <= truth_avg <= m0["conf_high"],
            f"[{m0['conf_low']:.4f}, {m0['conf_high']:.4f}] contains {truth_avg:.4f}")  # fmt: skip
+covers = {"conventional": bool(orig["conf_low"] <= truth_avg <= orig["conf_high"]),
+          "M=0": bool(m0["conf_low"] <= truth_avg <= m0["conf_high"])}  # fmt: skip
+
+# %% tags=["self-check"]
+def _covers_check():
+    m0_row, original = sd.to_frame().iloc[0], sd.extra["original"]
+    right = {
+        "conventional": bool(original["conf_low"] <= truth_avg <= original["conf_high"]),
+        "M=0": bool(m0_row["conf_low"] <= truth_avg <= m0_row["conf_high"]),
+    }
+    given = {k: bool(v) for k, v in dict(answered(covers)).items()}
+    wrong = [k for k in right if given.get(k) != right[k]]
+    return not wrong, "both intervals judged right" if not wrong else f"look again at {', '.join(wrong)}"
+
+
+self_check(
+    "Exercise 3 (which interval to trust)",
+    _covers_check,
+    'the conventional interval is sd.extra["original"]; the M = 0 interval is the first row of '
+    "sd.to_frame(); an interval covers truth_avg when conf_low <= truth_avg <= conf_high",
+)
 
 # %% [markdown]
 # ## Explore

@@ -56,7 +56,16 @@ from enforcement_crime import plots, reports
 from enforcement_crime.facts import nc_287g_agreements
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered
-from enforcement_crime.teaching import check, check_that, explore, label_synthetic
+from enforcement_crime.teaching import (
+    answered,
+    check,
+    check_that,
+    explore,
+    false_positive_note,
+    label_synthetic,
+    near,
+    self_check,
+)
 
 plots.use_style("slides")
 
@@ -79,12 +88,16 @@ data_banner(df)
 
 
 def three_tests(d, seed):
-    """p-values of H0: no effect by cluster-robust t (CR1, t(G-1)), wild cluster bootstrap, randomization."""
+    """p-values of H0: no effect by cluster-robust t (CR1, t(G-1)), wild cluster bootstrap, randomization.
+
+    One fit; the bootstrap and the permutations are inference on that fitted model (no refit),
+    the same numbers as `est.wild_cluster_bootstrap(...)` and `est.randomization_inference(...)`.
+    """
     fit = est.twfe(d, "y", "unit", "time", "cohort", cluster="unit")
     t = fit.estimate / fit.std_error
     p_cr = 2 * stats.t.sf(abs(t), df=fit.n_clusters - 1)
-    wcb = est.wild_cluster_bootstrap(d, "y", "unit", "time", "cohort", cluster="unit", n_boot=n_boot, seed=seed)
-    ri = est.randomization_inference(d, "y", "unit", "time", "cohort", n_perm=n_perm, seed=seed)
+    wcb = fit.wild_bootstrap(n_boot=n_boot, seed=seed)
+    ri = fit.permute(n_perm=n_perm, seed=seed)
     return {"estimate": fit.estimate, "cluster-robust": p_cr, "wild bootstrap": wcb.p_value,
             "randomization": ri.p_value}  # fmt: skip
 
@@ -96,6 +109,8 @@ def three_tests(d, seed):
 one = pd.Series(three_tests(df, seed)).rename("value").to_frame()
 one.loc["true effect"] = true_effect
 display(one)
+print(false_positive_note(one.loc[["cluster-robust", "wild bootstrap", "randomization"], "value"], alpha,
+                          what="test", null=f"a true effect of {true_effect:g}"))  # fmt: skip
 reports.save_table(one.reset_index(names="quantity"), "tab_teaching_05_inference", study="teaching", synthetic=True)
 
 # %% [markdown] tags=["exercise"]
@@ -134,6 +149,19 @@ reports.save_figure(fig, "fig_teaching_05_size", rates.rename("rate").rename_axi
                   study="teaching", synthetic=True)  # fmt: skip
 plt.show()
 
+# %% tags=["self-check"]
+self_check(
+    "Exercise 1 (rejection rates under the null)",
+    lambda: near(
+        answered(rates)["randomization"],
+        alpha,
+        3 * np.sqrt(alpha * (1 - alpha) / n_reps) + 1 / (n_perm + 1),
+        "your randomization-inference rejection rate",
+    ),
+    "rates should be a pandas Series (or dict) keyed by 'cluster-robust', 'wild bootstrap' and "
+    "'randomization': the share of the n_reps null panels whose p-value is below alpha",
+)
+
 # %% [markdown] tags=["exercise"]
 # ### Exercise 2: the randomization p-value by hand
 # `randomization_inference` returns the permuted estimates in
@@ -141,6 +169,7 @@ plt.show()
 # `(1 + #{|b_perm| >= |b_obs|}) / (1 + B)` yourself.
 
 # %% tags=["exercise"]
+ri = ...  # est.randomization_inference(...) on df with n_perm and seed
 p_by_hand = ...
 
 # %% tags=["solution"]
@@ -149,6 +178,14 @@ dist = np.asarray(ri.extra["permutation_distribution"])
 p_by_hand = (1 + np.sum(np.abs(dist) >= abs(ri.estimate))) / (1 + dist.size)
 check("RI p-value", p_by_hand, ri.p_value, 1e-12, "same formula; exact arithmetic on counts",
       against="randomization_inference's p-value")  # fmt: skip
+
+# %% tags=["self-check"]
+self_check(
+    "Exercise 2 (the randomization p-value by hand)",
+    lambda: near(p_by_hand, ri.p_value, 1e-12, "your p-value"),
+    'count the permuted estimates in ri.extra["permutation_distribution"] at least as large in '
+    "absolute value as ri.estimate, add 1, and divide by the number of permutations plus 1",
+)
 
 # %% [markdown]
 # ## Explore

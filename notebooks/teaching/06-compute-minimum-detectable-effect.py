@@ -51,7 +51,14 @@ from enforcement_crime import plots, reports
 from enforcement_crime.facts import nc_287g_agreements
 from enforcement_crime.panels import data_banner
 from enforcement_crime.simulate import Effect, simulate_staggered
-from enforcement_crime.teaching import check, explore, label_synthetic
+from enforcement_crime.teaching import (
+    check,
+    explore,
+    false_positive_note,
+    label_synthetic,
+    near,
+    self_check,
+)
 
 plots.use_style("paper")
 
@@ -77,6 +84,8 @@ data_banner(df)
 # %%
 fit = est.twfe(df, "y", "unit", "time", "cohort", cluster="unit")
 print(fit.summary())
+p_fit = 2 * stats.t.sf(abs(fit.estimate / fit.std_error), df=fit.n_clusters - 1)  # the test rejects() applies
+print(false_positive_note(p_fit, alpha, what="t-test of no effect", null=f"a true effect of {true_effect:g}"))
 print(f"\n'No significant effect' here means: effects between {fit.to_frame()['conf_low'][0]:.3f} and "
       f"{fit.to_frame()['conf_high'][0]:.3f} log points are consistent with the data.")  # fmt: skip
 
@@ -121,6 +130,15 @@ print(f"formula {mde_formula:.4f}; simulated {mde_sim:.4f}; package's analytic {
 check("MDE formula", mde_formula, mde_sim, 0.25 * mde_sim, "approximation: one SE vs the placebo SE distribution",
       against="the simulated MDE")  # fmt: skip
 
+# %% tags=["self-check"]
+self_check(
+    "Exercise 1 (the textbook approximation)",
+    lambda: near(mde_formula, mde_sim, 0.25 * mde_sim, "your formula's MDE"),
+    "add the t quantiles at 1 - alpha/2 and at power with G - 1 degrees of freedom "
+    "(G = fit.n_clusters; scipy's stats.t.ppf) and multiply by fit.std_error; it should land "
+    "within 25% of the simulated MDE",
+)
+
 # %% [markdown] tags=["exercise"]
 # ### Exercise 2: check the MDE against the truth
 # Simulate `n_reps` fresh panels with a true effect equal to the simulated MDE
@@ -134,6 +152,14 @@ power_at_mde = np.mean([rejects(simulate(mde_sim, seed=2000 + r)) for r in range
 mc_se = np.sqrt(power * (1 - power) / n_reps)
 print(f"rejection rate at the MDE: {power_at_mde:.3f} (target {power}, Monte-Carlo SE {mc_se:.3f})")
 check("power at the MDE", power_at_mde, power, 3 * mc_se, "3 Monte-Carlo SEs of a rate over n_reps panels")
+
+# %% tags=["self-check"]
+self_check(
+    "Exercise 2 (the MDE against the truth)",
+    lambda: near(power_at_mde, power, 3 * np.sqrt(power * (1 - power) / n_reps), "your rejection rate"),
+    "simulate n_reps panels with simulate(mde_sim, seed=...) (a different seed each), apply "
+    "rejects() to each and take the mean: it should be close to power",
+)
 
 # %% [markdown]
 # ## Explore

@@ -61,7 +61,7 @@ from IPython.display import display
 from enforcement_crime import estimators as est
 from enforcement_crime import plots, reports
 from enforcement_crime.panels import data_banner, is_synthetic, load_panel
-from enforcement_crime.teaching import check, check_that, explore
+from enforcement_crime.teaching import answered, check, check_that, explore, self_check
 
 plots.use_style("paper")
 panel = load_panel(data_source, seed=seed, preset=preset)
@@ -143,7 +143,7 @@ display(headline)
 # which of the four would you no longer trust, and why?)
 
 # %% tags=["exercise"]
-# your code
+within = ...  # a dict: estimator name (as in fits) -> True when within 4 standard errors of truth
 
 # %% tags=["solution"]
 # imputation targets the mean effect over all treated county-years of the sample
@@ -153,6 +153,21 @@ check("imputation ATT", imp.estimate, truth, 4 * imp.std_error, "4 state-cluster
 # mean in a balanced panel
 cs = fits["Callaway-Sant'Anna (not yet treated)"]
 check("Callaway-Sant'Anna ATT(simple)", cs.estimate, truth, 4 * cs.std_error, "4 state-clustered SEs: sampling noise")
+within = {name: bool(abs(f.estimate - truth) <= 4 * f.std_error) for name, f in fits.items()}
+
+# %% tags=["self-check"]
+def _within_check():
+    given = {k: bool(v) for k, v in dict(answered(within)).items()}
+    wrong = [n for n, f in fits.items() if given.get(n) != (abs(f.estimate - truth) <= 4 * f.std_error)]
+    return not wrong, "every estimator judged right" if not wrong else f"look again at {', '.join(wrong)}"
+
+
+self_check(
+    "Exercise 1 (does the design recover the truth)",
+    _within_check,
+    "one entry per key of fits; an estimate is within 4 standard errors when "
+    "|fit.estimate - truth| <= 4 * fit.std_error",
+)
 
 # %% [markdown]
 # ## Step 3: event study and sensitivity
@@ -186,13 +201,32 @@ print(f"breakdown Mbar: {honest.extra['breakdown']:.3g}")
 # Why is the event time 0 effect smaller in magnitude?
 
 # %% tags=["exercise"]
-# your code
+within_path = ...  # a dict: event time (1 to 3) -> True when within 4 standard errors of the truth
 
 # %% tags=["solution"]
 for e in (1, 2, 3):
     row = frame[frame["event_time"] == e].iloc[0]
     check(f"event study e{e}", row["estimate"], truth_e.loc[e], 4 * row["std_error"], "4 state-clustered SEs: sampling noise")
 print(f"true effect at e=0: {truth_e.loc[0]:.4f}: SC was active for only part of the activation year")
+within_path = {e: bool(abs(r["estimate"] - truth_e.loc[e]) <= 4 * r["std_error"])
+               for e, r in frame.set_index("event_time").loc[1:3].iterrows()}  # fmt: skip
+
+# %% tags=["self-check"]
+def _path_check():
+    given = {int(k): bool(v) for k, v in dict(answered(within_path)).items()}
+    rows = frame.set_index("event_time").loc[1:3]
+    wrong = [
+        int(e) for e, r in rows.iterrows() if given.get(int(e)) != (abs(r["estimate"] - truth_e.loc[e]) <= 4 * r["std_error"])
+    ]
+    return not wrong, "every event time judged right" if not wrong else f"look again at event times {wrong}"
+
+
+self_check(
+    "Exercise 2 (the effect path)",
+    _path_check,
+    "one entry per event time 1, 2, 3: compare frame's estimate at that event time with "
+    "truth_e at the same event time, in units of its std_error",
+)
 
 # %% [markdown]
 # ## Step 4: what could this design detect?
@@ -217,13 +251,29 @@ display(mde.to_frame()[["term", "estimate"]])
 # effects 0 to 4?
 
 # %% tags=["exercise"]
-# your answer
+covers = ...  # True or False: does the Mbar = 0 interval cover the true average of e = 0 to 4?
 
 # %% tags=["solution"]
 target = float(truth_e.loc[0:window[1]].mean())  # equal-weight average over e = 0..4, as honest_did's "average"
 row = honest.to_frame().iloc[0]
 check_that("Mbar=0 interval covers the true average effect", row["conf_low"] <= target <= row["conf_high"],
            f"[{row['conf_low']:.4f}, {row['conf_high']:.4f}] contains {target:.4f} (parallel trends hold by construction)")  # fmt: skip
+covers = bool(row["conf_low"] <= target <= row["conf_high"])
+
+# %% tags=["self-check"]
+def _covers_check():
+    row0 = honest.to_frame().iloc[0]
+    average = float(truth_e.loc[0 : window[1]].mean())
+    right = bool(row0["conf_low"] <= average <= row0["conf_high"])
+    return answered(covers) == right, f"you said {covers!r}"
+
+
+self_check(
+    "Exercise 3 (the sensitivity analysis)",
+    _covers_check,
+    "the Mbar = 0 interval is the first row of honest.to_frame(); the true average is the mean "
+    "of truth_e over event times 0 to 4; answer True or False",
+)
 
 # %% [markdown]
 # ## Explore

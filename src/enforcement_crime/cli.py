@@ -254,7 +254,10 @@ def _notebooks_parser(sub) -> None:
         "Execute the notebooks. Each -p parameter goes to the notebooks whose parameters cell "
         "defines it; VALUE is taken as text when that parameter's default is a string, else "
         'parsed as JSON when it parses (3, 0.1, true, null, ["a"]) and kept as text otherwise. '
-        "An unknown name or a value of the wrong type stops before any kernel starts.",
+        "An unknown name or a value of the wrong type stops before any kernel starts. A notebook "
+        "run with values other than its defaults writes into its own folder, "
+        "reports/runs/<study>__<notebook>--<parameters>--<hash>/ (with parameters.json), "
+        "never into the canonical reports/figures, reports/tables or reports/notebooks.",
         [
             f"{PROG} notebooks run",
             f"{PROG} notebooks run --only teaching/01 --no-html",
@@ -285,9 +288,10 @@ def _notebooks_parser(sub) -> None:
         "params",
         "list (or --run) the parameter files in params/, each checked alone",
         "List the parameter files in params/ with their status (each file is checked alone "
-        "against its notebook's parameters cell); --run executes every valid one, a failing run "
-        "not stopping the others, and ends with a summary (ok, failed, broken). Exits 1 when "
-        "any file is broken (the broken ones are not run) or any run failed.",
+        "against its notebook's parameters cell); --run executes every valid one, each into "
+        "reports/runs/<study>__<notebook>--<file name>--<hash>/, a failing run not stopping "
+        "the others, and ends with a summary (ok, failed, broken). Exits 1 when any file is "
+        "broken (the broken ones are not run) or any run failed.",
         [
             f"{PROG} notebooks params",
             f"{PROG} notebooks params --run --only 287g-nc-county --no-html",
@@ -578,10 +582,7 @@ def _notebooks_params(args: argparse.Namespace) -> int:
                 )
                 failed.append(s["path"].name)
                 continue
-            print(f"[params] {s['path'].name}: {r.seconds:.1f} s -> {r.output}", flush=True)
-        from enforcement_crime.reports import write_outputs_md
-
-        print(f"[params] output map: {write_outputs_md()}", flush=True)
+            print(f"[params] {s['path'].name}: {r.seconds:.1f} s -> {r.folder}", flush=True)
     broken = [s["path"].name for s in specs if s["error"]]
     if args.run:
         summary = f"[params] {ran - len(failed)} ok, {len(failed)} failed"

@@ -6,6 +6,30 @@ writes the executed notebook (``.ipynb``) and an HTML copy under
 ``reports/notebooks/<same relative path>``. Parameters are passed with
 papermill to the cell tagged ``parameters``.
 
+Where a run writes
+    A run with the notebook's defaults writes the canonical outputs
+    (``reports/figures``, ``reports/tables``, ``reports/notebooks``). A run
+    with any parameter that differs from its default (``-p NAME VALUE``, a
+    parameter file) is a *parameter run*: it writes into its own folder,
+    ``reports/runs/<study>__<notebook>--<slug>--<hash>/`` (:func:`run_folder`),
+    laid out like ``reports/`` (``figures/``, ``tables/``,
+    ``notebooks/<study>/<notebook>.ipynb`` and ``.html``, ``OUTPUTS.md``) with
+    a ``parameters.json`` saying which notebook ran with which values; the
+    kernel gets that folder as ``ENFORCEMENT_CRIME_REPORTS``. A parameter run
+    never touches the canonical outputs.
+A failed run keeps the last good notebook
+    papermill executes into a temporary folder; the cleaned notebook is moved
+    into place (:func:`enforcement_crime.fileio.atomic_write`) only when every
+    cell ran. A failed run's notebook is kept as ``<name>.failed.ipynb``
+    beside the last good one (removed by the next good run).
+The output map
+    ``reports/OUTPUTS.md`` is tracked in git. Every writer of it merges
+    (``write_outputs_md(merge=True)``): the sections of notebooks not run in
+    this checkout are kept, so a partial run (``--only``) or a fresh clone
+    never shrinks the map to a subset, and re-running a notebook whose outputs
+    did not change leaves the file byte-identical. Parameter runs write the
+    map of their own folder only.
+
 Parameters are checked before a kernel starts
     :func:`notebook_parameters` reads a notebook's ``parameters`` cell;
     :func:`validate_parameters` refuses a name the cell does not define
@@ -32,6 +56,8 @@ from __future__ import annotations
 
 import ast
 import difflib
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -45,6 +71,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
 from enforcement_crime import config, reports
+from enforcement_crime.fileio import atomic_write, atomic_write_text
 
 __all__ = [
     "KERNEL",
@@ -60,6 +87,8 @@ __all__ = [
     "panel_parameters",
     "check_panels",
     "execute_notebook",
+    "is_parameter_run",
+    "run_folder",
     "run_all",
     "run_parallel",
     "resolve_jobs",
@@ -72,10 +101,17 @@ KERNEL = "python3"
 
 @dataclass
 class NotebookRun:
+    """One executed notebook: its source, the executed ``.ipynb``, the HTML copy and the run time.
+
+    ``folder`` is the run folder of a parameter run (:func:`run_folder`),
+    None for a run that wrote the canonical outputs (or an explicit output).
+    """
+
     source: Path
     output: Path
     html: Path | None
     seconds: float
+    folder: Path | None = None
 
 
 class ParameterError(ValueError):
@@ -102,9 +138,17 @@ class IPCKernelManager(AsyncKernelManager):
     ``_async_interrupt_kernel``).
     """
 
+    #: environment variables set in the kernel on top of this process's (see :func:`execute_notebook`)
+    extra_env: dict[str, str] = {}
+
     @default("transport")
     def _default_transport(self) -> str:
         return "ipc"
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.extra_env:  # per run, not through os.environ: runs in other threads are unaffected
+            kw["env"] = {**(kw.get("env") or os.environ), **self.extra_env}
+        return await super()._async_pre_start_kernel(**kw)
 
     @default("ip")
     def _default_ip(self) -> str:
@@ -418,6 +462,63 @@ class _Heartbeat:
 # --------------------------------------------------------------------------------------
 
 
+def _relative(source: Path) -> Path:
+    """``source`` relative to ``notebooks/`` (its file name alone when outside it)."""
+    try:
+        return source.resolve().relative_to(config.notebooks_dir().resolve())
+    except ValueError:
+        return Path(source.name)
+
+
+def is_parameter_run(source: str | Path, parameters: Mapping[str, object] | None) -> bool:
+    """Whether ``parameters`` change anything in the notebook's defaults (then it is a parameter run).
+
+    A value equal to its default (same type and value) changes nothing; a
+    parameter whose default is not a literal, or that the notebook does not
+    define, counts as a change. A notebook without a ``parameters`` cell with
+    no parameters is a default run.
+    """
+    if not parameters:
+        return False
+    try:
+        defaults = notebook_parameters(source)
+    except ValueError:
+        return True
+    for name, value in parameters.items():
+        default = defaults.get(name, _ANY)
+        if default is _ANY or type(default) is not type(value) or default != value:
+            return True
+    return False
+
+
+def _slug(parameters: Mapping[str, object]) -> str:
+    parts = []
+    for name, value in sorted(parameters.items()):
+        text = (
+            json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else value
+        )
+        parts.append(f"{name}-{text}")
+    return "__".join(parts)
+
+
+def run_folder(
+    source: str | Path, parameters: Mapping[str, object], label: str | None = None
+) -> Path:
+    """The folder of a parameter run: ``reports/runs/<study>__<notebook>--<slug>--<hash>``.
+
+    ``<slug>`` is ``label`` (a parameter file's name) or the parameters as
+    ``name-value`` pairs joined by ``__``, cut to 60 characters of letters,
+    digits, ``.``, ``_`` and ``-``; ``<hash>`` is the first 8 hex digits of the
+    SHA-256 of the parameters as sorted JSON, so different values never share
+    a folder and the same values always reuse theirs.
+    """
+    rel = _relative(Path(source)).with_suffix("")
+    text = json.dumps(dict(parameters), sort_keys=True, default=str)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", label or _slug(parameters)).strip("-.")[:60]
+    return config.reports_dir() / "runs" / f"{'__'.join(rel.parts)}--{slug or 'params'}--{digest}"
+
+
 def execute_notebook(
     source: str | Path,
     output: str | Path | None = None,
@@ -427,6 +528,7 @@ def execute_notebook(
     cwd: str | Path | None = None,
     timeout: int = 1800,
     validate: bool = True,
+    folder: str | Path | None = None,
 ) -> NotebookRun:
     """Execute one notebook source with papermill and (optionally) export HTML.
 
@@ -435,7 +537,10 @@ def execute_notebook(
     source : path
         A jupytext ``.py`` file (or an ``.ipynb``).
     output : path, optional
-        The executed ``.ipynb``; default ``reports/notebooks/<relative path>.ipynb``.
+        The executed ``.ipynb``; default ``<reports>/notebooks/<relative
+        path>.ipynb``, where ``<reports>`` is ``folder``, else the run folder
+        of a parameter run (:func:`is_parameter_run`, :func:`run_folder`),
+        else ``reports/``.
     parameters : mapping, optional
         Values for the ``parameters`` cell.
     html : bool
@@ -445,6 +550,19 @@ def execute_notebook(
     validate : bool
         Check ``parameters`` against the notebook's parameters cell
         (:func:`validate_parameters`) before the kernel starts.
+    folder : path, optional
+        A reports folder for this run: the kernel writes its figures, tables
+        and output records there (``ENFORCEMENT_CRIME_REPORTS``), a
+        ``parameters.json`` names the notebook and the values, and its
+        ``OUTPUTS.md`` is written after the run. Chosen by :func:`run_folder`
+        when ``output`` is not given and the parameters are not the defaults.
+
+    Notes
+    -----
+    papermill writes into a temporary folder; the cleaned notebook replaces
+    ``output`` atomically only after every cell ran. When a cell fails, the
+    executed notebook goes to ``<output stem>.failed.ipynb`` and ``output``
+    (the last good run) is left as it was.
 
     Raises
     ------
@@ -461,34 +579,55 @@ def execute_notebook(
     if validate and parameters:
         validate_parameters(parameters, notebook_parameters(source), where=str(source))
     if output is None:
-        try:
-            rel = source.relative_to(config.notebooks_dir().resolve())
-        except ValueError:
-            rel = Path(source.name)
-        output = config.reports_dir() / "notebooks" / rel.with_suffix(".ipynb")
+        if folder is None and is_parameter_run(source, parameters):
+            folder = run_folder(source, parameters)
+        base = Path(folder) if folder is not None else config.reports_dir()
+        output = base / "notebooks" / _relative(source).with_suffix(".ipynb")
     output = Path(output)
+    manager = IPCKernelManager
+    if folder is not None:
+        folder = Path(folder).resolve()
+        record = {"notebook": _show(source), "parameters": parameters}
+        atomic_write_text(
+            folder / "parameters.json",
+            json.dumps(record, indent=2, sort_keys=True, default=str) + "\n",
+        )
+        env = {"ENFORCEMENT_CRIME_REPORTS": str(folder)}
+        manager = type("IPCKernelManager", (IPCKernelManager,), {"extra_env": env})
     output.parent.mkdir(parents=True, exist_ok=True)
-    staged = output.with_suffix(".input.ipynb")
-    nbformat.write(nb, staged)
+    failed = output.with_name(f"{output.stem}.failed.ipynb")
     start = time.perf_counter()
-    try:
-        pm.execute_notebook(
-            str(staged), str(output), parameters=parameters, kernel_name=KERNEL,
-            cwd=str(cwd or config.project_root()), progress_bar=False, execution_timeout=timeout,
-            kernel_manager_class=IPCKernelManager,
-        )  # fmt: skip
-    finally:
-        staged.unlink(missing_ok=True)
-    seconds = time.perf_counter() - start
-    _make_reproducible(output)
+    with tempfile.TemporaryDirectory(prefix="ec-run-") as tmp:
+        staged, executed = Path(tmp) / "input.ipynb", Path(tmp) / output.name
+        nbformat.write(nb, staged)
+        try:
+            pm.execute_notebook(
+                str(staged), str(executed), parameters=parameters, kernel_name=KERNEL,
+                cwd=str(cwd or config.project_root()), progress_bar=False, execution_timeout=timeout,
+                kernel_manager_class=manager,
+            )  # fmt: skip
+        except BaseException as err:
+            if executed.is_file():
+                _make_reproducible(executed, failed, source)
+                kept = f"; {_show(output)} (the last good run) was left as it was"
+                if hasattr(err, "add_note"):
+                    err.add_note(
+                        f"the failed run's notebook: {_show(failed)}"
+                        + (kept if output.is_file() else "")
+                    )
+            raise
+        seconds = time.perf_counter() - start
+        _make_reproducible(executed, output, source)
+    failed.unlink(missing_ok=True)
     html_path = None
     if html:
         from nbconvert import HTMLExporter
 
         body, _ = HTMLExporter().from_filename(str(output))
-        html_path = output.with_suffix(".html")
-        html_path.write_text(body, encoding="utf-8")
-    return NotebookRun(source, output, html_path, seconds)
+        html_path = atomic_write_text(output.with_suffix(".html"), body)
+    if folder is not None:
+        reports.write_outputs_md(folder, merge=True)
+    return NotebookRun(source, output, html_path, seconds, folder)
 
 
 _RUN_TIME_KEYS = ("start_time", "end_time", "duration")
@@ -498,7 +637,7 @@ _WIDGET = "application/vnd.jupyter.widget-view+json"
 _PROGRESS = re.compile(r"\|\s*\d+/\d+ \[")  # tqdm's "| 12/96 [" in a progress bar's plain text
 
 
-def _make_reproducible(path: Path) -> None:
+def _make_reproducible(path: Path, dest: Path | None = None, source: Path | None = None) -> None:
     """Remove wall-clock times and random ids from an executed notebook (byte-identical re-runs).
 
     papermill records ``start_time``, ``end_time`` and ``duration`` for the
@@ -512,7 +651,11 @@ def _make_reproducible(path: Path) -> None:
     (e.g. a teaching slider) needs it. Consecutive outputs of one stream
     (stdout or stderr) are merged into one, with carriage-return overwrites
     applied (nbconvert's ``CoalesceStreamsPreprocessor``): how the kernel's
-    writes were split into messages depends on timing, not on the code.
+    writes were split into messages depends on timing, not on the code. The
+    cleaned notebook is written atomically to ``dest`` (default: back to
+    ``path``); papermill's record of the paths it read and wrote names
+    ``source`` and ``dest`` (not the temporary folder the kernel's notebook
+    was written in).
     """
     import nbformat
     from nbconvert.preprocessors import CoalesceStreamsPreprocessor
@@ -538,7 +681,11 @@ def _make_reproducible(path: Path) -> None:
         for key in _RUN_TIME_KEYS:
             pm_meta.pop(key, None)
         meta.pop("execution", None)
-    nbformat.write(nb, path)
+    if "papermill" in nb.metadata:
+        if source is not None:
+            nb.metadata.papermill["input_path"] = str(source)
+        nb.metadata.papermill["output_path"] = str(dest or path)
+    atomic_write(dest or path, lambda p: nbformat.write(nb, str(p)))
 
 
 def _show(path: Path) -> str:
@@ -625,9 +772,12 @@ def run_all(
 
     Notebooks run side by side, ``jobs`` at a time (:func:`resolve_jobs`: by
     default one per core); each writes only its own outputs, and the output
-    map (``OUTPUTS.md``) is written once, after all have finished.
+    map (``OUTPUTS.md``) is merged once more after all have finished (the
+    sections of notebooks not run are kept; see the module notes).
 
     ``parameters`` go to the notebooks whose parameters cell defines them; a
+    notebook whose values differ from its defaults runs into its own run
+    folder (:func:`run_folder`) and leaves the canonical outputs alone; a
     name no selected notebook defines, or a value of the wrong type, stops the
     run before any kernel starts (:class:`ParameterError`), and so does a
     panel that is not built (:func:`check_panels`). A notebook still running
@@ -665,7 +815,11 @@ def run_all(
         f" ({resolve_jobs(jobs, len(paths))} at a time)",
         flush=True,
     )
-    print(f"[notebooks] output map: {reports.write_outputs_md()}", flush=True)
+    for run in runs:
+        if run.folder is not None:
+            print(f"[notebooks] parameter run: {_show(run.folder)}", flush=True)
+    if any(run.folder is None for run in runs):
+        print(f"[notebooks] output map: {reports.write_outputs_md(merge=True)}", flush=True)
     return runs
 
 
@@ -782,10 +936,12 @@ def run_param_file(
 ) -> NotebookRun:
     """Execute the notebook a parameter file is for, with its parameters (plus ``extra``).
 
-    The file and ``extra`` are validated before the kernel starts. The
-    executed copy goes to
-    ``reports/notebooks/<study>/<notebook>--<param file stem>.ipynb`` unless
-    ``output`` is given.
+    The file and ``extra`` are validated before the kernel starts. Unless
+    ``output`` is given, the run writes into its own folder,
+    ``reports/runs/<study>__<notebook>--<param file stem>--<hash>/``
+    (:func:`run_folder`; the hash is of the parameters, ``extra`` included),
+    and never into the canonical outputs; with ``output`` it writes that
+    notebook and, from the kernel, the outputs of the current reports folder.
 
     Raises
     ------
@@ -807,8 +963,6 @@ def run_param_file(
     params = {**spec["parameters"], **dict(extra or {})}
     validate_parameters(params, notebook_parameters(src), where=str(path))
     check_panels({src: params})
-    if output is None:
-        rel = Path(spec["notebook"]).relative_to("notebooks")
-        output = config.reports_dir() / "notebooks" / rel.parent / f"{rel.stem}--{path.stem}.ipynb"
+    folder = run_folder(src, params, label=path.stem) if output is None else None
     with _Heartbeat(f"[params] {path.name}"):
-        return execute_notebook(src, output, params, html=html, validate=False)
+        return execute_notebook(src, output, params, html=html, validate=False, folder=folder)

@@ -45,6 +45,7 @@ from enforcement_crime.plotting.diagnostics import (
     honest_did_plot,
     power_curve_plot,
     synthetic_control_plot,
+    top_donors,
 )
 from enforcement_crime.plotting.estimates import event_study_plot
 from enforcement_crime.plotting.robustness import coefficient_plot, spec_curve_plot
@@ -73,6 +74,7 @@ __all__ = [
     "honest_did_plot",
     "power_curve_plot",
     "synthetic_control_plot",
+    "top_donors",
     "distribution_plot",
     "rollout_plot",
     "rollout_figure",

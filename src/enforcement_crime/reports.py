@@ -46,6 +46,8 @@ import pandas as pd
 
 from enforcement_crime import config
 from enforcement_crime.fileio import atomic_write, atomic_write_text
+from enforcement_crime.labels import humanize, humanize_figure
+from enforcement_crime.labels import label as human_label
 
 __all__ = [
     "SYNTHETIC_MARK",
@@ -58,6 +60,8 @@ __all__ = [
     "save_table",
     "RegressionColumn",
     "regression_table",
+    "paper_table",
+    "table_digits",
     "OutputLog",
     "outputs_registry_dir",
     "write_outputs_md",
@@ -101,12 +105,20 @@ def _data_text(synthetic: bool, data_label: str | None, where: str) -> str:
 
 
 def mark_synthetic(fig, text: str = SYNTHETIC_MARK) -> None:
-    """Stamp a visible diagonal mark on every axes of ``fig`` and a footer (synthetic data)."""
-    for ax in fig.axes:
-        ax.text(
-            0.5, 0.5, text, transform=ax.transAxes, fontsize=22, color=_MARK_COLOUR, alpha=0.18,
-            ha="center", va="center", rotation=25, fontweight="bold", zorder=0, gid="synthetic-mark",
-        )  # fmt: skip
+    """Stamp one visible diagonal mark across ``fig`` and a footer (synthetic data).
+
+    One mark per figure, not one per panel: a pale diagonal text centred on
+    the figure, sized to stay inside it (so it never widens the saved file),
+    and the footer "SYNTHETIC DATA: not a study result" bottom right.
+    """
+    if getattr(fig, "_enforcement_crime_synthetic", False):
+        return
+    width_in = fig.get_size_inches()[0]
+    size = float(min(22.0, max(10.0, 4.0 * width_in)))  # about a third of the width on a column
+    fig.text(
+        0.5, 0.5, text, fontsize=size, color=_MARK_COLOUR, alpha=0.15, ha="center", va="center",
+        rotation=20, fontweight="bold", zorder=10, gid="synthetic-mark",
+    )  # fmt: skip
     fig.text(0.995, FOOTER_Y, f"{text}: not a study result", ha="right", va="top", fontsize=7,
              color=_MARK_COLOUR, gid="synthetic-footer")  # fmt: skip
     fig._enforcement_crime_synthetic = True  # type: ignore[attr-defined]
@@ -139,11 +151,11 @@ def mark_data(
         mark_synthetic(fig)
     label = (data_label or "").strip()
     if not synthetic and label and ("label", label) not in drawn:
-        fig.text(0.995, FOOTER_Y, label, ha="right", va="top", fontsize=6, color="#555555",
+        fig.text(0.995, FOOTER_Y, label, ha="right", va="top", fontsize=6.5, color="#555555",
                  gid="data-label-footer")  # fmt: skip
         drawn.add(("label", label))
     if n_note and ("n", n_note) not in drawn:
-        fig.text(0.005, FOOTER_Y, n_note, ha="left", va="top", fontsize=6, color="#333333",
+        fig.text(0.005, FOOTER_Y, n_note, ha="left", va="top", fontsize=6.5, color="#333333",
                  gid="n-note")  # fmt: skip
         drawn.add(("n", n_note))
     fig._enforcement_crime_marks = drawn  # type: ignore[attr-defined]
@@ -197,6 +209,9 @@ def save_figure(
 
     Notes
     -----
+    Saved at the figure's own width at most (:func:`_saved_bbox`: the
+    column and full widths of the style stay 3.5 and 7.0 in) and PNGs at
+    :data:`PNG_DPI` (300) whatever style is active.
     Byte-reproducible: the PDF is written without ``CreationDate``, the PNG
     without a timestamp (only ``Software``) and an SVG (``formats`` may add
     ``"svg"``) without ``Date`` and with element ids salted by ``name``, so
@@ -209,6 +224,7 @@ def save_figure(
     subject = _data_text(synthetic, data_label, f"save_figure({name!r})")
     out = Path(outdir) if outdir else config.figures_dir(study)
     out.mkdir(parents=True, exist_ok=True)
+    humanize_figure(fig)  # code names on the figure read as words (enforcement_crime.labels)
     mark_data(fig, synthetic=synthetic, data_label=data_label, n_note=n_note)
     meta: dict[str, dict[str, Any] | None] = {
         "pdf": {"Title": name, "Subject": subject, "Creator": PDF_CREATOR, "CreationDate": None},
@@ -219,15 +235,17 @@ def save_figure(
     import matplotlib
 
     # SVG element ids are random unless salted: salt with the file name (same figure, same ids)
+    bbox = _saved_bbox(fig)
     with matplotlib.rc_context({"svg.hashsalt": name}):
         for fmt in formats:
             path = out / f"{name}.{fmt}"
             atomic_write(
                 path,
                 lambda tmp, fmt=fmt: fig.savefig(
-                    tmp, format=fmt, metadata=meta.get(fmt), bbox_inches="tight", pad_inches=0.04
+                    tmp, format=fmt, metadata=meta.get(fmt), bbox_inches=bbox, pad_inches=0,
+                    dpi=PNG_DPI,
                 ),
-            )
+            )  # fmt: skip
             paths[fmt] = path
     csv = data.copy()
     csv["is_synthetic"] = bool(synthetic)
@@ -236,10 +254,50 @@ def save_figure(
     return paths
 
 
+#: Resolution of every saved PNG (journals ask for at least 300 dpi), whatever the active style.
+PNG_DPI = 300
+#: Margin around the drawn content of a saved figure, inches.
+SAVE_PAD = 0.04
+
+
+def _saved_bbox(fig):
+    """The area of ``fig`` to save, in inches: its tight box, never wider than the figure.
+
+    Footers below the drawing area (data mark, sample size) widen the box
+    downwards, which is what they need; a box wider than the figure (text
+    sticking out left or right) is cut to the figure's width, so a figure
+    made at 3.5 or 7.0 in is saved at most that wide.
+    """
+    from matplotlib.transforms import Bbox
+
+    fig.canvas.draw()
+    tight = fig.get_tightbbox(fig.canvas.get_renderer())
+    w, h = fig.get_size_inches()
+    x0 = max(tight.x0 - SAVE_PAD, 0.0)
+    x1 = min(tight.x1 + SAVE_PAD, w)
+    return Bbox([[x0, tight.y0 - SAVE_PAD], [x1, max(tight.y1 + SAVE_PAD, 0.0)]])
+
+
 def _latex_escape(text: str) -> str:
     repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-            "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}  # fmt: skip
+            "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}",
+            "\u2265": r"$\geq$", "\u2264": r"$\leq$", "\u2212": r"$-$"}  # fmt: skip
     return "".join(repl.get(c, c) for c in str(text))
+
+
+def _human_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with human column names and text cells (:mod:`enforcement_crime.labels`)."""
+    out = table.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = [v if not isinstance(v, str) else humanize(v) for v in out[c]]
+    names = [human_label(c) for c in out.columns]
+    twice = {n for n in names if names.count(n) > 1}  # two code names, one label: say which
+    out.columns = [
+        f"{n} ({str(c).replace('_', ' ')})" if n in twice else n
+        for n, c in zip(names, out.columns, strict=True)
+    ]
+    return out
 
 
 def save_table(
@@ -256,11 +314,13 @@ def save_table(
     """Write ``table`` as a LaTeX fragment (``<name>.tex``) and CSV (``<name>.csv``).
 
     The CSV holds full precision and an ``is_synthetic`` column; the LaTeX
-    fragment rounds with ``float_format``. A synthetic table says so in a
-    LaTeX comment. When a ``caption`` or a data label is given (synthetic
+    fragment rounds with ``float_format`` and shows human labels for column
+    names and text cells (:mod:`enforcement_crime.labels`: ``std_error`` ->
+    "Std. error", ``violent_rate`` -> "Violent crime rate"); the CSV keeps the
+    code names. A synthetic table says so in a LaTeX comment. When a ``caption`` or a data label is given (synthetic
     tables always have one), the fragment is a ``table`` environment whose
-    ``\\caption`` ends with the data label in brackets; otherwise it is a bare
-    ``tabular``.
+    ``\\caption`` ends with the data label in brackets and whose ``\\label``
+    is ``tab:<name>``; otherwise it is a bare ``tabular``.
 
     Returns
     -------
@@ -283,8 +343,9 @@ def save_table(
         if labelled:
             parts.append(f"[{_latex_escape(label)}]")
         full_caption = " ".join(parts)
-    body = table.to_latex(index=False, float_format=float_format.format, na_rep="", escape=True,
-                          caption=full_caption)  # fmt: skip
+    body = _human_frame(table).to_latex(index=False, float_format=float_format.format, na_rep="",
+                                        escape=True, caption=full_caption,
+                                        label=f"tab:{name}" if full_caption else None)  # fmt: skip
     header = f"% {name}: generated by enforcement_crime.reports.save_table; do not edit by hand\n"
     if synthetic:
         header += "% SYNTHETIC DATA: these numbers are not results of any study\n"
@@ -348,7 +409,10 @@ class _MakeTablesModel:
         self.tex = tex
 
     def _t(self, text: str) -> str:
-        return _latex_escape(text) if self.tex else text
+        if not self.tex:
+            return text
+        words = humanize(text)
+        return _latex_escape(words[:1].upper() + words[1:])
 
     @property
     def __maketables_coef_table__(self) -> pd.DataFrame:
@@ -362,7 +426,8 @@ class _MakeTablesModel:
 
     @property
     def __maketables_depvar__(self) -> str:
-        return self._t(self.column.depvar())
+        dep = self.column.depvar()
+        return _latex_escape(human_label(dep)) if self.tex and dep else self._t(dep)
 
     @property
     def __maketables_fixef_string__(self) -> str | None:
@@ -393,7 +458,9 @@ def regression_table(
     data_label: str | None = None,
     outdir: str | Path | None = None,
     caption: str | None = None,
-    digits: int = 3,
+    digits: int | None = 3,
+    scale: str | Sequence[str] | None = None,
+    tex_label: str | None = None,
 ) -> dict[str, Path]:
     r"""Write a regression table in the layout papers use: one column per specification.
 
@@ -422,8 +489,15 @@ def regression_table(
         as a LaTeX comment, as in :func:`save_table`.
     caption : str, optional
         Caption; the data label is appended in brackets.
-    digits : int
-        Decimals in the LaTeX cells (the CSV keeps full precision).
+    digits : int or None
+        Decimals in the LaTeX cells (the CSV keeps full precision). ``None``:
+        by scale (:func:`table_digits`: at least 3 for log estimates, 2 for
+        rates, more when the smallest standard error needs them).
+    scale : str or sequence of str, optional
+        The outcome's scale per column (``"log"``: log(1 + rate), ``"level"``:
+        per 100,000, or any text), shown as a "Scale" row.
+    tex_label : str, optional
+        The ``\label`` of the table (default ``tab:<name>``).
 
     Returns
     -------
@@ -478,12 +552,20 @@ def regression_table(
     for fe in fes:
         rows[f"FE: {fe}"] = ["Yes" if fe in c.fixed_effects else "No" for c in columns]
     rows["Weights"] = [c.weights or "none" for c in columns]
+    scales = [scale] * len(columns) if isinstance(scale, str) or scale is None else list(scale)
+    if len(scales) != len(columns):
+        raise ValueError(
+            f"regression_table({name!r}): {len(scales)} scales for {len(columns)} columns"
+        )
+    if scale is not None:
+        rows["Scale"] = [_scale_text(v) for v in scales]
     rows["Observations"] = [c.result.n_obs for c in columns]
     rows["Clusters"] = [c.result.n_clusters for c in columns]
     rows["Outcome"] = [c.depvar() for c in columns]
     rows["Estimator"] = [c.result.estimator for c in columns]
     headings = [c.heading() for c in columns]
-    if len(set(headings)) < len(headings):
+    keys = list(zip([c.depvar() for c in columns], headings, strict=True))
+    if len(set(keys)) < len(keys):  # the same heading under the same outcome: number them
         headings = [f"({i + 1}) {h}" for i, h in enumerate(headings)]
     csv = pd.DataFrame(rows, index=headings).T.rename_axis("row").reset_index()
     csv["is_synthetic"] = bool(synthetic)
@@ -493,6 +575,8 @@ def regression_table(
     atomic_write(paths["csv"], lambda tmp: csv.to_csv(tmp, index=False))
 
     # the LaTeX: maketables
+    if digits is None:
+        digits = table_digits([c.result for c in columns], scales)
     fmt = f"b:.{digits}f \n (se:.{digits}f) \n [cil:.{digits}f, ciu:.{digits}f]"
     models = [_MakeTablesModel(c, shown, tex=True) for c in columns]
     note = (f"Estimate, standard error in parentheses, {_latex_escape(level_text)} confidence interval in "
@@ -500,15 +584,22 @@ def regression_table(
     full_caption = " ".join(
         p for p in (_latex_escape(caption) if caption else "", f"[{_latex_escape(label)}]") if p
     )
+    custom = {"Weights": [_latex_escape(human_label(c.weights) if c.weights else "none")
+                          for c in columns]}  # fmt: skip
+    if scale is not None:
+        custom["Scale"] = [_latex_escape(_scale_text(v)) for v in scales]
     table = _yes_no_etable()(
         models, coef_fmt=fmt, model_stats=["N", "n_clusters"],
         model_stats_labels={"N": "Observations", "n_clusters": "Clusters"},
-        custom_model_stats={"Weights": [_latex_escape(c.weights or "none") for c in columns]},
-        keep=[_latex_escape(t) for t in shown], exact_match=True,
-        model_heads=[_latex_escape(h) for h in headings], notes=note, caption=full_caption,
-        feorder=[_latex_escape(fe) for fe in fes],
+        custom_model_stats=custom,
+        keep=[_latex_escape(humanize(t)) for t in shown], exact_match=True,
+        model_heads=[_latex_escape(humanize(h)) for h in headings], notes=note,
+        caption=full_caption, tab_label=tex_label or f"tab:{name}",
+        feorder=[models[0]._t(fe) for fe in fes],
     )  # fmt: skip
     tex = table.make(type="tex")
+    # a line break followed by "[" reads as \\[<length>] in LaTeX: brace the interval's bracket
+    tex = tex.replace("\\\\ [", "\\\\ {[}")
     header = (
         f"% {name}: generated by enforcement_crime.reports.regression_table; do not edit by hand\n"
     )
@@ -517,6 +608,104 @@ def regression_table(
     header += f"% data: {label}\n"
     atomic_write_text(paths["tex"], header + tex + ("\n" if not tex.endswith("\n") else ""))
     return paths
+
+
+def _scale_text(scale: str | None) -> str:
+    """Words for a scale: ``"log"`` -> "log(1 + rate)", ``"level"`` -> "per 100,000"."""
+    return {"log": "log(1 + rate)", "level": "per 100,000", None: ""}.get(scale, str(scale))
+
+
+def table_digits(results: Sequence[Any], scales: Sequence[str | None] | str | None = None) -> int:
+    """Decimals for a regression table: by scale, and enough for two significant SE digits.
+
+    At least 3 decimals when any column is on the log scale (log points:
+    0.012 is a 1.2% effect), else 2 (rates per 100,000); more when the
+    smallest positive standard error needs them to show two significant
+    digits; at most 6.
+    """
+    scales = [scales] if isinstance(scales, str) or scales is None else list(scales)
+    base = 3 if any(str(s) == "log" or "log" in str(s) for s in scales if s) else 2
+    ses = []
+    for r in results:
+        se = pd.to_numeric(r.to_frame()["std_error"], errors="coerce").abs()
+        ses += [float(v) for v in se if np.isfinite(v) and v > 0]
+    need = math.ceil(-math.log10(min(ses))) + 1 if ses else base
+    return int(min(max(base, need), 6))
+
+
+def paper_table(
+    results: Sequence[Any],
+    *,
+    name: str,
+    caption: str,
+    fe: Sequence[str] | Sequence[Sequence[str]] = (),
+    weights: str | None | Sequence[str | None] = None,
+    scale: str | Sequence[str] | None = None,
+    headings: Sequence[str] | None = None,
+    terms: Sequence[str] | None = None,
+    study: str | None = None,
+    synthetic: bool,
+    data_label: str | None = None,
+    outdir: str | Path | None = None,
+) -> dict[str, Path]:
+    r"""A paper's main regression table from a list of results: ``<name>_regression.tex`` + CSV.
+
+    Parameters
+    ----------
+    results : sequence of EstimationResult
+        One column each, in display order.
+    name : str
+        File stem, ``tab_<study>_<content>``; ``_regression`` is appended
+        when it does not end so.
+    caption : str
+        Caption (e.g. the table's description); the data label is appended
+        in brackets. The ``\label`` is ``tab:<file stem>``.
+    fe : sequence of str, or one sequence per column
+        Fixed effects (code names, e.g. ``("fips", "year")``, shown as
+        "County", "Year" with Yes/No).
+    weights : str, None, or one per column
+        Weight variable (``"population"``) or None (unweighted).
+    scale : str or one per column
+        ``"log"`` (log(1 + rate)) or ``"level"`` (per 100,000); sets the
+        "Scale" row and the decimals (:func:`table_digits`).
+    headings : sequence of str, optional
+        Column headings (default: the estimator's human label, e.g. "TWFE").
+    terms : sequence of str, optional
+        Terms shown (default every term).
+    study, synthetic, data_label, outdir
+        As :func:`regression_table`.
+
+    Returns
+    -------
+    dict
+        ``{"csv": path, "tex": path}``.
+
+    Notes
+    -----
+    Rows: each term's estimate, its standard error in parentheses and its
+    interval in brackets; observations, clusters, fixed effects, weights and
+    scale. Labels come from :mod:`enforcement_crime.labels` (no code names in
+    the LaTeX; the CSV keeps them). LaTeX packages needed: booktabs,
+    threeparttable, makecell and tabularx (maketables' output).
+    """
+    results = list(results)
+    if not results:
+        raise ValueError(f"paper_table({name!r}): no results")
+    stem = name if name.endswith("_regression") else f"{name}_regression"
+    n = len(results)
+    fes = [list(f) for f in fe] if fe and not isinstance(fe[0], str) else [list(fe)] * n
+    ws = list(weights) if weights is not None and not isinstance(weights, str) else [weights] * n
+    for what, got in (("fe", fes), ("weights", ws)):
+        if len(got) != n:
+            raise ValueError(f"paper_table({name!r}): {len(got)} {what} entries for {n} results")
+    heads = list(headings) if headings is not None else [human_label(r.estimator) for r in results]
+    columns = [
+        RegressionColumn(r, label=h, fixed_effects=f, weights=w)
+        for r, h, f, w in zip(results, heads, fes, ws, strict=True)
+    ]
+    return regression_table(columns, stem, terms=terms, study=study, synthetic=synthetic,
+                            data_label=data_label, outdir=outdir, caption=caption, digits=None,
+                            scale=scale)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------
@@ -622,11 +811,14 @@ class OutputLog:
               float_format: str = "{:.3f}") -> dict[str, Path]:  # fmt: skip
         """Save a table (LaTeX + CSV), record it, and show one ``saved ...`` line.
 
+        The caption is ``caption``, else the ``description``.
+
         The line's output metadata (``{TABLE_JSON_KEY: {"name", "data"}}``)
         holds the numbers the notebook computed, so a test can compare the
         executed notebook with the exported CSV (:func:`notebook_tables`);
         nothing is drawn as a JSON tree.
         """
+        caption = caption or description or None  # the table's description is its caption
         paths = save_table(table, name, study=self.study, synthetic=self.synthetic, caption=caption,
                            data_label=self.data_label or None, float_format=float_format)  # fmt: skip
         _display_record(_records(table), TABLE_JSON_KEY, name, _saved_line(name, paths))
@@ -647,6 +839,21 @@ class OutputLog:
         self._record("table", name, description, paths)
         return paths
 
+    def paper_table(self, results: Sequence[Any], name: str, *, description: str,
+                    caption: str | None = None, **kw) -> dict[str, Path]:  # fmt: skip
+        """Save a paper regression table (:func:`paper_table`; caption = description) and record it."""
+        paths = paper_table(results, name=name, caption=caption or description, study=self.study,
+                            synthetic=self.synthetic, data_label=self.data_label or None, **kw)  # fmt: skip
+        stem = paths["tex"].stem
+        _display_record(
+            _records(pd.read_csv(paths["csv"]).drop(columns="is_synthetic")),
+            TABLE_JSON_KEY,
+            stem,
+            _saved_line(stem, paths),
+        )
+        self._record("table", stem, description, paths)
+        return paths
+
     def value(self, key: str, value) -> None:
         """Record a scalar the notebook computed (shown as ``key = value``, kept in the registry)."""
         v = _jsonable(value)
@@ -665,9 +872,15 @@ class OutputLog:
         return path
 
     def finish(self) -> Path:
-        """Write the registry record and regenerate ``reports/OUTPUTS.md``; returns its path."""
+        """Write the registry record and merge this notebook's section into ``OUTPUTS.md``; returns its path.
+
+        The map is written with ``merge=True`` (:func:`write_outputs_md`): the
+        sections of notebooks that have no record in this reports folder (not
+        run here yet) are kept as they were, so running one notebook never
+        shrinks the map to that notebook.
+        """
         self._write()
-        return write_outputs_md()
+        return write_outputs_md(merge=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -680,7 +893,7 @@ def _rel(path: Path, start: Path) -> str:
 
 
 def write_outputs_md(reports: str | Path | None = None, *, project_root: str | Path | None = None,
-                     out: str | Path | None = None) -> Path:  # fmt: skip
+                     out: str | Path | None = None, merge: bool = False) -> Path:  # fmt: skip
     """Write ``reports/OUTPUTS.md``: every figure and table, with the notebook that makes it.
 
     Reads the records written by :class:`OutputLog` (one per executed
@@ -701,6 +914,15 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
     out : path, optional
         Where to write (default ``<reports>/OUTPUTS.md``); links to notebook
         sources are relative to its folder.
+    merge : bool
+        Keep what the existing file lists and this folder cannot list again:
+        the section of a notebook with no record here (not run in this
+        folder, e.g. a fresh clone after ``notebooks run --only ...``) whose
+        source still exists, and each "Other outputs" row whose files are
+        not here (e.g. the teaching outputs when only the study notebooks
+        ran). Sections and rows this folder does list are written from it.
+        With every notebook's outputs present the result equals a plain
+        rewrite. Default False: the map lists exactly what this folder holds.
 
     Returns
     -------
@@ -732,6 +954,7 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
             "",
         ]
     covered: set[str] = set()
+    sections: dict[str, list[str]] = {}
     for rec in sorted(records, key=lambda r: r["notebook"]):
         src = root / rec["notebook"]
         executed = (
@@ -739,7 +962,8 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
             / "notebooks"
             / Path(rec["notebook"]).relative_to("notebooks").with_suffix(".html")
         )
-        lines += [
+        section = sections.setdefault(rec["notebook"], [])
+        section += [
             f"## `{rec['notebook']}`",
             "",
             f"Source: [{rec['notebook']}]({_rel(src, out.parent)}); executed: "
@@ -764,10 +988,10 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
                 fp = Path(f)
                 covered.add(str(fp.resolve()))
                 files.append(f"[{ext}]({_rel(fp, reports)})")
-            lines.append(
+            section.append(
                 f"| `{e['name']}` | {e['kind']} | {' '.join(files)} | {e.get('description', '')} |"
             )
-        lines.append("")
+        section.append("")
     # files written by notebooks that do not use OutputLog (e.g. the tour)
     loose: dict[str, list[Path]] = {}
     for kind in ("figures", "tables"):
@@ -775,13 +999,8 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
         for f in sorted(base.rglob("*.csv")) if base.is_dir() else []:
             if str(f.resolve()) not in covered:
                 loose.setdefault(f.parent.name, []).append(f)
+    other: dict[str, tuple[tuple, str]] = {}  # output name -> (sort key, table row)
     if loose:
-        lines += [
-            "## Other outputs (by folder)",
-            "",
-            "| output | files | notebooks of that study folder |",
-            "|---|---|---|",
-        ]
         for study, files in sorted(loose.items()):
             nbs = (
                 sorted((root / "notebooks" / study).glob("*.py"))
@@ -797,8 +1016,28 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
                 )
                 exts = [e for e in ("pdf", "png", "csv", "tex") if f.with_suffix("." + e).is_file()]
                 links = " ".join(f"[{e}]({_rel(f.with_suffix('.' + e), reports)})" for e in exts)
-                lines.append(f"| `{f.stem}` | {links} | {nb_links} |")
-        lines.append("")
+                kind = f.relative_to(reports).parts[0]
+                other[f.stem] = ((study, kind, f.name), f"| `{f.stem}` | {links} | {nb_links} |")
+    if merge and out.is_file():
+        old_sections, old_other = _parse_outputs_md(out.read_text(encoding="utf-8"))
+        for notebook, section in old_sections.items():
+            if notebook not in sections and (root / notebook).is_file():
+                sections[notebook] = section
+        recorded = {e["name"] for r in records for e in r["outputs"]}
+        for name, row in old_other.items():
+            if name not in other and name not in recorded:
+                other[name] = row
+    for notebook in sorted(sections):
+        lines += sections[notebook]
+    if other:
+        lines += [
+            "## Other outputs (by folder)",
+            "",
+            "| output | files | notebooks of that study folder |",
+            "|---|---|---|",
+            *(row for _, row in sorted(other.values())),
+            "",
+        ]
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, "\n".join(lines))
     return out
@@ -807,6 +1046,35 @@ def write_outputs_md(reports: str | Path | None = None, *, project_root: str | P
 # --------------------------------------------------------------------------------------
 # reading executed notebooks (tests)
 # --------------------------------------------------------------------------------------
+
+
+_OTHER_ROW = re.compile(r"^\| `([^`]+)` \|")
+_OTHER_CSV = re.compile(r"\]\((figures|tables)/(?:[^)]*/)?([^/)]+)/([^/)]+\.csv)\)")
+
+
+def _parse_outputs_md(text: str) -> tuple[dict[str, list[str]], dict[str, tuple[tuple, str]]]:
+    """An ``OUTPUTS.md`` as :func:`write_outputs_md` writes it, read back for ``merge``.
+
+    Returns the notebook sections (notebook -> their lines, heading to the
+    blank line before the next heading) and the "Other outputs" rows (output
+    name -> (sort key, row)).
+    """
+    sections: dict[str, list[str]] = {}
+    other: dict[str, tuple[tuple, str]] = {}
+    current: list[str] | None = None
+    in_other = False
+    for line in text.split("\n"):
+        if line.startswith("## "):
+            m = re.fullmatch(r"## `(.+)`", line)
+            in_other = m is None
+            current = None if in_other else sections.setdefault(m.group(1), [])
+        if current is not None:
+            current.append(line)
+        elif in_other and (row := _OTHER_ROW.match(line)):
+            csv = _OTHER_CSV.search(line)
+            key = (csv.group(2), csv.group(1), csv.group(3)) if csv else ("", "", row.group(1))
+            other[row.group(1)] = (key, line)
+    return sections, other
 
 
 def _tagged_outputs(nb_path: str | Path, key: str) -> dict[str, object]:

@@ -27,7 +27,10 @@ Population
     ``population`` (positive integer).
 Rates (float, per 100,000 residents, derived as ``count / population * 1e5``)
     ``violent_rate``, ``property_rate``, ``index_rate`` (relative tolerance 1e-6),
-    each in ``[0, RATE_CEILING]`` (:data:`RATE_CEILING`) or missing.
+    each in ``[0, RATE_CEILING]`` (:data:`RATE_CEILING`) or missing; and one
+    rate per offense, ``murder_rate`` ... ``motor_vehicle_theft_rate``
+    (:data:`OFFENSE_RATE_COLUMNS`: made by :func:`add_totals_and_rates`,
+    checked when present, not required of panels built before they existed).
 Coverage
     ``coverage`` (float in [0, 100], share of the county population covered by
     reporting agencies weighted by months reported, ICPSR's CI; NaN when
@@ -81,6 +84,8 @@ __all__ = [
     "TOTALS",
     "COUNT_COLUMNS",
     "RATE_COLUMNS",
+    "OFFENSE_RATE_COLUMNS",
+    "OUTCOME_RATE_COLUMNS",
     "DATE_COLUMNS",
     "REQUIRED_COLUMNS",
     "CITY_REQUIRED_COLUMNS",
@@ -89,6 +94,7 @@ __all__ = [
     "COUNTY_YEAR",
     "CITY_YEAR",
     "add_totals_and_rates",
+    "add_offense_rates",
     "validate_panel",
     "validate_city_panel",
 ]
@@ -99,6 +105,10 @@ OFFENSES: tuple[str, ...] = VIOLENT + PROPERTY
 TOTALS: tuple[str, ...] = ("violent", "property", "index")
 COUNT_COLUMNS: tuple[str, ...] = OFFENSES + TOTALS
 RATE_COLUMNS: tuple[str, ...] = tuple(f"{c}_rate" for c in TOTALS)
+#: One rate per 100,000 per UCR offense (murder_rate ... motor_vehicle_theft_rate).
+OFFENSE_RATE_COLUMNS: tuple[str, ...] = tuple(f"{c}_rate" for c in OFFENSES)
+#: Every rate a design can take as an outcome: the totals' rates, then each offense's.
+OUTCOME_RATE_COLUMNS: tuple[str, ...] = RATE_COLUMNS + OFFENSE_RATE_COLUMNS
 DATE_COLUMNS: tuple[str, ...] = ("sc_activation_date", "g287_start", "g287_end")
 TIMING_COLUMNS: tuple[str, ...] = DATE_COLUMNS + ("g287_model",)
 G287_MODELS: frozenset[str] = frozenset({"jail", "task force", "both"})
@@ -126,7 +136,8 @@ RATE_CEILING: float = 1_000_000.0
 Offenses per resident have no hard physical limit (victims need not be
 residents), but no real county or city comes near ten a year; a count typed
 with extra digits, or a population that lost some, goes far beyond it.
-Every rate column is checked against ``[0, RATE_CEILING]``.
+Every rate column (the totals' and, when present, each offense's) is checked
+against ``[0, RATE_CEILING]``.
 """
 
 _MAX_ROWS_SHOWN = 5
@@ -194,10 +205,12 @@ class PanelSchemaError(ValueError):
 
 
 def add_totals_and_rates(df: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy with ``violent``, ``property``, ``index`` and their rates per 100,000.
+    """Return a copy with ``violent``, ``property``, ``index`` and every rate per 100,000.
 
     A total is missing when any of its parts is missing (``min_count`` rule):
-    an unreported offense never counts as zero.
+    an unreported offense never counts as zero. Rates: the three totals'
+    (:data:`RATE_COLUMNS`) and each offense's (:data:`OFFENSE_RATE_COLUMNS`),
+    ``count / population * 1e5``, missing where the count is.
     """
     out = df.copy()
     for total, parts in (("violent", VIOLENT), ("property", PROPERTY)):
@@ -208,6 +221,15 @@ def add_totals_and_rates(df: pd.DataFrame) -> pd.DataFrame:
     pop = out["population"].astype("float64")
     for total in TOTALS:
         out[f"{total}_rate"] = out[total].astype("Float64").astype("float64") / pop * 1e5
+    return add_offense_rates(out)
+
+
+def add_offense_rates(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy with one rate per 100,000 per offense (:data:`OFFENSE_RATE_COLUMNS`)."""
+    out = df.copy()
+    pop = out["population"].astype("float64")
+    for off in OFFENSES:
+        out[f"{off}_rate"] = out[off].astype("Float64").astype("float64") / pop * 1e5
     return out
 
 
@@ -294,8 +316,21 @@ def _sum_of(total: str, parts: tuple[str, ...]):
     return check
 
 
-def _rate_of(total: str):
+def _optional(column: str, fn):
+    """A frame check applying the column check ``fn`` to ``column`` when the frame has it."""
+
     def check(df: pd.DataFrame) -> pd.Series:
+        if column not in df:
+            return pd.Series(True, index=df.index)
+        return fn(df[column])
+
+    return check
+
+
+def _rate_of(total: str, optional: bool = False):
+    def check(df: pd.DataFrame) -> pd.Series:
+        if optional and f"{total}_rate" not in df:
+            return pd.Series(True, index=df.index)
         expected = df[total].astype("Float64").astype("float64") / _numeric(df["population"]) * 1e5
         got = _numeric(df[f"{total}_rate"])
         ok = np.isclose(got, expected, rtol=_RATE_RTOL, equal_nan=True)
@@ -423,18 +458,18 @@ def _build_schema(city: bool) -> pa.DataFrameSchema:
             f"the sum of {', '.join(parts)} (missing if any part is missing)",
             _sum_of(total, parts),
         )
+    rate_range = (
+        f"a rate per 100,000 in [0, {RATE_CEILING:,.0f}] (at most ten offenses per resident) "
+        "or missing"
+    )
     for col in RATE_COLUMNS:
-        column(
-            col,
-            (
-                "range",
-                f"a rate per 100,000 in [0, {RATE_CEILING:,.0f}] (at most ten offenses per "
-                "resident) or missing",
-                _in_range(0, RATE_CEILING),
-            ),
-        )
+        column(col, ("range", rate_range, _in_range(0, RATE_CEILING)))
         total = col.removesuffix("_rate")
         frame(f"{col}.derived", col, f"{total} / population * 100,000", _rate_of(total))
+    for col in OFFENSE_RATE_COLUMNS:  # checked when present (older panels lack them)
+        off = col.removesuffix("_rate")
+        frame(f"{col}.range", col, rate_range, _optional(col, _in_range(0, RATE_CEILING)))
+        frame(f"{col}.derived", col, f"{off} / population * 100,000", _rate_of(off, optional=True))
 
     # coverage
     column("coverage", ("range", "a number in [0, 100] or missing", _in_range(0, 100)))

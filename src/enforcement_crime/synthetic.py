@@ -125,7 +125,13 @@ from scipy import special
 
 from enforcement_crime import config
 from enforcement_crime.facts import county_population, nc_287g_agreements
-from enforcement_crime.schema import OFFENSES, add_totals_and_rates, validate_panel
+from enforcement_crime.schema import (
+    OFFENSE_RATE_COLUMNS,
+    OFFENSES,
+    add_offense_rates,
+    add_totals_and_rates,
+    validate_panel,
+)
 from enforcement_crime.simulate import Effect
 from enforcement_crime.treatment import exposure_share
 
@@ -601,6 +607,7 @@ def make_panel(
     order = [
         "fips", "year", "state_fips", "state", "county_name", "population",
         *OFFENSES, "violent", "property", "index", "violent_rate", "property_rate", "index_rate",
+        *OFFENSE_RATE_COLUMNS,
         "coverage", "months_reported", "sc_activation_date", "g287_start", "g287_end", "g287_model",
         "hispanic_share", "border_state", "sc_true_effect", "g287_true_effect", "source", "is_synthetic",
     ]  # fmt: skip
@@ -732,5 +739,9 @@ def load_default_panel(seed: int = DEFAULT_SEED, preset: str = "null") -> pd.Dat
         df = read_panel(path)
         meta = df.attrs.get("enforcement_crime", {})
         if meta.get("generator_version") == GENERATOR_VERSION and meta.get("seed") == seed:
+            if any(c not in df for c in OFFENSE_RATE_COLUMNS):  # built before offense rates
+                attrs = df.attrs
+                df = add_offense_rates(df)
+                df.attrs = attrs
             return validate_panel(df, name=str(path))
     return make_panel(seed=seed, preset=preset)

@@ -2,9 +2,14 @@
 
 Teaching notebooks live in ``notebooks/teaching/`` as jupytext percent ``.py``
 files. Exercise cells are tagged ``exercise`` and each exercise is followed by
-its answer in cells tagged ``solution``. Every code solution checks its answer
-against the truth the simulation knows with :func:`check` (which prints a
-``CHECKED`` line or raises ``AssertionError``).
+its answer in cells tagged ``solution``, then by a self-check cell tagged
+``self-check``. Every code solution checks its answer against the truth the
+simulation knows with :func:`check` (which prints a ``CHECKED`` line or
+raises ``AssertionError``). The self-check cell stays in the student copy:
+it calls :func:`self_check`, which says in plain words whether the student's
+answer passes, is still ``...``, or is off, with a hint, and never raises.
+The build requires every self-check to pass on the instructor copy (run on
+the solution's answer).
 
 :func:`build_teaching` (``make teaching``) writes
 
@@ -50,10 +55,16 @@ from enforcement_crime import config
 __all__ = [
     "EXERCISE_TAG",
     "SOLUTION_TAG",
+    "SELF_CHECK_TAG",
     "CHECK_MARK",
+    "SELF_CHECK_MARK",
     "TeachingBuild",
     "check",
     "check_that",
+    "self_check",
+    "near",
+    "answered",
+    "false_positive_note",
     "explore",
     "live_kernel",
     "label_synthetic",
@@ -71,7 +82,10 @@ __all__ = [
 
 EXERCISE_TAG = "exercise"
 SOLUTION_TAG = "solution"
+SELF_CHECK_TAG = "self-check"
 CHECK_MARK = "CHECKED"
+#: first word of every line :func:`self_check` prints
+SELF_CHECK_MARK = "SELF-CHECK"
 
 
 # --------------------------------------------------------------------------------------------
@@ -119,6 +133,140 @@ def check_that(name: str, condition: bool, detail: str) -> bool:
         raise AssertionError(f"check failed: {name}: {detail}")
     print(f"{CHECK_MARK} {name}: {detail}")
     return True
+
+
+def answered(value):
+    """``value``, or ``TypeError`` when it is still the exercise's ``...`` (for a :func:`self_check` test).
+
+    A test that only compares (``answer == expected``) would quietly call an
+    unanswered ``...`` wrong; wrapping the answer in ``answered(...)`` makes
+    :func:`self_check` say "not answered yet" instead.
+    """
+    if value is Ellipsis:
+        raise TypeError("the answer is still ellipsis (...)")
+    return value
+
+
+def near(value, target, tol: float, what: str = "your answer") -> tuple[bool, str]:
+    """Whether ``value`` is within ``tol`` of ``target``, and a sentence saying so without the target.
+
+    For :func:`self_check`: the sentence says "too high" or "too low" and by
+    more than how much, never the target itself (the student should find it).
+    A value that is not a number raises ``TypeError``/``ValueError`` (which
+    :func:`self_check` turns into plain words).
+    """
+    value, target = float(value), float(target)
+    if not math.isfinite(value):
+        return False, f"{what} is {value}, not a finite number"
+    if abs(value - target) <= tol:
+        return True, f"{what} ({value:.4g}) is within {tol:.2g} of the expected value"
+    side = "too high" if value > target else "too low"
+    return False, f"{what} ({value:.4g}) is {side} by more than {tol:.2g}"
+
+
+def self_check(exercise: str, test: Callable[[], object], hint: str) -> bool:
+    """The student-side check of an exercise: pass or not, in plain words, with a hint; never raises.
+
+    Parameters
+    ----------
+    exercise : str
+        Which exercise (e.g. ``"Exercise 1 (the 2x2 DiD)"``).
+    test : callable
+        Called with no argument; returns True/False or ``(bool, sentence)``
+        (e.g. from :func:`near`). It reads the student's variables, so an
+        answer still ``...``, a name not defined yet or a value of the wrong
+        kind makes it raise: that is reported, not raised.
+    hint : str
+        What to try when the answer does not pass yet.
+
+    Returns
+    -------
+    bool
+        Whether the answer passed. One line is printed, starting with
+        :data:`SELF_CHECK_MARK` and then ``PASS``, ``NOT ANSWERED YET``,
+        ``NOT YET`` or ``COULD NOT CHECK``.
+    """
+    try:
+        result = test()
+    except NameError as err:
+        missing = getattr(err, "name", None) or str(err)
+        print(
+            f"{SELF_CHECK_MARK} NOT ANSWERED YET: {exercise}: `{missing}` is not defined; "
+            f"write your answer in the exercise cell and run it. Hint: {hint}"
+        )
+        return False
+    except Exception as err:  # noqa: BLE001 - reported in words, never raised to a student
+        if "ellipsis" in str(err).lower():
+            print(
+                f"{SELF_CHECK_MARK} NOT ANSWERED YET: {exercise}: an answer is still `...`; "
+                f"replace it with your answer and run the cell. Hint: {hint}"
+            )
+        else:
+            print(
+                f"{SELF_CHECK_MARK} COULD NOT CHECK: {exercise}: your answer could not be read "
+                f"({type(err).__name__}: {err}). Hint: {hint}"
+            )
+        return False
+    ok, detail = result if isinstance(result, tuple) else (bool(result), "")
+    ok = bool(ok)
+    detail = f": {detail}" if detail else ""
+    if ok:
+        print(f"{SELF_CHECK_MARK} PASS: {exercise}{detail}")
+    else:
+        print(f"{SELF_CHECK_MARK} NOT YET: {exercise}{detail}. Hint: {hint}")
+    return ok
+
+
+def false_positive_note(
+    p_values, alpha: float = 0.05, *, what: str = "test", null: str = "no true effect"
+) -> str:
+    """A sentence on how many of ``p_values`` are below ``alpha`` and how many chance alone gives.
+
+    On a panel with ``null`` (e.g. the built-in null preset), a test of size
+    ``alpha`` still rejects in about ``alpha`` of cases: one p-value below
+    0.05 among twenty is what no effect looks like (and so is a 95% interval
+    excluding 0, the same event for a t-test). The sentence states the
+    count, the expected count and, when at least one rejects, that this is
+    expected in about ``alpha`` of tests even with no effect. NaN p-values are
+    left out and said so.
+
+    Parameters
+    ----------
+    p_values : float or iterable of float
+        The p-values of the tests shown (one test: a single number).
+    alpha : float
+        The nominal level.
+    what : str
+        What one test is, in words (e.g. ``"pre-trend test"``).
+    null : str
+        What is true of the data, in words.
+    """
+    import numpy as np
+
+    p = np.atleast_1d(np.asarray(p_values, dtype=float))
+    n_nan = int(np.isnan(p).sum())
+    p = p[~np.isnan(p)]
+    n, k = p.size, int((p < alpha).sum())
+    skipped = f" ({n_nan} without a p-value left out)" if n_nan else ""
+    if n == 0:
+        return f"No {what} has a p-value to read{skipped}."
+    share = f"about {alpha:.0%} of tests"
+    if n == 1:
+        head = f"The {what} has p = {p[0]:.3g}, {'below' if k else 'not below'} {alpha:g}{skipped}."
+    else:
+        head = (
+            f"{k} of {n} {what}s have p < {alpha:g} (chance alone gives about "
+            f"{alpha * n:.2g}){skipped}."
+        )
+    if k:
+        tail = (
+            f" With {null}, a test at the {alpha:g} level still rejects in {share}: "
+            "a p-value below it is what a false positive at the nominal rate looks like, "
+            "not evidence of an effect by itself."
+        )
+    else:
+        tail = f" With {null}, {share} would still reject by chance; none did here."
+    return head + tail
 
 
 def live_kernel() -> bool:
@@ -239,14 +387,16 @@ def exercise_pairs(nb) -> list[tuple[list[int], list[int]]]:
 
 
 def validate_exercises(nb, name: str = "notebook") -> int:
-    """Check the exercise/solution structure; return the number of exercises.
+    """Check the exercise/solution/self-check structure; return the number of exercises.
 
     Raises
     ------
     ValueError
         Naming the notebook and cell when an exercise has no solution right
         after it, a cell is tagged both, a solution has no exercise before it,
-        or a solution's code does no :func:`check`.
+        a solution's code does no :func:`check`, or a solution is not followed
+        by a cell tagged ``self-check`` that calls :func:`self_check` (the
+        check the student copy keeps).
     """
     pairs = exercise_pairs(nb)
     problems = []
@@ -265,6 +415,16 @@ def validate_exercises(nb, name: str = "notebook") -> int:
         if "check(" not in code and "check_that(" not in code:
             problems.append(
                 f"solution at cells {sol} checks nothing against the truth (no check()/check_that())"
+            )
+        after = sol[-1] + 1
+        if not (
+            after < len(nb.cells)
+            and SELF_CHECK_TAG in _tags(nb.cells[after])
+            and "self_check(" in nb.cells[after].source
+        ):
+            problems.append(
+                f"solution at cells {sol} is not followed by a cell tagged {SELF_CHECK_TAG!r} "
+                "calling self_check() (the student copy's check)"
             )
     if not pairs:
         problems.append("no exercise cells")
@@ -298,6 +458,7 @@ class TeachingBuild:
     seconds: float = float("nan")
     exercises: int = 0
     checks: int = 0
+    self_checks: int = 0
 
 
 def _output_text(nb) -> list[str]:
@@ -351,7 +512,8 @@ def build_teaching(
         When no teaching notebook is found.
     ValueError
         When a notebook's exercises and solutions are not paired (see
-        :func:`validate_exercises`).
+        :func:`validate_exercises`), or when an instructor copy's self-check
+        (:func:`self_check`, run on the solution's answer) does not pass.
     """
     import jupytext
     import nbformat
@@ -398,6 +560,15 @@ def build_teaching(
         b.instructor, b.html, b.seconds = run.output, run.html, run.seconds
         lines = _output_text(nbformat.read(run.output, as_version=4))
         b.checks = sum(line.startswith(CHECK_MARK) for line in lines)
+        mine = [line for line in lines if line.startswith(SELF_CHECK_MARK)]
+        b.self_checks = sum(line.startswith(f"{SELF_CHECK_MARK} PASS") for line in mine)
+        if len(mine) < b.exercises or b.self_checks < len(mine):
+            failing = [line for line in mine if not line.startswith(f"{SELF_CHECK_MARK} PASS")]
+            raise ValueError(
+                f"{b.source}: the student self-checks must pass on the solutions' answers "
+                f"({b.self_checks} of {len(mine)} passed, {b.exercises} exercises): "
+                + "; ".join(failing[:3])
+            )
         print(
             f"[teaching] {b.source.name}: instructor copy in {run.seconds:.1f} s, "
             f"{b.checks} checks passed",

@@ -116,3 +116,28 @@ def test_ssc_options_change_only_their_factor():
     assert base.ssc.record()["c_N"] == base.ssc.c_N
     with pytest.raises(ValueError, match="fixef_k"):
         Ssc(fixef_k="nonnested")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([3, 1, 2, 3, 1]),
+        pd.Series(["b", "a", "c", "a"], dtype="string"),
+        pd.Series(["b", "a", "c", "a"], dtype=object),
+        pd.Series([2001, 1999, 2001]),
+        pd.Series([1.5, 0.5, 1.5]),
+        np.array(["x", "a", "x"]),
+        pd.Series([1, 2, 1], dtype="Int64"),
+        pd.Series(np.random.default_rng(0).integers(0, 300, 2000).astype(str)).astype("string"),
+    ],
+)
+def test_codes_are_numpys_sorted_and_pandas_first_appearance_codes(values):
+    """The hashed factorisation (fast on arrow-backed strings) gives numpy's and pandas' codes."""
+    from enforcement_crime.estimators._core import factorize, sorted_codes
+
+    uniq0, codes0 = np.unique(np.asarray(values), return_inverse=True)
+    uniq, codes = sorted_codes(values)
+    assert np.array_equal(codes, codes0.reshape(-1)) and list(uniq) == list(uniq0)
+    first0, levels0 = pd.factorize(pd.Series(values).to_numpy(), sort=False)
+    first, n = factorize(values)
+    assert np.array_equal(first, first0) and n == len(levels0)

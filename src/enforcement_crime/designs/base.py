@@ -36,7 +36,7 @@ from enforcement_crime.designs.calls import (
     headline,
     run,
 )
-from enforcement_crime.designs.conclusions import study_vs_rebuild
+from enforcement_crime.designs.conclusions import CONCLUSIONS, Conclusion, study_vs_rebuild
 from enforcement_crime.results import EstimationResult
 from enforcement_crime.treatment import EXPOSURE_RULES, add_treatment
 
@@ -296,13 +296,15 @@ class Spec:
         return out
 
     # ---- estimation -----------------------------------------------------------------
-    def call(self, design: Design, data: pd.DataFrame, outcome: str, **overrides) -> EstimatorCall:
+    def call(self, design: Design, data: pd.DataFrame, outcome: str, *,
+             rows: np.ndarray | None = None, **overrides) -> EstimatorCall:  # fmt: skip
         """The estimator call this spec makes for ``outcome`` on ``data`` (rows of ``design``'s sample).
 
         Weights and clusters come from the design (unless the spec turns them
         off or its options give them), then the spec's options, then
         ``overrides``; the partly treated adoption year is handled as
-        :attr:`partial_year` says.
+        :attr:`partial_year` says. ``rows`` (a boolean mask over ``data``)
+        keeps a subset of the rows, e.g. a leave-one-out sample.
         """
         d = design
         y = d.column(outcome, self.scale(d))
@@ -314,12 +316,18 @@ class Spec:
         kw.update(self.options)
         kw.update(overrides)
         set_aside = 0
-        rows = None
+        if rows is not None:
+            rows = np.asarray(rows, dtype=bool)
+            if rows.shape != (len(data),):
+                raise ValueError(
+                    f"rows: a boolean mask of {len(data)} rows, got shape {rows.shape}"
+                )
         if "partial_year" in data.columns and data["partial_year"].any():
             if self.partial_year == "drop":
                 partial = data["partial_year"].to_numpy(dtype=bool)
-                set_aside = int(partial.sum())
-                rows = ~partial
+                kept = ~partial if rows is None else rows & ~partial
+                set_aside = int((partial if rows is None else rows & partial).sum())
+                rows = kept
             else:
                 kw = {**PARTIAL_YEAR_OPTIONS[self.partial_year], **kw}
         t = d.treatment
@@ -332,10 +340,14 @@ class Spec:
         return EstimatorCall(self.estimator, (data, *names), kw, set_aside)
 
     def fit(self, sample: StudySample, outcome: str, *, data: pd.DataFrame | None = None,
-            **overrides) -> Outcome:  # fmt: skip
-        """Estimate this specification for ``outcome`` on ``sample`` (or on ``data``, a subset of it)."""
+            rows: np.ndarray | None = None, **overrides) -> Outcome:  # fmt: skip
+        """Estimate this specification for ``outcome`` on ``sample`` (or on ``data``, a subset of it).
+
+        ``rows``: a boolean mask over the sample's (or ``data``'s) rows to keep.
+        """
         df = sample.data if data is None else data
-        res = self.call(sample.design, df, outcome, **overrides).run(tolerate=sample.tolerate)
+        call = self.call(sample.design, df, outcome, rows=rows, **overrides)
+        res = call.run(tolerate=sample.tolerate)
         if isinstance(res, EstimationResult):
             res.outcome = outcome
             res.specification = self.label
@@ -558,6 +570,23 @@ class Design:
         out.check()
         return out
 
+    def outcomes_available(
+        self, panel: StudySample | pd.DataFrame | None = None
+    ) -> tuple[str, ...]:
+        """The outcomes this design accepts (``options={"outcomes": [...]}``) on a panel.
+
+        Rates per 100,000: the totals' (index, violent, property) and each
+        UCR offense's (:data:`enforcement_crime.schema.OUTCOME_RATE_COLUMNS`),
+        those present with at least one value in ``panel`` (a loaded panel or
+        an opened sample); without a panel, all of them.
+        """
+        from enforcement_crime.schema import OUTCOME_RATE_COLUMNS
+
+        if panel is None:
+            return OUTCOME_RATE_COLUMNS
+        df = panel.raw if isinstance(panel, StudySample) else panel
+        return tuple(c for c in OUTCOME_RATE_COLUMNS if c in df and df[c].notna().any())
+
     def column(self, outcome: str, transform: str | None = None) -> str:
         """The analysed column of ``outcome`` on a scale (default: the headline scale)."""
         return f"log_{outcome}" if (transform or self.transform) == "log" else outcome
@@ -635,6 +664,12 @@ class Design:
         from enforcement_crime.panels import is_synthetic
 
         self.check()
+        unknown = [o for o in self.outcomes if o not in raw.columns]
+        if unknown:
+            raise ValueError(
+                f"design {self.key!r}: unknown outcome(s) {unknown} on panel {data_source!r}; "
+                f"choose from {list(self.outcomes_available(raw))}"
+            )
         syn = is_synthetic(raw)
         log: list[dict] = []
         df = self.sample_rules(raw.copy(), log)
@@ -735,13 +770,24 @@ class Design:
         c = sample.data[self.treatment.cohort].astype("Float64").fillna(0)
         return bool((c == 0).any())
 
+    def diagnostic_samples(self, sample: StudySample) -> dict[str, pd.DataFrame | None]:
+        """The samples the diagnostics are computed on, each on its own: label -> rows (None: the whole sample).
+
+        The default is the whole sample (``"all"``); a design whose tables
+        report sub-samples (e.g. agreement models) lists them, so that no
+        diagnostic of one sample is shown beside another's estimate.
+        """
+        return {"all": None}
+
     def headline(self, sample: StudySample, outcome: str) -> Outcome:
         """The headline estimate for ``outcome``."""
         return self.headline_spec().fit(sample, outcome)
 
-    def event_study(self, sample: StudySample, outcome: str) -> Outcome:
-        """The event study for ``outcome``."""
-        return self.event_spec().fit(sample, outcome)
+    def event_study(
+        self, sample: StudySample, outcome: str, *, data: pd.DataFrame | None = None
+    ) -> Outcome:
+        """The event study for ``outcome`` (on ``data``, a subset of the sample, when given)."""
+        return self.event_spec().fit(sample, outcome, data=data)
 
     def robustness(
         self, sample: StudySample, outcomes: Sequence[str] | None = None
@@ -760,6 +806,10 @@ class Design:
         return study_vs_rebuild(
             self.key, rows, data_label=sample.label, differences=self.differences(sample)
         )
+
+    def conclusions(self) -> tuple[Conclusion, ...]:
+        """The papers' conclusions this design tests (:data:`.conclusions.CONCLUSIONS`; none for others)."""
+        return CONCLUSIONS.get(self.key, ())
 
     def differences(self, sample: StudySample) -> list[str]:
         """Design differences that remain between the paper and the rebuild."""

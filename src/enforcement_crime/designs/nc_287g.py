@@ -41,7 +41,7 @@ from enforcement_crime.estimators import (
     wild_cluster_bootstrap,
 )
 from enforcement_crime.facts import nc_287g_agreements
-from enforcement_crime.plots import cohort_trends
+from enforcement_crime.plots import cohort_trends, top_donors
 from enforcement_crime.treatment import EXPOSURE_RULES
 
 __all__ = ["NC287g", "DESIGN"]
@@ -97,8 +97,12 @@ class NC287g(Design):
         )
 
     def finish(self, df: pd.DataFrame, log: list[dict]) -> pd.DataFrame:
-        """Adds ``pop_stratum``: the county's population quartile (mean over the window) among NC counties."""
-        mean_pop = df.groupby(self.unit)["population"].mean()
+        """Adds ``pop_stratum``: the unit's population quartile (mean over the window) among the units.
+
+        The population is the design's weight column (``population``; e.g.
+        ``population_served`` when the design is opened on agencies).
+        """
+        mean_pop = df.groupby(self.unit)[self.weights or "population"].mean()
         quartile = pd.qcut(mean_pop.rank(method="first"), 4, labels=False).astype(int)
         df["pop_stratum"] = df[self.unit].map(quartile).to_numpy()
         return df
@@ -247,7 +251,8 @@ class NC287g(Design):
                              "rmspe_post": x["rmspe_post"], "post_pre_ratio": x["ratio"],
                              "placebo_p_value": res.p_value, "donors": int(len(x["weights"])),
                              "donors_with_weight": int((x["weights"] > 1e-6).sum()),
-                             "donors_left_out_incomplete": left_out, "note": ""})  # fmt: skip
+                             "donors_left_out_incomplete": left_out, "note": "",
+                             "top_donors": top_donors(x["weights"])})  # fmt: skip
                 paths.append(x["path"].assign(county=name, outcome=outcome))
                 pg = x["placebo_gaps"]
                 idx = pg.index.name or "index"

@@ -103,9 +103,19 @@ FEW_TREATED_CLUSTERS = 5
 # --------------------------------------------------------------------------------------
 
 
+def _values(values):
+    """The array behind ``values`` (a Series' own array: arrow-backed strings stay arrow-backed)."""
+    if isinstance(values, pd.Series | pd.Index):
+        extension = isinstance(values.dtype, pd.api.extensions.ExtensionDtype)
+        return values.array if extension else values.to_numpy()
+    if isinstance(values, np.ndarray | pd.api.extensions.ExtensionArray):
+        return values
+    return pd.Series(values).to_numpy()
+
+
 def factorize(values) -> tuple[np.ndarray, int]:
     """Integer codes ``0..n-1`` in order of first appearance, and ``n``; raises on missing values."""
-    codes, uniques = pd.factorize(pd.Series(values).to_numpy(), sort=False)
+    codes, uniques = pd.factorize(_values(values), sort=False)
     if (codes < 0).any():
         raise EstimatorInputError("missing values in a fixed-effect or cluster column")
     return codes.astype("int64"), len(uniques)
@@ -113,8 +123,11 @@ def factorize(values) -> tuple[np.ndarray, int]:
 
 def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
     """Sorted levels and the integer code of each value (``numpy.unique`` order)."""
-    uniq, codes = np.unique(np.asarray(values), return_inverse=True)
-    return uniq, codes.astype("int64")
+    codes, uniq = pd.factorize(_values(values), sort=True)
+    if (codes < 0).any():  # a missing value: numpy's own ordering (missing last)
+        uniq, codes = np.unique(np.asarray(values), return_inverse=True)
+        return uniq, codes.reshape(-1).astype("int64")
+    return np.asarray(uniq), codes.astype("int64")
 
 
 # --------------------------------------------------------------------------------------

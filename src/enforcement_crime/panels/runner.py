@@ -246,7 +246,7 @@ def build(
         if target.is_dir():  # refuse a concurrent build before the long part; repair a killed one
             stack.enter_context(build_lock(target))
             recover(target, out=out)
-        return _build(wanted, explicit, known, options, raw, shared, out, folder, verbose)
+        return _build(wanted, explicit, known, options, raw, shared, out, folder, verbose=verbose)
 
 
 def _build(
@@ -258,6 +258,7 @@ def _build(
     shared: bool,
     out: Callable[[str], None],
     folder: Path | None,
+    *,
     verbose: bool = False,
 ) -> dict[str, Path]:
     """The steps of :func:`build` after its options were checked (see there)."""

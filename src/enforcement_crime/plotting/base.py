@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from enforcement_crime.labels import CODE_NAME, humanize, humanize_figure, label
+
 #: Figure sizes in inches: single column, full width, 16:9 slides.
 FIGSIZES = {"column": (3.5, 2.6), "full": (7.0, 4.3), "slides": (10.0, 5.625)}
 
@@ -34,7 +36,8 @@ NEVER_TREATED = "never treated"
 
 
 def _nice(name: Any) -> str:
-    return str(name).replace("_", " ")
+    """The human label of a code name (:func:`enforcement_crime.labels.label`)."""
+    return label(name)
 
 
 def _minus(text: str) -> str:
@@ -75,7 +78,7 @@ def _corner_note(ax: plt.Axes, text: str) -> None:
             transform=ax.transAxes,
             ha="left",
             va="top",
-            fontsize=6,
+            fontsize=6.5,
             zorder=5,
             gid="n-note",
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
@@ -198,14 +201,19 @@ def _finish(
     share: bool = True,
     footnote: str | None = None,
 ) -> None:
-    """Shared labels, a legend on top, a footnote bottom left, tight layout, thinned ticks."""
+    """Human labels, shared labels, a legend on top, a footnote bottom left, tight layout, thinned ticks."""
+    humanize_figure(fig)
+    if labels is not None:  # code names only: plain words keep their case
+        labels = [humanize(t) if CODE_NAME.search(str(t)) else t for t in labels]
+    if legend_title:
+        legend_title = humanize(legend_title)
     if share:
         share_axis_labels(fig, list(axes))
     else:
         fig.tight_layout()
     top, bottom = 1.0, 0.0
     if footnote:
-        note = fig.text(0.01, 0.005, footnote, ha="left", va="bottom", fontsize=6, gid="n-note")
+        note = fig.text(0.01, 0.005, footnote, ha="left", va="bottom", fontsize=6.5, gid="n-note")
         fig.canvas.draw()
         bottom = note.get_window_extent().height / fig.bbox.height + 0.01
         sup = fig.get_supxlabel() and fig._supxlabel  # type: ignore[attr-defined]

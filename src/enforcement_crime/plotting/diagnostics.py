@@ -6,6 +6,7 @@ Public names are re-exported by :mod:`enforcement_crime.plots`; import from ther
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
@@ -175,6 +176,16 @@ def _honest_input(obj: Any, alpha: float, name: str) -> dict[str, Any]:
         est, se = float(obj["estimate"].iloc[0]), float(obj["std_error"].iloc[0])
         z = stats.norm.ppf(1 - alpha / 2)
         m = re.search(r"breakdown M(?:bar)?=([-+0-9.eE]+|nan)", _notes_of(obj))
+        if "breakdown" in obj:  # the table's own breakdown column (one value per outcome)
+            vals = obj["breakdown"].astype(float).unique()
+            if len(vals) > 1 and not np.isnan(vals).all():
+                raise ValueError(
+                    f"honest_did_plot ({name}): several breakdown values {list(vals)} in one "
+                    "panel; give one outcome per panel (an 'outcome' column splits the frame)"
+                )
+            bd_value = float(vals[0])
+        else:
+            bd_value = float(m.group(1)) if m else np.nan
         return {
             "kind": parts[0].iloc[0],
             "values": parts[1].astype(float).to_numpy(),
@@ -186,7 +197,7 @@ def _honest_input(obj: Any, alpha: float, name: str) -> dict[str, Any]:
                 "conf_low": est - z * se,
                 "conf_high": est + z * se,
             },
-            "breakdown": float(m.group(1)) if m else np.nan,
+            "breakdown": bd_value,
             "n": (_single_value(obj, "n_obs"), _single_value(obj, "n_clusters")),
         }
     raise TypeError(
@@ -211,7 +222,11 @@ def honest_did_plot(
     result : EstimationResult, DataFrame or mapping
         A :func:`~enforcement_crime.estimators.honest_did` result or its
         ``to_frame()`` (terms ``"Mbar=<v>"``/``"M=<v>"``), or a mapping panel
-        title -> either.
+        title -> either. A frame with an ``outcome`` column (a design's
+        HonestDiD table, several outcomes stacked) is split into one panel per
+        outcome; its ``breakdown`` column, when present, is the breakdown
+        value drawn and written in each panel (else the notes' "breakdown
+        Mbar=<v>").
     alpha : float
         Level of the original interval when it is rebuilt from a frame
         (estimate +/- z * std_error); a result carries its own.
@@ -237,6 +252,8 @@ def honest_did_plot(
     breakdown value (smallest restriction size whose interval contains 0)
     when it is finite.
     """
+    if isinstance(result, pd.DataFrame) and "outcome" in result:
+        result = {str(k): g for k, g in result.groupby("outcome", sort=False)}
     items = result.items() if isinstance(result, Mapping) else [("", result)]
     parsed = [(str(k), _honest_input(v, alpha, str(k))) for k, v in items]
     fig, axes = _grid(len(parsed), None, figsize)
@@ -430,6 +447,10 @@ def synthetic_control_plot(
     onset_shift: float = -0.5,
     treated_label: str = "treated",
     ylabel: str = "per 100,000",
+    summary: pd.DataFrame | None = None,
+    weights: pd.Series | pd.DataFrame | None = None,
+    top_donors: int = 3,
+    exact_fit: float = 0.02,
     figsize: tuple[float, float] | None = None,
 ) -> tuple[plt.Figure, pd.DataFrame]:
     """Synthetic control: treated vs synthetic paths, or the treated gap among placebo gaps.
@@ -462,6 +483,24 @@ def synthetic_control_plot(
     treated_label : str
         Legend text of the treated series.
     ylabel : str
+    summary : DataFrame, optional
+        One row per panel (the ``row``/``col`` columns) with any of
+        ``donors`` (number of donor units) and ``top_donors`` (text, e.g.
+        ``"37063 (0.41), 37183 (0.22)"``), e.g. a design's synthetic-control
+        table; written in the panel's fit note.
+    weights : Series or DataFrame, optional
+        Donor weights: a Series by donor (one panel), or a long frame with
+        ``unit``, ``weight`` and the ``row``/``col`` columns. The
+        ``top_donors`` largest are written in the fit note. A result's
+        ``extra["weights"]`` is used when ``path`` is a result.
+    top_donors : int
+        How many donors the note names.
+    exact_fit : float
+        Pre-period RMSPE below this share of the treated unit's pre-period
+        standard deviation, with at least as many donors as pre-periods,
+        draws a warning in the panel: with that many donors the weights can
+        reproduce any pre-period path (noise included), so a near-exact fit
+        says nothing about the counterfactual.
     figsize : (float, float), optional
 
     Returns
@@ -469,7 +508,19 @@ def synthetic_control_plot(
     fig : matplotlib.figure.Figure
     data : pandas.DataFrame
         Paths (``kind="paths"``), or the placebo gaps stacked with the treated
-        gap (``unit`` = ``"treated"``), with ``row``, ``col`` and ``onset``.
+        gap (``unit`` = ``"treated"``), with ``row``, ``col`` and ``onset``,
+        and per panel ``rmspe_pre``, ``rmspe_post``, ``ratio`` (post/pre), the
+        pre-fit warning flag ``exact_pre_fit``; ``kind="gaps"`` adds each
+        unit's ``ratio_rank`` (1 = largest post/pre ratio) and the panel's
+        ``placebo_p`` = rank of the treated ratio / (placebos + 1).
+
+    Notes
+    -----
+    Fit note in each panel: pre-period RMSPE, post/pre RMSPE ratio, number
+    of donors and the largest donor weights (paths); the treated unit's rank
+    of the post/pre RMSPE ratio among itself and the placebos and the implied
+    permutation p-value (gaps; Abadie, Diamond and Hainmueller 2010), all
+    computed from the drawn gaps with the onset of the panel.
     """
     if kind not in ("paths", "gaps"):
         raise ValueError(f"synthetic_control_plot: kind must be 'paths' or 'gaps', not {kind!r}")
@@ -494,6 +545,8 @@ def synthetic_control_plot(
                 .reset_index()
                 .melt(id_vars=time, var_name="unit", value_name="gap")
             )
+        if weights is None and isinstance(x.get("weights"), pd.Series):
+            weights = x["weights"]
         path = x["path"].rename(columns={"time": time})
     _require(path, [time, "treated", "synthetic", "gap"], "synthetic_control_plot (path)")
     row = row if row is not None else ("county" if "county" in path else None)
@@ -542,7 +595,7 @@ def synthetic_control_plot(
     if figsize is None:
         figsize = (
             _sizes()["full"][0] if len(cols) > 1 else _sizes()["column"][0],
-            max(_sizes()["column"][1], 2.1 * len(rows)),
+            max(_sizes()["column"][1], 2.6 * len(rows)),
         )
     fig, axs = plt.subplots(len(rows), len(cols), figsize=figsize, squeeze=False)
     out = []
@@ -553,10 +606,16 @@ def synthetic_control_plot(
             if d.empty:
                 ax.set_axis_off()
                 continue
+            fit = _sc_fit_stats(d, time, onset_of[rv])
             if kind == "paths":
                 ax.plot(d[time], d["treated"], color=PALETTE[0], marker="o", ms=2.5, gid="treated")
                 ax.plot(d[time], d["synthetic"], color=PALETTE[1], ls="--", gid="synthetic")
-                out.append(d)
+                donors, named = _sc_donors(summary, weights, row, col, rv, cv, top_donors)
+                fit["donors"] = donors
+                lines = [f"pre-RMSPE {fit['rmspe_pre']:.3g}; post/pre ratio {fit['ratio']:.3g}"]
+                if donors is not None:
+                    lines.append(f"{donors} donors" + (f"; top weights {named}" if named else ""))
+                out.append(d.assign(**{k: fit[k] for k in ("rmspe_pre", "rmspe_post", "ratio")}))
             else:
                 g = gp[(gp["_row"] == rv) & (gp["_col"] == cv)]
                 segs = [
@@ -571,9 +630,31 @@ def synthetic_control_plot(
                 ax.plot(d[time], d["gap"], color=PALETTE[3], lw=1.5, gid="treated-gap")
                 ax.axhline(0, color="black", lw=0.8)
                 ax.autoscale_view()
-                out.append(g.assign(onset=onset_of[rv]))
-                out.append(d[[time, "gap", "_row", "_col", "onset"]].assign(unit="treated"))
+                ranks = _sc_ratio_ranks(g, d, time, onset_of[rv])
+                fit["donors"] = len(ranks) - 1
+                k, n_units = int(ranks.loc["treated", "ratio_rank"]), len(ranks)
+                fit["placebo_p"] = k / n_units
+                lines = [
+                    f"post/pre RMSPE ratio: rank {k} of {n_units}, p = {k / n_units:.2f}",
+                    f"pre-RMSPE {fit['rmspe_pre']:.3g}",
+                ]
+                gg = g.merge(ranks, left_on="unit", right_index=True, how="left")
+                tr = d[[time, "gap", "_row", "_col", "onset"]].assign(unit="treated")
+                tr = tr.assign(**ranks.loc["treated"].to_dict())
+                both = pd.concat([gg.assign(onset=onset_of[rv]), tr], ignore_index=True)
+                out.append(both.assign(placebo_p=fit["placebo_p"]))
             ax.axvline(onset_of[rv] + onset_shift, color="grey", ls="--", lw=0.8, gid="onset")
+            exact = _sc_exact(fit, exact_fit)
+            out[-1] = out[-1].assign(exact_pre_fit=exact)
+            if exact:
+                many = fit["donors"] if fit["donors"] is not None else "many"
+                lines.insert(0, f"near-exact pre-fit with {many} donors: may fit noise")
+            _corner_note(ax, "\n".join(textwrap.fill(x, 36) for x in lines))
+            _headroom(ax)
+            if exact:  # the note says it in the warning colour
+                note = [t for t in ax.texts if t.get_gid() == "n-note"][-1]
+                note.set_color(PALETTE[3])
+                note.set_gid("exact-fit-warning")
             _year_axis(ax)
             title = ": ".join(_nice(v) for v in (rv, cv) if v)
             if title:
@@ -589,10 +670,87 @@ def synthetic_control_plot(
     handles.append(_line_handle("grey", ls="--", lw=0.8))
     labels.append("onset")
     _finish(fig, [a for a in axs.ravel() if a.axison], handles, labels)
-    data = pd.concat(out, ignore_index=True).rename(
-        columns={"_row": row or "row", "_col": col or "col"}
-    )
-    return fig, data.loc[:, ~data.columns.duplicated()]
+    data = pd.concat(out, ignore_index=True)
+    data = data.drop(columns=[c for c in (row, col) if c and c in data])  # _row/_col hold them
+    data = data.rename(columns={"_row": row or "row", "_col": col or "col"})
+    return fig, data
+
+
+def _sc_fit_stats(d: pd.DataFrame, time: str, onset: float) -> dict[str, Any]:
+    """Pre/post RMSPE of the treated gap, their ratio, the pre-period count and SD of the treated."""
+    pre = d[time].astype(float) < onset
+    gap = d["gap"].astype(float)
+    r_pre = float(np.sqrt(np.mean(gap[pre] ** 2))) if pre.any() else np.nan
+    r_post = float(np.sqrt(np.mean(gap[~pre] ** 2))) if (~pre).any() else np.nan
+    sd = float(d.loc[pre, "treated"].astype(float).std(ddof=1)) if "treated" in d else np.nan
+    return {"rmspe_pre": r_pre, "rmspe_post": r_post,
+            "ratio": r_post / r_pre if r_pre > 0 else np.inf, "n_pre": int(pre.sum()),
+            "sd_pre": sd, "donors": None}  # fmt: skip
+
+
+def _sc_exact(fit: dict[str, Any], share: float) -> bool:
+    """Whether the pre-fit is suspiciously exact: tiny pre-RMSPE and donors >= pre-periods."""
+    r, sd, donors = fit["rmspe_pre"], fit.get("sd_pre", np.nan), fit.get("donors")
+    if not np.isfinite(r):
+        return False
+    scale = sd if np.isfinite(sd) and sd > 0 else np.nan
+    tiny = r < 1e-9 or (np.isfinite(scale) and r < share * scale)
+    many = donors is None or donors >= fit["n_pre"]
+    return bool(tiny and many)
+
+
+def top_donors(weights: pd.Series, top: int = 3) -> str:
+    """The ``top`` largest donor weights as text, e.g. ``"37063 (0.41), 37183 (0.22)"``."""
+    w = weights.astype(float)
+    big = w[w > 1e-6].sort_values(ascending=False).head(top)
+    return ", ".join(f"{u} ({v:.2f})" for u, v in big.items())
+
+
+def _sc_donors(summary, weights, row, col, rv, cv, top: int) -> tuple[int | None, str]:
+    """Number of donors and the largest weights as text, from ``weights`` or ``summary``."""
+    donors, named = None, ""
+    if isinstance(weights, pd.Series):
+        w = weights.astype(float)
+    elif isinstance(weights, pd.DataFrame):
+        m = pd.Series(True, index=weights.index)
+        for c, v in ((row, rv), (col, cv)):
+            if c and c in weights:
+                m &= weights[c].astype(str) == v
+        w = weights.loc[m].set_index("unit")["weight"].astype(float)
+    else:
+        w = None
+    if w is not None and len(w):
+        donors = int(len(w))
+        named = top_donors(w, top)
+    if summary is not None and len(summary):
+        m = pd.Series(True, index=summary.index)
+        for c, v in ((row, rv), (col, cv)):
+            if c and c in summary:
+                m &= summary[c].astype(str) == v
+        s = summary.loc[m]
+        if len(s):
+            if donors is None and "donors" in s and pd.notna(s["donors"].iloc[0]):
+                donors = int(s["donors"].iloc[0])
+            if not named and "top_donors" in s and isinstance(s["top_donors"].iloc[0], str):
+                named = s["top_donors"].iloc[0]
+    return donors, named
+
+
+def _sc_ratio_ranks(g: pd.DataFrame, d: pd.DataFrame, time: str, onset: float) -> pd.DataFrame:
+    """Post/pre RMSPE ratio of the treated gap and of each placebo, ranked (1 = largest)."""
+    rows = {}
+    for u, gu in [*g.groupby("unit", sort=False), ("treated", d)]:
+        pre = gu[time].astype(float) < onset
+        gap = gu["gap"].astype(float)
+        rp = float(np.sqrt(np.mean(gap[pre] ** 2))) if pre.any() else np.nan
+        rq = float(np.sqrt(np.mean(gap[~pre] ** 2))) if (~pre).any() else np.nan
+        rows[u] = {"unit_rmspe_pre": rp, "unit_rmspe_post": rq,
+                   "unit_ratio": rq / rp if rp > 0 else np.inf}  # fmt: skip
+    r = pd.DataFrame.from_dict(rows, orient="index")
+    # rank as the estimator counts it: units whose ratio is at least the unit's own
+    vals = r["unit_ratio"].to_numpy(float)
+    r["ratio_rank"] = [int(np.sum(vals >= v * (1 - 1e-12))) for v in vals]
+    return r
 
 
 # ----------------------------------------------------------------------------- distributions
@@ -688,7 +846,7 @@ def distribution_plot(
             textcoords="offset points",
             ha="left",
             va="top",
-            fontsize=6,
+            fontsize=6.5,
             color=PALETTE[3 + i],
         )
     if n_missing:

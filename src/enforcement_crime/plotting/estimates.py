@@ -283,7 +283,7 @@ def event_study_plot(
             is_ref = (
                 (t["event_time"] == ref).to_numpy() if ref is not None else np.zeros(len(t), bool)
             )
-            text = series if series else None
+            text = _nice(series) if series else None
             if use == "band":
                 (line,) = a.plot(x, est, marker="o", color=colour, label=text, gid="es-series")
                 a.fill_between(x, lo, hi, color=colour, alpha=0.2, lw=0, gid="es-band")
@@ -352,7 +352,7 @@ def event_study_plot(
                 xytext=(0, 2),
                 ha="center",
                 va="bottom",
-                fontsize=6,
+                fontsize=6.5,
                 gid="es-reference-label",
             )
         if not any(line.get_gid() == "es-zero" for line in a.get_lines()):

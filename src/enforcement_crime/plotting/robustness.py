@@ -14,6 +14,7 @@ import matplotlib.transforms as mtransforms
 import numpy as np
 import pandas as pd
 
+from enforcement_crime.labels import humanize
 from enforcement_crime.plotting.base import (
     PALETTE,
     _corner_note,
@@ -60,11 +61,15 @@ def coefficient_plot(
     panel : str, optional
         One panel per value of this column, rows aligned across panels
         (default ``"outcome"`` when it has several values).
-    headline : float, "auto" or None
-        A dashed line at the headline estimate. ``"auto"``: the estimate of
-        the row whose ``headline`` column is true, or whose choice or label is
-        ``"headline"`` (per panel); that row is drawn in black. A float draws
-        the line there in every panel. ``None``: no line.
+    headline : float, str or None
+        A dashed line at the headline estimate, whose row is drawn in black.
+        A row label (e.g. the design's ``headline_spec().label``): the row
+        with that label (per panel) is the headline; a group called
+        ``"headline"`` that does not hold it is shown as "baseline of the
+        variants" (it is what the other rows vary, not the headline).
+        ``"auto"``: the row whose ``headline`` column is true, else whose
+        choice or label is ``"headline"``. A float draws the line there in
+        every panel. ``None``: no line.
     reference : float or None
         A solid line (default at 0).
     xlabel : str
@@ -118,13 +123,17 @@ def coefficient_plot(
     ticks: list[tuple[float, str, bool]] = []
     y = 0.0
     groups_seen = list(dict.fromkeys(data[group].astype(str))) if group else [None]
+    by_label = isinstance(headline, str) and headline != "auto"
     for gv in groups_seen:
         rows = data[data[group].astype(str) == gv] if group else data
         if group:
-            ticks.append((y, _nice(gv), True))
+            header = _nice(gv)
+            if by_label and str(gv).lower() == "headline" and not (rows[label] == headline).any():
+                header = "baseline of the variants"
+            ticks.append((y, header, True))
             y += 1
         for lv in dict.fromkeys(rows[label].astype(str)):
-            text = textwrap.fill(lv, wrap)  # long labels on two or more lines
+            text = textwrap.fill(humanize(lv), wrap)  # long labels on two or more lines
             extra = 0.85 * text.count("\n")
             positions[(gv, lv)] = y + extra / 2
             ticks.append((y + extra / 2, text, False))
@@ -135,12 +144,20 @@ def coefficient_plot(
         for g, lv in zip(data[group] if group else [None] * len(data), data[label], strict=True)
     ]
     flag = pd.Series(False, index=data.index)
-    if "headline" in data:
-        flag |= data["headline"].fillna(False).astype(bool)
-    if headline == "auto":
-        for c in key_cols:
-            flag |= data[c].astype(str).str.lower().eq("headline")
-    data["is_headline"] = flag & (headline == "auto")
+    if by_label:
+        flag |= data[label].astype(str).eq(headline)
+        if not flag.any():
+            raise ValueError(
+                f"coefficient_plot: no row labelled {headline!r} (the headline); "
+                f"labels are {list(dict.fromkeys(data[label].astype(str)))}"
+            )
+    elif headline == "auto":
+        if "headline" in data and data["headline"].fillna(False).astype(bool).any():
+            flag |= data["headline"].fillna(False).astype(bool)
+        else:
+            for c in key_cols:
+                flag |= data[c].astype(str).str.lower().eq("headline")
+    data["is_headline"] = flag
     panels = list(dict.fromkeys(data["panel"]))
     n_rows = y
     if figsize is None:
@@ -172,7 +189,7 @@ def coefficient_plot(
             trans = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
             for yv in d["y"].to_numpy()[missing]:
                 ax.text(0.02, yv, "not estimated", transform=trans, va="center", ha="left",
-                        fontsize=6, color="#777777", gid="not-estimated")  # fmt: skip
+                        fontsize=6.5, color="#777777", gid="not-estimated")  # fmt: skip
         if reference is not None:
             ax.axvline(reference, color="black", lw=0.8, gid="reference")
         value = (
@@ -206,7 +223,7 @@ def coefficient_plot(
                 transform=trans,
                 va="center",
                 ha="left",
-                fontsize=5.5,
+                fontsize=6.5,
                 gid="n-note",
             )
     if hl_handle is not None:
@@ -342,7 +359,8 @@ def spec_curve_plot(
         bottom.scatter(
             x[hit], np.full(int(hit.sum()), i), marker="|", s=30, c=colour[hit], linewidths=1
         )
-    bottom.set_yticks(range(len(levels)), [f"{_nice(c)}: {v}" for c, v in levels], fontsize=6)
+    names = [f"{_nice(c)}: {humanize(v) if '_' in v else v}" for c, v in levels]
+    bottom.set_yticks(range(len(levels)), names, fontsize=6.5)
     bottom.set_ylim(-0.5, len(levels) - 0.5)
     bottom.invert_yaxis()
     bottom.grid(axis="y", visible=False)
