@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
+from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
 
 
 def reference_prepare(

@@ -1,4 +1,4 @@
-"""``cius_sheriff`` and ``cius_sheriff_balanced``: the county agency of CIUS Table 10 (issue 11).
+"""``cius_sheriff`` and ``cius_sheriff_balanced``: the county agency of CIUS Table 10.
 
 Fixture values: ``tests/fixtures/fbi_cius/table10_county/*.xls`` (made-up counts, Table 10 for
 2004, 2005, 2009, 2013 and 2016; Ashe is not in the 2016 table) and the LEAIC fixture. Gaston NC

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from enforcement_crime.sources import fbi_cius
-from enforcement_crime.sources._fetch import SourceError
+from enforcement_crime.sources._checks import SourceError
 
 COUNTS = [
     "violent",
@@ -218,7 +218,7 @@ def test_large_cities_refuses_a_rule_below_the_2004_floor(fx):
 
 def test_year_from_the_file_names_fetch_prescribes(fx, tmp_path, monkeypatch):
     """``fetch`` writes ``<table>_<year>.xls``; the 2010 fixture has no title row to read a year from."""
-    import enforcement_crime.sources._fetch as f
+    import enforcement_crime.sources._download as f
 
     names = []
     monkeypatch.setattr(f, "fetch_file", lambda url, dest, *a, **k: names.append(Path(dest).name))
@@ -308,7 +308,7 @@ def test_url_patterns_and_fetch_without_network(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="no known download URL"):
         fbi_cius.url_for("state_other", 2016)
     calls = []
-    import enforcement_crime.sources._fetch as f
+    import enforcement_crime.sources._download as f
 
     monkeypatch.setattr(
         f,

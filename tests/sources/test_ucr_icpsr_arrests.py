@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from enforcement_crime.sources import ucr_icpsr_arrests as arr
-from enforcement_crime.sources._fetch import LoginRequired, SourceError
+from enforcement_crime.sources._checks import SourceError
+from enforcement_crime.sources._download import LoginRequired
 
 TXT_2000 = "03451-0001-Data.txt"
 TXT_2008 = "27644-0001-Data.txt"

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from enforcement_crime.sources import ucr_kaplan_agency as kag
-from enforcement_crime.sources._fetch import LoginRequired, SourceError
+from enforcement_crime.sources._checks import SourceError
+from enforcement_crime.sources._download import LoginRequired
 
 OFFENSES = "offenses_north_carolina_fixture.csv"
 LEOKA = "leoka_north_carolina_fixture.csv"

@@ -62,7 +62,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
-from enforcement_crime.estimators._common import EstimatorInputError, PreparedPanel, prepare_panel
+from enforcement_crime.estimators._inputs import EstimatorInputError, PreparedPanel, prepare_panel
 
 __all__ = [
     "FEW_TREATED_CLUSTERS",
@@ -83,8 +83,7 @@ __all__ = [
     "cr1_vcov",
     "demean",
     "factorize",
-    "fe_blocks",
-    "fe_notes",
+    "FixedEffects",
     "fit_within",
     "is_nested",
     "permute_cohorts",
@@ -585,30 +584,65 @@ def fit_within(y, X, names, blocks, w, p: PreparedPanel, cluster, ssc: Ssc = SSC
 # --------------------------------------------------------------------------------------
 
 
-def fe_blocks(
-    p: PreparedPanel, state: str | None, state_year_fe: bool, unit_trends: bool
-) -> list[Block]:
-    """Unit (or unit x trend) block and time (or state x time) block of a prepared panel."""
-    df = p.data
-    ucodes, nu = factorize(df["unit"])
-    blocks = []
-    if unit_trends:
-        blocks.append(
-            Block("unit x trend", ucodes, nu, kind="trend", t=df["time"].to_numpy(dtype="float64"))
-        )
-    else:
-        blocks.append(Block("unit", ucodes, nu))
-    if state_year_fe:
-        if state is None:
+@dataclass(frozen=True)
+class FixedEffects:
+    """The absorbed fixed effects of a two-way fit: unit effects (or unit-specific linear
+    trends) and time effects (or ``state`` x time effects)."""
+
+    state: str | None = None
+    state_year_fe: bool = False
+    unit_trends: bool = False
+
+    @property
+    def two_way(self) -> bool:
+        """Unit and time effects only (what the refit-free inference methods need)."""
+        return not (self.state_year_fe or self.unit_trends)
+
+    def check(self, name: str) -> None:
+        """``state=`` only serves ``state_year_fe``: refuse it alone rather than ignore it."""
+        if self.state is not None and not self.state_year_fe:
             raise EstimatorInputError(
-                "state_year_fe=True needs the state column: pass state=<column>"
+                f"{name}: state={self.state!r} is only used with state_year_fe=True "
+                "(state-by-time effects); pass state_year_fe=True or drop state="
             )
-        sy, nsy = factorize(df[state].astype(str) + "|" + df["time"].astype(str))
-        blocks.append(Block(f"{state} x {p.names['time']}", sy, nsy))
-    else:
-        tcodes, nt = factorize(df["time"])
-        blocks.append(Block("time", tcodes, nt))
-    return blocks
+
+    def blocks(self, p: PreparedPanel) -> list[Block]:
+        """Unit (or unit x trend) block and time (or state x time) block of a prepared panel."""
+        df = p.data
+        ucodes, nu = factorize(df["unit"])
+        blocks = []
+        if self.unit_trends:
+            t = df["time"].to_numpy(dtype="float64")
+            blocks.append(Block("unit x trend", ucodes, nu, kind="trend", t=t))
+        else:
+            blocks.append(Block("unit", ucodes, nu))
+        if self.state_year_fe:
+            if self.state is None:
+                raise EstimatorInputError(
+                    "state_year_fe=True needs the state column: pass state=<column>"
+                )
+            sy, nsy = factorize(df[self.state].astype(str) + "|" + df["time"].astype(str))
+            blocks.append(Block(f"{self.state} x {p.names['time']}", sy, nsy))
+        else:
+            tcodes, nt = factorize(df["time"])
+            blocks.append(Block("time", tcodes, nt))
+        return blocks
+
+    def notes(self, p: PreparedPanel, cluster) -> list[str]:
+        """Convention notes of the fixed-effects estimators (FE, weights, clustering, drops)."""
+        cl = " and ".join(cluster) if isinstance(cluster, tuple) else p.names["cluster"]
+        fe = f"unit and {self.state} x time FE" if self.state_year_fe else "unit and time FE"
+        if self.unit_trends:
+            fe += " + unit-specific linear trends"
+        notes = [
+            fe,
+            (f"weighted by {p.names['weights']}" if p.names["weights"] else "unweighted"),
+            f"SE clustered by {cl} ({'two-way, CGM' if isinstance(cluster, tuple) else 'one-way'}); "
+            "CR1 (N-1)/(N-K)*G/(G-1), FE nested in clusters not counted in K; t(G-1) intervals",
+        ]
+        if p.drop_note():
+            notes.append(p.drop_note())
+        return notes
 
 
 def prepare_fe_panel(data, outcome, unit, time, cohort, weights, cluster, controls, extra):
@@ -637,23 +671,6 @@ def prepare_fe_panel(data, outcome, unit, time, cohort, weights, cluster, contro
                 p.dropped[f"missing {c}"] = n
                 p.data = p.data.loc[~miss].reset_index(drop=True)
     return p
-
-
-def fe_notes(p: PreparedPanel, cluster, state_year_fe, unit_trends, state) -> list[str]:
-    """Convention notes of the fixed-effects estimators (FE, weights, clustering, drops)."""
-    cl = " and ".join(cluster) if isinstance(cluster, tuple) else p.names["cluster"]
-    fe = f"unit and {state} x time FE" if state_year_fe else "unit and time FE"
-    if unit_trends:
-        fe += " + unit-specific linear trends"
-    notes = [
-        fe,
-        (f"weighted by {p.names['weights']}" if p.names["weights"] else "unweighted"),
-        f"SE clustered by {cl} ({'two-way, CGM' if isinstance(cluster, tuple) else 'one-way'}); CR1 (N-1)/(N-K)*G/(G-1), "
-        "FE nested in clusters not counted in K; t(G-1) intervals",
-    ]
-    if p.drop_note():
-        notes.append(p.drop_note())
-    return notes
 
 
 def coef_table(names, coef, V, df_t, alpha, event_times=None) -> pd.DataFrame:

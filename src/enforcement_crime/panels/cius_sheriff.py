@@ -54,16 +54,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from enforcement_crime.panels.cius_common import (
-    agency_keys,
-    composition_report,
-    composition_summary,
-    coverage,
-    published,
-    served_population,
-    stack_tables,
-)
-from enforcement_crime.panels.common import (
+from enforcement_crime.panels.build_steps import (
     attach_timing,
     county_names,
     county_population,
@@ -72,6 +63,15 @@ from enforcement_crime.panels.common import (
     repair_codes,
     round_counts,
     strict_sum,
+)
+from enforcement_crime.panels.cius_rules import (
+    agency_keys,
+    composition_report,
+    composition_summary,
+    coverage,
+    published,
+    served_population,
+    stack_tables,
 )
 from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
 from enforcement_crime.panels.manifest import Manifest

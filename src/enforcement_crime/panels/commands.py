@@ -185,7 +185,7 @@ def fetch(
         0 when every requested source was fetched; 1 when any needed a login
         or failed (the message says why).
     """
-    from enforcement_crime.sources._fetch import LoginRequired
+    from enforcement_crime.sources._download import LoginRequired
 
     names = list(sources) if sources else list(SOURCES)
     unknown = [s for s in names if s not in SOURCES]

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from enforcement_crime.panels.common import COVERAGE_RULES
+from enforcement_crime.panels.build_steps import COVERAGE_RULES
 from enforcement_crime.panels.manifest import input_record
 from enforcement_crime.panels.rawfiles import SOURCES, source_module
 from enforcement_crime.panels.spec import Built, MissingInputs, PanelSpec, Resolver

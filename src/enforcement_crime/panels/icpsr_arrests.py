@@ -46,7 +46,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.panels.common import attach_timing, county_names, county_population
+from enforcement_crime.panels.build_steps import attach_timing, county_names, county_population
 from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
 from enforcement_crime.panels.manifest import Manifest
 from enforcement_crime.panels.spec import Built, PanelSpec

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from enforcement_crime.panels.common import (
+from enforcement_crime.panels.build_steps import (
     attach_timing,
     county_names,
     county_population,

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from enforcement_crime import config
 from enforcement_crime.panels import registry
-from enforcement_crime.panels.common import TIMING_ABSENT_NOTE
+from enforcement_crime.panels.build_steps import TIMING_ABSENT_NOTE
 from enforcement_crime.panels.context import BuildContext, BuildOptions
 from enforcement_crime.panels.manifest import (
     build_lock,

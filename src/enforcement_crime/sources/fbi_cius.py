@@ -90,7 +90,7 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime import config
-from enforcement_crime.sources._fetch import SourceError
+from enforcement_crime.sources._checks import SourceError
 
 __all__ = [
     "CITATION",
@@ -244,7 +244,7 @@ def fetch(
     list of Path
         The files downloaded or already present.
     """
-    from enforcement_crime.sources._fetch import fetch_file
+    from enforcement_crime.sources._download import fetch_file
 
     dest = Path(dest) if dest is not None else config.raw_dir(SOURCE)
     out = []

@@ -56,8 +56,9 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.sources._checks import SourceError
 from enforcement_crime.sources._csv import read_csv_lines
-from enforcement_crime.sources._fetch import SourceError, login_required
+from enforcement_crime.sources._download import login_required
 from enforcement_crime.sources.ucr_icpsr_county import study_from_name
 
 __all__ = [
@@ -193,9 +194,14 @@ def read_layout(path: str | Path) -> list[tuple[str, int, int, int]]:
         nums[col] = raw.astype("int64")
     out: list[tuple[str, int, int, int]] = []
     for line, name, start, end, width, dec in zip(
-        df.index, df["variable"], nums["start_col"], nums["end_col"], nums["width"],
-        nums["decimals"], strict=True,
-    ):  # fmt: skip
+        df.index,
+        df["variable"],
+        nums["start_col"],
+        nums["end_col"],
+        nums["width"],
+        nums["decimals"],
+        strict=True,
+    ):
         if pd.isna(name) or not str(name).strip():
             raise SourceError(path, "a variable without a name", row=line, column="variable")
         if start < 1 or end < start or width != end - start + 1:

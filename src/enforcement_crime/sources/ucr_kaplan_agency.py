@@ -21,7 +21,7 @@ Cells
 Every numeric cell is read as written: an empty cell or ``NA`` stays missing
 (never zero), R's scientific notation is a number (``1e3`` is 1000), and
 anything else that is not a whole non-negative number raises a
-:class:`~enforcement_crime.sources._fetch.SourceError` naming the file, the
+:class:`~enforcement_crime.sources._checks.SourceError` naming the file, the
 line (header = line 1) and the column. ``(ori, year)`` must be unique.
 
 Columns of the returned frame (offenses)
@@ -74,8 +74,9 @@ from pathlib import Path
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.sources._checks import SourceError
 from enforcement_crime.sources._csv import read_csv_lines
-from enforcement_crime.sources._fetch import LoginRequired, SourceError
+from enforcement_crime.sources._download import LoginRequired
 
 __all__ = [
     "CITATION",
