@@ -17,8 +17,8 @@ import pytest
 
 from enforcement_crime import estimators as est
 from enforcement_crime.estimators import _core
-from enforcement_crime.estimators._common import EstimatorInputError
 from enforcement_crime.estimators._core import Block, demean
+from enforcement_crime.estimators._inputs import EstimatorInputError
 
 
 def _unbalanced(n_units: int, n_years: int, missing: float, seed: int) -> pd.DataFrame:
@@ -96,8 +96,10 @@ def test_event_study_on_a_large_unbalanced_panel_takes_seconds_and_matches_itera
     assert table.loc[3, "estimate"] < -0.05  # the drawn effect is -0.1 after adoption
     # the same fit through alternating projections (blocks named otherwise)
     prepared = _core.prepare_fe_panel(df, "y", "unit", "year", "g", None, "state", [], ["state"])
-    blocks = _core.fe_blocks(prepared, None, False, False)
-    renamed = [Block("county", blocks[0].codes, blocks[0].n_levels), blocks[1]]
+    u, nu = _core.factorize(prepared.data["unit"])
+    t, nt = _core.factorize(prepared.data["time"])
+    blocks = [Block("unit", u, nu), Block("time", t, nt)]
+    renamed = [Block("county", u, nu), Block("time", t, nt)]
     w = prepared.data["w"].to_numpy()
     X = prepared.data[["y"]].to_numpy()
     np.testing.assert_allclose(demean(X, blocks, w), demean(X, renamed, w), atol=1e-9)
