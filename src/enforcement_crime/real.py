@@ -460,12 +460,16 @@ def run(
     Returns
     -------
     int
-        The exit code: 0 when every run succeeded, 1 otherwise.
+        The exit code: 0 when every run succeeded, 1 otherwise (a failed
+        panel build stops before any run, in one line naming the panel and
+        the file).
     """
-    if build:
-        from enforcement_crime.panels import runner
+    if build:  # a failed build ends in one line naming the panel and the file
+        from enforcement_crime.panels import commands
 
-        runner.build(shared=shared)
+        code = commands.build_command(shared=shared, prog="make real: data build")
+        if code:
+            return code
     runs = planned_runs(built_panels(), only=only)
     if not runs:
         print("make real: no real panel is built; put raw files in data/raw/ (see data/raw/README.md) "

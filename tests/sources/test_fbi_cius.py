@@ -468,3 +468,30 @@ def test_real_values_agree_with_xlrd(real, shared_data, sub):
         raw = values[j]
         expect = pd.NA if raw in ("", None) else int(float(str(raw).replace(",", "")))
         assert (pd.isna(row[ours]) and pd.isna(expect)) or row[ours] == expect, (sub, name)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>log in</body></html>\n",
+        b"\xef\xbb\xbf\r\n  <html lang='en'><body>404 Not Found</body></html>",
+        b"<?xml version='1.0'?>\n<!-- saved page -->\n<html><body>error</body></html>",
+    ],
+)
+def test_a_web_page_saved_as_xls_is_named_as_an_html_page(tmp_path, page):
+    path = tmp_path / "table08_2006.xls"
+    path.write_bytes(page)
+    with pytest.raises(SourceError) as info:
+        fbi_cius.load(path)
+    text = str(info.value)
+    assert str(path) in text and "is an HTML page, not an Excel workbook" in text
+    assert "OLE" not in text
+
+
+def test_a_corrupt_workbook_is_not_called_an_html_page(fx, tmp_path):
+    data = (fx / "table08_city" / "2006.xls").read_bytes()
+    cut = tmp_path / "cut.xls"
+    cut.write_bytes(data[: len(data) // 3])
+    with pytest.raises(SourceError, match="cannot be read as an Excel workbook") as info:
+        fbi_cius.load(cut)
+    assert "HTML" not in str(info.value)

@@ -716,7 +716,15 @@ def event_study(
     allnames = names + controls
     blocks = fe.blocks(p)
     w = df["w"].to_numpy(dtype="float64")
-    fit = fit_within(df["y"].to_numpy(), X, allnames, blocks, w, p, cluster)
+    try:
+        fit = fit_within(df["y"].to_numpy(), X, allnames, blocks, w, p, cluster)
+    except EstimatorInputError as err:
+        if "demeaning" not in str(err):
+            raise
+        raise EstimatorInputError(
+            f"{err}; with window={window} the event-time terms may be nearly collinear with the "
+            "fixed effects: try a narrower window, e.g. window=(-3, 3)"
+        ) from None
     m = len(names)
     V = fit.vcov[:m, :m]
     est = coef_table(names, fit.coef[:m], V, fit.df_t, alpha, kept)
