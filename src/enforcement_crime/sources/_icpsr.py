@@ -21,6 +21,16 @@ import pandas as pd
 
 from enforcement_crime.sources._checks import SourceError
 
+#: the series' page at NACJD
+URL = "https://www.icpsr.umich.edu/web/NACJD/series/57"
+LICENSE = "ICPSR terms of use (free account; no redistribution; cite ICPSR)."
+#: the citation of one study of the series; each loader adds the part it reads
+CITATION_STEM = (
+    "United States Department of Justice. Office of Justice Programs. Federal Bureau of "
+    "Investigation. Uniform Crime Reporting Program Data: County-Level Detailed Arrest and "
+    "Offense Data, <year>. Inter-university Consortium for Political and Social Research "
+    "[distributor]. "
+)
 #: a 4-digit data year (1994-2019) in a file name
 YEAR = re.compile(r"(?<!\d)(199[4-9]|20[01]\d)(?!\d)")
 #: suffixes of ASCII fixed-width data files

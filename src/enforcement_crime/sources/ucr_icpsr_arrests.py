@@ -76,14 +76,9 @@ __all__ = [
 ]
 
 SOURCE = "ucr_icpsr_arrests"
-CITATION = (
-    "United States Department of Justice. Office of Justice Programs. Federal Bureau of "
-    "Investigation. Uniform Crime Reporting Program Data: County-Level Detailed Arrest and "
-    "Offense Data, <year>. Inter-university Consortium for Political and Social Research "
-    "[distributor]. (part 1, arrests all ages; e.g. ICPSR 35019 for 2012)"
-)
-URL = "https://www.icpsr.umich.edu/web/NACJD/series/57"
-LICENSE = "ICPSR terms of use (free account; no redistribution; cite ICPSR)."
+CITATION = _icpsr.CITATION_STEM + "(part 1, arrests all ages; e.g. ICPSR 35019 for 2012)"
+URL = _icpsr.URL
+LICENSE = _icpsr.LICENSE
 LOGIN = {
     "what": "UCR County-Level Detailed Arrest and Offense Data, <year>: part 1 ('arrests, all "
     "ages') as ASCII (<study>-0001-Data.txt, with a layout CSV beside it) or R "

@@ -103,14 +103,9 @@ __all__ = [
 ]
 
 SOURCE = "ucr_icpsr_county"
-CITATION = (
-    "United States Department of Justice. Office of Justice Programs. Federal Bureau of "
-    "Investigation. Uniform Crime Reporting Program Data: County-Level Detailed Arrest and "
-    "Offense Data, <year>. Inter-university Consortium for Political and Social Research "
-    "[distributor]. (e.g. ICPSR 33523 for 2010)"
-)
-URL = "https://www.icpsr.umich.edu/web/NACJD/series/57"
-LICENSE = "ICPSR terms of use (free account; no redistribution; cite ICPSR)."
+CITATION = _icpsr.CITATION_STEM + "(e.g. ICPSR 33523 for 2010)"
+URL = _icpsr.URL
+LICENSE = _icpsr.LICENSE
 LOGIN = {
     "what": "UCR County-Level Detailed Arrest and Offense Data, <year>: part 4 ('crimes "
     "reported', the county-level offenses) in R, Stata, Delimited or ASCII format, one study "
