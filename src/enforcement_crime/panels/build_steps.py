@@ -33,6 +33,7 @@ __all__ = [
     "finish_panel",
     "county_population",
     "repair_codes",
+    "merge_county_codes",
     "repair_population",
     "strict_sum",
     "round_counts",
@@ -197,6 +198,39 @@ def repair_codes(df: pd.DataFrame, manifest: Manifest, col: str = "fips") -> pd.
         "enforcement_crime.panels.fips rules (renames and merges) applied to county codes",
     )
     return out
+
+
+def merge_county_codes(df: pd.DataFrame, manifest: Manifest, sums: Iterable[str]) -> pd.DataFrame:
+    """Drop county-year rows whose code is no county, then merge counties by the FIPS rules.
+
+    A ``fips`` that is no Census county (2000-2020) and no repair rule's is
+    dropped and recorded; :func:`enforcement_crime.panels.fips.repair_fips`
+    then recodes the rest, and county-years it puts on one code are merged:
+    ``sums`` summed (missing when every part is), ``coverage`` the minimum,
+    ``no_data`` the maximum. The merged rows go to ``manifest.aggregated``,
+    the rows each rule changed to ``manifest.reports["fips_repairs"]``.
+    """
+    from enforcement_crime.panels.fips import known_county_fips, repair_fips
+
+    known = df["fips"].isin(known_county_fips()).to_numpy()
+    manifest.drop(
+        "county FIPS code is no Census county (2000-2020) and no repair rule's",
+        int((~known).sum()),
+    )
+    df = df[known].reset_index(drop=True)
+    agg = {**{c: "sum" for c in sums}, "coverage": "min", "no_data": "max"}
+    n_before = len(df)
+    df, report = repair_fips(df, agg=agg)
+    manifest.aggregated += n_before - len(df)
+    changed = report[report["rows_changed"] > 0]
+    if len(changed):
+        manifest.reports["fips_repairs"] = {
+            r.rule: int(r.rows_changed) for r in changed.itertuples()
+        }
+    manifest.rules["fips_repair"] = (
+        "enforcement_crime.panels.fips rules; merged counties summed, coverage the minimum"
+    )
+    return df
 
 
 def repair_population(pop: pd.DataFrame) -> pd.DataFrame:
