@@ -8,7 +8,8 @@ whole numbers only at the end of a build.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,8 @@ __all__ = [
     "county_population",
     "repair_codes",
     "merge_county_codes",
+    "row_failure",
+    "check_counts",
     "repair_population",
     "strict_sum",
     "round_counts",
@@ -272,3 +275,33 @@ def rape_count(df: pd.DataFrame, year_revised: int = 2013) -> pd.Series:
     legacy = df["rape_legacy"].astype("Float64")
     use_rev = (df["year"] >= year_revised) & revised.notna()
     return revised.where(use_rev, legacy)
+
+
+def row_failure(df: pd.DataFrame, name: str, keys: list[str]) -> Callable[..., NoReturn]:
+    """A panel validator's ``fail(col, what, bad)``: raise ``ValueError`` naming the rows.
+
+    The message reads ``"<name>: column '<col>': <what>; rows (<keys>) [...]"``
+    with the keys of the first five rows where ``bad`` (a boolean mask over
+    ``df``'s rows; missing counts as bad) is True.
+    """
+
+    def fail(col: str, what: str, bad) -> NoReturn:
+        bad = np.asarray(pd.Series(bad, index=df.index).fillna(True), dtype=bool)
+        rows = df.loc[bad, keys].head(5).astype(str).to_numpy()
+        raise ValueError(
+            f"{name}: column {col!r}: {what}; rows ({', '.join(keys)}) {[tuple(r) for r in rows]}"
+        )
+
+    return fail
+
+
+def check_counts(
+    df: pd.DataFrame, cols: Iterable[str], name: str, fail: Callable[..., NoReturn]
+) -> None:
+    """Each count column of an integer dtype and never negative (``fail`` names the rows)."""
+    for c in cols:
+        s = df[c]
+        if not pd.api.types.is_integer_dtype(s):
+            raise ValueError(f"{name}: column {c!r}: expected integer counts, got {s.dtype}")
+        if (s < 0).fillna(False).any():
+            fail(c, "expected counts >= 0", (s < 0).fillna(False))

@@ -48,9 +48,11 @@ import pandas as pd
 
 from enforcement_crime.panels.build_steps import (
     attach_timing,
+    check_counts,
     county_names,
     county_population,
     merge_county_codes,
+    row_failure,
 )
 from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
 from enforcement_crime.panels.manifest import Manifest
@@ -256,13 +258,7 @@ def validate_icpsr_arrests(df: pd.DataFrame, name: str = "icpsr_arrests") -> Non
     counts them).
     """
 
-    def fail(col: str, what: str, bad) -> None:
-        bad = np.asarray(pd.Series(bad, index=df.index).fillna(True), dtype=bool)
-        rows = df.loc[bad, ["fips", "year"]].head(5).astype(str).to_numpy()
-        raise ValueError(
-            f"{name}: column {col!r}: {what}; rows (fips, year) {[tuple(r) for r in rows]}"
-        )
-
+    fail = row_failure(df, name, ["fips", "year"])
     need = ["fips", "year", "population", "coverage", *COUNTS, *RATES, "is_synthetic"]
     missing = [c for c in need if c not in df.columns]
     if missing:
@@ -278,12 +274,7 @@ def validate_icpsr_arrests(df: pd.DataFrame, name: str = "icpsr_arrests") -> Non
     pop = pd.to_numeric(df["population"], errors="coerce")
     if not (pop > 0).all():
         fail("population", "expected a population > 0", ~(pop > 0))
-    for c in COUNTS:
-        s = df[c]
-        if not pd.api.types.is_integer_dtype(s):
-            raise ValueError(f"{name}: column {c!r}: expected integer counts, got {s.dtype}")
-        if (s < 0).fillna(False).any():
-            fail(c, "expected counts >= 0", (s < 0).fillna(False))
+    check_counts(df, COUNTS, name, fail)
     for c in COUNTS:
         want = _rate(df[c], df["population"])
         got = df[f"{c}_rate"].astype("float64")
