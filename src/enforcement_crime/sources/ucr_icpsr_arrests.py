@@ -56,7 +56,7 @@ import pandas as pd
 
 from enforcement_crime import config
 from enforcement_crime.sources import _icpsr
-from enforcement_crime.sources._checks import SourceError
+from enforcement_crime.sources._checks import SourceError, require_columns
 from enforcement_crime.sources._csv import read_csv_lines
 from enforcement_crime.sources._download import login_required
 
@@ -163,13 +163,7 @@ def read_layout(path: str | Path) -> list[tuple[str, int, int, int]]:
     path = Path(path)
     df = read_csv_lines(path, index_name="line")
     need = ["variable", "start_col", "end_col", "width", "decimals"]
-    missing = [c for c in need if c not in df.columns]
-    if missing:
-        raise SourceError(
-            path,
-            f"missing column(s) {missing} of a layout file; found {list(df.columns)}",
-            column=missing[0],
-        )
+    require_columns(df, need, path, layout="column")
     if df.empty:
         raise SourceError(path, "the layout file lists no variables")
     nums = {}
