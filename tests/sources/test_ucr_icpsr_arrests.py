@@ -128,13 +128,6 @@ def test_truncated_r_file_fails(fx, tmp_path):
         arr.load(bad)
 
 
-def test_renamed_variable_fails(fx, tmp_path):
-    bad = _copy(fx, tmp_path, TXT_2000)
-    replace_once(tmp_path / LAYOUT, "DRUGTOT,", "DRUGTOTL,")
-    with pytest.raises(SourceError, match=r"column 'DRUGTOT': missing variable"):
-        arr.load(bad)
-
-
 def test_renamed_r_column_fails(fx, tmp_path):
     pyreadr = pytest.importorskip("pyreadr")
     raw = pyreadr.read_r(str(fx / RDA_2012))["da35019.0001"].rename(columns={"P1VLNT": "P1VIOL"})
@@ -162,10 +155,23 @@ def test_duplicated_county_fails(fx, tmp_path):
         arr.load(bad)
 
 
-def test_bad_layout_fails(fx, tmp_path):
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        ("DRUGTOT,", "DRUGTOTL,", rf"{TXT_2000}: column 'DRUGTOT': missing variable"),
+        (
+            "P1TOT,42,47,6,0",
+            "P1TOT,42,47,5,0",
+            rf"{LAYOUT}: row 13: column 'width': variable P1TOT",
+        ),
+        (",width,", ",wdth,", rf"{LAYOUT}: column 'width': missing column"),
+    ],
+    ids=["renamed variable", "width not end - start + 1", "renamed layout column"],
+)
+def test_mangled_layout_fails(fx, tmp_path, old, new, match):
     bad = _copy(fx, tmp_path, TXT_2000)
-    replace_once(tmp_path / LAYOUT, "P1TOT,42,47,6,0", "P1TOT,42,47,5,0")
-    with pytest.raises(SourceError, match=rf"{LAYOUT}: row 13: column 'width': variable P1TOT"):
+    replace_once(tmp_path / LAYOUT, old, new)
+    with pytest.raises(SourceError, match=match):
         arr.load(bad)
 
 
