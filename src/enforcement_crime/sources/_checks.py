@@ -79,13 +79,17 @@ def to_int(
     allow_na: bool = False,
     min_value: int | None = 0,
     thousands: bool = False,
+    expected: str = "an integer",
+    at_least: str = "a value",
 ) -> pd.Series:
     """Parse a string column to ``Int64``; bad cells raise :class:`SourceError`.
 
     ``s.index`` must hold the file line numbers (as from :func:`~enforcement_crime.sources._csv.read_csv_lines`).
     A cell that is not an integer (after removing thousands separators when
     ``thousands``), a missing cell (unless ``allow_na``) or a value below
-    ``min_value`` (e.g. a negative count) is reported with its line(s).
+    ``min_value`` (e.g. a negative count) is reported with its line(s). The
+    messages say "expected ``expected``, got ..." and "expected ``at_least`` >=
+    ``min_value``, got ...".
     """
     raw = s.astype("string").str.strip()
     if thousands:
@@ -95,7 +99,7 @@ def to_int(
     if bad.any():
         rows = s.index[bad.to_numpy()]
         raise SourceError(
-            path, f"expected an integer, got {s[bad].iloc[0]!r}", row=rows, column=column
+            path, f"expected {expected}, got {s[bad].iloc[0]!r}", row=rows, column=column
         )
     if not allow_na and num.isna().any():
         rows = s.index[num.isna().to_numpy()]
@@ -111,7 +115,7 @@ def to_int(
             rows = s.index[low.to_numpy()]
             raise SourceError(
                 path,
-                f"expected a value >= {min_value}, got {num[low].iloc[0]:g}",
+                f"expected {at_least} >= {min_value}, got {num[low].iloc[0]:g}",
                 row=rows,
                 column=column,
             )
