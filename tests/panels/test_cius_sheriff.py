@@ -60,7 +60,8 @@ def tables(fixtures_dir) -> list[pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def sheriff(tables, crosswalk):
-    return cius_sheriff_panel(tables, crosswalk, population())
+    # the county denominator builds every Table 10 year (the fixture's Table 8 covers only some)
+    return cius_sheriff_panel(tables, crosswalk, population(), denominator="county")
 
 
 def test_one_row_per_county_year_from_table10_only(sheriff, tables):
@@ -97,7 +98,12 @@ def test_rates_are_labelled_indicative_and_the_mark(sheriff):
 
 def test_balanced_one_row_per_county_for_every_year(tables, crosswalk):
     panel, man = cius_sheriff_panel(
-        tables, crosswalk, population(), balanced=True, name="cius_sheriff_balanced"
+        tables,
+        crosswalk,
+        population(),
+        balanced=True,
+        name="cius_sheriff_balanced",
+        denominator="county",
     )
     years = [2004, 2005, 2009, 2013, 2016]
     # Ashe (no 2016 row) and Autauga (no 2016 population) are out
@@ -157,7 +163,7 @@ def test_a_county_police_never_listed_beside_the_sheriff_continues_its_series(ta
         crosswalk,
         [(2013, "Gaston", 300, 2000), (2016, "Gaston County Police Department", 310, 2100)],
     )
-    panel, man = cius_sheriff_panel(tabs, cw, population())
+    panel, man = cius_sheriff_panel(tabs, cw, population(), denominator="county")
     g = panel[panel["fips"] == "37071"].set_index("year")
     assert list(g.index) == [2013, 2016]
     assert g["county_agency"].tolist() == ["sheriff", "county police"]
@@ -190,7 +196,7 @@ def test_known_fbi_misspellings_find_their_county(crosswalk):
 
 def test_gaston_county_police_is_the_county_agency(tables, crosswalk):
     tabs, cw = gaston_inputs(tables, crosswalk)
-    panel, man = cius_sheriff_panel(tabs, cw, population())
+    panel, man = cius_sheriff_panel(tabs, cw, population(), denominator="county")
     g = panel[panel["fips"] == "37071"].set_index("year")
     # 2013: the county police's counts alone (the sheriff's 16 and 6 are set aside)
     assert list(g.index) == [2013]
