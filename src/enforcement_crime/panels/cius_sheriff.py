@@ -81,7 +81,7 @@ from enforcement_crime.panels.common import (
 )
 from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
 from enforcement_crime.panels.manifest import Manifest
-from enforcement_crime.panels.matching import match_cius_agencies
+from enforcement_crime.panels.matching import match_cius_agencies, normalise_name
 from enforcement_crime.panels.spec import Built, PanelSpec
 from enforcement_crime.schema import OFFENSES, validate_panel
 
@@ -141,8 +141,13 @@ def unincorporated_population(
     (``population_floor`` above 0) has no estimate (NaN): the cities it leaves
     out cannot be subtracted, and nothing is filled in. An estimate below
     ``floor_share`` times the county population is raised to it (counted in
-    ``m.reports``). Table 8 cities LEAIC does not place in a county, and
-    listed cities with a blank population, are not subtracted (counted).
+    ``m.reports``). Table 8 cities LEAIC does not place in a county are not
+    subtracted (counted). A city is followed across years by its LEAIC ORI
+    (else its county and name); a year it is not listed in (or listed with a
+    blank population) takes the linear interpolation of its listed
+    populations, or the nearest listed one before its first or after its
+    last listing: a city's police does not stop existing when a year's table
+    leaves it out (counted in ``n_cities_filled`` and the reports).
 
     Parameters
     ----------
@@ -164,7 +169,7 @@ def unincorporated_population(
     -------
     pandas.DataFrame
         ``fips, year, county_population, cities_population, n_cities,
-        population_served_est, est_floored`` for every county-year of
+        n_cities_filled, population_served_est, est_floored`` for every county-year of
         ``county_pop`` in ``years``.
     """
     years = sorted(int(y) for y in years)
@@ -173,21 +178,37 @@ def unincorporated_population(
     partial = sorted(set(map(int, set(city["year"]))) - complete)
     absent = sorted(set(years) - set(map(int, set(city["year"]))))
     city = city[city["year"].isin(sorted(complete))]
-    sums = pd.DataFrame(columns=["fips", "year", "cities_population", "n_cities"])
+    sums = pd.DataFrame(
+        columns=["fips", "year", "cities_population", "n_cities", "n_cities_filled"]
+    )
     unmatched = blank = 0
+    filled_inside = filled_edge = 0
     if len(city):
         work = match_cius_agencies(city, crosswalk)
         nomatch = work["fips"].isna()
         unmatched = int(nomatch.sum())
         work = repair_codes(work[~nomatch].copy(), Manifest(panel="table8 cities", unit="city"))
-        nopop = work["population"].isna()
-        blank = int(nopop.sum())
-        work = work[~nopop]
+        blank = int(work["population"].isna().sum())
+        name = work["agency"].map(normalise_name)
+        ori = work["ori"].astype("string") if "ori" in work else pd.Series(pd.NA, index=work.index)
+        work["city"] = work["fips"].astype("string") + ":" + ori.fillna("name:" + name)
+        work["population"] = pd.to_numeric(work["population"], errors="coerce").astype("float64")
+        listed = work.groupby(["city", "year"])["population"].sum(min_count=1).unstack("year")
+        listed = listed.reindex(columns=sorted(complete))
+        inside = listed.interpolate(axis=1, limit_area="inside")
+        full = inside.ffill(axis=1).bfill(axis=1)
+        filled_inside = int((listed.isna() & inside.notna()).sum().sum())
+        filled_edge = int((inside.isna() & full.notna()).sum().sum())
+        long = full.stack().rename("population").reset_index()
+        long["fips"] = long["city"].str.split(":", n=1).str[0]
+        miss = listed.isna().stack().rename("filled").reset_index()
+        long = long.merge(miss, on=["city", "year"], how="left")
         sums = (
-            work.groupby(["fips", "year"])
+            long.groupby(["fips", "year"])
             .agg(
                 cities_population=("population", "sum"),
                 n_cities=("population", "size"),
+                n_cities_filled=("filled", "sum"),
             )
             .reset_index()
         )
@@ -200,6 +221,9 @@ def unincorporated_population(
     out["n_cities"] = out["n_cities"].astype("Float64")
     out.loc[has, "n_cities"] = out.loc[has, "n_cities"].fillna(0)
     out["n_cities"] = out["n_cities"].astype("Int64")
+    out["n_cities_filled"] = out["n_cities_filled"].astype("Float64")
+    out.loc[has, "n_cities_filled"] = out.loc[has, "n_cities_filled"].fillna(0)
+    out["n_cities_filled"] = out["n_cities_filled"].astype("Int64")
     raw = out["county_population"].astype("float64") - out["cities_population"]
     floor = floor_share * out["county_population"].astype("float64")
     out["est_floored"] = (raw < floor).fillna(False).astype(bool)
@@ -210,14 +234,20 @@ def unincorporated_population(
         f"year; floored at {floor_share:.0%} of the county population; missing (the county-year "
         "is not built) where the year's Table 8 is absent or lists only larger cities; cities "
         "that are not listed in a year (not reporting) are not subtracted that year, and a city "
-        "straddling counties is subtracted whole from its LEAIC county"
+        "straddling counties is subtracted whole from its LEAIC county; a city (LEAIC ORI, else "
+        "county and name) missing from a year's Table 8, or listed with a blank population, "
+        "between two years that list it takes the linear interpolation of its populations, and "
+        "before its first or after its last listing the nearest listed population (its police "
+        "is assumed to exist in every build year; counted in reports)"
     )
     m.reports["population_served_est"] = {
         "years_with_table8": sorted(complete),
         "years_without_table8_estimate_missing": absent,
         "years_with_a_partial_table8_estimate_missing": partial,
         "table8_rows_not_placed_in_a_county_not_subtracted": unmatched,
-        "table8_rows_with_a_blank_population_not_subtracted": blank,
+        "table8_rows_with_a_blank_population_filled": blank,
+        "city_years_filled_between_listings": filled_inside,
+        "city_years_filled_before_first_or_after_last_listing": filled_edge,
         "county_years_floored": int(out["est_floored"].sum()),
         "floor_share_of_county_population": floor_share,
     }
