@@ -177,7 +177,9 @@ def unincorporated_population(
     complete = set(complete_table8_years(cius)) & set(years)
     partial = sorted(set(map(int, set(city["year"]))) - complete)
     absent = sorted(set(years) - set(map(int, set(city["year"]))))
-    city = city[city["year"].isin(sorted(complete))]
+    # every complete Table 8 (inside the build years or not) follows a city across years
+    every = complete_table8_years(cius)
+    city = cius[(cius["table"] == "city") & cius["year"].isin(every)]
     sums = pd.DataFrame(
         columns=["fips", "year", "cities_population", "n_cities", "n_cities_filled"]
     )
@@ -194,9 +196,11 @@ def unincorporated_population(
         work["city"] = work["fips"].astype("string") + ":" + ori.fillna("name:" + name)
         work["population"] = pd.to_numeric(work["population"], errors="coerce").astype("float64")
         listed = work.groupby(["city", "year"])["population"].sum(min_count=1).unstack("year")
-        listed = listed.reindex(columns=sorted(complete))
+        listed = listed.reindex(columns=every)
         inside = listed.interpolate(axis=1, limit_area="inside")
         full = inside.ffill(axis=1).bfill(axis=1)
+        cols = sorted(complete)
+        listed, inside, full = listed[cols], inside[cols], full[cols]
         filled_inside = int((listed.isna() & inside.notna()).sum().sum())
         filled_edge = int((inside.isna() & full.notna()).sum().sum())
         long = full.stack().rename("population").reset_index()
