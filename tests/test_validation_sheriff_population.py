@@ -68,9 +68,10 @@ def test_missing_column_and_duplicate_sheriff_rows_are_refused():
 def test_real_nc_estimate_against_population_served(shared_data):
     """NC sheriffs: the estimate is of the same order as the population served and moves with it.
 
-    The bounds are loose on purpose (the estimate counts everyone outside the listed cities,
-    the agency's population served is the FBI's own figure): a ratio median within [0.5, 2]
-    and a median absolute 2005-2013 log-change gap under 0.25.
+    Loose bounds (the estimate counts everyone outside the listed cities, the agency's
+    population served is the FBI's own figure): a ratio median within [0.8, 1.25], and a median
+    absolute 2005-2013 log-change gap under 0.1, small beside the growth of a fast-annexing
+    county (Wake: log 1.29, about 0.25) that the whole-county denominator carries.
     """
     from enforcement_crime.panels import cius_sheriff, nc_agency
     from enforcement_crime.panels.context import BuildContext
@@ -83,5 +84,5 @@ def test_real_nc_estimate_against_population_served(shared_data):
     pairs = estimate_vs_population_served(cius_sheriff.build(ctx).panel, nc_agency.build(ctx).panel)
     s = summarise(pairs, 2005, 2013)
     assert s["counties"] > 80
-    assert 0.5 <= s["ratio_median"] <= 2.0
-    assert s["log_change_gap_median_abs"] < 0.25
+    assert 0.8 <= s["ratio_median"] <= 1.25
+    assert s["log_change_gap_median_abs"] < 0.1

@@ -544,7 +544,58 @@ def build_sheriff(ctx: BuildContext, name: str, balanced: bool) -> Built:
         f"{len(panel)} county-years (rates indicative: sheriff jurisdictions)"
     )
     man.inputs = ctx.inputs("fbi_cius", "leaic", "census_population") + man.inputs
-    return Built(panel, man, ("fbi_cius", "leaic", "census_population", *ctx.timing_sources()))
+    extra: tuple[str, ...] = ()
+    if ctx.has("ucr_kaplan_agency", "leaic"):
+        compare_with_nc_agency(ctx, panel, man)
+        extra = ("ucr_kaplan_agency",)
+    else:
+        man.notes.append(
+            "population_served_est not compared with an agency-reported population served "
+            "(ucr_kaplan_agency absent: enforcement_crime.validation.sheriff_population)"
+        )
+    return Built(
+        panel, man, ("fbi_cius", "leaic", "census_population", *extra, *ctx.timing_sources())
+    )
+
+
+def compare_with_nc_agency(ctx: BuildContext, panel: pd.DataFrame, man: Manifest) -> None:
+    """Put the NC comparison of ``population_served_est`` with ``nc_agency``'s population served
+    into ``man.reports["population_served_est_vs_nc_agency"]`` and a note.
+
+    :func:`enforcement_crime.validation.sheriff_population.summarise` over 2005-2013; an error
+    building ``nc_agency`` is recorded there (the comparison is a check, not an input).
+    """
+    from enforcement_crime.validation.sheriff_population import (
+        estimate_vs_population_served,
+        summarise,
+    )
+
+    try:
+        if ctx.resolve is not None:
+            agency = ctx.panel("nc_agency").panel
+        else:
+            from enforcement_crime.panels import nc_agency
+
+            agency = nc_agency.build(ctx).panel
+        rep = summarise(estimate_vs_population_served(panel, agency), 2005, 2013)
+    except Exception as exc:  # noqa: BLE001 - reported, the sheriff panel does not depend on it
+        man.reports["population_served_est_vs_nc_agency"] = {
+            "error": f"{type(exc).__name__}: {exc}"
+        }
+        man.notes.append(
+            f"population_served_est could not be compared with nc_agency: {type(exc).__name__}"
+        )
+        return
+    man.reports["population_served_est_vs_nc_agency"] = rep
+    man.notes.append(
+        "NC check of the approximate unincorporated population (population_served_est) against "
+        "the sheriffs' own population served (nc_agency, FBI Return A): over "
+        f"{rep['county_years']} county-years of {rep['counties']} counties the ratio estimate / "
+        f"served has median {rep['ratio_median']:.3f} (10th-90th percentile "
+        f"{rep['ratio_p10']:.3f}-{rep['ratio_p90']:.3f}); the median absolute gap between the "
+        f"two log changes 2005-2013 is {rep.get('log_change_gap_median_abs', float('nan')):.3f} "
+        "(reports.population_served_est_vs_nc_agency)."
+    )
 
 
 def build(ctx: BuildContext) -> Built:
@@ -555,7 +606,7 @@ def build(ctx: BuildContext) -> Built:
 SPEC = PanelSpec(
     name="cius_sheriff",
     needs=("fbi_cius", "leaic", "census_population"),
-    optional=TIMING_SOURCES,
+    optional=(*TIMING_SOURCES, "ucr_kaplan_agency"),
     build=build,
     description="county-year sheriff's office or county police from CIUS Table 10 (2004-2016; "
     "not county totals, rates indicative)",

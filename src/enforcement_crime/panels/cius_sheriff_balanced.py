@@ -30,7 +30,7 @@ def build(ctx: BuildContext) -> Built:
 SPEC = PanelSpec(
     name="cius_sheriff_balanced",
     needs=("fbi_cius", "leaic", "census_population"),
-    optional=TIMING_SOURCES,
+    optional=(*TIMING_SOURCES, "ucr_kaplan_agency"),
     build=build,
     description="cius_sheriff, counties with a published count in every year (one row per "
     "county and year)",
