@@ -309,14 +309,15 @@ def test_annexation_leaves_the_sheriff_rate_flat(tables, crosswalk):
     tabs, pop = annexing_inputs(tables)
     panel, man = cius_sheriff_panel(tabs, crosswalk, pop)
     w = panel[panel["fips"] == "37183"].set_index("year")
+    assert w.loc[2013, "property"] == w.loc[2016, "property"] == 3050
+    # flat on the new denominator (the old code divides by the county and fails here)
+    assert w.loc[2016, "property_rate"] == pytest.approx(w.loc[2013, "property_rate"])
     assert list(w.index) == [2013, 2016]  # the Table 10 years with a Table 8
-    assert w["property"].tolist() == [3050, 3050]
     unincorporated = {2013: 900_000 - 135_000 - 420_000, 2016: 1_000_000 - 135_000 - 520_000}
     for y, u in unincorporated.items():
         assert w.loc[y, "population_served_est"] == u == w.loc[y, "population"]
         assert w.loc[y, "property_rate"] == pytest.approx(3050 / u * 1e5)
-    # flat on the new denominator, falling on the whole county's
-    assert w.loc[2016, "property_rate"] == pytest.approx(w.loc[2013, "property_rate"])
+    # falling on the whole county's
     assert w.loc[2016, "property_rate_county_pop"] == pytest.approx(3050 / 1_000_000 * 1e5)
     assert w.loc[2016, "property_rate_county_pop"] < 0.95 * w.loc[2013, "property_rate_county_pop"]
     assert w["county_population"].tolist() == [900_000, 1_000_000]
@@ -337,6 +338,8 @@ def test_years_without_a_complete_table8_are_not_built_and_said_so(sheriff, tabl
     t10 = [t for t in tables if t["table"].iloc[0] == "county"]
     assert man.dropped[why] == sum(len(t) for t in t10 if int(t["year"].iloc[0]) < 2013)
     assert any("[2004, 2005, 2009] not built" in n for n in man.notes)
+    rep = man.reports["population_served_est"]
+    assert rep["table10_years_not_built_without_a_complete_table8"] == [2004, 2005, 2009]
     with pytest.raises(ValueError, match="no complete Table 8 for years \\[2005\\]"):
         cius_sheriff_panel(tables, crosswalk, population(), years=[2005, 2013])
     # the county denominator builds them; the estimate is missing there, never filled

@@ -409,6 +409,9 @@ def cius_sheriff_panel(
     m.drop("county without a Census population for the year", int(nopop.sum()))
     work = work[~nopop].copy()
     est = unincorporated_population(stacked, crosswalk, pop, build_years, m)
+    m.reports["population_served_est"]["table10_years_not_built_without_a_complete_table8"] = (
+        no_estimate
+    )
     work = work.merge(
         est[["fips", "year", "population_served_est", "est_floored"]],
         on=["fips", "year"],
