@@ -302,9 +302,13 @@ def cius_sheriff_panel(
         Schema columns plus ``county_agency`` ("sheriff" or "county police"),
         ``agency`` (Table 10 name), ``n_agencies`` (Table 10 rows summed),
         ``served_population`` (LEAIC 2012 UCR population of the agency; NaN
-        when LEAIC has none) and ``coverage`` = 100 min(1, served / county
-        population). Rates per 100,000 county residents: indicative
-        (:data:`RATE_CAVEAT`).
+        when LEAIC has none), ``coverage`` = 100 min(1, served / county
+        population), ``county_population`` (Census),
+        ``population_served_est`` (approximate unincorporated population,
+        ``Int64``, missing where not estimated), ``population_est_floored``
+        and ``*_rate_county_pop`` (per 100,000 county residents).
+        ``population`` and ``*_rate`` follow ``denominator``. All rates are
+        indicative (:data:`RATE_CAVEAT`).
     manifest : Manifest
         Row unit "agency-year"; ``tables["composition"]`` (per county-year:
         agencies listed, counted, entering, leaving, blank).
