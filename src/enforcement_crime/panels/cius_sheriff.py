@@ -51,7 +51,8 @@ Options: ``cius_sheriff_balanced`` (:mod:`enforcement_crime.panels.cius_sheriff_
 keeps the counties whose county agency is published in every year of the
 window. The 2004 Table 10 omits nonmetropolitan counties under 25,000
 residents (about 1,070 county agencies listed in 2004, 2,200-2,600 later), so
-those counties cannot be balanced.
+those counties cannot be balanced over a window with 2004 in it
+(``denominator="county"``; the default window starts in 2005).
 """
 
 from __future__ import annotations
