@@ -3,8 +3,8 @@
 FBI CIUS Table 10 lists, per county, the offenses known to the **sheriff's
 office or county police department only**: "The data shown in this table do
 not reflect county totals" (the FBI's caveat, printed in every table). This
-panel keeps exactly that unit, one row per county and year (2004-2016 in the
-shared copies): the natural unit for programmes that run through the county
+panel keeps exactly that unit, one row per county and year (2005-2016 in the
+shared copies; 2004 with ``denominator="county"``): the natural unit for programmes that run through the county
 jail (Secure Communities, jail-model 287(g) agreements, which are the
 sheriff's). A sheriff's jurisdiction is the county outside the cities with
 their own police: rates per 100,000 (``*_rate``, INDICATIVE) use an
@@ -616,8 +616,8 @@ SPEC = PanelSpec(
     needs=("fbi_cius", "leaic", "census_population"),
     optional=(*TIMING_SOURCES, "ucr_kaplan_agency"),
     build=build,
-    description="county-year sheriff's office or county police from CIUS Table 10 (2004-2016; "
-    "not county totals, rates indicative)",
+    description="county-year sheriff's office or county police from CIUS Table 10 (2005-2016; "
+    "not county totals, rates per estimated unincorporated population, indicative)",
     approximation=True,
     mark=MARK,
 )
