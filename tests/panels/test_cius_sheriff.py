@@ -385,8 +385,7 @@ def real_table8(shared_data):
 @pytest.mark.shared_data
 def test_real_wake_unincorporated_population_moves_far_less_than_the_county(real, real_table8):
     """Wake NC annexes fast: its county population grows, the land outside its cities does not."""
-    from enforcement_crime.panels.common import county_population
-
+    from enforcement_crime.panels.build_steps import county_population
     from enforcement_crime.panels.cius_sheriff import unincorporated_population
     from enforcement_crime.panels.manifest import Manifest
 
