@@ -65,6 +65,11 @@ from enforcement_crime.teaching import check
 
 answer = 1 + 1
 check("sum", answer, 2, 0.5, "integers add exactly")
+
+# %% tags=["self-check"]
+from enforcement_crime.teaching import answered, near, self_check
+
+self_check("the sum", lambda: near(answered(answer), 2, 0.5, "your answer"), "add 1 and 1")
 """
 )
 

@@ -72,6 +72,9 @@ def named_in(source: Path, code: str) -> set[str]:
     from enforcement_crime.designs import evidence
 
     names = set(re.findall(r"[\"']((?:fig|tab)_\w+)[\"']", code))
+    # log.paper_table(results, "tab_x", ...) writes tab_x_regression
+    for lit in re.findall(r"paper_table\([^\n]*?[\"'](tab_\w+)[\"']", code):
+        names.add(lit if lit.endswith("_regression") else f"{lit}_regression")
     rel = source.resolve().relative_to(config.project_root().resolve()).as_posix()
     for key in designs.DESIGNS:
         d = designs.get(key)
@@ -79,6 +82,10 @@ def named_in(source: Path, code: str) -> set[str]:
             continue
         for kind, name in re.findall(r"design\.output_name\(\"(fig|tab)\", \"(\w+)\"\)", code):
             names.add(d.output_name(kind, name))
+        for name in re.findall(
+            r"paper_table\([^\n]*?design\.output_name\(\"tab\", \"(\w+)\"\)", code
+        ):
+            names.add(d.output_name("tab", name) + "_regression")
         if "evidence.present(" in code:
             names |= {d.output_name(*k.split("_", 1)) for k in evidence.PRESENTED}
     return names
@@ -90,6 +97,8 @@ def test_named_in_reads_literal_and_design_names():
     src = config.notebooks_dir() / "287g" / "01-estimate-nc-counties.py"
     code = 'log.table(t, "tab_demo_x")\nlog.figure(f, design.output_name("fig", "power"), d)\n'
     assert named_in(src, code) == {"tab_demo_x", "fig_287g_nc_power"}
+    paper = 'log.paper_table([r], design.output_name("tab", "twfe"), description="d")\n'
+    assert "tab_287g_nc_twfe_regression" in named_in(src, paper)
     got = named_in(src, code + "evidence.present(sample, log)\n")
     assert {"tab_287g_nc_robustness", "fig_287g_nc_robustness", "tab_287g_nc_reading"} <= got
     other = config.notebooks_dir() / "methods" / "01-run-multiverse.py"
