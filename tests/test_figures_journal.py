@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from enforcement_crime import estimators, plots, synthetic  # noqa: E402
+from enforcement_crime import estimators, plots, reports, synthetic  # noqa: E402
 from enforcement_crime.labels import LABELS, is_code_name, label  # noqa: E402
 
 LOG_SCALE = "log points (log(1 + rate))"  # Design.scale_label of a log design
@@ -288,3 +288,52 @@ def test_synthetic_control_plot_warns_when_the_pre_fit_is_suspiciously_exact():
     few = pd.Series([0.5, 0.5], index=["d0", "d1"])  # 2 donors, 8 pre-years: an exact fit is real
     fig, data = plots.synthetic_control_plot(exact, onsets=2008, weights=few)
     assert not data["exact_pre_fit"].any()
+
+
+def _overlaps_of_notes_and_data(fig) -> list[str]:
+    """Panels where a data vertex of a line (display coordinates) lies inside a corner note's box."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    bad = []
+    for ax in fig.axes:
+        notes = [t for t in ax.texts if t.get_gid() in ("n-note", "exact-fit-warning")]
+        for note in notes:
+            box = note.get_window_extent(renderer)
+            for line in ax.lines:
+                if line.get_transform() != ax.transData:
+                    continue  # onset lines span the axis; they are not data
+                xy = ax.transData.transform(np.asarray(line.get_xydata(), float))
+                inside = (
+                    (xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1)
+                    & (xy[:, 1] >= box.y0) & (xy[:, 1] <= box.y1)
+                )  # fmt: skip
+                if inside.any():
+                    bad.append(ax.get_title())
+    return bad
+
+
+def test_synthetic_control_fit_note_never_covers_a_pre_period_peak(tmp_path):
+    """Two rows of three panels (the NC figure's grid), each with a peak in the early
+    pre-period right under a long near-exact-fit warning."""
+    years = np.arange(2003, 2014)
+    frames = []
+    for county in ("Mecklenburg", "Wake"):
+        for k, outcome in enumerate(("violent_rate", "property_rate", "index_rate")):
+            treated = 300.0 * (k + 1) + np.where(years == 2005, 80.0 * (k + 1), 0.0)
+            treated = treated + 5 * np.sin(years)
+            synth = treated + np.where(years < 2007, 1e-9, -60.0 * (k + 1) * (years - 2006))
+            frames.append(pd.DataFrame({"time": years, "treated": treated, "synthetic": synth,
+                                        "county": county, "outcome": outcome}))  # fmt: skip
+    paths = pd.concat(frames, ignore_index=True)
+    paths["gap"] = paths["treated"] - paths["synthetic"]
+    summary = (
+        paths[["county", "outcome"]]
+        .drop_duplicates()
+        .assign(donors=89, top_donors="37043 (0.67), 37011 (0.20), 37021 (0.09)")
+    )
+    fig, data = plots.synthetic_control_plot(paths, onsets={"Mecklenburg": 2007, "Wake": 2007},
+                                             summary=summary)  # fmt: skip
+    assert data["exact_pre_fit"].all()  # the long warning note is drawn in every panel
+    assert _overlaps_of_notes_and_data(fig) == []
+    reports.save_figure(fig, "fig_test_sc_paths", paths, outdir=tmp_path, synthetic=True)
+    assert _overlaps_of_notes_and_data(fig) == []
