@@ -337,3 +337,27 @@ def test_synthetic_control_fit_note_never_covers_a_pre_period_peak(tmp_path):
     assert _overlaps_of_notes_and_data(fig) == []
     reports.save_figure(fig, "fig_test_sc_paths", paths, outdir=tmp_path, synthetic=True)
     assert _overlaps_of_notes_and_data(fig) == []
+
+
+def test_robustness_panel_titles_never_run_into_each_other():
+    """Three outcome panels beside long row labels (the robustness figure of a study)."""
+    rows = pd.DataFrame({
+        "choice": ["baseline of the variants", "inference / estimator", "inference / estimator"],
+        "label": ["first full year, absorbing",
+                  "TWFE, first full year, absorbing, log(1 + rate); wild cluster bootstrap interval",
+                  "Callaway-Sant'Anna, never-treated controls, simple ATT; wild cluster bootstrap"],
+        "estimate": [0.0, 0.01, -0.01], "conf_low": [-0.05, -0.06, -0.07],
+        "conf_high": [0.05, 0.07, 0.06], "n_obs": [1086, 1086, 1078], "n_clusters": [100, 100, 98],
+    })  # fmt: skip
+    table = pd.concat(
+        [rows.assign(outcome=o) for o in ("violent_rate", "property_rate", "index_rate")]
+    )
+    fig, _ = plots.coefficient_plot(table, xlabel=LOG_SCALE)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [a.title.get_window_extent(renderer) for a in fig.axes if a.get_title()]
+    assert len(boxes) == 3
+    for a, b in zip(boxes, boxes[1:], strict=False):
+        assert a.x1 < b.x0, "panel titles touch"
+    notes = [t.get_text() for a in fig.axes for t in a.texts if t.get_gid() == "n-note"]
+    assert notes and all("clusters = " in n and "G =" not in n for n in notes)

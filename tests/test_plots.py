@@ -374,7 +374,7 @@ def test_coefficient_plot_rows_groups_and_reference_lines():
     assert data["is_headline"].tolist() == [True, False, False, False, False]
     assert data["y"].is_monotonic_increasing
     notes = [t.get_text() for t in ax.texts if t.get_gid() == "n-note"]
-    assert notes == ["N = 1,100, G = 100"] * 5
+    assert notes == ["N = 1,100, clusters = 100"] * 5
 
 
 def test_coefficient_plot_panels_and_bad_input():

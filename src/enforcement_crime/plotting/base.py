@@ -241,6 +241,8 @@ def _finish(
         top = 1 - leg.get_window_extent().height / fig.bbox.height - 0.01
     if footnote or handles:
         fig.tight_layout(rect=(0, bottom, 1, top))
+    if separate_titles(fig, axes) and (footnote or handles):
+        fig.tight_layout(rect=(0, bottom, 1, top))
     if clear_corner_notes(fig, axes) and (footnote or handles):
         fig.tight_layout(rect=(0, bottom, 1, top))  # tick labels of a raised axis may be wider
         clear_corner_notes(fig, axes)
@@ -248,6 +250,43 @@ def _finish(
 
 
 _NOTE_GIDS = ("n-note", "exact-fit-warning")
+
+
+def _titles_overlap(axes: Sequence[plt.Axes], renderer: Any, pad: float = 4.0) -> bool:
+    boxes = [a.title.get_window_extent(renderer) for a in axes if a.get_title()]
+    return any(
+        a.x0 < b.x1 + pad and b.x0 < a.x1 + pad and a.y0 < b.y1 and b.y0 < a.y1
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+    )
+
+
+def separate_titles(fig: plt.Figure, axes: Iterable[plt.Axes]) -> bool:
+    """Keep panel titles apart: smaller, then wrapped onto two lines, until none touch; True if changed.
+
+    Titles of neighbouring panels that run into each other read as one line
+    ("Violent crime rateProperty crime rate"); each title is first set one
+    font size smaller, then broken at the word nearest its middle.
+    """
+    axes = [a for a in axes if a.get_title()]
+    if len(axes) < 2:
+        return False
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    if not _titles_overlap(axes, renderer):
+        return False
+    for a in axes:
+        a.title.set_fontsize("small")
+    fig.draw_without_rendering()
+    if _titles_overlap(axes, renderer):
+        for a in axes:
+            words = a.get_title().split()
+            if len(words) > 1 and "\n" not in a.get_title():
+                cut = min(range(1, len(words)), key=lambda k: abs(
+                    len(" ".join(words[:k])) - len(" ".join(words[k:]))))  # fmt: skip
+                a.set_title(" ".join(words[:cut]) + "\n" + " ".join(words[cut:]),
+                            fontsize="small")  # fmt: skip
+    return True
 
 
 def _data_paths(ax: plt.Axes) -> list[np.ndarray]:
@@ -305,6 +344,9 @@ def clear_corner_notes(fig: plt.Figure, axes: Iterable[plt.Axes], pad: float = 0
             continue
         box = ax.get_window_extent(renderer)
         nb = [t.get_window_extent(renderer) for t in notes]
+        nb = [b for b in nb if b.x0 < box.x1 and b.x1 > box.x0]  # notes drawn inside the panel
+        if not nb:
+            continue
         frac = (min(b.y0 for b in nb) - box.y0) / box.height - pad
         if frac <= 0.25:
             continue

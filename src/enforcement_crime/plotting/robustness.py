@@ -75,7 +75,7 @@ def coefficient_plot(
     xlabel : str
         X-axis label.
     note : bool
-        Write ``N = ..., G = ...`` (``n_obs``, ``n_clusters``) at the right
+        Write ``N = ..., clusters = ...`` (``n_obs``, ``n_clusters``) at the right
         of each row of the last panel when the columns are present.
     titles : mapping, optional
         Panel value -> title.
@@ -202,7 +202,7 @@ def coefficient_plot(
         ax.set_title((titles or {}).get(pv, _nice(pv)) if panel else "")
         ax.set_xlabel(xlabel)
         ax.grid(axis="y", visible=False)
-        ax.xaxis.set_major_locator(mticker.MaxNLocator(nbins=4))
+        ax.xaxis.set_major_locator(mticker.MaxNLocator(nbins=3))
     ax0 = axes[0]
     ax0.set_yticks([t[0] for t in ticks], [t[1] for t in ticks])
     for lab, t in zip(ax0.get_yticklabels(), ticks, strict=True):
@@ -215,7 +215,7 @@ def coefficient_plot(
         d = data[data["panel"] == panels[-1]]
         trans = mtransforms.blended_transform_factory(last.transAxes, last.transData)
         for _, r in d.iterrows():
-            txt = _n_note([(r.get("n_obs"), r.get("n_clusters"))]).replace("clusters", "G")
+            txt = _n_note([(r.get("n_obs"), r.get("n_clusters"))])
             last.text(
                 1.02,
                 r["y"],
