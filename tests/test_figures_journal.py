@@ -232,7 +232,8 @@ def test_honest_did_plot_one_panel_per_outcome_with_the_tables_breakdown(es):
         if np.isfinite(bd):
             assert drawn == [pytest.approx(bd)] and f"= {bd:g}" in notes
         else:
-            assert drawn == [] and "no breakdown up to 2" in notes
+            assert drawn == [] and "no breakdown up to $\\bar{M}$ = 2" in notes
+        assert "Mbar" not in notes
     per = data.groupby("panel")["breakdown"].unique()
     assert per["index_rate"].tolist() == [0.46] and per["violent_rate"].tolist() == [0.15]
     assert len(per["property_rate"]) == 1 and np.isnan(per["property_rate"][0])

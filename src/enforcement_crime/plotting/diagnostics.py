@@ -298,9 +298,9 @@ def honest_did_plot(
             ax.set_title((titles or {}).get(name, _nice(name)))
         if note:
             bd_txt = (
-                f"breakdown {h['kind']} = {bd:.3g}"
+                f"breakdown {sym} = {bd:.3g}"
                 if np.isfinite(bd)
-                else f"no breakdown up to {vals.max():g}"
+                else f"no breakdown up to {sym} = {vals.max():g}"
             )
             _corner_note(ax, "\n".join(filter(None, [_n_note([h["n"]]), bd_txt])))
             _headroom(ax)
