@@ -362,3 +362,19 @@ def test_robustness_panel_titles_never_run_into_each_other():
         assert a.x1 < b.x0, "panel titles touch"
     notes = [t.get_text() for a in fig.axes for t in a.texts if t.get_gid() == "n-note"]
     assert notes and all("clusters = " in n and "G =" not in n for n in notes)
+
+
+def test_spec_curve_rows_name_estimators_by_their_labels():
+    """A multiverse's estimator column holds code words without underscores too (``twfe``)."""
+    n = 6
+    res = pd.DataFrame({
+        "estimate": np.linspace(-0.1, 0.1, n), "conf_low": np.linspace(-0.2, 0.0, n),
+        "conf_high": np.linspace(0.0, 0.2, n),
+        "estimator": ["twfe", "callaway_santanna", "imputation"] * 2,
+        "treatment_rule": ["first_full_year", "share_of_year"] * 3,
+    })  # fmt: skip
+    fig, _ = plots.spec_curve_plot(res, choices=["treatment_rule", "estimator"], ylabel=LOG_SCALE)
+    rows = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert "Estimator: TWFE" in rows, rows
+    assert all(r[:1].isupper() for r in rows), rows  # group names read alike
+    assert not [r for r in rows if "twfe" in r or is_code_name(r)], rows

@@ -568,7 +568,7 @@ def test_spec_curve_plot_sorted_estimates_and_choice_marks():
     )
     np.testing.assert_allclose(sorted(drawn), data["estimate"])
     assert [t.get_text() for t in bottom.get_yticklabels()] == [
-        "weights: none", "weights: population", "trends: none", "trends: unit linear",
+        "Weights: none", "Weights: Population", "Trends: none", "Trends: unit linear",
     ]  # fmt: skip
     marks = sum(len(c.get_offsets()) for c in bottom.collections if isinstance(c, PathCollection))
     assert marks == 2 * len(data)  # each specification marked once per choice

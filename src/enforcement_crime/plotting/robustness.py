@@ -14,7 +14,7 @@ import matplotlib.transforms as mtransforms
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.labels import humanize
+from enforcement_crime.labels import LABELS, humanize
 from enforcement_crime.plotting.base import (
     PALETTE,
     _corner_note,
@@ -234,6 +234,11 @@ def coefficient_plot(
 
 
 # ----------------------------------------------------------------------------- specification curve
+def _sentence(text: str) -> str:
+    """First letter upper case (group names of the specification curve read alike)."""
+    return text[:1].upper() + text[1:]
+
+
 def spec_curve_plot(
     results: pd.DataFrame,
     *,
@@ -359,7 +364,8 @@ def spec_curve_plot(
         bottom.scatter(
             x[hit], np.full(int(hit.sum()), i), marker="|", s=30, c=colour[hit], linewidths=1
         )
-    names = [f"{_nice(c)}: {humanize(v) if '_' in v else v}" for c, v in levels]
+    names = [f"{_sentence(_nice(c))}: {humanize(v) if '_' in v or v in LABELS else v}"
+             for c, v in levels]  # fmt: skip
     bottom.set_yticks(range(len(levels)), names, fontsize=6.5)
     bottom.set_ylim(-0.5, len(levels) - 0.5)
     bottom.invert_yaxis()
