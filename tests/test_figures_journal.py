@@ -378,3 +378,13 @@ def test_spec_curve_rows_name_estimators_by_their_labels():
     assert "Estimator: TWFE" in rows, rows
     assert all(r[:1].isupper() for r in rows), rows  # group names read alike
     assert not [r for r in rows if "twfe" in r or is_code_name(r)], rows
+
+
+def test_synthetic_control_note_names_donors_by_name_when_given(synth, panel):
+    names = panel.groupby("fips")["county_name"].first()
+    top = synth.extra["weights"].astype(float).idxmax()
+    fig, _ = plots.synthetic_control_plot(synth, unit_names=names)
+    note = " ".join(t.get_text() for t in fig.axes[0].texts if t.get_gid() == "n-note")
+    note = note.replace("\n", " ")
+    assert f"{names[top]} (" in note
+    assert str(top) not in note  # the code is not shown once it has a name

@@ -451,6 +451,7 @@ def synthetic_control_plot(
     weights: pd.Series | pd.DataFrame | None = None,
     top_donors: int = 3,
     exact_fit: float = 0.02,
+    unit_names: Mapping[Any, str] | pd.Series | None = None,
     figsize: tuple[float, float] | None = None,
 ) -> tuple[plt.Figure, pd.DataFrame]:
     """Synthetic control: treated vs synthetic paths, or the treated gap among placebo gaps.
@@ -501,6 +502,9 @@ def synthetic_control_plot(
         draws a warning in the panel: with that many donors the weights can
         reproduce any pre-period path (noise included), so a near-exact fit
         says nothing about the counterfactual.
+    unit_names : mapping or Series, optional
+        Donor code -> name (e.g. FIPS -> county name): the fit note names the
+        largest donors by name rather than by code.
     figsize : (float, float), optional
 
     Returns
@@ -611,6 +615,7 @@ def synthetic_control_plot(
                 ax.plot(d[time], d["treated"], color=PALETTE[0], marker="o", ms=2.5, gid="treated")
                 ax.plot(d[time], d["synthetic"], color=PALETTE[1], ls="--", gid="synthetic")
                 donors, named = _sc_donors(summary, weights, row, col, rv, cv, top_donors)
+                named = _donor_names(named, unit_names)
                 fit["donors"] = donors
                 lines = [f"pre-RMSPE {fit['rmspe_pre']:.3g}; post/pre ratio {fit['ratio']:.3g}"]
                 if donors is not None:
@@ -704,6 +709,15 @@ def top_donors(weights: pd.Series, top: int = 3) -> str:
     w = weights.astype(float)
     big = w[w > 1e-6].sort_values(ascending=False).head(top)
     return ", ".join(f"{u} ({v:.2f})" for u, v in big.items())
+
+
+def _donor_names(text: str, names: Mapping[Any, str] | pd.Series | None) -> str:
+    """``"37043 (0.67), ..."`` with each donor code replaced by its name (codes without one kept)."""
+    if not text or names is None:
+        return text
+    lookup = {str(k): str(v) for k, v in dict(names).items() if isinstance(v, str) and v}
+    return re.sub(r"([^\s,][^,]*?) \((\d+\.\d+)\)",
+                  lambda m: f"{lookup.get(m.group(1).strip(), m.group(1))} ({m.group(2)})", text)  # fmt: skip
 
 
 def _sc_donors(summary, weights, row, col, rv, cv, top: int) -> tuple[int | None, str]:
