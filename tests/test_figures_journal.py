@@ -9,6 +9,8 @@ a raw code name (an underscore-joined identifier, or its space-joined form).
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -336,6 +338,16 @@ def test_synthetic_control_fit_note_never_covers_a_pre_period_peak(tmp_path):
                                              summary=summary)  # fmt: skip
     assert data["exact_pre_fit"].all()  # the long warning note is drawn in every panel
     assert _overlaps_of_notes_and_data(fig) == []
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        for t in ax.texts:
+            if t.get_gid() in ("n-note", "exact-fit-warning"):
+                # readable numbers (no 2.2e-09 or 1.6e+10) and the note inside its panel
+                assert not re.search(r"\de[-+]\d", t.get_text()), t.get_text()
+                assert "< 0.001" in t.get_text() and "> 10,000" in t.get_text()
+                right = t.get_window_extent(renderer).x1
+                assert right <= ax.get_window_extent(renderer).x1 + 2, t.get_text()
     reports.save_figure(fig, "fig_test_sc_paths", paths, outdir=tmp_path, synthetic=True)
     assert _overlaps_of_notes_and_data(fig) == []
 
