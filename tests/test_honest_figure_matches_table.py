@@ -82,6 +82,7 @@ def test_honest_did_figure_csv_has_the_tables_breakdown_for_each_outcome(
         ax = next(a for t, a in axes.items() if t == label(outcome))
         lines = [ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_gid() == "breakdown"]
         note = " ".join(t.get_text() for t in ax.texts)
+        assert "N = " in note and "clusters = " in note, note  # sample size stated per panel
         if np.isfinite(bd_tab):
             assert lines == [pytest.approx(bd_tab)]
             assert f"= {bd_tab:.3g}" in note
