@@ -205,8 +205,8 @@ def _job(task: str, impl: str):
         import numpy as np
         from wildboottest.wildboottest import WildboottestCL
 
-        from enforcement_crime.estimators._common import prepare_panel
         from enforcement_crime.estimators._core import TwoWayProjector, sorted_codes
+        from enforcement_crime.estimators._inputs import prepare_panel
 
         p = prepare_panel(df, "y", "unit", "year", "cohort", cluster="state").data
         _, u = sorted_codes(p["unit"])

@@ -307,6 +307,8 @@ def test_study_vs_rebuild_rows(toy_sample):
     assert t.loc[0, "estimate"] == res.estimate and t.loc[0, "mde"] == 0.5
     assert t.loc[0, "paper_conclusion"] == PAPER_CONCLUSIONS["sc_county"]["conclusion"]
     assert math.isnan(t.loc[1, "estimate"]) and t.loc[1, "detectable"] == "not estimated"
+    # the MDE sentence compares the estimate's interval with the MDE (no fixed phrase)
+    assert "0.5" in t.loc[0, "detectable"] and "+/-MDE" not in t.loc[0, "detectable"]
     assert t.loc[1, "note"].startswith("NOT ESTIMABLE") and t["design_differences"].eq("a; b").all()
     # p-values: the estimator's own (bootstrap, permutations), a row's own, else NaN
     assert math.isnan(t.loc[0, "p_value"])  # analytic TWFE: no p-value of its own
@@ -347,3 +349,84 @@ def test_spec_vary_fits_as_the_hand_written_variant(toy_sample):
     by_hand = Spec("TWFE, unweighted", twfe, weighted=False)
     a, b = unweighted.fit(toy_sample, "y"), by_hand.fit(toy_sample, "y")
     assert a.estimate == b.estimate and a.std_error == b.std_error
+
+
+# --------------------------------------------------------------------------------------
+# national 287(g): adopters after the window, diagnostics per sample
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def late_adopters():
+    """The SYNTHETIC panel with 30 never-adopting counties given jail agreements in 2018-2020."""
+    from enforcement_crime import synthetic
+
+    raw = synthetic.load_default_panel().copy()
+    never = raw.groupby("fips")["g287_start"].first()
+    late = never[never.isna()].index[:30]
+    dates = pd.to_datetime([f"{2018 + i % 3}-05-01" for i in range(len(late))])
+    m = raw["fips"].isin(late)
+    raw.loc[m, "g287_start"] = raw.loc[m, "fips"].map(dict(zip(late, dates, strict=True)))
+    raw.loc[m, "g287_model"] = "jail"
+    d = designs.get("287g_national", n_boot=99)
+    return d.prepare(
+        raw, data_source="synthetic", label="SYNTHETIC DATA (late adopters planted)"
+    ), late
+
+
+def test_national_adopters_after_the_window_are_not_yet_treated(late_adopters):
+    sample, late = late_adopters
+    d, df = sample.design, sample.data
+    rows = df[df["fips"].isin(late)]
+    # no treated year inside 2000-2016: never a cohort, never treated, not "ever" in the window
+    assert (rows["g287_cohort"].fillna(0) == 0).all() and not rows["g287_ever"].any()
+    assert (rows["g287_treated"] == 0).all() and rows["g287_adopts_after_window"].all()
+    assert rows["g287_start_after_window"].dt.year.between(2018, 2020).all()
+    assert not df.loc[~df["fips"].isin(late), "g287_adopts_after_window"].any()
+    # ... under the other partial-year rule too
+    other = sample.with_rule("share_of_year").data
+    assert (other.loc[other["fips"].isin(late), "g287_cohort"].fillna(0) == 0).all()
+    acc = sample.accounting_frame().set_index("rule").loc["adoption after the window"]
+    assert acc["rows_dropped"] == 0 and "30 counties" in acc["why"] and "(2018-2020)" in acc["why"]
+    # they are controls of both models' samples
+    for model in d.models:
+        assert set(late) <= set(d.model_sample(sample, model)["fips"])
+
+
+def test_national_diagnostics_are_computed_per_sample(late_adopters):
+    from enforcement_crime.designs import evidence
+
+    sample, _ = late_adopters
+    d = sample.design
+    samples = d.diagnostic_samples(sample)
+    assert list(samples) == ["all adopters", *d.models] and samples["all adopters"] is None
+    jail = samples["jail"]
+    dg = evidence.diagnostics(sample, "index_rate", data=jail, label="jail")
+    es = d.event_spec().fit(sample, "index_rate", data=jail)
+    assert dg["sample"] == "jail"
+    assert dg["pretrend_p"] == es.pretrend.p_value
+    pooled = evidence.diagnostics(sample, "index_rate")
+    assert pooled["sample"] == "all" and pooled["mde"] != dg["mde"]  # not copied across samples
+
+
+def test_national_verdicts_per_model_use_their_own_numbers(late_adopters):
+    from enforcement_crime.designs import evidence
+    from enforcement_crime.designs.conclusions import Conclusion
+
+    sample, _ = late_adopters
+    d = sample.design
+    robust = evidence.robustness(sample, "index_rate", choices=("headline", "within state"))
+    diags = pd.DataFrame([evidence.diagnostics(sample, "index_rate", data=data, label=label)
+                          for label, data in d.diagnostic_samples(sample).items()])  # fmt: skip
+    concl = (Conclusion("national extension", "none", ("index_rate",), "no effect"),)
+    t = evidence.verdict_table(sample, robust, diags, conclusions=concl).set_index("sample")
+    assert list(t.index) == ["all adopters", "jail", "task force"]
+    for label in ("jail", "task force"):
+        own = diags.set_index("sample").loc[label, "pretrend_p"]
+        assert t.loc[label, "pretrend_p"] == own
+        data = d.model_sample(sample, label)
+        res = d.headline_spec().fit(sample, "index_rate", data=data, seed=0)
+        assert t.loc[label, "estimate"] == pytest.approx(res.estimate, rel=1e-12)
+        ws = d.robust_spec().fit(sample, "index_rate", data=data, state="state", state_year_fe=True)
+        assert t.loc[label, "within_state_estimate"] == pytest.approx(ws.estimate, rel=1e-12)
+    assert t.loc["jail", "estimate"] != t.loc["all adopters", "estimate"]

@@ -40,6 +40,7 @@ def test_variants_change_one_choice(sample):
         "leave one out",
         "placebo",
         "inference / estimator",
+        "within state",
     } <= set(choices)
     n_states = sample.data["state"].nunique()
     assert choices.count("leave one out") == n_states
@@ -54,6 +55,33 @@ def test_variants_change_one_choice(sample):
     assert s.spec.scale(sample.design) != base.scale(sample.design) and s.spec.weighted
     t = next(v for v in vs if v.choice == "trends")
     assert t.spec.options == {**base.options, "unit_trends": True}
+    # within state: state-by-year effects (the toy sample has no state FIPS: no division variant)
+    (w,) = [v for v in vs if v.choice == "within state"]
+    assert w.label == evidence.STATE_BY_YEAR and w.spec.choices == (
+        ("state", evidence.STATE_BY_YEAR),
+    )
+    assert w.spec.options == {**base.options, "state": "state", "state_year_fe": True}
+
+
+def test_within_state_variant_is_the_state_by_year_twfe(sample):
+    from enforcement_crime.estimators import twfe
+
+    t = evidence.robustness(sample, "y", seed=1, choices=("headline", "within state"))
+    assert t["choice"].tolist() == ["headline", "within state"]
+    direct = twfe(sample.data, "y", "unit", "time", "p_cohort", weights="w", cluster="state",
+                  state="state", state_year_fe=True)  # fmt: skip
+    assert t.loc[1, "estimate"] == pytest.approx(direct.estimate, rel=1e-10)
+    assert t.loc[1, "estimate"] != pytest.approx(t.loc[0, "estimate"], rel=1e-6)
+
+
+def test_census_division_from_state_fips_or_county_fips():
+    df = pd.DataFrame({"fips": ["37119", "06037", "11001"], "state_fips": ["37", "06", "11"]})
+    # NC and DC are South Atlantic (5), California Pacific (9): Census Bureau divisions
+    assert evidence.census_division(df).tolist() == [5, 9, 5]
+    assert evidence.census_division(df.drop(columns="state_fips")).tolist() == [5, 9, 5]
+    assert evidence.census_division(pd.DataFrame({"unit": [1]}), "unit") is None
+    with pytest.raises(ValueError, match="not in facts/census_divisions.csv"):
+        evidence.census_division(pd.DataFrame({"state_fips": ["72"]}))
 
 
 def test_robustness_recovers_the_effect_and_the_placebo_is_null(sample):
@@ -94,6 +122,8 @@ def test_reading_the_evidence_is_computed_from_the_numbers():
     assert "Within one SE: trends, inference / estimator" in text
     assert "4 of 4 intervals exclude 0" in text and "interval covers 0" in text
     assert "p = 0.4" in text and "Mbar = 1.5" in text and "MDE = 1.4" in text
+    # the MDE compared with the base interval [0.02, 1.98]: it excludes 0, |1.0| is below the MDE 1.4
+    assert "excludes 0, yet |estimate| 1 is below the MDE (1.4)" in text
     assert evidence.reading_the_evidence(t.iloc[1:]) == "No headline estimate: nothing to read."
 
 
@@ -144,11 +174,40 @@ def test_present_exports_the_evidence_under_the_designs_names(sample, tmp_path, 
         "fig_toy_robustness",
         "tab_toy_reading",
     ]
-    assert names == [d.output_name(*k.split("_", 1)) for k in evidence.PRESENTED]
+    # every name present gives (the toy design declares no conclusion: no verdict table)
+    assert names == [
+        d.output_name(*k.split("_", 1)) for k in evidence.PRESENTED if k != "tab_verdicts"
+    ]
     robust, diags, reading = evidence.collect(sample, seed=1)
     pd.testing.assert_frame_equal(ev.robustness, robust)
     assert ev.reading == reading and len(ev.diagnostics) == len(diags)
+    # the toy design declares no paper conclusion: an empty verdict table with the verdict columns
+    assert list(ev.verdicts.columns) == evidence.VERDICT_COLUMNS and ev.verdicts.empty
     exported = pd.read_csv(tmp_path / "tables" / "demo" / "tab_toy_robustness.csv")
     np.testing.assert_allclose(exported["estimate"], robust["estimate"], rtol=1e-6)
     with pytest.raises(ValueError, match="output kind"):
         d.output_name("figure", "x")
+
+
+def test_verdict_table_reads_the_rules_off_the_evidence(sample):
+    """One row per conclusion and outcome; the numbers are the robustness table's; a conclusion whose
+    outcome is not in the data is "not testable" with what it would take."""
+    from enforcement_crime.designs.conclusions import Conclusion
+
+    robust, diags, _ = evidence.collect(sample, seed=1)
+    concl = (
+        Conclusion("toy effect", "any", ("y",), "an effect"),
+        Conclusion("toy null", "none", ("y",), "no effect"),
+        Conclusion("toy arrests", "none", ("arrests",), "no effect", needs="arrest counts"),
+    )
+    t = evidence.verdict_table(sample, robust, diags, conclusions=concl)
+    assert t["conclusion"].tolist() == ["toy effect", "toy null", "toy arrests"]
+    head = robust[(robust["outcome"] == "y") & (robust["choice"] == "headline")].iloc[0]
+    assert t.loc[0, "estimate"] == head["estimate"] and t.loc[0, "conf_low"] == head["conf_low"]
+    # the planted effect (1.0, interval far from 0): an effect is reproduced, "no effect" diverges
+    assert head["conf_low"] > 0
+    assert t["verdict"].tolist() == ["reproduced", "diverges", "not testable with these data"]
+    assert t.loc[2, "reason"] == "not testable with these data: arrest counts"
+    # the MDE is (z_0.975 + z_0.8) x the SE the interval implies
+    se = (head["conf_high"] - head["conf_low"]) / (2 * 1.959964)
+    assert t.loc[0, "mde"] == pytest.approx(2.801585 * se, rel=1e-4)

@@ -65,3 +65,87 @@ def test_readme_section_replaced_between_markers(tmp_path):
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="markers"):
         real.write_readme_section("x", readme)
+
+
+def _run_record(folder, key, panel, status="ok"):
+    d = designs.get(key)
+    return {"key": key, "notebook": d.notebook, "panel": panel, "status": status, "seconds": 1,
+            "folder": str(folder)}  # fmt: skip
+
+
+def test_results_markdown_opens_with_one_verdict_table_of_every_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
+    d = designs.get("287g_nc")
+    folder = real.real_dir() / "nc_agency"
+    tables = folder / "tables" / d.study
+    tables.mkdir(parents=True)
+    pd.DataFrame({"conclusion": ["NC crime", "NC assaults on officers"],
+                  "outcome": ["index_rate", "assaults_per_100k"], "sample": ["whole", "whole"],
+                  "verdict": ["reproduced", "diverges: no relation"], "estimate": [0.01, -0.2],
+                  "conf_low": [-0.1, -0.5], "conf_high": [0.12, 0.1],
+                  "reason": ["interval covers 0 | tight", "interval covers 0"]}).to_csv(
+        tables / "tab_287g_nc_verdicts.csv", index=False)  # fmt: skip
+    records = [_run_record(folder, "287g_nc", "nc_agency"),
+               _run_record(tmp_path / "x", "sc_county", "cius_county", status="FAILED: boom")]  # fmt: skip
+    text = real.results_markdown(records)
+    top = text.split(f"### {d.title}")[0]  # the verdict table comes before any study's section
+    assert "### Verdicts" in top
+    rows = [line for line in top.splitlines() if line.startswith(f"| {d.title} | nc_agency")]
+    assert len(rows) == 2  # one row per verdict row of the run's table
+    assert (
+        "| NC assaults on officers | assaults_per_100k | whole | diverges: no relation |" in rows[1]
+    )
+    assert "-0.2 [-0.5, 0.1]" in rows[1]
+    assert "interval covers 0 / tight" in rows[0]  # a "|" in the text does not break the table
+    sc = designs.get("sc_county").title
+    assert any(line.startswith(f"| {sc} | cius_county") and "FAILED: boom" in line
+               for line in top.splitlines())  # fmt: skip
+    assert "No run has exported a verdict table." in real.results_markdown([])
+
+
+def test_results_markdown_matches_diagnostics_by_sample_and_outcome(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
+    d = designs.get("287g_national")
+    folder = real.real_dir() / "cius_county"
+    tables = folder / "tables" / d.study
+    tables.mkdir(parents=True)
+    head = d.headline_spec().label
+    jail, task = d.models[0], d.models[1]
+    pd.DataFrame({"outcome": ["index_rate"] * 2, "specification": [f"{jail}: {head}", f"{task}: {head}"],
+                  "estimate": [0.1, 0.2], "conf_low": [0.0, 0.1], "conf_high": [0.2, 0.3],
+                  "mde": [0.05, 0.06]}).to_csv(tables / "tab_287g_national_study_vs_rebuild.csv",
+                                               index=False)  # fmt: skip
+    # the pooled sample first, then each model with its own numbers
+    pd.DataFrame({"outcome": ["index_rate"] * 3, "sample": ["all adopters", jail, task],
+                  "pretrend_p": [0.111, 0.222, 0.333], "honest_breakdown": [1.1, 2.2, 3.3]}).to_csv(
+        tables / "tab_287g_national_diagnostics.csv", index=False)  # fmt: skip
+    text = real.results_markdown([_run_record(folder, "287g_national", "cius_county")])
+    rows = [line for line in text.splitlines() if line.startswith("| cius_county |")]
+    assert len(rows) == 2
+    assert f"| {jail} |" in rows[0] and "| 0.222 | 2.2 |" in rows[0]
+    assert f"| {task} |" in rows[1] and "| 0.333 | 3.3 |" in rows[1]
+    assert "0.111" not in text  # the pooled sample's diagnostics are not a model's
+
+
+def test_robustness_summary_names_p_values_and_the_within_state_row():
+    from enforcement_crime.designs.evidence import STATE_BY_YEAR, WITHIN_STATE
+
+    rob = pd.DataFrame({"outcome": ["index_rate"] * 4 + ["violent_rate"],
+                        "choice": ["headline", "weights", WITHIN_STATE, "placebo", "headline"],
+                        "variant": ["base", "unweighted", f"base, {STATE_BY_YEAR}", "placebo", "base"],
+                        "estimate": [0.1, 0.3, -0.05, 0.9, 0.0], "conf_low": [-0.1, 0.1, -0.2, 0.5, -1.0],
+                        "conf_high": [0.3, 0.5, 0.1, 1.3, 1.0],
+                        "p_value": [0.4, 0.01, float("nan"), 0.001, 0.9]})  # fmt: skip
+    text = real._robustness_summary(rob, "index_rate")
+    # 3 non-placebo rows: one interval excludes 0; two p-values, one below 0.05 (placebo not counted)
+    assert text.startswith("1 of 3; p < 0.05 in 1 of 2 with a p-value")
+    assert "within state (state-by-year FE) -0.05 [-0.2, 0.1]" in text
+    assert real._robustness_summary(rob, "property_rate") == ""
+
+
+def test_the_nc_design_runs_on_the_agency_panel_without_county_alternatives():
+    runs = real.planned_runs(["nc_agency", "cius_sheriff"], only=["287g_nc"])
+    agency = [r for r in runs if r.panel == "nc_agency"]
+    assert len(agency) == 1 and agency[0].notebook == designs.get("287g_nc").notebook
+    assert "alt_panels" not in agency[0].parameters  # county panels are not agency alternatives
+    assert agency[0].parameters["data_source"] == "nc_agency"

@@ -314,7 +314,7 @@ def test_city_error_rows_show_city_id_name_and_year(panel):
 
 
 def test_city_timing_may_differ_between_cities_of_one_county(panel):
-    """Per-city constancy (the old per-city-code rule), not per county."""
+    """Timing is constant per city, not per county."""
     from enforcement_crime.schema import validate_city_panel
 
     df = _city_panel(panel)

@@ -157,7 +157,7 @@ def test_unknown_preset_is_an_error():
         synthetic.make_panel(preset="huge")
 
 
-# ---- realistic null (issue 12, point 1) ----------------------------------------------
+# ---- realistic null ----------------------------------------------------------------------
 
 
 def test_populations_are_the_shipped_census_table(panel):

@@ -61,7 +61,9 @@ def test_self_check_reports_each_case_in_words_and_never_raises(capsys):
 def test_false_positive_note_counts_rejections_against_the_nominal_rate():
     # 2 of 4 p-values below 0.05; chance alone: 0.05 * 4 = 0.2
     text = teaching.false_positive_note([0.01, 0.2, 0.5, 0.03], 0.05, what="pre-trend test")
-    assert text.startswith("2 of 4 pre-trend tests have p < 0.05 (chance alone gives about 0.2)")  # 0.05 x 4
+    assert text.startswith(
+        "2 of 4 pre-trend tests have p < 0.05 (chance alone gives about 0.2)"
+    )  # 0.05 x 4
     assert "about 5% of tests" in text and "false positive" in text
     none = teaching.false_positive_note([0.3, 0.6], 0.05)
     assert none.startswith("0 of 2 tests") and "none did here" in none

@@ -43,7 +43,11 @@
 #
 # **Inputs.** The panel named by `data_source`: `"synthetic"` (default, the
 # built-in panel with the nine NC jurisdictions at their real dates and no true
-# effect) or `"nc_county"` (built by `make data` from the real sources).
+# effect), `"nc_county"` (built by `make data` from the real sources) or
+# `"nc_agency"` (agency-years 2000-2016 from the UCR and LEOKA agency files:
+# the design then runs on agencies with `conclusions.NC_AGENCY_OPTIONS` and on
+# all three outcome families of the paper: crime rates, clearance rates and
+# assaults on officers, the latter with a count model, see below).
 # **Outputs.** `reports/figures/287g/fig_287g_nc_*`, `reports/tables/287g/tab_287g_nc_*`
 # (see `reports/OUTPUTS.md`). **Run time.** About 10-20 s with the defaults.
 
@@ -63,16 +67,59 @@ import pandas as pd
 from IPython.display import display
 
 from enforcement_crime import designs, plots
-from enforcement_crime.designs import evidence
+from enforcement_crime.designs import conclusions, evidence
 from enforcement_crime.panels import data_banner
 
 plots.use_style("paper")
+agency = data_source == "nc_agency"  # agencies 2000-2016, three outcome families
+if agency:
+    options = {**conclusions.NC_AGENCY_OPTIONS, **options}
+    if alt_panels:
+        raise ValueError(f"alt_panels {alt_panels} are county panels; the agency design does not take them")
 design = designs.get("287g_nc", n_boot=n_boot, n_perm=n_perm, **options)
 sample = design.open(data_source, seed=seed, preset=preset)
 design, log = sample.design, design.output_log(sample)
 print(sample.summary())
 display(sample.accounting_frame())
 data_banner(sample.raw)
+
+# %% [markdown]
+# ## Verdicts
+# One row per conclusion of the paper and outcome, computed by the rules of
+# `designs.verdicts` (stated there) from the evidence this notebook shows
+# below: the headline's calibrated interval, the MDE it implies, the joint
+# pre-trend test, the within-state comparison and the placebo share. Each
+# verdict is "reproduced", "diverges: <the choice that drives it>", "cannot
+# tell: <why>" or "not testable with these data: <what it would take>".
+
+#
+# On the agency panel the assault rows are read from the count model (PPML
+# with exposure, next section), not from the log(1 + rate) TWFE.
+
+# %%
+counts, count_results = design.count_models(sample, seed=seed) if agency else (pd.DataFrame(), {})
+adjust = (lambda v: design.count_verdicts(v, counts)) if len(counts) else None
+ev = evidence.present(sample, log, seed=seed, alt_panels=alt_panels, preset=preset, show=False, adjust_verdicts=adjust)
+ev.verdicts[["conclusion", "outcome", "sample", "verdict", "reason"]]
+
+# %% [markdown]
+# ## Assaults on officers: a count model with exposure (agency panel)
+# Assaults on officers are small counts with many zeros per agency-year (the
+# share of zeros is printed in the table): a rate per 100 officers or per
+# 100,000 jumps by a large amount with one assault in a small agency, and
+# log(1 + rate) is then not a proportional effect. The headline for this
+# family is therefore PPML (Poisson pseudo-maximum likelihood) of the
+# assault count with agency and year fixed effects and log(exposure) as the
+# offset: LEOKA officers employed, or population served. Its coefficient is a
+# proportional change in the assault rate and zero counts stay in. Inference:
+# CR1 clustered by agency and randomization inference (adoption dates
+# permuted within population quartiles, PPML re-estimated each time), the
+# design's few-cluster test. On other panels this section is empty.
+
+# %%
+if len(counts):
+    log.table(counts, design.output_name("tab", "assaults_ppml"), description="PPML of assaults on officers with exposure (officers employed; population served), CR1 and permutation p-values")
+counts
 
 # %% [markdown]
 # ## Treatment: the nine jurisdictions and the two partial-year rules
@@ -177,10 +224,12 @@ inference
 # donors, the weights can match the pre-period exactly (pre-period RMSPE near
 # zero); the post/pre RMSPE ratio behind the placebo p-value is then
 # unstable. Read the paths and the placebo gaps, not only the p-value.
+# On the agency panel (`nc_agency`) no case study is declared: this section is empty.
 
 # %%
 sc_table, path_df, gap_df = design.synthetic_controls(sample)
-log.table(sc_table, design.output_name("tab", "synthetic_control"), description="Synthetic control for Mecklenburg and Wake: mean post gap, RMSPE, placebo p-value")
+if len(sc_table):  # on the agency panel no county case study is declared
+    log.table(sc_table, design.output_name("tab", "synthetic_control"), description="Synthetic control for Mecklenburg and Wake: mean post gap, RMSPE, placebo p-value")
 if len(path_df):
     onsets = sc_table.dropna(subset=["first_treated_year"]).groupby("county")["first_treated_year"].first().to_dict()
     names = sample.data.groupby(design.unit)["county_name"].first() if "county_name" in sample.data else None
@@ -235,7 +284,7 @@ size
 # %% [markdown]
 # ## Robustness and diagnostics: which choices move the estimate?
 # One choice changed at a time from the robustness base specification
-# (`designs.evidence.present`): scale, weights, unit trends, leave one treated county out,
+# (`designs.evidence.present`, computed at the top): scale, weights, unit trends, leave one treated county out,
 # placebo adoption dates two years earlier (pre-periods only), the design's
 # other estimators and inference, and the same design on the
 # panels named in `alt_panels` (real data: constant composition, sheriff panel);
@@ -244,7 +293,7 @@ size
 # detectable effect. The paragraph printed below is computed from these numbers.
 
 # %%
-evidence.present(sample, log, seed=seed, alt_panels=alt_panels, preset=preset)
+ev.show()
 
 # %% [markdown]
 # ## Study vs rebuild
@@ -253,11 +302,24 @@ evidence.present(sample, log, seed=seed, alt_panels=alt_panels, preset=preset)
 # Callaway-Sant'Anna ATT and the minimum detectable effect on the data used.
 
 # %%
-svr = design.study_vs_rebuild(sample, design.rebuild_rows(wcb_results, cs_results, mde))
+svr = design.study_vs_rebuild(sample, design.rebuild_rows(wcb_results, cs_results, mde, counts if len(counts) else None))
 for i, r in svr.iterrows():
     log.value(f"svr_{r['outcome']}_{i}_estimate", r["estimate"])
 log.table(svr, design.output_name("tab", "study_vs_rebuild"), description="Paper conclusion vs our estimates, intervals and MDE")
 svr[["outcome", "specification", "estimate", "conf_low", "conf_high", "mde", "detectable"]]
+
+# %% [markdown]
+# ## One row per conclusion of the paper
+# Crime rates (none), clearances (none), assaults on officers (a significant
+# relation): the verdict row of each conclusion's first outcome, with our
+# estimate, interval and the plain verdict. A conclusion the panel cannot
+# test says so.
+
+# %%
+by_conclusion = design.conclusion_table(ev.verdicts)
+if agency:  # the synthetic and county runs keep their outputs
+    log.table(by_conclusion, design.output_name("tab", "conclusions"), description="One row per conclusion of the paper: our estimate, interval and verdict")
+by_conclusion
 
 # %%
 outputs_md = log.finish()

@@ -74,6 +74,19 @@ display(sample.accounting_frame())
 data_banner(sample.raw)
 
 # %% [markdown]
+# ## Verdicts
+# One row per conclusion of the paper and outcome, computed by the rules of
+# `designs.verdicts` (stated there) from the evidence this notebook shows
+# below: the headline's calibrated interval, the MDE it implies, the joint
+# pre-trend test, the within-state comparison and the placebo share. Each
+# verdict is "reproduced", "diverges: <the choice that drives it>", "cannot
+# tell: <why>" or "not testable with these data: <what it would take>".
+
+# %%
+ev = evidence.present(sample, log, seed=seed, alt_panels=alt_panels, preset=preset, show=False)
+ev.verdicts[["conclusion", "outcome", "sample", "verdict", "reason"]]
+
+# %% [markdown]
 # ## Rollout and raw trends
 # Cumulative share of counties (and of population) activated, then the
 # population-weighted index crime rate of each activation cohort, with each
@@ -190,7 +203,9 @@ size
 # %% [markdown]
 # ## Robustness and diagnostics: which choices move the estimate?
 # One choice changed at a time from the robustness base specification
-# (`designs.evidence.present`): scale, weights, unit trends, leave one state out,
+# (`designs.evidence.present`, computed at the top): scale, weights, unit trends,
+# state-by-year and Census-division-by-year fixed effects (comparisons within a
+# state or division only), leave one state out,
 # placebo adoption dates two years earlier (pre-periods only), the design's
 # other estimators and inference, and the same design on the
 # panels named in `alt_panels` (real data: constant composition, sheriff panel);
@@ -199,7 +214,7 @@ size
 # detectable effect. The paragraph printed below is computed from these numbers.
 
 # %%
-evidence.present(sample, log, seed=seed, alt_panels=alt_panels, preset=preset)
+ev.show()
 
 # %% [markdown]
 # ## Minimum detectable effect and study vs rebuild

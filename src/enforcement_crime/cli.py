@@ -226,8 +226,9 @@ def _data_parser(sub) -> None:
     build.add_argument(
         "--accept-changed-raw",
         action="store_true",
-        help="use raw files whose sha256 differs from the registry (default: stop; "
-        "the manifests say so)",
+        help="use raw files whose sha256 differs from the registry, that fail their "
+        "completeness check (expected rows or keys), or whose LEAIC-CIUS match rate is below "
+        "the floor (default: stop; with it, a warning and a note in the manifests)",
     )
 
 
@@ -287,9 +288,10 @@ def _notebooks_parser(sub) -> None:
         "params",
         "list (or --run) the parameter files in params/, each checked alone",
         "List the parameter files in params/ with their status (each file is checked alone "
-        "against its notebook's parameters cell); --run executes the valid ones, each into "
-        "reports/runs/<study>__<notebook>--<file name>--<hash>/. Exits 1 when "
-        "any file is broken (the broken ones are not run).",
+        "against its notebook's parameters cell); --run executes every valid one, each into "
+        "reports/runs/<study>__<notebook>--<file name>--<hash>/, a failing run not stopping "
+        "the others, and ends with a summary (ok, failed, broken). Exits 1 when any file is "
+        "broken (the broken ones are not run) or any run failed.",
         [
             f"{PROG} notebooks params",
             f"{PROG} notebooks params --run --only 287g-nc-county --no-html",
@@ -517,7 +519,23 @@ def _notebooks_run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ParameterError) as err:
         print(f"notebooks run: {err}", file=sys.stderr)
         return 2
+    except Exception as err:  # a cell raised in a kernel: its error in one line
+        if not hasattr(err, "ename"):
+            raise
+        print(
+            f"notebooks run: FAILED: {_failure_line(err)} (the executed notebook in the "
+            "reports folder shows the cell and its traceback)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _failure_line(err: BaseException) -> str:
+    """One line for a failed notebook run: papermill's ``ename: evalue``, else the last line."""
+    if getattr(err, "ename", None):
+        return f"{err.ename}: {err.evalue}".splitlines()[0]
+    return (str(err).strip().splitlines() or [type(err).__name__])[-1]
 
 
 def _notebooks_params(args: argparse.Namespace) -> int:
@@ -547,14 +565,33 @@ def _notebooks_params(args: argparse.Namespace) -> int:
         except PanelMissing as err:
             print(f"notebooks params: {err}", file=sys.stderr)
             return 2
+    failed: list[str] = []
+    ran = 0
+    if args.run:
         for s in specs:
-            if not s["error"]:
+            if s["error"]:
+                continue
+            ran += 1
+            try:  # a failing run is reported and the next file runs
                 r = run_param_file(s["path"], html=not args.no_html)
-                print(f"[params] {s['path'].name}: {r.seconds:.1f} s -> {r.folder}", flush=True)
-    broken = [s for s in specs if s["error"]]
-    if broken:
+            except Exception as err:  # noqa: BLE001 - every failure is listed in the summary
+                print(
+                    f"[params] {s['path'].name}: FAILED: {_failure_line(err)}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                failed.append(s["path"].name)
+                continue
+            print(f"[params] {s['path'].name}: {r.seconds:.1f} s -> {r.folder}", flush=True)
+    broken = [s["path"].name for s in specs if s["error"]]
+    if args.run:
+        summary = f"[params] {ran - len(failed)} ok, {len(failed)} failed"
+        summary += f" ({', '.join(failed)})" if failed else ""
+        summary += f", {len(broken)} broken (not run: {', '.join(broken)})" if broken else ""
+        print(summary, file=sys.stderr if failed or broken else sys.stdout, flush=True)
+    elif broken:
         print(f"[params] {len(broken)} broken parameter file(s) (not run)", file=sys.stderr)
-    return 1 if broken else 0
+    return 1 if broken or failed else 0
 
 
 def _real(args: argparse.Namespace) -> int:
@@ -593,18 +630,33 @@ def _lab(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover
 
 
-def _synthetic(args: argparse.Namespace, top: argparse.ArgumentParser) -> int:
+def _synthetic(args: argparse.Namespace) -> int:
     from enforcement_crime import synthetic
 
     if args.preset not in synthetic.PRESETS:
         close = difflib.get_close_matches(args.preset, list(synthetic.PRESETS), n=1)
-        top.error(
+        print(
             f"synthetic: unknown --preset {args.preset!r}"
             + (f" (did you mean {close[0]!r}?)" if close else "")
-            + f"; choose from {', '.join(sorted(synthetic.PRESETS))}"
+            + f"; choose from {', '.join(sorted(synthetic.PRESETS))}",
+            file=sys.stderr,
         )
+        return 2
     seed = synthetic.DEFAULT_SEED if args.seed is None else args.seed
-    path = synthetic.write_default_panel(args.out, seed=seed, preset=args.preset)
+    try:
+        path = synthetic.write_default_panel(args.out, seed=seed, preset=args.preset)
+    except ValueError as err:  # a bad --out: refused before anything was written
+        print(err, file=sys.stderr)  # "synthetic panel: <path> ..."
+        return 2
+    except OSError as err:  # disk full, read-only folder, permissions: any old file kept
+        what = err.strerror or str(err) or type(err).__name__
+        where = f": {err.filename}" if err.filename else ""
+        print(
+            f"synthetic: FAILED ({what}{where}); nothing was replaced at "
+            f"{args.out or 'data/processed/synthetic.parquet'}",
+            file=sys.stderr,
+        )
+        return 1
     print(f"wrote {path} (SYNTHETIC DATA, seed {seed}, preset {args.preset})")
     return 0
 
@@ -646,7 +698,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _real(args)
     if args.command == "teaching":
         return _teaching(args)
-    return _synthetic(args, top)
+    return _synthetic(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

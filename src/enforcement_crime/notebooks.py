@@ -648,14 +648,20 @@ def _make_reproducible(path: Path, dest: Path | None = None, source: Path | None
     and printed by :func:`run_all`. Progress-bar widgets (tqdm in a kernel)
     carry random model ids: their widget views are dropped (the plain-text
     rendering stays), and so is the saved widget state when no other widget
-    (e.g. a teaching slider) needs it. The cleaned notebook is written
-    atomically to ``dest`` (default: back to ``path``); papermill's record of
-    the paths it read and wrote names ``source`` and ``dest`` (not the
-    temporary folder the kernel's notebook was written in).
+    (e.g. a teaching slider) needs it. Consecutive outputs of one stream
+    (stdout or stderr) are merged into one, with carriage-return overwrites
+    applied (nbconvert's ``CoalesceStreamsPreprocessor``): how the kernel's
+    writes were split into messages depends on timing, not on the code. The
+    cleaned notebook is written atomically to ``dest`` (default: back to
+    ``path``); papermill's record of the paths it read and wrote names
+    ``source`` and ``dest`` (not the temporary folder the kernel's notebook
+    was written in).
     """
     import nbformat
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
     nb = nbformat.read(path, as_version=4)
+    CoalesceStreamsPreprocessor().preprocess(nb, {})
     other_widgets = False
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):

@@ -12,9 +12,11 @@ Steps:
    run is marked FAILED in that folder's ``OUTPUTS.md``;
 3. write ``reports/real/OUTPUTS.md`` (an index of every run; with ``--only``
    the other designs' earlier runs stay listed) and
-   ``reports/real/RESULTS.md``: one table per study with the paper's
-   conclusion, our headline estimate and interval, and the diagnostics
-   (pre-trend test, HonestDiD breakdown, MDE) read back from the exported
+   ``reports/real/RESULTS.md``: first one verdict table over every run
+   (each run's ``tab_<key>_verdicts.csv``), then one table per study with the
+   paper's conclusion, our headline estimate and interval, and the
+   diagnostics of the row's own sample and outcome (pre-trend test, HonestDiD
+   breakdown, MDE) and a robustness summary, read back from the exported
    tables; ``--readme`` also puts it in the README between the markers
    ``<!-- real-results:start -->`` and ``<!-- real-results:end -->``.
 
@@ -85,6 +87,10 @@ EXTRA_RUNS: tuple[tuple[str, str, str, dict], ...] = (
 
 RUNS = EXTRA_RUNS
 
+#: panels of agencies, not counties: a design runs on them without the county panels as
+#: alternatives (the notebook opens the design with its agency options)
+AGENCY_PANELS: frozenset[str] = frozenset({"nc_agency"})
+
 
 def real_dir() -> Path:
     """``reports/real`` (under ``ENFORCEMENT_CRIME_REPORTS`` when set)."""
@@ -106,6 +112,8 @@ def planned_runs(available: Iterable[str], *, only: Iterable[str] | None = None)
             if panel in have:
                 params: dict = {"data_source": panel}
                 alts = [a for a in d.alt_panels if a in have and a != panel]
+                if panel in AGENCY_PANELS:  # the alternatives are county panels: other units
+                    alts = []
                 if alts:
                     params["alt_panels"] = alts
                 runs.append(RealRun(key, d.notebook, panel, params))
@@ -220,8 +228,72 @@ def _read(path: Path) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.is_file() else None
 
 
+def _verdict_rows(records: list[dict]) -> list[str]:
+    """The rows of the verdict table: every ``tab_<key>_verdicts.csv`` of the runs, in design order."""
+    lines = []
+    for key in designs.DESIGNS:
+        d = designs.get(key)
+        for r in (r for r in records if r["key"] == key):
+            if r["status"] != "ok":
+                lines.append(f"| {d.title} | {r['panel']} | | | | {r['status']} | | |")
+                continue
+            v = _read(Path(r["folder"]) / "tables" / d.study / f"tab_{key}_verdicts.csv")
+            if v is None:
+                lines.append(f"| {d.title} | {r['panel']} | | | | no verdict table exported | | |")
+                continue
+            for _, row in v.iterrows():
+                reason = " ".join(str(row.get("reason", "")).split()).replace("|", "/")
+                interval = (f"{_num(row.get('estimate'))} [{_num(row.get('conf_low'))}, "
+                            f"{_num(row.get('conf_high'))}]")  # fmt: skip
+                lines.append(f"| {d.title} | {r['panel']} | {row['conclusion']} | {row['outcome']} | "
+                             f"{row.get('sample', '')} | {row['verdict']} | {interval} | {reason} |")  # fmt: skip
+    return lines
+
+
+def _sample_of(spec: str, head_label: str, samples: list[str]) -> str:
+    """The diagnostic sample a study-vs-rebuild row belongs to: its ``"<sample>: "`` prefix, else the first."""
+    prefix = spec[: -len(head_label)].rstrip(": ").strip() if spec.endswith(head_label) else ""
+    if prefix in samples:
+        return prefix
+    return samples[0] if samples else ""
+
+
+def _robustness_summary(rob: pd.DataFrame | None, outcome: str) -> str:
+    """Intervals excluding 0, p-values below 0.05 and the within-state row of one outcome's robustness rows."""
+    from enforcement_crime.designs.evidence import STATE_BY_YEAR, WITHIN_STATE
+
+    if rob is None or not len(rob):
+        return ""
+    rb = rob[(rob["outcome"] == outcome) & (rob["choice"] != "placebo")]
+    if not len(rb):
+        return ""
+    parts = [f"{int(((rb['conf_low'] > 0) | (rb['conf_high'] < 0)).sum())} of "
+             f"{int(rb['estimate'].notna().sum())}"]  # fmt: skip
+    if "p_value" in rb.columns and rb["p_value"].notna().any():
+        p = rb["p_value"].dropna()
+        parts.append(f"p < 0.05 in {int((p < 0.05).sum())} of {len(p)} with a p-value")
+    if "variant" in rb.columns:
+        ws = rb[(rb["choice"] == WITHIN_STATE)
+                & rb["variant"].astype(str).str.endswith(STATE_BY_YEAR)]  # fmt: skip
+        if len(ws) and pd.notna(ws["estimate"].iloc[0]):
+            w = ws.iloc[0]
+            parts.append(f"within state (state-by-year FE) {_num(w['estimate'])} "
+                         f"[{_num(w['conf_low'])}, {_num(w['conf_high'])}]")  # fmt: skip
+    return "; ".join(parts)
+
+
 def results_markdown(records: list[dict]) -> str:
-    """The "Results on real data" section: per study and panel, the paper's words, our headline, diagnostics."""
+    """The "Results on real data" section, every number read from the runs' exported tables.
+
+    First one verdict table over every run (each run's ``tab_<key>_verdicts.csv``:
+    conclusion, outcome, sample, verdict, estimate and interval, reason); then
+    per study and panel the paper's words and the headline rows of the
+    study-vs-rebuild table, each with the diagnostics of its own sample and
+    outcome (the sample is the row's ``"<sample>: "`` prefix, else the first
+    sample of the diagnostics), and, for the robustness table's sample, how
+    many robustness intervals exclude 0, how many p-values are below 0.05 and
+    the within-state (state-by-year) estimate; then the reading paragraphs.
+    """
     from enforcement_crime.designs.conclusions import PAPER_CONCLUSIONS
 
     lines = ["## Results on real data", "",
@@ -229,6 +301,15 @@ def results_markdown(records: list[dict]) -> str:
              "below is read from the exported tables in `reports/real/<panel>/` (index: "
              "[reports/real/OUTPUTS.md](reports/real/OUTPUTS.md)). The county panels are approximations of county "
              "totals built from FBI *Crime in the United States* agency tables; see `data/processed/README.md`.", ""]  # fmt: skip
+    verdict_rows = _verdict_rows(records)
+    lines += ["### Verdicts", "",
+              "One row per conclusion of the papers, outcome and sample, by the rules of "
+              "`designs.verdicts` (each run's verdict table).", ""]  # fmt: skip
+    if verdict_rows:
+        lines += ["| study | panel | conclusion | outcome | sample | verdict | estimate [95% interval] | reason |",
+                  "|---|---|---|---|---|---|---|---|", *verdict_rows, ""]  # fmt: skip
+    else:
+        lines += ["No run has exported a verdict table.", ""]
     for key in designs.DESIGNS:
         runs = [r for r in records if r["key"] == key]
         if not runs:
@@ -241,39 +322,37 @@ def results_markdown(records: list[dict]) -> str:
             f"Paper: {paper['paper']}. Conclusion: {paper['conclusion']}",
             "",
         ]
-        lines += ["| panel | outcome | our headline | estimate [95% interval] | pre-trend p | HonestDiD breakdown "
-                  "| MDE | robustness intervals excluding 0 |",
-                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += ["| panel | sample | outcome | our headline | estimate [95% interval] | pre-trend p "
+                  "| HonestDiD breakdown | MDE | robustness (intervals excluding 0; p-values; within state) |",
+                  "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for r in runs:
             tables = Path(r["folder"]) / "tables" / d.study
             svr = _read(tables / f"tab_{key}_study_vs_rebuild.csv")
             diag = _read(tables / f"tab_{key}_diagnostics.csv")
             rob = _read(tables / f"tab_{key}_robustness.csv")
             if r["status"] != "ok" or svr is None:
-                lines.append(f"| {r['panel']} | | {r['status']} | | | | | |")
+                lines.append(f"| {r['panel']} | | | {r['status']} | | | | | |")
                 continue
             head_label = d.headline_spec().label
             first = svr[svr["specification"].astype(str).str.endswith(head_label)]
+            has_sample = diag is not None and "sample" in diag.columns
+            samples = list(dict.fromkeys(diag["sample"].astype(str))) if has_sample else []
             for _, row in first.iterrows():
-                dg = (
-                    diag[diag["outcome"] == row["outcome"]].iloc[0]
-                    if diag is not None and len(diag)
-                    else None
-                )
-                rb = (
-                    rob[(rob["outcome"] == row["outcome"]) & (rob["choice"] != "placebo")]
-                    if rob is not None
-                    else None
-                )
-                excl = (
-                    f"{int(((rb['conf_low'] > 0) | (rb['conf_high'] < 0)).sum())} of {int(rb['estimate'].notna().sum())}"
-                    if rb is not None and len(rb) else ""
-                )  # fmt: skip
+                sample = _sample_of(str(row["specification"]), head_label, samples)
+                dg = None
+                if diag is not None and len(diag):
+                    m = diag["outcome"] == row["outcome"]
+                    if has_sample:
+                        m &= diag["sample"].astype(str) == sample
+                    dg = diag[m].iloc[0] if m.any() else None
+                summary = (_robustness_summary(rob, row["outcome"])
+                           if not samples or sample == samples[0] else "")  # fmt: skip
                 lines.append(
-                    f"| {r['panel']} | {row['outcome']} | {row['specification']} | {_num(row['estimate'])} "
-                    f"[{_num(row['conf_low'])}, {_num(row['conf_high'])}] | "
+                    f"| {r['panel']} | {sample} | {row['outcome']} | {row['specification']} | "
+                    f"{_num(row['estimate'])} [{_num(row['conf_low'])}, {_num(row['conf_high'])}] | "
                     f"{_num(dg['pretrend_p']) if dg is not None else ''} | "
-                    f"{_num(dg['honest_breakdown']) if dg is not None else ''} | {_num(row['mde'])} | {excl} |"
+                    f"{_num(dg['honest_breakdown']) if dg is not None else ''} | {_num(row['mde'])} | "
+                    f"{summary} |"
                 )
         lines.append("")
         for r in runs:
@@ -381,12 +460,16 @@ def run(
     Returns
     -------
     int
-        The exit code: 0 when every run succeeded, 1 otherwise.
+        The exit code: 0 when every run succeeded, 1 otherwise (a failed
+        panel build stops before any run, in one line naming the panel and
+        the file).
     """
-    if build:
-        from enforcement_crime.panels import runner
+    if build:  # a failed build ends in one line naming the panel and the file
+        from enforcement_crime.panels import commands
 
-        runner.build(shared=shared)
+        code = commands.build_command(shared=shared, prog="make real: data build")
+        if code:
+            return code
     runs = planned_runs(built_panels(), only=only)
     if not runs:
         print("make real: no real panel is built; put raw files in data/raw/ (see data/raw/README.md) "

@@ -26,8 +26,9 @@ Counts (nullable ``Int64``, non-negative; missing means *unreported*, never zero
 Population
     ``population`` (positive integer).
 Rates (float, per 100,000 residents, derived as ``count / population * 1e5``)
-    ``violent_rate``, ``property_rate``, ``index_rate`` (relative tolerance 1e-6);
-    and one rate per offense, ``murder_rate`` ... ``motor_vehicle_theft_rate``
+    ``violent_rate``, ``property_rate``, ``index_rate`` (relative tolerance 1e-6),
+    each in ``[0, RATE_CEILING]`` (:data:`RATE_CEILING`) or missing; and one
+    rate per offense, ``murder_rate`` ... ``motor_vehicle_theft_rate``
     (:data:`OFFENSE_RATE_COLUMNS`: made by :func:`add_totals_and_rates`,
     checked when present, not required of panels built before they existed).
 Coverage
@@ -89,6 +90,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "CITY_REQUIRED_COLUMNS",
     "G287_MODELS",
+    "RATE_CEILING",
     "COUNTY_YEAR",
     "CITY_YEAR",
     "add_totals_and_rates",
@@ -128,6 +130,16 @@ _TOTAL_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("property", PROPERTY),
     ("index", ("violent", "property")),
 )
+RATE_CEILING: float = 1_000_000.0
+"""Highest rate per 100,000 residents a panel may hold: ten offenses per resident in a year.
+
+Offenses per resident have no hard physical limit (victims need not be
+residents), but no real county or city comes near ten a year; a count typed
+with extra digits, or a population that lost some, goes far beyond it.
+Every rate column (the totals' and, when present, each offense's) is checked
+against ``[0, RATE_CEILING]``.
+"""
+
 _MAX_ROWS_SHOWN = 5
 _MAX_OTHERS_SHOWN = 8
 _RATE_RTOL = 1e-6
@@ -304,6 +316,17 @@ def _sum_of(total: str, parts: tuple[str, ...]):
     return check
 
 
+def _optional(column: str, fn):
+    """A frame check applying the column check ``fn`` to ``column`` when the frame has it."""
+
+    def check(df: pd.DataFrame) -> pd.Series:
+        if column not in df:
+            return pd.Series(True, index=df.index)
+        return fn(df[column])
+
+    return check
+
+
 def _rate_of(total: str, optional: bool = False):
     def check(df: pd.DataFrame) -> pd.Series:
         if optional and f"{total}_rate" not in df:
@@ -435,12 +458,17 @@ def _build_schema(city: bool) -> pa.DataFrameSchema:
             f"the sum of {', '.join(parts)} (missing if any part is missing)",
             _sum_of(total, parts),
         )
+    rate_range = (
+        f"a rate per 100,000 in [0, {RATE_CEILING:,.0f}] (at most ten offenses per resident) "
+        "or missing"
+    )
     for col in RATE_COLUMNS:
-        column(col)
+        column(col, ("range", rate_range, _in_range(0, RATE_CEILING)))
         total = col.removesuffix("_rate")
         frame(f"{col}.derived", col, f"{total} / population * 100,000", _rate_of(total))
     for col in OFFENSE_RATE_COLUMNS:  # checked when present (older panels lack them)
         off = col.removesuffix("_rate")
+        frame(f"{col}.range", col, rate_range, _optional(col, _in_range(0, RATE_CEILING)))
         frame(f"{col}.derived", col, f"{off} / population * 100,000", _rate_of(off, optional=True))
 
     # coverage

@@ -68,7 +68,7 @@ Secure Communities (drawn, calibrated to the real rollout)
 
 287(g) (drawn, with the real NC nine)
     The nine North Carolina jurisdictions of Table A1 with their real dates
-    and ends (``enforcement_crime.facts``) and now their real populations;
+    and ends (``enforcement_crime.facts``) and their real populations;
     40 other adopters (2006-2009, about a third ending 2010-2012) drawn
     among larger counties, three times as likely in the South and West
     (``_g287_agreements``); no other NC county.
@@ -93,13 +93,10 @@ Which scale is null
     from 10,000 to over a million people while the fall per 100,000 grew
     from 29 to 166-192 with size (``benchmarks/synthetic_null_check.py
     --real``; property: 0.22-0.31 log points, 480 to 1,280 per 100,000).
-    Measured by ``benchmarks/synthetic_null_check.py`` over 100
-    seeds (0-99; index crime, each design opened as its notebook opens it;
-    mean +/- Monte Carlo s.e.): log(1 + rate): SC counties TWFE
-    0.001 +/- 0.002, imputation 0.003 +/- 0.002; NC TWFE 0.008 +/- 0.004,
-    imputation 0.007 +/- 0.005 (all within 2 Monte Carlo s.e. of 0). Per
-    100,000: SC TWFE -45 +/- 9, imputation -150 +/- 10; NC TWFE -126 +/- 21,
-    imputation -150 +/- 25. The null is null in logs, not in levels; the
+    ``benchmarks/synthetic_null_check.py`` measures the mean TWFE and
+    imputation estimates over many null seeds (each design opened as its
+    notebook opens it): in log(1 + rate) they are within Monte Carlo error of
+    0, per 100,000 they are negative. The null is null in logs, not in levels; the
     study designs should take logs as the headline scale for that reason
     (levels remain a robustness row that leans negative by
     construction, as real levels DiDs do when adopters are larger).
@@ -208,8 +205,15 @@ SC_CALIBRATION = {
 COVERAGE_CLASS_EDGES = (10_000, 25_000, 50_000, 100_000, 250_000)
 #: coverage bands: 0 (nothing reported), (0, 50], (50, 75], (75, 90], (90, 99], (99, 100), 100
 #: (calibration: a COVIND above 99.995, i.e. 100 to two decimals, counts as 100)
-COVERAGE_BANDS = ((0.0, 0.0), (0.01, 50.0), (50.0, 75.0), (75.0, 90.0), (90.0, 99.0),
-                  (99.0, 99.99), (100.0, 100.0))  # fmt: skip
+COVERAGE_BANDS = (
+    (0.0, 0.0),
+    (0.01, 50.0),
+    (50.0, 75.0),
+    (75.0, 90.0),
+    (90.0, 99.0),
+    (99.0, 99.99),
+    (100.0, 100.0),
+)
 #: number of counties per coverage band (columns as COVERAGE_BANDS) in the ICPSR 2010 county
 #: file (study 33523, part 4, COVIND; 3,134 counties matched to a 2010 Census population, the
 #: four statewide 999 rows and 39 codes without a Census 2010 county left out), by population
@@ -489,7 +493,7 @@ def make_panel(
         ``sc_true_effect`` and ``g287_true_effect``; ``attrs`` holds
         :func:`panel_metadata`. ``population`` is the real Census county
         population (:func:`enforcement_crime.facts.county_population`), the
-        same for every seed. About 1 s on one core.
+        same for every seed.
     """
     if effects is None:
         if preset not in PRESETS:
@@ -605,12 +609,33 @@ def make_panel(
     meta = panel_metadata(seed, preset, effects)
     df.attrs = {"enforcement_crime": meta}
     order = [
-        "fips", "year", "state_fips", "state", "county_name", "population",
-        *OFFENSES, "violent", "property", "index", "violent_rate", "property_rate", "index_rate",
+        "fips",
+        "year",
+        "state_fips",
+        "state",
+        "county_name",
+        "population",
+        *OFFENSES,
+        "violent",
+        "property",
+        "index",
+        "violent_rate",
+        "property_rate",
+        "index_rate",
         *OFFENSE_RATE_COLUMNS,
-        "coverage", "months_reported", "sc_activation_date", "g287_start", "g287_end", "g287_model",
-        "hispanic_share", "border_state", "sc_true_effect", "g287_true_effect", "source", "is_synthetic",
-    ]  # fmt: skip
+        "coverage",
+        "months_reported",
+        "sc_activation_date",
+        "g287_start",
+        "g287_end",
+        "g287_model",
+        "hispanic_share",
+        "border_state",
+        "sc_true_effect",
+        "g287_true_effect",
+        "source",
+        "is_synthetic",
+    ]
     df = df[order]
     for col in ("sc_activation_date", "g287_start", "g287_end"):
         df[col] = df[col].astype("datetime64[ns]")

@@ -89,13 +89,19 @@ def test_absorbed_params_nested_rule():
 
 def test_ssc_options_change_only_their_factor():
     """Ssc is the one input of the CR1 correction: each option moves the variance by its factor."""
-    from enforcement_crime.estimators._core import SSC, Ssc, fe_blocks, fit_within, prepare_fe_panel
+    from enforcement_crime.estimators._core import (
+        SSC,
+        FixedEffects,
+        Ssc,
+        fit_within,
+        prepare_fe_panel,
+    )
     from enforcement_crime.simulate import simulate_staggered
 
     df = simulate_staggered(60, periods=(2000, 2009), n_states=6, seed=2)
     df["treated"] = ((df["cohort"] > 0) & (df["time"] >= df["cohort"])).astype(float)
     p = prepare_fe_panel(df, "y", "unit", "time", "cohort", None, "state", [], ["treated"])
-    blocks = fe_blocks(p, None, False, False)
+    blocks = FixedEffects().blocks(p)
     X = p.data[["treated"]].to_numpy(dtype="float64")
     y, w = p.data["y"].to_numpy(), p.data["w"].to_numpy(dtype="float64")
 

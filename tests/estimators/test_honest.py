@@ -170,7 +170,7 @@ def test_rm_hybrid_coverage_simulation():
 
 
 # --------------------------------------------------------------------------------------
-# degenerate covariance: a pre-period term with zero standard error (issue 13)
+# degenerate covariance: a pre-period term with zero standard error
 # --------------------------------------------------------------------------------------
 
 

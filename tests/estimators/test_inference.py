@@ -29,7 +29,7 @@ def _panel(seed=1, n_units=80, n_states=8, att=0.3, periods=(2000, 2008), unbala
     return df
 
 
-def _wildboottest_dummies(df, weights, weight_type, B, seed, impose_null=True):
+def _wildboottest_dummies(df, weights, bootstrap_weights, B, seed, impose_null=True):
     """wildboottest on the regression with explicit unit and period dummies (WLS via sqrt-weight scaling)."""
     d = df.sort_values(["unit", "time"])
     X = pd.get_dummies(d[["unit", "time"]].astype(str), drop_first=False).astype(float)
@@ -47,7 +47,7 @@ def _wildboottest_dummies(df, weights, weight_type, B, seed, impose_null=True):
         seed=seed,
     )
     wb.get_scores("11", impose_null=impose_null)
-    wb.get_weights(weight_type)
+    wb.get_weights(bootstrap_weights)
     wb.get_numer()
     wb.get_denom()
     wb.get_tboot()
@@ -73,12 +73,14 @@ def test_wcb_estimate_and_se_match_pyfixest(weights):
 
 
 @pytest.mark.parametrize("weights", [None, "pop"])
-@pytest.mark.parametrize("weight_type", ["rademacher", "webb"])
+@pytest.mark.parametrize("bootstrap_weights", ["rademacher", "webb"])
 @pytest.mark.parametrize("impose_null", [True, False])
-def test_wcb_matches_wildboottest_with_dummies(weights, weight_type, impose_null):
+def test_wcb_matches_wildboottest_with_dummies(weights, bootstrap_weights, impose_null):
     """Same draws (full enumeration for Rademacher with 8 clusters, same seed for Webb): same bootstrap t's."""
     df = _panel()
-    wb = _wildboottest_dummies(df, weights, weight_type, B=999, seed=7, impose_null=impose_null)
+    wb = _wildboottest_dummies(
+        df, weights, bootstrap_weights, B=999, seed=7, impose_null=impose_null
+    )
     res = wild_cluster_bootstrap(
         df,
         "y",
@@ -87,12 +89,12 @@ def test_wcb_matches_wildboottest_with_dummies(weights, weight_type, impose_null
         "cohort",
         cluster="state",
         weights=weights,
-        bootstrap_weights=weight_type,
+        bootstrap_weights=bootstrap_weights,
         n_boot=999,
         seed=7,
         impose_null=impose_null,
     )
-    assert res.extra["full_enumeration"] == (weight_type == "rademacher")
+    assert res.extra["full_enumeration"] == (bootstrap_weights == "rademacher")
     assert res.extra["n_boot"] == wb.B
     # t*/t removes the scalar small-sample factor, which differs (wildboottest counts the dummies);
     # same algorithm and draws, so agreement to 1e-8
@@ -105,7 +107,10 @@ def test_wcb_matches_wildboottest_with_dummies(weights, weight_type, impose_null
     t_them = np.abs(wb.t_boot)
     p_them = np.mean(t_them >= abs(wb.t_stat[0] if np.ndim(wb.t_stat) else wb.t_stat) * (1 - 1e-9))
     assert res.p_value == pytest.approx(p_them, abs=1e-12)
-    assert abs(res.p_value - wb.pvalue) <= (2 / wb.B if weight_type == "rademacher" else 0) + 1e-12
+    assert (
+        abs(res.p_value - wb.pvalue)
+        <= (2 / wb.B if bootstrap_weights == "rademacher" else 0) + 1e-12
+    )
 
 
 def test_wcb_interval_is_the_inverted_test():

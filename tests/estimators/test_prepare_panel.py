@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
+from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
 
 
 def reference_prepare(
@@ -43,6 +43,15 @@ def reference_prepare(
         raise EstimatorInputError(
             f"columns not in the data: {missing}; available: {list(data.columns)}"
         )
+    t = pd.to_numeric(data[time], errors="coerce")
+    not_period = t.isna() | (t % 1 != 0)
+    if not_period.any():
+        rows = data.loc[not_period, [unit, time]].head()
+        rows.index.name = "row"
+        raise EstimatorInputError(
+            f"column {time!r} must hold integer periods (e.g. year); {int(not_period.sum())} "
+            f"row(s) do not (missing, text or fractional), e.g.:\n{rows.to_string()}"
+        )
     if data.duplicated([unit, time]).any():
         dups = data.loc[data.duplicated([unit, time], keep=False), [unit, time]].head()
         raise EstimatorInputError(
@@ -51,11 +60,6 @@ def reference_prepare(
 
     keep = list(dict.fromkeys(needed))
     df = data.loc[:, keep].copy()
-    t = pd.to_numeric(df[time], errors="coerce")
-    if t.isna().any() or (t % 1 != 0).any():
-        raise EstimatorInputError(
-            f"column {time!r} must hold integer periods without gaps in type (e.g. year)"
-        )
     df["time"] = t.astype("int64")
     df["unit"] = df[unit]
     dropped: dict[str, int] = {}
@@ -192,6 +196,8 @@ def test_canonical_column_names_and_a_missing_unit_label():
     [
         (lambda d: pd.concat([d, d.iloc[[0]]]), "must be unique"),
         (lambda d: d.assign(year=d["year"] + 0.5), "integer periods"),
+        (lambda d: d.assign(year=d["year"].astype(object).where(d.index != 3, "20O5")), "20O5"),
+        (lambda d: d.assign(year=d["year"].where(d.index % 4 != 1)), r"row\(s\) do not"),
         (lambda d: d.assign(first=np.where(np.arange(len(d)) == 0, 2005, d["first"])), "varies"),
         (lambda d: d.assign(pop=-d["pop"]), "must be positive"),
         (lambda d: d.assign(pop=np.where(np.arange(len(d)) == 2, np.inf, d["pop"])), "finite"),
@@ -207,3 +213,19 @@ def test_same_refusals(mangle, message):
     with pytest.raises(EstimatorInputError) as want:
         reference_prepare(data, **kw)
     assert str(got.value) == str(want.value)
+
+
+def test_a_junk_or_missing_period_is_named_with_its_row():
+    data = _panel(5)
+    data["year"] = data["year"].astype(object)
+    data.loc[7, "year"] = "2005?"
+    data.loc[11, "year"] = np.nan
+    with pytest.raises(EstimatorInputError) as err:
+        prepare_panel(data, outcome="crime", unit="county", time="year")
+    text = str(err.value)
+    assert "column 'year' must hold integer periods" in text and "2 row(s) do not" in text
+    shown = text.split("e.g.:\n")[1].splitlines()
+    assert shown[0].split() == ["county", "year"] and shown[1].split() == ["row"]
+    body = {ln.split()[0]: ln.split()[1:] for ln in shown[2:]}
+    assert body["7"] == [str(data.loc[7, "county"]), "2005?"]
+    assert body["11"] == [str(data.loc[11, "county"]), "NaN"]

@@ -109,7 +109,7 @@ def test_unit_weights_reproduce_the_data(panel, unit_trends):
     et = p.data["event_time"].to_numpy(dtype="float64")
     cols, kept = _event_dummies(et, *WINDOW, -1, True)
     X = np.column_stack(cols)
-    blocks = _core.fe_blocks(p, None, False, unit_trends)
+    blocks = _core.FixedEffects(unit_trends=unit_trends).blocks(p)
     w = p.data["w"].to_numpy(dtype="float64")
     fit = _core.fit_within(p.data["y"].to_numpy(), X, [f"e{k}" for k in kept], blocks, w, p, None)
     codes, sizes, _ = _core.cluster_arrays(p, None)

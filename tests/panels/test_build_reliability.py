@@ -75,7 +75,7 @@ def _cli(raw: Path, out: Path, *extra: str, monkeypatch) -> int:
     return cli.main(["data", "--raw", str(raw), "build", "--accept-changed-raw", *extra])
 
 
-# ------------------------------------------------------------ issue 13 #1: broken timing inputs
+# ------------------------------------------------------------ broken timing inputs
 
 
 def test_good_build_has_timing_and_says_where_it_came_from(built):
@@ -226,7 +226,7 @@ def test_one_cius_table_and_year_in_two_files(tmp_path, raw_from_fixtures, monke
     assert not (tmp_path / "b").exists()
 
 
-# ------------------------------------------------------------ issue 13 #3: sha256 registry
+# ------------------------------------------------------------ sha256 registry
 
 
 def test_changed_raw_file_stops_the_build_unless_accepted(built, monkeypatch, capsys):
@@ -281,7 +281,7 @@ def test_check_raw_passes_registered_bytes(tmp_path, monkeypatch):
         runner.check_raw({"census_population": [f]}, ["census_population"], out=lines.append)
 
 
-# ------------------------------------------------------------ issue 13 #5: atomic, transactional
+# ------------------------------------------------------------ atomic, transactional
 
 
 def _failing(name: str, exc: BaseException, monkeypatch):
@@ -395,7 +395,7 @@ def test_write_panel_replaces_atomically(tmp_path, monkeypatch):
     assert len(pd.read_parquet(path)) == len(df)
 
 
-# ------------------------------------------------------------ issue 13 #8: options, empty panels
+# ------------------------------------------------------------ options, empty panels
 
 
 @pytest.mark.parametrize("value", ["-5", "1e12", "12000000", "lots"])
@@ -442,7 +442,7 @@ def test_an_empty_panel_is_never_written_over_an_old_one(built):
     assert _snapshot(out) == before
 
 
-# ------------------------------------------------------------ weak messages of issue 13
+# ------------------------------------------------------------ error messages name what is wrong
 
 
 def test_missing_raw_folder_fails_instead_of_writing_synthetic(tmp_path, monkeypatch, capsys):

@@ -1,4 +1,4 @@
-"""CIUS county approximation made consistent (issue 11): 2004 under the 10,000+ rule, Table 11
+"""CIUS county approximation made consistent: 2004 under the 10,000+ rule, Table 11
 off by default, constant composition, coverage and the per-county composition report.
 
 Fixture numbers are the made-up values of ``tests/fixtures/fbi_cius/make_fixtures.py`` and the

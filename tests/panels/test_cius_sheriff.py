@@ -1,4 +1,4 @@
-"""``cius_sheriff`` and ``cius_sheriff_balanced``: the county agency of CIUS Table 10 (issue 11).
+"""``cius_sheriff`` and ``cius_sheriff_balanced``: the county agency of CIUS Table 10.
 
 Fixture values: ``tests/fixtures/fbi_cius/table10_county/*.xls`` (made-up counts, Table 10 for
 2004, 2005, 2009, 2013 and 2016; Ashe is not in the 2016 table) and the LEAIC fixture. Gaston NC
@@ -60,7 +60,8 @@ def tables(fixtures_dir) -> list[pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def sheriff(tables, crosswalk):
-    return cius_sheriff_panel(tables, crosswalk, population())
+    # the county denominator builds every Table 10 year (the fixture's Table 8 covers only some)
+    return cius_sheriff_panel(tables, crosswalk, population(), denominator="county")
 
 
 def test_one_row_per_county_year_from_table10_only(sheriff, tables):
@@ -97,7 +98,12 @@ def test_rates_are_labelled_indicative_and_the_mark(sheriff):
 
 def test_balanced_one_row_per_county_for_every_year(tables, crosswalk):
     panel, man = cius_sheriff_panel(
-        tables, crosswalk, population(), balanced=True, name="cius_sheriff_balanced"
+        tables,
+        crosswalk,
+        population(),
+        balanced=True,
+        name="cius_sheriff_balanced",
+        denominator="county",
     )
     years = [2004, 2005, 2009, 2013, 2016]
     # Ashe (no 2016 row) and Autauga (no 2016 population) are out
@@ -157,7 +163,7 @@ def test_a_county_police_never_listed_beside_the_sheriff_continues_its_series(ta
         crosswalk,
         [(2013, "Gaston", 300, 2000), (2016, "Gaston County Police Department", 310, 2100)],
     )
-    panel, man = cius_sheriff_panel(tabs, cw, population())
+    panel, man = cius_sheriff_panel(tabs, cw, population(), denominator="county")
     g = panel[panel["fips"] == "37071"].set_index("year")
     assert list(g.index) == [2013, 2016]
     assert g["county_agency"].tolist() == ["sheriff", "county police"]
@@ -190,7 +196,7 @@ def test_known_fbi_misspellings_find_their_county(crosswalk):
 
 def test_gaston_county_police_is_the_county_agency(tables, crosswalk):
     tabs, cw = gaston_inputs(tables, crosswalk)
-    panel, man = cius_sheriff_panel(tabs, cw, population())
+    panel, man = cius_sheriff_panel(tabs, cw, population(), denominator="county")
     g = panel[panel["fips"] == "37071"].set_index("year")
     # 2013: the county police's counts alone (the sheriff's 16 and 6 are set aside)
     assert list(g.index) == [2013]
@@ -256,7 +262,8 @@ def test_real_sheriff_panels(real):
     cius, cw, pop = real
     have = sorted({int(t["year"].iloc[0]) for t in cius})
     assert set(range(2004, 2017)) <= set(have)
-    panel, man = cius_sheriff_panel(cius, cw, pop)
+    # Table 10 only (no Table 8): the whole-county denominator builds every year
+    panel, man = cius_sheriff_panel(cius, cw, pop, denominator="county")
     assert sorted(panel["year"].unique()) == have
     assert not panel.duplicated(["fips", "year"]).any()
     # 2004 lists about 1,070 county agencies (no nonmetropolitan county under 25,000), later
@@ -268,10 +275,129 @@ def test_real_sheriff_panels(real):
     assert g["agency"].str.contains("Police").all()
     assert man.dropped[SET_ASIDE] > 0
     validate_panel(panel)
-    bal, bman = cius_sheriff_panel(cius, cw, pop, balanced=True, name="cius_sheriff_balanced")
+    bal, bman = cius_sheriff_panel(
+        cius, cw, pop, balanced=True, name="cius_sheriff_balanced", denominator="county"
+    )
     per = bal.groupby("fips")["year"].nunique()
     assert (per == len(have)).all() and len(bal) == len(per) * len(have)
     assert bal["violent"].notna().all() and bal["property"].notna().all()
     # 540 counties for 2004-2016 when written; hundreds at least
     assert len(per) > 300
     assert "37071" not in set(bal["fips"])  # Gaston's police is listed in 6 of 13 years
+
+
+# ------------------------------------------------- the unincorporated-population denominator
+
+
+def annexing_inputs(tables):
+    """The fixture tables with Raleigh's 2016 Table 8 population raised from 420,000 to 520,000
+    (SYNTHETIC: an annexation), and populations where Wake grows by exactly that much."""
+    out = []
+    for t in tables:
+        if t["table"].iloc[0] == "city" and int(t["year"].iloc[0]) == 2016:
+            t = t.copy()
+            t.loc[t["agency"] == "Raleigh", "population"] = 520_000
+        out.append(t)
+    pop = population()
+    pop.loc[(pop["fips"] == "37183") & (pop["year"] == 2016), "population"] = 1_000_000
+    return out, pop
+
+
+def test_annexation_leaves_the_sheriff_rate_flat(tables, crosswalk):
+    """Wake's cities (Cary 135,000, Raleigh 420,000 -> 520,000) grow by the county's growth
+    (900,000 -> 1,000,000); the sheriff's counts (213, 3,050) are the same in 2013 and 2016."""
+    tabs, pop = annexing_inputs(tables)
+    panel, man = cius_sheriff_panel(tabs, crosswalk, pop)
+    w = panel[panel["fips"] == "37183"].set_index("year")
+    assert w.loc[2013, "property"] == w.loc[2016, "property"] == 3050
+    # flat on the new denominator (the old code divides by the county and fails here)
+    assert w.loc[2016, "property_rate"] == pytest.approx(w.loc[2013, "property_rate"])
+    assert list(w.index) == [2013, 2016]  # the Table 10 years with a Table 8
+    unincorporated = {2013: 900_000 - 135_000 - 420_000, 2016: 1_000_000 - 135_000 - 520_000}
+    for y, u in unincorporated.items():
+        assert w.loc[y, "population_served_est"] == u == w.loc[y, "population"]
+        assert w.loc[y, "property_rate"] == pytest.approx(3050 / u * 1e5)
+    # falling on the whole county's
+    assert w.loc[2016, "property_rate_county_pop"] == pytest.approx(3050 / 1_000_000 * 1e5)
+    assert w.loc[2016, "property_rate_county_pop"] < 0.95 * w.loc[2013, "property_rate_county_pop"]
+    assert w["county_population"].tolist() == [900_000, 1_000_000]
+    old, _ = cius_sheriff_panel(tabs, crosswalk, pop, denominator="county")
+    o = old[old["fips"] == "37183"].set_index("year")
+    assert o.loc[2016, "property_rate"] < 0.95 * o.loc[2013, "property_rate"]
+    validate_panel(panel)
+    man.check()
+
+
+def test_years_without_a_complete_table8_are_not_built_and_said_so(sheriff, tables, crosswalk):
+    panel, man = cius_sheriff_panel(tables, crosswalk, population())
+    assert man.rules["years"] == [2013, 2016]
+    why = (
+        "Table 10 row of a year without a complete Table 8 (no unincorporated-population "
+        "estimate; year not built)"
+    )
+    t10 = [t for t in tables if t["table"].iloc[0] == "county"]
+    assert man.dropped[why] == sum(len(t) for t in t10 if int(t["year"].iloc[0]) < 2013)
+    assert any("[2004, 2005, 2009] not built" in n for n in man.notes)
+    rep = man.reports["population_served_est"]
+    assert rep["table10_years_not_built_without_a_complete_table8"] == [2004, 2005, 2009]
+    with pytest.raises(ValueError, match="no complete Table 8 for years \\[2005\\]"):
+        cius_sheriff_panel(tables, crosswalk, population(), years=[2005, 2013])
+    # the county denominator builds them; the estimate is missing there, never filled
+    old = sheriff[0].set_index(["fips", "year"])
+    assert pd.isna(old.loc[("37183", 2005), "population_served_est"])
+    assert old.loc[("37183", 2013), "population_served_est"] == 900_000 - 135_000 - 420_000
+    assert old.loc[("37183", 2005), "population"] == 900_000
+    man.check()
+
+
+def test_a_city_left_out_of_one_table8_is_still_subtracted(tables, crosswalk):
+    """Cary (135,000 in the 2010 and 2016 tables) dropped from the 2013 table: interpolated."""
+    cut = [
+        t[t["agency"] != "Cary"] if (t["table"].iloc[0], int(t["year"].iloc[0])) == ("city", 2013)
+        else t
+        for t in tables
+    ]  # fmt: skip
+    panel, man = cius_sheriff_panel(cut, crosswalk, population())
+    w = panel[panel["fips"] == "37183"].set_index("year")
+    assert w.loc[2013, "population_served_est"] == 900_000 - 135_000 - 420_000
+    assert man.reports["population_served_est"]["city_years_filled_between_listings"] >= 1
+
+
+def test_estimate_floored_at_a_share_of_the_county(tables, crosswalk):
+    """Durham city (230,000) in a county of 235,000: 5,000 raised to 5% of the county."""
+    pop = population()
+    pop.loc[pop["fips"] == "37063", "population"] = 235_000
+    panel, man = cius_sheriff_panel(tables, crosswalk, pop)
+    d = panel[panel["fips"] == "37063"].set_index("year")
+    assert (d["population_served_est"] == round(0.05 * 235_000)).all()
+    assert d["population_est_floored"].all()
+    assert man.reports["population_served_est"]["county_years_floored"] >= len(d)
+
+
+@pytest.fixture(scope="module")
+def real_table8(shared_data):
+    files = sorted(shared_data.glob("fbi_cius_tables/table08_city/*.xls"))
+    if not files:
+        pytest.skip("CIUS Table 8 copies absent")
+    return [fbi_cius.load(p) for p in files]
+
+
+@pytest.mark.shared_data
+def test_real_wake_unincorporated_population_moves_far_less_than_the_county(real, real_table8):
+    """Wake NC annexes fast: its county population grows, the land outside its cities does not."""
+    from enforcement_crime.panels.build_steps import county_population
+    from enforcement_crime.panels.cius_sheriff import unincorporated_population
+    from enforcement_crime.panels.manifest import Manifest
+
+    _, cw, pop = real
+    nc = pd.concat(real_table8, ignore_index=True)
+    nc = nc[nc["state"].str.upper() == "NORTH CAROLINA"]
+    est = unincorporated_population(
+        nc, cw, county_population(pop), range(2005, 2017), Manifest(panel="t", unit="t")
+    )
+    w = est[est["fips"] == "37183"].set_index("year")
+    county = w.loc[2013, "county_population"] / w.loc[2005, "county_population"] - 1
+    served = w.loc[2013, "population_served_est"] / w.loc[2005, "population_served_est"] - 1
+    assert county > 0.2
+    assert abs(served) < county / 3
+    assert not w.loc[2005:2013, "est_floored"].any()

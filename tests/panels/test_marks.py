@@ -1,4 +1,4 @@
-"""Panel marks (issue 11, point 7): the words every output made from a panel carries.
+"""Panel marks: the words every output made from a panel carries.
 
 Declared per panel (``PanelSpec.mark``), chosen by route where the route changes what the data
 are (``city_sc``, ``nc_county``), written to the manifest and the parquet metadata, and read back

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from enforcement_crime.panels.build_steps import COVERAGE_RULES, attach_timing
 from enforcement_crime.panels.city_sc import (
     city_panel,
     city_panel_from_agencies,
     validate_city_panel,
 )
 from enforcement_crime.panels.cius_county import cius_county_panel
-from enforcement_crime.panels.common import COVERAGE_RULES, attach_timing
 from enforcement_crime.panels.icpsr_county import icpsr_county_panel
 from enforcement_crime.panels.kaplan_county import kaplan_county_panel
 from enforcement_crime.panels.manifest import Manifest
@@ -195,7 +195,7 @@ def test_kaplan_fixture_all_rules(fx, crosswalk):
         # the state highway patrol has county code 000 but LEAIC places it in Wake; NC099ZZ is not in LEAIC
         # and keeps its own FIPS 37183: nothing is dropped for want of a county
         assert "no county for the ORI (not in LEAIC, no county FIPS)" not in man.dropped
-        assert panel["timing" if False else "sc_activation_date"].isna().all()
+        assert panel["sc_activation_date"].isna().all()
         assert "NaT" in man.rules["timing"] or "not available" in man.rules["timing"]
     full, _ = kaplan_county_panel(
         agencies, fx_population(range(2005, 2008)), crosswalk, coverage_rule="full12"
@@ -235,7 +235,7 @@ def test_icpsr_fixture_panel(fx):
 
 @pytest.fixture(scope="module")
 def cius_panel(cius_fx, crosswalk):
-    # with Table 11 (off by default since issue 11; tests/panels/test_cius_consistency.py checks that)
+    # with Table 11 (off by default; tests/panels/test_cius_consistency.py checks that)
     return cius_county_panel(cius_fx, crosswalk, fx_population(), verbose=True, table11=True)
 
 

@@ -63,6 +63,10 @@ def _cell(ref: str, v: object) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(str(v))}</t></is></c>'
 
 
+#: the fixed time stamp of every zip member, so that the same rows give the same bytes
+ZIP_TIME = (2026, 11, 28, 21, 20, 50)
+
+
 def write_xlsx(path: str | Path, header: list[str], rows: list[list[object]]) -> Path:
     """Write ``header`` and ``rows`` to a one-sheet workbook at ``path``."""
     path = Path(path)
@@ -76,11 +80,18 @@ def write_xlsx(path: str | Path, header: list[str], rows: list[list[object]]) ->
         + "".join(lines)
         + "</sheetData></worksheet>"
     )
+    parts = {
+        "[Content_Types].xml": _CT,
+        "_rels/.rels": _RELS,
+        "xl/workbook.xml": _WB,
+        "xl/_rels/workbook.xml.rels": _WB_RELS,
+        "xl/styles.xml": _STYLES,
+        "xl/worksheets/sheet1.xml": sheet,
+    }
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", _CT)
-        z.writestr("_rels/.rels", _RELS)
-        z.writestr("xl/workbook.xml", _WB)
-        z.writestr("xl/_rels/workbook.xml.rels", _WB_RELS)
-        z.writestr("xl/styles.xml", _STYLES)
-        z.writestr("xl/worksheets/sheet1.xml", sheet)
+        for name, text in parts.items():
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16  # what ZipFile.writestr(name, ...) records
+            z.writestr(info, text)
     return path

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from enforcement_crime.sources import census_population as cp
-from enforcement_crime.sources._fetch import SourceError, sha256_of
+from enforcement_crime.sources._checks import SourceError
+from enforcement_crime.sources._download import sha256_of
 
 LAYOUT_FILES = {
     "co-est00int-tot": ("co-est00int-tot.csv", "intercensal2000", range(2000, 2011)),
@@ -228,7 +229,7 @@ def test_real_population_panel_2000_2019(shared_data):
 
 
 # ---------------------------------------------------------------------------
-# partial files (issue 13 #2): made in the test from the committed fixtures
+# partial files: made in the test from the committed fixtures
 # ---------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from enforcement_crime.sources import fbi_cius
-from enforcement_crime.sources._fetch import SourceError
+from enforcement_crime.sources._checks import SourceError
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _xlsx import write_xlsx  # noqa: E402

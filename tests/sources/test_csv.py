@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from enforcement_crime.sources import (
-    _fetch,
+    _checks,
+    _download,
     census_population,
     g287,
     leaic,
@@ -19,8 +20,8 @@ from enforcement_crime.sources import (
     secure_communities,
     ucr_kaplan,
 )
+from enforcement_crime.sources._checks import SourceError
 from enforcement_crime.sources._csv import check_last_line, read_csv_lines
-from enforcement_crime.sources._fetch import SourceError
 
 
 def _write(tmp_path, data: bytes, name="t.csv"):
@@ -44,7 +45,8 @@ def test_matches_pandas_on_a_clean_file(tmp_path, fixtures_dir):
 )
 def test_every_delimited_loader_uses_the_one_reader(module):
     assert module.read_csv_lines is read_csv_lines
-    assert not hasattr(_fetch, "read_csv_lines")  # no second copy to drift
+    assert not hasattr(_checks, "read_csv_lines")  # no second copy to drift
+    assert not hasattr(_download, "read_csv_lines")
 
 
 def test_blank_lines_and_multiline_fields_keep_file_line_numbers(tmp_path):

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from enforcement_crime.sources import fbi_cius
-from enforcement_crime.sources._fetch import SourceError
+from enforcement_crime.sources._checks import SourceError
 
 COUNTS = [
     "violent",
@@ -218,7 +218,7 @@ def test_large_cities_refuses_a_rule_below_the_2004_floor(fx):
 
 def test_year_from_the_file_names_fetch_prescribes(fx, tmp_path, monkeypatch):
     """``fetch`` writes ``<table>_<year>.xls``; the 2010 fixture has no title row to read a year from."""
-    import enforcement_crime.sources._fetch as f
+    import enforcement_crime.sources._download as f
 
     names = []
     monkeypatch.setattr(f, "fetch_file", lambda url, dest, *a, **k: names.append(Path(dest).name))
@@ -308,7 +308,7 @@ def test_url_patterns_and_fetch_without_network(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="no known download URL"):
         fbi_cius.url_for("state_other", 2016)
     calls = []
-    import enforcement_crime.sources._fetch as f
+    import enforcement_crime.sources._download as f
 
     monkeypatch.setattr(
         f,
@@ -468,3 +468,30 @@ def test_real_values_agree_with_xlrd(real, shared_data, sub):
         raw = values[j]
         expect = pd.NA if raw in ("", None) else int(float(str(raw).replace(",", "")))
         assert (pd.isna(row[ours]) and pd.isna(expect)) or row[ours] == expect, (sub, name)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>log in</body></html>\n",
+        b"\xef\xbb\xbf\r\n  <html lang='en'><body>404 Not Found</body></html>",
+        b"<?xml version='1.0'?>\n<!-- saved page -->\n<html><body>error</body></html>",
+    ],
+)
+def test_a_web_page_saved_as_xls_is_named_as_an_html_page(tmp_path, page):
+    path = tmp_path / "table08_2006.xls"
+    path.write_bytes(page)
+    with pytest.raises(SourceError) as info:
+        fbi_cius.load(path)
+    text = str(info.value)
+    assert str(path) in text and "is an HTML page, not an Excel workbook" in text
+    assert "OLE" not in text
+
+
+def test_a_corrupt_workbook_is_not_called_an_html_page(fx, tmp_path):
+    data = (fx / "table08_city" / "2006.xls").read_bytes()
+    cut = tmp_path / "cut.xls"
+    cut.write_bytes(data[: len(data) // 3])
+    with pytest.raises(SourceError, match="cannot be read as an Excel workbook") as info:
+        fbi_cius.load(cut)
+    assert "HTML" not in str(info.value)

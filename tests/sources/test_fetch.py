@@ -1,4 +1,4 @@
-"""Download logic of sources._fetch, offline: a local HTTP server on 127.0.0.1 in a thread."""
+"""Download logic of sources._download, offline: a local HTTP server on 127.0.0.1 in a thread."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from enforcement_crime.sources import _fetch
-from enforcement_crime.sources._fetch import (
+from enforcement_crime.sources import _download
+from enforcement_crime.sources._checks import SourceError
+from enforcement_crime.sources._download import (
     ChecksumMismatch,
     LoginRequired,
     NotADataFile,
-    SourceError,
     fetch_file,
     login_required,
     sha256_of,
@@ -260,10 +260,10 @@ def test_every_module_declares_citation_url_licence():
 def test_progress_bar_does_not_break_download(server, tmp_path, capsys):
     url, _ = server
     assert fetch_file(url, tmp_path / "bar.csv", SHA, progress=True).read_bytes() == PAYLOAD
-    assert _fetch.sha256_of(tmp_path / "bar.csv") == SHA
+    assert _download.sha256_of(tmp_path / "bar.csv") == SHA
 
 
-# ---------------------------------------------------------------- issue 13: nothing is ever lost
+# ---------------------------------------------------------------- nothing is ever lost
 
 OLD = b"fips,year\n01001,2000\n"  # the user's only copy, whatever its checksum
 
@@ -282,18 +282,18 @@ def _closed_port_url() -> str:
 def test_downloads_go_through_pooch_with_the_registered_sha256(server, tmp_path, monkeypatch):
     url, _ = server
     calls = []
-    real = _fetch.pooch.retrieve
+    real = _download.pooch.retrieve
 
     def spy(*args, **kwargs):
         calls.append(kwargs)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_fetch.pooch, "retrieve", spy)
+    monkeypatch.setattr(_download.pooch, "retrieve", spy)
     path = fetch_file(url, tmp_path / "s.csv", SHA.upper(), progress=False)
     assert path.read_bytes() == PAYLOAD
     assert calls[0]["known_hash"] == f"sha256:{SHA}"
     assert calls[0]["fname"] == "s.csv" and Path(calls[0]["path"]) == tmp_path
-    assert isinstance(calls[0]["downloader"], _fetch.ResumingDownloader)
+    assert isinstance(calls[0]["downloader"], _download.ResumingDownloader)
     assert _listing(tmp_path) == ["s.csv"]  # no .part, no pooch temporary file left
 
 
@@ -430,7 +430,9 @@ def test_data_fetch_offline_keeps_every_raw_file(tmp_path, monkeypatch):
     monkeypatch.setattr(
         census_population, "URLS", {n: f"{dead}/{n}" for n in census_population.URLS}
     )
-    monkeypatch.setattr(_fetch.time, "sleep", lambda s: None)  # the back-off, not under test here
+    monkeypatch.setattr(
+        _download.time, "sleep", lambda s: None
+    )  # the back-off, not under test here
     folder = tmp_path / "census_population"
     folder.mkdir()
     before = {}

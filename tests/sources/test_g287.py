@@ -13,7 +13,8 @@ import pytest
 
 from enforcement_crime.facts import nc_287g_agreements
 from enforcement_crime.sources import g287
-from enforcement_crime.sources._fetch import SourceError, sha256_of
+from enforcement_crime.sources._checks import SourceError
+from enforcement_crime.sources._download import sha256_of
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _xlsx import write_xlsx  # noqa: E402
@@ -350,7 +351,7 @@ def test_real_agreements(shared_data):
 
 
 # ---------------------------------------------------------------------------
-# issue 13: exact duplicate WaPo rows, partial CSV files (made in the test)
+# exact duplicate WaPo rows, partial CSV files (made in the test)
 # ---------------------------------------------------------------------------
 
 

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from enforcement_crime.sources import census_population, nc_sbi
-from enforcement_crime.sources._fetch import LoginRequired, SourceError
+from enforcement_crime.sources._checks import SourceError
+from enforcement_crime.sources._download import LoginRequired
 
 FIX = "nc_sbi"
 
@@ -285,7 +286,7 @@ def test_real_county_rates(shared_data):
     df = nc_sbi.load_county_rates(folder)
     years = sorted(df["year"].unique())
     assert len(years) == len(files)  # one year per file, whatever years the folder holds
-    assert {2014, 2015, 2016} <= set(years)  # the CIUS comparison years (issue 11)
+    assert {2014, 2015, 2016} <= set(years)  # the CIUS comparison years
     by_year = df.groupby("year")
     for y, part in by_year:
         # independent count with the csv module: every row of the file except the Statewide one

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from enforcement_crime.sources import g287, nc_sbi
-from enforcement_crime.sources._fetch import SourceError
+from enforcement_crime.sources._checks import SourceError
 
 NEXT_YEAR = pd.Timestamp.today().year + 1
 

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from enforcement_crime.sources import secure_communities as sc
-from enforcement_crime.sources._fetch import SourceError, sha256_of
+from enforcement_crime.sources._checks import SourceError
+from enforcement_crime.sources._download import sha256_of
 
 FIX = "secure_communities"
 
@@ -240,7 +241,7 @@ def test_real_csv_and_dta_agree(shared_data):
 
 
 # ---------------------------------------------------------------------------
-# issue 13: partial files and out-of-range years, made in the test
+# partial files and out-of-range years, made in the test
 # ---------------------------------------------------------------------------
 
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import csv
 import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from enforcement_crime.sources import ucr_icpsr_arrests as arr
-from enforcement_crime.sources._fetch import LoginRequired, SourceError
+from enforcement_crime.sources._checks import SourceError
+from enforcement_crime.sources._download import LoginRequired
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _mangle import replace_once, shared_folder, truncated, with_repeated_line  # noqa: E402
 
 TXT_2000 = "03451-0001-Data.txt"
 TXT_2008 = "27644-0001-Data.txt"
@@ -109,8 +114,7 @@ def _copy(fx: Path, tmp_path: Path, name: str, text: str | None = None) -> Path:
 
 
 def test_truncated_fixed_width_fails(fx, tmp_path):
-    text = (fx / TXT_2000).read_text()
-    bad = _copy(fx, tmp_path, TXT_2000, text[:-100])
+    bad = truncated(fx / TXT_2000, _copy(fx, tmp_path, TXT_2000), 100)
     with pytest.raises(
         SourceError, match=rf"{TXT_2000}: row 5: line has 147 characters.*truncated"
     ):
@@ -118,17 +122,9 @@ def test_truncated_fixed_width_fails(fx, tmp_path):
 
 
 def test_truncated_r_file_fails(fx, tmp_path):
-    bad = tmp_path / RDA_2012
-    bad.write_bytes((fx / RDA_2012).read_bytes()[:1500])
+    size = (fx / RDA_2012).stat().st_size
+    bad = truncated(fx / RDA_2012, tmp_path / RDA_2012, size - 1500)
     with pytest.raises(SourceError, match=rf"{RDA_2012}: cannot be read as an R data file"):
-        arr.load(bad)
-
-
-def test_renamed_variable_fails(fx, tmp_path):
-    bad = _copy(fx, tmp_path, TXT_2000)
-    lay = (tmp_path / LAYOUT).read_text().replace("DRUGTOT,", "DRUGTOTL,")
-    (tmp_path / LAYOUT).write_text(lay)
-    with pytest.raises(SourceError, match=r"column 'DRUGTOT': missing variable"):
         arr.load(bad)
 
 
@@ -152,20 +148,30 @@ def test_non_numeric_cell_fails(fx, tmp_path):
 
 
 def test_duplicated_county_fails(fx, tmp_path):
-    lines = (fx / TXT_2008).read_text().splitlines()
-    bad = _copy(fx, tmp_path, TXT_2008, "\n".join([*lines, lines[0]]) + "\n")
-    n = len(lines) + 1
+    bad, n = with_repeated_line(fx / TXT_2008, _copy(fx, tmp_path, TXT_2008), 0)
     with pytest.raises(
         SourceError, match=rf"rows 1, {n}: column 'FIPS_ST, FIPS_CTY': county 37001"
     ):
         arr.load(bad)
 
 
-def test_bad_layout_fails(fx, tmp_path):
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        ("DRUGTOT,", "DRUGTOTL,", rf"{TXT_2000}: column 'DRUGTOT': missing variable"),
+        (
+            "P1TOT,42,47,6,0",
+            "P1TOT,42,47,5,0",
+            rf"{LAYOUT}: row 13: column 'width': variable P1TOT",
+        ),
+        (",width,", ",wdth,", rf"{LAYOUT}: column 'width': missing column"),
+    ],
+    ids=["renamed variable", "width not end - start + 1", "renamed layout column"],
+)
+def test_mangled_layout_fails(fx, tmp_path, old, new, match):
     bad = _copy(fx, tmp_path, TXT_2000)
-    lay = (tmp_path / LAYOUT).read_text().replace("P1TOT,42,47,6,0", "P1TOT,42,47,5,0")
-    (tmp_path / LAYOUT).write_text(lay)
-    with pytest.raises(SourceError, match=rf"{LAYOUT}: row 13: column 'width': variable P1TOT"):
+    replace_once(tmp_path / LAYOUT, old, new)
+    with pytest.raises(SourceError, match=match):
         arr.load(bad)
 
 
@@ -174,10 +180,7 @@ def test_bad_layout_fails(fx, tmp_path):
 
 @pytest.fixture(scope="module")
 def real(shared_data: Path) -> Path:
-    folder = shared_data / "icpsr_county_ucr_arrests_2000_2012"
-    if not folder.is_dir():
-        pytest.skip(f"{folder} absent")
-    return folder
+    return shared_folder(shared_data, "icpsr_county_ucr_arrests_2000_2012")
 
 
 #: (file, year, records) from PROVENANCE.md

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from enforcement_crime.sources import ucr_icpsr_county as icpsr
-from enforcement_crime.sources._fetch import LoginRequired, SourceError
+from enforcement_crime.sources._checks import SourceError
+from enforcement_crime.sources._download import LoginRequired
 
 
 @pytest.fixture(scope="module")

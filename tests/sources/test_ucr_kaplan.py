@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from enforcement_crime.sources import ucr_kaplan
-from enforcement_crime.sources._fetch import LoginRequired, SourceError
+from enforcement_crime.sources._checks import SourceError
+from enforcement_crime.sources._download import LoginRequired
 
 STEM = "offenses_known_yearly_2005_2007"
 

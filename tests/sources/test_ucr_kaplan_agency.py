@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from enforcement_crime.sources import ucr_kaplan_agency as kag
-from enforcement_crime.sources._fetch import LoginRequired, SourceError
+from enforcement_crime.sources._checks import SourceError
+from enforcement_crime.sources._download import LoginRequired
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _mangle import replace_once, shared_folder, truncated, with_repeated_line  # noqa: E402
 
 OFFENSES = "offenses_north_carolina_fixture.csv"
 LEOKA = "leoka_north_carolina_fixture.csv"
@@ -110,10 +115,6 @@ def test_kind_is_checked(fx):
 # ----------------------------------------------------------------- mangled copies
 
 
-def _lines(path: Path) -> list[str]:
-    return path.read_text().splitlines(keepends=True)
-
-
 def _cell_edit(path: Path, tmp_path: Path, line: int, column: str, value: str) -> Path:
     rows = list(csv.reader(path.read_text().splitlines()))
     rows[line - 1][rows[0].index(column)] = value
@@ -125,9 +126,7 @@ def _cell_edit(path: Path, tmp_path: Path, line: int, column: str, value: str) -
 
 @pytest.mark.parametrize("name", [OFFENSES, LEOKA])
 def test_truncated_copy_fails(fx, tmp_path, name):
-    text = (fx / name).read_text()
-    cut = tmp_path / name
-    cut.write_text(text[: len(text) - 40])  # cut inside the last line, no newline
+    cut = truncated(fx / name, tmp_path / name, 40)  # cut inside the last line, no newline
     with pytest.raises(SourceError, match=rf"{name}: row \d+: .*truncated"):
         kag.load(cut)
 
@@ -136,10 +135,9 @@ def test_truncated_copy_fails(fx, tmp_path, name):
     ("name", "column"), [(OFFENSES, "clr_robbery_total"), (LEOKA, "total_assault_total")]
 )
 def test_renamed_column_fails(fx, tmp_path, name, column):
-    lines = _lines(fx / name)
-    lines[0] = lines[0].replace(f",{column},", f",{column}_x,")
     bad = tmp_path / name
-    bad.write_text("".join(lines))
+    bad.write_text((fx / name).read_text())
+    replace_once(bad, f",{column},", f",{column}_x,")
     with pytest.raises(SourceError, match=rf"column '{column}': missing column"):
         kag.load(bad)
 
@@ -167,10 +165,7 @@ def test_fraction_and_negative_fail(fx, tmp_path):
 
 @pytest.mark.parametrize("name", [OFFENSES, LEOKA])
 def test_duplicated_agency_year_fails(fx, tmp_path, name):
-    lines = _lines(fx / name)
-    bad = tmp_path / name
-    bad.write_text("".join([*lines, lines[3]]))
-    n = len(lines) + 1
+    bad, n = with_repeated_line(fx / name, tmp_path / name, 3)
     with pytest.raises(SourceError, match=rf"rows 4, {n}: column 'ORI, year': agency-year"):
         kag.load(bad)
 
@@ -180,10 +175,7 @@ def test_duplicated_agency_year_fails(fx, tmp_path, name):
 
 @pytest.fixture(scope="module")
 def real(shared_data: Path) -> Path:
-    folder = shared_data / "kaplan_ucr_nc_agencies_2000_2016"
-    if not folder.is_dir():
-        pytest.skip(f"{folder} absent")
-    return folder
+    return shared_folder(shared_data, "kaplan_ucr_nc_agencies_2000_2016")
 
 
 #: agency-years read back (ORI, year): sheriffs, the three police departments, an R 1e3 cell

@@ -18,7 +18,8 @@ Use::
 
 The building blocks (:class:`~.base.Design`, :class:`~.base.Spec`,
 :class:`~.base.StudySample`) are in :mod:`.base`; the papers' conclusions in
-:mod:`.conclusions`; the minimum detectable effect of a design in :mod:`.mde`.
+:mod:`.conclusions`; the verdict rules in :mod:`.verdicts`; the minimum detectable
+effect of a design in :mod:`.mde`.
 """
 
 from __future__ import annotations

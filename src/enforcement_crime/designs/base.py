@@ -36,7 +36,7 @@ from enforcement_crime.designs.calls import (
     headline,
     run,
 )
-from enforcement_crime.designs.conclusions import study_vs_rebuild
+from enforcement_crime.designs.conclusions import CONCLUSIONS, Conclusion, study_vs_rebuild
 from enforcement_crime.results import EstimationResult
 from enforcement_crime.treatment import EXPOSURE_RULES, add_treatment
 
@@ -472,6 +472,44 @@ def _drop(
     return out
 
 
+def _option_expectation(design: Design, name: str, value: object) -> str | None:
+    """What option ``name`` of ``design`` expects when ``value`` does not fit, else ``None``.
+
+    The kind is read from the field's declared value and type: a bool, a
+    whole number (a positive one for counts named ``n_*``), a number (a
+    level in (0, 1) for ``alpha``), text, or a list of names (``outcomes``:
+    at least one) or of whole numbers.
+    """
+    current = getattr(design, name)
+    hint = str(next(f.type for f in dataclasses.fields(design) if f.name == name))
+    if value is None:
+        return None if "None" in hint else "a value (not null)"
+    whole = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+    if isinstance(current, bool):
+        return None if isinstance(value, bool | np.bool_) else "true or false"
+    if isinstance(current, int):
+        if name.startswith("n_"):
+            return None if whole and value >= 1 else "a whole number of at least 1"
+        return None if whole else "a whole number"
+    if isinstance(current, float):
+        if not (whole or isinstance(value, float)):
+            return "a number"
+        return None if name != "alpha" or 0 < value < 1 else "a level between 0 and 1"
+    if isinstance(current, str):
+        return None if isinstance(value, str) else "text"
+    if isinstance(current, tuple) and ("str" in hint or "int" in hint):
+        items = list(value) if isinstance(value, list | tuple) else None
+        if "str" in hint:
+            if items is None or not all(isinstance(v, str) for v in items):
+                return "a list of names (text), e.g. " + repr(list(current)[:2])
+            return "at least one name" if name == "outcomes" and not items else None
+        if items is None or not all(
+            isinstance(v, int | np.integer) and not isinstance(v, bool) for v in items
+        ):
+            return "a list of whole numbers, e.g. " + repr(list(current))
+    return None
+
+
 @dataclass(frozen=True)
 class Design:
     """A study design, declared as data (see the module docstring).
@@ -509,13 +547,24 @@ class Design:
 
     # ---- options ------------------------------------------------------------------
     def with_options(self, **options) -> Design:
-        """A copy with some declared fields changed; an unknown field raises ``TypeError``."""
+        """A copy with some declared fields changed.
+
+        An unknown field raises ``TypeError``; a value of the wrong kind for
+        its field (a number where names are expected, a draw count below 1,
+        ...) raises ``ValueError`` naming the option and what it expects.
+        """
         names = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(options) - names)
         if unknown:
             raise TypeError(
                 f"design {self.key!r}: unknown option(s) {unknown}; options are {sorted(names)}"
             )
+        for name, value in options.items():
+            expected = _option_expectation(self, name, value)
+            if expected:
+                raise ValueError(
+                    f"design {self.key!r}: option {name!r} must be {expected}, got {value!r}"
+                )
         conv = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
         out = dataclasses.replace(self, **conv)
         out.check()
@@ -721,13 +770,24 @@ class Design:
         c = sample.data[self.treatment.cohort].astype("Float64").fillna(0)
         return bool((c == 0).any())
 
+    def diagnostic_samples(self, sample: StudySample) -> dict[str, pd.DataFrame | None]:
+        """The samples the diagnostics are computed on, each on its own: label -> rows (None: the whole sample).
+
+        The default is the whole sample (``"all"``); a design whose tables
+        report sub-samples (e.g. agreement models) lists them, so that no
+        diagnostic of one sample is shown beside another's estimate.
+        """
+        return {"all": None}
+
     def headline(self, sample: StudySample, outcome: str) -> Outcome:
         """The headline estimate for ``outcome``."""
         return self.headline_spec().fit(sample, outcome)
 
-    def event_study(self, sample: StudySample, outcome: str) -> Outcome:
-        """The event study for ``outcome``."""
-        return self.event_spec().fit(sample, outcome)
+    def event_study(
+        self, sample: StudySample, outcome: str, *, data: pd.DataFrame | None = None
+    ) -> Outcome:
+        """The event study for ``outcome`` (on ``data``, a subset of the sample, when given)."""
+        return self.event_spec().fit(sample, outcome, data=data)
 
     def robustness(
         self, sample: StudySample, outcomes: Sequence[str] | None = None
@@ -746,6 +806,10 @@ class Design:
         return study_vs_rebuild(
             self.key, rows, data_label=sample.label, differences=self.differences(sample)
         )
+
+    def conclusions(self) -> tuple[Conclusion, ...]:
+        """The papers' conclusions this design tests (:data:`.conclusions.CONCLUSIONS`; none for others)."""
+        return CONCLUSIONS.get(self.key, ())
 
     def differences(self, sample: StudySample) -> list[str]:
         """Design differences that remain between the paper and the rebuild."""

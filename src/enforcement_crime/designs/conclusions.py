@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from enforcement_crime.designs.calls import headline
+from enforcement_crime.designs.verdicts import mde_sentence
 
-__all__ = ["PAPER_CONCLUSIONS", "study_vs_rebuild"]
+__all__ = [
+    "PAPER_CONCLUSIONS",
+    "Conclusion",
+    "CONCLUSIONS",
+    "NC_AGENCY_OPTIONS",
+    "study_vs_rebuild",
+]
 
 # Only the words of ../shared/docs/STUDIES.md; no number is attributed to a paper.
 PAPER_CONCLUSIONS: dict[str, dict[str, str]] = {
@@ -43,6 +50,104 @@ PAPER_CONCLUSIONS: dict[str, dict[str, str]] = {
         "conclusion": 'no discernible effect on crime or arrests (the "medium and large municipalities" '
         "result).",
     },
+}
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """One conclusion of a paper, as the verdict table reads it (:mod:`.verdicts`).
+
+    ``claim`` is one of :data:`~.verdicts.CLAIMS` ("none": no effect; "any":
+    an effect of a sign the brief does not give). ``outcomes`` are the sample
+    columns that test it; when none of them is in the data the verdict is
+    "not testable with these data: ``needs``".
+    """
+
+    name: str
+    claim: str
+    outcomes: tuple[str, ...]
+    words: str
+    needs: str = ""
+
+
+_CRIME = ("index_rate", "violent_rate", "property_rate")
+
+#: how the NC clearance and assault conclusions become testable: the NC design on the agency panel
+#: (agencies, 2000-2016 so that the 2006-2009 agreements have six or more pre-years; the
+#: three outcome families; no county case studies; the agency sample rules of the design)
+NC_AGENCY_OPTIONS: dict[str, object] = {
+    "unit": "ori",
+    "unit_name": "agencies",
+    "weights": "population_served",
+    "state_prefix": None,
+    "years": (2000, 2016),
+    "event_window": (-6, 6),
+    "outcomes": (
+        "violent_rate",
+        "property_rate",
+        "index_rate",
+        "clearance_rate_violent",
+        "clearance_rate_property",
+        "assaults_per_100_officers",
+        "assaults_per_100k",
+    ),
+    "case_studies": (),
+    "agency_rules": True,
+}
+_NC_AGENCY_HOOK = (
+    "open the NC design on it, designs.get('287g_nc', **conclusions.NC_AGENCY_OPTIONS)"
+    ".open('nc_agency') (agencies serving no population, e.g. state agencies, have no "
+    "positive weight and must be left out for the weighted estimators)"
+)
+
+#: design key -> its papers' conclusions, one verdict-table row per conclusion and outcome
+#: (the words are those of ``PAPER_CONCLUSIONS``; the outcomes are the columns that test them)
+CONCLUSIONS: dict[str, tuple[Conclusion, ...]] = {
+    "287g_nc": (
+        Conclusion(
+            "NC crime", "none", _CRIME, "no causal relationship between 287(g) and crime rates"
+        ),
+        Conclusion(
+            "NC clearances",
+            "none",
+            ("clearance_rate_violent", "clearance_rate_property"),
+            "no causal relationship between 287(g) and clearances",
+            needs="clearance rates per unit-year: the county panels carry none; panel 'nc_agency' "
+            f"(Kaplan NC agency files) has them per agency: {_NC_AGENCY_HOOK}",
+        ),
+        Conclusion(
+            "NC assaults on officers",
+            "any",
+            ("assaults_per_100k", "assaults_per_100_officers"),
+            "a significant relation between activation and assaults on officers",
+            needs="assaults on officers per unit-year (LEOKA): the county panels carry none; panel "
+            f"'nc_agency' has them per agency: {_NC_AGENCY_HOOK}",
+        ),
+    ),
+    "287g_national": (
+        Conclusion(
+            "national extension",
+            "none",
+            _CRIME,
+            "no national study; benchmark: the NC finding of no causal relationship with crime rates",
+        ),
+    ),
+    "sc_county": (
+        Conclusion(
+            "SC county crime", "none", _CRIME, '"no observable effect on the overall crime rate"'
+        ),
+    ),
+    "sc_city": (
+        Conclusion("SC city crime", "none", _CRIME, "no discernible effect on crime"),
+        Conclusion(
+            "SC city arrests",
+            "none",
+            ("arrest_rate",),
+            "no discernible effect on arrests",
+            needs="city arrest counts per year (e.g. the ICPSR UCR arrests by agency, "
+            "sources.ucr_icpsr_arrests) joined to the city panel; panel 'city_sc' has no arrests",
+        ),
+    ),
 }
 
 
@@ -77,7 +182,8 @@ def study_vs_rebuild(
         ``conf_high``, ``p_value`` (of "no effect", where the estimator
         computes one: wild cluster bootstrap, randomization inference; else a
         row's own ``p_value``, else NaN), ``mde``, ``mde_method``,
-        ``detectable`` (``|estimate|`` vs MDE in words), ``data``,
+        ``detectable`` (the estimate, its interval and the MDE compared in words:
+        :func:`~.verdicts.mde_sentence`), ``data``,
         ``design_differences``, ``note``.
     """
     if study not in PAPER_CONCLUSIONS:
@@ -98,19 +204,7 @@ def study_vs_rebuild(
         own = getattr(r.get("result"), "p_value", None)
         p_value = float(r.get("p_value", math.nan if own is None else own))
         est = h["estimate"]
-        if not np.isfinite(est):
-            verdict = "not estimated"
-        elif not np.isfinite(mde):
-            verdict = "MDE unknown"
-        else:
-            zero_in = h["conf_low"] <= 0 <= h["conf_high"] if np.isfinite(h["conf_low"]) else None
-            verdict = (
-                "interval covers 0; "
-                if zero_in
-                else "interval excludes 0; "
-                if zero_in is False
-                else ""
-            ) + ("effects of +/-MDE or larger would likely have been detected" if mde > 0 else "")
+        verdict = mde_sentence(est, h["conf_low"], h["conf_high"], mde)
         out.append(
             {
                 "paper": paper["paper"],

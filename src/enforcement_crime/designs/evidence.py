@@ -6,7 +6,12 @@ coefficient plot made here, from the design's declarations:
 * **scale**: the headline in log(1 + rate) and in levels;
 * **weights**: unweighted;
 * **trends**: unit-specific linear trends (estimators that take them);
-  these three are :meth:`~enforcement_crime.designs.base.Spec.vary` of the
+* **within state**: state-by-year fixed effects, and Census-division-by-year
+  fixed effects (divisions from the committed
+  :func:`~enforcement_crime.facts.census_divisions` table), for designs whose
+  sample spans several states (estimators that take ``state_year_fe``): only
+  comparisons of units in the same state (division) and year remain;
+  these four are :meth:`~enforcement_crime.designs.base.Spec.vary` of the
   robustness base specification (:meth:`~.base.Design.robust_spec`);
 * **panel**: the same design on other panels (e.g. a constant-composition or
   sheriff panel), when given;
@@ -21,14 +26,18 @@ coefficient plot made here, from the design's declarations:
 HonestDiD breakdown value computed on the Callaway-Sant'Anna event study with
 a universal base period (not on the TWFE event study, whose pre-period
 coefficients are contaminated by heterogeneous effects), and the minimum
-detectable effect of the robustness base specification.
+detectable effect of the robustness base specification, each computed on
+every sample of :meth:`~.base.Design.diagnostic_samples`.
 :func:`reading_the_evidence` turns the numbers into a short paragraph: which
 choices move the estimate and by how much, in units of the headline's
-standard error.
+standard error. :func:`verdict_table` applies the verdict rules of
+:mod:`~enforcement_crime.designs.verdicts` to each conclusion the design tests
+(:meth:`~.base.Design.conclusions`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime.designs.base import NotEstimable, Spec, StudySample, headline, takes
+from enforcement_crime.designs.verdicts import mde_sentence
 from enforcement_crime.estimators import (
     EstimatorInputError,
     analytic_mde,
@@ -58,11 +68,13 @@ __all__ = [
     "size_reading",
     "collect",
     "present",
+    "verdict_table",
+    "census_division",
     "Evidence",
 ]
 
 ROBUSTNESS_COLUMNS = ["outcome", "choice", "variant", "scale", "estimator", "estimate", "std_error", "conf_low",
-                      "conf_high", "n_obs", "n_clusters", "note"]  # fmt: skip
+                      "conf_high", "p_value", "n_obs", "n_clusters", "note"]  # fmt: skip
 
 
 #: the robustness choices made by :meth:`~enforcement_crime.designs.base.Spec.vary`: the Spec choice
@@ -71,7 +83,40 @@ SPEC_VARIANTS: dict[str, str] = {
     "transform": "scale",
     "weighted": "weights",
     "unit_trends": "trends",
+    "state": "within state",
 }
+
+
+#: the robustness choice of the within-state comparisons (fixed effects of state, or Census division, by year)
+WITHIN_STATE = SPEC_VARIANTS["state"]
+#: the label of the state-by-year variant (the verdict's within-state comparison)
+STATE_BY_YEAR = "state-by-year FE"
+#: the label of the Census-division-by-year variant
+DIVISION_BY_YEAR = "division-by-year FE"
+
+
+def census_division(data: pd.DataFrame, unit: str = "fips") -> pd.Series | None:
+    """The Census division (1-9) of each row, from ``state_fips``, else the unit's county FIPS.
+
+    Uses the committed table :func:`enforcement_crime.facts.census_divisions`.
+    None when the data carry neither column; a state code not in the table
+    raises ``ValueError`` naming it.
+    """
+    from enforcement_crime.facts import census_divisions
+
+    if "state_fips" in data.columns:
+        st = data["state_fips"].astype("string").str.zfill(2)
+    elif unit == "fips" and unit in data.columns:
+        st = data[unit].astype("string").str.zfill(5).str[:2]
+    else:
+        return None
+    table = census_divisions().set_index("state_fips")["division"]
+    out = st.map(table)
+    bad = sorted(st[out.isna()].dropna().unique())
+    if bad or st.isna().any():
+        raise ValueError(f"census_division: state FIPS codes not in facts/census_divisions.csv: {bad}"
+                         + (" (and missing state codes)" if st.isna().any() else ""))  # fmt: skip
+    return out.astype("int64")
 
 
 @dataclass(frozen=True)
@@ -123,9 +168,21 @@ def variants(
         alternatives["weighted"] = {"unweighted": False}
     if takes(base.estimator, "unit_trends"):
         alternatives["unit_trends"] = {"unit linear trends": True}
+    division = None
+    within = "state" in sample.data.columns and sample.data["state"].nunique() > 1
+    if within and takes(base.estimator, "state_year_fe"):
+        alternatives["state"] = {STATE_BY_YEAR: "state"}
+        division = census_division(sample.data, d.unit)
+        if division is not None and division.nunique() > 1:
+            alternatives["state"][DIVISION_BY_YEAR] = "division"
     for spec in base.vary(**alternatives):
         name, label = spec.choices[-1]
-        out.append(Variant(SPEC_VARIANTS[name], label, spec))
+        data = None
+        if name == "state":  # state- or division-by-year effects replace the year effects
+            spec = dataclasses.replace(spec, options={**spec.options, "state_year_fe": True})
+            if spec.options["state"] == "division":
+                data = sample.data.assign(division=division.to_numpy())
+        out.append(Variant(SPEC_VARIANTS[name], label, spec, data=data))
     for label, other_sample in (alt_samples or {}).items():
         out.append(Variant("panel", label, base, sample=other_sample))
     df, unit, t = sample.data, d.unit, d.treatment
@@ -162,24 +219,33 @@ def variants(
 
 
 def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
-               alt_samples: Mapping[str, StudySample] | None = None) -> pd.DataFrame:  # fmt: skip
+               alt_samples: Mapping[str, StudySample] | None = None,
+               choices: tuple[str, ...] | None = None) -> pd.DataFrame:  # fmt: skip
     """Every robustness variant of ``outcome``: one row each (:data:`ROBUSTNESS_COLUMNS`).
+
+    ``p_value`` is the estimator's own p-value of "no effect" where it computes
+    one (wild cluster bootstrap, randomization inference), else NaN.
+    ``choices`` keeps only the variants of those choices (default: all).
 
     Variants an estimator refuses on a real panel are rows without numbers and
     with the reason in ``note``; on the synthetic panel a refusal raises.
     """
     rows = []
     for v in variants(sample, alt_samples=alt_samples):
+        if choices is not None and v.choice not in choices:
+            continue
         s = v.sample or sample
         kw = {"seed": seed} if takes(v.spec.estimator, "seed") else {}
         res = v.spec.fit(s, outcome, data=v.data, rows=v.rows, **kw)
         h = headline(res, v.spec._term(res))
         n_obs = None if isinstance(res, NotEstimable) else res.n_obs
         n_cl = None if isinstance(res, NotEstimable) else res.n_clusters
+        p = math.nan if isinstance(res, NotEstimable) else float(res.extra.get("p_value", math.nan))
         rows.append({"outcome": outcome, "choice": v.choice, "variant": v.label, "scale": v.spec.scale(sample.design),
                      "estimator": h["estimator"],
                      "estimate": h["estimate"], "std_error": h["std_error"], "conf_low": h["conf_low"],
-                     "conf_high": h["conf_high"], "n_obs": n_obs, "n_clusters": n_cl, "note": h["note"]})  # fmt: skip
+                     "conf_high": h["conf_high"], "p_value": p, "n_obs": n_obs, "n_clusters": n_cl,
+                     "note": h["note"]})  # fmt: skip
     out = pd.DataFrame(rows, columns=ROBUSTNESS_COLUMNS)
     out["n_obs"] = out["n_obs"].astype("Int64")
     out["n_clusters"] = out["n_clusters"].astype("Int64")
@@ -187,8 +253,13 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
 
 
 def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
-                mbar: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0)) -> dict:  # fmt: skip
+                mbar: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0),
+                data: pd.DataFrame | None = None, label: str = "all") -> dict:  # fmt: skip
     """Joint pre-trend test, HonestDiD breakdown value and MDE for ``outcome``.
+
+    Every number is computed on ``data`` (a subset of the sample, e.g. one
+    agreement model's counties; default the whole sample), named ``label``
+    in the returned ``sample`` entry.
 
     Returns
     -------
@@ -205,18 +276,20 @@ def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
     """
     d = sample.design
     notes = []
-    es = d.event_study(sample, outcome)
+    es = d.event_study(sample, outcome, data=data)
     pretrend = math.nan
     if isinstance(es, NotEstimable):
         notes.append(f"event study: {es.reason}")
     else:
         pretrend = float(es.pretrend.p_value) if es.pretrend else math.nan
     breakdown = math.nan
-    control = "never_treated" if d.has_never_treated(sample) else "not_yet_treated"
+    df = sample.data if data is None else data
+    cohort = df[d.treatment.cohort].astype("Float64").fillna(0)
+    control = "never_treated" if bool((cohort == 0).any()) else "not_yet_treated"
     cs = Spec("CS universal base", callaway_santanna, {"control_group": control, "base_period": "universal",
                                                          "aggregation": "dynamic",
                                                          "window": d.event_window},
-              partial_year="anticipation").fit(sample, outcome)  # fmt: skip
+              partial_year="anticipation").fit(sample, outcome, data=data)  # fmt: skip
     if isinstance(cs, NotEstimable):
         notes.append(f"HonestDiD: Callaway-Sant'Anna not estimable ({cs.reason})")
     else:
@@ -230,9 +303,9 @@ def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
                              "(breakdown above the grid)")  # fmt: skip
         except EstimatorInputError as err:
             notes.append(f"HonestDiD: {err}")
-    base = headline(d.robust_spec().fit(sample, outcome))
+    base = headline(d.robust_spec().fit(sample, outcome, data=data))
     mde = analytic_mde(base["std_error"], d.alpha)
-    return {"outcome": outcome, "pretrend_p": pretrend, "honest_breakdown": breakdown,
+    return {"sample": label, "outcome": outcome, "pretrend_p": pretrend, "honest_breakdown": breakdown,
             "honest_on": f"Callaway-Sant'Anna ({control}, universal base), window {d.event_window}",
             "mde": mde, "notes": "; ".join(notes)}  # fmt: skip
 
@@ -288,6 +361,9 @@ def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> st
             bits.append(f"MDE = {diag['mde']:.3g}")
         if bits:
             parts.append("Diagnostics: " + ", ".join(bits) + ".")
+        if np.isfinite(diag.get("mde", math.nan)):
+            parts.append(mde_sentence(float(h["estimate"]), float(h["conf_low"]),
+                                      float(h["conf_high"]), float(diag["mde"])))  # fmt: skip
     return " ".join(parts)
 
 
@@ -374,20 +450,203 @@ def reading_table(design, reading: list[str]) -> pd.DataFrame:
 
 def collect(sample: StudySample, *, seed: int = 0,
             alt_samples: Mapping[str, StudySample] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:  # fmt: skip
-    """Robustness table, diagnostics and the reading paragraph of every outcome of the design."""
+    """Robustness table, diagnostics and the reading paragraph of every outcome of the design.
+
+    The diagnostics have one row per outcome and sample of
+    :meth:`~.base.Design.diagnostic_samples` (column ``sample``), each
+    computed on that sample; the reading paragraph uses the first (the sample
+    of the robustness table).
+    """
     tables, diags, text = [], [], []
     for outcome in sample.design.outcomes:
         t = robustness(sample, outcome, seed=seed, alt_samples=alt_samples)
-        dg = diagnostics(sample, outcome, seed=seed)
+        per = [diagnostics(sample, outcome, seed=seed, data=data, label=label)
+               for label, data in sample.design.diagnostic_samples(sample).items()]  # fmt: skip
         tables.append(t)
-        diags.append(dg)
-        text.append(reading_the_evidence(t, dg))
+        diags.extend(per)
+        text.append(reading_the_evidence(t, per[0]))
     return pd.concat(tables, ignore_index=True), pd.DataFrame(diags), text
+
+
+VERDICT_COLUMNS = ["conclusion", "outcome", "claim", "sample", "verdict", "reason", "estimate", "conf_low", "conf_high",
+                   "p_value", "inference", "mde", "mde_method", "relevant_effect", "pretrend_p",
+                   "within_state_estimate", "within_state_conf_low", "within_state_conf_high",
+                   "placebo_share", "paper_words", "data"]  # fmt: skip
+
+
+def _weighted_mean(sample: StudySample, outcome: str) -> float:
+    d, df = sample.design, sample.data
+    y = df[outcome].astype("float64")
+    ok = y.notna()
+    if d.weights and d.weights in df.columns:
+        w = df.loc[ok, d.weights].astype("float64")
+        return float((y[ok] * w).sum() / w.sum()) if w.sum() > 0 else math.nan
+    return float(y[ok].mean())
+
+
+def _with_outcomes(sample: StudySample, outcomes: list[str]) -> StudySample:
+    """The sample with log(1 + rate) columns for outcomes the design did not declare (when it logs)."""
+    import dataclasses
+
+    d = sample.design
+    missing = [o for o in outcomes if d.log_outcomes and f"log_{o}" not in sample.data.columns]
+    if not missing:
+        return sample
+    data = sample.data.copy()
+    for o in missing:
+        data[f"log_{o}"] = np.log1p(data[o].astype("float64"))
+    return dataclasses.replace(sample, data=data)
+
+
+def _sample_robustness(
+    sample: StudySample, data: pd.DataFrame, outcome: str, seed: int
+) -> pd.DataFrame:
+    """The rows a verdict reads, on a sub-sample: base, within-state variants and the headline spec."""
+    sub = dataclasses.replace(sample, data=data)
+    d = sample.design
+    t = robustness(sub, outcome, seed=seed, choices=("headline", WITHIN_STATE))
+    spec = d.headline_spec()
+    res = spec.fit(sub, outcome, **({"seed": seed} if takes(spec.estimator, "seed") else {}))
+    h = headline(res, spec._term(res))
+    p = math.nan if isinstance(res, NotEstimable) else float(res.extra.get("p_value", math.nan))
+    row = {"outcome": outcome, "choice": "inference / estimator", "variant": spec.label,
+           "scale": spec.scale(d), "estimator": h["estimator"], "estimate": h["estimate"],
+           "std_error": h["std_error"], "conf_low": h["conf_low"], "conf_high": h["conf_high"],
+           "p_value": p, "note": h["note"]}  # fmt: skip
+    return pd.concat([t, pd.DataFrame([row])], ignore_index=True)
+
+
+def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame, *, seed: int = 0,
+                  conclusions=None) -> pd.DataFrame:  # fmt: skip
+    """The verdict on each conclusion the design tests, one row per conclusion, outcome and sample.
+
+    Applies :func:`~enforcement_crime.designs.verdicts.verdict` (the rules are
+    stated there) to numbers computed here:
+
+    * estimate, interval and p-value: the design's headline specification
+      (its calibrated inference, e.g. the wild cluster bootstrap) from the
+      robustness table's "inference / estimator" rows, else the robustness
+      base specification (analytic interval);
+    * MDE: analytic, (z_0.975 + z_0.8) x the standard error implied by that
+      interval (``mde_method`` says so); the relevant effect:
+      :func:`~enforcement_crime.designs.verdicts.relevant_effect` on the
+      headline scale;
+    * pre-trend p-value: :func:`diagnostics` of the same sample;
+    * within-state comparison: the robustness row with state-by-year fixed
+      effects (:data:`STATE_BY_YEAR`), when the design has one;
+    * placebo share: the randomization-inference p-value (share of permuted
+      adoption schedules with an estimate at least as extreme), when the
+      design has that row;
+    * divergence drivers: the other robustness rows on the headline scale.
+
+    The first sample of :meth:`~.base.Design.diagnostic_samples` is the one
+    of ``robust``; every other one (e.g. each 287(g) agreement model) gets its
+    own rows, computed here on its own data (the base, within-state and
+    headline specifications) and its own diagnostics row: nothing is copied
+    across samples. A conclusion whose outcome columns are not in the sample
+    is one row "not testable with these data"
+    (:attr:`.conclusions.Conclusion.needs`); one whose columns are in the
+    sample but not among the design's outcomes (e.g. clearances on an agency
+    panel) gets its robustness table and diagnostics computed here (whole
+    sample). ``conclusions`` defaults to :meth:`~.base.Design.conclusions`.
+    """
+    from scipy.stats import norm
+
+    from enforcement_crime.designs.verdicts import relevant_effect, verdict
+
+    d = sample.design
+    conclusions = d.conclusions() if conclusions is None else tuple(conclusions)
+    subsamples = d.diagnostic_samples(sample)
+    first = next(iter(subsamples))
+    rows = []
+    head_label = d.headline_spec().label
+    z = norm.ppf(1 - d.alpha / 2)
+    by_sample: dict[tuple[str, str], pd.DataFrame] = {}
+    for c in conclusions:
+        present_cols = [o for o in c.outcomes if o in sample.data.columns]
+        if not present_cols:
+            v = verdict(c.claim, math.nan, math.nan, math.nan,
+                        not_testable=c.needs or "outcome not in the data")  # fmt: skip
+            rows.append({"conclusion": c.name, "outcome": ", ".join(c.outcomes), "claim": c.claim,
+                         "sample": first, "verdict": v.kind, "reason": v.text, "paper_words": c.words,
+                         "data": sample.label})  # fmt: skip
+            continue
+        extra = [o for o in present_cols if o not in d.outcomes and o not in set(robust["outcome"])]
+        if extra:
+            s2 = _with_outcomes(sample, extra)
+            robust = pd.concat(
+                [robust, *(robustness(s2, o, seed=seed) for o in extra)], ignore_index=True
+            )
+            diags = pd.concat([diags, pd.DataFrame([diagnostics(s2, o, seed=seed, label=first) for o in extra])],
+                              ignore_index=True)  # fmt: skip
+        for outcome in present_cols:
+            for label, data in subsamples.items():
+                if label == first:
+                    t = robust[robust["outcome"] == outcome]
+                elif outcome in d.outcomes:
+                    key = (label, outcome)
+                    if key not in by_sample:
+                        by_sample[key] = _sample_robustness(sample, data, outcome, seed)
+                    t = by_sample[key]
+                else:
+                    continue
+                dg = diags[diags["outcome"] == outcome] if len(diags) else diags
+                if "sample" in dg.columns:
+                    dg = dg[dg["sample"] == label]
+                rows.append(_verdict_row(c, outcome, label, t, dg, sample, data, head_label, z,
+                                         relevant_effect, verdict))  # fmt: skip
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
+def _verdict_row(
+    c, outcome, label, t, dg, sample, data, head_label, z, relevant_effect, verdict
+) -> dict:
+    """One verdict-table row from the robustness rows ``t`` and diagnostics rows ``dg`` of one sample."""
+    d = sample.design
+    base = t[t["choice"] == "headline"]
+    head = t[(t["choice"] == "inference / estimator") & (t["variant"] == head_label)]
+    head = head if len(head) and head["estimate"].notna().any() else base
+    h = head.iloc[0] if len(head) else pd.Series(dtype=object)
+    est, lo, hi = (float(h.get(k, math.nan)) for k in ("estimate", "conf_low", "conf_high"))
+    p = float(h.get("p_value", math.nan))
+    scale = str(h.get("scale", d.transform))
+    same = t[(t["scale"] == scale) & ~t["choice"].isin(["headline", "placebo"])]
+    same = same[same["variant"] != h.get("variant")]
+    within = t[
+        (t["choice"] == WITHIN_STATE) & (t["variant"].astype(str).str.endswith(STATE_BY_YEAR))
+    ]
+    ws = None
+    if len(within) and np.isfinite(within["estimate"].iloc[0]):
+        w = within.iloc[0]
+        ws = {"estimate": float(w["estimate"]), "conf_low": float(w["conf_low"]),
+              "conf_high": float(w["conf_high"]), "label": "state-by-year fixed effects"}  # fmt: skip
+    ri = t[t["variant"].astype(str).str.contains("randomization inference")]
+    placebo = float(ri["p_value"].iloc[0]) if len(ri) else math.nan
+    mde = (analytic_mde((hi - lo) / (2 * z), d.alpha)
+           if np.isfinite(lo) and np.isfinite(hi) else math.nan)  # fmt: skip
+    pre = float(dg["pretrend_p"].iloc[0]) if len(dg) else math.nan
+    part = sample if data is None else dataclasses.replace(sample, data=data)
+    rel = relevant_effect(scale, _weighted_mean(part, outcome))
+    note = str(h.get("note", "")).strip().splitlines()
+    why = (note[0] if note else "") if len(head) else "no row in the robustness table"
+    v = verdict(c.claim, est, lo, hi, p_value=p, mde=mde, relevant=rel, pretrend_p=pre,
+                within_state=ws, placebo_share=placebo, variants=same.to_dict("records"),
+                alpha=d.alpha, not_estimated=why)  # fmt: skip
+    return {"conclusion": c.name, "outcome": outcome, "claim": c.claim, "sample": label, "verdict": v.kind,
+            "reason": v.text, "estimate": est, "conf_low": lo, "conf_high": hi, "p_value": p,
+            "inference": str(h.get("variant", "")), "mde": mde,
+            "mde_method": "analytic: (z_0.975 + z_0.8) x the SE implied by the interval",
+            "relevant_effect": rel, "pretrend_p": pre,
+            "within_state_estimate": ws["estimate"] if ws else math.nan,
+            "within_state_conf_low": ws["conf_low"] if ws else math.nan,
+            "within_state_conf_high": ws["conf_high"] if ws else math.nan,
+            "placebo_share": placebo, "paper_words": c.words, "data": sample.label}  # fmt: skip
 
 
 #: the outputs :func:`present` writes: name (after the design's prefix, :meth:`~.base.Design.output_name`)
 #: -> description
 PRESENTED: dict[str, str] = {
+    "tab_verdicts": "Verdict on each conclusion of the papers, by the stated rules (designs.verdicts)",
     "tab_robustness": "Robustness variants of the headline, every outcome",
     "tab_diagnostics": "Joint pre-trend test, HonestDiD breakdown value, MDE",
     "fig_robustness": "Coefficient plot of the robustness variants",
@@ -397,28 +656,47 @@ PRESENTED: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Evidence:
-    """What :func:`present` computed: the robustness table, the diagnostics and the reading paragraphs."""
+    """What :func:`present` computed: verdicts, robustness table, diagnostics and reading paragraphs."""
 
     robustness: pd.DataFrame
     diagnostics: pd.DataFrame
     reading: list[str]
+    verdicts: pd.DataFrame | None = None
+    scale_label: str = ""
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         return self.diagnostics.to_html(index=False)
 
+    def show(self) -> None:
+        """Draw the coefficient plot of :func:`plot_rows` and print the reading paragraphs."""
+        import matplotlib.pyplot as plt
+
+        from enforcement_crime import plots
+
+        plots.coefficient_plot(plot_rows(self.robustness), label="variant",
+                               xlabel=f"Effect ({self.scale_label})")  # fmt: skip
+        plt.show()
+        print("\n\n".join(self.reading))
+
 
 def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, ...] = (),
-            preset: str = "null", show: bool = True) -> Evidence:  # fmt: skip
+            preset: str = "null", show: bool = True, adjust_verdicts=None) -> Evidence:  # fmt: skip
     """The evidence section of a study notebook: compute, export and show it in one call.
 
     Opens the design on ``alt_panels`` (:meth:`~.base.Design.open_alternatives`:
-    a panel not built is reported and left out), runs :func:`collect`, and
-    records with ``log`` (an :class:`~enforcement_crime.reports.OutputLog`)
-    the robustness table, the diagnostics, the coefficient plot of
+    a panel not built is reported and left out), runs :func:`collect` and
+    :func:`verdict_table`, and records with ``log`` (an
+    :class:`~enforcement_crime.reports.OutputLog`) the verdict table, the
+    robustness table, the diagnostics, the coefficient plot of
     :func:`plot_rows` and the reading table, named by the design
-    (``tab_<key>_robustness``, ``tab_<key>_diagnostics``,
-    ``fig_<key>_robustness``, ``tab_<key>_reading``; :data:`PRESENTED`).
-    With ``show``, the plot is shown and the reading printed.
+    (``tab_<key>_verdicts``, unless the design declares no conclusion, ``tab_<key>_robustness``,
+    ``tab_<key>_diagnostics``, ``fig_<key>_robustness``, ``tab_<key>_reading``;
+    :data:`PRESENTED`). With ``show``, the verdicts are printed, the plot is
+    shown and the reading printed; with ``show=False`` a notebook shows the
+    verdicts at its top and calls :meth:`Evidence.show` where it discusses
+    the robustness. ``adjust_verdicts`` (a function of the verdict table
+    returning one) replaces rows before they are exported, e.g. the assault
+    rows redone on a count model (:meth:`.nc_287g.NC287g.count_verdicts`).
     """
     import matplotlib.pyplot as plt
 
@@ -427,7 +705,15 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     d = sample.design
     alternatives = d.open_alternatives(alt_panels, seed=seed, preset=preset)
     robust, diags, reading = collect(sample, seed=seed, alt_samples=alternatives)
+    verdicts = verdict_table(sample, robust, diags, seed=seed)
+    if adjust_verdicts is not None:
+        verdicts = adjust_verdicts(verdicts)
     name = {k: d.output_name(*k.split("_", 1)) for k in PRESENTED}
+    if len(verdicts):  # a design that declares no paper conclusion has no verdict table
+        log.table(verdicts, name["tab_verdicts"], description=PRESENTED["tab_verdicts"])
+    if show and len(verdicts):
+        shown = verdicts[["conclusion", "outcome", "sample", "verdict", "reason"]]
+        print(shown.to_string(index=False))
     log.table(robust, name["tab_robustness"], description=PRESENTED["tab_robustness"])
     log.table(diags, name["tab_diagnostics"], description=PRESENTED["tab_diagnostics"])
     rows = plot_rows(robust)
@@ -442,4 +728,4 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     log.table(reading_table(d, reading), name["tab_reading"], description=PRESENTED["tab_reading"])
     if show:
         print("\n\n".join(reading))
-    return Evidence(robust, diags, reading)
+    return Evidence(robust, diags, reading, verdicts, d.scale_label)

@@ -55,6 +55,49 @@ class National287g(Design):
             )
         return SC.code(df, self.rule, self.time)
 
+    def sample_rules(self, df: pd.DataFrame, log: list[dict]) -> pd.DataFrame:
+        """The window rules, then: counties that first adopt after the window are not yet treated in it.
+
+        A county whose first 287(g) adoption falls after the last year of the
+        sample (e.g. 2017-2021 for a window ending in 2016) has no treated
+        year in the window; coded as a cohort, all its years would be leads
+        (binned into the earliest lead of the event study). Its adoption and
+        end dates are moved to ``g287_start_after_window`` /
+        ``g287_end_after_window`` (the treatment columns then code it as
+        untreated throughout, under either partial-year rule), it counts as a
+        control of every model, and the accounting says how many counties
+        this is (flag ``g287_adopts_after_window``).
+        """
+        df = super().sample_rules(df, log)
+        t = self.treatment
+        last = int(df[self.time].max()) if len(df) else self.years[1]
+        start = pd.to_datetime(df[t.start])
+        after = (start.dt.year > last).fillna(False).to_numpy(dtype=bool)
+        df = df.copy()
+        df["g287_adopts_after_window"] = after
+        df[f"{t.start}_after_window"] = start.where(after)
+        df[t.start] = start.where(~after)
+        if t.end is not None:
+            end = pd.to_datetime(df[t.end])
+            df[f"{t.end}_after_window"] = end.where(after)
+            df[t.end] = end.where(~after)
+        n = int(df.loc[after, self.unit].nunique())
+        years = start[after].dt.year
+        span = f" ({int(years.min())}-{int(years.max())})" if n else ""
+        log.append({"rule": "adoption after the window", "rows_dropped": 0, "units_dropped": 0,
+                    "rows_set_aside": 0,
+                    "why": f"{n} counties first adopt 287(g) after {last}{span}: coded as not yet treated in "
+                           "the window (no adoption date inside it; controls of every model), not as "
+                           "cohorts whose years all fall in the earliest lead"})  # fmt: skip
+        return df
+
+    def diagnostic_samples(self, sample: StudySample) -> dict[str, pd.DataFrame | None]:
+        """Diagnostics per sample: every adopter pooled, then each model's sample (:meth:`model_sample`)."""
+        return {
+            "all adopters": None,
+            **{model: self.model_sample(sample, model) for model in self.models},
+        }
+
     # ---- declared specifications ---------------------------------------------------
     def specs(self) -> tuple[Spec, ...]:
         return (
@@ -184,7 +227,8 @@ class National287g(Design):
                 else f"panel {sample.data_source!r} (see its manifest)"
             ),  # fmt: skip
             f"annual data, partial-year rule {self.rule!r}; first adoption = earliest date over rosters; "
-            "ended agreements treated as ever treated",
+            "ended agreements treated as ever treated; counties first adopting after the window coded as "
+            "not yet treated in it",
             "'both' agreements counted in the jail and in the task-force samples",
         ]
 

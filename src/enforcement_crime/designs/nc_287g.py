@@ -33,6 +33,7 @@ from enforcement_crime.designs.base import (
 )
 from enforcement_crime.designs.mde import design_mde
 from enforcement_crime.estimators import (
+    analytic_mde,
     callaway_santanna,
     dcdh,
     randomization_inference,
@@ -44,9 +45,29 @@ from enforcement_crime.facts import nc_287g_agreements
 from enforcement_crime.plots import cohort_trends, top_donors
 from enforcement_crime.treatment import EXPOSURE_RULES
 
-__all__ = ["NC287g", "DESIGN"]
+__all__ = ["NC287g", "DESIGN", "COUNT_MODELS", "CLEARANCE_RULE"]
+
+
+def _normal_p(estimate: float, std_error: float) -> float:
+    """Two-sided p-value of ``estimate / std_error`` against the normal (NaN when not finite)."""
+    from scipy.stats import norm
+
+    t = estimate / std_error if std_error and np.isfinite(std_error) else np.nan
+    return float(2 * norm.sf(abs(t))) if np.isfinite(t) else np.nan
+
 
 RATES = {"violent_rate": "violent", "property_rate": "property", "index_rate": "index"}
+
+#: assault outcomes of the agency panel -> (count, exposure) of their count model (PPML)
+COUNT_MODELS: dict[str, tuple[str, str]] = {
+    "assaults_per_100_officers": ("assaults_on_officers", "officers"),
+    "assaults_per_100k": ("assaults_on_officers", "population_served"),
+}
+#: the agency sample rule for clearance rates, as stated in the tables
+CLEARANCE_RULE = (
+    "agency-years whose clearances were not reported (every clearance cell 0) or with no "
+    "offenses have no clearance rate and are left out of the clearance-rate estimates only"
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +77,35 @@ class NC287g(Design):
     case_studies: tuple[tuple[str, str], ...] = (("37119", "Mecklenburg"), ("37183", "Wake"))
     n_boot: int = 999  # wild cluster bootstrap draws
     n_perm: int = 199  # randomization-inference permutations
+    agency_rules: bool = False  # agency panel: drop rows without population served; clearance rule
+
+    def sample_rules(self, df: pd.DataFrame, log: list[dict]) -> pd.DataFrame:
+        """The base rules; on an agency panel (``agency_rules``) also the agency rules.
+
+        Agency-years with population served 0 or missing (e.g. the Gaston
+        sheriff, whose county police department reports for the county) have
+        no rate and no positive weight: they are dropped and counted. The
+        clearance rule (:data:`CLEARANCE_RULE`) drops nothing from the sample:
+        the rows it concerns are counted as set aside, since their clearance
+        rates are missing and every estimator leaves them out of those outcomes.
+        """
+        from enforcement_crime.designs.base import _drop
+
+        df = super().sample_rules(df, log)
+        if not self.agency_rules:
+            return df
+        pop = pd.to_numeric(df["population_served"], errors="coerce")
+        df = _drop(df, ~(pop > 0).fillna(False), self.unit,
+                   "population served", "agency-years with population served 0 or missing "
+                   "(no rate, no positive weight)", log)  # fmt: skip
+        clr = [o for o in self.outcomes if o.startswith("clearance_rate")]
+        if clr:
+            none = df[clr].isna().all(axis=1)
+            units = set(df.loc[none, self.unit]) - set(df.loc[~none, self.unit])
+            log.append({"rule": "clearances reported", "rows_dropped": 0,
+                        "units_dropped": 0, "rows_set_aside": int(none.sum()),
+                        "units_set_aside": len(units), "why": CLEARANCE_RULE})  # fmt: skip
+        return df
 
     # ---- declared specifications ---------------------------------------------------
     def twfe_specs(self) -> tuple[Spec, ...]:
@@ -97,8 +147,12 @@ class NC287g(Design):
         )
 
     def finish(self, df: pd.DataFrame, log: list[dict]) -> pd.DataFrame:
-        """Adds ``pop_stratum``: the county's population quartile (mean over the window) among NC counties."""
-        mean_pop = df.groupby(self.unit)["population"].mean()
+        """Adds ``pop_stratum``: the unit's population quartile (mean over the window) among the units.
+
+        The population is the design's weight column (``population``; e.g.
+        ``population_served`` when the design is opened on agencies).
+        """
+        mean_pop = df.groupby(self.unit)[self.weights or "population"].mean()
         quartile = pd.qcut(mean_pop.rank(method="first"), 4, labels=False).astype(int)
         df["pop_stratum"] = df[self.unit].map(quartile).to_numpy()
         return df
@@ -126,12 +180,18 @@ class NC287g(Design):
         return out
 
     def raw_trends(self, sample: StudySample) -> pd.DataFrame:
-        """Population-weighted rates of the nine treated counties and of the others, by year (tidy)."""
+        """Population-weighted rates of the treated units and of the others, by year (tidy).
+
+        Crime rates are aggregated from their counts; the other outcomes (on
+        an agency panel: clearance and assault rates) are weighted means.
+        """
+        unit = "counties" if self.unit == "fips" else self.unit_name
         df = sample.data.assign(
-            group=np.where(sample.data[self.treatment.ever], "287(g) counties", "other NC counties")
+            group=np.where(sample.data[self.treatment.ever], f"287(g) {unit}", f"other NC {unit}")
         )
-        return cohort_trends(df, list(RATES), cohort=self.treatment.cohort, year=self.time, counts=RATES,
-                             groups="group")  # fmt: skip
+        outcomes = list(dict.fromkeys([*RATES, *self.outcomes]))
+        return cohort_trends(df, outcomes, cohort=self.treatment.cohort, year=self.time, counts=RATES,
+                             weights=self.weights or "population", groups="group")  # fmt: skip
 
     def twfe_rules(self, sample: StudySample) -> tuple[pd.DataFrame, dict]:
         """TWFE under both rules for every outcome: the table and the results by (outcome, specification)."""
@@ -271,7 +331,8 @@ class NC287g(Design):
         for outcome in self.outcomes:
             d = design_mde(sample, outcome, n_sim=n_sim, seed=seed)
             if isinstance(d["result"], NotEstimable):
-                mde[outcome] = (np.nan, "not available")
+                mde[outcome] = (np.nan, f"not estimable: {d['result']}")
+                rows.append({"outcome": outcome, "note": f"not estimable: {d['result']}"})
                 continue
             mde[outcome] = (
                 d["mde_calibrated"],
@@ -290,9 +351,139 @@ class NC287g(Design):
         )
         return mde, pd.DataFrame(rows), cur[cur["effect"] >= 0]
 
-    def rebuild_rows(self, wcb: dict, cs: dict, mde: dict) -> list[dict]:
-        """The rows of the study-vs-rebuild table: bootstrap headline and Callaway-Sant'Anna per outcome."""
+    def count_models(self, sample: StudySample, *, seed: int) -> tuple[pd.DataFrame, dict]:
+        """PPML of assaults on officers with exposure, the headline of the assault outcomes.
+
+        Assaults on officers are small counts with many zeros per agency-year:
+        a rate per 100 officers or per 100,000 jumps with one assault in a
+        small agency, and its log(1 + rate) is not a proportional effect.
+        PPML (:func:`~enforcement_crime.estimators.ppml`) models the count
+        with agency and year fixed effects and ``log(exposure)`` as offset
+        (LEOKA officers employed, or population served), so its coefficient
+        is a proportional change in the assault rate and zeros stay in.
+        Inference: CR1 by agency, and randomization inference (adoption
+        dates permuted within population quartiles, PPML re-estimated), the
+        design's few-cluster test. Rows with a missing count or a non-positive
+        exposure are left out and counted (``rows_left_out``).
+
+        Returns the table (one row per assault outcome present: estimate,
+        interval, CR1 and permutation p-values) and the PPML results by outcome.
+        """
+        import functools
+
+        from enforcement_crime.estimators import ppml
+
+        rows, results = [], {}
+        df = sample.data
+        if "partial_year" in df.columns:
+            df = df[~df["partial_year"].to_numpy(dtype=bool)]
+        for outcome in self.outcomes:
+            if outcome not in COUNT_MODELS:
+                continue
+            count, exposure = COUNT_MODELS[outcome]
+            y, e = (
+                pd.to_numeric(df[count], errors="coerce"),
+                pd.to_numeric(df[exposure], errors="coerce"),
+            )
+            ok = (y.notna() & (e > 0)).fillna(False).to_numpy(dtype=bool)
+            data = df.loc[
+                ok, [self.unit, self.time, self.treatment.cohort, count, exposure, "pop_stratum"]
+            ].copy()
+            data[count] = y[ok].astype("float64")
+            data[exposure] = e[ok].astype("float64")
+            label = f"PPML of {count}, exposure {exposure}, {self.unit_name} and year FE"
+            res = run(ppml, data, count, self.unit, self.time, self.treatment.cohort,
+                      exposure=exposure, cluster=self.unit, alpha=self.alpha, tolerate=sample.tolerate)  # fmt: skip
+            ri = run(functools.partial(randomization_inference, estimator=functools.partial(ppml, exposure=exposure)),
+                     data, count, self.unit, self.time, self.treatment.cohort, n_perm=self.n_perm, seed=seed,
+                     stratify="pop_stratum", alpha=self.alpha, tolerate=sample.tolerate)  # fmt: skip
+            results[outcome] = res
+            h = headline(res)
+            rows.append({"outcome": outcome, "specification": label, "count": count, "exposure": exposure,
+                         "estimate": h["estimate"], "std_error": h["std_error"], "conf_low": h["conf_low"],
+                         "conf_high": h["conf_high"],
+                         "p_value_cr1": _normal_p(h["estimate"], h["std_error"]),
+                         "p_value_randomization": np.nan if isinstance(ri, NotEstimable) else ri.p_value,
+                         "n_perm": self.n_perm, "rows_used": int(ok.sum()),
+                         "rows_left_out": int((~ok).sum()),
+                         "zero_share": float((data[count] == 0).mean()) if len(data) else np.nan,
+                         "note": h["note"] if isinstance(res, NotEstimable) else str(ri) if isinstance(ri, NotEstimable) else ""})  # fmt: skip
+        return pd.DataFrame(rows), results
+
+    def count_verdicts(self, verdicts: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+        """The verdict rows of the assault outcomes redone on the PPML headline (:meth:`count_models`).
+
+        Estimate and CR1 interval of PPML (log points: a proportional
+        effect), the permutation p-value as placebo share, the MDE implied
+        by the interval, the pre-trend p-value of the row it replaces; the
+        verdict by :func:`~enforcement_crime.designs.verdicts.verdict`. Other
+        rows are returned unchanged.
+        """
+        from scipy.stats import norm
+
+        from enforcement_crime.designs.verdicts import relevant_effect, verdict
+        from enforcement_crime.estimators import analytic_mde
+
+        out = verdicts.copy()
+        for col in ("verdict", "reason", "inference"):
+            out[col] = out[col].astype(object)
+        z = norm.ppf(1 - self.alpha / 2)
+        for i, r in out.iterrows():
+            c = counts[counts["outcome"] == r["outcome"]] if len(counts) else counts
+            if not len(c):
+                continue
+            c = c.iloc[0]
+            est, lo, hi = float(c["estimate"]), float(c["conf_low"]), float(c["conf_high"])
+            mde = analytic_mde((hi - lo) / (2 * z), self.alpha) if np.isfinite(hi - lo) else np.nan
+            v = verdict(r["claim"], est, lo, hi, p_value=float(c["p_value_cr1"]), mde=mde,
+                        relevant=relevant_effect("log"), pretrend_p=float(r["pretrend_p"]),
+                        placebo_share=float(c["p_value_randomization"]), alpha=self.alpha,
+                        not_estimated=str(c["note"]))  # fmt: skip
+            out.loc[i, ["verdict", "reason", "estimate", "conf_low", "conf_high", "p_value",
+                        "inference", "mde", "relevant_effect", "placebo_share",
+                        "within_state_estimate", "within_state_conf_low", "within_state_conf_high"]] = [
+                v.kind, v.text, est, lo, hi, float(c["p_value_cr1"]),
+                f"{c['specification']}; CR1 by {self.unit_name}; randomization inference "
+                f"({int(c['n_perm'])} permutations)", mde, relevant_effect("log"),
+                float(c["p_value_randomization"]), np.nan, np.nan, np.nan]  # fmt: skip
+        return out
+
+    def conclusion_table(self, verdicts: pd.DataFrame) -> pd.DataFrame:
+        """One row per conclusion of the paper: its words, our estimate and interval, the verdict.
+
+        The row of each conclusion is the verdict row of its first outcome
+        (in :attr:`~.conclusions.Conclusion.outcomes` order) on the first
+        sample; the other outcomes' rows stay in the verdict table.
+        """
+        cols = ["conclusion", "paper_words", "outcome", "estimate", "conf_low", "conf_high",
+                "inference", "verdict", "reason"]  # fmt: skip
         rows = []
+        for c in self.conclusions():
+            v = verdicts[verdicts["conclusion"] == c.name]
+            if not len(v):
+                continue
+            v = v[v["sample"] == v["sample"].iloc[0]]
+            order = {o: i for i, o in enumerate(c.outcomes)}
+            v = v.assign(_o=v["outcome"].map(order).fillna(len(order))).sort_values("_o")
+            rows.append(v.iloc[0][cols].to_dict())
+        return pd.DataFrame(rows, columns=cols)
+
+    def rebuild_rows(
+        self, wcb: dict, cs: dict, mde: dict, counts: pd.DataFrame | None = None
+    ) -> list[dict]:
+        """The rows of the study-vs-rebuild table: bootstrap headline and Callaway-Sant'Anna per outcome.
+
+        ``counts`` (:meth:`count_models`) adds the PPML row of each assault outcome (its MDE
+        analytic, from the CR1 standard error).
+        """
+        rows = []
+        for _, c in (counts if counts is not None else pd.DataFrame()).iterrows():
+            rows.append({"outcome": c["outcome"], "specification": c["specification"],
+                         "estimate": c["estimate"], "std_error": c["std_error"], "conf_low": c["conf_low"],
+                         "conf_high": c["conf_high"], "p_value": c["p_value_randomization"],
+                         "estimator": "ppml", "note": c["note"],
+                         "mde": analytic_mde(c["std_error"], self.alpha),
+                         "mde_method": "analytic: (z_0.975 + z_0.8) x the PPML CR1 standard error"})  # fmt: skip
         for o in self.outcomes:
             m, how = mde[o]
             rows.append({"outcome": o, "specification": self.headline_spec().label, "result": wcb[o],
@@ -310,7 +501,13 @@ class NC287g(Design):
                 if sample.synthetic
                 else f"panel {sample.data_source!r} (see its manifest)"
             ),  # fmt: skip
-            "outcomes limited to violent, property and index rates (no clearance rates or assaults on officers in the panel)",
+            (
+                "agencies, not counties: the sheriffs' offices, Charlotte-Mecklenburg PD, Gaston "
+                "County PD and Durham PD; assaults on officers by PPML with exposure"
+                if self.agency_rules
+                else "outcomes limited to violent, property and index rates (no clearance rates "
+                "or assaults on officers in the panel)"
+            ),
             "the paper's exact specification (controls, weights, clustering) is not known to us: county and year FE, population weights, county clusters chosen here",
             "no refused-applicant control group (the list is not public)",
         ]
@@ -321,7 +518,7 @@ DESIGN = NC287g(
     title="287(g) in North Carolina: the Cato design, rebuilt",
     study="287g",
     notebook="notebooks/287g/01-estimate-nc-counties.py",
-    panels=("nc_county", "cius_sheriff", "kaplan_county", "icpsr_county"),
+    panels=("nc_county", "cius_sheriff", "kaplan_county", "icpsr_county", "nc_agency"),
     treatment=Treatment("g287_start", "g287_end", "g287", "287(g)"),
     outcomes=("violent_rate", "property_rate", "index_rate"),
     years=(2003, 2013),

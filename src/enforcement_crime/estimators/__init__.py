@@ -36,7 +36,7 @@ Power helpers: :func:`minimum_detectable_effect` (simulation),
 :func:`analytic_mde` and :func:`placebo_calibrated_mde`.
 """
 
-from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
+from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
 from enforcement_crime.estimators.bacon import bacon_decomposition
 from enforcement_crime.estimators.callaway_santanna import callaway_santanna
 from enforcement_crime.estimators.compare import compare_estimators

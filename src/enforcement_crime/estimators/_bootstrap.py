@@ -52,7 +52,7 @@ from itertools import product
 import numpy as np
 from scipy.optimize import brentq
 
-from enforcement_crime.estimators._common import EstimatorInputError
+from enforcement_crime.estimators._inputs import EstimatorInputError
 
 __all__ = [
     "BOOTSTRAP_WEIGHTS",

@@ -8,14 +8,13 @@ Within-transformation
 ---------------------
 :func:`demean` residualises columns on any set of absorbed parameter
 :class:`Block` s (unit effects, time effects, state-by-time effects,
-unit-specific linear trends) with analytic weights, by weighted
-alternating projections (exact after one sweep on a balanced panel with
-unit and time effects). :class:`TwoWayProjector` is the same projection for
-the special case of unit + period effects in closed form (no iteration), in
-the sqrt-weight scaled space; it is used where one projection is applied to
-thousands of columns (placebo and bootstrap draws) and where the wild
-bootstrap needs its pieces (the rank-``T`` correction). The two agree to
-round-off.
+unit-specific linear trends) with analytic weights: unit + period effects
+in closed form by :class:`TwoWayProjector` (no iteration, exact on
+unbalanced panels, in the sqrt-weight scaled space), any other set by
+weighted alternating projections. The projector is also used where one
+projection is applied to thousands of columns (placebo and bootstrap draws)
+and where the wild bootstrap needs its pieces (the rank-``T`` correction).
+The two methods agree to round-off.
 
 Cluster-robust variance (CR1)
 -----------------------------
@@ -63,7 +62,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
-from enforcement_crime.estimators._common import EstimatorInputError, PreparedPanel, prepare_panel
+from enforcement_crime.estimators._inputs import EstimatorInputError, PreparedPanel, prepare_panel
 
 __all__ = [
     "FEW_TREATED_CLUSTERS",
@@ -84,8 +83,7 @@ __all__ = [
     "cr1_vcov",
     "demean",
     "factorize",
-    "fe_blocks",
-    "fe_notes",
+    "FixedEffects",
     "fit_within",
     "is_nested",
     "permute_cohorts",
@@ -183,44 +181,107 @@ class _BlockProjector:
             x -= a[c]
 
 
+#: largest (units x periods) table the closed-form two-way projection builds in :func:`demean`
+TWO_WAY_MAX_CELLS = 20_000_000
+#: the change per sweep below which alternating projections stop at round-off (relative to the
+#: column's largest value) once the change no longer shrinks
+ROUNDOFF_FLOOR = 1e-11
+
+
 def demean(
     M: np.ndarray, blocks: list[Block], w: np.ndarray, tol: float = 1e-14, maxiter: int = 100_000
 ) -> np.ndarray:
-    """Residualise the columns of ``M`` on all ``blocks`` by weighted alternating projections.
+    """Residualise the columns of ``M`` on all ``blocks``.
 
-    Converges to the weighted projection on the orthogonal complement of the
-    sum of the block spaces (von Neumann / Halperin); on a balanced panel
-    with unit and time effects the first sweep is already exact and the
-    second only confirms it. Returns a new array (``M`` is not modified).
+    Unit + period fixed effects (the blocks ``unit`` and ``time``, positive
+    weights) use the closed-form :class:`TwoWayProjector` (exact on
+    unbalanced panels, no iteration; checked by one sweep of projections).
+    Any other set of blocks uses weighted alternating projections, which
+    converge to the weighted projection on the orthogonal complement of the
+    sum of the block spaces (von Neumann / Halperin). A column stops when a
+    sweep changes it by at most ``tol`` times its largest absolute value, or
+    by at most :data:`ROUNDOFF_FLOOR` times that when the change has stopped
+    shrinking (the round-off floor of a long column, where ``tol`` cannot be
+    reached). Returns a new array (``M`` is not modified).
 
     Raises
     ------
     EstimatorInputError
-        When ``maxiter`` sweeps do not reach ``tol`` (relative to the
-        column's largest absolute value).
+        When the projections would not converge in ``maxiter`` sweeps: raised
+        as soon as the observed rate of convergence says so, not after the
+        last sweep.
     """
     M = np.array(M, dtype="float64", order="F", copy=True)
     if not blocks:
         return M
     projs = [_BlockProjector(b, w) for b in blocks]
+    exact = _two_way_exact(M, blocks, w, projs)
+    if exact is not None:
+        return exact
     for j in range(M.shape[1]):
         x = M[:, j]
         scale = max(float(np.max(np.abs(x))), 1.0) if x.size else 1.0
         if len(projs) == 1:
             projs[0].apply(x)
             continue
-        for _ in range(maxiter):
-            before = x.copy()
-            for p in projs:
-                p.apply(x)
-            if float(np.max(np.abs(x - before))) <= tol * scale:
-                break
-        else:
-            raise EstimatorInputError(
-                f"fixed-effect demeaning did not converge in {maxiter} sweeps (tolerance {tol}); "
-                "the panel may be very unbalanced or the fixed effects nearly collinear"
-            )
+        _alternate(x, projs, tol * scale, ROUNDOFF_FLOOR * scale, maxiter, j)
     return M
+
+
+def _two_way_exact(
+    M: np.ndarray, blocks: list[Block], w: np.ndarray, projs: list[_BlockProjector]
+) -> np.ndarray | None:
+    """The residuals of unit + period effects in closed form, or ``None`` when not applicable."""
+    kinds = [(b.name, b.kind) for b in blocks]
+    if kinds != [("unit", "fe"), ("time", "fe")] or not np.all(w > 0):
+        return None
+    if blocks[0].n_levels * blocks[1].n_levels > TWO_WAY_MAX_CELLS:
+        return None
+    proj = TwoWayProjector(blocks[0].codes, blocks[1].codes, w)
+    out = np.asfortranarray(proj.resid(proj.sw[:, None] * M) / proj.sw[:, None])
+    check = out.copy(order="F")  # one sweep must leave exact residuals where they are
+    for j in range(check.shape[1]):
+        for p in projs:
+            p.apply(check[:, j])
+    scale = np.maximum(np.max(np.abs(M), axis=0, initial=0.0), 1.0)
+    if np.all(np.max(np.abs(check - out), axis=0, initial=0.0) <= 1e-9 * scale):
+        return out
+    return None  # a numerically delicate design: iterate instead
+
+
+def _alternate(
+    x: np.ndarray, projs: list[_BlockProjector], tol: float, floor: float, maxiter: int, j: int
+) -> None:
+    """Alternating projections on column ``x`` in place (see :func:`demean` for when it stops)."""
+    changes: list[float] = []
+    for k in range(maxiter):
+        before = x.copy()
+        for p in projs:
+            p.apply(x)
+        change = float(np.max(np.abs(x - before)))
+        if change <= tol:
+            return
+        changes.append(change)
+        if k >= 20 and change <= floor and change >= 0.5 * min(changes[-20:-1]):
+            return  # round-off: the change no longer shrinks and is negligible
+        if k >= 200 and k % 100 == 0:
+            rate = (change / changes[-101]) ** 0.01 if changes[-101] > 0 else 0.0
+            if rate >= 1.0:
+                stalled = change > floor
+                need = maxiter if stalled else 0
+            else:
+                need = int(np.log(floor / change) / np.log(rate)) if change > floor else 0
+            if need > maxiter - k:
+                raise EstimatorInputError(
+                    f"fixed-effect demeaning would not converge in {maxiter} sweeps (column {j}: "
+                    f"each sweep removes only {1 - min(rate, 1.0):.1e} of what is left, about "
+                    f"{need:,} more needed); the panel may be very unbalanced or the fixed "
+                    "effects nearly collinear"
+                )
+    raise EstimatorInputError(
+        f"fixed-effect demeaning did not converge in {maxiter} sweeps (column {j}); the panel "
+        "may be very unbalanced or the fixed effects nearly collinear"
+    )
 
 
 class TwoWayProjector:
@@ -523,30 +584,65 @@ def fit_within(y, X, names, blocks, w, p: PreparedPanel, cluster, ssc: Ssc = SSC
 # --------------------------------------------------------------------------------------
 
 
-def fe_blocks(
-    p: PreparedPanel, state: str | None, state_year_fe: bool, unit_trends: bool
-) -> list[Block]:
-    """Unit (or unit x trend) block and time (or state x time) block of a prepared panel."""
-    df = p.data
-    ucodes, nu = factorize(df["unit"])
-    blocks = []
-    if unit_trends:
-        blocks.append(
-            Block("unit x trend", ucodes, nu, kind="trend", t=df["time"].to_numpy(dtype="float64"))
-        )
-    else:
-        blocks.append(Block("unit", ucodes, nu))
-    if state_year_fe:
-        if state is None:
+@dataclass(frozen=True)
+class FixedEffects:
+    """The absorbed fixed effects of a two-way fit: unit effects (or unit-specific linear
+    trends) and time effects (or ``state`` x time effects)."""
+
+    state: str | None = None
+    state_year_fe: bool = False
+    unit_trends: bool = False
+
+    @property
+    def two_way(self) -> bool:
+        """Unit and time effects only (what the refit-free inference methods need)."""
+        return not (self.state_year_fe or self.unit_trends)
+
+    def check(self, name: str) -> None:
+        """``state=`` only serves ``state_year_fe``: refuse it alone rather than ignore it."""
+        if self.state is not None and not self.state_year_fe:
             raise EstimatorInputError(
-                "state_year_fe=True needs the state column: pass state=<column>"
+                f"{name}: state={self.state!r} is only used with state_year_fe=True "
+                "(state-by-time effects); pass state_year_fe=True or drop state="
             )
-        sy, nsy = factorize(df[state].astype(str) + "|" + df["time"].astype(str))
-        blocks.append(Block(f"{state} x {p.names['time']}", sy, nsy))
-    else:
-        tcodes, nt = factorize(df["time"])
-        blocks.append(Block("time", tcodes, nt))
-    return blocks
+
+    def blocks(self, p: PreparedPanel) -> list[Block]:
+        """Unit (or unit x trend) block and time (or state x time) block of a prepared panel."""
+        df = p.data
+        ucodes, nu = factorize(df["unit"])
+        blocks = []
+        if self.unit_trends:
+            t = df["time"].to_numpy(dtype="float64")
+            blocks.append(Block("unit x trend", ucodes, nu, kind="trend", t=t))
+        else:
+            blocks.append(Block("unit", ucodes, nu))
+        if self.state_year_fe:
+            if self.state is None:
+                raise EstimatorInputError(
+                    "state_year_fe=True needs the state column: pass state=<column>"
+                )
+            sy, nsy = factorize(df[self.state].astype(str) + "|" + df["time"].astype(str))
+            blocks.append(Block(f"{self.state} x {p.names['time']}", sy, nsy))
+        else:
+            tcodes, nt = factorize(df["time"])
+            blocks.append(Block("time", tcodes, nt))
+        return blocks
+
+    def notes(self, p: PreparedPanel, cluster) -> list[str]:
+        """Convention notes of the fixed-effects estimators (FE, weights, clustering, drops)."""
+        cl = " and ".join(cluster) if isinstance(cluster, tuple) else p.names["cluster"]
+        fe = f"unit and {self.state} x time FE" if self.state_year_fe else "unit and time FE"
+        if self.unit_trends:
+            fe += " + unit-specific linear trends"
+        notes = [
+            fe,
+            (f"weighted by {p.names['weights']}" if p.names["weights"] else "unweighted"),
+            f"SE clustered by {cl} ({'two-way, CGM' if isinstance(cluster, tuple) else 'one-way'}); "
+            "CR1 (N-1)/(N-K)*G/(G-1), FE nested in clusters not counted in K; t(G-1) intervals",
+        ]
+        if p.drop_note():
+            notes.append(p.drop_note())
+        return notes
 
 
 def prepare_fe_panel(data, outcome, unit, time, cohort, weights, cluster, controls, extra):
@@ -575,23 +671,6 @@ def prepare_fe_panel(data, outcome, unit, time, cohort, weights, cluster, contro
                 p.dropped[f"missing {c}"] = n
                 p.data = p.data.loc[~miss].reset_index(drop=True)
     return p
-
-
-def fe_notes(p: PreparedPanel, cluster, state_year_fe, unit_trends, state) -> list[str]:
-    """Convention notes of the fixed-effects estimators (FE, weights, clustering, drops)."""
-    cl = " and ".join(cluster) if isinstance(cluster, tuple) else p.names["cluster"]
-    fe = f"unit and {state} x time FE" if state_year_fe else "unit and time FE"
-    if unit_trends:
-        fe += " + unit-specific linear trends"
-    notes = [
-        fe,
-        (f"weighted by {p.names['weights']}" if p.names["weights"] else "unweighted"),
-        f"SE clustered by {cl} ({'two-way, CGM' if isinstance(cluster, tuple) else 'one-way'}); CR1 (N-1)/(N-K)*G/(G-1), "
-        "FE nested in clusters not counted in K; t(G-1) intervals",
-    ]
-    if p.drop_note():
-        notes.append(p.drop_note())
-    return notes
 
 
 def coef_table(names, coef, V, df_t, alpha, event_times=None) -> pd.DataFrame:

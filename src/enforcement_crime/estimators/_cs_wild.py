@@ -18,9 +18,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from enforcement_crime.estimators._bootstrap import LinearWildT, WeightDraws
-from enforcement_crime.estimators._common import EstimatorInputError
 from enforcement_crime.estimators._core import cr1_scale
 from enforcement_crime.estimators._cs_aggregate import CSAggregator
+from enforcement_crime.estimators._inputs import EstimatorInputError
 
 __all__ = [
     "apply_wild_cluster",
@@ -55,9 +55,20 @@ class CSLinearMap:
     """
 
     def __init__(
-        self, U, glist, att_gt, control_group, anticipation, controls, aggs, times, ref, codes,
-        n_clusters, window=None,
-    ):  # fmt: skip
+        self,
+        U,
+        glist,
+        att_gt,
+        control_group,
+        anticipation,
+        controls,
+        aggs,
+        times,
+        ref,
+        codes,
+        n_clusters,
+        window=None,
+    ):
         self.U = U
         self.cells = list(att_gt[["group", "time", "base"]].itertuples(index=False, name=None))
         self.controls = list(controls)

@@ -14,7 +14,7 @@ from itertools import combinations
 import numpy as np
 from scipy import stats
 
-from enforcement_crime.estimators._common import EstimatorInputError
+from enforcement_crime.estimators._inputs import EstimatorInputError
 
 __all__ = ["RMComponent", "extreme_rays", "first_diff_rows", "invert_test", "rm_components"]
 

@@ -47,8 +47,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from enforcement_crime.estimators._bootstrap import WeightDraws, share_extreme, wald_stats
-from enforcement_crime.estimators._common import EstimatorInputError
 from enforcement_crime.estimators._core import Block, TwoWayProjector, demean
+from enforcement_crime.estimators._inputs import EstimatorInputError
 
 #: at most this many (observations x clusters) numbers for the per-cluster demeaning
 MAX_CELLS = 60_000_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
+from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["bacon_decomposition"]

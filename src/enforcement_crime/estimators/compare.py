@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
+from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
 
 __all__ = ["compare_estimators", "ESTIMANDS"]
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.estimators._common import EstimatorInputError, normal_ci, prepare_panel
 from enforcement_crime.estimators._core import warn_few_treated
+from enforcement_crime.estimators._docs import shared_parameters
+from enforcement_crime.estimators._inputs import EstimatorInputError, normal_ci, prepare_panel
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["dcdh"]
@@ -103,6 +104,7 @@ def _dynamic_stats(S: np.ndarray, signs: np.ndarray, H: int, C: int) -> np.ndarr
         return contrib.sum(axis=-1) / np.where(ok, sw_w, 0.0).sum(axis=-1)
 
 
+@shared_parameters
 def dcdh(
     data: pd.DataFrame,
     outcome: str,
@@ -151,8 +153,7 @@ def dcdh(
         Cluster-bootstrap replications (0 for point estimates only).
     seed : int, optional
         Seed of ``numpy.random.default_rng``.
-    alpha : float
-        1 - confidence level.
+    <alpha>
 
     Returns
     -------

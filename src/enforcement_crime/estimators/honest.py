@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from enforcement_crime.estimators._common import EstimatorInputError
 from enforcement_crime.estimators._honest_rm import invert_test, rm_components
+from enforcement_crime.estimators._inputs import EstimatorInputError
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["honest_did"]

@@ -24,13 +24,14 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
 
-from enforcement_crime.estimators._common import EstimatorInputError, normal_ci, prepare_panel
 from enforcement_crime.estimators._core import (
     cluster_sums,
     count_treated_clusters,
     cr1_scale,
     warn_few_treated,
 )
+from enforcement_crime.estimators._docs import shared_parameters
+from enforcement_crime.estimators._inputs import EstimatorInputError, normal_ci, prepare_panel
 from enforcement_crime.results import EstimationResult, PretrendTest
 
 __all__ = ["imputation", "two_stage"]
@@ -237,9 +238,13 @@ def _pretrend_leads(
     stat = float(gamma @ np.linalg.solve(V, gamma))
     terms = tuple(f"e{k}" for k in ks)
     test = PretrendTest(
-        stat, n_leads, float(chi2.sf(stat, n_leads)), terms, "wald",
+        stat,
+        n_leads,
+        float(chi2.sf(stat, n_leads)),
+        terms,
+        "wald",
         "Wald chi2, leads = 0 (BJS Test 1)",
-    )  # fmt: skip
+    )
     return ks, gamma, V, test
 
 
@@ -326,6 +331,7 @@ def _bjs_weights_and_residuals(fs: _FirstStage, Om: np.ndarray, k: int, leave_on
     return v, eps, tau
 
 
+@shared_parameters
 def imputation(
     data: pd.DataFrame,
     outcome: str,
@@ -377,8 +383,7 @@ def imputation(
         coefficients are reported as ``e{k}`` rows (k < 0) with CR1
         (G/(G-1)) cluster-robust SEs, and ``pretrend`` holds
         the joint Wald test. The effect estimates do not use the leads.
-    alpha : float
-        1 - confidence level.
+    <alpha>
 
     Returns
     -------

@@ -28,7 +28,6 @@ from enforcement_crime.estimators._bootstrap import (
     WeightDraws,
     resolve_weights,
 )
-from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
 from enforcement_crime.estimators._core import (
     TwoWayProjector,
     check_units_nested,
@@ -37,6 +36,8 @@ from enforcement_crime.estimators._core import (
     permute_cohorts,
     sorted_codes,
 )
+from enforcement_crime.estimators._docs import shared_parameters
+from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["wild_cluster_bootstrap", "randomization_inference"]
@@ -55,6 +56,7 @@ def _treatment_indicator(df: pd.DataFrame, treatment: str | None) -> np.ndarray:
     ).astype("float64")
 
 
+@shared_parameters
 def wild_cluster_bootstrap(
     data: pd.DataFrame,
     outcome: str,
@@ -76,10 +78,8 @@ def wild_cluster_bootstrap(
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long panel, one row per unit and period.
-    outcome, unit, time : str
-        Column names.
+    <data>
+    <outcome, unit, time>
     cohort : str, optional
         First treated period (0/missing = never); the treatment is then
         ``1{time >= cohort}`` for treated units. Give ``cohort`` or
@@ -162,6 +162,24 @@ def wild_cluster_bootstrap(
     coefficient and the :math:`k` controls; the unit effects are nested in
     the clusters and not counted). The scalar correction cancels from the
     bootstrap p-value and interval.
+
+    Examples
+    --------
+    A simulated panel (synthetic data) with 8 state clusters and a true effect
+    of 0.2: the ``2**8 = 256`` Rademacher sign vectors are all enumerated, so
+    the p-value needs no seed and is a multiple of 1/256.
+
+    >>> from enforcement_crime.simulate import Effect, simulate_staggered
+    >>> df = simulate_staggered(
+    ...     n_units=60, periods=(2000, 2009), effect=Effect(att=0.2), n_states=8, seed=1
+    ... )
+    >>> res = wild_cluster_bootstrap(
+    ...     df, "y", "unit", "time", "cohort", cluster="state", bootstrap_weights="rademacher"
+    ... )
+    >>> res.extra["full_enumeration"], res.extra["n_boot"], res.p_value * 256
+    (True, 256, 2.0)
+    >>> round(res.estimate, 2), res.table[["conf_low", "conf_high"]].iloc[0].round(1).tolist()
+    (0.29, [0.2, 0.4])
     """
     resolve_weights(bootstrap_weights, 2)  # refuse an unknown name before any work
     if cohort is None and treatment is None:
@@ -182,16 +200,34 @@ def wild_cluster_bootstrap(
         extra=[treatment] if treatment else None,
     )
     return wild_bootstrap_prepared(
-        prep, outcome=outcome, treatment=treatment, cluster=cluster, weights=weights,
-        controls=controls, bootstrap_weights=bootstrap_weights, n_boot=n_boot,
-        impose_null=impose_null, seed=seed, alpha=alpha,
-    )  # fmt: skip
+        prep,
+        outcome=outcome,
+        treatment=treatment,
+        cluster=cluster,
+        weights=weights,
+        controls=controls,
+        bootstrap_weights=bootstrap_weights,
+        n_boot=n_boot,
+        impose_null=impose_null,
+        seed=seed,
+        alpha=alpha,
+    )
 
 
 def wild_bootstrap_prepared(
-    prep, *, outcome, treatment, cluster, weights, controls, bootstrap_weights, n_boot,
-    impose_null, seed, alpha,
-) -> EstimationResult:  # fmt: skip
+    prep,
+    *,
+    outcome,
+    treatment,
+    cluster,
+    weights,
+    controls,
+    bootstrap_weights,
+    n_boot,
+    impose_null,
+    seed,
+    alpha,
+) -> EstimationResult:
     """:func:`wild_cluster_bootstrap` on a prepared panel (shared with ``twfe(...).wild_bootstrap()``)."""
     resolve_weights(bootstrap_weights, 2)
     fit = _wcb_fit(prep, treatment, cluster, list(controls or ()))
@@ -365,9 +401,28 @@ def _wcb_fit(prep, treatment, cluster, controls=()) -> _WCBFit:
         x_fe = proj.resid(sw * d)
         delta = dict(zip(controls, ZZi @ (Zt.T @ (y_fe - beta * x_fe)), strict=True))
     return _WCBFit(
-        beta, se, xx, ssc, K, N, G, d, gcode, score, A, Sy, Xg, Yg, Eg, XgK,
-        ZX, ZY, ZE, ZZi, delta,
-    )  # fmt: skip
+        beta,
+        se,
+        xx,
+        ssc,
+        K,
+        N,
+        G,
+        d,
+        gcode,
+        score,
+        A,
+        Sy,
+        Xg,
+        Yg,
+        Eg,
+        XgK,
+        ZX,
+        ZY,
+        ZE,
+        ZZi,
+        delta,
+    )
 
 
 def _wcb_pieces(fit: _WCBFit, impose_null: bool):
@@ -570,16 +625,40 @@ def randomization_inference(
         extra=extra_cols,
     )
     return permute_prepared(
-        prep, data=data, outcome=outcome, unit=unit, time=time, cohort=cohort,
-        estimator=estimator, n_perm=n_perm, seed=seed, stratify=stratify, weights=weights,
-        cluster=cluster, controls=controls, alpha=alpha,
-    )  # fmt: skip
+        prep,
+        data=data,
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        cohort=cohort,
+        estimator=estimator,
+        n_perm=n_perm,
+        seed=seed,
+        stratify=stratify,
+        weights=weights,
+        cluster=cluster,
+        controls=controls,
+        alpha=alpha,
+    )
 
 
 def permute_prepared(
-    prep, *, data, outcome, unit, time, cohort, estimator, n_perm, seed, stratify, weights,
-    cluster, controls, alpha,
-) -> EstimationResult:  # fmt: skip
+    prep,
+    *,
+    data,
+    outcome,
+    unit,
+    time,
+    cohort,
+    estimator,
+    n_perm,
+    seed,
+    stratify,
+    weights,
+    cluster,
+    controls,
+    alpha,
+) -> EstimationResult:
     """:func:`randomization_inference` on a prepared panel (shared with ``twfe(...).permute()``)."""
     if n_perm < 1:
         raise EstimatorInputError("n_perm must be at least 1")
@@ -613,9 +692,19 @@ def permute_prepared(
         )
     else:
         observed, dist, term, name = _ri_callable(
-            data, outcome, unit, time, cohort, estimator, units, perms, n_perm,
-            weights, cluster, controls,
-        )  # fmt: skip
+            data,
+            outcome,
+            unit,
+            time,
+            cohort,
+            estimator,
+            units,
+            perms,
+            n_perm,
+            weights,
+            cluster,
+            controls,
+        )
     ok = np.isfinite(dist)
     n_failed = int((~ok).sum())
     n_ok = int(ok.sum())

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
 from enforcement_crime.estimators._core import (
     TwoWayProjector,
     check_units_nested,
@@ -27,6 +26,7 @@ from enforcement_crime.estimators._core import (
     permute_cohorts,
     sorted_codes,
 )
+from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
 from enforcement_crime.results import EstimationResult
 
 __all__ = [
@@ -198,9 +198,21 @@ def minimum_detectable_effect(
         run = _power_twfe(prep, perms, estimator, controls, n_jobs, effects, alpha)
     else:
         run = _power_callable(
-            data, outcome, unit, time, cohort, estimator, perms, units, effects, n_sim, n_jobs,
-            weights, cluster, controls,
-        )  # fmt: skip
+            data,
+            outcome,
+            unit,
+            time,
+            cohort,
+            estimator,
+            perms,
+            units,
+            effects,
+            n_sim,
+            n_jobs,
+            weights,
+            cluster,
+            controls,
+        )
     eff, pw, b0, se, se_typ, n_eff, name, test = run
     mc = np.sqrt(pw * (1 - pw) / n_eff)
     mde = _interpolate_mde(eff, pw, power)
@@ -282,9 +294,21 @@ def _power_twfe(prep, perms, estimator, controls, n_jobs, effects, alpha) -> _Po
 
 
 def _power_callable(
-    data, outcome, unit, time, cohort, estimator, perms, units, effects, n_sim, n_jobs,
-    weights, cluster, controls,
-) -> _PowerRun:  # fmt: skip
+    data,
+    outcome,
+    unit,
+    time,
+    cohort,
+    estimator,
+    perms,
+    units,
+    effects,
+    n_sim,
+    n_jobs,
+    weights,
+    cluster,
+    controls,
+) -> _PowerRun:
     """Power curve of a callable estimator: refit on every placebo assignment and effect."""
     from joblib import Parallel, delayed
 

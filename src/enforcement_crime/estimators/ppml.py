@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
 from enforcement_crime.estimators._core import warn_few_treated
+from enforcement_crime.estimators._docs import shared_parameters
+from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["ppml"]
@@ -73,6 +74,7 @@ def _work_frame(p, outcome, unit, time, treatment, exposure, weights, controls):
     return work, kw
 
 
+@shared_parameters
 def ppml(
     data: pd.DataFrame,
     outcome: str,
@@ -113,8 +115,7 @@ def ppml(
         Cluster column; default the unit.
     controls : list of str, optional
         Covariates entering the log-mean linearly.
-    alpha : float
-        1 - confidence level.
+    <alpha>
     tol : float
         Convergence tolerance of the IRLS iterations.
 

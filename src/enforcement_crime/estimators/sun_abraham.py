@@ -6,20 +6,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from enforcement_crime.estimators._common import EstimatorInputError, joint_wald
 from enforcement_crime.estimators._core import (
+    FixedEffects,
     count_treated_clusters,
-    fe_blocks,
-    fe_notes,
     fit_within,
     prepare_fe_panel,
     warn_few_treated,
 )
+from enforcement_crime.estimators._docs import shared_parameters
+from enforcement_crime.estimators._inputs import EstimatorInputError, joint_wald
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["sun_abraham"]
 
 
+@shared_parameters
 def sun_abraham(
     data: pd.DataFrame,
     outcome: str,
@@ -39,8 +40,9 @@ def sun_abraham(
 
     Parameters
     ----------
-    data, outcome, unit, time, cohort : DataFrame and str
-        Long panel; ``cohort`` = first treated period, 0/missing = never.
+    <data>
+    <outcome, unit, time>
+    <cohort>
     weights : str, optional
         Analytic weights: the regression is weighted and so are the cohort
         shares (sums of weights instead of counts).
@@ -58,8 +60,7 @@ def sun_abraham(
         The relative period excluded for every cohort (default -1).
     window : (int, int), optional
         Event times reported (estimation is always fully saturated).
-    alpha : float
-        1 - confidence level.
+    <alpha>
 
     Returns
     -------
@@ -103,7 +104,7 @@ def sun_abraham(
     )
     df, control_group = _sa_sample(p, cohort, control_group)
     names, keys, cells, X = _sa_design(df, reference, controls)
-    blocks = fe_blocks(p, None, False, False)
+    blocks = FixedEffects().blocks(p)
     fit = fit_within(
         df["y"].to_numpy(),
         X,
@@ -125,7 +126,7 @@ def sun_abraham(
     Vev = pd.DataFrame(V[1:, 1:], index=terms[1:], columns=terms[1:])
     leads = [f"e{e}" for e in ets if e < 0]
     pre = joint_wald([est[terms.index(t)] for t in leads], Vev.loc[leads, leads].to_numpy(), leads)
-    notes = fe_notes(p, cluster, False, False, None)
+    notes = FixedEffects().notes(p, cluster)
     few = warn_few_treated(
         count_treated_clusters(df, (df["cohort"] > 0).to_numpy(), cluster), "sun_abraham"
     )

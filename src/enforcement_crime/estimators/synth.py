@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from enforcement_crime.estimators._common import EstimatorInputError, prepare_panel
+from enforcement_crime.estimators._docs import shared_parameters
+from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
 from enforcement_crime.results import EstimationResult
 
 __all__ = ["synthetic_control", "synthetic_did"]
@@ -90,6 +91,7 @@ def _sc_fit(Xtr: np.ndarray, Xco: np.ndarray) -> np.ndarray:
     return _simplex_ls(Xco, Xtr)
 
 
+@shared_parameters
 def synthetic_control(
     data: pd.DataFrame,
     outcome: str,
@@ -108,8 +110,7 @@ def synthetic_control(
     ----------
     data : pandas.DataFrame
         Balanced long panel.
-    outcome, unit, time : str
-        Column names.
+    <outcome, unit, time>
     treated_units : label or list of labels
         The treated unit(s); several are averaged into one treated series.
     treatment_time : int
@@ -266,6 +267,7 @@ def _sdid_tau(
     return float(d[~pre].mean() - d[pre] @ lam)
 
 
+@shared_parameters
 def synthetic_did(
     data: pd.DataFrame,
     outcome: str,
@@ -285,8 +287,7 @@ def synthetic_did(
     ----------
     data : pandas.DataFrame
         Balanced long panel.
-    outcome, unit, time : str
-        Column names.
+    <outcome, unit, time>
     treated_units : label or list of labels
         Treated unit(s), all adopting at ``treatment_time`` (block design).
     treatment_time : int

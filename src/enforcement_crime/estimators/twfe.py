@@ -37,22 +37,22 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime.estimators._bootstrap import WeightDraws
-from enforcement_crime.estimators._common import EstimatorInputError, PreparedPanel, joint_wald
 from enforcement_crime.estimators._core import (
     SSC,
     Block,
+    FixedEffects,
     WithinFit,
     cluster_arrays,
     coef_table,
     count_treated_clusters,
     cr1_vcov,
-    fe_blocks,
-    fe_notes,
     fit_within,
     prepare_fe_panel,
     ssc_factors,
     warn_few_treated,
 )
+from enforcement_crime.estimators._docs import shared_parameters
+from enforcement_crime.estimators._inputs import EstimatorInputError, PreparedPanel, joint_wald
 from enforcement_crime.estimators._wild_wald import WildWaldTest
 from enforcement_crime.estimators.inference import permute_prepared, wild_bootstrap_prepared
 from enforcement_crime.results import EstimationResult, PretrendTest
@@ -85,16 +85,7 @@ def _treatment_values(p, treatment: str | None) -> tuple[np.ndarray, str, bool]:
     return d.to_numpy(dtype="float64"), ("exposure_share" if continuous else "treated"), continuous
 
 
-def _check_state(state, state_year_fe: bool, name: str) -> None:
-    """``state=`` only serves ``state_year_fe``: refuse it alone rather than ignore it."""
-    if state is not None and not state_year_fe:
-        raise EstimatorInputError(
-            f"{name}: state={state!r} is only used with state_year_fe=True (state-by-time effects); "
-            "pass state_year_fe=True or drop state="
-        )
-
-
-def _extra_cols(treatment, state, cluster, cohort=None) -> list[str]:
+def _extra_cols(treatment, state, cluster) -> list[str]:
     cols = [c for c in (treatment, state) if c]
     if isinstance(cluster, tuple):
         cols += list(cluster)
@@ -106,6 +97,7 @@ def _extra_cols(treatment, state, cluster, cohort=None) -> list[str]:
 # --------------------------------------------------------------------------------------
 
 
+@shared_parameters
 def twfe(
     data: pd.DataFrame,
     outcome: str,
@@ -127,10 +119,8 @@ def twfe(
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        Long panel, one row per unit and period.
-    outcome, unit, time : str
-        Column names (``time`` integer periods).
+    <data>
+    <outcome, unit, time>
     cohort : str, optional
         First treated period (0 or missing = never treated). Treatment is then
         ``D_it = 1{g_i > 0 and t >= g_i}`` (absorbing).
@@ -160,8 +150,7 @@ def twfe(
         projections), for large panels. ``"linearmodels"``: PanelOLS, the
         reference; state-by-time FE via ``other_effects``, unit trends as
         explicit ``unit x time`` regressors (slow for many units).
-    alpha : float
-        1 - confidence level.
+    <alpha>
 
     Returns
     -------
@@ -202,6 +191,18 @@ def twfe(
     :data:`~enforcement_crime.estimators._core.FEW_TREATED_CLUSTERS` (5)
     clusters with a treated observation give a ``UserWarning`` and a note:
     cluster-robust intervals are unreliable then.
+
+    Examples
+    --------
+    A simulated panel (synthetic data) whose true effect is 1.0 from adoption on:
+
+    >>> from enforcement_crime.simulate import Effect, simulate_staggered
+    >>> df = simulate_staggered(
+    ...     n_units=60, periods=(2000, 2009), effect=Effect(att=1.0), n_states=12, seed=1
+    ... )
+    >>> res = twfe(df, "y", "unit", "time", "cohort", cluster="state")
+    >>> res.table["term"].iloc[0], round(res.estimate, 2), round(res.std_error, 2)
+    ('treated', 1.09, 0.06)
     """
     if treatment is None and cohort is None:
         raise EstimatorInputError(
@@ -209,7 +210,8 @@ def twfe(
         )
     if backend not in ("fast", "linearmodels"):
         raise EstimatorInputError(f"backend must be 'fast' or 'linearmodels', got {backend!r}")
-    _check_state(state, state_year_fe, "twfe")
+    fe = FixedEffects(state, state_year_fe, unit_trends)
+    fe.check("twfe")
     controls = list(controls or [])
     p = prepare_fe_panel(
         data,
@@ -228,19 +230,17 @@ def twfe(
     names = [term] + controls
     y = df["y"].to_numpy()
     w = df["w"].to_numpy(dtype="float64")
-    blocks = fe_blocks(p, state, state_year_fe, unit_trends)
+    blocks = fe.blocks(p)
 
     if backend == "fast":
         fit = fit_within(y, X, names, blocks, w, p, cluster)
         coef, V, extra = fit.coef, fit.vcov, {}
     else:
-        fit, extra = _fit_linearmodels(
-            p, y, X, names, w, blocks, cluster, state, state_year_fe, unit_trends
-        )
+        fit, extra = _fit_linearmodels(p, y, X, names, w, blocks, cluster, fe)
         coef, V = fit.coef, fit.vcov
     vcov = pd.DataFrame(V, index=names, columns=names)
     tab = coef_table(names, coef, V, fit.df_t, alpha)
-    notes = fe_notes(p, cluster, state_year_fe, unit_trends, state)
+    notes = fe.notes(p, cluster)
     notes.insert(
         0, "estimand: variance-weighted average of 2x2 DiDs (= ATT only under homogeneous effects)"
     )
@@ -283,13 +283,13 @@ def twfe(
             cluster,
             treatment,
             tuple(controls),
-            not (state_year_fe or unit_trends),
-        ),  # fmt: skip
+            fe.two_way,
+        ),
     )
 
 
-def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, unit_trends):
-    """PanelOLS reference fit; returns the same ``_Fit`` with the module's correction applied."""
+def _fit_linearmodels(p, y, X, names, w, blocks, cluster, fe: FixedEffects):
+    """PanelOLS reference fit; returns the same ``WithinFit`` with the module's correction applied."""
     from linearmodels.panel import PanelOLS
 
     df = p.data
@@ -297,7 +297,7 @@ def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, 
         [df["unit"].to_numpy(), df["time"].to_numpy()], names=["unit", "time"]
     )
     exog = pd.DataFrame(X, index=idx, columns=names)
-    if unit_trends:
+    if fe.unit_trends:
         # unit-specific trends as explicit regressors (time centred; the last unit's trend is
         # collinear with the time effects and is left out)
         ucodes = blocks[0].codes
@@ -311,7 +311,7 @@ def _fit_linearmodels(p, y, X, names, w, blocks, cluster, state, state_year_fe, 
             axis=1,
         )
     kw = {"entity_effects": True, "weights": pd.Series(w, index=idx)}
-    if state_year_fe:
+    if fe.state_year_fe:
         kw["other_effects"] = pd.Series(blocks[1].codes, index=idx, name="state_year")
     else:
         kw["time_effects"] = True
@@ -454,11 +454,18 @@ class WithinModel:
             raise EstimatorInputError("wild_bootstrap needs one cluster column, not two-way")
         names = self.prep.names
         return wild_bootstrap_prepared(
-            self.prep, outcome=names["outcome"], treatment=self.treatment,
-            cluster=names["cluster"], weights=names["weights"], controls=list(self.controls),
-            bootstrap_weights=bootstrap_weights, n_boot=n_boot, impose_null=impose_null,
-            seed=seed, alpha=alpha,
-        )  # fmt: skip
+            self.prep,
+            outcome=names["outcome"],
+            treatment=self.treatment,
+            cluster=names["cluster"],
+            weights=names["weights"],
+            controls=list(self.controls),
+            bootstrap_weights=bootstrap_weights,
+            n_boot=n_boot,
+            impose_null=impose_null,
+            seed=seed,
+            alpha=alpha,
+        )
 
     def permute(
         self,
@@ -476,11 +483,21 @@ class WithinModel:
             )
         names = self.prep.names
         return permute_prepared(
-            self.prep, data=None, outcome=names["outcome"], unit=names["unit"],
-            time=names["time"], cohort=names["cohort"], estimator="twfe", n_perm=n_perm,
-            seed=seed, stratify=stratify, weights=names["weights"], cluster=None, controls=None,
+            self.prep,
+            data=None,
+            outcome=names["outcome"],
+            unit=names["unit"],
+            time=names["time"],
+            cohort=names["cohort"],
+            estimator="twfe",
+            n_perm=n_perm,
+            seed=seed,
+            stratify=stratify,
+            weights=names["weights"],
+            cluster=None,
+            controls=None,
             alpha=alpha,
-        )  # fmt: skip
+        )
 
     def pretrend_test(
         self,
@@ -504,43 +521,41 @@ class WithinModel:
                 "pretrend_inference='wild_cluster' needs one cluster column (cluster=<column>), "
                 f"got {self.cluster!r}"
             )
-        return _wild_pretrend(
-            self.wald, self.fit, self.fit.names, list(self.wald.terms), self.blocks, self.w,
-            self.prep, self.cluster, n_boot, bootstrap_weights, seed,
-        )  # fmt: skip
+        return self._wild_pretrend(n_boot, bootstrap_weights, seed)
 
-
-def _wild_pretrend(pre, fit, names, leads, blocks, w, p, cluster, n_boot, bootstrap_weights, seed):
-    """The joint pre-trend test ``pre`` with its p-value from the restricted wild cluster bootstrap."""
-    codes, sizes, _ = cluster_arrays(p, cluster)
-    G = sizes[0]
-    scale = fit.ssc.scale(G)
-    y = fit.resid + fit.Xd @ fit.coef
-    test = WildWaldTest.build(
-        fit.Xd, y, w, blocks, codes[0], G, [names.index(n) for n in leads], scale
-    )
-    if not np.isclose(test.stat, pre.statistic, rtol=1e-6, atol=1e-10):
-        raise RuntimeError(
-            f"wild bootstrap pre-trend statistic {test.stat} differs from the Wald statistic "
-            f"{pre.statistic}"
+    def _wild_pretrend(self, n_boot: int, bootstrap_weights: str, seed: int | None) -> PretrendTest:
+        """The joint Wald test of the leads with its restricted wild cluster bootstrap p-value."""
+        pre, fit = self.wald, self.fit
+        codes, sizes, _ = cluster_arrays(self.prep, self.cluster)
+        G = sizes[0]
+        y = fit.resid + fit.Xd @ fit.coef
+        leads = [fit.names.index(n) for n in pre.terms]
+        test = WildWaldTest.build(
+            fit.Xd, y, self.w, self.blocks, codes[0], G, leads, fit.ssc.scale(G)
         )
-    draws = WeightDraws.make(bootstrap_weights, G, n_boot, seed)
-    return replace(
-        pre,
-        p_value=test.bootstrap(draws),
-        p_value_chi2=pre.p_value,
-        inference="wild_cluster",
-        method=(
-            f"restricted wild cluster bootstrap of the Wald statistic ({draws.n_boot} draws, "
-            f"{draws.kind} weights{', fully enumerated' if draws.full_enumeration else ''}; "
-            f"{G} clusters)"
-        ),
-        n_boot=draws.n_boot,
-        bootstrap_weights=draws.kind,
-        full_enumeration=draws.full_enumeration,
-    )
+        if not np.isclose(test.stat, pre.statistic, rtol=1e-6, atol=1e-10):
+            raise RuntimeError(
+                f"wild bootstrap pre-trend statistic {test.stat} differs from the Wald statistic "
+                f"{pre.statistic}"
+            )
+        draws = WeightDraws.make(bootstrap_weights, G, n_boot, seed)
+        return replace(
+            pre,
+            p_value=test.bootstrap(draws),
+            p_value_chi2=pre.p_value,
+            inference="wild_cluster",
+            method=(
+                f"restricted wild cluster bootstrap of the Wald statistic ({draws.n_boot} draws, "
+                f"{draws.kind} weights{', fully enumerated' if draws.full_enumeration else ''}; "
+                f"{G} clusters)"
+            ),
+            n_boot=draws.n_boot,
+            bootstrap_weights=draws.kind,
+            full_enumeration=draws.full_enumeration,
+        )
 
 
+@shared_parameters
 def event_study(
     data: pd.DataFrame,
     outcome: str,
@@ -568,9 +583,11 @@ def event_study(
 
     Parameters
     ----------
-    data, outcome, unit, time, cohort : DataFrame and str
-        Long panel; ``cohort`` is the first treated period (0/missing = never).
-    weights, cluster, controls, state, state_year_fe, unit_trends, alpha
+    <data>
+    <outcome, unit, time>
+    <cohort>
+    <alpha>
+    weights, cluster, controls, state, state_year_fe, unit_trends
         As in :func:`twfe` (weights work: this does not use pyfixest's
         ``event_study``, which takes none).
     window : (int, int)
@@ -629,6 +646,20 @@ def event_study(
     across cohorts (Sun & Abraham 2021): with heterogeneous cohorts use
     :func:`~enforcement_crime.estimators.sun_abraham` or
     Callaway-Sant'Anna. Standard errors and corrections as in :func:`twfe`.
+
+    Examples
+    --------
+    A simulated panel (synthetic data) whose true effect is 1.0 from adoption on:
+
+    >>> from enforcement_crime.simulate import Effect, simulate_staggered
+    >>> df = simulate_staggered(
+    ...     n_units=60, periods=(2000, 2009), effect=Effect(att=1.0), n_states=12, seed=1
+    ... )
+    >>> es = event_study(df, "y", "unit", "time", "cohort", cluster="state", window=(-3, 3))
+    >>> es.table.set_index("term")["estimate"].round(1).to_dict()
+    {'e-3': -0.1, 'e-2': -0.1, 'e-1': 0.0, 'e0': 1.0, 'e1': 1.0, 'e2': 1.0, 'e3': 1.0}
+    >>> es.pretrend.terms, round(es.pretrend.p_value, 2)
+    (('e-3', 'e-2'), 0.35)
     """
     lo, hi = window
     if not (lo <= reference <= hi) or lo >= hi:
@@ -639,7 +670,8 @@ def event_study(
         raise EstimatorInputError(
             "the reference period cannot be a binned endpoint; widen the window"
         )
-    _check_state(state, state_year_fe, "event_study")
+    fe = FixedEffects(state, state_year_fe, unit_trends)
+    fe.check("event_study")
     if pretrend_inference not in ("wald", "wild_cluster"):
         raise EstimatorInputError(
             f"pretrend_inference must be 'wald' or 'wild_cluster', not {pretrend_inference!r}"
@@ -682,9 +714,17 @@ def event_study(
     names = [f"e{k}" for k in kept]
     X = np.column_stack(cols + [pd.to_numeric(df[c]).to_numpy(dtype="float64") for c in controls])
     allnames = names + controls
-    blocks = fe_blocks(p, state, state_year_fe, unit_trends)
+    blocks = fe.blocks(p)
     w = df["w"].to_numpy(dtype="float64")
-    fit = fit_within(df["y"].to_numpy(), X, allnames, blocks, w, p, cluster)
+    try:
+        fit = fit_within(df["y"].to_numpy(), X, allnames, blocks, w, p, cluster)
+    except EstimatorInputError as err:
+        if "demeaning" not in str(err):
+            raise
+        raise EstimatorInputError(
+            f"{err}; with window={window} the event-time terms may be nearly collinear with the "
+            "fixed effects: try a narrower window, e.g. window=(-3, 3)"
+        ) from None
     m = len(names)
     V = fit.vcov[:m, :m]
     est = coef_table(names, fit.coef[:m], V, fit.df_t, alpha, kept)
@@ -692,17 +732,27 @@ def event_study(
     vcov = pd.DataFrame(V, index=names, columns=names)
     leads = [n for n, k in zip(names, kept, strict=True) if k < 0 and k <= pretrend_through]
     pre = joint_wald(
-        fit.coef[[names.index(n) for n in leads]], vcov.loc[leads, leads].to_numpy(), leads,
+        fit.coef[[names.index(n) for n in leads]],
+        vcov.loc[leads, leads].to_numpy(),
+        leads,
         "Wald chi-square, CR1 variance",
-    )  # fmt: skip
+    )
     model = WithinModel(
-        "event_study", p, fit, blocks, w, cluster, None, tuple(controls),
-        not (state_year_fe or unit_trends), pre,
-    )  # fmt: skip
+        "event_study",
+        p,
+        fit,
+        blocks,
+        w,
+        cluster,
+        None,
+        tuple(controls),
+        fe.two_way,
+        pre,
+    )
     pre = model.pretrend_test(
         inference=pretrend_inference, n_boot=n_boot, bootstrap_weights=bootstrap_weights, seed=seed
     )
-    notes = fe_notes(p, cluster, state_year_fe, unit_trends, state)
+    notes = fe.notes(p, cluster)
     few = warn_few_treated(
         count_treated_clusters(df, (df["cohort"] > 0).to_numpy(), cluster), "event_study"
     )

@@ -7,10 +7,30 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-__all__ = ["nc_287g_agreements", "county_population", "county_population_knots", "POPULATION_KNOTS"]
+__all__ = [
+    "census_divisions",
+    "nc_287g_agreements",
+    "county_population",
+    "county_population_knots",
+    "POPULATION_KNOTS",
+]
 
 #: years whose July-1 Census estimates ``county_population.csv`` holds (see facts/README.md)
 POPULATION_KNOTS: tuple[int, ...] = (2000, 2005, 2010, 2016)
+
+
+def census_divisions() -> pd.DataFrame:
+    """The Census division of each of the 50 states and DC (``facts/census_divisions.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        51 rows: ``state_fips`` (2-character string), ``state`` (postal
+        code), ``division`` (int, 1-9) and ``division_name``.
+    """
+    path = resources.files(__package__) / "census_divisions.csv"
+    with resources.as_file(path) as p:
+        return pd.read_csv(p, dtype={"state_fips": "string", "state": "string"})
 
 
 def nc_287g_agreements() -> pd.DataFrame:

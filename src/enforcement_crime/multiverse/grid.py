@@ -170,9 +170,26 @@ def available_panels(names: Iterable[str]) -> tuple[list[str], list[str]]:
         else:
             notes.append(
                 f"panel {name!r} skipped: {config.processed_dir() / (name + '.parquet')} is not built "
-                f"(python -m enforcement_crime panels build {name})"
+                f"(python -m enforcement_crime data build {name})"
             )
     return have, notes
+
+
+def _check_panel_names(panels: Iterable[str]) -> None:
+    """Refuse a panel name that is neither registered nor ``"synthetic"`` (closest one named)."""
+    import difflib
+
+    from enforcement_crime.panels import registry
+
+    known = ["synthetic", *registry.panels()]
+    for name in panels:
+        if name not in known:
+            near = difflib.get_close_matches(str(name), known, n=1)
+            raise ValueError(
+                f"unknown panel {name!r} in panels"
+                + (f" (did you mean {near[0]!r}?)" if near else "")
+                + f"; panels are {known}"
+            )
 
 
 def spec_grid(choices: Mapping[str, Iterable] | None = None, *, has_never_treated: bool = True,
@@ -304,10 +321,19 @@ def plan_grid(
     or ``"synthetic"`` when the sample is synthetic), keeping those that are
     built (the others are named in ``notes``; none built raises
     ``FileNotFoundError``). Never-treated controls apply only when the
-    sample has never-treated units.
+    sample has never-treated units. A name in ``panels`` that is not a
+    registered panel (or ``"synthetic"``), or ``panels`` other than the
+    sample's own under the moderate scale, raises ``ValueError``.
     """
     if scale not in ("moderate", "research"):
         raise ValueError(f"grid scale must be 'moderate' or 'research', got {scale!r}")
+    _check_panel_names(panels)
+    if scale == "moderate" and set(panels) - {sample.data_source}:
+        raise ValueError(
+            f"panels {list(panels)} apply to the research grid only: the moderate grid runs on "
+            f"the sample's panel {sample.data_source!r}; set grid_scale = 'research' or "
+            "panels = []"
+        )
     design = sample.design
     notes: list[str] = []
     if scale == "research":

@@ -1,8 +1,10 @@
 """Study panels: loading them by name, and building them from raw files through a registry.
 
-``from enforcement_crime.panels import load_panel, is_synthetic, data_banner, panel_mark``
-is the one load call notebooks make (``panel_mark(df)``: the words every
-output made from the panel carries) (:mod:`~enforcement_crime.panels.load`).
+Loading (:mod:`~enforcement_crime.panels.load`): :func:`load_panel` opens a panel by
+name, the synthetic one or a built one (study designs open their samples through
+``Design.open``, which calls it); :func:`is_synthetic`, :func:`data_banner` and
+:func:`panel_mark` (the words every output made from the panel carries) say what a
+loaded panel is.
 
 Building: one module per panel (``cius_county``, ``cius_county_constant``,
 ``cius_sheriff``, ``cius_sheriff_balanced``, ``kaplan_county``,
@@ -16,8 +18,10 @@ and ``data status`` (:mod:`~enforcement_crime.panels.commands`) loop over it, an
 :mod:`~enforcement_crime.panels.manifest` records and writes what each build made
 (one transaction). The panel modules import
 :mod:`~enforcement_crime.panels.spec` and :mod:`~enforcement_crime.panels.context`,
-never the registry. Shared steps:
-:mod:`~enforcement_crime.panels.common`, :mod:`~enforcement_crime.panels.cius_common`
+never the registry; :mod:`~enforcement_crime.panels.context` holds what a build function
+is given and :mod:`~enforcement_crime.panels.rawfiles` the raw files each source
+expects and their checksums. Shared steps:
+:mod:`~enforcement_crime.panels.build_steps`, :mod:`~enforcement_crime.panels.cius_rules`
 (CIUS city rule, Table 11 rule, agency identities, coverage, composition report),
 :mod:`~enforcement_crime.panels.matching`,
 :mod:`~enforcement_crime.panels.states`, :mod:`~enforcement_crime.panels.fips`

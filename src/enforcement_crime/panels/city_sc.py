@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from enforcement_crime.panels.common import (
+from enforcement_crime.panels.build_steps import (
     attach_timing,
     county_names,
     finish_panel,

@@ -21,7 +21,17 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.panels.cius_common import (
+from enforcement_crime.panels.build_steps import (
+    attach_timing,
+    county_names,
+    county_population,
+    finish_panel,
+    rape_count,
+    repair_codes,
+    round_counts,
+    strict_sum,
+)
+from enforcement_crime.panels.cius_rules import (
     agency_keys,
     city_floor_rule,
     composition_report,
@@ -31,16 +41,6 @@ from enforcement_crime.panels.cius_common import (
     served_population,
     stack_tables,
     table11_rule,
-)
-from enforcement_crime.panels.common import (
-    attach_timing,
-    county_names,
-    county_population,
-    finish_panel,
-    rape_count,
-    repair_codes,
-    round_counts,
-    strict_sum,
 )
 from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext, InputError
 from enforcement_crime.panels.manifest import Manifest
@@ -124,7 +124,7 @@ def cius_county_panel(
         agencies, statewide_not_allocated (Table 11 state agencies), and for
         cities the population-weighted rate), ``"unmatched"`` (the agencies
         whose name found no county) and ``"composition"``
-        (:func:`~enforcement_crime.panels.cius_common.composition_report`).
+        (:func:`~enforcement_crime.panels.cius_rules.composition_report`).
 
     Notes
     -----
@@ -142,7 +142,7 @@ def cius_county_panel(
     ``coverage`` :math:`= 100 \min(1, \sum_{a \in A_{ct}} p_{at} / P_{ct})`:
     :math:`p_{at}` is the population served (Table 8 population for a city,
     the LEAIC 2012 UCR population for a sheriff or county police, 0 for a
-    Table 11 agency; :mod:`enforcement_crime.panels.cius_common`) and
+    Table 11 agency; :mod:`enforcement_crime.panels.cius_rules`) and
     :math:`P_{ct}` the Census county population. Counties with no counted
     agency have no row. Mecklenburg NC has no Table 10 row: its total is
     Charlotte-Mecklenburg PD and the other city agencies.

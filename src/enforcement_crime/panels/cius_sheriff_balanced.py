@@ -3,9 +3,10 @@
 The counties whose county agency (sheriff's office or county police, see
 :mod:`enforcement_crime.panels.cius_sheriff`) is listed with both index
 totals (violent and property crime) published in **every** year of the
-window (2004-2016 in the shared copies: 13 years): one row per county and
-year. The 2004 Table 10 omits nonmetropolitan counties under 25,000, so
-those counties are not in it. Rates per county population are indicative
+window: one row per county and year. The window is the Table 10 years with
+a complete Table 8 (the rates' denominator, the estimated unincorporated
+population, needs it), so 2004, whose Table 10 omits nonmetropolitan counties
+under 25,000, is not in it. Rates are indicative
 (:data:`~enforcement_crime.panels.cius_sheriff.RATE_CAVEAT`).
 """
 
@@ -30,7 +31,7 @@ def build(ctx: BuildContext) -> Built:
 SPEC = PanelSpec(
     name="cius_sheriff_balanced",
     needs=("fbi_cius", "leaic", "census_population"),
-    optional=TIMING_SOURCES,
+    optional=(*TIMING_SOURCES, "ucr_kaplan_agency"),
     build=build,
     description="cius_sheriff, counties with a published count in every year (one row per "
     "county and year)",

@@ -185,7 +185,7 @@ def fetch(
         0 when every requested source was fetched; 1 when any needed a login
         or failed (the message says why).
     """
-    from enforcement_crime.sources._fetch import LoginRequired
+    from enforcement_crime.sources._download import LoginRequired
 
     names = list(sources) if sources else list(SOURCES)
     unknown = [s for s in names if s not in SOURCES]
@@ -207,12 +207,15 @@ def fetch(
     return rc
 
 
-def build_command(panels: Iterable[str] = (), raw: Path | None = None, **options) -> int:
+def build_command(
+    panels: Iterable[str] = (), raw: Path | None = None, *, prog: str = "data build", **options
+) -> int:
     """``data build``: :func:`build`, with a failure reported in one line; returns the exit code.
 
     ``options`` are :func:`build`'s keyword arguments. A build that stops
     (bad input, broken manifest, a panel failing its schema) prints
-    ``data build: FAILED, nothing was written: <why>`` and returns 1.
+    ``<prog>: FAILED, nothing was written: panel <name>: <why>`` (the panel
+    named when the failure came from building one) and returns 1.
     """
     from enforcement_crime.panels.context import InputError
     from enforcement_crime.panels.manifest import BuildLockedError, ManifestError
@@ -222,16 +225,18 @@ def build_command(panels: Iterable[str] = (), raw: Path | None = None, **options
     try:
         build(list(panels), raw, **options)
     except (ValueError, BuildError, InputError, ManifestError, PanelSchemaError) as exc:
-        print(f"data build: FAILED, nothing was written: {exc}", file=sys.stderr)
+        panel = getattr(exc, "panel", None)
+        what = f"panel {panel!r}: {exc}" if panel else str(exc)
+        print(f"{prog}: FAILED, nothing was written: {what}", file=sys.stderr)
         return 1
     except BuildLockedError as exc:
-        print(f"data build: REFUSED, nothing was written: {exc}", file=sys.stderr)
+        print(f"{prog}: REFUSED, nothing was written: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # disk full, read-only folder, permissions: every old file kept
         what = exc.strerror or str(exc) or type(exc).__name__
         where = f": {exc.filename}" if exc.filename else ""
         print(
-            f"data build: FAILED ({what}{where}); the processed folder holds its last complete "
+            f"{prog}: FAILED ({what}{where}); the processed folder holds its last complete "
             "set of panels (see `data status`)",
             file=sys.stderr,
         )
@@ -239,7 +244,7 @@ def build_command(panels: Iterable[str] = (), raw: Path | None = None, **options
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP as BuildInterrupted
         signum = getattr(exc, "signum", 2)
         print(
-            f"data build: interrupted ({signal.Signals(signum).name}); the processed folder holds "
+            f"{prog}: interrupted ({signal.Signals(signum).name}); the processed folder holds "
             "its last complete set of panels (see `data status`)",
             file=sys.stderr,
         )

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from enforcement_crime.panels.common import COVERAGE_RULES
+from enforcement_crime.panels.build_steps import COVERAGE_RULES
 from enforcement_crime.panels.manifest import input_record
 from enforcement_crime.panels.rawfiles import SOURCES, source_module
 from enforcement_crime.panels.spec import Built, MissingInputs, PanelSpec, Resolver
@@ -64,8 +64,9 @@ class BuildOptions:
         Build without treatment timing when its files are broken (the
         manifests say so); default False (a broken timing file stops the build).
     accept_changed_raw : bool
-        Use raw files whose sha256 differs from the registry (the manifests
-        say so); default False (the build stops).
+        Use raw files whose sha256 differs from the registry, that fail their
+        completeness check, or whose LEAIC-CIUS match rate is below the floor
+        (the manifests say so); default False (the build stops).
     cius_city_floor : int, optional
         CIUS county panels: keep only the Table 8 cities of this population
         and over, every year (:func:`enforcement_crime.sources.fbi_cius.large_cities`);
@@ -374,7 +375,11 @@ class BuildContext:
         return self.resolve(name)
 
     def panel(self, name: str) -> Built:
-        """Build another registered panel in memory (once per run) and return it."""
+        """Build another registered panel in memory (once per run) and return it.
+
+        An exception raised while building it carries the panel's name as
+        ``exc.panel`` (the innermost panel when one derives from another).
+        """
         key = ("panel", name)
         if key not in self._cache:
             if name in self._building:
@@ -382,6 +387,10 @@ class BuildContext:
             self._building.append(name)
             try:
                 self._cache[key] = self.spec(name).build(self)
+            except Exception as exc:  # the innermost panel being built is named in reports
+                if getattr(exc, "panel", None) is None:
+                    exc.panel = name
+                raise
             finally:
                 self._building.remove(name)
         return self._cache[key]

@@ -46,7 +46,14 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.panels.common import attach_timing, county_names, county_population
+from enforcement_crime.panels.build_steps import (
+    attach_timing,
+    check_counts,
+    county_names,
+    county_population,
+    merge_county_codes,
+    row_failure,
+)
 from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
 from enforcement_crime.panels.manifest import Manifest
 from enforcement_crime.panels.spec import Built, PanelSpec
@@ -117,7 +124,6 @@ def icpsr_arrests_panel(
     ValueError
         No frame, a year given twice, a missing column.
     """
-    from enforcement_crime.panels.fips import known_county_fips, repair_fips
     from enforcement_crime.sources.ucr_icpsr_arrests import STUDY_YEARS
 
     frames = [frames] if isinstance(frames, pd.DataFrame) else list(frames)
@@ -186,24 +192,8 @@ def icpsr_arrests_panel(
     )
     df = df[~pseudo.to_numpy()].copy()
     df["fips"] = df["fips"].astype("string")
-    known = df["fips"].isin(known_county_fips()).to_numpy()
-    m.drop(
-        "county FIPS code is no Census county (2000-2020) and no repair rule's",
-        int((~known).sum()),
-    )
-    df = df[known][["fips", "year", "population", "agencies", "coverage", "no_data", *COUNTS]]
-    agg = {c: "sum" for c in ("population", "agencies", *COUNTS)}
-    n_before = len(df)
-    df, report = repair_fips(
-        df.reset_index(drop=True), agg={**agg, "coverage": "min", "no_data": "max"}
-    )
-    m.aggregated += n_before - len(df)
-    changed = report[report["rows_changed"] > 0]
-    if len(changed):
-        m.reports["fips_repairs"] = {r.rule: int(r.rows_changed) for r in changed.itertuples()}
-    m.rules["fips_repair"] = (
-        "enforcement_crime.panels.fips rules; merged counties summed, coverage the minimum"
-    )
+    df = df[["fips", "year", "population", "agencies", "coverage", "no_data", *COUNTS]]
+    df = merge_county_codes(df, m, ("population", "agencies", *COUNTS))
     df["population_icpsr"] = df["population"].astype("Int64")
     if population is not None:
         pop = county_population(population)
@@ -268,13 +258,7 @@ def validate_icpsr_arrests(df: pd.DataFrame, name: str = "icpsr_arrests") -> Non
     counts them).
     """
 
-    def fail(col: str, what: str, bad) -> None:
-        bad = np.asarray(pd.Series(bad, index=df.index).fillna(True), dtype=bool)
-        rows = df.loc[bad, ["fips", "year"]].head(5).astype(str).to_numpy()
-        raise ValueError(
-            f"{name}: column {col!r}: {what}; rows (fips, year) {[tuple(r) for r in rows]}"
-        )
-
+    fail = row_failure(df, name, ["fips", "year"])
     need = ["fips", "year", "population", "coverage", *COUNTS, *RATES, "is_synthetic"]
     missing = [c for c in need if c not in df.columns]
     if missing:
@@ -290,12 +274,7 @@ def validate_icpsr_arrests(df: pd.DataFrame, name: str = "icpsr_arrests") -> Non
     pop = pd.to_numeric(df["population"], errors="coerce")
     if not (pop > 0).all():
         fail("population", "expected a population > 0", ~(pop > 0))
-    for c in COUNTS:
-        s = df[c]
-        if not pd.api.types.is_integer_dtype(s):
-            raise ValueError(f"{name}: column {c!r}: expected integer counts, got {s.dtype}")
-        if (s < 0).fillna(False).any():
-            fail(c, "expected counts >= 0", (s < 0).fillna(False))
+    check_counts(df, COUNTS, name, fail)
     for c in COUNTS:
         want = _rate(df[c], df["population"])
         got = df[f"{c}_rate"].astype("float64")

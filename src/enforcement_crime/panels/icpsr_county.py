@@ -10,11 +10,12 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from enforcement_crime.panels.common import (
+from enforcement_crime.panels.build_steps import (
     attach_timing,
     county_names,
     county_population,
     finish_panel,
+    merge_county_codes,
 )
 from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
 from enforcement_crime.panels.manifest import Manifest
@@ -78,36 +79,19 @@ def icpsr_county_panel(
     pseudo = df["county_fips"].isin(["000", "999"])
     m.drop("statewide pseudo-county (county code 000 or 999)", int(pseudo.sum()))
     df = df[~pseudo].copy()
-    from enforcement_crime.panels.fips import known_county_fips, repair_fips
-
-    known = df["fips"].isin(known_county_fips()).to_numpy()
-    m.drop(
-        "county FIPS code is no Census county (2000-2020) and no repair rule's", int((~known).sum())
-    )
-    sums = {
-        c: "sum"
-        for c in [
-            "population",
-            "population_arrests",
-            "agencies_offenses",
-            "agencies_arrests",
-            "index_total",
-            "modified_index",
-            "violent",
-            "property",
-            *OFFENSES,
-            "arson",
-        ]
-    }
-    n_before = int(known.sum())
-    df, report = repair_fips(df[known], agg={**sums, "coverage": "min", "no_data": "max"})
-    m.aggregated += n_before - len(df)
-    changed = report[report["rows_changed"] > 0]
-    if len(changed):
-        m.reports["fips_repairs"] = {r.rule: int(r.rows_changed) for r in changed.itertuples()}
-    m.rules["fips_repair"] = (
-        "enforcement_crime.panels.fips rules; merged counties summed, coverage the minimum"
-    )
+    sums = [
+        "population",
+        "population_arrests",
+        "agencies_offenses",
+        "agencies_arrests",
+        "index_total",
+        "modified_index",
+        "violent",
+        "property",
+        *OFFENSES,
+        "arson",
+    ]
+    df = merge_county_codes(df, m, sums)
     if min_coverage is not None:
         low = (df["coverage"] < float(min_coverage)).fillna(True)
         m.drop(f"coverage indicator below {min_coverage}", int(low.sum()))

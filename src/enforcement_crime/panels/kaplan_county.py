@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.panels.common import (
+from enforcement_crime.panels.build_steps import (
     COVERAGE_RULES,
     attach_timing,
     county_names,

@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.panels.common import modal
+from enforcement_crime.panels.build_steps import modal
 from enforcement_crime.panels.states import STATE_NAMES
 
 __all__ = [
@@ -97,20 +97,6 @@ def _leaic_city_keys(crosswalk: pd.DataFrame) -> pd.DataFrame:
     k = k[k["key"] != ""]
     k["key2"] = k["key"].map(_muni_key)
     return k
-
-
-def _pick(cands: pd.DataFrame, population: float | None) -> tuple[pd.Series, str]:
-    """One LEAIC candidate for a name: unique county, else the closest UCR population."""
-    if cands["fips"].nunique() == 1:
-        best = cands.sort_values("population", ascending=False, na_position="last").iloc[0]
-        return best, "unique"
-    with_pop = cands[cands["population"].fillna(0) > 0]
-    if population is not None and population > 0 and len(with_pop):
-        ratio = (np.log(with_pop["population"].astype("float64") / float(population))).abs()
-        return with_pop.loc[ratio.idxmin()], "ambiguous: closest population"
-    return cands.sort_values("population", ascending=False, na_position="last").iloc[
-        0
-    ], "ambiguous: largest population"
 
 
 def match_cius_agencies(cius: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:

@@ -66,6 +66,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from enforcement_crime.panels.build_steps import check_counts, row_failure
 from enforcement_crime.panels.context import BuildContext
 from enforcement_crime.panels.manifest import Manifest
 from enforcement_crime.panels.spec import Built, PanelSpec
@@ -263,14 +264,9 @@ def nc_agency_panel(
         int(no_off.sum()),
     )
     leo = leo[~no_off]
+    ids = ["ori", "year", "agency", "fips", "county_name", "leaic_type", "population"]
     off_cols = [
-        "ori",
-        "year",
-        "agency",
-        "fips",
-        "county_name",
-        "leaic_type",
-        "population",
+        *ids,
         *OFFENSES,
         *TOTALS,
         "cleared_violent",
@@ -279,13 +275,7 @@ def nc_agency_panel(
         "officers_assaulted",
     ]
     leo_cols = [
-        "ori",
-        "year",
-        "agency",
-        "fips",
-        "county_name",
-        "leaic_type",
-        "population",
+        *ids,
         "officers",
         "assaults_on_officers",
         "assaults_with_injury",
@@ -438,13 +428,7 @@ def validate_nc_agency(df: pd.DataFrame, name: str = "nc_agency") -> None:
     treatment date per agency; ``is_synthetic`` False.
     """
 
-    def fail(col: str, what: str, bad: pd.Series) -> None:
-        rows = df.loc[bad.fillna(True).to_numpy(dtype=bool), ["ori", "year"]].head(5)
-        raise ValueError(
-            f"{name}: column {col!r}: {what}; rows (ori, year) "
-            f"{[tuple(r) for r in rows.astype(str).to_numpy()]}"
-        )
-
+    fail = row_failure(df, name, ["ori", "year"])
     need = ["ori", "year", "fips", "population_served", *COUNTS, *_RATES, "g287_start"]
     need += ["is_synthetic", "source", "county_agency"]
     missing = [c for c in need if c not in df.columns]
@@ -459,12 +443,7 @@ def validate_nc_agency(df: pd.DataFrame, name: str = "nc_agency") -> None:
     bad = ~fips.str.fullmatch(r"37\d{3}").fillna(False)
     if bad.any():
         fail("fips", "expected a North Carolina county FIPS (37xxx)", bad)
-    for c in COUNTS:
-        s = df[c]
-        if not pd.api.types.is_integer_dtype(s):
-            raise ValueError(f"{name}: column {c!r}: expected integer counts, got {s.dtype}")
-        if (s < 0).fillna(False).any():
-            fail(c, "expected counts >= 0", (s < 0).fillna(False))
+    check_counts(df, COUNTS, name, fail)
     for total, parts in (
         ("violent", OFFENSES[:4]),
         ("property", OFFENSES[4:]),

@@ -12,12 +12,12 @@ registry (``{file name: hex digest}``): ``"ok"``, ``"MISMATCH"`` or
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from enforcement_crime import config
+from enforcement_crime.sources._download import sha256_of
 
 __all__ = [
     "SourceInfo",
@@ -136,19 +136,6 @@ def files_for(source: str, raw: Path | None = None, shared: bool = False) -> lis
             if p.is_file() and p not in seen and not p.name.endswith(".part"):
                 seen.append(p)
     return seen
-
-
-def sha256_of(path: str | Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks.
-
-    Kept here rather than imported from ``sources._fetch`` so that manifests
-    and the build's raw check do not depend on the download code.
-    """
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def checksum_states(source: str, files: list[Path]) -> dict[Path, str]:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from enforcement_crime import config
 from enforcement_crime.panels import registry
-from enforcement_crime.panels.common import TIMING_ABSENT_NOTE
+from enforcement_crime.panels.build_steps import TIMING_ABSENT_NOTE
 from enforcement_crime.panels.context import BuildContext, BuildOptions
 from enforcement_crime.panels.manifest import (
     build_lock,
@@ -246,7 +246,7 @@ def build(
         if target.is_dir():  # refuse a concurrent build before the long part; repair a killed one
             stack.enter_context(build_lock(target))
             recover(target, out=out)
-        return _build(wanted, explicit, known, options, raw, shared, out, folder)
+        return _build(wanted, explicit, known, options, raw, shared, out, folder, verbose=verbose)
 
 
 def _build(
@@ -258,6 +258,8 @@ def _build(
     shared: bool,
     out: Callable[[str], None],
     folder: Path | None,
+    *,
+    verbose: bool = False,
 ) -> dict[str, Path]:
     """The steps of :func:`build` after its options were checked (see there)."""
     files = {s: files_for(s, raw, shared) for s in SOURCES}

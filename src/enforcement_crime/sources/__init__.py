@@ -3,9 +3,9 @@
 Sources read one raw file into a typed frame and do nothing else (no merging,
 no repairs: those live in :mod:`enforcement_crime.panels`). Each module holds
 ``CITATION``, ``URL`` (or ``URLS``) and ``LICENSE``. Bad input raises
-:class:`~enforcement_crime.sources._fetch.SourceError` naming file, row and
+:class:`~enforcement_crime.sources._checks.SourceError` naming file, row and
 column; a source behind a login raises
-:class:`~enforcement_crime.sources._fetch.LoginRequired` from ``fetch`` with
+:class:`~enforcement_crime.sources._download.LoginRequired` from ``fetch`` with
 what to download, from where and where to put it. See ``data/raw/README.md``.
 
 Modules: ``census_population``, ``secure_communities``, ``g287``, ``nc_sbi``,

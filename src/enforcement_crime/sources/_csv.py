@@ -5,7 +5,7 @@ checks its structure and returns every column as strings with the 1-based
 file line of each record as the index (the header is line 1, so the first
 data row is line 2). Loaders report bad cells with these line numbers.
 
-It refuses, with a :class:`~enforcement_crime.sources._fetch.SourceError`
+It refuses, with a :class:`~enforcement_crime.sources._checks.SourceError`
 naming the file, the line and what was expected:
 
 * an empty file (no header row);
@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.sources._fetch import SourceError
+from enforcement_crime.sources._checks import SourceError
 
 __all__ = ["read_csv_lines", "check_last_line", "sniff_html"]
 

@@ -29,14 +29,9 @@ from pathlib import Path
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.sources._checks import SourceError, check_unique, require_columns, to_int
 from enforcement_crime.sources._csv import read_csv_lines
-from enforcement_crime.sources._fetch import (
-    SourceError,
-    check_unique,
-    fetch_all,
-    require_columns,
-    to_int,
-)
+from enforcement_crime.sources._download import fetch_all
 
 __all__ = [
     "CITATION",

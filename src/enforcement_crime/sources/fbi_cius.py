@@ -90,7 +90,7 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime import config
-from enforcement_crime.sources._fetch import SourceError
+from enforcement_crime.sources._checks import SourceError
 
 __all__ = [
     "CITATION",
@@ -244,7 +244,7 @@ def fetch(
     list of Path
         The files downloaded or already present.
     """
-    from enforcement_crime.sources._fetch import fetch_file
+    from enforcement_crime.sources._download import fetch_file
 
     dest = Path(dest) if dest is not None else config.raw_dir(SOURCE)
     out = []
@@ -261,6 +261,19 @@ def fetch(
 # ---------------------------------------------------------------------------
 
 
+def _is_html(path: Path) -> bool:
+    """Whether the file starts like a web page (``<!DOCTYPE html``, ``<html``, ...)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(2048)
+    except OSError:
+        return False
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or (
+        text.startswith(b"<") and b"<html" in text
+    )
+
+
 def _read_rows(path: Path) -> tuple[list[list], str]:
     try:
         from python_calamine import CalamineWorkbook
@@ -271,6 +284,12 @@ def _read_rows(path: Path) -> tuple[list[list], str]:
     except FileNotFoundError:
         raise
     except Exception as exc:  # calamine raises its own error types for corrupt files
+        if _is_html(path):
+            raise SourceError(
+                path,
+                "is an HTML page, not an Excel workbook (a login, error or landing page saved "
+                "under the workbook's name?); download the table again",
+            ) from None
         raise SourceError(
             path, f"cannot be read as an Excel workbook (truncated or corrupt?): {exc}"
         ) from None

@@ -37,8 +37,9 @@ from pathlib import Path
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.sources._checks import SourceError
 from enforcement_crime.sources._csv import read_csv_lines
-from enforcement_crime.sources._fetch import SourceError, login_required
+from enforcement_crime.sources._download import login_required
 
 __all__ = ["CITATION", "URL", "LICENSE", "SOURCE", "AGENCY_TYPES", "load", "fetch", "LOGIN"]
 

@@ -38,13 +38,9 @@ from pathlib import Path
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.sources._checks import SourceError, check_unique, require_columns
 from enforcement_crime.sources._csv import read_csv_lines
-from enforcement_crime.sources._fetch import (
-    LoginRequired,
-    SourceError,
-    check_unique,
-    require_columns,
-)
+from enforcement_crime.sources._download import LoginRequired
 
 __all__ = [
     "CITATION",

@@ -49,16 +49,16 @@ fixed-width field is missing, never zero. ``df.attrs``: ``source_file``,
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.sources import _icpsr
+from enforcement_crime.sources._checks import SourceError, require_columns
 from enforcement_crime.sources._csv import read_csv_lines
-from enforcement_crime.sources._fetch import SourceError, login_required
-from enforcement_crime.sources.ucr_icpsr_county import study_from_name
+from enforcement_crime.sources._download import login_required
 
 __all__ = [
     "CITATION",
@@ -76,14 +76,9 @@ __all__ = [
 ]
 
 SOURCE = "ucr_icpsr_arrests"
-CITATION = (
-    "United States Department of Justice. Office of Justice Programs. Federal Bureau of "
-    "Investigation. Uniform Crime Reporting Program Data: County-Level Detailed Arrest and "
-    "Offense Data, <year>. Inter-university Consortium for Political and Social Research "
-    "[distributor]. (part 1, arrests all ages; e.g. ICPSR 35019 for 2012)"
-)
-URL = "https://www.icpsr.umich.edu/web/NACJD/series/57"
-LICENSE = "ICPSR terms of use (free account; no redistribution; cite ICPSR)."
+CITATION = _icpsr.CITATION_STEM + "(part 1, arrests all ages; e.g. ICPSR 35019 for 2012)"
+URL = _icpsr.URL
+LICENSE = _icpsr.LICENSE
 LOGIN = {
     "what": "UCR County-Level Detailed Arrest and Offense Data, <year>: part 1 ('arrests, all "
     "ages') as ASCII (<study>-0001-Data.txt, with a layout CSV beside it) or R "
@@ -141,8 +136,6 @@ ALIASES: dict[str, str] = {
 _ID = ("STUDYNO", "EDITION", "PART", "IDNO", "FIPS_ST", "FIPS_CTY")
 _REQUIRED = ("FIPS_ST", "FIPS_CTY", "CPOPARST", "AG_ARRST", "COVIND", *ALIASES.values())
 _NOT_COUNTS = frozenset({*_ID, "CPOPARST", "AG_ARRST", "JURFLAG", "COVIND"})
-_YEAR = re.compile(r"(?<!\d)(199[4-9]|20[01]\d)(?!\d)")
-_FIXED = (".txt", ".dat", ".asc")
 _R = (".rda", ".rdata")
 
 
@@ -170,13 +163,7 @@ def read_layout(path: str | Path) -> list[tuple[str, int, int, int]]:
     path = Path(path)
     df = read_csv_lines(path, index_name="line")
     need = ["variable", "start_col", "end_col", "width", "decimals"]
-    missing = [c for c in need if c not in df.columns]
-    if missing:
-        raise SourceError(
-            path,
-            f"missing column(s) {missing} of a layout file; found {list(df.columns)}",
-            column=missing[0],
-        )
+    require_columns(df, need, path, layout="column")
     if df.empty:
         raise SourceError(path, "the layout file lists no variables")
     nums = {}
@@ -193,9 +180,14 @@ def read_layout(path: str | Path) -> list[tuple[str, int, int, int]]:
         nums[col] = raw.astype("int64")
     out: list[tuple[str, int, int, int]] = []
     for line, name, start, end, width, dec in zip(
-        df.index, df["variable"], nums["start_col"], nums["end_col"], nums["width"],
-        nums["decimals"], strict=True,
-    ):  # fmt: skip
+        df.index,
+        df["variable"],
+        nums["start_col"],
+        nums["end_col"],
+        nums["width"],
+        nums["decimals"],
+        strict=True,
+    ):
         if pd.isna(name) or not str(name).strip():
             raise SourceError(path, "a variable without a name", row=line, column="variable")
         if start < 1 or end < start or width != end - start + 1:
@@ -239,17 +231,8 @@ def _read_fixed(path: Path, layout: str | Path | None) -> tuple[pd.DataFrame, st
     lay_path = _layout_for(path, layout)
     spans = read_layout(lay_path)
     need = max(end for _, _, end, _ in spans)
-    try:
-        text = path.read_text(encoding="ascii")
-    except UnicodeDecodeError as exc:
-        raise SourceError(
-            path, f"is not ASCII text (corrupt, or not the fixed-width file?): {exc}"
-        ) from None
-    rows = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        line = line.rstrip("\r")
-        if not line.strip():
-            continue
+
+    def check_line(n: int, line: str) -> None:
         if len(line) != need:
             cut = " (truncated?)" if len(line) < need else ""
             raise SourceError(
@@ -257,138 +240,35 @@ def _read_fixed(path: Path, layout: str | Path | None) -> tuple[pd.DataFrame, st
                 f"line has {len(line)} characters, the layout {lay_path.name} gives {need}{cut}",
                 row=n,
             )
-        rec: dict[str, object] = {"_line": n}
-        for name, start, stop, dec in spans:
-            cell = line[start - 1 : stop].strip()
-            if dec and cell and "." not in cell and cell.lstrip("-").isdigit():
-                cell = repr(int(cell) / 10**dec)
-            rec[name] = cell
-        rows.append(rec)
-    if not rows:
-        raise SourceError(path, "the file has no data lines")
-    df = pd.DataFrame(rows).set_index("_line")
-    df.index.name = "row"
-    return df, str(lay_path)
 
-
-def _read_r(path: Path) -> tuple[pd.DataFrame, str]:
-    import pyreadr
-
-    try:
-        objects = pyreadr.read_r(str(path))
-    except Exception as exc:  # pyreadr raises its own errors for corrupt files
-        raise SourceError(
-            path, f"cannot be read as an R data file (truncated or corrupt?): {exc}"
-        ) from None
-    frames = {k: v for k, v in objects.items() if isinstance(v, pd.DataFrame)}
-    if len(frames) != 1:
-        raise SourceError(
-            path,
-            f"expected one data frame in the R file (ICPSR's da<study>.0001), found "
-            f"{len(frames)}: {sorted(frames)}",
-        )
-    name, df = next(iter(frames.items()))
-    df = df.reset_index(drop=True)
-    df.columns = [str(c).strip().upper() for c in df.columns]
-    df.index = pd.RangeIndex(1, len(df) + 1, name="row")
-    return df, str(name)
-
-
-def _num(df: pd.DataFrame, col: str, path: Path, *, integer: bool = True) -> pd.Series:
-    s = df[col]
-    if pd.api.types.is_numeric_dtype(s):
-        num = s.astype("float64")
-        bad = np.zeros(len(s), dtype=bool)
-    else:
-        raw = s.astype("string").str.strip().replace("", pd.NA)
-        num = pd.to_numeric(raw, errors="coerce").astype("float64")
-        bad = (num.isna() & raw.notna()).to_numpy(dtype=bool)
-    if integer:
-        bad = bad | ((num % 1 != 0) & num.notna()).to_numpy(dtype=bool)
-    if bad.any():
-        raise SourceError(
-            path,
-            f"expected a {'whole ' if integer else ''}number, got {s[bad].iloc[0]!r}",
-            row=df.index[bad],
-            column=col,
-        )
-    low = (num < 0).to_numpy(dtype=bool)
-    if low.any():
-        raise SourceError(
-            path,
-            f"expected a value >= 0, got {num[low].iloc[0]:g}",
-            row=df.index[low],
-            column=col,
-        )
-    return num
-
-
-def _single(df: pd.DataFrame, col: str, path: Path) -> int | None:
-    if col not in df.columns:
-        return None
-    vals = _num(df, col, path).dropna().unique()
-    if len(vals) > 1:
-        raise SourceError(
-            path,
-            f"expected one value in column {col} (one study and part per file), found "
-            f"{sorted(int(v) for v in vals)[:5]}",
-            column=col,
-        )
-    return int(vals[0]) if len(vals) else None
+    return _icpsr.cut_fixed(path, _icpsr.read_ascii(path), spans, check_line), str(lay_path)
 
 
 def _year(
     df: pd.DataFrame, path: Path, obj: str | None, year: int | None
 ) -> tuple[int, str, int | None]:
-    studies: list[tuple[str, int, int]] = []
-    for where, name in ((f"file name {path.name!r}", path.name), (f"R object {obj!r}", obj)):
-        got = study_from_name(name) if name else None
-        if got:
-            studies.append((where, *got))
-    studyno = _single(df, "STUDYNO", path)
-    if studyno is not None and studyno != 9999:
-        studies.append(("column STUDYNO", studyno, -1))
-    part = _single(df, "PART", path)
-    for where, _, p in studies:
-        if p not in (-1, ARRESTS_PART):
-            raise SourceError(
-                path,
-                f"{where} says ICPSR part {p}; the county arrests (all ages) are part "
-                f"{ARRESTS_PART} (part 4, crimes reported, is read by ucr_icpsr_county)",
-            )
-    if part is not None and part != ARRESTS_PART:
-        raise SourceError(
-            path,
-            f"column PART is {part}; the county arrests (all ages) are part {ARRESTS_PART}",
-            column="PART",
-        )
-    numbers = sorted({s for _, s, _ in studies})
-    if len(numbers) > 1:
-        raise SourceError(
-            path,
-            "the ICPSR study numbers disagree: " + ", ".join(f"{w}: {s}" for w, s, _ in studies),
-        )
-    study = numbers[0] if numbers else None
+    study, _ = _icpsr.study(
+        df,
+        path,
+        obj,
+        part=ARRESTS_PART,
+        what="the county arrests (all ages)",
+        name_note=" (part 4, crimes reported, is read by ucr_icpsr_county)",
+        column_note="",
+        use_studyno=lambda s: s != 9999,
+    )
     candidates: list[tuple[str, int]] = []
     if year is not None:
         candidates.append(("year= argument", int(year)))
     if study is not None and study in STUDY_YEARS:
         candidates.append((f"ICPSR study {study}", STUDY_YEARS[study]))
-    in_name = _YEAR.findall(path.name)
-    if in_name:
-        candidates.append((f"file name {path.name!r}", int(in_name[-1])))
-    if not candidates:
-        raise SourceError(
-            path,
-            "cannot tell the year: keep ICPSR's file name (e.g. 35019-0001-Data.rda), put the "
-            "year in the file name or pass year=",
-        )
-    if len({y for _, y in candidates}) > 1:
-        raise SourceError(
-            path,
-            "the year sources disagree: " + ", ".join(f"{w} says {y}" for w, y in candidates),
-        )
-    return candidates[0][1], candidates[0][0], study
+    year_, where = _icpsr.year(
+        path,
+        candidates,
+        "cannot tell the year: keep ICPSR's file name (e.g. 35019-0001-Data.rda), put the "
+        "year in the file name or pass year=",
+    )
+    return year_, where, study
 
 
 def load(
@@ -425,13 +305,13 @@ def load(
         raise FileNotFoundError(f"{path}: no such file (ICPSR county arrests file expected)")
     suffix = path.suffix.lower()
     obj = None
-    if suffix in _FIXED:
+    if suffix in _icpsr.FIXED:
         df, lay = _read_fixed(path, layout)
         fmt = "fixed width"
     elif suffix in _R:
         if layout is not None:
             raise SourceError(path, "layout= is for fixed-width files (.txt, .dat, .asc)")
-        df, obj = _read_r(path)
+        df, obj = _icpsr.read_r(path, "da<study>.0001")
         lay, fmt = None, "R"
     else:
         raise SourceError(
@@ -449,40 +329,16 @@ def load(
         )
     year_, year_source, study = _year(df, path, obj, year)
     out = pd.DataFrame(index=df.index)
-    st, co = _num(df, "FIPS_ST", path), _num(df, "FIPS_CTY", path)
-    for name, s, top in (("FIPS_ST", st, 99), ("FIPS_CTY", co, 999)):
-        bad = (s.isna() | (s > top)).to_numpy(dtype=bool)
-        if bad.any():
-            raise SourceError(
-                path,
-                f"expected a FIPS code of at most {len(str(top))} digits, got {df[name][bad].iloc[0]!r}",
-                row=df.index[bad],
-                column=name,
-            )
-    out["state_fips"] = st.astype("int64").astype("string").str.zfill(2)
-    out["county_fips"] = co.astype("int64").astype("string").str.zfill(3)
+    out["state_fips"], out["county_fips"] = _icpsr.fips(df, path)
     out["fips"] = (out["state_fips"] + out["county_fips"]).astype("string")
     out["year"] = np.int64(year_)
-    out["population"] = _num(df, "CPOPARST", path).astype("Int64")
-    out["agencies"] = _num(df, "AG_ARRST", path).astype("Int64")
-    out["jurisdiction_flag"] = (
-        _num(df, "JURFLAG", path).astype("Int64")
-        if "JURFLAG" in df
-        else pd.array([pd.NA] * len(df), dtype="Int64")
-    )
-    cov = _num(df, "COVIND", path, integer=False)
-    high = (cov > 100).to_numpy(dtype=bool)
-    if high.any():
-        raise SourceError(
-            path,
-            f"coverage indicator above 100: {cov[high].iloc[0]:g}",
-            row=df.index[high],
-            column="COVIND",
-        )
-    out["coverage"] = cov
+    out["population"] = _icpsr.num(df, "CPOPARST", path).astype("Int64")
+    out["agencies"] = _icpsr.num(df, "AG_ARRST", path).astype("Int64")
+    out["jurisdiction_flag"] = _icpsr.num_or_missing(df, "JURFLAG", path)
+    out["coverage"] = _icpsr.coverage(df, path)
     counts = [c for c in df.columns if c not in _NOT_COUNTS]
     for c in counts:
-        out[c.lower()] = _num(df, c, path).astype("Int64")
+        out[c.lower()] = _icpsr.num(df, c, path).astype("Int64")
     low = [c.lower() for c in counts]
     no_data = (out["coverage"] == 0).to_numpy(dtype=bool) & (
         (out[low].fillna(0) == 0).all(axis=1).to_numpy(dtype=bool)

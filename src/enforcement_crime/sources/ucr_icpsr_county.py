@@ -81,8 +81,11 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.sources import _icpsr
+from enforcement_crime.sources._checks import SourceError
 from enforcement_crime.sources._csv import read_csv_lines
-from enforcement_crime.sources._fetch import SourceError, login_required
+from enforcement_crime.sources._download import login_required
+from enforcement_crime.sources._icpsr import study_from_name
 
 __all__ = [
     "CITATION",
@@ -100,14 +103,9 @@ __all__ = [
 ]
 
 SOURCE = "ucr_icpsr_county"
-CITATION = (
-    "United States Department of Justice. Office of Justice Programs. Federal Bureau of "
-    "Investigation. Uniform Crime Reporting Program Data: County-Level Detailed Arrest and "
-    "Offense Data, <year>. Inter-university Consortium for Political and Social Research "
-    "[distributor]. (e.g. ICPSR 33523 for 2010)"
-)
-URL = "https://www.icpsr.umich.edu/web/NACJD/series/57"
-LICENSE = "ICPSR terms of use (free account; no redistribution; cite ICPSR)."
+CITATION = _icpsr.CITATION_STEM + "(e.g. ICPSR 33523 for 2010)"
+URL = _icpsr.URL
+LICENSE = _icpsr.LICENSE
 LOGIN = {
     "what": "UCR County-Level Detailed Arrest and Offense Data, <year>: part 4 ('crimes "
     "reported', the county-level offenses) in R, Stata, Delimited or ASCII format, one study "
@@ -177,13 +175,6 @@ _OFFENSES = {
     "MVTHEFT": "motor_vehicle_theft",
     "ARSON": "arson",
 }
-_YEAR = re.compile(r"(?<!\d)(199[4-9]|20[01]\d)(?!\d)")
-# ICPSR file names: 33523-0004-Data.rda, 33523-0004-Setup.sas; R objects: da33523.0004
-_ICPSR_NAME = re.compile(
-    r"^(?:ICPSR_?)?(\d{4,5})-(\d{4})-(?:Data|Setup)(?![A-Za-z])", re.IGNORECASE
-)
-_R_OBJECT = re.compile(r"^da(\d{4,5})\.(\d{4})$")
-_FIXED = (".txt", ".dat", ".asc")
 _R = (".rda", ".rdata", ".rds")
 _SETUP_SUFFIXES = (".dct", ".sps", ".sas")
 
@@ -197,15 +188,6 @@ def fetch(dest: str | Path | None = None) -> None:
 def violent_property_layout(year: int) -> bool:
     """True when the INDEX/MODINDX positions hold VIOLENT/PROPERTY (the 2009-2014 files)."""
     return 2009 <= int(year) <= 2014
-
-
-def study_from_name(name: str) -> tuple[int, int] | None:
-    """Return ``(study, part)`` from an ICPSR file or R object name, else None.
-
-    ``"33523-0004-Data.rda"`` and ``"da33523.0004"`` give ``(33523, 4)``.
-    """
-    m = _ICPSR_NAME.match(name) or _R_OBJECT.match(name)
-    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 # ---------------------------------------------------------------- setup files
@@ -337,17 +319,8 @@ def _read_fixed(path: Path, setup: str | Path | None) -> tuple[pd.DataFrame, str
     spans, layout = _layout(path, setup)
     documented = layout.startswith("documented")
     need = max(stop for _, _, stop, _ in spans)
-    try:
-        text = path.read_text(encoding="ascii")
-    except UnicodeDecodeError as exc:
-        raise SourceError(
-            path, f"is not ASCII text (corrupt, or not the fixed-width file?): {exc}"
-        ) from None
-    rows = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        line = line.rstrip("\r")
-        if not line.strip():
-            continue
+
+    def check_line(n: int, line: str) -> None:
         if len(line) < need:
             raise SourceError(
                 path,
@@ -363,47 +336,14 @@ def _read_fixed(path: Path, setup: str | Path | None) -> tuple[pd.DataFrame, str
                 ".dct) beside the data file or pass setup=",
                 row=n,
             )
-        rec: dict[str, object] = {"_line": n}
-        for name, start, stop, dec in spans:
-            cell = line[start - 1 : stop].strip()
-            if dec and cell and "." not in cell:
-                try:
-                    cell = repr(int(cell) / 10**dec)
-                except ValueError:
-                    pass  # left as text: the numeric check names the cell
-            rec[name] = cell
-        rows.append(rec)
-    if not rows:
-        raise SourceError(path, "the file has no data lines")
-    df = pd.DataFrame(rows).set_index("_line")
-    df.index.name = "row"
-    return df, layout
 
-
-def _read_r(path: Path) -> tuple[pd.DataFrame, str | None]:
-    import pyreadr
-
-    try:
-        objects = pyreadr.read_r(str(path))
-    except Exception as exc:  # pyreadr raises LibrdataError / PyreadrError for corrupt files
-        raise SourceError(
-            path, f"cannot be read as an R data file (truncated or corrupt?): {exc}"
-        ) from None
-    frames = {k: v for k, v in objects.items() if isinstance(v, pd.DataFrame)}
-    if len(frames) != 1:
-        raise SourceError(
-            path,
-            f"expected one data frame in the R file (ICPSR's da<study>.<part>), found "
-            f"{len(frames)}: {sorted(str(k) for k in frames)}",
-        )
-    name, df = next(iter(frames.items()))
-    return df, name
+    return _icpsr.cut_fixed(path, _icpsr.read_ascii(path), spans, check_line), layout
 
 
 def _read(path: Path, setup: str | Path | None) -> tuple[pd.DataFrame, dict]:
     suffix = path.suffix.lower()
     info: dict[str, object] = {"format": suffix.lstrip("."), "layout": None, "object": None}
-    if suffix in _FIXED:
+    if suffix in _icpsr.FIXED:
         df, info["layout"] = _read_fixed(path, setup)
         return df, info
     if setup is not None:
@@ -413,8 +353,9 @@ def _read(path: Path, setup: str | Path | None) -> tuple[pd.DataFrame, dict]:
         df.columns = [str(c).strip().upper() for c in df.columns]
         return df, info
     if suffix in _R:
-        df, info["object"] = _read_r(path)
-    elif suffix == ".dta":
+        df, info["object"] = _icpsr.read_r(path, "da<study>.<part>")
+        return df, info
+    if suffix == ".dta":
         try:
             df = pd.read_stata(path, convert_categoricals=False)
         except Exception as exc:
@@ -427,57 +368,10 @@ def _read(path: Path, setup: str | Path | None) -> tuple[pd.DataFrame, dict]:
             f"unknown format {suffix!r} (expected R .rda/.RData/.rds, Stata .dta, delimited "
             ".tsv, or ASCII .txt/.dat/.asc with its ICPSR setup file)",
         )
-    df.columns = [str(c).strip().upper() for c in df.columns]
-    df = df.reset_index(drop=True)
-    df.index = pd.RangeIndex(1, len(df) + 1, name="row")
-    return df, info
+    return _icpsr.numbered(df), info
 
 
 # ---------------------------------------------------------------- checks
-
-
-def _num(df: pd.DataFrame, col: str, path: Path, *, integer: bool = True) -> pd.Series:
-    s = df[col]
-    if pd.api.types.is_numeric_dtype(s):
-        num = s.astype("float64")
-        bad = pd.Series(False, index=s.index)
-    else:
-        raw = s.astype("string").str.strip()
-        num = pd.to_numeric(raw, errors="coerce").astype("float64")
-        bad = (num.isna() & raw.notna() & (raw != "")).fillna(False)
-    if integer:
-        bad |= (((num % 1) != 0) & num.notna()).fillna(False)
-    if bad.any():
-        raise SourceError(
-            path,
-            f"expected a {'whole ' if integer else ''}number, got {s[bad].iloc[0]!r}",
-            row=df.index[bad.to_numpy()],
-            column=col,
-        )
-    low = (num < 0).fillna(False)
-    if low.any():
-        raise SourceError(
-            path,
-            f"expected a non-negative value, got {num[low].iloc[0]:g}",
-            row=df.index[low.to_numpy()],
-            column=col,
-        )
-    return num
-
-
-def _single(df: pd.DataFrame, col: str, path: Path) -> int | None:
-    """The one value of an ID column (STUDYNO, PART, YEAR), None when absent; several raise."""
-    if col not in df.columns:
-        return None
-    vals = _num(df, col, path).dropna().unique()
-    if len(vals) > 1:
-        raise SourceError(
-            path,
-            f"expected one value in column {col} (one study, part and year per file), "
-            f"found {sorted(int(v) for v in vals)[:5]}",
-            column=col,
-        )
-    return int(vals[0]) if len(vals) else None
 
 
 def _year_and_study(
@@ -487,67 +381,34 @@ def _year_and_study(
     candidates: list[tuple[str, int]] = []  # (source, year), in order of precedence
     if year is not None:
         candidates.append(("year= argument", int(year)))
-    col_year = _single(df, "YEAR", path)
+    col_year = _icpsr.single(df, "YEAR", path)
     if col_year is not None:
         candidates.append(("column YEAR", col_year))
-    studies: list[tuple[str, int, int]] = []  # (where, study, part)
-    from_name = study_from_name(path.name)
-    if from_name:
-        studies.append((f"file name {path.name!r}", *from_name))
-    if info.get("object"):
-        from_obj = study_from_name(str(info["object"]))
-        if from_obj:
-            studies.append((f"R object {info['object']!r}", *from_obj))
-    studyno = _single(df, "STUDYNO", path)
-    if studyno is not None and studyno in STUDY_YEARS:
-        studies.append(("column STUDYNO", studyno, -1))
-    part = _single(df, "PART", path)
-    for where, _, p in studies:
-        if p not in (-1, OFFENSE_PART):
-            raise SourceError(
-                path,
-                f"{where} says ICPSR part {p}; the county-level offenses are part "
-                f"{OFFENSE_PART} ('crimes reported'), parts 1-3 are arrests",
-            )
-    if part is not None and part != OFFENSE_PART:
-        raise SourceError(
-            path,
-            f"column PART is {part}; the county-level offenses are part {OFFENSE_PART} "
-            "('crimes reported'), parts 1-3 are arrests",
-            column="PART",
-        )
-    numbers = sorted({s for _, s, _ in studies})
-    if len(numbers) > 1:
-        raise SourceError(
-            path,
-            "the ICPSR study numbers disagree: " + ", ".join(f"{w}: {s}" for w, s, _ in studies),
-        )
-    study = numbers[0] if numbers else None
+    note = " ('crimes reported'), parts 1-3 are arrests"
+    study, studies = _icpsr.study(
+        df,
+        path,
+        info.get("object"),
+        part=OFFENSE_PART,
+        what="the county-level offenses",
+        name_note=note,
+        column_note=note,
+        use_studyno=lambda s: s in STUDY_YEARS,
+    )
     if study is not None and study in STUDY_YEARS:
         where = next(w for w, s, _ in studies if s == study)
         candidates.append((f"ICPSR study {study} ({where})", STUDY_YEARS[study]))
-    in_name = _YEAR.findall(path.name)
-    if in_name:
-        candidates.append((f"file name {path.name!r}", int(in_name[-1])))
-    if not candidates:
-        if study is not None:
-            raise SourceError(
-                path,
-                f"cannot tell the year: ICPSR study {study} is not in STUDY_YEARS (only "
-                "numbers whose year was checked are listed); pass year=",
-            )
-        raise SourceError(
-            path,
+    if study is not None:
+        cannot = (
+            f"cannot tell the year: ICPSR study {study} is not in STUDY_YEARS (only "
+            "numbers whose year was checked are listed); pass year="
+        )
+    else:
+        cannot = (
             "cannot tell the year: the files carry none; pass year=, keep ICPSR's file name "
-            "(e.g. 33523-0004-Data.rda) or put the year in the file name",
+            "(e.g. 33523-0004-Data.rda) or put the year in the file name"
         )
-    years = {y for _, y in candidates}
-    if len(years) > 1:
-        raise SourceError(
-            path,
-            "the year sources disagree: " + ", ".join(f"{w} says {y}" for w, y in candidates),
-        )
-    where, value = candidates[0]
+    value, where = _icpsr.year(path, candidates, cannot)
     return value, where, study
 
 
@@ -621,60 +482,23 @@ def load(
             column=first,
         )
     out = pd.DataFrame(index=df.index)
-    st = _num(df, "FIPS_ST", path)
-    co = _num(df, "FIPS_CTY", path)
-    if st.isna().any() or co.isna().any():
-        bad = st.isna() | co.isna()
-        raise SourceError(
-            path,
-            "missing FIPS code",
-            row=df.index[bad.to_numpy()],
-            column="FIPS_ST" if st.isna().any() else "FIPS_CTY",
-        )
-    for name, s, top in (("FIPS_ST", st, 99), ("FIPS_CTY", co, 999)):
-        over = s > top
-        if over.any():
-            raise SourceError(
-                path,
-                f"FIPS code {s[over].iloc[0]:g} has more than {len(str(top))} digits",
-                row=df.index[over.to_numpy()],
-                column=name,
-            )
-    out["state_fips"] = st.astype("int64").astype("string").str.zfill(2)
-    out["county_fips"] = co.astype("int64").astype("string").str.zfill(3)
+    out["state_fips"], out["county_fips"] = _icpsr.fips(df, path)
     out["fips"] = (out["state_fips"] + out["county_fips"]).astype("string")
     out["year"] = np.int64(year)
-    out["population"] = _num(df, "CPOPCRIM", path).astype("Int64")
-    out["population_arrests"] = (
-        _num(df, "CPOPARST", path).astype("Int64")
-        if "CPOPARST" in cols
-        else pd.array([pd.NA] * len(df), dtype="Int64")
-    )
-    for src, dst in (("AG_OFF", "agencies_offenses"), ("AG_ARRST", "agencies_arrests")):
-        out[dst] = (
-            _num(df, src, path).astype("Int64")
-            if src in cols
-            else pd.array([pd.NA] * len(df), dtype="Int64")
-        )
-    cov = _num(df, "COVIND", path, integer=False).astype("float64")
-    high = (cov > 100).fillna(False)
-    if high.any():
-        raise SourceError(
-            path,
-            f"coverage indicator above 100: {cov[high].iloc[0]:g}",
-            row=df.index[high.to_numpy()],
-            column="COVIND",
-        )
-    out["coverage"] = cov
-    a = _num(df, first, path).astype("Int64")
-    b = _num(df, second, path).astype("Int64")
+    out["population"] = _icpsr.num(df, "CPOPCRIM", path).astype("Int64")
+    out["population_arrests"] = _icpsr.num_or_missing(df, "CPOPARST", path)
+    out["agencies_offenses"] = _icpsr.num_or_missing(df, "AG_OFF", path)
+    out["agencies_arrests"] = _icpsr.num_or_missing(df, "AG_ARRST", path)
+    out["coverage"] = _icpsr.coverage(df, path)
+    a = _icpsr.num(df, first, path).astype("Int64")
+    b = _icpsr.num(df, second, path).astype("Int64")
     na = pd.array([pd.NA] * len(df), dtype="Int64")
     if vp or named_vp:
         out["index_total"], out["modified_index"], out["violent"], out["property"] = na, na, a, b
     else:
         out["index_total"], out["modified_index"], out["violent"], out["property"] = a, b, na, na
     for src, dst in _OFFENSES.items():
-        out[dst] = _num(df, src, path).astype("Int64")
+        out[dst] = _icpsr.num(df, src, path).astype("Int64")
     counts = ["index_total", "modified_index", "violent", "property", *_OFFENSES.values()]
     all_zero = (out[counts].fillna(0) == 0).all(axis=1)
     no_data = (out["coverage"] == 0).fillna(False) & all_zero

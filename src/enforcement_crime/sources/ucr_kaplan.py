@@ -31,8 +31,9 @@ from pathlib import Path
 import pandas as pd
 
 from enforcement_crime import config
-from enforcement_crime.sources._csv import check_last_line, read_csv_lines
-from enforcement_crime.sources._fetch import SourceError, login_required
+from enforcement_crime.sources._checks import SourceError
+from enforcement_crime.sources._csv import read_csv_lines
+from enforcement_crime.sources._download import login_required
 
 __all__ = [
     "CITATION",
@@ -43,7 +44,6 @@ __all__ = [
     "COLUMN_MAP",
     "load",
     "fetch",
-    "check_last_line",  # re-exported from sources._csv (ucr_icpsr_county imports it from here)
 ]
 
 SOURCE = "ucr_kaplan"

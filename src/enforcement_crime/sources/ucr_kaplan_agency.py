@@ -21,7 +21,7 @@ Cells
 Every numeric cell is read as written: an empty cell or ``NA`` stays missing
 (never zero), R's scientific notation is a number (``1e3`` is 1000), and
 anything else that is not a whole non-negative number raises a
-:class:`~enforcement_crime.sources._fetch.SourceError` naming the file, the
+:class:`~enforcement_crime.sources._checks.SourceError` naming the file, the
 line (header = line 1) and the column. ``(ori, year)`` must be unique.
 
 Columns of the returned frame (offenses)
@@ -74,8 +74,9 @@ from pathlib import Path
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.sources._checks import SourceError, require_columns, to_int
 from enforcement_crime.sources._csv import read_csv_lines
-from enforcement_crime.sources._fetch import LoginRequired, SourceError
+from enforcement_crime.sources._download import LoginRequired
 
 __all__ = [
     "CITATION",
@@ -171,26 +172,14 @@ def _kind(columns: list[str]) -> str | None:
 
 def _numbers(df: pd.DataFrame, col: str, path: Path) -> pd.Series:
     """One column as whole non-negative numbers (``Int64``); empty and ``NA`` stay missing."""
-    raw = df[col].astype("string").str.strip()
-    num = pd.to_numeric(raw, errors="coerce")
-    bad = (num.isna() & raw.notna()) | ((num % 1 != 0) & num.notna())
-    bad = bad.fillna(False).to_numpy(dtype=bool)
-    if bad.any():
-        raise SourceError(
-            path,
-            f"expected a whole number (empty or NA for missing), got {df[col][bad].iloc[0]!r}",
-            row=df.index[bad],
-            column=col,
-        )
-    neg = (num < 0).fillna(False).to_numpy(dtype=bool)
-    if neg.any():
-        raise SourceError(
-            path,
-            f"expected a count >= 0, got {num[neg].iloc[0]:g}",
-            row=df.index[neg],
-            column=col,
-        )
-    return num.round().astype("Int64")
+    return to_int(
+        df[col],
+        path,
+        col,
+        allow_na=True,
+        expected="a whole number (empty or NA for missing)",
+        at_least="a count",
+    )
 
 
 def _strict_sum(out: pd.DataFrame, cols: tuple[str, ...]) -> pd.Series:
@@ -243,13 +232,7 @@ def load(path: str | Path, kind: str | None = None) -> pd.DataFrame:
         need += list(OFFENSE_PARTS.values()) + [c for cs in CLEARED_PARTS.values() for c in cs]
     else:
         need += list(_LEOKA_MAP.values())
-    missing = [c for c in need if c not in columns]
-    if missing:
-        raise SourceError(
-            path,
-            f"missing column(s) {missing} of Kaplan's {found} layout; found {columns[:12]}...",
-            column=missing[0],
-        )
+    require_columns(df, need, path, layout=f"Kaplan {found}")
     if df.empty:
         raise SourceError(path, "no data rows (truncated file?)")
     out = pd.DataFrame(index=df.index)

@@ -61,7 +61,7 @@ from enforcement_crime.validation.core import (
     side_by_side,
     status_counts,
 )
-from enforcement_crime.validation.diagnostics import (
+from enforcement_crime.validation.differences import (
     agency_facts,
     agreement_figure,
     cius_agency_rows,

@@ -155,8 +155,13 @@ def real_inputs(
             "the validation notebook compares REAL data only and cannot run:\n- "
             + "\n- ".join(problems)
         )
-    return {"icpsr": icpsr, "sbi": sbi, "panel": parquet, "icpsr_by_year": by_year,
-            "panels": others}  # fmt: skip
+    return {
+        "icpsr": icpsr,
+        "sbi": sbi,
+        "panel": parquet,
+        "icpsr_by_year": by_year,
+        "panels": others,
+    }
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -201,8 +206,17 @@ def icpsr_counties(icpsr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     from enforcement_crime.panels.fips import repair_fips
     from enforcement_crime.panels.states import STATE_POSTAL
 
-    need = ["fips", "county_fips", "year", "population", "agencies_offenses", "coverage",
-            "violent", "property", "no_data"]  # fmt: skip
+    need = [
+        "fips",
+        "county_fips",
+        "year",
+        "population",
+        "agencies_offenses",
+        "coverage",
+        "violent",
+        "property",
+        "no_data",
+    ]
     _require(icpsr, need, "icpsr_counties")
     years = icpsr["year"].dropna().unique()
     if len(years) != 1:
@@ -233,8 +247,14 @@ def icpsr_counties(icpsr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         }
     )[~pseudo.to_numpy()]
     n_before = len(out)
-    agg = {"population": "sum", "agencies": "sum", "violent": "sum", "property": "sum",
-           "coverage": "min", "no_data": "max"}  # fmt: skip
+    agg = {
+        "population": "sum",
+        "agencies": "sum",
+        "violent": "sum",
+        "property": "sum",
+        "coverage": "min",
+        "no_data": "max",
+    }
     out, _ = repair_fips(out.reset_index(drop=True), agg=agg)
     acc.append(
         {
@@ -247,8 +267,20 @@ def icpsr_counties(icpsr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     out["index"] = (out["violent"] + out["property"]).astype("Int64")
     out["state_fips"] = out["fips"].str[:2]
     out["state"] = out["state_fips"].map(STATE_POSTAL).astype("string")
-    order = ["fips", "state_fips", "state", "year", "population", "agencies", "coverage",
-             "violent", "property", "index", "no_data", "fips_repair"]  # fmt: skip
+    order = [
+        "fips",
+        "state_fips",
+        "state",
+        "year",
+        "population",
+        "agencies",
+        "coverage",
+        "violent",
+        "property",
+        "index",
+        "no_data",
+        "fips_repair",
+    ]
     out = out[order]
     out = out.sort_values("fips", ignore_index=True)
     acc.append({"step": "ICPSR counties out", "rows": len(out), "reason": ""})
@@ -347,10 +379,17 @@ def compare_values(
                 lv == 0,
                 rv == 0,
             ],
-            [f"no {ln} row", f"no {rn} row", f"missing in {ln}", f"missing in {rn}",
-             "zero in both", f"zero in {ln}", f"zero in {rn}"],
+            [
+                f"no {ln} row",
+                f"no {rn} row",
+                f"missing in {ln}",
+                f"missing in {rn}",
+                "zero in both",
+                f"zero in {ln}",
+                f"zero in {rn}",
+            ],
             default="compared",
-        )  # fmt: skip
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(rv > 0, lv / rv, np.nan)
             logr = np.where((lv > 0) & (rv > 0), np.log(lv) - np.log(rv), np.nan)

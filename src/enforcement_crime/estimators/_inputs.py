@@ -117,7 +117,8 @@ def prepare_panel(
     Raises
     ------
     EstimatorInputError
-        Missing columns, duplicate unit-period keys, non-integer periods, a
+        Missing columns, non-integer periods (missing, text or fractional:
+        the rows named), duplicate unit-period keys, a
         cohort that varies within a unit, non-positive or infinite weights,
         or an infinite control (the message names the column).
     """
@@ -137,6 +138,16 @@ def prepare_panel(
     # Built column by column on arrays (one DataFrame at the end): estimators call this once per
     # fit, and inference loops and robustness tables fit hundreds of times.
     cols: dict[str, object] = {c: data[c].array for c in dict.fromkeys(needed)}
+    t = pd.to_numeric(data[time], errors="coerce")
+    t_arr = t.to_numpy(dtype="float64", na_value=np.nan)
+    not_period = np.isnan(t_arr) | (t_arr % 1 != 0)  # missing, text, fractional, infinite
+    if not_period.any():
+        rows = data.loc[not_period, [unit, time]].head()
+        rows.index.name = "row"
+        raise EstimatorInputError(
+            f"column {time!r} must hold integer periods (e.g. year); {int(not_period.sum())} "
+            f"row(s) do not (missing, text or fractional), e.g.:\n{rows.to_string()}"
+        )
     # unit codes in sorted order of the labels, a missing label sorting last (as sort_values does)
     ucode, ulabels = pd.factorize(data[unit], sort=True, use_na_sentinel=False)
     tkey = pd.factorize(data[time], use_na_sentinel=False)[0]
@@ -147,12 +158,6 @@ def prepare_panel(
         dups = data.loc[dup, [unit, time]].head()
         raise EstimatorInputError(
             f"({unit}, {time}) must be unique; duplicates, e.g.:\n{dups.to_string()}"
-        )
-    t = pd.to_numeric(data[time], errors="coerce")
-    t_arr = t.to_numpy(dtype="float64", na_value=np.nan)
-    if np.isnan(t_arr).any() or (t_arr % 1 != 0).any():
-        raise EstimatorInputError(
-            f"column {time!r} must hold integer periods without gaps in type (e.g. year)"
         )
     t_int = t_arr.astype("int64")
     tcode = pd.factorize(t_int, sort=True)[0]

@@ -8,7 +8,8 @@ whole numbers only at the end of a build.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,9 @@ __all__ = [
     "finish_panel",
     "county_population",
     "repair_codes",
+    "merge_county_codes",
+    "row_failure",
+    "check_counts",
     "repair_population",
     "strict_sum",
     "round_counts",
@@ -199,6 +203,39 @@ def repair_codes(df: pd.DataFrame, manifest: Manifest, col: str = "fips") -> pd.
     return out
 
 
+def merge_county_codes(df: pd.DataFrame, manifest: Manifest, sums: Iterable[str]) -> pd.DataFrame:
+    """Drop county-year rows whose code is no county, then merge counties by the FIPS rules.
+
+    A ``fips`` that is no Census county (2000-2020) and no repair rule's is
+    dropped and recorded; :func:`enforcement_crime.panels.fips.repair_fips`
+    then recodes the rest, and county-years it puts on one code are merged:
+    ``sums`` summed (missing when every part is), ``coverage`` the minimum,
+    ``no_data`` the maximum. The merged rows go to ``manifest.aggregated``,
+    the rows each rule changed to ``manifest.reports["fips_repairs"]``.
+    """
+    from enforcement_crime.panels.fips import known_county_fips, repair_fips
+
+    known = df["fips"].isin(known_county_fips()).to_numpy()
+    manifest.drop(
+        "county FIPS code is no Census county (2000-2020) and no repair rule's",
+        int((~known).sum()),
+    )
+    df = df[known].reset_index(drop=True)
+    agg = {**{c: "sum" for c in sums}, "coverage": "min", "no_data": "max"}
+    n_before = len(df)
+    df, report = repair_fips(df, agg=agg)
+    manifest.aggregated += n_before - len(df)
+    changed = report[report["rows_changed"] > 0]
+    if len(changed):
+        manifest.reports["fips_repairs"] = {
+            r.rule: int(r.rows_changed) for r in changed.itertuples()
+        }
+    manifest.rules["fips_repair"] = (
+        "enforcement_crime.panels.fips rules; merged counties summed, coverage the minimum"
+    )
+    return df
+
+
 def repair_population(pop: pd.DataFrame) -> pd.DataFrame:
     """Census population on repaired codes (merged codes summed, e.g. Bedford city into Bedford County)."""
     from enforcement_crime.panels.fips import known_county_fips, repair_fips
@@ -238,3 +275,33 @@ def rape_count(df: pd.DataFrame, year_revised: int = 2013) -> pd.Series:
     legacy = df["rape_legacy"].astype("Float64")
     use_rev = (df["year"] >= year_revised) & revised.notna()
     return revised.where(use_rev, legacy)
+
+
+def row_failure(df: pd.DataFrame, name: str, keys: list[str]) -> Callable[..., NoReturn]:
+    """A panel validator's ``fail(col, what, bad)``: raise ``ValueError`` naming the rows.
+
+    The message reads ``"<name>: column '<col>': <what>; rows (<keys>) [...]"``
+    with the keys of the first five rows where ``bad`` (a boolean mask over
+    ``df``'s rows; missing counts as bad) is True.
+    """
+
+    def fail(col: str, what: str, bad) -> NoReturn:
+        bad = np.asarray(pd.Series(bad, index=df.index).fillna(True), dtype=bool)
+        rows = df.loc[bad, keys].head(5).astype(str).to_numpy()
+        raise ValueError(
+            f"{name}: column {col!r}: {what}; rows ({', '.join(keys)}) {[tuple(r) for r in rows]}"
+        )
+
+    return fail
+
+
+def check_counts(
+    df: pd.DataFrame, cols: Iterable[str], name: str, fail: Callable[..., NoReturn]
+) -> None:
+    """Each count column of an integer dtype and never negative (``fail`` names the rows)."""
+    for c in cols:
+        s = df[c]
+        if not pd.api.types.is_integer_dtype(s):
+            raise ValueError(f"{name}: column {c!r}: expected integer counts, got {s.dtype}")
+        if (s < 0).fillna(False).any():
+            fail(c, "expected counts >= 0", (s < 0).fillna(False))

@@ -1,4 +1,4 @@
-"""Download and error helpers shared by every source module.
+"""Downloads shared by every source module, and the login message.
 
 ``fetch_file`` downloads a public file into ``data/raw/<source>/`` through
 :func:`pooch.retrieve`: pooch decides whether the file is already there with
@@ -19,9 +19,8 @@ Where a source needs a login (openICPSR, ICPSR), :func:`login_required` raises
 and where to put it; the ``data`` CLI turns it into a non-zero exit with that
 message.
 
-Bad input anywhere in a loader raises :class:`SourceError`, a ``ValueError``
-whose message names the file, the row (1-based line of the file where
-possible) and the column.
+Download failures are :class:`~enforcement_crime.sources._checks.SourceError`
+subclasses (:class:`ChecksumMismatch`, :class:`NotADataFile`) naming the file.
 """
 
 from __future__ import annotations
@@ -32,73 +31,29 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
-import pandas as pd
 import pooch
 import requests
 from tqdm.auto import tqdm
+
+from enforcement_crime.sources._checks import SourceError
 
 __all__ = [
     "ChecksumMismatch",
     "LoginRequired",
     "NotADataFile",
     "ResumingDownloader",
-    "SourceError",
     "fetch_file",
-    "login_required",
-    "check_unique",
     "fetch_all",
-    "require_columns",
+    "login_required",
     "sha256_of",
-    "to_int",
 ]
 
 _CHUNK = 1 << 16
 _SNIFF = 4096  # bytes read from the start of a file to recognise an HTML page
-
-
-class SourceError(ValueError):
-    """Bad input in a raw source file.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file being read.
-    message : str
-        What was expected and what was found.
-    row : int or sequence of int, optional
-        1-based line number(s) in the file (the header is line 1 for a CSV).
-    column : str, optional
-        The offending column.
-    """
-
-    def __init__(
-        self,
-        path: str | Path,
-        message: str,
-        *,
-        row: int | Iterable[int] | None = None,
-        column: str | None = None,
-    ):
-        self.path = Path(path)
-        self.column = column
-        if row is None:
-            self.rows: list[int] = []
-        elif isinstance(row, Iterable):
-            self.rows = [int(r) for r in row]
-        else:
-            self.rows = [int(row)]
-        where = [f"{self.path}"]
-        if self.rows:
-            shown = ", ".join(str(r) for r in self.rows[:10])
-            more = f" (+{len(self.rows) - 10} more)" if len(self.rows) > 10 else ""
-            where.append(f"row {shown}{more}" if len(self.rows) == 1 else f"rows {shown}{more}")
-        if column is not None:
-            where.append(f"column {column!r}")
-        super().__init__(f"{': '.join(where)}: {message}")
 
 
 class ChecksumMismatch(SourceError):
@@ -142,12 +97,9 @@ def login_required(source: str, what: str, where_from: str, put_in: str | Path) 
 
 
 def sha256_of(path: str | Path) -> str:
-    """Return the hex sha256 of a file, read in chunks."""
-    h = hashlib.sha256()
+    """Return the hex sha256 of a file (the package's one file-checksum function)."""
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 # ---------------------------------------------------------------------------
@@ -497,82 +449,3 @@ def _refuse_cached_html(dest: Path, url: str) -> None:
         f"  From:     {url}\n"
         f"  Put in:   {dest.parent}/",
     )
-
-
-# ---------------------------------------------------------------------------
-# helpers for loaders: read a raw file keeping file line numbers, check it
-# ---------------------------------------------------------------------------
-
-
-def require_columns(
-    df: pd.DataFrame, columns: Iterable[str], path: str | Path, layout: str = ""
-) -> None:
-    """Raise :class:`SourceError` naming every missing column (and the layout expected)."""
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        what = f" of the {layout} layout" if layout else ""
-        raise SourceError(
-            path,
-            f"missing column(s) {missing}{what}; found {list(df.columns)[:30]}",
-            column=missing[0],
-        )
-
-
-def to_int(
-    s: pd.Series,
-    path: str | Path,
-    column: str,
-    *,
-    allow_na: bool = False,
-    min_value: int | None = 0,
-    thousands: bool = False,
-) -> pd.Series:
-    """Parse a string column to ``Int64``; bad cells raise :class:`SourceError`.
-
-    ``s.index`` must hold the file line numbers (as from :func:`~enforcement_crime.sources._csv.read_csv_lines`).
-    A cell that is not an integer (after removing thousands separators when
-    ``thousands``), a missing cell (unless ``allow_na``) or a value below
-    ``min_value`` (e.g. a negative count) is reported with its line(s).
-    """
-    raw = s.astype("string").str.strip()
-    if thousands:
-        raw = raw.str.replace(",", "", regex=False)
-    num = pd.to_numeric(raw, errors="coerce")
-    bad = (num.isna() & raw.notna()) | ((num % 1) != 0).fillna(False)
-    if bad.any():
-        rows = s.index[bad.to_numpy()]
-        raise SourceError(
-            path, f"expected an integer, got {s[bad].iloc[0]!r}", row=rows, column=column
-        )
-    if not allow_na and num.isna().any():
-        rows = s.index[num.isna().to_numpy()]
-        raise SourceError(
-            path,
-            "missing value where a number is required (truncated file?)",
-            row=rows,
-            column=column,
-        )
-    if min_value is not None:
-        low = (num < min_value).fillna(False)
-        if low.any():
-            rows = s.index[low.to_numpy()]
-            raise SourceError(
-                path,
-                f"expected a value >= {min_value}, got {num[low].iloc[0]:g}",
-                row=rows,
-                column=column,
-            )
-    return num.round().astype("Int64")
-
-
-def check_unique(df: pd.DataFrame, keys: list[str], path: str | Path) -> None:
-    """Raise :class:`SourceError` naming the lines of duplicated ``keys``."""
-    dup = df.duplicated(keys, keep=False)
-    if dup.any():
-        first = df.loc[dup, keys].iloc[0].to_dict()
-        raise SourceError(
-            path,
-            f"duplicate key {first} (keys must be unique)",
-            row=df.index[dup.to_numpy()],
-            column=", ".join(keys),
-        )

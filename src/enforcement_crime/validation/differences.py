@@ -38,8 +38,11 @@ def cius_composition(panel: pd.DataFrame) -> pd.DataFrame:
         change when the frame spans several years) and ``population_census``
         (the Census county population of the panel).
     """
-    _require(panel, ["fips", "year", "n_agencies", "n_cities", "has_county_agency", "population"],
-             "cius_composition")  # fmt: skip
+    _require(
+        panel,
+        ["fips", "year", "n_agencies", "n_cities", "has_county_agency", "population"],
+        "cius_composition",
+    )
     sheriff = panel["has_county_agency"].astype(bool)
     out = pd.DataFrame(
         {
@@ -93,8 +96,11 @@ def cius_agency_rows(year: int, *, shared: bool | None = None) -> tuple[pd.DataF
     if shared is None:
         shared = not (files_for("fbi_cius") and files_for("leaic"))
     yy = f"{year % 100:02d}"
-    files = [p for p in files_for("fbi_cius", shared=shared)
-             if str(year) in p.stem or p.stem.startswith(f"{yy}tbl")]  # fmt: skip
+    files = [
+        p
+        for p in files_for("fbi_cius", shared=shared)
+        if str(year) in p.stem or p.stem.startswith(f"{yy}tbl")
+    ]
     lea = files_for("leaic", shared=shared)
     where = config.shared_data_dir() if shared else config.raw_dir()
     if not files or not lea:
@@ -147,8 +153,11 @@ def agency_facts(
         ``unlisted_share`` = unlisted population / Census population.
     """
     _require(agencies, ["table", "agency", "population", "fips", "ori"], "agency_facts (agencies)")
-    _require(crosswalk, ["ori7", "fips", "agency_name", "agency_type", "population"],
-             "agency_facts (crosswalk)")  # fmt: skip
+    _require(
+        crosswalk,
+        ["ori7", "fips", "agency_name", "agency_type", "population"],
+        "agency_facts (crosswalk)",
+    )
     _require(population, ["fips", "population_census"], "agency_facts (population)")
     pop = population[["fips", "population_census"]].drop_duplicates("fips").copy()
     pop["fips"] = pop["fips"].astype("string")
@@ -195,8 +204,11 @@ def unmatched_by_state(agencies: pd.DataFrame) -> pd.DataFrame:
         from every county total of the state) and ``largest_unmatched``.
         States without an unmatched agency have no row.
     """
-    _require(agencies, ["state_fips", "agency", "population", "fips", "violent", "property"],
-             "unmatched_by_state")  # fmt: skip
+    _require(
+        agencies,
+        ["state_fips", "agency", "population", "fips", "violent", "property"],
+        "unmatched_by_state",
+    )
     u = agencies[agencies["fips"].isna()].copy()
     u["population"] = pd.to_numeric(u["population"]).astype(float)
     u = u.sort_values(["state_fips", "population"], ascending=[True, False])
@@ -241,8 +253,12 @@ def state_table(
     if agencies is not None:
         un = unmatched_by_state(agencies)
         out = out.merge(un, on="state_fips", how="left")
-        for c in ("unmatched_agencies", "unmatched_population", "unmatched_violent",
-                  "unmatched_property"):  # fmt: skip
+        for c in (
+            "unmatched_agencies",
+            "unmatched_population",
+            "unmatched_violent",
+            "unmatched_property",
+        ):
             out[c] = out[c].fillna(0)
         out["unmatched_agencies"] = out["unmatched_agencies"].astype("int64")
         out["largest_unmatched"] = out["largest_unmatched"].fillna("")
@@ -304,7 +320,7 @@ def county_diagnostics(
                 "agencies": "icpsr_agencies",
                 "coverage": "icpsr_coverage",
                 "population": "population_icpsr",
-            }  # fmt: skip
+            }
         )
         ic["fips"] = ic["fips"].astype("string")
         comp = comp.merge(ic, on=["fips", "year"], how="left")
@@ -314,8 +330,11 @@ def county_diagnostics(
         with np.errstate(divide="ignore", invalid="ignore"):
             comp["population_ratio"] = comp["population_icpsr"] / comp["population_census"]
     if facts is not None:
-        _require(facts, ["fips", "largest_city", "largest_city_share", "unlisted_share",
-                         "largest_unlisted"], "county_diagnostics (facts)")  # fmt: skip
+        _require(
+            facts,
+            ["fips", "largest_city", "largest_city_share", "unlisted_share", "largest_unlisted"],
+            "county_diagnostics (facts)",
+        )
         f = facts.copy()
         f["fips"] = f["fips"].astype("string")
         comp = comp.merge(f, on="fips", how="left")
@@ -542,8 +561,14 @@ def agreement_figure(
         observed={"ratio 1": 0.0},
         xlabel=f"ln({labels[0]} / {labels[1]})",
     )
-    axes[-1].axvspan(np.log(1 - WITHIN), np.log(1 + WITHIN), color="0.5", alpha=0.2, lw=0,
-                     label=f"+/-{WITHIN:.0%}")  # fmt: skip
+    axes[-1].axvspan(
+        np.log(1 - WITHIN),
+        np.log(1 + WITHIN),
+        color="0.5",
+        alpha=0.2,
+        lw=0,
+        label=f"+/-{WITHIN:.0%}",
+    )
     within = drawn.groupby("group", sort=False)["ratio"].agg(
         lambda r: float(np.mean(np.abs(r - 1) <= WITHIN + 1e-12))
     )
