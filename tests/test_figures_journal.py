@@ -9,6 +9,8 @@ a raw code name (an underscore-joined identifier, or its space-joined form).
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -17,7 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from enforcement_crime import estimators, plots, synthetic  # noqa: E402
+from enforcement_crime import estimators, plots, reports, synthetic  # noqa: E402
 from enforcement_crime.labels import LABELS, is_code_name, label  # noqa: E402
 
 LOG_SCALE = "log points (log(1 + rate))"  # Design.scale_label of a log design
@@ -232,7 +234,8 @@ def test_honest_did_plot_one_panel_per_outcome_with_the_tables_breakdown(es):
         if np.isfinite(bd):
             assert drawn == [pytest.approx(bd)] and f"= {bd:g}" in notes
         else:
-            assert drawn == [] and "no breakdown up to 2" in notes
+            assert drawn == [] and "no breakdown up to $\\bar{M}$ = 2" in notes
+        assert "Mbar" not in notes
     per = data.groupby("panel")["breakdown"].unique()
     assert per["index_rate"].tolist() == [0.46] and per["violent_rate"].tolist() == [0.15]
     assert len(per["property_rate"]) == 1 and np.isnan(per["property_rate"][0])
@@ -288,3 +291,112 @@ def test_synthetic_control_plot_warns_when_the_pre_fit_is_suspiciously_exact():
     few = pd.Series([0.5, 0.5], index=["d0", "d1"])  # 2 donors, 8 pre-years: an exact fit is real
     fig, data = plots.synthetic_control_plot(exact, onsets=2008, weights=few)
     assert not data["exact_pre_fit"].any()
+
+
+def _overlaps_of_notes_and_data(fig) -> list[str]:
+    """Panels where a data vertex of a line (display coordinates) lies inside a corner note's box."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    bad = []
+    for ax in fig.axes:
+        notes = [t for t in ax.texts if t.get_gid() in ("n-note", "exact-fit-warning")]
+        for note in notes:
+            box = note.get_window_extent(renderer)
+            for line in ax.lines:
+                if line.get_transform() != ax.transData:
+                    continue  # onset lines span the axis; they are not data
+                xy = ax.transData.transform(np.asarray(line.get_xydata(), float))
+                inside = (
+                    (xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1)
+                    & (xy[:, 1] >= box.y0) & (xy[:, 1] <= box.y1)
+                )  # fmt: skip
+                if inside.any():
+                    bad.append(ax.get_title())
+    return bad
+
+
+def test_synthetic_control_fit_note_never_covers_a_pre_period_peak(tmp_path):
+    """Two rows of three panels (the NC figure's grid), each with a peak in the early
+    pre-period right under a long near-exact-fit warning."""
+    years = np.arange(2003, 2014)
+    frames = []
+    for county in ("Mecklenburg", "Wake"):
+        for k, outcome in enumerate(("violent_rate", "property_rate", "index_rate")):
+            treated = 300.0 * (k + 1) + np.where(years == 2005, 80.0 * (k + 1), 0.0)
+            treated = treated + 5 * np.sin(years)
+            synth = treated + np.where(years < 2007, 1e-9, -60.0 * (k + 1) * (years - 2006))
+            frames.append(pd.DataFrame({"time": years, "treated": treated, "synthetic": synth,
+                                        "county": county, "outcome": outcome}))  # fmt: skip
+    paths = pd.concat(frames, ignore_index=True)
+    paths["gap"] = paths["treated"] - paths["synthetic"]
+    summary = (
+        paths[["county", "outcome"]]
+        .drop_duplicates()
+        .assign(donors=89, top_donors="37043 (0.67), 37011 (0.20), 37021 (0.09)")
+    )
+    fig, data = plots.synthetic_control_plot(paths, onsets={"Mecklenburg": 2007, "Wake": 2007},
+                                             summary=summary)  # fmt: skip
+    assert data["exact_pre_fit"].all()  # the long warning note is drawn in every panel
+    assert _overlaps_of_notes_and_data(fig) == []
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        for t in ax.texts:
+            if t.get_gid() in ("n-note", "exact-fit-warning"):
+                # readable numbers (no 2.2e-09 or 1.6e+10) and the note inside its panel
+                assert not re.search(r"\de[-+]\d", t.get_text()), t.get_text()
+                assert "< 0.001" in t.get_text() and "> 10,000" in t.get_text()
+                right = t.get_window_extent(renderer).x1
+                assert right <= ax.get_window_extent(renderer).x1 + 2, t.get_text()
+    reports.save_figure(fig, "fig_test_sc_paths", paths, outdir=tmp_path, synthetic=True)
+    assert _overlaps_of_notes_and_data(fig) == []
+
+
+def test_robustness_panel_titles_never_run_into_each_other():
+    """Three outcome panels beside long row labels (the robustness figure of a study)."""
+    rows = pd.DataFrame({
+        "choice": ["baseline of the variants", "inference / estimator", "inference / estimator"],
+        "label": ["first full year, absorbing",
+                  "TWFE, first full year, absorbing, log(1 + rate); wild cluster bootstrap interval",
+                  "Callaway-Sant'Anna, never-treated controls, simple ATT; wild cluster bootstrap"],
+        "estimate": [0.0, 0.01, -0.01], "conf_low": [-0.05, -0.06, -0.07],
+        "conf_high": [0.05, 0.07, 0.06], "n_obs": [1086, 1086, 1078], "n_clusters": [100, 100, 98],
+    })  # fmt: skip
+    table = pd.concat(
+        [rows.assign(outcome=o) for o in ("violent_rate", "property_rate", "index_rate")]
+    )
+    fig, _ = plots.coefficient_plot(table, xlabel=LOG_SCALE)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [a.title.get_window_extent(renderer) for a in fig.axes if a.get_title()]
+    assert len(boxes) == 3
+    for a, b in zip(boxes, boxes[1:], strict=False):
+        assert a.x1 < b.x0, "panel titles touch"
+    notes = [t.get_text() for a in fig.axes for t in a.texts if t.get_gid() == "n-note"]
+    assert notes and all("clusters = " in n and "G =" not in n for n in notes)
+
+
+def test_spec_curve_rows_name_estimators_by_their_labels():
+    """A multiverse's estimator column holds code words without underscores too (``twfe``)."""
+    n = 6
+    res = pd.DataFrame({
+        "estimate": np.linspace(-0.1, 0.1, n), "conf_low": np.linspace(-0.2, 0.0, n),
+        "conf_high": np.linspace(0.0, 0.2, n),
+        "estimator": ["twfe", "callaway_santanna", "imputation"] * 2,
+        "treatment_rule": ["first_full_year", "share_of_year"] * 3,
+    })  # fmt: skip
+    fig, _ = plots.spec_curve_plot(res, choices=["treatment_rule", "estimator"], ylabel=LOG_SCALE)
+    rows = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert "Estimator: TWFE" in rows, rows
+    assert all(r[:1].isupper() for r in rows), rows  # group names read alike
+    assert not [r for r in rows if "twfe" in r or is_code_name(r)], rows
+
+
+def test_synthetic_control_note_names_donors_by_name_when_given(synth, panel):
+    names = panel.groupby("fips")["county_name"].first()
+    top = synth.extra["weights"].astype(float).idxmax()
+    fig, _ = plots.synthetic_control_plot(synth, unit_names=names)
+    note = " ".join(t.get_text() for t in fig.axes[0].texts if t.get_gid() == "n-note")
+    note = note.replace("\n", " ")
+    assert f"{names[top]} (" in note
+    assert str(top) not in note  # the code is not shown once it has a name

@@ -82,9 +82,8 @@ def named_in(source: Path, code: str) -> set[str]:
             continue
         for kind, name in re.findall(r"design\.output_name\(\"(fig|tab)\", \"(\w+)\"\)", code):
             names.add(d.output_name(kind, name))
-        for name in re.findall(
-            r"paper_table\([^\n]*?design\.output_name\(\"tab\", \"(\w+)\"\)", code
-        ):
+        # a paper table's file stem ends in _regression (reports.paper_table)
+        for name in re.findall(r"paper_table\(.*?design\.output_name\(\"tab\", \"(\w+)\"\)", code):
             names.add(d.output_name("tab", name) + "_regression")
         if "evidence.present(" in code:
             names |= {d.output_name(*k.split("_", 1)) for k in evidence.PRESENTED}
@@ -101,6 +100,8 @@ def test_named_in_reads_literal_and_design_names():
     assert "tab_287g_nc_twfe_regression" in named_in(src, paper)
     got = named_in(src, code + "evidence.present(sample, log)\n")
     assert {"tab_287g_nc_robustness", "fig_287g_nc_robustness", "tab_287g_nc_reading"} <= got
+    paper = 'log.paper_table(res, design.output_name("tab", "twfe"), description="x")\n'
+    assert named_in(src, paper) == {"tab_287g_nc_twfe", "tab_287g_nc_twfe_regression"}
     other = config.notebooks_dir() / "methods" / "01-run-multiverse.py"
     assert named_in(other, code) == {"tab_demo_x"}  # not a design's notebook: no design names
     # every design's notebook exists under the name its Design declares

@@ -119,3 +119,30 @@ def test_output_log_tables_take_their_caption_and_label_from_the_description(
     assert p["tex"].name == "tab_demo_twfe_regression.tex"
     assert "\\caption{TWFE, log scale [SYNTHETIC DATA (seed 1)]}" in p["tex"].read_text()
     assert [e["name"] for e in log.entries] == ["tab_demo_t", "tab_demo_twfe_regression"]
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+@pytest.mark.parametrize("n_columns", [2, 4, 6])
+def test_paper_table_fits_the_text_width(results, tmp_path, n_columns):
+    """Up to six columns (a study's outcomes by two specifications) set without overfull cells."""
+    level, log = results
+    paths = reports.paper_table(
+        [log] * n_columns, name="tab_x_wide", caption="TWFE, every outcome and rule",
+        fe=("fips", "year"), weights="population", scale="log", synthetic=True, outdir=tmp_path,
+        headings=[f"Rule {i % 2 + 1}" for i in range(n_columns)],
+    )  # fmt: skip
+    doc = tmp_path / "doc.tex"
+    doc.write_text(
+        "\\documentclass{article}\n"
+        + "".join(f"\\usepackage{{{p}}}\n" for p in PACKAGES)
+        + f"\\begin{{document}}\n\\input{{{paths['tex'].name}}}\n\\end{{document}}\n"
+    )
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", doc.name],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:]
+    log_text = (tmp_path / "doc.log").read_text(errors="replace")
+    assert "Overfull \\hbox" not in log_text, [
+        line for line in log_text.splitlines() if "Overfull" in line
+    ][:3]

@@ -374,7 +374,7 @@ def test_coefficient_plot_rows_groups_and_reference_lines():
     assert data["is_headline"].tolist() == [True, False, False, False, False]
     assert data["y"].is_monotonic_increasing
     notes = [t.get_text() for t in ax.texts if t.get_gid() == "n-note"]
-    assert notes == ["N = 1,100, G = 100"] * 5
+    assert notes == ["N = 1,100, clusters = 100"] * 5
 
 
 def test_coefficient_plot_panels_and_bad_input():
@@ -568,7 +568,7 @@ def test_spec_curve_plot_sorted_estimates_and_choice_marks():
     )
     np.testing.assert_allclose(sorted(drawn), data["estimate"])
     assert [t.get_text() for t in bottom.get_yticklabels()] == [
-        "weights: none", "weights: population", "trends: none", "trends: unit linear",
+        "Weights: none", "Weights: Population", "Trends: none", "Trends: unit linear",
     ]  # fmt: skip
     marks = sum(len(c.get_offsets()) for c in bottom.collections if isinstance(c, PathCollection))
     assert marks == 2 * len(data)  # each specification marked once per choice

@@ -232,7 +232,8 @@ if len(sc_table):  # on the agency panel no county case study is declared
     log.table(sc_table, design.output_name("tab", "synthetic_control"), description="Synthetic control for Mecklenburg and Wake: mean post gap, RMSPE, placebo p-value")
 if len(path_df):
     onsets = sc_table.dropna(subset=["first_treated_year"]).groupby("county")["first_treated_year"].first().to_dict()
-    fig, _ = plots.synthetic_control_plot(path_df, kind="paths", onsets=onsets, summary=sc_table)
+    names = sample.data.groupby(design.unit)["county_name"].first() if "county_name" in sample.data else None
+    fig, _ = plots.synthetic_control_plot(path_df, kind="paths", onsets=onsets, summary=sc_table, unit_names=names)
     log.figure(fig, design.output_name("fig", "synthetic_control_paths"), path_df, description="Treated and synthetic paths, Mecklenburg and Wake (onset dashed)")
     fig, placebo_data = plots.synthetic_control_plot(path_df, gap_df, kind="gaps", onsets=onsets, summary=sc_table)
     log.figure(fig, design.output_name("fig", "synthetic_control_placebos"), pd.concat([gap_df, path_df.assign(unit="treated")], ignore_index=True),

@@ -103,6 +103,9 @@ summary
 # %%
 by_model, results = design.by_model(sample, seed=seed)
 log.table(by_model.drop(columns=["note"]), design.output_name("tab", "by_model"), description="TWFE and Callaway-Sant'Anna estimates, jail vs task force")
+main = [(m, o, "TWFE") for o in design.outcomes for m in design.models if hasattr(results[(m, o, "TWFE")], "table")]  # analytic TWFE, estimated
+log.paper_table([results[k] for k in main], design.output_name("tab", "twfe"), description="TWFE on log(1 + rate) by agreement model, each outcome (state clusters, 95% intervals)",
+                fe=(design.unit, design.time), weights=design.weights, scale=design.transform, terms=["treated"], headings=[k[0].capitalize() for k in main])  # fmt: skip
 by_model[["model", "outcome", "specification", "estimate", "conf_low", "conf_high"]]
 
 # %% [markdown]

@@ -78,7 +78,7 @@ mde[["design", "outcome", "mde_t_test", "mde_calibrated", "t_test_size_under_pla
 
 # %%
 fig, _ = plots.power_curve_plot(curves, x="pct_of_mean", hue="design", target=power, xmax=60,
-                                xlabel="effect, % of mean outcome")  # fmt: skip
+                                xlabel="Effect (% of mean outcome)")  # fmt: skip
 log.figure(fig, "fig_methods_power_curves", curves, description="Power of each design against effect size (% of mean), placebo-calibrated test")
 plt.show()
 

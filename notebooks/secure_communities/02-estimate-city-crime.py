@@ -101,6 +101,9 @@ fig, _ = plots.event_study_plot(es_data, panel="outcome", ylabel=design.scale_la
 log.figure(fig, design.output_name("fig", "event_study"), es_data, description="City event study (TWFE, reference -2 = year before activation, 95% bands)")
 plt.show()
 log.table(estimates.drop(columns=["note"]), design.output_name("tab", "estimators"), description="Static ATT by estimator, city panel")
+main = [o for o in results if hasattr(results[o]["twfe"], "table")]  # outcomes with an estimated TWFE
+log.paper_table([results[o]["twfe"] for o in main], design.output_name("tab", "twfe"), description="TWFE on log(1 + rate), each outcome, city panel (state clusters, 95% intervals)",
+                fe=(design.unit, design.time), weights=design.weights, scale=design.transform, headings=["TWFE"] * len(main))  # fmt: skip
 estimates[["outcome", "specification", "estimate", "conf_low", "conf_high"]]
 
 # %% [markdown]

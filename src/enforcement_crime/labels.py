@@ -108,6 +108,7 @@ LABELS: dict[str, str] = {
     # panel columns
     "population": "Population",
     "fips": "County",
+    "city_id": "City",
     "state_fips": "State",
     "county_name": "County",
     "year": "Year",

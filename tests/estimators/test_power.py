@@ -9,7 +9,11 @@ import pytest
 from scipy import stats
 
 from enforcement_crime.estimators import EstimatorInputError
-from enforcement_crime.estimators.power import _interpolate_mde, minimum_detectable_effect
+from enforcement_crime.estimators.power import (
+    _interpolate_mde,
+    minimum_detectable_effect,
+    percent_of_mean,
+)
 from enforcement_crime.results import EstimationResult
 from enforcement_crime.simulate import simulate_staggered
 
@@ -152,3 +156,16 @@ def test_placebo_calibrated_mde_on_simulated_placebos():
         at = curve.loc[np.isclose(curve["effect"], sign * mde), "power"].iloc[0]
         assert at >= 0.8
     assert mde > q  # an effect smaller than the placebo critical value cannot have power 0.8
+
+
+def test_percent_of_mean_reads_the_scale_of_the_effect():
+    # log points are a proportional change: log(1.25) is +25% whatever the mean
+    assert percent_of_mean(np.log(1.25), 2254.0, "log") == pytest.approx(25.0)
+    assert percent_of_mean(np.log(0.8), 3.0, "log") == pytest.approx(-20.0)
+    # levels are divided by the mean: 10 per 100,000 on a mean of 200 is 5%
+    assert percent_of_mean(10.0, 200.0, "level") == pytest.approx(5.0)
+    s = pd.Series([0.0, np.log(1.1)])
+    out = percent_of_mean(s, 100.0, "log")
+    assert isinstance(out, pd.Series) and out.tolist() == pytest.approx([0.0, 10.0])
+    with pytest.raises(ValueError, match="scale"):
+        percent_of_mean(1.0, 1.0, "logs")

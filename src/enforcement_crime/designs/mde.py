@@ -9,6 +9,7 @@ import pandas as pd
 
 from enforcement_crime.designs.base import NotEstimable, StudySample, run
 from enforcement_crime.estimators import minimum_detectable_effect, placebo_calibrated_mde
+from enforcement_crime.estimators.power import percent_of_mean
 
 __all__ = ["design_mde", "mde_table"]
 
@@ -126,10 +127,10 @@ def mde_table(
                          "mde_t_test": r["mde"], "mde_calibrated": r["mde_calibrated"],
                          "mde_analytic": r["mde_analytic"], "t_test_size_under_placebo": r["size"],
                          "weighted_mean_outcome": mean_y,
-                         "mde_calibrated_pct_of_mean": 100 * r["mde_calibrated"] / mean_y,
+                         "mde_calibrated_pct_of_mean": percent_of_mean(r["mde_calibrated"], mean_y, d.transform),
                          "n_sim": r["n_sim"]})  # fmt: skip
             c = r["curve_calibrated"]
             c = c[c["effect"] >= 0].assign(design=name, outcome=outcome)
-            curves.append(c.assign(pct_of_mean=100 * c["effect"] / mean_y))
+            curves.append(c.assign(pct_of_mean=percent_of_mean(c["effect"], mean_y, d.transform)))
     curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
     return pd.DataFrame(rows), curve

@@ -229,7 +229,7 @@ class SCCounties(Design):
                                          vcov=cs.vcov.loc[keep, keep])  # fmt: skip
             res = honest_did(window, method="relative_magnitude", mbar_grid=list(self.honest_mbar),
                              alpha=self.alpha, seed=seed)  # fmt: skip
-            f = res.to_frame()[["term", "estimate", "std_error", "conf_low", "conf_high"]]
+            f = res.to_frame()[["term", "estimate", "std_error", "conf_low", "conf_high", "n_obs", "n_clusters"]]  # fmt: skip
             rows.append(f.assign(outcome=outcome, breakdown=res.extra.get("breakdown", np.nan)))
         if not rows:
             return pd.DataFrame()

@@ -47,6 +47,7 @@ from enforcement_crime.estimators.inference import randomization_inference, wild
 from enforcement_crime.estimators.power import (
     analytic_mde,
     minimum_detectable_effect,
+    percent_of_mean,
     placebo_calibrated_mde,
 )
 from enforcement_crime.estimators.ppml import ppml
@@ -59,6 +60,7 @@ __all__ = [
     "EstimationResult",
     "EstimatorInputError",
     "analytic_mde",
+    "percent_of_mean",
     "bacon_decomposition",
     "callaway_santanna",
     "compare",

@@ -29,7 +29,12 @@ from enforcement_crime.estimators._core import (
 from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
 from enforcement_crime.results import EstimationResult
 
-__all__ = ["analytic_mde", "minimum_detectable_effect", "placebo_calibrated_mde"]
+__all__ = [
+    "analytic_mde",
+    "minimum_detectable_effect",
+    "percent_of_mean",
+    "placebo_calibrated_mde",
+]
 
 
 def _interpolate_mde(effects: np.ndarray, pw: np.ndarray, target: float) -> float:
@@ -384,6 +389,33 @@ def analytic_mde(std_error: float, alpha: float = 0.05, power: float = 0.8) -> f
     if not np.isfinite(std_error) or std_error < 0:
         return math.nan
     return float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * std_error)
+
+
+def percent_of_mean(effect, mean: float, scale: str):
+    r"""An effect in percent of the mean outcome, from the scale it was estimated on.
+
+    Parameters
+    ----------
+    effect : float or array-like
+        Effect on the analysed scale.
+    mean : float
+        Mean outcome in levels (e.g. the population-weighted mean rate per 100,000).
+    scale : {"level", "log"}
+        ``"level"``: the effect is in outcome units, so the percentage is
+        :math:`100\,b/\bar y`. ``"log"``: the effect is in log points of
+        :math:`\log(1 + y)`, a proportional change, so the percentage is
+        :math:`100\,(e^{b} - 1)` whatever the mean (for rates far above 1,
+        the change of :math:`1 + y` is that of :math:`y`).
+
+    Returns
+    -------
+    float or ndarray
+    """
+    if scale == "log":
+        return 100 * np.expm1(effect)
+    if scale == "level":
+        return 100 * np.divide(effect, mean)
+    raise ValueError(f"percent_of_mean: scale must be 'level' or 'log', got {scale!r}")
 
 
 def placebo_calibrated_mde(

@@ -241,7 +241,125 @@ def _finish(
         top = 1 - leg.get_window_extent().height / fig.bbox.height - 0.01
     if footnote or handles:
         fig.tight_layout(rect=(0, bottom, 1, top))
+    if separate_titles(fig, axes) and (footnote or handles):
+        fig.tight_layout(rect=(0, bottom, 1, top))
+    if clear_corner_notes(fig, axes) and (footnote or handles):
+        fig.tight_layout(rect=(0, bottom, 1, top))  # tick labels of a raised axis may be wider
+        clear_corner_notes(fig, axes)
     thin_tick_labels(fig, axes)
+
+
+_NOTE_GIDS = ("n-note", "exact-fit-warning")
+
+
+def _titles_overlap(axes: Sequence[plt.Axes], renderer: Any, pad: float = 4.0) -> bool:
+    boxes = [a.title.get_window_extent(renderer) for a in axes if a.get_title()]
+    return any(
+        a.x0 < b.x1 + pad and b.x0 < a.x1 + pad and a.y0 < b.y1 and b.y0 < a.y1
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+    )
+
+
+def separate_titles(fig: plt.Figure, axes: Iterable[plt.Axes]) -> bool:
+    """Keep panel titles apart: smaller, then wrapped onto two lines, until none touch; True if changed.
+
+    Titles of neighbouring panels that run into each other read as one line
+    ("Violent crime rateProperty crime rate"); each title is first set one
+    font size smaller, then broken at the word nearest its middle.
+    """
+    axes = [a for a in axes if a.get_title()]
+    if len(axes) < 2:
+        return False
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    if not _titles_overlap(axes, renderer):
+        return False
+    for a in axes:
+        a.title.set_fontsize("small")
+    fig.draw_without_rendering()
+    if _titles_overlap(axes, renderer):
+        for a in axes:
+            words = a.get_title().split()
+            if len(words) > 1 and "\n" not in a.get_title():
+                cut = min(range(1, len(words)), key=lambda k: abs(
+                    len(" ".join(words[:k])) - len(" ".join(words[k:]))))  # fmt: skip
+                a.set_title(" ".join(words[:cut]) + "\n" + " ".join(words[cut:]),
+                            fontsize="small")  # fmt: skip
+    return True
+
+
+def _data_paths(ax: plt.Axes) -> list[np.ndarray]:
+    """Display coordinates of the data drawn on ``ax``, one array per line, band or marker set.
+
+    Lines in axes coordinates (``axvline``/``axhline``) are not data and are left out.
+    """
+    out = []
+    for line in ax.lines:
+        if line.get_transform() != ax.transData or not line.get_visible():
+            continue
+        out.append(ax.transData.transform(np.asarray(line.get_xydata(), float)))
+    for coll in ax.collections:
+        if not coll.get_visible():
+            continue
+        trans = coll.get_transform()
+        out.extend(trans.transform(np.asarray(p.vertices, float)) for p in coll.get_paths())
+        offs = np.asarray(coll.get_offsets(), float)
+        if len(offs) and coll.get_offset_transform() == ax.transData:
+            out.append(ax.transData.transform(offs))
+    return [q for q in out if len(q)]
+
+
+def _points_under(paths: list[np.ndarray], x0: float, x1: float) -> np.ndarray:
+    """Vertices inside ``[x0, x1]`` and their neighbours along each path (so a segment
+    crossing the span counts by its end points)."""
+    keep = []
+    for q in paths:
+        inside = (q[:, 0] >= x0) & (q[:, 0] <= x1)
+        near = inside | np.r_[inside[1:], False] | np.r_[False, inside[:-1]]
+        # a segment spanning the whole range has no vertex inside: keep both ends
+        cross = np.r_[
+            (q[:-1, 0] < x0) & (q[1:, 0] > x1) | (q[:-1, 0] > x1) & (q[1:, 0] < x0), False
+        ]
+        near |= cross | np.r_[False, cross[:-1]]
+        keep.append(q[near & np.isfinite(q).all(axis=1)])
+    return np.vstack(keep) if keep else np.empty((0, 2))
+
+
+def clear_corner_notes(fig: plt.Figure, axes: Iterable[plt.Axes], pad: float = 0.03) -> bool:
+    """Raise the top of each axis so no drawn data lies under its corner note; True if any moved.
+
+    The note's box is measured as drawn; every line, band and marker vertex
+    within the note's horizontal span, and its neighbours along the same path
+    (a segment crossing the span counts by its ends), is put below the note's
+    bottom edge, ``pad`` of the axis height under it. A note taller than three
+    quarters of the axis is left as it is (rather than squash the data into a
+    strip).
+    """
+    renderer = fig.canvas.get_renderer()
+    moved = False
+    for ax in axes:
+        notes = [t for t in ax.texts if t.get_gid() in _NOTE_GIDS and t.get_visible()]
+        if not notes or ax.yaxis_inverted():
+            continue
+        box = ax.get_window_extent(renderer)
+        nb = [t.get_window_extent(renderer) for t in notes]
+        nb = [b for b in nb if b.x0 < box.x1 and b.x1 > box.x0]  # notes drawn inside the panel
+        if not nb:
+            continue
+        frac = (min(b.y0 for b in nb) - box.y0) / box.height - pad
+        if frac <= 0.25:
+            continue
+        under = _points_under(_data_paths(ax), min(b.x0 for b in nb), max(b.x1 for b in nb))
+        if not len(under):
+            continue
+        ymax = float(ax.transData.inverted().transform(under)[:, 1].max())
+        lo, hi = ax.get_ylim()
+        if hi <= lo or (ymax - lo) / (hi - lo) <= frac:
+            continue
+        ax.set_ylim(lo, lo + (ymax - lo) / frac)
+        moved = True
+    return moved
 
 
 def _headroom(ax: plt.Axes) -> None:

@@ -298,9 +298,9 @@ def honest_did_plot(
             ax.set_title((titles or {}).get(name, _nice(name)))
         if note:
             bd_txt = (
-                f"breakdown {h['kind']} = {bd:.3g}"
+                f"breakdown {sym} = {bd:.3g}"
                 if np.isfinite(bd)
-                else f"no breakdown up to {vals.max():g}"
+                else f"no breakdown up to {sym} = {vals.max():g}"
             )
             _corner_note(ax, "\n".join(filter(None, [_n_note([h["n"]]), bd_txt])))
             _headroom(ax)
@@ -451,6 +451,7 @@ def synthetic_control_plot(
     weights: pd.Series | pd.DataFrame | None = None,
     top_donors: int = 3,
     exact_fit: float = 0.02,
+    unit_names: Mapping[Any, str] | pd.Series | None = None,
     figsize: tuple[float, float] | None = None,
 ) -> tuple[plt.Figure, pd.DataFrame]:
     """Synthetic control: treated vs synthetic paths, or the treated gap among placebo gaps.
@@ -501,6 +502,9 @@ def synthetic_control_plot(
         draws a warning in the panel: with that many donors the weights can
         reproduce any pre-period path (noise included), so a near-exact fit
         says nothing about the counterfactual.
+    unit_names : mapping or Series, optional
+        Donor code -> name (e.g. FIPS -> county name): the fit note names the
+        largest donors by name rather than by code.
     figsize : (float, float), optional
 
     Returns
@@ -611,8 +615,11 @@ def synthetic_control_plot(
                 ax.plot(d[time], d["treated"], color=PALETTE[0], marker="o", ms=2.5, gid="treated")
                 ax.plot(d[time], d["synthetic"], color=PALETTE[1], ls="--", gid="synthetic")
                 donors, named = _sc_donors(summary, weights, row, col, rv, cv, top_donors)
+                named = _donor_names(named, unit_names)
                 fit["donors"] = donors
-                lines = [f"pre-RMSPE {fit['rmspe_pre']:.3g}; post/pre ratio {fit['ratio']:.3g}"]
+                lines = [
+                    f"pre-RMSPE {_stat(fit['rmspe_pre'])}; post/pre ratio {_stat(fit['ratio'])}"
+                ]
                 if donors is not None:
                     lines.append(f"{donors} donors" + (f"; top weights {named}" if named else ""))
                 out.append(d.assign(**{k: fit[k] for k in ("rmspe_pre", "rmspe_post", "ratio")}))
@@ -636,7 +643,7 @@ def synthetic_control_plot(
                 fit["placebo_p"] = k / n_units
                 lines = [
                     f"post/pre RMSPE ratio: rank {k} of {n_units}, p = {k / n_units:.2f}",
-                    f"pre-RMSPE {fit['rmspe_pre']:.3g}",
+                    f"pre-RMSPE {_stat(fit['rmspe_pre'])}",
                 ]
                 gg = g.merge(ranks, left_on="unit", right_index=True, how="left")
                 tr = d[[time, "gap", "_row", "_col", "onset"]].assign(unit="treated")
@@ -649,7 +656,8 @@ def synthetic_control_plot(
             if exact:
                 many = fit["donors"] if fit["donors"] is not None else "many"
                 lines.insert(0, f"near-exact pre-fit with {many} donors: may fit noise")
-            _corner_note(ax, "\n".join(textwrap.fill(x, 36) for x in lines))
+            width = 36 if len(cols) < 3 else 30  # three panels a row are about 1.6 in wide
+            _corner_note(ax, "\n".join(textwrap.fill(x, width) for x in lines))
             _headroom(ax)
             if exact:  # the note says it in the warning colour
                 note = [t for t in ax.texts if t.get_gid() == "n-note"][-1]
@@ -704,6 +712,26 @@ def top_donors(weights: pd.Series, top: int = 3) -> str:
     w = weights.astype(float)
     big = w[w > 1e-6].sort_values(ascending=False).head(top)
     return ", ".join(f"{u} ({v:.2f})" for u, v in big.items())
+
+
+def _stat(v: float) -> str:
+    """A fit statistic for a note: 3 significant digits, "< 0.001" / "> 10,000" at the extremes."""
+    if not np.isfinite(v):
+        return "inf" if v > 0 else "n/a"
+    if v != 0 and abs(v) < 1e-3:
+        return "< 0.001"
+    if abs(v) >= 1e4:
+        return "> 10,000"
+    return f"{v:.3g}"
+
+
+def _donor_names(text: str, names: Mapping[Any, str] | pd.Series | None) -> str:
+    """``"37043 (0.67), ..."`` with each donor code replaced by its name (codes without one kept)."""
+    if not text or names is None:
+        return text
+    lookup = {str(k): str(v) for k, v in dict(names).items() if isinstance(v, str) and v}
+    return re.sub(r"([^\s,][^,]*?) \((\d+\.\d+)\)",
+                  lambda m: f"{lookup.get(m.group(1).strip(), m.group(1))} ({m.group(2)})", text)  # fmt: skip
 
 
 def _sc_donors(summary, weights, row, col, rv, cv, top: int) -> tuple[int | None, str]:

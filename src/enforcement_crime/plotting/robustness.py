@@ -14,7 +14,7 @@ import matplotlib.transforms as mtransforms
 import numpy as np
 import pandas as pd
 
-from enforcement_crime.labels import humanize
+from enforcement_crime.labels import LABELS, humanize
 from enforcement_crime.plotting.base import (
     PALETTE,
     _corner_note,
@@ -75,7 +75,7 @@ def coefficient_plot(
     xlabel : str
         X-axis label.
     note : bool
-        Write ``N = ..., G = ...`` (``n_obs``, ``n_clusters``) at the right
+        Write ``N = ..., clusters = ...`` (``n_obs``, ``n_clusters``) at the right
         of each row of the last panel when the columns are present.
     titles : mapping, optional
         Panel value -> title.
@@ -202,7 +202,7 @@ def coefficient_plot(
         ax.set_title((titles or {}).get(pv, _nice(pv)) if panel else "")
         ax.set_xlabel(xlabel)
         ax.grid(axis="y", visible=False)
-        ax.xaxis.set_major_locator(mticker.MaxNLocator(nbins=4))
+        ax.xaxis.set_major_locator(mticker.MaxNLocator(nbins=3))
     ax0 = axes[0]
     ax0.set_yticks([t[0] for t in ticks], [t[1] for t in ticks])
     for lab, t in zip(ax0.get_yticklabels(), ticks, strict=True):
@@ -215,7 +215,7 @@ def coefficient_plot(
         d = data[data["panel"] == panels[-1]]
         trans = mtransforms.blended_transform_factory(last.transAxes, last.transData)
         for _, r in d.iterrows():
-            txt = _n_note([(r.get("n_obs"), r.get("n_clusters"))]).replace("clusters", "G")
+            txt = _n_note([(r.get("n_obs"), r.get("n_clusters"))])
             last.text(
                 1.02,
                 r["y"],
@@ -234,6 +234,11 @@ def coefficient_plot(
 
 
 # ----------------------------------------------------------------------------- specification curve
+def _sentence(text: str) -> str:
+    """First letter upper case (group names of the specification curve read alike)."""
+    return text[:1].upper() + text[1:]
+
+
 def spec_curve_plot(
     results: pd.DataFrame,
     *,
@@ -359,7 +364,8 @@ def spec_curve_plot(
         bottom.scatter(
             x[hit], np.full(int(hit.sum()), i), marker="|", s=30, c=colour[hit], linewidths=1
         )
-    names = [f"{_nice(c)}: {humanize(v) if '_' in v else v}" for c, v in levels]
+    names = [f"{_sentence(_nice(c))}: {humanize(v) if '_' in v or v in LABELS else v}"
+             for c, v in levels]  # fmt: skip
     bottom.set_yticks(range(len(levels)), names, fontsize=6.5)
     bottom.set_ylim(-0.5, len(levels) - 0.5)
     bottom.invert_yaxis()
