@@ -231,7 +231,12 @@ def _run_cell_and_check(page, lab, rel: str, shot):
     cell = panel.locator(".jp-CodeCell", has_text="log.table(").first
     cell.wait_for(timeout=30_000)
     page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=60_000)
+    cell.scroll_into_view_if_needed()
     cell.locator(".jp-InputArea-editor").first.click()
+    # the click selects the cell (JupyterLab marks it active) before the run shortcut is sent
+    panel.locator(".jp-CodeCell.jp-mod-active", has_text="log.table(").first.wait_for(
+        timeout=30_000
+    )
     page.keyboard.press("Control+Enter")  # run the selected cell, stay on it
     # a fresh kernel: the cell's prompt becomes [1] once it has run
     cell.locator(".jp-InputPrompt", has_text="[1]").first.wait_for(timeout=90_000)
