@@ -59,6 +59,8 @@ def test_vectorised_placebos_equal_refitting_twfe():
     from enforcement_crime.estimators._core import permute_cohorts
 
     df = _panel(2)
+    df = df.sample(frac=0.9, random_state=1).sort_index()  # unbalanced
+    df["pop"] = df["pop"] * (1 + 0.05 * (df["year"] - 2000))  # weights varying over time
     res = placebo_schedules(df, "y", "unit", "year", "cohort", weights="pop", state="state",
                             schemes=["within state", "state blocks"], n_draws=5, seed=11)  # fmt: skip
     units = np.sort(df["unit"].unique())

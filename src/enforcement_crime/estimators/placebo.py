@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime.estimators._core import (
+    TwoWayProjector,
     check_units_nested,
     permute_cohorts,
     sorted_codes,
 )
 from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
-from enforcement_crime.estimators.power import _twfe_placebos
 
 __all__ = ["PLACEBO_SCHEMES", "PlaceboTest", "placebo_schedules", "state_block_schedule"]
 
@@ -53,6 +53,60 @@ class PlaceboTest:
         return float(row["share_extreme"].iloc[0]) if len(row) else float("nan")
 
 
+class _PlaceboBetas:
+    r"""Static TWFE coefficients for many cohort assignments, from per-unit sums (no n x draws matrix).
+
+    In the space scaled by :math:`\sqrt{w}`, partial out the unit effects
+    (:math:`M_U`, unit-local) and then the period effects (Frisch-Waugh):
+    :math:`x'x = D'M_U D - r'K^{+}r` with :math:`r = T'M_U D` and
+    :math:`K = T'M_U T`, and :math:`\hat\beta = D'\tilde y / x'x`. Each of
+    :math:`D'\tilde y`, :math:`D'M_U D` and :math:`r` is a sum over units of a
+    term that depends only on the unit and its cohort, precomputed once for
+    every cohort value; a draw costs a sum over units.
+    """
+
+    def __init__(self, prep, ucode: np.ndarray, tcode: np.ndarray, cohorts: np.ndarray):
+        df = prep.data
+        w = df["w"].to_numpy(dtype="float64")
+        proj = TwoWayProjector(ucode, tcode, w)
+        yt = proj.resid(proj.sw * df["y"].to_numpy(dtype="float64"))
+        times = np.unique(df["time"].to_numpy())
+        n, T = proj.n_units, proj.n_times
+        Wmat = proj.C  # unit x period weights (0 where not observed)
+        Ymat = np.zeros((n, T))
+        np.add.at(Ymat, (ucode, tcode), proj.sw * yt)
+        self.values = np.unique(cohorts[cohorts > 0])
+        C = len(self.values) + 1  # column 0: never treated (no treated cell)
+        self.num, self.quad, self.dd = np.zeros((n, C)), np.zeros((n, C)), np.zeros((n, C))
+        self.R = np.zeros((C, n, T))
+        Wi = proj.Wi
+        for k, c in enumerate(self.values, start=1):
+            on = (times >= c).astype("float64")
+            Wc = Wmat @ on
+            self.num[:, k] = Ymat @ on
+            self.dd[:, k] = Wc
+            self.quad[:, k] = Wc - Wc**2 / Wi
+            self.R[k] = Wmat * (on[None, :] - (Wc / Wi)[:, None])
+        self.Kp = proj.Kp
+        self.rows = np.arange(n)
+
+    def __call__(self, perms: np.ndarray) -> np.ndarray:
+        """The coefficient of each row of ``perms`` (draws x units, cohorts in unit-code order)."""
+        idx = np.searchsorted(self.values, perms) + 1
+        idx[perms <= 0] = 0
+        num = self.num[self.rows, idx].sum(axis=1)
+        quad = self.quad[self.rows, idx].sum(axis=1)
+        dd = self.dd[self.rows, idx].sum(axis=1)
+        r = np.zeros((len(perms), self.R.shape[2]))
+        for k in range(1, self.R.shape[0]):
+            r += (idx == k).astype("float64") @ self.R[k]
+        xx = quad - np.einsum("dt,ts,ds->d", r, self.Kp, r)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            b = num / xx
+        b[xx <= 1e-10 * np.clip(dd, 1.0, None)] = np.nan
+        return b
+
+
 def state_block_schedule(
     unit_cohort: np.ndarray, state_code: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
@@ -64,12 +118,16 @@ def state_block_schedule(
     the target's size, so each state's units keep a schedule drawn from a
     single state's.
     """
-    states = np.unique(state_code)
-    source = rng.permutation(states)
+    groups = [np.flatnonzero(state_code == s) for s in np.unique(state_code)]
+    return _state_block_draw(unit_cohort, groups, rng)
+
+
+def _state_block_draw(unit_cohort: np.ndarray, groups: list[np.ndarray], rng) -> np.ndarray:
+    """:func:`state_block_schedule` with each state's unit positions (``groups``) computed once."""
+    source = rng.permutation(len(groups))
     out = np.empty_like(unit_cohort)
-    for s, src in zip(states, source, strict=True):
-        idx = np.flatnonzero(state_code == s)
-        dates = rng.permutation(unit_cohort[state_code == src])
+    for idx, src in zip(groups, source, strict=True):
+        dates = rng.permutation(unit_cohort[groups[src]])
         out[rng.permutation(idx)] = np.resize(dates, idx.size)
     return out
 
@@ -97,8 +155,10 @@ def placebo_schedules(
         Long panel.
     outcome, unit, time, cohort : str
         Column names (cohort: first treated period, 0 or missing = never treated).
-    weights, cluster : str, optional
-        As in :func:`~enforcement_crime.estimators.twfe` (cluster must nest units).
+    weights : str, optional
+        Analytic weights, as in :func:`~enforcement_crime.estimators.twfe`.
+    cluster : str, optional
+        Checked to nest units (the point estimates do not depend on it).
     state, strata : str, optional
         Columns constant within a unit: the state (for ``"state blocks"`` and
         ``"within state"``) and a stratum (``"within strata"``).
@@ -141,7 +201,6 @@ def placebo_schedules(
     check_units_nested(df, "placebo_schedules")
     _, ucode = sorted_codes(df["unit"])
     _, tcode = sorted_codes(df["time"])
-    clus, gcode = sorted_codes(df["cluster"])
     n_units = int(ucode.max()) + 1
     first = np.full(n_units, -1)
     first[ucode[::-1]] = np.arange(len(ucode))[::-1]
@@ -180,17 +239,18 @@ def placebo_schedules(
                 f"placebo scheme {s!r} needs the {'strata' if s == 'within strata' else 'state'} column"
             )
 
-    G = len(clus)
-    actual = float(_twfe_placebos(prep, unit_cohort[None, :], ucode, tcode, gcode, G)[0][0])
+    betas = _PlaceboBetas(prep, ucode, tcode, unit_cohort)
+    actual = float(betas(unit_cohort[None, :])[0])
     streams = np.random.default_rng(seed).spawn(len(schemes))
     rows, draws = [], []
     for scheme, rng in zip(schemes, streams, strict=True):
         if scheme == "state blocks":
-            perms = [state_block_schedule(unit_cohort, state_code, rng) for _ in range(n_draws)]
+            groups = [np.flatnonzero(state_code == s) for s in np.unique(state_code)]
+            perms = [_state_block_draw(unit_cohort, groups, rng) for _ in range(n_draws)]
         else:
             strat = {"within state": state_code, "within strata": strata_code}.get(scheme)
             perms = [permute_cohorts(unit_cohort, strat, rng) for _ in range(n_draws)]
-        b = _twfe_placebos(prep, np.stack(perms), ucode, tcode, gcode, G)[0]
+        b = betas(np.stack(perms))
         ok = b[np.isfinite(b)]
         tol = 1e-12 * max(1.0, abs(actual))
         share = (1 + int((np.abs(ok) >= abs(actual) - tol).sum())) / (1 + ok.size)
