@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from enforcement_crime.estimators import EstimatorInputError, placebo_schedules, twfe
-from enforcement_crime.estimators.placebo import state_block_schedule
+from enforcement_crime.estimators.placebo import state_block_schedule, strata_schedules
 
 
 def _panel(seed: int, effect: float = 0.0, n_states: int = 8, per_state: int = 5) -> pd.DataFrame:
@@ -56,8 +56,6 @@ def test_same_seed_same_draws_and_scheme_streams_independent():
 
 def test_vectorised_placebos_equal_refitting_twfe():
     """The draws' estimates equal twfe refitted on the same placebo schedules (replayed from the seed)."""
-    from enforcement_crime.estimators._core import permute_cohorts
-
     df = _panel(2)
     df = df.sample(frac=0.9, random_state=1).sort_index()  # unbalanced
     df["pop"] = df["pop"] * (1 + 0.05 * (df["year"] - 2000))  # weights varying over time
@@ -69,9 +67,11 @@ def test_vectorised_placebos_equal_refitting_twfe():
     streams = np.random.default_rng(11).spawn(2)
     for scheme, rng in zip(["within state", "state blocks"], streams, strict=True):
         got = res.draws.loc[res.draws["scheme"] == scheme, "estimate"].to_numpy()
+        if scheme == "within state":
+            within = strata_schedules(uc, st, rng, 5)
         for k in range(5):
             if scheme == "within state":
-                perm = permute_cohorts(uc, st, rng)
+                perm = within[k]
             else:
                 perm = state_block_schedule(uc, st, rng)
             fake = df.assign(cohort=perm[df["unit"].to_numpy()])
@@ -104,6 +104,20 @@ def test_state_blocks_of_unequal_sizes_draw_from_one_state():
             assert len(set(out[state == s])) == 1  # each source state here has a single date
 
 
+def test_strata_schedules_permute_within_each_stratum():
+    rng = np.random.default_rng(4)
+    strata = np.array([2, 0, 1, 0, 2, 1, 0, 2])
+    cohort = np.array([2001, 2002, 2003, 2004, 2005, 2006, 2007, 2008])
+    draws = strata_schedules(cohort, strata, rng, 400)
+    for s in range(3):
+        want = sorted(cohort[strata == s])
+        assert all(sorted(d[strata == s]) == want for d in draws)
+    # every date of stratum 0 reaches every unit of stratum 0 (uniform: about a third each)
+    share = (draws[:, 1][:, None] == cohort[strata == 0][None, :]).mean(axis=0)
+    assert np.all(np.abs(share - 1 / 3) < 0.1)
+    assert sorted(strata_schedules(cohort, None, rng, 1)[0]) == sorted(cohort)
+
+
 def test_within_state_keeps_each_states_dates():
     df = _panel(3)
     res = placebo_schedules(df, "y", "unit", "year", "cohort", state="state",
@@ -126,7 +140,7 @@ def test_size_under_no_effect():
     rejections = int((shares <= 0.10).sum())
     lo, hi = stats.binom.ppf([0.001, 0.999], 40, 0.10)
     assert lo <= rejections <= hi
-    assert 0.35 < shares.mean() < 0.65  # mean of 40 uniforms: sd 0.046
+    assert abs(shares.mean() - 0.5) < 4 * np.sqrt(1 / 12 / 40)  # mean of 40 uniforms: 4 sd band
 
 
 def test_large_planted_effect_share_near_zero():

@@ -17,12 +17,17 @@ import pandas as pd
 from enforcement_crime.estimators._core import (
     TwoWayProjector,
     check_units_nested,
-    permute_cohorts,
     sorted_codes,
 )
 from enforcement_crime.estimators._inputs import EstimatorInputError, prepare_panel
 
-__all__ = ["PLACEBO_SCHEMES", "PlaceboTest", "placebo_schedules", "state_block_schedule"]
+__all__ = [
+    "PLACEBO_SCHEMES",
+    "PlaceboTest",
+    "placebo_schedules",
+    "state_block_schedule",
+    "strata_schedules",
+]
 
 #: the re-assignment schemes: name -> what a draw does
 PLACEBO_SCHEMES: dict[str, str] = {
@@ -105,6 +110,26 @@ class _PlaceboBetas:
             b = num / xx
         b[xx <= 1e-10 * np.clip(dd, 1.0, None)] = np.nan
         return b
+
+
+def strata_schedules(
+    unit_cohort: np.ndarray, strata: np.ndarray | None, rng: np.random.Generator, n_draws: int
+) -> np.ndarray:
+    """``n_draws`` permutations of the units' adoption dates within ``strata`` (None: across all units).
+
+    Returns a draws x units array. Each draw sorts the units by stratum and
+    by a uniform random key within stratum, and gives the k-th unit of a
+    stratum the date of the k-th unit of that random order: a uniform
+    permutation within each stratum (cohort sizes per stratum preserved).
+    """
+    n = unit_cohort.size
+    keys = rng.random((n_draws, n))
+    if strata is None:
+        return unit_cohort[np.argsort(keys, axis=1)]
+    idx = np.lexsort((keys, np.broadcast_to(strata, keys.shape)), axis=-1)
+    out = np.empty((n_draws, n), dtype=unit_cohort.dtype)
+    out[:, np.argsort(strata, kind="stable")] = unit_cohort[idx]
+    return out
 
 
 def state_block_schedule(
@@ -249,7 +274,7 @@ def placebo_schedules(
             perms = [_state_block_draw(unit_cohort, groups, rng) for _ in range(n_draws)]
         else:
             strat = {"within state": state_code, "within strata": strata_code}.get(scheme)
-            perms = [permute_cohorts(unit_cohort, strat, rng) for _ in range(n_draws)]
+            perms = strata_schedules(unit_cohort, strat, rng, n_draws)
         b = betas(np.stack(perms))
         ok = b[np.isfinite(b)]
         tol = 1e-12 * max(1.0, abs(actual))
