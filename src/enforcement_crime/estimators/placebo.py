@@ -126,9 +126,10 @@ def strata_schedules(
     keys = rng.random((n_draws, n))
     if strata is None:
         return unit_cohort[np.argsort(keys, axis=1)]
-    idx = np.lexsort((keys, np.broadcast_to(strata, keys.shape)), axis=-1)
+    codes = sorted_codes(strata)[1].astype("float64")  # integer codes: code + key sorts by both
+    idx = np.argsort(codes[None, :] + 0.5 * keys, axis=1)  # keys in [0, 0.5): no rounding up
     out = np.empty((n_draws, n), dtype=unit_cohort.dtype)
-    out[:, np.argsort(strata, kind="stable")] = unit_cohort[idx]
+    out[:, np.argsort(codes, kind="stable")] = unit_cohort[idx]
     return out
 
 
