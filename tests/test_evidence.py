@@ -173,6 +173,8 @@ def test_present_exports_the_evidence_under_the_designs_names(sample, tmp_path, 
         "tab_toy_diagnostics",
         "fig_toy_robustness",
         "tab_toy_reading",
+        "tab_toy_placebos",
+        "fig_toy_placebos",
     ]
     # every name present gives (the toy design declares no conclusion: no verdict table)
     assert names == [
@@ -187,6 +189,14 @@ def test_present_exports_the_evidence_under_the_designs_names(sample, tmp_path, 
     np.testing.assert_allclose(exported["estimate"], robust["estimate"], rtol=1e-6)
     with pytest.raises(ValueError, match="output kind"):
         d.output_name("figure", "x")
+    # the placebo table: every scheme the sample allows, the design's draws each, seeded
+    p = ev.placebos
+    assert set(p["scheme"]) >= {"all units"} and (p["n_draws"] == d.placebo_draws).all()
+    assert d.placebo_draws >= 500 and (p["seed"] == 1).all()
+    again, _ = evidence.placebo_tests(sample, d.outcomes[0], seed=1)
+    pd.testing.assert_frame_equal(
+        again.reset_index(drop=True), p[p["outcome"] == d.outcomes[0]].reset_index(drop=True)
+    )
 
 
 def test_verdict_table_reads_the_rules_off_the_evidence(sample):
@@ -208,6 +218,10 @@ def test_verdict_table_reads_the_rules_off_the_evidence(sample):
     assert head["conf_low"] > 0
     assert t["verdict"].tolist() == ["reproduced", "diverges", "not testable with these data"]
     assert t.loc[2, "reason"] == "not testable with these data: arrest counts"
+    # the placebo share is the design's scheme's share of placebo_tests, on the same seed
+    tab, _ = evidence.placebo_tests(sample, "y", seed=0)
+    assert t.loc[0, "placebo_share"] == evidence.placebo_share(tab, sample.design, "y", "all")
+    assert 0 < t.loc[0, "placebo_share"] <= 1
     # the MDE is (z_0.975 + z_0.8) x the SE the interval implies
     se = (head["conf_high"] - head["conf_low"]) / (2 * 1.959964)
     assert t.loc[0, "mde"] == pytest.approx(2.801585 * se, rel=1e-4)

@@ -57,6 +57,7 @@ CALLS = {
     "minimum_detectable_effect": lambda d, es, **kw: est.minimum_detectable_effect(
         d, *A, n_sim=10, seed=1, **kw
     ),
+    "placebo_schedules": lambda d, es, **kw: est.placebo_schedules(d, *A, n_draws=10, seed=1, **kw),
     "honest_did": lambda d, es, **kw: est.honest_did(es, mbar_grid=[0, 1], **kw),
     "synthetic_control": lambda d, es, **kw: est.synthetic_control(
         d, "y", "unit", "time", _treated_units(d)[:1], 2005, placebo=False, **kw
@@ -83,6 +84,7 @@ def test_every_public_estimator_is_covered():
             "prepare_panel",
             "analytic_mde",
             "placebo_calibrated_mde",
+            "PlaceboTest",
         }
     }
     assert public == set(CALLS)

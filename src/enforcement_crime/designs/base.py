@@ -720,6 +720,13 @@ class Design:
     #: seed of the bootstrap draws of specifications fitted without a ``seed`` (the pre-trend test,
     #: SC Callaway-Sant'Anna): fixed, so a notebook's output is reproducible; ``fit(..., seed=)`` overrides
     boot_seed: ClassVar[int] = 0
+    #: the placebo re-assignment scheme (:data:`~enforcement_crime.estimators.placebo.PLACEBO_SCHEMES`)
+    #: whose share at least as extreme the verdict reads (:func:`.evidence.placebo_tests`)
+    placebo_scheme: ClassVar[str] = "within state"
+    #: the column of the strata of the "within strata" placebo scheme (None: no such scheme)
+    placebo_strata: ClassVar[str | None] = None
+    #: placebo schedules per scheme
+    placebo_draws: ClassVar[int] = 500
 
     def event_spec(self) -> Spec:
         """The event-study specification: TWFE leads and lags, binned endpoints, reference -1.

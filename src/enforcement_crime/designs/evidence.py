@@ -28,6 +28,9 @@ a universal base period (not on the TWFE event study, whose pre-period
 coefficients are contaminated by heterogeneous effects), and the minimum
 detectable effect of the robustness base specification, each computed on
 every sample of :meth:`~.base.Design.diagnostic_samples`.
+:func:`placebo_tests` re-assigns the real adoption schedule to other units
+(all units, whole state blocks, within state, within the design's strata) and
+reports where the actual TWFE estimate falls among the placebo ones.
 :func:`reading_the_evidence` turns the numbers into a short paragraph: which
 choices move the estimate and by how much, in units of the headline's
 standard error. :func:`verdict_table` applies the verdict rules of
@@ -69,6 +72,8 @@ __all__ = [
     "collect",
     "present",
     "verdict_table",
+    "placebo_tests",
+    "placebo_share",
     "census_division",
     "Evidence",
 ]
@@ -468,6 +473,88 @@ def collect(sample: StudySample, *, seed: int = 0,
     return pd.concat(tables, ignore_index=True), pd.DataFrame(diags), text
 
 
+PLACEBO_TABLE_COLUMNS = ["outcome", "sample", "scheme", "n_draws", "estimate", "placebo_mean", "placebo_sd",
+                         "share_extreme", "seed", "specification", "description", "note"]  # fmt: skip
+
+
+def placebo_tests(sample: StudySample, outcome: str, *, data: pd.DataFrame | None = None,
+                  label: str = "all", schemes: tuple[str, ...] | None = None,
+                  seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """Placebo re-assignments of the real adoption schedule for the robustness base TWFE of ``outcome``.
+
+    The robustness base specification (:meth:`~.base.Design.robust_spec`, a
+    TWFE: its outcome scale, weights, clusters and partial-year rule) is
+    fitted by :func:`~enforcement_crime.estimators.placebo_schedules` on
+    ``data`` (default the whole sample, named ``label``) with
+    :attr:`~.base.Design.placebo_draws` schedules per scheme: all units, whole
+    state blocks and within state (when the sample has a ``state`` column
+    with several states), within the design's strata
+    (:attr:`~.base.Design.placebo_strata`, e.g. NC population quartiles).
+    ``schemes`` keeps only those. Returns the table
+    (:data:`PLACEBO_TABLE_COLUMNS`, one row per scheme) and the draws
+    (``outcome``, ``sample``, ``scheme``, ``draw``, ``estimate``). A
+    specification the vectorised placebo cannot reproduce (not TWFE, or
+    with controls, trends or other options) is one row with the reason in
+    ``note``.
+    """
+    from enforcement_crime.estimators import twfe
+    from enforcement_crime.estimators.placebo import placebo_schedules
+
+    d = sample.design
+    spec = d.robust_spec()
+    df = sample.data if data is None else data
+    empty = pd.DataFrame(columns=["outcome", "sample", "scheme", "draw", "estimate"])
+
+    def refused(why: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        row = {"outcome": outcome, "sample": label, "scheme": d.placebo_scheme, "seed": seed,
+               "specification": spec.label, "note": why}  # fmt: skip
+        return pd.DataFrame([row], columns=PLACEBO_TABLE_COLUMNS), empty
+
+    if spec.estimator is not twfe or spec.treatment != "cohort":
+        return refused(f"the robustness base ({spec.label}) is not a TWFE on adoption cohorts")
+    call = spec.call(d, df, outcome)
+    other = sorted(set(call.kwargs) - {"weights", "cluster"})
+    if other:
+        return refused(f"the vectorised placebo takes no {other} option")
+    frame = call.data
+    state = "state" if "state" in df.columns and df["state"].nunique() > 1 else None
+    strata = d.placebo_strata if d.placebo_strata in df.columns else None
+    extra = {c: df.loc[frame.index, c].to_numpy() for c in (state, strata) if c}
+    frame = frame.assign(**extra) if extra else frame
+    if schemes is None:
+        schemes = ("all units", *(("state blocks", "within state") if state else ()),
+                   *(("within strata",) if strata else ()))  # fmt: skip
+    else:
+        schemes = tuple(s for s in schemes if s == "all units" or (s == "within strata" and strata)
+                        or (s != "within strata" and state))  # fmt: skip
+    try:
+        res = placebo_schedules(frame, *call.args[1:], **call.kwargs, state=state, strata=strata,
+                                schemes=list(schemes), n_draws=d.placebo_draws, seed=seed)  # fmt: skip
+    except EstimatorInputError as err:
+        if not sample.tolerate:
+            raise
+        return refused(str(err))
+    table = res.table.assign(outcome=outcome, sample=label, specification=spec.label, note="")
+    draws = res.draws.assign(outcome=outcome, sample=label)
+    return table[PLACEBO_TABLE_COLUMNS], draws[["outcome", "sample", "scheme", "draw", "estimate"]]
+
+
+def placebo_share(placebos: pd.DataFrame | None, design, outcome: str, label: str) -> float:
+    """The share at least as extreme under the design's verdict scheme (:attr:`~.base.Design.placebo_scheme`).
+
+    A one-state sample has no state scheme: "within state" then reads "all
+    units" (the same permutations). NaN when the table has no such row.
+    """
+    if placebos is None or not len(placebos):
+        return math.nan
+    t = placebos[(placebos["outcome"] == outcome) & (placebos["sample"] == label)]
+    for scheme in (design.placebo_scheme, "all units"):
+        row = t[t["scheme"] == scheme]
+        if len(row) and pd.notna(row["share_extreme"].iloc[0]):
+            return float(row["share_extreme"].iloc[0])
+    return math.nan
+
+
 VERDICT_COLUMNS = ["conclusion", "outcome", "claim", "sample", "verdict", "reason", "estimate", "conf_low", "conf_high",
                    "p_value", "inference", "mde", "mde_method", "relevant_effect", "pretrend_p",
                    "within_state_estimate", "within_state_conf_low", "within_state_conf_high",
@@ -517,7 +604,7 @@ def _sample_robustness(
 
 
 def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame, *, seed: int = 0,
-                  conclusions=None) -> pd.DataFrame:  # fmt: skip
+                  conclusions=None, placebos: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     """The verdict on each conclusion the design tests, one row per conclusion, outcome and sample.
 
     Applies :func:`~enforcement_crime.designs.verdicts.verdict` (the rules are
@@ -534,9 +621,11 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
     * pre-trend p-value: :func:`diagnostics` of the same sample;
     * within-state comparison: the robustness row with state-by-year fixed
       effects (:data:`STATE_BY_YEAR`), when the design has one;
-    * placebo share: the randomization-inference p-value (share of permuted
-      adoption schedules with an estimate at least as extreme), when the
-      design has that row;
+    * placebo share: the share of placebo adoption schedules with a TWFE
+      estimate at least as extreme as the actual one, under the design's
+      scheme (:attr:`~.base.Design.placebo_scheme`, e.g. within state), read
+      from ``placebos`` (the table of :func:`placebo_tests`) when it has the
+      outcome and sample, else computed here with that scheme alone;
     * divergence drivers: the other robustness rows on the headline scale.
 
     The first sample of :meth:`~.base.Design.diagnostic_samples` is the one
@@ -562,6 +651,7 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
     head_label = d.headline_spec().label
     z = norm.ppf(1 - d.alpha / 2)
     by_sample: dict[tuple[str, str], pd.DataFrame] = {}
+    cache: dict[tuple[str, str, str], float] = {}
     for c in conclusions:
         present_cols = [o for o in c.outcomes if o in sample.data.columns]
         if not present_cols:
@@ -593,13 +683,22 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
                 dg = diags[diags["outcome"] == outcome] if len(diags) else diags
                 if "sample" in dg.columns:
                     dg = dg[dg["sample"] == label]
+                share = placebo_share(placebos, d, outcome, label)
+                if not np.isfinite(share):
+                    key = ("placebo", label, outcome)
+                    if key not in cache:
+                        part = sample if data is None else dataclasses.replace(sample, data=data)
+                        tab, _ = placebo_tests(_with_outcomes(part, [outcome]), outcome, label=label,
+                                               schemes=(d.placebo_scheme,), seed=seed)  # fmt: skip
+                        cache[key] = placebo_share(tab, d, outcome, label)
+                    share = cache[key]
                 rows.append(_verdict_row(c, outcome, label, t, dg, sample, data, head_label, z,
-                                         relevant_effect, verdict))  # fmt: skip
+                                         relevant_effect, verdict, share))  # fmt: skip
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 
 
 def _verdict_row(
-    c, outcome, label, t, dg, sample, data, head_label, z, relevant_effect, verdict
+    c, outcome, label, t, dg, sample, data, head_label, z, relevant_effect, verdict, placebo
 ) -> dict:
     """One verdict-table row from the robustness rows ``t`` and diagnostics rows ``dg`` of one sample."""
     d = sample.design
@@ -620,8 +719,6 @@ def _verdict_row(
         w = within.iloc[0]
         ws = {"estimate": float(w["estimate"]), "conf_low": float(w["conf_low"]),
               "conf_high": float(w["conf_high"]), "label": "state-by-year fixed effects"}  # fmt: skip
-    ri = t[t["variant"].astype(str).str.contains("randomization inference")]
-    placebo = float(ri["p_value"].iloc[0]) if len(ri) else math.nan
     mde = (analytic_mde((hi - lo) / (2 * z), d.alpha)
            if np.isfinite(lo) and np.isfinite(hi) else math.nan)  # fmt: skip
     pre = float(dg["pretrend_p"].iloc[0]) if len(dg) else math.nan
@@ -651,6 +748,8 @@ PRESENTED: dict[str, str] = {
     "tab_diagnostics": "Joint pre-trend test, HonestDiD breakdown value, MDE",
     "fig_robustness": "Coefficient plot of the robustness variants",
     "tab_reading": "Reading the evidence: computed paragraph per outcome",
+    "tab_placebos": "Placebo re-assignments of the real adoption schedule: where the actual estimate falls",
+    "fig_placebos": "Placebo estimates per re-assignment scheme, the actual estimate marked",
 }
 
 
@@ -663,6 +762,8 @@ class Evidence:
     reading: list[str]
     verdicts: pd.DataFrame | None = None
     scale_label: str = ""
+    placebos: pd.DataFrame | None = None
+    placebo_draws: pd.DataFrame | None = None
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         return self.diagnostics.to_html(index=False)
@@ -690,8 +791,10 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     robustness table, the diagnostics, the coefficient plot of
     :func:`plot_rows` and the reading table, named by the design
     (``tab_<key>_verdicts``, unless the design declares no conclusion, ``tab_<key>_robustness``,
-    ``tab_<key>_diagnostics``, ``fig_<key>_robustness``, ``tab_<key>_reading``;
-    :data:`PRESENTED`). With ``show``, the verdicts are printed, the plot is
+    ``tab_<key>_diagnostics``, ``fig_<key>_robustness``, ``tab_<key>_reading``,
+    and the placebo re-assignments of :func:`placebo_tests` of every outcome,
+    ``tab_<key>_placebos``, with ``fig_<key>_placebos`` of the first outcome;
+    :data:`PRESENTED`). The verdicts read the placebo share of that table. With ``show``, the verdicts are printed, the plot is
     shown and the reading printed; with ``show=False`` a notebook shows the
     verdicts at its top and calls :meth:`Evidence.show` where it discusses
     the robustness. ``adjust_verdicts`` (a function of the verdict table
@@ -705,7 +808,11 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     d = sample.design
     alternatives = d.open_alternatives(alt_panels, seed=seed, preset=preset)
     robust, diags, reading = collect(sample, seed=seed, alt_samples=alternatives)
-    verdicts = verdict_table(sample, robust, diags, seed=seed)
+    first = next(iter(d.diagnostic_samples(sample)))
+    runs = [placebo_tests(sample, o, label=first, seed=seed) for o in d.outcomes]
+    placebos = pd.concat([t for t, _ in runs], ignore_index=True)
+    draws = pd.concat([dr for _, dr in runs], ignore_index=True)
+    verdicts = verdict_table(sample, robust, diags, seed=seed, placebos=placebos)
     if adjust_verdicts is not None:
         verdicts = adjust_verdicts(verdicts)
     name = {k: d.output_name(*k.split("_", 1)) for k in PRESENTED}
@@ -726,6 +833,16 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     else:
         plt.close(fig)
     log.table(reading_table(d, reading), name["tab_reading"], description=PRESENTED["tab_reading"])
+    log.table(placebos, name["tab_placebos"], description=PRESENTED["tab_placebos"])
+    if len(draws):
+        o = next(o for o in d.outcomes if (draws["outcome"] == o).any())
+        fig, shown = plots.placebo_plot(draws[draws["outcome"] == o], placebos[placebos["outcome"] == o],
+                                        xlabel=f"Placebo estimate, {o} ({d.scale_label})")  # fmt: skip
+        log.figure(fig, name["fig_placebos"], shown, description=PRESENTED["fig_placebos"])
+        if show:
+            plt.show()
+        else:
+            plt.close(fig)
     if show:
         print("\n\n".join(reading))
-    return Evidence(robust, diags, reading, verdicts, d.scale_label)
+    return Evidence(robust, diags, reading, verdicts, d.scale_label, placebos, draws)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,9 @@ class NC287g(Design):
     n_boot: int = 999  # wild cluster bootstrap draws
     n_perm: int = 199  # randomization-inference permutations
     agency_rules: bool = False  # agency panel: drop rows without population served; clearance rule
+    #: one-state design: the verdict's placebo permutes adoption dates within population quartiles
+    placebo_scheme: ClassVar[str] = "within strata"
+    placebo_strata: ClassVar[str | None] = "pop_stratum"
 
     def sample_rules(self, df: pd.DataFrame, log: list[dict]) -> pd.DataFrame:
         """The base rules; on an agency panel (``agency_rules``) also the agency rules.

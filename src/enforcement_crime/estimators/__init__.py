@@ -44,6 +44,7 @@ from enforcement_crime.estimators.dcdh import dcdh
 from enforcement_crime.estimators.honest import honest_did
 from enforcement_crime.estimators.imputation import imputation, two_stage
 from enforcement_crime.estimators.inference import randomization_inference, wild_cluster_bootstrap
+from enforcement_crime.estimators.placebo import PlaceboTest, placebo_schedules
 from enforcement_crime.estimators.power import (
     analytic_mde,
     minimum_detectable_effect,
@@ -59,6 +60,7 @@ from enforcement_crime.results import EstimationResult, compare
 __all__ = [
     "EstimationResult",
     "EstimatorInputError",
+    "PlaceboTest",
     "analytic_mde",
     "percent_of_mean",
     "bacon_decomposition",
@@ -71,6 +73,7 @@ __all__ = [
     "imputation",
     "minimum_detectable_effect",
     "placebo_calibrated_mde",
+    "placebo_schedules",
     "ppml",
     "prepare_panel",
     "randomization_inference",

@@ -883,3 +883,61 @@ def distribution_plot(
     if own:
         _finish(fig, [ax])
     return fig, data.reset_index(drop=True)
+
+
+def placebo_plot(
+    draws: pd.DataFrame,
+    table: pd.DataFrame,
+    *,
+    xlabel: str | None = None,
+    bins: Any = 40,
+    ncols: int | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> tuple[plt.Figure, pd.DataFrame]:
+    """Placebo estimates under each re-assignment scheme, with the actual estimate marked.
+
+    Parameters
+    ----------
+    draws : DataFrame
+        Columns ``scheme`` and ``estimate`` (one row per placebo draw), e.g.
+        :func:`enforcement_crime.designs.evidence.placebo_tests`' draws.
+    table : DataFrame
+        One row per scheme: ``scheme``, ``estimate`` (the actual estimate),
+        ``placebo_mean``, ``share_extreme``, ``n_draws``.
+    xlabel : str, optional
+    bins : passed to ``seaborn.histplot``.
+    ncols : int, optional
+        Panels per row (default up to 3).
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    data : pandas.DataFrame
+        The draws drawn; draws that could not be estimated are not drawn and
+        their number is written on their panel.
+    """
+    _require(draws, ["scheme", "estimate"], "placebo_plot")
+    _require(table, ["scheme", "estimate", "placebo_mean", "share_extreme"], "placebo_plot")
+    schemes = [s for s in dict.fromkeys(table["scheme"]) if (draws["scheme"] == s).any()]
+    if not schemes:
+        raise ValueError("placebo_plot: no scheme of `table` has draws")
+    fig, axes = _grid(len(schemes), ncols, figsize)
+    for ax, scheme in zip(axes, schemes, strict=True):
+        d = draws[draws["scheme"] == scheme]
+        ok = d[np.isfinite(d["estimate"].astype("float64"))]
+        row = table[table["scheme"] == scheme].iloc[0]
+        sns.histplot(data=ok, x="estimate", bins=bins, stat="density", element="bars",
+                     color=PALETTE[0], alpha=0.6, ax=ax)  # fmt: skip
+        actual = float(row["estimate"])
+        ax.axvline(actual, color=PALETTE[3], lw=1.4, ls="--", gid="observed")
+        ax.axvline(float(row["placebo_mean"]), color=PALETTE[1], lw=1.0, ls=":", gid="placebo-mean")
+        ax.set_title(f"{_nice(scheme)}: share at least as extreme {float(row['share_extreme']):.3f}",
+                     fontsize=8)  # fmt: skip
+        ax.set_xlabel(xlabel or "Placebo estimate")
+        ax.set_ylabel("Density")
+        if len(ok) < len(d):
+            _corner_note(ax, f"{len(d) - len(ok)} draw(s) not estimable, not shown")
+    handles = [_line_handle(PALETTE[3], ls="--"), _line_handle(PALETTE[1], ls=":")]
+    _finish(fig, axes, handles, ["actual estimate", "placebo mean"])
+    return fig, draws[draws["scheme"].isin(schemes)].reset_index(drop=True)
