@@ -570,10 +570,10 @@ def compare_with_nc_agency(ctx: BuildContext, panel: pd.DataFrame, man: Manifest
     """Put the NC comparison of ``population_served_est`` with ``nc_agency``'s population served
     into ``man.reports["population_served_est_vs_nc_agency"]`` and a note.
 
-    :func:`enforcement_crime.validation.sheriff_population.summarise` over 2005-2013; an error
+    :func:`enforcement_crime.panels.sheriff_population.summarise` over 2005-2013; an error
     building ``nc_agency`` is recorded there (the comparison is a check, not an input).
     """
-    from enforcement_crime.validation.sheriff_population import (
+    from enforcement_crime.panels.sheriff_population import (
         estimate_vs_population_served,
         summarise,
     )
