@@ -14,6 +14,8 @@ suite notebook is run for them. Screenshots are written to ``tmp_path``.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from browser.lab import CHROMIUM, CHROMIUM_ARGS, LabServer, ensure_chromium
 
@@ -231,15 +233,26 @@ def _run_cell_and_check(page, lab, rel: str, shot):
     cell = panel.locator(".jp-CodeCell", has_text="log.table(").first
     cell.wait_for(timeout=30_000)
     page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=60_000)
-    cell.scroll_into_view_if_needed()
-    cell.locator(".jp-InputArea-editor").first.click()
-    # the click selects the cell (JupyterLab marks it active) before the run shortcut is sent
-    panel.locator(".jp-CodeCell.jp-mod-active", has_text="log.table(").first.wait_for(
-        timeout=30_000
-    )
-    page.keyboard.press("Control+Enter")  # run the selected cell, stay on it
-    # a fresh kernel: the cell's prompt becomes [1] once it has run
-    cell.locator(".jp-InputPrompt", has_text="[1]").first.wait_for(timeout=90_000)
+    # a fresh kernel: the cell's prompt becomes [1] once it has run. Right after the tab opens,
+    # the run shortcut can reach the lab before the notebook's kernel session is connected and be
+    # dropped; send it again then (a second run shows [2])
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    ran = cell.locator(".jp-InputPrompt").filter(has_text=re.compile(r"\[(1|2)\]")).first
+    for attempt in range(3):
+        cell.scroll_into_view_if_needed()
+        cell.locator(".jp-InputArea-editor").first.click()
+        # the click selects the cell (JupyterLab marks it active) before the shortcut is sent
+        panel.locator(".jp-CodeCell.jp-mod-active", has_text="log.table(").first.wait_for(
+            timeout=30_000
+        )
+        page.keyboard.press("Control+Enter")  # run the selected cell, stay on it
+        try:
+            ran.wait_for(timeout=40_000 if attempt < 2 else 90_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     cell.locator(".jp-OutputArea-output img").first.wait_for(state="attached", timeout=30_000)
     shot(rel)
     errors = cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
