@@ -270,7 +270,7 @@ def _saved_bbox(fig):
     """
     from matplotlib.transforms import Bbox
 
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     tight = fig.get_tightbbox(fig.canvas.get_renderer())
     w, h = fig.get_size_inches()
     x0 = max(tight.x0 - SAVE_PAD, 0.0)

@@ -214,7 +214,7 @@ def _finish(
     top, bottom = 1.0, 0.0
     if footnote:
         note = fig.text(0.01, 0.005, footnote, ha="left", va="bottom", fontsize=6.5, gid="n-note")
-        fig.canvas.draw()
+        fig.draw_without_rendering()
         bottom = note.get_window_extent().height / fig.bbox.height + 0.01
         sup = fig.get_supxlabel() and fig._supxlabel  # type: ignore[attr-defined]
         if sup:  # the shared x label sits above the note; the layout then avoids it
@@ -234,7 +234,7 @@ def _finish(
                 title_fontsize="small",
             )
             leg.set_gid("figure-legend")
-            fig.canvas.draw()
+            fig.draw_without_rendering()
             if ncols == 1 or leg.get_window_extent().width <= 0.98 * fig.bbox.width:
                 break
             leg.remove()
