@@ -183,7 +183,13 @@ def main(argv: list[str] | None = None) -> int:
         note = "" if rc == 0 else f"FAILED (exit {rc})"
         if args.profile and rc == 0:
             script, parts = _profile(name)
-            note = f"script {script:.1f} s: {parts}; kernel, papermill and HTML {seconds - script:.1f} s"
+            rest = seconds - script
+            overhead = (
+                f"kernel, papermill and HTML {rest:.1f} s"
+                if rest >= 0
+                else "the profiled script run took longer than the notebook run (separate runs)"
+            )
+            note = f"script {script:.1f} s: {parts}; {overhead}"
         add(f"notebook {name}", seconds, BUDGETS["notebook"], note)
     if not args.only:
         seconds, rc = _run([*cli, "notebooks", "run"])
