@@ -240,3 +240,11 @@ def test_data_build_shared_writes_the_panel(shared_data, tmp_path):
     assert set(man["reports"]["years_missing"]) == {"2009", "2011"}
     back = pd.read_parquet(written["icpsr_arrests"])
     assert len(back) == man["rows"]["out"] and not back["is_synthetic"].any()
+    # load_panel reads it back with the panel's own check (not the offense schema it lacks)
+    from enforcement_crime import config
+    from enforcement_crime.panels.load import load_panel
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(config, "processed_dir", lambda: tmp_path)
+        loaded = load_panel("icpsr_arrests")
+    assert len(loaded) == len(back) and "arrests_violent_rate" in loaded.columns

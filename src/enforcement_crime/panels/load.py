@@ -43,8 +43,9 @@ def load_panel(
     seed, preset : optional
         For the synthetic panel: another seed or true-effect preset.
     validate : bool
-        Validate county-year panels against the schema (city panels have
-        their own checks in their builder).
+        Validate county-year panels: with the panel's own check when its
+        registry entry declares one, else against the county-year schema
+        (city panels have their own checks in their builder).
     """
     if name == "synthetic":
         df = synthetic.load_default_panel(
@@ -61,11 +62,20 @@ def load_panel(
         )
     df = synthetic.read_panel(path)
     if validate and {"fips", "year"}.issubset(df.columns) and "ori" not in df.columns:
-        validate_panel(df, name=str(path))
+        _check_of(name)(df, name=str(path))
     meta = df.attrs.setdefault("enforcement_crime", {})
     if not meta.get("mark"):
         meta["mark"] = _recorded_mark(name, path, df)
     return df
+
+
+def _check_of(name: str):
+    """The check of a registered panel that declares its own (e.g. the arrests panel, which holds
+    arrests, not the offense counts of the county-year schema); else the county-year schema."""
+    from enforcement_crime.panels import registry
+
+    spec = registry.panels().get(name)
+    return spec.validate if spec is not None and spec.validate is not None else validate_panel
 
 
 def _recorded_mark(name: str, path, df: pd.DataFrame) -> str:
