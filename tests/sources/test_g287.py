@@ -412,3 +412,25 @@ def test_html_login_page_saved_as_the_roster(tmp_path):
     p.write_text("\n<html><body>Please sign in</body></html>")
     with pytest.raises(SourceError, match="HTML"):
         g287.load(p)
+
+
+def test_every_file_fetched_from_a_pinned_commit_has_a_registered_sha256():
+    import re
+
+    pinned = {n for n, url in g287.URLS.items() if re.search(r"/[0-9a-f]{40}/", url)}
+    assert pinned == set(g287.URLS)  # every 287(g) source file is fetched from a pinned commit
+    for name in pinned:
+        assert re.fullmatch(r"[0-9a-f]{64}", g287.SHA256[name] or ""), name
+
+
+def test_the_shared_roster_copies_match_their_registered_sha256_and_a_cut_copy_does_not(
+    tmp_path, shared_data
+):
+    from enforcement_crime.panels.rawfiles import checksum_states
+
+    for name in ("pre2018-agreements-best-guess.csv", "historical-oig-2009.csv"):
+        real = shared_data / DDP / name
+        cut = tmp_path / name
+        lines = real.read_bytes().splitlines(keepends=True)
+        cut.write_bytes(b"".join(lines[: len(lines) // 2]))  # cut exactly at a line end
+        assert checksum_states("g287", [real, cut]) == {real: "ok", cut: "MISMATCH"}

@@ -84,13 +84,14 @@ URLS: dict[str, str] = {
     "287g_curated_2019.xlsx": f"{_WAPO}/9dbc96243f78b4481d4a14311e20181a8e7a2677/data/raw_data/287g_curated_2019.xlsx",
     "ucr_agencies_list.csv": f"{_WAPO}/1a4d8cb2c9f4844f08fd8fdba7fac9e0b355c17b/data/raw_data/ucr_agencies_list.csv",
 }
-#: sha256 of the files as pinned above, computed from the copies in shared/data
-#: (the WaPo files are byte-identical to the repository's; the two DDP csv were
-#: reassembled from text pages, see their PROVENANCE.md, so a mismatch on
-#: download means the reassembly differs: the download is then the reference).
-SHA256: dict[str, str | None] = {
-    "pre2018-agreements-best-guess.csv": None,
-    "historical-oig-2009.csv": None,
+#: sha256 of every file pinned above, computed from the copies in shared/data
+#: (the WaPo files are byte-identical to the repository's; the two DDP csv are
+#: the repository's text at the pinned commits, copied page by page, see their
+#: PROVENANCE.md). A file whose sha256 differs stops ``data build`` (and a
+#: download is refused) unless the change is accepted explicitly.
+SHA256: dict[str, str] = {
+    "pre2018-agreements-best-guess.csv": "6801e6dd52617ea746af7dde2dd44be34cd2deb3351c1c811e6a6afd6562f2c6",
+    "historical-oig-2009.csv": "d347ee7e2aad15609431cea82080f275e653e5515defdf211290e993fdb923a8",
     "287g_curated_2018.xlsx": "aa21266bb7cec1810c7b56ad3f7ed2164ac0f4236e72628a321a45f5bf6182fb",
     "287g_curated_2019.xlsx": "b25571a4a13531c9d10b9de5b9ec0f5f5817e07bf4f97be09a8891c49c6e2350",
     "ucr_agencies_list.csv": "a4446ef0572dd00585a5b400c5673eaebea9950d0c656baf1a28d460399ae818",
@@ -656,8 +657,9 @@ def fetch(dest: str | Path | None = None, *, progress: bool = True) -> list[Path
 
 #: data rows of the two files pinned in :data:`URLS` (the Deportation Data Project's roster
 #: at its pinned commit; the transcription of DHS OIG-10-63 App. E Table 3, agreements as of
-#: 28 Oct 2009); they carry no registered sha256 (see :data:`SHA256`), so a file cut at a
-#: line end is caught by its row count
+#: 28 Oct 2009); a file whose sha256 does not match :data:`SHA256` (a re-issued or
+#: edited copy accepted with ``--accept-changed-raw``) is still checked by its row
+#: count, so a file cut at a line end is named as incomplete
 EXPECTED_ROWS: dict[str, int] = {
     "pre2018-agreements-best-guess.csv": 229,
     "historical-oig-2009.csv": 67,
