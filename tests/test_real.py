@@ -149,3 +149,18 @@ def test_the_nc_design_runs_on_the_agency_panel_without_county_alternatives():
     assert len(agency) == 1 and agency[0].notebook == designs.get("287g_nc").notebook
     assert "alt_panels" not in agency[0].parameters  # county panels are not agency alternatives
     assert agency[0].parameters["data_source"] == "nc_agency"
+
+
+def test_the_sc_county_design_runs_on_the_arrests_panel_without_crime_alternatives():
+    runs = real.planned_runs(
+        ["icpsr_arrests", "cius_county", "cius_county_constant"], only=["sc_county"]
+    )
+    by = {r.panel: r for r in runs}
+    assert set(by) == {"icpsr_arrests", "cius_county"}
+    arrests = by["icpsr_arrests"]
+    assert arrests.notebook == designs.get("sc_county").notebook
+    assert "alt_panels" not in arrests.parameters  # crime panels are not alternatives for arrests
+    assert by["cius_county"].parameters["alt_panels"] == ["cius_county_constant"]
+    text = real.results_markdown([{"key": "sc_county", "panel": "icpsr_arrests", "status": "not run",
+                                   "notebook": arrests.notebook, "folder": "/nonexistent"}])  # fmt: skip
+    assert "Panel `icpsr_arrests` holds arrests (ICPSR county files), not offenses" in text

@@ -162,9 +162,14 @@ def test_planted_state_trend_through_the_evidence_tables():
     assert row["verdict"] == "cannot tell" and "only between-state variation" in row["reason"]
     assert row["within_state_estimate"] == state_year["estimate"]
     # outcomes of the design absent from the robustness table are "not estimated", never estimated here
-    assert set(t.loc[t["outcome"] != "index_rate", "reason"]) == {
+    crime = t[t["conclusion"] == "SC county crime"]
+    assert set(crime.loc[crime["outcome"] != "index_rate", "reason"]) == {
         "cannot tell: not estimated (no row in the robustness table)"
     }
+    # the arrest conclusion: a crime panel has no arrests, one row says where they are
+    arrests = t[t["conclusion"] != "SC county crime"]
+    assert list(arrests["verdict"]) == ["not testable with these data"]
+    assert "'icpsr_arrests'" in arrests["reason"].iloc[0]
 
 
 def test_nc_assault_conclusion_is_testable_on_an_agency_panel():

@@ -45,7 +45,12 @@
 # fields for one run (e.g. `{"rule": "share_of_year", "years": [2004, 2014]}`).
 #
 # **Inputs.** `data_source`: `"synthetic"` (default) or a processed county panel
-# (e.g. `"cius_county"`, `"kaplan_county_full12"`, `"icpsr_county"`).
+# (e.g. `"cius_county"`, `"kaplan_county_full12"`, `"icpsr_county"`), or the
+# arrests panel `"icpsr_arrests"` (ICPSR county arrests, a secondary outcome:
+# the design then runs with `conclusions.SC_ARRESTS_OPTIONS`, on Part I
+# violent, Part I property, drug and all arrests per 100,000 Census county
+# population, 2004-2012; 2009 and 2011 have no file and no rows, nothing is
+# interpolated). The built-in synthetic panel simulates offenses, not arrests.
 # **Outputs.** `reports/figures/secure_communities/fig_sc_county_*`,
 # `reports/tables/secure_communities/tab_sc_county_*`. **Run time.** About 10-30 s.
 
@@ -62,10 +67,12 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from enforcement_crime import designs, plots
-from enforcement_crime.designs import evidence
+from enforcement_crime.designs import conclusions, evidence
 from enforcement_crime.panels import data_banner
 
 plots.use_style("paper")
+if data_source in conclusions.ARRESTS_PANELS:  # arrests, not offenses: the arrest outcomes, 2004-2012
+    options = {**conclusions.SC_ARRESTS_OPTIONS, **options}
 design = designs.get("sc_county", **options)
 sample = design.open(data_source, seed=seed, preset=preset)
 design, log = sample.design, design.output_log(sample)
@@ -89,8 +96,11 @@ ev.verdicts[["conclusion", "outcome", "sample", "verdict", "reason"]]
 # %% [markdown]
 # ## Rollout and raw trends
 # Cumulative share of counties (and of population) activated, then the
-# population-weighted index crime rate of each activation cohort, with each
-# cohort's first treated year marked in its colour.
+# population-weighted index crime rate (on the arrests panel: the first arrest
+# rate) of each activation cohort, with each cohort's first treated year
+# marked in its colour. A panel with years missing inside the window (the
+# arrests panel: 2009 and 2011) lists, per cohort, the event times those years
+# take away; nothing is interpolated.
 
 # %%
 counties = design.counties(sample)
@@ -98,8 +108,12 @@ fig, rollout = plots.rollout_figure(counties, date="sc", weights="pop", unit_lab
 log.figure(fig, design.output_name("fig", "rollout"), rollout, description="SC rollout: share of counties and of population activated")
 trends = design.raw_trends(sample)
 fig, _ = plots.raw_trends_plot(trends, legend_title="SC cohort")
-log.figure(fig, design.output_name("fig", "raw_trends"), trends, description="Index crime rate by SC activation cohort")
+log.figure(fig, design.output_name("fig", "raw_trends"), trends, description=f"{design.trend_outcome(sample)} by SC activation cohort")
 plt.show()
+gaps = design.event_time_gaps(sample)
+if len(gaps):
+    log.table(gaps, design.output_name("tab", "event_time_gaps"), description="Event times without rows per SC cohort (years missing from the panel; nothing interpolated)")
+    display(gaps)
 
 # %% [markdown]
 # ## TWFE: levels and logs, with and without county trends

@@ -15,6 +15,9 @@ from enforcement_crime.panels.context import BuildContext
 from enforcement_crime.panels.rawfiles import SOURCES, files_for
 from enforcement_crime.sources import ucr_icpsr_arrests
 
+#: the real-data tests share one build of the shared copies (module fixture ``real``): one worker
+pytestmark = [pytest.mark.xdist_group("icpsr_arrests_real")]
+
 FIXTURE_FILES = ("03451-0001-Data.txt", "27644-0001-Data.txt", "35019-0001-Data.rda")
 #: the panel's count -> the ICPSR variable (from the codebook, typed here on purpose)
 VARIABLES = {
@@ -248,3 +251,46 @@ def test_data_build_shared_writes_the_panel(shared_data, tmp_path):
         mp.setattr(config, "processed_dir", lambda: tmp_path)
         loaded = load_panel("icpsr_arrests")
     assert len(loaded) == len(back) and "arrests_violent_rate" in loaded.columns
+
+
+@pytest.mark.shared_data
+def test_sc_design_on_the_real_panel_reads_back_the_source_lines(real):
+    """The SC county design on the real arrests panel: a few county-years of the analysed rates are
+    the source line's count over the Census population; 2009 and 2011 are stated, not filled."""
+    from enforcement_crime import designs
+    from enforcement_crime.designs import conclusions
+    from enforcement_crime.sources import census_population
+
+    b, folder, _ = real
+    d = designs.get("sc_county", **conclusions.SC_ARRESTS_OPTIONS)
+    s = d.prepare(b.panel, data_source="icpsr_arrests")
+    assert s.years == [2004, 2005, 2006, 2007, 2008, 2010, 2012]
+    why = s.accounting_frame().set_index("rule").loc["years without rows", "why"]
+    assert "2009, 2011" in why
+    assert set(d.event_time_gaps(s)["years_missing"]) == {"2009, 2011"}
+    # the denominator: the Census county population of the year, read from the Census file
+    # (up to 2009 the panel's rule takes the intercensal series, else Vintage 2009: the shared copies
+    # have no intercensal file)
+    files = {p.name: p for p in files_for("census_population", shared=True)}
+    assert not any("co-est00int" in n for n in files), "an intercensal file: read it here instead"
+    census = census_population.load(files["co-est2009-alldata.csv"])
+    census = census.set_index(["fips", "year"])["population"]
+    layout = folder / "layout_part1_arrests_all_ages.csv"
+    by = s.data.set_index(["fips", "year"])
+    picks = {
+        ("04717-0001-Data.txt", 2005): ["37063", "06037"],  # Durham, Los Angeles
+        ("27644-0001-Data.txt", 2008): ["37071", "48201", "37183"],  # Gaston, Harris, Wake
+    }
+    for (name, year), counties in picks.items():
+        src = {
+            f: {v: float(c[v]) for v in ("P1VLNT", "DRUGTOT")}
+            for f, c in _lines(folder / name, layout).items()
+            if f in counties
+        }
+        for f in counties:
+            row, pop = by.loc[(f, year)], float(census.loc[(f, year)])
+            for col, var in (("arrests_violent_rate", "P1VLNT"), ("arrests_drug_rate", "DRUGTOT")):
+                want = float(src[f][var]) / pop * 1e5
+                assert row[col] == pytest.approx(want, rel=1e-9), (f, year, col)
+                assert row[f"log_{col}"] == pytest.approx(np.log1p(want), rel=1e-9)
+            assert row["population"] == pop

@@ -36,7 +36,12 @@ from enforcement_crime.designs.calls import (
     headline,
     run,
 )
-from enforcement_crime.designs.conclusions import CONCLUSIONS, Conclusion, study_vs_rebuild
+from enforcement_crime.designs.conclusions import (
+    ARRESTS_PANELS,
+    CONCLUSIONS,
+    Conclusion,
+    study_vs_rebuild,
+)
 from enforcement_crime.results import EstimationResult
 from enforcement_crime.treatment import EXPOSURE_RULES, add_treatment
 
@@ -577,15 +582,40 @@ class Design:
 
         Rates per 100,000: the totals' (index, violent, property) and each
         UCR offense's (:data:`enforcement_crime.schema.OUTCOME_RATE_COLUMNS`),
-        those present with at least one value in ``panel`` (a loaded panel or
-        an opened sample); without a panel, all of them.
+        then the arrest rates of an arrests panel
+        (:data:`enforcement_crime.panels.icpsr_arrests.RATES`: arrests per
+        100,000 population, not offenses); those present with at least one
+        value in ``panel`` (a loaded panel or an opened sample); without a
+        panel, all of them.
         """
+        from enforcement_crime.panels.icpsr_arrests import RATES as ARREST_RATES
         from enforcement_crime.schema import OUTCOME_RATE_COLUMNS
 
+        every = OUTCOME_RATE_COLUMNS + ARREST_RATES
         if panel is None:
-            return OUTCOME_RATE_COLUMNS
+            return every
         df = panel.raw if isinstance(panel, StudySample) else panel
-        return tuple(c for c in OUTCOME_RATE_COLUMNS if c in df and df[c].notna().any())
+        return tuple(c for c in every if c in df and df[c].notna().any())
+
+    def outcome_hint(self, unknown: Sequence[str], *, synthetic: bool, data_source: str) -> str:
+        """Why outcomes are not on a panel, in a few words (empty when nothing more can be said).
+
+        Arrest rates asked of a panel without arrests: the built-in synthetic
+        panel simulates offenses, not arrests; arrests are on panel
+        ``icpsr_arrests``. Offense rates asked of an arrests panel
+        (:data:`.conclusions.ARRESTS_PANELS`): it has arrests, not offenses
+        known.
+        """
+        from enforcement_crime.panels.icpsr_arrests import RATES as ARREST_RATES
+        from enforcement_crime.schema import OUTCOME_RATE_COLUMNS
+
+        if any(o in ARREST_RATES for o in unknown):
+            where = ("the built-in SYNTHETIC panel simulates offenses, not arrests"
+                     if synthetic else f"panel {data_source!r} has no arrests")  # fmt: skip
+            return f"{where}; arrest rates are on panel 'icpsr_arrests' (ICPSR county arrests)"
+        if data_source in ARRESTS_PANELS and any(o in OUTCOME_RATE_COLUMNS for o in unknown):
+            return f"panel {data_source!r} has arrests, not offenses known"
+        return ""
 
     def column(self, outcome: str, transform: str | None = None) -> str:
         """The analysed column of ``outcome`` on a scale (default: the headline scale)."""
@@ -664,13 +694,15 @@ class Design:
         from enforcement_crime.panels import is_synthetic
 
         self.check()
+        syn = is_synthetic(raw)
         unknown = [o for o in self.outcomes if o not in raw.columns]
         if unknown:
+            hint = self.outcome_hint(unknown, synthetic=syn, data_source=data_source)
             raise ValueError(
-                f"design {self.key!r}: unknown outcome(s) {unknown} on panel {data_source!r}; "
-                f"choose from {list(self.outcomes_available(raw))}"
+                f"design {self.key!r}: unknown outcome(s) {unknown} on panel {data_source!r}"
+                + (f" ({hint})" if hint else "")
+                + f"; choose from {list(self.outcomes_available(raw))}"
             )
-        syn = is_synthetic(raw)
         log: list[dict] = []
         df = self.sample_rules(raw.copy(), log)
         if df.empty:
@@ -678,6 +710,12 @@ class Design:
                 f"design {self.key!r}: panel {data_source!r} has no rows left after the sample rules: "
                 + "; ".join(f"{r['rule']}: {r['rows_dropped']} rows ({r['why']})" for r in log)
             )
+        gaps = self.missing_years(df)
+        if gaps:
+            log.append({"rule": "years without rows", "rows_dropped": 0, "units_dropped": 0,
+                        "why": f"no rows for {', '.join(map(str, gaps))} inside the window "
+                               f"{self.years[0]}-{self.years[1]} (panel {data_source!r}): nothing "
+                               "imputed; the event times those years would give are not observed"})  # fmt: skip
         df = self.treatment.code(df, self.rule, self.time)
         df = self.mark_partial_year(df)
         if "partial_year" in df.columns:
@@ -688,6 +726,18 @@ class Design:
                 df[f"log_{col}"] = np.log1p(df[col].astype("float64"))
         df = self.finish(df, log)
         return StudySample(self, df, raw, data_source, label or data_source, syn, log)
+
+    def missing_years(self, data: pd.DataFrame) -> list[int]:
+        """The years between the first and the last year of ``data`` (inside the window) without a row.
+
+        E.g. 2009 and 2011 on the ICPSR arrests panel, whose files for those
+        years were not found; nothing is imputed for them.
+        """
+        years = pd.to_numeric(data[self.time], errors="coerce").dropna().astype(int)
+        if years.empty:
+            return []
+        have = set(years)
+        return [y for y in range(min(have), max(have) + 1) if y not in have]
 
     def mark_partial_year(self, df: pd.DataFrame) -> pd.DataFrame:
         """Flag (column ``partial_year``) the partly treated adoption year under the first-full-year rule.

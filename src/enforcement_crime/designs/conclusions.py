@@ -22,6 +22,9 @@ __all__ = [
     "Conclusion",
     "CONCLUSIONS",
     "NC_AGENCY_OPTIONS",
+    "ARREST_OUTCOMES",
+    "ARRESTS_PANELS",
+    "SC_ARRESTS_OPTIONS",
     "study_vs_rebuild",
 ]
 
@@ -43,7 +46,9 @@ PAPER_CONCLUSIONS: dict[str, dict[str, str]] = {
         "paper": "Miles & Cox (2014), Journal of Law and Economics 57(4):937-973",
         "conclusion": '"no observable effect on the overall crime rate"; no meaningful reductions in index or '
         "violent crime (abstract). Reported but unverified: the results are sensitive to county-specific "
-        "linear trends.",
+        "linear trends. Arrests (a secondary outcome here, panel 'icpsr_arrests'): the brief quotes no arrest "
+        "result of Miles & Cox; the benchmark is Treyger et al.'s city finding of no discernible effect on "
+        "arrests.",
     },
     "sc_city": {  # STUDIES.md section 3
         "paper": "Treyger, Chalfin & Loeffler (2014), Criminology & Public Policy 13(2):285-322",
@@ -100,6 +105,24 @@ _NC_AGENCY_HOOK = (
     "positive weight and must be left out for the weighted estimators)"
 )
 
+#: the arrest outcomes of the SC county design on the arrests panel (rates per 100,000 population,
+#: panel 'icpsr_arrests': Part I violent, Part I property, drug, all arrests)
+ARREST_OUTCOMES: tuple[str, ...] = (
+    "arrests_violent_rate",
+    "arrests_property_rate",
+    "arrests_drug_rate",
+    "arrests_total_rate",
+)
+#: panels of arrests, not offenses: the SC county design runs on them with :data:`SC_ARRESTS_OPTIONS`
+ARRESTS_PANELS: frozenset[str] = frozenset({"icpsr_arrests"})
+#: how the SC county design runs on the arrests panel: its arrest outcomes, and the window cut at
+#: 2012, the last year of the ICPSR arrests files (2009 and 2011 have no file: no rows, nothing imputed)
+SC_ARRESTS_OPTIONS: dict[str, object] = {"outcomes": ARREST_OUTCOMES, "years": (2004, 2012)}
+_SC_ARRESTS_HOOK = (
+    "open the SC county design on it, designs.get('sc_county', **conclusions.SC_ARRESTS_OPTIONS)"
+    ".open('icpsr_arrests')"
+)
+
 #: design key -> its papers' conclusions, one verdict-table row per conclusion and outcome
 #: (the words are those of ``PAPER_CONCLUSIONS``; the outcomes are the columns that test them)
 CONCLUSIONS: dict[str, tuple[Conclusion, ...]] = {
@@ -134,7 +157,21 @@ CONCLUSIONS: dict[str, tuple[Conclusion, ...]] = {
     ),
     "sc_county": (
         Conclusion(
-            "SC county crime", "none", _CRIME, '"no observable effect on the overall crime rate"'
+            "SC county crime",
+            "none",
+            _CRIME,
+            '"no observable effect on the overall crime rate"',
+            needs="offense rates per county-year: panel 'icpsr_arrests' has arrests, not offenses "
+            "known; run the design on a crime panel (e.g. 'cius_county')",
+        ),
+        Conclusion(
+            "SC county arrests (benchmark: Treyger et al., cities)",
+            "none",
+            ARREST_OUTCOMES,
+            "no discernible effect on arrests (Treyger et al. 2014, medium and large cities; Miles & "
+            "Cox report no arrest result): the city finding read on county arrests",
+            needs="arrests per county-year: the crime panels carry none; panel 'icpsr_arrests' "
+            f"(ICPSR county arrests) has them: {_SC_ARRESTS_HOOK}",
         ),
     ),
     "sc_city": (
@@ -144,8 +181,9 @@ CONCLUSIONS: dict[str, tuple[Conclusion, ...]] = {
             "none",
             ("arrest_rate",),
             "no discernible effect on arrests",
-            needs="city arrest counts per year (e.g. the ICPSR UCR arrests by agency, "
-            "sources.ucr_icpsr_arrests) joined to the city panel; panel 'city_sc' has no arrests",
+            needs="city (agency) arrest counts per year joined to the city panel; panel 'city_sc' has "
+            "no arrests, and the ICPSR files read here (sources.ucr_icpsr_arrests) are county totals: "
+            "the county analogue is the sc_county design on panel 'icpsr_arrests'",
         ),
     ),
 }

@@ -12,6 +12,15 @@ group: not-yet-treated controls (Callaway-Sant'Anna) and imputation. The brief
 reports (unverified) that results are sensitive to county-specific linear
 trends: shown with and without, beside a HonestDiD sensitivity analysis.
 Activation was not random (Cox & Miles 2013): a timing-balance regression.
+
+Arrests, a secondary outcome: on panel ``icpsr_arrests`` (ICPSR county
+arrests, 2000-2012 without 2009 and 2011) the same design runs with
+:data:`~.conclusions.SC_ARRESTS_OPTIONS`: Part I violent, Part I property,
+drug and all arrests per 100,000 Census county population, window 2004-2012.
+The years without a file have no rows (nothing is interpolated): the sample
+accounting names them and :meth:`SCCounties.event_time_gaps` lists, per
+activation cohort, the event times they take away. Counties first treated
+after 2012 are not-yet-treated controls throughout that window.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from enforcement_crime.designs.base import (
     headline,
     run,
 )
+from enforcement_crime.designs.conclusions import ARREST_OUTCOMES
 from enforcement_crime.designs.mde import design_mde
 from enforcement_crime.estimators import (
     analytic_mde,
@@ -123,10 +133,49 @@ class SCCounties(Design):
         return df.groupby(self.unit).agg(sc=(self.treatment.start, "first"), pop=("population", "last"),
                                          cohort=(self.treatment.cohort, "first"))  # fmt: skip
 
+    def trend_outcome(self, sample: StudySample) -> str:
+        """The outcome of the raw-trends figure: the index crime rate, else the design's first outcome."""
+        return "index_rate" if "index_rate" in sample.data.columns else self.outcomes[0]
+
     def raw_trends(self, sample: StudySample) -> pd.DataFrame:
-        """Population-weighted index crime rate by activation cohort and year (tidy)."""
-        return cohort_trends(sample.data, ["index_rate"], cohort=self.treatment.cohort, year=self.time,
-                             counts={"index_rate": "index"})  # fmt: skip
+        """Population-weighted rate of :meth:`trend_outcome` by activation cohort and year (tidy).
+
+        The rate is the sum of the counts over the sum of the populations
+        (per 100,000) when the panel has the count column (``<name>`` of
+        ``<name>_rate``), else the population-weighted mean rate.
+        """
+        o = self.trend_outcome(sample)
+        count = o.removesuffix("_rate")
+        counts = {o: count} if count != o and count in sample.data.columns else None
+        return cohort_trends(sample.data, [o], cohort=self.treatment.cohort, year=self.time,
+                             counts=counts)  # fmt: skip
+
+    def event_time_gaps(self, sample: StudySample) -> pd.DataFrame:
+        """Per activation cohort, the event times inside the window that no row of the sample has.
+
+        One row per cohort first treated inside the sample's years with at
+        least one such event time: ``cohort``, ``counties``,
+        ``event_times_missing`` and ``years_missing`` (the calendar years,
+        from :meth:`~.base.Design.missing_years`). Empty when the sample has
+        every year. Nothing is interpolated: the estimators use the
+        event times observed.
+        """
+        cols = ["cohort", "counties", "event_times_missing", "years_missing"]
+        gaps = self.missing_years(sample.data)
+        if not gaps:
+            return pd.DataFrame(columns=cols)
+        df = sample.data
+        c = df[self.treatment.cohort].astype("Float64")
+        years = sample.years
+        lo, hi = self.event_window
+        rows = []
+        for g in sorted(int(x) for x in c.dropna().unique() if years[0] < x <= years[-1]):
+            missing = [(e, g + e) for e in range(lo, hi + 1) if g + e in gaps]
+            if missing:
+                rows.append({"cohort": g, "counties": int(df.loc[(c == g).fillna(False), self.unit].nunique()),
+                             "event_times_missing": ", ".join(str(e) for e, _ in missing),
+                             "years_missing": ", ".join(str(y) for _, y in missing)})  # fmt: skip
+        return pd.DataFrame(rows, columns=cols)
 
     def twfe_table(self, sample: StudySample) -> tuple[pd.DataFrame, dict]:
         """TWFE for every outcome in levels and logs, with and without county trends."""
@@ -240,6 +289,10 @@ class SCCounties(Design):
     def timing_balance(self, sample: StudySample) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
         """Activation month regressed on pre-period county characteristics (OLS, state clusters).
 
+        The characteristics: log population and the pre-2008 mean of
+        :meth:`trend_outcome` (the index crime rate; on an arrests panel the
+        first arrest rate), plus :attr:`timing_covariates` the panel has.
+
         Returns the coefficient table, the county data used, and the
         characteristics the panel lacks (left out and listed).
         """
@@ -252,8 +305,9 @@ class SCCounties(Design):
         )
         c["months_since_oct2008"] = (c["sc"].dt.year - 2008) * 12 + c["sc"].dt.month - 10
         c["log_population"] = np.log(pre.groupby(self.unit)["population"].mean())
-        c["pre_index_rate"] = pre.groupby(self.unit)["index_rate"].mean()
-        covariates = ["log_population", "pre_index_rate"]
+        o = self.trend_outcome(sample)
+        c[f"pre_{o}"] = pre.groupby(self.unit)[o].mean()
+        covariates = ["log_population", f"pre_{o}"]
         for extra in self.timing_covariates:
             if extra in panel.columns:
                 c[extra] = panel.groupby(self.unit)[extra].first().astype(float)
@@ -295,9 +349,26 @@ class SCCounties(Design):
         return rows
 
     def differences(self, sample: StudySample) -> list[str]:
+        arrests = [o for o in self.outcomes if o in ARREST_OUTCOMES]
+        extra = []
+        if arrests:
+            raw = sample.raw
+            census = (
+                "population_icpsr" in raw
+                and not (raw["population"] == raw["population_icpsr"]).all()
+            )
+            denominator = ("the Census county population (ICPSR's covered population CPOPARST kept as "
+                           "population_icpsr)" if census else "ICPSR's covered population (CPOPARST)")  # fmt: skip
+            gaps = self.missing_years(sample.data)
+            extra = [
+                "outcomes: arrests (ICPSR county files, part 1), not offenses; Miles & Cox report no "
+                "arrest result, the verdict's benchmark is Treyger et al.'s city finding",
+                f"arrest rates per 100,000 {denominator}; ICPSR's imputation for partial reporting applies",
+                *([f"no rows for {', '.join(map(str, gaps))} (no ICPSR file): nothing interpolated"] if gaps else []),
+            ]  # fmt: skip
         return [
             "annual county-year data (the paper used county-month data)",
-            "crime data: "
+            ("arrest data: " if arrests else "crime data: ")
             + (
                 "the built-in SYNTHETIC panel"
                 if sample.synthetic
@@ -306,6 +377,7 @@ class SCCounties(Design):
             f"years {self.years[0]}-{self.years[1]} and partial-year rule {self.rule!r} are our choices",
             "log outcome is log(1 + rate)",
             "no ICE-detention intensity design (the paper's elasticity analysis)",
+            *extra,
         ]
 
 
@@ -314,7 +386,7 @@ DESIGN = SCCounties(
     title="Secure Communities and county crime: the Miles & Cox design, rebuilt",
     study="secure_communities",
     notebook="notebooks/secure_communities/01-estimate-county-crime.py",
-    panels=("cius_county", "cius_sheriff", "kaplan_county", "icpsr_county"),
+    panels=("cius_county", "cius_sheriff", "kaplan_county", "icpsr_county", "icpsr_arrests"),
     treatment=Treatment("sc_activation_date", None, "sc", "Secure Communities"),
     outcomes=("index_rate", "violent_rate", "property_rate"),
     years=(2004, 2014),
