@@ -822,6 +822,23 @@ class Design:
         """The point estimator the robustness variants change one choice of (default: the headline)."""
         return self.headline_spec()
 
+    def within_variants(self, sample: StudySample) -> list[tuple[str, Spec, pd.DataFrame | None]]:
+        """Within-state comparisons beyond the state- and division-by-year effects: ``(label, spec, data)``.
+
+        Robustness rows of the "within state" choice (e.g. contiguous county
+        pairs, :mod:`.neighbours`); ``data`` is a sub-sample or None. Default: none.
+        """
+        return []
+
+    def side_tables(
+        self, sample: StudySample, *, seed: int = 0
+    ) -> dict[str, tuple[str, pd.DataFrame]]:
+        """Further evidence tables the evidence section exports: ``{name: (description, table)}``.
+
+        Default: none (e.g. the NC design's spillovers to neighbouring counties).
+        """
+        return {}
+
     def has_never_treated(self, sample: StudySample) -> bool:
         """Whether the sample has units never treated inside the window."""
         c = sample.data[self.treatment.cohort].astype("Float64").fillna(0)

@@ -188,6 +188,8 @@ def variants(
             if spec.options["state"] == "division":
                 data = sample.data.assign(division=division.to_numpy())
         out.append(Variant(SPEC_VARIANTS[name], label, spec, data=data))
+    for label, spec, data in d.within_variants(sample):  # e.g. contiguous county pairs
+        out.append(Variant(WITHIN_STATE, label, spec, data=data))
     for label, other_sample in (alt_samples or {}).items():
         out.append(Variant("panel", label, base, sample=other_sample))
     df, unit, t = sample.data, d.unit, d.treatment
@@ -764,6 +766,7 @@ class Evidence:
     scale_label: str = ""
     placebos: pd.DataFrame | None = None
     placebo_draws: pd.DataFrame | None = None
+    side: Mapping[str, pd.DataFrame] = dataclasses.field(default_factory=dict)  # Design.side_tables
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         return self.diagnostics.to_html(index=False)
@@ -778,6 +781,8 @@ class Evidence:
                                xlabel=f"Effect ({self.scale_label})")  # fmt: skip
         plt.show()
         print("\n\n".join(self.reading))
+        for name, table in self.side.items():
+            print(f"\n{name}:\n{table.to_string(index=False)}")
 
 
 def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, ...] = (),
@@ -843,6 +848,12 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
             plt.show()
         else:
             plt.close(fig)
+    side = {}
+    for key, (description, table) in d.side_tables(sample, seed=seed).items():
+        side[d.output_name("tab", key)] = table
+        log.table(table, d.output_name("tab", key), description=description)
     if show:
         print("\n\n".join(reading))
-    return Evidence(robust, diags, reading, verdicts, d.scale_label, placebos, draws)
+        for key, table in side.items():
+            print(f"\n{key}:\n{table.to_string(index=False)}")
+    return Evidence(robust, diags, reading, verdicts, d.scale_label, placebos, draws, side)

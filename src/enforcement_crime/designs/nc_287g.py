@@ -168,6 +168,16 @@ class NC287g(Design):
         """TWFE, first full year, absorbing (analytic CR1): the point estimate behind the bootstrap headline."""
         return self.twfe_specs()[0]
 
+    def side_tables(
+        self, sample: StudySample, *, seed: int = 0
+    ) -> dict[str, tuple[str, pd.DataFrame]]:
+        """Spillovers to neighbouring counties (:func:`.neighbours.spillover_table`)."""
+        from enforcement_crime.designs.neighbours import spillover_table
+
+        return {"spillovers": ("Spillovers: untreated counties with a neighbouring county under an active "
+                               "agreement vs without (TWFE, CR1 and wild cluster bootstrap by county)",
+                               spillover_table(sample, seed=seed))}  # fmt: skip
+
     # ---- the study's analyses -----------------------------------------------------
     def treated_table(self, sample: StudySample) -> pd.DataFrame:
         """The nine jurisdictions, their dates and their annual cohorts under both rules."""

@@ -126,6 +126,12 @@ class SCCounties(Design):
     def robustness_specs(self) -> tuple[Spec, ...]:
         return (*(s for _, _, s in self.twfe_grid()), self.cs_spec(), self.imputation_spec())
 
+    def within_variants(self, sample: StudySample) -> list[tuple[str, Spec, pd.DataFrame | None]]:
+        """The contiguous county-pair comparison (:func:`.neighbours.pair_variant`)."""
+        from enforcement_crime.designs.neighbours import pair_variant
+
+        return pair_variant(sample)
+
     # ---- the study's analyses -----------------------------------------------------
     def counties(self, sample: StudySample) -> pd.DataFrame:
         """One row per county: activation date, population (last year), cohort."""

@@ -9,6 +9,7 @@ import pandas as pd
 
 __all__ = [
     "census_divisions",
+    "county_adjacency",
     "nc_287g_agreements",
     "county_population",
     "county_population_knots",
@@ -31,6 +32,25 @@ def census_divisions() -> pd.DataFrame:
     path = resources.files(__package__) / "census_divisions.csv"
     with resources.as_file(path) as p:
         return pd.read_csv(p, dtype={"state_fips": "string", "state": "string"})
+
+
+def county_adjacency() -> pd.DataFrame:
+    """Pairs of adjacent counties, 2010 geography (``facts/county_adjacency.csv``).
+
+    Derived from the Census Bureau's county adjacency file by
+    ``benchmarks/make_county_adjacency_table.py`` through
+    :mod:`enforcement_crime.sources.census_adjacency` (``facts/README.md``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per undirected pair of distinct adjacent counties:
+        ``fips_a`` < ``fips_b`` (5-character strings), every state, DC,
+        Puerto Rico and the island areas.
+    """
+    path = resources.files(__package__) / "county_adjacency.csv"
+    with resources.as_file(path) as p:
+        return pd.read_csv(p, dtype="string")
 
 
 def nc_287g_agreements() -> pd.DataFrame:

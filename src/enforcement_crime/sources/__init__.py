@@ -10,7 +10,9 @@ what to download, from where and where to put it. See ``data/raw/README.md``.
 
 Modules: ``census_population``, ``secure_communities``, ``g287``, ``nc_sbi``,
 ``ucr_kaplan``, ``ucr_kaplan_agency``, ``ucr_icpsr_county``, ``ucr_icpsr_arrests``,
-``fbi_cius``, ``leaic``. They are not
+``fbi_cius``, ``leaic``, ``census_adjacency`` (county neighbours: used by the
+designs through the fact table ``facts/county_adjacency.csv``, not by the
+panels). They are not
 imported here, so importing one source does not import the others.
 """
 
@@ -25,4 +27,5 @@ SOURCES: tuple[str, ...] = (
     "fbi_cius",
     "leaic",
     "nc_sbi",
+    "census_adjacency",
 )
