@@ -144,9 +144,10 @@ class LabServer:
         self.stop()
         raise TimeoutError(f"JupyterLab did not answer within {timeout} s:\n{self.log_text()}")
 
-    def url(self, path: str) -> str:
-        """``/lab/tree/<path>`` with the token."""
-        return f"{self.base}/lab/tree/{path}?token={self.token}"
+    def url(self, path: str, workspace: str | None = None) -> str:
+        """``/lab/tree/<path>`` with the token; in its own ``workspace`` (no tab of another page) when named."""
+        where = f"/lab/workspaces/{workspace}" if workspace else "/lab"
+        return f"{self.base}{where}/tree/{path}?token={self.token}"
 
     def log_text(self, tail: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-tail:] if self.log.is_file() else ""

@@ -35,7 +35,11 @@ reports where the actual TWFE estimate falls among the placebo ones.
 choices move the estimate and by how much, in units of the headline's
 standard error. :func:`verdict_table` applies the verdict rules of
 :mod:`~enforcement_crime.designs.verdicts` to each conclusion the design tests
-(:meth:`~.base.Design.conclusions`).
+(:meth:`~.base.Design.conclusions`). On the null synthetic panel
+(:func:`null_truth`), :func:`false_positive_reading` follows each reading
+paragraph: every test shown that rejects there is named a false positive, with
+the nominal rate and the rates measured on null panels (the committed size
+table); on any other panel nothing is added.
 """
 
 from __future__ import annotations
@@ -76,6 +80,9 @@ __all__ = [
     "placebo_share",
     "census_division",
     "Evidence",
+    "null_truth",
+    "false_positive_reading",
+    "with_false_positives",
 ]
 
 ROBUSTNESS_COLUMNS = ["outcome", "choice", "variant", "scale", "estimator", "estimate", "std_error", "conf_low",
@@ -742,6 +749,204 @@ def _verdict_row(
             "placebo_share": placebo, "paper_words": c.words, "data": sample.label}  # fmt: skip
 
 
+# --------------------------------------------------------------------------------------
+# false positives on the null synthetic panel
+# --------------------------------------------------------------------------------------
+
+
+def null_truth(sample: StudySample) -> list[str] | None:
+    """The true-effect columns of a synthetic panel whose every true effect is 0, else None.
+
+    A panel is a known null when it is synthetic (:func:`~enforcement_crime.panels.is_synthetic`,
+    :attr:`~.base.StudySample.synthetic`) and carries ``*_true_effect`` columns
+    (the built-in panel's ``sc_true_effect`` and ``g287_true_effect``) equal to
+    0 in every row. A real panel, a synthetic panel with any non-zero true
+    effect (another preset) and a frame without true-effect columns are not.
+    """
+    if not sample.synthetic:
+        return None
+    cols = [c for c in sample.raw.columns if str(c).endswith("_true_effect")]
+    if not cols:
+        return None
+    for c in cols:
+        v = pd.to_numeric(sample.raw[c], errors="coerce").to_numpy(dtype="float64")
+        if np.isnan(v).any() or (v != 0).any():
+            return None
+    return cols
+
+
+def _spec_key(spec: Spec, design) -> tuple:
+    """What makes two specifications the same test (labels and the record of choices aside)."""
+    return (spec.estimator, spec.treatment, spec.term, spec.scale(design), spec.weighted,
+            spec.clustered, spec.partial_year, repr(sorted(spec.options.items())))  # fmt: skip
+
+
+def _size_case_names(sample: StudySample) -> dict[str, str]:
+    """Robustness variant label -> the size table's name of the same test on the whole sample.
+
+    A variant and a size case (:data:`~.size.SIZE_CASES`) are the same test
+    when their specifications agree in everything but the label; variants on
+    part of the sample, on other data or another panel have no size case.
+    """
+    from enforcement_crime.designs.size import SIZE_CASES
+
+    d = sample.design
+    cases = {}
+    for case in SIZE_CASES.get(d.key, ()):
+        if case.model is not None:
+            continue
+        try:
+            cases[_spec_key(case.spec(d, sample), d)] = case.name
+        except (AttributeError, TypeError, ValueError, KeyError):
+            continue  # a case this design (with these options) cannot build
+    out = {}
+    for v in variants(sample):
+        if v.data is None and v.rows is None and v.sample is None:
+            name = cases.get(_spec_key(v.spec, d))
+            if name is not None:
+                out.setdefault(v.label, name)
+    return out
+
+
+def _measured(size: pd.DataFrame | None, outcome: str, rows: pd.Series) -> str:
+    """'<case>: measured x% at 5% over n null seeds' for the one size-table row ``rows`` selects, else ''."""
+    if size is None or not len(size):
+        return ""
+    hit = size[rows & (size["outcome"] == outcome)]
+    if len(hit) != 1:
+        return ""
+    r = hit.iloc[0]
+    return (f"{r['case']}: rejects {100 * r['reject_05']:.1f}% (MC s.e. {100 * r['mc_se_05']:.1f}) "
+            f"at 5% over {int(r['n_seeds'])} null seeds")  # fmt: skip
+
+
+def false_positive_reading(sample: StudySample, robust: pd.DataFrame, diag: Mapping | None = None,
+                           placebos: pd.DataFrame | None = None, *, size_path=None,
+                           case_names: Mapping[str, str] | None = None) -> str:  # fmt: skip
+    """On the null synthetic panel, which tests shown for one outcome reject, said to be false positives.
+
+    ``robust`` holds the robustness rows of one outcome (:func:`robustness`),
+    ``diag`` its diagnostics row (:func:`diagnostics`), ``placebos`` the
+    placebo re-assignment table (:func:`placebo_tests`). On a panel that is
+    not a known null (:func:`null_truth`: a real panel, or a synthetic one
+    with a true effect) the result is ``""``. Otherwise the paragraph lists
+    every rejection at the design's level ``alpha``: the joint pre-trend test
+    (p below ``alpha``), each robustness interval excluding 0 (the rows of
+    other panels left out: their truth is not this panel's), the placebo
+    re-assignment share below ``alpha``; says that each is a false positive,
+    since this panel has no true effect, that a test of nominal size
+    ``alpha`` rejects a true null in about 1 run in ``1/alpha``, and how many
+    rejections chance alone gives for the number of tests shown; and, for
+    each rejecting test measured by ``benchmarks/size_study.py``, its
+    rejection rate on null panels read from the committed size table
+    (``reports/size/size_table.csv``, or ``size_path``). With no rejection it
+    says so in one sentence.
+    """
+    truth = null_truth(sample)
+    if truth is None:
+        return ""
+    d = sample.design
+    alpha = float(d.alpha)
+    size, path = _size_table(d.key, size_path)
+    names = _size_case_names(sample) if case_names is None else case_names
+    outcome = (
+        str(robust["outcome"].iloc[0]) if len(robust) else str((diag or {}).get("outcome", ""))
+    )
+    found, measured = [], []
+    n_tests = 0
+    p = float((diag or {}).get("pretrend_p", math.nan))
+    if np.isfinite(p):
+        n_tests += 1
+        if p < alpha:
+            found.append(f"the joint pre-trend test (p = {p:.3g})")
+            if size is not None:
+                label = str((diag or {}).get("sample", ""))
+                pre = (size["test"] == "pretrend") & ~size["case"].str.contains(
+                    "not used", regex=False
+                )
+                pre_here = pre & size["case"].str.startswith(f"{label}: ")
+                measured.append(_measured(size, outcome, pre_here if (pre_here & (size["outcome"] == outcome)).any() else pre))  # fmt: skip
+    t = robust[(robust["choice"] != "panel") & robust["estimate"].notna()]
+    t = t[t["conf_low"].notna() & t["conf_high"].notna()]
+    n_tests += len(t)
+    excl = t[(t["conf_low"] > 0) | (t["conf_high"] < 0)]
+    for choice, g in excl.groupby("choice", sort=False):
+        of = int((t["choice"] == choice).sum())
+        what = "robustness base" if choice == "headline" else choice
+        if len(g) <= 3:
+            found.append(f"{what} " + " and ".join(f'"{v}"' for v in g["variant"]) + ": "
+                         + ("interval excludes 0" if len(g) == 1 else "intervals exclude 0")
+                         + (f" ({len(g)} of {of})" if of > 1 else ""))  # fmt: skip
+        else:
+            found.append(f"{what}: {len(g)} of {of} intervals exclude 0")
+        if size is not None:
+            for v in g["variant"]:
+                if v in names:
+                    measured.append(_measured(size, outcome, size["case"] == names[v]))
+    if placebos is not None and len(placebos):
+        pl = placebos[(placebos["outcome"] == outcome) & placebos["share_extreme"].notna()]
+        if "sample" in pl.columns and diag is not None and "sample" in diag:
+            pl = pl[pl["sample"] == diag["sample"]]
+        n_tests += len(pl)
+        low = pl[pl["share_extreme"] < alpha]
+        if len(low):
+            found.append("placebo re-assignment (" + "; ".join(
+                f"{s}: share as extreme {x:.3g}" for s, x in zip(low["scheme"], low["share_extreme"], strict=True)) + ")")  # fmt: skip
+    one_in = round(1 / alpha)
+    null = (f"This panel is synthetic with no true effect (every true-effect column, {', '.join(truth)}, is 0), "
+            f"so for {outcome}")  # fmt: skip
+    if not found:
+        return (f"{null} a p-value below {alpha:g} or an interval excluding 0 would be a false positive; "
+                f"none of the {n_tests} tests and intervals above rejects (a test of nominal size "
+                f"{alpha:.0%} rejects in about 1 run in {one_in}).")  # fmt: skip
+    measured = [m for m in dict.fromkeys(measured) if m]
+    text = (f"{null} each of these rejections is a false positive, not an effect: {'; '.join(found)}. "
+            f"A test of nominal size {alpha:.0%} rejects a true null in about 1 run in {one_in}, so among "
+            f"the {n_tests} tests and intervals above about {alpha * n_tests:.2g} false positives are expected "
+            "on average by chance alone (and more where a test over-rejects).")  # fmt: skip
+    if measured:
+        text += f" Measured on null panels ({_display_path(path)}): " + "; ".join(measured) + "."
+    elif size is None:
+        text += f" ({_display_path(path)} absent: no measured size to compare.)"
+    return text
+
+
+def with_false_positives(sample: StudySample, reading: list[str], robust: pd.DataFrame,
+                         diags: pd.DataFrame, placebos: pd.DataFrame | None = None, *,
+                         size_path=None) -> list[str]:  # fmt: skip
+    """The reading paragraphs (one per outcome of the design), each followed by its :func:`false_positive_reading`.
+
+    The diagnostics row of each outcome is the one of the first sample of
+    :meth:`~.base.Design.diagnostic_samples` (the sample of the robustness
+    table). Unchanged on a panel that is not a known null (:func:`null_truth`).
+    """
+    if null_truth(sample) is None:
+        return list(reading)
+    d = sample.design
+    first = next(iter(d.diagnostic_samples(sample)))
+    names = _size_case_names(sample)
+    out = []
+    for text, o in zip(reading, d.outcomes, strict=True):
+        dg = diags[diags["outcome"] == o] if len(diags) else diags
+        if "sample" in dg.columns:
+            dg = dg[dg["sample"] == first]
+        note = false_positive_reading(sample, robust[robust["outcome"] == o],
+                                      dg.iloc[0].to_dict() if len(dg) else None, placebos,
+                                      size_path=size_path, case_names=names)  # fmt: skip
+        out.append(f"{text} {note}" if note else text)
+    return out
+
+
+def _display_path(path: Path) -> str:
+    """``path`` relative to the project root when under it."""
+    from enforcement_crime import config
+
+    try:
+        return Path(path).resolve().relative_to(config.project_root().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 #: the outputs :func:`present` writes: name (after the design's prefix, :meth:`~.base.Design.output_name`)
 #: -> description
 PRESENTED: dict[str, str] = {
@@ -799,7 +1004,9 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     ``tab_<key>_diagnostics``, ``fig_<key>_robustness``, ``tab_<key>_reading``,
     and the placebo re-assignments of :func:`placebo_tests` of every outcome,
     ``tab_<key>_placebos``, with ``fig_<key>_placebos`` of the first outcome;
-    :data:`PRESENTED`). The verdicts read the placebo share of that table. With ``show``, the verdicts are printed, the plot is
+    :data:`PRESENTED`). The verdicts read the placebo share of that table.
+    On the null synthetic panel each reading paragraph ends with its
+    :func:`false_positive_reading` (:func:`with_false_positives`). With ``show``, the verdicts are printed, the plot is
     shown and the reading printed; with ``show=False`` a notebook shows the
     verdicts at its top and calls :meth:`Evidence.show` where it discusses
     the robustness. ``adjust_verdicts`` (a function of the verdict table
@@ -820,6 +1027,7 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     verdicts = verdict_table(sample, robust, diags, seed=seed, placebos=placebos)
     if adjust_verdicts is not None:
         verdicts = adjust_verdicts(verdicts)
+    reading = with_false_positives(sample, reading, robust, diags, placebos)
     name = {k: d.output_name(*k.split("_", 1)) for k in PRESENTED}
     if len(verdicts):  # a design that declares no paper conclusion has no verdict table
         log.table(verdicts, name["tab_verdicts"], description=PRESENTED["tab_verdicts"])
