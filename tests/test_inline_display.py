@@ -91,3 +91,15 @@ def test_outside_ipython_nothing_is_remembered(tmp_path, monkeypatch):
     assert not hasattr(fig, "_enforcement_crime_saved_png")
     assert fig.stale_callback is callback
     plt.close(fig)
+
+
+def test_a_png_overwritten_since_saving_is_not_shown(tmp_path, monkeypatch):
+    first, _, data = _fig()
+    png = _shell(monkeypatch, _inline_default())
+    reports.save_figure(first, "fig_same_name", data, synthetic=True, outdir=tmp_path)
+    second, ax, _ = _fig()
+    ax.set_title("another figure, same file name")
+    reports.save_figure(second, "fig_same_name", data, synthetic=True, outdir=tmp_path)
+    assert np.array_equal(_pixels(png(first)), _pixels(_inline_default()(first)))
+    plt.close(first)
+    plt.close(second)

@@ -278,7 +278,8 @@ def _show_as_saved(fig, png: Path) -> None:
     factor closest to ``PNG_DPI / fig.dpi`` (box filter): the notebook shows
     the saved picture, crop included. Any change to the figure afterwards
     (an artist marked stale, which every matplotlib setter does) forgets the
-    PNG, and the figure is drawn as usual. Outside IPython, or when another
+    PNG, and the figure is drawn as usual; so is a figure whose PNG was
+    rewritten since (:func:`_reduced_png`). Outside IPython, or when another
     PNG formatter is configured (``retina``, custom ``print_figure_kwargs``),
     nothing changes.
     """
@@ -298,7 +299,8 @@ def _show_as_saved(fig, png: Path) -> None:
         if previous is not None:
             previous(artist, stale)
 
-    setattr(fig, _SAVED_PNG, Path(png))
+    stat = Path(png).stat()
+    setattr(fig, _SAVED_PNG, (Path(png), stat.st_mtime_ns, stat.st_size))
     fig.stale_callback = forget
 
 
@@ -332,8 +334,8 @@ def _saved_png_formatter(shell) -> bool:
         return False
 
     def png(fig, _default=current):
-        path = fig.__dict__.get(_SAVED_PNG)
-        data = _reduced_png(path, fig.dpi) if path is not None else None
+        saved = fig.__dict__.get(_SAVED_PNG)
+        data = _reduced_png(*saved, fig.dpi) if saved is not None else None
         return data if data is not None else _default(fig)
 
     png._enforcement_crime = True  # type: ignore[attr-defined]
@@ -341,14 +343,22 @@ def _saved_png_formatter(shell) -> bool:
     return True
 
 
-def _reduced_png(path: Path, dpi: float) -> str | None:
-    """The PNG at ``path`` reduced to about ``dpi`` (whole factor, box filter), base64; None if unreadable."""
+def _reduced_png(path: Path, mtime_ns: int, size: int, dpi: float) -> str | None:
+    """The PNG at ``path`` reduced to about ``dpi`` (whole factor, box filter), base64.
+
+    None when the file is gone, unreadable, or no longer the one saved
+    (another modification time or size: e.g. a later figure saved under the
+    same name).
+    """
     import base64
     import io
 
     from PIL import Image
 
     try:
+        stat = path.stat()
+        if (stat.st_mtime_ns, stat.st_size) != (mtime_ns, size):
+            return None
         with Image.open(path) as im:
             factor = max(1, round(PNG_DPI / float(dpi)))
             small = im.reduce(factor) if factor > 1 else im.copy()
