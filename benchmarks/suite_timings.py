@@ -14,6 +14,12 @@ Measured here, on this machine, each in a fresh subprocess:
   imports); kernel start and papermill overhead are the notebook's run time minus the
   script's.
 
+Each step's note starts with its CPU seconds (user + system of the step's processes, the
+kernels included): on a machine shared with other work the wall-clock seconds grow with
+the load, the CPU seconds much less, so compare those between runs on a busy machine.
+With ``--profile`` the script's CPU seconds are given too, and the kernel, papermill and
+HTML overhead in CPU seconds is the notebook's CPU minus the script's.
+
 The table is printed and written to ``reports/bench/suite_timings.csv``; ``--readme``
 rewrites the README's run-time table from it. Nothing is extrapolated: a step that fails
 prints its exit code.
@@ -29,6 +35,7 @@ import argparse
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import threading
@@ -84,13 +91,20 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _run(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process so far, their children included."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(cmd: list[str], env: dict | None = None) -> tuple[float, int, float]:
+    """Run ``cmd`` at the project root: wall seconds, exit code, CPU seconds of it and its children."""
+    start, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})},
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     if proc.returncode:
         sys.stderr.write(proc.stderr[-2000:])
-    return time.perf_counter() - start, proc.returncode
+    return time.perf_counter() - start, proc.returncode, _children_cpu() - cpu
 
 
 def classify(frames: list[str]) -> str:
@@ -103,8 +117,8 @@ def classify(frames: list[str]) -> str:
     return "other"
 
 
-def profile_script(source: Path, interval: float = 0.01) -> tuple[float, Counter]:
-    """Run a notebook's code as a script in this process; seconds and sampled seconds by category."""
+def profile_script(source: Path, interval: float = 0.01) -> tuple[float, Counter, float]:
+    """Run a notebook's code as a script in this process; seconds, samples by category, CPU seconds."""
     import jupytext
 
     nb = jupytext.read(source)
@@ -128,32 +142,33 @@ def profile_script(source: Path, interval: float = 0.01) -> tuple[float, Counter
     sampler = threading.Thread(target=sample, daemon=True)
     cwd = os.getcwd()
     os.chdir(source.parent)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     sampler.start()
     try:
         exec(compile(code, str(source), "exec"), {"__name__": "__main__"})
     finally:
         done.set()
         os.chdir(cwd)
-    return time.perf_counter() - start, counts
+    return time.perf_counter() - start, counts, time.process_time() - cpu
 
 
 def _profile_child(name: str) -> None:
-    seconds, counts = profile_script(ROOT / "notebooks" / f"{name}.py")
+    seconds, counts, cpu = profile_script(ROOT / "notebooks" / f"{name}.py")
     total = sum(counts.values()) or 1.0
     parts = ", ".join(f"{k} {v / total * seconds:.1f}" for k, v in counts.most_common())
-    print(f"PROFILE\t{seconds:.2f}\t{parts}")
+    print(f"PROFILE\t{seconds:.2f}\t{parts}\t{cpu:.2f}")
 
 
-def _profile(name: str) -> tuple[float, str]:
+def _profile(name: str) -> tuple[float, str, float]:
+    """A notebook's code run as a script in a fresh process: wall seconds, where they go, CPU seconds."""
     proc = subprocess.run([PY, __file__, "--profile-child", name], cwd=ROOT,
                           capture_output=True, text=True)  # fmt: skip
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("PROFILE\t")), None)
     if line is None:
         sys.stderr.write(proc.stderr[-2000:])
-        return float("nan"), f"failed (exit {proc.returncode})"
-    _, seconds, parts = line.split("\t")
-    return float(seconds), parts
+        return float("nan"), f"failed (exit {proc.returncode})", float("nan")
+    _, seconds, parts, cpu = line.split("\t")
+    return float(seconds), parts, float(cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,30 +191,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{step:<55} {seconds:7.1f} s" + (f"  (budget {budget:.0f} s){mark}" if budget
               else "") + (f"  {note}" if note else ""), flush=True)  # fmt: skip
 
-    _run([*cli, "data", "build"])
+    def outcome(rc: int, cpu: float) -> str:
+        return f"cpu {cpu:.1f} s" if rc == 0 else f"FAILED (exit {rc})"
+
+    seconds, rc, cpu = _run([*cli, "data", "build"])
+    add("data build", seconds, None, outcome(rc, cpu))
     names = [n for n in STUDY_NOTEBOOKS if not args.only or args.only in n]
     for name in names:
-        seconds, rc = _run([*cli, "notebooks", "run", "--only", name, "--jobs", "1"])
-        note = "" if rc == 0 else f"FAILED (exit {rc})"
+        seconds, rc, cpu = _run([*cli, "notebooks", "run", "--only", name, "--jobs", "1"])
+        note = outcome(rc, cpu)
         if args.profile and rc == 0:
-            script, parts = _profile(name)
+            script, parts, script_cpu = _profile(name)
             rest = seconds - script
             overhead = (
-                f"kernel, papermill and HTML {rest:.1f} s"
+                f"kernel, papermill and HTML {rest:.1f} s (cpu {cpu - script_cpu:.1f} s)"
                 if rest >= 0
                 else "the profiled script run took longer than the notebook run (separate runs)"
+                f"; kernel, papermill and HTML cpu {cpu - script_cpu:.1f} s"
             )
-            note = f"script {script:.1f} s: {parts}; {overhead}"
+            note = f"{note}; script {script:.1f} s (cpu {script_cpu:.1f} s): {parts}; {overhead}"
         add(f"notebook {name}", seconds, BUDGETS["notebook"], note)
     if not args.only:
-        seconds, rc = _run([*cli, "notebooks", "run"])
+        seconds, rc, cpu = _run([*cli, "notebooks", "run"])
         add(f"make notebooks ({os.cpu_count()} at a time)", seconds, BUDGETS["make notebooks"],
-            "" if rc == 0 else f"FAILED (exit {rc})")  # fmt: skip
-        seconds, rc = _run([*cli, "teaching"])
-        add("make teaching", seconds, BUDGETS["make teaching"], "" if rc == 0 else f"exit {rc}")
+            outcome(rc, cpu))  # fmt: skip
+        seconds, rc, cpu = _run([*cli, "teaching"])
+        add("make teaching", seconds, BUDGETS["make teaching"], outcome(rc, cpu))
     if args.tests:
-        seconds, rc = _run(["make", "test"])
-        add("make test", seconds, BUDGETS["make test"], "" if rc == 0 else f"exit {rc}")
+        seconds, rc, cpu = _run(["make", "test"])
+        add("make test", seconds, BUDGETS["make test"], outcome(rc, cpu))
 
     out = ROOT / "reports" / "bench"
     out.mkdir(parents=True, exist_ok=True)

@@ -57,12 +57,16 @@ from __future__ import annotations
 import ast
 import difflib
 import hashlib
+import importlib
+import importlib.util
 import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
+import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +76,45 @@ from traitlets import default
 
 from enforcement_crime import config, reports
 from enforcement_crime.fileio import atomic_write, atomic_write_text
+
+
+def _defer_iri_grammar(name: str = "rfc3987_syntax") -> None:
+    """Build ``rfc3987_syntax``'s IRI parser when an IRI is first checked, not when nbformat is imported.
+
+    nbformat's validator imports jsonschema, whose format checkers import
+    ``rfc3987_syntax`` (installed for jupyter-events); that module builds an
+    Earley parser from its grammar at import time, the largest single part
+    of importing nbformat (papermill, jupytext and nbconvert all do). No
+    notebook schema uses the ``iri`` formats, so here the module is a stand-in
+    whose ``is_valid_syntax`` imports the real module on its first call and
+    hands over to it: jsonschema's IRI checks behave as before, and a process
+    that never checks an IRI never builds the parser. Does nothing when the
+    module is already imported or not installed.
+    """
+    spec = None if name in sys.modules else importlib.util.find_spec(name)
+    if spec is None:
+        return
+    stand_in = types.ModuleType(name, "stand-in: the real module is imported on first use")
+    if spec.submodule_search_locations is not None:  # its submodules import from the real place
+        stand_in.__path__ = list(spec.submodule_search_locations)
+
+    def real():
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+        return importlib.import_module(name)
+
+    def is_valid_syntax(term: str, value: str) -> bool:
+        return real().is_valid_syntax(term, value)
+
+    def __getattr__(attr: str):  # anything else the real module defines
+        return getattr(real(), attr)
+
+    stand_in.is_valid_syntax = is_valid_syntax
+    stand_in.__getattr__ = __getattr__
+    sys.modules[name] = stand_in
+
+
+_defer_iri_grammar()
 
 __all__ = [
     "KERNEL",
@@ -91,6 +134,8 @@ __all__ = [
     "run_folder",
     "run_all",
     "run_parallel",
+    "longest_first",
+    "RUN_SECONDS",
     "resolve_jobs",
     "param_files",
     "run_param_file",
@@ -560,7 +605,10 @@ def execute_notebook(
     Notes
     -----
     papermill writes into a temporary folder; the cleaned notebook replaces
-    ``output`` atomically only after every cell ran. When a cell fails, the
+    ``output`` atomically only after every cell ran. The kernel is stopped
+    at once when the last cell has run (nbclient's ``shutdown_kernel=
+    "immediate"``): everything a notebook writes, it writes in its cells, and
+    a graceful exit would only tear down the kernel's objects. When a cell fails, the
     executed notebook goes to ``<output stem>.failed.ipynb`` and ``output``
     (the last good run) is left as it was.
 
@@ -604,7 +652,7 @@ def execute_notebook(
             pm.execute_notebook(
                 str(staged), str(executed), parameters=parameters, kernel_name=KERNEL,
                 cwd=str(cwd or config.project_root()), progress_bar=False, execution_timeout=timeout,
-                kernel_manager_class=manager,
+                kernel_manager_class=manager, shutdown_kernel="immediate",
             )  # fmt: skip
         except BaseException as err:
             if executed.is_file():
@@ -761,6 +809,48 @@ def run_parallel(fn, items, *, jobs: int | None = None) -> list:
     return [f.result() for f in futures]
 
 
+#: file in ``<reports>/notebooks/`` with the seconds of each notebook's last default run
+RUN_SECONDS = "run_seconds.json"
+
+
+def _run_seconds() -> dict[str, float]:
+    """The recorded seconds of each notebook's last default run, by path under ``notebooks/`` ({} if none)."""
+    path = config.reports_dir() / "notebooks" / RUN_SECONDS
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: float(v) for k, v in data.items() if isinstance(v, (int, float))}
+
+
+def _record_run_seconds(runs: Iterable[NotebookRun], seconds: Mapping[str, float]) -> None:
+    """Merge the run times of default runs (not parameter runs) into :data:`RUN_SECONDS`."""
+    merged = dict(seconds)
+    for run in runs:
+        if run.folder is None:
+            merged[_relative(run.source).as_posix()] = round(run.seconds, 1)
+    if merged != dict(seconds):
+        path = config.reports_dir() / "notebooks" / RUN_SECONDS
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps(merged, indent=1, sort_keys=True) + "\n")
+
+
+def longest_first(paths: Iterable[Path], seconds: Mapping[str, float]) -> list[Path]:
+    """``paths`` ordered for running side by side: longest expected run first.
+
+    ``seconds`` maps a notebook's path under ``notebooks/`` (``287g/01-x.py``)
+    to its last run time; a notebook without one goes first (it may be the
+    longest), and ties keep the order of ``paths``. On a fixed number of
+    workers, starting the long runs first keeps one from starting last and
+    running alone at the end.
+    """
+    paths = list(paths)
+    unknown = float("inf")
+    return sorted(paths, key=lambda p: -seconds.get(_relative(p).as_posix(), unknown))
+
+
 def run_all(
     pattern: str | None = None,
     parameters: Mapping[str, object] | None = None,
@@ -771,9 +861,13 @@ def run_all(
     """Execute every notebook (optionally those matching ``pattern``), printing a timing line each.
 
     Notebooks run side by side, ``jobs`` at a time (:func:`resolve_jobs`: by
-    default one per core); each writes only its own outputs, and the output
-    map (``OUTPUTS.md``) is merged once more after all have finished (the
-    sections of notebooks not run are kept; see the module notes).
+    default one per core), the longest first (:func:`longest_first`, by the
+    run times of the last default runs, kept in ``reports/notebooks/``
+    :data:`RUN_SECONDS`), so a long notebook does not start last; each
+    writes only its own outputs, and the output map (``OUTPUTS.md``) is
+    merged once more after all have finished (the sections of notebooks not
+    run are kept; see the module notes). The runs are returned, and their
+    summary printed, in the order of :func:`discover`.
 
     ``parameters`` go to the notebooks whose parameters cell defines them; a
     notebook whose values differ from its defaults runs into its own run
@@ -809,7 +903,11 @@ def run_all(
         print(f"[notebooks] {rel}: {run.seconds:.1f} s -> {_show(run.output)}", flush=True)
         return run
 
-    runs = run_parallel(one, paths, jobs=jobs)
+    seconds = _run_seconds()
+    order = longest_first(paths, seconds)
+    by_path = dict(zip(order, run_parallel(one, order, jobs=jobs), strict=True))
+    runs = [by_path[p] for p in paths]
+    _record_run_seconds(runs, seconds)
     print(
         f"[notebooks] {len(runs)} notebook(s) in {time.perf_counter() - total:.1f} s"
         f" ({resolve_jobs(jobs, len(paths))} at a time)",

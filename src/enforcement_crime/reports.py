@@ -251,11 +251,124 @@ def save_figure(
     csv["is_synthetic"] = bool(synthetic)
     paths["csv"] = out / f"{name}.csv"
     atomic_write(paths["csv"], lambda tmp: csv.to_csv(tmp, index=False))
+    if "png" in paths:
+        _show_as_saved(fig, paths["png"])
     return paths
 
 
 #: Resolution of every saved PNG (journals ask for at least 300 dpi), whatever the active style.
 PNG_DPI = 300
+
+# --------------------------------------------------------------------------------------
+# showing a saved figure in a notebook without drawing it again
+# --------------------------------------------------------------------------------------
+
+#: attribute of a figure that :func:`save_figure` saved and that has not changed since: its PNG
+_SAVED_PNG = "_enforcement_crime_saved_png"
+
+
+def _show_as_saved(fig, png: Path) -> None:
+    """Let IPython show ``fig`` from its saved PNG, scaled down, until the figure changes.
+
+    In a notebook, ``plt.show()`` after :func:`save_figure` would draw the
+    figure once more (IPython's inline PNG at the figure's dpi, with a
+    second layout pass for ``bbox_inches="tight"``). Instead the figure
+    remembers the PNG just written, and the inline PNG formatter
+    (:func:`_saved_png_formatter`) shows that file reduced by the whole
+    factor closest to ``PNG_DPI / fig.dpi`` (box filter): the notebook shows
+    the saved picture, crop included. Any change to the figure afterwards
+    (an artist marked stale, which every matplotlib setter does) forgets the
+    PNG, and the figure is drawn as usual; so is a figure whose PNG was
+    rewritten since (:func:`_reduced_png`). Outside IPython, or when another
+    PNG formatter is configured (``retina``, custom ``print_figure_kwargs``),
+    nothing changes.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return
+    shell = get_ipython()
+    if shell is None or not _saved_png_formatter(shell):
+        return
+    previous = fig.stale_callback
+
+    def forget(artist, stale):
+        if stale:
+            fig.__dict__.pop(_SAVED_PNG, None)
+            fig.stale_callback = previous
+        if previous is not None:
+            previous(artist, stale)
+
+    stat = Path(png).stat()
+    setattr(fig, _SAVED_PNG, (Path(png), stat.st_mtime_ns, stat.st_size))
+    fig.stale_callback = forget
+
+
+def _saved_png_formatter(shell) -> bool:
+    """Put the saved-PNG formatter in front of IPython's default inline PNG one; False if not default.
+
+    Only IPython's own ``print_figure`` partial with the inline backend's
+    default arguments (``fmt="png"``, ``bbox_inches="tight"``) is replaced;
+    a figure without a remembered PNG (or whose PNG cannot be read) goes to
+    it unchanged.
+    """
+    import functools
+
+    from matplotlib.figure import Figure
+
+    formatter = shell.display_formatter.formatters.get("image/png")
+    if formatter is None:
+        return False
+    try:
+        current = formatter.lookup_by_type(Figure)
+    except KeyError:
+        return False
+    if getattr(current, "_enforcement_crime", False):
+        return True
+    if not (
+        isinstance(current, functools.partial)
+        and getattr(current.func, "__name__", "") == "print_figure"
+        and not current.args
+        and current.keywords == {"fmt": "png", "base64": True, "bbox_inches": "tight"}
+    ):
+        return False
+
+    def png(fig, _default=current):
+        saved = fig.__dict__.get(_SAVED_PNG)
+        data = _reduced_png(*saved, fig.dpi) if saved is not None else None
+        return data if data is not None else _default(fig)
+
+    png._enforcement_crime = True  # type: ignore[attr-defined]
+    formatter.for_type(Figure, png)
+    return True
+
+
+def _reduced_png(path: Path, mtime_ns: int, size: int, dpi: float) -> str | None:
+    """The PNG at ``path`` reduced to about ``dpi`` (whole factor, box filter), base64.
+
+    None when the file is gone, unreadable, or no longer the one saved
+    (another modification time or size: e.g. a later figure saved under the
+    same name).
+    """
+    import base64
+    import io
+
+    from PIL import Image
+
+    try:
+        stat = path.stat()
+        if (stat.st_mtime_ns, stat.st_size) != (mtime_ns, size):
+            return None
+        with Image.open(path) as im:
+            factor = max(1, round(PNG_DPI / float(dpi)))
+            small = im.reduce(factor) if factor > 1 else im.copy()
+    except (OSError, ValueError):
+        return None
+    buf = io.BytesIO()
+    small.save(buf, format="png")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
 #: Margin around the drawn content of a saved figure, inches.
 SAVE_PAD = 0.04
 

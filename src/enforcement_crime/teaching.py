@@ -515,10 +515,11 @@ def build_teaching(
         :func:`validate_exercises`), or when an instructor copy's self-check
         (:func:`self_check`, run on the solution's answer) does not pass.
     """
-    import jupytext
-    import nbformat
-
+    # the notebook runner first: it defers a slow import of nbformat's (notebooks._defer_iri_grammar)
     from enforcement_crime.notebooks import _Heartbeat, execute_notebook, run_parallel, to_notebook
+
+    import jupytext  # isort: skip
+    import nbformat  # isort: skip
 
     sources = teaching_sources(root, pattern)
     if not sources:
