@@ -215,7 +215,11 @@ def _columns_named(data: pd.DataFrame, rows, values) -> pd.DataFrame:
             if isinstance(name, str) and name in data.columns:
                 named.add(name)
     cols = [c for c in data.columns if c in named]
-    return data.loc[rows, cols] if rows is not None else data.loc[:, cols]
+    out = data.loc[rows, cols] if rows is not None else data.loc[:, cols]
+    # no estimator reads a frame's attrs (the panel's provenance): without them pandas does not
+    # deep-copy that metadata into every column and subset the estimator takes
+    out.attrs = {}
+    return out
 
 
 @dataclass(frozen=True)
