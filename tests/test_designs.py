@@ -158,6 +158,38 @@ def test_headline_picks_named_or_first_static_term(toy_sample):
     assert headline(cs)["term"] == first_static
     with pytest.raises(KeyError, match="no term"):
         headline(cs, "ATT(nope)")
+    # the headline row is EstimationResult.term's row, read from the table without to_frame
+    es = TOY.event_study(toy_sample, "y")
+    for res, term in ((cs, "ATT(simple)"), (cs, None), (es, None), (es, "e2")):
+        h, row = headline(res, term), res.term(term)
+        assert h["term"] == row["term"]
+        for k in ("estimate", "std_error", "conf_low", "conf_high"):
+            assert h[k] == row[k] or (math.isnan(h[k]) and pd.isna(row[k])), (term, k)
+
+
+def test_spec_fit_remembers_a_call_made_again(toy_sample):
+    """The same estimator call (arguments and data content) is estimated once per sample; rows masks never."""
+    sample = dataclasses.replace(toy_sample, fits={})
+    spec = Spec("TWFE", twfe)
+    first = spec.fit(sample, "y")
+    assert len(sample.fits) == 1
+    # the same rows in a new frame, under another label: the remembered estimate, its own labels
+    again = Spec("TWFE again", twfe).fit(sample, "y", data=sample.data.copy())
+    assert len(sample.fits) == 1 and again is not first
+    assert again.table.equals(first.table) and again.specification == "TWFE again"
+    assert first.specification == "TWFE"
+    # other content, other options, or a rows mask: estimated
+    changed = sample.data.assign(y=sample.data["y"] + 1.0)
+    moved = spec.fit(sample, "y", data=changed)
+    assert moved.estimate == pytest.approx(first.estimate) and len(sample.fits) == 2
+    unweighted = Spec("TWFE", twfe, weighted=False).fit(sample, "y")
+    assert unweighted.estimate != first.estimate and len(sample.fits) == 3
+    keep = sample.data["unit"].to_numpy() != sample.data["unit"].iloc[0]
+    spec.fit(sample, "y", rows=keep)
+    assert len(sample.fits) == 3
+    # a refit by hand gives the remembered numbers
+    fresh = spec.fit(dataclasses.replace(toy_sample, fits={}), "y")
+    assert fresh.table.equals(first.table)
 
 
 def test_partly_treated_adoption_year_never_serves_as_reference():

@@ -63,6 +63,29 @@ def test_variants_change_one_choice(sample):
     assert w.spec.options == {**base.options, "state": "state", "state_year_fe": True}
 
 
+def test_variants_of_some_choices_are_those_of_all(sample):
+    """``choices`` builds only those variants: the same ones, in the same order, leave-one-out masks included."""
+    every = evidence.variants(sample)
+    for choices in (("headline", "within state"), ("leave one out",), ("placebo", "scale")):
+        some = evidence.variants(sample, choices=choices)
+        kept = [v for v in every if v.choice in choices]
+        assert [(v.choice, v.label, v.spec) for v in some] == [
+            (v.choice, v.label, v.spec) for v in kept
+        ]
+        for a, b in zip(some, kept, strict=True):
+            assert (a.rows is None) == (b.rows is None)
+            if a.rows is not None:
+                assert np.array_equal(a.rows, b.rows)
+            if a.data is not None:
+                pd.testing.assert_frame_equal(a.data, b.data)
+    # a left-out state's rows are exactly the rows without that state
+    loo = [v for v in every if v.choice == "leave one out"]
+    states = sample.data["state"].astype(str).to_numpy()
+    for v in loo:
+        assert np.array_equal(v.rows, states != v.label.removeprefix("without state "))
+    assert [v.label for v in loo] == [f"without state {s}" for s in sorted(set(states))]
+
+
 def test_within_state_variant_is_the_state_by_year_twfe(sample):
     from enforcement_crime.estimators import twfe
 

@@ -21,6 +21,7 @@ refusal is raised, so tests catch it. Any other error is always raised.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -166,6 +167,45 @@ class EstimatorCall:
         return run(self.estimator, *self.args, tolerate=tolerate, **self.kwargs)
 
 
+def _key_value(value: Any) -> Any:
+    """A hashable stand-in for an estimator argument, or :data:`_UNKEYED` when it has none."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return (type(value).__name__, value)
+    if isinstance(value, list | tuple):
+        items = tuple(_key_value(v) for v in value)
+        return _UNKEYED if _UNKEYED in items else (type(value).__name__, items)
+    if isinstance(value, Mapping):
+        items = tuple(
+            (k, _key_value(v)) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))
+        )
+        return _UNKEYED if any(v is _UNKEYED for _, v in items) else ("mapping", items)
+    return _UNKEYED
+
+
+_UNKEYED = object()
+
+
+def call_key(call: EstimatorCall, tolerate: bool) -> tuple | None:
+    """The identity of an estimator call: estimator, arguments and the data's content.
+
+    The data enter through a hash of every row (values and index,
+    :func:`pandas.util.hash_pandas_object`), the column names and dtypes.
+    None (never remembered) when an argument is not a plain value (a
+    string, number, boolean, None, or a list, tuple or mapping of them).
+    """
+    import hashlib
+
+    frame, *names = call.args
+    parts = tuple(_key_value(v) for v in (*names, *sorted(call.kwargs.items())))
+    if any(p is _UNKEYED for p in parts):
+        return None
+    digest = hashlib.blake2b(
+        pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes(), digest_size=16
+    )
+    digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    return (call.estimator, parts, len(frame), digest.hexdigest(), call.set_aside, bool(tolerate))
+
+
 def _columns_named(data: pd.DataFrame, rows, values) -> pd.DataFrame:
     """``data`` (its ``rows`` when given) with only the columns an estimator call names.
 
@@ -180,7 +220,11 @@ def _columns_named(data: pd.DataFrame, rows, values) -> pd.DataFrame:
             if isinstance(name, str) and name in data.columns:
                 named.add(name)
     cols = [c for c in data.columns if c in named]
-    return data.loc[rows, cols] if rows is not None else data.loc[:, cols]
+    out = data.loc[rows, cols] if rows is not None else data.loc[:, cols]
+    # no estimator reads a frame's attrs (the panel's provenance): without them pandas does not
+    # deep-copy that metadata into every column and subset the estimator takes
+    out.attrs = {}
+    return out
 
 
 @dataclass(frozen=True)
@@ -349,11 +393,24 @@ class Spec:
         """Estimate this specification for ``outcome`` on ``sample`` (or on ``data``, a subset of it).
 
         ``rows``: a boolean mask over the sample's (or ``data``'s) rows to keep.
+
+        A fit without ``rows`` is remembered in the sample's :attr:`StudySample.fits`
+        under the exact estimator call (:func:`call_key`: the estimator, its
+        arguments and the content of the columns it gets): the same call made
+        again, e.g. by the verdicts and by a notebook's own table, returns a
+        copy of the first result instead of estimating again (estimators are
+        deterministic given their arguments, seeds included).
         """
         df = sample.data if data is None else data
         call = self.call(sample.design, df, outcome, rows=rows, **overrides)
-        res = call.run(tolerate=sample.tolerate)
+        key = None if rows is not None else call_key(call, sample.tolerate)
+        res = sample.fits.get(key) if key is not None else None
+        if res is None:
+            res = call.run(tolerate=sample.tolerate)
+            if key is not None:
+                sample.fits[key] = res
         if isinstance(res, EstimationResult):
+            res = copy.copy(res)  # the remembered result keeps its own labels
             res.outcome = outcome
             res.specification = self.label
         return res
@@ -427,6 +484,9 @@ class StudySample:
     label: str
     synthetic: bool
     accounting: list[dict] = field(default_factory=list)
+    #: estimates already made on this sample, by :func:`call_key` (:meth:`Spec.fit`); shared by the
+    #: samples :func:`dataclasses.replace` makes from it (the key is the call's content)
+    fits: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def tolerate(self) -> bool:

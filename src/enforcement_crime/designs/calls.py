@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from enforcement_crime.estimators import EstimatorInputError
@@ -88,17 +89,40 @@ def headline(result: Outcome, term: str | None = None) -> dict:
     if isinstance(result, NotEstimable):
         return {"term": None, "estimate": math.nan, "std_error": math.nan, "conf_low": math.nan,
                 "conf_high": math.nan, "estimator": result.estimator, "note": str(result)}  # fmt: skip
-    row = result.term(term)  # the one headline-row rule (EstimationResult.term)
+    pos = _headline_position(result, term)
 
-    def num(v) -> float:
+    def num(column: str) -> float:
+        table = result.table
+        v = table[column].iloc[pos] if column in table.columns else math.nan
         return float(v) if pd.notna(v) else math.nan
 
     return {
-        "term": str(row["term"]),
-        "estimate": num(row["estimate"]),
-        "std_error": num(row["std_error"]),
-        "conf_low": num(row["conf_low"]),
-        "conf_high": num(row["conf_high"]),
+        "term": str(result.table["term"].iloc[pos]),
+        "estimate": num("estimate"),
+        "std_error": num("std_error"),
+        "conf_low": num("conf_low"),
+        "conf_high": num("conf_high"),
         "estimator": result.estimator,
         "note": "",
     }
+
+
+def _headline_position(result: EstimationResult, term: str | None) -> int:
+    """The table row :meth:`EstimationResult.term` reads (the one headline-row rule), by position.
+
+    ``term`` names the row; None: the first row without an event time, else
+    the first row. Read from the result's table directly (the row's values
+    are the table's), without building :meth:`~EstimationResult.to_frame`.
+    """
+    table = result.table
+    if term is None:
+        if table.empty:
+            raise KeyError(f"{result.estimator}: the result has no terms")
+        if "event_time" not in table.columns:
+            return 0
+        static = np.flatnonzero(pd.isna(table["event_time"]).to_numpy(dtype=bool))
+        return int(static[0]) if len(static) else 0
+    hit = np.flatnonzero((table["term"] == term).to_numpy(dtype=bool))
+    if not len(hit):
+        raise KeyError(f"{result.estimator}: no term {term!r}; terms are {list(table['term'])}")
+    return int(hit[0])

@@ -166,12 +166,20 @@ def placebo_data(sample: StudySample, shift: int = 2) -> pd.DataFrame:
 
 
 def variants(
-    sample: StudySample, *, alt_samples: Mapping[str, StudySample] | None = None
+    sample: StudySample,
+    *,
+    alt_samples: Mapping[str, StudySample] | None = None,
+    choices: tuple[str, ...] | None = None,
 ) -> list[Variant]:
-    """The robustness variants of a design on a sample (see the module docstring)."""
+    """The robustness variants of a design on a sample (see the module docstring).
+
+    ``choices`` keeps only the variants of those choices (default: all), in
+    the same order; the others are not built.
+    """
     d = sample.design
     base = d.robust_spec()
-    out = [Variant("headline", base.label, base)]
+    wanted = (lambda choice: True) if choices is None else (lambda choice: choice in choices)
+    out = [Variant("headline", base.label, base)] if wanted("headline") else []
     alternatives: dict[str, dict[str, object]] = {}
     if d.log_outcomes:
         other = "level" if base.scale(d) == "log" else "log"
@@ -189,6 +197,8 @@ def variants(
             alternatives["state"][DIVISION_BY_YEAR] = "division"
     for spec in base.vary(**alternatives):
         name, label = spec.choices[-1]
+        if not wanted(SPEC_VARIANTS[name]):
+            continue
         data = None
         if name == "state":  # state- or division-by-year effects replace the year effects
             spec = dataclasses.replace(spec, options={**spec.options, "state_year_fe": True})
@@ -198,37 +208,29 @@ def variants(
     for label, spec, data in d.within_variants(sample):  # e.g. contiguous county pairs
         out.append(Variant(WITHIN_STATE, label, spec, data=data))
     for label, other_sample in (alt_samples or {}).items():
-        out.append(Variant("panel", label, base, sample=other_sample))
+        if wanted("panel"):
+            out.append(Variant("panel", label, base, sample=other_sample))
     df, unit, t = sample.data, d.unit, d.treatment
-    if d.leave_one_out == "treated":
+    if d.leave_one_out == "treated" and wanted("leave one out"):
         treated = sorted(df.loc[df[t.ever].astype(bool), unit].unique())
         units = df[unit].to_numpy()
         for u in treated:
             out.append(Variant("leave one out", f"without {u}", base, rows=units != u))
-    elif d.leave_one_out == "state":
-        states = df["state"].astype(str).to_numpy()
-        for s in sorted(set(states)):
-            out.append(
-                Variant(
-                    "leave one out",
-                    f"without state {s}",
-                    base,
-                    rows=states != s,
-                )
-            )
-    out.append(
-        Variant(
-            "placebo",
-            "adoption 2 years earlier (pre-periods only)",
-            base,
-            data=placebo_data(sample),
-        )
-    )
+    elif d.leave_one_out == "state" and wanted("leave one out"):
+        # the states in sorted order (numpy's order of strings is Python's), each row's state by
+        # its position: a state's rows are those with its code
+        states, code = np.unique(df["state"].astype(str).to_numpy(), return_inverse=True)
+        for k, s in enumerate(states):
+            out.append(Variant("leave one out", f"without state {s}", base, rows=code != k))
+    if wanted("placebo"):
+        out.append(Variant("placebo", "adoption 2 years earlier (pre-periods only)", base,
+                           data=placebo_data(sample)))  # fmt: skip
     seen = {base.label}
     for spec in (d.headline_spec(), *d.robustness_specs()):
         if spec.label not in seen:
             seen.add(spec.label)
-            out.append(Variant("inference / estimator", spec.label, spec))
+            if wanted("inference / estimator"):
+                out.append(Variant("inference / estimator", spec.label, spec))
     return out
 
 
@@ -245,9 +247,7 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
     with the reason in ``note``; on the synthetic panel a refusal raises.
     """
     rows = []
-    for v in variants(sample, alt_samples=alt_samples):
-        if choices is not None and v.choice not in choices:
-            continue
+    for v in variants(sample, alt_samples=alt_samples, choices=choices):
         s = v.sample or sample
         kw = {"seed": seed} if takes(v.spec.estimator, "seed") else {}
         res = v.spec.fit(s, outcome, data=v.data, rows=v.rows, **kw)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
-from scipy import stats
+from scipy.special import ndtr
 
 from enforcement_crime.estimators._inputs import EstimatorInputError
 
@@ -93,13 +93,23 @@ class RMComponent:
         self.deg_b = V[~informative] @ self.b
         self.deg_tol = 1e-9 * max(float(np.abs(self.a).max()) if len(self.a) else 1.0, 1.0)
         self.alpha, self.kappa, self.method = alpha, kappa, method
-        if method == "hybrid" and len(self.V):
-            rng = np.random.default_rng(rng_seed)
-            xi = rng.multivariate_normal(np.zeros(len(sd)), self.SY, size=2000, method="eigh")
-            eta = (xi @ self.V.T).max(axis=1)
-            self.c_lf = float(np.quantile(eta, 1 - kappa))
-        else:
-            self.c_lf = np.inf
+        self._rng_seed = rng_seed
+        self._c_lf: float | None = None
+
+    @property
+    def c_lf(self) -> float:
+        """The hybrid test's least-favourable critical value (its own seeded draws, made on first use)."""
+        if self._c_lf is None:
+            if self.method == "hybrid" and len(self.V):
+                rng = np.random.default_rng(self._rng_seed)
+                xi = rng.multivariate_normal(
+                    np.zeros(len(self.sd)), self.SY, size=2000, method="eigh"
+                )
+                eta = (xi @ self.V.T).max(axis=1)
+                self._c_lf = float(np.quantile(eta, 1 - self.kappa))
+            else:
+                self._c_lf = np.inf
+        return self._c_lf
 
     def accept(self, thetas: np.ndarray) -> np.ndarray:
         # deterministic (zero-variance) moments: satisfied or not, with certainty
@@ -135,14 +145,18 @@ class RMComponent:
             level = self.alpha
         a_, b_ = lo / sg, up / sg
         x = eta / sg
+        # standard normal tails: sf(v) = ndtr(-v) and cdf(v) = ndtr(v), each computed once
+        # (what scipy.stats.norm.sf / .cdf return for loc 0 and scale 1, infinities included)
+        sf_x, sf_a, sf_b = ndtr(-x), ndtr(-a_), ndtr(-b_)
+        cdf_x, cdf_a, cdf_b = ndtr(x), ndtr(a_), ndtr(b_)
         with np.errstate(invalid="ignore", divide="ignore"):
             # P(Z > x | a < Z < b), computed on the upper tail for stability
-            num = stats.norm.sf(x) - stats.norm.sf(b_)
-            den_p = stats.norm.sf(a_) - stats.norm.sf(b_)
+            num = sf_x - sf_b
+            den_p = sf_a - sf_b
             pv = np.where(den_p > 0, num / den_p, 0.0)
             # when x and the interval are deep in the lower tail, use cdf differences instead
-            alt_num = stats.norm.cdf(b_) - stats.norm.cdf(x)
-            alt_den = stats.norm.cdf(b_) - stats.norm.cdf(a_)
+            alt_num = cdf_b - cdf_x
+            alt_den = cdf_b - cdf_a
             use_alt = a_ < -5
             pv = np.where(use_alt & (alt_den > 0), alt_num / alt_den, pv)
         pv = np.clip(np.nan_to_num(pv, nan=0.0), 0, 1)

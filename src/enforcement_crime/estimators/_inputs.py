@@ -231,8 +231,13 @@ def prepare_panel(
     if not len(keep_rows):
         raise EstimatorInputError("no rows left after dropping missing values: " + repr(dropped))
     order = keep_rows[np.argsort(key[keep_rows], kind="stable")]  # by unit, then time
-    # dtype given: an object column stays object (no string inference)
-    df = pd.DataFrame({c: pd.Series(arr.take(order), dtype=arr.dtype) for c, arr in cols.items()})
+    # dtype given: an object column stays object (no string inference); a column that serves
+    # twice (e.g. the unit column as "unit", or as the cluster) is reordered once
+    taken: dict[int, object] = {}
+    for arr in cols.values():
+        if id(arr) not in taken:
+            taken[id(arr)] = arr.take(order)
+    df = pd.DataFrame({c: pd.Series(taken[id(arr)], dtype=arr.dtype) for c, arr in cols.items()})
     names = {
         "outcome": outcome,
         "unit": unit,

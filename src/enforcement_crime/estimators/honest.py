@@ -516,6 +516,8 @@ def _rm_tests(ks, ref, beta, sigma, l_full, theta, se, alpha, mbar_grid, rm_test
         def acc(th):
             out = np.zeros(len(th), dtype=bool)
             for c in comps:
+                if len(th) == 1 and out[0]:
+                    break  # one theta already accepted by a polyhedron: the union accepts it
                 out |= c.accept(th)
             return out
 
