@@ -162,3 +162,27 @@ def test_synth_errors():
     miss.loc[5, "y"] = np.nan
     with pytest.raises(EstimatorInputError, match="missing"):
         synthetic_control(miss, "y", "unit", "time", 0, 2014)
+
+
+def test_a_pre_period_fit_to_rounding_has_an_infinite_ratio_not_a_noise_ratio():
+    # 30 donors and 3 pre-periods: the treated unit is in the convex hull of the
+    # donors' pre-period paths, so its pre RMSPE is rounding error (~1e-13); a
+    # ratio of the post RMSPE to it would be a number set by the floating-point
+    # path of the solver, not by the data
+    df = factor_panel(N=31, T=6, T0=3, noise=0.3, seed=4)
+    res = synthetic_control(df, "y", "unit", "time", treated_units=[0], treatment_time=2003)
+    assert res.extra["rmspe_pre"] < 1e-8
+    assert np.isinf(res.extra["ratio"])
+    plac = res.extra["placebos"]
+    exact = plac["rmspe_pre"] <= 1e-8 * np.sqrt(np.mean(df.loc[df["time"] < 2003, "y"] ** 2))
+    assert exact.any() and np.isinf(plac.loc[exact, "ratio"]).all()
+    assert np.isfinite(plac.loc[~exact, "ratio"]).all()
+    # every unit with an infinite ratio ties with the treated unit in the rank
+    assert res.p_value == pytest.approx((1 + exact.sum()) / (1 + len(plac)))
+    assert "fit the pre-period to rounding" in res.notes
+    # an ordinary fit (more pre-periods than a donor mix can match) keeps finite ratios
+    ok = synthetic_control(
+        factor_panel(N=8, T=20, T0=14, seed=1), "y", "unit", "time", treated_units=[0],
+        treatment_time=2014,
+    )  # fmt: skip
+    assert np.isfinite(ok.extra["ratio"]) and "to rounding" not in ok.notes

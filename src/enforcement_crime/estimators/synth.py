@@ -20,6 +20,12 @@ from enforcement_crime.results import EstimationResult
 
 __all__ = ["synthetic_control", "synthetic_did"]
 
+#: a pre-period RMSPE at or below this share of the outcome's root mean square
+#: in the pre-period is a fit to rounding: its post/pre ratio is not a number
+#: the data determine (it changes with the floating-point path of the solver),
+#: so it counts as infinite
+EXACT_FIT_RTOL = 1e-8
+
 
 # ------------------------------------------------------------------ shared pieces
 def _simplex_ls(
@@ -146,6 +152,10 @@ def synthetic_control(
     Placebo p-value (Abadie et al. 2010): the rank of the treated unit's
     post/pre RMSPE ratio among itself and all placebos,
     :math:`p = \#\{j : r_j \ge r_1\}/(J + 1)` counting the treated unit.
+    A pre RMSPE at most :data:`EXACT_FIT_RTOL` times the root mean square of
+    the pre-period outcomes is a fit to rounding (more donors than pre-periods
+    can reproduce any path): its ratio is infinite, and the notes count such
+    units.
     """
     extra_cols = list(predictors) if predictors else None
     prep, df, Y, is_tr, pre, times = _wide(
@@ -179,11 +189,18 @@ def synthetic_control(
         r_post = float(np.sqrt(np.mean(gap[~pre] ** 2)))
         return w, y1, y0, gap, r_pre, r_post
 
+    pre_scale = float(np.sqrt(np.mean(Yv[:, pre] ** 2)))
+    floor = EXACT_FIT_RTOL * (pre_scale if pre_scale > 0 else 1.0)
+
+    def ratio_of(post: float, pre_: float) -> float:
+        return post / pre_ if pre_ > floor else np.inf
+
     w, y1, y0, gap, r_pre, r_post = fit_one(is_tr, ~is_tr)
-    ratio = r_post / r_pre if r_pre > 0 else np.inf
+    ratio = ratio_of(r_post, r_pre)
     att = float(gap[~pre].mean())
     plac_rows, plac_gaps = [], {}
     p_value = np.nan
+    n_exact = 0
     if placebo:
         co_idx = np.flatnonzero(~is_tr)
         for j in co_idx:
@@ -196,11 +213,12 @@ def synthetic_control(
                     "unit": Y.index[j],
                     "rmspe_pre": rp,
                     "rmspe_post": rq,
-                    "ratio": rq / rp if rp > 0 else np.inf,
+                    "ratio": ratio_of(rq, rp),
                 }
             )
             plac_gaps[Y.index[j]] = g
         ratios = np.array([r["ratio"] for r in plac_rows])
+        n_exact = int(np.isinf(ratios).sum())
         p_value = float((1 + np.sum(ratios >= ratio * (1 - 1e-12))) / (1 + len(ratios)))
     path = pd.DataFrame({"time": times, "treated": y1, "synthetic": y0, "gap": gap})
     notes = (
@@ -212,6 +230,13 @@ def synthetic_control(
         )
         + f"; pre RMSPE {r_pre:.4g}; post/pre RMSPE ratio {ratio:.4g}"
         + (f"; in-space placebo p={p_value:.4g} ({len(plac_rows)} placebos)" if placebo else "")
+        + (
+            f"; {'the treated unit and ' if np.isinf(ratio) else ''}{n_exact} "
+            "placebo(s) fit the pre-period to rounding (pre RMSPE <= "
+            f"{EXACT_FIT_RTOL:g} x the outcome's scale): their ratio counts as infinite"
+            if np.isinf(ratio) or (placebo and n_exact)
+            else ""
+        )
     )
     table = pd.DataFrame(
         {
