@@ -75,6 +75,8 @@ __all__ = [
     "placebo_tests",
     "placebo_share",
     "census_division",
+    "interval_counts",
+    "interval_count_text",
     "Evidence",
 ]
 
@@ -220,7 +222,19 @@ def variants(
         if spec.label not in seen:
             seen.add(spec.label)
             out.append(Variant("inference / estimator", spec.label, spec))
+    clean = d.clean_headline(sample)
+    if clean is not None:  # the clean-control headline, and its window's within-state comparison
+        out.append(Variant("inference / estimator", clean.spec.label, clean.spec, rows=clean.rows))
+        ws = [v for v in out if v.choice == WITHIN_STATE and v.label.endswith(STATE_BY_YEAR)]
+        if ws:
+            out.append(Variant(WITHIN_STATE, clean_within_label(base, clean), ws[0].spec,
+                               rows=clean.rows))  # fmt: skip
     return out
+
+
+def clean_within_label(base: Spec, clean) -> str:
+    """The label of the state-by-year variant on the window of a :class:`.clean.CleanHeadline`."""
+    return f"{base.label}, years {clean.first}-{clean.last}, {STATE_BY_YEAR}"
 
 
 def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
@@ -352,10 +366,7 @@ def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> st
         small = [m[1] for m in moves if m[0] <= se]
         if small:
             parts.append("Within one SE: " + ", ".join(small) + ".")
-    excl = ((t["conf_low"] > 0) | (t["conf_high"] < 0)) & (t["choice"] != "placebo")
-    parts.append(
-        f"{int(excl.sum())} of {int((t['choice'] != 'placebo').sum())} intervals exclude 0."
-    )
+    parts.append(interval_count_text(interval_counts(t)) + ".")
     if diag:
         bits = []
         if np.isfinite(diag.get("pretrend_p", math.nan)):
@@ -370,6 +381,53 @@ def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> st
             parts.append(mde_sentence(float(h["estimate"]), float(h["conf_low"]),
                                       float(h["conf_high"]), float(diag["mde"])))  # fmt: skip
     return " ".join(parts)
+
+
+def interval_counts(table: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """How many robustness intervals exclude 0, over distinct specifications, by kind of inference.
+
+    Rows without an estimate and the placebo row are not counted. The
+    leave-one-out rows are one specification family (``"leave one out"``:
+    how many of its rows exclude 0, counted apart); a row whose estimate and
+    interval repeat an earlier row's (e.g. the headline's point estimator
+    listed again among the estimators) is counted once (``"duplicates"``: how
+    many were left out). The other rows are split by their inference:
+    ``"calibrated"`` (the estimator computes its own p-value: wild cluster
+    bootstrap, randomization inference) and ``"analytic"`` (the analytic
+    cluster-robust interval, which over-rejects on the realistic null panels:
+    :func:`measured_size`). Returns ``{kind: (excluding 0, rows)}``.
+    """
+    t = table[table["estimate"].notna() & (table["choice"] != "placebo")]
+    excl = (t["conf_low"] > 0) | (t["conf_high"] < 0)
+    loo = (t["choice"] == "leave one out").to_numpy()
+    rest = t[~loo]
+    nums = rest[["estimate", "conf_low", "conf_high"]].astype("float64").round(10)
+    dup = nums.duplicated().to_numpy()
+    kept = rest[~dup]
+    own_p = kept["p_value"].notna() if "p_value" in kept.columns else pd.Series(False, kept.index)
+    e = excl.loc[kept.index]
+    return {"calibrated": (int(e[own_p].sum()), int(own_p.sum())),
+            "analytic": (int(e[~own_p].sum()), int((~own_p).sum())),
+            "leave one out": (int(excl[loo].sum()), int(loo.sum())),
+            "duplicates": (0, int(dup.sum()))}  # fmt: skip
+
+
+def interval_count_text(counts: Mapping[str, tuple[int, int]]) -> str:
+    """The counts of :func:`interval_counts` in words (one sentence, no final period)."""
+    k, n = counts["calibrated"]
+    ka, na = counts["analytic"]
+    kl, nl = counts["leave one out"]
+    parts = [f"calibrated inference (bootstrap / randomization): {k} of {n} intervals exclude 0",
+             f"analytic CR1 intervals (over-reject on the null panel, size study; not counted as tests): "
+             f"{ka} of {na}"]  # fmt: skip
+    if nl:
+        parts.append(
+            f"leave one out, one specification family: {kl} of its {nl} intervals exclude 0"
+        )
+    text = "Distinct specifications: " + "; ".join(parts)
+    if counts["duplicates"][1]:
+        text += f" ({counts['duplicates'][1]} rows repeating another row's numbers counted once)"
+    return text
 
 
 def plot_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -613,14 +671,19 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
     * estimate, interval and p-value: the design's headline specification
       (its calibrated inference, e.g. the wild cluster bootstrap) from the
       robustness table's "inference / estimator" rows, else the robustness
-      base specification (analytic interval);
+      base specification (analytic interval); for a design in which every
+      unit is eventually treated, its clean-control headline
+      (:meth:`~.base.Design.clean_headline`: not-yet-treated controls, the
+      years up to the last one with a not-yet-treated unit), with the
+      paper-style headline given beside it in the reason;
     * MDE: analytic, (z_0.975 + z_0.8) x the standard error implied by that
       interval (``mde_method`` says so); the relevant effect:
       :func:`~enforcement_crime.designs.verdicts.relevant_effect` on the
       headline scale;
     * pre-trend p-value: :func:`diagnostics` of the same sample;
     * within-state comparison: the robustness row with state-by-year fixed
-      effects (:data:`STATE_BY_YEAR`), when the design has one;
+      effects (:data:`STATE_BY_YEAR`), when the design has one (for a
+      clean-control headline, the one on its window);
     * placebo share: the share of placebo adoption schedules with a TWFE
       estimate at least as extreme as the actual one, under the design's
       scheme (:attr:`~.base.Design.placebo_scheme`, e.g. within state), read
@@ -652,6 +715,7 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
     z = norm.ppf(1 - d.alpha / 2)
     by_sample: dict[tuple[str, str], pd.DataFrame] = {}
     cache: dict[tuple[str, str, str], float] = {}
+    clean = d.clean_headline(sample)
     for c in conclusions:
         present_cols = [o for o in c.outcomes if o in sample.data.columns]
         if not present_cols:
@@ -693,17 +757,29 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
                         cache[key] = placebo_share(tab, d, outcome, label)
                     share = cache[key]
                 rows.append(_verdict_row(c, outcome, label, t, dg, sample, data, head_label, z,
-                                         relevant_effect, verdict, share))  # fmt: skip
+                                         relevant_effect, verdict, share,
+                                         clean=clean if label == first else None))  # fmt: skip
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 
 
-def _verdict_row(
-    c, outcome, label, t, dg, sample, data, head_label, z, relevant_effect, verdict, placebo
-) -> dict:
-    """One verdict-table row from the robustness rows ``t`` and diagnostics rows ``dg`` of one sample."""
+def _verdict_row(c, outcome, label, t, dg, sample, data, head_label, z, relevant_effect, verdict,
+                 placebo, clean=None) -> dict:  # fmt: skip
+    """One verdict-table row from the robustness rows ``t`` and diagnostics rows ``dg`` of one sample.
+
+    With ``clean`` (the design's :class:`.clean.CleanHeadline`) and its row estimated, the verdict
+    reads the clean-control headline, compares it with the state-by-year variant on the same window,
+    and its reason gives the paper-style headline beside it.
+    """
     d = sample.design
     base = t[t["choice"] == "headline"]
-    head = t[(t["choice"] == "inference / estimator") & (t["variant"] == head_label)]
+    paper = t[(t["choice"] == "inference / estimator") & (t["variant"] == head_label)]
+    paper = paper if len(paper) and paper["estimate"].notna().any() else base
+    head = paper
+    within_label = None
+    if clean is not None:
+        cl = t[(t["choice"] == "inference / estimator") & (t["variant"] == clean.spec.label)]
+        if len(cl) and cl["estimate"].notna().any():
+            head, within_label = cl, clean_within_label(d.robust_spec(), clean)
     head = head if len(head) and head["estimate"].notna().any() else base
     h = head.iloc[0] if len(head) else pd.Series(dtype=object)
     est, lo, hi = (float(h.get(k, math.nan)) for k in ("estimate", "conf_low", "conf_high"))
@@ -714,6 +790,8 @@ def _verdict_row(
     within = t[
         (t["choice"] == WITHIN_STATE) & (t["variant"].astype(str).str.endswith(STATE_BY_YEAR))
     ]
+    if within_label is not None:
+        within = within[within["variant"] == within_label]
     ws = None
     if len(within) and np.isfinite(within["estimate"].iloc[0]):
         w = within.iloc[0]
@@ -729,8 +807,16 @@ def _verdict_row(
     v = verdict(c.claim, est, lo, hi, p_value=p, mde=mde, relevant=rel, pretrend_p=pre,
                 within_state=ws, placebo_share=placebo, variants=same.to_dict("records"),
                 alpha=d.alpha, not_estimated=why)  # fmt: skip
+    reason = v.text
+    if within_label is not None:
+        reason += f" (clean-control headline: {h['variant']}"
+        if len(paper) and np.isfinite(float(paper["estimate"].iloc[0])):
+            q = paper.iloc[0]
+            reason += (f"; beside it the paper-style {q['variant']}: {float(q['estimate']):.3g} "
+                       f"[{float(q['conf_low']):.3g}, {float(q['conf_high']):.3g}]")  # fmt: skip
+        reason += ")"
     return {"conclusion": c.name, "outcome": outcome, "claim": c.claim, "sample": label, "verdict": v.kind,
-            "reason": v.text, "estimate": est, "conf_low": lo, "conf_high": hi, "p_value": p,
+            "reason": reason, "estimate": est, "conf_low": lo, "conf_high": hi, "p_value": p,
             "inference": str(h.get("variant", "")), "mde": mde,
             "mde_method": "analytic: (z_0.975 + z_0.8) x the SE implied by the interval",
             "relevant_effect": rel, "pretrend_p": pre,
