@@ -97,3 +97,14 @@ def test_estimators_report_the_units_they_leave_out(nc_raw):
     full = d.prepare(nc_raw, data_source="synthetic", label="SYNTHETIC DATA")
     r = d.robust_spec().fit(full, "violent_rate")
     assert "units_used" not in r.extra and headline(r)["note"] == ""
+
+
+def test_reading_names_estimates_on_a_reduced_sample():
+    from enforcement_crime.designs import evidence
+
+    t = pd.DataFrame({"outcome": ["y"] * 2, "choice": ["headline", "inference / estimator"],
+                      "variant": ["TWFE", "CS"], "scale": ["log"] * 2, "estimate": [0.1, 0.2],
+                      "std_error": [0.1, 0.1], "conf_low": [-0.1, 0.0], "conf_high": [0.3, 0.4],
+                      "note": ["", f"{evidence.REDUCED}: 18 of 100 counties used (dropped: gaps)"]})  # fmt: skip
+    text = evidence.reading_the_evidence(t)
+    assert "Estimated on a reduced sample: CS: 18 of 100 counties used (dropped: gaps)." in text

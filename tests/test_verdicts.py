@@ -153,7 +153,12 @@ def test_planted_state_trend_through_the_evidence_tables():
         _state_trend_panel(0.02), data_source="synthetic", label="SYNTHETIC DATA (planted)"
     )
     robust = evidence.robustness(s, "index_rate", choices=("headline", "within state"))
-    assert robust["variant"].tolist()[1:] == [evidence.STATE_BY_YEAR, evidence.DIVISION_BY_YEAR]
+    # the state- and division-by-year variants, then the state-by-year variant on the window of the
+    # clean-control headline (every county is treated by the end of the window)
+    assert robust["variant"].tolist()[1:3] == [evidence.STATE_BY_YEAR, evidence.DIVISION_BY_YEAR]
+    assert robust["variant"].iloc[3] == evidence.clean_within_label(
+        d.robust_spec(), d.clean_headline(s)
+    )
     head, state_year = robust.iloc[0], robust.iloc[1]
     assert head["conf_high"] < 0 and state_year["conf_low"] < 0 < state_year["conf_high"]
     diags = pd.DataFrame({"sample": ["all"], "outcome": ["index_rate"], "pretrend_p": [np.nan]})

@@ -373,10 +373,12 @@ def _record_reduction(res: EstimationResult, call: EstimatorCall, design: Design
     ``units_used`` / ``units_available`` (estimators that report the units
     they used, ``extra["units"]``: Callaway-Sant'Anna balances the panel and
     drops units treated in the first period), ``rows_used`` /
-    ``rows_available``, and ``sample_reduction``: one sentence with the
-    counts and the estimator's own account of what it dropped (the
-    ``dropped: ...`` part of its notes), which :func:`headline` puts in its
-    ``note``. Nothing is recorded when nothing was left out.
+    ``rows_available``, and, when units were left out, ``sample_reduction``:
+    one sentence with the counts and the estimator's own account of what it
+    dropped (the ``dropped: ...`` part of its notes), which :func:`headline`
+    puts in its ``note`` (rows with a missing outcome left out of units that
+    stay are in the counts and the estimator's notes only). Nothing is
+    recorded when nothing was left out.
     """
     data = call.data
     unit = call.args[2]
@@ -389,7 +391,7 @@ def _record_reduction(res: EstimationResult, call: EstimatorCall, design: Design
     if res.n_obs is not None and int(res.n_obs) < len(data):
         res.extra.update(rows_used=int(res.n_obs), rows_available=len(data))
         bits.append(f"{int(res.n_obs)} of {len(data)} rows")
-    if bits:
+    if "units_used" in res.extra:
         at = res.notes.find("dropped: ")
         why = f" ({res.notes[at:].strip()})" if at >= 0 else ""
         res.extra["sample_reduction"] = (

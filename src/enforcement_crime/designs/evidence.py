@@ -334,7 +334,10 @@ def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> st
 
     Changes are measured from the headline row, in the headline's units and in
     its standard errors; a choice "moves" the estimate when its largest change
-    exceeds one headline standard error. Nothing here is typed by hand.
+    exceeds one headline standard error. The intervals excluding 0 are counted
+    by :func:`interval_counts`; rows estimated on fewer units or rows than
+    the sample has (their note starts with :data:`REDUCED`) are named with
+    the counts and the reason. Nothing here is typed by hand.
     """
     t = table[table["estimate"].notna()]
     if t.empty or not (t["choice"] == "headline").any():
@@ -367,6 +370,13 @@ def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> st
         if small:
             parts.append("Within one SE: " + ", ".join(small) + ".")
     parts.append(interval_count_text(interval_counts(t)) + ".")
+    # estimates on fewer units than the sample has (e.g. an estimator that balances the panel)
+    if "note" in t.columns:
+        red = t[t["note"].astype(str).str.startswith(REDUCED) & (t["choice"] != "leave one out")]
+        if len(red):
+            parts.append("Estimated on a reduced sample: " + "; ".join(
+                f"{r['variant']}: {str(r['note']).removeprefix(REDUCED).lstrip(': ')}"
+                for _, r in red.iterrows()) + ".")  # fmt: skip
     if diag:
         bits = []
         if np.isfinite(diag.get("pretrend_p", math.nan)):
@@ -381,6 +391,11 @@ def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> st
             parts.append(mde_sentence(float(h["estimate"]), float(h["conf_low"]),
                                       float(h["conf_high"]), float(diag["mde"])))  # fmt: skip
     return " ".join(parts)
+
+
+#: how a robustness row's note starts when the estimator used fewer units or rows than it was given
+#: (:meth:`~.base.Spec.fit` records it; :func:`~.calls.headline` puts it in the note)
+REDUCED = "sample reduced by the estimator"
 
 
 def interval_counts(table: pd.DataFrame) -> dict[str, tuple[int, int]]:

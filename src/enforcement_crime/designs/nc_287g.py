@@ -296,10 +296,21 @@ class NC287g(Design):
         return results, data
 
     def callaway_santanna(self, sample: StudySample, *, seed: int) -> tuple[dict, pd.DataFrame]:
-        """Callaway-Sant'Anna of every outcome (never-treated controls): results and all terms."""
+        """Callaway-Sant'Anna of every outcome (never-treated controls): results and all terms.
+
+        The terms carry the units the estimator used of those it was given
+        (``units_used``, ``units_available``) and, when it left some out (it
+        balances the panel), why (``sample_note``).
+        """
         results = {o: self.cs_spec().fit(sample, o, seed=seed) for o in self.outcomes}
+        n = sample.data[self.unit].nunique()
         frames = [
-            r.to_frame().assign(outcome=o)
+            r.to_frame().assign(
+                outcome=o,
+                units_used=r.extra.get("units_used", n),
+                units_available=r.extra.get("units_available", n),
+                sample_note=r.extra.get("sample_reduction", ""),
+            )  # fmt: skip
             for o, r in results.items()
             if not isinstance(r, NotEstimable)
         ]
