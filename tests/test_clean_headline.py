@@ -135,6 +135,8 @@ def test_verdict_reads_the_clean_headline_beside_the_paper_style_one(sample):
     assert (
         "clean-control headline" in row["reason"] and "beside it the paper-style" in row["reason"]
     )
+    # the placebo share re-estimates the TWFE: given in the reason, not read for this estimator
+    assert np.isnan(row["placebo_share"]) and "is of the TWFE and is not read" in row["reason"]
 
 
 def _row(choice, variant, est, lo, hi, p=np.nan):
@@ -184,3 +186,29 @@ def test_real_results_summary_counts_distinct_specifications():
     s = _robustness_summary(t, "y")
     assert s.startswith("calibrated 0 of 1, analytic (over-rejects) 1 of 1, leave one out 3 of 3")
     assert "p < 0.05 in 0 of 1 with a p-value" in s
+
+
+def test_robustness_rows_carry_the_bootstrap_p_value_and_count_as_calibrated(sample):
+    """The wild cluster bootstrap's p-value (``EstimationResult.p_value``) reaches the robustness table, so
+    its row counts as calibrated inference (before, the table read ``extra["p_value"]`` and had none)."""
+    from enforcement_crime.estimators import wild_cluster_bootstrap
+
+    boot = Spec("TWFE; wild cluster bootstrap", wild_cluster_bootstrap, {"n_boot": 199})
+
+    @dataclasses.dataclass(frozen=True)
+    class _Boot(_AllTreated):
+        def headline_spec(self):
+            return boot
+
+        def robust_spec(self):
+            return Spec("TWFE", twfe)
+
+    design = _Boot(**{f.name: getattr(ALL, f.name) for f in dataclasses.fields(ALL)})
+    s = dataclasses.replace(sample, design=design)
+    t = evidence.robustness(s, "y", seed=3, choices=("headline", "inference / estimator"))
+    row = t[t["variant"] == boot.label].iloc[0]
+    direct = boot.fit(s, "y", seed=3)
+    assert row["p_value"] == pytest.approx(direct.p_value) and np.isfinite(row["p_value"])
+    assert t.loc[t["variant"] == "TWFE", "p_value"].isna().all()  # analytic: no p-value of its own
+    c = evidence.interval_counts(t)
+    assert c["calibrated"][1] == 1 and c["analytic"][1] == len(t) - 1 - c["duplicates"][1]

@@ -259,7 +259,7 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
         h = headline(res, v.spec._term(res))
         n_obs = None if isinstance(res, NotEstimable) else res.n_obs
         n_cl = None if isinstance(res, NotEstimable) else res.n_clusters
-        p = math.nan if isinstance(res, NotEstimable) else float(res.extra.get("p_value", math.nan))
+        p = _own_p_value(res)
         rows.append({"outcome": outcome, "choice": v.choice, "variant": v.label, "scale": v.spec.scale(sample.design),
                      "estimator": h["estimator"],
                      "estimate": h["estimate"], "std_error": h["std_error"], "conf_low": h["conf_low"],
@@ -269,6 +269,15 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
     out["n_obs"] = out["n_obs"].astype("Int64")
     out["n_clusters"] = out["n_clusters"].astype("Int64")
     return out
+
+
+def _own_p_value(res) -> float:
+    """The estimator's own p-value of "no effect" (``EstimationResult.p_value``: wild cluster bootstrap,
+    randomization inference), else one kept in ``extra["p_value"]``, else NaN."""
+    if isinstance(res, NotEstimable):
+        return math.nan
+    p = res.p_value if res.p_value is not None else res.extra.get("p_value", math.nan)
+    return float(p) if p is not None else math.nan
 
 
 def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
@@ -668,7 +677,7 @@ def _sample_robustness(
     spec = d.headline_spec()
     res = spec.fit(sub, outcome, **({"seed": seed} if takes(spec.estimator, "seed") else {}))
     h = headline(res, spec._term(res))
-    p = math.nan if isinstance(res, NotEstimable) else float(res.extra.get("p_value", math.nan))
+    p = _own_p_value(res)
     row = {"outcome": outcome, "choice": "inference / estimator", "variant": spec.label,
            "scale": spec.scale(d), "estimator": h["estimator"], "estimate": h["estimate"],
            "std_error": h["std_error"], "conf_low": h["conf_low"], "conf_high": h["conf_high"],
@@ -783,7 +792,9 @@ def _verdict_row(c, outcome, label, t, dg, sample, data, head_label, z, relevant
 
     With ``clean`` (the design's :class:`.clean.CleanHeadline`) and its row estimated, the verdict
     reads the clean-control headline, compares it with the state-by-year variant on the same window,
-    and its reason gives the paper-style headline beside it.
+    and its reason gives the paper-style headline beside it; the placebo share (of re-estimated TWFE
+    coefficients) is then given in the reason but not read by the rules (column ``placebo_share``
+    NaN): it says nothing about the clean-control estimator.
     """
     d = sample.design
     base = t[t["choice"] == "headline"]
@@ -812,6 +823,14 @@ def _verdict_row(c, outcome, label, t, dg, sample, data, head_label, z, relevant
         w = within.iloc[0]
         ws = {"estimate": float(w["estimate"]), "conf_low": float(w["conf_low"]),
               "conf_high": float(w["conf_high"]), "label": "state-by-year fixed effects"}  # fmt: skip
+        if within_label is not None:
+            ws["label"] = (
+                f"TWFE with state-by-year fixed effects on the same years ({clean.first}-{clean.last})"
+            )
+    twfe_placebo = placebo
+    # the placebo re-assignments re-estimate the TWFE, not the clean-control estimator
+    if within_label is not None:
+        placebo = math.nan
     mde = (analytic_mde((hi - lo) / (2 * z), d.alpha)
            if np.isfinite(lo) and np.isfinite(hi) else math.nan)  # fmt: skip
     pre = float(dg["pretrend_p"].iloc[0]) if len(dg) else math.nan
@@ -829,6 +848,9 @@ def _verdict_row(c, outcome, label, t, dg, sample, data, head_label, z, relevant
             q = paper.iloc[0]
             reason += (f"; beside it the paper-style {q['variant']}: {float(q['estimate']):.3g} "
                        f"[{float(q['conf_low']):.3g}, {float(q['conf_high']):.3g}]")  # fmt: skip
+        if np.isfinite(twfe_placebo):
+            reason += (f"; its placebo share ({100 * twfe_placebo:.0f}% of placebo schedules at least as "
+                       "extreme) is of the TWFE and is not read for the clean-control estimator")  # fmt: skip
         reason += ")"
     return {"conclusion": c.name, "outcome": outcome, "claim": c.claim, "sample": label, "verdict": v.kind,
             "reason": reason, "estimate": est, "conf_low": lo, "conf_high": hi, "p_value": p,
