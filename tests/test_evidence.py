@@ -143,7 +143,9 @@ def test_reading_the_evidence_is_computed_from_the_numbers():
     # weights move it by 2.0 = 4.0 SE; trends (0.2) and the estimator (0.1) stay within one SE
     assert "weights (unweighted: 3, 4.0 SE)" in text
     assert "Within one SE: trends, inference / estimator" in text
-    assert "4 of 4 intervals exclude 0" in text and "interval covers 0" in text
+    # no row has an estimator p-value: the four distinct intervals are analytic, counted apart
+    assert "calibrated inference (bootstrap / randomization): 0 of 0 intervals exclude 0" in text
+    assert "not counted as tests): 4 of 4" in text and "interval covers 0" in text
     assert "p = 0.4" in text and "Mbar = 1.5" in text and "MDE = 1.4" in text
     # the MDE compared with the base interval [0.02, 1.98]: it excludes 0, |1.0| is below the MDE 1.4
     assert "excludes 0, yet |estimate| 1 is below the MDE (1.4)" in text

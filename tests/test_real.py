@@ -52,7 +52,8 @@ def test_results_markdown_reads_the_exported_tables(tmp_path, monkeypatch):
     # the numbers come from the tables: estimate and interval, pre-trend p, breakdown, MDE, and
     # 1 of the 2 non-placebo robustness intervals excludes 0 (the placebo row is not counted)
     assert "-12.5 [-40, 15]" in row and "0.012" in row and "| 0.5 |" in row and "33.3" in row
-    assert row.rstrip().endswith("| 1 of 2 |")
+    # no row with an estimator p-value: the two distinct intervals are analytic, counted apart
+    assert row.rstrip().endswith("| calibrated 0 of 0, analytic (over-rejects) 1 of 2 |")
     failed = [{**records[0], "status": "FAILED: boom"}]
     assert "FAILED: boom" in real.results_markdown(failed)
 
@@ -137,8 +138,11 @@ def test_robustness_summary_names_p_values_and_the_within_state_row():
                         "conf_high": [0.3, 0.5, 0.1, 1.3, 1.0],
                         "p_value": [0.4, 0.01, float("nan"), 0.001, 0.9]})  # fmt: skip
     text = real._robustness_summary(rob, "index_rate")
-    # 3 non-placebo rows: one interval excludes 0; two p-values, one below 0.05 (placebo not counted)
-    assert text.startswith("1 of 3; p < 0.05 in 1 of 2 with a p-value")
+    # 3 non-placebo rows: two with an estimator p-value (calibrated), one of whose intervals excludes 0,
+    # and one analytic; two p-values, one below 0.05 (placebo not counted)
+    assert text.startswith(
+        "calibrated 1 of 2, analytic (over-rejects) 0 of 1; p < 0.05 in 1 of 2 with a p-value"
+    )
     assert "within state (state-by-year FE) -0.05 [-0.2, 0.1]" in text
     assert real._robustness_summary(rob, "property_rate") == ""
 

@@ -155,8 +155,13 @@ def test_planted_state_trend_through_the_evidence_tables():
     robust = evidence.robustness(s, "index_rate", choices=("headline", "within state"))
     from enforcement_crime.designs.neighbours import PAIR_LABEL
 
+    # the state- and division-by-year variants, the contiguous county pairs, then the state-by-year
+    # variant on the window of the clean-control headline (every county is treated by its end)
     assert robust["variant"].tolist()[1:3] == [evidence.STATE_BY_YEAR, evidence.DIVISION_BY_YEAR]
-    assert len(robust) == 4 and robust["variant"].iloc[3].startswith(PAIR_LABEL)  # contiguous pairs
+    assert len(robust) == 5 and robust["variant"].iloc[3].startswith(PAIR_LABEL)
+    assert robust["variant"].iloc[4] == evidence.clean_within_label(
+        d.robust_spec(), d.clean_headline(s)
+    )
     head, state_year = robust.iloc[0], robust.iloc[1]
     assert head["conf_high"] < 0 and state_year["conf_low"] < 0 < state_year["conf_high"]
     diags = pd.DataFrame({"sample": ["all"], "outcome": ["index_rate"], "pretrend_p": [np.nan]})

@@ -183,6 +183,8 @@ es_data[["outcome", "term", "estimate", "conf_low", "conf_high", "pretrend_p"]]
 # Group-time ATTs of each adoption cohort against the 91 never-treated counties,
 # aggregated into a simple ATT and an event-time profile (varying base period:
 # pre-period points are one-period changes, so no reference period is drawn).
+# The estimator needs every year of a county: the table gives the counties it
+# used of those in the sample and, when it left some out, why (`sample_note`).
 
 # %%
 cs_results, cs_all = design.callaway_santanna(sample, seed=seed)
@@ -190,7 +192,7 @@ cs_dynamic = cs_all[cs_all["event_time"].notna()]
 fig, _ = plots.event_study_plot(cs_dynamic, panel="outcome", reference=None, window=design.event_window, ylabel=design.scale_label)
 log.figure(fig, design.output_name("fig", "callaway_santanna"), cs_dynamic, description="Callaway-Sant'Anna event-time ATTs (never-treated controls), 95% bands")
 plt.show()
-cs_all[cs_all["event_time"].isna()][["outcome", "term", "estimate", "std_error", "conf_low", "conf_high"]]
+cs_all[cs_all["event_time"].isna()][["outcome", "term", "estimate", "std_error", "conf_low", "conf_high", "units_used", "units_available", "sample_note"]]
 
 # %% [markdown]
 # ## Agreements that ended: de Chaisemartin-D'Haultfoeuille

@@ -235,6 +235,11 @@ ev.show()
 # TWFE rows: the package's `minimum_detectable_effect` (placebo adoption
 # dates, state-clustered t-test; its size under the placebo dates is shown).
 # Other estimators: (z_{0.975} + z_{0.8}) x the estimate's standard error.
+# The paper-style TWFE headline is followed by the clean-control headline:
+# Callaway-Sant'Anna with not-yet-treated controls on the years up to the last
+# one with a not-yet-treated unit (every unit is treated by the end of the
+# window, so the later years have no clean comparison); its label states the
+# window. The verdict at the top reads it, with the TWFE beside it.
 
 # %%
 svr = design.study_vs_rebuild(sample, design.rebuild_rows(sample, twfe_results, dynamic, n_sim=n_mde_sims, seed=seed))

@@ -265,18 +265,29 @@ def _sample_of(spec: str, head_label: str, samples: list[str]) -> str:
 
 
 def _robustness_summary(rob: pd.DataFrame | None, outcome: str) -> str:
-    """Intervals excluding 0, p-values below 0.05 and the within-state row of one outcome's robustness rows."""
-    from enforcement_crime.designs.evidence import STATE_BY_YEAR, WITHIN_STATE
+    """Intervals excluding 0, p-values below 0.05 and the within-state row of one outcome's robustness rows.
+
+    The intervals are counted over distinct specifications, calibrated and
+    analytic apart, the leave-one-out family apart
+    (:func:`~enforcement_crime.designs.evidence.interval_counts`); the
+    p-values over the distinct rows that have one.
+    """
+    from enforcement_crime.designs.evidence import STATE_BY_YEAR, WITHIN_STATE, interval_counts
 
     if rob is None or not len(rob):
         return ""
     rb = rob[(rob["outcome"] == outcome) & (rob["choice"] != "placebo")]
     if not len(rb):
         return ""
-    parts = [f"{int(((rb['conf_low'] > 0) | (rb['conf_high'] < 0)).sum())} of "
-             f"{int(rb['estimate'].notna().sum())}"]  # fmt: skip
+    c = interval_counts(rb)
+    parts = [f"calibrated {c['calibrated'][0]} of {c['calibrated'][1]}, analytic (over-rejects) "
+             f"{c['analytic'][0]} of {c['analytic'][1]}"]  # fmt: skip
+    if c["leave one out"][1]:
+        parts[0] += f", leave one out {c['leave one out'][0]} of {c['leave one out'][1]}"
     if "p_value" in rb.columns and rb["p_value"].notna().any():
-        p = rb["p_value"].dropna()
+        p = rb[rb["choice"] != "leave one out"]
+        nums = p[["estimate", "conf_low", "conf_high"]].astype("float64").round(10)
+        p = p.loc[~nums.duplicated().to_numpy(), "p_value"].dropna()
         parts.append(f"p < 0.05 in {int((p < 0.05).sum())} of {len(p)} with a p-value")
     if "variant" in rb.columns:
         ws = rb[(rb["choice"] == WITHIN_STATE)
@@ -300,6 +311,7 @@ def results_markdown(records: list[dict]) -> str:
     many robustness intervals exclude 0, how many p-values are below 0.05 and
     the within-state (state-by-year) estimate; then the reading paragraphs.
     """
+    from enforcement_crime.designs.clean import CLEAN_MARK
     from enforcement_crime.designs.conclusions import PAPER_CONCLUSIONS
 
     lines = ["## Results on real data", "",
@@ -331,7 +343,7 @@ def results_markdown(records: list[dict]) -> str:
             "",
         ]
         lines += ["| panel | sample | outcome | our headline | estimate [95% interval] | pre-trend p "
-                  "| HonestDiD breakdown | MDE | robustness (intervals excluding 0; p-values; within state) |",
+                  "| HonestDiD breakdown | MDE | robustness (intervals excluding 0 over distinct specifications; p-values; within state) |",
                   "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for r in runs:
             tables = Path(r["folder"]) / "tables" / d.study
@@ -342,7 +354,9 @@ def results_markdown(records: list[dict]) -> str:
                 lines.append(f"| {r['panel']} | | | {r['status']} | | | | | |")
                 continue
             head_label = d.headline_spec().label
-            first = svr[svr["specification"].astype(str).str.endswith(head_label)]
+            spec = svr["specification"].astype(str)
+            # the headline rows, and the clean-control headline beside them where the design has one
+            first = svr[spec.str.endswith(head_label) | spec.str.contains(CLEAN_MARK, regex=False)]
             has_sample = diag is not None and "sample" in diag.columns
             samples = list(dict.fromkeys(diag["sample"].astype(str))) if has_sample else []
             for _, row in first.iterrows():

@@ -335,7 +335,7 @@ def test_city_panel_fixture(cius_fx, crosswalk):
 
 def test_nc_panel_from_cius_fixture(cius_panel):
     panel, _, _ = cius_panel
-    nc, man = nc_county_panel(panel)
+    nc, man = nc_county_panel(panel, min_coverage=None)  # the coverage rule has its own test below
     assert set(nc["year"]) == {2013} and nc["fips"].str.startswith("37").all()
     got = nc.set_index("fips")
     assert got.loc["37183", "g287_start"] == pd.Timestamp("2008-06-25")  # Wake, Table A1
@@ -444,9 +444,16 @@ def test_real_city_and_nc_panels(real_inputs, real_cius_panel, shared_data):
     assert {"Raleigh", "Durham", "Charlotte-Mecklenburg"} <= set(
         panel.loc[panel["state"] == "NC", "city"]
     )
-    nc, nman = nc_county_panel(real_cius_panel[0])
+    nc, nman = nc_county_panel(real_cius_panel[0], min_coverage=None)
     nman.check()
     validate_panel(nc)
+    # the coverage rule: every county-year below the threshold dropped, counted and listed
+    covered, cman = nc_county_panel(real_cius_panel[0])
+    cman.check()
+    low = cman.reports["low_coverage"]
+    assert low["county_years_dropped"] == len(nc) - len(covered) == int((nc["coverage"] < 80).sum())
+    assert sum(map(len, low["counties"].values())) == low["county_years_dropped"]
+    assert (covered["coverage"] >= 80).all()
     # the study years 2003-2013 that the CIUS panel has (it has 2006, 2009, 2010 and 2013 at least)
     built = {int(y) for y in real_cius_panel[0]["year"].unique()}
     assert sorted(nc["year"].unique()) == sorted(built & set(range(2003, 2014)))
@@ -523,3 +530,39 @@ def test_builders_refuse_duplicated_inputs(fx, crosswalk, cius_fx):
         )
     with pytest.raises(ValueError, match="the same table and year passed twice"):
         cius_county_panel(cius_fx + cius_fx[:1], crosswalk, fx_population())
+
+
+def test_nc_coverage_rule_drops_a_county_year_with_a_missing_city_agency(cius_fx, crosswalk):
+    """A planted missing city agency (Durham city left out of the 2013 city table): Durham County 2013
+    keeps only its sheriff, 40,000 of 270,000 residents, and its crime series would collapse; the
+    coverage rule drops that county-year and the manifest says so (reason, count, county and year)."""
+    from enforcement_crime.panels.nc_county import MIN_COVERAGE
+
+    def durham_2013(frame):
+        return (frame["fips"] == "37063") & (frame["year"] == 2013)
+
+    full, _, _ = cius_county_panel(cius_fx, crosswalk, fx_population())
+    assert full.loc[durham_2013(full), "coverage"].item() == pytest.approx(100.0)
+    planted = [f[~((f["table"] == "city") & (f["year"] == 2013) & (f["agency"] == "Durham"))]
+               for f in cius_fx]  # fmt: skip
+    assert sum(map(len, planted)) == sum(map(len, cius_fx)) - 1
+    panel, _, _ = cius_county_panel(planted, crosswalk, fx_population())
+    assert panel.loc[durham_2013(panel), "coverage"].item() == pytest.approx(100 * 40_000 / 270_000)
+    before, _ = nc_county_panel(full)
+    assert durham_2013(before).sum() == 1  # complete: kept
+    nc, man = nc_county_panel(panel)
+    man.check()
+    assert durham_2013(nc).sum() == 0
+    low = {k: v for k, v in man.dropped.items() if "coverage below" in k}
+    # Alamance (73%) and Wake (78%) of the fixture are below the threshold too, with or without the plant
+    assert list(low.values()) == [3] and f"{MIN_COVERAGE:g}%" in next(iter(low))
+    assert man.reports["low_coverage"]["counties"] == {
+        "37001": [2013],
+        "37063": [2013],
+        "37183": [2013],
+    }
+    assert man.rules["min_coverage"] == MIN_COVERAGE
+    # without the rule the county-year stays, with its collapsed count, and nothing is dropped for coverage
+    kept, man0 = nc_county_panel(panel, min_coverage=None)
+    assert durham_2013(kept).sum() == 1
+    assert not any("coverage below" in k for k in man0.dropped)

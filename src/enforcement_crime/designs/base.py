@@ -413,6 +413,7 @@ class Spec:
             res = copy.copy(res)  # the remembered result keeps its own labels
             res.outcome = outcome
             res.specification = self.label
+            _record_reduction(res, call, sample.design)
         return res
 
     def scale(self, design: Design) -> str:
@@ -426,6 +427,38 @@ class Spec:
 
     def _term(self, res: Outcome) -> str | None:
         return None if isinstance(res, NotEstimable) else self.term
+
+
+def _record_reduction(res: EstimationResult, call: EstimatorCall, design: Design) -> None:
+    """Record in ``res.extra`` when the estimator used fewer units or rows than the call gave it.
+
+    ``units_used`` / ``units_available`` (estimators that report the units
+    they used, ``extra["units"]``: Callaway-Sant'Anna balances the panel and
+    drops units treated in the first period), ``rows_used`` /
+    ``rows_available``, and, when units were left out, ``sample_reduction``:
+    one sentence with the counts and the estimator's own account of what it
+    dropped (the ``dropped: ...`` part of its notes), which :func:`headline`
+    puts in its ``note`` (rows with a missing outcome left out of units that
+    stay are in the counts and the estimator's notes only). Nothing is
+    recorded when nothing was left out.
+    """
+    data = call.data
+    unit = call.args[2]
+    available = int(data[unit].nunique())
+    bits = []
+    units = res.extra.get("units")
+    if units is not None and len(units) < available:
+        res.extra.update(units_used=int(len(units)), units_available=available)
+        bits.append(f"{len(units)} of {available} {design.unit_name}")
+    if res.n_obs is not None and int(res.n_obs) < len(data):
+        res.extra.update(rows_used=int(res.n_obs), rows_available=len(data))
+        bits.append(f"{int(res.n_obs)} of {len(data)} rows")
+    if "units_used" in res.extra:
+        at = res.notes.find("dropped: ")
+        why = f" ({res.notes[at:].strip()})" if at >= 0 else ""
+        res.extra["sample_reduction"] = (
+            f"sample reduced by the estimator: {' and '.join(bits)} used{why}"
+        )
 
 
 def takes(estimator: Callable, option: str) -> bool:
@@ -898,6 +931,15 @@ class Design:
         Default: none (e.g. the NC design's spillovers to neighbouring counties).
         """
         return {}
+
+    def clean_headline(self, sample: StudySample):
+        """The heterogeneity-robust headline with clean controls (:class:`.clean.CleanHeadline`), or None.
+
+        Designs in which every unit is eventually treated declare one (shown
+        beside the paper-style TWFE and read by the verdict); the default is
+        None (the headline's controls are clean).
+        """
+        return None
 
     def has_never_treated(self, sample: StudySample) -> bool:
         """Whether the sample has units never treated inside the window."""

@@ -84,7 +84,9 @@ def headline(result: Outcome, term: str | None = None) -> dict:
 
     ``term``: a term name; default the first static term (no event time), else
     the first row (:meth:`~enforcement_crime.results.EstimationResult.term`).
-    A :class:`NotEstimable` record gives NaNs and its reason.
+    A :class:`NotEstimable` record gives NaNs and its reason; an estimate on
+    fewer units or rows than it was given carries that reduction in ``note``
+    (``extra["sample_reduction"]``, set by :meth:`.base.Spec.fit`).
     """
     if isinstance(result, NotEstimable):
         return {"term": None, "estimate": math.nan, "std_error": math.nan, "conf_low": math.nan,
@@ -103,7 +105,7 @@ def headline(result: Outcome, term: str | None = None) -> dict:
         "conf_low": num("conf_low"),
         "conf_high": num("conf_high"),
         "estimator": result.estimator,
-        "note": "",
+        "note": str(result.extra.get("sample_reduction", "")),
     }
 
 

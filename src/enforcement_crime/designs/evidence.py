@@ -79,6 +79,8 @@ __all__ = [
     "placebo_tests",
     "placebo_share",
     "census_division",
+    "interval_counts",
+    "interval_count_text",
     "Evidence",
     "null_truth",
     "false_positive_reading",
@@ -205,8 +207,9 @@ def variants(
             if spec.options["state"] == "division":
                 data = sample.data.assign(division=division.to_numpy())
         out.append(Variant(SPEC_VARIANTS[name], label, spec, data=data))
-    for label, spec, data in d.within_variants(sample):  # e.g. contiguous county pairs
-        out.append(Variant(WITHIN_STATE, label, spec, data=data))
+    if wanted(WITHIN_STATE):
+        for label, spec, data in d.within_variants(sample):  # e.g. contiguous county pairs
+            out.append(Variant(WITHIN_STATE, label, spec, data=data))
     for label, other_sample in (alt_samples or {}).items():
         if wanted("panel"):
             out.append(Variant("panel", label, base, sample=other_sample))
@@ -231,7 +234,26 @@ def variants(
             seen.add(spec.label)
             if wanted("inference / estimator"):
                 out.append(Variant("inference / estimator", spec.label, spec))
+    clean = (
+        d.clean_headline(sample)
+        if wanted("inference / estimator") or wanted(WITHIN_STATE)
+        else None
+    )
+    if clean is not None:  # the clean-control headline, and its window's within-state comparison
+        if wanted("inference / estimator"):
+            out.append(
+                Variant("inference / estimator", clean.spec.label, clean.spec, rows=clean.rows)
+            )
+        ws = [v for v in out if v.choice == WITHIN_STATE and v.label.endswith(STATE_BY_YEAR)]
+        if ws:
+            out.append(Variant(WITHIN_STATE, clean_within_label(base, clean), ws[0].spec,
+                               rows=clean.rows))  # fmt: skip
     return out
+
+
+def clean_within_label(base: Spec, clean) -> str:
+    """The label of the state-by-year variant on the window of a :class:`.clean.CleanHeadline`."""
+    return f"{base.label}, years {clean.first}-{clean.last}, {STATE_BY_YEAR}"
 
 
 def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
@@ -254,7 +276,7 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
         h = headline(res, v.spec._term(res))
         n_obs = None if isinstance(res, NotEstimable) else res.n_obs
         n_cl = None if isinstance(res, NotEstimable) else res.n_clusters
-        p = math.nan if isinstance(res, NotEstimable) else float(res.extra.get("p_value", math.nan))
+        p = _own_p_value(res)
         rows.append({"outcome": outcome, "choice": v.choice, "variant": v.label, "scale": v.spec.scale(sample.design),
                      "estimator": h["estimator"],
                      "estimate": h["estimate"], "std_error": h["std_error"], "conf_low": h["conf_low"],
@@ -264,6 +286,15 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
     out["n_obs"] = out["n_obs"].astype("Int64")
     out["n_clusters"] = out["n_clusters"].astype("Int64")
     return out
+
+
+def _own_p_value(res) -> float:
+    """The estimator's own p-value of "no effect" (``EstimationResult.p_value``: wild cluster bootstrap,
+    randomization inference), else one kept in ``extra["p_value"]``, else NaN."""
+    if isinstance(res, NotEstimable):
+        return math.nan
+    p = res.p_value if res.p_value is not None else res.extra.get("p_value", math.nan)
+    return float(p) if p is not None else math.nan
 
 
 def diagnostics(sample: StudySample, outcome: str, *, seed: int = 0,
@@ -329,7 +360,10 @@ def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> st
 
     Changes are measured from the headline row, in the headline's units and in
     its standard errors; a choice "moves" the estimate when its largest change
-    exceeds one headline standard error. Nothing here is typed by hand.
+    exceeds one headline standard error. The intervals excluding 0 are counted
+    by :func:`interval_counts`; rows estimated on fewer units or rows than
+    the sample has (their note starts with :data:`REDUCED`) are named with
+    the counts and the reason. Nothing here is typed by hand.
     """
     t = table[table["estimate"].notna()]
     if t.empty or not (t["choice"] == "headline").any():
@@ -361,10 +395,14 @@ def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> st
         small = [m[1] for m in moves if m[0] <= se]
         if small:
             parts.append("Within one SE: " + ", ".join(small) + ".")
-    excl = ((t["conf_low"] > 0) | (t["conf_high"] < 0)) & (t["choice"] != "placebo")
-    parts.append(
-        f"{int(excl.sum())} of {int((t['choice'] != 'placebo').sum())} intervals exclude 0."
-    )
+    parts.append(interval_count_text(interval_counts(t)) + ".")
+    # estimates on fewer units than the sample has (e.g. an estimator that balances the panel)
+    if "note" in t.columns:
+        red = t[t["note"].astype(str).str.startswith(REDUCED) & (t["choice"] != "leave one out")]
+        if len(red):
+            parts.append("Estimated on a reduced sample: " + "; ".join(
+                f"{r['variant']}: {str(r['note']).removeprefix(REDUCED).lstrip(': ')}"
+                for _, r in red.iterrows()) + ".")  # fmt: skip
     if diag:
         bits = []
         if np.isfinite(diag.get("pretrend_p", math.nan)):
@@ -379,6 +417,58 @@ def reading_the_evidence(table: pd.DataFrame, diag: Mapping | None = None) -> st
             parts.append(mde_sentence(float(h["estimate"]), float(h["conf_low"]),
                                       float(h["conf_high"]), float(diag["mde"])))  # fmt: skip
     return " ".join(parts)
+
+
+#: how a robustness row's note starts when the estimator used fewer units or rows than it was given
+#: (:meth:`~.base.Spec.fit` records it; :func:`~.calls.headline` puts it in the note)
+REDUCED = "sample reduced by the estimator"
+
+
+def interval_counts(table: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """How many robustness intervals exclude 0, over distinct specifications, by kind of inference.
+
+    Rows without an estimate and the placebo row are not counted. The
+    leave-one-out rows are one specification family (``"leave one out"``:
+    how many of its rows exclude 0, counted apart); a row whose estimate and
+    interval repeat an earlier row's (e.g. the headline's point estimator
+    listed again among the estimators) is counted once (``"duplicates"``: how
+    many were left out). The other rows are split by their inference:
+    ``"calibrated"`` (the estimator computes its own p-value: wild cluster
+    bootstrap, randomization inference) and ``"analytic"`` (the analytic
+    cluster-robust interval, which over-rejects on the realistic null panels:
+    :func:`measured_size`). Returns ``{kind: (excluding 0, rows)}``.
+    """
+    t = table[table["estimate"].notna() & (table["choice"] != "placebo")]
+    excl = (t["conf_low"] > 0) | (t["conf_high"] < 0)
+    loo = (t["choice"] == "leave one out").to_numpy()
+    rest = t[~loo]
+    nums = rest[["estimate", "conf_low", "conf_high"]].astype("float64").round(10)
+    dup = nums.duplicated().to_numpy()
+    kept = rest[~dup]
+    own_p = kept["p_value"].notna() if "p_value" in kept.columns else pd.Series(False, kept.index)
+    e = excl.loc[kept.index]
+    return {"calibrated": (int(e[own_p].sum()), int(own_p.sum())),
+            "analytic": (int(e[~own_p].sum()), int((~own_p).sum())),
+            "leave one out": (int(excl[loo].sum()), int(loo.sum())),
+            "duplicates": (0, int(dup.sum()))}  # fmt: skip
+
+
+def interval_count_text(counts: Mapping[str, tuple[int, int]]) -> str:
+    """The counts of :func:`interval_counts` in words (one sentence, no final period)."""
+    k, n = counts["calibrated"]
+    ka, na = counts["analytic"]
+    kl, nl = counts["leave one out"]
+    parts = [f"calibrated inference (bootstrap / randomization): {k} of {n} intervals exclude 0",
+             f"analytic CR1 intervals (over-reject on the null panel, size study; not counted as tests): "
+             f"{ka} of {na}"]  # fmt: skip
+    if nl:
+        parts.append(
+            f"leave one out, one specification family: {kl} of its {nl} intervals exclude 0"
+        )
+    text = "Distinct specifications: " + "; ".join(parts)
+    if counts["duplicates"][1]:
+        text += f" ({counts['duplicates'][1]} rows repeating another row's numbers counted once)"
+    return text
 
 
 def plot_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -604,7 +694,7 @@ def _sample_robustness(
     spec = d.headline_spec()
     res = spec.fit(sub, outcome, **({"seed": seed} if takes(spec.estimator, "seed") else {}))
     h = headline(res, spec._term(res))
-    p = math.nan if isinstance(res, NotEstimable) else float(res.extra.get("p_value", math.nan))
+    p = _own_p_value(res)
     row = {"outcome": outcome, "choice": "inference / estimator", "variant": spec.label,
            "scale": spec.scale(d), "estimator": h["estimator"], "estimate": h["estimate"],
            "std_error": h["std_error"], "conf_low": h["conf_low"], "conf_high": h["conf_high"],
@@ -622,14 +712,19 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
     * estimate, interval and p-value: the design's headline specification
       (its calibrated inference, e.g. the wild cluster bootstrap) from the
       robustness table's "inference / estimator" rows, else the robustness
-      base specification (analytic interval);
+      base specification (analytic interval); for a design in which every
+      unit is eventually treated, its clean-control headline
+      (:meth:`~.base.Design.clean_headline`: not-yet-treated controls, the
+      years up to the last one with a not-yet-treated unit), with the
+      paper-style headline given beside it in the reason;
     * MDE: analytic, (z_0.975 + z_0.8) x the standard error implied by that
       interval (``mde_method`` says so); the relevant effect:
       :func:`~enforcement_crime.designs.verdicts.relevant_effect` on the
       headline scale;
     * pre-trend p-value: :func:`diagnostics` of the same sample;
     * within-state comparison: the robustness row with state-by-year fixed
-      effects (:data:`STATE_BY_YEAR`), when the design has one;
+      effects (:data:`STATE_BY_YEAR`), when the design has one (for a
+      clean-control headline, the one on its window);
     * placebo share: the share of placebo adoption schedules with a TWFE
       estimate at least as extreme as the actual one, under the design's
       scheme (:attr:`~.base.Design.placebo_scheme`, e.g. within state), read
@@ -661,6 +756,7 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
     z = norm.ppf(1 - d.alpha / 2)
     by_sample: dict[tuple[str, str], pd.DataFrame] = {}
     cache: dict[tuple[str, str, str], float] = {}
+    clean = d.clean_headline(sample)
     for c in conclusions:
         present_cols = [o for o in c.outcomes if o in sample.data.columns]
         if not present_cols:
@@ -702,17 +798,31 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
                         cache[key] = placebo_share(tab, d, outcome, label)
                     share = cache[key]
                 rows.append(_verdict_row(c, outcome, label, t, dg, sample, data, head_label, z,
-                                         relevant_effect, verdict, share))  # fmt: skip
+                                         relevant_effect, verdict, share,
+                                         clean=clean if label == first else None))  # fmt: skip
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 
 
-def _verdict_row(
-    c, outcome, label, t, dg, sample, data, head_label, z, relevant_effect, verdict, placebo
-) -> dict:
-    """One verdict-table row from the robustness rows ``t`` and diagnostics rows ``dg`` of one sample."""
+def _verdict_row(c, outcome, label, t, dg, sample, data, head_label, z, relevant_effect, verdict,
+                 placebo, clean=None) -> dict:  # fmt: skip
+    """One verdict-table row from the robustness rows ``t`` and diagnostics rows ``dg`` of one sample.
+
+    With ``clean`` (the design's :class:`.clean.CleanHeadline`) and its row estimated, the verdict
+    reads the clean-control headline, compares it with the state-by-year variant on the same window,
+    and its reason gives the paper-style headline beside it; the placebo share (of re-estimated TWFE
+    coefficients) is then given in the reason but not read by the rules (column ``placebo_share``
+    NaN): it says nothing about the clean-control estimator.
+    """
     d = sample.design
     base = t[t["choice"] == "headline"]
-    head = t[(t["choice"] == "inference / estimator") & (t["variant"] == head_label)]
+    paper = t[(t["choice"] == "inference / estimator") & (t["variant"] == head_label)]
+    paper = paper if len(paper) and paper["estimate"].notna().any() else base
+    head = paper
+    within_label = None
+    if clean is not None:
+        cl = t[(t["choice"] == "inference / estimator") & (t["variant"] == clean.spec.label)]
+        if len(cl) and cl["estimate"].notna().any():
+            head, within_label = cl, clean_within_label(d.robust_spec(), clean)
     head = head if len(head) and head["estimate"].notna().any() else base
     h = head.iloc[0] if len(head) else pd.Series(dtype=object)
     est, lo, hi = (float(h.get(k, math.nan)) for k in ("estimate", "conf_low", "conf_high"))
@@ -723,11 +833,21 @@ def _verdict_row(
     within = t[
         (t["choice"] == WITHIN_STATE) & (t["variant"].astype(str).str.endswith(STATE_BY_YEAR))
     ]
+    if within_label is not None:
+        within = within[within["variant"] == within_label]
     ws = None
     if len(within) and np.isfinite(within["estimate"].iloc[0]):
         w = within.iloc[0]
         ws = {"estimate": float(w["estimate"]), "conf_low": float(w["conf_low"]),
               "conf_high": float(w["conf_high"]), "label": "state-by-year fixed effects"}  # fmt: skip
+        if within_label is not None:
+            ws["label"] = (
+                f"TWFE with state-by-year fixed effects on the same years ({clean.first}-{clean.last})"
+            )
+    twfe_placebo = placebo
+    # the placebo re-assignments re-estimate the TWFE, not the clean-control estimator
+    if within_label is not None:
+        placebo = math.nan
     mde = (analytic_mde((hi - lo) / (2 * z), d.alpha)
            if np.isfinite(lo) and np.isfinite(hi) else math.nan)  # fmt: skip
     pre = float(dg["pretrend_p"].iloc[0]) if len(dg) else math.nan
@@ -738,8 +858,19 @@ def _verdict_row(
     v = verdict(c.claim, est, lo, hi, p_value=p, mde=mde, relevant=rel, pretrend_p=pre,
                 within_state=ws, placebo_share=placebo, variants=same.to_dict("records"),
                 alpha=d.alpha, not_estimated=why)  # fmt: skip
+    reason = v.text
+    if within_label is not None:
+        reason += f" (clean-control headline: {h['variant']}"
+        if len(paper) and np.isfinite(float(paper["estimate"].iloc[0])):
+            q = paper.iloc[0]
+            reason += (f"; beside it the paper-style {q['variant']}: {float(q['estimate']):.3g} "
+                       f"[{float(q['conf_low']):.3g}, {float(q['conf_high']):.3g}]")  # fmt: skip
+        if np.isfinite(twfe_placebo):
+            reason += (f"; its placebo share ({100 * twfe_placebo:.0f}% of placebo schedules at least as "
+                       "extreme) is of the TWFE and is not read for the clean-control estimator")  # fmt: skip
+        reason += ")"
     return {"conclusion": c.name, "outcome": outcome, "claim": c.claim, "sample": label, "verdict": v.kind,
-            "reason": v.text, "estimate": est, "conf_low": lo, "conf_high": hi, "p_value": p,
+            "reason": reason, "estimate": est, "conf_low": lo, "conf_high": hi, "p_value": p,
             "inference": str(h.get("variant", "")), "mde": mde,
             "mde_method": "analytic: (z_0.975 + z_0.8) x the SE implied by the interval",
             "relevant_effect": rel, "pretrend_p": pre,

@@ -79,6 +79,8 @@ class NC287g(Design):
     n_boot: int = 999  # wild cluster bootstrap draws
     n_perm: int = 199  # randomization-inference permutations
     agency_rules: bool = False  # agency panel: drop rows without population served; clearance rule
+    #: the coverage rule (:meth:`coverage_rule`), percent; None: not applied
+    min_coverage: float | None = 80.0
     #: one-state design: the verdict's placebo permutes adoption dates within population quartiles
     placebo_scheme: ClassVar[str] = "within strata"
     placebo_strata: ClassVar[str | None] = "pop_stratum"
@@ -96,6 +98,8 @@ class NC287g(Design):
         from enforcement_crime.designs.base import _drop
 
         df = super().sample_rules(df, log)
+        df = self.table_a1_dates(df, log)
+        df = self.coverage_rule(df, log)
         if not self.agency_rules:
             return df
         pop = pd.to_numeric(df["population_served"], errors="coerce")
@@ -109,6 +113,65 @@ class NC287g(Design):
             log.append({"rule": "clearances reported", "rows_dropped": 0,
                         "units_dropped": 0, "rows_set_aside": int(none.sum()),
                         "units_set_aside": len(units), "why": CLEARANCE_RULE})  # fmt: skip
+        return df
+
+    def coverage_rule(self, df: pd.DataFrame, log: list[dict]) -> pd.DataFrame:
+        """Drop county-years whose listed agencies serve less than ``min_coverage`` percent of the county.
+
+        The rule of the ``nc_county`` build
+        (:data:`~enforcement_crime.panels.nc_county.MIN_COVERAGE`), applied
+        again here so that it holds on every county panel the design opens
+        (rows already dropped by the build are in its manifest). Not applied
+        on agency panels, nor on the sheriff panels (column
+        ``county_agency``), whose ``coverage`` is the sheriff's own share of
+        the county, low by construction.
+        """
+        from enforcement_crime.designs.base import _drop
+
+        if (self.min_coverage is None or self.unit != "fips" or "coverage" not in df.columns
+                or "county_agency" in df.columns):  # fmt: skip
+            return df
+        cov = pd.to_numeric(df["coverage"], errors="coerce")
+        return _drop(df, cov < self.min_coverage, self.unit, "coverage",
+                     f"county-years whose listed agencies serve less than {self.min_coverage:g}% of the "
+                     "county population (a missing agency, not a change in crime)", log)  # fmt: skip
+
+    def table_a1_dates(self, df: pd.DataFrame, log: list[dict]) -> pd.DataFrame:
+        """On a county panel, the 287(g) dates of Table A1 (:func:`~enforcement_crime.facts.nc_287g_agreements`).
+
+        Every county panel gets the signing and end dates (and the model) of
+        Forrester & Nowrasteh (2018), Table A1, the dates the notebook shows
+        (:meth:`treated_table`): a panel built from the national rosters (e.g.
+        ``cius_sheriff``) has other end dates, and agreements Table A1 does not
+        list. The counties whose dates change, and those set to never treated,
+        are named in the sample accounting (rule ``"Table A1 dates"``). Agency
+        panels (``unit`` not ``fips``) carry Table A1 dates by construction and
+        are left as they are.
+        """
+        if self.unit != "fips" or self.treatment.start not in df.columns:
+            return df
+        t = self.treatment
+        facts = nc_287g_agreements().set_index("fips")
+        fips = df["fips"].astype("string")
+        new = {t.start: fips.map(facts["signed"]), t.end: fips.map(facts["end_date"])}
+        changed: set[str] = set()
+        for col, value in new.items():
+            value = pd.to_datetime(value).astype("datetime64[ns]")
+            old = pd.to_datetime(df[col]).astype("datetime64[ns]")
+            differs = (old != value) & ~(old.isna() & value.isna())
+            changed |= set(fips[differs.to_numpy()])
+            df[col] = value.to_numpy()
+        if "g287_model" in df.columns:
+            df["g287_model"] = fips.map(facts["model"]).astype("string").to_numpy()
+        gone = sorted(u for u in changed if u not in facts.index)
+        moved = sorted(u for u in changed if u in facts.index)
+        why = ("287(g) dates of Forrester & Nowrasteh (2018) Table A1 on every county: "
+               + (f"dates changed for {len(moved)} Table A1 counties ({', '.join(moved)})" if moved
+                  else "no Table A1 county's date changed")
+               + (f"; {len(gone)} counties with a panel date not in Table A1 set to never treated "
+                  f"({', '.join(gone)})" if gone else ""))  # fmt: skip
+        log.append({"rule": "Table A1 dates", "rows_dropped": 0, "units_dropped": 0,
+                    "rows_set_aside": 0, "units_changed": len(changed), "why": why})  # fmt: skip
         return df
 
     # ---- declared specifications ---------------------------------------------------
@@ -243,10 +306,21 @@ class NC287g(Design):
         return results, data
 
     def callaway_santanna(self, sample: StudySample, *, seed: int) -> tuple[dict, pd.DataFrame]:
-        """Callaway-Sant'Anna of every outcome (never-treated controls): results and all terms."""
+        """Callaway-Sant'Anna of every outcome (never-treated controls): results and all terms.
+
+        The terms carry the units the estimator used of those it was given
+        (``units_used``, ``units_available``) and, when it left some out (it
+        balances the panel), why (``sample_note``).
+        """
         results = {o: self.cs_spec().fit(sample, o, seed=seed) for o in self.outcomes}
+        n = sample.data[self.unit].nunique()
         frames = [
-            r.to_frame().assign(outcome=o)
+            r.to_frame().assign(
+                outcome=o,
+                units_used=r.extra.get("units_used", n),
+                units_available=r.extra.get("units_available", n),
+                sample_note=r.extra.get("sample_reduction", ""),
+            )  # fmt: skip
             for o, r in results.items()
             if not isinstance(r, NotEstimable)
         ]

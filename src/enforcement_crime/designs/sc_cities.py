@@ -114,6 +114,14 @@ class SCCities(Design):
                                         "seed": self.boot_seed}, term="ATT(simple)",
                     partial_year="anticipation")  # fmt: skip
 
+    def clean_headline(self, sample: StudySample):
+        """:meth:`cs_spec` (not-yet-treated controls, wild cluster bootstrap) on the years up to the last one
+        with a not-yet-treated unit (:func:`.clean.clean_headline`): every unit is eventually treated, so
+        the years after it have no clean comparison."""
+        from enforcement_crime.designs.clean import clean_headline
+
+        return clean_headline(sample, self.cs_spec())
+
     def imputation_spec(self) -> Spec:
         return Spec("imputation", imputation)
 
@@ -156,13 +164,23 @@ class SCCities(Design):
     def rebuild_rows(
         self, sample: StudySample, results: dict, *, n_sim: int, seed: int
     ) -> list[dict]:
-        """Study-vs-rebuild rows with the MDE of each (simulated for TWFE, analytic otherwise)."""
+        """Study-vs-rebuild rows with the MDE of each (simulated for TWFE, analytic otherwise).
+
+        The paper-style TWFE headline is followed by the clean-control headline
+        (:meth:`clean_headline`: its window and controls in its label).
+        """
         rows = []
+        clean = self.clean_headline(sample)
         for o in self.all_outcomes(sample):
             d = design_mde(sample, o, n_sim=n_sim, seed=seed)
             results[o]["headline"] = self.headline_spec().fit(sample, o, seed=seed)
+            beside = ()
+            if clean is not None:
+                results[o]["clean"] = clean.fit(sample, o, seed=seed)
+                beside = ((clean.spec, "clean"),)
             for spec, key in (
                 (self.headline_spec(), "headline"),
+                *beside,
                 (self.cs_spec(), "cs"),
                 (self.imputation_spec(), "imputation"),
             ):

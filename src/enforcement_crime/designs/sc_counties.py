@@ -94,6 +94,14 @@ class SCCounties(Design):
                                         "n_boot": self.n_boot, "seed": self.boot_seed},
                     term="ATT(simple)", partial_year="anticipation")  # fmt: skip
 
+    def clean_headline(self, sample: StudySample):
+        """:meth:`cs_spec` (not-yet-treated controls, wild cluster bootstrap) on the years up to the last one
+        with a not-yet-treated unit (:func:`.clean.clean_headline`): every unit is eventually treated, so
+        the years after it have no clean comparison."""
+        from enforcement_crime.designs.clean import clean_headline
+
+        return clean_headline(sample, self.cs_spec())
+
     def cs_event_spec(self) -> Spec:
         """Callaway-Sant'Anna event study (analytic pointwise intervals), universal base period.
 
@@ -331,12 +339,19 @@ class SCCounties(Design):
     def rebuild_rows(
         self, sample: StudySample, twfe_results: dict, dyn: dict, *, n_sim: int, seed: int
     ) -> list[dict]:
-        """Study-vs-rebuild rows with the MDE of each (simulated for TWFE, analytic otherwise)."""
+        """Study-vs-rebuild rows with the MDE of each (simulated for TWFE, analytic otherwise).
+
+        The paper-style TWFE headline is followed by the clean-control headline
+        (:meth:`clean_headline`: its window and controls in its label).
+        """
         rows = []
+        clean = self.clean_headline(sample)
         for o in self.outcomes:
             d = design_mde(sample, o, n_sim=n_sim, seed=seed)
             head = self.headline_spec().fit(sample, o, seed=seed)
-            for name, r, term in ((self.headline_spec().label, head, None),
+            beside = (((clean.spec.label, clean.fit(sample, o, seed=seed), clean.spec.term),)
+                      if clean is not None else ())  # fmt: skip
+            for name, r, term in ((self.headline_spec().label, head, None), *beside,
                                   (self.trends_spec().label, twfe_results[(o, self.transform_label, True)], None),
                                   (self.cs_spec().label, dyn[o]["cs_att"], "ATT(simple)"),
                                   (self.imputation_spec().label, dyn[o]["imputation"], None)):  # fmt: skip

@@ -17,12 +17,18 @@ from enforcement_crime.panels.manifest import Manifest
 from enforcement_crime.panels.spec import Built, MissingInputs, PanelSpec
 from enforcement_crime.schema import validate_panel
 
+#: the coverage rule: county-years whose listed agencies serve less than this share (percent) of the
+#: county population are dropped (our threshold; a county whose sheriff or a large city is missing from a
+#: year's table otherwise shows a collapse of its crime series that is a reporting artefact)
+MIN_COVERAGE = 80.0
+
 
 def nc_county_panel(
     panel: pd.DataFrame,
     years: Iterable[int] = range(2003, 2014),
     agreements: pd.DataFrame | None = None,
     base_name: str = "county panel",
+    min_coverage: float | None = MIN_COVERAGE,
 ) -> tuple[pd.DataFrame, Manifest]:
     """North Carolina counties, 2003-2013, with the 287(g) timing of Cato WP 52, Table A1.
 
@@ -36,6 +42,13 @@ def nc_county_panel(
         Default :func:`enforcement_crime.facts.nc_287g_agreements`.
     base_name : str
         Name of the input panel, for the manifest.
+    min_coverage : float or None
+        The coverage rule (default :data:`MIN_COVERAGE`): county-years whose
+        ``coverage`` (percent of the county population served by the
+        agencies listed for it) is below this are dropped, counted in the
+        manifest under that reason, and listed (``reports["low_coverage"]``:
+        each county with the years dropped); county-years with no coverage
+        value are kept. None keeps every county-year.
 
     Notes
     -----
@@ -63,6 +76,21 @@ def nc_county_panel(
     inyears = panel["year"].isin(years)
     m.drop(f"North Carolina, outside {years[0]}-{years[-1]}", int((nc & ~inyears).sum()))
     out = panel[nc & inyears].copy()
+    if min_coverage is not None:
+        cov = pd.to_numeric(out["coverage"], errors="coerce")
+        low = (cov < float(min_coverage)).fillna(False).to_numpy(dtype=bool)
+        reason = (f"North Carolina, coverage below {min_coverage:g}% (the listed agencies serve less than "
+                  f"{min_coverage:g}% of the county population)")  # fmt: skip
+        m.drop(reason, int(low.sum()))
+        gone = out.loc[low, ["fips", "year"]].astype({"year": "int64"})
+        m.reports["low_coverage"] = {
+            "rule": reason,
+            "county_years_dropped": int(low.sum()),
+            "counties": {
+                str(f): sorted(int(y) for y in g["year"]) for f, g in gone.groupby("fips")
+            },
+        }
+        out = out[~low]
     ag = nc_287g_agreements() if agreements is None else agreements
     t = pd.DataFrame(
         {
@@ -84,6 +112,7 @@ def nc_county_panel(
         years=[years[0], years[-1]],
         g287="signing dates and end dates of Forrester & Nowrasteh (2018), Table A1 (enforcement_crime.facts)",
         sc="kept from the input panel",
+        min_coverage=None if min_coverage is None else float(min_coverage),
     )
     got = sorted(set(out["year"]))
     if got != years:
