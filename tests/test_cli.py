@@ -172,11 +172,11 @@ def test_real_options(monkeypatch):
     calls = []
     monkeypatch.setattr(real, "run", lambda **kw: calls.append(kw) or 0)
     assert cli.main(["real", "--shared", "--only", "sc_county", "nc_287g", "--no-html"]) == 0
-    assert cli.main(["real", "--no-build", "--readme"]) == 0
+    assert cli.main(["real", "--no-build", "--readme", "--jobs", "1"]) == 0
     assert calls == [
         {"shared": True, "build": True, "only": ["sc_county", "nc_287g"], "readme": False,
-         "html": False},
-        {"shared": False, "build": False, "only": None, "readme": True, "html": True},
+         "html": False, "jobs": None},
+        {"shared": False, "build": False, "only": None, "readme": True, "html": True, "jobs": 1},
     ]  # fmt: skip
 
 

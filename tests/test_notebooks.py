@@ -444,3 +444,33 @@ def test_same_seed_gives_byte_identical_notebook_and_outputs(tmp_path, monkeypat
     for kind in got[0]:
         assert got[0][kind] == got[1][kind], kind
     assert b"image/png" in got[0]["ipynb"]  # the inline figure is part of what is compared
+
+
+def test_env_goes_to_the_kernel_not_to_this_process(tiny_project, monkeypatch):
+    """``execute_notebook(env=...)`` hands the variables to the kernel manager (the kernel's
+    environment, as a parameter run's folder is handed over), leaving ``os.environ`` alone."""
+    import os
+
+    import papermill
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(*a, kernel_manager_class=None, **k):
+        seen["manager"] = kernel_manager_class
+        raise Stop
+
+    monkeypatch.setattr(papermill, "execute_notebook", capture)
+    src = tiny_project / "notebooks" / "demo" / "01-tiny.py"
+    before = os.environ["ENFORCEMENT_CRIME_REPORTS"]
+    with pytest.raises(Stop):
+        notebooks.execute_notebook(src, tiny_project / "o.ipynb", html=False,
+                                   env={"ENFORCEMENT_CRIME_REPORTS": "/elsewhere"})  # fmt: skip
+    assert issubclass(seen["manager"], notebooks.IPCKernelManager)
+    assert seen["manager"].extra_env == {"ENFORCEMENT_CRIME_REPORTS": "/elsewhere"}
+    assert os.environ["ENFORCEMENT_CRIME_REPORTS"] == before
+    with pytest.raises(Stop):  # without env (and folder) the plain manager: nothing added
+        notebooks.execute_notebook(src, tiny_project / "o.ipynb", html=False)
+    assert seen["manager"] is notebooks.IPCKernelManager and not seen["manager"].extra_env

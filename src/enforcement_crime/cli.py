@@ -336,6 +336,13 @@ def _real_parser(sub) -> None:
     real.add_argument(
         "--no-html", action="store_true", help="skip the HTML copies of the executed notebooks"
     )
+    real.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="notebooks executed at once (default: one per core, or ENFORCEMENT_CRIME_JOBS)",
+    )
 
 
 def _teaching_parsers(sub) -> None:
@@ -603,6 +610,7 @@ def _real(args: argparse.Namespace) -> int:
         only=args.only,
         readme=args.readme,
         html=not args.no_html,
+        jobs=args.jobs,
     )
 
 

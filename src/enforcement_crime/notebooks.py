@@ -574,6 +574,7 @@ def execute_notebook(
     timeout: int = 1800,
     validate: bool = True,
     folder: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> NotebookRun:
     """Execute one notebook source with papermill and (optionally) export HTML.
 
@@ -601,6 +602,11 @@ def execute_notebook(
         ``parameters.json`` names the notebook and the values, and its
         ``OUTPUTS.md`` is written after the run. Chosen by :func:`run_folder`
         when ``output`` is not given and the parameters are not the defaults.
+    env : mapping, optional
+        Environment variables set in the kernel on top of this process's (e.g.
+        ``ENFORCEMENT_CRIME_REPORTS``), without changing ``os.environ``: runs in
+        other threads are unaffected. ``folder`` sets ``ENFORCEMENT_CRIME_REPORTS``
+        over a value given here.
 
     Notes
     -----
@@ -633,6 +639,7 @@ def execute_notebook(
         output = base / "notebooks" / _relative(source).with_suffix(".ipynb")
     output = Path(output)
     manager = IPCKernelManager
+    kernel_env = dict(env or {})
     if folder is not None:
         folder = Path(folder).resolve()
         record = {"notebook": _show(source), "parameters": parameters}
@@ -640,8 +647,9 @@ def execute_notebook(
             folder / "parameters.json",
             json.dumps(record, indent=2, sort_keys=True, default=str) + "\n",
         )
-        env = {"ENFORCEMENT_CRIME_REPORTS": str(folder)}
-        manager = type("IPCKernelManager", (IPCKernelManager,), {"extra_env": env})
+        kernel_env["ENFORCEMENT_CRIME_REPORTS"] = str(folder)
+    if kernel_env:
+        manager = type("IPCKernelManager", (IPCKernelManager,), {"extra_env": kernel_env})
     output.parent.mkdir(parents=True, exist_ok=True)
     failed = output.with_name(f"{output.stem}.failed.ipynb")
     start = time.perf_counter()

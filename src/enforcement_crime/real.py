@@ -183,42 +183,59 @@ def _mark_failed(folder: Path, notebook: str, status: str) -> None:
 
 
 def run_real(
-    runs: list[RealRun], *, out: Callable[[str], None] = print, html: bool = True
+    runs: list[RealRun],
+    *,
+    out: Callable[[str], None] = print,
+    html: bool = True,
+    jobs: int | None = None,
 ) -> list[dict]:
     """Execute each run into its panel's folder under ``reports/real``; returns one record per run.
 
-    Before a run, the outputs of the same notebook's earlier run on that panel
-    are removed (:func:`clear_run_outputs`), so nothing stale is listed as
-    current; a failed run is marked FAILED in its output record and so in the
-    panel's ``OUTPUTS.md`` (what it wrote before it stopped is listed as partial).
+    Runs execute ``jobs`` at a time (:func:`enforcement_crime.notebooks.resolve_jobs`: by
+    default one per core), each notebook in its own kernel whose ``ENFORCEMENT_CRIME_REPORTS``
+    is its panel's folder; the records come back in the order of ``runs``. Before any run
+    starts, the outputs of each notebook's earlier run on its panel are removed
+    (:func:`clear_run_outputs`), so nothing stale is listed as current; a failed run is marked
+    FAILED in its output record and so in the panel's ``OUTPUTS.md`` (what it wrote before it
+    stopped is listed as partial). Each panel's ``OUTPUTS.md`` is written once every run has
+    finished, from the files its folder then holds.
     """
     from enforcement_crime import notebooks, reports
 
-    records = []
     root = real_dir()
+
+    def one(r: RealRun) -> dict:
+        folder = root / r.panel
+        rel = Path(r.notebook).relative_to("notebooks")
+        target = folder / "notebooks" / rel.with_suffix(".ipynb")
+        start = time.perf_counter()
+        out(f"[real] {r.notebook} on {r.panel} ...")
+        try:
+            notebooks.execute_notebook(
+                config.project_root() / r.notebook,
+                target,
+                r.parameters,
+                html=html,
+                env={"ENFORCEMENT_CRIME_REPORTS": str(folder)},
+            )
+            status = "ok"
+        except Exception as err:  # reported in the index and re-raised at the end
+            last = (str(err).strip().splitlines() or [""])[-1][:300]
+            status = f"FAILED: {type(err).__name__}: {last}"
+            _mark_failed(folder, r.notebook, status)
+        seconds = time.perf_counter() - start
+        out(f"[real]   {r.notebook} on {r.panel}: {status} ({seconds:.0f} s)")
+        return {"key": r.key, "notebook": r.notebook, "panel": r.panel, "status": status,
+                "seconds": round(seconds), "folder": str(folder)}  # fmt: skip
+
+    # every earlier output goes before any kernel starts: no run deletes files while another
+    # run's kernel lists its panel folder
+    for r in runs:
+        clear_run_outputs(root / r.panel, r.notebook)
+    # a failed run is a record, not an exception: every run finishes
+    records = notebooks.run_parallel(one, runs, jobs=jobs)
     old = os.environ.get("ENFORCEMENT_CRIME_REPORTS")
     try:
-        for r in runs:
-            folder = root / r.panel
-            os.environ["ENFORCEMENT_CRIME_REPORTS"] = str(folder)
-            rel = Path(r.notebook).relative_to("notebooks")
-            target = folder / "notebooks" / rel.with_suffix(".ipynb")
-            start = time.perf_counter()
-            out(f"[real] {r.notebook} on {r.panel} ...")
-            clear_run_outputs(folder, r.notebook)
-            try:
-                notebooks.execute_notebook(
-                    config.project_root() / r.notebook, target, r.parameters, html=html
-                )
-                status = "ok"
-            except Exception as err:  # reported in the index and re-raised at the end
-                last = (str(err).strip().splitlines() or [""])[-1][:300]
-                status = f"FAILED: {type(err).__name__}: {last}"
-                _mark_failed(folder, r.notebook, status)
-            seconds = time.perf_counter() - start
-            out(f"[real]   {status} ({seconds:.0f} s)")
-            records.append({"key": r.key, "notebook": r.notebook, "panel": r.panel, "status": status,
-                            "seconds": round(seconds), "folder": str(folder)})  # fmt: skip
         for panel in sorted({r.panel for r in runs}):
             os.environ["ENFORCEMENT_CRIME_REPORTS"] = str(root / panel)
             reports.write_outputs_md()
@@ -463,6 +480,7 @@ def run(
     only: Iterable[str] | None = None,
     readme: bool = False,
     html: bool = True,
+    jobs: int | None = None,
 ) -> int:
     """``python -m enforcement_crime real``: build, run every study on every real panel, report.
 
@@ -478,6 +496,8 @@ def run(
         Also write the results section into README.md.
     html : bool
         Write HTML copies of the executed notebooks.
+    jobs : int, optional
+        Notebooks executed at once (default: one per core, or ``ENFORCEMENT_CRIME_JOBS``).
 
     Returns
     -------
@@ -497,7 +517,7 @@ def run(
         print("make real: no real panel is built; put raw files in data/raw/ (see data/raw/README.md) "
               "or run with --shared when ../shared/data is present", file=sys.stderr)  # fmt: skip
         return 1
-    records = run_real(runs, html=html)
+    records = run_real(runs, html=html, jobs=jobs)
     index, listed = write_index(records, partial=bool(only))
     if readme:
         write_readme_section(results_markdown(listed))
