@@ -16,6 +16,10 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` (tests sharing an expensive real-data build are grouped
 # onto one worker with @pytest.mark.xdist_group); TEST_JOBS=0 runs in one process
 TEST_JOBS   ?= auto
+# one BLAS thread per process: notebooks, kernels and test workers already run one per core,
+# and OpenBLAS threads of two processes on the same two cores spin while waiting for each other
+# (set OPENBLAS_NUM_THREADS in the environment to override)
+export OPENBLAS_NUM_THREADS ?= 1
 
 .PHONY: help all setup data notebooks figures tables teaching lab test test-all \
         test-browser bench lint format lock clean distclean real size
