@@ -87,6 +87,7 @@ def named_in(source: Path, code: str) -> set[str]:
             names.add(d.output_name("tab", name) + "_regression")
         if "evidence.present(" in code:
             names |= {d.output_name(*k.split("_", 1)) for k in evidence.PRESENTED}
+            names |= {d.output_name("tab", k) for k in d.side_table_keys}
     return names
 
 

@@ -515,7 +515,7 @@ def build_teaching(
         :func:`validate_exercises`), or when an instructor copy's self-check
         (:func:`self_check`, run on the solution's answer) does not pass.
     """
-    # the notebook runner first: it defers a slow import of nbformat's (notebooks._defer_iri_grammar)
+    # the notebook runner first: it defers a slow import of nbformat's (_lazy_imports.defer_iri_grammar)
     from enforcement_crime.notebooks import _Heartbeat, execute_notebook, run_parallel, to_notebook
 
     import jupytext  # isort: skip

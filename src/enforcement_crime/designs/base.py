@@ -923,10 +923,16 @@ class Design:
         """
         return []
 
+    #: the names (``output_name("tab", key)``) of the tables :meth:`side_tables` gives, known
+    #: before any sample is opened (outputs listings, the notebook checks)
+    side_table_keys: ClassVar[tuple[str, ...]] = ()
+
     def side_tables(
         self, sample: StudySample, *, seed: int = 0
     ) -> dict[str, tuple[str, pd.DataFrame]]:
         """Further evidence tables the evidence section exports: ``{name: (description, table)}``.
+
+        Their keys are :attr:`side_table_keys`.
 
         Default: none (e.g. the NC design's spillovers to neighbouring counties).
         """

@@ -1188,7 +1188,11 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
         else:
             plt.close(fig)
     side = {}
-    for key, (description, table) in d.side_tables(sample, seed=seed).items():
+    tables = d.side_tables(sample, seed=seed)
+    if set(tables) != set(d.side_table_keys):
+        raise ValueError(f"{type(d).__name__}.side_tables gave {sorted(tables)}, its "
+                         f"side_table_keys declare {sorted(d.side_table_keys)}")  # fmt: skip
+    for key, (description, table) in tables.items():
         side[d.output_name("tab", key)] = table
         log.table(table, d.output_name("tab", key), description=description)
     if show:

@@ -231,6 +231,8 @@ class NC287g(Design):
         """TWFE, first full year, absorbing (analytic CR1): the point estimate behind the bootstrap headline."""
         return self.twfe_specs()[0]
 
+    side_table_keys: ClassVar[tuple[str, ...]] = ("spillovers",)
+
     def side_tables(
         self, sample: StudySample, *, seed: int = 0
     ) -> dict[str, tuple[str, pd.DataFrame]]:
