@@ -28,6 +28,7 @@ def import_graph() -> dict[str, set[str]]:
 LAYERS: dict[str, int] = {
     "config": 0,
     "fileio": 0,
+    "_lazy_imports": 0,
     "results": 0,
     "labels": 0,
     "facts": 0,
