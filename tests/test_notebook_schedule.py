@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from enforcement_crime import config, notebooks
 
@@ -49,3 +50,51 @@ def test_an_unreadable_record_means_no_record(tmp_path, monkeypatch):
     assert notebooks._run_seconds() == {}
     path.write_text('["a list"]')
     assert notebooks._run_seconds() == {}
+
+
+def test_the_tracked_expected_seconds_name_every_notebook_and_every_real_run():
+    """A fresh clone has no recorded run times: the tracked table orders its first runs.
+
+    Every default notebook and every run ``make real`` can plan (all panels built) has an
+    entry, so a new notebook or panel cannot silently start last on a fresh clone.
+    """
+    from enforcement_crime import designs, real
+
+    expected = notebooks.expected_seconds({})
+    assert expected and all(v > 0 for v in expected.values())
+    for path in notebooks.discover():
+        assert path.relative_to(config.notebooks_dir()).as_posix() in expected
+    panels = {p for key in designs.DESIGNS for p in designs.get(key).panels}
+    panels |= {p for _, _, p, params in real.EXTRA_RUNS} | {
+        v for *_, params in real.EXTRA_RUNS for k, v in params.items() if k.endswith("_source")
+    }
+    runs = real.planned_runs(panels)
+    assert runs
+    missing = [real.run_key(r) for r in runs if real.run_key(r) not in expected]
+    assert not missing, f"add to notebooks/{notebooks.EXPECTED_SECONDS}: {missing}"
+
+
+def test_real_runs_start_longest_first_and_records_keep_the_planned_order(tmp_path, monkeypatch):
+    from enforcement_crime import real
+
+    monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path))
+    runs = [real.RealRun("k", f"notebooks/x/0{i}.py", "p", {}) for i in range(3)]
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / real.RUN_SECONDS).write_text(
+        json.dumps(
+            {real.run_key(runs[0]): 1.0, real.run_key(runs[1]): 30.0, real.run_key(runs[2]): 5.0}
+        )
+    )
+    started = []
+
+    def fake_execute(source, target, parameters, **kw):
+        started.append(Path(source).name)
+
+    monkeypatch.setattr(notebooks, "execute_notebook", fake_execute)
+    monkeypatch.setattr(real, "clear_run_outputs", lambda folder, nb: [])
+    monkeypatch.setattr("enforcement_crime.reports.write_outputs_md", lambda *a, **k: None)
+    records = real.run_real(runs, out=lambda s: None, html=False, jobs=1)
+    assert started == ["01.py", "02.py", "00.py"]
+    assert [r["notebook"] for r in records] == [r.notebook for r in runs]
+    recorded = json.loads((tmp_path / "real" / real.RUN_SECONDS).read_text())
+    assert set(recorded) == {real.run_key(r) for r in runs}

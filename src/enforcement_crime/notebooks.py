@@ -793,6 +793,34 @@ def _run_seconds() -> dict[str, float]:
     return {k: float(v) for k, v in data.items() if isinstance(v, (int, float))}
 
 
+#: tracked file beside the notebooks: the expected seconds of each default notebook run and of
+#: each ``make real`` run (key ``"real: <notebook> on <panel>"``), so that a fresh clone, which has
+#: no recorded run times yet, still starts the long runs first
+EXPECTED_SECONDS = "run_seconds.json"
+
+
+def expected_seconds(recorded: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Expected run seconds by key: the tracked :data:`EXPECTED_SECONDS`, updated by ``recorded``.
+
+    The tracked file (``notebooks/run_seconds.json``) gives the order on a
+    fresh clone; the run times recorded on this machine (``recorded``, by
+    default :func:`_run_seconds`) take precedence. An unreadable tracked
+    file counts as empty: the order only affects how long a run takes, never
+    what it computes.
+    """
+    try:
+        data = json.loads((config.notebooks_dir() / EXPECTED_SECONDS).read_text())
+    except (OSError, ValueError):
+        data = {}
+    merged = (
+        {k: float(v) for k, v in data.items() if isinstance(v, (int, float))}
+        if isinstance(data, dict)
+        else {}
+    )
+    merged.update(_run_seconds() if recorded is None else recorded)
+    return merged
+
+
 def _record_run_seconds(runs: Iterable[NotebookRun], seconds: Mapping[str, float]) -> None:
     """Merge the run times of default runs (not parameter runs) into :data:`RUN_SECONDS`."""
     merged = dict(seconds)
@@ -831,7 +859,8 @@ def run_all(
     Notebooks run side by side, ``jobs`` at a time (:func:`resolve_jobs`: by
     default one per core), the longest first (:func:`longest_first`, by the
     run times of the last default runs, kept in ``reports/notebooks/``
-    :data:`RUN_SECONDS`), so a long notebook does not start last; each
+    :data:`RUN_SECONDS`, else by the tracked :data:`EXPECTED_SECONDS`), so a
+    long notebook does not start last; each
     writes only its own outputs, and the output map (``OUTPUTS.md``) is
     merged once more after all have finished (the sections of notebooks not
     run are kept; see the module notes). The runs are returned, and their
@@ -872,7 +901,7 @@ def run_all(
         return run
 
     seconds = _run_seconds()
-    order = longest_first(paths, seconds)
+    order = longest_first(paths, expected_seconds(seconds))
     by_path = dict(zip(order, run_parallel(one, order, jobs=jobs), strict=True))
     runs = [by_path[p] for p in paths]
     _record_run_seconds(runs, seconds)

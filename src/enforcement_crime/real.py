@@ -48,6 +48,7 @@ __all__ = [
     "RealRun",
     "planned_runs",
     "run_real",
+    "run_key",
     "clear_run_outputs",
     "results_markdown",
     "merge_records",
@@ -182,6 +183,44 @@ def _mark_failed(folder: Path, notebook: str, status: str) -> None:
     atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
+#: file in ``reports/real/`` with the seconds of each run's last execution on this machine
+RUN_SECONDS = "run_seconds.json"
+
+
+def run_key(r: RealRun) -> str:
+    """The key of a run in the expected-seconds tables: ``"real: <notebook> on <panel>"``."""
+    return f"real: {r.notebook} on {r.panel}"
+
+
+def _recorded_seconds(root: Path) -> dict[str, float]:
+    """The seconds recorded in ``root/`` :data:`RUN_SECONDS` ({} if none or unreadable)."""
+    try:
+        data = json.loads((root / RUN_SECONDS).read_text())
+    except (OSError, ValueError):
+        return {}
+    return (
+        {k: float(v) for k, v in data.items() if isinstance(v, (int, float))}
+        if isinstance(data, dict)
+        else {}
+    )
+
+
+def _record_seconds(root: Path, records: list[dict]) -> None:
+    """Merge the seconds of the successful runs in ``records`` into ``root/`` :data:`RUN_SECONDS`."""
+    from enforcement_crime.fileio import atomic_write_text
+
+    merged = _recorded_seconds(root)
+    merged.update(
+        {
+            f"real: {r['notebook']} on {r['panel']}": float(r["seconds"])
+            for r in records
+            if r["status"] == "ok"
+        }
+    )
+    root.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(root / RUN_SECONDS, json.dumps(merged, indent=1, sort_keys=True) + "\n")
+
+
 def run_real(
     runs: list[RealRun],
     *,
@@ -192,7 +231,9 @@ def run_real(
     """Execute each run into its panel's folder under ``reports/real``; returns one record per run.
 
     Runs execute ``jobs`` at a time (:func:`enforcement_crime.notebooks.resolve_jobs`: by
-    default one per core), each notebook in its own kernel whose ``ENFORCEMENT_CRIME_REPORTS``
+    default one per core), the longest expected first (the seconds recorded in
+    ``reports/real/`` :data:`RUN_SECONDS` by earlier runs on this machine, else the tracked
+    :func:`enforcement_crime.notebooks.expected_seconds`), each notebook in its own kernel whose ``ENFORCEMENT_CRIME_REPORTS``
     is its panel's folder; the records come back in the order of ``runs``. Before any run
     starts, the outputs of each notebook's earlier run on its panel are removed
     (:func:`clear_run_outputs`), so nothing stale is listed as current; a failed run is marked
@@ -232,8 +273,13 @@ def run_real(
     # run's kernel lists its panel folder
     for r in runs:
         clear_run_outputs(root / r.panel, r.notebook)
-    # a failed run is a record, not an exception: every run finishes
-    records = notebooks.run_parallel(one, runs, jobs=jobs)
+    # a failed run is a record, not an exception: every run finishes; the longest expected run
+    # starts first (recorded times of this machine, else the tracked ones), records keep `runs` order
+    expected = notebooks.expected_seconds(_recorded_seconds(root))
+    order = sorted(range(len(runs)), key=lambda i: -expected.get(run_key(runs[i]), float("inf")))
+    done = notebooks.run_parallel(one, [runs[i] for i in order], jobs=jobs)
+    records = [rec for _, rec in sorted(zip(order, done, strict=True))]
+    _record_seconds(root, records)
     old = os.environ.get("ENFORCEMENT_CRIME_REPORTS")
     try:
         for panel in sorted({r.panel for r in runs}):
