@@ -149,3 +149,27 @@ def test_large_planted_effect_share_near_zero():
     assert res.share("all units") <= 0.01
     assert res.share("within state") <= 0.01
     assert abs(res.table["placebo_mean"].iloc[0]) < 1.0
+
+
+def test_state_block_draws_consume_the_stream_as_one_permutation_per_state():
+    """The batched draws equal permuting each source state's dates and each target state's units in turn."""
+    from enforcement_crime.estimators.placebo import _state_block_draws
+
+    def reference(unit_cohort, groups, rng):
+        source = rng.permutation(len(groups))
+        out = np.empty_like(unit_cohort)
+        for idx, src in zip(groups, source, strict=True):
+            dates = rng.permutation(unit_cohort[groups[src]])
+            out[rng.permutation(idx)] = np.resize(dates, idx.size)
+        return out
+
+    for seed in range(12):
+        gen = np.random.default_rng(seed)
+        n = int(gen.integers(1, 60))
+        state = gen.integers(0, int(gen.integers(1, 9)), n)
+        cohort = gen.integers(2001, 2006, n) * (gen.random(n) < 0.5)
+        groups = [np.flatnonzero(state == s) for s in np.unique(state)]
+        r1, r2 = np.random.default_rng(seed + 50), np.random.default_rng(seed + 50)
+        expected = np.stack([reference(cohort, groups, r1) for _ in range(5)])
+        np.testing.assert_array_equal(_state_block_draws(cohort, groups, r2, 5), expected)
+        assert r1.random() == r2.random()  # the stream is left where the reference leaves it
