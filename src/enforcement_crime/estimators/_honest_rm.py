@@ -16,7 +16,14 @@ from scipy.special import ndtr
 
 from enforcement_crime.estimators._inputs import EstimatorInputError
 
-__all__ = ["RMComponent", "extreme_rays", "first_diff_rows", "invert_test", "rm_components"]
+__all__ = [
+    "RMComponent",
+    "bisect",
+    "extreme_rays",
+    "first_diff_rows",
+    "invert_test",
+    "rm_components",
+]
 
 
 def first_diff_rows(ks, ref):
@@ -216,16 +223,41 @@ def invert_test(accept_fn, center: float, scale: float, tol: float):
             continue
         i, j = np.flatnonzero(acc)[[0, -1]]
 
-        def refine(out, inn):
-            for _ in range(200):
-                mid = 0.5 * (out + inn)
-                if accept_fn(np.array([mid]))[0]:
-                    inn = mid
-                else:
-                    out = mid
-                if abs(inn - out) < tol:
-                    break
-            return 0.5 * (inn + out)
-
-        return refine(grid[i - 1], grid[i]), refine(grid[j + 1], grid[j])
+        return (
+            bisect(accept_fn, grid[i - 1], grid[i], tol),
+            bisect(accept_fn, grid[j + 1], grid[j], tol),
+        )
     return -np.inf, np.inf
+
+
+def bisect(accept_fn, out: float, inn: float, tol: float, depth: int = 6) -> float:
+    """Bisection between a rejected ``out`` and an accepted ``inn`` until they are closer than ``tol``.
+
+    Step by step: ``mid = (out + inn) / 2`` replaces ``inn`` when accepted,
+    else ``out`` (at most 200 steps); returns the last midpoint of the two.
+    The midpoints the next ``depth`` steps can visit (a binary tree of
+    ``2**depth - 1`` points) are tested in one call of ``accept_fn`` and the
+    steps are then walked through the tree: as ``accept_fn`` decides each
+    point on its own, the points, decisions and result are those of testing
+    one midpoint at a time.
+    """
+    steps = 0
+    while True:
+        # heap order, level by level: node k is a state (out, inn) with midpoint mids[k]; its
+        # children 2k+1 and 2k+2 are the states after acceptance and after rejection
+        lo, hi, levels = np.array([out]), np.array([inn]), []
+        for _ in range(depth):
+            m = 0.5 * (lo + hi)
+            levels.append(m)
+            lo, hi = np.column_stack([lo, m]).ravel(), np.column_stack([m, hi]).ravel()
+        mids = np.concatenate(levels)
+        acc = accept_fn(mids)
+        k = 0
+        for _ in range(depth):
+            if acc[k]:
+                inn, k = mids[k], 2 * k + 1
+            else:
+                out, k = mids[k], 2 * k + 2
+            steps += 1
+            if abs(inn - out) < tol or steps == 200:
+                return 0.5 * (inn + out)
