@@ -99,25 +99,26 @@ class _PlaceboBetas:
     def __call__(self, perms: np.ndarray) -> np.ndarray:
         """The coefficient of each row of ``perms`` (draws x units, cohorts in unit-code order)."""
         treated = perms > 0
-        idx = np.searchsorted(self.values, perms) + 1
-        idx[~treated] = 0
-        C = self.R.shape[0]
-        flat = idx + (self.rows * C)[None, :]  # (unit, cohort) cell of each draw and unit
-        num = self.num.ravel()[flat].sum(axis=1)
-        quad = self.quad.ravel()[flat].sum(axis=1)
-        dd = self.dd.ravel()[flat].sum(axis=1)
-        # r = sum over treated units of R[cohort, unit]
-        _, n, T = self.R.shape
-        if treated.mean() > 0.1:  # most units treated: one dense product per cohort value
+        C, n, T = self.R.shape
+        if treated.mean() > 0.1:  # most units treated: dense sums, one product per cohort value
+            idx = np.searchsorted(self.values, perms) + 1
+            idx[~treated] = 0
+            num = self.num[self.rows, idx].sum(axis=1)
+            quad = self.quad[self.rows, idx].sum(axis=1)
+            dd = self.dd[self.rows, idx].sum(axis=1)
             r = np.zeros((len(perms), T))
             for k in range(1, C):
                 r += (idx == k).astype("float64") @ self.R[k]
-        else:  # a sparse (draw, cohort-unit) indicator product over the few treated units
+        else:  # few treated units: sums over the (draw, treated unit) pairs only
             d_, u_ = np.nonzero(treated)  # row-major: the pairs of each draw are contiguous
+            k_ = np.searchsorted(self.values, perms[d_, u_]) + 1
+            cell = u_ * C + k_
+            num = np.bincount(d_, weights=self.num.ravel()[cell], minlength=len(perms))
+            quad = np.bincount(d_, weights=self.quad.ravel()[cell], minlength=len(perms))
+            dd = np.bincount(d_, weights=self.dd.ravel()[cell], minlength=len(perms))
+            # r = sum over the draw's treated units of R[cohort, unit]: a sparse indicator product
             indptr = np.concatenate([[0], np.cumsum(treated.sum(axis=1))])
-            ind = sp.csr_matrix(
-                (np.ones(len(d_)), idx[d_, u_] * n + u_, indptr), shape=(len(perms), C * n)
-            )
+            ind = sp.csr_matrix((np.ones(len(d_)), k_ * n + u_, indptr), shape=(len(perms), C * n))
             r = np.asarray(ind @ self.R.reshape(C * n, T))
         xx = quad - np.einsum("dt,ts,ds->d", r, self.Kp, r)
         with np.errstate(divide="ignore", invalid="ignore"):
