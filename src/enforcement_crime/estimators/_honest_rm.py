@@ -66,10 +66,28 @@ def extreme_rays(X: np.ndarray) -> np.ndarray:
     return R
 
 
+def _mvn_draws(cov: np.ndarray, seed: int, size: int, normals: dict) -> np.ndarray:
+    """``default_rng(seed).multivariate_normal(0, cov, size, method="eigh")``, reusing the standard normals.
+
+    That method draws ``size x m`` standard normals ``z`` and returns
+    ``z @ (u * sqrt(|s|)).T`` with ``s, u = eigh(cov)`` (tested equal to the
+    last bit); ``z`` depends only on the seed and the shape, so ``normals``
+    keeps it for the next covariance with the same seed (the components of
+    other restriction sizes).
+    """
+    key = (seed, size, cov.shape[0])
+    if key not in normals:
+        normals[key] = np.random.default_rng(seed).standard_normal((size, cov.shape[0]))
+    s, u = np.linalg.eigh(cov)
+    return normals[key] @ (u * np.sqrt(np.abs(s))).T
+
+
 class RMComponent:
     """One polyhedron of Delta^RM: |post first diff_t| <= Mbar * sign * (pre first diff_s), all t."""
 
-    def __init__(self, A, beta, sigma, L_post_l, X, rays, alpha, kappa, rng_seed, method):
+    def __init__(
+        self, A, beta, sigma, L_post_l, X, rays, alpha, kappa, rng_seed, method, normals=None
+    ):
         self.SY = A @ sigma @ A.T
         sd = np.sqrt(np.clip(np.diag(self.SY), 0, None))
         ok = sd > 1e-12 * max(sd.max(), 1e-300)
@@ -101,6 +119,7 @@ class RMComponent:
         self.deg_tol = 1e-9 * max(float(np.abs(self.a).max()) if len(self.a) else 1.0, 1.0)
         self.alpha, self.kappa, self.method = alpha, kappa, method
         self._rng_seed = rng_seed
+        self._normals = {} if normals is None else normals
         self._c_lf: float | None = None
 
     @property
@@ -108,10 +127,7 @@ class RMComponent:
         """The hybrid test's least-favourable critical value (its own seeded draws, made on first use)."""
         if self._c_lf is None:
             if self.method == "hybrid" and len(self.V):
-                rng = np.random.default_rng(self._rng_seed)
-                xi = rng.multivariate_normal(
-                    np.zeros(len(self.sd)), self.SY, size=2000, method="eigh"
-                )
+                xi = _mvn_draws(self.SY, self._rng_seed, 2000, self._normals)
                 eta = (xi @ self.V.T).max(axis=1)
                 self._c_lf = float(np.quantile(eta, 1 - self.kappa))
             else:
@@ -199,7 +215,17 @@ def rm_components(ks, ref, beta, sigma, l_full, Mbar, alpha, method, kappa, seed
                     cache["rays"] = rays
             comps.append(
                 RMComponent(
-                    A, beta, sigma, L_post_l, X, rays, alpha, kappa, seed + len(comps), method
+                    A,
+                    beta,
+                    sigma,
+                    L_post_l,
+                    X,
+                    rays,
+                    alpha,
+                    kappa,
+                    seed + len(comps),
+                    method,
+                    None if cache is None else cache.setdefault("normals", {}),
                 )
             )
     return comps
