@@ -171,8 +171,12 @@ def test_percent_of_mean_reads_the_scale_of_the_effect():
         percent_of_mean(1.0, 1.0, "logs")
 
 
-def test_twfe_placebos_match_dense_least_squares_unbalanced_weighted():
-    """The per-unit algebra of the placebo fits equals weighted least squares with dummies and CR1 by cluster."""
+@pytest.mark.parametrize("few_treated", [False, True])
+def test_twfe_placebos_match_dense_least_squares_unbalanced_weighted(few_treated):
+    """The per-unit algebra of the placebo fits equals weighted least squares with dummies and CR1 by cluster.
+
+    Both branches: most units treated (dense products) and few (sums over the treated pairs).
+    """
     from enforcement_crime.estimators._core import sorted_codes
     from enforcement_crime.estimators._inputs import prepare_panel
     from enforcement_crime.estimators.power import _twfe_placebos
@@ -181,6 +185,9 @@ def test_twfe_placebos_match_dense_least_squares_unbalanced_weighted():
     rng = np.random.default_rng(5)
     df = df.assign(pop=rng.uniform(0.5, 3.0, len(df)))[rng.random(len(df)) > 0.15]
     df = df[df.groupby("unit")["time"].transform("size") > 1]  # no unit with a single period
+    if few_treated:
+        keep = df.loc[df["cohort"] > 0, "unit"].unique()[:3]
+        df = df.assign(cohort=df["cohort"].where(df["unit"].isin(keep), 0))
     prep = prepare_panel(df, "y", "unit", "time", "cohort", weights="pop", cluster="state")
     d = prep.data
     _, ucode = sorted_codes(d["unit"])
@@ -189,6 +196,7 @@ def test_twfe_placebos_match_dense_least_squares_unbalanced_weighted():
     G = len(clus)
     units, first = np.unique(d["unit"].to_numpy(), return_index=True)
     unit_cohort = d["cohort"].to_numpy()[first]
+    assert ((unit_cohort > 0).mean() < 0.1) == few_treated
     perms = np.stack([rng.permutation(unit_cohort) for _ in range(7)])
     b, se = _twfe_placebos(prep, perms, ucode, tcode, gcode, G)
     w, y, t = d["w"].to_numpy(float), d["y"].to_numpy(float), d["time"].to_numpy()

@@ -110,24 +110,43 @@ def _placebo_chunk(perms, values, on, dd, num, quad, muy, Wmat, Wi, Kp, Pg, ucl,
     nc = len(values)
     d_, u_ = np.nonzero(perms > 0)  # the placebo-treated (draw, unit) pairs
     k_ = np.searchsorted(values, perms[d_, u_])
-    Wc = dd[k_, u_]
+    cell = k_ * nu + u_  # the pair's (cohort value, unit) entry of the per-unit tables
+    Wc = dd.ravel()[cell]
     m = Wc / Wi[u_]  # the pair's treated share of the unit's weight
+    dense = len(d_) > 0.1 * B * nu  # most units treated: dense products per cohort value
+    if dense:
+        kk = np.full((B, nu), -1)
+        kk[d_, u_] = k_
     # r = T'mu per draw: sum over the draw's treated units of w_it (1{t >= g} - m)
-    ind = sp.csr_matrix((np.ones(len(d_)), (k_ * B + d_, u_)), shape=(nc * B, nu))
-    onW = (ind @ Wmat).reshape(nc, B, -1)
-    mW = sp.csr_matrix((m, (d_, u_)), shape=(B, nu)) @ Wmat
+    if dense:
+        onW = np.stack([(kk == k).astype("float64") @ Wmat for k in range(nc)])
+        Mm = np.zeros((B, nu))
+        Mm[d_, u_] = m
+        mW = Mm @ Wmat
+    else:
+        ind = sp.csr_matrix((np.ones(len(d_)), (k_ * B + d_, u_)), shape=(nc * B, nu))
+        onW = (ind @ Wmat).reshape(nc, B, -1)
+        mW = sp.csr_matrix((m, (d_, u_)), shape=(B, nu)) @ Wmat
     r = np.einsum("kt,kdt->dt", on, onW) - mW
     c = r @ Kp
-    xx = np.bincount(d_, weights=quad[k_, u_], minlength=B) - np.einsum("dt,dt->d", r, c)
+    q_pair = quad.ravel()[cell]
+    xx = np.bincount(d_, weights=q_pair, minlength=B) - np.einsum("dt,dt->d", r, c)
     zz = np.bincount(d_, weights=Wc, minlength=B)
     with np.errstate(divide="ignore", invalid="ignore"):
-        b = np.bincount(d_, weights=num[k_, u_], minlength=B) / xx
+        b = np.bincount(d_, weights=num.ravel()[cell], minlength=B) / xx
     # per draw and cluster: sum of x y~ (A) and of x^2 (Q)
     cells = d_ * G + ucl[u_]
-    A = np.bincount(cells, weights=muy[k_, u_], minlength=B * G).reshape(B, G) - c @ Pg.T
+    A = np.bincount(cells, weights=muy.ravel()[cell], minlength=B * G).reshape(B, G) - c @ Pg.T
     Cc = Wmat @ c.T  # units x draws: sum over the unit's periods of w_it c_t
-    oc = Wmat @ (on[:, None, :] * c[None, :, :]).reshape(nc * B, -1).T  # units x (cohort, draw)
-    mux = quad[k_, u_] - 2 * (oc[u_, k_ * B + d_] - m * Cc[u_, d_])  # the pair's sum of mu x
+    # per pair, the sum over the unit's periods of w_it 1{t >= g} c_t
+    if dense:
+        oc = np.empty(len(d_))
+        for k in range(nc):
+            sel = np.flatnonzero(k_ == k)
+            oc[sel] = (Wmat @ (on[k] * c).T)[u_[sel], d_[sel]]
+    else:
+        oc = np.einsum("pt,pt,pt->p", Wmat[u_], on[k_], c[d_])
+    mux = q_pair - 2 * (oc - m * Cc[u_, d_])  # the pair's sum of mu x
     Q = np.bincount(cells, weights=mux, minlength=B * G).reshape(B, G)
     wcc = Wmat @ (c**2).T - Cc**2 / Wi[:, None]  # per unit: sum of w (c_t - h_i)^2
     Q += cluster_sums(wcc, ucl, G).T
