@@ -82,6 +82,24 @@ def _mvn_draws(cov: np.ndarray, seed: int, size: int, normals: dict) -> np.ndarr
     return normals[key] @ (u * np.sqrt(np.abs(s))).T
 
 
+#: extreme rays by the bytes of X (a pure function of X; event studies with the same terms and
+#: target share it), most recent last
+_RAYS: dict[tuple, np.ndarray] = {}
+
+
+def _extreme_rays_cached(X: np.ndarray) -> np.ndarray:
+    """:func:`extreme_rays` of ``X``, kept for the next call with the same ``X`` (read-only)."""
+    key = (X.shape, X.dtype.str, X.tobytes())
+    rays = _RAYS.pop(key, None)
+    if rays is None:
+        rays = extreme_rays(X)
+        rays.flags.writeable = False
+    _RAYS[key] = rays
+    while len(_RAYS) > 32:
+        del _RAYS[next(iter(_RAYS))]
+    return rays
+
+
 class RMComponent:
     """One polyhedron of Delta^RM: |post first diff_t| <= Mbar * sign * (pre first diff_s), all t."""
 
@@ -210,7 +228,7 @@ def rm_components(ks, ref, beta, sigma, l_full, Mbar, alpha, method, kappa, seed
             A = np.vstack([Dpost - Mbar * sign * Dpre[s], -Dpost - Mbar * sign * Dpre[s]])
             X = A @ Lp @ N
             if rays is None:
-                rays = extreme_rays(X)  # X does not depend on s, sign or Mbar
+                rays = _extreme_rays_cached(X)  # X does not depend on s, sign or Mbar
                 if cache is not None:
                     cache["rays"] = rays
             comps.append(
