@@ -238,3 +238,46 @@ def test_mbar_zero_has_no_division_warning():
         res = honest_did(_hand_event_study(beta, V, ks), mbar_grid=[0.0])
     row = res.to_frame().iloc[0]
     assert row["conf_low"] < 1.0 < row["conf_high"]
+
+
+def test_bisect_walks_the_same_midpoints_as_one_at_a_time():
+    """The batched bisection returns exactly the one-midpoint-at-a-time result (also at the step cap)."""
+    from enforcement_crime.estimators._honest_rm import bisect
+
+    def sequential(accept, out, inn, tol):
+        for _ in range(200):
+            mid = 0.5 * (out + inn)
+            if accept(np.array([mid]))[0]:
+                inn = mid
+            else:
+                out = mid
+            if abs(inn - out) < tol:
+                break
+        return 0.5 * (inn + out)
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        a, b = np.sort(rng.normal(size=2) * 10)
+        accept = lambda th, a=a, b=b: (th >= a) & (th <= b)  # noqa: E731
+        for out, inn, tol in [(a - rng.uniform(0, 3), a + 1e-3, 1e-9), (b + 2.0, b - 1e-2, 1e-12),
+                              (a - 1.0, 0.5 * (a + b), 0.0)]:  # fmt: skip
+            assert bisect(accept, out, inn, tol) == sequential(accept, out, inn, tol)
+
+
+def test_mvn_draws_equal_numpy_multivariate_normal_to_the_last_bit():
+    """The hybrid test's draws with reused standard normals are numpy's eigh-method draws exactly."""
+    from enforcement_crime.estimators._honest_rm import _mvn_draws
+
+    normals: dict = {}
+    for t in range(30):
+        g = np.random.default_rng(t)
+        m = int(g.integers(2, 12))
+        A = g.normal(size=(m, m + int(g.integers(-1, 2))))
+        cov = A @ A.T
+        if t % 3 == 0:  # singular, as at Mbar = 0
+            cov = cov - np.outer(cov[0], cov[0]) / cov[0, 0]
+        seed = 100 + t % 4  # repeated seeds reuse the stored normals
+        ref = np.random.default_rng(seed).multivariate_normal(
+            np.zeros(m), cov, size=500, method="eigh"
+        )
+        np.testing.assert_array_equal(_mvn_draws(cov, seed, 500, normals), ref)

@@ -149,3 +149,47 @@ def test_large_planted_effect_share_near_zero():
     assert res.share("all units") <= 0.01
     assert res.share("within state") <= 0.01
     assert abs(res.table["placebo_mean"].iloc[0]) < 1.0
+
+
+def test_state_block_draws_consume_the_stream_as_one_permutation_per_state():
+    """The batched draws equal permuting each source state's dates and each target state's units in turn."""
+    from enforcement_crime.estimators.placebo import _state_block_draws
+
+    def reference(unit_cohort, groups, rng):
+        source = rng.permutation(len(groups))
+        out = np.empty_like(unit_cohort)
+        for idx, src in zip(groups, source, strict=True):
+            dates = rng.permutation(unit_cohort[groups[src]])
+            out[rng.permutation(idx)] = np.resize(dates, idx.size)
+        return out
+
+    for seed in range(12):
+        gen = np.random.default_rng(seed)
+        n = int(gen.integers(1, 60))
+        state = gen.integers(0, int(gen.integers(1, 9)), n)
+        cohort = gen.integers(2001, 2006, n) * (gen.random(n) < 0.5)
+        groups = [np.flatnonzero(state == s) for s in np.unique(state)]
+        r1, r2 = np.random.default_rng(seed + 50), np.random.default_rng(seed + 50)
+        expected = np.stack([reference(cohort, groups, r1) for _ in range(5)])
+        np.testing.assert_array_equal(_state_block_draws(cohort, groups, r2, 5), expected)
+        assert r1.random() == r2.random()  # the stream is left where the reference leaves it
+
+
+@pytest.mark.filterwarnings("ignore:twfe. only 3 treated:UserWarning")
+def test_vectorised_placebos_with_few_treated_units_equal_refitting_twfe():
+    """With few treated units (the pairwise sums), the draws equal twfe on the same schedules."""
+    df = _panel(4).sample(frac=0.9, random_state=2).sort_index()  # unbalanced
+    keep = df.loc[df["cohort"] > 0, "unit"].unique()[:3]
+    df["cohort"] = df["cohort"].where(df["unit"].isin(keep), 0)
+    df["pop"] = df["pop"] * (1 + 0.05 * (df["year"] - 2000))
+    res = placebo_schedules(df, "y", "unit", "year", "cohort", weights="pop", n_draws=6, seed=5)
+    ref = twfe(df, "y", "unit", "year", "cohort", weights="pop")
+    assert res.table["estimate"].iloc[0] == pytest.approx(ref.estimate, abs=1e-10)
+    units = np.sort(df["unit"].unique())
+    uc = df.groupby("unit")["cohort"].first().loc[units].to_numpy()
+    assert 0 < (uc > 0).mean() < 0.1
+    perms = strata_schedules(uc, None, np.random.default_rng(5).spawn(1)[0], 6)
+    for k in range(6):
+        fake = df.assign(cohort=perms[k][df["unit"].to_numpy()])
+        ref = twfe(fake, "y", "unit", "year", "cohort", weights="pop")
+        assert res.draws["estimate"].iloc[k] == pytest.approx(ref.estimate, abs=1e-10)

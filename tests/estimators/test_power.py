@@ -169,3 +169,49 @@ def test_percent_of_mean_reads_the_scale_of_the_effect():
     assert isinstance(out, pd.Series) and out.tolist() == pytest.approx([0.0, 10.0])
     with pytest.raises(ValueError, match="scale"):
         percent_of_mean(1.0, 1.0, "logs")
+
+
+@pytest.mark.parametrize("few_treated", [False, True])
+def test_twfe_placebos_match_dense_least_squares_unbalanced_weighted(few_treated):
+    """The per-unit algebra of the placebo fits equals weighted least squares with dummies and CR1 by cluster.
+
+    Both branches: most units treated (dense products) and few (sums over the treated pairs).
+    """
+    from enforcement_crime.estimators._core import sorted_codes
+    from enforcement_crime.estimators._inputs import prepare_panel
+    from enforcement_crime.estimators.power import _twfe_placebos
+
+    df = simulate_staggered(n_units=40, periods=(2000, 2007), n_states=6, seed=11)
+    rng = np.random.default_rng(5)
+    df = df.assign(pop=rng.uniform(0.5, 3.0, len(df)))[rng.random(len(df)) > 0.15]
+    df = df[df.groupby("unit")["time"].transform("size") > 1]  # no unit with a single period
+    if few_treated:
+        keep = df.loc[df["cohort"] > 0, "unit"].unique()[:3]
+        df = df.assign(cohort=df["cohort"].where(df["unit"].isin(keep), 0))
+    prep = prepare_panel(df, "y", "unit", "time", "cohort", weights="pop", cluster="state")
+    d = prep.data
+    _, ucode = sorted_codes(d["unit"])
+    _, tcode = sorted_codes(d["time"])
+    clus, gcode = sorted_codes(d["cluster"])
+    G = len(clus)
+    units, first = np.unique(d["unit"].to_numpy(), return_index=True)
+    unit_cohort = d["cohort"].to_numpy()[first]
+    assert ((unit_cohort > 0).mean() < 0.1) == few_treated
+    perms = np.stack([rng.permutation(unit_cohort) for _ in range(7)])
+    b, se = _twfe_placebos(prep, perms, ucode, tcode, gcode, G)
+    w, y, t = d["w"].to_numpy(float), d["y"].to_numpy(float), d["time"].to_numpy()
+    FE = np.column_stack([np.eye(ucode.max() + 1)[ucode], np.eye(tcode.max() + 1)[tcode][:, 1:]])
+    n, K = len(d), tcode.max() + 2
+    for p in range(len(perms)):
+        g = perms[p][ucode]
+        Z = np.column_stack([((g > 0) & (t >= g)).astype(float), FE])
+        sw = np.sqrt(w)
+        coef, *_ = np.linalg.lstsq(Z * sw[:, None], y * sw, rcond=None)
+        e = y - Z @ coef
+        # the coefficient's row of (Z'WZ)^-1 Z'W, via the residualised regressor
+        x = Z[:, 0] - FE @ np.linalg.lstsq(FE * sw[:, None], Z[:, 0] * sw, rcond=None)[0]
+        xx = x @ (w * x)
+        s = np.bincount(gcode, weights=w * x * e, minlength=G)
+        ssc = G / (G - 1) * (n - 1) / (n - K)
+        np.testing.assert_allclose(b[p], coef[0], rtol=1e-9)
+        np.testing.assert_allclose(se[p], np.sqrt(ssc * s @ s) / xx, rtol=1e-9)

@@ -160,3 +160,29 @@ def test_size_on_a_null_with_few_clusters():
     boot, chi2 = np.mean(rej_boot), np.mean(rej_chi2)
     assert 0.02 <= boot <= 0.19, (boot, chi2)
     assert chi2 >= boot + 0.03, (boot, chi2)
+
+
+def test_two_way_cluster_scores_equal_demeaning_each_cluster(panel):
+    """The closed form of X_h' W_h M(u 1_g)_h equals demeaning the n x G matrix of u by cluster."""
+    import scipy.sparse as sp
+
+    from enforcement_crime.estimators._core import Block
+    from enforcement_crime.estimators._wild_wald import _residualise, _two_way_cluster_scores
+
+    ucode, nu = factorize(panel["unit"])
+    tcode, nt = factorize(panel["time"])
+    codes, G = factorize(panel["state"])
+    blocks = [Block("unit", ucode, nu), Block("time", tcode, nt)]
+    rng = np.random.default_rng(3)
+    n = len(panel)
+    w = panel["pop"].to_numpy(float)
+    XW, u = rng.normal(size=(n, 3)) * w[:, None], rng.normal(size=n)
+    S = sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(G, n))
+    fast = _two_way_cluster_scores(XW, u, blocks, w, codes, G, S)
+    U1 = np.zeros((n, G))
+    U1[np.arange(n), codes] = u
+    MU = _residualise(U1, blocks, w)
+    slow = np.stack([S @ (XW[:, k, None] * MU) for k in range(3)], axis=2)
+    np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-9 * np.abs(slow).max())
+    # clusters that split units (here: periods) are left to the demeaning
+    assert _two_way_cluster_scores(XW, u, blocks, w, tcode, nt, S) is None

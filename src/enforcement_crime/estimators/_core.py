@@ -371,12 +371,16 @@ def absorbed_params(blocks: list[Block], clusters: list[np.ndarray]) -> int:
 
 
 def cluster_sums(scores: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Per-cluster sums of score columns: ``(n_clusters, k)`` (or ``(n_clusters,)`` for a vector)."""
+    """Per-cluster sums of score columns: ``(n_clusters, k)`` (or ``(n_clusters,)`` for a vector).
+
+    Each cluster's sum adds its rows one after another in row order (the
+    sparse indicator product does exactly that), as ``np.add.at`` would.
+    """
     if scores.ndim == 1:
         return np.bincount(codes, weights=scores, minlength=n_clusters)
-    out = np.zeros((n_clusters, scores.shape[1]))
-    np.add.at(out, codes, scores)
-    return out
+    n = len(codes)
+    S = sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(n_clusters, n))
+    return np.asarray(S @ scores, dtype="float64")
 
 
 def cluster_meat(scores: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:

@@ -16,7 +16,14 @@ from scipy.special import ndtr
 
 from enforcement_crime.estimators._inputs import EstimatorInputError
 
-__all__ = ["RMComponent", "extreme_rays", "first_diff_rows", "invert_test", "rm_components"]
+__all__ = [
+    "RMComponent",
+    "bisect",
+    "extreme_rays",
+    "first_diff_rows",
+    "invert_test",
+    "rm_components",
+]
 
 
 def first_diff_rows(ks, ref):
@@ -59,10 +66,46 @@ def extreme_rays(X: np.ndarray) -> np.ndarray:
     return R
 
 
+def _mvn_draws(cov: np.ndarray, seed: int, size: int, normals: dict) -> np.ndarray:
+    """``default_rng(seed).multivariate_normal(0, cov, size, method="eigh")``, reusing the standard normals.
+
+    That method draws ``size x m`` standard normals ``z`` and returns
+    ``z @ (u * sqrt(|s|)).T`` with ``s, u = eigh(cov)`` (tested equal to the
+    last bit); ``z`` depends only on the seed and the shape, so ``normals``
+    keeps it for the next covariance with the same seed (the components of
+    other restriction sizes).
+    """
+    key = (seed, size, cov.shape[0])
+    if key not in normals:
+        normals[key] = np.random.default_rng(seed).standard_normal((size, cov.shape[0]))
+    s, u = np.linalg.eigh(cov)
+    return normals[key] @ (u * np.sqrt(np.abs(s))).T
+
+
+#: extreme rays by the bytes of X (a pure function of X; event studies with the same terms and
+#: target share it), most recent last
+_RAYS: dict[tuple, np.ndarray] = {}
+
+
+def _extreme_rays_cached(X: np.ndarray) -> np.ndarray:
+    """:func:`extreme_rays` of ``X``, kept for the next call with the same ``X`` (read-only)."""
+    key = (X.shape, X.dtype.str, X.tobytes())
+    rays = _RAYS.pop(key, None)
+    if rays is None:
+        rays = extreme_rays(X)
+        rays.flags.writeable = False
+    _RAYS[key] = rays
+    while len(_RAYS) > 32:
+        del _RAYS[next(iter(_RAYS))]
+    return rays
+
+
 class RMComponent:
     """One polyhedron of Delta^RM: |post first diff_t| <= Mbar * sign * (pre first diff_s), all t."""
 
-    def __init__(self, A, beta, sigma, L_post_l, X, rays, alpha, kappa, rng_seed, method):
+    def __init__(
+        self, A, beta, sigma, L_post_l, X, rays, alpha, kappa, rng_seed, method, normals=None
+    ):
         self.SY = A @ sigma @ A.T
         sd = np.sqrt(np.clip(np.diag(self.SY), 0, None))
         ok = sd > 1e-12 * max(sd.max(), 1e-300)
@@ -94,6 +137,7 @@ class RMComponent:
         self.deg_tol = 1e-9 * max(float(np.abs(self.a).max()) if len(self.a) else 1.0, 1.0)
         self.alpha, self.kappa, self.method = alpha, kappa, method
         self._rng_seed = rng_seed
+        self._normals = {} if normals is None else normals
         self._c_lf: float | None = None
 
     @property
@@ -101,10 +145,7 @@ class RMComponent:
         """The hybrid test's least-favourable critical value (its own seeded draws, made on first use)."""
         if self._c_lf is None:
             if self.method == "hybrid" and len(self.V):
-                rng = np.random.default_rng(self._rng_seed)
-                xi = rng.multivariate_normal(
-                    np.zeros(len(self.sd)), self.SY, size=2000, method="eigh"
-                )
+                xi = _mvn_draws(self.SY, self._rng_seed, 2000, self._normals)
                 eta = (xi @ self.V.T).max(axis=1)
                 self._c_lf = float(np.quantile(eta, 1 - self.kappa))
             else:
@@ -187,12 +228,22 @@ def rm_components(ks, ref, beta, sigma, l_full, Mbar, alpha, method, kappa, seed
             A = np.vstack([Dpost - Mbar * sign * Dpre[s], -Dpost - Mbar * sign * Dpre[s]])
             X = A @ Lp @ N
             if rays is None:
-                rays = extreme_rays(X)  # X does not depend on s, sign or Mbar
+                rays = _extreme_rays_cached(X)  # X does not depend on s, sign or Mbar
                 if cache is not None:
                     cache["rays"] = rays
             comps.append(
                 RMComponent(
-                    A, beta, sigma, L_post_l, X, rays, alpha, kappa, seed + len(comps), method
+                    A,
+                    beta,
+                    sigma,
+                    L_post_l,
+                    X,
+                    rays,
+                    alpha,
+                    kappa,
+                    seed + len(comps),
+                    method,
+                    None if cache is None else cache.setdefault("normals", {}),
                 )
             )
     return comps
@@ -216,16 +267,41 @@ def invert_test(accept_fn, center: float, scale: float, tol: float):
             continue
         i, j = np.flatnonzero(acc)[[0, -1]]
 
-        def refine(out, inn):
-            for _ in range(200):
-                mid = 0.5 * (out + inn)
-                if accept_fn(np.array([mid]))[0]:
-                    inn = mid
-                else:
-                    out = mid
-                if abs(inn - out) < tol:
-                    break
-            return 0.5 * (inn + out)
-
-        return refine(grid[i - 1], grid[i]), refine(grid[j + 1], grid[j])
+        return (
+            bisect(accept_fn, grid[i - 1], grid[i], tol),
+            bisect(accept_fn, grid[j + 1], grid[j], tol),
+        )
     return -np.inf, np.inf
+
+
+def bisect(accept_fn, out: float, inn: float, tol: float, depth: int = 6) -> float:
+    """Bisection between a rejected ``out`` and an accepted ``inn`` until they are closer than ``tol``.
+
+    Step by step: ``mid = (out + inn) / 2`` replaces ``inn`` when accepted,
+    else ``out`` (at most 200 steps); returns the last midpoint of the two.
+    The midpoints the next ``depth`` steps can visit (a binary tree of
+    ``2**depth - 1`` points) are tested in one call of ``accept_fn`` and the
+    steps are then walked through the tree: as ``accept_fn`` decides each
+    point on its own, the points, decisions and result are those of testing
+    one midpoint at a time.
+    """
+    steps = 0
+    while True:
+        # heap order, level by level: node k is a state (out, inn) with midpoint mids[k]; its
+        # children 2k+1 and 2k+2 are the states after acceptance and after rejection
+        lo, hi, levels = np.array([out]), np.array([inn]), []
+        for _ in range(depth):
+            m = 0.5 * (lo + hi)
+            levels.append(m)
+            lo, hi = np.column_stack([lo, m]).ravel(), np.column_stack([m, hi]).ravel()
+        mids = np.concatenate(levels)
+        acc = accept_fn(mids)
+        k = 0
+        for _ in range(depth):
+            if acc[k]:
+                inn, k = mids[k], 2 * k + 1
+            else:
+                out, k = mids[k], 2 * k + 2
+            steps += 1
+            if abs(inn - out) < tol or steps == 200:
+                return 0.5 * (inn + out)

@@ -47,7 +47,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from enforcement_crime.estimators._bootstrap import WeightDraws, share_extreme, wald_stats
-from enforcement_crime.estimators._core import Block, TwoWayProjector, demean
+from enforcement_crime.estimators._core import Block, TwoWayProjector, demean, is_nested
 from enforcement_crime.estimators._inputs import EstimatorInputError
 
 #: at most this many (observations x clusters) numbers for the per-cluster demeaning
@@ -62,6 +62,54 @@ def _residualise(Z: np.ndarray, blocks: list[Block], w: np.ndarray) -> np.ndarra
         proj = TwoWayProjector(blocks[0].codes, blocks[1].codes, w)
         return proj.resid(proj.sw[:, None] * Z) / proj.sw[:, None]
     return demean(Z, blocks, w)
+
+
+def _two_way_cluster_scores(
+    XW: np.ndarray,
+    u: np.ndarray,
+    blocks: list[Block],
+    w: np.ndarray,
+    codes: np.ndarray,
+    G: int,
+    S: sp.csr_matrix,
+) -> np.ndarray | None:
+    r"""``C[h, g, :] = X_h' W_h M(u 1_g)_h`` for unit + period effects with units nested in clusters.
+
+    ``None`` for other fixed effects (the caller demeans the n x G matrix).
+    In the space scaled by :math:`\sqrt{w}`, the unit-demeaned
+    :math:`\mu = M_U(\sqrt{w} u)` stays in its unit's cluster, and the
+    period effects of the cluster-``g`` part are :math:`c_{\cdot g} = K^{+} r_{\cdot g}`
+    with :math:`r_{tg}` the sum of :math:`\sqrt{w}\mu` over cluster ``g`` in
+    period ``t``; so :math:`M(u 1_g)_i = 1\{g_i = g\}\mu_i/\sqrt{w_i} - (c_{t_i g} - h_{u_i g})`,
+    :math:`h_{\cdot g}` the weighted unit means of :math:`c_{\cdot g}`. Each
+    term's cluster sums against ``XW`` need per-cluster, per-(cluster,
+    period) and per-unit sums of ``XW`` only, not the n x G residuals.
+    """
+    names = [(b.name, b.kind) for b in blocks]
+    if names != [("unit", "fe"), ("time", "fe")] or not np.all(w > 0):
+        return None
+    if not is_nested(blocks[0], codes):
+        return None
+    ucode, tcode = blocks[0].codes, blocks[1].codes
+    proj = TwoWayProjector(ucode, tcode, w)
+    T, nu, K = proj.n_times, proj.n_units, XW.shape[1]
+    sw = proj.sw
+    mu = proj.m_unit(sw * u)
+    r = np.bincount(tcode * G + codes, weights=sw * mu, minlength=T * G).reshape(T, G)
+    c = proj.Kp @ r  # T x G
+    h = (proj.C @ c) / proj.Wi[:, None]  # units x G
+    ucl = np.empty(nu, dtype=np.intp)
+    ucl[ucode] = codes
+    n = len(u)
+    rows = np.arange(n)
+    cells = sp.csr_matrix((np.ones(n), (codes * T + tcode, rows)), shape=(G * T, n))
+    P = (cells @ XW).reshape(G, T, K)  # XW summed by cluster and period
+    Xu = sp.csr_matrix((np.ones(n), (ucode, rows)), shape=(nu, n)) @ XW  # by unit
+    by_cluster = sp.csr_matrix((np.ones(nu), (ucl, np.arange(nu))), shape=(G, nu))
+    Q = (by_cluster @ (Xu[:, :, None] * h[:, None, :]).reshape(nu, K * G)).reshape(G, K, G)
+    C = Q.transpose(0, 2, 1) - np.einsum("htk,tg->hgk", P, c)
+    C[np.arange(G), np.arange(G), :] += S @ (XW * (mu / sw)[:, None])
+    return C
 
 
 @dataclass
@@ -104,6 +152,7 @@ class WildWaldTest:
                 f"per-cluster demeaning (limit {MAX_CELLS:,} cells); with this many clusters the "
                 "chi-square Wald test needs no bootstrap (pretrend_inference='wald')"
             )
+        X = np.ascontiguousarray(X)
         XW = X * w[:, None]
         XtWX = X.T @ XW
         bread = np.linalg.inv(XtWX)
@@ -115,15 +164,21 @@ class WildWaldTest:
             u = y - Xr @ br
         else:
             u = y.copy()
-        # M(u 1_g): the fixed-effect residual of u restricted to each cluster (n x G)
-        U1 = np.zeros((n, G))
-        U1[np.arange(n), codes] = u
-        MU = _residualise(U1, blocks, w)
-        # C[h, g, :] = X_h' W_h M(u 1_g)_h
         S = sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(G, n))  # cluster sums
-        C = np.stack([S @ (XW[:, k, None] * MU) for k in range(K)], axis=2)
+        # C[h, g, :] = X_h' W_h M(u 1_g)_h, with M(u 1_g) the fixed-effect residual of u
+        # restricted to cluster g
+        C = _two_way_cluster_scores(XW, u, blocks, w, codes, G, S)
+        if C is None:
+            U1 = np.zeros((n, G))
+            U1[np.arange(n), codes] = u
+            MU = _residualise(U1, blocks, w)  # n x G
+            C = np.stack([S @ (XW[:, k, None] * MU) for k in range(K)], axis=2)
         cg = S @ (XW * u[:, None])  # G x K
-        H = (S @ np.einsum("ik,il->ikl", XW, X).reshape(n, K * K)).reshape(G, K, K)
+        # H[h] = X_h' W_h X_h, cluster by cluster on the rows sorted by cluster
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(G + 1))
+        Xs, XWs = X[order], XW[order]
+        H = np.stack([XWs[a:b].T @ Xs[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
         E = C - np.einsum("hkl,lm,gm->hgk", H, bread, cg)
         Rb = bread[tested, :]  # m x K
         F = np.einsum("jk,hgk->hgj", Rb, E)

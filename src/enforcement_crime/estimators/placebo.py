@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from enforcement_crime.estimators._core import (
     TwoWayProjector,
@@ -97,14 +98,28 @@ class _PlaceboBetas:
 
     def __call__(self, perms: np.ndarray) -> np.ndarray:
         """The coefficient of each row of ``perms`` (draws x units, cohorts in unit-code order)."""
-        idx = np.searchsorted(self.values, perms) + 1
-        idx[perms <= 0] = 0
-        num = self.num[self.rows, idx].sum(axis=1)
-        quad = self.quad[self.rows, idx].sum(axis=1)
-        dd = self.dd[self.rows, idx].sum(axis=1)
-        r = np.zeros((len(perms), self.R.shape[2]))
-        for k in range(1, self.R.shape[0]):
-            r += (idx == k).astype("float64") @ self.R[k]
+        treated = perms > 0
+        C, n, T = self.R.shape
+        if treated.mean() > 0.1:  # most units treated: dense sums, one product per cohort value
+            idx = np.searchsorted(self.values, perms) + 1
+            idx[~treated] = 0
+            num = self.num[self.rows, idx].sum(axis=1)
+            quad = self.quad[self.rows, idx].sum(axis=1)
+            dd = self.dd[self.rows, idx].sum(axis=1)
+            r = np.zeros((len(perms), T))
+            for k in range(1, C):
+                r += (idx == k).astype("float64") @ self.R[k]
+        else:  # few treated units: sums over the (draw, treated unit) pairs only
+            d_, u_ = np.nonzero(treated)  # row-major: the pairs of each draw are contiguous
+            k_ = np.searchsorted(self.values, perms[d_, u_]) + 1
+            cell = u_ * C + k_
+            num = np.bincount(d_, weights=self.num.ravel()[cell], minlength=len(perms))
+            quad = np.bincount(d_, weights=self.quad.ravel()[cell], minlength=len(perms))
+            dd = np.bincount(d_, weights=self.dd.ravel()[cell], minlength=len(perms))
+            # r = sum over the draw's treated units of R[cohort, unit]: a sparse indicator product
+            indptr = np.concatenate([[0], np.cumsum(treated.sum(axis=1))])
+            ind = sp.csr_matrix((np.ones(len(d_)), k_ * n + u_, indptr), shape=(len(perms), C * n))
+            r = np.asarray(ind @ self.R.reshape(C * n, T))
         xx = quad - np.einsum("dt,ts,ds->d", r, self.Kp, r)
         with np.errstate(divide="ignore", invalid="ignore"):
             b = num / xx
@@ -145,16 +160,46 @@ def state_block_schedule(
     single state's.
     """
     groups = [np.flatnonzero(state_code == s) for s in np.unique(state_code)]
-    return _state_block_draw(unit_cohort, groups, rng)
+    return _state_block_draws(unit_cohort, groups, rng, 1)[0]
 
 
-def _state_block_draw(unit_cohort: np.ndarray, groups: list[np.ndarray], rng) -> np.ndarray:
-    """:func:`state_block_schedule` with each state's unit positions (``groups``) computed once."""
-    source = rng.permutation(len(groups))
-    out = np.empty_like(unit_cohort)
-    for idx, src in zip(groups, source, strict=True):
-        dates = rng.permutation(unit_cohort[groups[src]])
-        out[rng.permutation(idx)] = np.resize(dates, idx.size)
+def _state_block_draws(
+    unit_cohort: np.ndarray, groups: list[np.ndarray], rng: np.random.Generator, n_draws: int
+) -> np.ndarray:
+    """``n_draws`` state-block draws (draws x units), each state's unit positions in ``groups``.
+
+    Draw by draw, the random stream is consumed as by one permutation of the
+    states and then, state by state, a permutation of the source state's
+    dates and one of the target state's units; a permutation of an array
+    draws the same numbers as a shuffle of that many positions, so each draw
+    shuffles slices of position arrays (one Python call per state) and the
+    dates are placed for all draws at once.
+    """
+    S = len(groups)
+    sizes = np.array([len(g) for g in groups])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    order = np.concatenate(groups)  # unit positions, state by state
+    n = order.size
+    src_pos = np.tile(order, (n_draws, 1))  # source states' units, shuffled within state
+    tgt_pos = np.tile(order, (n_draws, 1))  # target states' units, shuffled within state
+    sources = np.empty((n_draws, S), dtype=np.intp)
+    bounds = [slice(int(a), int(a + m)) for a, m in zip(starts, sizes, strict=True)]
+    shuffle = rng.shuffle
+    for d in range(n_draws):
+        source = rng.permutation(S)
+        sources[d] = source
+        src_row, tgt_row = src_pos[d], tgt_pos[d]
+        for tgt, src in zip(bounds, source.tolist(), strict=True):
+            shuffle(src_row[bounds[src]])
+            shuffle(tgt_row[tgt])
+    # target state j's k-th (shuffled) unit receives the date of source unit k mod (source size)
+    state_of = np.repeat(np.arange(S), sizes)  # the state of each position of ``order``
+    within = np.arange(n) - starts[state_of]
+    src_state = sources[:, state_of]
+    gather = starts[src_state] + within[None, :] % sizes[src_state]
+    dates = unit_cohort[np.take_along_axis(src_pos, gather, axis=1)]
+    out = np.empty((n_draws, unit_cohort.size), dtype=unit_cohort.dtype)
+    np.put_along_axis(out, tgt_pos, dates, axis=1)
     return out
 
 
@@ -272,11 +317,11 @@ def placebo_schedules(
     for scheme, rng in zip(schemes, streams, strict=True):
         if scheme == "state blocks":
             groups = [np.flatnonzero(state_code == s) for s in np.unique(state_code)]
-            perms = [_state_block_draw(unit_cohort, groups, rng) for _ in range(n_draws)]
+            perms = _state_block_draws(unit_cohort, groups, rng, n_draws)
         else:
             strat = {"within state": state_code, "within strata": strata_code}.get(scheme)
             perms = strata_schedules(unit_cohort, strat, rng, n_draws)
-        b = betas(np.stack(perms))
+        b = betas(perms)
         ok = b[np.isfinite(b)]
         tol = 1e-12 * max(1.0, abs(actual))
         share = (1 + int((np.abs(ok) >= abs(actual) - tol).sum())) / (1 + ok.size)

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy import stats
 
 from enforcement_crime.estimators._core import (
@@ -52,30 +53,109 @@ def _interpolate_mde(effects: np.ndarray, pw: np.ndarray, target: float) -> floa
 
 
 def _twfe_placebos(prep, perms: np.ndarray, ucode, tcode, gcode, G: int):
-    """Placebo TWFE estimates and CR1 SEs (pyfixest's default correction) for many cohort assignments."""
+    r"""Placebo TWFE estimates and CR1 SEs (pyfixest's default correction) for many cohort assignments.
+
+    Exact algebra on per-unit and per-cluster sums, no observations x draws
+    matrix. In the space scaled by :math:`\sqrt{w}`, with :math:`z = D^p`
+    scaled, :math:`\mu = M_U z` (unit-local: zero outside the placebo-treated
+    units), :math:`r = T'\mu` and :math:`c = K^{+} r` the period effects of
+    :math:`\mu`, the two-way residual is
+    :math:`x_{it} = \mu_{it} - \sqrt{w_{it}}\,(c_t - h_i)` with
+    :math:`h_i` the weighted mean of :math:`c` over unit :math:`i`'s periods.
+    Then :math:`\hat\beta = z'\tilde y / x'x` with
+    :math:`x'x = \mu'\mu - r'K^{+}r`, and the cluster score is
+    :math:`s_g = \sum_{g} x\tilde y - \hat\beta \sum_{g} x^2`, where both
+    cluster sums split into a treated-unit part (precomputed per unit and
+    cohort) and a part linear or quadratic in :math:`c` (per-unit or
+    per-cluster tables over periods).
+    """
     df = prep.data
     w = df["w"].to_numpy(dtype="float64")
     proj = TwoWayProjector(ucode, tcode, w)
-    yt = proj.resid(proj.sw * df["y"].to_numpy(dtype="float64"))
-    times = df["time"].to_numpy()
+    sw = proj.sw
+    yt = proj.resid(sw * df["y"].to_numpy(dtype="float64"))
+    times = np.unique(df["time"].to_numpy())
+    nu, T, Wi, Wmat = proj.n_units, proj.n_times, proj.Wi, proj.C
     N = len(df)
-    ssc = cr1_scale(G, N, proj.n_times + 1)
+    ssc = cr1_scale(G, N, T + 1)
+    ucl = np.empty(nu, dtype=np.intp)
+    ucl[ucode] = gcode  # the cluster of each unit (units nest in clusters)
+    swy = sw * yt
+    Ymat = np.zeros((nu, T))
+    np.add.at(Ymat, (ucode, tcode), swy)
+    ysum = np.bincount(ucode, weights=swy, minlength=nu)  # sum of sqrt(w) y~ per unit
+    Pg = np.zeros((G, T))
+    np.add.at(Pg, (gcode, tcode), swy)
+    Pg -= cluster_sums(Wmat * (ysum / Wi)[:, None], ucl, G)  # sum over g of sqrt(w) y~ (c_t - h_i)
+    # per cohort value and unit: z'y~, mu'mu, z'z and the unit's term of mu'y~
+    values = np.unique(perms[perms > 0])
+    on = (times[None, :] >= values[:, None]).astype("float64")  # cohorts x periods
+    dd = on @ Wmat.T
+    num = on @ Ymat.T
+    quad = dd - dd**2 / Wi
+    muy = num - (dd / Wi) * ysum
+    Kp = proj.Kp
     betas, ses = [], []
     for s in range(0, len(perms), 100):
-        g = perms[s : s + 100][:, ucode].T
-        D = ((g > 0) & (times[:, None] >= g)).astype("float64") * proj.sw[:, None]
-        X = proj.resid(D)
-        xx = np.einsum("nk,nk->k", X, X)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            b = (D.T @ yt) / xx
-            E = yt[:, None] - X * b[None, :]
-            sc = cluster_sums(X * E, gcode, G)
-            se = np.sqrt(ssc * np.einsum("gk,gk->k", sc, sc)) / xx
-        bad = xx <= 1e-10 * np.einsum("nk,nk->k", D, D).clip(min=1.0)
-        b[bad], se[bad] = np.nan, np.nan
+        b, se = _placebo_chunk(perms[s : s + 100], values, on, dd, num, quad, muy, Wmat, Wi, Kp,
+                               Pg, ucl, G, ssc)  # fmt: skip
         betas.append(b)
         ses.append(se)
     return np.concatenate(betas), np.concatenate(ses)
+
+
+def _placebo_chunk(perms, values, on, dd, num, quad, muy, Wmat, Wi, Kp, Pg, ucl, G, ssc):
+    """:func:`_twfe_placebos` for one chunk of draws (rows of ``perms``)."""
+    B, nu = perms.shape
+    nc = len(values)
+    d_, u_ = np.nonzero(perms > 0)  # the placebo-treated (draw, unit) pairs
+    k_ = np.searchsorted(values, perms[d_, u_])
+    cell = k_ * nu + u_  # the pair's (cohort value, unit) entry of the per-unit tables
+    Wc = dd.ravel()[cell]
+    m = Wc / Wi[u_]  # the pair's treated share of the unit's weight
+    dense = len(d_) > 0.1 * B * nu  # most units treated: dense products per cohort value
+    if dense:
+        kk = np.full((B, nu), -1)
+        kk[d_, u_] = k_
+    # r = T'mu per draw: sum over the draw's treated units of w_it (1{t >= g} - m)
+    if dense:
+        onW = np.stack([(kk == k).astype("float64") @ Wmat for k in range(nc)])
+        Mm = np.zeros((B, nu))
+        Mm[d_, u_] = m
+        mW = Mm @ Wmat
+    else:
+        ind = sp.csr_matrix((np.ones(len(d_)), (k_ * B + d_, u_)), shape=(nc * B, nu))
+        onW = (ind @ Wmat).reshape(nc, B, -1)
+        mW = sp.csr_matrix((m, (d_, u_)), shape=(B, nu)) @ Wmat
+    r = np.einsum("kt,kdt->dt", on, onW) - mW
+    c = r @ Kp
+    q_pair = quad.ravel()[cell]
+    xx = np.bincount(d_, weights=q_pair, minlength=B) - np.einsum("dt,dt->d", r, c)
+    zz = np.bincount(d_, weights=Wc, minlength=B)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = np.bincount(d_, weights=num.ravel()[cell], minlength=B) / xx
+    # per draw and cluster: sum of x y~ (A) and of x^2 (Q)
+    cells = d_ * G + ucl[u_]
+    A = np.bincount(cells, weights=muy.ravel()[cell], minlength=B * G).reshape(B, G) - c @ Pg.T
+    Cc = Wmat @ c.T  # units x draws: sum over the unit's periods of w_it c_t
+    # per pair, the sum over the unit's periods of w_it 1{t >= g} c_t
+    if dense:
+        oc = np.empty(len(d_))
+        for k in range(nc):
+            sel = np.flatnonzero(k_ == k)
+            oc[sel] = (Wmat @ (on[k] * c).T)[u_[sel], d_[sel]]
+    else:
+        oc = np.einsum("pt,pt,pt->p", Wmat[u_], on[k_], c[d_])
+    mux = q_pair - 2 * (oc - m * Cc[u_, d_])  # the pair's sum of mu x
+    Q = np.bincount(cells, weights=mux, minlength=B * G).reshape(B, G)
+    wcc = Wmat @ (c**2).T - Cc**2 / Wi[:, None]  # per unit: sum of w (c_t - h_i)^2
+    Q += cluster_sums(wcc, ucl, G).T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sc = A - b[:, None] * Q
+        se = np.sqrt(ssc * np.einsum("dg,dg->d", sc, sc)) / xx
+    bad = xx <= 1e-10 * zz.clip(min=1.0)
+    b[bad], se[bad] = np.nan, np.nan
+    return b, se
 
 
 class _PowerRun(NamedTuple):
