@@ -444,9 +444,9 @@ def _record_reduction(res: EstimationResult, call: EstimatorCall, design: Design
     """
     data = call.data
     unit = call.args[2]
-    available = int(data[unit].nunique())
     bits = []
     units = res.extra.get("units")
+    available = int(data[unit].nunique()) if units is not None else 0
     if units is not None and len(units) < available:
         res.extra.update(units_used=int(len(units)), units_available=available)
         bits.append(f"{len(units)} of {available} {design.unit_name}")

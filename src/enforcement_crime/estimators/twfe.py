@@ -45,6 +45,7 @@ from enforcement_crime.estimators._core import (
     cluster_arrays,
     coef_table,
     count_treated_clusters,
+    count_treated_prepared,
     cr1_vcov,
     fit_within,
     prepare_fe_panel,
@@ -71,7 +72,8 @@ def _treatment_values(p, treatment: str | None) -> tuple[np.ndarray, str, bool]:
     """
     df = p.data
     if treatment is None:
-        D = ((df["cohort"] > 0) & (df["time"] >= df["cohort"])).to_numpy(dtype="float64")
+        cohort = df["cohort"].to_numpy()
+        D = ((cohort > 0) & (df["time"].to_numpy() >= cohort)).astype("float64")
         return D, "treated", False
     d = pd.to_numeric(df[treatment], errors="coerce").astype("float64")
     bad = d.isna() | (d < 0) | (d > 1) | ~np.isfinite(d)
@@ -252,7 +254,7 @@ def twfe(
         )
     elif treatment is not None:
         notes.insert(1, f"treatment = column {treatment!r} (may switch off)")
-    few = warn_few_treated(count_treated_clusters(df, D > 0, cluster), "twfe")
+    few = warn_few_treated(count_treated_prepared(p, D > 0, cluster), "twfe")
     if few:
         notes.append(few)
     extra.update(
@@ -273,7 +275,7 @@ def twfe(
         alpha,
         extra,
         outcome=outcome,
-        vcov=vcov.loc[[term], [term]],
+        vcov=vcov.iloc[[0], [0]],  # the treatment term
         model=WithinModel(
             "twfe",
             p,
