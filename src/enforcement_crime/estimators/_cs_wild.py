@@ -162,6 +162,43 @@ class CSLinearMap:
         S += np.einsum("kgc,cm->kgm", om, att)
         return W @ att, S
 
+    def per_cluster(self, Z: np.ndarray, terms=None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`apply` to ``Z`` (n, T) cut by cluster, all clusters at once (no controls only).
+
+        Column ``h`` of the cut is ``Z`` on the units of cluster ``h`` and 0 elsewhere. Without
+        controls a cell's ATT of column ``h`` is ``mu_d[h] - mu_c[h]``, the weighted sums of the
+        outcome changes of cluster ``h``'s treated and comparison units over the groups' weights,
+        and the cluster sums of its influence function are, in cluster ``g``,
+        ``[g = h] (mu_d[h] - mu_c[h]) - Wd[g] mu_d[h] / sd + Wc[g] mu_c[h] / sc``
+        (``Wd``, ``Wc``: each cluster's treated and comparison weights): no column is
+        materialised. Returns estimates ``(k, G)`` and cluster sums ``(k, G, G)`` as
+        :meth:`apply` does on the stacked columns.
+        """
+        if self.controls:
+            raise ValueError("per_cluster: only without controls (use apply on the cut columns)")
+        sel = np.arange(self.n_terms) if terms is None else np.asarray(terms)
+        W, om = self.W[sel], self.om[sel]
+        G, codes, w = self.Gc, self.codes, self.U.w
+        ti = self.U.tindex
+        att = np.empty((len(self.cells), G))
+        S = np.zeros((len(sel), G, G))
+        for j, (_g, t, b) in enumerate(self.cells):
+            d, c = self.masks[j]
+            dy = Z[:, ti[t]] - Z[:, ti[b]]
+            wd, wc = w * d, w * c
+            sd, sc = wd.sum(), wc.sum()
+            mu_d = np.bincount(codes, weights=wd * dy, minlength=G) / sd
+            mu_c = np.bincount(codes, weights=wc * dy, minlength=G) / sc
+            att[j] = mu_d - mu_c
+            wj = W[:, j]
+            if np.any(wj):
+                hd = np.bincount(codes, weights=wd, minlength=G) / sd
+                hc = np.bincount(codes, weights=wc, minlength=G) / sc
+                sums = np.diag(att[j]) - np.outer(hd, mu_d) + np.outer(hc, mu_c)
+                S += wj[:, None, None] * sums[None]
+        S += np.einsum("kgc,cm->kgm", om, att)
+        return W @ att, S
+
 
 def two_way_fit(U, Y: np.ndarray | None = None) -> np.ndarray:
     r"""Fitted values of the unit + period model (weighted, balanced panel, no treatment): ``(n, T)``.
@@ -201,6 +238,8 @@ def _cluster_columns(L: CSLinearMap, Z: np.ndarray, hs: np.ndarray) -> np.ndarra
 
 def _per_cluster(L: CSLinearMap, Z: np.ndarray, hs: np.ndarray, terms, chunk: int):
     """Estimates ``(k, G)`` and cluster-sum matrices ``(k, G, G)`` of ``Z`` cut by cluster."""
+    if not L.controls and np.array_equal(hs, np.arange(L.Gc)):
+        return L.per_cluster(Z, terms)
     k = L.n_terms if terms is None else len(terms)
     est = np.zeros((k, L.Gc))
     C = np.zeros((k, L.Gc, L.Gc))
