@@ -87,11 +87,11 @@ class CSLinearMap:
         # term's psi (its cluster sums: terms x clusters x cells), by feeding unit ATT vectors
         W, om = None, None
         zero = np.zeros((n, J))
+        agg = CSAggregator(U, glist, att_gt.assign(estimate=0.0), zero)
         for j in range(J):
-            e = att_gt[["group", "time"]].copy()
-            e["estimate"] = 0.0
-            e.loc[e.index[j], "estimate"] = 1.0
-            agg = CSAggregator(U, glist, e, zero)
+            e = np.zeros(J)
+            e[j] = 1.0
+            agg.restart(e)
             agg.run(aggs, times, ref, window)
             live = [k for k, p in enumerate(agg.psi_terms) if p is not None]
             if W is None:

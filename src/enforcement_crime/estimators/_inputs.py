@@ -162,17 +162,15 @@ def prepare_panel(
     # fit, and inference loops and robustness tables fit hundreds of times.
     cols: dict[str, object] = {c: data[c].array for c in dict.fromkeys(needed)}
     t_raw = data[time]
-    if (
-        t_raw.dtype.kind in "iu"
-    ):  # integer periods: nothing to check, codes of the values themselves
+    if t_raw.dtype.kind in "iu":
+        # integer periods: nothing to check, and the codes of the values serve both checks
         t_int = t_raw.to_numpy().astype("int64")
         tcode, n_times = _period_codes(t_int)
         tkey = tcode
     else:
         t_arr = pd.to_numeric(t_raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        not_period = ~np.isfinite(t_arr) | (
-            t_arr != np.floor(t_arr)
-        )  # missing, text, fractional, infinite
+        # missing, text, fractional, infinite
+        not_period = ~np.isfinite(t_arr) | (t_arr != np.floor(t_arr))
         if not_period.any():
             rows = data.loc[not_period, [unit, time]].head()
             rows.index.name = "row"
