@@ -25,6 +25,24 @@ class EstimatorInputError(ValueError):
     """The data handed to an estimator cannot be used; the message says which column and why."""
 
 
+@dataclass(frozen=True)
+class _Source:
+    """How :func:`prepare_panel` made a panel from its input frame (for :meth:`PreparedPanel.restrict`).
+
+    ``data`` is the frame it made, ``n_rows`` the number of input rows, ``order`` the input
+    row of each of its rows, ``reason`` each input row's drop reason (an index into
+    ``reasons``, in the order they were counted; -1 for a kept row), ``same`` the columns
+    that repeat another one (name -> the first column holding the same values).
+    """
+
+    data: pd.DataFrame
+    n_rows: int
+    order: np.ndarray
+    reason: np.ndarray
+    reasons: tuple[str, ...]
+    same: dict[str, str]
+
+
 @dataclass
 class PreparedPanel:
     """A checked panel with canonical column names.
@@ -54,6 +72,51 @@ class PreparedPanel:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _codes_of: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+    #: what :meth:`restrict` needs (set by :func:`prepare_panel`)
+    _source: _Source | None = field(default=None, init=False, repr=False, compare=False)
+
+    def restrict(self, keep: np.ndarray) -> PreparedPanel:
+        """The panel :func:`prepare_panel` prepares from the rows ``keep`` of the frame it was given.
+
+        ``keep`` is a boolean mask over the rows of the frame this panel was prepared from.
+        The result equals ``prepare_panel(frame[keep], <the same arguments>)``: every check
+        that passed on the whole frame passes on a subset of its rows, a subset's rows keep
+        their order (unit, then period), and each dropped row is counted under the reason it
+        was dropped for. Codes remembered here are carried over. Raises ``ValueError`` when
+        this panel was not made by :func:`prepare_panel` or its data has been replaced since,
+        and :class:`EstimatorInputError` as :func:`prepare_panel` does when no row is left.
+        """
+        src = self._source
+        if src is None or src.data is not self.data:
+            raise ValueError("restrict: only a panel as prepare_panel returned it")
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != (src.n_rows,):
+            raise ValueError(f"restrict: a boolean mask of {src.n_rows} rows, got {keep.shape}")
+        counts = np.bincount(src.reason[keep] + 1, minlength=len(src.reasons) + 1)[1:]
+        dropped: dict[str, int] = {}
+        for why, n in zip(src.reasons, counts, strict=True):
+            dropped[why] = int(n)
+        rows = np.flatnonzero(keep[src.order])
+        if not len(rows):
+            raise EstimatorInputError(
+                "no rows left after dropping missing values: " + repr(dropped)
+            )
+        columns: dict[str, object] = {}
+        for c in self.data.columns:
+            if c in src.same:
+                columns[c] = columns[src.same[c]].copy()
+            else:
+                columns[c] = self.data[c].array.take(rows)
+        df = pd.DataFrame({c: _frame_column(v) for c, v in columns.items()}, copy=False)
+        out = PreparedPanel(
+            df, dict(self.names), {k: v for k, v in dropped.items() if v}, self.controls
+        )
+        carried: dict[int, tuple[np.ndarray, int]] = {}
+        for column, (codes, _) in (self._codes if self._codes_of is self.data else {}).items():
+            if id(codes) not in carried:
+                carried[id(codes)] = _first_appearance_codes(codes[rows])
+            out.remember_codes(column, *carried[id(codes)])
+        return out
 
     def remembered_codes(self, column: str) -> tuple[np.ndarray, int] | None:
         """The codes of ``column`` remembered by :meth:`remember_codes` for the current :attr:`data`.
@@ -193,10 +256,19 @@ def prepare_panel(
     cols["time"] = t_int
     cols["unit"] = cols[unit]
     dropped: dict[str, int] = {}
+    # the reason each dropped row was dropped for (an index into ``reasons``; -1: kept), so that
+    # the panel of a subset of the rows can be read from this one (PreparedPanel.restrict)
+    reasons: list[str] = []
+    reason = np.full(len(data), -1, dtype="int16")
+
+    def drop(why: str, rows: np.ndarray) -> None:
+        dropped[why] = int(rows.sum())
+        reason[rows] = len(reasons)
+        reasons.append(why)
 
     y = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     bad = ~np.isfinite(y)
-    dropped[f"missing or non-finite {outcome}"] = int(bad.sum())
+    drop(f"missing or non-finite {outcome}", bad)
     cols["y"] = y
 
     if cohort:
@@ -232,7 +304,7 @@ def prepare_panel(
             dtype="float64", na_value=np.nan
         )
         miss = np.isnan(w) & ~bad
-        dropped[f"missing {weights}"] = int(miss.sum())
+        drop(f"missing {weights}", miss)
         bad = bad | miss
         wrong = ~bad & ((w <= 0) | ~np.isfinite(w))
         if wrong.any():
@@ -246,12 +318,12 @@ def prepare_panel(
         cols["w"] = np.ones(len(data))
     cl = cluster or unit
     miss = np.asarray(pd.isna(cols[cl]), dtype=bool) & ~bad
-    dropped[f"missing {cl}"] = int(miss.sum())
+    drop(f"missing {cl}", miss)
     bad = bad | miss
     cols["cluster"] = cols[cl]
     for c in controls:
         miss = np.asarray(pd.isna(cols[c]), dtype=bool) & ~bad
-        dropped[f"missing {c}"] = int(miss.sum())
+        drop(f"missing {c}", miss)
         bad = bad | miss
         col = pd.Series(cols[c])
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
@@ -271,14 +343,17 @@ def prepare_panel(
     # once and copied for its other names: every array is new, so the frame is built on them
     # without copying (or consolidating) them again
     taken: dict[int, object] = {}
+    first_name: dict[int, str] = {}
     columns: dict[str, object] = {}
     for c, arr in cols.items():
         if id(arr) in taken:
             values = taken[id(arr)].copy()
         else:
             values = taken[id(arr)] = arr.take(order)
+            first_name[id(arr)] = c
         columns[c] = _frame_column(values)
     df = pd.DataFrame(columns, copy=False)
+    same = {c: first_name[id(arr)] for c, arr in cols.items() if first_name[id(arr)] != c}
     names = {
         "outcome": outcome,
         "unit": unit,
@@ -288,6 +363,7 @@ def prepare_panel(
         "cluster": cl,
     }
     prepared = PreparedPanel(df, names, {k: v for k, v in dropped.items() if v}, controls)
+    prepared._source = _Source(df, len(data), order, reason, tuple(reasons), same)
     sorted_units = ucode[order]
     if not pd.isna(ulabels[sorted_units[-1]]):  # a missing unit label sorts last
         # the rows are sorted by unit label: codes in order of first appearance count the changes
@@ -299,6 +375,23 @@ def prepare_panel(
         if cl == unit:
             prepared.remember_codes("cluster", unit_codes, unit_codes[-1] + 1)
     return prepared
+
+
+def _first_appearance_codes(codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes ``0..n-1`` in order of first appearance of the integer ``codes`` (as ``pd.factorize``).
+
+    Codes that already appear in increasing order (a subset of first-appearance codes usually
+    does) are only renumbered densely.
+    """
+    if not len(codes):
+        return np.zeros(0, dtype="int64"), 0
+    present = np.bincount(codes) > 0
+    dense = (np.cumsum(present) - 1)[codes]
+    top = np.maximum.accumulate(dense)
+    if dense[0] == 0 and np.all(dense[1:] <= top[:-1] + 1):
+        return dense.astype("int64"), int(present.sum())
+    sub, levels = pd.factorize(codes)
+    return sub.astype("int64"), len(levels)
 
 
 def _frame_column(values):
