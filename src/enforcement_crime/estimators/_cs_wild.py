@@ -150,6 +150,8 @@ class CSLinearMap:
         sel = np.arange(self.n_terms) if terms is None else np.asarray(terms)
         W, om = self.W[sel], self.om[sel]
         m = Ys.shape[2]
+        if m == 1 and not self.controls:
+            return self._apply_one(Ys[:, :, 0], W, om)
         att = np.empty((len(self.cells), m))
         S = np.zeros((len(sel), self.Gc, m))
         ti = self.U.tindex
@@ -161,6 +163,32 @@ class CSLinearMap:
                 S += wj[:, None, None] * np.asarray(self.H @ psi)[None]
         S += np.einsum("kgc,cm->kgm", om, att)
         return W @ att, S
+
+    def _apply_one(self, Y: np.ndarray, W: np.ndarray, om: np.ndarray):
+        """:meth:`apply` for one outcome matrix ``Y`` (n, T) without controls: every cell at once."""
+        if not hasattr(self, "_cols"):
+            ti = self.U.tindex
+            self._cols = (
+                np.array([ti[t] for _g, t, _b in self.cells], dtype="int64"),
+                np.array([ti[b] for _g, _t, b in self.cells], dtype="int64"),
+            )
+            w = self.U.w[:, None]
+            self._wd = w * np.column_stack([d for d, _ in self.masks])
+            self._wc = w * np.column_stack([c for _, c in self.masks])
+            self._sd, self._sc = self._wd.sum(axis=0), self._wc.sum(axis=0)
+        tcol, bcol = self._cols
+        DY = Y[:, tcol] - Y[:, bcol]  # each cell's outcome change (n, J)
+        mu_d = np.einsum("nj,nj->j", self._wd, DY) / self._sd
+        mu_c = np.einsum("nj,nj->j", self._wc, DY) / self._sc
+        att = mu_d - mu_c
+        used = np.flatnonzero(np.any(W != 0, axis=0))
+        psi = (
+            self._wd[:, used] * (DY[:, used] - mu_d[used]) / self._sd[used]
+            - self._wc[:, used] * (DY[:, used] - mu_c[used]) / self._sc[used]
+        )
+        S = (np.asarray(self.H @ psi) @ W[:, used].T).T[:, :, None]
+        S = S + np.einsum("kgc,c->kg", om, att)[:, :, None]
+        return (W @ att)[:, None], S
 
     def per_cluster(self, Z: np.ndarray, terms=None) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`apply` to ``Z`` (n, T) cut by cluster, all clusters at once (no controls only).
