@@ -383,3 +383,15 @@ def test_twfe_on_rows_refuses_as_twfe_does(panel):
     bad = twfe_on_rows(df, "y", "unit", "time", rows=[~only])  # neither cohort nor treatment
     with pytest.raises(EstimatorInputError, match="cohort="):
         bad[0]()
+
+
+def test_twfe_on_rows_knows_every_twfe_option():
+    """twfe_on_rows prepares once only for the options it knows: they are twfe's, defaults included."""
+    import importlib
+    import inspect
+
+    twfe_module = importlib.import_module("enforcement_crime.estimators.twfe")
+
+    params = inspect.signature(twfe).parameters
+    options = {k: p.default for k, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert options == twfe_module._TWFE_DEFAULTS
