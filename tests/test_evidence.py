@@ -250,3 +250,18 @@ def test_verdict_table_reads_the_rules_off_the_evidence(sample):
     # the MDE is (z_0.975 + z_0.8) x the SE the interval implies
     se = (head["conf_high"] - head["conf_low"]) / (2 * 1.959964)
     assert t.loc[0, "mde"] == pytest.approx(2.801585 * se, rel=1e-4)
+
+
+def test_leave_one_out_fitted_together_is_fitted_alone(sample):
+    """Spec.fit_rows (one preparation for every left-out group) gives each Spec.fit(rows=...)."""
+    vs = [v for v in evidence.variants(sample) if v.choice == "leave one out"]
+    assert len(vs) > 1
+    spec = vs[0].spec
+    together = spec.fit_rows(sample, "y", [v.rows for v in vs])
+    for v, res in zip(vs, together, strict=True):
+        alone = spec.fit(sample, "y", rows=v.rows)
+        pd.testing.assert_frame_equal(res.table, alone.table)
+        assert (res.n_obs, res.notes, res.specification, res.outcome) == (
+            alone.n_obs, alone.notes, alone.specification, alone.outcome)  # fmt: skip
+        assert set(res.extra) == set(alone.extra)
+        assert evidence.headline(res) == evidence.headline(alone)

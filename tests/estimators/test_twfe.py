@@ -315,3 +315,83 @@ def test_continuous_share_refuses_bad_values(panel):
         )
     with pytest.raises(EstimatorInputError, match="share"):
         twfe(df.assign(share=-df["share"]), "y", "unit", "time", treatment="share")
+
+
+def _same_result(a, b) -> None:
+    """Two twfe results agree in every number, note and record (the same estimation)."""
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(a.vcov, b.vcov)
+    pd.testing.assert_frame_equal(a.extra["vcov_all"], b.extra["vcov_all"])
+    assert (a.n_obs, a.n_clusters, a.notes) == (b.n_obs, b.n_clusters, b.notes)
+    assert a.extra["dropped"] == b.extra["dropped"] and a.extra["ssc"] == b.extra["ssc"]
+    pd.testing.assert_frame_equal(a.model.prep.data, b.model.prep.data)
+    np.testing.assert_array_equal(a.model.fit.resid, b.model.fit.resid)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"weights": "pop", "cluster": "state"},
+        {"cluster": "state", "controls": ["x"]},
+        {"weights": "pop", "unit_trends": True},
+        {"state": "state", "state_year_fe": True, "cluster": "state"},
+        {"treatment": "d", "cluster": ("state", "unit")},
+    ],
+)
+def test_twfe_on_rows_is_twfe_on_each_subset(panel, options, monkeypatch):
+    """One preparation restricted to each mask gives what twfe gives on that subset of rows."""
+    from enforcement_crime.estimators._inputs import PreparedPanel
+    from enforcement_crime.estimators.twfe import twfe_on_rows
+
+    restricted = []
+    restrict = PreparedPanel.restrict
+    monkeypatch.setattr(
+        PreparedPanel, "restrict", lambda self, keep: restricted.append(1) or restrict(self, keep)
+    )
+
+    df = _unbalanced(panel)
+    df["d"] = ((df["cohort"] > 0) & (df["time"] >= df["cohort"])).astype(float)
+    df.loc[df.sample(15, random_state=4).index, "pop"] = np.nan  # dropped rows, counted per subset
+    df = df.sample(frac=1, random_state=2)  # rows in no particular order
+    states = df["state"].to_numpy()
+    masks = [states != s for s in np.unique(states)[:4]] + [df["time"].to_numpy() < 2006]
+    cohort = None if "treatment" in options else "cohort"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        calls = twfe_on_rows(df, "y", "unit", "time", cohort, rows=masks, **options)
+        for call, mask in zip(calls, masks, strict=True):
+            assert call.__name__ == "twfe"
+            _same_result(call(), twfe(df.loc[mask], "y", "unit", "time", cohort, **options))
+    # two-way clusters: each subset is fitted on its own
+    assert len(restricted) == (0 if isinstance(options.get("cluster"), tuple) else len(masks))
+
+
+def test_twfe_on_rows_refuses_as_twfe_does(panel):
+    """A subset the estimator refuses raises the same error; refused options refuse every subset."""
+    from enforcement_crime.estimators.twfe import twfe_on_rows
+
+    df = panel.copy()
+    df.loc[df["state"] == df["state"].iloc[0], "y"] = np.nan
+    only = (df["state"] == df["state"].iloc[0]).to_numpy()
+    calls = twfe_on_rows(df, "y", "unit", "time", "cohort", rows=[only, ~only], cluster="state")
+    with pytest.raises(EstimatorInputError) as restricted:
+        calls[0]()
+    with pytest.raises(EstimatorInputError) as alone:
+        twfe(df.loc[only], "y", "unit", "time", "cohort", cluster="state")
+    assert str(restricted.value) == str(alone.value)
+    _same_result(calls[1](), twfe(df.loc[~only], "y", "unit", "time", "cohort", cluster="state"))
+    bad = twfe_on_rows(df, "y", "unit", "time", rows=[~only])  # neither cohort nor treatment
+    with pytest.raises(EstimatorInputError, match="cohort="):
+        bad[0]()
+
+
+def test_twfe_on_rows_knows_every_twfe_option():
+    """twfe_on_rows prepares once only for the options it knows: they are twfe's, defaults included."""
+    import importlib
+    import inspect
+
+    twfe_module = importlib.import_module("enforcement_crime.estimators.twfe")
+
+    params = inspect.signature(twfe).parameters
+    options = {k: p.default for k, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert options == twfe_module._TWFE_DEFAULTS

@@ -355,6 +355,12 @@ class Spec:
         :attr:`partial_year` says. ``rows`` (a boolean mask over ``data``)
         keeps a subset of the rows, e.g. a leave-one-out sample.
         """
+        names, kw, rows, set_aside = self._resolve(design, data, outcome, rows, overrides)
+        data = _columns_named(data, rows, (*names, *kw.values()))
+        return EstimatorCall(self.estimator, (data, *names), kw, set_aside)
+
+    def _resolve(self, design: Design, data: pd.DataFrame, outcome: str, rows, overrides):
+        """What :meth:`call` passes: column names, options, the rows kept and the partial years set aside."""
         d = design
         y = d.column(outcome, self.scale(d))
         kw: dict[str, Any] = {}
@@ -385,8 +391,7 @@ class Spec:
         else:
             names = (y, d.unit, d.time)
             kw["treatment"] = t.treated if self.treatment == "treated" else t.share
-        data = _columns_named(data, rows, (*names, *kw.values()))
-        return EstimatorCall(self.estimator, (data, *names), kw, set_aside)
+        return names, kw, rows, set_aside
 
     def fit(self, sample: StudySample, outcome: str, *, data: pd.DataFrame | None = None,
             rows: np.ndarray | None = None, **overrides) -> Outcome:  # fmt: skip
@@ -413,8 +418,38 @@ class Spec:
             res = copy.copy(res)  # the remembered result keeps its own labels
             res.outcome = outcome
             res.specification = self.label
-            _record_reduction(res, call, sample.design)
+            _record_reduction(res, call.data, call.args[2], sample.design)
         return res
+
+    def fit_rows(self, sample: StudySample, outcome: str, rows: Sequence[np.ndarray],
+                 **overrides) -> list[Outcome]:  # fmt: skip
+        """``[self.fit(sample, outcome, rows=r, **overrides) for r in rows]``, preparing the sample once.
+
+        For a TWFE specification the estimator checks and prepares the sample once and
+        restricts it to each mask (:func:`~enforcement_crime.estimators.twfe.twfe_on_rows`:
+        the same results as separate fits); any other estimator fits each mask in turn.
+        """
+        from enforcement_crime.estimators.twfe import twfe, twfe_on_rows
+
+        if self.estimator is not twfe or len(rows) < 2:
+            return [self.fit(sample, outcome, rows=r, **overrides) for r in rows]
+        d, df = sample.design, sample.data
+        names, kw, base_rows, _ = self._resolve(d, df, outcome, None, overrides)
+        frame = _columns_named(df, base_rows, (*names, *kw.values()))
+        keeps = []
+        for r in rows:
+            kept = self._resolve(d, df, outcome, r, overrides)[2]
+            keeps.append(kept if base_rows is None else kept[base_rows])
+        out = []
+        fits = twfe_on_rows(frame, *names, rows=keeps, **kw)
+        for fit, keep in zip(fits, keeps, strict=True):
+            res = run(fit, tolerate=sample.tolerate)
+            if isinstance(res, EstimationResult):
+                res.outcome = outcome
+                res.specification = self.label
+                _record_reduction(res, _RowsOf(frame, keep), names[1], d)
+            out.append(res)
+        return out
 
     def scale(self, design: Design) -> str:
         """``"log"`` or ``"level"``: this spec's own transform, else the design's headline scale."""
@@ -429,7 +464,21 @@ class Spec:
         return None if isinstance(res, NotEstimable) else self.term
 
 
-def _record_reduction(res: EstimationResult, call: EstimatorCall, design: Design) -> None:
+class _RowsOf:
+    """The rows ``keep`` of ``frame`` as :func:`_record_reduction` reads them (a frame's length
+    and one column), without copying the other rows."""
+
+    def __init__(self, frame: pd.DataFrame, keep: np.ndarray):
+        self.frame, self.keep = frame, keep
+
+    def __len__(self) -> int:
+        return int(self.keep.sum())
+
+    def __getitem__(self, column: str) -> pd.Series:
+        return self.frame.loc[self.keep, column]
+
+
+def _record_reduction(res: EstimationResult, data, unit: str, design: Design) -> None:
     """Record in ``res.extra`` when the estimator used fewer units or rows than the call gave it.
 
     ``units_used`` / ``units_available`` (estimators that report the units
@@ -442,11 +491,9 @@ def _record_reduction(res: EstimationResult, call: EstimatorCall, design: Design
     stay are in the counts and the estimator's notes only). Nothing is
     recorded when nothing was left out.
     """
-    data = call.data
-    unit = call.args[2]
-    available = int(data[unit].nunique())
     bits = []
     units = res.extra.get("units")
+    available = int(data[unit].nunique()) if units is not None else 0
     if units is not None and len(units) < available:
         res.extra.update(units_used=int(len(units)), units_available=available)
         bits.append(f"{len(units)} of {available} {design.unit_name}")

@@ -269,10 +269,23 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
     with the reason in ``note``; on the synthetic panel a refusal raises.
     """
     rows = []
-    for v in variants(sample, alt_samples=alt_samples, choices=choices):
+    vs = variants(sample, alt_samples=alt_samples, choices=choices)
+    # variants that keep rows of the sample under one specification (leave one out) are fitted
+    # together: the estimator may prepare the sample once for all of them (Spec.fit_rows)
+    families: dict[int, list[int]] = {}
+    for i, v in enumerate(vs):
+        if v.rows is not None and v.data is None and v.sample is None:
+            families.setdefault(id(v.spec), []).append(i)
+    fitted: dict[int, object] = {}
+    for members in families.values():
+        spec = vs[members[0]].spec
+        kw = {"seed": seed} if takes(spec.estimator, "seed") else {}
+        outs = spec.fit_rows(sample, outcome, [vs[i].rows for i in members], **kw)
+        fitted.update(zip(members, outs, strict=True))
+    for i, v in enumerate(vs):
         s = v.sample or sample
         kw = {"seed": seed} if takes(v.spec.estimator, "seed") else {}
-        res = v.spec.fit(s, outcome, data=v.data, rows=v.rows, **kw)
+        res = fitted[i] if i in fitted else v.spec.fit(s, outcome, data=v.data, rows=v.rows, **kw)
         h = headline(res, v.spec._term(res))
         n_obs = None if isinstance(res, NotEstimable) else res.n_obs
         n_cl = None if isinstance(res, NotEstimable) else res.n_clusters

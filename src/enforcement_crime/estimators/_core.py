@@ -54,6 +54,7 @@ variance is an influence-function sum (imputation, Callaway-Sant'Anna) use
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -79,6 +80,7 @@ __all__ = [
     "cluster_sums",
     "coef_table",
     "count_treated_clusters",
+    "count_treated_prepared",
     "cr1_scale",
     "cr1_vcov",
     "demean",
@@ -86,6 +88,7 @@ __all__ = [
     "FixedEffects",
     "fit_within",
     "is_nested",
+    "panel_codes",
     "permute_cohorts",
     "prepare_fe_panel",
     "sorted_codes",
@@ -118,6 +121,20 @@ def factorize(values) -> tuple[np.ndarray, int]:
     if (codes < 0).any():
         raise EstimatorInputError("missing values in a fixed-effect or cluster column")
     return codes.astype("int64"), len(uniques)
+
+
+def panel_codes(p: PreparedPanel, column: str) -> tuple[np.ndarray, int]:
+    """:func:`factorize` of a prepared panel's column, remembered on the panel for its current data.
+
+    The codes are read-only: estimators fitting several models on one prepared panel (and
+    :func:`prepare_panel`, which knows the unit codes) share them.
+    """
+    hit = p.remembered_codes(column)
+    if hit is None:
+        codes, n = factorize(p.data[column])
+        p.remember_codes(column, codes, n)
+        hit = p.remembered_codes(column)
+    return hit
 
 
 def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
@@ -307,9 +324,10 @@ class TwoWayProjector:
         self.St = sp.csr_matrix((self.sw, (time_codes, rows)), shape=(self.n_times, n))
         self.Wi = np.bincount(unit_codes, weights=w, minlength=self.n_units)
         wt = np.bincount(time_codes, weights=w, minlength=self.n_times)
-        C = np.zeros((self.n_units, self.n_times))
-        np.add.at(C, (unit_codes, time_codes), w)
-        self.C = C
+        # unit x period weight sums (the same sums, in row order, as ``np.add.at``)
+        cell = unit_codes.astype("int64") * self.n_times + time_codes
+        C = np.bincount(cell, weights=w, minlength=self.n_units * self.n_times)
+        self.C = C = C.reshape(self.n_units, self.n_times)
         K = np.diag(wt) - C.T @ (C / self.Wi[:, None])
         # pseudo-inverse with a generous cut-off: K always has one exact zero eigenvalue
         # (the redundant period effect) that round-off makes ~1e-15 relative, at the
@@ -325,11 +343,13 @@ class TwoWayProjector:
         _, tcode = sorted_codes(df["time"])
         return cls(ucode, tcode, df["w"].to_numpy(dtype="float64"))
 
+    # rows are gathered with np.take (the same values as fancy indexing, much faster on matrices)
+
     def m_unit(self, z: np.ndarray) -> np.ndarray:
         """``M_U z``: remove (weighted) unit means."""
         means = (self.Su @ z) / (self.Wi if z.ndim == 1 else self.Wi[:, None])
         sw = self.sw if z.ndim == 1 else self.sw[:, None]
-        return z - sw * means[self.unit]
+        return z - sw * np.take(means, self.unit, axis=0)
 
     def resid(self, z: np.ndarray) -> np.ndarray:
         """``M z`` for a vector or an (n, k) matrix in the scaled space."""
@@ -337,8 +357,12 @@ class TwoWayProjector:
         c = self.Kp @ (self.St @ mu)
         cc = self.C @ c
         if z.ndim == 1:
-            return mu - self.sw * (c[self.time] - (cc / self.Wi)[self.unit])
-        return mu - self.sw[:, None] * (c[self.time] - (cc / self.Wi[:, None])[self.unit])
+            per_unit = cc / self.Wi
+            return mu - self.sw * (np.take(c, self.time) - np.take(per_unit, self.unit))
+        per_unit = cc / self.Wi[:, None]
+        return mu - self.sw[:, None] * (
+            np.take(c, self.time, axis=0) - np.take(per_unit, self.unit, axis=0)
+        )
 
 
 def is_nested(block: Block, cluster_codes: np.ndarray) -> bool:
@@ -519,14 +543,13 @@ def ssc_factors(ssc: Ssc, blocks, codes, sizes, cnames, n_obs: int, n_slopes: in
 
 def cluster_arrays(p: PreparedPanel, cluster) -> tuple[list[np.ndarray], list[int], list[str]]:
     """Cluster codes: one array (one-way) or two plus their intersection (two-way)."""
-    df = p.data
     if isinstance(cluster, tuple):
         a, b = cluster
-        ca, ga = factorize(df[a])
-        cb, gb = factorize(df[b])
+        ca, ga = panel_codes(p, a)
+        cb, gb = panel_codes(p, b)
         cab, gab = factorize(ca * (gb + 1) + cb)
         return [ca, cb, cab], [ga, gb, gab], [a, b]
-    c, g = factorize(df["cluster"])
+    c, g = panel_codes(p, "cluster")
     return [c], [g], [p.names["cluster"]]
 
 
@@ -613,7 +636,7 @@ class FixedEffects:
     def blocks(self, p: PreparedPanel) -> list[Block]:
         """Unit (or unit x trend) block and time (or state x time) block of a prepared panel."""
         df = p.data
-        ucodes, nu = factorize(df["unit"])
+        ucodes, nu = panel_codes(p, "unit")
         blocks = []
         if self.unit_trends:
             t = df["time"].to_numpy(dtype="float64")
@@ -628,7 +651,7 @@ class FixedEffects:
             sy, nsy = factorize(df[self.state].astype(str) + "|" + df["time"].astype(str))
             blocks.append(Block(f"{self.state} x {p.names['time']}", sy, nsy))
         else:
-            tcodes, nt = factorize(df["time"])
+            tcodes, nt = panel_codes(p, "time")
             blocks.append(Block("time", tcodes, nt))
         return blocks
 
@@ -677,10 +700,16 @@ def prepare_fe_panel(data, outcome, unit, time, cohort, weights, cluster, contro
     return p
 
 
+@functools.lru_cache(maxsize=256)
+def _t_quantile(p: float, df_t: float) -> float:
+    """``stats.t.ppf(p, df_t)``, remembered (tables of one design share a few degrees of freedom)."""
+    return stats.t.ppf(p, df_t)
+
+
 def coef_table(names, coef, V, df_t, alpha, event_times=None) -> pd.DataFrame:
     """Result rows with Student-t(``df_t``) intervals."""
     se = np.sqrt(np.clip(np.diag(V), 0, None))
-    q = stats.t.ppf(1 - alpha / 2, df_t)
+    q = _t_quantile(1 - alpha / 2, df_t)
     tab = pd.DataFrame(
         {
             "term": names,
@@ -724,6 +753,19 @@ def count_treated_clusters(df: pd.DataFrame, treated: np.ndarray, cluster) -> in
     if isinstance(cluster, tuple):
         return min(int(df.loc[mask, c].nunique()) for c in cluster)
     return int(df.loc[mask, "cluster"].nunique())
+
+
+def count_treated_prepared(p: PreparedPanel, treated: np.ndarray, cluster) -> int:
+    """:func:`count_treated_clusters` of a prepared panel, counted on its cluster codes.
+
+    ``cluster`` as in :func:`cluster_arrays` (None: the panel's cluster column).
+    """
+    mask = np.asarray(treated, dtype=bool)
+    codes, sizes, _ = cluster_arrays(p, cluster)
+    return min(
+        int(np.count_nonzero(np.bincount(c[mask], minlength=g)))
+        for c, g in zip(codes[:2], sizes[:2], strict=True)
+    )
 
 
 def warn_few_treated(

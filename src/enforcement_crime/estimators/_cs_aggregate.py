@@ -39,6 +39,12 @@ class CSAggregator:
         self.psi_terms: list[np.ndarray | None] = []
         self.window: tuple[int, int] | None = None
 
+    def restart(self, estimates: np.ndarray) -> None:
+        """Forget the terms and take new cell estimates (the cells, units and weights stay)."""
+        self.att = np.asarray(estimates, dtype="float64")
+        self.terms = []
+        self.psi_terms = []
+
     def aggregate(self, idx: np.ndarray, weighting: str = "pg") -> tuple[float, np.ndarray]:
         """Point estimate and psi of sum_k W_k ATT_k over cells idx."""
         a = self.att[idx]

@@ -87,11 +87,11 @@ class CSLinearMap:
         # term's psi (its cluster sums: terms x clusters x cells), by feeding unit ATT vectors
         W, om = None, None
         zero = np.zeros((n, J))
+        agg = CSAggregator(U, glist, att_gt.assign(estimate=0.0), zero)
         for j in range(J):
-            e = att_gt[["group", "time"]].copy()
-            e["estimate"] = 0.0
-            e.loc[e.index[j], "estimate"] = 1.0
-            agg = CSAggregator(U, glist, e, zero)
+            e = np.zeros(J)
+            e[j] = 1.0
+            agg.restart(e)
             agg.run(aggs, times, ref, window)
             live = [k for k, p in enumerate(agg.psi_terms) if p is not None]
             if W is None:
@@ -150,6 +150,8 @@ class CSLinearMap:
         sel = np.arange(self.n_terms) if terms is None else np.asarray(terms)
         W, om = self.W[sel], self.om[sel]
         m = Ys.shape[2]
+        if m == 1 and not self.controls:
+            return self._apply_one(Ys[:, :, 0], W, om)
         att = np.empty((len(self.cells), m))
         S = np.zeros((len(sel), self.Gc, m))
         ti = self.U.tindex
@@ -159,6 +161,69 @@ class CSLinearMap:
             wj = W[:, j]
             if np.any(wj):
                 S += wj[:, None, None] * np.asarray(self.H @ psi)[None]
+        S += np.einsum("kgc,cm->kgm", om, att)
+        return W @ att, S
+
+    def _apply_one(self, Y: np.ndarray, W: np.ndarray, om: np.ndarray):
+        """:meth:`apply` for one outcome matrix ``Y`` (n, T) without controls: every cell at once."""
+        if not hasattr(self, "_cols"):
+            ti = self.U.tindex
+            self._cols = (
+                np.array([ti[t] for _g, t, _b in self.cells], dtype="int64"),
+                np.array([ti[b] for _g, _t, b in self.cells], dtype="int64"),
+            )
+            w = self.U.w[:, None]
+            self._wd = w * np.column_stack([d for d, _ in self.masks])
+            self._wc = w * np.column_stack([c for _, c in self.masks])
+            self._sd, self._sc = self._wd.sum(axis=0), self._wc.sum(axis=0)
+        tcol, bcol = self._cols
+        DY = Y[:, tcol] - Y[:, bcol]  # each cell's outcome change (n, J)
+        mu_d = np.einsum("nj,nj->j", self._wd, DY) / self._sd
+        mu_c = np.einsum("nj,nj->j", self._wc, DY) / self._sc
+        att = mu_d - mu_c
+        used = np.flatnonzero(np.any(W != 0, axis=0))
+        psi = (
+            self._wd[:, used] * (DY[:, used] - mu_d[used]) / self._sd[used]
+            - self._wc[:, used] * (DY[:, used] - mu_c[used]) / self._sc[used]
+        )
+        S = (np.asarray(self.H @ psi) @ W[:, used].T).T[:, :, None]
+        S = S + np.einsum("kgc,c->kg", om, att)[:, :, None]
+        return (W @ att)[:, None], S
+
+    def per_cluster(self, Z: np.ndarray, terms=None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`apply` to ``Z`` (n, T) cut by cluster, all clusters at once (no controls only).
+
+        Column ``h`` of the cut is ``Z`` on the units of cluster ``h`` and 0 elsewhere. Without
+        controls a cell's ATT of column ``h`` is ``mu_d[h] - mu_c[h]``, the weighted sums of the
+        outcome changes of cluster ``h``'s treated and comparison units over the groups' weights,
+        and the cluster sums of its influence function are, in cluster ``g``,
+        ``[g = h] (mu_d[h] - mu_c[h]) - Wd[g] mu_d[h] / sd + Wc[g] mu_c[h] / sc``
+        (``Wd``, ``Wc``: each cluster's treated and comparison weights): no column is
+        materialised. Returns estimates ``(k, G)`` and cluster sums ``(k, G, G)`` as
+        :meth:`apply` does on the stacked columns.
+        """
+        if self.controls:
+            raise ValueError("per_cluster: only without controls (use apply on the cut columns)")
+        sel = np.arange(self.n_terms) if terms is None else np.asarray(terms)
+        W, om = self.W[sel], self.om[sel]
+        G, codes, w = self.Gc, self.codes, self.U.w
+        ti = self.U.tindex
+        att = np.empty((len(self.cells), G))
+        S = np.zeros((len(sel), G, G))
+        for j, (_g, t, b) in enumerate(self.cells):
+            d, c = self.masks[j]
+            dy = Z[:, ti[t]] - Z[:, ti[b]]
+            wd, wc = w * d, w * c
+            sd, sc = wd.sum(), wc.sum()
+            mu_d = np.bincount(codes, weights=wd * dy, minlength=G) / sd
+            mu_c = np.bincount(codes, weights=wc * dy, minlength=G) / sc
+            att[j] = mu_d - mu_c
+            wj = W[:, j]
+            if np.any(wj):
+                hd = np.bincount(codes, weights=wd, minlength=G) / sd
+                hc = np.bincount(codes, weights=wc, minlength=G) / sc
+                sums = np.diag(att[j]) - np.outer(hd, mu_d) + np.outer(hc, mu_c)
+                S += wj[:, None, None] * sums[None]
         S += np.einsum("kgc,cm->kgm", om, att)
         return W @ att, S
 
@@ -201,6 +266,8 @@ def _cluster_columns(L: CSLinearMap, Z: np.ndarray, hs: np.ndarray) -> np.ndarra
 
 def _per_cluster(L: CSLinearMap, Z: np.ndarray, hs: np.ndarray, terms, chunk: int):
     """Estimates ``(k, G)`` and cluster-sum matrices ``(k, G, G)`` of ``Z`` cut by cluster."""
+    if not L.controls and np.array_equal(hs, np.arange(L.Gc)):
+        return L.per_cluster(Z, terms)
     k = L.n_terms if terms is None else len(terms)
     est = np.zeros((k, L.Gc))
     C = np.zeros((k, L.Gc, L.Gc))

@@ -25,6 +25,24 @@ class EstimatorInputError(ValueError):
     """The data handed to an estimator cannot be used; the message says which column and why."""
 
 
+@dataclass(frozen=True)
+class _Source:
+    """How :func:`prepare_panel` made a panel from its input frame (for :meth:`PreparedPanel.restrict`).
+
+    ``data`` is the frame it made, ``n_rows`` the number of input rows, ``order`` the input
+    row of each of its rows, ``reason`` each input row's drop reason (an index into
+    ``reasons``, in the order they were counted; -1 for a kept row), ``same`` the columns
+    that repeat another one (name -> the first column holding the same values).
+    """
+
+    data: pd.DataFrame
+    n_rows: int
+    order: np.ndarray
+    reason: np.ndarray
+    reasons: tuple[str, ...]
+    same: dict[str, str]
+
+
 @dataclass
 class PreparedPanel:
     """A checked panel with canonical column names.
@@ -48,6 +66,74 @@ class PreparedPanel:
     names: dict[str, str | None]
     dropped: dict[str, int] = field(default_factory=dict)
     controls: tuple[str, ...] = ()
+    #: integer codes of columns of :attr:`data` (see :meth:`remembered_codes`), and the frame they
+    #: belong to
+    _codes: dict[str, tuple[np.ndarray, int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _codes_of: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+    #: what :meth:`restrict` needs (set by :func:`prepare_panel`)
+    _source: _Source | None = field(default=None, init=False, repr=False, compare=False)
+
+    def restrict(self, keep: np.ndarray) -> PreparedPanel:
+        """The panel :func:`prepare_panel` prepares from the rows ``keep`` of the frame it was given.
+
+        ``keep`` is a boolean mask over the rows of the frame this panel was prepared from.
+        The result equals ``prepare_panel(frame[keep], <the same arguments>)``: every check
+        that passed on the whole frame passes on a subset of its rows, a subset's rows keep
+        their order (unit, then period), and each dropped row is counted under the reason it
+        was dropped for. Codes remembered here are carried over. Raises ``ValueError`` when
+        this panel was not made by :func:`prepare_panel` or its data has been replaced since,
+        and :class:`EstimatorInputError` as :func:`prepare_panel` does when no row is left.
+        """
+        src = self._source
+        if src is None or src.data is not self.data:
+            raise ValueError("restrict: only a panel as prepare_panel returned it")
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != (src.n_rows,):
+            raise ValueError(f"restrict: a boolean mask of {src.n_rows} rows, got {keep.shape}")
+        counts = np.bincount(src.reason[keep] + 1, minlength=len(src.reasons) + 1)[1:]
+        dropped: dict[str, int] = {}
+        for why, n in zip(src.reasons, counts, strict=True):
+            dropped[why] = int(n)
+        rows = np.flatnonzero(keep[src.order])
+        if not len(rows):
+            raise EstimatorInputError(
+                "no rows left after dropping missing values: " + repr(dropped)
+            )
+        columns: dict[str, object] = {}
+        for c in self.data.columns:
+            if c in src.same:
+                columns[c] = columns[src.same[c]].copy()
+            else:
+                columns[c] = self.data[c].array.take(rows)
+        df = pd.DataFrame({c: _frame_column(v) for c, v in columns.items()}, copy=False)
+        out = PreparedPanel(
+            df, dict(self.names), {k: v for k, v in dropped.items() if v}, self.controls
+        )
+        carried: dict[int, tuple[np.ndarray, int]] = {}
+        for column, (codes, _) in (self._codes if self._codes_of is self.data else {}).items():
+            if id(codes) not in carried:
+                carried[id(codes)] = _first_appearance_codes(codes[rows])
+            out.remember_codes(column, *carried[id(codes)])
+        return out
+
+    def remembered_codes(self, column: str) -> tuple[np.ndarray, int] | None:
+        """The codes of ``column`` remembered by :meth:`remember_codes` for the current :attr:`data`.
+
+        None when none are remembered, or when :attr:`data` has been replaced since (codes
+        belong to one frame: a new frame, e.g. with rows dropped, forgets them).
+        """
+        if self._codes_of is not self.data:
+            return None
+        return self._codes.get(column)
+
+    def remember_codes(self, column: str, codes: np.ndarray, n_levels: int) -> None:
+        """Remember the integer codes (read-only) of ``column`` of the current :attr:`data`."""
+        if self._codes_of is not self.data:
+            self._codes, self._codes_of = {}, self.data
+        codes.flags.writeable = False
+        self._codes[column] = (codes, int(n_levels))
 
     @property
     def n_obs(self) -> int:
@@ -138,53 +224,75 @@ def prepare_panel(
     # Built column by column on arrays (one DataFrame at the end): estimators call this once per
     # fit, and inference loops and robustness tables fit hundreds of times.
     cols: dict[str, object] = {c: data[c].array for c in dict.fromkeys(needed)}
-    t = pd.to_numeric(data[time], errors="coerce")
-    t_arr = t.to_numpy(dtype="float64", na_value=np.nan)
-    not_period = np.isnan(t_arr) | (t_arr % 1 != 0)  # missing, text, fractional, infinite
-    if not_period.any():
-        rows = data.loc[not_period, [unit, time]].head()
-        rows.index.name = "row"
-        raise EstimatorInputError(
-            f"column {time!r} must hold integer periods (e.g. year); {int(not_period.sum())} "
-            f"row(s) do not (missing, text or fractional), e.g.:\n{rows.to_string()}"
-        )
+    t_raw = data[time]
+    if t_raw.dtype.kind in "iu":
+        # integer periods: nothing to check, and the codes of the values serve both checks
+        t_int = t_raw.to_numpy().astype("int64")
+        tcode, n_times = _period_codes(t_int)
+        tkey = tcode
+    else:
+        t_arr = pd.to_numeric(t_raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        # missing, text, fractional, infinite
+        not_period = ~np.isfinite(t_arr) | (t_arr != np.floor(t_arr))
+        if not_period.any():
+            rows = data.loc[not_period, [unit, time]].head()
+            rows.index.name = "row"
+            raise EstimatorInputError(
+                f"column {time!r} must hold integer periods (e.g. year); {int(not_period.sum())} "
+                f"row(s) do not (missing, text or fractional), e.g.:\n{rows.to_string()}"
+            )
+        tkey = pd.factorize(t_raw, use_na_sentinel=False)[0]
+        t_int = t_arr.astype("int64")
+        tcode, n_times = _period_codes(t_int)
     # unit codes in sorted order of the labels, a missing label sorting last (as sort_values does)
     ucode, ulabels = pd.factorize(data[unit], sort=True, use_na_sentinel=False)
-    tkey = pd.factorize(data[time], use_na_sentinel=False)[0]
-    pair = ucode.astype("int64") * (int(tkey.max(initial=0)) + 1) + tkey
-    sorted_pair = np.sort(pair)
-    if (sorted_pair[1:] == sorted_pair[:-1]).any():
+    if _has_duplicates(ucode, len(ulabels), tkey):
         dup = data.duplicated([unit, time], keep=False)
         dups = data.loc[dup, [unit, time]].head()
         raise EstimatorInputError(
             f"({unit}, {time}) must be unique; duplicates, e.g.:\n{dups.to_string()}"
         )
-    t_int = t_arr.astype("int64")
-    tcode = pd.factorize(t_int, sort=True)[0]
-    key = ucode.astype("int64") * (int(tcode.max(initial=0)) + 1) + tcode
+    key = ucode.astype("int64") * max(n_times, 1) + tcode
     cols["time"] = t_int
     cols["unit"] = cols[unit]
     dropped: dict[str, int] = {}
+    # the reason each dropped row was dropped for (an index into ``reasons``; -1: kept), so that
+    # the panel of a subset of the rows can be read from this one (PreparedPanel.restrict)
+    reasons: list[str] = []
+    reason = np.full(len(data), -1, dtype="int16")
+
+    def drop(why: str, rows: np.ndarray) -> None:
+        dropped[why] = int(rows.sum())
+        reason[rows] = len(reasons)
+        reasons.append(why)
 
     y = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     bad = ~np.isfinite(y)
-    dropped[f"missing or non-finite {outcome}"] = int(bad.sum())
+    drop(f"missing or non-finite {outcome}", bad)
     cols["y"] = y
 
     if cohort:
-        g = pd.to_numeric(data[cohort], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        g = np.where(np.isnan(g), 0.0, g)
-        if (g % 1 != 0).any() or (g < 0).any():
+        g_raw = data[cohort]
+        if g_raw.dtype.kind in "iu":  # integers (numpy or nullable): missing is never treated
+            g_int = g_raw.to_numpy(dtype="int64", na_value=0)
+            wrong = bool((g_int < 0).any())
+        else:
+            g = pd.to_numeric(g_raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            g = np.where(np.isnan(g), 0.0, g)
+            wrong = bool((np.isinf(g) | (g != np.floor(g)) | (g < 0)).any())
+            g_int = g.astype("int64")
+        if wrong:
             raise EstimatorInputError(
                 f"column {cohort!r} must be a first-treated period (integer) or 0/missing for never treated"
             )
-        g_int = g.astype("int64")
-        known = np.asarray(pd.notna(ulabels), dtype=bool)[ucode]  # groupby leaves missing keys out
-        lo = np.full(len(ulabels), np.iinfo("int64").max)
-        hi = np.full(len(ulabels), np.iinfo("int64").min)
-        np.minimum.at(lo, ucode[known], g_int[known])
-        np.maximum.at(hi, ucode[known], g_int[known])
-        varies = np.flatnonzero(lo < hi)  # label order, as groupby sorts
+        # a unit varies when one of its rows differs from the value stored for it (any of its
+        # values); a missing unit label is left out, as groupby leaves missing keys out
+        first = np.zeros(len(ulabels), dtype="int64")
+        first[ucode] = g_int
+        differs = g_int != first[ucode]
+        if pd.isna(ulabels).any():
+            differs &= np.asarray(pd.notna(ulabels), dtype=bool)[ucode]
+        varies = np.unique(ucode[differs])  # label order, as groupby sorts
         if len(varies):
             raise EstimatorInputError(
                 f"column {cohort!r} varies within unit(s) {list(ulabels[varies[:5]])}"
@@ -196,7 +304,7 @@ def prepare_panel(
             dtype="float64", na_value=np.nan
         )
         miss = np.isnan(w) & ~bad
-        dropped[f"missing {weights}"] = int(miss.sum())
+        drop(f"missing {weights}", miss)
         bad = bad | miss
         wrong = ~bad & ((w <= 0) | ~np.isfinite(w))
         if wrong.any():
@@ -210,12 +318,12 @@ def prepare_panel(
         cols["w"] = np.ones(len(data))
     cl = cluster or unit
     miss = np.asarray(pd.isna(cols[cl]), dtype=bool) & ~bad
-    dropped[f"missing {cl}"] = int(miss.sum())
+    drop(f"missing {cl}", miss)
     bad = bad | miss
     cols["cluster"] = cols[cl]
     for c in controls:
         miss = np.asarray(pd.isna(cols[c]), dtype=bool) & ~bad
-        dropped[f"missing {c}"] = int(miss.sum())
+        drop(f"missing {c}", miss)
         bad = bad | miss
         col = pd.Series(cols[c])
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
@@ -231,13 +339,21 @@ def prepare_panel(
     if not len(keep_rows):
         raise EstimatorInputError("no rows left after dropping missing values: " + repr(dropped))
     order = keep_rows[np.argsort(key[keep_rows], kind="stable")]  # by unit, then time
-    # dtype given: an object column stays object (no string inference); a column that serves
-    # twice (e.g. the unit column as "unit", or as the cluster) is reordered once
+    # a column that serves twice (e.g. the unit column as "unit", or as the cluster) is reordered
+    # once and copied for its other names: every array is new, so the frame is built on them
+    # without copying (or consolidating) them again
     taken: dict[int, object] = {}
-    for arr in cols.values():
-        if id(arr) not in taken:
-            taken[id(arr)] = arr.take(order)
-    df = pd.DataFrame({c: pd.Series(taken[id(arr)], dtype=arr.dtype) for c, arr in cols.items()})
+    first_name: dict[int, str] = {}
+    columns: dict[str, object] = {}
+    for c, arr in cols.items():
+        if id(arr) in taken:
+            values = taken[id(arr)].copy()
+        else:
+            values = taken[id(arr)] = arr.take(order)
+            first_name[id(arr)] = c
+        columns[c] = _frame_column(values)
+    df = pd.DataFrame(columns, copy=False)
+    same = {c: first_name[id(arr)] for c, arr in cols.items() if first_name[id(arr)] != c}
     names = {
         "outcome": outcome,
         "unit": unit,
@@ -246,7 +362,69 @@ def prepare_panel(
         "weights": weights,
         "cluster": cl,
     }
-    return PreparedPanel(df, names, {k: v for k, v in dropped.items() if v}, controls)
+    prepared = PreparedPanel(df, names, {k: v for k, v in dropped.items() if v}, controls)
+    prepared._source = _Source(df, len(data), order, reason, tuple(reasons), same)
+    sorted_units = ucode[order]
+    if not pd.isna(ulabels[sorted_units[-1]]):  # a missing unit label sorts last
+        # the rows are sorted by unit label: codes in order of first appearance count the changes
+        starts = np.empty(len(order), dtype=bool)
+        starts[0] = True
+        np.not_equal(sorted_units[1:], sorted_units[:-1], out=starts[1:])
+        unit_codes = np.cumsum(starts, dtype="int64") - 1
+        prepared.remember_codes("unit", unit_codes, unit_codes[-1] + 1)
+        if cl == unit:
+            prepared.remember_codes("cluster", unit_codes, unit_codes[-1] + 1)
+    return prepared
+
+
+def _first_appearance_codes(codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes ``0..n-1`` in order of first appearance of the integer ``codes`` (as ``pd.factorize``).
+
+    Codes that already appear in increasing order (a subset of first-appearance codes usually
+    does) are only renumbered densely.
+    """
+    if not len(codes):
+        return np.zeros(0, dtype="int64"), 0
+    present = np.bincount(codes) > 0
+    dense = (np.cumsum(present) - 1)[codes]
+    top = np.maximum.accumulate(dense)
+    if dense[0] == 0 and np.all(dense[1:] <= top[:-1] + 1):
+        return dense.astype("int64"), int(present.sum())
+    sub, levels = pd.factorize(codes)
+    return sub.astype("int64"), len(levels)
+
+
+def _frame_column(values):
+    """``values`` as a frame column keeping its dtype: an object array stays object (no string inference)."""
+    if isinstance(values, pd.api.extensions.ExtensionArray) and not isinstance(
+        values, pd.arrays.NumpyExtensionArray
+    ):
+        return values
+    values = np.asarray(values)
+    return pd.Series(values, dtype=object, copy=False) if values.dtype == object else values
+
+
+def _period_codes(t: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes of integer periods in sorted order (``0..n-1``) and their number ``n``."""
+    if not len(t):
+        return np.zeros(0, dtype="int64"), 0
+    lo, hi = int(t.min()), int(t.max())
+    if hi - lo <= 4 * len(t):  # a short range (years, months): a lookup table
+        present = np.bincount(t - lo, minlength=hi - lo + 1) > 0
+        lookup = np.cumsum(present) - 1
+        return lookup[t - lo], int(present.sum())
+    codes, levels = pd.factorize(t, sort=True)
+    return codes.astype("int64"), len(levels)
+
+
+def _has_duplicates(ucode: np.ndarray, n_units: int, tkey: np.ndarray) -> bool:
+    """Whether two rows share a unit code and a period code (counted, or sorted when the table is large)."""
+    n_times = int(tkey.max(initial=-1)) + 1
+    pair = ucode.astype("int64") * n_times + tkey
+    if n_units * n_times <= max(4 * len(pair), 1 << 16):
+        return bool(len(pair)) and int(np.bincount(pair).max()) > 1
+    sorted_pair = np.sort(pair)
+    return bool((sorted_pair[1:] == sorted_pair[:-1]).any())
 
 
 def normal_ci(estimate, std_error, alpha: float = 0.05):

@@ -31,7 +31,10 @@ same numbers; PanelOLS's own standard error is kept in
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +48,7 @@ from enforcement_crime.estimators._core import (
     cluster_arrays,
     coef_table,
     count_treated_clusters,
+    count_treated_prepared,
     cr1_vcov,
     fit_within,
     prepare_fe_panel,
@@ -57,7 +61,7 @@ from enforcement_crime.estimators._wild_wald import WildWaldTest
 from enforcement_crime.estimators.inference import permute_prepared, wild_bootstrap_prepared
 from enforcement_crime.results import EstimationResult, PretrendTest
 
-__all__ = ["twfe", "event_study"]
+__all__ = ["twfe", "twfe_on_rows", "event_study"]
 
 
 def _treatment_values(p, treatment: str | None) -> tuple[np.ndarray, str, bool]:
@@ -71,7 +75,8 @@ def _treatment_values(p, treatment: str | None) -> tuple[np.ndarray, str, bool]:
     """
     df = p.data
     if treatment is None:
-        D = ((df["cohort"] > 0) & (df["time"] >= df["cohort"])).to_numpy(dtype="float64")
+        cohort = df["cohort"].to_numpy()
+        D = ((cohort > 0) & (df["time"].to_numpy() >= cohort)).astype("float64")
         return D, "treated", False
     d = pd.to_numeric(df[treatment], errors="coerce").astype("float64")
     bad = d.isna() | (d < 0) | (d > 1) | ~np.isfinite(d)
@@ -204,6 +209,15 @@ def twfe(
     >>> res.table["term"].iloc[0], round(res.estimate, 2), round(res.std_error, 2)
     ('treated', 1.09, 0.06)
     """
+    fe, controls = _twfe_options(treatment, cohort, backend, state, state_year_fe, unit_trends,
+                                 controls)  # fmt: skip
+    p = prepare_fe_panel(data, outcome, unit, time, cohort, weights, cluster, controls,
+                         _extra_cols(treatment, state, cluster))  # fmt: skip
+    return _twfe_prepared(p, outcome, treatment, cluster, controls, fe, backend, alpha)
+
+
+def _twfe_options(treatment, cohort, backend, state, state_year_fe, unit_trends, controls):
+    """Check :func:`twfe`'s options (before the data): its fixed effects and the controls list."""
     if treatment is None and cohort is None:
         raise EstimatorInputError(
             "twfe needs either cohort= (first treated period) or treatment= (a 0/1 or [0, 1] column)"
@@ -212,18 +226,85 @@ def twfe(
         raise EstimatorInputError(f"backend must be 'fast' or 'linearmodels', got {backend!r}")
     fe = FixedEffects(state, state_year_fe, unit_trends)
     fe.check("twfe")
-    controls = list(controls or [])
-    p = prepare_fe_panel(
-        data,
-        outcome,
-        unit,
-        time,
-        cohort,
-        weights,
-        cluster,
-        controls,
-        _extra_cols(treatment, state, cluster),
-    )
+    return fe, list(controls or [])
+
+
+def twfe_on_rows(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str | None = None,
+    *,
+    rows: list[np.ndarray],
+    **options,
+) -> list[Callable[[], EstimationResult]]:
+    """:func:`twfe` on several row subsets of ``data``, the panel checked and prepared once.
+
+    ``rows`` holds boolean masks over ``data``'s rows; ``options`` are :func:`twfe`'s keyword
+    arguments. Returns one call per mask (named ``twfe``): calling it returns what
+    ``twfe(data[mask], outcome, unit, time, cohort, **options)`` returns, or raises what it
+    raises, from the panel prepared on all of ``data`` and restricted to the mask
+    (:meth:`~enforcement_crime.estimators._inputs.PreparedPanel.restrict`). When the
+    options or the whole frame are refused (or with two-way clusters), each call is that
+    ``twfe`` call itself. Used for leave-one-out tables, where every fit is on the same
+    panel less a few units.
+    """
+
+    def alone(mask: np.ndarray) -> EstimationResult:
+        return twfe(data.loc[mask], outcome, unit, time, cohort, **options)
+
+    direct = [_named_call(functools.partial(alone, np.asarray(r, dtype=bool))) for r in rows]
+    o = {**_TWFE_DEFAULTS, **options}
+    if set(o) != set(_TWFE_DEFAULTS) or isinstance(o["cluster"], tuple):
+        return direct
+    try:
+        fe, controls = _twfe_options(o["treatment"], cohort, o["backend"], o["state"],
+                                     o["state_year_fe"], o["unit_trends"], o["controls"])  # fmt: skip
+        whole = prepare_fe_panel(data, outcome, unit, time, cohort, o["weights"], o["cluster"],
+                                 controls, _extra_cols(o["treatment"], o["state"], o["cluster"]))  # fmt: skip
+        # the codes of the clusters and fixed effects, carried to every restriction
+        cluster_arrays(whole, o["cluster"])
+        fe.blocks(whole)
+    except EstimatorInputError:
+        return direct
+
+    def fit(mask: np.ndarray) -> EstimationResult:
+        p = whole.restrict(mask)
+        return _twfe_prepared(p, outcome, o["treatment"], o["cluster"], controls, fe,
+                              o["backend"], o["alpha"])  # fmt: skip
+
+    return [_named_call(functools.partial(fit, np.asarray(r, dtype=bool))) for r in rows]
+
+
+#: the keyword arguments of :func:`twfe` and their defaults
+_TWFE_DEFAULTS: dict[str, Any] = {
+    "treatment": None,
+    "weights": None,
+    "cluster": None,
+    "controls": None,
+    "state": None,
+    "state_year_fe": False,
+    "unit_trends": False,
+    "backend": "fast",
+    "alpha": 0.05,
+}
+
+
+def _named_call(call: Callable[[], EstimationResult]) -> Callable[[], EstimationResult]:
+    """``call`` as a function named ``twfe`` (what a refusal record names)."""
+
+    def twfe_call() -> EstimationResult:
+        return call()
+
+    twfe_call.__name__ = twfe_call.__qualname__ = "twfe"
+    return twfe_call
+
+
+def _twfe_prepared(
+    p: PreparedPanel, outcome, treatment, cluster, controls, fe: FixedEffects, backend, alpha
+) -> EstimationResult:
+    """:func:`twfe` on a prepared panel (its options checked by :func:`_twfe_options`)."""
     df = p.data
     D, term, continuous = _treatment_values(p, treatment)
     X = np.column_stack([D] + [pd.to_numeric(df[c]).to_numpy(dtype="float64") for c in controls])
@@ -252,7 +333,7 @@ def twfe(
         )
     elif treatment is not None:
         notes.insert(1, f"treatment = column {treatment!r} (may switch off)")
-    few = warn_few_treated(count_treated_clusters(df, D > 0, cluster), "twfe")
+    few = warn_few_treated(count_treated_prepared(p, D > 0, cluster), "twfe", stacklevel=4)
     if few:
         notes.append(few)
     extra.update(
@@ -273,7 +354,7 @@ def twfe(
         alpha,
         extra,
         outcome=outcome,
-        vcov=vcov.loc[[term], [term]],
+        vcov=vcov.iloc[[0], [0]],  # the treatment term
         model=WithinModel(
             "twfe",
             p,
