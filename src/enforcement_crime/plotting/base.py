@@ -124,10 +124,11 @@ def thin_tick_labels(fig: plt.Figure, axes: Iterable[plt.Axes] | None = None) ->
     Parameters
     ----------
     fig : matplotlib.figure.Figure
-        Laid out once to measure the labels, so call it after the final
-        layout; after each thinning step only the thinned axis's tick labels
-        are measured again (``Axis.get_tightbbox`` updates them as a draw
-        would; nothing else on the figure changed).
+        Laid out once to measure the labels (unless it was drawn since its
+        last change), so call it after the final layout; after each
+        thinning step only the thinned axis's tick labels are measured
+        again (``Axis.get_tightbbox`` updates them as a draw would; nothing
+        else on the figure changed).
     axes : iterable of Axes, optional
         Axes to check (default every axes of ``fig``).
 
@@ -140,7 +141,8 @@ def thin_tick_labels(fig: plt.Figure, axes: Iterable[plt.Axes] | None = None) ->
     left as they are.
     """
     canvas = fig.canvas
-    fig.draw_without_rendering()  # lays out and measures the text without rasterising
+    if fig.stale:  # not drawn since its last change (a draw leaves the figure not stale)
+        fig.draw_without_rendering()  # lays out and measures the text without rasterising
     renderer = canvas.get_renderer()
     for ax in list(axes) if axes is not None else fig.axes:
         labs = _shown_xticklabels(ax)
