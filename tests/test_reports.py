@@ -226,7 +226,7 @@ def test_pdf_saving_falls_back_to_matplotlibs_subsetting(tmp_path, monkeypatch):
     assert {"GSUB", "GPOS"} <= set(_embedded_fonts(own.read_bytes())[0].keys())
 
 
-def test_save_figure_draws_once_for_the_box_and_once_per_format(tmp_path, monkeypatch):
+def test_save_figure_draws_once_per_format(tmp_path, monkeypatch):
     """No second draw per format for the placeholder engine tight_layout leaves; it stays on the figure."""
     from matplotlib.figure import Figure
 
@@ -240,8 +240,26 @@ def test_save_figure_draws_once_for_the_box_and_once_per_format(tmp_path, monkey
     )
     reports.save_figure(fig, "fig_draws", data, synthetic=True, outdir=tmp_path)
     plt.close(fig)
-    assert len(draws) == 3  # saved box, PDF, PNG
+    assert len(draws) == 2  # PDF, PNG (the saved box is measured without a draw)
     assert fig.get_layout_engine() is engine
+
+
+def test_saved_box_is_the_box_a_draw_would_give():
+    """_saved_bbox measures without drawing; the box equals the one measured after a draw."""
+    plots.use_style("paper")
+    fig, axs = plt.subplots(1, 2, figsize=plots.FIGSIZES["full"])
+    for i, ax in enumerate(axs):
+        ax.plot(np.arange(2000, 2015), np.linspace(0, 1e5 * (i + 1), 15), label=f"series {i}")
+        ax.set_title(f"Panel {i}: violent crime rate")
+        ax.set_ylabel("per 100,000")
+    fig.supxlabel("Year")
+    fig.legend(loc="upper center", ncols=2)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    reports.mark_data(fig, synthetic=True, n_note="N = 1,100 county-years, 100 clusters")
+    box = reports._saved_bbox(fig)
+    fig.draw_without_rendering()
+    assert box.bounds == reports._saved_bbox(fig).bounds
+    plt.close(fig)
 
 
 def test_save_table_writes_latex_and_csv_with_the_same_numbers(tmp_path):

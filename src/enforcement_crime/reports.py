@@ -215,8 +215,8 @@ def save_figure(
     Saved at the figure's own width at most (:func:`_saved_bbox`: the
     column and full widths of the style stay 3.5 and 7.0 in) and PNGs at
     :data:`PNG_DPI` (300) whatever style is active.
-    Each figure is laid out once for the saved box (:func:`_saved_bbox`)
-    and drawn once per format: the do-nothing layout engine that
+    Each figure is measured for the saved box (:func:`_saved_bbox`) and
+    drawn once per format: the do-nothing layout engine that
     ``fig.tight_layout()`` leaves behind is taken off while saving
     (:func:`_without_idle_layout_engine`), and the PDF's embedded font
     subsets leave out the OpenType layout tables a PDF never reads
@@ -454,10 +454,13 @@ def _saved_bbox(fig):
     downwards, which is what they need; a box wider than the figure (text
     sticking out left or right) is cut to the figure's width, so a figure
     made at 3.5 or 7.0 in is saved at most that wide.
+
+    Measured without drawing the figure first: ``Figure.get_tightbbox``
+    updates what it measures (tick labels, title positions, axis labels)
+    as a draw would, and gives the box a draw followed by it gives.
     """
     from matplotlib.transforms import Bbox
 
-    fig.draw_without_rendering()
     tight = fig.get_tightbbox(fig.canvas.get_renderer())
     w, h = fig.get_size_inches()
     x0 = max(tight.x0 - SAVE_PAD, 0.0)
