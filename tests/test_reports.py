@@ -173,6 +173,7 @@ def test_pdf_fonts_are_type42_subsets_without_layout_tables(tmp_path, monkeypatc
 
     original = pdf_ps.get_glyphs_subset
     calls = []
+    monkeypatch.setattr(reports, "_SUBSETS", {})  # no subset made before
     lean = reports._lean_glyphs_subset
     monkeypatch.setattr(reports, "_lean_glyphs_subset", lambda *a: calls.append(a) or lean(*a))
     fig, data = _fig()
@@ -209,6 +210,29 @@ def test_lean_font_subset_keeps_every_glyph_as_matplotlib_subsets_it():
             assert full.font["hmtx"][name_a] == lean.font["hmtx"][name_b]
 
 
+def test_a_cached_font_subset_embeds_the_same_bytes(tmp_path, monkeypatch):
+    """The second PDF with the same glyphs reuses the subset and is byte-identical to a fresh one."""
+    monkeypatch.setattr(reports, "_SUBSETS", {})
+    made = []
+    lean = reports._lean_glyphs_subset
+    monkeypatch.setattr(reports, "_lean_glyphs_subset", lambda *a: made.append(a) or lean(*a))
+    written = []
+    for run in ("a", "b"):
+        fig, data = _fig()
+        fig.axes[0].set_title("same glyphs")
+        written.append(reports.save_figure(fig, "f", data, synthetic=True, outdir=tmp_path / run))
+        plt.close(fig)
+    fonts = len(made)
+    assert fonts and len(reports._SUBSETS) == fonts  # the second save made no subset
+    assert written[0]["pdf"].read_bytes() == written[1]["pdf"].read_bytes()
+    monkeypatch.setattr(reports, "_SUBSETS", {})  # a fresh subset for the same figure
+    fig, data = _fig()
+    fig.axes[0].set_title("same glyphs")
+    fresh = reports.save_figure(fig, "f", data, synthetic=True, outdir=tmp_path / "c")["pdf"]
+    plt.close(fig)
+    assert fresh.read_bytes() == written[1]["pdf"].read_bytes()
+
+
 def test_pdf_saving_falls_back_to_matplotlibs_subsetting(tmp_path, monkeypatch):
     """A failing lean subset, or a changed hook, gives the PDF matplotlib itself writes."""
     fig, data = _fig()
@@ -220,6 +244,7 @@ def test_pdf_saving_falls_back_to_matplotlibs_subsetting(tmp_path, monkeypatch):
         raise RuntimeError("no subset")
 
     monkeypatch.setattr(reports, "_lean_glyphs_subset", broken)
+    monkeypatch.setattr(reports, "_SUBSETS", {})  # no subset made before
     fallback = reports.save_figure(fig, "f", data, synthetic=True, outdir=tmp_path / "fb")["pdf"]
     plt.close(fig)
     assert fallback.read_bytes() == own.read_bytes()

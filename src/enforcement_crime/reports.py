@@ -573,13 +573,47 @@ def _lean_glyphs_subset(fontfile, glyphs, results):
     return results(font, subsetter.glyph_index_map)
 
 
+#: Lean subsets already made in this process: (font file, face, glyphs) -> (font bytes, glyph
+#: index map); the figures of a notebook share many (e.g. the bold "SYNTHETIC DATA" mark).
+_SUBSETS: dict[tuple, tuple[bytes, dict]] = {}
+_SUBSETS_MAX = 64
+
+
+def _cached_lean_subset(fontfile, glyphs, results):
+    """:func:`_lean_glyphs_subset`, made once per font file, face and glyph set.
+
+    The subset is kept as the bytes matplotlib embeds (``TTFont.save`` with
+    the tables in place) and handed back as a font read from them, which
+    saves to the same bytes (no table is decompiled, no timestamp or bounds
+    recalculated): the PDF is the same as with a fresh subset.
+    """
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    key = (os.fspath(fontfile), getattr(fontfile, "face_index", 0), frozenset(glyphs))
+    hit = _SUBSETS.get(key)
+    if hit is None:
+        subset = _lean_glyphs_subset(fontfile, glyphs, results)
+        with subset.font:
+            buf = io.BytesIO()
+            subset.font.save(buf, reorderTables=False)
+        hit = (buf.getvalue(), dict(subset.glyph_index_map))
+        if len(_SUBSETS) >= _SUBSETS_MAX:
+            _SUBSETS.pop(next(iter(_SUBSETS)))
+        _SUBSETS[key] = hit
+    data, index_map = hit
+    font = TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False)
+    return results(font, dict(index_map))
+
+
 @contextmanager
 def _pdf_font_subsets_without_layout_tables() -> Iterator[None]:
     """While saving a PDF, subset embedded fonts without the OpenType layout tables.
 
     Replaces matplotlib's private ``get_glyphs_subset`` (see
     :func:`_font_subset_hook`) for the duration of the ``with`` block by
-    :func:`_lean_glyphs_subset`; any error there falls back to matplotlib's
+    :func:`_lean_glyphs_subset` (once per glyph set, :func:`_cached_lean_subset`); any error there falls back to matplotlib's
     own function for that font. Nothing is replaced when the hook is not as
     expected. Nested and concurrent uses share one replacement, put back
     when the last one ends. Fonts stay embedded as Type 42 (TrueType)
@@ -595,7 +629,7 @@ def _pdf_font_subsets_without_layout_tables() -> Iterator[None]:
     @contextmanager
     def lean(fontfile, glyphs):
         try:
-            subset = _lean_glyphs_subset(fontfile, glyphs, results)
+            subset = _cached_lean_subset(fontfile, glyphs, results)
         except Exception:  # matplotlib's own subsetting, as without this block
             with original(fontfile, glyphs) as subset:
                 yield subset
