@@ -501,8 +501,8 @@ def _without_idle_layout_engine(fig) -> Iterator[None]:
 # PDF font subsets without the OpenType layout tables
 # --------------------------------------------------------------------------------------
 
-#: Tables that matplotlib's own subsetting drops (``_backend_pdf_ps.get_glyphs_subset``, which
-#: :func:`_font_subset_hook` checks against this list), kept as they are.
+#: Tables that matplotlib's own subsetting drops (``_backend_pdf_ps.get_glyphs_subset``; a test
+#: compares this list with that function's), dropped here too.
 _MPL_DROPPED_TABLES = (
     "FFTM", "PfEd", "BDF", "meta", "MERG", "TSIV", "Zapf", "bdat", "bloc", "cidg", "fdsc", "feat",
     "fmtx", "fond", "just", "kerx", "ltag", "morx", "trak", "xref",
