@@ -222,6 +222,13 @@ def test_present_exports_the_evidence_under_the_designs_names(sample, tmp_path, 
     pd.testing.assert_frame_equal(
         again.reset_index(drop=True), p[p["outcome"] == d.outcomes[0]].reset_index(drop=True)
     )
+    # Evidence.show finds the saved coefficient plot by its rows: nothing is drawn again
+    import matplotlib.pyplot as plt
+
+    open_figures = plt.get_fignums()
+    ev.show()
+    assert plt.get_fignums() == open_figures
+    assert reports.show_saved_figure(evidence.plot_rows(ev.robustness))
 
 
 def test_verdict_table_reads_the_rules_off_the_evidence(sample):

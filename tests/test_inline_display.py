@@ -103,3 +103,24 @@ def test_a_png_overwritten_since_saving_is_not_shown(tmp_path, monkeypatch):
     assert np.array_equal(_pixels(png(first)), _pixels(_inline_default()(first)))
     plt.close(first)
     plt.close(second)
+
+
+def test_show_saved_figure_shows_the_png_of_the_same_numbers(tmp_path, monkeypatch):
+    fig, _, data = _fig()
+    png = _shell(monkeypatch, _inline_default())
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
+    reports.save_figure(fig, "fig_again", data, synthetic=True, outdir=tmp_path)
+    assert reports.show_saved_figure(data.copy())
+    assert len(shown) == 1 and np.array_equal(_pixels(shown[0]["image/png"]), _pixels(png(fig)))
+    assert not reports.show_saved_figure(data.assign(y=[3, 2, 1]))  # other numbers: not saved
+    plt.close(fig)
+
+
+def test_show_saved_figure_outside_ipython_draws_nothing_on_agg(tmp_path, monkeypatch):
+    fig, _, data = _fig()
+    monkeypatch.setattr("IPython.get_ipython", lambda: None)
+    reports.save_figure(fig, "fig_plain_again", data, synthetic=False, outdir=tmp_path)
+    plt.close(fig)
+    assert reports.show_saved_figure(data)  # plt.show() on Agg would show nothing either
+    assert not reports.show_saved_figure(data.iloc[:2])

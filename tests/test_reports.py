@@ -133,6 +133,160 @@ def test_same_figure_gives_identical_bytes(tmp_path):
         assert one[fmt].read_bytes() == two[fmt].read_bytes(), fmt
 
 
+def _embedded_fonts(pdf: bytes) -> list:
+    """The TrueType font programs embedded in a PDF matplotlib wrote (FontFile2 streams)."""
+    import io
+    import zlib
+
+    from fontTools.ttLib import TTFont
+
+    fonts = []
+    for ref in re.findall(rb"/FontFile2 (\d+) 0 R", pdf):
+        m = re.search(rb"\n" + ref + rb" 0 obj\n(.*?)\nstream\n(.*?)\nendstream", pdf, re.S)
+        raw = m.group(2)
+        fonts.append(
+            TTFont(io.BytesIO(zlib.decompress(raw) if b"/FlateDecode" in m.group(1) else raw))
+        )
+    return fonts
+
+
+def test_pdf_font_subset_hook_is_the_one_matplotlib_calls():
+    """The private matplotlib function replaced while saving a PDF is still there, called and unchanged.
+
+    When this fails (another matplotlib), PDFs are saved with matplotlib's own subsetting (slower,
+    same glyphs): update reports._font_subset_hook / _MPL_DROPPED_TABLES to the new version.
+    """
+    import inspect
+
+    from matplotlib.backends import _backend_pdf_ps as pdf_ps
+
+    assert reports._font_subset_hook() is not None
+    source = inspect.getsource(pdf_ps.get_glyphs_subset)
+    block = source.split("options.drop_tables +=", 1)[1].split("]", 1)[0]
+    assert tuple(re.findall(r"'([^']+)'", block)) == reports._MPL_DROPPED_TABLES
+    assert "subset.Options(glyph_names=True, recommended_glyphs=True)" in source
+    assert "options.font_number = fontfile.face_index" in source
+
+
+def test_pdf_fonts_are_type42_subsets_without_layout_tables(tmp_path, monkeypatch):
+    from matplotlib.backends import _backend_pdf_ps as pdf_ps
+
+    original = pdf_ps.get_glyphs_subset
+    calls = []
+    monkeypatch.setattr(reports, "_SUBSETS", {})  # no subset made before
+    lean = reports._lean_glyphs_subset
+    monkeypatch.setattr(reports, "_lean_glyphs_subset", lambda *a: calls.append(a) or lean(*a))
+    fig, data = _fig()
+    fig.axes[0].set_title("fi fl office \u2212 1")  # ligature and minus glyphs
+    paths = reports.save_figure(fig, "fig_fonts", data, synthetic=True, outdir=tmp_path)
+    plt.close(fig)
+    assert calls and pdf_ps.get_glyphs_subset is original  # used while saving, put back after
+    pdf = paths["pdf"].read_bytes()
+    assert b"/CIDFontType2" in pdf and b"/FontFile2" in pdf  # Type 42, embedded
+    fonts = _embedded_fonts(pdf)
+    assert fonts
+    for font in fonts:
+        assert {"glyf", "loca", "hmtx", "cmap"} <= set(font.keys())
+        assert not {"GSUB", "GPOS", "GDEF", "MATH"} & set(font.keys())
+
+
+def test_lean_font_subset_keeps_every_glyph_as_matplotlib_subsets_it():
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    path = font_manager.findfont("DejaVu Sans")
+    ft = FT2Font(path)
+    gids = {ft.get_char_index(ord(c)) for c in "Effect (log) \u2212 0.12 fi N = 1,100 SYNTHETIC"}
+    _, original, results = reports._font_subset_hook()
+    lean = reports._lean_glyphs_subset(path, gids, results)
+    with original(path, gids) as full, lean.font:
+        for gid in gids:
+            a, b = full.glyph_index_map[gid], lean.glyph_index_map[gid]
+            name_a, name_b = full.font.getGlyphName(a), lean.font.getGlyphName(b)
+            ga, gb = full.font["glyf"][name_a], lean.font["glyf"][name_b]
+            assert (
+                ga.getCoordinates(full.font["glyf"])[0] == gb.getCoordinates(lean.font["glyf"])[0]
+            )
+            assert full.font["hmtx"][name_a] == lean.font["hmtx"][name_b]
+
+
+def test_a_cached_font_subset_embeds_the_same_bytes(tmp_path, monkeypatch):
+    """The second PDF with the same glyphs reuses the subset and is byte-identical to a fresh one."""
+    monkeypatch.setattr(reports, "_SUBSETS", {})
+    made = []
+    lean = reports._lean_glyphs_subset
+    monkeypatch.setattr(reports, "_lean_glyphs_subset", lambda *a: made.append(a) or lean(*a))
+    written = []
+    for run in ("a", "b"):
+        fig, data = _fig()
+        fig.axes[0].set_title("same glyphs")
+        written.append(reports.save_figure(fig, "f", data, synthetic=True, outdir=tmp_path / run))
+        plt.close(fig)
+    fonts = len(made)
+    assert fonts and len(reports._SUBSETS) == fonts  # the second save made no subset
+    assert written[0]["pdf"].read_bytes() == written[1]["pdf"].read_bytes()
+    monkeypatch.setattr(reports, "_SUBSETS", {})  # a fresh subset for the same figure
+    fig, data = _fig()
+    fig.axes[0].set_title("same glyphs")
+    fresh = reports.save_figure(fig, "f", data, synthetic=True, outdir=tmp_path / "c")["pdf"]
+    plt.close(fig)
+    assert fresh.read_bytes() == written[1]["pdf"].read_bytes()
+
+
+def test_pdf_saving_falls_back_to_matplotlibs_subsetting(tmp_path, monkeypatch):
+    """A failing lean subset, or a changed hook, gives the PDF matplotlib itself writes."""
+    fig, data = _fig()
+    monkeypatch.setattr(reports, "_font_subset_hook", lambda: None)
+    own = reports.save_figure(fig, "f", data, synthetic=True, outdir=tmp_path / "own")["pdf"]
+    monkeypatch.undo()
+
+    def broken(*args):
+        raise RuntimeError("no subset")
+
+    monkeypatch.setattr(reports, "_lean_glyphs_subset", broken)
+    monkeypatch.setattr(reports, "_SUBSETS", {})  # no subset made before
+    fallback = reports.save_figure(fig, "f", data, synthetic=True, outdir=tmp_path / "fb")["pdf"]
+    plt.close(fig)
+    assert fallback.read_bytes() == own.read_bytes()
+    assert {"GSUB", "GPOS"} <= set(_embedded_fonts(own.read_bytes())[0].keys())
+
+
+def test_save_figure_draws_once_per_format(tmp_path, monkeypatch):
+    """No second draw per format for the placeholder engine tight_layout leaves; it stays on the figure."""
+    from matplotlib.figure import Figure
+
+    fig, data = _fig()
+    fig.tight_layout()
+    engine = fig.get_layout_engine()
+    draws = []
+    draw = Figure.draw
+    monkeypatch.setattr(
+        Figure, "draw", lambda self, renderer: draws.append(1) or draw(self, renderer)
+    )
+    reports.save_figure(fig, "fig_draws", data, synthetic=True, outdir=tmp_path)
+    plt.close(fig)
+    assert len(draws) == 2  # PDF, PNG (the saved box is measured without a draw)
+    assert fig.get_layout_engine() is engine
+
+
+def test_saved_box_is_the_box_a_draw_would_give():
+    """_saved_bbox measures without drawing; the box equals the one measured after a draw."""
+    plots.use_style("paper")
+    fig, axs = plt.subplots(1, 2, figsize=plots.FIGSIZES["full"])
+    for i, ax in enumerate(axs):
+        ax.plot(np.arange(2000, 2015), np.linspace(0, 1e5 * (i + 1), 15), label=f"series {i}")
+        ax.set_title(f"Panel {i}: violent crime rate")
+        ax.set_ylabel("per 100,000")
+    fig.supxlabel("Year")
+    fig.legend(loc="upper center", ncols=2)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    reports.mark_data(fig, synthetic=True, n_note="N = 1,100 county-years, 100 clusters")
+    box = reports._saved_bbox(fig)
+    fig.draw_without_rendering()
+    assert box.bounds == reports._saved_bbox(fig).bounds
+    plt.close(fig)
+
+
 def test_save_table_writes_latex_and_csv_with_the_same_numbers(tmp_path):
     table = pd.DataFrame({"estimator": ["twfe", "cs"], "estimate": [0.12345678, -0.5]})
     paths = reports.save_table(table, "tab_test", synthetic=True, outdir=tmp_path)

@@ -36,7 +36,9 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime import config
-from enforcement_crime.fileio import atomic_write, atomic_write_text
+from enforcement_crime.fileio import atomic_write, atomic_write_bytes, atomic_write_text
 from enforcement_crime.labels import humanize, humanize_figure
 from enforcement_crime.labels import label as human_label
 
@@ -57,6 +59,7 @@ __all__ = [
     "mark_data",
     "mark_synthetic",
     "save_figure",
+    "show_saved_figure",
     "save_table",
     "RegressionColumn",
     "regression_table",
@@ -212,6 +215,12 @@ def save_figure(
     Saved at the figure's own width at most (:func:`_saved_bbox`: the
     column and full widths of the style stay 3.5 and 7.0 in) and PNGs at
     :data:`PNG_DPI` (300) whatever style is active.
+    Each figure is measured for the saved box (:func:`_saved_bbox`) and
+    drawn once per format: the do-nothing layout engine that
+    ``fig.tight_layout()`` leaves behind is taken off while saving
+    (:func:`_without_idle_layout_engine`), and the PDF's embedded font
+    subsets leave out the OpenType layout tables a PDF never reads
+    (:func:`_pdf_font_subsets_without_layout_tables`).
     Byte-reproducible: the PDF is written without ``CreationDate``, the PNG
     without a timestamp (only ``Software``) and an SVG (``formats`` may add
     ``"svg"``) without ``Date`` and with element ids salted by ``name``, so
@@ -236,23 +245,26 @@ def save_figure(
 
     # SVG element ids are random unless salted: salt with the file name (same figure, same ids)
     bbox = _saved_bbox(fig)
-    with matplotlib.rc_context({"svg.hashsalt": name}):
+    with matplotlib.rc_context({"svg.hashsalt": name}), _without_idle_layout_engine(fig):
         for fmt in formats:
             path = out / f"{name}.{fmt}"
-            atomic_write(
-                path,
-                lambda tmp, fmt=fmt: fig.savefig(
-                    tmp, format=fmt, metadata=meta.get(fmt), bbox_inches=bbox, pad_inches=0,
-                    dpi=PNG_DPI,
-                ),
-            )  # fmt: skip
+            with _pdf_font_subsets_without_layout_tables() if fmt == "pdf" else nullcontext():
+                atomic_write(
+                    path,
+                    lambda tmp, fmt=fmt: fig.savefig(
+                        tmp, format=fmt, metadata=meta.get(fmt), bbox_inches=bbox, pad_inches=0,
+                        dpi=PNG_DPI,
+                    ),
+                )  # fmt: skip
             paths[fmt] = path
     csv = data.copy()
     csv["is_synthetic"] = bool(synthetic)
     paths["csv"] = out / f"{name}.csv"
-    atomic_write(paths["csv"], lambda tmp: csv.to_csv(tmp, index=False))
+    text = csv.to_csv(index=False)
+    atomic_write_bytes(paths["csv"], text.encode("utf-8"))
     if "png" in paths:
         _show_as_saved(fig, paths["png"])
+        _remember_png(text, paths["png"])
     return paths
 
 
@@ -302,6 +314,68 @@ def _show_as_saved(fig, png: Path) -> None:
     stat = Path(png).stat()
     setattr(fig, _SAVED_PNG, (Path(png), stat.st_mtime_ns, stat.st_size))
     fig.stale_callback = forget
+
+
+#: The PNG :func:`save_figure` last wrote for each CSV text of plotted numbers in this process
+#: (key: SHA-256 of the CSV), with its modification time and size then.
+_PNG_BY_NUMBERS: dict[str, tuple[Path, int, int]] = {}
+
+
+def _numbers_key(csv_text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(csv_text.encode("utf-8")).hexdigest()
+
+
+def _remember_png(csv_text: str, png: Path) -> None:
+    stat = Path(png).stat()
+    _PNG_BY_NUMBERS[_numbers_key(csv_text)] = (Path(png), stat.st_mtime_ns, stat.st_size)
+
+
+def show_saved_figure(data: pd.DataFrame) -> bool:
+    """Show the figure saved in this process with the plotted numbers ``data``, from its PNG.
+
+    For code that would draw a figure only to show it again after
+    :func:`save_figure` saved it (and closed it): the notebook shows the
+    saved PNG, as the inline formatter shows a saved figure
+    (:func:`_show_as_saved`: reduced to ``figure.dpi``), instead of a second
+    drawing. The figure is found by ``data``, the same numbers (and
+    columns) that were passed to :func:`save_figure`; the last one saved
+    with them counts.
+
+    Returns
+    -------
+    bool
+        True when nothing is left to draw: the PNG was shown, or there is no
+        notebook and the matplotlib backend is non-interactive (``plt.show()``
+        would show nothing). False when the caller should draw and show the
+        figure itself: no figure saved with these numbers, its PNG rewritten
+        since, or a notebook with another PNG formatter (e.g. ``retina``).
+    """
+    saved = None
+    for synthetic in (True, False):  # the CSV's is_synthetic column, as save_figure wrote it
+        text = data.assign(is_synthetic=synthetic).to_csv(index=False)
+        saved = _PNG_BY_NUMBERS.get(_numbers_key(text))
+        if saved is not None:
+            break
+    if saved is None:
+        return False
+    import matplotlib
+    from IPython import get_ipython
+    from IPython.display import display
+    from matplotlib.backends import BackendFilter, backend_registry
+
+    shell = get_ipython()
+    if shell is None:
+        quiet = backend_registry.list_builtin(BackendFilter.NON_INTERACTIVE)
+        return matplotlib.get_backend().lower() in quiet
+    if not _saved_png_formatter(shell):
+        return False
+    png = _reduced_png(*saved, float(matplotlib.rcParams["figure.dpi"]))
+    if png is None:
+        return False
+    display({"image/png": png}, raw=True)
+    return True
 
 
 def _saved_png_formatter(shell) -> bool:
@@ -380,15 +454,202 @@ def _saved_bbox(fig):
     downwards, which is what they need; a box wider than the figure (text
     sticking out left or right) is cut to the figure's width, so a figure
     made at 3.5 or 7.0 in is saved at most that wide.
+
+    Measured without drawing the figure first: ``Figure.get_tightbbox``
+    updates what it measures (tick labels, title positions, axis labels)
+    as a draw would, and gives the box a draw followed by it gives.
     """
     from matplotlib.transforms import Bbox
 
-    fig.draw_without_rendering()
     tight = fig.get_tightbbox(fig.canvas.get_renderer())
     w, h = fig.get_size_inches()
     x0 = max(tight.x0 - SAVE_PAD, 0.0)
     x1 = min(tight.x1 + SAVE_PAD, w)
     return Bbox([[x0, tight.y0 - SAVE_PAD], [x1, max(tight.y1 + SAVE_PAD, 0.0)]])
+
+
+@contextmanager
+def _without_idle_layout_engine(fig) -> Iterator[None]:
+    """Save ``fig`` without the do-nothing layout engine ``fig.tight_layout()`` leaves on it.
+
+    ``Figure.tight_layout`` ends by setting a ``PlaceHolderLayoutEngine``,
+    which lays out nothing; ``savefig`` draws a figure that has any layout
+    engine once more before printing, to run the layout, so each saved
+    format cost two draws. The placeholder is taken off for the save and put
+    back afterwards; a figure with a real layout engine (tight, constrained)
+    keeps it and is saved as matplotlib does.
+    """
+    import matplotlib
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if type(engine) is not PlaceHolderLayoutEngine:
+        yield
+        return
+    # set_layout_engine(None) falls back to these rc settings; with both off it removes the engine
+    with matplotlib.rc_context(
+        {"figure.autolayout": False, "figure.constrained_layout.use": False}
+    ):
+        fig.set_layout_engine(None)
+    try:
+        yield
+    finally:
+        fig.set_layout_engine(engine)
+
+
+# --------------------------------------------------------------------------------------
+# PDF font subsets without the OpenType layout tables
+# --------------------------------------------------------------------------------------
+
+#: Tables that matplotlib's own subsetting drops (``_backend_pdf_ps.get_glyphs_subset``; a test
+#: compares this list with that function's), dropped here too.
+_MPL_DROPPED_TABLES = (
+    "FFTM", "PfEd", "BDF", "meta", "MERG", "TSIV", "Zapf", "bdat", "bloc", "cidg", "fdsc", "feat",
+    "fmtx", "fond", "just", "kerx", "ltag", "morx", "trak", "xref",
+)  # fmt: skip
+#: OpenType layout tables (substitutions, positioning, glyph classes, math layout). A PDF viewer
+#: draws each glyph where the content stream puts it (matplotlib lays text out itself, from the
+#: font file on disk) and never reads them; subsetting them is most of the subsetting time.
+_PDF_UNUSED_TABLES = ("GSUB", "GPOS", "GDEF", "MATH")
+
+_subset_patch_lock = threading.Lock()
+_subset_patch_depth = 0
+
+
+def _font_subset_hook():
+    """matplotlib's PDF font-subset function, its module and result type; None if they changed.
+
+    matplotlib (pinned 3.11) embeds a Type 42 font in a PDF through the private
+    ``matplotlib.backends._backend_pdf_ps.get_glyphs_subset(fontfile, glyphs)``,
+    a context manager giving a ``SubsetResults(font, glyph_index_map)``, looked
+    up on that module when each font is embedded
+    (``backend_pdf.PdfFile.embedTTF``). When any of that is no longer so
+    (another signature, result type, or call site), None: PDFs are then
+    saved with matplotlib's own subsetting. ``tests/test_reports.py`` fails
+    in that case, so the change is noticed.
+    """
+    import inspect
+
+    try:
+        from matplotlib.backends import _backend_pdf_ps as pdf_ps
+        from matplotlib.backends import backend_pdf
+
+        func = pdf_ps.get_glyphs_subset
+        func = getattr(func, "_enforcement_crime_original", func)  # already replaced: the original
+        results = pdf_ps.SubsetResults
+        params = list(inspect.signature(func).parameters)
+        call_site = "_backend_pdf_ps.get_glyphs_subset(" in inspect.getsource(
+            backend_pdf.PdfFile.embedTTF
+        )
+    except (ImportError, AttributeError, OSError, TypeError, ValueError):
+        return None
+    if params != ["fontfile", "glyphs"] or not call_site:
+        return None
+    if getattr(results, "_fields", None) != ("font", "glyph_index_map"):
+        return None
+    return pdf_ps, func, results
+
+
+def _lean_glyphs_subset(fontfile, glyphs, results):
+    """``get_glyphs_subset`` as matplotlib writes it, with :data:`_PDF_UNUSED_TABLES` dropped too.
+
+    The same fontTools options otherwise (glyph names, recommended glyphs,
+    the face of a collection, no timestamp recalculation), so the embedded
+    font keeps every requested glyph's outline, metrics and hinting.
+    """
+    from fontTools import subset
+
+    options = subset.Options(glyph_names=True, recommended_glyphs=True)
+    options.drop_tables += [*_MPL_DROPPED_TABLES, *_PDF_UNUSED_TABLES]
+    options.font_number = fontfile.face_index
+    font = subset.load_font(fontfile, options)
+    try:
+        subsetter = subset.Subsetter(options=options)
+        subsetter.populate(gids=glyphs)
+        subsetter.subset(font)
+    except BaseException:
+        font.close()
+        raise
+    return results(font, subsetter.glyph_index_map)
+
+
+#: Lean subsets already made in this process: (font file, face, glyphs) -> (font bytes, glyph
+#: index map); the figures of a notebook share many (e.g. the bold "SYNTHETIC DATA" mark).
+_SUBSETS: dict[tuple, tuple[bytes, dict]] = {}
+_SUBSETS_MAX = 64
+
+
+def _cached_lean_subset(fontfile, glyphs, results):
+    """:func:`_lean_glyphs_subset`, made once per font file, face and glyph set.
+
+    The subset is kept as the bytes matplotlib embeds (``TTFont.save`` with
+    the tables in place) and handed back as a font read from them, which
+    saves to the same bytes (no table is decompiled, no timestamp or bounds
+    recalculated): the PDF is the same as with a fresh subset.
+    """
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    key = (os.fspath(fontfile), getattr(fontfile, "face_index", 0), frozenset(glyphs))
+    hit = _SUBSETS.get(key)
+    if hit is None:
+        subset = _lean_glyphs_subset(fontfile, glyphs, results)
+        with subset.font:
+            buf = io.BytesIO()
+            subset.font.save(buf, reorderTables=False)
+        hit = (buf.getvalue(), dict(subset.glyph_index_map))
+        if len(_SUBSETS) >= _SUBSETS_MAX:
+            _SUBSETS.pop(next(iter(_SUBSETS)))
+        _SUBSETS[key] = hit
+    data, index_map = hit
+    font = TTFont(io.BytesIO(data), recalcBBoxes=False, recalcTimestamp=False)
+    return results(font, dict(index_map))
+
+
+@contextmanager
+def _pdf_font_subsets_without_layout_tables() -> Iterator[None]:
+    """While saving a PDF, subset embedded fonts without the OpenType layout tables.
+
+    Replaces matplotlib's private ``get_glyphs_subset`` (see
+    :func:`_font_subset_hook`) for the duration of the ``with`` block by
+    :func:`_lean_glyphs_subset` (once per glyph set, :func:`_cached_lean_subset`); any error there falls back to matplotlib's
+    own function for that font. Nothing is replaced when the hook is not as
+    expected. Nested and concurrent uses share one replacement, put back
+    when the last one ends. Fonts stay embedded as Type 42 (TrueType)
+    subsets, and the same figure still gives the same bytes.
+    """
+    global _subset_patch_depth
+    hook = _font_subset_hook()
+    if hook is None:
+        yield
+        return
+    pdf_ps, original, results = hook
+
+    @contextmanager
+    def lean(fontfile, glyphs):
+        try:
+            subset = _cached_lean_subset(fontfile, glyphs, results)
+        except Exception:  # matplotlib's own subsetting, as without this block
+            with original(fontfile, glyphs) as subset:
+                yield subset
+            return
+        with subset.font:
+            yield subset
+
+    lean._enforcement_crime_original = original  # type: ignore[attr-defined]
+    with _subset_patch_lock:
+        if _subset_patch_depth == 0:
+            pdf_ps.get_glyphs_subset = lean
+        _subset_patch_depth += 1
+    try:
+        yield
+    finally:
+        with _subset_patch_lock:
+            _subset_patch_depth -= 1
+            if _subset_patch_depth == 0:
+                current = pdf_ps.get_glyphs_subset
+                pdf_ps.get_glyphs_subset = getattr(current, "_enforcement_crime_original", current)
 
 
 def _latex_escape(text: str) -> str:

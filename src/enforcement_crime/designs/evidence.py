@@ -1121,14 +1121,20 @@ class Evidence:
         return self.diagnostics.to_html(index=False)
 
     def show(self) -> None:
-        """Draw the coefficient plot of :func:`plot_rows` and print the reading paragraphs."""
+        """Show the coefficient plot of :func:`plot_rows` and print the reading paragraphs.
+
+        The plot is the one :func:`present` saved, shown from its PNG
+        (:func:`~enforcement_crime.reports.show_saved_figure`); it is drawn
+        anew only when no figure of these rows was saved in this session.
+        """
         import matplotlib.pyplot as plt
 
-        from enforcement_crime import plots
+        from enforcement_crime import plots, reports
 
-        plots.coefficient_plot(plot_rows(self.robustness), label="variant",
-                               xlabel=f"Effect ({self.scale_label})")  # fmt: skip
-        plt.show()
+        rows = plot_rows(self.robustness)
+        if not reports.show_saved_figure(rows):
+            plots.coefficient_plot(rows, label="variant", xlabel=f"Effect ({self.scale_label})")
+            plt.show()
         print("\n\n".join(self.reading))
         for name, table in self.side.items():
             print(f"\n{name}:\n{table.to_string(index=False)}")

@@ -124,10 +124,11 @@ def thin_tick_labels(fig: plt.Figure, axes: Iterable[plt.Axes] | None = None) ->
     Parameters
     ----------
     fig : matplotlib.figure.Figure
-        Laid out once to measure the labels, so call it after the final
-        layout; after each thinning step only the thinned axis's tick labels
-        are measured again (``Axis.get_tightbbox`` updates them as a draw
-        would; nothing else on the figure changed).
+        Laid out once to measure the labels (unless it was drawn since its
+        last change), so call it after the final layout; after each
+        thinning step only the thinned axis's tick labels are measured
+        again (``Axis.get_tightbbox`` updates them as a draw would; nothing
+        else on the figure changed).
     axes : iterable of Axes, optional
         Axes to check (default every axes of ``fig``).
 
@@ -140,7 +141,8 @@ def thin_tick_labels(fig: plt.Figure, axes: Iterable[plt.Axes] | None = None) ->
     left as they are.
     """
     canvas = fig.canvas
-    fig.draw_without_rendering()  # lays out and measures the text without rasterising
+    if fig.stale:  # not drawn since its last change (a draw leaves the figure not stale)
+        fig.draw_without_rendering()  # lays out and measures the text without rasterising
     renderer = canvas.get_renderer()
     for ax in list(axes) if axes is not None else fig.axes:
         labs = _shown_xticklabels(ax)
@@ -214,10 +216,11 @@ def _finish(
     else:
         fig.tight_layout()
     top, bottom = 1.0, 0.0
+    # the note's and the legend's sizes need no draw: each is measured from its own text
+    renderer = fig.canvas.get_renderer()
     if footnote:
         note = fig.text(0.01, 0.005, footnote, ha="left", va="bottom", fontsize=6.5, gid="n-note")
-        fig.draw_without_rendering()
-        bottom = note.get_window_extent().height / fig.bbox.height + 0.01
+        bottom = note.get_window_extent(renderer).height / fig.bbox.height + 0.01
         sup = fig.get_supxlabel() and fig._supxlabel  # type: ignore[attr-defined]
         if sup:  # the shared x label sits above the note; the layout then avoids it
             sup.set_y(bottom)
@@ -236,11 +239,10 @@ def _finish(
                 title_fontsize="small",
             )
             leg.set_gid("figure-legend")
-            fig.draw_without_rendering()
-            if ncols == 1 or leg.get_window_extent().width <= 0.98 * fig.bbox.width:
+            if ncols == 1 or leg.get_window_extent(renderer).width <= 0.98 * fig.bbox.width:
                 break
             leg.remove()
-        top = 1 - leg.get_window_extent().height / fig.bbox.height - 0.01
+        top = 1 - leg.get_window_extent(renderer).height / fig.bbox.height - 0.01
     if footnote or handles:
         fig.tight_layout(rect=(0, bottom, 1, top))
     if separate_titles(fig, axes) and (footnote or handles):
