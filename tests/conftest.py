@@ -47,10 +47,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     assignment has no effect and every group would be spread over the workers (each worker then
     builds the group's module-scoped fixtures again). Here, on a worker under ``--dist
     loadgroup`` (xdist's own ``loadgroup`` option), a grouped test whose id lacks the suffix gets
-    it. ``test_xdist_groups_reach_the_scheduler`` checks it took effect.
+    it. ``test_xdist_groups_reach_the_scheduler`` checks it took effect. The items are also put
+    in :func:`schedule_order` (the order in which the controller hands them out).
     """
     if not getattr(config.option, "loadgroup", False):
         return
+    items[:] = schedule_order(items)
     for item in items:
         groups = _xdist_groups(item)
         suffix = "@" + "_".join(groups)
@@ -59,3 +61,49 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         from _pytest.nodeid import NodeId
 
         item._id = NodeId.parse(item.nodeid + suffix)
+
+
+#: markers of the tests that run notebooks, kernels, JupyterLab or a browser (tens of seconds each)
+HEAVY_MARKERS = ("notebooks", "browser")
+
+
+def _tier(item: pytest.Item) -> int:
+    """0: runs notebooks or a browser; 1: reads the real copies; 2: the rest (mostly fast)."""
+    names = {m.name for m in item.iter_markers()}
+    if names.intersection(HEAVY_MARKERS):
+        return 0
+    return 1 if "shared_data" in names else 2
+
+
+def schedule_order(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The items in the order ``--dist loadgroup`` hands them out: the longest work first.
+
+    A work unit is an ``xdist_group`` (all its tests, on one worker) or an ungrouped test. Each
+    unit gets the lowest :func:`_tier` of its tests; units are ordered by tier, groups before
+    single tests within a tier (a group is the larger unit), and by first appearance in the
+    collection within that. A group's tests stay together and in their collected order (its
+    module-scoped fixtures are built once). Handing out the notebook runs first and the many
+    short tests last lets both workers finish together: with the collected (alphabetical) order
+    the notebook tests came near the end and one worker ran the last of them alone.
+    """
+    units: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        groups = _xdist_groups(item)
+        units.setdefault("@" + "_".join(groups) if groups else item.nodeid, []).append(item)
+
+    def key(pair):
+        position, (name, members) = pair
+        return (min(_tier(i) for i in members), 0 if name.startswith("@") else 1, position)
+
+    ordered = sorted(enumerate(units.items()), key=key)
+    return [item for _, (_, members) in ordered for item in members]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under ``--dist loadgroup`` the work units go out in :func:`schedule_order`.
+
+    pytest-xdist otherwise re-sorts the units by their number of tests (its ``loadscope``
+    reorder), which puts groups of many quick tests ahead of single notebook runs.
+    """
+    if getattr(config.option, "dist", "no") == "loadgroup":
+        config.option.loadscopereorder = False
