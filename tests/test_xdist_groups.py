@@ -42,5 +42,7 @@ def test_notebook_runs_are_handed_out_first(request):
             assert unit not in seen, f"group {unit} is split"
             seen.append(unit)
     for unit in seen:
-        assert tiers[unit] >= last_tier, f"{unit} (tier {tiers[unit]}) after a tier {last_tier} unit"
+        assert tiers[unit] >= last_tier, (
+            f"{unit} (tier {tiers[unit]}) after a tier {last_tier} unit"
+        )
         last_tier = tiers[unit]
