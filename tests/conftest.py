@@ -3,6 +3,10 @@
 ``shared_data``: the read-only real copies in ``../shared/data`` (or
 ``ENFORCEMENT_CRIME_SHARED``); tests that use it skip cleanly when it is absent.
 ``fixtures_dir``: small committed fixtures in each source's real layout.
+
+Test modules import nbformat (and so jsonschema) at collection; the IRI grammar that import would
+build is deferred to first use first (:func:`enforcement_crime._lazy_imports.defer_iri_grammar`,
+as the notebook runner does), in every pytest process.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from pathlib import Path
 import pytest
 
 from enforcement_crime import config
+from enforcement_crime._lazy_imports import defer_iri_grammar
+
+defer_iri_grammar()
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
