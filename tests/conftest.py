@@ -3,6 +3,7 @@
 ``shared_data``: the read-only real copies in ``../shared/data`` (or
 ``ENFORCEMENT_CRIME_SHARED``); tests that use it skip cleanly when it is absent.
 ``fixtures_dir``: small committed fixtures in each source's real layout.
+``real_build``: a real panel built from the shared copies, once per pytest process.
 
 Test modules import nbformat (and so jsonschema) at collection; the IRI grammar that import would
 build is deferred to first use first (:func:`enforcement_crime._lazy_imports.defer_iri_grammar`,
@@ -36,6 +37,43 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+class RealBuilds:
+    """Real panels built from the shared copies with one build context, each once per process.
+
+    ``real_build("cius_sheriff")`` is ``cius_sheriff.build(ctx)`` (the panel module's own build
+    function) with ``ctx = BuildContext(files=files_for(source, shared=True) for every source,
+    out=lambda s: None)``, the context every test of it made for itself. As in ``data build``,
+    which builds every panel with one context, each raw file is loaded once and the panels share
+    the loaded inputs; the built result is kept and each call returns a deep copy of it, so no
+    test sees another test's changes. ``files`` are the shared copies found for each source
+    (for a test's skip condition). The tests that use it are in the ``real_panels`` xdist group
+    (one worker builds each panel once).
+    """
+
+    def __init__(self) -> None:
+        from enforcement_crime.panels.context import BuildContext
+        from enforcement_crime.panels.rawfiles import SOURCES, files_for
+
+        self.files = {s: files_for(s, shared=True) for s in SOURCES}
+        self.ctx = BuildContext(files=self.files, out=lambda s: None)
+        self._built: dict[str, object] = {}
+
+    def __call__(self, panel: str):
+        import copy
+        import importlib
+
+        if panel not in self._built:
+            module = importlib.import_module(f"enforcement_crime.panels.{panel}")
+            self._built[panel] = module.build(self.ctx)
+        return copy.deepcopy(self._built[panel])
+
+
+@pytest.fixture(scope="session")
+def real_build(shared_data) -> RealBuilds:
+    """:class:`RealBuilds` over the shared copies (skipped when they are absent)."""
+    return RealBuilds()
 
 
 def _xdist_groups(item: pytest.Item) -> list[str]:

@@ -31,8 +31,10 @@ def test_notebook_runs_are_handed_out_first(request):
     read the real copies, then the rest; each group's tests are contiguous."""
     if not getattr(request.config.option, "loadgroup", False):
         pytest.skip("not an xdist worker under --dist loadgroup: the collected order is kept")
-    from conftest import _tier, _xdist_groups
+    from pathlib import Path
 
+    conftest = request.config.pluginmanager.get_plugin(str(Path(__file__).with_name("conftest.py")))
+    _tier, _xdist_groups = conftest._tier, conftest._xdist_groups
     items = request.session.items
     seen, last_tier, tiers = [], -1, {}
     for item in items:
