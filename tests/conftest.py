@@ -47,9 +47,10 @@ class RealBuilds:
     out=lambda s: None)``, the context every test of it made for itself. As in ``data build``,
     which builds every panel with one context, each raw file is loaded once and the panels share
     the loaded inputs; the built result is kept and each call returns a deep copy of it, so no
-    test sees another test's changes. ``files`` are the shared copies found for each source
-    (for a test's skip condition). The tests that use it are in the ``real_panels`` xdist group
-    (one worker builds each panel once).
+    test sees another test's changes. :meth:`load` reads one raw file through the same context
+    (a copy of the loaded frame). ``files`` are the shared copies found for each source (for a
+    test's skip condition). The tests that use it are in the ``real_panels`` xdist group (one
+    worker loads each file and builds each panel once).
     """
 
     def __init__(self) -> None:
@@ -68,6 +69,10 @@ class RealBuilds:
             module = importlib.import_module(f"enforcement_crime.panels.{panel}")
             self._built[panel] = module.build(self.ctx)
         return copy.deepcopy(self._built[panel])
+
+    def load(self, source: str, path: Path):
+        """``<source module>.load(path)`` through the shared context (each file loaded once), copied."""
+        return self.ctx.load(source, Path(path)).copy()
 
 
 @pytest.fixture(scope="session")
