@@ -560,7 +560,24 @@ def _errors(nb_path: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def real_runs(shared_data, tmp_path_factory):
+    """Each parameter file on the real CIUS-based panels: its executed notebook and output record.
+
+    The panels are built here from the shared copies. A parameter file using only those panels
+    is run with :data:`FAST` settings into a temporary project, two notebooks at a time, unless
+    ``make real`` has just made exactly that run: in CI, ``.ci/run`` runs ``make real`` (every
+    notebook on every real panel, full settings) and then stamps its runs
+    (``tests/real_stamp.py``). A stamped run stands for the parameter file's when its notebook
+    and parameters are the file's (``make real``'s other runs, with extra panels or another
+    grid, do not), the code, notebooks and packages are those of this checkout, the real copies
+    are unchanged, every panel it read has the content of the panel built here, and its executed
+    notebook and outputs are byte-for-byte as stamped (:func:`real_stamp.reusable`). Its outputs
+    then go through the same checks as a run made here, with the notebook's full settings
+    instead of :data:`FAST`. Returns ``[(spec, executed notebook, output record, how)]``,
+    ``how`` being ``"run here"`` or ``"make real"``.
+    """
     from concurrent.futures import ThreadPoolExecutor
+
+    import real_stamp
 
     from enforcement_crime.panels import commands
 
@@ -571,50 +588,59 @@ def real_runs(shared_data, tmp_path_factory):
         mp.setenv("ENFORCEMENT_CRIME_SHARED", str(shared_data))
         built = commands.build(["cius_county", "city_sc", "nc_county"], shared=True, folder=processed,
                                out=lambda s: None)  # fmt: skip
-    built = {k for k, p in built.items() if k != "synthetic" and Path(p).is_file()}
+    built = {k: Path(p) for k, p in built.items() if k != "synthetic" and Path(p).is_file()}
     if not built:
         pytest.skip("no CIUS-based panel could be built from the shared data")
     specs = []
     for spec in notebooks.param_files():
         assert spec["error"] is None, spec["error"]
         panels = {v for k, v in spec["parameters"].items() if k.endswith("_source") and v}
-        if panels and panels <= built:
+        if panels and panels <= set(built):
             specs.append(spec)
     assert specs, f"no parameter file uses only the built panels {sorted(built)}"
-    reports_dir = root / "reports"
     proj = config.project_root()
+    stamp = config.reports_dir() / "real" / real_stamp.STAMP
+    stamped, why = real_stamp.reusable(stamp, proj, shared_data, built)
+    print(f"make real's stamped runs usable: {len(stamped)}" + (f" ({why})" if why else ""))
+    reports_dir = root / "reports"
+    record = reports_dir / "notebooks" / "_outputs"
+    results: dict[int, tuple] = {}
+    todo = []
+    for i, s in enumerate(specs):
+        run = stamped.get(real_stamp.params_key(s["notebook"], s["parameters"]))
+        if run is not None:
+            results[i] = (s, Path(run["executed"]), Path(run["record"]), "make real")
+        else:
+            todo.append(i)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ENFORCEMENT_CRIME_REPORTS", str(reports_dir))
         mp.setenv("ENFORCEMENT_CRIME_ROOT", str(root))
         mp.setenv("ENFORCEMENT_CRIME_SHARED", str(shared_data))
         with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [pool.submit(notebooks.execute_notebook, proj / s["notebook"],
-                                   reports_dir / "nb" / (s["path"].stem + ".ipynb"),
-                                   {**s["parameters"], **FAST[s["notebook"]]}, html=False, timeout=900, cwd=root,
-                                   validate=True) for s in specs]  # fmt: skip
-            runs = [f.result() for f in futures]
-    return reports_dir, specs, runs
+            futures = {i: pool.submit(notebooks.execute_notebook, proj / specs[i]["notebook"],
+                                      reports_dir / "nb" / (specs[i]["path"].stem + ".ipynb"),
+                                      {**specs[i]["parameters"], **FAST[specs[i]["notebook"]]}, html=False,
+                                      timeout=900, cwd=root, validate=True) for i in todo}  # fmt: skip
+            for i, f in futures.items():
+                stem = specs[i]["notebook"].replace("/", "__").removesuffix(".py")
+                results[i] = (specs[i], f.result().output, record / f"{stem}.json", "run here")
+    return [results[i] for i in range(len(specs))]
 
 
 @pytest.mark.shared_data
 @pytest.mark.notebooks
 def test_study_notebooks_on_real_cius_panels(real_runs):
-    reports_dir, specs, runs = real_runs
+    specs = [spec for spec, *_ in real_runs]
     assert {s["notebook"] for s in specs} >= {
         "notebooks/287g/01-estimate-nc-counties.py",
         "notebooks/secure_communities/01-estimate-county-crime.py",
         "notebooks/secure_communities/02-estimate-city-crime.py",
     }
-    for spec, run in zip(specs, runs, strict=True):
-        where = spec["path"].name
-        assert not _errors(run.output), f"{where}: {_errors(run.output)}"
-        reg = (
-            reports_dir
-            / "notebooks"
-            / "_outputs"
-            / (spec["notebook"].replace("/", "__").removesuffix(".py") + ".json")
-        )
+    for spec, executed, reg, how in real_runs:
+        where = f"{spec['path'].name} ({how})"
+        assert not _errors(executed), f"{where}: {_errors(executed)}"
         rec = json.loads(reg.read_text())
+        assert rec["notebook"] == spec["notebook"], where
         assert rec["synthetic"] is False and "SYNTHETIC" not in rec["data"].upper(), where
         figures = [e for e in rec["outputs"] if e["kind"] == "figure"]
         tables = [e for e in rec["outputs"] if e["kind"] == "table"]

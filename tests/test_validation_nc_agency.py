@@ -13,6 +13,10 @@ from enforcement_crime.validation.nc_agency import (
     agreement_by_offense,
 )
 
+# the real panels come from the session fixture real_build (tests/conftest.py), one build per
+# worker: this module's tests and the other users of real_build run on one worker
+pytestmark = [pytest.mark.xdist_group("real_panels")]
+
 OFFENSES = ALWAYS + LEGACY_ONLY
 
 
@@ -85,17 +89,12 @@ def test_missing_columns_are_named():
 
 
 @pytest.mark.shared_data
-def test_real_agency_panel_agrees_with_the_cius_sheriff_panel(shared_data):
+def test_real_agency_panel_agrees_with_the_cius_sheriff_panel(real_build):
     """2005-2016: the cells that differ are those PROVENANCE.md lists for the sheriff rows."""
-    from enforcement_crime.panels import cius_sheriff, nc_agency
-    from enforcement_crime.panels.context import BuildContext
-    from enforcement_crime.panels.rawfiles import SOURCES, files_for
-
-    files = {s: files_for(s, shared=True) for s in SOURCES}
+    files = real_build.files
     if not all(files[s] for s in ("ucr_kaplan_agency", "leaic", "fbi_cius", "census_population")):
         pytest.skip("a shared input of the two panels is absent")
-    ctx = BuildContext(files=files, out=lambda s: None)
-    pairs = agency_vs_cius_sheriff(nc_agency.build(ctx).panel, cius_sheriff.build(ctx).panel)
+    pairs = agency_vs_cius_sheriff(real_build("nc_agency").panel, real_build("cius_sheriff").panel)
     table = agreement_by_offense(pairs)
     six = ["murder", "robbery", "aggravated_assault", "burglary", "larceny", "motor_vehicle_theft"]
     assert (table.loc[six, "compared"] >= 900).all()

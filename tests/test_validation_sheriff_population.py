@@ -8,6 +8,10 @@ import pytest
 
 from enforcement_crime.validation.sheriff_population import estimate_vs_population_served, summarise
 
+# the real panels come from the session fixture real_build (tests/conftest.py), one build per
+# worker: this module's tests and the other users of real_build run on one worker
+pytestmark = [pytest.mark.xdist_group("real_panels")]
+
 
 def _toy():
     """SYNTHETIC toy frames in the two panels' column layouts (made-up populations)."""
@@ -65,7 +69,7 @@ def test_missing_column_and_duplicate_sheriff_rows_are_refused():
 
 
 @pytest.mark.shared_data
-def test_real_nc_estimate_against_population_served(shared_data):
+def test_real_nc_estimate_against_population_served(real_build):
     """NC sheriffs: the estimate is of the same order as the population served and moves with it.
 
     Loose bounds (the estimate counts everyone outside the listed cities, the agency's
@@ -73,15 +77,12 @@ def test_real_nc_estimate_against_population_served(shared_data):
     absolute 2005-2013 log-change gap under 0.1, small beside the growth of a fast-annexing
     county (Wake: log 1.29, about 0.25) that the whole-county denominator carries.
     """
-    from enforcement_crime.panels import cius_sheriff, nc_agency
-    from enforcement_crime.panels.context import BuildContext
-    from enforcement_crime.panels.rawfiles import SOURCES, files_for
-
-    files = {s: files_for(s, shared=True) for s in SOURCES}
+    files = real_build.files
     if not all(files[s] for s in ("ucr_kaplan_agency", "leaic", "fbi_cius", "census_population")):
         pytest.skip("a shared input of the two panels is absent")
-    ctx = BuildContext(files=files, out=lambda s: None)
-    pairs = estimate_vs_population_served(cius_sheriff.build(ctx).panel, nc_agency.build(ctx).panel)
+    pairs = estimate_vs_population_served(
+        real_build("cius_sheriff").panel, real_build("nc_agency").panel
+    )
     s = summarise(pairs, 2005, 2013)
     assert s["counties"] > 80
     assert 0.8 <= s["ratio_median"] <= 1.25

@@ -14,6 +14,10 @@ import pytest
 
 from enforcement_crime import validation as v
 
+# the real panels come from the session fixture real_build (tests/conftest.py), one build per
+# worker: this module's tests and the other users of real_build run on one worker
+pytestmark = [pytest.mark.xdist_group("real_panels")]
+
 
 def icpsr_raw(year: int, violent: list[int], prop: list[int]) -> pd.DataFrame:
     """SYNTHETIC: one year of an ICPSR county file, three counties and a pseudo-county."""
@@ -124,17 +128,13 @@ def test_real_inputs_names_the_2012_file_and_the_panels(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def real(shared_data):
-    from enforcement_crime.panels import cius_county
-    from enforcement_crime.panels.context import BuildContext
-    from enforcement_crime.panels.rawfiles import SOURCES, files_for
+def real(real_build):
     from enforcement_crime.sources import ucr_icpsr_county
 
     paths = {y: v.icpsr_file_for(y) for y in (2010, 2012)}
-    files = {s: files_for(s, shared=True) for s in SOURCES}
-    if not all(p.is_file() for p in paths.values()) or not files["fbi_cius"]:
+    if not all(p.is_file() for p in paths.values()) or not real_build.files["fbi_cius"]:
         pytest.skip("ICPSR 2010/2012 or CIUS copies absent")
-    panel = cius_county.build(BuildContext(files=files, out=lambda s: None)).panel
+    panel = real_build("cius_county").panel
     return panel, {y: ucr_icpsr_county.load(p) for y, p in paths.items()}
 
 

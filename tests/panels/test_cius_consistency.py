@@ -21,9 +21,10 @@ from enforcement_crime.panels.manifest import read_manifest
 from enforcement_crime.schema import validate_panel
 from enforcement_crime.sources import fbi_cius, leaic
 
-# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
-# pytest-xdist --dist loadgroup
-pytestmark = [pytest.mark.xdist_group("cius_consistency")]
+# one worker builds this module's shared (module-scoped) inputs once, their raw files loaded
+# through real_build (tests/conftest.py) with the other modules of the group: `make test` runs
+# with pytest-xdist --dist loadgroup
+pytestmark = [pytest.mark.xdist_group("real_panels")]
 
 #: county populations of the fixture counties (the values test_panels.py uses)
 FX_POP = {
@@ -277,7 +278,7 @@ def test_bad_city_floor_is_refused_before_anything_is_read(tmp_path, raw_from_fi
 
 
 @pytest.fixture(scope="module")
-def real(shared_data):
+def real(shared_data, real_build):
     from enforcement_crime.sources import census_population as cp
 
     files = (
@@ -292,9 +293,11 @@ def real(shared_data):
     ]
     if not files or not rda.is_file() or not all(p.is_file() for p in census):
         pytest.skip("CIUS, LEAIC or Census copies absent")
-    cius = [fbi_cius.load(p) for p in files]
-    pop = cp.county_population_panel([cp.load(p) for p in census], range(2000, 2017))
-    return cius, leaic.load(rda), pop
+    cius = [real_build.load("fbi_cius", p) for p in files]
+    pop = cp.county_population_panel(
+        [real_build.load("census_population", p) for p in census], range(2000, 2017)
+    )
+    return cius, real_build.load("leaic", rda), pop
 
 
 def _years(cius, table, full_only=False):

@@ -16,9 +16,10 @@ from enforcement_crime.panels.manifest import read_manifest
 from enforcement_crime.schema import validate_panel
 from enforcement_crime.sources import fbi_cius, leaic
 
-# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
-# pytest-xdist --dist loadgroup
-pytestmark = [pytest.mark.xdist_group("cius_sheriff")]
+# one worker builds this module's shared (module-scoped) inputs once, their raw files loaded
+# through real_build (tests/conftest.py) with the other modules of the group: `make test` runs
+# with pytest-xdist --dist loadgroup
+pytestmark = [pytest.mark.xdist_group("real_panels")]
 
 POP = {
     "37001": 150000,
@@ -239,7 +240,7 @@ def test_data_build_writes_both_sheriff_panels_with_marks(tmp_path, raw_from_fix
 
 
 @pytest.fixture(scope="module")
-def real(shared_data):
+def real(shared_data, real_build):
     from enforcement_crime.sources import census_population as cp
 
     files = sorted(shared_data.glob("fbi_cius_table10_county_sheriff/*.xls")) + sorted(
@@ -252,9 +253,11 @@ def real(shared_data):
     ]
     if not files or not rda.is_file() or not all(p.is_file() for p in census):
         pytest.skip("CIUS Table 10, LEAIC or Census copies absent")
-    cius = [fbi_cius.load(p) for p in files]
-    pop = cp.county_population_panel([cp.load(p) for p in census], range(2000, 2017))
-    return cius, leaic.load(rda), pop
+    cius = [real_build.load("fbi_cius", p) for p in files]
+    pop = cp.county_population_panel(
+        [real_build.load("census_population", p) for p in census], range(2000, 2017)
+    )
+    return cius, real_build.load("leaic", rda), pop
 
 
 @pytest.mark.shared_data
@@ -375,11 +378,11 @@ def test_estimate_floored_at_a_share_of_the_county(tables, crosswalk):
 
 
 @pytest.fixture(scope="module")
-def real_table8(shared_data):
+def real_table8(shared_data, real_build):
     files = sorted(shared_data.glob("fbi_cius_tables/table08_city/*.xls"))
     if not files:
         pytest.skip("CIUS Table 8 copies absent")
-    return [fbi_cius.load(p) for p in files]
+    return [real_build.load("fbi_cius", p) for p in files]
 
 
 @pytest.mark.shared_data

@@ -10,10 +10,12 @@ import pandas as pd
 import pytest
 
 from enforcement_crime.panels import nc_agency
-from enforcement_crime.panels.context import BuildContext
 from enforcement_crime.panels.manifest import read_manifest, write_panel
-from enforcement_crime.panels.rawfiles import SOURCES, files_for
 from enforcement_crime.sources import leaic, ucr_kaplan_agency
+
+# the real panels come from the session fixture real_build (tests/conftest.py), one build per
+# worker: this module's tests and the other users of real_build run on one worker
+pytestmark = [pytest.mark.xdist_group("real_panels")]
 
 FACTS = Path(nc_agency.__file__).parents[1] / "facts" / "nc_287g_table_a1.csv"
 
@@ -157,11 +159,11 @@ def test_written_and_read_back(built, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def real(shared_data: Path):
-    files = {s: files_for(s, shared=True) for s in SOURCES}
+def real(shared_data: Path, real_build):
+    files = real_build.files
     if not files["ucr_kaplan_agency"] or not files["leaic"]:
         pytest.skip("the Kaplan NC agency files or LEAIC are absent from the shared data")
-    b = nc_agency.build(BuildContext(files=files, out=lambda s: None))
+    b = real_build("nc_agency")
     return b, shared_data / "kaplan_ucr_nc_agencies_2000_2016"
 
 

@@ -23,9 +23,10 @@ from enforcement_crime.panels.nc_county import nc_county_panel
 from enforcement_crime.schema import OFFENSES, PanelSchemaError, validate_panel
 from enforcement_crime.sources import fbi_cius, leaic, ucr_icpsr_county, ucr_kaplan
 
-# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
-# pytest-xdist --dist loadgroup
-pytestmark = [pytest.mark.xdist_group("real_cius_build")]
+# one worker builds this module's shared (module-scoped) inputs once, their raw files loaded
+# through real_build (tests/conftest.py) with the other modules of the group: `make test` runs
+# with pytest-xdist --dist loadgroup
+pytestmark = [pytest.mark.xdist_group("real_panels")]
 
 # ---------------------------------------------------------------- helpers
 
@@ -380,7 +381,7 @@ def test_normalise_name():
 
 
 @pytest.fixture(scope="module")
-def real_inputs(shared_data):
+def real_inputs(shared_data, real_build):
     from enforcement_crime.sources import census_population as cp
 
     files = sorted(shared_data.glob("fbi_cius_table10_county_sheriff/*.xls")) + sorted(
@@ -393,9 +394,11 @@ def real_inputs(shared_data):
     ]
     if not files or not rda.is_file() or not all(p.is_file() for p in census):
         pytest.skip("CIUS, LEAIC or Census copies absent")
-    cius = [fbi_cius.load(p) for p in files]
-    cw = leaic.load(rda)
-    pop = cp.county_population_panel([cp.load(p) for p in census], range(2000, 2017))
+    cius = [real_build.load("fbi_cius", p) for p in files]
+    cw = real_build.load("leaic", rda)
+    pop = cp.county_population_panel(
+        [real_build.load("census_population", p) for p in census], range(2000, 2017)
+    )
     return cius, cw, pop
 
 
