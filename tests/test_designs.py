@@ -462,3 +462,42 @@ def test_national_verdicts_per_model_use_their_own_numbers(late_adopters):
         ws = d.robust_spec().fit(sample, "index_rate", data=data, state="state", state_year_fe=True)
         assert t.loc[label, "within_state_estimate"] == pytest.approx(ws.estimate, rel=1e-12)
     assert t.loc["jail", "estimate"] != t.loc["all adopters", "estimate"]
+
+
+def _declared_specs(d: Design) -> list[Spec]:
+    """Every specification a design declares: its lists and every ``*_spec()`` method."""
+    specs = [*getattr(d, "specs", tuple)(), *d.robustness_specs()]
+    for name in dir(type(d)):
+        if name.endswith("_spec") and callable(getattr(d, name)):
+            try:
+                specs.append(getattr(d, name)())
+            except NotImplementedError:
+                continue
+    return specs
+
+
+@pytest.mark.parametrize("key", list(designs.DESIGNS))
+def test_every_declared_resampling_spec_has_a_seed(key):
+    """A bootstrap or permutation specification fitted without ``seed=`` draws from a fixed seed.
+
+    Otherwise the same call gives another interval each time (and the sample's fit cache
+    would keep whichever came first).
+    """
+    d = designs.get(key)
+    resampling = [
+        s
+        for s in _declared_specs(d)
+        if {"n_boot", "n_perm"} & set(s.options) or s.options.get("inference") == "wild_cluster"
+    ]
+    assert resampling, key
+    unseeded = [s.label for s in resampling if s.options.get("seed") is None]
+    assert not unseeded, f"{key}: {unseeded}"
+
+
+def test_a_headline_fitted_twice_without_a_seed_gives_the_same_interval(toy_sample):
+    d = designs.get("sc_county", n_boot=49)
+    spec = d.headline_spec()
+    a = spec.fit(toy_sample, toy_sample.design.outcomes[0])
+    b = spec.fit(dataclasses.replace(toy_sample, fits={}), toy_sample.design.outcomes[0])
+    ha, hb = headline(a), headline(b)
+    assert (ha["conf_low"], ha["conf_high"]) == (hb["conf_low"], hb["conf_high"])

@@ -907,8 +907,9 @@ class Design:
         """The headline specification (subclasses declare it)."""
         raise NotImplementedError(f"design {self.key!r} declares no headline specification")
 
-    #: seed of the bootstrap draws of specifications fitted without a ``seed`` (the pre-trend test,
-    #: SC Callaway-Sant'Anna): fixed, so a notebook's output is reproducible; ``fit(..., seed=)`` overrides
+    #: seed of the bootstrap and permutation draws of specifications fitted without a ``seed`` (every
+    #: declared resampling specification carries it): fixed, so the same call gives the same interval
+    #: and a notebook's output is reproducible; ``fit(..., seed=)`` overrides
     boot_seed: ClassVar[int] = 0
     #: the placebo re-assignment scheme (:data:`~enforcement_crime.estimators.placebo.PLACEBO_SCHEMES`)
     #: whose share at least as extreme the verdict reads (:func:`.evidence.placebo_tests`)

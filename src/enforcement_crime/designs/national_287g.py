@@ -106,7 +106,7 @@ class National287g(Design):
             Spec(
                 "TWFE + SC control; wild cluster bootstrap (state clusters)",
                 wild_cluster_bootstrap,
-                {"controls": [SC.treated], "n_boot": self.n_boot},
+                {"controls": [SC.treated], "n_boot": self.n_boot, "seed": self.boot_seed},
             ),  # fmt: skip
             Spec(
                 "Callaway-Sant'Anna (never treated)",
@@ -119,7 +119,7 @@ class National287g(Design):
 
     def headline_spec(self) -> Spec:
         return Spec("TWFE, log(1 + rate); wild cluster bootstrap interval (state clusters)", wild_cluster_bootstrap,
-                    {"n_boot": self.n_boot})  # fmt: skip
+                    {"n_boot": self.n_boot, "seed": self.boot_seed})  # fmt: skip
 
     def robustness_specs(self) -> tuple[Spec, ...]:
         return self.specs()

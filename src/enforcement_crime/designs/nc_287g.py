@@ -187,7 +187,7 @@ class NC287g(Design):
         return Spec(
             "TWFE, first full year, absorbing, log(1 + rate); wild cluster bootstrap interval",
             wild_cluster_bootstrap,
-            {"n_boot": self.n_boot},
+            {"n_boot": self.n_boot, "seed": self.boot_seed},
         )
 
     def cs_spec(self) -> Spec:
@@ -196,7 +196,12 @@ class NC287g(Design):
         return Spec(
             "Callaway-Sant'Anna, never-treated controls, simple ATT; wild cluster bootstrap",
             callaway_santanna,
-            {"control_group": "never_treated", "inference": "wild_cluster", "n_boot": self.n_boot},
+            {
+                "control_group": "never_treated",
+                "inference": "wild_cluster",
+                "n_boot": self.n_boot,
+                "seed": self.boot_seed,
+            },
             term="ATT(simple)",
             partial_year="anticipation",
         )
@@ -209,7 +214,7 @@ class NC287g(Design):
         return Spec(
             "TWFE, randomization inference (adoption dates permuted within population quartiles)",
             randomization_inference,
-            {"n_perm": self.n_perm, "stratify": "pop_stratum"},
+            {"n_perm": self.n_perm, "stratify": "pop_stratum", "seed": self.boot_seed},
             clustered=False,
         )
 

@@ -72,7 +72,7 @@ class SCCounties(Design):
     def headline_spec(self) -> Spec:
         """TWFE in log(1 + rate) with a wild cluster bootstrap by state (analytic CR1 over-rejects: size study)."""
         return Spec("TWFE, log(1 + rate), county+year FE, population weights; wild cluster bootstrap (state)",
-                    wild_cluster_bootstrap, {"n_boot": self.n_boot})  # fmt: skip
+                    wild_cluster_bootstrap, {"n_boot": self.n_boot, "seed": self.boot_seed})  # fmt: skip
 
     def robust_spec(self) -> Spec:
         return Spec("TWFE, county+year FE, population weights, state clusters", twfe)
