@@ -413,15 +413,21 @@ def is_headline(design: Design, spec: Spec) -> bool:
     """Whether ``spec`` is the design's headline test: same estimator, data and options.
 
     Labels are ignored, the scale is compared after resolving the design's
-    default (:meth:`~enforcement_crime.designs.base.Spec.scale`), and an
-    option set to the estimator's default counts as absent (``unit_trends=False`` is plain TWFE).
+    default (:meth:`~enforcement_crime.designs.base.Spec.scale`), an
+    option set to the estimator's default counts as absent (``unit_trends=False`` is plain TWFE),
+    and so does ``seed``: which draws a run makes does not change which test it is (the size
+    study gives every replication its own seed).
     """
     h = design.headline_spec()
     same = ("estimator", "treatment", "weighted", "clustered", "term", "partial_year")
+
+    def options(sp: Spec) -> dict:
+        return {k: v for k, v in _explicit_options(sp).items() if k != "seed"}
+
     return (
         all(getattr(spec, f) == getattr(h, f) for f in same)
         and spec.scale(design) == h.scale(design)
-        and _explicit_options(spec) == _explicit_options(h)
+        and options(spec) == options(h)
     )
 
 
