@@ -49,7 +49,7 @@
 # all three outcome families of the paper: crime rates, clearance rates and
 # assaults on officers, the latter with a count model, see below).
 # **Outputs.** `reports/figures/287g/fig_287g_nc_*`, `reports/tables/287g/tab_287g_nc_*`
-# (see `reports/OUTPUTS.md`). **Run time.** About 10-20 s with the defaults.
+# (see `reports/OUTPUTS.md`). **Run time.** In the README's run-time table (`benchmarks/suite_timings.py` measures it).
 
 # %% tags=["parameters"]
 data_source = "synthetic"  # "synthetic" or a processed panel, e.g. "nc_county"

@@ -41,7 +41,7 @@
 #
 # **Inputs.** The panel named by `data_source` (default the built-in synthetic
 # panel; real: e.g. `"cius_county"`). **Outputs.** `reports/figures/287g/fig_287g_national_*`,
-# `reports/tables/287g/tab_287g_national_*`. **Run time.** About 10-20 s.
+# `reports/tables/287g/tab_287g_national_*`. **Run time.** In the README's run-time table (`benchmarks/suite_timings.py` measures it).
 
 # %% tags=["parameters"]
 data_source = "synthetic"  # "synthetic" or a processed county panel, e.g. "cius_county"

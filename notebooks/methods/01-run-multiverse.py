@@ -65,10 +65,9 @@
 # `reports/figures/methods/fig_methods_spec_curve_{level,log}.*`,
 # `reports/tables/methods/tab_methods_multiverse.*` (every specification, no
 # timing columns), `tab_methods_multiverse_samples.*`,
-# `tab_methods_multiverse_by_choice.*`. **Run time** on 2 cores: about 40 s with
-# the defaults (about 20 s of it the 96 specifications); the research grid on
-# the three real panels about 1 minute on an otherwise idle 2-core machine, 3
-# minutes when it is shared (`benchmarks/multiverse_scale.py` measures it).
+# `tab_methods_multiverse_by_choice.*`. **Run time.** In the README's run-time
+# table (`benchmarks/suite_timings.py`; `benchmarks/multiverse_scale.py` times the
+# research grid).
 
 # %% tags=["parameters"]
 data_source = "synthetic"

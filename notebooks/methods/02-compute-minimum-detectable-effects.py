@@ -32,7 +32,7 @@
 # Secure Communities cities (or, on the synthetic panel, counties of 50,000+ as
 # stand-ins). **Inputs.** `data_source` (default synthetic), `city_source`.
 # **Outputs.** `reports/figures/methods/fig_methods_power_curves.*`,
-# `reports/tables/methods/tab_methods_mde.*`. **Run time.** About 10 s.
+# `reports/tables/methods/tab_methods_mde.*`. **Run time.** In the README's run-time table (`benchmarks/suite_timings.py` measures it).
 
 # %% tags=["parameters"]
 data_source = "synthetic"  # county panel for the SC county design

@@ -52,7 +52,7 @@
 # population, 2004-2012; 2009 and 2011 have no file and no rows, nothing is
 # interpolated). The built-in synthetic panel simulates offenses, not arrests.
 # **Outputs.** `reports/figures/secure_communities/fig_sc_county_*`,
-# `reports/tables/secure_communities/tab_sc_county_*`. **Run time.** About 10-30 s.
+# `reports/tables/secure_communities/tab_sc_county_*`. **Run time.** In the README's run-time table (`benchmarks/suite_timings.py` measures it).
 
 # %% tags=["parameters"]
 data_source = "synthetic"  # "synthetic" or a processed county panel, e.g. "cius_county"

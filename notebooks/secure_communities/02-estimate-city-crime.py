@@ -45,7 +45,7 @@
 # built-in synthetic panel has no cities: on it, this notebook uses synthetic
 # *counties* of at least `min_population` residents as stand-ins for cities
 # and says so in every output. **Outputs.** `reports/figures/secure_communities/fig_sc_city_*`,
-# `reports/tables/secure_communities/tab_sc_city_*`. **Run time.** About 10-20 s.
+# `reports/tables/secure_communities/tab_sc_city_*`. **Run time.** In the README's run-time table (`benchmarks/suite_timings.py` measures it).
 
 # %% tags=["parameters"]
 data_source = "synthetic"  # "synthetic" or a processed city panel, e.g. "city_sc"

@@ -27,7 +27,7 @@
 # true effect, so every answer can be checked against the truth.
 #
 # **Outputs.** `reports/figures/teaching/fig_teaching_01_group_means.*` (slides style).
-# **Run time.** A few seconds.
+# **Run time.** In the README's run-time table (`benchmarks/suite_timings.py` measures it).
 #
 # Exercises are in cells marked *Exercise*; the instructor copy has the
 # solution right after each one, checked against the truth.

@@ -30,7 +30,7 @@
 # (`sc_true_effect`, log points), so we can check every number.
 #
 # **Outputs.** `reports/figures/teaching/fig_teaching_02_twfe_weights.*`,
-# `fig_teaching_02_bacon.*` (slides style). **Run time.** About 10 seconds.
+# `fig_teaching_02_bacon.*` (slides style). **Run time.** In the README's run-time table (`benchmarks/suite_timings.py` measures it).
 
 # %% tags=["parameters"]
 preset = "dynamic"  # true SC effects: "dynamic" (grow with exposure), "homogeneous" or "null"

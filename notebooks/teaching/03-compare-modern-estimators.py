@@ -28,7 +28,7 @@
 # county-year is in column `true_effect`.
 #
 # **Outputs.** `reports/figures/teaching/fig_teaching_03_estimators.*`,
-# `reports/tables/teaching/tab_teaching_03_estimators.*`. **Run time.** About 10 seconds.
+# `reports/tables/teaching/tab_teaching_03_estimators.*`. **Run time.** In the README's run-time table (`benchmarks/suite_timings.py` measures it).
 
 # %% tags=["parameters"]
 att = -0.02  # true effect in the adoption year for the 2010 cohort (log points)

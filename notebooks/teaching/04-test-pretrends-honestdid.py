@@ -31,7 +31,7 @@
 # differential trend of adopters that violates parallel trends.
 #
 # **Outputs.** `reports/figures/teaching/fig_teaching_04_event_study.*`,
-# `fig_teaching_04_honest.*`. **Run time.** About 15 seconds.
+# `fig_teaching_04_honest.*`. **Run time.** In the README's run-time table (`benchmarks/suite_timings.py` measures it).
 
 # %% tags=["parameters"]
 att = -0.05  # true effect at adoption (log points)

@@ -31,7 +31,7 @@
 # and serially correlated noise), so we know the true effect.
 #
 # **Outputs.** `reports/figures/teaching/fig_teaching_05_size.*` (slides style),
-# `reports/tables/teaching/tab_teaching_05_inference.*`. **Run time.** About 10 seconds (most of it the size study).
+# `reports/tables/teaching/tab_teaching_05_inference.*`. **Run time.** In the README's run-time table (`benchmarks/suite_timings.py` measures it).
 
 # %% tags=["parameters"]
 true_effect = 0.0  # true effect of 287(g) on the log crime rate

@@ -27,7 +27,7 @@
 # no true effect, as the studies found.
 #
 # **Outputs.** `reports/figures/teaching/fig_teaching_06_power_curve.*`.
-# **Run time.** About 10 seconds.
+# **Run time.** In the README's run-time table (`benchmarks/suite_timings.py` measures it).
 
 # %% tags=["parameters"]
 true_effect = 0.0  # the effect in the "observed" panel

@@ -41,7 +41,7 @@
 # mostly noise), and counted. Unweighted; standard errors clustered by state.
 #
 # **Outputs.** `reports/figures/teaching/fig_teaching_07_*`,
-# `reports/tables/teaching/tab_teaching_07_*`. **Run time.** About 15-25 seconds.
+# `reports/tables/teaching/tab_teaching_07_*`. **Run time.** In the README's run-time table (`benchmarks/suite_timings.py` measures it).
 
 # %% tags=["parameters"]
 data_source = "synthetic"  # the built-in panel

@@ -23,7 +23,7 @@
 # **Outputs.** `reports/figures/tour/fig_tour_sc_rollout.*`,
 # `fig_tour_trends_by_cohort.*`, `reports/tables/tour/tab_tour_panel_summary.*`
 # (mapped in `reports/OUTPUTS.md`).
-# **Run time.** A few seconds.
+# **Run time.** In the README's run-time table (`benchmarks/suite_timings.py` measures it).
 
 # %% tags=["parameters"]
 data_source = "synthetic"  # "synthetic" or a processed panel name, e.g. "cius_county"

@@ -41,7 +41,7 @@
 # says what to build or fetch.
 # **Outputs.** `reports/figures/validation/fig_validation_*`,
 # `reports/tables/validation/tab_validation_*` (see `reports/OUTPUTS.md`).
-# **Run time.** About a minute (the panel build beforehand: a few minutes).
+# **Run time.** In the README's run-time table (`benchmarks/suite_timings.py` measures it).
 
 # %% tags=["parameters"]
 data_source = "cius_county"  # the processed CIUS county panel (real data only)
