@@ -57,11 +57,13 @@ from __future__ import annotations
 import ast
 import difflib
 import hashlib
+import importlib
 import json
 import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -612,6 +614,9 @@ def execute_notebook(
         manager = type("IPCKernelManager", (IPCKernelManager,), {"extra_env": kernel_env})
     output.parent.mkdir(parents=True, exist_ok=True)
     failed = output.with_name(f"{output.stem}.failed.ipynb")
+    # the HTML exporter's imports take about as long as starting the kernel: they load in a
+    # thread while the kernel runs the notebook (this process only waits on it meanwhile)
+    exporter_ready = _import_in_background("nbconvert") if html else None
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ec-run-") as tmp:
         staged, executed = Path(tmp) / "input.ipynb", Path(tmp) / output.name
@@ -637,6 +642,8 @@ def execute_notebook(
     failed.unlink(missing_ok=True)
     html_path = None
     if html:
+        if exporter_ready is not None:
+            exporter_ready.join()
         from nbconvert import HTMLExporter
 
         body, _ = HTMLExporter().from_filename(str(output))
@@ -644,6 +651,21 @@ def execute_notebook(
     if folder is not None:
         reports.write_outputs_md(folder, merge=True)
     return NotebookRun(source, output, html_path, seconds, folder)
+
+
+def _import_in_background(module: str) -> threading.Thread:
+    """Import ``module`` in a daemon thread (returned, to join); an import error surfaces later,
+    where the module is imported again in the caller's thread."""
+
+    def load() -> None:
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - re-raised by the caller's own import
+            pass
+
+    thread = threading.Thread(target=load, name=f"import-{module}", daemon=True)
+    thread.start()
+    return thread
 
 
 _RUN_TIME_KEYS = ("start_time", "end_time", "duration")
