@@ -57,7 +57,6 @@ from __future__ import annotations
 import ast
 import difflib
 import hashlib
-import importlib
 import json
 import os
 import re
@@ -616,7 +615,7 @@ def execute_notebook(
     failed = output.with_name(f"{output.stem}.failed.ipynb")
     # the HTML exporter's imports take about as long as starting the kernel: they load in a
     # thread while the kernel runs the notebook (this process only waits on it meanwhile)
-    exporter_ready = _import_in_background("nbconvert") if html else None
+    exporter_ready = _load_html_exporter_in_background() if html else None
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ec-run-") as tmp:
         staged, executed = Path(tmp) / "input.ipynb", Path(tmp) / output.name
@@ -653,17 +652,17 @@ def execute_notebook(
     return NotebookRun(source, output, html_path, seconds, folder)
 
 
-def _import_in_background(module: str) -> threading.Thread:
-    """Import ``module`` in a daemon thread (returned, to join); an import error surfaces later,
-    where the module is imported again in the caller's thread."""
+def _load_html_exporter_in_background() -> threading.Thread:
+    """Import nbconvert's HTML exporter in a daemon thread (returned, to join); an import error
+    surfaces later, where the caller imports it again in its own thread."""
 
     def load() -> None:
         try:
-            importlib.import_module(module)
+            from nbconvert import HTMLExporter  # noqa: F401
         except Exception:  # noqa: BLE001 - re-raised by the caller's own import
             pass
 
-    thread = threading.Thread(target=load, name=f"import-{module}", daemon=True)
+    thread = threading.Thread(target=load, name="import-nbconvert", daemon=True)
     thread.start()
     return thread
 
