@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from enforcement_crime import config
+from enforcement_crime.fileio import write_or_check_text
 from enforcement_crime.sources import census_adjacency
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,11 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     table = build(raw)
     text = table.to_csv(index=False, lineterminator="\n")
     out = Path(args.out)
+    same = write_or_check_text(out, text, check=args.check)
     if args.check:
-        same = out.is_file() and out.read_text() == text
         print(f"{out}: {'up to date' if same else 'DIFFERS from the table built from ' + str(raw)}")
         return 0 if same else 1
-    out.write_text(text)
     print(f"wrote {out} ({len(table)} pairs, {len(text):,} bytes) from {raw}")
     return 0
 

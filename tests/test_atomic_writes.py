@@ -154,3 +154,13 @@ def test_save_table_keeps_the_old_files_when_the_disk_is_full(tmp_path, monkeypa
         reports.save_table(table * 2, "t", synthetic=True, outdir=tmp_path)
     assert _snapshot(tmp_path) == before
     assert pd.read_csv(paths["csv"])["a"].tolist() == [1.0, 2.0]
+
+
+def test_write_or_check_text_compares_without_writing_and_writes_otherwise(tmp_path):
+    from enforcement_crime.fileio import write_or_check_text
+
+    path = tmp_path / "table.csv"
+    assert not write_or_check_text(path, "a\n", check=True) and not path.exists()
+    assert write_or_check_text(path, "a\n", check=False) and path.read_text() == "a\n"
+    assert write_or_check_text(path, "a\n", check=True)
+    assert not write_or_check_text(path, "b\n", check=True) and path.read_text() == "a\n"

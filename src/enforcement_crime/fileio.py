@@ -27,6 +27,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_text",
+    "write_or_check_text",
 ]
 
 #: names of the temporary files :func:`temp_name` makes (``.<name>.<pid>-<8 hex>[.bak].tmp``)
@@ -113,3 +114,17 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
     return atomic_write(path, lambda p: p.write_text(text, encoding=encoding))
+
+
+def write_or_check_text(path: str | Path, text: str, *, check: bool) -> bool:
+    """Write ``text`` to ``path`` atomically, or with ``check`` only compare: True when they agree.
+
+    For generated files that are committed (e.g. the derived fact tables): ``check``
+    tells whether the file on disk is what the generator makes now, without touching it.
+    Returns True after a write.
+    """
+    path = Path(path)
+    if check:
+        return path.is_file() and path.read_text() == text
+    atomic_write_text(path, text)
+    return True
