@@ -37,15 +37,14 @@ import json
 import sys
 from pathlib import Path
 
+from enforcement_crime.real import executed_notebook, output_record
+from enforcement_crime.sources._download import sha256_of
+
 STAMP = "stamp.json"  # in reports/real/ (enforcement_crime.real.real_dir)
 TREE_DIRS = ("src", "notebooks", "params", "jupyter")
 TREE_FILES = ("pyproject.toml", "requirements/constraints.txt")
 SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints"}
 VOLATILE_MANIFEST_KEYS = {"created_at", "generation"}
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def tree_hash(root: Path) -> str:
@@ -96,26 +95,13 @@ def _panels_of(parameters: dict) -> set[str]:
     return names | set(parameters.get("alt_panels") or [])
 
 
-def _record(folder: Path, notebook: str) -> Path:
-    return (
-        folder
-        / "notebooks"
-        / "_outputs"
-        / (notebook.replace("/", "__").removesuffix(".py") + ".json")
-    )
-
-
-def _executed(folder: Path, notebook: str) -> Path:
-    return folder / "notebooks" / Path(notebook).relative_to("notebooks").with_suffix(".ipynb")
-
-
 def _run_files(folder: Path, notebook: str) -> dict[str, str]:
     """Path -> SHA-256 of a run's executed notebook, output record and every output file listed."""
-    record = _record(folder, notebook)
-    files = [_executed(folder, notebook), record]
+    record = output_record(folder, notebook)
+    files = [executed_notebook(folder, notebook), record]
     for entry in json.loads(record.read_text()).get("outputs", []):
         files += [Path(f) for f in entry.get("files", {}).values()]
-    return {str(p): _sha(p) for p in files}
+    return {str(p): sha256_of(p) for p in files}
 
 
 def write() -> Path | None:
@@ -141,8 +127,8 @@ def write() -> Path | None:
             continue
         folder = Path(rec["folder"])
         runs.append({"notebook": plan.notebook, "panel": plan.panel, "parameters": plan.parameters,
-                     "folder": str(folder), "executed": str(_executed(folder, plan.notebook)),
-                     "record": str(_record(folder, plan.notebook)),
+                     "folder": str(folder), "executed": str(executed_notebook(folder, plan.notebook)),
+                     "record": str(output_record(folder, plan.notebook)),
                      "files": _run_files(folder, plan.notebook)})  # fmt: skip
     stamp = {"tree": tree_hash(root), "shared": shared_fingerprint(config.shared_data_dir()),
              "panels": panels, "runs": runs}  # fmt: skip
@@ -177,7 +163,9 @@ def reusable(
         if not names <= set(hashes) or any(hashes[n] != stamp["panels"].get(n) for n in names):
             continue
         changed = [
-            f for f, sha in run["files"].items() if not Path(f).is_file() or _sha(Path(f)) != sha
+            f
+            for f, sha in run["files"].items()
+            if not Path(f).is_file() or sha256_of(Path(f)) != sha
         ]
         if changed:
             notes.append(f"{run['notebook']} on {run['panel']}: {len(changed)} files changed")

@@ -61,7 +61,7 @@ def test_reusable_runs_need_the_same_tree_data_panels_and_files(tmp_path):
 
     def write_stamp(**change):
         run = {"notebook": "notebooks/n.py", "panel": "cius_county", "parameters": params,
-               "executed": str(executed), "record": str(executed), "files": {str(executed): real_stamp._sha(executed)}}  # fmt: skip
+               "executed": str(executed), "record": str(executed), "files": {str(executed): real_stamp.sha256_of(executed)}}  # fmt: skip
         body = {"tree": real_stamp.tree_hash(root), "shared": real_stamp.shared_fingerprint(shared),
                 "panels": {"cius_county": real_stamp.panel_hash(panel)}, "runs": [run]}  # fmt: skip
         body.update(change)

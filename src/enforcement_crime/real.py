@@ -131,7 +131,12 @@ def planned_runs(available: Iterable[str], *, only: Iterable[str] | None = None)
     return [r for r in runs if not keep or r.key in keep]
 
 
-def _output_record(folder: Path, notebook: str) -> Path:
+def executed_notebook(folder: Path, notebook: str) -> Path:
+    """The executed copy of ``notebook`` (``notebooks/...py``) in the panel folder ``folder``."""
+    return folder / "notebooks" / Path(notebook).relative_to("notebooks").with_suffix(".ipynb")
+
+
+def output_record(folder: Path, notebook: str) -> Path:
     """The :class:`~enforcement_crime.reports.OutputLog` record of ``notebook`` in a panel folder."""
     stem = notebook.replace("/", "__").removesuffix(".py")
     return folder / "notebooks" / "_outputs" / f"{stem}.json"
@@ -145,7 +150,7 @@ def clear_run_outputs(folder: Path, notebook: str) -> list[Path]:
     other notebooks stay. Returns the removed paths.
     """
     removed: list[Path] = []
-    record = _output_record(folder, notebook)
+    record = output_record(folder, notebook)
     root = folder.resolve()
     if record.is_file():
         try:
@@ -160,7 +165,7 @@ def clear_run_outputs(folder: Path, notebook: str) -> list[Path]:
                     removed.append(p)
         record.unlink()
         removed.append(record)
-    executed = folder / "notebooks" / Path(notebook).relative_to("notebooks").with_suffix(".ipynb")
+    executed = executed_notebook(folder, notebook)
     for p in (executed, executed.with_suffix(".html")):
         if p.is_file():
             p.unlink()
@@ -172,7 +177,7 @@ def _mark_failed(folder: Path, notebook: str, status: str) -> None:
     """Say in the output record of ``notebook`` that its run failed (written when it has none)."""
     from enforcement_crime.fileio import atomic_write_text
 
-    path = _output_record(folder, notebook)
+    path = output_record(folder, notebook)
     record: dict = {"notebook": notebook, "outputs": [], "values": {}}
     if path.is_file():
         try:
@@ -247,8 +252,7 @@ def run_real(
 
     def one(r: RealRun) -> dict:
         folder = root / r.panel
-        rel = Path(r.notebook).relative_to("notebooks")
-        target = folder / "notebooks" / rel.with_suffix(".ipynb")
+        target = executed_notebook(folder, r.notebook)
         start = time.perf_counter()
         out(f"[real] {r.notebook} on {r.panel} ...")
         try:
