@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "config": 0,
     "fileio": 0,
     "_lazy_imports": 0,
+    "_pdf_fonts": 0,
     "results": 0,
     "labels": 0,
     "facts": 0,

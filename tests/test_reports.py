@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from enforcement_crime import config, notebooks, plots, reports  # noqa: E402
+from enforcement_crime import _pdf_fonts, config, notebooks, plots, reports  # noqa: E402
 
 # one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
 # pytest-xdist --dist loadgroup
@@ -154,16 +154,16 @@ def test_pdf_font_subset_hook_is_the_one_matplotlib_calls():
     """The private matplotlib function replaced while saving a PDF is still there, called and unchanged.
 
     When this fails (another matplotlib), PDFs are saved with matplotlib's own subsetting (slower,
-    same glyphs): update reports._font_subset_hook / _MPL_DROPPED_TABLES to the new version.
+    same glyphs): update _pdf_fonts._font_subset_hook / _MPL_DROPPED_TABLES to the new version.
     """
     import inspect
 
     from matplotlib.backends import _backend_pdf_ps as pdf_ps
 
-    assert reports._font_subset_hook() is not None
+    assert _pdf_fonts._font_subset_hook() is not None
     source = inspect.getsource(pdf_ps.get_glyphs_subset)
     block = source.split("options.drop_tables +=", 1)[1].split("]", 1)[0]
-    assert tuple(re.findall(r"'([^']+)'", block)) == reports._MPL_DROPPED_TABLES
+    assert tuple(re.findall(r"'([^']+)'", block)) == _pdf_fonts._MPL_DROPPED_TABLES
     assert "subset.Options(glyph_names=True, recommended_glyphs=True)" in source
     assert "options.font_number = fontfile.face_index" in source
 
@@ -173,9 +173,9 @@ def test_pdf_fonts_are_type42_subsets_without_layout_tables(tmp_path, monkeypatc
 
     original = pdf_ps.get_glyphs_subset
     calls = []
-    monkeypatch.setattr(reports, "_SUBSETS", {})  # no subset made before
-    lean = reports._lean_glyphs_subset
-    monkeypatch.setattr(reports, "_lean_glyphs_subset", lambda *a: calls.append(a) or lean(*a))
+    monkeypatch.setattr(_pdf_fonts, "_SUBSETS", {})  # no subset made before
+    lean = _pdf_fonts._lean_glyphs_subset
+    monkeypatch.setattr(_pdf_fonts, "_lean_glyphs_subset", lambda *a: calls.append(a) or lean(*a))
     fig, data = _fig()
     fig.axes[0].set_title("fi fl office \u2212 1")  # ligature and minus glyphs
     paths = reports.save_figure(fig, "fig_fonts", data, synthetic=True, outdir=tmp_path)
@@ -197,8 +197,8 @@ def test_lean_font_subset_keeps_every_glyph_as_matplotlib_subsets_it():
     path = font_manager.findfont("DejaVu Sans")
     ft = FT2Font(path)
     gids = {ft.get_char_index(ord(c)) for c in "Effect (log) \u2212 0.12 fi N = 1,100 SYNTHETIC"}
-    _, original, results = reports._font_subset_hook()
-    lean = reports._lean_glyphs_subset(path, gids, results)
+    _, original, results = _pdf_fonts._font_subset_hook()
+    lean = _pdf_fonts._lean_glyphs_subset(path, gids, results)
     with original(path, gids) as full, lean.font:
         for gid in gids:
             a, b = full.glyph_index_map[gid], lean.glyph_index_map[gid]
@@ -212,10 +212,10 @@ def test_lean_font_subset_keeps_every_glyph_as_matplotlib_subsets_it():
 
 def test_a_cached_font_subset_embeds_the_same_bytes(tmp_path, monkeypatch):
     """The second PDF with the same glyphs reuses the subset and is byte-identical to a fresh one."""
-    monkeypatch.setattr(reports, "_SUBSETS", {})
+    monkeypatch.setattr(_pdf_fonts, "_SUBSETS", {})
     made = []
-    lean = reports._lean_glyphs_subset
-    monkeypatch.setattr(reports, "_lean_glyphs_subset", lambda *a: made.append(a) or lean(*a))
+    lean = _pdf_fonts._lean_glyphs_subset
+    monkeypatch.setattr(_pdf_fonts, "_lean_glyphs_subset", lambda *a: made.append(a) or lean(*a))
     written = []
     for run in ("a", "b"):
         fig, data = _fig()
@@ -223,9 +223,9 @@ def test_a_cached_font_subset_embeds_the_same_bytes(tmp_path, monkeypatch):
         written.append(reports.save_figure(fig, "f", data, synthetic=True, outdir=tmp_path / run))
         plt.close(fig)
     fonts = len(made)
-    assert fonts and len(reports._SUBSETS) == fonts  # the second save made no subset
+    assert fonts and len(_pdf_fonts._SUBSETS) == fonts  # the second save made no subset
     assert written[0]["pdf"].read_bytes() == written[1]["pdf"].read_bytes()
-    monkeypatch.setattr(reports, "_SUBSETS", {})  # a fresh subset for the same figure
+    monkeypatch.setattr(_pdf_fonts, "_SUBSETS", {})  # a fresh subset for the same figure
     fig, data = _fig()
     fig.axes[0].set_title("same glyphs")
     fresh = reports.save_figure(fig, "f", data, synthetic=True, outdir=tmp_path / "c")["pdf"]
@@ -236,15 +236,15 @@ def test_a_cached_font_subset_embeds_the_same_bytes(tmp_path, monkeypatch):
 def test_pdf_saving_falls_back_to_matplotlibs_subsetting(tmp_path, monkeypatch):
     """A failing lean subset, or a changed hook, gives the PDF matplotlib itself writes."""
     fig, data = _fig()
-    monkeypatch.setattr(reports, "_font_subset_hook", lambda: None)
+    monkeypatch.setattr(_pdf_fonts, "_font_subset_hook", lambda: None)
     own = reports.save_figure(fig, "f", data, synthetic=True, outdir=tmp_path / "own")["pdf"]
     monkeypatch.undo()
 
     def broken(*args):
         raise RuntimeError("no subset")
 
-    monkeypatch.setattr(reports, "_lean_glyphs_subset", broken)
-    monkeypatch.setattr(reports, "_SUBSETS", {})  # no subset made before
+    monkeypatch.setattr(_pdf_fonts, "_lean_glyphs_subset", broken)
+    monkeypatch.setattr(_pdf_fonts, "_SUBSETS", {})  # no subset made before
     fallback = reports.save_figure(fig, "f", data, synthetic=True, outdir=tmp_path / "fb")["pdf"]
     plt.close(fig)
     assert fallback.read_bytes() == own.read_bytes()
