@@ -8,18 +8,29 @@
 Test modules import nbformat (and so jsonschema) at collection; the IRI grammar that import would
 build is deferred to first use first (:func:`enforcement_crime._lazy_imports.defer_iri_grammar`,
 as the notebook runner does), in every pytest process.
+
+Each pytest-xdist worker computes with its share of the cores (``ENFORCEMENT_CRIME_WORKERS``,
+:mod:`enforcement_crime.workers`), and so do the notebook kernels it starts: the workers already
+keep every core busy.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from enforcement_crime import config
 from enforcement_crime._lazy_imports import defer_iri_grammar
+from enforcement_crime.workers import WORKERS_ENV, usable_cores
 
 defer_iri_grammar()
+
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT") and not os.environ.get(WORKERS_ENV):
+    os.environ[WORKERS_ENV] = str(
+        max(1, usable_cores() // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    )
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "fileio": 0,
     "_lazy_imports": 0,
     "_pdf_fonts": 0,
+    "workers": 0,
     "results": 0,
     "labels": 0,
     "facts": 0,

@@ -272,3 +272,53 @@ def test_leave_one_out_fitted_together_is_fitted_alone(sample):
             alone.n_obs, alone.notes, alone.specification, alone.outcome)  # fmt: skip
         assert set(res.extra) == set(alone.extra)
         assert evidence.headline(res) == evidence.headline(alone)
+
+
+def test_the_evidence_section_computed_on_two_processes_is_the_serial_one(tmp_path, monkeypatch):
+    """present() runs its estimations side by side (workers.run_tasks): with two processes the
+    tables, the reading and the verdicts are exactly those of one, for a design with a second
+    diagnostic sample and a conclusion (the verdicts' own sample rows and placebo shares are
+    computed beside the rest)."""
+    import dataclasses
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from enforcement_crime.designs.conclusions import Conclusion
+    from enforcement_crime.workers import WORKERS_ENV, fork_available
+    from tests.test_designs import _Toy
+
+    if not fork_available():
+        pytest.skip("worker processes are forked (Linux only)")
+
+    @dataclasses.dataclass(frozen=True)
+    class TwoSamples(_Toy):
+        def diagnostic_samples(self, sample):
+            states = sorted(sample.data["state"].unique())
+            half = sample.data[sample.data["state"].isin(states[: len(states) // 2])]
+            return {"all": None, "half of the states": half}
+
+        def conclusions(self):
+            return (Conclusion("toy effect", "any", ("y",), "an effect"),)
+
+    design = TwoSamples(**{f.name: getattr(TOY, f.name) for f in dataclasses.fields(TOY)})
+    runs = {}
+    for n in ("1", "2"):
+        monkeypatch.setenv(WORKERS_ENV, n)
+        monkeypatch.setenv("ENFORCEMENT_CRIME_REPORTS", str(tmp_path / n))
+        sample = design.prepare(
+            _sim(effect=1.0, seed=7), data_source="simulated", label="SIMULATED"
+        )
+        log = design.output_log(sample, study="demo", notebook="notebooks/demo/01-evidence.py")
+        runs[n] = evidence.present(sample, log, seed=1, show=False)
+    serial, parallel = runs["1"], runs["2"]
+    assert set(serial.verdicts["sample"]) == {"all", "half of the states"}
+    for name in ("robustness", "diagnostics", "verdicts", "placebos", "placebo_draws"):
+        pd.testing.assert_frame_equal(
+            getattr(parallel, name), getattr(serial, name), check_exact=True
+        )
+    assert parallel.reading == serial.reading
+    # the other sample's rows computed beside the rest are those verdict_table computes itself
+    alone = evidence.verdict_table(sample, serial.robustness, serial.diagnostics, seed=1,
+                                   placebos=serial.placebos)  # fmt: skip
+    pd.testing.assert_frame_equal(alone, serial.verdicts, check_exact=True)

@@ -74,6 +74,7 @@ from traitlets import default
 from enforcement_crime import config, reports
 from enforcement_crime._lazy_imports import defer_iri_grammar as _defer_iri_grammar
 from enforcement_crime.fileio import atomic_write, atomic_write_text
+from enforcement_crime.workers import cores_shared_by
 
 _defer_iri_grammar()
 
@@ -777,8 +778,9 @@ def resolve_jobs(jobs: int | None, n_tasks: int) -> int:
 def run_parallel(fn, items, *, jobs: int | None = None) -> list:
     """``[fn(item) for item in items]``, up to ``jobs`` at a time (threads driving kernel processes).
 
-    Results come back in the order of ``items``. Every item is run even when an
-    earlier one fails; the first failure is then raised, after the others have
+    Results come back in the order of ``items``. Kernels started meanwhile compute with
+    their share of the cores (:func:`~enforcement_crime.workers.cores_shared_by`). Every
+    item is run even when an earlier one fails; the first failure is then raised, after the others have
     finished, with a count of how many failed.
     """
     from concurrent.futures import ThreadPoolExecutor
@@ -787,7 +789,8 @@ def run_parallel(fn, items, *, jobs: int | None = None) -> list:
     n = resolve_jobs(jobs, len(items))
     if n == 1:
         return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=n) as pool:
+    # each kernel started meanwhile computes with its share of the cores (workers.run_tasks)
+    with cores_shared_by(n), ThreadPoolExecutor(max_workers=n) as pool:
         futures = [pool.submit(fn, item) for item in items]
         errors = [f.exception() for f in futures]
     failed = [e for e in errors if e is not None]

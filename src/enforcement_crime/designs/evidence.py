@@ -45,8 +45,9 @@ table); on any other panel nothing is added.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -572,13 +573,51 @@ def collect(sample: StudySample, *, seed: int = 0,
     The diagnostics have one row per outcome and sample of
     :meth:`~.base.Design.diagnostic_samples` (column ``sample``), each
     computed on that sample; the reading paragraph uses the first (the sample
-    of the robustness table).
+    of the robustness table). The estimations run on the spare cores
+    (:func:`compute`).
     """
+    subsamples = sample.design.diagnostic_samples(sample)
+    done = compute(_collect_tasks(sample, subsamples, seed, alt_samples))
+    return _collected(sample, subsamples, done)
+
+
+def compute(tasks: Mapping[tuple, Callable[[], object]]) -> dict[tuple, object]:
+    """Each task's result under its key, the tasks run side by side on the spare cores
+    (:func:`~enforcement_crime.workers.run_tasks`). Put the longest tasks first.
+
+    Fits a task makes in a worker process are not remembered in ``sample.fits``: a later
+    call estimates again (the same numbers) rather than receive the workers' fitted
+    models, which are far larger than the estimates.
+    """
+    from enforcement_crime.workers import run_tasks
+
+    keys = list(tasks)
+    return dict(zip(keys, run_tasks([tasks[k] for k in keys]), strict=True))
+
+
+def _collect_tasks(sample: StudySample, subsamples: Mapping[str, pd.DataFrame | None], seed: int,
+                   alt_samples: Mapping[str, StudySample] | None) -> dict[tuple, Callable[[], object]]:  # fmt: skip
+    """The estimations of :func:`collect`: each outcome's robustness table, then its diagnostics."""
+    outcomes = sample.design.outcomes
+    tasks: dict[tuple, Callable[[], object]] = {
+        ("robustness", o): functools.partial(robustness, sample, o, seed=seed, alt_samples=alt_samples)
+        for o in outcomes
+    }  # fmt: skip
+    for o in outcomes:
+        for label, data in subsamples.items():
+            tasks[("diagnostics", o, label)] = functools.partial(
+                diagnostics, sample, o, seed=seed, data=data, label=label
+            )
+    return tasks
+
+
+def _collected(sample: StudySample, subsamples: Mapping[str, pd.DataFrame | None],
+               done: Mapping[tuple, object]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:  # fmt: skip
+    """:func:`collect`'s tables and reading from the results of :func:`_collect_tasks`."""
     tables, diags, text = [], [], []
     for outcome in sample.design.outcomes:
-        t = robustness(sample, outcome, seed=seed, alt_samples=alt_samples)
-        per = [diagnostics(sample, outcome, seed=seed, data=data, label=label)
-               for label, data in sample.design.diagnostic_samples(sample).items()]  # fmt: skip
+        t = done[("robustness", outcome)]
+        per = [done[("diagnostics", outcome, label)] for label in subsamples]
         tables.append(t)
         diags.extend(per)
         text.append(reading_the_evidence(t, per[0]))
@@ -715,8 +754,42 @@ def _sample_robustness(
     return pd.concat([t, pd.DataFrame([row])], ignore_index=True)
 
 
+def _verdict_placebo(sample: StudySample, data: pd.DataFrame | None, outcome: str, label: str,
+                     seed: int) -> pd.DataFrame:  # fmt: skip
+    """The placebo table of the design's verdict scheme alone on one sample (``data``; None: the whole
+    sample), for a verdict whose placebo share is not in the table it was given."""
+    part = sample if data is None else dataclasses.replace(sample, data=data)
+    tab, _ = placebo_tests(_with_outcomes(part, [outcome]), outcome, label=label,
+                           schemes=(sample.design.placebo_scheme,), seed=seed)  # fmt: skip
+    return tab
+
+
+def _sample_tasks(sample: StudySample, subsamples: Mapping[str, pd.DataFrame | None],
+                  seed: int) -> dict[tuple, Callable[[], pd.DataFrame]]:  # fmt: skip
+    """What :func:`verdict_table` computes on each sample but the first, for the design's outcomes
+    its conclusions read: the rows of :func:`_sample_robustness` (keys ``("sample robustness",
+    label, outcome)``) and the placebo table of :func:`_verdict_placebo` (``("sample placebo",
+    label, outcome)``)."""
+    d = sample.design
+    read = [o for o in d.outcomes if o in {o for c in d.conclusions() for o in c.outcomes}]
+    others = list(subsamples.items())[1:]
+    tasks: dict[tuple, Callable[[], pd.DataFrame]] = {}
+    for o in read:
+        for label, data in others:
+            tasks[("sample robustness", label, o)] = functools.partial(
+                _sample_robustness, sample, data, o, seed
+            )
+    for o in read:
+        for label, data in others:
+            tasks[("sample placebo", label, o)] = functools.partial(
+                _verdict_placebo, sample, data, o, label, seed
+            )
+    return tasks
+
+
 def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame, *, seed: int = 0,
-                  conclusions=None, placebos: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
+                  conclusions=None, placebos: pd.DataFrame | None = None,
+                  sample_robustness: Mapping[tuple[str, str], pd.DataFrame] | None = None) -> pd.DataFrame:  # fmt: skip
     """The verdict on each conclusion the design tests, one row per conclusion, outcome and sample.
 
     Applies :func:`~enforcement_crime.designs.verdicts.verdict` (the rules are
@@ -755,6 +828,8 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
     sample but not among the design's outcomes (e.g. clearances on an agency
     panel) gets its robustness table and diagnostics computed here (whole
     sample). ``conclusions`` defaults to :meth:`~.base.Design.conclusions`.
+    ``sample_robustness`` holds rows of the other samples already computed
+    (:func:`_sample_tasks`), by (sample label, outcome).
     """
     from scipy.stats import norm
 
@@ -767,7 +842,7 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
     rows = []
     head_label = d.headline_spec().label
     z = norm.ppf(1 - d.alpha / 2)
-    by_sample: dict[tuple[str, str], pd.DataFrame] = {}
+    by_sample: dict[tuple[str, str], pd.DataFrame] = dict(sample_robustness or {})
     cache: dict[tuple[str, str, str], float] = {}
     clean = d.clean_headline(sample)
     for c in conclusions:
@@ -805,9 +880,7 @@ def verdict_table(sample: StudySample, robust: pd.DataFrame, diags: pd.DataFrame
                 if not np.isfinite(share):
                     key = ("placebo", label, outcome)
                     if key not in cache:
-                        part = sample if data is None else dataclasses.replace(sample, data=data)
-                        tab, _ = placebo_tests(_with_outcomes(part, [outcome]), outcome, label=label,
-                                               schemes=(d.placebo_scheme,), seed=seed)  # fmt: skip
+                        tab = _verdict_placebo(sample, data, outcome, label, seed)
                         cache[key] = placebo_share(tab, d, outcome, label)
                     share = cache[key]
                 rows.append(_verdict_row(c, outcome, label, t, dg, sample, data, head_label, z,
@@ -1169,12 +1242,24 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
 
     d = sample.design
     alternatives = d.open_alternatives(alt_panels, seed=seed, preset=preset)
-    robust, diags, reading = collect(sample, seed=seed, alt_samples=alternatives)
-    first = next(iter(d.diagnostic_samples(sample)))
-    runs = [placebo_tests(sample, o, label=first, seed=seed) for o in d.outcomes]
+    subsamples = d.diagnostic_samples(sample)
+    first = next(iter(subsamples))
+    # every estimation of the section at once, on the spare cores: the longest first
+    tasks = _collect_tasks(sample, subsamples, seed, alternatives)
+    tasks.update(_sample_tasks(sample, subsamples, seed))
+    for o in d.outcomes:
+        tasks[("placebo", o)] = functools.partial(placebo_tests, sample, o, label=first, seed=seed)
+    done = compute(tasks)
+    robust, diags, reading = _collected(sample, subsamples, done)
+    runs = [done[("placebo", o)] for o in d.outcomes]
     placebos = pd.concat([t for t, _ in runs], ignore_index=True)
     draws = pd.concat([dr for _, dr in runs], ignore_index=True)
-    verdicts = verdict_table(sample, robust, diags, seed=seed, placebos=placebos)
+    by_sample = {k[1:]: v for k, v in done.items() if k[0] == "sample robustness"}
+    # the verdicts read the other samples' placebo shares from their own tables
+    read = pd.concat([placebos, *(v for k, v in done.items() if k[0] == "sample placebo")],
+                     ignore_index=True)  # fmt: skip
+    verdicts = verdict_table(sample, robust, diags, seed=seed, placebos=read,
+                             sample_robustness=by_sample)  # fmt: skip
     if adjust_verdicts is not None:
         verdicts = adjust_verdicts(verdicts)
     reading = with_false_positives(sample, reading, robust, diags, placebos)
