@@ -131,7 +131,7 @@ def panel_codes(p: PreparedPanel, column: str) -> tuple[np.ndarray, int]:
     """
     hit = p.remembered_codes(column)
     if hit is None:
-        codes, n = factorize(p.data[column])
+        codes, n = factorize(p.column(column))
         p.remember_codes(column, codes, n)
         hit = p.remembered_codes(column)
     return hit
@@ -301,6 +301,11 @@ def _alternate(
     )
 
 
+#: matrices with at most this many columns are summed per unit and period by ``np.bincount``
+#: (:class:`TwoWayProjector`), wider ones by a sparse indicator matrix
+_NARROW_COLUMNS = 8
+
+
 class TwoWayProjector:
     """Exact residual-maker ``M`` for unit + period fixed effects with analytic weights.
 
@@ -313,15 +318,11 @@ class TwoWayProjector:
     """
 
     def __init__(self, unit_codes: np.ndarray, time_codes: np.ndarray, w: np.ndarray):
-        n = len(unit_codes)
         self.unit = unit_codes
         self.time = time_codes
         self.n_units = int(unit_codes.max()) + 1
         self.n_times = int(time_codes.max()) + 1
         self.sw = np.sqrt(w)
-        rows = np.arange(n)
-        self.Su = sp.csr_matrix((self.sw, (unit_codes, rows)), shape=(self.n_units, n))
-        self.St = sp.csr_matrix((self.sw, (time_codes, rows)), shape=(self.n_times, n))
         self.Wi = np.bincount(unit_codes, weights=w, minlength=self.n_units)
         wt = np.bincount(time_codes, weights=w, minlength=self.n_times)
         # unit x period weight sums (the same sums, in row order, as ``np.add.at``)
@@ -343,18 +344,48 @@ class TwoWayProjector:
         _, tcode = sorted_codes(df["time"])
         return cls(ucode, tcode, df["w"].to_numpy(dtype="float64"))
 
+    @functools.cached_property
+    def Su(self) -> sp.csr_matrix:
+        """``U'``: the scaled unit indicators (units x rows), built on first use."""
+        rows = np.arange(len(self.unit))
+        return sp.csr_matrix((self.sw, (self.unit, rows)), shape=(self.n_units, len(rows)))
+
+    @functools.cached_property
+    def St(self) -> sp.csr_matrix:
+        """``T'``: the scaled period indicators (periods x rows), built on first use."""
+        rows = np.arange(len(self.time))
+        return sp.csr_matrix((self.sw, (self.time, rows)), shape=(self.n_times, len(rows)))
+
+    def _sums(self, S: str, codes: np.ndarray, n_levels: int, z: np.ndarray) -> np.ndarray:
+        """``S @ z`` (``S`` the name of :attr:`Su` or :attr:`St`, whose rows are ``codes``).
+
+        A vector or a few columns are summed by ``np.bincount``, one column at a time; wider
+        matrices by the sparse matrix. Both add each level's terms ``sw * z`` in row order
+        from zero, so they give the same values.
+        """
+        if z.ndim == 1:
+            return np.bincount(codes, weights=self.sw * z, minlength=n_levels)
+        if z.shape[1] > _NARROW_COLUMNS:
+            return getattr(self, S) @ z
+        out = np.empty((n_levels, z.shape[1]))
+        for j in range(z.shape[1]):
+            out[:, j] = np.bincount(codes, weights=self.sw * z[:, j], minlength=n_levels)
+        return out
+
     # rows are gathered with np.take (the same values as fancy indexing, much faster on matrices)
 
     def m_unit(self, z: np.ndarray) -> np.ndarray:
         """``M_U z``: remove (weighted) unit means."""
-        means = (self.Su @ z) / (self.Wi if z.ndim == 1 else self.Wi[:, None])
+        means = self._sums("Su", self.unit, self.n_units, z) / (
+            self.Wi if z.ndim == 1 else self.Wi[:, None]
+        )
         sw = self.sw if z.ndim == 1 else self.sw[:, None]
         return z - sw * np.take(means, self.unit, axis=0)
 
     def resid(self, z: np.ndarray) -> np.ndarray:
         """``M z`` for a vector or an (n, k) matrix in the scaled space."""
         mu = self.m_unit(z)
-        c = self.Kp @ (self.St @ mu)
+        c = self.Kp @ self._sums("St", self.time, self.n_times, mu)
         cc = self.C @ c
         if z.ndim == 1:
             per_unit = cc / self.Wi
@@ -635,11 +666,10 @@ class FixedEffects:
 
     def blocks(self, p: PreparedPanel) -> list[Block]:
         """Unit (or unit x trend) block and time (or state x time) block of a prepared panel."""
-        df = p.data
         ucodes, nu = panel_codes(p, "unit")
         blocks = []
         if self.unit_trends:
-            t = df["time"].to_numpy(dtype="float64")
+            t = p.column("time").to_numpy(dtype="float64")
             blocks.append(Block("unit x trend", ucodes, nu, kind="trend", t=t))
         else:
             blocks.append(Block("unit", ucodes, nu))
@@ -648,6 +678,7 @@ class FixedEffects:
                 raise EstimatorInputError(
                     "state_year_fe=True needs the state column: pass state=<column>"
                 )
+            df = p.data
             sy, nsy = factorize(df[self.state].astype(str) + "|" + df["time"].astype(str))
             blocks.append(Block(f"{self.state} x {p.names['time']}", sy, nsy))
         else:

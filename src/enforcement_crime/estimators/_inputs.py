@@ -11,6 +11,7 @@ unit-period keys, a cohort that changes within a unit).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,42 @@ class _Source:
     reason: np.ndarray
     reasons: tuple[str, ...]
     same: dict[str, str]
+
+    @functools.cached_property
+    def dropped_rows(self) -> np.ndarray:
+        """The input rows dropped (those with a reason)."""
+        return np.flatnonzero(self.reason >= 0)
+
+    def dropped(self, keep: np.ndarray) -> dict[str, int]:
+        """Reason -> number of the rows ``keep`` dropped for it (every reason, zeros included)."""
+        rows = self.dropped_rows
+        counts = np.bincount(self.reason[rows[keep[rows]]], minlength=len(self.reasons))
+        return {why: int(n) for why, n in zip(self.reasons, counts, strict=True)}
+
+
+@dataclass
+class _Rows:
+    """The rows ``rows`` of the frame ``of``, each column taken on first use (``same``: columns
+    that repeat another one, as in :class:`_Source`)."""
+
+    of: pd.DataFrame
+    rows: np.ndarray
+    same: dict[str, str]
+    taken: dict[str, object] = field(default_factory=dict)
+
+    def column(self, name: str):
+        """The rows of column ``name`` (its array, as ``of[name].array.take(rows)``)."""
+        base = self.same.get(name, name)
+        if base not in self.taken:
+            self.taken[base] = self.of[base].array.take(self.rows)
+        return self.taken[base]
+
+    def frame(self) -> pd.DataFrame:
+        """The rows of every column, as a frame (a repeated column is a copy, as in prepare_panel)."""
+        columns = {
+            c: self.column(c).copy() if c in self.same else self.column(c) for c in self.of.columns
+        }
+        return pd.DataFrame({c: _frame_column(v) for c, v in columns.items()}, copy=False)
 
 
 @dataclass
@@ -92,25 +129,16 @@ class PreparedPanel:
         keep = np.asarray(keep, dtype=bool)
         if keep.shape != (src.n_rows,):
             raise ValueError(f"restrict: a boolean mask of {src.n_rows} rows, got {keep.shape}")
-        counts = np.bincount(src.reason[keep] + 1, minlength=len(src.reasons) + 1)[1:]
-        dropped: dict[str, int] = {}
-        for why, n in zip(src.reasons, counts, strict=True):
-            dropped[why] = int(n)
+        dropped = src.dropped(keep)
         rows = np.flatnonzero(keep[src.order])
         if not len(rows):
             raise EstimatorInputError(
                 "no rows left after dropping missing values: " + repr(dropped)
             )
-        columns: dict[str, object] = {}
-        for c in self.data.columns:
-            if c in src.same:
-                columns[c] = columns[src.same[c]].copy()
-            else:
-                columns[c] = self.data[c].array.take(rows)
-        df = pd.DataFrame({c: _frame_column(v) for c, v in columns.items()}, copy=False)
-        out = PreparedPanel(
-            df, dict(self.names), {k: v for k, v in dropped.items() if v}, self.controls
+        out = _RestrictedPanel(
+            None, dict(self.names), {k: v for k, v in dropped.items() if v}, self.controls
         )
+        out._rows = _Rows(self.data, rows, src.same)
         carried: dict[int, tuple[np.ndarray, int]] = {}
         for column, (codes, _) in (self._codes if self._codes_of is self.data else {}).items():
             if id(codes) not in carried:
@@ -124,16 +152,24 @@ class PreparedPanel:
         None when none are remembered, or when :attr:`data` has been replaced since (codes
         belong to one frame: a new frame, e.g. with rows dropped, forgets them).
         """
-        if self._codes_of is not self.data:
+        if self._codes_of is not self._frame_key():
             return None
         return self._codes.get(column)
 
     def remember_codes(self, column: str, codes: np.ndarray, n_levels: int) -> None:
         """Remember the integer codes (read-only) of ``column`` of the current :attr:`data`."""
-        if self._codes_of is not self.data:
-            self._codes, self._codes_of = {}, self.data
+        if self._codes_of is not self._frame_key():
+            self._codes, self._codes_of = {}, self._frame_key()
         codes.flags.writeable = False
         self._codes[column] = (codes, int(n_levels))
+
+    def _frame_key(self) -> object:
+        """What remembered codes belong to: the current :attr:`data`."""
+        return self.data
+
+    def column(self, name: str) -> pd.Series:
+        """The column ``name`` of :attr:`data` (``data[name]``)."""
+        return self.data[name]
 
     @property
     def n_obs(self) -> int:
@@ -141,27 +177,63 @@ class PreparedPanel:
 
     @property
     def n_clusters(self) -> int:
-        return int(self.data["cluster"].nunique())
+        return int(self.column("cluster").nunique())
 
     @property
     def cohorts(self) -> np.ndarray:
         """Sorted treated cohorts (excludes 0)."""
-        c = np.unique(self.data["cohort"].to_numpy())
+        c = np.unique(self.column("cohort").to_numpy())
         return c[c > 0]
 
     @property
     def times(self) -> np.ndarray:
-        return np.unique(self.data["time"].to_numpy())
+        return np.unique(self.column("time").to_numpy())
 
     @property
     def has_never_treated(self) -> bool:
-        return bool((self.data["cohort"] == 0).any())
+        return bool((self.column("cohort") == 0).any())
 
     def drop_note(self) -> str:
         """Text for the result's notes: what was dropped and why ("" when nothing)."""
         if not any(self.dropped.values()):
             return ""
         return "dropped: " + "; ".join(f"{n} rows ({why})" for why, n in self.dropped.items() if n)
+
+
+class _RestrictedPanel(PreparedPanel):
+    """A panel :meth:`PreparedPanel.restrict` returns: its columns are taken from the whole
+    panel's frame when read (:meth:`column`), its :attr:`data` built when first read.
+
+    A fit that reads only a few columns (and the remembered codes) never takes the others.
+    """
+
+    _rows: _Rows | None = None
+
+    @property
+    def data(self) -> pd.DataFrame:
+        rows = self._rows
+        if rows is not None:
+            frame = rows.frame()
+            if self._codes_of is rows:  # the codes remembered so far belong to this frame
+                self._codes_of = frame
+            self.__dict__["_data"], self._rows = frame, None
+        return self.__dict__["_data"]
+
+    @data.setter
+    def data(self, frame: pd.DataFrame) -> None:
+        self.__dict__["_data"], self._rows = frame, None
+
+    def _frame_key(self) -> object:
+        return self._rows if self._rows is not None else self.__dict__["_data"]
+
+    def column(self, name: str) -> pd.Series:
+        if self._rows is None:
+            return self.data[name]
+        return pd.Series(_frame_column(self._rows.column(name)), name=name, copy=False)
+
+    @property
+    def n_obs(self) -> int:
+        return len(self._rows.rows) if self._rows is not None else len(self.data)
 
 
 def prepare_panel(
@@ -385,6 +457,12 @@ def _first_appearance_codes(codes: np.ndarray) -> tuple[np.ndarray, int]:
     """
     if not len(codes):
         return np.zeros(0, dtype="int64"), 0
+    if np.all(codes[1:] >= codes[:-1]):  # sorted (e.g. the units of a panel sorted by unit)
+        starts = np.empty(len(codes), dtype=bool)
+        starts[0] = True
+        np.not_equal(codes[1:], codes[:-1], out=starts[1:])
+        dense = np.cumsum(starts, dtype="int64") - 1
+        return dense, int(dense[-1]) + 1
     present = np.bincount(codes) > 0
     dense = (np.cumsum(present) - 1)[codes]
     top = np.maximum.accumulate(dense)

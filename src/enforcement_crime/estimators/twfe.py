@@ -73,15 +73,14 @@ def _treatment_values(p, treatment: str | None) -> tuple[np.ndarray, str, bool]:
     strictly between 0 and 1 a continuous exposure share, term
     ``"exposure_share"``.
     """
-    df = p.data
     if treatment is None:
-        cohort = df["cohort"].to_numpy()
-        D = ((cohort > 0) & (df["time"].to_numpy() >= cohort)).astype("float64")
+        cohort = p.column("cohort").to_numpy()
+        D = ((cohort > 0) & (p.column("time").to_numpy() >= cohort)).astype("float64")
         return D, "treated", False
-    d = pd.to_numeric(df[treatment], errors="coerce").astype("float64")
+    d = pd.to_numeric(p.column(treatment), errors="coerce").astype("float64")
     bad = d.isna() | (d < 0) | (d > 1) | ~np.isfinite(d)
     if bad.any():
-        rows = df.loc[bad, [p.names["unit"], p.names["time"], treatment]].head()
+        rows = p.data.loc[bad, [p.names["unit"], p.names["time"], treatment]].head()
         raise EstimatorInputError(
             f"treatment column {treatment!r} must be 0/1 or a share in [0, 1] without missing "
             f"values; {int(bad.sum())} row(s) are not, e.g.:\n{rows.to_string()}"
@@ -305,12 +304,13 @@ def _twfe_prepared(
     p: PreparedPanel, outcome, treatment, cluster, controls, fe: FixedEffects, backend, alpha
 ) -> EstimationResult:
     """:func:`twfe` on a prepared panel (its options checked by :func:`_twfe_options`)."""
-    df = p.data
     D, term, continuous = _treatment_values(p, treatment)
-    X = np.column_stack([D] + [pd.to_numeric(df[c]).to_numpy(dtype="float64") for c in controls])
+    X = np.column_stack(
+        [D] + [pd.to_numeric(p.column(c)).to_numpy(dtype="float64") for c in controls]
+    )
     names = [term] + controls
-    y = df["y"].to_numpy()
-    w = df["w"].to_numpy(dtype="float64")
+    y = p.column("y").to_numpy()
+    w = p.column("w").to_numpy(dtype="float64")
     blocks = fe.blocks(p)
 
     if backend == "fast":
