@@ -69,7 +69,11 @@ class _Rows:
         """The rows of column ``name`` (its array, as ``of[name].array.take(rows)``)."""
         base = self.same.get(name, name)
         if base not in self.taken:
-            self.taken[base] = self.of[base].array.take(self.rows)
+            col = self.of[base]
+            if isinstance(col.dtype, pd.api.extensions.ExtensionDtype):
+                self.taken[base] = col.array.take(self.rows)
+            else:  # the same values, without the extension array's checks
+                self.taken[base] = col.to_numpy().take(self.rows)
         return self.taken[base]
 
     def frame(self) -> pd.DataFrame:

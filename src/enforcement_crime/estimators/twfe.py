@@ -345,16 +345,18 @@ def _twfe_prepared(
             "dropped": dict(p.dropped),
         }
     )
+    # the treatment term's row and variance (a frame of one row: the table itself when no controls)
+    head = tab if len(names) == 1 else tab.iloc[[0]].reset_index(drop=True)
     return EstimationResult(
         "twfe",
-        tab.iloc[[0]].reset_index(drop=True),
+        head,
         fit.n_obs,
         fit.n_clusters,
         "; ".join(notes),
         alpha,
         extra,
         outcome=outcome,
-        vcov=vcov.iloc[[0], [0]],  # the treatment term
+        vcov=pd.DataFrame(V[:1, :1].copy(), index=names[:1], columns=names[:1]),
         model=WithinModel(
             "twfe",
             p,
