@@ -72,6 +72,7 @@ __all__ = [
     "Ssc",
     "SscFactors",
     "TwoWayProjector",
+    "TwoWayUnitSubsets",
     "WithinFit",
     "absorbed_params",
     "check_units_nested",
@@ -301,6 +302,17 @@ def _alternate(
     )
 
 
+def _k_pinv(K: np.ndarray) -> np.ndarray:
+    """Pseudo-inverse of the period x period matrix ``K`` of :class:`TwoWayProjector`.
+
+    A generous cut-off: ``K`` always has one exact zero eigenvalue (the redundant period
+    effect) that round-off makes ~1e-15 relative, at the edge of numpy's default cut-off.
+    """
+    vals, vecs = np.linalg.eigh(K)
+    keep = vals > 1e-9 * max(vals.max(), 1e-300)
+    return (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+
+
 #: matrices with at most this many columns are summed per unit and period by ``np.bincount``
 #: (:class:`TwoWayProjector`), wider ones by a sparse indicator matrix
 _NARROW_COLUMNS = 8
@@ -329,13 +341,7 @@ class TwoWayProjector:
         cell = unit_codes.astype("int64") * self.n_times + time_codes
         C = np.bincount(cell, weights=w, minlength=self.n_units * self.n_times)
         self.C = C = C.reshape(self.n_units, self.n_times)
-        K = np.diag(wt) - C.T @ (C / self.Wi[:, None])
-        # pseudo-inverse with a generous cut-off: K always has one exact zero eigenvalue
-        # (the redundant period effect) that round-off makes ~1e-15 relative, at the
-        # edge of numpy's default cut-off
-        vals, vecs = np.linalg.eigh(K)
-        keep = vals > 1e-9 * max(vals.max(), 1e-300)
-        self.Kp = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+        self.Kp = _k_pinv(np.diag(wt) - C.T @ (C / self.Wi[:, None]))
 
     @classmethod
     def from_panel(cls, df: pd.DataFrame) -> TwoWayProjector:
@@ -394,6 +400,103 @@ class TwoWayProjector:
         return mu - self.sw[:, None] * (
             np.take(c, self.time, axis=0) - np.take(per_unit, self.unit, axis=0)
         )
+
+
+class TwoWayUnitSubsets:
+    """:func:`demean` (unit and time blocks) of fixed columns on the panels left when whole
+    units are dropped, each unit's sums read from the whole panel.
+
+    Built once on a whole panel whose rows are grouped by unit (``unit_codes`` ``0, 0, 1, ...``
+    non-decreasing): the columns ``M``, the unit and period codes, positive weights ``w``.
+    :meth:`resid` gives, for the rows of the units kept, what :func:`demean` gives on those
+    rows: the closed form of :class:`TwoWayProjector`, with the same operations on the same
+    values. A unit kept whole keeps its rows, their order, its weight sum and its weighted
+    means, so its unit-demeaned rows are the whole panel's; the period sums, the unit x period
+    weight table and ``K`` are those of the rows kept. Leave-one-out fits (each state or
+    treated unit left out in turn) use it.
+    """
+
+    def __init__(self, M: np.ndarray, unit_codes: np.ndarray, time_codes: np.ndarray,
+                 w: np.ndarray):  # fmt: skip
+        n, k = M.shape
+        self.time, self.w = time_codes, w
+        n_units = int(unit_codes.max()) + 1
+        self.n_times = int(time_codes.max()) + 1
+        self.starts = np.flatnonzero(np.r_[True, unit_codes[1:] != unit_codes[:-1]])
+        self.sizes = np.diff(np.r_[self.starts, n])
+        # TwoWayProjector's pieces, per unit (Wi, unit means) and per row (M_U z)
+        self.sw = np.sqrt(w)
+        self.W = np.bincount(unit_codes, weights=w, minlength=n_units)
+        z = self.sw[:, None] * M
+        sums = np.empty((n_units, k))
+        for j in range(k):
+            sums[:, j] = np.bincount(unit_codes, weights=self.sw * z[:, j], minlength=n_units)
+        self.mu = z - self.sw[:, None] * np.take(sums / self.W[:, None], unit_codes, axis=0)
+        self.swmu = np.asfortranarray(self.sw[:, None] * self.mu)
+        cell = unit_codes.astype("int64") * self.n_times + time_codes
+        self.C = np.bincount(cell, weights=w, minlength=n_units * self.n_times).reshape(
+            n_units, self.n_times
+        )
+        # the largest absolute value of each column within each unit (the check's scale)
+        self.top = np.maximum.reduceat(np.abs(M), self.starts, axis=0)
+
+    @classmethod
+    def usable(cls, unit_codes: np.ndarray, n_times: int, w: np.ndarray) -> bool:
+        """Whether :func:`demean` takes the closed form on such a panel, rows grouped by unit."""
+        n_units = int(unit_codes.max(initial=-1)) + 1
+        steps = np.diff(unit_codes)
+        return (
+            len(unit_codes) > 0
+            and unit_codes[0] == 0
+            and bool(np.all((steps >= 0) & (steps <= 1)))
+            and n_units * n_times <= TWO_WAY_MAX_CELLS
+            and bool(np.all(w > 0))
+        )
+
+    def resid(self, keep: np.ndarray, unit: Block, time: Block) -> np.ndarray | None:
+        """``demean(M[keep], [unit, time], w[keep])``, or None when :func:`demean` should decide.
+
+        ``keep`` is a boolean mask over the rows; ``unit`` and ``time`` are the blocks of the
+        rows kept (codes in order of first appearance, as a prepared panel's). None when
+        ``keep`` keeps part of a unit's rows, or when the closed form fails the check:
+        :func:`demean` checks that one sweep of projections (unit means, then period means)
+        leaves it in place, within ``1e-9`` of each column's largest value; the sweep moves
+        row ``(i, t)`` by ``a_i + b_t``, ``a`` the units' weighted means of the residuals (zero
+        by construction, up to round-off) and ``b`` the periods' weighted means of what is
+        left, ``(r - K c) / period weight``: the residual of the normal equations ``K c = r``
+        the pseudo-inverse solved, which is checked here instead.
+        """
+        kept_rows = np.add.reduceat(keep, self.starts, dtype=np.intp)
+        if np.any((kept_rows > 0) & (kept_rows < self.sizes)):
+            return None
+        kept = np.flatnonzero(kept_rows)
+        rows = np.flatnonzero(keep)
+        u, t, nt = unit.codes, time.codes, time.n_levels
+        # the whole panel's period of each period code of the rows kept
+        period = np.full(nt, -1, dtype=np.intp)
+        head = min(len(rows), 4096)
+        period[t[:head]] = self.time[rows[:head]]
+        if (period < 0).any():
+            period[t] = self.time[rows]
+        sw, w = self.sw[rows], self.w[rows]
+        Wi = self.W[kept]
+        C = np.ascontiguousarray(self.C[np.ix_(kept, period)])
+        wt = np.bincount(t, weights=w, minlength=nt)
+        K = np.diag(wt) - C.T @ (C / Wi[:, None])
+        Kp = _k_pinv(K)
+        mu = np.take(self.mu, rows, axis=0)
+        k = mu.shape[1]
+        r = np.empty((nt, k))
+        for j in range(k):
+            r[:, j] = np.bincount(t, weights=self.swmu[:, j][rows], minlength=nt)
+        c = Kp @ r
+        b = (r - K @ c) / wt[:, None]
+        scale = np.maximum(self.top[kept].max(axis=0), 1.0)
+        if np.any(np.max(np.abs(b), axis=0) > 1e-9 * scale):
+            return None
+        per_unit = (C @ c) / Wi[:, None]
+        resid = mu - sw[:, None] * (np.take(c, t, axis=0) - np.take(per_unit, u, axis=0))
+        return np.asfortranarray(resid / sw[:, None])
 
 
 def is_nested(block: Block, cluster_codes: np.ndarray) -> bool:
@@ -599,15 +702,18 @@ class WithinFit:
     Xd: np.ndarray
 
 
-def fit_within(y, X, names, blocks, w, p: PreparedPanel, cluster, ssc: Ssc = SSC) -> WithinFit:
+def fit_within(
+    y, X, names, blocks, w, p: PreparedPanel, cluster, ssc: Ssc = SSC, demeaned=None
+) -> WithinFit:
     """Weighted OLS of ``y`` on ``X`` with ``blocks`` absorbed and a CR1 clustered sandwich.
 
     ``cluster`` is ``None`` (the prepared panel's cluster column), a column
     name, or a tuple of two columns (two-way); ``ssc`` the small-sample
-    correction. Raises when a regressor is absorbed by the fixed effects or
+    correction; ``demeaned``, when given, ``demean([y, X], blocks, w)`` computed by the
+    caller. Raises when a regressor is absorbed by the fixed effects or
     the regressors are collinear.
     """
-    M = demean(np.column_stack([y, X]), blocks, w)
+    M = demean(np.column_stack([y, X]), blocks, w) if demeaned is None else demeaned
     yd, Xd = M[:, 0], M[:, 1:]
     # a regressor the fixed effects explain entirely cannot be estimated
     for j, nm in enumerate(names):

@@ -134,7 +134,8 @@ class PreparedPanel:
         if keep.shape != (src.n_rows,):
             raise ValueError(f"restrict: a boolean mask of {src.n_rows} rows, got {keep.shape}")
         dropped = src.dropped(keep)
-        rows = np.flatnonzero(keep[src.order])
+        kept = keep[src.order]
+        rows = np.flatnonzero(kept)
         if not len(rows):
             raise EstimatorInputError(
                 "no rows left after dropping missing values: " + repr(dropped)
@@ -143,6 +144,7 @@ class PreparedPanel:
             None, dict(self.names), {k: v for k, v in dropped.items() if v}, self.controls
         )
         out._rows = _Rows(self.data, rows, src.same)
+        out.kept = kept
         carried: dict[int, tuple[np.ndarray, int]] = {}
         for column, (codes, _) in (self._codes if self._codes_of is self.data else {}).items():
             if id(codes) not in carried:
@@ -212,6 +214,8 @@ class _RestrictedPanel(PreparedPanel):
     """
 
     _rows: _Rows | None = None
+    #: the rows of the whole panel it keeps (a boolean mask over them)
+    kept: np.ndarray | None = None
 
     @property
     def data(self) -> pd.DataFrame:
@@ -453,11 +457,17 @@ def prepare_panel(
     return prepared
 
 
+#: :func:`_first_appearance_codes` reads the order of first appearance from this many first rows
+#: when every level appears there (e.g. the periods of a panel sorted by unit)
+_HEAD = 4096
+
+
 def _first_appearance_codes(codes: np.ndarray) -> tuple[np.ndarray, int]:
     """Codes ``0..n-1`` in order of first appearance of the integer ``codes`` (as ``pd.factorize``).
 
     Codes that already appear in increasing order (a subset of first-appearance codes usually
-    does) are only renumbered densely.
+    does) are only renumbered densely; codes whose levels all appear in the first rows are
+    numbered in their order there.
     """
     if not len(codes):
         return np.zeros(0, dtype="int64"), 0
@@ -468,6 +478,13 @@ def _first_appearance_codes(codes: np.ndarray) -> tuple[np.ndarray, int]:
         dense = np.cumsum(starts, dtype="int64") - 1
         return dense, int(dense[-1]) + 1
     present = np.bincount(codes) > 0
+    n_levels = int(np.count_nonzero(present))
+    head = codes[:_HEAD]
+    levels, first = np.unique(head, return_index=True)
+    if len(levels) == n_levels:  # every level appears in the first rows: their order is known
+        lookup = np.empty(len(present), dtype="int64")
+        lookup[levels[np.argsort(first)]] = np.arange(n_levels)
+        return lookup[codes], n_levels
     dense = (np.cumsum(present) - 1)[codes]
     top = np.maximum.accumulate(dense)
     if dense[0] == 0 and np.all(dense[1:] <= top[:-1] + 1):

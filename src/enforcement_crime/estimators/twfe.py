@@ -44,6 +44,7 @@ from enforcement_crime.estimators._core import (
     SSC,
     Block,
     FixedEffects,
+    TwoWayUnitSubsets,
     WithinFit,
     cluster_arrays,
     coef_table,
@@ -264,16 +265,48 @@ def twfe_on_rows(
                                  controls, _extra_cols(o["treatment"], o["state"], o["cluster"]))  # fmt: skip
         # the codes of the clusters and fixed effects, carried to every restriction
         cluster_arrays(whole, o["cluster"])
-        fe.blocks(whole)
+        blocks = fe.blocks(whole)
     except EstimatorInputError:
         return direct
+    subsets = _unit_subsets(whole, o["treatment"], controls, fe, o["backend"], blocks)
 
     def fit(mask: np.ndarray) -> EstimationResult:
         p = whole.restrict(mask)
+        within = None if subsets is None else subsets.resid(p.kept, *fe.blocks(p))
         return _twfe_prepared(p, outcome, o["treatment"], o["cluster"], controls, fe,
-                              o["backend"], o["alpha"])  # fmt: skip
+                              o["backend"], o["alpha"], within)  # fmt: skip
 
     return [_named_call(functools.partial(fit, np.asarray(r, dtype=bool))) for r in rows]
+
+
+def _unit_subsets(whole: PreparedPanel, treatment, controls, fe: FixedEffects, backend,
+                  blocks: list[Block]) -> TwoWayUnitSubsets | None:  # fmt: skip
+    """The within-transformation of ``whole``'s outcome and regressors on its subsets of units.
+
+    None unless :func:`~enforcement_crime.estimators._core.demean` would take the closed
+    form (unit and time effects, the fast backend) and the regressors can be read on the
+    whole panel.
+    """
+    if backend != "fast" or not fe.two_way:
+        return None
+    try:
+        y, X, _, _ = _design(whole, treatment, controls)
+    except (EstimatorInputError, ValueError, TypeError):
+        return None  # e.g. a treatment value some subsets leave out: each subset checks its own
+    w = whole.column("w").to_numpy(dtype="float64")
+    if not TwoWayUnitSubsets.usable(blocks[0].codes, blocks[1].n_levels, w):
+        return None
+    return TwoWayUnitSubsets(np.column_stack([y, X]), blocks[0].codes, blocks[1].codes, w)
+
+
+def _design(p: PreparedPanel, treatment, controls) -> tuple[np.ndarray, np.ndarray, list[str], bool]:
+    """The outcome, the regressors (treatment, then the controls), their names, and whether
+    the treatment is a continuous share."""
+    D, term, continuous = _treatment_values(p, treatment)
+    X = np.column_stack(
+        [D] + [pd.to_numeric(p.column(c)).to_numpy(dtype="float64") for c in controls]
+    )
+    return p.column("y").to_numpy(), X, [term] + controls, continuous
 
 
 #: the keyword arguments of :func:`twfe` and their defaults
@@ -301,20 +334,28 @@ def _named_call(call: Callable[[], EstimationResult]) -> Callable[[], Estimation
 
 
 def _twfe_prepared(
-    p: PreparedPanel, outcome, treatment, cluster, controls, fe: FixedEffects, backend, alpha
+    p: PreparedPanel,
+    outcome,
+    treatment,
+    cluster,
+    controls,
+    fe: FixedEffects,
+    backend,
+    alpha,
+    within: np.ndarray | None = None,
 ) -> EstimationResult:
-    """:func:`twfe` on a prepared panel (its options checked by :func:`_twfe_options`)."""
-    D, term, continuous = _treatment_values(p, treatment)
-    X = np.column_stack(
-        [D] + [pd.to_numeric(p.column(c)).to_numpy(dtype="float64") for c in controls]
-    )
-    names = [term] + controls
-    y = p.column("y").to_numpy()
+    """:func:`twfe` on a prepared panel (its options checked by :func:`_twfe_options`).
+
+    ``within``: the within-transformed outcome and regressors when already known (the fast
+    backend), else None.
+    """
+    y, X, names, continuous = _design(p, treatment, controls)
+    D = X[:, 0]
     w = p.column("w").to_numpy(dtype="float64")
     blocks = fe.blocks(p)
 
     if backend == "fast":
-        fit = fit_within(y, X, names, blocks, w, p, cluster)
+        fit = fit_within(y, X, names, blocks, w, p, cluster, demeaned=within)
         coef, V, extra = fit.coef, fit.vcov, {}
     else:
         fit, extra = _fit_linearmodels(p, y, X, names, w, blocks, cluster, fe)
