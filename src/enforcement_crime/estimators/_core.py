@@ -480,7 +480,10 @@ class TwoWayUnitSubsets:
             period[t] = self.time[rows]
         sw, w = self.sw[rows], self.w[rows]
         Wi = self.W[kept]
-        C = np.ascontiguousarray(self.C[np.ix_(kept, period)])
+        if nt == self.n_times and np.array_equal(period, np.arange(nt)):  # the same periods
+            C = self.C[kept]
+        else:
+            C = np.ascontiguousarray(self.C[np.ix_(kept, period)])
         wt = np.bincount(t, weights=w, minlength=nt)
         K = np.diag(wt) - C.T @ (C / Wi[:, None])
         Kp = _k_pinv(K)
@@ -495,8 +498,12 @@ class TwoWayUnitSubsets:
         if np.any(np.max(np.abs(b), axis=0) > 1e-9 * scale):
             return None
         per_unit = (C @ c) / Wi[:, None]
-        resid = mu - sw[:, None] * (np.take(c, t, axis=0) - np.take(per_unit, u, axis=0))
-        return np.asfortranarray(resid / sw[:, None])
+        # TwoWayProjector.resid's operations, in place where it makes new arrays
+        g = np.take(c, t, axis=0)
+        g -= np.take(per_unit, u, axis=0)
+        g *= sw[:, None]
+        mu -= g
+        return np.divide(mu, sw[:, None], out=np.empty(mu.shape, order="F"))
 
 
 def is_nested(block: Block, cluster_codes: np.ndarray) -> bool:

@@ -268,20 +268,29 @@ def twfe_on_rows(
         blocks = fe.blocks(whole)
     except EstimatorInputError:
         return direct
-    subsets = _unit_subsets(whole, o["treatment"], controls, fe, o["backend"], blocks)
+    fast = _unit_subsets(whole, o["treatment"], controls, fe, o["backend"], blocks)
 
     def fit(mask: np.ndarray) -> EstimationResult:
         p = whole.restrict(mask)
-        within = None if subsets is None else subsets.resid(p.kept, *fe.blocks(p))
+        if fast is None:
+            return _twfe_prepared(p, outcome, o["treatment"], o["cluster"], controls, fe,
+                                  o["backend"], o["alpha"])  # fmt: skip
+        subsets, y, X = fast
+        within = subsets.resid(p.kept, *fe.blocks(p))
+        design = None
+        if o["treatment"] is None:  # the whole panel's rows: a 0/1 treatment named "treated"
+            rows = np.flatnonzero(p.kept)
+            design = (y[rows], X[rows], ["treated", *controls], False)
         return _twfe_prepared(p, outcome, o["treatment"], o["cluster"], controls, fe,
-                              o["backend"], o["alpha"], within)  # fmt: skip
+                              o["backend"], o["alpha"], within, design)  # fmt: skip
 
     return [_named_call(functools.partial(fit, np.asarray(r, dtype=bool))) for r in rows]
 
 
 def _unit_subsets(whole: PreparedPanel, treatment, controls, fe: FixedEffects, backend,
-                  blocks: list[Block]) -> TwoWayUnitSubsets | None:  # fmt: skip
-    """The within-transformation of ``whole``'s outcome and regressors on its subsets of units.
+                  blocks: list[Block]):  # fmt: skip
+    """The within-transformation of ``whole``'s outcome and regressors on its subsets of units
+    (a :class:`TwoWayUnitSubsets`), with the outcome and the regressors.
 
     None unless :func:`~enforcement_crime.estimators._core.demean` would take the closed
     form (unit and time effects, the fast backend) and the regressors can be read on the
@@ -296,7 +305,7 @@ def _unit_subsets(whole: PreparedPanel, treatment, controls, fe: FixedEffects, b
     w = whole.column("w").to_numpy(dtype="float64")
     if not TwoWayUnitSubsets.usable(blocks[0].codes, blocks[1].n_levels, w):
         return None
-    return TwoWayUnitSubsets(np.column_stack([y, X]), blocks[0].codes, blocks[1].codes, w)
+    return TwoWayUnitSubsets(np.column_stack([y, X]), blocks[0].codes, blocks[1].codes, w), y, X
 
 
 def _design(p: PreparedPanel, treatment, controls) -> tuple[np.ndarray, np.ndarray, list[str], bool]:
@@ -343,13 +352,14 @@ def _twfe_prepared(
     backend,
     alpha,
     within: np.ndarray | None = None,
+    design: tuple | None = None,
 ) -> EstimationResult:
     """:func:`twfe` on a prepared panel (its options checked by :func:`_twfe_options`).
 
     ``within``: the within-transformed outcome and regressors when already known (the fast
-    backend), else None.
+    backend), else None; ``design``: what :func:`_design` returns, when already known.
     """
-    y, X, names, continuous = _design(p, treatment, controls)
+    y, X, names, continuous = _design(p, treatment, controls) if design is None else design
     D = X[:, 0]
     w = p.column("w").to_numpy(dtype="float64")
     blocks = fe.blocks(p)
