@@ -466,10 +466,10 @@ class TwoWayUnitSubsets:
         left, ``(r - K c) / period weight``: the residual of the normal equations ``K c = r``
         the pseudo-inverse solved, which is checked here instead.
         """
-        kept_rows = np.add.reduceat(keep, self.starts, dtype=np.intp)
-        if np.any((kept_rows > 0) & (kept_rows < self.sizes)):
+        first = keep[self.starts]  # each unit is kept when its first row is, and then whole
+        if not np.array_equal(keep, np.repeat(first, self.sizes)):
             return None
-        kept = np.flatnonzero(kept_rows)
+        kept = np.flatnonzero(first)
         rows = np.flatnonzero(keep)
         u, t, nt = unit.codes, time.codes, time.n_levels
         # the whole panel's period of each period code of the rows kept

@@ -42,6 +42,8 @@ class _Source:
     reason: np.ndarray
     reasons: tuple[str, ...]
     same: dict[str, str]
+    #: column -> (its remembered codes, whether they are in increasing order)
+    increasing: dict[str, tuple[np.ndarray, bool]] = field(default_factory=dict)
 
     @functools.cached_property
     def dropped_rows(self) -> np.ndarray:
@@ -148,7 +150,11 @@ class PreparedPanel:
         carried: dict[int, tuple[np.ndarray, int]] = {}
         for column, (codes, _) in (self._codes if self._codes_of is self.data else {}).items():
             if id(codes) not in carried:
-                carried[id(codes)] = _first_appearance_codes(codes[rows])
+                # codes in increasing order (the units, sorted) are so on every subset
+                seen = src.increasing.get(column)
+                if seen is None or seen[0] is not codes:
+                    seen = src.increasing[column] = (codes, _increasing(codes))
+                carried[id(codes)] = _first_appearance_codes(codes[rows], seen[1])
             out.remember_codes(column, *carried[id(codes)])
         return out
 
@@ -462,16 +468,25 @@ def prepare_panel(
 _HEAD = 4096
 
 
-def _first_appearance_codes(codes: np.ndarray) -> tuple[np.ndarray, int]:
+def _increasing(codes: np.ndarray) -> bool:
+    """Whether ``codes`` never decrease."""
+    return bool(np.all(codes[1:] >= codes[:-1]))
+
+
+def _first_appearance_codes(
+    codes: np.ndarray, increasing: bool | None = None
+) -> tuple[np.ndarray, int]:
     """Codes ``0..n-1`` in order of first appearance of the integer ``codes`` (as ``pd.factorize``).
 
     Codes that already appear in increasing order (a subset of first-appearance codes usually
-    does) are only renumbered densely; codes whose levels all appear in the first rows are
-    numbered in their order there.
+    does; ``increasing`` says whether they do, when known) are only renumbered densely;
+    codes whose levels all appear in the first rows are numbered in their order there.
     """
     if not len(codes):
         return np.zeros(0, dtype="int64"), 0
-    if np.all(codes[1:] >= codes[:-1]):  # sorted (e.g. the units of a panel sorted by unit)
+    if increasing is None:
+        increasing = _increasing(codes)
+    if increasing:  # e.g. the units of a panel sorted by unit
         starts = np.empty(len(codes), dtype=bool)
         starts[0] = True
         np.not_equal(codes[1:], codes[:-1], out=starts[1:])

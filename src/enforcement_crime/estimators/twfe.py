@@ -308,7 +308,9 @@ def _unit_subsets(whole: PreparedPanel, treatment, controls, fe: FixedEffects, b
     return TwoWayUnitSubsets(np.column_stack([y, X]), blocks[0].codes, blocks[1].codes, w), y, X
 
 
-def _design(p: PreparedPanel, treatment, controls) -> tuple[np.ndarray, np.ndarray, list[str], bool]:
+def _design(
+    p: PreparedPanel, treatment, controls
+) -> tuple[np.ndarray, np.ndarray, list[str], bool]:
     """The outcome, the regressors (treatment, then the controls), their names, and whether
     the treatment is a continuous share."""
     D, term, continuous = _treatment_values(p, treatment)
