@@ -438,7 +438,7 @@ class TwoWayUnitSubsets:
             n_units, self.n_times
         )
         # the largest absolute value of each column within each unit (the check's scale)
-        self.top = np.maximum.reduceat(np.abs(M), self.starts, axis=0)
+        self.top = np.asfortranarray(np.maximum.reduceat(np.abs(M), self.starts, axis=0))
 
     @classmethod
     def usable(cls, unit_codes: np.ndarray, n_times: int, w: np.ndarray) -> bool:
@@ -464,14 +464,17 @@ class TwoWayUnitSubsets:
         row ``(i, t)`` by ``a_i + b_t``, ``a`` the units' weighted means of the residuals (zero
         by construction, up to round-off) and ``b`` the periods' weighted means of what is
         left, ``(r - K c) / period weight``: the residual of the normal equations ``K c = r``
-        the pseudo-inverse solved, which is checked here instead.
+        the pseudo-inverse solved, which is checked here instead (and ``a``'s round-off kept
+        small by refusing period or unit terms far larger than the columns).
         """
         first = keep[self.starts]  # each unit is kept when its first row is, and then whole
         if not np.array_equal(keep, np.repeat(first, self.sizes)):
             return None
         kept = np.flatnonzero(first)
+        if unit.n_levels != len(kept):
+            return None
         rows = np.flatnonzero(keep)
-        u, t, nt = unit.codes, time.codes, time.n_levels
+        t, nt = time.codes, time.n_levels
         # the whole panel's period of each period code of the rows kept
         period = np.full(nt, -1, dtype=np.intp)
         head = min(len(rows), 4096)
@@ -493,14 +496,17 @@ class TwoWayUnitSubsets:
         for j in range(k):
             r[:, j] = np.bincount(t, weights=self.swmu[:, j][rows], minlength=nt)
         c = Kp @ r
-        b = (r - K @ c) / wt[:, None]
-        scale = np.maximum(self.top[kept].max(axis=0), 1.0)
-        if np.any(np.max(np.abs(b), axis=0) > 1e-9 * scale):
-            return None
         per_unit = (C @ c) / Wi[:, None]
+        b = (r - K @ c) / wt[:, None]
+        scale = np.maximum([self.top[:, j][kept].max() for j in range(k)], 1.0)
+        # a, zero by construction, is the round-off of rows made of the period and unit terms:
+        # terms far larger than the columns (a nearly singular K) are left to demean's check
+        big = np.max(np.abs(c), axis=0) + np.max(np.abs(per_unit), axis=0) > 1e4 * scale
+        if np.any(np.max(np.abs(b), axis=0) > 1e-9 * scale) or np.any(big):
+            return None
         # TwoWayProjector.resid's operations, in place where it makes new arrays
         g = np.take(c, t, axis=0)
-        g -= np.take(per_unit, u, axis=0)
+        g -= np.repeat(per_unit, self.sizes[kept], axis=0)  # each kept unit's rows, in turn
         g *= sw[:, None]
         mu -= g
         return np.divide(mu, sw[:, None], out=np.empty(mu.shape, order="F"))

@@ -453,19 +453,26 @@ def prepare_panel(
     sorted_units = ucode[order]
     if not pd.isna(ulabels[sorted_units[-1]]):  # a missing unit label sorts last
         # the rows are sorted by unit label: codes in order of first appearance count the changes
-        starts = np.empty(len(order), dtype=bool)
-        starts[0] = True
-        np.not_equal(sorted_units[1:], sorted_units[:-1], out=starts[1:])
-        unit_codes = np.cumsum(starts, dtype="int64") - 1
-        prepared.remember_codes("unit", unit_codes, unit_codes[-1] + 1)
+        unit_codes, n_units = _run_codes(sorted_units)
+        prepared.remember_codes("unit", unit_codes, n_units)
         if cl == unit:
-            prepared.remember_codes("cluster", unit_codes, unit_codes[-1] + 1)
+            prepared.remember_codes("cluster", unit_codes, n_units)
     return prepared
 
 
 #: :func:`_first_appearance_codes` reads the order of first appearance from this many first rows
 #: when every level appears there (e.g. the periods of a panel sorted by unit)
 _HEAD = 4096
+
+
+def _run_codes(codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes ``0..n-1`` of the runs of equal values of ``codes`` (not empty), and ``n``."""
+    starts = np.empty(len(codes), dtype=bool)
+    starts[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=starts[1:])
+    first = np.flatnonzero(starts)
+    runs = np.arange(len(first), dtype="int64")
+    return np.repeat(runs, np.diff(np.append(first, len(codes)))), len(first)
 
 
 def _increasing(codes: np.ndarray) -> bool:
@@ -487,11 +494,7 @@ def _first_appearance_codes(
     if increasing is None:
         increasing = _increasing(codes)
     if increasing:  # e.g. the units of a panel sorted by unit
-        starts = np.empty(len(codes), dtype=bool)
-        starts[0] = True
-        np.not_equal(codes[1:], codes[:-1], out=starts[1:])
-        dense = np.cumsum(starts, dtype="int64") - 1
-        return dense, int(dense[-1]) + 1
+        return _run_codes(codes)
     present = np.bincount(codes) > 0
     n_levels = int(np.count_nonzero(present))
     head = codes[:_HEAD]
