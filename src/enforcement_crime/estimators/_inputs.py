@@ -460,9 +460,9 @@ def prepare_panel(
     return prepared
 
 
-#: :func:`_first_appearance_codes` reads the order of first appearance from this many first rows
-#: when every level appears there (e.g. the periods of a panel sorted by unit)
-_HEAD = 4096
+#: :func:`_first_appearance_codes` reads the order of first appearance from these many first
+#: rows when every level appears there (e.g. the periods of a panel sorted by unit)
+_HEADS = (256, 4096)
 
 
 def _run_codes(codes: np.ndarray) -> tuple[np.ndarray, int]:
@@ -497,12 +497,12 @@ def _first_appearance_codes(
         return _run_codes(codes)
     present = np.bincount(codes) > 0
     n_levels = int(np.count_nonzero(present))
-    head = codes[:_HEAD]
-    levels, first = np.unique(head, return_index=True)
-    if len(levels) == n_levels:  # every level appears in the first rows: their order is known
-        lookup = np.empty(len(present), dtype="int64")
-        lookup[levels[np.argsort(first)]] = np.arange(n_levels)
-        return lookup[codes], n_levels
+    for head in _HEADS:
+        levels, first = np.unique(codes[:head], return_index=True)
+        if len(levels) == n_levels:  # every level appears in the first rows: their order is known
+            lookup = np.empty(len(present), dtype="int64")
+            lookup[levels[np.argsort(first)]] = np.arange(n_levels)
+            return lookup[codes], n_levels
     dense = (np.cumsum(present) - 1)[codes]
     top = np.maximum.accumulate(dense)
     if dense[0] == 0 and np.all(dense[1:] <= top[:-1] + 1):
