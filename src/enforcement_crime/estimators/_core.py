@@ -14,7 +14,9 @@ unbalanced panels, in the sqrt-weight scaled space), any other set by
 weighted alternating projections. The projector is also used where one
 projection is applied to thousands of columns (placebo and bootstrap draws)
 and where the wild bootstrap needs its pieces (the rank-``T`` correction).
-The two methods agree to round-off.
+The two methods agree to round-off. :class:`TwoWayUnitSubsets` gives the
+closed form on the panels left when whole units are dropped (leave-one-out
+fits) from the whole panel's per-unit pieces, number for number.
 
 Cluster-robust variance (CR1)
 -----------------------------

@@ -248,7 +248,10 @@ def twfe_on_rows(
     (:meth:`~enforcement_crime.estimators._inputs.PreparedPanel.restrict`). When the
     options or the whole frame are refused (or with two-way clusters), each call is that
     ``twfe`` call itself. Used for leave-one-out tables, where every fit is on the same
-    panel less a few units.
+    panel less a few units: with unit and time effects (the fast backend), a mask that keeps
+    or leaves each unit whole takes the within-transformation from the whole panel's per-unit
+    pieces (:class:`~enforcement_crime.estimators._core.TwoWayUnitSubsets`: the same
+    operations on the same values as ``twfe`` on the subset, so the same numbers).
     """
 
     def alone(mask: np.ndarray) -> EstimationResult:
