@@ -434,7 +434,6 @@ class TwoWayUnitSubsets:
         for j in range(k):
             sums[:, j] = np.bincount(unit_codes, weights=self.sw * z[:, j], minlength=n_units)
         self.mu = z - self.sw[:, None] * np.take(sums / self.W[:, None], unit_codes, axis=0)
-        self.swmu = np.asfortranarray(self.sw[:, None] * self.mu)
         cell = unit_codes.astype("int64") * self.n_times + time_codes
         self.C = np.bincount(cell, weights=w, minlength=n_units * self.n_times).reshape(
             n_units, self.n_times
@@ -495,8 +494,8 @@ class TwoWayUnitSubsets:
         mu = np.take(self.mu, rows, axis=0)
         k = mu.shape[1]
         r = np.empty((nt, k))
-        for j in range(k):
-            r[:, j] = np.bincount(t, weights=self.swmu[:, j][rows], minlength=nt)
+        for j in range(k):  # the products sw * mu of the rows kept, as TwoWayProjector forms them
+            r[:, j] = np.bincount(t, weights=sw * mu[:, j], minlength=nt)
         c = Kp @ r
         per_unit = (C @ c) / Wi[:, None]
         b = (r - K @ c) / wt[:, None]
