@@ -59,11 +59,11 @@ class _Source:
 
 @dataclass
 class _Rows:
-    """The rows ``rows`` of the frame ``of``, each column taken on first use (``same``: columns
-    that repeat another one, as in :class:`_Source`)."""
+    """The rows ``kept`` (a boolean mask) of the frame ``of``, each column taken on first use
+    (``same``: columns that repeat another one, as in :class:`_Source`)."""
 
     of: pd.DataFrame
-    rows: np.ndarray
+    kept: np.ndarray
     same: dict[str, str]
     taken: dict[str, object] = field(default_factory=dict)
 
@@ -73,9 +73,9 @@ class _Rows:
         if base not in self.taken:
             col = self.of[base]
             if isinstance(col.dtype, pd.api.extensions.ExtensionDtype):
-                self.taken[base] = col.array.take(self.rows)
+                self.taken[base] = col.array.take(np.flatnonzero(self.kept))
             else:  # the same values, without the extension array's checks
-                self.taken[base] = col.to_numpy().take(self.rows)
+                self.taken[base] = col.to_numpy()[self.kept]
         return self.taken[base]
 
     def frame(self) -> pd.DataFrame:
@@ -145,7 +145,7 @@ class PreparedPanel:
         out = _RestrictedPanel(
             None, dict(self.names), {k: v for k, v in dropped.items() if v}, self.controls
         )
-        out._rows = _Rows(self.data, rows, src.same)
+        out._rows = _Rows(self.data, kept, src.same)
         out.kept = kept
         carried: dict[int, tuple[np.ndarray, int]] = {}
         for column, (codes, _) in (self._codes if self._codes_of is self.data else {}).items():
@@ -247,7 +247,7 @@ class _RestrictedPanel(PreparedPanel):
 
     @property
     def n_obs(self) -> int:
-        return len(self._rows.rows) if self._rows is not None else len(self.data)
+        return int(np.count_nonzero(self.kept)) if self._rows is not None else len(self.data)
 
 
 def prepare_panel(
