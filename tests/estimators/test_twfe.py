@@ -407,8 +407,19 @@ def test_twfe_on_rows_leaving_units_out_is_twfe_alone(options, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         calls = twfe_on_rows(df, "y", "unit", "time", cohort, rows=masks, **options)
-        for call, mask in zip(calls, masks, strict=True):
-            _same_result(call(), twfe(df.loc[mask], "y", "unit", "time", cohort, **options))
+        fits = [
+            (call(), twfe(df.loc[mask], "y", "unit", "time", cohort, **options))
+            for call, mask in zip(calls, masks, strict=True)
+        ]
+        for together, alone in fits:
+            _same_result(together, alone)
+        # the fitted model (a state left out) serves inference as the separate fit's does
+        together, alone = fits[0]
+        pd.testing.assert_frame_equal(
+            together.wild_bootstrap(n_boot=99, seed=1).table,
+            alone.wild_bootstrap(n_boot=99, seed=1).table,
+            check_exact=True,
+        )
     # every mask of whole units went through the whole panel's sums; the last one did not
     assert all(r is not None for r in used[:-1]) and used[-1] is None
     assert len(used) == len(masks)
