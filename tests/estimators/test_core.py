@@ -147,3 +147,40 @@ def test_codes_are_numpys_sorted_and_pandas_first_appearance_codes(values):
     first0, levels0 = pd.factorize(pd.Series(values).to_numpy(), sort=False)
     first, n = factorize(values)
     assert np.array_equal(first, first0) and n == len(levels0)
+
+
+@pytest.mark.parametrize("disconnected", [False, True])
+def test_two_way_unit_subsets_is_demean_on_the_units_kept(disconnected):
+    """TwoWayUnitSubsets.resid gives demean's residuals, number for number, on the rows of the
+    units kept (or None: a mask splitting a unit); with singleton units, weights varying within
+    units, and (disconnected) two groups of units observed in disjoint periods."""
+    from enforcement_crime.estimators._core import TwoWayUnitSubsets
+    from enforcement_crime.estimators._inputs import _first_appearance_codes
+
+    rng = np.random.default_rng(2)
+    n_units, n_times = 40, 9
+    unit = np.repeat(np.arange(n_units), n_times)
+    time = np.tile(np.arange(n_times), n_units)
+    keep = rng.uniform(size=len(unit)) > 0.25
+    keep[unit < 3] = False
+    keep[(unit < 3) & (time == unit)] = True  # three singleton units
+    if disconnected:
+        keep &= (unit < 20) == (time < 4)
+    unit, time = unit[keep], time[keep]
+    w = rng.lognormal(0, 1, len(unit))
+    M = np.column_stack([rng.normal(size=len(unit)), (time >= 5) & (unit % 3 == 0)]).astype(float)
+    ucodes, _ = _first_appearance_codes(unit)
+    tcodes, _ = _first_appearance_codes(time)
+    subsets = TwoWayUnitSubsets(M, ucodes, tcodes, w)
+    for left in [[5], [0, 1, 2], list(range(20, 40)), [7, 30]]:
+        rows = ~np.isin(unit, left)
+        u, nu = _first_appearance_codes(ucodes[rows])
+        t, nt = _first_appearance_codes(tcodes[rows])
+        blocks = [Block("unit", u, nu), Block("time", t, nt)]
+        fast = subsets.resid(rows, *blocks)
+        assert fast is not None and fast.flags.f_contiguous
+        np.testing.assert_array_equal(fast, demean(M[rows], blocks, w[rows]))
+    split = np.isin(unit, [5]) & (time == time[unit == 5][0])
+    u, nu = _first_appearance_codes(ucodes[~split])
+    t, nt = _first_appearance_codes(tcodes[~split])
+    assert subsets.resid(~split, Block("unit", u, nu), Block("time", t, nt)) is None

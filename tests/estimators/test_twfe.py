@@ -319,13 +319,18 @@ def test_continuous_share_refuses_bad_values(panel):
 
 def _same_result(a, b) -> None:
     """Two twfe results agree in every number, note and record (the same estimation)."""
-    pd.testing.assert_frame_equal(a.table, b.table)
-    pd.testing.assert_frame_equal(a.vcov, b.vcov)
-    pd.testing.assert_frame_equal(a.extra["vcov_all"], b.extra["vcov_all"])
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
+    pd.testing.assert_frame_equal(a.vcov, b.vcov, check_exact=True)
+    pd.testing.assert_frame_equal(a.extra["vcov_all"], b.extra["vcov_all"], check_exact=True)
+    pd.testing.assert_frame_equal(
+        a.extra["coefficients"], b.extra["coefficients"], check_exact=True
+    )
     assert (a.n_obs, a.n_clusters, a.notes) == (b.n_obs, b.n_clusters, b.notes)
     assert a.extra["dropped"] == b.extra["dropped"] and a.extra["ssc"] == b.extra["ssc"]
     pd.testing.assert_frame_equal(a.model.prep.data, b.model.prep.data)
     np.testing.assert_array_equal(a.model.fit.resid, b.model.fit.resid)
+    np.testing.assert_array_equal(a.model.fit.Xd, b.model.fit.Xd)
+    np.testing.assert_array_equal(a.model.w, b.model.w)
 
 
 @pytest.mark.parametrize(
@@ -364,6 +369,63 @@ def test_twfe_on_rows_is_twfe_on_each_subset(panel, options, monkeypatch):
             _same_result(call(), twfe(df.loc[mask], "y", "unit", "time", cohort, **options))
     # two-way clusters: each subset is fitted on its own
     assert len(restricted) == (0 if isinstance(options.get("cluster"), tuple) else len(masks))
+
+
+@pytest.mark.parametrize("options", [{"weights": "pop", "cluster": "state"}, {"controls": ["x"]}])
+def test_twfe_on_rows_leaving_units_out_is_twfe_alone(options, monkeypatch):
+    """Masks leaving whole units out take the within-transformation from the whole panel's sums
+    (TwoWayUnitSubsets); the results are twfe's on the rows left, number for number.
+
+    An unbalanced panel, weights varying within units, singleton units, and a period only one
+    state's units observe (left without rows when that state is left out); a mask keeping part
+    of some units' rows is left to demean.
+    """
+    from enforcement_crime.estimators._core import TwoWayUnitSubsets
+    from enforcement_crime.estimators.twfe import twfe_on_rows
+
+    used = []
+    resid = TwoWayUnitSubsets.resid
+    monkeypatch.setattr(
+        TwoWayUnitSubsets, "resid", lambda self, *a: used.append(r := resid(self, *a)) or r
+    )
+    df = simulate_staggered(60, periods=(2000, 2011), n_states=6, effect=Effect(att=0.5), seed=5)
+    rng = np.random.default_rng(3)
+    df["pop"] = rng.lognormal(8, 1, len(df))
+    df["x"] = rng.normal(size=len(df))
+    df = df.loc[rng.uniform(size=len(df)) > 0.2]
+    units = df["unit"].unique()
+    singles = df["unit"].isin(units[:3]) & df.duplicated("unit")
+    df = df.loc[~singles]  # three units keep their first row only
+    df = df.loc[(df["time"] < 2011) | (df["state"] == df["state"].iloc[-1])]
+    df = df.sample(frac=1, random_state=1)  # rows in no particular order
+    assert (df["unit"].value_counts() == 1).sum() >= 3
+    states, unit = df["state"].to_numpy(), df["unit"].to_numpy()
+    treated = df.loc[df["cohort"] > 0, "unit"].unique()
+    masks = [states != s for s in np.unique(states)] + [unit != u for u in treated[:3]]
+    masks += [unit != units[0], df["time"].to_numpy() != 2005]  # a singleton unit; part of units
+    cohort = "cohort"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        calls = twfe_on_rows(df, "y", "unit", "time", cohort, rows=masks, **options)
+        fits = [
+            (call(), twfe(df.loc[mask], "y", "unit", "time", cohort, **options))
+            for call, mask in zip(calls, masks, strict=True)
+        ]
+        for together, alone in fits:
+            _same_result(together, alone)
+        # the fitted model (a state left out) serves inference as the separate fit's does
+        together, alone = fits[0]
+        pd.testing.assert_frame_equal(
+            together.wild_bootstrap(n_boot=99, seed=1).table,
+            alone.wild_bootstrap(n_boot=99, seed=1).table,
+            check_exact=True,
+        )
+    # every mask of whole units went through the whole panel's sums; the last one did not
+    assert all(r is not None for r in used[:-1]) and used[-1] is None
+    assert len(used) == len(masks)
+    # leaving the state out that alone observes the last period leaves that period without rows
+    last = df["time"] == 2011
+    assert last.any() and df.loc[last, "state"].nunique() == 1
 
 
 def test_twfe_on_rows_refuses_as_twfe_does(panel):

@@ -14,7 +14,9 @@ unbalanced panels, in the sqrt-weight scaled space), any other set by
 weighted alternating projections. The projector is also used where one
 projection is applied to thousands of columns (placebo and bootstrap draws)
 and where the wild bootstrap needs its pieces (the rank-``T`` correction).
-The two methods agree to round-off.
+The two methods agree to round-off. :class:`TwoWayUnitSubsets` gives the
+closed form on the panels left when whole units are dropped (leave-one-out
+fits) from the whole panel's per-unit pieces, number for number.
 
 Cluster-robust variance (CR1)
 -----------------------------
@@ -72,6 +74,7 @@ __all__ = [
     "Ssc",
     "SscFactors",
     "TwoWayProjector",
+    "TwoWayUnitSubsets",
     "WithinFit",
     "absorbed_params",
     "check_units_nested",
@@ -131,7 +134,7 @@ def panel_codes(p: PreparedPanel, column: str) -> tuple[np.ndarray, int]:
     """
     hit = p.remembered_codes(column)
     if hit is None:
-        codes, n = factorize(p.data[column])
+        codes, n = factorize(p.column(column))
         p.remember_codes(column, codes, n)
         hit = p.remembered_codes(column)
     return hit
@@ -301,6 +304,22 @@ def _alternate(
     )
 
 
+def _k_pinv(K: np.ndarray) -> np.ndarray:
+    """Pseudo-inverse of the period x period matrix ``K`` of :class:`TwoWayProjector`.
+
+    A generous cut-off: ``K`` always has one exact zero eigenvalue (the redundant period
+    effect) that round-off makes ~1e-15 relative, at the edge of numpy's default cut-off.
+    """
+    vals, vecs = np.linalg.eigh(K)
+    keep = vals > 1e-9 * max(vals.max(), 1e-300)
+    return (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+
+
+#: matrices with at most this many columns are summed per unit and period by ``np.bincount``
+#: (:class:`TwoWayProjector`), wider ones by a sparse indicator matrix
+_NARROW_COLUMNS = 8
+
+
 class TwoWayProjector:
     """Exact residual-maker ``M`` for unit + period fixed effects with analytic weights.
 
@@ -313,28 +332,18 @@ class TwoWayProjector:
     """
 
     def __init__(self, unit_codes: np.ndarray, time_codes: np.ndarray, w: np.ndarray):
-        n = len(unit_codes)
         self.unit = unit_codes
         self.time = time_codes
         self.n_units = int(unit_codes.max()) + 1
         self.n_times = int(time_codes.max()) + 1
         self.sw = np.sqrt(w)
-        rows = np.arange(n)
-        self.Su = sp.csr_matrix((self.sw, (unit_codes, rows)), shape=(self.n_units, n))
-        self.St = sp.csr_matrix((self.sw, (time_codes, rows)), shape=(self.n_times, n))
         self.Wi = np.bincount(unit_codes, weights=w, minlength=self.n_units)
         wt = np.bincount(time_codes, weights=w, minlength=self.n_times)
         # unit x period weight sums (the same sums, in row order, as ``np.add.at``)
         cell = unit_codes.astype("int64") * self.n_times + time_codes
         C = np.bincount(cell, weights=w, minlength=self.n_units * self.n_times)
         self.C = C = C.reshape(self.n_units, self.n_times)
-        K = np.diag(wt) - C.T @ (C / self.Wi[:, None])
-        # pseudo-inverse with a generous cut-off: K always has one exact zero eigenvalue
-        # (the redundant period effect) that round-off makes ~1e-15 relative, at the
-        # edge of numpy's default cut-off
-        vals, vecs = np.linalg.eigh(K)
-        keep = vals > 1e-9 * max(vals.max(), 1e-300)
-        self.Kp = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+        self.Kp = _k_pinv(np.diag(wt) - C.T @ (C / self.Wi[:, None]))
 
     @classmethod
     def from_panel(cls, df: pd.DataFrame) -> TwoWayProjector:
@@ -343,18 +352,48 @@ class TwoWayProjector:
         _, tcode = sorted_codes(df["time"])
         return cls(ucode, tcode, df["w"].to_numpy(dtype="float64"))
 
+    @functools.cached_property
+    def Su(self) -> sp.csr_matrix:
+        """``U'``: the scaled unit indicators (units x rows), built on first use."""
+        rows = np.arange(len(self.unit))
+        return sp.csr_matrix((self.sw, (self.unit, rows)), shape=(self.n_units, len(rows)))
+
+    @functools.cached_property
+    def St(self) -> sp.csr_matrix:
+        """``T'``: the scaled period indicators (periods x rows), built on first use."""
+        rows = np.arange(len(self.time))
+        return sp.csr_matrix((self.sw, (self.time, rows)), shape=(self.n_times, len(rows)))
+
+    def _sums(self, S: str, codes: np.ndarray, n_levels: int, z: np.ndarray) -> np.ndarray:
+        """``S @ z`` (``S`` the name of :attr:`Su` or :attr:`St`, whose rows are ``codes``).
+
+        A vector or a few columns are summed by ``np.bincount``, one column at a time; wider
+        matrices by the sparse matrix. Both add each level's terms ``sw * z`` in row order
+        from zero, so they give the same values.
+        """
+        if z.ndim == 1:
+            return np.bincount(codes, weights=self.sw * z, minlength=n_levels)
+        if z.shape[1] > _NARROW_COLUMNS:
+            return getattr(self, S) @ z
+        out = np.empty((n_levels, z.shape[1]))
+        for j in range(z.shape[1]):
+            out[:, j] = np.bincount(codes, weights=self.sw * z[:, j], minlength=n_levels)
+        return out
+
     # rows are gathered with np.take (the same values as fancy indexing, much faster on matrices)
 
     def m_unit(self, z: np.ndarray) -> np.ndarray:
         """``M_U z``: remove (weighted) unit means."""
-        means = (self.Su @ z) / (self.Wi if z.ndim == 1 else self.Wi[:, None])
+        means = self._sums("Su", self.unit, self.n_units, z) / (
+            self.Wi if z.ndim == 1 else self.Wi[:, None]
+        )
         sw = self.sw if z.ndim == 1 else self.sw[:, None]
         return z - sw * np.take(means, self.unit, axis=0)
 
     def resid(self, z: np.ndarray) -> np.ndarray:
         """``M z`` for a vector or an (n, k) matrix in the scaled space."""
         mu = self.m_unit(z)
-        c = self.Kp @ (self.St @ mu)
+        c = self.Kp @ self._sums("St", self.time, self.n_times, mu)
         cc = self.C @ c
         if z.ndim == 1:
             per_unit = cc / self.Wi
@@ -363,6 +402,115 @@ class TwoWayProjector:
         return mu - self.sw[:, None] * (
             np.take(c, self.time, axis=0) - np.take(per_unit, self.unit, axis=0)
         )
+
+
+class TwoWayUnitSubsets:
+    """:func:`demean` (unit and time blocks) of fixed columns on the panels left when whole
+    units are dropped, each unit's sums read from the whole panel.
+
+    Built once on a whole panel whose rows are grouped by unit (``unit_codes`` ``0, 0, 1, ...``
+    non-decreasing): the columns ``M``, the unit and period codes, positive weights ``w``.
+    :meth:`resid` gives, for the rows of the units kept, what :func:`demean` gives on those
+    rows: the closed form of :class:`TwoWayProjector`, with the same operations on the same
+    values. A unit kept whole keeps its rows, their order, its weight sum and its weighted
+    means, so its unit-demeaned rows are the whole panel's; the period sums, the unit x period
+    weight table and ``K`` are those of the rows kept. Leave-one-out fits (each state or
+    treated unit left out in turn) use it.
+    """
+
+    def __init__(self, M: np.ndarray, unit_codes: np.ndarray, time_codes: np.ndarray,
+                 w: np.ndarray):  # fmt: skip
+        n, k = M.shape
+        self.time, self.w = time_codes, w
+        n_units = int(unit_codes.max()) + 1
+        self.n_times = int(time_codes.max()) + 1
+        self.starts = np.flatnonzero(np.r_[True, unit_codes[1:] != unit_codes[:-1]])
+        self.sizes = np.diff(np.r_[self.starts, n])
+        # TwoWayProjector's pieces, per unit (Wi, unit means) and per row (M_U z)
+        self.sw = np.sqrt(w)
+        self.W = np.bincount(unit_codes, weights=w, minlength=n_units)
+        z = self.sw[:, None] * M
+        sums = np.empty((n_units, k))
+        for j in range(k):
+            sums[:, j] = np.bincount(unit_codes, weights=self.sw * z[:, j], minlength=n_units)
+        self.mu = z - self.sw[:, None] * np.take(sums / self.W[:, None], unit_codes, axis=0)
+        cell = unit_codes.astype("int64") * self.n_times + time_codes
+        self.C = np.bincount(cell, weights=w, minlength=n_units * self.n_times).reshape(
+            n_units, self.n_times
+        )
+        # the largest absolute value of each column within each unit (the check's scale)
+        self.top = np.asfortranarray(np.maximum.reduceat(np.abs(M), self.starts, axis=0))
+
+    @classmethod
+    def usable(cls, unit_codes: np.ndarray, n_times: int, w: np.ndarray) -> bool:
+        """Whether :func:`demean` takes the closed form on such a panel, rows grouped by unit."""
+        n_units = int(unit_codes.max(initial=-1)) + 1
+        steps = np.diff(unit_codes)
+        return (
+            len(unit_codes) > 0
+            and unit_codes[0] == 0
+            and bool(np.all((steps >= 0) & (steps <= 1)))
+            and n_units * n_times <= TWO_WAY_MAX_CELLS
+            and bool(np.all(w > 0))
+        )
+
+    def resid(self, keep: np.ndarray, unit: Block, time: Block) -> np.ndarray | None:
+        """``demean(M[keep], [unit, time], w[keep])``, or None when :func:`demean` should decide.
+
+        ``keep`` is a boolean mask over the rows; ``unit`` and ``time`` are the blocks of the
+        rows kept (codes in order of first appearance, as a prepared panel's). None when
+        ``keep`` keeps part of a unit's rows, or when the closed form fails the check:
+        :func:`demean` checks that one sweep of projections (unit means, then period means)
+        leaves it in place, within ``1e-9`` of each column's largest value; the sweep moves
+        row ``(i, t)`` by ``a_i + b_t``, ``a`` the units' weighted means of the residuals (zero
+        by construction, up to round-off) and ``b`` the periods' weighted means of what is
+        left, ``(r - K c) / period weight``: the residual of the normal equations ``K c = r``
+        the pseudo-inverse solved, which is checked here instead (and ``a``'s round-off kept
+        small by refusing period or unit terms far larger than the columns).
+        """
+        first = keep[self.starts]  # each unit is kept when its first row is, and then whole
+        if not np.array_equal(keep, np.repeat(first, self.sizes)):
+            return None
+        kept = np.flatnonzero(first)
+        if unit.n_levels != len(kept):
+            return None
+        rows = np.flatnonzero(keep)
+        t, nt = time.codes, time.n_levels
+        # the whole panel's period of each period code of the rows kept
+        period = np.full(nt, -1, dtype=np.intp)
+        head = min(len(rows), 4096)
+        period[t[:head]] = self.time[rows[:head]]
+        if (period < 0).any():
+            period[t] = self.time[rows]
+        sw, w = self.sw[rows], self.w[rows]
+        Wi = self.W[kept]
+        if nt == self.n_times and np.array_equal(period, np.arange(nt)):  # the same periods
+            C = self.C[kept]
+        else:
+            C = np.ascontiguousarray(self.C[np.ix_(kept, period)])
+        wt = np.bincount(t, weights=w, minlength=nt)
+        K = np.diag(wt) - C.T @ (C / Wi[:, None])
+        Kp = _k_pinv(K)
+        mu = np.take(self.mu, rows, axis=0)
+        k = mu.shape[1]
+        r = np.empty((nt, k))
+        for j in range(k):  # the products sw * mu of the rows kept, as TwoWayProjector forms them
+            r[:, j] = np.bincount(t, weights=sw * mu[:, j], minlength=nt)
+        c = Kp @ r
+        per_unit = (C @ c) / Wi[:, None]
+        b = (r - K @ c) / wt[:, None]
+        scale = np.maximum([self.top[:, j][kept].max() for j in range(k)], 1.0)
+        # a, zero by construction, is the round-off of rows made of the period and unit terms:
+        # terms far larger than the columns (a nearly singular K) are left to demean's check
+        big = np.max(np.abs(c), axis=0) + np.max(np.abs(per_unit), axis=0) > 1e4 * scale
+        if np.any(np.max(np.abs(b), axis=0) > 1e-9 * scale) or np.any(big):
+            return None
+        # TwoWayProjector.resid's operations, in place where it makes new arrays
+        g = np.take(c, t, axis=0)
+        g -= np.repeat(per_unit, self.sizes[kept], axis=0)  # each kept unit's rows, in turn
+        g *= sw[:, None]
+        mu -= g
+        return np.divide(mu, sw[:, None], out=np.empty(mu.shape, order="F"))
 
 
 def is_nested(block: Block, cluster_codes: np.ndarray) -> bool:
@@ -568,15 +716,18 @@ class WithinFit:
     Xd: np.ndarray
 
 
-def fit_within(y, X, names, blocks, w, p: PreparedPanel, cluster, ssc: Ssc = SSC) -> WithinFit:
+def fit_within(
+    y, X, names, blocks, w, p: PreparedPanel, cluster, ssc: Ssc = SSC, demeaned=None
+) -> WithinFit:
     """Weighted OLS of ``y`` on ``X`` with ``blocks`` absorbed and a CR1 clustered sandwich.
 
     ``cluster`` is ``None`` (the prepared panel's cluster column), a column
     name, or a tuple of two columns (two-way); ``ssc`` the small-sample
-    correction. Raises when a regressor is absorbed by the fixed effects or
+    correction; ``demeaned``, when given, ``demean([y, X], blocks, w)`` computed by the
+    caller. Raises when a regressor is absorbed by the fixed effects or
     the regressors are collinear.
     """
-    M = demean(np.column_stack([y, X]), blocks, w)
+    M = demean(np.column_stack([y, X]), blocks, w) if demeaned is None else demeaned
     yd, Xd = M[:, 0], M[:, 1:]
     # a regressor the fixed effects explain entirely cannot be estimated
     for j, nm in enumerate(names):
@@ -635,11 +786,10 @@ class FixedEffects:
 
     def blocks(self, p: PreparedPanel) -> list[Block]:
         """Unit (or unit x trend) block and time (or state x time) block of a prepared panel."""
-        df = p.data
         ucodes, nu = panel_codes(p, "unit")
         blocks = []
         if self.unit_trends:
-            t = df["time"].to_numpy(dtype="float64")
+            t = p.column("time").to_numpy(dtype="float64")
             blocks.append(Block("unit x trend", ucodes, nu, kind="trend", t=t))
         else:
             blocks.append(Block("unit", ucodes, nu))
@@ -648,6 +798,7 @@ class FixedEffects:
                 raise EstimatorInputError(
                     "state_year_fe=True needs the state column: pass state=<column>"
                 )
+            df = p.data
             sy, nsy = factorize(df[self.state].astype(str) + "|" + df["time"].astype(str))
             blocks.append(Block(f"{self.state} x {p.names['time']}", sy, nsy))
         else:

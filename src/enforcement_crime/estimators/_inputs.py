@@ -11,6 +11,7 @@ unit-period keys, a cohort that changes within a unit).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,48 @@ class _Source:
     reason: np.ndarray
     reasons: tuple[str, ...]
     same: dict[str, str]
+    #: column -> (its remembered codes, whether they are in increasing order)
+    increasing: dict[str, tuple[np.ndarray, bool]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def dropped_rows(self) -> np.ndarray:
+        """The input rows dropped (those with a reason)."""
+        return np.flatnonzero(self.reason >= 0)
+
+    def dropped(self, keep: np.ndarray) -> dict[str, int]:
+        """Reason -> number of the rows ``keep`` dropped for it (every reason, zeros included)."""
+        rows = self.dropped_rows
+        counts = np.bincount(self.reason[rows[keep[rows]]], minlength=len(self.reasons))
+        return {why: int(n) for why, n in zip(self.reasons, counts, strict=True)}
+
+
+@dataclass
+class _Rows:
+    """The rows ``kept`` (a boolean mask) of the frame ``of``, each column taken on first use
+    (``same``: columns that repeat another one, as in :class:`_Source`)."""
+
+    of: pd.DataFrame
+    kept: np.ndarray
+    same: dict[str, str]
+    taken: dict[str, object] = field(default_factory=dict)
+
+    def column(self, name: str):
+        """The rows of column ``name`` (its array, as ``of[name].array.take(rows)``)."""
+        base = self.same.get(name, name)
+        if base not in self.taken:
+            col = self.of[base]
+            if isinstance(col.dtype, pd.api.extensions.ExtensionDtype):
+                self.taken[base] = col.array.take(np.flatnonzero(self.kept))
+            else:  # the same values, without the extension array's checks
+                self.taken[base] = col.to_numpy()[self.kept]
+        return self.taken[base]
+
+    def frame(self) -> pd.DataFrame:
+        """The rows of every column, as a frame (a repeated column is a copy, as in prepare_panel)."""
+        columns = {
+            c: self.column(c).copy() if c in self.same else self.column(c) for c in self.of.columns
+        }
+        return pd.DataFrame({c: _frame_column(v) for c, v in columns.items()}, copy=False)
 
 
 @dataclass
@@ -92,29 +135,26 @@ class PreparedPanel:
         keep = np.asarray(keep, dtype=bool)
         if keep.shape != (src.n_rows,):
             raise ValueError(f"restrict: a boolean mask of {src.n_rows} rows, got {keep.shape}")
-        counts = np.bincount(src.reason[keep] + 1, minlength=len(src.reasons) + 1)[1:]
-        dropped: dict[str, int] = {}
-        for why, n in zip(src.reasons, counts, strict=True):
-            dropped[why] = int(n)
-        rows = np.flatnonzero(keep[src.order])
+        dropped = src.dropped(keep)
+        kept = keep[src.order]
+        rows = np.flatnonzero(kept)
         if not len(rows):
             raise EstimatorInputError(
                 "no rows left after dropping missing values: " + repr(dropped)
             )
-        columns: dict[str, object] = {}
-        for c in self.data.columns:
-            if c in src.same:
-                columns[c] = columns[src.same[c]].copy()
-            else:
-                columns[c] = self.data[c].array.take(rows)
-        df = pd.DataFrame({c: _frame_column(v) for c, v in columns.items()}, copy=False)
-        out = PreparedPanel(
-            df, dict(self.names), {k: v for k, v in dropped.items() if v}, self.controls
+        out = _RestrictedPanel(
+            None, dict(self.names), {k: v for k, v in dropped.items() if v}, self.controls
         )
+        out._rows = _Rows(self.data, kept, src.same)
+        out.kept = kept
         carried: dict[int, tuple[np.ndarray, int]] = {}
         for column, (codes, _) in (self._codes if self._codes_of is self.data else {}).items():
             if id(codes) not in carried:
-                carried[id(codes)] = _first_appearance_codes(codes[rows])
+                # codes in increasing order (the units, sorted) are so on every subset
+                seen = src.increasing.get(column)
+                if seen is None or seen[0] is not codes:
+                    seen = src.increasing[column] = (codes, _increasing(codes))
+                carried[id(codes)] = _first_appearance_codes(codes[rows], seen[1])
             out.remember_codes(column, *carried[id(codes)])
         return out
 
@@ -124,16 +164,24 @@ class PreparedPanel:
         None when none are remembered, or when :attr:`data` has been replaced since (codes
         belong to one frame: a new frame, e.g. with rows dropped, forgets them).
         """
-        if self._codes_of is not self.data:
+        if self._codes_of is not self._frame_key():
             return None
         return self._codes.get(column)
 
     def remember_codes(self, column: str, codes: np.ndarray, n_levels: int) -> None:
         """Remember the integer codes (read-only) of ``column`` of the current :attr:`data`."""
-        if self._codes_of is not self.data:
-            self._codes, self._codes_of = {}, self.data
+        if self._codes_of is not self._frame_key():
+            self._codes, self._codes_of = {}, self._frame_key()
         codes.flags.writeable = False
         self._codes[column] = (codes, int(n_levels))
+
+    def _frame_key(self) -> object:
+        """What remembered codes belong to: the current :attr:`data`."""
+        return self.data
+
+    def column(self, name: str) -> pd.Series:
+        """The column ``name`` of :attr:`data` (``data[name]``)."""
+        return self.data[name]
 
     @property
     def n_obs(self) -> int:
@@ -141,27 +189,65 @@ class PreparedPanel:
 
     @property
     def n_clusters(self) -> int:
-        return int(self.data["cluster"].nunique())
+        return int(self.column("cluster").nunique())
 
     @property
     def cohorts(self) -> np.ndarray:
         """Sorted treated cohorts (excludes 0)."""
-        c = np.unique(self.data["cohort"].to_numpy())
+        c = np.unique(self.column("cohort").to_numpy())
         return c[c > 0]
 
     @property
     def times(self) -> np.ndarray:
-        return np.unique(self.data["time"].to_numpy())
+        return np.unique(self.column("time").to_numpy())
 
     @property
     def has_never_treated(self) -> bool:
-        return bool((self.data["cohort"] == 0).any())
+        return bool((self.column("cohort") == 0).any())
 
     def drop_note(self) -> str:
         """Text for the result's notes: what was dropped and why ("" when nothing)."""
         if not any(self.dropped.values()):
             return ""
         return "dropped: " + "; ".join(f"{n} rows ({why})" for why, n in self.dropped.items() if n)
+
+
+class _RestrictedPanel(PreparedPanel):
+    """A panel :meth:`PreparedPanel.restrict` returns: its columns are taken from the whole
+    panel's frame when read (:meth:`column`), its :attr:`data` built when first read.
+
+    A fit that reads only a few columns (and the remembered codes) never takes the others.
+    """
+
+    _rows: _Rows | None = None
+    #: the rows of the whole panel it keeps (a boolean mask over them)
+    kept: np.ndarray | None = None
+
+    @property
+    def data(self) -> pd.DataFrame:
+        rows = self._rows
+        if rows is not None:
+            frame = rows.frame()
+            if self._codes_of is rows:  # the codes remembered so far belong to this frame
+                self._codes_of = frame
+            self.__dict__["_data"], self._rows = frame, None
+        return self.__dict__["_data"]
+
+    @data.setter
+    def data(self, frame: pd.DataFrame) -> None:
+        self.__dict__["_data"], self._rows = frame, None
+
+    def _frame_key(self) -> object:
+        return self._rows if self._rows is not None else self.__dict__["_data"]
+
+    def column(self, name: str) -> pd.Series:
+        if self._rows is None:
+            return self.data[name]
+        return pd.Series(_frame_column(self._rows.column(name)), name=name, copy=False)
+
+    @property
+    def n_obs(self) -> int:
+        return int(np.count_nonzero(self.kept)) if self._rows is not None else len(self.data)
 
 
 def prepare_panel(
@@ -367,25 +453,56 @@ def prepare_panel(
     sorted_units = ucode[order]
     if not pd.isna(ulabels[sorted_units[-1]]):  # a missing unit label sorts last
         # the rows are sorted by unit label: codes in order of first appearance count the changes
-        starts = np.empty(len(order), dtype=bool)
-        starts[0] = True
-        np.not_equal(sorted_units[1:], sorted_units[:-1], out=starts[1:])
-        unit_codes = np.cumsum(starts, dtype="int64") - 1
-        prepared.remember_codes("unit", unit_codes, unit_codes[-1] + 1)
+        unit_codes, n_units = _run_codes(sorted_units)
+        prepared.remember_codes("unit", unit_codes, n_units)
         if cl == unit:
-            prepared.remember_codes("cluster", unit_codes, unit_codes[-1] + 1)
+            prepared.remember_codes("cluster", unit_codes, n_units)
     return prepared
 
 
-def _first_appearance_codes(codes: np.ndarray) -> tuple[np.ndarray, int]:
+#: :func:`_first_appearance_codes` reads the order of first appearance from these many first
+#: rows when every level appears there (e.g. the periods of a panel sorted by unit)
+_HEADS = (256, 4096)
+
+
+def _run_codes(codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes ``0..n-1`` of the runs of equal values of ``codes`` (not empty), and ``n``."""
+    starts = np.empty(len(codes), dtype=bool)
+    starts[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=starts[1:])
+    first = np.flatnonzero(starts)
+    runs = np.arange(len(first), dtype="int64")
+    return np.repeat(runs, np.diff(np.append(first, len(codes)))), len(first)
+
+
+def _increasing(codes: np.ndarray) -> bool:
+    """Whether ``codes`` never decrease."""
+    return bool(np.all(codes[1:] >= codes[:-1]))
+
+
+def _first_appearance_codes(
+    codes: np.ndarray, increasing: bool | None = None
+) -> tuple[np.ndarray, int]:
     """Codes ``0..n-1`` in order of first appearance of the integer ``codes`` (as ``pd.factorize``).
 
     Codes that already appear in increasing order (a subset of first-appearance codes usually
-    does) are only renumbered densely.
+    does; ``increasing`` says whether they do, when known) are only renumbered densely;
+    codes whose levels all appear in the first rows are numbered in their order there.
     """
     if not len(codes):
         return np.zeros(0, dtype="int64"), 0
+    if increasing is None:
+        increasing = _increasing(codes)
+    if increasing:  # e.g. the units of a panel sorted by unit
+        return _run_codes(codes)
     present = np.bincount(codes) > 0
+    n_levels = int(np.count_nonzero(present))
+    for head in _HEADS:
+        levels, first = np.unique(codes[:head], return_index=True)
+        if len(levels) == n_levels:  # every level appears in the first rows: their order is known
+            lookup = np.empty(len(present), dtype="int64")
+            lookup[levels[np.argsort(first)]] = np.arange(n_levels)
+            return lookup[codes], n_levels
     dense = (np.cumsum(present) - 1)[codes]
     top = np.maximum.accumulate(dense)
     if dense[0] == 0 and np.all(dense[1:] <= top[:-1] + 1):

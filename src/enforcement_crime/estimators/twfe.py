@@ -44,6 +44,7 @@ from enforcement_crime.estimators._core import (
     SSC,
     Block,
     FixedEffects,
+    TwoWayUnitSubsets,
     WithinFit,
     cluster_arrays,
     coef_table,
@@ -73,15 +74,14 @@ def _treatment_values(p, treatment: str | None) -> tuple[np.ndarray, str, bool]:
     strictly between 0 and 1 a continuous exposure share, term
     ``"exposure_share"``.
     """
-    df = p.data
     if treatment is None:
-        cohort = df["cohort"].to_numpy()
-        D = ((cohort > 0) & (df["time"].to_numpy() >= cohort)).astype("float64")
+        cohort = p.column("cohort").to_numpy()
+        D = ((cohort > 0) & (p.column("time").to_numpy() >= cohort)).astype("float64")
         return D, "treated", False
-    d = pd.to_numeric(df[treatment], errors="coerce").astype("float64")
+    d = pd.to_numeric(p.column(treatment), errors="coerce").astype("float64")
     bad = d.isna() | (d < 0) | (d > 1) | ~np.isfinite(d)
     if bad.any():
-        rows = df.loc[bad, [p.names["unit"], p.names["time"], treatment]].head()
+        rows = p.data.loc[bad, [p.names["unit"], p.names["time"], treatment]].head()
         raise EstimatorInputError(
             f"treatment column {treatment!r} must be 0/1 or a share in [0, 1] without missing "
             f"values; {int(bad.sum())} row(s) are not, e.g.:\n{rows.to_string()}"
@@ -248,7 +248,10 @@ def twfe_on_rows(
     (:meth:`~enforcement_crime.estimators._inputs.PreparedPanel.restrict`). When the
     options or the whole frame are refused (or with two-way clusters), each call is that
     ``twfe`` call itself. Used for leave-one-out tables, where every fit is on the same
-    panel less a few units.
+    panel less a few units: with unit and time effects (the fast backend), a mask that keeps
+    or leaves each unit whole takes the within-transformation from the whole panel's per-unit
+    pieces (:class:`~enforcement_crime.estimators._core.TwoWayUnitSubsets`: the same
+    operations on the same values as ``twfe`` on the subset, so the same numbers).
     """
 
     def alone(mask: np.ndarray) -> EstimationResult:
@@ -265,16 +268,59 @@ def twfe_on_rows(
                                  controls, _extra_cols(o["treatment"], o["state"], o["cluster"]))  # fmt: skip
         # the codes of the clusters and fixed effects, carried to every restriction
         cluster_arrays(whole, o["cluster"])
-        fe.blocks(whole)
+        blocks = fe.blocks(whole)
     except EstimatorInputError:
         return direct
+    fast = _unit_subsets(whole, o["treatment"], controls, fe, o["backend"], blocks)
 
     def fit(mask: np.ndarray) -> EstimationResult:
         p = whole.restrict(mask)
+        if fast is None:
+            return _twfe_prepared(p, outcome, o["treatment"], o["cluster"], controls, fe,
+                                  o["backend"], o["alpha"])  # fmt: skip
+        subsets, y, X = fast
+        within = subsets.resid(p.kept, *fe.blocks(p))
+        design = None
+        if o["treatment"] is None:  # the whole panel's rows: a 0/1 treatment named "treated"
+            rows = np.flatnonzero(p.kept)
+            design = (y[rows], X[rows], ["treated", *controls], False)
         return _twfe_prepared(p, outcome, o["treatment"], o["cluster"], controls, fe,
-                              o["backend"], o["alpha"])  # fmt: skip
+                              o["backend"], o["alpha"], within, design)  # fmt: skip
 
     return [_named_call(functools.partial(fit, np.asarray(r, dtype=bool))) for r in rows]
+
+
+def _unit_subsets(whole: PreparedPanel, treatment, controls, fe: FixedEffects, backend,
+                  blocks: list[Block]):  # fmt: skip
+    """The within-transformation of ``whole``'s outcome and regressors on its subsets of units
+    (a :class:`TwoWayUnitSubsets`), with the outcome and the regressors.
+
+    None unless :func:`~enforcement_crime.estimators._core.demean` would take the closed
+    form (unit and time effects, the fast backend) and the regressors can be read on the
+    whole panel.
+    """
+    if backend != "fast" or not fe.two_way:
+        return None
+    try:
+        y, X, _, _ = _design(whole, treatment, controls)
+    except (EstimatorInputError, ValueError, TypeError):
+        return None  # e.g. a treatment value some subsets leave out: each subset checks its own
+    w = whole.column("w").to_numpy(dtype="float64")
+    if not TwoWayUnitSubsets.usable(blocks[0].codes, blocks[1].n_levels, w):
+        return None
+    return TwoWayUnitSubsets(np.column_stack([y, X]), blocks[0].codes, blocks[1].codes, w), y, X
+
+
+def _design(
+    p: PreparedPanel, treatment, controls
+) -> tuple[np.ndarray, np.ndarray, list[str], bool]:
+    """The outcome, the regressors (treatment, then the controls), their names, and whether
+    the treatment is a continuous share."""
+    D, term, continuous = _treatment_values(p, treatment)
+    X = np.column_stack(
+        [D] + [pd.to_numeric(p.column(c)).to_numpy(dtype="float64") for c in controls]
+    )
+    return p.column("y").to_numpy(), X, [term] + controls, continuous
 
 
 #: the keyword arguments of :func:`twfe` and their defaults
@@ -302,19 +348,29 @@ def _named_call(call: Callable[[], EstimationResult]) -> Callable[[], Estimation
 
 
 def _twfe_prepared(
-    p: PreparedPanel, outcome, treatment, cluster, controls, fe: FixedEffects, backend, alpha
+    p: PreparedPanel,
+    outcome,
+    treatment,
+    cluster,
+    controls,
+    fe: FixedEffects,
+    backend,
+    alpha,
+    within: np.ndarray | None = None,
+    design: tuple | None = None,
 ) -> EstimationResult:
-    """:func:`twfe` on a prepared panel (its options checked by :func:`_twfe_options`)."""
-    df = p.data
-    D, term, continuous = _treatment_values(p, treatment)
-    X = np.column_stack([D] + [pd.to_numeric(df[c]).to_numpy(dtype="float64") for c in controls])
-    names = [term] + controls
-    y = df["y"].to_numpy()
-    w = df["w"].to_numpy(dtype="float64")
+    """:func:`twfe` on a prepared panel (its options checked by :func:`_twfe_options`).
+
+    ``within``: the within-transformed outcome and regressors when already known (the fast
+    backend), else None; ``design``: what :func:`_design` returns, when already known.
+    """
+    y, X, names, continuous = _design(p, treatment, controls) if design is None else design
+    D = X[:, 0]
+    w = p.column("w").to_numpy(dtype="float64")
     blocks = fe.blocks(p)
 
     if backend == "fast":
-        fit = fit_within(y, X, names, blocks, w, p, cluster)
+        fit = fit_within(y, X, names, blocks, w, p, cluster, demeaned=within)
         coef, V, extra = fit.coef, fit.vcov, {}
     else:
         fit, extra = _fit_linearmodels(p, y, X, names, w, blocks, cluster, fe)
@@ -345,16 +401,18 @@ def _twfe_prepared(
             "dropped": dict(p.dropped),
         }
     )
+    # the treatment term's row and variance (a frame of one row: the table itself when no controls)
+    head = tab if len(names) == 1 else tab.iloc[[0]].reset_index(drop=True)
     return EstimationResult(
         "twfe",
-        tab.iloc[[0]].reset_index(drop=True),
+        head,
         fit.n_obs,
         fit.n_clusters,
         "; ".join(notes),
         alpha,
         extra,
         outcome=outcome,
-        vcov=vcov.iloc[[0], [0]],  # the treatment term
+        vcov=pd.DataFrame(V[:1, :1].copy(), index=names[:1], columns=names[:1]),
         model=WithinModel(
             "twfe",
             p,
