@@ -130,3 +130,16 @@ def test_processes_run_side_by_side_share_the_cores(monkeypatch):
     with workers.cores_shared_by(2):
         assert os.environ[WORKERS_ENV] == "3"
     assert os.environ[WORKERS_ENV] == "3"
+
+
+def _count_inside(_: int) -> tuple[int, int]:
+    time.sleep(0.1)
+    return os.getpid(), workers.worker_count()
+
+
+def test_a_task_in_a_worker_runs_tasks_of_its_own_serially(monkeypatch):
+    """A worker process does not fork workers of its own (the cores are taken)."""
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    got = run_tasks([functools.partial(_count_inside, i) for i in range(6)], workers=2)
+    assert {n for pid, n in got if pid != PARENT} == {1}
+    assert {n for pid, n in got if pid == PARENT} == {2}

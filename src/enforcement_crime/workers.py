@@ -184,6 +184,7 @@ def _run_forked(tasks: list[Callable[[], T]], n: int) -> list[T]:
 
 def _work(tasks, take, halt, send) -> None:
     """A worker: run tasks until none is left; send their results, warnings and output."""
+    os.environ[WORKERS_ENV] = "1"  # a task that runs tasks of its own runs them here, serially
     out, err = io.StringIO(), io.StringIO()
     done: list[tuple[int, str, Any, list]] = []
     with redirect_stdout(out), redirect_stderr(err):
