@@ -20,6 +20,13 @@ TEST_JOBS   ?= auto
 # and OpenBLAS threads of two processes on the same two cores spin while waiting for each other
 # (set OPENBLAS_NUM_THREADS in the environment to override)
 export OPENBLAS_NUM_THREADS ?= 1
+# bytecode caches (in __pycache__, git-ignored) even where the environment turns them off
+# (PYTHONDONTWRITEBYTECODE=1): without them every process compiles the package again and each
+# pytest worker rewrites the assertions of every test module again (seconds per worker)
+# (set KEEP_BYTECODE_SETTING=1 to leave the environment's setting alone)
+ifndef KEEP_BYTECODE_SETTING
+unexport PYTHONDONTWRITEBYTECODE
+endif
 
 .PHONY: help all setup data notebooks figures tables teaching lab test test-all \
         test-browser bench lint format lock clean distclean real size

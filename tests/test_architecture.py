@@ -15,9 +15,13 @@ import functools
 
 import pytest
 
+from tests.test_import_graph import _modules
 from tests.test_import_graph import import_graph as _import_graph
 
 PKG = "enforcement_crime"
+
+# with tests/test_import_graph.py, on one pytest-xdist worker: it parses the package once
+pytestmark = pytest.mark.xdist_group("import_graph")
 
 
 @functools.cache
@@ -72,7 +76,9 @@ def test_every_module_has_a_layer():
         layer(module)
 
 
-@pytest.mark.parametrize("module", sorted(import_graph()))
+# the modules are listed from the file names (the graph's keys): the graph itself, which parses
+# every module, is built by the first test that reads it, not while the tests are collected
+@pytest.mark.parametrize("module", sorted(_modules()))
 def test_imports_go_downwards(module):
     graph = import_graph()
     up = sorted(t for t in graph[module] if t != PKG and layer(t) > layer(module))

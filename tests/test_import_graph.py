@@ -38,6 +38,9 @@ import enforcement_crime
 SRC = Path(enforcement_crime.__file__).parent
 PKG = "enforcement_crime"
 
+# with tests/test_architecture.py, on one pytest-xdist worker: it parses the package once
+pytestmark = pytest.mark.xdist_group("import_graph")
+
 #: edge kinds, as the failure message names them
 IMPORT, TYPING, IMPORT_MODULE, MODULE_LIST, PKGUTIL = (
     "import",
