@@ -12,7 +12,10 @@ Measured here, on this machine, each in a fresh subprocess:
   files each sample under the innermost frame it recognises (bootstrap draws,
   HonestDiD, synthetic control, MDE simulations, figures, panel load, other estimation,
   imports); kernel start and papermill overhead are the notebook's run time minus the
-  script's.
+  script's. The estimations the evidence section hands to a forked worker process
+  (:mod:`enforcement_crime.workers`) are not sampled: the notebook's own process waits
+  for them meanwhile, under the category of the call it waits in; their CPU seconds are
+  in the script's.
 
 Each step's note starts with its CPU seconds (user + system of the step's processes, the
 kernels included): on a machine shared with other work the wall-clock seconds grow with
@@ -142,14 +145,15 @@ def profile_script(source: Path, interval: float = 0.01) -> tuple[float, Counter
     sampler = threading.Thread(target=sample, daemon=True)
     cwd = os.getcwd()
     os.chdir(source.parent)
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu = time.perf_counter(), time.process_time() + _children_cpu()
     sampler.start()
     try:
         exec(compile(code, str(source), "exec"), {"__name__": "__main__"})
     finally:
         done.set()
         os.chdir(cwd)
-    return time.perf_counter() - start, counts, time.process_time() - cpu
+    # the CPU of the worker processes the evidence section forks (enforcement_crime.workers) too
+    return time.perf_counter() - start, counts, time.process_time() + _children_cpu() - cpu
 
 
 def _profile_child(name: str) -> None:
