@@ -56,6 +56,20 @@ def test_the_first_failing_task_in_order_is_raised():
         run_tasks([functools.partial(_fails, i) for i in range(8)], workers=2)
 
 
+def _fails_in_a_worker_only(i: int) -> int:
+    time.sleep(0.1)
+    if os.getpid() != PARENT:
+        raise ValueError(f"task {i} in a worker")
+    return i
+
+
+def test_an_exception_from_a_worker_keeps_its_type_and_says_where_it_was_raised():
+    with pytest.raises(ValueError, match=r"task \d in a worker") as info:
+        run_tasks([functools.partial(_fails_in_a_worker_only, i) for i in range(6)], workers=2)
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    assert "raised in a worker process" in notes and "_fails_in_a_worker_only" in notes
+
+
 class _Unpicklable(Exception):
     def __init__(self, message: str):
         super().__init__(message)

@@ -129,6 +129,8 @@ def run_tasks(
 
 def _run_forked(tasks: list[Callable[[], T]], n: int) -> list[T]:
     """:func:`run_tasks` with ``n - 1`` forked workers beside this process."""
+    # forked (the workers inherit the tasks and their data, nothing is pickled on the way out);
+    # they only compute: no thread, lock or open stream of the parent is used in a worker
     ctx = mp.get_context("fork")
     counter = ctx.Value("l", 0)
     stop = len(tasks)
@@ -217,12 +219,14 @@ def _work(tasks, take, halt, send) -> None:
 
 
 def _sendable(exc: Exception) -> Exception:
-    """``exc`` when it survives pickling, else a :class:`WorkerError` with its traceback."""
+    """``exc`` with the worker's traceback as a note (a pickled exception loses its traceback)
+    when it survives pickling, else a :class:`WorkerError` with that traceback."""
+    text = "".join(traceback.format_exception(exc))
     try:
+        exc.add_note(f"raised in a worker process (pid {os.getpid()}):\n{text}")
         pickle.loads(pickle.dumps(exc))
         return exc
     except Exception:
-        text = "".join(traceback.format_exception(exc))
         return WorkerError(f"a task failed in a worker process:\n{text}")
 
 
