@@ -574,14 +574,14 @@ def collect(sample: StudySample, *, seed: int = 0,
     :meth:`~.base.Design.diagnostic_samples` (column ``sample``), each
     computed on that sample; the reading paragraph uses the first (the sample
     of the robustness table). The estimations run on the spare cores
-    (:func:`compute`).
+    (:func:`_compute`).
     """
     subsamples = sample.design.diagnostic_samples(sample)
-    done = compute(_collect_tasks(sample, subsamples, seed, alt_samples))
+    done = _compute(_collect_tasks(sample, subsamples, seed, alt_samples))
     return _collected(sample, subsamples, done)
 
 
-def compute(tasks: Mapping[tuple, Callable[[], object]]) -> dict[tuple, object]:
+def _compute(tasks: Mapping[tuple, Callable[[], object]]) -> dict[tuple, object]:
     """Each task's result under its key, the tasks run side by side on the spare cores
     (:func:`~enforcement_crime.workers.run_tasks`). Put the longest tasks first.
 
@@ -1228,6 +1228,8 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     and the placebo re-assignments of :func:`placebo_tests` of every outcome,
     ``tab_<key>_placebos``, with ``fig_<key>_placebos`` of the first outcome;
     :data:`PRESENTED`). The verdicts read the placebo share of that table.
+    Every estimation of the section is computed first, side by side on the spare
+    cores (:func:`_compute`: the same numbers as one after the other).
     On the null synthetic panel each reading paragraph ends with its
     :func:`false_positive_reading` (:func:`with_false_positives`). With ``show``, the verdicts are printed, the plot is
     shown and the reading printed; with ``show=False`` a notebook shows the
@@ -1249,7 +1251,7 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     tasks.update(_sample_tasks(sample, subsamples, seed))
     for o in d.outcomes:
         tasks[("placebo", o)] = functools.partial(placebo_tests, sample, o, label=first, seed=seed)
-    done = compute(tasks)
+    done = _compute(tasks)
     robust, diags, reading = _collected(sample, subsamples, done)
     runs = [done[("placebo", o)] for o in d.outcomes]
     placebos = pd.concat([t for t, _ in runs], ignore_index=True)
