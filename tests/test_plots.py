@@ -499,6 +499,28 @@ def test_synthetic_control_plot_placebo_gaps(synth_result):
         plots.synthetic_control_plot(synth_result.extra["path"], kind="gaps", onsets=2005)
 
 
+def test_ratio_ranks_are_each_units_post_over_pre_rmspe():
+    """Each placebo unit's and the treated unit's post/pre RMSPE ratio, computed unit by unit
+    (placebo units in order of appearance, a missing unit label left out), and its rank."""
+    from enforcement_crime.plotting.diagnostics import _sc_ratio_ranks
+
+    rng = np.random.default_rng(3)
+    g = pd.DataFrame({"unit": np.repeat(["b", "a", "c", None], 6), "year": np.tile(np.arange(2000, 2006), 4),
+                      "gap": rng.normal(size=24)}).sample(frac=1.0, random_state=1)  # fmt: skip
+    g = g[~((g["unit"] == "c") & (g["year"] < 2003))]  # unit c: post-period rows only
+    d = pd.DataFrame({"year": np.arange(2000, 2006), "gap": rng.normal(size=6) * 3})
+    r = _sc_ratio_ranks(g, d, "year", 2003)
+    assert list(r.index) == [*g["unit"].dropna().unique(), "treated"]
+    for u, rows in [*((u, g[g["unit"] == u]) for u in ("a", "b", "c")), ("treated", d)]:
+        pre, post = rows.loc[rows["year"] < 2003, "gap"], rows.loc[rows["year"] >= 2003, "gap"]
+        rp = np.sqrt(np.mean(pre.to_numpy() ** 2)) if len(pre) else np.nan
+        rq = np.sqrt(np.mean(post.to_numpy() ** 2))
+        assert r.loc[u, "unit_rmspe_pre"] == pytest.approx(rp, nan_ok=True)
+        assert r.loc[u, "unit_rmspe_post"] == pytest.approx(rq)
+    ratios = r["unit_ratio"].to_numpy()
+    assert list(r["ratio_rank"]) == [int((ratios >= v).sum()) for v in ratios]
+
+
 # --------------------------------------------------------------------- distributions, rollout
 def test_distribution_plot_histogram_counts_and_observed_line():
     rng = np.random.default_rng(0)

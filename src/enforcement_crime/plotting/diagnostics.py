@@ -767,9 +767,16 @@ def _sc_donors(summary, weights, row, col, rv, cv, top: int) -> tuple[int | None
 def _sc_ratio_ranks(g: pd.DataFrame, d: pd.DataFrame, time: str, onset: float) -> pd.DataFrame:
     """Post/pre RMSPE ratio of the treated gap and of each placebo, ranked (1 = largest)."""
     rows = {}
-    for u, gu in [*g.groupby("unit", sort=False), ("treated", d)]:
-        pre = gu[time].astype(float) < onset
-        gap = gu["gap"].astype(float)
+    # each placebo unit's rows in their order, units in order of appearance (as groupby(sort=False)
+    # gives them; a missing unit label, code -1, is left out as groupby leaves it out), then the
+    # treated unit's
+    codes, units = pd.factorize(g["unit"])
+    t_all, gap_all = g[time].to_numpy(float), g["gap"].to_numpy(float)
+    rows_of = [np.flatnonzero(codes == k) for k in range(len(units))]
+    parts = [(u, t_all[i], gap_all[i]) for u, i in zip(units, rows_of, strict=True)]
+    parts.append(("treated", d[time].to_numpy(float), d["gap"].to_numpy(float)))
+    for u, t, gap in parts:
+        pre = t < onset
         rp = float(np.sqrt(np.mean(gap[pre] ** 2))) if pre.any() else np.nan
         rq = float(np.sqrt(np.mean(gap[~pre] ** 2))) if (~pre).any() else np.nan
         rows[u] = {"unit_rmspe_pre": rp, "unit_rmspe_post": rq,
