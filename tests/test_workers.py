@@ -56,18 +56,18 @@ def test_the_first_failing_task_in_order_is_raised():
         run_tasks([functools.partial(_fails, i) for i in range(8)], workers=2)
 
 
-def _fails_in_a_worker_only(i: int) -> int:
+def _fails_in_a_worker(i: int, error: type[Exception] = ValueError) -> int:
     time.sleep(0.1)
     if os.getpid() != PARENT:
-        raise ValueError(f"task {i} in a worker")
+        raise error(f"task {i} in a worker")
     return i
 
 
 def test_an_exception_from_a_worker_keeps_its_type_and_says_where_it_was_raised():
     with pytest.raises(ValueError, match=r"task \d in a worker") as info:
-        run_tasks([functools.partial(_fails_in_a_worker_only, i) for i in range(6)], workers=2)
+        run_tasks([functools.partial(_fails_in_a_worker, i) for i in range(6)], workers=2)
     notes = "\n".join(getattr(info.value, "__notes__", []))
-    assert "raised in a worker process" in notes and "_fails_in_a_worker_only" in notes
+    assert "raised in a worker process" in notes and "_fails_in_a_worker" in notes
 
 
 class _Unpicklable(Exception):
@@ -76,16 +76,11 @@ class _Unpicklable(Exception):
         self.callback = lambda: None  # a lambda cannot be pickled
 
 
-def _fails_in_a_worker(i: int) -> int:
-    time.sleep(0.1)
-    if os.getpid() != PARENT:
-        raise _Unpicklable(f"task {i} in a worker")
-    return i
-
-
 def test_an_exception_that_cannot_be_pickled_comes_back_with_its_traceback():
     with pytest.raises(WorkerError, match=r"(?s)task failed in a worker.*_Unpicklable: task \d"):
-        run_tasks([functools.partial(_fails_in_a_worker, i) for i in range(6)], workers=2)
+        run_tasks(
+            [functools.partial(_fails_in_a_worker, i, _Unpicklable) for i in range(6)], workers=2
+        )
 
 
 def _warns_and_prints(i: int) -> int:
