@@ -13,7 +13,9 @@ import pytest  # noqa: E402
 
 from enforcement_crime import multiverse as mv  # noqa: E402
 from enforcement_crime import plots  # noqa: E402
+from enforcement_crime.multiverse.run import _processes  # noqa: E402
 from enforcement_crime.simulate import Effect, simulate_staggered  # noqa: E402
+from enforcement_crime.workers import WORKERS_ENV  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +159,8 @@ def sequential(panel, small_grid):
 NUMERIC = ["estimate", "std_error", "conf_low", "conf_high"]
 
 
-def test_run_multiverse_loky_equals_sequential(panel, small_grid, sequential):
+def test_run_multiverse_loky_equals_sequential(panel, small_grid, sequential, monkeypatch):
+    monkeypatch.setenv(WORKERS_ENV, "2")  # two loky processes even on a pytest-xdist worker's share
     res = mv.run_multiverse(
         SIM, panel, small_grid, n_jobs=2, backend="loky", progress=False, **COLS
     )
@@ -166,6 +169,18 @@ def test_run_multiverse_loky_equals_sequential(panel, small_grid, sequential):
     np.testing.assert_allclose(
         res[NUMERIC].to_numpy(float), sequential[NUMERIC].to_numpy(float), rtol=1e-10, atol=1e-12
     )
+
+
+def test_joblib_workers_are_capped_by_the_cores_this_process_may_use(monkeypatch):
+    """``n_jobs`` as asked when ENFORCEMENT_CRIME_WORKERS is unset; at most its value when set
+    (all cores, ``-1``, becomes its value); a Dask cluster is never capped."""
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    assert _processes(8, "loky") == 8 and _processes(-1, None) == -1
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    assert _processes(2, "loky") == 1 and _processes(2, None) == 1 and _processes(-1, "loky") == 1
+    assert _processes(2, "dask") == 2
+    monkeypatch.setenv(WORKERS_ENV, "3")
+    assert _processes(8, "threading") == 3 and _processes(2, "loky") == 2
 
 
 def test_run_design_on_local_dask_cluster_equals_sequential():

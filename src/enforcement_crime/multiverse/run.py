@@ -13,6 +13,7 @@ fits that Spec; nothing here calls an estimator itself.
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 from collections.abc import Callable, Mapping
 from time import perf_counter
@@ -323,12 +324,29 @@ def _tasks(design: Design, data: pd.DataFrame, specs: list[dict], fit, kw: dict,
     return out
 
 
+def _processes(n_jobs: int, backend: str | None) -> int:
+    """``n_jobs``, at most :envvar:`ENFORCEMENT_CRIME_WORKERS` when that is set (a Dask cluster
+    is not capped).
+
+    The variable is the number of processes this one may compute with: its share of the cores
+    when notebooks run side by side (or under pytest-xdist), or what the user set. With 1,
+    joblib runs the tasks in this process and starts no worker.
+    """
+    from enforcement_crime import workers
+
+    if backend == "dask" or not os.environ.get(workers.WORKERS_ENV, "").strip():
+        return n_jobs
+    limit = workers.worker_count()
+    return limit if n_jobs < 0 else min(n_jobs, limit)
+
+
 def _execute(
     tasks: list[tuple], *, n_jobs: int, backend: str | None, progress: bool
 ) -> pd.DataFrame:
     import joblib
     from tqdm.auto import tqdm
 
+    n_jobs = _processes(n_jobs, backend)
     total = sum(len(t[2]) for t in tasks)
     ctx = joblib.parallel_config(backend=backend) if backend else contextlib.nullcontext()
     out: list[dict] = []
@@ -374,7 +392,8 @@ def run_multiverse(
     fit : callable
         ``fit(design, data, spec, outcome=..., ...)`` -> dict; default :func:`run_spec`.
     n_jobs : int
-        joblib workers (ignored by the Dask backend, which uses the cluster).
+        joblib workers (ignored by the Dask backend, which uses the cluster); at most
+        :envvar:`ENFORCEMENT_CRIME_WORKERS` when it is set (see :func:`_processes`).
     backend : str, optional
         A joblib backend (``"loky"``, ``"threading"``, ``"dask"``, ...). None
         uses the active ``joblib.parallel_config`` (loky by default).
