@@ -9,6 +9,10 @@ Test modules import nbformat (and so jsonschema) at collection; the IRI grammar 
 build is deferred to first use first (:func:`enforcement_crime._lazy_imports.defer_iri_grammar`,
 as the notebook runner does), in every pytest process.
 
+Collection's objects (test modules, items) live for the whole run: once collected they are
+frozen out of the cyclic collector's passes, and the youngest generation is collected every
+10,000 allocations instead of 700 (the tests make many short-lived pandas objects).
+
 Each pytest-xdist worker computes with its share of the cores (``ENFORCEMENT_CRIME_WORKERS``,
 :mod:`enforcement_crime.workers`), and so do the notebook kernels it starts: the workers already
 keep every core busy.
@@ -16,6 +20,7 @@ keep every core busy.
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -158,6 +163,12 @@ def schedule_order(items: list[pytest.Item]) -> list[pytest.Item]:
 
     ordered = sorted(enumerate(units.items()), key=key)
     return [item for _, (_, members) in ordered for item in members]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def pytest_configure(config: pytest.Config) -> None:
