@@ -22,6 +22,7 @@ from enforcement_crime.panels.states import STATE_NAMES
 __all__ = [
     "COUNTY_ALIASES",
     "normalise_name",
+    "map_unique",
     "match_cius_agencies",
     "match_cities",
     "match_county_agencies",
