@@ -274,7 +274,18 @@ def composition_report(
         return frame.drop_duplicates([*keys, "agency_key"]).groupby(keys).size()
 
     def names(frame: pd.DataFrame) -> pd.Series:
-        return frame.groupby(keys)["agency"].agg(lambda s: "; ".join(sorted(map(str, s))))
+        # the agency names of each (fips, year), sorted and joined; rows missing a key are left out
+        groups: dict[tuple, list[str]] = {}
+        ok = frame[keys].notna().all(axis=1).to_numpy()
+        cols = [frame[c][ok].tolist() for c in (*keys, "agency")]
+        for f, y, a in zip(*cols, strict=True):
+            groups.setdefault((f, y), []).append(str(a))
+        if not groups:
+            return frame.groupby(keys)["agency"].agg(lambda s: "; ".join(sorted(map(str, s))))
+        joined = {k: "; ".join(sorted(v)) for k, v in groups.items()}
+        return pd.Series(
+            list(joined.values()), index=pd.MultiIndex.from_tuples(list(joined), names=keys)
+        )
 
     first = listed.groupby("fips")["year"].min()
     grid = pd.DataFrame([(f, y) for f, y0 in first.items() for y in years if y >= y0], columns=keys)
