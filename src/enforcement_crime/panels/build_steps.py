@@ -178,7 +178,7 @@ def repair_codes(df: pd.DataFrame, manifest: Manifest, col: str = "fips") -> pd.
         "county FIPS code is no Census county (2000-2020) and no repair rule's", int((~known).sum())
     )
     out = df[known].copy()
-    codes = sorted(set(out[col].astype(str)))
+    codes = sorted(set(out[col].astype(str).unique().tolist()))
     # one row per distinct code, each with its own dummy year (after 2002, so no Broomfield flag): merges
     # (e.g. 51515 -> 51019) then never collide and every code keeps its own mapping
     uniq = pd.DataFrame(

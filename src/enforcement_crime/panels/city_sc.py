@@ -23,7 +23,7 @@ from enforcement_crime.panels.build_steps import (
 )
 from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
 from enforcement_crime.panels.manifest import Manifest
-from enforcement_crime.panels.matching import match_cius_agencies, normalise_name
+from enforcement_crime.panels.matching import map_unique, match_cius_agencies, normalise_name
 from enforcement_crime.panels.spec import Built, PanelSpec
 from enforcement_crime.schema import OFFENSES, REQUIRED_COLUMNS
 from enforcement_crime.schema import validate_city_panel as schema_validate_city_panel
@@ -116,7 +116,7 @@ def city_panel(
     matched = matched[~nopop].copy()
     matched["city_id"] = (
         matched["ori"]
-        .fillna(matched["state_fips"] + ":" + matched["agency"].map(normalise_name))
+        .fillna(matched["state_fips"] + ":" + map_unique(matched["agency"], normalise_name))
         .astype("string")
     )
     med = matched.groupby("city_id")["population"].transform("median")
@@ -127,7 +127,9 @@ def city_panel(
     if dup.any():
         # two CIUS rows matched to one LEAIC agency: keep them apart by name
         matched.loc[dup, "city_id"] = (
-            matched.loc[dup, "city_id"] + ":" + matched.loc[dup, "agency"].map(normalise_name)
+            matched.loc[dup, "city_id"]
+            + ":"
+            + map_unique(matched.loc[dup, "agency"], normalise_name)
         )
         m.notes.append(
             f"{int(dup.sum())} city rows shared a LEAIC ORI; their city_id adds the name."

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from enforcement_crime.panels.manifest import Manifest
-from enforcement_crime.panels.matching import normalise_name
+from enforcement_crime.panels.matching import map_unique, normalise_name
 
 __all__ = [
     "COUNTY_POLICE",
@@ -156,8 +156,12 @@ def city_floor_rule(cius: pd.DataFrame, floor: int | None, m: Manifest) -> pd.Da
 def agency_keys(work: pd.DataFrame) -> pd.Series:
     """A key identifying each matched agency row across years (see the module docstring)."""
     table = work["table"].astype(str)
-    name = work["agency"].map(normalise_name)
-    unit = work["unit"].map(normalise_name) if "unit" in work else pd.Series("", index=work.index)
+    name = map_unique(work["agency"], normalise_name)
+    unit = (
+        map_unique(work["unit"], normalise_name)
+        if "unit" in work
+        else pd.Series("", index=work.index)
+    )
     st = work["state_fips"].astype("string").fillna("??")
     ori = work["ori"].astype("string") if "ori" in work else pd.Series(pd.NA, index=work.index)
     kind = np.where(
@@ -207,7 +211,7 @@ def served_population(work: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.Series:
     kinds = work.loc[county, "agency_key"].str.rsplit(":", n=1).str[-1]
     out[county] = [
         lookup.get((str(f), str(k)), np.nan)
-        for f, k in zip(work.loc[county, "fips"], kinds, strict=True)
+        for f, k in zip(work.loc[county, "fips"].tolist(), kinds.tolist(), strict=True)
     ]
     out[work["table"] == "state_other"] = 0.0
     return out
@@ -270,7 +274,18 @@ def composition_report(
         return frame.drop_duplicates([*keys, "agency_key"]).groupby(keys).size()
 
     def names(frame: pd.DataFrame) -> pd.Series:
-        return frame.groupby(keys)["agency"].agg(lambda s: "; ".join(sorted(map(str, s))))
+        # the agency names of each (fips, year), sorted and joined; rows missing a key are left out
+        groups: dict[tuple, list[str]] = {}
+        ok = frame[keys].notna().all(axis=1).to_numpy()
+        cols = [frame[c][ok].tolist() for c in (*keys, "agency")]
+        for f, y, a in zip(*cols, strict=True):
+            groups.setdefault((f, y), []).append(str(a))
+        if not groups:
+            return frame.groupby(keys)["agency"].agg(lambda s: "; ".join(sorted(map(str, s))))
+        joined = {k: "; ".join(sorted(v)) for k, v in groups.items()}
+        return pd.Series(
+            list(joined.values()), index=pd.MultiIndex.from_tuples(list(joined), names=keys)
+        )
 
     first = listed.groupby("fips")["year"].min()
     grid = pd.DataFrame([(f, y) for f, y0 in first.items() for y in years if y >= y0], columns=keys)

@@ -82,7 +82,7 @@ from enforcement_crime.panels.cius_rules import (
 )
 from enforcement_crime.panels.context import TIMING_SOURCES, BuildContext
 from enforcement_crime.panels.manifest import Manifest
-from enforcement_crime.panels.matching import match_cius_agencies, normalise_name
+from enforcement_crime.panels.matching import map_unique, match_cius_agencies, normalise_name
 from enforcement_crime.panels.spec import Built, PanelSpec
 from enforcement_crime.schema import OFFENSES, validate_panel
 
@@ -192,7 +192,7 @@ def unincorporated_population(
         unmatched = int(nomatch.sum())
         work = repair_codes(work[~nomatch].copy(), Manifest(panel="table8 cities", unit="city"))
         blank = int(work["population"].isna().sum())
-        name = work["agency"].map(normalise_name)
+        name = map_unique(work["agency"], normalise_name)
         ori = work["ori"].astype("string") if "ori" in work else pd.Series(pd.NA, index=work.index)
         work["city"] = work["fips"].astype("string") + ":" + ori.fillna("name:" + name)
         work["population"] = pd.to_numeric(work["population"], errors="coerce").astype("float64")

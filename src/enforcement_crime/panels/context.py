@@ -2,7 +2,9 @@
 
 Every loader call goes through :meth:`BuildContext.load`, which names the
 file in any error (:class:`InputError`). Inputs are loaded once per build and
-shared by the panels that need them; a panel built from another panel
+shared by the panels that need them (a file parsed earlier in the same
+process, by the same loader, at the same path and with the same bytes, is
+taken from :class:`ParsedFiles`); a panel built from another panel
 (``nc_county`` from a county panel) asks :meth:`BuildContext.panel`, which
 builds it in memory once. The context finds other panels through the
 resolver it is given (``resolve``, a panel name -> its
@@ -18,6 +20,10 @@ every panel is built without timing and its manifest says why.
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +54,99 @@ def _describe(what: str, path: Path, exc: BaseException) -> str:
     if str(path) in text:
         return f"{what}: {text}"
     return f"{what} file {path}: {type(exc).__name__}: {text}"
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a loader's result, a frame's ``attrs`` included."""
+    if isinstance(value, pd.DataFrame):
+        out = value.copy(deep=True)
+        out.attrs = copy.deepcopy(value.attrs)
+        return out
+    return copy.deepcopy(value)
+
+
+def _file_sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _stat_key(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+class ParsedFiles:
+    """Loader results kept for the life of the process, keyed on loader, path and sha256 of the bytes.
+
+    A file parsed again in the same process by the same loader function, at
+    the same path and with the same bytes, is not parsed again: the caller
+    gets a deep copy of the first result (``attrs`` included), and the
+    warnings the loader gave the first time are issued again. A file whose
+    bytes changed has another sha256 and is read anew; a file that changed
+    while it was parsed is not kept. At most ``max_entries`` results are
+    kept, holding at most ``max_bytes`` of frames, the least recently used
+    dropped first.
+    """
+
+    def __init__(self, max_entries: int = 64, max_bytes: int = 512 * 2**20) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple, tuple[Any, list, int]] = OrderedDict()
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def load(self, fn: Callable[[Path], Any], path: Path) -> Any:
+        """``fn(path)``, or a copy of the result kept for the same loader, path and bytes."""
+        try:
+            before = _stat_key(Path(path))
+            key = (fn, str(path), _file_sha256(Path(path)))
+        except OSError:  # unreadable or absent: the loader says so in its own words
+            return fn(path)
+        hit = self._entries.get(key)
+        if hit is not None:
+            self._entries.move_to_end(key)
+            value, caught, _ = hit
+            _reissue(caught)
+            return _copy(value)
+        caught: list = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                value = fn(path)
+        finally:  # issued as the loader gave them, even when it failed
+            _reissue(caught)
+        try:
+            unchanged = _stat_key(Path(path)) == before
+        except OSError:
+            unchanged = False
+        size = _nbytes(value)
+        if unchanged and self.max_entries > 0 and size <= self.max_bytes:
+            self._entries[key] = (_copy(value), list(caught), size)
+            while (
+                len(self._entries) > self.max_entries
+                or sum(e[2] for e in self._entries.values()) > self.max_bytes
+            ):
+                self._entries.popitem(last=False)
+        return value
+
+
+def _nbytes(value: Any) -> int:
+    if isinstance(value, pd.DataFrame):
+        return int(value.memory_usage(deep=True, index=True).sum())
+    return 0
+
+
+def _reissue(caught: list) -> None:
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+
+
+#: the process's parsed raw files (see :class:`ParsedFiles`)
+_PARSED = ParsedFiles()
 
 
 @dataclass(frozen=True)
@@ -171,7 +270,7 @@ class BuildContext:
         if key not in self._cache:
             fn = getattr(source_module(source), loader)
             try:
-                self._cache[key] = fn(path)
+                self._cache[key] = _PARSED.load(fn, path)
             except Exception as exc:  # re-raised with the file named; nothing is swallowed
                 raise InputError(_describe(SOURCES[source].what, path, exc)) from exc
         return self._cache[key]

@@ -229,10 +229,15 @@ def repair_fips(
     out["fips_original"] = fips
     out["fips_repair"] = pd.Series(pd.NA, index=out.index, dtype="string")
     report = []
+    present = set(out[fips_col].unique().tolist())  # the codes held now: rules skip absent codes
     for rule in RULES:
         changed = 0
         if rule.kind in ("rename", "merge"):
             for old, new in rule.mapping.items():
+                if old not in present:
+                    continue
+                present.discard(old)
+                present.add(new)
                 m = (out[fips_col] == old).to_numpy()
                 out.loc[m, fips_col] = new
                 out.loc[m, "fips_repair"] = rule.name

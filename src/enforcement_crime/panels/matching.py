@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,7 @@ from enforcement_crime.panels.states import STATE_NAMES
 __all__ = [
     "COUNTY_ALIASES",
     "normalise_name",
+    "map_unique",
     "match_cius_agencies",
     "match_cities",
     "match_county_agencies",
@@ -42,6 +45,26 @@ def normalise_name(name: str | None) -> str:
     if name is None or (isinstance(name, float) and np.isnan(name)) or name is pd.NA:
         return ""
     return _normalise(str(name))
+
+
+def map_unique(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
+    """``values.map(func)``, with ``func`` called once per distinct string (NA cells one by one).
+
+    Names repeat across years and tables: each distinct value is mapped once and
+    the results are broadcast back, with the dtype ``values.map(func)`` gives.
+    A column holding anything but strings and NA is mapped cell by cell.
+    """
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return values.map(func)
+    codes, uniques = pd.factorize(values)
+    codes = codes.copy()
+    na = np.flatnonzero(codes < 0)
+    codes[na] = len(uniques) + np.arange(len(na))
+    _, first = np.unique(codes, return_index=True)
+    mapped = values.iloc[first].map(func)
+    out = mapped.iloc[codes]
+    out.index = values.index
+    return out
 
 
 @lru_cache(maxsize=200_000)
@@ -91,11 +114,11 @@ def _leaic_city_keys(crosswalk: pd.DataFrame) -> pd.DataFrame:
             .rename(columns={col: "name"})
             .dropna(subset=["name"])
         )
-        k["key"] = k["name"].map(_agency_key if col == "agency_name" else normalise_name)
+        k["key"] = map_unique(k["name"], _agency_key if col == "agency_name" else normalise_name)
         keys.append(k)
     k = pd.concat(keys, ignore_index=True)
     k = k[k["key"] != ""]
-    k["key2"] = k["key"].map(_muni_key)
+    k["key2"] = map_unique(k["key"], _muni_key)
     return k
 
 
@@ -163,7 +186,7 @@ def match_cities(out: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
         .copy()
     )
     keys = keys.merge(
-        cn.assign(county_key=cn["county_name"].map(_county_key))[["fips", "county_key"]],
+        cn.assign(county_key=map_unique(cn["county_name"], _county_key))[["fips", "county_key"]],
         on="fips",
         how="left",
     )
@@ -174,10 +197,10 @@ def match_cities(out: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
         .str.extract(r"^(?P<name>.*?),\s*(?P<county>[^,]+?)\s+(?:County|Parish)$")
     )
     base = split["name"].fillna(city["agency"].astype("string"))
-    city["key"] = base.map(normalise_name)
-    city["key2"] = city["key"].map(_muni_key)
-    city["county_hint"] = split["county"].map(
-        lambda v: _county_key(v) if isinstance(v, str) else ""
+    city["key"] = map_unique(base, normalise_name)
+    city["key2"] = map_unique(city["key"], _muni_key)
+    city["county_hint"] = map_unique(
+        split["county"], lambda v: _county_key(v) if isinstance(v, str) else ""
     )
     city["row"] = city.index
     bad_state = city["state_fips"].isna()
@@ -255,7 +278,7 @@ def match_county_agencies(out: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.Data
     through :data:`COUNTY_ALIASES` for known FBI misspellings, then with spaces ignored.
     """
     cn = crosswalk.dropna(subset=["fips", "county_name"]).copy()
-    cn["key"] = cn["county_name"].map(_county_key)
+    cn["key"] = map_unique(cn["county_name"], _county_key)
     cmap = modal(cn, ["state_fips", "key"], "fips").to_dict()
     counties = out["table"] == "county"
     ck = [
@@ -263,7 +286,9 @@ def match_county_agencies(out: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.Data
         for s, k in (
             (s, _county_key(a))
             for s, a in zip(
-                out.loc[counties, "state_fips"], out.loc[counties, "agency"], strict=True
+                out.loc[counties, "state_fips"].tolist(),
+                out.loc[counties, "agency"].tolist(),
+                strict=True,
             )
         )
     ]
@@ -295,12 +320,18 @@ def match_other_agencies(out: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataF
     names = crosswalk.dropna(subset=["fips", "agency_name"])[
         ["state_fips", "agency_name", "fips", "ori7"]
     ].copy()
-    names["key"] = names["agency_name"].map(normalise_name)
-    names["key_short"] = names["agency_name"].map(_agency_key)
+    names["key"] = map_unique(names["agency_name"], normalise_name)
+    names["key_short"] = map_unique(names["agency_name"], _agency_key)
     exact: dict[tuple[str, str], set] = {}
     ori_of: dict[tuple[str, str], str] = {}
     for col in ("key", "key_short"):
-        for st, k, f, o in names[["state_fips", col, "fips", "ori7"]].itertuples(index=False):
+        for st, k, f, o in zip(
+            names["state_fips"].tolist(),
+            names[col].tolist(),
+            names["fips"].tolist(),
+            names["ori7"].tolist(),
+            strict=True,
+        ):
             exact.setdefault((st, k), set()).add(f)
             if isinstance(o, str):
                 ori_of.setdefault((st, k), o)

@@ -373,9 +373,22 @@ def _parse_column(values: pd.Series, sheet_rows: pd.Series, path: Path, column: 
     for its message (file, sheet row, column header, value).
     """
     raw = values.astype("object")
-    text = raw.astype("string").str.strip().str.replace(",", "", regex=False)
-    blank = (text.isna() | (text == "")).to_numpy(dtype=bool)
-    num = pd.to_numeric(text.mask(blank), errors="coerce").astype("float64")
+    cells = raw.to_numpy()
+    # float cells (most of them) are their own value; the rest are parsed as text
+    is_float = np.fromiter((v.__class__ is float for v in cells), dtype=bool, count=len(cells))
+    num_ = np.full(len(cells), np.nan)
+    blank_ = np.zeros(len(cells), dtype=bool)
+    floats = cells[is_float].astype("float64")
+    num_[is_float] = floats
+    blank_[is_float] = np.isnan(floats)
+    if not is_float.all():
+        other = ~is_float
+        text = raw[other].astype("string").str.strip().str.replace(",", "", regex=False)
+        tblank = (text.isna() | (text == "")).to_numpy(dtype=bool)
+        num_[other] = pd.to_numeric(text.mask(tblank), errors="coerce").astype("float64")
+        blank_[other] = tblank
+    blank = blank_
+    num = pd.Series(num_, index=raw.index)
     bad = (num.isna() & ~blank) | (num < 0) | (((num % 1) != 0) & num.notna())
     if bad.any():
         i = bad.to_numpy().nonzero()[0][0]
@@ -519,7 +532,7 @@ def load(
     for i in range(header + 1, len(rows)):
         row = list(rows[i]) + [""] * max(0, ncol - len(rows[i]))
         sheet_row = i + 1
-        cells = [_text(c) for c in row]
+        cells = [c.strip() if c.__class__ is str else _text(c) for c in row]
         if not any(cells):
             skipped["blank"] += 1
             continue
