@@ -33,40 +33,41 @@ def _broken(panel, fn):
     return df
 
 
-@pytest.mark.parametrize(
-    ("column", "breaker", "message"),
-    [
-        (
-            "fips",
-            lambda d: d.__setitem__("fips", d["fips"].astype(object).where(d.index != 3, "1234")),
-            "5-digit county FIPS",
-        ),
-        (
-            "fips, year",
-            lambda d: d.loc.__setitem__((5, "year"), d.loc[4, "year"]),
-            "unique key pairs",
-        ),
-        ("population", lambda d: d.loc.__setitem__((7, "population"), 0), "positive integers"),
-        ("murder", lambda d: d.loc.__setitem__((9, "murder"), -1), "non-negative counts"),
-        ("violent", lambda d: d.loc.__setitem__((11, "violent"), 10**6), "the sum of murder"),
-        (
-            "violent_rate",
-            lambda d: d.loc.__setitem__((12, "violent_rate"), 1.0),
-            "violent / population",
-        ),
-        ("coverage", lambda d: d.loc.__setitem__((13, "coverage"), 140.0), "[0, 100]"),
-        (
-            "g287_model",
-            lambda d: d.__setitem__("g287_model", pd.array(["sheriff"] * len(d), dtype="string")),
-            "one of",
-        ),
-        (
-            "sc_activation_date",
-            lambda d: d.__setitem__("sc_activation_date", d["sc_activation_date"].astype(str)),
-            "datetime64",
-        ),
-    ],
-)
+BROKEN = [
+    (
+        "fips",
+        lambda d: d.__setitem__("fips", d["fips"].astype(object).where(d.index != 3, "1234")),
+        "5-digit county FIPS",
+    ),
+    (
+        "fips, year",
+        lambda d: d.loc.__setitem__((5, "year"), d.loc[4, "year"]),
+        "unique key pairs",
+    ),
+    ("population", lambda d: d.loc.__setitem__((7, "population"), 0), "positive integers"),
+    ("murder", lambda d: d.loc.__setitem__((9, "murder"), -1), "non-negative counts"),
+    ("violent", lambda d: d.loc.__setitem__((11, "violent"), 10**6), "the sum of murder"),
+    (
+        "violent_rate",
+        lambda d: d.loc.__setitem__((12, "violent_rate"), 1.0),
+        "violent / population",
+    ),
+    ("coverage", lambda d: d.loc.__setitem__((13, "coverage"), 140.0), "[0, 100]"),
+    (
+        "g287_model",
+        lambda d: d.__setitem__("g287_model", pd.array(["sheriff"] * len(d), dtype="string")),
+        "one of",
+    ),
+    (
+        "sc_activation_date",
+        lambda d: d.__setitem__("sc_activation_date", d["sc_activation_date"].astype(str)),
+        "datetime64",
+    ),
+]
+"""(column, how it is broken, words of the message): one broken rule each."""
+
+
+@pytest.mark.parametrize(("column", "breaker", "message"), BROKEN)
 def test_broken_panels_are_rejected_naming_column_and_rows(panel, column, breaker, message):
     df = _broken(panel, breaker)
     with pytest.raises(PanelSchemaError) as err:
@@ -75,6 +76,18 @@ def test_broken_panels_are_rejected_naming_column_and_rows(panel, column, breake
     assert err.value.column == column
     assert message in text
     assert "broken.parquet" in text
+
+
+def test_rules_run_directly_pass_only_what_pandera_passes(panel):
+    """A valid panel is passed by the rules' own functions run directly (pandera is not needed for
+    it) and by pandera too; each broken panel above fails the direct run, so pandera judges it and
+    writes the report."""
+    from enforcement_crime.schema import COUNTY_YEAR, _all_hold
+
+    assert _all_hold(COUNTY_YEAR, panel)
+    COUNTY_YEAR.validate(panel.head(400).reset_index(drop=True), lazy=True)
+    for column, breaker, _ in BROKEN:
+        assert not _all_hold(COUNTY_YEAR, _broken(panel, breaker)), column
 
 
 def test_error_lists_the_offending_rows_with_keys(panel):
