@@ -54,6 +54,33 @@ def test_same_seed_same_draws_and_scheme_streams_independent():
     assert not np.allclose(a.draws["estimate"], c.draws["estimate"])
 
 
+def test_schedules_drawn_once_per_inputs_equal_fresh_draws():
+    """A second outcome on the same units reuses the schedules: the same draws as drawn anew."""
+    from enforcement_crime.estimators import placebo
+
+    df = _panel(4).assign(y2=lambda d: d["y"] * 2 + 1)
+    kw = dict(state="state", strata="stratum", n_draws=20, seed=11)
+    placebo._DRAWS.clear()
+    first = placebo_schedules(df, "y", "unit", "year", "cohort", **kw)
+    second = placebo_schedules(df, "y2", "unit", "year", "cohort", **kw)  # reused schedules
+    assert len(placebo._DRAWS) == 4
+    assert all(not a.flags.writeable for a in placebo._DRAWS.values())
+    placebo._DRAWS.clear()
+    fresh = placebo_schedules(df, "y2", "unit", "year", "cohort", **kw)
+    pd.testing.assert_frame_equal(second.draws, fresh.draws)
+    pd.testing.assert_frame_equal(second.table, fresh.table)
+    # the slope of y2 on the schedules is twice that of y: the same schedules were used
+    np.testing.assert_allclose(second.draws["estimate"], 2 * first.draws["estimate"], rtol=1e-9)
+    # a scheme's draws depend on its position, not on which schemes run with it
+    placebo._DRAWS.clear()
+    alone = placebo_schedules(
+        df, "y", "unit", "year", "cohort", schemes=["all units"], n_draws=20, seed=11
+    )
+    pd.testing.assert_frame_equal(
+        alone.draws, first.draws[first.draws["scheme"] == "all units"].reset_index(drop=True)
+    )
+
+
 def test_vectorised_placebos_equal_refitting_twfe():
     """The draws' estimates equal twfe refitted on the same placebo schedules (replayed from the seed)."""
     df = _panel(2)

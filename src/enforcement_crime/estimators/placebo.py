@@ -203,6 +203,57 @@ def _state_block_draws(
     return out
 
 
+#: Placebo schedules already drawn in this process (:func:`_scheme_draws`), oldest first.
+_DRAWS: dict[tuple, np.ndarray] = {}
+_DRAWS_MAX = 8
+
+
+def _scheme_draws(
+    scheme: str,
+    unit_cohort: np.ndarray,
+    codes: np.ndarray | None,
+    seed: int,
+    position: int,
+    n_draws: int,
+) -> np.ndarray:
+    """The draws x units schedules of ``scheme``, the ``position``-th scheme of a call with ``seed``.
+
+    The draws come from the stream spawned ``position``-th from
+    ``numpy.random.default_rng(seed)`` and depend on nothing else than the
+    units' cohorts and their state or stratum ``codes`` (None for "all units"),
+    so for an integer seed they are drawn once per process for the same inputs
+    (e.g. each outcome of a design on the same units) and handed back
+    read-only: the same arrays as drawn anew.
+    """
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=16)
+    for a in (unit_cohort, codes):
+        if a is not None:
+            digest.update(f"{a.dtype.str}{a.shape}".encode())
+            digest.update(np.ascontiguousarray(a).tobytes())
+        else:
+            digest.update(b"none")
+    cached = isinstance(seed, int | np.integer)  # a seed of None draws afresh each time
+    key = (scheme, int(seed) if cached else None, position, n_draws, digest.hexdigest())
+    hit = _DRAWS.get(key) if cached else None
+    if hit is not None:
+        return hit
+    rng = np.random.default_rng(seed).spawn(position + 1)[position]
+    if scheme == "state blocks":
+        groups = [np.flatnonzero(codes == s) for s in np.unique(codes)]
+        perms = _state_block_draws(unit_cohort, groups, rng, n_draws)
+    else:
+        perms = strata_schedules(unit_cohort, codes, rng, n_draws)
+    if not cached:
+        return perms
+    perms.setflags(write=False)
+    if len(_DRAWS) >= _DRAWS_MAX:
+        _DRAWS.pop(next(iter(_DRAWS)))
+    _DRAWS[key] = perms
+    return perms
+
+
 def placebo_schedules(
     data: pd.DataFrame,
     outcome: str,
@@ -312,15 +363,11 @@ def placebo_schedules(
 
     betas = _PlaceboBetas(prep, ucode, tcode, unit_cohort)
     actual = float(betas(unit_cohort[None, :])[0])
-    streams = np.random.default_rng(seed).spawn(len(schemes))
     rows, draws = [], []
-    for scheme, rng in zip(schemes, streams, strict=True):
-        if scheme == "state blocks":
-            groups = [np.flatnonzero(state_code == s) for s in np.unique(state_code)]
-            perms = _state_block_draws(unit_cohort, groups, rng, n_draws)
-        else:
-            strat = {"within state": state_code, "within strata": strata_code}.get(scheme)
-            perms = strata_schedules(unit_cohort, strat, rng, n_draws)
+    for k, scheme in enumerate(schemes):
+        codes = {"state blocks": state_code, "within state": state_code,
+                 "within strata": strata_code}.get(scheme)  # fmt: skip
+        perms = _scheme_draws(scheme, unit_cohort, codes, seed, k, n_draws)
         b = betas(perms)
         ok = b[np.isfinite(b)]
         tol = 1e-12 * max(1.0, abs(actual))
