@@ -54,18 +54,27 @@ def test_same_seed_same_draws_and_scheme_streams_independent():
     assert not np.allclose(a.draws["estimate"], c.draws["estimate"])
 
 
-def test_schedules_drawn_once_per_inputs_equal_fresh_draws():
-    """A second outcome on the same units reuses the schedules: the same draws as drawn anew."""
+@pytest.mark.parametrize("few_treated", [False, True])  # dense and sparse sums over units
+def test_schedules_drawn_once_per_inputs_equal_fresh_draws(few_treated):
+    """A second outcome on the same units reuses the schedules and their denominators: the same
+    estimates as computed anew."""
     from enforcement_crime.estimators import placebo
 
     df = _panel(4).assign(y2=lambda d: d["y"] * 2 + 1)
+    if few_treated:  # 1 unit in 40 treated: under the dense-sum threshold
+        df["cohort"] = np.where(
+            df["unit"] == df.loc[df["cohort"] > 0, "unit"].min(), df["cohort"], 0
+        )
     kw = dict(state="state", strata="stratum", n_draws=20, seed=11)
     placebo._DRAWS.clear()
+    placebo._DENOMINATORS.clear()
     first = placebo_schedules(df, "y", "unit", "year", "cohort", **kw)
     second = placebo_schedules(df, "y2", "unit", "year", "cohort", **kw)  # reused schedules
     assert len(placebo._DRAWS) == 4
     assert all(not a.flags.writeable for a in placebo._DRAWS.values())
+    assert len(placebo._DENOMINATORS) == 4
     placebo._DRAWS.clear()
+    placebo._DENOMINATORS.clear()
     fresh = placebo_schedules(df, "y2", "unit", "year", "cohort", **kw)
     pd.testing.assert_frame_equal(second.draws, fresh.draws)
     pd.testing.assert_frame_equal(second.table, fresh.table)

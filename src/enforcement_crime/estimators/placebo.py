@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -95,36 +96,72 @@ class _PlaceboBetas:
             self.R[k] = Wmat * (on[None, :] - (Wc / Wi)[:, None])
         self.Kp = proj.Kp
         self.rows = np.arange(n)
+        # what the denominators depend on: units, periods, weights and cohort values (not y)
+        digest = hashlib.blake2b(digest_size=16)
+        for a in (ucode, tcode, w, times, self.values):
+            a = np.ascontiguousarray(a)
+            digest.update(f"{a.dtype.str}{a.shape}".encode())
+            digest.update(a.tobytes())
+        self.key = digest.hexdigest()
 
-    def __call__(self, perms: np.ndarray) -> np.ndarray:
-        """The coefficient of each row of ``perms`` (draws x units, cohorts in unit-code order)."""
+    def __call__(self, perms: np.ndarray, *, remember: bool = False) -> np.ndarray:
+        """The coefficient of each row of ``perms`` (draws x units, cohorts in unit-code order).
+
+        With ``remember``, the denominators :math:`x'x` of these draws are kept for this
+        panel's units, periods, weights and cohort values (:data:`_DENOMINATORS`): they do not
+        depend on the outcome, so another outcome observed on the same rows and fitted on the
+        same ``perms`` object reuses them (the same numbers) and sums only its numerators.
+        """
         treated = perms > 0
         C, n, T = self.R.shape
+        key = (self.key, id(perms))
+        hit = _DENOMINATORS.get(key) if remember else None
+        if hit is not None and hit[0] is not perms:
+            hit = None
         if treated.mean() > 0.1:  # most units treated: dense sums, one product per cohort value
             idx = np.searchsorted(self.values, perms) + 1
             idx[~treated] = 0
             num = self.num[self.rows, idx].sum(axis=1)
-            quad = self.quad[self.rows, idx].sum(axis=1)
-            dd = self.dd[self.rows, idx].sum(axis=1)
-            r = np.zeros((len(perms), T))
-            for k in range(1, C):
-                r += (idx == k).astype("float64") @ self.R[k]
+            if hit is None:
+                quad = self.quad[self.rows, idx].sum(axis=1)
+                dd = self.dd[self.rows, idx].sum(axis=1)
+                r = np.zeros((len(perms), T))
+                for k in range(1, C):
+                    r += (idx == k).astype("float64") @ self.R[k]
         else:  # few treated units: sums over the (draw, treated unit) pairs only
             d_, u_ = np.nonzero(treated)  # row-major: the pairs of each draw are contiguous
             k_ = np.searchsorted(self.values, perms[d_, u_]) + 1
             cell = u_ * C + k_
             num = np.bincount(d_, weights=self.num.ravel()[cell], minlength=len(perms))
-            quad = np.bincount(d_, weights=self.quad.ravel()[cell], minlength=len(perms))
-            dd = np.bincount(d_, weights=self.dd.ravel()[cell], minlength=len(perms))
-            # r = sum over the draw's treated units of R[cohort, unit]: a sparse indicator product
-            indptr = np.concatenate([[0], np.cumsum(treated.sum(axis=1))])
-            ind = sp.csr_matrix((np.ones(len(d_)), k_ * n + u_, indptr), shape=(len(perms), C * n))
-            r = np.asarray(ind @ self.R.reshape(C * n, T))
-        xx = quad - np.einsum("dt,ts,ds->d", r, self.Kp, r)
+            if hit is None:
+                quad = np.bincount(d_, weights=self.quad.ravel()[cell], minlength=len(perms))
+                dd = np.bincount(d_, weights=self.dd.ravel()[cell], minlength=len(perms))
+                # r = sum over the draw's treated units of R[cohort, unit]: a sparse indicator product
+                indptr = np.concatenate([[0], np.cumsum(treated.sum(axis=1))])
+                ind = sp.csr_matrix(
+                    (np.ones(len(d_)), k_ * n + u_, indptr), shape=(len(perms), C * n)
+                )
+                r = np.asarray(ind @ self.R.reshape(C * n, T))
+        if hit is None:
+            xx = quad - np.einsum("dt,ts,ds->d", r, self.Kp, r)
+            void = xx <= 1e-10 * np.clip(dd, 1.0, None)
+            if remember:
+                if len(_DENOMINATORS) >= _DENOMINATORS_MAX:
+                    _DENOMINATORS.pop(next(iter(_DENOMINATORS)))
+                _DENOMINATORS[key] = (perms, xx, void)
+        else:
+            _, xx, void = hit
         with np.errstate(divide="ignore", invalid="ignore"):
             b = num / xx
-        b[xx <= 1e-10 * np.clip(dd, 1.0, None)] = np.nan
+        b[void] = np.nan
         return b
+
+
+#: The denominators of placebo draws already computed (:meth:`_PlaceboBetas.__call__` with
+#: ``remember``), oldest first: (panel key, id of the draws) -> (the draws, x'x, unusable draws).
+#: Each entry holds its draws, so the id names the same array while the entry is kept.
+_DENOMINATORS: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+_DENOMINATORS_MAX = 8
 
 
 def strata_schedules(
@@ -225,8 +262,6 @@ def _scheme_draws(
     (e.g. each outcome of a design on the same units) and handed back
     read-only: the same arrays as drawn anew.
     """
-    import hashlib
-
     digest = hashlib.blake2b(digest_size=16)
     for a in (unit_cohort, codes):
         if a is not None:
@@ -368,7 +403,7 @@ def placebo_schedules(
         codes = {"state blocks": state_code, "within state": state_code,
                  "within strata": strata_code}.get(scheme)  # fmt: skip
         perms = _scheme_draws(scheme, unit_cohort, codes, seed, k, n_draws)
-        b = betas(perms)
+        b = betas(perms, remember=not perms.flags.writeable)  # kept draws: keep the denominators
         ok = b[np.isfinite(b)]
         tol = 1e-12 * max(1.0, abs(actual))
         share = (1 + int((np.abs(ok) >= abs(actual) - tol).sum())) / (1 + ok.size)
