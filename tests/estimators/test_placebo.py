@@ -229,3 +229,12 @@ def test_vectorised_placebos_with_few_treated_units_equal_refitting_twfe():
         fake = df.assign(cohort=perms[k][df["unit"].to_numpy()])
         ref = twfe(fake, "y", "unit", "year", "cohort", weights="pop")
         assert res.draws["estimate"].iloc[k] == pytest.approx(ref.estimate, abs=1e-10)
+
+
+def test_a_seed_sequence_draws_as_its_integer_seed():
+    """Draws from a seed that is not an integer (not kept between calls) are those of the integer."""
+    df = _panel(5)
+    kw = dict(state="state", strata="stratum", n_draws=15)
+    a = placebo_schedules(df, "y", "unit", "year", "cohort", seed=9, **kw)
+    b = placebo_schedules(df, "y", "unit", "year", "cohort", seed=np.random.SeedSequence(9), **kw)
+    pd.testing.assert_frame_equal(a.draws, b.draws)

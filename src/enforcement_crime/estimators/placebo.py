@@ -256,9 +256,9 @@ def _scheme_draws(
     """The draws x units schedules of ``scheme``, the ``position``-th scheme of a call with ``seed``.
 
     The draws come from the stream spawned ``position``-th from
-    ``numpy.random.default_rng(seed)`` and depend on nothing else than the
-    units' cohorts and their state or stratum ``codes`` (None for "all units"),
-    so for an integer seed they are drawn once per process for the same inputs
+    ``numpy.random.default_rng(seed)`` (an integer seed) and depend on nothing
+    else than the units' cohorts and their state or stratum ``codes`` (None
+    for "all units"), so they are drawn once per process for the same inputs
     (e.g. each outcome of a design on the same units) and handed back
     read-only: the same arrays as drawn anew.
     """
@@ -269,24 +269,31 @@ def _scheme_draws(
             digest.update(np.ascontiguousarray(a).tobytes())
         else:
             digest.update(b"none")
-    cached = isinstance(seed, int | np.integer)  # a seed of None draws afresh each time
-    key = (scheme, int(seed) if cached else None, position, n_draws, digest.hexdigest())
-    hit = _DRAWS.get(key) if cached else None
+    key = (scheme, int(seed), position, n_draws, digest.hexdigest())
+    hit = _DRAWS.get(key)
     if hit is not None:
         return hit
     rng = np.random.default_rng(seed).spawn(position + 1)[position]
-    if scheme == "state blocks":
-        groups = [np.flatnonzero(codes == s) for s in np.unique(codes)]
-        perms = _state_block_draws(unit_cohort, groups, rng, n_draws)
-    else:
-        perms = strata_schedules(unit_cohort, codes, rng, n_draws)
-    if not cached:
-        return perms
+    perms = _draw_schedules(scheme, unit_cohort, codes, rng, n_draws)
     perms.setflags(write=False)
     if len(_DRAWS) >= _DRAWS_MAX:
         _DRAWS.pop(next(iter(_DRAWS)))
     _DRAWS[key] = perms
     return perms
+
+
+def _draw_schedules(
+    scheme: str,
+    unit_cohort: np.ndarray,
+    codes: np.ndarray | None,
+    rng: np.random.Generator,
+    n_draws: int,
+) -> np.ndarray:
+    """``n_draws`` schedules of ``scheme`` from ``rng`` (draws x units)."""
+    if scheme == "state blocks":
+        groups = [np.flatnonzero(codes == s) for s in np.unique(codes)]
+        return _state_block_draws(unit_cohort, groups, rng, n_draws)
+    return strata_schedules(unit_cohort, codes, rng, n_draws)
 
 
 def placebo_schedules(
@@ -398,12 +405,19 @@ def placebo_schedules(
 
     betas = _PlaceboBetas(prep, ucode, tcode, unit_cohort)
     actual = float(betas(unit_cohort[None, :])[0])
+    # an integer seed: each scheme's draws are kept for the next outcome (_scheme_draws), with
+    # their denominators; another seed (e.g. None) draws every scheme afresh
+    kept = isinstance(seed, int | np.integer)
+    streams = None if kept else np.random.default_rng(seed).spawn(len(schemes))
     rows, draws = [], []
     for k, scheme in enumerate(schemes):
         codes = {"state blocks": state_code, "within state": state_code,
                  "within strata": strata_code}.get(scheme)  # fmt: skip
-        perms = _scheme_draws(scheme, unit_cohort, codes, seed, k, n_draws)
-        b = betas(perms, remember=not perms.flags.writeable)  # kept draws: keep the denominators
+        if kept:
+            perms = _scheme_draws(scheme, unit_cohort, codes, seed, k, n_draws)
+        else:
+            perms = _draw_schedules(scheme, unit_cohort, codes, streams[k], n_draws)
+        b = betas(perms, remember=kept)
         ok = b[np.isfinite(b)]
         tol = 1e-12 * max(1.0, abs(actual))
         share = (1 + int((np.abs(ok) >= abs(actual) - tol).sum())) / (1 + ok.size)
