@@ -66,22 +66,19 @@ def test_schedules_drawn_once_per_inputs_equal_fresh_draws(few_treated):
             df["unit"] == df.loc[df["cohort"] > 0, "unit"].min(), df["cohort"], 0
         )
     kw = dict(state="state", strata="stratum", n_draws=20, seed=11)
-    placebo._DRAWS.clear()
-    placebo._DENOMINATORS.clear()
-    first = placebo_schedules(df, "y", "unit", "year", "cohort", **kw)
-    second = placebo_schedules(df, "y2", "unit", "year", "cohort", **kw)  # reused schedules
-    assert len(placebo._DRAWS) == 4
-    assert all(not a.flags.writeable for a in placebo._DRAWS.values())
-    assert len(placebo._DENOMINATORS) == 4
-    placebo._DRAWS.clear()
-    placebo._DENOMINATORS.clear()
+    with placebo.kept_draws():
+        first = placebo_schedules(df, "y", "unit", "year", "cohort", **kw)
+        second = placebo_schedules(df, "y2", "unit", "year", "cohort", **kw)  # reused schedules
+        assert len(placebo._DRAWS) == 4 and len(placebo._DENOMINATORS) == 4
+        assert all(not a.flags.writeable for a in placebo._DRAWS.values())
+    assert not placebo._DRAWS and not placebo._DENOMINATORS  # dropped when the block ends
     fresh = placebo_schedules(df, "y2", "unit", "year", "cohort", **kw)
+    assert not placebo._DRAWS  # nothing kept outside the block
     pd.testing.assert_frame_equal(second.draws, fresh.draws)
     pd.testing.assert_frame_equal(second.table, fresh.table)
     # the slope of y2 on the schedules is twice that of y: the same schedules were used
     np.testing.assert_allclose(second.draws["estimate"], 2 * first.draws["estimate"], rtol=1e-9)
     # a scheme's draws depend on its position, not on which schemes run with it
-    placebo._DRAWS.clear()
     alone = placebo_schedules(
         df, "y", "unit", "year", "cohort", schemes=["all units"], n_draws=20, seed=11
     )
@@ -233,8 +230,13 @@ def test_vectorised_placebos_with_few_treated_units_equal_refitting_twfe():
 
 def test_a_seed_sequence_draws_as_its_integer_seed():
     """Draws from a seed that is not an integer (not kept between calls) are those of the integer."""
+    from enforcement_crime.estimators import placebo
+
     df = _panel(5)
     kw = dict(state="state", strata="stratum", n_draws=15)
-    a = placebo_schedules(df, "y", "unit", "year", "cohort", seed=9, **kw)
-    b = placebo_schedules(df, "y", "unit", "year", "cohort", seed=np.random.SeedSequence(9), **kw)
+    with placebo.kept_draws():
+        a = placebo_schedules(df, "y", "unit", "year", "cohort", seed=9, **kw)
+        b = placebo_schedules(
+            df, "y", "unit", "year", "cohort", seed=np.random.SeedSequence(9), **kw
+        )
     pd.testing.assert_frame_equal(a.draws, b.draws)

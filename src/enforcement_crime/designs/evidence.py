@@ -1285,7 +1285,10 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     tasks.update(_sample_tasks(sample, subsamples, seed))
     for o in d.outcomes:
         tasks[("placebo", o)] = functools.partial(placebo_tests, sample, o, label=first, seed=seed)
-    done = _compute(tasks)
+    from enforcement_crime.estimators.placebo import kept_draws
+
+    with kept_draws():  # each outcome's placebo tests reuse the schedules of the first
+        done = _compute(tasks)
     robust, diags, reading = _collected(sample, subsamples, done)
     runs = [done[("placebo", o)] for o in d.outcomes]
     placebos = pd.concat([t for t, _ in runs], ignore_index=True)

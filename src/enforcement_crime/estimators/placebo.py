@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -240,9 +241,31 @@ def _state_block_draws(
     return out
 
 
-#: Placebo schedules already drawn in this process (:func:`_scheme_draws`), oldest first.
+#: Placebo schedules already drawn inside :func:`kept_draws` (:func:`_scheme_draws`), oldest first.
 _DRAWS: dict[tuple, np.ndarray] = {}
 _DRAWS_MAX = 8
+_keeping = 0  # depth of the kept_draws blocks entered
+
+
+@contextmanager
+def kept_draws() -> Iterator[None]:
+    """Inside this block, :func:`placebo_schedules` keeps its draws for the next calls.
+
+    With an integer seed, each scheme's schedules (:func:`_scheme_draws`) and
+    their denominators (:meth:`_PlaceboBetas.__call__`) are kept, so each
+    further outcome fitted on the same units draws nothing and sums only its
+    numerators: the same estimates as without the block. Everything kept is
+    dropped when the outermost block ends.
+    """
+    global _keeping
+    _keeping += 1
+    try:
+        yield
+    finally:
+        _keeping -= 1
+        if _keeping == 0:
+            _DRAWS.clear()
+            _DENOMINATORS.clear()
 
 
 def _scheme_draws(
@@ -405,9 +428,9 @@ def placebo_schedules(
 
     betas = _PlaceboBetas(prep, ucode, tcode, unit_cohort)
     actual = float(betas(unit_cohort[None, :])[0])
-    # an integer seed: each scheme's draws are kept for the next outcome (_scheme_draws), with
-    # their denominators; another seed (e.g. None) draws every scheme afresh
-    kept = isinstance(seed, int | np.integer)
+    # inside kept_draws and with an integer seed, each scheme's draws are kept for the next
+    # outcome (_scheme_draws), with their denominators; otherwise every scheme is drawn afresh
+    kept = _keeping > 0 and isinstance(seed, int | np.integer)
     streams = None if kept else np.random.default_rng(seed).spawn(len(schemes))
     rows, draws = [], []
     for k, scheme in enumerate(schemes):
