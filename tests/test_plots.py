@@ -483,6 +483,23 @@ def test_synthetic_control_plot_paths_with_onset_at_the_units_own_date(synth_res
     assert got == [2004.5, 2006.5]
 
 
+def test_placebo_gap_segments_are_the_units_paths_in_order_of_appearance():
+    """Each unit's (time, gap) segment, units in first-appearance order, as a per-unit groupby cuts them."""
+    from enforcement_crime.plotting.diagnostics import _unit_paths
+
+    rng = np.random.default_rng(0)
+    g = pd.DataFrame({"time": rng.integers(2000, 2010, 300), "gap": rng.normal(size=300),
+                      "unit": rng.choice(np.array(["a", "b", "c", None, "d"], dtype=object), 300)})  # fmt: skip
+    for frame in (g, g.assign(unit=rng.integers(0, 40, 300))):
+        s = frame.sort_values("time")
+        ref = [np.column_stack([u["time"].to_numpy(float), u["gap"].to_numpy(float)])
+               for _, u in s.groupby("unit", sort=False)]  # fmt: skip
+        got = _unit_paths(s, "time")
+        assert len(got) == len(ref)
+        assert all(np.array_equal(a, b) for a, b in zip(got, ref, strict=True))
+    assert _unit_paths(g.iloc[:0], "time") == []
+
+
 def test_synthetic_control_plot_placebo_gaps(synth_result):
     fig, data = plots.synthetic_control_plot(synth_result, kind="gaps")
     ax = _data_axes(fig)[0]

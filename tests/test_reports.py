@@ -210,6 +210,33 @@ def test_lean_font_subset_keeps_every_glyph_as_matplotlib_subsets_it():
             assert full.font["hmtx"][name_a] == lean.font["hmtx"][name_b]
 
 
+@pytest.mark.parametrize("family,weight", [("DejaVu Sans", "normal"), ("DejaVu Sans", "bold")])
+def test_tables_dropped_before_subsetting_give_the_same_subset(family, weight, monkeypatch):
+    """The lean subset with the dropped tables deleted first saves to the bytes the subsetter
+    gives when it drops them itself (kern included: the font has GPOS)."""
+    import io
+
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    path = font_manager.findfont(font_manager.FontProperties(family=family, weight=weight))
+    ft = FT2Font(path)
+    _, _, results = _pdf_fonts._font_subset_hook()
+
+    def saved(text):
+        gids = {ft.get_char_index(ord(c)) for c in text}
+        sub = _pdf_fonts._lean_glyphs_subset(path, gids, results)
+        with sub.font:
+            buf = io.BytesIO()
+            sub.font.save(buf, reorderTables=False)
+        return buf.getvalue(), sub.glyph_index_map
+
+    texts = ["Effect (log) \u2212 0.12 fi N = 1,100 SYNTHETIC", "AV To Wa ffi \u2264 \u03b2 2014"]
+    lean = [saved(t) for t in texts]
+    monkeypatch.setattr(_pdf_fonts, "_drop_before_subsetting", lambda font, options: None)
+    assert [saved(t) for t in texts] == lean
+
+
 def test_a_cached_font_subset_embeds_the_same_bytes(tmp_path, monkeypatch):
     """The second PDF with the same glyphs reuses the subset and is byte-identical to a fresh one."""
     monkeypatch.setattr(_pdf_fonts, "_SUBSETS", {})

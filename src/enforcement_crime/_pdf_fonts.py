@@ -9,6 +9,7 @@ function whenever the hook is not as expected or the lean subset fails.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -53,9 +54,7 @@ def _font_subset_hook():
         func = getattr(func, "_enforcement_crime_original", func)  # already replaced: the original
         results = pdf_ps.SubsetResults
         params = list(inspect.signature(func).parameters)
-        call_site = "_backend_pdf_ps.get_glyphs_subset(" in inspect.getsource(
-            backend_pdf.PdfFile.embedTTF
-        )
+        call_site = _calls_subset_hook(backend_pdf.PdfFile.embedTTF)
     except (ImportError, AttributeError, OSError, TypeError, ValueError):
         return None
     if params != ["fontfile", "glyphs"] or not call_site:
@@ -63,6 +62,15 @@ def _font_subset_hook():
     if getattr(results, "_fields", None) != ("font", "glyph_index_map"):
         return None
     return pdf_ps, func, results
+
+
+@functools.lru_cache(maxsize=4)
+def _calls_subset_hook(embed) -> bool:
+    """Whether the source of ``embed`` (``PdfFile.embedTTF``) calls ``get_glyphs_subset`` on its
+    module: read once per function object, not at every PDF saved."""
+    import inspect
+
+    return "_backend_pdf_ps.get_glyphs_subset(" in inspect.getsource(embed)
 
 
 def _lean_glyphs_subset(fontfile, glyphs, results):
@@ -79,6 +87,7 @@ def _lean_glyphs_subset(fontfile, glyphs, results):
     options.font_number = fontfile.face_index
     font = subset.load_font(fontfile, options)
     try:
+        _drop_before_subsetting(font, options)
         subsetter = subset.Subsetter(options=options)
         subsetter.populate(gids=glyphs)
         subsetter.subset(font)
@@ -86,6 +95,24 @@ def _lean_glyphs_subset(fontfile, glyphs, results):
         font.close()
         raise
     return results(font, subsetter.glyph_index_map)
+
+
+def _drop_before_subsetting(font, options) -> None:
+    """Delete from ``font`` the tables the fontTools subsetter drops before anything else.
+
+    ``Subsetter.subset`` first reads the layout tables (GDEF, GSUB, GPOS), to
+    convert their in-memory formats, and only then drops every table of
+    ``options.drop_tables``, and ``kern`` when the font has GPOS (unless
+    ``options.legacy_kern``: it looks at ``kern`` before GPOS is dropped).
+    Deleting the same tables before it starts leaves it the same font to
+    subset, without reading tables it throws away.
+    """
+    drop = [tag for tag in font.keys() if tag.strip() in options.drop_tables]
+    if "kern" in font and "GPOS" in font and not options.legacy_kern:
+        drop.append("kern")
+    for tag in drop:
+        if tag in font:
+            del font[tag]
 
 
 #: Lean subsets already made in this process: (font file, face, glyphs) -> (font bytes, glyph

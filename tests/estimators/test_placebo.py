@@ -54,6 +54,39 @@ def test_same_seed_same_draws_and_scheme_streams_independent():
     assert not np.allclose(a.draws["estimate"], c.draws["estimate"])
 
 
+@pytest.mark.parametrize("few_treated", [False, True])  # dense and sparse sums over units
+def test_schedules_drawn_once_per_inputs_equal_fresh_draws(few_treated):
+    """A second outcome on the same units reuses the schedules and their denominators: the same
+    estimates as computed anew."""
+    from enforcement_crime.estimators import placebo
+
+    df = _panel(4).assign(y2=lambda d: d["y"] * 2 + 1)
+    if few_treated:  # 1 unit in 40 treated: under the dense-sum threshold
+        df["cohort"] = np.where(
+            df["unit"] == df.loc[df["cohort"] > 0, "unit"].min(), df["cohort"], 0
+        )
+    kw = dict(state="state", strata="stratum", n_draws=20, seed=11)
+    with placebo.kept_draws():
+        first = placebo_schedules(df, "y", "unit", "year", "cohort", **kw)
+        second = placebo_schedules(df, "y2", "unit", "year", "cohort", **kw)  # reused schedules
+        assert len(placebo._DRAWS) == 4 and len(placebo._DENOMINATORS) == 4
+        assert all(not a.flags.writeable for a in placebo._DRAWS.values())
+    assert not placebo._DRAWS and not placebo._DENOMINATORS  # dropped when the block ends
+    fresh = placebo_schedules(df, "y2", "unit", "year", "cohort", **kw)
+    assert not placebo._DRAWS  # nothing kept outside the block
+    pd.testing.assert_frame_equal(second.draws, fresh.draws)
+    pd.testing.assert_frame_equal(second.table, fresh.table)
+    # the slope of y2 on the schedules is twice that of y: the same schedules were used
+    np.testing.assert_allclose(second.draws["estimate"], 2 * first.draws["estimate"], rtol=1e-9)
+    # a scheme's draws depend on its position, not on which schemes run with it
+    alone = placebo_schedules(
+        df, "y", "unit", "year", "cohort", schemes=["all units"], n_draws=20, seed=11
+    )
+    pd.testing.assert_frame_equal(
+        alone.draws, first.draws[first.draws["scheme"] == "all units"].reset_index(drop=True)
+    )
+
+
 def test_vectorised_placebos_equal_refitting_twfe():
     """The draws' estimates equal twfe refitted on the same placebo schedules (replayed from the seed)."""
     df = _panel(2)
@@ -193,3 +226,17 @@ def test_vectorised_placebos_with_few_treated_units_equal_refitting_twfe():
         fake = df.assign(cohort=perms[k][df["unit"].to_numpy()])
         ref = twfe(fake, "y", "unit", "year", "cohort", weights="pop")
         assert res.draws["estimate"].iloc[k] == pytest.approx(ref.estimate, abs=1e-10)
+
+
+def test_a_seed_sequence_draws_as_its_integer_seed():
+    """Draws from a seed that is not an integer (not kept between calls) are those of the integer."""
+    from enforcement_crime.estimators import placebo
+
+    df = _panel(5)
+    kw = dict(state="state", strata="stratum", n_draws=15)
+    with placebo.kept_draws():
+        a = placebo_schedules(df, "y", "unit", "year", "cohort", seed=9, **kw)
+        b = placebo_schedules(
+            df, "y", "unit", "year", "cohort", seed=np.random.SeedSequence(9), **kw
+        )
+    pd.testing.assert_frame_equal(a.draws, b.draws)

@@ -257,9 +257,30 @@ def clean_within_label(base: Spec, clean) -> str:
     return f"{base.label}, years {clean.first}-{clean.last}, {STATE_BY_YEAR}"
 
 
+class _SharedVariants:
+    """The :func:`variants` of one sample, built on first use and kept for the other outcomes.
+
+    The robustness tables of a design's outcomes (one task each,
+    :func:`_collect_tasks`) hold one of these: the variants do not depend on
+    the outcome, so a process computing several of the tables builds them
+    once (the same objects each time); a forked worker builds its own.
+    """
+
+    def __init__(self, sample: StudySample, alt_samples: Mapping[str, StudySample] | None,
+                 choices: tuple[str, ...] | None = None) -> None:  # fmt: skip
+        self.sample, self.alt_samples, self.choices = sample, alt_samples, choices
+        self._built: list[Variant] | None = None
+
+    def get(self) -> list[Variant]:
+        if self._built is None:
+            self._built = variants(self.sample, alt_samples=self.alt_samples, choices=self.choices)
+        return self._built
+
+
 def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
                alt_samples: Mapping[str, StudySample] | None = None,
-               choices: tuple[str, ...] | None = None) -> pd.DataFrame:  # fmt: skip
+               choices: tuple[str, ...] | None = None,
+               _shared: _SharedVariants | None = None) -> pd.DataFrame:  # fmt: skip
     """Every robustness variant of ``outcome``: one row each (:data:`ROBUSTNESS_COLUMNS`).
 
     ``p_value`` is the estimator's own p-value of "no effect" where it computes
@@ -268,9 +289,20 @@ def robustness(sample: StudySample, outcome: str, *, seed: int = 0,
 
     Variants an estimator refuses on a real panel are rows without numbers and
     with the reason in ``note``; on the synthetic panel a refusal raises.
+    ``_shared``: the variants of this sample, ``alt_samples`` and ``choices``,
+    built once for every outcome (:class:`_SharedVariants`).
     """
     rows = []
-    vs = variants(sample, alt_samples=alt_samples, choices=choices)
+    if _shared is not None and (
+        _shared.sample is not sample or _shared.alt_samples is not alt_samples
+        or _shared.choices != choices
+    ):  # fmt: skip
+        raise ValueError("robustness: the shared variants are of another sample or choices")
+    vs = (
+        _shared.get()
+        if _shared is not None
+        else variants(sample, alt_samples=alt_samples, choices=choices)
+    )
     # variants that keep rows of the sample under one specification (leave one out) are fitted
     # together: the estimator may prepare the sample once for all of them (Spec.fit_rows)
     families: dict[int, list[int]] = {}
@@ -599,8 +631,10 @@ def _collect_tasks(sample: StudySample, subsamples: Mapping[str, pd.DataFrame | 
                    alt_samples: Mapping[str, StudySample] | None) -> dict[tuple, Callable[[], object]]:  # fmt: skip
     """The estimations of :func:`collect`: each outcome's robustness table, then its diagnostics."""
     outcomes = sample.design.outcomes
+    shared = _SharedVariants(sample, alt_samples)  # the same variants for every outcome
     tasks: dict[tuple, Callable[[], object]] = {
-        ("robustness", o): functools.partial(robustness, sample, o, seed=seed, alt_samples=alt_samples)
+        ("robustness", o): functools.partial(robustness, sample, o, seed=seed, alt_samples=alt_samples,
+                                             _shared=shared)
         for o in outcomes
     }  # fmt: skip
     for o in outcomes:
@@ -1251,7 +1285,10 @@ def present(sample: StudySample, log, *, seed: int = 0, alt_panels: tuple[str, .
     tasks.update(_sample_tasks(sample, subsamples, seed))
     for o in d.outcomes:
         tasks[("placebo", o)] = functools.partial(placebo_tests, sample, o, label=first, seed=seed)
-    done = _compute(tasks)
+    from enforcement_crime.estimators.placebo import kept_draws
+
+    with kept_draws():  # each outcome's placebo tests reuse the schedules of the first
+        done = _compute(tasks)
     robust, diags, reading = _collected(sample, subsamples, done)
     runs = [done[("placebo", o)] for o in d.outcomes]
     placebos = pd.concat([t for t, _ in runs], ignore_index=True)

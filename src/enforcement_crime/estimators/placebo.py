@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,36 +97,72 @@ class _PlaceboBetas:
             self.R[k] = Wmat * (on[None, :] - (Wc / Wi)[:, None])
         self.Kp = proj.Kp
         self.rows = np.arange(n)
+        # what the denominators depend on: units, periods, weights and cohort values (not y)
+        digest = hashlib.blake2b(digest_size=16)
+        for a in (ucode, tcode, w, times, self.values):
+            a = np.ascontiguousarray(a)
+            digest.update(f"{a.dtype.str}{a.shape}".encode())
+            digest.update(a.tobytes())
+        self.key = digest.hexdigest()
 
-    def __call__(self, perms: np.ndarray) -> np.ndarray:
-        """The coefficient of each row of ``perms`` (draws x units, cohorts in unit-code order)."""
+    def __call__(self, perms: np.ndarray, *, remember: bool = False) -> np.ndarray:
+        """The coefficient of each row of ``perms`` (draws x units, cohorts in unit-code order).
+
+        With ``remember``, the denominators :math:`x'x` of these draws are kept for this
+        panel's units, periods, weights and cohort values (:data:`_DENOMINATORS`): they do not
+        depend on the outcome, so another outcome observed on the same rows and fitted on the
+        same ``perms`` object reuses them (the same numbers) and sums only its numerators.
+        """
         treated = perms > 0
         C, n, T = self.R.shape
+        key = (self.key, id(perms))
+        hit = _DENOMINATORS.get(key) if remember else None
+        if hit is not None and hit[0] is not perms:
+            hit = None
         if treated.mean() > 0.1:  # most units treated: dense sums, one product per cohort value
             idx = np.searchsorted(self.values, perms) + 1
             idx[~treated] = 0
             num = self.num[self.rows, idx].sum(axis=1)
-            quad = self.quad[self.rows, idx].sum(axis=1)
-            dd = self.dd[self.rows, idx].sum(axis=1)
-            r = np.zeros((len(perms), T))
-            for k in range(1, C):
-                r += (idx == k).astype("float64") @ self.R[k]
+            if hit is None:
+                quad = self.quad[self.rows, idx].sum(axis=1)
+                dd = self.dd[self.rows, idx].sum(axis=1)
+                r = np.zeros((len(perms), T))
+                for k in range(1, C):
+                    r += (idx == k).astype("float64") @ self.R[k]
         else:  # few treated units: sums over the (draw, treated unit) pairs only
             d_, u_ = np.nonzero(treated)  # row-major: the pairs of each draw are contiguous
             k_ = np.searchsorted(self.values, perms[d_, u_]) + 1
             cell = u_ * C + k_
             num = np.bincount(d_, weights=self.num.ravel()[cell], minlength=len(perms))
-            quad = np.bincount(d_, weights=self.quad.ravel()[cell], minlength=len(perms))
-            dd = np.bincount(d_, weights=self.dd.ravel()[cell], minlength=len(perms))
-            # r = sum over the draw's treated units of R[cohort, unit]: a sparse indicator product
-            indptr = np.concatenate([[0], np.cumsum(treated.sum(axis=1))])
-            ind = sp.csr_matrix((np.ones(len(d_)), k_ * n + u_, indptr), shape=(len(perms), C * n))
-            r = np.asarray(ind @ self.R.reshape(C * n, T))
-        xx = quad - np.einsum("dt,ts,ds->d", r, self.Kp, r)
+            if hit is None:
+                quad = np.bincount(d_, weights=self.quad.ravel()[cell], minlength=len(perms))
+                dd = np.bincount(d_, weights=self.dd.ravel()[cell], minlength=len(perms))
+                # r = sum over the draw's treated units of R[cohort, unit]: a sparse indicator product
+                indptr = np.concatenate([[0], np.cumsum(treated.sum(axis=1))])
+                ind = sp.csr_matrix(
+                    (np.ones(len(d_)), k_ * n + u_, indptr), shape=(len(perms), C * n)
+                )
+                r = np.asarray(ind @ self.R.reshape(C * n, T))
+        if hit is None:
+            xx = quad - np.einsum("dt,ts,ds->d", r, self.Kp, r)
+            void = xx <= 1e-10 * np.clip(dd, 1.0, None)
+            if remember:
+                if len(_DENOMINATORS) >= _DENOMINATORS_MAX:
+                    _DENOMINATORS.pop(next(iter(_DENOMINATORS)))
+                _DENOMINATORS[key] = (perms, xx, void)
+        else:
+            _, xx, void = hit
         with np.errstate(divide="ignore", invalid="ignore"):
             b = num / xx
-        b[xx <= 1e-10 * np.clip(dd, 1.0, None)] = np.nan
+        b[void] = np.nan
         return b
+
+
+#: The denominators of placebo draws already computed (:meth:`_PlaceboBetas.__call__` with
+#: ``remember``), oldest first: (panel key, id of the draws) -> (the draws, x'x, unusable draws).
+#: Each entry holds its draws, so the id names the same array while the entry is kept.
+_DENOMINATORS: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+_DENOMINATORS_MAX = 8
 
 
 def strata_schedules(
@@ -201,6 +239,84 @@ def _state_block_draws(
     out = np.empty((n_draws, unit_cohort.size), dtype=unit_cohort.dtype)
     np.put_along_axis(out, tgt_pos, dates, axis=1)
     return out
+
+
+#: Placebo schedules already drawn inside :func:`kept_draws` (:func:`_scheme_draws`), oldest first.
+_DRAWS: dict[tuple, np.ndarray] = {}
+_DRAWS_MAX = 8
+_keeping = 0  # depth of the kept_draws blocks entered
+
+
+@contextmanager
+def kept_draws() -> Iterator[None]:
+    """Inside this block, :func:`placebo_schedules` keeps its draws for the next calls.
+
+    With an integer seed, each scheme's schedules (:func:`_scheme_draws`) and
+    their denominators (:meth:`_PlaceboBetas.__call__`) are kept, so each
+    further outcome fitted on the same units draws nothing and sums only its
+    numerators: the same estimates as without the block. Everything kept is
+    dropped when the outermost block ends.
+    """
+    global _keeping
+    _keeping += 1
+    try:
+        yield
+    finally:
+        _keeping -= 1
+        if _keeping == 0:
+            _DRAWS.clear()
+            _DENOMINATORS.clear()
+
+
+def _scheme_draws(
+    scheme: str,
+    unit_cohort: np.ndarray,
+    codes: np.ndarray | None,
+    seed: int,
+    position: int,
+    n_draws: int,
+) -> np.ndarray:
+    """The draws x units schedules of ``scheme``, the ``position``-th scheme of a call with ``seed``.
+
+    The draws come from the stream spawned ``position``-th from
+    ``numpy.random.default_rng(seed)`` (an integer seed) and depend on nothing
+    else than the units' cohorts and their state or stratum ``codes`` (None
+    for "all units"), so they are drawn once per process for the same inputs
+    (e.g. each outcome of a design on the same units) and handed back
+    read-only: the same arrays as drawn anew.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for a in (unit_cohort, codes):
+        if a is not None:
+            digest.update(f"{a.dtype.str}{a.shape}".encode())
+            digest.update(np.ascontiguousarray(a).tobytes())
+        else:
+            digest.update(b"none")
+    key = (scheme, int(seed), position, n_draws, digest.hexdigest())
+    hit = _DRAWS.get(key)
+    if hit is not None:
+        return hit
+    rng = np.random.default_rng(seed).spawn(position + 1)[position]
+    perms = _draw_schedules(scheme, unit_cohort, codes, rng, n_draws)
+    perms.setflags(write=False)
+    if len(_DRAWS) >= _DRAWS_MAX:
+        _DRAWS.pop(next(iter(_DRAWS)))
+    _DRAWS[key] = perms
+    return perms
+
+
+def _draw_schedules(
+    scheme: str,
+    unit_cohort: np.ndarray,
+    codes: np.ndarray | None,
+    rng: np.random.Generator,
+    n_draws: int,
+) -> np.ndarray:
+    """``n_draws`` schedules of ``scheme`` from ``rng`` (draws x units)."""
+    if scheme == "state blocks":
+        groups = [np.flatnonzero(codes == s) for s in np.unique(codes)]
+        return _state_block_draws(unit_cohort, groups, rng, n_draws)
+    return strata_schedules(unit_cohort, codes, rng, n_draws)
 
 
 def placebo_schedules(
@@ -312,16 +428,19 @@ def placebo_schedules(
 
     betas = _PlaceboBetas(prep, ucode, tcode, unit_cohort)
     actual = float(betas(unit_cohort[None, :])[0])
-    streams = np.random.default_rng(seed).spawn(len(schemes))
+    # inside kept_draws and with an integer seed, each scheme's draws are kept for the next
+    # outcome (_scheme_draws), with their denominators; otherwise every scheme is drawn afresh
+    kept = _keeping > 0 and isinstance(seed, int | np.integer)
+    streams = None if kept else np.random.default_rng(seed).spawn(len(schemes))
     rows, draws = [], []
-    for scheme, rng in zip(schemes, streams, strict=True):
-        if scheme == "state blocks":
-            groups = [np.flatnonzero(state_code == s) for s in np.unique(state_code)]
-            perms = _state_block_draws(unit_cohort, groups, rng, n_draws)
+    for k, scheme in enumerate(schemes):
+        codes = {"state blocks": state_code, "within state": state_code,
+                 "within strata": strata_code}.get(scheme)  # fmt: skip
+        if kept:
+            perms = _scheme_draws(scheme, unit_cohort, codes, seed, k, n_draws)
         else:
-            strat = {"within state": state_code, "within strata": strata_code}.get(scheme)
-            perms = strata_schedules(unit_cohort, strat, rng, n_draws)
-        b = betas(perms)
+            perms = _draw_schedules(scheme, unit_cohort, codes, streams[k], n_draws)
+        b = betas(perms, remember=kept)
         ok = b[np.isfinite(b)]
         tol = 1e-12 * max(1.0, abs(actual))
         share = (1 + int((np.abs(ok) >= abs(actual) - tol).sum())) / (1 + ok.size)

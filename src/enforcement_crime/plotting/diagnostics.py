@@ -625,10 +625,7 @@ def synthetic_control_plot(
                 out.append(d.assign(**{k: fit[k] for k in ("rmspe_pre", "rmspe_post", "ratio")}))
             else:
                 g = gp[(gp["_row"] == rv) & (gp["_col"] == cv)]
-                segs = [
-                    np.column_stack([u[time].to_numpy(float), u["gap"].to_numpy(float)])
-                    for _, u in g.sort_values(time).groupby("unit", sort=False)
-                ]
+                segs = _unit_paths(g.sort_values(time), time)
                 ax.add_collection(
                     LineCollection(
                         segs, colors="#999999", linewidths=0.4, alpha=0.6, gid="placebos"
@@ -682,6 +679,24 @@ def synthetic_control_plot(
     data = data.drop(columns=[c for c in (row, col) if c and c in data])  # _row/_col hold them
     data = data.rename(columns={"_row": row or "row", "_col": col or "col"})
     return fig, data
+
+
+def _unit_paths(g: pd.DataFrame, time: str) -> list[np.ndarray]:
+    """Each unit's (time, gap) points in ``g``'s row order, the units in order of first appearance.
+
+    The segments of ``[column_stack([u[time], u["gap"]]) for _, u in g.groupby("unit",
+    sort=False)]`` (rows of a missing unit left out), cut from two arrays instead of a frame
+    per unit.
+    """
+    codes, uniques = pd.factorize(g["unit"])
+    xy = np.column_stack([g[time].to_numpy(float), g["gap"].to_numpy(float)])
+    if not len(uniques):
+        return []
+    keep = codes >= 0
+    codes, xy = codes[keep], xy[keep]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=len(uniques)))[:-1]
+    return np.split(xy[order], bounds)
 
 
 def _sc_fit_stats(d: pd.DataFrame, time: str, onset: float) -> dict[str, Any]:
