@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from enforcement_crime.panels.fips import RULES, FipsError, known_county_fips, repair_fips
+from enforcement_crime.panels.fips import (
+    RULES,
+    FipsError,
+    is_known_county,
+    known_county_fips,
+    repair_fips,
+)
 
 
 def frame(rows):
@@ -176,3 +182,18 @@ def test_real_census_frames_repair_cleanly(shared_data):
     both = pop[pop["fips"].isin(["51515", "51019"])].groupby("year")["population"].sum()
     got = out[out["fips"] == "51019"].set_index("year")["population"]
     assert (got[both.index] == both).all()
+
+
+@pytest.mark.parametrize("dtype", ["string", "string[pyarrow]", "str", "object"])
+def test_is_known_county_is_isin_of_the_known_codes(dtype):
+    """The pyarrow lookup of string columns answers what ``isin(known_county_fips())`` answers,
+    a missing code included; other dtypes go through ``isin`` itself."""
+    codes = pd.Series(["37119", "51515", "99999", None, "3711", "02270"], dtype=dtype)
+    expected = codes.isin(known_county_fips()).to_numpy(dtype=bool)
+    got = is_known_county(codes)
+    assert got.dtype == bool and got.tolist() == expected.tolist()
+    assert got.tolist()[:4] == [True, "51515" in known_county_fips(), False, False]
+
+
+def test_is_known_county_does_not_read_numbers_as_codes():
+    assert is_known_county(pd.Series([37119, "37119"], dtype=object)).tolist() == [False, True]

@@ -170,10 +170,9 @@ def repair_codes(df: pd.DataFrame, manifest: Manifest, col: str = "fips") -> pd.
     rule's are dropped and counted in the manifest. The number of rows
     recoded per rule goes to ``manifest.reports["fips_repairs"]``.
     """
-    from enforcement_crime.panels.fips import known_county_fips, repair_fips
+    from enforcement_crime.panels.fips import is_known_county, repair_fips
 
-    codes = df[col].astype("string")
-    known = codes.isin(known_county_fips()).fillna(False).to_numpy()
+    known = is_known_county(df[col].astype("string"))
     manifest.drop(
         "county FIPS code is no Census county (2000-2020) and no repair rule's", int((~known).sum())
     )
@@ -213,9 +212,9 @@ def merge_county_codes(df: pd.DataFrame, manifest: Manifest, sums: Iterable[str]
     ``no_data`` the maximum. The merged rows go to ``manifest.aggregated``,
     the rows each rule changed to ``manifest.reports["fips_repairs"]``.
     """
-    from enforcement_crime.panels.fips import known_county_fips, repair_fips
+    from enforcement_crime.panels.fips import is_known_county, repair_fips
 
-    known = df["fips"].isin(known_county_fips()).to_numpy()
+    known = is_known_county(df["fips"])
     manifest.drop(
         "county FIPS code is no Census county (2000-2020) and no repair rule's",
         int((~known).sum()),
@@ -238,9 +237,9 @@ def merge_county_codes(df: pd.DataFrame, manifest: Manifest, sums: Iterable[str]
 
 def repair_population(pop: pd.DataFrame) -> pd.DataFrame:
     """Census population on repaired codes (merged codes summed, e.g. Bedford city into Bedford County)."""
-    from enforcement_crime.panels.fips import known_county_fips, repair_fips
+    from enforcement_crime.panels.fips import is_known_county, repair_fips
 
-    p = pop[pop["fips"].isin(known_county_fips())]
+    p = pop[is_known_county(pop["fips"])]
     rep, _ = repair_fips(p[["fips", "year", "county_population"]], agg={"county_population": "sum"})
     return rep[["fips", "year", "county_population"]].astype({"fips": "string", "year": "int64"})
 

@@ -64,6 +64,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["FipsError", "FipsRule", "RULES", "known_county_fips", "repair_fips"]
@@ -163,6 +164,29 @@ def known_county_fips() -> frozenset[str]:
     return frozenset(codes | _EXTRA_KNOWN)
 
 
+@lru_cache(maxsize=1)
+def _known_county_array():
+    import pyarrow as pa
+
+    return pa.array(sorted(known_county_fips()), type=pa.string())
+
+
+def is_known_county(codes: pd.Series) -> np.ndarray:
+    """``codes.isin(known_county_fips())`` as a boolean array (a missing code is not known).
+
+    A column of a string dtype is looked up in one pyarrow set lookup; pandas' ``isin`` turns
+    each of the thousands of known codes into a scalar first, at every call. Any other dtype
+    goes through ``isin`` itself (so, as there, the number 37001 is not the code ``"37001"``).
+    """
+    if not isinstance(codes.dtype, pd.StringDtype):
+        return codes.isin(known_county_fips()).to_numpy(dtype=bool)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(codes.to_numpy(dtype=object, na_value=None), type=pa.string())
+    return pc.is_in(arr, value_set=_known_county_array()).to_numpy(zero_copy_only=False)
+
+
 def _agg_min_count(s: pd.Series) -> object:
     return s.sum(min_count=len(s)) if s.notna().all() else pd.NA
 
@@ -219,9 +243,9 @@ def repair_fips(
             f"repair_fips: column {fips_col!r}: expected 5-digit county FIPS strings; rows {list(out.index[bad.to_numpy()][:10])} "
             f"hold {fips[bad].head(5).tolist()}"
         )
-    unknown = ~fips.isin(known_county_fips())
+    unknown = ~is_known_county(fips)
     if unknown.any():
-        rows = out.loc[unknown.to_numpy(), [c for c in (fips_col, year_col) if c]]
+        rows = out.loc[unknown, [c for c in (fips_col, year_col) if c]]
         raise FipsError(
             f"repair_fips: column {fips_col!r}: {int(unknown.sum())} row(s) with a code that is no county in the "
             f"Census lists 2000-2020 and is named by no rule:\n{rows.head(10).to_string()}"
