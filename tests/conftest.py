@@ -65,8 +65,10 @@ class RealBuilds:
     the loaded inputs; the built result is kept and each call returns a deep copy of it, so no
     test sees another test's changes. :meth:`load` reads one raw file through the same context
     (a copy of the loaded frame). ``files`` are the shared copies found for each source (for a
-    test's skip condition). The tests that use it are in the ``real_panels`` xdist group (one
-    worker loads each file and builds each panel once).
+    test's skip condition). The tests that use it are in the ``real_data`` xdist group (one
+    worker loads each file and builds each panel once), with every other test that builds
+    panels from the shared copies: the files they all read are parsed once on that worker
+    (:class:`enforcement_crime.panels.context.ParsedFiles`).
     """
 
     def __init__(self) -> None:

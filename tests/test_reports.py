@@ -23,9 +23,10 @@ import pytest  # noqa: E402
 
 from enforcement_crime import _pdf_fonts, config, notebooks, plots, reports  # noqa: E402
 
-# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
+# one worker builds this module's shared (module-scoped) inputs once, on the worker of the
+# other tests that build from the shared copies (each file parsed once): `make test` runs with
 # pytest-xdist --dist loadgroup
-pytestmark = [pytest.mark.xdist_group("real_cius_runs")]
+pytestmark = [pytest.mark.xdist_group("real_data")]
 
 REAL_LABEL = "REAL DATA: FBI CIUS APPROXIMATION OF COUNTY TOTALS"
 

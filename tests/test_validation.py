@@ -24,9 +24,10 @@ import pytest  # noqa: E402
 
 from enforcement_crime import validation as v  # noqa: E402
 
-# one worker builds this module's shared (module-scoped) inputs once: `make test` runs with
+# one worker builds this module's shared (module-scoped) inputs once, on the worker of the
+# other tests that build from the shared copies (each file parsed once): `make test` runs with
 # pytest-xdist --dist loadgroup
-pytestmark = [pytest.mark.xdist_group("validation")]
+pytestmark = [pytest.mark.xdist_group("real_data")]
 
 
 def frame(values: dict[str, float | None], col: str = "index") -> pd.DataFrame:

@@ -15,7 +15,7 @@ from enforcement_crime.validation.nc_agency import (
 
 # the real panels come from the session fixture real_build (tests/conftest.py), one build per
 # worker: this module's tests and the other users of real_build run on one worker
-pytestmark = [pytest.mark.xdist_group("real_panels")]
+pytestmark = [pytest.mark.xdist_group("real_data")]
 
 OFFENSES = ALWAYS + LEGACY_ONLY
 

@@ -10,7 +10,7 @@ from enforcement_crime.validation.sheriff_population import estimate_vs_populati
 
 # the real panels come from the session fixture real_build (tests/conftest.py), one build per
 # worker: this module's tests and the other users of real_build run on one worker
-pytestmark = [pytest.mark.xdist_group("real_panels")]
+pytestmark = [pytest.mark.xdist_group("real_data")]
 
 
 def _toy():

@@ -16,7 +16,7 @@ from enforcement_crime import validation as v
 
 # the real panels come from the session fixture real_build (tests/conftest.py), one build per
 # worker: this module's tests and the other users of real_build run on one worker
-pytestmark = [pytest.mark.xdist_group("real_panels")]
+pytestmark = [pytest.mark.xdist_group("real_data")]
 
 
 def icpsr_raw(year: int, violent: list[int], prop: list[int]) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from enforcement_crime.sources import fbi_cius, leaic
 # one worker builds this module's shared (module-scoped) inputs once, their raw files loaded
 # through real_build (tests/conftest.py) with the other modules of the group: `make test` runs
 # with pytest-xdist --dist loadgroup
-pytestmark = [pytest.mark.xdist_group("real_panels")]
+pytestmark = [pytest.mark.xdist_group("real_data")]
 
 #: county populations of the fixture counties (the values test_panels.py uses)
 FX_POP = {

@@ -16,7 +16,7 @@ from enforcement_crime.panels.rawfiles import SOURCES, files_for
 from enforcement_crime.sources import ucr_icpsr_arrests
 
 #: the real-data tests share one build of the shared copies (module fixture ``real``): one worker
-pytestmark = [pytest.mark.xdist_group("icpsr_arrests_real")]
+pytestmark = [pytest.mark.xdist_group("real_data")]
 
 FIXTURE_FILES = ("03451-0001-Data.txt", "27644-0001-Data.txt", "35019-0001-Data.rda")
 #: the panel's count -> the ICPSR variable (from the codebook, typed here on purpose)

@@ -15,7 +15,7 @@ from enforcement_crime.sources import leaic, ucr_kaplan_agency
 
 # the real panels come from the session fixture real_build (tests/conftest.py), one build per
 # worker: this module's tests and the other users of real_build run on one worker
-pytestmark = [pytest.mark.xdist_group("real_panels")]
+pytestmark = [pytest.mark.xdist_group("real_data")]
 
 FACTS = Path(nc_agency.__file__).parents[1] / "facts" / "nc_287g_table_a1.csv"
 
